@@ -1,0 +1,52 @@
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+
+// What every command shares: colour, reading recipes, atomic writes, usage errors.
+
+export class UsageError extends Error {}
+
+export const useColor = (stream: NodeJS.WriteStream = process.stdout): boolean => {
+  if (process.env['NO_COLOR']) return false;
+  if (process.env['FORCE_COLOR'] && process.env['FORCE_COLOR'] !== '0') return true;
+  return !!stream.isTTY;
+};
+
+export interface Output {
+  out(s: string): void;
+  err(s: string): void;
+}
+
+export const stdio: Output = {
+  out: (s) => process.stdout.write(s.endsWith('\n') ? s : `${s}\n`),
+  err: (s) => process.stderr.write(s.endsWith('\n') ? s : `${s}\n`),
+};
+
+/** A recipe's text; a usage error names the file and says what is wrong. */
+export function readRecipe(file: string): string {
+  try {
+    const stat = fs.statSync(file);
+    if (stat.isDirectory()) throw new UsageError(`${file} is a folder; give a recipe file (.tlr)`);
+    return fs.readFileSync(file, 'utf8');
+  } catch (e) {
+    if (e instanceof UsageError) throw e;
+    const code = (e as NodeJS.ErrnoException).code;
+    throw new UsageError(code === 'ENOENT' ? `recipe ${file} does not exist` : `cannot read recipe ${file}: ${(e as Error).message}`);
+  }
+}
+
+/** Writes through a temporary file and a rename, so a crash never leaves half a file. */
+export function writeAtomic(file: string, data: string | Uint8Array): void {
+  const dir = path.dirname(file);
+  fs.mkdirSync(dir, { recursive: true });
+  const tmp = path.join(dir, `.${path.basename(file)}.${process.pid}.${Date.now()}.tmp`);
+  try {
+    fs.writeFileSync(tmp, data);
+    fs.renameSync(tmp, file);
+  } catch (e) {
+    fs.rmSync(tmp, { force: true });
+    throw e;
+  }
+}
+
+export const plural = (n: number, word: string, many = `${word}s`): string => `${n} ${n === 1 ? word : many}`;
+export const fmtInt = (n: number): string => n.toLocaleString('en-US');

@@ -1,0 +1,66 @@
+import { parseArgs } from 'node:util';
+import { checkCommand, CHECK_HELP } from './commands/check.js';
+import { planCommand, PLAN_HELP } from './commands/plan.js';
+import { fmtCommand, FMT_HELP } from './commands/fmt.js';
+import { modelsCommand, MODELS_HELP } from './commands/models.js';
+import { stdio, UsageError, type Output } from './io.js';
+
+const HELP = `tlr — transfer learning recipes
+
+usage: tlr COMMAND [options]
+
+commands:
+  check FILE...    check recipes; print problems with their line and column
+  plan FILE        show what a run would do (--json: the plan itself)
+  fmt FILE         print the canonical layout (--write, --check)
+  models [NAME]    list the model zoo, or one network's blocks and layers
+
+\`tlr COMMAND --help\` tells more. Docs: README.md`;
+
+type Spec = { help: string; options: Record<string, { type: 'boolean' | 'string' }>; run: (pos: string[], v: Record<string, unknown>, io: Output) => number };
+
+const COMMANDS: Record<string, Spec> = {
+  check: { help: CHECK_HELP, options: { json: { type: 'boolean' } }, run: (p, v, io) => checkCommand(p, { json: !!v['json'] }, io) },
+  plan: { help: PLAN_HELP, options: { json: { type: 'boolean' } }, run: (p, v, io) => planCommand(p, { json: !!v['json'] }, io) },
+  fmt: { help: FMT_HELP, options: { write: { type: 'boolean' }, check: { type: 'boolean' } }, run: (p, v, io) => fmtCommand(p, { write: !!v['write'], check: !!v['check'] }, io) },
+  models: {
+    help: MODELS_HELP,
+    options: { width: { type: 'string' }, input: { type: 'string' }, json: { type: 'boolean' } },
+    run: (p, v, io) => modelsCommand(p, { width: v['width'] as string | undefined, input: v['input'] as string | undefined, json: !!v['json'] }, io),
+  },
+};
+
+export function main(argv: string[], io: Output = stdio): number {
+  const [name, ...rest] = argv;
+  if (!name || name === '--help' || name === '-h' || name === 'help') {
+    io.out(HELP);
+    return name ? 0 : 2;
+  }
+  if (name === '--version' || name === '-V') {
+    io.out('tlr 0.1.0');
+    return 0;
+  }
+  const cmd = COMMANDS[name];
+  try {
+    if (!cmd) throw new UsageError(`unknown command ${name}; commands: ${Object.keys(COMMANDS).join(', ')}`);
+    let parsed;
+    try {
+      parsed = parseArgs({ args: rest, options: { ...cmd.options, help: { type: 'boolean', short: 'h' } }, allowPositionals: true, strict: true });
+    } catch (e) {
+      throw new UsageError(`${(e as Error).message.replace(/\. To specify.*$/s, '')}\n\n${cmd.help}`);
+    }
+    if (parsed.values['help']) {
+      io.out(cmd.help);
+      return 0;
+    }
+    return cmd.run(parsed.positionals, parsed.values, io);
+  } catch (e) {
+    if (e instanceof UsageError) {
+      io.err(`tlr: ${e.message}`);
+      return 2;
+    }
+    io.err(`tlr: internal error: ${(e as Error).message}\nThis is a bug in tlr; please report it with the recipe that caused it.${process.env['TLR_DEBUG'] ? `\n${(e as Error).stack}` : ''}`);
+    return 1;
+  }
+}
+

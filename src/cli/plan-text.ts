@@ -1,0 +1,90 @@
+import * as path from 'node:path';
+import type { Plan, PlanSplitSource, PlanStage } from '../plan/types.js';
+import { locateWeights } from '../runtime/weights/locate.js';
+import { fmtInt, plural } from './io.js';
+
+// `tlr plan` in words, in the manner of `terraform plan`: what will happen, where things come from.
+
+const rel = (from: string, p: string): string => {
+  const r = path.relative(from, p);
+  return !r ? '.' : r.startsWith('..') || path.isAbsolute(r) ? p : `./${r}`;
+};
+
+const head = (p: Plan): string =>
+  p.head.layers.map((l) => (l.kind === 'dense' ? `dense(${l.units}${l.activation !== 'linear' ? `, ${l.activation}` : ''})` : l.kind === 'dropout' ? `dropout(${l.rate})` : 'batchnorm')).join(' → ');
+
+const schedule = (s: PlanStage['lr']['schedule']): string =>
+  s.kind === 'step' ? `× ${s.factor} every ${plural(s.every, 'epoch')}` : s.kind;
+
+function blocks(p: Plan, s: PlanStage): { frozen: string; trainable: string } {
+  let i = 0;
+  const frozen: string[] = [], trainable: string[] = [];
+  for (const b of p.model.blocks) {
+    const first = i, last = i + b.layers - 1;
+    i += b.layers;
+    if (last < s.frozen.layers) frozen.push(b.name);
+    else if (first >= s.frozen.layers) trainable.push(b.name);
+    else { frozen.push(`${b.name} (up to ${s.frozen.through})`); trainable.push(`${b.name} (from ${s.trainable.from})`); }
+  }
+  return { frozen: frozen.join(', ') || 'nothing', trainable: [...trainable, 'head'].join(', ') };
+}
+
+function source(dir: string, s: PlanSplitSource | null, what: string): string {
+  if (!s) return `${what}: none`;
+  if (s.kind === 'split') return `${what}: ${s.percent}% of each class, set aside from the training data`;
+  return `${what}: ${rel(dir, s.path)}${s.format === 'idx' ? ` (IDX ${s.part} files)` : s.format === 'split-folders' ? ` (its ${s.part} folder)` : ''}`;
+}
+
+function weights(p: Plan): string[] {
+  const w = p.model.weights;
+  const at = locateWeights(w);
+  const where = at.where === 'weights-dir' ? `found in $TLR_WEIGHTS_DIR: ${at.path}`
+    : at.where === 'cache' ? `cached: ${at.path}`
+    : at.where === 'download' ? `not cached: will download into ${at.into}`
+    : at.where === 'missing' ? `MISSING: ${at.path}` : at.where === 'file' ? `file: ${at.path}` : '';
+  switch (w.kind) {
+    case 'none': return ['none: random initialisation (training from scratch)'];
+    case 'imagenet': return [`imagenet: ${w.url} (${w.format}${w.sha256 ? `, sha256 ${w.sha256.slice(0, 12)}…` : ', sha256 pinned in the lock file on first download'})`, where];
+    case 'file': return [`${w.format === 'tlr' ? 'a tlr model' : w.format}: ${w.path}`, where];
+    case 'url': return [`${w.format}: ${w.url}`, where];
+  }
+}
+
+export function planText(p: Plan): string {
+  const dir = path.dirname(p.recipe.file);
+  const L: string[] = [];
+  const row = (label: string, ...lines: string[]) => lines.forEach((l, i) => L.push(`${(i ? '' : label).padEnd(11)}${l}`));
+  L.push(`tlr plan · ${p.recipe.name} (${rel(process.cwd(), p.recipe.file)})`, '');
+  const m = p.model;
+  row('model', `${m.name}${m.width !== null ? ` width ${m.width}` : ''} · input ${m.inputSize}×${m.inputSize} · ${m.preprocessing.description}`);
+  row('weights', ...weights(p));
+  row('backbone', `${plural(m.layers, 'layer')}, ${fmtInt(m.params)} parameters; features from ${m.featureLayer} (${m.featureSize})`);
+  row('head', `${head(p)} · ${fmtInt(p.head.params)} parameters, always trained`);
+  L.push('');
+  const d = p.data;
+  row('data', `${rel(dir, d.root)} (${d.format === 'folders' ? 'class folders' : d.format === 'split-folders' ? 'train/val/test folders' : d.format === 'idx' ? 'IDX files' : 'CSV'}) · ${plural(d.classes.length, 'class', 'classes')}`);
+  row('', source(dir, d.validation, 'validation'), source(dir, d.test, 'test'));
+  if (d.validation.kind === 'split' || d.test?.kind === 'split') row('', `split ${d.split.train}/${d.split.validation}${d.split.test ? `/${d.split.test}` : ''}, stratified by class, seed ${p.seed}`);
+  const cw = Math.max(5, ...d.classes.map((c) => c.length));
+  const counts = [d.counts.train, d.counts.validation, d.counts.test];
+  const line = (name: string, cells: (number | string)[]) => `${name.padEnd(cw)}  ${cells.map((c) => String(c).padStart(10)).join('  ')}`;
+  row('', line('class', ['train', 'validation', 'test']));
+  const shown = d.classes.length > 20 ? 20 : d.classes.length;
+  d.classes.slice(0, shown).forEach((c, i) => row('', line(c, counts.map((x) => (x ? x[i]! : '-')))));
+  if (shown < d.classes.length) row('', `… and ${d.classes.length - shown} more classes`);
+  row('', line('total', counts.map((x) => (x ? x.reduce((a, b) => a + b, 0) : '-'))));
+  row('augment', d.augment.length ? d.augment.map((a) => (a.kind === 'flip' ? `flip ${a.mode}` : a.kind === 'rotate' ? `rotate ±${a.degrees}°` : `${a.kind} ${a.amount}`)).join(', ') : 'none');
+  for (const s of p.stages) {
+    L.push('');
+    const b = blocks(p, s);
+    row(`stage ${s.index}`, `${plural(s.epochs, 'epoch')} · batch ${s.batch} · ${s.optimizer} · lr ${s.lr.initial} ${schedule(s.lr.schedule)}${s.earlyStop ? ` · early stop on ${s.earlyStop.metric}, patience ${s.earlyStop.patience}` : ''}${s.classWeights === 'auto' ? ' · class weights auto' : ''}`);
+    row('', `starts from ${s.startFrom === 'weights' ? 'the loaded weights' : `the best weights of stage ${s.index - 1}`}`);
+    row('', `frozen     ${b.frozen}: ${plural(s.frozen.layers, 'layer')}, ${fmtInt(s.frozen.params)} parameters (${s.frozen.by})`);
+    row('', `trainable  ${b.trainable}: ${fmtInt(s.trainable.backboneParams + s.trainable.headParams)} parameters`);
+    row('', `features   ${s.featureCache.use ? 'cached' : 'not cached'}: ${s.featureCache.reason}`);
+  }
+  L.push('');
+  row('saves', `${p.save.which === 'best' ? `the best model by ${p.save.metric} (${p.save.mode})` : 'the last model'}${p.save.to ? `, copied to ${rel(dir, p.save.to)}` : ''}`);
+  row('', `run folder ${rel(dir, p.output.runsDir)}/<timestamp>/ (recipe, plan, metrics.jsonl, model, report.json)`);
+  return L.join('\n');
+}

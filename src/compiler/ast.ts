@@ -1,0 +1,59 @@
+import type { Span } from './source.js';
+import type { Comment } from './parse.js';
+
+// The recipe as written, with spans: a flat list of statements in source order. Grouping into
+// stages and every rule about what may follow what belong to the checker.
+
+export interface Num { readonly value: number; readonly text: string; readonly span: Span }
+export interface Name { readonly text: string; readonly span: Span }
+export interface Location { readonly text: string; readonly quoted: boolean; readonly url: boolean; readonly span: Span }
+
+export type FreezeTarget =
+  | { readonly kind: 'all' }
+  | { readonly kind: 'none' }
+  | { readonly kind: 'until'; readonly layer: Name }
+  | { readonly kind: 'first'; readonly count: Num };
+
+export type UnfreezeTarget =
+  | { readonly kind: 'all' }
+  | { readonly kind: 'from'; readonly layer: Name }
+  | { readonly kind: 'last'; readonly count: Num };
+
+export type Arg = Num | Name;
+export const isNum = (a: Arg): a is Num => 'value' in a;
+
+export interface HeadLayer { readonly name: Name; readonly args: readonly Arg[]; readonly parens: boolean; readonly span: Span }
+export interface Augmentation { readonly name: Name; readonly args: readonly Arg[]; readonly span: Span }
+export interface Schedule { readonly name: Name; readonly args: readonly Num[]; readonly every: Num | null }
+
+type S<K extends string, T> = { readonly kind: K; readonly span: Span; readonly keyword: Span } & T;
+
+export type Statement =
+  | S<'recipe', { readonly name: Name }>
+  | S<'seed', { readonly value: Num }>
+  | S<'from', { readonly model: Name }>
+  | S<'weights', { readonly source: { readonly kind: 'name'; readonly name: Name } | { readonly kind: 'none'; readonly span: Span } | { readonly kind: 'location'; readonly location: Location } }>
+  | S<'width', { readonly value: Num }>
+  | S<'input', { readonly value: Num }>
+  | S<'freeze', { readonly target: FreezeTarget }>
+  | S<'unfreeze', { readonly target: UnfreezeTarget }>
+  | S<'head', { readonly layers: readonly HeadLayer[] }>
+  | S<'train', { readonly epochs: Num; readonly data: Location | null }>
+  | S<'batch', { readonly value: Num }>
+  | S<'optimizer', { readonly name: Name }>
+  | S<'lr', { readonly value: Num; readonly schedule: Schedule | null }>
+  | S<'earlyStop', { readonly patience: Num | null; readonly metric: Name | null }>
+  | S<'classWeights', { readonly mode: Name }>
+  | S<'then', object>
+  | S<'split', { readonly parts: readonly Num[] }>
+  | S<'validate', { readonly data: Location }>
+  | S<'test', { readonly data: Location }>
+  | S<'augment', { readonly items: readonly Augmentation[] }>
+  | S<'save', { readonly best: Name | null; readonly last: boolean; readonly to: Location | null }>;
+
+export type StatementKind = Statement['kind'];
+
+export interface Ast {
+  readonly statements: readonly Statement[];
+  readonly comments: readonly Comment[];
+}

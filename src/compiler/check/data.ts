@@ -1,0 +1,139 @@
+import type { Location, Statement } from '../ast.js';
+import type { Ctx } from './context.js';
+import type { Globals, StageStatements } from './statements.js';
+import type { SplitSource } from './checked.js';
+import type { ClassFolder, DataInfo } from '../../data/probe.js';
+import type { SplitPercent } from '../../data/split.js';
+
+export interface CheckedData {
+  readonly train: DataInfo;
+  readonly classes: readonly string[];
+  readonly validation: SplitSource;
+  readonly test: SplitSource | null;
+  readonly split: SplitPercent;
+}
+
+/** Probes a location; reports and returns null when it is missing or unreadable. */
+function look(ctx: Ctx, loc: Location): DataInfo | null {
+  if (loc.url) {
+    ctx.report('TLR1301', loc.span, 'data must be on this machine, not at a URL', ['download it, then point to the folder']);
+    return null;
+  }
+  const abs = ctx.resolve(loc.text);
+  const r = ctx.probe(abs);
+  if (r.ok) return r.info;
+  const shown = ctx.show(abs);
+  if (r.problem === 'missing') {
+    ctx.report('TLR1301', loc.span, `data folder ${shown} does not exist`, [`paths are relative to the recipe's folder (${ctx.show(ctx.dir)}); create ${shown} with one folder of images per class`]);
+  } else if (r.problem === 'empty') {
+    ctx.report('TLR1302', loc.span, `${shown} has no class folders`, r.hints);
+  } else {
+    ctx.report('TLR1309', loc.span, r.message.replace(abs, shown), [...r.hints, 'data is a folder of class folders, a folder with train/ val/ test/, a folder of MNIST-style IDX files, or a path,label .csv']);
+  }
+  return null;
+}
+
+function classesOk(ctx: Ctx, loc: Location, folders: readonly ClassFolder[], what: string): boolean {
+  let ok = true;
+  if (folders.length < 2) {
+    ctx.report('TLR1302', loc.span, `${what} has ${folders.length === 0 ? 'no classes' : `only one class (${folders[0]!.name})`}; a classifier needs at least 2`, ['add one folder per class, each holding that class\'s images']);
+    return false;
+  }
+  for (const f of folders) {
+    if (f.images === 0) {
+      ctx.report('TLR1303', loc.span, `class \`${f.name}\` has no images (${ctx.show(f.where)})`, ['add images (jpg, png, webp, gif, bmp, tiff) to it, or remove the folder']);
+      ok = false;
+    }
+  }
+  return ok;
+}
+
+function sameClasses(ctx: Ctx, loc: Location, classes: readonly string[], other: readonly ClassFolder[], what: string): boolean {
+  const names = other.map((f) => f.name);
+  const missing = classes.filter((c) => !names.includes(c)), extra = names.filter((c) => !classes.includes(c));
+  if (!missing.length && !extra.length) return true;
+  const parts = [missing.length ? `lacks ${missing.join(', ')}` : '', extra.length ? `has ${extra.join(', ')} that the training data lacks` : ''].filter(Boolean);
+  ctx.report('TLR1308', loc.span, `${what} ${parts.join(' and ')}`, ['every data set must have the same class folders as the training data']);
+  return false;
+}
+
+export function checkData(ctx: Ctx, g: Globals, stages: readonly StageStatements[]): CheckedData | null {
+  const first = stages[0]?.train;
+  if (!first) return null;
+  if (!first.data) {
+    ctx.report('TLR1304', first.span, 'the first `train` does not say which data to train on', [`write \`train ${first.epochs.text} epochs on ./images\`, where ./images holds one folder per class`]);
+    return null;
+  }
+  for (const st of stages.slice(1)) {
+    const d = st.train?.data;
+    if (d && ctx.resolve(d.text) !== ctx.resolve(first.data.text)) {
+      ctx.report('TLR1305', d.span, 'every stage trains on the data of the first `train`', [`remove \`on ${d.text}\`; to train on other data, write another recipe that starts from this one's model`]);
+    }
+  }
+  const train = look(ctx, first.data);
+  if (!train) return null;
+  const folders = train.splits.train;
+  if (!folders) {
+    ctx.report('TLR1309', first.data.span, `${ctx.show(train.path)} has no training split`, ['a folder with val/ or test/ also needs train/']);
+    return null;
+  }
+  let ok = classesOk(ctx, first.data, folders, ctx.show(train.path));
+  const classes = folders.map((f) => f.name);
+
+  const external = (s: Extract<Statement, { kind: 'validate' | 'test' }> | undefined, what: string): SplitSource | null | undefined => {
+    if (!s) return undefined;
+    const info = look(ctx, s.data);
+    if (!info) return null;
+    const fs = info.splits.train ?? info.splits[s.kind === 'validate' ? 'validation' : 'test'];
+    if (!fs) return null;
+    ok = classesOk(ctx, s.data, fs, what) && ok;
+    ok = sameClasses(ctx, s.data, classes, fs, `${what} ${ctx.show(info.path)}`) && ok;
+    return { kind: 'data', info };
+  };
+  const inner = (split: 'validation' | 'test'): SplitSource | undefined => {
+    const fs = train.splits[split];
+    if (!fs) return undefined;
+    ok = classesOk(ctx, first.data!, fs, `the ${split} folder of ${ctx.show(train.path)}`) && ok;
+    ok = sameClasses(ctx, first.data!, classes, fs, `the ${split} folder of ${ctx.show(train.path)}`) && ok;
+    return { kind: 'data', info: { ...train, splits: { [split]: fs } } };
+  };
+
+  const extVal = external(g.validate, 'the validation data');
+  const extTest = external(g.test, 'the test data');
+  if (extVal === null || extTest === null) return null;
+  const dataVal = extVal ?? inner('validation');
+  const dataTest = extTest ?? inner('test');
+
+  let split: SplitPercent = dataVal ? { train: 100, validation: 0, test: 0 } : { train: 80, validation: 20, test: 0 };
+  if (g.split) {
+    const parts = g.split.parts;
+    const sum = parts.reduce((t, p) => t + p.value, 0);
+    if (parts.length > 3) {
+      ctx.report('TLR1306', g.split.span, `split takes 2 or 3 parts (train/validation or train/validation/test), not ${parts.length}`, ['write `split 80/20` or `split 80/10/10`']);
+      return null;
+    }
+    if (sum !== 100) {
+      ctx.report('TLR1306', g.split.span, `split adds up to ${sum}, not 100`, [parts.length === 2 ? `write \`split ${parts[0]!.value}/${100 - parts[0]!.value}\`` : 'make the parts add up to 100']);
+      return null;
+    }
+    for (const p of parts) if (ctx.int(p, 'each part of split', 1, 99) === null) return null;
+    if (dataVal) {
+      const from = extVal ? `\`validate on\` (line ${g.validate!.span.start.line})` : `the data's own validation folder`;
+      ctx.report('TLR1307', g.split.span, `split ${parts.map((p) => p.text).join('/')} sets a validation part aside, but ${from} already gives the validation data`, ['remove one of them']);
+      return null;
+    }
+    if (parts.length === 3 && dataTest) {
+      const from = extTest ? `\`test on\` (line ${g.test!.span.start.line})` : `the data's own test folder`;
+      ctx.report('TLR1307', g.split.parts[2]!.span, `split sets a test part aside, but ${from} already gives the test data`, [`write \`split ${parts[0]!.value + parts[2]!.value}/${parts[1]!.value}\`, or remove \`test on\``]);
+      return null;
+    }
+    split = { train: parts[0]!.value, validation: parts[1]!.value, test: parts[2]?.value ?? 0 };
+  }
+  if (!ok) return null;
+  return {
+    train, classes,
+    validation: dataVal ?? { kind: 'split', percent: split.validation },
+    test: dataTest ?? (split.test > 0 ? { kind: 'split', percent: split.test } : null),
+    split,
+  };
+}

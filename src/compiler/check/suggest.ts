@@ -1,0 +1,34 @@
+// "Did you mean" for names: the closest candidates by edit distance.
+
+export function distance(a: string, b: string): number {
+  const m = a.length, n = b.length;
+  let prev = Array.from({ length: n + 1 }, (_, j) => j);
+  for (let i = 1; i <= m; i++) {
+    const cur = [i];
+    for (let j = 1; j <= n; j++) {
+      cur[j] = Math.min(prev[j]! + 1, cur[j - 1]! + 1, prev[j - 1]! + (a[i - 1] === b[j - 1] ? 0 : 1));
+    }
+    prev = cur;
+  }
+  return prev[n]!;
+}
+
+/** Up to `max` candidates close to `word`, nearest first. */
+export function nearest(word: string, candidates: readonly string[], max = 3): string[] {
+  const w = word.toLowerCase();
+  const limit = Math.max(2, Math.floor(w.length / 3));
+  return [...new Set(candidates)]
+    .map((c) => ({ c, d: distance(w, c.toLowerCase()) - (c.toLowerCase().startsWith(w) || w.startsWith(c.toLowerCase()) ? 1 : 0) }))
+    .filter(({ d }) => d <= limit)
+    .sort((a, b) => a.d - b.d || a.c.localeCompare(b.c))
+    .slice(0, max)
+    .map(({ c }) => c);
+}
+
+export const didYouMean = (word: string, candidates: readonly string[]): string[] => {
+  const near = nearest(word, candidates);
+  return near.length ? [`did you mean ${near.map((n) => `\`${n}\``).join(', ')}?`] : [];
+};
+
+export const oneOf = (xs: readonly string[]): string =>
+  xs.length <= 1 ? (xs[0] ?? '') : `${xs.slice(0, -1).join(', ')} or ${xs[xs.length - 1]}`;

@@ -1,0 +1,136 @@
+import { isNum, type Augmentation, type Name, type Statement } from '../ast.js';
+import type { Ctx } from './context.js';
+import type { Globals, StageStatements } from './statements.js';
+import type { AugmentSpec, Metric, ScheduleSpec, StageSpec } from './checked.js';
+import { didYouMean, oneOf } from './suggest.js';
+
+export const OPTIMIZERS = ['adam', 'sgd', 'rmsprop'] as const;
+export const SCHEDULES = ['constant', 'cosine', 'step'] as const;
+export const METRICS: readonly Metric[] = ['val_accuracy', 'val_loss', 'accuracy', 'loss'];
+export const AUGMENTATIONS = ['flip', 'rotate', 'zoom', 'brightness', 'contrast', 'shift'] as const;
+
+function metric(ctx: Ctx, n: Name): Metric | null {
+  if ((METRICS as readonly string[]).includes(n.text)) return n.text as Metric;
+  ctx.report('TLR1603', n.span, `unknown metric \`${n.text}\``, [...didYouMean(n.text, METRICS), `metrics: ${oneOf([...METRICS])}`]);
+  return null;
+}
+
+function schedule(ctx: Ctx, s: Extract<Statement, { kind: 'lr' }>): ScheduleSpec | null {
+  const sch = s.schedule;
+  if (!sch) return null;
+  const name = sch.name.text;
+  if (!(SCHEDULES as readonly string[]).includes(name)) {
+    ctx.report('TLR1602', sch.name.span, `unknown learning-rate schedule \`${name}\``, [...didYouMean(name, SCHEDULES), 'schedules: constant, cosine, step FACTOR every N (epochs)']);
+    return null;
+  }
+  if (name !== 'step') {
+    if (sch.args.length || sch.every) {
+      ctx.report('TLR1203', s.span, `\`${name}\` takes no arguments`, [`write \`lr ${s.value.text} ${name}\``]);
+      return null;
+    }
+    return { kind: name as 'constant' | 'cosine' };
+  }
+  if (sch.args.length !== 1 || !sch.every) {
+    ctx.report('TLR1203', s.span, '`step` takes a factor and a period', [`write \`lr ${s.value.text} step 0.1 every 5\`: the rate is multiplied by 0.1 every 5 epochs`]);
+    return null;
+  }
+  const factor = ctx.real(sch.args[0]!, 'the step factor', (v) => v > 0 && v <= 1, '0 < factor <= 1');
+  const every = ctx.int(sch.every, 'the step period', 1);
+  return factor === null || every === null ? null : { kind: 'step', factor, every };
+}
+
+/** Each stage's settings; a later stage inherits all but `lr`, which defaults to the previous / 10. */
+export function checkStages(ctx: Ctx, stages: readonly StageStatements[], frozen: readonly { frozen: number; by: string }[] | null): StageSpec[] | null {
+  const out: StageSpec[] = [];
+  let ok = true;
+  for (const [i, st] of stages.entries()) {
+    const prev = out[i - 1];
+    const epochs = st.train ? ctx.int(st.train.epochs, 'epochs', 1, 100000) : null;
+    const batch = st.batch ? ctx.int(st.batch.value, 'batch', 1, 65536) : (prev?.batch ?? 32);
+    let optimizer: string | null = prev?.optimizer ?? 'adam';
+    if (st.optimizer) {
+      const n = st.optimizer.name;
+      optimizer = (OPTIMIZERS as readonly string[]).includes(n.text) ? n.text : null;
+      if (!optimizer) ctx.report('TLR1601', n.span, `unknown optimizer \`${n.text}\``, [...didYouMean(n.text, OPTIMIZERS), `optimizers: ${oneOf([...OPTIMIZERS])}`]);
+    }
+    const lr = st.lr ? ctx.real(st.lr.value, 'the learning rate', (v) => v > 0 && v < 10, '0 < lr < 10') : prev ? prev.lr / 10 : 1e-3;
+    const sched = st.lr?.schedule ? schedule(ctx, st.lr) : (prev?.schedule ?? { kind: 'constant' });
+    let earlyStop = prev?.earlyStop ?? null;
+    if (st.earlyStop) {
+      const m = st.earlyStop.metric ? metric(ctx, st.earlyStop.metric) : 'val_loss';
+      const p = st.earlyStop.patience ? ctx.int(st.earlyStop.patience, 'patience', 1) : 3;
+      earlyStop = m && p ? { metric: m, patience: p } : null;
+      if (!earlyStop) ok = false;
+    }
+    let classWeights = prev?.classWeights ?? 'none';
+    if (st.classWeights) {
+      const m = st.classWeights.mode;
+      if (m.text === 'auto' || m.text === 'none') classWeights = m.text;
+      else {
+        ctx.report('TLR1605', m.span, `unknown class weights mode \`${m.text}\``, [...didYouMean(m.text, ['auto', 'none']), '`class weights auto` weighs each class by its inverse frequency']);
+        ok = false;
+      }
+    }
+    if (epochs === null || batch === null || optimizer === null || lr === null || sched === null || !frozen) {
+      ok = false;
+      continue;
+    }
+    out.push({ epochs, batch, optimizer, lr, schedule: sched, earlyStop, classWeights, frozen: frozen[i]!.frozen, frozenBy: frozen[i]!.by });
+  }
+  return ok && out.length === stages.length ? out : null;
+}
+
+function augmentation(ctx: Ctx, a: Augmentation): AugmentSpec | null {
+  const kind = a.name.text;
+  const [x] = a.args;
+  const amount = (what: string, max: number): number | null => {
+    if (a.args.length !== 1 || !x || !isNum(x)) {
+      ctx.report('TLR1203', a.span, `${kind} takes one number`, [`for example \`${kind} ${max === 180 ? 15 : 0.1}\``]);
+      return null;
+    }
+    return ctx.real(x, what, (v) => v > 0 && v <= max, `0 < ${kind} <= ${max}`);
+  };
+  switch (kind) {
+    case 'flip': {
+      if (!x) return { kind: 'flip', mode: 'horizontal' };
+      const mode = !isNum(x) && a.args.length === 1 && ['horizontal', 'vertical', 'both'].includes(x.text) ? x.text : null;
+      if (!mode) {
+        ctx.report('TLR1203', a.span, 'flip takes horizontal (the default), vertical or both', ['for example `flip` or `flip both`']);
+        return null;
+      }
+      return { kind: 'flip', mode: mode as 'horizontal' | 'vertical' | 'both' };
+    }
+    case 'rotate': { const v = amount('the rotation in degrees', 180); return v === null ? null : { kind, degrees: v }; }
+    case 'zoom': case 'brightness': case 'contrast': case 'shift': {
+      const v = amount(`the ${kind}`, 1);
+      return v === null ? null : { kind, amount: v };
+    }
+    default:
+      ctx.report('TLR1604', a.name.span, `unknown augmentation \`${kind}\``, [...didYouMean(kind, AUGMENTATIONS), `augmentations: ${oneOf([...AUGMENTATIONS])}`]);
+      return null;
+  }
+}
+
+export function checkAugment(ctx: Ctx, g: Globals): AugmentSpec[] | null {
+  if (!g.augment) return [];
+  const specs = g.augment.items.map((a) => augmentation(ctx, a));
+  const seen = new Set<string>();
+  for (const [i, a] of g.augment.items.entries()) {
+    if (seen.has(a.name.text)) ctx.report('TLR1401', a.name.span, `\`${a.name.text}\` is listed twice in augment`, ['keep one']);
+    seen.add(a.name.text);
+    if (!specs[i]) return null;
+  }
+  return seen.size === specs.length ? (specs as AugmentSpec[]) : null;
+}
+
+export function checkSave(ctx: Ctx, g: Globals): { metric: Metric; which: 'best' | 'last'; to: string | null } | null {
+  const s = g.save;
+  if (!s) return { metric: 'val_accuracy', which: 'best', to: null };
+  const m = s.best ? metric(ctx, s.best) : 'val_accuracy';
+  if (!m) return null;
+  return { metric: m, which: s.last ? 'last' : 'best', to: s.to ? ctx.resolve(s.to.text) : null };
+}
+
+export function checkSeed(ctx: Ctx, g: Globals): number | null {
+  return g.seed ? ctx.int(g.seed.value, 'seed', 0, 2 ** 31 - 1) : 42;
+}

@@ -1,0 +1,20 @@
+import { CODES, type Code, type Severity } from './codes.js';
+import type { Span } from './source.js';
+
+/** A problem found in a recipe: data only. Rendering lives in ./render.ts. */
+export interface Diagnostic {
+  readonly code: Code;
+  readonly severity: Severity;
+  readonly message: string;
+  readonly span: Span;
+  readonly hints: readonly string[];
+}
+
+export function diag(code: Code, span: Span, message: string, hints: readonly string[] = []): Diagnostic {
+  return { code, severity: CODES[code].severity, message, span, hints };
+}
+
+export const hasErrors = (ds: readonly Diagnostic[]): boolean => ds.some((d) => d.severity === 'error');
+
+export const byPosition = (a: Diagnostic, b: Diagnostic): number =>
+  a.span.start.offset - b.span.start.offset || a.code.localeCompare(b.code);

@@ -1,0 +1,242 @@
+import { CstParser, type IParserErrorMessageProvider, type TokenType, type IToken } from 'chevrotain';
+import * as T from './lexer.js';
+
+// The grammar only recognises; it builds a CST and nothing else. It is deliberately loose (any
+// statement, in any order, any number of times): the checker says what is wrong, and better.
+
+const DESCRIBE: Record<string, string> = {
+  Identifier: 'a name', NumberLit: 'a number', StringLit: 'a quoted string', PathLit: 'a path',
+  Url: 'a URL', Ratio: 'percentages like 80/20', LParen: "'('", RParen: "')'", Comma: "','", EOF: 'the end of the file',
+};
+export const describeTokenType = (t: TokenType): string => DESCRIBE[t.name] ?? `'${t.name.toLowerCase()}'`;
+export const describeToken = (t: IToken): string => (t.tokenType.name === 'EOF' ? 'the end of the file' : `'${t.image}'`);
+
+const firsts = (paths: TokenType[][][]): string => {
+  const seen = new Set<string>();
+  for (const alt of paths) for (const path of alt) if (path[0]) seen.add(describeTokenType(path[0]));
+  const list = [...seen];
+  return list.length <= 1 ? (list[0] ?? 'something else') : `${list.slice(0, -1).join(', ')} or ${list[list.length - 1]}`;
+};
+
+const messages: IParserErrorMessageProvider = {
+  buildMismatchTokenMessage: ({ expected, actual }) => `expected ${describeTokenType(expected)} but found ${describeToken(actual)}`,
+  buildNotAllInputParsedMessage: ({ firstRedundant }) => `${describeToken(firstRedundant)} does not start a statement`,
+  buildNoViableAltMessage: ({ expectedPathsPerAlt, actual }) => `expected ${firsts(expectedPathsPerAlt)} but found ${describeToken(actual[0]!)}`,
+  buildEarlyExitMessage: ({ expectedIterationPaths, actual }) => `expected ${firsts([expectedIterationPaths])} but found ${describeToken(actual[0]!)}`,
+};
+
+export class RecipeParser extends CstParser {
+  constructor() {
+    super(T.allTokens, { recoveryEnabled: true, nodeLocationTracking: 'full', errorMessageProvider: messages, maxLookahead: 3 });
+    this.performSelfAnalysis();
+  }
+
+  recipe = this.RULE('recipe', () => {
+    this.MANY(() => this.SUBRULE(this.statement));
+  });
+
+  statement = this.RULE('statement', () => {
+    this.OR([
+      { ALT: () => this.SUBRULE(this.recipeName) },
+      { ALT: () => this.SUBRULE(this.seed) },
+      { ALT: () => this.SUBRULE(this.from) },
+      { ALT: () => this.SUBRULE(this.weights) },
+      { ALT: () => this.SUBRULE(this.width) },
+      { ALT: () => this.SUBRULE(this.inputSize) },
+      { ALT: () => this.SUBRULE(this.freeze) },
+      { ALT: () => this.SUBRULE(this.unfreeze) },
+      { ALT: () => this.SUBRULE(this.head) },
+      { ALT: () => this.SUBRULE(this.train) },
+      { ALT: () => this.SUBRULE(this.batch) },
+      { ALT: () => this.SUBRULE(this.optimizer) },
+      { ALT: () => this.SUBRULE(this.lr) },
+      { ALT: () => this.SUBRULE(this.earlyStop) },
+      { ALT: () => this.SUBRULE(this.classWeights) },
+      { ALT: () => this.SUBRULE(this.thenStage) },
+      { ALT: () => this.SUBRULE(this.split) },
+      { ALT: () => this.SUBRULE(this.validate) },
+      { ALT: () => this.SUBRULE(this.test) },
+      { ALT: () => this.SUBRULE(this.augment) },
+      { ALT: () => this.SUBRULE(this.save) },
+    ]);
+  });
+
+  recipeName = this.RULE('recipeName', () => {
+    this.CONSUME(T.RecipeKw);
+    this.CONSUME(T.StringLit);
+  });
+
+  seed = this.RULE('seed', () => {
+    this.CONSUME(T.Seed);
+    this.CONSUME(T.NumberLit);
+  });
+
+  from = this.RULE('from', () => {
+    this.CONSUME(T.From);
+    this.CONSUME(T.Identifier);
+  });
+
+  weights = this.RULE('weights', () => {
+    this.CONSUME(T.Weights);
+    this.OR([
+      { ALT: () => this.CONSUME(T.Identifier) },
+      { ALT: () => this.CONSUME(T.None) },
+      { ALT: () => this.SUBRULE(this.location) },
+    ]);
+  });
+
+  width = this.RULE('width', () => {
+    this.CONSUME(T.Width);
+    this.CONSUME(T.NumberLit);
+  });
+
+  inputSize = this.RULE('inputSize', () => {
+    this.CONSUME(T.Input);
+    this.CONSUME(T.NumberLit);
+  });
+
+  freeze = this.RULE('freeze', () => {
+    this.CONSUME(T.Freeze);
+    this.OR([
+      { ALT: () => this.CONSUME(T.All) },
+      { ALT: () => this.CONSUME(T.None) },
+      { ALT: () => { this.CONSUME(T.Until); this.CONSUME(T.Identifier); } },
+      { ALT: () => { this.CONSUME(T.First); this.CONSUME(T.NumberLit); this.CONSUME(T.Layers); } },
+    ]);
+  });
+
+  unfreeze = this.RULE('unfreeze', () => {
+    this.CONSUME(T.Unfreeze);
+    this.OR([
+      { ALT: () => this.CONSUME(T.All) },
+      { ALT: () => { this.CONSUME(T.From); this.CONSUME(T.Identifier); } },
+      { ALT: () => { this.CONSUME(T.Last); this.CONSUME(T.NumberLit); this.CONSUME(T.Layers); } },
+    ]);
+  });
+
+  head = this.RULE('head', () => {
+    this.CONSUME(T.Head);
+    this.AT_LEAST_ONE(() => this.SUBRULE(this.headLayer));
+  });
+
+  headLayer = this.RULE('headLayer', () => {
+    this.CONSUME(T.Identifier);
+    this.OPTION(() => {
+      this.CONSUME(T.LParen);
+      this.MANY_SEP({ SEP: T.Comma, DEF: () => this.SUBRULE(this.arg) });
+      this.CONSUME(T.RParen);
+    });
+  });
+
+  arg = this.RULE('arg', () => {
+    this.OR([{ ALT: () => this.CONSUME(T.NumberLit) }, { ALT: () => this.CONSUME(T.Identifier) }]);
+  });
+
+  train = this.RULE('train', () => {
+    this.CONSUME(T.Train);
+    this.CONSUME(T.NumberLit);
+    this.CONSUME(T.Epochs);
+    this.OPTION(() => {
+      this.CONSUME(T.On);
+      this.SUBRULE(this.location);
+    });
+  });
+
+  batch = this.RULE('batch', () => {
+    this.CONSUME(T.Batch);
+    this.CONSUME(T.NumberLit);
+  });
+
+  optimizer = this.RULE('optimizer', () => {
+    this.CONSUME(T.Optimizer);
+    this.CONSUME(T.Identifier);
+  });
+
+  lr = this.RULE('lr', () => {
+    this.CONSUME(T.Lr);
+    this.CONSUME(T.NumberLit);
+    this.OPTION(() => {
+      this.CONSUME(T.Identifier);
+      this.MANY(() => this.CONSUME2(T.NumberLit));
+      this.OPTION2(() => {
+        this.CONSUME(T.Every);
+        this.CONSUME3(T.NumberLit);
+      });
+    });
+  });
+
+  earlyStop = this.RULE('earlyStop', () => {
+    this.CONSUME(T.Early);
+    this.CONSUME(T.Stop);
+    this.OPTION(() => {
+      this.CONSUME(T.Patience);
+      this.CONSUME(T.NumberLit);
+    });
+    this.OPTION2(() => {
+      this.CONSUME(T.On);
+      this.CONSUME(T.Identifier);
+    });
+  });
+
+  classWeights = this.RULE('classWeights', () => {
+    this.CONSUME(T.Class);
+    this.CONSUME(T.Weights);
+    this.OR([{ ALT: () => this.CONSUME(T.Identifier) }, { ALT: () => this.CONSUME(T.None) }]);
+  });
+
+  thenStage = this.RULE('thenStage', () => {
+    this.CONSUME(T.Then);
+  });
+
+  split = this.RULE('split', () => {
+    this.CONSUME(T.Split);
+    this.CONSUME(T.Ratio);
+  });
+
+  validate = this.RULE('validate', () => {
+    this.CONSUME(T.Validate);
+    this.CONSUME(T.On);
+    this.SUBRULE(this.location);
+  });
+
+  test = this.RULE('test', () => {
+    this.CONSUME(T.Test);
+    this.CONSUME(T.On);
+    this.SUBRULE(this.location);
+  });
+
+  augment = this.RULE('augment', () => {
+    this.CONSUME(T.Augment);
+    this.AT_LEAST_ONE_SEP({ SEP: T.Comma, DEF: () => this.SUBRULE(this.augmentation) });
+  });
+
+  augmentation = this.RULE('augmentation', () => {
+    this.CONSUME(T.Identifier);
+    this.MANY(() => this.SUBRULE(this.arg));
+  });
+
+  save = this.RULE('save', () => {
+    this.CONSUME(T.Save);
+    this.OPTION(() => {
+      this.OR([
+        { ALT: () => { this.CONSUME(T.Best); this.CONSUME(T.By); this.CONSUME(T.Identifier); } },
+        { ALT: () => this.CONSUME(T.Last) },
+      ]);
+    });
+    this.OPTION2(() => {
+      this.CONSUME(T.To);
+      this.SUBRULE(this.location);
+    });
+  });
+
+  location = this.RULE('location', () => {
+    this.OR([
+      { ALT: () => this.CONSUME(T.PathLit) },
+      { ALT: () => this.CONSUME(T.StringLit) },
+      { ALT: () => this.CONSUME(T.Url) },
+    ]);
+  });
+}
+
+/** One parser instance serves every parse (Chevrotain parsers are reusable). */
+export const parser = new RecipeParser();

@@ -1,0 +1,72 @@
+import { createToken, Lexer, type TokenType } from 'chevrotain';
+
+// Words are keywords only where the grammar needs them; names of models, layers, optimizers,
+// schedules, activations and metrics are plain identifiers that the checker validates.
+
+export const Identifier = createToken({ name: 'Identifier', pattern: /[A-Za-z_][A-Za-z0-9_.\-]*/ });
+
+const kw = (word: string, pattern: RegExp = new RegExp(word)): TokenType =>
+  createToken({ name: word[0]!.toUpperCase() + word.slice(1), pattern, longer_alt: Identifier, categories: [Keyword] });
+
+export const Keyword = createToken({ name: 'Keyword', pattern: Lexer.NA });
+export const RecipeKw = kw('recipe');
+export const Seed = kw('seed');
+export const From = kw('from');
+export const Weights = kw('weights');
+export const Width = kw('width');
+export const Input = kw('input');
+export const Freeze = kw('freeze');
+export const Unfreeze = kw('unfreeze');
+export const Until = kw('until');
+export const All = kw('all');
+export const None = kw('none');
+export const First = kw('first');
+export const Last = kw('last');
+export const Layers = kw('layers', /layers?/);
+export const Head = kw('head');
+export const Train = kw('train');
+export const Epochs = kw('epochs', /epochs?/);
+export const On = kw('on');
+export const Batch = kw('batch');
+export const Optimizer = kw('optimizer');
+export const Lr = kw('lr');
+export const Every = kw('every');
+export const Early = kw('early');
+export const Stop = kw('stop');
+export const Patience = kw('patience');
+export const Class = kw('class');
+export const Then = kw('then');
+export const Split = kw('split');
+export const Validate = kw('validate');
+export const Test = kw('test');
+export const Augment = kw('augment');
+export const Save = kw('save');
+export const Best = kw('best');
+export const By = kw('by');
+export const To = kw('to');
+
+export const Comment = createToken({ name: 'Comment', pattern: /#[^\n]*/, group: 'comments' });
+export const WhiteSpace = createToken({ name: 'WhiteSpace', pattern: /\s+/, group: Lexer.SKIPPED });
+export const StringLit = createToken({ name: 'StringLit', pattern: /"(?:[^"\\\n]|\\.)*"/ });
+export const Ratio = createToken({ name: 'Ratio', pattern: /\d+(?:\/\d+)+/ });
+export const NumberLit = createToken({ name: 'NumberLit', pattern: /(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?/ });
+export const Url = createToken({ name: 'Url', pattern: /[a-z][a-z0-9+.\-]*:\/\/[^\s"#]+/ });
+export const PathLit = createToken({ name: 'PathLit', pattern: /(?:\.{1,2}|~)(?:\/[^\s"#,()]*)?|\/[^\s"#,()]*/ });
+export const LParen = createToken({ name: 'LParen', pattern: /\(/ });
+export const RParen = createToken({ name: 'RParen', pattern: /\)/ });
+export const Comma = createToken({ name: 'Comma', pattern: /,/ });
+
+export const KEYWORDS = [
+  RecipeKw, Seed, From, Weights, Width, Input, Freeze, Unfreeze, Until, All, None, First, Last, Layers,
+  Head, Train, Epochs, On, Batch, Optimizer, Lr, Every, Early, Stop, Patience, Class, Then, Split,
+  Validate, Test, Augment, Save, Best, By, To,
+];
+
+// Order matters: a URL before identifiers (https://…), ratios before numbers (80/20), numbers
+// before paths (.5 versus ./x), keywords before identifiers.
+export const allTokens: TokenType[] = [
+  WhiteSpace, Comment, StringLit, Url, Ratio, NumberLit, PathLit, LParen, RParen, Comma,
+  Keyword, ...KEYWORDS, Identifier,
+];
+
+export const lexer = new Lexer(allTokens, { positionTracking: 'full', ensureOptimizations: false });

@@ -1,0 +1,118 @@
+import * as path from 'node:path';
+import { splitCount } from '../data/split.js';
+import type { DataInfo } from '../data/probe.js';
+import { PLAN_FORMAT, PLAN_VERSION, type Plan, type PlanSplitSource, type PlanStage, type PlanWeights } from '../plan/types.js';
+import type { Checked, HeadLayerSpec, ResolvedWeights, SplitSource, StageSpec } from './check/checked.js';
+
+// Checked recipe to plan. Pure: everything it needs was resolved by the checker.
+
+function weights(w: ResolvedWeights): PlanWeights {
+  switch (w.kind) {
+    case 'imagenet': {
+      const s = w.source;
+      return { kind: 'imagenet', url: s.url, format: s.format, sha256: s.sha256, localName: s.localName, includesTop: s.includesTop };
+    }
+    case 'none': return { kind: 'none' };
+    case 'file': return { kind: 'file', path: w.path, format: w.format };
+    case 'url': return { kind: 'url', url: w.url, format: w.format };
+  }
+}
+
+export function headParams(inputs: number, layers: readonly HeadLayerSpec[]): number {
+  let n = inputs, total = 0;
+  for (const l of layers) {
+    if (l.kind === 'dense') { total += n * l.units + l.units; n = l.units; }
+    else if (l.kind === 'batchnorm') total += 2 * n;
+  }
+  return total;
+}
+
+const partOf = (info: DataInfo): 'train' | 'validation' | 'test' =>
+  info.splits.train ? 'train' : info.splits.validation ? 'validation' : 'test';
+
+function source(s: SplitSource): PlanSplitSource {
+  return s.kind === 'split' ? { kind: 'split', percent: s.percent } : { kind: 'data', path: s.info.path, format: s.info.format, part: partOf(s.info) };
+}
+
+/** Images per class of a data set's own part, in the order of `classes`. */
+function countsOf(info: DataInfo, classes: readonly string[]): number[] {
+  const folders = info.splits[partOf(info)]!;
+  return classes.map((c) => folders.find((f) => f.name === c)?.images ?? 0);
+}
+
+function featureCache(c: Checked, s: StageSpec): { use: boolean; reason: string } {
+  const all = c.model.layers.length;
+  if (s.frozen < all) {
+    const from = c.model.layers[s.frozen]!.name;
+    return { use: false, reason: `layers from ${from} on train in this stage, so the backbone runs every batch` };
+  }
+  if (c.augment.length) {
+    return { use: false, reason: 'augment is on: every epoch sees new versions of the images, so features cannot be reused' };
+  }
+  return { use: true, reason: 'the backbone is frozen and nothing is augmented: its features are computed once, cached on disk, and the head trains on them' };
+}
+
+function stage(c: Checked, s: StageSpec, i: number, headTotal: number): PlanStage {
+  const layers = c.model.layers;
+  const frozenParams = layers.slice(0, s.frozen).reduce((t, l) => t + l.params, 0);
+  return {
+    index: i + 1,
+    epochs: s.epochs,
+    batch: s.batch,
+    optimizer: s.optimizer,
+    lr: { initial: s.lr, schedule: s.schedule },
+    earlyStop: s.earlyStop,
+    classWeights: s.classWeights,
+    frozen: { layers: s.frozen, through: s.frozen ? layers[s.frozen - 1]!.name : null, by: s.frozenBy, params: frozenParams },
+    trainable: { from: layers[s.frozen]?.name ?? null, backboneParams: c.model.backboneParams - frozenParams, headParams: headTotal },
+    featureCache: featureCache(c, s),
+    startFrom: i === 0 ? 'weights' : 'previous-best',
+  };
+}
+
+const safeName = (name: string): string => name.replace(/[^A-Za-z0-9._-]+/g, '-').replace(/^-+|-+$/g, '') || 'recipe';
+
+export function toPlan(c: Checked): Plan {
+  const m = c.model;
+  const head = headParams(m.featureSize, c.head);
+  const d = c.data;
+  const own = countsOf(d.train, d.classes);
+  const shares = own.map((n) => splitCount(n, d.split));
+  return {
+    format: PLAN_FORMAT,
+    version: PLAN_VERSION,
+    recipe: { name: c.name, file: c.file },
+    seed: c.seed,
+    model: {
+      name: m.name,
+      width: m.width,
+      inputSize: m.inputSize,
+      preprocessing: { mean: [...m.preprocessing.mean], std: [...m.preprocessing.std], description: m.preprocessing.description },
+      featureLayer: m.featureLayer,
+      featureSize: m.featureSize,
+      layers: m.layers.length,
+      params: m.backboneParams,
+      blocks: m.blocks.map((b) => ({ name: b.name, firstLayer: m.layers[b.first]!.name, lastLayer: m.layers[b.last]!.name, layers: b.last - b.first + 1, params: b.params })),
+      weights: weights(c.weights),
+    },
+    head: { inputs: m.featureSize, layers: c.head.map((l) => ({ ...l })), params: head },
+    data: {
+      root: d.train.path,
+      format: d.train.format,
+      classes: [...d.classes],
+      train: { kind: 'data', path: d.train.path, format: d.train.format, part: 'train' },
+      validation: source(d.validation),
+      test: d.test ? source(d.test) : null,
+      split: { ...d.split },
+      counts: {
+        train: shares.map((s) => s.train),
+        validation: d.validation.kind === 'split' ? shares.map((s) => s.validation) : countsOf(d.validation.info, d.classes),
+        test: !d.test ? null : d.test.kind === 'split' ? shares.map((s) => s.test) : countsOf(d.test.info, d.classes),
+      },
+      augment: c.augment.map((a) => ({ ...a })),
+    },
+    stages: c.stages.map((s, i) => stage(c, s, i, head)),
+    save: { metric: c.save.metric, mode: c.save.metric.endsWith('loss') ? 'min' : 'max', which: c.save.which, to: c.save.to },
+    output: { runsDir: path.join(path.dirname(c.file), 'runs', safeName(c.name)) },
+  };
+}

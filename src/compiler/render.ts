@@ -1,0 +1,46 @@
+import { CODES } from './codes.js';
+import type { Diagnostic } from './diagnostics.js';
+import { LineIndex } from './source.js';
+
+// Diagnostics to text: `file:line:col: error[TLR1002]: message`, the source line, a caret line under
+// the span, then hints. Colour only when asked (the CLI decides: TTY, NO_COLOR, FORCE_COLOR).
+
+export interface RenderOptions {
+  readonly color: boolean;
+}
+
+const paint = (on: boolean, code: string) => (s: string) => (on ? `\x1b[${code}m${s}\x1b[0m` : s);
+
+export function renderDiagnostic(d: Diagnostic, file: string, text: string | LineIndex, opts: RenderOptions): string {
+  const lines = typeof text === 'string' ? new LineIndex(text) : text;
+  const red = paint(opts.color, '1;31'), yellow = paint(opts.color, '1;33'), bold = paint(opts.color, '1'), dim = paint(opts.color, '2'), cyan = paint(opts.color, '36');
+  const sev = d.severity === 'error' ? red(`error[${d.code}]`) : yellow(`warning[${d.code}]`);
+  const { line, column } = d.span.start;
+  const out = [`${bold(`${file}:${line}:${column}`)}: ${sev}: ${bold(d.message)}`];
+  const src = lines.lineText(line);
+  const gutter = String(line).length;
+  const endCol = d.span.end.line === line ? d.span.end.column : src.length + 1;
+  const width = Math.max(1, endCol - column);
+  out.push(dim(`${' '.repeat(gutter)} |`));
+  out.push(`${dim(`${line} |`)} ${src}`);
+  const caretColor = d.severity === 'error' ? red : yellow;
+  out.push(`${dim(`${' '.repeat(gutter)} |`)} ${' '.repeat(Math.max(0, column - 1))}${caretColor('^'.repeat(width))}`);
+  for (const h of d.hints) out.push(`${' '.repeat(gutter)} ${cyan('= hint:')} ${h}`);
+  return out.join('\n');
+}
+
+export function renderDiagnostics(ds: readonly Diagnostic[], file: string, text: string, opts: RenderOptions): string {
+  const lines = new LineIndex(text);
+  return ds.map((d) => renderDiagnostic(d, file, lines, opts)).join('\n\n');
+}
+
+/** The JSON form: the diagnostic's own fields plus the file and the code's title. */
+export function diagnosticJson(d: Diagnostic, file: string): object {
+  return { file, code: d.code, severity: d.severity, title: CODES[d.code].title, message: d.message, span: d.span, hints: d.hints };
+}
+
+export function summary(ds: readonly Diagnostic[]): string {
+  const e = ds.filter((d) => d.severity === 'error').length, w = ds.length - e;
+  const part = (n: number, s: string) => `${n} ${s}${n === 1 ? '' : 's'}`;
+  return [e ? part(e, 'error') : '', w ? part(w, 'warning') : ''].filter(Boolean).join(', ');
+}

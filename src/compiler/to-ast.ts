@@ -1,0 +1,218 @@
+import type { CstNode, IToken, CstElement } from 'chevrotain';
+import { parser } from './grammar.js';
+import type * as A from './ast.js';
+import type { Parsed } from './parse.js';
+import type { LineIndex, Span } from './source.js';
+
+// The one CST visitor. Statements the parser had to recover from (missing words) are dropped:
+// their syntax error is already reported.
+
+type Children = Record<string, CstElement[] | undefined>;
+const BaseVisitor = parser.getBaseCstVisitorConstructor();
+
+class Missing extends Error {}
+
+class AstBuilder extends BaseVisitor {
+  constructor(private readonly lines: LineIndex) {
+    super();
+    this.validateVisitor();
+  }
+
+  private tok(c: Children, name: string, i = 0): IToken {
+    const t = c[name]?.[i] as IToken | undefined;
+    if (!t || t.isInsertedInRecovery || Number.isNaN(t.startOffset)) throw new Missing();
+    return t;
+  }
+  private opt(c: Children, name: string, i = 0): IToken | null {
+    const t = c[name]?.[i] as IToken | undefined;
+    return t && !t.isInsertedInRecovery && !Number.isNaN(t.startOffset) ? t : null;
+  }
+  private span(t: IToken): Span {
+    return this.lines.span(t.startOffset, t.endOffset! + 1);
+  }
+  private num(t: IToken): A.Num {
+    return { value: Number(t.image), text: t.image, span: this.span(t) };
+  }
+  private name(t: IToken): A.Name {
+    return { text: t.image, span: this.span(t) };
+  }
+  private node(c: Children, name: string): CstNode {
+    const n = c[name]?.[0] as CstNode | undefined;
+    if (!n) throw new Missing();
+    return n;
+  }
+  private nodeSpan(n: CstNode): Span {
+    const loc = n.location!;
+    if (loc.startOffset === undefined || Number.isNaN(loc.startOffset) || loc.endOffset === undefined || Number.isNaN(loc.endOffset)) throw new Missing();
+    return this.lines.span(loc.startOffset, loc.endOffset + 1);
+  }
+
+  recipe(c: Children): A.Statement[] {
+    const out: A.Statement[] = [];
+    for (const s of (c['statement'] ?? []) as CstNode[]) {
+      try {
+        if (!s.recoveredNode) out.push(this.visit(s));
+      } catch (e) {
+        if (!(e instanceof Missing)) throw e;
+      }
+    }
+    return out;
+  }
+
+  statement(c: Children): A.Statement {
+    const inner = Object.values(c)[0]![0] as CstNode;
+    if (inner.recoveredNode) throw new Missing();
+    const keywordTok = Object.values(inner.children).flat().find((e): e is IToken => 'image' in e && (e as IToken).startOffset === inner.location!.startOffset)!;
+    const stmt = this.visit(inner) as Omit<A.Statement, 'span' | 'keyword'>;
+    return { ...stmt, span: this.nodeSpan(inner), keyword: this.span(keywordTok) } as A.Statement;
+  }
+
+  recipeName(c: Children) {
+    const t = this.tok(c, 'StringLit');
+    return { kind: 'recipe', name: { text: unquote(t.image), span: this.span(t) } };
+  }
+  seed(c: Children) { return { kind: 'seed', value: this.num(this.tok(c, 'NumberLit')) }; }
+  from(c: Children) { return { kind: 'from', model: this.name(this.tok(c, 'Identifier')) }; }
+  width(c: Children) { return { kind: 'width', value: this.num(this.tok(c, 'NumberLit')) }; }
+  inputSize(c: Children) { return { kind: 'input', value: this.num(this.tok(c, 'NumberLit')) }; }
+  batch(c: Children) { return { kind: 'batch', value: this.num(this.tok(c, 'NumberLit')) }; }
+  optimizer(c: Children) { return { kind: 'optimizer', name: this.name(this.tok(c, 'Identifier')) }; }
+  thenStage() { return { kind: 'then' }; }
+
+  weights(c: Children) {
+    const id = this.opt(c, 'Identifier'), none = this.opt(c, 'None');
+    const source = id ? { kind: 'name', name: this.name(id) }
+      : none ? { kind: 'none', span: this.span(none) }
+      : { kind: 'location', location: this.visit(this.node(c, 'location')) };
+    return { kind: 'weights', source };
+  }
+
+  freeze(c: Children) {
+    const target: A.FreezeTarget = this.opt(c, 'All') ? { kind: 'all' }
+      : this.opt(c, 'None') ? { kind: 'none' }
+      : this.opt(c, 'Until') ? { kind: 'until', layer: this.name(this.tok(c, 'Identifier')) }
+      : { kind: 'first', count: this.num(this.tok(c, 'NumberLit')) };
+    if (target.kind === 'first') this.tok(c, 'Layers');
+    return { kind: 'freeze', target };
+  }
+
+  unfreeze(c: Children) {
+    const target: A.UnfreezeTarget = this.opt(c, 'All') ? { kind: 'all' }
+      : this.opt(c, 'From') ? { kind: 'from', layer: this.name(this.tok(c, 'Identifier')) }
+      : { kind: 'last', count: this.num(this.tok(c, 'NumberLit')) };
+    if (target.kind === 'last') this.tok(c, 'Layers');
+    return { kind: 'unfreeze', target };
+  }
+
+  head(c: Children) {
+    const layers = ((c['headLayer'] ?? []) as CstNode[]).map((n) => this.visit(n) as A.HeadLayer);
+    if (!layers.length) throw new Missing();
+    return { kind: 'head', layers };
+  }
+
+  headLayer(c: Children, _p: unknown): A.HeadLayer {
+    const parens = !!this.opt(c, 'LParen');
+    if (parens) this.tok(c, 'RParen');
+    const args = ((c['arg'] ?? []) as CstNode[]).map((n) => this.visit(n) as A.Arg);
+    const name = this.name(this.tok(c, 'Identifier'));
+    const end = parens ? this.span(this.tok(c, 'RParen')) : name.span;
+    return { name, args, parens, span: { start: name.span.start, end: end.end } };
+  }
+
+  arg(c: Children): A.Arg {
+    const n = this.opt(c, 'NumberLit');
+    return n ? this.num(n) : this.name(this.tok(c, 'Identifier'));
+  }
+
+  train(c: Children) {
+    this.tok(c, 'Epochs');
+    const data = c['location'] ? this.visit(this.node(c, 'location')) : null;
+    if (this.opt(c, 'On') && !data) throw new Missing();
+    return { kind: 'train', epochs: this.num(this.tok(c, 'NumberLit')), data };
+  }
+
+  lr(c: Children) {
+    const nums = ((c['NumberLit'] ?? []) as IToken[]).filter((t) => !t.isInsertedInRecovery).sort((a, b) => a.startOffset - b.startOffset);
+    const value = this.num(this.tok(c, 'NumberLit'));
+    const id = this.opt(c, 'Identifier');
+    let schedule: A.Schedule | null = null;
+    if (id) {
+      const every = this.opt(c, 'Every');
+      const after = nums.slice(1);
+      const args = every ? after.filter((t) => t.startOffset < every.startOffset) : after;
+      const everyNum = every ? after.find((t) => t.startOffset > every.startOffset) : undefined;
+      if (every && !everyNum) throw new Missing();
+      schedule = { name: this.name(id), args: args.map((t) => this.num(t)), every: everyNum ? this.num(everyNum) : null };
+    }
+    return { kind: 'lr', value, schedule };
+  }
+
+  earlyStop(c: Children) {
+    this.tok(c, 'Stop');
+    const p = this.opt(c, 'Patience'), on = this.opt(c, 'On');
+    return {
+      kind: 'earlyStop',
+      patience: p ? this.num(this.tok(c, 'NumberLit')) : null,
+      metric: on ? this.name(this.tok(c, 'Identifier')) : null,
+    };
+  }
+
+  classWeights(c: Children) {
+    this.tok(c, 'Weights');
+    const t = this.opt(c, 'Identifier') ?? this.tok(c, 'None');
+    return { kind: 'classWeights', mode: this.name(t) };
+  }
+
+  split(c: Children) {
+    const t = this.tok(c, 'Ratio');
+    let offset = t.startOffset;
+    const parts = t.image.split('/').map((p) => {
+      const n = { value: Number(p), text: p, span: this.lines.span(offset, offset + p.length) };
+      offset += p.length + 1;
+      return n;
+    });
+    return { kind: 'split', parts };
+  }
+
+  validate(c: Children) { this.tok(c, 'On'); return { kind: 'validate', data: this.visit(this.node(c, 'location')) }; }
+  test(c: Children) { this.tok(c, 'On'); return { kind: 'test', data: this.visit(this.node(c, 'location')) }; }
+
+  augment(c: Children) {
+    const items = ((c['augmentation'] ?? []) as CstNode[]).map((n) => this.visit(n) as A.Augmentation);
+    if (!items.length) throw new Missing();
+    return { kind: 'augment', items };
+  }
+
+  augmentation(c: Children): A.Augmentation {
+    const name = this.name(this.tok(c, 'Identifier'));
+    const args = ((c['arg'] ?? []) as CstNode[]).map((n) => this.visit(n) as A.Arg);
+    const last = args[args.length - 1];
+    return { name, args, span: { start: name.span.start, end: (last ?? name).span.end } };
+  }
+
+  save(c: Children) {
+    const best = this.opt(c, 'Best');
+    if (best) this.tok(c, 'By');
+    return {
+      kind: 'save',
+      best: best ? this.name(this.tok(c, 'Identifier')) : null,
+      last: !!this.opt(c, 'Last'),
+      to: this.opt(c, 'To') ? this.visit(this.node(c, 'location')) : null,
+    };
+  }
+
+  location(c: Children): A.Location {
+    const t = this.opt(c, 'PathLit') ?? this.opt(c, 'Url') ?? this.tok(c, 'StringLit');
+    const quoted = t.tokenType.name === 'StringLit';
+    const text = quoted ? unquote(t.image) : t.image;
+    return { text, quoted, url: /^[a-z][a-z0-9+.\-]*:\/\//.test(text), span: this.span(t) };
+  }
+}
+
+export const unquote = (s: string): string => s.slice(1, -1).replace(/\\(.)/g, '$1');
+
+/** CST to AST. */
+export function toAst(parsed: Parsed): A.Ast {
+  const statements = new AstBuilder(parsed.lines).visit(parsed.cst) as A.Statement[];
+  return { statements, comments: parsed.comments };
+}

@@ -1,0 +1,87 @@
+// The execution plan: what the compiler produces and the runtime executes. Plain JSON, validated
+// against schema/plan.schema.json before it is printed or run. Bump PLAN_VERSION on any change
+// that an older runtime would misread.
+
+export const PLAN_FORMAT = 'tlr-plan';
+export const PLAN_VERSION = 1;
+
+export type Metric = 'val_accuracy' | 'val_loss' | 'accuracy' | 'loss';
+
+export type PlanWeights =
+  | { readonly kind: 'imagenet'; readonly url: string; readonly format: 'tfjs' | 'safetensors'; readonly sha256: string | null; readonly localName: string; readonly includesTop: boolean }
+  | { readonly kind: 'none' }
+  | { readonly kind: 'file'; readonly path: string; readonly format: 'tfjs' | 'safetensors' | 'tlr' }
+  | { readonly kind: 'url'; readonly url: string; readonly format: 'tfjs' | 'safetensors' };
+
+export type PlanHeadLayer =
+  | { readonly kind: 'dense'; readonly units: number; readonly activation: string }
+  | { readonly kind: 'dropout'; readonly rate: number }
+  | { readonly kind: 'batchnorm' };
+
+export type PlanSchedule =
+  | { readonly kind: 'constant' }
+  | { readonly kind: 'cosine' }
+  | { readonly kind: 'step'; readonly factor: number; readonly every: number };
+
+export type PlanAugment =
+  | { readonly kind: 'flip'; readonly mode: 'horizontal' | 'vertical' | 'both' }
+  | { readonly kind: 'rotate'; readonly degrees: number }
+  | { readonly kind: 'zoom' | 'brightness' | 'contrast' | 'shift'; readonly amount: number };
+
+export type DataFormat = 'folders' | 'split-folders' | 'idx' | 'csv';
+
+/** Where a split's images come from: a share of the training data, or a data set's own part. */
+export type PlanSplitSource =
+  | { readonly kind: 'split'; readonly percent: number }
+  | { readonly kind: 'data'; readonly path: string; readonly format: DataFormat; readonly part: 'train' | 'validation' | 'test' };
+
+export interface PlanStage {
+  readonly index: number;
+  readonly epochs: number;
+  readonly batch: number;
+  readonly optimizer: string;
+  readonly lr: { readonly initial: number; readonly schedule: PlanSchedule };
+  readonly earlyStop: { readonly metric: Metric; readonly patience: number } | null;
+  readonly classWeights: 'auto' | 'none';
+  /** Backbone layers 0 .. layers-1 (the catalog's order) are frozen; `through` names the last. */
+  readonly frozen: { readonly layers: number; readonly through: string | null; readonly by: string; readonly params: number };
+  readonly trainable: { readonly from: string | null; readonly backboneParams: number; readonly headParams: number };
+  readonly featureCache: { readonly use: boolean; readonly reason: string };
+  /** Stage 1 starts from the loaded weights; each later stage from the best weights of the one before. */
+  readonly startFrom: 'weights' | 'previous-best';
+}
+
+export interface Plan {
+  readonly format: typeof PLAN_FORMAT;
+  readonly version: typeof PLAN_VERSION;
+  readonly recipe: { readonly name: string; readonly file: string };
+  readonly seed: number;
+  readonly model: {
+    readonly name: string;
+    readonly width: number | null;
+    readonly inputSize: number;
+    readonly preprocessing: { readonly mean: readonly number[]; readonly std: readonly number[]; readonly description: string };
+    readonly featureLayer: string;
+    readonly featureSize: number;
+    readonly layers: number;
+    readonly params: number;
+    readonly blocks: readonly { readonly name: string; readonly firstLayer: string; readonly lastLayer: string; readonly layers: number; readonly params: number }[];
+    readonly weights: PlanWeights;
+  };
+  readonly head: { readonly inputs: number; readonly layers: readonly PlanHeadLayer[]; readonly params: number };
+  readonly data: {
+    readonly root: string;
+    readonly format: DataFormat;
+    readonly classes: readonly string[];
+    readonly train: PlanSplitSource;
+    readonly validation: PlanSplitSource;
+    readonly test: PlanSplitSource | null;
+    readonly split: { readonly train: number; readonly validation: number; readonly test: number };
+    /** Images per class (aligned with `classes`) in each split. */
+    readonly counts: { readonly train: readonly number[]; readonly validation: readonly number[]; readonly test: readonly number[] | null };
+    readonly augment: readonly PlanAugment[];
+  };
+  readonly stages: readonly PlanStage[];
+  readonly save: { readonly metric: Metric; readonly mode: 'max' | 'min'; readonly which: 'best' | 'last'; readonly to: string | null };
+  readonly output: { readonly runsDir: string };
+}

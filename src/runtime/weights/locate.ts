@@ -1,0 +1,46 @@
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import type { PlanWeights } from '../../plan/types.js';
+
+// Where weights for a plan would be read from, without reading them: $TLR_WEIGHTS_DIR (pre-downloaded),
+// then the download cache. Plain file-system checks, so `tlr plan` can say it without TensorFlow.js.
+
+export const cacheRoot = (env: NodeJS.ProcessEnv = process.env): string =>
+  env['TLR_CACHE'] || path.join(os.homedir(), '.cache', 'tlr');
+
+export const weightsCacheDir = (localName: string, env: NodeJS.ProcessEnv = process.env): string =>
+  path.join(cacheRoot(env), 'weights', localName);
+
+/** The file a weights folder is entered by, for a format. */
+export const entryFile = (format: 'tfjs' | 'safetensors'): string => (format === 'tfjs' ? 'model.json' : 'model.safetensors');
+
+export type Located =
+  | { readonly where: 'weights-dir' | 'cache' | 'file'; readonly path: string }
+  | { readonly where: 'download'; readonly url: string; readonly into: string }
+  | { readonly where: 'missing'; readonly path: string }
+  | { readonly where: 'none' };
+
+export function locateWeights(w: PlanWeights, env: NodeJS.ProcessEnv = process.env): Located {
+  switch (w.kind) {
+    case 'none': return { where: 'none' };
+    case 'file': return fs.existsSync(w.path) ? { where: 'file', path: w.path } : { where: 'missing', path: w.path };
+    case 'url': {
+      const dir = weightsCacheDir(`url-${Buffer.from(w.url).toString('base64url').slice(-48)}`, env);
+      const f = path.join(dir, entryFile(w.format));
+      return fs.existsSync(f) ? { where: 'cache', path: f } : { where: 'download', url: w.url, into: dir };
+    }
+    case 'imagenet': {
+      const entry = entryFile(w.format);
+      const pre = env['TLR_WEIGHTS_DIR'];
+      if (pre) {
+        for (const f of [path.join(pre, w.localName, entry), path.join(pre, `${w.localName}.safetensors`)]) {
+          if (fs.existsSync(f)) return { where: 'weights-dir', path: f };
+        }
+      }
+      const dir = weightsCacheDir(w.localName, env);
+      const f = path.join(dir, entry);
+      return fs.existsSync(f) ? { where: 'cache', path: f } : { where: 'download', url: w.url, into: dir };
+    }
+  }
+}
