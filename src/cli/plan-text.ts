@@ -5,9 +5,12 @@ import { fmtInt, plural } from './io.js';
 
 // `tlr plan` in words, in the manner of `terraform plan`: what will happen, where things come from.
 
+/** A path relative to `from` when that is short (at most two levels up), else absolute. */
 const rel = (from: string, p: string): string => {
   const r = path.relative(from, p);
-  return !r ? '.' : r.startsWith('..') || path.isAbsolute(r) ? p : `./${r}`;
+  if (!r) return '.';
+  if (path.isAbsolute(r) || r.startsWith('../../..')) return p;
+  return r.startsWith('..') ? r : `./${r}`;
 };
 
 const head = (p: Plan): string =>

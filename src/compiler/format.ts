@@ -57,17 +57,27 @@ export function render(s: Statement): string {
   }
 }
 
-function attach(ast: Ast, text: string): { items: Item[]; preamble: string[]; trailer: string[] } {
+function attach(ast: Ast, text: string): { items: Item[]; preamble: string[][]; trailer: string[] } {
   const items: Item[] = ast.statements.map((stmt) => ({ stmt, leading: [], trailing: [] }));
+  const source = text.split('\n');
+  const blankBetween = (a: number, b: number) => source.slice(a, b - 1).some((l) => !l.trim());
+  if (!items.length) {
+    // Only comments: keep their groups as the blank lines separated them.
+    const groups: string[][] = [];
+    ast.comments.forEach((c, i) => {
+      const prev = ast.comments[i - 1];
+      if (!prev || blankBetween(prev.span.start.line, c.span.start.line)) groups.push([]);
+      groups[groups.length - 1]!.push(c.text);
+    });
+    return { items, preamble: groups, trailer: [] };
+  }
   const preamble: string[] = [], trailer: string[] = [];
-  const first = items[0]?.stmt.span.start.line ?? Infinity;
-  const before = ast.comments.filter((c) => c.span.start.offset < (items[0]?.stmt.span.start.offset ?? Infinity));
+  const first = items[0]!.stmt;
+  const before = ast.comments.filter((c) => c.span.start.offset < first.span.start.offset);
   // Comments above the first statement and separated from it by a blank line belong to the file.
   let cut = -1;
   before.forEach((c, i) => {
-    const next = before[i + 1]?.span.start.line ?? first;
-    const between = text.split('\n').slice(c.span.start.line, next - 1);
-    if (between.some((l) => !l.trim())) cut = i;
+    if (blankBetween(c.span.start.line, before[i + 1]?.span.start.line ?? first.span.start.line)) cut = i;
   });
   for (const [i, c] of ast.comments.entries()) {
     if (i <= cut) { preamble.push(c.text); continue; }
@@ -80,7 +90,7 @@ function attach(ast: Ast, text: string): { items: Item[]; preamble: string[]; tr
     if (next) next.leading.push(c.text);
     else trailer.push(c.text);
   }
-  return { items, preamble, trailer };
+  return { items, preamble: [preamble], trailer };
 }
 
 const line = (indent: string, it: { leading: string[]; trailing: string[] }, body: string): string[] =>
@@ -102,14 +112,15 @@ export function layout(ast: Ast, text: string): string {
   const sections: string[][] = [];
   const push = (s: string[]) => { if (s.length) sections.push(s); };
 
-  push(preamble);
+  preamble.forEach(push);
   push(flat([...of('recipe'), ...of('seed')]));
   const froms = of('from');
   const modelSettings = MODEL_SETTINGS.flatMap((k) => of(k));
   push([...flat(froms), ...flat(modelSettings, froms.length ? '  ' : '')]);
 
   const [first, ...later] = stages;
-  const kinds = (st: { items: Item[] }, ks: readonly string[]) => st.items.filter((it) => ks.includes(it.stmt.kind));
+  // In the order of `ks`, then source order: the canonical order of settings.
+  const kinds = (st: { items: Item[] }, ks: readonly string[]) => ks.flatMap((k) => st.items.filter((it) => it.stmt.kind === k));
   push([...flat(kinds(first!, ['freeze', 'unfreeze'])), ...flat(of('head'))]);
   const trains = kinds(first!, ['train']);
   push([...flat(trains), ...flat(kinds(first!, STAGE_SETTINGS), trains.length ? '  ' : '')]);

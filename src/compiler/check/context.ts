@@ -1,3 +1,4 @@
+import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { Diagnostic } from '../diagnostics.js';
 import { diag } from '../diagnostics.js';
@@ -45,6 +46,15 @@ export class Ctx {
     let r = this.probes.get(abs);
     if (!r) this.probes.set(abs, (r = this.opts.probe(abs)));
     return r;
+  }
+
+  /** Names in a folder, for suggestions; empty when it cannot be read. */
+  siblings(dir: string): string[] {
+    try {
+      return fs.readdirSync(dir).filter((n) => !n.startsWith('.'));
+    } catch {
+      return [];
+    }
   }
 
   /** A whole number in [min, max], or null (reported). */

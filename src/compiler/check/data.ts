@@ -1,4 +1,6 @@
+import * as path from 'node:path';
 import type { Location, Statement } from '../ast.js';
+import { nearest } from './suggest.js';
 import type { Ctx } from './context.js';
 import type { Globals, StageStatements } from './statements.js';
 import type { SplitSource } from './checked.js';
@@ -24,7 +26,12 @@ function look(ctx: Ctx, loc: Location): DataInfo | null {
   if (r.ok) return r.info;
   const shown = ctx.show(abs);
   if (r.problem === 'missing') {
-    ctx.report('TLR1301', loc.span, `data folder ${shown} does not exist`, [`paths are relative to the recipe's folder (${ctx.show(ctx.dir)}); create ${shown} with one folder of images per class`]);
+    const parent = path.dirname(abs);
+    const near = ctx.opts.exists(parent) === 'dir' ? nearest(path.basename(abs), ctx.siblings(parent)).map((n) => `\`${ctx.show(path.join(parent, n))}\``) : [];
+    ctx.report('TLR1301', loc.span, `data folder ${shown} does not exist`, [
+      ...(near.length ? [`did you mean ${near.join(', ')}?`] : []),
+      `paths are relative to the recipe's folder (${ctx.show(ctx.dir)}); create ${shown} with one folder of images per class`,
+    ]);
   } else if (r.problem === 'empty') {
     ctx.report('TLR1302', loc.span, `${shown} has no class folders`, r.hints);
   } else {

@@ -1,0 +1,155 @@
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { tlr, tlrProcess } from '../helpers/cli.js';
+import { planErrors } from '../../src/plan/validate.js';
+
+const FIX = path.resolve(__dirname, '../fixtures');
+const tmp = () => fs.mkdtempSync(path.join(os.tmpdir(), 'tlr-cli-'));
+
+describe('tlr check', () => {
+  it('prints ok and exits 0 for a clean recipe', () => {
+    const r = tlr('check', `${FIX}/valid/oneliner.tlr`);
+    expect(r.code).toBe(0);
+    expect(r.out).toContain('oneliner.tlr: ok');
+  });
+
+  it('prints file:line:col, a code frame and hints, and exits 1 on errors', () => {
+    const r = tlr('check', `${FIX}/invalid/unknown-model.tlr`);
+    expect(r.code).toBe(1);
+    expect(r.out).toMatch(/unknown-model\.tlr:1:6: error\[TLR1002\]: there is no model named `resnet43`/);
+    expect(r.out).toContain('1 | from resnet43\n  |      ^^^^^^^^');
+    expect(r.out).toContain('= hint: did you mean `resnet18`, `resnet34`, `resnet50`?');
+  });
+
+  it('exits 0 with warnings only', () => {
+    const r = tlr('check', `${FIX}/valid/warn-freeze-random.tlr`);
+    expect(r.code).toBe(0);
+    expect(r.out).toContain('warning[TLR1104]');
+  });
+
+  it('checks several files and fails if any fails', () => {
+    const r = tlr('check', `${FIX}/valid/oneliner.tlr`, `${FIX}/invalid/twice.tlr`);
+    expect(r.code).toBe(1);
+    expect(r.out).toContain('oneliner.tlr: ok');
+    expect(r.out).toContain('twice.tlr: 2 errors');
+  });
+
+  it('--json prints the diagnostics as a JSON array with the same fields', () => {
+    const r = tlr('check', '--json', `${FIX}/invalid/unknown-layer.tlr`);
+    expect(r.code).toBe(1);
+    const ds = JSON.parse(r.out);
+    expect(ds).toHaveLength(2);
+    expect(ds[0]).toMatchObject({ code: 'TLR1101', severity: 'error', span: { start: { line: 2, column: 14 } } });
+    expect(ds[0].hints[0]).toContain('block13');
+  });
+
+  it('names a missing recipe and exits 2', () => {
+    const r = tlr('check', '/nonexistent/x.tlr');
+    expect(r.code).toBe(2);
+    expect(r.err).toContain('recipe /nonexistent/x.tlr does not exist');
+  });
+});
+
+describe('tlr plan', () => {
+  it('prints what will happen', () => {
+    const r = tlr('plan', `${FIX}/valid/two-stage.tlr`);
+    expect(r.code).toBe(0);
+    for (const s of ['mobilenet_v1 width 0.25', 'stage 1', 'stage 3', 'features   cached', 'frozen', 'trainable', 'validation: ../data/flowers-val', 'daisy']) expect(r.out).toContain(s);
+  });
+
+  it('--json prints a plan valid against the schema', () => {
+    const r = tlr('plan', '--json', `${FIX}/valid/full.tlr`);
+    expect(r.code).toBe(0);
+    const plan = JSON.parse(r.out);
+    expect(planErrors(plan)).toEqual([]);
+    expect(plan).toMatchObject({ format: 'tlr-plan', version: 1 });
+  });
+
+  it('prints diagnostics on stderr and exits 1 for a broken recipe', () => {
+    const r = tlr('plan', `${FIX}/invalid/head-classes.tlr`);
+    expect(r.code).toBe(1);
+    expect(r.out).toBe('');
+    expect(r.err).toContain('TLR1204');
+  });
+});
+
+describe('tlr fmt', () => {
+  it('prints the canonical layout', () => {
+    const r = tlr('fmt', `${FIX}/valid/messy.tlr`);
+    expect(r.code).toBe(0);
+    expect(r.out).toBe(fs.readFileSync(`${FIX}/valid/messy.tlr.fmt`, 'utf8'));
+  });
+
+  it('--check fails on a non-canonical file, --write fixes it, then --check passes', () => {
+    const dir = tmp();
+    const f = path.join(dir, 'r.tlr');
+    fs.copyFileSync(`${FIX}/valid/messy.tlr`, f);
+    expect(tlr('fmt', '--check', f).code).toBe(1);
+    const w = tlr('fmt', '--write', f);
+    expect(w.code).toBe(0);
+    expect(w.out).toContain('formatted');
+    expect(fs.readdirSync(dir)).toEqual(['r.tlr']);
+    expect(tlr('fmt', '--check', f)).toMatchObject({ code: 0, out: '' });
+  });
+
+  it('refuses to format a recipe with syntax errors', () => {
+    const r = tlr('fmt', `${FIX}/invalid/syntax.tlr`);
+    expect(r.code).toBe(1);
+    expect(r.err).toContain('fix the syntax errors first');
+  });
+});
+
+describe('tlr models', () => {
+  it('lists the zoo', () => {
+    const r = tlr('models');
+    expect(r.code).toBe(0);
+    for (const n of ['alexnet', 'vgg16', 'resnet152', 'densenet161', 'inception_v3', 'mobilenet_v1', 'mobilenet_v2']) expect(r.out).toContain(n);
+    expect(r.out).toContain('11,689,512');
+  });
+
+  it('lists one network\'s blocks and numbered layers', () => {
+    const r = tlr('models', 'resnet18');
+    expect(r.code).toBe(0);
+    expect(r.out).toMatch(/block3\s+layer3\s+layer3\.0\.conv1 \.\. layer3\.1\.relu/);
+    expect(r.out).toMatch(/1\s+conv1\s+stem\s+conv/);
+  });
+
+  it('takes --width for MobileNets and says when a width does not exist', () => {
+    expect(tlr('models', 'mobilenet_v2', '--width', '0.35').out).toContain('width 0.35');
+    const r = tlr('models', 'mobilenet_v2', '--width', '0.6');
+    expect(r.code).toBe(2);
+    expect(r.err).toContain('has no width 0.6');
+  });
+
+  it('suggests names for an unknown model', () => {
+    const r = tlr('models', 'resnet19');
+    expect(r.code).toBe(2);
+    expect(r.err).toContain('did you mean');
+  });
+});
+
+describe('usage errors', () => {
+  it('names an unknown command and an unknown flag', () => {
+    expect(tlr('frobnicate').err).toContain('unknown command frobnicate');
+    const r = tlr('check', '--nope', 'x.tlr');
+    expect(r.code).toBe(2);
+    expect(r.err).toContain("Unknown option '--nope'");
+  });
+});
+
+describe('as a process', () => {
+  it('checks and plans the README one-liner', () => {
+    const dir = tmp();
+    fs.mkdirSync(path.join(dir, 'strawberries/healthy'), { recursive: true });
+    fs.mkdirSync(path.join(dir, 'strawberries/diseased'), { recursive: true });
+    fs.writeFileSync(path.join(dir, 'strawberries/healthy/a.jpg'), 'x');
+    fs.writeFileSync(path.join(dir, 'strawberries/diseased/b.jpg'), 'x');
+    fs.writeFileSync(path.join(dir, 'recipe.tlr'), 'from resnet34 freeze until block3 head dense(2) train 10 epochs on ./strawberries\n');
+    expect(tlrProcess(['check', 'recipe.tlr'], { cwd: dir })).toMatchObject({ code: 0 });
+    const p = tlrProcess(['plan', '--json', 'recipe.tlr'], { cwd: dir });
+    expect(p.code).toBe(0);
+    expect(JSON.parse(p.out).stages[0].frozen.through).toBe('layer3.5.relu');
+  });
+});
