@@ -16,6 +16,9 @@ const rel = (from: string, p: string): string => {
 const head = (p: Plan): string =>
   p.head.layers.map((l) => (l.kind === 'dense' ? `dense(${l.units}${l.activation !== 'linear' ? `, ${l.activation}` : ''})` : l.kind === 'dropout' ? `dropout(${l.rate})` : 'batchnorm')).join(' → ');
 
+/** 1e-5 rather than 0.00001. */
+const lrText = (n: number): string => (n < 1e-3 ? n.toExponential().replace(/\.?0+e/, 'e').replace('e-0', 'e-') : String(n));
+
 const schedule = (s: PlanStage['lr']['schedule']): string =>
   s.kind === 'step' ? `× ${s.factor} every ${plural(s.every, 'epoch')}` : s.kind;
 
@@ -80,7 +83,7 @@ export function planText(p: Plan): string {
   for (const s of p.stages) {
     L.push('');
     const b = blocks(p, s);
-    row(`stage ${s.index}`, `${plural(s.epochs, 'epoch')} · batch ${s.batch} · ${s.optimizer} · lr ${s.lr.initial} ${schedule(s.lr.schedule)}${s.earlyStop ? ` · early stop on ${s.earlyStop.metric}, patience ${s.earlyStop.patience}` : ''}${s.classWeights === 'auto' ? ' · class weights auto' : ''}`);
+    row(`stage ${s.index}`, `${plural(s.epochs, 'epoch')} · batch ${s.batch} · ${s.optimizer} · lr ${lrText(s.lr.initial)} ${schedule(s.lr.schedule)}${s.earlyStop ? ` · early stop on ${s.earlyStop.metric}, patience ${s.earlyStop.patience}` : ''}${s.classWeights === 'auto' ? ' · class weights auto' : ''}`);
     row('', `starts from ${s.startFrom === 'weights' ? 'the loaded weights' : `the best weights of stage ${s.index - 1}`}`);
     row('', `frozen     ${b.frozen}: ${plural(s.frozen.layers, 'layer')}, ${fmtInt(s.frozen.params)} parameters (${s.frozen.by})`);
     row('', `trainable  ${b.trainable}: ${fmtInt(s.trainable.backboneParams + s.trainable.headParams)} parameters`);
