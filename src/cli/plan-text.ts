@@ -2,16 +2,11 @@ import * as path from 'node:path';
 import type { Plan, PlanSplitSource, PlanStage } from '../plan/types.js';
 import { locateWeights } from '../runtime/weights/locate.js';
 import { fmtInt, plural } from './io.js';
+import { displayPath } from '../paths.js';
 
 // `tlr plan` in words, in the manner of `terraform plan`: what will happen, where things come from.
 
-/** A path relative to `from` when that is short (at most two levels up), else absolute. */
-const rel = (from: string, p: string): string => {
-  const r = path.relative(from, p);
-  if (!r) return '.';
-  if (path.isAbsolute(r) || r.startsWith('../../..')) return p;
-  return r.startsWith('..') ? r : `./${r}`;
-};
+const rel = displayPath;
 
 const head = (p: Plan): string =>
   p.head.layers.map((l) => (l.kind === 'dense' ? `dense(${l.units}${l.activation !== 'linear' ? `, ${l.activation}` : ''})` : l.kind === 'dropout' ? `dropout(${l.rate})` : 'batchnorm')).join(' → ');

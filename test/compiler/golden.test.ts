@@ -29,7 +29,7 @@ for (const kind of ['valid', 'invalid'] as const) {
           expect(errors.length).toBeGreaterThan(0);
         }
         const rendered = renderDiagnostics(r.diagnostics, `${kind}/${name}`, text, { color: false });
-        if (r.diagnostics.length || fs.existsSync(`${base}.diagnostics`)) golden(`${base}.diagnostics`, rendered + '\n');
+        if (r.diagnostics.length || fs.existsSync(`${base}.diagnostics`)) golden(`${base}.diagnostics`, normalize(rendered) + '\n');
 
         const f = format(text);
         if (!f.ok) return;

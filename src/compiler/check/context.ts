@@ -1,6 +1,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { Diagnostic } from '../diagnostics.js';
+import { displayPath } from '../../paths.js';
 import { diag } from '../diagnostics.js';
 import type { Code } from '../codes.js';
 import type { Num } from '../ast.js';
@@ -37,9 +38,7 @@ export class Ctx {
 
   /** A path as the user should see it: relative to the recipe when inside its folder tree. */
   show(abs: string): string {
-    const rel = path.relative(this.dir, abs);
-    if (!rel) return '.';
-    return rel.startsWith('..') || path.isAbsolute(rel) ? abs : `./${rel}`;
+    return displayPath(this.dir, abs);
   }
 
   probe(abs: string): ProbeResult {

@@ -30,7 +30,7 @@ function look(ctx: Ctx, loc: Location): DataInfo | null {
     const near = ctx.opts.exists(parent) === 'dir' ? nearest(path.basename(abs), ctx.siblings(parent)).map((n) => `\`${ctx.show(path.join(parent, n))}\``) : [];
     ctx.report('TLR1301', loc.span, `data folder ${shown} does not exist`, [
       ...(near.length ? [`did you mean ${near.join(', ')}?`] : []),
-      `paths are relative to the recipe's folder (${ctx.show(ctx.dir)}); create ${shown} with one folder of images per class`,
+      `paths are relative to the recipe's folder (${ctx.dir}); create ${shown} with one folder of images per class`,
     ]);
   } else if (r.problem === 'empty') {
     ctx.report('TLR1302', loc.span, `${shown} has no class folders`, r.hints);

@@ -81,7 +81,7 @@ export function checkWeights(ctx: Ctx, g: Globals, model: ModelInfo | null): Res
   const abs = ctx.resolve(loc.text);
   const kind = ctx.opts.exists(abs);
   if (!kind) {
-    ctx.report('TLR1006', loc.span, `weights file ${ctx.show(abs)} does not exist`, [`paths are relative to the recipe's folder (${ctx.show(ctx.dir)})`]);
+    ctx.report('TLR1006', loc.span, `weights file ${ctx.show(abs)} does not exist`, [`paths are relative to the recipe's folder (${ctx.dir})`]);
     return null;
   }
   if (kind === 'dir') {
