@@ -9,6 +9,7 @@ export type Op =
   | { readonly kind: 'input' }
   | { readonly kind: 'conv'; readonly filters: number; readonly kernel: Pair; readonly strides: Pair; readonly padding: Pad; readonly bias: boolean }
   | { readonly kind: 'depthwise'; readonly kernel: Pair; readonly strides: Pair; readonly padding: Pad; readonly bias: boolean }
+  // momentum as Keras means it: moving = momentum * moving + (1 - momentum) * batch.
   | { readonly kind: 'bn'; readonly epsilon: number; readonly momentum: number }
   | { readonly kind: 'relu' }
   | { readonly kind: 'relu6' }

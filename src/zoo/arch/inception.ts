@@ -3,7 +3,8 @@ import { GraphBuilder, type Graph, type Pair } from '../graph.js';
 // torchvision Inception v3 (BasicConv2d = conv without bias + BatchNorm eps 1e-3 + ReLU). Blocks:
 // stem (Conv2d_1a .. maxpool2), each Mixed_* module, AuxLogits (training only), pool, classifier.
 // The pooling branches use avg_pool2d with PyTorch's count_include_pad default.
-const EPS = 1e-3, MOM = 0.1;
+// Momentum in Keras terms: PyTorch's 0.1 is 0.9 here.
+const EPS = 1e-3, MOM = 0.9;
 
 export function inceptionV3(_name: string, inputSize: number): Graph {
   const g = new GraphBuilder(inputSize);
@@ -83,13 +84,17 @@ export function inceptionV3(_name: string, inputSize: number): Graph {
   x = C('Mixed_6d', x, 160);
   const six = C('Mixed_6e', x, 192);
 
-  // Auxiliary classifier: part of the ImageNet network (and its parameter count), never of a backbone.
-  g.block = 'AuxLogits';
-  let a = g.avgpool('AuxLogits.avg_pool', six, 5, 3);
-  a = bc('AuxLogits.conv0', a, 128, 1);
-  a = bc('AuxLogits.conv1', a, 768, 5);
-  a = g.gap('AuxLogits.pool', a);
-  g.dense('AuxLogits.fc', a, 1000);
+  // Auxiliary classifier: part of the ImageNet network (and its parameter count), never of a
+  // backbone. It only runs in training, and needs Mixed_6e to be at least 17x17 (input >= 299 - 24);
+  // below that PyTorch could not train with it either, so it is left out.
+  if (g.shape(six)[0]! >= 17) {
+    g.block = 'AuxLogits';
+    let a = g.avgpool('AuxLogits.avg_pool', six, 5, 3);
+    a = bc('AuxLogits.conv0', a, 128, 1);
+    a = bc('AuxLogits.conv1', a, 768, 5);
+    a = g.gap('AuxLogits.pool', a);
+    g.dense('AuxLogits.fc', a, 1000);
+  }
 
   x = D('Mixed_7a', six);
   x = E('Mixed_7b', x);

@@ -2,7 +2,8 @@ import { GraphBuilder, type Graph } from '../graph.js';
 
 // torchvision ResNet (v1.5: the stride sits on the 3x3 conv of a bottleneck). Layer names are
 // torchvision's module paths, so state_dict keys map onto them one to one.
-const EPS = 1e-5, MOM = 0.1;
+// Momentum in Keras terms (moving = m * moving + (1 - m) * batch): PyTorch's 0.1 is 0.9 here.
+const EPS = 1e-5, MOM = 0.9;
 
 type Kind = 'basic' | 'bottleneck';
 const DEPTHS: Record<string, [Kind, number[]]> = {

@@ -1,0 +1,115 @@
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import type { PlanWeights } from '../../plan/types.js';
+import { cacheRoot, entryFile, weightsCacheDir } from './locate.js';
+import { digestFiles, download, type Progress } from './download.js';
+import { parseModelJson, shardPaths } from './tfjs-format.js';
+import { verifyLock } from './lock.js';
+import { WeightsError } from './tensors.js';
+
+// Turns a plan's weights into files on disk: $TLR_WEIGHTS_DIR first, then the cache, then a
+// download into the cache. The sha256 of what is used is checked against the lock file.
+
+export interface ResolvedFiles {
+  readonly format: 'tfjs' | 'safetensors' | 'tlr';
+  /** model.json or the .safetensors file. */
+  readonly entry: string;
+  readonly sha256: string;
+  readonly from: 'weights-dir' | 'cache' | 'download' | 'file';
+  readonly lock: 'locked' | 'verified' | null;
+}
+
+export interface ResolveOptions {
+  readonly env?: NodeJS.ProcessEnv;
+  /** The folder whose tlr.lock pins downloaded weights (the recipe's); null: no lock. */
+  readonly lockDir?: string | null;
+  readonly onProgress?: (p: Progress) => void;
+  /** A name for messages ("the ImageNet weights of mobilenet_v2 width 0.35"). */
+  readonly what?: string;
+}
+
+const COMPLETE = '.tlr-complete';
+
+const filesOf = (entry: string, format: 'tfjs' | 'safetensors' | 'tlr'): string[] => {
+  if (format === 'safetensors') return [entry];
+  const json = parseModelJson(fs.readFileSync(entry, 'utf8'), entry);
+  return [entry, ...shardPaths(json).map((p) => path.join(path.dirname(entry), p))];
+};
+
+/** Downloads a model (model.json and its shards, or one .safetensors) into `dir` atomically. */
+async function fetchInto(url: string, format: 'tfjs' | 'safetensors', dir: string, sha256: string | null, onProgress?: (p: Progress) => void): Promise<void> {
+  const tmp = `${dir}.tmp-${process.pid}-${Date.now()}`;
+  fs.rmSync(tmp, { recursive: true, force: true });
+  try {
+    const entry = path.join(tmp, entryFile(format));
+    const first = await download(url, entry, { sha256: format === 'safetensors' ? sha256 : null, onProgress });
+    if (format === 'tfjs') {
+      const json = parseModelJson(fs.readFileSync(entry, 'utf8'), url);
+      for (const p of shardPaths(json)) {
+        if (p.includes('..') || path.isAbsolute(p)) throw new WeightsError(`${url} names a shard outside its folder: ${p}`);
+        await download(new URL(p, url).href, path.join(tmp, p), { onProgress });
+      }
+      if (sha256) {
+        const d = digestFiles(filesOf(entry, 'tfjs'));
+        if (d !== sha256) throw new WeightsError(`${url} and its shards have sha256 ${d}, but ${sha256} was expected`);
+      }
+    }
+    fs.writeFileSync(path.join(tmp, COMPLETE), first);
+    fs.rmSync(dir, { recursive: true, force: true });
+    fs.mkdirSync(path.dirname(dir), { recursive: true });
+    fs.renameSync(tmp, dir);
+  } catch (e) {
+    fs.rmSync(tmp, { recursive: true, force: true });
+    throw e;
+  }
+}
+
+function local(w: Extract<PlanWeights, { kind: 'imagenet' }>, env: NodeJS.ProcessEnv): string | null {
+  const pre = env['TLR_WEIGHTS_DIR'];
+  if (!pre) return null;
+  for (const f of [path.join(pre, w.localName, entryFile(w.format)), path.join(pre, `${w.localName}.safetensors`)]) if (fs.existsSync(f)) return f;
+  return null;
+}
+
+export async function resolveWeights(w: PlanWeights, opts: ResolveOptions = {}): Promise<ResolvedFiles | null> {
+  const env = opts.env ?? process.env;
+  const lock = (key: string, sha: string, format: string) => (opts.lockDir ? verifyLock(opts.lockDir, key, sha, format) : null);
+  switch (w.kind) {
+    case 'none': return null;
+    case 'file': {
+      if (!fs.existsSync(w.path)) throw new WeightsError(`weights file ${w.path} does not exist`);
+      return { format: w.format, entry: w.path, sha256: digestFiles(filesOf(w.path, w.format)), from: 'file', lock: null };
+    }
+    case 'imagenet':
+    case 'url': {
+      const localName = w.kind === 'imagenet' ? w.localName : `url-${Buffer.from(w.url).toString('base64url').slice(-48)}`;
+      const pre = w.kind === 'imagenet' ? local(w, env) : null;
+      if (pre) {
+        const format = pre.endsWith('.json') ? 'tfjs' : 'safetensors';
+        const sha = digestFiles(filesOf(pre, format));
+        return { format, entry: pre, sha256: sha, from: 'weights-dir', lock: lock(w.url, sha, format) };
+      }
+      const dir = weightsCacheDir(localName, env);
+      const entry = path.join(dir, entryFile(w.format));
+      let from: 'cache' | 'download' = 'cache';
+      if (!fs.existsSync(path.join(dir, COMPLETE)) || !fs.existsSync(entry)) {
+        from = 'download';
+        try {
+          await fetchInto(w.url, w.format, dir, w.kind === 'imagenet' ? w.sha256 : null, opts.onProgress);
+        } catch (e) {
+          const what = opts.what ?? 'the weights';
+          const hints = w.kind === 'imagenet'
+            ? [`tlr needs ${w.url}${w.format === 'tfjs' ? ' and the weight shards beside it' : ''}`,
+               `either connect to the network (they are downloaded once, into ${dir}),`,
+               `or put a copy at $TLR_WEIGHTS_DIR/${w.localName}/${entryFile(w.format)} and set TLR_WEIGHTS_DIR${env['TLR_WEIGHTS_DIR'] ? ` (now ${env['TLR_WEIGHTS_DIR']}, which has no ${w.localName})` : ''}`]
+            : [`check the URL, or download the file yourself and give its path in the recipe`];
+          throw new WeightsError(`cannot get ${what}: ${(e as Error).message}`, hints);
+        }
+      }
+      const sha = digestFiles(filesOf(entry, w.format));
+      return { format: w.format, entry, sha256: sha, from, lock: lock(w.url, sha, w.format) };
+    }
+  }
+}
+
+export { cacheRoot };

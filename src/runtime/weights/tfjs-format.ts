@@ -1,0 +1,89 @@
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { WeightsError, size, type WeightMap } from './tensors.js';
+
+// TF.js layers format: model.json (topology + weightsManifest) beside binary shards. Weights are
+// laid out one after another across the groups' shards, in manifest order.
+
+export interface ManifestEntry {
+  readonly name: string;
+  readonly shape: number[];
+  readonly dtype?: string;
+  readonly quantization?: { dtype: 'uint8' | 'uint16' | 'float16'; scale?: number; min?: number };
+}
+export interface ModelJson {
+  readonly modelTopology?: unknown;
+  readonly weightsManifest: { paths: string[]; weights: ManifestEntry[] }[];
+}
+
+export function parseModelJson(text: string, file: string): ModelJson {
+  let j: ModelJson;
+  try {
+    j = JSON.parse(text);
+  } catch (e) {
+    throw new WeightsError(`${file} is not valid JSON: ${(e as Error).message}`);
+  }
+  if (!j || !Array.isArray(j.weightsManifest)) throw new WeightsError(`${file} is not a TF.js layers model: it has no weightsManifest`);
+  return j;
+}
+
+const half = (h: number): number => {
+  const s = h & 0x8000 ? -1 : 1, e = (h >> 10) & 0x1f, m = h & 0x3ff;
+  if (e === 0) return s * m * 2 ** -24;
+  if (e === 31) return m ? NaN : s * Infinity;
+  return s * (1 + m / 1024) * 2 ** (e - 15);
+};
+
+const width = (w: ManifestEntry): number => {
+  const q = w.quantization?.dtype;
+  if (q) return q === 'uint8' ? 1 : 2;
+  if (!w.dtype || w.dtype === 'float32' || w.dtype === 'int32') return 4;
+  throw new WeightsError(`weight ${w.name} has dtype ${w.dtype}; tlr reads float32, int32 and quantized weights`);
+};
+
+/** Decodes the manifest's weights from the shards' bytes (in manifest order). */
+export function decodeWeights(json: ModelJson, shards: Uint8Array[], file: string): WeightMap {
+  const total = shards.reduce((t, s) => t + s.length, 0);
+  const all = new Uint8Array(total);
+  let p = 0;
+  for (const s of shards) { all.set(s, p); p += s.length; }
+  const dv = new DataView(all.buffer);
+  const out: WeightMap = new Map();
+  let offset = 0;
+  for (const w of json.weightsManifest.flatMap((g) => g.weights)) {
+    const n = size(w.shape), bytes = n * width(w);
+    if (offset + bytes > total) throw new WeightsError(`the weight shards of ${file} are truncated: ${w.name} needs bytes ${offset}..${offset + bytes}, the shards hold ${total}`);
+    const data = new Float32Array(n);
+    const q = w.quantization;
+    for (let i = 0; i < n; i++) {
+      const at = offset + i * width(w);
+      if (!q) data[i] = w.dtype === 'int32' ? dv.getInt32(at, true) : dv.getFloat32(at, true);
+      else if (q.dtype === 'float16') data[i] = half(dv.getUint16(at, true));
+      else data[i] = (q.dtype === 'uint8' ? dv.getUint8(at) : dv.getUint16(at, true)) * (q.scale ?? 1) + (q.min ?? 0);
+    }
+    out.set(w.name, { shape: w.shape, data });
+    offset += bytes;
+  }
+  if (offset !== total) throw new WeightsError(`the weight shards of ${file} hold ${total} bytes, but its manifest describes ${offset}`);
+  return out;
+}
+
+/** Shard paths of a model.json, in order, relative to its folder. */
+export const shardPaths = (json: ModelJson): string[] => json.weightsManifest.flatMap((g) => g.paths);
+
+/** Reads a model.json and its shards from disk. */
+export function readTfjsModel(file: string): { json: ModelJson; weights: WeightMap } {
+  let text: string;
+  try {
+    text = fs.readFileSync(file, 'utf8');
+  } catch (e) {
+    throw new WeightsError(`cannot read ${file}: ${(e as NodeJS.ErrnoException).code === 'ENOENT' ? 'it does not exist' : (e as Error).message}`);
+  }
+  const json = parseModelJson(text, file);
+  const shards = shardPaths(json).map((p) => {
+    const f = path.join(path.dirname(file), p);
+    if (!fs.existsSync(f)) throw new WeightsError(`${file} names the weight shard ${p}, which is missing from ${path.dirname(file)}`);
+    return new Uint8Array(fs.readFileSync(f));
+  });
+  return { json, weights: decodeWeights(json, shards, file) };
+}

@@ -1,0 +1,56 @@
+import { tf } from '../tf.js';
+
+// Layers the zoo needs beyond tf.layers' own. Each is registered for serialization, so saved models
+// load again; the BatchNormalization subclass keeps the standard class name, so a saved model also
+// loads with plain TensorFlow.js (in a browser, say).
+
+type Kwargs = Record<string, unknown>;
+const BatchNormBase = tf.layers.batchNormalization({}).constructor as unknown as new (args: object) => tf.layers.Layer;
+
+/**
+ * BatchNormalization that runs in inference mode while frozen: tfjs would otherwise update the
+ * moving statistics during fit() even when the layer is not trainable.
+ */
+export class FreezableBatchNorm extends BatchNormBase {
+  static className = 'BatchNormalization';
+  override call(inputs: tf.Tensor | tf.Tensor[], kwargs: Kwargs): tf.Tensor | tf.Tensor[] {
+    return super.call(inputs, this.trainable ? kwargs : { ...kwargs, training: false });
+  }
+}
+tf.serialization.registerClass(FreezableBatchNorm as unknown as tf.serialization.SerializableConstructor<tf.serialization.Serializable>);
+
+/** PyTorch's AdaptiveAvgPool2d: bin i covers [floor(i*H/n), ceil((i+1)*H/n)). */
+export class AdaptiveAvgPool2D extends tf.layers.Layer {
+  static className = 'AdaptiveAvgPool2D';
+  readonly size: number;
+
+  constructor(args: { size: number; name?: string }) {
+    super(args);
+    this.size = args.size;
+  }
+
+  override computeOutputShape(shape: tf.Shape | tf.Shape[]): tf.Shape {
+    const s = shape as tf.Shape;
+    return [s[0]!, this.size, this.size, s[3]!];
+  }
+
+  override call(inputs: tf.Tensor | tf.Tensor[]): tf.Tensor {
+    return tf.tidy(() => {
+      const x = (Array.isArray(inputs) ? inputs[0]! : inputs) as tf.Tensor4D;
+      const [, h, w] = x.shape;
+      const n = this.size;
+      if (h === n && w === n) return x.clone();
+      const bins = (len: number) => Array.from({ length: n }, (_, i) => [Math.floor((i * len) / n), Math.ceil(((i + 1) * len) / n)] as const);
+      const rows = bins(h).map(([a, b]) => {
+        const band = x.slice([0, a, 0, 0], [-1, b - a, -1, -1]);
+        return tf.stack(bins(w).map(([c, d]) => band.slice([0, 0, c, 0], [-1, -1, d - c, -1]).mean([1, 2])), 1);
+      });
+      return tf.stack(rows, 1);
+    });
+  }
+
+  override getConfig(): tf.serialization.ConfigDict {
+    return { ...super.getConfig(), size: this.size };
+  }
+}
+tf.serialization.registerClass(AdaptiveAvgPool2D);

@@ -1,0 +1,103 @@
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { tf } from '../tf.js';
+import { describe, family, graphOf, type ModelInfo } from '../../zoo/catalog.js';
+import { ancestors, type Graph } from '../../zoo/graph.js';
+import type { PlanWeights } from '../../plan/types.js';
+import { buildLayers } from './build.js';
+import { resolveWeights, type ResolvedFiles } from '../weights/resolve.js';
+import { readTfjsModel } from '../weights/tfjs-format.js';
+import { readSafetensors } from '../weights/safetensors.js';
+import { fromTorchvision } from '../weights/torchvision.js';
+import { assignWeights } from '../weights/assign.js';
+import { WeightsError, type WeightMap } from '../weights/tensors.js';
+import type { Progress } from '../weights/download.js';
+
+export interface BuildOptions {
+  /** Width multiplier (MobileNets). */
+  readonly width?: number | null;
+  /** Square input side; default the network's own. */
+  readonly inputSize?: number | null;
+  /** End with the network's ImageNet classifier (logits) instead of the feature vector. */
+  readonly includeTop?: boolean;
+  /** 'imagenet' (default), 'none', a path (model.json, .safetensors, a tlr model folder) or an https URL. */
+  readonly weights?: string;
+  /** Where tlr.lock lives (the recipe's folder); null for no lock. */
+  readonly lockDir?: string | null;
+  readonly env?: NodeJS.ProcessEnv;
+  readonly onProgress?: (p: Progress) => void;
+}
+
+export interface Built {
+  readonly model: tf.LayersModel;
+  readonly info: ModelInfo;
+  readonly graph: Graph;
+  readonly files: ResolvedFiles | null;
+}
+
+/** A recipe's or caller's weights argument as the plan describes weights. */
+export function weightsSpec(name: string, info: ModelInfo, weights: string): PlanWeights {
+  if (weights === 'none') return { kind: 'none' };
+  if (weights === 'imagenet') {
+    const s = info.weights;
+    if (!s) throw new WeightsError(`no ImageNet weights for ${name}${info.width !== null ? ` width ${info.width}` : ''} exist in a format tlr reads; use weights 'none' or a file`);
+    return { kind: 'imagenet', url: s.url, format: s.format, sha256: s.sha256, localName: s.localName, includesTop: s.includesTop };
+  }
+  if (/^https?:\/\//.test(weights)) return { kind: 'url', url: weights, format: weights.endsWith('.json') ? 'tfjs' : 'safetensors' };
+  const abs = path.resolve(weights);
+  if (fs.existsSync(abs) && fs.statSync(abs).isDirectory()) return { kind: 'file', path: path.join(abs, 'model.json'), format: 'tlr' };
+  return { kind: 'file', path: abs, format: abs.endsWith('.safetensors') ? 'safetensors' : 'tfjs' };
+}
+
+/** Reads weight files into Keras-style names, converting torchvision layouts. */
+export function readWeights(files: ResolvedFiles, graph: Graph, layout: 'torchvision' | 'keras'): WeightMap {
+  if (files.format !== 'safetensors') return readTfjsModel(files.entry).weights;
+  const state = readSafetensors(new Uint8Array(fs.readFileSync(files.entry)), files.entry);
+  if (layout === 'keras') return state;
+  const { weights, unknown } = fromTorchvision(state, graph);
+  if (unknown.length) {
+    throw new WeightsError(`${files.entry} has tensors that name no layer of the network`, [
+      ...unknown.slice(0, 12), ...(unknown.length > 12 ? [`… and ${unknown.length - 12} more`] : []),
+      'tlr reads torchvision state_dict names (layer1.0.conv1.weight, features.0.bias, ...)',
+    ]);
+  }
+  return weights;
+}
+
+/** A zoo network with its weights: the building block of every run, and the library API. */
+export async function loadZooModel(name: string, opts: BuildOptions = {}): Promise<Built> {
+  const info = describe(name, opts.width ?? null, opts.inputSize ?? null);
+  const graph = graphOf(name, info.width, info.inputSize);
+  const output = opts.includeTop ? graph.output : info.featureLayer;
+  const model = buildLayers(graph, output, opts.includeTop ? name : `${name}_backbone`);
+  const spec = weightsSpec(name, info, opts.weights ?? 'imagenet');
+  try {
+    const files = await resolveWeights(spec, {
+      env: opts.env, lockDir: opts.lockDir ?? null, onProgress: opts.onProgress,
+      what: `the ImageNet weights of ${name}${info.width !== null ? ` width ${info.width}` : ''}`,
+    });
+    if (files) {
+      // Names are matched against the network at its own input size: a small input can drop
+      // layers (Inception's auxiliary head) whose weights a file still holds.
+      const f = family(name)!;
+      const whole = graphOf(name, info.width, f.inputSize);
+      const built = new Set(ancestors(graph, output).map((n) => n.name));
+      const known = new Set(whole.nodes.map((n) => n.name));
+      // Layers of the whole network that this model leaves out (its classifier, an auxiliary head).
+      const ignorable = (w: string) => !built.has(w.split('/')[0]!) && known.has(w.split('/')[0]!);
+      assignWeights(model, readWeights(files, whole, f.layout), files.entry, ignorable);
+    }
+    return { model, info, graph, files };
+  } catch (e) {
+    model.dispose();
+    throw e;
+  }
+}
+
+/**
+ * Builds a zoo network as a tf.LayersModel: `buildModel('resnet18', { weights: './r18.safetensors',
+ * includeTop: true })` gives torchvision's ResNet-18 with its ImageNet logits.
+ */
+export async function buildModel(name: string, opts: BuildOptions = {}): Promise<tf.LayersModel> {
+  return (await loadZooModel(name, opts)).model;
+}
