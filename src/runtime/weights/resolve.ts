@@ -33,7 +33,11 @@ const COMPLETE = '.tlr-complete';
 const filesOf = (entry: string, format: 'tfjs' | 'safetensors' | 'tlr'): string[] => {
   if (format === 'safetensors') return [entry];
   const json = parseModelJson(fs.readFileSync(entry, 'utf8'), entry);
-  return [entry, ...shardPaths(json).map((p) => path.join(path.dirname(entry), p))];
+  return [entry, ...shardPaths(json).map((p) => {
+    const f = path.join(path.dirname(entry), p);
+    if (!fs.existsSync(f)) throw new WeightsError(`${entry} names the weight shard ${p}, which is missing from ${path.dirname(entry)}`);
+    return f;
+  })];
 };
 
 /** Downloads a model (model.json and its shards, or one .safetensors) into `dir` atomically. */
