@@ -3,6 +3,9 @@ import { checkCommand, CHECK_HELP } from './commands/check.js';
 import { planCommand, PLAN_HELP } from './commands/plan.js';
 import { fmtCommand, FMT_HELP } from './commands/fmt.js';
 import { modelsCommand, MODELS_HELP } from './commands/models.js';
+import { runCommand, RUN_HELP } from './commands/run.js';
+import { doctorCommand, DOCTOR_HELP } from './commands/doctor.js';
+import { predictCommand, evalCommand, PREDICT_HELP, EVAL_HELP } from './commands/predict.js';
 import { stdio, UsageError, type Output } from './io.js';
 
 const HELP = `tlr — transfer learning recipes
@@ -14,10 +17,15 @@ commands:
   plan FILE        show what a run would do (--json: the plan itself)
   fmt FILE         print the canonical layout (--write, --check)
   models [NAME]    list the model zoo, or one network's blocks and layers
+  run FILE         run a recipe (--json: NDJSON events; --resume RUN_DIR)
+  predict DIR IMG  top labels of images with a saved model
+  eval DIR DATA    evaluate a saved model on a data set
+  doctor           backends, cache and versions
 
 \`tlr COMMAND --help\` tells more. Docs: README.md`;
 
-type Spec = { help: string; options: Record<string, { type: 'boolean' | 'string' }>; run: (pos: string[], v: Record<string, unknown>, io: Output) => number };
+type Spec = { help: string; options: Record<string, { type: 'boolean' | 'string' }>; run: (pos: string[], v: Record<string, unknown>, io: Output) => number | Promise<number> };
+const str = (v: unknown) => v as string | undefined;
 
 const COMMANDS: Record<string, Spec> = {
   check: { help: CHECK_HELP, options: { json: { type: 'boolean' } }, run: (p, v, io) => checkCommand(p, { json: !!v['json'] }, io) },
@@ -26,11 +34,28 @@ const COMMANDS: Record<string, Spec> = {
   models: {
     help: MODELS_HELP,
     options: { width: { type: 'string' }, input: { type: 'string' }, json: { type: 'boolean' } },
-    run: (p, v, io) => modelsCommand(p, { width: v['width'] as string | undefined, input: v['input'] as string | undefined, json: !!v['json'] }, io),
+    run: (p, v, io) => modelsCommand(p, { width: str(v['width']), input: str(v['input']), json: !!v['json'] }, io),
+  },
+  run: {
+    help: RUN_HELP,
+    options: { json: { type: 'boolean' }, backend: { type: 'string' }, resume: { type: 'string' } },
+    run: (p, v, io) => runCommand(p, { json: !!v['json'], backend: str(v['backend']), resume: str(v['resume']) }, io),
+  },
+  doctor: { help: DOCTOR_HELP, options: {}, run: (p, v, io) => doctorCommand(p, v, io) },
+  predict: {
+    help: PREDICT_HELP,
+    options: { top: { type: 'string' }, json: { type: 'boolean' }, backend: { type: 'string' } },
+    run: (p, v, io) => predictCommand(p, { top: str(v['top']), json: !!v['json'], backend: str(v['backend']) }, io),
+  },
+  eval: {
+    help: EVAL_HELP,
+    options: { json: { type: 'boolean' }, backend: { type: 'string' } },
+    run: (p, v, io) => evalCommand(p, { json: !!v['json'], backend: str(v['backend']) }, io),
   },
 };
 
-export function main(argv: string[], io: Output = stdio): number {
+/** Runs one command; returns its exit status (a promise for the commands that run models). */
+export function main(argv: string[], io: Output = stdio): number | Promise<number> {
   const [name, ...rest] = argv;
   if (!name || name === '--help' || name === '-h' || name === 'help') {
     io.out(HELP);
@@ -53,14 +78,19 @@ export function main(argv: string[], io: Output = stdio): number {
       io.out(cmd.help);
       return 0;
     }
-    return cmd.run(parsed.positionals, parsed.values, io);
+    const r = cmd.run(parsed.positionals, parsed.values, io);
+    return typeof r === 'number' ? r : r.catch((e: unknown) => failure(e, io));
   } catch (e) {
-    if (e instanceof UsageError) {
-      io.err(`tlr: ${e.message}`);
-      return 2;
-    }
-    io.err(`tlr: internal error: ${(e as Error).message}\nThis is a bug in tlr; please report it with the recipe that caused it.${process.env['TLR_DEBUG'] ? `\n${(e as Error).stack}` : ''}`);
-    return 1;
+    return failure(e, io);
   }
+}
+
+function failure(e: unknown, io: Output): number {
+  if (e instanceof UsageError) {
+    io.err(`tlr: ${e.message}`);
+    return 2;
+  }
+  io.err(`tlr: internal error: ${(e as Error).message}\nThis is a bug in tlr; please report it with what you ran.${process.env['TLR_DEBUG'] ? `\n${(e as Error).stack}` : ''}`);
+  return 1;
 }
 

@@ -13,10 +13,18 @@ export function tlr(...argv: string[]): { code: number; out: string; err: string
   process.stdout.write = ((s: string) => ((out += s), true)) as typeof process.stdout.write;
   try {
     const code = main(argv, { out: (s) => (out += s.endsWith('\n') ? s : `${s}\n`), err: (s) => (err += s.endsWith('\n') ? s : `${s}\n`) });
+    if (typeof code !== 'number') throw new Error('tlr() runs synchronous commands; use tlrAsync()');
     return { code, out, err };
   } finally {
     process.stdout.write = write;
   }
+}
+
+/** Runs any command in this process (run, predict, eval, doctor are asynchronous). */
+export async function tlrAsync(...argv: string[]): Promise<{ code: number; out: string; err: string }> {
+  let out = '', err = '';
+  const code = await main(argv, { out: (s) => (out += s.endsWith('\n') ? s : `${s}\n`), err: (s) => (err += s.endsWith('\n') ? s : `${s}\n`) });
+  return { code, out, err };
 }
 
 /** Runs the CLI as a user would, in a child process (from source, through tsx). */

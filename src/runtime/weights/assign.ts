@@ -16,9 +16,15 @@ export const weightKey = (layer: tf.layers.Layer, w: tf.LayerVariable): string =
 
 const squeeze = (s: readonly number[]) => s.filter((d, i) => d !== 1 || i === s.length - 1);
 
+/** The layers that hold weights, looking inside models used as layers (a head inside the whole network). */
+export function leafLayers(model: tf.LayersModel): tf.layers.Layer[] {
+  return model.layers.flatMap((l) => (l instanceof tf.LayersModel ? leafLayers(l) : [l]));
+}
+
 export function assignWeights(model: tf.LayersModel, weights: WeightMap, source: string, ignorable: (name: string) => boolean = () => false): AssignReport {
   const wanted = new Map<string, { layer: tf.layers.Layer; index: number; shape: number[] }>();
-  for (const layer of model.layers) {
+  const layers = leafLayers(model);
+  for (const layer of layers) {
     layer.weights.forEach((w, index) => wanted.set(weightKey(layer, w), { layer, index, shape: w.shape as number[] }));
   }
   const missing = [...wanted.keys()].filter((n) => !weights.has(n));
@@ -40,7 +46,7 @@ export function assignWeights(model: tf.LayersModel, weights: WeightMap, source:
       ...list('missing from the file', missing), ...list('in the file but not in the model', unexpected), ...list('shapes that differ', shapes),
     ]);
   }
-  for (const layer of model.layers) {
+  for (const layer of layers) {
     if (!layer.weights.length) continue;
     const values = layer.weights.map((w) => {
       const t = weights.get(weightKey(layer, w))!;

@@ -1,6 +1,6 @@
 import { tf } from '../tf.js';
 import { ancestors, type Graph, type Node, type Pad } from '../../zoo/graph.js';
-import { AdaptiveAvgPool2D, FreezableBatchNorm } from './layers.js';
+import { AdaptiveAvgPool2D, FreezableBatchNorm, FreezableDropout } from './layers.js';
 
 // A zoo graph to a tf.LayersModel. Symmetric PyTorch padding becomes an explicit ZeroPadding2D
 // before a 'valid' op (TF's 'same' pads asymmetrically with stride 2). Zero padding is exact for
@@ -17,17 +17,18 @@ function padded(x: SymbolicTensor, name: string, p: Pad): { x: SymbolicTensor; p
   return { x: layer.apply(x) as SymbolicTensor, padding: 'valid' };
 }
 
-function layerFor(node: Node, x: SymbolicTensor[]): SymbolicTensor {
+function layerFor(node: Node, x: SymbolicTensor[], seed: number | undefined): SymbolicTensor {
+  const init = () => (seed === undefined ? 'heNormal' : tf.initializers.heNormal({ seed: seed++ }));
   const op = node.op, name = node.name, one = x[0]!;
   const apply = (l: tf.layers.Layer, input: SymbolicTensor | SymbolicTensor[] = one) => l.apply(input) as SymbolicTensor;
   switch (op.kind) {
     case 'conv': {
       const p = padded(one, name, op.padding);
-      return apply(tf.layers.conv2d({ name, filters: op.filters, kernelSize: [...op.kernel], strides: [...op.strides], padding: p.padding, useBias: op.bias, kernelInitializer: 'heNormal' }), p.x);
+      return apply(tf.layers.conv2d({ name, filters: op.filters, kernelSize: [...op.kernel], strides: [...op.strides], padding: p.padding, useBias: op.bias, kernelInitializer: init() }), p.x);
     }
     case 'depthwise': {
       const p = padded(one, name, op.padding);
-      return apply(tf.layers.depthwiseConv2d({ name, kernelSize: [...op.kernel], strides: [...op.strides], padding: p.padding, useBias: op.bias, depthwiseInitializer: 'heNormal' }), p.x);
+      return apply(tf.layers.depthwiseConv2d({ name, kernelSize: [...op.kernel], strides: [...op.strides], padding: p.padding, useBias: op.bias, depthwiseInitializer: init() }), p.x);
     }
     case 'bn': return apply(new FreezableBatchNorm({ name, epsilon: op.epsilon, momentum: op.momentum, axis: -1 }));
     case 'relu': return apply(tf.layers.reLU({ name }));
@@ -50,30 +51,34 @@ function layerFor(node: Node, x: SymbolicTensor[]): SymbolicTensor {
       const q = padded(one, name, op.padding);
       return apply(tf.layers.averagePooling2d({ name, poolSize: [...op.pool], strides: [...op.strides], padding: q.padding }), q.x);
     }
-    case 'adaptiveavg': return apply(new AdaptiveAvgPool2D({ name, size: op.size }));
+    case 'adaptiveavg':
+      // At the network's own input size the pool is the identity: leave it out, so a saved model
+      // needs no custom layer to load elsewhere.
+      if (one.shape[1] === op.size && one.shape[2] === op.size) return one;
+      return apply(new AdaptiveAvgPool2D({ name, size: op.size }));
     case 'gap': return apply(tf.layers.globalAveragePooling2d({ name }));
     case 'flatten': {
       // PyTorch flattens channels first; a Linear layer's weights expect that order.
       const input = op.order === 'chw' ? apply(tf.layers.permute({ name: `${name}.chw`, dims: [3, 1, 2] })) : one;
       return apply(tf.layers.flatten({ name }), input);
     }
-    case 'dense': return apply(tf.layers.dense({ name, units: op.units, useBias: op.bias }));
-    case 'dropout': return apply(tf.layers.dropout({ name, rate: op.rate }));
+    case 'dense': return apply(tf.layers.dense({ name, units: op.units, useBias: op.bias, kernelInitializer: seed === undefined ? 'glorotUniform' : tf.initializers.glorotUniform({ seed: seed++ }) }));
+    case 'dropout': return apply(new FreezableDropout({ name, rate: op.rate, seed }));
     case 'add': return apply(tf.layers.add({ name }), x);
     case 'concat': return apply(tf.layers.concatenate({ name, axis: -1 }), x);
     case 'input': throw new Error('input is not a layer');
   }
 }
 
-/** The part of `graph` that computes `output`, as a model with fresh (random) weights. */
-export function buildLayers(graph: Graph, output: string, name: string): tf.LayersModel {
+/** The part of `graph` that computes `output`, as a model with fresh (random, seeded when asked) weights. */
+export function buildLayers(graph: Graph, output: string, name: string, seed?: number): tf.LayersModel {
   const nodes = ancestors(graph, output);
   const inputNode = nodes.find((n) => n.op.kind === 'input')!;
   const input = tf.input({ shape: [...inputNode.shape], name: inputNode.name });
   const out = new Map<string, SymbolicTensor>([[inputNode.name, input]]);
   for (const n of nodes) {
     if (n.op.kind === 'input') continue;
-    out.set(n.name, layerFor(n, n.inputs.map((i) => out.get(i)!)));
+    out.set(n.name, layerFor(n, n.inputs.map((i) => out.get(i)!), seed === undefined ? undefined : seed + out.size * 7919));
   }
   return tf.model({ inputs: input, outputs: out.get(output)!, name });
 }

@@ -19,6 +19,17 @@ export class FreezableBatchNorm extends BatchNormBase {
 }
 tf.serialization.registerClass(FreezableBatchNorm as unknown as tf.serialization.SerializableConstructor<tf.serialization.Serializable>);
 
+const DropoutBase = tf.layers.dropout({ rate: 0.5 }).constructor as unknown as new (args: object) => tf.layers.Layer;
+
+/** Dropout that does nothing while frozen: a frozen part of a backbone behaves as at inference. */
+export class FreezableDropout extends DropoutBase {
+  static className = 'Dropout';
+  override call(inputs: tf.Tensor | tf.Tensor[], kwargs: Kwargs): tf.Tensor | tf.Tensor[] {
+    return super.call(inputs, this.trainable ? kwargs : { ...kwargs, training: false });
+  }
+}
+tf.serialization.registerClass(FreezableDropout as unknown as tf.serialization.SerializableConstructor<tf.serialization.Serializable>);
+
 /** PyTorch's AdaptiveAvgPool2d: bin i covers [floor(i*H/n), ceil((i+1)*H/n)). */
 export class AdaptiveAvgPool2D extends tf.layers.Layer {
   static className = 'AdaptiveAvgPool2D';

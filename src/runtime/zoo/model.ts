@@ -26,6 +26,8 @@ export interface BuildOptions {
   readonly lockDir?: string | null;
   readonly env?: NodeJS.ProcessEnv;
   readonly onProgress?: (p: Progress) => void;
+  /** Seeds the initialisation of layers that get no loaded weights. */
+  readonly seed?: number;
 }
 
 export interface Built {
@@ -69,7 +71,7 @@ export async function loadZooModel(name: string, opts: BuildOptions = {}): Promi
   const info = describe(name, opts.width ?? null, opts.inputSize ?? null);
   const graph = graphOf(name, info.width, info.inputSize);
   const output = opts.includeTop ? graph.output : info.featureLayer;
-  const model = buildLayers(graph, output, opts.includeTop ? name : `${name}_backbone`);
+  const model = buildLayers(graph, output, opts.includeTop ? name : `${name}_backbone`, opts.seed);
   const spec = weightsSpec(name, info, opts.weights ?? 'imagenet');
   try {
     const files = await resolveWeights(spec, {
@@ -84,7 +86,8 @@ export async function loadZooModel(name: string, opts: BuildOptions = {}): Promi
       const built = new Set(ancestors(graph, output).map((n) => n.name));
       const known = new Set(whole.nodes.map((n) => n.name));
       // Layers of the whole network that this model leaves out (its classifier, an auxiliary head).
-      const ignorable = (w: string) => !built.has(w.split('/')[0]!) && known.has(w.split('/')[0]!);
+      // A tlr model used as a backbone also holds its old head, which the new one replaces.
+      const ignorable = (w: string) => (!built.has(w.split('/')[0]!) && known.has(w.split('/')[0]!)) || (files.format === 'tlr' && w.startsWith('head.'));
       assignWeights(model, readWeights(files, whole, f.layout), files.entry, ignorable);
     }
     return { model, info, graph, files };

@@ -1,0 +1,36 @@
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { probeBackends, chooseBackend } from '../../runtime/backend.js';
+import { cacheRoot } from '../../runtime/weights/locate.js';
+import { tf } from '../../runtime/tf.js';
+import type { Output } from '../io.js';
+
+export const DOCTOR_HELP = `usage: tlr doctor
+
+Prints each TensorFlow.js backend (available or not, and why), the one \`tlr run\` would use,
+the cache folder and its size, $TLR_WEIGHTS_DIR, and the Node.js and TensorFlow.js versions.`;
+
+function du(dir: string): number {
+  if (!fs.existsSync(dir)) return 0;
+  let n = 0;
+  for (const e of fs.readdirSync(dir, { withFileTypes: true })) {
+    const p = path.join(dir, e.name);
+    n += e.isDirectory() ? du(p) : fs.statSync(p).size;
+  }
+  return n;
+}
+
+const mb = (b: number) => `${(b / 1e6).toFixed(1)} MB`;
+
+export async function doctorCommand(_args: readonly string[], _flags: object, io: Output): Promise<number> {
+  const statuses = await probeBackends();
+  const chosen = await chooseBackend();
+  io.out('backends (tlr run uses the first available, or --backend NAME):');
+  for (const s of statuses) io.out(`  ${s.available ? 'yes' : 'no '}  ${s.name.padEnd(15)} ${s.package.padEnd(36)} ${s.reason}`);
+  io.out(`  run would use: ${chosen}${chosen === 'wasm' ? ` (SIMD ${tf.env().getBool('WASM_HAS_SIMD_SUPPORT') ? 'on' : 'off'})` : ''}`);
+  const cache = cacheRoot();
+  io.out(`cache      ${cache} (${mb(du(cache))}; weights ${mb(du(path.join(cache, 'weights')))}, features ${mb(du(path.join(cache, 'features')))}); set TLR_CACHE to move it`);
+  io.out(`weights    TLR_WEIGHTS_DIR ${process.env['TLR_WEIGHTS_DIR'] ? `= ${process.env['TLR_WEIGHTS_DIR']}` : 'is not set'}`);
+  io.out(`versions   Node.js ${process.version} · TensorFlow.js ${tf.version.tfjs}`);
+  return 0;
+}

@@ -1,0 +1,57 @@
+import * as fs from 'node:fs';
+import { compile } from '../../compiler/index.js';
+import { renderDiagnostics, summary } from '../../compiler/render.js';
+import { Events } from '../../runtime/events.js';
+import { run, RunError } from '../../runtime/run.js';
+import { WeightsError } from '../../runtime/weights/tensors.js';
+import { ndjsonReporter, textReporter } from '../reporters/text.js';
+import { readRecipe, useColor, UsageError, type Output } from '../io.js';
+
+export const RUN_HELP = `usage: tlr run FILE [--json] [--backend NAME]
+       tlr run --resume RUN_DIR [--json] [--backend NAME]
+
+Checks the recipe, validates its plan and runs it: downloads (or finds) the weights, caches
+backbone features where it can, trains each stage, keeps the best model, evaluates it on the
+test split (or validation) and writes everything into runs/<recipe>/<timestamp>/.
+Ctrl-C stops after the current batch and keeps the best model and a checkpoint.
+  --json            one JSON object per event (NDJSON) on stdout
+  --backend NAME    tensorflow-gpu, tensorflow, wasm or cpu (default: the first that loads)
+  --resume RUN_DIR  continue an interrupted run`;
+
+export async function runCommand(files: readonly string[], flags: { json: boolean; backend?: string; resume?: string }, io: Output): Promise<number> {
+  let plan, text = '';
+  if (flags.resume) {
+    if (files.length) throw new UsageError('give either a recipe or --resume RUN_DIR, not both');
+    if (!fs.existsSync(flags.resume)) throw new UsageError(`run folder ${flags.resume} does not exist`);
+  } else {
+    if (files.length !== 1) throw new UsageError('tlr run takes one recipe file');
+    const file = files[0]!;
+    text = readRecipe(file);
+    const c = compile(text, { file });
+    if (c.diagnostics.length) io.err(`${renderDiagnostics(c.diagnostics, file, text, { color: useColor(process.stderr) })}\n\n${file}: ${summary(c.diagnostics)}\n`);
+    if (!c.plan) return 1;
+    plan = c.plan;
+  }
+  const events = new Events();
+  events.on(flags.json ? ndjsonReporter((l) => io.out(l)) : textReporter((l) => io.out(l)));
+  let stopping = false;
+  const onSigint = () => {
+    if (stopping) process.exit(130);
+    stopping = true;
+    io.err('\nstopping after the current batch (Ctrl-C again to quit at once)');
+  };
+  process.on('SIGINT', onSigint);
+  try {
+    const r = await run({ plan: plan!, recipeText: text, events, backend: flags.backend, resume: flags.resume, stopped: () => stopping });
+    return r.status === 'finished' ? 0 : 130;
+  } catch (e) {
+    if (e instanceof RunError || e instanceof WeightsError || (e as Error).message?.startsWith('backend ') || (e as Error).message?.startsWith('unknown backend')) {
+      events.emit({ type: 'error', message: (e as Error).message });
+      if (flags.json) io.err(`tlr: ${(e as Error).message}`);
+      return 1;
+    }
+    throw e;
+  } finally {
+    process.off('SIGINT', onSigint);
+  }
+}

@@ -1,0 +1,62 @@
+import { tf } from '../tf.js';
+import { decodeRgb, ImageError } from './image.js';
+import { describeItem, type Item } from './dataset.js';
+
+// Batches of images as [B, S, S, 3] tensors scaled to [0, 1], decoded on demand so memory does not
+// grow with the data set. Unreadable images are skipped and handed back for the caller to report.
+
+export interface Batch {
+  readonly x: tf.Tensor4D;
+  readonly y: Int32Array;
+  readonly skipped: readonly { readonly item: Item; readonly reason: string }[];
+}
+
+export async function loadBatch(items: readonly Item[], size: number): Promise<Batch> {
+  const skipped: { item: Item; reason: string }[] = [];
+  const files = items.filter((it) => it.kind === 'file');
+  const decoded = await Promise.all(files.map(async (it) => {
+    try {
+      return await decodeRgb(it.path, size, describeItem(it));
+    } catch (e) {
+      skipped.push({ item: it, reason: e instanceof ImageError ? e.message : String(e) });
+      return null;
+    }
+  }));
+  const fileRgb = new Map(files.map((it, i) => [it, decoded[i]] as const));
+  const kept = items.filter((it) => it.kind === 'idx' || fileRgb.get(it));
+  const y = Int32Array.from(kept, (it) => it.label);
+  const x = tf.tidy(() => {
+    const parts: tf.Tensor4D[] = [];
+    // IDX images are small and grey: resize on the backend, in one go, then repeat the channel.
+    const idx = kept.filter((it): it is Extract<Item, { kind: 'idx' }> => it.kind === 'idx');
+    const rgb = kept.filter((it) => it.kind === 'file');
+    const pieces = new Map<Item, number>();
+    if (idx.length) {
+      const { rows, cols } = idx[0]!.images;
+      const buf = new Uint8Array(idx.length * rows * cols);
+      idx.forEach((it, i) => buf.set(it.images.pixels.subarray(it.index * rows * cols, (it.index + 1) * rows * cols), i * rows * cols));
+      const grey = tf.tensor4d(buf, [idx.length, rows, cols, 1], 'int32').toFloat().div(255);
+      const resized = rows === size && cols === size ? grey : tf.image.resizeBilinear(grey as tf.Tensor4D, [size, size], true);
+      parts.push(tf.tile(resized, [1, 1, 1, 3]) as tf.Tensor4D);
+      idx.forEach((it, i) => pieces.set(it, i));
+    }
+    if (rgb.length) {
+      const buf = new Uint8Array(rgb.length * size * size * 3);
+      rgb.forEach((it, i) => buf.set(fileRgb.get(it)!, i * size * size * 3));
+      parts.push(tf.tensor4d(buf, [rgb.length, size, size, 3], 'int32').toFloat().div(255) as tf.Tensor4D);
+      rgb.forEach((it, i) => pieces.set(it, (idx.length ? idx.length : 0) + i));
+    }
+    if (!parts.length) return tf.zeros([0, size, size, 3]) as tf.Tensor4D;
+    const all = parts.length === 1 ? parts[0]! : tf.concat(parts, 0);
+    // Back to the items' order.
+    const order = kept.map((it) => pieces.get(it)!);
+    const sorted = order.every((v, i) => v === i);
+    return (sorted ? all : tf.gather(all, order)) as tf.Tensor4D;
+  });
+  return { x, y, skipped };
+}
+
+/** (x - mean) / std per channel, on pixels in [0, 1]. */
+export function normalizeBatch(x: tf.Tensor4D, mean: readonly number[], std: readonly number[]): tf.Tensor4D {
+  return tf.tidy(() => x.sub(tf.tensor1d([...mean])).div(tf.tensor1d([...std])) as tf.Tensor4D);
+}

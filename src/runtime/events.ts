@@ -1,0 +1,60 @@
+import type { Plan } from '../plan/types.js';
+
+// What a run tells the world. The runtime emits these and nothing else; the CLI's reporters, the
+// NDJSON stream and the terminal UI only subscribe.
+
+export interface EpochMetrics {
+  readonly loss: number;
+  readonly accuracy: number;
+  readonly val_loss: number;
+  readonly val_accuracy: number;
+}
+
+export interface ClassReport {
+  readonly name: string;
+  readonly precision: number;
+  readonly recall: number;
+  readonly f1: number;
+  readonly support: number;
+}
+
+export interface Evaluation {
+  readonly split: 'test' | 'validation';
+  readonly images: number;
+  readonly loss: number;
+  readonly accuracy: number;
+  readonly macroF1: number;
+  readonly classes: readonly ClassReport[];
+  /** rows: true class, columns: predicted class. */
+  readonly confusion: readonly (readonly number[])[];
+}
+
+export type RunEvent =
+  | { readonly type: 'plan'; readonly plan: Plan; readonly runDir: string; readonly backend: string; readonly resumed: boolean }
+  | { readonly type: 'weights'; readonly phase: 'resolving' | 'downloading' | 'ready'; readonly url?: string; readonly received?: number; readonly total?: number | null; readonly from?: string; readonly sha256?: string }
+  | { readonly type: 'data'; readonly counts: { readonly train: number; readonly validation: number; readonly test: number } }
+  | { readonly type: 'features'; readonly phase: 'hit' | 'computing' | 'progress' | 'done'; readonly split?: string; readonly done?: number; readonly total?: number; readonly key: string }
+  | { readonly type: 'stage-start'; readonly stage: number; readonly of: number; readonly epochs: number; readonly trainable: number; readonly cached: boolean; readonly backend: string }
+  | { readonly type: 'batch'; readonly stage: number; readonly epoch: number; readonly batch: number; readonly batches: number; readonly loss: number }
+  | { readonly type: 'epoch'; readonly stage: number; readonly epoch: number; readonly epochs: number; readonly metrics: EpochMetrics; readonly lr: number; readonly seconds: number; readonly best: boolean }
+  | { readonly type: 'checkpoint'; readonly stage: number; readonly epoch: number; readonly path: string; readonly best: boolean }
+  | { readonly type: 'early-stop'; readonly stage: number; readonly epoch: number; readonly metric: string; readonly patience: number }
+  | { readonly type: 'evaluation'; readonly evaluation: Evaluation }
+  | { readonly type: 'warning'; readonly message: string; readonly file?: string }
+  | { readonly type: 'interrupted'; readonly runDir: string; readonly stage: number; readonly epoch: number }
+  | { readonly type: 'error'; readonly message: string }
+  | { readonly type: 'finished'; readonly runDir: string; readonly modelDir: string; readonly best: { readonly metric: string; readonly value: number; readonly stage: number; readonly epoch: number }; readonly evaluation: Evaluation | null; readonly seconds: number };
+
+export type Listener = (e: RunEvent) => void;
+
+/** A minimal typed emitter: the runtime's only way out. */
+export class Events {
+  private readonly listeners: Listener[] = [];
+  on(l: Listener): () => void {
+    this.listeners.push(l);
+    return () => this.listeners.splice(this.listeners.indexOf(l), 1);
+  }
+  emit(e: RunEvent): void {
+    for (const l of this.listeners) l(e);
+  }
+}

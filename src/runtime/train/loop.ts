@@ -1,0 +1,132 @@
+import { tf } from '../tf.js';
+import type { PlanStage, Metric } from '../../plan/types.js';
+import type { EpochMetrics, Events } from '../events.js';
+import type { BatchSource } from './sources.js';
+
+// One stage's epochs: a custom loop (not fit) so every batch reports, Ctrl-C stops after the
+// current batch, and learning-rate schedules, class weights and early stopping follow the plan.
+
+export interface StageRun {
+  readonly stageIndex: number;
+  readonly stage: PlanStage;
+  readonly model: tf.LayersModel;
+  readonly train: BatchSource;
+  readonly validation: BatchSource;
+  readonly classes: number;
+  readonly classWeights: Float32Array | null;
+  /** The last layer already applies softmax (a head written `dense(N, softmax)`). */
+  readonly probabilities: boolean;
+  readonly seed: number;
+  readonly events: Events;
+  readonly startEpoch: number;
+  readonly stopped: () => boolean;
+  readonly metric: Metric;
+  /** Called after every epoch with its metrics; returns whether this epoch is the best so far. */
+  readonly onEpoch: (epoch: number, m: EpochMetrics, lr: number, seconds: number) => Promise<boolean>;
+  /** Early stopping state carried across a resume. */
+  readonly sinceBest?: number;
+}
+
+export function learningRate(stage: PlanStage, epoch: number): number {
+  const lr0 = stage.lr.initial, s = stage.lr.schedule;
+  if (s.kind === 'cosine') return (lr0 * (1 + Math.cos((Math.PI * epoch) / stage.epochs))) / 2;
+  if (s.kind === 'step') return lr0 * s.factor ** Math.floor(epoch / s.every);
+  return lr0;
+}
+
+export function makeOptimizer(name: string, lr: number): tf.Optimizer {
+  if (name === 'sgd') return tf.train.momentum(lr, 0.9);
+  if (name === 'rmsprop') return tf.train.rmsprop(lr);
+  return tf.train.adam(lr);
+}
+
+export function setLearningRate(opt: tf.Optimizer, lr: number): void {
+  const o = opt as tf.Optimizer & { setLearningRate?: (v: number) => void; learningRate: number };
+  if (o.setLearningRate) o.setLearningRate(lr);
+  else o.learningRate = lr;
+}
+
+/** Mean cross-entropy of a batch, weighted by class when asked. */
+export function batchLoss(out: tf.Tensor, y: tf.Tensor1D, classes: number, weights: tf.Tensor1D | null, probabilities: boolean): tf.Scalar {
+  const logits = probabilities ? tf.log(tf.clipByValue(out, 1e-7, 1)) : out;
+  const onehot = tf.oneHot(y, classes);
+  const w = weights ? tf.gather(weights, y) : undefined;
+  return tf.losses.softmaxCrossEntropy(onehot, logits, w) as tf.Scalar;
+}
+
+/** Loss and predictions over a whole source, without training. */
+export async function evaluate(model: tf.LayersModel, src: BatchSource, classes: number, probabilities: boolean, batch: number): Promise<{ loss: number; accuracy: number; y: Int32Array; pred: Int32Array }> {
+  let loss = 0, n = 0;
+  const ys: number[] = [], preds: number[] = [];
+  for await (const b of src.batches(batch, false, 0)) {
+    const [l, p] = tf.tidy(() => {
+      const out = model.apply(b.x, { training: false }) as tf.Tensor;
+      const yt = tf.tensor1d(b.y, 'int32');
+      return [batchLoss(out, yt, classes, null, probabilities).mul(b.y.length), out.argMax(-1)];
+    });
+    loss += (await l.data())[0]!;
+    preds.push(...(await p.data()));
+    ys.push(...b.y);
+    n += b.y.length;
+    tf.dispose([l, p, b.x]);
+  }
+  const y = Int32Array.from(ys), pred = Int32Array.from(preds);
+  const correct = y.reduce((a, v, i) => a + (v === pred[i] ? 1 : 0), 0);
+  return { loss: n ? loss / n : NaN, accuracy: n ? correct / n : 0, y, pred };
+}
+
+export interface StageResult {
+  readonly epochsRun: number;
+  readonly interrupted: boolean;
+  readonly earlyStopped: boolean;
+}
+
+export async function runStage(r: StageRun): Promise<StageResult> {
+  const opt = makeOptimizer(r.stage.optimizer, r.stage.lr.initial);
+  const vars = r.model.trainableWeights.map((w) => w.read() as tf.Variable);
+  const weights = r.classWeights ? tf.tensor1d(r.classWeights) : null;
+  const better = (a: number, b: number) => (r.stage.earlyStop?.metric.endsWith('loss') ? a < b : a > b);
+  let bestSeen = NaN, sinceBest = r.sinceBest ?? 0;
+  try {
+    for (let epoch = r.startEpoch; epoch < r.stage.epochs; epoch++) {
+      const lr = learningRate(r.stage, epoch);
+      setLearningRate(opt, lr);
+      const t0 = Date.now();
+      let sum = 0, count = 0, correct = 0, batchNo = 0;
+      const batches = Math.ceil(r.train.size / r.stage.batch);
+      for await (const b of r.train.batches(r.stage.batch, true, r.seed * 1000 + r.stageIndex * 100 + epoch)) {
+        const yt = tf.tensor1d(b.y, 'int32');
+        // Correct predictions of this batch, kept out of the optimizer's tidy scope.
+        const hits: tf.Tensor[] = [];
+        const loss = opt.minimize(() => {
+          const out = r.model.apply(b.x, { training: true }) as tf.Tensor;
+          hits.push(tf.keep(out.argMax(-1).equal(yt).sum()));
+          return batchLoss(out, yt, r.classes, weights, r.probabilities);
+        }, true, vars)!;
+        const [lv, hv] = await Promise.all([loss.data(), hits[0]!.data()]);
+        const right = hv[0]!;
+        tf.dispose([loss, ...hits, yt, b.x]);
+        sum += lv[0]! * b.y.length; count += b.y.length; correct += right; batchNo += 1;
+        r.events.emit({ type: 'batch', stage: r.stageIndex + 1, epoch: epoch + 1, batch: batchNo, batches, loss: lv[0]! });
+        if (r.stopped()) return { epochsRun: epoch - r.startEpoch, interrupted: true, earlyStopped: false };
+      }
+      const v = await evaluate(r.model, r.validation, r.classes, r.probabilities, r.stage.batch);
+      const m: EpochMetrics = { loss: count ? sum / count : NaN, accuracy: count ? correct / count : 0, val_loss: v.loss, val_accuracy: v.accuracy };
+      await r.onEpoch(epoch, m, lr, (Date.now() - t0) / 1000);
+      if (r.stage.earlyStop) {
+        const value = m[r.stage.earlyStop.metric];
+        if (Number.isNaN(bestSeen) || better(value, bestSeen)) { bestSeen = value; sinceBest = 0; }
+        else if (++sinceBest >= r.stage.earlyStop.patience) {
+          r.events.emit({ type: 'early-stop', stage: r.stageIndex + 1, epoch: epoch + 1, metric: r.stage.earlyStop.metric, patience: r.stage.earlyStop.patience });
+          return { epochsRun: epoch + 1 - r.startEpoch, interrupted: false, earlyStopped: true };
+        }
+      }
+      if (r.stopped()) return { epochsRun: epoch + 1 - r.startEpoch, interrupted: true, earlyStopped: false };
+    }
+    return { epochsRun: r.stage.epochs - r.startEpoch, interrupted: false, earlyStopped: false };
+  } finally {
+    opt.dispose();
+    weights?.dispose();
+  }
+}
+

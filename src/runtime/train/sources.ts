@@ -1,0 +1,67 @@
+import { tf } from '../tf.js';
+import type { PlanAugment } from '../../plan/types.js';
+import { loadBatch, normalizeBatch } from '../data/loader.js';
+import { augmentBatch } from '../data/augment.js';
+import { describeItem, type Item } from '../data/dataset.js';
+import { rng, shuffle } from '../random.js';
+
+// Where a stage's batches come from: cached feature vectors, or images decoded batch by batch.
+
+export interface XY { readonly x: tf.Tensor; readonly y: Int32Array }
+
+export interface BatchSource {
+  readonly size: number;
+  /** Batches for one pass; `train` shuffles (seeded by `epochSeed`) and augments. */
+  batches(batch: number, train: boolean, epochSeed: number): AsyncGenerator<XY>;
+}
+
+export class FeatureSource implements BatchSource {
+  constructor(readonly x: tf.Tensor2D, readonly y: Int32Array) {}
+  get size(): number { return this.y.length; }
+  async *batches(batch: number, train: boolean, epochSeed: number): AsyncGenerator<XY> {
+    const order = Array.from({ length: this.size }, (_, i) => i);
+    if (train) shuffle(order, rng(epochSeed));
+    for (let i = 0; i < order.length; i += batch) {
+      const idx = order.slice(i, i + batch);
+      yield { x: tf.gather(this.x, idx), y: Int32Array.from(idx, (j) => this.y[j]!) };
+    }
+  }
+}
+
+export interface Unreadable { (item: Item, reason: string): void }
+
+export class ImageSource implements BatchSource {
+  /** Items found unreadable; they are skipped from then on. */
+  readonly bad = new Set<Item>();
+
+  constructor(
+    readonly items: readonly Item[],
+    readonly inputSize: number,
+    readonly pre: { mean: readonly number[]; std: readonly number[] },
+    readonly augment: readonly PlanAugment[],
+    readonly onUnreadable: Unreadable,
+  ) {}
+
+  get size(): number { return this.items.length - this.bad.size; }
+
+  async *batches(batch: number, train: boolean, epochSeed: number): AsyncGenerator<XY> {
+    const order = this.items.filter((it) => !this.bad.has(it));
+    const random = rng(epochSeed);
+    if (train) shuffle(order, random);
+    for (let i = 0; i < order.length; i += batch) {
+      const b = await loadBatch(order.slice(i, i + batch), this.inputSize);
+      for (const s of b.skipped) {
+        this.bad.add(s.item);
+        this.onUnreadable(s.item, s.reason);
+      }
+      if (!b.y.length) { b.x.dispose(); continue; }
+      const aug = train && this.augment.length ? augmentBatch(b.x, this.augment, random) : b.x;
+      const x = normalizeBatch(aug, this.pre.mean, this.pre.std);
+      if (aug !== b.x) aug.dispose();
+      b.x.dispose();
+      yield { x, y: b.y };
+    }
+  }
+}
+
+export { describeItem };
