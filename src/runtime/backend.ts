@@ -1,5 +1,6 @@
 import { createRequire } from 'node:module';
 import { tf } from './tf.js';
+import { registerWasmGradients } from './kernels/wasm-grads.js';
 
 // Chooses the TensorFlow.js backend at run time: the first of tfjs-node-gpu (CUDA), tfjs-node,
 // wasm, cpu that loads. Both tfjs-node packages are optional dependencies: where they cannot
@@ -39,7 +40,11 @@ async function load(name: BackendName): Promise<void> {
     if (!tf.findBackend('tensorflow')) throw new Error('loaded, but registered no backend');
     return;
   }
-  if (name === 'wasm') await import('@tensorflow/tfjs-backend-wasm');
+  if (name === 'wasm') {
+    await import('@tensorflow/tfjs-backend-wasm');
+    // wasm has no gradient kernels for convolution filters and depthwise convolutions; tlr adds them.
+    registerWasmGradients();
+  }
 }
 
 /** Every backend, whether it loads and why not; loading one registers it with tf. */

@@ -98,7 +98,7 @@ export async function run(opts: RunOptions): Promise<RunResult> {
   const onUnreadable = (split: 'train' | 'validation' | 'test', total: number) => (item: Item, reason: string) => {
     unreadable[split] += 1;
     events.emit({ type: 'warning', message: `skipped an unreadable image: ${reason}`, file: describeItem(item) });
-    if (unreadable[split] > Math.max(1, total * 0.01)) {
+    if (unreadable[split] > total * 0.01) {
       throw new RunError(`${unreadable[split]} of the ${total} ${split} images cannot be read (more than 1%): the data set is broken; fix or remove those files`);
     }
   };
