@@ -1,0 +1,142 @@
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { beforeAll, describe, expect, it } from 'vitest';
+import '@tensorflow/tfjs-backend-wasm';
+import { tf } from '../../src/runtime/tf.js';
+import { compile } from '../../src/compiler/index.js';
+import { run } from '../../src/runtime/run.js';
+import { Events, type RunEvent } from '../../src/runtime/events.js';
+import { readTfjsModel } from '../../src/runtime/weights/tfjs-format.js';
+import { describe as catalog } from '../../src/zoo/catalog.js';
+import { makeWorld, recipe } from '../helpers/run-fixture.js';
+import { tlrAsync } from '../helpers/cli.js';
+
+// Whole runs on tiny data: the run folder, the feature cache, frozen weights, leaks, Ctrl-C and
+// resume, and predict/eval against the run's own report.
+
+async function go(file: string, opts: { stopAfter?: number; resume?: string; cache: string } ) {
+  const text = fs.readFileSync(file, 'utf8');
+  const c = compile(text, { file });
+  expect(c.diagnostics.filter((d) => d.severity === 'error')).toEqual([]);
+  const events = new Events();
+  const seen: RunEvent[] = [];
+  events.on((e) => seen.push(e));
+  let batches = 0;
+  events.on((e) => { if (e.type === 'batch') batches++; });
+  const r = await run({
+    plan: c.plan!, recipeText: text, events, resume: opts.resume, backend: 'wasm',
+    stopped: () => opts.stopAfter !== undefined && batches >= opts.stopAfter,
+    env: { ...process.env, TLR_CACHE: opts.cache },
+  });
+  return { r, seen, plan: c.plan! };
+}
+
+beforeAll(async () => {
+  await tf.setBackend('wasm');
+});
+
+describe('tlr run', () => {
+  it('feature extraction: a complete run folder, cached features reused, no leaked tensors', async () => {
+    const w = makeWorld();
+    const f = recipe(w.dir, `recipe "fx"\nfrom mobilenet_v1 width 0.25 input 32 weights ${w.weights}\nhead dense(3)\ntrain 4 epochs on ./data lr 0.01\nsplit 60/20/20\n`);
+    const before = tf.memory().numTensors;
+    const { r, seen } = await go(f, { cache: path.join(w.dir, 'cache') });
+    expect(tf.memory().numTensors).toBe(before);
+    expect(r.status).toBe('finished');
+    expect(fs.readdirSync(r.runDir).sort()).toEqual(['environment.json', 'metrics.jsonl', 'model', 'plan.json', 'recipe.tlr', 'report.json']);
+    expect(fs.readdirSync(path.join(r.runDir, 'model')).sort()).toEqual(['labels.json', 'model.json', 'preprocessing.json', 'weights.bin']);
+    expect(fs.readFileSync(path.join(r.runDir, 'metrics.jsonl'), 'utf8').trim().split('\n')).toHaveLength(4);
+    expect(seen.filter((e) => e.type === 'features').map((e) => e.type === 'features' && `${e.split}:${e.phase}`)).toContain('train:done');
+    const report = JSON.parse(fs.readFileSync(path.join(r.runDir, 'report.json'), 'utf8'));
+    expect(report.evaluation.split).toBe('test');
+    expect(report.evaluation.confusion.flat().reduce((a: number, b: number) => a + b, 0)).toBe(report.evaluation.images);
+
+    // A second run, with only the head changed, reuses the backbone features.
+    fs.writeFileSync(f, fs.readFileSync(f, 'utf8').replace('head dense(3)', 'head dropout(0.1) dense(3)'));
+    const again = await go(f, { cache: path.join(w.dir, 'cache') });
+    const phases = again.seen.filter((e) => e.type === 'features' && e.phase !== 'progress').map((e) => e.type === 'features' && `${e.split}:${e.phase}`);
+    expect(phases).toEqual(['train:hit', 'validation:hit', 'test:hit']);
+
+    // predict and eval agree with the run's report.
+    const ev = await tlrAsync('eval', path.join(r.runDir, 'model'), path.join(w.dir, 'data'), '--json', '--backend', 'wasm');
+    expect(ev.code).toBe(0);
+    const all = JSON.parse(ev.out).evaluation;
+    expect(all.images).toBe(36);
+    const pr = await tlrAsync('predict', path.join(r.runDir, 'model'), path.join(w.dir, 'data/bag', fs.readdirSync(path.join(w.dir, 'data/bag'))[0]!), '--json', '--backend', 'wasm');
+    expect(pr.code).toBe(0);
+    const top = JSON.parse(pr.out)[0].top;
+    expect(top).toHaveLength(3);
+    expect(top.reduce((a: number, t: { probability: number }) => a + t.probability, 0)).toBeCloseTo(1, 4);
+  });
+
+  it('fine-tuning: frozen weights and BatchNorm statistics stay bit-identical, trainable ones move', async () => {
+    const w = makeWorld();
+    const f = recipe(w.dir, `from mobilenet_v1 width 0.25 input 32 weights ${w.weights}\nhead dense(3)\ntrain 2 epochs on ./data lr 0.01\nthen unfreeze from block12 train 2 epochs batch 8 lr 0.01\nsplit 70/30\nsave last\n`);
+    const { r } = await go(f, { cache: path.join(w.dir, 'cache') });
+    const loaded = readTfjsModel(w.weights).weights;
+    const trained = readTfjsModel(path.join(r.runDir, 'model', 'model.json')).weights;
+    const info = catalog('mobilenet_v1', 0.25, 32);
+    const frozen = new Set(info.layers.slice(0, info.blocks.find((b) => b.name === 'block12')!.first).map((l) => l.name));
+    let same = 0, moved = 0;
+    for (const [name, t] of loaded) {
+      const layer = name.split('/')[0]!;
+      if (layer === 'conv_preds') continue;
+      const now = trained.get(name)!;
+      const identical = Buffer.from(now.data.buffer).equals(Buffer.from(t.data.buffer));
+      if (frozen.has(layer)) {
+        expect(identical, `${name} is frozen but changed`).toBe(true);
+        same++;
+      } else if (!identical) moved++;
+    }
+    expect(same).toBeGreaterThan(50);
+    expect(trained.has('conv_pw_12_bn/moving_mean')).toBe(true);
+    expect(moved).toBeGreaterThan(0);
+  });
+
+  it('Ctrl-C stops after the current batch and keeps a checkpoint; --resume finishes the schedule', async () => {
+    const w = makeWorld();
+    const f = recipe(w.dir, `from mobilenet_v1 width 0.25 input 32 weights ${w.weights}\nhead dense(3)\ntrain 3 epochs on ./data batch 4 lr 0.01\nthen unfreeze from block13 train 2 epochs\nsplit 70/30\n`);
+    const first = await go(f, { stopAfter: 9, cache: path.join(w.dir, 'cache') });
+    expect(first.r.status).toBe('interrupted');
+    expect(first.seen.some((e) => e.type === 'interrupted')).toBe(true);
+    expect(fs.existsSync(path.join(first.r.runDir, 'checkpoint', 'state.json'))).toBe(true);
+    expect(fs.existsSync(path.join(first.r.runDir, 'report.json'))).toBe(false);
+    const second = await go(f, { resume: first.r.runDir, cache: path.join(w.dir, 'cache') });
+    expect(second.r.status).toBe('finished');
+    const rows = fs.readFileSync(path.join(first.r.runDir, 'metrics.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l));
+    expect(rows.map((m) => `${m.stage}.${m.epoch}`)).toEqual(['1.1', '1.2', '1.3', '2.1', '2.2']);
+    expect(fs.existsSync(path.join(first.r.runDir, 'checkpoint'))).toBe(false);
+  });
+
+  it('an unreadable image among too few is an error naming it; the run does not train on broken data', async () => {
+    const w = makeWorld();
+    fs.writeFileSync(path.join(w.dir, 'data/bag/broken.png'), 'not a png at all');
+    const f = recipe(w.dir, `from mobilenet_v1 width 0.25 input 32 weights ${w.weights}\ntrain 2 epochs on ./data\nsplit 50/50\n`);
+    const res = await tlrAsync('run', f, '--backend', 'wasm');
+    expect(res.code).toBe(1);
+    expect(res.out).toMatch(/warning: skipped an unreadable image: .*broken\.png: cannot be read as an image/);
+    expect(res.out).toMatch(/error: 1 of the \d+ (train|validation) images cannot be read \(more than 1%\)/);
+  });
+
+  it('--json prints one JSON event per line', async () => {
+    const w = makeWorld({ perClass: 6 });
+    const f = recipe(w.dir, `from mobilenet_v1 width 0.25 input 32 weights ${w.weights}\ntrain 2 epochs on ./data\n`);
+    const res = await tlrAsync('run', f, '--json', '--backend', 'wasm');
+    expect(res.code).toBe(0);
+    const events = res.out.trim().split('\n').map((l) => JSON.parse(l));
+    expect(events[0].type).toBe('plan');
+    expect(events[events.length - 1].type).toBe('finished');
+    expect(events.filter((e) => e.type === 'epoch')).toHaveLength(2);
+  });
+
+  it('a recipe with errors does not run, and says why', async () => {
+    const w = makeWorld();
+    fs.mkdirSync(path.join(w.dir, 'data/empty'));
+    const f = recipe(w.dir, `from mobilenet_v1 width 0.25 train 2 epochs on ./data\n`);
+    const res = await tlrAsync('run', f);
+    expect(res.code).toBe(1);
+    expect(res.err).toContain('class `empty` has no images');
+    const g = recipe(w.dir, `from mobilenet_v1 width 0.25 train 2 epochs on ./nowhere\n`);
+    expect((await tlrAsync('run', g)).err).toContain('data folder ./nowhere does not exist');
+  });
+});
