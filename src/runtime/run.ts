@@ -65,6 +65,17 @@ function newRunDir(plan: Plan): string {
 const weightsArg = (w: PlanWeights): string => (w.kind === 'imagenet' || w.kind === 'none' ? w.kind : w.kind === 'url' ? w.url : w.format === 'tlr' ? path.dirname(w.path) : w.path);
 
 export async function run(opts: RunOptions): Promise<RunResult> {
+  const created: string[] = [];
+  try {
+    return await runPlan(opts, created);
+  } catch (e) {
+    // A new run that failed before its first epoch leaves nothing behind.
+    for (const dir of created) if (!fs.existsSync(path.join(dir, 'metrics.jsonl'))) fs.rmSync(dir, { recursive: true, force: true });
+    throw e;
+  }
+}
+
+async function runPlan(opts: RunOptions, created: string[]): Promise<RunResult> {
   const started = Date.now();
   const events = opts.events;
   const stopped = opts.stopped ?? (() => false);
@@ -84,6 +95,7 @@ export async function run(opts: RunOptions): Promise<RunResult> {
     if (fs.existsSync(path.join(runDir, 'report.json'))) throw new RunError(`${runDir} has already finished (its report.json exists)`);
   } else {
     runDir = newRunDir(plan);
+    created.push(runDir);
     writeFileAtomic(path.join(runDir, 'recipe.tlr'), opts.recipeText);
     writeFileAtomic(path.join(runDir, 'plan.json'), JSON.stringify(plan, null, 2) + '\n');
   }
