@@ -40,35 +40,27 @@ beforeAll(async () => {
   registerWasmGradients();
 });
 
-describe('wasm gradient kernels equal the cpu backend', () => {
-  it('Conv2DBackpropFilter (and the input gradient beside it) on 40 random convolutions', async () => {
-    for (const c of cases(1, 40)) {
-      const r = rng(c.h * 131 + c.w);
-      const x = Float32Array.from({ length: c.n * c.h * c.w * c.c }, () => r() * 2 - 1), w = Float32Array.from({ length: c.k * c.k * c.c * c.co }, () => r() * 2 - 1);
-      const f = (a: tf.Tensor4D, b: tf.Tensor4D) => tf.conv2d(a, b, c.s, c.pad);
-      const cpu = await grads('cpu', f, x, [c.n, c.h, c.w, c.c], w, [c.k, c.k, c.c, c.co], 5);
-      const wasm = await grads('wasm', f, x, [c.n, c.h, c.w, c.c], w, [c.k, c.k, c.c, c.co], 5);
-      for (let i = 0; i < 2; i++) {
-        expect(wasm[i]!.shape).toEqual(cpu[i]!.shape);
-        expect(close(wasm[i]!.data, cpu[i]!.data), `${JSON.stringify(c)} gradient ${i}`).toBeLessThan(1e-4);
-      }
+/** Runs 40 random cases of `op` on both backends and compares both gradients. */
+async function compare(seed: number, op: (x: tf.Tensor4D, w: tf.Tensor4D, c: Case) => tf.Tensor4D, filterShape: (c: Case) => number[]) {
+  for (const c of cases(seed, 40)) {
+    const r = rng(c.h * 131 + c.w * 7 + c.c);
+    const xs = [c.n, c.h, c.w, c.c], ws = filterShape(c);
+    const x = Float32Array.from({ length: c.n * c.h * c.w * c.c }, () => r() * 2 - 1), w = Float32Array.from({ length: ws.reduce((a, b) => a * b, 1) }, () => r() * 2 - 1);
+    const f = (a: tf.Tensor4D, b: tf.Tensor4D) => op(a, b, c);
+    const cpu = await grads('cpu', f, x, xs, w, ws, seed + 4), wasm = await grads('wasm', f, x, xs, w, ws, seed + 4);
+    for (let i = 0; i < 2; i++) {
+      expect(wasm[i]!.shape).toEqual(cpu[i]!.shape);
+      expect(close(wasm[i]!.data, cpu[i]!.data), `${JSON.stringify(c)} gradient ${i}`).toBeLessThan(1e-4);
     }
-  });
+  }
+}
 
-  it('DepthwiseConv2dNative backprop (input and filter) on 40 random depthwise convolutions', async () => {
-    for (const c of cases(2, 40)) {
-      const r = rng(c.h * 17 + c.w * 3 + c.c);
-      const x = Float32Array.from({ length: c.n * c.h * c.w * c.c }, () => r() * 2 - 1), w = Float32Array.from({ length: c.k * c.k * c.c * c.mult }, () => r() * 2 - 1);
-      // tfjs allows strides > 1 with depthwise gradients only when both strides are equal.
-      const f = (a: tf.Tensor4D, b: tf.Tensor4D) => tf.depthwiseConv2d(a, b, c.s, c.pad);
-      const cpu = await grads('cpu', f, x, [c.n, c.h, c.w, c.c], w, [c.k, c.k, c.c, c.mult], 9);
-      const wasm = await grads('wasm', f, x, [c.n, c.h, c.w, c.c], w, [c.k, c.k, c.c, c.mult], 9);
-      for (let i = 0; i < 2; i++) {
-        expect(wasm[i]!.shape).toEqual(cpu[i]!.shape);
-        expect(close(wasm[i]!.data, cpu[i]!.data), `${JSON.stringify(c)} gradient ${i}`).toBeLessThan(1e-4);
-      }
-    }
-  });
+describe('wasm gradient kernels equal the cpu backend', () => {
+  it('Conv2DBackpropFilter (and the input gradient beside it) on 40 random convolutions', () =>
+    compare(1, (a, b, c) => tf.conv2d(a, b, c.s, c.pad), (c) => [c.k, c.k, c.c, c.co]));
+
+  it('DepthwiseConv2dNative backprop (input and filter) on 40 random depthwise convolutions', () =>
+    compare(2, (a, b, c) => tf.depthwiseConv2d(a, b, c.s, c.pad), (c) => [c.k, c.k, c.c, c.mult]));
 
   it('leaks no tensors', async () => {
     await tf.setBackend('wasm');

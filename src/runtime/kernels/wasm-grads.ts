@@ -45,38 +45,33 @@ function tap(xp: tf.Tensor4D, kh: number, kw: number, g: Geometry): tf.Tensor4D 
 const padded = (x: tf.Tensor4D, g: Geometry): tf.Tensor4D =>
   g.top || g.bottom || g.left || g.right ? tf.pad(x, [[0, 0], [g.top, g.bottom], [g.left, g.right], [0, 0]]) : x;
 
-function conv2dBackpropFilter({ inputs, backend, attrs }: KernelArgs): Info {
+/**
+ * A filter gradient, one filter tap at a time: `perTap` gets the input window that meets tap
+ * (kh, kw) at every output position, flattened to [positions, C], and the flattened gradient.
+ */
+function filterGradient({ inputs, backend, attrs }: KernelArgs, depthwise: boolean, perTap: (window: tf.Tensor2D, dy: tf.Tensor2D, shape: number[]) => tf.Tensor): Info {
   const filterShape = attrs['filterShape'] as [number, number, number, number];
-  if ((attrs['dataFormat'] ?? 'NHWC') !== 'NHWC') throw new Error('Conv2DBackpropFilter on wasm supports NHWC only');
+  if ((attrs['dataFormat'] ?? 'NHWC') !== 'NHWC') throw new Error('tlr\'s wasm gradient kernels support NHWC only');
   const r = tf.tidy(() => {
     const x = asTensor(backend, inputs['x']!) as tf.Tensor4D, dy = asTensor(backend, inputs['dy']!) as tf.Tensor4D;
-    const g = geometry(x.shape, filterShape, attrs['strides'] as [number, number], attrs['pad'] as Pad, attrs['dimRoundingMode'] as string, false);
-    const [kh, kw, ci, co] = filterShape;
+    const g = geometry(x.shape, filterShape, attrs['strides'] as [number, number], attrs['pad'] as Pad, attrs['dimRoundingMode'] as string, depthwise);
+    const [kh, kw, ci] = filterShape;
     const m = dy.shape[0] * g.outH * g.outW;
-    const dy2 = dy.reshape([m, co]);
+    const dy2 = dy.reshape([m, dy.shape[3]]) as tf.Tensor2D;
     const xp = padded(x, g);
     const taps: tf.Tensor[] = [];
-    for (let i = 0; i < kh; i++) for (let j = 0; j < kw; j++) taps.push(tf.matMul(tap(xp, i, j, g).reshape([m, ci]), dy2, true, false));
-    return tf.stack(taps).reshape([kh, kw, ci, co]);
+    for (let i = 0; i < kh; i++) for (let j = 0; j < kw; j++) taps.push(perTap(tap(xp, i, j, g).reshape([m, ci]) as tf.Tensor2D, dy2, filterShape));
+    return tf.stack(taps).reshape(filterShape);
   });
   return output(backend, r);
 }
 
-function depthwiseBackpropFilter({ inputs, backend, attrs }: KernelArgs): Info {
-  const filterShape = attrs['filterShape'] as [number, number, number, number];
-  const r = tf.tidy(() => {
-    const x = asTensor(backend, inputs['x']!) as tf.Tensor4D, dy = asTensor(backend, inputs['dy']!) as tf.Tensor4D;
-    const g = geometry(x.shape, filterShape, attrs['strides'] as [number, number], attrs['pad'] as Pad, attrs['dimRoundingMode'] as string, true);
-    const [kh, kw, c, mult] = filterShape;
-    const m = dy.shape[0] * g.outH * g.outW;
-    const dy3 = dy.reshape([m, c, mult]);
-    const xp = padded(x, g);
-    const taps: tf.Tensor[] = [];
-    for (let i = 0; i < kh; i++) for (let j = 0; j < kw; j++) taps.push(tf.mul(tap(xp, i, j, g).reshape([m, c, 1]), dy3).sum(0));
-    return tf.stack(taps).reshape([kh, kw, c, mult]);
-  });
-  return output(backend, r);
-}
+// dW[kh, kw] = window^T . dy: one matrix product per tap.
+const conv2dBackpropFilter = (a: KernelArgs): Info => filterGradient(a, false, (w, dy) => tf.matMul(w, dy, true, false));
+
+// dW[kh, kw, c, m] = sum over positions of window[c] * dy[c * mult + m].
+const depthwiseBackpropFilter = (a: KernelArgs): Info =>
+  filterGradient(a, true, (w, dy, [, , c, mult]) => tf.mul(w.reshape([-1, c!, 1]), dy.reshape([-1, c!, mult!])).sum(0));
 
 function depthwiseBackpropInput({ inputs, backend, attrs }: KernelArgs): Info {
   const inputShape = attrs['inputShape'] as [number, number, number, number];
