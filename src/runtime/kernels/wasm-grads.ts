@@ -39,6 +39,8 @@ function geometry(xShape: number[], filterShape: [number, number, number, number
 /** The input window that meets filter tap (kh, kw) at every output position: [N, outH, outW, C]. */
 function tap(xp: tf.Tensor4D, kh: number, kw: number, g: Geometry): tf.Tensor4D {
   const [n, , , c] = xp.shape;
+  // Stride 1 (most layers) is a plain slice, which wasm copies far faster than a strided one.
+  if (g.sh === 1 && g.sw === 1) return tf.slice(xp, [0, kh, kw, 0], [n, g.outH, g.outW, c]);
   return tf.stridedSlice(xp, [0, kh, kw, 0], [n, kh + (g.outH - 1) * g.sh + 1, kw + (g.outW - 1) * g.sw + 1, c], [1, g.sh, g.sw, 1]) as tf.Tensor4D;
 }
 
@@ -71,7 +73,11 @@ const conv2dBackpropFilter = (a: KernelArgs): Info => filterGradient(a, false, (
 
 // dW[kh, kw, c, m] = sum over positions of window[c] * dy[c * mult + m].
 const depthwiseBackpropFilter = (a: KernelArgs): Info =>
-  filterGradient(a, true, (w, dy, [, , c, mult]) => tf.mul(w.reshape([-1, c!, 1]), dy.reshape([-1, c!, mult!])).sum(0));
+  filterGradient(a, true, (w, dy, [, , c, mult]) => {
+    const prod = tf.mul(w.reshape([-1, c!, 1]), dy.reshape([-1, c!, mult!])).reshape([-1, c! * mult!]);
+    // A column sum as a product with ones: wasm would transpose for sum(0).
+    return tf.matMul(tf.ones([1, prod.shape[0]]), prod);
+  });
 
 function depthwiseBackpropInput({ inputs, backend, attrs }: KernelArgs): Info {
   const inputShape = attrs['inputShape'] as [number, number, number, number];
