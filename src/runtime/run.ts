@@ -165,7 +165,6 @@ async function runPlan(opts: RunOptions, created: string[]): Promise<RunResult> 
   const fastBackend = tf.getBackend();
   for (let s = state.stage; s < plan.stages.length; s++) {
     const stage = plan.stages[s]!;
-    if (s !== state.stage) state = { ...state, stage: s, epoch: 0, stageBest: null, sinceBest: 0 };
     setFrozen(net, built.info, stage.frozen.layers);
     const cached = stage.featureCache.use;
     let stageBackend = tf.getBackend();
@@ -229,9 +228,16 @@ async function runPlan(opts: RunOptions, created: string[]): Promise<RunResult> 
       net.full.dispose();
       return { runDir, status: 'interrupted', evaluation: null };
     }
-    // The next stage starts from this stage's best weights.
+    // The next stage starts from this stage's best weights; the checkpoint says so at once, so a
+    // run interrupted from here on resumes at the next stage.
     if (fs.existsSync(path.join(ckptDir(), 'stage-best', 'model.json'))) loadInto(path.join(ckptDir(), 'stage-best'));
     if (tf.getBackend() !== fastBackend) await tf.setBackend(fastBackend);
+    if (s + 1 < plan.stages.length) {
+      state = { ...state, stage: s + 1, epoch: 0, stageBest: null, sinceBest: 0 };
+      await saveModel(net.full, path.join(ckptDir(), 'model'));
+      fs.rmSync(path.join(ckptDir(), 'stage-best'), { recursive: true, force: true });
+      saveState();
+    }
   }
 
   // Evaluation of the best model, on the test split (or validation when there is none).
