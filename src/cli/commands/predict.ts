@@ -9,7 +9,7 @@ import { listItems } from '../../runtime/data/dataset.js';
 import { ImageSource } from '../../runtime/train/sources.js';
 import { evaluate } from '../../runtime/train/loop.js';
 import { evaluation } from '../../runtime/train/metrics.js';
-import { evaluationText } from '../reporters/summary.js';
+import { evaluationText } from '../../ui/evaluation-text.js';
 import { UsageError, type Output } from '../io.js';
 import type { DataFormat } from '../../plan/types.js';
 

@@ -33,13 +33,16 @@ export async function runCommand(files: readonly string[], flags: { json: boolea
     plan = c.plan;
   }
   const events = new Events();
-  events.on(flags.json ? ndjsonReporter((l) => io.out(l)) : textReporter((l) => io.out(l)));
   let stopping = false;
-  const onSigint = () => {
+  const stop = () => {
     if (stopping) process.exit(130);
     stopping = true;
-    io.err('\nstopping after the current batch (Ctrl-C again to quit at once)');
+    if (!ui) io.err('\nstopping after the current batch (Ctrl-C again to quit at once)');
   };
+  // The live view only on a terminal; pipes, CI and --json get plain lines or NDJSON.
+  const ui = !flags.json && useLiveView() ? await mountRunView(events, stop) : null;
+  if (!ui) events.on(flags.json ? ndjsonReporter((l) => io.out(l)) : textReporter((l) => io.out(l)));
+  const onSigint = () => stop();
   process.on('SIGINT', onSigint);
   try {
     const r = await run({ plan: plan!, recipeText: text, events, backend: flags.backend, resume: flags.resume, stopped: () => stopping });
@@ -53,5 +56,21 @@ export async function runCommand(files: readonly string[], flags: { json: boolea
     throw e;
   } finally {
     process.off('SIGINT', onSigint);
+    await ui?.close();
   }
+}
+
+export const useLiveView = (): boolean => !!process.stdout.isTTY && !process.env['CI'] && process.env['TERM'] !== 'dumb';
+
+/** Mounts the Ink view of a run; Ink and React load only here. */
+async function mountRunView(events: Events, onStop: () => void): Promise<{ close(): Promise<void> }> {
+  const [{ render }, React, { RunView }] = await Promise.all([import('ink'), import('react'), import('../../ui/run-view.js')]);
+  const instance = render(React.createElement(RunView, { events, onStop }), { exitOnCtrlC: false, patchConsole: false });
+  return {
+    async close() {
+      await new Promise((r) => setTimeout(r, 30)); // let the last events render
+      instance.unmount();
+      await instance.waitUntilExit().catch(() => undefined);
+    },
+  };
 }

@@ -1,6 +1,6 @@
 import * as path from 'node:path';
 import type { RunEvent } from '../../runtime/events.js';
-import { evaluationText } from './summary.js';
+import { evaluationText } from '../../ui/evaluation-text.js';
 import { displayPath } from '../../paths.js';
 
 // Plain lines for pipes, CI and logs: one line per thing that happened, no cursor movement.

@@ -1,4 +1,4 @@
-import type { Evaluation } from '../../runtime/events.js';
+import type { Evaluation } from '../runtime/events.js';
 
 // The evaluation as text: headline figures, per-class table, confusion matrix with class names.
 

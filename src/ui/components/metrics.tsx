@@ -1,0 +1,33 @@
+import { Box, Text } from 'ink';
+import type { EpochRow } from '../state.js';
+import { color } from '../theme.js';
+
+const BARS = '▁▂▃▄▅▆▇█';
+
+/** A one-line chart of a series, scaled to its own range. */
+export function sparkline(xs: readonly number[]): string {
+  const ys = xs.filter(Number.isFinite);
+  if (!ys.length) return '';
+  const lo = Math.min(...ys), hi = Math.max(...ys);
+  return xs.map((x) => (Number.isFinite(x) ? BARS[hi === lo ? 3 : Math.round(((x - lo) / (hi - lo)) * 7)]! : ' ')).join('');
+}
+
+const f = (v: number) => (Number.isFinite(v) ? v.toFixed(4) : '  n/a ');
+const lr = (v: number) => (v < 1e-3 ? v.toExponential(1) : String(+v.toPrecision(3)));
+
+export function Metrics({ rows, show = 8 }: { rows: readonly EpochRow[]; show?: number }) {
+  if (!rows.length) return null;
+  const visible = rows.slice(-show);
+  return (
+    <Box flexDirection="column">
+      <Text color={color('gray')}>{'stage epoch   loss     acc      val_loss val_acc  lr       secs'}</Text>
+      {rows.length > show && <Text color={color('gray')}>… {rows.length - show} earlier epochs</Text>}
+      {visible.map((r) => (
+        <Text key={`${r.stage}.${r.epoch}`} color={color(r.best ? 'green' : 'white')}>
+          {String(r.stage).padStart(5)} {`${r.epoch}/${r.epochs}`.padStart(5)}   {f(r.metrics.loss)}   {f(r.metrics.accuracy)}   {f(r.metrics.val_loss)}   {f(r.metrics.val_accuracy)}   {lr(r.lr).padEnd(7)}  {r.seconds.toFixed(1).padStart(5)}{r.best ? '  ★ best' : ''}
+        </Text>
+      ))}
+      <Text>loss {sparkline(rows.map((r) => r.metrics.loss))}   val_acc {sparkline(rows.map((r) => r.metrics.val_accuracy))}</Text>
+    </Box>
+  );
+}

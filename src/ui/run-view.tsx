@@ -1,0 +1,38 @@
+import { useEffect, useReducer } from 'react';
+import { Box, Static, Text, useInput } from 'ink';
+import type { Events, RunEvent } from '../runtime/events.js';
+import { initialState, reduce, type ViewState } from './state.js';
+import { Header, Stages } from './components/header.js';
+import { ProgressBar } from './components/progress-bar.js';
+import { Metrics } from './components/metrics.js';
+import { Summary } from './components/summary.js';
+import { color } from './theme.js';
+
+// The live view of one run. It subscribes to the run's events and nothing else.
+
+export function RunBody({ s }: { s: ViewState }) {
+  return (
+    <Box flexDirection="column">
+      <Static items={s.warnings.map((w, i) => ({ w, i }))}>
+        {({ w, i }) => <Text key={i} color={color('yellow')}>warning: {w}</Text>}
+      </Static>
+      {s.recipe && <Header s={s} />}
+      <Stages s={s} />
+      {s.download && <ProgressBar p={s.download} unit="B" />}
+      {s.features && <ProgressBar p={s.features} unit="img" />}
+      {s.epochsProgress && <ProgressBar p={s.epochsProgress} unit="epochs" />}
+      {s.batches && <ProgressBar p={s.batches} unit="batches" />}
+      <Metrics rows={s.epochs} />
+      <Summary s={s} />
+    </Box>
+  );
+}
+
+export function RunView({ events, onStop }: { events: Events; onStop?: () => void }) {
+  const [s, dispatch] = useReducer((st: ViewState, e: RunEvent) => reduce(st, e), initialState);
+  useEffect(() => events.on(dispatch), [events]);
+  useInput((input, key) => {
+    if ((key.ctrl && input === 'c') || input === 'q') onStop?.();
+  }, { isActive: !!onStop && !!process.stdin.isTTY });
+  return <RunBody s={s} />;
+}
