@@ -5,6 +5,7 @@ import { fmtCommand, FMT_HELP } from './commands/fmt.js';
 import { modelsCommand, MODELS_HELP } from './commands/models.js';
 import { runCommand, RUN_HELP } from './commands/run.js';
 import { doctorCommand, DOCTOR_HELP } from './commands/doctor.js';
+import { watchCommand, WATCH_HELP } from './commands/watch.js';
 import { predictCommand, evalCommand, PREDICT_HELP, EVAL_HELP } from './commands/predict.js';
 import { stdio, UsageError, type Output } from './io.js';
 
@@ -17,7 +18,8 @@ commands:
   plan FILE        show what a run would do (--json: the plan itself)
   fmt FILE         print the canonical layout (--write, --check)
   models [NAME]    list the model zoo, or one network's blocks and layers
-  run FILE         run a recipe (--json: NDJSON events; --resume RUN_DIR)
+  run FILE         run a recipe (--json: NDJSON events; --resume RUN_DIR; --watch)
+  watch FILE       run, then re-plan and re-run on every save
   predict DIR IMG  top labels of images with a saved model
   eval DIR DATA    evaluate a saved model on a data set
   doctor           backends, cache and versions
@@ -38,8 +40,13 @@ const COMMANDS: Record<string, Spec> = {
   },
   run: {
     help: RUN_HELP,
-    options: { json: { type: 'boolean' }, backend: { type: 'string' }, resume: { type: 'string' } },
-    run: (p, v, io) => runCommand(p, { json: !!v['json'], backend: str(v['backend']), resume: str(v['resume']) }, io),
+    options: { json: { type: 'boolean' }, backend: { type: 'string' }, resume: { type: 'string' }, watch: { type: 'boolean' } },
+    run: (p, v, io) => (v['watch'] ? watchCommand(p, { json: !!v['json'], backend: str(v['backend']) }, io) : runCommand(p, { json: !!v['json'], backend: str(v['backend']), resume: str(v['resume']) }, io)),
+  },
+  watch: {
+    help: WATCH_HELP,
+    options: { json: { type: 'boolean' }, backend: { type: 'string' } },
+    run: (p, v, io) => watchCommand(p, { json: !!v['json'], backend: str(v['backend']) }, io),
   },
   doctor: { help: DOCTOR_HELP, options: {}, run: (p, v, io) => doctorCommand(p, v, io) },
   predict: {

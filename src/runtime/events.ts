@@ -47,14 +47,20 @@ export type RunEvent =
 
 export type Listener = (e: RunEvent) => void;
 
-/** A minimal typed emitter: the runtime's only way out. */
+/** A minimal typed emitter: the runtime's only way out. With `replay`, a late subscriber first gets every earlier event. */
 export class Events {
   private readonly listeners: Listener[] = [];
+  private readonly past: RunEvent[] | null;
+  constructor(opts: { replay?: boolean } = {}) {
+    this.past = opts.replay ? [] : null;
+  }
   on(l: Listener): () => void {
+    this.past?.forEach(l);
     this.listeners.push(l);
     return () => this.listeners.splice(this.listeners.indexOf(l), 1);
   }
   emit(e: RunEvent): void {
+    this.past?.push(e);
     for (const l of this.listeners) l(e);
   }
 }

@@ -1,0 +1,93 @@
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { compile } from '../../compiler/index.js';
+import { renderDiagnostics } from '../../compiler/render.js';
+import { Events } from '../../runtime/events.js';
+import { run } from '../../runtime/run.js';
+import { WatchSession, type WatchStatus } from '../../ui/watch-session.js';
+import { ndjsonReporter, textReporter } from '../reporters/text.js';
+import { useLiveView } from './run.js';
+import { readRecipe, useColor, UsageError, type Output } from '../io.js';
+
+export const WATCH_HELP = `usage: tlr watch FILE [--json] [--backend NAME]    (also: tlr run --watch FILE)
+
+Runs the recipe, then watches it and its data folder. On each save it checks the recipe again:
+with errors, it shows them and the running job goes on; when the plan changed, it stops the job
+after its current batch and starts the new plan (cached backbone features are reused, so a new
+head or learning rate starts training at once). Rapid saves are debounced; q or Ctrl-C quits.`;
+
+export async function watchCommand(files: readonly string[], flags: { json: boolean; backend?: string }, io: Output): Promise<number> {
+  if (files.length !== 1) throw new UsageError('tlr watch takes one recipe file');
+  const file = path.resolve(files[0]!);
+  readRecipe(file);
+  const live = !flags.json && useLiveView();
+  const listeners: ((s: WatchStatus, e: Events | null) => void)[] = [];
+  let lastEvents: Events | null = null;
+
+  const session = new WatchSession({
+    compile: () => {
+      const text = fs.existsSync(file) ? fs.readFileSync(file, 'utf8') : '';
+      const c = compile(text, { file });
+      return { plan: c.plan, text, diagnostics: renderDiagnostics(c.diagnostics, files[0]!, text, { color: !live && useColor() }) };
+    },
+    start: (plan, text) => {
+      const events = new Events({ replay: true });
+      if (!live) events.on(flags.json ? ndjsonReporter((l) => io.out(l)) : textReporter((l) => io.out(l)));
+      let stopped = false;
+      const done = run({ plan, recipeText: text, events, backend: flags.backend, stopped: () => stopped })
+        .catch((e: Error) => events.emit({ type: 'error', message: e.message }));
+      lastEvents = events;
+      return { stop: () => { stopped = true; }, done };
+    },
+    status: (s) => {
+      listeners.forEach((l) => l(s, lastEvents));
+      if (live) return;
+      if (s.kind === 'diagnostics') io.out(`${s.text}\nthe recipe has errors; the current run goes on`);
+      else if (s.kind === 'unchanged') io.out('saved; the plan did not change');
+      else if (s.changes.length) io.out(`run ${s.run}: the plan changed:\n  ${s.changes.join('\n  ')}`);
+    },
+  });
+
+  const { watch } = await import('chokidar');
+  // The recipe's folder, not the file: editors that save by renaming replace the file itself.
+  const watcher = watch(path.dirname(file), { ignoreInitial: true, depth: 0 });
+  const data = new Set<string>();
+  let timer: NodeJS.Timeout | undefined;
+  const changed = () => {
+    clearTimeout(timer);
+    timer = setTimeout(() => void session.changed().then(watchData), 300);
+  };
+  const watchData = () => {
+    const root = compile(fs.existsSync(file) ? fs.readFileSync(file, 'utf8') : '', { file }).plan?.data.root;
+    if (root && !data.has(root) && fs.existsSync(root) && fs.statSync(root).isDirectory()) {
+      data.add(root);
+      watcher.add(root);
+    }
+  };
+  watcher.on('all', (_event, p) => {
+    const inData = [...data].some((d) => p.startsWith(d + path.sep) && !p.includes(`${path.sep}runs${path.sep}`));
+    if (path.resolve(p) === file || inData) changed();
+  });
+
+  let quit: () => void = () => undefined;
+  const finished = new Promise<void>((resolve) => { quit = resolve; });
+  let ui: { unmount(): void } | null = null;
+  if (live) {
+    const [{ render }, React, { WatchView }] = await Promise.all([import('ink'), import('react'), import('../../ui/watch-view.js')]);
+    const feed = { on: (l: (s: WatchStatus, e: Events | null) => void) => { listeners.push(l); return () => void listeners.splice(listeners.indexOf(l), 1); } };
+    ui = render(React.createElement(WatchView, { file: files[0]!, feed, onQuit: () => quit() }), { exitOnCtrlC: false, patchConsole: false });
+  } else {
+    io.out(`watching ${files[0]} and its data; Ctrl-C quits`);
+  }
+  const onSigint = () => quit();
+  process.on('SIGINT', onSigint);
+  await session.changed();
+  watchData();
+  await finished;
+  process.off('SIGINT', onSigint);
+  clearTimeout(timer);
+  await watcher.close();
+  await session.stop();
+  ui?.unmount();
+  return 0;
+}

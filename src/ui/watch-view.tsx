@@ -1,0 +1,44 @@
+import { useEffect, useState } from 'react';
+import { Box, Text, useInput } from 'ink';
+import type { Events } from '../runtime/events.js';
+import type { WatchStatus } from './watch-session.js';
+import { RunView } from './run-view.js';
+import { color } from './theme.js';
+
+// Watch mode: the current run's live view, what changed in the plan, and the diagnostics while the
+// recipe is broken (the running job goes on meanwhile).
+
+export interface WatchFeed {
+  on(l: (s: WatchStatus, events: Events | null) => void): () => void;
+}
+
+export function WatchView({ file, feed, onQuit }: { file: string; feed: WatchFeed; onQuit: () => void }) {
+  const [status, setStatus] = useState<WatchStatus | null>(null);
+  const [run, setRun] = useState<{ n: number; events: Events; changes: readonly string[] } | null>(null);
+  useEffect(() => feed.on((s, events) => {
+    setStatus(s);
+    if (s.kind === 'started' && events) setRun({ n: s.run, events, changes: s.changes });
+  }), [feed]);
+  useInput((input, key) => {
+    if (input === 'q' || (key.ctrl && input === 'c')) onQuit();
+  }, { isActive: !!process.stdin.isTTY });
+  return (
+    <Box flexDirection="column">
+      <Text color={color('cyan')}>watching {file} and its data · q quits</Text>
+      {run && run.changes.length > 0 && (
+        <Box flexDirection="column">
+          <Text>run {run.n} started; the plan changed:</Text>
+          {run.changes.map((c, i) => <Text key={i} color={color('gray')}>  {c}</Text>)}
+        </Box>
+      )}
+      {status?.kind === 'unchanged' && <Text color={color('gray')}>saved; the plan did not change</Text>}
+      {status?.kind === 'diagnostics' && (
+        <Box flexDirection="column" borderStyle="round" borderColor={color('red')} paddingX={1}>
+          <Text color={color('red')}>the recipe has errors; the current run goes on</Text>
+          <Text>{status.text}</Text>
+        </Box>
+      )}
+      {run && <RunView key={run.n} events={run.events} />}
+    </Box>
+  );
+}
