@@ -6,6 +6,7 @@ import { modelsCommand, MODELS_HELP } from './commands/models.js';
 import { runCommand, RUN_HELP } from './commands/run.js';
 import { doctorCommand, DOCTOR_HELP } from './commands/doctor.js';
 import { watchCommand, WATCH_HELP } from './commands/watch.js';
+import { compareCommand, reportCommand, COMPARE_HELP, REPORT_HELP } from './commands/compare.js';
 import { predictCommand, evalCommand, PREDICT_HELP, EVAL_HELP } from './commands/predict.js';
 import { stdio, UsageError, type Output } from './io.js';
 
@@ -23,6 +24,8 @@ commands:
   predict DIR IMG  top labels of images with a saved model
   eval DIR DATA    evaluate a saved model on a data set
   doctor           backends, cache and versions
+  compare RUN...   a table of runs (or recipes, run first); --by dataset
+  report RUN_DIR   write the run's report.html
 
 \`tlr COMMAND --help\` tells more. Docs: README.md`;
 
@@ -43,6 +46,12 @@ const COMMANDS: Record<string, Spec> = {
     options: { json: { type: 'boolean' }, backend: { type: 'string' }, resume: { type: 'string' }, watch: { type: 'boolean' } },
     run: (p, v, io) => (v['watch'] ? watchCommand(p, { json: !!v['json'], backend: str(v['backend']) }, io) : runCommand(p, { json: !!v['json'], backend: str(v['backend']), resume: str(v['resume']) }, io)),
   },
+  compare: {
+    help: COMPARE_HELP,
+    options: { by: { type: 'string' }, out: { type: 'string' }, json: { type: 'boolean' } },
+    run: (p, v, io) => compareCommand(p, { by: str(v['by']), out: str(v['out']), json: !!v['json'] }, io),
+  },
+  report: { help: REPORT_HELP, options: {}, run: (p, v, io) => reportCommand(p, v, io) },
   watch: {
     help: WATCH_HELP,
     options: { json: { type: 'boolean' }, backend: { type: 'string' } },

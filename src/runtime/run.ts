@@ -15,6 +15,7 @@ import { featureKey, features } from './train/features.js';
 import { evaluation as evaluationOf } from './train/metrics.js';
 import { loadModelDir, saveModel, type ModelMeta } from './results/model-files.js';
 import { writeFileAtomic } from './atomic.js';
+import { writeReportHtml } from './results/report-html.js';
 import { cacheRoot } from './weights/locate.js';
 import { assignWeights } from './weights/assign.js';
 import { readTfjsModel } from './weights/tfjs-format.js';
@@ -149,7 +150,7 @@ async function runPlan(opts: RunOptions, created: string[]): Promise<RunResult> 
       onProgress: (done, total) => events.emit({ type: 'features', phase: 'progress', split, done, total, key }),
     });
     events.emit({ type: 'features', phase: r.hit ? 'hit' : 'done', split, key, total: items.length });
-    return new FeatureSource(r.features.x, r.features.y);
+    return new FeatureSource(r.features.x, r.features.y, r.features.ids);
   };
 
   const classWeights = (): Float32Array => {
@@ -256,15 +257,29 @@ async function runPlan(opts: RunOptions, created: string[]): Promise<RunResult> 
   if (plan.save.to) await saveModel(net.full, plan.save.to, meta);
   const seconds = (Date.now() - started) / 1000;
   const best = state.best!;
+  // The most confidently wrong predictions, for the report's grid of images.
+  const wrong = Array.from(r.ids, (id, i) => ({ id, i })).filter(({ i }) => r.pred[i] !== r.y[i])
+    .sort((a, b) => r.confidence[b.i]! - r.confidence[a.i]!).slice(0, 24)
+    .map(({ id, i }) => {
+      const it = items[id]!;
+      return {
+        image: it.kind === 'file' ? { kind: 'file', path: it.path } : { kind: 'idx', file: it.images.file, index: it.index },
+        label: plan.data.classes[r.y[i]!], predicted: plan.data.classes[r.pred[i]!], confidence: r.confidence[i],
+      };
+    });
+  const epochs = fs.readFileSync(path.join(runDir, 'metrics.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { seconds: number });
+  const trainSeconds = epochs.reduce((a, e) => a + e.seconds, 0);
   writeFileAtomic(path.join(runDir, 'report.json'), JSON.stringify({
     recipe: plan.recipe.name, best: { metric: plan.save.metric, value: best.value, stage: best.stage + 1, epoch: best.epoch + 1 },
-    evaluation: ev, unreadable, seconds,
+    evaluation: ev, misclassified: wrong, unreadable, seconds, backend,
+    training: { epochs: epochs.length, seconds: trainSeconds, images: splits.train.length, imagesPerSecond: trainSeconds ? (splits.train.length * epochs.length) / trainSeconds : null },
   }, null, 2) + '\n');
   writeFileAtomic(path.join(runDir, 'environment.json'), JSON.stringify({
     tlr: TLR_VERSION, node: process.version, tfjs: tf.version.tfjs, backend, platform: `${os.platform()} ${os.arch()}`, cpus: os.cpus().length,
     seed: plan.seed, weights: built.files ? { from: built.files.from, entry: built.files.entry, sha256: built.files.sha256 } : null,
   }, null, 2) + '\n');
   fs.rmSync(ckptDir(), { recursive: true, force: true });
+  await writeReportHtml(runDir);
   events.emit({ type: 'finished', runDir, modelDir: path.join(runDir, 'model'), best: { metric: plan.save.metric, value: best.value, stage: best.stage + 1, epoch: best.epoch + 1 }, evaluation: ev, seconds });
   net.full.dispose();
   return { runDir, status: 'finished', evaluation: ev };

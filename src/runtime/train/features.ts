@@ -10,7 +10,7 @@ import { ImageSource, type Unreadable } from './sources.js';
 // the network, its weights' sha256, the feature layer, input size, preprocessing, each image's
 // bytes and tlr's version. A changed input is a new key, so a stale entry can never be read.
 
-export const FEATURES_VERSION = 'tlr-features/1';
+export const FEATURES_VERSION = 'tlr-features/2';
 
 export interface FeatureKeyParts {
   readonly tlr: string;
@@ -42,6 +42,8 @@ export function featureKey(parts: FeatureKeyParts, items: readonly Item[]): stri
 export interface Features {
   readonly x: tf.Tensor2D;
   readonly y: Int32Array;
+  /** Row i's index in the items (unreadable items have no row). */
+  readonly ids: Int32Array;
   /** Items left out because they could not be read. */
   readonly skipped: readonly string[];
 }
@@ -61,11 +63,11 @@ export async function features(opts: {
   const base = path.join(opts.dir, opts.key);
   const meta = `${base}.json`, data = `${base}.f32`;
   if (fs.existsSync(meta) && fs.existsSync(data)) {
-    const m = JSON.parse(fs.readFileSync(meta, 'utf8')) as { count: number; dim: number; labels: number[]; skipped: string[] };
+    const m = JSON.parse(fs.readFileSync(meta, 'utf8')) as { count: number; dim: number; labels: number[]; ids: number[]; skipped: string[] };
     const buf = fs.readFileSync(data);
     if (buf.length === m.count * m.dim * 4) {
       const x = tf.tensor2d(new Float32Array(buf.buffer, buf.byteOffset, m.count * m.dim), [m.count, m.dim]);
-      return { features: { x, y: Int32Array.from(m.labels), skipped: m.skipped }, hit: true };
+      return { features: { x, y: Int32Array.from(m.labels), ids: Int32Array.from(m.ids), skipped: m.skipped }, hit: true };
     }
   }
   const skipped: string[] = [];
@@ -74,13 +76,14 @@ export async function features(opts: {
     opts.onUnreadable(it, reason);
   });
   const chunks: Float32Array[] = [];
-  const labels: number[] = [];
+  const labels: number[] = [], ids: number[] = [];
   let done = 0, dim = 0;
   for await (const b of src.batches(opts.batch, false, 0)) {
     const f = tf.tidy(() => opts.backbone.apply(b.x, { training: false }) as tf.Tensor2D);
     chunks.push(new Float32Array(await f.data()));
     dim = f.shape[1];
     labels.push(...b.y);
+    ids.push(...b.ids);
     tf.dispose([f, b.x]);
     done += b.y.length;
     opts.onProgress(done, opts.items.length);
@@ -90,6 +93,6 @@ export async function features(opts: {
   for (const c of chunks) { all.set(c, p); p += c.length; }
   fs.mkdirSync(opts.dir, { recursive: true });
   writeFileAtomic(data, new Uint8Array(all.buffer));
-  writeFileAtomic(meta, JSON.stringify({ count: labels.length, dim, labels, skipped }));
-  return { features: { x: tf.tensor2d(all, [labels.length, dim || 1]), y: Int32Array.from(labels), skipped }, hit: false };
+  writeFileAtomic(meta, JSON.stringify({ count: labels.length, dim, labels, ids, skipped }));
+  return { features: { x: tf.tensor2d(all, [labels.length, dim || 1]), y: Int32Array.from(labels), ids: Int32Array.from(ids), skipped }, hit: false };
 }

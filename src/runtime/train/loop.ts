@@ -54,25 +54,39 @@ export function batchLoss(out: tf.Tensor, y: tf.Tensor1D, classes: number, weigh
   return tf.losses.softmaxCrossEntropy(onehot, logits, w) as tf.Scalar;
 }
 
+export interface Predictions {
+  readonly loss: number;
+  readonly accuracy: number;
+  readonly y: Int32Array;
+  readonly pred: Int32Array;
+  /** The predicted class's probability, per example. */
+  readonly confidence: Float32Array;
+  /** Each example's index in the source's items. */
+  readonly ids: Int32Array;
+}
+
 /** Loss and predictions over a whole source, without training. */
-export async function evaluate(model: tf.LayersModel, src: BatchSource, classes: number, probabilities: boolean, batch: number): Promise<{ loss: number; accuracy: number; y: Int32Array; pred: Int32Array }> {
+export async function evaluate(model: tf.LayersModel, src: BatchSource, classes: number, probabilities: boolean, batch: number): Promise<Predictions> {
   let loss = 0, n = 0;
-  const ys: number[] = [], preds: number[] = [];
+  const ys: number[] = [], preds: number[] = [], conf: number[] = [], ids: number[] = [];
   for await (const b of src.batches(batch, false, 0)) {
-    const [l, p] = tf.tidy(() => {
+    const [l, p, c] = tf.tidy(() => {
       const out = model.apply(b.x, { training: false }) as tf.Tensor;
       const yt = tf.tensor1d(b.y, 'int32');
-      return [batchLoss(out, yt, classes, null, probabilities).mul(b.y.length), out.argMax(-1)];
+      const probs = probabilities ? out : tf.softmax(out);
+      return [batchLoss(out, yt, classes, null, probabilities).mul(b.y.length), out.argMax(-1), probs.max(-1)];
     });
     loss += (await l.data())[0]!;
     preds.push(...(await p.data()));
+    conf.push(...(await c.data()));
     ys.push(...b.y);
+    ids.push(...b.ids);
     n += b.y.length;
-    tf.dispose([l, p, b.x]);
+    tf.dispose([l, p, c, b.x]);
   }
   const y = Int32Array.from(ys), pred = Int32Array.from(preds);
   const correct = y.reduce((a, v, i) => a + (v === pred[i] ? 1 : 0), 0);
-  return { loss: n ? loss / n : NaN, accuracy: n ? correct / n : 0, y, pred };
+  return { loss: n ? loss / n : NaN, accuracy: n ? correct / n : 0, y, pred, confidence: Float32Array.from(conf), ids: Int32Array.from(ids) };
 }
 
 export interface StageResult {

@@ -7,7 +7,8 @@ import { rng, shuffle } from '../random.js';
 
 // Where a stage's batches come from: cached feature vectors, or images decoded batch by batch.
 
-export interface XY { readonly x: tf.Tensor; readonly y: Int32Array }
+/** A batch: inputs, labels, and each example's index in the source's item list. */
+export interface XY { readonly x: tf.Tensor; readonly y: Int32Array; readonly ids: Int32Array }
 
 export interface BatchSource {
   readonly size: number;
@@ -16,14 +17,15 @@ export interface BatchSource {
 }
 
 export class FeatureSource implements BatchSource {
-  constructor(readonly x: tf.Tensor2D, readonly y: Int32Array) {}
+  /** `ids[i]`: the item that row i came from (rows of unreadable items are absent). */
+  constructor(readonly x: tf.Tensor2D, readonly y: Int32Array, readonly ids: Int32Array = Int32Array.from(y, (_, i) => i)) {}
   get size(): number { return this.y.length; }
   async *batches(batch: number, train: boolean, epochSeed: number): AsyncGenerator<XY> {
     const order = Array.from({ length: this.size }, (_, i) => i);
     if (train) shuffle(order, rng(epochSeed));
     for (let i = 0; i < order.length; i += batch) {
       const idx = order.slice(i, i + batch);
-      yield { x: tf.gather(this.x, idx), y: Int32Array.from(idx, (j) => this.y[j]!) };
+      yield { x: tf.gather(this.x, idx), y: Int32Array.from(idx, (j) => this.y[j]!), ids: Int32Array.from(idx, (j) => this.ids[j]!) };
     }
   }
 }
@@ -45,11 +47,12 @@ export class ImageSource implements BatchSource {
   get size(): number { return this.items.length - this.bad.size; }
 
   async *batches(batch: number, train: boolean, epochSeed: number): AsyncGenerator<XY> {
-    const order = this.items.filter((it) => !this.bad.has(it));
+    const order = this.items.map((_, i) => i).filter((i) => !this.bad.has(this.items[i]!));
     const random = rng(epochSeed);
     if (train) shuffle(order, random);
     for (let i = 0; i < order.length; i += batch) {
-      const b = await loadBatch(order.slice(i, i + batch), this.inputSize);
+      const chunk = order.slice(i, i + batch);
+      const b = await loadBatch(chunk.map((j) => this.items[j]!), this.inputSize);
       for (const s of b.skipped) {
         this.bad.add(s.item);
         this.onUnreadable(s.item, s.reason);
@@ -59,7 +62,8 @@ export class ImageSource implements BatchSource {
       const x = normalizeBatch(aug, this.pre.mean, this.pre.std);
       if (aug !== b.x) aug.dispose();
       b.x.dispose();
-      yield { x, y: b.y };
+      const skipped = new Set(b.skipped.map((k) => k.item));
+      yield { x, y: b.y, ids: Int32Array.from(chunk.filter((j) => !skipped.has(this.items[j]!))) };
     }
   }
 }

@@ -1,0 +1,63 @@
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { beforeAll, describe, expect, it } from 'vitest';
+import '@tensorflow/tfjs-backend-wasm';
+import { makeWorld, recipe } from '../helpers/run-fixture.js';
+import { tlrAsync } from '../helpers/cli.js';
+
+// Runs of two recipes on tiny data, then the report page of one and the table of both.
+
+let dirs: string[] = [];
+let world: ReturnType<typeof makeWorld>;
+beforeAll(async () => {
+  world = makeWorld();
+  process.env['TLR_CACHE'] = path.join(world.dir, 'cache');
+  const a = recipe(world.dir, `recipe "frozen"\nfrom mobilenet_v1 width 0.25 input 32 weights ${world.weights}\ntrain 3 epochs on ./data lr 0.01\nsplit 60/20/20\n`);
+  fs.renameSync(a, path.join(world.dir, 'frozen.tlr'));
+  const b = recipe(world.dir, `recipe "tuned"\nfrom mobilenet_v1 width 0.25 input 32 weights ${world.weights}\ntrain 2 epochs on ./data lr 0.01\nthen unfreeze from block13 train 2 epochs\nsplit 60/20/20\n`);
+  fs.renameSync(b, path.join(world.dir, 'tuned.tlr'));
+  const r = await tlrAsync('compare', path.join(world.dir, 'frozen.tlr'), path.join(world.dir, 'tuned.tlr'), '--out', world.dir);
+  expect(r.code, r.err).toBe(0);
+  dirs = ['frozen', 'tuned'].map((n) => { const d = path.join(world.dir, 'runs', n); return path.join(d, fs.readdirSync(d)[0]!); });
+});
+
+describe('tlr compare', () => {
+  it('runs recipes and writes the table as Markdown and CSV', () => {
+    const md = fs.readFileSync(path.join(world.dir, 'compare.md'), 'utf8');
+    expect(md).toMatch(/^\| run \| network \| weights \| frozen \| stages \| epochs \| data \| accuracy \| macro F1 \| time \| img\/s \| backend \|/);
+    expect(md).toMatch(/\| frozen \| mobilenet_v1 0\.25 @32 \| file \| 100% \| 1 \| 3 \| data \| \d+\.\d\d% \|/);
+    expect(md).toMatch(/\| tuned \| .* \| 100% → \d+% \| 2 \| 4 \|/);
+    const csv = fs.readFileSync(path.join(world.dir, 'compare.csv'), 'utf8').trim().split('\n');
+    expect(csv).toHaveLength(3);
+    expect(csv[0]).toContain('run folder');
+  });
+
+  it('--by dataset pivots networks against data sets; --json gives the rows', async () => {
+    const r = await tlrAsync('compare', ...dirs, '--by', 'dataset', '--out', world.dir);
+    expect(r.out).toMatch(/network\s+data\n/);
+    const j = JSON.parse((await tlrAsync('compare', ...dirs, '--json')).out);
+    expect(j.map((x: { run: string }) => x.run)).toEqual(['frozen', 'tuned']);
+    expect(j[0].accuracy).toBe(JSON.parse(fs.readFileSync(path.join(dirs[0]!, 'report.json'), 'utf8')).evaluation.accuracy);
+  });
+
+  it('names a folder that is not a finished run', async () => {
+    const r = await tlrAsync('compare', world.dir);
+    expect(r.code).toBe(2);
+    expect(r.err).toContain('is not a finished tlr run');
+  });
+});
+
+describe('report.html', () => {
+  it('is written by every run: self-contained, with curves, the heat map, per-class figures and the misclassified images', async () => {
+    const html = fs.readFileSync(path.join(dirs[1]!, 'report.html'), 'utf8');
+    expect(html.match(/<svg /g)!.length).toBe(4);
+    expect(html).toContain('aria-label="confusion matrix"');
+    expect(html.match(/class="break"/g)!.length).toBe(3); // the stage boundary on each curve
+    expect(html).toMatch(/<td>bag<\/td><td>\d\.\d{3}<\/td>/);
+    expect(html).toMatch(/Most confidently misclassified<\/h2>\n(<div class="grid-imgs"><figure><img src="data:image\/png;base64,|<p>None)/);
+    // Nothing is fetched: no scripts, stylesheets or images from elsewhere.
+    expect(html.replace(/xmlns="http:\/\/www\.w3\.org\/2000\/svg"/g, '')).not.toMatch(/(src|href)="https?:/);
+    const again = await tlrAsync('report', dirs[1]!);
+    expect(again.out).toContain('report.html');
+  });
+});
