@@ -17,7 +17,7 @@ function padded(x: SymbolicTensor, name: string, p: Pad): { x: SymbolicTensor; p
   return { x: layer.apply(x) as SymbolicTensor, padding: 'valid' };
 }
 
-function layerFor(node: Node, x: SymbolicTensor[], seed: number | undefined): SymbolicTensor {
+function layerFor(node: Node, x: SymbolicTensor[], seed: number | undefined, bnMomentum: number | undefined): SymbolicTensor {
   const init = () => (seed === undefined ? 'heNormal' : tf.initializers.heNormal({ seed: seed++ }));
   const op = node.op, name = node.name, one = x[0]!;
   const apply = (l: tf.layers.Layer, input: SymbolicTensor | SymbolicTensor[] = one) => l.apply(input) as SymbolicTensor;
@@ -30,7 +30,7 @@ function layerFor(node: Node, x: SymbolicTensor[], seed: number | undefined): Sy
       const p = padded(one, name, op.padding);
       return apply(tf.layers.depthwiseConv2d({ name, kernelSize: [...op.kernel], strides: [...op.strides], padding: p.padding, useBias: op.bias, depthwiseInitializer: init() }), p.x);
     }
-    case 'bn': return apply(new FreezableBatchNorm({ name, epsilon: op.epsilon, momentum: op.momentum, axis: -1 }));
+    case 'bn': return apply(new FreezableBatchNorm({ name, epsilon: op.epsilon, momentum: bnMomentum ?? op.momentum, axis: -1 }));
     case 'relu': return apply(tf.layers.reLU({ name }));
     case 'relu6': return apply(tf.layers.reLU({ name, maxValue: 6 }));
     case 'zeropad': return apply(tf.layers.zeroPadding2d({ name, padding: [[op.padding[0], op.padding[1]], [op.padding[2], op.padding[3]]] }));
@@ -70,15 +70,18 @@ function layerFor(node: Node, x: SymbolicTensor[], seed: number | undefined): Sy
   }
 }
 
-/** The part of `graph` that computes `output`, as a model with fresh (random, seeded when asked) weights. */
-export function buildLayers(graph: Graph, output: string, name: string, seed?: number): tf.LayersModel {
+/**
+ * The part of `graph` that computes `output`, as a model with fresh (random, seeded when asked)
+ * weights. `bnMomentum` overrides every BatchNorm's momentum (see loadZooModel).
+ */
+export function buildLayers(graph: Graph, output: string, name: string, seed?: number, bnMomentum?: number): tf.LayersModel {
   const nodes = ancestors(graph, output);
   const inputNode = nodes.find((n) => n.op.kind === 'input')!;
   const input = tf.input({ shape: [...inputNode.shape], name: inputNode.name });
   const out = new Map<string, SymbolicTensor>([[inputNode.name, input]]);
   for (const n of nodes) {
     if (n.op.kind === 'input') continue;
-    out.set(n.name, layerFor(n, n.inputs.map((i) => out.get(i)!), seed === undefined ? undefined : seed + out.size * 7919));
+    out.set(n.name, layerFor(n, n.inputs.map((i) => out.get(i)!), seed === undefined ? undefined : seed + out.size * 7919, bnMomentum));
   }
   return tf.model({ inputs: input, outputs: out.get(output)!, name });
 }

@@ -71,7 +71,10 @@ export async function loadZooModel(name: string, opts: BuildOptions = {}): Promi
   const info = describe(name, opts.width ?? null, opts.inputSize ?? null);
   const graph = graphOf(name, info.width, info.inputSize);
   const output = opts.includeTop ? graph.output : info.featureLayer;
-  const model = buildLayers(graph, output, opts.includeTop ? name : `${name}_backbone`, opts.seed);
+  // From random weights, activations drift fast and far from unit variance; Keras' BatchNorm
+  // momentum of 0.99 then leaves the inference statistics far behind. PyTorch's 0.9 keeps up.
+  const fromScratch = (opts.weights ?? 'imagenet') === 'none';
+  const model = buildLayers(graph, output, opts.includeTop ? name : `${name}_backbone`, opts.seed, fromScratch ? 0.9 : undefined);
   const spec = weightsSpec(name, info, opts.weights ?? 'imagenet');
   try {
     const files = await resolveWeights(spec, {
