@@ -13,7 +13,7 @@ import { FeatureSource, ImageSource, type BatchSource } from './train/sources.js
 import { evaluate, runStage } from './train/loop.js';
 import { featureKey, features } from './train/features.js';
 import { evaluation as evaluationOf } from './train/metrics.js';
-import { loadModelDir, saveModel, type ModelMeta } from './results/model-files.js';
+import { saveModel, type ModelMeta } from './results/model-files.js';
 import { writeFileAtomic } from './atomic.js';
 import { writeReportHtml } from './results/report-html.js';
 import { cacheRoot } from './weights/locate.js';
@@ -214,7 +214,7 @@ async function runPlan(opts: RunOptions, created: string[]): Promise<RunResult> 
       result = await runStage({
         stageIndex: s, stage, model, train, validation, classes, probabilities, seed: plan.seed, events,
         classWeights: stage.classWeights === 'auto' ? classWeights() : null,
-        startEpoch: state.epoch, stopped, metric: plan.save.metric, onEpoch, sinceBest: state.sinceBest,
+        startEpoch: state.epoch, stopped, onEpoch, sinceBest: state.sinceBest,
       });
     } finally {
       if (train instanceof FeatureSource) train.x.dispose();

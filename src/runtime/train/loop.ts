@@ -1,5 +1,5 @@
 import { tf } from '../tf.js';
-import type { PlanStage, Metric } from '../../plan/types.js';
+import type { PlanStage } from '../../plan/types.js';
 import type { EpochMetrics, Events } from '../events.js';
 import type { BatchSource } from './sources.js';
 
@@ -20,7 +20,6 @@ export interface StageRun {
   readonly events: Events;
   readonly startEpoch: number;
   readonly stopped: () => boolean;
-  readonly metric: Metric;
   /** Called after every epoch with its metrics; returns whether this epoch is the best so far. */
   readonly onEpoch: (epoch: number, m: EpochMetrics, lr: number, seconds: number) => Promise<boolean>;
   /** Early stopping state carried across a resume. */
