@@ -85,7 +85,7 @@ ${heatMap(ev.classes.map((c) => c.name), ev.confusion)}
 ${ev.classes.map((c) => `<tr><td>${esc(c.name)}</td><td>${c.precision.toFixed(3)}</td><td>${c.recall.toFixed(3)}</td><td>${c.f1.toFixed(3)}</td><td>${c.support}</td></tr>`).join('\n')}
 </table>
 <h2>Most confidently misclassified</h2>
-${wrong.length ? `<div class="grid-imgs">${wrong.map((x) => `<figure>${x.src ? `<img src="${x.src}" alt="">` : '<div>(unreadable)</div>'}<figcaption>${esc(x.label)} → <b>${esc(x.predicted)}</b><br>${pct(x.confidence)}</figcaption></figure>`).join('')}</div>` : '<p>None: every image was classified correctly.</p>'}
+${!report.misclassified ? '<p class="muted">Not recorded: this run was made by an older tlr.</p>' : wrong.length ? `<div class="grid-imgs">${wrong.map((x) => `<figure>${x.src ? `<img src="${x.src}" alt="">` : '<div>(unreadable)</div>'}<figcaption>${esc(x.label)} → <b>${esc(x.predicted)}</b><br>${pct(x.confidence)}</figcaption></figure>`).join('')}</div>` : '<p>None: every image was classified correctly.</p>'}
 <p class="muted">Written by tlr from ${esc(path.basename(runDir))}: plan.json, metrics.jsonl and report.json.</p>
 </body></html>
 `;
