@@ -43,7 +43,7 @@ describe('tlr run', () => {
     const { r, seen } = await go(f, { cache: path.join(w.dir, 'cache') });
     expect(tf.memory().numTensors).toBe(before);
     expect(r.status).toBe('finished');
-    expect(fs.readdirSync(r.runDir).sort()).toEqual(['environment.json', 'metrics.jsonl', 'model', 'plan.json', 'recipe.tlr', 'report.json']);
+    expect(fs.readdirSync(r.runDir).sort()).toEqual(['environment.json', 'metrics.jsonl', 'model', 'plan.json', 'recipe.tlr', 'report.html', 'report.json']);
     expect(fs.readdirSync(path.join(r.runDir, 'model')).sort()).toEqual(['labels.json', 'model.json', 'preprocessing.json', 'weights.bin']);
     expect(fs.readFileSync(path.join(r.runDir, 'metrics.jsonl'), 'utf8').trim().split('\n')).toHaveLength(4);
     expect(seen.filter((e) => e.type === 'features').map((e) => e.type === 'features' && `${e.split}:${e.phase}`)).toContain('train:done');
