@@ -1,14 +1,7 @@
-import { WeightsError, size, type RawTensor } from './tensors.js';
+import { WeightsError, f16, size, type RawTensor } from './tensors.js';
 
 // The safetensors format: 8 bytes little-endian header length, a JSON header
 // {name: {dtype, shape, data_offsets: [begin, end]}, __metadata__?}, then the raw data.
-
-const f16 = (h: number): number => {
-  const s = h & 0x8000 ? -1 : 1, e = (h >> 10) & 0x1f, m = h & 0x3ff;
-  if (e === 0) return s * m * 2 ** -24;
-  if (e === 31) return m ? NaN : s * Infinity;
-  return s * (1 + m / 1024) * 2 ** (e - 15);
-};
 
 export function readSafetensors(buf: Uint8Array, file: string): Map<string, RawTensor> {
   if (buf.length < 8) throw new WeightsError(`${file} is not a safetensors file: it is only ${buf.length} bytes`);

@@ -14,6 +14,14 @@ export class WeightsError extends Error {
   }
 }
 
+/** IEEE half precision (binary16) to a number. */
+export function f16(h: number): number {
+  const s = h & 0x8000 ? -1 : 1, e = (h >> 10) & 0x1f, m = h & 0x3ff;
+  if (e === 0) return s * m * 2 ** -24;
+  if (e === 31) return m ? NaN : s * Infinity;
+  return s * (1 + m / 1024) * 2 ** (e - 15);
+}
+
 export const size = (shape: readonly number[]): number => shape.reduce((a, b) => a * b, 1);
 
 /** Permutes a dense row-major array: out[perm-indexed] = in; `perm[i]` is the input axis of output axis i. */

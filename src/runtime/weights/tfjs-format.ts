@@ -1,6 +1,6 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { WeightsError, size, type WeightMap } from './tensors.js';
+import { WeightsError, f16, size, type WeightMap } from './tensors.js';
 
 // TF.js layers format: model.json (topology + weightsManifest) beside binary shards. Weights are
 // laid out one after another across the groups' shards, in manifest order.
@@ -27,13 +27,6 @@ export function parseModelJson(text: string, file: string): ModelJson {
   return j;
 }
 
-const half = (h: number): number => {
-  const s = h & 0x8000 ? -1 : 1, e = (h >> 10) & 0x1f, m = h & 0x3ff;
-  if (e === 0) return s * m * 2 ** -24;
-  if (e === 31) return m ? NaN : s * Infinity;
-  return s * (1 + m / 1024) * 2 ** (e - 15);
-};
-
 const width = (w: ManifestEntry): number => {
   const q = w.quantization?.dtype;
   if (q) return q === 'uint8' ? 1 : 2;
@@ -58,7 +51,7 @@ export function decodeWeights(json: ModelJson, shards: Uint8Array[], file: strin
     for (let i = 0; i < n; i++) {
       const at = offset + i * width(w);
       if (!q) data[i] = w.dtype === 'int32' ? dv.getInt32(at, true) : dv.getFloat32(at, true);
-      else if (q.dtype === 'float16') data[i] = half(dv.getUint16(at, true));
+      else if (q.dtype === 'float16') data[i] = f16(dv.getUint16(at, true));
       else data[i] = (q.dtype === 'uint8' ? dv.getUint8(at) : dv.getUint16(at, true)) * (q.scale ?? 1) + (q.min ?? 0);
     }
     out.set(w.name, { shape: w.shape, data });
