@@ -1,4 +1,5 @@
 import * as path from 'node:path';
+import { formatLr } from '../ui/format.js';
 import type { Plan, PlanSplitSource, PlanStage } from '../plan/types.js';
 import { locateWeights } from '../runtime/weights/locate.js';
 import { fmtInt, plural } from './io.js';
@@ -10,9 +11,6 @@ const rel = displayPath;
 
 const head = (p: Plan): string =>
   p.head.layers.map((l) => (l.kind === 'dense' ? `dense(${l.units}${l.activation !== 'linear' ? `, ${l.activation}` : ''})` : l.kind === 'dropout' ? `dropout(${l.rate})` : 'batchnorm')).join(' → ');
-
-/** 1e-5 rather than 0.00001. */
-const lrText = (n: number): string => (n < 1e-3 ? n.toExponential().replace(/\.?0+e/, 'e').replace('e-0', 'e-') : String(n));
 
 const schedule = (s: PlanStage['lr']['schedule']): string =>
   s.kind === 'step' ? `× ${s.factor} every ${plural(s.every, 'epoch')}` : s.kind;
@@ -78,7 +76,7 @@ export function planText(p: Plan): string {
   for (const s of p.stages) {
     L.push('');
     const b = blocks(p, s);
-    row(`stage ${s.index}`, `${plural(s.epochs, 'epoch')} · batch ${s.batch} · ${s.optimizer} · lr ${lrText(s.lr.initial)} ${schedule(s.lr.schedule)}${s.earlyStop ? ` · early stop on ${s.earlyStop.metric}, patience ${s.earlyStop.patience}` : ''}${s.classWeights === 'auto' ? ' · class weights auto' : ''}`);
+    row(`stage ${s.index}`, `${plural(s.epochs, 'epoch')} · batch ${s.batch} · ${s.optimizer} · lr ${formatLr(s.lr.initial)} ${schedule(s.lr.schedule)}${s.earlyStop ? ` · early stop on ${s.earlyStop.metric}, patience ${s.earlyStop.patience}` : ''}${s.classWeights === 'auto' ? ' · class weights auto' : ''}`);
     row('', `starts from ${s.startFrom === 'weights' ? 'the loaded weights' : `the best weights of stage ${s.index - 1}`}`);
     row('', `frozen     ${b.frozen}: ${plural(s.frozen.layers, 'layer')}, ${fmtInt(s.frozen.params)} parameters (${s.frozen.by})`);
     row('', `trainable  ${b.trainable}: ${fmtInt(s.trainable.backboneParams + s.trainable.headParams)} parameters`);

@@ -1,4 +1,5 @@
 import * as path from 'node:path';
+import { formatLr } from '../../ui/format.js';
 import type { RunEvent } from '../../runtime/events.js';
 import { evaluationText } from '../../ui/evaluation-text.js';
 import { displayPath } from '../../paths.js';
@@ -6,7 +7,6 @@ import { displayPath } from '../../paths.js';
 // Plain lines for pipes, CI and logs: one line per thing that happened, no cursor movement.
 
 const num = (v: number) => (Number.isFinite(v) ? v.toFixed(4) : 'n/a');
-const lrText = (n: number) => (n < 1e-3 ? n.toExponential(1) : String(+n.toPrecision(3)));
 
 export function textReporter(write: (line: string) => void): (e: RunEvent) => void {
   const cwd = process.cwd();
@@ -35,7 +35,7 @@ export function textReporter(write: (line: string) => void): (e: RunEvent) => vo
         write(`stage ${e.stage}/${e.of}  ${e.epochs} epochs, ${e.cached ? 'head only, on cached features' : 'on images'} · ${e.trainable.toLocaleString('en-US')} trainable parameters · ${e.backend}`);
         break;
       case 'epoch':
-        write(`  epoch ${String(e.epoch).padStart(3)}/${e.epochs}  loss ${num(e.metrics.loss)}  acc ${num(e.metrics.accuracy)}  val_loss ${num(e.metrics.val_loss)}  val_acc ${num(e.metrics.val_accuracy)}  lr ${lrText(e.lr)}  ${e.seconds.toFixed(1)}s${e.best ? '  * best' : ''}`);
+        write(`  epoch ${String(e.epoch).padStart(3)}/${e.epochs}  loss ${num(e.metrics.loss)}  acc ${num(e.metrics.accuracy)}  val_loss ${num(e.metrics.val_loss)}  val_acc ${num(e.metrics.val_accuracy)}  lr ${formatLr(e.lr)}  ${e.seconds.toFixed(1)}s${e.best ? '  * best' : ''}`);
         break;
       case 'early-stop':
         write(`  early stop: ${e.metric} did not improve for ${e.patience} epochs`);

@@ -1,4 +1,5 @@
 import { Box, Text } from 'ink';
+import { formatLr } from '../format.js';
 import type { EpochRow } from '../state.js';
 import { color } from '../theme.js';
 
@@ -13,7 +14,6 @@ export function sparkline(xs: readonly number[]): string {
 }
 
 const f = (v: number) => (Number.isFinite(v) ? v.toFixed(4) : '  n/a ');
-const lr = (v: number) => (v < 1e-3 ? v.toExponential(1) : String(+v.toPrecision(3)));
 
 export function Metrics({ rows, show = 8 }: { rows: readonly EpochRow[]; show?: number }) {
   if (!rows.length) return null;
@@ -24,7 +24,7 @@ export function Metrics({ rows, show = 8 }: { rows: readonly EpochRow[]; show?: 
       {rows.length > show && <Text color={color('gray')}>… {rows.length - show} earlier epochs</Text>}
       {visible.map((r) => (
         <Text key={`${r.stage}.${r.epoch}`} color={color(r.best ? 'green' : 'white')}>
-          {String(r.stage).padStart(5)} {`${r.epoch}/${r.epochs}`.padStart(5)}   {f(r.metrics.loss)}   {f(r.metrics.accuracy)}   {f(r.metrics.val_loss)}   {f(r.metrics.val_accuracy)}   {lr(r.lr).padEnd(7)}  {r.seconds.toFixed(1).padStart(5)}{r.best ? '  ★ best' : ''}
+          {String(r.stage).padStart(5)} {`${r.epoch}/${r.epochs}`.padStart(5)}   {f(r.metrics.loss)}   {f(r.metrics.accuracy)}   {f(r.metrics.val_loss)}   {f(r.metrics.val_accuracy)}   {formatLr(r.lr).padEnd(7)}  {r.seconds.toFixed(1).padStart(5)}{r.best ? '  ★ best' : ''}
         </Text>
       ))}
       <Text>loss {sparkline(rows.map((r) => r.metrics.loss))}   val_acc {sparkline(rows.map((r) => r.metrics.val_accuracy))}</Text>
