@@ -1,3 +1,4 @@
+import { spawnSync } from 'node:child_process';
 import { createRequire } from 'node:module';
 import { tf } from './tf.js';
 import { registerWasmGradients } from './kernels/wasm-grads.js';
@@ -95,3 +96,16 @@ export function missingTrainingKernels(backend = tf.getBackend()): string[] {
   const needed = ['Conv2DBackpropFilter', 'Conv2DBackpropInput', 'DepthwiseConv2dNativeBackpropInput', 'DepthwiseConv2dNativeBackpropFilter', 'MaxPoolGrad', 'AvgPoolGrad'];
   return needed.filter((k) => !tf.getKernel(k, backend));
 }
+
+/** The GPU's name as the NVIDIA driver reports it, or null (no driver, no GPU). */
+export function gpuName(): string | null {
+  const r = spawnSync('nvidia-smi', ['--query-gpu=name', '--format=csv,noheader'], { encoding: 'utf8', timeout: 5000 });
+  const name = r.status === 0 ? r.stdout.split('\n')[0]!.trim() : '';
+  return name || null;
+}
+
+/** The backend as reports show it: with the GPU's name on CUDA. */
+export const backendLabel = (b: BackendName): string => {
+  const gpu = b === 'tensorflow-gpu' ? gpuName() : null;
+  return gpu ? `${b} (${gpu})` : b;
+};

@@ -4,7 +4,7 @@ import * as path from 'node:path';
 import { tf } from './tf.js';
 import type { Plan, PlanWeights } from '../plan/types.js';
 import { assertPlan } from '../plan/validate.js';
-import { chooseBackend, missingTrainingKernels } from './backend.js';
+import { backendLabel, chooseBackend, missingTrainingKernels } from './backend.js';
 import { Events, type Evaluation, type EpochMetrics } from './events.js';
 import { listSplits, describeItem, type Item } from './data/dataset.js';
 import { loadZooModel } from './zoo/model.js';
@@ -101,7 +101,7 @@ async function runPlan(opts: RunOptions, created: string[]): Promise<RunResult> 
     writeFileAtomic(path.join(runDir, 'plan.json'), JSON.stringify(plan, null, 2) + '\n');
   }
 
-  const backend = await chooseBackend(opts.backend);
+  const backend = backendLabel(await chooseBackend(opts.backend));
   events.emit({ type: 'plan', plan, runDir, backend, resumed: !!opts.resume });
 
   // Data.

@@ -1,6 +1,6 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { probeBackends, chooseBackend } from '../../runtime/backend.js';
+import { probeBackends, chooseBackend, backendLabel } from '../../runtime/backend.js';
 import { cacheRoot } from '../../runtime/weights/locate.js';
 import { tf } from '../../runtime/tf.js';
 import type { Output } from '../io.js';
@@ -27,7 +27,7 @@ export async function doctorCommand(_args: readonly string[], _flags: object, io
   const chosen = await chooseBackend();
   io.out('backends (tlr run uses the first available, or --backend NAME):');
   for (const s of statuses) io.out(`  ${s.available ? 'yes' : 'no '}  ${s.name.padEnd(15)} ${s.package.padEnd(36)} ${s.reason}`);
-  io.out(`  run would use: ${chosen}${chosen === 'wasm' ? ` (SIMD ${tf.env().getBool('WASM_HAS_SIMD_SUPPORT') ? 'on' : 'off'})` : ''}`);
+  io.out(`  run would use: ${backendLabel(chosen)}${chosen === 'wasm' ? ` (SIMD ${tf.env().getBool('WASM_HAS_SIMD_SUPPORT') ? 'on' : 'off'})` : ''}`);
   const cache = cacheRoot();
   io.out(`cache      ${cache} (${mb(du(cache))}; weights ${mb(du(path.join(cache, 'weights')))}, features ${mb(du(path.join(cache, 'features')))}); set TLR_CACHE to move it`);
   io.out(`weights    TLR_WEIGHTS_DIR ${process.env['TLR_WEIGHTS_DIR'] ? `= ${process.env['TLR_WEIGHTS_DIR']}` : 'is not set'}`);
