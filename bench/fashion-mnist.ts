@@ -12,7 +12,7 @@ const PUBLISHED: [string, string, number][] = [
   ['transfer', 'ResNet50', 0.8463], ['transfer', 'DenseNet121', 0.8509], ['transfer', 'DenseNet161', 0.8727],
 ];
 
-const root = path.resolve(__dirname, '..');
+const root = new URL('..', import.meta.url).pathname;
 let dirs = process.argv.slice(2);
 if (!dirs.length) {
   const recipes = ['scratch', 'feature-extraction', 'fine-tune'].map((r) => path.join(root, 'recipes/fashion-mnist', `${r}.tlr`));
