@@ -29,7 +29,7 @@ const rows = dirs.map((d) => {
   const plan = JSON.parse(fs.readFileSync(path.join(d, 'plan.json'), 'utf8'));
   const report = JSON.parse(fs.readFileSync(path.join(d, 'report.json'), 'utf8'));
   const mode = plan.model.weights.kind === 'none' ? 'from scratch' : 'transfer';
-  return [mode, `tlr: ${plan.recipe.name} (${plan.model.name} ${plan.model.width ?? ''} @${plan.model.inputSize})`, report.evaluation.accuracy as number, `${(report.seconds / 60).toFixed(1)} min on this CPU (${report.backend})`] as const;
+  return [mode, `tlr: ${plan.recipe.name} (${plan.model.name} ${plan.model.width ?? ''} @${plan.model.inputSize})`, report.evaluation.accuracy as number, `${(report.seconds / 60).toFixed(1)} min on this CPU (${report.backend ?? 'backend not recorded'})`] as const;
 });
 console.log('Fashion-MNIST test accuracy (10,000 test images)\n');
 const all = [...PUBLISHED.map(([m, n, a]) => [m, `published: ${n}`, a, '3 min to 4 h'] as const), ...rows].sort((a, b) => (a[0] === b[0] ? b[2] - a[2] : a[0] < b[0] ? -1 : 1));
