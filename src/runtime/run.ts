@@ -190,7 +190,7 @@ async function runPlan(opts: RunOptions, created: string[]): Promise<RunResult> 
       model = net.full;
     }
     events.emit({ type: 'stage-start', stage: s + 1, of: plan.stages.length, epochs: stage.epochs, trainable: stage.trainable.backboneParams + stage.trainable.headParams, cached, backend: tf.getBackend() });
-    const onEpoch = async (epoch: number, m: EpochMetrics, lr: number, seconds: number): Promise<boolean> => {
+    const onEpoch = async (epoch: number, m: EpochMetrics, lr: number, seconds: number, sinceBest: number): Promise<boolean> => {
       const value = m[plan.save.metric];
       const best = plan.save.which === 'last' || !state.best || better(value, state.best.value);
       if (best) {
@@ -203,6 +203,7 @@ async function runPlan(opts: RunOptions, created: string[]): Promise<RunResult> 
       }
       fs.appendFileSync(path.join(runDir, 'metrics.jsonl'), JSON.stringify({ stage: s + 1, epoch: epoch + 1, ...m, lr, seconds, best, time: new Date().toISOString() }) + '\n');
       state.epoch = epoch + 1;
+      state.sinceBest = sinceBest;
       await saveModel(net.full, path.join(ckptDir(), 'model'));
       saveState();
       events.emit({ type: 'epoch', stage: s + 1, epoch: epoch + 1, epochs: stage.epochs, metrics: m, lr, seconds, best });

@@ -118,6 +118,16 @@ describe('tlr run', () => {
     expect(res.out).toMatch(/error: 1 of the \d+ (train|validation) images cannot be read \(more than 1%\)/);
   });
 
+  it('early stop ends a stage when its metric stops improving', async () => {
+    const w = makeWorld({ perClass: 6 });
+    // At lr 1e-9 nothing changes, so val_accuracy never improves after the first epoch.
+    const f = recipe(w.dir, `from mobilenet_v1 width 0.25 input 32 weights ${w.weights}\ntrain 20 epochs on ./data lr 1e-9\nearly stop patience 2 on val_accuracy\n`);
+    const { r, seen } = await go(f, { cache: path.join(w.dir, 'cache') });
+    expect(seen.filter((e) => e.type === 'epoch')).toHaveLength(3);
+    expect(seen.find((e) => e.type === 'early-stop')).toMatchObject({ stage: 1, epoch: 3, metric: 'val_accuracy', patience: 2 });
+    expect(r.status).toBe('finished');
+  });
+
   it('--json prints one JSON event per line', async () => {
     const w = makeWorld({ perClass: 6 });
     const f = recipe(w.dir, `from mobilenet_v1 width 0.25 input 32 weights ${w.weights}\ntrain 2 epochs on ./data\n`);

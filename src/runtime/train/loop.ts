@@ -20,8 +20,8 @@ export interface StageRun {
   readonly events: Events;
   readonly startEpoch: number;
   readonly stopped: () => boolean;
-  /** Called after every epoch with its metrics; returns whether this epoch is the best so far. */
-  readonly onEpoch: (epoch: number, m: EpochMetrics, lr: number, seconds: number) => Promise<boolean>;
+  /** Called after every epoch with its metrics and the early-stopping count (epochs without improvement). */
+  readonly onEpoch: (epoch: number, m: EpochMetrics, lr: number, seconds: number, sinceBest: number) => Promise<boolean>;
   /** Early stopping state carried across a resume. */
   readonly sinceBest?: number;
 }
@@ -125,11 +125,14 @@ export async function runStage(r: StageRun): Promise<StageResult> {
       }
       const v = await evaluate(r.model, r.validation, r.classes, r.probabilities, r.stage.batch);
       const m: EpochMetrics = { loss: count ? sum / count : NaN, accuracy: count ? correct / count : 0, val_loss: v.loss, val_accuracy: v.accuracy };
-      await r.onEpoch(epoch, m, lr, (Date.now() - t0) / 1000);
       if (r.stage.earlyStop) {
         const value = m[r.stage.earlyStop.metric];
         if (Number.isNaN(bestSeen) || better(value, bestSeen)) { bestSeen = value; sinceBest = 0; }
-        else if (++sinceBest >= r.stage.earlyStop.patience) {
+        else sinceBest++;
+      }
+      await r.onEpoch(epoch, m, lr, (Date.now() - t0) / 1000, sinceBest);
+      if (r.stage.earlyStop) {
+        if (sinceBest >= r.stage.earlyStop.patience) {
           r.events.emit({ type: 'early-stop', stage: r.stageIndex + 1, epoch: epoch + 1, metric: r.stage.earlyStop.metric, patience: r.stage.earlyStop.patience });
           return { epochsRun: epoch + 1 - r.startEpoch, interrupted: false, earlyStopped: true };
         }
