@@ -45,6 +45,11 @@ export class WatchSession {
 
   constructor(private readonly deps: WatchDeps) {}
 
+  /** The plan of the job started last (null before the first valid recipe). */
+  get currentPlan(): Plan | null {
+    return this.plan;
+  }
+
   /** Call on start and after every (debounced) change; changes are handled one at a time. */
   changed(): Promise<void> {
     this.busy = this.busy.then(() => this.handle());

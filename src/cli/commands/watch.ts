@@ -58,7 +58,7 @@ export async function watchCommand(files: readonly string[], flags: { json: bool
     timer = setTimeout(() => void session.changed().then(watchData), 300);
   };
   const watchData = () => {
-    const root = compile(fs.existsSync(file) ? fs.readFileSync(file, 'utf8') : '', { file }).plan?.data.root;
+    const root = session.currentPlan?.data.root;
     if (root && !data.has(root) && fs.existsSync(root) && fs.statSync(root).isDirectory()) {
       data.add(root);
       watcher.add(root);

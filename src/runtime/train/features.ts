@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { tf } from '../tf.js';
-import type { Item } from '../data/dataset.js';
+import { describeItem, type Item } from '../data/dataset.js';
 import { writeFileAtomic } from '../atomic.js';
 import { ImageSource, type Unreadable } from './sources.js';
 
@@ -72,7 +72,7 @@ export async function features(opts: {
   }
   const skipped: string[] = [];
   const src = new ImageSource(opts.items, opts.inputSize, opts.pre, [], (it, reason) => {
-    skipped.push(it.kind === 'file' ? it.path : `${it.images.file}[${it.index}]`);
+    skipped.push(describeItem(it));
     opts.onUnreadable(it, reason);
   });
   const chunks: Float32Array[] = [];

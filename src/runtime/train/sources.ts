@@ -2,7 +2,7 @@ import { tf } from '../tf.js';
 import type { PlanAugment } from '../../plan/types.js';
 import { loadBatch, normalizeBatch } from '../data/loader.js';
 import { augmentBatch } from '../data/augment.js';
-import { describeItem, type Item } from '../data/dataset.js';
+import type { Item } from '../data/dataset.js';
 import { rng, shuffle } from '../random.js';
 
 // Where a stage's batches come from: cached feature vectors, or images decoded batch by batch.
@@ -68,4 +68,3 @@ export class ImageSource implements BatchSource {
   }
 }
 
-export { describeItem };
