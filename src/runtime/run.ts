@@ -2,7 +2,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { tf } from './tf.js';
-import type { Plan, PlanWeights } from '../plan/types.js';
+import type { Plan } from '../plan/types.js';
 import { assertPlan } from '../plan/validate.js';
 import { backendLabel, chooseBackend, missingTrainingKernels } from './backend.js';
 import { Events, type Evaluation, type EpochMetrics } from './events.js';
@@ -63,8 +63,6 @@ function newRunDir(plan: Plan): string {
   return dir;
 }
 
-const weightsArg = (w: PlanWeights): string => (w.kind === 'imagenet' || w.kind === 'none' ? w.kind : w.kind === 'url' ? w.url : w.format === 'tlr' ? path.dirname(w.path) : w.path);
-
 export async function run(opts: RunOptions): Promise<RunResult> {
   const created: string[] = [];
   try {
@@ -119,7 +117,7 @@ async function runPlan(opts: RunOptions, created: string[]): Promise<RunResult> 
   // Network.
   events.emit({ type: 'weights', phase: 'resolving' });
   const built = await loadZooModel(plan.model.name, {
-    width: plan.model.width, inputSize: plan.model.inputSize, weights: weightsArg(plan.model.weights),
+    width: plan.model.width, inputSize: plan.model.inputSize, weights: plan.model.weights,
     lockDir: path.dirname(plan.recipe.file), env, seed: plan.seed,
     onProgress: (p) => events.emit({ type: 'weights', phase: 'downloading', url: p.url, received: p.received, total: p.total }),
   });

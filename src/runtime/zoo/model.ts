@@ -20,8 +20,8 @@ export interface BuildOptions {
   readonly inputSize?: number | null;
   /** End with the network's ImageNet classifier (logits) instead of the feature vector. */
   readonly includeTop?: boolean;
-  /** 'imagenet' (default), 'none', a path (model.json, .safetensors, a tlr model folder) or an https URL. */
-  readonly weights?: string;
+  /** 'imagenet' (default), 'none', a path (model.json, .safetensors, a tlr model folder), an https URL, or a plan's resolved weights. */
+  readonly weights?: string | PlanWeights;
   /** Where tlr.lock lives (the recipe's folder); null for no lock. */
   readonly lockDir?: string | null;
   readonly env?: NodeJS.ProcessEnv;
@@ -73,9 +73,10 @@ export async function loadZooModel(name: string, opts: BuildOptions = {}): Promi
   const output = opts.includeTop ? graph.output : info.featureLayer;
   // From random weights, activations drift fast and far from unit variance; Keras' BatchNorm
   // momentum of 0.99 then leaves the inference statistics far behind. PyTorch's 0.9 keeps up.
-  const fromScratch = (opts.weights ?? 'imagenet') === 'none';
+  const w = opts.weights ?? 'imagenet';
+  const spec = typeof w === 'string' ? weightsSpec(name, info, w) : w;
+  const fromScratch = spec.kind === 'none';
   const model = buildLayers(graph, output, opts.includeTop ? name : `${name}_backbone`, opts.seed, fromScratch ? 0.9 : undefined);
-  const spec = weightsSpec(name, info, opts.weights ?? 'imagenet');
   try {
     const files = await resolveWeights(spec, {
       env: opts.env, lockDir: opts.lockDir ?? null, onProgress: opts.onProgress,
