@@ -19,6 +19,8 @@ import { writeReportHtml } from './results/report-html.js';
 import { cacheRoot } from './weights/locate.js';
 import { assignWeights } from './weights/assign.js';
 import { readTfjsModel } from './weights/tfjs-format.js';
+import { compile, type Program } from './infer/program.js';
+import { inferenceWorkers, modelForward, startEngine, WorkersError, type Engine } from './infer/engine.js';
 
 // Executes a validated plan. Everything it has to say goes out as events; it never prints.
 
@@ -65,16 +67,22 @@ function newRunDir(plan: Plan): string {
 
 export async function run(opts: RunOptions): Promise<RunResult> {
   const created: string[] = [];
+  const engines: Engines = { engine: null };
   try {
-    return await runPlan(opts, created);
+    return await runPlan(opts, created, engines);
   } catch (e) {
     // A new run that failed before its first epoch leaves nothing behind.
     for (const dir of created) if (!fs.existsSync(path.join(dir, 'metrics.jsonl'))) fs.rmSync(dir, { recursive: true, force: true });
     throw e;
+  } finally {
+    await engines.engine?.close();
   }
 }
 
-async function runPlan(opts: RunOptions, created: string[]): Promise<RunResult> {
+/** The run's inference engine, started on first use and closed when the run ends. */
+interface Engines { engine: Engine | null }
+
+async function runPlan(opts: RunOptions, created: string[], engines: Engines): Promise<RunResult> {
   const started = Date.now();
   const events = opts.events;
   const stopped = opts.stopped ?? (() => false);
@@ -99,7 +107,8 @@ async function runPlan(opts: RunOptions, created: string[]): Promise<RunResult> 
     writeFileAtomic(path.join(runDir, 'plan.json'), JSON.stringify(plan, null, 2) + '\n');
   }
 
-  const backend = backendLabel(await chooseBackend(opts.backend));
+  const backendName = await chooseBackend(opts.backend);
+  const backend = backendLabel(backendName);
   events.emit({ type: 'plan', plan, runDir, backend, resumed: !!opts.resume });
 
   // Data.
@@ -139,15 +148,33 @@ async function runPlan(opts: RunOptions, created: string[]): Promise<RunResult> 
     tlr: TLR_VERSION, network: plan.model.name, width: plan.model.width, weightsSha256: built.files?.sha256 ?? `none:seed${plan.seed}`,
     featureLayer: plan.model.featureLayer, inputSize: plan.model.inputSize, mean: pre.mean, std: pre.std,
   };
+  // Frozen-backbone passes (features, evaluation) run a compiled inference program, in worker
+  // threads when the backend computes on one core and the pass is long enough to pay for them.
+  const { workers, forced } = (() => {
+    try { return inferenceWorkers(backendName, env); } catch (e) { throw e instanceof WorkersError ? new RunError(e.message) : e; }
+  })();
+  const engineFor = async (program: Program, images: number, batch: number): Promise<Engine> => {
+    const pool = workers > 0 && (forced || images >= workers * batch * 2);
+    if (engines.engine && (engines.engine.workers > 0 || !pool)) await engines.engine.load(program);
+    else {
+      await engines.engine?.close();
+      engines.engine = null;
+      engines.engine = await startEngine(program, pool ? workers : 0, backendName);
+    }
+    return engines.engine;
+  };
+  const backboneProgram = () => compile(built.graph, plan.model.featureLayer, net.backbone);
+  const fullProgram = () => compile(built.graph, plan.model.featureLayer, net.backbone, { layers: plan.head.layers, model: net.head });
   const featureDir = path.join(cacheRoot(env), 'features');
   const cachedFeatures = async (split: 'train' | 'validation' | 'test', items: readonly Item[], batch: number) => {
     const key = featureKey(keyParts, items);
     const r = await features({
-      dir: featureDir, key, backbone: net.backbone, items, inputSize: plan.model.inputSize, pre, batch,
+      dir: featureDir, key, items,
+      backbone: () => engineFor(backboneProgram(), items.length, batch), inputSize: plan.model.inputSize, pre, batch,
       onUnreadable: onUnreadable(split, items.length),
-      onProgress: (done, total) => events.emit({ type: 'features', phase: 'progress', split, done, total, key }),
+      onProgress: (done, total, workers) => events.emit({ type: 'features', phase: 'progress', split, done, total, key, workers }),
     });
-    events.emit({ type: 'features', phase: r.hit ? 'hit' : 'done', split, key, total: items.length });
+    events.emit({ type: 'features', phase: r.hit ? 'hit' : 'done', split, key, total: items.length, ...(r.hit ? {} : { workers: r.workers }) });
     return new FeatureSource(r.features.x, r.features.y, r.features.ids);
   };
 
@@ -211,7 +238,8 @@ async function runPlan(opts: RunOptions, created: string[]): Promise<RunResult> 
     let result;
     try {
       result = await runStage({
-        stageIndex: s, stage, model, train, validation, classes, probabilities, seed: plan.seed, events,
+        stageIndex: s, stage, model, train, classes, probabilities, seed: plan.seed, events,
+        validate: async () => evaluate(cached ? modelForward(net.head) : await engineFor(fullProgram(), validation.size, stage.batch), validation, classes, probabilities, stage.batch),
         classWeights: stage.classWeights === 'auto' ? classWeights() : null,
         startEpoch: state.epoch, stopped, onEpoch, sinceBest: state.sinceBest,
       });
@@ -248,7 +276,7 @@ async function runPlan(opts: RunOptions, created: string[]): Promise<RunResult> 
   const batch = Math.max(plan.stages[0]!.batch, 32);
   setFrozen(net, built.info, built.info.layers.length);
   const src: BatchSource = allCached ? await cachedFeatures(split, items, batch) : new ImageSource(items, plan.model.inputSize, pre, [], onUnreadable(split, items.length));
-  const r = await evaluate(allCached ? net.head : net.full, src, classes, probabilities, batch);
+  const r = await evaluate(allCached ? modelForward(net.head) : await engineFor(fullProgram(), items.length, batch), src, classes, probabilities, batch);
   if (src instanceof FeatureSource) src.x.dispose();
   const ev = evaluationOf(split, plan.data.classes, r.y, r.pred, r.loss);
   events.emit({ type: 'evaluation', evaluation: ev });

@@ -66,7 +66,7 @@ export function reduce(s: ViewState, e: RunEvent, now: number = Date.now()): Vie
       if (e.phase === 'ready') return { ...s, download: null, weights: `${s.weights} (${e.from === 'weights-dir' ? '$TLR_WEIGHTS_DIR' : e.from})` };
       return s;
     case 'features':
-      if (e.phase === 'progress') return { ...s, features: progress(s.features, `features ${e.split}`, e.done ?? 0, e.total ?? null, now) };
+      if (e.phase === 'progress') return { ...s, features: progress(s.features, `features ${e.split}${e.workers ? ` · ${e.workers} workers` : ''}`, e.done ?? 0, e.total ?? null, now) };
       if (e.phase === 'hit') return { ...s, features: null, warnings: s.warnings };
       return { ...s, features: null };
     case 'stage-start':

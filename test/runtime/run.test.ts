@@ -14,7 +14,7 @@ import { tlrAsync } from '../helpers/cli.js';
 // Whole runs on tiny data: the run folder, the feature cache, frozen weights, leaks, Ctrl-C and
 // resume, and predict/eval against the run's own report.
 
-async function go(file: string, opts: { stopAfter?: number; resume?: string; cache: string } ) {
+async function go(file: string, opts: { stopAfter?: number; resume?: string; cache: string; workers?: number } ) {
   const text = fs.readFileSync(file, 'utf8');
   const c = compile(text, { file });
   expect(c.diagnostics.filter((d) => d.severity === 'error')).toEqual([]);
@@ -26,7 +26,7 @@ async function go(file: string, opts: { stopAfter?: number; resume?: string; cac
   const r = await run({
     plan: c.plan!, recipeText: text, events, resume: opts.resume, backend: 'wasm',
     stopped: () => opts.stopAfter !== undefined && batches >= opts.stopAfter,
-    env: { ...process.env, TLR_CACHE: opts.cache },
+    env: { ...process.env, TLR_CACHE: opts.cache, TLR_WORKERS: String(opts.workers ?? 0) },
   });
   return { r, seen, plan: c.plan! };
 }
@@ -91,6 +91,26 @@ describe('tlr run', () => {
     expect(same).toBeGreaterThan(50);
     expect(trained.has('conv_pw_12_bn/moving_mean')).toBe(true);
     expect(moved).toBeGreaterThan(0);
+  });
+
+  it('worker threads: the same features, validation and evaluation as one thread', async () => {
+    const w = makeWorld();
+    const f = recipe(w.dir, `from mobilenet_v1 width 0.25 input 32 weights ${w.weights}\nhead dense(3)\ntrain 2 epochs on ./data lr 0.01\nthen unfreeze from block13 train 1 epochs batch 8 lr 0.001\nsplit 60/20/20\n`);
+    const one = await go(f, { cache: path.join(w.dir, 'cache1'), workers: 0 });
+    const before = tf.memory().numTensors;
+    const two = await go(f, { cache: path.join(w.dir, 'cache2'), workers: 2 });
+    expect(tf.memory().numTensors).toBe(before);
+    const computedOn = (seen: RunEvent[]) => seen.flatMap((e) => (e.type === 'features' && e.phase === 'done' ? [e.workers] : []));
+    expect([computedOn(one.seen), computedOn(two.seen)]).toEqual([[0, 0], [2, 2]]);
+    const files = (c: string) => fs.readdirSync(path.join(w.dir, c, 'features')).filter((n) => n.endsWith('.f32')).sort();
+    expect(files('cache2')).toEqual(files('cache1'));
+    expect(files('cache1')).toHaveLength(2);
+    for (const n of files('cache1')) {
+      expect(fs.readFileSync(path.join(w.dir, 'cache2', 'features', n)).equals(fs.readFileSync(path.join(w.dir, 'cache1', 'features', n))), n).toBe(true);
+    }
+    const metrics = (r: string) => fs.readFileSync(path.join(r, 'metrics.jsonl'), 'utf8').trim().split('\n').map((l) => { const m = JSON.parse(l); return [m.val_loss, m.val_accuracy]; });
+    expect(metrics(two.r.runDir)).toEqual(metrics(one.r.runDir));
+    expect(two.r.evaluation).toEqual(one.r.evaluation);
   });
 
   it('Ctrl-C stops after the current batch and keeps a checkpoint; --resume finishes the schedule', async () => {

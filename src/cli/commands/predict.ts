@@ -8,6 +8,7 @@ import { probeData } from '../../data/probe.js';
 import { listItems } from '../../runtime/data/dataset.js';
 import { ImageSource } from '../../runtime/train/sources.js';
 import { evaluate } from '../../runtime/train/loop.js';
+import { modelForward } from '../../runtime/infer/engine.js';
 import { evaluation } from '../../runtime/train/metrics.js';
 import { evaluationText } from '../../ui/evaluation-text.js';
 import { UsageError, type Output } from '../io.js';
@@ -82,7 +83,7 @@ export async function evalCommand(args: readonly string[], flags: { json: boolea
   const items = listItems({ kind: 'data', path: info.path, format: info.format as DataFormat, part }, meta.labels);
   let unreadable = 0;
   const src = new ImageSource(items, meta.preprocessing.inputSize, meta.preprocessing, [], (it, reason) => { unreadable++; io.err(`warning: skipped an unreadable image: ${reason}`); void it; });
-  const r = await evaluate(model, src, meta.labels.length, meta.output === 'probabilities', 32);
+  const r = await evaluate(modelForward(model), src, meta.labels.length, meta.output === 'probabilities', 32);
   model.dispose();
   const ev = evaluation('test', meta.labels, r.y, r.pred, r.loss);
   io.out(flags.json ? JSON.stringify({ data: info.path, part, unreadable, evaluation: ev }, null, 2) : `${data} (${part})\n${evaluationText(ev)}`);

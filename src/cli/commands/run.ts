@@ -4,6 +4,7 @@ import { renderDiagnostics, summary } from '../../compiler/render.js';
 import { Events } from '../../runtime/events.js';
 import { run, RunError } from '../../runtime/run.js';
 import { WeightsError } from '../../runtime/weights/tensors.js';
+import { inferenceWorkers, WorkersError } from '../../runtime/infer/engine.js';
 import { ndjsonReporter, textReporter } from '../reporters/text.js';
 import { readRecipe, useColor, UsageError, type Output } from '../io.js';
 
@@ -31,6 +32,12 @@ export async function runCommand(files: readonly string[], flags: { json: boolea
     if (c.diagnostics.length) io.err(`${renderDiagnostics(c.diagnostics, file, text, { color: useColor(process.stderr) })}\n\n${file}: ${summary(c.diagnostics)}\n`);
     if (!c.plan) return 1;
     plan = c.plan;
+  }
+  try {
+    inferenceWorkers('wasm');
+  } catch (e) {
+    if (e instanceof WorkersError) throw new UsageError(e.message);
+    throw e;
   }
   const events = new Events();
   let stopping = false;

@@ -5,12 +5,14 @@ import { tf } from '../tf.js';
 import { describeItem, type Item } from '../data/dataset.js';
 import { writeFileAtomic } from '../atomic.js';
 import { ImageSource, type Unreadable } from './sources.js';
+import { ordered, type Forward } from '../infer/engine.js';
 
 // Backbone features computed once and kept on disk. The key hashes everything that changes them:
 // the network, its weights' sha256, the feature layer, input size, preprocessing, each image's
 // bytes and tlr's version. A changed input is a new key, so a stale entry can never be read.
 
-export const FEATURES_VERSION = 'tlr-features/2';
+// 3: computed by the inference program (BatchNorm folded into convolutions), not tf.layers.
+export const FEATURES_VERSION = 'tlr-features/3';
 
 export interface FeatureKeyParts {
   readonly tlr: string;
@@ -48,18 +50,18 @@ export interface Features {
   readonly skipped: readonly string[];
 }
 
-/** Reads cached features, or computes them with `backbone` and writes them. */
+/** Reads cached features, or computes them with the backbone (started only on a miss) and writes them. */
 export async function features(opts: {
   readonly dir: string;
   readonly key: string;
-  readonly backbone: tf.LayersModel;
+  readonly backbone: () => Promise<Forward & { readonly workers: number }>;
   readonly items: readonly Item[];
   readonly inputSize: number;
   readonly pre: { mean: readonly number[]; std: readonly number[] };
   readonly batch: number;
   readonly onUnreadable: Unreadable;
-  readonly onProgress: (done: number, total: number) => void;
-}): Promise<{ features: Features; hit: boolean }> {
+  readonly onProgress: (done: number, total: number, workers: number) => void;
+}): Promise<{ features: Features; hit: boolean; workers: number }> {
   const base = path.join(opts.dir, opts.key);
   const meta = `${base}.json`, data = `${base}.f32`;
   if (fs.existsSync(meta) && fs.existsSync(data)) {
@@ -67,7 +69,7 @@ export async function features(opts: {
     const buf = fs.readFileSync(data);
     if (buf.length === m.count * m.dim * 4) {
       const x = tf.tensor2d(new Float32Array(buf.buffer, buf.byteOffset, m.count * m.dim), [m.count, m.dim]);
-      return { features: { x, y: Int32Array.from(m.labels), ids: Int32Array.from(m.ids), skipped: m.skipped }, hit: true };
+      return { features: { x, y: Int32Array.from(m.labels), ids: Int32Array.from(m.ids), skipped: m.skipped }, hit: true, workers: 0 };
     }
   }
   const skipped: string[] = [];
@@ -75,18 +77,18 @@ export async function features(opts: {
     skipped.push(describeItem(it));
     opts.onUnreadable(it, reason);
   });
+  const backbone = await opts.backbone();
   const chunks: Float32Array[] = [];
   const labels: number[] = [], ids: number[] = [];
   let done = 0, dim = 0;
-  for await (const b of src.batches(opts.batch, false, 0)) {
-    const f = tf.tidy(() => opts.backbone.apply(b.x, { training: false }) as tf.Tensor2D);
+  for await (const [b, f] of ordered(src.batches(opts.batch, false, 0), (b) => backbone.run(b.x), backbone.depth)) {
     chunks.push(new Float32Array(await f.data()));
-    dim = f.shape[1];
+    dim = f.shape[1]!;
     labels.push(...b.y);
     ids.push(...b.ids);
     tf.dispose([f, b.x]);
     done += b.y.length;
-    opts.onProgress(done, opts.items.length);
+    opts.onProgress(done, opts.items.length, backbone.workers);
   }
   const all = new Float32Array(labels.length * dim);
   let p = 0;
@@ -94,5 +96,5 @@ export async function features(opts: {
   fs.mkdirSync(opts.dir, { recursive: true });
   writeFileAtomic(data, new Uint8Array(all.buffer));
   writeFileAtomic(meta, JSON.stringify({ count: labels.length, dim, labels, ids, skipped }));
-  return { features: { x: tf.tensor2d(all, [labels.length, dim || 1]), y: Int32Array.from(labels), ids: Int32Array.from(ids), skipped }, hit: false };
+  return { features: { x: tf.tensor2d(all, [labels.length, dim || 1]), y: Int32Array.from(labels), ids: Int32Array.from(ids), skipped }, hit: false, workers: backbone.workers };
 }

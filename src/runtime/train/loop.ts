@@ -2,6 +2,7 @@ import { tf } from '../tf.js';
 import type { PlanStage } from '../../plan/types.js';
 import type { EpochMetrics, Events } from '../events.js';
 import type { BatchSource } from './sources.js';
+import { ordered, type Forward } from '../infer/engine.js';
 
 // One stage's epochs: a custom loop (not fit) so every batch reports, Ctrl-C stops after the
 // current batch, and learning-rate schedules, class weights and early stopping follow the plan.
@@ -11,7 +12,8 @@ export interface StageRun {
   readonly stage: PlanStage;
   readonly model: tf.LayersModel;
   readonly train: BatchSource;
-  readonly validation: BatchSource;
+  /** Loss and accuracy on the validation split with the weights as they are now. */
+  readonly validate: () => Promise<{ loss: number; accuracy: number }>;
   readonly classes: number;
   readonly classWeights: Float32Array | null;
   /** The last layer already applies softmax (a head written `dense(N, softmax)`). */
@@ -65,12 +67,11 @@ export interface Predictions {
 }
 
 /** Loss and predictions over a whole source, without training. */
-export async function evaluate(model: tf.LayersModel, src: BatchSource, classes: number, probabilities: boolean, batch: number): Promise<Predictions> {
+export async function evaluate(forward: Forward, src: BatchSource, classes: number, probabilities: boolean, batch: number): Promise<Predictions> {
   let loss = 0, n = 0;
   const ys: number[] = [], preds: number[] = [], conf: number[] = [], ids: number[] = [];
-  for await (const b of src.batches(batch, false, 0)) {
+  for await (const [b, out] of ordered(src.batches(batch, false, 0), (b) => forward.run(b.x), forward.depth)) {
     const [l, p, c] = tf.tidy(() => {
-      const out = model.apply(b.x, { training: false }) as tf.Tensor;
       const yt = tf.tensor1d(b.y, 'int32');
       const probs = probabilities ? out : tf.softmax(out);
       return [batchLoss(out, yt, classes, null, probabilities).mul(b.y.length), out.argMax(-1), probs.max(-1)];
@@ -81,7 +82,7 @@ export async function evaluate(model: tf.LayersModel, src: BatchSource, classes:
     ys.push(...b.y);
     ids.push(...b.ids);
     n += b.y.length;
-    tf.dispose([l, p, c, b.x]);
+    tf.dispose([l, p, c, b.x, out]);
   }
   const y = Int32Array.from(ys), pred = Int32Array.from(preds);
   const correct = y.reduce((a, v, i) => a + (v === pred[i] ? 1 : 0), 0);
@@ -123,7 +124,7 @@ export async function runStage(r: StageRun): Promise<StageResult> {
         r.events.emit({ type: 'batch', stage: r.stageIndex + 1, epoch: epoch + 1, batch: batchNo, batches, loss: lv[0]! });
         if (r.stopped()) return { epochsRun: epoch - r.startEpoch, interrupted: true, earlyStopped: false };
       }
-      const v = await evaluate(r.model, r.validation, r.classes, r.probabilities, r.stage.batch);
+      const v = await r.validate();
       const m: EpochMetrics = { loss: count ? sum / count : NaN, accuracy: count ? correct / count : 0, val_loss: v.loss, val_accuracy: v.accuracy };
       if (r.stage.earlyStop) {
         const value = m[r.stage.earlyStop.metric];

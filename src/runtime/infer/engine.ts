@@ -1,0 +1,93 @@
+import * as os from 'node:os';
+import { tf } from '../tf.js';
+import { Runner } from './execute.js';
+import { InferencePool } from './pool.js';
+import type { Program } from './program.js';
+
+// Where inference runs: in this thread, or in a pool of worker threads when the backend computes
+// on one core (wasm has no threads in Node; cpu is plain JavaScript). Either way a batch gives
+// the same numbers: workers run the same program on whole batches.
+
+export interface Forward {
+  /** Batches worth having in flight at once. */
+  readonly depth: number;
+  /** The output for a batch; `x` stays the caller's. */
+  run(x: tf.Tensor): Promise<tf.Tensor>;
+}
+
+export interface Engine extends Forward {
+  readonly workers: number;
+  load(program: Program): Promise<void>;
+  close(): Promise<void>;
+}
+
+/** A tf.LayersModel in inference mode, in this thread. */
+export const modelForward = (model: tf.LayersModel): Forward => ({
+  depth: 1,
+  run: async (x) => tf.tidy(() => model.apply(x, { training: false }) as tf.Tensor),
+});
+
+class InProcess implements Engine {
+  readonly workers = 0;
+  readonly depth = 1;
+  private runner: Runner;
+  constructor(program: Program) { this.runner = new Runner(program); }
+  async load(program: Program): Promise<void> { this.runner.dispose(); this.runner = new Runner(program); }
+  async run(x: tf.Tensor): Promise<tf.Tensor> { return this.runner.run(x); }
+  async close(): Promise<void> { this.runner.dispose(); }
+}
+
+class Pooled implements Engine {
+  constructor(private readonly pool: InferencePool) {}
+  get workers(): number { return this.pool.size; }
+  // One batch per worker, and the next one decoding meanwhile.
+  get depth(): number { return this.pool.size + 1; }
+  load(program: Program): Promise<void> { return this.pool.load(program); }
+  async run(x: tf.Tensor): Promise<tf.Tensor> {
+    // dataSync's array may be the cpu backend's own storage; the copy is handed to the worker.
+    const out = await this.pool.run((x.dataSync() as Float32Array).slice(), x.shape);
+    return tf.tensor(out.data, [...out.shape]);
+  }
+  close(): Promise<void> { return this.pool.close(); }
+}
+
+/**
+ * Worker threads for inference on `backend`: one per core for the single-threaded backends, none
+ * for TensorFlow's native ones (they use every core already). TLR_WORKERS sets the number (0 or 1:
+ * none) and makes it `forced`: used even for passes too short to repay starting the workers.
+ */
+export function inferenceWorkers(backend: string, env: NodeJS.ProcessEnv = process.env): { workers: number; forced: boolean } {
+  const set = env.TLR_WORKERS;
+  if (set !== undefined && set !== '') {
+    const n = Number(set);
+    if (!Number.isInteger(n) || n < 0 || n > 64) throw new WorkersError(`TLR_WORKERS must be a whole number of worker threads from 0 (none) to 64, not '${set}'`);
+    return { workers: n <= 1 ? 0 : n, forced: true };
+  }
+  if (backend !== 'wasm' && backend !== 'cpu') return { workers: 0, forced: false };
+  const cores = typeof os.availableParallelism === 'function' ? os.availableParallelism() : os.cpus().length;
+  return { workers: cores > 1 ? Math.min(cores, 8) : 0, forced: false };
+}
+
+export class WorkersError extends Error {}
+
+/** An engine for `program`: `workers` threads on `backend`, or this thread when workers < 2. */
+export async function startEngine(program: Program, workers: number, backend: string): Promise<Engine> {
+  return workers >= 2 ? new Pooled(await InferencePool.start(workers, backend, program)) : new InProcess(program);
+}
+
+/** Applies `fn` to each item with up to `depth` calls in flight; yields results in the source's order. */
+export async function* ordered<T, R>(src: AsyncIterable<T>, fn: (t: T) => Promise<R>, depth: number): AsyncGenerator<[T, R]> {
+  const queue: Promise<[T, R]>[] = [];
+  try {
+    for await (const t of src) {
+      const p = fn(t).then((r): [T, R] => [t, r]);
+      p.catch(() => undefined); // awaited in order below; a later failure must not go unhandled meanwhile
+      queue.push(p);
+      if (queue.length >= Math.max(1, depth)) yield await queue.shift()!;
+    }
+    while (queue.length) yield await queue.shift()!;
+  } finally {
+    // Abandoned (an error, or the consumer stopped): let what is in flight settle before returning.
+    await Promise.allSettled(queue);
+  }
+}
