@@ -1,27 +1,48 @@
-// Feature extraction, images/second, tlr (TensorFlow.js, wasm) against PyTorch on this machine
-// (Debian's python3-torch: 2 threads, eval mode, no_grad), same network, input and batch, in the
-// same run.   npx tsx bench/feature-extraction.ts [batches]
+// Feature extraction, images/second: tlr on wasm (tf.layers as built, the compiled inference
+// program on one thread, and the program on one worker thread per core) against PyTorch on this
+// machine (Debian's python3-torch: 2 threads, eval mode, no_grad), same network, input and batch,
+// measured in the same run.   npx tsx bench/feature-extraction.ts [batches per worker]
+import * as os from 'node:os';
 import { spawnSync } from 'node:child_process';
 import '@tensorflow/tfjs-backend-wasm';
 import { tf } from '../src/runtime/tf.js';
 import { buildLayers } from '../src/runtime/zoo/build.js';
 import { describe, graphOf } from '../src/zoo/catalog.js';
+import { compile } from '../src/runtime/infer/program.js';
+import { Runner } from '../src/runtime/infer/execute.js';
+import { InferencePool } from '../src/runtime/infer/pool.js';
 
-const batches = Number(process.argv[2] ?? 4), batch = 16;
+const perWorker = Number(process.argv[2] ?? 4), batch = 16, size = 224;
+const workers = Math.min(os.availableParallelism(), 8);
 
-async function tlr(name: string, width: number | null): Promise<number> {
-  await tf.setBackend('wasm');
-  const info = describe(name, width, 224);
-  const model = buildLayers(graphOf(name, info.width, 224), info.featureLayer, name, 1);
-  const x = tf.randomUniform([batch, 224, 224, 3], -1, 1);
-  const once = async () => { const y = model.predict(x) as tf.Tensor; await y.data(); y.dispose(); };
-  await once();
+/** Images/second of `once` over `n` batches after a warm-up. */
+async function timed(n: number, once: () => Promise<void>, warm = once): Promise<number> {
+  await warm();
   const t0 = performance.now();
-  for (let i = 0; i < batches; i++) await once();
-  const ips = (batches * batch) / ((performance.now() - t0) / 1000);
+  for (let i = 0; i < n; i++) await once();
+  return (n * batch) / ((performance.now() - t0) / 1000);
+}
+
+async function tlr(name: string, width: number | null): Promise<{ layers: number; program: number; pool: number }> {
+  await tf.setBackend('wasm');
+  const info = describe(name, width, size);
+  const graph = graphOf(name, info.width, size);
+  const model = buildLayers(graph, info.featureLayer, name, 1);
+  const x = tf.randomUniform([batch, size, size, 3], -1, 1);
+  const layers = await timed(perWorker, async () => { const y = model.predict(x) as tf.Tensor; await y.data(); y.dispose(); });
+  const prog = compile(graph, info.featureLayer, model);
+  const runner = new Runner(prog);
+  const program = await timed(perWorker, async () => { const y = runner.run(x); await y.data(); y.dispose(); });
+  runner.dispose();
+  const data = x.dataSync() as Float32Array;
+  const pool = await InferencePool.start(workers, 'wasm', prog);
+  const wave = (k: number) => Promise.all(Array.from({ length: k }, () => pool.run(data.slice(), x.shape))).then(() => undefined);
+  // Every worker warms up (its first batch sets up its kernels); then batches go out `workers` at a time.
+  const pooled = (await timed(1, () => wave(workers * perWorker), () => wave(workers))) * workers * perWorker;
+  await pool.close();
   x.dispose();
   model.dispose();
-  return ips;
+  return { layers, program, pool: pooled };
 }
 
 function torch(name: string): number | null {
@@ -29,22 +50,24 @@ function torch(name: string): number | null {
 import time, torch, torchvision
 torch.set_num_threads(2)
 m = getattr(torchvision.models, '${name}')(weights=None).eval()
-m.fc = torch.nn.Identity() if hasattr(m, 'fc') else None
-if '${name}'.startswith('mobilenet'): m.classifier = torch.nn.Identity()
-x = torch.rand(${batch}, 3, 224, 224)
+if hasattr(m, 'fc'): m.fc = torch.nn.Identity()
+if hasattr(m, 'classifier'): m.classifier = torch.nn.Identity()
+x = torch.rand(${batch}, 3, ${size}, ${size})
 with torch.no_grad():
     m(x)
     t = time.perf_counter()
-    for _ in range(${batches}): m(x)
-    print(${batches * batch} / (time.perf_counter() - t))
+    for _ in range(${workers * perWorker}): m(x)
+    print(${workers * perWorker * batch} / (time.perf_counter() - t))
 `;
   const r = spawnSync('/usr/bin/python3', ['-c', py], { encoding: 'utf8' });
   if (r.status !== 0) { console.error(`PyTorch baseline unavailable: ${r.stderr.split('\n').filter(Boolean).pop()}`); return null; }
   return Number(r.stdout.trim());
 }
 
-console.log(`feature extraction at 224x224, batch ${batch}, ${batches} batches after a warm-up (images/second, higher is better)`);
-for (const [name, width, tv, goal] of [['mobilenet_v2', 1, 'mobilenet_v2', '>= 1.0'], ['resnet18', null, 'resnet18', '>= 0.67']] as const) {
-  const ours = await tlr(name, width), theirs = torch(tv);
-  console.log(`  ${name.padEnd(13)} tlr wasm ${ours.toFixed(1).padStart(6)}   PyTorch 2 threads ${theirs === null ? '   n/a' : theirs.toFixed(1).padStart(6)}   ratio ${theirs ? (ours / theirs).toFixed(2) : 'n/a'} (goal ${goal})`);
+const f = (v: number) => v.toFixed(1).padStart(6);
+console.log(`feature extraction at ${size}x${size}, batch ${batch}, images/second (higher is better); ${workers} cores`);
+console.log(`  network        tf.layers  program  ${workers} workers   PyTorch   workers/PyTorch   workers/tf.layers`);
+for (const [name, width, goal] of [['mobilenet_v2', 1, '>= 1.0'], ['resnet18', null, '>= 0.67']] as const) {
+  const ours = await tlr(name, width), theirs = torch(name);
+  console.log(`  ${name.padEnd(13)}  ${f(ours.layers)}   ${f(ours.program)}   ${f(ours.pool)}    ${theirs === null ? '   n/a' : f(theirs)}   ${theirs ? (ours.pool / theirs).toFixed(2).padStart(5) : '  n/a'} (goal ${goal})   ${(ours.pool / ours.layers).toFixed(2).padStart(5)}`);
 }

@@ -15,6 +15,7 @@ import { featureKey, features } from './train/features.js';
 import { evaluation as evaluationOf } from './train/metrics.js';
 import { saveModel, type ModelMeta } from './results/model-files.js';
 import { writeFileAtomic } from './atomic.js';
+import { loadOptimizer, removeOptimizer, saveOptimizer } from './results/optimizer-state.js';
 import { writeReportHtml } from './results/report-html.js';
 import { cacheRoot } from './weights/locate.js';
 import { assignWeights } from './weights/assign.js';
@@ -215,7 +216,7 @@ async function runPlan(opts: RunOptions, created: string[], engines: Engines): P
       model = net.full;
     }
     events.emit({ type: 'stage-start', stage: s + 1, of: plan.stages.length, epochs: stage.epochs, trainable: stage.trainable.backboneParams + stage.trainable.headParams, cached, backend: tf.getBackend() });
-    const onEpoch = async (epoch: number, m: EpochMetrics, lr: number, seconds: number, sinceBest: number): Promise<boolean> => {
+    const onEpoch = async (epoch: number, m: EpochMetrics, lr: number, seconds: number, sinceBest: number, optimizer: tf.Optimizer): Promise<boolean> => {
       const value = m[plan.save.metric];
       const best = plan.save.which === 'last' || !state.best || better(value, state.best.value);
       if (best) {
@@ -230,6 +231,7 @@ async function runPlan(opts: RunOptions, created: string[], engines: Engines): P
       state.epoch = epoch + 1;
       state.sinceBest = sinceBest;
       await saveModel(net.full, path.join(ckptDir(), 'model'));
+      await saveOptimizer(optimizer, ckptDir());
       saveState();
       events.emit({ type: 'epoch', stage: s + 1, epoch: epoch + 1, epochs: stage.epochs, metrics: m, lr, seconds, best });
       events.emit({ type: 'checkpoint', stage: s + 1, epoch: epoch + 1, path: ckptDir(), best });
@@ -242,6 +244,9 @@ async function runPlan(opts: RunOptions, created: string[], engines: Engines): P
         validate: async () => evaluate(cached ? modelForward(net.head) : await engineFor(fullProgram(), validation.size, stage.batch), validation, classes, probabilities, stage.batch),
         classWeights: stage.classWeights === 'auto' ? classWeights() : null,
         startEpoch: state.epoch, stopped, onEpoch, sinceBest: state.sinceBest,
+        restoreOptimizer: async (optimizer) => {
+          if (!(await loadOptimizer(optimizer, ckptDir()))) events.emit({ type: 'warning', message: `the checkpoint holds no optimizer state: stage ${s + 1} continues with the ${stage.optimizer} optimizer's state reset` });
+        },
       });
     } finally {
       if (train instanceof FeatureSource) train.x.dispose();
@@ -264,6 +269,7 @@ async function runPlan(opts: RunOptions, created: string[], engines: Engines): P
       state = { ...state, stage: s + 1, epoch: 0, stageBest: null, sinceBest: 0 };
       await saveModel(net.full, path.join(ckptDir(), 'model'));
       fs.rmSync(path.join(ckptDir(), 'stage-best'), { recursive: true, force: true });
+      removeOptimizer(ckptDir());
       saveState();
     }
   }

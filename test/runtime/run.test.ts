@@ -62,6 +62,17 @@ describe('tlr run', () => {
     expect(ev.code).toBe(0);
     const all = JSON.parse(ev.out).evaluation;
     expect(all.images).toBe(36);
+    // eval on worker threads gives the same report; a bad TLR_WORKERS is a usage error.
+    process.env.TLR_WORKERS = '2';
+    try {
+      const ev2 = await tlrAsync('eval', path.join(r.runDir, 'model'), path.join(w.dir, 'data'), '--json', '--backend', 'wasm');
+      expect(JSON.parse(ev2.out).evaluation).toEqual(all);
+      process.env.TLR_WORKERS = 'lots';
+      const bad = await tlrAsync('eval', path.join(r.runDir, 'model'), path.join(w.dir, 'data'), '--backend', 'wasm');
+      expect([bad.code, bad.err.trim()]).toEqual([2, "tlr: TLR_WORKERS must be a whole number of worker threads from 0 (none) to 64, not 'lots'"]);
+    } finally {
+      delete process.env.TLR_WORKERS;
+    }
     const pr = await tlrAsync('predict', path.join(r.runDir, 'model'), path.join(w.dir, 'data/bag', fs.readdirSync(path.join(w.dir, 'data/bag'))[0]!), '--json', '--backend', 'wasm');
     expect(pr.code).toBe(0);
     const top = JSON.parse(pr.out)[0].top;
@@ -126,6 +137,21 @@ describe('tlr run', () => {
     const rows = fs.readFileSync(path.join(first.r.runDir, 'metrics.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l));
     expect(rows.map((m) => `${m.stage}.${m.epoch}`)).toEqual(['1.1', '1.2', '1.3', '2.1', '2.2']);
     expect(fs.existsSync(path.join(first.r.runDir, 'checkpoint'))).toBe(false);
+  });
+
+  it('a resumed run ends with the very weights of an uninterrupted one (optimizer state is checkpointed)', async () => {
+    const w = makeWorld();
+    const f = recipe(w.dir, `from mobilenet_v1 width 0.25 input 32 weights ${w.weights}\nhead dense(3)\ntrain 2 epochs on ./data lr 0.01\nthen unfreeze from block12 train 3 epochs batch 4 lr 0.001\nsplit 70/30\nsave last\n`);
+    const whole = await go(f, { cache: path.join(w.dir, 'cache') });
+    // Stage 1 is 2 batches; stage 2 has 7 a epoch: stop in the middle of stage 2's second epoch.
+    const first = await go(f, { stopAfter: 2 + 7 + 3, cache: path.join(w.dir, 'cache') });
+    expect(first.r.status).toBe('interrupted');
+    expect(fs.existsSync(path.join(first.r.runDir, 'checkpoint', 'optimizer.json'))).toBe(true);
+    const second = await go(f, { resume: first.r.runDir, cache: path.join(w.dir, 'cache') });
+    expect(second.seen.filter((e) => e.type === 'warning')).toEqual([]);
+    const weights = (dir: string) => fs.readFileSync(path.join(dir, 'model', 'weights.bin'));
+    expect(weights(first.r.runDir).equals(weights(whole.r.runDir))).toBe(true);
+    expect(second.r.evaluation).toEqual(whole.r.evaluation);
   });
 
   it('an unreadable image among too few is an error naming it; the run does not train on broken data', async () => {

@@ -2,6 +2,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import '@tensorflow/tfjs-backend-wasm';
 import { tf } from '../../src/runtime/tf.js';
 import { registerWasmGradients } from '../../src/runtime/kernels/wasm-grads.js';
+import { registerWasmMatMul } from '../../src/runtime/kernels/wasm-matmul.js';
 import { rng } from '../helpers/random.js';
 
 // The composed wasm gradient kernels against the cpu backend's, through tf.grads exactly as a
@@ -38,6 +39,7 @@ const close = (a: Float32Array, b: Float32Array) => {
 beforeAll(async () => {
   await tf.setBackend('wasm');
   registerWasmGradients();
+  registerWasmMatMul();
 });
 
 /** Runs 40 random cases of `op` on both backends and compares both gradients. */
@@ -71,5 +73,46 @@ describe('wasm gradient kernels equal the cpu backend', () => {
       tf.grads((a: tf.Tensor, b: tf.Tensor) => tf.depthwiseConv2d(a as tf.Tensor4D, b as tf.Tensor4D, 2, 'same').sum())([x, d]);
     });
     expect(tf.memory().numTensors).toBe(before);
+  });
+});
+
+describe('wasm matrix products with transposed operands', () => {
+  it('equal the cpu backend for every transpose, batched and broadcast, fused with bias and activation', async () => {
+    const r = rng(9);
+    const shapes: [number[], number[]][] = [[[7, 5], [5, 3]], [[1, 9], [9, 1]], [[4, 6, 5], [4, 5, 2]], [[3, 4, 6], [6, 3]], [[2, 3, 1, 4], [4, 5]]];
+    for (const [sa, sb] of shapes) {
+      for (const [ta, tb] of [[false, false], [true, false], [false, true], [true, true]] as const) {
+        const swap = (s: number[], t: boolean) => (t ? [...s.slice(0, -2), s[s.length - 1]!, s[s.length - 2]!] : s);
+        const a = Float32Array.from({ length: sa.reduce((x, y) => x * y, 1) }, () => r() * 2 - 1);
+        const b = Float32Array.from({ length: sb.reduce((x, y) => x * y, 1) }, () => r() * 2 - 1);
+        const bias = Float32Array.from({ length: sb[sb.length - 1]! }, () => r() - 0.5);
+        const on = async (backend: string) => {
+          await tf.setBackend(backend);
+          return tf.tidy(() => {
+            const at = tf.tensor(a, swap(sa, ta)), bt = tf.tensor(b, swap(sb, tb));
+            const plain = tf.matMul(at, bt, ta, tb);
+            const fused = sa.length === 2 && sb.length === 2 ? tf.fused.matMul({ a: at as tf.Tensor2D, b: bt as tf.Tensor2D, transposeA: ta, transposeB: tb, bias: tf.tensor1d(bias), activation: 'relu' }) : plain;
+            return [plain, fused].map((t) => ({ shape: t.shape, data: Float32Array.from(t.dataSync()) }));
+          });
+        };
+        const cpu = await on('cpu'), wasm = await on('wasm');
+        for (let i = 0; i < 2; i++) {
+          expect(wasm[i]!.shape).toEqual(cpu[i]!.shape);
+          expect(close(wasm[i]!.data, cpu[i]!.data), `${sa} x ${sb} transposeA=${ta} transposeB=${tb}`).toBeLessThan(1e-5);
+        }
+      }
+    }
+  });
+
+  it('leave no tensors and no backend data behind', async () => {
+    await tf.setBackend('wasm');
+    const before = tf.memory().numTensors, data = tf.engine().backend.numDataIds();
+    tf.tidy(() => {
+      const x = tf.randomNormal([16, 8]), y = tf.randomNormal([16, 4]);
+      tf.matMul(x, y, true, false);
+      tf.matMul(y, x.transpose(), true, true);
+      tf.grads((a: tf.Tensor, b: tf.Tensor) => tf.matMul(a, b).sum())([x, tf.randomNormal([8, 3])]);
+    });
+    expect([tf.memory().numTensors, tf.engine().backend.numDataIds()]).toEqual([before, data]);
   });
 });

@@ -8,7 +8,9 @@ import { probeData } from '../../data/probe.js';
 import { listItems } from '../../runtime/data/dataset.js';
 import { ImageSource } from '../../runtime/train/sources.js';
 import { evaluate } from '../../runtime/train/loop.js';
-import { modelForward } from '../../runtime/infer/engine.js';
+import { inferenceWorkers, modelForward, startEngine, WorkersError } from '../../runtime/infer/engine.js';
+import { savedProgram } from '../../runtime/infer/saved.js';
+import type { Program } from '../../runtime/infer/program.js';
 import { evaluation } from '../../runtime/train/metrics.js';
 import { evaluationText } from '../../ui/evaluation-text.js';
 import { UsageError, type Output } from '../io.js';
@@ -23,12 +25,12 @@ export const EVAL_HELP = `usage: tlr eval MODEL_DIR DATA [--json]
 
 Evaluates a saved model on a data set (any layout \`train ... on\` accepts; for a folder with
 train/val/test or IDX files, its test part): accuracy, macro F1, per-class precision, recall and F1,
-and the confusion matrix.`;
+and the confusion matrix. Runs on worker threads as \`tlr run\` does (TLR_WORKERS sets how many).`;
 
 async function load(dir: string, backend?: string) {
-  await chooseBackend(backend);
+  const name = await chooseBackend(backend);
   try {
-    return await loadModelDir(dir);
+    return { ...(await loadModelDir(dir)), backend: name };
   } catch (e) {
     if (e instanceof ModelDirError) throw new UsageError(e.message);
     throw e;
@@ -69,12 +71,20 @@ export async function predictCommand(args: readonly string[], flags: { top?: str
   return failed ? 1 : 0;
 }
 
+function workersFor(backend: string): { workers: number; forced: boolean } {
+  try {
+    return inferenceWorkers(backend);
+  } catch (e) {
+    throw e instanceof WorkersError ? new UsageError(e.message) : e;
+  }
+}
+
 export async function evalCommand(args: readonly string[], flags: { json: boolean; backend?: string }, io: Output): Promise<number> {
   const [dir, data] = args;
   if (!dir || !data || args.length > 2) throw new UsageError('tlr eval needs a model folder and a data set');
   const probe = probeData(path.resolve(data));
   if (!probe.ok) throw new UsageError(probe.message);
-  const { model, meta } = await load(dir, flags.backend);
+  const { model, meta, backend } = await load(dir, flags.backend);
   const info = probe.info;
   const part = info.splits.test ? 'test' : info.splits.validation ? 'validation' : 'train';
   const found = info.splits[part]!.map((c) => c.name);
@@ -83,8 +93,19 @@ export async function evalCommand(args: readonly string[], flags: { json: boolea
   const items = listItems({ kind: 'data', path: info.path, format: info.format as DataFormat, part }, meta.labels);
   let unreadable = 0;
   const src = new ImageSource(items, meta.preprocessing.inputSize, meta.preprocessing, [], (it, reason) => { unreadable++; io.err(`warning: skipped an unreadable image: ${reason}`); void it; });
-  const r = await evaluate(modelForward(model), src, meta.labels.length, meta.output === 'probabilities', 32);
-  model.dispose();
+  // The compiled program, in worker threads for a long pass; a model tlr did not shape runs as it is.
+  let program: Program | null = null;
+  try { program = savedProgram(model, meta); } catch { program = null; }
+  const batch = 32;
+  const { workers, forced } = workersFor(backend);
+  const engine = program ? await startEngine(program, forced || items.length >= workers * batch * 2 ? workers : 0, backend) : null;
+  let r;
+  try {
+    r = await evaluate(engine ?? modelForward(model), src, meta.labels.length, meta.output === 'probabilities', batch);
+  } finally {
+    await engine?.close();
+    model.dispose();
+  }
   const ev = evaluation('test', meta.labels, r.y, r.pred, r.loss);
   io.out(flags.json ? JSON.stringify({ data: info.path, part, unreadable, evaluation: ev }, null, 2) : `${data} (${part})\n${evaluationText(ev)}`);
   return 0;

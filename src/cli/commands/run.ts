@@ -17,7 +17,9 @@ test split (or validation) and writes everything into runs/<recipe>/<timestamp>/
 Ctrl-C stops after the current batch and keeps the best model and a checkpoint.
   --json            one JSON object per event (NDJSON) on stdout
   --backend NAME    tensorflow-gpu, tensorflow, wasm or cpu (default: the first that loads)
-  --resume RUN_DIR  continue an interrupted run`;
+  --resume RUN_DIR  continue an interrupted run
+Environment: TLR_WEIGHTS_DIR (pre-downloaded weights), TLR_CACHE (default ~/.cache/tlr),
+TLR_WORKERS (worker threads for inference; default one per core on wasm and cpu, 0 for none).`;
 
 export async function runCommand(files: readonly string[], flags: { json: boolean; backend?: string; resume?: string }, io: Output): Promise<number> {
   let plan, text = '';

@@ -23,7 +23,9 @@ export interface StageRun {
   readonly startEpoch: number;
   readonly stopped: () => boolean;
   /** Called after every epoch with its metrics and the early-stopping count (epochs without improvement). */
-  readonly onEpoch: (epoch: number, m: EpochMetrics, lr: number, seconds: number, sinceBest: number) => Promise<boolean>;
+  readonly onEpoch: (epoch: number, m: EpochMetrics, lr: number, seconds: number, sinceBest: number, optimizer: tf.Optimizer) => Promise<boolean>;
+  /** Restores the optimizer's state when the stage continues from a checkpoint (startEpoch > 0). */
+  readonly restoreOptimizer?: (optimizer: tf.Optimizer) => Promise<void>;
   /** Early stopping state carried across a resume. */
   readonly sinceBest?: number;
 }
@@ -97,6 +99,7 @@ export interface StageResult {
 
 export async function runStage(r: StageRun): Promise<StageResult> {
   const opt = makeOptimizer(r.stage.optimizer, r.stage.lr.initial);
+  if (r.startEpoch > 0 && r.restoreOptimizer) await r.restoreOptimizer(opt);
   const vars = r.model.trainableWeights.map((w) => w.read() as tf.Variable);
   const weights = r.classWeights ? tf.tensor1d(r.classWeights) : null;
   const better = (a: number, b: number) => (r.stage.earlyStop?.metric.endsWith('loss') ? a < b : a > b);
@@ -131,7 +134,7 @@ export async function runStage(r: StageRun): Promise<StageResult> {
         if (Number.isNaN(bestSeen) || better(value, bestSeen)) { bestSeen = value; sinceBest = 0; }
         else sinceBest++;
       }
-      await r.onEpoch(epoch, m, lr, (Date.now() - t0) / 1000, sinceBest);
+      await r.onEpoch(epoch, m, lr, (Date.now() - t0) / 1000, sinceBest, opt);
       if (r.stage.earlyStop) {
         if (sinceBest >= r.stage.earlyStop.patience) {
           r.events.emit({ type: 'early-stop', stage: r.stageIndex + 1, epoch: epoch + 1, metric: r.stage.earlyStop.metric, patience: r.stage.earlyStop.patience });

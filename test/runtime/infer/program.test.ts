@@ -7,6 +7,12 @@ import { describe as catalog, graphOf } from '../../../src/zoo/catalog.js';
 import { compile } from '../../../src/runtime/infer/program.js';
 import { Runner } from '../../../src/runtime/infer/execute.js';
 import { rng } from '../../../src/runtime/random.js';
+import { joinNetwork } from '../../../src/runtime/train/network.js';
+import { loadModelDir, saveModel } from '../../../src/runtime/results/model-files.js';
+import { savedProgram } from '../../../src/runtime/infer/saved.js';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
 
 // The inference program against the tf.layers model it was compiled from: same outputs with
 // BatchNorm folded, activations fused and padding layers absorbed, on every family of the zoo.
@@ -91,5 +97,26 @@ describe('inference program', () => {
     tf.dispose([x, want, got]);
     runner.dispose();
     full.dispose();
+  });
+
+  it('a model a run saved compiles from its folder (head read back from model.json) and equals it', async () => {
+    const info = catalog('mobilenet_v2', 0.35, 32);
+    const graph = graphOf('mobilenet_v2', info.width, 32);
+    const layers = [{ kind: 'dense', units: 8, activation: 'relu' }, { kind: 'dropout', rate: 0.2 }, { kind: 'dense', units: 3, activation: 'linear' }] as const;
+    const backbone = buildLayers(graph, info.featureLayer, 'mobilenet_v2_backbone', 5);
+    randomizeBatchNorm(backbone, 8);
+    const net = joinNetwork(backbone, makeHead(info.featureSize, layers as never, 6));
+    const dir = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'tlr-saved-')), 'model');
+    await saveModel(net.full, dir, { labels: ['a', 'b', 'c'], preprocessing: { inputSize: 32, mean: [0, 0, 0], std: [1, 1, 1], description: '' }, network: { name: 'mobilenet_v2', width: 0.35 }, output: 'logits' });
+    const { model, meta } = await loadModelDir(dir);
+    const runner = new Runner(savedProgram(model, meta));
+    expect(runner.program.steps.filter((s) => s.kind === 'dense')).toHaveLength(2);
+    const x = tf.randomUniform([4, 32, 32, 3], -2, 2, 'float32', 3);
+    const want = model.predict(x) as tf.Tensor, got = runner.run(x);
+    expect(relDiff(want, got)).toBeLessThan(1e-4);
+    tf.dispose([x, want, got]);
+    runner.dispose();
+    model.dispose();
+    net.full.dispose();
   });
 });
