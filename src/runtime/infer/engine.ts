@@ -75,8 +75,11 @@ export async function startEngine(program: Program, workers: number, backend: st
   return workers >= 2 ? new Pooled(await InferencePool.start(workers, backend, program)) : new InProcess(program);
 }
 
-/** Applies `fn` to each item with up to `depth` calls in flight; yields results in the source's order. */
-export async function* ordered<T, R>(src: AsyncIterable<T>, fn: (t: T) => Promise<R>, depth: number): AsyncGenerator<[T, R]> {
+/**
+ * Applies `fn` to each item with up to `depth` calls in flight; yields results in the source's
+ * order. Results never yielded (an error, or the consumer stopped) go to `discard`.
+ */
+export async function* ordered<T, R>(src: AsyncIterable<T>, fn: (t: T) => Promise<R>, depth: number, discard?: (t: T, r: R) => void): AsyncGenerator<[T, R]> {
   const queue: Promise<[T, R]>[] = [];
   try {
     for await (const t of src) {
@@ -87,7 +90,7 @@ export async function* ordered<T, R>(src: AsyncIterable<T>, fn: (t: T) => Promis
     }
     while (queue.length) yield await queue.shift()!;
   } finally {
-    // Abandoned (an error, or the consumer stopped): let what is in flight settle before returning.
-    await Promise.allSettled(queue);
+    // Abandoned: let what is in flight settle before returning, and free what it made.
+    for (const r of await Promise.allSettled(queue)) if (r.status === 'fulfilled') discard?.(...r.value);
   }
 }

@@ -81,7 +81,7 @@ export async function features(opts: {
   const chunks: Float32Array[] = [];
   const labels: number[] = [], ids: number[] = [];
   let done = 0, dim = 0;
-  for await (const [b, f] of ordered(src.batches(opts.batch, false, 0), (b) => backbone.run(b.x), backbone.depth)) {
+  for await (const [b, f] of ordered(src.batches(opts.batch, false, 0), (b) => backbone.run(b.x), backbone.depth, (b, f) => tf.dispose([b.x, f]))) {
     chunks.push(new Float32Array(await f.data()));
     dim = f.shape[1]!;
     labels.push(...b.y);

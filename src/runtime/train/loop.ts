@@ -72,7 +72,7 @@ export interface Predictions {
 export async function evaluate(forward: Forward, src: BatchSource, classes: number, probabilities: boolean, batch: number): Promise<Predictions> {
   let loss = 0, n = 0;
   const ys: number[] = [], preds: number[] = [], conf: number[] = [], ids: number[] = [];
-  for await (const [b, out] of ordered(src.batches(batch, false, 0), (b) => forward.run(b.x), forward.depth)) {
+  for await (const [b, out] of ordered(src.batches(batch, false, 0), (b) => forward.run(b.x), forward.depth, (b, out) => tf.dispose([b.x, out]))) {
     const [l, p, c] = tf.tidy(() => {
       const yt = tf.tensor1d(b.y, 'int32');
       const probs = probabilities ? out : tf.softmax(out);

@@ -90,10 +90,14 @@ describe('ordered', () => {
     expect(most).toBe(3);
   });
 
-  it('passes a failure on', async () => {
-    async function* src() { yield 1; yield 2; yield 3; }
-    const run = async () => { for await (const _ of ordered(src(), async (i) => { if (i === 2) throw new Error('boom'); return i; }, 2)) { /* consume */ } };
+  it('passes a failure on, and hands results it never yielded to discard', async () => {
+    async function* src() { yield 1; yield 2; yield 3; yield 4; }
+    const discarded: number[] = [];
+    const run = async () => {
+      for await (const _ of ordered(src(), async (i) => { if (i === 2) throw new Error('boom'); return i * 10; }, 3, (_, r) => discarded.push(r))) { /* consume */ }
+    };
     await expect(run()).rejects.toThrow('boom');
+    expect(discarded).toEqual([30, 40]);
   });
 });
 
