@@ -194,3 +194,15 @@ export function ancestors(graph: Graph, output: string): Node[] {
   }
   return graph.nodes.filter((n) => need.has(n.name));
 }
+
+/**
+ * A max pool's padding with ceil mode made explicit: extra rows and columns at the bottom and
+ * right so the last partial window is kept (`size` is the pool's input [h, w]).
+ */
+export function ceilModePadding(op: { readonly pool: Pair; readonly strides: Pair; readonly padding: Pad; readonly ceil: boolean }, size: readonly number[]): Pad {
+  const p = op.padding;
+  if (!op.ceil || p === 'same') return p;
+  const base = p === 'valid' ? [0, 0, 0, 0] : [...p];
+  const extra = (len: number, a: number, b: number) => { const r = (len + a + b - op.pool[0]) % op.strides[0]; return r ? op.strides[0] - r : 0; };
+  return [base[0]!, base[1]! + extra(size[0]!, base[0]!, base[1]!), base[2]!, base[3]! + extra(size[1]!, base[2]!, base[3]!)];
+}

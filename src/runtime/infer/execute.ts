@@ -1,5 +1,6 @@
 import { tf } from '../tf.js';
 import type { Activation, Op, Padding, Program } from './program.js';
+import { adaptiveAvgPool } from '../zoo/layers.js';
 
 // Runs a Program with TensorFlow.js ops on the current backend. Each intermediate is disposed as
 // soon as its last reader has run, so a deep network at a large batch holds only what is live.
@@ -69,15 +70,7 @@ export class Runner {
       case 'pad': return tf.pad(x, [[0, 0], [s.pad[0], s.pad[1]], [s.pad[2], s.pad[3]], [0, 0]]);
       case 'maxpool': return tf.maxPool(x as tf.Tensor4D, [...s.pool], [...s.strides], explicit(s.pad));
       case 'avgpool': return tf.avgPool(x as tf.Tensor4D, [...s.pool], [...s.strides], explicit(s.pad));
-      case 'adaptiveavg': {
-        const [, h, w] = x.shape as number[];
-        const n = s.size;
-        const bins = (len: number) => Array.from({ length: n }, (_, i) => [Math.floor((i * len) / n), Math.ceil(((i + 1) * len) / n)] as const);
-        return tf.stack(bins(h!).map(([a, b]) => {
-          const band = x.slice([0, a, 0, 0], [-1, b - a, -1, -1]);
-          return tf.stack(bins(w!).map(([c, d]) => band.slice([0, 0, c, 0], [-1, -1, d - c, -1]).mean([1, 2])), 1);
-        }), 1);
-      }
+      case 'adaptiveavg': return adaptiveAvgPool(x as tf.Tensor4D, s.size);
       case 'gap': return x.mean([1, 2]);
       case 'flatten': return (s.chw ? x.transpose([0, 3, 1, 2]) : x).reshape([x.shape[0]!, -1]);
       case 'dense': {

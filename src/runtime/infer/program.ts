@@ -1,5 +1,5 @@
 import { tf } from '../tf.js';
-import { ancestors, type Graph, type Node, type Pad } from '../../zoo/graph.js';
+import { ancestors, ceilModePadding, type Graph, type Node, type Pad } from '../../zoo/graph.js';
 import type { PlanHeadLayer } from '../../plan/types.js';
 
 // A network for inference only, as plain data: steps over numbered outputs, and the weights as
@@ -171,18 +171,13 @@ export function compile(graph: Graph, output: string, model: tf.LayersModel, hea
       case 'relu': case 'relu6': at.set(n.name, b.add({ kind: 'activation', activation: op.kind, inputs: src(n) })); break;
       case 'maxpool': case 'avgpool': {
         const extra = padFor.get(n.name);
-        let pad = extra ? widen(padOf(op.padding), extra)! : padOf(op.padding);
+        const own = op.kind === 'maxpool' ? ceilModePadding(op, byName.get(n.inputs[0]!)!.shape) : op.padding;
+        let pad = extra ? widen(padOf(own), extra)! : padOf(own);
         let input = src(n);
         if (op.kind === 'avgpool' && Array.isArray(pad) && pad.some((v) => v)) {
           // PyTorch counts the padding in the average (countIncludePad); XNNPACK's pool leaves it out.
           input = [b.add({ kind: 'pad', pad: pad as [number, number, number, number], inputs: input })];
           pad = 'valid';
-        }
-        if (op.kind === 'maxpool' && op.ceil && pad !== 'same') {
-          const [h, w] = byName.get(n.inputs[0]!)!.shape as [number, number];
-          const base = (pad === 'valid' ? [0, 0, 0, 0] : pad) as number[];
-          const more = (len: number, a: number, c: number) => { const r = (len + a + c - op.pool[0]) % op.strides[0]; return r ? op.strides[0] - r : 0; };
-          pad = [base[0]!, base[1]! + more(h, base[0]!, base[1]!), base[2]!, base[3]! + more(w, base[2]!, base[3]!)];
         }
         at.set(n.name, b.add({ kind: op.kind, pool: [op.pool[0], op.pool[1]], strides: [op.strides[0], op.strides[1]], pad, inputs: input }));
         break;

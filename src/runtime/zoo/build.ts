@@ -1,5 +1,5 @@
 import { tf } from '../tf.js';
-import { ancestors, type Graph, type Node, type Pad } from '../../zoo/graph.js';
+import { ancestors, ceilModePadding, type Graph, type Node, type Pad } from '../../zoo/graph.js';
 import { AdaptiveAvgPool2D, FreezableBatchNorm, FreezableDropout } from './layers.js';
 
 // A zoo graph to a tf.LayersModel. Symmetric PyTorch padding becomes an explicit ZeroPadding2D
@@ -35,14 +35,8 @@ function layerFor(node: Node, x: SymbolicTensor[], seed: number | undefined, bnM
     case 'relu6': return apply(tf.layers.reLU({ name, maxValue: 6 }));
     case 'zeropad': return apply(tf.layers.zeroPadding2d({ name, padding: [[op.padding[0], op.padding[1]], [op.padding[2], op.padding[3]]] }));
     case 'maxpool': {
-      let p = op.padding;
-      if (op.ceil && p !== 'same') {
-        // Ceil mode: pad bottom/right so the last partial window is kept (post-ReLU, zeros are neutral).
-        const [h, w] = one.shape.slice(1, 3) as number[];
-        const base = p === 'valid' ? [0, 0, 0, 0] : [...p];
-        const extra = (len: number, a: number, b: number) => { const r = (len + a + b - op.pool[0]) % op.strides[0]; return r ? op.strides[0] - r : 0; };
-        p = [base[0]!, base[1]! + extra(h!, base[0]!, base[1]!), base[2]!, base[3]! + extra(w!, base[2]!, base[3]!)];
-      }
+      // Ceil mode pads bottom/right (post-ReLU, zeros are neutral).
+      const p = ceilModePadding(op, one.shape.slice(1, 3) as number[]);
       const q = padded(one, name, p);
       return apply(tf.layers.maxPooling2d({ name, poolSize: [...op.pool], strides: [...op.strides], padding: q.padding }), q.x);
     }

@@ -30,7 +30,21 @@ export class FreezableDropout extends DropoutBase {
 }
 tf.serialization.registerClass(FreezableDropout as unknown as tf.serialization.SerializableConstructor<tf.serialization.Serializable>);
 
-/** PyTorch's AdaptiveAvgPool2d: bin i covers [floor(i*H/n), ceil((i+1)*H/n)). */
+/** PyTorch's adaptive_avg_pool2d to n x n: bin i covers [floor(i*H/n), ceil((i+1)*H/n)). */
+export function adaptiveAvgPool(x: tf.Tensor4D, n: number): tf.Tensor4D {
+  return tf.tidy(() => {
+    const [, h, w] = x.shape;
+    if (h === n && w === n) return x.clone();
+    const bins = (len: number) => Array.from({ length: n }, (_, i) => [Math.floor((i * len) / n), Math.ceil(((i + 1) * len) / n)] as const);
+    const rows = bins(h).map(([a, b]) => {
+      const band = x.slice([0, a, 0, 0], [-1, b - a, -1, -1]);
+      return tf.stack(bins(w).map(([c, d]) => band.slice([0, 0, c, 0], [-1, -1, d - c, -1]).mean([1, 2])), 1);
+    });
+    return tf.stack(rows, 1) as tf.Tensor4D;
+  });
+}
+
+/** PyTorch's AdaptiveAvgPool2d as a layer. */
 export class AdaptiveAvgPool2D extends tf.layers.Layer {
   static className = 'AdaptiveAvgPool2D';
   readonly size: number;
@@ -46,18 +60,7 @@ export class AdaptiveAvgPool2D extends tf.layers.Layer {
   }
 
   override call(inputs: tf.Tensor | tf.Tensor[]): tf.Tensor {
-    return tf.tidy(() => {
-      const x = (Array.isArray(inputs) ? inputs[0]! : inputs) as tf.Tensor4D;
-      const [, h, w] = x.shape;
-      const n = this.size;
-      if (h === n && w === n) return x.clone();
-      const bins = (len: number) => Array.from({ length: n }, (_, i) => [Math.floor((i * len) / n), Math.ceil(((i + 1) * len) / n)] as const);
-      const rows = bins(h).map(([a, b]) => {
-        const band = x.slice([0, a, 0, 0], [-1, b - a, -1, -1]);
-        return tf.stack(bins(w).map(([c, d]) => band.slice([0, 0, c, 0], [-1, -1, d - c, -1]).mean([1, 2])), 1);
-      });
-      return tf.stack(rows, 1);
-    });
+    return adaptiveAvgPool((Array.isArray(inputs) ? inputs[0]! : inputs) as tf.Tensor4D, this.size);
   }
 
   override getConfig(): tf.serialization.ConfigDict {
