@@ -11,6 +11,7 @@ import { loadZooModel } from './zoo/model.js';
 import { joinNetwork, makeHead, setFrozen, trainsConvolutions, type Network } from './train/network.js';
 import { FeatureSource, ImageSource, type BatchSource } from './train/sources.js';
 import { evaluate, runStage } from './train/loop.js';
+import { PrefixSource, splitFrozen } from './train/split.js';
 import { featureKey, features } from './train/features.js';
 import { evaluation as evaluationOf } from './train/metrics.js';
 import { saveModel, type ModelMeta } from './results/model-files.js';
@@ -80,8 +81,8 @@ export async function run(opts: RunOptions): Promise<RunResult> {
   }
 }
 
-/** The run's inference engine, started on first use and closed when the run ends. */
-interface Engines { engine: Engine | null }
+/** The run's inference engine, started on first use and closed when the run ends, and its program. */
+interface Engines { engine: Engine | null; program?: Program }
 
 async function runPlan(opts: RunOptions, created: string[], engines: Engines): Promise<RunResult> {
   const started = Date.now();
@@ -156,12 +157,14 @@ async function runPlan(opts: RunOptions, created: string[], engines: Engines): P
   })();
   const engineFor = async (program: Program, images: number, batch: number): Promise<Engine> => {
     const pool = workers > 0 && (forced || images >= workers * batch * 2);
-    if (engines.engine && (engines.engine.workers > 0 || !pool)) await engines.engine.load(program);
-    else {
+    if (engines.engine && (engines.engine.workers > 0 || !pool)) {
+      if (engines.program !== program) await engines.engine.load(program);
+    } else {
       await engines.engine?.close();
       engines.engine = null;
       engines.engine = await startEngine(program, pool ? workers : 0, backendName);
     }
+    engines.program = program;
     return engines.engine;
   };
   const backboneProgram = () => compile(built.graph, plan.model.featureLayer, net.backbone);
@@ -211,9 +214,12 @@ async function runPlan(opts: RunOptions, created: string[], engines: Engines): P
       if (stageBackend !== fastBackend) await tf.setBackend(stageBackend);
       model = net.head;
     } else {
-      train = new ImageSource(splits.train, plan.model.inputSize, pre, plan.data.augment, onUnreadable('train', splits.train.length));
+      const images = new ImageSource(splits.train, plan.model.inputSize, pre, plan.data.augment, onUnreadable('train', splits.train.length));
+      // The frozen part runs ahead as an inference program; the loop trains the rest on its output.
+      const split = splitFrozen(net, built.graph, built.info, stage.frozen.layers);
+      train = split ? new PrefixSource(images, () => engineFor(split.prefix, splits.train.length, stage.batch)) : images;
       validation = new ImageSource(splits.validation, plan.model.inputSize, pre, [], onUnreadable('validation', splits.validation.length));
-      model = net.full;
+      model = split ? split.top : net.full;
     }
     events.emit({ type: 'stage-start', stage: s + 1, of: plan.stages.length, epochs: stage.epochs, trainable: stage.trainable.backboneParams + stage.trainable.headParams, cached, backend: tf.getBackend() });
     const onEpoch = async (epoch: number, m: EpochMetrics, lr: number, seconds: number, sinceBest: number, optimizer: tf.Optimizer): Promise<boolean> => {
@@ -250,6 +256,8 @@ async function runPlan(opts: RunOptions, created: string[], engines: Engines): P
       });
     } finally {
       if (train instanceof FeatureSource) train.x.dispose();
+      // The trained part shares the network's layers: disposing it only drops its hold on them.
+      if (model !== net.full && model !== net.head) model.dispose();
       if (validation instanceof FeatureSource) validation.x.dispose();
     }
     if (result.interrupted) {

@@ -79,3 +79,15 @@ export function buildLayers(graph: Graph, output: string, name: string, seed?: n
   }
   return tf.model({ inputs: input, outputs: out.get(output)!, name });
 }
+
+/**
+ * Applies the layers `model` holds for `node` (its padding or permute layer first) to new symbolic
+ * inputs: the same layers, so the same weights, in another model.
+ */
+export function reapply(model: tf.LayersModel, node: Node, inputs: readonly SymbolicTensor[]): SymbolicTensor {
+  const names = new Set(model.layers.map((l) => l.name));
+  let x: SymbolicTensor | SymbolicTensor[] = inputs.length === 1 ? inputs[0]! : [...inputs];
+  for (const pre of [`${node.name}.pad`, `${node.name}.chw`]) if (names.has(pre)) x = model.getLayer(pre).apply(x) as SymbolicTensor;
+  // A node with no layer of its own (an adaptive pool at the network's own size) passes its input on.
+  return names.has(node.name) ? (model.getLayer(node.name).apply(x) as SymbolicTensor) : (x as SymbolicTensor);
+}

@@ -1,0 +1,56 @@
+import { tf } from '../tf.js';
+import { ancestors, type Graph, type Node } from '../../zoo/graph.js';
+import type { ModelInfo } from '../../zoo/catalog.js';
+import { reapply } from '../zoo/build.js';
+import { compile, type Program } from '../infer/program.js';
+import { ordered, type Forward } from '../infer/engine.js';
+import type { Network } from './network.js';
+import type { BatchSource, ImageSource, XY } from './sources.js';
+
+// A stage that fine-tunes the upper layers splits the network where its frozen part ends. Frozen
+// layers need no gradients, only their forward pass: that runs as an inference program (folded,
+// in worker threads, a few batches ahead), and the training loop trains the rest, a model made of
+// the network's own layers, on its output.
+
+export interface Split {
+  /** The frozen node whose output the trained part starts from. */
+  readonly boundary: Node;
+  readonly prefix: Program;
+  /** From the boundary's output to the head's: the network's own layers, so its own weights. Dispose it after the stage. */
+  readonly top: tf.LayersModel;
+}
+
+/** The split for the first `frozen` layers of the catalog's order, or null when there is none to make. */
+export function splitFrozen(net: Network, graph: Graph, info: ModelInfo, frozen: number): Split | null {
+  if (frozen <= 0 || frozen >= info.layers.length) return null;
+  const nodes = ancestors(graph, info.featureLayer);
+  const cold = new Set([graph.input, ...info.layers.slice(0, frozen).map((l) => l.name)]);
+  // Where frozen outputs feed trained layers; the split needs exactly one such place.
+  const crossing = nodes.filter((n) => cold.has(n.name) && nodes.some((c) => !cold.has(c.name) && c.inputs.includes(n.name)));
+  if (crossing.length !== 1 || crossing[0]!.op.kind === 'input') return null;
+  const boundary = crossing[0]!;
+  const input = tf.input({ shape: [...boundary.shape] });
+  const out = new Map<string, tf.SymbolicTensor>([[boundary.name, input]]);
+  for (const n of nodes) {
+    if (!cold.has(n.name)) out.set(n.name, reapply(net.backbone, n, n.inputs.map((i) => out.get(i)!)));
+  }
+  // The head's layers one by one, not the head model as a layer: disposing `top` then only drops
+  // its hold on each layer, and never disposes the head model the network still uses.
+  let x = out.get(info.featureLayer)!;
+  for (const l of net.head.layers) if (l.getClassName() !== 'InputLayer') x = l.apply(x) as tf.SymbolicTensor;
+  const top = tf.model({ inputs: input, outputs: x, name: 'trained' });
+  return { boundary, prefix: compile(graph, boundary.name, net.backbone), top };
+}
+
+/** Images through the frozen part: batches of boundary activations, computed a few batches ahead. */
+export class PrefixSource implements BatchSource {
+  constructor(readonly images: ImageSource, readonly prefix: () => Promise<Forward>) {}
+  get size(): number { return this.images.size; }
+  async *batches(batch: number, train: boolean, epochSeed: number): AsyncGenerator<XY> {
+    const f = await this.prefix();
+    for await (const [b, x] of ordered(this.images.batches(batch, train, epochSeed), (b) => f.run(b.x), f.depth, (b, x) => tf.dispose([b.x, x]))) {
+      b.x.dispose();
+      yield { x, y: b.y, ids: b.ids };
+    }
+  }
+}
