@@ -5,7 +5,7 @@
 import '@tensorflow/tfjs-backend-wasm';
 import { tf } from '../src/runtime/tf.js';
 import { registerWasmGradients } from '../src/runtime/kernels/wasm-grads.js';
-import { registerWasmMatMul, unregisterWasmMatMul } from '../src/runtime/kernels/wasm-matmul.js';
+import { registerWasmOverrides, unregisterWasmOverrides } from '../src/runtime/kernels/wasm-overrides.js';
 import { loadZooModel } from '../src/runtime/zoo/model.js';
 import { joinNetwork, makeHead, setFrozen } from '../src/runtime/train/network.js';
 import { batchLoss } from '../src/runtime/train/loop.js';
@@ -37,9 +37,9 @@ async function timeStep(backend: string): Promise<number> {
 }
 
 registerWasmGradients();
-registerWasmMatMul();
+registerWasmOverrides();
 const wasm = await timeStep('wasm');
-unregisterWasmMatMul();
+unregisterWasmOverrides();
 const plain = await timeStep('wasm');
 const cpu = await timeStep('cpu');
 console.log(`fine-tuning step, MobileNet V1 0.25 @224, batch 16, block11.. trainable (${steps} steps, after a warm-up)`);

@@ -5,7 +5,7 @@
 //   npx tsx bench/matmul.ts
 import '@tensorflow/tfjs-backend-wasm';
 import { tf } from '../src/runtime/tf.js';
-import { registerWasmMatMul, unregisterWasmMatMul } from '../src/runtime/kernels/wasm-matmul.js';
+import { registerWasmOverrides, unregisterWasmOverrides } from '../src/runtime/kernels/wasm-overrides.js';
 import { makeHead } from '../src/runtime/train/network.js';
 import { batchLoss } from '../src/runtime/train/loop.js';
 
@@ -19,9 +19,9 @@ function ms(f: () => void, reps = 10): number {
 }
 
 const both = (f: () => void): [number, number] => {
-  registerWasmMatMul();
+  registerWasmOverrides();
   const ours = ms(f);
-  unregisterWasmMatMul();
+  unregisterWasmOverrides();
   return [ours, ms(f)];
 };
 

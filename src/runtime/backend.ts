@@ -2,7 +2,7 @@ import { spawnSync } from 'node:child_process';
 import { createRequire } from 'node:module';
 import { tf } from './tf.js';
 import { registerWasmGradients } from './kernels/wasm-grads.js';
-import { registerWasmMatMul } from './kernels/wasm-matmul.js';
+import { registerWasmOverrides } from './kernels/wasm-overrides.js';
 
 // Chooses the TensorFlow.js backend at run time: the first of tfjs-node-gpu (CUDA), tfjs-node,
 // wasm, cpu that loads. Both tfjs-node packages are optional dependencies: where they cannot
@@ -45,9 +45,9 @@ async function load(name: BackendName): Promise<void> {
   if (name === 'wasm') {
     await import('@tensorflow/tfjs-backend-wasm');
     // wasm has no gradient kernels for convolution filters and depthwise convolutions; tlr adds them,
-    // and routes transposed matrix products around wasm's slow path for them.
+    // and replaces kernels wasm runs on slow paths (transposed products, Tile, the input gradient).
     registerWasmGradients();
-    registerWasmMatMul();
+    registerWasmOverrides();
   }
 }
 

@@ -2,7 +2,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import '@tensorflow/tfjs-backend-wasm';
 import { tf } from '../../src/runtime/tf.js';
 import { registerWasmGradients } from '../../src/runtime/kernels/wasm-grads.js';
-import { registerWasmMatMul } from '../../src/runtime/kernels/wasm-matmul.js';
+import { registerWasmOverrides } from '../../src/runtime/kernels/wasm-overrides.js';
 import { rng } from '../helpers/random.js';
 
 // The composed wasm gradient kernels against the cpu backend's, through tf.grads exactly as a
@@ -39,7 +39,7 @@ const close = (a: Float32Array, b: Float32Array) => {
 beforeAll(async () => {
   await tf.setBackend('wasm');
   registerWasmGradients();
-  registerWasmMatMul();
+  registerWasmOverrides();
 });
 
 /** Runs 40 random cases of `op` on both backends and compares both gradients. */
@@ -73,6 +73,29 @@ describe('wasm gradient kernels equal the cpu backend', () => {
       tf.grads((a: tf.Tensor, b: tf.Tensor) => tf.depthwiseConv2d(a as tf.Tensor4D, b as tf.Tensor4D, 2, 'same').sum())([x, d]);
     });
     expect(tf.memory().numTensors).toBe(before);
+  });
+});
+
+describe('wasm kernels tlr replaces', () => {
+  it('Tile equals the cpu backend on random shapes and repetitions, and BatchNorm gradients through it', async () => {
+    const r = rng(17);
+    for (let t = 0; t < 20; t++) {
+      const rank = 1 + Math.floor(r() * 4);
+      const shape = Array.from({ length: rank }, () => 1 + Math.floor(r() * 4)), reps = Array.from({ length: rank }, () => 1 + Math.floor(r() * 3));
+      const x = Float32Array.from({ length: shape.reduce((a, b) => a * b, 1) }, () => r() * 2 - 1);
+      const on = async (backend: string) => { await tf.setBackend(backend); return tf.tidy(() => Array.from(tf.tile(tf.tensor(x, shape), reps).dataSync())); };
+      expect(await on('wasm'), `${shape} x ${reps}`).toEqual(await on('cpu'));
+    }
+    const x = Float32Array.from({ length: 2 * 3 * 3 * 4 }, () => r() * 2 - 1);
+    const bnGrads = async (backend: string) => {
+      await tf.setBackend(backend);
+      return tf.tidy(() => {
+        const g = tf.grads((a: tf.Tensor, s: tf.Tensor) => tf.batchNorm(a as tf.Tensor4D, tf.tensor1d([0.1, 0, -0.2, 0.3]), tf.tensor1d([1, 2, 0.5, 1]), tf.tensor1d([0, 1, 0, 1]), s as tf.Tensor1D).square().sum());
+        return g([tf.tensor4d(x, [2, 3, 3, 4]), tf.tensor1d([1, 0.5, 2, 1])]).map((t) => Float32Array.from(t.dataSync()));
+      });
+    };
+    const [cpu, wasm] = [await bnGrads('cpu'), await bnGrads('wasm')];
+    cpu.forEach((c, i) => expect(close(wasm[i]!, c)).toBeLessThan(1e-5));
   });
 });
 

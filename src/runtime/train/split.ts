@@ -5,7 +5,7 @@ import { reapply } from '../zoo/build.js';
 import { compile, type Program } from '../infer/program.js';
 import { ordered, type Forward } from '../infer/engine.js';
 import type { Network } from './network.js';
-import type { BatchSource, ImageSource, XY } from './sources.js';
+import type { BatchSource, XY } from './sources.js';
 
 // A stage that fine-tunes the upper layers splits the network where its frozen part ends. Frozen
 // layers need no gradients, only their forward pass: that runs as an inference program (folded,
@@ -44,7 +44,7 @@ export function splitFrozen(net: Network, graph: Graph, info: ModelInfo, frozen:
 
 /** Images through the frozen part: batches of boundary activations, computed a few batches ahead. */
 export class PrefixSource implements BatchSource {
-  constructor(readonly images: ImageSource, readonly prefix: () => Promise<Forward>) {}
+  constructor(readonly images: BatchSource, readonly prefix: () => Promise<Forward>) {}
   get size(): number { return this.images.size; }
   async *batches(batch: number, train: boolean, epochSeed: number): AsyncGenerator<XY> {
     const f = await this.prefix();
