@@ -130,6 +130,17 @@ describe('tlr models', () => {
   });
 });
 
+describe('tlr doctor', () => {
+  it('says which backend a run uses, with how many inference worker threads, and where the cache is', () => {
+    const r = tlrProcess(['doctor'], { env: { TLR_WORKERS: '0', TLR_CACHE: tmp() } });
+    expect(r.code).toBe(0);
+    expect(r.out).toMatch(/yes  wasm +@tensorflow\/tfjs-backend-wasm +loads/);
+    expect(r.out).toMatch(/run would use: wasm \(SIMD on\)/);
+    expect(r.out).toContain('inference  this thread only (TLR_WORKERS)');
+    expect(tlrProcess(['doctor'], { env: { TLR_WORKERS: '3' } }).out).toContain('inference  3 worker threads (TLR_WORKERS)');
+  });
+});
+
 describe('usage errors', () => {
   it('names an unknown command and an unknown flag', () => {
     expect(tlr('frobnicate').err).toContain('unknown command frobnicate');

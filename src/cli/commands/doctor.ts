@@ -2,13 +2,14 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { probeBackends, chooseBackend, backendLabel } from '../../runtime/backend.js';
 import { cacheRoot } from '../../runtime/weights/locate.js';
+import { inferenceWorkers } from '../../runtime/infer/engine.js';
 import { tf } from '../../runtime/tf.js';
 import type { Output } from '../io.js';
 
 export const DOCTOR_HELP = `usage: tlr doctor
 
 Prints each TensorFlow.js backend (available or not, and why), the one \`tlr run\` would use,
-the cache folder and its size, $TLR_WEIGHTS_DIR, and the Node.js and TensorFlow.js versions.`;
+the inference worker threads, the cache folder and its size, $TLR_WEIGHTS_DIR, and the Node.js and TensorFlow.js versions.`;
 
 function du(dir: string): number {
   if (!fs.existsSync(dir)) return 0;
@@ -28,6 +29,15 @@ export async function doctorCommand(_args: readonly string[], _flags: object, io
   io.out('backends (tlr run uses the first available, or --backend NAME):');
   for (const s of statuses) io.out(`  ${s.available ? 'yes' : 'no '}  ${s.name.padEnd(15)} ${s.package.padEnd(36)} ${s.reason}`);
   io.out(`  run would use: ${backendLabel(chosen)}${chosen === 'wasm' ? ` (SIMD ${tf.env().getBool('WASM_HAS_SIMD_SUPPORT') ? 'on' : 'off'})` : ''}`);
+  let workers: string;
+  try {
+    const w = inferenceWorkers(chosen);
+    workers = w.workers ? `${w.workers} worker threads` : 'this thread only';
+    workers += w.forced ? ' (TLR_WORKERS)' : chosen === 'wasm' || chosen === 'cpu' ? ' (one per core; TLR_WORKERS sets it)' : ` (${chosen} uses every core itself)`;
+  } catch (e) {
+    workers = (e as Error).message;
+  }
+  io.out(`inference  ${workers}`);
   const cache = cacheRoot();
   io.out(`cache      ${cache} (${mb(du(cache))}; weights ${mb(du(path.join(cache, 'weights')))}, features ${mb(du(path.join(cache, 'features')))}); set TLR_CACHE to move it`);
   io.out(`weights    TLR_WEIGHTS_DIR ${process.env['TLR_WEIGHTS_DIR'] ? `= ${process.env['TLR_WEIGHTS_DIR']}` : 'is not set'}`);
