@@ -3,11 +3,7 @@ import { checkCommand, CHECK_HELP } from './commands/check.js';
 import { planCommand, PLAN_HELP } from './commands/plan.js';
 import { fmtCommand, FMT_HELP } from './commands/fmt.js';
 import { modelsCommand, MODELS_HELP } from './commands/models.js';
-import { runCommand, RUN_HELP } from './commands/run.js';
-import { doctorCommand, DOCTOR_HELP } from './commands/doctor.js';
-import { watchCommand, WATCH_HELP } from './commands/watch.js';
-import { compareCommand, reportCommand, COMPARE_HELP, REPORT_HELP } from './commands/compare.js';
-import { predictCommand, evalCommand, PREDICT_HELP, EVAL_HELP } from './commands/predict.js';
+import { COMPARE_HELP, DOCTOR_HELP, EVAL_HELP, PREDICT_HELP, REPORT_HELP, RUN_HELP, WATCH_HELP } from './help.js';
 import { stdio, UsageError, type Output } from './io.js';
 
 const HELP = `tlr — transfer learning recipes
@@ -32,6 +28,13 @@ commands:
 type Spec = { help: string; options: Record<string, { type: 'boolean' | 'string' }>; run: (pos: string[], v: Record<string, unknown>, io: Output) => number | Promise<number> };
 const str = (v: unknown) => v as string | undefined;
 
+// The commands that run models load on use: TensorFlow.js is not loaded for check, plan, fmt, models.
+const runCmd = () => import('./commands/run.js');
+const watchCmd = () => import('./commands/watch.js');
+const compareCmd = () => import('./commands/compare.js');
+const doctorCmd = () => import('./commands/doctor.js');
+const predictCmd = () => import('./commands/predict.js');
+
 const COMMANDS: Record<string, Spec> = {
   check: { help: CHECK_HELP, options: { json: { type: 'boolean' } }, run: (p, v, io) => checkCommand(p, { json: !!v['json'] }, io) },
   plan: { help: PLAN_HELP, options: { json: { type: 'boolean' } }, run: (p, v, io) => planCommand(p, { json: !!v['json'] }, io) },
@@ -44,29 +47,29 @@ const COMMANDS: Record<string, Spec> = {
   run: {
     help: RUN_HELP,
     options: { json: { type: 'boolean' }, backend: { type: 'string' }, resume: { type: 'string' }, watch: { type: 'boolean' } },
-    run: (p, v, io) => (v['watch'] ? watchCommand(p, { json: !!v['json'], backend: str(v['backend']) }, io) : runCommand(p, { json: !!v['json'], backend: str(v['backend']), resume: str(v['resume']) }, io)),
+    run: async (p, v, io) => (v['watch'] ? (await watchCmd()).watchCommand(p, { json: !!v['json'], backend: str(v['backend']) }, io) : (await runCmd()).runCommand(p, { json: !!v['json'], backend: str(v['backend']), resume: str(v['resume']) }, io)),
   },
   compare: {
     help: COMPARE_HELP,
     options: { by: { type: 'string' }, out: { type: 'string' }, json: { type: 'boolean' } },
-    run: (p, v, io) => compareCommand(p, { by: str(v['by']), out: str(v['out']), json: !!v['json'] }, io),
+    run: async (p, v, io) => (await compareCmd()).compareCommand(p, { by: str(v['by']), out: str(v['out']), json: !!v['json'] }, io),
   },
-  report: { help: REPORT_HELP, options: {}, run: (p, v, io) => reportCommand(p, v, io) },
+  report: { help: REPORT_HELP, options: {}, run: async (p, v, io) => (await compareCmd()).reportCommand(p, v, io) },
   watch: {
     help: WATCH_HELP,
     options: { json: { type: 'boolean' }, backend: { type: 'string' } },
-    run: (p, v, io) => watchCommand(p, { json: !!v['json'], backend: str(v['backend']) }, io),
+    run: async (p, v, io) => (await watchCmd()).watchCommand(p, { json: !!v['json'], backend: str(v['backend']) }, io),
   },
-  doctor: { help: DOCTOR_HELP, options: {}, run: (p, v, io) => doctorCommand(p, v, io) },
+  doctor: { help: DOCTOR_HELP, options: {}, run: async (p, v, io) => (await doctorCmd()).doctorCommand(p, v, io) },
   predict: {
     help: PREDICT_HELP,
     options: { top: { type: 'string' }, json: { type: 'boolean' }, backend: { type: 'string' } },
-    run: (p, v, io) => predictCommand(p, { top: str(v['top']), json: !!v['json'], backend: str(v['backend']) }, io),
+    run: async (p, v, io) => (await predictCmd()).predictCommand(p, { top: str(v['top']), json: !!v['json'], backend: str(v['backend']) }, io),
   },
   eval: {
     help: EVAL_HELP,
     options: { json: { type: 'boolean' }, backend: { type: 'string' } },
-    run: (p, v, io) => evalCommand(p, { json: !!v['json'], backend: str(v['backend']) }, io),
+    run: async (p, v, io) => (await predictCmd()).evalCommand(p, { json: !!v['json'], backend: str(v['backend']) }, io),
   },
 };
 
@@ -105,6 +108,11 @@ function failure(e: unknown, io: Output): number {
   if (e instanceof UsageError) {
     io.err(`tlr: ${e.message}`);
     return 2;
+  }
+  // A dead inference worker (see runtime/infer/pool.ts) is not a bug; its message says what to do.
+  if ((e as Error | undefined)?.name === 'WorkerFailure') {
+    io.err(`tlr: ${(e as Error).message}`);
+    return 1;
   }
   io.err(`tlr: internal error: ${(e as Error).message}\nThis is a bug in tlr; please report it with what you ran.${process.env['TLR_DEBUG'] ? `\n${(e as Error).stack}` : ''}`);
   return 1;

@@ -2,7 +2,9 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { tlr, tlrProcess } from '../helpers/cli.js';
+import { spawnSync } from 'node:child_process';
+import { pathToFileURL } from 'node:url';
+import { ROOT, tlr, tlrProcess } from '../helpers/cli.js';
 import { planErrors } from '../../src/plan/validate.js';
 
 const FIX = path.resolve(__dirname, '../fixtures');
@@ -138,6 +140,20 @@ describe('tlr doctor', () => {
     expect(r.out).toMatch(/run would use: wasm \(SIMD on\)/);
     expect(r.out).toContain('inference  this thread only (TLR_WORKERS)');
     expect(tlrProcess(['doctor'], { env: { TLR_WORKERS: '3' } }).out).toContain('inference  3 worker threads (TLR_WORKERS)');
+  });
+});
+
+describe('what commands load', () => {
+  it('check, plan, fmt and models never load TensorFlow.js; doctor does', () => {
+    const loads = (...args: string[]) => {
+      const r = spawnSync(process.execPath, ['--import', path.join(ROOT, 'test/helpers/report-tfjs.mjs'), '--import', pathToFileURL(path.join(ROOT, 'node_modules/tsx/dist/loader.mjs')).href, path.join(ROOT, 'src/cli/bin.ts'), ...args], { encoding: 'utf8' });
+      return r.stderr.split('\n').filter((l) => l.startsWith('loads '));
+    };
+    for (const args of [['check', `${FIX}/valid/oneliner.tlr`], ['plan', `${FIX}/valid/oneliner.tlr`], ['fmt', `${FIX}/valid/oneliner.tlr`], ['models', 'resnet18']]) {
+      expect(loads(...args), args[0]).toEqual([]);
+    }
+    // The hook sees imports: a command that runs models shows it is watching.
+    expect(loads('doctor').length).toBeGreaterThan(0);
   });
 });
 

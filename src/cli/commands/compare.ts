@@ -6,18 +6,7 @@ import { writeFileAtomic } from '../../runtime/atomic.js';
 import { runCommand } from './run.js';
 import { UsageError, type Output } from '../io.js';
 
-export const COMPARE_HELP = `usage: tlr compare RUN_DIR|RECIPE... [--by dataset] [--out DIR] [--json]
 
-A table of runs: network, weights, frozen share of the backbone's parameters, stages, epochs, data
-set, accuracy (test, or validation without a test split), macro F1, run time, training images per
-second, backend. Recipes are run first. Printed, and written as compare.md and compare.csv in DIR
-(default: the current folder). --by dataset pivots networks against data sets, like a paper's table.`;
-
-export const REPORT_HELP = `usage: tlr report RUN_DIR
-
-Writes RUN_DIR/report.html: loss, accuracy and learning-rate curves per stage, the confusion matrix
-as a heat map, per-class precision/recall/F1, and the most confidently misclassified images. A
-single file that opens from disk with no network. tlr run writes it at the end of every run.`;
 
 export interface CompareRow {
   run: string; network: string; weights: string; frozen: string; stages: number; epochs: number; dataset: string;

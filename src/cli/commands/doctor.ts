@@ -6,10 +6,6 @@ import { inferenceWorkers } from '../../runtime/infer/engine.js';
 import { tf } from '../../runtime/tf.js';
 import type { Output } from '../io.js';
 
-export const DOCTOR_HELP = `usage: tlr doctor
-
-Prints each TensorFlow.js backend (available or not, and why), the one \`tlr run\` would use,
-the inference worker threads, the cache folder and its size, $TLR_WEIGHTS_DIR, and the Node.js and TensorFlow.js versions.`;
 
 function du(dir: string): number {
   if (!fs.existsSync(dir)) return 0;

@@ -16,16 +16,7 @@ import { evaluationText } from '../../ui/evaluation-text.js';
 import { UsageError, type Output } from '../io.js';
 import type { DataFormat } from '../../plan/types.js';
 
-export const PREDICT_HELP = `usage: tlr predict MODEL_DIR IMAGE... [--top K] [--json]
 
-The top K labels (default 3) with their probabilities for each image, from a model a run saved
-(RUN_DIR/model).`;
-
-export const EVAL_HELP = `usage: tlr eval MODEL_DIR DATA [--json]
-
-Evaluates a saved model on a data set (any layout \`train ... on\` accepts; for a folder with
-train/val/test or IDX files, its test part): accuracy, macro F1, per-class precision, recall and F1,
-and the confusion matrix. Runs on worker threads as \`tlr run\` does (TLR_WORKERS sets how many).`;
 
 async function load(dir: string, backend?: string) {
   const name = await chooseBackend(backend);

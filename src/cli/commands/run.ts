@@ -5,21 +5,10 @@ import { Events } from '../../runtime/events.js';
 import { run, RunError } from '../../runtime/run.js';
 import { WeightsError } from '../../runtime/weights/tensors.js';
 import { inferenceWorkers, WorkersError } from '../../runtime/infer/engine.js';
+import { WorkerFailure } from '../../runtime/infer/pool.js';
 import { ndjsonReporter, textReporter } from '../reporters/text.js';
 import { readRecipe, useColor, UsageError, type Output } from '../io.js';
 
-export const RUN_HELP = `usage: tlr run FILE [--json] [--backend NAME]
-       tlr run --resume RUN_DIR [--json] [--backend NAME]
-
-Checks the recipe, validates its plan and runs it: downloads (or finds) the weights, caches
-backbone features where it can, trains each stage, keeps the best model, evaluates it on the
-test split (or validation) and writes everything into runs/<recipe>/<timestamp>/.
-Ctrl-C stops after the current batch and keeps the best model and a checkpoint.
-  --json            one JSON object per event (NDJSON) on stdout
-  --backend NAME    tensorflow-gpu, tensorflow, wasm or cpu (default: the first that loads)
-  --resume RUN_DIR  continue an interrupted run
-Environment: TLR_WEIGHTS_DIR (pre-downloaded weights), TLR_CACHE (default ~/.cache/tlr),
-TLR_WORKERS (worker threads for inference; default one per core on wasm and cpu, 0 for none).`;
 
 export async function runCommand(files: readonly string[], flags: { json: boolean; backend?: string; resume?: string }, io: Output): Promise<number> {
   let plan, text = '';
@@ -57,7 +46,7 @@ export async function runCommand(files: readonly string[], flags: { json: boolea
     const r = await run({ plan: plan!, recipeText: text, events, backend: flags.backend, resume: flags.resume, stopped: () => stopping });
     return r.status === 'finished' ? 0 : 130;
   } catch (e) {
-    if (e instanceof RunError || e instanceof WeightsError || (e as Error).message?.startsWith('backend ') || (e as Error).message?.startsWith('unknown backend')) {
+    if (e instanceof RunError || e instanceof WeightsError || e instanceof WorkerFailure || (e as Error).message?.startsWith('backend ') || (e as Error).message?.startsWith('unknown backend')) {
       events.emit({ type: 'error', message: (e as Error).message });
       if (flags.json) io.err(`tlr: ${(e as Error).message}`);
       return 1;

@@ -9,12 +9,6 @@ import { ndjsonReporter, textReporter } from '../reporters/text.js';
 import { useLiveView } from './run.js';
 import { readRecipe, useColor, UsageError, type Output } from '../io.js';
 
-export const WATCH_HELP = `usage: tlr watch FILE [--json] [--backend NAME]    (also: tlr run --watch FILE)
-
-Runs the recipe, then watches it and its data folder. On each save it checks the recipe again:
-with errors, it shows them and the running job goes on; when the plan changed, it stops the job
-after its current batch and starts the new plan (cached backbone features are reused, so a new
-head or learning rate starts training at once). Rapid saves are debounced; q or Ctrl-C quits.`;
 
 export async function watchCommand(files: readonly string[], flags: { json: boolean; backend?: string }, io: Output): Promise<number> {
   if (files.length !== 1) throw new UsageError('tlr watch takes one recipe file');

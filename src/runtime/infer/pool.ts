@@ -24,11 +24,20 @@ function spawn(backend: string): Worker {
   return new Worker(boot, { eval: true, workerData: { backend } });
 }
 
+/** A worker thread that died (out of memory, say); the run cannot go on with its batch. */
+export class WorkerFailure extends Error {
+  override name = 'WorkerFailure';
+  constructor(message: string) {
+    super(`${message}; TLR_WORKERS=0 runs inference on the main thread instead`);
+  }
+}
+
 export class InferencePool {
   private readonly slots: Slot[];
   private readonly queue: { request: Request; transfer: ArrayBuffer[]; pending: Pending }[] = [];
   private nextId = 0;
   private failure: Error | null = null;
+  private closed = false;
 
   private constructor(readonly size: number, backend: string) {
     this.slots = Array.from({ length: size }, (_, i) => {
@@ -42,8 +51,8 @@ export class InferencePool {
         else p?.resolve(r);
         this.pump();
       });
-      worker.on('error', (e) => this.fail(new Error(`inference worker ${i + 1} failed: ${e.message}`)));
-      worker.on('exit', (code) => { if (code !== 0) this.fail(new Error(`inference worker ${i + 1} exited with code ${code}`)); });
+      worker.on('error', (e) => this.fail(new WorkerFailure(`inference worker ${i + 1} failed: ${e.message}`)));
+      worker.on('exit', (code) => { if (code !== 0 && !this.closed) this.fail(new WorkerFailure(`inference worker ${i + 1} stopped (exit code ${code})`)); });
       return slot;
     });
   }
@@ -101,6 +110,7 @@ export class InferencePool {
   }
 
   async close(): Promise<void> {
+    this.closed = true;
     await Promise.all(this.slots.map((s) => s.worker.terminate()));
   }
 }

@@ -63,6 +63,18 @@ describe('inference worker pool', () => {
     expect((await pool.run(x.slice(), shapeOf(x))).shape).toEqual([5, info.featureSize]);
   });
 
+  it('a worker that dies fails what is pending and what comes after, saying how to do without workers', async () => {
+    const p = await InferencePool.start(2, 'wasm', programWith(1));
+    const x = batches[0]!;
+    const pending = batches.map((b) => p.run(b.slice(), shapeOf(b)));
+    await (p as unknown as { slots: { worker: { terminate(): Promise<number> } }[] }).slots[0]!.worker.terminate();
+    const why = /^inference worker 1 stopped \(exit code 1\); TLR_WORKERS=0 runs inference on the main thread instead$/;
+    const settled = await Promise.allSettled(pending);
+    expect(settled.some((r) => r.status === 'rejected' && why.test(String((r.reason as Error).message)))).toBe(true);
+    await expect(p.run(x.slice(), shapeOf(x))).rejects.toThrow(why);
+    await p.close();
+  });
+
   it('an engine with workers runs tensors through the pool and equals an engine without', async () => {
     const p = programWith(3);
     const [one, two] = [await startEngine(p, 0, 'wasm'), await startEngine(p, 2, 'wasm')];

@@ -1,0 +1,51 @@
+// Help texts of the commands that run models, kept apart so that `tlr check`, `plan`, `fmt` and
+// `models` load neither those commands nor TensorFlow.js.
+
+export const RUN_HELP = `usage: tlr run FILE [--json] [--backend NAME]
+       tlr run --resume RUN_DIR [--json] [--backend NAME]
+
+Checks the recipe, validates its plan and runs it: downloads (or finds) the weights, caches
+backbone features where it can, trains each stage, keeps the best model, evaluates it on the
+test split (or validation) and writes everything into runs/<recipe>/<timestamp>/.
+Ctrl-C stops after the current batch and keeps the best model and a checkpoint.
+  --json            one JSON object per event (NDJSON) on stdout
+  --backend NAME    tensorflow-gpu, tensorflow, wasm or cpu (default: the first that loads)
+  --resume RUN_DIR  continue an interrupted run
+Environment: TLR_WEIGHTS_DIR (pre-downloaded weights), TLR_CACHE (default ~/.cache/tlr),
+TLR_WORKERS (worker threads for inference; default one per core on wasm and cpu, 0 for none).`;
+
+export const COMPARE_HELP = `usage: tlr compare RUN_DIR|RECIPE... [--by dataset] [--out DIR] [--json]
+
+A table of runs: network, weights, frozen share of the backbone's parameters, stages, epochs, data
+set, accuracy (test, or validation without a test split), macro F1, run time, training images per
+second, backend. Recipes are run first. Printed, and written as compare.md and compare.csv in DIR
+(default: the current folder). --by dataset pivots networks against data sets, like a paper's table.`;
+
+export const REPORT_HELP = `usage: tlr report RUN_DIR
+
+Writes RUN_DIR/report.html: loss, accuracy and learning-rate curves per stage, the confusion matrix
+as a heat map, per-class precision/recall/F1, and the most confidently misclassified images. A
+single file that opens from disk with no network. tlr run writes it at the end of every run.`;
+
+export const DOCTOR_HELP = `usage: tlr doctor
+
+Prints each TensorFlow.js backend (available or not, and why), the one \`tlr run\` would use,
+the inference worker threads, the cache folder and its size, $TLR_WEIGHTS_DIR, and the Node.js and TensorFlow.js versions.`;
+
+export const WATCH_HELP = `usage: tlr watch FILE [--json] [--backend NAME]    (also: tlr run --watch FILE)
+
+Runs the recipe, then watches it and its data folder. On each save it checks the recipe again:
+with errors, it shows them and the running job goes on; when the plan changed, it stops the job
+after its current batch and starts the new plan (cached backbone features are reused, so a new
+head or learning rate starts training at once). Rapid saves are debounced; q or Ctrl-C quits.`;
+
+export const PREDICT_HELP = `usage: tlr predict MODEL_DIR IMAGE... [--top K] [--json]
+
+The top K labels (default 3) with their probabilities for each image, from a model a run saved
+(RUN_DIR/model).`;
+
+export const EVAL_HELP = `usage: tlr eval MODEL_DIR DATA [--json]
+
+Evaluates a saved model on a data set (any layout \`train ... on\` accepts; for a folder with
+train/val/test or IDX files, its test part): accuracy, macro F1, per-class precision, recall and F1,
+and the confusion matrix. Runs on worker threads as \`tlr run\` does (TLR_WORKERS sets how many).`;
