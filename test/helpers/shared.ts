@@ -6,4 +6,4 @@ import * as path from 'node:path';
 export const SHARED = path.resolve(process.env['TLR_SHARED'] ?? path.join(__dirname, '../../../shared'));
 export const hasShared = fs.existsSync(path.join(SHARED, 'weights'));
 export const SKIP_SHARED = `needs ../shared (real ImageNet weights and Fashion-MNIST); not found at ${SHARED}; set TLR_SHARED to its path`;
-if (!hasShared) console.warn(`skipping the tests that use ../shared: it ${SKIP_SHARED}`);
+if (!hasShared) console.warn(`skipping the tests that need ../shared (real ImageNet weights and Fashion-MNIST): not found at ${SHARED}; set TLR_SHARED to its path`);
