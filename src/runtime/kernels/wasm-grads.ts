@@ -7,18 +7,32 @@ import { asTensor, output, type Info, type KernelArgs } from './handoff.js';
 // input grid, with the rotated filter. wasm lacks three of them; its Conv2DBackpropInput is a
 // scalar loop, replaced too (see wasm-overrides.ts). With them, fine-tuning runs on wasm.
 
-type Pad = 'valid' | 'same' | number | [[number, number], [number, number], [number, number], [number, number]];
-
 const BACKEND = 'wasm';
 
 interface Geometry { top: number; bottom: number; left: number; right: number; outH: number; outW: number; sh: number; sw: number }
 
-function geometry(xShape: number[], filterShape: [number, number, number, number], strides: number | [number, number], pad: Pad, rounding: string | undefined, depthwise: boolean): Geometry {
-  const info = depthwise
-    ? tf.backend_util.computeConv2DInfo(xShape as [number, number, number, number], filterShape, strides, 1, pad as 'same', rounding as 'round', true)
-    : tf.backend_util.computeConv2DInfo(xShape as [number, number, number, number], filterShape, strides, 1, pad as 'same', rounding as 'round');
+function geometry(xShape: readonly number[], filterShape: readonly number[], attrs: KernelArgs['attrs'], depthwise: boolean): Geometry {
+  const info = tf.backend_util.computeConv2DInfo(xShape as [number, number, number, number], filterShape as [number, number, number, number],
+    attrs['strides'] as [number, number], 1, attrs['pad'] as 'same', attrs['dimRoundingMode'] as 'round', depthwise);
   const p = info.padInfo;
   return { top: p.top, bottom: p.bottom, left: p.left, right: p.right, outH: info.outHeight, outW: info.outWidth, sh: info.strideHeight, sw: info.strideWidth };
+}
+
+/**
+ * A convolution gradient kernel written with tf ops: `body` gets the kernel's inputs as tensors
+ * and the convolution's geometry (from the input and filter shapes, given or as attributes).
+ */
+function gradientKernel(depthwise: boolean, body: (t: Record<string, tf.Tensor4D>, g: Geometry, attrs: KernelArgs['attrs']) => tf.Tensor): (a: KernelArgs) => Info {
+  return ({ inputs, backend, attrs }) => {
+    if ((attrs['dataFormat'] ?? 'NHWC') !== 'NHWC') throw new Error('tlr\'s wasm gradient kernels support NHWC only');
+    const r = tf.tidy(() => {
+      const t = Object.fromEntries(Object.entries(inputs).map(([k, v]) => [k, asTensor(backend, v) as tf.Tensor4D]));
+      const xShape = (attrs['inputShape'] as number[] | undefined) ?? t['x']!.shape;
+      const filterShape = (attrs['filterShape'] as number[] | undefined) ?? t['filter']!.shape;
+      return body(t, geometry(xShape, filterShape, attrs, depthwise), attrs);
+    });
+    return output(backend, r);
+  };
 }
 
 const padded = (x: tf.Tensor4D, g: Geometry): tf.Tensor4D =>
@@ -31,19 +45,13 @@ const padded = (x: tf.Tensor4D, g: Geometry): tf.Tensor4D =>
  * filter is the gradient; its first kh x kw outputs are the filter gradient. Taking the taps one
  * slice at a time and multiplying each was 1.4 to 24 times slower on wasm.
  */
-function conv2dBackpropFilter({ inputs, backend, attrs }: KernelArgs): Info {
+const conv2dBackpropFilter = gradientKernel(false, ({ x, dy }, g, attrs) => {
   const [kh, kw, ci, co] = attrs['filterShape'] as [number, number, number, number];
-  if ((attrs['dataFormat'] ?? 'NHWC') !== 'NHWC') throw new Error('tlr\'s wasm gradient kernels support NHWC only');
-  const r = tf.tidy(() => {
-    const x = asTensor(backend, inputs['x']!) as tf.Tensor4D, dy = asTensor(backend, inputs['dy']!) as tf.Tensor4D;
-    const g = geometry(x.shape, [kh, kw, ci, co], attrs['strides'] as [number, number], attrs['pad'] as Pad, attrs['dimRoundingMode'] as string, false);
-    const input = padded(x, g).transpose([3, 1, 2, 0]) as tf.Tensor4D;
-    const filter = dy.transpose([1, 2, 0, 3]) as tf.Tensor4D;
-    const out = tf.conv2d(input, filter, 1, 'valid', 'NHWC', [g.sh, g.sw]);
-    return out.slice([0, 0, 0, 0], [ci, kh, kw, co]).transpose([1, 2, 0, 3]);
-  });
-  return output(backend, r);
-}
+  const input = padded(x!, g).transpose([3, 1, 2, 0]) as tf.Tensor4D;
+  const filter = dy!.transpose([1, 2, 0, 3]) as tf.Tensor4D;
+  const out = tf.conv2d(input, filter, 1, 'valid', 'NHWC', [g.sh, g.sw]);
+  return out.slice([0, 0, 0, 0], [ci, kh, kw, co]).transpose([1, 2, 0, 3]);
+});
 
 /**
  * dW[kh, kw, c, m] = sum over n, i, j of xp[n, i*s + kh, j*s + kw, c] * dy[n, i, j, c*mult + m]: for
@@ -52,21 +60,15 @@ function conv2dBackpropFilter({ inputs, backend, attrs }: KernelArgs): Info {
  * filter is the gradient; its first kh x kw outputs, summed over the batch, are the filter
  * gradient. Taking the taps one slice at a time instead was 4 to 30 times slower on wasm.
  */
-function depthwiseBackpropFilter({ inputs, backend, attrs }: KernelArgs): Info {
+const depthwiseBackpropFilter = gradientKernel(true, ({ x, dy }, g, attrs) => {
   const [kh, kw, c, mult] = attrs['filterShape'] as [number, number, number, number];
-  if ((attrs['dataFormat'] ?? 'NHWC') !== 'NHWC') throw new Error('tlr\'s wasm gradient kernels support NHWC only');
-  const r = tf.tidy(() => {
-    const x = asTensor(backend, inputs['x']!) as tf.Tensor4D, dy = asTensor(backend, inputs['dy']!) as tf.Tensor4D;
-    const g = geometry(x.shape, [kh, kw, c, mult], attrs['strides'] as [number, number], attrs['pad'] as Pad, attrs['dimRoundingMode'] as string, true);
-    const xp = padded(x, g);
-    const [n, hp, wp] = xp.shape;
-    const input = xp.transpose([1, 2, 0, 3]).reshape([1, hp, wp, n * c]) as tf.Tensor4D;
-    const filter = dy.transpose([1, 2, 0, 3]).reshape([g.outH, g.outW, n * c, mult]) as tf.Tensor4D;
-    const out = tf.depthwiseConv2d(input, filter, 1, 'valid', 'NHWC', [g.sh, g.sw]);
-    return out.slice([0, 0, 0, 0], [1, kh, kw, -1]).reshape([kh, kw, n, c * mult]).sum(2).reshape([kh, kw, c, mult]);
-  });
-  return output(backend, r);
-}
+  const xp = padded(x!, g);
+  const [n, hp, wp] = xp.shape;
+  const input = xp.transpose([1, 2, 0, 3]).reshape([1, hp, wp, n * c]) as tf.Tensor4D;
+  const filter = dy!.transpose([1, 2, 0, 3]).reshape([g.outH, g.outW, n * c, mult]) as tf.Tensor4D;
+  const out = tf.depthwiseConv2d(input, filter, 1, 'valid', 'NHWC', [g.sh, g.sw]);
+  return out.slice([0, 0, 0, 0], [1, kh, kw, -1]).reshape([kh, kw, n, c * mult]).sum(2).reshape([kh, kw, c, mult]);
+});
 
 /**
  * The output gradient put back on the input grid for a stride-1 'valid' correlation with the
@@ -89,43 +91,30 @@ function onInputGrid(dy: tf.Tensor4D, g: Geometry, kh: number, kw: number, input
   return d;
 }
 
-function depthwiseBackpropInput({ inputs, backend, attrs }: KernelArgs): Info {
-  const inputShape = attrs['inputShape'] as [number, number, number, number];
-  const r = tf.tidy(() => {
-    const dy = asTensor(backend, inputs['dy']!) as tf.Tensor4D, filter = asTensor(backend, inputs['filter']!) as tf.Tensor4D;
-    const [kh, kw, c, mult] = filter.shape;
-    const g = geometry(inputShape, filter.shape, attrs['strides'] as [number, number], attrs['pad'] as Pad, attrs['dimRoundingMode'] as string, true);
-    const d = onInputGrid(dy, g, kh, kw, inputShape);
-    const rotated = tf.reverse(filter, [0, 1]);
-    if (mult === 1) return tf.depthwiseConv2d(d, rotated as tf.Tensor4D, 1, 'valid');
-    // With a channel multiplier, input channel c gathers the gradients of its `mult` outputs.
-    const parts: tf.Tensor4D[] = [];
-    for (let k = 0; k < mult; k++) {
-      const idx = Array.from({ length: c }, (_, ch) => ch * mult + k);
-      parts.push(tf.depthwiseConv2d(tf.gather(d, idx, 3) as tf.Tensor4D, rotated.slice([0, 0, 0, k], [kh, kw, c, 1]) as tf.Tensor4D, 1, 'valid'));
-    }
-    return tf.addN(parts);
-  });
-  return output(backend, r);
-}
+const depthwiseBackpropInput = gradientKernel(true, ({ dy, filter }, g, attrs) => {
+  const [kh, kw, c, mult] = filter!.shape;
+  const d = onInputGrid(dy!, g, kh, kw, attrs['inputShape'] as number[]);
+  const rotated = tf.reverse(filter!, [0, 1]);
+  if (mult === 1) return tf.depthwiseConv2d(d, rotated as tf.Tensor4D, 1, 'valid');
+  // With a channel multiplier, input channel c gathers the gradients of its `mult` outputs.
+  const parts: tf.Tensor4D[] = [];
+  for (let k = 0; k < mult; k++) {
+    const idx = Array.from({ length: c }, (_, ch) => ch * mult + k);
+    parts.push(tf.depthwiseConv2d(tf.gather(d, idx, 3) as tf.Tensor4D, rotated.slice([0, 0, 0, k], [kh, kw, c, 1]) as tf.Tensor4D, 1, 'valid'));
+  }
+  return tf.addN(parts);
+});
 
 /**
  * Conv2DBackpropInput as a plain convolution (XNNPACK) of the gradient on the input grid with the
  * rotated filter, its channels swapped. wasm has this kernel, but as a scalar loop about ten times
  * slower: a 1x1 layer's input gradient took 19 ms where the same-sized convolution takes 2.
  */
-function conv2dBackpropInput({ inputs, backend, attrs }: KernelArgs): Info {
-  const inputShape = attrs['inputShape'] as [number, number, number, number];
-  if ((attrs['dataFormat'] ?? 'NHWC') !== 'NHWC') throw new Error('tlr\'s wasm gradient kernels support NHWC only');
-  const r = tf.tidy(() => {
-    const dy = asTensor(backend, inputs['dy']!) as tf.Tensor4D, filter = asTensor(backend, inputs['filter']!) as tf.Tensor4D;
-    const [kh, kw] = filter.shape;
-    const g = geometry(inputShape, filter.shape, attrs['strides'] as [number, number], attrs['pad'] as Pad, attrs['dimRoundingMode'] as string, false);
-    const w = (kh === 1 && kw === 1 ? filter : tf.reverse(filter, [0, 1])).transpose([0, 1, 3, 2]) as tf.Tensor4D;
-    return tf.conv2d(onInputGrid(dy, g, kh, kw, inputShape), w, 1, 'valid');
-  });
-  return output(backend, r);
-}
+const conv2dBackpropInput = gradientKernel(false, ({ dy, filter }, g, attrs) => {
+  const [kh, kw] = filter!.shape;
+  const w = (kh === 1 && kw === 1 ? filter! : tf.reverse(filter!, [0, 1])).transpose([0, 1, 3, 2]) as tf.Tensor4D;
+  return tf.conv2d(onInputGrid(dy!, g, kh, kw, attrs['inputShape'] as number[]), w, 1, 'valid');
+});
 
 const KERNELS: Record<string, (a: KernelArgs) => Info> = {
   Conv2DBackpropFilter: conv2dBackpropFilter,
