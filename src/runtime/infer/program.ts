@@ -1,6 +1,7 @@
 import { tf } from '../tf.js';
 import { ancestors, ceilModePadding, type Graph, type Node, type Pad } from '../../zoo/graph.js';
 import type { PlanHeadLayer } from '../../plan/types.js';
+import { weightName } from '../weights/assign.js';
 
 // A network for inference only, as plain data: steps over numbered outputs, and the weights as
 // Float32Arrays, so it can be posted to a worker thread. Compiling folds each BatchNorm into the
@@ -51,6 +52,17 @@ class Builder {
     this.steps.push(step);
     return this.steps.length - 1;
   }
+  /** A Dense layer of `model` as a step. */
+  dense(model: tf.LayersModel, name: string, activation: Activation, inputs: readonly number[]): number {
+    const w = layerWeights(model, name);
+    const k = need(w, 'kernel', name), bias = w.get('bias');
+    return this.add({ kind: 'dense', kernel: this.weight(k.data, k.shape), bias: bias ? this.weight(bias.data, bias.shape) : null, activation, inputs });
+  }
+  /** A BatchNorm of `model` with no convolution to fold into, as a step. */
+  affine(model: tf.LayersModel, name: string, epsilon: number, inputs: readonly number[]): number {
+    const { scale, shift } = bnAffine(model, name, epsilon);
+    return this.add({ kind: 'affine', scale: this.weight(scale, [scale.length]), shift: this.weight(shift, [shift.length]), inputs });
+  }
 }
 
 /** A layer's weights by their Keras names (kernel, bias, gamma, beta, moving_mean, ...). */
@@ -58,10 +70,7 @@ function layerWeights(model: tf.LayersModel, name: string): Map<string, { data: 
   const layer = model.getLayer(name);
   const values = layer.getWeights();
   const out = new Map<string, { data: Float32Array; shape: number[] }>();
-  layer.weights.forEach((v, i) => {
-    const key = v.originalName.split('/').pop()!.replace(/_\d+$/, '');
-    out.set(key, { data: values[i]!.dataSync() as Float32Array, shape: values[i]!.shape });
-  });
+  layer.weights.forEach((v, i) => out.set(weightName(v), { data: values[i]!.dataSync() as Float32Array, shape: values[i]!.shape }));
   return out;
 }
 
@@ -163,11 +172,7 @@ export function compile(graph: Graph, output: string, model: tf.LayersModel, hea
         for (const f of fused) { at.set(f.name, step); done.add(f.name); }
         break;
       }
-      case 'bn': {
-        const { scale, shift } = bnAffine(model, n.name, op.epsilon);
-        at.set(n.name, b.add({ kind: 'affine', scale: b.weight(scale, [scale.length]), shift: b.weight(shift, [shift.length]), inputs: src(n) }));
-        break;
-      }
+      case 'bn': at.set(n.name, b.affine(model, n.name, op.epsilon, src(n))); break;
       case 'relu': case 'relu6': at.set(n.name, b.add({ kind: 'activation', activation: op.kind, inputs: src(n) })); break;
       case 'maxpool': case 'avgpool': {
         const extra = padFor.get(n.name);
@@ -191,13 +196,9 @@ export function compile(graph: Graph, output: string, model: tf.LayersModel, hea
       case 'flatten': at.set(n.name, b.add({ kind: 'flatten', chw: op.order === 'chw', inputs: src(n) })); break;
       case 'dropout': at.set(n.name, at.get(n.inputs[0]!)!); break;
       case 'dense': {
-        const w = layerWeights(model, n.name);
-        const k = need(w, 'kernel', n.name), bias = w.get('bias');
-        let activation: Activation = 'linear';
         const act = sole(n);
         const fuse = act && act.op.kind === 'relu';
-        if (fuse) activation = 'relu';
-        const step = b.add({ kind: 'dense', kernel: b.weight(k.data, k.shape), bias: bias ? b.weight(bias.data, bias.shape) : null, activation, inputs: src(n) });
+        const step = b.dense(model, n.name, fuse ? 'relu' : 'linear', src(n));
         for (const f of fuse ? [n, act] : [n]) { at.set(f.name, step); done.add(f.name); }
         break;
       }
@@ -217,14 +218,9 @@ function compileHead(b: Builder, input: number, layers: readonly PlanHeadLayer[]
   layers.forEach((l, i) => {
     const name = `head.${i}`;
     if (l.kind === 'dropout') return;
-    if (l.kind === 'dense') {
-      const w = layerWeights(model, name);
-      const k = need(w, 'kernel', name), bias = w.get('bias');
-      x = b.add({ kind: 'dense', kernel: b.weight(k.data, k.shape), bias: bias ? b.weight(bias.data, bias.shape) : null, activation: l.activation as Activation, inputs: [x] });
-      return;
-    }
-    const { scale, shift } = bnAffine(model, name, model.getLayer(name).getConfig().epsilon as number);
-    x = b.add({ kind: 'affine', scale: b.weight(scale, [scale.length]), shift: b.weight(shift, [shift.length]), inputs: [x] });
+    x = l.kind === 'dense'
+      ? b.dense(model, name, l.activation, [x])
+      : b.affine(model, name, model.getLayer(name).getConfig().epsilon as number, [x]);
   });
   return x;
 }

@@ -10,9 +10,11 @@ export interface AssignReport {
   readonly ignored: readonly string[];
 }
 
-/** The weight's name as saved (`layer/kernel`), without the suffix tfjs adds to repeated variable names. */
-export const weightKey = (layer: tf.layers.Layer, w: tf.LayerVariable): string =>
-  `${layer.name}/${w.originalName.split('/').pop()!.replace(/_\d+$/, '')}`;
+/** The weight's own name (`kernel`, `moving_mean`), without the suffix tfjs adds to repeated variable names. */
+export const weightName = (w: tf.LayerVariable): string => w.originalName.split('/').pop()!.replace(/_\d+$/, '');
+
+/** The weight's name as saved (`layer/kernel`). */
+export const weightKey = (layer: tf.layers.Layer, w: tf.LayerVariable): string => `${layer.name}/${weightName(w)}`;
 
 const squeeze = (s: readonly number[]) => s.filter((d, i) => d !== 1 || i === s.length - 1);
 
