@@ -4,8 +4,8 @@ import * as path from 'node:path';
 import { tf } from '../tf.js';
 import { describeItem, type Item } from '../data/dataset.js';
 import { writeFileAtomic } from '../atomic.js';
-import { ImageSource, type Unreadable } from './sources.js';
-import { ordered, type Forward } from '../infer/engine.js';
+import { ImageSource, through, type Unreadable } from './sources.js';
+import type { Forward } from '../infer/engine.js';
 
 // Backbone features computed once and kept on disk. The key hashes everything that changes them:
 // the network, its weights' sha256, the feature layer, input size, preprocessing, each image's
@@ -81,12 +81,12 @@ export async function features(opts: {
   const chunks: Float32Array[] = [];
   const labels: number[] = [], ids: number[] = [];
   let done = 0, dim = 0;
-  for await (const [b, f] of ordered(src.batches(opts.batch, false, 0), (b) => backbone.run(b.x), backbone.depth, (b, f) => tf.dispose([b.x, f]))) {
-    chunks.push(new Float32Array(await f.data()));
-    dim = f.shape[1]!;
+  for await (const b of through(src.batches(opts.batch, false, 0), backbone)) {
+    chunks.push(new Float32Array(await b.x.data()));
+    dim = b.x.shape[1]!;
     labels.push(...b.y);
     ids.push(...b.ids);
-    tf.dispose([f, b.x]);
+    b.x.dispose();
     done += b.y.length;
     opts.onProgress(done, opts.items.length, backbone.workers);
   }

@@ -1,8 +1,8 @@
 import { tf } from '../tf.js';
 import type { PlanStage } from '../../plan/types.js';
 import type { EpochMetrics, Events } from '../events.js';
-import type { BatchSource } from './sources.js';
-import { ordered, type Forward } from '../infer/engine.js';
+import { through, type BatchSource } from './sources.js';
+import type { Forward } from '../infer/engine.js';
 
 // One stage's epochs: a custom loop (not fit) so every batch reports, Ctrl-C stops after the
 // current batch, and learning-rate schedules, class weights and early stopping follow the plan.
@@ -72,7 +72,8 @@ export interface Predictions {
 export async function evaluate(forward: Forward, src: BatchSource, classes: number, probabilities: boolean, batch: number): Promise<Predictions> {
   let loss = 0, n = 0;
   const ys: number[] = [], preds: number[] = [], conf: number[] = [], ids: number[] = [];
-  for await (const [b, out] of ordered(src.batches(batch, false, 0), (b) => forward.run(b.x), forward.depth, (b, out) => tf.dispose([b.x, out]))) {
+  for await (const b of through(src.batches(batch, false, 0), forward)) {
+    const out = b.x;
     const [l, p, c] = tf.tidy(() => {
       const yt = tf.tensor1d(b.y, 'int32');
       const probs = probabilities ? out : tf.softmax(out);
@@ -84,7 +85,7 @@ export async function evaluate(forward: Forward, src: BatchSource, classes: numb
     ys.push(...b.y);
     ids.push(...b.ids);
     n += b.y.length;
-    tf.dispose([l, p, c, b.x, out]);
+    tf.dispose([l, p, c, out]);
   }
   const y = Int32Array.from(ys), pred = Int32Array.from(preds);
   const correct = y.reduce((a, v, i) => a + (v === pred[i] ? 1 : 0), 0);

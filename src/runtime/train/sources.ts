@@ -4,6 +4,7 @@ import { loadBatch, normalizeBatch } from '../data/loader.js';
 import { augmentBatch } from '../data/augment.js';
 import type { Item } from '../data/dataset.js';
 import { rng, shuffle } from '../random.js';
+import { ordered, type Forward } from '../infer/engine.js';
 
 // Where a stage's batches come from: cached feature vectors, or images decoded batch by batch.
 
@@ -27,6 +28,17 @@ export class FeatureSource implements BatchSource {
       const idx = order.slice(i, i + batch);
       yield { x: tf.gather(this.x, idx), y: Int32Array.from(idx, (j) => this.y[j]!), ids: Int32Array.from(idx, (j) => this.ids[j]!) };
     }
+  }
+}
+
+/**
+ * Batches through a forward pass, `forward.depth` in flight and in order: each batch comes out
+ * with the pass's output as its x (the input's x is disposed).
+ */
+export async function* through(batches: AsyncIterable<XY>, forward: Forward): AsyncGenerator<XY> {
+  for await (const [b, x] of ordered(batches, (b) => forward.run(b.x), forward.depth, (b, x) => tf.dispose([b.x, x]))) {
+    b.x.dispose();
+    yield { x, y: b.y, ids: b.ids };
   }
 }
 

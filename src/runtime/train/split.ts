@@ -3,9 +3,9 @@ import { ancestors, type Graph, type Node } from '../../zoo/graph.js';
 import type { ModelInfo } from '../../zoo/catalog.js';
 import { reapply } from '../zoo/build.js';
 import { compile, type Program } from '../infer/program.js';
-import { ordered, type Forward } from '../infer/engine.js';
+import type { Forward } from '../infer/engine.js';
 import type { Network } from './network.js';
-import type { BatchSource, XY } from './sources.js';
+import { through, type BatchSource, type XY } from './sources.js';
 
 // A stage that fine-tunes the upper layers splits the network where its frozen part ends. Frozen
 // layers need no gradients, only their forward pass: that runs as an inference program (folded,
@@ -47,10 +47,6 @@ export class PrefixSource implements BatchSource {
   constructor(readonly images: BatchSource, readonly prefix: () => Promise<Forward>) {}
   get size(): number { return this.images.size; }
   async *batches(batch: number, train: boolean, epochSeed: number): AsyncGenerator<XY> {
-    const f = await this.prefix();
-    for await (const [b, x] of ordered(this.images.batches(batch, train, epochSeed), (b) => f.run(b.x), f.depth, (b, x) => tf.dispose([b.x, x]))) {
-      b.x.dispose();
-      yield { x, y: b.y, ids: b.ids };
-    }
+    yield* through(this.images.batches(batch, train, epochSeed), await this.prefix());
   }
 }
