@@ -105,8 +105,9 @@ export function main(argv: string[], io: Output = stdio): number | Promise<numbe
 }
 
 function failure(e: unknown, io: Output): number {
-  if (e instanceof UsageError) {
-    io.err(`tlr: ${e.message}`);
+  // A bad TLR_WORKERS (runtime/infer/engine.ts, not imported here: it loads TensorFlow.js) is a usage error too.
+  if (e instanceof UsageError || (e as Error | undefined)?.name === 'WorkersError') {
+    io.err(`tlr: ${(e as Error).message}`);
     return 2;
   }
   // A dead inference worker (see runtime/infer/pool.ts) is not a bug; its message says what to do.

@@ -22,7 +22,7 @@ import { cacheRoot } from './weights/locate.js';
 import { assignWeights } from './weights/assign.js';
 import { readTfjsModel } from './weights/tfjs-format.js';
 import { compile, type Program } from './infer/program.js';
-import { inferenceWorkers, modelForward, startEngine, WorkersError, type Engine } from './infer/engine.js';
+import { inferenceWorkers, modelForward, passWorkers, startEngine, WorkersError, type Engine } from './infer/engine.js';
 
 // Executes a validated plan. Everything it has to say goes out as events; it never prints.
 
@@ -152,17 +152,17 @@ async function runPlan(opts: RunOptions, created: string[], engines: Engines): P
   };
   // Frozen-backbone passes (features, evaluation) run a compiled inference program, in worker
   // threads when the backend computes on one core and the pass is long enough to pay for them.
-  const { workers, forced } = (() => {
+  const threads = (() => {
     try { return inferenceWorkers(backendName, env); } catch (e) { throw e instanceof WorkersError ? new RunError(e.message) : e; }
   })();
   const engineFor = async (program: Program, images: number, batch: number): Promise<Engine> => {
-    const pool = workers > 0 && (forced || images >= workers * batch * 2);
-    if (engines.engine && (engines.engine.workers > 0 || !pool)) {
+    const workers = passWorkers(threads, images, batch);
+    if (engines.engine && (engines.engine.workers > 0 || !workers)) {
       if (engines.program !== program) await engines.engine.load(program);
     } else {
       await engines.engine?.close();
       engines.engine = null;
-      engines.engine = await startEngine(program, pool ? workers : 0, backendName);
+      engines.engine = await startEngine(program, workers, backendName);
     }
     engines.program = program;
     return engines.engine;

@@ -8,7 +8,7 @@ import { probeData } from '../../data/probe.js';
 import { listItems } from '../../runtime/data/dataset.js';
 import { ImageSource } from '../../runtime/train/sources.js';
 import { evaluate } from '../../runtime/train/loop.js';
-import { inferenceWorkers, modelForward, startEngine, WorkersError } from '../../runtime/infer/engine.js';
+import { inferenceWorkers, modelForward, passWorkers, startEngine } from '../../runtime/infer/engine.js';
 import { savedProgram } from '../../runtime/infer/saved.js';
 import type { Program } from '../../runtime/infer/program.js';
 import { evaluation } from '../../runtime/train/metrics.js';
@@ -62,14 +62,6 @@ export async function predictCommand(args: readonly string[], flags: { top?: str
   return failed ? 1 : 0;
 }
 
-function workersFor(backend: string): { workers: number; forced: boolean } {
-  try {
-    return inferenceWorkers(backend);
-  } catch (e) {
-    throw e instanceof WorkersError ? new UsageError(e.message) : e;
-  }
-}
-
 export async function evalCommand(args: readonly string[], flags: { json: boolean; backend?: string }, io: Output): Promise<number> {
   const [dir, data] = args;
   if (!dir || !data || args.length > 2) throw new UsageError('tlr eval needs a model folder and a data set');
@@ -88,8 +80,7 @@ export async function evalCommand(args: readonly string[], flags: { json: boolea
   let program: Program | null = null;
   try { program = savedProgram(model, meta); } catch { program = null; }
   const batch = 32;
-  const { workers, forced } = workersFor(backend);
-  const engine = program ? await startEngine(program, forced || items.length >= workers * batch * 2 ? workers : 0, backend) : null;
+  const engine = program ? await startEngine(program, passWorkers(inferenceWorkers(backend), items.length, batch), backend) : null;
   let r;
   try {
     r = await evaluate(engine ?? modelForward(model), src, meta.labels.length, meta.output === 'probabilities', batch);

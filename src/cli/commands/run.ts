@@ -4,7 +4,7 @@ import { renderDiagnostics, summary } from '../../compiler/render.js';
 import { Events } from '../../runtime/events.js';
 import { run, RunError } from '../../runtime/run.js';
 import { WeightsError } from '../../runtime/weights/tensors.js';
-import { inferenceWorkers, WorkersError } from '../../runtime/infer/engine.js';
+import { inferenceWorkers } from '../../runtime/infer/engine.js';
 import { WorkerFailure } from '../../runtime/infer/pool.js';
 import { ndjsonReporter, textReporter } from '../reporters/text.js';
 import { readRecipe, useColor, UsageError, type Output } from '../io.js';
@@ -24,12 +24,7 @@ export async function runCommand(files: readonly string[], flags: { json: boolea
     if (!c.plan) return 1;
     plan = c.plan;
   }
-  try {
-    inferenceWorkers('wasm');
-  } catch (e) {
-    if (e instanceof WorkersError) throw new UsageError(e.message);
-    throw e;
-  }
+  inferenceWorkers('wasm'); // a bad TLR_WORKERS stops here, before the live view starts
   const events = new Events();
   let stopping = false;
   const stop = () => {

@@ -56,7 +56,9 @@ class Pooled implements Engine {
  * for TensorFlow's native ones (they use every core already). TLR_WORKERS sets the number (0 or 1:
  * none) and makes it `forced`: used even for passes too short to repay starting the workers.
  */
-export function inferenceWorkers(backend: string, env: NodeJS.ProcessEnv = process.env): { workers: number; forced: boolean } {
+export interface Workers { readonly workers: number; readonly forced: boolean }
+
+export function inferenceWorkers(backend: string, env: NodeJS.ProcessEnv = process.env): Workers {
   const set = env.TLR_WORKERS;
   if (set !== undefined && set !== '') {
     const n = Number(set);
@@ -64,11 +66,18 @@ export function inferenceWorkers(backend: string, env: NodeJS.ProcessEnv = proce
     return { workers: n <= 1 ? 0 : n, forced: true };
   }
   if (backend !== 'wasm' && backend !== 'cpu') return { workers: 0, forced: false };
-  const cores = typeof os.availableParallelism === 'function' ? os.availableParallelism() : os.cpus().length;
+  const cores = os.availableParallelism();
   return { workers: cores > 1 ? Math.min(cores, 8) : 0, forced: false };
 }
 
-export class WorkersError extends Error {}
+/** A bad TLR_WORKERS; the CLI reports it as a usage error. */
+export class WorkersError extends Error {
+  override name = 'WorkersError';
+}
+
+/** Threads for one pass over `images` in batches of `batch`: two batches each repay starting them, unless forced. */
+export const passWorkers = (w: Workers, images: number, batch: number): number =>
+  w.workers > 0 && (w.forced || images >= w.workers * batch * 2) ? w.workers : 0;
 
 /** An engine for `program`: `workers` threads on `backend`, or this thread when workers < 2. */
 export async function startEngine(program: Program, workers: number, backend: string): Promise<Engine> {
