@@ -12,7 +12,7 @@ import { joinNetwork, makeHead, setFrozen, trainsConvolutions, type Network } fr
 import { FeatureSource, ImageSource, type BatchSource } from './train/sources.js';
 import { evaluate, runStage } from './train/loop.js';
 import { PrefixSource, splitFrozen } from './train/split.js';
-import { featureKey, features } from './train/features.js';
+import { featureKey, features, weightsDigest } from './train/features.js';
 import { evaluation as evaluationOf } from './train/metrics.js';
 import { saveModel, type ModelMeta } from './results/model-files.js';
 import { writeFileAtomic } from './atomic.js';
@@ -170,8 +170,10 @@ async function runPlan(opts: RunOptions, created: string[], engines: Engines): P
   const backboneProgram = () => compile(built.graph, plan.model.featureLayer, net.backbone);
   const fullProgram = () => compile(built.graph, plan.model.featureLayer, net.backbone, { layers: plan.head.layers, model: net.head });
   const featureDir = path.join(cacheRoot(env), 'features');
-  const cachedFeatures = async (split: 'train' | 'validation' | 'test', items: readonly Item[], batch: number) => {
-    const key = featureKey(keyParts, items);
+  // `trained`: an earlier stage trained backbone layers, so the features depend on the weights as
+  // they are now, not on the file they were loaded from.
+  const cachedFeatures = async (split: 'train' | 'validation' | 'test', items: readonly Item[], batch: number, trained: boolean) => {
+    const key = featureKey(trained ? { ...keyParts, weightsSha256: `trained:${weightsDigest(net.backbone)}` } : keyParts, items);
     const r = await features({
       dir: featureDir, key, items,
       backbone: () => engineFor(backboneProgram(), items.length, batch), inputSize: plan.model.inputSize, pre, batch,
@@ -209,8 +211,9 @@ async function runPlan(opts: RunOptions, created: string[], engines: Engines): P
     let train: BatchSource, validation: BatchSource, model: tf.LayersModel;
     if (cached) {
       await tf.setBackend(fastBackend);
-      train = await cachedFeatures('train', splits.train, Math.max(stage.batch, 32));
-      validation = await cachedFeatures('validation', splits.validation, Math.max(stage.batch, 32));
+      const trained = plan.stages.slice(0, s).some((st) => st.trainable.backboneParams > 0);
+      train = await cachedFeatures('train', splits.train, Math.max(stage.batch, 32), trained);
+      validation = await cachedFeatures('validation', splits.validation, Math.max(stage.batch, 32), trained);
       if (stageBackend !== fastBackend) await tf.setBackend(stageBackend);
       model = net.head;
     } else {
@@ -289,7 +292,7 @@ async function runPlan(opts: RunOptions, created: string[], engines: Engines): P
   const allCached = plan.stages.every((st) => st.featureCache.use);
   const batch = Math.max(plan.stages[0]!.batch, 32);
   setFrozen(net, built.info, built.info.layers.length);
-  const src: BatchSource = allCached ? await cachedFeatures(split, items, batch) : new ImageSource(items, plan.model.inputSize, pre, [], onUnreadable(split, items.length));
+  const src: BatchSource = allCached ? await cachedFeatures(split, items, batch, false) : new ImageSource(items, plan.model.inputSize, pre, [], onUnreadable(split, items.length));
   const r = await evaluate(allCached ? modelForward(net.head) : await engineFor(fullProgram(), items.length, batch), src, classes, probabilities, batch);
   if (src instanceof FeatureSource) src.x.dispose();
   const ev = evaluationOf(split, plan.data.classes, r.y, r.pred, r.loss);

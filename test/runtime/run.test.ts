@@ -124,6 +124,16 @@ describe('tlr run', () => {
     expect(two.r.evaluation).toEqual(one.r.evaluation);
   });
 
+  it('a frozen stage after one that fine-tuned the backbone computes its features again, from the trained weights', async () => {
+    const w = makeWorld();
+    const f = recipe(w.dir, `from mobilenet_v1 width 0.25 input 32 weights ${w.weights}\nhead dense(3)\ntrain 1 epochs on ./data lr 0.01\nthen unfreeze from block12 train 1 epochs batch 8 lr 0.01\nthen freeze all train 1 epochs\nsplit 70/30\n`);
+    const { r, seen } = await go(f, { cache: path.join(w.dir, 'cache') });
+    expect(r.status).toBe('finished');
+    const phases = seen.flatMap((e) => (e.type === 'features' && e.phase !== 'progress' ? [`${e.split}:${e.phase}:${e.key}`] : []));
+    expect(phases.map((p) => p.split(':').slice(0, 2).join(':'))).toEqual(['train:done', 'validation:done', 'train:done', 'validation:done']);
+    expect(new Set(phases.map((p) => p.split(':')[2])).size).toBe(4);
+  });
+
   it('Ctrl-C stops after the current batch and keeps a checkpoint; --resume finishes the schedule', async () => {
     const w = makeWorld();
     const f = recipe(w.dir, `from mobilenet_v1 width 0.25 input 32 weights ${w.weights}\nhead dense(3)\ntrain 3 epochs on ./data batch 4 lr 0.01\nthen unfreeze from block13 train 2 epochs\nsplit 70/30\n`);

@@ -32,6 +32,16 @@ const hashFile = (f: string): string => {
   return h;
 };
 
+/** sha256 of a model's weights as they are now: what a backbone's features depend on once a stage has trained it. */
+export function weightsDigest(model: tf.LayersModel): string {
+  const h = createHash('sha256');
+  for (const w of model.weights) {
+    const v = w.read().dataSync() as Float32Array;
+    h.update(`${w.name}:`).update(new Uint8Array(v.buffer, v.byteOffset, v.byteLength));
+  }
+  return h.digest('hex');
+}
+
 export function featureKey(parts: FeatureKeyParts, items: readonly Item[]): string {
   const h = createHash('sha256').update(FEATURES_VERSION).update(JSON.stringify(parts));
   for (const it of items) {
