@@ -167,7 +167,9 @@ async function runPlan(opts: RunOptions, created: string[], engines: Engines): P
     engines.program = program;
     return engines.engine;
   };
-  const backboneProgram = () => compile(built.graph, plan.model.featureLayer, net.backbone);
+  // Compiled once while the backbone's weights stay as they are (a stage that trains them resets it).
+  let backbone: Program | null = null;
+  const backboneProgram = () => (backbone ??= compile(built.graph, plan.model.featureLayer, net.backbone));
   const fullProgram = () => compile(built.graph, plan.model.featureLayer, net.backbone, { layers: plan.head.layers, model: net.head });
   const featureDir = path.join(cacheRoot(env), 'features');
   // `trained`: an earlier stage trained backbone layers, so the features depend on the weights as
@@ -217,6 +219,7 @@ async function runPlan(opts: RunOptions, created: string[], engines: Engines): P
       if (stageBackend !== fastBackend) await tf.setBackend(stageBackend);
       model = net.head;
     } else {
+      if (stage.trainable.backboneParams > 0) backbone = null;
       const images = new ImageSource(splits.train, plan.model.inputSize, pre, plan.data.augment, onUnreadable('train', splits.train.length));
       // The frozen part runs ahead as an inference program; the loop trains the rest on its output.
       const split = splitFrozen(net, built.graph, built.info, stage.frozen.layers);

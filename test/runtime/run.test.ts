@@ -132,6 +132,9 @@ describe('tlr run', () => {
     const phases = seen.flatMap((e) => (e.type === 'features' && e.phase !== 'progress' ? [`${e.split}:${e.phase}:${e.key}`] : []));
     expect(phases.map((p) => p.split(':').slice(0, 2).join(':'))).toEqual(['train:done', 'validation:done', 'train:done', 'validation:done']);
     expect(new Set(phases.map((p) => p.split(':')[2])).size).toBe(4);
+    // And the features themselves differ: stage 3 ran the fine-tuned backbone, not the loaded one.
+    const file = (i: number) => fs.readFileSync(path.join(w.dir, 'cache', 'features', `${phases[i]!.split(':')[2]}.f32`));
+    expect(file(2).equals(file(0))).toBe(false);
   });
 
   it('Ctrl-C stops after the current batch and keeps a checkpoint; --resume finishes the schedule', async () => {
