@@ -5,6 +5,7 @@ import { fmtCommand, FMT_HELP } from './commands/fmt.js';
 import { modelsCommand, MODELS_HELP } from './commands/models.js';
 import { COMPARE_HELP, DOCTOR_HELP, EVAL_HELP, PREDICT_HELP, REPORT_HELP, RUN_HELP, WATCH_HELP } from './help.js';
 import { stdio, UsageError, type Output } from './io.js';
+import { TLR_VERSION } from '../version.js';
 
 const HELP = `tlr — transfer learning recipes
 
@@ -81,7 +82,7 @@ export function main(argv: string[], io: Output = stdio): number | Promise<numbe
     return name ? 0 : 2;
   }
   if (name === '--version' || name === '-V') {
-    io.out('tlr 0.1.0');
+    io.out(`tlr ${TLR_VERSION}`);
     return 0;
   }
   const cmd = COMMANDS[name];

@@ -51,6 +51,8 @@ export const CODES = {
   TLR1603: { severity: 'error', title: 'unknown metric' },
   TLR1604: { severity: 'error', title: 'unknown augmentation' },
   TLR1605: { severity: 'error', title: 'unknown class weights mode' },
+
+  TLR1701: { severity: 'error', title: 'save target not allowed' },
 } as const satisfies Record<string, { severity: Severity; title: string }>;
 
 export type Code = keyof typeof CODES;

@@ -16,6 +16,8 @@ import { featureKey, features, weightsDigest } from './train/features.js';
 import { evaluation as evaluationOf } from './train/metrics.js';
 import { saveModel, type ModelMeta } from './results/model-files.js';
 import { writeFileAtomic } from './atomic.js';
+import { TLR_VERSION } from '../version.js';
+import { saveTargetProblem } from '../data/model-folder.js';
 import { loadOptimizer, removeOptimizer, saveOptimizer } from './results/optimizer-state.js';
 import { writeReportHtml } from './results/report-html.js';
 import { cacheRoot } from './weights/locate.js';
@@ -26,7 +28,7 @@ import { inferenceWorkers, modelForward, passWorkers, startEngine, WorkersError,
 
 // Executes a validated plan. Everything it has to say goes out as events; it never prints.
 
-export const TLR_VERSION = '0.1.0';
+export { TLR_VERSION };
 
 export class RunError extends Error {}
 
@@ -59,12 +61,22 @@ interface State {
 
 const stamp = (d: Date) => d.toISOString().replace(/[-:]/g, '').replace('T', '-').slice(0, 15);
 
-function newRunDir(plan: Plan): string {
+/** A new run folder; `created` gets the topmost folder this made, so a failed run can remove all of it. */
+function newRunDir(plan: Plan, created: string[]): string {
   const base = path.join(plan.output.runsDir, stamp(new Date()));
   let dir = base;
   for (let i = 2; fs.existsSync(dir); i++) dir = `${base}-${i}`;
-  fs.mkdirSync(dir, { recursive: true });
+  const top = fs.mkdirSync(dir, { recursive: true });
+  created.push(top ?? dir, dir);
   return dir;
+}
+
+/** Throws when the plan's `save … to` target may not be replaced (see data/model-folder.ts). */
+function assertSaveTarget(plan: Plan, tail = ''): void {
+  if (!plan.save.to) return;
+  const data = [plan.data.root, ...[plan.data.validation, plan.data.test].flatMap((s) => (s?.kind === 'data' ? [s.path] : []))];
+  const problem = saveTargetProblem(plan.save.to, { data, recipeDir: path.dirname(plan.recipe.file) });
+  if (problem) throw new RunError(`cannot save the model to ${plan.save.to}: ${problem}${tail}`);
 }
 
 export async function run(opts: RunOptions): Promise<RunResult> {
@@ -74,7 +86,9 @@ export async function run(opts: RunOptions): Promise<RunResult> {
     return await runPlan(opts, created, engines);
   } catch (e) {
     // A new run that failed before its first epoch leaves nothing behind.
-    for (const dir of created) if (!fs.existsSync(path.join(dir, 'metrics.jsonl'))) fs.rmSync(dir, { recursive: true, force: true });
+    // `created` holds the run folder and the topmost folder made for it (runs/, runs/NAME/).
+    const [top, dir] = created;
+    if (top && dir && !fs.existsSync(path.join(dir, 'metrics.jsonl'))) fs.rmSync(top, { recursive: true, force: true });
     throw e;
   } finally {
     await engines.engine?.close();
@@ -103,12 +117,12 @@ async function runPlan(opts: RunOptions, created: string[], engines: Engines): P
     if (fs.existsSync(stateFile)) state = JSON.parse(fs.readFileSync(stateFile, 'utf8'));
     if (fs.existsSync(path.join(runDir, 'report.json'))) throw new RunError(`${runDir} has already finished (its report.json exists)`);
   } else {
-    runDir = newRunDir(plan);
-    created.push(runDir);
+    runDir = newRunDir(plan, created);
     writeFileAtomic(path.join(runDir, 'recipe.tlr'), opts.recipeText);
     writeFileAtomic(path.join(runDir, 'plan.json'), JSON.stringify(plan, null, 2) + '\n');
   }
 
+  assertSaveTarget(plan);
   const backendName = await chooseBackend(opts.backend);
   const backend = backendLabel(backendName);
   events.emit({ type: 'plan', plan, runDir, backend, resumed: !!opts.resume });
@@ -301,7 +315,11 @@ async function runPlan(opts: RunOptions, created: string[], engines: Engines): P
   const ev = evaluationOf(split, plan.data.classes, r.y, r.pred, r.loss);
   events.emit({ type: 'evaluation', evaluation: ev });
 
-  if (plan.save.to) await saveModel(net.full, plan.save.to, meta);
+  if (plan.save.to) {
+    // Checked when the recipe was compiled and when the run started, and again now: the folder may have changed.
+    assertSaveTarget(plan, `; the run's own copy is in ${path.join(runDir, 'model')}`);
+    await saveModel(net.full, plan.save.to, meta);
+  }
   const seconds = (Date.now() - started) / 1000;
   const best = state.best!;
   // The most confidently wrong predictions, for the report's grid of images.

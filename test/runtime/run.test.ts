@@ -44,7 +44,7 @@ describe('tlr run', () => {
     expect(tf.memory().numTensors).toBe(before);
     expect(r.status).toBe('finished');
     expect(fs.readdirSync(r.runDir).sort()).toEqual(['environment.json', 'metrics.jsonl', 'model', 'plan.json', 'recipe.tlr', 'report.html', 'report.json']);
-    expect(fs.readdirSync(path.join(r.runDir, 'model')).sort()).toEqual(['labels.json', 'model.json', 'preprocessing.json', 'weights.bin']);
+    expect(fs.readdirSync(path.join(r.runDir, 'model')).sort()).toEqual(['.tlr-model', 'labels.json', 'model.json', 'preprocessing.json', 'weights.bin']);
     expect(fs.readFileSync(path.join(r.runDir, 'metrics.jsonl'), 'utf8').trim().split('\n')).toHaveLength(4);
     expect(seen.filter((e) => e.type === 'features').map((e) => e.type === 'features' && `${e.split}:${e.phase}`)).toContain('train:done');
     const report = JSON.parse(fs.readFileSync(path.join(r.runDir, 'report.json'), 'utf8'));
@@ -78,6 +78,26 @@ describe('tlr run', () => {
     const top = JSON.parse(pr.out)[0].top;
     expect(top).toHaveLength(3);
     expect(top.reduce((a: number, t: { probability: number }) => a + t.probability, 0)).toBeCloseTo(1, 4);
+  });
+
+  it('`save to` replaces only what tlr wrote: a folder that appeared after check stops the run before training, untouched', async () => {
+    const w = makeWorld({ perClass: 4 });
+    const f = recipe(w.dir, `from mobilenet_v1 width 0.25 input 32 weights ${w.weights}\nhead dense(3)\ntrain 1 epoch on ./data\nsplit 50/50\nsave to ./out\n`);
+    const c = compile(fs.readFileSync(f, 'utf8'), { file: f });
+    fs.mkdirSync(path.join(w.dir, 'out'));
+    fs.writeFileSync(path.join(w.dir, 'out', 'thesis.tex'), 'irreplaceable');
+    const events = new Events();
+    await expect(run({ plan: c.plan!, recipeText: '', events, backend: 'wasm', env: { ...process.env, TLR_CACHE: path.join(w.dir, 'cache'), TLR_WORKERS: '0' } }))
+      .rejects.toThrow(/cannot save the model to .*out: it is a folder tlr did not write .*thesis\.tex/);
+    expect(fs.readFileSync(path.join(w.dir, 'out', 'thesis.tex'), 'utf8')).toBe('irreplaceable');
+    // and the failed run left no (empty) run folders behind.
+    expect(fs.existsSync(path.join(w.dir, 'runs'))).toBe(false);
+    // Once it is gone, the run writes the model there, marked as tlr's, and a second run may replace it.
+    fs.rmSync(path.join(w.dir, 'out'), { recursive: true });
+    await go(f, { cache: path.join(w.dir, 'cache') });
+    expect(fs.existsSync(path.join(w.dir, 'out', '.tlr-model'))).toBe(true);
+    const again = await go(f, { cache: path.join(w.dir, 'cache') });
+    expect(again.r.status).toBe('finished');
   });
 
   it('fine-tuning: frozen weights and BatchNorm statistics stay bit-identical, trainable ones move', async () => {

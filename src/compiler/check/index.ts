@@ -9,7 +9,8 @@ import { checkModel, checkWeights } from './model.js';
 import { checkFreezing } from './freeze.js';
 import { checkHead } from './head.js';
 import { checkData } from './data.js';
-import { checkAugment, checkSave, checkSeed, checkStages } from './training.js';
+import { checkAugment, checkSeed, checkStages } from './training.js';
+import { checkSave } from './save.js';
 import type { Checked } from './checked.js';
 
 export type { CheckOptions } from './context.js';
@@ -44,7 +45,7 @@ export function check(ast: Ast, options: Partial<CheckOptions> & { file: string 
   const head = checkHead(ctx, g.globals.head, data?.classes ?? null, dataShown);
   const stages = checkStages(ctx, g.stages, frozen);
   const augment = checkAugment(ctx, g.globals);
-  const save = checkSave(ctx, g.globals);
+  const save = checkSave(ctx, g.globals, g.stages);
   const seed = checkSeed(ctx, g.globals);
   const diagnostics = [...ctx.diagnostics].sort(byPosition);
   if (hasErrors(diagnostics) || !model || !weights || !data || !head || !stages || !augment || !save || seed === null) {

@@ -9,7 +9,8 @@ export const SCHEDULES = ['constant', 'cosine', 'step'] as const;
 export const METRICS: readonly Metric[] = ['val_accuracy', 'val_loss', 'accuracy', 'loss'];
 export const AUGMENTATIONS = ['flip', 'rotate', 'zoom', 'brightness', 'contrast', 'shift'] as const;
 
-function metric(ctx: Ctx, n: Name): Metric | null {
+/** A metric name, or null (reported). */
+export function metric(ctx: Ctx, n: Name): Metric | null {
   if ((METRICS as readonly string[]).includes(n.text)) return n.text as Metric;
   ctx.report('TLR1603', n.span, `unknown metric \`${n.text}\``, [...didYouMean(n.text, METRICS), `metrics: ${oneOf([...METRICS])}`]);
   return null;
@@ -121,14 +122,6 @@ export function checkAugment(ctx: Ctx, g: Globals): AugmentSpec[] | null {
     if (!specs[i]) return null;
   }
   return seen.size === specs.length ? (specs as AugmentSpec[]) : null;
-}
-
-export function checkSave(ctx: Ctx, g: Globals): { metric: Metric; which: 'best' | 'last'; to: string | null } | null {
-  const s = g.save;
-  if (!s) return { metric: 'val_accuracy', which: 'best', to: null };
-  const m = s.best ? metric(ctx, s.best) : 'val_accuracy';
-  if (!m) return null;
-  return { metric: m, which: s.last ? 'last' : 'best', to: s.to ? ctx.resolve(s.to.text) : null };
 }
 
 export function checkSeed(ctx: Ctx, g: Globals): number | null {

@@ -3,6 +3,8 @@ import * as path from 'node:path';
 import { tf } from '../tf.js';
 import { replaceDirAtomic } from '../atomic.js';
 import '../zoo/layers.js';
+import { MODEL_MARKER, markerText } from '../../data/model-folder.js';
+import { TLR_VERSION } from '../../version.js';
 
 // A trained model on disk: TF.js layers format (model.json + weights.bin, loadable with
 // tf.loadLayersModel, in a browser too), with labels.json and preprocessing.json beside it.
@@ -26,6 +28,7 @@ export async function saveModel(model: tf.LayersModel, dir: string, meta?: Model
       }));
       return { modelArtifactsInfo: { dateSaved: new Date(), modelTopologyType: 'JSON', weightDataBytes: weights.byteLength } };
     }));
+    fs.writeFileSync(path.join(tmp, MODEL_MARKER), markerText(TLR_VERSION));
     if (meta) {
       fs.writeFileSync(path.join(tmp, 'labels.json'), JSON.stringify(meta.labels, null, 2) + '\n');
       fs.writeFileSync(path.join(tmp, 'preprocessing.json'), JSON.stringify({ ...meta.preprocessing, network: meta.network, output: meta.output }, null, 2) + '\n');

@@ -1,0 +1,30 @@
+import * as path from 'node:path';
+import type { Ctx } from './context.js';
+import type { Globals, StageStatements } from './statements.js';
+import type { Metric } from './checked.js';
+import { metric } from './training.js';
+import { saveTargetProblem } from '../../data/model-folder.js';
+
+/**
+ * `save [best by METRIC | last] [to PATH]`. A target that would replace something tlr did not
+ * write (the data, the recipe's folder, a home folder, a foreign folder or file) is an error here,
+ * before any training, and again in the runtime right before the model is written.
+ */
+export function checkSave(ctx: Ctx, g: Globals, stages: readonly StageStatements[]): { metric: Metric; which: 'best' | 'last'; to: string | null } | null {
+  const s = g.save;
+  if (!s) return { metric: 'val_accuracy', which: 'best', to: null };
+  const m = s.best ? metric(ctx, s.best) : 'val_accuracy';
+  if (!m) return null;
+  if (!s.to) return { metric: m, which: s.last ? 'last' : 'best', to: null };
+  const to = ctx.resolve(s.to.text);
+  const data = [stages[0]?.train?.data, g.validate?.data, g.test?.data].filter((l) => l && !l.url).map((l) => ctx.resolve(l!.text));
+  const problem = saveTargetProblem(to, { data, recipeDir: ctx.dir });
+  if (problem) {
+    ctx.report('TLR1701', s.to.span, `cannot save the model to ${ctx.show(to)}: ${problem}`, [
+      'tlr replaces a save target only when it is empty or a model folder tlr wrote earlier',
+      `save to a new folder instead, e.g. \`save to ./models/${path.basename(ctx.opts.file).replace(/\.tlr$/, '')}\``,
+    ]);
+    return null;
+  }
+  return { metric: m, which: s.last ? 'last' : 'best', to };
+}
