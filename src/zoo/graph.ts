@@ -1,32 +1,14 @@
 // A network as plain data: nodes in topological order, each with its block, output shape and
 // parameter count. Pure on purpose: the checker, `tlr models` and the runtime's builder all read it,
-// and only the runtime turns it into TensorFlow.js layers.
+// and only the runtime turns it into TensorFlow.js layers. What each op kind means (its shapes,
+// parameters, weights, layers, program steps) is in ./ops, one file per op family.
 
-export type Pad = 'same' | 'valid' | readonly [top: number, bottom: number, left: number, right: number];
-export type Pair = readonly [number, number];
+import { opDef, type Op } from './ops/index.js';
+import type { Pad, Pair, Shape } from './ops/types.js';
 
-export type Op =
-  | { readonly kind: 'input' }
-  | { readonly kind: 'conv'; readonly filters: number; readonly kernel: Pair; readonly strides: Pair; readonly padding: Pad; readonly bias: boolean }
-  | { readonly kind: 'depthwise'; readonly kernel: Pair; readonly strides: Pair; readonly padding: Pad; readonly bias: boolean }
-  // momentum as Keras means it: moving = momentum * moving + (1 - momentum) * batch.
-  | { readonly kind: 'bn'; readonly epsilon: number; readonly momentum: number }
-  | { readonly kind: 'relu' }
-  | { readonly kind: 'relu6' }
-  | { readonly kind: 'zeropad'; readonly padding: readonly [number, number, number, number] }
-  | { readonly kind: 'maxpool'; readonly pool: Pair; readonly strides: Pair; readonly padding: Pad; readonly ceil: boolean }
-  // countIncludePad mirrors PyTorch's avg_pool2d default, which Inception relies on.
-  | { readonly kind: 'avgpool'; readonly pool: Pair; readonly strides: Pair; readonly padding: Pad; readonly countIncludePad: boolean }
-  | { readonly kind: 'adaptiveavg'; readonly size: number }
-  | { readonly kind: 'gap' }
-  // order 'chw' flattens like PyTorch (channels first), which torchvision's first Linear expects.
-  | { readonly kind: 'flatten'; readonly order: 'chw' | 'hwc' }
-  | { readonly kind: 'dense'; readonly units: number; readonly bias: boolean }
-  | { readonly kind: 'dropout'; readonly rate: number }
-  | { readonly kind: 'add' }
-  | { readonly kind: 'concat' };
-
-export type Shape = readonly number[]; // [h, w, c] for maps, [c] for vectors
+export type { Op, OpKind } from './ops/index.js';
+export type { Pad, Pair, Shape } from './ops/types.js';
+export { ceilModePadding } from './ops/pool.js';
 
 export interface Node {
   readonly name: string;
@@ -47,18 +29,6 @@ export interface Graph {
 export class ShapeError extends Error {}
 
 const pair = (v: number | Pair): Pair => (typeof v === 'number' ? [v, v] : v);
-
-/** Output length of a windowed op along one axis. */
-function outLen(size: number, k: number, s: number, pad: Pad, axis: 0 | 1, ceil = false): number {
-  if (pad === 'same') return Math.ceil(size / s);
-  const [a, b] = pad === 'valid' ? [0, 0] : axis === 0 ? [pad[0], pad[1]] : [pad[2], pad[3]];
-  const span = size + a + b - k;
-  if (span < 0) return 0;
-  let n = (ceil ? Math.ceil(span / s) : Math.floor(span / s)) + 1;
-  // PyTorch: with ceil_mode the last window must start inside the input or left padding.
-  if (ceil && (n - 1) * s >= size + a) n -= 1;
-  return n;
-}
 
 export interface ConvOpts { kernel: number | Pair; strides?: number | Pair; padding?: Pad | number | Pair; bias?: boolean }
 
@@ -96,82 +66,66 @@ export class GraphBuilder {
     return n.name;
   }
 
-  private add(name: string, op: Op, inputs: string[], shape: Shape, params = 0): string {
+  /** Adds a node of any op kind: its shape and parameters come from the op's definition. */
+  op(name: string, op: Exclude<Op, { kind: 'input' }>, inputs: string[]): string {
+    const { shape, params } = opDef(op).infer(op, inputs.map((i) => this.shape(i)));
     return this.push({ name, block: this.block, op, inputs, shape, params });
   }
 
-  private spatial(x: string, k: Pair, s: Pair, p: Pad, ceil = false): [number, number] {
-    const [h, w] = this.shape(x);
-    return [outLen(h!, k[0], s[0], p, 0, ceil), outLen(w!, k[1], s[1], p, 1, ceil)];
-  }
-
   conv(name: string, x: string, filters: number, o: ConvOpts): string {
-    const kernel = pair(o.kernel), strides = pair(o.strides ?? 1), padding = toPad(o.padding), bias = o.bias ?? true;
-    const cin = this.shape(x)[2]!;
-    const params = kernel[0] * kernel[1] * cin * filters + (bias ? filters : 0);
-    return this.add(name, { kind: 'conv', filters, kernel, strides, padding, bias }, [x], [...this.spatial(x, kernel, strides, padding), filters], params);
+    return this.op(name, { kind: 'conv', filters, kernel: pair(o.kernel), strides: pair(o.strides ?? 1), padding: toPad(o.padding), bias: o.bias ?? true }, [x]);
   }
 
   depthwise(name: string, x: string, o: ConvOpts): string {
-    const kernel = pair(o.kernel), strides = pair(o.strides ?? 1), padding = toPad(o.padding), bias = o.bias ?? false;
-    const c = this.shape(x)[2]!;
-    const params = kernel[0] * kernel[1] * c + (bias ? c : 0);
-    return this.add(name, { kind: 'depthwise', kernel, strides, padding, bias }, [x], [...this.spatial(x, kernel, strides, padding), c], params);
+    return this.op(name, { kind: 'depthwise', kernel: pair(o.kernel), strides: pair(o.strides ?? 1), padding: toPad(o.padding), bias: o.bias ?? false }, [x]);
   }
 
   bn(name: string, x: string, epsilon: number, momentum: number): string {
-    const s = this.shape(x);
-    return this.add(name, { kind: 'bn', epsilon, momentum }, [x], s, 2 * s[s.length - 1]!);
+    return this.op(name, { kind: 'bn', epsilon, momentum }, [x]);
   }
 
   relu(name: string, x: string, six = false): string {
-    return this.add(name, { kind: six ? 'relu6' : 'relu' }, [x], this.shape(x));
+    return this.op(name, { kind: six ? 'relu6' : 'relu' }, [x]);
   }
 
   zeropad(name: string, x: string, padding: readonly [number, number, number, number]): string {
-    const [h, w, c] = this.shape(x);
-    return this.add(name, { kind: 'zeropad', padding }, [x], [h! + padding[0] + padding[1], w! + padding[2] + padding[3], c!]);
+    return this.op(name, { kind: 'zeropad', padding }, [x]);
   }
 
   maxpool(name: string, x: string, pool: number | Pair, strides: number | Pair, padding: Pad | number = 'valid', ceil = false): string {
-    const k = pair(pool), s = pair(strides), p = toPad(padding);
-    return this.add(name, { kind: 'maxpool', pool: k, strides: s, padding: p, ceil }, [x], [...this.spatial(x, k, s, p, ceil), this.shape(x)[2]!]);
+    return this.op(name, { kind: 'maxpool', pool: pair(pool), strides: pair(strides), padding: toPad(padding), ceil }, [x]);
   }
 
   avgpool(name: string, x: string, pool: number | Pair, strides: number | Pair, padding: Pad | number = 'valid', countIncludePad = true): string {
-    const k = pair(pool), s = pair(strides), p = toPad(padding);
-    return this.add(name, { kind: 'avgpool', pool: k, strides: s, padding: p, countIncludePad }, [x], [...this.spatial(x, k, s, p), this.shape(x)[2]!]);
+    return this.op(name, { kind: 'avgpool', pool: pair(pool), strides: pair(strides), padding: toPad(padding), countIncludePad }, [x]);
   }
 
   adaptiveAvg(name: string, x: string, size: number): string {
-    return this.add(name, { kind: 'adaptiveavg', size }, [x], [size, size, this.shape(x)[2]!]);
+    return this.op(name, { kind: 'adaptiveavg', size }, [x]);
   }
 
   gap(name: string, x: string): string {
-    return this.add(name, { kind: 'gap' }, [x], [this.shape(x)[2]!]);
+    return this.op(name, { kind: 'gap' }, [x]);
   }
 
   flatten(name: string, x: string, order: 'chw' | 'hwc' = 'chw'): string {
-    return this.add(name, { kind: 'flatten', order }, [x], [this.shape(x).reduce((a, b) => a * b, 1)]);
+    return this.op(name, { kind: 'flatten', order }, [x]);
   }
 
   dense(name: string, x: string, units: number, bias = true): string {
-    const cin = this.shape(x)[0]!;
-    return this.add(name, { kind: 'dense', units, bias }, [x], [units], cin * units + (bias ? units : 0));
+    return this.op(name, { kind: 'dense', units, bias }, [x]);
   }
 
   dropout(name: string, x: string, rate: number): string {
-    return this.add(name, { kind: 'dropout', rate }, [x], this.shape(x));
+    return this.op(name, { kind: 'dropout', rate }, [x]);
   }
 
   sum(name: string, a: string, b: string): string {
-    return this.add(name, { kind: 'add' }, [a, b], this.shape(a));
+    return this.op(name, { kind: 'add' }, [a, b]);
   }
 
   concat(name: string, xs: string[]): string {
-    const [h, w] = this.shape(xs[0]!);
-    const c = xs.reduce((t, x) => t + this.shape(x)[2]!, 0);
-    return this.add(name, { kind: 'concat' }, xs, [h!, w!, c]);
+    return this.op(name, { kind: 'concat' }, xs);
   }
 
   build(output: string): Graph {
@@ -193,16 +147,4 @@ export function ancestors(graph: Graph, output: string): Node[] {
     stack.push(...node.inputs);
   }
   return graph.nodes.filter((n) => need.has(n.name));
-}
-
-/**
- * A max pool's padding with ceil mode made explicit: extra rows and columns at the bottom and
- * right so the last partial window is kept (`size` is the pool's input [h, w]).
- */
-export function ceilModePadding(op: { readonly pool: Pair; readonly strides: Pair; readonly padding: Pad; readonly ceil: boolean }, size: readonly number[]): Pad {
-  const p = op.padding;
-  if (!op.ceil || p === 'same') return p;
-  const base = p === 'valid' ? [0, 0, 0, 0] : [...p];
-  const extra = (len: number, a: number, b: number) => { const r = (len + a + b - op.pool[0]) % op.strides[0]; return r ? op.strides[0] - r : 0; };
-  return [base[0]!, base[1]! + extra(size[0]!, base[0]!, base[1]!), base[2]!, base[3]! + extra(size[1]!, base[2]!, base[3]!)];
 }

@@ -19,6 +19,33 @@ function activate(x: tf.Tensor, name: Activation, layers: Map<string, tf.layers.
   return l.apply(x) as tf.Tensor;
 }
 
+type StepOf<K extends Op['kind']> = Extract<Op, { kind: K }>;
+type Weight = (ref: { at: number }) => tf.Tensor;
+
+/** How TensorFlow.js runs each kind of program step; the mapped type makes a missing kind a type error. */
+const RUN: { readonly [K in Op['kind']]: (s: StepOf<K>, xs: tf.Tensor[], w: Weight, acts: Map<string, tf.layers.Layer>) => tf.Tensor } = {
+  conv: (s, [x], w) => {
+    // fused.conv2d's type leaves out explicit padding, which the op itself (computeConv2DInfo) takes.
+    const args = { x: x as tf.Tensor4D, filter: w(s.kernel) as tf.Tensor4D, strides: [...s.strides] as [number, number], pad: explicit(s.pad) as 'valid', bias: s.bias ? w(s.bias) : undefined, activation: s.activation as FusedActivation };
+    return s.depthwise ? tf.fused.depthwiseConv2d(args) : tf.fused.conv2d(args);
+  },
+  affine: (s, [x], w) => x!.mul(w(s.scale)).add(w(s.shift)),
+  activation: (s, [x], _w, acts) => activate(x!, s.activation, acts),
+  pad: (s, [x]) => tf.pad(x!, [[0, 0], [s.pad[0], s.pad[1]], [s.pad[2], s.pad[3]], [0, 0]]),
+  maxpool: (s, [x]) => tf.maxPool(x as tf.Tensor4D, [...s.pool], [...s.strides], explicit(s.pad)),
+  avgpool: (s, [x]) => tf.avgPool(x as tf.Tensor4D, [...s.pool], [...s.strides], explicit(s.pad)),
+  adaptiveavg: (s, [x]) => adaptiveAvgPool(x as tf.Tensor4D, s.size),
+  gap: (_s, [x]) => x!.mean([1, 2]),
+  flatten: (s, [x]) => (s.chw ? x!.transpose([0, 3, 1, 2]) : x!).reshape([x!.shape[0]!, -1]),
+  dense: (s, [x], w, acts) => {
+    const fused = FUSED.has(s.activation);
+    const y = tf.fused.matMul({ a: x as tf.Tensor2D, b: w(s.kernel) as tf.Tensor2D, bias: s.bias ? w(s.bias) : undefined, activation: (fused ? s.activation : 'linear') as FusedActivation });
+    return fused ? y : activate(y, s.activation, acts);
+  },
+  add: (_s, xs) => (xs.length === 2 ? tf.add(xs[0]!, xs[1]!) : tf.addN(xs)),
+  concat: (_s, xs) => tf.concat(xs, -1),
+};
+
 export class Runner {
   private readonly weights: tf.Tensor[];
   private readonly lastUse: number[];
@@ -57,30 +84,8 @@ export class Runner {
   }
 
   private step(s: Op, xs: tf.Tensor[]): tf.Tensor {
-    const x = xs[0]!;
-    switch (s.kind) {
-      case 'conv': {
-        const act = s.activation as FusedActivation;
-        // fused.conv2d's type leaves out explicit padding, which the op itself (computeConv2DInfo) takes.
-        const args = { x: x as tf.Tensor4D, filter: this.w(s.kernel) as tf.Tensor4D, strides: [...s.strides] as [number, number], pad: explicit(s.pad) as 'valid', bias: s.bias ? this.w(s.bias) : undefined, activation: act };
-        return s.depthwise ? tf.fused.depthwiseConv2d(args) : tf.fused.conv2d(args);
-      }
-      case 'affine': return x.mul(this.w(s.scale)).add(this.w(s.shift));
-      case 'activation': return activate(x, s.activation, this.activations);
-      case 'pad': return tf.pad(x, [[0, 0], [s.pad[0], s.pad[1]], [s.pad[2], s.pad[3]], [0, 0]]);
-      case 'maxpool': return tf.maxPool(x as tf.Tensor4D, [...s.pool], [...s.strides], explicit(s.pad));
-      case 'avgpool': return tf.avgPool(x as tf.Tensor4D, [...s.pool], [...s.strides], explicit(s.pad));
-      case 'adaptiveavg': return adaptiveAvgPool(x as tf.Tensor4D, s.size);
-      case 'gap': return x.mean([1, 2]);
-      case 'flatten': return (s.chw ? x.transpose([0, 3, 1, 2]) : x).reshape([x.shape[0]!, -1]);
-      case 'dense': {
-        const fused = FUSED.has(s.activation);
-        const y = tf.fused.matMul({ a: x as tf.Tensor2D, b: this.w(s.kernel) as tf.Tensor2D, bias: s.bias ? this.w(s.bias) : undefined, activation: (fused ? s.activation : 'linear') as FusedActivation });
-        return fused ? y : activate(y, s.activation, this.activations);
-      }
-      case 'add': return xs.length === 2 ? tf.add(xs[0]!, xs[1]!) : tf.addN(xs);
-      case 'concat': return tf.concat(xs, -1);
-    }
+    const run = RUN[s.kind] as (s: Op, xs: tf.Tensor[], w: (ref: { at: number }) => tf.Tensor, acts: Map<string, tf.layers.Layer>) => tf.Tensor;
+    return run(s, xs, (ref) => this.w(ref), this.activations);
   }
 
   dispose(): void {

@@ -1,10 +1,10 @@
 import type { Graph } from '../../zoo/graph.js';
+import { opDef, type TorchParam } from '../../zoo/ops/index.js';
 import { transpose, type RawTensor, type WeightMap } from './tensors.js';
 
 // torchvision (and timm's republished) state_dict names and layouts to the zoo's Keras-style names
-// and TF layouts: conv OIHW -> HWIO, Linear [out, in] -> [in, out], BatchNorm renamed.
-
-const BN: Record<string, string> = { weight: 'gamma', bias: 'beta', running_mean: 'moving_mean', running_var: 'moving_variance' };
+// and TF layouts, as each op's `torchvision` facet says (conv OIHW -> HWIO, Linear [out, in] ->
+// [in, out], BatchNorm renamed).
 
 // timm keeps torchvision's names except for VGG's classifier, which it stores as convolutions.
 const ALIASES: Record<string, string> = { 'pre_logits.fc1': 'classifier.0', 'pre_logits.fc2': 'classifier.3', 'head.fc': 'classifier.6' };
@@ -15,54 +15,45 @@ export interface Converted {
   readonly unknown: readonly string[];
 }
 
-export function fromTorchvision(state: Map<string, RawTensor>, graph: Graph): Converted {
+const paramsOf = (graph: Graph) => {
   const nodes = new Map(graph.nodes.map((n) => [n.name, n]));
+  return (layer: string): Readonly<Record<string, TorchParam>> | null => {
+    const n = nodes.get(layer);
+    return n && n.op.kind !== 'input' ? opDef(n.op).torchvision : null;
+  };
+};
+
+/** The inverse of a permutation. */
+const invert = (perm: readonly number[]) => perm.map((_, i) => perm.indexOf(i));
+
+export function fromTorchvision(state: Map<string, RawTensor>, graph: Graph): Converted {
+  const params = paramsOf(graph);
   const weights: WeightMap = new Map();
   const unknown: string[] = [];
   for (const [key, t] of state) {
     const dot = key.lastIndexOf('.');
-    const param = key.slice(dot + 1);
-    const layer = ALIASES[key.slice(0, dot)] ?? key.slice(0, dot);
-    const node = nodes.get(layer);
-    if (param === 'num_batches_tracked' && node?.op.kind === 'bn') continue;
-    if (!node) { unknown.push(key); continue; }
-    switch (node.op.kind) {
-      case 'conv':
-        if (param === 'weight') weights.set(`${layer}/kernel`, t.shape.length === 4 ? transpose(t, [2, 3, 1, 0]) : t);
-        else if (param === 'bias') weights.set(`${layer}/bias`, t);
-        else unknown.push(key);
-        break;
-      case 'dense':
-        if (param === 'weight') {
-          // A Linear stored as a convolution (timm's VGG) flattens to the same [out, in] matrix.
-          const out = t.shape[0]!, inn = t.data.length / out;
-          weights.set(`${layer}/kernel`, transpose({ shape: [out, inn], data: t.data }, [1, 0]));
-        } else if (param === 'bias') weights.set(`${layer}/bias`, t);
-        else unknown.push(key);
-        break;
-      case 'bn':
-        if (BN[param]) weights.set(`${layer}/${BN[param]}`, t);
-        else unknown.push(key);
-        break;
-      default:
-        unknown.push(key);
-    }
+    const param = key.slice(dot + 1), layer = ALIASES[key.slice(0, dot)] ?? key.slice(0, dot);
+    const own = params(layer);
+    if (param === 'num_batches_tracked' && own?.['running_mean']) continue;
+    const p = own?.[param];
+    if (!p) { unknown.push(key); continue; }
+    const flat = p.flat2d ? { shape: [t.shape[0]!, t.data.length / t.shape[0]!], data: t.data } : t;
+    // A 4-d permutation applies only to a 4-d tensor (a bias passes through).
+    weights.set(`${layer}/${p.suffix}`, p.perm && p.perm.length === flat.shape.length ? transpose(flat, p.perm) : flat);
   }
   return { weights, unknown };
 }
 
 /** The inverse, for tests and for exporting: Keras-style names back to torchvision's. */
 export function toTorchvision(weights: WeightMap, graph: Graph): Map<string, RawTensor> {
-  const nodes = new Map(graph.nodes.map((n) => [n.name, n]));
-  const inv = Object.fromEntries(Object.entries(BN).map(([k, v]) => [v, k]));
+  const params = paramsOf(graph);
   const out = new Map<string, RawTensor>();
   for (const [name, t] of weights) {
-    const [layer, w] = name.split('/') as [string, string];
-    const kind = nodes.get(layer)?.op.kind;
-    if (kind === 'conv' && w === 'kernel') out.set(`${layer}.weight`, transpose(t, [3, 2, 0, 1]));
-    else if (kind === 'dense' && w === 'kernel') out.set(`${layer}.weight`, transpose(t, [1, 0]));
-    else if (kind === 'bn') out.set(`${layer}.${inv[w]}`, t);
-    else out.set(`${layer}.${w}`, t);
+    const [layer, suffix] = name.split('/') as [string, string];
+    const entry = Object.entries(params(layer) ?? {}).find(([, p]) => p.suffix === suffix);
+    if (!entry) { out.set(`${layer}.${suffix}`, t); continue; }
+    const [param, p] = entry;
+    out.set(`${layer}.${param}`, p.perm && p.perm.length === t.shape.length ? transpose(t, invert(p.perm)) : t);
   }
   return out;
 }

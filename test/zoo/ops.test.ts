@@ -1,0 +1,46 @@
+import { describe, expect, it } from 'vitest';
+import { FAMILIES } from '../../src/zoo/catalog.js';
+import { OPS, opDef, type OpKind } from '../../src/zoo/ops/index.js';
+
+// The op registry is complete: every op kind any zoo network uses has every facet, and the
+// torchvision facet names every weight of the ops that torchvision-layout networks hold.
+
+const FACETS = ['infer', 'weights', 'torchvision', 'layer', 'program'] as const;
+
+const graphs = FAMILIES.flatMap((f) => (f.widths ?? [null]).map((w) => ({ family: f, graph: f.build(w ?? 1, f.inputSize) })));
+
+describe('op registry', () => {
+  const used = new Map<string, Set<string>>();
+  for (const { family, graph } of graphs) for (const n of graph.nodes) {
+    if (!used.has(n.op.kind)) used.set(n.op.kind, new Set());
+    used.get(n.op.kind)!.add(family.layout);
+  }
+
+  it('knows every op kind the zoo uses, and each of its entries is filed under its own kind', () => {
+    for (const kind of used.keys()) if (kind !== 'input') expect(OPS, kind).toHaveProperty(kind);
+    for (const [kind, def] of Object.entries(OPS)) expect(def.kind).toBe(kind);
+  });
+
+  it.each(Object.keys(OPS))('%s has every facet', (kind) => {
+    const def = OPS[kind as OpKind] as unknown as Record<string, unknown>;
+    for (const facet of FACETS) {
+      expect(def[facet], `${kind} lacks ${facet}`).toBeDefined();
+      if (facet !== 'torchvision') expect(typeof def[facet], `${kind}.${facet}`).toBe('function');
+    }
+  });
+
+  it('the torchvision facet names every weight of ops in torchvision-layout networks', () => {
+    for (const { family, graph } of graphs) {
+      if (family.layout !== 'torchvision') continue;
+      const byName = new Map(graph.nodes.map((n) => [n.name, n]));
+      for (const n of graph.nodes) {
+        if (n.op.kind === 'input') continue;
+        const def = opDef(n.op);
+        const suffixes = new Set(Object.values(def.torchvision).map((p) => p.suffix));
+        for (const w of def.weights(n.op, n.inputs.map((i) => byName.get(i)!.shape), n.shape)) {
+          expect(suffixes.has(w.suffix), `${family.name} ${n.name}: ${n.op.kind} has no torchvision name for ${w.suffix}`).toBe(true);
+        }
+      }
+    }
+  });
+});
