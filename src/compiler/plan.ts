@@ -1,6 +1,6 @@
 import * as path from 'node:path';
 import { splitCount } from '../data/split.js';
-import type { DataInfo } from '../data/probe.js';
+import type { DataInfo } from '../data/formats/index.js';
 import { PLAN_FORMAT, PLAN_VERSION, type Plan, type PlanSplitSource, type PlanStage, type PlanWeights } from '../plan/types.js';
 import type { Checked, HeadLayerSpec, ResolvedWeights, SplitSource, StageSpec } from './check/checked.js';
 

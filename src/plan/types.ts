@@ -28,7 +28,9 @@ export type PlanAugment =
   | { readonly kind: 'rotate'; readonly degrees: number }
   | { readonly kind: 'zoom' | 'brightness' | 'contrast' | 'shift'; readonly amount: number };
 
-export type DataFormat = 'folders' | 'split-folders' | 'idx' | 'csv';
+/** A data set's layout: one of the data formats in src/data/formats/. */
+export type { DataFormat } from '../data/formats/index.js';
+import type { DataFormat } from '../data/formats/index.js';
 
 /** Where a split's images come from: a share of the training data, or a data set's own part. */
 export type PlanSplitSource =

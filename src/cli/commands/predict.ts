@@ -4,7 +4,7 @@ import { tf } from '../../runtime/tf.js';
 import { chooseBackend } from '../../runtime/backend.js';
 import { loadModelDir, ModelDirError } from '../../runtime/results/model-files.js';
 import { decodeRgb, ImageError, normalize } from '../../runtime/data/image.js';
-import { probeData } from '../../data/probe.js';
+import { probeData } from '../../data/formats/index.js';
 import { listItems } from '../../runtime/data/dataset.js';
 import { ImageSource } from '../../runtime/train/sources.js';
 import { evaluate } from '../../runtime/train/loop.js';

@@ -1,6 +1,6 @@
 import type { ModelInfo } from '../../zoo/catalog.js';
 import type { WeightsSource } from '../../zoo/registry.js';
-import type { DataInfo } from '../../data/probe.js';
+import type { DataInfo } from '../../data/formats/index.js';
 import type { SplitPercent } from '../../data/split.js';
 
 // What the checker hands to toPlan: the recipe with every default filled in and every name

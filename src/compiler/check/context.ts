@@ -6,7 +6,7 @@ import { diag } from '../diagnostics.js';
 import type { Code } from '../codes.js';
 import type { Num } from '../ast.js';
 import type { Span } from '../source.js';
-import type { Probe, ProbeResult } from '../../data/probe.js';
+import type { Probe, ProbeResult } from '../../data/formats/index.js';
 
 export interface CheckOptions {
   /** The recipe's path; relative paths in it are resolved against its folder. */

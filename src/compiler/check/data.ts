@@ -4,7 +4,7 @@ import { nearest } from './suggest.js';
 import type { Ctx } from './context.js';
 import type { Globals, StageStatements } from './statements.js';
 import type { SplitSource } from './checked.js';
-import type { ClassFolder, DataInfo } from '../../data/probe.js';
+import type { ClassFolder, DataInfo } from '../../data/formats/index.js';
 import type { SplitPercent } from '../../data/split.js';
 
 export interface CheckedData {

@@ -2,7 +2,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { Ast } from '../ast.js';
 import { byPosition, hasErrors, type Diagnostic } from '../diagnostics.js';
-import { probeData } from '../../data/probe.js';
+import { probeData } from '../../data/formats/index.js';
 import { Ctx, type CheckOptions } from './context.js';
 import { group } from './statements.js';
 import { checkModel, checkWeights } from './model.js';

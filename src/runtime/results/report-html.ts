@@ -3,7 +3,7 @@ import * as path from 'node:path';
 import sharp from 'sharp';
 import type { Plan } from '../../plan/types.js';
 import type { Evaluation } from '../events.js';
-import { readIdxImages } from '../data/idx.js';
+import { readIdxImages } from '../../data/formats/index.js';
 import { writeFileAtomic } from '../atomic.js';
 import { esc, heatMap, lineChart } from './svg.js';
 

@@ -1,0 +1,44 @@
+import type { SplitName } from '../layout.js';
+import type { DataFormat } from './index.js';
+
+// What every data format provides: a probe that looks at a data set without decoding it (the
+// checker's view: layout, classes, counts) and a listing of its images (the runtime's view). A
+// format is one file in this folder and one line in index.ts.
+
+export interface ClassFolder {
+  readonly name: string;
+  /** Where the class's images are, for messages (a folder, or the labels file). */
+  readonly where: string;
+  readonly images: number;
+}
+
+export interface DataInfo {
+  readonly path: string;
+  readonly format: DataFormat;
+  /** Per split found in the data itself; a plain folder or CSV has only `train`. */
+  readonly splits: Partial<Record<SplitName, readonly ClassFolder[]>>;
+}
+
+export type ProbeResult =
+  | { readonly ok: true; readonly info: DataInfo }
+  | { readonly ok: false; readonly problem: 'missing' | 'unreadable' | 'empty'; readonly message: string; readonly hints: readonly string[] };
+
+/** One image of a data set: a file, or an image inside an IDX file (by index). */
+export type Entry =
+  | { readonly kind: 'file'; readonly path: string; readonly label: number }
+  | { readonly kind: 'idx'; readonly file: string; readonly index: number; readonly label: number };
+
+export interface DataFormatDef<Name extends string = string> {
+  readonly name: Name;
+  /** What the README and messages call it. */
+  readonly description: string;
+  /**
+   * The data set at `abs` (a folder or a file, which exists) in this format, or null when it is
+   * not in this format (the next format is asked). Reads file names and headers, never images.
+   */
+  probe(abs: string, isFile: boolean): ProbeResult | null;
+  /** The images of one part of the data set, labelled by index into `classes`. */
+  list(root: string, part: SplitName, classes: readonly string[]): Entry[];
+}
+
+export const fail = (problem: 'missing' | 'unreadable' | 'empty', message: string, ...hints: string[]): ProbeResult => ({ ok: false, problem, message, hints });
