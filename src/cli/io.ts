@@ -3,7 +3,8 @@ import * as path from 'node:path';
 
 // What every command shares: colour, reading recipes, atomic writes, usage errors.
 
-export class UsageError extends Error {}
+export { UsageError } from '../errors.js';
+import { UsageError } from '../errors.js';
 
 export const useColor = (stream: NodeJS.WriteStream = process.stdout): boolean => {
   if (process.env['NO_COLOR']) return false;

@@ -6,6 +6,7 @@ import { modelsCommand, MODELS_HELP } from './commands/models.js';
 import { COMPARE_HELP, DOCTOR_HELP, EVAL_HELP, PREDICT_HELP, REPORT_HELP, RUN_HELP, WATCH_HELP } from './help.js';
 import { stdio, UsageError, type Output } from './io.js';
 import { TLR_VERSION } from '../version.js';
+import { TlrError } from '../errors.js';
 
 const HELP = `tlr — transfer learning recipes
 
@@ -106,17 +107,11 @@ export function main(argv: string[], io: Output = stdio): number | Promise<numbe
 }
 
 function failure(e: unknown, io: Output): number {
-  // A bad TLR_WORKERS (runtime/infer/engine.ts, not imported here: it loads TensorFlow.js) is a usage error too.
-  if (e instanceof UsageError || (e as Error | undefined)?.name === 'WorkersError') {
-    io.err(`tlr: ${(e as Error).message}`);
-    return 2;
-  }
-  // A dead inference worker (see runtime/infer/pool.ts) is not a bug; its message says what to do.
-  if ((e as Error | undefined)?.name === 'WorkerFailure') {
-    io.err(`tlr: ${(e as Error).message}`);
-    return 1;
+  // Errors tlr expects (src/errors.ts) carry their message and exit status; anything else is a bug.
+  if (e instanceof TlrError) {
+    io.err(`tlr: ${e.message}`);
+    return e.exitCode;
   }
   io.err(`tlr: internal error: ${(e as Error).message}\nThis is a bug in tlr; please report it with what you ran.${process.env['TLR_DEBUG'] ? `\n${(e as Error).stack}` : ''}`);
   return 1;
 }
-

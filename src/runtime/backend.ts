@@ -3,13 +3,62 @@ import { createRequire } from 'node:module';
 import { tf } from './tf.js';
 import { registerWasmGradients } from './kernels/wasm-grads.js';
 import { registerWasmOverrides } from './kernels/wasm-overrides.js';
+import { TlrError, UsageError } from '../errors.js';
 
-// Chooses the TensorFlow.js backend at run time: the first of tfjs-node-gpu (CUDA), tfjs-node,
-// wasm, cpu that loads. Both tfjs-node packages are optional dependencies: where they cannot
-// install, npm skips them and tlr says why here.
+// TensorFlow.js backends, one descriptor each: its name, package, how it loads, whether it computes
+// on one thread, and which kernels tlr adds. The run picks the first that loads (or the forced
+// one). Both tfjs-node packages are optional dependencies: where they cannot install, npm skips
+// them and tlr says why. To add a backend: a descriptor in BACKENDS, in order of preference.
 
-export type BackendName = 'tensorflow-gpu' | 'tensorflow' | 'wasm' | 'cpu';
-export const BACKENDS: readonly BackendName[] = ['tensorflow-gpu', 'tensorflow', 'wasm', 'cpu'];
+export interface Backend {
+  readonly name: string;
+  readonly package: string;
+  /** The name tf registers it under (tfjs-node-gpu registers 'tensorflow' too). */
+  readonly tfName: string;
+  /** Computes on one thread, so inference passes go to worker threads (one per core). */
+  readonly singleThreaded: boolean;
+  /** What tlr adds to it, for `tlr doctor`. */
+  readonly adds: string;
+  /** Loads the package and registers the backend with tf (and tlr's kernels); throws when it cannot. */
+  load(): Promise<void>;
+  /** What `tlr doctor` adds after the name once the backend is in use (wasm: whether SIMD is on). */
+  detail?(): string;
+}
+
+const require = createRequire(import.meta.url);
+
+/** The native bindings register their backend (named 'tensorflow') as a side effect of loading. */
+const native = (pkg: string) => async () => {
+  require(pkg);
+  if (!tf.findBackend('tensorflow')) throw new Error('loaded, but registered no backend');
+};
+
+export const BACKENDS = [
+  { name: 'tensorflow-gpu', package: '@tensorflow/tfjs-node-gpu', tfName: 'tensorflow', singleThreaded: false, adds: 'nothing', load: native('@tensorflow/tfjs-node-gpu') },
+  { name: 'tensorflow', package: '@tensorflow/tfjs-node', tfName: 'tensorflow', singleThreaded: false, adds: 'nothing', load: native('@tensorflow/tfjs-node') },
+  {
+    name: 'wasm', package: '@tensorflow/tfjs-backend-wasm', tfName: 'wasm', singleThreaded: true,
+    adds: 'gradient kernels for convolutions; faster transposed products, Tile and input gradients',
+    load: async () => {
+      await import('@tensorflow/tfjs-backend-wasm');
+      // wasm has no gradient kernels for convolution filters and depthwise convolutions; tlr adds
+      // them, and replaces kernels wasm runs on slow paths (transposed products, Tile, the input gradient).
+      registerWasmGradients();
+      registerWasmOverrides();
+    },
+    detail: () => `SIMD ${tf.env().getBool('WASM_HAS_SIMD_SUPPORT') ? 'on' : 'off'}`,
+  },
+  { name: 'cpu', package: '@tensorflow/tfjs (pure JavaScript)', tfName: 'cpu', singleThreaded: true, adds: 'nothing', load: async () => undefined },
+] as const satisfies readonly Backend[];
+
+export type BackendName = (typeof BACKENDS)[number]['name'];
+export const BACKEND_NAMES: readonly BackendName[] = BACKENDS.map((b) => b.name);
+
+/** A backend that cannot be used: unknown, not installed, or failing to load or initialise. */
+export class BackendError extends TlrError {}
+
+/** `--backend NAME` names no backend: a usage error (exit status 2). */
+export class UnknownBackend extends UsageError {}
 
 export interface BackendStatus {
   readonly name: BackendName;
@@ -18,14 +67,12 @@ export interface BackendStatus {
   readonly reason: string;
 }
 
-const PACKAGES: Record<BackendName, string> = {
-  'tensorflow-gpu': '@tensorflow/tfjs-node-gpu',
-  tensorflow: '@tensorflow/tfjs-node',
-  wasm: '@tensorflow/tfjs-backend-wasm',
-  cpu: '@tensorflow/tfjs (pure JavaScript)',
-};
-
-const require = createRequire(import.meta.url);
+/** The descriptor named `name`; a BackendError listing the names when there is none. */
+export function backendOf(name: string): Backend & { name: BackendName } {
+  const b = BACKENDS.find((x) => x.name === name);
+  if (!b) throw new UnknownBackend(`unknown backend ${name}; backends: ${BACKEND_NAMES.join(', ')}`);
+  return b;
+}
 
 function why(e: unknown): string {
   const err = e as NodeJS.ErrnoException;
@@ -35,63 +82,47 @@ function why(e: unknown): string {
   return `failed to load: ${first}`;
 }
 
-async function load(name: BackendName): Promise<void> {
-  if (name === 'tensorflow-gpu' || name === 'tensorflow') {
-    // The native bindings register their backend (named 'tensorflow') as a side effect.
-    require(PACKAGES[name]);
-    if (!tf.findBackend('tensorflow')) throw new Error('loaded, but registered no backend');
-    return;
+/** Loads and selects `b`; a BackendError saying why not. */
+async function use(b: Backend): Promise<void> {
+  try {
+    await b.load();
+  } catch (e) {
+    throw new BackendError(`backend ${b.name} (${b.package}) is not usable: ${why(e)}`);
   }
-  if (name === 'wasm') {
-    await import('@tensorflow/tfjs-backend-wasm');
-    // wasm has no gradient kernels for convolution filters and depthwise convolutions; tlr adds them,
-    // and replaces kernels wasm runs on slow paths (transposed products, Tile, the input gradient).
-    registerWasmGradients();
-    registerWasmOverrides();
-  }
+  if (!(await tf.setBackend(b.tfName))) throw new BackendError(`backend ${b.name} (${b.package}) loaded but failed to initialise`);
+  await tf.ready();
 }
 
 /** Every backend, whether it loads and why not; loading one registers it with tf. */
 export async function probeBackends(): Promise<BackendStatus[]> {
   const out: BackendStatus[] = [];
-  for (const name of BACKENDS) {
+  for (const b of BACKENDS) {
     try {
-      await load(name);
-      const ok = await tf.setBackend(name === 'tensorflow-gpu' ? 'tensorflow' : name);
-      out.push({ name, package: PACKAGES[name], available: ok, reason: ok ? 'loads' : 'registered, but failed to initialise' });
+      await use(b);
+      out.push({ name: b.name, package: b.package, available: true, reason: 'loads' });
     } catch (e) {
-      out.push({ name, package: PACKAGES[name], available: false, reason: why(e) });
+      out.push({ name: b.name, package: b.package, available: false, reason: (e as Error).message.replace(/^backend \S+ \([^)]*\) (is not usable: )?/, '') });
     }
   }
   return out;
 }
 
-/** Sets the backend: `forced`, or the first that loads. Throws with the reason when a forced one cannot. */
+/** Sets the backend: `forced`, or the first that loads. A BackendError when a forced one cannot. */
 export async function chooseBackend(forced?: string): Promise<BackendName> {
   if (forced) {
-    if (!(BACKENDS as readonly string[]).includes(forced)) throw new Error(`unknown backend ${forced}; backends: ${BACKENDS.join(', ')}`);
-    const name = forced as BackendName;
-    try {
-      await load(name);
-    } catch (e) {
-      throw new Error(`backend ${name} (${PACKAGES[name]}) is not usable: ${why(e)}`);
-    }
-    if (!(await tf.setBackend(name === 'tensorflow-gpu' ? 'tensorflow' : name))) throw new Error(`backend ${name} failed to initialise`);
-    await tf.ready();
-    return name;
+    const b = backendOf(forced);
+    await use(b);
+    return b.name;
   }
-  for (const name of BACKENDS) {
+  for (const b of BACKENDS) {
     try {
-      await load(name);
-      if (await tf.setBackend(name === 'tensorflow-gpu' ? 'tensorflow' : name)) {
-        await tf.ready();
-        return name;
-      }
+      await use(b);
+      return b.name;
     } catch {
       // try the next one
     }
   }
-  throw new Error('no TensorFlow.js backend could be loaded');
+  throw new BackendError('no TensorFlow.js backend could be loaded');
 }
 
 /** Gradient kernels a backend lacks among those training a network needs. */
@@ -112,3 +143,6 @@ export const backendLabel = (b: BackendName): string => {
   const gpu = b === 'tensorflow-gpu' ? gpuName() : null;
   return gpu ? `${b} (${gpu})` : b;
 };
+
+/** Whether `name` (a descriptor's name, or a tf backend name) computes on one thread. */
+export const singleThreaded = (name: string): boolean => BACKENDS.some((b) => (b.name === name || b.tfName === name) && b.singleThreaded);

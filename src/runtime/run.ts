@@ -25,12 +25,13 @@ import { assignWeights } from './weights/assign.js';
 import { readTfjsModel } from './weights/tfjs-format.js';
 import { compile, type Program } from './infer/program.js';
 import { inferenceWorkers, modelForward, passWorkers, startEngine, WorkersError, type Engine } from './infer/engine.js';
+import { TlrError } from '../errors.js';
 
 // Executes a validated plan. Everything it has to say goes out as events; it never prints.
 
 export { TLR_VERSION };
 
-export class RunError extends Error {}
+export class RunError extends TlrError {}
 
 export interface RunOptions {
   readonly plan: Plan;

@@ -4,7 +4,7 @@ import * as path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { spawnSync } from 'node:child_process';
 import { pathToFileURL } from 'node:url';
-import { ROOT, tlr, tlrProcess } from '../helpers/cli.js';
+import { ROOT, tlr, tlrAsync, tlrProcess } from '../helpers/cli.js';
 import { planErrors } from '../../src/plan/validate.js';
 
 const FIX = path.resolve(__dirname, '../fixtures');
@@ -163,6 +163,14 @@ describe('usage errors', () => {
     const r = tlr('check', '--nope', 'x.tlr');
     expect(r.code).toBe(2);
     expect(r.err).toContain("Unknown option '--nope'");
+  });
+
+  it.each([
+    ['run', `${FIX}/valid/oneliner.tlr`],
+    ['predict', FIX, 'x.png'],
+  ])('an unknown --backend is a usage error for %s (exit 2, the backends listed)', async (cmd, ...rest) => {
+    const r = await tlrAsync(cmd!, ...rest, '--backend', 'gpu');
+    expect([r.code, r.err.trim()]).toEqual([2, 'tlr: unknown backend gpu; backends: tensorflow-gpu, tensorflow, wasm, cpu']);
   });
 });
 

@@ -1,6 +1,6 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { probeBackends, chooseBackend, backendLabel } from '../../runtime/backend.js';
+import { probeBackends, chooseBackend, backendLabel, backendOf } from '../../runtime/backend.js';
 import { cacheRoot } from '../../runtime/weights/locate.js';
 import { inferenceWorkers } from '../../runtime/infer/engine.js';
 import { tf } from '../../runtime/tf.js';
@@ -24,12 +24,14 @@ export async function doctorCommand(_args: readonly string[], _flags: object, io
   const chosen = await chooseBackend();
   io.out('backends (tlr run uses the first available, or --backend NAME):');
   for (const s of statuses) io.out(`  ${s.available ? 'yes' : 'no '}  ${s.name.padEnd(15)} ${s.package.padEnd(36)} ${s.reason}`);
-  io.out(`  run would use: ${backendLabel(chosen)}${chosen === 'wasm' ? ` (SIMD ${tf.env().getBool('WASM_HAS_SIMD_SUPPORT') ? 'on' : 'off'})` : ''}`);
+  const b = backendOf(chosen);
+  io.out(`  run would use: ${backendLabel(chosen)}${b.detail ? ` (${b.detail()})` : ''}`);
+  if (b.adds !== 'nothing') io.out(`  tlr adds to ${chosen}: ${b.adds}`);
   let workers: string;
   try {
     const w = inferenceWorkers(chosen);
     workers = w.workers ? `${w.workers} worker threads` : 'this thread only';
-    workers += w.forced ? ' (TLR_WORKERS)' : chosen === 'wasm' || chosen === 'cpu' ? ' (one per core; TLR_WORKERS sets it)' : ` (${chosen} uses every core itself)`;
+    workers += w.forced ? ' (TLR_WORKERS)' : b.singleThreaded ? ' (one per core; TLR_WORKERS sets it)' : ` (${chosen} uses every core itself)`;
   } catch (e) {
     workers = (e as Error).message;
   }

@@ -2,10 +2,10 @@ import * as fs from 'node:fs';
 import { compile } from '../../compiler/index.js';
 import { renderDiagnostics, summary } from '../../compiler/render.js';
 import { Events } from '../../runtime/events.js';
-import { run, RunError } from '../../runtime/run.js';
-import { WeightsError } from '../../runtime/weights/tensors.js';
+import { run } from '../../runtime/run.js';
 import { inferenceWorkers } from '../../runtime/infer/engine.js';
-import { WorkerFailure } from '../../runtime/infer/pool.js';
+import { TlrError } from '../../errors.js';
+import { backendOf } from '../../runtime/backend.js';
 import { ndjsonReporter, textReporter } from '../reporters/text.js';
 import { readRecipe, useColor, UsageError, type Output } from '../io.js';
 
@@ -24,7 +24,9 @@ export async function runCommand(files: readonly string[], flags: { json: boolea
     if (!c.plan) return 1;
     plan = c.plan;
   }
-  inferenceWorkers('wasm'); // a bad TLR_WORKERS stops here, before the live view starts
+  // A bad TLR_WORKERS or --backend stops here, as a usage error, before the live view starts.
+  inferenceWorkers('wasm');
+  if (flags.backend) backendOf(flags.backend);
   const events = new Events();
   let stopping = false;
   const stop = () => {
@@ -41,10 +43,11 @@ export async function runCommand(files: readonly string[], flags: { json: boolea
     const r = await run({ plan: plan!, recipeText: text, events, backend: flags.backend, resume: flags.resume, stopped: () => stopping });
     return r.status === 'finished' ? 0 : 130;
   } catch (e) {
-    if (e instanceof RunError || e instanceof WeightsError || e instanceof WorkerFailure || (e as Error).message?.startsWith('backend ') || (e as Error).message?.startsWith('unknown backend')) {
-      events.emit({ type: 'error', message: (e as Error).message });
-      if (flags.json) io.err(`tlr: ${(e as Error).message}`);
-      return 1;
+    // An expected failure is an event the views show; a usage error goes to main (exit status 2).
+    if (e instanceof TlrError && !(e instanceof UsageError)) {
+      events.emit({ type: 'error', message: e.message });
+      if (flags.json) io.err(`tlr: ${e.message}`);
+      return e.exitCode;
     }
     throw e;
   } finally {

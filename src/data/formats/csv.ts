@@ -2,11 +2,12 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { parse } from 'csv-parse/sync';
 import { fail, type DataFormatDef, type Entry } from './types.js';
+import { TlrError } from '../../errors.js';
 
 // A .csv file (RFC 4180: quoted fields, embedded commas and newlines) whose header names a `path`
 // column and a `label` column, in any order, among any others; paths are relative to the CSV.
 
-export class CsvError extends Error {}
+export class CsvError extends TlrError {}
 
 interface Row { readonly path: string; readonly label: string; readonly line: number }
 

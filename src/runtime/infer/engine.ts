@@ -3,6 +3,8 @@ import { tf } from '../tf.js';
 import { Runner } from './execute.js';
 import { InferencePool } from './pool.js';
 import type { Program } from './program.js';
+import { singleThreaded } from '../backend.js';
+import { UsageError } from '../../errors.js';
 
 // Where inference runs: in this thread, or in a pool of worker threads when the backend computes
 // on one core (wasm has no threads in Node; cpu is plain JavaScript). Either way a batch gives
@@ -65,14 +67,13 @@ export function inferenceWorkers(backend: string, env: NodeJS.ProcessEnv = proce
     if (!Number.isInteger(n) || n < 0 || n > 64) throw new WorkersError(`TLR_WORKERS must be a whole number of worker threads from 0 (none) to 64, not '${set}'`);
     return { workers: n <= 1 ? 0 : n, forced: true };
   }
-  if (backend !== 'wasm' && backend !== 'cpu') return { workers: 0, forced: false };
+  if (!singleThreaded(backend)) return { workers: 0, forced: false };
   const cores = os.availableParallelism();
   return { workers: cores > 1 ? Math.min(cores, 8) : 0, forced: false };
 }
 
 /** A bad TLR_WORKERS; the CLI reports it as a usage error. */
-export class WorkersError extends Error {
-  override name = 'WorkersError';
+export class WorkersError extends UsageError {
 }
 
 /** Threads for one pass over `images` in batches of `batch`: two batches each repay starting them, unless forced. */

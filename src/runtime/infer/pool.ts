@@ -4,6 +4,7 @@ import { pathToFileURL } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import type { Program } from './program.js';
 import type { Reply, Request } from './messages.js';
+import { TlrError } from '../../errors.js';
 
 // Worker threads that each run a Program on their own TensorFlow.js backend (one wasm instance
 // per core: wasm has no threads in Node). Work goes out whole batches at a time, to whichever
@@ -25,8 +26,7 @@ function spawn(backend: string): Worker {
 }
 
 /** A worker thread that died (out of memory, say); the run cannot go on with its batch. */
-export class WorkerFailure extends Error {
-  override name = 'WorkerFailure';
+export class WorkerFailure extends TlrError {
   constructor(message: string) {
     super(`${message}; TLR_WORKERS=0 runs inference on the main thread instead`);
   }

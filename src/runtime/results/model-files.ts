@@ -5,6 +5,7 @@ import { replaceDirAtomic } from '../atomic.js';
 import '../zoo/layers.js';
 import { MODEL_MARKER, markerText } from '../../data/model-folder.js';
 import { TLR_VERSION } from '../../version.js';
+import { TlrError } from '../../errors.js';
 
 // A trained model on disk: TF.js layers format (model.json + weights.bin, loadable with
 // tf.loadLayersModel, in a browser too), with labels.json and preprocessing.json beside it.
@@ -36,7 +37,7 @@ export async function saveModel(model: tf.LayersModel, dir: string, meta?: Model
   });
 }
 
-export class ModelDirError extends Error {}
+export class ModelDirError extends TlrError {}
 
 /** Loads a saved tlr model with its metadata. */
 export async function loadModelDir(dir: string): Promise<{ model: tf.LayersModel; meta: ModelMeta }> {

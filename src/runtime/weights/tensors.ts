@@ -1,3 +1,4 @@
+import { TlrError } from '../../errors.js';
 // Weights as plain arrays, independent of any file format: what readers produce and assign consumes.
 
 export interface RawTensor {
@@ -8,7 +9,7 @@ export interface RawTensor {
 /** Name (Keras style, `layer/kernel`) to tensor. */
 export type WeightMap = Map<string, RawTensor>;
 
-export class WeightsError extends Error {
+export class WeightsError extends TlrError {
   constructor(message: string, readonly details: readonly string[] = []) {
     super(details.length ? `${message}\n  ${details.join('\n  ')}` : message);
   }
