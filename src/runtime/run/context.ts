@@ -1,0 +1,147 @@
+import * as path from 'node:path';
+import type { Plan } from '../../plan/types.js';
+import type { Events } from '../events.js';
+import { listSplits, describeItem, type Item, type Splits } from '../data/dataset.js';
+import { loadZooModel, type Built } from '../zoo/model.js';
+import { joinNetwork, makeHead, type Network } from '../train/network.js';
+import { FeatureSource } from '../train/sources.js';
+import { featureKey, features, weightsDigest } from '../train/features.js';
+import type { ModelMeta } from '../results/model-files.js';
+import { cacheRoot } from '../weights/locate.js';
+import { assignWeights } from '../weights/assign.js';
+import { readTfjsModel } from '../weights/tfjs-format.js';
+import { compile, type Program } from '../infer/program.js';
+import { inferenceWorkers, passWorkers, startEngine, type Engine, type Workers } from '../infer/engine.js';
+import type { BackendName } from '../backend.js';
+import { TLR_VERSION } from '../../version.js';
+import { RunError } from './folder.js';
+
+// What every step of a run shares once the data is listed and the network loaded: the splits, the
+// network and its metadata, the inference engine, and the feature cache.
+
+export type SplitName = 'train' | 'validation' | 'test';
+
+/** Counts unreadable images per split and stops the run past 1% of one. */
+export class Unreadable {
+  readonly counts: Record<SplitName, number> = { train: 0, validation: 0, test: 0 };
+  constructor(private readonly events: Events) {}
+  /** The callback a source calls for an image it cannot read. */
+  of(split: SplitName, total: number) {
+    return (item: Item, reason: string): void => {
+      this.counts[split] += 1;
+      this.events.emit({ type: 'warning', message: `skipped an unreadable image: ${reason}`, file: describeItem(item) });
+      if (this.counts[split] > total * 0.01) {
+        throw new RunError(`${this.counts[split]} of the ${total} ${split} images cannot be read (more than 1%): the data set is broken; fix or remove those files`);
+      }
+    };
+  }
+}
+
+/** The run's inference engine: started on first use, reused while it fits, closed when the run ends. */
+export class Engines {
+  private engine: Engine | null = null;
+  private program: Program | null = null;
+  constructor(private readonly threads: Workers, private readonly backend: BackendName) {}
+
+  /** An engine loaded with `program`, with workers when a pass of `images` in `batch`es repays them. */
+  async for(program: Program, images: number, batch: number): Promise<Engine> {
+    const workers = passWorkers(this.threads, images, batch);
+    if (this.engine && (this.engine.workers > 0 || !workers)) {
+      if (this.program !== program) await this.engine.load(program);
+    } else {
+      await this.close();
+      this.engine = await startEngine(program, workers, this.backend);
+    }
+    this.program = program;
+    return this.engine;
+  }
+
+  async close(): Promise<void> {
+    await this.engine?.close();
+    this.engine = null;
+  }
+}
+
+export interface RunContext {
+  readonly plan: Plan;
+  readonly events: Events;
+  readonly env: NodeJS.ProcessEnv;
+  readonly stopped: () => boolean;
+  readonly backend: BackendName;
+  readonly splits: Splits;
+  readonly unreadable: Unreadable;
+  readonly built: Built;
+  readonly net: Network;
+  readonly meta: ModelMeta;
+  readonly engines: Engines;
+  readonly pre: { readonly mean: readonly number[]; readonly std: readonly number[] };
+  /** The backbone's program, compiled once while its weights stay as they are. */
+  backboneProgram(): Program;
+  /** Forgets the backbone's program: a stage is about to train the backbone. */
+  resetBackbone(): void;
+  /** Backbone and head as one program, with the weights as they are now. */
+  fullProgram(): Program;
+  /** A split's backbone features, from the cache or computed; `trained`: earlier stages trained the backbone. */
+  cachedFeatures(split: SplitName, items: readonly Item[], batch: number, trained: boolean): Promise<FeatureSource>;
+  /** Loads the weights a saved model folder holds into the network. */
+  loadInto(dir: string): void;
+}
+
+/** The saved model's metadata, from the plan. */
+export function modelMeta(plan: Plan): ModelMeta {
+  const last = plan.head.layers[plan.head.layers.length - 1]!;
+  return {
+    labels: plan.data.classes,
+    preprocessing: { inputSize: plan.model.inputSize, mean: plan.model.preprocessing.mean, std: plan.model.preprocessing.std, description: plan.model.preprocessing.description },
+    network: { name: plan.model.name, width: plan.model.width },
+    output: last.kind === 'dense' && last.activation === 'softmax' ? 'probabilities' : 'logits',
+  };
+}
+
+/** Lists the data and loads the network (weights found, downloaded or made), emitting `data` and `weights`. */
+export async function prepareRun(plan: Plan, opts: { events: Events; env: NodeJS.ProcessEnv; stopped: () => boolean; backend: BackendName }): Promise<RunContext> {
+  const { events, env } = opts;
+  const splits = listSplits(plan);
+  events.emit({ type: 'data', counts: { train: splits.train.length, validation: splits.validation.length, test: splits.test.length } });
+  events.emit({ type: 'weights', phase: 'resolving' });
+  const built = await loadZooModel(plan.model.name, {
+    width: plan.model.width, inputSize: plan.model.inputSize, weights: plan.model.weights,
+    lockDir: path.dirname(plan.recipe.file), env, seed: plan.seed,
+    onProgress: (p) => events.emit({ type: 'weights', phase: 'downloading', url: p.url, received: p.received, total: p.total }),
+  });
+  events.emit({ type: 'weights', phase: 'ready', from: built.files?.from ?? 'none', sha256: built.files?.sha256 ?? '' });
+  const net = joinNetwork(built.model, makeHead(plan.model.featureSize, plan.head.layers, plan.seed));
+  const threads = inferenceWorkers(opts.backend, env);
+  return contextOf(plan, { ...opts, splits, built, net, engines: new Engines(threads, opts.backend) });
+}
+
+function contextOf(plan: Plan, parts: Pick<RunContext, 'events' | 'env' | 'stopped' | 'backend' | 'splits' | 'built' | 'net' | 'engines'>): RunContext {
+  const { built, net } = parts;
+  const pre = { mean: plan.model.preprocessing.mean, std: plan.model.preprocessing.std };
+  const keyParts = {
+    tlr: TLR_VERSION, network: plan.model.name, width: plan.model.width, weightsSha256: built.files?.sha256 ?? `none:seed${plan.seed}`,
+    featureLayer: plan.model.featureLayer, inputSize: plan.model.inputSize, mean: pre.mean, std: pre.std,
+  };
+  const featureDir = path.join(cacheRoot(parts.env), 'features');
+  let backbone: Program | null = null;
+  const ctx: RunContext = {
+    ...parts, plan, pre, meta: modelMeta(plan), unreadable: new Unreadable(parts.events),
+    backboneProgram: () => (backbone ??= compile(built.graph, plan.model.featureLayer, net.backbone)),
+    resetBackbone: () => { backbone = null; },
+    fullProgram: () => compile(built.graph, plan.model.featureLayer, net.backbone, { layers: plan.head.layers, model: net.head }),
+    loadInto: (dir) => { assignWeights(net.full, readTfjsModel(path.join(dir, 'model.json')).weights, dir); },
+    cachedFeatures: async (split, items, batch, trained) => {
+      // `trained`: the features depend on the weights as they are now, not on the file they were loaded from.
+      const key = featureKey(trained ? { ...keyParts, weightsSha256: `trained:${weightsDigest(net.backbone)}` } : keyParts, items);
+      const r = await features({
+        dir: featureDir, key, items,
+        backbone: () => ctx.engines.for(ctx.backboneProgram(), items.length, batch), inputSize: plan.model.inputSize, pre, batch,
+        onUnreadable: ctx.unreadable.of(split, items.length),
+        onProgress: (done, total, workers) => parts.events.emit({ type: 'features', phase: 'progress', split, done, total, key, workers }),
+      });
+      parts.events.emit({ type: 'features', phase: r.hit ? 'hit' : 'done', split, key, total: items.length, ...(r.hit ? {} : { workers: r.workers }) });
+      return new FeatureSource(r.features.x, r.features.y, r.features.ids);
+    },
+  };
+  return ctx;
+}

@@ -1,0 +1,147 @@
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { tf } from '../tf.js';
+import type { PlanStage } from '../../plan/types.js';
+import { missingTrainingKernels } from '../backend.js';
+import type { EpochMetrics } from '../events.js';
+import { setFrozen, trainsConvolutions } from '../train/network.js';
+import { FeatureSource, ImageSource, type BatchSource } from '../train/sources.js';
+import { evaluate, runStage } from '../train/loop.js';
+import { PrefixSource, splitFrozen } from '../train/split.js';
+import { modelForward } from '../infer/engine.js';
+import { saveModel } from '../results/model-files.js';
+import { loadOptimizer, removeOptimizer, saveOptimizer } from '../results/optimizer-state.js';
+import type { RunContext } from './context.js';
+import type { RunFolder } from './folder.js';
+
+// One stage of the schedule: its sources (cached features, or images with the frozen part run
+// ahead), its epochs with a checkpoint after each, and the hand-over to the next stage.
+
+interface Prepared {
+  readonly train: BatchSource;
+  readonly validation: BatchSource;
+  /** What the loop trains: the head, the part above the frozen prefix, or the whole network. */
+  readonly model: tf.LayersModel;
+  readonly cached: boolean;
+}
+
+/** The stage's backend: the fast one, or cpu with a warning when it lacks kernels training convolutions needs. */
+async function stageBackend(ctx: RunContext, s: number, cached: boolean): Promise<string> {
+  if (cached || !trainsConvolutions(ctx.net)) return tf.getBackend();
+  const missing = missingTrainingKernels();
+  if (!missing.length) return tf.getBackend();
+  ctx.events.emit({ type: 'warning', message: `the ${tf.getBackend()} backend has no ${missing.join(', ')} kernels, which training convolutions needs: stage ${s + 1} runs on the cpu backend (slower)` });
+  await tf.setBackend('cpu');
+  return 'cpu';
+}
+
+async function prepareStage(ctx: RunContext, s: number, fastBackend: string): Promise<Prepared> {
+  const { plan, splits, net } = ctx, stage = plan.stages[s]!;
+  setFrozen(net, ctx.built.info, stage.frozen.layers);
+  const cached = stage.featureCache.use;
+  const backend = await stageBackend(ctx, s, cached);
+  if (cached) {
+    await tf.setBackend(fastBackend);
+    const trained = plan.stages.slice(0, s).some((st) => st.trainable.backboneParams > 0);
+    const train = await ctx.cachedFeatures('train', splits.train, Math.max(stage.batch, 32), trained);
+    const validation = await ctx.cachedFeatures('validation', splits.validation, Math.max(stage.batch, 32), trained);
+    if (backend !== fastBackend) await tf.setBackend(backend);
+    return { train, validation, model: net.head, cached };
+  }
+  if (stage.trainable.backboneParams > 0) ctx.resetBackbone();
+  const images = new ImageSource(splits.train, plan.model.inputSize, ctx.pre, plan.data.augment, ctx.unreadable.of('train', splits.train.length));
+  // The frozen part runs ahead as an inference program; the loop trains the rest on its output.
+  const split = splitFrozen(net, ctx.built.graph, ctx.built.info, stage.frozen.layers);
+  const train = split ? new PrefixSource(images, () => ctx.engines.for(split.prefix, splits.train.length, stage.batch)) : images;
+  const validation = new ImageSource(splits.validation, plan.model.inputSize, ctx.pre, [], ctx.unreadable.of('validation', splits.validation.length));
+  return { train, validation, model: split ? split.top : net.full, cached };
+}
+
+function release(ctx: RunContext, p: Prepared): void {
+  if (p.train instanceof FeatureSource) p.train.x.dispose();
+  // The trained part shares the network's layers: disposing it only drops its hold on them.
+  if (p.model !== ctx.net.full && p.model !== ctx.net.head) p.model.dispose();
+  if (p.validation instanceof FeatureSource) p.validation.x.dispose();
+}
+
+/** Inverse class frequencies of the training split. */
+function classWeights(ctx: RunContext): Float32Array {
+  const classes = ctx.plan.data.classes.length;
+  const counts = new Array<number>(classes).fill(0);
+  for (const it of ctx.splits.train) counts[it.label]! += 1;
+  const total = counts.reduce((a, b) => a + b, 0);
+  return Float32Array.from(counts, (c) => (c ? total / (classes * c) : 0));
+}
+
+/** After each epoch: the best model, the stage's best, metrics.jsonl, and the checkpoint. */
+function epochRecorder(ctx: RunContext, f: RunFolder, s: number, stage: PlanStage) {
+  const { plan, net, events } = ctx;
+  const better = (a: number, b: number) => (plan.save.mode === 'max' ? a > b : a < b);
+  return async (epoch: number, m: EpochMetrics, lr: number, seconds: number, sinceBest: number, optimizer: tf.Optimizer): Promise<boolean> => {
+    const state = f.state, value = m[plan.save.metric];
+    const best = plan.save.which === 'last' || !state.best || better(value, state.best.value);
+    if (best) {
+      state.best = { value, stage: s, epoch };
+      await saveModel(net.full, path.join(f.dir, 'model'), ctx.meta);
+    }
+    if (!state.stageBest || better(value, state.stageBest.value)) {
+      state.stageBest = { value, epoch };
+      await saveModel(net.full, path.join(f.checkpoint, 'stage-best'));
+    }
+    fs.appendFileSync(path.join(f.dir, 'metrics.jsonl'), JSON.stringify({ stage: s + 1, epoch: epoch + 1, ...m, lr, seconds, best, time: new Date().toISOString() }) + '\n');
+    state.epoch = epoch + 1;
+    state.sinceBest = sinceBest;
+    await saveModel(net.full, path.join(f.checkpoint, 'model'));
+    await saveOptimizer(optimizer, f.checkpoint);
+    f.saveState();
+    events.emit({ type: 'epoch', stage: s + 1, epoch: epoch + 1, epochs: stage.epochs, metrics: m, lr, seconds, best });
+    events.emit({ type: 'checkpoint', stage: s + 1, epoch: epoch + 1, path: f.checkpoint, best });
+    return best;
+  };
+}
+
+/** Runs stage `s` to its end (or to a stop); 'interrupted' leaves a checkpoint to resume from. */
+export async function trainStage(ctx: RunContext, f: RunFolder, s: number, fastBackend: string): Promise<'done' | 'interrupted'> {
+  const { plan, net, events } = ctx, stage = plan.stages[s]!;
+  const classes = plan.data.classes.length, probabilities = ctx.meta.output === 'probabilities';
+  const p = await prepareStage(ctx, s, fastBackend);
+  events.emit({ type: 'stage-start', stage: s + 1, of: plan.stages.length, epochs: stage.epochs, trainable: stage.trainable.backboneParams + stage.trainable.headParams, cached: p.cached, backend: tf.getBackend() });
+  let result;
+  try {
+    result = await runStage({
+      stageIndex: s, stage, model: p.model, train: p.train, classes, probabilities, seed: plan.seed, events,
+      validate: async () => evaluate(p.cached ? modelForward(net.head) : await ctx.engines.for(ctx.fullProgram(), p.validation.size, stage.batch), p.validation, classes, probabilities, stage.batch),
+      classWeights: stage.classWeights === 'auto' ? classWeights(ctx) : null,
+      startEpoch: f.state.epoch, stopped: ctx.stopped, onEpoch: epochRecorder(ctx, f, s, stage), sinceBest: f.state.sinceBest,
+      restoreOptimizer: async (optimizer) => {
+        if (!(await loadOptimizer(optimizer, f.checkpoint))) events.emit({ type: 'warning', message: `the checkpoint holds no optimizer state: stage ${s + 1} continues with the ${stage.optimizer} optimizer's state reset` });
+      },
+    });
+  } finally {
+    release(ctx, p);
+  }
+  if (result.interrupted) {
+    if (!fs.existsSync(path.join(f.checkpoint, 'model'))) {
+      await saveModel(net.full, path.join(f.checkpoint, 'model'));
+      f.saveState();
+    }
+    return 'interrupted';
+  }
+  await nextStage(ctx, f, s, fastBackend);
+  return 'done';
+}
+
+/**
+ * The next stage starts from this stage's best weights; the checkpoint says so at once, so a run
+ * interrupted from here on resumes at the next stage.
+ */
+async function nextStage(ctx: RunContext, f: RunFolder, s: number, fastBackend: string): Promise<void> {
+  if (fs.existsSync(path.join(f.checkpoint, 'stage-best', 'model.json'))) ctx.loadInto(path.join(f.checkpoint, 'stage-best'));
+  if (tf.getBackend() !== fastBackend) await tf.setBackend(fastBackend);
+  if (s + 1 >= ctx.plan.stages.length) return;
+  f.state = { ...f.state, stage: s + 1, epoch: 0, stageBest: null, sinceBest: 0 };
+  await saveModel(ctx.net.full, path.join(f.checkpoint, 'model'));
+  fs.rmSync(path.join(f.checkpoint, 'stage-best'), { recursive: true, force: true });
+  removeOptimizer(f.checkpoint);
+  f.saveState();
+}
