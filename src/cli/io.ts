@@ -1,5 +1,5 @@
 import * as fs from 'node:fs';
-import * as path from 'node:path';
+import { compile, type Compiled } from '../compiler/index.js';
 
 // What every command shares: colour, reading recipes, atomic writes, usage errors.
 
@@ -35,18 +35,13 @@ export function readRecipe(file: string): string {
   }
 }
 
-/** Writes through a temporary file and a rename, so a crash never leaves half a file. */
-export function writeAtomic(file: string, data: string | Uint8Array): void {
-  const dir = path.dirname(file);
-  fs.mkdirSync(dir, { recursive: true });
-  const tmp = path.join(dir, `.${path.basename(file)}.${process.pid}.${Date.now()}.tmp`);
-  try {
-    fs.writeFileSync(tmp, data);
-    fs.renameSync(tmp, file);
-  } catch (e) {
-    fs.rmSync(tmp, { force: true });
-    throw e;
-  }
+/**
+ * A recipe file compiled: its text and the compiler's result (diagnostics, and a plan when there
+ * are no errors). `whileSaving`: a file missing for a moment (an editor saving by renaming) reads as empty.
+ */
+export function compileFile(file: string, opts: { whileSaving?: boolean } = {}): Compiled & { readonly text: string } {
+  const text = opts.whileSaving && !fs.existsSync(file) ? '' : readRecipe(file);
+  return { ...compile(text, { file }), text };
 }
 
 export const plural = (n: number, word: string, many = `${word}s`): string => `${n} ${n === 1 ? word : many}`;

@@ -1,5 +1,5 @@
 import * as path from 'node:path';
-import { formatLr } from '../ui/format.js';
+import { formatLr } from '../text/format.js';
 import type { Plan, PlanSplitSource, PlanStage } from '../plan/types.js';
 import { locateWeights } from '../runtime/weights/locate.js';
 import { fmtInt, plural } from './io.js';

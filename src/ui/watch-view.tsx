@@ -1,7 +1,7 @@
 import { useEffect, useState } from 'react';
 import { Box, Text, useInput } from 'ink';
 import type { Events } from '../runtime/events.js';
-import type { WatchStatus } from './watch-session.js';
+import type { WatchStatus } from '../watch/session.js';
 import { RunView } from './run-view.js';
 import { color } from './theme.js';
 

@@ -1,7 +1,6 @@
-import { compile } from '../../compiler/index.js';
 import { diagnosticJson, renderDiagnostics, summary } from '../../compiler/render.js';
 import { hasErrors } from '../../compiler/diagnostics.js';
-import { readRecipe, useColor, UsageError, type Output } from '../io.js';
+import { compileFile, useColor, UsageError, type Output } from '../io.js';
 
 export const CHECK_HELP = `usage: tlr check FILE... [--json]
 
@@ -16,8 +15,7 @@ export function checkCommand(files: readonly string[], flags: { json: boolean },
   const json: object[] = [];
   let failed = false;
   for (const file of files) {
-    const text = readRecipe(file);
-    const { diagnostics } = compile(text, { file });
+    const { diagnostics, text } = compileFile(file);
     failed ||= hasErrors(diagnostics);
     if (flags.json) {
       json.push(...diagnostics.map((d) => diagnosticJson(d, file)));

@@ -2,9 +2,11 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { Plan } from '../../plan/types.js';
 import { writeReportHtml } from '../../runtime/results/report-html.js';
-import { writeFileAtomic } from '../../runtime/atomic.js';
-import { runCommand } from './run.js';
-import { UsageError, type Output } from '../io.js';
+import { writeFileAtomic } from '../../files/atomic.js';
+import { renderDiagnostics } from '../../compiler/render.js';
+import { run } from '../../runtime/run.js';
+import { Events } from '../../runtime/events.js';
+import { compileFile, UsageError, type Output } from '../io.js';
 
 
 
@@ -51,18 +53,25 @@ export function pivot(rows: CompareRow[]): string[][] {
   })])];
 }
 
+/** Runs a recipe for the table (its progress is not shown); its run folder, or a usage error saying why not. */
+async function runRecipe(file: string, io: Output): Promise<string> {
+  const c = compileFile(file);
+  if (!c.plan) {
+    io.err(renderDiagnostics(c.diagnostics, file, c.text, { color: false }));
+    throw new UsageError(`${file} has errors; fix it and compare again`);
+  }
+  const r = await run({ plan: c.plan, recipeText: c.text, events: new Events() });
+  if (r.status !== 'finished') throw new UsageError(`running ${file} was interrupted; compare its run folder once it has finished (tlr run --resume ${r.runDir})`);
+  return r.runDir;
+}
+
 export async function compareCommand(args: readonly string[], flags: { by?: string; out?: string; json: boolean }, io: Output): Promise<number> {
   if (!args.length) throw new UsageError('tlr compare needs run folders or recipes');
   if (flags.by && flags.by !== 'dataset') throw new UsageError(`--by takes dataset, not ${flags.by}`);
   const dirs: string[] = [];
   for (const a of args) {
-    if (a.endsWith('.tlr')) {
-      const lines: string[] = [];
-      const code = await runCommand([a], { json: true }, { out: (l) => lines.push(l), err: (l) => io.err(l) });
-      const fin = lines.map((l) => JSON.parse(l)).find((e) => e.type === 'finished');
-      if (code !== 0 || !fin) throw new UsageError(`running ${a} failed; fix it and compare again`);
-      dirs.push(fin.runDir);
-    } else dirs.push(path.resolve(a));
+    if (a.endsWith('.tlr')) dirs.push(await runRecipe(a, io));
+    else dirs.push(path.resolve(a));
   }
   const rows = dirs.map(row);
   if (flags.json) {

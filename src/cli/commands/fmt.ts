@@ -1,7 +1,8 @@
 import * as fs from 'node:fs';
 import { format } from '../../compiler/format.js';
 import { renderDiagnostics } from '../../compiler/render.js';
-import { readRecipe, useColor, UsageError, writeAtomic, type Output } from '../io.js';
+import { readRecipe, useColor, UsageError, type Output } from '../io.js';
+import { writeFileAtomic } from '../../files/atomic.js';
 
 export const FMT_HELP = `usage: tlr fmt FILE [--write | --check]
 
@@ -29,7 +30,7 @@ export function fmtCommand(files: readonly string[], flags: { write: boolean; ch
       }
     } else if (flags.write) {
       if (r.text !== text) {
-        writeAtomic(file, r.text);
+        writeFileAtomic(file, r.text);
         fs.chmodSync(file, fs.statSync(file).mode);
         io.out(`formatted ${file}`);
       }

@@ -1,7 +1,6 @@
-import { compile } from '../../compiler/index.js';
 import { renderDiagnostics, summary } from '../../compiler/render.js';
 import { planText } from '../plan-text.js';
-import { readRecipe, useColor, UsageError, type Output } from '../io.js';
+import { compileFile, useColor, UsageError, type Output } from '../io.js';
 
 export const PLAN_HELP = `usage: tlr plan FILE [--json]
 
@@ -12,8 +11,7 @@ splits, each stage's frozen and trainable layers, feature caching, and where res
 export function planCommand(files: readonly string[], flags: { json: boolean }, io: Output): number {
   if (files.length !== 1) throw new UsageError('tlr plan takes one recipe file');
   const file = files[0]!;
-  const text = readRecipe(file);
-  const { diagnostics, plan } = compile(text, { file });
+  const { diagnostics, plan, text } = compileFile(file);
   if (diagnostics.length) io.err(`${renderDiagnostics(diagnostics, file, text, { color: useColor(process.stderr) })}\n\n${file}: ${summary(diagnostics)}\n`);
   if (!plan) return 1;
   io.out(flags.json ? JSON.stringify(plan, null, 2) : planText(plan));

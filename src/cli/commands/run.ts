@@ -1,5 +1,4 @@
 import * as fs from 'node:fs';
-import { compile } from '../../compiler/index.js';
 import { renderDiagnostics, summary } from '../../compiler/render.js';
 import { Events } from '../../runtime/events.js';
 import { run } from '../../runtime/run.js';
@@ -7,7 +6,7 @@ import { inferenceWorkers } from '../../runtime/infer/engine.js';
 import { TlrError } from '../../errors.js';
 import { backendOf } from '../../runtime/backend.js';
 import { ndjsonReporter, textReporter } from '../reporters/text.js';
-import { readRecipe, useColor, UsageError, type Output } from '../io.js';
+import { compileFile, useColor, UsageError, type Output } from '../io.js';
 
 
 export async function runCommand(files: readonly string[], flags: { json: boolean; backend?: string; resume?: string }, io: Output): Promise<number> {
@@ -18,8 +17,8 @@ export async function runCommand(files: readonly string[], flags: { json: boolea
   } else {
     if (files.length !== 1) throw new UsageError('tlr run takes one recipe file');
     const file = files[0]!;
-    text = readRecipe(file);
-    const c = compile(text, { file });
+    const c = compileFile(file);
+    text = c.text;
     if (c.diagnostics.length) io.err(`${renderDiagnostics(c.diagnostics, file, text, { color: useColor(process.stderr) })}\n\n${file}: ${summary(c.diagnostics)}\n`);
     if (!c.plan) return 1;
     plan = c.plan;

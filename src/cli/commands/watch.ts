@@ -1,13 +1,12 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { compile } from '../../compiler/index.js';
 import { renderDiagnostics } from '../../compiler/render.js';
 import { Events } from '../../runtime/events.js';
 import { run } from '../../runtime/run.js';
-import { WatchSession, type WatchStatus } from '../../ui/watch-session.js';
+import { WatchSession, type WatchStatus } from '../../watch/session.js';
 import { ndjsonReporter, textReporter } from '../reporters/text.js';
 import { useLiveView } from './run.js';
-import { readRecipe, useColor, UsageError, type Output } from '../io.js';
+import { compileFile, readRecipe, useColor, UsageError, type Output } from '../io.js';
 
 
 export async function watchCommand(files: readonly string[], flags: { json: boolean; backend?: string }, io: Output): Promise<number> {
@@ -20,9 +19,8 @@ export async function watchCommand(files: readonly string[], flags: { json: bool
 
   const session = new WatchSession({
     compile: () => {
-      const text = fs.existsSync(file) ? fs.readFileSync(file, 'utf8') : '';
-      const c = compile(text, { file });
-      return { plan: c.plan, text, diagnostics: renderDiagnostics(c.diagnostics, files[0]!, text, { color: !live && useColor() }) };
+      const c = compileFile(file, { whileSaving: true });
+      return { plan: c.plan, text: c.text, diagnostics: renderDiagnostics(c.diagnostics, files[0]!, c.text, { color: !live && useColor() }) };
     },
     start: (plan, text) => {
       const events = new Events({ replay: true });

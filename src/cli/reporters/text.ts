@@ -1,7 +1,7 @@
 import * as path from 'node:path';
-import { formatLr } from '../../ui/format.js';
+import { formatLr } from '../../text/format.js';
 import type { RunEvent } from '../../runtime/events.js';
-import { evaluationText } from '../../ui/evaluation-text.js';
+import { evaluationText } from '../../text/evaluation.js';
 import { displayPath } from '../../paths.js';
 
 // Plain lines for pipes, CI and logs: one line per thing that happened, no cursor movement.

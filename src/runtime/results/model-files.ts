@@ -1,7 +1,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { tf } from '../tf.js';
-import { replaceDirAtomic } from '../atomic.js';
+import { replaceDirAtomic } from '../../files/atomic.js';
 import '../zoo/layers.js';
 import { MODEL_MARKER, markerText } from '../../data/model-folder.js';
 import { TLR_VERSION } from '../../version.js';

@@ -1,7 +1,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { tf } from '../tf.js';
-import { writeFileAtomic } from '../atomic.js';
+import { writeFileAtomic } from '../../files/atomic.js';
 
 // An optimizer's state (its step count, Adam's moments, momentum's accumulations) in a checkpoint,
 // so a resumed stage continues with the same updates an uninterrupted one would make.

@@ -4,7 +4,7 @@ import sharp from 'sharp';
 import type { Plan } from '../../plan/types.js';
 import type { Evaluation } from '../events.js';
 import { readIdxImages } from '../../data/formats/index.js';
-import { writeFileAtomic } from '../atomic.js';
+import { writeFileAtomic } from '../../files/atomic.js';
 import { esc, heatMap, lineChart } from './svg.js';
 
 // RUN_DIR/report.html: one self-contained page (inline CSS, SVG and images; it opens from disk

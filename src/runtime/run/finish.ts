@@ -11,7 +11,7 @@ import { evaluation as evaluationOf } from '../train/metrics.js';
 import { modelForward } from '../infer/engine.js';
 import { saveModel } from '../results/model-files.js';
 import { writeReportHtml } from '../results/report-html.js';
-import { writeFileAtomic } from '../atomic.js';
+import { writeFileAtomic } from '../../files/atomic.js';
 import { backendLabel } from '../backend.js';
 import { TLR_VERSION } from '../../version.js';
 import type { RunContext } from './context.js';

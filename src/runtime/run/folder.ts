@@ -2,7 +2,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { Plan } from '../../plan/types.js';
 import { assertPlan } from '../../plan/validate.js';
-import { writeFileAtomic } from '../atomic.js';
+import { writeFileAtomic } from '../../files/atomic.js';
 import { saveTargetProblem } from '../../data/model-folder.js';
 import { TlrError } from '../../errors.js';
 

@@ -3,7 +3,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { tf } from '../tf.js';
 import { describeItem, type Item } from '../data/dataset.js';
-import { writeFileAtomic } from '../atomic.js';
+import { writeFileAtomic } from '../../files/atomic.js';
 import { ImageSource, through, type Unreadable } from './sources.js';
 import type { Forward } from '../infer/engine.js';
 

@@ -1,6 +1,6 @@
 import { Box, Text } from 'ink';
 import type { ViewState } from '../state.js';
-import { evaluationText } from '../evaluation-text.js';
+import { evaluationText } from '../../text/evaluation.js';
 import { time } from './progress-bar.js';
 import { color } from '../theme.js';
 

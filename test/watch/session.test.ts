@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import * as path from 'node:path';
-import { WatchSession, planChanges, type WatchStatus } from '../../src/ui/watch-session.js';
+import { WatchSession, planChanges, type WatchStatus } from '../../src/watch/session.js';
 import { compile } from '../../src/compiler/index.js';
 
 // Watch mode's decisions, with the recipe's text in memory and a runner that only records.

@@ -1,0 +1,90 @@
+import * as crypto from 'node:crypto';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { TlrError } from '../errors.js';
+
+// Writes that happen whole or not at all: a fresh temporary name beside the target, created
+// exclusively (O_EXCL: an existing file or a planted symlink at that name is never opened or
+// followed), then a rename. A failed write (a full disk, say) removes its temporary file and says
+// which file could not be written; the target keeps its last good content.
+
+export class WriteError extends TlrError {}
+
+const suffix = () => `${process.pid}-${crypto.randomBytes(6).toString('hex')}`;
+
+function writeFailed(target: string, e: unknown): WriteError {
+  const err = e as NodeJS.ErrnoException;
+  const why = err.code === 'ENOSPC' ? 'the disk is full' : err.code === 'EDQUOT' ? 'the disk quota is used up' : err.code === 'EACCES' || err.code === 'EPERM' ? 'permission denied' : err.code === 'EROFS' ? 'the file system is read-only' : err.message;
+  return new WriteError(`could not write ${target}: ${why}; nothing was changed there`);
+}
+
+/**
+ * Writes `data` to `file` atomically, creating its folder.
+ *
+ * @example writeFileAtomic('runs/x/report.json', JSON.stringify(report))
+ */
+export function writeFileAtomic(file: string, data: string | Uint8Array): void {
+  const tmp = path.join(path.dirname(file), `.${path.basename(file)}.tmp-${suffix()}`);
+  try {
+    fs.mkdirSync(path.dirname(file), { recursive: true });
+    const fd = fs.openSync(tmp, fs.constants.O_WRONLY | fs.constants.O_CREAT | fs.constants.O_EXCL | (fs.constants.O_NOFOLLOW ?? 0), 0o644);
+    try {
+      fs.writeFileSync(fd, data);
+    } finally {
+      fs.closeSync(fd);
+    }
+    fs.renameSync(tmp, file);
+  } catch (e) {
+    fs.rmSync(tmp, { force: true });
+    throw writeFailed(file, e);
+  }
+}
+
+const alive = (pid: number): boolean => {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code === 'EPERM';
+  }
+};
+
+/**
+ * What a killed replaceDirAtomic left beside `dir`: the old folder is put back when `dir` itself
+ * is missing (the process died between its two renames); other leftovers of dead processes go.
+ */
+export function recoverDir(dir: string): void {
+  const parent = path.dirname(dir), base = path.basename(dir);
+  let names: string[];
+  try {
+    names = fs.readdirSync(parent);
+  } catch {
+    return;
+  }
+  const leftovers = names.flatMap((n) => {
+    const m = new RegExp(`^\\.?${base.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}\\.(tmp|old)-(\\d+)-`).exec(n);
+    return m && !alive(Number(m[2])) ? [{ name: n, kind: m[1] as 'tmp' | 'old' }] : [];
+  });
+  const old = leftovers.find((l) => l.kind === 'old');
+  if (old && !fs.existsSync(dir)) fs.renameSync(path.join(parent, old.name), dir);
+  for (const l of leftovers) fs.rmSync(path.join(parent, l.name), { recursive: true, force: true });
+}
+
+/** Fills a fresh folder through `fill`, then puts it in place of `dir` (the old one is removed). */
+export async function replaceDirAtomic(dir: string, fill: (tmp: string) => Promise<void> | void): Promise<void> {
+  recoverDir(dir);
+  const parent = path.dirname(dir), base = path.basename(dir);
+  const tmp = path.join(parent, `.${base}.tmp-${suffix()}`);
+  try {
+    fs.mkdirSync(parent, { recursive: true });
+    fs.mkdirSync(tmp); // fails when the name exists: never reuses another's folder
+    await fill(tmp);
+  } catch (e) {
+    fs.rmSync(tmp, { recursive: true, force: true });
+    throw e instanceof TlrError ? e : writeFailed(dir, e);
+  }
+  const old = path.join(parent, `.${base}.old-${suffix()}`);
+  if (fs.existsSync(dir)) fs.renameSync(dir, old);
+  fs.renameSync(tmp, dir);
+  fs.rmSync(old, { recursive: true, force: true });
+}
