@@ -1,22 +1,11 @@
 import * as path from 'node:path';
 import { splitCount } from '../data/split.js';
 import type { DataInfo } from '../data/formats/index.js';
-import { PLAN_FORMAT, PLAN_VERSION, type Plan, type PlanSplitSource, type PlanStage, type PlanWeights } from '../plan/types.js';
-import type { Checked, HeadLayerSpec, ResolvedWeights, SplitSource, StageSpec } from './check/checked.js';
+import { PLAN_FORMAT, PLAN_VERSION, type Plan, type PlanSplitSource, type PlanStage } from '../plan/types.js';
+import type { Checked, HeadLayerSpec, SplitSource, StageSpec } from './check/checked.js';
 
 // Checked recipe to plan. Pure: everything it needs was resolved by the checker.
 
-function weights(w: ResolvedWeights): PlanWeights {
-  switch (w.kind) {
-    case 'imagenet': {
-      const s = w.source;
-      return { kind: 'imagenet', url: s.url, format: s.format, sha256: s.sha256, localName: s.localName, includesTop: s.includesTop };
-    }
-    case 'none': return { kind: 'none' };
-    case 'file': return { kind: 'file', path: w.path, format: w.format };
-    case 'url': return { kind: 'url', url: w.url, format: w.format };
-  }
-}
 
 export function headParams(inputs: number, layers: readonly HeadLayerSpec[]): number {
   let n = inputs, total = 0;
@@ -93,7 +82,7 @@ export function toPlan(c: Checked): Plan {
       layers: m.layers.length,
       params: m.backboneParams,
       blocks: m.blocks.map((b) => ({ name: b.name, firstLayer: m.layers[b.first]!.name, lastLayer: m.layers[b.last]!.name, layers: b.last - b.first + 1, params: b.params })),
-      weights: weights(c.weights),
+      weights: c.weights,
     },
     head: { inputs: m.featureSize, layers: c.head.map((l) => ({ ...l })), params: head },
     data: {

@@ -1,16 +1,13 @@
 import type { ModelInfo } from '../../zoo/catalog.js';
-import type { WeightsSource } from '../../zoo/registry.js';
+import type { PlanWeights } from '../../plan/types.js';
 import type { DataInfo } from '../../data/formats/index.js';
 import type { SplitPercent } from '../../data/split.js';
 
 // What the checker hands to toPlan: the recipe with every default filled in and every name
 // resolved. Only produced when there are no errors.
 
-export type ResolvedWeights =
-  | { readonly kind: 'imagenet'; readonly source: WeightsSource }
-  | { readonly kind: 'none' }
-  | { readonly kind: 'file'; readonly path: string; readonly format: 'tfjs' | 'safetensors' | 'tlr' }
-  | { readonly kind: 'url'; readonly url: string; readonly format: 'tfjs' | 'safetensors' };
+/** The checker resolves weights straight to the plan's form. */
+export type ResolvedWeights = PlanWeights;
 
 export type HeadLayerSpec =
   | { readonly kind: 'dense'; readonly units: number; readonly activation: string }

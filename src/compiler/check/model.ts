@@ -1,8 +1,8 @@
-import * as path from 'node:path';
 import { describe, family, CatalogError, MODEL_NAMES, type ModelInfo } from '../../zoo/catalog.js';
 import type { Globals } from './statements.js';
 import type { Ctx } from './context.js';
-import type { ResolvedWeights } from './checked.js';
+import type { PlanWeights } from '../../plan/types.js';
+import { isProblem, parseWeights } from '../../zoo/weights-spec.js';
 import { didYouMean, oneOf } from './suggest.js';
 
 /** `from`, `width`, `input`: the network's metadata, or null (reported). */
@@ -47,54 +47,18 @@ export function checkModel(ctx: Ctx, g: Globals, file: { start: { offset: number
   }
 }
 
-const formatOf = (p: string): 'tfjs' | 'safetensors' | null =>
-  p.toLowerCase().endsWith('.json') ? 'tfjs' : p.toLowerCase().endsWith('.safetensors') ? 'safetensors' : null;
-
-/** `weights`: where the backbone's starting weights come from. */
-export function checkWeights(ctx: Ctx, g: Globals, model: ModelInfo | null): ResolvedWeights | null {
+/** `weights`: where the backbone's starting weights come from (one rule with the runtime: zoo/weights-spec.ts). */
+export function checkWeights(ctx: Ctx, g: Globals, model: ModelInfo | null): PlanWeights | null {
   const s = g.weights?.source;
-  if (!s || (s.kind === 'name' && s.name.text === 'imagenet')) {
-    if (!model) return null;
-    if (!model.weights) {
-      const at = s?.kind === 'name' ? s.name.span : g.from!.model.span;
-      ctx.report('TLR1007', at, `no ImageNet weights for ${model.name}${model.width !== null ? ` width ${model.width}` : ''} exist in a format tlr reads (TF.js or safetensors)`, [
-        '`weights none` trains it from scratch; `weights ./model.safetensors` loads your own file', 'run `tlr models` to see which networks have ImageNet weights',
-      ]);
-      return null;
-    }
-    return { kind: 'imagenet', source: model.weights };
-  }
-  if (s.kind === 'none') return { kind: 'none' };
-  if (s.kind === 'name') {
+  if (s?.kind === 'name' && s.name.text !== 'imagenet') {
     ctx.report('TLR1005', s.name.span, `\`${s.name.text}\` is not a weights source`, [...didYouMean(s.name.text, ['imagenet', 'none']), 'write `weights imagenet`, `weights none`, a path (./w.safetensors, ./model.json, a tlr run\'s model folder) or an https:// URL']);
     return null;
   }
-  const loc = s.location;
-  if (loc.url) {
-    const format = formatOf(new URL(loc.text, 'https://x').pathname);
-    if (!/^https?:\/\//.test(loc.text) || !format) {
-      ctx.report('TLR1005', loc.span, `cannot load weights from ${loc.text}`, ['a URL must be http(s) and end in model.json (TF.js) or .safetensors']);
-      return null;
-    }
-    return { kind: 'url', url: loc.text, format };
-  }
-  const abs = ctx.resolve(loc.text);
-  const kind = ctx.opts.exists(abs);
-  if (!kind) {
-    ctx.report('TLR1006', loc.span, `weights file ${ctx.show(abs)} does not exist`, [`paths are relative to the recipe's folder (${ctx.dir})`]);
-    return null;
-  }
-  if (kind === 'dir') {
-    if (ctx.opts.exists(path.join(abs, 'model.json')) !== 'file') {
-      ctx.report('TLR1006', loc.span, `${ctx.show(abs)} is a folder without model.json`, ['give the model folder of a tlr run (it holds model.json), a model.json, or a .safetensors file']);
-      return null;
-    }
-    return { kind: 'file', path: path.join(abs, 'model.json'), format: 'tlr' };
-  }
-  const format = formatOf(abs);
-  if (!format) {
-    ctx.report('TLR1005', loc.span, `cannot tell the format of ${ctx.show(abs)}`, ['tlr reads TF.js models (model.json beside its weight shards) and .safetensors files']);
-    return null;
-  }
-  return { kind: 'file', path: abs, format };
+  const text = !s || s.kind === 'name' ? 'imagenet' : s.kind === 'none' ? 'none' : s.location.text;
+  if (text === 'imagenet' && !model) return null;
+  const r = parseWeights(text, model!, { resolve: (p) => ctx.resolve(p), exists: (p) => ctx.opts.exists(p), show: (p) => ctx.show(p) });
+  if (!isProblem(r)) return r;
+  const span = s?.kind === 'location' ? s.location.span : s?.kind === 'name' ? s.name.span : g.from!.model.span;
+  ctx.report(r.code, span, r.message, r.hints);
+  return null;
 }

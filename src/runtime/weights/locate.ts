@@ -15,20 +15,33 @@ export const weightsCacheDir = (localName: string, env: NodeJS.ProcessEnv = proc
 /** The file a weights folder is entered by, for a format. */
 export const entryFile = (format: 'tfjs' | 'safetensors'): string => (format === 'tfjs' ? 'model.json' : 'model.safetensors');
 
+/** Written into a cache folder once every file of a download arrived whole and matched its checksum. */
+export const COMPLETE = '.tlr-complete';
+
+/** The cache folder of weights at a URL that is not in the zoo's registry. */
+export const urlCacheName = (url: string): string => `url-${Buffer.from(url).toString('base64url').slice(-48)}`;
+
+/** A cached entry counts only when its download completed. */
+const cached = (dir: string, entry: string): boolean => fs.existsSync(path.join(dir, entry)) && fs.existsSync(path.join(dir, COMPLETE));
+
 export type Located =
   | { readonly where: 'weights-dir' | 'cache' | 'file'; readonly path: string }
   | { readonly where: 'download'; readonly url: string; readonly into: string }
   | { readonly where: 'missing'; readonly path: string }
   | { readonly where: 'none' };
 
+/**
+ * Where a plan's weights are, in tlr's one lookup order: a file the recipe names; for ImageNet
+ * weights $TLR_WEIGHTS_DIR/<name>/ (or <name>.safetensors), then the cache; for a URL the cache;
+ * else a download into the cache. `tlr plan` shows it; `tlr run` resolves through it.
+ */
 export function locateWeights(w: PlanWeights, env: NodeJS.ProcessEnv = process.env): Located {
   switch (w.kind) {
     case 'none': return { where: 'none' };
     case 'file': return fs.existsSync(w.path) ? { where: 'file', path: w.path } : { where: 'missing', path: w.path };
     case 'url': {
-      const dir = weightsCacheDir(`url-${Buffer.from(w.url).toString('base64url').slice(-48)}`, env);
-      const f = path.join(dir, entryFile(w.format));
-      return fs.existsSync(f) ? { where: 'cache', path: f } : { where: 'download', url: w.url, into: dir };
+      const dir = weightsCacheDir(urlCacheName(w.url), env);
+      return cached(dir, entryFile(w.format)) ? { where: 'cache', path: path.join(dir, entryFile(w.format)) } : { where: 'download', url: w.url, into: dir };
     }
     case 'imagenet': {
       const entry = entryFile(w.format);
@@ -39,8 +52,7 @@ export function locateWeights(w: PlanWeights, env: NodeJS.ProcessEnv = process.e
         }
       }
       const dir = weightsCacheDir(w.localName, env);
-      const f = path.join(dir, entry);
-      return fs.existsSync(f) ? { where: 'cache', path: f } : { where: 'download', url: w.url, into: dir };
+      return cached(dir, entry) ? { where: 'cache', path: path.join(dir, entry) } : { where: 'download', url: w.url, into: dir };
     }
   }
 }

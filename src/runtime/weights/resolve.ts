@@ -1,7 +1,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { PlanWeights } from '../../plan/types.js';
-import { cacheRoot, entryFile, weightsCacheDir } from './locate.js';
+import { cacheRoot, COMPLETE, entryFile, locateWeights } from './locate.js';
 import { digestFiles, download, type Progress } from './download.js';
 import { parseModelJson, shardPaths } from './tfjs-format.js';
 import { verifyLock } from './lock.js';
@@ -27,8 +27,6 @@ export interface ResolveOptions {
   /** A name for messages ("the ImageNet weights of mobilenet_v2 width 0.35"). */
   readonly what?: string;
 }
-
-const COMPLETE = '.tlr-complete';
 
 const filesOf = (entry: string, format: 'tfjs' | 'safetensors' | 'tlr'): string[] => {
   if (format === 'safetensors') return [entry];
@@ -68,50 +66,48 @@ async function fetchInto(url: string, format: 'tfjs' | 'safetensors', dir: strin
   }
 }
 
-function local(w: Extract<PlanWeights, { kind: 'imagenet' }>, env: NodeJS.ProcessEnv): string | null {
-  const pre = env['TLR_WEIGHTS_DIR'];
-  if (!pre) return null;
-  for (const f of [path.join(pre, w.localName, entryFile(w.format)), path.join(pre, `${w.localName}.safetensors`)]) if (fs.existsSync(f)) return f;
-  return null;
+/** Why a download failed, and the two ways to do without one. */
+function downloadFailed(w: Extract<PlanWeights, { kind: 'imagenet' | 'url' }>, dir: string, e: unknown, opts: ResolveOptions, env: NodeJS.ProcessEnv): WeightsError {
+  const what = opts.what ?? 'the weights';
+  const hints = w.kind === 'imagenet'
+    ? [`tlr needs ${w.url}${w.format === 'tfjs' ? ' and the weight shards beside it' : ''}`,
+       `either connect to the network (they are downloaded once, into ${dir}),`,
+       `or put a copy at $TLR_WEIGHTS_DIR/${w.localName}/${entryFile(w.format)} and set TLR_WEIGHTS_DIR${env['TLR_WEIGHTS_DIR'] ? ` (now ${env['TLR_WEIGHTS_DIR']}, which has no ${w.localName})` : ''}`]
+    : [`check the URL, or download the file yourself and give its path in the recipe`];
+  return new WeightsError(`cannot get ${what}: ${(e as Error).message}`, hints);
 }
 
+/** The plan's weights as files on disk (downloaded when they are not there), checked against tlr.lock. */
 export async function resolveWeights(w: PlanWeights, opts: ResolveOptions = {}): Promise<ResolvedFiles | null> {
   const env = opts.env ?? process.env;
   const lock = (key: string, sha: string, format: string) => (opts.lockDir ? verifyLock(opts.lockDir, key, sha, format) : null);
-  switch (w.kind) {
+  const at = locateWeights(w, env);
+  switch (at.where) {
     case 'none': return null;
+    case 'missing': throw new WeightsError(`weights file ${at.path} does not exist`);
     case 'file': {
-      if (!fs.existsSync(w.path)) throw new WeightsError(`weights file ${w.path} does not exist`);
-      return { format: w.format, entry: w.path, sha256: digestFiles(filesOf(w.path, w.format)), from: 'file', lock: null };
+      const format = (w as Extract<PlanWeights, { kind: 'file' }>).format;
+      return { format, entry: at.path, sha256: digestFiles(filesOf(at.path, format)), from: 'file', lock: null };
     }
-    case 'imagenet':
-    case 'url': {
-      const localName = w.kind === 'imagenet' ? w.localName : `url-${Buffer.from(w.url).toString('base64url').slice(-48)}`;
-      const pre = w.kind === 'imagenet' ? local(w, env) : null;
-      if (pre) {
-        const format = pre.endsWith('.json') ? 'tfjs' : 'safetensors';
-        const sha = digestFiles(filesOf(pre, format));
-        return { format, entry: pre, sha256: sha, from: 'weights-dir', lock: lock(w.url, sha, format) };
-      }
-      const dir = weightsCacheDir(localName, env);
-      const entry = path.join(dir, entryFile(w.format));
-      let from: 'cache' | 'download' = 'cache';
-      if (!fs.existsSync(path.join(dir, COMPLETE)) || !fs.existsSync(entry)) {
-        from = 'download';
+    case 'weights-dir': {
+      const format = at.path.endsWith('.json') ? 'tfjs' : 'safetensors';
+      const sha = digestFiles(filesOf(at.path, format));
+      return { format, entry: at.path, sha256: sha, from: 'weights-dir', lock: lock((w as { url: string }).url, sha, format) };
+    }
+    case 'cache':
+    case 'download': {
+      const remote = w as Extract<PlanWeights, { kind: 'imagenet' | 'url' }>;
+      let entry = at.where === 'cache' ? at.path : '';
+      if (at.where === 'download') {
+        entry = path.join(at.into, entryFile(remote.format));
         try {
-          await fetchInto(w.url, w.format, dir, w.kind === 'imagenet' ? w.sha256 : null, opts.onProgress);
+          await fetchInto(remote.url, remote.format, at.into, remote.kind === 'imagenet' ? remote.sha256 : null, opts.onProgress);
         } catch (e) {
-          const what = opts.what ?? 'the weights';
-          const hints = w.kind === 'imagenet'
-            ? [`tlr needs ${w.url}${w.format === 'tfjs' ? ' and the weight shards beside it' : ''}`,
-               `either connect to the network (they are downloaded once, into ${dir}),`,
-               `or put a copy at $TLR_WEIGHTS_DIR/${w.localName}/${entryFile(w.format)} and set TLR_WEIGHTS_DIR${env['TLR_WEIGHTS_DIR'] ? ` (now ${env['TLR_WEIGHTS_DIR']}, which has no ${w.localName})` : ''}`]
-            : [`check the URL, or download the file yourself and give its path in the recipe`];
-          throw new WeightsError(`cannot get ${what}: ${(e as Error).message}`, hints);
+          throw downloadFailed(remote, at.into, e, opts, env);
         }
       }
-      const sha = digestFiles(filesOf(entry, w.format));
-      return { format: w.format, entry, sha256: sha, from, lock: lock(w.url, sha, w.format) };
+      const sha = digestFiles(filesOf(entry, remote.format));
+      return { format: remote.format, entry, sha256: sha, from: at.where, lock: lock(remote.url, sha, remote.format) };
     }
   }
 }

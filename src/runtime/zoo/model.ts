@@ -12,6 +12,7 @@ import { fromTorchvision } from '../weights/torchvision.js';
 import { assignWeights } from '../weights/assign.js';
 import { WeightsError, type WeightMap } from '../weights/tensors.js';
 import type { Progress } from '../weights/download.js';
+import { isProblem, parseWeights } from '../../zoo/weights-spec.js';
 
 export interface BuildOptions {
   /** Width multiplier (MobileNets). */
@@ -37,18 +38,14 @@ export interface Built {
   readonly files: ResolvedFiles | null;
 }
 
-/** A recipe's or caller's weights argument as the plan describes weights. */
-export function weightsSpec(name: string, info: ModelInfo, weights: string): PlanWeights {
-  if (weights === 'none') return { kind: 'none' };
-  if (weights === 'imagenet') {
-    const s = info.weights;
-    if (!s) throw new WeightsError(`no ImageNet weights for ${name}${info.width !== null ? ` width ${info.width}` : ''} exist in a format tlr reads; use weights 'none' or a file`);
-    return { kind: 'imagenet', url: s.url, format: s.format, sha256: s.sha256, localName: s.localName, includesTop: s.includesTop };
-  }
-  if (/^https?:\/\//.test(weights)) return { kind: 'url', url: weights, format: weights.endsWith('.json') ? 'tfjs' : 'safetensors' };
-  const abs = path.resolve(weights);
-  if (fs.existsSync(abs) && fs.statSync(abs).isDirectory()) return { kind: 'file', path: path.join(abs, 'model.json'), format: 'tlr' };
-  return { kind: 'file', path: abs, format: abs.endsWith('.safetensors') ? 'safetensors' : 'tfjs' };
+/** A caller's weights argument as the plan describes weights (the checker's rule: zoo/weights-spec.ts). */
+export function weightsSpec(info: ModelInfo, weights: string): PlanWeights {
+  const r = parseWeights(weights, info, {
+    resolve: (p) => path.resolve(p), show: (p) => p,
+    exists: (p) => (fs.existsSync(p) ? (fs.statSync(p).isDirectory() ? 'dir' : 'file') : null),
+  });
+  if (isProblem(r)) throw new WeightsError(r.message, r.hints);
+  return r;
 }
 
 /** Reads weight files into Keras-style names, converting torchvision layouts. */
@@ -74,7 +71,7 @@ export async function loadZooModel(name: string, opts: BuildOptions = {}): Promi
   // From random weights, activations drift fast and far from unit variance; Keras' BatchNorm
   // momentum of 0.99 then leaves the inference statistics far behind. PyTorch's 0.9 keeps up.
   const w = opts.weights ?? 'imagenet';
-  const spec = typeof w === 'string' ? weightsSpec(name, info, w) : w;
+  const spec = typeof w === 'string' ? weightsSpec(info, w) : w;
   const fromScratch = spec.kind === 'none';
   const model = buildLayers(graph, output, opts.includeTop ? name : `${name}_backbone`, opts.seed, fromScratch ? 0.9 : undefined);
   try {
