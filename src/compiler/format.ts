@@ -1,61 +1,24 @@
-import { isNum, type Arg, type Ast, type Location, type Statement } from './ast.js';
+import type { Ast, Statement } from './ast.js';
+import { kindsIn, kindsOf, render } from './clauses.js';
 import { parse, type Comment } from './parse.js';
 import { toAst } from './to-ast.js';
 import { hasErrors, type Diagnostic } from './diagnostics.js';
 
-// The canonical layout of a recipe. Sections, in order, separated by one blank line:
+// The canonical layout of a recipe (each clause's section and text: clauses.ts). Sections, in
+// order, separated by one blank line:
 //   recipe/seed · from (weights, width, input indented) · freeze and head · the first train
 //   (its settings indented) · each `then` stage · split/validate/test/augment · save.
 // Recipe-wide statements may move; stage settings never cross a `then`. A comment on its own
 // line travels with the statement below it; a comment after a statement stays on its line.
 
-const STAGE_SETTINGS = ['batch', 'optimizer', 'lr', 'earlyStop', 'classWeights'] as const;
-const MODEL_SETTINGS = ['weights', 'width', 'input'] as const;
-const DATA = ['split', 'validate', 'test', 'augment'] as const;
+const STAGE_SETTINGS = kindsIn('stage-setting');
+const MODEL_SETTINGS = kindsIn('model-setting');
+const DATA = kindsIn('data');
+const STAGE = new Set<string>(kindsOf('stage'));
 
 interface Item { readonly stmt: Statement; leading: string[]; trailing: string[] }
 
-const PATH_RE = /^(?:(?:\.{1,2}|~)(?:\/[^\s"#,()]*)?|\/[^\s"#,()]*)$/;
-const URL_RE = /^[a-z][a-z0-9+.\-]*:\/\/[^\s"#]+$/;
-const quote = (s: string) => `"${s.replace(/\\/g, '\\\\').replace(/"/g, '\\"')}"`;
-const loc = (l: Location) => (PATH_RE.test(l.text) || URL_RE.test(l.text) ? l.text : quote(l.text));
-const arg = (a: Arg) => (isNum(a) ? a.text : a.text);
-
-/** One statement in canonical form, on one line. */
-export function render(s: Statement): string {
-  switch (s.kind) {
-    case 'recipe': return `recipe ${quote(s.name.text)}`;
-    case 'seed': return `seed ${s.value.text}`;
-    case 'from': return `from ${s.model.text}`;
-    case 'weights': return `weights ${s.source.kind === 'name' ? s.source.name.text : s.source.kind === 'none' ? 'none' : loc(s.source.location)}`;
-    case 'width': return `width ${s.value.text}`;
-    case 'input': return `input ${s.value.text}`;
-    case 'freeze': {
-      const t = s.target;
-      return `freeze ${t.kind === 'until' ? `until ${t.layer.text}` : t.kind === 'first' ? `first ${t.count.text} layer${t.count.value === 1 ? '' : 's'}` : t.kind}`;
-    }
-    case 'unfreeze': {
-      const t = s.target;
-      return `unfreeze ${t.kind === 'from' ? `from ${t.layer.text}` : t.kind === 'last' ? `last ${t.count.text} layer${t.count.value === 1 ? '' : 's'}` : 'all'}`;
-    }
-    case 'head': return `head ${s.layers.map((l) => (l.args.length ? `${l.name.text}(${l.args.map(arg).join(', ')})` : l.name.text)).join(' ')}`;
-    case 'train': return `train ${s.epochs.text} epoch${s.epochs.value === 1 ? '' : 's'}${s.data ? ` on ${loc(s.data)}` : ''}`;
-    case 'batch': return `batch ${s.value.text}`;
-    case 'optimizer': return `optimizer ${s.name.text}`;
-    case 'lr': {
-      const sch = s.schedule;
-      return ['lr', s.value.text, ...(sch ? [sch.name.text, ...sch.args.map((a) => a.text), ...(sch.every ? ['every', sch.every.text] : [])] : [])].join(' ');
-    }
-    case 'earlyStop': return ['early stop', ...(s.patience ? ['patience', s.patience.text] : []), ...(s.metric ? ['on', s.metric.text] : [])].join(' ');
-    case 'classWeights': return `class weights ${s.mode.text}`;
-    case 'then': return 'then';
-    case 'split': return `split ${s.parts.map((p) => p.text).join('/')}`;
-    case 'validate': return `validate on ${loc(s.data)}`;
-    case 'test': return `test on ${loc(s.data)}`;
-    case 'augment': return `augment ${s.items.map((a) => [a.name.text, ...a.args.map(arg)].join(' ')).join(', ')}`;
-    case 'save': return ['save', ...(s.best ? ['best by', s.best.text] : s.last ? ['last'] : []), ...(s.to ? ['to', loc(s.to)] : [])].join(' ');
-  }
-}
+export { render };
 
 function attach(ast: Ast, text: string): { items: Item[]; preamble: string[][]; trailer: string[] } {
   const items: Item[] = ast.statements.map((stmt) => ({ stmt, leading: [], trailing: [] }));
@@ -104,7 +67,7 @@ export function layout(ast: Ast, text: string): string {
   for (const it of items) {
     const k = it.stmt.kind;
     if (k === 'then') stages.push({ then: it, items: [] });
-    else if (['freeze', 'unfreeze', 'train', ...STAGE_SETTINGS].includes(k)) stages[stages.length - 1]!.items.push(it);
+    else if (STAGE.has(k)) stages[stages.length - 1]!.items.push(it);
     else global.set(k, [...(global.get(k) ?? []), it]);
   }
   const of = (k: string) => global.get(k) ?? [];
@@ -121,11 +84,11 @@ export function layout(ast: Ast, text: string): string {
   const [first, ...later] = stages;
   // In the order of `ks`, then source order: the canonical order of settings.
   const kinds = (st: { items: Item[] }, ks: readonly string[]) => ks.flatMap((k) => st.items.filter((it) => it.stmt.kind === k));
-  push([...flat(kinds(first!, ['freeze', 'unfreeze'])), ...flat(of('head'))]);
+  push([...flat(kinds(first!, kindsIn('freeze'))), ...flat(kindsIn('head').flatMap((k) => of(k)))]);
   const trains = kinds(first!, ['train']);
   push([...flat(trains), ...flat(kinds(first!, STAGE_SETTINGS), trains.length ? '  ' : '')]);
   for (const st of later) {
-    const opening = [st.then!, ...kinds(st, ['freeze', 'unfreeze']), ...kinds(st, ['train'])];
+    const opening = [st.then!, ...kinds(st, kindsIn('freeze')), ...kinds(st, ['train'])];
     const merged = { leading: opening.flatMap((it) => it.leading), trailing: opening.flatMap((it) => it.trailing) };
     push([...line('', merged, opening.map((it) => render(it.stmt)).join(' ')), ...flat(kinds(st, STAGE_SETTINGS), '  ')]);
   }

@@ -1,15 +1,15 @@
 import type { Statement, StatementKind } from '../ast.js';
 import type { Ctx } from './context.js';
+import { CLAUSES, kindsOf, type RecipeKind, type StageKind as StageClause } from '../clauses.js';
 
 // Groups the flat statement list: recipe-wide statements, and stages separated by `then`.
 // Every statement that may appear once (per recipe, or per stage) is checked here.
 
 type Of<K extends StatementKind> = Extract<Statement, { kind: K }>;
 
-const GLOBAL = ['recipe', 'seed', 'from', 'weights', 'width', 'input', 'head', 'split', 'validate', 'test', 'augment', 'save'] as const;
-type GlobalKind = (typeof GLOBAL)[number];
-const STAGE = ['freeze', 'unfreeze', 'train', 'batch', 'optimizer', 'lr', 'earlyStop', 'classWeights'] as const;
-type StageKind = (typeof STAGE)[number];
+type GlobalKind = RecipeKind;
+type StageKind = Exclude<StageClause, 'then'>;
+const STAGE: readonly string[] = kindsOf('stage');
 
 export type Globals = { readonly [K in GlobalKind]?: Of<K> };
 export type StageStatements = { readonly [K in StageKind]?: Of<K> } & { readonly then: Of<'then'> | null };
@@ -19,13 +19,7 @@ export interface Grouped {
   readonly stages: readonly StageStatements[];
 }
 
-const WORDS: Record<StatementKind, string> = {
-  recipe: 'recipe', seed: 'seed', from: 'from', weights: 'weights', width: 'width', input: 'input', head: 'head',
-  split: 'split', validate: 'validate on', test: 'test on', augment: 'augment', save: 'save', freeze: 'freeze',
-  unfreeze: 'unfreeze', train: 'train', batch: 'batch', optimizer: 'optimizer', lr: 'lr', earlyStop: 'early stop',
-  classWeights: 'class weights', then: 'then',
-};
-export const word = (k: StatementKind): string => WORDS[k];
+export const word = (k: StatementKind): string => CLAUSES[k].words;
 
 export function group(ctx: Ctx, statements: readonly Statement[]): Grouped {
   const globals: Record<string, Statement> = {};
@@ -40,7 +34,7 @@ export function group(ctx: Ctx, statements: readonly Statement[]): Grouped {
       stages.push({ then: s });
       continue;
     }
-    const isStage = (STAGE as readonly string[]).includes(s.kind);
+    const isStage = STAGE.includes(s.kind);
     const slot = s.kind === 'unfreeze' ? 'freeze' : s.kind;
     const into: Record<string, Statement | null> = isStage ? stage : globals;
     const prev = into[slot];
