@@ -1,5 +1,5 @@
 import type { ModelInfo } from '../../zoo/catalog.js';
-import type { PlanWeights } from '../../plan/types.js';
+import type { Metric, PlanAugment, PlanHeadLayer, PlanSchedule, PlanWeights } from '../../plan/types.js';
 import type { DataInfo } from '../../data/formats/index.js';
 import type { SplitPercent } from '../../data/split.js';
 
@@ -9,17 +9,10 @@ import type { SplitPercent } from '../../data/split.js';
 /** The checker resolves weights straight to the plan's form. */
 export type ResolvedWeights = PlanWeights;
 
-export type HeadLayerSpec =
-  | { readonly kind: 'dense'; readonly units: number; readonly activation: string }
-  | { readonly kind: 'dropout'; readonly rate: number }
-  | { readonly kind: 'batchnorm' };
-
-export type ScheduleSpec =
-  | { readonly kind: 'constant' }
-  | { readonly kind: 'cosine' }
-  | { readonly kind: 'step'; readonly factor: number; readonly every: number };
-
-export type Metric = 'val_accuracy' | 'val_loss' | 'accuracy' | 'loss';
+// The checker's types are the plan's wherever the two agree.
+export type HeadLayerSpec = PlanHeadLayer;
+export type ScheduleSpec = PlanSchedule;
+export type { Metric };
 
 export interface StageSpec {
   readonly epochs: number;
@@ -35,17 +28,19 @@ export interface StageSpec {
   readonly frozenBy: string;
 }
 
-export type AugmentSpec =
-  | { readonly kind: 'flip'; readonly mode: 'horizontal' | 'vertical' | 'both' }
-  | { readonly kind: 'rotate'; readonly degrees: number }
-  | { readonly kind: 'zoom'; readonly amount: number }
-  | { readonly kind: 'brightness'; readonly amount: number }
-  | { readonly kind: 'contrast'; readonly amount: number }
-  | { readonly kind: 'shift'; readonly amount: number };
+export type AugmentSpec = PlanAugment;
 
 export type SplitSource =
   | { readonly kind: 'data'; readonly info: DataInfo }
   | { readonly kind: 'split'; readonly percent: number };
+
+export interface CheckedData {
+  readonly train: DataInfo;
+  readonly classes: readonly string[];
+  readonly validation: SplitSource;
+  readonly test: SplitSource | null;
+  readonly split: SplitPercent;
+}
 
 export interface Checked {
   readonly file: string;
@@ -55,13 +50,7 @@ export interface Checked {
   readonly weights: ResolvedWeights;
   readonly head: readonly HeadLayerSpec[];
   readonly stages: readonly StageSpec[];
-  readonly data: {
-    readonly train: DataInfo;
-    readonly classes: readonly string[];
-    readonly validation: SplitSource;
-    readonly test: SplitSource | null;
-    readonly split: SplitPercent;
-  };
+  readonly data: CheckedData;
   readonly augment: readonly AugmentSpec[];
   readonly save: { readonly metric: Metric; readonly which: 'best' | 'last'; readonly to: string | null };
 }

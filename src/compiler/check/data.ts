@@ -3,17 +3,12 @@ import type { Location, Statement } from '../ast.js';
 import { nearest } from './suggest.js';
 import type { Ctx } from './context.js';
 import type { Globals, StageStatements } from './statements.js';
-import type { SplitSource } from './checked.js';
+import type { CheckedData, SplitSource } from './checked.js';
+
+export type { CheckedData };
 import type { ClassFolder, DataInfo } from '../../data/formats/index.js';
 import type { SplitPercent } from '../../data/split.js';
 
-export interface CheckedData {
-  readonly train: DataInfo;
-  readonly classes: readonly string[];
-  readonly validation: SplitSource;
-  readonly test: SplitSource | null;
-  readonly split: SplitPercent;
-}
 
 /** Probes a location; reports and returns null when it is missing or unreadable. */
 function look(ctx: Ctx, loc: Location): DataInfo | null {
