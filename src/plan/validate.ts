@@ -1,13 +1,14 @@
 import { Ajv } from 'ajv';
 import { createRequire } from 'node:module';
 import type { Plan } from './types.js';
+import { TlrError } from '../errors.js';
 
 // Read at run time: the schema lives at the package root, beside src/ and dist/ alike.
 const schema = createRequire(import.meta.url)('../../schema/plan.schema.json') as object;
 const ajv = new Ajv({ allErrors: true, strict: true });
 const validator = ajv.compile<Plan>(schema);
 
-export class PlanError extends Error {
+export class PlanError extends TlrError {
   constructor(readonly errors: readonly string[]) {
     super(`the plan is not valid against schema/plan.schema.json:\n  ${errors.join('\n  ')}`);
   }

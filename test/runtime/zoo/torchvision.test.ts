@@ -2,18 +2,18 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { tf } from '../../src/runtime/tf.js';
-import { buildModel } from '../../src/runtime/zoo/model.js';
-import { writeSafetensors } from '../../src/runtime/weights/safetensors.js';
-import { describe as catalog } from '../../src/zoo/catalog.js';
-import type { RawTensor } from '../../src/runtime/weights/tensors.js';
-import { value, type Kind } from '../helpers/deterministic.js';
-import { useBackend } from '../helpers/backend.js';
+import { tf } from '../../../src/runtime/tf.js';
+import { buildModel } from '../../../src/runtime/zoo/model.js';
+import { writeSafetensors } from '../../../src/runtime/weights/safetensors.js';
+import { describe as catalog } from '../../../src/zoo/catalog.js';
+import type { RawTensor } from '../../../src/runtime/weights/tensors.js';
+import { value, type Kind } from '../../helpers/deterministic.js';
+import { useBackend } from '../../helpers/backend.js';
 
 // The zoo against torchvision itself: same weights (a torchvision state_dict, as safetensors), same
 // input, same logits to float32 tolerance. Fixtures come from scripts/torchvision-fixtures.py.
 
-const FIX = path.resolve(__dirname, '../fixtures/torchvision');
+const FIX = path.resolve(__dirname, '../../fixtures/torchvision');
 interface Fixture { network: string; inputSize: number; params: number; state: [string, number[]][]; logits: number[][] }
 
 const BN_PARAM: Record<string, Kind> = { weight: 'gamma', bias: 'bias', running_mean: 'mean', running_var: 'var' };

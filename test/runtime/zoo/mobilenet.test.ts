@@ -1,15 +1,15 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { tf } from '../../src/runtime/tf.js';
-import { buildModel, loadZooModel } from '../../src/runtime/zoo/model.js';
-import { decodeRgb, normalize } from '../../src/runtime/data/image.js';
-import { describe as catalog } from '../../src/zoo/catalog.js';
-import { useBackend } from '../helpers/backend.js';
-import { hasShared, SHARED, SKIP_SHARED } from '../helpers/shared.js';
+import { tf } from '../../../src/runtime/tf.js';
+import { buildModel, loadZooModel } from '../../../src/runtime/zoo/model.js';
+import { decodeRgb, normalize } from '../../../src/runtime/data/image.js';
+import { describe as catalog } from '../../../src/zoo/catalog.js';
+import { useBackend } from '../../helpers/backend.js';
+import { hasShared, SHARED, SKIP_SHARED } from '../../helpers/shared.js';
 import { createRequire } from 'node:module';
 
-const CLASSES = createRequire(import.meta.url)('../../src/zoo/imagenet-classes.json') as string[];
+const CLASSES = createRequire(import.meta.url)('../../../src/zoo/imagenet-classes.json') as string[];
 const W = path.join(SHARED, 'weights');
 const env = { ...process.env, TLR_WEIGHTS_DIR: W, TLR_CACHE: '/nonexistent/tlr-cache' };
 

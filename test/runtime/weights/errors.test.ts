@@ -2,13 +2,13 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { buildModel } from '../../src/runtime/zoo/model.js';
-import { writeSafetensors } from '../../src/runtime/weights/safetensors.js';
-import { toTorchvision } from '../../src/runtime/weights/torchvision.js';
-import { graphWeights } from '../../src/zoo/weight-names.js';
-import { graphOf } from '../../src/zoo/catalog.js';
-import type { RawTensor, WeightMap } from '../../src/runtime/weights/tensors.js';
-import { useBackend } from '../helpers/backend.js';
+import { buildModel } from '../../../src/runtime/zoo/model.js';
+import { writeSafetensors } from '../../../src/runtime/weights/safetensors.js';
+import { toTorchvision } from '../../../src/runtime/weights/torchvision.js';
+import { graphWeights } from '../../../src/zoo/weight-names.js';
+import { graphOf } from '../../../src/zoo/catalog.js';
+import type { RawTensor, WeightMap } from '../../../src/runtime/weights/tensors.js';
+import { useBackend } from '../../helpers/backend.js';
 
 // Bad weight files get errors that say what is missing, what is unexpected and which shapes differ.
 

@@ -1,7 +1,7 @@
 import { beforeAll, describe, expect, it } from 'vitest';
-import { loadZooModel } from '../../src/runtime/zoo/model.js';
-import { makeWorld } from '../helpers/run-fixture.js';
-import { useBackend } from '../helpers/backend.js';
+import { loadZooModel } from '../../../src/runtime/zoo/model.js';
+import { makeWorld } from '../../helpers/run-fixture.js';
+import { useBackend } from '../../helpers/backend.js';
 
 const momenta = (m: { layers: { getClassName(): string; getConfig(): Record<string, unknown> }[] }) =>
   new Set(m.layers.filter((l) => l.getClassName() === 'BatchNormalization').map((l) => l.getConfig()['momentum']));

@@ -1,9 +1,9 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import '@tensorflow/tfjs-backend-wasm';
-import { tf } from '../../src/runtime/tf.js';
-import { registerWasmGradients } from '../../src/runtime/kernels/wasm-grads.js';
-import { registerWasmOverrides } from '../../src/runtime/kernels/wasm-overrides.js';
-import { rng } from '../helpers/random.js';
+import { tf } from '../../../src/runtime/tf.js';
+import { registerWasmGradients } from '../../../src/runtime/kernels/wasm-grads.js';
+import { registerWasmOverrides } from '../../../src/runtime/kernels/wasm-overrides.js';
+import { rng } from '../../helpers/random.js';
 
 // The composed wasm gradient kernels against the cpu backend's, through tf.grads exactly as a
 // training step reaches them, on random shapes, kernel sizes, strides, paddings and multipliers.

@@ -4,9 +4,9 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { createHash } from 'node:crypto';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { resolveWeights } from '../../src/runtime/weights/resolve.js';
-import { LOCK_FILE } from '../../src/runtime/weights/lock.js';
-import type { PlanWeights } from '../../src/plan/types.js';
+import { resolveWeights } from '../../../src/runtime/weights/resolve.js';
+import { LOCK_FILE } from '../../../src/runtime/weights/lock.js';
+import type { PlanWeights } from '../../../src/plan/types.js';
 
 // The download path against a server on 127.0.0.1 started here: every failure is a clear error
 // and leaves the cache without partial files.
