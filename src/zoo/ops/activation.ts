@@ -6,18 +6,14 @@ import { NO_WEIGHTS, type OpDef } from './types.js';
 export interface ReluOp { readonly kind: 'relu' }
 export interface Relu6Op { readonly kind: 'relu6' }
 
-export const relu: OpDef<ReluOp> = {
-  kind: 'relu',
+/** A ReLU, capped at `maxValue` when given (ReLU6). */
+const reluDef = <K extends 'relu' | 'relu6'>(kind: K, maxValue?: number): OpDef<{ readonly kind: K }> => ({
+  kind,
   infer: (_op, [x]) => ({ shape: x!, params: 0 }),
   ...NO_WEIGHTS,
-  layer: (k) => k.apply(k.tf.layers.reLU({ name: k.node.name })),
-  program: (k) => k.emit(k.step({ kind: 'activation', activation: 'relu', inputs: k.src() })),
-};
+  layer: (k) => k.apply(k.tf.layers.reLU({ name: k.node.name, ...(maxValue ? { maxValue } : {}) })),
+  program: (k) => k.emit(k.step({ kind: 'activation', activation: kind, inputs: k.src() })),
+});
 
-export const relu6: OpDef<Relu6Op> = {
-  kind: 'relu6',
-  infer: (_op, [x]) => ({ shape: x!, params: 0 }),
-  ...NO_WEIGHTS,
-  layer: (k) => k.apply(k.tf.layers.reLU({ name: k.node.name, maxValue: 6 })),
-  program: (k) => k.emit(k.step({ kind: 'activation', activation: 'relu6', inputs: k.src() })),
-};
+export const relu: OpDef<ReluOp> = reluDef('relu');
+export const relu6: OpDef<Relu6Op> = reluDef('relu6', 6);
