@@ -6,6 +6,7 @@ import { compile, type Compiled } from '../compiler/index.js';
 export { UsageError } from '../errors.js';
 import { UsageError } from '../errors.js';
 
+/** Whether to colour output: NO_COLOR and FORCE_COLOR first, else a terminal. */
 export const useColor = (stream: NodeJS.WriteStream = process.stdout): boolean => {
   if (process.env['NO_COLOR']) return false;
   if (process.env['FORCE_COLOR'] && process.env['FORCE_COLOR'] !== '0') return true;
@@ -44,5 +45,7 @@ export function compileFile(file: string, opts: { whileSaving?: boolean } = {}):
   return { ...compile(text, { file }), text };
 }
 
+/** `n` and the word, plural unless n is 1. */
 export const plural = (n: number, word: string, many = `${word}s`): string => `${n} ${n === 1 ? word : many}`;
+/** A whole number with thousands separators. */
 export const fmtInt = (n: number): string => n.toLocaleString('en-US');

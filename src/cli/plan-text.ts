@@ -49,6 +49,7 @@ function weights(p: Plan): string[] {
   }
 }
 
+/** What `tlr plan` prints for a plan. */
 export function planText(p: Plan): string {
   const dir = path.dirname(p.recipe.file);
   const L: string[] = [];

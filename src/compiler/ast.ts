@@ -20,6 +20,7 @@ export type UnfreezeTarget =
   | { readonly kind: 'last'; readonly count: Num };
 
 export type Arg = Num | Name;
+/** Whether an argument is a number. */
 export const isNum = (a: Arg): a is Num => 'value' in a;
 
 export interface HeadLayer { readonly name: Name; readonly args: readonly Arg[]; readonly parens: boolean; readonly span: Span }

@@ -27,6 +27,7 @@ export interface Clause<K extends StatementKind> {
 
 const PATH_RE = /^(?:(?:\.{1,2}|~)(?:\/[^\s"#,()]*)?|\/[^\s"#,()]*)$/;
 const URL_RE = /^[a-z][a-z0-9+.\-]*:\/\/[^\s"#]+$/;
+/** A string quoted as a recipe writes it. */
 export const quote = (s: string): string => `"${s.replace(/\\/g, '\\\\').replace(/"/g, '\\"')}"`;
 const loc = (l: Location) => (PATH_RE.test(l.text) || URL_RE.test(l.text) ? l.text : quote(l.text));
 const arg = (a: Arg) => (isNum(a) ? a.text : a.text);

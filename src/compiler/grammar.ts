@@ -8,7 +8,9 @@ const DESCRIBE: Record<string, string> = {
   Identifier: 'a name', NumberLit: 'a number', StringLit: 'a quoted string', PathLit: 'a path',
   Url: 'a URL', Ratio: 'percentages like 80/20', LParen: "'('", RParen: "')'", Comma: "','", EOF: 'the end of the file',
 };
+/** A token type as syntax errors name it. */
 export const describeTokenType = (t: TokenType): string => DESCRIBE[t.name] ?? `'${t.name.toLowerCase()}'`;
+/** A token as syntax errors name it. */
 export const describeToken = (t: IToken): string => (t.tokenType.name === 'EOF' ? 'the end of the file' : `'${t.image}'`);
 
 const firsts = (paths: TokenType[][][]): string => {
@@ -25,6 +27,7 @@ const messages: IParserErrorMessageProvider = {
   buildEarlyExitMessage: ({ expectedIterationPaths, actual }) => `expected ${firsts([expectedIterationPaths])} but found ${describeToken(actual[0]!)}`,
 };
 
+/** The Chevrotain grammar of recipes; `npm run grammar` draws its diagrams. */
 export class RecipeParser extends CstParser {
   constructor() {
     super(T.allTokens, { recoveryEnabled: true, nodeLocationTracking: 'full', errorMessageProvider: messages, maxLookahead: 3 });

@@ -7,6 +7,7 @@ import type { Checked, HeadLayerSpec, SplitSource, StageSpec } from './check/che
 // Checked recipe to plan. Pure: everything it needs was resolved by the checker.
 
 
+/** The trainable parameters of a head on `inputs` features. */
 export function headParams(inputs: number, layers: readonly HeadLayerSpec[]): number {
   let n = inputs, total = 0;
   for (const l of layers) {
@@ -61,6 +62,7 @@ function stage(c: Checked, s: StageSpec, i: number, headTotal: number): PlanStag
 
 const safeName = (name: string): string => name.replace(/[^A-Za-z0-9._-]+/g, '-').replace(/^-+|-+$/g, '') || 'recipe';
 
+/** A checked recipe as a plan: every default filled in, counts and paths resolved. Pure. */
 export function toPlan(c: Checked): Plan {
   const m = c.model;
   const head = headParams(m.featureSize, c.head);

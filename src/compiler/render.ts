@@ -11,6 +11,7 @@ export interface RenderOptions {
 
 const paint = (on: boolean, code: string) => (s: string) => (on ? `\x1b[${code}m${s}\x1b[0m` : s);
 
+/** One diagnostic as text: file:line:col, the code, the line with a caret, hints. */
 export function renderDiagnostic(d: Diagnostic, file: string, text: string | LineIndex, opts: RenderOptions): string {
   const lines = typeof text === 'string' ? new LineIndex(text) : text;
   const red = paint(opts.color, '1;31'), yellow = paint(opts.color, '1;33'), bold = paint(opts.color, '1'), dim = paint(opts.color, '2'), cyan = paint(opts.color, '36');
@@ -29,6 +30,7 @@ export function renderDiagnostic(d: Diagnostic, file: string, text: string | Lin
   return out.join('\n');
 }
 
+/** One diagnostic as text: file:line:col, the code, the line with a caret, hints. */
 export function renderDiagnostics(ds: readonly Diagnostic[], file: string, text: string, opts: RenderOptions): string {
   const lines = new LineIndex(text);
   return ds.map((d) => renderDiagnostic(d, file, lines, opts)).join('\n\n');
@@ -39,6 +41,7 @@ export function diagnosticJson(d: Diagnostic, file: string): object {
   return { file, code: d.code, severity: d.severity, title: CODES[d.code].title, message: d.message, span: d.span, hints: d.hints };
 }
 
+/** A count line: '2 errors, 1 warning'. */
 export function summary(ds: readonly Diagnostic[]): string {
   const e = ds.filter((d) => d.severity === 'error').length, w = ds.length - e;
   const part = (n: number, s: string) => `${n} ${s}${n === 1 ? '' : 's'}`;

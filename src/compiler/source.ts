@@ -47,4 +47,5 @@ export class LineIndex {
   }
 }
 
+/** The span from the start of `a` to the end of `b`. */
 export const joinSpans = (a: Span, b: Span): Span => ({ start: a.start, end: b.end });

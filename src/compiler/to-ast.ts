@@ -209,6 +209,7 @@ class AstBuilder extends BaseVisitor {
   }
 }
 
+/** A quoted string token's text without its quotes and escapes. */
 export const unquote = (s: string): string => s.slice(1, -1).replace(/\\(.)/g, '$1');
 
 /** CST to AST. */

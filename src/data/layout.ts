@@ -5,6 +5,7 @@ import * as path from 'node:path';
 
 export const IMAGE_EXTENSIONS: readonly string[] = ['.jpg', '.jpeg', '.png', '.webp', '.gif', '.bmp', '.tif', '.tiff'];
 
+/** Whether a file name has an image extension tlr decodes. */
 export const isImageFile = (name: string): boolean => {
   const dot = name.lastIndexOf('.');
   return dot > 0 && IMAGE_EXTENSIONS.includes(name.slice(dot).toLowerCase());

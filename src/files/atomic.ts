@@ -8,6 +8,7 @@ import { TlrError } from '../errors.js';
 // followed), then a rename. A failed write (a full disk, say) removes its temporary file and says
 // which file could not be written; the target keeps its last good content.
 
+/** A file tlr could not write (a full disk, say); nothing was changed there. */
 export class WriteError extends TlrError {}
 
 const suffix = () => `${process.pid}-${crypto.randomBytes(6).toString('hex')}`;

@@ -8,6 +8,7 @@ const schema = createRequire(import.meta.url)('../../schema/plan.schema.json') a
 const ajv = new Ajv({ allErrors: true, strict: true });
 const validator = ajv.compile<Plan>(schema);
 
+/** A plan that is not valid against schema/plan.schema.json; lists each error with its path. */
 export class PlanError extends TlrError {
   constructor(readonly errors: readonly string[]) {
     super(`the plan is not valid against schema/plan.schema.json:\n  ${errors.join('\n  ')}`);

@@ -10,12 +10,14 @@ export function rng(seed: number): () => number {
   };
 }
 
+/** A 32-bit FNV-1a hash of a string (seeds per-class shuffles). */
 export const hashString = (s: string): number => {
   let h = 0x811c9dc5;
   for (let i = 0; i < s.length; i++) h = Math.imul(h ^ s.charCodeAt(i), 0x01000193) >>> 0;
   return h;
 };
 
+/** Shuffles `xs` in place with the random source `r` (Fisher-Yates); returns it. */
 export function shuffle<T>(xs: T[], r: () => number): T[] {
   for (let i = xs.length - 1; i > 0; i--) {
     const j = Math.floor(r() * (i + 1));

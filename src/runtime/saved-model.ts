@@ -18,6 +18,7 @@ import { TlrError } from '../errors.js';
 // What a model folder a run saved can do on its own: predict labels of images, and evaluate on
 // a data set. `tlr predict` and `tlr eval` only print what these return.
 
+/** A data set a saved model cannot be evaluated on (unreadable, or classes it does not know). */
 export class SavedModelError extends TlrError {}
 
 export interface SavedModel {

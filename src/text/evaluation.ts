@@ -4,6 +4,7 @@ import type { Evaluation } from '../runtime/events.js';
 
 const pct = (v: number) => `${(v * 100).toFixed(1)}%`;
 
+/** An evaluation as text: headline figures, per-class table, confusion matrix with class names. */
 export function evaluationText(ev: Evaluation): string {
   const names = ev.classes.map((c) => c.name);
   const w = Math.max(5, ...names.map((n) => n.length));

@@ -10,6 +10,7 @@ import { color } from './theme.js';
 
 // The live view of one run. It subscribes to the run's events and nothing else.
 
+/** The body of the live view for a view state (tested with ink-testing-library frames). */
 export function RunBody({ s }: { s: ViewState }) {
   return (
     <Box flexDirection="column">
@@ -28,6 +29,7 @@ export function RunBody({ s }: { s: ViewState }) {
   );
 }
 
+/** The live view of a run: subscribes to its events; `q` or Ctrl-C calls onStop. */
 export function RunView({ events, onStop }: { events: Events; onStop?: () => void }) {
   const [s, dispatch] = useReducer((st: ViewState, e: RunEvent) => reduce(st, e), initialState);
   useEffect(() => events.on(dispatch), [events]);

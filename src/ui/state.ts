@@ -47,6 +47,7 @@ export const initialState: ViewState = {
 const progress = (prev: Progress | null, label: string, done: number, total: number | null, now: number): Progress =>
   prev && prev.label === label && done >= prev.done ? { ...prev, done, total, updatedAt: now } : { label, done, total, startedAt: now, updatedAt: now };
 
+/** The view state after one event (pure: `now` is passed in). */
 export function reduce(s: ViewState, e: RunEvent, now: number = Date.now()): ViewState {
   switch (e.type) {
     case 'plan': {

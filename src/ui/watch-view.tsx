@@ -12,6 +12,7 @@ export interface WatchFeed {
   on(l: (s: WatchStatus, events: Events | null) => void): () => void;
 }
 
+/** The live view of watch mode: the current run, and what the last save did. */
 export function WatchView({ file, feed, onQuit }: { file: string; feed: WatchFeed; onQuit: () => void }) {
   const [status, setStatus] = useState<WatchStatus | null>(null);
   const [run, setRun] = useState<{ n: number; events: Events; changes: readonly string[] } | null>(null);

@@ -37,6 +37,7 @@ export function planChanges(a: unknown, b: unknown, max = 8): string[] {
   return keys.length > max ? [...lines, `… and ${keys.length - max} more`] : lines;
 }
 
+/** Watch mode's decisions on each save; the compiler and the runner are injected. */
 export class WatchSession {
   private job: Job | null = null;
   private plan: Plan | null = null;

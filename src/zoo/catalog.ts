@@ -45,6 +45,7 @@ export const FAMILIES: readonly Family[] = [
 
 export const MODEL_NAMES: readonly string[] = FAMILIES.map((f) => f.name);
 
+/** The zoo family named `name`, if any. */
 export function family(name: string): Family | undefined {
   return FAMILIES.find((f) => f.name === name);
 }
@@ -86,6 +87,7 @@ export interface ModelInfo {
 
 const cache = new Map<string, ModelInfo>();
 
+/** A network, width or input size the zoo does not have. */
 export class CatalogError extends Error {}
 
 /** Metadata of one network at one width and input size. Throws CatalogError on an unknown name or width, or an input too small. */

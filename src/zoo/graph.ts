@@ -26,6 +26,7 @@ export interface Graph {
   readonly output: string;
 }
 
+/** An input too small for a network: some layer would have no pixels. */
 export class ShapeError extends Error {}
 
 const pair = (v: number | Pair): Pair => (typeof v === 'number' ? [v, v] : v);

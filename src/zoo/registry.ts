@@ -56,5 +56,6 @@ export const IMAGENET_WEIGHTS: Readonly<Record<string, WeightsSource | null>> = 
   alexnet: null,
 };
 
+/** The registry key of a network at a width. */
 export const weightsKey = (network: string, width: number | null): string =>
   width === null ? network : `${network}@${width}`;

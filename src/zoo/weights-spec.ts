@@ -23,6 +23,7 @@ export interface SpecFs {
 const formatOf = (p: string): 'tfjs' | 'safetensors' | null =>
   p.toLowerCase().endsWith('.json') ? 'tfjs' : p.toLowerCase().endsWith('.safetensors') ? 'safetensors' : null;
 
+/** Whether a weights argument is a URL (any scheme; only http(s) is accepted). */
 export const isUrl = (text: string): boolean => /^[a-z][a-z0-9+.-]*:\/\//i.test(text);
 
 function imagenet(model: ModelInfo): PlanWeights | WeightsProblem {
@@ -68,4 +69,5 @@ export function parseWeights(text: string, model: ModelInfo, fs: SpecFs): PlanWe
   return isUrl(text) ? url(text) : file(text, fs);
 }
 
+/** Whether parseWeights returned a problem. */
 export const isProblem = (r: PlanWeights | WeightsProblem): r is WeightsProblem => 'code' in r;

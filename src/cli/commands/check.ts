@@ -9,6 +9,7 @@ Prints each problem as file:line:col: error[TLRnnnn]: message, the line, a caret
 Exit status: 1 if any recipe has an error, 0 otherwise (warnings do not fail).
   --json   print all diagnostics as one JSON array`;
 
+/** `tlr check`: each recipe's diagnostics, or ok. */
 export function checkCommand(files: readonly string[], flags: { json: boolean }, io: Output): number {
   if (!files.length) throw new UsageError('tlr check needs at least one recipe file');
   const color = useColor();

@@ -36,6 +36,7 @@ const minutes = (s: number) => (s >= 60 ? `${(s / 60).toFixed(1)} min` : `${s.to
 const HEAD = ['run', 'network', 'weights', 'frozen', 'stages', 'epochs', 'data', 'accuracy', 'macro F1', 'time', 'img/s', 'backend'];
 const cells = (r: CompareRow) => [r.run, r.network, r.weights, r.frozen, String(r.stages), String(r.epochs), r.dataset, `${(r.accuracy * 100).toFixed(2)}% ${r.split === 'test' ? '' : '(val)'}`.trim(), r.macroF1.toFixed(3), minutes(r.seconds), r.imagesPerSecond ? r.imagesPerSecond.toFixed(0) : '-', r.backend];
 
+/** Rows as aligned text columns. */
 export function table(rows: string[][]): string {
   const w = rows[0]!.map((_, i) => Math.max(...rows.map((r) => r[i]!.length)));
   return rows.map((r) => r.map((c, i) => c.padEnd(w[i]!)).join('  ').trimEnd()).join('\n');
@@ -65,6 +66,7 @@ async function runRecipe(file: string, io: Output): Promise<string> {
   return r.runDir;
 }
 
+/** `tlr compare`: a table of runs (recipes are run first), printed and written as compare.md and compare.csv. */
 export async function compareCommand(args: readonly string[], flags: { by?: string; out?: string; json: boolean }, io: Output): Promise<number> {
   if (!args.length) throw new UsageError('tlr compare needs run folders or recipes');
   if (flags.by && flags.by !== 'dataset') throw new UsageError(`--by takes dataset, not ${flags.by}`);
@@ -87,6 +89,7 @@ export async function compareCommand(args: readonly string[], flags: { by?: stri
   return 0;
 }
 
+/** `tlr report RUN_DIR`: writes the run's report.html again. */
 export async function reportCommand(args: readonly string[], _flags: object, io: Output): Promise<number> {
   if (args.length !== 1) throw new UsageError('tlr report takes one run folder');
   const dir = path.resolve(args[0]!);

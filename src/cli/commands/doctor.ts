@@ -19,6 +19,7 @@ function du(dir: string): number {
 
 const mb = (b: number) => `${(b / 1e6).toFixed(1)} MB`;
 
+/** `tlr doctor`: backends, inference threads, the cache and versions. */
 export async function doctorCommand(_args: readonly string[], _flags: object, io: Output): Promise<number> {
   const statuses = await probeBackends();
   const chosen = await chooseBackend();

@@ -10,6 +10,7 @@ Prints the recipe in its canonical layout (comments kept).
   --write  rewrite the files in place (atomically); prints the files it changed
   --check  change nothing; exit 1 and name the files that are not in canonical layout`;
 
+/** `tlr fmt`: the canonical layout, printed, written (--write) or checked (--check). */
 export function fmtCommand(files: readonly string[], flags: { write: boolean; check: boolean }, io: Output): number {
   if (!files.length) throw new UsageError('tlr fmt needs a recipe file');
   if (flags.write && flags.check) throw new UsageError('--write and --check do not go together');

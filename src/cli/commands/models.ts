@@ -60,6 +60,7 @@ function one(m: ModelInfo, io: Output, json: boolean): number {
   return 0;
 }
 
+/** `tlr models [NAME]`: the zoo, or one network's blocks and layers. */
 export function modelsCommand(args: readonly string[], flags: { width?: string; input?: string; json: boolean }, io: Output): number {
   if (args.length > 1) throw new UsageError('tlr models takes at most one model name');
   if (!args.length) return list(io, flags.json);

@@ -8,6 +8,7 @@ Shows what \`tlr run\` would do: the model and where its weights come from, the 
 splits, each stage's frozen and trainable layers, feature caching, and where results go.
   --json   print the plan itself (validated against schema/plan.schema.json)`;
 
+/** `tlr plan`: what a run will do, or the plan itself (--json). */
 export function planCommand(files: readonly string[], flags: { json: boolean }, io: Output): number {
   if (files.length !== 1) throw new UsageError('tlr plan takes one recipe file');
   const file = files[0]!;

@@ -14,6 +14,7 @@ async function open(dir: string, backend?: string): Promise<SavedModel> {
   }
 }
 
+/** `tlr predict`: the top labels of images with a saved model. */
 export async function predictCommand(args: readonly string[], flags: { top?: string; json: boolean; backend?: string }, io: Output): Promise<number> {
   const [dir, ...images] = args;
   if (!dir || !images.length) throw new UsageError('tlr predict needs a model folder and at least one image');
@@ -31,6 +32,7 @@ export async function predictCommand(args: readonly string[], flags: { top?: str
   return failed ? 1 : 0;
 }
 
+/** `tlr eval`: a saved model evaluated on a data set. */
 export async function evalCommand(args: readonly string[], flags: { json: boolean; backend?: string }, io: Output): Promise<number> {
   const [dir, data] = args;
   if (!dir || !data || args.length > 2) throw new UsageError('tlr eval needs a model folder and a data set');

@@ -9,6 +9,7 @@ import { ndjsonReporter, textReporter } from '../reporters/text.js';
 import { compileFile, useColor, UsageError, type Output } from '../io.js';
 
 
+/** `tlr run`: compiles and runs a recipe (or resumes a run folder) with the live view, plain lines or NDJSON. */
 export async function runCommand(files: readonly string[], flags: { json: boolean; backend?: string; resume?: string }, io: Output): Promise<number> {
   let plan, text = '';
   if (flags.resume) {
@@ -55,6 +56,7 @@ export async function runCommand(files: readonly string[], flags: { json: boolea
   }
 }
 
+/** Whether the live view can be shown: a terminal, not CI, not a dumb terminal. */
 export const useLiveView = (): boolean => !!process.stdout.isTTY && !process.env['CI'] && process.env['TERM'] !== 'dumb';
 
 /** Mounts the Ink view of a run; Ink and React load only here. */

@@ -9,6 +9,7 @@ import { useLiveView } from './run.js';
 import { compileFile, readRecipe, useColor, UsageError, type Output } from '../io.js';
 
 
+/** `tlr watch`: runs the recipe, then re-plans and re-runs it when it or its data changes. */
 export async function watchCommand(files: readonly string[], flags: { json: boolean; backend?: string }, io: Output): Promise<number> {
   if (files.length !== 1) throw new UsageError('tlr watch takes one recipe file');
   const file = path.resolve(files[0]!);

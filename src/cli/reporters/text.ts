@@ -8,6 +8,7 @@ import { displayPath } from '../../paths.js';
 
 const num = (v: number) => (Number.isFinite(v) ? v.toFixed(4) : 'n/a');
 
+/** The plain-text reporter: one line per event worth a line (pipes, CI). */
 export function textReporter(write: (line: string) => void): (e: RunEvent) => void {
   const cwd = process.cwd();
   const show = (p: string) => displayPath(cwd, p);

@@ -59,6 +59,7 @@ function sameClasses(ctx: Ctx, loc: Location, classes: readonly string[], other:
   return false;
 }
 
+/** The data sets of a recipe: found, readable, with matching classes and a split that adds up. */
 export function checkData(ctx: Ctx, g: Globals, stages: readonly StageStatements[]): CheckedData | null {
   const first = stages[0]?.train;
   if (!first) return null;

@@ -19,8 +19,10 @@ export interface Grouped {
   readonly stages: readonly StageStatements[];
 }
 
+/** How a clause is written (for messages). */
 export const word = (k: StatementKind): string => CLAUSES[k].words;
 
+/** Groups statements into recipe-wide ones and stages; reports clauses given twice. */
 export function group(ctx: Ctx, statements: readonly Statement[]): Grouped {
   const globals: Record<string, Statement> = {};
   const stages: Record<string, Statement | null>[] = [{ then: null }];

@@ -1,5 +1,6 @@
 // "Did you mean" for names: the closest candidates by edit distance.
 
+/** The edit distance between two words. */
 export function distance(a: string, b: string): number {
   const m = a.length, n = b.length;
   let prev = Array.from({ length: n + 1 }, (_, j) => j);
@@ -25,10 +26,12 @@ export function nearest(word: string, candidates: readonly string[], max = 3): s
     .map(({ c }) => c);
 }
 
+/** A "did you mean" hint with the nearest candidates, if any are near. */
 export const didYouMean = (word: string, candidates: readonly string[]): string[] => {
   const near = nearest(word, candidates);
   return near.length ? [`did you mean ${near.map((n) => `\`${n}\``).join(', ')}?`] : [];
 };
 
+/** A list as prose: 'a, b or c'. */
 export const oneOf = (xs: readonly string[]): string =>
   xs.length <= 1 ? (xs[0] ?? '') : `${xs.slice(0, -1).join(', ')} or ${xs[xs.length - 1]}`;

@@ -112,6 +112,7 @@ function augmentation(ctx: Ctx, a: Augmentation): AugmentSpec | null {
   }
 }
 
+/** `augment …`: each augmentation with its range checked, or null (reported). */
 export function checkAugment(ctx: Ctx, g: Globals): AugmentSpec[] | null {
   if (!g.augment) return [];
   const specs = g.augment.items.map((a) => augmentation(ctx, a));
@@ -124,6 +125,7 @@ export function checkAugment(ctx: Ctx, g: Globals): AugmentSpec[] | null {
   return seen.size === specs.length ? (specs as AugmentSpec[]) : null;
 }
 
+/** `seed N`, or the default 42. */
 export function checkSeed(ctx: Ctx, g: Globals): number | null {
   return g.seed ? ctx.int(g.seed.value, 'seed', 0, 2 ** 31 - 1) : 42;
 }

@@ -7,6 +7,7 @@ import { TlrError } from '../../errors.js';
 // A .csv file (RFC 4180: quoted fields, embedded commas and newlines) whose header names a `path`
 // column and a `label` column, in any order, among any others; paths are relative to the CSV.
 
+/** A data CSV that cannot be read: names the file and the line. */
 export class CsvError extends TlrError {}
 
 interface Row { readonly path: string; readonly label: string; readonly line: number }

@@ -30,6 +30,7 @@ function head(file: string, bytes: number): Buffer {
   }
 }
 
+/** The labels of an IDX label file (gzipped or not); errors name the file. */
 export function readIdxLabels(file: string): Uint8Array {
   const raw = fs.readFileSync(file);
   const buf = file.endsWith('.gz') ? zlib.gunzipSync(raw) : raw;
@@ -50,6 +51,7 @@ export interface IdxImages {
 // A data set is one file (Fashion-MNIST's training images are 47 MB): read whole, kept once per process.
 const loaded = new Map<string, IdxImages>();
 
+/** The images of an IDX image file, read once per process; errors name the file. */
 export function readIdxImages(file: string): IdxImages {
   const hit = loaded.get(file);
   if (hit) return hit;
@@ -63,6 +65,7 @@ export function readIdxImages(file: string): IdxImages {
   return images;
 }
 
+/** classes.txt beside IDX files: one class name a line, or null. */
 export function readClassNames(dir: string): string[] | null {
   const f = path.join(dir, 'classes.txt');
   if (!fs.existsSync(f)) return null;

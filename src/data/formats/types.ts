@@ -41,4 +41,5 @@ export interface DataFormatDef<Name extends string = string> {
   list(root: string, part: SplitName, classes: readonly string[]): Entry[];
 }
 
+/** A probe's failure. */
 export const fail = (problem: 'missing' | 'unreadable' | 'empty', message: string, ...hints: string[]): ProbeResult => ({ ok: false, problem, message, hints });

@@ -3,6 +3,7 @@ import type { PlanAugment } from '../../plan/types.js';
 
 // Random transforms of a training batch, on pixels in [0, 1], drawn from the run's seeded stream.
 
+/** Applies the plan's augmentations to a batch, with the seeded random source. */
 export function augmentBatch(x: tf.Tensor4D, ops: readonly PlanAugment[], random: () => number): tf.Tensor4D {
   if (!ops.length) return x.clone();
   return tf.tidy(() => {

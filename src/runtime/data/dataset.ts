@@ -44,4 +44,5 @@ export function listSplits(plan: Plan): Splits {
   return { train, validation, test };
 }
 
+/** An item as messages name it: its path, or FILE[INDEX] inside an IDX file. */
 export const describeItem = (it: Item): string => (it.kind === 'file' ? it.path : `${it.images.file}[${it.index}]`);

@@ -8,6 +8,7 @@ export interface Preprocess {
   readonly std: readonly number[];
 }
 
+/** An image that cannot be decoded; names the file. */
 export class ImageError extends Error {
   constructor(readonly file: string, message: string) {
     super(`${file}: ${message}`);

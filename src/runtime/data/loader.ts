@@ -11,6 +11,7 @@ export interface Batch {
   readonly skipped: readonly { readonly item: Item; readonly reason: string }[];
 }
 
+/** Decodes a batch of items to RGB at `size`; unreadable ones are reported in the batch, not thrown. */
 export async function loadBatch(items: readonly Item[], size: number): Promise<Batch> {
   const skipped: { item: Item; reason: string }[] = [];
   const files = items.filter((it) => it.kind === 'file');

@@ -60,6 +60,7 @@ class Pooled implements Engine {
  */
 export interface Workers { readonly workers: number; readonly forced: boolean }
 
+/** How many inference worker threads `backend` gets: TLR_WORKERS, or one per core on single-threaded backends. */
 export function inferenceWorkers(backend: string, env: NodeJS.ProcessEnv = process.env): Workers {
   const set = env.TLR_WORKERS;
   if (set !== undefined && set !== '') {

@@ -46,6 +46,7 @@ const RUN: { readonly [K in Op['kind']]: (s: StepOf<K>, xs: tf.Tensor[], w: Weig
   concat: (_s, xs) => tf.concat(xs, -1),
 };
 
+/** Runs a Program with TensorFlow.js ops on the current backend. */
 export class Runner {
   private readonly weights: tf.Tensor[];
   private readonly lastUse: number[];

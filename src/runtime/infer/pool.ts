@@ -32,6 +32,7 @@ export class WorkerFailure extends TlrError {
   }
 }
 
+/** Worker threads, each with its own TensorFlow.js, running one program on whole batches. */
 export class InferencePool {
   private readonly slots: Slot[];
   private readonly queue: { request: Request; transfer: ArrayBuffer[]; pending: Pending }[] = [];

@@ -18,6 +18,7 @@ export interface ModelMeta {
   readonly output: 'logits' | 'probabilities';
 }
 
+/** Saves a model folder atomically: model.json, weights.bin, the tlr marker, and with `meta` labels.json and preprocessing.json. */
 export async function saveModel(model: tf.LayersModel, dir: string, meta?: ModelMeta): Promise<void> {
   await replaceDirAtomic(dir, async (tmp) => {
     await model.save(tf.io.withSaveHandler(async (a) => {
@@ -37,6 +38,7 @@ export async function saveModel(model: tf.LayersModel, dir: string, meta?: Model
   });
 }
 
+/** A folder that is not a tlr model folder. */
 export class ModelDirError extends TlrError {}
 
 /** Loads a saved tlr model with its metadata. */

@@ -8,6 +8,7 @@ import { writeFileAtomic } from '../../files/atomic.js';
 
 const SPECS = 'optimizer.json', DATA = 'optimizer.bin';
 
+/** Checkpoints an optimizer's state (optimizer.json and optimizer.bin) in `dir`. */
 export async function saveOptimizer(opt: tf.Optimizer, dir: string): Promise<void> {
   const named = await opt.getWeights();
   const { data, specs } = await tf.io.encodeWeights(named);
@@ -36,6 +37,7 @@ export async function loadOptimizer(opt: tf.Optimizer, dir: string): Promise<boo
   return true;
 }
 
+/** Removes a checkpoint's optimizer state (a new stage starts a new optimizer). */
 export function removeOptimizer(dir: string): void {
   for (const f of [SPECS, DATA]) fs.rmSync(path.join(dir, f), { force: true });
 }

@@ -39,6 +39,7 @@ async function thumbnail(src: Source): Promise<string | null> {
 
 const pct = (v: number) => `${(v * 100).toFixed(1)}%`;
 
+/** Writes the run's self-contained report.html; returns its path. */
 export async function writeReportHtml(runDir: string): Promise<string> {
   const read = (f: string) => fs.readFileSync(path.join(runDir, f), 'utf8');
   const plan = JSON.parse(read('plan.json')) as Plan;

@@ -1,5 +1,6 @@
 // Charts as SVG strings, drawn by hand: no library, no network, nothing but the page itself.
 
+/** Text escaped for HTML and SVG. */
 export const esc = (s: string): string => s.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!);
 
 export interface Series { readonly name: string; readonly values: readonly number[]; readonly color: string }

@@ -9,6 +9,7 @@ import { TlrError } from '../../errors.js';
 // The run folder: made new (runs/<recipe>/<timestamp>/) or reopened by --resume, with the
 // checkpoint's state; and what a failed run leaves (nothing, when it failed before its first epoch).
 
+/** A run that cannot go on: its message says why and what to do. */
 export class RunError extends TlrError {}
 
 /** Where the schedule stands; checkpointed after every epoch. */

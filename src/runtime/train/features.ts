@@ -42,6 +42,7 @@ export function weightsDigest(model: tf.LayersModel): string {
   return h.digest('hex');
 }
 
+/** The feature cache's key: the network, its weights, the preprocessing and every image. */
 export function featureKey(parts: FeatureKeyParts, items: readonly Item[]): string {
   const h = createHash('sha256').update(FEATURES_VERSION).update(JSON.stringify(parts));
   for (const it of items) {

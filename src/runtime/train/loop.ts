@@ -30,6 +30,7 @@ export interface StageRun {
   readonly sinceBest?: number;
 }
 
+/** The stage's learning rate at `epoch` (0-based): constant, cosine to 0, or step. */
 export function learningRate(stage: PlanStage, epoch: number): number {
   const lr0 = stage.lr.initial, s = stage.lr.schedule;
   if (s.kind === 'cosine') return (lr0 * (1 + Math.cos((Math.PI * epoch) / stage.epochs))) / 2;
@@ -37,12 +38,14 @@ export function learningRate(stage: PlanStage, epoch: number): number {
   return lr0;
 }
 
+/** The optimizer a plan names (sgd has momentum 0.9). */
 export function makeOptimizer(name: string, lr: number): tf.Optimizer {
   if (name === 'sgd') return tf.train.momentum(lr, 0.9);
   if (name === 'rmsprop') return tf.train.rmsprop(lr);
   return tf.train.adam(lr);
 }
 
+/** Changes an optimizer's learning rate in place (its state is kept). */
 export function setLearningRate(opt: tf.Optimizer, lr: number): void {
   const o = opt as tf.Optimizer & { setLearningRate?: (v: number) => void; learningRate: number };
   if (o.setLearningRate) o.setLearningRate(lr);
@@ -98,6 +101,7 @@ export interface StageResult {
   readonly earlyStopped: boolean;
 }
 
+/** Runs a stage's epochs from `startEpoch`; stops after a batch when `stopped()` says so. */
 export async function runStage(r: StageRun): Promise<StageResult> {
   const opt = makeOptimizer(r.stage.optimizer, r.stage.lr.initial);
   if (r.startEpoch > 0 && r.restoreOptimizer) await r.restoreOptimizer(opt);

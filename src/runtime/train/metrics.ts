@@ -3,6 +3,7 @@ import type { ClassReport, Evaluation } from '../events.js';
 // Classification metrics from labels and predictions: accuracy, per-class precision/recall/F1,
 // macro F1 and the confusion matrix (rows: true class, columns: predicted).
 
+/** Accuracy, macro F1, per-class precision/recall/F1 and the confusion matrix of predictions. */
 export function evaluation(split: 'test' | 'validation', classes: readonly string[], y: Int32Array, pred: Int32Array, loss: number): Evaluation {
   const k = classes.length;
   const confusion = Array.from({ length: k }, () => new Array<number>(k).fill(0));

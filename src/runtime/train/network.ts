@@ -13,6 +13,7 @@ export interface Network {
   readonly full: tf.LayersModel;
 }
 
+/** The plan's head as a model of its own (`head.0`, `head.1`, … layers), seeded. */
 export function makeHead(inputs: number, layers: readonly PlanHeadLayer[], seed: number): tf.LayersModel {
   const input = tf.input({ shape: [inputs], name: 'features' });
   let x: tf.SymbolicTensor = input;
@@ -27,6 +28,7 @@ export function makeHead(inputs: number, layers: readonly PlanHeadLayer[], seed:
   return tf.model({ inputs: input, outputs: x, name: 'head' });
 }
 
+/** Backbone and head as one model; both stay usable on their own (they share layers). */
 export function joinNetwork(backbone: tf.LayersModel, head: tf.LayersModel): Network {
   const out = head.apply(backbone.outputs[0]!) as tf.SymbolicTensor;
   return { backbone, head, full: tf.model({ inputs: backbone.inputs, outputs: out, name: 'tlr' }) };

@@ -17,6 +17,7 @@ export interface BatchSource {
   batches(batch: number, train: boolean, epochSeed: number): AsyncGenerator<XY>;
 }
 
+/** Batches of cached backbone features (the whole split held as one tensor). */
 export class FeatureSource implements BatchSource {
   /** `ids[i]`: the item that row i came from (rows of unreadable items are absent). */
   constructor(readonly x: tf.Tensor2D, readonly y: Int32Array, readonly ids: Int32Array = Int32Array.from(y, (_, i) => i)) {}
@@ -44,6 +45,7 @@ export async function* through(batches: AsyncIterable<XY>, forward: Forward): As
 
 export interface Unreadable { (item: Item, reason: string): void }
 
+/** Batches of images decoded (and augmented) as they are needed. */
 export class ImageSource implements BatchSource {
   /** Items found unreadable; they are skipped from then on. */
   readonly bad = new Set<Item>();

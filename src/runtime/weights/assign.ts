@@ -23,6 +23,7 @@ export function leafLayers(model: tf.LayersModel): tf.layers.Layer[] {
   return model.layers.flatMap((l) => (l instanceof tf.LayersModel ? leafLayers(l) : [l]));
 }
 
+/** Puts named weights into `model`: all or nothing; a WeightsError lists what is missing, unexpected or shaped differently. */
 export function assignWeights(model: tf.LayersModel, weights: WeightMap, source: string, ignorable: (name: string) => boolean = () => false): AssignReport {
   const wanted = new Map<string, { layer: tf.layers.Layer; index: number; shape: number[] }>();
   const layers = leafLayers(model);

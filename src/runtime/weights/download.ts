@@ -20,6 +20,7 @@ export interface DownloadOptions {
   readonly idleMs?: number;
 }
 
+/** Downloads `url` to `dest` (through DEST.part), checking its sha256 when given; reports progress. */
 export async function download(url: string, dest: string, opts: DownloadOptions = {}): Promise<string> {
   fs.mkdirSync(path.dirname(dest), { recursive: true });
   const part = `${dest}.part`;

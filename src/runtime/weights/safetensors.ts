@@ -3,6 +3,7 @@ import { WeightsError, f16, size, type RawTensor } from './tensors.js';
 // The safetensors format: 8 bytes little-endian header length, a JSON header
 // {name: {dtype, shape, data_offsets: [begin, end]}, __metadata__?}, then the raw data.
 
+/** The tensors of a .safetensors file (F32, F16, BF16, F64, I64; as float32) by name; `file` names it in errors. */
 export function readSafetensors(buf: Uint8Array, file: string): Map<string, RawTensor> {
   if (buf.length < 8) throw new WeightsError(`${file} is not a safetensors file: it is only ${buf.length} bytes`);
   const view = new DataView(buf.buffer, buf.byteOffset, buf.byteLength);

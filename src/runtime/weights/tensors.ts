@@ -9,6 +9,7 @@ export interface RawTensor {
 /** Name (Keras style, `layer/kernel`) to tensor. */
 export type WeightMap = Map<string, RawTensor>;
 
+/** Weights that cannot be found, read or fitted; `details` lists what is missing, unexpected or shaped differently. */
 export class WeightsError extends TlrError {
   constructor(message: string, readonly details: readonly string[] = []) {
     super(details.length ? `${message}\n  ${details.join('\n  ')}` : message);
@@ -23,6 +24,7 @@ export function f16(h: number): number {
   return s * (1 + m / 1024) * 2 ** (e - 15);
 }
 
+/** The number of elements of a shape. */
 export const size = (shape: readonly number[]): number => shape.reduce((a, b) => a * b, 1);
 
 /** Permutes a dense row-major array: out[perm-indexed] = in; `perm[i]` is the input axis of output axis i. */

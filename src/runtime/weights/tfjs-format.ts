@@ -16,6 +16,7 @@ export interface ModelJson {
   readonly weightsManifest: { paths: string[]; weights: ManifestEntry[] }[];
 }
 
+/** A TF.js model.json, checked for the fields tlr reads; `file` names it in errors. */
 export function parseModelJson(text: string, file: string): ModelJson {
   let j: ModelJson;
   try {

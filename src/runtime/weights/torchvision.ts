@@ -26,6 +26,7 @@ const paramsOf = (graph: Graph) => {
 /** The inverse of a permutation. */
 const invert = (perm: readonly number[]) => perm.map((_, i) => perm.indexOf(i));
 
+/** A torchvision state_dict as the zoo's Keras-style weights; keys that name no layer are listed in `unknown`. */
 export function fromTorchvision(state: Map<string, RawTensor>, graph: Graph): Converted {
   const params = paramsOf(graph);
   const weights: WeightMap = new Map();

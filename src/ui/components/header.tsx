@@ -2,6 +2,7 @@ import { Box, Text } from 'ink';
 import type { ViewState } from '../state.js';
 import { color } from '../theme.js';
 
+/** Recipe, network, weights and backend. */
 export function Header({ s }: { s: ViewState }) {
   return (
     <Box flexDirection="column">
@@ -11,6 +12,7 @@ export function Header({ s }: { s: ViewState }) {
   );
 }
 
+/** Each stage: done, running or waiting. */
 export function Stages({ s }: { s: ViewState }) {
   return (
     <Box flexDirection="column">

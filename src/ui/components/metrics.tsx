@@ -15,6 +15,7 @@ export function sparkline(xs: readonly number[]): string {
 
 const f = (v: number) => (Number.isFinite(v) ? v.toFixed(4) : '  n/a ');
 
+/** The last epochs as a table, the best marked, with sparklines. */
 export function Metrics({ rows, show = 8 }: { rows: readonly EpochRow[]; show?: number }) {
   if (!rows.length) return null;
   const visible = rows.slice(-show);

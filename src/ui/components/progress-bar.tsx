@@ -4,6 +4,7 @@ import { color } from '../theme.js';
 
 const time = (s: number) => (s >= 3600 ? `${Math.floor(s / 3600)}h${String(Math.floor((s % 3600) / 60)).padStart(2, '0')}m` : s >= 60 ? `${Math.floor(s / 60)}m${String(Math.round(s % 60)).padStart(2, '0')}s` : `${Math.round(s)}s`);
 
+/** A progress bar with counts, rate and ETA. */
 export function ProgressBar({ p, unit, now, width = 28 }: { p: Progress; unit: string; now?: number; width?: number }) {
   const frac = p.total ? Math.min(1, p.done / p.total) : 0;
   const full = Math.round(frac * width);

@@ -4,6 +4,7 @@ import { evaluationText } from '../../text/evaluation.js';
 import { time } from './progress-bar.js';
 import { color } from '../theme.js';
 
+/** The finished run's summary: evaluation, best metric, where the model and report went. */
 export function Summary({ s }: { s: ViewState }) {
   return (
     <Box flexDirection="column" marginTop={1}>

@@ -11,6 +11,7 @@ const CFG: Record<string, [growth: number, blocks: number[], init: number]> = {
 };
 export const DENSENETS = Object.keys(CFG);
 
+/** torchvision's DenseNet named `name` at `inputSize`. */
 export function densenet(name: string, inputSize: number): Graph {
   const [growth, blocks, init] = CFG[name]!;
   const g = new GraphBuilder(inputSize);

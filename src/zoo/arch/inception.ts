@@ -6,6 +6,7 @@ import { GraphBuilder, type Graph, type Pair } from '../graph.js';
 // Momentum in Keras terms: PyTorch's 0.1 is 0.9 here.
 const EPS = 1e-3, MOM = 0.9;
 
+/** torchvision's Inception v3 at `inputSize`, with its auxiliary classifier. */
 export function inceptionV3(_name: string, inputSize: number): Graph {
   const g = new GraphBuilder(inputSize);
   const bc = (name: string, x: string, f: number, k: number | Pair, s = 1, p: number | Pair = 0) =>

@@ -4,6 +4,7 @@ import { GraphBuilder, type Graph } from '../graph.js';
 // eps 1e-3), so TF.js weights from the Keras models load by name.
 const EPS = 1e-3;
 
+/** Keras MobileNet V1 at `width` and `inputSize`, with its classifier (conv_preds). */
 export function mobilenetV1(width: number, inputSize: number): Graph {
   const g = new GraphBuilder(inputSize, 3, 'input_1');
   const f = (n: number) => Math.floor(n * width);
@@ -41,6 +42,7 @@ const correctPad = (size: number): [number, number, number, number] => {
   return [1 - adjust, 1, 1 - adjust, 1];
 };
 
+/** Keras MobileNet V2 at `width` and `inputSize`, without top, then global average pooling. */
 export function mobilenetV2(width: number, inputSize: number): Graph {
   const g = new GraphBuilder(inputSize, 3, 'input_1');
   g.block = 'stem';

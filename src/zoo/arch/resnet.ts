@@ -15,6 +15,7 @@ const DEPTHS: Record<string, [Kind, number[]]> = {
 };
 export const RESNETS = Object.keys(DEPTHS);
 
+/** torchvision's ResNet named `name` (resnet18 … resnet152) at `inputSize`. */
 export function resnet(name: string, inputSize: number): Graph {
   const [kind, depths] = DEPTHS[name]!;
   const expansion = kind === 'basic' ? 1 : 4;

@@ -8,6 +8,7 @@ const CFG: Record<string, number[]> = {
 };
 export const VGGS = Object.keys(CFG);
 
+/** torchvision's VGG16 or VGG19 (no batch norm) at `inputSize`. */
 export function vgg(name: string, inputSize: number): Graph {
   const g = new GraphBuilder(inputSize);
   let x = 'input', i = 0;
@@ -23,6 +24,7 @@ export function vgg(name: string, inputSize: number): Graph {
   return classifier(g, x, 7);
 }
 
+/** torchvision's AlexNet at `inputSize`. */
 export function alexnet(_name: string, inputSize: number): Graph {
   const g = new GraphBuilder(inputSize);
   const stages: [number, number, number, number, boolean][] = [

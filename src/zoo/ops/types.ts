@@ -124,6 +124,7 @@ export function spatial(input: Shape, k: Pair, s: Pair, p: Pad, ceil = false): [
   return [outLen(input[0]!, k[0], s[0], p, 0, ceil), outLen(input[1]!, k[1], s[1], p, 1, ceil)];
 }
 
+/** The channels (last axis) of a shape. */
 export const channels = (s: Shape): number => s[s.length - 1]!;
 
 /** 'same' and 'valid' as they are; an explicit padding as a fresh tuple (program steps are plain data). */
@@ -136,6 +137,7 @@ export function widen(p: Pad, z: readonly [number, number, number, number]): Pad
   return [base[0]! + z[0], base[1]! + z[1], base[2]! + z[2], base[3]! + z[3]];
 }
 
+/** Whether an explicit padding is all zeros. */
 export const isZeroPad = (p: Pad): boolean => p !== 'same' && p !== 'valid' && p.every((v) => v === 0);
 
 /** An op with no weights: the default for the two weight facets. */
