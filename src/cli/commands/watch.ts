@@ -9,6 +9,34 @@ import { useLiveView } from './run.js';
 import { compileFile, readRecipe, useColor, UsageError, type Output } from '../io.js';
 
 
+/**
+ * Watches the recipe (its folder: editors that save by renaming replace the file itself) and,
+ * once a plan names it, the data folder; a change, debounced, asks the session to re-plan.
+ */
+async function watchRecipe(file: string, session: WatchSession): Promise<{ watchData(): void; close(): Promise<void> }> {
+  const { watch } = await import('chokidar');
+  const watcher = watch(path.dirname(file), { ignoreInitial: true, depth: 0 });
+  const data = new Set<string>();
+  let timer: NodeJS.Timeout | undefined;
+  const changed = () => {
+    clearTimeout(timer);
+    timer = setTimeout(() => void session.changed().then(watchData), 300);
+  };
+  const watchData = () => {
+    const root = session.currentPlan?.data.root;
+    if (root && !data.has(root) && fs.existsSync(root) && fs.statSync(root).isDirectory()) {
+      data.add(root);
+      watcher.add(root);
+    }
+  };
+  watcher.on('all', (_event, p) => {
+    const inData = [...data].some((d) => p.startsWith(d + path.sep) && !p.includes(`${path.sep}runs${path.sep}`));
+    if (path.resolve(p) === file || inData) changed();
+  });
+
+  return { watchData, close: async () => { clearTimeout(timer); await watcher.close(); } };
+}
+
 /** `tlr watch`: runs the recipe, then re-plans and re-runs it when it or its data changes. */
 export async function watchCommand(files: readonly string[], flags: { json: boolean; backend?: string }, io: Output): Promise<number> {
   if (files.length !== 1) throw new UsageError('tlr watch takes one recipe file');
@@ -41,26 +69,7 @@ export async function watchCommand(files: readonly string[], flags: { json: bool
     },
   });
 
-  const { watch } = await import('chokidar');
-  // The recipe's folder, not the file: editors that save by renaming replace the file itself.
-  const watcher = watch(path.dirname(file), { ignoreInitial: true, depth: 0 });
-  const data = new Set<string>();
-  let timer: NodeJS.Timeout | undefined;
-  const changed = () => {
-    clearTimeout(timer);
-    timer = setTimeout(() => void session.changed().then(watchData), 300);
-  };
-  const watchData = () => {
-    const root = session.currentPlan?.data.root;
-    if (root && !data.has(root) && fs.existsSync(root) && fs.statSync(root).isDirectory()) {
-      data.add(root);
-      watcher.add(root);
-    }
-  };
-  watcher.on('all', (_event, p) => {
-    const inData = [...data].some((d) => p.startsWith(d + path.sep) && !p.includes(`${path.sep}runs${path.sep}`));
-    if (path.resolve(p) === file || inData) changed();
-  });
+  const watcher = await watchRecipe(file, session);
 
   let quit: () => void = () => undefined;
   const finished = new Promise<void>((resolve) => { quit = resolve; });
@@ -75,10 +84,9 @@ export async function watchCommand(files: readonly string[], flags: { json: bool
   const onSigint = () => quit();
   process.on('SIGINT', onSigint);
   await session.changed();
-  watchData();
+  watcher.watchData();
   await finished;
   process.off('SIGINT', onSigint);
-  clearTimeout(timer);
   await watcher.close();
   await session.stop();
   ui?.unmount();

@@ -59,6 +59,36 @@ function sameClasses(ctx: Ctx, loc: Location, classes: readonly string[], other:
   return false;
 }
 
+/**
+ * `split A/B[/C]`: whole parts adding up to 100, and no part that data the recipe already names
+ * (a validation or test set, or the data's own folders) provides. Null when reported.
+ */
+function checkSplit(ctx: Ctx, g: Globals, given: { validation?: SplitSource; test?: SplitSource; byValidate: boolean; byTest: boolean }): SplitPercent | null {
+  if (!g.split) return given.validation ? { train: 100, validation: 0, test: 0 } : { train: 80, validation: 20, test: 0 };
+  const parts = g.split.parts;
+  const sum = parts.reduce((t, p) => t + p.value, 0);
+  if (parts.length > 3) {
+    ctx.report('TLR1306', g.split.span, `split takes 2 or 3 parts (train/validation or train/validation/test), not ${parts.length}`, ['write `split 80/20` or `split 80/10/10`']);
+    return null;
+  }
+  if (sum !== 100) {
+    ctx.report('TLR1306', g.split.span, `split adds up to ${sum}, not 100`, [parts.length === 2 ? `write \`split ${parts[0]!.value}/${100 - parts[0]!.value}\`` : 'make the parts add up to 100']);
+    return null;
+  }
+  for (const p of parts) if (ctx.int(p, 'each part of split', 1, 99) === null) return null;
+  if (given.validation) {
+    const from = given.byValidate ? `\`validate on\` (line ${g.validate!.span.start.line})` : `the data's own validation folder`;
+    ctx.report('TLR1307', g.split.span, `split ${parts.map((p) => p.text).join('/')} sets a validation part aside, but ${from} already gives the validation data`, ['remove one of them']);
+    return null;
+  }
+  if (parts.length === 3 && given.test) {
+    const from = given.byTest ? `\`test on\` (line ${g.test!.span.start.line})` : `the data's own test folder`;
+    ctx.report('TLR1307', g.split.parts[2]!.span, `split sets a test part aside, but ${from} already gives the test data`, [`write \`split ${parts[0]!.value + parts[2]!.value}/${parts[1]!.value}\`, or remove \`test on\``]);
+    return null;
+  }
+  return { train: parts[0]!.value, validation: parts[1]!.value, test: parts[2]?.value ?? 0 };
+}
+
 /** The data sets of a recipe: found, readable, with matching classes and a split that adds up. */
 export function checkData(ctx: Ctx, g: Globals, stages: readonly StageStatements[]): CheckedData | null {
   const first = stages[0]?.train;
@@ -107,31 +137,8 @@ export function checkData(ctx: Ctx, g: Globals, stages: readonly StageStatements
   const dataVal = extVal ?? inner('validation');
   const dataTest = extTest ?? inner('test');
 
-  let split: SplitPercent = dataVal ? { train: 100, validation: 0, test: 0 } : { train: 80, validation: 20, test: 0 };
-  if (g.split) {
-    const parts = g.split.parts;
-    const sum = parts.reduce((t, p) => t + p.value, 0);
-    if (parts.length > 3) {
-      ctx.report('TLR1306', g.split.span, `split takes 2 or 3 parts (train/validation or train/validation/test), not ${parts.length}`, ['write `split 80/20` or `split 80/10/10`']);
-      return null;
-    }
-    if (sum !== 100) {
-      ctx.report('TLR1306', g.split.span, `split adds up to ${sum}, not 100`, [parts.length === 2 ? `write \`split ${parts[0]!.value}/${100 - parts[0]!.value}\`` : 'make the parts add up to 100']);
-      return null;
-    }
-    for (const p of parts) if (ctx.int(p, 'each part of split', 1, 99) === null) return null;
-    if (dataVal) {
-      const from = extVal ? `\`validate on\` (line ${g.validate!.span.start.line})` : `the data's own validation folder`;
-      ctx.report('TLR1307', g.split.span, `split ${parts.map((p) => p.text).join('/')} sets a validation part aside, but ${from} already gives the validation data`, ['remove one of them']);
-      return null;
-    }
-    if (parts.length === 3 && dataTest) {
-      const from = extTest ? `\`test on\` (line ${g.test!.span.start.line})` : `the data's own test folder`;
-      ctx.report('TLR1307', g.split.parts[2]!.span, `split sets a test part aside, but ${from} already gives the test data`, [`write \`split ${parts[0]!.value + parts[2]!.value}/${parts[1]!.value}\`, or remove \`test on\``]);
-      return null;
-    }
-    split = { train: parts[0]!.value, validation: parts[1]!.value, test: parts[2]?.value ?? 0 };
-  }
+  const split = checkSplit(ctx, g, { validation: dataVal, test: dataTest, byValidate: !!extVal, byTest: !!extTest });
+  if (!split) return null;
   if (!ok) return null;
   return {
     train, classes,
