@@ -33,7 +33,7 @@ export type RunEvent =
   | { readonly type: 'plan'; readonly plan: Plan; readonly runDir: string; readonly backend: string; readonly resumed: boolean }
   | { readonly type: 'weights'; readonly phase: 'resolving' | 'downloading' | 'ready'; readonly url?: string; readonly received?: number; readonly total?: number | null; readonly from?: string; readonly sha256?: string }
   | { readonly type: 'data'; readonly counts: { readonly train: number; readonly validation: number; readonly test: number } }
-  | { readonly type: 'features'; readonly phase: 'hit' | 'computing' | 'progress' | 'done'; readonly split?: string; readonly done?: number; readonly total?: number; readonly key: string; /** Worker threads computing them (0: this thread). */ readonly workers?: number }
+  | { readonly type: 'features'; readonly phase: 'hit' | 'computing' | 'progress' | 'done'; readonly split?: string; readonly done?: number; readonly total?: number; readonly key: string; /** Worker threads computing them (0: this thread). */ readonly workers?: number; /** What computed them (ONNX Runtime, TensorFlow.js). */ readonly engine?: string }
   | { readonly type: 'stage-start'; readonly stage: number; readonly of: number; readonly epochs: number; readonly trainable: number; readonly cached: boolean; readonly backend: string }
   | { readonly type: 'batch'; readonly stage: number; readonly epoch: number; readonly batch: number; readonly batches: number; readonly loss: number }
   | { readonly type: 'epoch'; readonly stage: number; readonly epoch: number; readonly epochs: number; readonly metrics: EpochMetrics; readonly lr: number; readonly seconds: number; readonly best: boolean }

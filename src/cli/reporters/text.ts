@@ -28,7 +28,7 @@ export function textReporter(write: (line: string) => void): (e: RunEvent) => vo
       case 'features': {
 
         if (e.phase === 'hit') write(`features   ${e.split}: ${e.total} from the cache (${e.key.slice(0, 8)})`);
-        else if (e.phase === 'done') write(`features   ${e.split}: ${e.total} computed and cached (${e.key.slice(0, 8)})${e.workers ? ` on ${e.workers} worker threads` : ''}`);
+        else if (e.phase === 'done') write(`features   ${e.split}: ${e.total} computed and cached (${e.key.slice(0, 8)})${e.engine ? ` on ${e.engine}` : e.workers ? ` on ${e.workers} worker threads` : ''}`);
 
         break;
       }

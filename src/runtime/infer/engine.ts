@@ -4,6 +4,7 @@ import { Runner } from './execute.js';
 import { InferencePool } from './pool.js';
 import type { Program } from './program.js';
 import { singleThreaded } from '../backend.js';
+import { loadOrt, OrtError } from '../onnx/runtime.js';
 import { UsageError } from '../../errors.js';
 
 // Where inference runs: in this thread, or in a pool of worker threads when the backend computes
@@ -19,6 +20,8 @@ export interface Forward {
 
 export interface Engine extends Forward {
   readonly workers: number;
+  /** What runs the passes, as the run's output and environment.json say it. */
+  readonly label: string;
   load(program: Program): Promise<void>;
   close(): Promise<void>;
 }
@@ -34,6 +37,7 @@ class InProcess implements Engine {
   readonly depth = 1;
   private runner: Runner;
   constructor(program: Program) { this.runner = new Runner(program); }
+  get label(): string { return `TensorFlow.js (${tf.getBackend()}, this thread)`; }
   async load(program: Program): Promise<void> { this.runner.dispose(); this.runner = new Runner(program); }
   async run(x: tf.Tensor): Promise<tf.Tensor> { return this.runner.run(x); }
   async close(): Promise<void> { this.runner.dispose(); }
@@ -42,6 +46,7 @@ class InProcess implements Engine {
 class Pooled implements Engine {
   constructor(private readonly pool: InferencePool) {}
   get workers(): number { return this.pool.size; }
+  get label(): string { return `TensorFlow.js (${tf.getBackend()}, ${this.pool.size} worker threads)`; }
   // One batch per worker, and the next one decoding meanwhile.
   get depth(): number { return this.pool.size + 1; }
   load(program: Program): Promise<void> { return this.pool.load(program); }
@@ -81,9 +86,31 @@ export class WorkersError extends UsageError {
 export const passWorkers = (w: Workers, images: number, batch: number): number =>
   w.workers > 0 && (w.forced || images >= w.workers * batch * 2) ? w.workers : 0;
 
-/** An engine for `program`: `workers` threads on `backend`, or this thread when workers < 2. */
+/** An engine for `program` with TensorFlow.js: `workers` threads on `backend`, or this thread when workers < 2. */
 export async function startEngine(program: Program, workers: number, backend: string): Promise<Engine> {
   return workers >= 2 ? new Pooled(await InferencePool.start(workers, backend, program)) : new InProcess(program);
+}
+
+/** Which engine runs passes that only run a network, and why. */
+export interface InferenceChoice {
+  readonly engine: 'onnx' | 'tfjs';
+  /** Why not ONNX Runtime, when it is not used. */
+  readonly why: string | null;
+  readonly forced: boolean;
+}
+
+/**
+ * ONNX Runtime when it loads, else TensorFlow.js (with the reason); TLR_INFERENCE=onnx|tfjs forces
+ * one (onnx that cannot load is then an error).
+ */
+export function chooseInference(env: NodeJS.ProcessEnv = process.env): InferenceChoice {
+  const set = env['TLR_INFERENCE'];
+  if (set && set !== 'onnx' && set !== 'tfjs') throw new UsageError(`TLR_INFERENCE must be onnx or tfjs, not '${set}'`);
+  if (set === 'tfjs') return { engine: 'tfjs', why: 'TLR_INFERENCE=tfjs', forced: true };
+  const ort = loadOrt();
+  if ('ort' in ort) return { engine: 'onnx', why: null, forced: set === 'onnx' };
+  if (set === 'onnx') throw new OrtError(`TLR_INFERENCE=onnx, but ${ort.error}; install it (npm install onnxruntime-node) or unset TLR_INFERENCE`);
+  return { engine: 'tfjs', why: ort.error, forced: false };
 }
 
 /**

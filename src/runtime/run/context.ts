@@ -11,7 +11,8 @@ import { cacheRoot } from '../weights/locate.js';
 import { assignWeights } from '../weights/assign.js';
 import { readTfjsModel } from '../weights/tfjs-format.js';
 import { compile, type Program } from '../infer/program.js';
-import { inferenceWorkers, passWorkers, startEngine, type Engine, type Workers } from '../infer/engine.js';
+import { chooseInference, inferenceWorkers, passWorkers, startEngine, type Engine, type InferenceChoice, type Workers } from '../infer/engine.js';
+import { OrtEngine, ortThreads } from '../onnx/runtime.js';
 import type { BackendName } from '../backend.js';
 import { TLR_VERSION } from '../../version.js';
 import { RunError } from './folder.js';
@@ -37,14 +38,28 @@ export class Unreadable {
   }
 }
 
-/** The run's inference engine: started on first use, reused while it fits, closed when the run ends. */
+/**
+ * The run's inference engine: ONNX Runtime when it loads (else TensorFlow.js programs, in worker
+ * threads where that pays), started on first use, reused while it fits, closed when the run ends.
+ */
 export class Engines {
   private engine: Engine | null = null;
   private program: Program | null = null;
-  constructor(private readonly threads: Workers, private readonly backend: BackendName) {}
+  constructor(private readonly threads: Workers, private readonly backend: BackendName, readonly inference: InferenceChoice, private readonly ortThreads: number) {}
 
-  /** An engine loaded with `program`, with workers when a pass of `images` in `batch`es repays them. */
+  /** What ran the last pass. */
+  get label(): string | undefined {
+    return this.engine?.label;
+  }
+
+  /** An engine loaded with `program`; on TensorFlow.js with workers when a pass of `images` in `batch`es repays them. */
   async for(program: Program, images: number, batch: number): Promise<Engine> {
+    if (this.inference.engine === 'onnx') {
+      if (!this.engine) this.engine = await OrtEngine.start(program, this.ortThreads);
+      else if (this.program !== program) await this.engine.load(program);
+      this.program = program;
+      return this.engine;
+    }
     const workers = passWorkers(this.threads, images, batch);
     if (this.engine && (this.engine.workers > 0 || !workers)) {
       if (this.program !== program) await this.engine.load(program);
@@ -112,7 +127,9 @@ export async function prepareRun(plan: Plan, opts: { events: Events; env: NodeJS
   events.emit({ type: 'weights', phase: 'ready', from: built.files?.from ?? 'none', sha256: built.files?.sha256 ?? '' });
   const net = joinNetwork(built.model, makeHead(plan.model.featureSize, plan.head.layers, plan.seed));
   const threads = inferenceWorkers(opts.backend, env);
-  return contextOf(plan, { ...opts, splits, built, net, engines: new Engines(threads, opts.backend) });
+  const inference = chooseInference(env);
+  if (inference.why && !inference.forced) events.emit({ type: 'warning', message: `ONNX Runtime is not used (${inference.why}): passes that only run the network use TensorFlow.js, several times slower on CPU` });
+  return contextOf(plan, { ...opts, splits, built, net, engines: new Engines(threads, opts.backend, inference, ortThreads(env)) });
 }
 
 function contextOf(plan: Plan, parts: Pick<RunContext, 'events' | 'env' | 'stopped' | 'backend' | 'splits' | 'built' | 'net' | 'engines'>): RunContext {
@@ -139,7 +156,7 @@ function contextOf(plan: Plan, parts: Pick<RunContext, 'events' | 'env' | 'stopp
         onUnreadable: ctx.unreadable.of(split, items.length),
         onProgress: (done, total, workers) => parts.events.emit({ type: 'features', phase: 'progress', split, done, total, key, workers }),
       });
-      parts.events.emit({ type: 'features', phase: r.hit ? 'hit' : 'done', split, key, total: items.length, ...(r.hit ? {} : { workers: r.workers }) });
+      parts.events.emit({ type: 'features', phase: r.hit ? 'hit' : 'done', split, key, total: items.length, ...(r.hit ? {} : { workers: r.workers, engine: ctx.engines.label }) });
       return new FeatureSource(r.features.x, r.features.y, r.features.ids);
     },
   };

@@ -80,6 +80,7 @@ export async function writeResults(ctx: RunContext, f: RunFolder, e: Evaluated, 
   }, null, 2) + '\n');
   writeFileAtomic(path.join(f.dir, 'environment.json'), JSON.stringify({
     tlr: TLR_VERSION, node: process.version, tfjs: tf.version.tfjs, backend, platform: `${os.platform()} ${os.arch()}`, cpus: os.cpus().length,
+    inference: { engine: ctx.engines.inference.engine, ran: ctx.engines.label ?? null, why: ctx.engines.inference.why },
     seed: plan.seed, weights: built.files ? { from: built.files.from, entry: built.files.entry, sha256: built.files.sha256 } : null,
   }, null, 2) + '\n');
   fs.rmSync(f.checkpoint, { recursive: true, force: true });
