@@ -8,7 +8,8 @@ import { probeData, type DataFormat } from '../data/formats/index.js';
 import { listItems, describeItem } from './data/dataset.js';
 import { ImageSource } from './train/sources.js';
 import { evaluate } from './train/loop.js';
-import { inferenceWorkers, modelForward, passWorkers, startEngine } from './infer/engine.js';
+import { chooseInference, inferenceWorkers, modelForward, passWorkers, startEngine, type Forward } from './infer/engine.js';
+import { OrtEngine, ortThreads } from './onnx/runtime.js';
 import { savedProgram } from './infer/saved.js';
 import type { Program } from './infer/program.js';
 import { evaluation } from './train/metrics.js';
@@ -41,36 +42,69 @@ export interface Prediction {
   readonly top: readonly { readonly label: string; readonly probability: number }[];
 }
 
-/** The `k` most probable labels of each image; an image that cannot be read goes to `onError`. */
-export async function predict(m: SavedModel, images: readonly string[], k: number, onError: (image: string, message: string) => void): Promise<Prediction[]> {
-  const size = m.meta.preprocessing.inputSize;
+/**
+ * The engine for a pass over `images` images: the saved model's program on ONNX Runtime (or on
+ * TensorFlow.js, in worker threads for a long pass), or the layers model itself when it is not
+ * the shape tlr saves.
+ */
+async function engineFor(m: SavedModel, images: number, batch: number, env: NodeJS.ProcessEnv = process.env): Promise<Forward & { close(): Promise<void>; label: string }> {
+  const workers = inferenceWorkers(m.backend, env); // a bad TLR_WORKERS is a usage error whichever engine runs
+  let program: Program | null = null;
+  try { program = savedProgram(m.model, m.meta); } catch { program = null; }
+  if (!program) return { ...modelForward(m.model), close: async () => undefined, label: `TensorFlow.js (${m.backend}, the layers model)` };
+  if (chooseInference(env).engine === 'onnx') return OrtEngine.start(program, ortThreads(env));
+  return startEngine(program, passWorkers(workers, images, batch), m.backend);
+}
+
+/** The `k` most probable labels of each image, in batches on the fast engine; an image that cannot be read goes to `onError`. */
+export async function predict(m: SavedModel, images: readonly string[], k: number, onError: (image: string, message: string) => void, env?: NodeJS.ProcessEnv): Promise<Prediction[]> {
+  const size = m.meta.preprocessing.inputSize, batch = 32;
+  const readable = images.filter((image) => {
+    const ok = fs.existsSync(image);
+    if (!ok) onError(image, `${image} does not exist`);
+    return ok;
+  });
   const out: Prediction[] = [];
-  for (const image of images) {
-    if (!fs.existsSync(image)) { onError(image, `${image} does not exist`); continue; }
-    let rgb: Uint8Array;
-    try {
-      rgb = await decodeRgb(image, size);
-    } catch (e) {
-      if (!(e instanceof ImageError)) throw e;
-      onError(image, e.message);
-      continue;
+  const engine = await engineFor(m, readable.length, batch, env);
+  try {
+    for (let i = 0; i < readable.length; i += batch) {
+      const rgb: { image: string; data: Float32Array }[] = [];
+      for (const image of readable.slice(i, i + batch)) {
+        try {
+          rgb.push({ image, data: normalize(await decodeRgb(image, size), m.meta.preprocessing) });
+        } catch (e) {
+          if (!(e instanceof ImageError)) throw e;
+          onError(image, e.message);
+        }
+      }
+      if (!rgb.length) continue;
+      const x = tf.tensor4d(concat(rgb.map((r) => r.data)), [rgb.length, size, size, 3]);
+      const y = await engine.run(x);
+      const probs = tf.tidy(() => (m.meta.output === 'logits' ? tf.softmax(y) : y.clone()));
+      const p = await probs.array() as number[][];
+      tf.dispose([x, y, probs]);
+      rgb.forEach((r, j) => out.push({ image: r.image, top: p[j]!.map((v, c) => ({ label: m.meta.labels[c] ?? `#${c}`, probability: v })).sort((a, b) => b.probability - a.probability).slice(0, k) }));
     }
-    const probs = tf.tidy(() => {
-      const y = m.model.predict(tf.tensor4d(normalize(rgb, m.meta.preprocessing), [1, size, size, 3])) as tf.Tensor;
-      return m.meta.output === 'logits' ? tf.softmax(y) : y;
-    });
-    const p = Array.from(await probs.data());
-    probs.dispose();
-    out.push({ image, top: p.map((v, i) => ({ label: m.meta.labels[i] ?? `#${i}`, probability: v })).sort((a, b) => b.probability - a.probability).slice(0, k) });
+  } finally {
+    await engine.close();
   }
   return out;
 }
+
+const concat = (parts: readonly Float32Array[]): Float32Array => {
+  const out = new Float32Array(parts.reduce((n, p) => n + p.length, 0));
+  let at = 0;
+  for (const p of parts) { out.set(p, at); at += p.length; }
+  return out;
+};
 
 export interface DataEvaluation {
   readonly data: string;
   /** The part of the data set evaluated: its test part, else its validation part, else all of it. */
   readonly part: 'train' | 'validation' | 'test';
   readonly unreadable: number;
+  /** What ran the network. */
+  readonly engine: string;
   readonly evaluation: Evaluation;
 }
 
@@ -88,15 +122,12 @@ export async function evaluateOn(m: SavedModel, data: string, opts: { env?: Node
   const items = listItems({ kind: 'data', path: info.path, format: info.format as DataFormat, part }, m.meta.labels);
   let unreadable = 0;
   const src = new ImageSource(items, m.meta.preprocessing.inputSize, m.meta.preprocessing, [], (it, reason) => { unreadable++; opts.onUnreadable?.(describeItem(it), reason); });
-  // A model tlr did not shape runs as it is.
-  let program: Program | null = null;
-  try { program = savedProgram(m.model, m.meta); } catch { program = null; }
   const batch = 32;
-  const engine = program ? await startEngine(program, passWorkers(inferenceWorkers(m.backend, opts.env), items.length, batch), m.backend) : null;
+  const engine = await engineFor(m, items.length, batch, opts.env);
   try {
-    const r = await evaluate(engine ?? modelForward(m.model), src, m.meta.labels.length, m.meta.output === 'probabilities', batch);
-    return { data: info.path, part, unreadable, evaluation: evaluation('test', m.meta.labels, r.y, r.pred, r.loss) };
+    const r = await evaluate(engine, src, m.meta.labels.length, m.meta.output === 'probabilities', batch);
+    return { data: info.path, part, unreadable, engine: engine.label, evaluation: evaluation('test', m.meta.labels, r.y, r.pred, r.loss) };
   } finally {
-    await engine?.close();
+    await engine.close();
   }
 }

@@ -10,11 +10,12 @@ import { readTfjsModel } from '../../src/runtime/weights/tfjs-format.js';
 import { describe as catalog } from '../../src/zoo/catalog.js';
 import { makeWorld, recipe } from '../helpers/run-fixture.js';
 import { tlrAsync } from '../helpers/cli.js';
+import { loadOrt } from '../../src/runtime/onnx/runtime.js';
 
 // Whole runs on tiny data: the run folder, the feature cache, frozen weights, leaks, Ctrl-C and
 // resume, and predict/eval against the run's own report.
 
-async function go(file: string, opts: { stopAfter?: number; resume?: string; cache: string; workers?: number } ) {
+async function go(file: string, opts: { stopAfter?: number; resume?: string; cache: string; workers?: number; inference?: 'onnx' | 'tfjs' } ) {
   const text = fs.readFileSync(file, 'utf8');
   const c = compile(text, { file });
   expect(c.diagnostics.filter((d) => d.severity === 'error')).toEqual([]);
@@ -26,7 +27,7 @@ async function go(file: string, opts: { stopAfter?: number; resume?: string; cac
   const r = await run({
     plan: c.plan!, recipeText: text, events, resume: opts.resume, backend: 'wasm',
     stopped: () => opts.stopAfter !== undefined && batches >= opts.stopAfter,
-    env: { ...process.env, TLR_CACHE: opts.cache, TLR_WORKERS: String(opts.workers ?? 0) },
+    env: { ...process.env, TLR_CACHE: opts.cache, TLR_WORKERS: String(opts.workers ?? 0), ...(opts.inference ? { TLR_INFERENCE: opts.inference } : {}) },
   });
   return { r, seen, plan: c.plan! };
 }
@@ -127,9 +128,9 @@ describe('tlr run', () => {
   it('worker threads: the same features, validation and evaluation as one thread', async () => {
     const w = makeWorld();
     const f = recipe(w.dir, `from mobilenet_v1 width 0.25 input 32 weights ${w.weights}\nhead dense(3)\ntrain 2 epochs on ./data lr 0.01\nthen unfreeze from block13 train 1 epochs batch 8 lr 0.001\nsplit 60/20/20\n`);
-    const one = await go(f, { cache: path.join(w.dir, 'cache1'), workers: 0 });
+    const one = await go(f, { cache: path.join(w.dir, 'cache1'), workers: 0, inference: 'tfjs' });
     const before = tf.memory().numTensors;
-    const two = await go(f, { cache: path.join(w.dir, 'cache2'), workers: 2 });
+    const two = await go(f, { cache: path.join(w.dir, 'cache2'), workers: 2, inference: 'tfjs' });
     expect(tf.memory().numTensors).toBe(before);
     const computedOn = (seen: RunEvent[]) => seen.flatMap((e) => (e.type === 'features' && e.phase === 'done' ? [e.workers] : []));
     expect([computedOn(one.seen), computedOn(two.seen)]).toEqual([[0, 0], [2, 2]]);
@@ -142,6 +143,31 @@ describe('tlr run', () => {
     const metrics = (r: string) => fs.readFileSync(path.join(r, 'metrics.jsonl'), 'utf8').trim().split('\n').map((l) => { const m = JSON.parse(l); return [m.val_loss, m.val_accuracy]; });
     expect(metrics(two.r.runDir)).toEqual(metrics(one.r.runDir));
     expect(two.r.evaluation).toEqual(one.r.evaluation);
+  });
+
+  it.skipIf(!('ort' in loadOrt()))('engines agree: ONNX Runtime and TensorFlow.js give the same features within float noise and the same evaluation', async () => {
+    const w = makeWorld();
+    const f = recipe(w.dir, `from mobilenet_v1 width 0.25 input 32 weights ${w.weights}\nhead dense(3)\ntrain 2 epochs on ./data lr 0.01\nthen unfreeze from block13 train 1 epochs batch 8 lr 0.001\nsplit 60/20/20\n`);
+    const tfjs = await go(f, { cache: path.join(w.dir, 'c1'), inference: 'tfjs' });
+    const before = tf.memory().numTensors;
+    const onnx = await go(f, { cache: path.join(w.dir, 'c2'), inference: 'onnx' });
+    expect(tf.memory().numTensors).toBe(before);
+    const ran = (seen: RunEvent[]) => seen.flatMap((e) => (e.type === 'features' && e.phase === 'done' ? [e.engine] : []));
+    expect(ran(onnx.seen).every((l) => l?.startsWith('ONNX Runtime'))).toBe(true);
+    expect(ran(tfjs.seen).every((l) => l?.startsWith('TensorFlow.js'))).toBe(true);
+    // The same keys (the engine is not part of them: results differ by float noise only) …
+    const files = (c: string) => fs.readdirSync(path.join(w.dir, c, 'features')).filter((n) => n.endsWith('.f32')).sort();
+    expect(files('c2')).toEqual(files('c1'));
+    for (const n of files('c1')) {
+      const a = new Float32Array(fs.readFileSync(path.join(w.dir, 'c1', 'features', n)).buffer.slice(0));
+      const b = new Float32Array(fs.readFileSync(path.join(w.dir, 'c2', 'features', n)).buffer.slice(0));
+      const scale = Math.max(...a.map(Math.abs));
+      expect(Math.max(...a.map((v, i) => Math.abs(v - b[i]!))) / scale, n).toBeLessThan(1e-4);
+    }
+    // … and the same predictions on the test split.
+    expect(onnx.r.evaluation!.confusion).toEqual(tfjs.r.evaluation!.confusion);
+    const env = JSON.parse(fs.readFileSync(path.join(onnx.r.runDir, 'environment.json'), 'utf8'));
+    expect(env.inference.engine).toBe('onnx');
   });
 
   it('a frozen stage after one that fine-tuned the backbone computes its features again, from the trained weights', async () => {

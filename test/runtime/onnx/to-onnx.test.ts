@@ -122,7 +122,7 @@ describe.skipIf(!!SKIP)(`ONNX from inference programs, run by ONNX Runtime${SKIP
     const model = buildLayers(graph, info.featureLayer, 'r', 1);
     const program = compile(graph, info.featureLayer, model);
     const conv = program.steps.find((s) => s.kind === 'conv' && program.shapes[s.kernel.at]![1] === 3)! as { kernel: { at: number } };
-    const [kh, kw, ci, co] = program.shapes[conv.kernel.at]! as number[];
+    const [kh, kw, ci, co] = program.shapes[conv.kernel.at]! as [number, number, number, number];
     const k = program.weights[conv.kernel.at]!, flipped = new Float32Array(k.length);
     for (let y = 0; y < kh; y++) for (let x = 0; x < kw; x++) for (let i = 0; i < ci * co; i++) flipped[(y * kw + x) * ci * co + i] = k[(y * kw + (kw - 1 - x)) * ci * co + i]!;
     const wrong = { ...program, weights: program.weights.map((w, i) => (i === conv.kernel.at ? flipped : w)) };
