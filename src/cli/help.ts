@@ -49,3 +49,13 @@ export const EVAL_HELP = `usage: tlr eval MODEL_DIR DATA [--json]
 Evaluates a saved model on a data set (any layout \`train ... on\` accepts; for a folder with
 train/val/test or IDX files, its test part): accuracy, macro F1, per-class precision, recall and F1,
 and the confusion matrix. Runs on worker threads as \`tlr run\` does (TLR_WORKERS sets how many).`;
+
+export const EXPORT_HELP = `usage: tlr export MODEL_DIR [--format onnx|tfjs] [--out PATH] [--softmax] [--force]
+
+Writes a model a run saved (RUN_DIR/model) for other tools:
+  --format onnx   (default) one standalone .onnx file: backbone and head, input "input" float32
+                  [batch, H, W, 3] (RGB / 255, then (x - mean) / std), output "output" (logits;
+                  probabilities with --softmax); labels and preprocessing in its metadata.
+                  Default --out: RUN_DIR/model.onnx
+  --format tfjs   a copy of the TF.js layers folder (tf.loadLayersModel). Default --out: MODEL_DIR-tfjs
+  --force         replace an existing file (writes are atomic)`;

@@ -3,7 +3,7 @@ import { checkCommand, CHECK_HELP } from './commands/check.js';
 import { planCommand, PLAN_HELP } from './commands/plan.js';
 import { fmtCommand, FMT_HELP } from './commands/fmt.js';
 import { modelsCommand, MODELS_HELP } from './commands/models.js';
-import { COMPARE_HELP, DOCTOR_HELP, EVAL_HELP, PREDICT_HELP, REPORT_HELP, RUN_HELP, WATCH_HELP } from './help.js';
+import { COMPARE_HELP, DOCTOR_HELP, EVAL_HELP, EXPORT_HELP, PREDICT_HELP, REPORT_HELP, RUN_HELP, WATCH_HELP } from './help.js';
 import { stdio, UsageError, type Output } from './io.js';
 import { TLR_VERSION } from '../version.js';
 import { TlrError } from '../errors.js';
@@ -21,6 +21,7 @@ commands:
   watch FILE       run, then re-plan and re-run on every save
   predict DIR IMG  top labels of images with a saved model
   eval DIR DATA    evaluate a saved model on a data set
+  export DIR       a saved model as ONNX (--format onnx) or TF.js (--format tfjs)
   doctor           backends, cache and versions
   compare RUN...   a table of runs (or recipes, run first); --by dataset
   report RUN_DIR   write the run's report.html
@@ -36,6 +37,7 @@ const watchCmd = () => import('./commands/watch.js');
 const compareCmd = () => import('./commands/compare.js');
 const doctorCmd = () => import('./commands/doctor.js');
 const predictCmd = () => import('./commands/predict.js');
+const exportCmd = () => import('./commands/export.js');
 
 const COMMANDS: Record<string, Spec> = {
   check: { help: CHECK_HELP, options: { json: { type: 'boolean' } }, run: (p, v, io) => checkCommand(p, { json: !!v['json'] }, io) },
@@ -67,6 +69,11 @@ const COMMANDS: Record<string, Spec> = {
     help: PREDICT_HELP,
     options: { top: { type: 'string' }, json: { type: 'boolean' }, backend: { type: 'string' } },
     run: async (p, v, io) => (await predictCmd()).predictCommand(p, { top: str(v['top']), json: !!v['json'], backend: str(v['backend']) }, io),
+  },
+  export: {
+    help: EXPORT_HELP,
+    options: { format: { type: 'string' }, out: { type: 'string' }, softmax: { type: 'boolean' }, force: { type: 'boolean' } },
+    run: async (p, v, io) => (await exportCmd()).exportCommand(p, { format: str(v['format']), out: str(v['out']), softmax: !!v['softmax'], force: !!v['force'] }, io),
   },
   eval: {
     help: EVAL_HELP,

@@ -1,0 +1,38 @@
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { savedProgram } from './infer/saved.js';
+import { toOnnx } from './onnx/to-onnx.js';
+import type { SavedModel } from './saved-model.js';
+import { replaceDirAtomic } from '../files/atomic.js';
+import { TLR_VERSION } from '../version.js';
+
+// A trained model in the formats other tools read: a standalone ONNX file (the network and its
+// head, with the labels and preprocessing in its metadata), or the TF.js folder as it is.
+
+/**
+ * The saved model as ONNX bytes. Input `input`: float32 [batch, H, W, 3], RGB scaled to [0, 1]
+ * then (x - mean) / std (metadata `preprocessing`); output `output`: logits, or probabilities with
+ * `softmax` (or when the head ends in softmax). Metadata: `labels` (a JSON array), `preprocessing`
+ * (JSON: inputSize, mean, std, layout NHWC), `output`, `network`, `tlr`.
+ */
+export function exportOnnx(m: SavedModel, opts: { softmax?: boolean } = {}): Uint8Array {
+  const probabilities = m.meta.output === 'probabilities' || !!opts.softmax;
+  const pre = m.meta.preprocessing;
+  return toOnnx(savedProgram(m.model, m.meta), {
+    softmax: opts.softmax && m.meta.output === 'logits',
+    metadata: {
+      labels: JSON.stringify(m.meta.labels),
+      preprocessing: JSON.stringify({ inputSize: pre.inputSize, mean: pre.mean, std: pre.std, scale: '1/255', layout: 'NHWC', channels: 'RGB', description: pre.description }),
+      output: probabilities ? 'probabilities' : 'logits',
+      network: JSON.stringify(m.meta.network),
+      tlr: TLR_VERSION,
+    },
+  });
+}
+
+/** Copies the model folder (TF.js layers format, labels, preprocessing) to `out`, atomically. */
+export async function exportTfjs(m: SavedModel, out: string): Promise<void> {
+  await replaceDirAtomic(out, (tmp) => {
+    for (const f of fs.readdirSync(m.dir)) fs.copyFileSync(path.join(m.dir, f), path.join(tmp, f));
+  });
+}
