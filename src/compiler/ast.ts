@@ -50,7 +50,8 @@ export type Statement =
   | S<'validate', { readonly data: Location }>
   | S<'test', { readonly data: Location }>
   | S<'augment', { readonly items: readonly Augmentation[] }>
-  | S<'save', { readonly best: Name | null; readonly last: boolean; readonly to: Location | null }>;
+  | S<'save', { readonly best: Name | null; readonly last: boolean; readonly to: Location | null }>
+  | S<'export', { readonly format: Name; readonly option: Name | null }>;
 
 export type StatementKind = Statement['kind'];
 

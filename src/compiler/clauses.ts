@@ -77,6 +77,7 @@ export const CLAUSES = {
     words: 'save', usage: 'save [best by METRIC | last] [to ./folder]', rule: 'save', scope: 'recipe', layout: 'save',
     render: (s) => ['save', ...(s.best ? ['best by', s.best.text] : s.last ? ['last'] : []), ...(s.to ? ['to', loc(s.to)] : [])].join(' '),
   },
+  export: { words: 'export', usage: 'export onnx [softmax]', rule: 'exportModel', scope: 'recipe', layout: 'save', render: (s) => ['export', s.format.text, ...(s.option ? [s.option.text] : [])].join(' ') },
 } as const satisfies { readonly [K in StatementKind]: Clause<K> };
 
 /** The clauses that belong to a stage (`then` starts the next one). */
@@ -101,7 +102,7 @@ export const USAGE: Readonly<Record<string, string>> = {
 };
 
 /** What a statement may start with, for a syntax error between statements. */
-export const STATEMENT_HINT = `a statement starts with ${KINDS.slice(0, -1).map((k) => CLAUSES[k].words.replace(/ on$/, '')).join(', ')} or ${CLAUSES.save.words}`;
+export const STATEMENT_HINT = `a statement starts with ${KINDS.slice(0, -1).map((k) => CLAUSES[k].words.replace(/ on$/, '')).join(', ')} or ${CLAUSES[KINDS[KINDS.length - 1]!].words}`;
 
 /** A statement's canonical one-line text. */
 export const render = (s: Statement): string => (CLAUSES[s.kind].render as (s: Statement) => string)(s);

@@ -53,6 +53,7 @@ export const CODES = {
   TLR1605: { severity: 'error', title: 'unknown class weights mode' },
 
   TLR1701: { severity: 'error', title: 'save target not allowed' },
+  TLR1702: { severity: 'error', title: 'unknown export format' },
 } as const satisfies Record<string, { severity: Severity; title: string }>;
 
 export type Code = keyof typeof CODES;

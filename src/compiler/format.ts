@@ -93,7 +93,7 @@ export function layout(ast: Ast, text: string): string {
     push([...line('', merged, opening.map((it) => render(it.stmt)).join(' ')), ...flat(kinds(st, STAGE_SETTINGS), '  ')]);
   }
   push(flat(DATA.flatMap((k) => of(k))));
-  push(flat(of('save')));
+  push(flat(kindsIn('save').flatMap((k) => of(k))));
   push(trailer);
   return sections.map((s) => s.join('\n')).join('\n\n') + '\n';
 }

@@ -61,6 +61,7 @@ export class RecipeParser extends CstParser {
       { ALT: () => this.SUBRULE(this.test) },
       { ALT: () => this.SUBRULE(this.augment) },
       { ALT: () => this.SUBRULE(this.save) },
+      { ALT: () => this.SUBRULE(this.exportModel) },
     ]);
   });
 
@@ -230,6 +231,12 @@ export class RecipeParser extends CstParser {
       this.CONSUME(T.To);
       this.SUBRULE(this.location);
     });
+  });
+
+  exportModel = this.RULE('exportModel', () => {
+    this.CONSUME(T.ExportKw);
+    this.CONSUME(T.Identifier);
+    this.OPTION(() => this.CONSUME2(T.Identifier));
   });
 
   location = this.RULE('location', () => {

@@ -41,6 +41,7 @@ export const Validate = kw('validate');
 export const Test = kw('test');
 export const Augment = kw('augment');
 export const Save = kw('save');
+export const ExportKw = kw('export');
 export const Best = kw('best');
 export const By = kw('by');
 export const To = kw('to');
@@ -59,7 +60,7 @@ export const Comma = createToken({ name: 'Comma', pattern: /,/ });
 export const KEYWORDS = [
   RecipeKw, Seed, From, Weights, Width, Input, Freeze, Unfreeze, Until, All, None, First, Last, Layers,
   Head, Train, Epochs, On, Batch, Optimizer, Lr, Every, Early, Stop, Patience, Class, Then, Split,
-  Validate, Test, Augment, Save, Best, By, To,
+  Validate, Test, Augment, Save, Best, By, To, ExportKw,
 ];
 
 // Order matters: a URL before identifiers (https://…), ratios before numbers (80/20), numbers

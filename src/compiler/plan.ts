@@ -103,7 +103,7 @@ export function toPlan(c: Checked): Plan {
       augment: c.augment.map((a) => ({ ...a })),
     },
     stages: c.stages.map((s, i) => stage(c, s, i, head)),
-    save: { metric: c.save.metric, mode: c.save.metric.endsWith('loss') ? 'min' : 'max', which: c.save.which, to: c.save.to },
+    save: { metric: c.save.metric, mode: c.save.metric.endsWith('loss') ? 'min' : 'max', which: c.save.which, to: c.save.to, ...(c.exports.length ? { exports: c.exports } : {}) },
     output: { runsDir: path.join(path.dirname(c.file), 'runs', safeName(c.name)) },
   };
 }

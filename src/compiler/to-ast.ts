@@ -201,6 +201,11 @@ class AstBuilder extends BaseVisitor {
     };
   }
 
+  exportModel(c: Children) {
+    const option = this.opt(c, 'Identifier', 1);
+    return { kind: 'export', format: this.name(this.tok(c, 'Identifier')), option: option ? this.name(option) : null };
+  }
+
   location(c: Children): A.Location {
     const t = this.opt(c, 'PathLit') ?? this.opt(c, 'Url') ?? this.tok(c, 'StringLit');
     const quoted = t.tokenType.name === 'StringLit';

@@ -37,6 +37,9 @@ export type PlanSplitSource =
   | { readonly kind: 'split'; readonly percent: number }
   | { readonly kind: 'data'; readonly path: string; readonly format: DataFormat; readonly part: 'train' | 'validation' | 'test' };
 
+/** An extra format for the saved model: ONNX (model.onnx inside the model folder). */
+export interface PlanExport { readonly format: 'onnx'; readonly softmax: boolean }
+
 export interface PlanStage {
   readonly index: number;
   readonly epochs: number;
@@ -84,6 +87,10 @@ export interface Plan {
     readonly augment: readonly PlanAugment[];
   };
   readonly stages: readonly PlanStage[];
-  readonly save: { readonly metric: Metric; readonly mode: 'max' | 'min'; readonly which: 'best' | 'last'; readonly to: string | null };
+  readonly save: {
+    readonly metric: Metric; readonly mode: 'max' | 'min'; readonly which: 'best' | 'last'; readonly to: string | null;
+    /** Extra formats the model is written in at the end (absent: none). */
+    readonly exports?: readonly PlanExport[];
+  };
   readonly output: { readonly runsDir: string };
 }

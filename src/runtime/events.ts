@@ -43,7 +43,7 @@ export type RunEvent =
   | { readonly type: 'warning'; readonly message: string; readonly file?: string }
   | { readonly type: 'interrupted'; readonly runDir: string; readonly stage: number; readonly epoch: number }
   | { readonly type: 'error'; readonly message: string }
-  | { readonly type: 'finished'; readonly runDir: string; readonly modelDir: string; readonly best: { readonly metric: string; readonly value: number; readonly stage: number; readonly epoch: number }; readonly evaluation: Evaluation | null; readonly seconds: number };
+  | { readonly type: 'finished'; readonly runDir: string; readonly modelDir: string; readonly best: { readonly metric: string; readonly value: number; readonly stage: number; readonly epoch: number }; readonly evaluation: Evaluation | null; readonly seconds: number; /** Files `export …` wrote (model.onnx). */ readonly exported?: readonly string[] };
 
 export type Listener = (e: RunEvent) => void;
 

@@ -3,6 +3,7 @@ import * as path from 'node:path';
 import { savedProgram } from './infer/saved.js';
 import { toOnnx } from './onnx/to-onnx.js';
 import type { SavedModel } from './saved-model.js';
+import type { ModelMeta } from './results/model-files.js';
 import { replaceDirAtomic } from '../files/atomic.js';
 import { TLR_VERSION } from '../version.js';
 
@@ -16,18 +17,19 @@ import { TLR_VERSION } from '../version.js';
  * (JSON: inputSize, mean, std, layout NHWC), `output`, `network`, `tlr`.
  */
 export function exportOnnx(m: SavedModel, opts: { softmax?: boolean } = {}): Uint8Array {
-  const probabilities = m.meta.output === 'probabilities' || !!opts.softmax;
-  const pre = m.meta.preprocessing;
-  return toOnnx(savedProgram(m.model, m.meta), {
-    softmax: opts.softmax && m.meta.output === 'logits',
-    metadata: {
-      labels: JSON.stringify(m.meta.labels),
-      preprocessing: JSON.stringify({ inputSize: pre.inputSize, mean: pre.mean, std: pre.std, scale: '1/255', layout: 'NHWC', channels: 'RGB', description: pre.description }),
-      output: probabilities ? 'probabilities' : 'logits',
-      network: JSON.stringify(m.meta.network),
-      tlr: TLR_VERSION,
-    },
-  });
+  return toOnnx(savedProgram(m.model, m.meta), { softmax: opts.softmax && m.meta.output === 'logits', metadata: onnxMetadata(m.meta, !!opts.softmax) });
+}
+
+/** What an exported ONNX file carries about itself: labels, preprocessing, output kind, network, tlr's version. */
+export function onnxMetadata(meta: ModelMeta, softmax: boolean): Record<string, string> {
+  const pre = meta.preprocessing;
+  return {
+    labels: JSON.stringify(meta.labels),
+    preprocessing: JSON.stringify({ inputSize: pre.inputSize, mean: pre.mean, std: pre.std, scale: '1/255', layout: 'NHWC', channels: 'RGB', description: pre.description }),
+    output: meta.output === 'probabilities' || softmax ? 'probabilities' : 'logits',
+    network: JSON.stringify(meta.network),
+    tlr: TLR_VERSION,
+  };
 }
 
 /** Copies the model folder (TF.js layers format, labels, preprocessing) to `out`, atomically. */

@@ -7,7 +7,7 @@ import type { Events, Evaluation } from './events.js';
 import { assertSaveTarget, openRunFolder, removeFailedRun, RunError } from './run/folder.js';
 import { prepareRun, type RunContext } from './run/context.js';
 import { trainStage } from './run/stage.js';
-import { evaluateBest, saveCopy, writeResults } from './run/finish.js';
+import { evaluateBest, saveCopy, writeExports, writeResults } from './run/finish.js';
 
 // The runtime: executes a validated plan, one named step after another. Everything it has to say
 // goes out as events; it never prints.
@@ -68,9 +68,10 @@ export async function run(opts: RunOptions): Promise<RunResult> {
     }
     const e = await evaluateBest(ctx, f);
     await saveCopy(ctx, f);
+    const exported = await writeExports(ctx, f);
     const seconds = await writeResults(ctx, f, e, started);
     const best = f.state.best!;
-    opts.events.emit({ type: 'finished', runDir: f.dir, modelDir: path.join(f.dir, 'model'), best: { metric: f.plan.save.metric, value: best.value, stage: best.stage + 1, epoch: best.epoch + 1 }, evaluation: e.evaluation, seconds });
+    opts.events.emit({ type: 'finished', runDir: f.dir, modelDir: path.join(f.dir, 'model'), best: { metric: f.plan.save.metric, value: best.value, stage: best.stage + 1, epoch: best.epoch + 1 }, evaluation: e.evaluation, seconds, exported });
     return { runDir: f.dir, status: 'finished', evaluation: e.evaluation };
   } catch (e) {
     removeFailedRun(created);

@@ -34,7 +34,7 @@ export interface ViewState {
   readonly epochs: readonly EpochRow[];
   readonly warnings: readonly string[];
   readonly evaluation: Evaluation | null;
-  readonly finished: { readonly modelDir: string; readonly runDir: string; readonly seconds: number; readonly best: { metric: string; value: number; stage: number; epoch: number } } | null;
+  readonly finished: { readonly modelDir: string; readonly runDir: string; readonly seconds: number; readonly best: { metric: string; value: number; stage: number; epoch: number }; readonly exported?: readonly string[] } | null;
   readonly interrupted: boolean;
   readonly error: string | null;
 }
@@ -103,7 +103,7 @@ export function reduce(s: ViewState, e: RunEvent, now: number = Date.now()): Vie
       return {
         ...s,
         stages: s.stages.map((st) => ({ ...st, status: 'done' })),
-        finished: { modelDir: e.modelDir, runDir: e.runDir, seconds: e.seconds, best: e.best },
+        finished: { modelDir: e.modelDir, runDir: e.runDir, seconds: e.seconds, best: e.best, exported: e.exported },
         batches: null, epochsProgress: null,
       };
     default:

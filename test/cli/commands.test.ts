@@ -6,6 +6,7 @@ import { spawnSync } from 'node:child_process';
 import { pathToFileURL } from 'node:url';
 import { ROOT, tlr, tlrAsync, tlrProcess } from '../helpers/cli.js';
 import { planErrors } from '../../src/plan/validate.js';
+import { loadOrt } from '../../src/runtime/onnx/runtime.js';
 
 const FIX = path.resolve(__dirname, '../fixtures');
 const tmp = () => fs.mkdtempSync(path.join(os.tmpdir(), 'tlr-cli-'));
@@ -138,22 +139,32 @@ describe('tlr doctor', () => {
     expect(r.code).toBe(0);
     expect(r.out).toMatch(/yes  wasm +@tensorflow\/tfjs-backend-wasm +loads/);
     expect(r.out).toMatch(/run would use: wasm \(SIMD on\)/);
-    expect(r.out).toContain('inference  this thread only (TLR_WORKERS)');
-    expect(tlrProcess(['doctor'], { env: { TLR_WORKERS: '3' } }).out).toContain('inference  3 worker threads (TLR_WORKERS)');
+    expect(r.out).toContain('TensorFlow.js programs: this thread only (TLR_WORKERS)');
+    expect(tlrProcess(['doctor'], { env: { TLR_WORKERS: '3' } }).out).toContain('TensorFlow.js programs: 3 worker threads (TLR_WORKERS)');
+  });
+
+  it.skipIf(!('ort' in loadOrt()))('lists ONNX Runtime with its version, threads and execution providers; TLR_INFERENCE turns it off or names a bad value', () => {
+    const r = tlrProcess(['doctor'], { env: { TLR_ORT_THREADS: '3' } });
+    expect(r.out).toMatch(/inference  ONNX Runtime \d+\.\d+\.\d+ \(onnxruntime-node\), 3 threads \(TLR_ORT_THREADS\); execution providers: cpu/);
+    expect(r.out).toContain('not tested here');
+    expect(tlrProcess(['doctor'], { env: { TLR_INFERENCE: 'tfjs' } }).out).toMatch(/inference  TensorFlow.js programs \(TLR_INFERENCE=tfjs\); ONNX Runtime .* is installed/);
+    expect(tlrProcess(['doctor'], { env: { TLR_INFERENCE: 'fast' } }).out).toContain("inference  TLR_INFERENCE must be onnx or tfjs, not 'fast'");
   });
 });
 
 describe('what commands load', () => {
-  it('check, plan, fmt and models never load TensorFlow.js; doctor does', () => {
+  it('check, plan, fmt and models never load TensorFlow.js or ONNX Runtime; doctor does', () => {
     const loads = (...args: string[]) => {
-      const r = spawnSync(process.execPath, ['--import', path.join(ROOT, 'test/helpers/report-tfjs.mjs'), '--import', pathToFileURL(path.join(ROOT, 'node_modules/tsx/dist/loader.mjs')).href, path.join(ROOT, 'src/cli/bin.ts'), ...args], { encoding: 'utf8' });
+      const r = spawnSync(process.execPath, ['--import', path.join(ROOT, 'test/helpers/report-engines.mjs'), '--import', pathToFileURL(path.join(ROOT, 'node_modules/tsx/dist/loader.mjs')).href, path.join(ROOT, 'src/cli/bin.ts'), ...args], { encoding: 'utf8' });
       return r.stderr.split('\n').filter((l) => l.startsWith('loads '));
     };
     for (const args of [['check', `${FIX}/valid/oneliner.tlr`], ['plan', `${FIX}/valid/oneliner.tlr`], ['fmt', `${FIX}/valid/oneliner.tlr`], ['models', 'resnet18']]) {
       expect(loads(...args), args[0]).toEqual([]);
     }
     // The hook sees imports: a command that runs models shows it is watching.
-    expect(loads('doctor').length).toBeGreaterThan(0);
+    const doctor = loads('doctor');
+    expect(doctor.some((l) => l.includes('@tensorflow/'))).toBe(true);
+    if ('ort' in loadOrt()) expect(doctor.some((l) => l.includes('onnxruntime-node'))).toBe(true);
   });
 });
 

@@ -11,6 +11,7 @@ import { describe as catalog } from '../../src/zoo/catalog.js';
 import { makeWorld, recipe } from '../helpers/run-fixture.js';
 import { tlrAsync } from '../helpers/cli.js';
 import { loadOrt } from '../../src/runtime/onnx/runtime.js';
+import { decodeRgb, normalize } from '../../src/runtime/data/image.js';
 
 // Whole runs on tiny data: the run folder, the feature cache, frozen weights, leaks, Ctrl-C and
 // resume, and predict/eval against the run's own report.
@@ -168,6 +169,26 @@ describe('tlr run', () => {
     expect(onnx.r.evaluation!.confusion).toEqual(tfjs.r.evaluation!.confusion);
     const env = JSON.parse(fs.readFileSync(path.join(onnx.r.runDir, 'environment.json'), 'utf8'));
     expect(env.inference.engine).toBe('onnx');
+  });
+
+  it.skipIf(!('ort' in loadOrt()))('`export onnx` writes model.onnx into the model folder and the `save to` copy, giving the probabilities tlr predict prints', async () => {
+    const w = makeWorld();
+    const f = recipe(w.dir, `from mobilenet_v1 width 0.25 input 32 weights ${w.weights}\nhead dense(3)\ntrain 2 epochs on ./data lr 0.01\nsplit 60/20/20\nsave to ./out\nexport onnx\n`);
+    const { r, seen } = await go(f, { cache: path.join(w.dir, 'cache') });
+    const files = [path.join(r.runDir, 'model', 'model.onnx'), path.join(w.dir, 'out', 'model.onnx')];
+    expect(seen.find((e) => e.type === 'finished')).toMatchObject({ exported: files });
+    expect(fs.readFileSync(files[0]!).equals(fs.readFileSync(files[1]!))).toBe(true);
+    const image = path.join(w.dir, 'data/bag', fs.readdirSync(path.join(w.dir, 'data/bag'))[0]!);
+    const pr = JSON.parse((await tlrAsync('predict', path.join(r.runDir, 'model'), image, '--json', '--top', '3')).out)[0].top as { label: string; probability: number }[];
+    const { ort } = loadOrt() as { ort: typeof import('onnxruntime-node') };
+    const session = await ort.InferenceSession.create(files[0]!);
+    const pre = JSON.parse(fs.readFileSync(path.join(r.runDir, 'model', 'preprocessing.json'), 'utf8'));
+    const x = normalize(await decodeRgb(image, 32), pre);
+    const logits = Array.from((await session.run({ input: new ort.Tensor('float32', x, [1, 32, 32, 3]) }))['output']!.data as Float32Array);
+    const e = logits.map((v) => Math.exp(v)), sum = e.reduce((a, b) => a + b, 0);
+    const labels = JSON.parse(fs.readFileSync(path.join(r.runDir, 'model', 'labels.json'), 'utf8')) as string[];
+    for (const t of pr) expect(e[labels.indexOf(t.label)]! / sum).toBeCloseTo(t.probability, 4);
+    await session.release();
   });
 
   it('a frozen stage after one that fine-tuned the backbone computes its features again, from the trained weights', async () => {

@@ -2,7 +2,8 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { probeBackends, chooseBackend, backendLabel, backendOf } from '../../runtime/backend.js';
 import { cacheRoot } from '../../runtime/weights/locate.js';
-import { inferenceWorkers } from '../../runtime/infer/engine.js';
+import { chooseInference, inferenceWorkers } from '../../runtime/infer/engine.js';
+import { executionProviders, loadOrt, ortThreads } from '../../runtime/onnx/runtime.js';
 import { tf } from '../../runtime/tf.js';
 import type { Output } from '../io.js';
 
@@ -18,6 +19,24 @@ function du(dir: string): number {
 }
 
 const mb = (b: number) => `${(b / 1e6).toFixed(1)} MB`;
+
+/** ONNX Runtime: whether passes that only run a network use it, its version and execution providers. */
+function onnxLine(): string {
+  let choice;
+  try {
+    choice = chooseInference();
+  } catch (e) {
+    return (e as Error).message;
+  }
+  const r = loadOrt();
+  if (!('ort' in r)) return `TensorFlow.js programs (ONNX Runtime is not used: ${choice.why}; npm install onnxruntime-node brings it)`;
+  const providers = r.ort.listSupportedBackends().map((b) => `${b.name}${b.bundled ? '' : ' (not installed)'}`).join(', ');
+  const cuda = executionProviders(r.ort).includes('cuda') ? ' · CUDA is used (not tested by tlr\'s suite)' : ' · CUDA: ONNXRUNTIME_NODE_INSTALL=cuda12 npm rebuild onnxruntime-node (not tested here)';
+  if (choice.engine === 'tfjs') return `TensorFlow.js programs (${choice.why}); ONNX Runtime ${r.ort.env.versions.node} is installed`;
+  let threads: string;
+  try { threads = `${ortThreads()} threads${process.env['TLR_ORT_THREADS'] ? ' (TLR_ORT_THREADS)' : ' (one per core; TLR_ORT_THREADS sets it)'}`; } catch (e) { threads = (e as Error).message; }
+  return `ONNX Runtime ${r.ort.env.versions.node} (onnxruntime-node), ${threads}; execution providers: ${providers}${cuda}; TLR_INFERENCE=tfjs turns it off`;
+}
 
 /** `tlr doctor`: backends, inference threads, the cache and versions. */
 export async function doctorCommand(_args: readonly string[], _flags: object, io: Output): Promise<number> {
@@ -36,7 +55,8 @@ export async function doctorCommand(_args: readonly string[], _flags: object, io
   } catch (e) {
     workers = (e as Error).message;
   }
-  io.out(`inference  ${workers}`);
+  io.out(`inference  ${onnxLine()}`);
+  io.out(`           TensorFlow.js programs: ${workers}`);
   const cache = cacheRoot();
   io.out(`cache      ${cache} (${mb(du(cache))}; weights ${mb(du(path.join(cache, 'weights')))}, features ${mb(du(path.join(cache, 'features')))}); set TLR_CACHE to move it`);
   io.out(`weights    TLR_WEIGHTS_DIR ${process.env['TLR_WEIGHTS_DIR'] ? `= ${process.env['TLR_WEIGHTS_DIR']}` : 'is not set'}`);

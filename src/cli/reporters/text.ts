@@ -56,6 +56,7 @@ export function textReporter(write: (line: string) => void): (e: RunEvent) => vo
       case 'finished':
         write(`best       ${e.best.metric} ${num(e.best.value)} (stage ${e.best.stage}, epoch ${e.best.epoch})`);
         write(`model      ${show(e.modelDir)}  (tlr predict ${show(e.modelDir)} IMAGE...)`);
+        for (const f of e.exported ?? []) write(`onnx       ${show(f)}`);
         write(`report     ${show(path.join(e.runDir, 'report.json'))}`);
         write(`finished in ${e.seconds.toFixed(1)}s`);
         break;

@@ -1,5 +1,5 @@
 import type { ModelInfo } from '../../zoo/catalog.js';
-import type { Metric, PlanAugment, PlanHeadLayer, PlanSchedule, PlanWeights } from '../../plan/types.js';
+import type { Metric, PlanExport, PlanAugment, PlanHeadLayer, PlanSchedule, PlanWeights } from '../../plan/types.js';
 import type { DataInfo } from '../../data/formats/index.js';
 import type { SplitPercent } from '../../data/split.js';
 
@@ -53,4 +53,5 @@ export interface Checked {
   readonly data: CheckedData;
   readonly augment: readonly AugmentSpec[];
   readonly save: { readonly metric: Metric; readonly which: 'best' | 'last'; readonly to: string | null };
+  readonly exports: readonly PlanExport[];
 }

@@ -10,7 +10,7 @@ import { checkFreezing } from './freeze.js';
 import { checkHead } from './head.js';
 import { checkData } from './data.js';
 import { checkAugment, checkSeed, checkStages } from './training.js';
-import { checkSave } from './save.js';
+import { checkExport, checkSave } from './save.js';
 import type { Checked } from './checked.js';
 
 export type { CheckOptions } from './context.js';
@@ -47,13 +47,14 @@ export function check(ast: Ast, options: Partial<CheckOptions> & { file: string 
   const augment = checkAugment(ctx, g.globals);
   const save = checkSave(ctx, g.globals, g.stages);
   const seed = checkSeed(ctx, g.globals);
+  const exports = checkExport(ctx, g.globals);
   const diagnostics = [...ctx.diagnostics].sort(byPosition);
-  if (hasErrors(diagnostics) || !model || !weights || !data || !head || !stages || !augment || !save || seed === null) {
+  if (hasErrors(diagnostics) || !model || !weights || !data || !head || !stages || !augment || !save || seed === null || !exports) {
     return { diagnostics, checked: null };
   }
   const name = g.globals.recipe?.name.text ?? path.basename(options.file).replace(/\.tlr$/, '');
   return {
     diagnostics,
-    checked: { file: path.resolve(options.file), name, seed, model, weights, head, stages, data, augment, save },
+    checked: { file: path.resolve(options.file), name, seed, model, weights, head, stages, data, augment, save, exports },
   };
 }

@@ -4,12 +4,29 @@ import type { Globals, StageStatements } from './statements.js';
 import type { Metric } from './checked.js';
 import { metric } from './training.js';
 import { saveTargetProblem } from '../../data/model-folder.js';
+import { didYouMean } from './suggest.js';
+import type { PlanExport } from '../../plan/types.js';
 
 /**
  * `save [best by METRIC | last] [to PATH]`. A target that would replace something tlr did not
  * write (the data, the recipe's folder, a home folder, a foreign folder or file) is an error here,
  * before any training, and again in the runtime right before the model is written.
  */
+/** `export onnx [softmax]`: the extra formats a run writes its model in (none unless asked). */
+export function checkExport(ctx: Ctx, g: Globals): PlanExport[] | null {
+  const s = g.export;
+  if (!s) return [];
+  if (s.format.text !== 'onnx') {
+    ctx.report('TLR1702', s.format.span, `tlr cannot export to \`${s.format.text}\``, [...didYouMean(s.format.text, ['onnx']), 'write `export onnx` (the TF.js model is always written); `tlr export MODEL_DIR` converts a model later']);
+    return null;
+  }
+  if (s.option && s.option.text !== 'softmax') {
+    ctx.report('TLR1702', s.option.span, `\`export onnx\` takes \`softmax\` or nothing, not \`${s.option.text}\``, ['`export onnx softmax` makes the ONNX model output probabilities']);
+    return null;
+  }
+  return [{ format: 'onnx', softmax: !!s.option }];
+}
+
 export function checkSave(ctx: Ctx, g: Globals, stages: readonly StageStatements[]): { metric: Metric; which: 'best' | 'last'; to: string | null } | null {
   const s = g.save;
   if (!s) return { metric: 'val_accuracy', which: 'best', to: null };

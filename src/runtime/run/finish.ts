@@ -14,6 +14,8 @@ import { writeReportHtml } from '../results/report-html.js';
 import { writeFileAtomic } from '../../files/atomic.js';
 import { backendLabel } from '../backend.js';
 import { TLR_VERSION } from '../../version.js';
+import { toOnnx } from '../onnx/to-onnx.js';
+import { onnxMetadata } from '../export.js';
 import type { RunContext } from './context.js';
 import { assertSaveTarget, type RunFolder } from './folder.js';
 
@@ -49,6 +51,19 @@ export async function saveCopy(ctx: RunContext, f: RunFolder): Promise<void> {
   if (!ctx.plan.save.to) return;
   assertSaveTarget(ctx.plan, `; the run's own copy is in ${path.join(f.dir, 'model')}`);
   await saveModel(ctx.net.full, ctx.plan.save.to, ctx.meta);
+}
+
+/** `export onnx`: model.onnx inside the run's model folder (and the `save … to` copy), from the best weights. */
+export async function writeExports(ctx: RunContext, f: RunFolder): Promise<string[]> {
+  const written: string[] = [];
+  for (const e of ctx.plan.save.exports ?? []) {
+    const bytes = toOnnx(ctx.fullProgram(), { softmax: e.softmax && ctx.meta.output === 'logits', metadata: onnxMetadata(ctx.meta, e.softmax) });
+    for (const dir of [path.join(f.dir, 'model'), ...(ctx.plan.save.to ? [ctx.plan.save.to] : [])]) {
+      writeFileAtomic(path.join(dir, 'model.onnx'), bytes);
+      written.push(path.join(dir, 'model.onnx'));
+    }
+  }
+  return written;
 }
 
 /** The most confidently wrong predictions, for the report's grid of images. */

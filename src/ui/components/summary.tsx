@@ -13,6 +13,7 @@ export function Summary({ s }: { s: ViewState }) {
         <Box flexDirection="column" marginTop={1}>
           <Text color={color('green')} bold>best {s.finished.best.metric} {s.finished.best.value.toFixed(4)} (stage {s.finished.best.stage}, epoch {s.finished.best.epoch})</Text>
           <Text>model  {s.finished.modelDir}</Text>
+          {(s.finished.exported ?? []).map((f) => <Text key={f}>onnx   {f}</Text>)}
           <Text>report {s.finished.runDir}/report.json</Text>
           <Text>finished in {time(s.finished.seconds)}</Text>
         </Box>
