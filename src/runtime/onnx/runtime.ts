@@ -1,7 +1,7 @@
 import { createRequire } from 'node:module';
 import * as os from 'node:os';
 import type * as Ort from 'onnxruntime-node';
-import { tf } from '../tf.js';
+import { tf, valuesOf } from '../tf.js';
 import type { Program } from '../../zoo/program.js';
 import type { Engine } from '../infer/engine.js';
 import { toOnnx } from './to-onnx.js';
@@ -48,7 +48,9 @@ export class OrtError extends TlrError {}
 
 async function session(ort: typeof Ort, program: Program, threads: number): Promise<Ort.InferenceSession> {
   try {
-    return await ort.InferenceSession.create(toOnnx(program), { intraOpNumThreads: threads, interOpNumThreads: 1, graphOptimizationLevel: 'all', executionProviders: executionProviders(ort) });
+    return await ort.InferenceSession.create(toOnnx(program), { intraOpNumThreads: threads, interOpNumThreads: 1, graphOptimizationLevel: 'all', executionProviders: executionProviders(ort),
+      // Idle intra-op threads sleep instead of spinning: decoding the next batch needs those cores.
+      extra: { session: { intra_op: { allow_spinning: '0' } } } });
   } catch (e) {
     throw new OrtError(`ONNX Runtime could not load the network: ${(e as Error).message.split('\n')[0]}; TLR_INFERENCE=tfjs runs it with TensorFlow.js instead`);
   }
@@ -78,7 +80,7 @@ export class OrtEngine implements Engine {
   }
 
   async run(x: tf.Tensor): Promise<tf.Tensor> {
-    const data = x.dataSync() as Float32Array;
+    const data = valuesOf(x);
     const out = (await this.sess.run({ input: new this.ort.Tensor('float32', data, [...x.shape]) }))['output']!;
     const y = tf.tensor(out.data as Float32Array, [...out.dims]);
     out.dispose();

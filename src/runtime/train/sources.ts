@@ -66,16 +66,20 @@ export class ImageSource implements BatchSource {
     if (train) shuffle(order, random);
     for (let i = 0; i < order.length; i += batch) {
       const chunk = order.slice(i, i + batch);
-      const b = await loadBatch(chunk.map((j) => this.items[j]!), this.inputSize);
+      const augmenting = train && this.augment.length > 0;
+      const b = await loadBatch(chunk.map((j) => this.items[j]!), this.inputSize, augmenting ? undefined : this.pre);
       for (const s of b.skipped) {
         this.bad.add(s.item);
         this.onUnreadable(s.item, s.reason);
       }
       if (!b.y.length) { b.x.dispose(); continue; }
-      const aug = train && this.augment.length ? augmentBatch(b.x, this.augment, random) : b.x;
-      const x = normalizeBatch(aug, this.pre.mean, this.pre.std);
-      if (aug !== b.x) aug.dispose();
-      b.x.dispose();
+      let x = b.x;
+      if (!b.normalized) {
+        const aug = augmenting ? augmentBatch(b.x, this.augment, random) : b.x;
+        x = normalizeBatch(aug, this.pre.mean, this.pre.std);
+        if (aug !== b.x) aug.dispose();
+        b.x.dispose();
+      }
       const skipped = new Set(b.skipped.map((k) => k.item));
       yield { x, y: b.y, ids: Int32Array.from(chunk.filter((j) => !skipped.has(this.items[j]!))) };
     }
