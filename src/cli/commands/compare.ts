@@ -7,6 +7,7 @@ import { renderDiagnostics } from '../../compiler/render.js';
 import { run } from '../../runtime/run.js';
 import { Events } from '../../runtime/events.js';
 import { compileFile, UsageError, type Output } from '../io.js';
+import { fixed } from '../../text/format.js';
 
 
 
@@ -34,7 +35,7 @@ function row(dir: string): CompareRow {
 
 const minutes = (s: number) => (s >= 60 ? `${(s / 60).toFixed(1)} min` : `${s.toFixed(0)} s`);
 const HEAD = ['run', 'network', 'weights', 'frozen', 'stages', 'epochs', 'data', 'accuracy', 'macro F1', 'time', 'img/s', 'backend'];
-const cells = (r: CompareRow) => [r.run, r.network, r.weights, r.frozen, String(r.stages), String(r.epochs), r.dataset, `${(r.accuracy * 100).toFixed(2)}% ${r.split === 'test' ? '' : '(val)'}`.trim(), r.macroF1.toFixed(3), minutes(r.seconds), r.imagesPerSecond ? r.imagesPerSecond.toFixed(0) : '-', r.backend];
+const cells = (r: CompareRow) => [r.run, r.network, r.weights, r.frozen, String(r.stages), String(r.epochs), r.dataset, `${fixed((r.accuracy ?? NaN) * 100, 2)}% ${r.split === 'test' ? '' : '(val)'}`.trim(), fixed(r.macroF1, 3), minutes(r.seconds), r.imagesPerSecond ? r.imagesPerSecond.toFixed(0) : '-', r.backend];
 
 /** Rows as aligned text columns. */
 export function table(rows: string[][]): string {

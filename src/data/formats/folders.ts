@@ -8,14 +8,14 @@ import { fail, type ClassFolder, type DataFormatDef, type Entry } from './types.
 
 /** The class folders of `dir` with their image counts. */
 export function classFolders(dir: string): ClassFolder[] {
-  return subdirs(dir).map((name) => ({ name, where: path.join(dir, name), images: walkImages(path.join(dir, name)).length }));
+  return subdirs(dir).map((name) => ({ name, where: path.join(dir, name), images: walkImages(path.join(dir, name), dir).filter((f) => !f.problem).length }));
 }
 
 /** The images of the class folders in `root`, for the classes given. */
 export function classFolderEntries(root: string, classes: readonly string[]): Entry[] {
   return classes.flatMap((c, label) => {
     const d = path.join(root, c);
-    return fs.existsSync(d) ? walkImages(d).map((p): Entry => ({ kind: 'file', path: p, label })) : [];
+    return fs.existsSync(d) ? walkImages(d, root).map((f): Entry => ({ kind: 'file', path: f.path, label, ...(f.problem ? { problem: f.problem } : {}) })) : [];
   });
 }
 

@@ -25,7 +25,8 @@ export type ProbeResult =
 
 /** One image of a data set: a file, or an image inside an IDX file (by index). */
 export type Entry =
-  | { readonly kind: 'file'; readonly path: string; readonly label: number }
+  /** `problem`: why the file will not be opened (not a regular file, a link out of the data folder…). */
+  | { readonly kind: 'file'; readonly path: string; readonly label: number; readonly problem?: string }
   | { readonly kind: 'idx'; readonly file: string; readonly index: number; readonly label: number };
 
 export interface DataFormatDef<Name extends string = string> {

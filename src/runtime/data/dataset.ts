@@ -8,7 +8,8 @@ import { hashString, rng, shuffle } from '../random.js';
 // same counts the plan printed.
 
 export type Item =
-  | { readonly kind: 'file'; readonly path: string; readonly label: number }
+  /** `problem`: why the file will not be opened; it is reported as unreadable. */
+  | { readonly kind: 'file'; readonly path: string; readonly label: number; readonly problem?: string }
   | { readonly kind: 'idx'; readonly images: IdxImages; readonly index: number; readonly label: number };
 
 export interface Splits {

@@ -1,3 +1,4 @@
+import * as fs from 'node:fs';
 import sharp from 'sharp';
 
 // Every image is decoded once per pass: sharp's operation cache only holds memory and costs time
@@ -21,6 +22,17 @@ export class ImageError extends Error {
 
 /** Decodes an image to RGB bytes of size x size (squashed, not cropped: every pixel is kept). */
 export async function decodeRgb(input: string | Buffer, size: number, name = typeof input === 'string' ? input : 'image'): Promise<Uint8Array> {
+  if (typeof input === 'string') {
+    // Never open what is not a regular file: a FIFO named *.png would block forever.
+    let st: fs.Stats;
+    try {
+      st = fs.statSync(input);
+    } catch (e) {
+      const code = (e as NodeJS.ErrnoException).code;
+      throw new ImageError(name, code === 'ENOENT' ? 'does not exist (or is a dangling link)' : code === 'ELOOP' ? 'is a symbolic link that loops' : `cannot be opened (${code})`);
+    }
+    if (!st.isFile()) throw new ImageError(name, 'is not a regular file (a FIFO, socket, device or folder); it is never opened');
+  }
   try {
     const { data, info } = await sharp(input, { failOn: 'error' })
       .rotate()

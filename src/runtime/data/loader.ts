@@ -22,6 +22,10 @@ export async function loadBatch(items: readonly Item[], size: number, pre?: Prep
   const skipped: { item: Item; reason: string }[] = [];
   const files = items.filter((it) => it.kind === 'file');
   const decoded = await Promise.all(files.map(async (it) => {
+    if (it.problem) {
+      skipped.push({ item: it, reason: it.problem });
+      return null;
+    }
     try {
       return await decodeRgb(it.path, size, describeItem(it));
     } catch (e) {

@@ -37,7 +37,9 @@ async function thumbnail(src: Source): Promise<string | null> {
   }
 }
 
-const pct = (v: number) => `${(v * 100).toFixed(1)}%`;
+/** A number with `d` decimals, or n/a: a diverged run records null for what it could not compute. */
+const fx = (v: number | null | undefined, d: number) => (typeof v === 'number' && Number.isFinite(v) ? v.toFixed(d) : 'n/a');
+const pct = (v: number | null) => (typeof v === 'number' && Number.isFinite(v) ? `${(v * 100).toFixed(1)}%` : 'n/a');
 
 /** Writes the run's self-contained report.html; returns its path. */
 export async function writeReportHtml(runDir: string): Promise<string> {
@@ -72,8 +74,8 @@ table{border-collapse:collapse}td,th{padding:3px 10px;border-bottom:1px solid #e
 <ul>${stages}</ul>
 <div class="figures">
 <div class="fig">${ev.split} accuracy<b>${pct(ev.accuracy)}</b></div>
-<div class="fig">macro F1<b>${ev.macroF1.toFixed(3)}</b></div>
-<div class="fig">best ${esc(report.best.metric)}<b>${report.best.value.toFixed(4)}</b><span class="muted">stage ${report.best.stage}, epoch ${report.best.epoch}</span></div>
+<div class="fig">macro F1<b>${fx(ev.macroF1, 3)}</b></div>
+<div class="fig">best ${esc(report.best.metric)}<b>${fx(report.best.value, 4)}</b><span class="muted">stage ${report.best.stage}, epoch ${report.best.epoch}</span></div>
 <div class="fig">run time<b>${report.seconds >= 60 ? `${(report.seconds / 60).toFixed(1)} min` : `${report.seconds.toFixed(1)} s`}</b></div>
 ${report.training?.imagesPerSecond ? `<div class="fig">training<b>${report.training.imagesPerSecond.toFixed(0)} img/s</b></div>` : ''}
 </div>
@@ -83,7 +85,7 @@ ${report.training?.imagesPerSecond ? `<div class="fig">training<b>${report.train
 ${heatMap(ev.classes.map((c) => c.name), ev.confusion)}
 <h2>Per class</h2>
 <table><tr><th>class</th><th>precision</th><th>recall</th><th>F1</th><th>support</th></tr>
-${ev.classes.map((c) => `<tr><td>${esc(c.name)}</td><td>${c.precision.toFixed(3)}</td><td>${c.recall.toFixed(3)}</td><td>${c.f1.toFixed(3)}</td><td>${c.support}</td></tr>`).join('\n')}
+${ev.classes.map((c) => `<tr><td>${esc(c.name)}</td><td>${fx(c.precision, 3)}</td><td>${fx(c.recall, 3)}</td><td>${fx(c.f1, 3)}</td><td>${c.support}</td></tr>`).join('\n')}
 </table>
 <h2>Most confidently misclassified</h2>
 ${!report.misclassified ? '<p class="muted">Not recorded: this run was made by an older tlr.</p>' : wrong.length ? `<div class="grid-imgs">${wrong.map((x) => `<figure>${x.src ? `<img src="${x.src}" alt="">` : '<div>(unreadable)</div>'}<figcaption>${esc(x.label)} → <b>${esc(x.predicted)}</b><br>${pct(x.confidence)}</figcaption></figure>`).join('')}</div>` : '<p>None: every image was classified correctly.</p>'}

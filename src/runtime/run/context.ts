@@ -155,6 +155,7 @@ function contextOf(plan: Plan, parts: Pick<RunContext, 'events' | 'env' | 'stopp
         backbone: () => ctx.engines.for(ctx.backboneProgram(), items.length, batch), inputSize: plan.model.inputSize, pre, batch,
         onUnreadable: ctx.unreadable.of(split, items.length),
         onProgress: (done, total, workers) => parts.events.emit({ type: 'features', phase: 'progress', split, done, total, key, workers }),
+        onBadEntry: (problem) => parts.events.emit({ type: 'warning', message: `a feature cache entry is damaged: ${problem}` }),
       });
       parts.events.emit({ type: 'features', phase: r.hit ? 'hit' : 'done', split, key, total: items.length, ...(r.hit ? {} : { workers: r.workers, engine: ctx.engines.label }) });
       return new FeatureSource(r.features.x, r.features.y, r.features.ids);

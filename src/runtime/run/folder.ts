@@ -34,13 +34,34 @@ export interface RunFolder {
 
 const stamp = (d: Date) => d.toISOString().replace(/[-:]/g, '').replace('T', '-').slice(0, 15);
 
+/** Marks a run folder as this process's until its first epoch; a folder whose process died before that is removed by the next run. */
+const RUN_MARKER = '.tlr-run';
+
+const alive = (pid: number): boolean => {
+  try { process.kill(pid, 0); return true; } catch (e) { return (e as NodeJS.ErrnoException).code === 'EPERM'; }
+};
+
+/** Run folders of this recipe left by a process killed before its first epoch (its marker names a dead process, no metrics). */
+function removeAbandoned(runs: string): void {
+  let names: string[];
+  try { names = fs.readdirSync(runs); } catch { return; }
+  for (const n of names) {
+    const dir = path.join(runs, n), marker = path.join(dir, RUN_MARKER);
+    if (!fs.existsSync(marker) || fs.existsSync(path.join(dir, 'metrics.jsonl'))) continue;
+    const pid = Number(fs.readFileSync(marker, 'utf8').trim());
+    if (Number.isInteger(pid) && pid > 0 && !alive(pid)) fs.rmSync(dir, { recursive: true, force: true });
+  }
+}
+
 /** A new run folder; `created` gets the topmost folder this made and the run folder, so a failed run can remove all of it. */
 function newRunDir(plan: Plan, created: string[]): string {
+  removeAbandoned(plan.output.runsDir);
   const base = path.join(plan.output.runsDir, stamp(new Date()));
   let dir = base;
   for (let i = 2; fs.existsSync(dir); i++) dir = `${base}-${i}`;
   const top = fs.mkdirSync(dir, { recursive: true });
   created.push(top ?? dir, dir);
+  fs.writeFileSync(path.join(dir, RUN_MARKER), `${process.pid}\n`);
   return dir;
 }
 
@@ -53,6 +74,39 @@ function folder(dir: string, plan: Plan, resumed: boolean, state: RunState): Run
   return f;
 }
 
+/** The checkpoint's state, checked field by field; a RunError names the file and what is wrong. */
+function readState(file: string, plan: Plan): RunState {
+  let s: RunState;
+  try {
+    s = JSON.parse(fs.readFileSync(file, 'utf8'));
+  } catch (e) {
+    throw new RunError(`${file} is damaged (${(e as Error).message}); the run cannot be resumed from it. Start it again with tlr run`);
+  }
+  const int = (v: unknown, max: number) => Number.isInteger(v) && (v as number) >= 0 && (v as number) <= max;
+  const point = (b: unknown, withStage: boolean) => b === null || (typeof b === 'object' && typeof (b as { value: unknown }).value === 'number' && int((b as { epoch: unknown }).epoch, 1e6) && (!withStage || int((b as { stage: unknown }).stage, plan.stages.length)));
+  const ok = s !== null && typeof s === 'object' && int(s.stage, plan.stages.length - 1) && int(s.epoch, plan.stages[s.stage]?.epochs ?? 0) && int(s.sinceBest, 1e6) && point(s.best, true) && point(s.stageBest, false);
+  if (!ok) throw new RunError(`${file} does not describe a point in this run's schedule (a field is missing or out of range); the run cannot be resumed from it. Start it again with tlr run`);
+  return s;
+}
+
+/**
+ * metrics.jsonl as of the checkpoint: a process killed after writing an epoch's line but before
+ * its checkpoint would otherwise get that epoch twice, and one killed mid-line leaves half a line.
+ */
+function trimMetrics(file: string, state: RunState): void {
+  if (!fs.existsSync(file)) return;
+  const lines = fs.readFileSync(file, 'utf8').split('\n').filter(Boolean);
+  const keep = lines.filter((l) => {
+    try {
+      const m = JSON.parse(l) as { stage: number; epoch: number };
+      return m.stage - 1 < state.stage || (m.stage - 1 === state.stage && m.epoch <= state.epoch);
+    } catch {
+      return false;
+    }
+  });
+  if (keep.length !== lines.length) writeFileAtomic(file, keep.map((l) => `${l}\n`).join(''));
+}
+
 /** Reopens RUN_DIR for --resume: its plan (validated) and its checkpoint's state. */
 function reopen(resume: string): RunFolder {
   const dir = path.resolve(resume);
@@ -61,7 +115,8 @@ function reopen(resume: string): RunFolder {
   const plan = JSON.parse(fs.readFileSync(planFile, 'utf8'));
   assertPlan(plan);
   if (fs.existsSync(path.join(dir, 'report.json'))) throw new RunError(`${dir} has already finished (its report.json exists)`);
-  const state = fs.existsSync(stateFile) ? JSON.parse(fs.readFileSync(stateFile, 'utf8')) : { stage: 0, epoch: 0, best: null, stageBest: null, sinceBest: 0 };
+  const state = fs.existsSync(stateFile) ? readState(stateFile, plan) : { stage: 0, epoch: 0, best: null, stageBest: null, sinceBest: 0 };
+  trimMetrics(path.join(dir, 'metrics.jsonl'), state);
   return folder(dir, plan, true, state);
 }
 

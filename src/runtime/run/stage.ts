@@ -88,6 +88,7 @@ function epochRecorder(ctx: RunContext, f: RunFolder, s: number, stage: PlanStag
       state.stageBest = { value, epoch };
       await saveModel(net.full, path.join(f.checkpoint, 'stage-best'));
     }
+    fs.rmSync(path.join(f.dir, '.tlr-run'), { force: true }); // from its first epoch on, the folder is kept whatever happens
     fs.appendFileSync(path.join(f.dir, 'metrics.jsonl'), JSON.stringify({ stage: s + 1, epoch: epoch + 1, ...m, lr, seconds, best, time: new Date().toISOString() }) + '\n');
     state.epoch = epoch + 1;
     state.sinceBest = sinceBest;

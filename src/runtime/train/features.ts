@@ -12,7 +12,8 @@ import type { Forward } from '../infer/engine.js';
 // bytes and tlr's version. A changed input is a new key, so a stale entry can never be read.
 
 // 3: computed by the inference program (BatchNorm folded into convolutions), not tf.layers.
-export const FEATURES_VERSION = 'tlr-features/3';
+// 4: entries carry a sha256 of their data and the reasons images were skipped.
+export const FEATURES_VERSION = 'tlr-features/4';
 
 export interface FeatureKeyParts {
   readonly tlr: string;
@@ -25,10 +26,27 @@ export interface FeatureKeyParts {
   readonly std: readonly number[];
 }
 
+// Remembered by path, size and modification time: a file changed in place (watch mode) is hashed again.
 const fileHashes = new Map<string, string>();
+/** sha256 of a file's bytes; an entry that is not a readable regular file hashes as what it is (it will be reported unreadable, never opened). */
 const hashFile = (f: string): string => {
-  let h = fileHashes.get(f);
-  if (!h) fileHashes.set(f, (h = createHash('sha256').update(fs.readFileSync(f)).digest('hex')));
+  let st: fs.Stats;
+  try {
+    st = fs.statSync(f);
+  } catch (e) {
+    return `missing:${(e as NodeJS.ErrnoException).code}`;
+  }
+  if (!st.isFile()) return 'not-a-file';
+  const memo = `${f}\0${st.size}\0${st.mtimeMs}`;
+  let h = fileHashes.get(memo);
+  if (!h) {
+    try {
+      h = createHash('sha256').update(fs.readFileSync(f)).digest('hex');
+    } catch (e) {
+      return `unreadable:${(e as NodeJS.ErrnoException).code}`;
+    }
+    fileHashes.set(memo, h);
+  }
   return h;
 };
 
@@ -46,7 +64,7 @@ export function weightsDigest(model: tf.LayersModel): string {
 export function featureKey(parts: FeatureKeyParts, items: readonly Item[]): string {
   const h = createHash('sha256').update(FEATURES_VERSION).update(JSON.stringify(parts));
   for (const it of items) {
-    if (it.kind === 'file') h.update(`f:${hashFile(it.path)}:${it.label};`);
+    if (it.kind === 'file') h.update(`f:${it.problem ? 'problem' : hashFile(it.path)}:${it.label};`);
     else h.update(`i:${hashFile(it.images.file)}:${it.index}:${it.label};`);
   }
   return h.digest('hex').slice(0, 32);
@@ -61,7 +79,46 @@ export interface Features {
   readonly skipped: readonly string[];
 }
 
-/** Reads cached features, or computes them with the backbone (started only on a miss) and writes them. */
+/** What a cache entry's .json holds; the .f32 beside it is `count` rows of `dim` floats. */
+interface EntryMeta {
+  readonly count: number;
+  readonly dim: number;
+  readonly labels: readonly number[];
+  readonly ids: readonly number[];
+  /** Items that could not be read when the entry was made, with why: reported again on every hit. */
+  readonly skipped: readonly { readonly id: number; readonly reason: string }[];
+  /** sha256 of the .f32 file. */
+  readonly sha256: string;
+}
+
+const isInt = (v: unknown, min = 0): v is number => Number.isInteger(v) && (v as number) >= min;
+
+/** The entry's metadata and rows when every field checks out against `items` and the data file; else why not. */
+function readEntry(meta: string, data: string, items: number): { meta: EntryMeta; rows: Float32Array } | { problem: string } {
+  let m: EntryMeta;
+  try {
+    m = JSON.parse(fs.readFileSync(meta, 'utf8'));
+  } catch (e) {
+    return { problem: `${meta} is not valid JSON (${(e as Error).message})` };
+  }
+  const ints = (xs: unknown, max: number) => Array.isArray(xs) && xs.every((v) => isInt(v) && v < max);
+  if (typeof m !== 'object' || m === null || !isInt(m.count) || !isInt(m.dim, 1) || m.count > items || !ints(m.labels, 1 << 16) || !ints(m.ids, items)
+    || m.labels.length !== m.count || m.ids.length !== m.count || !Array.isArray(m.skipped) || m.count + m.skipped.length !== items
+    || !m.skipped.every((s) => isInt(s?.id) && s.id < items && typeof s.reason === 'string') || typeof m.sha256 !== 'string') {
+    return { problem: `${meta} does not describe this data (a field is missing, out of range or inconsistent)` };
+  }
+  const buf = fs.readFileSync(data);
+  if (buf.length !== m.count * m.dim * 4) return { problem: `${data} has ${buf.length} bytes, not the ${m.count * m.dim * 4} its entry says` };
+  if (createHash('sha256').update(buf).digest('hex') !== m.sha256) return { problem: `${data} does not match its checksum (it was changed or damaged)` };
+  return { meta: m, rows: new Float32Array(buf.buffer.slice(buf.byteOffset, buf.byteOffset + buf.length)) };
+}
+
+/**
+ * Reads cached features, or computes them with the backbone (started only on a miss) and writes
+ * them. Every entry is checked on read (fields, sizes, a sha256 of its data); a bad one is
+ * recomputed, and `onBadEntry` says why. Unreadable images recorded with an entry are reported
+ * again on a hit.
+ */
 export async function features(opts: {
   readonly dir: string;
   readonly key: string;
@@ -72,20 +129,23 @@ export async function features(opts: {
   readonly batch: number;
   readonly onUnreadable: Unreadable;
   readonly onProgress: (done: number, total: number, workers: number) => void;
+  readonly onBadEntry?: (problem: string) => void;
 }): Promise<{ features: Features; hit: boolean; workers: number }> {
   const base = path.join(opts.dir, opts.key);
   const meta = `${base}.json`, data = `${base}.f32`;
   if (fs.existsSync(meta) && fs.existsSync(data)) {
-    const m = JSON.parse(fs.readFileSync(meta, 'utf8')) as { count: number; dim: number; labels: number[]; ids: number[]; skipped: string[] };
-    const buf = fs.readFileSync(data);
-    if (buf.length === m.count * m.dim * 4) {
-      const x = tf.tensor2d(new Float32Array(buf.buffer, buf.byteOffset, m.count * m.dim), [m.count, m.dim]);
-      return { features: { x, y: Int32Array.from(m.labels), ids: Int32Array.from(m.ids), skipped: m.skipped }, hit: true, workers: 0 };
+    const r = readEntry(meta, data, opts.items.length);
+    if ('meta' in r) {
+      for (const s of r.meta.skipped) opts.onUnreadable(opts.items[s.id]!, s.reason);
+      const x = tf.tensor2d(r.rows, [r.meta.count, r.meta.dim]);
+      return { features: { x, y: Int32Array.from(r.meta.labels), ids: Int32Array.from(r.meta.ids), skipped: r.meta.skipped.map((s) => describeItem(opts.items[s.id]!)) }, hit: true, workers: 0 };
     }
+    opts.onBadEntry?.(`${r.problem}; computing the features again`);
   }
-  const skipped: string[] = [];
+  const skipped: { id: number; reason: string }[] = [];
+  const index = new Map(opts.items.map((it, i) => [it, i]));
   const src = new ImageSource(opts.items, opts.inputSize, opts.pre, [], (it, reason) => {
-    skipped.push(describeItem(it));
+    skipped.push({ id: index.get(it)!, reason });
     opts.onUnreadable(it, reason);
   });
   const backbone = await opts.backbone();
@@ -104,8 +164,10 @@ export async function features(opts: {
   const all = new Float32Array(labels.length * dim);
   let p = 0;
   for (const c of chunks) { all.set(c, p); p += c.length; }
-  fs.mkdirSync(opts.dir, { recursive: true });
-  writeFileAtomic(data, new Uint8Array(all.buffer));
-  writeFileAtomic(meta, JSON.stringify({ count: labels.length, dim, labels, ids, skipped }));
-  return { features: { x: tf.tensor2d(all, [labels.length, dim || 1]), y: Int32Array.from(labels), ids: Int32Array.from(ids), skipped }, hit: false, workers: backbone.workers };
+  const bytes = new Uint8Array(all.buffer);
+  const entry: EntryMeta = { count: labels.length, dim, labels, ids, skipped, sha256: createHash('sha256').update(bytes).digest('hex') };
+  // The data first, then the entry that vouches for it: a reader never sees an entry without its data.
+  writeFileAtomic(data, bytes);
+  writeFileAtomic(meta, JSON.stringify(entry));
+  return { features: { x: tf.tensor2d(all, [labels.length, dim || 1]), y: Int32Array.from(labels), ids: Int32Array.from(ids), skipped: skipped.map((s) => describeItem(opts.items[s.id]!)) }, hit: false, workers: backbone.workers };
 }

@@ -1,4 +1,5 @@
 import { tf } from '../tf.js';
+import { TlrError } from '../../errors.js';
 import type { PlanStage } from '../../plan/types.js';
 import type { EpochMetrics, Events } from '../events.js';
 import { through, type BatchSource } from './sources.js';
@@ -101,7 +102,14 @@ export interface StageResult {
   readonly earlyStopped: boolean;
 }
 
-/** Runs a stage's epochs from `startEpoch`; stops after a batch when `stopped()` says so. */
+/** A batch whose loss is NaN or infinite: training has diverged, and going on would only waste time. */
+export class NonFiniteLoss extends TlrError {
+  constructor(stage: number, epoch: number, batch: number, loss: number, lr: number) {
+    super(`stage ${stage + 1}, epoch ${epoch + 1}, batch ${batch}: the loss is ${loss} (training diverged); what earlier epochs saved (the best model, the checkpoint) is kept. Try a lower learning rate than ${lr} (\`lr ${+(lr / 10).toPrecision(3)}\`), or check the data for broken images`);
+  }
+}
+
+/** Runs a stage's epochs from `startEpoch`; stops after a batch when `stopped()` says so; a NonFiniteLoss when the loss diverges. */
 export async function runStage(r: StageRun): Promise<StageResult> {
   const opt = makeOptimizer(r.stage.optimizer, r.stage.lr.initial);
   if (r.startEpoch > 0 && r.restoreOptimizer) await r.restoreOptimizer(opt);
@@ -130,6 +138,10 @@ export async function runStage(r: StageRun): Promise<StageResult> {
         tf.dispose([loss, ...hits, yt, b.x]);
         sum += lv[0]! * b.y.length; count += b.y.length; correct += right; batchNo += 1;
         r.events.emit({ type: 'batch', stage: r.stageIndex + 1, epoch: epoch + 1, batch: batchNo, batches, loss: lv[0]! });
+        if (!Number.isFinite(lv[0]!)) throw new NonFiniteLoss(r.stageIndex, epoch, batchNo, lv[0]!, lr);
+        // Batches on cached features resolve without ever leaving the microtask queue: yield, so a
+        // Ctrl-C (a signal handler, a macrotask) is seen after this batch.
+        await new Promise((done) => setImmediate(done));
         if (r.stopped()) return { epochsRun: epoch - r.startEpoch, interrupted: true, earlyStopped: false };
       }
       const v = await r.validate();

@@ -1,0 +1,101 @@
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { beforeAll, describe, expect, it } from 'vitest';
+import '@tensorflow/tfjs-backend-wasm';
+import { tf } from '../../src/runtime/tf.js';
+import { compile } from '../../src/compiler/index.js';
+import { run } from '../../src/runtime/run.js';
+import { Events, type RunEvent } from '../../src/runtime/events.js';
+import { NonFiniteLoss } from '../../src/runtime/train/loop.js';
+import { writeReportHtml } from '../../src/runtime/results/report-html.js';
+import { makeWorld, recipe } from '../helpers/run-fixture.js';
+
+// Runs that go wrong: a damaged feature cache is recomputed, a diverging loss stops the stage with
+// a clear error and keeps what was saved, a stop request is seen on cached-feature stages too.
+
+async function go(file: string, cache: string, opts: { stopAfter?: number; resume?: string } = {}) {
+  const c = compile(fs.readFileSync(file, 'utf8'), { file });
+  const seen: RunEvent[] = [];
+  const events = new Events();
+  events.on((e) => seen.push(e));
+  let batches = 0;
+  events.on((e) => { if (e.type === 'batch') batches++; });
+  const r = await run({ plan: c.plan!, recipeText: '', events, backend: 'wasm', resume: opts.resume, stopped: () => opts.stopAfter !== undefined && batches >= opts.stopAfter, env: { ...process.env, TLR_CACHE: cache, TLR_WORKERS: '0' } });
+  return { r, seen };
+}
+
+beforeAll(async () => {
+  await tf.setBackend('wasm');
+});
+
+describe('feature cache entries are verified', () => {
+  const damage: [string, (json: string, f32: string) => void][] = [
+    ['random bytes over part of the data', (_j, f) => { const b = fs.readFileSync(f); b.fill(0x7f, 8, 64); fs.writeFileSync(f, b); }],
+    ['permuted labels', (j) => { const m = JSON.parse(fs.readFileSync(j, 'utf8')); m.labels.reverse(); m.labels[0] = 99999; fs.writeFileSync(j, JSON.stringify(m)); }],
+    ['a count of 0', (j) => { const m = JSON.parse(fs.readFileSync(j, 'utf8')); m.count = 0; fs.writeFileSync(j, JSON.stringify(m)); }],
+    ['invalid JSON', (j) => fs.writeFileSync(j, '{"count": ')],
+    ['a truncated data file', (_j, f) => fs.truncateSync(f, 100)],
+  ];
+  it.each(damage)('%s: the entry is recomputed with a warning, and the run trains on good features', async (_what, hurt) => {
+    const w = makeWorld({ perClass: 6 });
+    const f = recipe(w.dir, `from mobilenet_v1 width 0.25 input 32 weights ${w.weights}\nhead dense(3)\ntrain 2 epochs on ./data lr 0.01\nsplit 50/50\n`);
+    const cache = path.join(w.dir, 'cache');
+    const first = await go(f, cache);
+    const dir = path.join(cache, 'features');
+    const train = first.seen.find((e) => e.type === 'features' && e.split === 'train' && e.phase === 'done') as { key: string };
+    const before = fs.readFileSync(path.join(dir, `${train.key}.f32`));
+    hurt(path.join(dir, `${train.key}.json`), path.join(dir, `${train.key}.f32`));
+    const second = await go(f, cache);
+    expect(second.seen.some((e) => e.type === 'warning' && /feature cache entry is damaged/.test(e.message))).toBe(true);
+    expect(second.seen.find((e) => e.type === 'features' && e.split === 'train' && e.phase !== 'progress')).toMatchObject({ phase: 'done' });
+    expect(fs.readFileSync(path.join(dir, `${train.key}.f32`)).equals(before)).toBe(true);
+    expect(second.r.evaluation!.accuracy).toBe(first.r.evaluation!.accuracy);
+  }, 30_000);
+});
+
+describe('training that goes wrong', () => {
+  it('a loss that turns NaN stops the run with an error naming the stage, epoch and batch and suggesting a lower rate', async () => {
+    const w = makeWorld({ perClass: 6 });
+    // Weights that overflow: the backbone's last convolution set to infinity makes the features infinite or NaN.
+    const json = JSON.parse(fs.readFileSync(w.weights, 'utf8'));
+    const bin = fs.readFileSync(path.join(path.dirname(w.weights), 'weights.bin'));
+    const f32 = new Float32Array(bin.buffer, bin.byteOffset, bin.length / 4);
+    let at = 0;
+    for (const spec of json.weightsManifest[0].weights as { name: string; shape: number[] }[]) {
+      const n = spec.shape.reduce((a, b) => a * b, 1);
+      if (spec.name === 'conv_pw_13/kernel') for (let i = at; i < at + n; i++) f32[i] = Infinity;
+      at += n;
+    }
+    fs.writeFileSync(path.join(path.dirname(w.weights), 'weights.bin'), bin);
+    const f = recipe(w.dir, `from mobilenet_v1 width 0.25 input 32 weights ${w.weights}\nhead dense(3)\ntrain 2 epochs on ./data lr 0.01\nsplit 50/50\n`);
+    const plan = compile(fs.readFileSync(f, 'utf8'), { file: f }).plan!;
+    const err = await run({ plan, recipeText: '', events: new Events(), backend: 'wasm', env: { ...process.env, TLR_CACHE: path.join(w.dir, 'cache'), TLR_WORKERS: '0' } }).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(NonFiniteLoss);
+    expect((err as Error).message).toMatch(/^stage 1, epoch 1, batch 1: the loss is (NaN|-?Infinity) \(training diverged\); what earlier epochs saved .* is kept\. Try a lower learning rate than 0\.01 \(`lr 0\.001`\)/);
+  }, 30_000);
+
+  it('a report of a run with values it could not compute renders them as n/a', async () => {
+    const w = makeWorld({ perClass: 6 });
+    const f = recipe(w.dir, `from mobilenet_v1 width 0.25 input 32 weights ${w.weights}\nhead dense(3)\ntrain 1 epoch on ./data lr 0.01\nsplit 50/50\n`);
+    const { r } = await go(f, path.join(w.dir, 'cache'));
+    fs.writeFileSync(path.join(r.runDir, 'report.json'), JSON.stringify({ recipe: 'x', best: { metric: 'val_loss', value: null, stage: 1, epoch: 1 }, evaluation: { split: 'test', images: 0, loss: null, accuracy: null, macroF1: null, classes: [{ name: 'a', precision: null, recall: null, f1: null, support: 0 }], confusion: [[0]] }, seconds: 1 }));
+    fs.appendFileSync(path.join(r.runDir, 'metrics.jsonl'), JSON.stringify({ stage: 1, epoch: 2, loss: null, accuracy: 0, val_loss: null, val_accuracy: 0, lr: 1, seconds: 1, best: false }) + '\n');
+    const html = fs.readFileSync(await writeReportHtml(r.runDir), 'utf8');
+    expect(html).toContain('n/a');
+  }, 30_000);
+
+  it('a stop request is seen after the current batch on a stage that trains on cached features', async () => {
+    const w = makeWorld({ perClass: 8 });
+    const f = recipe(w.dir, `from mobilenet_v1 width 0.25 input 32 weights ${w.weights}\nhead dense(3)\ntrain 50 epochs on ./data lr 0.01\n  batch 4\nsplit 50/50\n`);
+    // The stop comes from a timer (a macrotask), as a signal handler would.
+    let stop = false;
+    const c = compile(fs.readFileSync(f, 'utf8'), { file: f });
+    const seen: RunEvent[] = [];
+    const events = new Events();
+    events.on((e) => { seen.push(e); if (e.type === 'batch' && e.epoch === 2 && e.batch === 1) setTimeout(() => { stop = true; }, 0); });
+    const r = await run({ plan: c.plan!, recipeText: '', events, backend: 'wasm', stopped: () => stop, env: { ...process.env, TLR_CACHE: path.join(w.dir, 'cache'), TLR_WORKERS: '0' } });
+    expect(r.status).toBe('interrupted');
+    const epochs = seen.filter((e) => e.type === 'epoch').length;
+    expect(epochs).toBeLessThan(3);
+  }, 30_000);
+});
