@@ -7,18 +7,18 @@ import { expect, it } from 'vitest';
 
 const SRC = path.resolve(__dirname, '../src');
 const ALLOWED: Record<string, readonly string[]> = {
-  cli: ['ui', 'watch', 'text', 'compiler', 'runtime', 'zoo', 'data', 'plan', 'files', 'errors', 'version', 'paths'],
+  cli: ['ui', 'watch', 'text', 'compiler', 'runtime', 'zoo', 'data', 'plan', 'files', 'errors', 'version', 'paths', 'printable'],
   index: ['compiler', 'zoo', 'data', 'plan'],
-  ui: ['runtime', 'text', 'watch'],
+  ui: ['runtime', 'text', 'watch', 'printable'],
   watch: ['plan'],
   text: ['runtime'],
-  compiler: ['zoo', 'data', 'plan', 'paths'],
+  compiler: ['zoo', 'data', 'plan', 'paths', 'printable'],
   runtime: ['zoo', 'data', 'plan', 'files', 'errors', 'version'],
   zoo: ['plan'],
   plan: ['data', 'errors'],
   data: ['errors'],
   files: ['errors'],
-  errors: [], version: [], paths: [],
+  errors: [], version: [], paths: [], printable: [],
 };
 
 const files = (dir: string): string[] => fs.readdirSync(dir, { withFileTypes: true }).flatMap((e) =>

@@ -4,6 +4,7 @@ import type { Plan, PlanSplitSource, PlanStage } from '../plan/types.js';
 import { locateWeights } from '../runtime/weights/locate.js';
 import { fmtInt, plural } from './io.js';
 import { displayPath } from '../paths.js';
+import { printable } from '../printable.js';
 
 // `tlr plan` in words, in the manner of `terraform plan`: what will happen, where things come from.
 
@@ -54,7 +55,7 @@ export function planText(p: Plan): string {
   const dir = path.dirname(p.recipe.file);
   const L: string[] = [];
   const row = (label: string, ...lines: string[]) => lines.forEach((l, i) => L.push(`${(i ? '' : label).padEnd(11)}${l}`));
-  L.push(`tlr plan · ${p.recipe.name} (${rel(process.cwd(), p.recipe.file)})`, '');
+  L.push(printable(`tlr plan · ${p.recipe.name} (${rel(process.cwd(), p.recipe.file)})`), '');
   const m = p.model;
   row('model', `${m.name}${m.width !== null ? ` width ${m.width}` : ''} · input ${m.inputSize}×${m.inputSize} · ${m.preprocessing.description}`);
   row('weights', ...weights(p));

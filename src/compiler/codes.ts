@@ -36,6 +36,7 @@ export const CODES = {
   TLR1307: { severity: 'error', title: 'the same split given twice' },
   TLR1308: { severity: 'error', title: 'classes differ between data sets' },
   TLR1309: { severity: 'error', title: 'unreadable data' },
+  TLR1310: { severity: 'error', title: 'a split would be empty' },
 
   TLR1401: { severity: 'error', title: 'statement given twice' },
   TLR1402: { severity: 'error', title: '`then` before any `train`' },

@@ -1,6 +1,7 @@
 import { CODES } from './codes.js';
 import type { Diagnostic } from './diagnostics.js';
 import { LineIndex } from './source.js';
+import { printable } from '../printable.js';
 
 // Diagnostics to text: `file:line:col: error[TLR1002]: message`, the source line, a caret line under
 // the span, then hints. Colour only when asked (the CLI decides: TTY, NO_COLOR, FORCE_COLOR).
@@ -17,16 +18,18 @@ export function renderDiagnostic(d: Diagnostic, file: string, text: string | Lin
   const red = paint(opts.color, '1;31'), yellow = paint(opts.color, '1;33'), bold = paint(opts.color, '1'), dim = paint(opts.color, '2'), cyan = paint(opts.color, '36');
   const sev = d.severity === 'error' ? red(`error[${d.code}]`) : yellow(`warning[${d.code}]`);
   const { line, column } = d.span.start;
-  const out = [`${bold(`${file}:${line}:${column}`)}: ${sev}: ${bold(d.message)}`];
-  const src = lines.lineText(line);
+  const out = [`${bold(`${printable(file)}:${line}:${column}`)}: ${sev}: ${bold(printable(d.message))}`];
+  // The line as written, escaped: a recipe's comment or string may hold terminal escapes.
+  const raw = lines.lineText(line), src = printable(raw);
   const gutter = String(line).length;
-  const endCol = d.span.end.line === line ? d.span.end.column : src.length + 1;
-  const width = Math.max(1, endCol - column);
+  const col = (c: number) => printable(raw.slice(0, c - 1)).length + 1;
+  const endCol = d.span.end.line === line ? col(d.span.end.column) : src.length + 1;
+  const width = Math.max(1, endCol - col(column));
   out.push(dim(`${' '.repeat(gutter)} |`));
   out.push(`${dim(`${line} |`)} ${src}`);
   const caretColor = d.severity === 'error' ? red : yellow;
-  out.push(`${dim(`${' '.repeat(gutter)} |`)} ${' '.repeat(Math.max(0, column - 1))}${caretColor('^'.repeat(width))}`);
-  for (const h of d.hints) out.push(`${' '.repeat(gutter)} ${cyan('= hint:')} ${h}`);
+  out.push(`${dim(`${' '.repeat(gutter)} |`)} ${' '.repeat(Math.max(0, col(column) - 1))}${caretColor('^'.repeat(width))}`);
+  for (const h of d.hints) out.push(`${' '.repeat(gutter)} ${cyan('= hint:')} ${printable(h)}`);
   return out.join('\n');
 }
 

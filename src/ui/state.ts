@@ -1,4 +1,5 @@
 import type { EpochMetrics, Evaluation, RunEvent } from '../runtime/events.js';
+import { printable } from '../printable.js';
 
 // The terminal view's state, built only from the runtime's events by one pure reducer.
 
@@ -54,7 +55,7 @@ export function reduce(s: ViewState, e: RunEvent, now: number = Date.now()): Vie
       const p = e.plan, w = p.model.weights;
       return {
         ...s,
-        recipe: p.recipe.name,
+        recipe: printable(p.recipe.name),
         network: `${p.model.name}${p.model.width !== null ? ` width ${p.model.width}` : ''} · ${p.model.inputSize}px`,
         weights: w.kind === 'imagenet' ? 'ImageNet' : w.kind === 'none' ? 'none (from scratch)' : w.kind === 'url' ? w.url : w.path,
         backend: e.backend,

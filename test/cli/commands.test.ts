@@ -193,6 +193,10 @@ describe('as a process', () => {
     fs.writeFileSync(path.join(dir, 'strawberries/healthy/a.jpg'), 'x');
     fs.writeFileSync(path.join(dir, 'strawberries/diseased/b.jpg'), 'x');
     fs.writeFileSync(path.join(dir, 'recipe.tlr'), 'from resnet34 freeze until block3 head dense(2) train 10 epochs on ./strawberries\n');
+    // One image per class leaves nothing to validate on: an error with the counts, not a run on nothing.
+    const one = tlrProcess(['check', 'recipe.tlr'], { cwd: dir });
+    expect([one.code, one.out]).toEqual([1, expect.stringContaining('error[TLR1310]: split 80/20 of 2 images leaves 0 validation images (per class: diseased 1/0, healthy 1/0)')]);
+    for (let i = 0; i < 4; i++) for (const c of ['healthy', 'diseased']) fs.writeFileSync(path.join(dir, `strawberries/${c}/${i}.jpg`), 'x');
     expect(tlrProcess(['check', 'recipe.tlr'], { cwd: dir })).toMatchObject({ code: 0 });
     const p = tlrProcess(['plan', '--json', 'recipe.tlr'], { cwd: dir });
     expect(p.code).toBe(0);

@@ -3,14 +3,17 @@ import { formatLr } from '../../text/format.js';
 import type { RunEvent } from '../../runtime/events.js';
 import { evaluationText } from '../../text/evaluation.js';
 import { displayPath } from '../../paths.js';
+import { printable } from '../../printable.js';
 
 // Plain lines for pipes, CI and logs: one line per thing that happened, no cursor movement.
 
 const num = (v: number) => (Number.isFinite(v) ? v.toFixed(4) : 'n/a');
 
 /** The plain-text reporter: one line per event worth a line (pipes, CI). */
-export function textReporter(write: (line: string) => void): (e: RunEvent) => void {
+export function textReporter(out: (line: string) => void): (e: RunEvent) => void {
   const cwd = process.cwd();
+  // Names and paths come from recipes and data folders: escape what could drive the terminal.
+  const write = (l: string) => out(l.split('\n').map(printable).join('\n'));
   const show = (p: string) => displayPath(cwd, p);
 
   return (e) => {

@@ -7,7 +7,8 @@ import type { CheckedData, SplitSource } from './checked.js';
 
 export type { CheckedData };
 import type { ClassFolder, DataInfo } from '../../data/formats/index.js';
-import type { SplitPercent } from '../../data/split.js';
+import { splitCount, type SplitCount, type SplitPercent } from '../../data/split.js';
+import type { Span } from '../source.js';
 
 
 /** Probes a location; reports and returns null when it is missing or unreadable. */
@@ -89,6 +90,23 @@ function checkSplit(ctx: Ctx, g: Globals, given: { validation?: SplitSource; tes
   return { train: parts[0]!.value, validation: parts[1]!.value, test: parts[2]?.value ?? 0 };
 }
 
+/**
+ * Every split a run will use has images: the counts the runtime will make (data/split.ts) are
+ * checked here, so `split 50/50` of two images or one image per class is an error, not a run that
+ * "finishes" on nothing. `made`: which splits are cut from the training data.
+ */
+function splitsHaveImages(ctx: Ctx, span: Span, folders: readonly ClassFolder[], p: SplitPercent, made: { validation: boolean; test: boolean }): boolean {
+  const counts = folders.map((f) => splitCount(f.images, p));
+  const sum = (k: keyof SplitCount) => counts.reduce((t, c) => t + c[k], 0);
+  const empty = (['train', 'validation', 'test'] as const).filter((k) => (k === 'train' || made[k]) && (k !== 'test' || p.test > 0) && sum(k) === 0);
+  if (!empty.length) return true;
+  const images = folders.reduce((t, f) => t + f.images, 0);
+  ctx.report('TLR1310', span, `split ${p.train}/${p.validation}${p.test ? `/${p.test}` : ''} of ${images} images leaves ${empty.map((k) => `0 ${k === 'train' ? 'training' : k} images`).join(' and ')} (per class: ${folders.map((f, i) => `${f.name} ${counts[i]!.train}/${counts[i]!.validation}${p.test ? `/${counts[i]!.test}` : ''}`).join(', ')})`, [
+    images < 10 ? 'add images: each class needs a few for training and at least one for validation' : 'give the empty part a larger share, or its own data with `validate on` / `test on`',
+  ]);
+  return false;
+}
+
 /** The data sets of a recipe: found, readable, with matching classes and a split that adds up. */
 export function checkData(ctx: Ctx, g: Globals, stages: readonly StageStatements[]): CheckedData | null {
   const first = stages[0]?.train;
@@ -139,7 +157,7 @@ export function checkData(ctx: Ctx, g: Globals, stages: readonly StageStatements
 
   const split = checkSplit(ctx, g, { validation: dataVal, test: dataTest, byValidate: !!extVal, byTest: !!extTest });
   if (!split) return null;
-  if (!ok) return null;
+  if (!ok || !splitsHaveImages(ctx, g.split?.span ?? first.data.span, folders, split, { validation: !dataVal, test: !dataTest })) return null;
   return {
     train, classes,
     validation: dataVal ?? { kind: 'split', percent: split.validation },

@@ -4,6 +4,9 @@ import type { Globals, StageStatements } from './statements.js';
 import type { AugmentSpec, Metric, ScheduleSpec, StageSpec } from './checked.js';
 import { didYouMean, oneOf } from './suggest.js';
 
+/** The smallest learning rate a stage may get by inheritance (a written one only has to be > 0). */
+const MIN_LR = 1e-12;
+
 export const OPTIMIZERS = ['adam', 'sgd', 'rmsprop'] as const;
 export const SCHEDULES = ['constant', 'cosine', 'step'] as const;
 export const METRICS: readonly Metric[] = ['val_accuracy', 'val_loss', 'accuracy', 'loss'];
@@ -54,7 +57,12 @@ export function checkStages(ctx: Ctx, stages: readonly StageStatements[], frozen
       optimizer = (OPTIMIZERS as readonly string[]).includes(n.text) ? n.text : null;
       if (!optimizer) ctx.report('TLR1601', n.span, `unknown optimizer \`${n.text}\``, [...didYouMean(n.text, OPTIMIZERS), `optimizers: ${oneOf([...OPTIMIZERS])}`]);
     }
-    const lr = st.lr ? ctx.real(st.lr.value, 'the learning rate', (v) => v > 0 && v < 10, '0 < lr < 10') : prev ? prev.lr / 10 : 1e-3;
+    let lr = st.lr ? ctx.real(st.lr.value, 'the learning rate', (v) => v > 0 && v < 10, '0 < lr < 10') : prev ? prev.lr / 10 : 1e-3;
+    // A derived rate is checked like a written one: many `then` stages divide it down to nothing.
+    if (!st.lr && prev && lr !== null && lr < MIN_LR) {
+      ctx.report('TLR1501', st.then!.keyword, `stage ${i + 1}'s learning rate would be ${lr.toExponential(1)} (the stage before's divided by 10), too small to train anything`, [`write \`lr …\` in this stage (at least ${MIN_LR})`]);
+      lr = null;
+    }
     const sched = st.lr?.schedule ? schedule(ctx, st.lr) : (prev?.schedule ?? { kind: 'constant' });
     let earlyStop = prev?.earlyStop ?? null;
     if (st.earlyStop) {

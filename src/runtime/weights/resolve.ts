@@ -39,17 +39,22 @@ const filesOf = (entry: string, format: 'tfjs' | 'safetensors' | 'tlr'): string[
 };
 
 /** Downloads a model (model.json and its shards, or one .safetensors) into `dir` atomically. */
-async function fetchInto(url: string, format: 'tfjs' | 'safetensors', dir: string, sha256: string | null, onProgress?: (p: Progress) => void): Promise<void> {
-  const tmp = `${dir}.tmp-${process.pid}-${Date.now()}`;
-  fs.rmSync(tmp, { recursive: true, force: true });
+async function fetchInto(url: string, format: 'tfjs' | 'safetensors', dir: string, sha256: string | null, env: NodeJS.ProcessEnv, onProgress?: (p: Progress) => void): Promise<void> {
+  fs.mkdirSync(path.dirname(dir), { recursive: true });
+  const tmp = fs.mkdtempSync(`${dir}.tmp-${process.pid}-`);
+  const allowHttp = env['TLR_ALLOW_HTTP'] === '1';
   try {
     const entry = path.join(tmp, entryFile(format));
-    const first = await download(url, entry, { sha256: format === 'safetensors' ? sha256 : null, onProgress });
+    // A model.json is a small file; tlr refuses one that is not.
+    const first = await download(url, entry, { sha256: format === 'safetensors' ? sha256 : null, onProgress, allowHttp, ...(format === 'tfjs' ? { maxBytes: 32 * 1024 ** 2 } : {}) });
     if (format === 'tfjs') {
+      // Shard paths were checked to stay inside the model's folder; resolved against its URL, they stay on its host and under its path.
       const json = parseModelJson(fs.readFileSync(entry, 'utf8'), url);
+      const folder = new URL('.', url);
       for (const p of shardPaths(json)) {
-        if (p.includes('..') || path.isAbsolute(p)) throw new WeightsError(`${url} names a shard outside its folder: ${p}`);
-        await download(new URL(p, url).href, path.join(tmp, p), { onProgress });
+        const at = new URL(p, url);
+        if (at.origin !== folder.origin || !at.pathname.startsWith(folder.pathname)) throw new WeightsError(`refused the shard ${p} of ${url}: it resolves to ${at.href}, outside ${folder.href}`);
+        await download(at.href, path.join(tmp, p), { onProgress, allowHttp });
       }
       if (sha256) {
         const d = digestFiles(filesOf(entry, 'tfjs'));
@@ -101,7 +106,7 @@ export async function resolveWeights(w: PlanWeights, opts: ResolveOptions = {}):
       if (at.where === 'download') {
         entry = path.join(at.into, entryFile(remote.format));
         try {
-          await fetchInto(remote.url, remote.format, at.into, remote.kind === 'imagenet' ? remote.sha256 : null, opts.onProgress);
+          await fetchInto(remote.url, remote.format, at.into, remote.kind === 'imagenet' ? remote.sha256 : null, env, opts.onProgress);
         } catch (e) {
           throw downloadFailed(remote, at.into, e, opts, env);
         }

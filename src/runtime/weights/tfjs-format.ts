@@ -24,8 +24,28 @@ export function parseModelJson(text: string, file: string): ModelJson {
   } catch (e) {
     throw new WeightsError(`${file} is not valid JSON: ${(e as Error).message}`);
   }
-  if (!j || !Array.isArray(j.weightsManifest)) throw new WeightsError(`${file} is not a TF.js layers model: it has no weightsManifest`);
+  if (!j || typeof j !== 'object' || !Array.isArray(j.weightsManifest)) throw new WeightsError(`${file} is not a TF.js layers model: it has no weightsManifest`);
+  j.weightsManifest.forEach((g, i) => checkGroup(g, i, file));
   return j;
+}
+
+/** Weight tensors above this many elements are refused before anything is allocated. */
+const MAX_ELEMENTS = 2 ** 31;
+
+/** A manifest group: shard paths that stay inside the model's folder, weights with sane shapes. */
+function checkGroup(g: unknown, i: number, file: string): void {
+  const bad = (what: string) => new WeightsError(`${file}: weightsManifest[${i}] ${what}`);
+  const group = g as { paths?: unknown; weights?: unknown };
+  if (!group || !Array.isArray(group.paths) || !Array.isArray(group.weights)) throw bad('needs "paths" and "weights" arrays');
+  for (const p of group.paths) {
+    if (typeof p !== 'string' || !p) throw bad('has a shard path that is not a file name');
+    // Relative, inside the model's folder: no absolute paths, URLs, drive letters or "..".
+    if (path.isAbsolute(p) || /^[a-z][a-z0-9+.-]*:/i.test(p) || p.split(/[\\/]/).includes('..') || p.includes('\0')) throw bad(`names the shard ${JSON.stringify(p)}, which is outside the model's folder; tlr reads shards only from beside model.json`);
+  }
+  for (const w of group.weights as ManifestEntry[]) {
+    if (!w || typeof w.name !== 'string') throw bad('has a weight without a name');
+    if (!Array.isArray(w.shape) || !w.shape.every((d) => Number.isInteger(d) && d >= 0) || size(w.shape) > MAX_ELEMENTS) throw bad(`gives ${w.name} the shape ${JSON.stringify(w.shape)}, which is not a list of sizes tlr can hold`);
+  }
 }
 
 const width = (w: ManifestEntry): number => {

@@ -35,6 +35,16 @@ beforeAll(async () => {
         res.write(safet.subarray(0, 2048));
         return setTimeout(() => res.socket?.destroy(), 20);
       case '/brokenshard/model.json': return send(modelJson);
+      case '/redirect/model.json': res.writeHead(302, { location: 'http://localhost:1/evil/model.json' }); return res.end();
+      case '/samehost/w.safetensors': res.writeHead(301, { location: '/w.safetensors' }); return res.end();
+      case '/escape/model.json': return send(Buffer.from(JSON.stringify({ weightsManifest: [{ paths: ['../../etc/hostname'], weights: [] }] })));
+      case '/absolute/model.json': return send(Buffer.from(JSON.stringify({ weightsManifest: [{ paths: ['http://localhost:1/x.bin'], weights: [] }] })));
+      case '/huge/model.json': res.writeHead(200, { 'content-length': 64 * 1024 ** 2 }); return res.end();
+      case '/trickle.safetensors': {
+        res.writeHead(200, { 'content-length': 4096 });
+        const t = setInterval(() => { if (!res.write(Buffer.alloc(1))) clearInterval(t); }, 20);
+        return res.on('close', () => clearInterval(t));
+      }
       case '/brokenshard/group1-shard1of2.bin': return send(shard1);
       default:
         res.writeHead(404, { 'content-type': 'text/plain' });
@@ -50,13 +60,39 @@ let cache: string, lockDir: string, env: NodeJS.ProcessEnv;
 beforeEach(() => {
   cache = fs.mkdtempSync(path.join(os.tmpdir(), 'tlr-cache-'));
   lockDir = fs.mkdtempSync(path.join(os.tmpdir(), 'tlr-lock-'));
-  env = { TLR_CACHE: cache, HOME: cache };
+  // The test server is plain http on loopback: the opt-in for a local mirror.
+  env = { TLR_CACHE: cache, HOME: cache, TLR_ALLOW_HTTP: '1' };
   hits = [];
 });
 
 const imagenet = (url: string, format: 'tfjs' | 'safetensors', sha256: string | null = null): PlanWeights =>
   ({ kind: 'imagenet', url, format, sha256, localName: 'testnet', includesTop: false });
 const files = (dir: string): string[] => (fs.existsSync(dir) ? fs.readdirSync(dir, { recursive: true }).map(String).sort() : []);
+
+describe('untrusted downloads', () => {
+  it('plain http is refused without the opt-in for a local mirror', async () => {
+    const e = await resolveWeights(imagenet(`${base}/w.safetensors`, 'safetensors'), { env: { ...env, TLR_ALLOW_HTTP: undefined }, lockDir }).catch((x: Error) => x);
+    expect(String(e)).toMatch(/refused http:.*only over https \(plain http is allowed for a local mirror with TLR_ALLOW_HTTP=1\)/);
+  });
+  it('a redirect to another host is refused; one within the host is followed', async () => {
+    await expect(resolveWeights(imagenet(`${base}/redirect/model.json`, 'tfjs'), { env, lockDir })).rejects.toThrow(/refused a redirect from .* to http:\/\/localhost:1\/evil\/model\.json/);
+    await expect(resolveWeights(imagenet(`${base}/samehost/w.safetensors`, 'safetensors'), { env, lockDir })).resolves.toMatchObject({ from: 'download' });
+  });
+  it.each(['escape', 'absolute'])('a model.json whose shard path leaves its folder (%s) is refused, and nothing is fetched for it', async (what) => {
+    await expect(resolveWeights(imagenet(`${base}/${what}/model.json`, 'tfjs'), { env, lockDir })).rejects.toThrow(/outside the model's folder/);
+    expect(hits.filter((h) => !h.startsWith(`/${what}/`))).toEqual([]);
+    expect(files(path.join(cache, 'weights'))).toEqual([]);
+  });
+  it('a model.json larger than tlr accepts is refused before it is read', async () => {
+    await expect(resolveWeights(imagenet(`${base}/huge/model.json`, 'tfjs'), { env, lockDir })).rejects.toThrow(/refused .*huge\/model\.json: it is 67108864 bytes, more than the 33554432/);
+  });
+  it('a trickle of bytes cannot keep a download alive past its deadline', async () => {
+    const { download } = await import('../../../src/runtime/weights/download.js');
+    const dest = path.join(cache, 'trickle.bin');
+    await expect(download(`${base}/trickle.safetensors`, dest, { allowHttp: true, deadlineMs: 300 })).rejects.toThrow(/stopped.*took longer than 0 s in all|stopped after \d+ bytes: it took longer/);
+    expect(fs.readdirSync(cache)).toEqual([]);
+  });
+});
 
 describe('weights download', () => {
   it('downloads a TF.js model with its shards, reports progress, pins it in tlr.lock, then uses the cache offline', async () => {
