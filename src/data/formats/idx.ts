@@ -2,7 +2,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import * as zlib from 'node:zlib';
 import type { SplitName } from '../layout.js';
-import { fail, type ClassFolder, type DataFormatDef, type ProbeResult } from './types.js';
+import { DataError, fail, type ClassFolder, type DataFormatDef, type ProbeResult } from './types.js';
 
 // A folder of MNIST-style IDX files (train-images-idx3-ubyte[.gz], train-labels-idx1-ubyte[.gz],
 // t10k-* as the test part); class names from classes.txt (one a line) when present.
@@ -24,19 +24,39 @@ function head(file: string, bytes: number): Buffer {
     const buf = Buffer.alloc(file.endsWith('.gz') ? 64 * 1024 : bytes);
     const n = fs.readSync(fd, buf, 0, buf.length, 0);
     const raw = buf.subarray(0, n);
-    return file.endsWith('.gz') ? zlib.gunzipSync(raw, { finishFlush: zlib.constants.Z_SYNC_FLUSH }).subarray(0, bytes) : raw;
+    if (!file.endsWith('.gz')) return raw;
+    try {
+      return zlib.gunzipSync(raw, { finishFlush: zlib.constants.Z_SYNC_FLUSH }).subarray(0, bytes);
+    } catch (e) {
+      throw new DataError(`${file} is not a gzip file (${(e as Error).message})`);
+    }
   } finally {
     fs.closeSync(fd);
   }
 }
 
 /** The labels of an IDX label file (gzipped or not); errors name the file. */
+/** The bytes of an IDX file, gunzipped when it ends in .gz; a DataError names a damaged one. */
+function readIdx(file: string): Buffer {
+  let raw: Buffer;
+  try {
+    raw = fs.readFileSync(file);
+  } catch (e) {
+    throw new DataError(`${file} cannot be read (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`);
+  }
+  if (!file.endsWith('.gz')) return raw;
+  try {
+    return zlib.gunzipSync(raw);
+  } catch (e) {
+    throw new DataError(`${file} is not a whole gzip file (${(e as Error).message}); download it again`);
+  }
+}
+
 export function readIdxLabels(file: string): Uint8Array {
-  const raw = fs.readFileSync(file);
-  const buf = file.endsWith('.gz') ? zlib.gunzipSync(raw) : raw;
-  if (buf.length < 8 || buf.readUInt32BE(0) !== 0x801) throw new Error(`${file} is not an IDX label file (bad magic number)`);
+  const buf = readIdx(file);
+  if (buf.length < 8 || buf.readUInt32BE(0) !== 0x801) throw new DataError(`${file} is not an IDX label file (bad magic number)`);
   const n = buf.readUInt32BE(4);
-  if (buf.length < 8 + n) throw new Error(`${file} is truncated: it says ${n} labels but holds ${buf.length - 8}`);
+  if (buf.length < 8 + n) throw new DataError(`${file} is truncated: it says ${n} labels but holds ${buf.length - 8}`);
   return buf.subarray(8, 8 + n);
 }
 
@@ -55,11 +75,11 @@ const loaded = new Map<string, IdxImages>();
 export function readIdxImages(file: string): IdxImages {
   const hit = loaded.get(file);
   if (hit) return hit;
-  const raw = fs.readFileSync(file);
-  const buf = file.endsWith('.gz') ? zlib.gunzipSync(raw) : raw;
-  if (buf.length < 16 || buf.readUInt32BE(0) !== 0x803) throw new Error(`${file} is not an IDX image file (bad magic number)`);
+  const buf = readIdx(file);
+  if (buf.length < 16 || buf.readUInt32BE(0) !== 0x803) throw new DataError(`${file} is not an IDX image file (bad magic number)`);
   const count = buf.readUInt32BE(4), rows = buf.readUInt32BE(8), cols = buf.readUInt32BE(12);
-  if (buf.length < 16 + count * rows * cols) throw new Error(`${file} is truncated: ${count} images of ${rows}x${cols} need ${16 + count * rows * cols} bytes, it has ${buf.length}`);
+  if (!rows || !cols) throw new DataError(`${file} holds images of ${rows}x${cols} pixels: there is nothing to train on`);
+  if (buf.length < 16 + count * rows * cols) throw new DataError(`${file} is truncated: ${count} images of ${rows}x${cols} need ${16 + count * rows * cols} bytes, it has ${buf.length}`);
   const images = { file, count, rows, cols, pixels: new Uint8Array(buf.buffer, buf.byteOffset + 16, count * rows * cols) };
   loaded.set(file, images);
   return images;
@@ -83,6 +103,7 @@ function probePart(dir: string, part: 'train' | 'test', names: string[] | null):
     const h = head(images, 16);
     if (h.length < 16 || h.readUInt32BE(0) !== 0x803) throw new Error(`${images} is not an IDX image file (bad magic number)`);
     if (h.readUInt32BE(4) !== ys.length) throw new Error(`${images} holds ${h.readUInt32BE(4)} images but ${labels} has ${ys.length} labels`);
+    if (!h.readUInt32BE(8) || !h.readUInt32BE(12)) throw new Error(`${images} holds images of ${h.readUInt32BE(8)}x${h.readUInt32BE(12)} pixels: there is nothing to train on`);
   } catch (e) {
     return fail('unreadable', (e as Error).message);
   }

@@ -1,3 +1,4 @@
+import { TlrError } from '../../errors.js';
 import type { SplitName } from '../layout.js';
 import type { DataFormat } from './index.js';
 
@@ -41,6 +42,10 @@ export interface DataFormatDef<Name extends string = string> {
   /** The images of one part of the data set, labelled by index into `classes`. */
   list(root: string, part: SplitName, classes: readonly string[]): Entry[];
 }
+
+/** A probe's failure. */
+/** A data file that cannot be read as its format says (truncated, damaged, inconsistent); names the file. */
+export class DataError extends TlrError {}
 
 /** A probe's failure. */
 export const fail = (problem: 'missing' | 'unreadable' | 'empty', message: string, ...hints: string[]): ProbeResult => ({ ok: false, problem, message, hints });

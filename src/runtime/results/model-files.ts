@@ -3,6 +3,8 @@ import * as path from 'node:path';
 import { tf } from '../tf.js';
 import { replaceDirAtomic } from '../../files/atomic.js';
 import '../zoo/layers.js';
+import { readTfjsModel, type ModelJson } from '../weights/tfjs-format.js';
+import type { WeightMap } from '../weights/tensors.js';
 import { MODEL_MARKER, markerText } from '../../data/model-folder.js';
 import { TLR_VERSION } from '../../version.js';
 import { TlrError } from '../../errors.js';
@@ -41,15 +43,77 @@ export async function saveModel(model: tf.LayersModel, dir: string, meta?: Model
 /** A folder that is not a tlr model folder. */
 export class ModelDirError extends TlrError {}
 
-/** Loads a saved tlr model with its metadata. */
+/** A JSON file of a model folder, parsed; a ModelDirError names the file when it is damaged. */
+function readJson(dir: string, f: string): unknown {
+  const file = path.join(dir, f);
+  try {
+    return JSON.parse(fs.readFileSync(file, 'utf8'));
+  } catch (e) {
+    throw new ModelDirError(`${file} is damaged (${(e as Error).message}); save the model again (run the recipe) or restore the file`);
+  }
+}
+
+/** preprocessing.json, field by field. */
+function checkPreprocessing(dir: string, p: unknown): ModelMeta['preprocessing'] & { network: ModelMeta['network']; output: ModelMeta['output'] } {
+  const f = path.join(dir, 'preprocessing.json');
+  const x = p as Record<string, unknown>;
+  const three = (v: unknown, positive: boolean) => Array.isArray(v) && v.length === 3 && v.every((n) => typeof n === 'number' && Number.isFinite(n) && (!positive || n > 0));
+  const net = x?.['network'] as { name?: unknown; width?: unknown } | undefined;
+  const problem = !x || typeof x !== 'object' ? 'is not an object'
+    : !Number.isInteger(x['inputSize']) || (x['inputSize'] as number) < 16 || (x['inputSize'] as number) > 1024 ? `has inputSize ${JSON.stringify(x['inputSize'])}, not a whole number of pixels from 16 to 1024`
+    : !three(x['mean'], false) ? 'needs "mean": three numbers'
+    : !three(x['std'], true) ? 'needs "std": three positive numbers'
+    : !net || typeof net.name !== 'string' || (net.width !== null && typeof net.width !== 'number') ? 'needs "network": {name, width}'
+    : x['output'] !== 'logits' && x['output'] !== 'probabilities' ? 'needs "output": "logits" or "probabilities"'
+    : null;
+  if (problem) throw new ModelDirError(`${f} ${problem}`);
+  return x as never;
+}
+
+/**
+ * Loads a saved tlr model with its metadata. Every file is checked before use (JSON, fields,
+ * shard sizes), and against the model: its input size, and one label per output.
+ */
 export async function loadModelDir(dir: string): Promise<{ model: tf.LayersModel; meta: ModelMeta }> {
   const need = ['model.json', 'labels.json', 'preprocessing.json'].filter((f) => !fs.existsSync(path.join(dir, f)));
   if (need.length) throw new ModelDirError(`${dir} is not a tlr model folder: ${need.join(', ')} missing (a run writes its model into RUN_DIR/model)`);
-  const json = JSON.parse(fs.readFileSync(path.join(dir, 'model.json'), 'utf8'));
-  const specs = json.weightsManifest.flatMap((g: { weights: unknown[] }) => g.weights);
-  const data = Buffer.concat(json.weightsManifest.flatMap((g: { paths: string[] }) => g.paths).map((p: string) => fs.readFileSync(path.join(dir, p))));
-  const model = await tf.loadLayersModel(tf.io.fromMemory({ modelTopology: json.modelTopology, weightSpecs: specs, weightData: data.buffer.slice(data.byteOffset, data.byteOffset + data.byteLength) }));
-  const labels = JSON.parse(fs.readFileSync(path.join(dir, 'labels.json'), 'utf8'));
-  const pre = JSON.parse(fs.readFileSync(path.join(dir, 'preprocessing.json'), 'utf8'));
+  const labels = readJson(dir, 'labels.json');
+  if (!Array.isArray(labels) || labels.length < 2 || !labels.every((l) => typeof l === 'string')) throw new ModelDirError(`${path.join(dir, 'labels.json')} must be a list of at least two class names`);
+  const pre = checkPreprocessing(dir, readJson(dir, 'preprocessing.json'));
+  let json: ModelJson, weights: WeightMap;
+  try {
+    ({ json, weights } = readTfjsModel(path.join(dir, 'model.json')));
+  } catch (e) {
+    throw new ModelDirError((e as Error).message);
+  }
+  let model: tf.LayersModel;
+  try {
+    model = await tf.loadLayersModel(tf.io.fromMemory({ modelTopology: json.modelTopology as object, weightSpecs: json.weightsManifest.flatMap((g) => g.weights).map((s) => ({ name: s.name, shape: s.shape, dtype: 'float32' as const })), weightData: packWeights(json, weights) }));
+  } catch (e) {
+    throw new ModelDirError(`${path.join(dir, 'model.json')} does not describe a model TensorFlow.js can build (${(e as Error).message.split('\n')[0]})`);
+  }
+  const [, h, w] = model.inputs[0]!.shape, units = model.outputs[0]!.shape[1];
+  if (h !== pre.inputSize || w !== pre.inputSize) {
+    model.dispose();
+    throw new ModelDirError(`${path.join(dir, 'preprocessing.json')} says inputSize ${pre.inputSize}, but the model in model.json takes ${h}x${w} images`);
+  }
+  if (units !== labels.length) {
+    model.dispose();
+    throw new ModelDirError(`${path.join(dir, 'labels.json')} names ${labels.length} classes, but the model has ${units} outputs`);
+  }
   return { model, meta: { labels, preprocessing: pre, network: pre.network, output: pre.output } };
+}
+
+/** The weights as the manifest lays them out (float32), for tf.io.fromMemory. */
+function packWeights(json: ModelJson, weights: WeightMap): ArrayBuffer {
+  const specs = json.weightsManifest.flatMap((g) => g.weights);
+  const total = specs.reduce((t, s) => t + weights.get(s.name)!.data.length * 4, 0);
+  const out = new Float32Array(total / 4);
+  let at = 0;
+  for (const s of specs) {
+    const d = weights.get(s.name)!.data;
+    out.set(d, at);
+    at += d.length;
+  }
+  return out.buffer;
 }

@@ -1,6 +1,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { WeightsError } from './tensors.js';
+import { writeFileAtomic } from '../../files/atomic.js';
 
 // tlr.lock, beside the recipes of a folder (like a package lock): the sha256 of every set of weights
 // a recipe there has used, keyed by where they came from. Later runs verify against it.
@@ -16,7 +17,10 @@ const read = (file: string): Lock => {
   if (!fs.existsSync(file)) return { version: 1, weights: {} };
   try {
     const j = JSON.parse(fs.readFileSync(file, 'utf8')) as Lock;
-    if (j.version !== 1 || typeof j.weights !== 'object') throw new Error('unknown layout');
+    if (!j || j.version !== 1 || typeof j.weights !== 'object' || j.weights === null || Array.isArray(j.weights)) throw new Error('it is not a version 1 lock file');
+    for (const [key, e] of Object.entries(j.weights)) {
+      if (!e || typeof e !== 'object' || typeof e.sha256 !== 'string' || !/^[0-9a-f]{64}$/.test(e.sha256)) throw new Error(`its entry for ${key} has no valid sha256`);
+    }
     return j;
   } catch (e) {
     throw new WeightsError(`${file} cannot be read (${(e as Error).message}); fix it or delete it to lock the weights again`);
@@ -37,8 +41,6 @@ export function verifyLock(dir: string, key: string, sha256: string, format: str
     return 'verified';
   }
   lock.weights[key] = { sha256, format, locked: new Date().toISOString() };
-  const tmp = `${file}.${process.pid}.tmp`;
-  fs.writeFileSync(tmp, JSON.stringify(lock, null, 2) + '\n');
-  fs.renameSync(tmp, file);
+  writeFileAtomic(file, JSON.stringify(lock, null, 2) + '\n');
   return 'locked';
 }

@@ -3,24 +3,39 @@ import { WeightsError, f16, size, type RawTensor } from './tensors.js';
 // The safetensors format: 8 bytes little-endian header length, a JSON header
 // {name: {dtype, shape, data_offsets: [begin, end]}, __metadata__?}, then the raw data.
 
+/** One header entry, field by field: dtype a string, shape whole sizes, offsets inside the data. */
+function checkEntry(file: string, name: string, t: unknown, dataBytes: number): void {
+  const e = t as { dtype?: unknown; shape?: unknown; data_offsets?: unknown };
+  const bad = (what: string) => new WeightsError(`${file}: the header entry for ${name} ${what}`);
+  if (!e || typeof e !== 'object') throw bad('is not an object');
+  if (typeof e.dtype !== 'string') throw bad('has no dtype');
+  if (!Array.isArray(e.shape) || !e.shape.every((d) => Number.isInteger(d) && d >= 0) || size(e.shape as number[]) > 2 ** 31) throw bad(`has the shape ${JSON.stringify(e.shape)}, not a list of sizes tlr can hold`);
+  const o = e.data_offsets;
+  if (!Array.isArray(o) || o.length !== 2 || !o.every((v) => Number.isInteger(v) && v >= 0) || o[0] > o[1]) throw bad(`has data_offsets ${JSON.stringify(o)}, not [begin, end]`);
+  if (o[1] > dataBytes) throw new WeightsError(`${file} is truncated: ${name} ends at data byte ${o[1]}, the file holds ${dataBytes}`);
+}
+
 /** The tensors of a .safetensors file (F32, F16, BF16, F64, I64; as float32) by name; `file` names it in errors. */
 export function readSafetensors(buf: Uint8Array, file: string): Map<string, RawTensor> {
   if (buf.length < 8) throw new WeightsError(`${file} is not a safetensors file: it is only ${buf.length} bytes`);
   const view = new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
-  const n = Number(view.getBigUint64(0, true));
-  if (n > buf.length - 8 || n > 100 * 1024 * 1024) throw new WeightsError(`${file} is not a safetensors file, or it is truncated: its header says ${n} bytes`);
+  const big = view.getBigUint64(0, true);
+  // Sizes are checked before anything is allocated: a header length of 2^40 is a damaged file.
+  if (big > BigInt(buf.length - 8) || big > 100n * 1024n * 1024n) throw new WeightsError(`${file} is not a safetensors file, or it is truncated: its header says ${big} bytes, the file has ${buf.length}`);
+  const n = Number(big);
   let header: Record<string, { dtype: string; shape: number[]; data_offsets: [number, number] }>;
   try {
     header = JSON.parse(new TextDecoder().decode(buf.subarray(8, 8 + n)));
   } catch {
     throw new WeightsError(`${file} is not a safetensors file: its header is not JSON`);
   }
+  if (!header || typeof header !== 'object' || Array.isArray(header)) throw new WeightsError(`${file} is not a safetensors file: its header is not a JSON object`);
   const base = 8 + n;
   const out = new Map<string, RawTensor>();
   for (const [name, t] of Object.entries(header)) {
     if (name === '__metadata__') continue;
+    checkEntry(file, name, t, buf.length - base);
     const [b, e] = t.data_offsets;
-    if (base + e > buf.length) throw new WeightsError(`${file} is truncated: ${name} ends at byte ${base + e}, the file has ${buf.length}`);
     const count = size(t.shape);
     const bytes = buf.subarray(base + b, base + e);
     const dv = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
