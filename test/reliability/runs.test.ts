@@ -53,6 +53,20 @@ describe('feature cache entries are verified', () => {
   }, 30_000);
 });
 
+describe('stopping and resuming', () => {
+  it.each([1, 5, 9])('a stop after batch %i (mid-epoch, first stage included) then --resume ends with the weights of an uninterrupted run', async (after) => {
+    const w = makeWorld({ perClass: 6 });
+    const f = recipe(w.dir, `from mobilenet_v1 width 0.25 input 32 weights ${w.weights}\nhead dense(3)\ntrain 2 epochs on ./data lr 0.01\n  batch 4\nthen unfreeze from block13 train 2 epochs\nsplit 50/50\n`);
+    const ref = await go(f, path.join(w.dir, 'c1'));
+    const stopped = await go(f, path.join(w.dir, 'c2'), { stopAfter: after });
+    expect(stopped.r.status).toBe('interrupted');
+    const resumed = await go(f, path.join(w.dir, 'c2'), { resume: stopped.r.runDir });
+    expect(resumed.r.status).toBe('finished');
+    const bin = (d: string) => fs.readFileSync(path.join(d, 'model', 'weights.bin'));
+    expect(bin(resumed.r.runDir).equals(bin(ref.r.runDir))).toBe(true);
+  }, 30_000);
+});
+
 describe('training that goes wrong', () => {
   it('a loss that turns NaN stops the run with an error naming the stage, epoch and batch and suggesting a lower rate', async () => {
     const w = makeWorld({ perClass: 6 });

@@ -29,7 +29,6 @@ export interface RunFolder {
   state: RunState;
   /** RUN_DIR/checkpoint. */
   readonly checkpoint: string;
-  saveState(): void;
 }
 
 const stamp = (d: Date) => d.toISOString().replace(/[-:]/g, '').replace('T', '-').slice(0, 15);
@@ -69,7 +68,6 @@ function folder(dir: string, plan: Plan, resumed: boolean, state: RunState): Run
   const checkpoint = path.join(dir, 'checkpoint');
   const f: RunFolder = {
     dir, plan, resumed, state, checkpoint,
-    saveState: () => writeFileAtomic(path.join(checkpoint, 'state.json'), JSON.stringify(f.state, null, 2)),
   };
   return f;
 }

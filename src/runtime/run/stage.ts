@@ -10,7 +10,8 @@ import { evaluate, runStage } from '../train/loop.js';
 import { PrefixSource, splitFrozen } from '../train/split.js';
 import { modelForward } from '../infer/engine.js';
 import { saveModel } from '../results/model-files.js';
-import { loadOptimizer, removeOptimizer, saveOptimizer } from '../results/optimizer-state.js';
+import { loadOptimizer, saveOptimizer } from '../results/optimizer-state.js';
+import { replaceDirAtomic } from '../../files/atomic.js';
 import type { RunContext } from './context.js';
 import type { RunFolder } from './folder.js';
 
@@ -73,7 +74,24 @@ function classWeights(ctx: RunContext): Float32Array {
   return Float32Array.from(counts, (c) => (c ? total / (classes * c) : 0));
 }
 
-/** After each epoch: the best model, the stage's best, metrics.jsonl, and the checkpoint. */
+/**
+ * Writes the whole checkpoint as one unit: the weights, the optimizer's state, the stage's best
+ * weights and state.json go into a fresh folder that replaces the old one in a rename, so a kill at
+ * any moment leaves either the previous checkpoint or the new one, never a mix. `stageBest`: the
+ * current weights are the stage's best ('now'), the previous checkpoint's are ('keep'), or none.
+ */
+async function writeCheckpoint(ctx: RunContext, f: RunFolder, optimizer: tf.Optimizer | null, stageBest: 'now' | 'keep' | 'none'): Promise<void> {
+  const old = path.join(f.checkpoint, 'stage-best');
+  await replaceDirAtomic(f.checkpoint, async (tmp) => {
+    await saveModel(ctx.net.full, path.join(tmp, 'model'));
+    if (optimizer) await saveOptimizer(optimizer, tmp);
+    if (stageBest === 'now') await saveModel(ctx.net.full, path.join(tmp, 'stage-best'));
+    else if (stageBest === 'keep' && fs.existsSync(old)) fs.cpSync(old, path.join(tmp, 'stage-best'), { recursive: true });
+    fs.writeFileSync(path.join(tmp, 'state.json'), JSON.stringify(f.state, null, 2));
+  });
+}
+
+/** After each epoch: the best model, metrics.jsonl, and the checkpoint (with the stage's best). */
 function epochRecorder(ctx: RunContext, f: RunFolder, s: number, stage: PlanStage) {
   const { plan, net, events } = ctx;
   const better = (a: number, b: number) => (plan.save.mode === 'max' ? a > b : a < b);
@@ -84,17 +102,14 @@ function epochRecorder(ctx: RunContext, f: RunFolder, s: number, stage: PlanStag
       state.best = { value, stage: s, epoch };
       await saveModel(net.full, path.join(f.dir, 'model'), ctx.meta);
     }
-    if (!state.stageBest || better(value, state.stageBest.value)) {
-      state.stageBest = { value, epoch };
-      await saveModel(net.full, path.join(f.checkpoint, 'stage-best'));
-    }
+    const stageBest = !state.stageBest || better(value, state.stageBest.value);
+    if (stageBest) state.stageBest = { value, epoch };
     fs.rmSync(path.join(f.dir, '.tlr-run'), { force: true }); // from its first epoch on, the folder is kept whatever happens
+    // The line goes first; a resume trims lines past its checkpoint, so a kill between the two never duplicates one.
     fs.appendFileSync(path.join(f.dir, 'metrics.jsonl'), JSON.stringify({ stage: s + 1, epoch: epoch + 1, ...m, lr, seconds, best, time: new Date().toISOString() }) + '\n');
     state.epoch = epoch + 1;
     state.sinceBest = sinceBest;
-    await saveModel(net.full, path.join(f.checkpoint, 'model'));
-    await saveOptimizer(optimizer, f.checkpoint);
-    f.saveState();
+    await writeCheckpoint(ctx, f, optimizer, stageBest ? 'now' : 'keep');
     events.emit({ type: 'epoch', stage: s + 1, epoch: epoch + 1, epochs: stage.epochs, metrics: m, lr, seconds, best });
     events.emit({ type: 'checkpoint', stage: s + 1, epoch: epoch + 1, path: f.checkpoint, best });
     return best;
@@ -105,6 +120,9 @@ function epochRecorder(ctx: RunContext, f: RunFolder, s: number, stage: PlanStag
 export async function trainStage(ctx: RunContext, f: RunFolder, s: number, fastBackend: string): Promise<'done' | 'interrupted'> {
   const { plan, net, events } = ctx, stage = plan.stages[s]!;
   const classes = plan.data.classes.length, probabilities = ctx.meta.output === 'probabilities';
+  // The stage's starting point, before its first batch moves anything: a stop or a kill in its
+  // first epoch resumes from exactly here.
+  if (!fs.existsSync(path.join(f.checkpoint, 'state.json'))) await writeCheckpoint(ctx, f, null, 'none');
   const p = await prepareStage(ctx, s, fastBackend);
   events.emit({ type: 'stage-start', stage: s + 1, of: plan.stages.length, epochs: stage.epochs, trainable: stage.trainable.backboneParams + stage.trainable.headParams, cached: p.cached, backend: tf.getBackend() });
   let result;
@@ -121,13 +139,7 @@ export async function trainStage(ctx: RunContext, f: RunFolder, s: number, fastB
   } finally {
     release(ctx, p);
   }
-  if (result.interrupted) {
-    if (!fs.existsSync(path.join(f.checkpoint, 'model'))) {
-      await saveModel(net.full, path.join(f.checkpoint, 'model'));
-      f.saveState();
-    }
-    return 'interrupted';
-  }
+  if (result.interrupted) return 'interrupted';
   await nextStage(ctx, f, s, fastBackend);
   return 'done';
 }
@@ -141,8 +153,5 @@ async function nextStage(ctx: RunContext, f: RunFolder, s: number, fastBackend: 
   if (tf.getBackend() !== fastBackend) await tf.setBackend(fastBackend);
   if (s + 1 >= ctx.plan.stages.length) return;
   f.state = { ...f.state, stage: s + 1, epoch: 0, stageBest: null, sinceBest: 0 };
-  await saveModel(ctx.net.full, path.join(f.checkpoint, 'model'));
-  fs.rmSync(path.join(f.checkpoint, 'stage-best'), { recursive: true, force: true });
-  removeOptimizer(f.checkpoint);
-  f.saveState();
+  await writeCheckpoint(ctx, f, null, 'none');
 }
