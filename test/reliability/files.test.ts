@@ -38,7 +38,7 @@ describe('safetensors headers', () => {
     ['missing offsets', header({ w: { dtype: 'F32', shape: [2] } }, 8), /entry for w has data_offsets undefined/],
     ['a negative shape', header({ w: { dtype: 'F32', shape: [-2], data_offsets: [0, 8] } }, 8), /entry for w has the shape \[-2\]/],
     ['an absurd shape', header({ w: { dtype: 'F32', shape: [1e6, 1e6], data_offsets: [0, 8] } }, 8), /shape \[1000000,1000000\]/],
-    ['offsets past the end', header({ w: { dtype: 'F32', shape: [2], data_offsets: [0, 800] } }, 8), /truncated: w ends at data byte 800/],
+    ['offsets past the end', header({ w: { dtype: 'F32', shape: [2], data_offsets: [0, 800] } }, 8), /truncated: w ends at byte \d+, the file has \d+/],
   ])('%s: a WeightsError naming the file', (_what, buf, message) => {
     expect(() => readSafetensors(buf, 'x.safetensors')).toThrow(WeightsError);
     expect(() => readSafetensors(buf, 'x.safetensors')).toThrow(message);

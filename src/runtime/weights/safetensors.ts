@@ -4,7 +4,7 @@ import { WeightsError, f16, size, type RawTensor } from './tensors.js';
 // {name: {dtype, shape, data_offsets: [begin, end]}, __metadata__?}, then the raw data.
 
 /** One header entry, field by field: dtype a string, shape whole sizes, offsets inside the data. */
-function checkEntry(file: string, name: string, t: unknown, dataBytes: number): void {
+function checkEntry(file: string, name: string, t: unknown, base: number, total: number): void {
   const e = t as { dtype?: unknown; shape?: unknown; data_offsets?: unknown };
   const bad = (what: string) => new WeightsError(`${file}: the header entry for ${name} ${what}`);
   if (!e || typeof e !== 'object') throw bad('is not an object');
@@ -12,7 +12,7 @@ function checkEntry(file: string, name: string, t: unknown, dataBytes: number): 
   if (!Array.isArray(e.shape) || !e.shape.every((d) => Number.isInteger(d) && d >= 0) || size(e.shape as number[]) > 2 ** 31) throw bad(`has the shape ${JSON.stringify(e.shape)}, not a list of sizes tlr can hold`);
   const o = e.data_offsets;
   if (!Array.isArray(o) || o.length !== 2 || !o.every((v) => Number.isInteger(v) && v >= 0) || o[0] > o[1]) throw bad(`has data_offsets ${JSON.stringify(o)}, not [begin, end]`);
-  if (o[1] > dataBytes) throw new WeightsError(`${file} is truncated: ${name} ends at data byte ${o[1]}, the file holds ${dataBytes}`);
+  if (base + o[1] > total) throw new WeightsError(`${file} is truncated: ${name} ends at byte ${base + o[1]}, the file has ${total}`);
 }
 
 /** The tensors of a .safetensors file (F32, F16, BF16, F64, I64; as float32) by name; `file` names it in errors. */
@@ -34,7 +34,7 @@ export function readSafetensors(buf: Uint8Array, file: string): Map<string, RawT
   const out = new Map<string, RawTensor>();
   for (const [name, t] of Object.entries(header)) {
     if (name === '__metadata__') continue;
-    checkEntry(file, name, t, buf.length - base);
+    checkEntry(file, name, t, base, buf.length);
     const [b, e] = t.data_offsets;
     const count = size(t.shape);
     const bytes = buf.subarray(base + b, base + e);
