@@ -19,6 +19,15 @@ function writeFailed(target: string, e: unknown): WriteError {
   return new WriteError(`could not write ${target}: ${why}; nothing was changed there`);
 }
 
+/** Appends a line to `file` (a log such as metrics.jsonl); a failure is a WriteError naming the file. */
+export function appendLine(file: string, line: string): void {
+  try {
+    fs.appendFileSync(file, line.endsWith('\n') ? line : `${line}\n`);
+  } catch (e) {
+    throw writeFailed(file, e);
+  }
+}
+
 /**
  * Writes `data` to `file` atomically, creating its folder.
  *

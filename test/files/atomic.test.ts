@@ -43,6 +43,23 @@ describe('on a full disk', () => {
     await expect(replaceDirAtomic(path.join(mnt, 'model'), (t) => fs.writeFileSync(path.join(t, 'weights.bin'), Buffer.alloc(256 * 1024)))).rejects.toThrow(/could not write .*model: the disk is full/);
     expect(fs.readdirSync(mnt)).toEqual(['report.json']);
   });
+  it.skipIf(!mounted)('a run whose folder fills the disk stops with an error naming the file, and leaves no partial files', async () => {
+    const { makeWorld, recipe } = await import('../helpers/run-fixture.js');
+    const { compile } = await import('../../src/compiler/index.js');
+    const { run } = await import('../../src/runtime/run.js');
+    const { Events } = await import('../../src/runtime/events.js');
+    await import('@tensorflow/tfjs-backend-wasm');
+    const w = makeWorld({ perClass: 4 });
+    const dir = path.join(mnt, 'project');
+    fs.mkdirSync(dir);
+    fs.symlinkSync(path.join(w.dir, 'data'), path.join(dir, 'data'));
+    const f = recipe(dir, `from mobilenet_v1 width 0.25 input 32 weights ${w.weights}\nhead dense(3)\ntrain 1 epoch on ./data\nsplit 50/50\n`);
+    const c = compile(fs.readFileSync(f, 'utf8'), { file: f });
+    await expect(run({ plan: c.plan!, recipeText: '', events: new Events(), backend: 'wasm', env: { ...process.env, TLR_CACHE: path.join(w.dir, 'cache'), TLR_WORKERS: '0' } }))
+      .rejects.toThrow(/could not write .*the disk is full; nothing was changed there/);
+    const left = fs.readdirSync(mnt, { recursive: true }).map(String).filter((n) => /\.(tmp|old)-|\.part-/.test(n));
+    expect(left).toEqual([]);
+  }, 30_000);
   if (!mounted) it('(skipped: mounting a small tmpfs is not allowed here, so no full-disk test)', () => undefined);
 });
 

@@ -11,7 +11,7 @@ import { PrefixSource, splitFrozen } from '../train/split.js';
 import { modelForward } from '../infer/engine.js';
 import { saveModel } from '../results/model-files.js';
 import { loadOptimizer, saveOptimizer } from '../results/optimizer-state.js';
-import { replaceDirAtomic } from '../../files/atomic.js';
+import { appendLine, replaceDirAtomic } from '../../files/atomic.js';
 import type { RunContext } from './context.js';
 import type { RunFolder } from './folder.js';
 
@@ -106,7 +106,7 @@ function epochRecorder(ctx: RunContext, f: RunFolder, s: number, stage: PlanStag
     if (stageBest) state.stageBest = { value, epoch };
     fs.rmSync(path.join(f.dir, '.tlr-run'), { force: true }); // from its first epoch on, the folder is kept whatever happens
     // The line goes first; a resume trims lines past its checkpoint, so a kill between the two never duplicates one.
-    fs.appendFileSync(path.join(f.dir, 'metrics.jsonl'), JSON.stringify({ stage: s + 1, epoch: epoch + 1, ...m, lr, seconds, best, time: new Date().toISOString() }) + '\n');
+    appendLine(path.join(f.dir, 'metrics.jsonl'), JSON.stringify({ stage: s + 1, epoch: epoch + 1, ...m, lr, seconds, best, time: new Date().toISOString() }));
     state.epoch = epoch + 1;
     state.sinceBest = sinceBest;
     await writeCheckpoint(ctx, f, optimizer, stageBest ? 'now' : 'keep');

@@ -6,31 +6,18 @@ import { makeHead } from '../../../src/runtime/train/network.js';
 import { describe as catalog, graphOf } from '../../../src/zoo/catalog.js';
 import { compile } from '../../../src/runtime/infer/program.js';
 import { Runner } from '../../../src/runtime/infer/execute.js';
-import { rng } from '../../../src/runtime/random.js';
 import { joinNetwork } from '../../../src/runtime/train/network.js';
 import { loadModelDir, saveModel } from '../../../src/runtime/results/model-files.js';
 import { savedProgram } from '../../../src/runtime/infer/saved.js';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
+import { randomizeBatchNorm, relDiff } from '../../helpers/tensors.js';
 
 // The inference program against the tf.layers model it was compiled from: same outputs with
 // BatchNorm folded, activations fused and padding layers absorbed, on every family of the zoo.
 
-/** BatchNorm statistics far from the initial 0/1, so folding them is really tested. */
-function randomizeBatchNorm(model: tf.LayersModel, seed: number): void {
-  const r = rng(seed);
-  const u = (n: number, a: number, b: number) => tf.tensor1d(Float32Array.from({ length: n }, () => a + (b - a) * r()));
-  for (const l of model.layers) {
-    if (l.getClassName() !== 'BatchNormalization') continue;
-    const n = l.getWeights()[0]!.shape[0]!;
-    l.setWeights([u(n, 0.5, 1.5), u(n, -0.5, 0.5), u(n, -0.5, 0.5), u(n, 0.5, 2)]);
-  }
-}
 
-function relDiff(a: tf.Tensor, b: tf.Tensor): number {
-  return tf.tidy(() => a.sub(b).abs().max().dataSync()[0]! / Math.max(1e-6, a.abs().max().dataSync()[0]!));
-}
 
 beforeAll(async () => {
   await tf.setBackend('wasm');

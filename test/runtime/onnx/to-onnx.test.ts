@@ -12,7 +12,7 @@ import { toOnnx, OnnxExportError } from '../../../src/runtime/onnx/to-onnx.js';
 import { loadOrt, OrtEngine } from '../../../src/runtime/onnx/runtime.js';
 import { loadModelDir, saveModel } from '../../../src/runtime/results/model-files.js';
 import { savedProgram } from '../../../src/runtime/infer/saved.js';
-import { rng } from '../../../src/runtime/random.js';
+import { randomizeBatchNorm, relDiff } from '../../helpers/tensors.js';
 
 // ONNX Runtime against the tf.layers model on every zoo family, a head with every activation,
 // and a model folder reloaded; and a deliberately wrong conversion is caught.
@@ -20,17 +20,7 @@ import { rng } from '../../../src/runtime/random.js';
 const ort = loadOrt();
 const SKIP = 'ort' in ort ? '' : ` (skipped: ${ort.error})`;
 
-function randomizeBatchNorm(model: tf.LayersModel, seed: number): void {
-  const r = rng(seed);
-  const u = (n: number, a: number, b: number) => tf.tensor1d(Float32Array.from({ length: n }, () => a + (b - a) * r()));
-  for (const l of model.layers) {
-    if (l.getClassName() !== 'BatchNormalization') continue;
-    const n = l.getWeights()[0]!.shape[0]!;
-    l.setWeights([u(n, 0.5, 1.5), u(n, -0.5, 0.5), u(n, -0.5, 0.5), u(n, 0.5, 2)]);
-  }
-}
 
-const relDiff = (a: tf.Tensor, b: tf.Tensor) => tf.tidy(() => a.sub(b).abs().max().dataSync()[0]! / Math.max(1e-6, a.abs().max().dataSync()[0]!));
 const argmax = (t: tf.Tensor) => tf.tidy(() => Array.from(t.reshape([t.shape[0]!, -1]).argMax(-1).dataSync()));
 
 async function viaOrt(program: Program, x: tf.Tensor): Promise<tf.Tensor> {
