@@ -29,7 +29,9 @@ const PATH_RE = /^(?:(?:\.{1,2}|~)(?:\/[^\s"#,()]*)?|\/[^\s"#,()]*)$/;
 const URL_RE = /^[a-z][a-z0-9+.\-]*:\/\/[^\s"#]+$/;
 /** A string quoted as a recipe writes it. */
 export const quote = (s: string): string => `"${s.replace(/\\/g, '\\\\').replace(/"/g, '\\"')}"`;
-const loc = (l: Location) => (PATH_RE.test(l.text) || URL_RE.test(l.text) ? l.text : quote(l.text));
+// A bare relative path (`strawberries`, `data/train`) is written with its ./ in canonical form.
+const BARE_RE = /^[A-Za-z0-9_][A-Za-z0-9_.\-]*(?:\/[^\s"#,()]*)*$/;
+const loc = (l: Location) => (PATH_RE.test(l.text) || URL_RE.test(l.text) ? l.text : BARE_RE.test(l.text) && !l.text.includes('//') ? `./${l.text}` : quote(l.text));
 const arg = (a: Arg) => (isNum(a) ? a.text : a.text);
 const plural = (n: { text: string; value: number }, word: string) => `${n.text} ${word}${n.value === 1 ? '' : 's'}`;
 
@@ -99,6 +101,7 @@ export const USAGE: Readonly<Record<string, string>> = {
   headLayer: HEAD_USAGE,
   augmentation: AUGMENT_USAGE,
   location: 'a path like ./images, or "a path with spaces"',
+  dataLocation: 'a folder like ./images (or images), or "a path with spaces"',
 };
 
 /** What a statement may start with, for a syntax error between statements. */

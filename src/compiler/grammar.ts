@@ -142,7 +142,7 @@ export class RecipeParser extends CstParser {
     this.CONSUME(T.Epochs);
     this.OPTION(() => {
       this.CONSUME(T.On);
-      this.SUBRULE(this.location);
+      this.SUBRULE(this.dataLocation);
     });
   });
 
@@ -200,13 +200,13 @@ export class RecipeParser extends CstParser {
   validate = this.RULE('validate', () => {
     this.CONSUME(T.Validate);
     this.CONSUME(T.On);
-    this.SUBRULE(this.location);
+    this.SUBRULE(this.dataLocation);
   });
 
   test = this.RULE('test', () => {
     this.CONSUME(T.Test);
     this.CONSUME(T.On);
-    this.SUBRULE(this.location);
+    this.SUBRULE(this.dataLocation);
   });
 
   augment = this.RULE('augment', () => {
@@ -239,9 +239,18 @@ export class RecipeParser extends CstParser {
     this.OPTION(() => this.CONSUME2(T.Identifier));
   });
 
+  /** Data after `on`: a location, or a bare folder name (`on strawberries`). */
+  dataLocation = this.RULE('dataLocation', () => {
+    this.OR([
+      { ALT: () => this.SUBRULE(this.location) },
+      { ALT: () => this.CONSUME(T.Identifier) },
+    ]);
+  });
+
   location = this.RULE('location', () => {
     this.OR([
       { ALT: () => this.CONSUME(T.PathLit) },
+      { ALT: () => this.CONSUME(T.RelPath) },
       { ALT: () => this.CONSUME(T.StringLit) },
       { ALT: () => this.CONSUME(T.Url) },
     ]);

@@ -53,6 +53,8 @@ export const Ratio = createToken({ name: 'Ratio', pattern: /\d+(?:\/\d+)+/ });
 export const NumberLit = createToken({ name: 'NumberLit', pattern: /(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?/ });
 export const Url = createToken({ name: 'Url', pattern: /[a-z][a-z0-9+.\-]*:\/\/[^\s"#]+/ });
 export const PathLit = createToken({ name: 'PathLit', pattern: /(?:\.{1,2}|~)(?:\/[^\s"#,()]*)?|\/[^\s"#,()]*/ });
+/** A relative path without ./ (`data/train`): a name followed by at least one /part. */
+export const RelPath = createToken({ name: 'RelPath', pattern: /[A-Za-z0-9_][A-Za-z0-9_.\-]*(?:\/[^\s"#,()]*)+/ });
 export const LParen = createToken({ name: 'LParen', pattern: /\(/ });
 export const RParen = createToken({ name: 'RParen', pattern: /\)/ });
 export const Comma = createToken({ name: 'Comma', pattern: /,/ });
@@ -66,7 +68,7 @@ export const KEYWORDS = [
 // Order matters: a URL before identifiers (https://…), ratios before numbers (80/20), numbers
 // before paths (.5 versus ./x), keywords before identifiers.
 export const allTokens: TokenType[] = [
-  WhiteSpace, Comment, StringLit, Url, Ratio, NumberLit, PathLit, LParen, RParen, Comma,
+  WhiteSpace, Comment, StringLit, Url, Ratio, RelPath, NumberLit, PathLit, LParen, RParen, Comma,
   Keyword, ...KEYWORDS, Identifier,
 ];
 

@@ -36,7 +36,7 @@ const nearestClause = (word: string): string[] => {
 function syntaxDiagnostic(e: IRecognitionException, lines: LineIndex, text: string): Diagnostic {
   const tok: IToken = e.token;
   const span = tok.tokenType.name === 'EOF' || Number.isNaN(tok.startOffset) ? lines.span(text.length, text.length) : lines.span(tok.startOffset, tok.endOffset! + 1);
-  const rule = [...e.context.ruleStack].reverse().find((r) => r !== 'location' && r !== 'arg' && USAGE[r]);
+  const rule = [...e.context.ruleStack].reverse().find((r) => r !== 'location' && r !== 'dataLocation' && r !== 'arg' && USAGE[r]);
   const hints = e.name === 'NotAllInputParsedException' || e.message.includes('does not start') ? [STATEMENT_HINT] : rule ? [`write ${USAGE[rule]}`] : [];
   return diag('TLR0101', span, e.message, hints);
 }

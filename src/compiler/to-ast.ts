@@ -126,7 +126,7 @@ class AstBuilder extends BaseVisitor {
 
   train(c: Children) {
     this.tok(c, 'Epochs');
-    const data = c['location'] ? this.visit(this.node(c, 'location')) : null;
+    const data = c['dataLocation'] ? this.visit(this.node(c, 'dataLocation')) : null;
     if (this.opt(c, 'On') && !data) throw new Missing();
     return { kind: 'train', epochs: this.num(this.tok(c, 'NumberLit')), data };
   }
@@ -174,8 +174,8 @@ class AstBuilder extends BaseVisitor {
     return { kind: 'split', parts };
   }
 
-  validate(c: Children) { this.tok(c, 'On'); return { kind: 'validate', data: this.visit(this.node(c, 'location')) }; }
-  test(c: Children) { this.tok(c, 'On'); return { kind: 'test', data: this.visit(this.node(c, 'location')) }; }
+  validate(c: Children) { this.tok(c, 'On'); return { kind: 'validate', data: this.visit(this.node(c, 'dataLocation')) }; }
+  test(c: Children) { this.tok(c, 'On'); return { kind: 'test', data: this.visit(this.node(c, 'dataLocation')) }; }
 
   augment(c: Children) {
     const items = ((c['augmentation'] ?? []) as CstNode[]).map((n) => this.visit(n) as A.Augmentation);
@@ -206,8 +206,14 @@ class AstBuilder extends BaseVisitor {
     return { kind: 'export', format: this.name(this.tok(c, 'Identifier')), option: option ? this.name(option) : null };
   }
 
+  dataLocation(c: Children): A.Location {
+    if (c['location']) return this.visit(this.node(c, 'location'));
+    const t = this.tok(c, 'Identifier');
+    return { text: t.image, quoted: false, url: false, span: this.span(t) };
+  }
+
   location(c: Children): A.Location {
-    const t = this.opt(c, 'PathLit') ?? this.opt(c, 'Url') ?? this.tok(c, 'StringLit');
+    const t = this.opt(c, 'PathLit') ?? this.opt(c, 'RelPath') ?? this.opt(c, 'Url') ?? this.tok(c, 'StringLit');
     const quoted = t.tokenType.name === 'StringLit';
     const text = quoted ? unquote(t.image) : t.image;
     return { text, quoted, url: /^[a-z][a-z0-9+.\-]*:\/\//.test(text), span: this.span(t) };

@@ -23,7 +23,9 @@ function look(ctx: Ctx, loc: Location): DataInfo | null {
   const shown = ctx.show(abs);
   if (r.problem === 'missing') {
     const parent = path.dirname(abs);
-    const near = ctx.opts.exists(parent) === 'dir' ? nearest(path.basename(abs), ctx.siblings(parent)).map((n) => `\`${ctx.show(path.join(parent, n))}\``) : [];
+    // Folder names are long and typed from memory: half the name may differ (strawbery → strawberries).
+    const name = path.basename(abs);
+    const near = ctx.opts.exists(parent) === 'dir' ? nearest(name, ctx.siblings(parent).filter((n) => ctx.opts.exists(path.join(parent, n)) === 'dir' || n.endsWith('.csv')), 3, Math.max(2, Math.ceil(name.length / 2))).map((n) => `\`${ctx.show(path.join(parent, n))}\``) : [];
     ctx.report('TLR1301', loc.span, `data folder ${shown} does not exist`, [
       ...(near.length ? [`did you mean ${near.join(', ')}?`] : []),
       `paths are relative to the recipe's folder (${ctx.dir}); create ${shown} with one folder of images per class`,

@@ -14,10 +14,9 @@ export function distance(a: string, b: string): number {
   return prev[n]!;
 }
 
-/** Up to `max` candidates close to `word`, nearest first. */
-export function nearest(word: string, candidates: readonly string[], max = 3): string[] {
+/** Up to `max` candidates close to `word`, nearest first; `limit` is the largest edit distance accepted (default: a third of the word). */
+export function nearest(word: string, candidates: readonly string[], max = 3, limit = Math.max(2, Math.floor(word.length / 3))): string[] {
   const w = word.toLowerCase();
-  const limit = Math.max(2, Math.floor(w.length / 3));
   return [...new Set(candidates)]
     .map((c) => ({ c, d: distance(w, c.toLowerCase()) - (c.toLowerCase().startsWith(w) || w.startsWith(c.toLowerCase()) ? 1 : 0) }))
     .filter(({ d }) => d <= limit)
