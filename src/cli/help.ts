@@ -39,10 +39,14 @@ with errors, it shows them and the running job goes on; when the plan changed, i
 after its current batch and starts the new plan (cached backbone features are reused, so a new
 head or learning rate starts training at once). Rapid saves are debounced; q or Ctrl-C quits.`;
 
-export const PREDICT_HELP = `usage: tlr predict MODEL_DIR IMAGE... [--top K] [--json]
+export const PREDICT_HELP = `usage: tlr predict MODEL_DIR IMAGE|FOLDER|'PATTERN'... [--top K] [--json | --csv]
 
 The top K labels (default 3) with their probabilities for each image, from a model a run saved
-(RUN_DIR/model).`;
+(RUN_DIR/model): one line per image. A folder means every image below it; a quoted pattern
+('photos/**/*.jpg') is expanded by tlr. Images run in batches on the fast inference engine.
+  --json   one JSON array of {image, top: [{label, probability}]}
+  --csv    image,rank,label,probability (a header, then one row per label)
+Exit status 1 when an image cannot be read (the others are still printed).`;
 
 export const EVAL_HELP = `usage: tlr eval MODEL_DIR DATA [--json]
 

@@ -67,8 +67,8 @@ const COMMANDS: Record<string, Spec> = {
   doctor: { help: DOCTOR_HELP, options: {}, run: async (p, v, io) => (await doctorCmd()).doctorCommand(p, v, io) },
   predict: {
     help: PREDICT_HELP,
-    options: { top: { type: 'string' }, json: { type: 'boolean' }, backend: { type: 'string' } },
-    run: async (p, v, io) => (await predictCmd()).predictCommand(p, { top: str(v['top']), json: !!v['json'], backend: str(v['backend']) }, io),
+    options: { top: { type: 'string' }, json: { type: 'boolean' }, csv: { type: 'boolean' }, backend: { type: 'string' } },
+    run: async (p, v, io) => (await predictCmd()).predictCommand(p, { top: str(v['top']), json: !!v['json'], csv: !!v['csv'], backend: str(v['backend']) }, io),
   },
   export: {
     help: EXPORT_HELP,

@@ -2,6 +2,9 @@ import { openSavedModel, predict, evaluateOn, type SavedModel } from '../../runt
 import { ModelDirError } from '../../runtime/results/model-files.js';
 import { evaluationText } from '../../text/evaluation.js';
 import { UsageError, type Output } from '../io.js';
+import { expandImages } from '../image-args.js';
+import { stringify } from 'csv-stringify/sync';
+import { printable } from '../../printable.js';
 
 // tlr predict and tlr eval: print what the runtime's saved-model API returns.
 
@@ -15,17 +18,21 @@ async function open(dir: string, backend?: string): Promise<SavedModel> {
 }
 
 /** `tlr predict`: the top labels of images with a saved model. */
-export async function predictCommand(args: readonly string[], flags: { top?: string; json: boolean; backend?: string }, io: Output): Promise<number> {
-  const [dir, ...images] = args;
-  if (!dir || !images.length) throw new UsageError('tlr predict needs a model folder and at least one image');
+export async function predictCommand(args: readonly string[], flags: { top?: string; json: boolean; csv: boolean; backend?: string }, io: Output): Promise<number> {
+  const [dir, ...rest] = args;
+  if (!dir || !rest.length) throw new UsageError('tlr predict needs a model folder and at least one image, folder or pattern');
+  if (flags.json && flags.csv) throw new UsageError('give --json or --csv, not both');
   const k = flags.top === undefined ? 3 : Number(flags.top);
   if (!Number.isInteger(k) || k < 1) throw new UsageError(`--top takes a whole number of at least 1, not ${flags.top}`);
+  const { images, problems } = expandImages(rest);
+  for (const p of problems) io.err(`tlr: ${p}`);
   const m = await open(dir, flags.backend);
-  let failed = 0;
+  let failed = problems.length;
   try {
     const results = await predict(m, images, k, (_image, message) => { io.err(`tlr: ${message}`); failed++; });
     if (flags.json) io.out(JSON.stringify(results, null, 2));
-    else for (const r of results) io.out(`${r.image}: ${r.top.map((t) => `${t.label} ${(t.probability * 100).toFixed(1)}%`).join(', ')}`);
+    else if (flags.csv) io.out(stringify(results.flatMap((r) => r.top.map((t, i) => [r.image, i + 1, t.label, +t.probability.toFixed(6)])), { header: true, columns: ['image', 'rank', 'label', 'probability'] }).trimEnd());
+    else for (const r of results) io.out(printable(`${r.image}: ${r.top.map((t) => `${t.label} ${(t.probability * 100).toFixed(1)}%`).join(', ')}`));
   } finally {
     m.dispose();
   }

@@ -1,0 +1,52 @@
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { beforeAll, describe, expect, it } from 'vitest';
+import '@tensorflow/tfjs-backend-wasm';
+import { tf } from '../../src/runtime/tf.js';
+import { compile } from '../../src/compiler/index.js';
+import { run } from '../../src/runtime/run.js';
+import { Events } from '../../src/runtime/events.js';
+import { makeWorld, recipe } from '../helpers/run-fixture.js';
+import { tlrAsync } from '../helpers/cli.js';
+
+// tlr predict on what users point it at: files, folders (recursively), quoted patterns; one line
+// per image, or JSON, or CSV for scripts.
+
+let model = '', data = '';
+beforeAll(async () => {
+  await tf.setBackend('wasm');
+  const w = makeWorld({ perClass: 4 });
+  const f = recipe(w.dir, `from mobilenet_v1 width 0.25 input 32 weights ${w.weights}\nhead dense(3)\ntrain 1 epoch on ./data\nsplit 50/50\n`);
+  const c = compile(fs.readFileSync(f, 'utf8'), { file: f });
+  const r = await run({ plan: c.plan!, recipeText: '', events: new Events(), backend: 'wasm', env: { ...process.env, TLR_CACHE: path.join(w.dir, 'cache'), TLR_WORKERS: '0' } });
+  model = path.join(r.runDir, 'model');
+  data = path.join(w.dir, 'data');
+});
+
+describe('tlr predict', () => {
+  it('takes a folder (every image below it), one line per image', async () => {
+    const r = await tlrAsync('predict', model, data);
+    expect(r.code).toBe(0);
+    const lines = r.out.trim().split('\n');
+    expect(lines).toHaveLength(12);
+    expect(lines[0]).toMatch(/^.*data\/bag\/bag-\d+\.png: (bag|trouser|tshirt) \d+\.\d%, /);
+  });
+
+  it('expands a quoted pattern itself, and prints CSV for scripts', async () => {
+    const r = await tlrAsync('predict', model, path.join(data, 'trouser', '*.png'), '--csv', '--top', '2');
+    expect(r.code).toBe(0);
+    const rows = r.out.trim().split('\n');
+    expect(rows[0]).toBe('image,rank,label,probability');
+    expect(rows).toHaveLength(1 + 4 * 2);
+    expect(rows[1]).toMatch(/trouser-\d+\.png,1,(bag|trouser|tshirt),0\.\d+$/);
+  });
+
+  it('names a pattern that matches nothing and an image that is missing, prints the rest, exits 1', async () => {
+    const one = path.join(data, 'bag', fs.readdirSync(path.join(data, 'bag'))[0]!);
+    const r = await tlrAsync('predict', model, one, path.join(data, 'nothing-*.png'), path.join(data, 'gone.png'), '--json');
+    expect(r.code).toBe(1);
+    expect(JSON.parse(r.out)).toHaveLength(1);
+    expect(r.err).toMatch(/nothing-\*\.png matches no images/);
+    expect(r.err).toMatch(/gone\.png does not exist/);
+  });
+});
