@@ -86,6 +86,6 @@ export function planText(p: Plan): string {
   }
   L.push('');
   row('saves', `${p.save.which === 'best' ? `the best model by ${p.save.metric} (${p.save.mode})` : 'the last model'}${p.save.to ? `, copied to ${rel(dir, p.save.to)}` : ''}`);
-  row('', `run folder ${rel(dir, p.output.runsDir)}/<timestamp>/ (recipe, plan, metrics.jsonl, model, report.json)`);
+  row('', `run folder ${rel(dir, p.output.runsDir)}/<timestamp>/ (recipe, plan, metrics.jsonl, model, report.json, report.html)`);
   return L.join('\n');
 }

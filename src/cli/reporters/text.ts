@@ -1,4 +1,5 @@
 import * as path from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { formatLr } from '../../text/format.js';
 import type { RunEvent } from '../../runtime/events.js';
 import { evaluationText } from '../../text/evaluation.js';
@@ -60,7 +61,8 @@ export function textReporter(out: (line: string) => void): (e: RunEvent) => void
         write(`best       ${e.best.metric} ${num(e.best.value)} (stage ${e.best.stage}, epoch ${e.best.epoch})`);
         write(`model      ${show(e.modelDir)}  (tlr predict ${show(e.modelDir)} IMAGE...)`);
         for (const f of e.exported ?? []) write(`onnx       ${show(f)}`);
-        write(`report     ${show(path.join(e.runDir, 'report.json'))}`);
+        write(`report     ${show(path.join(e.runDir, 'report.html'))}  (open it in a browser: ${pathToFileURL(path.resolve(e.runDir, 'report.html')).href})`);
+        write(`           ${show(path.join(e.runDir, 'report.json'))}`);
         write(`finished in ${e.seconds.toFixed(1)}s`);
         break;
       default:
