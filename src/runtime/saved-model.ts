@@ -5,7 +5,9 @@ import { chooseBackend, type BackendName } from './backend.js';
 import { loadModelDir, type ModelMeta } from './results/model-files.js';
 import { decodeRgb, ImageError, normalize } from './data/image.js';
 import { probeData, type DataFormat } from '../data/formats/index.js';
-import { listItems, describeItem } from './data/dataset.js';
+import { listItems, listSplits, describeItem, type Item } from './data/dataset.js';
+import { createHash } from 'node:crypto';
+import { assertPlan } from '../plan/validate.js';
 import { ImageSource } from './train/sources.js';
 import { evaluate } from './train/loop.js';
 import { chooseInference, inferenceWorkers, modelForward, passWorkers, startEngine, type Forward } from './infer/engine.js';
@@ -98,6 +100,33 @@ const concat = (parts: readonly Float32Array[]): Float32Array => {
   return out;
 };
 
+const contentHash = (it: Item): string | null => {
+  try {
+    return it.kind === 'file' ? createHash('sha256').update(fs.readFileSync(it.path)).digest('hex') : createHash('sha256').update(it.images.pixels.subarray(it.index * it.images.rows * it.images.cols, (it.index + 1) * it.images.rows * it.images.cols)).digest('hex');
+  } catch {
+    return null;
+  }
+};
+
+/**
+ * How many of `items` are images the model in `modelDir` was trained on, compared by content: the
+ * run folder beside a model a run saved (RUN_DIR/model) knows its plan, so its training split.
+ */
+function trainingOverlap(modelDir: string, items: readonly Item[]): number | null {
+  const planFile = path.join(path.dirname(path.resolve(modelDir)), 'plan.json');
+  if (!fs.existsSync(planFile)) return null;
+  let train: readonly Item[];
+  try {
+    const plan = JSON.parse(fs.readFileSync(planFile, 'utf8'));
+    assertPlan(plan);
+    train = listSplits(plan).train;
+  } catch {
+    return null;
+  }
+  const seen = new Set(train.map(contentHash).filter((h): h is string => h !== null));
+  return items.filter((it) => { const h = contentHash(it); return h !== null && seen.has(h); }).length;
+}
+
 export interface DataEvaluation {
   readonly data: string;
   /** The part of the data set evaluated: its test part, else its validation part, else all of it. */
@@ -105,6 +134,8 @@ export interface DataEvaluation {
   readonly unreadable: number;
   /** What ran the network. */
   readonly engine: string;
+  /** How many of the images the model was trained on (compared by content); null when its run folder is not beside it. */
+  readonly overlap: number | null;
   readonly evaluation: Evaluation;
 }
 
@@ -126,7 +157,7 @@ export async function evaluateOn(m: SavedModel, data: string, opts: { env?: Node
   const engine = await engineFor(m, items.length, batch, opts.env);
   try {
     const r = await evaluate(engine, src, m.meta.labels.length, m.meta.output === 'probabilities', batch);
-    return { data: info.path, part, unreadable, engine: engine.label, evaluation: evaluation('test', m.meta.labels, r.y, r.pred, r.loss) };
+    return { data: info.path, part, unreadable, engine: engine.label, overlap: trainingOverlap(m.dir, items), evaluation: evaluation('test', m.meta.labels, r.y, r.pred, r.loss) };
   } finally {
     await engine.close();
   }

@@ -6,11 +6,11 @@ import { fixed } from './format.js';
 const pct = (v: number) => (Number.isFinite(v) ? `${(v * 100).toFixed(1)}%` : 'n/a');
 
 /** An evaluation as text: headline figures, per-class table, confusion matrix with class names. */
-export function evaluationText(ev: Evaluation): string {
+export function evaluationText(ev: Evaluation, title: string = ev.split): string {
   const names = ev.classes.map((c) => c.name);
   const w = Math.max(5, ...names.map((n) => n.length));
   const cw = Math.max(4, ...ev.confusion.flat().map((v) => String(v).length), ...names.map((n) => Math.min(n.length, 8)));
-  const L = [`${ev.split} (${ev.images} images): accuracy ${pct(ev.accuracy)} · macro F1 ${fixed(ev.macroF1, 3)} · loss ${fixed(ev.loss, 4)}`, ''];
+  const L = [`${title} (${ev.images} images): accuracy ${pct(ev.accuracy)} · macro F1 ${fixed(ev.macroF1, 3)} · loss ${fixed(ev.loss, 4)}`, ''];
   L.push(`${'class'.padEnd(w)}  precision  recall     f1  support`);
   for (const c of ev.classes) L.push(`${c.name.padEnd(w)}  ${fixed(c.precision, 3).padStart(9)}  ${fixed(c.recall, 3).padStart(6)}  ${fixed(c.f1, 3).padStart(5)}  ${String(c.support).padStart(7)}`);
   L.push('', `confusion matrix (rows: true class, columns: predicted)`);

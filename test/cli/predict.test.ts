@@ -49,4 +49,14 @@ describe('tlr predict', () => {
     expect(r.err).toMatch(/nothing-\*\.png matches no images/);
     expect(r.err).toMatch(/gone\.png does not exist/);
   });
+
+  it('tlr eval says which part it evaluated and warns when the images are the model\'s own training images', async () => {
+    const r = await tlrAsync('eval', model, data, '--json');
+    expect(r.code).toBe(0);
+    const ev = JSON.parse(r.out);
+    expect([ev.part, ev.overlap, ev.evaluation.images]).toEqual(['train', 6, 12]);
+    expect(r.err).toMatch(/warning: 6 of the 12 images are images this model was trained on \(compared by content\): the accuracy is inflated/);
+    const text = await tlrAsync('eval', model, data);
+    expect(text.out.split('\n')[0]).toMatch(/: all of it \(it has no test or validation part\), on /);
+  });
 });

@@ -46,7 +46,9 @@ export async function evalCommand(args: readonly string[], flags: { json: boolea
   const m = await open(dir, flags.backend);
   try {
     const r = await evaluateOn(m, data, { onUnreadable: (_file, reason) => io.err(`warning: skipped an unreadable image: ${reason}`) });
-    io.out(flags.json ? JSON.stringify(r, null, 2) : `${data} (${r.part})\n${evaluationText(r.evaluation)}`);
+    const part = r.part === 'train' ? 'all of it (it has no test or validation part)' : `its ${r.part} part`;
+    if (r.overlap) io.err(`warning: ${r.overlap} of the ${r.evaluation.images} images are images this model was trained on (compared by content): the accuracy is inflated; evaluate on images it has not seen, such as its run's test split`);
+    io.out(flags.json ? JSON.stringify(r, null, 2) : `${data}: ${part}, on ${r.engine}\n${evaluationText(r.evaluation, 'evaluated')}`);
   } finally {
     m.dispose();
   }
