@@ -24,17 +24,22 @@ beforeAll(async () => {
 describe('tlr compare', () => {
   it('runs recipes and writes the table as Markdown and CSV', () => {
     const md = fs.readFileSync(path.join(world.dir, 'compare.md'), 'utf8');
-    expect(md).toMatch(/^\| run \| network \| weights \| frozen \| stages \| epochs \| data \| accuracy \| macro F1 \| time \| img\/s \| backend \|/);
-    expect(md).toMatch(/\| frozen \| mobilenet_v1 0\.25 @32 \| file \| 100% \| 1 \| 3 \| data \| \d+\.\d\d% \|/);
-    expect(md).toMatch(/\| tuned \| .* \| 100% → \d+% \| 2 \| 4 \|/);
+    expect(md).toMatch(/^\| run \| id \| network \| width \| input \| weights \| frozen \| stages \| epochs \| lr \| batch \| data \| accuracy \| macro F1 \| time \| img\/s \| cached img\/s \| backend \|/);
+    expect(md).toMatch(/\| frozen \| \d{8}-\d{6} \| mobilenet_v1 \| 0\.25 \| 32 \| file \| 100% \| 1 \| 3 \| 0\.01 \| 32 \| data \| \d+\.\d\d% \| [\d.]+ \| \d+ s \| - \| [\d.]+ \|/);
+    expect(md).toMatch(/\| tuned \| .* \| 100% → \d+% \| 2 \| 4 \| 0\.01 → 0\.001 \| 32 \| data \| .* \| [\d.]+ \| [\d.]+ \|/);
+    // The CSV holds numbers as numbers: a fraction for accuracy, seconds, images per second.
     const csv = fs.readFileSync(path.join(world.dir, 'compare.csv'), 'utf8').trim().split('\n');
     expect(csv).toHaveLength(3);
-    expect(csv[0]).toContain('run folder');
+    expect(csv[0]).toBe('run,id,finished,network,width,input,weights,frozen,stages,epochs,lr,batch,data,split,accuracy,macro_f1,seconds,images_per_second,cached_images_per_second,backend,run_folder');
+    expect(csv[1]).toMatch(/^frozen,\d{8}-\d{6},[^,]+,mobilenet_v1,0\.25,32,file,100%,1,3,0\.01,32,data,test,(0(\.\d+)?|1),[\d.]+,[\d.]+,,[\d.]+,wasm,/);
   });
 
   it('--by dataset pivots networks against data sets; --json gives the rows', async () => {
     const r = await tlrAsync('compare', ...dirs, '--by', 'dataset', '--out', world.dir);
     expect(r.out).toMatch(/network\s+data\n/);
+    // Repeats of one network on one data set are aggregated, not hidden: mean ± sd (n).
+    const twice = await tlrAsync('compare', dirs[0]!, dirs[0]!, '--by', 'dataset', '--out', world.dir);
+    expect(twice.out).toMatch(/mobilenet_v1 0\.25 @32 \(file\)\s+\d+\.\d\d% ± 0\.00 \(n=2\)/);
     const j = JSON.parse((await tlrAsync('compare', ...dirs, '--json')).out);
     expect(j.map((x: { run: string }) => x.run)).toEqual(['frozen', 'tuned']);
     expect(j[0].accuracy).toBe(JSON.parse(fs.readFileSync(path.join(dirs[0]!, 'report.json'), 'utf8')).evaluation.accuracy);
