@@ -57,6 +57,9 @@ describe('report.html', () => {
     const html = fs.readFileSync(path.join(dirs[1]!, 'report.html'), 'utf8');
     expect(html.match(/<svg /g)!.length).toBe(4);
     expect(html).toContain('aria-label="confusion matrix"');
+    // The best epoch is marked on each curve; rates sit on a log scale; thumbnails name their file.
+    expect(html.match(/class="best"/g)!.length).toBe(3);
+    expect(html).toMatch(/<img src="data:image\/png;base64,[^"]+" alt="[a-z]+-\d+\.png"|<p>None/);
     expect(html.match(/class="break"/g)!.length).toBe(3); // the stage boundary on each curve
     expect(html).toMatch(/<td>bag<\/td><td>\d\.\d{3}<\/td>/);
     expect(html).toMatch(/Most confidently misclassified<\/h2>\n(<div class="grid-imgs"><figure><img src="data:image\/png;base64,|<p>None)/);

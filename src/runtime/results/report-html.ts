@@ -41,6 +41,10 @@ async function thumbnail(src: Source): Promise<string | null> {
 const fx = (v: number | null | undefined, d: number) => (typeof v === 'number' && Number.isFinite(v) ? v.toFixed(d) : 'n/a');
 const pct = (v: number | null) => (typeof v === 'number' && Number.isFinite(v) ? `${(v * 100).toFixed(1)}%` : 'n/a');
 
+/** What identifies a misclassified image: its file's name, or FILE[INDEX] inside an IDX file. */
+const imageName = (i: { kind: string; path?: string; file?: string; index?: number }): string =>
+  i.kind === 'file' ? path.basename(i.path ?? '') : `${path.basename(i.file ?? '')}[${i.index}]`;
+
 /** Writes the run's self-contained report.html; returns its path. */
 export async function writeReportHtml(runDir: string): Promise<string> {
   const read = (f: string) => fs.readFileSync(path.join(runDir, f), 'utf8');
@@ -50,10 +54,13 @@ export async function writeReportHtml(runDir: string): Promise<string> {
   const ev = report.evaluation;
   const breaks = rows.map((r, i) => (i > 0 && r.stage !== rows[i - 1]!.stage ? i : -1)).filter((i) => i > 0);
   const lrs = rows.map((r) => r.lr);
+  const bestAt = rows.findIndex((r) => r.stage === report.best.stage && r.epoch === report.best.epoch);
+  const mark = bestAt >= 0 ? { index: bestAt, label: `best (${report.best.metric})` } : undefined;
   const charts = [
-    lineChart({ title: 'loss', series: [{ name: 'loss', values: rows.map((r) => r.loss), color: '#d9480f' }, { name: 'val_loss', values: rows.map((r) => r.val_loss), color: '#1c7ed6' }], breaks }),
-    lineChart({ title: 'accuracy', series: [{ name: 'accuracy', values: rows.map((r) => r.accuracy), color: '#d9480f' }, { name: 'val_accuracy', values: rows.map((r) => r.val_accuracy), color: '#1c7ed6' }], breaks }),
-    lineChart({ title: 'learning rate', series: [{ name: 'lr', values: lrs, color: '#5f3dc4' }], breaks, log: Math.max(...lrs) / Math.max(Math.min(...lrs), 1e-12) > 20 }),
+    lineChart({ title: 'loss', series: [{ name: 'loss', values: rows.map((r) => r.loss), color: '#d9480f' }, { name: 'val_loss', values: rows.map((r) => r.val_loss), color: '#1c7ed6' }], breaks, mark }),
+    lineChart({ title: 'accuracy', series: [{ name: 'accuracy', values: rows.map((r) => r.accuracy), color: '#d9480f' }, { name: 'val_accuracy', values: rows.map((r) => r.val_accuracy), color: '#1c7ed6' }], breaks, mark }),
+    // Learning rates live on a log scale: small ones (1e-5) would otherwise sit on the axis.
+    lineChart({ title: 'learning rate', series: [{ name: 'lr', values: lrs, color: '#5f3dc4' }], breaks, mark, log: lrs.some((v) => v > 0) }),
   ];
   const wrong = await Promise.all((report.misclassified ?? []).map(async (m) => ({ ...m, src: await thumbnail(m.image) })));
   const m = plan.model, w = m.weights;
@@ -64,7 +71,7 @@ export async function writeReportHtml(runDir: string): Promise<string> {
 body{font:14px/1.45 system-ui,-apple-system,Segoe UI,Roboto,sans-serif;margin:24px auto;max-width:1180px;color:#212529;padding:0 16px}
 h1{font-size:22px;margin:0 0 4px}h2{font-size:17px;margin:28px 0 8px;border-bottom:1px solid #dee2e6;padding-bottom:4px}
 .muted{color:#6c757d}.figures{display:flex;gap:14px;flex-wrap:wrap;margin:14px 0}.fig{background:#f1f3f5;border-radius:8px;padding:10px 14px;min-width:130px}
-.fig b{display:block;font-size:22px}.charts{display:flex;flex-wrap:wrap;gap:8px}svg .title{font-weight:600;font-size:13px}svg .tick{font-size:11px;fill:#495057}
+.fig b{display:block;font-size:22px}.charts{display:grid;grid-template-columns:repeat(auto-fit,minmax(340px,1fr));gap:8px}svg .best{stroke:#2b8a3e;stroke-width:1.5}svg .best-label{fill:#2b8a3e}.file{word-break:break-all}svg .title{font-weight:600;font-size:13px}svg .tick{font-size:11px;fill:#495057}
 svg .grid{stroke:#e9ecef}svg .break{stroke:#adb5bd;stroke-dasharray:4 3}svg .cell{font-size:11px;fill:#212529}
 table{border-collapse:collapse}td,th{padding:3px 10px;border-bottom:1px solid #e9ecef;text-align:right}th:first-child,td:first-child{text-align:left}
 .grid-imgs{display:flex;flex-wrap:wrap;gap:10px}.grid-imgs figure{margin:0;width:112px;font-size:12px;text-align:center}.grid-imgs img{width:96px;height:96px;image-rendering:pixelated;border:1px solid #dee2e6}
@@ -88,7 +95,7 @@ ${heatMap(ev.classes.map((c) => c.name), ev.confusion)}
 ${ev.classes.map((c) => `<tr><td>${esc(c.name)}</td><td>${fx(c.precision, 3)}</td><td>${fx(c.recall, 3)}</td><td>${fx(c.f1, 3)}</td><td>${c.support}</td></tr>`).join('\n')}
 </table>
 <h2>Most confidently misclassified</h2>
-${!report.misclassified ? '<p class="muted">Not recorded: this run was made by an older tlr.</p>' : wrong.length ? `<div class="grid-imgs">${wrong.map((x) => `<figure>${x.src ? `<img src="${x.src}" alt="">` : '<div>(unreadable)</div>'}<figcaption>${esc(x.label)} → <b>${esc(x.predicted)}</b><br>${pct(x.confidence)}</figcaption></figure>`).join('')}</div>` : '<p>None: every image was classified correctly.</p>'}
+${!report.misclassified ? '<p class="muted">Not recorded: this run was made by an older tlr.</p>' : wrong.length ? `<div class="grid-imgs">${wrong.map((x) => `<figure>${x.src ? `<img src="${x.src}" alt="${esc(imageName(x.image))}" title="${esc(imageName(x.image))}">` : '<div>(unreadable)</div>'}<figcaption>${esc(x.label)} → <b>${esc(x.predicted)}</b><br>${pct(x.confidence)}<br><span class="muted file">${esc(imageName(x.image))}</span></figcaption></figure>`).join('')}</div>` : '<p>None: every image was classified correctly.</p>'}
 <p class="muted">Written by tlr from ${esc(path.basename(runDir))}: plan.json, metrics.jsonl and report.json.</p>
 </body></html>
 `;

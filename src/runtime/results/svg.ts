@@ -17,7 +17,7 @@ const niceTicks = (lo: number, hi: number, n = 5): number[] => {
 const fmt = (v: number) => (Math.abs(v) >= 1000 || (Math.abs(v) < 1e-3 && v !== 0) ? v.toExponential(1) : String(+v.toPrecision(3)));
 
 /** A line chart over epochs; `breaks` are epoch indices where a new stage starts. */
-export function lineChart(opts: { title: string; series: readonly Series[]; breaks?: readonly number[]; log?: boolean; width?: number; height?: number }): string {
+export function lineChart(opts: { title: string; series: readonly Series[]; breaks?: readonly number[]; log?: boolean; width?: number; height?: number; mark?: { readonly index: number; readonly label: string } }): string {
   const W = opts.width ?? 560, H = opts.height ?? 260, L = 56, R = 16, T = 34, B = 34;
   const n = Math.max(...opts.series.map((s) => s.values.length), 1);
   const tr = (v: number) => (opts.log ? Math.log10(Math.max(v, 1e-12)) : v);
@@ -27,7 +27,8 @@ export function lineChart(opts: { title: string; series: readonly Series[]; brea
   if (lo === hi) { const pad = Math.abs(lo) * 0.5 || 0.5; lo -= pad; hi += pad; }
   const x = (i: number) => L + (n === 1 ? (W - L - R) / 2 : (i / (n - 1)) * (W - L - R));
   const y = (v: number) => T + (1 - (tr(v) - lo) / (hi - lo)) * (H - T - B);
-  const parts: string[] = [`<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 ${W} ${H}" width="${W}" height="${H}" role="img" aria-label="${esc(opts.title)}">`];
+  // Width 100%: the chart scales with its column instead of filling half the page at a fixed size.
+  const parts: string[] = [`<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 ${W} ${H}" width="100%" preserveAspectRatio="xMidYMid meet" role="img" aria-label="${esc(opts.title)}">`];
   parts.push(`<text x="${L}" y="18" class="title">${esc(opts.title)}</text>`);
   const ticks = opts.log ? niceTicks(lo, hi).map((t) => 10 ** t) : niceTicks(lo, hi);
   for (const t of ticks) {
@@ -45,6 +46,11 @@ export function lineChart(opts: { title: string; series: readonly Series[]; brea
     const pts = s.values.map((v, i) => (Number.isFinite(v) ? `${x(i).toFixed(1)},${y(v).toFixed(1)}` : null)).filter(Boolean);
     if (pts.length > 1) parts.push(`<polyline fill="none" stroke="${s.color}" stroke-width="2" points="${pts.join(' ')}"/>`);
     for (const p of pts) parts.push(`<circle cx="${p!.split(',')[0]}" cy="${p!.split(',')[1]}" r="2.5" fill="${s.color}"/>`);
+  }
+  if (opts.mark && opts.mark.index < n) {
+    // The best epoch: a vertical marker with its label, so the kept model is visible on every curve.
+    const xx = x(opts.mark.index);
+    parts.push(`<line x1="${xx}" x2="${xx}" y1="${T}" y2="${H - B}" class="best"/><text x="${xx + 4}" y="${T + 10}" class="tick best-label">${esc(opts.mark.label)}</text>`);
   }
   opts.series.forEach((s, i) => parts.push(`<rect x="${W - R - 150}" y="${8 + i * 14}" width="10" height="3" fill="${s.color}"/><text x="${W - R - 136}" y="${13 + i * 14}" class="tick">${esc(s.name)}</text>`));
   parts.push('</svg>');
