@@ -63,3 +63,9 @@ Writes a model a run saved (RUN_DIR/model) for other tools:
                   Default --out: RUN_DIR/model.onnx
   --format tfjs   a copy of the TF.js layers folder (tf.loadLayersModel). Default --out: MODEL_DIR-tfjs
   --force         replace an existing file (writes are atomic)`;
+
+export const FETCH_HELP = `usage: tlr fetch FILE...
+
+Gets everything the recipes need from the network now: their weights, downloaded into the cache
+(checked, and pinned in tlr.lock beside the recipe), so that later runs work offline. Recipes whose
+weights are cached, in $TLR_WEIGHTS_DIR, local files or none say so.`;

@@ -3,7 +3,7 @@ import { checkCommand, CHECK_HELP } from './commands/check.js';
 import { planCommand, PLAN_HELP } from './commands/plan.js';
 import { fmtCommand, FMT_HELP } from './commands/fmt.js';
 import { modelsCommand, MODELS_HELP } from './commands/models.js';
-import { COMPARE_HELP, DOCTOR_HELP, EVAL_HELP, EXPORT_HELP, PREDICT_HELP, REPORT_HELP, RUN_HELP, WATCH_HELP } from './help.js';
+import { COMPARE_HELP, DOCTOR_HELP, EVAL_HELP, EXPORT_HELP, FETCH_HELP, PREDICT_HELP, REPORT_HELP, RUN_HELP, WATCH_HELP } from './help.js';
 import { stdio, UsageError, type Output } from './io.js';
 import { TLR_VERSION } from '../version.js';
 import { TlrError } from '../errors.js';
@@ -17,6 +17,7 @@ commands:
   plan FILE        show what a run would do (--json: the plan itself)
   fmt FILE         print the canonical layout (--write, --check)
   models [NAME]    list the model zoo, or one network's blocks and layers
+  fetch FILE...    download what recipes need now (their weights), for going offline
   run FILE         run a recipe (--json: NDJSON events; --resume RUN_DIR; --watch)
   watch FILE       run, then re-plan and re-run on every save
   predict DIR IMG  top labels of images with a saved model
@@ -38,6 +39,7 @@ const compareCmd = () => import('./commands/compare.js');
 const doctorCmd = () => import('./commands/doctor.js');
 const predictCmd = () => import('./commands/predict.js');
 const exportCmd = () => import('./commands/export.js');
+const fetchCmd = () => import('./commands/fetch.js');
 
 const COMMANDS: Record<string, Spec> = {
   check: { help: CHECK_HELP, options: { json: { type: 'boolean' } }, run: (p, v, io) => checkCommand(p, { json: !!v['json'] }, io) },
@@ -70,6 +72,7 @@ const COMMANDS: Record<string, Spec> = {
     options: { top: { type: 'string' }, json: { type: 'boolean' }, csv: { type: 'boolean' }, backend: { type: 'string' } },
     run: async (p, v, io) => (await predictCmd()).predictCommand(p, { top: str(v['top']), json: !!v['json'], csv: !!v['csv'], backend: str(v['backend']) }, io),
   },
+  fetch: { help: FETCH_HELP, options: {}, run: async (p, v, io) => (await fetchCmd()).fetchCommand(p, v, io) },
   export: {
     help: EXPORT_HELP,
     options: { format: { type: 'string' }, out: { type: 'string' }, softmax: { type: 'boolean' }, force: { type: 'boolean' } },

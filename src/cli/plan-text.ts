@@ -40,7 +40,7 @@ function weights(p: Plan): string[] {
   const at = locateWeights(w);
   const where = at.where === 'weights-dir' ? `found in $TLR_WEIGHTS_DIR: ${at.path}`
     : at.where === 'cache' ? `cached: ${at.path}`
-    : at.where === 'download' ? `not cached: will download into ${at.into}`
+    : at.where === 'download' ? `NEEDS A DOWNLOAD (not cached, not in $TLR_WEIGHTS_DIR): tlr run downloads it into ${at.into}; \`tlr fetch\` gets it now, for going offline`
     : at.where === 'missing' ? `MISSING: ${at.path}` : at.where === 'file' ? `file: ${at.path}` : '';
   switch (w.kind) {
     case 'none': return ['none: random initialisation (training from scratch)'];

@@ -158,7 +158,7 @@ describe('what commands load', () => {
       const r = spawnSync(process.execPath, ['--import', path.join(ROOT, 'test/helpers/report-engines.mjs'), '--import', pathToFileURL(path.join(ROOT, 'node_modules/tsx/dist/loader.mjs')).href, path.join(ROOT, 'src/cli/bin.ts'), ...args], { encoding: 'utf8' });
       return r.stderr.split('\n').filter((l) => l.startsWith('loads '));
     };
-    for (const args of [['check', `${FIX}/valid/oneliner.tlr`], ['plan', `${FIX}/valid/oneliner.tlr`], ['fmt', `${FIX}/valid/oneliner.tlr`], ['models', 'resnet18']]) {
+    for (const args of [['check', `${FIX}/valid/oneliner.tlr`], ['plan', `${FIX}/valid/oneliner.tlr`], ['fmt', `${FIX}/valid/oneliner.tlr`], ['models', 'resnet18'], ['fetch', `${FIX}/valid/scratch.tlr`]]) {
       expect(loads(...args), args[0]).toEqual([]);
     }
     // The hook sees imports: a command that runs models shows it is watching.

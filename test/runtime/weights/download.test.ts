@@ -69,6 +69,28 @@ const imagenet = (url: string, format: 'tfjs' | 'safetensors', sha256: string | 
   ({ kind: 'imagenet', url, format, sha256, localName: 'testnet', includesTop: false });
 const files = (dir: string): string[] => (fs.existsSync(dir) ? fs.readdirSync(dir, { recursive: true }).map(String).sort() : []);
 
+describe('tlr fetch', () => {
+  it('downloads what a recipe needs now, pins it, and tlr plan then says it is cached', async () => {
+    const { tlrAsync, tlr } = await import('../../helpers/cli.js');
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'tlr-fetch-'));
+    fs.cpSync(path.resolve(__dirname, '../../fixtures/data/flowers'), path.join(dir, 'flowers'), { recursive: true });
+    const file = path.join(dir, 'r.tlr');
+    fs.writeFileSync(file, `from resnet18 weights ${base}/w.safetensors\ntrain 1 epoch on ./flowers\n`);
+    const saved = { ...process.env };
+    Object.assign(process.env, env);
+    try {
+      expect(tlr('plan', file).out).toContain('NEEDS A DOWNLOAD');
+      const r = await tlrAsync('fetch', file);
+      expect([r.code, r.out]).toEqual([0, expect.stringMatching(/r\.tlr: downloaded into .*url-[^ ]+ \(sha256 [0-9a-f]{12}…, locked\)/)]);
+      expect(fs.existsSync(path.join(dir, 'tlr.lock'))).toBe(true);
+      expect(tlr('plan', file).out).toMatch(/cached: .*model\.safetensors/);
+      expect((await tlrAsync('fetch', file)).out).toMatch(/already cached in/);
+    } finally {
+      process.env = saved;
+    }
+  });
+});
+
 describe('untrusted downloads', () => {
   it('plain http is refused without the opt-in for a local mirror', async () => {
     const e = await resolveWeights(imagenet(`${base}/w.safetensors`, 'safetensors'), { env: { ...env, TLR_ALLOW_HTTP: undefined }, lockDir }).catch((x: Error) => x);
