@@ -42,7 +42,7 @@ const exportCmd = () => import('./commands/export.js');
 const fetchCmd = () => import('./commands/fetch.js');
 
 const COMMANDS: Record<string, Spec> = {
-  check: { help: CHECK_HELP, options: { json: { type: 'boolean' } }, run: (p, v, io) => checkCommand(p, { json: !!v['json'] }, io) },
+  check: { help: CHECK_HELP, options: { json: { type: 'boolean' }, deep: { type: 'boolean' } }, run: (p, v, io) => checkCommand(p, { json: !!v['json'], deep: !!v['deep'] }, io) },
   plan: { help: PLAN_HELP, options: { json: { type: 'boolean' } }, run: (p, v, io) => planCommand(p, { json: !!v['json'] }, io) },
   fmt: { help: FMT_HELP, options: { write: { type: 'boolean' }, check: { type: 'boolean' } }, run: (p, v, io) => fmtCommand(p, { write: !!v['write'], check: !!v['check'] }, io) },
   models: {

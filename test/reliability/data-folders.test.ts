@@ -80,4 +80,19 @@ describe('hostile data folders', () => {
     expect(warned.length).toBeGreaterThan(0);
     expect(warned.every((n) => ['fifo.png', 'dangling.png', 'loop.png', 'escape.png'].includes(n))).toBe(true);
   }, 30_000);
+
+  it('tlr check --deep decodes every image and names those a run could not read, before any run', async () => {
+    const { tlrAsync } = await import('../helpers/cli.js');
+    const { root } = hostile();
+    fs.writeFileSync(path.join(root, 'data', 'real', 'broken.png'), 'not an image');
+    const f = path.join(root, 'r.tlr');
+    fs.writeFileSync(f, 'from resnet18 weights none input 32\ntrain 1 epoch on ./data\nsplit 50/50\n');
+    const plain = await tlrAsync('check', f);
+    expect(plain.out.trim()).toBe(`${f}: ok`);
+    const r = await tlrAsync('check', '--deep', f);
+    expect(r.code).toBe(1);
+    expect(r.out).toMatch(/warning: .*broken\.png: cannot be read as an image/);
+    expect(r.out).toMatch(/warning: .*fifo\.png is not a regular file/);
+    expect(r.out).toMatch(/error: 6 of the 19 images of the training data cannot be read \(more than 1%: tlr run would stop\)/);
+  }, 20_000);
 });
