@@ -61,7 +61,8 @@ Writes a model a run saved (RUN_DIR/model) for other tools:
                   [batch, H, W, 3] (RGB / 255, then (x - mean) / std), output "output" (logits;
                   probabilities with --softmax); labels and preprocessing in its metadata.
                   Default --out: RUN_DIR/model.onnx
-  --format tfjs   a copy of the TF.js layers folder (tf.loadLayersModel). Default --out: MODEL_DIR-tfjs
+  --format tfjs   the TF.js layers folder (tf.loadLayersModel; --softmax puts a softmax layer on top,
+                  so it outputs probabilities). Default --out: MODEL_DIR-tfjs
   --force         replace an existing file (writes are atomic)`;
 
 export const FETCH_HELP = `usage: tlr fetch FILE...

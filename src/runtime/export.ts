@@ -6,6 +6,8 @@ import type { SavedModel } from './saved-model.js';
 import type { ModelMeta } from './results/model-files.js';
 import { replaceDirAtomic } from '../files/atomic.js';
 import { TLR_VERSION } from '../version.js';
+import { tf } from './tf.js';
+import { saveModel } from './results/model-files.js';
 
 // A trained model in the formats other tools read: a standalone ONNX file (the network and its
 // head, with the labels and preprocessing in its metadata), or the TF.js folder as it is.
@@ -32,9 +34,18 @@ export function onnxMetadata(meta: ModelMeta, softmax: boolean): Record<string, 
   };
 }
 
-/** Copies the model folder (TF.js layers format, labels, preprocessing) to `out`, atomically. */
-export async function exportTfjs(m: SavedModel, out: string): Promise<void> {
-  await replaceDirAtomic(out, (tmp) => {
-    for (const f of fs.readdirSync(m.dir)) fs.copyFileSync(path.join(m.dir, f), path.join(tmp, f));
-  });
+/**
+ * The model folder (TF.js layers format, labels, preprocessing) at `out`, atomically: a copy, or
+ * with `softmax` the model with a softmax layer on top (preprocessing.json then says
+ * "probabilities"), so a browser page needs no softmax of its own.
+ */
+export async function exportTfjs(m: SavedModel, out: string, opts: { softmax?: boolean } = {}): Promise<void> {
+  if (!opts.softmax || m.meta.output === 'probabilities') {
+    await replaceDirAtomic(out, (tmp) => {
+      for (const f of fs.readdirSync(m.dir)) fs.copyFileSync(path.join(m.dir, f), path.join(tmp, f));
+    });
+    return;
+  }
+  const probs = tf.model({ inputs: m.model.inputs, outputs: tf.layers.softmax({ name: 'probabilities' }).apply(m.model.outputs[0]!) as tf.SymbolicTensor, name: m.model.name });
+  await saveModel(probs, out, { ...m.meta, output: 'probabilities' });
 }

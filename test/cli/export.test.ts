@@ -78,6 +78,18 @@ describe('tlr export --format tfjs', () => {
     expect((await tlrAsync('export', model, '--format', 'tfjs', '--out', out)).code).toBe(0);
     expect(fs.readdirSync(out).sort()).toEqual(fs.readdirSync(model).sort());
   });
+  it('--softmax: a folder whose model outputs probabilities, loadable as it is and saying so', async () => {
+    const out = path.join(path.dirname(model), 'probs');
+    expect((await tlrAsync('export', model, '--format', 'tfjs', '--softmax', '--out', out)).code).toBe(0);
+    expect(JSON.parse(fs.readFileSync(path.join(out, 'preprocessing.json'), 'utf8')).output).toBe('probabilities');
+    const pr = JSON.parse((await tlrAsync('predict', out, images[0]!, '--json')).out)[0].top as { label: string; probability: number }[];
+    const before = JSON.parse((await tlrAsync('predict', model, images[0]!, '--json')).out)[0].top as { label: string; probability: number }[];
+    expect(pr.map((t) => t.label)).toEqual(before.map((t) => t.label));
+    pr.forEach((t, i) => expect(t.probability).toBeCloseTo(before[i]!.probability, 5));
+    const loaded = await tf.loadLayersModel(tf.io.fromMemory(JSON.parse(fs.readFileSync(path.join(out, 'model.json'), 'utf8')).modelTopology));
+    expect(loaded.layers[loaded.layers.length - 1]!.getClassName()).toBe('Softmax');
+  });
+
   it('names a bad format', async () => {
     const r = await tlrAsync('export', model, '--format', 'pb');
     expect([r.code, r.err.trim()]).toEqual([2, 'tlr: --format takes onnx or tfjs, not pb']);

@@ -12,7 +12,6 @@ export async function exportCommand(args: readonly string[], flags: { format?: s
   if (args.length !== 1) throw new UsageError('tlr export takes one model folder (RUN_DIR/model)');
   const format = flags.format ?? 'onnx';
   if (format !== 'onnx' && format !== 'tfjs') throw new UsageError(`--format takes onnx or tfjs, not ${format}`);
-  if (flags.softmax && format !== 'onnx') throw new UsageError('--softmax applies to --format onnx');
   const dir = path.resolve(args[0]!);
   const out = path.resolve(flags.out ?? (format === 'onnx' ? path.join(path.dirname(dir), 'model.onnx') : `${dir}-tfjs`));
   refuseOverwrite(out, format, flags.force);
@@ -25,7 +24,7 @@ export async function exportCommand(args: readonly string[], flags: { format?: s
   }
   try {
     if (format === 'onnx') writeFileAtomic(out, exportOnnx(m, { softmax: flags.softmax }));
-    else await exportTfjs(m, out);
+    else await exportTfjs(m, out, { softmax: flags.softmax });
   } finally {
     m.dispose();
   }

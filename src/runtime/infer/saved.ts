@@ -26,5 +26,7 @@ export function savedProgram(model: tf.LayersModel, meta: ModelMeta): Program {
   const graph = graphOf(meta.network.name, info.width, info.inputSize);
   const head = model.getLayer('head') as unknown as tf.LayersModel;
   if (!('layers' in head)) throw new Error("the model has no 'head' model");
+  // A folder exported with --softmax has a layer after the head: the program would leave it out.
+  if (model.layers[model.layers.length - 1] !== (head as unknown as tf.layers.Layer)) throw new Error('the model has layers after its head');
   return compile(graph, info.featureLayer, model, { layers: headLayers(head), model: head });
 }
