@@ -34,6 +34,14 @@ describe('tlr compare', () => {
     expect(csv[1]).toMatch(/^frozen,\d{8}-\d{6},[^,]+,mobilenet_v1,0\.25,32,file,100%,1,3,0\.01,32,data,test,(0(\.\d+)?|1),[\d.]+,[\d.]+,,[\d.]+,wasm,/);
   });
 
+  it('writes compare.html: the runs\' validation curves overlaid and the table, self-contained', () => {
+    const html = fs.readFileSync(path.join(world.dir, 'compare.html'), 'utf8');
+    expect(html.match(/<svg /g)!.length).toBe(2);
+    expect(html.match(/<polyline /g)!.length).toBe(4);
+    expect(html).toMatch(/<td>frozen<\/td><td>\d{8}-\d{6}<\/td>/);
+    expect(html.replace(/xmlns="http:\/\/www\.w3\.org\/2000\/svg"/g, '')).not.toMatch(/(src|href)="https?:/);
+  });
+
   it('--by dataset pivots networks against data sets; --json gives the rows', async () => {
     const r = await tlrAsync('compare', ...dirs, '--by', 'dataset', '--out', world.dir);
     expect(r.out).toMatch(/network\s+data\n/);

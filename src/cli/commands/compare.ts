@@ -2,6 +2,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { Plan } from '../../plan/types.js';
 import { writeReportHtml } from '../../runtime/results/report-html.js';
+import { compareHtml } from '../../runtime/results/compare-html.js';
 import { writeFileAtomic } from '../../files/atomic.js';
 import { renderDiagnostics } from '../../compiler/render.js';
 import { run } from '../../runtime/run.js';
@@ -124,7 +125,8 @@ export async function compareCommand(args: readonly string[], flags: { by?: stri
   const out = path.resolve(flags.out ?? '.');
   writeFileAtomic(path.join(out, 'compare.md'), markdown(t));
   writeFileAtomic(path.join(out, 'compare.csv'), flags.by ? csv(t) : csvOf(rows));
-  io.out(`\nwritten: ${path.join(out, 'compare.md')}, ${path.join(out, 'compare.csv')}`);
+  writeFileAtomic(path.join(out, 'compare.html'), compareHtml(rows.map((r) => r.dir), rows.map((r) => `${r.run} ${r.id}`), t));
+  io.out(`\nwritten: ${path.join(out, 'compare.md')}, ${path.join(out, 'compare.csv')}, ${path.join(out, 'compare.html')}`);
   return 0;
 }
 
