@@ -11,7 +11,12 @@ import { color } from './theme.js';
 // The live view of one run. It subscribes to the run's events and nothing else.
 
 /** The body of the live view for a view state (tested with ink-testing-library frames). */
-export function RunBody({ s }: { s: ViewState }) {
+export function RunBody({ s, compact = false }: { s: ViewState; compact?: boolean }) {
+  // Compact (watch mode with errors to show): a finished run shrinks to its outcome line, so what
+  // comes below it stays on a short terminal.
+  if (compact && s.finished) {
+    return <Text color={color('gray')}>run finished: best {s.finished.best.metric} {typeof s.finished.best.value === 'number' ? s.finished.best.value.toFixed(4) : 'n/a'} · model {s.finished.modelDir}</Text>;
+  }
   return (
     <Box flexDirection="column">
       <Static items={s.warnings.map((w, i) => ({ w, i }))}>
@@ -30,11 +35,11 @@ export function RunBody({ s }: { s: ViewState }) {
 }
 
 /** The live view of a run: subscribes to its events; `q` or Ctrl-C calls onStop. */
-export function RunView({ events, onStop }: { events: Events; onStop?: () => void }) {
+export function RunView({ events, onStop, compact }: { events: Events; onStop?: () => void; compact?: boolean }) {
   const [s, dispatch] = useReducer((st: ViewState, e: RunEvent) => reduce(st, e), initialState);
   useEffect(() => events.on(dispatch), [events]);
   useInput((input, key) => {
     if ((key.ctrl && input === 'c') || input === 'q') onStop?.();
   }, { isActive: !!onStop && !!process.stdin.isTTY });
-  return <RunBody s={s} />;
+  return <RunBody s={s} compact={compact} />;
 }

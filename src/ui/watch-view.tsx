@@ -32,14 +32,15 @@ export function WatchView({ file, feed, onQuit }: { file: string; feed: WatchFee
           {run.changes.map((c, i) => <Text key={i} color={color('gray')}>  {c}</Text>)}
         </Box>
       )}
+      {run && <RunView key={run.n} events={run.events} compact={status?.kind === 'diagnostics'} />}
       {status?.kind === 'unchanged' && <Text color={color('gray')}>saved; the plan did not change</Text>}
+      {/* Last, where the eye is after a save, whatever the terminal's height. */}
       {status?.kind === 'diagnostics' && (
         <Box flexDirection="column" borderStyle="round" borderColor={color('red')} paddingX={1}>
           <Text color={color('red')}>the recipe has errors; the current run goes on</Text>
           <Text>{status.text}</Text>
         </Box>
       )}
-      {run && <RunView key={run.n} events={run.events} />}
     </Box>
   );
 }
