@@ -14,6 +14,17 @@ const niceTicks = (lo: number, hi: number, n = 5): number[] => {
   return out;
 };
 
+/** Ticks on a log axis (`lo`, `hi` are log10 values): 1, 2, 5 times each power of ten inside it (just the powers over many decades). */
+const logTicks = (lo: number, hi: number): number[] => {
+  const steps = hi - lo > 3 ? [1] : [1, 2, 5];
+  const out: number[] = [];
+  for (let e = Math.floor(lo); e <= Math.ceil(hi); e++) for (const m of steps) {
+    const v = m * 10 ** e;
+    if (Math.log10(v) >= lo - 1e-9 && Math.log10(v) <= hi + 1e-9) out.push(+v.toPrecision(6));
+  }
+  return out.length ? out : [10 ** lo];
+};
+
 const fmt = (v: number) => (Math.abs(v) >= 1000 || (Math.abs(v) < 1e-3 && v !== 0) ? v.toExponential(1) : String(+v.toPrecision(3)));
 
 /** A line chart over epochs; `breaks` are epoch indices where a new stage starts. */
@@ -30,7 +41,7 @@ export function lineChart(opts: { title: string; series: readonly Series[]; brea
   // Width 100%: the chart scales with its column instead of filling half the page at a fixed size.
   const parts: string[] = [`<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 ${W} ${H}" width="100%" preserveAspectRatio="xMidYMid meet" role="img" aria-label="${esc(opts.title)}">`];
   parts.push(`<text x="${L}" y="18" class="title">${esc(opts.title)}</text>`);
-  const ticks = opts.log ? niceTicks(lo, hi).map((t) => 10 ** t) : niceTicks(lo, hi);
+  const ticks = opts.log ? logTicks(lo, hi) : niceTicks(lo, hi);
   for (const t of ticks) {
     const yy = y(t);
     parts.push(`<line x1="${L}" x2="${W - R}" y1="${yy}" y2="${yy}" class="grid"/><text x="${L - 6}" y="${yy + 4}" class="tick" text-anchor="end">${fmt(t)}</text>`);
