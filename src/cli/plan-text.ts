@@ -82,7 +82,7 @@ export function planText(p: Plan): string {
     row('', `starts from ${s.startFrom === 'weights' ? 'the loaded weights' : `the best weights of stage ${s.index - 1}`}`);
     row('', `frozen     ${b.frozen}: ${plural(s.frozen.layers, 'layer')}, ${fmtInt(s.frozen.params)} parameters (${s.frozen.by})`);
     row('', `trainable  ${b.trainable}: ${fmtInt(s.trainable.backboneParams + s.trainable.headParams)} parameters`);
-    row('', `features   ${s.featureCache.use ? 'cached' : 'not cached'}: ${s.featureCache.reason}`);
+    row('', `features   ${s.featureCache.use ? 'cached' : s.featureCache.prefix ? 'frozen part cached' : 'not cached'}: ${s.featureCache.reason}`);
   }
   L.push('');
   row('saves', `${p.save.which === 'best' ? `the best model by ${p.save.metric} (${p.save.mode})` : 'the last model'}${p.save.to ? `, copied to ${rel(dir, p.save.to)}` : ''}`);

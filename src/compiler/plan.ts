@@ -3,6 +3,8 @@ import { splitCount } from '../data/split.js';
 import type { DataInfo } from '../data/formats/index.js';
 import { PLAN_FORMAT, PLAN_VERSION, type Plan, type PlanSplitSource, type PlanStage } from '../plan/types.js';
 import type { Checked, HeadLayerSpec, SplitSource, StageSpec } from './check/checked.js';
+import { splitBoundary } from '../zoo/split.js';
+import { graphOf } from '../zoo/catalog.js';
 
 // Checked recipe to plan. Pure: everything it needs was resolved by the checker.
 
@@ -30,11 +32,25 @@ function countsOf(info: DataInfo, classes: readonly string[]): number[] {
   return classes.map((c) => folders.find((f) => f.name === c)?.images ?? 0);
 }
 
-function featureCache(c: Checked, s: StageSpec): { use: boolean; reason: string } {
+/** Training and validation images of the recipe's data, as the plan counts them. */
+function imagesSeen(c: Checked): number {
+  const total = c.data.train.splits.train?.reduce((t, f) => t + f.images, 0) ?? 0;
+  const val = c.data.validation.kind === 'data' ? (c.data.validation.info.splits.train ?? c.data.validation.info.splits.validation ?? []).reduce((t, f) => t + f.images, 0) : 0;
+  return Math.round(total * (1 - (c.data.split.test ?? 0) / 100)) + val;
+}
+
+function featureCache(c: Checked, s: StageSpec): PlanStage['featureCache'] {
   const all = c.model.layers.length;
   if (s.frozen < all) {
     const from = c.model.layers[s.frozen]!.name;
-    return { use: false, reason: `layers from ${from} on train in this stage, so the backbone runs every batch` };
+    if (s.frozen === 0 || c.augment.length) return { use: false, reason: `layers from ${from} on train in this stage, so the backbone runs every batch${s.frozen && c.augment.length ? ' (augment is on, so its frozen part runs every epoch too)' : ''}` };
+    // The runtime caches the frozen part's output (runtime/run/stage.ts) when the network has one
+    // place to cut; the plan says so, and how much that is.
+    const last = splitBoundary(graphOf(c.model.name, c.model.width, c.model.inputSize), c.model.featureLayer, c.model.layers, s.frozen);
+    if (!last) return { use: false, reason: `layers from ${from} on train in this stage, and frozen layers feed them in more than one place, so the whole backbone runs every batch` };
+    const perImage = last.shape.reduce((a, b) => a * b, 1) * 4;
+    const images = imagesSeen(c);
+    return { use: false, prefix: { through: last.name, bytesPerImage: perImage }, reason: `layers from ${from} on train in this stage; nothing is augmented, so the frozen part (through ${last.name}) runs once per image and its output is cached on disk (${Math.ceil(perImage / 1024)} KB an image, about ${Math.ceil((perImage * images) / 1024 ** 2)} MB for ${images} training and validation images), and every epoch trains on it` };
   }
   if (c.augment.length) {
     return { use: false, reason: 'augment is on: every epoch sees new versions of the images, so features cannot be reused' };

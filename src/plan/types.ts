@@ -51,7 +51,11 @@ export interface PlanStage {
   /** Backbone layers 0 .. layers-1 (the catalog's order) are frozen; `through` names the last. */
   readonly frozen: { readonly layers: number; readonly through: string | null; readonly by: string; readonly params: number };
   readonly trainable: { readonly from: string | null; readonly backboneParams: number; readonly headParams: number };
-  readonly featureCache: { readonly use: boolean; readonly reason: string };
+  /**
+   * `use`: the backbone's features are cached and the head trains on them. `prefix`: a stage that
+   * trains upper layers without augmentation caches its frozen part's output (through that node).
+   */
+  readonly featureCache: { readonly use: boolean; readonly reason: string; readonly prefix?: { readonly through: string; readonly bytesPerImage: number } };
   /** Stage 1 starts from the loaded weights; each later stage from the best weights of the one before. */
   readonly startFrom: 'weights' | 'previous-best';
 }

@@ -133,11 +133,15 @@ describe('tlr run', () => {
     const before = tf.memory().numTensors;
     const two = await go(f, { cache: path.join(w.dir, 'cache2'), workers: 2, inference: 'tfjs' });
     expect(tf.memory().numTensors).toBe(before);
-    const computedOn = (seen: RunEvent[]) => seen.flatMap((e) => (e.type === 'features' && e.phase === 'done' ? [e.workers] : []));
-    expect([computedOn(one.seen), computedOn(two.seen)]).toEqual([[0, 0], [2, 2]]);
+    // Stage 1's head features, then stage 2's frozen part (a feature map), each for train and validation.
+    const computedOn = (seen: RunEvent[]) => seen.flatMap((e) => (e.type === 'features' && e.phase === 'done' ? [`${e.through ? 'prefix' : 'features'}:${e.workers}`] : []));
+    expect([computedOn(one.seen), computedOn(two.seen)]).toEqual([
+      ['features:0', 'features:0', 'prefix:0', 'prefix:0'],
+      ['features:2', 'features:2', 'prefix:2', 'prefix:2'],
+    ]);
     const files = (c: string) => fs.readdirSync(path.join(w.dir, c, 'features')).filter((n) => n.endsWith('.f32')).sort();
     expect(files('cache2')).toEqual(files('cache1'));
-    expect(files('cache1')).toHaveLength(2);
+    expect(files('cache1')).toHaveLength(4);
     for (const n of files('cache1')) {
       expect(fs.readFileSync(path.join(w.dir, 'cache2', 'features', n)).equals(fs.readFileSync(path.join(w.dir, 'cache1', 'features', n))), n).toBe(true);
     }
@@ -191,13 +195,43 @@ describe('tlr run', () => {
     await session.release();
   });
 
+  it('a split stage without augmentation computes its frozen part once and trains on the cache: the same weights as running it every epoch', async () => {
+    const w = makeWorld();
+    const f = recipe(w.dir, `from mobilenet_v1 width 0.25 input 32 weights ${w.weights}\nhead dense(3)\ntrain 3 epochs on ./data lr 0.01\n  freeze until block11\n  batch 8\nsplit 70/30\n`);
+    const cachedRun = await go(f, { cache: path.join(w.dir, 'c1'), inference: 'tfjs' });
+    const prefix = cachedRun.seen.filter((e) => e.type === 'features' && e.phase === 'done' && e.through);
+    expect(prefix.map((e) => e.type === 'features' && e.split)).toEqual(['train', 'validation']);
+    process.env.TLR_PREFIX_CACHE_MB = '0';
+    let everyEpoch;
+    try {
+      everyEpoch = await go(f, { cache: path.join(w.dir, 'c2'), inference: 'tfjs' });
+    } finally {
+      delete process.env.TLR_PREFIX_CACHE_MB;
+    }
+    expect(everyEpoch.seen.some((e) => e.type === 'warning' && /frozen part runs every epoch instead of once: .*TLR_PREFIX_CACHE_MB/.test(e.message))).toBe(true);
+    expect(everyEpoch.seen.some((e) => e.type === 'features' && e.through)).toBe(false);
+    const a = readTfjsModel(path.join(cachedRun.r.runDir, 'model', 'model.json')).weights, b = readTfjsModel(path.join(everyEpoch.r.runDir, 'model', 'model.json')).weights;
+    let worst = 0;
+    for (const [name, t] of a) {
+      const u = b.get(name)!;
+      const scale = Math.max(1e-6, ...t.data.map(Math.abs));
+      worst = Math.max(worst, ...t.data.map((v, i) => Math.abs(v - u.data[i]!) / scale));
+    }
+    expect(worst).toBeLessThan(1e-4);
+    // A second run of the recipe finds the frozen part's outputs in the cache.
+    const again = await go(f, { cache: path.join(w.dir, 'c1'), inference: 'tfjs' });
+    expect(again.seen.filter((e) => e.type === 'features' && e.through).map((e) => e.type === 'features' && e.phase)).toEqual(['hit', 'hit']);
+  });
+
   it('a frozen stage after one that fine-tuned the backbone computes its features again, from the trained weights', async () => {
     const w = makeWorld();
     const f = recipe(w.dir, `from mobilenet_v1 width 0.25 input 32 weights ${w.weights}\nhead dense(3)\ntrain 1 epochs on ./data lr 0.01\nthen unfreeze from block12 train 1 epochs batch 8 lr 0.01\nthen freeze all train 1 epochs\nsplit 70/30\n`);
     const { r, seen } = await go(f, { cache: path.join(w.dir, 'cache') });
     expect(r.status).toBe('finished');
-    const phases = seen.flatMap((e) => (e.type === 'features' && e.phase !== 'progress' ? [`${e.split}:${e.phase}:${e.key}`] : []));
+    const phases = seen.flatMap((e) => (e.type === 'features' && e.phase !== 'progress' && !e.through ? [`${e.split}:${e.phase}:${e.key}`] : []));
     expect(phases.map((p) => p.split(':').slice(0, 2).join(':'))).toEqual(['train:done', 'validation:done', 'train:done', 'validation:done']);
+    // Stage 2 (unfrozen from block12, nothing augmented) computed its frozen part once, for train and validation.
+    expect(seen.filter((e) => e.type === 'features' && e.phase === 'done' && e.through).map((e) => e.type === 'features' && e.split)).toEqual(['train', 'validation']);
     expect(new Set(phases.map((p) => p.split(':')[2])).size).toBe(4);
     // And the features themselves differ: stage 3 ran the fine-tuned backbone, not the loaded one.
     const file = (i: number) => fs.readFileSync(path.join(w.dir, 'cache', 'features', `${phases[i]!.split(':')[2]}.f32`));

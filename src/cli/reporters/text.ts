@@ -31,8 +31,8 @@ export function textReporter(out: (line: string) => void): (e: RunEvent) => void
         break;
       case 'features': {
 
-        if (e.phase === 'hit') write(`features   ${e.split}: ${e.total} from the cache (${e.key.slice(0, 8)})`);
-        else if (e.phase === 'done') write(`features   ${e.split}: ${e.total} computed and cached (${e.key.slice(0, 8)})${e.engine ? ` on ${e.engine}` : e.workers ? ` on ${e.workers} worker threads` : ''}`);
+        if (e.phase === 'hit') write(`features   ${e.split}${e.through ? ` (frozen part, through ${e.through})` : ''}: ${e.total} from the cache (${e.key.slice(0, 8)})`);
+        else if (e.phase === 'done') write(`features   ${e.split}${e.through ? ` (frozen part, through ${e.through})` : ''}: ${e.total} computed and cached (${e.key.slice(0, 8)})${e.engine ? ` on ${e.engine}` : e.workers ? ` on ${e.workers} worker threads` : ''}`);
 
         break;
       }

@@ -77,6 +77,9 @@ export class Engines {
   }
 }
 
+/** A split stage's frozen part: its program, and the node (and shape) where it ends. */
+export interface Prefix { readonly program: Program; readonly layer: string; readonly shape: readonly number[] }
+
 export interface RunContext {
   readonly plan: Plan;
   readonly events: Events;
@@ -96,8 +99,11 @@ export interface RunContext {
   resetBackbone(): void;
   /** Backbone and head as one program, with the weights as they are now. */
   fullProgram(): Program;
-  /** A split's backbone features, from the cache or computed; `trained`: earlier stages trained the backbone. */
-  cachedFeatures(split: SplitName, items: readonly Item[], batch: number, trained: boolean): Promise<FeatureSource>;
+  /**
+   * A split's backbone features, from the cache or computed; `trained`: earlier stages trained the
+   * backbone. With `prefix`, the output of a split stage's frozen part instead (feature maps).
+   */
+  cachedFeatures(split: SplitName, items: readonly Item[], batch: number, trained: boolean, prefix?: Prefix): Promise<FeatureSource>;
   /** Loads the weights a saved model folder holds into the network. */
   loadInto(dir: string): void;
 }
@@ -147,18 +153,19 @@ function contextOf(plan: Plan, parts: Pick<RunContext, 'events' | 'env' | 'stopp
     resetBackbone: () => { backbone = null; },
     fullProgram: () => compile(built.graph, plan.model.featureLayer, net.backbone, { layers: plan.head.layers, model: net.head }),
     loadInto: (dir) => { assignWeights(net.full, readTfjsModel(path.join(dir, 'model.json')).weights, dir); },
-    cachedFeatures: async (split, items, batch, trained) => {
+    cachedFeatures: async (split, items, batch, trained, prefix) => {
       // `trained`: the features depend on the weights as they are now, not on the file they were loaded from.
-      const key = featureKey(trained ? { ...keyParts, weightsSha256: `trained:${weightsDigest(net.backbone)}` } : keyParts, items);
+      const parts0 = prefix ? { ...keyParts, featureLayer: prefix.layer } : keyParts;
+      const key = featureKey(trained ? { ...parts0, weightsSha256: `trained:${weightsDigest(net.backbone)}` } : parts0, items);
       const r = await features({
         dir: featureDir, key, items,
-        backbone: () => ctx.engines.for(ctx.backboneProgram(), items.length, batch), inputSize: plan.model.inputSize, pre, batch,
+        backbone: () => ctx.engines.for(prefix?.program ?? ctx.backboneProgram(), items.length, batch), inputSize: plan.model.inputSize, pre, batch,
         onUnreadable: ctx.unreadable.of(split, items.length),
         onProgress: (done, total, workers) => parts.events.emit({ type: 'features', phase: 'progress', split, done, total, key, workers }),
         onBadEntry: (problem) => parts.events.emit({ type: 'warning', message: `a feature cache entry is damaged: ${problem}` }),
       });
-      parts.events.emit({ type: 'features', phase: r.hit ? 'hit' : 'done', split, key, total: items.length, ...(r.hit ? {} : { workers: r.workers, engine: ctx.engines.label }) });
-      return new FeatureSource(r.features.x, r.features.y, r.features.ids);
+      parts.events.emit({ type: 'features', phase: r.hit ? 'hit' : 'done', split, key, total: items.length, ...(prefix ? { through: prefix.layer } : {}), ...(r.hit ? {} : { workers: r.workers, engine: ctx.engines.label }) });
+      return new FeatureSource(r.features.x, r.features.y, r.features.ids, prefix ? prefix.shape : null);
     },
   };
   return ctx;

@@ -10,6 +10,7 @@ import { evaluate, runStage } from '../train/loop.js';
 import { PrefixSource, splitFrozen } from '../train/split.js';
 import { modelForward } from '../infer/engine.js';
 import { saveModel } from '../results/model-files.js';
+import { cacheRoot } from '../weights/locate.js';
 import { loadOptimizer, saveOptimizer } from '../results/optimizer-state.js';
 import { appendLine, replaceDirAtomic } from '../../files/atomic.js';
 import type { RunContext } from './context.js';
@@ -24,6 +25,24 @@ interface Prepared {
   /** What the loop trains: the head, the part above the frozen prefix, or the whole network. */
   readonly model: tf.LayersModel;
   readonly cached: boolean;
+  /** What validation runs on cached inputs (the head, or the trained part of a split stage); null: the whole network on images. */
+  readonly validateOn: tf.LayersModel | null;
+}
+
+/** Bytes a split stage's prefix cache may take before the stage runs its frozen part every epoch instead. */
+const prefixBudget = (env: NodeJS.ProcessEnv): number => Number(env['TLR_PREFIX_CACHE_MB'] ?? 2048) * 1024 ** 2;
+
+/** Whether the frozen part's outputs for `images` fit the budget and the disk; why not, when they do not. */
+function prefixFits(ctx: RunContext, shape: readonly number[], images: number): string | null {
+  const bytes = images * shape.reduce((a, b) => a * b, 1) * 4, mb = (b: number) => `${Math.round(b / 1024 ** 2)} MB`;
+  if (bytes > prefixBudget(ctx.env)) return `its outputs would take ${mb(bytes)}, more than TLR_PREFIX_CACHE_MB (${mb(prefixBudget(ctx.env))})`;
+  try {
+    const st = fs.statfsSync(cacheRoot(ctx.env).replace(/\/[^/]*$/, '') || '/');
+    if (st.bavail * st.bsize < bytes * 1.1) return `its outputs would take ${mb(bytes)}, and the cache's disk has ${mb(st.bavail * st.bsize)} free`;
+  } catch {
+    // no statfs here: the write itself will say if the disk fills
+  }
+  return null;
 }
 
 /** The stage's backend: the fast one, or cpu with a warning when it lacks kernels training convolutions needs. */
@@ -47,15 +66,28 @@ async function prepareStage(ctx: RunContext, s: number, fastBackend: string): Pr
     const train = await ctx.cachedFeatures('train', splits.train, Math.max(stage.batch, 32), trained);
     const validation = await ctx.cachedFeatures('validation', splits.validation, Math.max(stage.batch, 32), trained);
     if (backend !== fastBackend) await tf.setBackend(backend);
-    return { train, validation, model: net.head, cached };
+    return { train, validation, model: net.head, cached, validateOn: net.head };
   }
   if (stage.trainable.backboneParams > 0) ctx.resetBackbone();
   const images = new ImageSource(splits.train, plan.model.inputSize, ctx.pre, plan.data.augment, ctx.unreadable.of('train', splits.train.length));
   // The frozen part runs ahead as an inference program; the loop trains the rest on its output.
   const split = splitFrozen(net, ctx.built.graph, ctx.built.info, stage.frozen.layers);
+  if (split && !plan.data.augment.length) {
+    // Nothing augmented: the frozen part's output for an image never changes during the stage, so
+    // it is computed once (train and validation), cached on disk, and every epoch trains on it.
+    const tooBig = prefixFits(ctx, split.boundary.shape, splits.train.length + splits.validation.length);
+    if (!tooBig) {
+      const trained = plan.stages.slice(0, s).some((st) => st.trainable.backboneParams > 0);
+      const prefix = { program: split.prefix, layer: split.boundary.name, shape: split.boundary.shape };
+      const train = await ctx.cachedFeatures('train', splits.train, stage.batch, trained, prefix);
+      const validation = await ctx.cachedFeatures('validation', splits.validation, stage.batch, trained, prefix);
+      return { train, validation, model: split.top, cached, validateOn: split.top };
+    }
+    ctx.events.emit({ type: 'warning', message: `stage ${s + 1}'s frozen part runs every epoch instead of once: ${tooBig}` });
+  }
   const train = split ? new PrefixSource(images, () => ctx.engines.for(split.prefix, splits.train.length, stage.batch)) : images;
   const validation = new ImageSource(splits.validation, plan.model.inputSize, ctx.pre, [], ctx.unreadable.of('validation', splits.validation.length));
-  return { train, validation, model: split ? split.top : net.full, cached };
+  return { train, validation, model: split ? split.top : net.full, cached, validateOn: null };
 }
 
 function release(ctx: RunContext, p: Prepared): void {
@@ -129,7 +161,7 @@ export async function trainStage(ctx: RunContext, f: RunFolder, s: number, fastB
   try {
     result = await runStage({
       stageIndex: s, stage, model: p.model, train: p.train, classes, probabilities, seed: plan.seed, events,
-      validate: async () => evaluate(p.cached ? modelForward(net.head) : await ctx.engines.for(ctx.fullProgram(), p.validation.size, stage.batch), p.validation, classes, probabilities, stage.batch),
+      validate: async () => evaluate(p.validateOn ? modelForward(p.validateOn) : await ctx.engines.for(ctx.fullProgram(), p.validation.size, stage.batch), p.validation, classes, probabilities, stage.batch),
       classWeights: stage.classWeights === 'auto' ? classWeights(ctx) : null,
       startEpoch: f.state.epoch, stopped: ctx.stopped, onEpoch: epochRecorder(ctx, f, s, stage), sinceBest: f.state.sinceBest,
       restoreOptimizer: async (optimizer) => {

@@ -154,7 +154,8 @@ export async function features(opts: {
   let done = 0, dim = 0;
   for await (const b of through(src.batches(opts.batch, false, 0), backbone)) {
     chunks.push(new Float32Array(await b.x.data()));
-    dim = b.x.shape[1]!;
+    // A row is one example's output, whatever its shape (a vector, or a feature map of a split stage).
+    dim = b.x.size / b.x.shape[0]!;
     labels.push(...b.y);
     ids.push(...b.ids);
     b.x.dispose();

@@ -20,14 +20,18 @@ export interface BatchSource {
 /** Batches of cached backbone features (the whole split held as one tensor). */
 export class FeatureSource implements BatchSource {
   /** `ids[i]`: the item that row i came from (rows of unreadable items are absent). */
-  constructor(readonly x: tf.Tensor2D, readonly y: Int32Array, readonly ids: Int32Array = Int32Array.from(y, (_, i) => i)) {}
+  /** `rowShape`: each row's shape when it is not a vector (a feature map of a split stage's prefix). */
+  constructor(readonly x: tf.Tensor2D, readonly y: Int32Array, readonly ids: Int32Array = Int32Array.from(y, (_, i) => i), readonly rowShape: readonly number[] | null = null) {}
   get size(): number { return this.y.length; }
   async *batches(batch: number, train: boolean, epochSeed: number): AsyncGenerator<XY> {
     const order = Array.from({ length: this.size }, (_, i) => i);
     if (train) shuffle(order, rng(epochSeed));
     for (let i = 0; i < order.length; i += batch) {
       const idx = order.slice(i, i + batch);
-      yield { x: tf.gather(this.x, idx), y: Int32Array.from(idx, (j) => this.y[j]!), ids: Int32Array.from(idx, (j) => this.ids[j]!) };
+      const rows = tf.gather(this.x, idx);
+      const x = this.rowShape ? tf.tidy(() => rows.reshape([idx.length, ...this.rowShape!])) : rows;
+      if (x !== rows) rows.dispose();
+      yield { x, y: Int32Array.from(idx, (j) => this.y[j]!), ids: Int32Array.from(idx, (j) => this.ids[j]!) };
     }
   }
 }

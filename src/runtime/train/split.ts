@@ -2,6 +2,7 @@ import { tf } from '../tf.js';
 import { ancestors, type Graph, type Node } from '../../zoo/graph.js';
 import type { ModelInfo } from '../../zoo/catalog.js';
 import { reapply } from '../zoo/build.js';
+import { splitBoundary } from '../../zoo/split.js';
 import { compile, type Program } from '../infer/program.js';
 import type { Forward } from '../infer/engine.js';
 import type { Network } from './network.js';
@@ -22,13 +23,10 @@ export interface Split {
 
 /** The split for the first `frozen` layers of the catalog's order, or null when there is none to make. */
 export function splitFrozen(net: Network, graph: Graph, info: ModelInfo, frozen: number): Split | null {
-  if (frozen <= 0 || frozen >= info.layers.length) return null;
+  const boundary = splitBoundary(graph, info.featureLayer, info.layers, frozen);
+  if (!boundary) return null;
   const nodes = ancestors(graph, info.featureLayer);
   const cold = new Set([graph.input, ...info.layers.slice(0, frozen).map((l) => l.name)]);
-  // Where frozen outputs feed trained layers; the split needs exactly one such place.
-  const crossing = nodes.filter((n) => cold.has(n.name) && nodes.some((c) => !cold.has(c.name) && c.inputs.includes(n.name)));
-  if (crossing.length !== 1 || crossing[0]!.op.kind === 'input') return null;
-  const boundary = crossing[0]!;
   const input = tf.input({ shape: [...boundary.shape] });
   const out = new Map<string, tf.SymbolicTensor>([[boundary.name, input]]);
   for (const n of nodes) {
