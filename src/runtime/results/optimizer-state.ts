@@ -36,8 +36,3 @@ export async function loadOptimizer(opt: tf.Optimizer, dir: string): Promise<boo
   tf.dispose(tensors.map((t) => t.tensor));
   return true;
 }
-
-/** Removes a checkpoint's optimizer state (a new stage starts a new optimizer). */
-export function removeOptimizer(dir: string): void {
-  for (const f of [SPECS, DATA]) fs.rmSync(path.join(dir, f), { force: true });
-}
