@@ -12,7 +12,10 @@ Ctrl-C stops after the current batch and keeps the best model and a checkpoint.
   --backend NAME    tensorflow-gpu, tensorflow, wasm or cpu (default: the first that loads)
   --resume RUN_DIR  continue an interrupted run
 Environment: TLR_WEIGHTS_DIR (pre-downloaded weights), TLR_CACHE (default ~/.cache/tlr),
-TLR_WORKERS (worker threads for inference; default one per core on wasm and cpu, 0 for none).`;
+TLR_INFERENCE (onnx or tfjs: what runs passes that only run the network; default ONNX Runtime when
+it loads), TLR_ORT_THREADS (its threads; default one per core), TLR_WORKERS (TensorFlow.js worker
+threads; default one per core on wasm and cpu, 0 for none), TLR_PREFIX_CACHE_MB (default 2048),
+TLR_ALLOW_HTTP=1 (plain http downloads, for a local mirror).`;
 
 export const COMPARE_HELP = `usage: tlr compare RUN_DIR|RECIPE... [--by dataset] [--out DIR] [--json]
 
@@ -30,7 +33,8 @@ single file that opens from disk with no network. tlr run writes it at the end o
 export const DOCTOR_HELP = `usage: tlr doctor
 
 Prints each TensorFlow.js backend (available or not, and why), the one \`tlr run\` would use,
-the inference worker threads, the cache folder and its size, $TLR_WEIGHTS_DIR, and the Node.js and TensorFlow.js versions.`;
+ONNX Runtime (version, threads, execution providers) or why it is not used, the TensorFlow.js
+inference worker threads, the cache folder and its size, $TLR_WEIGHTS_DIR, and the versions.`;
 
 export const WATCH_HELP = `usage: tlr watch FILE [--json] [--backend NAME]    (also: tlr run --watch FILE)
 
@@ -52,7 +56,8 @@ export const EVAL_HELP = `usage: tlr eval MODEL_DIR DATA [--json]
 
 Evaluates a saved model on a data set (any layout \`train ... on\` accepts; for a folder with
 train/val/test or IDX files, its test part): accuracy, macro F1, per-class precision, recall and F1,
-and the confusion matrix. Runs on worker threads as \`tlr run\` does (TLR_WORKERS sets how many).`;
+and the confusion matrix; it says which part it evaluated and warns when the images are ones the
+model was trained on. Runs on ONNX Runtime (or TensorFlow.js worker threads) as \`tlr run\` does.`;
 
 export const EXPORT_HELP = `usage: tlr export MODEL_DIR [--format onnx|tfjs] [--out PATH] [--softmax] [--force]
 
