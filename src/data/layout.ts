@@ -14,12 +14,22 @@ export const isImageFile = (name: string): boolean => {
   return dot > 0 && IMAGE_EXTENSIONS.includes(name.slice(dot).toLowerCase());
 };
 
+/** What is at `p`, following links: a folder, something else, or nothing. */
+export const fileKind = (p: string): 'file' | 'dir' | null => {
+  try {
+    return fs.statSync(p).isDirectory() ? 'dir' : 'file';
+  } catch {
+    return null;
+  }
+};
+
 export type SplitName = 'train' | 'validation' | 'test';
 
 /** An image file found, or an entry named like one that will not be opened, with the reason. */
 export interface Found { readonly path: string; readonly problem?: string }
 
-const inside = (child: string, parent: string): boolean => {
+/** Whether `child` is `parent` or below it (both absolute, links resolved by the caller). */
+export const inside = (child: string, parent: string): boolean => {
   const r = path.relative(parent, child);
   return r === '' || (!r.startsWith('..') && !path.isAbsolute(r));
 };

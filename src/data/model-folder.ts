@@ -1,6 +1,7 @@
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
+import { inside } from './layout.js';
 
 // Where a model may be written, and what may be replaced there. tlr replaces a folder only when it
 // made that folder itself: every model folder it writes holds MODEL_MARKER. Both the checker (for
@@ -39,10 +40,6 @@ function real(p: string): string {
   }
 }
 
-const inside = (child: string, parent: string): boolean => {
-  const r = path.relative(parent, child);
-  return r === '' || (!r.startsWith('..') && !path.isAbsolute(r));
-};
 
 /**
  * Why `target` must not receive a model, or null when it may: it is (or contains, or is inside) a

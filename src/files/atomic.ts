@@ -50,7 +50,8 @@ export function writeFileAtomic(file: string, data: string | Uint8Array): void {
   }
 }
 
-const alive = (pid: number): boolean => {
+/** Whether process `pid` is running (its leftovers are not to be touched then). */
+export const alive = (pid: number): boolean => {
   try {
     process.kill(pid, 0);
     return true;

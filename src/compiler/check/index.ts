@@ -1,8 +1,8 @@
-import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { Ast } from '../ast.js';
 import { byPosition, hasErrors, type Diagnostic } from '../diagnostics.js';
 import { probeData } from '../../data/formats/index.js';
+import { fileKind } from '../../data/layout.js';
 import { Ctx, type CheckOptions } from './context.js';
 import { group } from './statements.js';
 import { checkModel, checkWeights } from './model.js';
@@ -22,18 +22,10 @@ export interface CheckResult {
   readonly checked: Checked | null;
 }
 
-const exists = (p: string): 'file' | 'dir' | null => {
-  try {
-    const s = fs.statSync(p);
-    return s.isDirectory() ? 'dir' : 'file';
-  } catch {
-    return null;
-  }
-};
 
 /** AST to a resolved recipe, or diagnostics. Reads the data folder and the zoo's metadata, nothing else. */
 export function check(ast: Ast, options: Partial<CheckOptions> & { file: string }): CheckResult {
-  const ctx = new Ctx({ probe: probeData, exists, ...options });
+  const ctx = new Ctx({ probe: probeData, exists: fileKind, ...options });
   const g = group(ctx, ast.statements);
   const fileStart = { start: { offset: 0, line: 1, column: 1 } };
   const model = checkModel(ctx, g.globals, fileStart);

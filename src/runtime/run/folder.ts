@@ -2,7 +2,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { Plan } from '../../plan/types.js';
 import { assertPlan } from '../../plan/validate.js';
-import { writeFileAtomic } from '../../files/atomic.js';
+import { alive, writeFileAtomic } from '../../files/atomic.js';
 import { saveTargetProblem } from '../../data/model-folder.js';
 import { TlrError } from '../../errors.js';
 
@@ -36,9 +36,6 @@ const stamp = (d: Date) => d.toISOString().replace(/[-:]/g, '').replace('T', '-'
 /** Marks a run folder as this process's until its first epoch; a folder whose process died before that is removed by the next run. */
 const RUN_MARKER = '.tlr-run';
 
-const alive = (pid: number): boolean => {
-  try { process.kill(pid, 0); return true; } catch (e) { return (e as NodeJS.ErrnoException).code === 'EPERM'; }
-};
 
 /** Run folders of this recipe left by a process killed before its first epoch (its marker names a dead process, no metrics). */
 function removeAbandoned(runs: string): void {

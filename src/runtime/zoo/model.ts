@@ -13,6 +13,7 @@ import { assignWeights } from '../weights/assign.js';
 import { WeightsError, type WeightMap } from '../weights/tensors.js';
 import type { Progress } from '../weights/download.js';
 import { isProblem, parseWeights } from '../../zoo/weights-spec.js';
+import { fileKind } from '../../data/layout.js';
 
 export interface BuildOptions {
   /** Width multiplier (MobileNets). */
@@ -42,7 +43,7 @@ export interface Built {
 export function weightsSpec(info: ModelInfo, weights: string): PlanWeights {
   const r = parseWeights(weights, info, {
     resolve: (p) => path.resolve(p), show: (p) => p,
-    exists: (p) => (fs.existsSync(p) ? (fs.statSync(p).isDirectory() ? 'dir' : 'file') : null),
+    exists: fileKind,
   });
   if (isProblem(r)) throw new WeightsError(r.message, r.hints);
   return r;
