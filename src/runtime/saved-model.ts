@@ -10,11 +10,12 @@ import { createHash } from 'node:crypto';
 import { assertPlan } from '../plan/validate.js';
 import { ImageSource } from './train/sources.js';
 import { evaluate } from './train/loop.js';
-import { chooseInference, inferenceWorkers, modelForward, passWorkers, startEngine, type Forward } from './infer/engine.js';
-import { OrtEngine, ortThreads } from './onnx/runtime.js';
+import { chooseInference, inferenceWorkers, modelForward, startPassEngine, type Forward } from './infer/engine.js';
+import { ortThreads } from './onnx/runtime.js';
 import { savedProgram } from './infer/saved.js';
 import type { Program } from './infer/program.js';
 import { evaluation } from './train/metrics.js';
+import { hashFile } from './train/features.js';
 import type { Evaluation } from './events.js';
 import { TlrError } from '../errors.js';
 
@@ -54,8 +55,7 @@ async function engineFor(m: SavedModel, images: number, batch: number, env: Node
   let program: Program | null = null;
   try { program = savedProgram(m.model, m.meta); } catch { program = null; }
   if (!program) return { ...modelForward(m.model), close: async () => undefined, label: `TensorFlow.js (${m.backend}, the layers model)` };
-  if (chooseInference(env).engine === 'onnx') return OrtEngine.start(program, ortThreads(env));
-  return startEngine(program, passWorkers(workers, images, batch), m.backend);
+  return startPassEngine(program, { inference: chooseInference(env), workers, backend: m.backend, ortThreads: ortThreads(env) }, images, batch);
 }
 
 /** The `k` most probable labels of each image, in batches on the fast engine; an image that cannot be read goes to `onError`. */
@@ -100,12 +100,11 @@ const concat = (parts: readonly Float32Array[]): Float32Array => {
   return out;
 };
 
+/** An image's sha256 (a file's bytes through the feature cache's hasher; an IDX image's pixels); null when it cannot be read. */
 const contentHash = (it: Item): string | null => {
-  try {
-    return it.kind === 'file' ? createHash('sha256').update(fs.readFileSync(it.path)).digest('hex') : createHash('sha256').update(it.images.pixels.subarray(it.index * it.images.rows * it.images.cols, (it.index + 1) * it.images.rows * it.images.cols)).digest('hex');
-  } catch {
-    return null;
-  }
+  if (it.kind === 'idx') return createHash('sha256').update(it.images.pixels.subarray(it.index * it.images.rows * it.images.cols, (it.index + 1) * it.images.rows * it.images.cols)).digest('hex');
+  const h = hashFile(it.path);
+  return /^[0-9a-f]{64}$/.test(h) ? h : null;
 };
 
 /**

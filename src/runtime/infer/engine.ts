@@ -4,7 +4,7 @@ import { Runner } from './execute.js';
 import { InferencePool } from './pool.js';
 import type { Program } from './program.js';
 import { singleThreaded } from '../backend.js';
-import { loadOrt, OrtError } from '../onnx/runtime.js';
+import { loadOrt, OrtEngine, OrtError } from '../onnx/runtime.js';
 import { UsageError } from '../../errors.js';
 
 // Where inference runs: in this thread, or in a pool of worker threads when the backend computes
@@ -89,6 +89,23 @@ export const passWorkers = (w: Workers, images: number, batch: number): number =
 /** An engine for `program` with TensorFlow.js: `workers` threads on `backend`, or this thread when workers < 2. */
 export async function startEngine(program: Program, workers: number, backend: string): Promise<Engine> {
   return workers >= 2 ? new Pooled(await InferencePool.start(workers, backend, program)) : new InProcess(program);
+}
+
+/** How passes that only run a network are run: the engine chosen, and its threads. */
+export interface PassSettings {
+  readonly inference: InferenceChoice;
+  /** TensorFlow.js worker threads (when the engine is tfjs). */
+  readonly workers: Workers;
+  readonly backend: string;
+  readonly ortThreads: number;
+}
+
+/**
+ * A new engine for `program`, for a pass of `images` images in batches of `batch`: ONNX Runtime
+ * when it is the choice, else TensorFlow.js with worker threads where they repay starting.
+ */
+export function startPassEngine(program: Program, s: PassSettings, images: number, batch: number): Promise<Engine> {
+  return s.inference.engine === 'onnx' ? OrtEngine.start(program, s.ortThreads) : startEngine(program, passWorkers(s.workers, images, batch), s.backend);
 }
 
 /** Which engine runs passes that only run a network, and why. */

@@ -11,8 +11,8 @@ import { cacheRoot } from '../weights/locate.js';
 import { assignWeights } from '../weights/assign.js';
 import { readTfjsModel } from '../weights/tfjs-format.js';
 import { compile, type Program } from '../infer/program.js';
-import { chooseInference, inferenceWorkers, passWorkers, startEngine, type Engine, type InferenceChoice, type Workers } from '../infer/engine.js';
-import { OrtEngine, ortThreads } from '../onnx/runtime.js';
+import { chooseInference, inferenceWorkers, passWorkers, startPassEngine, type Engine, type InferenceChoice, type PassSettings } from '../infer/engine.js';
+import { ortThreads } from '../onnx/runtime.js';
 import type { BackendName } from '../backend.js';
 import { TLR_VERSION } from '../../version.js';
 import { RunError } from './folder.js';
@@ -45,30 +45,31 @@ export class Unreadable {
 export class Engines {
   private engine: Engine | null = null;
   private program: Program | null = null;
-  constructor(private readonly threads: Workers, private readonly backend: BackendName, readonly inference: InferenceChoice, private readonly ortThreads: number) {}
+  constructor(readonly settings: PassSettings) {}
+
+  get inference(): InferenceChoice {
+    return this.settings.inference;
+  }
 
   /** What ran the last pass. */
   get label(): string | undefined {
     return this.engine?.label;
   }
 
-  /** An engine loaded with `program`; on TensorFlow.js with workers when a pass of `images` in `batch`es repays them. */
+  /**
+   * An engine loaded with `program`: the one the run has when it fits the pass (ONNX Runtime
+   * always does; TensorFlow.js does unless the pass now repays workers it lacks), else a new one.
+   */
   async for(program: Program, images: number, batch: number): Promise<Engine> {
-    if (this.inference.engine === 'onnx') {
-      if (!this.engine) this.engine = await OrtEngine.start(program, this.ortThreads);
-      else if (this.program !== program) await this.engine.load(program);
-      this.program = program;
-      return this.engine;
-    }
-    const workers = passWorkers(this.threads, images, batch);
-    if (this.engine && (this.engine.workers > 0 || !workers)) {
-      if (this.program !== program) await this.engine.load(program);
+    const fits = this.engine && (this.inference.engine === 'onnx' || this.engine.workers > 0 || !passWorkers(this.settings.workers, images, batch));
+    if (fits) {
+      if (this.program !== program) await this.engine!.load(program);
     } else {
       await this.close();
-      this.engine = await startEngine(program, workers, this.backend);
+      this.engine = await startPassEngine(program, this.settings, images, batch);
     }
     this.program = program;
-    return this.engine;
+    return this.engine!;
   }
 
   async close(): Promise<void> {
@@ -135,7 +136,7 @@ export async function prepareRun(plan: Plan, opts: { events: Events; env: NodeJS
   const threads = inferenceWorkers(opts.backend, env);
   const inference = chooseInference(env);
   if (inference.why && !inference.forced) events.emit({ type: 'warning', message: `ONNX Runtime is not used (${inference.why}): passes that only run the network use TensorFlow.js, several times slower on CPU` });
-  return contextOf(plan, { ...opts, splits, built, net, engines: new Engines(threads, opts.backend, inference, ortThreads(env)) });
+  return contextOf(plan, { ...opts, splits, built, net, engines: new Engines({ inference, workers: threads, backend: opts.backend, ortThreads: ortThreads(env) }) });
 }
 
 function contextOf(plan: Plan, parts: Pick<RunContext, 'events' | 'env' | 'stopped' | 'backend' | 'splits' | 'built' | 'net' | 'engines'>): RunContext {

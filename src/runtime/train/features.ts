@@ -29,7 +29,7 @@ export interface FeatureKeyParts {
 // Remembered by path, size and modification time: a file changed in place (watch mode) is hashed again.
 const fileHashes = new Map<string, string>();
 /** sha256 of a file's bytes; an entry that is not a readable regular file hashes as what it is (it will be reported unreadable, never opened). */
-const hashFile = (f: string): string => {
+export const hashFile = (f: string): string => {
   let st: fs.Stats;
   try {
     st = fs.statSync(f);
