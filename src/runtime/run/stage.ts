@@ -37,7 +37,9 @@ function prefixFits(ctx: RunContext, shape: readonly number[], images: number): 
   const bytes = images * shape.reduce((a, b) => a * b, 1) * 4, mb = (b: number) => `${Math.round(b / 1024 ** 2)} MB`;
   if (bytes > prefixBudget(ctx.env)) return `its outputs would take ${mb(bytes)}, more than TLR_PREFIX_CACHE_MB (${mb(prefixBudget(ctx.env))})`;
   try {
-    const st = fs.statfsSync(cacheRoot(ctx.env).replace(/\/[^/]*$/, '') || '/');
+    let dir = cacheRoot(ctx.env);
+    while (!fs.existsSync(dir) && path.dirname(dir) !== dir) dir = path.dirname(dir); // the cache may not exist yet
+    const st = fs.statfsSync(dir);
     if (st.bavail * st.bsize < bytes * 1.1) return `its outputs would take ${mb(bytes)}, and the cache's disk has ${mb(st.bavail * st.bsize)} free`;
   } catch {
     // no statfs here: the write itself will say if the disk fills
@@ -60,16 +62,16 @@ async function prepareStage(ctx: RunContext, s: number, fastBackend: string): Pr
   setFrozen(net, ctx.built.info, stage.frozen.layers);
   const cached = stage.featureCache.use;
   const backend = await stageBackend(ctx, s, cached);
+  // Earlier stages trained backbone layers: cached outputs depend on the weights as they are now.
+  const trained = plan.stages.slice(0, s).some((st) => st.trainable.backboneParams > 0);
   if (cached) {
     await tf.setBackend(fastBackend);
-    const trained = plan.stages.slice(0, s).some((st) => st.trainable.backboneParams > 0);
     const train = await ctx.cachedFeatures('train', splits.train, Math.max(stage.batch, 32), trained);
     const validation = await ctx.cachedFeatures('validation', splits.validation, Math.max(stage.batch, 32), trained);
     if (backend !== fastBackend) await tf.setBackend(backend);
     return { train, validation, model: net.head, cached, validateOn: net.head };
   }
   if (stage.trainable.backboneParams > 0) ctx.resetBackbone();
-  const images = new ImageSource(splits.train, plan.model.inputSize, ctx.pre, plan.data.augment, ctx.unreadable.of('train', splits.train.length));
   // The frozen part runs ahead as an inference program; the loop trains the rest on its output.
   const split = splitFrozen(net, ctx.built.graph, ctx.built.info, stage.frozen.layers);
   if (split && !plan.data.augment.length) {
@@ -77,7 +79,6 @@ async function prepareStage(ctx: RunContext, s: number, fastBackend: string): Pr
     // it is computed once (train and validation), cached on disk, and every epoch trains on it.
     const tooBig = prefixFits(ctx, split.boundary.shape, splits.train.length + splits.validation.length);
     if (!tooBig) {
-      const trained = plan.stages.slice(0, s).some((st) => st.trainable.backboneParams > 0);
       const prefix = { program: split.prefix, layer: split.boundary.name, shape: split.boundary.shape };
       const train = await ctx.cachedFeatures('train', splits.train, stage.batch, trained, prefix);
       const validation = await ctx.cachedFeatures('validation', splits.validation, stage.batch, trained, prefix);
@@ -85,6 +86,7 @@ async function prepareStage(ctx: RunContext, s: number, fastBackend: string): Pr
     }
     ctx.events.emit({ type: 'warning', message: `stage ${s + 1}'s frozen part runs every epoch instead of once: ${tooBig}` });
   }
+  const images = new ImageSource(splits.train, plan.model.inputSize, ctx.pre, plan.data.augment, ctx.unreadable.of('train', splits.train.length));
   const train = split ? new PrefixSource(images, () => ctx.engines.for(split.prefix, splits.train.length, stage.batch)) : images;
   const validation = new ImageSource(splits.validation, plan.model.inputSize, ctx.pre, [], ctx.unreadable.of('validation', splits.validation.length));
   return { train, validation, model: split ? split.top : net.full, cached, validateOn: null };
@@ -107,6 +109,22 @@ function classWeights(ctx: RunContext): Float32Array {
 }
 
 /**
+ * The files of `from` at `to` as hard links (a copy where links cannot be made): a saved model's
+ * files are never written again once in place, and copying the stage's best weights every epoch
+ * would cost as much disk time as saving them.
+ */
+function linkFolder(from: string, to: string): void {
+  fs.mkdirSync(to);
+  for (const f of fs.readdirSync(from)) {
+    try {
+      fs.linkSync(path.join(from, f), path.join(to, f));
+    } catch {
+      fs.copyFileSync(path.join(from, f), path.join(to, f));
+    }
+  }
+}
+
+/**
  * Writes the whole checkpoint as one unit: the weights, the optimizer's state, the stage's best
  * weights and state.json go into a fresh folder that replaces the old one in a rename, so a kill at
  * any moment leaves either the previous checkpoint or the new one, never a mix. `stageBest`: the
@@ -118,7 +136,7 @@ async function writeCheckpoint(ctx: RunContext, f: RunFolder, optimizer: tf.Opti
     await saveModel(ctx.net.full, path.join(tmp, 'model'));
     if (optimizer) await saveOptimizer(optimizer, tmp);
     if (stageBest === 'now') await saveModel(ctx.net.full, path.join(tmp, 'stage-best'));
-    else if (stageBest === 'keep' && fs.existsSync(old)) fs.cpSync(old, path.join(tmp, 'stage-best'), { recursive: true });
+    else if (stageBest === 'keep' && fs.existsSync(old)) linkFolder(old, path.join(tmp, 'stage-best'));
     fs.writeFileSync(path.join(tmp, 'state.json'), JSON.stringify(f.state, null, 2));
   });
 }
