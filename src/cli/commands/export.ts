@@ -1,8 +1,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { openSavedModel } from '../../runtime/saved-model.js';
+import { openModelFolder } from './predict.js';
 import { exportOnnx, exportTfjs } from '../../runtime/export.js';
-import { ModelDirError } from '../../runtime/results/model-files.js';
 import { writeFileAtomic } from '../../files/atomic.js';
 import { MODEL_MARKER } from '../../data/model-folder.js';
 import { UsageError, type Output } from '../io.js';
@@ -15,13 +14,7 @@ export async function exportCommand(args: readonly string[], flags: { format?: s
   const dir = path.resolve(args[0]!);
   const out = path.resolve(flags.out ?? (format === 'onnx' ? path.join(path.dirname(dir), 'model.onnx') : `${dir}-tfjs`));
   refuseOverwrite(out, format, flags.force);
-  let m;
-  try {
-    m = await openSavedModel(dir);
-  } catch (e) {
-    if (e instanceof ModelDirError) throw new UsageError(e.message);
-    throw e;
-  }
+  const m = await openModelFolder(dir);
   try {
     if (format === 'onnx') writeFileAtomic(out, exportOnnx(m, { softmax: flags.softmax }));
     else await exportTfjs(m, out, { softmax: flags.softmax });

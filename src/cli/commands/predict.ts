@@ -8,7 +8,8 @@ import { printable } from '../../printable.js';
 
 // tlr predict and tlr eval: print what the runtime's saved-model API returns.
 
-async function open(dir: string, backend?: string): Promise<SavedModel> {
+/** A model folder opened for a command; one that is not a tlr model folder is a usage error. */
+export async function openModelFolder(dir: string, backend?: string): Promise<SavedModel> {
   try {
     return await openSavedModel(dir, backend);
   } catch (e) {
@@ -26,7 +27,7 @@ export async function predictCommand(args: readonly string[], flags: { top?: str
   if (!Number.isInteger(k) || k < 1) throw new UsageError(`--top takes a whole number of at least 1, not ${flags.top}`);
   const { images, problems } = expandImages(rest);
   for (const p of problems) io.err(`tlr: ${p}`);
-  const m = await open(dir, flags.backend);
+  const m = await openModelFolder(dir, flags.backend);
   let failed = problems.length;
   try {
     const results = await predict(m, images, k, (_image, message) => { io.err(`tlr: ${message}`); failed++; });
@@ -43,7 +44,7 @@ export async function predictCommand(args: readonly string[], flags: { top?: str
 export async function evalCommand(args: readonly string[], flags: { json: boolean; backend?: string }, io: Output): Promise<number> {
   const [dir, data] = args;
   if (!dir || !data || args.length > 2) throw new UsageError('tlr eval needs a model folder and a data set');
-  const m = await open(dir, flags.backend);
+  const m = await openModelFolder(dir, flags.backend);
   try {
     const r = await evaluateOn(m, data, { onUnreadable: (_file, reason) => io.err(`warning: skipped an unreadable image: ${reason}`) });
     const part = r.part === 'train' ? 'all of it (it has no test or validation part)' : `its ${r.part} part`;
