@@ -2,7 +2,8 @@
 // `models` load neither those commands nor TensorFlow.js.
 
 export const RUN_HELP = `usage: tlr run FILE [--json] [--backend NAME]
-       tlr run --resume RUN_DIR [--json] [--backend NAME]
+       tlr run FILE --engine torch [--nproc N] [--device cpu|cuda] [--amp] [--json]
+       tlr run --resume RUN_DIR [--json] [--backend NAME | --nproc N]
 
 Checks the recipe, validates its plan and runs it: downloads (or finds) the weights, caches
 backbone features where it can, trains each stage, keeps the best model, evaluates it on the
@@ -10,7 +11,12 @@ test split (or validation) and writes everything into runs/<recipe>/<timestamp>/
 Ctrl-C stops after the current batch and keeps the best model and a checkpoint.
   --json            one JSON object per event (NDJSON) on stdout
   --backend NAME    tensorflow-gpu, tensorflow, wasm or cpu (default: the first that loads)
-  --resume RUN_DIR  continue an interrupted run
+  --resume RUN_DIR  continue an interrupted run (a torch run continues on the torch engine)
+  --engine NAME     tfjs (default) or torch: PyTorch with torchvision (python3 with torch needed;
+                    tlr doctor says whether it is usable)
+  --nproc N         torch: N processes on this machine, DistributedDataParallel (gloo on cpu, nccl
+                    on cuda); the recipe's batch is the global batch and must be a multiple of N
+  --device D        torch: cpu (default) or cuda;  --amp: mixed precision on cuda
 Environment: TLR_WEIGHTS_DIR (pre-downloaded weights), TLR_CACHE (default ~/.cache/tlr),
 TLR_INFERENCE (onnx or tfjs: what runs passes that only run the network; default ONNX Runtime when
 it loads), TLR_ORT_THREADS (its threads; default one per core), TLR_WORKERS (TensorFlow.js worker
@@ -68,7 +74,14 @@ Writes a model a run saved (RUN_DIR/model) for other tools:
                   Default --out: RUN_DIR/model.onnx
   --format tfjs   the TF.js layers folder (tf.loadLayersModel; --softmax puts a softmax layer on top,
                   so it outputs probabilities). Default --out: MODEL_DIR-tfjs
-  --force         replace an existing file (writes are atomic)`;
+  --force         replace an existing file (writes are atomic)
+
+usage: tlr export RECIPE.tlr --torchrun DIR [--nproc N]
+
+Writes a job folder for the torch engine on a cluster: the plan, the manifest of every image
+(paths relative to the data root; DATA_ROOT remaps it), the starting weights, the engine package,
+launch.sh (torchrun with c10d rendezvous: NNODES, NPROC_PER_NODE [N], RDZV_ENDPOINT, DEVICE) and
+an sbatch example. The folder becomes the run folder; tlr predict DIR/model reads its model.`;
 
 export const FETCH_HELP = `usage: tlr fetch FILE...
 

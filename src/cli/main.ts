@@ -52,8 +52,8 @@ const COMMANDS: Record<string, Spec> = {
   },
   run: {
     help: RUN_HELP,
-    options: { json: { type: 'boolean' }, backend: { type: 'string' }, resume: { type: 'string' }, watch: { type: 'boolean' } },
-    run: async (p, v, io) => (v['watch'] ? (await watchCmd()).watchCommand(p, { json: !!v['json'], backend: str(v['backend']) }, io) : (await runCmd()).runCommand(p, { json: !!v['json'], backend: str(v['backend']), resume: str(v['resume']) }, io)),
+    options: { json: { type: 'boolean' }, backend: { type: 'string' }, resume: { type: 'string' }, watch: { type: 'boolean' }, engine: { type: 'string' }, nproc: { type: 'string' }, device: { type: 'string' }, amp: { type: 'boolean' } },
+    run: async (p, v, io) => (v['watch'] ? (await watchCmd()).watchCommand(p, { json: !!v['json'], backend: str(v['backend']) }, io) : (await runCmd()).runCommand(p, { json: !!v['json'], backend: str(v['backend']), resume: str(v['resume']), engine: str(v['engine']), nproc: str(v['nproc']), device: str(v['device']), amp: !!v['amp'] }, io)),
   },
   compare: {
     help: COMPARE_HELP,
@@ -75,8 +75,8 @@ const COMMANDS: Record<string, Spec> = {
   fetch: { help: FETCH_HELP, options: {}, run: async (p, v, io) => (await fetchCmd()).fetchCommand(p, v, io) },
   export: {
     help: EXPORT_HELP,
-    options: { format: { type: 'string' }, out: { type: 'string' }, softmax: { type: 'boolean' }, force: { type: 'boolean' } },
-    run: async (p, v, io) => (await exportCmd()).exportCommand(p, { format: str(v['format']), out: str(v['out']), softmax: !!v['softmax'], force: !!v['force'] }, io),
+    options: { format: { type: 'string' }, out: { type: 'string' }, softmax: { type: 'boolean' }, force: { type: 'boolean' }, torchrun: { type: 'string' }, nproc: { type: 'string' } },
+    run: async (p, v, io) => (await exportCmd()).exportCommand(p, { format: str(v['format']), out: str(v['out']), softmax: !!v['softmax'], force: !!v['force'], torchrun: str(v['torchrun']), nproc: str(v['nproc']) }, io),
   },
   eval: {
     help: EVAL_HELP,

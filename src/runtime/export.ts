@@ -7,7 +7,7 @@ import type { ModelMeta } from './results/model-files.js';
 import { replaceDirAtomic } from '../files/atomic.js';
 import { TLR_VERSION } from '../version.js';
 import { tf } from './tf.js';
-import { saveModel } from './results/model-files.js';
+import { isTorchModelDir, saveModel } from './results/model-files.js';
 
 // A trained model in the formats other tools read: a standalone ONNX file (the network and its
 // head, with the labels and preprocessing in its metadata), or the TF.js folder as it is.
@@ -40,6 +40,13 @@ export function onnxMetadata(meta: ModelMeta, softmax: boolean): Record<string, 
  * "probabilities"), so a browser page needs no softmax of its own.
  */
 export async function exportTfjs(m: SavedModel, out: string, opts: { softmax?: boolean } = {}): Promise<void> {
+  if (isTorchModelDir(m.dir)) {
+    // A torch engine's model (safetensors): written out as the TF.js layers folder it loads as.
+    const probs = opts.softmax && m.meta.output === 'logits';
+    const model = probs ? tf.model({ inputs: m.model.inputs, outputs: tf.layers.softmax({ name: 'probabilities' }).apply(m.model.outputs[0]!) as tf.SymbolicTensor, name: m.model.name }) : m.model;
+    await saveModel(model, out, { ...m.meta, output: probs ? 'probabilities' : m.meta.output });
+    return;
+  }
   if (!opts.softmax || m.meta.output === 'probabilities') {
     await replaceDirAtomic(out, (tmp) => {
       for (const f of fs.readdirSync(m.dir)) fs.copyFileSync(path.join(m.dir, f), path.join(tmp, f));

@@ -48,10 +48,10 @@ function file(text: string, fs: SpecFs): PlanWeights | WeightsProblem {
   const kind = fs.exists(abs);
   if (!kind) return { code: 'TLR1006', message: `weights file ${fs.show(abs)} does not exist`, hints: [`paths are relative to the recipe's folder (${path.dirname(fs.resolve('x'))})`] };
   if (kind === 'dir') {
-    if (fs.exists(path.join(abs, 'model.json')) !== 'file') {
-      return { code: 'TLR1006', message: `${fs.show(abs)} is a folder without model.json`, hints: ['give the model folder of a tlr run (it holds model.json), a model.json, or a .safetensors file'] };
-    }
-    return { kind: 'file', path: path.join(abs, 'model.json'), format: 'tlr' };
+    if (fs.exists(path.join(abs, 'model.json')) === 'file') return { kind: 'file', path: path.join(abs, 'model.json'), format: 'tlr' };
+    // A model the torch engine saved: torchvision names, its head under head.*.
+    if (fs.exists(path.join(abs, 'model.safetensors')) === 'file' && fs.exists(path.join(abs, 'network.json')) === 'file') return { kind: 'file', path: path.join(abs, 'model.safetensors'), format: 'tlr' };
+    return { code: 'TLR1006', message: `${fs.show(abs)} is a folder without model.json`, hints: ['give the model folder of a tlr run (it holds model.json, or model.safetensors from the torch engine), a model.json, or a .safetensors file'] };
   }
   const format = formatOf(abs);
   if (!format) return { code: 'TLR1005', message: `cannot tell the format of ${fs.show(abs)}`, hints: ['tlr reads TF.js models (model.json beside its weight shards) and .safetensors files'] };

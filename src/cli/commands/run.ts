@@ -1,7 +1,7 @@
 import * as fs from 'node:fs';
 import { renderDiagnostics, summary } from '../../compiler/render.js';
 import { Events } from '../../runtime/events.js';
-import { run } from '../../runtime/run.js';
+import { ENGINES, engineNamed, engineOfRun, type EngineName } from '../../runtime/engines.js';
 import { inferenceWorkers } from '../../runtime/infer/engine.js';
 import { TlrError } from '../../errors.js';
 import { backendOf } from '../../runtime/backend.js';
@@ -10,7 +10,33 @@ import { compileFile, useColor, UsageError, type Output } from '../io.js';
 
 
 /** `tlr run`: compiles and runs a recipe (or resumes a run folder) with the live view, plain lines or NDJSON. */
-export async function runCommand(files: readonly string[], flags: { json: boolean; backend?: string; resume?: string }, io: Output): Promise<number> {
+export interface RunFlags {
+  readonly json: boolean;
+  readonly backend?: string;
+  readonly resume?: string;
+  readonly engine?: string;
+  readonly nproc?: string;
+  readonly device?: string;
+  readonly amp?: boolean;
+}
+
+/** The engine and its options from the flags; a usage error names the bad flag. */
+function engineFlags(flags: RunFlags): { engine: EngineName; nproc: number; device: 'cpu' | 'cuda'; amp: boolean } {
+  const engine = flags.engine ? engineNamed(flags.engine) : flags.resume ? engineOfRun(flags.resume) : 'tfjs';
+  if (!engine) throw new UsageError(`--engine ${flags.engine}: the engines are ${Object.keys(ENGINES).join(' and ')}`);
+  const torchOnly = [flags.nproc !== undefined && '--nproc', flags.device !== undefined && '--device', flags.amp && '--amp'].filter(Boolean);
+  if (engine !== 'torch' && torchOnly.length) throw new UsageError(`${torchOnly.join(', ')} ${torchOnly.length > 1 ? 'are options' : 'is an option'} of the torch engine: add --engine torch`);
+  if (engine === 'torch' && flags.backend) throw new UsageError('--backend chooses a TensorFlow.js backend; the torch engine uses --device cpu|cuda');
+  const nproc = flags.nproc === undefined ? 1 : Number(flags.nproc);
+  if (!Number.isInteger(nproc) || nproc < 1 || nproc > 1024) throw new UsageError(`--nproc ${flags.nproc}: give a whole number of processes from 1 to 1024`);
+  const device = flags.device ?? 'cpu';
+  if (device !== 'cpu' && device !== 'cuda') throw new UsageError(`--device ${device}: give cpu or cuda`);
+  if (flags.amp && device !== 'cuda') throw new UsageError('--amp (mixed precision) needs --device cuda');
+  return { engine, nproc, device, amp: !!flags.amp };
+}
+
+export async function runCommand(files: readonly string[], flags: RunFlags, io: Output): Promise<number> {
+  const e = engineFlags(flags);
   let plan, text = '';
   if (flags.resume) {
     if (files.length) throw new UsageError('give either a recipe or --resume RUN_DIR, not both');
@@ -25,8 +51,10 @@ export async function runCommand(files: readonly string[], flags: { json: boolea
     plan = c.plan;
   }
   // A bad TLR_WORKERS or --backend stops here, as a usage error, before the live view starts.
-  inferenceWorkers('wasm');
-  if (flags.backend) backendOf(flags.backend);
+  if (e.engine === 'tfjs') {
+    inferenceWorkers('wasm');
+    if (flags.backend) backendOf(flags.backend);
+  }
   const events = new Events();
   let stopping = false;
   const stop = () => {
@@ -40,7 +68,7 @@ export async function runCommand(files: readonly string[], flags: { json: boolea
   const onSigint = () => stop();
   process.on('SIGINT', onSigint);
   try {
-    const r = await run({ plan: plan!, recipeText: text, events, backend: flags.backend, resume: flags.resume, stopped: () => stopping });
+    const r = await ENGINES[e.engine].run({ plan, recipeText: text, events, backend: flags.backend, resume: flags.resume, stopped: () => stopping, nproc: e.nproc, device: e.device, amp: e.amp });
     return r.status === 'finished' ? 0 : 130;
   } catch (e) {
     // An expected failure is an event the views show; a usage error goes to main (exit status 2).

@@ -8,6 +8,13 @@ import type { WeightMap } from '../weights/tensors.js';
 import { MODEL_MARKER, markerText } from '../../data/model-folder.js';
 import { TLR_VERSION } from '../../version.js';
 import { TlrError } from '../../errors.js';
+import { readSafetensors } from '../weights/safetensors.js';
+import { fromTorchvision, headFromTorch } from '../weights/torchvision.js';
+import { assignWeights } from '../weights/assign.js';
+import { buildLayers } from '../zoo/build.js';
+import { describe, graphOf, MODEL_NAMES } from '../../zoo/catalog.js';
+import { joinNetwork, makeHead } from '../train/network.js';
+import type { PlanHeadLayer } from '../../plan/types.js';
 
 // A trained model on disk: TF.js layers format (model.json + weights.bin, loadable with
 // tf.loadLayersModel, in a browser too), with labels.json and preprocessing.json beside it.
@@ -75,6 +82,7 @@ function checkPreprocessing(dir: string, p: unknown): ModelMeta['preprocessing']
  * shard sizes), and against the model: its input size, and one label per output.
  */
 export async function loadModelDir(dir: string): Promise<{ model: tf.LayersModel; meta: ModelMeta }> {
+  if (isTorchModelDir(dir)) return loadTorchModelDir(dir);
   const need = ['model.json', 'labels.json', 'preprocessing.json'].filter((f) => !fs.existsSync(path.join(dir, f)));
   if (need.length) throw new ModelDirError(`${dir} is not a tlr model folder: ${need.join(', ')} missing (a run writes its model into RUN_DIR/model)`);
   const labels = readJson(dir, 'labels.json');
@@ -116,4 +124,60 @@ function packWeights(json: ModelJson, weights: WeightMap): ArrayBuffer {
     at += d.length;
   }
   return out.buffer;
+}
+
+/** Whether `dir` holds a model the torch engine saved (model.safetensors with network.json, no model.json). */
+export const isTorchModelDir = (dir: string): boolean =>
+  fs.existsSync(path.join(dir, 'model.safetensors')) && fs.existsSync(path.join(dir, 'network.json')) && !fs.existsSync(path.join(dir, 'model.json'));
+
+interface TorchNetworkJson { network: { name: string; width: number | null; inputSize: number }; head: { inputs: number; layers: PlanHeadLayer[] } }
+
+/** network.json of a torch model folder, field by field. */
+function checkNetworkJson(dir: string, x: unknown): TorchNetworkJson {
+  const f = path.join(dir, 'network.json');
+  const n = x as Partial<TorchNetworkJson> | null;
+  const problem = !n || typeof n !== 'object' ? 'is not an object'
+    : !n.network || !MODEL_NAMES.includes(n.network.name) ? `names the network ${JSON.stringify(n.network?.name)}, which is not in tlr's zoo`
+    : !Number.isInteger(n.network.inputSize) ? 'needs network.inputSize, a whole number'
+    : !n.head || !Number.isInteger(n.head.inputs) || !Array.isArray(n.head.layers) || !n.head.layers.length ? 'needs head: {inputs, layers}'
+    : null;
+  if (problem) throw new ModelDirError(`${f} ${problem}`);
+  return n as TorchNetworkJson;
+}
+
+/**
+ * A model the torch engine saved, as a tf.LayersModel: the zoo network and the head built from
+ * network.json, with model.safetensors' torchvision-named weights converted to tfjs layouts.
+ */
+async function loadTorchModelDir(dir: string): Promise<{ model: tf.LayersModel; meta: ModelMeta }> {
+  const labels = readJson(dir, 'labels.json');
+  if (!Array.isArray(labels) || labels.length < 2 || !labels.every((l) => typeof l === 'string')) throw new ModelDirError(`${path.join(dir, 'labels.json')} must be a list of at least two class names`);
+  const pre = checkPreprocessing(dir, readJson(dir, 'preprocessing.json'));
+  const net = checkNetworkJson(dir, readJson(dir, 'network.json'));
+  const file = path.join(dir, 'model.safetensors');
+  let state;
+  try {
+    state = readSafetensors(new Uint8Array(fs.readFileSync(file)), file);
+  } catch (e) {
+    throw new ModelDirError((e as Error).message);
+  }
+  const info = describe(net.network.name, net.network.width, net.network.inputSize);
+  const graph = graphOf(info.name, info.width, info.inputSize);
+  const backboneState = new Map([...state].filter(([k]) => !k.startsWith('head.')));
+  const { weights, unknown } = fromTorchvision(backboneState, graph);
+  if (unknown.length) throw new ModelDirError(`${file} has tensors that name no layer of ${info.name}: ${unknown.slice(0, 6).join(', ')}`);
+  for (const [k, t] of headFromTorch(state, net.head.layers)) weights.set(k, t);
+  const backbone = buildLayers(graph, info.featureLayer, `${info.name}_backbone`);
+  const model = joinNetwork(backbone, makeHead(net.head.inputs, net.head.layers, 0)).full;
+  try {
+    assignWeights(model, weights, file);
+  } catch (e) {
+    model.dispose();
+    throw new ModelDirError((e as Error).message);
+  }
+  if (model.outputs[0]!.shape[1] !== labels.length) {
+    model.dispose();
+    throw new ModelDirError(`${path.join(dir, 'labels.json')} names ${labels.length} classes, but the model in network.json has ${model.outputs[0]!.shape[1]} outputs`);
+  }
+  return { model, meta: { labels, preprocessing: pre, network: pre.network, output: pre.output } };
 }

@@ -29,7 +29,7 @@ export interface ResolveOptions {
 }
 
 const filesOf = (entry: string, format: 'tfjs' | 'safetensors' | 'tlr'): string[] => {
-  if (format === 'safetensors') return [entry];
+  if (format === 'safetensors' || entry.endsWith('.safetensors')) return [entry];
   const json = parseModelJson(fs.readFileSync(entry, 'utf8'), entry);
   return [entry, ...shardPaths(json).map((p) => {
     const f = path.join(path.dirname(entry), p);

@@ -58,3 +58,27 @@ export function toTorchvision(weights: WeightMap, graph: Graph): Map<string, Raw
   }
   return out;
 }
+
+/** The head layers a saved torch model describes (network.json), as the plan lists them. */
+export type HeadKinds = readonly { readonly kind: string }[];
+
+/**
+ * A torch model's head (`head.N.weight`, PyTorch layouts) in the tfjs head's names: a Linear's
+ * [out, in] weight becomes `head.N/kernel` [in, out]; a BatchNorm1d's become gamma, beta and the
+ * moving statistics. `num_batches_tracked` has no counterpart.
+ */
+export function headFromTorch(state: Map<string, RawTensor>, layers: HeadKinds): WeightMap {
+  const out: WeightMap = new Map();
+  const bn: Record<string, string> = { weight: 'gamma', bias: 'beta', running_mean: 'moving_mean', running_var: 'moving_variance' };
+  for (const [key, t] of state) {
+    const m = /^head\.(\d+)\.(\w+)$/.exec(key);
+    if (!m) continue;
+    const [, i, param] = m as unknown as [string, string, string];
+    const kind = layers[Number(i)]?.kind;
+    if (param === 'num_batches_tracked') continue;
+    if (kind === 'dense') out.set(`head.${i}/${param === 'weight' ? 'kernel' : param}`, param === 'weight' ? transpose(t, [1, 0]) : t);
+    else if (kind === 'batchnorm' && bn[param]) out.set(`head.${i}/${bn[param]}`, t);
+    else out.set(`head.${i}/${param}`, t); // names no layer of the head: assignWeights reports it
+  }
+  return out;
+}

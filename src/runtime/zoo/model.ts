@@ -51,8 +51,11 @@ export function weightsSpec(info: ModelInfo, weights: string): PlanWeights {
 
 /** Reads weight files into Keras-style names, converting torchvision layouts. */
 export function readWeights(files: ResolvedFiles, graph: Graph, layout: 'torchvision' | 'keras'): WeightMap {
-  if (files.format !== 'safetensors') return readTfjsModel(files.entry).weights;
+  const torchModel = files.format === 'tlr' && files.entry.endsWith('.safetensors');
+  if (files.format !== 'safetensors' && !torchModel) return readTfjsModel(files.entry).weights;
   const state = readSafetensors(new Uint8Array(fs.readFileSync(files.entry)), files.entry);
+  // A torch engine's model: its old head (head.*) is replaced by the plan's.
+  if (torchModel) for (const k of [...state.keys()]) if (k.startsWith('head.')) state.delete(k);
   if (layout === 'keras') return state;
   const { weights, unknown } = fromTorchvision(state, graph);
   if (unknown.length) {

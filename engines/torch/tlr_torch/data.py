@@ -1,0 +1,198 @@
+"""The run's images as tlr listed them (manifest.json: every item with its class and split), decoded
+the way tlr decodes them: EXIF-rotated, RGB, squashed to the input size with Lanczos; images inside
+IDX files scaled bilinearly (corners aligned) and repeated to three channels. Augmentations draw
+their parameters for the whole global batch from one seeded generator, so every rank applies what
+one process would."""
+
+import gzip
+import json
+import math
+import os
+import struct
+from concurrent.futures import ThreadPoolExecutor
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+from PIL import Image, ImageOps
+
+from . import MANIFEST_FORMAT, MANIFEST_VERSION
+from .errors import EngineError
+
+
+class Item:
+    __slots__ = ("path", "label", "index")
+
+    def __init__(self, path, label, index=None):
+        self.path, self.label, self.index = path, label, index
+
+    def describe(self):
+        return self.path if self.index is None else f"{self.path}[{self.index}]"
+
+
+def read_manifest(path, data_root=None):
+    """The splits of manifest.json as lists of Items; relative paths are under `data_root` (default: the manifest's root)."""
+    try:
+        with open(path, encoding="utf-8") as f:
+            m = json.load(f)
+    except (OSError, ValueError) as e:
+        raise EngineError(f"cannot read the manifest {path}: {e}") from e
+    if not isinstance(m, dict) or m.get("format") != MANIFEST_FORMAT:
+        raise EngineError(f"{path} is not a tlr manifest (its format is {m.get('format') if isinstance(m, dict) else None!r})")
+    if m.get("version") != MANIFEST_VERSION:
+        raise EngineError(f"{path} is a version {m.get('version')} manifest; this engine reads version {MANIFEST_VERSION}: use the engine package of the tlr that wrote it")
+    root = data_root or m["root"]
+    classes = m["classes"]
+
+    def items(rows, split):
+        out = []
+        for i, row in enumerate(rows):
+            if not isinstance(row, list) or len(row) not in (2, 3) or not isinstance(row[0], str) or not isinstance(row[1], int) or not 0 <= row[1] < len(classes):
+                raise EngineError(f"{path}: {split} item {i} is {json.dumps(row)[:80]}, not [path, class index] or [idx file, class index, image index]")
+            p = row[0] if os.path.isabs(row[0]) else os.path.join(root, row[0])
+            out.append(Item(p, row[1], row[2] if len(row) == 3 else None))
+        return out
+
+    return classes, {s: items(m["splits"].get(s) or [], s) for s in ("train", "validation", "test")}
+
+
+class ImageError(Exception):
+    pass
+
+
+_IDX = {}
+
+
+def _idx_images(path):
+    """An IDX image file (gzip or not) as a uint8 array [n, rows, cols], read once per process."""
+    if path not in _IDX:
+        try:
+            with open(path, "rb") as f:
+                raw = f.read()
+            if raw[:2] == b"\x1f\x8b":
+                raw = gzip.decompress(raw)
+        except (OSError, EOFError) as e:
+            raise EngineError(f"cannot read the IDX file {path}: {e}") from e
+        magic, n, rows, cols = struct.unpack(">IIII", raw[:16])
+        if magic != 0x803 or len(raw) < 16 + n * rows * cols:
+            raise EngineError(f"{path} is not a complete IDX image file (magic {magic:#x}, {len(raw)} bytes)")
+        _IDX[path] = np.frombuffer(raw, dtype=np.uint8, offset=16, count=n * rows * cols).reshape(n, rows, cols)
+    return _IDX[path]
+
+
+def decode(item, size):
+    """One image as a float tensor [3, size, size] in [0, 1]; ImageError when it cannot be read."""
+    if item.index is not None:
+        grey = torch.from_numpy(_idx_images(item.path)[item.index].astype(np.float32) / 255.0)[None, None]
+        if grey.shape[-1] != size or grey.shape[-2] != size:
+            grey = F.interpolate(grey, size=(size, size), mode="bilinear", align_corners=True)
+        return grey[0].expand(3, size, size).contiguous()
+    if not os.path.isfile(item.path):
+        raise ImageError(f"{item.path}: does not exist or is not a regular file")
+    try:
+        with Image.open(item.path) as im:
+            im = ImageOps.exif_transpose(im).convert("RGB").resize((size, size), Image.LANCZOS)
+            arr = np.asarray(im, dtype=np.uint8)
+    except Exception as e:  # Pillow raises many kinds for a bad file
+        raise ImageError(f"{item.path}: cannot be read as an image ({e})") from e
+    return torch.from_numpy(arr.copy()).permute(2, 0, 1).float().div_(255.0)
+
+
+class Loader:
+    """Decodes batches on a small thread pool (Pillow releases the GIL while it decodes)."""
+
+    def __init__(self, size, threads=None):
+        self.size = size
+        self.pool = ThreadPoolExecutor(max_workers=threads or max(1, min(4, (os.cpu_count() or 2))))
+        self.bad = {}
+
+    def _one(self, item):
+        try:
+            return decode(item, self.size)
+        except ImageError as e:
+            return e
+
+    def submit(self, items):
+        return [self.pool.submit(self._one, it) for it in items]
+
+    def collect(self, futures, items):
+        """The decoded images and the positions kept; unreadable ones are remembered in `bad`."""
+        xs, kept = [], []
+        for i, (f, it) in enumerate(zip(futures, items)):
+            r = f.result()
+            if isinstance(r, ImageError):
+                self.bad[it.describe()] = str(r)
+                continue
+            xs.append(r)
+            kept.append(i)
+        x = torch.stack(xs) if xs else torch.zeros((0, 3, self.size, self.size))
+        return x, kept
+
+    def close(self):
+        self.pool.shutdown(wait=False)
+
+
+def normalize(x, pre):
+    mean = torch.tensor(pre["mean"], dtype=x.dtype, device=x.device).view(1, 3, 1, 1)
+    std = torch.tensor(pre["std"], dtype=x.dtype, device=x.device).view(1, 3, 1, 1)
+    return (x - mean) / std
+
+
+def draw_augment(ops, n, gen):
+    """The random parameters of a whole global batch of n examples, drawn in a fixed order."""
+    u = lambda: torch.rand(n, generator=gen, dtype=torch.float64)  # noqa: E731
+    p = {}
+    for op in ops:
+        k = op["kind"]
+        if k == "flip":
+            p["flip_h"], p["flip_v"] = u() < 0.5, u() < 0.5
+        elif k == "rotate":
+            p["angle"] = (u() * 2 - 1) * op["degrees"]
+        elif k in ("zoom", "shift"):
+            p[k] = u() * 2 - 1
+            if k == "shift":
+                p["shift_x"] = u() * 2 - 1
+        else:
+            p[k] = u() * 2 - 1
+    return p
+
+
+def augment(x, ops, p, rows):
+    """Applies drawn parameters `p` (of the global batch) to `x`, the examples at `rows` of it."""
+    if not ops:
+        return x
+    kinds = {op["kind"]: op for op in ops}
+    n = x.shape[0]
+    pick = lambda name: p[name][rows].to(x.dtype)  # noqa: E731
+    if "flip" in kinds:
+        mode = kinds["flip"]["mode"]
+        if mode != "vertical":
+            x = torch.where(pick("flip_h").bool().view(n, 1, 1, 1), x.flip(3), x)
+        if mode != "horizontal":
+            x = torch.where(pick("flip_v").bool().view(n, 1, 1, 1), x.flip(2), x)
+    theta = torch.zeros((n, 2, 3), dtype=x.dtype)
+    theta[:, 0, 0] = theta[:, 1, 1] = 1
+    moved = False
+    if "rotate" in kinds:
+        a = pick("angle") * math.pi / 180
+        theta[:, 0, 0], theta[:, 0, 1], theta[:, 1, 0], theta[:, 1, 1] = torch.cos(a), -torch.sin(a), torch.sin(a), torch.cos(a)
+        moved = True
+    if "zoom" in kinds or "shift" in kinds:
+        z = kinds["zoom"]["amount"] if "zoom" in kinds else 0.0
+        s = kinds["shift"]["amount"] if "shift" in kinds else 0.0
+        side = 1 / (1 + (pick("zoom") if "zoom" in kinds else torch.zeros(n, dtype=x.dtype)) * z)
+        theta[:, :, :2] *= side.view(n, 1, 1)
+        if "shift" in kinds:
+            theta[:, 0, 2] = pick("shift_x") * s * 2
+            theta[:, 1, 2] = pick("shift") * s * 2
+        moved = True
+    if moved:
+        grid = F.affine_grid(theta, list(x.shape), align_corners=False)
+        # Outside the picture is grey (0.5), as tlr's TensorFlow.js engine fills it.
+        x = F.grid_sample(x - 0.5, grid, mode="bilinear", padding_mode="zeros", align_corners=False) + 0.5
+    if "brightness" in kinds:
+        x = x + (pick("brightness") * kinds["brightness"]["amount"]).view(n, 1, 1, 1)
+    if "contrast" in kinds:
+        mean = x.mean(dim=(1, 2, 3), keepdim=True)
+        x = (x - mean) * (1 + pick("contrast") * kinds["contrast"]["amount"]).view(n, 1, 1, 1) + mean
+    return x.clamp(0, 1)

@@ -1,0 +1,465 @@
+"""A whole run on this engine: the network, every stage from the checkpoint's point on, the best
+model evaluated, and the run folder's files (rank 0 alone writes, atomically)."""
+
+import contextlib
+import copy
+import io
+import json
+import os
+import platform
+import time
+
+import torch
+import torch.distributed as dist
+import torchvision
+
+from . import ENGINE_VERSION, safetensors
+from .data import Loader
+from .dist import share
+from .errors import EngineError
+from .files import append_line, recover_dir, replace_dir_atomic, write_atomic, write_json
+from .metrics import evaluation
+from .network import Head, Net, backbone, counts, freeze, load_backbone, set_mode, use_global_batchnorm
+from .stage import Batches, NonFinite, learning_rate, make_optimizer, predict_rows, run_epoch, validate
+
+
+class Context:
+    """What every step needs: the job, the process group, events, the network and the data."""
+
+    def __init__(self, job, world, events, amp):
+        self.job, self.plan, self.world, self.events = job, job.plan, world, events
+        self.pre = self.plan["model"]["preprocessing"]
+        self.augment = self.plan["data"]["augment"]
+        last = self.plan["head"]["layers"][-1]
+        self.probabilities = last["kind"] == "dense" and last["activation"] == "softmax"
+        self.loader = Loader(self.plan["model"]["inputSize"], threads=max(1, (os.cpu_count() or 2) // world.size))
+        self.amp = bool(amp) and world.device.type == "cuda"
+        self.scaler = torch.cuda.amp.GradScaler(enabled=self.amp)
+        self.unreadable = {"train": 0, "validation": 0, "test": 0}
+        self._reported = set()
+        f = os.environ.get("TLR_TORCH_FAULT", "")  # rank:R:batch:B, for the dying-rank test
+        parts = f.split(":")
+        self.fault = (int(parts[1]), int(parts[3])) if len(parts) == 4 else None
+
+    @property
+    def label(self):
+        w = self.world
+        return f"PyTorch {torch.__version__} ({w.device.type}, {w.backend if w.distributed else 'one process'}{f', {w.size} processes' if w.distributed else ''})"
+
+    def check_unreadable(self):
+        """Stops the run past 1% unreadable images of a split (counted over every rank)."""
+        for split, n in self.unreadable.items():
+            total = len(self.job.splits[split])
+            bad = self.world.sum([float(n)])[0]
+            if total and bad > total * 0.01:
+                raise EngineError(f"{int(bad)} of the {total} {split} images cannot be read (more than 1%): the data set is broken; fix or remove those files")
+
+    def autocast(self):
+        return torch.autocast("cuda", dtype=torch.float16) if self.amp else contextlib.nullcontext()
+
+    def note_unreadable(self, split):
+        for name, reason in self.loader.bad.items():
+            if name not in self._reported:
+                self._reported.add(name)
+                self.unreadable[split] += 1
+                self.events.warning(f"skipped an unreadable image: {reason}", file=name)
+
+    def build(self):
+        """The network with its starting weights and the plan's head (seeded as the plan says)."""
+        m = self.plan["model"]
+        b = backbone(m["name"])
+        if self.job.weights:
+            load_backbone(b, self.job.weights)
+        net = Net(b, Head(self.plan["head"]["inputs"], self.plan["head"]["layers"], self.plan["seed"]))
+        if self.world.distributed:
+            use_global_batchnorm(net, dist.new_group())
+        return net.to(self.world.device)
+
+
+def _state_copy(net):
+    return {k: v.detach().to("cpu", copy=True) for k, v in net.saved_state().items()}
+
+
+def fresh_state():
+    return {"stage": 0, "epoch": 0, "best": None, "stageBest": None, "sinceBest": 0}
+
+
+class Saver:
+    """The run folder's files; a no-op on ranks other than 0."""
+
+    def __init__(self, ctx):
+        self.ctx, self.on = ctx, ctx.world.rank == 0
+        self.dir = ctx.job.dir
+
+    def model(self, state, folder):
+        if not self.on:
+            return
+        ctx = self.ctx
+        plan = ctx.plan
+        m = plan["model"]
+        meta = {"format": "tlr-torch-model", "version": 1, "engine": "torch", "writtenBy": f"tlr {ctx.job.job.get('tlr', '?')} (torch engine {ENGINE_VERSION}, PyTorch {torch.__version__})",
+                "network": {"name": m["name"], "width": m["width"], "inputSize": m["inputSize"]}, "head": plan["head"]}
+        pre = {"inputSize": m["inputSize"], "mean": m["preprocessing"]["mean"], "std": m["preprocessing"]["std"], "description": m["preprocessing"]["description"],
+               "network": {"name": m["name"], "width": m["width"]}, "output": "probabilities" if ctx.probabilities else "logits"}
+
+        def fill(tmp):
+            with open(os.path.join(tmp, "model.safetensors"), "wb") as f:
+                f.write(safetensors.dumps(state, {"format": "pt", "tlr": "torchvision names; head.N.* is the plan's head layer N"}))
+            for name, value in (("network.json", meta), ("labels.json", plan["data"]["classes"]), ("preprocessing.json", pre)):
+                with open(os.path.join(tmp, name), "w", encoding="utf-8") as f:
+                    f.write(json.dumps(value, indent=2) + "\n")
+            with open(os.path.join(tmp, ".tlr-model"), "w", encoding="utf-8") as f:
+                f.write(json.dumps({"format": "tlr-model", "writtenBy": meta["writtenBy"], "note": "tlr may replace this folder when a run saves a model here"}) + "\n")
+
+        replace_dir_atomic(os.path.join(self.dir, folder), fill)
+
+    def checkpoint(self, state, weights, optimizer, stage_best):
+        """The whole checkpoint as one folder swapped in by a rename; `stage_best`: a state dict, 'keep' or None."""
+        if not self.on:
+            return
+        path = os.path.join(self.dir, "checkpoint")
+        old = os.path.join(path, "stage-best.safetensors")
+
+        def fill(tmp):
+            with open(os.path.join(tmp, "model.safetensors"), "wb") as f:
+                f.write(safetensors.dumps(weights))
+            if optimizer is not None:
+                torch.save(optimizer.state_dict(), os.path.join(tmp, "optimizer.pt"))
+            if isinstance(stage_best, dict):
+                with open(os.path.join(tmp, "stage-best.safetensors"), "wb") as f:
+                    f.write(safetensors.dumps(stage_best))
+            elif stage_best == "keep" and os.path.exists(old):
+                try:
+                    os.link(old, os.path.join(tmp, "stage-best.safetensors"))
+                except OSError:
+                    import shutil
+                    shutil.copyfile(old, os.path.join(tmp, "stage-best.safetensors"))
+            with open(os.path.join(tmp, "state.json"), "w", encoding="utf-8") as f:
+                f.write(json.dumps(state, indent=2))
+
+        replace_dir_atomic(path, fill)
+
+    def metrics(self, line):
+        if self.on:
+            # From its first epoch on, the folder is kept whatever happens (tlr removes a run folder still marked .tlr-run whose process died).
+            with contextlib.suppress(FileNotFoundError):
+                os.remove(os.path.join(self.dir, ".tlr-run"))
+            append_line(os.path.join(self.dir, "metrics.jsonl"), json.dumps(line))
+
+
+def _broadcast(world, obj):
+    """Rank 0's object on every rank (the checkpoint lives on rank 0's machine)."""
+    if not world.distributed:
+        return obj
+    box = [obj]
+    dist.broadcast_object_list(box, src=0)
+    return box[0]
+
+
+def _read_checkpoint(ctx):
+    """Rank 0 reads the checkpoint (state, weights, optimizer state, stage's best, run's best); every rank gets it."""
+    found = None
+    if ctx.world.rank == 0:
+        path = ctx.job.path("checkpoint")
+        recover_dir(path)
+        if os.path.exists(os.path.join(path, "state.json")):
+            with open(os.path.join(path, "state.json"), encoding="utf-8") as f:
+                try:
+                    state = json.load(f)
+                except ValueError as e:
+                    raise EngineError(f"{os.path.join(path, 'state.json')} is damaged ({e}); the run cannot be resumed from it. Start it again with tlr run") from e
+            opt = os.path.join(path, "optimizer.pt")
+            sb = os.path.join(path, "stage-best.safetensors")
+            best = ctx.job.path("model", "model.safetensors")
+            found = {
+                "state": state,
+                "weights": safetensors.read(os.path.join(path, "model.safetensors")),
+                "optimizer": torch.load(opt, map_location="cpu") if os.path.exists(opt) else None,
+                "stageBest": safetensors.read(sb) if os.path.exists(sb) else None,
+                "best": safetensors.read(best) if os.path.exists(best) else None,
+            }
+    return _broadcast(ctx.world, found)
+
+
+def _trim_metrics(ctx, state):
+    """metrics.jsonl as of the checkpoint (a kill between the line and the checkpoint would repeat an epoch)."""
+    path = ctx.job.path("metrics.jsonl")
+    if ctx.world.rank != 0 or not os.path.exists(path):
+        return
+    with open(path, encoding="utf-8") as f:
+        lines = [l for l in f.read().split("\n") if l]
+    keep = []
+    for l in lines:
+        try:
+            m = json.loads(l)
+        except ValueError:
+            continue
+        if m["stage"] - 1 < state["stage"] or (m["stage"] - 1 == state["stage"] and m["epoch"] <= state["epoch"]):
+            keep.append(l)
+    if len(keep) != len(lines):
+        write_atomic(path, "".join(l + "\n" for l in keep))
+
+
+@torch.no_grad()
+def _features(ctx, net, items, split, batch):
+    """The backbone's features of `items`: each rank computes its share, all ranks get all rows (`ok`: readable)."""
+    set_mode(net, False)
+    a, b = share(len(items), ctx.world.size, ctx.world.rank)
+    width = ctx.plan["head"]["inputs"]
+    x = torch.zeros((b - a, width), device=ctx.world.device)
+    ok = torch.zeros((b - a, 1), device=ctx.world.device)
+    done = 0
+    for start in range(a, b, batch):
+        chunk = items[start:min(start + batch, b)]
+        imgs, kept = ctx.loader.collect(ctx.loader.submit(chunk), chunk)
+        ctx.note_unreadable(split)
+        if kept:
+            from .data import normalize
+            rows = torch.tensor(kept) + (start - a)
+            x[rows] = torch.flatten(net.backbone(normalize(imgs, ctx.pre).to(ctx.world.device)), 1).float()
+            ok[rows] = 1
+        done += len(chunk)
+        ctx.events.emit("features", phase="progress", split=split, done=done * ctx.world.size, total=len(items), key="torch", workers=ctx.world.size, engine="PyTorch")
+    allx = ctx.world.gather_rows(x, len(items))
+    allok = ctx.world.gather_rows(ok, len(items))[:, 0] > 0
+    ctx.events.emit("features", phase="done", split=split, total=len(items), key="torch", workers=ctx.world.size, engine="PyTorch")
+    return {"x": allx, "ok": allok.tolist()}
+
+
+def _class_weights(ctx):
+    k = len(ctx.plan["data"]["classes"])
+    c = [0] * k
+    for it in ctx.job.splits["train"]:
+        c[it.label] += 1
+    total = sum(c)
+    return torch.tensor([total / (k * n) if n else 0.0 for n in c], device=ctx.world.device)
+
+
+def _wrap(ctx, module):
+    if not ctx.world.distributed:
+        return module
+    from torch.nn.parallel import DistributedDataParallel as DDP
+    ids = [ctx.world.device.index] if ctx.world.device.type == "cuda" else None
+    # Buffers (BatchNorm statistics) are the same on every rank: global-batch BatchNorm computes them alike.
+    return DDP(module, device_ids=ids, broadcast_buffers=False)
+
+
+def _check_counts(ctx, net, s):
+    """The modules frozen here are the plan's: their parameter counts must agree (a zoo/torchvision mismatch is a bug, said at once)."""
+    stage = ctx.plan["stages"][s]
+    frozen = freeze(net, ctx.job.layers, stage["frozen"]["layers"])
+    backbone_p, head_p = counts(net)
+    want = (stage["frozen"]["params"], stage["trainable"]["backboneParams"], stage["trainable"]["headParams"])
+    if (frozen, backbone_p, head_p) != want:
+        raise EngineError(f"stage {s + 1}: the torch network freezes {frozen:,} parameters and trains {backbone_p:,} + {head_p:,} (head), but the plan says {want[0]:,}, {want[1]:,} and {want[2]:,} (a bug in tlr: please report it with the plan)")
+
+
+def train_stage(ctx, net, run, s):
+    """Stage s from run.state's epoch on. Returns 'done' or 'interrupted'."""
+    plan, world, events = ctx.plan, ctx.world, ctx.events
+    stage = plan["stages"][s]
+    _check_counts(ctx, net, s)
+    cached = stage["featureCache"]["use"]
+    train_items, val_items = ctx.job.splits["train"], ctx.job.splits["validation"]
+    feats = vfeats = None
+    if cached:
+        feats = _features(ctx, net, train_items, "train", max(stage["batch"], 32))
+        vfeats = _features(ctx, net, val_items, "validation", max(stage["batch"], 32))
+    module = net.head if cached else net
+    model = _wrap(ctx, module)
+    params = [p for p in module.parameters() if p.requires_grad]
+    opt = make_optimizer(stage["optimizer"], params, stage["lr"]["initial"])
+    if run.state["epoch"] > 0 and run.optimizer_state is not None:
+        opt.load_state_dict(run.optimizer_state)
+    elif run.state["epoch"] > 0:
+        events.warning(f"the checkpoint holds no optimizer state: stage {s + 1} continues with the {stage['optimizer']} optimizer's state reset")
+    run.optimizer_state = None
+    weights = _class_weights(ctx) if stage["classWeights"] == "auto" else None
+    source = Batches(ctx, train_items, feats)
+    events.emit("stage-start", stage=s + 1, of=len(plan["stages"]), epochs=stage["epochs"], trainable=stage["trainable"]["backboneParams"] + stage["trainable"]["headParams"], cached=cached, backend=ctx.label)
+    best_seen, since = None, run.state["sinceBest"]
+    metric = stage["earlyStop"]["metric"] if stage["earlyStop"] else None
+    for epoch in range(run.state["epoch"], stage["epochs"]):
+        lr = learning_rate(stage, epoch)
+        for g in opt.param_groups:
+            g["lr"] = lr
+        t0 = time.time()
+        set_mode(net, True)
+        m, stopped = run_epoch(ctx, s, epoch, model, opt, source, weights, ctx.stopper)
+        if stopped:
+            return "interrupted"
+        set_mode(net, False)
+        forward = (lambda x: net.head(x)) if cached else net
+        v = validate(ctx, forward, val_items, max(stage["batch"], 32), vfeats)
+        ctx.check_unreadable()
+        metrics = {"loss": m["loss"], "accuracy": m["accuracy"], "val_loss": v["loss"], "val_accuracy": v["accuracy"]}
+        if metric:
+            value = metrics[metric]
+            if best_seen is None or (value < best_seen if metric.endswith("loss") else value > best_seen):
+                best_seen, since = value, 0
+            else:
+                since += 1
+        run.record(s, epoch, metrics, lr, time.time() - t0, since, opt)
+        if metric and since >= stage["earlyStop"]["patience"]:
+            events.emit("early-stop", stage=s + 1, epoch=epoch + 1, metric=metric, patience=stage["earlyStop"]["patience"])
+            return "done"
+        if world.any(ctx.stopper.now):
+            return "interrupted"
+    return "done"
+
+
+class Run:
+    """Where the schedule stands (state.json's fields), the best weights in memory, and what each epoch records."""
+
+    def __init__(self, ctx, net, saver, found):
+        self.ctx, self.net, self.saver = ctx, net, saver
+        self.state = found["state"] if found else fresh_state()
+        self.optimizer_state = found["optimizer"] if found else None
+        self.stage_best = found["stageBest"] if found else None
+        self.best = found["best"] if found else None
+        if found:
+            net.load_saved(found["weights"], ctx.job.path("checkpoint", "model.safetensors"))
+
+    def better(self, a, b):
+        return a > b if self.ctx.plan["save"]["mode"] == "max" else a < b
+
+    def record(self, s, epoch, m, lr, seconds, since, opt):
+        plan, st = self.ctx.plan, self.state
+        value = m[plan["save"]["metric"]]
+        best = plan["save"]["which"] == "last" or st["best"] is None or self.better(value, st["best"]["value"])
+        weights = _state_copy(self.net)
+        if best:
+            st["best"] = {"value": value, "stage": s, "epoch": epoch}
+            self.best = weights
+            self.saver.model(weights, "model")
+        stage_best = st["stageBest"] is None or self.better(value, st["stageBest"]["value"])
+        if stage_best:
+            st["stageBest"] = {"value": value, "epoch": epoch}
+            self.stage_best = weights
+        self.saver.metrics({"stage": s + 1, "epoch": epoch + 1, **m, "lr": lr, "seconds": seconds, "best": best, "time": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())})
+        st["epoch"], st["sinceBest"] = epoch + 1, since
+        self.saver.checkpoint(st, weights, opt, weights if stage_best else "keep")
+        ev = self.ctx.events
+        ev.emit("epoch", stage=s + 1, epoch=epoch + 1, epochs=plan["stages"][s]["epochs"], metrics=m, lr=lr, seconds=seconds, best=best)
+        ev.emit("checkpoint", stage=s + 1, epoch=epoch + 1, path=self.ctx.job.path("checkpoint"), best=best)
+
+    def next_stage(self, s):
+        """The next stage starts from this stage's best weights; the checkpoint says so at once."""
+        if self.stage_best is not None:
+            self.net.load_saved(self.stage_best, "the stage's best weights")
+        if s + 1 >= len(self.ctx.plan["stages"]):
+            return
+        self.state = {**self.state, "stage": s + 1, "epoch": 0, "stageBest": None, "sinceBest": 0}
+        self.stage_best = None
+        self.saver.checkpoint(self.state, _state_copy(self.net), None, None)
+
+
+def evaluate_best(ctx, net, run):
+    """The best weights on the test split (validation when there is none), gathered to rank 0."""
+    if run.best is not None:
+        net.load_saved(run.best, ctx.job.path("model", "model.safetensors"))
+    freeze(net, ctx.job.layers, len(ctx.job.layers))
+    set_mode(net, False)
+    split = "test" if ctx.job.splits["test"] else "validation"
+    items = ctx.job.splits[split]
+    rows = predict_rows(ctx, net, items, max(ctx.plan["stages"][0]["batch"], 32))
+    ctx.note_unreadable(split)
+    allrows = _gather_var(ctx, rows)
+    ids, y, pred, conf, loss = (allrows[:, i] for i in range(5))
+    ev = evaluation(split, ctx.plan["data"]["classes"], [int(v) for v in y], [int(v) for v in pred], float(loss.mean()) if len(loss) else float("nan"))
+    ctx.events.emit("evaluation", evaluation=ev)
+    return ev, allrows, items
+
+
+def _gather_var(ctx, rows):
+    """Rows of differing counts from every rank, concatenated on every rank."""
+    w = ctx.world
+    if not w.distributed:
+        return rows
+    rows = rows.to(w.comm_device)
+    n = torch.tensor([rows.shape[0]], dtype=torch.long, device=w.comm_device)
+    sizes = [torch.zeros_like(n) for _ in range(w.size)]
+    dist.all_gather(sizes, n)
+    most = int(max(s.item() for s in sizes))
+    padded = torch.zeros((most, rows.shape[1]), dtype=rows.dtype, device=w.comm_device)
+    padded[: rows.shape[0]] = rows
+    parts = [torch.zeros_like(padded) for _ in range(w.size)]
+    dist.all_gather(parts, padded)
+    return torch.cat([p[: int(s.item())] for p, s in zip(parts, sizes)]).cpu()
+
+
+def _misclassified(ctx, rows, items):
+    classes = ctx.plan["data"]["classes"]
+    wrong = [r for r in rows.tolist() if int(r[1]) != int(r[2])]
+    wrong.sort(key=lambda r: -r[3])
+    out = []
+    for r in wrong[:24]:
+        it = items[int(r[0])]
+        image = {"kind": "file", "path": it.path} if it.index is None else {"kind": "idx", "file": it.path, "index": it.index}
+        out.append({"image": image, "label": classes[int(r[1])], "predicted": classes[int(r[2])], "confidence": r[3]})
+    return out
+
+
+def write_results(ctx, run, ev, rows, items, started):
+    if ctx.world.rank != 0:
+        return 0.0
+    plan = ctx.plan
+    seconds = time.time() - started
+    with open(ctx.job.path("metrics.jsonl"), encoding="utf-8") as f:
+        epochs = [json.loads(l) for l in f.read().split("\n") if l]
+    train_seconds = sum(e["seconds"] for e in epochs)
+    images = len(ctx.job.splits["train"])
+    best = run.state["best"]
+    write_json(ctx.job.path("report.json"), {
+        "recipe": plan["recipe"]["name"], "best": {"metric": plan["save"]["metric"], "value": best["value"], "stage": best["stage"] + 1, "epoch": best["epoch"] + 1},
+        "evaluation": ev, "misclassified": _misclassified(ctx, rows, items), "unreadable": ctx.unreadable, "seconds": seconds, "backend": ctx.label,
+        "training": {"epochs": len(epochs), "seconds": train_seconds, "images": images, "imagesPerSecond": images * len(epochs) / train_seconds if train_seconds else None},
+    })
+    w = ctx.world
+    write_json(ctx.job.path("environment.json"), {
+        "tlr": ctx.job.job.get("tlr"), "engine": "torch", "engineVersion": ENGINE_VERSION, "torch": torch.__version__, "torchvision": torchvision.__version__,
+        "python": platform.python_version(), "platform": f"{platform.system().lower()} {platform.machine()}", "cpus": os.cpu_count(),
+        "backend": ctx.label, "device": w.device.type, "distributed": {"backend": w.backend if w.distributed else None, "ranks": w.size, "launcher": os.environ.get("TLR_LAUNCHER", "torchrun" if "TORCHELASTIC_RUN_ID" in os.environ else "single process")},
+        "devices": [torch.cuda.get_device_name(i) for i in range(torch.cuda.device_count())] if w.device.type == "cuda" else [platform.processor() or platform.machine()],
+        "amp": ctx.amp, "seed": plan["seed"], "weights": ctx.job.job.get("weights"),
+    })
+    import shutil
+    shutil.rmtree(ctx.job.path("checkpoint"), ignore_errors=True)
+    return seconds
+
+
+def run(job, world, events, amp=False):
+    """Runs (or continues, from the checkpoint) the job's plan. Returns 'finished' or 'interrupted'."""
+    from .stage import Stopper
+    started = time.time()
+    ctx = Context(job, world, events, amp)
+    ctx.stopper = Stopper()
+    torch.manual_seed(job.plan["seed"])
+    if os.path.exists(job.path("report.json")):
+        raise EngineError(f"{job.dir} has already finished (its report.json exists)")
+    for st in job.plan["stages"]:
+        if st["batch"] % world.size:
+            raise EngineError(f"stage {st['index']}'s batch of {st['batch']} does not divide among {world.size} processes: the recipe's batch is the global batch, split evenly across processes; use a multiple of {world.size}")
+    net = ctx.build()
+    found = _read_checkpoint(ctx)
+    saver = Saver(ctx)
+    r = Run(ctx, net, saver, found)
+    if found:
+        _trim_metrics(ctx, r.state)
+    try:
+        for s in range(r.state["stage"], len(job.plan["stages"])):
+            if s == r.state["stage"] and r.state["epoch"] == 0 and not found:
+                saver.checkpoint(r.state, _state_copy(net), None, None)  # the stage's starting point
+            if train_stage(ctx, net, r, s) == "interrupted":
+                world.barrier()
+                events.emit("interrupted", runDir=job.dir, stage=s + 1, epoch=r.state["epoch"])
+                return "interrupted"
+            r.next_stage(s)
+            found = None
+        ev, rows, items = evaluate_best(ctx, net, r)
+        seconds = write_results(ctx, r, ev, rows, items, started)
+        best = r.state["best"]
+        events.emit("finished", runDir=job.dir, modelDir=job.path("model"), best={"metric": job.plan["save"]["metric"], "value": best["value"], "stage": best["stage"] + 1, "epoch": best["epoch"] + 1}, evaluation=ev, seconds=seconds)
+        return "finished"
+    finally:
+        ctx.loader.close()

@@ -1,0 +1,185 @@
+"""One stage's epochs over the global batch, split across ranks: the same epoch order on every
+rank (tlr's seeded shuffle), each rank a contiguous share of every global batch, gradients
+averaged by DistributedDataParallel with the loss scaled so that the sum over ranks is the global
+batch's loss; one update per global batch, as one process would make it."""
+
+import math
+import signal
+import time
+
+import torch
+import torch.nn.functional as F
+
+from .data import augment, draw_augment, normalize
+from .dist import share
+from .errors import EngineError
+from .network import set_mode
+from .random import rng, shuffle
+
+
+def learning_rate(stage, epoch):
+    """The plan's schedule, with the tfjs engine's formulas (src/runtime/train/loop.ts)."""
+    lr0, s = stage["lr"]["initial"], stage["lr"]["schedule"]
+    if s["kind"] == "cosine":
+        return lr0 * (1 + math.cos(math.pi * epoch / stage["epochs"])) / 2
+    if s["kind"] == "step":
+        return lr0 * s["factor"] ** (epoch // s["every"])
+    return lr0
+
+
+def make_optimizer(name, params, lr):
+    """The tfjs engine's optimizers with its hyper-parameters (README: "The torch engine")."""
+    if name == "sgd":
+        return torch.optim.SGD(params, lr=lr, momentum=0.9)
+    if name == "rmsprop":
+        return torch.optim.RMSprop(params, lr=lr, alpha=0.9, eps=1e-7)
+    return torch.optim.Adam(params, lr=lr, betas=(0.9, 0.999), eps=1e-7)
+
+
+def per_example_loss(out, y, probabilities):
+    if probabilities:
+        return F.nll_loss(torch.log(out.clamp(1e-7, 1)), y, reduction="none")
+    return F.cross_entropy(out, y, reduction="none")
+
+
+class Stopper:
+    """Ctrl-C (SIGINT) or SIGTERM asks for a stop after the current batch; every rank agrees on it in the batch's all-reduce."""
+
+    def __init__(self):
+        self.asked = False
+        signal.signal(signal.SIGINT, self._ask)
+        signal.signal(signal.SIGTERM, self._ask)
+
+    def _ask(self, *_):
+        if self.asked:
+            raise KeyboardInterrupt
+        self.asked = True
+
+    @property
+    def now(self):
+        """Asked to stop, or the launcher that started this rank has died (its ranks are orphans then)."""
+        import os
+        parent = os.environ.get("TLR_PARENT_PID")
+        if parent and os.getppid() != int(parent):
+            self.asked = True
+        return self.asked
+
+
+class NonFinite(EngineError):
+    pass
+
+
+def _fault(ctx, batch_no):
+    """A test hook: TLR_TORCH_FAULT=rank:R:batch:B makes rank R die at its B-th batch of this process (a dying process, on purpose)."""
+    f = ctx.fault
+    ctx.batches_run = getattr(ctx, "batches_run", 0) + 1
+    if f and f[0] == ctx.world.rank and f[1] == ctx.batches_run:
+        import os
+        os._exit(3)
+
+
+class Batches:
+    """A source of global batches: images decoded (and augmented) per batch, or cached rows."""
+
+    def __init__(self, ctx, items, features=None):
+        self.ctx, self.items, self.features = ctx, items, features
+
+    def order(self, seed):
+        # Every rank must draw the same order: unreadable images are dropped from each batch as it
+        # is decoded, not from the order (ranks find them at different times).
+        keep = [i for i in range(len(self.items)) if self.features is None or self.features["ok"][i]]
+        return shuffle(keep, rng(seed))
+
+    def local(self, idx, rows_seen, aug):
+        """This rank's share of the global batch `idx`: inputs and labels (unreadable images dropped)."""
+        ctx = self.ctx
+        a, b = share(len(idx), ctx.world.size, ctx.world.rank)
+        mine = idx[a:b]
+        if self.features is not None:
+            x = self.features["x"][mine]
+            return x, torch.tensor([self.items[i].label for i in mine], dtype=torch.long)
+        items = [self.items[i] for i in mine]
+        x, kept = ctx.loader.collect(ctx.loader.submit(items), items)
+        ctx.note_unreadable("train")
+        if aug is not None:
+            x = augment(x, ctx.augment, aug, torch.tensor([a + k for k in kept], dtype=torch.long))
+        return normalize(x, ctx.pre), torch.tensor([items[k].label for k in kept], dtype=torch.long)
+
+
+def run_epoch(ctx, s, epoch, model, opt, source, class_weights, stopper):
+    """One epoch; returns (metrics so far, interrupted)."""
+    stage = ctx.plan["stages"][s]
+    batch = stage["batch"]
+    seed = ctx.plan["seed"] * 1000 + s * 100 + epoch
+    order = source.order(seed)
+    batches = math.ceil(len(order) / batch)
+    aug_gen = torch.Generator().manual_seed(seed) if ctx.augment and source.features is None else None
+    probabilities = ctx.probabilities
+    total = hits_total = count_total = 0.0
+    for b in range(batches):
+        idx = order[b * batch:(b + 1) * batch]
+        _fault(ctx, b + 1)
+        aug = draw_augment(ctx.augment, len(idx), aug_gen) if aug_gen is not None else None
+        x, y = source.local(idx, b, aug)
+        x, y = x.to(ctx.world.device), y.to(ctx.world.device)
+        w = class_weights[y] if class_weights is not None else torch.ones(len(y), device=y.device)
+        denom = max(ctx.world.sum([float((w > 0).sum())])[0], 1.0)
+        with ctx.autocast():
+            out = model(x)
+        per = per_example_loss(out.float(), y, probabilities)
+        weighted = (w * per).sum()
+        opt.zero_grad(set_to_none=True)
+        ctx.scaler.scale(weighted / denom * ctx.world.size).backward()
+        ctx.scaler.step(opt)
+        ctx.scaler.update()
+        hits = float((out.argmax(-1) == y).sum())
+        lsum, h, n, stop = ctx.world.sum([float(weighted), hits, float(len(y)), 1.0 if stopper.now else 0.0])
+        loss = lsum / denom
+        total += loss * n
+        hits_total += h
+        count_total += n
+        ctx.events.emit("batch", stage=s + 1, epoch=epoch + 1, batch=b + 1, batches=batches, loss=loss)
+        if not math.isfinite(loss):
+            lr = learning_rate(stage, epoch)
+            raise NonFinite(f"stage {s + 1}, epoch {epoch + 1}, batch {b + 1}: the loss is {loss} (training diverged); what earlier epochs saved (the best model, the checkpoint) is kept. Try a lower learning rate than {lr} (`lr {float(f'{lr / 10:.3g}')}`), or check the data for broken images")
+        if stop:
+            return None, True
+    return {"loss": total / count_total if count_total else float("nan"), "accuracy": hits_total / count_total if count_total else 0.0}, False
+
+
+@torch.no_grad()
+def predict_rows(ctx, forward, items, batch, features=None):
+    """This rank's share of `items` through `forward`: rows of (item index, label, predicted, confidence, loss)."""
+    a, b = share(len(items), ctx.world.size, ctx.world.rank)
+    rows = []
+    for start in range(a, b, batch):
+        ids = list(range(start, min(start + batch, b)))
+        if features is not None:
+            ids = [i for i in ids if features["ok"][i]]
+            x = features["x"][ids]
+        else:
+            chunk = [items[i] for i in ids]
+            x, kept = ctx.loader.collect(ctx.loader.submit(chunk), chunk)
+            ids = [ids[k] for k in kept]
+            x = normalize(x, ctx.pre)
+        if not ids:
+            continue
+        out = forward(x.to(ctx.world.device)).float()
+        y = torch.tensor([items[i].label for i in ids], device=out.device)
+        probs = out if ctx.probabilities else torch.softmax(out, -1)
+        conf, pred = probs.max(-1)
+        loss = per_example_loss(out, y, ctx.probabilities)
+        rows.append(torch.stack([torch.tensor(ids, dtype=torch.float64), y.double().cpu(), pred.double().cpu(), conf.double().cpu(), loss.double().cpu()], 1))
+    return torch.cat(rows) if rows else torch.zeros((0, 5), dtype=torch.float64)
+
+
+def validate(ctx, forward, items, batch, features=None):
+    rows = predict_rows(ctx, forward, items, batch, features)
+    loss, right, n = ctx.world.sum([float(rows[:, 4].sum()), float((rows[:, 1] == rows[:, 2]).sum()), float(rows.shape[0])])
+    return {"loss": loss / n if n else float("nan"), "accuracy": right / n if n else 0.0}
+
+
+def timed(f):
+    t0 = time.time()
+    r = f()
+    return r, time.time() - t0

@@ -1,0 +1,131 @@
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import type { Plan } from '../../plan/types.js';
+import { writeFileAtomic } from '../../files/atomic.js';
+import { TlrError } from '../../errors.js';
+import { ENGINE_DIR } from './python.js';
+import { writeTorchJob } from './job.js';
+
+// `tlr export RECIPE --torchrun DIR`: a self-contained job folder for a cluster. It holds the plan,
+// the manifest (image paths relative to the data root, which DATA_ROOT remaps), the starting
+// weights, a copy of the engine package, launch.sh (torchrun with c10d rendezvous, or tlr's own
+// launcher on one machine where torchrun is broken) and an sbatch example. The folder is also the
+// run folder: the engine writes metrics.jsonl, checkpoint/, model/ and report.json into it.
+
+/** A folder tlr may not write a job into. */
+export class JobFolderError extends TlrError {}
+
+const MARKER = '.tlr-job';
+
+function launchScript(plan: Plan, nproc: number): string {
+  return `#!/usr/bin/env bash
+# Runs the tlr recipe "${plan.recipe.name}" with tlr's PyTorch engine, on this machine or as one node
+# of several. Settings (environment variables, defaults in brackets):
+#   NNODES [1]  NPROC_PER_NODE [${nproc}]  RDZV_ENDPOINT [127.0.0.1:29500] (host:port of the first node)
+#   RDZV_ID [tlr-${plan.recipe.name}]  DEVICE [cpu] (cpu: gloo; cuda: nccl)  AMP [0] (1: mixed precision, CUDA)
+#   DATA_ROOT [${plan.data.root}] (where the images are on these machines)
+#   PYTHON [python3]  LAUNCHER [torchrun] (torchrun, or tlr: tlr's own launcher, one machine only)
+#   RESUME: nothing to set; a job folder with a checkpoint continues from it.
+# Every node runs this script; rank 0 writes into this folder (put it on a shared file system).
+set -euo pipefail
+here="$(cd "$(dirname "\${BASH_SOURCE[0]}")" && pwd)"
+PYTHON="\${PYTHON:-python3}"
+NNODES="\${NNODES:-1}"
+NPROC_PER_NODE="\${NPROC_PER_NODE:-${nproc}}"
+args=("$here" --device "\${DEVICE:-cpu}")
+[ -n "\${DATA_ROOT:-}" ] && args+=(--data-root "$DATA_ROOT")
+[ "\${AMP:-0}" = 1 ] && args+=(--amp)
+export PYTHONPATH="$here\${PYTHONPATH:+:$PYTHONPATH}"
+if ! "$PYTHON" -c 'import torch, torchvision, numpy, PIL' 2>/dev/null; then
+  echo "launch.sh: $PYTHON lacks torch, torchvision, numpy or Pillow: install them (Debian: apt-get install -y python3-torch python3-torchvision python3-pil python3-numpy) or set PYTHON to a Python that has them" >&2
+  exit 2
+fi
+launcher="\${LAUNCHER:-torchrun}"
+if [ "$launcher" = torchrun ] && ! "$PYTHON" -c 'from torch.distributed.elastic.multiprocessing.api import Std; assert Std.from_str("0") is not None' 2>/dev/null; then
+  # torch 1.13's torchrun fails on Python 3.11 before starting a worker (Std.from_str returns None).
+  if [ "$NNODES" = 1 ]; then
+    echo "launch.sh: torchrun does not work with this torch and Python; using tlr's own launcher (one machine)" >&2
+    launcher=tlr
+  else
+    echo "launch.sh: torchrun does not work with this torch and Python ($("$PYTHON" -c 'import sys, torch; print("Python", sys.version.split()[0], "torch", torch.__version__)')), and several nodes need it: use a newer torch" >&2
+    exit 2
+  fi
+fi
+if [ "$launcher" = torchrun ]; then
+  exec "$PYTHON" -m torch.distributed.run --nnodes "$NNODES" --nproc_per_node "$NPROC_PER_NODE" \\
+    --rdzv_backend c10d --rdzv_endpoint "\${RDZV_ENDPOINT:-127.0.0.1:29500}" --rdzv_id "\${RDZV_ID:-tlr-${plan.recipe.name}}" \\
+    -m tlr_torch run "\${args[@]}"
+fi
+exec "$PYTHON" -m tlr_torch launch --nproc "$NPROC_PER_NODE" "\${args[@]}"
+`;
+}
+
+function sbatchExample(plan: Plan): string {
+  return `#!/usr/bin/env bash
+# An example Slurm job for this folder: 2 nodes with 4 GPUs each (edit to your cluster). The folder
+# must be on a file system every node sees, and the images under DATA_ROOT on each node.
+#SBATCH --job-name=tlr-${plan.recipe.name}
+#SBATCH --nodes=2
+#SBATCH --ntasks-per-node=1
+#SBATCH --gpus-per-node=4
+#SBATCH --cpus-per-task=16
+set -euo pipefail
+here="$(cd "$(dirname "\${BASH_SOURCE[0]}")" && pwd)"
+first="$(scontrol show hostnames "$SLURM_JOB_NODELIST" | head -n 1)"
+export NNODES="$SLURM_NNODES" NPROC_PER_NODE=4 DEVICE=cuda RDZV_ENDPOINT="$first:29500" RDZV_ID="tlr-$SLURM_JOB_ID"
+# export DATA_ROOT=/shared/datasets/${path.basename(plan.data.root)}
+srun "$here/launch.sh"
+`;
+}
+
+function readme(plan: Plan, nproc: number): string {
+  return `tlr job folder for the recipe "${plan.recipe.name}" (written by tlr export --torchrun)
+
+  ./launch.sh                     ${nproc} process(es) on this machine (NPROC_PER_NODE)
+  NNODES=2 RDZV_ENDPOINT=host:29500 ./launch.sh    on each of 2 machines
+  sbatch slurm.sbatch             the Slurm example
+
+Needs Python with torch, torchvision, numpy and Pillow (Debian: apt-get install -y python3-torch
+python3-torchvision python3-pil python3-numpy). The recipe's batch is the global batch: it must be a
+multiple of the total number of processes. This folder becomes the run folder: metrics.jsonl,
+checkpoint/ (a killed job continues when launched again), model/ (safetensors with labels.json
+and preprocessing.json; tlr predict, eval, export and weights ./model read it), report.json.
+Files: plan.json (the plan), manifest.json (every image with its class and split; paths relative
+to DATA_ROOT), job.json, weights.safetensors (the starting weights, when the recipe has any),
+tlr_torch/ (the engine).
+`;
+}
+
+function copyEngine(dir: string): void {
+  const from = path.join(ENGINE_DIR, 'tlr_torch'), to = path.join(dir, 'tlr_torch');
+  fs.mkdirSync(to, { recursive: true });
+  for (const f of fs.readdirSync(from)) if (f.endsWith('.py')) fs.copyFileSync(path.join(from, f), path.join(to, f));
+}
+
+/** Writes the job folder `dir` (new, empty, or one tlr wrote before) for `plan`. */
+export async function writeJobFolder(plan: Plan, recipeText: string, dir: string, opts: { nproc: number; env?: NodeJS.ProcessEnv }): Promise<string[]> {
+  if (fs.existsSync(dir)) {
+    const entries = fs.readdirSync(dir);
+    if (entries.length && !entries.includes(MARKER)) throw new JobFolderError(`${dir} is not empty and tlr did not write it; choose a new folder for the job`);
+    if (entries.includes('metrics.jsonl')) throw new JobFolderError(`${dir} holds a job that has started (metrics.jsonl); choose a new folder, or launch it again to continue`);
+  }
+  fs.mkdirSync(dir, { recursive: true });
+  fs.writeFileSync(path.join(dir, MARKER), 'a tlr job folder (tlr export --torchrun)\n');
+  writeFileAtomic(path.join(dir, 'recipe.tlr'), recipeText);
+  writeFileAtomic(path.join(dir, 'plan.json'), JSON.stringify(plan, null, 2) + '\n');
+  const job = await writeTorchJob(plan, dir, { env: opts.env, device: 'cpu', nproc: opts.nproc });
+  const jobFile = path.join(dir, 'job.json');
+  const j = JSON.parse(fs.readFileSync(jobFile, 'utf8'));
+  if (j.weights && path.isAbsolute(j.weights.path)) {
+    // Self-contained: the weights travel with the folder.
+    fs.copyFileSync(j.weights.path, path.join(dir, 'weights.safetensors'));
+    j.weights = { ...j.weights, path: 'weights.safetensors' };
+    writeFileAtomic(jobFile, JSON.stringify(j, null, 2) + '\n');
+  }
+  copyEngine(dir);
+  writeFileAtomic(path.join(dir, 'launch.sh'), launchScript(plan, opts.nproc));
+  fs.chmodSync(path.join(dir, 'launch.sh'), 0o755);
+  writeFileAtomic(path.join(dir, 'slurm.sbatch'), sbatchExample(plan));
+  writeFileAtomic(path.join(dir, 'README.txt'), readme(plan, opts.nproc));
+  return job.skipped.map((s) => `skipped ${s.file}: ${s.reason}`);
+}

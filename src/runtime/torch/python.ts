@@ -1,0 +1,74 @@
+import { spawnSync } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+// Which Python runs the torch engine: $TLR_PYTHON when set, else the first of python3 on PATH and
+// /usr/bin/python3 that has torch and torchvision (a pyenv or venv python3 may lack them while
+// Debian's python3-torch sits in /usr/bin/python3).
+
+/** The engine package (engines/torch in the repository and the npm package). */
+export const ENGINE_DIR = fileURLToPath(new URL('../../../engines/torch', import.meta.url));
+
+export interface TorchPython {
+  readonly python: string;
+  readonly torch: string;
+  readonly torchvision: string;
+  readonly version: string;
+  readonly cuda: readonly string[];
+  readonly gloo: boolean;
+  readonly nccl: boolean;
+}
+
+export interface NoTorch {
+  /** Each candidate tried and why it does not do. */
+  readonly tried: readonly string[];
+}
+
+/** The environment a Python of the engine runs with: the engine package on PYTHONPATH. */
+export const engineEnv = (env: NodeJS.ProcessEnv): NodeJS.ProcessEnv => ({ ...env, PYTHONPATH: [ENGINE_DIR, env['PYTHONPATH']].filter(Boolean).join(path.delimiter) });
+
+function candidates(env: NodeJS.ProcessEnv): string[] {
+  if (env['TLR_PYTHON']) return [env['TLR_PYTHON']];
+  return ['python3', '/usr/bin/python3'];
+}
+
+/** Asks one Python what it offers (`python3 -m tlr_torch check`: imports torch, a second or two). */
+function probe(python: string, env: NodeJS.ProcessEnv): TorchPython | string {
+  if (python.includes('/') && !fs.existsSync(python)) return `${python} does not exist`;
+  const r = spawnSync(python, ['-m', 'tlr_torch', 'check'], { env: engineEnv(env), encoding: 'utf8', timeout: 120_000 });
+  if (r.error) return `${python}: ${(r.error as NodeJS.ErrnoException).code === 'ENOENT' ? 'not found' : r.error.message}`;
+  let info: Record<string, unknown>;
+  try {
+    info = JSON.parse(r.stdout.trim().split('\n').pop() ?? '');
+  } catch {
+    return `${python} did not answer (${(r.stderr || r.stdout).trim().split('\n').pop() ?? `status ${r.status}`})`;
+  }
+  if (info['missing']) return `${python} (Python ${info['python']}) has no ${String(info['missing']).replace(/^No module named /, '')}`;
+  return { python: String(info['executable'] ?? python), torch: String(info['torch']), torchvision: String(info['torchvision']), version: String(info['python']), cuda: (info['cuda'] as string[]) ?? [], gloo: !!info['gloo'], nccl: !!info['nccl'] };
+}
+
+const found = new Map<string, TorchPython | NoTorch>();
+
+/** The Python the torch engine uses here, or what was tried (cached per process). */
+export function findTorchPython(env: NodeJS.ProcessEnv = process.env): TorchPython | NoTorch {
+  const key = candidates(env).join('\0');
+  const known = found.get(key);
+  if (known) return known;
+  const tried: string[] = [];
+  let result: TorchPython | NoTorch | null = null;
+  for (const c of candidates(env)) {
+    const r = probe(c, env);
+    if (typeof r !== 'string') { result = r; break; }
+    tried.push(r);
+  }
+  result ??= { tried };
+  found.set(key, result);
+  return result;
+}
+
+/** Whether findTorchPython found one. */
+export const hasTorch = (r: TorchPython | NoTorch): r is TorchPython => 'torch' in r;
+
+/** What to do when there is no Python with torch. */
+export const installHint = 'install Debian\'s packages (apt-get install -y python3-torch python3-torchvision python3-pil python3-numpy), or pip install torch torchvision pillow numpy, or set TLR_PYTHON to a Python that has them';
