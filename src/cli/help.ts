@@ -40,7 +40,9 @@ export const DOCTOR_HELP = `usage: tlr doctor
 
 Prints each TensorFlow.js backend (available or not, and why), the one \`tlr run\` would use,
 ONNX Runtime (version, threads, execution providers) or why it is not used, the TensorFlow.js
-inference worker threads, the cache folder and its size, $TLR_WEIGHTS_DIR, and the versions.`;
+inference worker threads, the cache folder and its size, $TLR_WEIGHTS_DIR, whether the torch
+engine is usable (which Python, PyTorch and torchvision versions, CUDA devices) or why not, and
+the versions.`;
 
 export const WATCH_HELP = `usage: tlr watch FILE [--json] [--backend NAME]    (also: tlr run --watch FILE)
 

@@ -6,6 +6,19 @@ import { chooseInference, inferenceWorkers } from '../../runtime/infer/engine.js
 import { executionProviders, loadOrt, ortThreads } from '../../runtime/onnx/runtime.js';
 import { tf } from '../../runtime/tf.js';
 import type { Output } from '../io.js';
+import { findTorchPython, hasTorch, installHint } from '../../runtime/torch/python.js';
+import { TORCH_NETWORKS } from '../../runtime/torch/networks.js';
+
+/** The torch engine: whether it is usable here, with what, and why not. */
+function torchLines(): string[] {
+  const py = findTorchPython();
+  if (!hasTorch(py)) return [`torch      not usable: no Python with torch and torchvision (${py.tried.join('; ')}); ${installHint}`];
+  const cuda = py.cuda.length ? `CUDA: ${py.cuda.join(', ')} (--device cuda, nccl)` : 'no CUDA device (--device cpu, gloo)';
+  return [
+    `torch      usable: ${py.python} (Python ${py.version}) · PyTorch ${py.torch} · torchvision ${py.torchvision} · ${cuda}`,
+    `           tlr run RECIPE --engine torch [--nproc N]: ${py.gloo ? 'gloo' : 'no gloo'}${py.nccl ? ', nccl' : ''}; networks: ${TORCH_NETWORKS.join(', ')}${process.env['TLR_PYTHON'] ? ' (TLR_PYTHON)' : ' (TLR_PYTHON chooses another Python)'}`,
+  ];
+}
 
 
 function du(dir: string): number {
@@ -60,6 +73,7 @@ export async function doctorCommand(_args: readonly string[], _flags: object, io
   const cache = cacheRoot();
   io.out(`cache      ${cache} (${mb(du(cache))}; weights ${mb(du(path.join(cache, 'weights')))}, features ${mb(du(path.join(cache, 'features')))}); set TLR_CACHE to move it`);
   io.out(`weights    TLR_WEIGHTS_DIR ${process.env['TLR_WEIGHTS_DIR'] ? `= ${process.env['TLR_WEIGHTS_DIR']}` : 'is not set'}`);
+  for (const l of torchLines()) io.out(l);
   io.out(`versions   Node.js ${process.version} · TensorFlow.js ${tf.version.tfjs}`);
   return 0;
 }

@@ -11,6 +11,9 @@ import type { Progress } from '../weights/download.js';
 import { writeFileAtomic } from '../../files/atomic.js';
 import { TLR_VERSION } from '../../version.js';
 import { TlrError } from '../../errors.js';
+import { torchUnsupported } from './networks.js';
+
+export { TORCH_NETWORKS, torchUnsupported } from './networks.js';
 
 // What the PyTorch engine (engines/torch) reads beside plan.json: manifest.json (every image of
 // every split, so both engines train, validate and test on the very same images) and job.json
@@ -22,17 +25,8 @@ export const JOB_VERSION = 1;
 export const MANIFEST_FORMAT = 'tlr-manifest';
 export const MANIFEST_VERSION = 1;
 
-/** The networks torchvision builds (the torch engine's constructors: engines/torch/tlr_torch/network.py). */
-export const TORCH_NETWORKS: readonly string[] = ['alexnet', 'vgg16', 'vgg19', 'resnet18', 'resnet34', 'resnet50', 'resnet101', 'resnet152', 'densenet121', 'densenet161', 'densenet169', 'inception_v3'];
-
 /** A plan the torch engine cannot run. */
 export class TorchJobError extends TlrError {}
-
-/** Why the torch engine cannot run `plan`, or null. */
-export function torchUnsupported(plan: Plan): string | null {
-  if (TORCH_NETWORKS.includes(plan.model.name)) return null;
-  return `the torch engine has no ${plan.model.name}: torchvision lacks it${family(plan.model.name)?.layout === 'keras' ? ' (tlr uses the Keras layout of MobileNets)' : ''}; it runs ${TORCH_NETWORKS.join(', ')}. Run this recipe with the tfjs engine (the default)`;
-}
 
 /** A manifest row: [path, class] for a file, [IDX file, class, index] for an image inside one. Paths inside the data root are relative to it. */
 type Row = [string, number] | [string, number, number];

@@ -53,7 +53,7 @@ function preflight(plan: Plan, nproc: number): void {
   }
 }
 
-interface Rank { readonly rank: number; readonly child: ChildProcess; readonly stderr: string[]; error: string | null; code: number | null }
+interface Rank { readonly rank: number; readonly child: ChildProcess; readonly stderr: string[]; error: string | null; code: number | null; /** When it exited, in order: the first failure is the cause, later ones its echo. */ exited: number }
 
 function startRanks(python: string, dir: string, opts: TorchOptions, port: number, onEvent: (rank: number, e: RunEvent & { rank?: number }) => void): Rank[] {
   const env = engineEnv(opts.env ?? process.env);
@@ -64,7 +64,7 @@ function startRanks(python: string, dir: string, opts: TorchOptions, port: numbe
       // Its own process group: a Ctrl-C reaches tlr, which asks every rank once to stop after the batch.
       stdio: ['ignore', 'pipe', 'pipe'], detached: true,
     });
-    const r: Rank = { rank, child, stderr: [], error: null, code: null };
+    const r: Rank = { rank, child, stderr: [], error: null, code: null, exited: Infinity };
     readline.createInterface({ input: child.stdout! }).on('line', (line) => {
       let e: RunEvent & { rank?: number };
       try { e = JSON.parse(line); } catch { r.stderr.push(line); return; }
@@ -82,7 +82,7 @@ function startRanks(python: string, dir: string, opts: TorchOptions, port: numbe
 /** Waits for every rank; when one fails, the others get SIGTERM, then SIGKILL (they may be blocked in a collective with the dead one). */
 function waitRanks(ranks: Rank[], stopped: () => boolean): Promise<void> {
   return new Promise((resolve) => {
-    let asked = false, failed = false;
+    let asked = false, failed = false, order = 0;
     const tick = setInterval(() => {
       if (!asked && stopped()) {
         asked = true;
@@ -95,6 +95,7 @@ function waitRanks(ranks: Rank[], stopped: () => boolean): Promise<void> {
     for (const r of ranks) {
       r.child.on('close', (code, signal) => {
         r.code = code ?? (signal ? 128 + (os.constants.signals[signal] ?? 0) : 1);
+        r.exited = order++;
         if (r.code !== 0 && r.code !== 130 && !failed) {
           failed = true;
           for (const o of ranks) if (o.code === null) o.child.kill('SIGTERM');
@@ -108,8 +109,8 @@ function waitRanks(ranks: Rank[], stopped: () => boolean): Promise<void> {
 
 /** The error for a failed run: the first rank that failed on its own, what it said, and what is kept. */
 function failure(ranks: Rank[], dir: string): RunError {
-  const bad = ranks.filter((r) => r.code !== 0 && r.code !== 130);
-  const first = bad.find((r) => r.error) ?? bad.find((r) => r.code !== 143 && r.code !== 137) ?? bad[0]!;
+  // The first rank to fail is the cause: the others fail after it (a broken connection) or were stopped.
+  const first = ranks.filter((r) => r.code !== 0 && r.code !== 130).sort((a, b) => a.exited - b.exited)[0]!;
   const said = first.error ?? (first.stderr.length ? first.stderr.slice(-8).join('\n') : `no message (exit status ${first.code})`);
   const kept = fs.existsSync(path.join(dir, 'checkpoint', 'state.json')) && fs.existsSync(path.join(dir, 'metrics.jsonl'))
     ? `; the checkpoint is kept: tlr run --resume ${dir} continues the run` : '';

@@ -72,3 +72,16 @@ export const hasTorch = (r: TorchPython | NoTorch): r is TorchPython => 'torch' 
 
 /** What to do when there is no Python with torch. */
 export const installHint = 'install Debian\'s packages (apt-get install -y python3-torch python3-torchvision python3-pil python3-numpy), or pip install torch torchvision pillow numpy, or set TLR_PYTHON to a Python that has them';
+
+/**
+ * A quick answer for `tlr plan` (no torch import, a few milliseconds): the first candidate Python
+ * where torch and torchvision can be found, or null.
+ */
+export function quickTorchPython(env: NodeJS.ProcessEnv = process.env): string | null {
+  for (const c of candidates(env)) {
+    if (c.includes('/') && !fs.existsSync(c)) continue;
+    const r = spawnSync(c, ['-c', 'import importlib.util as u; print(all(u.find_spec(m) for m in ("torch", "torchvision", "numpy", "PIL")))'], { encoding: 'utf8', timeout: 10_000 });
+    if (r.stdout?.trim() === 'True') return c;
+  }
+  return null;
+}

@@ -1,0 +1,183 @@
+import { spawnSync } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import sharp from 'sharp';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { tlrAsync } from '../../helpers/cli.js';
+import { uniform } from '../../helpers/deterministic.js';
+import { findTorchPython, hasTorch, engineEnv } from '../../../src/runtime/torch/python.js';
+import { graphOf } from '../../../src/zoo/catalog.js';
+import { graphWeights } from '../../../src/zoo/weight-names.js';
+import { toTorchvision } from '../../../src/runtime/weights/torchvision.js';
+import { readSafetensors, writeSafetensors } from '../../../src/runtime/weights/safetensors.js';
+import { assertPlan } from '../../../src/plan/validate.js';
+import { rng } from '../../../src/runtime/random.js';
+import type { RawTensor } from '../../../src/runtime/weights/tensors.js';
+
+// The PyTorch engine (engines/torch) against the plan's contract: 2-process DDP runs, the same
+// weights from 1 and 2 processes, frozen parts untouched, the same answers as the tfjs engine, and
+// clear errors for bad input. Skipped, saying so, where no Python with torch is found.
+
+const py = findTorchPython();
+const why = hasTorch(py) ? null : `no Python with torch and torchvision (${py.tried.join('; ')}): apt-get install -y python3-torch python3-torchvision python3-pil python3-numpy`;
+if (why) console.warn(`skipping the torch engine tests: ${why}`);
+const d = why ? describe.skip : describe;
+
+let dir = '';
+const COLORS: Record<string, [number, number, number]> = { red: [200, 40, 40], green: [40, 180, 60], blue: [50, 60, 200] };
+
+/** Noisy single-colour images, `n` per class. */
+async function makeData(root: string, n: number): Promise<void> {
+  const r = rng(11);
+  for (const [c, rgb] of Object.entries(COLORS)) {
+    fs.mkdirSync(path.join(root, c), { recursive: true });
+    for (let i = 0; i < n; i++) {
+      const px = Buffer.alloc(40 * 40 * 3);
+      for (let p = 0; p < 40 * 40; p++) for (let k = 0; k < 3; k++) px[p * 3 + k] = Math.max(0, Math.min(255, rgb[k]! + Math.round((r() - 0.5) * 120)));
+      await sharp(px, { raw: { width: 40, height: 40, channels: 3 } }).png().toFile(path.join(root, c, `${String(i).padStart(3, '0')}.png`));
+    }
+  }
+}
+
+/** ResNet-18 weights with torchvision names, from a hash of each name (no download). */
+function startWeights(file: string): void {
+  const graph = graphOf('resnet18', null, 224);
+  const keras = new Map<string, RawTensor>();
+  for (const w of graphWeights(graph)) {
+    const n = w.shape.reduce((a, b) => a * b, 1), u = uniform(w.name, n), last = w.name.split('/')[1]!;
+    const fanIn = n / w.shape[w.shape.length - 1]!;
+    keras.set(w.name, { shape: w.shape, data: Float32Array.from(u, (v) => (last === 'moving_variance' || last === 'gamma' ? 1 + v * 0.1 : last === 'kernel' ? v * Math.sqrt(3 / fanIn) : v * 0.05)) });
+  }
+  fs.writeFileSync(file, writeSafetensors(toTorchvision(keras, graph)));
+}
+
+const write = (name: string, text: string) => {
+  fs.writeFileSync(path.join(dir, name), text);
+  return path.join(dir, name);
+};
+const runsOf = (recipe: string) => fs.readdirSync(path.join(dir, 'runs', recipe)).sort().map((r) => path.join(dir, 'runs', recipe, r));
+const last = (recipe: string) => runsOf(recipe).pop()!;
+const json = (f: string) => JSON.parse(fs.readFileSync(f, 'utf8'));
+const weightsOf = (run: string) => readSafetensors(new Uint8Array(fs.readFileSync(path.join(run, 'model', 'model.safetensors'))), run);
+
+d('the torch engine', () => {
+  beforeAll(async () => {
+    dir = fs.mkdtempSync(path.join(os.tmpdir(), 'tlr-torch-'));
+    await makeData(path.join(dir, 'data'), 20);
+    startWeights(path.join(dir, 'start.safetensors'));
+  }, 60_000);
+  afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
+
+  it('draws the same random numbers as the tfjs engine (epoch orders match)', () => {
+    const r = spawnSync(py && hasTorch(py) ? py.python : 'python3', ['-c', 'from tlr_torch.random import rng; r = rng(1234567); print([r() for _ in range(5)])'], { env: engineEnv(process.env), encoding: 'utf8' });
+    const js = rng(1234567);
+    expect(JSON.parse(r.stdout)).toEqual(Array.from({ length: 5 }, () => js()));
+  });
+
+  it('runs a recipe on 2 gloo processes: valid files, the same accuracy as the tfjs engine, predict and compare work', async () => {
+    // A fixed feature extractor (BatchNorm in inference mode), so both engines' heads see the same features.
+    const recipe = write('colors.tlr', 'from resnet18 weights ./start.safetensors input 32\nhead dense(3)\ntrain 4 epochs on ./data\n  batch 8\n  lr 0.01\nsplit 70/15/15\n');
+    const t = await tlrAsync('run', recipe, '--engine', 'torch', '--nproc', '2', '--json');
+    expect(t.code, t.err + t.out.slice(-2000)).toBe(0);
+    const events = t.out.trim().split('\n').map((l) => JSON.parse(l) as { type: string });
+    expect(events.filter((e) => e.type === 'epoch')).toHaveLength(4);
+    expect(events.at(-1)!.type).toBe('finished');
+    const torchRun = last('colors');
+    assertPlan(json(path.join(torchRun, 'plan.json')));
+    const env = json(path.join(torchRun, 'environment.json'));
+    expect(env).toMatchObject({ engine: 'torch', distributed: { backend: 'gloo', ranks: 2 } });
+    expect(fs.readFileSync(path.join(torchRun, 'metrics.jsonl'), 'utf8').trim().split('\n')).toHaveLength(4);
+    expect(fs.existsSync(path.join(torchRun, '.tlr-run'))).toBe(false);
+    expect(fs.existsSync(path.join(torchRun, 'checkpoint'))).toBe(false);
+    expect(fs.existsSync(path.join(torchRun, 'report.html'))).toBe(true);
+    const torchAcc = json(path.join(torchRun, 'report.json')).evaluation.accuracy as number;
+
+    const tf = await tlrAsync('run', recipe, '--json');
+    expect(tf.code, tf.err).toBe(0);
+    const tfRun = last('colors');
+    const tfAcc = json(path.join(tfRun, 'report.json')).evaluation.accuracy as number;
+    expect(Math.abs(torchAcc - tfAcc)).toBeLessThanOrEqual(0.02);
+    expect(torchAcc).toBeGreaterThan(0.9);
+
+    const cmp = await tlrAsync('compare', torchRun, tfRun, '--out', path.join(dir, 'cmp'));
+    expect(cmp.code, cmp.err).toBe(0);
+    expect(cmp.out).toMatch(/PyTorch .*gloo, 2 processes/);
+    const p = await tlrAsync('predict', path.join(torchRun, 'model'), path.join(dir, 'data', 'red', '000.png'), '--json');
+    expect(p.code, p.err).toBe(0);
+    expect(JSON.parse(p.out)[0].top[0].label).toBe('red');
+  }, 240_000);
+
+  it('gives the same weights on 1 and 2 processes, and leaves frozen weights and BatchNorm statistics bit-identical', async () => {
+    const recipe = write('same.tlr', 'from resnet18 weights ./start.safetensors input 64\nfreeze until block3\nhead dense(3)\ntrain 1 epochs on ./data\n  batch 8\n  optimizer sgd\n  lr 0.001\nsplit 70/15/15\nsave last\n');
+    for (const n of ['1', '2']) {
+      const r = await tlrAsync('run', recipe, '--engine', 'torch', '--nproc', n, '--json');
+      expect(r.code, r.err).toBe(0);
+    }
+    const [one, two] = runsOf('same').map(weightsOf);
+    const start = readSafetensors(new Uint8Array(fs.readFileSync(path.join(dir, 'start.safetensors'))), 'start');
+    let trained = 0;
+    for (const [k, a] of one!) {
+      const b = two!.get(k)!;
+      let scale = 1e-3, diff = 0;
+      a.data.forEach((v, i) => { scale = Math.max(scale, Math.abs(v)); diff = Math.max(diff, Math.abs(v - b.data[i]!)); });
+      expect(diff / scale, k).toBeLessThan(1e-4);
+      if (/^(conv1|bn1|layer[123])\./.test(k)) {
+        // Frozen (stem, block1-3): the very bits of the starting weights, running statistics included.
+        expect(Buffer.from(a.data.buffer).equals(Buffer.from(start.get(k)!.data.buffer)), k).toBe(true);
+        expect(Buffer.from(b.data.buffer).equals(Buffer.from(start.get(k)!.data.buffer)), k).toBe(true);
+      } else if (start.has(k) && a.data.some((v, i) => v !== start.get(k)!.data[i])) trained++;
+    }
+    expect(trained).toBeGreaterThan(10); // block4 moved
+  }, 180_000);
+
+  it('says which rank died, keeps the checkpoint, and the run resumes from it', async () => {
+    const recipe = write('dies.tlr', 'from resnet18 weights none input 32\nhead dense(3)\ntrain 2 epochs on ./data\n  batch 8\nsplit 70/15/15\n');
+    process.env['TLR_TORCH_FAULT'] = 'rank:1:batch:7'; // 42 training images: batch 7 is in epoch 2
+    let r;
+    try {
+      r = await tlrAsync('run', recipe, '--engine', 'torch', '--nproc', '2', '--json');
+    } finally {
+      delete process.env['TLR_TORCH_FAULT'];
+    }
+    expect(r.code).not.toBe(0);
+    expect(r.err).toMatch(/rank 1 of 2 of the torch engine failed/);
+    expect(r.err).toMatch(/tlr run --resume/);
+    const run = last('dies');
+    expect(json(path.join(run, 'checkpoint', 'state.json'))).toMatchObject({ stage: 0, epoch: 1 });
+    const again = await tlrAsync('run', '--resume', run, '--nproc', '2', '--json');
+    expect(again.code, again.err).toBe(0);
+    expect(fs.readFileSync(path.join(run, 'metrics.jsonl'), 'utf8').trim().split('\n')).toHaveLength(2);
+  }, 180_000);
+
+  it('refuses bad input clearly, leaving nothing half-written', async () => {
+    const mobilenet = write('mobile.tlr', 'from mobilenet_v1 width 0.25 weights none input 32\nhead dense(3)\ntrain 1 epochs on ./data\nsplit 70/15/15\n');
+    const m = await tlrAsync('run', mobilenet, '--engine', 'torch');
+    expect(m.code).not.toBe(0);
+    expect(m.out + m.err).toMatch(/the torch engine has no mobilenet_v1.*resnet18/s);
+    expect(fs.existsSync(path.join(dir, 'runs', 'mobile'))).toBe(false);
+
+    const colors = write('odd.tlr', 'from resnet18 weights none input 32\nhead dense(3)\ntrain 1 epochs on ./data\n  batch 8\nsplit 70/15/15\n');
+    const odd = await tlrAsync('run', colors, '--engine', 'torch', '--nproc', '3');
+    expect(odd.out + odd.err).toMatch(/batch of 8 does not divide among 3 processes/);
+    process.env['TLR_PYTHON'] = path.join(dir, 'no-python');
+    try {
+      const none = await tlrAsync('run', colors, '--engine', 'torch');
+      expect(none.out + none.err).toMatch(/needs a Python with torch and torchvision.*no-python does not exist.*apt-get install/s);
+    } finally {
+      delete process.env['TLR_PYTHON'];
+    }
+    expect(fs.existsSync(path.join(dir, 'runs', 'odd'))).toBe(false);
+
+    // A job folder whose plan a newer tlr wrote: the engine itself says so.
+    const job = path.join(dir, 'job');
+    const e = await tlrAsync('export', colors, '--torchrun', job);
+    expect(e.code, e.err).toBe(0);
+    const plan = json(path.join(job, 'plan.json'));
+    fs.writeFileSync(path.join(job, 'plan.json'), JSON.stringify({ ...plan, version: 2 }));
+    const r = spawnSync(hasTorch(py) ? py.python : 'python3', ['-m', 'tlr_torch', 'run', job], { env: { ...process.env, PYTHONPATH: job }, encoding: 'utf8' });
+    expect(r.status).toBe(2);
+    expect(JSON.parse(r.stdout.trim()).message).toMatch(/version 2 tlr plan.*newer tlr/);
+    expect(fs.existsSync(path.join(job, 'metrics.jsonl'))).toBe(false);
+  }, 120_000);
+});
