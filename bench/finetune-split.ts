@@ -7,33 +7,13 @@
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { spawnSync } from 'node:child_process';
-import sharp from 'sharp';
 import '@tensorflow/tfjs-backend-wasm';
 import { compile } from '../src/compiler/index.js';
 import { run } from '../src/runtime/run.js';
 import { Events } from '../src/runtime/events.js';
+import { cores, data, torch } from './split-common.js';
 
-const N = Number(process.argv[2] ?? 800), cores = os.availableParallelism();
-
-async function data(): Promise<string> {
-  const dir = path.join(os.tmpdir(), `tlr-bench-split-${N}`);
-  for (let i = 0; i < N; i++) {
-    const f = path.join(dir, 'data', i % 2 ? 'b' : 'a', `img-${i}.jpg`);
-    if (fs.existsSync(f)) continue;
-    fs.mkdirSync(path.dirname(f), { recursive: true });
-    const w = 320, h = 240, px = Buffer.alloc(w * h * 3);
-    for (let p = 0; p < px.length; p++) px[p] = (128 + 90 * Math.sin((p % (w * 3)) / (17 + (i % 2) * 9)) + ((p * 7 + i) % 29)) & 255;
-    await sharp(px, { raw: { width: w, height: h, channels: 3 } }).jpeg({ quality: 90 }).toFile(f);
-  }
-  // A small validation set apart: the epochs compared are training, as PyTorch's loop is.
-  for (let i = 0; i < 40; i++) {
-    const f = path.join(dir, 'val', i % 2 ? 'b' : 'a', `img-${i}.jpg`);
-    fs.mkdirSync(path.dirname(f), { recursive: true });
-    if (!fs.existsSync(f)) fs.copyFileSync(path.join(dir, 'data', i % 2 ? 'b' : 'a', `img-${i}.jpg`), f);
-  }
-  return dir;
-}
+const N = Number(process.argv[2] ?? 800);
 
 async function tlr(dir: string): Promise<{ prefix: number; epochs: number[] }> {
   const file = path.join(dir, 'r.tlr');
@@ -49,35 +29,7 @@ async function tlr(dir: string): Promise<{ prefix: number; epochs: number[] }> {
   return { prefix: (start - t0) / 1000, epochs: marks.filter((m) => m.type === 'epoch').map((m) => m.seconds!) };
 }
 
-function torch(dir: string): number[] | null {
-  const py = `
-import time, glob, torch, torchvision, numpy as np
-from PIL import Image
-torch.set_num_threads(${cores}); torch.manual_seed(0)
-files = sorted(glob.glob('${dir}/data/*/*.jpg')); labels = torch.tensor([0 if '/a/' in f else 1 for f in files])
-mean = torch.tensor([0.485, 0.456, 0.406]).view(1, 3, 1, 1); std = torch.tensor([0.229, 0.224, 0.225]).view(1, 3, 1, 1)
-def load(fs): return (torch.stack([torch.from_numpy(np.asarray(Image.open(f).convert('RGB').resize((224, 224), Image.BILINEAR))).permute(2, 0, 1) for f in fs]).float() / 255 - mean) / std
-m = torchvision.models.resnet18(weights=None); m.fc = torch.nn.Linear(512, 2)
-frozen = torch.nn.Sequential(m.conv1, m.bn1, m.relu, m.maxpool, m.layer1, m.layer2, m.layer3).eval()
-for p in frozen.parameters(): p.requires_grad = False
-top = torch.nn.Sequential(m.layer4, m.avgpool, torch.nn.Flatten(), m.fc).train()
-opt = torch.optim.Adam(top.parameters(), 1e-3)
-out = []
-for epoch in range(2):
-    t = time.perf_counter(); order = torch.randperm(len(files))
-    for i in range(0, len(files), 32):
-        idx = order[i:i + 32]; x = load([files[j] for j in idx])
-        with torch.no_grad(): x = frozen(x)
-        loss = torch.nn.functional.cross_entropy(top(x), labels[idx]); opt.zero_grad(); loss.backward(); opt.step()
-    out.append(time.perf_counter() - t)
-print(*out)
-`;
-  const r = spawnSync('/usr/bin/python3', ['-c', py], { encoding: 'utf8' });
-  if (r.status !== 0) { console.error(`PyTorch baseline unavailable: ${r.stderr.split('\n').filter(Boolean).pop()}`); return null; }
-  return r.stdout.trim().split(/\s+/).map(Number);
-}
-
-const dir = await data();
+const dir = await data(N);
 const ours = await tlr(dir), theirs = torch(dir);
 const ips = (s: number) => (N / s).toFixed(1);
 console.log(`ResNet-18 freeze until block3, 224 px, ${N} training images, batch 32, ${cores} cores; images/second per epoch (higher is better)`);

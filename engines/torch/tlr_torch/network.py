@@ -238,3 +238,61 @@ def use_global_batchnorm(net, group):
             cls = GlobalBatchNorm2d if type(child) is nn.BatchNorm2d else GlobalBatchNorm1d if type(child) is nn.BatchNorm1d else None
             if cls:
                 child.__class__ = cls
+
+
+def _flatten(x):
+    return torch.flatten(x, 1)
+
+
+def _densenet_end(x):
+    return torch.flatten(F.adaptive_avg_pool2d(F.relu(x), (1, 1)), 1)
+
+
+def sequence(net_backbone, name):
+    """The backbone's forward as named steps run one after another (the zoo's module names), or
+    None where torchvision's forward is not such a chain (Inception). Splitting it at a step gives
+    a frozen part whose output can be computed once."""
+    b = net_backbone
+    if name.startswith("resnet"):
+        return [(n, getattr(b, n)) for n in ("conv1", "bn1", "relu", "maxpool", "layer1", "layer2", "layer3", "layer4", "avgpool")] + [("", _flatten)]
+    if name.startswith("densenet"):
+        return [(f"features.{n}", m) for n, m in b.features.named_children()] + [("", _densenet_end)]
+    if name in ("vgg16", "vgg19", "alexnet"):
+        return [(f"features.{n}", m) for n, m in b.features.named_children()] + [("avgpool", b.avgpool), ("", _flatten)] + [(f"classifier.{n}", m) for n, m in b.classifier.named_children()]
+    return None
+
+
+def frozen_steps(steps, frozen_names):
+    """How many leading steps hold only frozen modules (a step without modules of its own, a flatten, follows its neighbours)."""
+    count = 0
+    for name, step in steps:
+        if isinstance(step, nn.Module):
+            own = [f"{name}.{n}" if n else name for n, m in step.named_modules() if list(m.parameters(recurse=False)) or isinstance(m, (nn.Dropout, nn.modules.batchnorm._BatchNorm))]
+            if any(n not in frozen_names for n in own):
+                break
+        count += 1
+    return count
+
+
+class Chain(nn.Module):
+    """Steps of a sequence, then (optionally) the head: the trained part of a split stage."""
+
+    def __init__(self, steps, head=None):
+        super().__init__()
+        self.names = [n for n, _ in steps]
+        self.steps = nn.ModuleList([s if isinstance(s, nn.Module) else _Fn(s) for _, s in steps])
+        self.head = head
+
+    def forward(self, x):
+        for s in self.steps:
+            x = s(x)
+        return self.head(torch.flatten(x, 1)) if self.head is not None else x
+
+
+class _Fn(nn.Module):
+    def __init__(self, f):
+        super().__init__()
+        self.f = f
+
+    def forward(self, x):
+        return self.f(x)

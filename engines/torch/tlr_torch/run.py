@@ -19,7 +19,7 @@ from .dist import share
 from .errors import EngineError
 from .files import append_line, recover_dir, replace_dir_atomic, write_atomic, write_json
 from .metrics import evaluation
-from .network import Head, Net, backbone, counts, freeze, load_backbone, set_mode, use_global_batchnorm
+from .network import Chain, Head, Net, backbone, counts, freeze, frozen_steps, load_backbone, sequence, set_mode, use_global_batchnorm
 from .stage import Batches, NonFinite, learning_rate, make_optimizer, predict_rows, run_epoch, validate
 
 
@@ -34,7 +34,9 @@ class Context:
         self.probabilities = last["kind"] == "dense" and last["activation"] == "softmax"
         self.loader = Loader(self.plan["model"]["inputSize"], threads=max(1, (os.cpu_count() or 2) // world.size))
         self.amp = bool(amp) and world.device.type == "cuda"
-        self.scaler = torch.cuda.amp.GradScaler(enabled=self.amp)
+        # torch.amp.GradScaler("cuda") on PyTorch 2.3+, torch.cuda.amp.GradScaler before (deprecated since).
+        scaler = getattr(torch.amp, "GradScaler", None)
+        self.scaler = scaler("cuda", enabled=self.amp) if scaler else torch.cuda.amp.GradScaler(enabled=self.amp)
         self.unreadable = {"train": 0, "validation": 0, "test": 0}
         self._reported = set()
         f = os.environ.get("TLR_TORCH_FAULT", "")  # rank:R:batch:B, for the dying-rank test
@@ -201,29 +203,55 @@ def _trim_metrics(ctx, state):
 
 
 @torch.no_grad()
-def _features(ctx, net, items, split, batch):
-    """The backbone's features of `items`: each rank computes its share, all ranks get all rows (`ok`: readable)."""
+def _features(ctx, net, fn, shape, items, split, batch, through=None):
+    """`fn`'s outputs (of `shape` per image) for `items`, held in memory: each rank computes its
+    share, all ranks get all rows (`ok`: readable). `fn` is the backbone, or a split stage's frozen part."""
+    from .data import normalize
     set_mode(net, False)
     a, b = share(len(items), ctx.world.size, ctx.world.rank)
-    width = ctx.plan["head"]["inputs"]
-    x = torch.zeros((b - a, width), device=ctx.world.device)
+    x = torch.zeros((b - a, *shape), device=ctx.world.device)
     ok = torch.zeros((b - a, 1), device=ctx.world.device)
     done = 0
+    extra = {"through": through} if through else {}
     for start in range(a, b, batch):
         chunk = items[start:min(start + batch, b)]
         imgs, kept = ctx.loader.collect(ctx.loader.submit(chunk), chunk)
         ctx.note_unreadable(split)
         if kept:
-            from .data import normalize
             rows = torch.tensor(kept) + (start - a)
-            x[rows] = torch.flatten(net.backbone(normalize(imgs, ctx.pre).to(ctx.world.device)), 1).float()
+            x[rows] = fn(normalize(imgs, ctx.pre).to(ctx.world.device)).float().reshape(len(kept), *shape)
             ok[rows] = 1
         done += len(chunk)
-        ctx.events.emit("features", phase="progress", split=split, done=done * ctx.world.size, total=len(items), key="torch", workers=ctx.world.size, engine="PyTorch")
+        ctx.events.emit("features", phase="progress", split=split, done=min(done * ctx.world.size, len(items)), total=len(items), key="memory", workers=ctx.world.size, engine="PyTorch")
     allx = ctx.world.gather_rows(x, len(items))
     allok = ctx.world.gather_rows(ok, len(items))[:, 0] > 0
-    ctx.events.emit("features", phase="done", split=split, total=len(items), key="torch", workers=ctx.world.size, engine="PyTorch")
+    ctx.events.emit("features", phase="done", split=split, total=len(items), key="memory", workers=ctx.world.size, engine="PyTorch", **extra)
     return {"x": allx, "ok": allok.tolist()}
+
+
+def _prefix(ctx, net, s):
+    """A split stage's frozen part and the part that trains, when the plan caches the frozen part's
+    output and it fits TLR_PREFIX_CACHE_MB (in memory, per rank); else None."""
+    stage = ctx.plan["stages"][s]
+    info = stage["featureCache"].get("prefix")
+    steps = sequence(net.backbone, ctx.plan["model"]["name"]) if info else None
+    if not steps:
+        return None
+    k = frozen_steps(steps, set(ctx.job.layers[: stage["frozen"]["layers"]]))
+    if k == 0 or k >= len(steps):
+        return None
+    front = Chain(steps[:k])
+    size = ctx.plan["model"]["inputSize"]
+    with torch.no_grad():
+        set_mode(net, False)
+        shape = tuple(front(torch.zeros((1, 3, size, size), device=ctx.world.device)).shape[1:])
+    images = len(ctx.job.splits["train"]) + len(ctx.job.splits["validation"])
+    need = images * int(torch.tensor(shape).prod()) * 4
+    budget = float(os.environ.get("TLR_PREFIX_CACHE_MB", "2048")) * 1024 ** 2
+    if need > budget:
+        ctx.events.warning(f"stage {s + 1}'s frozen part runs every epoch instead of once: its outputs would take {need / 1024 ** 2:.0f} MB of memory, more than TLR_PREFIX_CACHE_MB ({budget / 1024 ** 2:.0f} MB)")
+        return None
+    return front, Chain(steps[k:], net.head), shape, info["through"]
 
 
 def _class_weights(ctx):
@@ -262,10 +290,13 @@ def train_stage(ctx, net, run, s):
     cached = stage["featureCache"]["use"]
     train_items, val_items = ctx.job.splits["train"], ctx.job.splits["validation"]
     feats = vfeats = None
-    if cached:
-        feats = _features(ctx, net, train_items, "train", max(stage["batch"], 32))
-        vfeats = _features(ctx, net, val_items, "validation", max(stage["batch"], 32))
-    module = net.head if cached else net
+    split = None if cached else _prefix(ctx, net, s)
+    module = net.head if cached else split[1] if split else net
+    if cached or split:
+        # Computed once for the stage: the backbone's features, or the frozen part's outputs.
+        fn, shape, through = (lambda x: torch.flatten(net.backbone(x), 1), (ctx.plan["head"]["inputs"],), None) if cached else (split[0], split[2], split[3])
+        feats = _features(ctx, net, fn, shape, train_items, "train", max(stage["batch"], 32), through)
+        vfeats = _features(ctx, net, fn, shape, val_items, "validation", max(stage["batch"], 32), through)
     model = _wrap(ctx, module)
     params = [p for p in module.parameters() if p.requires_grad]
     opt = make_optimizer(stage["optimizer"], params, stage["lr"]["initial"])
@@ -289,7 +320,7 @@ def train_stage(ctx, net, run, s):
         if stopped:
             return "interrupted"
         set_mode(net, False)
-        forward = (lambda x: net.head(x)) if cached else net
+        forward = module if (cached or split) else net
         v = validate(ctx, forward, val_items, max(stage["batch"], 32), vfeats)
         ctx.check_unreadable()
         metrics = {"loss": m["loss"], "accuracy": m["accuracy"], "val_loss": v["loss"], "val_accuracy": v["accuracy"]}

@@ -130,7 +130,7 @@ export async function runTorch(opts: TorchOptions): Promise<TorchOutcome> {
     const f = openRunFolder({ plan: opts.plan!, recipeText: opts.recipeText, resume: opts.resume }, created);
     if (opts.resume) preflight(f.plan, opts.nproc);
     assertSaveTarget(f.plan);
-    const label = `PyTorch ${py.torch} (${opts.device}, ${opts.nproc > 1 ? `${opts.device === 'cuda' ? 'nccl' : 'gloo'}, ${opts.nproc} processes` : 'one process'})`;
+    const label = `PyTorch ${py.torch} (${opts.device}, ${opts.nproc > 1 ? `${opts.device === 'cuda' ? 'nccl' : 'gloo'}, ${opts.nproc} processes started by tlr's launcher` : 'one process'})`;
     opts.events.emit({ type: 'plan', plan: f.plan, runDir: f.dir, backend: label, resumed: f.resumed });
     if (!f.resumed) {
       const job = await writeTorchJob(f.plan, f.dir, {

@@ -14,6 +14,9 @@ import { readSafetensors, writeSafetensors } from '../../../src/runtime/weights/
 import { assertPlan } from '../../../src/plan/validate.js';
 import { rng } from '../../../src/runtime/random.js';
 import type { RawTensor } from '../../../src/runtime/weights/tensors.js';
+import { ENGINES } from '../../../src/runtime/engines.js';
+import { Events } from '../../../src/runtime/events.js';
+import { compile } from '../../../src/compiler/index.js';
 
 // The PyTorch engine (engines/torch) against the plan's contract: 2-process DDP runs, the same
 // weights from 1 and 2 processes, frozen parts untouched, the same answers as the tfjs engine, and
@@ -108,13 +111,16 @@ d('the torch engine', () => {
     expect(JSON.parse(p.out)[0].top[0].label).toBe('red');
   }, 240_000);
 
-  it('gives the same weights on 1 and 2 processes, and leaves frozen weights and BatchNorm statistics bit-identical', async () => {
-    const recipe = write('same.tlr', 'from resnet18 weights ./start.safetensors input 64\nfreeze until block3\nhead dense(3)\ntrain 1 epochs on ./data\n  batch 8\n  optimizer sgd\n  lr 0.001\nsplit 70/15/15\nsave last\n');
+  // Without augmentation the frozen part's outputs are computed once and block4 trains on them;
+  // with it, images are decoded and flipped every batch (draws shared by the ranks) and block4's
+  // BatchNorm takes its statistics over both ranks' shares.
+  it.each([['same', ''], ['same-flipped', 'augment flip both\n']])('gives the same weights on 1 and 2 processes, and leaves frozen weights and BatchNorm statistics bit-identical (%s)', async (name, augment) => {
+    const recipe = write(`${name}.tlr`, `from resnet18 weights ./start.safetensors input 64\nfreeze until block3\nhead dense(3)\ntrain 1 epochs on ./data\n  batch 8\n  optimizer sgd\n  lr 0.001\n${augment}split 70/15/15\nsave last\n`);
     for (const n of ['1', '2']) {
       const r = await tlrAsync('run', recipe, '--engine', 'torch', '--nproc', n, '--json');
       expect(r.code, r.err).toBe(0);
     }
-    const [one, two] = runsOf('same').map(weightsOf);
+    const [one, two] = runsOf(name).map(weightsOf);
     const start = readSafetensors(new Uint8Array(fs.readFileSync(path.join(dir, 'start.safetensors'))), 'start');
     let trained = 0;
     for (const [k, a] of one!) {
@@ -148,6 +154,36 @@ d('the torch engine', () => {
     const again = await tlrAsync('run', '--resume', run, '--nproc', '2', '--json');
     expect(again.code, again.err).toBe(0);
     expect(fs.readFileSync(path.join(run, 'metrics.jsonl'), 'utf8').trim().split('\n')).toHaveLength(2);
+  }, 180_000);
+
+  it('stops after the batch on a stop request, keeps the checkpoint, and resumes to the end', async () => {
+    const file = write('stop.tlr', 'from resnet18 weights ./start.safetensors input 32\nfreeze until block4\nhead dense(3)\ntrain 3 epochs on ./data\n  batch 8\naugment flip horizontal\nsplit 70/15/15\n');
+    const c = compile(fs.readFileSync(file, 'utf8'), { file });
+    const events = new Events();
+    let stop = false;
+    events.on((e) => { if (e.type === 'batch' && e.epoch === 2 && e.batch === 2) stop = true; });
+    const r = await ENGINES.torch.run({ plan: c.plan!, recipeText: '', events, nproc: 2, stopped: () => stop });
+    expect(r.status).toBe('interrupted');
+    expect(json(path.join(r.runDir, 'checkpoint', 'state.json'))).toMatchObject({ stage: 0, epoch: 1 });
+    expect(fs.existsSync(path.join(r.runDir, 'checkpoint', 'optimizer.pt'))).toBe(true);
+    const again = await ENGINES.torch.run({ recipeText: '', events: new Events(), resume: r.runDir, nproc: 2 });
+    expect(again.status).toBe('finished');
+    const epochs = fs.readFileSync(path.join(r.runDir, 'metrics.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l).epoch);
+    expect(epochs).toEqual([1, 2, 3]);
+  }, 180_000);
+
+  it('continues from a model of either engine (weights ./model)', async () => {
+    const torchModel = path.join(runsOf('colors')[0]!, 'model');
+    const tfjsModel = path.join(runsOf('colors')[1]!, 'model');
+    for (const [model, engine] of [[torchModel, 'tfjs'], [tfjsModel, 'torch'], [torchModel, 'torch']] as const) {
+      const recipe = write(`from-${engine}.tlr`, `from resnet18 weights ${model} input 32\nhead dense(3)\ntrain 4 epochs on ./data\n  batch 8\n  lr 0.01\nsplit 70/15/15\n`);
+      const r = await tlrAsync('run', recipe, '--engine', engine, '--json');
+      expect(r.code, `${engine} from ${model}: ${r.err}`).toBe(0);
+      const runDir = last(`from-${engine}`);
+      // The backbone is the model's (the colours run's features, on which a head reached > 0.9).
+      expect(json(path.join(runDir, 'report.json')).evaluation.accuracy).toBeGreaterThan(0.9);
+      fs.rmSync(path.join(dir, 'runs', `from-${engine}`), { recursive: true });
+    }
   }, 180_000);
 
   it('refuses bad input clearly, leaving nothing half-written', async () => {
