@@ -42,7 +42,11 @@ const tfjs = withTfjs ? await timed(dir, 'tfjs') : null;
 if (tfjs) line('tfjs engine', tfjs);
 const r = (a: number, b: number) => `${(a / b).toFixed(2)}x`;
 console.log('ratios (higher is faster):');
-if (base) console.log(`  torch engine vs plain PyTorch, per epoch: 1 process ${one.epochs.map((s, i) => r(base[i]!, s)).join(', ')}; 2 processes ${two.epochs.map((s, i) => r(base[i]!, s)).join(', ')}`);
+if (base) {
+  const b = base[0]! + base[1]!;
+  console.log(`  torch engine vs plain PyTorch, per epoch: 1 process ${one.epochs.map((s, i) => r(base[i]!, s)).join(', ')}; 2 processes ${two.epochs.map((s, i) => r(base[i]!, s)).join(', ')}`);
+  console.log(`  torch engine vs plain PyTorch's two epochs, whole run (start, weights, frozen part once, both epochs, validation, test): 1 process ${r(b, one.total)}, 2 processes ${r(b, two.total)}`);
+}
 console.log(`  2 processes vs 1, whole run: ${r(one.total, two.total)}`);
 if (tfjs) console.log(`  torch engine (1 process) vs tfjs engine, whole run: ${r(tfjs.total, one.total)} (goal >= 4); epoch 1: ${r(tfjs.epochs[0]!, one.epochs[0]!)}, epoch 2: ${r(tfjs.epochs[1]!, one.epochs[1]!)}`);
 
