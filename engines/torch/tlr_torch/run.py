@@ -2,8 +2,6 @@
 model evaluated, and the run folder's files (rank 0 alone writes, atomically)."""
 
 import contextlib
-import copy
-import io
 import json
 import os
 import platform
@@ -20,7 +18,7 @@ from .errors import EngineError
 from .files import append_line, recover_dir, replace_dir_atomic, write_atomic, write_json
 from .metrics import evaluation
 from .network import Chain, Head, Net, backbone, counts, freeze, frozen_steps, load_backbone, sequence, set_mode, use_global_batchnorm
-from .stage import Batches, NonFinite, learning_rate, make_optimizer, predict_rows, run_epoch, validate
+from .stage import Batches, learning_rate, make_optimizer, predict_rows, run_epoch, validate
 
 
 class Context:

@@ -5,7 +5,6 @@ batch's loss; one update per global batch, as one process would make it."""
 
 import math
 import signal
-import time
 
 import torch
 import torch.nn.functional as F
@@ -13,7 +12,6 @@ import torch.nn.functional as F
 from .data import augment, draw_augment, normalize
 from .dist import share
 from .errors import EngineError
-from .network import set_mode
 from .random import rng, shuffle
 
 
@@ -178,8 +176,3 @@ def validate(ctx, forward, items, batch, features=None):
     loss, right, n = ctx.world.sum([float(rows[:, 4].sum()), float((rows[:, 1] == rows[:, 2]).sum()), float(rows.shape[0])])
     return {"loss": loss / n if n else float("nan"), "accuracy": right / n if n else 0.0}
 
-
-def timed(f):
-    t0 = time.time()
-    r = f()
-    return r, time.time() - t0
