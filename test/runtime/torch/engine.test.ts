@@ -188,6 +188,32 @@ d('the torch engine', () => {
     }
   }, 180_000);
 
+  it('a torch model loads in tlr with the same outputs as in PyTorch (backbone and head converted)', async () => {
+    const model = path.join(runsOf('colors')[0]!, 'model');
+    const size = 32, n = 3 * size * size;
+    const r = spawnSync(hasTorch(py) ? py.python : 'python3', ['-c', `
+import json, torch
+from tlr_torch import safetensors
+from tlr_torch.network import Head, Net, backbone, set_mode
+net = Net(backbone('resnet18'), Head(512, [{"kind": "dense", "units": 3, "activation": "linear"}], 0))
+net.load_saved(safetensors.read('${model}/model.safetensors'), 'model')
+set_mode(net, False)
+x = torch.linspace(-2, 2, ${n}).reshape(1, 3, ${size}, ${size})
+print(json.dumps(net(x)[0].tolist()))`], { env: engineEnv(process.env), encoding: 'utf8' });
+    expect(r.status, r.stderr).toBe(0);
+    const torchOut = JSON.parse(r.stdout) as number[];
+    const { loadModelDir } = await import('../../../src/runtime/results/model-files.js');
+    const { tf } = await import('../../../src/runtime/tf.js');
+    const { model: m } = await loadModelDir(model);
+    const chw = Float32Array.from({ length: n }, (_, i) => -2 + (4 * i) / (n - 1));
+    const x = tf.tidy(() => tf.tensor4d(chw, [1, 3, size, size]).transpose([0, 2, 3, 1]));
+    const out = m.predict(x) as import('@tensorflow/tfjs').Tensor;
+    const ours = Array.from(await out.data());
+    tf.dispose([x, out]);
+    m.dispose();
+    ours.forEach((v, i) => expect(Math.abs(v - torchOut[i]!), `logit ${i}: tlr ${v}, PyTorch ${torchOut[i]}`).toBeLessThan(1e-3 * Math.max(1, Math.abs(torchOut[i]!))));
+  }, 60_000);
+
   it('refuses bad input clearly, leaving nothing half-written', async () => {
     const mobilenet = write('mobile.tlr', 'from mobilenet_v1 width 0.25 weights none input 32\nhead dense(3)\ntrain 1 epochs on ./data\nsplit 70/15/15\n');
     const m = await tlrAsync('run', mobilenet, '--engine', 'torch');
