@@ -1,6 +1,6 @@
 import * as path from 'node:path';
 import { formatLr } from '../text/format.js';
-import type { Plan, PlanSplitSource, PlanStage } from '../plan/types.js';
+import { tieBreakOf, type Plan, type PlanSplitSource, type PlanStage } from '../plan/types.js';
 import { locateWeights } from '../runtime/weights/locate.js';
 import { fmtInt, plural } from './io.js';
 import { displayPath } from '../paths.js';
@@ -85,7 +85,8 @@ export function planText(p: Plan): string {
     row('', `features   ${s.featureCache.use ? 'cached' : s.featureCache.prefix ? 'frozen part cached' : 'not cached'}: ${s.featureCache.reason}`);
   }
   L.push('');
-  row('saves', `${p.save.which === 'best' ? `the best model by ${p.save.metric} (${p.save.mode})` : 'the last model'}${p.save.to ? `, copied to ${rel(dir, p.save.to)}` : ''}`);
+  const tie = p.save.tieBreak ?? tieBreakOf(p.save.metric);
+  row('saves', `${p.save.which === 'best' ? `the best model by ${p.save.metric} (${p.save.mode}; a tie goes to the ${tie.mode === 'min' ? 'lower' : 'higher'} ${tie.metric})` : 'the last model'}${p.save.to ? `, copied to ${rel(dir, p.save.to)}` : ''}`);
   row('', `run folder ${rel(dir, p.output.runsDir)}/<timestamp>/ (recipe, plan, metrics.jsonl, model, report.json, report.html)`);
   return L.join('\n');
 }

@@ -1,7 +1,7 @@
 import * as path from 'node:path';
 import { splitCount } from '../data/split.js';
 import type { DataInfo } from '../data/formats/index.js';
-import { PLAN_FORMAT, PLAN_VERSION, type Plan, type PlanSplitSource, type PlanStage } from '../plan/types.js';
+import { PLAN_FORMAT, PLAN_VERSION, tieBreakOf, type Plan, type PlanSplitSource, type PlanStage } from '../plan/types.js';
 import type { Checked, HeadLayerSpec, SplitSource, StageSpec } from './check/checked.js';
 import { splitBoundary } from '../zoo/split.js';
 import { graphOf } from '../zoo/catalog.js';
@@ -119,7 +119,7 @@ export function toPlan(c: Checked): Plan {
       augment: c.augment.map((a) => ({ ...a })),
     },
     stages: c.stages.map((s, i) => stage(c, s, i, head)),
-    save: { metric: c.save.metric, mode: c.save.metric.endsWith('loss') ? 'min' : 'max', which: c.save.which, to: c.save.to, ...(c.exports.length ? { exports: c.exports } : {}) },
+    save: { metric: c.save.metric, mode: c.save.metric.endsWith('loss') ? 'min' : 'max', which: c.save.which, to: c.save.to, ...(c.exports.length ? { exports: c.exports } : {}), tieBreak: tieBreakOf(c.save.metric) },
     output: { runsDir: path.join(path.dirname(c.file), 'runs', safeName(c.name)) },
   };
 }

@@ -95,6 +95,18 @@ export interface Plan {
     readonly metric: Metric; readonly mode: 'max' | 'min'; readonly which: 'best' | 'last'; readonly to: string | null;
     /** Extra formats the model is written in at the end (absent: none). */
     readonly exports?: readonly PlanExport[];
+    /** An epoch that ties the best on `metric` replaces it when it is better on this one (absent in older plans: tieBreakOf(metric)). */
+    readonly tieBreak?: { readonly metric: Metric; readonly mode: 'max' | 'min' };
   };
   readonly output: { readonly runsDir: string };
+}
+
+/**
+ * The metric that decides between epochs tied on `metric`: the loss for an accuracy, the accuracy
+ * for a loss, on the same split. On a small validation set accuracy ties often; the earliest of
+ * tied epochs is usually the less trained one.
+ */
+export function tieBreakOf(metric: Metric): { metric: Metric; mode: 'max' | 'min' } {
+  const other = (metric.endsWith('loss') ? metric.replace('loss', 'accuracy') : metric.replace('accuracy', 'loss')) as Metric;
+  return { metric: other, mode: other.endsWith('loss') ? 'min' : 'max' };
 }

@@ -80,6 +80,12 @@ def _state_copy(net):
     return {k: v.detach().to("cpu", copy=True) for k, v in net.saved_state().items()}
 
 
+def tie_break_of(metric):
+    """The loss for an accuracy, the accuracy for a loss (plans before `tieBreak` leave it out)."""
+    other = metric.replace("loss", "accuracy") if metric.endswith("loss") else metric.replace("accuracy", "loss")
+    return {"metric": other, "mode": "min" if other.endswith("loss") else "max"}
+
+
 def fresh_state():
     return {"stage": 0, "epoch": 0, "best": None, "stageBest": None, "sinceBest": 0}
 
@@ -349,21 +355,32 @@ class Run:
         if found:
             net.load_saved(found["weights"], ctx.job.path("checkpoint", "model.safetensors"))
 
-    def better(self, a, b):
-        return a > b if self.ctx.plan["save"]["mode"] == "max" else a < b
+    def beats(self, m, best):
+        """Better on the plan's metric, or tied on it and better on the tie-break metric (as the tfjs engine decides)."""
+        if best is None:
+            return True
+        save = self.ctx.plan["save"]
+        v = m[save["metric"]]
+        if v != best["value"]:
+            return v > best["value"] if save["mode"] == "max" else v < best["value"]
+        tie = save.get("tieBreak") or tie_break_of(save["metric"])
+        w, b = m[tie["metric"]], best.get("second")
+        return isinstance(b, (int, float)) and (w > b if tie["mode"] == "max" else w < b)
 
     def record(self, s, epoch, m, lr, seconds, since, opt):
         plan, st = self.ctx.plan, self.state
-        value = m[plan["save"]["metric"]]
-        best = plan["save"]["which"] == "last" or st["best"] is None or self.better(value, st["best"]["value"])
+        save = plan["save"]
+        value = m[save["metric"]]
+        second = m[(save.get("tieBreak") or tie_break_of(save["metric"]))["metric"]]
+        best = save["which"] == "last" or self.beats(m, st["best"])
         weights = _state_copy(self.net)
         if best:
-            st["best"] = {"value": value, "stage": s, "epoch": epoch}
+            st["best"] = {"value": value, "second": second, "stage": s, "epoch": epoch}
             self.best = weights
             self.saver.model(weights, "model")
-        stage_best = st["stageBest"] is None or self.better(value, st["stageBest"]["value"])
+        stage_best = self.beats(m, st["stageBest"])
         if stage_best:
-            st["stageBest"] = {"value": value, "epoch": epoch}
+            st["stageBest"] = {"value": value, "second": second, "epoch": epoch}
             self.stage_best = weights
         self.saver.metrics({"stage": s + 1, "epoch": epoch + 1, **m, "lr": lr, "seconds": seconds, "best": best, "time": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())})
         st["epoch"], st["sinceBest"] = epoch + 1, since

@@ -17,8 +17,9 @@ export interface RunState {
   /** Index of the stage under way, and epochs it has completed. */
   stage: number;
   epoch: number;
-  best: { value: number; stage: number; epoch: number } | null;
-  stageBest: { value: number; epoch: number } | null;
+  /** `second`: the tie-break metric's value at that epoch (absent in checkpoints before it). */
+  best: { value: number; second?: number; stage: number; epoch: number } | null;
+  stageBest: { value: number; second?: number; epoch: number } | null;
   sinceBest: number;
 }
 

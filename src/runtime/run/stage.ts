@@ -1,7 +1,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { tf } from '../tf.js';
-import type { PlanStage } from '../../plan/types.js';
+import { tieBreakOf, type Plan, type PlanStage } from '../../plan/types.js';
 import { missingTrainingKernels } from '../backend.js';
 import type { EpochMetrics } from '../events.js';
 import { setFrozen, trainsConvolutions } from '../train/network.js';
@@ -141,19 +141,31 @@ async function writeCheckpoint(ctx: RunContext, f: RunFolder, optimizer: tf.Opti
   });
 }
 
+/**
+ * Whether an epoch's metrics beat the best so far: better on the plan's metric, or equal on it and
+ * better on its tie-break metric (the loss for an accuracy, the accuracy for a loss).
+ */
+export function beats(save: Plan['save'], m: EpochMetrics, best: { value: number; second?: number } | null): boolean {
+  if (!best) return true;
+  const v = m[save.metric], tie = save.tieBreak ?? tieBreakOf(save.metric);
+  if (v !== best.value) return save.mode === 'max' ? v > best.value : v < best.value;
+  const w = m[tie.metric];
+  return typeof best.second === 'number' && (tie.mode === 'max' ? w > best.second : w < best.second);
+}
+
 /** After each epoch: the best model, metrics.jsonl, and the checkpoint (with the stage's best). */
 function epochRecorder(ctx: RunContext, f: RunFolder, s: number, stage: PlanStage) {
   const { plan, net, events } = ctx;
-  const better = (a: number, b: number) => (plan.save.mode === 'max' ? a > b : a < b);
+  const second = (m: EpochMetrics) => m[(plan.save.tieBreak ?? tieBreakOf(plan.save.metric)).metric];
   return async (epoch: number, m: EpochMetrics, lr: number, seconds: number, sinceBest: number, optimizer: tf.Optimizer): Promise<boolean> => {
     const state = f.state, value = m[plan.save.metric];
-    const best = plan.save.which === 'last' || !state.best || better(value, state.best.value);
+    const best = plan.save.which === 'last' || beats(plan.save, m, state.best);
     if (best) {
-      state.best = { value, stage: s, epoch };
+      state.best = { value, second: second(m), stage: s, epoch };
       await saveModel(net.full, path.join(f.dir, 'model'), ctx.meta);
     }
-    const stageBest = !state.stageBest || better(value, state.stageBest.value);
-    if (stageBest) state.stageBest = { value, epoch };
+    const stageBest = beats(plan.save, m, state.stageBest);
+    if (stageBest) state.stageBest = { value, second: second(m), epoch };
     fs.rmSync(path.join(f.dir, '.tlr-run'), { force: true }); // from its first epoch on, the folder is kept whatever happens
     // The line goes first; a resume trims lines past its checkpoint, so a kill between the two never duplicates one.
     appendLine(path.join(f.dir, 'metrics.jsonl'), JSON.stringify({ stage: s + 1, epoch: epoch + 1, ...m, lr, seconds, best, time: new Date().toISOString() }));
