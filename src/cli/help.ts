@@ -90,3 +90,14 @@ export const FETCH_HELP = `usage: tlr fetch FILE...
 Gets everything the recipes need from the network now: their weights, downloaded into the cache
 (checked, and pinned in tlr.lock beside the recipe), so that later runs work offline. Recipes whose
 weights are cached, in $TLR_WEIGHTS_DIR, local files or none say so.`;
+
+export const LR_FIND_HELP = `usage: tlr lr-find RECIPE [--stage N] [--write] [--steps K] [--json]
+
+The learning-rate range test on one stage (default 1): K training steps (default 100) with the rate
+growing exponentially from 1e-7 to 10, on the stage's own batches (cached features when the stage
+trains only the head, so it takes seconds), from the recipe's starting weights; the weights are put
+back afterwards. Prints the smoothed loss against the rate, the suggested rate (a tenth of the rate
+where the smoothed loss is lowest) and where the loss falls fastest, and writes the chart as
+runs/<recipe>/lr-find/stage-N.svg.
+  --write   set that stage's lr in the recipe (its schedule and comments kept; canonical layout)
+  --json    the curve and the suggestion as one JSON object`;

@@ -3,7 +3,7 @@ import { checkCommand, CHECK_HELP } from './commands/check.js';
 import { planCommand, PLAN_HELP } from './commands/plan.js';
 import { fmtCommand, FMT_HELP } from './commands/fmt.js';
 import { modelsCommand, MODELS_HELP } from './commands/models.js';
-import { COMPARE_HELP, DOCTOR_HELP, EVAL_HELP, EXPORT_HELP, FETCH_HELP, PREDICT_HELP, REPORT_HELP, RUN_HELP, WATCH_HELP } from './help.js';
+import { COMPARE_HELP, DOCTOR_HELP, EVAL_HELP, EXPORT_HELP, FETCH_HELP, LR_FIND_HELP, PREDICT_HELP, REPORT_HELP, RUN_HELP, WATCH_HELP } from './help.js';
 import { stdio, UsageError, type Output } from './io.js';
 import { TLR_VERSION } from '../version.js';
 import { TlrError } from '../errors.js';
@@ -20,6 +20,7 @@ commands:
   fetch FILE...    download what recipes need now (their weights), for going offline
   run FILE         run a recipe (--json: NDJSON events; --resume RUN_DIR; --watch)
   watch FILE       run, then re-plan and re-run on every save
+  lr-find FILE     the learning-rate range test on a stage; --write puts the suggestion in the recipe
   predict DIR IMG  top labels of images with a saved model
   eval DIR DATA    evaluate a saved model on a data set
   export DIR       a saved model as ONNX (--format onnx) or TF.js (--format tfjs)
@@ -40,6 +41,7 @@ const doctorCmd = () => import('./commands/doctor.js');
 const predictCmd = () => import('./commands/predict.js');
 const exportCmd = () => import('./commands/export.js');
 const fetchCmd = () => import('./commands/fetch.js');
+const lrFindCmd = () => import('./commands/lr-find.js');
 
 const COMMANDS: Record<string, Spec> = {
   check: { help: CHECK_HELP, options: { json: { type: 'boolean' }, deep: { type: 'boolean' } }, run: (p, v, io) => checkCommand(p, { json: !!v['json'], deep: !!v['deep'] }, io) },
@@ -77,6 +79,11 @@ const COMMANDS: Record<string, Spec> = {
     help: EXPORT_HELP,
     options: { format: { type: 'string' }, out: { type: 'string' }, softmax: { type: 'boolean' }, force: { type: 'boolean' }, torchrun: { type: 'string' }, nproc: { type: 'string' } },
     run: async (p, v, io) => (await exportCmd()).exportCommand(p, { format: str(v['format']), out: str(v['out']), softmax: !!v['softmax'], force: !!v['force'], torchrun: str(v['torchrun']), nproc: str(v['nproc']) }, io),
+  },
+  'lr-find': {
+    help: LR_FIND_HELP,
+    options: { stage: { type: 'string' }, write: { type: 'boolean' }, json: { type: 'boolean' }, steps: { type: 'string' } },
+    run: async (p, v, io) => (await lrFindCmd()).lrFindCommand(p, { stage: str(v['stage']), write: !!v['write'], json: !!v['json'], steps: str(v['steps']) }, io),
   },
   eval: {
     help: EVAL_HELP,

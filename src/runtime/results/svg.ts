@@ -89,3 +89,22 @@ export function heatMap(classes: readonly string[], m: readonly (readonly number
   parts.push('</svg>');
   return parts.join('');
 }
+
+/** The learning-rate range test: the smoothed loss against the rate (log axis), the suggestion marked. */
+export function lrChart(c: { lrs: readonly number[]; smoothed: readonly number[]; suggestion: number; rule: string; title: string }): string {
+  const W = 560, H = 280, L = 56, R = 16, T = 34, B = 40;
+  const pts = c.lrs.map((lr, i) => [Math.log10(lr), c.smoothed[i]!] as const).filter(([, v]) => Number.isFinite(v));
+  const x0 = pts[0]![0], x1 = pts[pts.length - 1]![0];
+  const ys = pts.map(([, v]) => v), lo = Math.min(...ys), hi = Math.min(Math.max(...ys), lo + 4 * (ys[0]! - lo || 1));
+  const X = (v: number) => L + ((v - x0) / (x1 - x0 || 1)) * (W - L - R), Y = (v: number) => T + (1 - (Math.min(v, hi) - lo) / (hi - lo || 1)) * (H - T - B);
+  const out = [`<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 ${W} ${H}" width="${W}" height="${H}" role="img" aria-label="${esc(c.title)}">`,
+    '<style>text{font:11px sans-serif;fill:#333}.tick{fill:#666}</style>',
+    `<text x="${L}" y="18" font-weight="bold">${esc(c.title)}</text>`];
+  for (const t of logTicks(x0, x1)) out.push(`<line x1="${X(Math.log10(t))}" x2="${X(Math.log10(t))}" y1="${T}" y2="${H - B}" stroke="#eee"/><text class="tick" x="${X(Math.log10(t))}" y="${H - B + 14}" text-anchor="middle">${fmt(t)}</text>`);
+  for (const t of niceTicks(lo, hi)) out.push(`<line x1="${L}" x2="${W - R}" y1="${Y(t)}" y2="${Y(t)}" stroke="#eee"/><text class="tick" x="${L - 6}" y="${Y(t) + 4}" text-anchor="end">${fmt(t)}</text>`);
+  out.push(`<polyline fill="none" stroke="#1f77b4" stroke-width="1.6" points="${pts.map(([x, v]) => `${X(x).toFixed(1)},${Y(v).toFixed(1)}`).join(' ')}"/>`);
+  const s = X(Math.log10(c.suggestion));
+  out.push(`<line x1="${s}" x2="${s}" y1="${T}" y2="${H - B}" stroke="#d62728" stroke-dasharray="4 3"/><text x="${s + 4}" y="${T + 12}" fill="#d62728">suggested ${fmt(c.suggestion)}</text>`);
+  out.push(`<text class="tick" x="${(L + W - R) / 2}" y="${H - 8}" text-anchor="middle">learning rate (log scale) · smoothed training loss · ${esc(c.rule)}</text>`, '</svg>');
+  return out.join('\n');
+}

@@ -19,7 +19,7 @@ import type { RunFolder } from './folder.js';
 // One stage of the schedule: its sources (cached features, or images with the frozen part run
 // ahead), its epochs with a checkpoint after each, and the hand-over to the next stage.
 
-interface Prepared {
+export interface Prepared {
   readonly train: BatchSource;
   readonly validation: BatchSource;
   /** What the loop trains: the head, the part above the frozen prefix, or the whole network. */
@@ -57,7 +57,8 @@ async function stageBackend(ctx: RunContext, s: number, cached: boolean): Promis
   return 'cpu';
 }
 
-async function prepareStage(ctx: RunContext, s: number, fastBackend: string): Promise<Prepared> {
+/** Stage `s`'s sources and the model it trains (frozen layers set, caches filled). */
+export async function prepareStage(ctx: RunContext, s: number, fastBackend: string): Promise<Prepared> {
   const { plan, splits, net } = ctx, stage = plan.stages[s]!;
   setFrozen(net, ctx.built.info, stage.frozen.layers);
   const cached = stage.featureCache.use;
@@ -92,7 +93,8 @@ async function prepareStage(ctx: RunContext, s: number, fastBackend: string): Pr
   return { train, validation, model: split ? split.top : net.full, cached, validateOn: null };
 }
 
-function release(ctx: RunContext, p: Prepared): void {
+/** Frees what prepareStage made. */
+export function release(ctx: RunContext, p: Prepared): void {
   if (p.train instanceof FeatureSource) p.train.x.dispose();
   // The trained part shares the network's layers: disposing it only drops its hold on them.
   if (p.model !== ctx.net.full && p.model !== ctx.net.head) p.model.dispose();
@@ -100,7 +102,7 @@ function release(ctx: RunContext, p: Prepared): void {
 }
 
 /** Inverse class frequencies of the training split. */
-function classWeights(ctx: RunContext): Float32Array {
+export function classWeights(ctx: RunContext): Float32Array {
   const classes = ctx.plan.data.classes.length;
   const counts = new Array<number>(classes).fill(0);
   for (const it of ctx.splits.train) counts[it.label]! += 1;

@@ -1,0 +1,47 @@
+import { tf } from './tf.js';
+import type { Plan } from '../plan/types.js';
+import { chooseBackend } from './backend.js';
+import type { Events } from './events.js';
+import { prepareRun } from './run/context.js';
+import { classWeights, prepareStage, release } from './run/stage.js';
+import { lrSweep, type LrCurve } from './train/lr-find.js';
+import { TlrError } from '../errors.js';
+
+// `tlr lr-find`: the range test on one stage of a plan, with the stage's own sources (cached
+// features when the stage uses them, so it takes seconds) and the recipe's starting weights.
+
+export type { LrCurve };
+
+export interface LrFindOptions {
+  readonly plan: Plan;
+  /** 0-based stage index. */
+  readonly stage: number;
+  readonly events: Events;
+  readonly env?: NodeJS.ProcessEnv;
+  readonly backend?: string;
+  readonly steps?: number;
+  readonly onStep?: (step: number, steps: number, lr: number, loss: number) => void;
+}
+
+/** Runs the learning-rate range test on a stage of `plan`. */
+export async function lrFind(o: LrFindOptions): Promise<LrCurve> {
+  const { plan } = o;
+  if (o.stage < 0 || o.stage >= plan.stages.length) throw new TlrError(`the recipe has ${plan.stages.length} stage${plan.stages.length > 1 ? 's' : ''}; --stage takes 1${plan.stages.length > 1 ? ` to ${plan.stages.length}` : ''}`);
+  const backend = await chooseBackend(o.backend);
+  const ctx = await prepareRun(plan, { events: o.events, env: o.env ?? process.env, stopped: () => false, backend });
+  try {
+    const p = await prepareStage(ctx, o.stage, tf.getBackend());
+    try {
+      const stage = plan.stages[o.stage]!;
+      return await lrSweep({
+        model: p.model, train: p.train, stage, classes: plan.data.classes.length, probabilities: ctx.meta.output === 'probabilities',
+        classWeights: stage.classWeights === 'auto' ? classWeights(ctx) : null, seed: plan.seed, steps: o.steps, onStep: o.onStep,
+      });
+    } finally {
+      release(ctx, p);
+    }
+  } finally {
+    await ctx.engines.close();
+    ctx.net.full.dispose();
+  }
+}
