@@ -42,7 +42,7 @@ export type Statement =
   | S<'train', { readonly epochs: Num; readonly data: Location | null }>
   | S<'batch', { readonly value: Num }>
   | S<'optimizer', { readonly name: Name }>
-  | S<'lr', { readonly value: Num; readonly schedule: Schedule | null }>
+  | S<'lr', { readonly value: Num | Name; readonly schedule: Schedule | null }>
   | S<'earlyStop', { readonly patience: Num | null; readonly metric: Name | null }>
   | S<'classWeights', { readonly mode: Name }>
   | S<'then', object>

@@ -52,6 +52,7 @@ export const CODES = {
   TLR1603: { severity: 'error', title: 'unknown metric' },
   TLR1604: { severity: 'error', title: 'unknown augmentation' },
   TLR1605: { severity: 'error', title: 'unknown class weights mode' },
+  TLR1606: { severity: 'error', title: 'a learning rate that is neither a number nor auto' },
 
   TLR1701: { severity: 'error', title: 'save target not allowed' },
   TLR1702: { severity: 'error', title: 'unknown export format' },

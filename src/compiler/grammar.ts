@@ -158,7 +158,8 @@ export class RecipeParser extends CstParser {
 
   lr = this.RULE('lr', () => {
     this.CONSUME(T.Lr);
-    this.CONSUME(T.NumberLit);
+    // A rate, or `auto` (the checker accepts no other word).
+    this.OR([{ ALT: () => this.CONSUME(T.NumberLit) }, { ALT: () => this.CONSUME2(T.Identifier) }]);
     this.OPTION(() => {
       this.CONSUME(T.Identifier);
       this.MANY(() => this.CONSUME2(T.NumberLit));

@@ -66,7 +66,7 @@ function stage(c: Checked, s: StageSpec, i: number, headTotal: number): PlanStag
     epochs: s.epochs,
     batch: s.batch,
     optimizer: s.optimizer,
-    lr: { initial: s.lr, schedule: s.schedule },
+    lr: { initial: s.lr, schedule: s.schedule, ...(s.lrAuto ? { auto: true as const } : {}) },
     earlyStop: s.earlyStop,
     classWeights: s.classWeights,
     frozen: { layers: s.frozen, through: s.frozen ? layers[s.frozen - 1]!.name : null, by: s.frozenBy, params: frozenParams },

@@ -132,13 +132,17 @@ class AstBuilder extends BaseVisitor {
   }
 
   lr(c: Children) {
-    const nums = ((c['NumberLit'] ?? []) as IToken[]).filter((t) => !t.isInsertedInRecovery).sort((a, b) => a.startOffset - b.startOffset);
-    const value = this.num(this.tok(c, 'NumberLit'));
-    const id = this.opt(c, 'Identifier');
+    const real = (k: string) => ((c[k] ?? []) as IToken[]).filter((t) => !t.isInsertedInRecovery).sort((a, b) => a.startOffset - b.startOffset);
+    const nums = real('NumberLit'), ids = real('Identifier');
+    // The value is the first token after `lr`: a number, or a word (`auto`).
+    const first = [...nums, ...ids].sort((a, b) => a.startOffset - b.startOffset)[0];
+    if (!first) throw new Missing();
+    const value: A.Num | A.Name = nums[0] === first ? this.num(first) : this.name(first);
+    const id = ids.find((t) => t !== first) ?? null;
     let schedule: A.Schedule | null = null;
     if (id) {
       const every = this.opt(c, 'Every');
-      const after = nums.slice(1);
+      const after = nums.filter((t) => t !== first);
       const args = every ? after.filter((t) => t.startOffset < every.startOffset) : after;
       const everyNum = every ? after.find((t) => t.startOffset > every.startOffset) : undefined;
       if (every && !everyNum) throw new Missing();

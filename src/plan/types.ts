@@ -45,7 +45,8 @@ export interface PlanStage {
   readonly epochs: number;
   readonly batch: number;
   readonly optimizer: string;
-  readonly lr: { readonly initial: number; readonly schedule: PlanSchedule };
+  /** `auto`: the learning-rate finder picks the initial rate when the stage starts (`initial` is then the rate the stage would have without it). */
+  readonly lr: { readonly initial: number; readonly schedule: PlanSchedule; readonly auto?: true };
   readonly earlyStop: { readonly metric: Metric; readonly patience: number } | null;
   readonly classWeights: 'auto' | 'none';
   /** Backbone layers 0 .. layers-1 (the catalog's order) are frozen; `through` names the last. */

@@ -38,6 +38,7 @@ export type RunEvent =
   | { readonly type: 'batch'; readonly stage: number; readonly epoch: number; readonly batch: number; readonly batches: number; readonly loss: number }
   | { readonly type: 'epoch'; readonly stage: number; readonly epoch: number; readonly epochs: number; readonly metrics: EpochMetrics; readonly lr: number; readonly seconds: number; readonly best: boolean }
   | { readonly type: 'checkpoint'; readonly stage: number; readonly epoch: number; readonly path: string; readonly best: boolean }
+  | { readonly type: 'lr-found'; readonly stage: number; readonly lr: number; readonly rule: string; readonly minimum: number; readonly steepest: number; readonly steps: number; /** Chosen in an earlier process (a resumed run). */ readonly resumed?: boolean }
   | { readonly type: 'early-stop'; readonly stage: number; readonly epoch: number; readonly metric: string; readonly patience: number }
   | { readonly type: 'evaluation'; readonly evaluation: Evaluation }
   | { readonly type: 'warning'; readonly message: string; readonly file?: string }

@@ -90,6 +90,8 @@ export function reduce(s: ViewState, e: RunEvent, now: number = Date.now()): Vie
         epochsProgress: ep ? { ...ep, done: e.epoch, updatedAt: now } : ep,
       };
     }
+    case 'lr-found':
+      return { ...s, warnings: [...s.warnings, `stage ${e.stage}: lr auto chose ${e.lr.toPrecision(2)} (${e.rule})`] };
     case 'early-stop':
       return { ...s, warnings: [...s.warnings, `stage ${e.stage}: early stop after epoch ${e.epoch} (${e.metric} did not improve for ${e.patience} epochs)`] };
     case 'warning':

@@ -71,4 +71,28 @@ describe('the learning-rate finder', () => {
       delete process.env['TLR_CACHE'];
     }
   }, 120_000);
+  it('`lr auto` runs the finder when the stage starts and records the rate in the output, metrics.jsonl and report.json', async () => {
+    const w = makeWorld({ perClass: 8 });
+    const file = recipe(w.dir, `from mobilenet_v1 width 0.25 input 32 weights ${w.weights}\nhead dense(3)\ntrain 2 epochs on ./data\n  lr auto\nsplit 50/50\n`);
+    process.env['TLR_CACHE'] = path.join(w.dir, 'cache');
+    try {
+      const r = await tlrAsync('run', file, '--json');
+      expect(r.code, r.err).toBe(0);
+      const events = r.out.trim().split('\n').map((l) => JSON.parse(l));
+      const found = events.find((e) => e.type === 'lr-found');
+      expect(found).toMatchObject({ stage: 1, rule: expect.stringContaining('smoothed loss') });
+      const epochs = events.filter((e) => e.type === 'epoch');
+      expect(epochs[0].lr).toBe(found.lr);
+      const runDir = events.find((e) => e.type === 'finished').runDir;
+      const lines = fs.readFileSync(path.join(runDir, 'metrics.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l));
+      expect(lines.every((l) => l.lrAuto === found.lr)).toBe(true);
+      expect(JSON.parse(fs.readFileSync(path.join(runDir, 'report.json'), 'utf8')).lrAuto).toEqual([{ stage: 1, lr: found.lr }]);
+      const text = await tlrAsync('run', file);
+      expect(text.out).toMatch(/lr auto: \S+ \(a tenth of the rate where the smoothed loss is lowest/);
+      const torch = await tlrAsync('run', file, '--engine', 'torch');
+      expect(torch.out + torch.err).toMatch(/lr auto`, which the torch engine does not run yet.*lr-find/);
+    } finally {
+      delete process.env['TLR_CACHE'];
+    }
+  }, 120_000);
 });

@@ -44,7 +44,7 @@ function row(dir: string): CompareRow {
     network: m.name, width: m.width, input: m.inputSize,
     weights: w.kind === 'imagenet' ? 'imagenet' : w.kind === 'none' ? 'none' : 'file',
     frozen, stages: plan.stages.length, epochs: epochs.length,
-    lr: plan.stages.map((s) => `${+s.lr.initial.toPrecision(3)}${s.lr.schedule.kind === 'constant' ? '' : ` ${s.lr.schedule.kind}`}`).join(' → '),
+    lr: plan.stages.map((s) => `${s.lr.auto ? 'auto' : +s.lr.initial.toPrecision(3)}${s.lr.schedule.kind === 'constant' ? '' : ` ${s.lr.schedule.kind}`}`).join(' → '),
     batch: [...new Set(plan.stages.map((s) => s.batch))].join(' → '),
     dataset: path.basename(plan.data.root), split: report.evaluation.split,
     accuracy: report.evaluation.accuracy, macroF1: report.evaluation.macroF1, seconds: report.seconds,

@@ -42,6 +42,9 @@ export function textReporter(out: (line: string) => void): (e: RunEvent) => void
       case 'epoch':
         write(`  epoch ${String(e.epoch).padStart(3)}/${e.epochs}  loss ${num(e.metrics.loss)}  acc ${num(e.metrics.accuracy)}  val_loss ${num(e.metrics.val_loss)}  val_acc ${num(e.metrics.val_accuracy)}  lr ${formatLr(e.lr)}  ${e.seconds.toFixed(1)}s${e.best ? '  * best' : ''}`);
         break;
+      case 'lr-found':
+        write(`  lr auto: ${formatLr(e.lr)}${e.resumed ? ' (chosen before the run was interrupted)' : ` (${e.rule}: ${formatLr(e.minimum)}; the loss fell fastest at ${formatLr(e.steepest)}; ${e.steps} steps)`}`);
+        break;
       case 'early-stop':
         write(`  early stop: ${e.metric} did not improve for ${e.patience} epochs`);
         break;

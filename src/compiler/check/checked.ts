@@ -19,6 +19,8 @@ export interface StageSpec {
   readonly batch: number;
   readonly optimizer: string;
   readonly lr: number;
+  /** `lr auto`: the learning-rate finder picks the stage's rate when it starts (`lr` is then the rate the stage would otherwise have). */
+  readonly lrAuto: boolean;
   readonly schedule: ScheduleSpec;
   readonly earlyStop: { readonly metric: Metric; readonly patience: number } | null;
   readonly classWeights: 'auto' | 'none';

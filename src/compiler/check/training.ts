@@ -57,7 +57,14 @@ export function checkStages(ctx: Ctx, stages: readonly StageStatements[], frozen
       optimizer = (OPTIMIZERS as readonly string[]).includes(n.text) ? n.text : null;
       if (!optimizer) ctx.report('TLR1601', n.span, `unknown optimizer \`${n.text}\``, [...didYouMean(n.text, OPTIMIZERS), `optimizers: ${oneOf([...OPTIMIZERS])}`]);
     }
-    let lr = st.lr ? ctx.real(st.lr.value, 'the learning rate', (v) => v > 0 && v < 10, '0 < lr < 10') : prev ? prev.lr / 10 : 1e-3;
+    // `lr auto`: the finder picks it when the stage starts; a later stage that writes no rate does the same.
+    const word = st.lr && !isNum(st.lr.value) ? st.lr.value : null;
+    if (word && word.text !== 'auto') {
+      ctx.report('TLR1606', word.span, `\`lr ${word.text}\`: a learning rate is a number, or \`auto\``, [...didYouMean(word.text, ['auto']), '`lr 0.001`, or `lr auto` to run the learning-rate finder when the stage starts (tlr lr-find shows what it sees)']);
+      ok = false;
+    }
+    const lrAuto = word ? word.text === 'auto' : !st.lr && !!prev?.lrAuto;
+    let lr = st.lr && isNum(st.lr.value) ? ctx.real(st.lr.value, 'the learning rate', (v) => v > 0 && v < 10, '0 < lr < 10') : prev ? prev.lr / 10 : 1e-3;
     // A derived rate is checked like a written one: many `then` stages divide it down to nothing.
     if (!st.lr && prev && lr !== null && lr < MIN_LR) {
       ctx.report('TLR1501', st.then!.keyword, `stage ${i + 1}'s learning rate would be ${lr.toExponential(1)} (the stage before's divided by 10), too small to train anything`, [`write \`lr …\` in this stage (at least ${MIN_LR})`]);
@@ -84,7 +91,7 @@ export function checkStages(ctx: Ctx, stages: readonly StageStatements[], frozen
       ok = false;
       continue;
     }
-    out.push({ epochs, batch, optimizer, lr, schedule: sched, earlyStop, classWeights, frozen: frozen[i]!.frozen, frozenBy: frozen[i]!.by });
+    out.push({ epochs, batch, optimizer, lr, lrAuto, schedule: sched, earlyStop, classWeights, frozen: frozen[i]!.frozen, frozenBy: frozen[i]!.by });
   }
   return ok && out.length === stages.length ? out : null;
 }

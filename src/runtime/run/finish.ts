@@ -91,6 +91,7 @@ export async function writeResults(ctx: RunContext, f: RunFolder, e: Evaluated, 
   writeFileAtomic(path.join(f.dir, 'report.json'), JSON.stringify({
     recipe: plan.recipe.name, best: { metric: plan.save.metric, value: best.value, stage: best.stage + 1, epoch: best.epoch + 1 },
     evaluation: e.evaluation, misclassified: misclassified(ctx, e), unreadable: ctx.unreadable.counts, seconds, backend,
+    ...(f.state.lrFound ? { lrAuto: Object.entries(f.state.lrFound).map(([s, lr]) => ({ stage: Number(s) + 1, lr })) } : {}),
     training: { epochs: epochs.length, seconds: trainSeconds, images: splits.train.length, imagesPerSecond: trainSeconds ? (splits.train.length * epochs.length) / trainSeconds : null },
   }, null, 2) + '\n');
   writeFileAtomic(path.join(f.dir, 'environment.json'), JSON.stringify({

@@ -21,6 +21,8 @@ export interface RunState {
   best: { value: number; second?: number; stage: number; epoch: number } | null;
   stageBest: { value: number; second?: number; epoch: number } | null;
   sinceBest: number;
+  /** `lr auto`: the rate the finder chose for each stage that has one (by 0-based stage), kept so that a resumed stage goes on with it. */
+  lrFound?: Record<string, number>;
 }
 
 export interface RunFolder {

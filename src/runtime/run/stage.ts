@@ -7,6 +7,7 @@ import type { EpochMetrics } from '../events.js';
 import { setFrozen, trainsConvolutions } from '../train/network.js';
 import { FeatureSource, ImageSource, type BatchSource } from '../train/sources.js';
 import { evaluate, runStage } from '../train/loop.js';
+import { lrSweep } from '../train/lr-find.js';
 import { PrefixSource, splitFrozen } from '../train/split.js';
 import { modelForward } from '../infer/engine.js';
 import { saveModel } from '../results/model-files.js';
@@ -170,7 +171,7 @@ function epochRecorder(ctx: RunContext, f: RunFolder, s: number, stage: PlanStag
     if (stageBest) state.stageBest = { value, second: second(m), epoch };
     fs.rmSync(path.join(f.dir, '.tlr-run'), { force: true }); // from its first epoch on, the folder is kept whatever happens
     // The line goes first; a resume trims lines past its checkpoint, so a kill between the two never duplicates one.
-    appendLine(path.join(f.dir, 'metrics.jsonl'), JSON.stringify({ stage: s + 1, epoch: epoch + 1, ...m, lr, seconds, best, time: new Date().toISOString() }));
+    appendLine(path.join(f.dir, 'metrics.jsonl'), JSON.stringify({ stage: s + 1, epoch: epoch + 1, ...m, lr, ...(stage.lr.auto ? { lrAuto: stage.lr.initial } : {}), seconds, best, time: new Date().toISOString() }));
     state.epoch = epoch + 1;
     state.sinceBest = sinceBest;
     await writeCheckpoint(ctx, f, optimizer, stageBest ? 'now' : 'keep');
@@ -182,12 +183,13 @@ function epochRecorder(ctx: RunContext, f: RunFolder, s: number, stage: PlanStag
 
 /** Runs stage `s` to its end (or to a stop); 'interrupted' leaves a checkpoint to resume from. */
 export async function trainStage(ctx: RunContext, f: RunFolder, s: number, fastBackend: string): Promise<'done' | 'interrupted'> {
-  const { plan, net, events } = ctx, stage = plan.stages[s]!;
+  const { plan, net, events } = ctx;
   const classes = plan.data.classes.length, probabilities = ctx.meta.output === 'probabilities';
   // The stage's starting point, before its first batch moves anything: a stop or a kill in its
   // first epoch resumes from exactly here.
   if (!fs.existsSync(path.join(f.checkpoint, 'state.json'))) await writeCheckpoint(ctx, f, null, 'none');
   const p = await prepareStage(ctx, s, fastBackend);
+  const stage = await withFoundLr(ctx, f, s, p);
   events.emit({ type: 'stage-start', stage: s + 1, of: plan.stages.length, epochs: stage.epochs, trainable: stage.trainable.backboneParams + stage.trainable.headParams, cached: p.cached, backend: tf.getBackend() });
   let result;
   try {
@@ -206,6 +208,30 @@ export async function trainStage(ctx: RunContext, f: RunFolder, s: number, fastB
   if (result.interrupted) return 'interrupted';
   await nextStage(ctx, f, s, fastBackend);
   return 'done';
+}
+
+/**
+ * The stage as it trains: with `lr auto`, its initial rate is the finder's suggestion, found on the
+ * stage's own batches with the weights it starts from (or the one chosen before a resume).
+ */
+async function withFoundLr(ctx: RunContext, f: RunFolder, s: number, p: Prepared): Promise<PlanStage> {
+  const stage = ctx.plan.stages[s]!;
+  if (!stage.lr.auto) return stage;
+  const known = f.state.lrFound?.[String(s)];
+  let lr: number;
+  if (known !== undefined) {
+    lr = known;
+    ctx.events.emit({ type: 'lr-found', stage: s + 1, lr, rule: 'chosen before', minimum: lr, steepest: lr, steps: 0, resumed: true });
+  } else {
+    const curve = await lrSweep({
+      model: p.model, train: p.train, stage, classes: ctx.plan.data.classes.length, probabilities: ctx.meta.output === 'probabilities',
+      classWeights: stage.classWeights === 'auto' ? classWeights(ctx) : null, seed: ctx.plan.seed + s,
+    });
+    lr = +curve.suggestion.toPrecision(2);
+    f.state.lrFound = { ...f.state.lrFound, [String(s)]: lr };
+    ctx.events.emit({ type: 'lr-found', stage: s + 1, lr, rule: curve.rule, minimum: curve.minimum, steepest: curve.steepest, steps: curve.lrs.length });
+  }
+  return { ...stage, lr: { ...stage.lr, initial: lr } };
 }
 
 /**
