@@ -82,6 +82,7 @@ export function planText(p: Plan): string {
     row('', `starts from ${s.startFrom === 'weights' ? 'the loaded weights' : `the best weights of stage ${s.index - 1}`}`);
     row('', `frozen     ${b.frozen}: ${plural(s.frozen.layers, 'layer')}, ${fmtInt(s.frozen.params)} parameters (${s.frozen.by})`);
     row('', `trainable  ${b.trainable}: ${fmtInt(s.trainable.backboneParams + s.trainable.headParams)} parameters`);
+    if (s.trainable.backboneParams > 0) row('', `batchnorm  ${(s.batchnorm ?? 'update') === 'keep' ? 'layers that train keep their statistics (inference mode)' : 'layers that train normalise by each batch and update their statistics'}`);
     row('', `features   ${s.featureCache.use ? 'cached' : s.featureCache.prefix ? 'frozen part cached' : 'not cached'}: ${s.featureCache.reason}`);
   }
   L.push('');

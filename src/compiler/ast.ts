@@ -45,6 +45,7 @@ export type Statement =
   | S<'lr', { readonly value: Num | Name; readonly schedule: Schedule | null }>
   | S<'earlyStop', { readonly patience: Num | null; readonly metric: Name | null }>
   | S<'classWeights', { readonly mode: Name }>
+  | S<'batchnorm', { readonly mode: 'keep' | 'update'; readonly words: readonly Name[] }>
   | S<'then', object>
   | S<'split', { readonly parts: readonly Num[] }>
   | S<'validate', { readonly data: Location }>

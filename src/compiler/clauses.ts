@@ -70,6 +70,10 @@ export const CLAUSES = {
     render: (s) => ['early stop', ...(s.patience ? ['patience', s.patience.text] : []), ...(s.metric ? ['on', s.metric.text] : [])].join(' '),
   },
   classWeights: { words: 'class weights', usage: 'class weights auto | none', rule: 'classWeights', scope: 'stage', layout: 'stage-setting', render: (s) => `class weights ${s.mode.text}` },
+  batchnorm: {
+    words: 'keep batchnorm statistics', usage: 'keep batchnorm statistics | update batchnorm statistics', rule: 'batchnorm', scope: 'stage', layout: 'stage-setting',
+    render: (s) => [s.mode, ...s.words.map((w) => w.text)].join(' '),
+  },
   then: { words: 'then', usage: 'then unfreeze from LAYER train N epochs', rule: 'thenStage', scope: 'stage', layout: 'then', render: () => 'then' },
   split: { words: 'split', usage: 'split 80/20 or split 80/10/10 (no spaces around /)', rule: 'split', scope: 'recipe', layout: 'data', render: (s) => `split ${s.parts.map((p) => p.text).join('/')}` },
   validate: { words: 'validate on', usage: 'validate on ./folder', rule: 'validate', scope: 'recipe', layout: 'data', render: (s) => `validate on ${loc(s.data)}` },

@@ -53,6 +53,7 @@ export const CODES = {
   TLR1604: { severity: 'error', title: 'unknown augmentation' },
   TLR1605: { severity: 'error', title: 'unknown class weights mode' },
   TLR1606: { severity: 'error', title: 'a learning rate that is neither a number nor auto' },
+  TLR1607: { severity: 'error', title: 'keep or update what, if not batchnorm statistics' },
 
   TLR1701: { severity: 'error', title: 'save target not allowed' },
   TLR1702: { severity: 'error', title: 'unknown export format' },

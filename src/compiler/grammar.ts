@@ -55,6 +55,7 @@ export class RecipeParser extends CstParser {
       { ALT: () => this.SUBRULE(this.lr) },
       { ALT: () => this.SUBRULE(this.earlyStop) },
       { ALT: () => this.SUBRULE(this.classWeights) },
+      { ALT: () => this.SUBRULE(this.batchnorm) },
       { ALT: () => this.SUBRULE(this.thenStage) },
       { ALT: () => this.SUBRULE(this.split) },
       { ALT: () => this.SUBRULE(this.validate) },
@@ -187,6 +188,13 @@ export class RecipeParser extends CstParser {
     this.CONSUME(T.Class);
     this.CONSUME(T.Weights);
     this.OR([{ ALT: () => this.CONSUME(T.Identifier) }, { ALT: () => this.CONSUME(T.None) }]);
+  });
+
+  // keep | update batchnorm statistics (the checker checks the two words).
+  batchnorm = this.RULE('batchnorm', () => {
+    this.OR([{ ALT: () => this.CONSUME(T.Keep) }, { ALT: () => this.CONSUME(T.Update) }]);
+    this.CONSUME(T.Identifier);
+    this.CONSUME2(T.Identifier);
   });
 
   thenStage = this.RULE('thenStage', () => {

@@ -45,6 +45,8 @@ export const ExportKw = kw('export');
 export const Best = kw('best');
 export const By = kw('by');
 export const To = kw('to');
+export const Keep = kw('keep');
+export const Update = kw('update');
 
 export const Comment = createToken({ name: 'Comment', pattern: /#[^\n]*/, group: 'comments' });
 export const WhiteSpace = createToken({ name: 'WhiteSpace', pattern: /\s+/, group: Lexer.SKIPPED });
@@ -62,7 +64,7 @@ export const Comma = createToken({ name: 'Comma', pattern: /,/ });
 export const KEYWORDS = [
   RecipeKw, Seed, From, Weights, Width, Input, Freeze, Unfreeze, Until, All, None, First, Last, Layers,
   Head, Train, Epochs, On, Batch, Optimizer, Lr, Every, Early, Stop, Patience, Class, Then, Split,
-  Validate, Test, Augment, Save, Best, By, To, ExportKw,
+  Validate, Test, Augment, Save, Best, By, To, ExportKw, Keep, Update,
 ];
 
 // Order matters: a URL before identifiers (https://…), ratios before numbers (80/20), numbers

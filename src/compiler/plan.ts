@@ -67,6 +67,7 @@ function stage(c: Checked, s: StageSpec, i: number, headTotal: number): PlanStag
     batch: s.batch,
     optimizer: s.optimizer,
     lr: { initial: s.lr, schedule: s.schedule, ...(s.lrAuto ? { auto: true as const } : {}) },
+    batchnorm: s.batchnorm,
     earlyStop: s.earlyStop,
     classWeights: s.classWeights,
     frozen: { layers: s.frozen, through: s.frozen ? layers[s.frozen - 1]!.name : null, by: s.frozenBy, params: frozenParams },

@@ -161,6 +161,13 @@ class AstBuilder extends BaseVisitor {
     };
   }
 
+  batchnorm(c: Children) {
+    const mode = this.opt(c, 'Keep') ? 'keep' : 'update';
+    const words = ((c['Identifier'] ?? []) as IToken[]).filter((t) => !t.isInsertedInRecovery).sort((a, b) => a.startOffset - b.startOffset);
+    if (words.length !== 2) throw new Missing();
+    return { kind: 'batchnorm', mode, words: words.map((t) => this.name(t)) };
+  }
+
   classWeights(c: Children) {
     this.tok(c, 'Weights');
     const t = this.opt(c, 'Identifier') ?? this.tok(c, 'None');

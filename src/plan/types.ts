@@ -47,6 +47,8 @@ export interface PlanStage {
   readonly optimizer: string;
   /** `auto`: the learning-rate finder picks the initial rate when the stage starts (`initial` is then the rate the stage would have without it). */
   readonly lr: { readonly initial: number; readonly schedule: PlanSchedule; readonly auto?: true };
+  /** BatchNorm layers that train: 'keep' their statistics (inference mode) or 'update' them (training mode). Absent in older plans: 'update'. */
+  readonly batchnorm?: 'keep' | 'update';
   readonly earlyStop: { readonly metric: Metric; readonly patience: number } | null;
   readonly classWeights: 'auto' | 'none';
   /** Backbone layers 0 .. layers-1 (the catalog's order) are frozen; `through` names the last. */

@@ -24,7 +24,7 @@ describe('clause table', () => {
 
   it('a stage clause given twice in one stage is reported; in two stages it is fine', () => {
     for (const k of kindsOf('stage').filter((k) => !['freeze', 'unfreeze', 'train'].includes(k))) {
-      const line = { batch: 'batch 8', optimizer: 'optimizer sgd', lr: 'lr 0.01', earlyStop: 'early stop', classWeights: 'class weights auto' }[k as 'batch']!;
+      const line = { batch: 'batch 8', optimizer: 'optimizer sgd', lr: 'lr 0.01', earlyStop: 'early stop', classWeights: 'class weights auto', batchnorm: 'keep batchnorm statistics' }[k as 'batch']!;
       const twice = compile(`from resnet18\ntrain 1 epoch on ./x\n${line}\n${line}\n`, { file: 'r.tlr', probe: () => ({ ok: false, problem: 'missing', message: '', hints: [] }), exists: () => null });
       expect(twice.diagnostics.map((d) => d.code), k).toContain('TLR1401');
       const apart = compile(`from resnet18\ntrain 1 epoch on ./x\n${line}\nthen train 1 epoch\n${line}\n`, { file: 'r.tlr', probe: () => ({ ok: false, problem: 'missing', message: '', hints: [] }), exists: () => null });

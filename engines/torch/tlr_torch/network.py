@@ -161,8 +161,9 @@ class Net(nn.Module):
                 raise EngineError(f"{source} does not fit this run's network: missing {missing[:6]}, unexpected {unexpected[:6]}")
 
 
-def freeze(net, layers, count):
-    """Freezes the modules named by the zoo's first `count` layers: no gradients, and (see set_mode) eval mode."""
+def freeze(net, layers, count, batchnorm="update"):
+    """Freezes the modules named by the zoo's first `count` layers: no gradients, and (see set_mode)
+    eval mode; with `batchnorm` "keep", the backbone's BatchNorm layers that train stay in eval mode too."""
     frozen = set(layers[:count])
     names = set(layers)
     frozen_modules = []
@@ -177,13 +178,14 @@ def freeze(net, layers, count):
     for p in net.head.parameters():
         p.requires_grad_(True)
     net.frozen_modules = frozen_modules
+    net.kept_batchnorm = [m for m in net.backbone.modules() if isinstance(m, nn.modules.batchnorm._BatchNorm)] if batchnorm == "keep" else []
     return sum(p.numel() for m in frozen_modules for p in m.parameters(recurse=False))
 
 
 def set_mode(net, training):
     """Train mode for what trains; frozen modules (BatchNorm statistics, dropout) stay in eval mode, as in the tfjs engine."""
     net.train(training)
-    for m in getattr(net, "frozen_modules", []):
+    for m in getattr(net, "frozen_modules", []) + getattr(net, "kept_batchnorm", []):
         m.eval()
 
 

@@ -279,7 +279,7 @@ def _wrap(ctx, module):
 def _check_counts(ctx, net, s):
     """The modules frozen here are the plan's: their parameter counts must agree (a zoo/torchvision mismatch is a bug, said at once)."""
     stage = ctx.plan["stages"][s]
-    frozen = freeze(net, ctx.job.layers, stage["frozen"]["layers"])
+    frozen = freeze(net, ctx.job.layers, stage["frozen"]["layers"], stage.get("batchnorm", "update"))
     backbone_p, head_p = counts(net)
     want = (stage["frozen"]["params"], stage["trainable"]["backboneParams"], stage["trainable"]["headParams"])
     if (frozen, backbone_p, head_p) != want:

@@ -4,6 +4,9 @@ import type { Globals, StageStatements } from './statements.js';
 import type { AugmentSpec, Metric, ScheduleSpec, StageSpec } from './checked.js';
 import { didYouMean, oneOf } from './suggest.js';
 
+/** BatchNorm layers that train, when a recipe does not say: README "BatchNorm while fine-tuning" has the measurements. */
+export const DEFAULT_BATCHNORM: 'keep' | 'update' = 'update';
+
 /** The smallest learning rate a stage may get by inheritance (a written one only has to be > 0). */
 const MIN_LR = 1e-12;
 
@@ -78,6 +81,15 @@ export function checkStages(ctx: Ctx, stages: readonly StageStatements[], frozen
       earlyStop = m && p ? { metric: m, patience: p } : null;
       if (!earlyStop) ok = false;
     }
+    let batchnorm = prev?.batchnorm ?? DEFAULT_BATCHNORM;
+    if (st.batchnorm) {
+      const [a, b] = st.batchnorm.words;
+      if (a?.text === 'batchnorm' && b?.text === 'statistics') batchnorm = st.batchnorm.mode;
+      else {
+        ctx.report('TLR1607', { start: a!.span.start, end: b!.span.end }, `\`${st.batchnorm.mode} ${a?.text} ${b?.text}\`: write \`${st.batchnorm.mode} batchnorm statistics\``, ['`keep batchnorm statistics`: BatchNorm layers that train stay in inference mode (their statistics are kept); `update batchnorm statistics`: they normalise by each batch and update their statistics']);
+        ok = false;
+      }
+    }
     let classWeights = prev?.classWeights ?? 'none';
     if (st.classWeights) {
       const m = st.classWeights.mode;
@@ -91,7 +103,7 @@ export function checkStages(ctx: Ctx, stages: readonly StageStatements[], frozen
       ok = false;
       continue;
     }
-    out.push({ epochs, batch, optimizer, lr, lrAuto, schedule: sched, earlyStop, classWeights, frozen: frozen[i]!.frozen, frozenBy: frozen[i]!.by });
+    out.push({ epochs, batch, optimizer, lr, lrAuto, batchnorm, schedule: sched, earlyStop, classWeights, frozen: frozen[i]!.frozen, frozenBy: frozen[i]!.by });
   }
   return ok && out.length === stages.length ? out : null;
 }

@@ -61,7 +61,7 @@ async function stageBackend(ctx: RunContext, s: number, cached: boolean): Promis
 /** Stage `s`'s sources and the model it trains (frozen layers set, caches filled). */
 export async function prepareStage(ctx: RunContext, s: number, fastBackend: string): Promise<Prepared> {
   const { plan, splits, net } = ctx, stage = plan.stages[s]!;
-  setFrozen(net, ctx.built.info, stage.frozen.layers);
+  setFrozen(net, ctx.built.info, stage.frozen.layers, stage.batchnorm);
   const cached = stage.featureCache.use;
   const backend = await stageBackend(ctx, s, cached);
   // Earlier stages trained backbone layers: cached outputs depend on the weights as they are now.

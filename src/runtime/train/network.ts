@@ -34,12 +34,16 @@ export function joinNetwork(backbone: tf.LayersModel, head: tf.LayersModel): Net
   return { backbone, head, full: tf.model({ inputs: backbone.inputs, outputs: out, name: 'tlr' }) };
 }
 
-/** Freezes the first `count` backbone layers of the catalog's order (and the layers tf adds for them). */
-export function setFrozen(net: Network, info: ModelInfo, count: number): void {
+/**
+ * Freezes the first `count` backbone layers of the catalog's order (and the layers tf adds for
+ * them); with `batchnorm` 'keep', the backbone's BatchNorm layers that train stay in inference mode.
+ */
+export function setFrozen(net: Network, info: ModelInfo, count: number, batchnorm: 'keep' | 'update' = 'update'): void {
   const frozen = new Set(info.layers.slice(0, count).map((l) => l.name));
   for (const layer of net.backbone.layers) {
     const base = layer.name.replace(/\.(pad|chw)$/, '');
     layer.trainable = !frozen.has(base);
+    if (layer instanceof FreezableBatchNorm) layer.keepStatistics = batchnorm === 'keep';
   }
   for (const layer of net.head.layers) layer.trainable = true;
 }

@@ -13,8 +13,10 @@ const BatchNormBase = tf.layers.batchNormalization({}).constructor as unknown as
  */
 export class FreezableBatchNorm extends BatchNormBase {
   static className = 'BatchNormalization';
+  /** Set per stage (`keep batchnorm statistics`): inference mode even while its scale and shift train. */
+  keepStatistics = false;
   override call(inputs: tf.Tensor | tf.Tensor[], kwargs: Kwargs): tf.Tensor | tf.Tensor[] {
-    return super.call(inputs, this.trainable ? kwargs : { ...kwargs, training: false });
+    return super.call(inputs, this.trainable && !this.keepStatistics ? kwargs : { ...kwargs, training: false });
   }
 }
 tf.serialization.registerClass(FreezableBatchNorm as unknown as tf.serialization.SerializableConstructor<tf.serialization.Serializable>);
