@@ -5,7 +5,7 @@ import type { AugmentSpec, Metric, ScheduleSpec, StageSpec } from './checked.js'
 import { didYouMean, oneOf } from './suggest.js';
 
 /** BatchNorm layers that train, when a recipe does not say: README "BatchNorm while fine-tuning" has the measurements. */
-export const DEFAULT_BATCHNORM: 'keep' | 'update' = 'keep';
+export const DEFAULT_BATCHNORM: 'keep' | 'update' = 'update';
 
 /** The smallest learning rate a stage may get by inheritance (a written one only has to be > 0). */
 const MIN_LR = 1e-12;

@@ -114,7 +114,7 @@ d('the torch engine', () => {
   // Without augmentation the frozen part's outputs are computed once and block4 trains on them;
   // with it, images are decoded and flipped every batch (draws shared by the ranks) and block4's
   // BatchNorm, in training mode, takes its statistics over both ranks' shares.
-  it.each([['same', ''], ['same-flipped', 'augment flip both\n  update batchnorm statistics\n']])('gives the same weights on 1 and 2 processes, and leaves frozen weights and BatchNorm statistics bit-identical (%s)', async (name, augment) => {
+  it.each([['same', '  keep batchnorm statistics\n'], ['same-flipped', 'augment flip both\n  update batchnorm statistics\n']])('gives the same weights on 1 and 2 processes, and leaves frozen weights and BatchNorm statistics bit-identical (%s)', async (name, augment) => {
     const recipe = write(`${name}.tlr`, `from resnet18 weights ./start.safetensors input 64\nfreeze until block3\nhead dense(3)\ntrain 1 epochs on ./data\n  batch 8\n  optimizer sgd\n  lr 0.001\n${augment}split 70/15/15\nsave last\n`);
     for (const n of ['1', '2']) {
       const r = await tlrAsync('run', recipe, '--engine', 'torch', '--nproc', n, '--json');
@@ -134,7 +134,7 @@ d('the torch engine', () => {
         expect(Buffer.from(b.data.buffer).equals(Buffer.from(start.get(k)!.data.buffer)), k).toBe(true);
       } else if (start.has(k) && a.data.some((v, i) => v !== start.get(k)!.data[i])) trained++;
       if (/^layer4\..*running_(mean|var)$/.test(k)) {
-        // block4 trains: its statistics are kept by default (keep batchnorm statistics), updated when asked.
+        // block4 trains: its statistics are kept with `keep batchnorm statistics`, updated with `update`.
         const kept = Buffer.from(a.data.buffer).equals(Buffer.from(start.get(k)!.data.buffer));
         expect(kept, k).toBe(!augment.includes('update'));
       }
