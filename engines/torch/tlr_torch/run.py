@@ -18,7 +18,7 @@ from .errors import EngineError
 from .files import append_line, recover_dir, replace_dir_atomic, write_atomic, write_json
 from .metrics import evaluation
 from .network import Chain, Head, Net, backbone, counts, freeze, frozen_steps, load_backbone, sequence, set_mode, use_global_batchnorm
-from .stage import Batches, learning_rate, make_optimizer, predict_rows, run_epoch, validate
+from .stage import Batches, learning_rate, lr_sweep, make_optimizer, predict_rows, run_epoch, validate
 
 
 class Context:
@@ -286,6 +286,23 @@ def _check_counts(ctx, net, s):
         raise EngineError(f"stage {s + 1}: the torch network freezes {frozen:,} parameters and trains {backbone_p:,} + {head_p:,} (head), but the plan says {want[0]:,}, {want[1]:,} and {want[2]:,} (a bug in tlr: please report it with the plan)")
 
 
+def _with_found_lr(ctx, net, run, s, model, params, source, weights):
+    """The stage as it trains: with `lr auto`, its initial rate found on its own batches (or the one chosen before a resume)."""
+    stage = ctx.plan["stages"][s]
+    if not stage["lr"].get("auto"):
+        return stage
+    found = (run.state.get("lrFound") or {}).get(str(s))
+    if found is not None:
+        ctx.events.emit("lr-found", stage=s + 1, lr=found, rule="chosen before", minimum=found, steepest=found, steps=0, resumed=True)
+    else:
+        set_mode(net, True)
+        curve = lr_sweep(ctx, s, net, model, params, source, weights)
+        found = float(f"{curve['suggestion']:.2g}")
+        run.state["lrFound"] = {**(run.state.get("lrFound") or {}), str(s): found}
+        ctx.events.emit("lr-found", stage=s + 1, lr=found, rule=curve["rule"], minimum=curve["minimum"], steepest=curve["steepest"], steps=curve["steps"])
+    return {**stage, "lr": {**stage["lr"], "initial": found}}
+
+
 def train_stage(ctx, net, run, s):
     """Stage s from run.state's epoch on. Returns 'done' or 'interrupted'."""
     plan, world, events = ctx.plan, ctx.world, ctx.events
@@ -311,6 +328,7 @@ def train_stage(ctx, net, run, s):
     run.optimizer_state = None
     weights = _class_weights(ctx) if stage["classWeights"] == "auto" else None
     source = Batches(ctx, train_items, feats)
+    stage = _with_found_lr(ctx, net, run, s, model, params, source, weights)
     events.emit("stage-start", stage=s + 1, of=len(plan["stages"]), epochs=stage["epochs"], trainable=stage["trainable"]["backboneParams"] + stage["trainable"]["headParams"], cached=cached, backend=ctx.label)
     best_seen, since = None, run.state["sinceBest"]
     metric = stage["earlyStop"]["metric"] if stage["earlyStop"] else None
@@ -382,7 +400,8 @@ class Run:
         if stage_best:
             st["stageBest"] = {"value": value, "second": second, "epoch": epoch}
             self.stage_best = weights
-        self.saver.metrics({"stage": s + 1, "epoch": epoch + 1, **m, "lr": lr, "seconds": seconds, "best": best, "time": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())})
+        found = (st.get("lrFound") or {}).get(str(s))
+        self.saver.metrics({"stage": s + 1, "epoch": epoch + 1, **m, "lr": lr, **({"lrAuto": found} if found is not None else {}), "seconds": seconds, "best": best, "time": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())})
         st["epoch"], st["sinceBest"] = epoch + 1, since
         self.saver.checkpoint(st, weights, opt, weights if stage_best else "keep")
         ev = self.ctx.events
@@ -459,6 +478,7 @@ def write_results(ctx, run, ev, rows, items, started):
     write_json(ctx.job.path("report.json"), {
         "recipe": plan["recipe"]["name"], "best": {"metric": plan["save"]["metric"], "value": best["value"], "stage": best["stage"] + 1, "epoch": best["epoch"] + 1},
         "evaluation": ev, "misclassified": _misclassified(ctx, rows, items), "unreadable": ctx.unreadable, "seconds": seconds, "backend": ctx.label,
+        **({"lrAuto": [{"stage": int(k) + 1, "lr": v} for k, v in run.state["lrFound"].items()]} if run.state.get("lrFound") else {}),
         "training": {"epochs": len(epochs), "seconds": train_seconds, "images": images, "imagesPerSecond": images * len(epochs) / train_seconds if train_seconds else None},
     })
     w = ctx.world

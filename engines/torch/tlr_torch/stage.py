@@ -176,3 +176,67 @@ def validate(ctx, forward, items, batch, features=None):
     loss, right, n = ctx.world.sum([float(rows[:, 4].sum()), float((rows[:, 1] == rows[:, 2]).sum()), float(rows.shape[0])])
     return {"loss": loss / n if n else float("nan"), "accuracy": right / n if n else 0.0}
 
+
+
+def centred(xs, half=4):
+    """A centred moving average: no lag (as src/runtime/train/lr-find.ts smooths)."""
+    out = []
+    for i in range(len(xs)):
+        w = xs[max(0, i - half):i + half + 1]
+        out.append(sum(w) / len(w))
+    return out
+
+
+def suggest(lrs, smoothed):
+    """A tenth of the rate at the lowest smoothed loss, and the steepest point before it (the tfjs engine's rule)."""
+    low = min(range(len(smoothed)), key=lambda i: (smoothed[i], i))
+    skip = min(len(smoothed) // 10, max(0, low - 1))
+    steep, slope = skip, math.inf
+    for i in range(skip + 1, low + 1):
+        d = (smoothed[i] - smoothed[i - 1]) / (math.log10(lrs[i]) - math.log10(lrs[i - 1]))
+        if d < slope:
+            slope, steep = d, i
+    return {"suggestion": lrs[low] / 10, "minimum": lrs[low], "steepest": lrs[steep], "rule": "a tenth of the rate where the smoothed loss is lowest"}
+
+
+def lr_sweep(ctx, s, net, model, params, source, class_weights, steps=100, lo=1e-7, hi=10.0):
+    """The learning-rate range test on stage s's batches (every rank alike); the weights are put back."""
+    stage = ctx.plan["stages"][s]
+    saved = {k: v.detach().clone() for k, v in net.state_dict().items()}
+    opt = make_optimizer(stage["optimizer"], params, lo)
+    lrs, losses, avg, best, passes = [], [], 0.0, math.inf, 0
+    try:
+        while len(lrs) < steps:
+            before = len(lrs)
+            order = source.order(ctx.plan["seed"] * 7919 + s * 13 + passes)
+            passes += 1
+            for b in range(math.ceil(len(order) / stage["batch"])):
+                lr = lo * (hi / lo) ** (len(lrs) / max(1, steps - 1))
+                for g in opt.param_groups:
+                    g["lr"] = lr
+                idx = order[b * stage["batch"]:(b + 1) * stage["batch"]]
+                x, y = source.local(idx, b, None)
+                x, y = x.to(ctx.world.device), y.to(ctx.world.device)
+                w = class_weights[y] if class_weights is not None else torch.ones(len(y), device=y.device)
+                denom = max(ctx.world.sum([float((w > 0).sum())])[0], 1.0)
+                weighted = (w * per_example_loss(model(x).float(), y, ctx.probabilities)).sum()
+                opt.zero_grad(set_to_none=True)
+                (weighted / denom * ctx.world.size).backward()
+                opt.step()
+                loss = ctx.world.sum([float(weighted)])[0] / denom
+                lrs.append(lr)
+                losses.append(loss)
+                avg = 0.9 * avg + 0.1 * loss
+                smooth = avg / (1 - 0.9 ** len(lrs))
+                best = min(best, smooth)
+                if not math.isfinite(loss) or smooth > 4 * best or len(lrs) >= steps:
+                    break
+            if len(lrs) == before or not math.isfinite(losses[-1]) or avg / (1 - 0.9 ** len(lrs)) > 4 * best:
+                break
+    finally:
+        net.load_state_dict(saved)
+    finite = [v for v in losses if math.isfinite(v)]
+    if len(finite) < 5:
+        raise EngineError(f"stage {s + 1}: the learning-rate sweep ran only {len(finite)} finite steps; write the stage's lr instead of `lr auto`")
+    n = len(finite) if len(finite) == len(losses) else losses.index(next(v for v in losses if not math.isfinite(v)))
+    return {**suggest(lrs[:n], centred(losses[:n])), "steps": len(lrs)}

@@ -9,8 +9,6 @@ export const TORCH_NETWORKS: readonly string[] = ['alexnet', 'vgg16', 'vgg19', '
 
 /** Why the torch engine cannot run `plan`, or null. */
 export function torchUnsupported(plan: Plan): string | null {
-  const auto = plan.stages.find((s) => s.lr.auto);
-  if (auto) return `stage ${auto.index} has \`lr auto\`, which the torch engine does not run yet: find the rate with \`tlr lr-find ${plan.recipe.file} --stage ${auto.index} --write\` (it writes it into the recipe), then run it with --engine torch`;
   if (TORCH_NETWORKS.includes(plan.model.name)) return null;
   return `the torch engine has no ${plan.model.name}: torchvision lacks it${family(plan.model.name)?.layout === 'keras' ? ' (tlr uses the Keras layout of MobileNets)' : ''}; it runs ${TORCH_NETWORKS.join(', ')}. Run this recipe with the tfjs engine (the default)`;
 }

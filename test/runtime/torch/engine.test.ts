@@ -219,6 +219,25 @@ print(json.dumps(net(x)[0].tolist()))`], { env: engineEnv(process.env), encoding
     ours.forEach((v, i) => expect(Math.abs(v - torchOut[i]!), `logit ${i}: tlr ${v}, PyTorch ${torchOut[i]}`).toBeLessThan(1e-3 * Math.max(1, Math.abs(torchOut[i]!))));
   }, 60_000);
 
+  it('runs `lr auto` on 2 processes: the rate found goes to the output, metrics.jsonl and report.json, near the tfjs engine\'s', async () => {
+    const recipe = write('auto.tlr', 'from resnet18 weights ./start.safetensors input 32\nhead dense(3)\ntrain 2 epochs on ./data\n  batch 8\n  lr auto\nsplit 70/15/15\n');
+    const rates: number[] = [];
+    for (const args of [['--engine', 'torch', '--nproc', '2'], []]) {
+      const r = await tlrAsync('run', recipe, ...args, '--json');
+      expect(r.code, r.err).toBe(0);
+      const events = r.out.trim().split('\n').map((l) => JSON.parse(l));
+      const found = events.find((e) => e.type === 'lr-found');
+      expect(found).toMatchObject({ stage: 1, rule: expect.stringContaining('smoothed loss') });
+      expect(events.find((e) => e.type === 'epoch').lr).toBe(found.lr);
+      const runDir = last('auto');
+      expect(fs.readFileSync(path.join(runDir, 'metrics.jsonl'), 'utf8').trim().split('\n').every((l) => JSON.parse(l).lrAuto === found.lr)).toBe(true);
+      expect(json(path.join(runDir, 'report.json')).lrAuto).toEqual([{ stage: 1, lr: found.lr }]);
+      rates.push(found.lr);
+    }
+    // The same sweep on the same features; the engines' numerics and shuffles differ a little.
+    expect(Math.abs(Math.log10(rates[0]! / rates[1]!))).toBeLessThanOrEqual(1);
+  }, 180_000);
+
   it('refuses bad input clearly, leaving nothing half-written', async () => {
     const mobilenet = write('mobile.tlr', 'from mobilenet_v1 width 0.25 weights none input 32\nhead dense(3)\ntrain 1 epochs on ./data\nsplit 70/15/15\n');
     const m = await tlrAsync('run', mobilenet, '--engine', 'torch');
