@@ -42,7 +42,7 @@ describe('numbers the checker derives', () => {
     const r = compile(text, { file: path.join(tmp(), 'r.tlr') });
     const errors = r.diagnostics.filter((d) => d.severity === 'error');
     expect(errors[0]).toMatchObject({ code: 'TLR1501', span: { start: { line: 12 } } });
-    expect(errors[0]!.message).toMatch(/stage 11's learning rate would be 1\.0e-13/);
+    expect(errors[0]!.message).toMatch(/stage 11's learning rate would be 3\.0e-13/);
     expect(r.plan).toBeNull();
   });
 });

@@ -4,6 +4,14 @@ import type { Globals, StageStatements } from './statements.js';
 import type { AugmentSpec, Metric, ScheduleSpec, StageSpec } from './checked.js';
 import { didYouMean, oneOf } from './suggest.js';
 
+/**
+ * A first stage's learning rate when the recipe writes none: 3e-3 when it trains only the head (the
+ * best fixed rate, or close to it, on the three data sets of README "Finding a learning rate"), else
+ * 1e-3 (Adam's usual rate for a whole network). A later stage's default is the previous one's / 10.
+ */
+export const DEFAULT_HEAD_LR = 3e-3;
+export const DEFAULT_LR = 1e-3;
+
 /** BatchNorm layers that train, when a recipe does not say: README "BatchNorm while fine-tuning" has the measurements. */
 export const DEFAULT_BATCHNORM: 'keep' | 'update' = 'update';
 
@@ -47,7 +55,7 @@ function schedule(ctx: Ctx, s: Extract<Statement, { kind: 'lr' }>): ScheduleSpec
 }
 
 /** Each stage's settings; a later stage inherits all but `lr`, which defaults to the previous / 10. */
-export function checkStages(ctx: Ctx, stages: readonly StageStatements[], frozen: readonly { frozen: number; by: string }[] | null): StageSpec[] | null {
+export function checkStages(ctx: Ctx, stages: readonly StageStatements[], frozen: readonly { frozen: number; by: string }[] | null, backboneLayers: number | null = null): StageSpec[] | null {
   const out: StageSpec[] = [];
   let ok = true;
   for (const [i, st] of stages.entries()) {
@@ -67,7 +75,8 @@ export function checkStages(ctx: Ctx, stages: readonly StageStatements[], frozen
       ok = false;
     }
     const lrAuto = word ? word.text === 'auto' : !st.lr && !!prev?.lrAuto;
-    let lr = st.lr && isNum(st.lr.value) ? ctx.real(st.lr.value, 'the learning rate', (v) => v > 0 && v < 10, '0 < lr < 10') : prev ? prev.lr / 10 : 1e-3;
+    const headOnly = !!frozen?.[i] && backboneLayers !== null && frozen[i]!.frozen >= backboneLayers;
+    let lr = st.lr && isNum(st.lr.value) ? ctx.real(st.lr.value, 'the learning rate', (v) => v > 0 && v < 10, '0 < lr < 10') : prev ? +(prev.lr / 10).toPrecision(12) : headOnly ? DEFAULT_HEAD_LR : DEFAULT_LR;
     // A derived rate is checked like a written one: many `then` stages divide it down to nothing.
     if (!st.lr && prev && lr !== null && lr < MIN_LR) {
       ctx.report('TLR1501', st.then!.keyword, `stage ${i + 1}'s learning rate would be ${lr.toExponential(1)} (the stage before's divided by 10), too small to train anything`, [`write \`lr …\` in this stage (at least ${MIN_LR})`]);
