@@ -99,3 +99,10 @@ export async function replaceDirAtomic(dir: string, fill: (tmp: string) => Promi
   fs.renameSync(tmp, dir);
   fs.rmSync(old, { recursive: true, force: true });
 }
+
+/** The files of folder `from` as folder `to`, replaced atomically (replaceDirAtomic). */
+export async function copyDirAtomic(from: string, to: string): Promise<void> {
+  await replaceDirAtomic(to, (tmp) => {
+    for (const f of fs.readdirSync(from)) fs.copyFileSync(path.join(from, f), path.join(tmp, f));
+  });
+}

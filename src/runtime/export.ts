@@ -1,10 +1,8 @@
-import * as fs from 'node:fs';
-import * as path from 'node:path';
 import { savedProgram } from './infer/saved.js';
 import { toOnnx } from './onnx/to-onnx.js';
 import type { SavedModel } from './saved-model.js';
 import type { ModelMeta } from './results/model-files.js';
-import { replaceDirAtomic } from '../files/atomic.js';
+import { copyDirAtomic } from '../files/atomic.js';
 import { TLR_VERSION } from '../version.js';
 import { tf } from './tf.js';
 import { isTorchModelDir, saveModel } from './results/model-files.js';
@@ -40,19 +38,12 @@ export function onnxMetadata(meta: ModelMeta, softmax: boolean): Record<string, 
  * "probabilities"), so a browser page needs no softmax of its own.
  */
 export async function exportTfjs(m: SavedModel, out: string, opts: { softmax?: boolean } = {}): Promise<void> {
-  if (isTorchModelDir(m.dir)) {
-    // A torch engine's model (safetensors): written out as the TF.js layers folder it loads as.
-    const probs = opts.softmax && m.meta.output === 'logits';
-    const model = probs ? tf.model({ inputs: m.model.inputs, outputs: tf.layers.softmax({ name: 'probabilities' }).apply(m.model.outputs[0]!) as tf.SymbolicTensor, name: m.model.name }) : m.model;
-    await saveModel(model, out, { ...m.meta, output: probs ? 'probabilities' : m.meta.output });
+  const probs = !!opts.softmax && m.meta.output === 'logits';
+  // A TF.js folder as it is is copied; a torch engine's model (safetensors) is written out as the TF.js layers folder it loads as.
+  if (!probs && !isTorchModelDir(m.dir)) {
+    await copyDirAtomic(m.dir, out);
     return;
   }
-  if (!opts.softmax || m.meta.output === 'probabilities') {
-    await replaceDirAtomic(out, (tmp) => {
-      for (const f of fs.readdirSync(m.dir)) fs.copyFileSync(path.join(m.dir, f), path.join(tmp, f));
-    });
-    return;
-  }
-  const probs = tf.model({ inputs: m.model.inputs, outputs: tf.layers.softmax({ name: 'probabilities' }).apply(m.model.outputs[0]!) as tf.SymbolicTensor, name: m.model.name });
-  await saveModel(probs, out, { ...m.meta, output: 'probabilities' });
+  const model = probs ? tf.model({ inputs: m.model.inputs, outputs: tf.layers.softmax({ name: 'probabilities' }).apply(m.model.outputs[0]!) as tf.SymbolicTensor, name: m.model.name }) : m.model;
+  await saveModel(model, out, { ...m.meta, output: probs ? 'probabilities' : m.meta.output });
 }

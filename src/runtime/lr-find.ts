@@ -3,8 +3,8 @@ import type { Plan } from '../plan/types.js';
 import { chooseBackend } from './backend.js';
 import type { Events } from './events.js';
 import { prepareRun } from './run/context.js';
-import { classWeights, prepareStage, release } from './run/stage.js';
-import { lrSweep, type LrCurve } from './train/lr-find.js';
+import { prepareStage, release, sweepStage } from './run/stage.js';
+import type { LrCurve } from './train/lr-find.js';
 import { TlrError } from '../errors.js';
 
 // `tlr lr-find`: the range test on one stage of a plan, with the stage's own sources (cached
@@ -32,11 +32,7 @@ export async function lrFind(o: LrFindOptions): Promise<LrCurve> {
   try {
     const p = await prepareStage(ctx, o.stage, tf.getBackend());
     try {
-      const stage = plan.stages[o.stage]!;
-      return await lrSweep({
-        model: p.model, train: p.train, stage, classes: plan.data.classes.length, probabilities: ctx.meta.output === 'probabilities',
-        classWeights: stage.classWeights === 'auto' ? classWeights(ctx) : null, seed: plan.seed, steps: o.steps, onStep: o.onStep,
-      });
+      return await sweepStage(ctx, o.stage, p, { seed: plan.seed, steps: o.steps, onStep: o.onStep });
     } finally {
       release(ctx, p);
     }

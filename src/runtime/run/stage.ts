@@ -7,7 +7,7 @@ import type { EpochMetrics } from '../events.js';
 import { setFrozen, trainsConvolutions } from '../train/network.js';
 import { FeatureSource, ImageSource, type BatchSource } from '../train/sources.js';
 import { evaluate, runStage } from '../train/loop.js';
-import { lrSweep } from '../train/lr-find.js';
+import { lrSweep, type LrCurve, type SweepOptions } from '../train/lr-find.js';
 import { PrefixSource, splitFrozen } from '../train/split.js';
 import { modelForward } from '../infer/engine.js';
 import { saveModel } from '../results/model-files.js';
@@ -103,7 +103,7 @@ export function release(ctx: RunContext, p: Prepared): void {
 }
 
 /** Inverse class frequencies of the training split. */
-export function classWeights(ctx: RunContext): Float32Array {
+function classWeights(ctx: RunContext): Float32Array {
   const classes = ctx.plan.data.classes.length;
   const counts = new Array<number>(classes).fill(0);
   for (const it of ctx.splits.train) counts[it.label]! += 1;
@@ -210,6 +210,15 @@ export async function trainStage(ctx: RunContext, f: RunFolder, s: number, fastB
   return 'done';
 }
 
+/** The learning-rate range test on stage `s` as prepareStage set it up: its model, batches, classes and class weights. */
+export function sweepStage(ctx: RunContext, s: number, p: Prepared, o: { seed: number; steps?: number; onStep?: SweepOptions['onStep'] }): Promise<LrCurve> {
+  const stage = ctx.plan.stages[s]!;
+  return lrSweep({
+    model: p.model, train: p.train, stage, classes: ctx.plan.data.classes.length, probabilities: ctx.meta.output === 'probabilities',
+    classWeights: stage.classWeights === 'auto' ? classWeights(ctx) : null, ...o,
+  });
+}
+
 /**
  * The stage as it trains: with `lr auto`, its initial rate is the finder's suggestion, found on the
  * stage's own batches with the weights it starts from (or the one chosen before a resume).
@@ -223,10 +232,7 @@ async function withFoundLr(ctx: RunContext, f: RunFolder, s: number, p: Prepared
     lr = known;
     ctx.events.emit({ type: 'lr-found', stage: s + 1, lr, rule: 'chosen before', minimum: lr, steepest: lr, steps: 0, resumed: true });
   } else {
-    const curve = await lrSweep({
-      model: p.model, train: p.train, stage, classes: ctx.plan.data.classes.length, probabilities: ctx.meta.output === 'probabilities',
-      classWeights: stage.classWeights === 'auto' ? classWeights(ctx) : null, seed: ctx.plan.seed + s,
-    });
+    const curve = await sweepStage(ctx, s, p, { seed: ctx.plan.seed + s });
     lr = +curve.suggestion.toPrecision(2);
     f.state.lrFound = { ...f.state.lrFound, [String(s)]: lr };
     ctx.events.emit({ type: 'lr-found', stage: s + 1, lr, rule: curve.rule, minimum: curve.minimum, steepest: curve.steepest, steps: curve.lrs.length });

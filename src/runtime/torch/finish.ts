@@ -4,7 +4,7 @@ import type { Plan } from '../../plan/types.js';
 import type { Events } from '../events.js';
 import type { RunResult } from '../run.js';
 import { assertSaveTarget } from '../run/folder.js';
-import { replaceDirAtomic, writeFileAtomic } from '../../files/atomic.js';
+import { copyDirAtomic, writeFileAtomic } from '../../files/atomic.js';
 import { writeReportHtml } from '../results/report-html.js';
 import { exportOnnx } from '../export.js';
 import { openSavedModel } from '../saved-model.js';
@@ -20,9 +20,7 @@ export async function finishTorchRun(out: TorchOutcome, events: Events): Promise
   const plan = JSON.parse(fs.readFileSync(path.join(dir, 'plan.json'), 'utf8')) as Plan;
   if (plan.save.to) {
     assertSaveTarget(plan, `; the run's own copy is in ${model}`);
-    await replaceDirAtomic(plan.save.to, (tmp) => {
-      for (const f of fs.readdirSync(model)) fs.copyFileSync(path.join(model, f), path.join(tmp, f));
-    });
+    await copyDirAtomic(model, plan.save.to);
   }
   const exported: string[] = [];
   if (plan.save.exports?.length) {

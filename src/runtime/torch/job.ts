@@ -1,4 +1,3 @@
-import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { Plan } from '../../plan/types.js';
 import { describe, family, graphOf } from '../../zoo/catalog.js';
@@ -90,6 +89,3 @@ export async function writeTorchJob(plan: Plan, dir: string, opts: TorchJobOptio
   }, null, 2) + '\n');
   return { weights: files, skipped };
 }
-
-/** Whether `dir` is a run folder prepared for the torch engine. */
-export const isTorchRun = (dir: string): boolean => fs.existsSync(path.join(dir, 'job.json'));

@@ -4,10 +4,11 @@ import * as net from 'node:net';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import * as readline from 'node:readline';
-import type { RunEvent, Events } from '../events.js';
+import type { RunEvent } from '../events.js';
+import { engineOfRun, type EngineRunOptions } from '../engines.js';
 import { assertSaveTarget, openRunFolder, removeFailedRun, RunError } from '../run/folder.js';
 import { engineEnv, findTorchPython, hasTorch, installHint } from './python.js';
-import { isTorchRun, torchUnsupported, writeTorchJob } from './job.js';
+import { torchUnsupported, writeTorchJob } from './job.js';
 import type { Plan } from '../../plan/types.js';
 
 // `tlr run --engine torch`: prepares the run folder (plan.json, manifest.json, job.json), starts
@@ -15,17 +16,8 @@ import type { Plan } from '../../plan/types.js';
 // 1.13 fails on Python 3.11 before starting a worker), and turns rank 0's NDJSON lines into this
 // process's events, so every view works unchanged. A rank that dies stops the others.
 
-export interface TorchOptions {
-  readonly plan?: Plan;
-  readonly recipeText: string;
-  readonly events: Events;
-  readonly resume?: string;
-  readonly stopped?: () => boolean;
-  readonly env?: NodeJS.ProcessEnv;
-  readonly nproc: number;
-  readonly device: 'cpu' | 'cuda';
-  readonly amp: boolean;
-}
+/** An engine's run options, with the torch engine's own settled. */
+export type TorchOptions = Omit<EngineRunOptions, 'backend' | 'nproc' | 'device' | 'amp'> & { readonly nproc: number; readonly device: 'cpu' | 'cuda'; readonly amp: boolean };
 
 export interface TorchOutcome {
   readonly runDir: string;
@@ -123,7 +115,7 @@ export async function runTorch(opts: TorchOptions): Promise<TorchOutcome> {
   const env = opts.env ?? process.env;
   const created: string[] = [];
   try {
-    if (opts.resume && !isTorchRun(opts.resume)) throw new RunError(`${opts.resume} is not a run of the torch engine (it has no job.json): resume it without --engine torch`);
+    if (opts.resume && engineOfRun(opts.resume) !== 'torch') throw new RunError(`${opts.resume} is not a run of the torch engine (it has no job.json): resume it without --engine torch`);
     if (opts.plan) preflight(opts.plan, opts.nproc);
     const py = findTorchPython(env);
     if (!hasTorch(py)) throw new RunError(`the torch engine needs a Python with torch and torchvision, and none was found (${py.tried.join('; ')}): ${installHint}`);
