@@ -49,17 +49,19 @@ class World:
     def any(self, flag):
         return self.sum([1.0 if flag else 0.0])[0] > 0
 
-    def gather_rows(self, rows, total):
-        """Every rank's rows (its share of 0..total, in order of rank), concatenated on every rank."""
+    def gather(self, rows):
+        """Every rank's rows (any number each), concatenated in rank order on every rank (on the CPU)."""
         if not self.distributed:
-            return rows
-        shares = [share(total, self.size, r) for r in range(self.size)]
-        width = rows.shape[1:]
-        padded = torch.zeros((max(b - a for a, b in shares), *width), dtype=rows.dtype, device=rows.device)
+            return rows.cpu()
+        rows = rows.to(self.comm_device)
+        n = torch.tensor([rows.shape[0]], dtype=torch.long, device=self.comm_device)
+        sizes = [torch.zeros_like(n) for _ in range(self.size)]
+        dist.all_gather(sizes, n)
+        padded = torch.zeros((int(max(s.item() for s in sizes)), *rows.shape[1:]), dtype=rows.dtype, device=self.comm_device)
         padded[: rows.shape[0]] = rows
         parts = [torch.zeros_like(padded) for _ in range(self.size)]
         dist.all_gather(parts, padded)
-        return torch.cat([p[: b - a] for p, (a, b) in zip(parts, shares)])
+        return torch.cat([p[: int(s.item())] for p, s in zip(parts, sizes)]).cpu()
 
     def barrier(self):
         if self.distributed:

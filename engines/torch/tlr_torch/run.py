@@ -227,8 +227,9 @@ def _features(ctx, net, fn, shape, items, split, batch, through=None):
             ok[rows] = 1
         done += len(chunk)
         ctx.events.emit("features", phase="progress", split=split, done=min(done * ctx.world.size, len(items)), total=len(items), key="memory", workers=ctx.world.size, engine="PyTorch")
-    allx = ctx.world.gather_rows(x, len(items))
-    allok = ctx.world.gather_rows(ok, len(items))[:, 0] > 0
+    # Shares are contiguous and in rank order: gathered, the rows are in the items' order.
+    allx = ctx.world.gather(x).to(ctx.world.device)
+    allok = ctx.world.gather(ok)[:, 0] > 0
     ctx.events.emit("features", phase="done", split=split, total=len(items), key="memory", workers=ctx.world.size, engine="PyTorch", **extra)
     return {"x": allx, "ok": allok.tolist()}
 
@@ -429,28 +430,11 @@ def evaluate_best(ctx, net, run):
     items = ctx.job.splits[split]
     rows = predict_rows(ctx, net, items, max(ctx.plan["stages"][0]["batch"], 32))
     ctx.note_unreadable(split)
-    allrows = _gather_var(ctx, rows)
+    allrows = ctx.world.gather(rows)
     ids, y, pred, conf, loss = (allrows[:, i] for i in range(5))
     ev = evaluation(split, ctx.plan["data"]["classes"], [int(v) for v in y], [int(v) for v in pred], float(loss.mean()) if len(loss) else float("nan"))
     ctx.events.emit("evaluation", evaluation=ev)
     return ev, allrows, items
-
-
-def _gather_var(ctx, rows):
-    """Rows of differing counts from every rank, concatenated on every rank."""
-    w = ctx.world
-    if not w.distributed:
-        return rows
-    rows = rows.to(w.comm_device)
-    n = torch.tensor([rows.shape[0]], dtype=torch.long, device=w.comm_device)
-    sizes = [torch.zeros_like(n) for _ in range(w.size)]
-    dist.all_gather(sizes, n)
-    most = int(max(s.item() for s in sizes))
-    padded = torch.zeros((most, rows.shape[1]), dtype=rows.dtype, device=w.comm_device)
-    padded[: rows.shape[0]] = rows
-    parts = [torch.zeros_like(padded) for _ in range(w.size)]
-    dist.all_gather(parts, padded)
-    return torch.cat([p[: int(s.item())] for p, s in zip(parts, sizes)]).cpu()
 
 
 def _misclassified(ctx, rows, items):

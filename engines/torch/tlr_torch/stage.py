@@ -88,7 +88,7 @@ class Batches:
         keep = [i for i in range(len(self.items)) if self.features is None or self.features["ok"][i]]
         return shuffle(keep, rng(seed))
 
-    def local(self, idx, rows_seen, aug):
+    def local(self, idx, aug):
         """This rank's share of the global batch `idx`: inputs and labels (unreadable images dropped)."""
         ctx = self.ctx
         a, b = share(len(idx), ctx.world.size, ctx.world.rank)
@@ -104,6 +104,25 @@ class Batches:
         return normalize(x, ctx.pre), torch.tensor([items[k].label for k in kept], dtype=torch.long)
 
 
+def train_step(ctx, model, opt, source, idx, aug, class_weights):
+    """One update on the global batch `idx` from this rank's share of it. The loss back-propagated is
+    the share's weighted sum over the global batch's count of weighted examples, times the world
+    size: DDP's average of the ranks' gradients is then the global batch's. Returns the share's
+    outputs and labels, its weighted loss sum, and that count."""
+    x, y = source.local(idx, aug)
+    x, y = x.to(ctx.world.device), y.to(ctx.world.device)
+    w = class_weights[y] if class_weights is not None else torch.ones(len(y), device=y.device)
+    denom = max(ctx.world.sum([float((w > 0).sum())])[0], 1.0)
+    with ctx.autocast():
+        out = model(x)
+    weighted = (w * per_example_loss(out.float(), y, ctx.probabilities)).sum()
+    opt.zero_grad(set_to_none=True)
+    ctx.scaler.scale(weighted / denom * ctx.world.size).backward()
+    ctx.scaler.step(opt)
+    ctx.scaler.update()
+    return out, y, weighted, denom
+
+
 def run_epoch(ctx, s, epoch, model, opt, source, class_weights, stopper):
     """One epoch; returns (metrics so far, interrupted)."""
     stage = ctx.plan["stages"][s]
@@ -112,24 +131,12 @@ def run_epoch(ctx, s, epoch, model, opt, source, class_weights, stopper):
     order = source.order(seed)
     batches = math.ceil(len(order) / batch)
     aug_gen = torch.Generator().manual_seed(seed) if ctx.augment and source.features is None else None
-    probabilities = ctx.probabilities
     total = hits_total = count_total = 0.0
     for b in range(batches):
         idx = order[b * batch:(b + 1) * batch]
         _fault(ctx, b + 1)
         aug = draw_augment(ctx.augment, len(idx), aug_gen) if aug_gen is not None else None
-        x, y = source.local(idx, b, aug)
-        x, y = x.to(ctx.world.device), y.to(ctx.world.device)
-        w = class_weights[y] if class_weights is not None else torch.ones(len(y), device=y.device)
-        denom = max(ctx.world.sum([float((w > 0).sum())])[0], 1.0)
-        with ctx.autocast():
-            out = model(x)
-        per = per_example_loss(out.float(), y, probabilities)
-        weighted = (w * per).sum()
-        opt.zero_grad(set_to_none=True)
-        ctx.scaler.scale(weighted / denom * ctx.world.size).backward()
-        ctx.scaler.step(opt)
-        ctx.scaler.update()
+        out, y, weighted, denom = train_step(ctx, model, opt, source, idx, aug, class_weights)
         hits = float((out.argmax(-1) == y).sum())
         lsum, h, n, stop = ctx.world.sum([float(weighted), hits, float(len(y)), 1.0 if stopper.now else 0.0])
         loss = lsum / denom
@@ -214,15 +221,7 @@ def lr_sweep(ctx, s, net, model, params, source, class_weights, steps=100, lo=1e
                 lr = lo * (hi / lo) ** (len(lrs) / max(1, steps - 1))
                 for g in opt.param_groups:
                     g["lr"] = lr
-                idx = order[b * stage["batch"]:(b + 1) * stage["batch"]]
-                x, y = source.local(idx, b, None)
-                x, y = x.to(ctx.world.device), y.to(ctx.world.device)
-                w = class_weights[y] if class_weights is not None else torch.ones(len(y), device=y.device)
-                denom = max(ctx.world.sum([float((w > 0).sum())])[0], 1.0)
-                weighted = (w * per_example_loss(model(x).float(), y, ctx.probabilities)).sum()
-                opt.zero_grad(set_to_none=True)
-                (weighted / denom * ctx.world.size).backward()
-                opt.step()
+                _, _, weighted, denom = train_step(ctx, model, opt, source, order[b * stage["batch"]:(b + 1) * stage["batch"]], None, class_weights)
                 loss = ctx.world.sum([float(weighted)])[0] / denom
                 lrs.append(lr)
                 losses.append(loss)

@@ -26,6 +26,7 @@ const py = findTorchPython();
 const why = hasTorch(py) ? null : `no Python with torch and torchvision (${py.tried.join('; ')}): apt-get install -y python3-torch python3-torchvision python3-pil python3-numpy`;
 if (why) console.warn(`skipping the torch engine tests: ${why}`);
 const d = why ? describe.skip : describe;
+const python = hasTorch(py) ? py.python : 'python3';
 
 let dir = '';
 const COLORS: Record<string, [number, number, number]> = { red: [200, 40, 40], green: [40, 180, 60], blue: [50, 60, 200] };
@@ -73,7 +74,7 @@ d('the torch engine', () => {
   afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
 
   it('draws the same random numbers as the tfjs engine (epoch orders match)', () => {
-    const r = spawnSync(py && hasTorch(py) ? py.python : 'python3', ['-c', 'from tlr_torch.random import rng; r = rng(1234567); print([r() for _ in range(5)])'], { env: engineEnv(process.env), encoding: 'utf8' });
+    const r = spawnSync(python, ['-c', 'from tlr_torch.random import rng; r = rng(1234567); print([r() for _ in range(5)])'], { env: engineEnv(process.env), encoding: 'utf8' });
     const js = rng(1234567);
     expect(JSON.parse(r.stdout)).toEqual(Array.from({ length: 5 }, () => js()));
   });
@@ -196,7 +197,7 @@ d('the torch engine', () => {
   it('a torch model loads in tlr with the same outputs as in PyTorch (backbone and head converted)', async () => {
     const model = path.join(runsOf('colors')[0]!, 'model');
     const size = 32, n = 3 * size * size;
-    const r = spawnSync(hasTorch(py) ? py.python : 'python3', ['-c', `
+    const r = spawnSync(python, ['-c', `
 import json, torch
 from tlr_torch import safetensors
 from tlr_torch.network import Head, Net, backbone, set_mode
@@ -263,7 +264,7 @@ print(json.dumps(net(x)[0].tolist()))`], { env: engineEnv(process.env), encoding
     expect(e.code, e.err).toBe(0);
     const plan = json(path.join(job, 'plan.json'));
     fs.writeFileSync(path.join(job, 'plan.json'), JSON.stringify({ ...plan, version: 2 }));
-    const r = spawnSync(hasTorch(py) ? py.python : 'python3', ['-m', 'tlr_torch', 'run', job], { env: { ...process.env, PYTHONPATH: job }, encoding: 'utf8' });
+    const r = spawnSync(python, ['-m', 'tlr_torch', 'run', job], { env: { ...process.env, PYTHONPATH: job }, encoding: 'utf8' });
     expect(r.status).toBe(2);
     expect(JSON.parse(r.stdout.trim()).message).toMatch(/version 2 tlr plan.*newer tlr/);
     expect(fs.existsSync(path.join(job, 'metrics.jsonl'))).toBe(false);
