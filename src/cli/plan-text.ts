@@ -14,7 +14,12 @@ const head = (p: Plan): string =>
   p.head.layers.map((l) => (l.kind === 'dense' ? `dense(${l.units}${l.activation !== 'linear' ? `, ${l.activation}` : ''})` : l.kind === 'dropout' ? `dropout(${l.rate})` : 'batchnorm')).join(' → ');
 
 const schedule = (s: PlanStage['lr']['schedule']): string =>
-  s.kind === 'step' ? `× ${s.factor} every ${plural(s.every, 'epoch')}` : s.kind;
+  (s.kind === 'step' ? `× ${s.factor} every ${plural(s.every, 'epoch')}` : s.kind === 'one-cycle' ? `one-cycle (up from ÷25 over ${s.warmup !== undefined ? plural(s.warmup, 'epoch') : 'the first quarter'}, then down along a cosine)` : s.kind) +
+  (s.warmup !== undefined && s.kind !== 'one-cycle' ? `, warm-up over ${plural(s.warmup, 'epoch')}` : '');
+
+/** `lr LOW..HIGH`: each trained block's rate, then the head's. */
+const blockRates = (s: PlanStage): string | null =>
+  s.lr.blocks ? [...s.lr.blocks.map((b) => `${b.block} ${formatLr(b.lr)}`), `head ${formatLr(s.lr.initial)}`].join(' · ') : null;
 
 function blocks(p: Plan, s: PlanStage): { frozen: string; trainable: string } {
   let i = 0;
@@ -78,10 +83,12 @@ export function planText(p: Plan): string {
   for (const s of p.stages) {
     L.push('');
     const b = blocks(p, s);
-    row(`stage ${s.index}`, `${plural(s.epochs, 'epoch')} · batch ${s.batch} · ${s.optimizer} · lr ${s.lr.auto ? 'auto (the learning-rate finder picks it when the stage starts)' : formatLr(s.lr.initial)} ${schedule(s.lr.schedule)}${s.earlyStop ? ` · early stop on ${s.earlyStop.metric}, patience ${s.earlyStop.patience}` : ''}${s.classWeights === 'auto' ? ' · class weights auto' : ''}`);
+    row(`stage ${s.index}`, `${plural(s.epochs, 'epoch')} · batch ${s.batch} · ${s.optimizer} · lr ${s.lr.auto ? 'auto (the learning-rate finder picks it when the stage starts)' : s.lr.blocks ? `${formatLr(s.lr.blocks[0]!.lr)}..${formatLr(s.lr.initial)}` : formatLr(s.lr.initial)} ${schedule(s.lr.schedule)}${s.earlyStop ? ` · early stop on ${s.earlyStop.metric}, patience ${s.earlyStop.patience}` : ''}${s.classWeights === 'auto' ? ' · class weights auto' : ''}`);
     row('', `starts from ${s.startFrom === 'weights' ? 'the loaded weights' : `the best weights of stage ${s.index - 1}`}`);
     row('', `frozen     ${b.frozen}: ${plural(s.frozen.layers, 'layer')}, ${fmtInt(s.frozen.params)} parameters (${s.frozen.by})`);
     row('', `trainable  ${b.trainable}: ${fmtInt(s.trainable.backboneParams + s.trainable.headParams)} parameters`);
+    const rates = blockRates(s);
+    if (rates) row('', `rates      ${rates}`);
     if (s.trainable.backboneParams > 0) row('', `batchnorm  ${(s.batchnorm ?? 'update') === 'keep' ? 'layers that train keep their statistics (inference mode)' : 'layers that train normalise by each batch and update their statistics'}`);
     row('', `features   ${s.featureCache.use ? 'cached' : s.featureCache.prefix ? 'frozen part cached' : 'not cached'}: ${s.featureCache.reason}`);
   }

@@ -26,6 +26,8 @@ export const isNum = (a: Arg): a is Num => 'value' in a;
 export interface HeadLayer { readonly name: Name; readonly args: readonly Arg[]; readonly parens: boolean; readonly span: Span }
 export interface Augmentation { readonly name: Name; readonly args: readonly Arg[]; readonly span: Span }
 export interface Schedule { readonly name: Name; readonly args: readonly Num[]; readonly every: Num | null }
+/** `1e-5..1e-3`: the lowest trained block's rate to the head's. */
+export interface Range { readonly low: Num; readonly high: Num; readonly span: Span }
 
 type S<K extends string, T> = { readonly kind: K; readonly span: Span; readonly keyword: Span } & T;
 
@@ -42,7 +44,7 @@ export type Statement =
   | S<'train', { readonly epochs: Num; readonly data: Location | null }>
   | S<'batch', { readonly value: Num }>
   | S<'optimizer', { readonly name: Name }>
-  | S<'lr', { readonly value: Num | Name; readonly schedule: Schedule | null }>
+  | S<'lr', { readonly value: Num | Name | Range; readonly schedule: Schedule | null; readonly warmup: Num | null }>
   | S<'earlyStop', { readonly patience: Num | null; readonly metric: Name | null }>
   | S<'classWeights', { readonly mode: Name }>
   | S<'batchnorm', { readonly mode: 'keep' | 'update'; readonly words: readonly Name[] }>

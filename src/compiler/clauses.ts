@@ -62,8 +62,12 @@ export const CLAUSES = {
   batch: { words: 'batch', usage: 'batch N', rule: 'batch', scope: 'stage', layout: 'stage-setting', render: (s) => `batch ${s.value.text}` },
   optimizer: { words: 'optimizer', usage: 'optimizer adam | sgd | rmsprop', rule: 'optimizer', scope: 'stage', layout: 'stage-setting', render: (s) => `optimizer ${s.name.text}` },
   lr: {
-    words: 'lr', usage: 'lr 0.001 [constant | cosine | step FACTOR every N]', rule: 'lr', scope: 'stage', layout: 'stage-setting',
-    render: ({ value, schedule: sch }) => ['lr', value.text, ...(sch ? [sch.name.text, ...sch.args.map((a) => a.text), ...(sch.every ? ['every', sch.every.text] : [])] : [])].join(' '),
+    words: 'lr', usage: 'lr 0.001 | LOW..HIGH | auto [constant | cosine | step FACTOR every N | one-cycle] [warmup N]', rule: 'lr', scope: 'stage', layout: 'stage-setting',
+    render: ({ value, schedule: sch, warmup }) => [
+      'lr', 'low' in value ? `${value.low.text}..${value.high.text}` : value.text,
+      ...(sch ? [sch.name.text, ...sch.args.map((a) => a.text), ...(sch.every ? ['every', sch.every.text] : [])] : []),
+      ...(warmup ? ['warmup', warmup.text] : []),
+    ].join(' '),
   },
   earlyStop: {
     words: 'early stop', usage: 'early stop [patience N] [on METRIC]', rule: 'earlyStop', scope: 'stage', layout: 'stage-setting',

@@ -54,6 +54,9 @@ export const CODES = {
   TLR1605: { severity: 'error', title: 'unknown class weights mode' },
   TLR1606: { severity: 'error', title: 'a learning rate that is neither a number nor auto' },
   TLR1607: { severity: 'error', title: 'keep or update what, if not batchnorm statistics' },
+  TLR1608: { severity: 'error', title: 'a learning-rate range that does not rise' },
+  TLR1609: { severity: 'warning', title: 'a learning-rate range with only the head to train' },
+  TLR1610: { severity: 'error', title: 'a warm-up as long as the stage' },
 
   TLR1701: { severity: 'error', title: 'save target not allowed' },
   TLR1702: { severity: 'error', title: 'unknown export format' },

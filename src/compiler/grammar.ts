@@ -159,8 +159,20 @@ export class RecipeParser extends CstParser {
 
   lr = this.RULE('lr', () => {
     this.CONSUME(T.Lr);
-    // A rate, or `auto` (the checker accepts no other word).
-    this.OR([{ ALT: () => this.CONSUME(T.NumberLit) }, { ALT: () => this.CONSUME2(T.Identifier) }]);
+    // A rate, a range of rates (`1e-5..1e-3`, spread over the trained blocks), or `auto` (the
+    // checker accepts no other word); then a schedule and a warm-up, both optional.
+    this.OR([
+      {
+        ALT: () => {
+          this.CONSUME(T.NumberLit);
+          this.OPTION3(() => {
+            this.CONSUME(T.DotDot);
+            this.CONSUME4(T.NumberLit);
+          });
+        },
+      },
+      { ALT: () => this.CONSUME2(T.Identifier) },
+    ]);
     this.OPTION(() => {
       this.CONSUME(T.Identifier);
       this.MANY(() => this.CONSUME2(T.NumberLit));
@@ -168,6 +180,10 @@ export class RecipeParser extends CstParser {
         this.CONSUME(T.Every);
         this.CONSUME3(T.NumberLit);
       });
+    });
+    this.OPTION4(() => {
+      this.CONSUME(T.Warmup);
+      this.CONSUME5(T.NumberLit);
     });
   });
 

@@ -47,12 +47,16 @@ export const By = kw('by');
 export const To = kw('to');
 export const Keep = kw('keep');
 export const Update = kw('update');
+export const Warmup = kw('warmup');
 
 export const Comment = createToken({ name: 'Comment', pattern: /#[^\n]*/, group: 'comments' });
 export const WhiteSpace = createToken({ name: 'WhiteSpace', pattern: /\s+/, group: Lexer.SKIPPED });
 export const StringLit = createToken({ name: 'StringLit', pattern: /"(?:[^"\\\n]|\\.)*"/ });
 export const Ratio = createToken({ name: 'Ratio', pattern: /\d+(?:\/\d+)+/ });
-export const NumberLit = createToken({ name: 'NumberLit', pattern: /(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?/ });
+// `1..3` is a range, not `1.` and `.3`: a number's point is never the first of two.
+export const NumberLit = createToken({ name: 'NumberLit', pattern: /(?:\d+(?:\.(?!\.)\d*)?|\.\d+)(?:[eE][+-]?\d+)?/ });
+/** `..` between two numbers (`lr 1e-5..1e-3`); `..` before anything else is a path. */
+export const DotDot = createToken({ name: 'DotDot', pattern: /\.\.(?=[ \t]*\.?\d)/ });
 export const Url = createToken({ name: 'Url', pattern: /[a-z][a-z0-9+.\-]*:\/\/[^\s"#]+/ });
 export const PathLit = createToken({ name: 'PathLit', pattern: /(?:\.{1,2}|~)(?:\/[^\s"#,()]*)?|\/[^\s"#,()]*/ });
 /** A relative path without ./ (`data/train`): a name followed by at least one /part. */
@@ -64,13 +68,13 @@ export const Comma = createToken({ name: 'Comma', pattern: /,/ });
 export const KEYWORDS = [
   RecipeKw, Seed, From, Weights, Width, Input, Freeze, Unfreeze, Until, All, None, First, Last, Layers,
   Head, Train, Epochs, On, Batch, Optimizer, Lr, Every, Early, Stop, Patience, Class, Then, Split,
-  Validate, Test, Augment, Save, Best, By, To, ExportKw, Keep, Update,
+  Validate, Test, Augment, Save, Best, By, To, ExportKw, Keep, Update, Warmup,
 ];
 
 // Order matters: a URL before identifiers (https://…), ratios before numbers (80/20), numbers
 // before paths (.5 versus ./x), keywords before identifiers.
 export const allTokens: TokenType[] = [
-  WhiteSpace, Comment, StringLit, Url, Ratio, RelPath, NumberLit, PathLit, LParen, RParen, Comma,
+  WhiteSpace, Comment, StringLit, Url, Ratio, RelPath, NumberLit, DotDot, PathLit, LParen, RParen, Comma,
   Keyword, ...KEYWORDS, Identifier,
 ];
 

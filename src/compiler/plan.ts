@@ -1,7 +1,7 @@
 import * as path from 'node:path';
 import { splitCount } from '../data/split.js';
 import type { DataInfo } from '../data/formats/index.js';
-import { PLAN_FORMAT, PLAN_VERSION, tieBreakOf, type Plan, type PlanSplitSource, type PlanStage } from '../plan/types.js';
+import { PLAN_FORMAT, PLAN_VERSION, tieBreakOf, type Plan, type PlanBlockRate, type PlanSplitSource, type PlanStage } from '../plan/types.js';
 import type { Checked, HeadLayerSpec, SplitSource, StageSpec } from './check/checked.js';
 import { splitBoundary } from '../zoo/split.js';
 import { graphOf } from '../zoo/catalog.js';
@@ -58,6 +58,20 @@ function featureCache(c: Checked, s: StageSpec): PlanStage['featureCache'] {
   return { use: true, reason: 'the backbone is frozen and nothing is augmented: its features are computed once, cached on disk, and the head trains on them' };
 }
 
+/**
+ * `lr LOW..HIGH`: the backbone blocks this stage trains (those with weights), lowest first, each
+ * a rate evenly spaced in log scale from LOW up to HIGH, which the head gets (fastai's discriminative
+ * rates spread the same way); three significant digits.
+ */
+export function blockRates(model: Checked['model'], frozen: number, low: number, high: number): PlanBlockRate[] {
+  const trained = model.blocks
+    .filter((b) => b.last >= frozen)
+    .map((b) => ({ block: b.name, from: Math.max(b.first, frozen), params: model.layers.slice(Math.max(b.first, frozen), b.last + 1).reduce((t, l) => t + l.params, 0) }))
+    .filter((b) => b.params > 0);
+  const steps = trained.length;
+  return trained.map((b, k) => ({ block: b.block, from: b.from, lr: +(low * (high / low) ** (k / steps)).toPrecision(3) }));
+}
+
 function stage(c: Checked, s: StageSpec, i: number, headTotal: number): PlanStage {
   const layers = c.model.layers;
   const frozenParams = layers.slice(0, s.frozen).reduce((t, l) => t + l.params, 0);
@@ -66,7 +80,7 @@ function stage(c: Checked, s: StageSpec, i: number, headTotal: number): PlanStag
     epochs: s.epochs,
     batch: s.batch,
     optimizer: s.optimizer,
-    lr: { initial: s.lr, schedule: s.schedule, ...(s.lrAuto ? { auto: true as const } : {}) },
+    lr: { initial: s.lr, schedule: s.schedule, ...(s.lrAuto ? { auto: true as const } : {}), ...(s.lrLow !== null ? { blocks: blockRates(c.model, s.frozen, s.lrLow, s.lr) } : {}) },
     batchnorm: s.batchnorm,
     earlyStop: s.earlyStop,
     classWeights: s.classWeights,

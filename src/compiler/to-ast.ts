@@ -134,21 +134,28 @@ class AstBuilder extends BaseVisitor {
   lr(c: Children) {
     const real = (k: string) => ((c[k] ?? []) as IToken[]).filter((t) => !t.isInsertedInRecovery).sort((a, b) => a.startOffset - b.startOffset);
     const nums = real('NumberLit'), ids = real('Identifier');
-    // The value is the first token after `lr`: a number, or a word (`auto`).
+    const dots = this.opt(c, 'DotDot'), every = this.opt(c, 'Every'), warm = this.opt(c, 'Warmup');
+    const after = (t: IToken) => nums.find((n) => n.startOffset > t.startOffset);
+    // The value is the first token after `lr`: a number (a range's low end), or a word (`auto`).
     const first = [...nums, ...ids].sort((a, b) => a.startOffset - b.startOffset)[0];
     if (!first) throw new Missing();
-    const value: A.Num | A.Name = nums[0] === first ? this.num(first) : this.name(first);
+    const high = dots ? after(dots) : undefined;
+    if (dots && !high) throw new Missing();
+    const value: A.Num | A.Name | A.Range = nums[0] !== first ? this.name(first)
+      : high ? { low: this.num(first), high: this.num(high), span: { start: this.num(first).span.start, end: this.num(high).span.end } }
+      : this.num(first);
+    const warmNum = warm ? after(warm) : undefined;
+    if (warm && !warmNum) throw new Missing();
     const id = ids.find((t) => t !== first) ?? null;
     let schedule: A.Schedule | null = null;
     if (id) {
-      const every = this.opt(c, 'Every');
-      const after = nums.filter((t) => t !== first);
-      const args = every ? after.filter((t) => t.startOffset < every.startOffset) : after;
-      const everyNum = every ? after.find((t) => t.startOffset > every.startOffset) : undefined;
+      const rest = nums.filter((t) => t !== first && t !== high && t !== warmNum);
+      const args = every ? rest.filter((t) => t.startOffset < every.startOffset) : rest;
+      const everyNum = every ? rest.find((t) => t.startOffset > every.startOffset) : undefined;
       if (every && !everyNum) throw new Missing();
       schedule = { name: this.name(id), args: args.map((t) => this.num(t)), every: everyNum ? this.num(everyNum) : null };
     }
-    return { kind: 'lr', value, schedule };
+    return { kind: 'lr', value, schedule, warmup: warmNum ? this.num(warmNum) : null };
   }
 
   earlyStop(c: Children) {

@@ -18,10 +18,20 @@ export type PlanHeadLayer =
   | { readonly kind: 'dropout'; readonly rate: number }
   | { readonly kind: 'batchnorm' };
 
+/**
+ * How the rate moves within a stage. `constant`, `cosine` (to 0 at the stage's end) and `step` change
+ * it per epoch; `one-cycle` per batch: up from rate/25 over the warm-up (a quarter of the stage when
+ * it gives none), then down to rate/1e4 along a cosine. `warmup` (epochs): the rate rises linearly per
+ * batch from 0 over that many epochs (for one-cycle: the length of its rise).
+ */
 export type PlanSchedule =
-  | { readonly kind: 'constant' }
-  | { readonly kind: 'cosine' }
-  | { readonly kind: 'step'; readonly factor: number; readonly every: number };
+  | { readonly kind: 'constant'; readonly warmup?: number }
+  | { readonly kind: 'cosine'; readonly warmup?: number }
+  | { readonly kind: 'one-cycle'; readonly warmup?: number }
+  | { readonly kind: 'step'; readonly factor: number; readonly every: number; readonly warmup?: number };
+
+/** A trained backbone block's own rate (`lr LOW..HIGH`): layers from `from` (catalog index) up to the next block's. */
+export interface PlanBlockRate { readonly block: string; readonly from: number; readonly lr: number }
 
 export type PlanAugment =
   | { readonly kind: 'flip'; readonly mode: 'horizontal' | 'vertical' | 'both' }
@@ -46,7 +56,11 @@ export interface PlanStage {
   readonly batch: number;
   readonly optimizer: string;
   /** `auto`: the learning-rate finder picks the initial rate when the stage starts (`initial` is then the rate the stage would have without it). */
-  readonly lr: { readonly initial: number; readonly schedule: PlanSchedule; readonly auto?: true };
+  readonly lr: {
+    readonly initial: number; readonly schedule: PlanSchedule; readonly auto?: true;
+    /** `lr LOW..HIGH`: the trained blocks' rates, lowest block first, spread evenly in log scale from LOW to `initial` (the head's). Absent: every layer trains at `initial`. */
+    readonly blocks?: readonly PlanBlockRate[];
+  };
   /** BatchNorm layers that train: 'keep' their statistics (inference mode) or 'update' them (training mode). Absent in older plans: 'update'. */
   readonly batchnorm?: 'keep' | 'update';
   readonly earlyStop: { readonly metric: Metric; readonly patience: number } | null;

@@ -18,7 +18,7 @@ from .errors import EngineError
 from .files import append_line, recover_dir, replace_dir_atomic, write_atomic, write_json
 from .metrics import evaluation
 from .network import Chain, Head, Net, backbone, counts, freeze, frozen_steps, load_backbone, sequence, set_mode, use_global_batchnorm
-from .stage import Batches, learning_rate, lr_sweep, make_optimizer, predict_rows, run_epoch, validate
+from .stage import Batches, lr_sweep, make_optimizer, param_groups, predict_rows, run_epoch, validate
 
 
 class Context:
@@ -321,7 +321,7 @@ def train_stage(ctx, net, run, s):
         vfeats = _features(ctx, net, fn, shape, val_items, "validation", max(stage["batch"], 32), through)
     model = _wrap(ctx, module)
     params = [p for p in module.parameters() if p.requires_grad]
-    opt = make_optimizer(stage["optimizer"], params, stage["lr"]["initial"])
+    opt = make_optimizer(stage["optimizer"], param_groups(stage, net, ctx.job.layers, params), stage["lr"]["initial"])
     if run.state["epoch"] > 0 and run.optimizer_state is not None:
         opt.load_state_dict(run.optimizer_state)
     elif run.state["epoch"] > 0:
@@ -334,12 +334,9 @@ def train_stage(ctx, net, run, s):
     best_seen, since = None, run.state["sinceBest"]
     metric = stage["earlyStop"]["metric"] if stage["earlyStop"] else None
     for epoch in range(run.state["epoch"], stage["epochs"]):
-        lr = learning_rate(stage, epoch)
-        for g in opt.param_groups:
-            g["lr"] = lr
         t0 = time.time()
         set_mode(net, True)
-        m, stopped = run_epoch(ctx, s, epoch, model, opt, source, weights, ctx.stopper)
+        m, stopped = run_epoch(ctx, s, epoch, model, opt, source, weights, ctx.stopper, stage)
         if stopped:
             return "interrupted"
         set_mode(net, False)
@@ -353,7 +350,7 @@ def train_stage(ctx, net, run, s):
                 best_seen, since = value, 0
             else:
                 since += 1
-        run.record(s, epoch, metrics, lr, time.time() - t0, since, opt)
+        run.record(s, epoch, metrics, m["lr"], time.time() - t0, since, opt)
         if metric and since >= stage["earlyStop"]["patience"]:
             events.emit("early-stop", stage=s + 1, epoch=epoch + 1, metric=metric, patience=stage["earlyStop"]["patience"])
             return "done"

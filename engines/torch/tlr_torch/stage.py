@@ -15,14 +15,68 @@ from .errors import EngineError
 from .random import rng, shuffle
 
 
-def learning_rate(stage, epoch):
-    """The plan's schedule, with the tfjs engine's formulas (src/runtime/train/loop.ts)."""
-    lr0, s = stage["lr"]["initial"], stage["lr"]["schedule"]
+ONE_CYCLE_START, ONE_CYCLE_END, ONE_CYCLE_RISE = 1 / 25, 1e-4, 0.25
+
+
+def _epoch_factor(stage, epoch):
+    s = stage["lr"]["schedule"]
     if s["kind"] == "cosine":
-        return lr0 * (1 + math.cos(math.pi * epoch / stage["epochs"])) / 2
+        return (1 + math.cos(math.pi * epoch / stage["epochs"])) / 2
     if s["kind"] == "step":
-        return lr0 * s["factor"] ** (epoch // s["every"])
-    return lr0
+        return s["factor"] ** (epoch // s["every"])
+    return 1.0
+
+
+def _one_cycle(t, total, rise):
+    if t < rise:
+        return ONE_CYCLE_START + (1 - ONE_CYCLE_START) * (1 - math.cos(math.pi * t / rise)) / 2
+    p = min(1.0, (t - rise) / max(1, total - 1 - rise))
+    return ONE_CYCLE_END + (1 - ONE_CYCLE_END) * (1 + math.cos(math.pi * p)) / 2
+
+
+def learning_rate(stage, epoch, batch=0, batches=1):
+    """The stage's (the head's) rate at batch `batch` of `batches` in `epoch`, with the tfjs
+    engine's formulas (src/runtime/train/optimizer.ts): per-epoch constant, cosine or step, times a
+    linear warm-up per batch; one-cycle per batch."""
+    lr0, s = stage["lr"]["initial"], stage["lr"]["schedule"]
+    t, total = epoch * batches + batch, stage["epochs"] * batches
+    # Halves round up, as JavaScript's Math.round does (Python's round goes to even).
+    warm = max(1, math.floor(s["warmup"] * batches + 0.5)) if "warmup" in s else 0
+    if s["kind"] == "one-cycle":
+        return lr0 * _one_cycle(t, total, warm or max(1, math.floor(ONE_CYCLE_RISE * total + 0.5)))
+    ramp = (t + 1) / warm if warm and t < warm else 1.0
+    return lr0 * ramp * _epoch_factor(stage, epoch)
+
+
+def set_rate(opt, lr):
+    """Every parameter group at its fraction of the stage's rate (1 unless `lr LOW..HIGH`)."""
+    for g in opt.param_groups:
+        g["lr"] = lr * g.get("scale", 1.0)
+
+
+def param_groups(stage, net, layers, params):
+    """`lr LOW..HIGH`: a group per trained block at its fraction of the head's rate; a backbone module
+    belongs to the last block starting at or before its zoo layer index, the head (and anything
+    else) to the last group. Without blocks, one group."""
+    blocks = stage["lr"].get("blocks")
+    if not blocks:
+        return [{"params": params, "scale": 1.0}]
+    index = {n: i for i, n in enumerate(layers)}
+    group_of = {}
+    for name, m in net.backbone.named_modules():
+        at = index.get(name)
+        if at is None:
+            continue
+        g = len(blocks)
+        for k, b in enumerate(blocks):
+            if b["from"] <= at:
+                g = k
+        for p in m.parameters(recurse=False):
+            group_of[id(p)] = g
+    groups = [{"params": [], "scale": b["lr"] / stage["lr"]["initial"]} for b in blocks] + [{"params": [], "scale": 1.0}]
+    for p in params:
+        groups[group_of.get(id(p), len(blocks))]["params"].append(p)
+    return [g for g in groups if g["params"]]
 
 
 def make_optimizer(name, params, lr):
@@ -123,19 +177,23 @@ def train_step(ctx, model, opt, source, idx, aug, class_weights):
     return out, y, weighted, denom
 
 
-def run_epoch(ctx, s, epoch, model, opt, source, class_weights, stopper):
-    """One epoch; returns (metrics so far, interrupted)."""
-    stage = ctx.plan["stages"][s]
+def run_epoch(ctx, s, epoch, model, opt, source, class_weights, stopper, stage=None):
+    """One epoch of `stage` (the plan's stage s, or it as it trains: `lr auto` sets its rate); returns
+    (metrics so far with "lr", the rate of its first batch; interrupted)."""
+    stage = stage or ctx.plan["stages"][s]
     batch = stage["batch"]
     seed = ctx.plan["seed"] * 1000 + s * 100 + epoch
     order = source.order(seed)
     batches = math.ceil(len(order) / batch)
     aug_gen = torch.Generator().manual_seed(seed) if ctx.augment and source.features is None else None
     total = hits_total = count_total = 0.0
+    first_lr = learning_rate(stage, epoch, 0, batches)
     for b in range(batches):
         idx = order[b * batch:(b + 1) * batch]
         _fault(ctx, b + 1)
         aug = draw_augment(ctx.augment, len(idx), aug_gen) if aug_gen is not None else None
+        lr = learning_rate(stage, epoch, b, batches)
+        set_rate(opt, lr)
         out, y, weighted, denom = train_step(ctx, model, opt, source, idx, aug, class_weights)
         hits = float((out.argmax(-1) == y).sum())
         lsum, h, n, stop = ctx.world.sum([float(weighted), hits, float(len(y)), 1.0 if stopper.now else 0.0])
@@ -145,11 +203,10 @@ def run_epoch(ctx, s, epoch, model, opt, source, class_weights, stopper):
         count_total += n
         ctx.events.emit("batch", stage=s + 1, epoch=epoch + 1, batch=b + 1, batches=batches, loss=loss)
         if not math.isfinite(loss):
-            lr = learning_rate(stage, epoch)
             raise NonFinite(f"stage {s + 1}, epoch {epoch + 1}, batch {b + 1}: the loss is {loss} (training diverged); what earlier epochs saved (the best model, the checkpoint) is kept. Try a lower learning rate than {lr} (`lr {float(f'{lr / 10:.3g}')}`), or check the data for broken images")
         if stop:
             return None, True
-    return {"loss": total / count_total if count_total else float("nan"), "accuracy": hits_total / count_total if count_total else 0.0}, False
+    return {"loss": total / count_total if count_total else float("nan"), "accuracy": hits_total / count_total if count_total else 0.0, "lr": first_lr}, False
 
 
 @torch.no_grad()
@@ -219,8 +276,7 @@ def lr_sweep(ctx, s, net, model, params, source, class_weights, steps=100, lo=1e
             passes += 1
             for b in range(math.ceil(len(order) / stage["batch"])):
                 lr = lo * (hi / lo) ** (len(lrs) / max(1, steps - 1))
-                for g in opt.param_groups:
-                    g["lr"] = lr
+                set_rate(opt, lr)
                 _, _, weighted, denom = train_step(ctx, model, opt, source, order[b * stage["batch"]:(b + 1) * stage["batch"]], None, class_weights)
                 loss = ctx.world.sum([float(weighted)])[0] / denom
                 lrs.append(lr)

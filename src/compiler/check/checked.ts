@@ -21,6 +21,8 @@ export interface StageSpec {
   readonly lr: number;
   /** `lr auto`: the learning-rate finder picks the stage's rate when it starts (`lr` is then the rate the stage would otherwise have). */
   readonly lrAuto: boolean;
+  /** `lr LOW..HIGH`: the lowest trained block's rate (`lr` is the head's); null for one rate everywhere. */
+  readonly lrLow: number | null;
   /** BatchNorm layers that train: in inference mode with their statistics kept, or in training mode updating them. */
   readonly batchnorm: 'keep' | 'update';
   readonly schedule: ScheduleSpec;

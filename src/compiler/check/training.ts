@@ -1,4 +1,4 @@
-import { isNum, type Augmentation, type Name, type Statement } from '../ast.js';
+import { isNum, type Augmentation, type Name, type Num, type Range, type Statement } from '../ast.js';
 import type { Ctx } from './context.js';
 import type { Globals, StageStatements } from './statements.js';
 import type { AugmentSpec, Metric, ScheduleSpec, StageSpec } from './checked.js';
@@ -19,7 +19,7 @@ export const DEFAULT_BATCHNORM: 'keep' | 'update' = 'update';
 const MIN_LR = 1e-12;
 
 export const OPTIMIZERS = ['adam', 'sgd', 'rmsprop'] as const;
-export const SCHEDULES = ['constant', 'cosine', 'step'] as const;
+export const SCHEDULES = ['constant', 'cosine', 'step', 'one-cycle'] as const;
 export const METRICS: readonly Metric[] = ['val_accuracy', 'val_loss', 'accuracy', 'loss'];
 export const AUGMENTATIONS = ['flip', 'rotate', 'zoom', 'brightness', 'contrast', 'shift'] as const;
 
@@ -30,28 +30,63 @@ export function metric(ctx: Ctx, n: Name): Metric | null {
   return null;
 }
 
-function schedule(ctx: Ctx, s: Extract<Statement, { kind: 'lr' }>): ScheduleSpec | null {
-  const sch = s.schedule;
-  if (!sch) return null;
-  const name = sch.name.text;
-  if (!(SCHEDULES as readonly string[]).includes(name)) {
-    ctx.report('TLR1602', sch.name.span, `unknown learning-rate schedule \`${name}\``, [...didYouMean(name, SCHEDULES), 'schedules: constant, cosine, step FACTOR every N (epochs)']);
+const isRange = (v: Num | Name | Range): v is Range => 'low' in v;
+/** The value as written: `0.001`, `1e-5..1e-3` or `auto`. */
+export const lrText = (v: Num | Name | Range): string => (isRange(v) ? `${v.low.text}..${v.high.text}` : v.text);
+
+/** The schedule an `lr` clause writes (a warm-up alone is the constant schedule with one), or null (reported). */
+function schedule(ctx: Ctx, s: Extract<Statement, { kind: 'lr' }>, epochs: number | null): ScheduleSpec | null {
+  const sch = s.schedule, v = lrText(s.value);
+  const name = sch?.name.text ?? 'constant';
+  if (sch && !(SCHEDULES as readonly string[]).includes(name)) {
+    ctx.report('TLR1602', sch.name.span, `unknown learning-rate schedule \`${name}\``, [...didYouMean(name, SCHEDULES), 'schedules: constant, cosine, step FACTOR every N (epochs), one-cycle']);
     return null;
   }
+  const warmup = s.warmup ? warmupEpochs(ctx, s.warmup, epochs) : undefined;
+  if (warmup === null) return null;
+  const w = warmup === undefined ? {} : { warmup };
   if (name !== 'step') {
-    if (sch.args.length || sch.every) {
-      ctx.report('TLR1203', s.span, `\`${name}\` takes no arguments`, [`write \`lr ${s.value.text} ${name}\``]);
+    if (sch && (sch.args.length || sch.every)) {
+      ctx.report('TLR1203', s.span, `\`${name}\` takes no arguments`, [`write \`lr ${v} ${name}\``]);
       return null;
     }
-    return { kind: name as 'constant' | 'cosine' };
+    return { kind: name as 'constant' | 'cosine' | 'one-cycle', ...w };
   }
-  if (sch.args.length !== 1 || !sch.every) {
-    ctx.report('TLR1203', s.span, '`step` takes a factor and a period', [`write \`lr ${s.value.text} step 0.1 every 5\`: the rate is multiplied by 0.1 every 5 epochs`]);
+  if (sch!.args.length !== 1 || !sch!.every) {
+    ctx.report('TLR1203', s.span, '`step` takes a factor and a period', [`write \`lr ${v} step 0.1 every 5\`: the rate is multiplied by 0.1 every 5 epochs`]);
     return null;
   }
-  const factor = ctx.real(sch.args[0]!, 'the step factor', (v) => v > 0 && v <= 1, '0 < factor <= 1');
-  const every = ctx.int(sch.every, 'the step period', 1);
-  return factor === null || every === null ? null : { kind: 'step', factor, every };
+  const factor = ctx.real(sch!.args[0]!, 'the step factor', (x) => x > 0 && x <= 1, '0 < factor <= 1');
+  const every = ctx.int(sch!.every, 'the step period', 1);
+  return factor === null || every === null ? null : { kind: 'step', factor, every, ...w };
+}
+
+const epochsText = (n: number) => `${n} epoch${n === 1 ? '' : 's'}`;
+
+/** The stage before's schedule, for a stage whose `lr` writes none; its warm-up must fit this stage too. */
+function inherited(ctx: Ctx, st: StageStatements, sched: ScheduleSpec | undefined, epochs: number | null): ScheduleSpec | null {
+  if (!sched) return { kind: 'constant' };
+  if (sched.warmup === undefined || epochs === null || sched.warmup < epochs) return sched;
+  ctx.report('TLR1610', st.then!.keyword, `this stage keeps the stage before's warm-up of ${epochsText(sched.warmup)}, but trains ${epochs}: the rate would never reach its value`, [`write the stage's \`lr\` with its own schedule, for example \`lr … ${sched.kind === 'step' ? `step ${sched.factor} every ${sched.every}` : sched.kind}\` (no warm-up)`]);
+  return null;
+}
+
+/** `warmup N`: epochs (a fraction is fine), shorter than the stage. */
+function warmupEpochs(ctx: Ctx, n: Num, epochs: number | null): number | null {
+  const w = ctx.real(n, 'the warm-up', (x) => x > 0, '> 0 epochs');
+  if (w === null || epochs === null || w < epochs) return w;
+  ctx.report('TLR1610', n.span, `a warm-up of ${epochsText(w)} in a stage of ${epochs}: the rate would never reach its value`, [`write \`warmup ${epochs > 1 ? Math.max(1, Math.floor(epochs / 4)) : 0.25}\` (epochs), or train longer`]);
+  return null;
+}
+
+/** A range's two rates, the low end first; null (reported) unless 0 < low < high < 10. */
+function range(ctx: Ctx, r: Range): { low: number; high: number } | null {
+  const within = (x: number) => x > 0 && x < 10;
+  const low = ctx.real(r.low, 'the learning rate', within, '0 < lr < 10'), high = ctx.real(r.high, 'the learning rate', within, '0 < lr < 10');
+  if (low === null || high === null) return null;
+  if (low < high) return { low, high };
+  ctx.report('TLR1608', r.span, `\`lr ${r.low.text}..${r.high.text}\`: a range goes from the lowest trained block's rate up to the head's`, [`write \`lr ${r.high.text}..${r.low.text}\``, 'or one rate for every layer: `lr 0.001`']);
+  return null;
 }
 
 /** Each stage's settings; a later stage inherits all but `lr`, which defaults to the previous / 10. */
@@ -69,20 +104,27 @@ export function checkStages(ctx: Ctx, stages: readonly StageStatements[], frozen
       if (!optimizer) ctx.report('TLR1601', n.span, `unknown optimizer \`${n.text}\``, [...didYouMean(n.text, OPTIMIZERS), `optimizers: ${oneOf([...OPTIMIZERS])}`]);
     }
     // `lr auto`: the finder picks it when the stage starts; a later stage that writes no rate does the same.
-    const word = st.lr && !isNum(st.lr.value) ? st.lr.value : null;
+    const value = st.lr?.value;
+    const word = value && !isRange(value) && !isNum(value) ? value : null;
     if (word && word.text !== 'auto') {
       ctx.report('TLR1606', word.span, `\`lr ${word.text}\`: a learning rate is a number, or \`auto\``, [...didYouMean(word.text, ['auto']), '`lr 0.001`, or `lr auto` to run the learning-rate finder when the stage starts (tlr lr-find shows what it sees)']);
       ok = false;
     }
     const lrAuto = word ? word.text === 'auto' : !st.lr && !!prev?.lrAuto;
     const headOnly = !!frozen?.[i] && backboneLayers !== null && frozen[i]!.frozen >= backboneLayers;
-    let lr = st.lr && isNum(st.lr.value) ? ctx.real(st.lr.value, 'the learning rate', (v) => v > 0 && v < 10, '0 < lr < 10') : prev ? +(prev.lr / 10).toPrecision(12) : headOnly ? DEFAULT_HEAD_LR : DEFAULT_LR;
+    // A range's upper end is the head's rate (the stage's `lr`); the blocks below get less.
+    const lrRange = value && isRange(value) ? range(ctx, value) : null;
+    if (value && isRange(value) && !lrRange) ok = false;
+    if (lrRange && headOnly) ctx.report('TLR1609', value!.span, `this stage trains only the head, which gets the range's upper rate, ${lrRange.high}`, [`write \`lr ${(value as Range).high.text}\`, or unfreeze blocks for the lower rates to reach`]);
+    let lr = lrRange ? lrRange.high
+      : value && !isRange(value) && isNum(value) ? ctx.real(value, 'the learning rate', (v) => v > 0 && v < 10, '0 < lr < 10')
+      : prev ? +(prev.lr / 10).toPrecision(12) : headOnly ? DEFAULT_HEAD_LR : DEFAULT_LR;
     // A derived rate is checked like a written one: many `then` stages divide it down to nothing.
     if (!st.lr && prev && lr !== null && lr < MIN_LR) {
       ctx.report('TLR1501', st.then!.keyword, `stage ${i + 1}'s learning rate would be ${lr.toExponential(1)} (the stage before's divided by 10), too small to train anything`, [`write \`lr …\` in this stage (at least ${MIN_LR})`]);
       lr = null;
     }
-    const sched = st.lr?.schedule ? schedule(ctx, st.lr) : (prev?.schedule ?? { kind: 'constant' });
+    const sched = st.lr?.schedule || st.lr?.warmup ? schedule(ctx, st.lr, epochs) : inherited(ctx, st, prev?.schedule, epochs);
     let earlyStop = prev?.earlyStop ?? null;
     if (st.earlyStop) {
       const m = st.earlyStop.metric ? metric(ctx, st.earlyStop.metric) : 'val_loss';
@@ -112,7 +154,7 @@ export function checkStages(ctx: Ctx, stages: readonly StageStatements[], frozen
       ok = false;
       continue;
     }
-    out.push({ epochs, batch, optimizer, lr, lrAuto, batchnorm, schedule: sched, earlyStop, classWeights, frozen: frozen[i]!.frozen, frozenBy: frozen[i]!.by });
+    out.push({ epochs, batch, optimizer, lr, lrAuto, lrLow: lrRange && !headOnly ? lrRange.low : null, batchnorm, schedule: sched, earlyStop, classWeights, frozen: frozen[i]!.frozen, frozenBy: frozen[i]!.by });
   }
   return ok && out.length === stages.length ? out : null;
 }

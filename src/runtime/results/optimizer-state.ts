@@ -13,7 +13,8 @@ export async function saveOptimizer(opt: tf.Optimizer, dir: string): Promise<voi
   const named = await opt.getWeights();
   const { data, specs } = await tf.io.encodeWeights(named);
   // The step count comes as a fresh scalar; the rest are the optimizer's own variables.
-  tf.dispose(named.filter((n) => n.name === 'iter').map((n) => n.tensor));
+  // (BlockRates names each group's `gN/iter`.)
+  tf.dispose(named.filter((n) => /(^|\/)iter$/.test(n.name)).map((n) => n.tensor));
   fs.mkdirSync(dir, { recursive: true });
   // The data first: the specs file is what marks a saved state, and it only appears once both are whole.
   writeFileAtomic(path.join(dir, DATA), new Uint8Array(data as ArrayBuffer));

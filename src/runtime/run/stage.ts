@@ -197,7 +197,7 @@ export async function trainStage(ctx: RunContext, f: RunFolder, s: number, fastB
       stageIndex: s, stage, model: p.model, train: p.train, classes, probabilities, seed: plan.seed, events,
       validate: async () => evaluate(p.validateOn ? modelForward(p.validateOn) : await ctx.engines.for(ctx.fullProgram(), p.validation.size, stage.batch), p.validation, classes, probabilities, stage.batch),
       classWeights: stage.classWeights === 'auto' ? classWeights(ctx) : null,
-      startEpoch: f.state.epoch, stopped: ctx.stopped, onEpoch: epochRecorder(ctx, f, s, stage), sinceBest: f.state.sinceBest,
+      startEpoch: f.state.epoch, stopped: ctx.stopped, onEpoch: epochRecorder(ctx, f, s, stage), sinceBest: f.state.sinceBest, info: ctx.built.info,
       restoreOptimizer: async (optimizer) => {
         if (!(await loadOptimizer(optimizer, f.checkpoint))) events.emit({ type: 'warning', message: `the checkpoint holds no optimizer state: stage ${s + 1} continues with the ${stage.optimizer} optimizer's state reset` });
       },

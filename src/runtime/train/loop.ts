@@ -4,6 +4,10 @@ import type { PlanStage } from '../../plan/types.js';
 import type { EpochMetrics, Events } from '../events.js';
 import { through, type BatchSource } from './sources.js';
 import type { Forward } from '../infer/engine.js';
+import type { ModelInfo } from '../../zoo/catalog.js';
+import { learningRate, setLearningRate, stageOptimizer } from './optimizer.js';
+
+export { learningRate, makeOptimizer, setLearningRate } from './optimizer.js';
 
 // One stage's epochs: a custom loop (not fit) so every batch reports, Ctrl-C stops after the
 // current batch, and learning-rate schedules, class weights and early stopping follow the plan.
@@ -29,28 +33,8 @@ export interface StageRun {
   readonly restoreOptimizer?: (optimizer: tf.Optimizer) => Promise<void>;
   /** Early stopping state carried across a resume. */
   readonly sinceBest?: number;
-}
-
-/** The stage's learning rate at `epoch` (0-based): constant, cosine to 0, or step. */
-export function learningRate(stage: PlanStage, epoch: number): number {
-  const lr0 = stage.lr.initial, s = stage.lr.schedule;
-  if (s.kind === 'cosine') return (lr0 * (1 + Math.cos((Math.PI * epoch) / stage.epochs))) / 2;
-  if (s.kind === 'step') return lr0 * s.factor ** Math.floor(epoch / s.every);
-  return lr0;
-}
-
-/** The optimizer a plan names (sgd has momentum 0.9). */
-export function makeOptimizer(name: string, lr: number): tf.Optimizer {
-  if (name === 'sgd') return tf.train.momentum(lr, 0.9);
-  if (name === 'rmsprop') return tf.train.rmsprop(lr);
-  return tf.train.adam(lr);
-}
-
-/** Changes an optimizer's learning rate in place (its state is kept). */
-export function setLearningRate(opt: tf.Optimizer, lr: number): void {
-  const o = opt as tf.Optimizer & { setLearningRate?: (v: number) => void; learningRate: number };
-  if (o.setLearningRate) o.setLearningRate(lr);
-  else o.learningRate = lr;
+  /** The catalog of the model's backbone: `lr LOW..HIGH` finds each layer's block in it. */
+  readonly info?: ModelInfo;
 }
 
 /** Mean cross-entropy of a batch, weighted by class when asked. */
@@ -111,7 +95,7 @@ export class NonFiniteLoss extends TlrError {
 
 /** Runs a stage's epochs from `startEpoch`; stops after a batch when `stopped()` says so; a NonFiniteLoss when the loss diverges. */
 export async function runStage(r: StageRun): Promise<StageResult> {
-  const opt = makeOptimizer(r.stage.optimizer, r.stage.lr.initial);
+  const opt = stageOptimizer(r.stage, r.model, r.info ?? null);
   if (r.startEpoch > 0 && r.restoreOptimizer) await r.restoreOptimizer(opt);
   const vars = r.model.trainableWeights.map((w) => w.read() as tf.Variable);
   const weights = r.classWeights ? tf.tensor1d(r.classWeights) : null;
@@ -119,12 +103,14 @@ export async function runStage(r: StageRun): Promise<StageResult> {
   let bestSeen = NaN, sinceBest = r.sinceBest ?? 0;
   try {
     for (let epoch = r.startEpoch; epoch < r.stage.epochs; epoch++) {
-      const lr = learningRate(r.stage, epoch);
-      setLearningRate(opt, lr);
+      const batches = Math.ceil(r.train.size / r.stage.batch);
+      // The epoch's rate (in its events and metrics) is its first batch's; one-cycle and warm-up move it every batch.
+      const lr = learningRate(r.stage, epoch, 0, batches);
       const t0 = Date.now();
       let sum = 0, count = 0, correct = 0, batchNo = 0;
-      const batches = Math.ceil(r.train.size / r.stage.batch);
       for await (const b of r.train.batches(r.stage.batch, true, r.seed * 1000 + r.stageIndex * 100 + epoch)) {
+        const now = learningRate(r.stage, epoch, batchNo, batches);
+        setLearningRate(opt, now);
         const yt = tf.tensor1d(b.y, 'int32');
         // Correct predictions of this batch, kept out of the optimizer's tidy scope.
         const hits: tf.Tensor[] = [];
@@ -138,7 +124,7 @@ export async function runStage(r: StageRun): Promise<StageResult> {
         tf.dispose([loss, ...hits, yt, b.x]);
         sum += lv[0]! * b.y.length; count += b.y.length; correct += right; batchNo += 1;
         r.events.emit({ type: 'batch', stage: r.stageIndex + 1, epoch: epoch + 1, batch: batchNo, batches, loss: lv[0]! });
-        if (!Number.isFinite(lv[0]!)) throw new NonFiniteLoss(r.stageIndex, epoch, batchNo, lv[0]!, lr);
+        if (!Number.isFinite(lv[0]!)) throw new NonFiniteLoss(r.stageIndex, epoch, batchNo, lv[0]!, now);
         // Batches on cached features resolve without ever leaving the microtask queue: yield, so a
         // Ctrl-C (a signal handler, a macrotask) is seen after this batch.
         await new Promise((done) => setImmediate(done));

@@ -7,7 +7,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { tlrAsync } from '../../helpers/cli.js';
 import { uniform } from '../../helpers/deterministic.js';
 import { findTorchPython, hasTorch, engineEnv } from '../../../src/runtime/torch/python.js';
-import { graphOf } from '../../../src/zoo/catalog.js';
+import { describe as modelInfo, graphOf } from '../../../src/zoo/catalog.js';
+import { learningRate } from '../../../src/runtime/train/optimizer.js';
+import type { PlanSchedule, PlanStage } from '../../../src/plan/types.js';
 import { graphWeights } from '../../../src/zoo/weight-names.js';
 import { toTorchvision } from '../../../src/runtime/weights/torchvision.js';
 import { readSafetensors, writeSafetensors } from '../../../src/runtime/weights/safetensors.js';
@@ -79,9 +81,57 @@ d('the torch engine', () => {
     expect(JSON.parse(r.stdout)).toEqual(Array.from({ length: 5 }, () => js()));
   });
 
+  it('gives every batch the same learning rate as the tfjs engine (each schedule, with and without a warm-up)', () => {
+    const schedules: PlanSchedule[] = [
+      { kind: 'constant' }, { kind: 'cosine' }, { kind: 'step', factor: 0.5, every: 2 }, { kind: 'one-cycle' },
+      { kind: 'one-cycle', warmup: 1.5 }, { kind: 'cosine', warmup: 0.3 }, { kind: 'step', factor: 0.1, every: 1, warmup: 2 }, { kind: 'constant', warmup: 1 },
+    ];
+    const stages = schedules.map((schedule) => ({ epochs: 5, lr: { initial: 0.003, schedule } }) as unknown as PlanStage);
+    const batches = 7;
+    const code = `import json, sys\nfrom tlr_torch.stage import learning_rate\nstages = json.load(sys.stdin)\nprint(json.dumps([[learning_rate(s, e, b, ${batches}) for e in range(5) for b in range(${batches})] for s in stages]))`;
+    const r = spawnSync(python, ['-c', code], { env: engineEnv(process.env), encoding: 'utf8', input: JSON.stringify(stages) });
+    expect(r.stderr).toBe('');
+    const torch = JSON.parse(r.stdout) as number[][];
+    stages.forEach((s, k) => {
+      const js = Array.from({ length: 5 * batches }, (_, t) => learningRate(s, Math.floor(t / batches), t % batches, batches));
+      torch[k]!.forEach((v, t) => expect(Math.abs(v - js[t]!), `${JSON.stringify(schedules[k])} step ${t}`).toBeLessThan(1e-15));
+    });
+  });
+
+  it('lr LOW..HIGH: each trained block\'s parameters get the plan\'s rate for that block, the head the stage\'s', () => {
+    const file = write('ranges.tlr', 'from resnet18 weights none input 32\nfreeze until block2\nhead dense(3)\ntrain 1 epoch on ./data\n  lr 1e-5..1e-3\nsplit 70/15/15\n');
+    const plan = compile(fs.readFileSync(file, 'utf8'), { file }).plan!;
+    const stage = plan.stages[0]!, info = modelInfo('resnet18', null, 32);
+    expect(stage.lr.blocks!.map((b) => b.block)).toEqual(['block3', 'block4']);
+    // The plan's count of each block's parameters, from the catalog.
+    const want = stage.lr.blocks!.map((b, k) => {
+      const end = stage.lr.blocks![k + 1]?.from ?? info.layers.length;
+      return [b.lr / stage.lr.initial, info.layers.slice(b.from, end).reduce((t, l) => t + l.params, 0)];
+    });
+    want.push([1, stage.trainable.headParams]);
+    const code = [
+      'import json, sys',
+      'from tlr_torch.network import Head, Net, backbone, freeze',
+      'from tlr_torch.stage import make_optimizer, param_groups',
+      'plan, layers = json.load(sys.stdin)',
+      'net = Net(backbone("resnet18"), Head(plan["head"]["inputs"], plan["head"]["layers"], 1))',
+      'stage = plan["stages"][0]',
+      'freeze(net, layers, stage["frozen"]["layers"])',
+      'opt = make_optimizer("adam", param_groups(stage, net, layers, [p for p in net.parameters() if p.requires_grad]), stage["lr"]["initial"])',
+      'print(json.dumps([[g["scale"], sum(p.numel() for p in g["params"])] for g in opt.param_groups]))',
+    ].join('\n');
+    const r = spawnSync(python, ['-c', code], { env: engineEnv(process.env), encoding: 'utf8', input: JSON.stringify([plan, info.layers.map((l) => l.name)]) });
+    expect(r.stderr).toBe('');
+    const got = JSON.parse(r.stdout) as [number, number][];
+    expect(got.map(([, n]) => n)).toEqual(want.map(([, n]) => n));
+    got.forEach(([scale], k) => expect(scale).toBeCloseTo(want[k]![0]!, 12));
+    expect(got[0]![0]).toBeCloseTo(1e-2, 12);
+  });
+
   it('runs a recipe on 2 gloo processes: valid files, the same accuracy as the tfjs engine, predict and compare work', async () => {
     // A fixed feature extractor (BatchNorm in inference mode), so both engines' heads see the same features.
-    const recipe = write('colors.tlr', 'from resnet18 weights ./start.safetensors input 32\nhead dense(3)\ntrain 4 epochs on ./data\n  batch 8\n  lr 0.01\nsplit 70/15/15\n');
+    // A rate per block and one-cycle, so both engines' schedules and groups run end to end.
+    const recipe = write('colors.tlr', 'from resnet18 weights ./start.safetensors input 32\nhead dense(3)\ntrain 4 epochs on ./data\n  batch 8\n  lr 1e-3..0.01 one-cycle\nsplit 70/15/15\n');
     const t = await tlrAsync('run', recipe, '--engine', 'torch', '--nproc', '2', '--json');
     expect(t.code, t.err + t.out.slice(-2000)).toBe(0);
     const events = t.out.trim().split('\n').map((l) => JSON.parse(l) as { type: string });
