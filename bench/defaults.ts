@@ -2,9 +2,12 @@
 // from an empty cache with the same seed:
 //   epochs  a head on cached features trained for 60 epochs at the default rate; for each
 //           candidate count N, the model `save best` would keep from the first N epochs.
+//   scratch  a network from random weights (MobileNet V1 0.25 on the tfjs engine, ResNet-18 on the
+//           torch engine, 32 px, 10 epochs, flip) at 1e-3 constant (the old default), 1e-3
+//           one-cycle and 3e-3 one-cycle.
 //   finetune  stage 2 (upper blocks unfrozen, 5 epochs) from the same stage 1, at the stage before's
-//           rate divided by 100, 30, 10 (today's default) and 3, and as a range (/100..÷10).
-//   npx tsx bench/defaults.ts [epochs|finetune]      (ImageNet weights and Fashion-MNIST from ../shared)
+//           rate divided by 100, 10 (the default) and 3.
+//   npx tsx bench/defaults.ts [epochs|scratch|finetune]      (ImageNet weights and Fashion-MNIST from ../shared)
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
@@ -12,7 +15,7 @@ import * as zlib from 'node:zlib';
 import sharp from 'sharp';
 import '@tensorflow/tfjs-backend-wasm';
 import { compile } from '../src/compiler/index.js';
-import { run } from '../src/runtime/run.js';
+import { ENGINES, type EngineName } from '../src/runtime/engines.js';
 import { Events } from '../src/runtime/events.js';
 import { readIdxImages } from '../src/data/formats/index.js';
 import type { EpochMetrics } from '../src/runtime/events.js';
@@ -53,7 +56,7 @@ async function dataSets(): Promise<DataSet[]> {
 }
 
 /** Runs `text` (from an empty cache); every epoch's metrics by stage, and the test accuracy. */
-async function runRecipe(text: string, change: (p: Plan) => Plan = (p) => p): Promise<{ epochs: EpochMetrics[][]; test: number }> {
+async function runRecipe(text: string, change: (p: Plan) => Plan = (p) => p, engine: EngineName = 'tfjs'): Promise<{ epochs: EpochMetrics[][]; test: number }> {
   const file = path.join(os.tmpdir(), 'tlr-defaults-recipe.tlr');
   fs.writeFileSync(file, text);
   const c = compile(text, { file });
@@ -66,7 +69,7 @@ async function runRecipe(text: string, change: (p: Plan) => Plan = (p) => p): Pr
     if (e.type === 'epoch') (epochs[e.stage - 1] ??= []).push(e.metrics);
     if (e.type === 'evaluation') test = e.evaluation.accuracy;
   });
-  await run({ plan, recipeText: '', events, env: { ...process.env, TLR_CACHE: fs.mkdtempSync(path.join(os.tmpdir(), 'tlr-defaults-cache-')) } });
+  await ENGINES[engine].run({ plan, recipeText: '', events, nproc: 1, env: { ...process.env, TLR_CACHE: fs.mkdtempSync(path.join(os.tmpdir(), 'tlr-defaults-cache-')) } });
   return { epochs, test };
 }
 
@@ -90,12 +93,11 @@ async function headEpochs(sets: DataSet[]): Promise<void> {
 async function fineTuneRates(sets: DataSet[]): Promise<void> {
   const variants: [string, (lr: number) => Plan['stages'][number]['lr']][] = [
     ['/100', (lr) => ({ initial: lr / 100, schedule: { kind: 'constant' } })],
-    ['/30', (lr) => ({ initial: +(lr / 30).toPrecision(3), schedule: { kind: 'constant' } })],
     ['/10', (lr) => ({ initial: lr / 10, schedule: { kind: 'constant' } })],
     ['/3', (lr) => ({ initial: +(lr / 3).toPrecision(3), schedule: { kind: 'constant' } })],
   ];
   console.log('stage 2 (MobileNet V1 0.25 at 96, block9 on unfrozen, 5 epochs) from the same stage 1 (head, 10 epochs at 3e-3): best val_loss / val acc of stage 2, then test acc');
-  for (const d of sets) {
+  for (const d of sets.slice(0, 3)) {
     console.log(`  ${d.name}`);
     const text = `from mobilenet_v1 width 0.25 input 96\nhead dropout(0.2) dense(${d.classes})\ntrain 10 epochs on ${d.dir}\nthen unfreeze from block9 train 5 epochs\n  batch 16\nsplit 70/15/15\n`;
     for (const [name, lr] of variants) {
@@ -107,7 +109,29 @@ async function fineTuneRates(sets: DataSet[]): Promise<void> {
   }
 }
 
+async function scratchRates(sets: DataSet[]): Promise<void> {
+  const variants: [string, Plan['stages'][number]['lr']][] = [
+    ['1e-3 constant', { initial: 1e-3, schedule: { kind: 'constant' } }],
+    ['1e-3 one-cycle', { initial: 1e-3, schedule: { kind: 'one-cycle' } }],
+    ['3e-3 one-cycle', { initial: 3e-3, schedule: { kind: 'one-cycle' } }],
+  ];
+  const nets: [string, string, EngineName][] = [['MobileNet V1 0.25, tfjs', 'mobilenet_v1 width 0.25', 'tfjs'], ['ResNet-18, torch', 'resnet18', 'torch']];
+  console.log('from random weights, 32 px, 10 epochs, batch 32, flip: best val_loss / kept val acc, then test acc');
+  for (const d of sets) {
+    console.log(`  ${d.name}`);
+    for (const [netName, from, engine] of nets) {
+      const text = `from ${from} weights none input 32\nhead dense(${d.classes})\ntrain 10 epochs on ${d.dir}\nsplit 70/15/15\naugment flip\n`;
+      for (const [name, lr] of variants) {
+        const r = await runRecipe(text, (p) => ({ ...p, stages: p.stages.map((s) => ({ ...s, lr })) }), engine);
+        const ms = r.epochs[0]!;
+        console.log(`    ${netName.padEnd(24)} ${name.padEnd(15)} ${f(Math.min(...ms.map((m) => m.val_loss)))} / ${f(kept(ms).val_accuracy)} · test ${f(r.test)}`);
+      }
+    }
+  }
+}
+
 const which = process.argv[2];
 const sets = await dataSets();
 if (!which || which === 'epochs') await headEpochs(sets);
+if (!which || which === 'scratch') await scratchRates(sets);
 if (!which || which === 'finetune') await fineTuneRates(sets);

@@ -1,5 +1,5 @@
 import * as path from 'node:path';
-import { formatLr } from '../text/format.js';
+import { formatLr, stageLr } from '../text/format.js';
 import { tieBreakOf, type Plan, type PlanSplitSource, type PlanStage } from '../plan/types.js';
 import { locateWeights } from '../runtime/weights/locate.js';
 import { fmtInt, plural } from './io.js';
@@ -83,7 +83,7 @@ export function planText(p: Plan): string {
   for (const s of p.stages) {
     L.push('');
     const b = blocks(p, s);
-    row(`stage ${s.index}`, `${plural(s.epochs, 'epoch')} · batch ${s.batch} · ${s.optimizer} · lr ${s.lr.auto ? 'auto (the learning-rate finder picks it when the stage starts)' : s.lr.blocks ? `${formatLr(s.lr.blocks[0]!.lr)}..${formatLr(s.lr.initial)}` : formatLr(s.lr.initial)} ${schedule(s.lr.schedule)}${s.earlyStop ? ` · early stop on ${s.earlyStop.metric}, patience ${s.earlyStop.patience}` : ''}${s.classWeights === 'auto' ? ' · class weights auto' : ''}`);
+    row(`stage ${s.index}`, `${plural(s.epochs, 'epoch')} · batch ${s.batch} · ${s.optimizer} · lr ${s.lr.auto ? 'auto (the learning-rate finder picks it when the stage starts)' : stageLr(s.lr)} ${schedule(s.lr.schedule)}${s.earlyStop ? ` · early stop on ${s.earlyStop.metric}, patience ${s.earlyStop.patience}` : ''}${s.classWeights === 'auto' ? ' · class weights auto' : ''}`);
     row('', `starts from ${s.startFrom === 'weights' ? 'the loaded weights' : `the best weights of stage ${s.index - 1}`}`);
     row('', `frozen     ${b.frozen}: ${plural(s.frozen.layers, 'layer')}, ${fmtInt(s.frozen.params)} parameters (${s.frozen.by})`);
     row('', `trainable  ${b.trainable}: ${fmtInt(s.trainable.backboneParams + s.trainable.headParams)} parameters`);

@@ -41,7 +41,7 @@ export type Statement =
   | S<'freeze', { readonly target: FreezeTarget }>
   | S<'unfreeze', { readonly target: UnfreezeTarget }>
   | S<'head', { readonly layers: readonly HeadLayer[] }>
-  | S<'train', { readonly epochs: Num; readonly data: Location | null }>
+  | S<'train', { readonly epochs: Num | null; readonly data: Location | null }>
   | S<'batch', { readonly value: Num }>
   | S<'optimizer', { readonly name: Name }>
   | S<'lr', { readonly value: Num | Name | Range; readonly schedule: Schedule | null; readonly warmup: Num | null }>

@@ -58,7 +58,7 @@ export const CLAUSES = {
     render: ({ target: t }) => `unfreeze ${t.kind === 'from' ? `from ${t.layer.text}` : t.kind === 'last' ? `last ${plural(t.count, 'layer')}` : 'all'}`,
   },
   head: { words: 'head', usage: HEAD_USAGE, rule: 'head', scope: 'recipe', layout: 'head', render: (s) => `head ${s.layers.map((l) => (l.args.length ? `${l.name.text}(${l.args.map(arg).join(', ')})` : l.name.text)).join(' ')}` },
-  train: { words: 'train', usage: 'train N epochs on ./data', rule: 'train', scope: 'stage', layout: 'train', render: (s) => `train ${plural(s.epochs, 'epoch')}${s.data ? ` on ${loc(s.data)}` : ''}` },
+  train: { words: 'train', usage: 'train [N epochs] on ./data', rule: 'train', scope: 'stage', layout: 'train', render: (s) => ['train', ...(s.epochs ? [plural(s.epochs, 'epoch')] : []), ...(s.data ? ['on', loc(s.data)] : [])].join(' ') },
   batch: { words: 'batch', usage: 'batch N', rule: 'batch', scope: 'stage', layout: 'stage-setting', render: (s) => `batch ${s.value.text}` },
   optimizer: { words: 'optimizer', usage: 'optimizer adam | sgd | rmsprop', rule: 'optimizer', scope: 'stage', layout: 'stage-setting', render: (s) => `optimizer ${s.name.text}` },
   lr: {

@@ -57,6 +57,7 @@ export const CODES = {
   TLR1608: { severity: 'error', title: 'a learning-rate range that does not rise' },
   TLR1609: { severity: 'warning', title: 'a learning-rate range with only the head to train' },
   TLR1610: { severity: 'error', title: 'a warm-up as long as the stage' },
+  TLR1611: { severity: 'error', title: 'no number of epochs where there is no default' },
 
   TLR1701: { severity: 'error', title: 'save target not allowed' },
   TLR1702: { severity: 'error', title: 'unknown export format' },

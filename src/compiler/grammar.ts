@@ -139,8 +139,11 @@ export class RecipeParser extends CstParser {
 
   train = this.RULE('train', () => {
     this.CONSUME(T.Train);
-    this.CONSUME(T.NumberLit);
-    this.CONSUME(T.Epochs);
+    // The count may be left out where the checker has a default (a head on cached features).
+    this.OPTION2(() => {
+      this.CONSUME(T.NumberLit);
+      this.CONSUME(T.Epochs);
+    });
     this.OPTION(() => {
       this.CONSUME(T.On);
       this.SUBRULE(this.dataLocation);

@@ -125,10 +125,11 @@ class AstBuilder extends BaseVisitor {
   }
 
   train(c: Children) {
-    this.tok(c, 'Epochs');
+    const n = this.opt(c, 'NumberLit');
+    if (n) this.tok(c, 'Epochs');
     const data = c['dataLocation'] ? this.visit(this.node(c, 'dataLocation')) : null;
     if (this.opt(c, 'On') && !data) throw new Missing();
-    return { kind: 'train', epochs: this.num(this.tok(c, 'NumberLit')), data };
+    return { kind: 'train', epochs: n ? this.num(n) : null, data };
   }
 
   lr(c: Children) {

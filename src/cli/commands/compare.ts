@@ -8,7 +8,7 @@ import { renderDiagnostics } from '../../compiler/render.js';
 import { run } from '../../runtime/run.js';
 import { Events } from '../../runtime/events.js';
 import { compileFile, UsageError, type Output } from '../io.js';
-import { fixed } from '../../text/format.js';
+import { fixed, stageLr } from '../../text/format.js';
 import { stringify } from 'csv-stringify/sync';
 
 
@@ -44,7 +44,7 @@ function row(dir: string): CompareRow {
     network: m.name, width: m.width, input: m.inputSize,
     weights: w.kind === 'imagenet' ? 'imagenet' : w.kind === 'none' ? 'none' : 'file',
     frozen, stages: plan.stages.length, epochs: epochs.length,
-    lr: plan.stages.map((s) => `${s.lr.auto ? 'auto' : +s.lr.initial.toPrecision(3)}${s.lr.schedule.kind === 'constant' ? '' : ` ${s.lr.schedule.kind}`}`).join(' → '),
+    lr: plan.stages.map((s) => `${stageLr(s.lr)}${s.lr.schedule.kind === 'constant' ? '' : ` ${s.lr.schedule.kind}`}`).join(' → '),
     batch: [...new Set(plan.stages.map((s) => s.batch))].join(' → '),
     dataset: path.basename(plan.data.root), split: report.evaluation.split,
     accuracy: report.evaluation.accuracy, macroF1: report.evaluation.macroF1, seconds: report.seconds,

@@ -6,7 +6,7 @@ import { Events } from '../../runtime/events.js';
 import { lrFind } from '../../runtime/lr-find.js';
 import { lrChart } from '../../runtime/results/svg.js';
 import { lrChartText } from '../../text/lr-chart.js';
-import { formatLr } from '../../text/format.js';
+import { formatLr, stageLr } from '../../text/format.js';
 import { writeFileAtomic } from '../../files/atomic.js';
 import { compileFile, UsageError, type Output } from '../io.js';
 
@@ -38,7 +38,7 @@ export async function lrFindCommand(files: readonly string[], flags: { stage?: s
     const st = c.plan.stages[stageNo - 1]!;
     io.out(`tlr lr-find · ${c.plan.recipe.name} · stage ${stageNo} (${st.featureCache.use ? 'head on cached features' : 'on images'}, ${st.optimizer}, batch ${st.batch}): ${curve.lrs.length} steps from ${formatLr(curve.lrs[0]!)} to ${formatLr(curve.lrs[curve.lrs.length - 1]!)}${curve.diverged ? ' (stopped: the loss exploded)' : ''}\n`);
     for (const l of lrChartText(curve)) io.out(l);
-    io.out(`\nsuggested  lr ${value}  (${curve.rule}: ${formatLr(curve.minimum)}; the loss falls fastest at ${formatLr(curve.steepest)}; the recipe now says ${st.lr.auto ? 'auto' : formatLr(st.lr.initial)})`);
+    io.out(`\nsuggested  lr ${value}  (${curve.rule}: ${formatLr(curve.minimum)}; the loss falls fastest at ${formatLr(curve.steepest)}; the recipe now says ${stageLr(st.lr)})`);
     io.out(`chart      ${svg}`);
   }
   if (flags.write) {

@@ -114,7 +114,7 @@ export function checkData(ctx: Ctx, g: Globals, stages: readonly StageStatements
   const first = stages[0]?.train;
   if (!first) return null;
   if (!first.data) {
-    ctx.report('TLR1304', first.span, 'the first `train` does not say which data to train on', [`write \`train ${first.epochs.text} epochs on ./images\`, where ./images holds one folder per class`]);
+    ctx.report('TLR1304', first.span, 'the first `train` does not say which data to train on', [`write \`train ${first.epochs ? `${first.epochs.text} epochs ` : ''}on ./images\`, where ./images holds one folder per class`]);
     return null;
   }
   for (const st of stages.slice(1)) {

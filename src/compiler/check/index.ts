@@ -35,7 +35,7 @@ export function check(ast: Ast, options: Partial<CheckOptions> & { file: string 
   const data = checkData(ctx, g.globals, g.stages);
   const dataShown = g.stages[0]?.train?.data ? ctx.show(ctx.resolve(g.stages[0].train.data.text)) : 'the data';
   const head = checkHead(ctx, g.globals.head, data?.classes ?? null, dataShown);
-  const stages = checkStages(ctx, g.stages, frozen, model?.layers.length ?? null);
+  const stages = checkStages(ctx, g.stages, frozen, model?.layers.length ?? null, pretrained, !!g.globals.augment);
   const augment = checkAugment(ctx, g.globals);
   const save = checkSave(ctx, g.globals, g.stages);
   const seed = checkSeed(ctx, g.globals);

@@ -11,6 +11,14 @@ import { didYouMean, oneOf } from './suggest.js';
  */
 export const DEFAULT_HEAD_LR = 3e-3;
 export const DEFAULT_LR = 1e-3;
+/**
+ * A first stage that trains a network from random weights (`weights none`) and writes no `lr`:
+ * 3e-3 one-cycle (README "Defaults, measured": better than 1e-3 constant on 7 of 8 network and data set pairs).
+ */
+export const DEFAULT_SCRATCH_LR = 3e-3;
+/** `train on ./data` (no count) for a head on cached features: README "Defaults, measured". */
+export const DEFAULT_HEAD_EPOCHS = 20;
+export const DEFAULT_SCRATCH_SCHEDULE: ScheduleSpec = { kind: 'one-cycle' };
 
 /** BatchNorm layers that train, when a recipe does not say: README "BatchNorm while fine-tuning" has the measurements. */
 export const DEFAULT_BATCHNORM: 'keep' | 'update' = 'update';
@@ -63,6 +71,14 @@ function schedule(ctx: Ctx, s: Extract<Statement, { kind: 'lr' }>, epochs: numbe
 
 const epochsText = (n: number) => `${n} epoch${n === 1 ? '' : 's'}`;
 
+/** `train N epochs`, or with no count the default for a head on cached features (else reported). */
+function epochCount(ctx: Ctx, train: Extract<Statement, { kind: 'train' }>, cachedHead: boolean): number | null {
+  if (train.epochs) return ctx.int(train.epochs, 'epochs', 1, 100000);
+  if (cachedHead) return DEFAULT_HEAD_EPOCHS;
+  ctx.report('TLR1611', train.keyword, 'how many epochs? Only a stage that trains the head alone on cached features has a default', [`write \`train 10 epochs${train.data ? ` on ${train.data.text}` : ''}\``, `a head on a frozen backbone with nothing augmented trains ${DEFAULT_HEAD_EPOCHS} epochs by default`]);
+  return null;
+}
+
 /** The stage before's schedule, for a stage whose `lr` writes none; its warm-up must fit this stage too. */
 function inherited(ctx: Ctx, st: StageStatements, sched: ScheduleSpec | undefined, epochs: number | null): ScheduleSpec | null {
   if (!sched) return { kind: 'constant' };
@@ -89,13 +105,45 @@ function range(ctx: Ctx, r: Range): { low: number; high: number } | null {
   return null;
 }
 
+type Rate = Pick<StageSpec, 'lr' | 'lrAuto' | 'lrLow' | 'schedule'>;
+
+/**
+ * A stage's rate and schedule: as written (a rate, a range, or `auto`), else the default (the
+ * stage before's / 10 with its schedule; for a first stage, by what it trains); null when reported.
+ */
+function stageRate(ctx: Ctx, st: StageStatements, i: number, prev: StageSpec | undefined, epochs: number | null, headOnly: boolean, fromRandom: boolean): Rate | null {
+  const value = st.lr?.value;
+  const word = value && !isRange(value) && !isNum(value) ? value : null;
+  if (word && word.text !== 'auto') {
+    ctx.report('TLR1606', word.span, `\`lr ${word.text}\`: a learning rate is a number, or \`auto\``, [...didYouMean(word.text, ['auto']), '`lr 0.001`, or `lr auto` to run the learning-rate finder when the stage starts (tlr lr-find shows what it sees)']);
+    return null;
+  }
+  // `lr auto`: the finder picks it when the stage starts; a later stage that writes no rate does the same.
+  const lrAuto = word ? word.text === 'auto' : !st.lr && !!prev?.lrAuto;
+  const scratch = fromRandom && !st.lr;
+  // A range's upper end is the head's rate (the stage's `lr`); the blocks below get less.
+  const lrRange = value && isRange(value) ? range(ctx, value) : null;
+  if (value && isRange(value) && !lrRange) return null;
+  if (lrRange && headOnly) ctx.report('TLR1609', value!.span, `this stage trains only the head, which gets the range's upper rate, ${lrRange.high}`, [`write \`lr ${(value as Range).high.text}\`, or unfreeze blocks for the lower rates to reach`]);
+  const lr = lrRange ? lrRange.high
+    : value && !isRange(value) && isNum(value) ? ctx.real(value, 'the learning rate', (v) => v > 0 && v < 10, '0 < lr < 10')
+    : prev ? +(prev.lr / 10).toPrecision(12) : headOnly ? DEFAULT_HEAD_LR : scratch ? DEFAULT_SCRATCH_LR : DEFAULT_LR;
+  // A derived rate is checked like a written one: many `then` stages divide it down to nothing.
+  if (!st.lr && prev && lr !== null && lr < MIN_LR) {
+    ctx.report('TLR1501', st.then!.keyword, `stage ${i + 1}'s learning rate would be ${lr.toExponential(1)} (the stage before's divided by 10), too small to train anything`, [`write \`lr …\` in this stage (at least ${MIN_LR})`]);
+    return null;
+  }
+  const sched = st.lr?.schedule || st.lr?.warmup ? schedule(ctx, st.lr, epochs) : scratch ? DEFAULT_SCRATCH_SCHEDULE : inherited(ctx, st, prev?.schedule, epochs);
+  return lr === null || sched === null ? null : { lr, lrAuto, lrLow: lrRange && !headOnly ? lrRange.low : null, schedule: sched };
+}
+
 /** Each stage's settings; a later stage inherits all but `lr`, which defaults to the previous / 10. */
-export function checkStages(ctx: Ctx, stages: readonly StageStatements[], frozen: readonly { frozen: number; by: string }[] | null, backboneLayers: number | null = null): StageSpec[] | null {
+export function checkStages(ctx: Ctx, stages: readonly StageStatements[], frozen: readonly { frozen: number; by: string }[] | null, backboneLayers: number | null = null, pretrained = true, augmented = false): StageSpec[] | null {
   const out: StageSpec[] = [];
   let ok = true;
   for (const [i, st] of stages.entries()) {
     const prev = out[i - 1];
-    const epochs = st.train ? ctx.int(st.train.epochs, 'epochs', 1, 100000) : null;
+    const epochs = st.train ? epochCount(ctx, st.train, !augmented && !!frozen?.[i] && backboneLayers !== null && frozen[i]!.frozen >= backboneLayers) : null;
     const batch = st.batch ? ctx.int(st.batch.value, 'batch', 1, 65536) : (prev?.batch ?? 32);
     let optimizer: string | null = prev?.optimizer ?? 'adam';
     if (st.optimizer) {
@@ -103,28 +151,9 @@ export function checkStages(ctx: Ctx, stages: readonly StageStatements[], frozen
       optimizer = (OPTIMIZERS as readonly string[]).includes(n.text) ? n.text : null;
       if (!optimizer) ctx.report('TLR1601', n.span, `unknown optimizer \`${n.text}\``, [...didYouMean(n.text, OPTIMIZERS), `optimizers: ${oneOf([...OPTIMIZERS])}`]);
     }
-    // `lr auto`: the finder picks it when the stage starts; a later stage that writes no rate does the same.
-    const value = st.lr?.value;
-    const word = value && !isRange(value) && !isNum(value) ? value : null;
-    if (word && word.text !== 'auto') {
-      ctx.report('TLR1606', word.span, `\`lr ${word.text}\`: a learning rate is a number, or \`auto\``, [...didYouMean(word.text, ['auto']), '`lr 0.001`, or `lr auto` to run the learning-rate finder when the stage starts (tlr lr-find shows what it sees)']);
-      ok = false;
-    }
-    const lrAuto = word ? word.text === 'auto' : !st.lr && !!prev?.lrAuto;
     const headOnly = !!frozen?.[i] && backboneLayers !== null && frozen[i]!.frozen >= backboneLayers;
-    // A range's upper end is the head's rate (the stage's `lr`); the blocks below get less.
-    const lrRange = value && isRange(value) ? range(ctx, value) : null;
-    if (value && isRange(value) && !lrRange) ok = false;
-    if (lrRange && headOnly) ctx.report('TLR1609', value!.span, `this stage trains only the head, which gets the range's upper rate, ${lrRange.high}`, [`write \`lr ${(value as Range).high.text}\`, or unfreeze blocks for the lower rates to reach`]);
-    let lr = lrRange ? lrRange.high
-      : value && !isRange(value) && isNum(value) ? ctx.real(value, 'the learning rate', (v) => v > 0 && v < 10, '0 < lr < 10')
-      : prev ? +(prev.lr / 10).toPrecision(12) : headOnly ? DEFAULT_HEAD_LR : DEFAULT_LR;
-    // A derived rate is checked like a written one: many `then` stages divide it down to nothing.
-    if (!st.lr && prev && lr !== null && lr < MIN_LR) {
-      ctx.report('TLR1501', st.then!.keyword, `stage ${i + 1}'s learning rate would be ${lr.toExponential(1)} (the stage before's divided by 10), too small to train anything`, [`write \`lr …\` in this stage (at least ${MIN_LR})`]);
-      lr = null;
-    }
-    const sched = st.lr?.schedule || st.lr?.warmup ? schedule(ctx, st.lr, epochs) : inherited(ctx, st, prev?.schedule, epochs);
+    const rate = stageRate(ctx, st, i, prev, epochs, headOnly, i === 0 && !pretrained && frozen?.[0]?.frozen === 0);
+    if (!rate) ok = false;
     let earlyStop = prev?.earlyStop ?? null;
     if (st.earlyStop) {
       const m = st.earlyStop.metric ? metric(ctx, st.earlyStop.metric) : 'val_loss';
@@ -150,11 +179,11 @@ export function checkStages(ctx: Ctx, stages: readonly StageStatements[], frozen
         ok = false;
       }
     }
-    if (epochs === null || batch === null || optimizer === null || lr === null || sched === null || !frozen) {
+    if (epochs === null || batch === null || optimizer === null || !rate || !frozen) {
       ok = false;
       continue;
     }
-    out.push({ epochs, batch, optimizer, lr, lrAuto, lrLow: lrRange && !headOnly ? lrRange.low : null, batchnorm, schedule: sched, earlyStop, classWeights, frozen: frozen[i]!.frozen, frozenBy: frozen[i]!.by });
+    out.push({ epochs, batch, optimizer, ...rate, batchnorm, earlyStop, classWeights, frozen: frozen[i]!.frozen, frozenBy: frozen[i]!.by });
   }
   return ok && out.length === stages.length ? out : null;
 }

@@ -64,7 +64,7 @@ export async function writeReportHtml(runDir: string): Promise<string> {
   ];
   const wrong = await Promise.all((report.misclassified ?? []).map(async (m) => ({ ...m, src: await thumbnail(m.image) })));
   const m = plan.model, w = m.weights;
-  const stages = plan.stages.map((s) => `<li>stage ${s.index}: ${s.epochs} epochs, ${esc(s.frozen.by)}, ${s.optimizer} lr ${s.lr.auto ? 'auto' : s.lr.initial} ${s.lr.schedule.kind}${s.featureCache.use ? ', head on cached features' : ''}</li>`).join('');
+  const stages = plan.stages.map((s) => `<li>stage ${s.index}: ${s.epochs} epochs, ${esc(s.frozen.by)}, ${s.optimizer} lr ${s.lr.auto ? 'auto' : s.lr.blocks?.length ? `${s.lr.blocks[0]!.lr}..${s.lr.initial}` : s.lr.initial} ${s.lr.schedule.kind}${s.featureCache.use ? ', head on cached features' : ''}</li>`).join('');
   const html = `<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>${esc(report.recipe)} · tlr report</title>
 <style>
