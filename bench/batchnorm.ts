@@ -6,36 +6,14 @@
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import * as zlib from 'node:zlib';
-import sharp from 'sharp';
 import '@tensorflow/tfjs-backend-wasm';
 import { compile } from '../src/compiler/index.js';
 import { run } from '../src/runtime/run.js';
 import { Events } from '../src/runtime/events.js';
-import { readIdxImages } from '../src/data/formats/index.js';
 import type { Plan } from '../src/plan/types.js';
+import { hard4 } from './fashion-folders.js';
 
-const shared = path.resolve(process.env['TLR_SHARED'] ?? path.join(import.meta.dirname, '../../shared'));
 const clothes = path.resolve(import.meta.dirname, '../recipes/quickstart/clothes');
-
-/** Four Fashion-MNIST classes that look alike (t-shirt, pullover, coat, shirt), 250 PNGs each. */
-async function hard4(): Promise<string> {
-  const dir = path.join(os.tmpdir(), 'tlr-fashion-hard4');
-  if (fs.existsSync(path.join(dir, 'shirt', '249.png'))) return dir;
-  const images = readIdxImages(path.join(shared, 'datasets/fashion-mnist/train-images-idx3-ubyte.gz'));
-  const y = zlib.gunzipSync(fs.readFileSync(path.join(shared, 'datasets/fashion-mnist/train-labels-idx1-ubyte.gz'))).subarray(8);
-  const names: Record<number, string> = { 0: 'tshirt', 2: 'pullover', 4: 'coat', 6: 'shirt' };
-  for (const [c, name] of Object.entries(names)) {
-    fs.mkdirSync(path.join(dir, name), { recursive: true });
-    let k = 0;
-    for (let i = 0; i < y.length && k < 250; i++) {
-      if (y[i] !== Number(c)) continue;
-      const px = images.pixels.subarray(i * 784, (i + 1) * 784);
-      await sharp(Buffer.from(px), { raw: { width: 28, height: 28, channels: 1 } }).png().toFile(path.join(dir, name, `${String(k++).padStart(3, '0')}.png`));
-    }
-  }
-  return dir;
-}
 
 const RECIPES = (fashion: string): Record<string, string> => ({
   'clothes, MobileNet V1 0.25 at 128 (recipes/quickstart/fine-tune.tlr)': fs.readFileSync(path.resolve(import.meta.dirname, '../recipes/quickstart/fine-tune.tlr'), 'utf8').replace('./clothes', clothes),

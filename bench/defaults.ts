@@ -11,45 +11,22 @@
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import * as zlib from 'node:zlib';
-import sharp from 'sharp';
 import '@tensorflow/tfjs-backend-wasm';
 import { compile } from '../src/compiler/index.js';
 import { ENGINES, type EngineName } from '../src/runtime/engines.js';
 import { Events } from '../src/runtime/events.js';
-import { readIdxImages } from '../src/data/formats/index.js';
 import type { EpochMetrics } from '../src/runtime/events.js';
 import type { Plan } from '../src/plan/types.js';
+import { fashionFolder, hard4 } from './fashion-folders.js';
 
-const shared = path.resolve(process.env['TLR_SHARED'] ?? path.join(import.meta.dirname, '../../shared'));
 const clothes = path.resolve(import.meta.dirname, '../recipes/quickstart/clothes');
-const NAMES = ['tshirt', 'trouser', 'pullover', 'dress', 'coat', 'sandal', 'shirt', 'sneaker', 'bag', 'boot'];
-
-/** Fashion-MNIST training images of `classes`, `per` PNGs each, as a folder of class folders. */
-async function fashionFolder(name: string, classes: number[], per: number): Promise<string> {
-  const dir = path.join(os.tmpdir(), `tlr-fashion-${name}`);
-  const done = path.join(dir, '.complete');
-  if (fs.existsSync(done)) return dir;
-  const images = readIdxImages(path.join(shared, 'datasets/fashion-mnist/train-images-idx3-ubyte.gz'));
-  const y = zlib.gunzipSync(fs.readFileSync(path.join(shared, 'datasets/fashion-mnist/train-labels-idx1-ubyte.gz'))).subarray(8);
-  for (const c of classes) {
-    fs.mkdirSync(path.join(dir, NAMES[c]!), { recursive: true });
-    for (let i = 0, k = 0; i < y.length && k < per; i++) {
-      if (y[i] !== c) continue;
-      const px = images.pixels.subarray(i * 784, (i + 1) * 784);
-      await sharp(Buffer.from(px), { raw: { width: 28, height: 28, channels: 1 } }).png().toFile(path.join(dir, NAMES[c]!, `${String(k++).padStart(3, '0')}.png`));
-    }
-  }
-  fs.writeFileSync(done, '');
-  return dir;
-}
 
 interface DataSet { readonly name: string; readonly dir: string; readonly classes: number }
 
 async function dataSets(): Promise<DataSet[]> {
   return [
     { name: 'clothes (the quickstart\'s photos)', dir: clothes, classes: 4 },
-    { name: 'Fashion t-shirt/pullover/coat/shirt, 250 each', dir: await fashionFolder('hard4', [0, 2, 4, 6], 250), classes: 4 },
+    { name: 'Fashion t-shirt/pullover/coat/shirt, 250 each', dir: await hard4(), classes: 4 },
     { name: 'Fashion, all 10 classes, 150 each', dir: await fashionFolder('all10', [0, 1, 2, 3, 4, 5, 6, 7, 8, 9], 150), classes: 10 },
     { name: 'Fashion sandal/sneaker/boot/bag, 200 each', dir: await fashionFolder('feet4', [5, 7, 8, 9], 200), classes: 4 },
   ];

@@ -28,6 +28,10 @@ export interface Augmentation { readonly name: Name; readonly args: readonly Arg
 export interface Schedule { readonly name: Name; readonly args: readonly Num[]; readonly every: Num | null }
 /** `1e-5..1e-3`: the lowest trained block's rate to the head's. */
 export interface Range { readonly low: Num; readonly high: Num; readonly span: Span }
+/** Whether an `lr` value is a range. */
+export const isRange = (v: Num | Name | Range): v is Range => 'low' in v;
+/** An `lr` value as written: `0.001`, `1e-5..1e-3` or `auto`. */
+export const lrText = (v: Num | Name | Range): string => (isRange(v) ? `${v.low.text}..${v.high.text}` : v.text);
 
 type S<K extends string, T> = { readonly kind: K; readonly span: Span; readonly keyword: Span } & T;
 

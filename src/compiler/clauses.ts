@@ -1,4 +1,4 @@
-import { isNum, type Arg, type Location, type Statement, type StatementKind } from './ast.js';
+import { isNum, lrText, type Arg, type Location, type Statement, type StatementKind } from './ast.js';
 
 // The recipe's clauses, one row each, in their canonical order: how a clause starts, its usage
 // line (the parser's hint inside a broken statement), where it may appear (recipe-wide or per
@@ -64,7 +64,7 @@ export const CLAUSES = {
   lr: {
     words: 'lr', usage: 'lr 0.001 | LOW..HIGH | auto [constant | cosine | step FACTOR every N | one-cycle] [warmup N]', rule: 'lr', scope: 'stage', layout: 'stage-setting',
     render: ({ value, schedule: sch, warmup }) => [
-      'lr', 'low' in value ? `${value.low.text}..${value.high.text}` : value.text,
+      'lr', lrText(value),
       ...(sch ? [sch.name.text, ...sch.args.map((a) => a.text), ...(sch.every ? ['every', sch.every.text] : [])] : []),
       ...(warmup ? ['warmup', warmup.text] : []),
     ].join(' '),

@@ -1,4 +1,4 @@
-import { isNum, type Augmentation, type Name, type Num, type Range, type Statement } from '../ast.js';
+import { isNum, isRange, lrText, type Augmentation, type Name, type Num, type Range, type Statement } from '../ast.js';
 import type { Ctx } from './context.js';
 import type { Globals, StageStatements } from './statements.js';
 import type { AugmentSpec, Metric, ScheduleSpec, StageSpec } from './checked.js';
@@ -16,9 +16,9 @@ export const DEFAULT_LR = 1e-3;
  * 3e-3 one-cycle (README "Defaults, measured": better than 1e-3 constant on 7 of 8 network and data set pairs).
  */
 export const DEFAULT_SCRATCH_LR = 3e-3;
+export const DEFAULT_SCRATCH_SCHEDULE: ScheduleSpec = { kind: 'one-cycle' };
 /** `train on ./data` (no count) for a head on cached features: README "Defaults, measured". */
 export const DEFAULT_HEAD_EPOCHS = 20;
-export const DEFAULT_SCRATCH_SCHEDULE: ScheduleSpec = { kind: 'one-cycle' };
 
 /** BatchNorm layers that train, when a recipe does not say: README "BatchNorm while fine-tuning" has the measurements. */
 export const DEFAULT_BATCHNORM: 'keep' | 'update' = 'update';
@@ -37,10 +37,6 @@ export function metric(ctx: Ctx, n: Name): Metric | null {
   ctx.report('TLR1603', n.span, `unknown metric \`${n.text}\``, [...didYouMean(n.text, METRICS), `metrics: ${oneOf([...METRICS])}`]);
   return null;
 }
-
-const isRange = (v: Num | Name | Range): v is Range => 'low' in v;
-/** The value as written: `0.001`, `1e-5..1e-3` or `auto`. */
-export const lrText = (v: Num | Name | Range): string => (isRange(v) ? `${v.low.text}..${v.high.text}` : v.text);
 
 /** The schedule an `lr` clause writes (a warm-up alone is the constant schedule with one), or null (reported). */
 function schedule(ctx: Ctx, s: Extract<Statement, { kind: 'lr' }>, epochs: number | null): ScheduleSpec | null {
@@ -143,7 +139,8 @@ export function checkStages(ctx: Ctx, stages: readonly StageStatements[], frozen
   let ok = true;
   for (const [i, st] of stages.entries()) {
     const prev = out[i - 1];
-    const epochs = st.train ? epochCount(ctx, st.train, !augmented && !!frozen?.[i] && backboneLayers !== null && frozen[i]!.frozen >= backboneLayers) : null;
+    const headOnly = !!frozen?.[i] && backboneLayers !== null && frozen[i]!.frozen >= backboneLayers;
+    const epochs = st.train ? epochCount(ctx, st.train, headOnly && !augmented) : null;
     const batch = st.batch ? ctx.int(st.batch.value, 'batch', 1, 65536) : (prev?.batch ?? 32);
     let optimizer: string | null = prev?.optimizer ?? 'adam';
     if (st.optimizer) {
@@ -151,7 +148,6 @@ export function checkStages(ctx: Ctx, stages: readonly StageStatements[], frozen
       optimizer = (OPTIMIZERS as readonly string[]).includes(n.text) ? n.text : null;
       if (!optimizer) ctx.report('TLR1601', n.span, `unknown optimizer \`${n.text}\``, [...didYouMean(n.text, OPTIMIZERS), `optimizers: ${oneOf([...OPTIMIZERS])}`]);
     }
-    const headOnly = !!frozen?.[i] && backboneLayers !== null && frozen[i]!.frozen >= backboneLayers;
     const rate = stageRate(ctx, st, i, prev, epochs, headOnly, i === 0 && !pretrained && frozen?.[0]?.frozen === 0);
     if (!rate) ok = false;
     let earlyStop = prev?.earlyStop ?? null;

@@ -7,8 +7,6 @@ import type { Forward } from '../infer/engine.js';
 import type { ModelInfo } from '../../zoo/catalog.js';
 import { learningRate, setLearningRate, stageOptimizer } from './optimizer.js';
 
-export { learningRate, makeOptimizer, setLearningRate } from './optimizer.js';
-
 // One stage's epochs: a custom loop (not fit) so every batch reports, Ctrl-C stops after the
 // current batch, and learning-rate schedules, class weights and early stopping follow the plan.
 

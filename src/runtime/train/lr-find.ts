@@ -1,7 +1,8 @@
 import { tf } from '../tf.js';
 import type { PlanStage } from '../../plan/types.js';
 import type { BatchSource } from './sources.js';
-import { batchLoss, makeOptimizer, setLearningRate } from './loop.js';
+import { batchLoss } from './loop.js';
+import { makeOptimizer, setLearningRate } from './optimizer.js';
 
 // The learning-rate range test (Smith 2015; fastai's lr_find): train on a stage's batches with
 // the learning rate growing exponentially from `from` to `to`, smooth the loss, and stop when it

@@ -28,12 +28,9 @@ function oneCycle(t: number, total: number, rise: number): number {
   return ONE_CYCLE_END + ((1 - ONE_CYCLE_END) * (1 + Math.cos(Math.PI * Math.min(1, p)))) / 2;
 }
 
-/**
- * The stage's (the head's) learning rate at batch `batch` (0-based) of `batches` in `epoch`
- * (0-based). `initial` overrides the plan's rate (`lr auto` finds it when the stage starts).
- */
-export function learningRate(stage: PlanStage, epoch: number, batch = 0, batches = 1, initial = stage.lr.initial): number {
-  const s = stage.lr.schedule;
+/** The stage's (the head's) learning rate at batch `batch` (0-based) of `batches` in `epoch` (0-based). */
+export function learningRate(stage: PlanStage, epoch: number, batch = 0, batches = 1): number {
+  const s = stage.lr.schedule, initial = stage.lr.initial;
   const t = epoch * batches + batch, total = stage.epochs * batches;
   const warm = s.warmup !== undefined ? Math.max(1, Math.round(s.warmup * batches)) : 0;
   if (s.kind === 'one-cycle') return initial * oneCycle(t, total, warm || Math.max(1, Math.round(ONE_CYCLE_RISE * total)));
@@ -122,8 +119,8 @@ function leafLayers(model: tf.LayersModel): tf.layers.Layer[] {
  * per block rate. A backbone layer trains at the rate of the last block that starts at or before
  * it (catalog order); the head, and anything the catalog does not list, at the stage's rate.
  */
-export function stageOptimizer(stage: PlanStage, model: tf.LayersModel, info: ModelInfo | null, lr = stage.lr.initial): tf.Optimizer {
-  const blocks = stage.lr.blocks;
+export function stageOptimizer(stage: PlanStage, model: tf.LayersModel, info: ModelInfo | null): tf.Optimizer {
+  const blocks = stage.lr.blocks, lr = stage.lr.initial;
   if (!blocks || !info) return makeOptimizer(stage.optimizer, lr);
   const index = new Map(info.layers.map((l) => [l.name, l.index]));
   const scales = [...blocks.map((b) => b.lr / stage.lr.initial), 1];

@@ -3,7 +3,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { tf } from '../../../src/runtime/tf.js';
-import { makeOptimizer } from '../../../src/runtime/train/loop.js';
+import { makeOptimizer } from '../../../src/runtime/train/optimizer.js';
 import { loadOptimizer, saveOptimizer } from '../../../src/runtime/results/optimizer-state.js';
 
 // Save after some steps, restore into a fresh optimizer: the next steps match the original's.
