@@ -19,8 +19,9 @@ Ctrl-C stops after the current batch and keeps the best model and a checkpoint.
   --device D        torch: cpu (default) or cuda;  --amp: mixed precision on cuda
 Environment: TLR_WEIGHTS_DIR (pre-downloaded weights), TLR_CACHE (default ~/.cache/tlr),
 TLR_INFERENCE (onnx or tfjs: what runs passes that only run the network; default ONNX Runtime when
-it loads), TLR_ORT_THREADS (its threads; default one per core), TLR_WORKERS (TensorFlow.js worker
-threads; default one per core on wasm and cpu, 0 for none), TLR_PREFIX_CACHE_MB (default 2048),
+it loads), TLR_ORT_THREADS (its threads; default one per core), TLR_WORKERS (TensorFlow.js threads
+on wasm and cpu: inference workers, and the threads a stage that trains backbone layers shares each
+batch among, this one included; default one per core, 0 for none), TLR_PREFIX_CACHE_MB (default 2048),
 TLR_ALLOW_HTTP=1 (plain http downloads, for a local mirror).`;
 
 export const COMPARE_HELP = `usage: tlr compare RUN_DIR|RECIPE... [--by dataset] [--out DIR] [--json]

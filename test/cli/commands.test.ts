@@ -140,7 +140,10 @@ describe('tlr doctor', () => {
     expect(r.out).toMatch(/yes  wasm +@tensorflow\/tfjs-backend-wasm +loads/);
     expect(r.out).toMatch(/run would use: wasm \(SIMD on\)/);
     expect(r.out).toContain('TensorFlow.js programs: this thread only (TLR_WORKERS)');
-    expect(tlrProcess(['doctor'], { env: { TLR_WORKERS: '3' } }).out).toContain('TensorFlow.js programs: 3 worker threads (TLR_WORKERS)');
+    expect(r.out).toContain('training   one thread (TLR_WORKERS sets more)');
+    const three = tlrProcess(['doctor'], { env: { TLR_WORKERS: '3' } }).out;
+    expect(three).toContain('TensorFlow.js programs: 3 worker threads (TLR_WORKERS)');
+    expect(three).toContain('training   stages that train backbone layers share each batch among 3 threads (this one and 2 workers)');
   });
 
   it.skipIf(!('ort' in loadOrt()))('lists ONNX Runtime with its version, threads and execution providers; TLR_INFERENCE turns it off or names a bad value', () => {

@@ -1,6 +1,6 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { probeBackends, chooseBackend, backendLabel, backendOf } from '../../runtime/backend.js';
+import { probeBackends, chooseBackend, backendLabel, backendOf, singleThreaded } from '../../runtime/backend.js';
 import { cacheRoot } from '../../runtime/weights/locate.js';
 import { chooseInference, inferenceWorkers } from '../../runtime/infer/engine.js';
 import { executionProviders, loadOrt, ortThreads } from '../../runtime/onnx/runtime.js';
@@ -52,6 +52,17 @@ function onnxLine(): string {
 }
 
 /** `tlr doctor`: backends, inference threads, the cache and versions. */
+/** How a stage that trains backbone layers uses the cores on `backend`. */
+function trainingThreads(backend: string): string {
+  if (!singleThreaded(backend)) return `${backend} uses every core itself`;
+  try {
+    const w = inferenceWorkers(backend);
+    return w.workers > 1 ? `stages that train backbone layers share each batch among ${w.workers} threads (this one and ${w.workers - 1} worker${w.workers > 2 ? 's' : ''})` : 'one thread (TLR_WORKERS sets more)';
+  } catch (e) {
+    return (e as Error).message;
+  }
+}
+
 export async function doctorCommand(_args: readonly string[], _flags: object, io: Output): Promise<number> {
   const statuses = await probeBackends();
   const chosen = await chooseBackend();
@@ -70,6 +81,7 @@ export async function doctorCommand(_args: readonly string[], _flags: object, io
   }
   io.out(`inference  ${onnxLine()}`);
   io.out(`           TensorFlow.js programs: ${workers}`);
+  io.out(`training   ${trainingThreads(chosen)}`);
   const cache = cacheRoot();
   io.out(`cache      ${cache} (${mb(du(cache))}; weights ${mb(du(path.join(cache, 'weights')))}, features ${mb(du(path.join(cache, 'features')))}); set TLR_CACHE to move it`);
   io.out(`weights    TLR_WEIGHTS_DIR ${process.env['TLR_WEIGHTS_DIR'] ? `= ${process.env['TLR_WEIGHTS_DIR']}` : 'is not set'}`);

@@ -1,10 +1,8 @@
-import { createRequire } from 'node:module';
-import * as path from 'node:path';
-import { pathToFileURL } from 'node:url';
-import { Worker } from 'node:worker_threads';
+import type { Worker } from 'node:worker_threads';
 import type { Program } from './program.js';
 import type { Reply, Request } from './messages.js';
 import { TlrError } from '../../errors.js';
+import { spawnWorker } from '../threads.js';
 
 // Worker threads that each run a Program on their own TensorFlow.js backend (one wasm instance
 // per core: wasm has no threads in Node). Work goes out whole batches at a time, to whichever
@@ -14,16 +12,6 @@ export interface Output { readonly data: Float32Array; readonly shape: readonly 
 
 interface Pending { resolve: (r: Reply) => void; reject: (e: Error) => void; run?: boolean }
 interface Slot { readonly worker: Worker; busy: boolean; readonly pending: Map<number, Pending> }
-
-/** A worker running worker.js; from source (tests, benches) worker.ts, through tsx's loader. */
-function spawn(backend: string): Worker {
-  if (!import.meta.url.endsWith('.ts')) return new Worker(new URL('./worker.js', import.meta.url), { workerData: { backend } });
-  // tsx's ESM API (its package exports name the CommonJS build for require.resolve).
-  const tsx = pathToFileURL(path.join(path.dirname(createRequire(import.meta.url).resolve('tsx/package.json')), 'dist/esm/api/index.mjs')).href;
-  const entry = new URL('./worker.ts', import.meta.url).href;
-  const boot = `import(${JSON.stringify(tsx)}).then((m) => { m.register(); return import(${JSON.stringify(entry)}); });`;
-  return new Worker(boot, { eval: true, workerData: { backend } });
-}
 
 /** A worker thread that died (out of memory, say); the run cannot go on with its batch. */
 export class WorkerFailure extends TlrError {
@@ -42,7 +30,7 @@ export class InferencePool {
 
   private constructor(readonly size: number, backend: string) {
     this.slots = Array.from({ length: size }, (_, i) => {
-      const worker = spawn(backend);
+      const worker = spawnWorker(import.meta.url, 'worker', { backend });
       const slot: Slot = { worker, busy: false, pending: new Map() };
       worker.on('message', (r: Reply) => {
         const p = slot.pending.get(r.id);

@@ -91,16 +91,29 @@ function onInputGrid(dy: tf.Tensor4D, g: Geometry, kh: number, kw: number, input
   return d;
 }
 
+/**
+ * The filter turned half a circle (its kh x kw taps in reverse order) as a product with the
+ * reversing permutation matrix: wasm's Reverse moves one element at a time (70 ms for ResNet's
+ * 3x3x512x512), XNNPACK's product takes 5 ms, and multiplying by 1 and adding zeros is exact.
+ */
+function rotated(filter: tf.Tensor4D): tf.Tensor4D {
+  const [kh, kw, a, b] = filter.shape, taps = kh * kw;
+  if (taps === 1) return filter;
+  const flip = tf.buffer([taps, taps], 'float32');
+  for (let i = 0; i < taps; i++) flip.set(1, i, taps - 1 - i);
+  return tf.matMul(flip.toTensor(), filter.reshape([taps, a * b])).reshape([kh, kw, a, b]);
+}
+
 const depthwiseBackpropInput = gradientKernel(true, ({ dy, filter }, g, attrs) => {
   const [kh, kw, c, mult] = filter!.shape;
   const d = onInputGrid(dy!, g, kh, kw, attrs['inputShape'] as number[]);
-  const rotated = tf.reverse(filter!, [0, 1]);
-  if (mult === 1) return tf.depthwiseConv2d(d, rotated as tf.Tensor4D, 1, 'valid');
+  const turned = rotated(filter!);
+  if (mult === 1) return tf.depthwiseConv2d(d, turned, 1, 'valid');
   // With a channel multiplier, input channel c gathers the gradients of its `mult` outputs.
   const parts: tf.Tensor4D[] = [];
   for (let k = 0; k < mult; k++) {
     const idx = Array.from({ length: c }, (_, ch) => ch * mult + k);
-    parts.push(tf.depthwiseConv2d(tf.gather(d, idx, 3) as tf.Tensor4D, rotated.slice([0, 0, 0, k], [kh, kw, c, 1]) as tf.Tensor4D, 1, 'valid'));
+    parts.push(tf.depthwiseConv2d(tf.gather(d, idx, 3) as tf.Tensor4D, turned.slice([0, 0, 0, k], [kh, kw, c, 1]) as tf.Tensor4D, 1, 'valid'));
   }
   return tf.addN(parts);
 });
@@ -112,7 +125,7 @@ const depthwiseBackpropInput = gradientKernel(true, ({ dy, filter }, g, attrs) =
  */
 const conv2dBackpropInput = gradientKernel(false, ({ dy, filter }, g, attrs) => {
   const [kh, kw] = filter!.shape;
-  const w = (kh === 1 && kw === 1 ? filter! : tf.reverse(filter!, [0, 1])).transpose([0, 1, 3, 2]) as tf.Tensor4D;
+  const w = rotated(filter!).transpose([0, 1, 3, 2]) as tf.Tensor4D;
   return tf.conv2d(onInputGrid(dy!, g, kh, kw, attrs['inputShape'] as number[]), w, 1, 'valid');
 });
 

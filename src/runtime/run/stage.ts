@@ -2,13 +2,14 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { tf } from '../tf.js';
 import { tieBreakOf, type Plan, type PlanStage } from '../../plan/types.js';
-import { missingTrainingKernels } from '../backend.js';
+import { missingTrainingKernels, singleThreaded } from '../backend.js';
 import type { EpochMetrics } from '../events.js';
 import { setFrozen, trainsConvolutions } from '../train/network.js';
 import { FeatureSource, ImageSource, type BatchSource } from '../train/sources.js';
 import { evaluate, runStage } from '../train/loop.js';
 import { lrSweep, type LrCurve, type SweepOptions } from '../train/lr-find.js';
 import { PrefixSource, splitFrozen } from '../train/split.js';
+import { ShardTrainer } from '../train/shards.js';
 import { modelForward } from '../infer/engine.js';
 import { saveModel } from '../results/model-files.js';
 import { cacheRoot } from '../weights/locate.js';
@@ -181,6 +182,17 @@ function epochRecorder(ctx: RunContext, f: RunFolder, s: number, stage: PlanStag
   };
 }
 
+/**
+ * Worker threads sharing a stage's batches, when it trains backbone layers on a backend that
+ * computes on one core: TLR_WORKERS threads in all (one per core by default), this one included.
+ * A head on cached features takes a millisecond a batch, less than sending the weights out.
+ */
+async function stageTrainer(ctx: RunContext, stage: PlanStage, p: Prepared): Promise<ShardTrainer | null> {
+  const threads = ctx.engines.settings.workers.workers, backend = tf.getBackend();
+  if (stage.trainable.backboneParams === 0 || threads < 2 || !singleThreaded(backend)) return null;
+  return ShardTrainer.start(p.model, threads - 1, backend);
+}
+
 /** Runs stage `s` to its end (or to a stop); 'interrupted' leaves a checkpoint to resume from. */
 export async function trainStage(ctx: RunContext, f: RunFolder, s: number, fastBackend: string): Promise<'done' | 'interrupted'> {
   const { plan, net, events } = ctx;
@@ -190,9 +202,11 @@ export async function trainStage(ctx: RunContext, f: RunFolder, s: number, fastB
   if (!fs.existsSync(path.join(f.checkpoint, 'state.json'))) await writeCheckpoint(ctx, f, null, 'none');
   const p = await prepareStage(ctx, s, fastBackend);
   const stage = await withFoundLr(ctx, f, s, p);
-  events.emit({ type: 'stage-start', stage: s + 1, of: plan.stages.length, epochs: stage.epochs, trainable: stage.trainable.backboneParams + stage.trainable.headParams, cached: p.cached, backend: tf.getBackend() });
-  let result;
+  let result, trainer: ShardTrainer | null = null;
   try {
+    trainer = await stageTrainer(ctx, stage, p);
+    const backend = trainer ? `${tf.getBackend()}, ${trainer.threads} threads` : tf.getBackend();
+    events.emit({ type: 'stage-start', stage: s + 1, of: plan.stages.length, epochs: stage.epochs, trainable: stage.trainable.backboneParams + stage.trainable.headParams, cached: p.cached, backend });
     result = await runStage({
       stageIndex: s, stage, model: p.model, train: p.train, classes, probabilities, seed: plan.seed, events,
       validate: async () => evaluate(p.validateOn ? modelForward(p.validateOn) : await ctx.engines.for(ctx.fullProgram(), p.validation.size, stage.batch), p.validation, classes, probabilities, stage.batch),
@@ -203,6 +217,7 @@ export async function trainStage(ctx: RunContext, f: RunFolder, s: number, fastB
       },
     });
   } finally {
+    await trainer?.close();
     release(ctx, p);
   }
   if (result.interrupted) return 'interrupted';

@@ -6,6 +6,7 @@ import { through, type BatchSource } from './sources.js';
 import type { Forward } from '../infer/engine.js';
 import type { ModelInfo } from '../../zoo/catalog.js';
 import { learningRate, setLearningRate, stageOptimizer } from './optimizer.js';
+import type { ShardTrainer } from './shards.js';
 
 // One stage's epochs: a custom loop (not fit) so every batch reports, Ctrl-C stops after the
 // current batch, and learning-rate schedules, class weights and early stopping follow the plan.
@@ -33,6 +34,8 @@ export interface StageRun {
   readonly sinceBest?: number;
   /** The catalog of the model's backbone: `lr LOW..HIGH` finds each layer's block in it. */
   readonly info?: ModelInfo;
+  /** Worker threads that each take a shard of every batch (shards.ts); none: this thread alone. */
+  readonly trainer?: ShardTrainer | null;
 }
 
 /** Mean cross-entropy of a batch, weighted by class when asked. */
@@ -91,6 +94,25 @@ export class NonFiniteLoss extends TlrError {
   }
 }
 
+/** One update for the batch: here, or across the trainer's threads. Its loss and correct predictions. */
+async function step(r: StageRun, opt: tf.Optimizer, vars: tf.Variable[], weights: tf.Tensor1D | null, x: tf.Tensor, y: Int32Array): Promise<[number, number]> {
+  if (r.trainer) {
+    const s = await r.trainer.step(opt, x, y, { classes: r.classes, probabilities: r.probabilities, classWeights: r.classWeights });
+    return [s.loss, s.hits];
+  }
+  const yt = tf.tensor1d(y, 'int32');
+  // Correct predictions of this batch, kept out of the optimizer's tidy scope.
+  const hits: tf.Tensor[] = [];
+  const loss = opt.minimize(() => {
+    const out = r.model.apply(x, { training: true }) as tf.Tensor;
+    hits.push(tf.keep(out.argMax(-1).equal(yt).sum()));
+    return batchLoss(out, yt, r.classes, weights, r.probabilities);
+  }, true, vars)!;
+  const [lv, hv] = await Promise.all([loss.data(), hits[0]!.data()]);
+  tf.dispose([loss, ...hits, yt]);
+  return [lv[0]!, hv[0]!];
+}
+
 /** Runs a stage's epochs from `startEpoch`; stops after a batch when `stopped()` says so; a NonFiniteLoss when the loss diverges. */
 export async function runStage(r: StageRun): Promise<StageResult> {
   const opt = stageOptimizer(r.stage, r.model, r.info ?? null);
@@ -109,20 +131,11 @@ export async function runStage(r: StageRun): Promise<StageResult> {
       for await (const b of r.train.batches(r.stage.batch, true, r.seed * 1000 + r.stageIndex * 100 + epoch)) {
         const now = learningRate(r.stage, epoch, batchNo, batches);
         setLearningRate(opt, now);
-        const yt = tf.tensor1d(b.y, 'int32');
-        // Correct predictions of this batch, kept out of the optimizer's tidy scope.
-        const hits: tf.Tensor[] = [];
-        const loss = opt.minimize(() => {
-          const out = r.model.apply(b.x, { training: true }) as tf.Tensor;
-          hits.push(tf.keep(out.argMax(-1).equal(yt).sum()));
-          return batchLoss(out, yt, r.classes, weights, r.probabilities);
-        }, true, vars)!;
-        const [lv, hv] = await Promise.all([loss.data(), hits[0]!.data()]);
-        const right = hv[0]!;
-        tf.dispose([loss, ...hits, yt, b.x]);
-        sum += lv[0]! * b.y.length; count += b.y.length; correct += right; batchNo += 1;
-        r.events.emit({ type: 'batch', stage: r.stageIndex + 1, epoch: epoch + 1, batch: batchNo, batches, loss: lv[0]! });
-        if (!Number.isFinite(lv[0]!)) throw new NonFiniteLoss(r.stageIndex, epoch, batchNo, lv[0]!, now);
+        const [lv, right] = await step(r, opt, vars, weights, b.x, b.y);
+        tf.dispose(b.x);
+        sum += lv * b.y.length; count += b.y.length; correct += right; batchNo += 1;
+        r.events.emit({ type: 'batch', stage: r.stageIndex + 1, epoch: epoch + 1, batch: batchNo, batches, loss: lv });
+        if (!Number.isFinite(lv)) throw new NonFiniteLoss(r.stageIndex, epoch, batchNo, lv, now);
         // Batches on cached features resolve without ever leaving the microtask queue: yield, so a
         // Ctrl-C (a signal handler, a macrotask) is seen after this batch.
         await new Promise((done) => setImmediate(done));

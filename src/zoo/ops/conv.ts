@@ -42,6 +42,18 @@ function convStep(k: ProgramKit<ConvOp | DepthwiseOp>, kernelName: string): void
   k.emit(at, ...fused);
 }
 
+/**
+ * The padding a layer gets: at stride 1, PyTorch's symmetric (k - 1) / 2 is TF's 'same' exactly,
+ * and 'same' needs no padding layer, whose gradient would throw away a border the convolution's
+ * input gradient computed first (ResNet's 3x3 layers: 9 x 9 of it for a 7 x 7 map).
+ */
+function layerPadding(op: ConvOp | DepthwiseOp): Pad {
+  const p = op.padding, [kh, kw] = op.kernel;
+  const half = (k: number) => (k % 2 === 1 ? (k - 1) / 2 : -1);
+  if (p !== 'same' && p !== 'valid' && op.strides.every((s) => s === 1) && p[0] === half(kh) && p[1] === half(kh) && p[2] === half(kw) && p[3] === half(kw) && half(kh) > 0) return 'same';
+  return p;
+}
+
 export const conv: OpDef<ConvOp> = {
   kind: 'conv',
   infer: (op, [x]) => ({
@@ -52,7 +64,7 @@ export const conv: OpDef<ConvOp> = {
   // OIHW -> HWIO.
   torchvision: { weight: { suffix: 'kernel', perm: [2, 3, 1, 0] }, bias: { suffix: 'bias' } },
   layer: (k) => {
-    const op = k.node.op, p = k.padded(k.inputs[0]!, op.padding);
+    const op = k.node.op, p = k.padded(k.inputs[0]!, layerPadding(op));
     return k.apply(k.tf.layers.conv2d({ name: k.node.name, filters: op.filters, kernelSize: [...op.kernel], strides: [...op.strides], padding: p.padding, useBias: op.bias, kernelInitializer: k.heNormal() }), p.x);
   },
   program: (k) => convStep(k, 'kernel'),
@@ -68,7 +80,7 @@ export const depthwise: OpDef<DepthwiseOp> = {
   // The zoo's depthwise layers are Keras MobileNets, which torchvision does not have.
   torchvision: {},
   layer: (k) => {
-    const op = k.node.op, p = k.padded(k.inputs[0]!, op.padding);
+    const op = k.node.op, p = k.padded(k.inputs[0]!, layerPadding(op));
     return k.apply(k.tf.layers.depthwiseConv2d({ name: k.node.name, kernelSize: [...op.kernel], strides: [...op.strides], padding: p.padding, useBias: op.bias, depthwiseInitializer: k.heNormal() }), p.x);
   },
   program: (k) => convStep(k, 'depthwise_kernel'),

@@ -1,0 +1,46 @@
+// Data-parallel training of a split stage's trained part on worker threads (train/shards.ts):
+// ResNet-18 block4 and the head at 224 px (input 14 x 14 x 256, as after `freeze until block3`),
+// Adam, batch 32: seconds per step on one wasm thread vs shared among the main thread and
+// workers (each its own wasm instance), in the same run.
+//   npx tsx bench/split-threads.ts [batch] [steps]
+import * as os from 'node:os';
+import '@tensorflow/tfjs-backend-wasm';
+import { tf } from '../src/runtime/tf.js';
+import { registerWasmGradients } from '../src/runtime/kernels/wasm-grads.js';
+import { registerWasmOverrides } from '../src/runtime/kernels/wasm-overrides.js';
+import { loadZooModel } from '../src/runtime/zoo/model.js';
+import { joinNetwork, makeHead, setFrozen } from '../src/runtime/train/network.js';
+import { splitFrozen } from '../src/runtime/train/split.js';
+import { batchLoss } from '../src/runtime/train/loop.js';
+import { ShardTrainer } from '../src/runtime/train/shards.js';
+
+const batch = Number(process.argv[2] ?? 32), steps = Number(process.argv[3] ?? 4);
+await tf.setBackend('wasm');
+registerWasmGradients();
+registerWasmOverrides();
+const built = await loadZooModel('resnet18', { inputSize: 224, weights: 'none', seed: 1 });
+const net = joinNetwork(built.model, makeHead(built.info.featureSize, [{ kind: 'dense', units: 2, activation: 'linear' }], 1));
+const frozen = built.info.blocks.find((b) => b.name === 'block4')!.first;
+setFrozen(net, built.info, frozen);
+const top = splitFrozen(net, built.graph, built.info, frozen)!.top;
+const x = tf.randomUniform([batch, 14, 14, 256], 0, 1, 'float32', 1), yv = Int32Array.from({ length: batch }, (_, i) => i % 2), y = tf.tensor1d(yv, 'int32');
+const vars = top.trainableWeights.map((w) => w.read() as tf.Variable);
+
+async function time(step: () => Promise<void>): Promise<number> {
+  await step();
+  const t0 = performance.now();
+  for (let i = 0; i < steps; i++) await step();
+  return (performance.now() - t0) / steps / 1000;
+}
+
+const opt = tf.train.adam(1e-3);
+const one = await time(async () => {
+  const l = opt.minimize(() => batchLoss(top.apply(x, { training: true }) as tf.Tensor, y, 2, null, false), true, vars)!;
+  await l.data();
+  l.dispose();
+});
+const threads = Math.min(os.availableParallelism(), 8);
+const trainer = await ShardTrainer.start(top, threads - 1, 'wasm');
+const many = await time(async () => { await trainer.step(opt, x, yv, { classes: 2, probabilities: false, classWeights: null }); });
+await trainer.close();
+console.log(`ResNet-18 block4 + head, batch ${batch}, Adam: one wasm thread ${one.toFixed(2)} s a step (${(batch / one).toFixed(1)} img/s); ${threads} threads ${many.toFixed(2)} s (${(batch / many).toFixed(1)} img/s): ${(one / many).toFixed(2)}x`);

@@ -1,0 +1,71 @@
+import { tf } from '../tf.js';
+import { FreezableBatchNorm } from '../zoo/layers.js';
+
+// One shard of a batch, the same on the main thread and in a training worker: its gradients of
+// the batch's loss, so that the shards' gradients add up to the whole batch's.
+
+/** What a batch's loss needs besides the model's output. */
+export interface LossSpec {
+  readonly classes: number;
+  /** The last layer applies softmax already. */
+  readonly probabilities: boolean;
+  readonly classWeights: Float32Array | null;
+  /**
+   * What the whole batch's loss divides by: its number of examples, or with class weights the
+   * number with a non-zero weight (TensorFlow.js' SUM_BY_NONZERO_WEIGHTS, as `batchLoss`).
+   */
+  readonly denominator: number;
+}
+
+export interface ShardResult {
+  /** d(batch loss)/d(variable), in the order of the variables asked for. */
+  readonly grads: tf.Tensor[];
+  /** This shard's part of the batch's loss (the parts add up to it). */
+  readonly loss: number;
+  /** Correct predictions in this shard. */
+  readonly hits: number;
+}
+
+/** The batch's loss denominator for labels `y` (see LossSpec). */
+export function lossDenominator(y: Int32Array, classWeights: Float32Array | null): number {
+  if (!classWeights) return y.length;
+  let n = 0;
+  for (const c of y) if (classWeights[c] !== 0) n++;
+  return n;
+}
+
+/** The shard's gradients, loss part and hits; the forward pass runs in training mode (BatchNorm statistics move). */
+export async function shardGradients(model: tf.LayersModel, vars: tf.Variable[], x: tf.Tensor, y: Int32Array, spec: LossSpec): Promise<ShardResult> {
+  const yt = tf.tensor1d(y, 'int32');
+  let hitsT: tf.Tensor | null = null;
+  const { value, grads } = tf.variableGrads(() => {
+    const out = model.apply(x, { training: true }) as tf.Tensor;
+    hitsT = tf.keep(out.argMax(-1).equal(yt).sum());
+    const logits = spec.probabilities ? tf.log(tf.clipByValue(out, 1e-7, 1)) : out;
+    const each = tf.losses.softmaxCrossEntropy(tf.oneHot(yt, spec.classes), logits, undefined, undefined, tf.Reduction.NONE);
+    const weighted = spec.classWeights ? each.mul(tf.gather(tf.tensor1d(spec.classWeights), yt)) : each;
+    return weighted.sum().div(Math.max(1, spec.denominator)) as tf.Scalar;
+  }, vars);
+  const [lv, hv] = await Promise.all([value.data(), hitsT!.data()]);
+  const list = vars.map((v) => grads[v.name]!);
+  tf.dispose([value, hitsT!, yt]);
+  return { grads: list, loss: lv[0]!, hits: hv[0]! };
+}
+
+/** The variables training moves in `model`: its trainable weights, in order. */
+export const trainableVars = (model: tf.LayersModel): tf.Variable[] => model.trainableWeights.map((w) => w.read() as tf.Variable);
+
+/** Every BatchNorm layer inside `model` (nested models opened). */
+export function batchNorms(model: tf.LayersModel): FreezableBatchNorm[] {
+  const all = (m: tf.LayersModel): tf.layers.Layer[] => m.layers.flatMap((l) => ('layers' in l && Array.isArray((l as tf.LayersModel).layers) ? all(l as tf.LayersModel) : [l]));
+  return all(model).filter((l): l is FreezableBatchNorm => l instanceof FreezableBatchNorm);
+}
+
+/**
+ * The moving statistics a training step changes: those of BatchNorm layers in training mode
+ * (trainable, statistics not kept). Frozen ones never move, so they are never averaged.
+ */
+export function movingStats(model: tf.LayersModel): tf.Variable[] {
+  return batchNorms(model).filter((l) => l.trainable && !l.keepStatistics)
+    .flatMap((l) => l.nonTrainableWeights.map((w) => w.read() as tf.Variable));
+}
