@@ -58,7 +58,7 @@ async function tlr(name: string, files: string[], engine: 'onnx' | 'tfjs'): Prom
   });
   const s = (performance.now() - t0) / 1000;
   await run.close();
-  r.features.x.dispose();
+  r.features.x?.dispose();
   fs.rmSync(dir, { recursive: true, force: true });
   return files.length / s;
 }

@@ -6,6 +6,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { spawnSync } from 'node:child_process';
 import sharp from 'sharp';
+import { KEEP_MALLOC } from '../src/runtime/torch/python.js';
 
 export const cores = os.availableParallelism();
 
@@ -53,7 +54,9 @@ for epoch in range(2):
     out.append(time.perf_counter() - t)
 print(*out)
 `;
-  const r = spawnSync('/usr/bin/python3', ['-c', py], { encoding: 'utf8' });
+  // The malloc settings tlr's torch engine runs with (without them this baseline's epochs took 46-48
+  // s here instead of 21-22 s); tlr's own side (wasm's heap, ONNX Runtime's arena) runs the same either way.
+  const r = spawnSync('/usr/bin/python3', ['-c', py], { encoding: 'utf8', env: { ...KEEP_MALLOC, ...process.env } });
   if (r.status !== 0) { console.error(`PyTorch baseline unavailable: ${r.stderr.split('\n').filter(Boolean).pop()}`); return null; }
   return r.stdout.trim().split(/\s+/).map(Number);
 }

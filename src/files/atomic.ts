@@ -29,25 +29,60 @@ export function appendLine(file: string, line: string): void {
 }
 
 /**
+ * A file written piece by piece under a fresh temporary name beside it, then renamed into place
+ * whole (`commit`) or removed (`abort`): a reader sees the old file or the whole new one.
+ */
+export class AtomicWriter {
+  private readonly tmp: string;
+  private fd: number | null = null;
+
+  constructor(readonly file: string) {
+    this.tmp = path.join(path.dirname(file), `.${path.basename(file)}.tmp-${suffix()}`);
+    try {
+      fs.mkdirSync(path.dirname(file), { recursive: true });
+      this.fd = fs.openSync(this.tmp, fs.constants.O_WRONLY | fs.constants.O_CREAT | fs.constants.O_EXCL | (fs.constants.O_NOFOLLOW ?? 0), 0o644);
+    } catch (e) {
+      throw writeFailed(file, e);
+    }
+  }
+
+  write(data: string | Uint8Array): void {
+    try {
+      fs.writeFileSync(this.fd!, data);
+    } catch (e) {
+      this.abort();
+      throw writeFailed(this.file, e);
+    }
+  }
+
+  commit(): void {
+    try {
+      fs.closeSync(this.fd!);
+      this.fd = null;
+      fs.renameSync(this.tmp, this.file);
+    } catch (e) {
+      this.abort();
+      throw writeFailed(this.file, e);
+    }
+  }
+
+  /** Removes the temporary file; the target keeps what it had. */
+  abort(): void {
+    if (this.fd !== null) fs.closeSync(this.fd);
+    this.fd = null;
+    fs.rmSync(this.tmp, { force: true });
+  }
+}
+
+/**
  * Writes `data` to `file` atomically, creating its folder.
  *
  * @example writeFileAtomic('runs/x/report.json', JSON.stringify(report))
  */
 export function writeFileAtomic(file: string, data: string | Uint8Array): void {
-  const tmp = path.join(path.dirname(file), `.${path.basename(file)}.tmp-${suffix()}`);
-  try {
-    fs.mkdirSync(path.dirname(file), { recursive: true });
-    const fd = fs.openSync(tmp, fs.constants.O_WRONLY | fs.constants.O_CREAT | fs.constants.O_EXCL | (fs.constants.O_NOFOLLOW ?? 0), 0o644);
-    try {
-      fs.writeFileSync(fd, data);
-    } finally {
-      fs.closeSync(fd);
-    }
-    fs.renameSync(tmp, file);
-  } catch (e) {
-    fs.rmSync(tmp, { force: true });
-    throw writeFailed(file, e);
-  }
+  const w = new AtomicWriter(file);
+  w.write(data);
+  w.commit();
 }
 
 /** Whether process `pid` is running (its leftovers are not to be touched then). */

@@ -38,9 +38,11 @@ describe('feature cache entries are verified', () => {
     ['invalid JSON', (j) => fs.writeFileSync(j, '{"count": ')],
     ['a truncated data file', (_j, f) => fs.truncateSync(f, 100)],
   ];
-  it.each(damage)('%s: the entry is recomputed with a warning, and the run trains on good features', async (_what, hurt) => {
+  // Features for a head (read whole) and a split stage's frozen-part outputs (read a batch at a time, checked as a stream).
+  const stages: [string, string][] = [['features', ''], ['frozen-part outputs', '\n  freeze until block11']];
+  it.each(stages.flatMap(([kind, clause]) => damage.map(([what, hurt]) => [kind, what, clause, hurt] as const)))('%s, %s: the entry is recomputed with a warning, and the run trains on good features', async (_kind, _what, clause, hurt) => {
     const w = makeWorld({ perClass: 6 });
-    const f = recipe(w.dir, `from mobilenet_v1 width 0.25 input 32 weights ${w.weights}\nhead dense(3)\ntrain 2 epochs on ./data lr 0.01\nsplit 50/50\n`);
+    const f = recipe(w.dir, `from mobilenet_v1 width 0.25 input 32 weights ${w.weights}\nhead dense(3)\ntrain 2 epochs on ./data lr 0.01${clause}\nsplit 50/50\n`);
     const cache = path.join(w.dir, 'cache');
     const first = await go(f, cache);
     const dir = path.join(cache, 'features');

@@ -102,10 +102,12 @@ describe('tlr run', () => {
     expect(again.r.status).toBe('finished');
   });
 
-  it('fine-tuning: frozen weights and BatchNorm statistics stay bit-identical, trainable ones move', async () => {
+  it.each([0, 2])('fine-tuning (TLR_WORKERS=%i): frozen weights and BatchNorm statistics stay bit-identical, trainable ones move', async (workers) => {
     const w = makeWorld();
     const f = recipe(w.dir, `from mobilenet_v1 width 0.25 input 32 weights ${w.weights}\nhead dense(3)\ntrain 2 epochs on ./data lr 0.01\nthen unfreeze from block12 train 2 epochs batch 8 lr 0.01\nsplit 70/30\nsave last\n`);
-    const { r } = await go(f, { cache: path.join(w.dir, 'cache') });
+    const { r, seen } = await go(f, { cache: path.join(w.dir, 'cache'), workers });
+    // The head on cached features stays on this thread; the stage that trains backbone layers shares its batches.
+    expect(seen.filter((e) => e.type === 'stage-start').map((e) => e.type === 'stage-start' && e.backend)).toEqual(['wasm', workers ? 'wasm, 2 threads' : 'wasm']);
     const loaded = readTfjsModel(w.weights).weights;
     const trained = readTfjsModel(path.join(r.runDir, 'model', 'model.json')).weights;
     const info = catalog('mobilenet_v1', 0.25, 32);

@@ -4,7 +4,7 @@ import type { Events } from '../events.js';
 import { listSplits, describeItem, type Item, type Splits } from '../data/dataset.js';
 import { loadZooModel, type Built } from '../zoo/model.js';
 import { joinNetwork, makeHead, type Network } from '../train/network.js';
-import { FeatureSource } from '../train/sources.js';
+import { FeatureSource, FileFeatureSource, type BatchSource } from '../train/sources.js';
 import { featureKey, features, weightsDigest } from '../train/features.js';
 import type { ModelMeta } from '../results/model-files.js';
 import { cacheRoot } from '../weights/locate.js';
@@ -104,7 +104,7 @@ export interface RunContext {
    * A split's backbone features, from the cache or computed; `trained`: earlier stages trained the
    * backbone. With `prefix`, the output of a split stage's frozen part instead (feature maps).
    */
-  cachedFeatures(split: SplitName, items: readonly Item[], batch: number, trained: boolean, prefix?: Prefix): Promise<FeatureSource>;
+  cachedFeatures(split: SplitName, items: readonly Item[], batch: number, trained: boolean, prefix?: Prefix): Promise<BatchSource>;
   /** Loads the weights a saved model folder holds into the network. */
   loadInto(dir: string): void;
 }
@@ -164,9 +164,11 @@ function contextOf(plan: Plan, parts: Pick<RunContext, 'events' | 'env' | 'stopp
         onUnreadable: ctx.unreadable.of(split, items.length),
         onProgress: (done, total, workers) => parts.events.emit({ type: 'features', phase: 'progress', split, done, total, key, workers }),
         onBadEntry: (problem) => parts.events.emit({ type: 'warning', message: `a feature cache entry is damaged: ${problem}` }),
+        onDisk: !!prefix,
       });
       parts.events.emit({ type: 'features', phase: r.hit ? 'hit' : 'done', split, key, total: items.length, ...(prefix ? { through: prefix.layer } : {}), ...(r.hit ? {} : { workers: r.workers, engine: ctx.engines.label }) });
-      return new FeatureSource(r.features.x, r.features.y, r.features.ids, prefix ? prefix.shape : null);
+      const f = r.features;
+      return prefix ? new FileFeatureSource(f.file, f.dim, f.y, f.ids, prefix.shape) : new FeatureSource(f.x!, f.y, f.ids);
     },
   };
   return ctx;

@@ -5,7 +5,7 @@ import { tf } from '../tf.js';
 import type { Evaluation } from '../events.js';
 import type { Item } from '../data/dataset.js';
 import { setFrozen } from '../train/network.js';
-import { FeatureSource, ImageSource, type BatchSource } from '../train/sources.js';
+import { ImageSource, type BatchSource } from '../train/sources.js';
 import { evaluate, type Predictions } from '../train/loop.js';
 import { evaluation as evaluationOf } from '../train/metrics.js';
 import { modelForward } from '../infer/engine.js';
@@ -40,7 +40,7 @@ export async function evaluateBest(ctx: RunContext, f: RunFolder): Promise<Evalu
   setFrozen(net, ctx.built.info, ctx.built.info.layers.length);
   const src: BatchSource = allCached ? await ctx.cachedFeatures(split, items, batch, false) : new ImageSource(items, plan.model.inputSize, ctx.pre, [], ctx.unreadable.of(split, items.length));
   const r = await evaluate(allCached ? modelForward(net.head) : await ctx.engines.for(ctx.fullProgram(), items.length, batch), src, classes, probabilities, batch);
-  if (src instanceof FeatureSource) src.x.dispose();
+  src.dispose?.();
   const ev = evaluationOf(split, plan.data.classes, r.y, r.pred, r.loss);
   ctx.events.emit({ type: 'evaluation', evaluation: ev });
   return { evaluation: ev, predictions: r, items };

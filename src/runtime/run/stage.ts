@@ -5,7 +5,7 @@ import { tieBreakOf, type Plan, type PlanStage } from '../../plan/types.js';
 import { missingTrainingKernels, singleThreaded } from '../backend.js';
 import type { EpochMetrics } from '../events.js';
 import { setFrozen, trainsConvolutions } from '../train/network.js';
-import { FeatureSource, ImageSource, type BatchSource } from '../train/sources.js';
+import { ImageSource, type BatchSource } from '../train/sources.js';
 import { evaluate, runStage } from '../train/loop.js';
 import { lrSweep, type LrCurve, type SweepOptions } from '../train/lr-find.js';
 import { PrefixSource, splitFrozen } from '../train/split.js';
@@ -85,6 +85,9 @@ export async function prepareStage(ctx: RunContext, s: number, fastBackend: stri
       const prefix = { program: split.prefix, layer: split.boundary.name, shape: split.boundary.shape };
       const train = await ctx.cachedFeatures('train', splits.train, stage.batch, trained, prefix);
       const validation = await ctx.cachedFeatures('validation', splits.validation, stage.batch, trained, prefix);
+      // The stage needs no inference engine until the test pass: its memory (ONNX Runtime's arena,
+      // worker threads' heaps) goes back before training takes its own.
+      await ctx.engines.close();
       return { train, validation, model: split.top, cached, validateOn: split.top };
     }
     ctx.events.emit({ type: 'warning', message: `stage ${s + 1}'s frozen part runs every epoch instead of once: ${tooBig}` });
@@ -97,10 +100,10 @@ export async function prepareStage(ctx: RunContext, s: number, fastBackend: stri
 
 /** Frees what prepareStage made. */
 export function release(ctx: RunContext, p: Prepared): void {
-  if (p.train instanceof FeatureSource) p.train.x.dispose();
+  p.train.dispose?.();
   // The trained part shares the network's layers: disposing it only drops its hold on them.
   if (p.model !== ctx.net.full && p.model !== ctx.net.head) p.model.dispose();
-  if (p.validation instanceof FeatureSource) p.validation.x.dispose();
+  p.validation.dispose?.();
 }
 
 /** Inverse class frequencies of the training split. */

@@ -3,7 +3,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { tf } from '../tf.js';
 import { describeItem, type Item } from '../data/dataset.js';
-import { writeFileAtomic } from '../../files/atomic.js';
+import { AtomicWriter, writeFileAtomic } from '../../files/atomic.js';
 import { ImageSource, through, type Unreadable } from './sources.js';
 import type { Forward } from '../infer/engine.js';
 
@@ -71,7 +71,11 @@ export function featureKey(parts: FeatureKeyParts, items: readonly Item[]): stri
 }
 
 export interface Features {
-  readonly x: tf.Tensor2D;
+  /** The rows in memory; null when asked to leave them on disk (read a batch at a time from `file`). */
+  readonly x: tf.Tensor2D | null;
+  /** The entry's data file: `y.length` rows of `dim` floats. */
+  readonly file: string;
+  readonly dim: number;
   readonly y: Int32Array;
   /** Row i's index in the items (unreadable items have no row). */
   readonly ids: Int32Array;
@@ -94,7 +98,7 @@ interface EntryMeta {
 const isInt = (v: unknown, min = 0): v is number => Number.isInteger(v) && (v as number) >= min;
 
 /** The entry's metadata and rows when every field checks out against `items` and the data file; else why not. */
-function readEntry(meta: string, data: string, items: number): { meta: EntryMeta; rows: Float32Array } | { problem: string } {
+function readEntry(meta: string, data: string, items: number, load: boolean): { meta: EntryMeta; rows: Float32Array | null } | { problem: string } {
   let m: EntryMeta;
   try {
     m = JSON.parse(fs.readFileSync(meta, 'utf8'));
@@ -107,10 +111,22 @@ function readEntry(meta: string, data: string, items: number): { meta: EntryMeta
     || !m.skipped.every((s) => isInt(s?.id) && s.id < items && typeof s.reason === 'string') || typeof m.sha256 !== 'string') {
     return { problem: `${meta} does not describe this data (a field is missing, out of range or inconsistent)` };
   }
-  const buf = fs.readFileSync(data);
-  if (buf.length !== m.count * m.dim * 4) return { problem: `${data} has ${buf.length} bytes, not the ${m.count * m.dim * 4} its entry says` };
-  if (createHash('sha256').update(buf).digest('hex') !== m.sha256) return { problem: `${data} does not match its checksum (it was changed or damaged)` };
-  return { meta: m, rows: new Float32Array(buf.buffer.slice(buf.byteOffset, buf.byteOffset + buf.length)) };
+  const size = fs.statSync(data).size;
+  if (size !== m.count * m.dim * 4) return { problem: `${data} has ${size} bytes, not the ${m.count * m.dim * 4} its entry says` };
+  const buf = load ? fs.readFileSync(data) : null;
+  if ((buf ? createHash('sha256').update(buf).digest('hex') : hashFileInChunks(data)) !== m.sha256) return { problem: `${data} does not match its checksum (it was changed or damaged)` };
+  return { meta: m, rows: buf ? new Float32Array(buf.buffer.slice(buf.byteOffset, buf.byteOffset + buf.length)) : null };
+}
+
+/** A file's sha256, read 8 MB at a time (a split stage's cache can be larger than memory should hold). */
+function hashFileInChunks(file: string): string {
+  const h = createHash('sha256'), chunk = Buffer.alloc(8 << 20), fd = fs.openSync(file, 'r');
+  try {
+    for (let n; (n = fs.readSync(fd, chunk, 0, chunk.length, null)) > 0;) h.update(chunk.subarray(0, n));
+  } finally {
+    fs.closeSync(fd);
+  }
+  return h.digest('hex');
 }
 
 /**
@@ -130,15 +146,17 @@ export async function features(opts: {
   readonly onUnreadable: Unreadable;
   readonly onProgress: (done: number, total: number, workers: number) => void;
   readonly onBadEntry?: (problem: string) => void;
+  /** Leave the rows on disk (a split stage's feature maps): memory stays flat however many images there are. */
+  readonly onDisk?: boolean;
 }): Promise<{ features: Features; hit: boolean; workers: number }> {
   const base = path.join(opts.dir, opts.key);
   const meta = `${base}.json`, data = `${base}.f32`;
   if (fs.existsSync(meta) && fs.existsSync(data)) {
-    const r = readEntry(meta, data, opts.items.length);
+    const r = readEntry(meta, data, opts.items.length, !opts.onDisk);
     if ('meta' in r) {
       for (const s of r.meta.skipped) opts.onUnreadable(opts.items[s.id]!, s.reason);
-      const x = tf.tensor2d(r.rows, [r.meta.count, r.meta.dim]);
-      return { features: { x, y: Int32Array.from(r.meta.labels), ids: Int32Array.from(r.meta.ids), skipped: r.meta.skipped.map((s) => describeItem(opts.items[s.id]!)) }, hit: true, workers: 0 };
+      const x = r.rows ? tf.tensor2d(r.rows, [r.meta.count, r.meta.dim]) : null;
+      return { features: { x, file: data, dim: r.meta.dim, y: Int32Array.from(r.meta.labels), ids: Int32Array.from(r.meta.ids), skipped: r.meta.skipped.map((s) => describeItem(opts.items[s.id]!)) }, hit: true, workers: 0 };
     }
     opts.onBadEntry?.(`${r.problem}; computing the features again`);
   }
@@ -149,26 +167,40 @@ export async function features(opts: {
     opts.onUnreadable(it, reason);
   });
   const backbone = await opts.backbone();
+  // The rows go to the data file as they come (and stay in memory too unless `onDisk`); the entry
+  // that vouches for them is written after it, so a reader never sees an entry without its data.
+  const out = new AtomicWriter(data), hash = createHash('sha256');
   const chunks: Float32Array[] = [];
   const labels: number[] = [], ids: number[] = [];
   let done = 0, dim = 0;
-  for await (const b of through(src.batches(opts.batch, false, 0), backbone)) {
-    chunks.push(new Float32Array(await b.x.data()));
-    // A row is one example's output, whatever its shape (a vector, or a feature map of a split stage).
-    dim = b.x.size / b.x.shape[0]!;
-    labels.push(...b.y);
-    ids.push(...b.ids);
-    b.x.dispose();
-    done += b.y.length;
-    opts.onProgress(done, opts.items.length, backbone.workers);
+  try {
+    for await (const b of through(src.batches(opts.batch, false, 0), backbone)) {
+      const rows = new Float32Array(await b.x.data());
+      // A row is one example's output, whatever its shape (a vector, or a feature map of a split stage).
+      dim = b.x.size / b.x.shape[0]!;
+      b.x.dispose();
+      const bytes = new Uint8Array(rows.buffer, rows.byteOffset, rows.byteLength);
+      out.write(bytes);
+      hash.update(bytes);
+      if (!opts.onDisk) chunks.push(rows);
+      labels.push(...b.y);
+      ids.push(...b.ids);
+      done += b.y.length;
+      opts.onProgress(done, opts.items.length, backbone.workers);
+    }
+    out.commit();
+  } catch (e) {
+    out.abort();
+    throw e;
   }
-  const all = new Float32Array(labels.length * dim);
-  let p = 0;
-  for (const c of chunks) { all.set(c, p); p += c.length; }
-  const bytes = new Uint8Array(all.buffer);
-  const entry: EntryMeta = { count: labels.length, dim, labels, ids, skipped, sha256: createHash('sha256').update(bytes).digest('hex') };
-  // The data first, then the entry that vouches for it: a reader never sees an entry without its data.
-  writeFileAtomic(data, bytes);
+  const entry: EntryMeta = { count: labels.length, dim, labels, ids, skipped, sha256: hash.digest('hex') };
   writeFileAtomic(meta, JSON.stringify(entry));
-  return { features: { x: tf.tensor2d(all, [labels.length, dim || 1]), y: Int32Array.from(labels), ids: Int32Array.from(ids), skipped: skipped.map((s) => describeItem(opts.items[s.id]!)) }, hit: false, workers: backbone.workers };
+  let x: tf.Tensor2D | null = null;
+  if (!opts.onDisk) {
+    const all = new Float32Array(labels.length * dim);
+    let p = 0;
+    for (const c of chunks.splice(0)) { all.set(c, p); p += c.length; }
+    x = tf.tensor2d(all, [labels.length, dim || 1]);
+  }
+  return { features: { x, file: data, dim, y: Int32Array.from(labels), ids: Int32Array.from(ids), skipped: skipped.map((s) => describeItem(opts.items[s.id]!)) }, hit: false, workers: backbone.workers };
 }

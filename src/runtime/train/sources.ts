@@ -1,3 +1,4 @@
+import * as fs from 'node:fs';
 import { tf } from '../tf.js';
 import type { PlanAugment } from '../../plan/types.js';
 import { loadBatch, normalizeBatch } from '../data/loader.js';
@@ -15,6 +16,8 @@ export interface BatchSource {
   readonly size: number;
   /** Batches for one pass; `train` shuffles (seeded by `epochSeed`) and augments. */
   batches(batch: number, train: boolean, epochSeed: number): AsyncGenerator<XY>;
+  /** Frees what the source holds (a tensor, an open file). */
+  dispose?(): void;
 }
 
 /** Batches of cached backbone features (the whole split held as one tensor). */
@@ -23,6 +26,7 @@ export class FeatureSource implements BatchSource {
   /** `rowShape`: each row's shape when it is not a vector (a feature map of a split stage's prefix). */
   constructor(readonly x: tf.Tensor2D, readonly y: Int32Array, readonly ids: Int32Array = Int32Array.from(y, (_, i) => i), readonly rowShape: readonly number[] | null = null) {}
   get size(): number { return this.y.length; }
+  dispose(): void { this.x.dispose(); }
   async *batches(batch: number, train: boolean, epochSeed: number): AsyncGenerator<XY> {
     const order = Array.from({ length: this.size }, (_, i) => i);
     if (train) shuffle(order, rng(epochSeed));
@@ -32,6 +36,37 @@ export class FeatureSource implements BatchSource {
       const x = this.rowShape ? tf.tidy(() => rows.reshape([idx.length, ...this.rowShape!])) : rows;
       if (x !== rows) rows.dispose();
       yield { x, y: Int32Array.from(idx, (j) => this.y[j]!), ids: Int32Array.from(idx, (j) => this.ids[j]!) };
+    }
+  }
+}
+
+/**
+ * Batches of cached rows read from their file a batch at a time, in the same order as a
+ * FeatureSource over the same rows: a split stage's feature maps (200 KB an image for ResNet's
+ * block3 at 224 px) take no memory beyond the batch, however many images there are.
+ */
+export class FileFeatureSource implements BatchSource {
+  private fd: number | null;
+  constructor(readonly file: string, readonly dim: number, readonly y: Int32Array, readonly ids: Int32Array, readonly rowShape: readonly number[]) {
+    this.fd = fs.openSync(file, 'r');
+  }
+  get size(): number { return this.y.length; }
+  dispose(): void {
+    if (this.fd !== null) fs.closeSync(this.fd);
+    this.fd = null;
+  }
+  async *batches(batch: number, train: boolean, epochSeed: number): AsyncGenerator<XY> {
+    const order = Array.from({ length: this.size }, (_, i) => i);
+    if (train) shuffle(order, rng(epochSeed));
+    const bytes = this.dim * 4;
+    for (let i = 0; i < order.length; i += batch) {
+      const idx = order.slice(i, i + batch), rows = new Float32Array(idx.length * this.dim);
+      const view = new Uint8Array(rows.buffer);
+      idx.forEach((j, k) => {
+        const n = fs.readSync(this.fd!, view, k * bytes, bytes, j * bytes);
+        if (n !== bytes) throw new Error(`${this.file} ended early at row ${j} (it was changed while the stage ran)`);
+      });
+      yield { x: tf.tensor(rows, [idx.length, ...this.rowShape]), y: Int32Array.from(idx, (j) => this.y[j]!), ids: Int32Array.from(idx, (j) => this.ids[j]!) };
     }
   }
 }
