@@ -3,7 +3,8 @@
 // training JPEGs in two classes, two epochs, batch 32, Adam. tlr computes the frozen part once
 // (ONNX Runtime) and trains block4 and the head on the cache; PyTorch decodes every epoch (PIL),
 // runs stem..layer3 in eval mode under no_grad and trains layer4 + fc.
-//   npx tsx bench/finetune-split.ts [images]
+// The same for MobileNet V2 `freeze until block13` (PyTorch: features[:15] frozen).
+//   npx tsx bench/finetune-split.ts [images] [resnet18 | mobilenet_v2]
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
@@ -11,13 +12,14 @@ import '@tensorflow/tfjs-backend-wasm';
 import { compile } from '../src/compiler/index.js';
 import { run } from '../src/runtime/run.js';
 import { Events } from '../src/runtime/events.js';
-import { cores, data, torch } from './split-common.js';
+import { cores, data, SPLITS, torch, type SplitNet } from './split-common.js';
 
-const N = Number(process.argv[2] ?? 800);
+const N = Number(process.argv[2] ?? 800), NET = (process.argv[3] ?? 'resnet18') as SplitNet;
+if (!(NET in SPLITS)) throw new Error(`no split benchmark for ${NET}: ${Object.keys(SPLITS).join(', ')}`);
 
 async function tlr(dir: string): Promise<{ prefix: number; epochs: number[] }> {
   const file = path.join(dir, 'r.tlr');
-  fs.writeFileSync(file, 'from resnet18 weights none\nfreeze until block3\nhead dense(2)\ntrain 2 epochs on ./data\n  batch 32\nvalidate on ./val\n');
+  fs.writeFileSync(file, `${SPLITS[NET].recipe}\nhead dense(2)\ntrain 2 epochs on ./data\n  batch 32\nvalidate on ./val\n`);
   const c = compile(fs.readFileSync(file, 'utf8'), { file });
   if (!c.plan) throw new Error(c.diagnostics.map((d) => d.message).join('\n'));
   const events = new Events();
@@ -30,9 +32,9 @@ async function tlr(dir: string): Promise<{ prefix: number; epochs: number[] }> {
 }
 
 const dir = await data(N);
-const ours = await tlr(dir), theirs = torch(dir);
+const ours = await tlr(dir), theirs = torch(dir, NET);
 const ips = (s: number) => (N / s).toFixed(1);
-console.log(`ResNet-18 freeze until block3, 224 px, ${N} training images, batch 32, ${cores} cores; images/second per epoch (higher is better)`);
+console.log(`${SPLITS[NET].recipe.replace(/\n/g, ' ').replace(' weights none', '')}, 224 px, ${N} training images, batch 32, ${cores} cores; images/second per epoch (higher is better)`);
 console.log(`  tlr: frozen part once ${ours.prefix.toFixed(1)} s, then epochs ${ours.epochs.map((s) => `${s.toFixed(1)} s (${ips(s)} img/s)`).join(', ')}`);
 if (theirs) {
   console.log(`  PyTorch: epochs ${theirs.map((s) => `${s.toFixed(1)} s (${ips(s)} img/s)`).join(', ')}`);

@@ -30,8 +30,26 @@ export async function data(N: number): Promise<string> {
 }
 
 
-/** Seconds of each of PyTorch's two epochs, or null where it is not installed. */
-export function torch(dir: string): number[] | null {
+/** The networks the split benchmarks compare, each as tlr's recipe lines and PyTorch's frozen and trained parts. */
+export const SPLITS = {
+  resnet18: {
+    recipe: 'from resnet18 weights none\nfreeze until block3',
+    torch: `m = torchvision.models.resnet18(weights=None); m.fc = torch.nn.Linear(512, 2)
+frozen = torch.nn.Sequential(m.conv1, m.bn1, m.relu, m.maxpool, m.layer1, m.layer2, m.layer3)
+top = torch.nn.Sequential(m.layer4, m.avgpool, torch.nn.Flatten(), m.fc)`,
+  },
+  // tlr's block13 is Keras' block_13, torchvision's features[14] (features[0] is the stem, [1] block0).
+  mobilenet_v2: {
+    recipe: 'from mobilenet_v2 weights none\nfreeze until block13',
+    torch: `m = torchvision.models.mobilenet_v2(weights=None)
+frozen = m.features[:15]
+top = torch.nn.Sequential(m.features[15:], torch.nn.AdaptiveAvgPool2d(1), torch.nn.Flatten(), torch.nn.Linear(1280, 2))`,
+  },
+} as const;
+export type SplitNet = keyof typeof SPLITS;
+
+/** Seconds of each of PyTorch's two epochs for `net`'s split, or null where it is not installed. */
+export function torch(dir: string, net: SplitNet = 'resnet18'): number[] | null {
   const py = `
 import time, glob, torch, torchvision, numpy as np
 from PIL import Image
@@ -39,10 +57,9 @@ torch.set_num_threads(${cores}); torch.manual_seed(0)
 files = sorted(glob.glob('${dir}/data/*/*.jpg')); labels = torch.tensor([0 if '/a/' in f else 1 for f in files])
 mean = torch.tensor([0.485, 0.456, 0.406]).view(1, 3, 1, 1); std = torch.tensor([0.229, 0.224, 0.225]).view(1, 3, 1, 1)
 def load(fs): return (torch.stack([torch.from_numpy(np.asarray(Image.open(f).convert('RGB').resize((224, 224), Image.BILINEAR))).permute(2, 0, 1) for f in fs]).float() / 255 - mean) / std
-m = torchvision.models.resnet18(weights=None); m.fc = torch.nn.Linear(512, 2)
-frozen = torch.nn.Sequential(m.conv1, m.bn1, m.relu, m.maxpool, m.layer1, m.layer2, m.layer3).eval()
+${SPLITS[net].torch}
+frozen.eval(); top.train()
 for p in frozen.parameters(): p.requires_grad = False
-top = torch.nn.Sequential(m.layer4, m.avgpool, torch.nn.Flatten(), m.fc).train()
 opt = torch.optim.Adam(top.parameters(), 1e-3)
 out = []
 for epoch in range(2):
