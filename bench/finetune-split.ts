@@ -3,8 +3,9 @@
 // training JPEGs in two classes, two epochs, batch 32, Adam. tlr computes the frozen part once
 // (ONNX Runtime) and trains block4 and the head on the cache; PyTorch decodes every epoch (PIL),
 // runs stem..layer3 in eval mode under no_grad and trains layer4 + fc.
-// The same for MobileNet V2 `freeze until block13` (PyTorch: features[:15] frozen).
-//   npx tsx bench/finetune-split.ts [images] [resnet18 | mobilenet_v2]
+// The same for MobileNet V2 `freeze until block13` (PyTorch: features[:15] frozen) and DenseNet-121
+// `freeze until block3` (features[:10] frozen).
+//   npx tsx bench/finetune-split.ts [images] [resnet18 | mobilenet_v2 | densenet121]
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';

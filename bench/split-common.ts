@@ -45,6 +45,13 @@ top = torch.nn.Sequential(m.layer4, m.avgpool, torch.nn.Flatten(), m.fc)`,
 frozen = m.features[:15]
 top = torch.nn.Sequential(m.features[15:], torch.nn.AdaptiveAvgPool2d(1), torch.nn.Flatten(), torch.nn.Linear(1280, 2))`,
   },
+  // tlr's block3 ends with transition3: torchvision's features[:10] (conv0 .. transition3).
+  densenet121: {
+    recipe: 'from densenet121 weights none\nfreeze until block3',
+    torch: `m = torchvision.models.densenet121(weights=None)
+frozen = m.features[:10]
+top = torch.nn.Sequential(m.features[10:], torch.nn.ReLU(), torch.nn.AdaptiveAvgPool2d(1), torch.nn.Flatten(), torch.nn.Linear(1024, 2))`,
+  },
 } as const;
 export type SplitNet = keyof typeof SPLITS;
 
