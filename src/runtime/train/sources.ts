@@ -1,4 +1,5 @@
 import * as fs from 'node:fs';
+import { TlrError } from '../../errors.js';
 import { tf } from '../tf.js';
 import type { PlanAugment } from '../../plan/types.js';
 import { loadBatch, normalizeBatch } from '../data/loader.js';
@@ -64,7 +65,7 @@ export class FileFeatureSource implements BatchSource {
       const view = new Uint8Array(rows.buffer);
       idx.forEach((j, k) => {
         const n = fs.readSync(this.fd!, view, k * bytes, bytes, j * bytes);
-        if (n !== bytes) throw new Error(`${this.file} ended early at row ${j} (it was changed while the stage ran)`);
+        if (n !== bytes) throw new TlrError(`${this.file} ended early at row ${j}: the cache file was changed while the stage ran; run again (a damaged entry is found and computed again)`);
       });
       yield { x: tf.tensor(rows, [idx.length, ...this.rowShape]), y: Int32Array.from(idx, (j) => this.y[j]!), ids: Int32Array.from(idx, (j) => this.ids[j]!) };
     }
