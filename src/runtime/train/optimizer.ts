@@ -110,7 +110,7 @@ export class BlockRates extends tf.Optimizer {
 }
 
 /** Every layer inside `model`, nested models opened (the head is a model inside the joined one). */
-function leafLayers(model: tf.LayersModel): tf.layers.Layer[] {
+export function leafLayers(model: tf.LayersModel): tf.layers.Layer[] {
   return model.layers.flatMap((l) => ('layers' in l && Array.isArray((l as tf.LayersModel).layers) ? leafLayers(l as tf.LayersModel) : [l]));
 }
 

@@ -1,5 +1,7 @@
 import { tf } from '../tf.js';
 import { FreezableBatchNorm } from '../zoo/layers.js';
+import { leafLayers } from './optimizer.js';
+import { batchLoss } from './loop.js';
 
 // One shard of a batch, the same on the main thread and in a training worker: its gradients of
 // the batch's loss, so that the shards' gradients add up to the whole batch's.
@@ -38,13 +40,14 @@ export function lossDenominator(y: Int32Array, classWeights: Float32Array | null
 export async function shardGradients(model: tf.LayersModel, vars: tf.Variable[], x: tf.Tensor, y: Int32Array, spec: LossSpec): Promise<ShardResult> {
   const yt = tf.tensor1d(y, 'int32');
   let hitsT: tf.Tensor | null = null;
+  // The shard's own loss (batchLoss: its weighted sum over its own denominator), rescaled to
+  // its part of the batch's: the sum over the batch's denominator.
+  const part = lossDenominator(y, spec.classWeights) / Math.max(1, spec.denominator);
   const { value, grads } = tf.variableGrads(() => {
     const out = model.apply(x, { training: true }) as tf.Tensor;
     hitsT = tf.keep(out.argMax(-1).equal(yt).sum());
-    const logits = spec.probabilities ? tf.log(tf.clipByValue(out, 1e-7, 1)) : out;
-    const each = tf.losses.softmaxCrossEntropy(tf.oneHot(yt, spec.classes), logits, undefined, undefined, tf.Reduction.NONE);
-    const weighted = spec.classWeights ? each.mul(tf.gather(tf.tensor1d(spec.classWeights), yt)) : each;
-    return weighted.sum().div(Math.max(1, spec.denominator)) as tf.Scalar;
+    const weights = spec.classWeights ? tf.tensor1d(spec.classWeights) : null;
+    return batchLoss(out, yt, spec.classes, weights, spec.probabilities).mul(part) as tf.Scalar;
   }, vars);
   const [lv, hv] = await Promise.all([value.data(), hitsT!.data()]);
   const list = vars.map((v) => grads[v.name]!);
@@ -57,8 +60,7 @@ export const trainableVars = (model: tf.LayersModel): tf.Variable[] => model.tra
 
 /** Every BatchNorm layer inside `model` (nested models opened). */
 export function batchNorms(model: tf.LayersModel): FreezableBatchNorm[] {
-  const all = (m: tf.LayersModel): tf.layers.Layer[] => m.layers.flatMap((l) => ('layers' in l && Array.isArray((l as tf.LayersModel).layers) ? all(l as tf.LayersModel) : [l]));
-  return all(model).filter((l): l is FreezableBatchNorm => l instanceof FreezableBatchNorm);
+  return leafLayers(model).filter((l): l is FreezableBatchNorm => l instanceof FreezableBatchNorm);
 }
 
 /**

@@ -26,7 +26,7 @@ async function step(m: Extract<ShardRequest, { type: 'step' }>): Promise<ShardRe
   const vars = trainableVars(model!), stats = movingStats(model!);
   tf.tidy(() => [...vars, ...stats].forEach((v, i) => v.assign(tf.tensor(m.weights[i]!, v.shape))));
   const x = tf.tensor(m.x, [...m.shape]);
-  const r = await shardGradients(model!, vars, x, m.y, { ...m.spec, classWeights: m.spec.classWeights });
+  const r = await shardGradients(model!, vars, x, m.y, m.spec);
   const grads = await Promise.all(r.grads.map(async (g) => (await g.data() as Float32Array).slice()));
   const moved = await Promise.all(stats.map(async (v) => (await v.data() as Float32Array).slice()));
   tf.dispose([x, ...r.grads]);

@@ -21,54 +21,64 @@ export interface BatchSource {
   dispose?(): void;
 }
 
-/** Batches of cached backbone features (the whole split held as one tensor). */
-export class FeatureSource implements BatchSource {
-  /** `ids[i]`: the item that row i came from (rows of unreadable items are absent). */
-  /** `rowShape`: each row's shape when it is not a vector (a feature map of a split stage's prefix). */
-  constructor(readonly x: tf.Tensor2D, readonly y: Int32Array, readonly ids: Int32Array = Int32Array.from(y, (_, i) => i), readonly rowShape: readonly number[] | null = null) {}
+/**
+ * Batches of cached rows with their labels: shuffled (seeded) or in order, the same batches
+ * wherever the rows are kept. `ids[i]`: the item that row i came from (rows of unreadable items
+ * are absent).
+ */
+abstract class RowSource implements BatchSource {
+  constructor(readonly y: Int32Array, readonly ids: Int32Array) {}
   get size(): number { return this.y.length; }
-  dispose(): void { this.x.dispose(); }
+  abstract dispose(): void;
+  /** The rows `idx`, as one batch tensor. */
+  protected abstract rows(idx: readonly number[]): tf.Tensor;
   async *batches(batch: number, train: boolean, epochSeed: number): AsyncGenerator<XY> {
     const order = Array.from({ length: this.size }, (_, i) => i);
     if (train) shuffle(order, rng(epochSeed));
     for (let i = 0; i < order.length; i += batch) {
       const idx = order.slice(i, i + batch);
-      const rows = tf.gather(this.x, idx);
-      const x = this.rowShape ? tf.tidy(() => rows.reshape([idx.length, ...this.rowShape!])) : rows;
-      if (x !== rows) rows.dispose();
-      yield { x, y: Int32Array.from(idx, (j) => this.y[j]!), ids: Int32Array.from(idx, (j) => this.ids[j]!) };
+      yield { x: this.rows(idx), y: Int32Array.from(idx, (j) => this.y[j]!), ids: Int32Array.from(idx, (j) => this.ids[j]!) };
     }
   }
 }
 
+/** Batches of cached backbone features (the whole split held as one tensor). */
+export class FeatureSource extends RowSource {
+  /** `rowShape`: each row's shape when it is not a vector (a feature map of a split stage's prefix). */
+  constructor(readonly x: tf.Tensor2D, y: Int32Array, ids: Int32Array = Int32Array.from(y, (_, i) => i), readonly rowShape: readonly number[] | null = null) {
+    super(y, ids);
+  }
+  dispose(): void { this.x.dispose(); }
+  protected rows(idx: readonly number[]): tf.Tensor {
+    const rows = tf.gather(this.x, [...idx]);
+    if (!this.rowShape) return rows;
+    const x = tf.tidy(() => rows.reshape([idx.length, ...this.rowShape!]));
+    rows.dispose();
+    return x;
+  }
+}
+
 /**
- * Batches of cached rows read from their file a batch at a time, in the same order as a
- * FeatureSource over the same rows: a split stage's feature maps (200 KB an image for ResNet's
- * block3 at 224 px) take no memory beyond the batch, however many images there are.
+ * Cached rows read from their file a batch at a time: a split stage's feature maps (200 KB an
+ * image for ResNet's block3 at 224 px) take no memory beyond the batch, however many images there are.
  */
-export class FileFeatureSource implements BatchSource {
+export class FileFeatureSource extends RowSource {
   private fd: number | null;
-  constructor(readonly file: string, readonly dim: number, readonly y: Int32Array, readonly ids: Int32Array, readonly rowShape: readonly number[]) {
+  constructor(readonly file: string, readonly dim: number, y: Int32Array, ids: Int32Array, readonly rowShape: readonly number[]) {
+    super(y, ids);
     this.fd = fs.openSync(file, 'r');
   }
-  get size(): number { return this.y.length; }
   dispose(): void {
     if (this.fd !== null) fs.closeSync(this.fd);
     this.fd = null;
   }
-  async *batches(batch: number, train: boolean, epochSeed: number): AsyncGenerator<XY> {
-    const order = Array.from({ length: this.size }, (_, i) => i);
-    if (train) shuffle(order, rng(epochSeed));
-    const bytes = this.dim * 4;
-    for (let i = 0; i < order.length; i += batch) {
-      const idx = order.slice(i, i + batch), rows = new Float32Array(idx.length * this.dim);
-      const view = new Uint8Array(rows.buffer);
-      idx.forEach((j, k) => {
-        const n = fs.readSync(this.fd!, view, k * bytes, bytes, j * bytes);
-        if (n !== bytes) throw new TlrError(`${this.file} ended early at row ${j}: the cache file was changed while the stage ran; run again (a damaged entry is found and computed again)`);
-      });
-      yield { x: tf.tensor(rows, [idx.length, ...this.rowShape]), y: Int32Array.from(idx, (j) => this.y[j]!), ids: Int32Array.from(idx, (j) => this.ids[j]!) };
-    }
+  protected rows(idx: readonly number[]): tf.Tensor {
+    const bytes = this.dim * 4, rows = new Float32Array(idx.length * this.dim), view = new Uint8Array(rows.buffer);
+    idx.forEach((j, k) => {
+      const n = fs.readSync(this.fd!, view, k * bytes, bytes, j * bytes);
+      if (n !== bytes) throw new TlrError(`${this.file} ended early at row ${j}: the cache file was changed while the stage ran; run again (a damaged entry is found and computed again)`);
+    });
+    return tf.tensor(rows, [idx.length, ...this.rowShape]);
   }
 }
 
