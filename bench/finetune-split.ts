@@ -10,24 +10,20 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import '@tensorflow/tfjs-backend-wasm';
-import { compile } from '../src/compiler/index.js';
 import { run } from '../src/runtime/run.js';
 import { Events } from '../src/runtime/events.js';
-import { cores, data, SPLITS, torch, type SplitNet } from './split-common.js';
+import { cores, data, splitPlan, SPLITS, torch, type SplitNet } from './split-common.js';
 
 const N = Number(process.argv[2] ?? 800), NET = (process.argv[3] ?? 'resnet18') as SplitNet;
 if (!(NET in SPLITS)) throw new Error(`no split benchmark for ${NET}: ${Object.keys(SPLITS).join(', ')}`);
 
 async function tlr(dir: string): Promise<{ prefix: number; epochs: number[] }> {
-  const file = path.join(dir, 'r.tlr');
-  fs.writeFileSync(file, `${SPLITS[NET].recipe}\nhead dense(2)\ntrain 2 epochs on ./data\n  batch 32\nvalidate on ./val\n`);
-  const c = compile(fs.readFileSync(file, 'utf8'), { file });
-  if (!c.plan) throw new Error(c.diagnostics.map((d) => d.message).join('\n'));
+  const plan = splitPlan(dir, NET, 2);
   const events = new Events();
   const marks: { type: string; at: number; seconds?: number }[] = [];
   events.on((e) => { if (e.type === 'stage-start' || e.type === 'epoch' || (e.type === 'features' && e.phase === 'done' && e.split === 'train')) marks.push({ type: e.type, at: Date.now(), ...(e.type === 'epoch' ? { seconds: e.seconds } : {}) }); });
   const t0 = Date.now();
-  await run({ plan: c.plan, recipeText: '', events, env: { ...process.env, TLR_CACHE: fs.mkdtempSync(path.join(os.tmpdir(), 'tlr-bench-cache-')) } });
+  await run({ plan, recipeText: '', events, env: { ...process.env, TLR_CACHE: fs.mkdtempSync(path.join(os.tmpdir(), 'tlr-bench-cache-')) } });
   const start = marks.find((m) => m.type === 'stage-start')!.at;
   return { prefix: (start - t0) / 1000, epochs: marks.filter((m) => m.type === 'epoch').map((m) => m.seconds!) };
 }

@@ -7,6 +7,12 @@ import * as path from 'node:path';
 import { spawnSync } from 'node:child_process';
 import sharp from 'sharp';
 import { KEEP_MALLOC } from '../src/runtime/torch/python.js';
+import { tf } from '../src/runtime/tf.js';
+import { compile } from '../src/compiler/index.js';
+import type { Plan } from '../src/plan/types.js';
+import { loadZooModel } from '../src/runtime/zoo/model.js';
+import { joinNetwork, makeHead, setFrozen } from '../src/runtime/train/network.js';
+import { splitFrozen } from '../src/runtime/train/split.js';
 
 export const cores = os.availableParallelism();
 
@@ -54,6 +60,25 @@ top = torch.nn.Sequential(m.features[10:], torch.nn.ReLU(), torch.nn.AdaptiveAvg
   },
 } as const;
 export type SplitNet = keyof typeof SPLITS;
+
+/** The plan of `net`'s split stage on the data set in `dir`: a head of 2, `epochs` epochs, batch 32. */
+export function splitPlan(dir: string, net: SplitNet, epochs: number): Plan {
+  const file = path.join(dir, 'r.tlr');
+  fs.writeFileSync(file, `${SPLITS[net].recipe}\nhead dense(2)\ntrain ${epochs} epoch${epochs === 1 ? '' : 's'} on ./data\n  batch 32\nvalidate on ./val\n`);
+  const c = compile(fs.readFileSync(file, 'utf8'), { file });
+  if (!c.plan) throw new Error(c.diagnostics.map((d) => d.message).join('\n'));
+  return c.plan;
+}
+
+/** What ResNet-18 `freeze until block3` trains (block4 and a head of 2), random weights, and the shape it starts from. */
+export async function resnetTop(): Promise<{ top: tf.LayersModel; input: readonly number[] }> {
+  const built = await loadZooModel('resnet18', { inputSize: 224, weights: 'none', seed: 1 });
+  const net = joinNetwork(built.model, makeHead(built.info.featureSize, [{ kind: 'dense', units: 2, activation: 'linear' }], 1));
+  const frozen = built.info.blocks.find((b) => b.name === 'block4')!.first;
+  setFrozen(net, built.info, frozen);
+  const split = splitFrozen(net, built.graph, built.info, frozen)!;
+  return { top: split.top, input: split.boundary.shape };
+}
 
 /** Seconds of each of PyTorch's two epochs for `net`'s split, or null where it is not installed. */
 export function torch(dir: string, net: SplitNet = 'resnet18'): number[] | null {

@@ -8,24 +8,17 @@ import '@tensorflow/tfjs-backend-wasm';
 import { tf } from '../src/runtime/tf.js';
 import { registerWasmGradients } from '../src/runtime/kernels/wasm-grads.js';
 import { registerWasmOverrides } from '../src/runtime/kernels/wasm-overrides.js';
-import { loadZooModel } from '../src/runtime/zoo/model.js';
-import { joinNetwork, makeHead, setFrozen } from '../src/runtime/train/network.js';
-import { splitFrozen } from '../src/runtime/train/split.js';
 import { batchLoss } from '../src/runtime/train/loop.js';
+import { resnetTop } from './split-common.js';
 
 const batch = Number(process.argv[2] ?? 16);
 await tf.setBackend('wasm');
 registerWasmGradients();
 registerWasmOverrides();
-const built = await loadZooModel('resnet18', { inputSize: 224, weights: 'none', seed: 1 });
-const net = joinNetwork(built.model, makeHead(built.info.featureSize, [{ kind: 'dense', units: 2, activation: 'linear' }], 1));
-const frozen = built.info.blocks.find((b) => b.name === 'block4')!.first;
-setFrozen(net, built.info, frozen);
-const split = splitFrozen(net, built.graph, built.info, frozen)!;
-const top = split.top;
+const { top, input } = await resnetTop();
 const opt = tf.train.adam(1e-3);
 const vars = top.trainableWeights.map((w) => w.read() as tf.Variable);
-const x = tf.randomUniform([batch, ...split.boundary.shape], 0, 1, 'float32', 1), y = tf.tensor1d(Array.from({ length: batch }, (_, i) => i % 2), 'int32');
+const x = tf.randomUniform([batch, ...input], 0, 1, 'float32', 1), y = tf.tensor1d(Array.from({ length: batch }, (_, i) => i % 2), 'int32');
 const step = async () => {
   const l = opt.minimize(() => batchLoss(top.apply(x, { training: true }) as tf.Tensor, y, 2, null, false), true, vars)!;
   await l.data();

@@ -11,19 +11,15 @@ import * as path from 'node:path';
 import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import '@tensorflow/tfjs-backend-wasm';
-import { compile } from '../src/compiler/index.js';
 import { run } from '../src/runtime/run.js';
 import { Events } from '../src/runtime/events.js';
-import { data } from './split-common.js';
+import { data, splitPlan } from './split-common.js';
 
 const BATCHES = 6;
 
 async function child(n: number): Promise<void> {
   const dir = await data(n);
-  const file = path.join(dir, 'r.tlr');
-  fs.writeFileSync(file, 'from resnet18 weights none\nfreeze until block3\nhead dense(2)\ntrain 1 epoch on ./data\n  batch 32\nvalidate on ./val\n');
-  const c = compile(fs.readFileSync(file, 'utf8'), { file });
-  if (!c.plan) throw new Error(c.diagnostics.map((d) => d.message).join('\n'));
+  const plan = splitPlan(dir, 'resnet18', 1);
   const events = new Events();
   let batches = 0;
   let beforeTraining = 0;
@@ -33,7 +29,7 @@ async function child(n: number): Promise<void> {
   });
   const cache = fs.mkdtempSync(path.join(os.tmpdir(), 'tlr-bench-mem-'));
   const t0 = Date.now();
-  await run({ plan: c.plan, recipeText: '', events, stopped: () => batches >= BATCHES, env: { ...process.env, TLR_CACHE: cache } });
+  await run({ plan, recipeText: '', events, stopped: () => batches >= BATCHES, env: { ...process.env, TLR_CACHE: cache } });
   fs.rmSync(cache, { recursive: true, force: true });
   console.log(JSON.stringify({ images: n, peakMB: Math.round(process.resourceUsage().maxRSS / 1024), cacheMB: Math.round(beforeTraining / 1024), seconds: (Date.now() - t0) / 1000 }));
 }

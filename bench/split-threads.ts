@@ -8,22 +8,16 @@ import '@tensorflow/tfjs-backend-wasm';
 import { tf } from '../src/runtime/tf.js';
 import { registerWasmGradients } from '../src/runtime/kernels/wasm-grads.js';
 import { registerWasmOverrides } from '../src/runtime/kernels/wasm-overrides.js';
-import { loadZooModel } from '../src/runtime/zoo/model.js';
-import { joinNetwork, makeHead, setFrozen } from '../src/runtime/train/network.js';
-import { splitFrozen } from '../src/runtime/train/split.js';
 import { batchLoss } from '../src/runtime/train/loop.js';
+import { resnetTop } from './split-common.js';
 import { ShardTrainer } from '../src/runtime/train/shards.js';
 
 const batch = Number(process.argv[2] ?? 32), steps = Number(process.argv[3] ?? 4);
 await tf.setBackend('wasm');
 registerWasmGradients();
 registerWasmOverrides();
-const built = await loadZooModel('resnet18', { inputSize: 224, weights: 'none', seed: 1 });
-const net = joinNetwork(built.model, makeHead(built.info.featureSize, [{ kind: 'dense', units: 2, activation: 'linear' }], 1));
-const frozen = built.info.blocks.find((b) => b.name === 'block4')!.first;
-setFrozen(net, built.info, frozen);
-const top = splitFrozen(net, built.graph, built.info, frozen)!.top;
-const x = tf.randomUniform([batch, 14, 14, 256], 0, 1, 'float32', 1), yv = Int32Array.from({ length: batch }, (_, i) => i % 2), y = tf.tensor1d(yv, 'int32');
+const { top, input } = await resnetTop();
+const x = tf.randomUniform([batch, ...input], 0, 1, 'float32', 1), yv = Int32Array.from({ length: batch }, (_, i) => i % 2), y = tf.tensor1d(yv, 'int32');
 const vars = top.trainableWeights.map((w) => w.read() as tf.Variable);
 
 async function time(step: () => Promise<void>): Promise<number> {
