@@ -69,6 +69,23 @@ describe('stopping and resuming', () => {
     const bin = (d: string) => fs.readFileSync(path.join(d, 'model', 'weights.bin'));
     expect(bin(resumed.r.runDir).equals(bin(ref.r.runDir))).toBe(true);
   }, 30_000);
+
+  it('a process killed between replacing its checkpoint\'s two renames: --resume takes the old checkpoint back and leaves nothing beside it', async () => {
+    const w = makeWorld({ perClass: 6 });
+    const f = recipe(w.dir, `from mobilenet_v1 width 0.25 input 32 weights ${w.weights}\nhead dense(3)\ntrain 3 epochs on ./data lr 0.01\n  batch 4\nsplit 50/50\n`);
+    const stopped = await go(f, path.join(w.dir, 'c'), { stopAfter: 7 });
+    const dir = stopped.r.runDir, state = fs.readFileSync(path.join(dir, 'checkpoint', 'state.json'), 'utf8');
+    expect(JSON.parse(state).epoch).toBeGreaterThan(0);
+    // What a kill after `rename(checkpoint, old)` leaves: no checkpoint, the old one under a dead process's name.
+    fs.renameSync(path.join(dir, 'checkpoint'), path.join(dir, '.checkpoint.old-999999999-0a0b0c'));
+    const resumed = await go(f, path.join(w.dir, 'c'), { resume: dir });
+    expect(resumed.r.status).toBe('finished');
+    // It went on from the checkpoint's epoch: no epoch trained twice, none lost.
+    const lines = fs.readFileSync(path.join(dir, 'metrics.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l).epoch);
+    expect(lines).toEqual([1, 2, 3]);
+    expect(resumed.seen.filter((e) => e.type === 'epoch').map((e) => e.type === 'epoch' && e.epoch)).toEqual(Array.from({ length: 3 - JSON.parse(state).epoch }, (_, i) => JSON.parse(state).epoch + 1 + i));
+    expect(fs.readdirSync(dir).filter((n) => n.startsWith('.checkpoint'))).toEqual([]);
+  }, 30_000);
 });
 
 describe('training that goes wrong', () => {

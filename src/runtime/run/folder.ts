@@ -2,7 +2,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { Plan } from '../../plan/types.js';
 import { assertPlan } from '../../plan/validate.js';
-import { alive, writeFileAtomic } from '../../files/atomic.js';
+import { alive, recoverDir, writeFileAtomic } from '../../files/atomic.js';
 import { saveTargetProblem } from '../../data/model-folder.js';
 import { TlrError } from '../../errors.js';
 
@@ -113,6 +113,9 @@ function reopen(resume: string): RunFolder {
   const plan = JSON.parse(fs.readFileSync(planFile, 'utf8'));
   assertPlan(plan);
   if (fs.existsSync(path.join(dir, 'report.json'))) throw new RunError(`${dir} has already finished (its report.json exists)`);
+  // A process killed while it replaced its checkpoint left the old one beside it (put back when
+  // the new one never arrived) or a leftover: settled before the state is read.
+  recoverDir(path.join(dir, 'checkpoint'));
   const state = fs.existsSync(stateFile) ? readState(stateFile, plan) : { stage: 0, epoch: 0, best: null, stageBest: null, sinceBest: 0 };
   trimMetrics(path.join(dir, 'metrics.jsonl'), state);
   return folder(dir, plan, true, state);
