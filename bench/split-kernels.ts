@@ -1,13 +1,15 @@
 // Where a split fine-tuning step spends its time, kernel by kernel: ResNet-18 `freeze until
 // block3` at 224 px, the trained part (block4 and the head) on one wasm thread, one step (forward,
-// backward, Adam update) at batch 16 on the frozen part's output (14 x 14 x 256), profiled with
-// tf.profile. Gradient kernels written with tf ops (kernels/wasm-grads.ts) show as themselves and
-// as the kernels they run.
+// backward, Adam update) at batch 16 on the frozen part's output (14 x 14 x 256). Timed with the
+// convolutions in wasm (XNNPACK and kernels/wasm-grads.ts), then on ONNX Runtime's native kernels
+// (kernels/ort-kernels.ts) with one and with every core, in the same run; the last is profiled
+// with tf.profile. Kernels written with tf ops show as themselves and as the kernels they run.
 //   npx tsx bench/split-kernels.ts [batch]
 import '@tensorflow/tfjs-backend-wasm';
 import { tf } from '../src/runtime/tf.js';
 import { registerWasmGradients } from '../src/runtime/kernels/wasm-grads.js';
 import { registerWasmOverrides } from '../src/runtime/kernels/wasm-overrides.js';
+import { registerOrtKernels, setConvThreads } from '../src/runtime/kernels/ort-kernels.js';
 import { batchLoss } from '../src/runtime/train/loop.js';
 import { resnetTop } from './split-common.js';
 
@@ -24,10 +26,23 @@ const step = async () => {
   await l.data();
   l.dispose();
 };
-await step();
-const t0 = performance.now();
-await step();
-const whole = performance.now() - t0;
+const timed = async (label: string) => {
+  await step();
+  const t0 = performance.now();
+  for (let i = 0; i < 3; i++) await step();
+  const ms = (performance.now() - t0) / 3;
+  console.log(`${label.padEnd(44)} ${ms.toFixed(0).padStart(6)} ms a step (${(batch / ms * 1000).toFixed(1)} img/s)`);
+  return ms;
+};
+console.log(`ResNet-18 block4 + head, batch ${batch}, one step (mean of 3 after one to warm up):`);
+const wasm = await timed('convolutions in wasm (XNNPACK), one thread');
+const why = registerOrtKernels();
+if (why) throw new Error(why);
+setConvThreads(1);
+const one = await timed('convolutions on ONNX Runtime, one thread');
+setConvThreads(0);
+const all = await timed('convolutions on ONNX Runtime, every core');
+console.log(`ratio to wasm: ${(wasm / one).toFixed(2)}x on one thread, ${(wasm / all).toFixed(2)}x on every core`);
 const p = await tf.profile(step);
 const by = new Map<string, { ms: number; n: number }>();
 for (const k of p.kernels) {
@@ -38,7 +53,7 @@ for (const k of p.kernels) {
 }
 const byName = new Map<string, number>();
 for (const k of p.kernels) byName.set(k.name, (byName.get(k.name) ?? 0) + Number(k.kernelTimeMs));
-console.log(`ResNet-18 block4 + head, batch ${batch}, one wasm thread: a step takes ${whole.toFixed(0)} ms (${(batch / whole * 1000).toFixed(1)} img/s)`);
+console.log('profile, convolutions on ONNX Runtime, every core');
 console.log('by kernel (nested kernels counted inside their caller too):');
 for (const [k, ms] of [...byName].sort((a, b) => b[1] - a[1]).slice(0, 14)) console.log(`  ${k.padEnd(34)} ${ms.toFixed(0).padStart(7)} ms`);
 console.log('by kernel and input shapes:');

@@ -3,6 +3,7 @@ import { createRequire } from 'node:module';
 import { tf } from './tf.js';
 import { registerWasmGradients } from './kernels/wasm-grads.js';
 import { registerWasmOverrides } from './kernels/wasm-overrides.js';
+import { convEngineWanted, convThreads, ortKernelsOn, ortNative, registerOrtKernels } from './kernels/ort-kernels.js';
 import { TlrError, UsageError } from '../errors.js';
 
 // TensorFlow.js backends, one descriptor each: its name, package, how it loads, whether it computes
@@ -27,6 +28,18 @@ export interface Backend {
 
 const require = createRequire(import.meta.url);
 
+let convsWhyNot: string | null = null;
+
+/** Where the wasm backend's convolutions run, and why there. */
+export function convolutionsLabel(): string {
+  if (ortKernelsOn()) {
+    const n = ortNative();
+    return `ONNX Runtime ${'version' in n ? n.version : ''} (native CPU kernels, ${convThreads()} thread${convThreads() === 1 ? '' : 's'})`;
+  }
+  if (convEngineWanted() === 'wasm') return 'wasm (XNNPACK), as TLR_CONV=wasm asks';
+  return `wasm (XNNPACK): ${convsWhyNot ?? 'ONNX Runtime not loaded'}`;
+}
+
 /** The native bindings register their backend (named 'tensorflow') as a side effect of loading. */
 const native = (pkg: string) => async () => {
   require(pkg);
@@ -38,15 +51,17 @@ export const BACKENDS = [
   { name: 'tensorflow', package: '@tensorflow/tfjs-node', tfName: 'tensorflow', singleThreaded: false, adds: 'nothing', load: native('@tensorflow/tfjs-node') },
   {
     name: 'wasm', package: '@tensorflow/tfjs-backend-wasm', tfName: 'wasm', singleThreaded: true,
-    adds: 'gradient kernels for convolutions; faster transposed products, Tile and input gradients',
+    adds: 'gradient kernels for convolutions; faster transposed products, Tile and input gradients; convolutions on ONNX Runtime',
     load: async () => {
       await import('@tensorflow/tfjs-backend-wasm');
       // wasm has no gradient kernels for convolution filters and depthwise convolutions; tlr adds
-      // them, and replaces kernels wasm runs on slow paths (transposed products, Tile, the input gradient).
+      // them, and replaces kernels wasm runs on slow paths (transposed products, Tile, the input
+      // gradient). Convolutions then go to ONNX Runtime's native kernels when it loads.
       registerWasmGradients();
       registerWasmOverrides();
+      if (convEngineWanted() === 'ort') convsWhyNot = registerOrtKernels();
     },
-    detail: () => `SIMD ${tf.env().getBool('WASM_HAS_SIMD_SUPPORT') ? 'on' : 'off'}`,
+    detail: () => `SIMD ${tf.env().getBool('WASM_HAS_SIMD_SUPPORT') ? 'on' : 'off'}; convolutions: ${convolutionsLabel()}`,
   },
   { name: 'cpu', package: '@tensorflow/tfjs (pure JavaScript)', tfName: 'cpu', singleThreaded: true, adds: 'nothing', load: async () => undefined },
 ] as const satisfies readonly Backend[];

@@ -11,6 +11,7 @@ import { describe as catalog } from '../../src/zoo/catalog.js';
 import { makeWorld, recipe } from '../helpers/run-fixture.js';
 import { tlrAsync } from '../helpers/cli.js';
 import { loadOrt } from '../../src/runtime/onnx/runtime.js';
+import { convThreads, registerOrtKernels, unregisterOrtKernels } from '../../src/runtime/kernels/ort-kernels.js';
 import { decodeRgb, normalize } from '../../src/runtime/data/image.js';
 
 // Whole runs on tiny data: the run folder, the feature cache, frozen weights, leaks, Ctrl-C and
@@ -102,12 +103,22 @@ describe('tlr run', () => {
     expect(again.r.status).toBe('finished');
   });
 
-  it.each([0, 2])('fine-tuning (TLR_WORKERS=%i): frozen weights and BatchNorm statistics stay bit-identical, trainable ones move', async (workers) => {
+  // Convolutions on ONNX Runtime (the default), or in wasm (TLR_CONV=wasm) with the batches shared among threads or not.
+  it.each([[0, 'ort'], [2, 'wasm'], [0, 'wasm']] as const)('fine-tuning (TLR_WORKERS=%i, convolutions on %s): frozen weights and BatchNorm statistics stay bit-identical, trainable ones move', async (workers, conv) => {
     const w = makeWorld();
     const f = recipe(w.dir, `from mobilenet_v1 width 0.25 input 32 weights ${w.weights}\nhead dense(3)\ntrain 2 epochs on ./data lr 0.01\nthen unfreeze from block12 train 2 epochs batch 8 lr 0.01\nsplit 70/30\nsave last\n`);
-    const { r, seen } = await go(f, { cache: path.join(w.dir, 'cache'), workers });
-    // The head on cached features stays on this thread; the stage that trains backbone layers shares its batches.
-    expect(seen.filter((e) => e.type === 'stage-start').map((e) => e.type === 'stage-start' && e.backend)).toEqual(['wasm', workers ? 'wasm, 2 threads' : 'wasm']);
+    if (conv === 'wasm') { process.env['TLR_CONV'] = 'wasm'; unregisterOrtKernels(); }
+    let went;
+    try {
+      went = await go(f, { cache: path.join(w.dir, 'cache'), workers });
+    } finally {
+      delete process.env['TLR_CONV'];
+      expect(registerOrtKernels()).toBeNull();
+    }
+    const { r, seen } = went;
+    // The head on cached features stays on this thread; the stage that trains backbone layers shares its batches when convolutions run in wasm.
+    const second = conv === 'ort' ? `wasm, convolutions on ONNX Runtime (${convThreads()} thread${convThreads() === 1 ? '' : 's'})` : workers ? 'wasm, 2 threads' : 'wasm';
+    expect(seen.filter((e) => e.type === 'stage-start').map((e) => e.type === 'stage-start' && e.backend)).toEqual(['wasm', second]);
     const loaded = readTfjsModel(w.weights).weights;
     const trained = readTfjsModel(path.join(r.runDir, 'model', 'model.json')).weights;
     const info = catalog('mobilenet_v1', 0.25, 32);

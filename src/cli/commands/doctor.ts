@@ -8,6 +8,8 @@ import { tf } from '../../runtime/tf.js';
 import type { Output } from '../io.js';
 import { findTorchPython, hasTorch, installHint } from '../../runtime/torch/python.js';
 import { TORCH_NETWORKS } from '../../runtime/torch/networks.js';
+import { sharesBatches } from '../../runtime/train/shards.js';
+import { convThreads } from '../../runtime/kernels/ort-kernels.js';
 
 /** The torch engine: whether it is usable here, with what, and why not. */
 function torchLines(): string[] {
@@ -51,18 +53,19 @@ function onnxLine(): string {
   return `ONNX Runtime ${r.ort.env.versions.node} (onnxruntime-node), ${threads}; execution providers: ${providers}${cuda}; TLR_INFERENCE=tfjs turns it off`;
 }
 
-/** `tlr doctor`: backends, inference threads, the cache and versions. */
 /** How a stage that trains backbone layers uses the cores on `backend`. */
 function trainingThreads(backend: string): string {
   if (!singleThreaded(backend)) return `${backend} uses every core itself`;
   try {
     const w = inferenceWorkers(backend);
+    if (w.workers > 1 && !sharesBatches(backend, w.workers)) return `convolutions on ONNX Runtime's ${convThreads()} threads, the rest on this thread (TLR_CONV=wasm runs them in wasm and shares each batch among ${w.workers} threads)`;
     return w.workers > 1 ? `stages that train backbone layers share each batch among ${w.workers} threads (this one and ${w.workers - 1} worker${w.workers > 2 ? 's' : ''})` : 'one thread (TLR_WORKERS sets more)';
   } catch (e) {
     return (e as Error).message;
   }
 }
 
+/** `tlr doctor`: backends, inference threads, the cache and versions. */
 export async function doctorCommand(_args: readonly string[], _flags: object, io: Output): Promise<number> {
   const statuses = await probeBackends();
   const chosen = await chooseBackend();

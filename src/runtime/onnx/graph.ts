@@ -52,6 +52,24 @@ export class OnnxGraph {
     return out;
   }
 
+  /**
+   * A model whose float32 inputs and outputs have fixed shapes and the names given: a kernel run
+   * on ONNX Runtime (see kernels/ort-kernels.ts). Inputs are used by name in the nodes; each output
+   * is the value named in `outputs`, passed through an Identity node.
+   */
+  encodeFixed(inputs: Record<string, readonly number[]>, outputs: Record<string, { value: string; shape: readonly number[] }>): Uint8Array {
+    const value = (name: string, shape: readonly number[]): P.IValueInfoProto => ({
+      name, type: { tensorType: { elemType: onnx.TensorProto.DataType.FLOAT, shape: { dim: shape.map((d) => ({ dimValue: d })) } } },
+    });
+    const ident = Object.entries(outputs).map(([name, o]) => ({ opType: 'Identity', input: [o.value], output: [name], name: `${name}_identity` }));
+    const model: P.IModelProto = {
+      irVersion: IR_VERSION, producerName: 'tlr', opsetImport: [{ domain: '', version: OPSET }],
+      graph: { name: 'kernel', node: [...this.nodes, ...ident], initializer: this.initializers,
+        input: Object.entries(inputs).map(([n, s]) => value(n, s)), output: Object.entries(outputs).map(([n, o]) => value(n, o.shape)) },
+    };
+    return onnx.ModelProto.encode(model).finish();
+  }
+
   /** The model: one float32 input and output, NHWC at the boundary, a dynamic batch axis. */
   encode(io: { input: string; output: string; inputShape: readonly number[]; outputShape: readonly number[] }, metadata: Record<string, string>, producerVersion: string): Uint8Array {
     const value = (name: string, shape: readonly number[]): P.IValueInfoProto => ({

@@ -49,7 +49,7 @@ function outLen(size: number, k: number, s: number, p: Padding, axis: 0 | 1): nu
 }
 
 /** Applies an activation tf.layers knows by name. */
-function activate(g: OnnxGraph, x: string, a: Activation): string {
+export function activate(g: OnnxGraph, x: string, a: Activation): string {
   switch (a) {
     case 'linear': return x;
     case 'relu': return g.node('Relu', [x]);

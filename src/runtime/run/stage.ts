@@ -2,14 +2,15 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { tf } from '../tf.js';
 import { tieBreakOf, type Plan, type PlanStage } from '../../plan/types.js';
-import { missingTrainingKernels, singleThreaded } from '../backend.js';
+import { missingTrainingKernels } from '../backend.js';
 import type { EpochMetrics } from '../events.js';
 import { setFrozen, trainsConvolutions } from '../train/network.js';
 import { ImageSource, type BatchSource } from '../train/sources.js';
 import { evaluate, runStage } from '../train/loop.js';
 import { lrSweep, type LrCurve, type SweepOptions } from '../train/lr-find.js';
 import { PrefixSource, splitFrozen } from '../train/split.js';
-import { ShardTrainer } from '../train/shards.js';
+import { ShardTrainer, sharesBatches } from '../train/shards.js';
+import { convThreads, ortKernelsOn } from '../kernels/ort-kernels.js';
 import { modelForward } from '../infer/engine.js';
 import { saveModel } from '../results/model-files.js';
 import { cacheRoot } from '../weights/locate.js';
@@ -192,8 +193,15 @@ function epochRecorder(ctx: RunContext, f: RunFolder, s: number, stage: PlanStag
  */
 async function stageTrainer(ctx: RunContext, stage: PlanStage, p: Prepared): Promise<ShardTrainer | null> {
   const threads = ctx.engines.settings.workers.workers, backend = tf.getBackend();
-  if (stage.trainable.backboneParams === 0 || threads < 2 || !singleThreaded(backend)) return null;
+  if (stage.trainable.backboneParams === 0 || !sharesBatches(backend, threads)) return null;
   return ShardTrainer.start(p.model, threads - 1, backend);
+}
+
+/** The backend a stage on one thread reports: with where its convolutions run when it trains backbone layers. */
+function stageBackendLabel(stage: PlanStage): string {
+  const b = tf.getBackend();
+  if (stage.trainable.backboneParams === 0 || b !== 'wasm' || !ortKernelsOn()) return b;
+  return `wasm, convolutions on ONNX Runtime (${convThreads()} thread${convThreads() === 1 ? '' : 's'})`;
 }
 
 /** Runs stage `s` to its end (or to a stop); 'interrupted' leaves a checkpoint to resume from. */
@@ -208,7 +216,7 @@ export async function trainStage(ctx: RunContext, f: RunFolder, s: number, fastB
   let result, trainer: ShardTrainer | null = null;
   try {
     trainer = await stageTrainer(ctx, stage, p);
-    const backend = trainer ? `${tf.getBackend()}, ${trainer.threads} threads` : tf.getBackend();
+    const backend = trainer ? `${tf.getBackend()}, ${trainer.threads} threads` : stageBackendLabel(stage);
     events.emit({ type: 'stage-start', stage: s + 1, of: plan.stages.length, epochs: stage.epochs, trainable: stage.trainable.backboneParams + stage.trainable.headParams, cached: p.cached, backend });
     result = await runStage({
       stageIndex: s, stage, model: p.model, train: p.train, classes, probabilities, seed: plan.seed, events,

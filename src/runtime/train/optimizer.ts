@@ -1,4 +1,5 @@
 import { tf } from '../tf.js';
+import { TidyAdam } from './adam.js';
 import type { PlanStage } from '../../plan/types.js';
 import type { ModelInfo } from '../../zoo/catalog.js';
 
@@ -38,11 +39,11 @@ export function learningRate(stage: PlanStage, epoch: number, batch = 0, batches
   return initial * ramp * epochFactor(stage, epoch);
 }
 
-/** The optimizer a plan names (sgd has momentum 0.9). */
+/** The optimizer a plan names (sgd has momentum 0.9; adam is TensorFlow.js' Adam updating a variable at a time). */
 export function makeOptimizer(name: string, lr: number): tf.Optimizer {
   if (name === 'sgd') return tf.train.momentum(lr, 0.9);
   if (name === 'rmsprop') return tf.train.rmsprop(lr);
-  return tf.train.adam(lr);
+  return new TidyAdam(lr);
 }
 
 /** Changes an optimizer's learning rate in place (its state is kept); BlockRates sets each group's. */

@@ -1,7 +1,9 @@
+import { ortKernelsOn, setConvThreads } from '../kernels/ort-kernels.js';
 import type { Worker } from 'node:worker_threads';
 import { tf, valuesOf } from '../tf.js';
 import { TlrError } from '../../errors.js';
 import { spawnWorker } from '../threads.js';
+import { singleThreaded } from '../backend.js';
 import { batchNorms, lossDenominator, movingStats, shardGradients, trainableVars, type LossSpec } from './shard-math.js';
 import type { ShardReply, ShardRequest } from './shard-messages.js';
 
@@ -42,6 +44,16 @@ export function shardRows(n: number, k: number): [number, number][] {
   return out;
 }
 
+/**
+ * Whether training on `backend` shares batches among `threads` threads: on a backend that computes
+ * on one core, unless its convolutions already run on ONNX Runtime's threads. There, sharding was
+ * slower than one thread (bench/split-threads.ts: 0.93x for ResNet-18's block 4): each step sends
+ * the weights out and the gradients back, while ONNX Runtime splits each convolution by itself.
+ */
+export function sharesBatches(backend: string, threads: number): boolean {
+  return threads > 1 && singleThreaded(backend) && !(backend === 'wasm' && ortKernelsOn());
+}
+
 export class ShardTrainer {
   private nextId = 0;
   private failure: Error | null = null;
@@ -72,6 +84,8 @@ export class ShardTrainer {
         const weights = model.weights.map((w) => (w.read().dataSync() as Float32Array).slice());
         return t.send(s, { type: 'load', id: t.nextId++, json, weights, shapes, keep }, weights.map((a) => a.buffer as ArrayBuffer));
       }));
+      // This thread trains a shard too: its native convolutions get one core, as each worker's do.
+      setConvThreads(1);
     } catch (e) {
       await t.close();
       throw e;
@@ -138,6 +152,7 @@ export class ShardTrainer {
 
   async close(): Promise<void> {
     this.closed = true;
+    setConvThreads(0);
     await Promise.all(this.slots.map((s) => s.worker.terminate()));
   }
 }
