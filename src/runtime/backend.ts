@@ -59,7 +59,12 @@ export const BACKENDS = [
       // gradient). Convolutions then go to ONNX Runtime's native kernels when it loads.
       registerWasmGradients();
       registerWasmOverrides();
-      if (convEngineWanted() === 'ort') convsWhyNot = registerOrtKernels();
+      // A bad TLR_CONV leaves wasm's convolutions here; the run stops on it (context.ts), doctor says it.
+      try {
+        if (convEngineWanted() === 'ort') convsWhyNot = registerOrtKernels();
+      } catch (e) {
+        convsWhyNot = (e as Error).message;
+      }
     },
     detail: () => `SIMD ${tf.env().getBool('WASM_HAS_SIMD_SUPPORT') ? 'on' : 'off'}; convolutions: ${convolutionsLabel()}`,
   },

@@ -138,12 +138,21 @@ describe('tlr doctor', () => {
     const r = tlrProcess(['doctor'], { env: { TLR_WORKERS: '0', TLR_CACHE: tmp() } });
     expect(r.code).toBe(0);
     expect(r.out).toMatch(/yes  wasm +@tensorflow\/tfjs-backend-wasm +loads/);
-    expect(r.out).toMatch(/run would use: wasm \(SIMD on\)/);
+    expect(r.out).toMatch(/run would use: wasm \(SIMD on; convolutions: /);
     expect(r.out).toContain('TensorFlow.js programs: this thread only (TLR_WORKERS)');
     expect(r.out).toContain('training   one thread (TLR_WORKERS sets more)');
-    const three = tlrProcess(['doctor'], { env: { TLR_WORKERS: '3' } }).out;
+    const three = tlrProcess(['doctor'], { env: { TLR_WORKERS: '3', TLR_CONV: 'wasm' } }).out;
+    expect(three).toContain('convolutions: wasm (XNNPACK), as TLR_CONV=wasm asks');
     expect(three).toContain('TensorFlow.js programs: 3 worker threads (TLR_WORKERS)');
     expect(three).toContain('training   stages that train backbone layers share each batch among 3 threads (this one and 2 workers)');
+  });
+
+  it.skipIf(!('ort' in loadOrt()))('says convolutions run on ONNX Runtime, a stage then on one thread; names a bad TLR_CONV', () => {
+    const r = tlrProcess(['doctor'], { env: { TLR_WORKERS: '3', TLR_ORT_THREADS: '2' } }).out;
+    expect(r).toMatch(/convolutions: ONNX Runtime \d+\.\d+\.\d+ \(native CPU kernels, 2 threads\)/);
+    expect(r).toContain("training   convolutions on ONNX Runtime's 2 threads, the rest on this thread (TLR_CONV=wasm runs them in wasm and shares each batch among 3 threads)");
+    const bad = tlrProcess(['doctor'], { env: { TLR_CONV: 'gpu' } }).out;
+    expect(bad).toContain("convolutions: wasm (XNNPACK): TLR_CONV must be ort or wasm, not 'gpu'");
   });
 
   it.skipIf(!('ort' in loadOrt()))('lists ONNX Runtime with its version, threads and execution providers; TLR_INFERENCE turns it off or names a bad value', () => {

@@ -5,6 +5,7 @@ import { tf } from '../tf.js';
 import { OnnxGraph } from '../onnx/graph.js';
 import { activate } from '../onnx/to-onnx.js';
 import type { Info, KernelArgs } from './handoff.js';
+import { UsageError } from '../../errors.js';
 
 // Kernels of the wasm backend run by ONNX Runtime's native CPU kernels instead.
 // - Convolutions, forward and both gradients: on one core of this project's 2-core machine
@@ -173,38 +174,54 @@ export function setConvThreads(n: number): void {
   threads = n;
 }
 
-const sessions = new Map<string, NativeSession>();
+const sessions = new Map<string, NativeSession | null>();
 let calls = 0;
 
 /** How many kernel calls ONNX Runtime has run in this thread (tests check that a path was taken). */
 export const ortKernelCalls = (): number => calls;
 
-function sessionFor(key: string, build: () => Uint8Array): NativeSession {
+/**
+ * The session for `key`, built on first use; null when ONNX Runtime refused the model (then the
+ * kernel it replaces runs instead, and Node prints one warning saying so: slower, not wrong).
+ */
+function sessionFor(key: string, build: () => Uint8Array): NativeSession | null {
   const k = `${convThreads()} ${key}`;
   let s = sessions.get(k);
-  if (!s) {
+  if (s === undefined) {
     const n = ortNative() as Native;
-    const bytes = build();
-    s = new n.Session();
-    // No arena: a kernel's buffers are freed when it returns rather than kept for the next call,
-    // so the process does not hold each shape's workspace for the whole run.
-    s.loadModel(bytes.buffer as ArrayBuffer, bytes.byteOffset, bytes.byteLength, {
-      intraOpNumThreads: convThreads(), interOpNumThreads: 1, graphOptimizationLevel: 'all', executionProviders: ['cpu'], enableCpuMemArena: false,
-      extra: { session: { intra_op: { allow_spinning: '0' } } },
-    });
+    try {
+      const bytes = build();
+      s = new n.Session();
+      // No arena: a kernel's buffers are freed when it returns rather than kept for the next call,
+      // so the process does not hold each shape's workspace for the whole run.
+      s.loadModel(bytes.buffer as ArrayBuffer, bytes.byteOffset, bytes.byteLength, {
+        intraOpNumThreads: convThreads(), interOpNumThreads: 1, graphOptimizationLevel: 'all', executionProviders: ['cpu'], enableCpuMemArena: false,
+        extra: { session: { intra_op: { allow_spinning: '0' } } },
+      });
+    } catch (e) {
+      s = null;
+      if (!refused++) process.emitWarning(`ONNX Runtime refused tlr's kernel ${key}: ${String((e as Error).message).split('\n')[0]}; TensorFlow.js runs it instead (slower)`);
+    }
     sessions.set(k, s);
   }
   return s;
 }
+
+let refused = 0;
 
 interface WasmBackend extends tf.KernelBackend {
   makeOutput(shape: readonly number[], dtype: 'float32'): Info;
   typedArrayFromHeap(t: Info): Float32Array;
 }
 
-/** Runs a kernel's model on tensors in the wasm heap, writing its one output into a new wasm tensor. */
-function runOn(backend: tf.KernelBackend, session: NativeSession, inputs: Record<string, Info>, output: string, shape: readonly number[]): Info {
-  const b = backend as WasmBackend;
+/**
+ * Runs kernel `key` (its model from `build`) on tensors in the wasm heap, writing its one output
+ * into a new wasm tensor; the replaced kernel runs instead when ONNX Runtime refused the model.
+ */
+function runOn(args: KernelArgs, original: tf.KernelFunc, key: string, build: () => Uint8Array, inputs: Record<string, Info>, output: string, shape: readonly number[]): Info {
+  const session = sessionFor(key, build);
+  if (!session) return original(args as never) as Info;
+  const b = args.backend as WasmBackend;
   const n = ortNative() as Native;
   // Allocate first: allocating may grow the wasm memory, which detaches views taken before.
   const out = b.makeOutput([...shape], 'float32');
@@ -230,7 +247,7 @@ const forward = (depthwise: boolean): Kernel => (args, original) => {
   const plainBias = !bias || (bias.shape.length === 1 && bias.shape[0] === c.out[3]);
   if (preluActivationWeights || !ACTIVATIONS.has(activation) || !plainBias || !nhwc(args.attrs) || !f32(x, filter, bias)) return original(args as never) as Info;
   const key = JSON.stringify(['forward', c, !!bias, activation]);
-  return runOn(args.backend, sessionFor(key, () => forwardModel(c, !!bias, activation)), { x: x!, filter: filter!, ...(bias ? { bias } : {}) }, 'y', c.out);
+  return runOn(args, original, key, () => forwardModel(c, !!bias, activation), { x: x!, filter: filter!, ...(bias ? { bias } : {}) }, 'y', c.out);
 };
 
 const inputGradient = (depthwise: boolean): Kernel => (args, original) => {
@@ -239,7 +256,7 @@ const inputGradient = (depthwise: boolean): Kernel => (args, original) => {
   const [ph, pw] = outputPadding(c);
   if (!nhwc(args.attrs) || !f32(dy, filter) || ph < 0 || pw < 0 || ph >= c.strides[0] || pw >= c.strides[1]) return original(args as never) as Info;
   const key = JSON.stringify(['input', c]);
-  return runOn(args.backend, sessionFor(key, () => inputGradientModel(c)), { dy: dy!, filter: filter! }, 'dx', c.x);
+  return runOn(args, original, key, () => inputGradientModel(c), { dy: dy!, filter: filter! }, 'dx', c.x);
 };
 
 const filterGradient = (depthwise: boolean): Kernel => (args, original) => {
@@ -247,7 +264,7 @@ const filterGradient = (depthwise: boolean): Kernel => (args, original) => {
   const c = geometryOf(x!.shape, args.attrs['filterShape'] as number[], args.attrs, depthwise);
   if (!nhwc(args.attrs) || !f32(x, dy)) return original(args as never) as Info;
   const key = JSON.stringify(['filter', c]);
-  return runOn(args.backend, sessionFor(key, () => filterGradientModel(c)), { x: x!, dy: dy! }, 'dw', c.filter);
+  return runOn(args, original, key, () => filterGradientModel(c), { x: x!, dy: dy! }, 'dw', c.filter);
 };
 
 /** Sum or Mean of a float32 tensor over leading axes (what wasm transposes for); anything else goes to wasm. */
@@ -261,7 +278,7 @@ const reduction = (op: 'ReduceSum' | 'ReduceMean'): Kernel => (args, original) =
   const keep = !!args.attrs['keepDims'];
   const out = keep ? x.shape.map((d, i) => (i < axes.length ? 1 : d)) : x.shape.slice(axes.length);
   const key = JSON.stringify([op, x.shape, axes.length, keep]);
-  return runOn(args.backend, sessionFor(key, () => reductionModel(op, x.shape, axes.length, keep)), { x }, 'y', out);
+  return runOn(args, original, key, () => reductionModel(op, x.shape, axes.length, keep), { x }, 'y', out);
 };
 
 /** The kernels run on ONNX Runtime, by tfjs kernel name; each falls back to the kernel it replaces for what it does not cover. */
@@ -280,9 +297,11 @@ export const ORT_KERNELS: Record<string, Kernel> = {
 
 const REPLACED = new Map<string, tf.KernelConfig>();
 
-/** Where convolutions run: 'ort' (these kernels) or 'wasm'; TLR_CONV=wasm keeps wasm's. */
+/** Where convolutions run: 'ort' (these kernels, the default) or 'wasm' (TLR_CONV=wasm); a UsageError for anything else. */
 export function convEngineWanted(env: NodeJS.ProcessEnv = process.env): 'ort' | 'wasm' {
-  return env['TLR_CONV'] === 'wasm' ? 'wasm' : 'ort';
+  const set = env['TLR_CONV'];
+  if (set && set !== 'ort' && set !== 'wasm') throw new UsageError(`TLR_CONV must be ort or wasm, not '${set}'`);
+  return set === 'wasm' ? 'wasm' : 'ort';
 }
 
 /**

@@ -1,4 +1,4 @@
-import { ortKernelsOn, setConvThreads } from '../kernels/ort-kernels.js';
+import { ortKernelsOn } from '../kernels/ort-kernels.js';
 import type { Worker } from 'node:worker_threads';
 import { tf, valuesOf } from '../tf.js';
 import { TlrError } from '../../errors.js';
@@ -84,8 +84,6 @@ export class ShardTrainer {
         const weights = model.weights.map((w) => (w.read().dataSync() as Float32Array).slice());
         return t.send(s, { type: 'load', id: t.nextId++, json, weights, shapes, keep }, weights.map((a) => a.buffer as ArrayBuffer));
       }));
-      // This thread trains a shard too: its native convolutions get one core, as each worker's do.
-      setConvThreads(1);
     } catch (e) {
       await t.close();
       throw e;
@@ -152,7 +150,6 @@ export class ShardTrainer {
 
   async close(): Promise<void> {
     this.closed = true;
-    setConvThreads(0);
     await Promise.all(this.slots.map((s) => s.worker.terminate()));
   }
 }

@@ -3,7 +3,7 @@ import '@tensorflow/tfjs-backend-wasm';
 import { tf } from '../../../src/runtime/tf.js';
 import { registerWasmGradients } from '../../../src/runtime/kernels/wasm-grads.js';
 import { registerWasmOverrides } from '../../../src/runtime/kernels/wasm-overrides.js';
-import { ORT_KERNELS, ortKernelCalls, registerOrtKernels } from '../../../src/runtime/kernels/ort-kernels.js';
+import { ORT_KERNELS, ortKernelCalls, ortNative, registerOrtKernels } from '../../../src/runtime/kernels/ort-kernels.js';
 import { convGrads, convMismatches, relativeError } from '../../helpers/conv-cases.js';
 import { rng } from '../../helpers/random.js';
 
@@ -100,6 +100,31 @@ describe('convolutions on ONNX Runtime equal the cpu backend', () => {
     const before = ortKernelCalls();
     expect(Array.from(tf.tidy(() => tf.sum(tf.tensor2d([1, 2, 3, 4], [2, 2], 'int32'), 0).dataSync()))).toEqual([4, 6]);
     expect(ortKernelCalls()).toBe(before);
+  });
+
+  it('a model ONNX Runtime refuses goes to the kernel it replaced, with one warning', async () => {
+    const n = ortNative();
+    if ('error' in n) throw new Error(n.error);
+    const real = n.Session;
+    n.Session = class { loadModel(): void { throw new Error('no such kernel'); } } as unknown as typeof real;
+    const warnings: string[] = [];
+    const onWarning = (w: Error) => warnings.push(w.message);
+    process.on('warning', onWarning);
+    try {
+      const r = rng(9);
+      const x = random(r, 1 * 13 * 11 * 3), w = random(r, 3 * 3 * 3 * 5);
+      const on = async (backend: string) => { await tf.setBackend(backend); return tf.tidy(() => Float32Array.from(tf.conv2d(tf.tensor4d(x, [1, 13, 11, 3]), tf.tensor4d(w, [3, 3, 3, 5]), 1, 'same').dataSync())); };
+      const cpu = await on('cpu'), before = ortKernelCalls(), wasm = await on('wasm'), again = await on('wasm');
+      expect(ortKernelCalls()).toBe(before);
+      expect(relativeError(wasm, cpu)).toBeLessThan(1e-5);
+      expect(again).toEqual(wasm);
+      await new Promise((done) => setImmediate(done));
+      expect(warnings.filter((m) => m.includes('ONNX Runtime refused')).length).toBe(1);
+      expect(warnings[0]).toContain('no such kernel');
+    } finally {
+      n.Session = real;
+      process.off('warning', onWarning);
+    }
   });
 
   it('leaks no tensors and no backend data', async () => {
