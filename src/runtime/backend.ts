@@ -3,7 +3,7 @@ import { createRequire } from 'node:module';
 import { tf } from './tf.js';
 import { registerWasmGradients } from './kernels/wasm-grads.js';
 import { registerWasmOverrides } from './kernels/wasm-overrides.js';
-import { convEngineWanted, convThreads, ortKernelsOn, ortNative, registerOrtKernels } from './kernels/ort-kernels.js';
+import { convChoice, convThreads, ortKernelsOn, ortNative, useConvEngine } from './kernels/ort-kernels.js';
 import { TlrError, UsageError } from '../errors.js';
 
 // TensorFlow.js backends, one descriptor each: its name, package, how it loads, whether it computes
@@ -36,8 +36,8 @@ export function convolutionsLabel(): string {
     const n = ortNative();
     return `ONNX Runtime ${'version' in n ? n.version : ''} (native CPU kernels, ${convThreads()} thread${convThreads() === 1 ? '' : 's'})`;
   }
-  if (convEngineWanted() === 'wasm') return 'wasm (XNNPACK), as TLR_CONV=wasm asks';
-  return `wasm (XNNPACK): ${convsWhyNot ?? 'ONNX Runtime not loaded'}`;
+  if (convsWhyNot) return `wasm (XNNPACK): ${convsWhyNot}`;
+  return `wasm (XNNPACK), ${convChoice()}`;
 }
 
 /** The native bindings register their backend (named 'tensorflow') as a side effect of loading. */
@@ -61,7 +61,7 @@ export const BACKENDS = [
       registerWasmOverrides();
       // A bad TLR_CONV leaves wasm's convolutions here; the run stops on it (context.ts), doctor says it.
       try {
-        if (convEngineWanted() === 'ort') convsWhyNot = registerOrtKernels();
+        convsWhyNot = useConvEngine();
       } catch (e) {
         convsWhyNot = (e as Error).message;
       }

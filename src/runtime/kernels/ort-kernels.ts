@@ -297,11 +297,34 @@ export const ORT_KERNELS: Record<string, Kernel> = {
 
 const REPLACED = new Map<string, tf.KernelConfig>();
 
-/** Where convolutions run: 'ort' (these kernels, the default) or 'wasm' (TLR_CONV=wasm); a UsageError for anything else. */
+/**
+ * Where convolutions run: 'ort' (these kernels) or 'wasm'. TLR_CONV says; without it, ONNX Runtime
+ * unless TLR_INFERENCE=tfjs asks for TensorFlow.js throughout (then passes on this thread compute
+ * what worker threads compute, bit for bit). A UsageError for any other TLR_CONV.
+ */
 export function convEngineWanted(env: NodeJS.ProcessEnv = process.env): 'ort' | 'wasm' {
   const set = env['TLR_CONV'];
   if (set && set !== 'ort' && set !== 'wasm') throw new UsageError(`TLR_CONV must be ort or wasm, not '${set}'`);
-  return set === 'wasm' ? 'wasm' : 'ort';
+  if (set) return set as 'ort' | 'wasm';
+  return env['TLR_INFERENCE'] === 'tfjs' ? 'wasm' : 'ort';
+}
+
+/** Why convolutions run where `env` puts them, when that is wasm by choice. */
+export function convChoice(env: NodeJS.ProcessEnv = process.env): string {
+  return env['TLR_CONV'] === 'wasm' ? 'as TLR_CONV=wasm asks' : 'as TLR_INFERENCE=tfjs asks (TLR_CONV=ort puts them on ONNX Runtime)';
+}
+
+/**
+ * Puts these kernels in place or takes them away, as `env` asks (a UsageError for a bad TLR_CONV),
+ * on the main thread only: worker threads (TensorFlow.js inference programs, batch shards with
+ * TLR_CONV=wasm) keep wasm's kernels, each on its one core. Returns why ONNX Runtime is not used
+ * when it was asked for and cannot be, else null.
+ */
+export function useConvEngine(env: NodeJS.ProcessEnv = process.env): string | null {
+  const want = convEngineWanted(env);
+  if (!isMainThread) return null;
+  if (want === 'wasm') { unregisterOrtKernels(); return null; }
+  return registerOrtKernels();
 }
 
 /**

@@ -11,7 +11,7 @@ import { cacheRoot } from '../weights/locate.js';
 import { assignWeights } from '../weights/assign.js';
 import { readTfjsModel } from '../weights/tfjs-format.js';
 import { compile, type Program } from '../infer/program.js';
-import { convEngineWanted } from '../kernels/ort-kernels.js';
+import { useConvEngine } from '../kernels/ort-kernels.js';
 import { chooseInference, inferenceWorkers, passWorkers, startPassEngine, type Engine, type InferenceChoice, type PassSettings } from '../infer/engine.js';
 import { ortThreads } from '../onnx/runtime.js';
 import type { BackendName } from '../backend.js';
@@ -136,7 +136,9 @@ export async function prepareRun(plan: Plan, opts: { events: Events; env: NodeJS
   const net = joinNetwork(built.model, makeHead(plan.model.featureSize, plan.head.layers, plan.seed));
   const threads = inferenceWorkers(opts.backend, env);
   const inference = chooseInference(env);
-  convEngineWanted(env); // a bad TLR_CONV stops the run here, as a usage error
+  // Where this run's convolutions go (a bad TLR_CONV stops it here, as a usage error).
+  const convs = useConvEngine(env);
+  if (convs && opts.backend === 'wasm' && inference.engine === 'onnx') events.emit({ type: 'warning', message: `convolutions run in wasm, several times slower: ${convs}` });
   if (inference.why && !inference.forced) events.emit({ type: 'warning', message: `ONNX Runtime is not used (${inference.why}): passes that only run the network use TensorFlow.js, several times slower on CPU` });
   return contextOf(plan, { ...opts, splits, built, net, engines: new Engines({ inference, workers: threads, backend: opts.backend, ortThreads: ortThreads(env) }) });
 }
