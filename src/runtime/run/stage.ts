@@ -188,8 +188,9 @@ function epochRecorder(ctx: RunContext, f: RunFolder, s: number, stage: PlanStag
 
 /**
  * Worker threads sharing a stage's batches, when it trains backbone layers on a backend that
- * computes on one core: TLR_WORKERS threads in all (one per core by default), this one included.
- * A head on cached features takes a millisecond a batch, less than sending the weights out.
+ * computes on one core and its convolutions are not on ONNX Runtime's threads (sharesBatches):
+ * TLR_WORKERS threads in all (one per core by default), this one included. A head on cached
+ * features takes a millisecond a batch, less than sending the weights out.
  */
 async function stageTrainer(ctx: RunContext, stage: PlanStage, p: Prepared): Promise<ShardTrainer | null> {
   const threads = ctx.engines.settings.workers.workers, backend = tf.getBackend();
