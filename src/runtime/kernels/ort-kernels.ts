@@ -169,7 +169,7 @@ export function convThreads(): number {
   return Number.isInteger(set) && set > 0 ? set : os.availableParallelism();
 }
 
-/** Sets the kernels' intra-op threads (training on worker threads gives each thread one core); 0 restores the default. */
+/** Sets the kernels' intra-op threads (bench/split-kernels.ts compares one core with all); 0 restores the default. */
 export function setConvThreads(n: number): void {
   threads = n;
 }
