@@ -34,7 +34,9 @@ let convsWhyNot: string | null = null;
 export function convolutionsLabel(): string {
   if (ortKernelsOn()) {
     const n = ortNative();
-    return `ONNX Runtime ${'version' in n ? n.version : ''} (native CPU kernels, ${convThreads()} thread${convThreads() === 1 ? '' : 's'})`;
+    let threads: string;
+    try { threads = `${convThreads()} thread${convThreads() === 1 ? '' : 's'}`; } catch (e) { threads = (e as Error).message; }
+    return `ONNX Runtime ${'version' in n ? n.version : ''} (native CPU kernels, ${threads})`;
   }
   if (convsWhyNot) return `wasm (XNNPACK): ${convsWhyNot}`;
   return `wasm (XNNPACK), ${convChoice()}`;

@@ -1,9 +1,9 @@
 import { createRequire } from 'node:module';
 import { isMainThread } from 'node:worker_threads';
-import * as os from 'node:os';
 import { tf } from '../tf.js';
 import { OnnxGraph } from '../onnx/graph.js';
 import { activate } from '../onnx/to-onnx.js';
+import { loadOrt, ortThreads } from '../onnx/runtime.js';
 import type { Info, KernelArgs } from './handoff.js';
 import { UsageError } from '../../errors.js';
 
@@ -41,11 +41,12 @@ let native: Native | { error: string } | null = null;
 /** onnxruntime-node's synchronous binding, or why it cannot be used. */
 export function ortNative(): Native | { error: string } {
   if (native) return native;
+  const loaded = loadOrt();
+  if ('error' in loaded) return (native = { error: loaded.error });
   try {
-    const ort = require('onnxruntime-node') as { Tensor: Native['Tensor'] };
     const b = require('onnxruntime-node/dist/binding') as { binding: { InferenceSession: Native['Session'] }; initOrt: () => void };
     b.initOrt();
-    native = { Session: b.binding.InferenceSession, Tensor: ort.Tensor, version: (require('onnxruntime-node/package.json') as { version: string }).version };
+    native = { Session: b.binding.InferenceSession, Tensor: loaded.ort.Tensor as unknown as Native['Tensor'], version: (require('onnxruntime-node/package.json') as { version: string }).version };
   } catch (e) {
     native = { error: `ONNX Runtime's synchronous binding did not load: ${String((e as Error).message).split('\n')[0]}` };
   }
@@ -161,12 +162,9 @@ function reductionModel(op: 'ReduceSum' | 'ReduceMean', shape: readonly number[]
 
 let threads = 0;
 
-/** Intra-op threads of the kernels' sessions: one on a worker thread (workers share the cores), else TLR_ORT_THREADS or one per core. */
+/** Intra-op threads of the kernels' sessions: ONNX Runtime's (TLR_ORT_THREADS, else one per core) unless set. */
 export function convThreads(): number {
-  if (threads) return threads;
-  if (!isMainThread) return 1;
-  const set = Number(process.env['TLR_ORT_THREADS']);
-  return Number.isInteger(set) && set > 0 ? set : os.availableParallelism();
+  return threads || ortThreads();
 }
 
 /** Sets the kernels' intra-op threads (bench/split-kernels.ts compares one core with all); 0 restores the default. */
@@ -175,7 +173,7 @@ export function setConvThreads(n: number): void {
 }
 
 const sessions = new Map<string, NativeSession | null>();
-let calls = 0;
+let calls = 0, refused = 0;
 
 /** How many kernel calls ONNX Runtime has run in this thread (tests check that a path was taken). */
 export const ortKernelCalls = (): number => calls;
@@ -206,8 +204,6 @@ function sessionFor(key: string, build: () => Uint8Array): NativeSession | null 
   }
   return s;
 }
-
-let refused = 0;
 
 interface WasmBackend extends tf.KernelBackend {
   makeOutput(shape: readonly number[], dtype: 'float32'): Info;
@@ -270,10 +266,8 @@ const filterGradient = (depthwise: boolean): Kernel => (args, original) => {
 /** Sum or Mean of a float32 tensor over leading axes (what wasm transposes for); anything else goes to wasm. */
 const reduction = (op: 'ReduceSum' | 'ReduceMean'): Kernel => (args, original) => {
   const x = args.inputs['x']!;
-  const rank = x.shape.length;
-  const given = args.attrs['axis'] as number | number[] | null | undefined;
-  const axes = (given === null || given === undefined ? [...Array(rank).keys()] : Array.isArray(given) ? given : [given]).map((a) => (a < 0 ? a + rank : a)).sort((a, b) => a - b);
-  const leading = axes.length > 0 && axes.length < rank && axes.every((a, i) => a === i);
+  const axes = tf.util.parseAxisParam(args.attrs['axis'] as number | number[], x.shape).sort((a, b) => a - b);
+  const leading = axes.length > 0 && axes.length < x.shape.length && axes.every((a, i) => a === i);
   if (x.dtype !== 'float32' || !leading) return original(args as never) as Info;
   const keep = !!args.attrs['keepDims'];
   const out = keep ? x.shape.map((d, i) => (i < axes.length ? 1 : d)) : x.shape.slice(axes.length);

@@ -1,9 +1,9 @@
-import { ortKernelsOn } from '../kernels/ort-kernels.js';
 import type { Worker } from 'node:worker_threads';
 import { tf, valuesOf } from '../tf.js';
 import { TlrError } from '../../errors.js';
 import { spawnWorker } from '../threads.js';
 import { singleThreaded } from '../backend.js';
+import { ortKernelsOn } from '../kernels/ort-kernels.js';
 import { batchNorms, lossDenominator, movingStats, shardGradients, trainableVars, type LossSpec } from './shard-math.js';
 import type { ShardReply, ShardRequest } from './shard-messages.js';
 
