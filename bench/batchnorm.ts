@@ -8,7 +8,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import '@tensorflow/tfjs-backend-wasm';
 import { compile } from '../src/compiler/index.js';
-import { run } from '../src/runtime/run.js';
+import { run } from '../src/engines/tfjs/run.js';
 import { Events } from '../src/runtime/events.js';
 import type { Plan } from '../src/plan/types.js';
 import { hard4 } from './fashion-folders.js';

@@ -2,12 +2,12 @@
 // images (MobileNet V2 0.35 at 224, 256 images, batch 32), measured in the same run.
 //   npx tsx bench/cached-head.ts
 import '@tensorflow/tfjs-backend-wasm';
-import { tf } from '../src/runtime/tf.js';
-import { registerWasmGradients } from '../src/runtime/kernels/wasm-grads.js';
-import { loadZooModel } from '../src/runtime/zoo/model.js';
-import { joinNetwork, makeHead, setFrozen } from '../src/runtime/train/network.js';
-import { FeatureSource, type BatchSource } from '../src/runtime/train/sources.js';
-import { batchLoss } from '../src/runtime/train/loop.js';
+import { tf } from '../src/engines/tfjs/tf.js';
+import { registerWasmGradients } from '../src/engines/tfjs/kernels/wasm-grads.js';
+import { loadZooModel } from '../src/engines/tfjs/tf-layers/model.js';
+import { joinNetwork, makeHead, setFrozen } from '../src/engines/tfjs/train/network.js';
+import { FeatureSource, type BatchSource } from '../src/engines/tfjs/train/sources.js';
+import { batchLoss } from '../src/engines/tfjs/train/loop.js';
 
 const N = 256, B = 32, classes = 10;
 await tf.setBackend('wasm');

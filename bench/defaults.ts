@@ -13,7 +13,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import '@tensorflow/tfjs-backend-wasm';
 import { compile } from '../src/compiler/index.js';
-import { ENGINES, type EngineName } from '../src/runtime/engines.js';
+import { ENGINES, type EngineName } from '../src/engines/index.js';
 import { Events } from '../src/runtime/events.js';
 import type { EpochMetrics } from '../src/runtime/events.js';
 import type { Plan } from '../src/plan/types.js';

@@ -5,12 +5,12 @@
 import * as os from 'node:os';
 import { spawnSync } from 'node:child_process';
 import '@tensorflow/tfjs-backend-wasm';
-import { tf } from '../src/runtime/tf.js';
-import { buildLayers } from '../src/runtime/zoo/build.js';
+import { tf } from '../src/engines/tfjs/tf.js';
+import { buildLayers } from '../src/engines/tfjs/tf-layers/build.js';
 import { describe, graphOf } from '../src/zoo/catalog.js';
-import { compile } from '../src/runtime/infer/program.js';
-import { Runner } from '../src/runtime/infer/execute.js';
-import { InferencePool } from '../src/runtime/infer/pool.js';
+import { compile } from '../src/engines/tfjs/infer/program.js';
+import { Runner } from '../src/engines/tfjs/infer/execute.js';
+import { InferencePool } from '../src/engines/tfjs/infer/pool.js';
 
 const perWorker = Number(process.argv[2] ?? 4), batch = 16, size = 224;
 const workers = Math.min(os.availableParallelism(), 8);

@@ -5,14 +5,14 @@
 //   npx tsx bench/finetune-epoch.ts [batches]
 import * as os from 'node:os';
 import '@tensorflow/tfjs-backend-wasm';
-import { tf } from '../src/runtime/tf.js';
-import { chooseBackend } from '../src/runtime/backend.js';
-import { loadZooModel } from '../src/runtime/zoo/model.js';
-import { joinNetwork, makeHead, setFrozen } from '../src/runtime/train/network.js';
-import { batchLoss } from '../src/runtime/train/loop.js';
-import { PrefixSource, splitFrozen } from '../src/runtime/train/split.js';
-import { startEngine } from '../src/runtime/infer/engine.js';
-import type { BatchSource, XY } from '../src/runtime/train/sources.js';
+import { tf } from '../src/engines/tfjs/tf.js';
+import { chooseBackend } from '../src/engines/tfjs/backend.js';
+import { loadZooModel } from '../src/engines/tfjs/tf-layers/model.js';
+import { joinNetwork, makeHead, setFrozen } from '../src/engines/tfjs/train/network.js';
+import { batchLoss } from '../src/engines/tfjs/train/loop.js';
+import { PrefixSource, splitFrozen } from '../src/engines/tfjs/train/split-stage.js';
+import { startEngine } from '../src/engines/tfjs/infer/engine.js';
+import type { BatchSource, XY } from '../src/engines/tfjs/train/sources.js';
 
 const batches = Number(process.argv[2] ?? 40), B = 64, size = 64;
 const workers = Math.min(os.availableParallelism(), 8);

@@ -10,7 +10,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import '@tensorflow/tfjs-backend-wasm';
-import { run } from '../src/runtime/run.js';
+import { run } from '../src/engines/tfjs/run.js';
 import { Events } from '../src/runtime/events.js';
 import { cores, data, splitPlan, SPLITS, torch, type SplitNet } from './split-common.js';
 

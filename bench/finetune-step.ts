@@ -4,12 +4,12 @@
 // the cpu backend, measured in the same run.
 //   npx tsx bench/finetune-step.ts [steps]
 import '@tensorflow/tfjs-backend-wasm';
-import { tf } from '../src/runtime/tf.js';
-import { registerWasmGradients } from '../src/runtime/kernels/wasm-grads.js';
-import { registerWasmOverrides, unregisterWasmOverrides } from '../src/runtime/kernels/wasm-overrides.js';
-import { loadZooModel } from '../src/runtime/zoo/model.js';
-import { joinNetwork, makeHead, setFrozen } from '../src/runtime/train/network.js';
-import { batchLoss } from '../src/runtime/train/loop.js';
+import { tf } from '../src/engines/tfjs/tf.js';
+import { registerWasmGradients } from '../src/engines/tfjs/kernels/wasm-grads.js';
+import { registerWasmOverrides, unregisterWasmOverrides } from '../src/engines/tfjs/kernels/wasm-overrides.js';
+import { loadZooModel } from '../src/engines/tfjs/tf-layers/model.js';
+import { joinNetwork, makeHead, setFrozen } from '../src/engines/tfjs/train/network.js';
+import { batchLoss } from '../src/engines/tfjs/train/loop.js';
 
 const steps = Number(process.argv[2] ?? 5);
 

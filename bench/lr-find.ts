@@ -5,8 +5,8 @@
 import * as fs from 'node:fs';
 import '@tensorflow/tfjs-backend-wasm';
 import { compile } from '../src/compiler/index.js';
-import { lrFind } from '../src/runtime/lr-find.js';
-import { run } from '../src/runtime/run.js';
+import { lrFind } from '../src/engines/tfjs/lr-find.js';
+import { run } from '../src/engines/tfjs/run.js';
 import { Events } from '../src/runtime/events.js';
 import type { Plan } from '../src/plan/types.js';
 import { formatLr } from '../src/text/format.js';

@@ -4,10 +4,10 @@
 // feature-extraction recipe's head) both ways, measured in the same run.
 //   npx tsx bench/matmul.ts
 import '@tensorflow/tfjs-backend-wasm';
-import { tf } from '../src/runtime/tf.js';
-import { registerWasmOverrides, unregisterWasmOverrides } from '../src/runtime/kernels/wasm-overrides.js';
-import { makeHead } from '../src/runtime/train/network.js';
-import { batchLoss } from '../src/runtime/train/loop.js';
+import { tf } from '../src/engines/tfjs/tf.js';
+import { registerWasmOverrides, unregisterWasmOverrides } from '../src/engines/tfjs/kernels/wasm-overrides.js';
+import { makeHead } from '../src/engines/tfjs/train/network.js';
+import { batchLoss } from '../src/engines/tfjs/train/loop.js';
 
 await tf.setBackend('wasm');
 

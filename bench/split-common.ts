@@ -6,13 +6,13 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { spawnSync } from 'node:child_process';
 import sharp from 'sharp';
-import { KEEP_MALLOC } from '../src/runtime/torch/python.js';
-import { tf } from '../src/runtime/tf.js';
+import { KEEP_MALLOC } from '../src/engines/torch/python.js';
+import { tf } from '../src/engines/tfjs/tf.js';
 import { compile } from '../src/compiler/index.js';
 import type { Plan } from '../src/plan/types.js';
-import { loadZooModel } from '../src/runtime/zoo/model.js';
-import { joinNetwork, makeHead, setFrozen } from '../src/runtime/train/network.js';
-import { splitFrozen } from '../src/runtime/train/split.js';
+import { loadZooModel } from '../src/engines/tfjs/tf-layers/model.js';
+import { joinNetwork, makeHead, setFrozen } from '../src/engines/tfjs/train/network.js';
+import { splitFrozen } from '../src/engines/tfjs/train/split-stage.js';
 
 export const cores = os.availableParallelism();
 

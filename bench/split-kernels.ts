@@ -6,11 +6,11 @@
 // with tf.profile. Kernels written with tf ops show as themselves and as the kernels they run.
 //   npx tsx bench/split-kernels.ts [batch]
 import '@tensorflow/tfjs-backend-wasm';
-import { tf } from '../src/runtime/tf.js';
-import { registerWasmGradients } from '../src/runtime/kernels/wasm-grads.js';
-import { registerWasmOverrides } from '../src/runtime/kernels/wasm-overrides.js';
-import { registerOrtKernels, setConvThreads } from '../src/runtime/kernels/ort-kernels.js';
-import { batchLoss } from '../src/runtime/train/loop.js';
+import { tf } from '../src/engines/tfjs/tf.js';
+import { registerWasmGradients } from '../src/engines/tfjs/kernels/wasm-grads.js';
+import { registerWasmOverrides } from '../src/engines/tfjs/kernels/wasm-overrides.js';
+import { registerOrtKernels, setConvThreads } from '../src/engines/tfjs/kernels/ort-kernels.js';
+import { batchLoss } from '../src/engines/tfjs/train/loop.js';
 import { resnetTop } from './split-common.js';
 
 const batch = Number(process.argv[2] ?? 16);

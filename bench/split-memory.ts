@@ -11,7 +11,7 @@ import * as path from 'node:path';
 import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import '@tensorflow/tfjs-backend-wasm';
-import { run } from '../src/runtime/run.js';
+import { run } from '../src/engines/tfjs/run.js';
 import { Events } from '../src/runtime/events.js';
 import { data, splitPlan } from './split-common.js';
 

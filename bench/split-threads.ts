@@ -7,13 +7,13 @@
 //   npx tsx bench/split-threads.ts [batch] [steps]
 import * as os from 'node:os';
 import '@tensorflow/tfjs-backend-wasm';
-import { tf } from '../src/runtime/tf.js';
-import { registerWasmGradients } from '../src/runtime/kernels/wasm-grads.js';
-import { registerWasmOverrides } from '../src/runtime/kernels/wasm-overrides.js';
-import { convEngineWanted, convThreads, registerOrtKernels } from '../src/runtime/kernels/ort-kernels.js';
-import { batchLoss } from '../src/runtime/train/loop.js';
+import { tf } from '../src/engines/tfjs/tf.js';
+import { registerWasmGradients } from '../src/engines/tfjs/kernels/wasm-grads.js';
+import { registerWasmOverrides } from '../src/engines/tfjs/kernels/wasm-overrides.js';
+import { convEngineWanted, convThreads, registerOrtKernels } from '../src/engines/tfjs/kernels/ort-kernels.js';
+import { batchLoss } from '../src/engines/tfjs/train/loop.js';
 import { resnetTop } from './split-common.js';
-import { ShardTrainer } from '../src/runtime/train/shards.js';
+import { ShardTrainer } from '../src/engines/tfjs/train/shards.js';
 
 const batch = Number(process.argv[2] ?? 32), steps = Number(process.argv[3] ?? 4);
 await tf.setBackend('wasm');

@@ -9,7 +9,7 @@ import * as path from 'node:path';
 import '@tensorflow/tfjs-backend-wasm';
 import { spawnSync } from 'node:child_process';
 import { compile } from '../src/compiler/index.js';
-import { ENGINES, type EngineName } from '../src/runtime/engines.js';
+import { ENGINES, type EngineName } from '../src/engines/index.js';
 import { Events } from '../src/runtime/events.js';
 import { cores, data, torch } from './split-common.js';
 

@@ -1,9 +1,9 @@
 import * as path from 'node:path';
-import { splitCount } from '../data/split.js';
+import { splitCount } from '../data/split-counts.js';
 import type { DataInfo } from '../data/formats/index.js';
 import { PLAN_FORMAT, PLAN_VERSION, tieBreakOf, type Plan, type PlanBlockRate, type PlanSplitSource, type PlanStage } from '../plan/types.js';
 import type { Checked, HeadLayerSpec, SplitSource, StageSpec } from './check/checked.js';
-import { splitBoundary } from '../zoo/split.js';
+import { splitBoundary } from '../zoo/cut.js';
 import { graphOf } from '../zoo/catalog.js';
 
 // Checked recipe to plan. Pure: everything it needs was resolved by the checker.
@@ -44,7 +44,7 @@ function featureCache(c: Checked, s: StageSpec): PlanStage['featureCache'] {
   if (s.frozen < all) {
     const from = c.model.layers[s.frozen]!.name;
     if (s.frozen === 0 || c.augment.length) return { use: false, reason: `layers from ${from} on train in this stage, so the backbone runs every batch${s.frozen && c.augment.length ? ' (augment is on, so its frozen part runs every epoch too)' : ''}` };
-    // The runtime caches the frozen part's output (runtime/run/stage.ts) when the network has one
+    // The runtime caches the frozen part's output (engines/tfjs/stages/stage.ts) when the network has one
     // place to cut; the plan says so, and how much that is.
     const last = splitBoundary(graphOf(c.model.name, c.model.width, c.model.inputSize), c.model.featureLayer, c.model.layers, s.frozen);
     if (!last) return { use: false, reason: `layers from ${from} on train in this stage, and frozen layers feed them in more than one place, so the whole backbone runs every batch` };

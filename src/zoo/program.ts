@@ -1,7 +1,7 @@
 // The inference program format: a network for inference only, as plain data (steps over numbered
 // outputs, weights as Float32Arrays), so it can be posted to a worker thread or written as ONNX.
-// Ops compile into it (zoo/ops, `program` facet; runtime/infer/program.ts drives them); engines
-// run it (runtime/infer/execute.ts with TensorFlow.js).
+// Ops compile into it (zoo/ops, `program` facet; engines/tfjs/infer/program.ts drives them); engines
+// run it (engines/tfjs/infer/execute.ts with TensorFlow.js).
 
 /** tf.layers' activation names (the head's dense layers take any the language allows). */
 export type Activation = string;

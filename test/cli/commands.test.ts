@@ -6,7 +6,7 @@ import { spawnSync } from 'node:child_process';
 import { pathToFileURL } from 'node:url';
 import { ROOT, tlr, tlrAsync, tlrProcess } from '../helpers/cli.js';
 import { planErrors } from '../../src/plan/validate.js';
-import { loadOrt } from '../../src/runtime/onnx/runtime.js';
+import { loadOrt } from '../../src/engines/tfjs/onnx/runtime.js';
 
 const FIX = path.resolve(__dirname, '../fixtures');
 const tmp = () => fs.mkdtempSync(path.join(os.tmpdir(), 'tlr-cli-'));

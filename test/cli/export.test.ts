@@ -3,12 +3,12 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import '@tensorflow/tfjs-backend-wasm';
-import { tf } from '../../src/runtime/tf.js';
+import { tf } from '../../src/engines/tfjs/tf.js';
 import { compile } from '../../src/compiler/index.js';
-import { run } from '../../src/runtime/run.js';
+import { run } from '../../src/engines/tfjs/run.js';
 import { Events } from '../../src/runtime/events.js';
-import { loadOrt } from '../../src/runtime/onnx/runtime.js';
-import { decodeRgb, normalize } from '../../src/runtime/data/image.js';
+import { loadOrt } from '../../src/engines/tfjs/onnx/runtime.js';
+import { decodeRgb, normalize } from '../../src/engines/tfjs/data/image.js';
 import { makeWorld, recipe } from '../helpers/run-fixture.js';
 import { tlrAsync } from '../helpers/cli.js';
 

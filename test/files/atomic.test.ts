@@ -46,7 +46,7 @@ describe('on a full disk', () => {
   it.skipIf(!mounted)('a run whose folder fills the disk stops with an error naming the file, and leaves no partial files', async () => {
     const { makeWorld, recipe } = await import('../helpers/run-fixture.js');
     const { compile } = await import('../../src/compiler/index.js');
-    const { run } = await import('../../src/runtime/run.js');
+    const { run } = await import('../../src/engines/tfjs/run.js');
     const { Events } = await import('../../src/runtime/events.js');
     await import('@tensorflow/tfjs-backend-wasm');
     const w = makeWorld({ perClass: 4 });

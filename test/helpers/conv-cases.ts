@@ -1,4 +1,4 @@
-import { tf } from '../../src/runtime/tf.js';
+import { tf } from '../../src/engines/tfjs/tf.js';
 import { rng } from './random.js';
 
 // Random convolutions and their gradients on a named backend, for comparing one backend's (or

@@ -1,4 +1,4 @@
-import { tf } from '../../src/runtime/tf.js';
+import { tf } from '../../src/engines/tfjs/tf.js';
 import { rng } from '../../src/runtime/random.js';
 
 // Helpers for tests that compare networks: BatchNorm statistics worth folding, and differences.

@@ -4,13 +4,13 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import '@tensorflow/tfjs-backend-wasm';
-import { tf } from '../../src/runtime/tf.js';
+import { tf } from '../../src/engines/tfjs/tf.js';
 import { probeData } from '../../src/data/formats/index.js';
 import { listItems } from '../../src/runtime/data/dataset.js';
-import { ImageSource } from '../../src/runtime/train/sources.js';
-import { featureKey } from '../../src/runtime/train/features.js';
+import { ImageSource } from '../../src/engines/tfjs/train/sources.js';
+import { featureKey } from '../../src/engines/tfjs/train/features.js';
 import { compile } from '../../src/compiler/index.js';
-import { run } from '../../src/runtime/run.js';
+import { run } from '../../src/engines/tfjs/run.js';
 import { Events, type RunEvent } from '../../src/runtime/events.js';
 import { makeWorld, recipe } from '../helpers/run-fixture.js';
 

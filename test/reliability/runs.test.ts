@@ -2,14 +2,14 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import '@tensorflow/tfjs-backend-wasm';
-import { tf } from '../../src/runtime/tf.js';
+import { tf } from '../../src/engines/tfjs/tf.js';
 import { compile } from '../../src/compiler/index.js';
-import { run } from '../../src/runtime/run.js';
+import { run } from '../../src/engines/tfjs/run.js';
 import { Events, type RunEvent } from '../../src/runtime/events.js';
-import { NonFiniteLoss, runStage } from '../../src/runtime/train/loop.js';
-import { FeatureSource } from '../../src/runtime/train/sources.js';
-import { loadOrt } from '../../src/runtime/onnx/runtime.js';
-import { writeReportHtml } from '../../src/runtime/results/report-html.js';
+import { NonFiniteLoss, runStage } from '../../src/engines/tfjs/train/loop.js';
+import { FeatureSource } from '../../src/engines/tfjs/train/sources.js';
+import { loadOrt } from '../../src/engines/tfjs/onnx/runtime.js';
+import { writeReportHtml } from '../../src/report/report-html.js';
 import { makeWorld, recipe } from '../helpers/run-fixture.js';
 
 // Runs that go wrong: a damaged feature cache is recomputed, a diverging loss stops the stage with

@@ -1,11 +1,11 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { Plan } from '../../plan/types.js';
-import { writeReportHtml } from '../../runtime/results/report-html.js';
-import { compareHtml } from '../../runtime/results/compare-html.js';
+import { writeReportHtml } from '../../report/report-html.js';
+import { compareHtml } from '../../report/compare-html.js';
 import { writeFileAtomic } from '../../files/atomic.js';
 import { renderDiagnostics } from '../../compiler/render.js';
-import { run } from '../../runtime/run.js';
+import { run } from '../../engines/tfjs/run.js';
 import { Events } from '../../runtime/events.js';
 import { compileFile, UsageError, type Output } from '../io.js';
 import { fixed, stageLr } from '../../text/format.js';

@@ -1,15 +1,15 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { probeBackends, chooseBackend, backendLabel, backendOf, singleThreaded } from '../../runtime/backend.js';
+import { probeBackends, chooseBackend, backendLabel, backendOf, singleThreaded } from '../../engines/tfjs/backend.js';
 import { cacheRoot } from '../../runtime/weights/locate.js';
-import { chooseInference, inferenceWorkers } from '../../runtime/infer/engine.js';
-import { executionProviders, loadOrt, ortThreads } from '../../runtime/onnx/runtime.js';
-import { tf } from '../../runtime/tf.js';
+import { chooseInference, inferenceWorkers } from '../../engines/tfjs/infer/engine.js';
+import { executionProviders, loadOrt, ortThreads } from '../../engines/tfjs/onnx/runtime.js';
+import { tf } from '../../engines/tfjs/tf.js';
 import type { Output } from '../io.js';
-import { findTorchPython, hasTorch, installHint } from '../../runtime/torch/python.js';
-import { TORCH_NETWORKS } from '../../runtime/torch/networks.js';
-import { sharesBatches } from '../../runtime/train/shards.js';
-import { convThreads } from '../../runtime/kernels/ort-kernels.js';
+import { findTorchPython, hasTorch, installHint } from '../../engines/torch/python.js';
+import { TORCH_NETWORKS } from '../../engines/torch/networks.js';
+import { sharesBatches } from '../../engines/tfjs/train/shards.js';
+import { convThreads } from '../../engines/tfjs/kernels/ort-kernels.js';
 
 /** The torch engine: whether it is usable here, with what, and why not. */
 function torchLines(): string[] {

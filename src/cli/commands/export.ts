@@ -1,7 +1,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { openModelFolder } from './predict.js';
-import { exportOnnx, exportTfjs } from '../../runtime/export.js';
+import { exportOnnx, exportTfjs } from '../../engines/tfjs/export.js';
 import { writeFileAtomic } from '../../files/atomic.js';
 import { MODEL_MARKER } from '../../data/model-folder.js';
 import { compileFile, UsageError, type Output } from '../io.js';
@@ -45,10 +45,10 @@ async function exportJob(args: readonly string[], dir: string, nprocText: string
   const c = compileFile(args[0]!);
   if (c.diagnostics.length) io.err(`${renderDiagnostics(c.diagnostics, args[0]!, c.text, { color: false })}\n\n${args[0]}: ${summary(c.diagnostics)}\n`);
   if (!c.plan) return 1;
-  const { torchUnsupported } = await import('../../runtime/torch/job.js');
+  const { torchUnsupported } = await import('../../engines/torch/job.js');
   const why = torchUnsupported(c.plan);
   if (why) throw new UsageError(why);
-  const { writeJobFolder } = await import('../../runtime/torch/job-folder.js');
+  const { writeJobFolder } = await import('../../engines/torch/job-folder.js');
   const out = path.resolve(dir);
   for (const w of await writeJobFolder(c.plan, c.text, out, { nproc })) io.err(`warning: ${w}`);
   io.out(`written: ${out} (launch.sh runs it: ${nproc} process${nproc > 1 ? 'es' : ''} here, or NNODES=… RDZV_ENDPOINT=host:port on each machine; slurm.sbatch is an example)`);

@@ -1,8 +1,8 @@
 import { renderDiagnostics, summary } from '../../compiler/render.js';
 import { planText } from '../plan-text.js';
 import { compileFile, useColor, UsageError, type Output } from '../io.js';
-import { torchUnsupported } from '../../runtime/torch/networks.js';
-import { quickTorchPython } from '../../runtime/torch/python.js';
+import { torchUnsupported } from '../../engines/torch/networks.js';
+import { quickTorchPython } from '../../engines/torch/python.js';
 import type { Plan } from '../../plan/types.js';
 
 /** Which engines can run the plan here (the torch engine needs a Python with torch). */

@@ -1,5 +1,5 @@
-import { openSavedModel, predict, evaluateOn, type SavedModel } from '../../runtime/saved-model.js';
-import { ModelDirError } from '../../runtime/results/model-files.js';
+import { openSavedModel, predict, evaluateOn, type SavedModel } from '../../engines/tfjs/saved-model.js';
+import { ModelDirError } from '../../engines/tfjs/model-files.js';
 import { evaluationText } from '../../text/evaluation.js';
 import { UsageError, type Output } from '../io.js';
 import { expandImages } from '../image-args.js';

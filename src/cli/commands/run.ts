@@ -1,10 +1,10 @@
 import * as fs from 'node:fs';
 import { renderDiagnostics, summary } from '../../compiler/render.js';
 import { Events } from '../../runtime/events.js';
-import { ENGINES, engineNamed, engineOfRun, type EngineName } from '../../runtime/engines.js';
-import { inferenceWorkers } from '../../runtime/infer/engine.js';
+import { ENGINES, engineNamed, engineOfRun, type EngineName } from '../../engines/index.js';
+import { inferenceWorkers } from '../../engines/tfjs/infer/engine.js';
 import { TlrError } from '../../errors.js';
-import { backendOf } from '../../runtime/backend.js';
+import { backendOf } from '../../engines/tfjs/backend.js';
 import { ndjsonReporter, textReporter } from '../reporters/text.js';
 import { compileFile, useColor, UsageError, type Output } from '../io.js';
 

@@ -2,7 +2,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { renderDiagnostics } from '../../compiler/render.js';
 import { Events } from '../../runtime/events.js';
-import { run } from '../../runtime/run.js';
+import { run } from '../../engines/tfjs/run.js';
 import { WatchSession, type WatchStatus } from '../../watch/session.js';
 import { ndjsonReporter, textReporter } from '../reporters/text.js';
 import { useLiveView } from './run.js';

@@ -1,7 +1,7 @@
 import type { ModelInfo } from '../../zoo/catalog.js';
 import type { Metric, PlanExport, PlanAugment, PlanHeadLayer, PlanSchedule, PlanWeights } from '../../plan/types.js';
 import type { DataInfo } from '../../data/formats/index.js';
-import type { SplitPercent } from '../../data/split.js';
+import type { SplitPercent } from '../../data/split-counts.js';
 
 // What the checker hands to toPlan: the recipe with every default filled in and every name
 // resolved. Only produced when there are no errors.

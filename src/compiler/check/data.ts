@@ -7,7 +7,7 @@ import type { CheckedData, SplitSource } from './checked.js';
 
 export type { CheckedData };
 import type { ClassFolder, DataInfo } from '../../data/formats/index.js';
-import { splitCount, type SplitCount, type SplitPercent } from '../../data/split.js';
+import { splitCount, type SplitCount, type SplitPercent } from '../../data/split-counts.js';
 import type { Span } from '../source.js';
 
 

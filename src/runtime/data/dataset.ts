@@ -1,6 +1,6 @@
 import type { Plan, PlanSplitSource } from '../../plan/types.js';
 import { listEntries, readIdxImages, type Entry, type IdxImages } from '../../data/formats/index.js';
-import { splitCount } from '../../data/split.js';
+import { splitCount } from '../../data/split-counts.js';
 import { hashString, rng, shuffle } from '../random.js';
 
 // The images of each split, as items: a file, or an image inside an IDX file. Each data format

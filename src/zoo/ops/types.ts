@@ -53,7 +53,7 @@ export interface LayerKit<O> {
   readonly seed: number | undefined;
   /** Overrides every BatchNorm's momentum (training from scratch). */
   readonly bnMomentum: number | undefined;
-  /** tlr's own layer classes (runtime/zoo/layers.ts). */
+  /** tlr's own layer classes (engines/tfjs/tf-layers/layers.ts). */
   readonly custom: {
     readonly FreezableBatchNorm: new (args: object) => tfjs.layers.Layer;
     readonly FreezableDropout: new (args: object) => tfjs.layers.Layer;
@@ -64,7 +64,7 @@ export interface LayerKit<O> {
 /** Weights of a layer by suffix, as plain arrays. */
 export type LayerWeights = Map<string, { readonly data: Float32Array; readonly shape: readonly number[] }>;
 
-/** What the inference-program compiler hands an op's `program` facet (runtime/infer/program.ts). */
+/** What the inference-program compiler hands an op's `program` facet (engines/tfjs/infer/program.ts). */
 export interface ProgramKit<O> {
   readonly node: OpNode<O>;
   /** Program step indices of the node's inputs (-1: the program's input). */

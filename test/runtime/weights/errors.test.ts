@@ -2,7 +2,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { buildModel } from '../../../src/runtime/zoo/model.js';
+import { buildModel } from '../../../src/engines/tfjs/tf-layers/model.js';
 import { writeSafetensors } from '../../../src/runtime/weights/safetensors.js';
 import { toTorchvision } from '../../../src/runtime/weights/torchvision.js';
 import { graphWeights } from '../../../src/zoo/weight-names.js';

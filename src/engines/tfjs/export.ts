@@ -1,0 +1,49 @@
+import { savedProgram } from './infer/saved.js';
+import { toOnnx } from './onnx/to-onnx.js';
+import type { SavedModel } from './saved-model.js';
+import type { ModelMeta } from './model-files.js';
+import { copyDirAtomic } from '../../files/atomic.js';
+import { TLR_VERSION } from '../../version.js';
+import { tf } from './tf.js';
+import { isTorchModelDir, saveModel } from './model-files.js';
+
+// A trained model in the formats other tools read: a standalone ONNX file (the network and its
+// head, with the labels and preprocessing in its metadata), or the TF.js folder as it is.
+
+/**
+ * The saved model as ONNX bytes. Input `input`: float32 [batch, H, W, 3], RGB scaled to [0, 1]
+ * then (x - mean) / std (metadata `preprocessing`); output `output`: logits, or probabilities with
+ * `softmax` (or when the head ends in softmax). Metadata: `labels` (a JSON array), `preprocessing`
+ * (JSON: inputSize, mean, std, layout NHWC), `output`, `network`, `tlr`.
+ */
+export function exportOnnx(m: SavedModel, opts: { softmax?: boolean } = {}): Uint8Array {
+  return toOnnx(savedProgram(m.model, m.meta), { softmax: opts.softmax && m.meta.output === 'logits', metadata: onnxMetadata(m.meta, !!opts.softmax) });
+}
+
+/** What an exported ONNX file carries about itself: labels, preprocessing, output kind, network, tlr's version. */
+export function onnxMetadata(meta: ModelMeta, softmax: boolean): Record<string, string> {
+  const pre = meta.preprocessing;
+  return {
+    labels: JSON.stringify(meta.labels),
+    preprocessing: JSON.stringify({ inputSize: pre.inputSize, mean: pre.mean, std: pre.std, scale: '1/255', layout: 'NHWC', channels: 'RGB', description: pre.description }),
+    output: meta.output === 'probabilities' || softmax ? 'probabilities' : 'logits',
+    network: JSON.stringify(meta.network),
+    tlr: TLR_VERSION,
+  };
+}
+
+/**
+ * The model folder (TF.js layers format, labels, preprocessing) at `out`, atomically: a copy, or
+ * with `softmax` the model with a softmax layer on top (preprocessing.json then says
+ * "probabilities"), so a browser page needs no softmax of its own.
+ */
+export async function exportTfjs(m: SavedModel, out: string, opts: { softmax?: boolean } = {}): Promise<void> {
+  const probs = !!opts.softmax && m.meta.output === 'logits';
+  // A TF.js folder as it is is copied; a torch engine's model (safetensors) is written out as the TF.js layers folder it loads as.
+  if (!probs && !isTorchModelDir(m.dir)) {
+    await copyDirAtomic(m.dir, out);
+    return;
+  }
+  const model = probs ? tf.model({ inputs: m.model.inputs, outputs: tf.layers.softmax({ name: 'probabilities' }).apply(m.model.outputs[0]!) as tf.SymbolicTensor, name: m.model.name }) : m.model;
+  await saveModel(model, out, { ...m.meta, output: probs ? 'probabilities' : m.meta.output });
+}

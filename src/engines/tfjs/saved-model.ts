@@ -1,0 +1,163 @@
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { tf } from './tf.js';
+import { chooseBackend, type BackendName } from './backend.js';
+import { loadModelDir, type ModelMeta } from './model-files.js';
+import { decodeRgb, ImageError, normalize } from './data/image.js';
+import { probeData, type DataFormat } from '../../data/formats/index.js';
+import { listItems, listSplits, describeItem, type Item } from '../../runtime/data/dataset.js';
+import { createHash } from 'node:crypto';
+import { assertPlan } from '../../plan/validate.js';
+import { ImageSource } from './train/sources.js';
+import { evaluate } from './train/loop.js';
+import { chooseInference, inferenceWorkers, modelForward, startPassEngine, type Forward } from './infer/engine.js';
+import { ortThreads } from './onnx/runtime.js';
+import { savedProgram } from './infer/saved.js';
+import type { Program } from './infer/program.js';
+import { evaluation } from './train/metrics.js';
+import { hashFile } from './train/features.js';
+import type { Evaluation } from '../../runtime/events.js';
+import { TlrError } from '../../errors.js';
+
+// What a model folder a run saved can do on its own: predict labels of images, and evaluate on
+// a data set. `tlr predict` and `tlr eval` only print what these return.
+
+/** A data set a saved model cannot be evaluated on (unreadable, or classes it does not know). */
+export class SavedModelError extends TlrError {}
+
+export interface SavedModel {
+  readonly dir: string;
+  readonly model: tf.LayersModel;
+  readonly meta: ModelMeta;
+  readonly backend: BackendName;
+  dispose(): void;
+}
+
+/** Loads a model folder (and chooses the backend); a SavedModelError names what is missing. */
+export async function openSavedModel(dir: string, backend?: string): Promise<SavedModel> {
+  const name = await chooseBackend(backend);
+  const { model, meta } = await loadModelDir(dir);
+  return { dir, model, meta, backend: name, dispose: () => model.dispose() };
+}
+
+export interface Prediction {
+  readonly image: string;
+  readonly top: readonly { readonly label: string; readonly probability: number }[];
+}
+
+/**
+ * The engine for a pass over `images` images: the saved model's program on ONNX Runtime (or on
+ * TensorFlow.js, in worker threads for a long pass), or the layers model itself when it is not
+ * the shape tlr saves.
+ */
+async function engineFor(m: SavedModel, images: number, batch: number, env: NodeJS.ProcessEnv = process.env): Promise<Forward & { close(): Promise<void>; label: string }> {
+  const workers = inferenceWorkers(m.backend, env); // a bad TLR_WORKERS is a usage error whichever engine runs
+  let program: Program | null = null;
+  try { program = savedProgram(m.model, m.meta); } catch { program = null; }
+  if (!program) return { ...modelForward(m.model), close: async () => undefined, label: `TensorFlow.js (${m.backend}, the layers model)` };
+  return startPassEngine(program, { inference: chooseInference(env), workers, backend: m.backend, ortThreads: ortThreads(env) }, images, batch);
+}
+
+/** The `k` most probable labels of each image, in batches on the fast engine; an image that cannot be read goes to `onError`. */
+export async function predict(m: SavedModel, images: readonly string[], k: number, onError: (image: string, message: string) => void, env?: NodeJS.ProcessEnv): Promise<Prediction[]> {
+  const size = m.meta.preprocessing.inputSize, batch = 32;
+  const readable = images.filter((image) => {
+    const ok = fs.existsSync(image);
+    if (!ok) onError(image, `${image} does not exist`);
+    return ok;
+  });
+  const out: Prediction[] = [];
+  const engine = await engineFor(m, readable.length, batch, env);
+  try {
+    for (let i = 0; i < readable.length; i += batch) {
+      const rgb: { image: string; data: Float32Array }[] = [];
+      for (const image of readable.slice(i, i + batch)) {
+        try {
+          rgb.push({ image, data: normalize(await decodeRgb(image, size), m.meta.preprocessing) });
+        } catch (e) {
+          if (!(e instanceof ImageError)) throw e;
+          onError(image, e.message);
+        }
+      }
+      if (!rgb.length) continue;
+      const x = tf.tensor4d(concat(rgb.map((r) => r.data)), [rgb.length, size, size, 3]);
+      const y = await engine.run(x);
+      const probs = tf.tidy(() => (m.meta.output === 'logits' ? tf.softmax(y) : y.clone()));
+      const p = await probs.array() as number[][];
+      tf.dispose([x, y, probs]);
+      rgb.forEach((r, j) => out.push({ image: r.image, top: p[j]!.map((v, c) => ({ label: m.meta.labels[c] ?? `#${c}`, probability: v })).sort((a, b) => b.probability - a.probability).slice(0, k) }));
+    }
+  } finally {
+    await engine.close();
+  }
+  return out;
+}
+
+const concat = (parts: readonly Float32Array[]): Float32Array => {
+  const out = new Float32Array(parts.reduce((n, p) => n + p.length, 0));
+  let at = 0;
+  for (const p of parts) { out.set(p, at); at += p.length; }
+  return out;
+};
+
+/** An image's sha256 (a file's bytes through the feature cache's hasher; an IDX image's pixels); null when it cannot be read. */
+const contentHash = (it: Item): string | null => {
+  if (it.kind === 'idx') return createHash('sha256').update(it.images.pixels.subarray(it.index * it.images.rows * it.images.cols, (it.index + 1) * it.images.rows * it.images.cols)).digest('hex');
+  const h = hashFile(it.path);
+  return /^[0-9a-f]{64}$/.test(h) ? h : null;
+};
+
+/**
+ * How many of `items` are images the model in `modelDir` was trained on, compared by content: the
+ * run folder beside a model a run saved (RUN_DIR/model) knows its plan, so its training split.
+ */
+function trainingOverlap(modelDir: string, items: readonly Item[]): number | null {
+  const planFile = path.join(path.dirname(path.resolve(modelDir)), 'plan.json');
+  if (!fs.existsSync(planFile)) return null;
+  let train: readonly Item[];
+  try {
+    const plan = JSON.parse(fs.readFileSync(planFile, 'utf8'));
+    assertPlan(plan);
+    train = listSplits(plan).train;
+  } catch {
+    return null;
+  }
+  const seen = new Set(train.map(contentHash).filter((h): h is string => h !== null));
+  return items.filter((it) => { const h = contentHash(it); return h !== null && seen.has(h); }).length;
+}
+
+export interface DataEvaluation {
+  readonly data: string;
+  /** The part of the data set evaluated: its test part, else its validation part, else all of it. */
+  readonly part: 'train' | 'validation' | 'test';
+  readonly unreadable: number;
+  /** What ran the network. */
+  readonly engine: string;
+  /** How many of the images the model was trained on (compared by content); null when its run folder is not beside it. */
+  readonly overlap: number | null;
+  readonly evaluation: Evaluation;
+}
+
+/**
+ * Evaluates a saved model on a data set (any data format), on the compiled inference program (in
+ * worker threads for a long pass) when the model has the shape tlr saves.
+ */
+export async function evaluateOn(m: SavedModel, data: string, opts: { env?: NodeJS.ProcessEnv; onUnreadable?: (file: string, reason: string) => void } = {}): Promise<DataEvaluation> {
+  const probe = probeData(path.resolve(data));
+  if (!probe.ok) throw new SavedModelError(probe.message);
+  const info = probe.info;
+  const part = info.splits.test ? 'test' : info.splits.validation ? 'validation' : 'train';
+  const unknown = info.splits[part]!.map((c) => c.name).filter((c) => !m.meta.labels.includes(c));
+  if (unknown.length) throw new SavedModelError(`${data} has classes the model does not know: ${unknown.join(', ')} (it knows ${m.meta.labels.join(', ')})`);
+  const items = listItems({ kind: 'data', path: info.path, format: info.format as DataFormat, part }, m.meta.labels);
+  let unreadable = 0;
+  const src = new ImageSource(items, m.meta.preprocessing.inputSize, m.meta.preprocessing, [], (it, reason) => { unreadable++; opts.onUnreadable?.(describeItem(it), reason); });
+  const batch = 32;
+  const engine = await engineFor(m, items.length, batch, opts.env);
+  try {
+    const r = await evaluate(engine, src, m.meta.labels.length, m.meta.output === 'probabilities', batch);
+    return { data: info.path, part, unreadable, engine: engine.label, overlap: trainingOverlap(m.dir, items), evaluation: evaluation('test', m.meta.labels, r.y, r.pred, r.loss) };
+  } finally {
+    await engine.close();
+  }
+}

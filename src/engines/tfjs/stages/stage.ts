@@ -1,0 +1,280 @@
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { tf } from '../tf.js';
+import { tieBreakOf, type Plan, type PlanStage } from '../../../plan/types.js';
+import { missingTrainingKernels } from '../backend.js';
+import type { EpochMetrics } from '../../../runtime/events.js';
+import { setFrozen, trainsConvolutions } from '../train/network.js';
+import { ImageSource, type BatchSource } from '../train/sources.js';
+import { evaluate, runStage } from '../train/loop.js';
+import { lrSweep, type LrCurve, type SweepOptions } from '../train/range-test.js';
+import { PrefixSource, splitFrozen } from '../train/split-stage.js';
+import { ShardTrainer, sharesBatches } from '../train/shards.js';
+import { convThreads, ortKernelsOn } from '../kernels/ort-kernels.js';
+import { modelForward } from '../infer/engine.js';
+import { saveModel } from '../model-files.js';
+import { cacheRoot } from '../../../runtime/weights/locate.js';
+import { loadOptimizer, saveOptimizer } from '../optimizer-state.js';
+import { appendLine, replaceDirAtomic } from '../../../files/atomic.js';
+import type { RunContext } from './context.js';
+import type { RunFolder } from '../../../runtime/run-folder.js';
+
+// One stage of the schedule: its sources (cached features, or images with the frozen part run
+// ahead), its epochs with a checkpoint after each, and the hand-over to the next stage.
+
+export interface Prepared {
+  readonly train: BatchSource;
+  readonly validation: BatchSource;
+  /** What the loop trains: the head, the part above the frozen prefix, or the whole network. */
+  readonly model: tf.LayersModel;
+  readonly cached: boolean;
+  /** What validation runs on cached inputs (the head, or the trained part of a split stage); null: the whole network on images. */
+  readonly validateOn: tf.LayersModel | null;
+}
+
+/** Bytes a split stage's prefix cache may take before the stage runs its frozen part every epoch instead. */
+const prefixBudget = (env: NodeJS.ProcessEnv): number => Number(env['TLR_PREFIX_CACHE_MB'] ?? 2048) * 1024 ** 2;
+
+/** Whether the frozen part's outputs for `images` fit the budget and the disk; why not, when they do not. */
+function prefixFits(ctx: RunContext, shape: readonly number[], images: number): string | null {
+  const bytes = images * shape.reduce((a, b) => a * b, 1) * 4, mb = (b: number) => `${Math.round(b / 1024 ** 2)} MB`;
+  if (bytes > prefixBudget(ctx.env)) return `its outputs would take ${mb(bytes)}, more than TLR_PREFIX_CACHE_MB (${mb(prefixBudget(ctx.env))})`;
+  try {
+    let dir = cacheRoot(ctx.env);
+    while (!fs.existsSync(dir) && path.dirname(dir) !== dir) dir = path.dirname(dir); // the cache may not exist yet
+    const st = fs.statfsSync(dir);
+    if (st.bavail * st.bsize < bytes * 1.1) return `its outputs would take ${mb(bytes)}, and the cache's disk has ${mb(st.bavail * st.bsize)} free`;
+  } catch {
+    // no statfs here: the write itself will say if the disk fills
+  }
+  return null;
+}
+
+/** The stage's backend: the fast one, or cpu with a warning when it lacks kernels training convolutions needs. */
+async function stageBackend(ctx: RunContext, s: number, cached: boolean): Promise<string> {
+  if (cached || !trainsConvolutions(ctx.net)) return tf.getBackend();
+  const missing = missingTrainingKernels();
+  if (!missing.length) return tf.getBackend();
+  ctx.events.emit({ type: 'warning', message: `the ${tf.getBackend()} backend has no ${missing.join(', ')} kernels, which training convolutions needs: stage ${s + 1} runs on the cpu backend (slower)` });
+  await tf.setBackend('cpu');
+  return 'cpu';
+}
+
+/** Stage `s`'s sources and the model it trains (frozen layers set, caches filled). */
+export async function prepareStage(ctx: RunContext, s: number, fastBackend: string): Promise<Prepared> {
+  const { plan, splits, net } = ctx, stage = plan.stages[s]!;
+  setFrozen(net, ctx.built.info, stage.frozen.layers, stage.batchnorm);
+  const cached = stage.featureCache.use;
+  const backend = await stageBackend(ctx, s, cached);
+  // Earlier stages trained backbone layers: cached outputs depend on the weights as they are now.
+  const trained = plan.stages.slice(0, s).some((st) => st.trainable.backboneParams > 0);
+  if (cached) {
+    await tf.setBackend(fastBackend);
+    const train = await ctx.cachedFeatures('train', splits.train, Math.max(stage.batch, 32), trained);
+    const validation = await ctx.cachedFeatures('validation', splits.validation, Math.max(stage.batch, 32), trained);
+    if (backend !== fastBackend) await tf.setBackend(backend);
+    return { train, validation, model: net.head, cached, validateOn: net.head };
+  }
+  if (stage.trainable.backboneParams > 0) ctx.resetBackbone();
+  // The frozen part runs ahead as an inference program; the loop trains the rest on its output.
+  const split = splitFrozen(net, ctx.built.graph, ctx.built.info, stage.frozen.layers);
+  if (split && !plan.data.augment.length) {
+    // Nothing augmented: the frozen part's output for an image never changes during the stage, so
+    // it is computed once (train and validation), cached on disk, and every epoch trains on it.
+    const tooBig = prefixFits(ctx, split.boundary.shape, splits.train.length + splits.validation.length);
+    if (!tooBig) {
+      const prefix = { program: split.prefix, layer: split.boundary.name, shape: split.boundary.shape };
+      const train = await ctx.cachedFeatures('train', splits.train, stage.batch, trained, prefix);
+      const validation = await ctx.cachedFeatures('validation', splits.validation, stage.batch, trained, prefix);
+      // The stage needs no inference engine until the test pass: its memory (ONNX Runtime's arena,
+      // worker threads' heaps) goes back before training takes its own.
+      await ctx.engines.close();
+      return { train, validation, model: split.top, cached, validateOn: split.top };
+    }
+    ctx.events.emit({ type: 'warning', message: `stage ${s + 1}'s frozen part runs every epoch instead of once: ${tooBig}` });
+  }
+  const images = new ImageSource(splits.train, plan.model.inputSize, ctx.pre, plan.data.augment, ctx.unreadable.of('train', splits.train.length));
+  const train = split ? new PrefixSource(images, () => ctx.engines.for(split.prefix, splits.train.length, stage.batch)) : images;
+  const validation = new ImageSource(splits.validation, plan.model.inputSize, ctx.pre, [], ctx.unreadable.of('validation', splits.validation.length));
+  return { train, validation, model: split ? split.top : net.full, cached, validateOn: null };
+}
+
+/** Frees what prepareStage made. */
+export function release(ctx: RunContext, p: Prepared): void {
+  p.train.dispose?.();
+  // The trained part shares the network's layers: disposing it only drops its hold on them.
+  if (p.model !== ctx.net.full && p.model !== ctx.net.head) p.model.dispose();
+  p.validation.dispose?.();
+}
+
+/** Inverse class frequencies of the training split. */
+function classWeights(ctx: RunContext): Float32Array {
+  const classes = ctx.plan.data.classes.length;
+  const counts = new Array<number>(classes).fill(0);
+  for (const it of ctx.splits.train) counts[it.label]! += 1;
+  const total = counts.reduce((a, b) => a + b, 0);
+  return Float32Array.from(counts, (c) => (c ? total / (classes * c) : 0));
+}
+
+/**
+ * The files of `from` at `to` as hard links (a copy where links cannot be made): a saved model's
+ * files are never written again once in place, and copying the stage's best weights every epoch
+ * would cost as much disk time as saving them.
+ */
+function linkFolder(from: string, to: string): void {
+  fs.mkdirSync(to);
+  for (const f of fs.readdirSync(from)) {
+    try {
+      fs.linkSync(path.join(from, f), path.join(to, f));
+    } catch {
+      fs.copyFileSync(path.join(from, f), path.join(to, f));
+    }
+  }
+}
+
+/**
+ * Writes the whole checkpoint as one unit: the weights, the optimizer's state, the stage's best
+ * weights and state.json go into a fresh folder that replaces the old one in a rename, so a kill at
+ * any moment leaves either the previous checkpoint or the new one, never a mix. `stageBest`: the
+ * current weights are the stage's best ('now'), the previous checkpoint's are ('keep'), or none.
+ */
+async function writeCheckpoint(ctx: RunContext, f: RunFolder, optimizer: tf.Optimizer | null, stageBest: 'now' | 'keep' | 'none'): Promise<void> {
+  const old = path.join(f.checkpoint, 'stage-best');
+  await replaceDirAtomic(f.checkpoint, async (tmp) => {
+    await saveModel(ctx.net.full, path.join(tmp, 'model'));
+    if (optimizer) await saveOptimizer(optimizer, tmp);
+    if (stageBest === 'now') await saveModel(ctx.net.full, path.join(tmp, 'stage-best'));
+    else if (stageBest === 'keep' && fs.existsSync(old)) linkFolder(old, path.join(tmp, 'stage-best'));
+    fs.writeFileSync(path.join(tmp, 'state.json'), JSON.stringify(f.state, null, 2));
+  });
+}
+
+/**
+ * Whether an epoch's metrics beat the best so far: better on the plan's metric, or equal on it and
+ * better on its tie-break metric (the loss for an accuracy, the accuracy for a loss).
+ */
+export function beats(save: Plan['save'], m: EpochMetrics, best: { value: number; second?: number } | null): boolean {
+  if (!best) return true;
+  const v = m[save.metric], tie = save.tieBreak ?? tieBreakOf(save.metric);
+  if (v !== best.value) return save.mode === 'max' ? v > best.value : v < best.value;
+  const w = m[tie.metric];
+  return typeof best.second === 'number' && (tie.mode === 'max' ? w > best.second : w < best.second);
+}
+
+/** After each epoch: the best model, metrics.jsonl, and the checkpoint (with the stage's best). */
+function epochRecorder(ctx: RunContext, f: RunFolder, s: number, stage: PlanStage) {
+  const { plan, net, events } = ctx;
+  const second = (m: EpochMetrics) => m[(plan.save.tieBreak ?? tieBreakOf(plan.save.metric)).metric];
+  return async (epoch: number, m: EpochMetrics, lr: number, seconds: number, sinceBest: number, optimizer: tf.Optimizer): Promise<boolean> => {
+    const state = f.state, value = m[plan.save.metric];
+    const best = plan.save.which === 'last' || beats(plan.save, m, state.best);
+    if (best) {
+      state.best = { value, second: second(m), stage: s, epoch };
+      await saveModel(net.full, path.join(f.dir, 'model'), ctx.meta);
+    }
+    const stageBest = beats(plan.save, m, state.stageBest);
+    if (stageBest) state.stageBest = { value, second: second(m), epoch };
+    fs.rmSync(path.join(f.dir, '.tlr-run'), { force: true }); // from its first epoch on, the folder is kept whatever happens
+    // The line goes first; a resume trims lines past its checkpoint, so a kill between the two never duplicates one.
+    appendLine(path.join(f.dir, 'metrics.jsonl'), JSON.stringify({ stage: s + 1, epoch: epoch + 1, ...m, lr, ...(stage.lr.auto ? { lrAuto: stage.lr.initial } : {}), seconds, best, time: new Date().toISOString() }));
+    state.epoch = epoch + 1;
+    state.sinceBest = sinceBest;
+    await writeCheckpoint(ctx, f, optimizer, stageBest ? 'now' : 'keep');
+    events.emit({ type: 'epoch', stage: s + 1, epoch: epoch + 1, epochs: stage.epochs, metrics: m, lr, seconds, best });
+    events.emit({ type: 'checkpoint', stage: s + 1, epoch: epoch + 1, path: f.checkpoint, best });
+    return best;
+  };
+}
+
+/**
+ * Worker threads sharing a stage's batches, when it trains backbone layers on a backend that
+ * computes on one core and its convolutions are not on ONNX Runtime's threads (sharesBatches):
+ * TLR_WORKERS threads in all (one per core by default), this one included. A head on cached
+ * features takes a millisecond a batch, less than sending the weights out.
+ */
+async function stageTrainer(ctx: RunContext, stage: PlanStage, p: Prepared): Promise<ShardTrainer | null> {
+  const threads = ctx.engines.settings.workers.workers, backend = tf.getBackend();
+  if (stage.trainable.backboneParams === 0 || !sharesBatches(backend, threads)) return null;
+  return ShardTrainer.start(p.model, threads - 1, backend);
+}
+
+/** The backend a stage on one thread reports: with where its convolutions run when it trains backbone layers. */
+function stageBackendLabel(stage: PlanStage): string {
+  const b = tf.getBackend();
+  if (stage.trainable.backboneParams === 0 || b !== 'wasm' || !ortKernelsOn()) return b;
+  return `wasm, convolutions on ONNX Runtime (${convThreads()} thread${convThreads() === 1 ? '' : 's'})`;
+}
+
+/** Runs stage `s` to its end (or to a stop); 'interrupted' leaves a checkpoint to resume from. */
+export async function trainStage(ctx: RunContext, f: RunFolder, s: number, fastBackend: string): Promise<'done' | 'interrupted'> {
+  const { plan, net, events } = ctx;
+  const classes = plan.data.classes.length, probabilities = ctx.meta.output === 'probabilities';
+  // The stage's starting point, before its first batch moves anything: a stop or a kill in its
+  // first epoch resumes from exactly here.
+  if (!fs.existsSync(path.join(f.checkpoint, 'state.json'))) await writeCheckpoint(ctx, f, null, 'none');
+  const p = await prepareStage(ctx, s, fastBackend);
+  const stage = await withFoundLr(ctx, f, s, p);
+  let result, trainer: ShardTrainer | null = null;
+  try {
+    trainer = await stageTrainer(ctx, stage, p);
+    const backend = trainer ? `${tf.getBackend()}, ${trainer.threads} threads` : stageBackendLabel(stage);
+    events.emit({ type: 'stage-start', stage: s + 1, of: plan.stages.length, epochs: stage.epochs, trainable: stage.trainable.backboneParams + stage.trainable.headParams, cached: p.cached, backend });
+    result = await runStage({
+      stageIndex: s, stage, model: p.model, train: p.train, classes, probabilities, seed: plan.seed, events,
+      validate: async () => evaluate(p.validateOn ? modelForward(p.validateOn) : await ctx.engines.for(ctx.fullProgram(), p.validation.size, stage.batch), p.validation, classes, probabilities, stage.batch),
+      classWeights: stage.classWeights === 'auto' ? classWeights(ctx) : null,
+      startEpoch: f.state.epoch, stopped: ctx.stopped, onEpoch: epochRecorder(ctx, f, s, stage), sinceBest: f.state.sinceBest, info: ctx.built.info,
+      restoreOptimizer: async (optimizer) => {
+        if (!(await loadOptimizer(optimizer, f.checkpoint))) events.emit({ type: 'warning', message: `the checkpoint holds no optimizer state: stage ${s + 1} continues with the ${stage.optimizer} optimizer's state reset` });
+      },
+    });
+  } finally {
+    await trainer?.close();
+    release(ctx, p);
+  }
+  if (result.interrupted) return 'interrupted';
+  await nextStage(ctx, f, s, fastBackend);
+  return 'done';
+}
+
+/** The learning-rate range test on stage `s` as prepareStage set it up: its model, batches, classes and class weights. */
+export function sweepStage(ctx: RunContext, s: number, p: Prepared, o: { seed: number; steps?: number; onStep?: SweepOptions['onStep'] }): Promise<LrCurve> {
+  const stage = ctx.plan.stages[s]!;
+  return lrSweep({
+    model: p.model, train: p.train, stage, classes: ctx.plan.data.classes.length, probabilities: ctx.meta.output === 'probabilities',
+    classWeights: stage.classWeights === 'auto' ? classWeights(ctx) : null, ...o,
+  });
+}
+
+/**
+ * The stage as it trains: with `lr auto`, its initial rate is the finder's suggestion, found on the
+ * stage's own batches with the weights it starts from (or the one chosen before a resume).
+ */
+async function withFoundLr(ctx: RunContext, f: RunFolder, s: number, p: Prepared): Promise<PlanStage> {
+  const stage = ctx.plan.stages[s]!;
+  if (!stage.lr.auto) return stage;
+  const known = f.state.lrFound?.[String(s)];
+  let lr: number;
+  if (known !== undefined) {
+    lr = known;
+    ctx.events.emit({ type: 'lr-found', stage: s + 1, lr, rule: 'chosen before', minimum: lr, steepest: lr, steps: 0, resumed: true });
+  } else {
+    const curve = await sweepStage(ctx, s, p, { seed: ctx.plan.seed + s });
+    lr = +curve.suggestion.toPrecision(2);
+    f.state.lrFound = { ...f.state.lrFound, [String(s)]: lr };
+    ctx.events.emit({ type: 'lr-found', stage: s + 1, lr, rule: curve.rule, minimum: curve.minimum, steepest: curve.steepest, steps: curve.lrs.length });
+  }
+  return { ...stage, lr: { ...stage.lr, initial: lr } };
+}
+
+/**
+ * The next stage starts from this stage's best weights; the checkpoint says so at once, so a run
+ * interrupted from here on resumes at the next stage.
+ */
+async function nextStage(ctx: RunContext, f: RunFolder, s: number, fastBackend: string): Promise<void> {
+  if (fs.existsSync(path.join(f.checkpoint, 'stage-best', 'model.json'))) ctx.loadInto(path.join(f.checkpoint, 'stage-best'));
+  if (tf.getBackend() !== fastBackend) await tf.setBackend(fastBackend);
+  if (s + 1 >= ctx.plan.stages.length) return;
+  f.state = { ...f.state, stage: s + 1, epoch: 0, stageBest: null, sinceBest: 0 };
+  await writeCheckpoint(ctx, f, null, 'none');
+}
