@@ -13,7 +13,9 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import '@tensorflow/tfjs-backend-wasm';
 import { compile } from '../src/compiler/index.js';
-import { ENGINES, type EngineName } from '../src/engines/index.js';
+import { runEngine } from '../src/engines/index.js';
+
+type EngineName = 'tfjs' | 'torch';
 import { Events } from '../src/runtime/events.js';
 import type { EpochMetrics } from '../src/runtime/events.js';
 import type { Plan } from '../src/plan/types.js';
@@ -46,7 +48,7 @@ async function runRecipe(text: string, change: (p: Plan) => Plan = (p) => p, eng
     if (e.type === 'epoch') (epochs[e.stage - 1] ??= []).push(e.metrics);
     if (e.type === 'evaluation') test = e.evaluation.accuracy;
   });
-  await ENGINES[engine].run({ plan, recipeText: '', events, nproc: 1, env: { ...process.env, TLR_CACHE: fs.mkdtempSync(path.join(os.tmpdir(), 'tlr-defaults-cache-')) } });
+  await runEngine(engine, { plan, recipeText: '', events, env: { ...process.env, TLR_CACHE: fs.mkdtempSync(path.join(os.tmpdir(), 'tlr-defaults-cache-')) } });
   return { epochs, test };
 }
 

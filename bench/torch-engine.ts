@@ -9,7 +9,9 @@ import * as path from 'node:path';
 import '@tensorflow/tfjs-backend-wasm';
 import { spawnSync } from 'node:child_process';
 import { compile } from '../src/compiler/index.js';
-import { ENGINES, type EngineName } from '../src/engines/index.js';
+import { runEngine } from '../src/engines/index.js';
+
+type EngineName = 'tfjs' | 'torch';
 import { Events } from '../src/runtime/events.js';
 import { cores, data, torch } from './split-common.js';
 
@@ -24,7 +26,7 @@ async function timed(dir: string, engine: EngineName, nproc = 1): Promise<{ epoc
   const events = new Events(), epochs: number[] = [];
   events.on((e) => { if (e.type === 'epoch') epochs.push(e.seconds); });
   const t0 = Date.now();
-  await ENGINES[engine].run({ plan: c.plan, recipeText: '', events, nproc, env: { ...process.env, TLR_CACHE: fs.mkdtempSync(path.join(os.tmpdir(), 'tlr-bench-cache-')) } });
+  await runEngine(engine, { plan: c.plan, recipeText: '', events, flags: engine === 'torch' ? { nproc: String(nproc) } : {}, env: { ...process.env, TLR_CACHE: fs.mkdtempSync(path.join(os.tmpdir(), 'tlr-bench-cache-')) } });
   return { epochs, total: (Date.now() - t0) / 1000 };
 }
 

@@ -2,17 +2,20 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { expect, it } from 'vitest';
 
-// The rooms of src/ and the arrows between them, drawn from the imports: each room imports only
-// the rooms listed for it (README, Architecture), so arrows point one way and there are no cycles.
+// The rooms of src/ and the arrows between them, drawn from the imports (static, dynamic and
+// type-only alike): each room imports only the rooms listed for it (README, Architecture), arrows
+// point one way, no two files import each other in a loop, and engines are peers behind the table.
 
 const SRC = path.resolve(__dirname, '../src');
 const ALLOWED: Record<string, readonly string[]> = {
-  cli: ['ui', 'watch', 'text', 'compiler', 'runtime', 'zoo', 'data', 'plan', 'files', 'errors', 'version', 'paths', 'printable'],
+  cli: ['ui', 'watch', 'text', 'compiler', 'engines', 'report', 'runtime', 'zoo', 'data', 'plan', 'files', 'errors', 'version', 'paths', 'printable'],
   index: ['compiler', 'zoo', 'data', 'plan'],
   ui: ['runtime', 'text', 'watch', 'printable'],
   watch: ['plan'],
   text: ['runtime'],
   compiler: ['zoo', 'data', 'plan', 'paths', 'printable'],
+  engines: ['report', 'runtime', 'zoo', 'data', 'plan', 'files', 'errors', 'version', 'printable'],
+  report: ['runtime', 'data', 'plan', 'files'],
   runtime: ['zoo', 'data', 'plan', 'files', 'errors', 'version'],
   zoo: ['plan'],
   plan: ['data', 'errors'],
@@ -21,18 +24,36 @@ const ALLOWED: Record<string, readonly string[]> = {
   errors: [], version: [], paths: [], printable: [],
 };
 
+/** The engine table and the contract every engine and command shares: all of src/engines a command may name. */
+const ENGINE_FACE = ['engines/index.ts', 'engines/types.ts'];
+
 const files = (dir: string): string[] => fs.readdirSync(dir, { withFileTypes: true }).flatMap((e) =>
   e.isDirectory() ? files(path.join(dir, e.name)) : /\.tsx?$/.test(e.name) ? [path.join(dir, e.name)] : []);
-const roomOf = (file: string) => path.relative(SRC, file).split(path.sep)[0]!.replace(/\.(tsx?|js)$/, '');
+const rel = (f: string) => path.relative(SRC, f).split(path.sep).join('/');
+const roomOf = (file: string) => rel(file).split('/')[0]!.replace(/\.(tsx?|js)$/, '');
+/** engines/tfjs/x.ts -> tfjs; the table and the contract -> null. */
+const engineOf = (file: string) => /^engines\/([^/]+)\//.exec(rel(file))?.[1] ?? null;
+
+/** Every relative import of a file (from, import(), export … from, import type), resolved to a source file. */
+function imports(file: string): string[] {
+  const text = fs.readFileSync(file, 'utf8');
+  const out: string[] = [];
+  for (const m of text.matchAll(/(?:\bfrom|\bimport)\s*\(?\s*['"](\.[^'"]+)['"]/g)) {
+    const target = path.resolve(path.dirname(file), m[1]!);
+    const ts = [target.replace(/\.js$/, '.ts'), target.replace(/\.js$/, '.tsx'), target].find((t) => fs.existsSync(t) && fs.statSync(t).isFile());
+    if (ts && ts.startsWith(SRC)) out.push(ts);
+  }
+  return out;
+}
+
+const GRAPH = new Map(files(SRC).map((f) => [f, imports(f)]));
 
 it('every import between rooms follows an allowed arrow', () => {
   const wrong: string[] = [];
-  for (const f of files(SRC)) {
-    for (const m of fs.readFileSync(f, 'utf8').matchAll(/(?:from|import)\s*\(?\s*['"](\.[^'"]+)['"]/g)) {
-      const target = path.resolve(path.dirname(f), m[1]!);
-      if (!target.startsWith(SRC)) continue;
-      const a = roomOf(f), b = roomOf(target);
-      if (a !== b && !(ALLOWED[a] ?? []).includes(b)) wrong.push(`${path.relative(SRC, f)} imports ${m[1]} (${a} -> ${b})`);
+  for (const [f, targets] of GRAPH) {
+    for (const t of targets) {
+      const a = roomOf(f), b = roomOf(t);
+      if (a !== b && !(ALLOWED[a] ?? []).includes(b)) wrong.push(`${rel(f)} imports ${rel(t)} (${a} -> ${b})`);
     }
   }
   expect(wrong).toEqual([]);
@@ -50,4 +71,52 @@ it('the allowed arrows have no cycle', () => {
   };
   Object.keys(ALLOWED).forEach(visit);
   expect(Object.keys(ALLOWED).sort()).toEqual(fs.readdirSync(SRC).map((n) => n.replace(/\.tsx?$/, '')).sort());
+});
+
+it('no two files import each other in a loop (type-only and dynamic imports count)', () => {
+  const cycles: string[] = [];
+  const state = new Map<string, 'open' | 'done'>();
+  const stack: string[] = [];
+  const visit = (f: string): void => {
+    state.set(f, 'open');
+    stack.push(f);
+    for (const t of GRAPH.get(f) ?? []) {
+      if (state.get(t) === 'open') cycles.push([...stack.slice(stack.indexOf(t)), t].map(rel).join(' -> '));
+      else if (!state.has(t)) visit(t);
+    }
+    stack.pop();
+    state.set(f, 'done');
+  };
+  for (const f of GRAPH.keys()) if (!state.has(f)) visit(f);
+  expect(cycles).toEqual([]);
+});
+
+it('engines are peers: no engine imports another, and only the table imports an engine', () => {
+  const wrong: string[] = [];
+  for (const [f, targets] of GRAPH) {
+    for (const t of targets) {
+      const to = engineOf(t);
+      if (!to || engineOf(f) === to) continue;
+      const isTableRow = rel(f) === 'engines/index.ts' && rel(t) === `engines/${to}/index.ts`;
+      if (!isTableRow) wrong.push(`${rel(f)} imports ${rel(t)}`);
+    }
+  }
+  expect(wrong).toEqual([]);
+});
+
+it('commands and views name only the engine table and its contract, never an engine\'s files', () => {
+  const wrong: string[] = [];
+  for (const [f, targets] of GRAPH) {
+    if (roomOf(f) !== 'cli' && roomOf(f) !== 'ui') continue;
+    for (const t of targets) if (roomOf(t) === 'engines' && !ENGINE_FACE.includes(rel(t))) wrong.push(`${rel(f)} imports ${rel(t)}`);
+  }
+  expect(wrong).toEqual([]);
+});
+
+it('every engine folder has an index.ts that the table names', () => {
+  const table = fs.readFileSync(path.join(SRC, 'engines/index.ts'), 'utf8');
+  for (const e of fs.readdirSync(path.join(SRC, 'engines'), { withFileTypes: true }).filter((d) => d.isDirectory())) {
+    expect(fs.existsSync(path.join(SRC, 'engines', e.name, 'index.ts')), e.name).toBe(true);
+    expect(table, e.name).toContain(`./${e.name}/index.js`);
+  }
 });

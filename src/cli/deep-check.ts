@@ -1,6 +1,6 @@
 import type { Plan, PlanSplitSource } from '../plan/types.js';
 import { listEntries, type Entry } from '../data/formats/index.js';
-import { decodeRgb, ImageError } from '../engines/tfjs/data/image.js';
+import { decodeRgb, ImageError } from '../runtime/data/image.js';
 
 // `tlr check --deep`: decodes every image a run would read, before a long run meets the one that
 // is broken. sharp only: TensorFlow.js is not loaded.

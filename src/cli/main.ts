@@ -7,6 +7,7 @@ import { COMPARE_HELP, DOCTOR_HELP, EVAL_HELP, EXPORT_HELP, FETCH_HELP, LR_FIND_
 import { stdio, UsageError, type Output } from './io.js';
 import { TLR_VERSION } from '../version.js';
 import { TlrError } from '../errors.js';
+import { engineFlags, recipeExports, type FlagValues } from '../engines/index.js';
 
 const HELP = `tlr — transfer learning recipes
 
@@ -43,6 +44,17 @@ const exportCmd = () => import('./commands/export.js');
 const fetchCmd = () => import('./commands/fetch.js');
 const lrFindCmd = () => import('./commands/lr-find.js');
 
+type Options = Spec['options'];
+
+/** The engines' run flags (--backend, --nproc, …), from the engine table. */
+const engineOptions = (): Options => Object.fromEntries([...engineFlags()].map(([name, f]) => [name, { type: f.flag.type }]));
+const engineValues = (v: Record<string, unknown>): FlagValues => Object.fromEntries([...engineFlags().keys()].map((n) => [n, v[n] as string | boolean | undefined]));
+/** Each recipe export's flag and the flags that go with it (--torchrun DIR --nproc N). */
+const exportOptions = (): Options => Object.fromEntries(recipeExports().flatMap((x) => [[x.flag, { type: 'string' as const }], ...Object.entries(x.flags).map(([n, f]) => [n, { type: f.type }])]));
+
+const watchRun = async (p: string[], v: Record<string, unknown>, io: Output) =>
+  (await watchCmd()).watchCommand(p, { json: !!v['json'], engine: str(v['engine']), engineFlags: engineValues(v) }, io);
+
 const COMMANDS: Record<string, Spec> = {
   check: { help: CHECK_HELP, options: { json: { type: 'boolean' }, deep: { type: 'boolean' } }, run: (p, v, io) => checkCommand(p, { json: !!v['json'], deep: !!v['deep'] }, io) },
   plan: { help: PLAN_HELP, options: { json: { type: 'boolean' } }, run: (p, v, io) => planCommand(p, { json: !!v['json'] }, io) },
@@ -54,8 +66,10 @@ const COMMANDS: Record<string, Spec> = {
   },
   run: {
     help: RUN_HELP,
-    options: { json: { type: 'boolean' }, backend: { type: 'string' }, resume: { type: 'string' }, watch: { type: 'boolean' }, engine: { type: 'string' }, nproc: { type: 'string' }, device: { type: 'string' }, amp: { type: 'boolean' } },
-    run: async (p, v, io) => (v['watch'] ? (await watchCmd()).watchCommand(p, { json: !!v['json'], backend: str(v['backend']) }, io) : (await runCmd()).runCommand(p, { json: !!v['json'], backend: str(v['backend']), resume: str(v['resume']), engine: str(v['engine']), nproc: str(v['nproc']), device: str(v['device']), amp: !!v['amp'] }, io)),
+    get options() {
+      return { json: { type: 'boolean' }, resume: { type: 'string' }, watch: { type: 'boolean' }, engine: { type: 'string' }, ...engineOptions() } as Options;
+    },
+    run: async (p, v, io) => (v['watch'] ? watchRun(p, v, io) : (await runCmd()).runCommand(p, { json: !!v['json'], resume: str(v['resume']), engine: str(v['engine']), engineFlags: engineValues(v) }, io)),
   },
   compare: {
     help: COMPARE_HELP,
@@ -65,8 +79,10 @@ const COMMANDS: Record<string, Spec> = {
   report: { help: REPORT_HELP, options: {}, run: async (p, v, io) => (await compareCmd()).reportCommand(p, v, io) },
   watch: {
     help: WATCH_HELP,
-    options: { json: { type: 'boolean' }, backend: { type: 'string' } },
-    run: async (p, v, io) => (await watchCmd()).watchCommand(p, { json: !!v['json'], backend: str(v['backend']) }, io),
+    get options() {
+      return { json: { type: 'boolean' }, engine: { type: 'string' }, ...engineOptions() } as Options;
+    },
+    run: watchRun,
   },
   doctor: { help: DOCTOR_HELP, options: {}, run: async (p, v, io) => (await doctorCmd()).doctorCommand(p, v, io) },
   predict: {
@@ -77,8 +93,10 @@ const COMMANDS: Record<string, Spec> = {
   fetch: { help: FETCH_HELP, options: {}, run: async (p, v, io) => (await fetchCmd()).fetchCommand(p, v, io) },
   export: {
     help: EXPORT_HELP,
-    options: { format: { type: 'string' }, out: { type: 'string' }, softmax: { type: 'boolean' }, force: { type: 'boolean' }, torchrun: { type: 'string' }, nproc: { type: 'string' } },
-    run: async (p, v, io) => (await exportCmd()).exportCommand(p, { format: str(v['format']), out: str(v['out']), softmax: !!v['softmax'], force: !!v['force'], torchrun: str(v['torchrun']), nproc: str(v['nproc']) }, io),
+    get options() {
+      return { format: { type: 'string' }, out: { type: 'string' }, softmax: { type: 'boolean' }, force: { type: 'boolean' }, ...exportOptions() } as Options;
+    },
+    run: async (p, v, io) => (await exportCmd()).exportCommand(p, { format: str(v['format']), out: str(v['out']), softmax: !!v['softmax'], force: !!v['force'], values: v as FlagValues }, io),
   },
   'lr-find': {
     help: LR_FIND_HELP,

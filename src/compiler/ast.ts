@@ -1,5 +1,4 @@
 import type { Span } from './source.js';
-import type { Comment } from './parse.js';
 
 // The recipe as written, with spans: a flat list of statements in source order. Grouping into
 // stages and every rule about what may follow what belong to the checker.
@@ -65,4 +64,9 @@ export type StatementKind = Statement['kind'];
 export interface Ast {
   readonly statements: readonly Statement[];
   readonly comments: readonly Comment[];
+}
+
+export interface Comment {
+  readonly text: string;
+  readonly span: Span;
 }

@@ -1,3 +1,4 @@
+import type { Comment } from './ast.js';
 import { tokenMatcher, type CstNode, type IRecognitionException, type IToken } from 'chevrotain';
 import { Identifier, Keyword, lexer } from './lexer.js';
 import { parser } from './grammar.js';
@@ -6,11 +7,8 @@ import { LineIndex, type Span } from './source.js';
 import { CLAUSES, KINDS, STATEMENT_HINT, USAGE } from './clauses.js';
 import { didYouMean, distance, nearest } from './check/suggest.js';
 
-export interface Comment {
-  readonly text: string;
-  readonly span: Span;
-}
 
+export type { Comment };
 export interface Parsed {
   readonly text: string;
   readonly lines: LineIndex;

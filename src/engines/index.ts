@@ -1,59 +1,99 @@
-import * as fs from 'node:fs';
-import * as path from 'node:path';
-import type { Plan } from '../plan/types.js';
-import type { Events } from '../runtime/events.js';
-import type { RunResult } from './tfjs/run.js';
+import { UsageError } from '../errors.js';
+import { readEngineRecord } from '../runtime/run-folder.js';
+import { tfjsEngine } from './tfjs/index.js';
+import { torchEngine } from './torch/index.js';
+import type { EngineDef, EngineFlag, EngineSettings, FlagValues, ModelService, RecipeExport, RunRequest, RunResult } from './types.js';
 
-// The engines that run a plan, one entry each: adding one means adding a file and a row here.
-// Each loads its code on use, so choosing one never loads another (nor TensorFlow.js for torch).
+// The engines that run a plan, one row each, as tfjs registers its backends: every command that
+// runs, resumes, plans, exports, opens a model folder or asks the doctor goes through this table,
+// and adding an engine is one folder under src/engines/ and one row here. Each row's module is
+// light: choosing one engine never loads another (nor TensorFlow.js for torch).
 
-export interface EngineRunOptions {
-  readonly plan?: Plan;
-  readonly recipeText: string;
-  readonly events: Events;
-  readonly resume?: string;
-  readonly stopped?: () => boolean;
-  readonly env?: NodeJS.ProcessEnv;
-  /** tfjs: the TensorFlow.js backend. */
-  readonly backend?: string;
-  /** torch: processes on this machine, device, mixed precision. */
-  readonly nproc?: number;
-  readonly device?: 'cpu' | 'cuda';
-  readonly amp?: boolean;
+export type * from './types.js';
+
+const TABLE = new Map<string, EngineDef>([
+  [tfjsEngine.name, tfjsEngine],
+  [torchEngine.name, torchEngine],
+]);
+
+/** The engine `tlr run` uses when none is named. */
+export const DEFAULT_ENGINE = 'tfjs';
+
+/** Every engine, in the table's order. */
+export const engines = (): readonly EngineDef[] => [...TABLE.values()];
+
+/** Adds an engine at run time (a plugin, or a test's fake engine); its name must be new. */
+export function registerEngine(def: EngineDef): () => void {
+  if (TABLE.has(def.name)) throw new Error(`an engine named ${def.name} is registered already`);
+  TABLE.set(def.name, def);
+  return () => void TABLE.delete(def.name);
 }
 
-export interface EngineDef {
-  readonly name: string;
-  readonly summary: string;
-  /** Why this engine cannot run `plan`, or null. */
-  unsupported(plan: Plan): Promise<string | null>;
-  run(opts: EngineRunOptions): Promise<RunResult>;
+/** The engine a --engine value names; a UsageError lists the engines when none does. */
+export function engineNamed(name: string): EngineDef {
+  const e = TABLE.get(name);
+  if (!e) throw new UsageError(`--engine ${name}: the engines are ${[...TABLE.keys()].join(', ')}`);
+  return e;
 }
 
-export const ENGINES: Readonly<Record<'tfjs' | 'torch', EngineDef>> = {
-  tfjs: {
-    name: 'tfjs',
-    summary: 'TensorFlow.js in Node (wasm with tlr\'s kernels, or tfjs-node); ONNX Runtime for passes that only run a network',
-    unsupported: async () => null,
-    run: async (o) => (await import('./tfjs/run.js')).run({ plan: o.plan!, recipeText: o.recipeText, events: o.events, backend: o.backend, resume: o.resume, stopped: o.stopped, env: o.env }),
-  },
-  torch: {
-    name: 'torch',
-    summary: 'PyTorch with torchvision (engines/torch), one process or several with DistributedDataParallel (gloo on CPU, nccl on CUDA)',
-    unsupported: async (plan) => (await import('./torch/job.js')).torchUnsupported(plan),
-    run: async (o) => {
-      const { runTorch } = await import('./torch/launch.js');
-      const out = await runTorch({ plan: o.plan, recipeText: o.recipeText, events: o.events, resume: o.resume, stopped: o.stopped, env: o.env, nproc: o.nproc ?? 1, device: o.device ?? 'cpu', amp: !!o.amp });
-      if (out.status !== 'finished') return { runDir: out.runDir, status: 'interrupted', evaluation: null };
-      return (await import('./torch/finish.js')).finishTorchRun(out, o.events);
-    },
-  },
-};
+/** The engine that made a run folder: the one its engine.json names, else (older folders) the first that owns it. */
+export function engineOfRun(dir: string): EngineDef {
+  const recorded = readEngineRecord(dir)?.engine;
+  if (recorded) return engineNamed(recorded);
+  return engines().find((e) => e.ownsRun(dir)) ?? engineNamed(DEFAULT_ENGINE);
+}
 
-export type EngineName = keyof typeof ENGINES;
+/** The engine a run folder is resumed on, and the settings it recorded (null for older folders). */
+export function resumeOf(dir: string): { engine: EngineDef; recorded: EngineSettings | null } {
+  return { engine: engineOfRun(dir), recorded: readEngineRecord(dir)?.settings ?? null };
+}
 
-/** The engine of a run folder being resumed: torch when the torch engine prepared it (job.json). */
-export const engineOfRun = (dir: string): EngineName => (fs.existsSync(path.join(dir, 'job.json')) ? 'torch' : 'tfjs');
+/** Every engine's run flags, by long name, with the engine that owns each. */
+export function engineFlags(): ReadonlyMap<string, { engine: string; flag: EngineFlag }> {
+  const out = new Map<string, { engine: string; flag: EngineFlag }>();
+  for (const e of engines()) for (const [name, flag] of Object.entries(e.flags)) out.set(name, { engine: e.name, flag });
+  return out;
+}
 
-/** The engine a --engine value names; null when none does. */
-export const engineNamed = (name: string): EngineName | null => (name in ENGINES ? (name as EngineName) : null);
+/**
+ * The settings `engine` runs with: its flags (a flag of another engine is a usage error naming
+ * it) over what a resumed run recorded.
+ */
+export async function settle(engine: EngineDef, flags: FlagValues, recorded?: EngineSettings): Promise<EngineSettings> {
+  const foreign = [...engineFlags()].filter(([name, f]) => f.engine !== engine.name && flags[name] !== undefined && flags[name] !== false);
+  if (foreign.length) {
+    const names = foreign.map(([n]) => `--${n}`).join(', ');
+    const owner = foreign[0]![1].engine;
+    throw new UsageError(`${names} ${foreign.length > 1 ? 'are options' : 'is an option'} of the ${owner} engine: add --engine ${owner}`);
+  }
+  return engine.settle(flags, recorded);
+}
+
+/** The service that opens model folders: the first engine that offers one. */
+export async function models(): Promise<ModelService> {
+  const e = engines().find((x) => x.models);
+  if (!e?.models) throw new UsageError('no engine here opens model folders');
+  return e.models();
+}
+
+/** The first engine with the learning-rate finder. */
+export function lrFinder(): NonNullable<EngineDef['lrFind']> {
+  const e = engines().find((x) => x.lrFind);
+  if (!e?.lrFind) throw new UsageError('no engine here has the learning-rate finder');
+  return e.lrFind;
+}
+
+/** Every recipe export, by its `tlr export` flag. */
+export const recipeExports = (): readonly RecipeExport[] => engines().flatMap((e) => e.exports);
+
+/** Runs a request on an engine, handing it the model-folder service. */
+export function runOn(engine: EngineDef, req: Omit<RunRequest, 'models'>): Promise<RunResult> {
+  return engine.run({ ...req, models });
+}
+
+/** Runs on the engine `name` with its flags (a resume keeps the run's recorded settings): for scripts, benches and tests. */
+export async function runEngine(name: string, req: Omit<RunRequest, 'models' | 'settings'> & { flags?: FlagValues }): Promise<RunResult> {
+  const engine = engineNamed(name);
+  const recorded = req.resume ? (resumeOf(req.resume).recorded ?? undefined) : undefined;
+  return runOn(engine, { ...req, settings: await settle(engine, req.flags ?? {}, recorded) });
+}

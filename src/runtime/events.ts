@@ -65,3 +65,21 @@ export class Events {
     for (const l of this.listeners) l(e);
   }
 }
+
+/** The event of type `K`. */
+export type EventOf<K extends RunEvent['type']> = Extract<RunEvent, { type: K }>;
+
+/**
+ * A consumer's handling of every event type, one row per type: the type checker fails until a
+ * row exists for each, so a new event cannot be forgotten by a view or a reporter.
+ */
+export type EventTable<R> = { readonly [K in RunEvent['type']]: (e: EventOf<K>) => R };
+
+/** Calls the row of `table` for `e`'s type. */
+export const dispatch = <R>(table: EventTable<R>, e: RunEvent): R => (table[e.type] as (e: RunEvent) => R)(e);
+
+/** Every event type (schema/events.schema.json lists the same; a test checks). */
+export const EVENT_TYPES = Object.keys({
+  plan: 1, weights: 1, data: 1, features: 1, 'stage-start': 1, batch: 1, epoch: 1, checkpoint: 1, 'lr-found': 1,
+  'early-stop': 1, evaluation: 1, warning: 1, interrupted: 1, error: 1, finished: 1,
+} satisfies Record<RunEvent['type'], 1>) as RunEvent['type'][];

@@ -25,6 +25,30 @@ export interface RunState {
   lrFound?: Record<string, number>;
 }
 
+/** Which engine made a run folder, with its settings (engine.json): a resume goes on with both. */
+export interface EngineRecord {
+  readonly engine: string;
+  readonly settings: Readonly<Record<string, string | number | boolean>>;
+}
+
+export const ENGINE_FILE = 'engine.json';
+
+/** The run folder's engine record; null for folders older than it. A RunError names a damaged one. */
+export function readEngineRecord(dir: string): EngineRecord | null {
+  const file = path.join(dir, ENGINE_FILE);
+  if (!fs.existsSync(file)) return null;
+  let r: EngineRecord;
+  try {
+    r = JSON.parse(fs.readFileSync(file, 'utf8'));
+  } catch (e) {
+    throw new RunError(`${file} is damaged (${(e as Error).message}); write {"engine": "tfjs", "settings": {}} (or the engine the run used) into it, or start the run again`);
+  }
+  const scalar = (v: unknown) => ['string', 'number', 'boolean'].includes(typeof v);
+  const ok = r !== null && typeof r === 'object' && typeof r.engine === 'string' && typeof r.settings === 'object' && r.settings !== null && Object.values(r.settings).every(scalar);
+  if (!ok) throw new RunError(`${file} must hold {"engine": NAME, "settings": {...}} with plain values; restore it or start the run again`);
+  return r;
+}
+
 export interface RunFolder {
   readonly dir: string;
   readonly plan: Plan;
@@ -125,10 +149,11 @@ function reopen(resume: string): RunFolder {
  * The run's folder: RUN_DIR reopened when resuming, else a new one holding the recipe and its
  * plan. The plan is validated against the schema either way.
  */
-export function openRunFolder(opts: { plan: Plan; recipeText: string; resume?: string }, created: string[]): RunFolder {
+export function openRunFolder(opts: { plan: Plan; recipeText: string; resume?: string; engine: EngineRecord }, created: string[]): RunFolder {
   if (opts.resume) return reopen(opts.resume);
   assertPlan(opts.plan);
   const dir = newRunDir(opts.plan, created);
+  writeFileAtomic(path.join(dir, ENGINE_FILE), JSON.stringify(opts.engine, null, 2) + '\n');
   writeFileAtomic(path.join(dir, 'recipe.tlr'), opts.recipeText);
   writeFileAtomic(path.join(dir, 'plan.json'), JSON.stringify(opts.plan, null, 2) + '\n');
   return folder(dir, opts.plan, false, { stage: 0, epoch: 0, best: null, stageBest: null, sinceBest: 0 });

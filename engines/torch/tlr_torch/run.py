@@ -457,14 +457,14 @@ def write_results(ctx, run, ev, rows, items, started):
     images = len(ctx.job.splits["train"])
     best = run.state["best"]
     write_json(ctx.job.path("report.json"), {
-        "recipe": plan["recipe"]["name"], "best": {"metric": plan["save"]["metric"], "value": best["value"], "stage": best["stage"] + 1, "epoch": best["epoch"] + 1},
+        "format": "tlr-report", "version": 1, "recipe": plan["recipe"]["name"], "best": {"metric": plan["save"]["metric"], "value": best["value"], "stage": best["stage"] + 1, "epoch": best["epoch"] + 1},
         "evaluation": ev, "misclassified": _misclassified(ctx, rows, items), "unreadable": ctx.unreadable, "seconds": seconds, "backend": ctx.label,
         **({"lrAuto": [{"stage": int(k) + 1, "lr": v} for k, v in run.state["lrFound"].items()]} if run.state.get("lrFound") else {}),
         "training": {"epochs": len(epochs), "seconds": train_seconds, "images": images, "imagesPerSecond": images * len(epochs) / train_seconds if train_seconds else None},
     })
     w = ctx.world
     write_json(ctx.job.path("environment.json"), {
-        "tlr": ctx.job.job.get("tlr"), "engine": "torch", "engineVersion": ENGINE_VERSION, "torch": torch.__version__, "torchvision": torchvision.__version__,
+        "format": "tlr-environment", "version": 1, "tlr": ctx.job.job.get("tlr"), "engine": "torch", "engineVersion": ENGINE_VERSION, "torch": torch.__version__, "torchvision": torchvision.__version__,
         "python": platform.python_version(), "platform": f"{platform.system().lower()} {platform.machine()}", "cpus": os.cpu_count(),
         "backend": ctx.label, "device": w.device.type, "distributed": {"backend": w.backend if w.distributed else None, "ranks": w.size, "launcher": os.environ.get("TLR_LAUNCHER", "torchrun" if "TORCHELASTIC_RUN_ID" in os.environ else "single process")},
         "devices": [torch.cuda.get_device_name(i) for i in range(torch.cuda.device_count())] if w.device.type == "cuda" else [platform.processor() or platform.machine()],

@@ -5,7 +5,7 @@ import { writeReportHtml } from '../../report/report-html.js';
 import { compareHtml } from '../../report/compare-html.js';
 import { writeFileAtomic } from '../../files/atomic.js';
 import { renderDiagnostics } from '../../compiler/render.js';
-import { run } from '../../engines/tfjs/run.js';
+import { DEFAULT_ENGINE, engineNamed, runOn, settle } from '../../engines/index.js';
 import { Events } from '../../runtime/events.js';
 import { compileFile, UsageError, type Output } from '../io.js';
 import { fixed, stageLr } from '../../text/format.js';
@@ -102,7 +102,8 @@ async function runRecipe(file: string, io: Output): Promise<string> {
     io.err(renderDiagnostics(c.diagnostics, file, c.text, { color: false }));
     throw new UsageError(`${file} has errors; fix it and compare again`);
   }
-  const r = await run({ plan: c.plan, recipeText: c.text, events: new Events() });
+  const engine = engineNamed(DEFAULT_ENGINE);
+  const r = await runOn(engine, { plan: c.plan, recipeText: c.text, events: new Events(), settings: await settle(engine, {}) });
   if (r.status !== 'finished') throw new UsageError(`running ${file} was interrupted; compare its run folder once it has finished (tlr run --resume ${r.runDir})`);
   return r.runDir;
 }

@@ -1,26 +1,37 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { openModelFolder } from './predict.js';
-import { exportOnnx, exportTfjs } from '../../engines/tfjs/export.js';
+import { models, recipeExports, type FlagValues, type RecipeExport } from '../../engines/index.js';
 import { writeFileAtomic } from '../../files/atomic.js';
 import { MODEL_MARKER } from '../../data/model-folder.js';
 import { compileFile, UsageError, type Output } from '../io.js';
 import { renderDiagnostics, summary } from '../../compiler/render.js';
 
-/** `tlr export MODEL_DIR --format onnx|tfjs [--out PATH] [--softmax] [--force]`. */
-export async function exportCommand(args: readonly string[], flags: { format?: string; out?: string; softmax: boolean; force: boolean; torchrun?: string; nproc?: string }, io: Output): Promise<number> {
-  if (flags.torchrun !== undefined) return exportJob(args, flags.torchrun, flags.nproc, io);
-  if (flags.nproc !== undefined) throw new UsageError('--nproc goes with --torchrun DIR (a job folder for the torch engine)');
+export interface ExportFlags {
+  readonly format?: string;
+  readonly out?: string;
+  readonly softmax: boolean;
+  readonly force: boolean;
+  /** Every flag value, for the recipe exports' own flags (--torchrun DIR, --nproc N). */
+  readonly values: FlagValues;
+}
+
+/** `tlr export MODEL_DIR --format onnx|tfjs [--out PATH] [--softmax] [--force]`, or a recipe export (--torchrun DIR). */
+export async function exportCommand(args: readonly string[], flags: ExportFlags, io: Output): Promise<number> {
+  const asked = recipeExports().find((x) => flags.values[x.flag] !== undefined);
+  if (asked) return exportRecipe(args, asked, flags, io);
+  const stray = recipeExports().flatMap((x) => Object.keys(x.flags).filter((n) => flags.values[n] !== undefined).map((n) => `--${n} goes with --${x.flag}`));
+  if (stray.length) throw new UsageError(stray.join('; '));
   if (args.length !== 1) throw new UsageError('tlr export takes one model folder (RUN_DIR/model)');
   const format = flags.format ?? 'onnx';
   if (format !== 'onnx' && format !== 'tfjs') throw new UsageError(`--format takes onnx or tfjs, not ${format}`);
   const dir = path.resolve(args[0]!);
   const out = path.resolve(flags.out ?? (format === 'onnx' ? path.join(path.dirname(dir), 'model.onnx') : `${dir}-tfjs`));
   refuseOverwrite(out, format, flags.force);
-  const m = await openModelFolder(dir);
+  const service = await models();
+  const m = await service.open(dir);
   try {
-    if (format === 'onnx') writeFileAtomic(out, exportOnnx(m, { softmax: flags.softmax }));
-    else await exportTfjs(m, out, { softmax: flags.softmax });
+    if (format === 'onnx') writeFileAtomic(out, service.exportOnnx(m, { softmax: flags.softmax }));
+    else await service.exportTfjs(m, out, { softmax: flags.softmax });
   } finally {
     m.dispose();
   }
@@ -37,20 +48,17 @@ function refuseOverwrite(out: string, format: string, force: boolean): void {
   if (!force) throw new UsageError(`${out} exists; add --force to replace it`);
 }
 
-/** `tlr export RECIPE --torchrun DIR [--nproc N]`: a job folder for the torch engine on a cluster. */
-async function exportJob(args: readonly string[], dir: string, nprocText: string | undefined, io: Output): Promise<number> {
-  if (args.length !== 1 || !args[0]!.endsWith('.tlr')) throw new UsageError('tlr export RECIPE.tlr --torchrun DIR writes a job folder for a recipe; give one .tlr file');
-  const nproc = nprocText === undefined ? 1 : Number(nprocText);
-  if (!Number.isInteger(nproc) || nproc < 1) throw new UsageError(`--nproc ${nprocText}: give a whole number of processes per machine`);
+/** `tlr export RECIPE --torchrun DIR [--nproc N]`: the recipe written out for the engine that runs it elsewhere. */
+async function exportRecipe(args: readonly string[], x: RecipeExport, flags: ExportFlags, io: Output): Promise<number> {
+  const given = ['format', 'out', 'softmax', 'force'].filter((n) => flags.values[n] !== undefined && flags.values[n] !== false);
+  if (given.length) throw new UsageError(`${given.map((n) => `--${n}`).join(', ')} ${given.length > 1 ? 'do' : 'does'} not go with --${x.flag} (it writes a folder of its own)`);
+  if (args.length !== 1 || !args[0]!.endsWith('.tlr')) throw new UsageError(`tlr export RECIPE.tlr --${x.flag} DIR writes a folder for a recipe; give one .tlr file`);
+  const out = path.resolve(String(flags.values[x.flag]));
+  if (fs.existsSync(out) && !fs.statSync(out).isDirectory()) throw new UsageError(`--${x.flag} ${flags.values[x.flag]}: ${out} is not a folder; give a new folder (or one tlr wrote) for the job`);
   const c = compileFile(args[0]!);
   if (c.diagnostics.length) io.err(`${renderDiagnostics(c.diagnostics, args[0]!, c.text, { color: false })}\n\n${args[0]}: ${summary(c.diagnostics)}\n`);
   if (!c.plan) return 1;
-  const { torchUnsupported } = await import('../../engines/torch/job.js');
-  const why = torchUnsupported(c.plan);
-  if (why) throw new UsageError(why);
-  const { writeJobFolder } = await import('../../engines/torch/job-folder.js');
-  const out = path.resolve(dir);
-  for (const w of await writeJobFolder(c.plan, c.text, out, { nproc })) io.err(`warning: ${w}`);
-  io.out(`written: ${out} (launch.sh runs it: ${nproc} process${nproc > 1 ? 'es' : ''} here, or NNODES=… RDZV_ENDPOINT=host:port on each machine; slurm.sbatch is an example)`);
+  for (const w of await x.write(c.plan, c.text, out, flags.values)) io.err(`warning: ${w}`);
+  io.out(x.written(out, flags.values));
   return 0;
 }

@@ -3,7 +3,7 @@ import * as path from 'node:path';
 import { renderDiagnostics, summary } from '../../compiler/render.js';
 import { setStageLr } from '../../compiler/edit.js';
 import { Events } from '../../runtime/events.js';
-import { lrFind } from '../../engines/tfjs/lr-find.js';
+import { lrFinder } from '../../engines/index.js';
 import { lrChart } from '../../report/svg.js';
 import { lrChartText } from '../../text/lr-chart.js';
 import { formatLr, stageLr } from '../../text/format.js';
@@ -25,7 +25,7 @@ export async function lrFindCommand(files: readonly string[], flags: { stage?: s
   const events = new Events();
   events.on((e) => { if (e.type === 'warning') io.err(`warning: ${e.message}`); });
   let shown = 0;
-  const curve = await lrFind({
+  const curve = await lrFinder()({
     plan: c.plan, stage: stageNo - 1, events, steps,
     onStep: (i, n) => { if (!flags.json && process.stderr.isTTY && i - shown >= 5) { shown = i; process.stderr.write(`\rsweeping: step ${i}/${n}`); } },
   });

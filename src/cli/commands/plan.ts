@@ -1,17 +1,19 @@
 import { renderDiagnostics, summary } from '../../compiler/render.js';
 import { planText } from '../plan-text.js';
 import { compileFile, useColor, UsageError, type Output } from '../io.js';
-import { torchUnsupported } from '../../engines/torch/networks.js';
-import { quickTorchPython } from '../../engines/torch/python.js';
+import { DEFAULT_ENGINE, engines } from '../../engines/index.js';
 import type { Plan } from '../../plan/types.js';
 
-/** Which engines can run the plan here (the torch engine needs a Python with torch). */
+/** Which engines can run the plan here: the default, and for each other whether it can and how. */
 function enginesLine(plan: Plan): string {
-  const why = torchUnsupported(plan);
-  const torch = why ? `torch: no (it has no ${plan.model.name}; torchvision's networks only)`
-    : quickTorchPython() ? 'torch: available here (tlr run --engine torch [--nproc N]; tlr doctor tells more)'
-    : 'torch: not here (no Python with torch and torchvision; tlr doctor says what to install)';
-  return `\n${'engines'.padEnd(11)}tfjs (default) · ${torch}`;
+  const each = engines().map((e) => {
+    if (e.name === DEFAULT_ENGINE) return `${e.name} (default)`;
+    const why = e.unsupported(plan);
+    if (why) return `${e.name}: no (${why})`;
+    const missing = e.missing();
+    return missing ? `${e.name}: not here (${missing})` : `${e.name}: available here (${e.usage}; tlr doctor tells more)`;
+  });
+  return `\n${'engines'.padEnd(11)}${each.join(' · ')}`;
 }
 
 export const PLAN_HELP = `usage: tlr plan FILE [--json]

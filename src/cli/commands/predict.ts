@@ -1,5 +1,4 @@
-import { openSavedModel, predict, evaluateOn, type SavedModel } from '../../engines/tfjs/saved-model.js';
-import { ModelDirError } from '../../engines/tfjs/model-files.js';
+import { models } from '../../engines/index.js';
 import { evaluationText } from '../../text/evaluation.js';
 import { UsageError, type Output } from '../io.js';
 import { expandImages } from '../image-args.js';
@@ -7,16 +6,6 @@ import { stringify } from 'csv-stringify/sync';
 import { printable } from '../../printable.js';
 
 // tlr predict and tlr eval: print what the runtime's saved-model API returns.
-
-/** A model folder opened for a command; one that is not a tlr model folder is a usage error. */
-export async function openModelFolder(dir: string, backend?: string): Promise<SavedModel> {
-  try {
-    return await openSavedModel(dir, backend);
-  } catch (e) {
-    if (e instanceof ModelDirError) throw new UsageError(e.message);
-    throw e;
-  }
-}
 
 /** `tlr predict`: the top labels of images with a saved model. */
 export async function predictCommand(args: readonly string[], flags: { top?: string; json: boolean; csv: boolean; backend?: string }, io: Output): Promise<number> {
@@ -27,10 +16,11 @@ export async function predictCommand(args: readonly string[], flags: { top?: str
   if (!Number.isInteger(k) || k < 1) throw new UsageError(`--top takes a whole number of at least 1, not ${flags.top}`);
   const { images, problems } = expandImages(rest);
   for (const p of problems) io.err(`tlr: ${p}`);
-  const m = await openModelFolder(dir, flags.backend);
+  const service = await models();
+  const m = await service.open(dir, flags.backend);
   let failed = problems.length;
   try {
-    const results = await predict(m, images, k, (_image, message) => { io.err(`tlr: ${message}`); failed++; });
+    const results = await service.predict(m, images, k, (_image, message) => { io.err(`tlr: ${message}`); failed++; });
     if (flags.json) io.out(JSON.stringify(results, null, 2));
     else if (flags.csv) io.out(stringify(results.flatMap((r) => r.top.map((t, i) => [r.image, i + 1, t.label, +t.probability.toFixed(6)])), { header: true, columns: ['image', 'rank', 'label', 'probability'] }).trimEnd());
     else for (const r of results) io.out(printable(`${r.image}: ${r.top.map((t) => `${t.label} ${(t.probability * 100).toFixed(1)}%`).join(', ')}`));
@@ -44,9 +34,10 @@ export async function predictCommand(args: readonly string[], flags: { top?: str
 export async function evalCommand(args: readonly string[], flags: { json: boolean; backend?: string }, io: Output): Promise<number> {
   const [dir, data] = args;
   if (!dir || !data || args.length > 2) throw new UsageError('tlr eval needs a model folder and a data set');
-  const m = await openModelFolder(dir, flags.backend);
+  const service = await models();
+  const m = await service.open(dir, flags.backend);
   try {
-    const r = await evaluateOn(m, data, { onUnreadable: (_file, reason) => io.err(`warning: skipped an unreadable image: ${reason}`) });
+    const r = await service.evaluate(m, data, { onUnreadable: (_file, reason) => io.err(`warning: skipped an unreadable image: ${reason}`) });
     const part = r.part === 'train' ? 'all of it (it has no test or validation part)' : `its ${r.part} part`;
     if (r.overlap) io.err(`warning: ${r.overlap} of the ${r.evaluation.images} images are images this model was trained on (compared by content): the accuracy is inflated; evaluate on images it has not seen, such as its run's test split`);
     io.out(flags.json ? JSON.stringify(r, null, 2) : `${data}: ${part}, on ${r.engine}\n${evaluationText(r.evaluation, 'evaluated')}`);

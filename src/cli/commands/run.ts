@@ -1,60 +1,70 @@
 import * as fs from 'node:fs';
 import { renderDiagnostics, summary } from '../../compiler/render.js';
 import { Events } from '../../runtime/events.js';
-import { ENGINES, engineNamed, engineOfRun, type EngineName } from '../../engines/index.js';
-import { inferenceWorkers } from '../../engines/tfjs/infer/engine.js';
+import { DEFAULT_ENGINE, engineNamed, resumeOf, runOn, settle, type EngineDef, type EngineSettings, type FlagValues } from '../../engines/index.js';
 import { TlrError } from '../../errors.js';
-import { backendOf } from '../../engines/tfjs/backend.js';
+import type { Plan } from '../../plan/types.js';
 import { ndjsonReporter, textReporter } from '../reporters/text.js';
 import { compileFile, useColor, UsageError, type Output } from '../io.js';
-
 
 /** `tlr run`: compiles and runs a recipe (or resumes a run folder) with the live view, plain lines or NDJSON. */
 export interface RunFlags {
   readonly json: boolean;
-  readonly backend?: string;
   readonly resume?: string;
   readonly engine?: string;
-  readonly nproc?: string;
-  readonly device?: string;
-  readonly amp?: boolean;
+  /** The engines' own flags (--backend, --nproc, …), as given. */
+  readonly engineFlags: FlagValues;
 }
 
-/** The engine and its options from the flags; a usage error names the bad flag. */
-function engineFlags(flags: RunFlags): { engine: EngineName; nproc: number; device: 'cpu' | 'cuda'; amp: boolean } {
-  const engine = flags.engine ? engineNamed(flags.engine) : flags.resume ? engineOfRun(flags.resume) : 'tfjs';
-  if (!engine) throw new UsageError(`--engine ${flags.engine}: the engines are ${Object.keys(ENGINES).join(' and ')}`);
-  const torchOnly = [flags.nproc !== undefined && '--nproc', flags.device !== undefined && '--device', flags.amp && '--amp'].filter(Boolean);
-  if (engine !== 'torch' && torchOnly.length) throw new UsageError(`${torchOnly.join(', ')} ${torchOnly.length > 1 ? 'are options' : 'is an option'} of the torch engine: add --engine torch`);
-  if (engine === 'torch' && flags.backend) throw new UsageError('--backend chooses a TensorFlow.js backend; the torch engine uses --device cpu|cuda');
-  const nproc = flags.nproc === undefined ? 1 : Number(flags.nproc);
-  if (!Number.isInteger(nproc) || nproc < 1 || nproc > 1024) throw new UsageError(`--nproc ${flags.nproc}: give a whole number of processes from 1 to 1024`);
-  const device = flags.device ?? 'cpu';
-  if (device !== 'cpu' && device !== 'cuda') throw new UsageError(`--device ${device}: give cpu or cuda`);
-  if (flags.amp && device !== 'cuda') throw new UsageError('--amp (mixed precision) needs --device cuda');
-  return { engine, nproc, device, amp: !!flags.amp };
+interface Chosen {
+  readonly engine: EngineDef;
+  readonly settings: EngineSettings;
+  /** What a resume changed from the run's recorded settings, for the user to see. */
+  readonly notes: readonly string[];
+}
+
+/**
+ * The engine and its settings. A resume stays on the run's engine (another one cannot read its
+ * checkpoint) with the settings it recorded, except those the user changes on the command line.
+ */
+async function chooseEngine(flags: RunFlags): Promise<Chosen> {
+  if (!flags.resume) {
+    const engine = engineNamed(flags.engine ?? DEFAULT_ENGINE);
+    return { engine, settings: await settle(engine, flags.engineFlags), notes: [] };
+  }
+  if (!fs.existsSync(flags.resume)) throw new UsageError(`run folder ${flags.resume} does not exist`);
+  const { engine, recorded } = resumeOf(flags.resume);
+  if (flags.engine && flags.engine !== engine.name) {
+    engineNamed(flags.engine);
+    throw new UsageError(`${flags.resume} is a run of the ${engine.name} engine; only it can read its checkpoint: resume without --engine ${flags.engine}, or start a new run with --engine ${flags.engine}`);
+  }
+  const settings = await settle(engine, flags.engineFlags, recorded ?? undefined);
+  const notes = Object.keys({ ...recorded, ...settings })
+    .filter((k) => recorded && recorded[k] !== settings[k])
+    .map((k) => `resuming with ${k} ${settings[k] ?? '(default)'}, as the command line asks (the run used ${recorded![k] ?? 'the default'})`);
+  const kept = Object.entries(settings).filter(([k]) => recorded && recorded[k] === settings[k] && flags.engineFlags[k] === undefined);
+  if (kept.length) notes.push(`resuming on the ${engine.name} engine with the run's ${kept.map(([k, v]) => `${k} ${v}`).join(', ')}`);
+  return { engine, settings, notes };
+}
+
+/** The recipe's plan and text, or null when it does not check (its diagnostics are printed). */
+function compileRecipe(files: readonly string[], flags: RunFlags, io: Output): { plan?: Plan; text: string } | null {
+  if (flags.resume) {
+    if (files.length) throw new UsageError('give either a recipe or --resume RUN_DIR, not both');
+    return { text: '' };
+  }
+  if (files.length !== 1) throw new UsageError('tlr run takes one recipe file');
+  const file = files[0]!;
+  const c = compileFile(file);
+  if (c.diagnostics.length) io.err(`${renderDiagnostics(c.diagnostics, file, c.text, { color: useColor(process.stderr) })}\n\n${file}: ${summary(c.diagnostics)}\n`);
+  return c.plan ? { plan: c.plan, text: c.text } : null;
 }
 
 export async function runCommand(files: readonly string[], flags: RunFlags, io: Output): Promise<number> {
-  const e = engineFlags(flags);
-  let plan, text = '';
-  if (flags.resume) {
-    if (files.length) throw new UsageError('give either a recipe or --resume RUN_DIR, not both');
-    if (!fs.existsSync(flags.resume)) throw new UsageError(`run folder ${flags.resume} does not exist`);
-  } else {
-    if (files.length !== 1) throw new UsageError('tlr run takes one recipe file');
-    const file = files[0]!;
-    const c = compileFile(file);
-    text = c.text;
-    if (c.diagnostics.length) io.err(`${renderDiagnostics(c.diagnostics, file, text, { color: useColor(process.stderr) })}\n\n${file}: ${summary(c.diagnostics)}\n`);
-    if (!c.plan) return 1;
-    plan = c.plan;
-  }
-  // A bad TLR_WORKERS or --backend stops here, as a usage error, before the live view starts.
-  if (e.engine === 'tfjs') {
-    inferenceWorkers('wasm');
-    if (flags.backend) backendOf(flags.backend);
-  }
+  const recipe = compileRecipe(files, flags, io);
+  if (!recipe) return 1;
+  // A bad flag or environment variable stops here, as a usage error, before the live view starts.
+  const chosen = await chooseEngine(flags);
   const events = new Events();
   let stopping = false;
   const stop = () => {
@@ -65,10 +75,11 @@ export async function runCommand(files: readonly string[], flags: RunFlags, io: 
   // The live view only on a terminal; pipes, CI and --json get plain lines or NDJSON.
   const ui = !flags.json && useLiveView() ? await mountRunView(events, stop) : null;
   if (!ui) events.on(flags.json ? ndjsonReporter((l) => io.out(l)) : textReporter((l) => io.out(l)));
+  for (const message of chosen.notes) events.emit({ type: 'warning', message });
   const onSigint = () => stop();
   process.on('SIGINT', onSigint);
   try {
-    const r = await ENGINES[e.engine].run({ plan, recipeText: text, events, backend: flags.backend, resume: flags.resume, stopped: () => stopping, nproc: e.nproc, device: e.device, amp: e.amp });
+    const r = await runOn(chosen.engine, { plan: recipe.plan, recipeText: recipe.text, events, resume: flags.resume, stopped: () => stopping, settings: chosen.settings });
     return r.status === 'finished' ? 0 : 130;
   } catch (e) {
     // An expected failure is an event the views show; a usage error goes to main (exit status 2).

@@ -2,7 +2,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { renderDiagnostics } from '../../compiler/render.js';
 import { Events } from '../../runtime/events.js';
-import { run } from '../../engines/tfjs/run.js';
+import { DEFAULT_ENGINE, engineNamed, runOn, settle, type FlagValues } from '../../engines/index.js';
 import { WatchSession, type WatchStatus } from '../../watch/session.js';
 import { ndjsonReporter, textReporter } from '../reporters/text.js';
 import { useLiveView } from './run.js';
@@ -38,10 +38,12 @@ async function watchRecipe(file: string, session: WatchSession): Promise<{ watch
 }
 
 /** `tlr watch`: runs the recipe, then re-plans and re-runs it when it or its data changes. */
-export async function watchCommand(files: readonly string[], flags: { json: boolean; backend?: string }, io: Output): Promise<number> {
+export async function watchCommand(files: readonly string[], flags: { json: boolean; engine?: string; engineFlags: FlagValues }, io: Output): Promise<number> {
   if (files.length !== 1) throw new UsageError('tlr watch takes one recipe file');
   const file = path.resolve(files[0]!);
   readRecipe(file);
+  const engine = engineNamed(flags.engine ?? DEFAULT_ENGINE);
+  const settings = await settle(engine, flags.engineFlags);
   const live = !flags.json && useLiveView();
   const listeners: ((s: WatchStatus, e: Events | null) => void)[] = [];
   let lastEvents: Events | null = null;
@@ -55,7 +57,7 @@ export async function watchCommand(files: readonly string[], flags: { json: bool
       const events = new Events({ replay: true });
       if (!live) events.on(flags.json ? ndjsonReporter((l) => io.out(l)) : textReporter((l) => io.out(l)));
       let stopped = false;
-      const done = run({ plan, recipeText: text, events, backend: flags.backend, stopped: () => stopped })
+      const done = runOn(engine, { plan, recipeText: text, events, settings, stopped: () => stopped })
         .catch((e: Error) => events.emit({ type: 'error', message: e.message }));
       lastEvents = events;
       return { stop: () => { stopped = true; }, done };

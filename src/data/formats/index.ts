@@ -3,7 +3,7 @@ import { csv } from './csv.js';
 import { idx } from './idx.js';
 import { splitFolders } from './split-folders.js';
 import { folders } from './folders.js';
-import { fail, type DataFormatDef, type Entry, type ProbeResult } from './types.js';
+import { fail, type DataFormat, type DataFormatDef, type Entry, type ProbeResult } from './types.js';
 import type { SplitName } from '../layout.js';
 
 // The registry of data formats, in the order they are tried: the first whose probe recognises a
@@ -12,8 +12,10 @@ import type { SplitName } from '../layout.js';
 
 export const FORMATS = [csv, idx, splitFolders, folders] as const;
 
-/** The names of every format; the plan's `data.format`. */
-export type DataFormat = (typeof FORMATS)[number]['name'];
+/** The names of every format; the plan's `data.format` (types.ts names them; this checks they agree). */
+export type { DataFormat };
+type Names = (typeof FORMATS)[number]['name'];
+export const FORMAT_NAMES_AGREE: [Names] extends [DataFormat] ? ([DataFormat] extends [Names] ? true : never) : never = true;
 
 export type Probe = (absPath: string) => ProbeResult;
 

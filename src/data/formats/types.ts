@@ -1,6 +1,5 @@
 import { TlrError } from '../../errors.js';
 import type { SplitName } from '../layout.js';
-import type { DataFormat } from './index.js';
 
 // What every data format provides: a probe that looks at a data set without decoding it (the
 // checker's view: layout, classes, counts) and a listing of its images (the runtime's view). A
@@ -49,3 +48,6 @@ export class DataError extends TlrError {}
 
 /** A probe's failure. */
 export const fail = (problem: 'missing' | 'unreadable' | 'empty', message: string, ...hints: string[]): ProbeResult => ({ ok: false, problem, message, hints });
+
+/** A data format's name (each module's DataFormatDef.name; index.ts checks them against the table). */
+export type DataFormat = 'folders' | 'split-folders' | 'csv' | 'idx';

@@ -3,8 +3,9 @@ import * as path from 'node:path';
 import { tf } from './tf.js';
 import type { Plan } from '../../plan/types.js';
 import { backendLabel, chooseBackend } from './backend.js';
-import type { Events, Evaluation } from '../../runtime/events.js';
-import { assertSaveTarget, openRunFolder, removeFailedRun, RunError } from '../../runtime/run-folder.js';
+import type { Events } from '../../runtime/events.js';
+import type { RunResult } from '../types.js';
+import { assertSaveTarget, openRunFolder, removeFailedRun, RunError, type EngineRecord } from '../../runtime/run-folder.js';
 import { prepareRun, type RunContext } from './stages/context.js';
 import { trainStage } from './stages/stage.js';
 import { evaluateBest, saveCopy, writeExports, writeResults } from './stages/finish.js';
@@ -31,13 +32,11 @@ export interface RunOptions {
   /** Polled after every batch: true stops the run cleanly. */
   readonly stopped?: () => boolean;
   readonly env?: NodeJS.ProcessEnv;
+  /** Recorded in the run folder (engine.json); by default the tfjs engine with `backend`. */
+  readonly engine?: EngineRecord;
 }
 
-export interface RunResult {
-  readonly runDir: string;
-  readonly status: 'finished' | 'interrupted';
-  readonly evaluation: Evaluation | null;
-}
+export type { RunResult };
 
 /**
  * Runs a plan (or resumes the run in `opts.resume`) to its end or to a stop.
@@ -52,7 +51,8 @@ export async function run(opts: RunOptions): Promise<RunResult> {
   let ctx: RunContext | null = null;
   try {
     const started = Date.now();
-    const f = openRunFolder(opts, created);
+    const engine = opts.engine ?? { engine: 'tfjs', settings: opts.backend ? { backend: opts.backend } : {} };
+    const f = openRunFolder({ ...opts, engine }, created);
     assertSaveTarget(f.plan);
     const backend = await chooseBackend(opts.backend);
     opts.events.emit({ type: 'plan', plan: f.plan, runDir: f.dir, backend: backendLabel(backend), resumed: f.resumed });

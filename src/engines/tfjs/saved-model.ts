@@ -3,7 +3,7 @@ import * as path from 'node:path';
 import { tf } from './tf.js';
 import { chooseBackend, type BackendName } from './backend.js';
 import { loadModelDir, type ModelMeta } from './model-files.js';
-import { decodeRgb, ImageError, normalize } from './data/image.js';
+import { decodeRgb, ImageError, normalize } from '../../runtime/data/image.js';
 import { probeData, type DataFormat } from '../../data/formats/index.js';
 import { listItems, listSplits, describeItem, type Item } from '../../runtime/data/dataset.js';
 import { createHash } from 'node:crypto';
@@ -18,6 +18,9 @@ import { evaluation } from './train/metrics.js';
 import { hashFile } from './train/features.js';
 import type { Evaluation } from '../../runtime/events.js';
 import { TlrError } from '../../errors.js';
+import type { DataEvaluation, Prediction } from '../types.js';
+
+export type { DataEvaluation, Prediction };
 
 // What a model folder a run saved can do on its own: predict labels of images, and evaluate on
 // a data set. `tlr predict` and `tlr eval` only print what these return.
@@ -40,10 +43,6 @@ export async function openSavedModel(dir: string, backend?: string): Promise<Sav
   return { dir, model, meta, backend: name, dispose: () => model.dispose() };
 }
 
-export interface Prediction {
-  readonly image: string;
-  readonly top: readonly { readonly label: string; readonly probability: number }[];
-}
 
 /**
  * The engine for a pass over `images` images: the saved model's program on ONNX Runtime (or on
@@ -126,17 +125,6 @@ function trainingOverlap(modelDir: string, items: readonly Item[]): number | nul
   return items.filter((it) => { const h = contentHash(it); return h !== null && seen.has(h); }).length;
 }
 
-export interface DataEvaluation {
-  readonly data: string;
-  /** The part of the data set evaluated: its test part, else its validation part, else all of it. */
-  readonly part: 'train' | 'validation' | 'test';
-  readonly unreadable: number;
-  /** What ran the network. */
-  readonly engine: string;
-  /** How many of the images the model was trained on (compared by content); null when its run folder is not beside it. */
-  readonly overlap: number | null;
-  readonly evaluation: Evaluation;
-}
 
 /**
  * Evaluates a saved model on a data set (any data format), on the compiled inference program (in

@@ -2,12 +2,10 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { Plan } from '../../plan/types.js';
 import type { Events } from '../../runtime/events.js';
-import type { RunResult } from '../tfjs/run.js';
+import type { ModelService, RunResult } from '../types.js';
 import { assertSaveTarget } from '../../runtime/run-folder.js';
 import { copyDirAtomic, writeFileAtomic } from '../../files/atomic.js';
 import { writeReportHtml } from '../../report/report-html.js';
-import { exportOnnx } from '../tfjs/export.js';
-import { openSavedModel } from '../tfjs/saved-model.js';
 import type { TorchOutcome } from './launch.js';
 
 // What tlr does after the torch engine finished a run, as it does after its own: the copy
@@ -15,7 +13,7 @@ import type { TorchOutcome } from './launch.js';
 // report.html. The engine itself only writes what any of its ranks can write without Node.
 
 /** The `save … to` copy, the exports and report.html; then the `finished` event. */
-export async function finishTorchRun(out: TorchOutcome, events: Events): Promise<RunResult> {
+export async function finishTorchRun(out: TorchOutcome, events: Events, models: ModelService): Promise<RunResult> {
   const dir = out.runDir, model = path.join(dir, 'model');
   const plan = JSON.parse(fs.readFileSync(path.join(dir, 'plan.json'), 'utf8')) as Plan;
   if (plan.save.to) {
@@ -24,10 +22,10 @@ export async function finishTorchRun(out: TorchOutcome, events: Events): Promise
   }
   const exported: string[] = [];
   if (plan.save.exports?.length) {
-    const m = await openSavedModel(model);
+    const m = await models.open(model);
     try {
       for (const e of plan.save.exports) {
-        const bytes = exportOnnx(m, { softmax: e.softmax });
+        const bytes = models.exportOnnx(m, { softmax: e.softmax });
         for (const d of [model, ...(plan.save.to ? [plan.save.to] : [])]) {
           writeFileAtomic(path.join(d, 'model.onnx'), bytes);
           exported.push(path.join(d, 'model.onnx'));

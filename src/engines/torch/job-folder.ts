@@ -5,6 +5,7 @@ import { writeFileAtomic } from '../../files/atomic.js';
 import { TlrError } from '../../errors.js';
 import { ENGINE_DIR } from './python.js';
 import { writeTorchJob } from './job.js';
+import { ENGINE_FILE } from '../../runtime/run-folder.js';
 
 // `tlr export RECIPE --torchrun DIR`: a self-contained job folder for a cluster. It holds the plan,
 // the manifest (image paths relative to the data root, which DATA_ROOT remaps), the starting
@@ -111,6 +112,7 @@ export async function writeJobFolder(plan: Plan, recipeText: string, dir: string
   }
   fs.mkdirSync(dir, { recursive: true });
   fs.writeFileSync(path.join(dir, MARKER), 'a tlr job folder (tlr export --torchrun)\n');
+  writeFileAtomic(path.join(dir, ENGINE_FILE), JSON.stringify({ engine: 'torch', settings: { nproc: opts.nproc, device: 'cpu', amp: false } }, null, 2) + '\n');
   writeFileAtomic(path.join(dir, 'recipe.tlr'), recipeText);
   writeFileAtomic(path.join(dir, 'plan.json'), JSON.stringify(plan, null, 2) + '\n');
   const job = await writeTorchJob(plan, dir, { env: opts.env, device: 'cpu', nproc: opts.nproc });

@@ -5,8 +5,8 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import * as readline from 'node:readline';
 import type { RunEvent } from '../../runtime/events.js';
-import { engineOfRun, type EngineRunOptions } from '../index.js';
-import { assertSaveTarget, openRunFolder, removeFailedRun, RunError } from '../../runtime/run-folder.js';
+import type { Events } from '../../runtime/events.js';
+import { assertSaveTarget, openRunFolder, readEngineRecord, removeFailedRun, RunError } from '../../runtime/run-folder.js';
 import { engineEnv, findTorchPython, hasTorch, installHint } from './python.js';
 import { torchUnsupported, writeTorchJob } from './job.js';
 import type { Plan } from '../../plan/types.js';
@@ -16,8 +16,23 @@ import type { Plan } from '../../plan/types.js';
 // 1.13 fails on Python 3.11 before starting a worker), and turns rank 0's NDJSON lines into this
 // process's events, so every view works unchanged. A rank that dies stops the others.
 
-/** An engine's run options, with the torch engine's own settled. */
-export type TorchOptions = Omit<EngineRunOptions, 'backend' | 'nproc' | 'device' | 'amp'> & { readonly nproc: number; readonly device: 'cpu' | 'cuda'; readonly amp: boolean };
+/** A torch run: the plan (or a run folder to resume) and the engine's settings. */
+export interface TorchOptions {
+  readonly plan?: Plan;
+  readonly recipeText: string;
+  readonly events: Events;
+  readonly resume?: string;
+  readonly stopped?: () => boolean;
+  readonly env?: NodeJS.ProcessEnv;
+  /** Processes on this machine, device, mixed precision. */
+  readonly nproc: number;
+  readonly device: 'cpu' | 'cuda';
+  readonly amp: boolean;
+}
+
+/** Whether a run folder is the torch engine's: its engine.json says so, or (older folders) it has a job.json. */
+export const isTorchRun = (dir: string): boolean =>
+  (readEngineRecord(dir)?.engine ?? (fs.existsSync(path.join(dir, 'job.json')) ? 'torch' : 'tfjs')) === 'torch';
 
 export interface TorchOutcome {
   readonly runDir: string;
@@ -115,11 +130,12 @@ export async function runTorch(opts: TorchOptions): Promise<TorchOutcome> {
   const env = opts.env ?? process.env;
   const created: string[] = [];
   try {
-    if (opts.resume && engineOfRun(opts.resume) !== 'torch') throw new RunError(`${opts.resume} is not a run of the torch engine (it has no job.json): resume it without --engine torch`);
+    if (opts.resume && !isTorchRun(opts.resume)) throw new RunError(`${opts.resume} is not a run of the torch engine (it has no job.json): resume it without --engine torch`);
     if (opts.plan) preflight(opts.plan, opts.nproc);
     const py = findTorchPython(env);
     if (!hasTorch(py)) throw new RunError(`the torch engine needs a Python with torch and torchvision, and none was found (${py.tried.join('; ')}): ${installHint}`);
-    const f = openRunFolder({ plan: opts.plan!, recipeText: opts.recipeText, resume: opts.resume }, created);
+    const engine = { engine: 'torch', settings: { nproc: opts.nproc, device: opts.device, amp: opts.amp } };
+    const f = openRunFolder({ plan: opts.plan!, recipeText: opts.recipeText, resume: opts.resume, engine }, created);
     if (opts.resume) preflight(f.plan, opts.nproc);
     assertSaveTarget(f.plan);
     const label = `PyTorch ${py.torch} (${opts.device}, ${opts.nproc > 1 ? `${opts.device === 'cuda' ? 'nccl' : 'gloo'}, ${opts.nproc} processes started by tlr's launcher` : 'one process'})`;

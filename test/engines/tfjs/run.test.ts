@@ -12,7 +12,7 @@ import { makeWorld, recipe } from '../../helpers/run-fixture.js';
 import { tlrAsync } from '../../helpers/cli.js';
 import { loadOrt } from '../../../src/engines/tfjs/onnx/runtime.js';
 import { convThreads, registerOrtKernels, unregisterOrtKernels } from '../../../src/engines/tfjs/kernels/ort-kernels.js';
-import { decodeRgb, normalize } from '../../../src/engines/tfjs/data/image.js';
+import { decodeRgb, normalize } from '../../../src/runtime/data/image.js';
 
 // Whole runs on tiny data: the run folder, the feature cache, frozen weights, leaks, Ctrl-C and
 // resume, and predict/eval against the run's own report.
@@ -46,7 +46,7 @@ describe('tlr run', () => {
     const { r, seen } = await go(f, { cache: path.join(w.dir, 'cache') });
     expect(tf.memory().numTensors).toBe(before);
     expect(r.status).toBe('finished');
-    expect(fs.readdirSync(r.runDir).sort()).toEqual(['environment.json', 'metrics.jsonl', 'model', 'plan.json', 'recipe.tlr', 'report.html', 'report.json']);
+    expect(fs.readdirSync(r.runDir).sort()).toEqual(['engine.json', 'environment.json', 'metrics.jsonl', 'model', 'plan.json', 'recipe.tlr', 'report.html', 'report.json']);
     expect(fs.readdirSync(path.join(r.runDir, 'model')).sort()).toEqual(['.tlr-model', 'labels.json', 'model.json', 'preprocessing.json', 'weights.bin']);
     expect(fs.readFileSync(path.join(r.runDir, 'metrics.jsonl'), 'utf8').trim().split('\n')).toHaveLength(4);
     expect(seen.filter((e) => e.type === 'features').map((e) => e.type === 'features' && `${e.split}:${e.phase}`)).toContain('train:done');

@@ -16,7 +16,8 @@ import { readSafetensors, writeSafetensors } from '../../../src/runtime/weights/
 import { assertPlan } from '../../../src/plan/validate.js';
 import { rng } from '../../../src/runtime/random.js';
 import type { RawTensor } from '../../../src/runtime/weights/tensors.js';
-import { ENGINES } from '../../../src/engines/index.js';
+import { runEngine } from '../../../src/engines/index.js';
+import { expectValidRunFolder, validEvents } from '../../helpers/contract.js';
 import { Events } from '../../../src/runtime/events.js';
 import { compile } from '../../../src/compiler/index.js';
 
@@ -134,11 +135,12 @@ d('the torch engine', () => {
     const recipe = write('colors.tlr', 'from resnet18 weights ./start.safetensors input 32\nhead dense(3)\ntrain 4 epochs on ./data\n  batch 8\n  lr 1e-3..0.01 one-cycle\nsplit 70/15/15\n');
     const t = await tlrAsync('run', recipe, '--engine', 'torch', '--nproc', '2', '--json');
     expect(t.code, t.err + t.out.slice(-2000)).toBe(0);
-    const events = t.out.trim().split('\n').map((l) => JSON.parse(l) as { type: string });
+    const events = validEvents(t.out);
     expect(events.filter((e) => e.type === 'epoch')).toHaveLength(4);
     expect(events.at(-1)!.type).toBe('finished');
     const torchRun = last('colors');
     assertPlan(json(path.join(torchRun, 'plan.json')));
+    expectValidRunFolder(torchRun);
     const env = json(path.join(torchRun, 'environment.json'));
     expect(env).toMatchObject({ engine: 'torch', distributed: { backend: 'gloo', ranks: 2 } });
     expect(fs.readFileSync(path.join(torchRun, 'metrics.jsonl'), 'utf8').trim().split('\n')).toHaveLength(4);
@@ -150,6 +152,8 @@ d('the torch engine', () => {
     const tf = await tlrAsync('run', recipe, '--json');
     expect(tf.code, tf.err).toBe(0);
     const tfRun = last('colors');
+    expect(validEvents(tf.out).map((e) => e.type)).toContain('finished');
+    expectValidRunFolder(tfRun);
     const tfAcc = json(path.join(tfRun, 'report.json')).evaluation.accuracy as number;
     expect(Math.abs(torchAcc - tfAcc)).toBeLessThanOrEqual(0.02);
     expect(torchAcc).toBeGreaterThan(0.9);
@@ -218,13 +222,13 @@ d('the torch engine', () => {
     const events = new Events();
     let stop = false;
     events.on((e) => { if (e.type === 'batch' && e.epoch === 1 && e.batch === 2) stop = true; });
-    const r = await ENGINES.torch.run({ plan: c.plan!, recipeText: '', events, nproc: 2, stopped: () => stop });
+    const r = await runEngine('torch', { plan: c.plan!, recipeText: '', events, flags: { nproc: '2' }, stopped: () => stop });
     expect(r.status).toBe('interrupted');
     // tlr asks within 0.1 s; the ranks stop after the batch under way when the request arrives.
     const state = json(path.join(r.runDir, 'checkpoint', 'state.json'));
     expect(state.stage).toBe(0);
     expect(state.epoch).toBeLessThan(3);
-    const again = await ENGINES.torch.run({ recipeText: '', events: new Events(), resume: r.runDir, nproc: 2 });
+    const again = await runEngine('torch', { recipeText: '', events: new Events(), resume: r.runDir });
     expect(again.status).toBe('finished');
     const epochs = fs.readFileSync(path.join(r.runDir, 'metrics.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l).epoch);
     expect(epochs).toEqual([1, 2, 3]);

@@ -1,5 +1,5 @@
 import { hostTensor, tf } from '../tf.js';
-import { decodeRgb, ImageError, normalize, type Preprocess } from './image.js';
+import { decodeRgb, ImageError, normalize, type Preprocess } from '../../../runtime/data/image.js';
 import { describeItem, type Item } from '../../../runtime/data/dataset.js';
 
 // Batches of images as [B, S, S, 3] tensors scaled to [0, 1], decoded on demand so memory does not

@@ -3,6 +3,7 @@ import { tf } from '../tf.js';
 import { Runner } from './execute.js';
 import { InferencePool } from './pool.js';
 import type { Program } from './program.js';
+import type { Engine, Forward } from './forward.js';
 import { singleThreaded } from '../backend.js';
 import { loadOrt, OrtEngine, OrtError } from '../onnx/runtime.js';
 import { UsageError } from '../../../errors.js';
@@ -11,20 +12,7 @@ import { UsageError } from '../../../errors.js';
 // on one core (wasm has no threads in Node; cpu is plain JavaScript). Either way a batch gives
 // the same numbers: workers run the same program on whole batches.
 
-export interface Forward {
-  /** Batches worth having in flight at once. */
-  readonly depth: number;
-  /** The output for a batch; `x` stays the caller's. */
-  run(x: tf.Tensor): Promise<tf.Tensor>;
-}
-
-export interface Engine extends Forward {
-  readonly workers: number;
-  /** What runs the passes, as the run's output and environment.json say it. */
-  readonly label: string;
-  load(program: Program): Promise<void>;
-  close(): Promise<void>;
-}
+export type { Engine, Forward };
 
 /** A tf.LayersModel in inference mode, in this thread. */
 export const modelForward = (model: tf.LayersModel): Forward => ({

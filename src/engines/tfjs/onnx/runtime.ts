@@ -3,7 +3,7 @@ import * as os from 'node:os';
 import type * as Ort from 'onnxruntime-node';
 import { tf, valuesOf } from '../tf.js';
 import type { Program } from '../../../zoo/program.js';
-import type { Engine } from '../infer/engine.js';
+import type { Engine } from '../infer/forward.js';
 import { toOnnx } from './to-onnx.js';
 import { TlrError, UsageError } from '../../../errors.js';
 

@@ -18,6 +18,7 @@ import { toOnnx } from '../onnx/to-onnx.js';
 import { onnxMetadata } from '../export.js';
 import type { RunContext } from './context.js';
 import { assertSaveTarget, type RunFolder } from '../../../runtime/run-folder.js';
+import { ENVIRONMENT_HEADER, REPORT_HEADER } from '../../../runtime/run-files.js';
 
 // The end of a run: the best model evaluated on the test split (validation when there is none),
 // the extra copy `save … to` asks for, report.json, environment.json and report.html.
@@ -89,13 +90,13 @@ export async function writeResults(ctx: RunContext, f: RunFolder, e: Evaluated, 
   const trainSeconds = epochs.reduce((a, x) => a + x.seconds, 0);
   const backend = backendLabel(ctx.backend);
   writeFileAtomic(path.join(f.dir, 'report.json'), JSON.stringify({
-    recipe: plan.recipe.name, best: { metric: plan.save.metric, value: best.value, stage: best.stage + 1, epoch: best.epoch + 1 },
+    ...REPORT_HEADER, recipe: plan.recipe.name, best: { metric: plan.save.metric, value: best.value, stage: best.stage + 1, epoch: best.epoch + 1 },
     evaluation: e.evaluation, misclassified: misclassified(ctx, e), unreadable: ctx.unreadable.counts, seconds, backend,
     ...(f.state.lrFound ? { lrAuto: Object.entries(f.state.lrFound).map(([s, lr]) => ({ stage: Number(s) + 1, lr })) } : {}),
     training: { epochs: epochs.length, seconds: trainSeconds, images: splits.train.length, imagesPerSecond: trainSeconds ? (splits.train.length * epochs.length) / trainSeconds : null },
   }, null, 2) + '\n');
   writeFileAtomic(path.join(f.dir, 'environment.json'), JSON.stringify({
-    tlr: TLR_VERSION, node: process.version, tfjs: tf.version.tfjs, backend, platform: `${os.platform()} ${os.arch()}`, cpus: os.cpus().length,
+    ...ENVIRONMENT_HEADER, tlr: TLR_VERSION, engine: 'tfjs', node: process.version, tfjs: tf.version.tfjs, backend, platform: `${os.platform()} ${os.arch()}`, cpus: os.cpus().length,
     inference: { engine: ctx.engines.inference.engine, ran: ctx.engines.label ?? null, why: ctx.engines.inference.why },
     seed: plan.seed, weights: built.files ? { from: built.files.from, entry: built.files.entry, sha256: built.files.sha256 } : null,
   }, null, 2) + '\n');

@@ -7,6 +7,9 @@ import type { Forward } from '../infer/engine.js';
 import type { ModelInfo } from '../../../zoo/catalog.js';
 import { learningRate, setLearningRate, stageOptimizer } from './optimizer.js';
 import type { ShardTrainer } from './shards.js';
+import { batchLoss } from './loss.js';
+
+export { batchLoss };
 
 // One stage's epochs: a custom loop (not fit) so every batch reports, Ctrl-C stops after the
 // current batch, and learning-rate schedules, class weights and early stopping follow the plan.
@@ -38,13 +41,6 @@ export interface StageRun {
   readonly trainer?: ShardTrainer | null;
 }
 
-/** Mean cross-entropy of a batch, weighted by class when asked. */
-export function batchLoss(out: tf.Tensor, y: tf.Tensor1D, classes: number, weights: tf.Tensor1D | null, probabilities: boolean): tf.Scalar {
-  const logits = probabilities ? tf.log(tf.clipByValue(out, 1e-7, 1)) : out;
-  const onehot = tf.oneHot(y, classes);
-  const w = weights ? tf.gather(weights, y) : undefined;
-  return tf.losses.softmaxCrossEntropy(onehot, logits, w) as tf.Scalar;
-}
 
 export interface Predictions {
   readonly loss: number;

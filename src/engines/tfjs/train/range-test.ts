@@ -8,20 +8,8 @@ import { makeOptimizer, setLearningRate } from './optimizer.js';
 // the learning rate growing exponentially from `from` to `to`, smooth the loss, and stop when it
 // explodes. The weights (and BatchNorm statistics) are put back afterwards.
 
-export interface LrCurve {
-  readonly lrs: readonly number[];
-  readonly losses: readonly number[];
-  /** The loss smoothed by a centred moving average of 9 steps (up to the first non-finite loss). */
-  readonly smoothed: readonly number[];
-  /** The rate suggested, and by which rule. */
-  readonly suggestion: number;
-  readonly rule: string;
-  /** Where the smoothed loss is lowest, and where it falls fastest (per decade of rate). */
-  readonly minimum: number;
-  readonly steepest: number;
-  /** The sweep stopped before its last step because the loss exploded. */
-  readonly diverged: boolean;
-}
+export type { LrCurve } from '../../types.js';
+import type { LrCurve } from '../../types.js';
 
 export interface SweepOptions {
   readonly model: tf.LayersModel;

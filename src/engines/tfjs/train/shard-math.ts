@@ -1,7 +1,7 @@
 import { tf } from '../tf.js';
 import { FreezableBatchNorm } from '../tf-layers/layers.js';
 import { leafLayers } from './optimizer.js';
-import { batchLoss } from './loop.js';
+import { batchLoss } from './loss.js';
 
 // One shard of a batch, the same on the main thread and in a training worker: its gradients of
 // the batch's loss, so that the shards' gradients add up to the whole batch's.

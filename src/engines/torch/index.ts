@@ -1,0 +1,92 @@
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { UsageError } from '../../errors.js';
+import type { Plan } from '../../plan/types.js';
+import type { EngineDef, EngineSettings, FlagValues, RecipeExport } from '../types.js';
+import { torchUnsupported } from './networks.js';
+import { quickTorchPython } from './python.js';
+
+// The torch engine's row: PyTorch with torchvision (the Python package in engines/torch), one
+// process or several with DistributedDataParallel. Its Node half prepares the run folder, starts
+// the ranks and turns their NDJSON into events; the rest loads on use.
+
+const count = (text: string | number, flag: string, what: string): number => {
+  const n = Number(text);
+  if (!Number.isInteger(n) || n < 1 || n > 1024) throw new UsageError(`${flag} ${text}: give a whole number of ${what} from 1 to 1024`);
+  return n;
+};
+
+/** The global batch of every stage must divide among the processes. */
+function checkBatches(plan: Plan, nproc: number): void {
+  for (const s of plan.stages) {
+    if (s.batch % nproc === 0) continue;
+    throw new UsageError(
+      `--nproc ${nproc}: stage ${s.index}'s batch of ${s.batch} does not divide among ${nproc} processes (the recipe's batch is the global batch, split evenly); use a batch that is a multiple of ${nproc} (say ${Math.ceil(s.batch / nproc) * nproc}) or another --nproc`,
+    );
+  }
+}
+
+const torchrun: RecipeExport = {
+  flag: 'torchrun',
+  help: 'a job folder for the torch engine on a cluster (launch.sh, slurm.sbatch)',
+  flags: { nproc: { type: 'string', value: 'N', help: 'processes per machine (default 1)' } },
+  async write(plan, recipeText, out, flags) {
+    const nproc = flags['nproc'] === undefined ? 1 : count(String(flags['nproc']), '--nproc', 'processes per machine');
+    const why = torchUnsupported(plan);
+    if (why) throw new UsageError(why);
+    checkBatches(plan, nproc);
+    const { writeJobFolder } = await import('./job-folder.js');
+    return writeJobFolder(plan, recipeText, out, { nproc });
+  },
+  written(out, flags) {
+    const nproc = Number(flags['nproc'] ?? 1);
+    return `written: ${out} (launch.sh runs it: ${nproc} process${nproc > 1 ? 'es' : ''} here, or NNODES=… RDZV_ENDPOINT=host:port on each machine; slurm.sbatch is an example)`;
+  },
+};
+
+async function settle(flags: FlagValues, recorded?: EngineSettings): Promise<EngineSettings> {
+  const nprocText = flags['nproc'] ?? recorded?.['nproc'] ?? 1;
+  const nproc = count(String(nprocText), '--nproc', 'processes');
+  const device = String(flags['device'] ?? recorded?.['device'] ?? 'cpu');
+  if (device !== 'cpu' && device !== 'cuda') throw new UsageError(`--device ${device}: give cpu or cuda`);
+  const amp = flags['amp'] === true || (flags['amp'] === undefined && recorded?.['amp'] === true);
+  if (amp && device !== 'cuda') throw new UsageError('--amp (mixed precision) needs --device cuda');
+  return { nproc, device, amp };
+}
+
+export const torchEngine: EngineDef = {
+  name: 'torch',
+  summary:
+    'PyTorch with torchvision (engines/torch), one process or several with DistributedDataParallel (gloo on CPU, nccl on CUDA)',
+  flags: {
+    nproc: { type: 'string', value: 'N', help: 'processes on this machine (default 1)' },
+    device: { type: 'string', value: 'cpu|cuda', help: 'where the ranks compute (default cpu)' },
+    amp: { type: 'boolean', value: '', help: 'mixed precision (CUDA only)' },
+  },
+  settle,
+  unsupported: torchUnsupported,
+  missing: () =>
+    quickTorchPython() ? null : 'no Python with torch and torchvision; tlr doctor says what to install',
+  usage: 'tlr run RECIPE --engine torch [--nproc N]',
+  doctor: async () => (await import('./doctor.js')).torchDoctor(),
+  ownsRun: (dir) => fs.existsSync(path.join(dir, 'job.json')),
+  async run(req) {
+    const { runTorch } = await import('./launch.js');
+    const s = req.settings;
+    const out = await runTorch({
+      plan: req.plan,
+      recipeText: req.recipeText,
+      events: req.events,
+      resume: req.resume,
+      stopped: req.stopped,
+      env: req.env,
+      nproc: Number(s['nproc'] ?? 1),
+      device: s['device'] === 'cuda' ? 'cuda' : 'cpu',
+      amp: s['amp'] === true,
+    });
+    if (out.status !== 'finished') return { runDir: out.runDir, status: 'interrupted', evaluation: null };
+    const { finishTorchRun } = await import('./finish.js');
+    return finishTorchRun(out, req.events, await req.models());
+  },
+  exports: [torchrun],
+};

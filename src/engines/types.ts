@@ -1,0 +1,148 @@
+import type { Plan } from '../plan/types.js';
+import type { Evaluation, Events } from '../runtime/events.js';
+
+// The contract between tlr's commands and its engines. The plan is what an engine reads; the run
+// folder and the events (schema/) are what it writes. Everything else an engine offers, it
+// declares here: its flags, what it cannot run, its doctor section, how its run folders are
+// recognised, what it exports, and the optional services (model folders, the learning-rate
+// finder). Commands ask the table (./index.ts) and never import an engine's files.
+
+/** A flag an engine adds to `tlr run` (and `tlr watch`), by its long name. */
+export interface EngineFlag {
+  readonly type: 'string' | 'boolean';
+  /** What the value stands for in help (`N`, `cpu|cuda`); empty for a boolean. */
+  readonly value: string;
+  readonly help: string;
+}
+
+/** Flag values as the command line gave them, by long name (undefined: not given). */
+export type FlagValues = Readonly<Record<string, string | boolean | undefined>>;
+
+/** An engine's settings, settled from its flags: what a run folder records and a resume reuses. */
+export type EngineSettings = Readonly<Record<string, string | number | boolean>>;
+
+export interface RunRequest {
+  /** The plan to run; absent when resuming (the run folder's plan.json is used). */
+  readonly plan?: Plan;
+  readonly recipeText: string;
+  readonly events: Events;
+  /** A run folder to continue. */
+  readonly resume?: string;
+  /** Polled after every batch: true stops the run cleanly. */
+  readonly stopped?: () => boolean;
+  readonly env?: NodeJS.ProcessEnv;
+  /** This engine's settings (settle() made them from its flags). */
+  readonly settings: EngineSettings;
+  /** Model folders: what a run does after training (export onnx) goes through them. */
+  readonly models: () => Promise<ModelService>;
+}
+
+export interface RunResult {
+  readonly runDir: string;
+  readonly status: 'finished' | 'interrupted';
+  readonly evaluation: Evaluation | null;
+}
+
+/** A model folder opened for predict, eval or export. */
+export interface OpenModel {
+  readonly dir: string;
+  /** Where it computes, for messages (`wasm`, `cpu`). */
+  readonly backend: string;
+  dispose(): void;
+}
+
+export interface Prediction {
+  readonly image: string;
+  readonly top: readonly { readonly label: string; readonly probability: number }[];
+}
+
+export interface DataEvaluation {
+  readonly data: string;
+  /** The part of the data set evaluated: its test part, else its validation part, else all of it. */
+  readonly part: 'train' | 'validation' | 'test';
+  readonly unreadable: number;
+  /** What ran the network. */
+  readonly engine: string;
+  /** How many of the images the model was trained on (compared by content); null when its run folder is not beside it. */
+  readonly overlap: number | null;
+  readonly evaluation: Evaluation;
+}
+
+/** Model folders (a tfjs or torch run's model/): open, predict, evaluate, export. */
+export interface ModelService {
+  /** Opens a model folder; a TlrError names what is missing or wrong. */
+  open(dir: string, backend?: string): Promise<OpenModel>;
+  /** Top-k labels of each image; an unreadable image is reported and skipped. */
+  predict(m: OpenModel, images: readonly string[], k: number, onError: (image: string, message: string) => void): Promise<Prediction[]>;
+  evaluate(m: OpenModel, data: string, opts: { onUnreadable?: (file: string, reason: string) => void }): Promise<DataEvaluation>;
+  /** The model as ONNX bytes (labels and preprocessing in its metadata). */
+  exportOnnx(m: OpenModel, opts: { softmax?: boolean }): Uint8Array;
+  /** The model as a TF.js layers folder at `out`, written atomically. */
+  exportTfjs(m: OpenModel, out: string, opts: { softmax?: boolean }): Promise<void>;
+}
+
+/** The learning-rate range test on one stage of a plan. */
+export interface LrCurve {
+  readonly lrs: readonly number[];
+  readonly losses: readonly number[];
+  /** The loss smoothed by a centred moving average of 9 steps (up to the first non-finite loss). */
+  readonly smoothed: readonly number[];
+  /** The rate suggested, and by which rule. */
+  readonly suggestion: number;
+  readonly rule: string;
+  /** Where the smoothed loss is lowest, and where it falls fastest (per decade of rate). */
+  readonly minimum: number;
+  readonly steepest: number;
+  /** The sweep stopped before its last step because the loss exploded. */
+  readonly diverged: boolean;
+}
+
+export interface LrFindRequest {
+  readonly plan: Plan;
+  /** 0-based stage. */
+  readonly stage: number;
+  readonly events: Events;
+  readonly steps: number;
+  readonly onStep?: (i: number, n: number) => void;
+}
+
+/** A recipe written out for somewhere else to run it (`tlr export RECIPE --torchrun DIR`). */
+export interface RecipeExport {
+  /** The `tlr export` flag that asks for it; its value is the output folder. */
+  readonly flag: string;
+  readonly help: string;
+  /** Flags that go with it. */
+  readonly flags: Readonly<Record<string, EngineFlag>>;
+  /** Writes it; returns warnings. A TlrError says what is wrong with the recipe or the folder. */
+  write(plan: Plan, recipeText: string, out: string, flags: FlagValues): Promise<string[]>;
+  /** The line printed after it was written. */
+  written(out: string, flags: FlagValues): string;
+}
+
+/** One engine: a row of the table. Its module is light; heavy code loads on use. */
+export interface EngineDef {
+  readonly name: string;
+  /** One line for help and doctor. */
+  readonly summary: string;
+  /** Flags it adds to `tlr run` and `tlr watch`. */
+  readonly flags: Readonly<Record<string, EngineFlag>>;
+  /** Its settings from its flags (over those a resumed run recorded); a UsageError names a bad flag. */
+  settle(flags: FlagValues, recorded?: EngineSettings): Promise<EngineSettings>;
+  /** Why it cannot run `plan` (a sentence that says what to do instead), or null. Cheap: `tlr plan` asks. */
+  unsupported(plan: Plan): string | null;
+  /** Whether it can run here: null, or why not and what to install. Cheap: `tlr plan` asks. */
+  missing(): string | null;
+  /** How to run a recipe on it, for `tlr plan`. */
+  readonly usage: string;
+  /** Its section of `tlr doctor`, and its versions for the last line. */
+  doctor(): Promise<{ readonly lines: readonly string[]; readonly versions: string }>;
+  /** Whether a run folder that records no engine (older runs) is one of its own. */
+  ownsRun(dir: string): boolean;
+  run(req: RunRequest): Promise<RunResult>;
+  /** Recipes written out for elsewhere. */
+  readonly exports: readonly RecipeExport[];
+  /** Model folders, when this engine opens them. */
+  readonly models?: () => Promise<ModelService>;
+  /** The learning-rate range test, when this engine has one. */
+  readonly lrFind?: (req: LrFindRequest) => Promise<LrCurve>;
+}

@@ -1,0 +1,117 @@
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { engines, registerEngine, type EngineDef, type RunRequest } from '../../src/engines/index.js';
+import { openRunFolder } from '../../src/runtime/run-folder.js';
+import { tlr, tlrAsync } from '../helpers/cli.js';
+
+// Adding an engine is one folder and one row: a fake third engine, registered at run time, is
+// reached by every command through the table, with no change to any command.
+
+const runs: RunRequest[] = [];
+const fake: EngineDef = {
+  name: 'fake',
+  summary: 'a test engine that records what it is asked',
+  flags: { speed: { type: 'string', value: 'N', help: 'how fast' } },
+  async settle(flags, recorded) {
+    const speed = Number(flags['speed'] ?? recorded?.['speed'] ?? 1);
+    if (!Number.isInteger(speed)) throw new (await import('../../src/errors.js')).UsageError(`--speed ${flags['speed']}: give a whole number`);
+    return { speed };
+  },
+  unsupported: (plan) => (plan.model.name === 'vgg16' ? 'the fake engine has no vgg16' : null),
+  missing: () => null,
+  usage: 'tlr run RECIPE --engine fake [--speed N]',
+  doctor: async () => ({ lines: ['fake       ready, speed 1'], versions: 'Fake 0.1' }),
+  ownsRun: (dir) => fs.existsSync(path.join(dir, 'fake.json')),
+  async run(req) {
+    runs.push(req);
+    const f = openRunFolder({ plan: req.plan!, recipeText: req.recipeText, resume: req.resume, engine: { engine: 'fake', settings: req.settings } }, []);
+    req.events.emit({ type: 'plan', plan: f.plan, runDir: f.dir, backend: `fake at speed ${req.settings['speed']}`, resumed: f.resumed });
+    fs.writeFileSync(path.join(f.dir, 'metrics.jsonl'), '');
+    req.events.emit({ type: 'interrupted', runDir: f.dir, stage: 1, epoch: 0 });
+    return { runDir: f.dir, status: 'interrupted', evaluation: null };
+  },
+  exports: [{
+    flag: 'fakejob', help: 'a fake job folder', flags: {},
+    async write(_plan, _text, out) { fs.mkdirSync(out, { recursive: true }); fs.writeFileSync(path.join(out, 'job'), 'fake'); return []; },
+    written: (out) => `written: ${out} (fake)`,
+  }],
+};
+
+let dir: string, recipe: string, undo: () => void;
+beforeAll(() => {
+  undo = registerEngine(fake);
+  dir = fs.mkdtempSync(path.join(os.tmpdir(), 'tlr-fake-engine-'));
+  fs.cpSync(path.resolve(__dirname, '../fixtures/data/flowers'), path.join(dir, 'flowers'), { recursive: true });
+  recipe = path.join(dir, 'r.tlr');
+  fs.writeFileSync(recipe, 'from resnet18 weights none input 32\nhead dense(3)\ntrain 1 epoch on ./flowers\n  batch 2\n');
+});
+afterAll(() => {
+  undo();
+  fs.rmSync(dir, { recursive: true, force: true });
+});
+
+describe('the engine table', () => {
+  it('every row is complete', () => {
+    for (const e of engines()) {
+      for (const key of ['name', 'summary', 'flags', 'settle', 'unsupported', 'missing', 'usage', 'doctor', 'ownsRun', 'run', 'exports'] as const) {
+        expect(e[key], `${e.name}.${key}`).toBeDefined();
+      }
+      for (const [name, f] of Object.entries(e.flags)) expect(f.help.length, `${e.name} --${name}`).toBeGreaterThan(0);
+    }
+    expect(engines().some((e) => e.models)).toBe(true);
+  });
+
+  it('runs a recipe on a registered engine with its own flag, and records the engine in the run folder', async () => {
+    const r = await tlrAsync('run', recipe, '--engine', 'fake', '--speed', '3');
+    expect(r.code, r.err).toBe(130);
+    expect(r.out).toContain('backend fake at speed 3');
+    expect(runs.at(-1)!.settings).toEqual({ speed: 3 });
+    const runDir = /→ (\S+)/.exec(r.out)![1]!;
+    expect(JSON.parse(fs.readFileSync(path.resolve(runDir, 'engine.json'), 'utf8'))).toEqual({ engine: 'fake', settings: { speed: 3 } });
+  });
+
+  it('a flag of an engine not chosen is a usage error naming its engine', async () => {
+    const r = await tlrAsync('run', recipe, '--speed', '3');
+    expect(r.code).toBe(2);
+    expect(r.err).toContain('--speed is an option of the fake engine: add --engine fake');
+    expect((await tlrAsync('run', recipe, '--engine', 'fake', '--speed', 'x')).err).toContain('--speed x: give a whole number');
+    expect((await tlrAsync('run', recipe, '--engine', 'nope')).err).toContain('the engines are tfjs, torch, fake');
+  });
+
+  it('resume stays on the run\'s engine with its recorded settings; another --engine is refused', async () => {
+    const first = await tlrAsync('run', recipe, '--engine', 'fake', '--speed', '5');
+    const runDir = path.resolve(/→ (\S+)/.exec(first.out)![1]!);
+    const again = await tlrAsync('run', '--resume', runDir);
+    expect(again.out).toContain('backend fake at speed 5');
+    expect(again.out).toContain("resuming on the fake engine with the run's speed 5");
+    expect(runs.at(-1)!.resume).toBe(runDir);
+    const faster = await tlrAsync('run', '--resume', runDir, '--speed', '7');
+    expect(faster.out).toContain('resuming with speed 7, as the command line asks (the run used 5)');
+    const other = await tlrAsync('run', '--resume', runDir, '--engine', 'tfjs');
+    expect(other.code).toBe(2);
+    expect(other.err).toContain('is a run of the fake engine; only it can read its checkpoint');
+  });
+
+  it('plan says which engines can run the recipe, from each row', () => {
+    expect(tlr('plan', recipe).out).toMatch(/engines +tfjs \(default\) · torch: .* · fake: available here \(tlr run RECIPE --engine fake \[--speed N\]; tlr doctor tells more\)/);
+    const vgg = path.join(dir, 'vgg.tlr');
+    fs.writeFileSync(vgg, 'from vgg16 weights none input 32\nhead dense(3)\ntrain 1 epoch on ./flowers\n');
+    expect(tlr('plan', vgg).out).toContain('fake: no (the fake engine has no vgg16)');
+  });
+
+  it('export reaches the engine\'s recipe export by its flag', async () => {
+    const out = path.join(dir, 'job');
+    const r = await tlrAsync('export', recipe, '--fakejob', out);
+    expect(r.code, r.err).toBe(0);
+    expect(r.out).toContain(`written: ${out} (fake)`);
+    expect(fs.readFileSync(path.join(out, 'job'), 'utf8')).toBe('fake');
+  });
+
+  it('doctor prints the engine\'s section and version', async () => {
+    const r = await tlrAsync('doctor');
+    expect(r.out).toContain('fake       ready, speed 1');
+    expect(r.out).toMatch(/versions   Node\.js .* · Fake 0\.1/);
+  }, 60_000);
+});
