@@ -16,25 +16,50 @@ import { hard4 } from './fashion-folders.js';
 const clothes = path.resolve(import.meta.dirname, '../recipes/quickstart/clothes');
 
 const RECIPES = (fashion: string): Record<string, string> => ({
-  'clothes, MobileNet V1 0.25 at 128 (recipes/quickstart/fine-tune.tlr)': fs.readFileSync(path.resolve(import.meta.dirname, '../recipes/quickstart/fine-tune.tlr'), 'utf8').replace('./clothes', clothes),
-  'clothes, MobileNet V2 0.35 at 128': `from mobilenet_v2 width 0.35 input 128\nhead dropout(0.2) dense(4)\ntrain 8 epochs on ${clothes}\n  lr 0.003\nthen unfreeze from block14 train 4 epochs\n  batch 16\n  lr 0.0003\nsplit 70/15/15\n`,
-  'Fashion-MNIST t-shirt/pullover/coat/shirt, MobileNet V1 0.25 at 64': `from mobilenet_v1 width 0.25 input 64\nhead dropout(0.2) dense(4)\ntrain 8 epochs on ${fashion}\n  lr 0.003\nthen unfreeze from block9 train 4 epochs\n  batch 16\n  lr 0.0003\nsplit 70/15/15\n`,
+  'clothes, MobileNet V1 0.25 at 128 (recipes/quickstart/fine-tune.tlr)': fs
+    .readFileSync(path.resolve(import.meta.dirname, '../recipes/quickstart/fine-tune.tlr'), 'utf8')
+    .replace('./clothes', clothes),
+  'clothes, MobileNet V2 0.35 at 128':
+    `from mobilenet_v2 width 0.35 input 128\nhead dropout(0.2) ` +
+    `dense(4)\ntrain 8 epochs on ${clothes}\n  lr 0.003\nthen unfreeze from block14 train 4 epochs\n  batch ` +
+    `16\n  lr 0.0003\nsplit 70/15/15\n`,
+  'Fashion-MNIST t-shirt/pullover/coat/shirt, MobileNet V1 0.25 at 64':
+    `from mobilenet_v1 width 0.25 input ` +
+    `64\nhead dropout(0.2) dense(4)\ntrain 8 epochs on ${fashion}\n  lr 0.003\nthen unfreeze from block9 train ` +
+    `4 epochs\n  batch 16\n  lr 0.0003\nsplit 70/15/15\n`,
 });
 
-async function once(plan: Plan, mode: 'keep' | 'update'): Promise<{ stages: { loss: number; acc: number }[]; test: number; testLoss: number }> {
-  const p: Plan = { ...plan, stages: plan.stages.map((s, i) => (i ? { ...s, batchnorm: mode } : s)), output: { runsDir: fs.mkdtempSync(path.join(os.tmpdir(), 'tlr-bn-')) } };
+async function once(
+  plan: Plan,
+  mode: 'keep' | 'update',
+): Promise<{ stages: { loss: number; acc: number }[]; test: number; testLoss: number }> {
+  const p: Plan = {
+    ...plan,
+    stages: plan.stages.map((s, i) => (i ? { ...s, batchnorm: mode } : s)),
+    output: { runsDir: fs.mkdtempSync(path.join(os.tmpdir(), 'tlr-bn-')) },
+  };
   const events = new Events();
   const stages: { loss: number; acc: number }[] = [];
-  let test = NaN, testLoss = NaN;
+  let test = NaN,
+    testLoss = NaN;
   events.on((e) => {
     if (e.type === 'epoch') {
-      const st = (stages[e.stage - 1] ??= { loss: Infinity, acc: 0 });
+      stages[e.stage - 1] ??= { loss: Infinity, acc: 0 };
+      const st = stages[e.stage - 1]!;
       st.loss = Math.min(st.loss, e.metrics.val_loss);
       st.acc = Math.max(st.acc, e.metrics.val_accuracy);
     }
-    if (e.type === 'evaluation') { test = e.evaluation.accuracy; testLoss = e.evaluation.loss; }
+    if (e.type === 'evaluation') {
+      test = e.evaluation.accuracy;
+      testLoss = e.evaluation.loss;
+    }
   });
-  await run({ plan: p, recipeText: '', events, env: { ...process.env, TLR_CACHE: fs.mkdtempSync(path.join(os.tmpdir(), 'tlr-bn-cache-')) } });
+  await run({
+    plan: p,
+    recipeText: '',
+    events,
+    env: { ...process.env, TLR_CACHE: fs.mkdtempSync(path.join(os.tmpdir(), 'tlr-bn-cache-')) },
+  });
   return { stages, test, testLoss };
 }
 
@@ -47,6 +72,10 @@ for (const [name, text] of Object.entries(RECIPES(fashion))) {
   console.log(name);
   for (const mode of ['update', 'keep'] as const) {
     const r = await once(c.plan, mode);
-    console.log(`  ${mode.padEnd(6)} ${r.stages.map((s, i) => `stage ${i + 1} best val_loss ${s.loss.toFixed(4)} val_acc ${s.acc.toFixed(4)}`).join(' · ')} · test ${r.test.toFixed(4)} (loss ${r.testLoss.toFixed(4)})`);
+    console.log(
+      `  ${mode.padEnd(6)} ${r.stages
+        .map((s, i) => `stage ${i + 1} best val_loss ${s.loss.toFixed(4)} val_acc ` + `${s.acc.toFixed(4)}`)
+        .join(' · ')} · test ${r.test.toFixed(4)} (loss ${r.testLoss.toFixed(4)})`,
+    );
   }
 }

@@ -23,19 +23,35 @@ import { fashionFolder, hard4 } from './fashion-folders.js';
 
 const clothes = path.resolve(import.meta.dirname, '../recipes/quickstart/clothes');
 
-interface DataSet { readonly name: string; readonly dir: string; readonly classes: number }
+interface DataSet {
+  readonly name: string;
+  readonly dir: string;
+  readonly classes: number;
+}
 
 async function dataSets(): Promise<DataSet[]> {
   return [
-    { name: 'clothes (the quickstart\'s photos)', dir: clothes, classes: 4 },
+    { name: "clothes (the quickstart's photos)", dir: clothes, classes: 4 },
     { name: 'Fashion t-shirt/pullover/coat/shirt, 250 each', dir: await hard4(), classes: 4 },
-    { name: 'Fashion, all 10 classes, 150 each', dir: await fashionFolder('all10', [0, 1, 2, 3, 4, 5, 6, 7, 8, 9], 150), classes: 10 },
-    { name: 'Fashion sandal/sneaker/boot/bag, 200 each', dir: await fashionFolder('feet4', [5, 7, 8, 9], 200), classes: 4 },
+    {
+      name: 'Fashion, all 10 classes, 150 each',
+      dir: await fashionFolder('all10', [0, 1, 2, 3, 4, 5, 6, 7, 8, 9], 150),
+      classes: 10,
+    },
+    {
+      name: 'Fashion sandal/sneaker/boot/bag, 200 each',
+      dir: await fashionFolder('feet4', [5, 7, 8, 9], 200),
+      classes: 4,
+    },
   ];
 }
 
 /** Runs `text` (from an empty cache); every epoch's metrics by stage, and the test accuracy. */
-async function runRecipe(text: string, change: (p: Plan) => Plan = (p) => p, engine: EngineName = 'tfjs'): Promise<{ epochs: EpochMetrics[][]; test: number }> {
+async function runRecipe(
+  text: string,
+  change: (p: Plan) => Plan = (p) => p,
+  engine: EngineName = 'tfjs',
+): Promise<{ epochs: EpochMetrics[][]; test: number }> {
   const file = path.join(os.tmpdir(), 'tlr-defaults-recipe.tlr');
   fs.writeFileSync(file, text);
   const c = compile(text, { file });
@@ -45,27 +61,49 @@ async function runRecipe(text: string, change: (p: Plan) => Plan = (p) => p, eng
   const epochs: EpochMetrics[][] = [];
   let test = NaN;
   events.on((e) => {
-    if (e.type === 'epoch') (epochs[e.stage - 1] ??= []).push(e.metrics);
+    if (e.type === 'epoch') {
+      epochs[e.stage - 1] ??= [];
+      epochs[e.stage - 1]!.push(e.metrics);
+    }
     if (e.type === 'evaluation') test = e.evaluation.accuracy;
   });
-  await runEngine(engine, { plan, recipeText: '', events, env: { ...process.env, TLR_CACHE: fs.mkdtempSync(path.join(os.tmpdir(), 'tlr-defaults-cache-')) } });
+  await runEngine(engine, {
+    plan,
+    recipeText: '',
+    events,
+    env: { ...process.env, TLR_CACHE: fs.mkdtempSync(path.join(os.tmpdir(), 'tlr-defaults-cache-')) },
+  });
   return { epochs, test };
 }
 
 /** The epoch `save best by val_accuracy` keeps among `ms` (a tie goes to the lower val_loss). */
 const kept = (ms: readonly EpochMetrics[]): EpochMetrics =>
-  ms.reduce((a, b) => (b.val_accuracy > a.val_accuracy || (b.val_accuracy === a.val_accuracy && b.val_loss < a.val_loss) ? b : a));
+  ms.reduce((a, b) =>
+    b.val_accuracy > a.val_accuracy || (b.val_accuracy === a.val_accuracy && b.val_loss < a.val_loss) ? b : a,
+  );
 
 const f = (x: number) => x.toFixed(3);
 
 async function headEpochs(sets: DataSet[]): Promise<void> {
   const counts = [3, 5, 10, 15, 20, 30, 40, 60];
-  console.log(`head on cached features (MobileNet V2 0.35 at 96), default rate, 60 epochs; the kept epoch's val acc / val_loss within the first N epochs, N = ${counts.join(', ')}`);
+  console.log(
+    `head on cached features (MobileNet V2 0.35 at 96), default rate, 60 epochs; the kept epoch's val acc / ` +
+      `val_loss within the first N epochs, N = ${counts.join(', ')}`,
+  );
   for (const d of sets) {
-    const r = await runRecipe(`from mobilenet_v2 width 0.35 input 96\nhead dense(${d.classes})\ntrain 60 epochs on ${d.dir}\nsplit 70/15/15\n`);
+    const r = await runRecipe(
+      `from mobilenet_v2 width 0.35 input 96\nhead dense(${d.classes})\ntrain 60 epochs on ${d.dir}\nsplit 70/15/15\n`,
+    );
     const ms = r.epochs[0]!;
     console.log(`  ${d.name}`);
-    console.log(`    ${counts.map((n) => { const k = kept(ms.slice(0, n)); return `${n}: ${f(k.val_accuracy)} / ${f(k.val_loss)}`; }).join(' · ')}`);
+    console.log(
+      `    ${counts
+        .map((n) => {
+          const k = kept(ms.slice(0, n));
+          return `${n}: ${f(k.val_accuracy)} / ${f(k.val_loss)}`;
+        })
+        .join(' · ')}`,
+    );
   }
 }
 
@@ -75,15 +113,28 @@ async function fineTuneRates(sets: DataSet[]): Promise<void> {
     ['/10', (lr) => ({ initial: lr / 10, schedule: { kind: 'constant' } })],
     ['/3', (lr) => ({ initial: +(lr / 3).toPrecision(3), schedule: { kind: 'constant' } })],
   ];
-  console.log('stage 2 (MobileNet V1 0.25 at 96, block9 on unfrozen, 5 epochs) from the same stage 1 (head, 10 epochs at 3e-3): best val_loss / val acc of stage 2, then test acc');
+  console.log(
+    'stage 2 (MobileNet V1 0.25 at 96, block9 on unfrozen, 5 epochs) from the same stage 1 (head, 10 epochs at ' +
+      '3e-3): best val_loss / val acc of stage 2, then test acc',
+  );
   for (const d of sets.slice(0, 3)) {
     console.log(`  ${d.name}`);
-    const text = `from mobilenet_v1 width 0.25 input 96\nhead dropout(0.2) dense(${d.classes})\ntrain 10 epochs on ${d.dir}\nthen unfreeze from block9 train 5 epochs\n  batch 16\nsplit 70/15/15\n`;
+    const text =
+      `from mobilenet_v1 width 0.25 input 96\nhead dropout(0.2) dense(${d.classes})\ntrain 10 epochs ` +
+      `on ${d.dir}\nthen unfreeze from block9 train 5 epochs\n  batch 16\nsplit 70/15/15\n`;
     for (const [name, lr] of variants) {
-      const r = await runRecipe(text, (p) => ({ ...p, stages: p.stages.map((s, i) => (i ? { ...s, lr: lr(p.stages[0]!.lr.initial) } : s)) }));
-      const s1 = r.epochs[0]!, s2 = r.epochs[1]!;
-      const best1 = Math.min(...s1.map((m) => m.val_loss)), best2 = Math.min(...s2.map((m) => m.val_loss));
-      console.log(`    ${name.padEnd(5)} stage 1 ${f(best1)} / ${f(kept(s1).val_accuracy)} → stage 2 ${f(best2)} / ${f(kept(s2).val_accuracy)} · test ${f(r.test)}`);
+      const r = await runRecipe(text, (p) => ({
+        ...p,
+        stages: p.stages.map((s, i) => (i ? { ...s, lr: lr(p.stages[0]!.lr.initial) } : s)),
+      }));
+      const s1 = r.epochs[0]!,
+        s2 = r.epochs[1]!;
+      const best1 = Math.min(...s1.map((m) => m.val_loss)),
+        best2 = Math.min(...s2.map((m) => m.val_loss));
+      console.log(
+        `    ${name.padEnd(5)} stage 1 ${f(best1)} / ${f(kept(s1).val_accuracy)} → stage 2 ${f(best2)} / ` +
+          `${f(kept(s2).val_accuracy)} · test ${f(r.test)}`,
+      );
     }
   }
 }
@@ -94,16 +145,24 @@ async function scratchRates(sets: DataSet[]): Promise<void> {
     ['1e-3 one-cycle', { initial: 1e-3, schedule: { kind: 'one-cycle' } }],
     ['3e-3 one-cycle', { initial: 3e-3, schedule: { kind: 'one-cycle' } }],
   ];
-  const nets: [string, string, EngineName][] = [['MobileNet V1 0.25, tfjs', 'mobilenet_v1 width 0.25', 'tfjs'], ['ResNet-18, torch', 'resnet18', 'torch']];
+  const nets: [string, string, EngineName][] = [
+    ['MobileNet V1 0.25, tfjs', 'mobilenet_v1 width 0.25', 'tfjs'],
+    ['ResNet-18, torch', 'resnet18', 'torch'],
+  ];
   console.log('from random weights, 32 px, 10 epochs, batch 32, flip: best val_loss / kept val acc, then test acc');
   for (const d of sets) {
     console.log(`  ${d.name}`);
     for (const [netName, from, engine] of nets) {
-      const text = `from ${from} weights none input 32\nhead dense(${d.classes})\ntrain 10 epochs on ${d.dir}\nsplit 70/15/15\naugment flip\n`;
+      const text =
+        `from ${from} weights none input 32\nhead dense(${d.classes})\ntrain 10 epochs on ` +
+        `${d.dir}\nsplit 70/15/15\naugment flip\n`;
       for (const [name, lr] of variants) {
         const r = await runRecipe(text, (p) => ({ ...p, stages: p.stages.map((s) => ({ ...s, lr })) }), engine);
         const ms = r.epochs[0]!;
-        console.log(`    ${netName.padEnd(24)} ${name.padEnd(15)} ${f(Math.min(...ms.map((m) => m.val_loss)))} / ${f(kept(ms).val_accuracy)} · test ${f(r.test)}`);
+        console.log(
+          `    ${netName.padEnd(24)} ${name.padEnd(15)} ${f(Math.min(...ms.map((m) => m.val_loss)))} / ` +
+            `${f(kept(ms).val_accuracy)} · test ${f(r.test)}`,
+        );
       }
     }
   }

@@ -16,13 +16,17 @@ export async function fashionFolder(name: string, classes: readonly number[], pe
   const done = path.join(dir, '.complete');
   if (fs.existsSync(done)) return dir;
   const images = readIdxImages(path.join(shared, 'datasets/fashion-mnist/train-images-idx3-ubyte.gz'));
-  const y = zlib.gunzipSync(fs.readFileSync(path.join(shared, 'datasets/fashion-mnist/train-labels-idx1-ubyte.gz'))).subarray(8);
+  const y = zlib
+    .gunzipSync(fs.readFileSync(path.join(shared, 'datasets/fashion-mnist/train-labels-idx1-ubyte.gz')))
+    .subarray(8);
   for (const c of classes) {
     fs.mkdirSync(path.join(dir, NAMES[c]!), { recursive: true });
     for (let i = 0, k = 0; i < y.length && k < per; i++) {
       if (y[i] !== c) continue;
       const px = images.pixels.subarray(i * 784, (i + 1) * 784);
-      await sharp(Buffer.from(px), { raw: { width: 28, height: 28, channels: 1 } }).png().toFile(path.join(dir, NAMES[c]!, `${String(k++).padStart(3, '0')}.png`));
+      await sharp(Buffer.from(px), { raw: { width: 28, height: 28, channels: 1 } })
+        .png()
+        .toFile(path.join(dir, NAMES[c]!, `${String(k++).padStart(3, '0')}.png`));
     }
   }
   fs.writeFileSync(done, '');

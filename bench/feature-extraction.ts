@@ -12,7 +12,9 @@ import { compile } from '../src/engines/tfjs/infer/program.js';
 import { Runner } from '../src/engines/tfjs/infer/execute.js';
 import { InferencePool } from '../src/engines/tfjs/infer/pool.js';
 
-const perWorker = Number(process.argv[2] ?? 4), batch = 16, size = 224;
+const perWorker = Number(process.argv[2] ?? 4),
+  batch = 16,
+  size = 224;
 const workers = Math.min(os.availableParallelism(), 8);
 
 /** Images/second of `once` over `n` batches after a warm-up. */
@@ -29,16 +31,32 @@ async function tlr(name: string, width: number | null): Promise<{ layers: number
   const graph = graphOf(name, info.width, size);
   const model = buildLayers(graph, info.featureLayer, name, 1);
   const x = tf.randomUniform([batch, size, size, 3], -1, 1);
-  const layers = await timed(perWorker, async () => { const y = model.predict(x) as tf.Tensor; await y.data(); y.dispose(); });
+  const layers = await timed(perWorker, async () => {
+    const y = model.predict(x) as tf.Tensor;
+    await y.data();
+    y.dispose();
+  });
   const prog = compile(graph, info.featureLayer, model);
   const runner = new Runner(prog);
-  const program = await timed(perWorker, async () => { const y = runner.run(x); await y.data(); y.dispose(); });
+  const program = await timed(perWorker, async () => {
+    const y = runner.run(x);
+    await y.data();
+    y.dispose();
+  });
   runner.dispose();
   const data = x.dataSync() as Float32Array;
   const pool = await InferencePool.start(workers, 'wasm', prog);
-  const wave = (k: number) => Promise.all(Array.from({ length: k }, () => pool.run(data.slice(), x.shape))).then(() => undefined);
+  const wave = (k: number) =>
+    Promise.all(Array.from({ length: k }, () => pool.run(data.slice(), x.shape))).then(() => undefined);
   // Every worker warms up (its first batch sets up its kernels); then batches go out `workers` at a time.
-  const pooled = (await timed(1, () => wave(workers * perWorker), () => wave(workers))) * workers * perWorker;
+  const pooled =
+    (await timed(
+      1,
+      () => wave(workers * perWorker),
+      () => wave(workers),
+    )) *
+    workers *
+    perWorker;
   await pool.close();
   x.dispose();
   model.dispose();
@@ -60,14 +78,28 @@ with torch.no_grad():
     print(${workers * perWorker * batch} / (time.perf_counter() - t))
 `;
   const r = spawnSync('/usr/bin/python3', ['-c', py], { encoding: 'utf8' });
-  if (r.status !== 0) { console.error(`PyTorch baseline unavailable: ${r.stderr.split('\n').filter(Boolean).pop()}`); return null; }
+  if (r.status !== 0) {
+    console.error(`PyTorch baseline unavailable: ${r.stderr.split('\n').filter(Boolean).pop()}`);
+    return null;
+  }
   return Number(r.stdout.trim());
 }
 
 const f = (v: number) => v.toFixed(1).padStart(6);
-console.log(`feature extraction at ${size}x${size}, batch ${batch}, images/second (higher is better); ${workers} cores`);
+console.log(
+  `feature extraction at ${size}x${size}, batch ${batch}, images/second (higher is better); ${workers} cores`,
+);
 console.log(`  network        tf.layers  program  ${workers} workers   PyTorch   workers/PyTorch   workers/tf.layers`);
-for (const [name, width, goal] of [['mobilenet_v2', 1, '>= 1.0'], ['resnet18', null, '>= 0.67']] as const) {
-  const ours = await tlr(name, width), theirs = torch(name);
-  console.log(`  ${name.padEnd(13)}  ${f(ours.layers)}   ${f(ours.program)}   ${f(ours.pool)}    ${theirs === null ? '   n/a' : f(theirs)}   ${theirs ? (ours.pool / theirs).toFixed(2).padStart(5) : '  n/a'} (goal ${goal})   ${(ours.pool / ours.layers).toFixed(2).padStart(5)}`);
+for (const [name, width, goal] of [
+  ['mobilenet_v2', 1, '>= 1.0'],
+  ['resnet18', null, '>= 0.67'],
+] as const) {
+  const ours = await tlr(name, width),
+    theirs = torch(name);
+  console.log(
+    `  ${name.padEnd(13)}  ${f(ours.layers)}   ${f(ours.program)}   ${f(ours.pool)}    ` +
+      `${theirs === null ? '   n/a' : f(theirs)}   ` +
+      `${theirs ? (ours.pool / theirs).toFixed(2).padStart(5) : '  n/a'} (goal ${goal})   ` +
+      `${(ours.pool / ours.layers).toFixed(2).padStart(5)}`,
+  );
 }

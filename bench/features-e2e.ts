@@ -10,7 +10,6 @@ import * as path from 'node:path';
 import { spawnSync } from 'node:child_process';
 import sharp from 'sharp';
 import '@tensorflow/tfjs-backend-wasm';
-import { tf } from '../src/engines/tfjs/tf.js';
 import { chooseBackend } from '../src/engines/tfjs/backend.js';
 import { buildLayers } from '../src/engines/tfjs/tf-layers/build.js';
 import { describe, graphOf } from '../src/zoo/catalog.js';
@@ -23,7 +22,9 @@ import type { Item } from '../src/runtime/data/dataset.js';
 
 const N = Number(process.argv[2] ?? 1000);
 const NETS = (process.argv[3] ?? 'resnet18,resnet50,mobilenet_v2').split(',');
-const cores = os.availableParallelism(), batch = 32, size = 224;
+const cores = os.availableParallelism(),
+  batch = 32,
+  size = 224;
 const GOALS: Record<string, number> = { resnet18: 1.5, resnet50: 1.5, mobilenet_v2: 3 };
 
 /** N photo-like JPEGs (smooth colour fields with noise, 320x240), made once and kept in the temp folder. */
@@ -33,11 +34,21 @@ async function images(): Promise<string[]> {
   const files = Array.from({ length: N }, (_, i) => path.join(dir, `img-${String(i).padStart(5, '0')}.jpg`));
   for (const [i, f] of files.entries()) {
     if (fs.existsSync(f)) continue;
-    const w = 320, h = 240, px = Buffer.alloc(w * h * 3);
-    for (let y = 0; y < h; y++) for (let x = 0; x < w; x++) for (let c = 0; c < 3; c++) {
-      px[(y * w + x) * 3 + c] = (128 + 100 * Math.sin((x * (c + 1) + i * 7) / 37) * Math.cos((y * (3 - c) + i) / 29) + ((x * 31 + y * 17 + i * 13 + c * 7) % 23)) & 255;
-    }
-    await sharp(px, { raw: { width: w, height: h, channels: 3 } }).jpeg({ quality: 90 }).toFile(f);
+    const w = 320,
+      h = 240,
+      px = Buffer.alloc(w * h * 3);
+    for (let y = 0; y < h; y++)
+      for (let x = 0; x < w; x++)
+        for (let c = 0; c < 3; c++) {
+          px[(y * w + x) * 3 + c] =
+            (128 +
+              100 * Math.sin((x * (c + 1) + i * 7) / 37) * Math.cos((y * (3 - c) + i) / 29) +
+              ((x * 31 + y * 17 + i * 13 + c * 7) % 23)) &
+            255;
+        }
+    await sharp(px, { raw: { width: w, height: h, channels: 3 } })
+      .jpeg({ quality: 90 })
+      .toFile(f);
   }
   return files;
 }
@@ -53,8 +64,15 @@ async function tlr(name: string, files: string[], engine: 'onnx' | 'tfjs'): Prom
   const t0 = performance.now();
   const run = engine === 'onnx' ? await OrtEngine.start(program, cores) : await startEngine(program, cores, 'wasm');
   const r = await features({
-    dir, key: 'bench', items, inputSize: size, pre: info.preprocessing, batch,
-    backbone: async () => run, onUnreadable: () => undefined, onProgress: () => undefined,
+    dir,
+    key: 'bench',
+    items,
+    inputSize: size,
+    pre: info.preprocessing,
+    batch,
+    backbone: async () => run,
+    onUnreadable: () => undefined,
+    onProgress: () => undefined,
   });
   const s = (performance.now() - t0) / 1000;
   await run.close();
@@ -65,7 +83,13 @@ async function tlr(name: string, files: string[], engine: 'onnx' | 'tfjs'): Prom
 
 /** tlr's decoding alone (sharp, resize, normalise), images/second. */
 async function tlrDecode(files: string[]): Promise<number> {
-  const src = new ImageSource(files.map((p) => ({ kind: 'file', path: p, label: 0 })), size, { mean: [0, 0, 0], std: [1, 1, 1] }, [], () => undefined);
+  const src = new ImageSource(
+    files.map((p) => ({ kind: 'file', path: p, label: 0 })),
+    size,
+    { mean: [0, 0, 0], std: [1, 1, 1] },
+    [],
+    () => undefined,
+  );
   const t0 = performance.now();
   for await (const b of src.batches(batch, false, 0)) b.x.dispose();
   return files.length / ((performance.now() - t0) / 1000);
@@ -81,7 +105,8 @@ torch.set_num_threads(${cores})
 files = open('${list}').read().split('\\n')
 mean = torch.tensor([0.485, 0.456, 0.406]).view(1, 3, 1, 1); std = torch.tensor([0.229, 0.224, 0.225]).view(1, 3, 1, 1)
 def load(fs):
-    x = torch.stack([torch.from_numpy(np.asarray(Image.open(f).convert('RGB').resize((${size}, ${size}), Image.BILINEAR))).permute(2, 0, 1) for f in fs]).float() / 255
+    rgb = [np.asarray(Image.open(f).convert('RGB').resize((${size}, ${size}), Image.BILINEAR)) for f in fs]
+    x = torch.stack([torch.from_numpy(a).permute(2, 0, 1) for a in rgb]).float() / 255
     return (x - mean) / std
 m = getattr(torchvision.models, '${name}')(weights=None).eval()
 if hasattr(m, 'fc'): m.fc = torch.nn.Identity()
@@ -97,7 +122,10 @@ for i in range(0, len(files), ${batch}): load(files[i:i + ${batch}])
 print(e2e, len(files) / (time.perf_counter() - t))
 `;
   const r = spawnSync('/usr/bin/python3', ['-c', py], { encoding: 'utf8' });
-  if (r.status !== 0) { console.error(`PyTorch baseline unavailable: ${r.stderr.split('\n').filter(Boolean).pop()}`); return null; }
+  if (r.status !== 0) {
+    console.error(`PyTorch baseline unavailable: ${r.stderr.split('\n').filter(Boolean).pop()}`);
+    return null;
+  }
   const [e2e, decode] = r.stdout.trim().split(/\s+/).map(Number);
   return { e2e: e2e!, decode: decode! };
 }
@@ -106,14 +134,22 @@ await chooseBackend('wasm');
 const files = await images();
 const f = (v: number | null) => (v === null ? '   n/a' : v.toFixed(1).padStart(6));
 const decode = await tlrDecode(files);
-console.log(`feature extraction end to end, cold cache: ${N} JPEGs (320x240) at ${size}x${size}, batch ${batch}, ${cores} cores, images/second`);
+console.log(
+  `feature extraction end to end, cold cache: ${N} JPEGs (320x240) at ${size}x${size}, batch ${batch}, ${cores} ` +
+    `cores, images/second`,
+);
 console.log(`decoding alone: tlr (sharp) ${f(decode)}`);
-console.log(`  network        tlr ONNX Runtime   tlr TF.js programs   PyTorch   ONNX/PyTorch (goal)   PyTorch decoding alone`);
+console.log(
+  `  network        tlr ONNX Runtime   tlr TF.js programs   PyTorch   ONNX/PyTorch (goal)   PyTorch decoding alone`,
+);
 for (const name of NETS) {
   const onnx = await tlr(name, files, 'onnx');
   // TF.js programs are a reference only, and slow: their rate on the first 200 images.
   const tfjs = await tlr(name, files.slice(0, 200), 'tfjs');
   const t = torch(name, files);
   const ratio = t ? (onnx / t.e2e).toFixed(2) : 'n/a';
-  console.log(`  ${name.padEnd(13)}  ${f(onnx)}             ${f(tfjs)}               ${f(t?.e2e ?? null)}    ${ratio.padStart(5)} (>= ${GOALS[name] ?? '-'})         ${f(t?.decode ?? null)}`);
+  console.log(
+    `  ${name.padEnd(13)}  ${f(onnx)}             ${f(tfjs)}               ${f(t?.e2e ?? null)}    ` +
+      `${ratio.padStart(5)} (>= ${GOALS[name] ?? '-'})         ${f(t?.decode ?? null)}`,
+  );
 }

@@ -17,13 +17,24 @@ async function timeStep(backend: string): Promise<number> {
   await tf.setBackend(backend);
   await tf.ready();
   const built = await loadZooModel('mobilenet_v1', { width: 0.25, inputSize: 224, weights: 'none', seed: 1 });
-  const net = joinNetwork(built.model, makeHead(built.info.featureSize, [{ kind: 'dense', units: 10, activation: 'linear' }], 1));
+  const net = joinNetwork(
+    built.model,
+    makeHead(built.info.featureSize, [{ kind: 'dense', units: 10, activation: 'linear' }], 1),
+  );
   setFrozen(net, built.info, built.info.blocks.find((b) => b.name === 'block11')!.first);
   const opt = tf.train.adam(1e-4);
   const vars = net.full.trainableWeights.map((w) => w.read() as tf.Variable);
-  const x = tf.randomUniform([16, 224, 224, 3], -1, 1, 'float32', 1), y = tf.tensor1d(Array.from({ length: 16 }, (_, i) => i % 10), 'int32');
+  const x = tf.randomUniform([16, 224, 224, 3], -1, 1, 'float32', 1),
+    y = tf.tensor1d(
+      Array.from({ length: 16 }, (_, i) => i % 10),
+      'int32',
+    );
   const step = async () => {
-    const l = opt.minimize(() => batchLoss(net.full.apply(x, { training: true }) as tf.Tensor, y, 10, null, false), true, vars)!;
+    const l = opt.minimize(
+      () => batchLoss(net.full.apply(x, { training: true }) as tf.Tensor, y, 10, null, false),
+      true,
+      vars,
+    )!;
     await l.data();
     l.dispose();
   };
@@ -43,8 +54,13 @@ const wasm = await timeStep('wasm');
 unregisterWasmOverrides();
 const plain = await timeStep('wasm');
 const cpu = await timeStep('cpu');
-console.log(`fine-tuning step, MobileNet V1 0.25 @224, batch 16, block11.. trainable (${steps} steps, after a warm-up)`);
+console.log(
+  `fine-tuning step, MobileNet V1 0.25 @224, batch 16, block11.. trainable (${steps} steps, after a warm-up)`,
+);
 console.log(`  wasm + tlr kernels                     ${wasm.toFixed(0).padStart(7)} ms/step`);
-console.log(`  wasm + tlr kernels, wasm's own others ${plain.toFixed(0).padStart(7)} ms/step   (${(plain / wasm).toFixed(2)}x the time)`);
+console.log(
+  `  wasm + tlr kernels, wasm's own others ${plain.toFixed(0).padStart(7)} ms/step   ` +
+    `(${(plain / wasm).toFixed(2)}x the time)`,
+);
 console.log(`  cpu (baseline)                         ${cpu.toFixed(0).padStart(7)} ms/step`);
 console.log(`  ratio                                  ${(cpu / wasm).toFixed(1)}x faster on wasm (goal: >= 10x)`);

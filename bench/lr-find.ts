@@ -12,12 +12,18 @@ import type { Plan } from '../src/plan/types.js';
 import { formatLr } from '../src/text/format.js';
 
 const [epochsArg, ...recipes] = process.argv.slice(2);
-const epochs = Number(epochsArg ?? 5), GRID = [1e-4, 3e-4, 1e-3, 3e-3, 1e-2, 3e-2, 1e-1];
+const epochs = Number(epochsArg ?? 5),
+  GRID = [1e-4, 3e-4, 1e-3, 3e-3, 1e-2, 3e-2, 1e-1];
 
 /** Stage 1 alone, at `lr`, for `epochs` epochs, in a throwaway runs folder. */
 function stageOne(plan: Plan, lr: number): Plan {
   const s = plan.stages[0]!;
-  return { ...plan, stages: [{ ...s, epochs, lr: { initial: lr, schedule: s.lr.schedule }, earlyStop: null }], save: { ...plan.save, to: null, exports: undefined }, output: { runsDir: fs.mkdtempSync('/tmp/tlr-lrbench-') } };
+  return {
+    ...plan,
+    stages: [{ ...s, epochs, lr: { initial: lr, schedule: s.lr.schedule }, earlyStop: null }],
+    save: { ...plan.save, to: null, exports: undefined },
+    output: { runsDir: fs.mkdtempSync('/tmp/tlr-lrbench-') },
+  };
 }
 
 for (const file of recipes) {
@@ -25,18 +31,30 @@ for (const file of recipes) {
   if (!c.plan) throw new Error(`${file}: ${c.diagnostics.map((d) => d.message).join('; ')}`);
   const t0 = Date.now();
   const curve = await lrFind({ plan: c.plan, stage: 0, events: new Events() });
-  console.log(`${c.plan.recipe.name}: suggestion ${formatLr(curve.suggestion)} (minimum ${formatLr(curve.minimum)}, steepest ${formatLr(curve.steepest)}), ${((Date.now() - t0) / 1000).toFixed(1)} s; the recipe says ${formatLr(c.plan.stages[0]!.lr.initial)}`);
+  console.log(
+    `${c.plan.recipe.name}: suggestion ${formatLr(curve.suggestion)} (minimum ${formatLr(curve.minimum)}, ` +
+      `steepest ${formatLr(curve.steepest)}), ${((Date.now() - t0) / 1000).toFixed(1)} s; the recipe says ` +
+      `${formatLr(c.plan.stages[0]!.lr.initial)}`,
+  );
   const rows: { lr: number; loss: number; acc: number }[] = [];
   for (const lr of [...GRID, +curve.suggestion.toPrecision(1)].sort((a, b) => a - b)) {
     if (rows.some((r) => r.lr === lr)) continue;
     const events = new Events();
     let last = { val_loss: NaN, val_accuracy: NaN };
-    events.on((e) => { if (e.type === 'epoch') last = e.metrics; });
+    events.on((e) => {
+      if (e.type === 'epoch') last = e.metrics;
+    });
     await run({ plan: stageOne(c.plan, lr), recipeText: '', events });
     rows.push({ lr, loss: last.val_loss, acc: last.val_accuracy });
-    console.log(`  lr ${formatLr(lr).padEnd(7)} val_loss ${last.val_loss.toFixed(4)}  val_accuracy ${last.val_accuracy.toFixed(4)}${lr === +curve.suggestion.toPrecision(1) ? '  <- suggestion' : ''}`);
+    console.log(
+      `  lr ${formatLr(lr).padEnd(7)} val_loss ${last.val_loss.toFixed(4)}  val_accuracy ` +
+        `${last.val_accuracy.toFixed(4)}${lr === +curve.suggestion.toPrecision(1) ? '  <- suggestion' : ''}`,
+    );
   }
   const best = rows.reduce((a, b) => (b.loss < a.loss ? b : a));
   const sug = rows.find((r) => r.lr === +curve.suggestion.toPrecision(1))!;
-  console.log(`  best fixed rate by val_loss: ${formatLr(best.lr)} (${best.loss.toFixed(4)}, acc ${best.acc.toFixed(4)}); the suggestion: val_loss ${sug.loss.toFixed(4)}, acc ${sug.acc.toFixed(4)}`);
+  console.log(
+    `  best fixed rate by val_loss: ${formatLr(best.lr)} (${best.loss.toFixed(4)}, acc ${best.acc.toFixed(4)}); ` +
+      `the suggestion: val_loss ${sug.loss.toFixed(4)}, acc ${sug.acc.toFixed(4)}`,
+  );
 }

@@ -7,7 +7,7 @@ import * as path from 'node:path';
 import { spawnSync } from 'node:child_process';
 import sharp from 'sharp';
 import { KEEP_MALLOC } from '../src/engines/torch/python.js';
-import { tf } from '../src/engines/tfjs/tf.js';
+import type { tf } from '../src/engines/tfjs/tf.js';
 import { compile } from '../src/compiler/index.js';
 import type { Plan } from '../src/plan/types.js';
 import { loadZooModel } from '../src/engines/tfjs/tf-layers/model.js';
@@ -22,9 +22,14 @@ export async function data(N: number): Promise<string> {
     const f = path.join(dir, 'data', i % 2 ? 'b' : 'a', `img-${i}.jpg`);
     if (fs.existsSync(f)) continue;
     fs.mkdirSync(path.dirname(f), { recursive: true });
-    const w = 320, h = 240, px = Buffer.alloc(w * h * 3);
-    for (let p = 0; p < px.length; p++) px[p] = (128 + 90 * Math.sin((p % (w * 3)) / (17 + (i % 2) * 9)) + ((p * 7 + i) % 29)) & 255;
-    await sharp(px, { raw: { width: w, height: h, channels: 3 } }).jpeg({ quality: 90 }).toFile(f);
+    const w = 320,
+      h = 240,
+      px = Buffer.alloc(w * h * 3);
+    for (let p = 0; p < px.length; p++)
+      px[p] = (128 + 90 * Math.sin((p % (w * 3)) / (17 + (i % 2) * 9)) + ((p * 7 + i) % 29)) & 255;
+    await sharp(px, { raw: { width: w, height: h, channels: 3 } })
+      .jpeg({ quality: 90 })
+      .toFile(f);
   }
   // A small validation set apart: the epochs compared are training, as PyTorch's loop is.
   for (let i = 0; i < 40; i++) {
@@ -34,7 +39,6 @@ export async function data(N: number): Promise<string> {
   }
   return dir;
 }
-
 
 /** The networks the split benchmarks compare, each as tlr's recipe lines and PyTorch's frozen and trained parts. */
 export const SPLITS = {
@@ -49,14 +53,16 @@ top = torch.nn.Sequential(m.layer4, m.avgpool, torch.nn.Flatten(), m.fc)`,
     recipe: 'from mobilenet_v2 weights none\nfreeze until block13',
     torch: `m = torchvision.models.mobilenet_v2(weights=None)
 frozen = m.features[:15]
-top = torch.nn.Sequential(m.features[15:], torch.nn.AdaptiveAvgPool2d(1), torch.nn.Flatten(), torch.nn.Linear(1280, 2))`,
+top = torch.nn.Sequential(
+    m.features[15:], torch.nn.AdaptiveAvgPool2d(1), torch.nn.Flatten(), torch.nn.Linear(1280, 2))`,
   },
   // tlr's block3 ends with transition3: torchvision's features[:10] (conv0 .. transition3).
   densenet121: {
     recipe: 'from densenet121 weights none\nfreeze until block3',
     torch: `m = torchvision.models.densenet121(weights=None)
 frozen = m.features[:10]
-top = torch.nn.Sequential(m.features[10:], torch.nn.ReLU(), torch.nn.AdaptiveAvgPool2d(1), torch.nn.Flatten(), torch.nn.Linear(1024, 2))`,
+top = torch.nn.Sequential(
+    m.features[10:], torch.nn.ReLU(), torch.nn.AdaptiveAvgPool2d(1), torch.nn.Flatten(), torch.nn.Linear(1024, 2))`,
   },
 } as const;
 export type SplitNet = keyof typeof SPLITS;
@@ -64,16 +70,25 @@ export type SplitNet = keyof typeof SPLITS;
 /** The plan of `net`'s split stage on the data set in `dir`: a head of 2, `epochs` epochs, batch 32. */
 export function splitPlan(dir: string, net: SplitNet, epochs: number): Plan {
   const file = path.join(dir, 'r.tlr');
-  fs.writeFileSync(file, `${SPLITS[net].recipe}\nhead dense(2)\ntrain ${epochs} epoch${epochs === 1 ? '' : 's'} on ./data\n  batch 32\nvalidate on ./val\n`);
+  fs.writeFileSync(
+    file,
+    `${SPLITS[net].recipe}\nhead dense(2)\ntrain ${epochs} epoch${epochs === 1 ? '' : 's'} on ./data\n  batch ` +
+      `32\nvalidate on ./val\n`,
+  );
   const c = compile(fs.readFileSync(file, 'utf8'), { file });
   if (!c.plan) throw new Error(c.diagnostics.map((d) => d.message).join('\n'));
   return c.plan;
 }
 
-/** What ResNet-18 `freeze until block3` trains (block4 and a head of 2), random weights, and the shape it starts from. */
+/**
+ * What ResNet-18 `freeze until block3` trains (block4 and a head of 2), random weights, and the shape it starts from.
+ */
 export async function resnetTop(): Promise<{ top: tf.LayersModel; input: readonly number[] }> {
   const built = await loadZooModel('resnet18', { inputSize: 224, weights: 'none', seed: 1 });
-  const net = joinNetwork(built.model, makeHead(built.info.featureSize, [{ kind: 'dense', units: 2, activation: 'linear' }], 1));
+  const net = joinNetwork(
+    built.model,
+    makeHead(built.info.featureSize, [{ kind: 'dense', units: 2, activation: 'linear' }], 1),
+  );
   const frozen = built.info.blocks.find((b) => b.name === 'block4')!.first;
   setFrozen(net, built.info, frozen);
   const split = splitFrozen(net, built.graph, built.info, frozen)!;
@@ -88,7 +103,8 @@ from PIL import Image
 torch.set_num_threads(${cores}); torch.manual_seed(0)
 files = sorted(glob.glob('${dir}/data/*/*.jpg')); labels = torch.tensor([0 if '/a/' in f else 1 for f in files])
 mean = torch.tensor([0.485, 0.456, 0.406]).view(1, 3, 1, 1); std = torch.tensor([0.229, 0.224, 0.225]).view(1, 3, 1, 1)
-def load(fs): return (torch.stack([torch.from_numpy(np.asarray(Image.open(f).convert('RGB').resize((224, 224), Image.BILINEAR))).permute(2, 0, 1) for f in fs]).float() / 255 - mean) / std
+def rgb(f): return torch.from_numpy(np.asarray(Image.open(f).convert('RGB').resize((224, 224), Image.BILINEAR)))
+def load(fs): return (torch.stack([rgb(f).permute(2, 0, 1) for f in fs]).float() / 255 - mean) / std
 ${SPLITS[net].torch}
 frozen.eval(); top.train()
 for p in frozen.parameters(): p.requires_grad = False
@@ -106,7 +122,9 @@ print(*out)
   // The malloc settings tlr's torch engine runs with (without them this baseline's epochs took 46-48
   // s here instead of 21-22 s); tlr's own side (wasm's heap, ONNX Runtime's arena) runs the same either way.
   const r = spawnSync('/usr/bin/python3', ['-c', py], { encoding: 'utf8', env: { ...KEEP_MALLOC, ...process.env } });
-  if (r.status !== 0) { console.error(`PyTorch baseline unavailable: ${r.stderr.split('\n').filter(Boolean).pop()}`); return null; }
+  if (r.status !== 0) {
+    console.error(`PyTorch baseline unavailable: ${r.stderr.split('\n').filter(Boolean).pop()}`);
+    return null;
+  }
   return r.stdout.trim().split(/\s+/).map(Number);
 }
-

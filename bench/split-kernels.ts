@@ -20,9 +20,17 @@ registerWasmOverrides();
 const { top, input } = await resnetTop();
 const opt = tf.train.adam(1e-3);
 const vars = top.trainableWeights.map((w) => w.read() as tf.Variable);
-const x = tf.randomUniform([batch, ...input], 0, 1, 'float32', 1), y = tf.tensor1d(Array.from({ length: batch }, (_, i) => i % 2), 'int32');
+const x = tf.randomUniform([batch, ...input], 0, 1, 'float32', 1),
+  y = tf.tensor1d(
+    Array.from({ length: batch }, (_, i) => i % 2),
+    'int32',
+  );
 const step = async () => {
-  const l = opt.minimize(() => batchLoss(top.apply(x, { training: true }) as tf.Tensor, y, 2, null, false), true, vars)!;
+  const l = opt.minimize(
+    () => batchLoss(top.apply(x, { training: true }) as tf.Tensor, y, 2, null, false),
+    true,
+    vars,
+  )!;
   await l.data();
   l.dispose();
 };
@@ -31,7 +39,7 @@ const timed = async (label: string) => {
   const t0 = performance.now();
   for (let i = 0; i < 3; i++) await step();
   const ms = (performance.now() - t0) / 3;
-  console.log(`${label.padEnd(44)} ${ms.toFixed(0).padStart(6)} ms a step (${(batch / ms * 1000).toFixed(1)} img/s)`);
+  console.log(`${label.padEnd(44)} ${ms.toFixed(0).padStart(6)} ms a step (${((batch / ms) * 1000).toFixed(1)} img/s)`);
   return ms;
 };
 console.log(`ResNet-18 block4 + head, batch ${batch}, one step (mean of 3 after one to warm up):`);
@@ -48,13 +56,16 @@ const by = new Map<string, { ms: number; n: number }>();
 for (const k of p.kernels) {
   const key = `${k.name} ${k.inputShapes.map((s) => `[${s?.join('x')}]`).join(' ')}`;
   const e = by.get(key) ?? { ms: 0, n: 0 };
-  e.ms += Number(k.kernelTimeMs); e.n += 1;
+  e.ms += Number(k.kernelTimeMs);
+  e.n += 1;
   by.set(key, e);
 }
 const byName = new Map<string, number>();
 for (const k of p.kernels) byName.set(k.name, (byName.get(k.name) ?? 0) + Number(k.kernelTimeMs));
 console.log('profile, convolutions on ONNX Runtime, every core');
 console.log('by kernel (nested kernels counted inside their caller too):');
-for (const [k, ms] of [...byName].sort((a, b) => b[1] - a[1]).slice(0, 14)) console.log(`  ${k.padEnd(34)} ${ms.toFixed(0).padStart(7)} ms`);
+for (const [k, ms] of [...byName].sort((a, b) => b[1] - a[1]).slice(0, 14))
+  console.log(`  ${k.padEnd(34)} ${ms.toFixed(0).padStart(7)} ms`);
 console.log('by kernel and input shapes:');
-for (const [k, e] of [...by].sort((a, b) => b[1].ms - a[1].ms).slice(0, 16)) console.log(`  ${e.ms.toFixed(0).padStart(7)} ms  ${String(e.n).padStart(3)}x  ${k}`);
+for (const [k, e] of [...by].sort((a, b) => b[1].ms - a[1].ms).slice(0, 16))
+  console.log(`  ${e.ms.toFixed(0).padStart(7)} ms  ${String(e.n).padStart(3)}x  ${k}`);

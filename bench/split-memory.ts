@@ -29,20 +29,45 @@ async function child(n: number): Promise<void> {
   });
   const cache = fs.mkdtempSync(path.join(os.tmpdir(), 'tlr-bench-mem-'));
   const t0 = Date.now();
-  await run({ plan, recipeText: '', events, stopped: () => batches >= BATCHES, env: { ...process.env, TLR_CACHE: cache } });
+  await run({
+    plan,
+    recipeText: '',
+    events,
+    stopped: () => batches >= BATCHES,
+    env: { ...process.env, TLR_CACHE: cache },
+  });
   fs.rmSync(cache, { recursive: true, force: true });
-  console.log(JSON.stringify({ images: n, peakMB: Math.round(process.resourceUsage().maxRSS / 1024), cacheMB: Math.round(beforeTraining / 1024), seconds: (Date.now() - t0) / 1000 }));
+  console.log(
+    JSON.stringify({
+      images: n,
+      peakMB: Math.round(process.resourceUsage().maxRSS / 1024),
+      cacheMB: Math.round(beforeTraining / 1024),
+      seconds: (Date.now() - t0) / 1000,
+    }),
+  );
 }
 
 if (process.argv[2] === '--child') await child(Number(process.argv[3]));
 else {
   const sizes = process.argv.slice(2).map(Number);
-  console.log(`ResNet-18 freeze until block3, 224 px, batch 32: frozen part cached for every image, then ${BATCHES} batches trained; peak resident memory of the whole process`);
+  console.log(
+    `ResNet-18 freeze until block3, 224 px, batch 32: frozen part cached for every image, then ${BATCHES} ` +
+      `batches trained; peak resident memory of the whole process`,
+  );
   for (const n of sizes.length ? sizes : [1000, 8000]) {
-    const r = spawnSync(process.execPath, [...process.execArgv, fileURLToPath(import.meta.url), '--child', String(n)], { encoding: 'utf8', maxBuffer: 1 << 26 });
+    const r = spawnSync(process.execPath, [...process.execArgv, fileURLToPath(import.meta.url), '--child', String(n)], {
+      encoding: 'utf8',
+      maxBuffer: 1 << 26,
+    });
     const line = r.stdout.trim().split('\n').pop() ?? '';
-    if (r.status !== 0 || !line.startsWith('{')) { console.log(`  ${n} images: failed (${r.stderr.trim().split('\n').pop()})`); continue; }
+    if (r.status !== 0 || !line.startsWith('{')) {
+      console.log(`  ${n} images: failed (${r.stderr.trim().split('\n').pop()})`);
+      continue;
+    }
     const m = JSON.parse(line) as { images: number; peakMB: number; cacheMB: number; seconds: number };
-    console.log(`  ${String(m.images).padStart(5)} images (+40 validation): peak ${m.peakMB} MB (${m.cacheMB} MB by the end of the frozen part's pass; ${m.seconds.toFixed(0)} s)`);
+    console.log(
+      `  ${String(m.images).padStart(5)} images (+40 validation): peak ${m.peakMB} MB (${m.cacheMB} MB by the ` +
+        `end of the frozen part's pass; ${m.seconds.toFixed(0)} s)`,
+    );
   }
 }

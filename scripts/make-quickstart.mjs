@@ -16,9 +16,12 @@ const taken = {};
 for (let i = 0; i < 10000; i++) {
   const name = classes[labels[8 + i]];
   if (!name || (taken[name] ?? 0) >= 80) continue;
-  const n = (taken[name] = (taken[name] ?? 0) + 1);
+  taken[name] = (taken[name] ?? 0) + 1;
+  const n = taken[name];
   fs.mkdirSync(path.join(out, name), { recursive: true });
   const px = images.subarray(16 + i * 784, 16 + (i + 1) * 784);
-  await sharp(Buffer.from(px), { raw: { width: 28, height: 28, channels: 1 } }).png({ compressionLevel: 9 }).toFile(path.join(out, name, `${name}-${String(n).padStart(3, '0')}.png`));
+  await sharp(Buffer.from(px), { raw: { width: 28, height: 28, channels: 1 } })
+    .png({ compressionLevel: 9 })
+    .toFile(path.join(out, name, `${name}-${String(n).padStart(3, '0')}.png`));
 }
 console.log(taken);

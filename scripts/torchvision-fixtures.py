@@ -64,7 +64,10 @@ NETWORKS = {
     'vgg16': (lambda: torchvision.models.vgg16(weights=None), 32),
     'alexnet': (lambda: torchvision.models.alexnet(weights=None), 67),
     'densenet121': (lambda: torchvision.models.densenet121(weights=None), 64),
-    'inception_v3': (lambda: torchvision.models.inception_v3(weights=None, aux_logits=True, init_weights=False, transform_input=False), 75),
+    'inception_v3': (
+        lambda: torchvision.models.inception_v3(weights=None, aux_logits=True, init_weights=False, transform_input=False),
+        75,
+    ),
 }
 
 def main(names):

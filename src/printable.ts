@@ -5,7 +5,7 @@
 // C0 controls but tab, DEL, C1 controls, and the bidi embedding/override/isolate marks.
 const UNSAFE = /[\u0000-\u0008\u000a-\u001f\u007f-\u009f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]/g;
 
-const escape = (c: string): string => {
+const escapeChar = (c: string): string => {
   const n = c.codePointAt(0)!;
   return n <= 0xff ? `\\x${n.toString(16).padStart(2, '0')}` : `\\u${n.toString(16).padStart(4, '0')}`;
 };
@@ -15,4 +15,4 @@ const escape = (c: string): string => {
  *
  * @example printable('a\x1b[2Jb') // 'a\\x1b[2Jb'
  */
-export const printable = (s: string): string => s.replace(UNSAFE, escape);
+export const printable = (s: string): string => s.replace(UNSAFE, escapeChar);

@@ -8,7 +8,23 @@ import { expect, it } from 'vitest';
 
 const SRC = path.resolve(__dirname, '../src');
 const ALLOWED: Record<string, readonly string[]> = {
-  cli: ['ui', 'watch', 'text', 'compiler', 'engines', 'report', 'runtime', 'zoo', 'data', 'plan', 'files', 'errors', 'version', 'paths', 'printable'],
+  cli: [
+    'ui',
+    'watch',
+    'text',
+    'compiler',
+    'engines',
+    'report',
+    'runtime',
+    'zoo',
+    'data',
+    'plan',
+    'files',
+    'errors',
+    'version',
+    'paths',
+    'printable',
+  ],
   index: ['compiler', 'zoo', 'data', 'plan'],
   ui: ['runtime', 'text', 'watch', 'printable'],
   watch: ['plan'],
@@ -21,16 +37,26 @@ const ALLOWED: Record<string, readonly string[]> = {
   plan: ['data', 'errors'],
   data: ['errors'],
   files: ['errors'],
-  errors: [], version: [], paths: [], printable: [],
+  errors: [],
+  version: [],
+  paths: [],
+  printable: [],
 };
 
 /** The engine table and the contract every engine and command shares: all of src/engines a command may name. */
 const ENGINE_FACE = ['engines/index.ts', 'engines/types.ts'];
 
-const files = (dir: string): string[] => fs.readdirSync(dir, { withFileTypes: true }).flatMap((e) =>
-  e.isDirectory() ? files(path.join(dir, e.name)) : /\.tsx?$/.test(e.name) ? [path.join(dir, e.name)] : []);
+const files = (dir: string): string[] =>
+  fs
+    .readdirSync(dir, { withFileTypes: true })
+    .flatMap((e) =>
+      e.isDirectory() ? files(path.join(dir, e.name)) : /\.tsx?$/.test(e.name) ? [path.join(dir, e.name)] : [],
+    );
 const rel = (f: string) => path.relative(SRC, f).split(path.sep).join('/');
-const roomOf = (file: string) => rel(file).split('/')[0]!.replace(/\.(tsx?|js)$/, '');
+const roomOf = (file: string) =>
+  rel(file)
+    .split('/')[0]!
+    .replace(/\.(tsx?|js)$/, '');
 /** engines/tfjs/x.ts -> tfjs; the table and the contract -> null. */
 const engineOf = (file: string) => /^engines\/([^/]+)\//.exec(rel(file))?.[1] ?? null;
 
@@ -40,8 +66,10 @@ function imports(file: string): string[] {
   const out: string[] = [];
   for (const m of text.matchAll(/(?:\bfrom|\bimport)\s*\(?\s*['"](\.[^'"]+)['"]/g)) {
     const target = path.resolve(path.dirname(file), m[1]!);
-    const ts = [target.replace(/\.js$/, '.ts'), target.replace(/\.js$/, '.tsx'), target].find((t) => fs.existsSync(t) && fs.statSync(t).isFile());
-    if (ts && ts.startsWith(SRC)) out.push(ts);
+    const ts = [target.replace(/\.js$/, '.ts'), target.replace(/\.js$/, '.tsx'), target].find(
+      (t) => fs.existsSync(t) && fs.statSync(t).isFile(),
+    );
+    if (ts?.startsWith(SRC)) out.push(ts);
   }
   return out;
 }
@@ -52,7 +80,8 @@ it('every import between rooms follows an allowed arrow', () => {
   const wrong: string[] = [];
   for (const [f, targets] of GRAPH) {
     for (const t of targets) {
-      const a = roomOf(f), b = roomOf(t);
+      const a = roomOf(f),
+        b = roomOf(t);
       if (a !== b && !(ALLOWED[a] ?? []).includes(b)) wrong.push(`${rel(f)} imports ${rel(t)} (${a} -> ${b})`);
     }
   }
@@ -60,7 +89,8 @@ it('every import between rooms follows an allowed arrow', () => {
 });
 
 it('the allowed arrows have no cycle', () => {
-  const seen = new Set<string>(), onPath = new Set<string>();
+  const seen = new Set<string>(),
+    onPath = new Set<string>();
   const visit = (r: string): void => {
     expect(onPath.has(r), `cycle through ${r}`).toBe(false);
     if (seen.has(r)) return;
@@ -70,7 +100,12 @@ it('the allowed arrows have no cycle', () => {
     seen.add(r);
   };
   Object.keys(ALLOWED).forEach(visit);
-  expect(Object.keys(ALLOWED).sort()).toEqual(fs.readdirSync(SRC).map((n) => n.replace(/\.tsx?$/, '')).sort());
+  expect(Object.keys(ALLOWED).sort()).toEqual(
+    fs
+      .readdirSync(SRC)
+      .map((n) => n.replace(/\.tsx?$/, ''))
+      .sort(),
+  );
 });
 
 it('no two files import each other in a loop (type-only and dynamic imports count)', () => {
@@ -104,11 +139,12 @@ it('engines are peers: no engine imports another, and only the table imports an 
   expect(wrong).toEqual([]);
 });
 
-it('commands and views name only the engine table and its contract, never an engine\'s files', () => {
+it("commands and views name only the engine table and its contract, never an engine's files", () => {
   const wrong: string[] = [];
   for (const [f, targets] of GRAPH) {
     if (roomOf(f) !== 'cli' && roomOf(f) !== 'ui') continue;
-    for (const t of targets) if (roomOf(t) === 'engines' && !ENGINE_FACE.includes(rel(t))) wrong.push(`${rel(f)} imports ${rel(t)}`);
+    for (const t of targets)
+      if (roomOf(t) === 'engines' && !ENGINE_FACE.includes(rel(t))) wrong.push(`${rel(f)} imports ${rel(t)}`);
   }
   expect(wrong).toEqual([]);
 });

@@ -15,14 +15,17 @@ export interface ImageArgs {
 
 /** The image files `args` name, in the order given (each folder and pattern sorted). */
 export function expandImages(args: readonly string[]): ImageArgs {
-  const images: string[] = [], problems: string[] = [];
+  const images: string[] = [],
+    problems: string[] = [];
   for (const a of args) {
     if (fs.existsSync(a) && fs.statSync(a).isDirectory()) {
       const found = walkImages(a);
-      for (const f of found) (f.problem ? problems.push(f.problem) : images.push(f.path));
+      for (const f of found) f.problem ? problems.push(f.problem) : images.push(f.path);
       if (!found.length) problems.push(`${a} holds no images (jpg, png, webp, gif, bmp, tiff)`);
     } else if (!fs.existsSync(a) && isDynamicPattern(a)) {
-      const found = globSync(a, { onlyFiles: true, dot: false }).filter((f) => isImageFile(f)).sort();
+      const found = globSync(a, { onlyFiles: true, dot: false })
+        .filter((f) => isImageFile(f))
+        .sort();
       if (!found.length) problems.push(`${a} matches no images`);
       images.push(...found.map((f) => path.normalize(f)));
     } else images.push(a);

@@ -32,7 +32,9 @@ export function readRecipe(file: string): string {
   } catch (e) {
     if (e instanceof UsageError) throw e;
     const code = (e as NodeJS.ErrnoException).code;
-    throw new UsageError(code === 'ENOENT' ? `recipe ${file} does not exist` : `cannot read recipe ${file}: ${(e as Error).message}`);
+    throw new UsageError(
+      code === 'ENOENT' ? `recipe ${file} does not exist` : `cannot read recipe ${file}: ${(e as Error).message}`,
+    );
   }
 }
 

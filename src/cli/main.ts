@@ -3,7 +3,18 @@ import { checkCommand, CHECK_HELP } from './commands/check.js';
 import { planCommand, PLAN_HELP } from './commands/plan.js';
 import { fmtCommand, FMT_HELP } from './commands/fmt.js';
 import { modelsCommand, MODELS_HELP } from './commands/models.js';
-import { COMPARE_HELP, DOCTOR_HELP, EVAL_HELP, EXPORT_HELP, FETCH_HELP, LR_FIND_HELP, PREDICT_HELP, REPORT_HELP, RUN_HELP, WATCH_HELP } from './help.js';
+import {
+  COMPARE_HELP,
+  DOCTOR_HELP,
+  EVAL_HELP,
+  EXPORT_HELP,
+  FETCH_HELP,
+  LR_FIND_HELP,
+  PREDICT_HELP,
+  REPORT_HELP,
+  RUN_HELP,
+  WATCH_HELP,
+} from './help.js';
 import { stdio, UsageError, type Output } from './io.js';
 import { TLR_VERSION } from '../version.js';
 import { TlrError } from '../errors.js';
@@ -31,7 +42,11 @@ commands:
 
 \`tlr COMMAND --help\` tells more. Docs: README.md`;
 
-type Spec = { help: string; options: Record<string, { type: 'boolean' | 'string' }>; run: (pos: string[], v: Record<string, unknown>, io: Output) => number | Promise<number> };
+type Spec = {
+  help: string;
+  options: Record<string, { type: 'boolean' | 'string' }>;
+  run: (pos: string[], v: Record<string, unknown>, io: Output) => number | Promise<number>;
+};
 const str = (v: unknown) => v as string | undefined;
 
 // The commands that run models load on use: TensorFlow.js is not loaded for check, plan, fmt, models.
@@ -47,18 +62,38 @@ const lrFindCmd = () => import('./commands/lr-find.js');
 type Options = Spec['options'];
 
 /** The engines' run flags (--backend, --nproc, …), from the engine table. */
-const engineOptions = (): Options => Object.fromEntries([...engineFlags()].map(([name, f]) => [name, { type: f.flag.type }]));
-const engineValues = (v: Record<string, unknown>): FlagValues => Object.fromEntries([...engineFlags().keys()].map((n) => [n, v[n] as string | boolean | undefined]));
+const engineOptions = (): Options =>
+  Object.fromEntries([...engineFlags()].map(([name, f]) => [name, { type: f.flag.type }]));
+const engineValues = (v: Record<string, unknown>): FlagValues =>
+  Object.fromEntries([...engineFlags().keys()].map((n) => [n, v[n] as string | boolean | undefined]));
 /** Each recipe export's flag and the flags that go with it (--torchrun DIR --nproc N). */
-const exportOptions = (): Options => Object.fromEntries(recipeExports().flatMap((x) => [[x.flag, { type: 'string' as const }], ...Object.entries(x.flags).map(([n, f]) => [n, { type: f.type }])]));
+const exportOptions = (): Options =>
+  Object.fromEntries(
+    recipeExports().flatMap((x) => [
+      [x.flag, { type: 'string' as const }],
+      ...Object.entries(x.flags).map(([n, f]) => [n, { type: f.type }]),
+    ]),
+  );
 
 const watchRun = async (p: string[], v: Record<string, unknown>, io: Output) =>
   (await watchCmd()).watchCommand(p, { json: !!v['json'], engine: str(v['engine']), engineFlags: engineValues(v) }, io);
 
 const COMMANDS: Record<string, Spec> = {
-  check: { help: CHECK_HELP, options: { json: { type: 'boolean' }, deep: { type: 'boolean' } }, run: (p, v, io) => checkCommand(p, { json: !!v['json'], deep: !!v['deep'] }, io) },
-  plan: { help: PLAN_HELP, options: { json: { type: 'boolean' } }, run: (p, v, io) => planCommand(p, { json: !!v['json'] }, io) },
-  fmt: { help: FMT_HELP, options: { write: { type: 'boolean' }, check: { type: 'boolean' } }, run: (p, v, io) => fmtCommand(p, { write: !!v['write'], check: !!v['check'] }, io) },
+  check: {
+    help: CHECK_HELP,
+    options: { json: { type: 'boolean' }, deep: { type: 'boolean' } },
+    run: (p, v, io) => checkCommand(p, { json: !!v['json'], deep: !!v['deep'] }, io),
+  },
+  plan: {
+    help: PLAN_HELP,
+    options: { json: { type: 'boolean' } },
+    run: (p, v, io) => planCommand(p, { json: !!v['json'] }, io),
+  },
+  fmt: {
+    help: FMT_HELP,
+    options: { write: { type: 'boolean' }, check: { type: 'boolean' } },
+    run: (p, v, io) => fmtCommand(p, { write: !!v['write'], check: !!v['check'] }, io),
+  },
   models: {
     help: MODELS_HELP,
     options: { width: { type: 'string' }, input: { type: 'string' }, json: { type: 'boolean' } },
@@ -67,14 +102,28 @@ const COMMANDS: Record<string, Spec> = {
   run: {
     help: RUN_HELP,
     get options() {
-      return { json: { type: 'boolean' }, resume: { type: 'string' }, watch: { type: 'boolean' }, engine: { type: 'string' }, ...engineOptions() } as Options;
+      return {
+        json: { type: 'boolean' },
+        resume: { type: 'string' },
+        watch: { type: 'boolean' },
+        engine: { type: 'string' },
+        ...engineOptions(),
+      } as Options;
     },
-    run: async (p, v, io) => (v['watch'] ? watchRun(p, v, io) : (await runCmd()).runCommand(p, { json: !!v['json'], resume: str(v['resume']), engine: str(v['engine']), engineFlags: engineValues(v) }, io)),
+    run: async (p, v, io) =>
+      v['watch']
+        ? watchRun(p, v, io)
+        : (await runCmd()).runCommand(
+            p,
+            { json: !!v['json'], resume: str(v['resume']), engine: str(v['engine']), engineFlags: engineValues(v) },
+            io,
+          ),
   },
   compare: {
     help: COMPARE_HELP,
     options: { by: { type: 'string' }, out: { type: 'string' }, json: { type: 'boolean' } },
-    run: async (p, v, io) => (await compareCmd()).compareCommand(p, { by: str(v['by']), out: str(v['out']), json: !!v['json'] }, io),
+    run: async (p, v, io) =>
+      (await compareCmd()).compareCommand(p, { by: str(v['by']), out: str(v['out']), json: !!v['json'] }, io),
   },
   report: { help: REPORT_HELP, options: {}, run: async (p, v, io) => (await compareCmd()).reportCommand(p, v, io) },
   watch: {
@@ -87,21 +136,58 @@ const COMMANDS: Record<string, Spec> = {
   doctor: { help: DOCTOR_HELP, options: {}, run: async (p, v, io) => (await doctorCmd()).doctorCommand(p, v, io) },
   predict: {
     help: PREDICT_HELP,
-    options: { top: { type: 'string' }, json: { type: 'boolean' }, csv: { type: 'boolean' }, backend: { type: 'string' } },
-    run: async (p, v, io) => (await predictCmd()).predictCommand(p, { top: str(v['top']), json: !!v['json'], csv: !!v['csv'], backend: str(v['backend']) }, io),
+    options: {
+      top: { type: 'string' },
+      json: { type: 'boolean' },
+      csv: { type: 'boolean' },
+      backend: { type: 'string' },
+    },
+    run: async (p, v, io) =>
+      (await predictCmd()).predictCommand(
+        p,
+        { top: str(v['top']), json: !!v['json'], csv: !!v['csv'], backend: str(v['backend']) },
+        io,
+      ),
   },
   fetch: { help: FETCH_HELP, options: {}, run: async (p, v, io) => (await fetchCmd()).fetchCommand(p, v, io) },
   export: {
     help: EXPORT_HELP,
     get options() {
-      return { format: { type: 'string' }, out: { type: 'string' }, softmax: { type: 'boolean' }, force: { type: 'boolean' }, ...exportOptions() } as Options;
+      return {
+        format: { type: 'string' },
+        out: { type: 'string' },
+        softmax: { type: 'boolean' },
+        force: { type: 'boolean' },
+        ...exportOptions(),
+      } as Options;
     },
-    run: async (p, v, io) => (await exportCmd()).exportCommand(p, { format: str(v['format']), out: str(v['out']), softmax: !!v['softmax'], force: !!v['force'], values: v as FlagValues }, io),
+    run: async (p, v, io) =>
+      (await exportCmd()).exportCommand(
+        p,
+        {
+          format: str(v['format']),
+          out: str(v['out']),
+          softmax: !!v['softmax'],
+          force: !!v['force'],
+          values: v as FlagValues,
+        },
+        io,
+      ),
   },
   'lr-find': {
     help: LR_FIND_HELP,
-    options: { stage: { type: 'string' }, write: { type: 'boolean' }, json: { type: 'boolean' }, steps: { type: 'string' } },
-    run: async (p, v, io) => (await lrFindCmd()).lrFindCommand(p, { stage: str(v['stage']), write: !!v['write'], json: !!v['json'], steps: str(v['steps']) }, io),
+    options: {
+      stage: { type: 'string' },
+      write: { type: 'boolean' },
+      json: { type: 'boolean' },
+      steps: { type: 'string' },
+    },
+    run: async (p, v, io) =>
+      (await lrFindCmd()).lrFindCommand(
+        p,
+        { stage: str(v['stage']), write: !!v['write'], json: !!v['json'], steps: str(v['steps']) },
+        io,
+      ),
   },
   eval: {
     help: EVAL_HELP,
@@ -124,9 +210,14 @@ export function main(argv: string[], io: Output = stdio): number | Promise<numbe
   const cmd = COMMANDS[name];
   try {
     if (!cmd) throw new UsageError(`unknown command ${name}; commands: ${Object.keys(COMMANDS).join(', ')}`);
-    let parsed;
+    let parsed: ReturnType<typeof parseArgs>;
     try {
-      parsed = parseArgs({ args: rest, options: { ...cmd.options, help: { type: 'boolean', short: 'h' } }, allowPositionals: true, strict: true });
+      parsed = parseArgs({
+        args: rest,
+        options: { ...cmd.options, help: { type: 'boolean', short: 'h' } },
+        allowPositionals: true,
+        strict: true,
+      });
     } catch (e) {
       throw new UsageError(`${(e as Error).message.replace(/\. To specify.*$/s, '')}\n\n${cmd.help}`);
     }
@@ -147,6 +238,9 @@ function failure(e: unknown, io: Output): number {
     io.err(`tlr: ${e.message}`);
     return e.exitCode;
   }
-  io.err(`tlr: internal error: ${(e as Error).message}\nThis is a bug in tlr; please report it with what you ran.${process.env['TLR_DEBUG'] ? `\n${(e as Error).stack}` : ''}`);
+  io.err(
+    `tlr: internal error: ${(e as Error).message}\nThis is a bug in tlr; please report it with what you ` +
+      `ran.${process.env['TLR_DEBUG'] ? `\n${(e as Error).stack}` : ''}`,
+  );
   return 1;
 }

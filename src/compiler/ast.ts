@@ -3,9 +3,21 @@ import type { Span } from './source.js';
 // The recipe as written, with spans: a flat list of statements in source order. Grouping into
 // stages and every rule about what may follow what belong to the checker.
 
-export interface Num { readonly value: number; readonly text: string; readonly span: Span }
-export interface Name { readonly text: string; readonly span: Span }
-export interface Location { readonly text: string; readonly quoted: boolean; readonly url: boolean; readonly span: Span }
+export interface Num {
+  readonly value: number;
+  readonly text: string;
+  readonly span: Span;
+}
+export interface Name {
+  readonly text: string;
+  readonly span: Span;
+}
+export interface Location {
+  readonly text: string;
+  readonly quoted: boolean;
+  readonly url: boolean;
+  readonly span: Span;
+}
 
 export type FreezeTarget =
   | { readonly kind: 'all' }
@@ -22,11 +34,28 @@ export type Arg = Num | Name;
 /** Whether an argument is a number. */
 export const isNum = (a: Arg): a is Num => 'value' in a;
 
-export interface HeadLayer { readonly name: Name; readonly args: readonly Arg[]; readonly parens: boolean; readonly span: Span }
-export interface Augmentation { readonly name: Name; readonly args: readonly Arg[]; readonly span: Span }
-export interface Schedule { readonly name: Name; readonly args: readonly Num[]; readonly every: Num | null }
+export interface HeadLayer {
+  readonly name: Name;
+  readonly args: readonly Arg[];
+  readonly parens: boolean;
+  readonly span: Span;
+}
+export interface Augmentation {
+  readonly name: Name;
+  readonly args: readonly Arg[];
+  readonly span: Span;
+}
+export interface Schedule {
+  readonly name: Name;
+  readonly args: readonly Num[];
+  readonly every: Num | null;
+}
 /** `1e-5..1e-3`: the lowest trained block's rate to the head's. */
-export interface Range { readonly low: Num; readonly high: Num; readonly span: Span }
+export interface Range {
+  readonly low: Num;
+  readonly high: Num;
+  readonly span: Span;
+}
 /** Whether an `lr` value is a range. */
 export const isRange = (v: Num | Name | Range): v is Range => 'low' in v;
 /** An `lr` value as written: `0.001`, `1e-5..1e-3` or `auto`. */
@@ -38,7 +67,15 @@ export type Statement =
   | S<'recipe', { readonly name: Name }>
   | S<'seed', { readonly value: Num }>
   | S<'from', { readonly model: Name }>
-  | S<'weights', { readonly source: { readonly kind: 'name'; readonly name: Name } | { readonly kind: 'none'; readonly span: Span } | { readonly kind: 'location'; readonly location: Location } }>
+  | S<
+      'weights',
+      {
+        readonly source:
+          | { readonly kind: 'name'; readonly name: Name }
+          | { readonly kind: 'none'; readonly span: Span }
+          | { readonly kind: 'location'; readonly location: Location };
+      }
+    >
   | S<'width', { readonly value: Num }>
   | S<'input', { readonly value: Num }>
   | S<'freeze', { readonly target: FreezeTarget }>

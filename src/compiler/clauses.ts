@@ -1,4 +1,4 @@
-import { isNum, lrText, type Arg, type Location, type Statement, type StatementKind } from './ast.js';
+import { isNum, lrText, type Arg, type HeadLayer, type Location, type Statement, type StatementKind } from './ast.js';
 
 // The recipe's clauses, one row each, in their canonical order: how a clause starts, its usage
 // line (the parser's hint inside a broken statement), where it may appear (recipe-wide or per
@@ -9,7 +9,31 @@ import { isNum, lrText, type Arg, type Location, type Statement, type StatementK
 type Of<K extends StatementKind> = Extract<Statement, { kind: K }>;
 
 /** Where `tlr fmt` puts a clause: each section is separated from the next by a blank line. */
-export type Layout = 'name' | 'model' | 'model-setting' | 'freeze' | 'head' | 'train' | 'stage-setting' | 'then' | 'data' | 'save';
+export type Layout =
+  | 'name'
+  | 'model'
+  | 'model-setting'
+  | 'freeze'
+  | 'head'
+  | 'train'
+  | 'stage-setting'
+  | 'then'
+  | 'data'
+  | 'save';
+
+/** The checks of check/checks.ts, in the order they run: the part of a checked recipe each one makes. */
+export type CheckName =
+  | 'recipe'
+  | 'model'
+  | 'weights'
+  | 'frozen'
+  | 'data'
+  | 'head'
+  | 'stages'
+  | 'augment'
+  | 'save'
+  | 'seed'
+  | 'exports';
 
 export interface Clause<K extends StatementKind> {
   /** The words it starts with. */
@@ -20,78 +44,276 @@ export interface Clause<K extends StatementKind> {
   readonly rule: string;
   /** Once per recipe, or once per stage (a later stage starts at `then`). */
   readonly scope: 'recipe' | 'stage';
+  /** The check that reads it (check/checks.ts): what it means is decided there. */
+  readonly check: CheckName;
   readonly layout: Layout;
   /** Its canonical one-line text. */
   render(s: Of<K>): string;
 }
 
 const PATH_RE = /^(?:(?:\.{1,2}|~)(?:\/[^\s"#,()]*)?|\/[^\s"#,()]*)$/;
-const URL_RE = /^[a-z][a-z0-9+.\-]*:\/\/[^\s"#]+$/;
+const URL_RE = /^[a-z][a-z0-9+.-]*:\/\/[^\s"#]+$/;
 /** A string quoted as a recipe writes it. */
 export const quote = (s: string): string => `"${s.replace(/\\/g, '\\\\').replace(/"/g, '\\"')}"`;
 // A bare relative path (`strawberries`, `data/train`) is written with its ./ in canonical form.
-const BARE_RE = /^[A-Za-z0-9_][A-Za-z0-9_.\-]*(?:\/[^\s"#,()]*)*$/;
-const loc = (l: Location) => (PATH_RE.test(l.text) || URL_RE.test(l.text) ? l.text : BARE_RE.test(l.text) && !l.text.includes('//') ? `./${l.text}` : quote(l.text));
+const BARE_RE = /^[A-Za-z0-9_][A-Za-z0-9_.-]*(?:\/[^\s"#,()]*)*$/;
+const loc = (l: Location) =>
+  PATH_RE.test(l.text) || URL_RE.test(l.text)
+    ? l.text
+    : BARE_RE.test(l.text) && !l.text.includes('//')
+      ? `./${l.text}`
+      : quote(l.text);
 const arg = (a: Arg) => (isNum(a) ? a.text : a.text);
 const plural = (n: { text: string; value: number }, word: string) => `${n.text} ${word}${n.value === 1 ? '' : 's'}`;
+const layers = (n: { text: string; value: number }) => plural(n, 'layer');
+/** A head layer as written: `dense(2)`, `dropout(0.2)`, `batchnorm`. */
+const headLayer = (l: HeadLayer) => (l.args.length ? `${l.name.text}(${l.args.map(arg).join(', ')})` : l.name.text);
 
 const AUGMENT_USAGE = 'augment flip, rotate 15, zoom 0.1, brightness 0.2';
 const HEAD_USAGE = 'head dropout(0.2) dense(128, relu) dense(N)';
 
 /** Every clause, in canonical order; the mapped type makes a statement kind without a row a type error. */
 export const CLAUSES = {
-  recipe: { words: 'recipe', usage: 'recipe "NAME"', rule: 'recipeName', scope: 'recipe', layout: 'name', render: (s) => `recipe ${quote(s.name.text)}` },
-  seed: { words: 'seed', usage: 'seed N', rule: 'seed', scope: 'recipe', layout: 'name', render: (s) => `seed ${s.value.text}` },
-  from: { words: 'from', usage: 'from MODEL (`tlr models` lists them)', rule: 'from', scope: 'recipe', layout: 'model', render: (s) => `from ${s.model.text}` },
-  weights: {
-    words: 'weights', usage: 'weights imagenet | none | ./file.safetensors | ./model.json | https://…', rule: 'weights', scope: 'recipe', layout: 'model-setting',
-    render: (s) => `weights ${s.source.kind === 'name' ? s.source.name.text : s.source.kind === 'none' ? 'none' : loc(s.source.location)}`,
+  recipe: {
+    words: 'recipe',
+    usage: 'recipe "NAME"',
+    rule: 'recipeName',
+    scope: 'recipe',
+    check: 'recipe',
+    layout: 'name',
+    render: (s) => `recipe ${quote(s.name.text)}`,
   },
-  width: { words: 'width', usage: 'width W (mobilenet_v1: 0.25 0.5 0.75 1; mobilenet_v2: 0.35 0.5 0.75 1 1.4)', rule: 'width', scope: 'recipe', layout: 'model-setting', render: (s) => `width ${s.value.text}` },
-  input: { words: 'input', usage: 'input PIXELS', rule: 'inputSize', scope: 'recipe', layout: 'model-setting', render: (s) => `input ${s.value.text}` },
+  seed: {
+    words: 'seed',
+    usage: 'seed N',
+    rule: 'seed',
+    scope: 'recipe',
+    check: 'seed',
+    layout: 'name',
+    render: (s) => `seed ${s.value.text}`,
+  },
+  from: {
+    words: 'from',
+    usage: 'from MODEL (`tlr models` lists them)',
+    rule: 'from',
+    scope: 'recipe',
+    check: 'model',
+    layout: 'model',
+    render: (s) => `from ${s.model.text}`,
+  },
+  weights: {
+    words: 'weights',
+    usage: 'weights imagenet | none | ./file.safetensors | ./model.json | https://…',
+    rule: 'weights',
+    scope: 'recipe',
+    check: 'weights',
+    layout: 'model-setting',
+    render: (s) => {
+      const src = s.source;
+      return `weights ${src.kind === 'name' ? src.name.text : src.kind === 'none' ? 'none' : loc(src.location)}`;
+    },
+  },
+  width: {
+    words: 'width',
+    usage: 'width W (mobilenet_v1: 0.25 0.5 0.75 1; mobilenet_v2: 0.35 0.5 0.75 1 1.4)',
+    rule: 'width',
+    scope: 'recipe',
+    check: 'model',
+    layout: 'model-setting',
+    render: (s) => `width ${s.value.text}`,
+  },
+  input: {
+    words: 'input',
+    usage: 'input PIXELS',
+    rule: 'inputSize',
+    scope: 'recipe',
+    check: 'model',
+    layout: 'model-setting',
+    render: (s) => `input ${s.value.text}`,
+  },
   freeze: {
-    words: 'freeze', usage: 'freeze all | freeze none | freeze until LAYER | freeze first N layers', rule: 'freeze', scope: 'stage', layout: 'freeze',
-    render: ({ target: t }) => `freeze ${t.kind === 'until' ? `until ${t.layer.text}` : t.kind === 'first' ? `first ${plural(t.count, 'layer')}` : t.kind}`,
+    words: 'freeze',
+    usage: 'freeze all | freeze none | freeze until LAYER | freeze first N layers',
+    rule: 'freeze',
+    scope: 'stage',
+    check: 'frozen',
+    layout: 'freeze',
+    render: ({ target: t }) => {
+      const what =
+        t.kind === 'until' ? `until ${t.layer.text}` : t.kind === 'first' ? `first ${layers(t.count)}` : t.kind;
+      return `freeze ${what}`;
+    },
   },
   unfreeze: {
-    words: 'unfreeze', usage: 'unfreeze all | unfreeze from LAYER | unfreeze last N layers', rule: 'unfreeze', scope: 'stage', layout: 'freeze',
-    render: ({ target: t }) => `unfreeze ${t.kind === 'from' ? `from ${t.layer.text}` : t.kind === 'last' ? `last ${plural(t.count, 'layer')}` : 'all'}`,
+    words: 'unfreeze',
+    usage: 'unfreeze all | unfreeze from LAYER | unfreeze last N layers',
+    rule: 'unfreeze',
+    scope: 'stage',
+    check: 'frozen',
+    layout: 'freeze',
+    render: ({ target: t }) =>
+      `unfreeze ${t.kind === 'from' ? `from ${t.layer.text}` : t.kind === 'last' ? `last ${layers(t.count)}` : 'all'}`,
   },
-  head: { words: 'head', usage: HEAD_USAGE, rule: 'head', scope: 'recipe', layout: 'head', render: (s) => `head ${s.layers.map((l) => (l.args.length ? `${l.name.text}(${l.args.map(arg).join(', ')})` : l.name.text)).join(' ')}` },
-  train: { words: 'train', usage: 'train [N epochs] on ./data', rule: 'train', scope: 'stage', layout: 'train', render: (s) => ['train', ...(s.epochs ? [plural(s.epochs, 'epoch')] : []), ...(s.data ? ['on', loc(s.data)] : [])].join(' ') },
-  batch: { words: 'batch', usage: 'batch N', rule: 'batch', scope: 'stage', layout: 'stage-setting', render: (s) => `batch ${s.value.text}` },
-  optimizer: { words: 'optimizer', usage: 'optimizer adam | sgd | rmsprop', rule: 'optimizer', scope: 'stage', layout: 'stage-setting', render: (s) => `optimizer ${s.name.text}` },
+  head: {
+    words: 'head',
+    usage: HEAD_USAGE,
+    rule: 'head',
+    scope: 'recipe',
+    check: 'head',
+    layout: 'head',
+    render: (s) => `head ${s.layers.map(headLayer).join(' ')}`,
+  },
+  train: {
+    words: 'train',
+    usage: 'train [N epochs] on ./data',
+    rule: 'train',
+    scope: 'stage',
+    check: 'stages',
+    layout: 'train',
+    render: (s) =>
+      ['train', ...(s.epochs ? [plural(s.epochs, 'epoch')] : []), ...(s.data ? ['on', loc(s.data)] : [])].join(' '),
+  },
+  batch: {
+    words: 'batch',
+    usage: 'batch N',
+    rule: 'batch',
+    scope: 'stage',
+    check: 'stages',
+    layout: 'stage-setting',
+    render: (s) => `batch ${s.value.text}`,
+  },
+  optimizer: {
+    words: 'optimizer',
+    usage: 'optimizer adam | sgd | rmsprop',
+    rule: 'optimizer',
+    scope: 'stage',
+    check: 'stages',
+    layout: 'stage-setting',
+    render: (s) => `optimizer ${s.name.text}`,
+  },
   lr: {
-    words: 'lr', usage: 'lr 0.001 | LOW..HIGH | auto [constant | cosine | step FACTOR every N | one-cycle] [warmup N]', rule: 'lr', scope: 'stage', layout: 'stage-setting',
-    render: ({ value, schedule: sch, warmup }) => [
-      'lr', lrText(value),
-      ...(sch ? [sch.name.text, ...sch.args.map((a) => a.text), ...(sch.every ? ['every', sch.every.text] : [])] : []),
-      ...(warmup ? ['warmup', warmup.text] : []),
-    ].join(' '),
+    words: 'lr',
+    usage: 'lr 0.001 | LOW..HIGH | auto [constant | cosine | step FACTOR every N | one-cycle] [warmup N]',
+    rule: 'lr',
+    scope: 'stage',
+    check: 'stages',
+    layout: 'stage-setting',
+    render: ({ value, schedule: sch, warmup }) =>
+      [
+        'lr',
+        lrText(value),
+        ...(sch
+          ? [sch.name.text, ...sch.args.map((a) => a.text), ...(sch.every ? ['every', sch.every.text] : [])]
+          : []),
+        ...(warmup ? ['warmup', warmup.text] : []),
+      ].join(' '),
   },
   earlyStop: {
-    words: 'early stop', usage: 'early stop [patience N] [on METRIC]', rule: 'earlyStop', scope: 'stage', layout: 'stage-setting',
-    render: (s) => ['early stop', ...(s.patience ? ['patience', s.patience.text] : []), ...(s.metric ? ['on', s.metric.text] : [])].join(' '),
+    words: 'early stop',
+    usage: 'early stop [patience N] [on METRIC]',
+    rule: 'earlyStop',
+    scope: 'stage',
+    check: 'stages',
+    layout: 'stage-setting',
+    render: (s) =>
+      [
+        'early stop',
+        ...(s.patience ? ['patience', s.patience.text] : []),
+        ...(s.metric ? ['on', s.metric.text] : []),
+      ].join(' '),
   },
-  classWeights: { words: 'class weights', usage: 'class weights auto | none', rule: 'classWeights', scope: 'stage', layout: 'stage-setting', render: (s) => `class weights ${s.mode.text}` },
+  classWeights: {
+    words: 'class weights',
+    usage: 'class weights auto | none',
+    rule: 'classWeights',
+    scope: 'stage',
+    check: 'stages',
+    layout: 'stage-setting',
+    render: (s) => `class weights ${s.mode.text}`,
+  },
   batchnorm: {
-    words: 'keep batchnorm statistics', usage: 'keep batchnorm statistics | update batchnorm statistics', rule: 'batchnorm', scope: 'stage', layout: 'stage-setting',
+    words: 'keep batchnorm statistics',
+    usage: 'keep batchnorm statistics | update batchnorm statistics',
+    rule: 'batchnorm',
+    scope: 'stage',
+    check: 'stages',
+    layout: 'stage-setting',
     render: (s) => [s.mode, ...s.words.map((w) => w.text)].join(' '),
   },
-  then: { words: 'then', usage: 'then unfreeze from LAYER train N epochs', rule: 'thenStage', scope: 'stage', layout: 'then', render: () => 'then' },
-  split: { words: 'split', usage: 'split 80/20 or split 80/10/10 (no spaces around /)', rule: 'split', scope: 'recipe', layout: 'data', render: (s) => `split ${s.parts.map((p) => p.text).join('/')}` },
-  validate: { words: 'validate on', usage: 'validate on ./folder', rule: 'validate', scope: 'recipe', layout: 'data', render: (s) => `validate on ${loc(s.data)}` },
-  test: { words: 'test on', usage: 'test on ./folder', rule: 'test', scope: 'recipe', layout: 'data', render: (s) => `test on ${loc(s.data)}` },
-  augment: { words: 'augment', usage: AUGMENT_USAGE, rule: 'augment', scope: 'recipe', layout: 'data', render: (s) => `augment ${s.items.map((a) => [a.name.text, ...a.args.map(arg)].join(' ')).join(', ')}` },
-  save: {
-    words: 'save', usage: 'save [best by METRIC | last] [to ./folder]', rule: 'save', scope: 'recipe', layout: 'save',
-    render: (s) => ['save', ...(s.best ? ['best by', s.best.text] : s.last ? ['last'] : []), ...(s.to ? ['to', loc(s.to)] : [])].join(' '),
+  then: {
+    words: 'then',
+    usage: 'then unfreeze from LAYER train N epochs',
+    rule: 'thenStage',
+    scope: 'stage',
+    check: 'stages',
+    layout: 'then',
+    render: () => 'then',
   },
-  export: { words: 'export', usage: 'export onnx [softmax]', rule: 'exportModel', scope: 'recipe', layout: 'save', render: (s) => ['export', s.format.text, ...(s.option ? [s.option.text] : [])].join(' ') },
+  split: {
+    words: 'split',
+    usage: 'split 80/20 or split 80/10/10 (no spaces around /)',
+    rule: 'split',
+    scope: 'recipe',
+    check: 'data',
+    layout: 'data',
+    render: (s) => `split ${s.parts.map((p) => p.text).join('/')}`,
+  },
+  validate: {
+    words: 'validate on',
+    usage: 'validate on ./folder',
+    rule: 'validate',
+    scope: 'recipe',
+    check: 'data',
+    layout: 'data',
+    render: (s) => `validate on ${loc(s.data)}`,
+  },
+  test: {
+    words: 'test on',
+    usage: 'test on ./folder',
+    rule: 'test',
+    scope: 'recipe',
+    check: 'data',
+    layout: 'data',
+    render: (s) => `test on ${loc(s.data)}`,
+  },
+  augment: {
+    words: 'augment',
+    usage: AUGMENT_USAGE,
+    rule: 'augment',
+    scope: 'recipe',
+    check: 'augment',
+    layout: 'data',
+    render: (s) => `augment ${s.items.map((a) => [a.name.text, ...a.args.map(arg)].join(' ')).join(', ')}`,
+  },
+  save: {
+    words: 'save',
+    usage: 'save [best by METRIC | last] [to ./folder]',
+    rule: 'save',
+    scope: 'recipe',
+    check: 'save',
+    layout: 'save',
+    render: (s) =>
+      [
+        'save',
+        ...(s.best ? ['best by', s.best.text] : s.last ? ['last'] : []),
+        ...(s.to ? ['to', loc(s.to)] : []),
+      ].join(' '),
+  },
+  export: {
+    words: 'export',
+    usage: 'export onnx [softmax]',
+    rule: 'exportModel',
+    scope: 'recipe',
+    check: 'exports',
+    layout: 'save',
+    render: (s) => ['export', s.format.text, ...(s.option ? [s.option.text] : [])].join(' '),
+  },
 } as const satisfies { readonly [K in StatementKind]: Clause<K> };
 
 /** The clauses that belong to a stage (`then` starts the next one). */
-export type StageKind = { [K in StatementKind]: (typeof CLAUSES)[K]['scope'] extends 'stage' ? K : never }[StatementKind];
+export type StageKind = {
+  [K in StatementKind]: (typeof CLAUSES)[K]['scope'] extends 'stage' ? K : never;
+}[StatementKind];
 /** The clauses given once per recipe. */
 export type RecipeKind = Exclude<StatementKind, StageKind>;
 
@@ -101,7 +323,8 @@ export const KINDS = Object.keys(CLAUSES) as StatementKind[];
 export const kindsIn = (layout: Layout): StatementKind[] => KINDS.filter((k) => CLAUSES[k].layout === layout);
 
 /** The kinds of a scope, in canonical order. */
-export const kindsOf = (scope: 'recipe' | 'stage'): StatementKind[] => KINDS.filter((k) => CLAUSES[k].scope === scope && k !== 'then');
+export const kindsOf = (scope: 'recipe' | 'stage'): StatementKind[] =>
+  KINDS.filter((k) => CLAUSES[k].scope === scope && k !== 'then');
 
 /** Usage lines by grammar rule: every clause's, and those of the parts inside clauses. */
 export const USAGE: Readonly<Record<string, string>> = {
@@ -113,7 +336,9 @@ export const USAGE: Readonly<Record<string, string>> = {
 };
 
 /** What a statement may start with, for a syntax error between statements. */
-export const STATEMENT_HINT = `a statement starts with ${KINDS.slice(0, -1).map((k) => CLAUSES[k].words.replace(/ on$/, '')).join(', ')} or ${CLAUSES[KINDS[KINDS.length - 1]!].words}`;
+export const STATEMENT_HINT = `a statement starts with ${KINDS.slice(0, -1)
+  .map((k) => CLAUSES[k].words.replace(/ on$/, ''))
+  .join(', ')} or ${CLAUSES[KINDS[KINDS.length - 1]!].words}`;
 
 /** A statement's canonical one-line text. */
 export const render = (s: Statement): string => (CLAUSES[s.kind].render as (s: Statement) => string)(s);

@@ -15,17 +15,24 @@ import type { Statement } from './ast.js';
 export function setStageLr(text: string, stage: number, value: string): Formatted {
   const parsed = parse(text);
   if (hasErrors(parsed.diagnostics)) return { ok: false, diagnostics: parsed.diagnostics };
-  let k = 0, lr: Extract<Statement, { kind: 'lr' }> | null = null, train: Statement | null = null;
+  let k = 0,
+    lr: Extract<Statement, { kind: 'lr' }> | null = null,
+    train: Statement | null = null;
   for (const s of toAst(parsed).statements) {
-    if (s.kind === 'then') { k++; continue; }
+    if (s.kind === 'then') {
+      k++;
+      continue;
+    }
     if (k !== stage) continue;
     if (s.kind === 'lr') lr = s;
     if (s.kind === 'train') train = s;
   }
   const at = lr ? lr.value.span : null;
-  const edited = at ? text.slice(0, at.start.offset) + value + text.slice(at.end.offset)
-    : train ? `${text.slice(0, train.span.end.offset)}\n  lr ${value}${text.slice(train.span.end.offset)}`
-    : null;
+  const edited = at
+    ? text.slice(0, at.start.offset) + value + text.slice(at.end.offset)
+    : train
+      ? `${text.slice(0, train.span.end.offset)}\n  lr ${value}${text.slice(train.span.end.offset)}`
+      : null;
   if (edited === null) throw new Error(`the recipe has no stage ${stage + 1}`);
   return format(edited);
 }

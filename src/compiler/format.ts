@@ -16,7 +16,11 @@ const MODEL_SETTINGS = kindsIn('model-setting');
 const DATA = kindsIn('data');
 const STAGE = new Set<string>(kindsOf('stage'));
 
-interface Item { readonly stmt: Statement; leading: string[]; trailing: string[] }
+interface Item {
+  readonly stmt: Statement;
+  leading: string[];
+  trailing: string[];
+}
 
 export { render };
 
@@ -34,7 +38,8 @@ function attach(ast: Ast, text: string): { items: Item[]; preamble: string[][]; 
     });
     return { items, preamble: groups, trailer: [] };
   }
-  const preamble: string[] = [], trailer: string[] = [];
+  const preamble: string[] = [],
+    trailer: string[] = [];
   const first = items[0]!.stmt;
   const before = ast.comments.filter((c) => c.span.start.offset < first.span.start.offset);
   // Comments above the first statement and separated from it by a blank line belong to the file.
@@ -43,12 +48,20 @@ function attach(ast: Ast, text: string): { items: Item[]; preamble: string[][]; 
     if (blankBetween(c.span.start.line, before[i + 1]?.span.start.line ?? first.span.start.line)) cut = i;
   });
   for (const [i, c] of ast.comments.entries()) {
-    if (i <= cut) { preamble.push(c.text); continue; }
+    if (i <= cut) {
+      preamble.push(c.text);
+      continue;
+    }
     const o = c.span.start.offset;
     const inside = items.find((it) => it.stmt.span.start.offset <= o && o < it.stmt.span.end.offset);
-    const sameLine = [...items].reverse().find((it) => it.stmt.span.end.offset <= o && it.stmt.span.end.line === c.span.start.line);
+    const sameLine = [...items]
+      .reverse()
+      .find((it) => it.stmt.span.end.offset <= o && it.stmt.span.end.line === c.span.start.line);
     const owner = inside ?? sameLine;
-    if (owner) { owner.trailing.push(c.text); continue; }
+    if (owner) {
+      owner.trailing.push(c.text);
+      continue;
+    }
     const next = items.find((it) => it.stmt.span.start.offset > o);
     if (next) next.leading.push(c.text);
     else trailer.push(c.text);
@@ -56,8 +69,10 @@ function attach(ast: Ast, text: string): { items: Item[]; preamble: string[][]; 
   return { items, preamble: [preamble], trailer };
 }
 
-const line = (indent: string, it: { leading: string[]; trailing: string[] }, body: string): string[] =>
-  [...it.leading.map((c) => indent + c), indent + body + (it.trailing.length ? `  ${it.trailing.join(' ')}` : '')];
+const line = (indent: string, it: { leading: string[]; trailing: string[] }, body: string): string[] => [
+  ...it.leading.map((c) => indent + c),
+  indent + body + (it.trailing.length ? `  ${it.trailing.join(' ')}` : ''),
+];
 
 /** The canonical text of a parsed recipe. */
 export function layout(ast: Ast, text: string): string {
@@ -73,7 +88,9 @@ export function layout(ast: Ast, text: string): string {
   const of = (k: string) => global.get(k) ?? [];
   const flat = (its: Item[], indent = '') => its.flatMap((it) => line(indent, it, render(it.stmt)));
   const sections: string[][] = [];
-  const push = (s: string[]) => { if (s.length) sections.push(s); };
+  const push = (s: string[]) => {
+    if (s.length) sections.push(s);
+  };
 
   preamble.forEach(push);
   push(flat([...of('recipe'), ...of('seed')]));
@@ -83,22 +100,28 @@ export function layout(ast: Ast, text: string): string {
 
   const [first, ...later] = stages;
   // In the order of `ks`, then source order: the canonical order of settings.
-  const kinds = (st: { items: Item[] }, ks: readonly string[]) => ks.flatMap((k) => st.items.filter((it) => it.stmt.kind === k));
+  const kinds = (st: { items: Item[] }, ks: readonly string[]) =>
+    ks.flatMap((k) => st.items.filter((it) => it.stmt.kind === k));
   push([...flat(kinds(first!, kindsIn('freeze'))), ...flat(kindsIn('head').flatMap((k) => of(k)))]);
   const trains = kinds(first!, ['train']);
   push([...flat(trains), ...flat(kinds(first!, STAGE_SETTINGS), trains.length ? '  ' : '')]);
   for (const st of later) {
     const opening = [st.then!, ...kinds(st, kindsIn('freeze')), ...kinds(st, ['train'])];
     const merged = { leading: opening.flatMap((it) => it.leading), trailing: opening.flatMap((it) => it.trailing) };
-    push([...line('', merged, opening.map((it) => render(it.stmt)).join(' ')), ...flat(kinds(st, STAGE_SETTINGS), '  ')]);
+    push([
+      ...line('', merged, opening.map((it) => render(it.stmt)).join(' ')),
+      ...flat(kinds(st, STAGE_SETTINGS), '  '),
+    ]);
   }
   push(flat(DATA.flatMap((k) => of(k))));
   push(flat(kindsIn('save').flatMap((k) => of(k))));
   push(trailer);
-  return sections.map((s) => s.join('\n')).join('\n\n') + '\n';
+  return `${sections.map((s) => s.join('\n')).join('\n\n')}\n`;
 }
 
-export type Formatted = { readonly ok: true; readonly text: string } | { readonly ok: false; readonly diagnostics: readonly Diagnostic[] };
+export type Formatted =
+  | { readonly ok: true; readonly text: string }
+  | { readonly ok: false; readonly diagnostics: readonly Diagnostic[] };
 
 /** Recipe text to canonical text; refuses (with the syntax diagnostics) when the recipe does not parse. */
 export function format(text: string): Formatted {

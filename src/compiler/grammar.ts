@@ -5,32 +5,51 @@ import * as T from './lexer.js';
 // statement, in any order, any number of times): the checker says what is wrong, and better.
 
 const DESCRIBE: Record<string, string> = {
-  Identifier: 'a name', NumberLit: 'a number', StringLit: 'a quoted string', PathLit: 'a path',
-  Url: 'a URL', Ratio: 'percentages like 80/20', LParen: "'('", RParen: "')'", Comma: "','", EOF: 'the end of the file',
+  Identifier: 'a name',
+  NumberLit: 'a number',
+  StringLit: 'a quoted string',
+  PathLit: 'a path',
+  Url: 'a URL',
+  Ratio: 'percentages like 80/20',
+  LParen: "'('",
+  RParen: "')'",
+  Comma: "','",
+  EOF: 'the end of the file',
 };
 /** A token type as syntax errors name it. */
 export const describeTokenType = (t: TokenType): string => DESCRIBE[t.name] ?? `'${t.name.toLowerCase()}'`;
 /** A token as syntax errors name it. */
-export const describeToken = (t: IToken): string => (t.tokenType.name === 'EOF' ? 'the end of the file' : `'${t.image}'`);
+export const describeToken = (t: IToken): string =>
+  t.tokenType.name === 'EOF' ? 'the end of the file' : `'${t.image}'`;
 
 const firsts = (paths: TokenType[][][]): string => {
   const seen = new Set<string>();
   for (const alt of paths) for (const path of alt) if (path[0]) seen.add(describeTokenType(path[0]));
   const list = [...seen];
-  return list.length <= 1 ? (list[0] ?? 'something else') : `${list.slice(0, -1).join(', ')} or ${list[list.length - 1]}`;
+  return list.length <= 1
+    ? (list[0] ?? 'something else')
+    : `${list.slice(0, -1).join(', ')} or ${list[list.length - 1]}`;
 };
 
 const messages: IParserErrorMessageProvider = {
-  buildMismatchTokenMessage: ({ expected, actual }) => `expected ${describeTokenType(expected)} but found ${describeToken(actual)}`,
+  buildMismatchTokenMessage: ({ expected, actual }) =>
+    `expected ${describeTokenType(expected)} but found ${describeToken(actual)}`,
   buildNotAllInputParsedMessage: ({ firstRedundant }) => `${describeToken(firstRedundant)} does not start a statement`,
-  buildNoViableAltMessage: ({ expectedPathsPerAlt, actual }) => `expected ${firsts(expectedPathsPerAlt)} but found ${describeToken(actual[0]!)}`,
-  buildEarlyExitMessage: ({ expectedIterationPaths, actual }) => `expected ${firsts([expectedIterationPaths])} but found ${describeToken(actual[0]!)}`,
+  buildNoViableAltMessage: ({ expectedPathsPerAlt, actual }) =>
+    `expected ${firsts(expectedPathsPerAlt)} but found ${describeToken(actual[0]!)}`,
+  buildEarlyExitMessage: ({ expectedIterationPaths, actual }) =>
+    `expected ${firsts([expectedIterationPaths])} but found ${describeToken(actual[0]!)}`,
 };
 
 /** The Chevrotain grammar of recipes; `npm run grammar` draws its diagrams. */
 export class RecipeParser extends CstParser {
   constructor() {
-    super(T.allTokens, { recoveryEnabled: true, nodeLocationTracking: 'full', errorMessageProvider: messages, maxLookahead: 3 });
+    super(T.allTokens, {
+      recoveryEnabled: true,
+      nodeLocationTracking: 'full',
+      errorMessageProvider: messages,
+      maxLookahead: 3,
+    });
     this.performSelfAnalysis();
   }
 
@@ -105,8 +124,19 @@ export class RecipeParser extends CstParser {
     this.OR([
       { ALT: () => this.CONSUME(T.All) },
       { ALT: () => this.CONSUME(T.None) },
-      { ALT: () => { this.CONSUME(T.Until); this.CONSUME(T.Identifier); } },
-      { ALT: () => { this.CONSUME(T.First); this.CONSUME(T.NumberLit); this.CONSUME(T.Layers); } },
+      {
+        ALT: () => {
+          this.CONSUME(T.Until);
+          this.CONSUME(T.Identifier);
+        },
+      },
+      {
+        ALT: () => {
+          this.CONSUME(T.First);
+          this.CONSUME(T.NumberLit);
+          this.CONSUME(T.Layers);
+        },
+      },
     ]);
   });
 
@@ -114,8 +144,19 @@ export class RecipeParser extends CstParser {
     this.CONSUME(T.Unfreeze);
     this.OR([
       { ALT: () => this.CONSUME(T.All) },
-      { ALT: () => { this.CONSUME(T.From); this.CONSUME(T.Identifier); } },
-      { ALT: () => { this.CONSUME(T.Last); this.CONSUME(T.NumberLit); this.CONSUME(T.Layers); } },
+      {
+        ALT: () => {
+          this.CONSUME(T.From);
+          this.CONSUME(T.Identifier);
+        },
+      },
+      {
+        ALT: () => {
+          this.CONSUME(T.Last);
+          this.CONSUME(T.NumberLit);
+          this.CONSUME(T.Layers);
+        },
+      },
     ]);
   });
 
@@ -251,7 +292,13 @@ export class RecipeParser extends CstParser {
     this.CONSUME(T.Save);
     this.OPTION(() => {
       this.OR([
-        { ALT: () => { this.CONSUME(T.Best); this.CONSUME(T.By); this.CONSUME(T.Identifier); } },
+        {
+          ALT: () => {
+            this.CONSUME(T.Best);
+            this.CONSUME(T.By);
+            this.CONSUME(T.Identifier);
+          },
+        },
         { ALT: () => this.CONSUME(T.Last) },
       ]);
     });
@@ -269,10 +316,7 @@ export class RecipeParser extends CstParser {
 
   /** Data after `on`: a location, or a bare folder name (`on strawberries`). */
   dataLocation = this.RULE('dataLocation', () => {
-    this.OR([
-      { ALT: () => this.SUBRULE(this.location) },
-      { ALT: () => this.CONSUME(T.Identifier) },
-    ]);
+    this.OR([{ ALT: () => this.SUBRULE(this.location) }, { ALT: () => this.CONSUME(T.Identifier) }]);
   });
 
   location = this.RULE('location', () => {

@@ -1,6 +1,6 @@
 // The compiler: pure stages, each a function from one readonly form to the next.
 //
-//   text ──parse──▶ CST ──toAst──▶ AST ──check──▶ Checked ──toPlan──▶ Plan ──assertPlan──▶ valid Plan
+//   text ──parse──▶ CST ──toAst──▶ AST ──check──▶ Checked ──toPlan──▶ Plan ──assertPlan──▶ ok
 //          (lex + parse,           (spans)  (diagnostics;             (JSON,          (ajv, schema/
 //           syntax diagnostics)            reads data + zoo)          versioned)      plan.schema.json)
 //

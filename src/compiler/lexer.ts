@@ -3,7 +3,7 @@ import { createToken, Lexer, type TokenType } from 'chevrotain';
 // Words are keywords only where the grammar needs them; names of models, layers, optimizers,
 // schedules, activations and metrics are plain identifiers that the checker validates.
 
-export const Identifier = createToken({ name: 'Identifier', pattern: /[A-Za-z_][A-Za-z0-9_.\-]*/ });
+export const Identifier = createToken({ name: 'Identifier', pattern: /[A-Za-z_][A-Za-z0-9_.-]*/ });
 
 const kw = (word: string, pattern: RegExp = new RegExp(word)): TokenType =>
   createToken({ name: word[0]!.toUpperCase() + word.slice(1), pattern, longer_alt: Identifier, categories: [Keyword] });
@@ -57,25 +57,74 @@ export const Ratio = createToken({ name: 'Ratio', pattern: /\d+(?:\/\d+)+/ });
 export const NumberLit = createToken({ name: 'NumberLit', pattern: /(?:\d+(?:\.(?!\.)\d*)?|\.\d+)(?:[eE][+-]?\d+)?/ });
 /** `..` between two numbers (`lr 1e-5..1e-3`); `..` before anything else is a path. */
 export const DotDot = createToken({ name: 'DotDot', pattern: /\.\.(?=[ \t]*\.?\d)/ });
-export const Url = createToken({ name: 'Url', pattern: /[a-z][a-z0-9+.\-]*:\/\/[^\s"#]+/ });
+export const Url = createToken({ name: 'Url', pattern: /[a-z][a-z0-9+.-]*:\/\/[^\s"#]+/ });
 export const PathLit = createToken({ name: 'PathLit', pattern: /(?:\.{1,2}|~)(?:\/[^\s"#,()]*)?|\/[^\s"#,()]*/ });
 /** A relative path without ./ (`data/train`): a name followed by at least one /part. */
-export const RelPath = createToken({ name: 'RelPath', pattern: /[A-Za-z0-9_][A-Za-z0-9_.\-]*(?:\/[^\s"#,()]*)+/ });
+export const RelPath = createToken({ name: 'RelPath', pattern: /[A-Za-z0-9_][A-Za-z0-9_.-]*(?:\/[^\s"#,()]*)+/ });
 export const LParen = createToken({ name: 'LParen', pattern: /\(/ });
 export const RParen = createToken({ name: 'RParen', pattern: /\)/ });
 export const Comma = createToken({ name: 'Comma', pattern: /,/ });
 
 export const KEYWORDS = [
-  RecipeKw, Seed, From, Weights, Width, Input, Freeze, Unfreeze, Until, All, None, First, Last, Layers,
-  Head, Train, Epochs, On, Batch, Optimizer, Lr, Every, Early, Stop, Patience, Class, Then, Split,
-  Validate, Test, Augment, Save, Best, By, To, ExportKw, Keep, Update, Warmup,
+  RecipeKw,
+  Seed,
+  From,
+  Weights,
+  Width,
+  Input,
+  Freeze,
+  Unfreeze,
+  Until,
+  All,
+  None,
+  First,
+  Last,
+  Layers,
+  Head,
+  Train,
+  Epochs,
+  On,
+  Batch,
+  Optimizer,
+  Lr,
+  Every,
+  Early,
+  Stop,
+  Patience,
+  Class,
+  Then,
+  Split,
+  Validate,
+  Test,
+  Augment,
+  Save,
+  Best,
+  By,
+  To,
+  ExportKw,
+  Keep,
+  Update,
+  Warmup,
 ];
 
 // Order matters: a URL before identifiers (https://…), ratios before numbers (80/20), numbers
 // before paths (.5 versus ./x), keywords before identifiers.
 export const allTokens: TokenType[] = [
-  WhiteSpace, Comment, StringLit, Url, Ratio, RelPath, NumberLit, DotDot, PathLit, LParen, RParen, Comma,
-  Keyword, ...KEYWORDS, Identifier,
+  WhiteSpace,
+  Comment,
+  StringLit,
+  Url,
+  Ratio,
+  RelPath,
+  NumberLit,
+  DotDot,
+  PathLit,
+  LParen,
+  RParen,
+  Comma,
+  Keyword,
+  ...KEYWORDS,
+  Identifier,
 ];
 
 export const lexer = new Lexer(allTokens, { positionTracking: 'full', ensureOptimizations: false });

@@ -3,10 +3,9 @@ import { tokenMatcher, type CstNode, type IRecognitionException, type IToken } f
 import { Identifier, Keyword, lexer } from './lexer.js';
 import { parser } from './grammar.js';
 import { byPosition, diag, type Diagnostic } from './diagnostics.js';
-import { LineIndex, type Span } from './source.js';
+import { LineIndex } from './source.js';
 import { CLAUSES, KINDS, STATEMENT_HINT, USAGE } from './clauses.js';
 import { didYouMean, distance, nearest } from './check/suggest.js';
-
 
 export type { Comment };
 export interface Parsed {
@@ -27,15 +26,28 @@ const startsStatement = (t: IToken) => STARTS.has(t.image) && tokenMatcher(t, Ke
 const nearestClause = (word: string): string[] => {
   const near = nearest(word, [...STARTS]);
   const best = near.length ? distance(word, near[0]!) : 0;
-  return didYouMean(word, near.filter((n) => distance(word, n) === best));
+  return didYouMean(
+    word,
+    near.filter((n) => distance(word, n) === best),
+  );
 };
 
 /** One syntax error as a diagnostic, with the usage line of the statement it is in. */
 function syntaxDiagnostic(e: IRecognitionException, lines: LineIndex, text: string): Diagnostic {
   const tok: IToken = e.token;
-  const span = tok.tokenType.name === 'EOF' || Number.isNaN(tok.startOffset) ? lines.span(text.length, text.length) : lines.span(tok.startOffset, tok.endOffset! + 1);
-  const rule = [...e.context.ruleStack].reverse().find((r) => r !== 'location' && r !== 'dataLocation' && r !== 'arg' && USAGE[r]);
-  const hints = e.name === 'NotAllInputParsedException' || e.message.includes('does not start') ? [STATEMENT_HINT] : rule ? [`write ${USAGE[rule]}`] : [];
+  const span =
+    tok.tokenType.name === 'EOF' || Number.isNaN(tok.startOffset)
+      ? lines.span(text.length, text.length)
+      : lines.span(tok.startOffset, tok.endOffset! + 1);
+  const rule = [...e.context.ruleStack]
+    .reverse()
+    .find((r) => r !== 'location' && r !== 'dataLocation' && r !== 'arg' && USAGE[r]);
+  const hints =
+    e.name === 'NotAllInputParsedException' || e.message.includes('does not start')
+      ? [STATEMENT_HINT]
+      : rule
+        ? [`write ${USAGE[rule]}`]
+        : [];
   return diag('TLR0101', span, e.message, hints);
 }
 
@@ -49,8 +61,17 @@ export function parse(text: string): Parsed {
   const lexed = lexer.tokenize(text);
   const diagnostics: Diagnostic[] = lexed.errors.map((e) => {
     const ch = text.slice(e.offset, e.offset + e.length);
-    const hints = ch.startsWith('"') ? ['close the string with " on the same line'] : ch.startsWith('-') ? ['numbers in recipes are never negative'] : [];
-    return diag('TLR0001', lines.span(e.offset, e.offset + e.length), `unexpected ${ch.startsWith('"') ? 'unterminated string' : `character${e.length > 1 ? 's' : ''} '${ch}'`}`, hints);
+    const hints = ch.startsWith('"')
+      ? ['close the string with " on the same line']
+      : ch.startsWith('-')
+        ? ['numbers in recipes are never negative']
+        : [];
+    return diag(
+      'TLR0001',
+      lines.span(e.offset, e.offset + e.length),
+      `unexpected ${ch.startsWith('"') ? 'unterminated string' : `character${e.length > 1 ? 's' : ''} '${ch}'`}`,
+      hints,
+    );
   });
   const statements: CstNode[] = [];
   let tokens = lexed.tokens;
@@ -59,19 +80,37 @@ export function parse(text: string): Parsed {
     const cst = parser.recipe();
     statements.push(...((cst.children['statement'] ?? []) as CstNode[]));
     // A token where a statement should start (outside every statement rule): a misspelled clause word.
-    const stray = parser.errors.find((e) => e.name === 'NotAllInputParsedException' || (e.context.ruleStack.length <= 1 && !Number.isNaN(e.token.startOffset) && e.token.tokenType.name !== 'EOF'));
+    const stray = parser.errors.find(
+      (e) =>
+        e.name === 'NotAllInputParsedException' ||
+        (e.context.ruleStack.length <= 1 && !Number.isNaN(e.token.startOffset) && e.token.tokenType.name !== 'EOF'),
+    );
     for (const e of parser.errors) if (e !== stray) diagnostics.push(syntaxDiagnostic(e, lines, text));
     if (!stray) break;
-    const t = stray.token, at = tokens.indexOf(t);
-    if (at < 0) { diagnostics.push(syntaxDiagnostic(stray, lines, text)); break; }
+    const t = stray.token,
+      at = tokens.indexOf(t);
+    if (at < 0) {
+      diagnostics.push(syntaxDiagnostic(stray, lines, text));
+      break;
+    }
     const near = nearestClause(t.image);
-    diagnostics.push(diag('TLR0101', lines.span(t.startOffset, t.endOffset! + 1), `'${t.image}' does not start a statement`, [...near, STATEMENT_HINT]));
+    diagnostics.push(
+      diag('TLR0101', lines.span(t.startOffset, t.endOffset! + 1), `'${t.image}' does not start a statement`, [
+        ...near,
+        STATEMENT_HINT,
+      ]),
+    );
     // Parsing goes on at the next word that starts a statement, or looks like a misspelled one.
-    const next = tokens.findIndex((x, i) => i > at && (startsStatement(x) || (x.tokenType === Identifier && nearestClause(x.image).length > 0)));
+    const next = tokens.findIndex(
+      (x, i) => i > at && (startsStatement(x) || (x.tokenType === Identifier && nearestClause(x.image).length > 0)),
+    );
     if (next < 0) break;
     tokens = tokens.slice(next);
   }
   const cst: CstNode = { name: 'recipe', children: { statement: statements } };
-  const comments = (lexed.groups['comments'] ?? []).map((t) => ({ text: t.image.replace(/\s+$/, ''), span: lines.span(t.startOffset, t.endOffset! + 1) }));
+  const comments = (lexed.groups['comments'] ?? []).map((t) => ({
+    text: t.image.replace(/\s+$/, ''),
+    span: lines.span(t.startOffset, t.endOffset! + 1),
+  }));
   return { text, lines, cst, comments, diagnostics: diagnostics.sort(byPosition) };
 }

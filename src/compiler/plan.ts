@@ -1,29 +1,31 @@
 import * as path from 'node:path';
 import { splitCount } from '../data/split-counts.js';
 import type { DataInfo } from '../data/formats/index.js';
-import { PLAN_FORMAT, PLAN_VERSION, tieBreakOf, type Plan, type PlanBlockRate, type PlanSplitSource, type PlanStage } from '../plan/types.js';
-import type { Checked, HeadLayerSpec, SplitSource, StageSpec } from './check/checked.js';
+import {
+  PLAN_FORMAT,
+  PLAN_VERSION,
+  tieBreakOf,
+  type Plan,
+  type PlanBlockRate,
+  type PlanSplitSource,
+  type PlanStage,
+} from '../plan/types.js';
+import type { Checked, SplitSource, StageSpec } from './check/checked.js';
 import { splitBoundary } from '../zoo/cut.js';
 import { graphOf } from '../zoo/catalog.js';
+import { headParams } from '../zoo/head-layers.js';
 
 // Checked recipe to plan. Pure: everything it needs was resolved by the checker.
 
-
-/** The trainable parameters of a head on `inputs` features. */
-export function headParams(inputs: number, layers: readonly HeadLayerSpec[]): number {
-  let n = inputs, total = 0;
-  for (const l of layers) {
-    if (l.kind === 'dense') { total += n * l.units + l.units; n = l.units; }
-    else if (l.kind === 'batchnorm') total += 2 * n;
-  }
-  return total;
-}
+export { headParams };
 
 const partOf = (info: DataInfo): 'train' | 'validation' | 'test' =>
   info.splits.train ? 'train' : info.splits.validation ? 'validation' : 'test';
 
 function source(s: SplitSource): PlanSplitSource {
-  return s.kind === 'split' ? { kind: 'split', percent: s.percent } : { kind: 'data', path: s.info.path, format: s.info.format, part: partOf(s.info) };
+  return s.kind === 'split'
+    ? { kind: 'split', percent: s.percent }
+    : { kind: 'data', path: s.info.path, format: s.info.format, part: partOf(s.info) };
 }
 
 /** Images per class of a data set's own part, in the order of `classes`. */
@@ -35,7 +37,13 @@ function countsOf(info: DataInfo, classes: readonly string[]): number[] {
 /** Training and validation images of the recipe's data, as the plan counts them. */
 function imagesSeen(c: Checked): number {
   const total = c.data.train.splits.train?.reduce((t, f) => t + f.images, 0) ?? 0;
-  const val = c.data.validation.kind === 'data' ? (c.data.validation.info.splits.train ?? c.data.validation.info.splits.validation ?? []).reduce((t, f) => t + f.images, 0) : 0;
+  const val =
+    c.data.validation.kind === 'data'
+      ? (c.data.validation.info.splits.train ?? c.data.validation.info.splits.validation ?? []).reduce(
+          (t, f) => t + f.images,
+          0,
+        )
+      : 0;
   return Math.round(total * (1 - (c.data.split.test ?? 0) / 100)) + val;
 }
 
@@ -43,19 +51,52 @@ function featureCache(c: Checked, s: StageSpec): PlanStage['featureCache'] {
   const all = c.model.layers.length;
   if (s.frozen < all) {
     const from = c.model.layers[s.frozen]!.name;
-    if (s.frozen === 0 || c.augment.length) return { use: false, reason: `layers from ${from} on train in this stage, so the backbone runs every batch${s.frozen && c.augment.length ? ' (augment is on, so its frozen part runs every epoch too)' : ''}` };
+    if (s.frozen === 0 || c.augment.length)
+      return {
+        use: false,
+        reason:
+          `layers from ${from} on train in this stage, so the backbone runs every ` +
+          `batch${s.frozen && c.augment.length ? ' (augment is on, so its frozen part runs every epoch too)' : ''}`,
+      };
     // The runtime caches the frozen part's output (engines/tfjs/stages/stage.ts) when the network has one
     // place to cut; the plan says so, and how much that is.
-    const last = splitBoundary(graphOf(c.model.name, c.model.width, c.model.inputSize), c.model.featureLayer, c.model.layers, s.frozen);
-    if (!last) return { use: false, reason: `layers from ${from} on train in this stage, and frozen layers feed them in more than one place, so the whole backbone runs every batch` };
+    const last = splitBoundary(
+      graphOf(c.model.name, c.model.width, c.model.inputSize),
+      c.model.featureLayer,
+      c.model.layers,
+      s.frozen,
+    );
+    if (!last)
+      return {
+        use: false,
+        reason:
+          `layers from ${from} on train in this stage, and frozen layers feed them in more than one ` +
+          `place, so the whole backbone runs every batch`,
+      };
     const perImage = last.shape.reduce((a, b) => a * b, 1) * 4;
     const images = imagesSeen(c);
-    return { use: false, prefix: { through: last.name, bytesPerImage: perImage }, reason: `layers from ${from} on train in this stage; nothing is augmented, so the frozen part (through ${last.name}) runs once per image and its output is cached on disk (${Math.ceil(perImage / 1024)} KB an image, about ${Math.ceil((perImage * images) / 1024 ** 2)} MB for ${images} training and validation images), and every epoch trains on it` };
+    return {
+      use: false,
+      prefix: { through: last.name, bytesPerImage: perImage },
+      reason:
+        `layers from ${from} on train in this stage; nothing is augmented, so the frozen part (through ` +
+        `${last.name}) runs once per image and its output is cached on disk (${Math.ceil(perImage / 1024)} KB ` +
+        `an image, about ${Math.ceil((perImage * images) / 1024 ** 2)} MB for ${images} training and validation ` +
+        `images), and every epoch trains on it`,
+    };
   }
   if (c.augment.length) {
-    return { use: false, reason: 'augment is on: every epoch sees new versions of the images, so features cannot be reused' };
+    return {
+      use: false,
+      reason: 'augment is on: every epoch sees new versions of the images, so features cannot be reused',
+    };
   }
-  return { use: true, reason: 'the backbone is frozen and nothing is augmented: its features are computed once, cached on disk, and the head trains on them' };
+  return {
+    use: true,
+    reason:
+      'the backbone is frozen and nothing is augmented: its features are computed once, cached on disk, and the ' +
+      'head trains on them',
+  };
 }
 
 /**
@@ -66,10 +107,18 @@ function featureCache(c: Checked, s: StageSpec): PlanStage['featureCache'] {
 export function blockRates(model: Checked['model'], frozen: number, low: number, high: number): PlanBlockRate[] {
   const trained = model.blocks
     .filter((b) => b.last >= frozen)
-    .map((b) => ({ block: b.name, from: Math.max(b.first, frozen), params: model.layers.slice(Math.max(b.first, frozen), b.last + 1).reduce((t, l) => t + l.params, 0) }))
+    .map((b) => ({
+      block: b.name,
+      from: Math.max(b.first, frozen),
+      params: model.layers.slice(Math.max(b.first, frozen), b.last + 1).reduce((t, l) => t + l.params, 0),
+    }))
     .filter((b) => b.params > 0);
   const steps = trained.length;
-  return trained.map((b, k) => ({ block: b.block, from: b.from, lr: +(low * (high / low) ** (k / steps)).toPrecision(3) }));
+  return trained.map((b, k) => ({
+    block: b.block,
+    from: b.from,
+    lr: +(low * (high / low) ** (k / steps)).toPrecision(3),
+  }));
 }
 
 function stage(c: Checked, s: StageSpec, i: number, headTotal: number): PlanStage {
@@ -80,12 +129,26 @@ function stage(c: Checked, s: StageSpec, i: number, headTotal: number): PlanStag
     epochs: s.epochs,
     batch: s.batch,
     optimizer: s.optimizer,
-    lr: { initial: s.lr, schedule: s.schedule, ...(s.lrAuto ? { auto: true as const } : {}), ...(s.lrLow !== null ? { blocks: blockRates(c.model, s.frozen, s.lrLow, s.lr) } : {}) },
+    lr: {
+      initial: s.lr,
+      schedule: s.schedule,
+      ...(s.lrAuto ? { auto: true as const } : {}),
+      ...(s.lrLow !== null ? { blocks: blockRates(c.model, s.frozen, s.lrLow, s.lr) } : {}),
+    },
     batchnorm: s.batchnorm,
     earlyStop: s.earlyStop,
     classWeights: s.classWeights,
-    frozen: { layers: s.frozen, through: s.frozen ? layers[s.frozen - 1]!.name : null, by: s.frozenBy, params: frozenParams },
-    trainable: { from: layers[s.frozen]?.name ?? null, backboneParams: c.model.backboneParams - frozenParams, headParams: headTotal },
+    frozen: {
+      layers: s.frozen,
+      through: s.frozen ? layers[s.frozen - 1]!.name : null,
+      by: s.frozenBy,
+      params: frozenParams,
+    },
+    trainable: {
+      from: layers[s.frozen]?.name ?? null,
+      backboneParams: c.model.backboneParams - frozenParams,
+      headParams: headTotal,
+    },
     featureCache: featureCache(c, s),
     startFrom: i === 0 ? 'weights' : 'previous-best',
   };
@@ -109,12 +172,22 @@ export function toPlan(c: Checked): Plan {
       name: m.name,
       width: m.width,
       inputSize: m.inputSize,
-      preprocessing: { mean: [...m.preprocessing.mean], std: [...m.preprocessing.std], description: m.preprocessing.description },
+      preprocessing: {
+        mean: [...m.preprocessing.mean],
+        std: [...m.preprocessing.std],
+        description: m.preprocessing.description,
+      },
       featureLayer: m.featureLayer,
       featureSize: m.featureSize,
       layers: m.layers.length,
       params: m.backboneParams,
-      blocks: m.blocks.map((b) => ({ name: b.name, firstLayer: m.layers[b.first]!.name, lastLayer: m.layers[b.last]!.name, layers: b.last - b.first + 1, params: b.params })),
+      blocks: m.blocks.map((b) => ({
+        name: b.name,
+        firstLayer: m.layers[b.first]!.name,
+        lastLayer: m.layers[b.last]!.name,
+        layers: b.last - b.first + 1,
+        params: b.params,
+      })),
       weights: c.weights,
     },
     head: { inputs: m.featureSize, layers: c.head.map((l) => ({ ...l })), params: head },
@@ -128,13 +201,21 @@ export function toPlan(c: Checked): Plan {
       split: { ...d.split },
       counts: {
         train: shares.map((s) => s.train),
-        validation: d.validation.kind === 'split' ? shares.map((s) => s.validation) : countsOf(d.validation.info, d.classes),
+        validation:
+          d.validation.kind === 'split' ? shares.map((s) => s.validation) : countsOf(d.validation.info, d.classes),
         test: !d.test ? null : d.test.kind === 'split' ? shares.map((s) => s.test) : countsOf(d.test.info, d.classes),
       },
       augment: c.augment.map((a) => ({ ...a })),
     },
     stages: c.stages.map((s, i) => stage(c, s, i, head)),
-    save: { metric: c.save.metric, mode: c.save.metric.endsWith('loss') ? 'min' : 'max', which: c.save.which, to: c.save.to, ...(c.exports.length ? { exports: c.exports } : {}), tieBreak: tieBreakOf(c.save.metric) },
+    save: {
+      metric: c.save.metric,
+      mode: c.save.metric.endsWith('loss') ? 'min' : 'max',
+      which: c.save.which,
+      to: c.save.to,
+      ...(c.exports.length ? { exports: c.exports } : {}),
+      tieBreak: tieBreakOf(c.save.metric),
+    },
     output: { runsDir: path.join(path.dirname(c.file), 'runs', safeName(c.name)) },
   };
 }

@@ -15,12 +15,17 @@ const paint = (on: boolean, code: string) => (s: string) => (on ? `\x1b[${code}m
 /** One diagnostic as text: file:line:col, the code, the line with a caret, hints. */
 export function renderDiagnostic(d: Diagnostic, file: string, text: string | LineIndex, opts: RenderOptions): string {
   const lines = typeof text === 'string' ? new LineIndex(text) : text;
-  const red = paint(opts.color, '1;31'), yellow = paint(opts.color, '1;33'), bold = paint(opts.color, '1'), dim = paint(opts.color, '2'), cyan = paint(opts.color, '36');
+  const red = paint(opts.color, '1;31'),
+    yellow = paint(opts.color, '1;33'),
+    bold = paint(opts.color, '1'),
+    dim = paint(opts.color, '2'),
+    cyan = paint(opts.color, '36');
   const sev = d.severity === 'error' ? red(`error[${d.code}]`) : yellow(`warning[${d.code}]`);
   const { line, column } = d.span.start;
   const out = [`${bold(`${printable(file)}:${line}:${column}`)}: ${sev}: ${bold(printable(d.message))}`];
   // The line as written, escaped: a recipe's comment or string may hold terminal escapes.
-  const raw = lines.lineText(line), src = printable(raw);
+  const raw = lines.lineText(line),
+    src = printable(raw);
   const gutter = String(line).length;
   const col = (c: number) => printable(raw.slice(0, c - 1)).length + 1;
   const endCol = d.span.end.line === line ? col(d.span.end.column) : src.length + 1;
@@ -28,7 +33,9 @@ export function renderDiagnostic(d: Diagnostic, file: string, text: string | Lin
   out.push(dim(`${' '.repeat(gutter)} |`));
   out.push(`${dim(`${line} |`)} ${src}`);
   const caretColor = d.severity === 'error' ? red : yellow;
-  out.push(`${dim(`${' '.repeat(gutter)} |`)} ${' '.repeat(Math.max(0, col(column) - 1))}${caretColor('^'.repeat(width))}`);
+  out.push(
+    `${dim(`${' '.repeat(gutter)} |`)} ${' '.repeat(Math.max(0, col(column) - 1))}${caretColor('^'.repeat(width))}`,
+  );
   for (const h of d.hints) out.push(`${' '.repeat(gutter)} ${cyan('= hint:')} ${printable(h)}`);
   return out.join('\n');
 }
@@ -41,12 +48,21 @@ export function renderDiagnostics(ds: readonly Diagnostic[], file: string, text:
 
 /** The JSON form: the diagnostic's own fields plus the file and the code's title. */
 export function diagnosticJson(d: Diagnostic, file: string): object {
-  return { file, code: d.code, severity: d.severity, title: CODES[d.code].title, message: d.message, span: d.span, hints: d.hints };
+  return {
+    file,
+    code: d.code,
+    severity: d.severity,
+    title: CODES[d.code].title,
+    message: d.message,
+    span: d.span,
+    hints: d.hints,
+  };
 }
 
 /** A count line: '2 errors, 1 warning'. */
 export function summary(ds: readonly Diagnostic[]): string {
-  const e = ds.filter((d) => d.severity === 'error').length, w = ds.length - e;
+  const e = ds.filter((d) => d.severity === 'error').length,
+    w = ds.length - e;
   const part = (n: number, s: string) => `${n} ${s}${n === 1 ? '' : 's'}`;
   return [e ? part(e, 'error') : '', w ? part(w, 'warning') : ''].filter(Boolean).join(', ');
 }

@@ -43,7 +43,13 @@ class AstBuilder extends BaseVisitor {
   }
   private nodeSpan(n: CstNode): Span {
     const loc = n.location!;
-    if (loc.startOffset === undefined || Number.isNaN(loc.startOffset) || loc.endOffset === undefined || Number.isNaN(loc.endOffset)) throw new Missing();
+    if (
+      loc.startOffset === undefined ||
+      Number.isNaN(loc.startOffset) ||
+      loc.endOffset === undefined ||
+      Number.isNaN(loc.endOffset)
+    )
+      throw new Missing();
     return this.lines.span(loc.startOffset, loc.endOffset + 1);
   }
 
@@ -62,7 +68,9 @@ class AstBuilder extends BaseVisitor {
   statement(c: Children): A.Statement {
     const inner = Object.values(c)[0]![0] as CstNode;
     if (inner.recoveredNode) throw new Missing();
-    const keywordTok = Object.values(inner.children).flat().find((e): e is IToken => 'image' in e && (e as IToken).startOffset === inner.location!.startOffset)!;
+    const keywordTok = Object.values(inner.children)
+      .flat()
+      .find((e): e is IToken => 'image' in e && (e as IToken).startOffset === inner.location!.startOffset)!;
     const stmt = this.visit(inner) as Omit<A.Statement, 'span' | 'keyword'>;
     return { ...stmt, span: this.nodeSpan(inner), keyword: this.span(keywordTok) } as A.Statement;
   }
@@ -71,35 +79,57 @@ class AstBuilder extends BaseVisitor {
     const t = this.tok(c, 'StringLit');
     return { kind: 'recipe', name: { text: unquote(t.image), span: this.span(t) } };
   }
-  seed(c: Children) { return { kind: 'seed', value: this.num(this.tok(c, 'NumberLit')) }; }
-  from(c: Children) { return { kind: 'from', model: this.name(this.tok(c, 'Identifier')) }; }
-  width(c: Children) { return { kind: 'width', value: this.num(this.tok(c, 'NumberLit')) }; }
-  inputSize(c: Children) { return { kind: 'input', value: this.num(this.tok(c, 'NumberLit')) }; }
-  batch(c: Children) { return { kind: 'batch', value: this.num(this.tok(c, 'NumberLit')) }; }
-  optimizer(c: Children) { return { kind: 'optimizer', name: this.name(this.tok(c, 'Identifier')) }; }
-  thenStage() { return { kind: 'then' }; }
+  seed(c: Children) {
+    return { kind: 'seed', value: this.num(this.tok(c, 'NumberLit')) };
+  }
+  from(c: Children) {
+    return { kind: 'from', model: this.name(this.tok(c, 'Identifier')) };
+  }
+  width(c: Children) {
+    return { kind: 'width', value: this.num(this.tok(c, 'NumberLit')) };
+  }
+  inputSize(c: Children) {
+    return { kind: 'input', value: this.num(this.tok(c, 'NumberLit')) };
+  }
+  batch(c: Children) {
+    return { kind: 'batch', value: this.num(this.tok(c, 'NumberLit')) };
+  }
+  optimizer(c: Children) {
+    return { kind: 'optimizer', name: this.name(this.tok(c, 'Identifier')) };
+  }
+  thenStage() {
+    return { kind: 'then' };
+  }
 
   weights(c: Children) {
-    const id = this.opt(c, 'Identifier'), none = this.opt(c, 'None');
-    const source = id ? { kind: 'name', name: this.name(id) }
-      : none ? { kind: 'none', span: this.span(none) }
-      : { kind: 'location', location: this.visit(this.node(c, 'location')) };
+    const id = this.opt(c, 'Identifier'),
+      none = this.opt(c, 'None');
+    const source = id
+      ? { kind: 'name', name: this.name(id) }
+      : none
+        ? { kind: 'none', span: this.span(none) }
+        : { kind: 'location', location: this.visit(this.node(c, 'location')) };
     return { kind: 'weights', source };
   }
 
   freeze(c: Children) {
-    const target: A.FreezeTarget = this.opt(c, 'All') ? { kind: 'all' }
-      : this.opt(c, 'None') ? { kind: 'none' }
-      : this.opt(c, 'Until') ? { kind: 'until', layer: this.name(this.tok(c, 'Identifier')) }
-      : { kind: 'first', count: this.num(this.tok(c, 'NumberLit')) };
+    const target: A.FreezeTarget = this.opt(c, 'All')
+      ? { kind: 'all' }
+      : this.opt(c, 'None')
+        ? { kind: 'none' }
+        : this.opt(c, 'Until')
+          ? { kind: 'until', layer: this.name(this.tok(c, 'Identifier')) }
+          : { kind: 'first', count: this.num(this.tok(c, 'NumberLit')) };
     if (target.kind === 'first') this.tok(c, 'Layers');
     return { kind: 'freeze', target };
   }
 
   unfreeze(c: Children) {
-    const target: A.UnfreezeTarget = this.opt(c, 'All') ? { kind: 'all' }
-      : this.opt(c, 'From') ? { kind: 'from', layer: this.name(this.tok(c, 'Identifier')) }
-      : { kind: 'last', count: this.num(this.tok(c, 'NumberLit')) };
+    const target: A.UnfreezeTarget = this.opt(c, 'All')
+      ? { kind: 'all' }
+      : this.opt(c, 'From')
+        ? { kind: 'from', layer: this.name(this.tok(c, 'Identifier')) }
+        : { kind: 'last', count: this.num(this.tok(c, 'NumberLit')) };
     if (target.kind === 'last') this.tok(c, 'Layers');
     return { kind: 'unfreeze', target };
   }
@@ -133,18 +163,29 @@ class AstBuilder extends BaseVisitor {
   }
 
   lr(c: Children) {
-    const real = (k: string) => ((c[k] ?? []) as IToken[]).filter((t) => !t.isInsertedInRecovery).sort((a, b) => a.startOffset - b.startOffset);
-    const nums = real('NumberLit'), ids = real('Identifier');
-    const dots = this.opt(c, 'DotDot'), every = this.opt(c, 'Every'), warm = this.opt(c, 'Warmup');
+    const real = (k: string) =>
+      ((c[k] ?? []) as IToken[]).filter((t) => !t.isInsertedInRecovery).sort((a, b) => a.startOffset - b.startOffset);
+    const nums = real('NumberLit'),
+      ids = real('Identifier');
+    const dots = this.opt(c, 'DotDot'),
+      every = this.opt(c, 'Every'),
+      warm = this.opt(c, 'Warmup');
     const after = (t: IToken) => nums.find((n) => n.startOffset > t.startOffset);
     // The value is the first token after `lr`: a number (a range's low end), or a word (`auto`).
     const first = [...nums, ...ids].sort((a, b) => a.startOffset - b.startOffset)[0];
     if (!first) throw new Missing();
     const high = dots ? after(dots) : undefined;
     if (dots && !high) throw new Missing();
-    const value: A.Num | A.Name | A.Range = nums[0] !== first ? this.name(first)
-      : high ? { low: this.num(first), high: this.num(high), span: { start: this.num(first).span.start, end: this.num(high).span.end } }
-      : this.num(first);
+    const value: A.Num | A.Name | A.Range =
+      nums[0] !== first
+        ? this.name(first)
+        : high
+          ? {
+              low: this.num(first),
+              high: this.num(high),
+              span: { start: this.num(first).span.start, end: this.num(high).span.end },
+            }
+          : this.num(first);
     const warmNum = warm ? after(warm) : undefined;
     if (warm && !warmNum) throw new Missing();
     const id = ids.find((t) => t !== first) ?? null;
@@ -154,14 +195,19 @@ class AstBuilder extends BaseVisitor {
       const args = every ? rest.filter((t) => t.startOffset < every.startOffset) : rest;
       const everyNum = every ? rest.find((t) => t.startOffset > every.startOffset) : undefined;
       if (every && !everyNum) throw new Missing();
-      schedule = { name: this.name(id), args: args.map((t) => this.num(t)), every: everyNum ? this.num(everyNum) : null };
+      schedule = {
+        name: this.name(id),
+        args: args.map((t) => this.num(t)),
+        every: everyNum ? this.num(everyNum) : null,
+      };
     }
     return { kind: 'lr', value, schedule, warmup: warmNum ? this.num(warmNum) : null };
   }
 
   earlyStop(c: Children) {
     this.tok(c, 'Stop');
-    const p = this.opt(c, 'Patience'), on = this.opt(c, 'On');
+    const p = this.opt(c, 'Patience'),
+      on = this.opt(c, 'On');
     return {
       kind: 'earlyStop',
       patience: p ? this.num(this.tok(c, 'NumberLit')) : null,
@@ -171,7 +217,9 @@ class AstBuilder extends BaseVisitor {
 
   batchnorm(c: Children) {
     const mode = this.opt(c, 'Keep') ? 'keep' : 'update';
-    const words = ((c['Identifier'] ?? []) as IToken[]).filter((t) => !t.isInsertedInRecovery).sort((a, b) => a.startOffset - b.startOffset);
+    const words = ((c['Identifier'] ?? []) as IToken[])
+      .filter((t) => !t.isInsertedInRecovery)
+      .sort((a, b) => a.startOffset - b.startOffset);
     if (words.length !== 2) throw new Missing();
     return { kind: 'batchnorm', mode, words: words.map((t) => this.name(t)) };
   }
@@ -193,8 +241,14 @@ class AstBuilder extends BaseVisitor {
     return { kind: 'split', parts };
   }
 
-  validate(c: Children) { this.tok(c, 'On'); return { kind: 'validate', data: this.visit(this.node(c, 'dataLocation')) }; }
-  test(c: Children) { this.tok(c, 'On'); return { kind: 'test', data: this.visit(this.node(c, 'dataLocation')) }; }
+  validate(c: Children) {
+    this.tok(c, 'On');
+    return { kind: 'validate', data: this.visit(this.node(c, 'dataLocation')) };
+  }
+  test(c: Children) {
+    this.tok(c, 'On');
+    return { kind: 'test', data: this.visit(this.node(c, 'dataLocation')) };
+  }
 
   augment(c: Children) {
     const items = ((c['augmentation'] ?? []) as CstNode[]).map((n) => this.visit(n) as A.Augmentation);
@@ -235,7 +289,7 @@ class AstBuilder extends BaseVisitor {
     const t = this.opt(c, 'PathLit') ?? this.opt(c, 'RelPath') ?? this.opt(c, 'Url') ?? this.tok(c, 'StringLit');
     const quoted = t.tokenType.name === 'StringLit';
     const text = quoted ? unquote(t.image) : t.image;
-    return { text, quoted, url: /^[a-z][a-z0-9+.\-]*:\/\//.test(text), span: this.span(t) };
+    return { text, quoted, url: /^[a-z][a-z0-9+.-]*:\/\//.test(text), span: this.span(t) };
   }
 }
 

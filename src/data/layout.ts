@@ -26,7 +26,10 @@ export const fileKind = (p: string): 'file' | 'dir' | null => {
 export type SplitName = 'train' | 'validation' | 'test';
 
 /** An image file found, or an entry named like one that will not be opened, with the reason. */
-export interface Found { readonly path: string; readonly problem?: string }
+export interface Found {
+  readonly path: string;
+  readonly problem?: string;
+}
 
 /** Whether `child` is `parent` or below it (both absolute, links resolved by the caller). */
 export const inside = (child: string, parent: string): boolean => {
@@ -35,16 +38,28 @@ export const inside = (child: string, parent: string): boolean => {
 };
 
 /** What a directory entry is once links are followed (inside `root` only), or the problem with it. */
-function resolve(p: string, e: fs.Dirent, root: string): { kind: 'file' | 'dir' | 'other'; real: string } | { problem: string } {
+function resolve(
+  p: string,
+  e: fs.Dirent,
+  root: string,
+): { kind: 'file' | 'dir' | 'other'; real: string } | { problem: string } {
   if (!e.isSymbolicLink()) return { kind: e.isFile() ? 'file' : e.isDirectory() ? 'dir' : 'other', real: p };
   let real: string;
   try {
     real = fs.realpathSync(p);
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
-    return { problem: code === 'ELOOP' ? 'a symbolic link that loops' : code === 'ENOENT' ? 'a symbolic link to nothing (dangling)' : `a symbolic link that cannot be followed (${code})` };
+    return {
+      problem:
+        code === 'ELOOP'
+          ? 'a symbolic link that loops'
+          : code === 'ENOENT'
+            ? 'a symbolic link to nothing (dangling)'
+            : `a symbolic link that cannot be followed (${code})`,
+    };
   }
-  if (!inside(real, root)) return { problem: `a symbolic link out of the data folder (to ${real}); tlr does not follow links out of it` };
+  if (!inside(real, root))
+    return { problem: `a symbolic link out of the data folder (to ${real}); tlr does not follow links out of it` };
   const st = fs.statSync(real);
   return { kind: st.isFile() ? 'file' : st.isDirectory() ? 'dir' : 'other', real };
 }
@@ -52,7 +67,14 @@ function resolve(p: string, e: fs.Dirent, root: string): { kind: 'file' | 'dir' 
 const ROOT_REAL = new Map<string, string>();
 const realRoot = (root: string) => {
   let r = ROOT_REAL.get(root);
-  if (!r) { try { r = fs.realpathSync(root); } catch { r = root; } ROOT_REAL.set(root, r); }
+  if (!r) {
+    try {
+      r = fs.realpathSync(root);
+    } catch {
+      r = root;
+    }
+    ROOT_REAL.set(root, r);
+  }
   return r;
 };
 
@@ -61,16 +83,28 @@ export function walkImages(dir: string, root = dir, seen = new Set<string>()): F
   const out: Found[] = [];
   const real = realRoot(root);
   let here: string;
-  try { here = fs.realpathSync(dir); } catch { return out; }
+  try {
+    here = fs.realpathSync(dir);
+  } catch {
+    return out;
+  }
   if (seen.has(here)) return out;
   seen.add(here);
   for (const e of fs.readdirSync(dir, { withFileTypes: true }).sort((a, b) => (a.name < b.name ? -1 : 1))) {
     if (e.name.startsWith('.')) continue;
     const p = path.join(dir, e.name);
     const r = resolve(p, e, real);
-    if ('problem' in r) { if (isImageFile(e.name)) out.push({ path: p, problem: `${p} is ${r.problem}` }); continue; }
+    if ('problem' in r) {
+      if (isImageFile(e.name)) out.push({ path: p, problem: `${p} is ${r.problem}` });
+      continue;
+    }
     if (r.kind === 'dir') out.push(...walkImages(p, root, seen));
-    else if (isImageFile(e.name)) out.push(r.kind === 'file' ? { path: p } : { path: p, problem: `${p} is not a regular file (a FIFO, socket or device); it is never opened` });
+    else if (isImageFile(e.name))
+      out.push(
+        r.kind === 'file'
+          ? { path: p }
+          : { path: p, problem: `${p} is not a regular file (a FIFO, socket or device); it is never opened` },
+      );
   }
   return out;
 }
@@ -78,9 +112,13 @@ export function walkImages(dir: string, root = dir, seen = new Set<string>()): F
 /** Visible subfolders of `dir` (links to folders inside it included), sorted. */
 export const subdirs = (dir: string): string[] => {
   const real = realRoot(dir);
-  return fs.readdirSync(dir, { withFileTypes: true }).filter((e) => {
-    if (e.name.startsWith('.')) return false;
-    const r = resolve(path.join(dir, e.name), e, real);
-    return !('problem' in r) && r.kind === 'dir';
-  }).map((e) => e.name).sort();
+  return fs
+    .readdirSync(dir, { withFileTypes: true })
+    .filter((e) => {
+      if (e.name.startsWith('.')) return false;
+      const r = resolve(path.join(dir, e.name), e, real);
+      return !('problem' in r) && r.kind === 'dir';
+    })
+    .map((e) => e.name)
+    .sort();
 };

@@ -12,7 +12,11 @@ export const MODEL_MARKER = '.tlr-model';
 
 /** The marker's content: says what wrote the folder, for a person who finds it. */
 export const markerText = (version: string): string =>
-  JSON.stringify({ format: 'tlr-model', writtenBy: `tlr ${version}`, note: 'tlr may replace this folder when a run saves a model here' }) + '\n';
+  `${JSON.stringify({
+    format: 'tlr-model',
+    writtenBy: `tlr ${version}`,
+    note: 'tlr may replace this folder when a run saves a model here',
+  })}\n`;
 
 export interface Protected {
   /** Data folders (or CSV files) the recipe reads. */
@@ -40,7 +44,6 @@ function real(p: string): string {
   }
 }
 
-
 /**
  * Why `target` must not receive a model, or null when it may: it is (or contains, or is inside) a
  * data folder, is the recipe's folder or an ancestor of it, is a home folder or an ancestor of one,
@@ -58,7 +61,8 @@ export function saveTargetProblem(target: string, p: Protected): string | null {
     if (inside(t, d)) return `it is inside the data folder ${d}: the model would be read as data`;
   }
   const recipeDir = real(p.recipeDir);
-  if (inside(recipeDir, t)) return t === recipeDir ? "it is the recipe's own folder" : `it contains the recipe's folder ${recipeDir}`;
+  if (inside(recipeDir, t))
+    return t === recipeDir ? "it is the recipe's own folder" : `it contains the recipe's folder ${recipeDir}`;
   const home = real(p.home ?? os.homedir());
   if (inside(home, t)) return t === home ? 'it is a home folder' : `it contains the home folder ${home}`;
   return existingProblem(t);
@@ -73,7 +77,11 @@ function existingProblem(t: string): string | null {
     return null; // nothing there: it will be created
   }
   if (st.isSymbolicLink()) return 'it is a symbolic link; name the folder itself';
-  if (!st.isDirectory()) return `it exists and is ${st.isFile() ? 'a file' : 'not a regular folder (a device, socket or pipe)'}, not a model folder tlr wrote`;
+  if (!st.isDirectory())
+    return (
+      `it exists and is ${st.isFile() ? 'a file' : 'not a regular folder (a device, socket or pipe)'}, not ` +
+      `a model folder tlr wrote`
+    );
   const entries = fs.readdirSync(t);
   if (entries.length === 0 || entries.includes(MODEL_MARKER)) return null;
   const shown = entries.slice(0, 3).join(', ') + (entries.length > 3 ? `, … (${entries.length} entries)` : '');

@@ -2,7 +2,16 @@ import { UsageError } from '../errors.js';
 import { readEngineRecord } from '../runtime/run-folder.js';
 import { tfjsEngine } from './tfjs/index.js';
 import { torchEngine } from './torch/index.js';
-import type { EngineDef, EngineFlag, EngineSettings, FlagValues, ModelService, RecipeExport, RunRequest, RunResult } from './types.js';
+import type {
+  EngineDef,
+  EngineFlag,
+  EngineSettings,
+  FlagValues,
+  ModelService,
+  RecipeExport,
+  RunRequest,
+  RunResult,
+} from './types.js';
 
 // The engines that run a plan, one row each, as tfjs registers its backends: every command that
 // runs, resumes, plans, exports, opens a model folder or asks the doctor goes through this table,
@@ -51,7 +60,8 @@ export function resumeOf(dir: string): { engine: EngineDef; recorded: EngineSett
 /** Every engine's run flags, by long name, with the engine that owns each. */
 export function engineFlags(): ReadonlyMap<string, { engine: string; flag: EngineFlag }> {
   const out = new Map<string, { engine: string; flag: EngineFlag }>();
-  for (const e of engines()) for (const [name, flag] of Object.entries(e.flags)) out.set(name, { engine: e.name, flag });
+  for (const e of engines())
+    for (const [name, flag] of Object.entries(e.flags)) out.set(name, { engine: e.name, flag });
   return out;
 }
 
@@ -60,11 +70,15 @@ export function engineFlags(): ReadonlyMap<string, { engine: string; flag: Engin
  * it) over what a resumed run recorded.
  */
 export async function settle(engine: EngineDef, flags: FlagValues, recorded?: EngineSettings): Promise<EngineSettings> {
-  const foreign = [...engineFlags()].filter(([name, f]) => f.engine !== engine.name && flags[name] !== undefined && flags[name] !== false);
+  const foreign = [...engineFlags()].filter(
+    ([name, f]) => f.engine !== engine.name && flags[name] !== undefined && flags[name] !== false,
+  );
   if (foreign.length) {
     const names = foreign.map(([n]) => `--${n}`).join(', ');
     const owner = foreign[0]![1].engine;
-    throw new UsageError(`${names} ${foreign.length > 1 ? 'are options' : 'is an option'} of the ${owner} engine: add --engine ${owner}`);
+    throw new UsageError(
+      `${names} ${foreign.length > 1 ? 'are options' : 'is an option'} of the ${owner} engine: add --engine ${owner}`,
+    );
   }
   return engine.settle(flags, recorded);
 }
@@ -91,8 +105,14 @@ export function runOn(engine: EngineDef, req: Omit<RunRequest, 'models'>): Promi
   return engine.run({ ...req, models });
 }
 
-/** Runs on the engine `name` with its flags (a resume keeps the run's recorded settings): for scripts, benches and tests. */
-export async function runEngine(name: string, req: Omit<RunRequest, 'models' | 'settings'> & { flags?: FlagValues }): Promise<RunResult> {
+/**
+ * Runs on the engine `name` with its flags (a resume keeps the run's recorded settings): for scripts, benches and
+ * tests.
+ */
+export async function runEngine(
+  name: string,
+  req: Omit<RunRequest, 'models' | 'settings'> & { flags?: FlagValues },
+): Promise<RunResult> {
   const engine = engineNamed(name);
   const recorded = req.resume ? (resumeOf(req.resume).recorded ?? undefined) : undefined;
   return runOn(engine, { ...req, settings: await settle(engine, req.flags ?? {}, recorded) });

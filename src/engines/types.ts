@@ -63,7 +63,9 @@ export interface DataEvaluation {
   readonly unreadable: number;
   /** What ran the network. */
   readonly engine: string;
-  /** How many of the images the model was trained on (compared by content); null when its run folder is not beside it. */
+  /**
+   * How many of the images the model was trained on (compared by content); null when its run folder is not beside it.
+   */
   readonly overlap: number | null;
   readonly evaluation: Evaluation;
 }
@@ -73,8 +75,17 @@ export interface ModelService {
   /** Opens a model folder; a TlrError names what is missing or wrong. */
   open(dir: string, backend?: string): Promise<OpenModel>;
   /** Top-k labels of each image; an unreadable image is reported and skipped. */
-  predict(m: OpenModel, images: readonly string[], k: number, onError: (image: string, message: string) => void): Promise<Prediction[]>;
-  evaluate(m: OpenModel, data: string, opts: { onUnreadable?: (file: string, reason: string) => void }): Promise<DataEvaluation>;
+  predict(
+    m: OpenModel,
+    images: readonly string[],
+    k: number,
+    onError: (image: string, message: string) => void,
+  ): Promise<Prediction[]>;
+  evaluate(
+    m: OpenModel,
+    data: string,
+    opts: { onUnreadable?: (file: string, reason: string) => void },
+  ): Promise<DataEvaluation>;
   /** The model as ONNX bytes (labels and preprocessing in its metadata). */
   exportOnnx(m: OpenModel, opts: { softmax?: boolean }): Uint8Array;
   /** The model as a TF.js layers folder at `out`, written atomically. */

@@ -15,7 +15,16 @@ const suffix = () => `${process.pid}-${crypto.randomBytes(6).toString('hex')}`;
 
 function writeFailed(target: string, e: unknown): WriteError {
   const err = e as NodeJS.ErrnoException;
-  const why = err.code === 'ENOSPC' ? 'the disk is full' : err.code === 'EDQUOT' ? 'the disk quota is used up' : err.code === 'EACCES' || err.code === 'EPERM' ? 'permission denied' : err.code === 'EROFS' ? 'the file system is read-only' : err.message;
+  const why =
+    err.code === 'ENOSPC'
+      ? 'the disk is full'
+      : err.code === 'EDQUOT'
+        ? 'the disk quota is used up'
+        : err.code === 'EACCES' || err.code === 'EPERM'
+          ? 'permission denied'
+          : err.code === 'EROFS'
+            ? 'the file system is read-only'
+            : err.message;
   return new WriteError(`could not write ${target}: ${why}; nothing was changed there`);
 }
 
@@ -40,7 +49,11 @@ export class AtomicWriter {
     this.tmp = path.join(path.dirname(file), `.${path.basename(file)}.tmp-${suffix()}`);
     try {
       fs.mkdirSync(path.dirname(file), { recursive: true });
-      this.fd = fs.openSync(this.tmp, fs.constants.O_WRONLY | fs.constants.O_CREAT | fs.constants.O_EXCL | (fs.constants.O_NOFOLLOW ?? 0), 0o644);
+      this.fd = fs.openSync(
+        this.tmp,
+        fs.constants.O_WRONLY | fs.constants.O_CREAT | fs.constants.O_EXCL | (fs.constants.O_NOFOLLOW ?? 0),
+        0o644,
+      );
     } catch (e) {
       throw writeFailed(file, e);
     }
@@ -100,7 +113,8 @@ export const alive = (pid: number): boolean => {
  * is missing (the process died between its two renames); other leftovers of dead processes go.
  */
 export function recoverDir(dir: string): void {
-  const parent = path.dirname(dir), base = path.basename(dir);
+  const parent = path.dirname(dir),
+    base = path.basename(dir);
   let names: string[];
   try {
     names = fs.readdirSync(parent);
@@ -119,7 +133,8 @@ export function recoverDir(dir: string): void {
 /** Fills a fresh folder through `fill`, then puts it in place of `dir` (the old one is removed). */
 export async function replaceDirAtomic(dir: string, fill: (tmp: string) => Promise<void> | void): Promise<void> {
   recoverDir(dir);
-  const parent = path.dirname(dir), base = path.basename(dir);
+  const parent = path.dirname(dir),
+    base = path.basename(dir);
   const tmp = path.join(parent, `.${base}.tmp-${suffix()}`);
   try {
     fs.mkdirSync(parent, { recursive: true });

@@ -18,7 +18,10 @@ export class PlanError extends TlrError {
 /** Validates a plan against the JSON Schema; returns the errors (empty when valid). */
 export function planErrors(plan: unknown): string[] {
   if (validator(plan)) return [];
-  return (validator.errors ?? []).map((e) => `${e.instancePath || '/'} ${e.message ?? ''}${e.params && 'allowedValues' in e.params ? ` (${(e.params.allowedValues as unknown[]).join(', ')})` : ''}`);
+  return (validator.errors ?? []).map((e) => {
+    const allowed = e.params && 'allowedValues' in e.params ? (e.params.allowedValues as unknown[]) : null;
+    return `${e.instancePath || '/'} ${e.message ?? ''}${allowed ? ` (${allowed.join(', ')})` : ''}`;
+  });
 }
 
 /** Throws PlanError unless `plan` is a valid plan. */

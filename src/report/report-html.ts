@@ -11,10 +11,22 @@ import { esc, heatMap, lineChart } from './svg.js';
 // with no network): curves per stage, the learning rate, the confusion matrix as a heat map,
 // per-class figures and the most confidently misclassified images.
 
-interface Row { stage: number; epoch: number; loss: number; accuracy: number; val_loss: number; val_accuracy: number; lr: number; seconds: number; best: boolean }
+interface Row {
+  stage: number;
+  epoch: number;
+  loss: number;
+  accuracy: number;
+  val_loss: number;
+  val_accuracy: number;
+  lr: number;
+  seconds: number;
+  best: boolean;
+}
 type Source = { kind: 'file'; path: string } | { kind: 'idx'; file: string; index: number };
 interface Report {
-  recipe: string; seconds: number; backend?: string;
+  recipe: string;
+  seconds: number;
+  backend?: string;
   best: { metric: string; value: number; stage: number; epoch: number };
   evaluation: Evaluation;
   misclassified?: { image: Source; label: string; predicted: string; confidence: number }[];
@@ -38,64 +50,158 @@ async function thumbnail(src: Source): Promise<string | null> {
 }
 
 /** A number with `d` decimals, or n/a: a diverged run records null for what it could not compute. */
-const fx = (v: number | null | undefined, d: number) => (typeof v === 'number' && Number.isFinite(v) ? v.toFixed(d) : 'n/a');
+const fx = (v: number | null | undefined, d: number) =>
+  typeof v === 'number' && Number.isFinite(v) ? v.toFixed(d) : 'n/a';
 const pct = (v: number | null) => (typeof v === 'number' && Number.isFinite(v) ? `${(v * 100).toFixed(1)}%` : 'n/a');
 
 /** What identifies a misclassified image: its file's name, or FILE[INDEX] inside an IDX file. */
 const imageName = (i: { kind: string; path?: string; file?: string; index?: number }): string =>
   i.kind === 'file' ? path.basename(i.path ?? '') : `${path.basename(i.file ?? '')}[${i.index}]`;
 
+const CONFUSION_NOTE = '<p class="muted">Rows: true class; columns: predicted. Colour: share of the row.</p>';
+
+const classRow = (c: Evaluation['classes'][number]): string =>
+  `<tr><td>${esc(c.name)}</td><td>${fx(c.precision, 3)}</td><td>${fx(c.recall, 3)}</td>` +
+  `<td>${fx(c.f1, 3)}</td><td>${c.support}</td></tr>`;
+
+interface Wrong {
+  readonly image: Source;
+  readonly label: string;
+  readonly predicted: string;
+  readonly confidence: number;
+  readonly src: string | null;
+}
+
+/** One misclassified image: its thumbnail, the true and predicted class, the confidence and its file. */
+const wrongFigure = (x: Wrong): string => {
+  const name = esc(imageName(x.image));
+  const img = x.src ? `<img src="${x.src}" alt="${name}" title="${name}">` : '<div>(unreadable)</div>';
+  const file = `<span class="muted file">${name}</span>`;
+  const caption = `${esc(x.label)} → <b>${esc(x.predicted)}</b><br>${pct(x.confidence)}<br>${file}`;
+  return `<figure>${img}<figcaption>${caption}</figcaption></figure>`;
+};
+
+/** The grid of the most confidently wrong predictions (or why there is none). */
+const misclassifiedHtml = (recorded: unknown, wrong: readonly Wrong[]): string => {
+  if (!recorded) return '<p class="muted">Not recorded: this run was made by an older tlr.</p>';
+  if (!wrong.length) return '<p>None: every image was classified correctly.</p>';
+  return `<div class="grid-imgs">${wrong.map(wrongFigure).join('')}</div>`;
+};
+
 /** Writes the run's self-contained report.html; returns its path. */
 export async function writeReportHtml(runDir: string): Promise<string> {
   const read = (f: string) => fs.readFileSync(path.join(runDir, f), 'utf8');
   const plan = JSON.parse(read('plan.json')) as Plan;
   const report = JSON.parse(read('report.json')) as Report;
-  const rows = read('metrics.jsonl').trim().split('\n').filter(Boolean).map((l) => JSON.parse(l) as Row);
+  const rows = read('metrics.jsonl')
+    .trim()
+    .split('\n')
+    .filter(Boolean)
+    .map((l) => JSON.parse(l) as Row);
   const ev = report.evaluation;
   const breaks = rows.map((r, i) => (i > 0 && r.stage !== rows[i - 1]!.stage ? i : -1)).filter((i) => i > 0);
   const lrs = rows.map((r) => r.lr);
   const bestAt = rows.findIndex((r) => r.stage === report.best.stage && r.epoch === report.best.epoch);
   const mark = bestAt >= 0 ? { index: bestAt, label: `best (${report.best.metric})` } : undefined;
   const charts = [
-    lineChart({ title: 'loss', series: [{ name: 'loss', values: rows.map((r) => r.loss), color: '#d9480f' }, { name: 'val_loss', values: rows.map((r) => r.val_loss), color: '#1c7ed6' }], breaks, mark }),
-    lineChart({ title: 'accuracy', series: [{ name: 'accuracy', values: rows.map((r) => r.accuracy), color: '#d9480f' }, { name: 'val_accuracy', values: rows.map((r) => r.val_accuracy), color: '#1c7ed6' }], breaks, mark }),
+    lineChart({
+      title: 'loss',
+      series: [
+        { name: 'loss', values: rows.map((r) => r.loss), color: '#d9480f' },
+        { name: 'val_loss', values: rows.map((r) => r.val_loss), color: '#1c7ed6' },
+      ],
+      breaks,
+      mark,
+    }),
+    lineChart({
+      title: 'accuracy',
+      series: [
+        { name: 'accuracy', values: rows.map((r) => r.accuracy), color: '#d9480f' },
+        { name: 'val_accuracy', values: rows.map((r) => r.val_accuracy), color: '#1c7ed6' },
+      ],
+      breaks,
+      mark,
+    }),
     // Learning rates live on a log scale: small ones (1e-5) would otherwise sit on the axis.
-    lineChart({ title: 'learning rate', series: [{ name: 'lr', values: lrs, color: '#5f3dc4' }], breaks, mark, log: lrs.some((v) => v > 0) }),
+    lineChart({
+      title: 'learning rate',
+      series: [{ name: 'lr', values: lrs, color: '#5f3dc4' }],
+      breaks,
+      mark,
+      log: lrs.some((v) => v > 0),
+    }),
   ];
-  const wrong = await Promise.all((report.misclassified ?? []).map(async (m) => ({ ...m, src: await thumbnail(m.image) })));
-  const m = plan.model, w = m.weights;
-  const stages = plan.stages.map((s) => `<li>stage ${s.index}: ${s.epochs} epochs, ${esc(s.frozen.by)}, ${s.optimizer} lr ${s.lr.auto ? 'auto' : s.lr.blocks?.length ? `${s.lr.blocks[0]!.lr}..${s.lr.initial}` : s.lr.initial} ${s.lr.schedule.kind}${s.featureCache.use ? ', head on cached features' : ''}</li>`).join('');
+  const wrong = await Promise.all(
+    (report.misclassified ?? []).map(async (m) => ({ ...m, src: await thumbnail(m.image) })),
+  );
+  const m = plan.model,
+    w = m.weights,
+    best = report.best;
+  const width = m.width !== null ? ` width ${m.width}` : '';
+  const weights =
+    w.kind === 'imagenet' ? 'ImageNet' : w.kind === 'none' ? 'none (from scratch)' : w.kind === 'url' ? w.url : w.path;
+  const about = `${plan.data.classes.length} classes · backend ${esc(report.backend ?? '?')}`;
+  const bestWhen = `stage ${best.stage}, epoch ${best.epoch}`;
+  const runTime = report.seconds >= 60 ? `${(report.seconds / 60).toFixed(1)} min` : `${report.seconds.toFixed(1)} s`;
+  const speed = report.training?.imagesPerSecond;
+  const stages = plan.stages
+    .map(
+      (s) =>
+        `<li>stage ${s.index}: ${s.epochs} epochs, ${esc(s.frozen.by)}, ${s.optimizer} lr ` +
+        `${s.lr.auto ? 'auto' : s.lr.blocks?.length ? `${s.lr.blocks[0]!.lr}..${s.lr.initial}` : s.lr.initial} ` +
+        `${s.lr.schedule.kind}${s.featureCache.use ? ', head on cached features' : ''}</li>`,
+    )
+    .join('');
   const html = `<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>${esc(report.recipe)} · tlr report</title>
 <style>
-body{font:14px/1.45 system-ui,-apple-system,Segoe UI,Roboto,sans-serif;margin:24px auto;max-width:1180px;color:#212529;padding:0 16px}
-h1{font-size:22px;margin:0 0 4px}h2{font-size:17px;margin:28px 0 8px;border-bottom:1px solid #dee2e6;padding-bottom:4px}
-.muted{color:#6c757d}.figures{display:flex;gap:14px;flex-wrap:wrap;margin:14px 0}.fig{background:#f1f3f5;border-radius:8px;padding:10px 14px;min-width:130px}
-.fig b{display:block;font-size:22px}.charts{display:grid;grid-template-columns:repeat(auto-fit,minmax(340px,1fr));gap:8px}svg .best{stroke:#2b8a3e;stroke-width:1.5}svg .best-label{fill:#2b8a3e}.file{word-break:break-all}svg .title{font-weight:600;font-size:13px}svg .tick{font-size:11px;fill:#495057}
-svg .grid{stroke:#e9ecef}svg .break{stroke:#adb5bd;stroke-dasharray:4 3}svg .cell{font-size:11px;fill:#212529}
-table{border-collapse:collapse}td,th{padding:3px 10px;border-bottom:1px solid #e9ecef;text-align:right}th:first-child,td:first-child{text-align:left}
-.grid-imgs{display:flex;flex-wrap:wrap;gap:10px}.grid-imgs figure{margin:0;width:112px;font-size:12px;text-align:center}.grid-imgs img{width:96px;height:96px;image-rendering:pixelated;border:1px solid #dee2e6}
+body{font:14px/1.45 system-ui,-apple-system,Segoe UI,Roboto,sans-serif;margin:24px auto;max-width:1180px;
+  color:#212529;padding:0 16px}
+h1{font-size:22px;margin:0 0 4px}
+h2{font-size:17px;margin:28px 0 8px;border-bottom:1px solid #dee2e6;padding-bottom:4px}
+.muted{color:#6c757d}
+.figures{display:flex;gap:14px;flex-wrap:wrap;margin:14px 0}
+.fig{background:#f1f3f5;border-radius:8px;padding:10px 14px;min-width:130px}
+.fig b{display:block;font-size:22px}
+.charts{display:grid;grid-template-columns:repeat(auto-fit,minmax(340px,1fr));gap:8px}
+svg .best{stroke:#2b8a3e;stroke-width:1.5}
+svg .best-label{fill:#2b8a3e}
+.file{word-break:break-all}
+svg .title{font-weight:600;font-size:13px}
+svg .tick{font-size:11px;fill:#495057}
+svg .grid{stroke:#e9ecef}
+svg .break{stroke:#adb5bd;stroke-dasharray:4 3}
+svg .cell{font-size:11px;fill:#212529}
+table{border-collapse:collapse}
+td,th{padding:3px 10px;border-bottom:1px solid #e9ecef;text-align:right}
+th:first-child,td:first-child{text-align:left}
+.grid-imgs{display:flex;flex-wrap:wrap;gap:10px}
+.grid-imgs figure{margin:0;width:112px;font-size:12px;text-align:center}
+.grid-imgs img{width:96px;height:96px;image-rendering:pixelated;border:1px solid #dee2e6}
 </style></head><body>
 <h1>${esc(report.recipe)}</h1>
-<div class="muted">${esc(m.name)}${m.width !== null ? ` width ${m.width}` : ''} · input ${m.inputSize}px · weights ${esc(w.kind === 'imagenet' ? 'ImageNet' : w.kind === 'none' ? 'none (from scratch)' : w.kind === 'url' ? w.url : w.path)} · ${plan.data.classes.length} classes · backend ${esc(report.backend ?? '?')}</div>
+<div class="muted">${esc(m.name)}${width} · input ${m.inputSize}px · weights ${esc(weights)} · ${about}</div>
 <ul>${stages}</ul>
 <div class="figures">
 <div class="fig">${ev.split} accuracy<b>${pct(ev.accuracy)}</b></div>
 <div class="fig">macro F1<b>${fx(ev.macroF1, 3)}</b></div>
-<div class="fig">best ${esc(report.best.metric)}<b>${fx(report.best.value, 4)}</b><span class="muted">stage ${report.best.stage}, epoch ${report.best.epoch}</span></div>
-<div class="fig">run time<b>${report.seconds >= 60 ? `${(report.seconds / 60).toFixed(1)} min` : `${report.seconds.toFixed(1)} s`}</b></div>
-${report.training?.imagesPerSecond ? `<div class="fig">training<b>${report.training.imagesPerSecond.toFixed(0)} img/s</b></div>` : ''}
+<div class="fig">best ${esc(best.metric)}<b>${fx(best.value, 4)}</b><span class="muted">${bestWhen}</span></div>
+<div class="fig">run time<b>${runTime}</b></div>
+${speed ? `<div class="fig">training<b>${speed.toFixed(0)} img/s</b></div>` : ''}
 </div>
 <h2>Curves</h2><p class="muted">Dashed lines mark where a new stage starts.</p>
 <div class="charts">${charts.join('')}</div>
-<h2>Confusion matrix (${esc(ev.split)}, ${ev.images} images)</h2><p class="muted">Rows: true class; columns: predicted. Colour: share of the row.</p>
-${heatMap(ev.classes.map((c) => c.name), ev.confusion)}
+<h2>Confusion matrix (${esc(ev.split)}, ${ev.images} images)</h2>${CONFUSION_NOTE}
+${heatMap(
+  ev.classes.map((c) => c.name),
+  ev.confusion,
+)}
 <h2>Per class</h2>
 <table><tr><th>class</th><th>precision</th><th>recall</th><th>F1</th><th>support</th></tr>
-${ev.classes.map((c) => `<tr><td>${esc(c.name)}</td><td>${fx(c.precision, 3)}</td><td>${fx(c.recall, 3)}</td><td>${fx(c.f1, 3)}</td><td>${c.support}</td></tr>`).join('\n')}
+${ev.classes.map(classRow).join('\n')}
 </table>
 <h2>Most confidently misclassified</h2>
-${!report.misclassified ? '<p class="muted">Not recorded: this run was made by an older tlr.</p>' : wrong.length ? `<div class="grid-imgs">${wrong.map((x) => `<figure>${x.src ? `<img src="${x.src}" alt="${esc(imageName(x.image))}" title="${esc(imageName(x.image))}">` : '<div>(unreadable)</div>'}<figcaption>${esc(x.label)} → <b>${esc(x.predicted)}</b><br>${pct(x.confidence)}<br><span class="muted file">${esc(imageName(x.image))}</span></figcaption></figure>`).join('')}</div>` : '<p>None: every image was classified correctly.</p>'}
+${misclassifiedHtml(report.misclassified, wrong)}
 <p class="muted">Written by tlr from ${esc(path.basename(runDir))}: plan.json, metrics.jsonl and report.json.</p>
 </body></html>
 `;

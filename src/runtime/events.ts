@@ -30,25 +30,112 @@ export interface Evaluation {
 }
 
 export type RunEvent =
-  | { readonly type: 'plan'; readonly plan: Plan; readonly runDir: string; readonly backend: string; readonly resumed: boolean }
-  | { readonly type: 'weights'; readonly phase: 'resolving' | 'downloading' | 'ready'; readonly url?: string; readonly received?: number; readonly total?: number | null; readonly from?: string; readonly sha256?: string }
-  | { readonly type: 'data'; readonly counts: { readonly train: number; readonly validation: number; readonly test: number } }
-  | { readonly type: 'features'; readonly phase: 'hit' | 'computing' | 'progress' | 'done'; readonly split?: string; readonly done?: number; readonly total?: number; readonly key: string; /** Worker threads computing them (0: this thread). */ readonly workers?: number; /** What computed them (ONNX Runtime, TensorFlow.js). */ readonly engine?: string; /** A split stage's frozen part, cached: the layer it ends at. */ readonly through?: string }
-  | { readonly type: 'stage-start'; readonly stage: number; readonly of: number; readonly epochs: number; readonly trainable: number; readonly cached: boolean; readonly backend: string }
-  | { readonly type: 'batch'; readonly stage: number; readonly epoch: number; readonly batch: number; readonly batches: number; readonly loss: number }
-  | { readonly type: 'epoch'; readonly stage: number; readonly epoch: number; readonly epochs: number; readonly metrics: EpochMetrics; readonly lr: number; readonly seconds: number; readonly best: boolean }
-  | { readonly type: 'checkpoint'; readonly stage: number; readonly epoch: number; readonly path: string; readonly best: boolean }
-  | { readonly type: 'lr-found'; readonly stage: number; readonly lr: number; readonly rule: string; readonly minimum: number; readonly steepest: number; readonly steps: number; /** Chosen in an earlier process (a resumed run). */ readonly resumed?: boolean }
-  | { readonly type: 'early-stop'; readonly stage: number; readonly epoch: number; readonly metric: string; readonly patience: number }
+  | {
+      readonly type: 'plan';
+      readonly plan: Plan;
+      readonly runDir: string;
+      readonly backend: string;
+      readonly resumed: boolean;
+    }
+  | {
+      readonly type: 'weights';
+      readonly phase: 'resolving' | 'downloading' | 'ready';
+      readonly url?: string;
+      readonly received?: number;
+      readonly total?: number | null;
+      readonly from?: string;
+      readonly sha256?: string;
+    }
+  | {
+      readonly type: 'data';
+      readonly counts: { readonly train: number; readonly validation: number; readonly test: number };
+    }
+  | {
+      readonly type: 'features';
+      readonly phase: 'hit' | 'computing' | 'progress' | 'done';
+      readonly split?: string;
+      readonly done?: number;
+      readonly total?: number;
+      readonly key: string /** Worker threads computing them (0: this thread). */;
+      readonly workers?: number /** What computed them (ONNX Runtime, TensorFlow.js). */;
+      readonly engine?: string /** A split stage's frozen part, cached: the layer it ends at. */;
+      readonly through?: string;
+    }
+  | {
+      readonly type: 'stage-start';
+      readonly stage: number;
+      readonly of: number;
+      readonly epochs: number;
+      readonly trainable: number;
+      readonly cached: boolean;
+      readonly backend: string;
+    }
+  | {
+      readonly type: 'batch';
+      readonly stage: number;
+      readonly epoch: number;
+      readonly batch: number;
+      readonly batches: number;
+      readonly loss: number;
+    }
+  | {
+      readonly type: 'epoch';
+      readonly stage: number;
+      readonly epoch: number;
+      readonly epochs: number;
+      readonly metrics: EpochMetrics;
+      readonly lr: number;
+      readonly seconds: number;
+      readonly best: boolean;
+    }
+  | {
+      readonly type: 'checkpoint';
+      readonly stage: number;
+      readonly epoch: number;
+      readonly path: string;
+      readonly best: boolean;
+    }
+  | {
+      readonly type: 'lr-found';
+      readonly stage: number;
+      readonly lr: number;
+      readonly rule: string;
+      readonly minimum: number;
+      readonly steepest: number;
+      readonly steps: number /** Chosen in an earlier process (a resumed run). */;
+      readonly resumed?: boolean;
+    }
+  | {
+      readonly type: 'early-stop';
+      readonly stage: number;
+      readonly epoch: number;
+      readonly metric: string;
+      readonly patience: number;
+    }
   | { readonly type: 'evaluation'; readonly evaluation: Evaluation }
   | { readonly type: 'warning'; readonly message: string; readonly file?: string }
   | { readonly type: 'interrupted'; readonly runDir: string; readonly stage: number; readonly epoch: number }
   | { readonly type: 'error'; readonly message: string }
-  | { readonly type: 'finished'; readonly runDir: string; readonly modelDir: string; readonly best: { readonly metric: string; readonly value: number; readonly stage: number; readonly epoch: number }; readonly evaluation: Evaluation | null; readonly seconds: number; /** Files `export …` wrote (model.onnx). */ readonly exported?: readonly string[] };
+  | {
+      readonly type: 'finished';
+      readonly runDir: string;
+      readonly modelDir: string;
+      readonly best: {
+        readonly metric: string;
+        readonly value: number;
+        readonly stage: number;
+        readonly epoch: number;
+      };
+      readonly evaluation: Evaluation | null;
+      readonly seconds: number /** Files `export …` wrote (model.onnx). */;
+      readonly exported?: readonly string[];
+    };
 
 export type Listener = (e: RunEvent) => void;
 
-/** A minimal typed emitter: the runtime's only way out. With `replay`, a late subscriber first gets every earlier event. */
+/**
+ * A minimal typed emitter: the runtime's only way out. With `replay`, a late subscriber first gets every earlier event.
+ */
 export class Events {
   private readonly listeners: Listener[] = [];
   private readonly past: RunEvent[] | null;
@@ -80,6 +167,19 @@ export const dispatch = <R>(table: EventTable<R>, e: RunEvent): R => (table[e.ty
 
 /** Every event type (schema/events.schema.json lists the same; a test checks). */
 export const EVENT_TYPES = Object.keys({
-  plan: 1, weights: 1, data: 1, features: 1, 'stage-start': 1, batch: 1, epoch: 1, checkpoint: 1, 'lr-found': 1,
-  'early-stop': 1, evaluation: 1, warning: 1, interrupted: 1, error: 1, finished: 1,
+  plan: 1,
+  weights: 1,
+  data: 1,
+  features: 1,
+  'stage-start': 1,
+  batch: 1,
+  epoch: 1,
+  checkpoint: 1,
+  'lr-found': 1,
+  'early-stop': 1,
+  evaluation: 1,
+  warning: 1,
+  interrupted: 1,
+  error: 1,
+  finished: 1,
 } satisfies Record<RunEvent['type'], 1>) as RunEvent['type'][];

@@ -39,5 +39,10 @@ function validators(): Map<RunFileKind, ValidateFunction> {
 export function runFileErrors(kind: RunFileKind, value: unknown): string[] {
   const v = validators().get(kind)!;
   if (v(value)) return [];
-  return (v.errors ?? []).filter((e) => e.keyword !== 'if').map((e) => `${e.instancePath || '/'} ${e.message ?? ''}${e.params && 'additionalProperty' in e.params ? `: ${String(e.params.additionalProperty)}` : ''}`);
+  return (v.errors ?? [])
+    .filter((e) => e.keyword !== 'if')
+    .map((e) => {
+      const extra = e.params && 'additionalProperty' in e.params ? `: ${String(e.params.additionalProperty)}` : '';
+      return `${e.instancePath || '/'} ${e.message ?? ''}${extra}`;
+    });
 }

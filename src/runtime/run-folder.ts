@@ -21,7 +21,10 @@ export interface RunState {
   best: { value: number; second?: number; stage: number; epoch: number } | null;
   stageBest: { value: number; second?: number; epoch: number } | null;
   sinceBest: number;
-  /** `lr auto`: the rate the finder chose for each stage that has one (by 0-based stage), kept so that a resumed stage goes on with it. */
+  /**
+   * `lr auto`: the rate the finder chose for each stage that has one (by 0-based stage), kept so that a resumed stage
+   * goes on with it.
+   */
   lrFound?: Record<string, number>;
 }
 
@@ -41,11 +44,23 @@ export function readEngineRecord(dir: string): EngineRecord | null {
   try {
     r = JSON.parse(fs.readFileSync(file, 'utf8'));
   } catch (e) {
-    throw new RunError(`${file} is damaged (${(e as Error).message}); write {"engine": "tfjs", "settings": {}} (or the engine the run used) into it, or start the run again`);
+    throw new RunError(
+      `${file} is damaged (${(e as Error).message}); write {"engine": "tfjs", "settings": {}} (or the engine ` +
+        `the run used) into it, or start the run again`,
+    );
   }
   const scalar = (v: unknown) => ['string', 'number', 'boolean'].includes(typeof v);
-  const ok = r !== null && typeof r === 'object' && typeof r.engine === 'string' && typeof r.settings === 'object' && r.settings !== null && Object.values(r.settings).every(scalar);
-  if (!ok) throw new RunError(`${file} must hold {"engine": NAME, "settings": {...}} with plain values; restore it or start the run again`);
+  const ok =
+    r !== null &&
+    typeof r === 'object' &&
+    typeof r.engine === 'string' &&
+    typeof r.settings === 'object' &&
+    r.settings !== null &&
+    Object.values(r.settings).every(scalar);
+  if (!ok)
+    throw new RunError(
+      `${file} must hold {"engine": NAME, "settings": {...}} with plain values; restore it or start the run again`,
+    );
   return r;
 }
 
@@ -60,23 +75,36 @@ export interface RunFolder {
 
 const stamp = (d: Date) => d.toISOString().replace(/[-:]/g, '').replace('T', '-').slice(0, 15);
 
-/** Marks a run folder as this process's until its first epoch; a folder whose process died before that is removed by the next run. */
+/**
+ * Marks a run folder as this process's until its first epoch; a folder whose process died before that is removed by the
+ * next run.
+ */
 const RUN_MARKER = '.tlr-run';
 
-
-/** Run folders of this recipe left by a process killed before its first epoch (its marker names a dead process, no metrics). */
+/**
+ * Run folders of this recipe left by a process killed before its first epoch (its marker names a dead process, no
+ * metrics).
+ */
 function removeAbandoned(runs: string): void {
   let names: string[];
-  try { names = fs.readdirSync(runs); } catch { return; }
+  try {
+    names = fs.readdirSync(runs);
+  } catch {
+    return;
+  }
   for (const n of names) {
-    const dir = path.join(runs, n), marker = path.join(dir, RUN_MARKER);
+    const dir = path.join(runs, n),
+      marker = path.join(dir, RUN_MARKER);
     if (!fs.existsSync(marker) || fs.existsSync(path.join(dir, 'metrics.jsonl'))) continue;
     const pid = Number(fs.readFileSync(marker, 'utf8').trim());
     if (Number.isInteger(pid) && pid > 0 && !alive(pid)) fs.rmSync(dir, { recursive: true, force: true });
   }
 }
 
-/** A new run folder; `created` gets the topmost folder this made and the run folder, so a failed run can remove all of it. */
+/**
+ * A new run folder; `created` gets the topmost folder this made and the run folder, so a failed run can remove all of
+ * it.
+ */
 function newRunDir(plan: Plan, created: string[]): string {
   removeAbandoned(plan.output.runsDir);
   const base = path.join(plan.output.runsDir, stamp(new Date()));
@@ -91,7 +119,11 @@ function newRunDir(plan: Plan, created: string[]): string {
 function folder(dir: string, plan: Plan, resumed: boolean, state: RunState): RunFolder {
   const checkpoint = path.join(dir, 'checkpoint');
   const f: RunFolder = {
-    dir, plan, resumed, state, checkpoint,
+    dir,
+    plan,
+    resumed,
+    state,
+    checkpoint,
   };
   return f;
 }
@@ -102,12 +134,30 @@ function readState(file: string, plan: Plan): RunState {
   try {
     s = JSON.parse(fs.readFileSync(file, 'utf8'));
   } catch (e) {
-    throw new RunError(`${file} is damaged (${(e as Error).message}); the run cannot be resumed from it. Start it again with tlr run`);
+    throw new RunError(
+      `${file} is damaged (${(e as Error).message}); the run cannot be resumed from it. Start it again with tlr run`,
+    );
   }
   const int = (v: unknown, max: number) => Number.isInteger(v) && (v as number) >= 0 && (v as number) <= max;
-  const point = (b: unknown, withStage: boolean) => b === null || (typeof b === 'object' && typeof (b as { value: unknown }).value === 'number' && int((b as { epoch: unknown }).epoch, 1e6) && (!withStage || int((b as { stage: unknown }).stage, plan.stages.length)));
-  const ok = s !== null && typeof s === 'object' && int(s.stage, plan.stages.length - 1) && int(s.epoch, plan.stages[s.stage]?.epochs ?? 0) && int(s.sinceBest, 1e6) && point(s.best, true) && point(s.stageBest, false);
-  if (!ok) throw new RunError(`${file} does not describe a point in this run's schedule (a field is missing or out of range); the run cannot be resumed from it. Start it again with tlr run`);
+  const point = (b: unknown, withStage: boolean) =>
+    b === null ||
+    (typeof b === 'object' &&
+      typeof (b as { value: unknown }).value === 'number' &&
+      int((b as { epoch: unknown }).epoch, 1e6) &&
+      (!withStage || int((b as { stage: unknown }).stage, plan.stages.length)));
+  const ok =
+    s !== null &&
+    typeof s === 'object' &&
+    int(s.stage, plan.stages.length - 1) &&
+    int(s.epoch, plan.stages[s.stage]?.epochs ?? 0) &&
+    int(s.sinceBest, 1e6) &&
+    point(s.best, true) &&
+    point(s.stageBest, false);
+  if (!ok)
+    throw new RunError(
+      `${file} does not describe a point in this run's schedule (a field is missing or out of range); the run ` +
+        `cannot be resumed from it. Start it again with tlr run`,
+    );
   return s;
 }
 
@@ -132,15 +182,19 @@ function trimMetrics(file: string, state: RunState): void {
 /** Reopens RUN_DIR for --resume: its plan (validated) and its checkpoint's state. */
 function reopen(resume: string): RunFolder {
   const dir = path.resolve(resume);
-  const planFile = path.join(dir, 'plan.json'), stateFile = path.join(dir, 'checkpoint', 'state.json');
+  const planFile = path.join(dir, 'plan.json'),
+    stateFile = path.join(dir, 'checkpoint', 'state.json');
   if (!fs.existsSync(planFile)) throw new RunError(`${dir} is not a tlr run folder: it has no plan.json`);
   const plan = JSON.parse(fs.readFileSync(planFile, 'utf8'));
   assertPlan(plan);
-  if (fs.existsSync(path.join(dir, 'report.json'))) throw new RunError(`${dir} has already finished (its report.json exists)`);
+  if (fs.existsSync(path.join(dir, 'report.json')))
+    throw new RunError(`${dir} has already finished (its report.json exists)`);
   // A process killed while it replaced its checkpoint left the old one beside it (put back when
   // the new one never arrived) or a leftover: settled before the state is read.
   recoverDir(path.join(dir, 'checkpoint'));
-  const state = fs.existsSync(stateFile) ? readState(stateFile, plan) : { stage: 0, epoch: 0, best: null, stageBest: null, sinceBest: 0 };
+  const state = fs.existsSync(stateFile)
+    ? readState(stateFile, plan)
+    : { stage: 0, epoch: 0, best: null, stageBest: null, sinceBest: 0 };
   trimMetrics(path.join(dir, 'metrics.jsonl'), state);
   return folder(dir, plan, true, state);
 }
@@ -149,17 +203,22 @@ function reopen(resume: string): RunFolder {
  * The run's folder: RUN_DIR reopened when resuming, else a new one holding the recipe and its
  * plan. The plan is validated against the schema either way.
  */
-export function openRunFolder(opts: { plan: Plan; recipeText: string; resume?: string; engine: EngineRecord }, created: string[]): RunFolder {
+export function openRunFolder(
+  opts: { plan: Plan; recipeText: string; resume?: string; engine: EngineRecord },
+  created: string[],
+): RunFolder {
   if (opts.resume) return reopen(opts.resume);
   assertPlan(opts.plan);
   const dir = newRunDir(opts.plan, created);
-  writeFileAtomic(path.join(dir, ENGINE_FILE), JSON.stringify(opts.engine, null, 2) + '\n');
+  writeFileAtomic(path.join(dir, ENGINE_FILE), `${JSON.stringify(opts.engine, null, 2)}\n`);
   writeFileAtomic(path.join(dir, 'recipe.tlr'), opts.recipeText);
-  writeFileAtomic(path.join(dir, 'plan.json'), JSON.stringify(opts.plan, null, 2) + '\n');
+  writeFileAtomic(path.join(dir, 'plan.json'), `${JSON.stringify(opts.plan, null, 2)}\n`);
   return folder(dir, opts.plan, false, { stage: 0, epoch: 0, best: null, stageBest: null, sinceBest: 0 });
 }
 
-/** After a failure: a new run that never finished an epoch leaves nothing behind (nor the runs/ folders made for it). */
+/**
+ * After a failure: a new run that never finished an epoch leaves nothing behind (nor the runs/ folders made for it).
+ */
 export function removeFailedRun(created: readonly string[]): void {
   const [top, dir] = created;
   if (top && dir && !fs.existsSync(path.join(dir, 'metrics.jsonl'))) fs.rmSync(top, { recursive: true, force: true });
@@ -168,7 +227,10 @@ export function removeFailedRun(created: readonly string[]): void {
 /** Throws when the plan's `save … to` target may not be replaced (see data/model-folder.ts). */
 export function assertSaveTarget(plan: Plan, tail = ''): void {
   if (!plan.save.to) return;
-  const data = [plan.data.root, ...[plan.data.validation, plan.data.test].flatMap((s) => (s?.kind === 'data' ? [s.path] : []))];
+  const data = [
+    plan.data.root,
+    ...[plan.data.validation, plan.data.test].flatMap((s) => (s?.kind === 'data' ? [s.path] : [])),
+  ];
   const problem = saveTargetProblem(plan.save.to, { data, recipeDir: path.dirname(plan.recipe.file) });
   if (problem) throw new RunError(`cannot save the model to ${plan.save.to}: ${problem}${tail}`);
 }

@@ -9,12 +9,26 @@ const pct = (v: number) => (Number.isFinite(v) ? `${(v * 100).toFixed(1)}%` : 'n
 export function evaluationText(ev: Evaluation, title: string = ev.split): string {
   const names = ev.classes.map((c) => c.name);
   const w = Math.max(5, ...names.map((n) => n.length));
-  const cw = Math.max(4, ...ev.confusion.flat().map((v) => String(v).length), ...names.map((n) => Math.min(n.length, 8)));
-  const L = [`${title} (${ev.images} images): accuracy ${pct(ev.accuracy)} · macro F1 ${fixed(ev.macroF1, 3)} · loss ${fixed(ev.loss, 4)}`, ''];
+  const cw = Math.max(
+    4,
+    ...ev.confusion.flat().map((v) => String(v).length),
+    ...names.map((n) => Math.min(n.length, 8)),
+  );
+  const L = [
+    `${title} (${ev.images} images): accuracy ${pct(ev.accuracy)} · macro F1 ${fixed(ev.macroF1, 3)} · loss ` +
+      `${fixed(ev.loss, 4)}`,
+    '',
+  ];
   L.push(`${'class'.padEnd(w)}  precision  recall     f1  support`);
-  for (const c of ev.classes) L.push(`${c.name.padEnd(w)}  ${fixed(c.precision, 3).padStart(9)}  ${fixed(c.recall, 3).padStart(6)}  ${fixed(c.f1, 3).padStart(5)}  ${String(c.support).padStart(7)}`);
+  for (const c of ev.classes)
+    L.push(
+      `${c.name.padEnd(w)}  ${fixed(c.precision, 3).padStart(9)}  ${fixed(c.recall, 3).padStart(6)}  ` +
+        `${fixed(c.f1, 3).padStart(5)}  ${String(c.support).padStart(7)}`,
+    );
   L.push('', `confusion matrix (rows: true class, columns: predicted)`);
   L.push(`${''.padEnd(w)}  ${names.map((n) => n.slice(0, 8).padStart(cw)).join(' ')}`);
-  ev.confusion.forEach((row, i) => L.push(`${names[i]!.padEnd(w)}  ${row.map((v) => String(v).padStart(cw)).join(' ')}`));
+  ev.confusion.forEach((row, i) => {
+    L.push(`${names[i]!.padEnd(w)}  ${row.map((v) => String(v).padStart(cw)).join(' ')}`);
+  });
   return L.join('\n');
 }

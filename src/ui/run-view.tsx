@@ -15,12 +15,22 @@ export function RunBody({ s, compact = false }: { s: ViewState; compact?: boolea
   // Compact (watch mode with errors to show): a finished run shrinks to its outcome line, so what
   // comes below it stays on a short terminal.
   if (compact && s.finished) {
-    return <Text color={color('gray')}>run finished: best {s.finished.best.metric} {typeof s.finished.best.value === 'number' ? s.finished.best.value.toFixed(4) : 'n/a'} · model {s.finished.modelDir}</Text>;
+    return (
+      <Text color={color('gray')}>
+        run finished: best {s.finished.best.metric}{' '}
+        {typeof s.finished.best.value === 'number' ? s.finished.best.value.toFixed(4) : 'n/a'} · model{' '}
+        {s.finished.modelDir}
+      </Text>
+    );
   }
   return (
     <Box flexDirection="column">
       <Static items={s.warnings.map((w, i) => ({ w, i }))}>
-        {({ w, i }) => <Text key={i} color={color('yellow')}>warning: {w}</Text>}
+        {({ w, i }) => (
+          <Text key={i} color={color('yellow')}>
+            warning: {w}
+          </Text>
+        )}
       </Static>
       {s.recipe && <Header s={s} />}
       <Stages s={s} />
@@ -38,8 +48,11 @@ export function RunBody({ s, compact = false }: { s: ViewState; compact?: boolea
 export function RunView({ events, onStop, compact }: { events: Events; onStop?: () => void; compact?: boolean }) {
   const [s, dispatch] = useReducer((st: ViewState, e: RunEvent) => reduce(st, e), initialState);
   useEffect(() => events.on(dispatch), [events]);
-  useInput((input, key) => {
-    if ((key.ctrl && input === 'c') || input === 'q') onStop?.();
-  }, { isActive: !!onStop && !!process.stdin.isTTY });
+  useInput(
+    (input, key) => {
+      if ((key.ctrl && input === 'c') || input === 'q') onStop?.();
+    },
+    { isActive: !!onStop && !!process.stdin.isTTY },
+  );
   return <RunBody s={s} compact={compact} />;
 }

@@ -16,20 +16,31 @@ export interface WatchFeed {
 export function WatchView({ file, feed, onQuit }: { file: string; feed: WatchFeed; onQuit: () => void }) {
   const [status, setStatus] = useState<WatchStatus | null>(null);
   const [run, setRun] = useState<{ n: number; events: Events; changes: readonly string[] } | null>(null);
-  useEffect(() => feed.on((s, events) => {
-    setStatus(s);
-    if (s.kind === 'started' && events) setRun({ n: s.run, events, changes: s.changes });
-  }), [feed]);
-  useInput((input, key) => {
-    if (input === 'q' || (key.ctrl && input === 'c')) onQuit();
-  }, { isActive: !!process.stdin.isTTY });
+  useEffect(
+    () =>
+      feed.on((s, events) => {
+        setStatus(s);
+        if (s.kind === 'started' && events) setRun({ n: s.run, events, changes: s.changes });
+      }),
+    [feed],
+  );
+  useInput(
+    (input, key) => {
+      if (input === 'q' || (key.ctrl && input === 'c')) onQuit();
+    },
+    { isActive: !!process.stdin.isTTY },
+  );
   return (
     <Box flexDirection="column">
       <Text color={color('cyan')}>watching {file} and its data · q quits</Text>
       {run && run.changes.length > 0 && (
         <Box flexDirection="column">
           <Text>run {run.n} started; the plan changed:</Text>
-          {run.changes.map((c, i) => <Text key={i} color={color('gray')}>  {c}</Text>)}
+          {run.changes.map((c) => (
+            <Text key={c} color={color('gray')}>
+              {`  ${c}`}
+            </Text>
+          ))}
         </Box>
       )}
       {run && <RunView key={run.n} events={run.events} compact={status?.kind === 'diagnostics'} />}

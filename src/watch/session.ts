@@ -25,13 +25,16 @@ export interface WatchDeps {
 export function planChanges(a: unknown, b: unknown, max = 8): string[] {
   const flat = (v: unknown, p: string, out: Map<string, string>) => {
     if (v !== null && typeof v === 'object') {
-      const entries = Array.isArray(v) ? v.map((x, i) => [`[${i}]`, x] as const) : Object.entries(v).map(([k, x]) => [p ? `.${k}` : k, x] as const);
+      const entries = Array.isArray(v)
+        ? v.map((x, i) => [`[${i}]`, x] as const)
+        : Object.entries(v).map(([k, x]) => [p ? `.${k}` : k, x] as const);
       if (!entries.length) out.set(p, Array.isArray(v) ? '[]' : '{}');
       for (const [k, x] of entries) flat(x, `${p}${k}`, out);
     } else out.set(p, JSON.stringify(v));
     return out;
   };
-  const x = flat(a, '', new Map()), y = flat(b, '', new Map());
+  const x = flat(a, '', new Map()),
+    y = flat(b, '', new Map());
   const keys = [...new Set([...x.keys(), ...y.keys()])].filter((k) => x.get(k) !== y.get(k));
   const lines = keys.slice(0, max).map((k) => `${k}: ${x.get(k) ?? '(none)'} → ${y.get(k) ?? '(none)'}`);
   return keys.length > max ? [...lines, `… and ${keys.length - max} more`] : lines;

@@ -15,7 +15,11 @@ export interface Preprocessing {
   readonly description: string;
 }
 
-const IMAGENET: Preprocessing = { mean: [0.485, 0.456, 0.406], std: [0.229, 0.224, 0.225], description: 'ImageNet mean/std' };
+const IMAGENET: Preprocessing = {
+  mean: [0.485, 0.456, 0.406],
+  std: [0.229, 0.224, 0.225],
+  description: 'ImageNet mean/std',
+};
 const SYMMETRIC: Preprocessing = { mean: [0.5, 0.5, 0.5], std: [0.5, 0.5, 0.5], description: 'scaled to [-1, 1]' };
 
 export interface Family {
@@ -34,13 +38,89 @@ export interface Family {
 
 const fam = (f: Family): Family => f;
 export const FAMILIES: readonly Family[] = [
-  fam({ name: 'alexnet', summary: 'AlexNet (torchvision)', layout: 'torchvision', widths: null, defaultWidth: null, inputSize: 224, preprocessing: IMAGENET, featureLayer: 'classifier.5', build: (_w, s) => alexnet('alexnet', s) }),
-  ...VGGS.map((n) => fam({ name: n, summary: `${n.toUpperCase()} (torchvision, no batch norm)`, layout: 'torchvision', widths: null, defaultWidth: null, inputSize: 224, preprocessing: IMAGENET, featureLayer: 'classifier.5', build: (_w, s) => vgg(n, s) })),
-  ...RESNETS.map((n) => fam({ name: n, summary: `ResNet-${n.slice(6)} (torchvision)`, layout: 'torchvision', widths: null, defaultWidth: null, inputSize: 224, preprocessing: IMAGENET, featureLayer: 'avgpool', build: (_w, s) => resnet(n, s) })),
-  ...DENSENETS.map((n) => fam({ name: n, summary: `DenseNet-${n.slice(8)} (torchvision)`, layout: 'torchvision', widths: null, defaultWidth: null, inputSize: 224, preprocessing: IMAGENET, featureLayer: 'avgpool', build: (_w, s) => densenet(n, s) })),
-  fam({ name: 'inception_v3', summary: 'Inception v3 (torchvision, with its auxiliary classifier)', layout: 'torchvision', widths: null, defaultWidth: null, inputSize: 299, preprocessing: SYMMETRIC, featureLayer: 'avgpool', build: (_w, s) => inceptionV3('inception_v3', s) }),
-  fam({ name: 'mobilenet_v1', summary: 'MobileNet V1 (Keras applications)', layout: 'keras', widths: [0.25, 0.5, 0.75, 1], defaultWidth: 1, inputSize: 224, preprocessing: SYMMETRIC, featureLayer: 'global_average_pooling2d', build: mobilenetV1 }),
-  fam({ name: 'mobilenet_v2', summary: 'MobileNet V2 (Keras applications)', layout: 'keras', widths: [0.35, 0.5, 0.75, 1, 1.4], defaultWidth: 1, inputSize: 224, preprocessing: SYMMETRIC, featureLayer: 'global_average_pooling2d', build: mobilenetV2 }),
+  fam({
+    name: 'alexnet',
+    summary: 'AlexNet (torchvision)',
+    layout: 'torchvision',
+    widths: null,
+    defaultWidth: null,
+    inputSize: 224,
+    preprocessing: IMAGENET,
+    featureLayer: 'classifier.5',
+    build: (_w, s) => alexnet('alexnet', s),
+  }),
+  ...VGGS.map((n) =>
+    fam({
+      name: n,
+      summary: `${n.toUpperCase()} (torchvision, no batch norm)`,
+      layout: 'torchvision',
+      widths: null,
+      defaultWidth: null,
+      inputSize: 224,
+      preprocessing: IMAGENET,
+      featureLayer: 'classifier.5',
+      build: (_w, s) => vgg(n, s),
+    }),
+  ),
+  ...RESNETS.map((n) =>
+    fam({
+      name: n,
+      summary: `ResNet-${n.slice(6)} (torchvision)`,
+      layout: 'torchvision',
+      widths: null,
+      defaultWidth: null,
+      inputSize: 224,
+      preprocessing: IMAGENET,
+      featureLayer: 'avgpool',
+      build: (_w, s) => resnet(n, s),
+    }),
+  ),
+  ...DENSENETS.map((n) =>
+    fam({
+      name: n,
+      summary: `DenseNet-${n.slice(8)} (torchvision)`,
+      layout: 'torchvision',
+      widths: null,
+      defaultWidth: null,
+      inputSize: 224,
+      preprocessing: IMAGENET,
+      featureLayer: 'avgpool',
+      build: (_w, s) => densenet(n, s),
+    }),
+  ),
+  fam({
+    name: 'inception_v3',
+    summary: 'Inception v3 (torchvision, with its auxiliary classifier)',
+    layout: 'torchvision',
+    widths: null,
+    defaultWidth: null,
+    inputSize: 299,
+    preprocessing: SYMMETRIC,
+    featureLayer: 'avgpool',
+    build: (_w, s) => inceptionV3('inception_v3', s),
+  }),
+  fam({
+    name: 'mobilenet_v1',
+    summary: 'MobileNet V1 (Keras applications)',
+    layout: 'keras',
+    widths: [0.25, 0.5, 0.75, 1],
+    defaultWidth: 1,
+    inputSize: 224,
+    preprocessing: SYMMETRIC,
+    featureLayer: 'global_average_pooling2d',
+    build: mobilenetV1,
+  }),
+  fam({
+    name: 'mobilenet_v2',
+    summary: 'MobileNet V2 (Keras applications)',
+    layout: 'keras',
+    widths: [0.35, 0.5, 0.75, 1, 1.4],
+    defaultWidth: 1,
+    inputSize: 224,
+    preprocessing: SYMMETRIC,
+    featureLayer: 'global_average_pooling2d',
+    build: mobilenetV2,
+  }),
 ];
 
 export const MODEL_NAMES: readonly string[] = FAMILIES.map((f) => f.name);
@@ -90,7 +170,10 @@ const cache = new Map<string, ModelInfo>();
 /** A network, width or input size the zoo does not have. */
 export class CatalogError extends Error {}
 
-/** Metadata of one network at one width and input size. Throws CatalogError on an unknown name or width, or an input too small. */
+/**
+ * Metadata of one network at one width and input size. Throws CatalogError on an unknown name or width, or an input too
+ * small.
+ */
 export function describe(name: string, width: number | null = null, inputSize: number | null = null): ModelInfo {
   const f = family(name);
   if (!f) throw new CatalogError(`unknown model ${name}`);
@@ -109,15 +192,30 @@ export function describe(name: string, width: number | null = null, inputSize: n
     throw e;
   }
   const backbone = ancestors(graph, f.featureLayer).filter((n) => n.op.kind !== 'input');
-  const layers = backbone.map((n, index): LayerInfo => ({ index, name: n.name, block: n.block, kind: n.op.kind, params: n.params, shape: n.shape }));
+  const layers = backbone.map(
+    (n, index): LayerInfo => ({
+      index,
+      name: n.name,
+      block: n.block,
+      kind: n.op.kind,
+      params: n.params,
+      shape: n.shape,
+    }),
+  );
   const blocks: BlockInfo[] = [];
   for (const l of layers) {
     const b = blocks[blocks.length - 1];
     if (b && b.name === l.block) blocks[blocks.length - 1] = { ...b, last: l.index, params: b.params + l.params };
-    else blocks.push({ name: l.block, aliases: aliasesOf(f, l.block), first: l.index, last: l.index, params: l.params });
+    else
+      blocks.push({ name: l.block, aliases: aliasesOf(f, l.block), first: l.index, last: l.index, params: l.params });
   }
   const info: ModelInfo = {
-    name, width: w, inputSize: size, preprocessing: f.preprocessing, layers, blocks,
+    name,
+    width: w,
+    inputSize: size,
+    preprocessing: f.preprocessing,
+    layers,
+    blocks,
     featureLayer: f.featureLayer,
     featureSize: layers[layers.length - 1]!.shape[0]!,
     backboneParams: layers.reduce((t, l) => t + l.params, 0),

@@ -8,10 +8,17 @@ import { ancestors, type Graph, type Node } from './graph.js';
  * null when nothing or everything is frozen, or frozen outputs feed trained layers in more than
  * one place (Inception's branches, say): then the whole network runs every batch.
  */
-export function splitBoundary(graph: Graph, featureLayer: string, layers: readonly { readonly name: string }[], frozen: number): Node | null {
+export function splitBoundary(
+  graph: Graph,
+  featureLayer: string,
+  layers: readonly { readonly name: string }[],
+  frozen: number,
+): Node | null {
   if (frozen <= 0 || frozen >= layers.length) return null;
   const nodes = ancestors(graph, featureLayer);
   const cold = new Set([graph.input, ...layers.slice(0, frozen).map((l) => l.name)]);
-  const crossing = nodes.filter((n) => cold.has(n.name) && nodes.some((c) => !cold.has(c.name) && c.inputs.includes(n.name)));
+  const crossing = nodes.filter(
+    (n) => cold.has(n.name) && nodes.some((c) => !cold.has(c.name) && c.inputs.includes(n.name)),
+  );
   return crossing.length === 1 && crossing[0]!.op.kind !== 'input' ? crossing[0]! : null;
 }

@@ -31,7 +31,12 @@ export class ShapeError extends Error {}
 
 const pair = (v: number | Pair): Pair => (typeof v === 'number' ? [v, v] : v);
 
-export interface ConvOpts { kernel: number | Pair; strides?: number | Pair; padding?: Pad | number | Pair; bias?: boolean }
+export interface ConvOpts {
+  kernel: number | Pair;
+  strides?: number | Pair;
+  padding?: Pad | number | Pair;
+  bias?: boolean;
+}
 
 const toPad = (p: Pad | number | Pair | undefined): Pad => {
   if (p === undefined) return 'valid';
@@ -47,8 +52,19 @@ export class GraphBuilder {
   private readonly byName = new Map<string, Node>();
   block = '';
 
-  constructor(inputSize: number, channels = 3, readonly inputName = 'input') {
-    this.push({ name: inputName, block: 'input', op: { kind: 'input' }, inputs: [], shape: [inputSize, inputSize, channels], params: 0 });
+  constructor(
+    inputSize: number,
+    channels = 3,
+    readonly inputName = 'input',
+  ) {
+    this.push({
+      name: inputName,
+      block: 'input',
+      op: { kind: 'input' },
+      inputs: [],
+      shape: [inputSize, inputSize, channels],
+      params: 0,
+    });
   }
 
   shape(name: string): Shape {
@@ -69,16 +85,40 @@ export class GraphBuilder {
 
   /** Adds a node of any op kind: its shape and parameters come from the op's definition. */
   op(name: string, op: Exclude<Op, { kind: 'input' }>, inputs: string[]): string {
-    const { shape, params } = opDef(op).infer(op, inputs.map((i) => this.shape(i)));
+    const { shape, params } = opDef(op).infer(
+      op,
+      inputs.map((i) => this.shape(i)),
+    );
     return this.push({ name, block: this.block, op, inputs, shape, params });
   }
 
   conv(name: string, x: string, filters: number, o: ConvOpts): string {
-    return this.op(name, { kind: 'conv', filters, kernel: pair(o.kernel), strides: pair(o.strides ?? 1), padding: toPad(o.padding), bias: o.bias ?? true }, [x]);
+    return this.op(
+      name,
+      {
+        kind: 'conv',
+        filters,
+        kernel: pair(o.kernel),
+        strides: pair(o.strides ?? 1),
+        padding: toPad(o.padding),
+        bias: o.bias ?? true,
+      },
+      [x],
+    );
   }
 
   depthwise(name: string, x: string, o: ConvOpts): string {
-    return this.op(name, { kind: 'depthwise', kernel: pair(o.kernel), strides: pair(o.strides ?? 1), padding: toPad(o.padding), bias: o.bias ?? false }, [x]);
+    return this.op(
+      name,
+      {
+        kind: 'depthwise',
+        kernel: pair(o.kernel),
+        strides: pair(o.strides ?? 1),
+        padding: toPad(o.padding),
+        bias: o.bias ?? false,
+      },
+      [x],
+    );
   }
 
   bn(name: string, x: string, epsilon: number, momentum: number): string {
@@ -93,12 +133,32 @@ export class GraphBuilder {
     return this.op(name, { kind: 'zeropad', padding }, [x]);
   }
 
-  maxpool(name: string, x: string, pool: number | Pair, strides: number | Pair, padding: Pad | number = 'valid', ceil = false): string {
-    return this.op(name, { kind: 'maxpool', pool: pair(pool), strides: pair(strides), padding: toPad(padding), ceil }, [x]);
+  maxpool(
+    name: string,
+    x: string,
+    pool: number | Pair,
+    strides: number | Pair,
+    padding: Pad | number = 'valid',
+    ceil = false,
+  ): string {
+    return this.op(name, { kind: 'maxpool', pool: pair(pool), strides: pair(strides), padding: toPad(padding), ceil }, [
+      x,
+    ]);
   }
 
-  avgpool(name: string, x: string, pool: number | Pair, strides: number | Pair, padding: Pad | number = 'valid', countIncludePad = true): string {
-    return this.op(name, { kind: 'avgpool', pool: pair(pool), strides: pair(strides), padding: toPad(padding), countIncludePad }, [x]);
+  avgpool(
+    name: string,
+    x: string,
+    pool: number | Pair,
+    strides: number | Pair,
+    padding: Pad | number = 'valid',
+    countIncludePad = true,
+  ): string {
+    return this.op(
+      name,
+      { kind: 'avgpool', pool: pair(pool), strides: pair(strides), padding: toPad(padding), countIncludePad },
+      [x],
+    );
   }
 
   adaptiveAvg(name: string, x: string, size: number): string {

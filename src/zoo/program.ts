@@ -8,13 +8,27 @@ export type Activation = string;
 export type Padding = 'same' | 'valid' | readonly [top: number, bottom: number, left: number, right: number];
 
 /** Weight `at` of the program's weights. */
-export interface W { readonly at: number }
+export interface W {
+  readonly at: number;
+}
 
 /** A pool's window. */
-export interface Window { readonly pool: readonly [number, number]; readonly strides: readonly [number, number]; readonly pad: Padding }
+export interface Window {
+  readonly pool: readonly [number, number];
+  readonly strides: readonly [number, number];
+  readonly pad: Padding;
+}
 
 export type Op =
-  | { readonly kind: 'conv'; readonly depthwise: boolean; readonly kernel: W; readonly bias: W | null; readonly strides: readonly [number, number]; readonly pad: Padding; readonly activation: Activation }
+  | {
+      readonly kind: 'conv';
+      readonly depthwise: boolean;
+      readonly kernel: W;
+      readonly bias: W | null;
+      readonly strides: readonly [number, number];
+      readonly pad: Padding;
+      readonly activation: Activation;
+    }
   /** A BatchNorm with no convolution before it to fold into: x * scale + shift. */
   | { readonly kind: 'affine'; readonly scale: W; readonly shift: W }
   | { readonly kind: 'activation'; readonly activation: Activation }
@@ -37,4 +51,3 @@ export interface Program {
   readonly weights: readonly Float32Array[];
   readonly shapes: readonly (readonly number[])[];
 }
-

@@ -1,12 +1,17 @@
 // Where `weights imagenet` comes from, per network and width. Plain data: the runtime downloads,
 // caches and verifies; the checker and `tlr models` only report what is here.
 
+/** Where Teachable Machine serves Keras' MobileNetV2 bases as TF.js layers models. */
+const TEACHABLE = 'https://storage.googleapis.com/teachable-machine-models';
+
 export type WeightsFormat = 'tfjs' | 'safetensors';
 
 export interface WeightsSource {
   readonly url: string;
   readonly format: WeightsFormat;
-  /** sha256 of the file at `url` (model.json for tfjs) when known; otherwise the lock file pins it on first download. */
+  /**
+   * sha256 of the file at `url` (model.json for tfjs) when known; otherwise the lock file pins it on first download.
+   */
   readonly sha256: string | null;
   /** Folder name looked up under $TLR_WEIGHTS_DIR before any download. */
   readonly localName: string;
@@ -17,16 +22,25 @@ export interface WeightsSource {
 
 const tfjsV1 = (w: string): WeightsSource => ({
   url: `https://storage.googleapis.com/tfjs-models/tfjs/mobilenet_v1_${w}_224/model.json`,
-  format: 'tfjs', sha256: null, localName: `mobilenet_v1_${w}_224`, includesTop: true,
+  format: 'tfjs',
+  sha256: null,
+  localName: `mobilenet_v1_${w}_224`,
+  includesTop: true,
 });
 const tmV2 = (w: string): WeightsSource => ({
-  url: `https://storage.googleapis.com/teachable-machine-models/mobilenet_v2_weights_tf_dim_ordering_tf_kernels_${w}_224_no_top/model.json`,
-  format: 'tfjs', sha256: null, localName: `mobilenet_v2_${w}_224_no_top`, includesTop: false,
+  url: `${TEACHABLE}/mobilenet_v2_weights_tf_dim_ordering_tf_kernels_${w}_224_no_top/model.json`,
+  format: 'tfjs',
+  sha256: null,
+  localName: `mobilenet_v2_${w}_224_no_top`,
+  includesTop: false,
 });
 // torchvision's ImageNet weights as timm republished them in safetensors (the `.tv_in1k` tags).
 const timm = (name: string): WeightsSource => ({
   url: `https://huggingface.co/timm/${name}.tv_in1k/resolve/main/model.safetensors`,
-  format: 'safetensors', sha256: null, localName: `${name}.tv_in1k`, includesTop: true,
+  format: 'safetensors',
+  sha256: null,
+  localName: `${name}.tv_in1k`,
+  includesTop: true,
 });
 
 /** Keyed by `${network}` or `${network}@${width}` for networks with a width multiplier. */

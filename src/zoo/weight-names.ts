@@ -16,11 +16,18 @@ export interface WeightSpec {
 /** The weights of `node`, whose inputs have the shapes `inputs`. */
 export function weightsOf(node: Node, inputs: readonly (readonly number[])[]): WeightSpec[] {
   if (node.op.kind === 'input') return [];
-  return opDef(node.op).weights(node.op, inputs, node.shape).map((w) => ({ name: `${node.name}/${w.suffix}`, layer: node.name, shape: w.shape, buffer: w.buffer ?? false }));
+  return opDef(node.op)
+    .weights(node.op, inputs, node.shape)
+    .map((w) => ({ name: `${node.name}/${w.suffix}`, layer: node.name, shape: w.shape, buffer: w.buffer ?? false }));
 }
 
 /** Every weight of a graph, in layer order. */
 export function graphWeights(g: Graph): WeightSpec[] {
   const byName = new Map(g.nodes.map((n) => [n.name, n]));
-  return g.nodes.flatMap((n) => weightsOf(n, n.inputs.map((i) => byName.get(i)!.shape)));
+  return g.nodes.flatMap((n) =>
+    weightsOf(
+      n,
+      n.inputs.map((i) => byName.get(i)!.shape),
+    ),
+  );
 }

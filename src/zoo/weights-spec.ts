@@ -30,31 +30,71 @@ function imagenet(model: ModelInfo): PlanWeights | WeightsProblem {
   const s = model.weights;
   if (!s) {
     return {
-      code: 'TLR1007', message: `no ImageNet weights for ${model.name}${model.width !== null ? ` width ${model.width}` : ''} exist in a format tlr reads (TF.js or safetensors)`,
-      hints: ['`weights none` trains it from scratch; `weights ./model.safetensors` loads your own file', 'run `tlr models` to see which networks have ImageNet weights'],
+      code: 'TLR1007',
+      message:
+        `no ImageNet weights for ${model.name}${model.width !== null ? ` width ${model.width}` : ''} ` +
+        `exist in a format tlr reads (TF.js or safetensors)`,
+      hints: [
+        '`weights none` trains it from scratch; `weights ./model.safetensors` loads your own file',
+        'run `tlr models` to see which networks have ImageNet weights',
+      ],
     };
   }
-  return { kind: 'imagenet', url: s.url, format: s.format, sha256: s.sha256, localName: s.localName, includesTop: s.includesTop };
+  return {
+    kind: 'imagenet',
+    url: s.url,
+    format: s.format,
+    sha256: s.sha256,
+    localName: s.localName,
+    includesTop: s.includesTop,
+  };
 }
 
 function url(text: string): PlanWeights | WeightsProblem {
   const format = formatOf(new URL(text, 'https://x').pathname);
-  if (!/^https?:\/\//.test(text) || !format) return { code: 'TLR1005', message: `cannot load weights from ${text}`, hints: ['a URL must be http(s) and end in model.json (TF.js) or .safetensors'] };
+  if (!/^https?:\/\//.test(text) || !format)
+    return {
+      code: 'TLR1005',
+      message: `cannot load weights from ${text}`,
+      hints: ['a URL must be http(s) and end in model.json (TF.js) or .safetensors'],
+    };
   return { kind: 'url', url: text, format };
 }
 
 function file(text: string, fs: SpecFs): PlanWeights | WeightsProblem {
   const abs = fs.resolve(text);
   const kind = fs.exists(abs);
-  if (!kind) return { code: 'TLR1006', message: `weights file ${fs.show(abs)} does not exist`, hints: [`paths are relative to the recipe's folder (${path.dirname(fs.resolve('x'))})`] };
+  if (!kind)
+    return {
+      code: 'TLR1006',
+      message: `weights file ${fs.show(abs)} does not exist`,
+      hints: [`paths are relative to the recipe's folder (${path.dirname(fs.resolve('x'))})`],
+    };
   if (kind === 'dir') {
-    if (fs.exists(path.join(abs, 'model.json')) === 'file') return { kind: 'file', path: path.join(abs, 'model.json'), format: 'tlr' };
+    if (fs.exists(path.join(abs, 'model.json')) === 'file')
+      return { kind: 'file', path: path.join(abs, 'model.json'), format: 'tlr' };
     // A model the torch engine saved: torchvision names, its head under head.*.
-    if (fs.exists(path.join(abs, 'model.safetensors')) === 'file' && fs.exists(path.join(abs, 'network.json')) === 'file') return { kind: 'file', path: path.join(abs, 'model.safetensors'), format: 'tlr' };
-    return { code: 'TLR1006', message: `${fs.show(abs)} is a folder without model.json`, hints: ['give the model folder of a tlr run (it holds model.json, or model.safetensors from the torch engine), a model.json, or a .safetensors file'] };
+    if (
+      fs.exists(path.join(abs, 'model.safetensors')) === 'file' &&
+      fs.exists(path.join(abs, 'network.json')) === 'file'
+    )
+      return { kind: 'file', path: path.join(abs, 'model.safetensors'), format: 'tlr' };
+    return {
+      code: 'TLR1006',
+      message: `${fs.show(abs)} is a folder without model.json`,
+      hints: [
+        'give the model folder of a tlr run (it holds model.json, or model.safetensors from the torch engine), ' +
+          'a model.json, or a .safetensors file',
+      ],
+    };
   }
   const format = formatOf(abs);
-  if (!format) return { code: 'TLR1005', message: `cannot tell the format of ${fs.show(abs)}`, hints: ['tlr reads TF.js models (model.json beside its weight shards) and .safetensors files'] };
+  if (!format)
+    return {
+      code: 'TLR1005',
+      message: `cannot tell the format of ${fs.show(abs)}`,
+      hints: ['tlr reads TF.js models (model.json beside its weight shards) and .safetensors files'],
+    };
   return { kind: 'file', path: abs, format };
 }
 

@@ -2,9 +2,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { spawnSync } from 'node:child_process';
-import { pathToFileURL } from 'node:url';
-import { ROOT, tlr, tlrAsync, tlrProcess } from '../helpers/cli.js';
+import { nodeWithTsx, ROOT, spawnAsync, tlr, tlrAsync, tlrProcess } from '../helpers/cli.js';
 import { planErrors } from '../../src/plan/validate.js';
 import { loadOrt } from '../../src/engines/tfjs/onnx/runtime.js';
 
@@ -59,7 +57,17 @@ describe('tlr plan', () => {
   it('prints what will happen', () => {
     const r = tlr('plan', `${FIX}/valid/two-stage.tlr`);
     expect(r.code).toBe(0);
-    for (const s of ['mobilenet_v1 width 0.25', 'stage 1', 'stage 3', 'features   cached', 'frozen', 'trainable', 'validation: ../data/flowers-val', 'daisy']) expect(r.out).toContain(s);
+    for (const s of [
+      'mobilenet_v1 width 0.25',
+      'stage 1',
+      'stage 3',
+      'features   cached',
+      'frozen',
+      'trainable',
+      'validation: ../data/flowers-val',
+      'daisy',
+    ])
+      expect(r.out).toContain(s);
   });
 
   it('--json prints a plan valid against the schema', () => {
@@ -108,11 +116,12 @@ describe('tlr models', () => {
   it('lists the zoo', () => {
     const r = tlr('models');
     expect(r.code).toBe(0);
-    for (const n of ['alexnet', 'vgg16', 'resnet152', 'densenet161', 'inception_v3', 'mobilenet_v1', 'mobilenet_v2']) expect(r.out).toContain(n);
+    for (const n of ['alexnet', 'vgg16', 'resnet152', 'densenet161', 'inception_v3', 'mobilenet_v1', 'mobilenet_v2'])
+      expect(r.out).toContain(n);
     expect(r.out).toContain('11,689,512');
   });
 
-  it('lists one network\'s blocks and numbered layers', () => {
+  it("lists one network's blocks and numbered layers", () => {
     const r = tlr('models', 'resnet18');
     expect(r.code).toBe(0);
     expect(r.out).toMatch(/block3\s+layer3\s+layer3\.0\.conv1 \.\. layer3\.1\.relu/);
@@ -134,54 +143,82 @@ describe('tlr models', () => {
 });
 
 describe('tlr doctor', () => {
-  it('says which backend a run uses, with how many inference worker threads, and where the cache is', () => {
-    const r = tlrProcess(['doctor'], { env: { TLR_WORKERS: '0', TLR_CACHE: tmp() } });
+  it('says which backend a run uses, with how many inference worker threads, and where the cache is', async () => {
+    const r = await tlrProcess(['doctor'], { env: { TLR_WORKERS: '0', TLR_CACHE: tmp() } });
     expect(r.code).toBe(0);
-    expect(r.out).toMatch(/yes  wasm +@tensorflow\/tfjs-backend-wasm +loads/);
+    expect(r.out).toMatch(/yes {2}wasm +@tensorflow\/tfjs-backend-wasm +loads/);
     expect(r.out).toMatch(/run would use: wasm \(SIMD on; convolutions: /);
     expect(r.out).toContain('TensorFlow.js programs: this thread only (TLR_WORKERS)');
     expect(r.out).toContain('training   one thread (TLR_WORKERS sets more)');
-    const three = tlrProcess(['doctor'], { env: { TLR_WORKERS: '3', TLR_CONV: 'wasm' } }).out;
+    const three = (await tlrProcess(['doctor'], { env: { TLR_WORKERS: '3', TLR_CONV: 'wasm' } })).out;
     expect(three).toContain('convolutions: wasm (XNNPACK), as TLR_CONV=wasm asks');
     expect(three).toContain('TensorFlow.js programs: 3 worker threads (TLR_WORKERS)');
-    expect(three).toContain('training   stages that train backbone layers share each batch among 3 threads (this one and 2 workers)');
+    expect(three).toContain(
+      'training   stages that train backbone layers share each batch among 3 threads (this one and 2 workers)',
+    );
   });
 
-  it.skipIf(!('ort' in loadOrt()))('says convolutions run on ONNX Runtime, a stage then on one thread; names a bad TLR_CONV', () => {
-    const r = tlrProcess(['doctor'], { env: { TLR_WORKERS: '3', TLR_ORT_THREADS: '2' } }).out;
-    expect(r).toMatch(/convolutions: ONNX Runtime \d+\.\d+\.\d+ \(native CPU kernels, 2 threads\)/);
-    expect(r).toContain("training   convolutions on ONNX Runtime's 2 threads, the rest on this thread (TLR_CONV=wasm runs them in wasm and shares each batch among 3 threads)");
-    const bad = tlrProcess(['doctor'], { env: { TLR_CONV: 'gpu' } }).out;
-    expect(bad).toContain("convolutions: wasm (XNNPACK): TLR_CONV must be ort or wasm, not 'gpu'");
-  });
+  it.skipIf(!('ort' in loadOrt()))(
+    'says convolutions run on ONNX Runtime, a stage then on one thread; names a bad TLR_CONV',
+    async () => {
+      const r = (await tlrProcess(['doctor'], { env: { TLR_WORKERS: '3', TLR_ORT_THREADS: '2' } })).out;
+      expect(r).toMatch(/convolutions: ONNX Runtime \d+\.\d+\.\d+ \(native CPU kernels, 2 threads\)/);
+      expect(r).toContain(
+        "training   convolutions on ONNX Runtime's 2 threads, the rest on this thread (TLR_CONV=wasm runs them " +
+          'in wasm and shares each batch among 3 threads)',
+      );
+      const bad = (await tlrProcess(['doctor'], { env: { TLR_CONV: 'gpu' } })).out;
+      expect(bad).toContain("convolutions: wasm (XNNPACK): TLR_CONV must be ort or wasm, not 'gpu'");
+    },
+  );
 
-  it.skipIf(!('ort' in loadOrt()))('lists ONNX Runtime with its version, threads and execution providers; TLR_INFERENCE turns it off or names a bad value', () => {
-    const r = tlrProcess(['doctor'], { env: { TLR_ORT_THREADS: '3' } });
-    expect(r.out).toMatch(/inference  ONNX Runtime \d+\.\d+\.\d+ \(onnxruntime-node\), 3 threads \(TLR_ORT_THREADS\); execution providers: cpu/);
-    expect(r.out).toContain('not tested here');
-    expect(tlrProcess(['doctor'], { env: { TLR_INFERENCE: 'tfjs' } }).out).toMatch(/inference  TensorFlow.js programs \(TLR_INFERENCE=tfjs\); ONNX Runtime .* is installed/);
-    expect(tlrProcess(['doctor'], { env: { TLR_INFERENCE: 'fast' } }).out).toContain("inference  TLR_INFERENCE must be onnx or tfjs, not 'fast'");
-  });
+  it.skipIf(!('ort' in loadOrt()))(
+    'lists ONNX Runtime with its version, threads and execution providers; TLR_INFERENCE turns it off ' +
+      'or names a bad value',
+    async () => {
+      const r = await tlrProcess(['doctor'], { env: { TLR_ORT_THREADS: '3' } });
+      expect(r.out).toMatch(
+        /inference {2}ONNX Runtime \d+\.\d+\.\d+ \(onnxruntime-node\), 3 threads \(TLR_ORT_THREADS\); execution providers: cpu/,
+      );
+      expect(r.out).toContain('not tested here');
+      expect((await tlrProcess(['doctor'], { env: { TLR_INFERENCE: 'tfjs' } })).out).toMatch(
+        /inference {2}TensorFlow.js programs \(TLR_INFERENCE=tfjs\); ONNX Runtime .* is installed/,
+      );
+      expect((await tlrProcess(['doctor'], { env: { TLR_INFERENCE: 'fast' } })).out).toContain(
+        "inference  TLR_INFERENCE must be onnx or tfjs, not 'fast'",
+      );
+    },
+  );
 });
 
 describe('what commands load', () => {
-  it('check, plan, fmt and models never load TensorFlow.js or ONNX Runtime; doctor does', () => {
-    const loads = (...args: string[]) => {
-      const r = spawnSync(process.execPath, ['--import', path.join(ROOT, 'test/helpers/report-engines.mjs'), '--import', pathToFileURL(path.join(ROOT, 'node_modules/tsx/dist/loader.mjs')).href, path.join(ROOT, 'src/cli/bin.ts'), ...args], { encoding: 'utf8' });
+  it('check, plan, fmt and models never load TensorFlow.js or ONNX Runtime; doctor does', async () => {
+    const loads = async (...args: string[]) => {
+      const r = await spawnAsync(process.execPath, [
+        '--import',
+        path.join(ROOT, 'test/helpers/report-engines.mjs'),
+        ...nodeWithTsx(path.join(ROOT, 'src/cli/bin.ts'), ...args),
+      ]);
       return r.stderr.split('\n').filter((l) => l.startsWith('loads '));
     };
-    for (const args of [['check', `${FIX}/valid/oneliner.tlr`], ['plan', `${FIX}/valid/oneliner.tlr`], ['fmt', `${FIX}/valid/oneliner.tlr`], ['models', 'resnet18'], ['fetch', `${FIX}/valid/scratch.tlr`]]) {
-      expect(loads(...args), args[0]).toEqual([]);
+    for (const args of [
+      ['check', `${FIX}/valid/oneliner.tlr`],
+      ['plan', `${FIX}/valid/oneliner.tlr`],
+      ['fmt', `${FIX}/valid/oneliner.tlr`],
+      ['models', 'resnet18'],
+      ['fetch', `${FIX}/valid/scratch.tlr`],
+    ]) {
+      expect(await loads(...args), args[0]).toEqual([]);
     }
     // The hook sees imports: a command that runs models shows it is watching.
-    const doctor = loads('doctor');
+    const doctor = await loads('doctor');
     expect(doctor.some((l) => l.includes('@tensorflow/'))).toBe(true);
     if ('ort' in loadOrt()) expect(doctor.some((l) => l.includes('onnxruntime-node'))).toBe(true);
   });
 });
 
 describe('usage errors', () => {
-  it('names an unknown command and an unknown flag', () => {
+  it('names an unknown command and an unknown flag', async () => {
     expect(tlr('frobnicate').err).toContain('unknown command frobnicate');
     const r = tlr('check', '--nope', 'x.tlr');
     expect(r.code).toBe(2);
@@ -193,24 +230,36 @@ describe('usage errors', () => {
     ['predict', FIX, 'x.png'],
   ])('an unknown --backend is a usage error for %s (exit 2, the backends listed)', async (cmd, ...rest) => {
     const r = await tlrAsync(cmd!, ...rest, '--backend', 'gpu');
-    expect([r.code, r.err.trim()]).toEqual([2, 'tlr: unknown backend gpu; backends: tensorflow-gpu, tensorflow, wasm, cpu']);
+    expect([r.code, r.err.trim()]).toEqual([
+      2,
+      'tlr: unknown backend gpu; backends: tensorflow-gpu, tensorflow, wasm, cpu',
+    ]);
   });
 });
 
 describe('as a process', () => {
-  it('checks and plans the README one-liner', () => {
+  it('checks and plans the README one-liner', async () => {
     const dir = tmp();
     fs.mkdirSync(path.join(dir, 'strawberries/healthy'), { recursive: true });
     fs.mkdirSync(path.join(dir, 'strawberries/diseased'), { recursive: true });
     fs.writeFileSync(path.join(dir, 'strawberries/healthy/a.jpg'), 'x');
     fs.writeFileSync(path.join(dir, 'strawberries/diseased/b.jpg'), 'x');
-    fs.writeFileSync(path.join(dir, 'recipe.tlr'), 'from resnet34 freeze until block3 head dense(2) train 10 epochs on ./strawberries\n');
+    fs.writeFileSync(
+      path.join(dir, 'recipe.tlr'),
+      'from resnet34 freeze until block3 head dense(2) train 10 epochs on ./strawberries\n',
+    );
     // One image per class leaves nothing to validate on: an error with the counts, not a run on nothing.
-    const one = tlrProcess(['check', 'recipe.tlr'], { cwd: dir });
-    expect([one.code, one.out]).toEqual([1, expect.stringContaining('error[TLR1310]: split 80/20 of 2 images leaves 0 validation images (per class: diseased 1/0, healthy 1/0)')]);
-    for (let i = 0; i < 4; i++) for (const c of ['healthy', 'diseased']) fs.writeFileSync(path.join(dir, `strawberries/${c}/${i}.jpg`), 'x');
-    expect(tlrProcess(['check', 'recipe.tlr'], { cwd: dir })).toMatchObject({ code: 0 });
-    const p = tlrProcess(['plan', '--json', 'recipe.tlr'], { cwd: dir });
+    const one = await tlrProcess(['check', 'recipe.tlr'], { cwd: dir });
+    expect([one.code, one.out]).toEqual([
+      1,
+      expect.stringContaining(
+        'error[TLR1310]: split 80/20 of 2 images leaves 0 validation images (per class: diseased 1/0, healthy 1/0)',
+      ),
+    ]);
+    for (let i = 0; i < 4; i++)
+      for (const c of ['healthy', 'diseased']) fs.writeFileSync(path.join(dir, `strawberries/${c}/${i}.jpg`), 'x');
+    expect(await tlrProcess(['check', 'recipe.tlr'], { cwd: dir })).toMatchObject({ code: 0 });
+    const p = await tlrProcess(['plan', '--json', 'recipe.tlr'], { cwd: dir });
     expect(p.code).toBe(0);
     expect(JSON.parse(p.out).stages[0].frozen.through).toBe('layer3.5.relu');
   });

@@ -21,7 +21,11 @@ describe('CLI fuzz', () => {
       texts.forEach((t, i) => {
         const f = path.join(dir, `r${i}.tlr`);
         fs.writeFileSync(f, t);
-        for (const argv of [['check', f], ['plan', '--json', f], ['fmt', '--check', f]]) {
+        for (const argv of [
+          ['check', f],
+          ['plan', '--json', f],
+          ['fmt', '--check', f],
+        ]) {
           const res = tlr(...argv);
           expect([0, 1], `${argv.join(' ')} exited ${res.code}:\n${t}\n${res.err}`).toContain(res.code);
           expect(res.err).not.toContain('internal error');
@@ -32,14 +36,14 @@ describe('CLI fuzz', () => {
     }
   });
 
-  it('as processes, print no stack trace', () => {
+  it('as processes, print no stack trace', async () => {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'tlr-fuzz-'));
     const files = texts.slice(0, 12).map((t, i) => {
       const f = path.join(dir, `r${i}.tlr`);
       fs.writeFileSync(f, t);
       return f;
     });
-    const res = tlrProcess(['check', ...files]);
+    const res = await tlrProcess(['check', ...files]);
     expect([0, 1]).toContain(res.code);
     expect(res.out + res.err).not.toMatch(/\n\s+at .*\(.*:\d+:\d+\)/);
   });

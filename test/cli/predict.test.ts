@@ -12,13 +12,23 @@ import { tlrAsync } from '../helpers/cli.js';
 // tlr predict on what users point it at: files, folders (recursively), quoted patterns; one line
 // per image, or JSON, or CSV for scripts.
 
-let model = '', data = '';
+let model = '',
+  data = '';
 beforeAll(async () => {
   await tf.setBackend('wasm');
   const w = makeWorld({ perClass: 4 });
-  const f = recipe(w.dir, `from mobilenet_v1 width 0.25 input 32 weights ${w.weights}\nhead dense(3)\ntrain 1 epoch on ./data\nsplit 50/50\n`);
+  const f = recipe(
+    w.dir,
+    `from mobilenet_v1 width 0.25 input 32 weights ${w.weights}\nhead dense(3)\ntrain 1 epoch on ./data\nsplit 50/50\n`,
+  );
   const c = compile(fs.readFileSync(f, 'utf8'), { file: f });
-  const r = await run({ plan: c.plan!, recipeText: '', events: new Events(), backend: 'wasm', env: { ...process.env, TLR_CACHE: path.join(w.dir, 'cache'), TLR_WORKERS: '0' } });
+  const r = await run({
+    plan: c.plan!,
+    recipeText: '',
+    events: new Events(),
+    backend: 'wasm',
+    env: { ...process.env, TLR_CACHE: path.join(w.dir, 'cache'), TLR_WORKERS: '0' },
+  });
   model = path.join(r.runDir, 'model');
   data = path.join(w.dir, 'data');
 });
@@ -43,20 +53,32 @@ describe('tlr predict', () => {
 
   it('names a pattern that matches nothing and an image that is missing, prints the rest, exits 1', async () => {
     const one = path.join(data, 'bag', fs.readdirSync(path.join(data, 'bag'))[0]!);
-    const r = await tlrAsync('predict', model, one, path.join(data, 'nothing-*.png'), path.join(data, 'gone.png'), '--json');
+    const r = await tlrAsync(
+      'predict',
+      model,
+      one,
+      path.join(data, 'nothing-*.png'),
+      path.join(data, 'gone.png'),
+      '--json',
+    );
     expect(r.code).toBe(1);
     expect(JSON.parse(r.out)).toHaveLength(1);
     expect(r.err).toMatch(/nothing-\*\.png matches no images/);
     expect(r.err).toMatch(/gone\.png does not exist/);
   });
 
-  it('tlr eval says which part it evaluated and warns when the images are the model\'s own training images', async () => {
-    const r = await tlrAsync('eval', model, data, '--json');
-    expect(r.code).toBe(0);
-    const ev = JSON.parse(r.out);
-    expect([ev.part, ev.overlap, ev.evaluation.images]).toEqual(['train', 6, 12]);
-    expect(r.err).toMatch(/warning: 6 of the 12 images are images this model was trained on \(compared by content\): the accuracy is inflated/);
-    const text = await tlrAsync('eval', model, data);
-    expect(text.out.split('\n')[0]).toMatch(/: all of it \(it has no test or validation part\), on /);
-  });
+  it(
+    "tlr eval says which part it evaluated and warns when the images are the model's " + 'own training images',
+    async () => {
+      const r = await tlrAsync('eval', model, data, '--json');
+      expect(r.code).toBe(0);
+      const ev = JSON.parse(r.out);
+      expect([ev.part, ev.overlap, ev.evaluation.images]).toEqual(['train', 6, 12]);
+      expect(r.err).toMatch(
+        /warning: 6 of the 12 images are images this model was trained on \(compared by content\): the accuracy is inflated/,
+      );
+      const text = await tlrAsync('eval', model, data);
+      expect(text.out.split('\n')[0]).toMatch(/: all of it \(it has no test or validation part\), on /);
+    },
+  );
 });

@@ -12,29 +12,56 @@ let world: ReturnType<typeof makeWorld>;
 beforeAll(async () => {
   world = makeWorld();
   process.env['TLR_CACHE'] = path.join(world.dir, 'cache');
-  const a = recipe(world.dir, `recipe "frozen"\nfrom mobilenet_v1 width 0.25 input 32 weights ${world.weights}\ntrain 3 epochs on ./data lr 0.01\nsplit 60/20/20\n`);
+  const a = recipe(
+    world.dir,
+    `recipe "frozen"\nfrom mobilenet_v1 width 0.25 input 32 weights ${world.weights}\ntrain 3 epochs on ./data ` +
+      `lr 0.01\nsplit 60/20/20\n`,
+  );
   fs.renameSync(a, path.join(world.dir, 'frozen.tlr'));
-  const b = recipe(world.dir, `recipe "tuned"\nfrom mobilenet_v1 width 0.25 input 32 weights ${world.weights}\ntrain 2 epochs on ./data lr 0.01\nthen unfreeze from block13 train 2 epochs\nsplit 60/20/20\n`);
+  const b = recipe(
+    world.dir,
+    `recipe "tuned"\nfrom mobilenet_v1 width 0.25 input 32 weights ${world.weights}\ntrain 2 epochs on ./data ` +
+      `lr 0.01\nthen unfreeze from block13 train 2 epochs\nsplit 60/20/20\n`,
+  );
   fs.renameSync(b, path.join(world.dir, 'tuned.tlr'));
-  const r = await tlrAsync('compare', path.join(world.dir, 'frozen.tlr'), path.join(world.dir, 'tuned.tlr'), '--out', world.dir);
+  const r = await tlrAsync(
+    'compare',
+    path.join(world.dir, 'frozen.tlr'),
+    path.join(world.dir, 'tuned.tlr'),
+    '--out',
+    world.dir,
+  );
   expect(r.code, r.err).toBe(0);
-  dirs = ['frozen', 'tuned'].map((n) => { const d = path.join(world.dir, 'runs', n); return path.join(d, fs.readdirSync(d)[0]!); });
+  dirs = ['frozen', 'tuned'].map((n) => {
+    const d = path.join(world.dir, 'runs', n);
+    return path.join(d, fs.readdirSync(d)[0]!);
+  });
 });
 
 describe('tlr compare', () => {
   it('runs recipes and writes the table as Markdown and CSV', () => {
     const md = fs.readFileSync(path.join(world.dir, 'compare.md'), 'utf8');
-    expect(md).toMatch(/^\| run \| id \| network \| width \| input \| weights \| frozen \| stages \| epochs \| lr \| batch \| data \| accuracy \| macro F1 \| time \| img\/s \| cached img\/s \| backend \|/);
-    expect(md).toMatch(/\| frozen \| \d{8}-\d{6} \| mobilenet_v1 \| 0\.25 \| 32 \| file \| 100% \| 1 \| 3 \| 0\.01 \| 32 \| data \| \d+\.\d\d% \| [\d.]+ \| \d+ s \| - \| [\d.]+ \|/);
-    expect(md).toMatch(/\| tuned \| .* \| 100% → \d+% \| 2 \| 4 \| 0\.01 → 0\.001 \| 32 \| data \| .* \| [\d.]+ \| [\d.]+ \|/);
+    expect(md).toMatch(
+      /^\| run \| id \| network \| width \| input \| weights \| frozen \| stages \| epochs \| lr \| batch \| data \| accuracy \| macro F1 \| time \| img\/s \| cached img\/s \| backend \|/,
+    );
+    expect(md).toMatch(
+      /\| frozen \| \d{8}-\d{6} \| mobilenet_v1 \| 0\.25 \| 32 \| file \| 100% \| 1 \| 3 \| 0\.01 \| 32 \| data \| \d+\.\d\d% \| [\d.]+ \| \d+ s \| - \| [\d.]+ \|/,
+    );
+    expect(md).toMatch(
+      /\| tuned \| .* \| 100% → \d+% \| 2 \| 4 \| 0\.01 → 0\.001 \| 32 \| data \| .* \| [\d.]+ \| [\d.]+ \|/,
+    );
     // The CSV holds numbers as numbers: a fraction for accuracy, seconds, images per second.
     const csv = fs.readFileSync(path.join(world.dir, 'compare.csv'), 'utf8').trim().split('\n');
     expect(csv).toHaveLength(3);
-    expect(csv[0]).toBe('run,id,finished,network,width,input,weights,frozen,stages,epochs,lr,batch,data,split,accuracy,macro_f1,seconds,images_per_second,cached_images_per_second,backend,run_folder');
-    expect(csv[1]).toMatch(/^frozen,\d{8}-\d{6},[^,]+,mobilenet_v1,0\.25,32,file,100%,1,3,0\.01,32,data,test,(0(\.\d+)?|1),[\d.]+,[\d.]+,,[\d.]+,wasm,/);
+    expect(csv[0]).toBe(
+      'run,id,finished,network,width,input,weights,frozen,stages,epochs,lr,batch,data,split,accuracy,macro_f1,seconds,images_per_second,cached_images_per_second,backend,run_folder',
+    );
+    expect(csv[1]).toMatch(
+      /^frozen,\d{8}-\d{6},[^,]+,mobilenet_v1,0\.25,32,file,100%,1,3,0\.01,32,data,test,(0(\.\d+)?|1),[\d.]+,[\d.]+,,[\d.]+,wasm,/,
+    );
   });
 
-  it('writes compare.html: the runs\' validation curves overlaid and the table, self-contained', () => {
+  it("writes compare.html: the runs' validation curves overlaid and the table, self-contained", () => {
     const html = fs.readFileSync(path.join(world.dir, 'compare.html'), 'utf8');
     expect(html.match(/<svg /g)!.length).toBe(2);
     expect(html.match(/<polyline /g)!.length).toBe(4);
@@ -50,7 +77,9 @@ describe('tlr compare', () => {
     expect(twice.out).toMatch(/mobilenet_v1 0\.25 @32 \(file\)\s+\d+\.\d\d% ± 0\.00 \(n=2\)/);
     const j = JSON.parse((await tlrAsync('compare', ...dirs, '--json')).out);
     expect(j.map((x: { run: string }) => x.run)).toEqual(['frozen', 'tuned']);
-    expect(j[0].accuracy).toBe(JSON.parse(fs.readFileSync(path.join(dirs[0]!, 'report.json'), 'utf8')).evaluation.accuracy);
+    expect(j[0].accuracy).toBe(
+      JSON.parse(fs.readFileSync(path.join(dirs[0]!, 'report.json'), 'utf8')).evaluation.accuracy,
+    );
   });
 
   it('names a folder that is not a finished run', async () => {
@@ -61,19 +90,25 @@ describe('tlr compare', () => {
 });
 
 describe('report.html', () => {
-  it('is written by every run: self-contained, with curves, the heat map, per-class figures and the misclassified images', async () => {
-    const html = fs.readFileSync(path.join(dirs[1]!, 'report.html'), 'utf8');
-    expect(html.match(/<svg /g)!.length).toBe(4);
-    expect(html).toContain('aria-label="confusion matrix"');
-    // The best epoch is marked on each curve; rates sit on a log scale; thumbnails name their file.
-    expect(html.match(/class="best"/g)!.length).toBe(3);
-    expect(html).toMatch(/<img src="data:image\/png;base64,[^"]+" alt="[a-z]+-\d+\.png"|<p>None/);
-    expect(html.match(/class="break"/g)!.length).toBe(3); // the stage boundary on each curve
-    expect(html).toMatch(/<td>bag<\/td><td>\d\.\d{3}<\/td>/);
-    expect(html).toMatch(/Most confidently misclassified<\/h2>\n(<div class="grid-imgs"><figure><img src="data:image\/png;base64,|<p>None)/);
-    // Nothing is fetched: no scripts, stylesheets or images from elsewhere.
-    expect(html.replace(/xmlns="http:\/\/www\.w3\.org\/2000\/svg"/g, '')).not.toMatch(/(src|href)="https?:/);
-    const again = await tlrAsync('report', dirs[1]!);
-    expect(again.out).toContain('report.html');
-  });
+  it(
+    'is written by every run: self-contained, with curves, the heat map, per-class figures and the ' +
+      'misclassified images',
+    async () => {
+      const html = fs.readFileSync(path.join(dirs[1]!, 'report.html'), 'utf8');
+      expect(html.match(/<svg /g)!.length).toBe(4);
+      expect(html).toContain('aria-label="confusion matrix"');
+      // The best epoch is marked on each curve; rates sit on a log scale; thumbnails name their file.
+      expect(html.match(/class="best"/g)!.length).toBe(3);
+      expect(html).toMatch(/<img src="data:image\/png;base64,[^"]+" alt="[a-z]+-\d+\.png"|<p>None/);
+      expect(html.match(/class="break"/g)!.length).toBe(3); // the stage boundary on each curve
+      expect(html).toMatch(/<td>bag<\/td><td>\d\.\d{3}<\/td>/);
+      expect(html).toMatch(
+        /Most confidently misclassified<\/h2>\n(<div class="grid-imgs"><figure><img src="data:image\/png;base64,|<p>None)/,
+      );
+      // Nothing is fetched: no scripts, stylesheets or images from elsewhere.
+      expect(html.replace(/xmlns="http:\/\/www\.w3\.org\/2000\/svg"/g, '')).not.toMatch(/(src|href)="https?:/);
+      const again = await tlrAsync('report', dirs[1]!);
+      expect(again.out).toContain('report.html');
+    },
+  );
 });

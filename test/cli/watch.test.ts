@@ -20,19 +20,36 @@ const until = async (read: () => string, re: RegExp, ms = 40_000) => {
 };
 
 describe('tlr watch', () => {
-  it('re-plans on save (editors that save by rename too) and reuses cached features', { timeout: 180_000 }, async () => {
+  it('re-plans on save (editors that save by rename too) and reuses cached features', {
+    timeout: 180_000,
+  }, async () => {
     const w = makeWorld();
     const recipe = path.join(w.dir, 'recipe.tlr');
-    const text = `from mobilenet_v1 width 0.25 input 32 weights ${w.weights}\nhead dense(3)\ntrain 2 epochs on ./data\nthen unfreeze from block13 train 5000 epochs\nsplit 70/30\n`;
+    const text =
+      `from mobilenet_v1 width 0.25 input 32 weights ${w.weights}\nhead dense(3)\ntrain 2 epochs on ` +
+      `./data\nthen unfreeze from block13 train 5000 epochs\nsplit 70/30\n`;
     fs.writeFileSync(recipe, text);
     const saveByRename = (t: string) => {
       const tmp = path.join(w.dir, '.recipe.tlr.swp');
       fs.writeFileSync(tmp, t);
       fs.renameSync(tmp, recipe);
     };
-    const child = spawn(process.execPath, ['--import', pathToFileURL(path.join(ROOT, 'node_modules/tsx/dist/loader.mjs')).href, path.join(ROOT, 'src/cli/bin.ts'), 'watch', recipe, '--backend', 'wasm'], {
-      cwd: w.dir, env: { ...process.env, TLR_CACHE: path.join(w.dir, 'cache'), NO_COLOR: '1', CI: '1' },
-    });
+    const child = spawn(
+      process.execPath,
+      [
+        '--import',
+        pathToFileURL(path.join(ROOT, 'node_modules/tsx/dist/loader.mjs')).href,
+        path.join(ROOT, 'src/cli/bin.ts'),
+        'watch',
+        recipe,
+        '--backend',
+        'wasm',
+      ],
+      {
+        cwd: w.dir,
+        env: { ...process.env, TLR_CACHE: path.join(w.dir, 'cache'), NO_COLOR: '1', CI: '1' },
+      },
+    );
     let out = '';
     child.stdout.on('data', (d) => (out += d));
     child.stderr.on('data', (d) => (out += d));

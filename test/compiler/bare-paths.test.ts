@@ -16,7 +16,10 @@ describe('paths without ./', () => {
   fs.cpSync(STRAWBERRIES, path.join(dir, 'data', 'train'), { recursive: true });
   const file = path.join(dir, 'r.tlr');
 
-  it.each([['strawberries', 'strawberries'], ['data/train', 'data/train']])('`on %s` reads the folder beside the recipe, and fmt writes it with ./', (written, folder) => {
+  it.each([
+    ['strawberries', 'strawberries'],
+    ['data/train', 'data/train'],
+  ])('`on %s` reads the folder beside the recipe, and fmt writes it with ./', (written, folder) => {
     const text = `from resnet18\ntrain 3 epochs on ${written}\n`;
     const r = compile(text, { file });
     expect(r.diagnostics.filter((d) => d.severity === 'error')).toEqual([]);

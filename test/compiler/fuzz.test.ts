@@ -19,7 +19,10 @@ function verify(text: string): void {
     expect(CODES[d.code], d.code).toBeDefined();
     expect(d.message.length).toBeGreaterThan(0);
     const { start, end } = d.span;
-    expect(0 <= start.offset && start.offset <= end.offset && end.offset <= text.length, `span ${JSON.stringify(d.span)} in ${text.length} chars`).toBe(true);
+    expect(
+      0 <= start.offset && start.offset <= end.offset && end.offset <= text.length,
+      `span ${JSON.stringify(d.span)} in ${text.length} chars`,
+    ).toBe(true);
     expect(lines.position(start.offset)).toEqual(start);
     expect(lines.position(end.offset)).toEqual(end);
   }

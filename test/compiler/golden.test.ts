@@ -15,7 +15,10 @@ const normalize = (s: string) => s.split(ROOT).join('<fixtures>');
 for (const kind of ['valid', 'invalid'] as const) {
   describe(`${kind} recipes`, () => {
     const dir = path.join(ROOT, kind);
-    for (const name of fs.readdirSync(dir).filter((f) => f.endsWith('.tlr')).sort()) {
+    for (const name of fs
+      .readdirSync(dir)
+      .filter((f) => f.endsWith('.tlr'))
+      .sort()) {
       it(name, () => {
         const file = path.join(dir, name);
         const base = file.slice(0, -'.tlr'.length);
@@ -24,12 +27,13 @@ for (const kind of ['valid', 'invalid'] as const) {
         const errors = r.diagnostics.filter((d) => d.severity === 'error');
         if (kind === 'valid') {
           expect(errors.map((d) => d.message)).toEqual([]);
-          golden(`${base}.plan.json`, normalize(JSON.stringify(r.plan, null, 2)) + '\n');
+          golden(`${base}.plan.json`, `${normalize(JSON.stringify(r.plan, null, 2))}\n`);
         } else {
           expect(errors.length).toBeGreaterThan(0);
         }
         const rendered = renderDiagnostics(r.diagnostics, `${kind}/${name}`, text, { color: false });
-        if (r.diagnostics.length || fs.existsSync(`${base}.diagnostics`)) golden(`${base}.diagnostics`, normalize(rendered) + '\n');
+        if (r.diagnostics.length || fs.existsSync(`${base}.diagnostics`))
+          golden(`${base}.diagnostics`, `${normalize(rendered)}\n`);
 
         const f = format(text);
         if (!f.ok) return;

@@ -42,10 +42,20 @@ describe('csv', () => {
 
   it('reads quoted fields, embedded commas and quotes, a BOM, CRLF and columns in any order', () => {
     const f = write('\ufeffid,label,path\r\n1,"cat, tabby","images/a, b.png"\r\n2,dog,"say ""hi"".png"\r\n\r\n');
-    expect(readCsvRows(f).map((r) => [r.path, r.label, r.line])).toEqual([['images/a, b.png', 'cat, tabby', 2], ['say "hi".png', 'dog', 3]]);
+    expect(readCsvRows(f).map((r) => [r.path, r.label, r.line])).toEqual([
+      ['images/a, b.png', 'cat, tabby', 2],
+      ['say "hi".png', 'dog', 3],
+    ]);
     const r = probeData(f);
-    expect(r.ok && r.info.splits.train!.map((c) => [c.name, c.images])).toEqual([['cat, tabby', 1], ['dog', 1]]);
-    expect(listEntries({ path: f, format: 'csv', part: 'train' }, ['cat, tabby', 'dog'])[0]).toEqual({ kind: 'file', path: path.join(path.dirname(f), 'images/a, b.png'), label: 0 });
+    expect(r.ok && r.info.splits.train!.map((c) => [c.name, c.images])).toEqual([
+      ['cat, tabby', 1],
+      ['dog', 1],
+    ]);
+    expect(listEntries({ path: f, format: 'csv', part: 'train' }, ['cat, tabby', 'dog'])[0]).toEqual({
+      kind: 'file',
+      path: path.join(path.dirname(f), 'images/a, b.png'),
+      label: 0,
+    });
   });
 
   it.each([

@@ -35,11 +35,15 @@ describe('saveTargetProblem', () => {
   });
 
   it("refuses the recipe's own folder when the data lies elsewhere", () => {
-    expect(saveTargetProblem(w.project, { data: [path.join(w.root, 'elsewhere')], recipeDir: w.project, home: w.home })).toMatch(/recipe's own folder/);
+    expect(
+      saveTargetProblem(w.project, { data: [path.join(w.root, 'elsewhere')], recipeDir: w.project, home: w.home }),
+    ).toMatch(/recipe's own folder/);
   });
 
   it('refuses a home folder when nothing else is in the way', () => {
-    expect(saveTargetProblem(w.home, { data: [], recipeDir: path.join(w.root, 'x'), home: w.home })).toBe('it is a home folder');
+    expect(saveTargetProblem(w.home, { data: [], recipeDir: path.join(w.root, 'x'), home: w.home })).toBe(
+      'it is a home folder',
+    );
   });
 
   it('refuses a foreign folder, a file, a symlink and a pipe, and names what is there', () => {
@@ -84,8 +88,10 @@ describe('saveTargetProblem', () => {
 describe('tlr check on save targets', () => {
   const w = world();
   const file = path.join(w.project, 'r.tlr');
-  const codes = (to: string) => compile(`from mobilenet_v1 width 0.25 input 32 weights none\ntrain 1 epoch on ./data\nsave to ${to}\n`, { file })
-    .diagnostics.filter((d) => d.code === 'TLR1701').map((d) => d.message);
+  const codes = (to: string) =>
+    compile(`from mobilenet_v1 width 0.25 input 32 weights none\ntrain 1 epoch on ./data\nsave to ${to}\n`, { file })
+      .diagnostics.filter((d) => d.code === 'TLR1701')
+      .map((d) => d.message);
   it.each(['./data', './data/a', '.', '..', '/', '~'])('rejects `save to %s`', (to) => {
     expect(codes(to)).toHaveLength(1);
   });

@@ -17,8 +17,10 @@ describe('grammar documentation', () => {
   it('the TextMate grammar highlights every keyword of the lexer and its regexes compile', () => {
     const g = JSON.parse(tmLanguage());
     const kw = new RegExp(g.repository.keyword.match);
-    for (const w of ['from', 'freeze', 'until', 'epochs', 'epoch', 'then', 'unfreeze', 'augment', 'save', 'validate']) expect(kw.test(w), w).toBe(true);
+    for (const w of ['from', 'freeze', 'until', 'epochs', 'epoch', 'then', 'unfreeze', 'augment', 'save', 'validate'])
+      expect(kw.test(w), w).toBe(true);
     expect(kw.test('trainable')).toBe(false);
-    for (const r of Object.values(g.repository) as { match?: string }[]) if (r.match) expect(() => new RegExp(r.match!)).not.toThrow();
+    for (const r of Object.values(g.repository) as { match?: string }[])
+      if (r.match) expect(() => new RegExp(r.match!)).not.toThrow();
   });
 });

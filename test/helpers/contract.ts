@@ -8,7 +8,10 @@ import { runFileErrors } from '../../src/runtime/run-files.js';
 
 /** Every NDJSON line of `tlr run --json` is a valid event; returns them parsed. */
 export function validEvents(ndjson: string): { type: string }[] {
-  const events = ndjson.trim().split('\n').map((l) => JSON.parse(l) as { type: string });
+  const events = ndjson
+    .trim()
+    .split('\n')
+    .map((l) => JSON.parse(l) as { type: string });
   const wrong = events.flatMap((e, i) => runFileErrors('event', e).map((m) => `line ${i + 1} (${e.type}): ${m}`));
   expect(wrong).toEqual([]);
   return events;
@@ -21,7 +24,10 @@ export function expectValidRunFolder(dir: string): void {
     ...runFileErrors('report', read('report.json')).map((m) => `report.json ${m}`),
     ...runFileErrors('environment', read('environment.json')).map((m) => `environment.json ${m}`),
     ...runFileErrors('engine', read('engine.json')).map((m) => `engine.json ${m}`),
-    ...fs.readFileSync(path.join(dir, 'metrics.jsonl'), 'utf8').trim().split('\n')
+    ...fs
+      .readFileSync(path.join(dir, 'metrics.jsonl'), 'utf8')
+      .trim()
+      .split('\n')
       .flatMap((l, i) => runFileErrors('metrics', JSON.parse(l)).map((m) => `metrics.jsonl line ${i + 1} ${m}`)),
   ];
   expect(wrong).toEqual([]);

@@ -8,7 +8,8 @@ const fnv1a = (s: string): number => {
 };
 
 export function uniform(name: string, n: number): Float64Array {
-  const seed = fnv1a(name), out = new Float64Array(n);
+  const seed = fnv1a(name),
+    out = new Float64Array(n);
   for (let i = 0; i < n; i++) {
     let t = (seed + Math.imul(i + 1, 0x6d2b79f5)) >>> 0;
     t = Math.imul(t ^ (t >>> 15), t | 1) >>> 0;
@@ -29,7 +30,16 @@ export function value(name: string, shape: readonly number[], kind: Kind): Float
   const scale = kind === 'weight' ? Math.sqrt(6 / fanIn) : 0;
   for (let i = 0; i < n; i++) {
     const x = u[i]!;
-    out[i] = kind === 'weight' ? x * scale : kind === 'bias' || kind === 'mean' ? x * 0.1 : kind === 'gamma' ? 1 + x * 0.1 : kind === 'var' ? 1.25 + x * 0.25 : x;
+    out[i] =
+      kind === 'weight'
+        ? x * scale
+        : kind === 'bias' || kind === 'mean'
+          ? x * 0.1
+          : kind === 'gamma'
+            ? 1 + x * 0.1
+            : kind === 'var'
+              ? 1.25 + x * 0.25
+              : x;
   }
   return out;
 }

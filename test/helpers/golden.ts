@@ -7,6 +7,9 @@ export function golden(file: string, actual: string): void {
     if (!fs.existsSync(file) || fs.readFileSync(file, 'utf8') !== actual) fs.writeFileSync(file, actual);
     return;
   }
-  if (!fs.existsSync(file)) throw new Error(`golden file ${file} is missing; run \`npm run test:accept\` to create it, then review it`);
-  expect(actual, `differs from ${file} (run \`npm run test:accept\` to accept, then review the diff)`).toBe(fs.readFileSync(file, 'utf8'));
+  if (!fs.existsSync(file))
+    throw new Error(`golden file ${file} is missing; run \`npm run test:accept\` to create it, then review it`);
+  expect(actual, `differs from ${file} (run \`npm run test:accept\` to accept, then review the diff)`).toBe(
+    fs.readFileSync(file, 'utf8'),
+  );
 }

@@ -3,11 +3,14 @@
 import Module, { register } from 'node:module';
 
 const ENGINES = /@tensorflow\/|onnxruntime|onnx-proto/;
-register('data:text/javascript,' + encodeURIComponent(`
+register(
+  'data:text/javascript,' +
+    encodeURIComponent(`
 export async function resolve(spec, ctx, next) {
   if (${ENGINES}.test(spec)) process.stderr.write('loads ' + spec + '\\n');
   return next(spec, ctx);
-}`));
+}`),
+);
 // require() (onnxruntime-node is CommonJS, loaded through createRequire) does not go through the hook.
 const load = Module._load;
 Module._load = function (request, ...rest) {

@@ -7,7 +7,10 @@ import { planErrors, assertPlan, PlanError } from '../../src/plan/validate.js';
 // with the path of what is wrong.
 
 const VALID = path.resolve(__dirname, '../fixtures/valid');
-const plans = fs.readdirSync(VALID).filter((f) => f.endsWith('.plan.json')).sort();
+const plans = fs
+  .readdirSync(VALID)
+  .filter((f) => f.endsWith('.plan.json'))
+  .sort();
 const load = (f: string) => JSON.parse(fs.readFileSync(path.join(VALID, f), 'utf8'));
 
 describe('plan schema', () => {
@@ -15,16 +18,71 @@ describe('plan schema', () => {
     expect(planErrors(load(f))).toEqual([]);
   });
 
+  // biome-ignore lint/suspicious/noExplicitAny: each case damages the plan anywhere, as a hand edit would
   const damage: [string, (p: Record<string, any>) => void, RegExp][] = [
-    ['a newer version', (p) => { p.version = 2; }, /\/version must be equal to constant/],
-    ['another format', (p) => { p.format = 'something'; }, /\/format must be equal to constant/],
-    ['a missing section', (p) => { delete p.stages; }, /must have required property 'stages'/],
-    ['an unknown field', (p) => { p.model.colour = 'red'; }, /\/model must NOT have additional properties/],
-    ['an unknown data format', (p) => { p.data.format = 'parquet'; }, /\/data\/format must be equal to one of the allowed values \(folders, split-folders, idx, csv\)/],
-    ['zero epochs', (p) => { p.stages[0].epochs = 0; }, /\/stages\/0\/epochs must be >= 1/],
-    ['a learning rate of 0', (p) => { p.stages[0].lr.initial = 0; }, /\/stages\/0\/lr\/initial must be > 0/],
-    ['a string for a number', (p) => { p.seed = '42'; }, /\/seed must be/],
-    ['an unknown optimizer', (p) => { p.stages[0].optimizer = 'lion'; }, /\/stages\/0\/optimizer must be equal to one of the allowed values/],
+    [
+      'a newer version',
+      (p) => {
+        p.version = 2;
+      },
+      /\/version must be equal to constant/,
+    ],
+    [
+      'another format',
+      (p) => {
+        p.format = 'something';
+      },
+      /\/format must be equal to constant/,
+    ],
+    [
+      'a missing section',
+      (p) => {
+        delete p.stages;
+      },
+      /must have required property 'stages'/,
+    ],
+    [
+      'an unknown field',
+      (p) => {
+        p.model.colour = 'red';
+      },
+      /\/model must NOT have additional properties/,
+    ],
+    [
+      'an unknown data format',
+      (p) => {
+        p.data.format = 'parquet';
+      },
+      /\/data\/format must be equal to one of the allowed values \(folders, split-folders, idx, csv\)/,
+    ],
+    [
+      'zero epochs',
+      (p) => {
+        p.stages[0].epochs = 0;
+      },
+      /\/stages\/0\/epochs must be >= 1/,
+    ],
+    [
+      'a learning rate of 0',
+      (p) => {
+        p.stages[0].lr.initial = 0;
+      },
+      /\/stages\/0\/lr\/initial must be > 0/,
+    ],
+    [
+      'a string for a number',
+      (p) => {
+        p.seed = '42';
+      },
+      /\/seed must be/,
+    ],
+    [
+      'an unknown optimizer',
+      (p) => {
+        p.stages[0].optimizer = 'lion';
+      },
+      /\/stages\/0\/optimizer must be equal to one of the allowed values/,
+    ],
   ];
   it.each(damage)('rejects %s, naming where', (_what, damage, message) => {
     const p = load(plans[0]!);

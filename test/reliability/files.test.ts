@@ -36,9 +36,21 @@ describe('safetensors headers', () => {
     ['a null header', header('null'), /header is not a JSON object/],
     ['an entry of the wrong type', header({ w: 7 }), /entry for w is not an object/],
     ['missing offsets', header({ w: { dtype: 'F32', shape: [2] } }, 8), /entry for w has data_offsets undefined/],
-    ['a negative shape', header({ w: { dtype: 'F32', shape: [-2], data_offsets: [0, 8] } }, 8), /entry for w has the shape \[-2\]/],
-    ['an absurd shape', header({ w: { dtype: 'F32', shape: [1e6, 1e6], data_offsets: [0, 8] } }, 8), /shape \[1000000,1000000\]/],
-    ['offsets past the end', header({ w: { dtype: 'F32', shape: [2], data_offsets: [0, 800] } }, 8), /truncated: w ends at byte \d+, the file has \d+/],
+    [
+      'a negative shape',
+      header({ w: { dtype: 'F32', shape: [-2], data_offsets: [0, 8] } }, 8),
+      /entry for w has the shape \[-2\]/,
+    ],
+    [
+      'an absurd shape',
+      header({ w: { dtype: 'F32', shape: [1e6, 1e6], data_offsets: [0, 8] } }, 8),
+      /shape \[1000000,1000000\]/,
+    ],
+    [
+      'offsets past the end',
+      header({ w: { dtype: 'F32', shape: [2], data_offsets: [0, 800] } }, 8),
+      /truncated: w ends at byte \d+, the file has \d+/,
+    ],
   ])('%s: a WeightsError naming the file', (_what, buf, message) => {
     expect(() => readSafetensors(buf, 'x.safetensors')).toThrow(WeightsError);
     expect(() => readSafetensors(buf, 'x.safetensors')).toThrow(message);
@@ -46,7 +58,9 @@ describe('safetensors headers', () => {
   it('a header length of 2^40 is refused before anything is allocated', () => {
     const b = new Uint8Array(writeSafetensors(new Map([['w', { shape: [2], data: new Float32Array(2) }]])));
     new DataView(b.buffer).setBigUint64(0, 2n ** 40n, true);
-    expect(() => readSafetensors(b, 'x.safetensors')).toThrow(/x\.safetensors is not a safetensors file, or it is truncated: its header says 1099511627776 bytes/);
+    expect(() => readSafetensors(b, 'x.safetensors')).toThrow(
+      /x\.safetensors is not a safetensors file, or it is truncated: its header says 1099511627776 bytes/,
+    );
   });
 });
 
@@ -55,7 +69,14 @@ describe('IDX files', () => {
     fs.writeFileSync(path.join(dir, 'train-images-idx3-ubyte.gz'), images);
     fs.writeFileSync(path.join(dir, 'train-labels-idx1-ubyte.gz'), labels);
   };
-  const head = (magic: number, ...dims: number[]) => { const b = Buffer.alloc(4 + 4 * dims.length); b.writeUInt32BE(magic, 0); dims.forEach((d, i) => b.writeUInt32BE(d, 4 + 4 * i)); return b; };
+  const head = (magic: number, ...dims: number[]) => {
+    const b = Buffer.alloc(4 + 4 * dims.length);
+    b.writeUInt32BE(magic, 0);
+    dims.forEach((d, i) => {
+      b.writeUInt32BE(d, 4 + 4 * i);
+    });
+    return b;
+  };
   it('corrupt gzip: the probe names the file', () => {
     const d = tmp();
     idx(d, Buffer.from('not gzip at all'), zlib.gzipSync(Buffer.concat([head(0x801, 2), Buffer.from([0, 1])])));
@@ -70,7 +91,8 @@ describe('IDX files', () => {
     expect(!r.ok && r.message).toMatch(/0x0 pixels: there is nothing to train on/);
   });
   it('a truncated gzip file is a clear error when read', () => {
-    const d = tmp(), f = path.join(d, 'train-images-idx3-ubyte.gz');
+    const d = tmp(),
+      f = path.join(d, 'train-images-idx3-ubyte.gz');
     const whole = zlib.gzipSync(Buffer.concat([head(0x803, 4, 28, 28), Buffer.alloc(4 * 784, 7)]));
     fs.writeFileSync(f, whole.subarray(0, whole.length - 40));
     expect(() => readIdxImages(f)).toThrow(/train-images-idx3-ubyte\.gz is not a whole gzip file/);
@@ -80,33 +102,65 @@ describe('IDX files', () => {
 describe('tlr.lock and checkpoints', () => {
   it('a tlr.lock with null fields names the file and says how to recover', () => {
     const d = tmp();
-    fs.writeFileSync(path.join(d, 'tlr.lock'), JSON.stringify({ version: 1, weights: { 'https://x/m.json': { sha256: null } } }));
-    expect(() => verifyLock(d, 'https://x/m.json', 'a'.repeat(64), 'tfjs')).toThrow(/tlr\.lock cannot be read \(its entry for https:\/\/x\/m\.json has no valid sha256\); fix it or delete it/);
+    fs.writeFileSync(
+      path.join(d, 'tlr.lock'),
+      JSON.stringify({ version: 1, weights: { 'https://x/m.json': { sha256: null } } }),
+    );
+    expect(() => verifyLock(d, 'https://x/m.json', 'a'.repeat(64), 'tfjs')).toThrow(
+      /tlr\.lock cannot be read \(its entry for https:\/\/x\/m\.json has no valid sha256\); fix it or delete it/,
+    );
   });
   it.each([
     ['not JSON', '{"stage": ', /state\.json is damaged/],
-    ['a stage past the schedule', JSON.stringify({ stage: 7, epoch: 0, best: null, stageBest: null, sinceBest: 0 }), /state\.json does not describe a point in this run's schedule/],
-  ])('a checkpoint state.json that is %s stops --resume with an error naming it', async (_what, text, message) => {
-    const w = makeWorld({ perClass: 4 });
-    const f = recipe(w.dir, `from mobilenet_v1 width 0.25 input 32 weights ${w.weights}\nhead dense(3)\ntrain 3 epochs on ./data\nsplit 50/50\n`);
-    const c = compile(fs.readFileSync(f, 'utf8'), { file: f });
-    let batches = 0;
-    const events = new Events();
-    events.on((e) => { if (e.type === 'batch') batches++; });
-    const env = { ...process.env, TLR_CACHE: path.join(w.dir, 'cache'), TLR_WORKERS: '0' };
-    const r = await run({ plan: c.plan!, recipeText: '', events, backend: 'wasm', stopped: () => batches >= 2, env });
-    fs.writeFileSync(path.join(r.runDir, 'checkpoint', 'state.json'), text);
-    await expect(run({ plan: c.plan!, recipeText: '', events: new Events(), backend: 'wasm', resume: r.runDir, env })).rejects.toThrow(message);
-  }, 30_000);
+    [
+      'a stage past the schedule',
+      JSON.stringify({ stage: 7, epoch: 0, best: null, stageBest: null, sinceBest: 0 }),
+      /state\.json does not describe a point in this run's schedule/,
+    ],
+  ])(
+    'a checkpoint state.json that is %s stops --resume with an error naming it',
+    async (_what, text, message) => {
+      const w = makeWorld({ perClass: 4 });
+      const f = recipe(
+        w.dir,
+        `from mobilenet_v1 width 0.25 input 32 weights ${w.weights}\nhead dense(3)\ntrain 3 epochs on ` +
+          `./data\nsplit 50/50\n`,
+      );
+      const c = compile(fs.readFileSync(f, 'utf8'), { file: f });
+      let batches = 0;
+      const events = new Events();
+      events.on((e) => {
+        if (e.type === 'batch') batches++;
+      });
+      const env = { ...process.env, TLR_CACHE: path.join(w.dir, 'cache'), TLR_WORKERS: '0' };
+      const r = await run({ plan: c.plan!, recipeText: '', events, backend: 'wasm', stopped: () => batches >= 2, env });
+      fs.writeFileSync(path.join(r.runDir, 'checkpoint', 'state.json'), text);
+      await expect(
+        run({ plan: c.plan!, recipeText: '', events: new Events(), backend: 'wasm', resume: r.runDir, env }),
+      ).rejects.toThrow(message);
+    },
+    30_000,
+  );
 });
 
 describe('model folders', () => {
-  let model = '', image = '';
+  let model = '',
+    image = '';
   beforeAll(async () => {
     const w = makeWorld({ perClass: 4 });
-    const f = recipe(w.dir, `from mobilenet_v1 width 0.25 input 32 weights ${w.weights}\nhead dense(3)\ntrain 1 epoch on ./data\nsplit 50/50\n`);
+    const f = recipe(
+      w.dir,
+      `from mobilenet_v1 width 0.25 input 32 weights ${w.weights}\nhead dense(3)\ntrain 1 epoch on ` +
+        `./data\nsplit 50/50\n`,
+    );
     const c = compile(fs.readFileSync(f, 'utf8'), { file: f });
-    const r = await run({ plan: c.plan!, recipeText: '', events: new Events(), backend: 'wasm', env: { ...process.env, TLR_CACHE: path.join(w.dir, 'cache'), TLR_WORKERS: '0' } });
+    const r = await run({
+      plan: c.plan!,
+      recipeText: '',
+      events: new Events(),
+      backend: 'wasm',
+      env: { ...process.env, TLR_CACHE: path.join(w.dir, 'cache'), TLR_WORKERS: '0' },
+    });
     model = path.join(r.runDir, 'model');
     image = path.join(w.dir, 'data/bag', fs.readdirSync(path.join(w.dir, 'data/bag'))[0]!);
   });
@@ -117,12 +171,44 @@ describe('model folders', () => {
     return dir;
   };
   it.each([
-    ['a truncated model.json', (d: string) => fs.truncateSync(path.join(d, 'model.json'), 100), /model\.json is not valid JSON/],
-    ['a truncated preprocessing.json', (d: string) => fs.truncateSync(path.join(d, 'preprocessing.json'), 10), /preprocessing\.json is damaged/],
-    ['a truncated weights.bin', (d: string) => fs.truncateSync(path.join(d, 'weights.bin'), 1000), /weight shards of .*model\.json are truncated/],
-    ['an inputSize that disagrees with the model', (d: string) => { const p = JSON.parse(fs.readFileSync(path.join(d, 'preprocessing.json'), 'utf8')); p.inputSize = 64; fs.writeFileSync(path.join(d, 'preprocessing.json'), JSON.stringify(p)); }, /preprocessing\.json says inputSize 64, but the model in model\.json takes 32x32 images/],
-    ['labels.json shorter than the outputs', (d: string) => fs.writeFileSync(path.join(d, 'labels.json'), '["bag", "trouser"]'), /labels\.json names 2 classes, but the model has 3 outputs/],
-    ['a shard path that leaves the folder', (d: string) => { const j = JSON.parse(fs.readFileSync(path.join(d, 'model.json'), 'utf8')); j.weightsManifest[0].paths = ['../../../../etc/hostname']; fs.writeFileSync(path.join(d, 'model.json'), JSON.stringify(j)); }, /outside the model's folder/],
+    [
+      'a truncated model.json',
+      (d: string) => fs.truncateSync(path.join(d, 'model.json'), 100),
+      /model\.json is not valid JSON/,
+    ],
+    [
+      'a truncated preprocessing.json',
+      (d: string) => fs.truncateSync(path.join(d, 'preprocessing.json'), 10),
+      /preprocessing\.json is damaged/,
+    ],
+    [
+      'a truncated weights.bin',
+      (d: string) => fs.truncateSync(path.join(d, 'weights.bin'), 1000),
+      /weight shards of .*model\.json are truncated/,
+    ],
+    [
+      'an inputSize that disagrees with the model',
+      (d: string) => {
+        const p = JSON.parse(fs.readFileSync(path.join(d, 'preprocessing.json'), 'utf8'));
+        p.inputSize = 64;
+        fs.writeFileSync(path.join(d, 'preprocessing.json'), JSON.stringify(p));
+      },
+      /preprocessing\.json says inputSize 64, but the model in model\.json takes 32x32 images/,
+    ],
+    [
+      'labels.json shorter than the outputs',
+      (d: string) => fs.writeFileSync(path.join(d, 'labels.json'), '["bag", "trouser"]'),
+      /labels\.json names 2 classes, but the model has 3 outputs/,
+    ],
+    [
+      'a shard path that leaves the folder',
+      (d: string) => {
+        const j = JSON.parse(fs.readFileSync(path.join(d, 'model.json'), 'utf8'));
+        j.weightsManifest[0].paths = ['../../../../etc/hostname'];
+        fs.writeFileSync(path.join(d, 'model.json'), JSON.stringify(j));
+      },
+      /outside the model's folder/,
+    ],
   ])('%s: tlr predict names the file and what is wrong', async (_what, hurt, message) => {
     const r = await tlrAsync('predict', damaged(hurt), image, '--backend', 'wasm');
     expect(r.code).toBe(2);

@@ -19,7 +19,11 @@ describe('terminal escapes and bidi overrides from a recipe are shown escaped', 
 
   it('in check code frames (comments, strings) and in plan output (the recipe name)', () => {
     const dir = tmp();
-    fs.writeFileSync(path.join(dir, 'r.tlr'), `recipe "evil\x1b]0;pwned\x07\u202e"\nfrom resnet18 # \x1b[2J wipe\nfreeze until blockX\ntrain 1 epoch on ${FLOWERS}\n`);
+    fs.writeFileSync(
+      path.join(dir, 'r.tlr'),
+      `recipe "evil\x1b]0;pwned\x07\u202e"\nfrom resnet18 # \x1b[2J wipe\nfreeze until blockX\ntrain 1 ` +
+        `epoch on ${FLOWERS}\n`,
+    );
     const c = tlr('check', path.join(dir, 'r.tlr'));
     expect(c.out).not.toMatch(/[\x1b\x07\u202e]/);
     const bad = path.join(dir, 'bad.tlr');
@@ -28,7 +32,10 @@ describe('terminal escapes and bidi overrides from a recipe are shown escaped', 
     expect(b.code).toBe(1);
     expect(b.out).not.toMatch(/[\x1b\u202e]/);
     expect(b.out).toContain('\\x1b[31mred\\u202e');
-    fs.writeFileSync(path.join(dir, 'ok.tlr'), `recipe "evil\x1b]0;pwned\x07\u202e"\nfrom resnet18\ntrain 1 epoch on ${FLOWERS}\n`);
+    fs.writeFileSync(
+      path.join(dir, 'ok.tlr'),
+      `recipe "evil\x1b]0;pwned\x07\u202e"\nfrom resnet18\ntrain 1 epoch on ${FLOWERS}\n`,
+    );
     const p = tlr('plan', path.join(dir, 'ok.tlr'));
     expect(p.code).toBe(0);
     expect(p.out).not.toMatch(/[\x1b\x07\u202e]/);
@@ -37,12 +44,16 @@ describe('terminal escapes and bidi overrides from a recipe are shown escaped', 
 });
 
 describe('numbers the checker derives', () => {
-  it('hundreds of `then` stages: the inherited learning rate that underflows is an error on its `then`, not an invalid plan', () => {
-    const text = `from resnet18\ntrain 1 epoch on ${FLOWERS}\n${'then train 1 epoch\n'.repeat(400)}`;
-    const r = compile(text, { file: path.join(tmp(), 'r.tlr') });
-    const errors = r.diagnostics.filter((d) => d.severity === 'error');
-    expect(errors[0]).toMatchObject({ code: 'TLR1501', span: { start: { line: 12 } } });
-    expect(errors[0]!.message).toMatch(/stage 11's learning rate would be 3\.0e-13/);
-    expect(r.plan).toBeNull();
-  });
+  it(
+    'hundreds of `then` stages: the inherited learning rate that underflows is an error on its `then`, ' +
+      'not an invalid plan',
+    () => {
+      const text = `from resnet18\ntrain 1 epoch on ${FLOWERS}\n${'then train 1 epoch\n'.repeat(400)}`;
+      const r = compile(text, { file: path.join(tmp(), 'r.tlr') });
+      const errors = r.diagnostics.filter((d) => d.severity === 'error');
+      expect(errors[0]).toMatchObject({ code: 'TLR1501', span: { start: { line: 12 } } });
+      expect(errors[0]!.message).toMatch(/stage 11's learning rate would be 3\.0e-13/);
+      expect(r.plan).toBeNull();
+    },
+  );
 });

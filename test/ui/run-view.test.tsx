@@ -9,14 +9,18 @@ import * as path from 'node:path';
 
 // The view from scripted event sequences, frame by frame.
 
-const plan = compile('recipe "demo"\nfrom mobilenet_v2 width 0.35\nhead dense(2)\ntrain 3 epochs on ../fixtures/data/split\nthen unfreeze from block14 train 2 epochs\n', { file: path.resolve(__dirname, 'demo.tlr') }).plan!;
+const plan = compile(
+  'recipe "demo"\nfrom mobilenet_v2 width 0.35\nhead dense(2)\ntrain 3 epochs on ../fixtures/data/split\nthen unfreeze from block14 train 2 epochs\n',
+  { file: path.resolve(__dirname, 'demo.tlr') },
+).plan!;
 const metrics = (a: number) => ({ loss: 1 - a, accuracy: a, val_loss: 1.1 - a, val_accuracy: a - 0.05 });
 const script: RunEvent[] = [
   { type: 'plan', plan, runDir: '/runs/demo/1', backend: 'wasm', resumed: false },
   { type: 'weights', phase: 'ready', from: 'cache', sha256: 'ab' },
   { type: 'features', phase: 'progress', split: 'train', done: 5, total: 10, key: 'k' },
 ];
-const state = (events: RunEvent[], t0 = Date.now() - events.length * 1000) => events.reduce((s, e, i) => reduce(s, e, t0 + i * 1000), initialState);
+const state = (events: RunEvent[], t0 = Date.now() - events.length * 1000) =>
+  events.reduce((s, e, i) => reduce(s, e, t0 + i * 1000), initialState);
 
 describe('run view', () => {
   it('shows the header, the stages and a feature-caching progress bar with rate and ETA', () => {
@@ -30,7 +34,8 @@ describe('run view', () => {
   });
 
   it('marks the running stage, shows batches and the metrics table with the best epoch', () => {
-    const s = state([...script,
+    const s = state([
+      ...script,
       { type: 'features', phase: 'done', split: 'train', key: 'k', total: 10 },
       { type: 'stage-start', stage: 1, of: 2, epochs: 3, trainable: 100, cached: true, backend: 'wasm' },
       { type: 'epoch', stage: 1, epoch: 1, epochs: 3, metrics: metrics(0.6), lr: 0.001, seconds: 0.5, best: true },
@@ -51,9 +56,34 @@ describe('run view', () => {
   });
 
   it('ends with the summary: best metric, confusion matrix with class names, where the model went', () => {
-    const evaluation = { split: 'test' as const, images: 4, loss: 0.2, accuracy: 0.75, macroF1: 0.73, classes: [{ name: 'cat', precision: 1, recall: 0.5, f1: 0.67, support: 2 }, { name: 'dog', precision: 0.67, recall: 1, f1: 0.8, support: 2 }], confusion: [[1, 1], [0, 2]] };
-    const s = state([...script, { type: 'warning', message: 'skipped an unreadable image: x.png' }, { type: 'evaluation', evaluation },
-      { type: 'finished', runDir: '/runs/demo/1', modelDir: '/runs/demo/1/model', best: { metric: 'val_accuracy', value: 0.9, stage: 1, epoch: 2 }, evaluation, seconds: 75 }]);
+    const evaluation = {
+      split: 'test' as const,
+      images: 4,
+      loss: 0.2,
+      accuracy: 0.75,
+      macroF1: 0.73,
+      classes: [
+        { name: 'cat', precision: 1, recall: 0.5, f1: 0.67, support: 2 },
+        { name: 'dog', precision: 0.67, recall: 1, f1: 0.8, support: 2 },
+      ],
+      confusion: [
+        [1, 1],
+        [0, 2],
+      ],
+    };
+    const s = state([
+      ...script,
+      { type: 'warning', message: 'skipped an unreadable image: x.png' },
+      { type: 'evaluation', evaluation },
+      {
+        type: 'finished',
+        runDir: '/runs/demo/1',
+        modelDir: '/runs/demo/1/model',
+        best: { metric: 'val_accuracy', value: 0.9, stage: 1, epoch: 2 },
+        evaluation,
+        seconds: 75,
+      },
+    ]);
     const f = render(<RunBody s={s} />).lastFrame()!;
     expect(f).toContain('warning: skipped an unreadable image: x.png');
     expect(f).toContain('test (4 images): accuracy 75.0%');

@@ -21,34 +21,55 @@ function world() {
     start: (plan, _t, n) => {
       log.push(`start ${n}: ${plan.head.layers.map((l) => l.kind).join(',')}`);
       let resolve: () => void = () => undefined;
-      const done = new Promise<void>((r) => { resolve = r; });
-      return { stop: () => { stopped++; log.push(`stop ${n}`); resolve(); }, done };
+      const done = new Promise<void>((r) => {
+        resolve = r;
+      });
+      return {
+        stop: () => {
+          stopped++;
+          log.push(`stop ${n}`);
+          resolve();
+        },
+        done,
+      };
     },
     status: (s) => statuses.push(s),
   });
-  return { session, log, statuses, set: (t: string) => { text = t; }, stopped: () => stopped };
+  return {
+    session,
+    log,
+    statuses,
+    set: (t: string) => {
+      text = t;
+    },
+    stopped: () => stopped,
+  };
 }
 
 describe('watch session', () => {
-  it('starts, ignores saves that do not change the plan, keeps running while the recipe is broken, restarts on a new plan', async () => {
-    const w = world();
-    await w.session.changed();
-    expect(w.log).toEqual(['start 1: dense']);
-    w.set(base + '# a comment changes no plan\n');
-    await w.session.changed();
-    expect(w.statuses.at(-1)).toEqual({ kind: 'unchanged' });
-    w.set(base.replace('head dense(2)', 'head dense(2'));
-    await w.session.changed();
-    expect(w.statuses.at(-1)).toMatchObject({ kind: 'diagnostics' });
-    expect(w.log).toEqual(['start 1: dense']);
-    w.set(base.replace('head dense(2)', 'head dropout(0.2) dense(2)'));
-    await w.session.changed();
-    expect(w.log).toEqual(['start 1: dense', 'stop 1', 'start 2: dropout,dense']);
-    const started = w.statuses.at(-1) as Extract<WatchStatus, { kind: 'started' }>;
-    expect(started.changes[0]).toMatch(/^head\.layers\[0\]\.kind: "dense" → "dropout"/);
-    await w.session.stop();
-    expect(w.log.at(-1)).toBe('stop 2');
-  });
+  it(
+    'starts, ignores saves that do not change the plan, keeps running while the recipe is broken, ' +
+      'restarts on a new plan',
+    async () => {
+      const w = world();
+      await w.session.changed();
+      expect(w.log).toEqual(['start 1: dense']);
+      w.set(`${base}# a comment changes no plan\n`);
+      await w.session.changed();
+      expect(w.statuses.at(-1)).toEqual({ kind: 'unchanged' });
+      w.set(base.replace('head dense(2)', 'head dense(2'));
+      await w.session.changed();
+      expect(w.statuses.at(-1)).toMatchObject({ kind: 'diagnostics' });
+      expect(w.log).toEqual(['start 1: dense']);
+      w.set(base.replace('head dense(2)', 'head dropout(0.2) dense(2)'));
+      await w.session.changed();
+      expect(w.log).toEqual(['start 1: dense', 'stop 1', 'start 2: dropout,dense']);
+      const started = w.statuses.at(-1) as Extract<WatchStatus, { kind: 'started' }>;
+      expect(started.changes[0]).toMatch(/^head\.layers\[0\]\.kind: "dense" → "dropout"/);
+      await w.session.stop();
+      expect(w.log.at(-1)).toBe('stop 2');
+    },
+  );
 
   it('handles rapid changes one at a time, in order', async () => {
     const w = world();

@@ -14,9 +14,17 @@ def _check():
     try:
         import torch
         import torchvision
-        info.update(torch=torch.__version__, torchvision=torchvision.__version__, cuda=[torch.cuda.get_device_name(i) for i in range(torch.cuda.device_count())],
-                    gloo=torch.distributed.is_available() and torch.distributed.is_gloo_available(), nccl=torch.distributed.is_available() and torch.distributed.is_nccl_available(), threads=torch.get_num_threads())
+
+        info.update(
+            torch=torch.__version__,
+            torchvision=torchvision.__version__,
+            cuda=[torch.cuda.get_device_name(i) for i in range(torch.cuda.device_count())],
+            gloo=torch.distributed.is_available() and torch.distributed.is_gloo_available(),
+            nccl=torch.distributed.is_available() and torch.distributed.is_nccl_available(),
+            threads=torch.get_num_threads(),
+        )
         from .network import NETWORKS
+
         info["networks"] = sorted(NETWORKS)
     except ImportError as e:
         info["missing"] = str(e)
@@ -38,6 +46,7 @@ def _run(args):
     try:
         if args.threads:
             import torch
+
             torch.set_num_threads(args.threads)
         job = Job(args.run_dir, args.data_root)
         world = World(args.device)
@@ -67,16 +76,19 @@ def main(argv=None):
     r.add_argument("--device", choices=["cpu", "cuda"], default="cpu")
     r.add_argument("--amp", action="store_true", help="mixed precision (float16 autocast; CUDA only)")
     r.add_argument("--threads", type=int, default=0, help="torch threads for this rank (default: torch's own choice)")
-    l = sub.add_parser("launch", help="start N local ranks of `run` (MASTER_ADDR/MASTER_PORT/WORLD_SIZE/RANK/LOCAL_RANK set for each)")
-    l.add_argument("--nproc", type=int, required=True)
-    l.add_argument("--port", type=int, default=0)
-    l.add_argument("rest", nargs=argparse.REMAINDER, help="RUN_DIR and the options of run")
+    launch = sub.add_parser(
+        "launch", help="start N local ranks of `run` (MASTER_ADDR/MASTER_PORT/WORLD_SIZE/RANK/LOCAL_RANK set for each)"
+    )
+    launch.add_argument("--nproc", type=int, required=True)
+    launch.add_argument("--port", type=int, default=0)
+    launch.add_argument("rest", nargs=argparse.REMAINDER, help="RUN_DIR and the options of run")
     sub.add_parser("check", help="print what this Python offers, as JSON")
     args = p.parse_args(argv)
     if args.command == "check":
         return _check()
     if args.command == "launch":
         from .launch import launch
+
         return launch(args.nproc, args.rest, args.port)
     return _run(args)
 

@@ -31,24 +31,39 @@ class Item:
 
 
 def read_manifest(path, data_root=None):
-    """The splits of manifest.json as lists of Items; relative paths are under `data_root` (default: the manifest's root)."""
+    """The splits of manifest.json as lists of Items; relative paths are under `data_root` (default: the manifest's
+    root)."""
     try:
         with open(path, encoding="utf-8") as f:
             m = json.load(f)
     except (OSError, ValueError) as e:
         raise EngineError(f"cannot read the manifest {path}: {e}") from e
     if not isinstance(m, dict) or m.get("format") != MANIFEST_FORMAT:
-        raise EngineError(f"{path} is not a tlr manifest (its format is {m.get('format') if isinstance(m, dict) else None!r})")
+        raise EngineError(
+            f"{path} is not a tlr manifest (its format is {m.get('format') if isinstance(m, dict) else None!r})"
+        )
     if m.get("version") != MANIFEST_VERSION:
-        raise EngineError(f"{path} is a version {m.get('version')} manifest; this engine reads version {MANIFEST_VERSION}: use the engine package of the tlr that wrote it")
+        raise EngineError(
+            f"{path} is a version {m.get('version')} manifest; this engine reads version {MANIFEST_VERSION}: use the"
+            " engine package of the tlr that wrote it"
+        )
     root = data_root or m["root"]
     classes = m["classes"]
 
     def items(rows, split):
         out = []
         for i, row in enumerate(rows):
-            if not isinstance(row, list) or len(row) not in (2, 3) or not isinstance(row[0], str) or not isinstance(row[1], int) or not 0 <= row[1] < len(classes):
-                raise EngineError(f"{path}: {split} item {i} is {json.dumps(row)[:80]}, not [path, class index] or [idx file, class index, image index]")
+            if (
+                not isinstance(row, list)
+                or len(row) not in (2, 3)
+                or not isinstance(row[0], str)
+                or not isinstance(row[1], int)
+                or not 0 <= row[1] < len(classes)
+            ):
+                raise EngineError(
+                    f"{path}: {split} item {i} is {json.dumps(row)[:80]}, not [path, class index] or [idx file, class"
+                    " index, image index]"
+                )
             p = row[0] if os.path.isabs(row[0]) else os.path.join(root, row[0])
             out.append(Item(p, row[1], row[2] if len(row) == 3 else None))
         return out
@@ -175,7 +190,12 @@ def augment(x, ops, p, rows):
     moved = False
     if "rotate" in kinds:
         a = pick("angle") * math.pi / 180
-        theta[:, 0, 0], theta[:, 0, 1], theta[:, 1, 0], theta[:, 1, 1] = torch.cos(a), -torch.sin(a), torch.sin(a), torch.cos(a)
+        theta[:, 0, 0], theta[:, 0, 1], theta[:, 1, 0], theta[:, 1, 1] = (
+            torch.cos(a),
+            -torch.sin(a),
+            torch.sin(a),
+            torch.cos(a),
+        )
         moved = True
     if "zoom" in kinds or "shift" in kinds:
         z = kinds["zoom"]["amount"] if "zoom" in kinds else 0.0

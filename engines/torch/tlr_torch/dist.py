@@ -17,7 +17,10 @@ class World:
         self.local_rank = int(os.environ.get("LOCAL_RANK", "0"))
         if device_kind == "cuda":
             if not torch.cuda.is_available():
-                raise EngineError("--device cuda was asked for, but torch sees no CUDA device here (torch.cuda.is_available() is False); use --device cpu")
+                raise EngineError(
+                    "--device cuda was asked for, but torch sees no CUDA device here (torch.cuda.is_available() is"
+                    " False); use --device cpu"
+                )
             torch.cuda.set_device(self.local_rank % torch.cuda.device_count())
             self.device = torch.device("cuda", torch.cuda.current_device())
         else:
@@ -26,9 +29,14 @@ class World:
         if self.size > 1:
             missing = [k for k in ("MASTER_ADDR", "MASTER_PORT") if k not in os.environ]
             if missing:
-                raise EngineError(f"WORLD_SIZE is {self.size} but {', '.join(missing)} is not set: start the processes with torchrun or `tlr run --engine torch --nproc N`")
+                raise EngineError(
+                    f"WORLD_SIZE is {self.size} but {', '.join(missing)} is not set: start the processes with torchrun"
+                    " or `tlr run --engine torch --nproc N`"
+                )
             minutes = float(os.environ.get("TLR_TORCH_TIMEOUT_MINUTES", "30"))
-            dist.init_process_group(self.backend, rank=self.rank, world_size=self.size, timeout=datetime.timedelta(minutes=minutes))
+            dist.init_process_group(
+                self.backend, rank=self.rank, world_size=self.size, timeout=datetime.timedelta(minutes=minutes)
+            )
 
     @property
     def comm_device(self):
@@ -57,7 +65,9 @@ class World:
         n = torch.tensor([rows.shape[0]], dtype=torch.long, device=self.comm_device)
         sizes = [torch.zeros_like(n) for _ in range(self.size)]
         dist.all_gather(sizes, n)
-        padded = torch.zeros((int(max(s.item() for s in sizes)), *rows.shape[1:]), dtype=rows.dtype, device=self.comm_device)
+        padded = torch.zeros(
+            (int(max(s.item() for s in sizes)), *rows.shape[1:]), dtype=rows.dtype, device=self.comm_device
+        )
         padded[: rows.shape[0]] = rows
         parts = [torch.zeros_like(padded) for _ in range(self.size)]
         dist.all_gather(parts, padded)

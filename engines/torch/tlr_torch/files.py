@@ -15,7 +15,12 @@ def _suffix():
 
 
 def _failed(target, e):
-    why = {28: "the disk is full", 122: "the disk quota is used up", 13: "permission denied", 30: "the file system is read-only"}.get(getattr(e, "errno", None), str(e))
+    why = {
+        28: "the disk is full",
+        122: "the disk quota is used up",
+        13: "permission denied",
+        30: "the file system is read-only",
+    }.get(getattr(e, "errno", None), str(e))
     return EngineError(f"could not write {target}: {why}; nothing was changed there")
 
 

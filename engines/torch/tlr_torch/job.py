@@ -13,17 +13,30 @@ def _read_json(path, what):
         with open(path, encoding="utf-8") as f:
             return json.load(f)
     except FileNotFoundError as e:
-        raise EngineError(f"{os.path.dirname(path)} has no {os.path.basename(path)}: it is not a run folder tlr prepared for the torch engine ({what})") from e
+        raise EngineError(
+            f"{os.path.dirname(path)} has no {os.path.basename(path)}: it is not a run folder tlr prepared for the"
+            f" torch engine ({what})"
+        ) from e
     except (OSError, ValueError) as e:
         raise EngineError(f"{path} is damaged ({e}); prepare the run again with tlr") from e
 
 
 def _check_version(doc, path, fmt, version, what):
     if not isinstance(doc, dict) or doc.get("format") != fmt:
-        raise EngineError(f"{path} is not a {what} (format {doc.get('format') if isinstance(doc, dict) else None!r}, expected {fmt!r})")
+        raise EngineError(
+            f"{path} is not a {what} (format {doc.get('format') if isinstance(doc, dict) else None!r}, expected"
+            f" {fmt!r})"
+        )
     if doc.get("version") != version:
         newer = isinstance(doc.get("version"), int) and doc["version"] > version
-        raise EngineError(f"{path} is a version {doc.get('version')} {what}, and this engine reads version {version}: " + ("it was written by a newer tlr; update the engine (tlr export --torchrun writes its own copy)" if newer else "rewrite it with this tlr"))
+        raise EngineError(
+            f"{path} is a version {doc.get('version')} {what}, and this engine reads version {version}: "
+            + (
+                "it was written by a newer tlr; update the engine (tlr export --torchrun writes its own copy)"
+                if newer
+                else "rewrite it with this tlr"
+            )
+        )
 
 
 class Job:
@@ -37,13 +50,19 @@ class Job:
         _check_version(self.plan, plan_file, PLAN_FORMAT, PLAN_VERSION, "tlr plan")
         self.classes, self.splits = read_manifest(os.path.join(self.dir, "manifest.json"), data_root)
         if self.classes != self.plan["data"]["classes"]:
-            raise EngineError(f"{os.path.join(self.dir, 'manifest.json')} lists the classes {self.classes}, but the plan has {self.plan['data']['classes']}")
+            raise EngineError(
+                f"{os.path.join(self.dir, 'manifest.json')} lists the classes {self.classes}, but the plan has"
+                f" {self.plan['data']['classes']}"
+            )
         weights = self.job.get("weights")
         self.weights = None
         if weights:
             p = weights["path"] if os.path.isabs(weights["path"]) else os.path.join(self.dir, weights["path"])
             if not os.path.isfile(p):
-                raise EngineError(f"the starting weights {p} (job.json) do not exist: tlr run --engine torch prepares them; for a job folder, keep weights.safetensors beside job.json")
+                raise EngineError(
+                    f"the starting weights {p} (job.json) do not exist: tlr run --engine torch prepares them; for a job"
+                    " folder, keep weights.safetensors beside job.json"
+                )
             self.weights = p
 
     @property

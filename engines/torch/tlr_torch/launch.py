@@ -23,7 +23,15 @@ def launch(nproc, rest, port=0):
     port = port or free_port()
     procs = []
     for rank in range(nproc):
-        env = {**os.environ, "MASTER_ADDR": "127.0.0.1", "MASTER_PORT": str(port), "WORLD_SIZE": str(nproc), "RANK": str(rank), "LOCAL_RANK": str(rank), "TLR_LAUNCHER": "tlr_torch launch"}
+        env = {
+            **os.environ,
+            "MASTER_ADDR": "127.0.0.1",
+            "MASTER_PORT": str(port),
+            "WORLD_SIZE": str(nproc),
+            "RANK": str(rank),
+            "LOCAL_RANK": str(rank),
+            "TLR_LAUNCHER": "tlr_torch launch",
+        }
         procs.append(subprocess.Popen([sys.executable, "-m", "tlr_torch", "run", *rest], env=env))
     forward = lambda sig, _: [p.send_signal(sig) for p in procs if p.poll() is None]  # noqa: E731
     signal.signal(signal.SIGINT, forward)
@@ -36,7 +44,10 @@ def launch(nproc, rest, port=0):
                 if p.poll() is None:
                     p.terminate()
             rank, code = failed[0]
-            print(f"tlr_torch launch: rank {rank} exited with status {code}; the other ranks were stopped", file=sys.stderr)
+            print(
+                f"tlr_torch launch: rank {rank} exited with status {code}; the other ranks were stopped",
+                file=sys.stderr,
+            )
             return code
         if all(c is not None for c in codes):
             return max(codes)

@@ -18,8 +18,11 @@ def evaluation(split, classes, y, pred, loss):
         per.append({"name": name, "precision": precision, "recall": recall, "f1": f1, "support": support})
     correct = sum(confusion[c][c] for c in range(k))
     return {
-        "split": split, "images": len(y), "loss": loss,
+        "split": split,
+        "images": len(y),
+        "loss": loss,
         "accuracy": correct / len(y) if y else 0.0,
         "macroF1": sum(r["f1"] for r in per) / k,
-        "classes": per, "confusion": confusion,
+        "classes": per,
+        "confusion": confusion,
     }

@@ -42,11 +42,20 @@ def _inception(m):
 NETWORKS = {
     **{n: (lambda n=n: getattr(torchvision.models, n)(weights=None), _cut_fc) for n in _RESNETS},
     **{n: (lambda n=n: getattr(torchvision.models, n)(weights=None), _cut_classifier) for n in _DENSENETS},
-    **{n: (lambda n=n: getattr(torchvision.models, n)(weights=None), _cut_last_linear) for n in ("vgg16", "vgg19", "alexnet")},
-    "inception_v3": (lambda: torchvision.models.inception_v3(weights=None, aux_logits=False, transform_input=False, init_weights=False), _inception),
+    **{
+        n: (lambda n=n: getattr(torchvision.models, n)(weights=None), _cut_last_linear)
+        for n in ("vgg16", "vgg19", "alexnet")
+    },
+    "inception_v3": (
+        lambda: torchvision.models.inception_v3(
+            weights=None, aux_logits=False, transform_input=False, init_weights=False
+        ),
+        _inception,
+    ),
 }
 
-# Keys a weights file may hold for parts the backbone leaves out (the ImageNet classifier, Inception's auxiliary head, a previous head).
+# Keys a weights file may hold for parts the backbone leaves out (the ImageNet classifier, Inception's auxiliary head, a
+# previous head).
 _LEFT_OUT = ("fc.", "classifier.6.", "AuxLogits.", "head.")
 # timm stores VGG's classifier under other names (as convolutions); tlr's Node side reads them the same way.
 _ALIASES = {"pre_logits.fc1": "classifier.0", "pre_logits.fc2": "classifier.3", "head.fc": "classifier.6"}
@@ -54,7 +63,10 @@ _ALIASES = {"pre_logits.fc1": "classifier.0", "pre_logits.fc2": "classifier.3", 
 
 def backbone(name):
     if name not in NETWORKS:
-        raise EngineError(f"the torch engine has no {name}: it runs {', '.join(sorted(NETWORKS))} (torchvision's networks); MobileNets are in Keras layout, run them with the tfjs engine")
+        raise EngineError(
+            f"the torch engine has no {name}: it runs {', '.join(sorted(NETWORKS))} (torchvision's networks);"
+            " MobileNets are in Keras layout, run them with the tfjs engine"
+        )
     make, cut = NETWORKS[name]
     return cut(make())
 
@@ -86,14 +98,30 @@ def load_backbone(model, path):
             t = t.reshape(w.shape)  # a Linear stored as a convolution
         ready[k] = t.to(w.dtype)
     if missing or unexpected or shapes:
-        lines = [f"{title} ({len(xs)}): " + ", ".join(xs[:8]) + (" …" if len(xs) > 8 else "") for title, xs in (("missing from the file", missing), ("in the file but not in the network", unexpected), ("shapes that differ", shapes)) if xs]
+        lines = [
+            f"{title} ({len(xs)}): " + ", ".join(xs[:8]) + (" …" if len(xs) > 8 else "")
+            for title, xs in (
+                ("missing from the file", missing),
+                ("in the file but not in the network", unexpected),
+                ("shapes that differ", shapes),
+            )
+            if xs
+        ]
         raise EngineError(f"the weights in {path} do not fit torchvision's network: " + "; ".join(lines))
     model.load_state_dict(ready, strict=False)
 
 
 _ACTIVATIONS = {
-    "linear": lambda x: x, "relu": F.relu, "relu6": F.relu6, "gelu": F.gelu, "elu": F.elu, "selu": F.selu,
-    "swish": F.silu, "tanh": torch.tanh, "sigmoid": torch.sigmoid, "softmax": lambda x: F.softmax(x, dim=-1),
+    "linear": lambda x: x,
+    "relu": F.relu,
+    "relu6": F.relu6,
+    "gelu": F.gelu,
+    "elu": F.elu,
+    "selu": F.selu,
+    "swish": F.silu,
+    "tanh": torch.tanh,
+    "sigmoid": torch.sigmoid,
+    "softmax": lambda x: F.softmax(x, dim=-1),
 }
 
 
@@ -108,6 +136,26 @@ class Dense(nn.Linear):
         return _ACTIVATIONS[self.activation](super().forward(x))
 
 
+def _dense(width, layer, gen):
+    m = Dense(width, layer["units"], layer["activation"])
+    # Glorot-uniform kernel and zero bias: TensorFlow.js' Dense defaults, which the tfjs engine uses.
+    bound = math.sqrt(6 / (width + layer["units"]))
+    with torch.no_grad():
+        m.weight.uniform_(-bound, bound, generator=gen)
+        m.bias.zero_()
+    return m, layer["units"]
+
+
+# The plan's head layers, by kind: each builds its module on `width` features and says how many it
+# passes on. src/zoo/head-layers.ts is the table on tlr's side; the plan schema lists the kinds,
+# and both engines' tests check they agree.
+HEAD_LAYERS = {
+    "dense": _dense,
+    "dropout": lambda width, layer, gen: (nn.Dropout(layer["rate"]), width),
+    "batchnorm": lambda width, layer, gen: (nn.BatchNorm1d(width, eps=1e-5, momentum=0.1), width),
+}
+
+
 class Head(nn.Module):
     """The plan's head: layers 0, 1, … as the plan lists them (saved as head.0.weight, …)."""
 
@@ -116,18 +164,7 @@ class Head(nn.Module):
         width = inputs
         gen = torch.Generator().manual_seed(seed)
         for i, layer in enumerate(layers):
-            if layer["kind"] == "dense":
-                m = Dense(width, layer["units"], layer["activation"])
-                # Glorot-uniform kernel and zero bias: TensorFlow.js' Dense defaults, which the tfjs engine uses.
-                bound = math.sqrt(6 / (width + layer["units"]))
-                with torch.no_grad():
-                    m.weight.uniform_(-bound, bound, generator=gen)
-                    m.bias.zero_()
-                width = layer["units"]
-            elif layer["kind"] == "dropout":
-                m = nn.Dropout(layer["rate"])
-            else:
-                m = nn.BatchNorm1d(width, eps=1e-5, momentum=0.1)
+            m, width = HEAD_LAYERS[layer["kind"]](width, layer, gen)
             self.add_module(str(i), m)
 
     def forward(self, x):
@@ -158,7 +195,9 @@ class Net(nn.Module):
             missing, unexpected = part.load_state_dict(s, strict=False)
             missing = [k for k in missing if not k.endswith("num_batches_tracked")]
             if missing or unexpected:
-                raise EngineError(f"{source} does not fit this run's network: missing {missing[:6]}, unexpected {unexpected[:6]}")
+                raise EngineError(
+                    f"{source} does not fit this run's network: missing {missing[:6]}, unexpected {unexpected[:6]}"
+                )
 
 
 def freeze(net, layers, count, batchnorm="update"):
@@ -170,7 +209,10 @@ def freeze(net, layers, count, batchnorm="update"):
     for name, m in net.backbone.named_modules():
         own = list(m.parameters(recurse=False))
         if own and name not in names:
-            raise EngineError(f"torchvision's module {name} is not a layer of tlr's zoo network: the zoo and torchvision disagree (a bug in tlr)")
+            raise EngineError(
+                f"torchvision's module {name} is not a layer of tlr's zoo network: the zoo and torchvision disagree (a"
+                " bug in tlr)"
+            )
         if name in frozen:
             frozen_modules.append(m)
         for p in own:
@@ -178,12 +220,17 @@ def freeze(net, layers, count, batchnorm="update"):
     for p in net.head.parameters():
         p.requires_grad_(True)
     net.frozen_modules = frozen_modules
-    net.kept_batchnorm = [m for m in net.backbone.modules() if isinstance(m, nn.modules.batchnorm._BatchNorm)] if batchnorm == "keep" else []
+    net.kept_batchnorm = (
+        [m for m in net.backbone.modules() if isinstance(m, nn.modules.batchnorm._BatchNorm)]
+        if batchnorm == "keep"
+        else []
+    )
     return sum(p.numel() for m in frozen_modules for p in m.parameters(recurse=False))
 
 
 def set_mode(net, training):
-    """Train mode for what trains; frozen modules (BatchNorm statistics, dropout) stay in eval mode, as in the tfjs engine."""
+    """Train mode for what trains; frozen modules (BatchNorm statistics, dropout) stay in eval mode, as in the tfjs
+    engine."""
     net.train(training)
     for m in getattr(net, "frozen_modules", []) + getattr(net, "kept_batchnorm", []):
         m.eval()
@@ -237,7 +284,11 @@ def use_global_batchnorm(net, group):
     _GlobalStats.group = group
     for parent in list(net.modules()):
         for name, child in list(parent.named_children()):
-            cls = GlobalBatchNorm2d if type(child) is nn.BatchNorm2d else GlobalBatchNorm1d if type(child) is nn.BatchNorm1d else None
+            cls = (
+                GlobalBatchNorm2d
+                if type(child) is nn.BatchNorm2d
+                else GlobalBatchNorm1d if type(child) is nn.BatchNorm1d else None
+            )
             if cls:
                 child.__class__ = cls
 
@@ -256,20 +307,32 @@ def sequence(net_backbone, name):
     a frozen part whose output can be computed once."""
     b = net_backbone
     if name.startswith("resnet"):
-        return [(n, getattr(b, n)) for n in ("conv1", "bn1", "relu", "maxpool", "layer1", "layer2", "layer3", "layer4", "avgpool")] + [("", _flatten)]
+        return [
+            (n, getattr(b, n))
+            for n in ("conv1", "bn1", "relu", "maxpool", "layer1", "layer2", "layer3", "layer4", "avgpool")
+        ] + [("", _flatten)]
     if name.startswith("densenet"):
         return [(f"features.{n}", m) for n, m in b.features.named_children()] + [("", _densenet_end)]
     if name in ("vgg16", "vgg19", "alexnet"):
-        return [(f"features.{n}", m) for n, m in b.features.named_children()] + [("avgpool", b.avgpool), ("", _flatten)] + [(f"classifier.{n}", m) for n, m in b.classifier.named_children()]
+        return (
+            [(f"features.{n}", m) for n, m in b.features.named_children()]
+            + [("avgpool", b.avgpool), ("", _flatten)]
+            + [(f"classifier.{n}", m) for n, m in b.classifier.named_children()]
+        )
     return None
 
 
 def frozen_steps(steps, frozen_names):
-    """How many leading steps hold only frozen modules (a step without modules of its own, a flatten, follows its neighbours)."""
+    """How many leading steps hold only frozen modules (a step without modules of its own, a flatten, follows its
+    neighbours)."""
     count = 0
     for name, step in steps:
         if isinstance(step, nn.Module):
-            own = [f"{name}.{n}" if n else name for n, m in step.named_modules() if list(m.parameters(recurse=False)) or isinstance(m, (nn.Dropout, nn.modules.batchnorm._BatchNorm))]
+            own = [
+                f"{name}.{n}" if n else name
+                for n, m in step.named_modules()
+                if list(m.parameters(recurse=False)) or isinstance(m, (nn.Dropout, nn.modules.batchnorm._BatchNorm))
+            ]
             if any(n not in frozen_names for n in own):
                 break
         count += 1

@@ -17,7 +17,19 @@ from .dist import share
 from .errors import EngineError
 from .files import append_line, recover_dir, replace_dir_atomic, write_atomic, write_json
 from .metrics import evaluation
-from .network import Chain, Head, Net, backbone, counts, freeze, frozen_steps, load_backbone, sequence, set_mode, use_global_batchnorm
+from .network import (
+    Chain,
+    Head,
+    Net,
+    backbone,
+    counts,
+    freeze,
+    frozen_steps,
+    load_backbone,
+    sequence,
+    set_mode,
+    use_global_batchnorm,
+)
 from .stage import Batches, lr_sweep, make_optimizer, param_groups, predict_rows, run_epoch, validate
 
 
@@ -44,7 +56,10 @@ class Context:
     @property
     def label(self):
         w = self.world
-        return f"PyTorch {torch.__version__} ({w.device.type}, {w.backend if w.distributed else 'one process'}{f', {w.size} processes' if w.distributed else ''})"
+        return (
+            f"PyTorch {torch.__version__} ({w.device.type},"
+            f" {w.backend if w.distributed else 'one process'}{f', {w.size} processes' if w.distributed else ''})"
+        )
 
     def check_unreadable(self):
         """Stops the run past 1% unreadable images of a split (counted over every rank)."""
@@ -52,7 +67,10 @@ class Context:
             total = len(self.job.splits[split])
             bad = self.world.sum([float(n)])[0]
             if total and bad > total * 0.01:
-                raise EngineError(f"{int(bad)} of the {total} {split} images cannot be read (more than 1%): the data set is broken; fix or remove those files")
+                raise EngineError(
+                    f"{int(bad)} of the {total} {split} images cannot be read (more than 1%): the data set is broken;"
+                    " fix or remove those files"
+                )
 
     def autocast(self):
         return torch.autocast("cuda", dtype=torch.float16) if self.amp else contextlib.nullcontext()
@@ -103,19 +121,50 @@ class Saver:
         ctx = self.ctx
         plan = ctx.plan
         m = plan["model"]
-        meta = {"format": "tlr-torch-model", "version": 1, "engine": "torch", "writtenBy": f"tlr {ctx.job.job.get('tlr', '?')} (torch engine {ENGINE_VERSION}, PyTorch {torch.__version__})",
-                "network": {"name": m["name"], "width": m["width"], "inputSize": m["inputSize"]}, "head": plan["head"]}
-        pre = {"inputSize": m["inputSize"], "mean": m["preprocessing"]["mean"], "std": m["preprocessing"]["std"], "description": m["preprocessing"]["description"],
-               "network": {"name": m["name"], "width": m["width"]}, "output": "probabilities" if ctx.probabilities else "logits"}
+        meta = {
+            "format": "tlr-torch-model",
+            "version": 1,
+            "engine": "torch",
+            "writtenBy": (
+                f"tlr {ctx.job.job.get('tlr', '?')} (torch engine {ENGINE_VERSION}, PyTorch {torch.__version__})"
+            ),
+            "network": {"name": m["name"], "width": m["width"], "inputSize": m["inputSize"]},
+            "head": plan["head"],
+        }
+        pre = {
+            "inputSize": m["inputSize"],
+            "mean": m["preprocessing"]["mean"],
+            "std": m["preprocessing"]["std"],
+            "description": m["preprocessing"]["description"],
+            "network": {"name": m["name"], "width": m["width"]},
+            "output": "probabilities" if ctx.probabilities else "logits",
+        }
 
         def fill(tmp):
             with open(os.path.join(tmp, "model.safetensors"), "wb") as f:
-                f.write(safetensors.dumps(state, {"format": "pt", "tlr": "torchvision names; head.N.* is the plan's head layer N"}))
-            for name, value in (("network.json", meta), ("labels.json", plan["data"]["classes"]), ("preprocessing.json", pre)):
+                f.write(
+                    safetensors.dumps(
+                        state, {"format": "pt", "tlr": "torchvision names; head.N.* is the plan's head layer N"}
+                    )
+                )
+            for name, value in (
+                ("network.json", meta),
+                ("labels.json", plan["data"]["classes"]),
+                ("preprocessing.json", pre),
+            ):
                 with open(os.path.join(tmp, name), "w", encoding="utf-8") as f:
                     f.write(json.dumps(value, indent=2) + "\n")
             with open(os.path.join(tmp, ".tlr-model"), "w", encoding="utf-8") as f:
-                f.write(json.dumps({"format": "tlr-model", "writtenBy": meta["writtenBy"], "note": "tlr may replace this folder when a run saves a model here"}) + "\n")
+                f.write(
+                    json.dumps(
+                        {
+                            "format": "tlr-model",
+                            "writtenBy": meta["writtenBy"],
+                            "note": "tlr may replace this folder when a run saves a model here",
+                        }
+                    )
+                    + "\n"
+                )
 
         replace_dir_atomic(os.path.join(self.dir, folder), fill)
 
@@ -139,6 +188,7 @@ class Saver:
                     os.link(old, os.path.join(tmp, "stage-best.safetensors"))
                 except OSError:
                     import shutil
+
                     shutil.copyfile(old, os.path.join(tmp, "stage-best.safetensors"))
             with open(os.path.join(tmp, "state.json"), "w", encoding="utf-8") as f:
                 f.write(json.dumps(state, indent=2))
@@ -147,7 +197,8 @@ class Saver:
 
     def metrics(self, line):
         if self.on:
-            # From its first epoch on, the folder is kept whatever happens (tlr removes a run folder still marked .tlr-run whose process died).
+            # From its first epoch on, the folder is kept whatever happens (tlr removes a run folder still marked
+            # .tlr-run whose process died).
             with contextlib.suppress(FileNotFoundError):
                 os.remove(os.path.join(self.dir, ".tlr-run"))
             append_line(os.path.join(self.dir, "metrics.jsonl"), json.dumps(line))
@@ -173,7 +224,10 @@ def _read_checkpoint(ctx):
                 try:
                     state = json.load(f)
                 except ValueError as e:
-                    raise EngineError(f"{os.path.join(path, 'state.json')} is damaged ({e}); the run cannot be resumed from it. Start it again with tlr run") from e
+                    raise EngineError(
+                        f"{os.path.join(path, 'state.json')} is damaged ({e}); the run cannot be resumed from it. Start"
+                        " it again with tlr run"
+                    ) from e
             opt = os.path.join(path, "optimizer.pt")
             sb = os.path.join(path, "stage-best.safetensors")
             best = ctx.job.path("model", "model.safetensors")
@@ -193,17 +247,17 @@ def _trim_metrics(ctx, state):
     if ctx.world.rank != 0 or not os.path.exists(path):
         return
     with open(path, encoding="utf-8") as f:
-        lines = [l for l in f.read().split("\n") if l]
+        lines = [line for line in f.read().split("\n") if line]
     keep = []
-    for l in lines:
+    for line in lines:
         try:
-            m = json.loads(l)
+            m = json.loads(line)
         except ValueError:
             continue
         if m["stage"] - 1 < state["stage"] or (m["stage"] - 1 == state["stage"] and m["epoch"] <= state["epoch"]):
-            keep.append(l)
+            keep.append(line)
     if len(keep) != len(lines):
-        write_atomic(path, "".join(l + "\n" for l in keep))
+        write_atomic(path, "".join(line + "\n" for line in keep))
 
 
 @torch.no_grad()
@@ -211,6 +265,7 @@ def _features(ctx, net, fn, shape, items, split, batch, through=None):
     """`fn`'s outputs (of `shape` per image) for `items`, held in memory: each rank computes its
     share, all ranks get all rows (`ok`: readable). `fn` is the backbone, or a split stage's frozen part."""
     from .data import normalize
+
     set_mode(net, False)
     a, b = share(len(items), ctx.world.size, ctx.world.rank)
     x = torch.zeros((b - a, *shape), device=ctx.world.device)
@@ -218,7 +273,7 @@ def _features(ctx, net, fn, shape, items, split, batch, through=None):
     done = 0
     extra = {"through": through} if through else {}
     for start in range(a, b, batch):
-        chunk = items[start:min(start + batch, b)]
+        chunk = items[start : min(start + batch, b)]
         imgs, kept = ctx.loader.collect(ctx.loader.submit(chunk), chunk)
         ctx.note_unreadable(split)
         if kept:
@@ -226,11 +281,29 @@ def _features(ctx, net, fn, shape, items, split, batch, through=None):
             x[rows] = fn(normalize(imgs, ctx.pre).to(ctx.world.device)).float().reshape(len(kept), *shape)
             ok[rows] = 1
         done += len(chunk)
-        ctx.events.emit("features", phase="progress", split=split, done=min(done * ctx.world.size, len(items)), total=len(items), key="memory", workers=ctx.world.size, engine="PyTorch")
+        ctx.events.emit(
+            "features",
+            phase="progress",
+            split=split,
+            done=min(done * ctx.world.size, len(items)),
+            total=len(items),
+            key="memory",
+            workers=ctx.world.size,
+            engine="PyTorch",
+        )
     # Shares are contiguous and in rank order: gathered, the rows are in the items' order.
     allx = ctx.world.gather(x).to(ctx.world.device)
     allok = ctx.world.gather(ok)[:, 0] > 0
-    ctx.events.emit("features", phase="done", split=split, total=len(items), key="memory", workers=ctx.world.size, engine="PyTorch", **extra)
+    ctx.events.emit(
+        "features",
+        phase="done",
+        split=split,
+        total=len(items),
+        key="memory",
+        workers=ctx.world.size,
+        engine="PyTorch",
+        **extra,
+    )
     return {"x": allx, "ok": allok.tolist()}
 
 
@@ -252,9 +325,12 @@ def _prefix(ctx, net, s):
         shape = tuple(front(torch.zeros((1, 3, size, size), device=ctx.world.device)).shape[1:])
     images = len(ctx.job.splits["train"]) + len(ctx.job.splits["validation"])
     need = images * int(torch.tensor(shape).prod()) * 4
-    budget = float(os.environ.get("TLR_PREFIX_CACHE_MB", "2048")) * 1024 ** 2
+    budget = float(os.environ.get("TLR_PREFIX_CACHE_MB", "2048")) * 1024**2
     if need > budget:
-        ctx.events.warning(f"stage {s + 1}'s frozen part runs every epoch instead of once: its outputs would take {need / 1024 ** 2:.0f} MB of memory, more than TLR_PREFIX_CACHE_MB ({budget / 1024 ** 2:.0f} MB)")
+        ctx.events.warning(
+            f"stage {s + 1}'s frozen part runs every epoch instead of once: its outputs would take"
+            f" {need / 1024 ** 2:.0f} MB of memory, more than TLR_PREFIX_CACHE_MB ({budget / 1024 ** 2:.0f} MB)"
+        )
         return None
     return front, Chain(steps[k:], net.head), shape, info["through"]
 
@@ -272,35 +348,59 @@ def _wrap(ctx, module):
     if not ctx.world.distributed:
         return module
     from torch.nn.parallel import DistributedDataParallel as DDP
+
     ids = [ctx.world.device.index] if ctx.world.device.type == "cuda" else None
     # Buffers (BatchNorm statistics) are the same on every rank: global-batch BatchNorm computes them alike.
     return DDP(module, device_ids=ids, broadcast_buffers=False)
 
 
 def _check_counts(ctx, net, s):
-    """The modules frozen here are the plan's: their parameter counts must agree (a zoo/torchvision mismatch is a bug, said at once)."""
+    """The modules frozen here are the plan's: their parameter counts must agree (a zoo/torchvision mismatch is a bug,
+    said at once)."""
     stage = ctx.plan["stages"][s]
     frozen = freeze(net, ctx.job.layers, stage["frozen"]["layers"], stage.get("batchnorm", "update"))
     backbone_p, head_p = counts(net)
     want = (stage["frozen"]["params"], stage["trainable"]["backboneParams"], stage["trainable"]["headParams"])
     if (frozen, backbone_p, head_p) != want:
-        raise EngineError(f"stage {s + 1}: the torch network freezes {frozen:,} parameters and trains {backbone_p:,} + {head_p:,} (head), but the plan says {want[0]:,}, {want[1]:,} and {want[2]:,} (a bug in tlr: please report it with the plan)")
+        raise EngineError(
+            f"stage {s + 1}: the torch network freezes {frozen:,} parameters and trains {backbone_p:,} +"
+            f" {head_p:,} (head), but the plan says {want[0]:,}, {want[1]:,} and {want[2]:,} (a bug in tlr: please"
+            " report it with the plan)"
+        )
 
 
 def _with_found_lr(ctx, net, run, s, model, params, source, weights):
-    """The stage as it trains: with `lr auto`, its initial rate found on its own batches (or the one chosen before a resume)."""
+    """The stage as it trains: with `lr auto`, its initial rate found on its own batches (or the one chosen before a
+    resume)."""
     stage = ctx.plan["stages"][s]
     if not stage["lr"].get("auto"):
         return stage
     found = (run.state.get("lrFound") or {}).get(str(s))
     if found is not None:
-        ctx.events.emit("lr-found", stage=s + 1, lr=found, rule="chosen before", minimum=found, steepest=found, steps=0, resumed=True)
+        ctx.events.emit(
+            "lr-found",
+            stage=s + 1,
+            lr=found,
+            rule="chosen before",
+            minimum=found,
+            steepest=found,
+            steps=0,
+            resumed=True,
+        )
     else:
         set_mode(net, True)
         curve = lr_sweep(ctx, s, net, model, params, source, weights)
         found = float(f"{curve['suggestion']:.2g}")
         run.state["lrFound"] = {**(run.state.get("lrFound") or {}), str(s): found}
-        ctx.events.emit("lr-found", stage=s + 1, lr=found, rule=curve["rule"], minimum=curve["minimum"], steepest=curve["steepest"], steps=curve["steps"])
+        ctx.events.emit(
+            "lr-found",
+            stage=s + 1,
+            lr=found,
+            rule=curve["rule"],
+            minimum=curve["minimum"],
+            steepest=curve["steepest"],
+            steps=curve["steps"],
+        )
     return {**stage, "lr": {**stage["lr"], "initial": found}}
 
 
@@ -316,7 +416,11 @@ def train_stage(ctx, net, run, s):
     module = net.head if cached else split[1] if split else net
     if cached or split:
         # Computed once for the stage: the backbone's features, or the frozen part's outputs.
-        fn, shape, through = (lambda x: torch.flatten(net.backbone(x), 1), (ctx.plan["head"]["inputs"],), None) if cached else (split[0], split[2], split[3])
+        fn, shape, through = (
+            (lambda x: torch.flatten(net.backbone(x), 1), (ctx.plan["head"]["inputs"],), None)
+            if cached
+            else (split[0], split[2], split[3])
+        )
         feats = _features(ctx, net, fn, shape, train_items, "train", max(stage["batch"], 32), through)
         vfeats = _features(ctx, net, fn, shape, val_items, "validation", max(stage["batch"], 32), through)
     model = _wrap(ctx, module)
@@ -325,12 +429,23 @@ def train_stage(ctx, net, run, s):
     if run.state["epoch"] > 0 and run.optimizer_state is not None:
         opt.load_state_dict(run.optimizer_state)
     elif run.state["epoch"] > 0:
-        events.warning(f"the checkpoint holds no optimizer state: stage {s + 1} continues with the {stage['optimizer']} optimizer's state reset")
+        events.warning(
+            f"the checkpoint holds no optimizer state: stage {s + 1} continues with the"
+            f" {stage['optimizer']} optimizer's state reset"
+        )
     run.optimizer_state = None
     weights = _class_weights(ctx) if stage["classWeights"] == "auto" else None
     source = Batches(ctx, train_items, feats)
     stage = _with_found_lr(ctx, net, run, s, model, params, source, weights)
-    events.emit("stage-start", stage=s + 1, of=len(plan["stages"]), epochs=stage["epochs"], trainable=stage["trainable"]["backboneParams"] + stage["trainable"]["headParams"], cached=cached, backend=ctx.label)
+    events.emit(
+        "stage-start",
+        stage=s + 1,
+        of=len(plan["stages"]),
+        epochs=stage["epochs"],
+        trainable=stage["trainable"]["backboneParams"] + stage["trainable"]["headParams"],
+        cached=cached,
+        backend=ctx.label,
+    )
     best_seen, since = None, run.state["sinceBest"]
     metric = stage["earlyStop"]["metric"] if stage["earlyStop"] else None
     for epoch in range(run.state["epoch"], stage["epochs"]):
@@ -352,7 +467,9 @@ def train_stage(ctx, net, run, s):
                 since += 1
         run.record(s, epoch, metrics, m["lr"], time.time() - t0, since, opt)
         if metric and since >= stage["earlyStop"]["patience"]:
-            events.emit("early-stop", stage=s + 1, epoch=epoch + 1, metric=metric, patience=stage["earlyStop"]["patience"])
+            events.emit(
+                "early-stop", stage=s + 1, epoch=epoch + 1, metric=metric, patience=stage["earlyStop"]["patience"]
+            )
             return "done"
         if world.any(ctx.stopper.now):
             return "interrupted"
@@ -372,7 +489,8 @@ class Run:
             net.load_saved(found["weights"], ctx.job.path("checkpoint", "model.safetensors"))
 
     def beats(self, m, best):
-        """Better on the plan's metric, or tied on it and better on the tie-break metric (as the tfjs engine decides)."""
+        """Better on the plan's metric, or tied on it and better on the tie-break metric (as the tfjs engine
+        decides)."""
         if best is None:
             return True
         save = self.ctx.plan["save"]
@@ -399,11 +517,31 @@ class Run:
             st["stageBest"] = {"value": value, "second": second, "epoch": epoch}
             self.stage_best = weights
         found = (st.get("lrFound") or {}).get(str(s))
-        self.saver.metrics({"stage": s + 1, "epoch": epoch + 1, **m, "lr": lr, **({"lrAuto": found} if found is not None else {}), "seconds": seconds, "best": best, "time": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())})
+        self.saver.metrics(
+            {
+                "stage": s + 1,
+                "epoch": epoch + 1,
+                **m,
+                "lr": lr,
+                **({"lrAuto": found} if found is not None else {}),
+                "seconds": seconds,
+                "best": best,
+                "time": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+            }
+        )
         st["epoch"], st["sinceBest"] = epoch + 1, since
         self.saver.checkpoint(st, weights, opt, weights if stage_best else "keep")
         ev = self.ctx.events
-        ev.emit("epoch", stage=s + 1, epoch=epoch + 1, epochs=plan["stages"][s]["epochs"], metrics=m, lr=lr, seconds=seconds, best=best)
+        ev.emit(
+            "epoch",
+            stage=s + 1,
+            epoch=epoch + 1,
+            epochs=plan["stages"][s]["epochs"],
+            metrics=m,
+            lr=lr,
+            seconds=seconds,
+            best=best,
+        )
         ev.emit("checkpoint", stage=s + 1, epoch=epoch + 1, path=self.ctx.job.path("checkpoint"), best=best)
 
     def next_stage(self, s):
@@ -429,7 +567,13 @@ def evaluate_best(ctx, net, run):
     ctx.note_unreadable(split)
     allrows = ctx.world.gather(rows)
     ids, y, pred, conf, loss = (allrows[:, i] for i in range(5))
-    ev = evaluation(split, ctx.plan["data"]["classes"], [int(v) for v in y], [int(v) for v in pred], float(loss.mean()) if len(loss) else float("nan"))
+    ev = evaluation(
+        split,
+        ctx.plan["data"]["classes"],
+        [int(v) for v in y],
+        [int(v) for v in pred],
+        float(loss.mean()) if len(loss) else float("nan"),
+    )
     ctx.events.emit("evaluation", evaluation=ev)
     return ev, allrows, items
 
@@ -441,7 +585,11 @@ def _misclassified(ctx, rows, items):
     out = []
     for r in wrong[:24]:
         it = items[int(r[0])]
-        image = {"kind": "file", "path": it.path} if it.index is None else {"kind": "idx", "file": it.path, "index": it.index}
+        image = (
+            {"kind": "file", "path": it.path}
+            if it.index is None
+            else {"kind": "idx", "file": it.path, "index": it.index}
+        )
         out.append({"image": image, "label": classes[int(r[1])], "predicted": classes[int(r[2])], "confidence": r[3]})
     return out
 
@@ -452,25 +600,75 @@ def write_results(ctx, run, ev, rows, items, started):
     plan = ctx.plan
     seconds = time.time() - started
     with open(ctx.job.path("metrics.jsonl"), encoding="utf-8") as f:
-        epochs = [json.loads(l) for l in f.read().split("\n") if l]
+        epochs = [json.loads(line) for line in f.read().split("\n") if line]
     train_seconds = sum(e["seconds"] for e in epochs)
     images = len(ctx.job.splits["train"])
     best = run.state["best"]
-    write_json(ctx.job.path("report.json"), {
-        "format": "tlr-report", "version": 1, "recipe": plan["recipe"]["name"], "best": {"metric": plan["save"]["metric"], "value": best["value"], "stage": best["stage"] + 1, "epoch": best["epoch"] + 1},
-        "evaluation": ev, "misclassified": _misclassified(ctx, rows, items), "unreadable": ctx.unreadable, "seconds": seconds, "backend": ctx.label,
-        **({"lrAuto": [{"stage": int(k) + 1, "lr": v} for k, v in run.state["lrFound"].items()]} if run.state.get("lrFound") else {}),
-        "training": {"epochs": len(epochs), "seconds": train_seconds, "images": images, "imagesPerSecond": images * len(epochs) / train_seconds if train_seconds else None},
-    })
+    write_json(
+        ctx.job.path("report.json"),
+        {
+            "format": "tlr-report",
+            "version": 1,
+            "recipe": plan["recipe"]["name"],
+            "best": {
+                "metric": plan["save"]["metric"],
+                "value": best["value"],
+                "stage": best["stage"] + 1,
+                "epoch": best["epoch"] + 1,
+            },
+            "evaluation": ev,
+            "misclassified": _misclassified(ctx, rows, items),
+            "unreadable": ctx.unreadable,
+            "seconds": seconds,
+            "backend": ctx.label,
+            **(
+                {"lrAuto": [{"stage": int(k) + 1, "lr": v} for k, v in run.state["lrFound"].items()]}
+                if run.state.get("lrFound")
+                else {}
+            ),
+            "training": {
+                "epochs": len(epochs),
+                "seconds": train_seconds,
+                "images": images,
+                "imagesPerSecond": images * len(epochs) / train_seconds if train_seconds else None,
+            },
+        },
+    )
     w = ctx.world
-    write_json(ctx.job.path("environment.json"), {
-        "format": "tlr-environment", "version": 1, "tlr": ctx.job.job.get("tlr"), "engine": "torch", "engineVersion": ENGINE_VERSION, "torch": torch.__version__, "torchvision": torchvision.__version__,
-        "python": platform.python_version(), "platform": f"{platform.system().lower()} {platform.machine()}", "cpus": os.cpu_count(),
-        "backend": ctx.label, "device": w.device.type, "distributed": {"backend": w.backend if w.distributed else None, "ranks": w.size, "launcher": os.environ.get("TLR_LAUNCHER", "torchrun" if "TORCHELASTIC_RUN_ID" in os.environ else "single process")},
-        "devices": [torch.cuda.get_device_name(i) for i in range(torch.cuda.device_count())] if w.device.type == "cuda" else [platform.processor() or platform.machine()],
-        "amp": ctx.amp, "seed": plan["seed"], "weights": ctx.job.job.get("weights"),
-    })
+    write_json(
+        ctx.job.path("environment.json"),
+        {
+            "format": "tlr-environment",
+            "version": 1,
+            "tlr": ctx.job.job.get("tlr"),
+            "engine": "torch",
+            "engineVersion": ENGINE_VERSION,
+            "torch": torch.__version__,
+            "torchvision": torchvision.__version__,
+            "python": platform.python_version(),
+            "platform": f"{platform.system().lower()} {platform.machine()}",
+            "cpus": os.cpu_count(),
+            "backend": ctx.label,
+            "device": w.device.type,
+            "distributed": {
+                "backend": w.backend if w.distributed else None,
+                "ranks": w.size,
+                "launcher": os.environ.get(
+                    "TLR_LAUNCHER", "torchrun" if "TORCHELASTIC_RUN_ID" in os.environ else "single process"
+                ),
+            },
+            "devices": (
+                [torch.cuda.get_device_name(i) for i in range(torch.cuda.device_count())]
+                if w.device.type == "cuda"
+                else [platform.processor() or platform.machine()]
+            ),
+            "amp": ctx.amp,
+            "seed": plan["seed"],
+            "weights": ctx.job.job.get("weights"),
+        },
+    )
     import shutil
+
     shutil.rmtree(ctx.job.path("checkpoint"), ignore_errors=True)
     return seconds
 
@@ -478,6 +676,7 @@ def write_results(ctx, run, ev, rows, items, started):
 def run(job, world, events, amp=False):
     """Runs (or continues, from the checkpoint) the job's plan. Returns 'finished' or 'interrupted'."""
     from .stage import Stopper
+
     started = time.time()
     ctx = Context(job, world, events, amp)
     ctx.stopper = Stopper()
@@ -486,7 +685,10 @@ def run(job, world, events, amp=False):
         raise EngineError(f"{job.dir} has already finished (its report.json exists)")
     for st in job.plan["stages"]:
         if st["batch"] % world.size:
-            raise EngineError(f"stage {st['index']}'s batch of {st['batch']} does not divide among {world.size} processes: the recipe's batch is the global batch, split evenly across processes; use a multiple of {world.size}")
+            raise EngineError(
+                f"stage {st['index']}'s batch of {st['batch']} does not divide among {world.size} processes: the"
+                f" recipe's batch is the global batch, split evenly across processes; use a multiple of {world.size}"
+            )
     net = ctx.build()
     found = _read_checkpoint(ctx)
     saver = Saver(ctx)
@@ -506,7 +708,19 @@ def run(job, world, events, amp=False):
         ev, rows, items = evaluate_best(ctx, net, r)
         seconds = write_results(ctx, r, ev, rows, items, started)
         best = r.state["best"]
-        events.emit("finished", runDir=job.dir, modelDir=job.path("model"), best={"metric": job.plan["save"]["metric"], "value": best["value"], "stage": best["stage"] + 1, "epoch": best["epoch"] + 1}, evaluation=ev, seconds=seconds)
+        events.emit(
+            "finished",
+            runDir=job.dir,
+            modelDir=job.path("model"),
+            best={
+                "metric": job.plan["save"]["metric"],
+                "value": best["value"],
+                "stage": best["stage"] + 1,
+                "epoch": best["epoch"] + 1,
+            },
+            evaluation=ev,
+            seconds=seconds,
+        )
         return "finished"
     finally:
         ctx.loader.close()

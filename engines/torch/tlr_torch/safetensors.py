@@ -9,7 +9,15 @@ import torch
 
 from .errors import EngineError
 
-_DTYPES = {"F32": np.float32, "F16": np.float16, "BF16": None, "F64": np.float64, "I64": np.int64, "I32": np.int32, "U8": np.uint8}
+_DTYPES = {
+    "F32": np.float32,
+    "F16": np.float16,
+    "BF16": None,
+    "F64": np.float64,
+    "I64": np.int64,
+    "I32": np.int32,
+    "U8": np.uint8,
+}
 
 
 def read(path):
@@ -23,12 +31,15 @@ def read(path):
         raise EngineError(f"{path} is not a safetensors file (it has {len(data)} bytes)")
     (n,) = struct.unpack("<Q", data[:8])
     if n > len(data) - 8:
-        raise EngineError(f"{path} is truncated or not a safetensors file (its header says {n} bytes, the file has {len(data) - 8} after it)")
+        raise EngineError(
+            f"{path} is truncated or not a safetensors file (its header says {n} bytes, the file has"
+            f" {len(data) - 8} after it)"
+        )
     try:
-        header = json.loads(data[8:8 + n])
+        header = json.loads(data[8 : 8 + n])
     except ValueError as e:
         raise EngineError(f"{path} has a damaged safetensors header ({e})") from e
-    body = memoryview(data)[8 + n:]
+    body = memoryview(data)[8 + n :]
     out = {}
     for name, spec in header.items():
         if name == "__metadata__":
@@ -43,7 +54,10 @@ def read(path):
             raise EngineError(f"{path}: tensor {name} has dtype {dtype}, which tlr does not read")
         count = int(np.prod(shape)) if shape else 1
         if arr.size != count or end > len(body):
-            raise EngineError(f"{path}: tensor {name} should hold {count} values of {dtype} but its bytes do not match (the file is damaged)")
+            raise EngineError(
+                f"{path}: tensor {name} should hold {count} values of {dtype} but its bytes do not match (the file is"
+                " damaged)"
+            )
         out[name] = torch.from_numpy(arr.astype(np.float32).reshape(shape).copy())
     return out
 

@@ -73,7 +73,9 @@ def param_groups(stage, net, layers, params):
                 g = k
         for p in m.parameters(recurse=False):
             group_of[id(p)] = g
-    groups = [{"params": [], "scale": b["lr"] / stage["lr"]["initial"]} for b in blocks] + [{"params": [], "scale": 1.0}]
+    groups = [{"params": [], "scale": b["lr"] / stage["lr"]["initial"]} for b in blocks] + [
+        {"params": [], "scale": 1.0}
+    ]
     for p in params:
         groups[group_of.get(id(p), len(blocks))]["params"].append(p)
     return [g for g in groups if g["params"]]
@@ -95,7 +97,8 @@ def per_example_loss(out, y, probabilities):
 
 
 class Stopper:
-    """Ctrl-C (SIGINT) or SIGTERM asks for a stop after the current batch; every rank agrees on it in the batch's all-reduce."""
+    """Ctrl-C (SIGINT) or SIGTERM asks for a stop after the current batch; every rank agrees on it in the batch's
+    all-reduce."""
 
     def __init__(self):
         self.asked = False
@@ -111,6 +114,7 @@ class Stopper:
     def now(self):
         """Asked to stop, or the launcher that started this rank has died (its ranks are orphans then)."""
         import os
+
         parent = os.environ.get("TLR_PARENT_PID")
         if parent and os.getppid() != int(parent):
             self.asked = True
@@ -122,11 +126,13 @@ class NonFinite(EngineError):
 
 
 def _fault(ctx, batch_no):
-    """A test hook: TLR_TORCH_FAULT=rank:R:batch:B makes rank R die at its B-th batch of this process (a dying process, on purpose)."""
+    """A test hook: TLR_TORCH_FAULT=rank:R:batch:B makes rank R die at its B-th batch of this process (a dying process,
+    on purpose)."""
     f = ctx.fault
     ctx.batches_run = getattr(ctx, "batches_run", 0) + 1
     if f and f[0] == ctx.world.rank and f[1] == ctx.batches_run:
         import os
+
         os._exit(3)
 
 
@@ -189,7 +195,7 @@ def run_epoch(ctx, s, epoch, model, opt, source, class_weights, stopper, stage=N
     total = hits_total = count_total = 0.0
     first_lr = learning_rate(stage, epoch, 0, batches)
     for b in range(batches):
-        idx = order[b * batch:(b + 1) * batch]
+        idx = order[b * batch : (b + 1) * batch]
         _fault(ctx, b + 1)
         aug = draw_augment(ctx.augment, len(idx), aug_gen) if aug_gen is not None else None
         lr = learning_rate(stage, epoch, b, batches)
@@ -203,10 +209,18 @@ def run_epoch(ctx, s, epoch, model, opt, source, class_weights, stopper, stage=N
         count_total += n
         ctx.events.emit("batch", stage=s + 1, epoch=epoch + 1, batch=b + 1, batches=batches, loss=loss)
         if not math.isfinite(loss):
-            raise NonFinite(f"stage {s + 1}, epoch {epoch + 1}, batch {b + 1}: the loss is {loss} (training diverged); what earlier epochs saved (the best model, the checkpoint) is kept. Try a lower learning rate than {lr} (`lr {float(f'{lr / 10:.3g}')}`), or check the data for broken images")
+            raise NonFinite(
+                f"stage {s + 1}, epoch {epoch + 1}, batch {b + 1}: the loss is {loss} (training diverged); what earlier"
+                f" epochs saved (the best model, the checkpoint) is kept. Try a lower learning rate than {lr} (`lr"
+                f" {float(f'{lr / 10:.3g}')}`), or check the data for broken images"
+            )
         if stop:
             return None, True
-    return {"loss": total / count_total if count_total else float("nan"), "accuracy": hits_total / count_total if count_total else 0.0, "lr": first_lr}, False
+    return {
+        "loss": total / count_total if count_total else float("nan"),
+        "accuracy": hits_total / count_total if count_total else 0.0,
+        "lr": first_lr,
+    }, False
 
 
 @torch.no_grad()
@@ -231,22 +245,34 @@ def predict_rows(ctx, forward, items, batch, features=None):
         probs = out if ctx.probabilities else torch.softmax(out, -1)
         conf, pred = probs.max(-1)
         loss = per_example_loss(out, y, ctx.probabilities)
-        rows.append(torch.stack([torch.tensor(ids, dtype=torch.float64), y.double().cpu(), pred.double().cpu(), conf.double().cpu(), loss.double().cpu()], 1))
+        rows.append(
+            torch.stack(
+                [
+                    torch.tensor(ids, dtype=torch.float64),
+                    y.double().cpu(),
+                    pred.double().cpu(),
+                    conf.double().cpu(),
+                    loss.double().cpu(),
+                ],
+                1,
+            )
+        )
     return torch.cat(rows) if rows else torch.zeros((0, 5), dtype=torch.float64)
 
 
 def validate(ctx, forward, items, batch, features=None):
     rows = predict_rows(ctx, forward, items, batch, features)
-    loss, right, n = ctx.world.sum([float(rows[:, 4].sum()), float((rows[:, 1] == rows[:, 2]).sum()), float(rows.shape[0])])
+    loss, right, n = ctx.world.sum(
+        [float(rows[:, 4].sum()), float((rows[:, 1] == rows[:, 2]).sum()), float(rows.shape[0])]
+    )
     return {"loss": loss / n if n else float("nan"), "accuracy": right / n if n else 0.0}
-
 
 
 def centred(xs, half=4):
     """A centred moving average: no lag (as src/runtime/train/lr-find.ts smooths)."""
     out = []
     for i in range(len(xs)):
-        w = xs[max(0, i - half):i + half + 1]
+        w = xs[max(0, i - half) : i + half + 1]
         out.append(sum(w) / len(w))
     return out
 
@@ -260,7 +286,12 @@ def suggest(lrs, smoothed):
         d = (smoothed[i] - smoothed[i - 1]) / (math.log10(lrs[i]) - math.log10(lrs[i - 1]))
         if d < slope:
             slope, steep = d, i
-    return {"suggestion": lrs[low] / 10, "minimum": lrs[low], "steepest": lrs[steep], "rule": "a tenth of the rate where the smoothed loss is lowest"}
+    return {
+        "suggestion": lrs[low] / 10,
+        "minimum": lrs[low],
+        "steepest": lrs[steep],
+        "rule": "a tenth of the rate where the smoothed loss is lowest",
+    }
 
 
 def lr_sweep(ctx, s, net, model, params, source, class_weights, steps=100, lo=1e-7, hi=10.0):
@@ -277,7 +308,9 @@ def lr_sweep(ctx, s, net, model, params, source, class_weights, steps=100, lo=1e
             for b in range(math.ceil(len(order) / stage["batch"])):
                 lr = lo * (hi / lo) ** (len(lrs) / max(1, steps - 1))
                 set_rate(opt, lr)
-                _, _, weighted, denom = train_step(ctx, model, opt, source, order[b * stage["batch"]:(b + 1) * stage["batch"]], None, class_weights)
+                _, _, weighted, denom = train_step(
+                    ctx, model, opt, source, order[b * stage["batch"] : (b + 1) * stage["batch"]], None, class_weights
+                )
                 loss = ctx.world.sum([float(weighted)])[0] / denom
                 lrs.append(lr)
                 losses.append(loss)
@@ -292,6 +325,9 @@ def lr_sweep(ctx, s, net, model, params, source, class_weights, steps=100, lo=1e
         net.load_state_dict(saved)
     finite = [v for v in losses if math.isfinite(v)]
     if len(finite) < 5:
-        raise EngineError(f"stage {s + 1}: the learning-rate sweep ran only {len(finite)} finite steps; write the stage's lr instead of `lr auto`")
+        raise EngineError(
+            f"stage {s + 1}: the learning-rate sweep ran only {len(finite)} finite steps; write the stage's lr instead"
+            " of `lr auto`"
+        )
     n = len(finite) if len(finite) == len(losses) else losses.index(next(v for v in losses if not math.isfinite(v)))
     return {**suggest(lrs[:n], centred(losses[:n])), "steps": len(lrs)}

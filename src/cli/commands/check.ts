@@ -14,7 +14,11 @@ Exit status: 1 if any recipe has an error, 0 otherwise (warnings do not fail).
            (more than 1% of a part is an error: tlr run would stop on it)`;
 
 /** `tlr check`: each recipe's diagnostics, or ok. */
-export function checkCommand(files: readonly string[], flags: { json: boolean; deep?: boolean }, io: Output): number | Promise<number> {
+export function checkCommand(
+  files: readonly string[],
+  flags: { json: boolean; deep?: boolean },
+  io: Output,
+): number | Promise<number> {
   if (!files.length) throw new UsageError('tlr check needs at least one recipe file');
   const color = useColor();
   const json: object[] = [];
@@ -28,7 +32,8 @@ export function checkCommand(files: readonly string[], flags: { json: boolean; d
       json.push(...diagnostics.map((d) => diagnosticJson(d, file)));
       continue;
     }
-    if (diagnostics.length) io.out(`${renderDiagnostics(diagnostics, file, text, { color })}\n\n${file}: ${summary(diagnostics)}\n`);
+    if (diagnostics.length)
+      io.out(`${renderDiagnostics(diagnostics, file, text, { color })}\n\n${file}: ${summary(diagnostics)}\n`);
     else if (!flags.deep) io.out(`${file}: ok`);
   }
   if (!flags.deep) {
@@ -51,7 +56,10 @@ async function deep(plans: readonly [string, Plan][], asJson: boolean, json: obj
     }
     for (const u of r.unreadable) io.out(printable(`${file}: warning: ${u.reason}`));
     for (const f of r.failing) io.out(`${file}: error: ${f}`);
-    io.out(`${file}: ${r.failing.length ? 'broken data' : 'ok'} (${r.images} images decoded${r.unreadable.length ? `, ${r.unreadable.length} unreadable` : ''})`);
+    io.out(
+      `${file}: ${r.failing.length ? 'broken data' : 'ok'} (${r.images} images ` +
+        `decoded${r.unreadable.length ? `, ${r.unreadable.length} unreadable` : ''})`,
+    );
   }
   if (asJson) io.out(JSON.stringify(json, null, 2));
   return bad;

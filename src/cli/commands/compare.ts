@@ -11,18 +11,38 @@ import { compileFile, UsageError, type Output } from '../io.js';
 import { fixed, stageLr } from '../../text/format.js';
 import { stringify } from 'csv-stringify/sync';
 
-
-
 export interface CompareRow {
-  run: string; id: string; finished: string; network: string; width: number | null; input: number; weights: string; frozen: string;
-  stages: number; epochs: number; lr: string; batch: string; dataset: string; split: string; accuracy: number; macroF1: number;
+  run: string;
+  id: string;
+  finished: string;
+  network: string;
+  width: number | null;
+  input: number;
+  weights: string;
+  frozen: string;
+  stages: number;
+  epochs: number;
+  lr: string;
+  batch: string;
+  dataset: string;
+  split: string;
+  accuracy: number;
+  macroF1: number;
   seconds: number;
-  /** Training images per second on stages that run the network on images, and on stages on cached features (null: none). */
-  imagesPerSecond: number | null; cachedImagesPerSecond: number | null;
-  backend: string; dir: string;
+  /**
+   * Training images per second on stages that run the network on images, and on stages on cached features (null: none).
+   */
+  imagesPerSecond: number | null;
+  cachedImagesPerSecond: number | null;
+  backend: string;
+  dir: string;
 }
 
-interface Epoch { readonly stage: number; readonly seconds: number; readonly time?: string }
+interface Epoch {
+  readonly stage: number;
+  readonly seconds: number;
+  readonly time?: string;
+}
 
 /** Images per second over the epochs of the stages `cached` says (null when there are none). */
 function throughput(plan: Plan, epochs: readonly Epoch[], images: number, cached: boolean): number | null {
@@ -36,42 +56,134 @@ function row(dir: string): CompareRow {
   if (need.length) throw new UsageError(`${dir} is not a finished tlr run: ${need.join(', ')} missing`);
   const plan = JSON.parse(fs.readFileSync(path.join(dir, 'plan.json'), 'utf8')) as Plan;
   const report = JSON.parse(fs.readFileSync(path.join(dir, 'report.json'), 'utf8'));
-  const epochs = fs.readFileSync(path.join(dir, 'metrics.jsonl'), 'utf8').trim().split('\n').filter(Boolean).map((l) => JSON.parse(l) as Epoch);
-  const m = plan.model, w = m.weights, images = report.training?.images ?? plan.data.counts.train.reduce((a, b) => a + b, 0);
-  const frozen = plan.stages.map((s) => `${Math.round((100 * s.frozen.params) / Math.max(1, m.params))}%`).join(' → ');
+  const epochs = fs
+    .readFileSync(path.join(dir, 'metrics.jsonl'), 'utf8')
+    .trim()
+    .split('\n')
+    .filter(Boolean)
+    .map((l) => JSON.parse(l) as Epoch);
+  const m = plan.model,
+    w = m.weights,
+    images = report.training?.images ?? plan.data.counts.train.reduce((a, b) => a + b, 0);
+  const share = (s: Plan['stages'][number]) => Math.round((100 * s.frozen.params) / Math.max(1, m.params));
+  const frozen = plan.stages.map((s) => `${share(s)}%`).join(' → ');
   return {
-    run: plan.recipe.name, id: path.basename(dir), finished: epochs[epochs.length - 1]?.time ?? '',
-    network: m.name, width: m.width, input: m.inputSize,
+    run: plan.recipe.name,
+    id: path.basename(dir),
+    finished: epochs[epochs.length - 1]?.time ?? '',
+    network: m.name,
+    width: m.width,
+    input: m.inputSize,
     weights: w.kind === 'imagenet' ? 'imagenet' : w.kind === 'none' ? 'none' : 'file',
-    frozen, stages: plan.stages.length, epochs: epochs.length,
-    lr: plan.stages.map((s) => `${stageLr(s.lr)}${s.lr.schedule.kind === 'constant' ? '' : ` ${s.lr.schedule.kind}`}`).join(' → '),
+    frozen,
+    stages: plan.stages.length,
+    epochs: epochs.length,
+    lr: plan.stages
+      .map((s) => `${stageLr(s.lr)}${s.lr.schedule.kind === 'constant' ? '' : ` ${s.lr.schedule.kind}`}`)
+      .join(' → '),
     batch: [...new Set(plan.stages.map((s) => s.batch))].join(' → '),
-    dataset: path.basename(plan.data.root), split: report.evaluation.split,
-    accuracy: report.evaluation.accuracy, macroF1: report.evaluation.macroF1, seconds: report.seconds,
-    imagesPerSecond: throughput(plan, epochs, images, false), cachedImagesPerSecond: throughput(plan, epochs, images, true),
-    backend: report.backend ?? '', dir,
+    dataset: path.basename(plan.data.root),
+    split: report.evaluation.split,
+    accuracy: report.evaluation.accuracy,
+    macroF1: report.evaluation.macroF1,
+    seconds: report.seconds,
+    imagesPerSecond: throughput(plan, epochs, images, false),
+    cachedImagesPerSecond: throughput(plan, epochs, images, true),
+    backend: report.backend ?? '',
+    dir,
   };
 }
 
 const minutes = (s: number) => (s >= 60 ? `${(s / 60).toFixed(1)} min` : `${s.toFixed(0)} s`);
 const rate = (v: number | null) => (v === null ? '-' : v >= 100 ? v.toFixed(0) : v.toFixed(1));
-const HEAD = ['run', 'id', 'network', 'width', 'input', 'weights', 'frozen', 'stages', 'epochs', 'lr', 'batch', 'data', 'accuracy', 'macro F1', 'time', 'img/s', 'cached img/s', 'backend'];
-const cells = (r: CompareRow) => [r.run, r.id, r.network, r.width === null ? '-' : String(r.width), String(r.input), r.weights, r.frozen, String(r.stages), String(r.epochs), r.lr, r.batch, r.dataset, `${fixed((r.accuracy ?? NaN) * 100, 2)}% ${r.split === 'test' ? '' : '(val)'}`.trim(), fixed(r.macroF1, 3), minutes(r.seconds), rate(r.imagesPerSecond), rate(r.cachedImagesPerSecond), r.backend];
+const HEAD = [
+  'run',
+  'id',
+  'network',
+  'width',
+  'input',
+  'weights',
+  'frozen',
+  'stages',
+  'epochs',
+  'lr',
+  'batch',
+  'data',
+  'accuracy',
+  'macro F1',
+  'time',
+  'img/s',
+  'cached img/s',
+  'backend',
+];
+const cells = (r: CompareRow) => [
+  r.run,
+  r.id,
+  r.network,
+  r.width === null ? '-' : String(r.width),
+  String(r.input),
+  r.weights,
+  r.frozen,
+  String(r.stages),
+  String(r.epochs),
+  r.lr,
+  r.batch,
+  r.dataset,
+  `${fixed((r.accuracy ?? NaN) * 100, 2)}% ${r.split === 'test' ? '' : '(val)'}`.trim(),
+  fixed(r.macroF1, 3),
+  minutes(r.seconds),
+  rate(r.imagesPerSecond),
+  rate(r.cachedImagesPerSecond),
+  r.backend,
+];
 
 /** The CSV: numbers as numbers (accuracy as a fraction, seconds, images per second), for spreadsheets and scripts. */
-const csvOf = (rows: readonly CompareRow[]): string => stringify(rows.map((r) => ({
-  run: r.run, id: r.id, finished: r.finished, network: r.network, width: r.width ?? '', input: r.input, weights: r.weights, frozen: r.frozen,
-  stages: r.stages, epochs: r.epochs, lr: r.lr, batch: r.batch, data: r.dataset, split: r.split, accuracy: r.accuracy, macro_f1: r.macroF1,
-  seconds: +r.seconds.toFixed(2), images_per_second: r.imagesPerSecond === null ? '' : +r.imagesPerSecond.toFixed(2),
-  cached_images_per_second: r.cachedImagesPerSecond === null ? '' : +r.cachedImagesPerSecond.toFixed(2), backend: r.backend, run_folder: r.dir,
-})), { header: true });
+const csvOf = (rows: readonly CompareRow[]): string =>
+  stringify(
+    rows.map((r) => ({
+      run: r.run,
+      id: r.id,
+      finished: r.finished,
+      network: r.network,
+      width: r.width ?? '',
+      input: r.input,
+      weights: r.weights,
+      frozen: r.frozen,
+      stages: r.stages,
+      epochs: r.epochs,
+      lr: r.lr,
+      batch: r.batch,
+      data: r.dataset,
+      split: r.split,
+      accuracy: r.accuracy,
+      macro_f1: r.macroF1,
+      seconds: +r.seconds.toFixed(2),
+      images_per_second: r.imagesPerSecond === null ? '' : +r.imagesPerSecond.toFixed(2),
+      cached_images_per_second: r.cachedImagesPerSecond === null ? '' : +r.cachedImagesPerSecond.toFixed(2),
+      backend: r.backend,
+      run_folder: r.dir,
+    })),
+    { header: true },
+  );
 
 /** Rows as aligned text columns. */
 export function table(rows: string[][]): string {
   const w = rows[0]!.map((_, i) => Math.max(...rows.map((r) => r[i]!.length)));
-  return rows.map((r) => r.map((c, i) => c.padEnd(w[i]!)).join('  ').trimEnd()).join('\n');
+  return rows
+    .map((r) =>
+      r
+        .map((c, i) => c.padEnd(w[i]!))
+        .join('  ')
+        .trimEnd(),
+    )
+    .join('\n');
 }
-const markdown = (rows: string[][]) => [`| ${rows[0]!.join(' | ')} |`, `|${rows[0]!.map(() => '---').join('|')}|`, ...rows.slice(1).map((r) => `| ${r.join(' | ')} |`)].join('\n') + '\n';
+const markdown = (rows: string[][]) =>
+  `${[
+    `| ${rows[0]!.join(' | ')} |`,
+    `|${rows[0]!.map(() => '---').join('|')}|`,
+    ...rows.slice(1).map((r) => `| ${r.join(' | ')} |`),
+  ].join('\n')}\n`;
 const csv = (rows: string[][]) => stringify(rows);
 
 /** Mean and sample standard deviation. */
@@ -85,13 +197,19 @@ export function pivot(rows: CompareRow[]): string[][] {
   const net = (r: CompareRow) => `${r.network}${r.width !== null ? ` ${r.width}` : ''} @${r.input} (${r.weights})`;
   const datasets = [...new Set(rows.map((r) => r.dataset))];
   const nets = [...new Set(rows.map(net))];
-  return [['network', ...datasets], ...nets.map((n) => [n, ...datasets.map((d) => {
-    const hits = rows.filter((r) => net(r) === n && r.dataset === d).map((r) => r.accuracy * 100);
-    if (!hits.length) return '-';
-    if (hits.length === 1) return `${hits[0]!.toFixed(2)}%`;
-    const [mean, sd] = meanSd(hits);
-    return `${mean.toFixed(2)}% ± ${sd.toFixed(2)} (n=${hits.length})`;
-  })])];
+  return [
+    ['network', ...datasets],
+    ...nets.map((n) => [
+      n,
+      ...datasets.map((d) => {
+        const hits = rows.filter((r) => net(r) === n && r.dataset === d).map((r) => r.accuracy * 100);
+        if (!hits.length) return '-';
+        if (hits.length === 1) return `${hits[0]!.toFixed(2)}%`;
+        const [mean, sd] = meanSd(hits);
+        return `${mean.toFixed(2)}% ± ${sd.toFixed(2)} (n=${hits.length})`;
+      }),
+    ]),
+  ];
 }
 
 /** `tlr compare`: a table of runs (recipes are run first), printed and written as compare.md and compare.csv. */
@@ -103,12 +221,24 @@ async function runRecipe(file: string, io: Output): Promise<string> {
     throw new UsageError(`${file} has errors; fix it and compare again`);
   }
   const engine = engineNamed(DEFAULT_ENGINE);
-  const r = await runOn(engine, { plan: c.plan, recipeText: c.text, events: new Events(), settings: await settle(engine, {}) });
-  if (r.status !== 'finished') throw new UsageError(`running ${file} was interrupted; compare its run folder once it has finished (tlr run --resume ${r.runDir})`);
+  const r = await runOn(engine, {
+    plan: c.plan,
+    recipeText: c.text,
+    events: new Events(),
+    settings: await settle(engine, {}),
+  });
+  if (r.status !== 'finished')
+    throw new UsageError(
+      `running ${file} was interrupted; compare its run folder once it has finished (tlr run --resume ${r.runDir})`,
+    );
   return r.runDir;
 }
 
-export async function compareCommand(args: readonly string[], flags: { by?: string; out?: string; json: boolean }, io: Output): Promise<number> {
+export async function compareCommand(
+  args: readonly string[],
+  flags: { by?: string; out?: string; json: boolean },
+  io: Output,
+): Promise<number> {
   if (!args.length) throw new UsageError('tlr compare needs run folders or recipes');
   if (flags.by && flags.by !== 'dataset') throw new UsageError(`--by takes dataset, not ${flags.by}`);
   const dirs: string[] = [];
@@ -126,8 +256,17 @@ export async function compareCommand(args: readonly string[], flags: { by?: stri
   const out = path.resolve(flags.out ?? '.');
   writeFileAtomic(path.join(out, 'compare.md'), markdown(t));
   writeFileAtomic(path.join(out, 'compare.csv'), flags.by ? csv(t) : csvOf(rows));
-  writeFileAtomic(path.join(out, 'compare.html'), compareHtml(rows.map((r) => r.dir), rows.map((r) => `${r.run} ${r.id}`), t));
-  io.out(`\nwritten: ${path.join(out, 'compare.md')}, ${path.join(out, 'compare.csv')}, ${path.join(out, 'compare.html')}`);
+  writeFileAtomic(
+    path.join(out, 'compare.html'),
+    compareHtml(
+      rows.map((r) => r.dir),
+      rows.map((r) => `${r.run} ${r.id}`),
+      t,
+    ),
+  );
+  io.out(
+    `\nwritten: ${path.join(out, 'compare.md')}, ${path.join(out, 'compare.csv')}, ${path.join(out, 'compare.html')}`,
+  );
   return 0;
 }
 
@@ -135,7 +274,8 @@ export async function compareCommand(args: readonly string[], flags: { by?: stri
 export async function reportCommand(args: readonly string[], _flags: object, io: Output): Promise<number> {
   if (args.length !== 1) throw new UsageError('tlr report takes one run folder');
   const dir = path.resolve(args[0]!);
-  if (!fs.existsSync(path.join(dir, 'report.json'))) throw new UsageError(`${args[0]} is not a finished tlr run (it has no report.json)`);
+  if (!fs.existsSync(path.join(dir, 'report.json')))
+    throw new UsageError(`${args[0]} is not a finished tlr run (it has no report.json)`);
   io.out(`written: ${await writeReportHtml(dir)}`);
   return 0;
 }

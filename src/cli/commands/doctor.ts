@@ -28,9 +28,14 @@ export async function doctorCommand(_args: readonly string[], _flags: object, io
     if (d.versions) versions.push(d.versions);
   }
   const cache = cacheRoot();
-  const sizes = `${mb(du(cache))}; weights ${mb(du(path.join(cache, 'weights')))}, features ${mb(du(path.join(cache, 'features')))}`;
+  const sizes =
+    `${mb(du(cache))}; weights ${mb(du(path.join(cache, 'weights')))}, features ` +
+    `${mb(du(path.join(cache, 'features')))}`;
   io.out(`cache      ${cache} (${sizes}); set TLR_CACHE to move it`);
-  io.out(`weights    TLR_WEIGHTS_DIR ${process.env['TLR_WEIGHTS_DIR'] ? `= ${process.env['TLR_WEIGHTS_DIR']}` : 'is not set'}`);
+  io.out(
+    `weights    TLR_WEIGHTS_DIR ` +
+      `${process.env['TLR_WEIGHTS_DIR'] ? `= ${process.env['TLR_WEIGHTS_DIR']}` : 'is not set'}`,
+  );
   io.out(`versions   ${versions.join(' · ')}`);
   return 0;
 }

@@ -15,17 +15,25 @@ export interface ExportFlags {
   readonly values: FlagValues;
 }
 
-/** `tlr export MODEL_DIR --format onnx|tfjs [--out PATH] [--softmax] [--force]`, or a recipe export (--torchrun DIR). */
+/**
+ * `tlr export MODEL_DIR --format onnx|tfjs [--out PATH] [--softmax] [--force]`, or a recipe export (--torchrun DIR).
+ */
 export async function exportCommand(args: readonly string[], flags: ExportFlags, io: Output): Promise<number> {
   const asked = recipeExports().find((x) => flags.values[x.flag] !== undefined);
   if (asked) return exportRecipe(args, asked, flags, io);
-  const stray = recipeExports().flatMap((x) => Object.keys(x.flags).filter((n) => flags.values[n] !== undefined).map((n) => `--${n} goes with --${x.flag}`));
+  const stray = recipeExports().flatMap((x) =>
+    Object.keys(x.flags)
+      .filter((n) => flags.values[n] !== undefined)
+      .map((n) => `--${n} goes with --${x.flag}`),
+  );
   if (stray.length) throw new UsageError(stray.join('; '));
   if (args.length !== 1) throw new UsageError('tlr export takes one model folder (RUN_DIR/model)');
   const format = flags.format ?? 'onnx';
   if (format !== 'onnx' && format !== 'tfjs') throw new UsageError(`--format takes onnx or tfjs, not ${format}`);
   const dir = path.resolve(args[0]!);
-  const out = path.resolve(flags.out ?? (format === 'onnx' ? path.join(path.dirname(dir), 'model.onnx') : `${dir}-tfjs`));
+  const out = path.resolve(
+    flags.out ?? (format === 'onnx' ? path.join(path.dirname(dir), 'model.onnx') : `${dir}-tfjs`),
+  );
   refuseOverwrite(out, format, flags.force);
   const service = await models();
   const m = await service.open(dir);
@@ -44,19 +52,34 @@ function refuseOverwrite(out: string, format: string, force: boolean): void {
   if (!fs.existsSync(out)) return;
   const isDir = fs.statSync(out).isDirectory();
   if (format === 'onnx' && isDir) throw new UsageError(`${out} is a folder; give --out a file name ending in .onnx`);
-  if (format === 'tfjs' && isDir && fs.readdirSync(out).length && !fs.existsSync(path.join(out, MODEL_MARKER))) throw new UsageError(`${out} is a folder tlr did not write; choose another --out`);
+  if (format === 'tfjs' && isDir && fs.readdirSync(out).length && !fs.existsSync(path.join(out, MODEL_MARKER)))
+    throw new UsageError(`${out} is a folder tlr did not write; choose another --out`);
   if (!force) throw new UsageError(`${out} exists; add --force to replace it`);
 }
 
 /** `tlr export RECIPE --torchrun DIR [--nproc N]`: the recipe written out for the engine that runs it elsewhere. */
 async function exportRecipe(args: readonly string[], x: RecipeExport, flags: ExportFlags, io: Output): Promise<number> {
-  const given = ['format', 'out', 'softmax', 'force'].filter((n) => flags.values[n] !== undefined && flags.values[n] !== false);
-  if (given.length) throw new UsageError(`${given.map((n) => `--${n}`).join(', ')} ${given.length > 1 ? 'do' : 'does'} not go with --${x.flag} (it writes a folder of its own)`);
-  if (args.length !== 1 || !args[0]!.endsWith('.tlr')) throw new UsageError(`tlr export RECIPE.tlr --${x.flag} DIR writes a folder for a recipe; give one .tlr file`);
+  const given = ['format', 'out', 'softmax', 'force'].filter(
+    (n) => flags.values[n] !== undefined && flags.values[n] !== false,
+  );
+  if (given.length)
+    throw new UsageError(
+      `${given.map((n) => `--${n}`).join(', ')} ${given.length > 1 ? 'do' : 'does'} not go with --${x.flag} (it ` +
+        `writes a folder of its own)`,
+    );
+  if (args.length !== 1 || !args[0]!.endsWith('.tlr'))
+    throw new UsageError(`tlr export RECIPE.tlr --${x.flag} DIR writes a folder for a recipe; give one .tlr file`);
   const out = path.resolve(String(flags.values[x.flag]));
-  if (fs.existsSync(out) && !fs.statSync(out).isDirectory()) throw new UsageError(`--${x.flag} ${flags.values[x.flag]}: ${out} is not a folder; give a new folder (or one tlr wrote) for the job`);
+  if (fs.existsSync(out) && !fs.statSync(out).isDirectory())
+    throw new UsageError(
+      `--${x.flag} ${flags.values[x.flag]}: ${out} is not a folder; give a new folder (or one tlr wrote) for the job`,
+    );
   const c = compileFile(args[0]!);
-  if (c.diagnostics.length) io.err(`${renderDiagnostics(c.diagnostics, args[0]!, c.text, { color: false })}\n\n${args[0]}: ${summary(c.diagnostics)}\n`);
+  if (c.diagnostics.length)
+    io.err(
+      `${renderDiagnostics(c.diagnostics, args[0]!, c.text, { color: false })}\n\n${args[0]}: ` +
+        `${summary(c.diagnostics)}\n`,
+    );
   if (!c.plan) return 1;
   for (const w of await x.write(c.plan, c.text, out, flags.values)) io.err(`warning: ${w}`);
   io.out(x.written(out, flags.values));

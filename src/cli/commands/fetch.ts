@@ -18,14 +18,28 @@ export async function fetchCommand(files: readonly string[], _flags: object, io:
       failed++;
       continue;
     }
-    const w = c.plan.model.weights, at = locateWeights(w);
-    if (at.where === 'none') { io.out(`${file}: nothing to fetch (weights none: training from scratch)`); continue; }
+    const w = c.plan.model.weights,
+      at = locateWeights(w);
+    if (at.where === 'none') {
+      io.out(`${file}: nothing to fetch (weights none: training from scratch)`);
+      continue;
+    }
     let last = 0;
     const r = await resolveWeights(w, {
-      lockDir: path.dirname(c.plan.recipe.file), what: `the weights of ${file}`,
-      onProgress: (p) => { if (p.received - last > 4e6 || p.received === p.total) { last = p.received; io.err(`  ${p.url}: ${(p.received / 1e6).toFixed(1)}${p.total ? ` of ${(p.total / 1e6).toFixed(1)}` : ''} MB`); } },
+      lockDir: path.dirname(c.plan.recipe.file),
+      what: `the weights of ${file}`,
+      onProgress: (p) => {
+        if (p.received - last > 4e6 || p.received === p.total) {
+          last = p.received;
+          io.err(
+            `  ${p.url}: ${(p.received / 1e6).toFixed(1)}${p.total ? ` of ${(p.total / 1e6).toFixed(1)}` : ''} MB`,
+          );
+        }
+      },
     });
-    io.out(`${file}: ${at.where === 'download' ? 'downloaded into' : r!.from === 'cache' ? 'already cached in' : 'found in'} ${path.dirname(r!.entry)} (sha256 ${r!.sha256.slice(0, 12)}…, ${r!.lock ?? 'not locked'})`);
+    const how = at.where === 'download' ? 'downloaded into' : r!.from === 'cache' ? 'already cached in' : 'found in';
+    const pin = `sha256 ${r!.sha256.slice(0, 12)}…, ${r!.lock ?? 'not locked'}`;
+    io.out(`${file}: ${how} ${path.dirname(r!.entry)} (${pin})`);
   }
   return failed ? 1 : 0;
 }

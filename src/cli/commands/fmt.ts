@@ -14,13 +14,17 @@ Prints the recipe in its canonical layout (comments kept).
 export function fmtCommand(files: readonly string[], flags: { write: boolean; check: boolean }, io: Output): number {
   if (!files.length) throw new UsageError('tlr fmt needs a recipe file');
   if (flags.write && flags.check) throw new UsageError('--write and --check do not go together');
-  if (files.length > 1 && !flags.write && !flags.check) throw new UsageError('tlr fmt prints one file; use --write or --check for several');
+  if (files.length > 1 && !flags.write && !flags.check)
+    throw new UsageError('tlr fmt prints one file; use --write or --check for several');
   let status = 0;
   for (const file of files) {
     const text = readRecipe(file);
     const r = format(text);
     if (!r.ok) {
-      io.err(`${renderDiagnostics(r.diagnostics, file, text, { color: useColor(process.stderr) })}\n\n${file}: not formatted: fix the syntax errors first`);
+      io.err(
+        `${renderDiagnostics(r.diagnostics, file, text, { color: useColor(process.stderr) })}\n\n${file}: not ` +
+          `formatted: fix the syntax errors first`,
+      );
       status = 1;
       continue;
     }

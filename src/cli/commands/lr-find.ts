@@ -10,35 +10,86 @@ import { formatLr, stageLr } from '../../text/format.js';
 import { writeFileAtomic } from '../../files/atomic.js';
 import { compileFile, UsageError, type Output } from '../io.js';
 
-/** `tlr lr-find RECIPE [--stage N] [--write] [--json]`: the range test on one stage, a suggestion, and the recipe edited with --write. */
-export async function lrFindCommand(files: readonly string[], flags: { stage?: string; write: boolean; json: boolean; steps?: string }, io: Output): Promise<number> {
+/**
+ * `tlr lr-find RECIPE [--stage N] [--write] [--json]`: the range test on one stage, a suggestion, and the recipe edited
+ * with --write.
+ */
+export async function lrFindCommand(
+  files: readonly string[],
+  flags: { stage?: string; write: boolean; json: boolean; steps?: string },
+  io: Output,
+): Promise<number> {
   if (files.length !== 1) throw new UsageError('tlr lr-find takes one recipe file');
   const file = files[0]!;
   const stageNo = flags.stage === undefined ? 1 : Number(flags.stage);
   const steps = flags.steps === undefined ? 100 : Number(flags.steps);
-  if (!Number.isInteger(stageNo) || stageNo < 1) throw new UsageError(`--stage ${flags.stage}: give a stage number (1 is the first)`);
-  if (!Number.isInteger(steps) || steps < 10 || steps > 10000) throw new UsageError(`--steps ${flags.steps}: give a whole number from 10 to 10000`);
+  if (!Number.isInteger(stageNo) || stageNo < 1)
+    throw new UsageError(`--stage ${flags.stage}: give a stage number (1 is the first)`);
+  if (!Number.isInteger(steps) || steps < 10 || steps > 10000)
+    throw new UsageError(`--steps ${flags.steps}: give a whole number from 10 to 10000`);
   const c = compileFile(file);
-  if (c.diagnostics.length) io.err(`${renderDiagnostics(c.diagnostics, file, c.text, { color: false })}\n\n${file}: ${summary(c.diagnostics)}\n`);
+  if (c.diagnostics.length)
+    io.err(
+      `${renderDiagnostics(c.diagnostics, file, c.text, { color: false })}\n\n${file}: ${summary(c.diagnostics)}\n`,
+    );
   if (!c.plan) return 1;
-  if (stageNo > c.plan.stages.length) throw new UsageError(`--stage ${stageNo}: the recipe has ${c.plan.stages.length} stage${c.plan.stages.length > 1 ? 's' : ''}`);
+  if (stageNo > c.plan.stages.length)
+    throw new UsageError(
+      `--stage ${stageNo}: the recipe has ${c.plan.stages.length} stage${c.plan.stages.length > 1 ? 's' : ''}`,
+    );
   const events = new Events();
-  events.on((e) => { if (e.type === 'warning') io.err(`warning: ${e.message}`); });
+  events.on((e) => {
+    if (e.type === 'warning') io.err(`warning: ${e.message}`);
+  });
   let shown = 0;
   const curve = await lrFinder()({
-    plan: c.plan, stage: stageNo - 1, events, steps,
-    onStep: (i, n) => { if (!flags.json && process.stderr.isTTY && i - shown >= 5) { shown = i; process.stderr.write(`\rsweeping: step ${i}/${n}`); } },
+    plan: c.plan,
+    stage: stageNo - 1,
+    events,
+    steps,
+    onStep: (i, n) => {
+      if (!flags.json && process.stderr.isTTY && i - shown >= 5) {
+        shown = i;
+        process.stderr.write(`\rsweeping: step ${i}/${n}`);
+      }
+    },
   });
   if (shown) process.stderr.write('\r\x1b[K');
   const value = formatLr(+curve.suggestion.toPrecision(1));
   const svg = path.join(c.plan.output.runsDir, 'lr-find', `stage-${stageNo}.svg`);
-  writeFileAtomic(svg, lrChart({ ...curve, title: `${c.plan.recipe.name}, stage ${stageNo}: learning-rate range test` }));
-  if (flags.json) io.out(JSON.stringify({ stage: stageNo, suggestion: curve.suggestion, written: value, rule: curve.rule, minimum: curve.minimum, steepest: curve.steepest, diverged: curve.diverged, svg, lrs: curve.lrs, losses: curve.losses, smoothed: curve.smoothed }));
+  writeFileAtomic(
+    svg,
+    lrChart({ ...curve, title: `${c.plan.recipe.name}, stage ${stageNo}: learning-rate range test` }),
+  );
+  if (flags.json)
+    io.out(
+      JSON.stringify({
+        stage: stageNo,
+        suggestion: curve.suggestion,
+        written: value,
+        rule: curve.rule,
+        minimum: curve.minimum,
+        steepest: curve.steepest,
+        diverged: curve.diverged,
+        svg,
+        lrs: curve.lrs,
+        losses: curve.losses,
+        smoothed: curve.smoothed,
+      }),
+    );
   else {
     const st = c.plan.stages[stageNo - 1]!;
-    io.out(`tlr lr-find · ${c.plan.recipe.name} · stage ${stageNo} (${st.featureCache.use ? 'head on cached features' : 'on images'}, ${st.optimizer}, batch ${st.batch}): ${curve.lrs.length} steps from ${formatLr(curve.lrs[0]!)} to ${formatLr(curve.lrs[curve.lrs.length - 1]!)}${curve.diverged ? ' (stopped: the loss exploded)' : ''}\n`);
+    io.out(
+      `tlr lr-find · ${c.plan.recipe.name} · stage ${stageNo} ` +
+        `(${st.featureCache.use ? 'head on cached features' : 'on images'}, ${st.optimizer}, batch ` +
+        `${st.batch}): ${curve.lrs.length} steps from ${formatLr(curve.lrs[0]!)} to ` +
+        `${formatLr(curve.lrs[curve.lrs.length - 1]!)}${curve.diverged ? ' (stopped: the loss exploded)' : ''}\n`,
+    );
     for (const l of lrChartText(curve)) io.out(l);
-    io.out(`\nsuggested  lr ${value}  (${curve.rule}: ${formatLr(curve.minimum)}; the loss falls fastest at ${formatLr(curve.steepest)}; the recipe now says ${stageLr(st.lr)})`);
+    io.out(
+      `\nsuggested  lr ${value}  (${curve.rule}: ${formatLr(curve.minimum)}; the loss falls fastest at ` +
+        `${formatLr(curve.steepest)}; the recipe now says ${stageLr(st.lr)})`,
+    );
     io.out(`chart      ${svg}`);
   }
   if (flags.write) {
@@ -47,6 +98,7 @@ export async function lrFindCommand(files: readonly string[], flags: { stage?: s
     if (!r.ok) throw new UsageError(`${file} changed and no longer parses; nothing was written`);
     writeFileAtomic(file, r.text);
     if (!flags.json) io.out(`written    ${file}: stage ${stageNo} has lr ${value}`);
-  } else if (!flags.json) io.out(`           tlr lr-find ${file}${stageNo > 1 ? ` --stage ${stageNo}` : ''} --write puts it in the recipe`);
+  } else if (!flags.json)
+    io.out(`           tlr lr-find ${file}${stageNo > 1 ? ` --stage ${stageNo}` : ''} --write puts it in the recipe`);
   return 0;
 }

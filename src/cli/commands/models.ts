@@ -1,3 +1,4 @@
+import { isWeightedOp } from '../../zoo/ops/index.js';
 import { describe, family, FAMILIES, CatalogError, type ModelInfo } from '../../zoo/catalog.js';
 import { didYouMean } from '../../compiler/check/suggest.js';
 import { fmtInt, UsageError, type Output } from '../io.js';
@@ -7,11 +8,16 @@ export const MODELS_HELP = `usage: tlr models [NAME] [--width W] [--input N] [--
 Without NAME: the zoo, one network a line. With NAME: its blocks and every layer, numbered;
 the names and blocks are what freeze and unfreeze accept.`;
 
-const WEIGHTED = ['conv', 'depthwise', 'bn', 'dense'];
-
 const table = (rows: string[][]): string => {
   const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => r[i]!.length)));
-  return rows.map((r) => r.map((c, i) => (i === r.length - 1 ? c : c.padEnd(widths[i]!))).join('  ').trimEnd()).join('\n');
+  return rows
+    .map((r) =>
+      r
+        .map((c, i) => (i === r.length - 1 ? c : c.padEnd(widths[i]!)))
+        .join('  ')
+        .trimEnd(),
+    )
+    .join('\n');
 };
 
 function list(io: Output, json: boolean): number {
@@ -22,21 +28,47 @@ function list(io: Output, json: boolean): number {
     return { f, m, widths, weights };
   });
   if (json) {
-    io.out(JSON.stringify(rows.map(({ f, m, weights }) => ({
-      name: f.name, summary: f.summary, widths: f.widths, inputSize: f.inputSize, imagenetParams: m.imagenetParams,
-      features: m.featureSize, blocks: m.blocks.map((b) => b.name),
-      imagenetWeights: weights.map(({ w, s }) => ({ width: w, url: s?.url ?? null, format: s?.format ?? null })),
-    })), null, 2));
+    io.out(
+      JSON.stringify(
+        rows.map(({ f, m, weights }) => ({
+          name: f.name,
+          summary: f.summary,
+          widths: f.widths,
+          inputSize: f.inputSize,
+          imagenetParams: m.imagenetParams,
+          features: m.featureSize,
+          blocks: m.blocks.map((b) => b.name),
+          imagenetWeights: weights.map(({ w, s }) => ({ width: w, url: s?.url ?? null, format: s?.format ?? null })),
+        })),
+        null,
+        2,
+      ),
+    );
     return 0;
   }
   const head = ['name', 'widths', 'input', 'parameters', 'features', 'ImageNet weights', 'about'];
   const body = rows.map(({ f, m, widths, weights }) => {
     const have = weights.filter((x) => x.s);
-    const w = !have.length ? 'none readable' : have.length === weights.length ? have[0]!.s!.format : `${have[0]!.s!.format} (widths ${have.map((x) => x.w).join(', ')})`;
-    return [f.name, widths.join(', ') || '-', String(f.inputSize), fmtInt(m.imagenetParams), String(m.featureSize), w, f.summary];
+    const w = !have.length
+      ? 'none readable'
+      : have.length === weights.length
+        ? have[0]!.s!.format
+        : `${have[0]!.s!.format} (widths ${have.map((x) => x.w).join(', ')})`;
+    return [
+      f.name,
+      widths.join(', ') || '-',
+      String(f.inputSize),
+      fmtInt(m.imagenetParams),
+      String(m.featureSize),
+      w,
+      f.summary,
+    ];
   });
   io.out(table([head, ...body]));
-  io.out('\nparameters: the ImageNet network as torchvision counts them (BatchNorm statistics excluded).\n`tlr models NAME` lists the blocks and layers that freeze and unfreeze accept.');
+  io.out(
+    '\nparameters: the ImageNet network as torchvision counts them (BatchNorm statistics excluded).\n`tlr ' +
+      'models NAME` lists the blocks and layers that freeze and unfreeze accept.',
+  );
   return 0;
 }
 
@@ -47,25 +79,68 @@ function one(m: ModelInfo, io: Output, json: boolean): number {
   }
   const f = family(m.name)!;
   io.out(`${m.name}${m.width !== null ? ` width ${m.width}` : ''} — ${f.summary}`);
-  io.out(`input ${m.inputSize}x${m.inputSize}x3, ${m.preprocessing.description}; features: ${m.featureLayer} (${m.featureSize})`);
+  io.out(
+    `input ${m.inputSize}x${m.inputSize}x3, ${m.preprocessing.description}; features: ` +
+      `${m.featureLayer} (${m.featureSize})`,
+  );
   io.out(`backbone ${fmtInt(m.backboneParams)} parameters; ImageNet network ${fmtInt(m.imagenetParams)}`);
-  io.out(`ImageNet weights: ${m.weights ? `${m.weights.url} (${m.weights.format})` : 'none in a format tlr reads (use weights none or your own file)'}\n`);
+  io.out(
+    `ImageNet weights: ${
+      m.weights
+        ? `${m.weights.url} (${m.weights.format})`
+        : 'none in a format tlr reads ' + '(use weights none or your own file)'
+    }\n`,
+  );
   io.out('blocks (freeze until BLOCK freezes it and all before it; unfreeze from BLOCK trains it and all after):');
-  io.out(table([['block', 'also', 'layers', 'parameters'], ...m.blocks.map((b) => [b.name, b.aliases.join(', ') || '-', `${m.layers[b.first]!.name} .. ${m.layers[b.last]!.name}`, fmtInt(b.params)])]));
+  io.out(
+    table([
+      ['block', 'also', 'layers', 'parameters'],
+      ...m.blocks.map((b) => [
+        b.name,
+        b.aliases.join(', ') || '-',
+        `${m.layers[b.first]!.name} .. ${m.layers[b.last]!.name}`,
+        fmtInt(b.params),
+      ]),
+    ]),
+  );
   io.out('\nlayers (# numbers the layers with weights, as `freeze first N layers` counts them):');
   let n = 0;
-  io.out(table([['#', 'layer', 'block', 'kind', 'output', 'parameters'], ...m.layers.map((l) => [
-    WEIGHTED.includes(l.kind) ? String(++n) : '', l.name, l.block, l.kind, l.shape.join('x'), l.params ? fmtInt(l.params) : '',
-  ])]));
+  io.out(
+    table([
+      ['#', 'layer', 'block', 'kind', 'output', 'parameters'],
+      ...m.layers.map((l) => [
+        isWeightedOp(l.kind) ? String(++n) : '',
+        l.name,
+        l.block,
+        l.kind,
+        l.shape.join('x'),
+        l.params ? fmtInt(l.params) : '',
+      ]),
+    ]),
+  );
   return 0;
 }
 
 /** `tlr models [NAME]`: the zoo, or one network's blocks and layers. */
-export function modelsCommand(args: readonly string[], flags: { width?: string; input?: string; json: boolean }, io: Output): number {
+export function modelsCommand(
+  args: readonly string[],
+  flags: { width?: string; input?: string; json: boolean },
+  io: Output,
+): number {
   if (args.length > 1) throw new UsageError('tlr models takes at most one model name');
   if (!args.length) return list(io, flags.json);
   const name = args[0]!;
-  if (!family(name)) throw new UsageError([`there is no model named ${name}`, ...didYouMean(name, FAMILIES.map((f) => f.name)), 'run `tlr models` to list the zoo'].join('\n  '));
+  if (!family(name))
+    throw new UsageError(
+      [
+        `there is no model named ${name}`,
+        ...didYouMean(
+          name,
+          FAMILIES.map((f) => f.name),
+        ),
+        'run `tlr models` to list the zoo',
+      ].join('\n  '),
+    );
   const num = (v: string | undefined, what: string) => {
     if (v === undefined) return null;
     const n = Number(v);

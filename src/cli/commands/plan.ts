@@ -11,7 +11,9 @@ function enginesLine(plan: Plan): string {
     const why = e.unsupported(plan);
     if (why) return `${e.name}: no (${why})`;
     const missing = e.missing();
-    return missing ? `${e.name}: not here (${missing})` : `${e.name}: available here (${e.usage}; tlr doctor tells more)`;
+    return missing
+      ? `${e.name}: not here (${missing})`
+      : `${e.name}: available here (${e.usage}; tlr doctor tells more)`;
   });
   return `\n${'engines'.padEnd(11)}${each.join(' · ')}`;
 }
@@ -28,7 +30,11 @@ export function planCommand(files: readonly string[], flags: { json: boolean }, 
   if (files.length !== 1) throw new UsageError('tlr plan takes one recipe file');
   const file = files[0]!;
   const { diagnostics, plan, text } = compileFile(file);
-  if (diagnostics.length) io.err(`${renderDiagnostics(diagnostics, file, text, { color: useColor(process.stderr) })}\n\n${file}: ${summary(diagnostics)}\n`);
+  if (diagnostics.length)
+    io.err(
+      `${renderDiagnostics(diagnostics, file, text, { color: useColor(process.stderr) })}\n\n${file}: ` +
+        `${summary(diagnostics)}\n`,
+    );
   if (!plan) return 1;
   io.out(flags.json ? JSON.stringify(plan, null, 2) : planText(plan) + enginesLine(plan));
   return 0;

@@ -8,9 +8,14 @@ import { printable } from '../../printable.js';
 // tlr predict and tlr eval: print what the runtime's saved-model API returns.
 
 /** `tlr predict`: the top labels of images with a saved model. */
-export async function predictCommand(args: readonly string[], flags: { top?: string; json: boolean; csv: boolean; backend?: string }, io: Output): Promise<number> {
+export async function predictCommand(
+  args: readonly string[],
+  flags: { top?: string; json: boolean; csv: boolean; backend?: string },
+  io: Output,
+): Promise<number> {
   const [dir, ...rest] = args;
-  if (!dir || !rest.length) throw new UsageError('tlr predict needs a model folder and at least one image, folder or pattern');
+  if (!dir || !rest.length)
+    throw new UsageError('tlr predict needs a model folder and at least one image, folder or pattern');
   if (flags.json && flags.csv) throw new UsageError('give --json or --csv, not both');
   const k = flags.top === undefined ? 3 : Number(flags.top);
   if (!Number.isInteger(k) || k < 1) throw new UsageError(`--top takes a whole number of at least 1, not ${flags.top}`);
@@ -20,10 +25,23 @@ export async function predictCommand(args: readonly string[], flags: { top?: str
   const m = await service.open(dir, flags.backend);
   let failed = problems.length;
   try {
-    const results = await service.predict(m, images, k, (_image, message) => { io.err(`tlr: ${message}`); failed++; });
+    const results = await service.predict(m, images, k, (_image, message) => {
+      io.err(`tlr: ${message}`);
+      failed++;
+    });
     if (flags.json) io.out(JSON.stringify(results, null, 2));
-    else if (flags.csv) io.out(stringify(results.flatMap((r) => r.top.map((t, i) => [r.image, i + 1, t.label, +t.probability.toFixed(6)])), { header: true, columns: ['image', 'rank', 'label', 'probability'] }).trimEnd());
-    else for (const r of results) io.out(printable(`${r.image}: ${r.top.map((t) => `${t.label} ${(t.probability * 100).toFixed(1)}%`).join(', ')}`));
+    else if (flags.csv)
+      io.out(
+        stringify(
+          results.flatMap((r) => r.top.map((t, i) => [r.image, i + 1, t.label, +t.probability.toFixed(6)])),
+          { header: true, columns: ['image', 'rank', 'label', 'probability'] },
+        ).trimEnd(),
+      );
+    else
+      for (const r of results)
+        io.out(
+          printable(`${r.image}: ${r.top.map((t) => `${t.label} ${(t.probability * 100).toFixed(1)}%`).join(', ')}`),
+        );
   } finally {
     m.dispose();
   }
@@ -31,16 +49,31 @@ export async function predictCommand(args: readonly string[], flags: { top?: str
 }
 
 /** `tlr eval`: a saved model evaluated on a data set. */
-export async function evalCommand(args: readonly string[], flags: { json: boolean; backend?: string }, io: Output): Promise<number> {
+export async function evalCommand(
+  args: readonly string[],
+  flags: { json: boolean; backend?: string },
+  io: Output,
+): Promise<number> {
   const [dir, data] = args;
   if (!dir || !data || args.length > 2) throw new UsageError('tlr eval needs a model folder and a data set');
   const service = await models();
   const m = await service.open(dir, flags.backend);
   try {
-    const r = await service.evaluate(m, data, { onUnreadable: (_file, reason) => io.err(`warning: skipped an unreadable image: ${reason}`) });
+    const r = await service.evaluate(m, data, {
+      onUnreadable: (_file, reason) => io.err(`warning: skipped an unreadable image: ${reason}`),
+    });
     const part = r.part === 'train' ? 'all of it (it has no test or validation part)' : `its ${r.part} part`;
-    if (r.overlap) io.err(`warning: ${r.overlap} of the ${r.evaluation.images} images are images this model was trained on (compared by content): the accuracy is inflated; evaluate on images it has not seen, such as its run's test split`);
-    io.out(flags.json ? JSON.stringify(r, null, 2) : `${data}: ${part}, on ${r.engine}\n${evaluationText(r.evaluation, 'evaluated')}`);
+    if (r.overlap)
+      io.err(
+        `warning: ${r.overlap} of the ${r.evaluation.images} images are images this model was trained on ` +
+          `(compared by content): the accuracy is inflated; evaluate on images it has not seen, such as ` +
+          `its run's test split`,
+      );
+    io.out(
+      flags.json
+        ? JSON.stringify(r, null, 2)
+        : `${data}: ${part}, on ${r.engine}\n${evaluationText(r.evaluation, 'evaluated')}`,
+    );
   } finally {
     m.dispose();
   }

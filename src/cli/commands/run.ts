@@ -1,7 +1,16 @@
 import * as fs from 'node:fs';
 import { renderDiagnostics, summary } from '../../compiler/render.js';
 import { Events } from '../../runtime/events.js';
-import { DEFAULT_ENGINE, engineNamed, resumeOf, runOn, settle, type EngineDef, type EngineSettings, type FlagValues } from '../../engines/index.js';
+import {
+  DEFAULT_ENGINE,
+  engineNamed,
+  resumeOf,
+  runOn,
+  settle,
+  type EngineDef,
+  type EngineSettings,
+  type FlagValues,
+} from '../../engines/index.js';
 import { TlrError } from '../../errors.js';
 import type { Plan } from '../../plan/types.js';
 import { ndjsonReporter, textReporter } from '../reporters/text.js';
@@ -36,14 +45,24 @@ async function chooseEngine(flags: RunFlags): Promise<Chosen> {
   const { engine, recorded } = resumeOf(flags.resume);
   if (flags.engine && flags.engine !== engine.name) {
     engineNamed(flags.engine);
-    throw new UsageError(`${flags.resume} is a run of the ${engine.name} engine; only it can read its checkpoint: resume without --engine ${flags.engine}, or start a new run with --engine ${flags.engine}`);
+    throw new UsageError(
+      `${flags.resume} is a run of the ${engine.name} engine; only it can read its checkpoint: resume without ` +
+        `--engine ${flags.engine}, or start a new run with --engine ${flags.engine}`,
+    );
   }
   const settings = await settle(engine, flags.engineFlags, recorded ?? undefined);
   const notes = Object.keys({ ...recorded, ...settings })
     .filter((k) => recorded && recorded[k] !== settings[k])
-    .map((k) => `resuming with ${k} ${settings[k] ?? '(default)'}, as the command line asks (the run used ${recorded![k] ?? 'the default'})`);
-  const kept = Object.entries(settings).filter(([k]) => recorded && recorded[k] === settings[k] && flags.engineFlags[k] === undefined);
-  if (kept.length) notes.push(`resuming on the ${engine.name} engine with the run's ${kept.map(([k, v]) => `${k} ${v}`).join(', ')}`);
+    .map(
+      (k) =>
+        `resuming with ${k} ${settings[k] ?? '(default)'}, as the command line asks (the run used ` +
+        `${recorded![k] ?? 'the default'})`,
+    );
+  const kept = Object.entries(settings).filter(
+    ([k]) => recorded && recorded[k] === settings[k] && flags.engineFlags[k] === undefined,
+  );
+  if (kept.length)
+    notes.push(`resuming on the ${engine.name} engine with the run's ${kept.map(([k, v]) => `${k} ${v}`).join(', ')}`);
   return { engine, settings, notes };
 }
 
@@ -56,7 +75,11 @@ function compileRecipe(files: readonly string[], flags: RunFlags, io: Output): {
   if (files.length !== 1) throw new UsageError('tlr run takes one recipe file');
   const file = files[0]!;
   const c = compileFile(file);
-  if (c.diagnostics.length) io.err(`${renderDiagnostics(c.diagnostics, file, c.text, { color: useColor(process.stderr) })}\n\n${file}: ${summary(c.diagnostics)}\n`);
+  if (c.diagnostics.length)
+    io.err(
+      `${renderDiagnostics(c.diagnostics, file, c.text, { color: useColor(process.stderr) })}\n\n${file}: ` +
+        `${summary(c.diagnostics)}\n`,
+    );
   return c.plan ? { plan: c.plan, text: c.text } : null;
 }
 
@@ -79,7 +102,14 @@ export async function runCommand(files: readonly string[], flags: RunFlags, io: 
   const onSigint = () => stop();
   process.on('SIGINT', onSigint);
   try {
-    const r = await runOn(chosen.engine, { plan: recipe.plan, recipeText: recipe.text, events, resume: flags.resume, stopped: () => stopping, settings: chosen.settings });
+    const r = await runOn(chosen.engine, {
+      plan: recipe.plan,
+      recipeText: recipe.text,
+      events,
+      resume: flags.resume,
+      stopped: () => stopping,
+      settings: chosen.settings,
+    });
     return r.status === 'finished' ? 0 : 130;
   } catch (e) {
     // An expected failure is an event the views show; a usage error goes to main (exit status 2).
@@ -96,12 +126,20 @@ export async function runCommand(files: readonly string[], flags: RunFlags, io: 
 }
 
 /** Whether the live view can be shown: a terminal, not CI, not a dumb terminal. */
-export const useLiveView = (): boolean => !!process.stdout.isTTY && !process.env['CI'] && process.env['TERM'] !== 'dumb';
+export const useLiveView = (): boolean =>
+  !!process.stdout.isTTY && !process.env['CI'] && process.env['TERM'] !== 'dumb';
 
 /** Mounts the Ink view of a run; Ink and React load only here. */
 async function mountRunView(events: Events, onStop: () => void): Promise<{ close(): Promise<void> }> {
-  const [{ render }, React, { RunView }] = await Promise.all([import('ink'), import('react'), import('../../ui/run-view.js')]);
-  const instance = render(React.createElement(RunView, { events, onStop }), { exitOnCtrlC: false, patchConsole: false });
+  const [{ render }, React, { RunView }] = await Promise.all([
+    import('ink'),
+    import('react'),
+    import('../../ui/run-view.js'),
+  ]);
+  const instance = render(React.createElement(RunView, { events, onStop }), {
+    exitOnCtrlC: false,
+    patchConsole: false,
+  });
   return {
     async close() {
       await new Promise((r) => setTimeout(r, 30)); // let the last events render

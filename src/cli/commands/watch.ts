@@ -8,12 +8,14 @@ import { ndjsonReporter, textReporter } from '../reporters/text.js';
 import { useLiveView } from './run.js';
 import { compileFile, readRecipe, useColor, UsageError, type Output } from '../io.js';
 
-
 /**
  * Watches the recipe (its folder: editors that save by renaming replace the file itself) and,
  * once a plan names it, the data folder; a change, debounced, asks the session to re-plan.
  */
-async function watchRecipe(file: string, session: WatchSession): Promise<{ watchData(): void; close(): Promise<void> }> {
+async function watchRecipe(
+  file: string,
+  session: WatchSession,
+): Promise<{ watchData(): void; close(): Promise<void> }> {
   const { watch } = await import('chokidar');
   const watcher = watch(path.dirname(file), { ignoreInitial: true, depth: 0 });
   const data = new Set<string>();
@@ -34,11 +36,21 @@ async function watchRecipe(file: string, session: WatchSession): Promise<{ watch
     if (path.resolve(p) === file || inData) changed();
   });
 
-  return { watchData, close: async () => { clearTimeout(timer); await watcher.close(); } };
+  return {
+    watchData,
+    close: async () => {
+      clearTimeout(timer);
+      await watcher.close();
+    },
+  };
 }
 
 /** `tlr watch`: runs the recipe, then re-plans and re-runs it when it or its data changes. */
-export async function watchCommand(files: readonly string[], flags: { json: boolean; engine?: string; engineFlags: FlagValues }, io: Output): Promise<number> {
+export async function watchCommand(
+  files: readonly string[],
+  flags: { json: boolean; engine?: string; engineFlags: FlagValues },
+  io: Output,
+): Promise<number> {
   if (files.length !== 1) throw new UsageError('tlr watch takes one recipe file');
   const file = path.resolve(files[0]!);
   readRecipe(file);
@@ -51,19 +63,31 @@ export async function watchCommand(files: readonly string[], flags: { json: bool
   const session = new WatchSession({
     compile: () => {
       const c = compileFile(file, { whileSaving: true });
-      return { plan: c.plan, text: c.text, diagnostics: renderDiagnostics(c.diagnostics, files[0]!, c.text, { color: !live && useColor() }) };
+      return {
+        plan: c.plan,
+        text: c.text,
+        diagnostics: renderDiagnostics(c.diagnostics, files[0]!, c.text, { color: !live && useColor() }),
+      };
     },
     start: (plan, text) => {
       const events = new Events({ replay: true });
       if (!live) events.on(flags.json ? ndjsonReporter((l) => io.out(l)) : textReporter((l) => io.out(l)));
       let stopped = false;
-      const done = runOn(engine, { plan, recipeText: text, events, settings, stopped: () => stopped })
-        .catch((e: Error) => events.emit({ type: 'error', message: e.message }));
+      const done = runOn(engine, { plan, recipeText: text, events, settings, stopped: () => stopped }).catch(
+        (e: Error) => events.emit({ type: 'error', message: e.message }),
+      );
       lastEvents = events;
-      return { stop: () => { stopped = true; }, done };
+      return {
+        stop: () => {
+          stopped = true;
+        },
+        done,
+      };
     },
     status: (s) => {
-      listeners.forEach((l) => l(s, lastEvents));
+      listeners.forEach((l) => {
+        l(s, lastEvents);
+      });
       if (live) return;
       if (s.kind === 'diagnostics') io.out(`${s.text}\nthe recipe has errors; the current run goes on`);
       else if (s.kind === 'unchanged') io.out('saved; the plan did not change');
@@ -74,12 +98,26 @@ export async function watchCommand(files: readonly string[], flags: { json: bool
   const watcher = await watchRecipe(file, session);
 
   let quit: () => void = () => undefined;
-  const finished = new Promise<void>((resolve) => { quit = resolve; });
+  const finished = new Promise<void>((resolve) => {
+    quit = resolve;
+  });
   let ui: { unmount(): void } | null = null;
   if (live) {
-    const [{ render }, React, { WatchView }] = await Promise.all([import('ink'), import('react'), import('../../ui/watch-view.js')]);
-    const feed = { on: (l: (s: WatchStatus, e: Events | null) => void) => { listeners.push(l); return () => void listeners.splice(listeners.indexOf(l), 1); } };
-    ui = render(React.createElement(WatchView, { file: files[0]!, feed, onQuit: () => quit() }), { exitOnCtrlC: false, patchConsole: false });
+    const [{ render }, React, { WatchView }] = await Promise.all([
+      import('ink'),
+      import('react'),
+      import('../../ui/watch-view.js'),
+    ]);
+    const feed = {
+      on: (l: (s: WatchStatus, e: Events | null) => void) => {
+        listeners.push(l);
+        return () => void listeners.splice(listeners.indexOf(l), 1);
+      },
+    };
+    ui = render(React.createElement(WatchView, { file: files[0]!, feed, onQuit: () => quit() }), {
+      exitOnCtrlC: false,
+      patchConsole: false,
+    });
   } else {
     io.out(`watching ${files[0]} and its data; Ctrl-C quits`);
   }

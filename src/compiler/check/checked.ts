@@ -19,7 +19,10 @@ export interface StageSpec {
   readonly batch: number;
   readonly optimizer: string;
   readonly lr: number;
-  /** `lr auto`: the learning-rate finder picks the stage's rate when it starts (`lr` is then the rate the stage would otherwise have). */
+  /**
+   * `lr auto`: the learning-rate finder picks the stage's rate when it starts (`lr` is then the rate the stage would
+   * otherwise have).
+   */
   readonly lrAuto: boolean;
   /** `lr LOW..HIGH`: the lowest trained block's rate (`lr` is the head's); null for one rate everywhere. */
   readonly lrLow: number | null;

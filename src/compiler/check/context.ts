@@ -43,7 +43,10 @@ export class Ctx {
 
   probe(abs: string): ProbeResult {
     let r = this.probes.get(abs);
-    if (!r) this.probes.set(abs, (r = this.opts.probe(abs)));
+    if (!r) {
+      r = this.opts.probe(abs);
+      this.probes.set(abs, r);
+    }
     return r;
   }
 
@@ -59,11 +62,18 @@ export class Ctx {
   /** A whole number in [min, max], or null (reported). */
   int(n: Num, what: string, min: number, max = Number.MAX_SAFE_INTEGER): number | null {
     if (!Number.isInteger(n.value)) {
-      this.report('TLR1502', n.span, `${what} must be a whole number, not ${n.text}`, [`write ${Math.max(min, Math.round(n.value))}`]);
+      this.report('TLR1502', n.span, `${what} must be a whole number, not ${n.text}`, [
+        `write ${Math.max(min, Math.round(n.value))}`,
+      ]);
       return null;
     }
     if (n.value < min || n.value > max) {
-      this.report('TLR1501', n.span, `${what} must be ${max === Number.MAX_SAFE_INTEGER ? `at least ${min}` : `between ${min} and ${max}`}, not ${n.text}`);
+      this.report(
+        'TLR1501',
+        n.span,
+        `${what} must be ${max === Number.MAX_SAFE_INTEGER ? `at least ${min}` : `between ${min} and ${max}`}` +
+          `, not ${n.text}`,
+      );
       return null;
     }
     return n.value;

@@ -10,11 +10,16 @@ import type { ClassFolder, DataInfo } from '../../data/formats/index.js';
 import { splitCount, type SplitCount, type SplitPercent } from '../../data/split-counts.js';
 import type { Span } from '../source.js';
 
+/** A class's images per part: train/validation(/test). */
+const perClass = (c: { train: number; validation: number; test: number }, test: boolean): string =>
+  `${c.train}/${c.validation}${test ? `/${c.test}` : ''}`;
 
 /** Probes a location; reports and returns null when it is missing or unreadable. */
 function look(ctx: Ctx, loc: Location): DataInfo | null {
   if (loc.url) {
-    ctx.report('TLR1301', loc.span, 'data must be on this machine, not at a URL', ['download it, then point to the folder']);
+    ctx.report('TLR1301', loc.span, 'data must be on this machine, not at a URL', [
+      'download it, then point to the folder',
+    ]);
     return null;
   }
   const abs = ctx.resolve(loc.text);
@@ -25,7 +30,15 @@ function look(ctx: Ctx, loc: Location): DataInfo | null {
     const parent = path.dirname(abs);
     // Folder names are long and typed from memory: half the name may differ (strawbery → strawberries).
     const name = path.basename(abs);
-    const near = ctx.opts.exists(parent) === 'dir' ? nearest(name, ctx.siblings(parent).filter((n) => ctx.opts.exists(path.join(parent, n)) === 'dir' || n.endsWith('.csv')), 3, Math.max(2, Math.ceil(name.length / 2))).map((n) => `\`${ctx.show(path.join(parent, n))}\``) : [];
+    const near =
+      ctx.opts.exists(parent) === 'dir'
+        ? nearest(
+            name,
+            ctx.siblings(parent).filter((n) => ctx.opts.exists(path.join(parent, n)) === 'dir' || n.endsWith('.csv')),
+            3,
+            Math.max(2, Math.ceil(name.length / 2)),
+          ).map((n) => `\`${ctx.show(path.join(parent, n))}\``)
+        : [];
     ctx.report('TLR1301', loc.span, `data folder ${shown} does not exist`, [
       ...(near.length ? [`did you mean ${near.join(', ')}?`] : []),
       `paths are relative to the recipe's folder (${ctx.dir}); create ${shown} with one folder of images per class`,
@@ -33,7 +46,11 @@ function look(ctx: Ctx, loc: Location): DataInfo | null {
   } else if (r.problem === 'empty') {
     ctx.report('TLR1302', loc.span, `${shown} has no class folders`, r.hints);
   } else {
-    ctx.report('TLR1309', loc.span, r.message.replace(abs, shown), [...r.hints, 'data is a folder of class folders, a folder with train/ val/ test/, a folder of MNIST-style IDX files, or a path,label .csv']);
+    ctx.report('TLR1309', loc.span, r.message.replace(abs, shown), [
+      ...r.hints,
+      'data is a folder of class folders, a folder with train/ val/ test/, a folder of MNIST-style IDX files, ' +
+        'or a path,label .csv',
+    ]);
   }
   return null;
 }
@@ -41,24 +58,44 @@ function look(ctx: Ctx, loc: Location): DataInfo | null {
 function classesOk(ctx: Ctx, loc: Location, folders: readonly ClassFolder[], what: string): boolean {
   let ok = true;
   if (folders.length < 2) {
-    ctx.report('TLR1302', loc.span, `${what} has ${folders.length === 0 ? 'no classes' : `only one class (${folders[0]!.name})`}; a classifier needs at least 2`, ['add one folder per class, each holding that class\'s images']);
+    ctx.report(
+      'TLR1302',
+      loc.span,
+      `${what} has ${folders.length === 0 ? 'no classes' : `only one class (${folders[0]!.name})`}; a ` +
+        `classifier needs at least 2`,
+      ["add one folder per class, each holding that class's images"],
+    );
     return false;
   }
   for (const f of folders) {
     if (f.images === 0) {
-      ctx.report('TLR1303', loc.span, `class \`${f.name}\` has no images (${ctx.show(f.where)})`, ['add images (jpg, png, webp, gif, bmp, tiff) to it, or remove the folder']);
+      ctx.report('TLR1303', loc.span, `class \`${f.name}\` has no images (${ctx.show(f.where)})`, [
+        'add images (jpg, png, webp, gif, bmp, tiff) to it, or remove the folder',
+      ]);
       ok = false;
     }
   }
   return ok;
 }
 
-function sameClasses(ctx: Ctx, loc: Location, classes: readonly string[], other: readonly ClassFolder[], what: string): boolean {
+function sameClasses(
+  ctx: Ctx,
+  loc: Location,
+  classes: readonly string[],
+  other: readonly ClassFolder[],
+  what: string,
+): boolean {
   const names = other.map((f) => f.name);
-  const missing = classes.filter((c) => !names.includes(c)), extra = names.filter((c) => !classes.includes(c));
+  const missing = classes.filter((c) => !names.includes(c)),
+    extra = names.filter((c) => !classes.includes(c));
   if (!missing.length && !extra.length) return true;
-  const parts = [missing.length ? `lacks ${missing.join(', ')}` : '', extra.length ? `has ${extra.join(', ')} that the training data lacks` : ''].filter(Boolean);
-  ctx.report('TLR1308', loc.span, `${what} ${parts.join(' and ')}`, ['every data set must have the same class folders as the training data']);
+  const parts = [
+    missing.length ? `lacks ${missing.join(', ')}` : '',
+    extra.length ? `has ${extra.join(', ')} that the training data lacks` : '',
+  ].filter(Boolean);
+  ctx.report('TLR1308', loc.span, `${what} ${parts.join(' and ')}`, [
+    'every data set must have the same class folders as the training data',
+  ]);
   return false;
 }
 
@@ -66,27 +103,54 @@ function sameClasses(ctx: Ctx, loc: Location, classes: readonly string[], other:
  * `split A/B[/C]`: whole parts adding up to 100, and no part that data the recipe already names
  * (a validation or test set, or the data's own folders) provides. Null when reported.
  */
-function checkSplit(ctx: Ctx, g: Globals, given: { validation?: SplitSource; test?: SplitSource; byValidate: boolean; byTest: boolean }): SplitPercent | null {
-  if (!g.split) return given.validation ? { train: 100, validation: 0, test: 0 } : { train: 80, validation: 20, test: 0 };
+function checkSplit(
+  ctx: Ctx,
+  g: Globals,
+  given: { validation?: SplitSource; test?: SplitSource; byValidate: boolean; byTest: boolean },
+): SplitPercent | null {
+  if (!g.split)
+    return given.validation ? { train: 100, validation: 0, test: 0 } : { train: 80, validation: 20, test: 0 };
   const parts = g.split.parts;
   const sum = parts.reduce((t, p) => t + p.value, 0);
   if (parts.length > 3) {
-    ctx.report('TLR1306', g.split.span, `split takes 2 or 3 parts (train/validation or train/validation/test), not ${parts.length}`, ['write `split 80/20` or `split 80/10/10`']);
+    ctx.report(
+      'TLR1306',
+      g.split.span,
+      `split takes 2 or 3 parts (train/validation or train/validation/test), not ${parts.length}`,
+      ['write `split 80/20` or `split 80/10/10`'],
+    );
     return null;
   }
   if (sum !== 100) {
-    ctx.report('TLR1306', g.split.span, `split adds up to ${sum}, not 100`, [parts.length === 2 ? `write \`split ${parts[0]!.value}/${100 - parts[0]!.value}\`` : 'make the parts add up to 100']);
+    ctx.report('TLR1306', g.split.span, `split adds up to ${sum}, not 100`, [
+      parts.length === 2
+        ? `write \`split ${parts[0]!.value}/${100 - parts[0]!.value}\``
+        : 'make the parts add up to 100',
+    ]);
     return null;
   }
   for (const p of parts) if (ctx.int(p, 'each part of split', 1, 99) === null) return null;
   if (given.validation) {
-    const from = given.byValidate ? `\`validate on\` (line ${g.validate!.span.start.line})` : `the data's own validation folder`;
-    ctx.report('TLR1307', g.split.span, `split ${parts.map((p) => p.text).join('/')} sets a validation part aside, but ${from} already gives the validation data`, ['remove one of them']);
+    const from = given.byValidate
+      ? `\`validate on\` (line ${g.validate!.span.start.line})`
+      : `the data's own validation folder`;
+    ctx.report(
+      'TLR1307',
+      g.split.span,
+      `split ${parts.map((p) => p.text).join('/')} sets a validation part aside, but ${from} already gives ` +
+        `the validation data`,
+      ['remove one of them'],
+    );
     return null;
   }
   if (parts.length === 3 && given.test) {
     const from = given.byTest ? `\`test on\` (line ${g.test!.span.start.line})` : `the data's own test folder`;
-    ctx.report('TLR1307', g.split.parts[2]!.span, `split sets a test part aside, but ${from} already gives the test data`, [`write \`split ${parts[0]!.value + parts[2]!.value}/${parts[1]!.value}\`, or remove \`test on\``]);
+    ctx.report(
+      'TLR1307',
+      g.split.parts[2]!.span,
+      `split sets a test part aside, but ${from} already gives the test data`,
+      [`write \`split ${parts[0]!.value + parts[2]!.value}/${parts[1]!.value}\`, or remove \`test on\``],
+    );
     return null;
   }
   return { train: parts[0]!.value, validation: parts[1]!.value, test: parts[2]?.value ?? 0 };
@@ -97,15 +161,32 @@ function checkSplit(ctx: Ctx, g: Globals, given: { validation?: SplitSource; tes
  * checked here, so `split 50/50` of two images or one image per class is an error, not a run that
  * "finishes" on nothing. `made`: which splits are cut from the training data.
  */
-function splitsHaveImages(ctx: Ctx, span: Span, folders: readonly ClassFolder[], p: SplitPercent, made: { validation: boolean; test: boolean }): boolean {
+function splitsHaveImages(
+  ctx: Ctx,
+  span: Span,
+  folders: readonly ClassFolder[],
+  p: SplitPercent,
+  made: { validation: boolean; test: boolean },
+): boolean {
   const counts = folders.map((f) => splitCount(f.images, p));
   const sum = (k: keyof SplitCount) => counts.reduce((t, c) => t + c[k], 0);
-  const empty = (['train', 'validation', 'test'] as const).filter((k) => (k === 'train' || made[k]) && (k !== 'test' || p.test > 0) && sum(k) === 0);
+  const empty = (['train', 'validation', 'test'] as const).filter(
+    (k) => (k === 'train' || made[k]) && (k !== 'test' || p.test > 0) && sum(k) === 0,
+  );
   if (!empty.length) return true;
   const images = folders.reduce((t, f) => t + f.images, 0);
-  ctx.report('TLR1310', span, `split ${p.train}/${p.validation}${p.test ? `/${p.test}` : ''} of ${images} images leaves ${empty.map((k) => `0 ${k === 'train' ? 'training' : k} images`).join(' and ')} (per class: ${folders.map((f, i) => `${f.name} ${counts[i]!.train}/${counts[i]!.validation}${p.test ? `/${counts[i]!.test}` : ''}`).join(', ')})`, [
-    images < 10 ? 'add images: each class needs a few for training and at least one for validation' : 'give the empty part a larger share, or its own data with `validate on` / `test on`',
-  ]);
+  ctx.report(
+    'TLR1310',
+    span,
+    `split ${p.train}/${p.validation}${p.test ? `/${p.test}` : ''} of ${images} images leaves ` +
+      `${empty.map((k) => `0 ${k === 'train' ? 'training' : k} images`).join(' and ')} (per class: ` +
+      `${folders.map((f, i) => `${f.name} ${perClass(counts[i]!, !!p.test)}`).join(', ')})`,
+    [
+      images < 10
+        ? 'add images: each class needs a few for training and at least one for validation'
+        : 'give the empty part a larger share, or its own data with `validate on` / `test on`',
+    ],
+  );
   return false;
 }
 
@@ -114,26 +195,36 @@ export function checkData(ctx: Ctx, g: Globals, stages: readonly StageStatements
   const first = stages[0]?.train;
   if (!first) return null;
   if (!first.data) {
-    ctx.report('TLR1304', first.span, 'the first `train` does not say which data to train on', [`write \`train ${first.epochs ? `${first.epochs.text} epochs ` : ''}on ./images\`, where ./images holds one folder per class`]);
+    ctx.report('TLR1304', first.span, 'the first `train` does not say which data to train on', [
+      `write \`train ${first.epochs ? `${first.epochs.text} epochs ` : ''}on ./images\`, where ./images holds ` +
+        `one folder per class`,
+    ]);
     return null;
   }
   for (const st of stages.slice(1)) {
     const d = st.train?.data;
     if (d && ctx.resolve(d.text) !== ctx.resolve(first.data.text)) {
-      ctx.report('TLR1305', d.span, 'every stage trains on the data of the first `train`', [`remove \`on ${d.text}\`; to train on other data, write another recipe that starts from this one's model`]);
+      ctx.report('TLR1305', d.span, 'every stage trains on the data of the first `train`', [
+        `remove \`on ${d.text}\`; to train on other data, write another recipe that starts from this one's model`,
+      ]);
     }
   }
   const train = look(ctx, first.data);
   if (!train) return null;
   const folders = train.splits.train;
   if (!folders) {
-    ctx.report('TLR1309', first.data.span, `${ctx.show(train.path)} has no training split`, ['a folder with val/ or test/ also needs train/']);
+    ctx.report('TLR1309', first.data.span, `${ctx.show(train.path)} has no training split`, [
+      'a folder with val/ or test/ also needs train/',
+    ]);
     return null;
   }
   let ok = classesOk(ctx, first.data, folders, ctx.show(train.path));
   const classes = folders.map((f) => f.name);
 
-  const external = (s: Extract<Statement, { kind: 'validate' | 'test' }> | undefined, what: string): SplitSource | null | undefined => {
+  const external = (
+    s: Extract<Statement, { kind: 'validate' | 'test' }> | undefined,
+    what: string,
+  ): SplitSource | null | undefined => {
     if (!s) return undefined;
     const info = look(ctx, s.data);
     if (!info) return null;
@@ -159,9 +250,14 @@ export function checkData(ctx: Ctx, g: Globals, stages: readonly StageStatements
 
   const split = checkSplit(ctx, g, { validation: dataVal, test: dataTest, byValidate: !!extVal, byTest: !!extTest });
   if (!split) return null;
-  if (!ok || !splitsHaveImages(ctx, g.split?.span ?? first.data.span, folders, split, { validation: !dataVal, test: !dataTest })) return null;
+  if (
+    !ok ||
+    !splitsHaveImages(ctx, g.split?.span ?? first.data.span, folders, split, { validation: !dataVal, test: !dataTest })
+  )
+    return null;
   return {
-    train, classes,
+    train,
+    classes,
     validation: dataVal ?? { kind: 'split', percent: split.validation },
     test: dataTest ?? (split.test > 0 ? { kind: 'split', percent: split.test } : null),
     split,

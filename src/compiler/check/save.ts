@@ -17,24 +17,35 @@ export function checkExport(ctx: Ctx, g: Globals): PlanExport[] | null {
   const s = g.export;
   if (!s) return [];
   if (s.format.text !== 'onnx') {
-    ctx.report('TLR1702', s.format.span, `tlr cannot export to \`${s.format.text}\``, [...didYouMean(s.format.text, ['onnx']), 'write `export onnx` (the TF.js model is always written); `tlr export MODEL_DIR` converts a model later']);
+    ctx.report('TLR1702', s.format.span, `tlr cannot export to \`${s.format.text}\``, [
+      ...didYouMean(s.format.text, ['onnx']),
+      'write `export onnx` (the TF.js model is always written); `tlr export MODEL_DIR` converts a model later',
+    ]);
     return null;
   }
   if (s.option && s.option.text !== 'softmax') {
-    ctx.report('TLR1702', s.option.span, `\`export onnx\` takes \`softmax\` or nothing, not \`${s.option.text}\``, ['`export onnx softmax` makes the ONNX model output probabilities']);
+    ctx.report('TLR1702', s.option.span, `\`export onnx\` takes \`softmax\` or nothing, not \`${s.option.text}\``, [
+      '`export onnx softmax` makes the ONNX model output probabilities',
+    ]);
     return null;
   }
   return [{ format: 'onnx', softmax: !!s.option }];
 }
 
-export function checkSave(ctx: Ctx, g: Globals, stages: readonly StageStatements[]): { metric: Metric; which: 'best' | 'last'; to: string | null } | null {
+export function checkSave(
+  ctx: Ctx,
+  g: Globals,
+  stages: readonly StageStatements[],
+): { metric: Metric; which: 'best' | 'last'; to: string | null } | null {
   const s = g.save;
   if (!s) return { metric: 'val_accuracy', which: 'best', to: null };
   const m = s.best ? metric(ctx, s.best) : 'val_accuracy';
   if (!m) return null;
   if (!s.to) return { metric: m, which: s.last ? 'last' : 'best', to: null };
   const to = ctx.resolve(s.to.text);
-  const data = [stages[0]?.train?.data, g.validate?.data, g.test?.data].filter((l) => l && !l.url).map((l) => ctx.resolve(l!.text));
+  const data = [stages[0]?.train?.data, g.validate?.data, g.test?.data]
+    .filter((l) => l && !l.url)
+    .map((l) => ctx.resolve(l!.text));
   const problem = saveTargetProblem(to, { data, recipeDir: ctx.dir });
   if (problem) {
     ctx.report('TLR1701', s.to.span, `cannot save the model to ${ctx.show(to)}: ${problem}`, [

@@ -2,7 +2,8 @@
 
 /** The edit distance between two words. */
 export function distance(a: string, b: string): number {
-  const m = a.length, n = b.length;
+  const m = a.length,
+    n = b.length;
   let prev = Array.from({ length: n + 1 }, (_, j) => j);
   for (let i = 1; i <= m; i++) {
     const cur = [i];
@@ -14,11 +15,22 @@ export function distance(a: string, b: string): number {
   return prev[n]!;
 }
 
-/** Up to `max` candidates close to `word`, nearest first; `limit` is the largest edit distance accepted (default: a third of the word). */
-export function nearest(word: string, candidates: readonly string[], max = 3, limit = Math.max(2, Math.floor(word.length / 3))): string[] {
+/**
+ * Up to `max` candidates close to `word`, nearest first; `limit` is the largest edit distance accepted (default: a
+ * third of the word).
+ */
+export function nearest(
+  word: string,
+  candidates: readonly string[],
+  max = 3,
+  limit = Math.max(2, Math.floor(word.length / 3)),
+): string[] {
   const w = word.toLowerCase();
   return [...new Set(candidates)]
-    .map((c) => ({ c, d: distance(w, c.toLowerCase()) - (c.toLowerCase().startsWith(w) || w.startsWith(c.toLowerCase()) ? 1 : 0) }))
+    .map((c) => ({
+      c,
+      d: distance(w, c.toLowerCase()) - (c.toLowerCase().startsWith(w) || w.startsWith(c.toLowerCase()) ? 1 : 0),
+    }))
     .filter(({ d }) => d <= limit)
     .sort((a, b) => a.d - b.d || a.c.localeCompare(b.c))
     .slice(0, max)

@@ -20,7 +20,9 @@ export const DEFAULT_SCRATCH_SCHEDULE: ScheduleSpec = { kind: 'one-cycle' };
 /** `train on ./data` (no count) for a head on cached features: README "Defaults, measured". */
 export const DEFAULT_HEAD_EPOCHS = 20;
 
-/** BatchNorm layers that train, when a recipe does not say: README "BatchNorm while fine-tuning" has the measurements. */
+/**
+ * BatchNorm layers that train, when a recipe does not say: README "BatchNorm while fine-tuning" has the measurements.
+ */
 export const DEFAULT_BATCHNORM: 'keep' | 'update' = 'update';
 
 /** The smallest learning rate a stage may get by inheritance (a written one only has to be > 0). */
@@ -34,16 +36,23 @@ export const AUGMENTATIONS = ['flip', 'rotate', 'zoom', 'brightness', 'contrast'
 /** A metric name, or null (reported). */
 export function metric(ctx: Ctx, n: Name): Metric | null {
   if ((METRICS as readonly string[]).includes(n.text)) return n.text as Metric;
-  ctx.report('TLR1603', n.span, `unknown metric \`${n.text}\``, [...didYouMean(n.text, METRICS), `metrics: ${oneOf([...METRICS])}`]);
+  ctx.report('TLR1603', n.span, `unknown metric \`${n.text}\``, [
+    ...didYouMean(n.text, METRICS),
+    `metrics: ${oneOf([...METRICS])}`,
+  ]);
   return null;
 }
 
 /** The schedule an `lr` clause writes (a warm-up alone is the constant schedule with one), or null (reported). */
 function schedule(ctx: Ctx, s: Extract<Statement, { kind: 'lr' }>, epochs: number | null): ScheduleSpec | null {
-  const sch = s.schedule, v = lrText(s.value);
+  const sch = s.schedule,
+    v = lrText(s.value);
   const name = sch?.name.text ?? 'constant';
   if (sch && !(SCHEDULES as readonly string[]).includes(name)) {
-    ctx.report('TLR1602', sch.name.span, `unknown learning-rate schedule \`${name}\``, [...didYouMean(name, SCHEDULES), 'schedules: constant, cosine, step FACTOR every N (epochs), one-cycle']);
+    ctx.report('TLR1602', sch.name.span, `unknown learning-rate schedule \`${name}\``, [
+      ...didYouMean(name, SCHEDULES),
+      'schedules: constant, cosine, step FACTOR every N (epochs), one-cycle',
+    ]);
     return null;
   }
   const warmup = s.warmup ? warmupEpochs(ctx, s.warmup, epochs) : undefined;
@@ -57,7 +66,9 @@ function schedule(ctx: Ctx, s: Extract<Statement, { kind: 'lr' }>, epochs: numbe
     return { kind: name as 'constant' | 'cosine' | 'one-cycle', ...w };
   }
   if (sch!.args.length !== 1 || !sch!.every) {
-    ctx.report('TLR1203', s.span, '`step` takes a factor and a period', [`write \`lr ${v} step 0.1 every 5\`: the rate is multiplied by 0.1 every 5 epochs`]);
+    ctx.report('TLR1203', s.span, '`step` takes a factor and a period', [
+      `write \`lr ${v} step 0.1 every 5\`: the rate is multiplied by 0.1 every 5 epochs`,
+    ]);
     return null;
   }
   const factor = ctx.real(sch!.args[0]!, 'the step factor', (x) => x > 0 && x <= 1, '0 < factor <= 1');
@@ -71,15 +82,37 @@ const epochsText = (n: number) => `${n} epoch${n === 1 ? '' : 's'}`;
 function epochCount(ctx: Ctx, train: Extract<Statement, { kind: 'train' }>, cachedHead: boolean): number | null {
   if (train.epochs) return ctx.int(train.epochs, 'epochs', 1, 100000);
   if (cachedHead) return DEFAULT_HEAD_EPOCHS;
-  ctx.report('TLR1611', train.keyword, 'how many epochs? Only a stage that trains the head alone on cached features has a default', [`write \`train 10 epochs${train.data ? ` on ${train.data.text}` : ''}\``, `a head on a frozen backbone with nothing augmented trains ${DEFAULT_HEAD_EPOCHS} epochs by default`]);
+  ctx.report(
+    'TLR1611',
+    train.keyword,
+    'how many epochs? Only a stage that trains the head alone on cached features has a default',
+    [
+      `write \`train 10 epochs${train.data ? ` on ${train.data.text}` : ''}\``,
+      `a head on a frozen backbone with nothing augmented trains ${DEFAULT_HEAD_EPOCHS} epochs by default`,
+    ],
+  );
   return null;
 }
 
 /** The stage before's schedule, for a stage whose `lr` writes none; its warm-up must fit this stage too. */
-function inherited(ctx: Ctx, st: StageStatements, sched: ScheduleSpec | undefined, epochs: number | null): ScheduleSpec | null {
+function inherited(
+  ctx: Ctx,
+  st: StageStatements,
+  sched: ScheduleSpec | undefined,
+  epochs: number | null,
+): ScheduleSpec | null {
   if (!sched) return { kind: 'constant' };
   if (sched.warmup === undefined || epochs === null || sched.warmup < epochs) return sched;
-  ctx.report('TLR1610', st.then!.keyword, `this stage keeps the stage before's warm-up of ${epochsText(sched.warmup)}, but trains ${epochs}: the rate would never reach its value`, [`write the stage's \`lr\` with its own schedule, for example \`lr … ${sched.kind === 'step' ? `step ${sched.factor} every ${sched.every}` : sched.kind}\` (no warm-up)`]);
+  ctx.report(
+    'TLR1610',
+    st.then!.keyword,
+    `this stage keeps the stage before's warm-up of ${epochsText(sched.warmup)}, but trains ${epochs}: the rate ` +
+      `would never reach its value`,
+    [
+      `write the stage's \`lr\` with its own schedule, for example \`lr … ` +
+        `${sched.kind === 'step' ? `step ${sched.factor} every ${sched.every}` : sched.kind}\` (no warm-up)`,
+    ],
+  );
   return null;
 }
 
@@ -87,17 +120,28 @@ function inherited(ctx: Ctx, st: StageStatements, sched: ScheduleSpec | undefine
 function warmupEpochs(ctx: Ctx, n: Num, epochs: number | null): number | null {
   const w = ctx.real(n, 'the warm-up', (x) => x > 0, '> 0 epochs');
   if (w === null || epochs === null || w < epochs) return w;
-  ctx.report('TLR1610', n.span, `a warm-up of ${epochsText(w)} in a stage of ${epochs}: the rate would never reach its value`, [`write \`warmup ${epochs > 1 ? Math.max(1, Math.floor(epochs / 4)) : 0.25}\` (epochs), or train longer`]);
+  ctx.report(
+    'TLR1610',
+    n.span,
+    `a warm-up of ${epochsText(w)} in a stage of ${epochs}: the rate would never reach its value`,
+    [`write \`warmup ${epochs > 1 ? Math.max(1, Math.floor(epochs / 4)) : 0.25}\` (epochs), or train longer`],
+  );
   return null;
 }
 
 /** A range's two rates, the low end first; null (reported) unless 0 < low < high < 10. */
 function range(ctx: Ctx, r: Range): { low: number; high: number } | null {
   const within = (x: number) => x > 0 && x < 10;
-  const low = ctx.real(r.low, 'the learning rate', within, '0 < lr < 10'), high = ctx.real(r.high, 'the learning rate', within, '0 < lr < 10');
+  const low = ctx.real(r.low, 'the learning rate', within, '0 < lr < 10'),
+    high = ctx.real(r.high, 'the learning rate', within, '0 < lr < 10');
   if (low === null || high === null) return null;
   if (low < high) return { low, high };
-  ctx.report('TLR1608', r.span, `\`lr ${r.low.text}..${r.high.text}\`: a range goes from the lowest trained block's rate up to the head's`, [`write \`lr ${r.high.text}..${r.low.text}\``, 'or one rate for every layer: `lr 0.001`']);
+  ctx.report(
+    'TLR1608',
+    r.span,
+    `\`lr ${r.low.text}..${r.high.text}\`: a range goes from the lowest trained block's rate up to the head's`,
+    [`write \`lr ${r.high.text}..${r.low.text}\``, 'or one rate for every layer: `lr 0.001`'],
+  );
   return null;
 }
 
@@ -107,11 +151,22 @@ type Rate = Pick<StageSpec, 'lr' | 'lrAuto' | 'lrLow' | 'schedule'>;
  * A stage's rate and schedule: as written (a rate, a range, or `auto`), else the default (the
  * stage before's / 10 with its schedule; for a first stage, by what it trains); null when reported.
  */
-function stageRate(ctx: Ctx, st: StageStatements, i: number, prev: StageSpec | undefined, epochs: number | null, headOnly: boolean, fromRandom: boolean): Rate | null {
+function stageRate(
+  ctx: Ctx,
+  st: StageStatements,
+  i: number,
+  prev: StageSpec | undefined,
+  epochs: number | null,
+  headOnly: boolean,
+  fromRandom: boolean,
+): Rate | null {
   const value = st.lr?.value;
   const word = value && !isRange(value) && !isNum(value) ? value : null;
   if (word && word.text !== 'auto') {
-    ctx.report('TLR1606', word.span, `\`lr ${word.text}\`: a learning rate is a number, or \`auto\``, [...didYouMean(word.text, ['auto']), '`lr 0.001`, or `lr auto` to run the learning-rate finder when the stage starts (tlr lr-find shows what it sees)']);
+    ctx.report('TLR1606', word.span, `\`lr ${word.text}\`: a learning rate is a number, or \`auto\``, [
+      ...didYouMean(word.text, ['auto']),
+      '`lr 0.001`, or `lr auto` to run the learning-rate finder when the stage starts (tlr lr-find shows what it sees)',
+    ]);
     return null;
   }
   // `lr auto`: the finder picks it when the stage starts; a later stage that writes no rate does the same.
@@ -120,21 +175,55 @@ function stageRate(ctx: Ctx, st: StageStatements, i: number, prev: StageSpec | u
   // A range's upper end is the head's rate (the stage's `lr`); the blocks below get less.
   const lrRange = value && isRange(value) ? range(ctx, value) : null;
   if (value && isRange(value) && !lrRange) return null;
-  if (lrRange && headOnly) ctx.report('TLR1609', value!.span, `this stage trains only the head, which gets the range's upper rate, ${lrRange.high}`, [`write \`lr ${(value as Range).high.text}\`, or unfreeze blocks for the lower rates to reach`]);
-  const lr = lrRange ? lrRange.high
-    : value && !isRange(value) && isNum(value) ? ctx.real(value, 'the learning rate', (v) => v > 0 && v < 10, '0 < lr < 10')
-    : prev ? +(prev.lr / 10).toPrecision(12) : headOnly ? DEFAULT_HEAD_LR : scratch ? DEFAULT_SCRATCH_LR : DEFAULT_LR;
+  if (lrRange && headOnly)
+    ctx.report(
+      'TLR1609',
+      value!.span,
+      `this stage trains only the head, which gets the range's upper rate, ${lrRange.high}`,
+      [`write \`lr ${(value as Range).high.text}\`, or unfreeze blocks for the lower rates to reach`],
+    );
+  const lr = lrRange
+    ? lrRange.high
+    : value && !isRange(value) && isNum(value)
+      ? ctx.real(value, 'the learning rate', (v) => v > 0 && v < 10, '0 < lr < 10')
+      : prev
+        ? +(prev.lr / 10).toPrecision(12)
+        : headOnly
+          ? DEFAULT_HEAD_LR
+          : scratch
+            ? DEFAULT_SCRATCH_LR
+            : DEFAULT_LR;
   // A derived rate is checked like a written one: many `then` stages divide it down to nothing.
   if (!st.lr && prev && lr !== null && lr < MIN_LR) {
-    ctx.report('TLR1501', st.then!.keyword, `stage ${i + 1}'s learning rate would be ${lr.toExponential(1)} (the stage before's divided by 10), too small to train anything`, [`write \`lr …\` in this stage (at least ${MIN_LR})`]);
+    ctx.report(
+      'TLR1501',
+      st.then!.keyword,
+      `stage ${i + 1}'s learning rate would be ${lr.toExponential(1)} (the stage before's divided by 10), too ` +
+        `small to train anything`,
+      [`write \`lr …\` in this stage (at least ${MIN_LR})`],
+    );
     return null;
   }
-  const sched = st.lr?.schedule || st.lr?.warmup ? schedule(ctx, st.lr, epochs) : scratch ? DEFAULT_SCRATCH_SCHEDULE : inherited(ctx, st, prev?.schedule, epochs);
-  return lr === null || sched === null ? null : { lr, lrAuto, lrLow: lrRange && !headOnly ? lrRange.low : null, schedule: sched };
+  const sched =
+    st.lr?.schedule || st.lr?.warmup
+      ? schedule(ctx, st.lr, epochs)
+      : scratch
+        ? DEFAULT_SCRATCH_SCHEDULE
+        : inherited(ctx, st, prev?.schedule, epochs);
+  return lr === null || sched === null
+    ? null
+    : { lr, lrAuto, lrLow: lrRange && !headOnly ? lrRange.low : null, schedule: sched };
 }
 
 /** Each stage's settings; a later stage inherits all but `lr`, which defaults to the previous / 10. */
-export function checkStages(ctx: Ctx, stages: readonly StageStatements[], frozen: readonly { frozen: number; by: string }[] | null, backboneLayers: number | null = null, pretrained = true, augmented = false): StageSpec[] | null {
+export function checkStages(
+  ctx: Ctx,
+  stages: readonly StageStatements[],
+  frozen: readonly { frozen: number; by: string }[] | null,
+  backboneLayers: number | null = null,
+  pretrained = true,
+  augmented = false,
+): StageSpec[] | null {
   const out: StageSpec[] = [];
   let ok = true;
   for (const [i, st] of stages.entries()) {
@@ -146,7 +235,11 @@ export function checkStages(ctx: Ctx, stages: readonly StageStatements[], frozen
     if (st.optimizer) {
       const n = st.optimizer.name;
       optimizer = (OPTIMIZERS as readonly string[]).includes(n.text) ? n.text : null;
-      if (!optimizer) ctx.report('TLR1601', n.span, `unknown optimizer \`${n.text}\``, [...didYouMean(n.text, OPTIMIZERS), `optimizers: ${oneOf([...OPTIMIZERS])}`]);
+      if (!optimizer)
+        ctx.report('TLR1601', n.span, `unknown optimizer \`${n.text}\``, [
+          ...didYouMean(n.text, OPTIMIZERS),
+          `optimizers: ${oneOf([...OPTIMIZERS])}`,
+        ]);
     }
     const rate = stageRate(ctx, st, i, prev, epochs, headOnly, i === 0 && !pretrained && frozen?.[0]?.frozen === 0);
     if (!rate) ok = false;
@@ -162,7 +255,15 @@ export function checkStages(ctx: Ctx, stages: readonly StageStatements[], frozen
       const [a, b] = st.batchnorm.words;
       if (a?.text === 'batchnorm' && b?.text === 'statistics') batchnorm = st.batchnorm.mode;
       else {
-        ctx.report('TLR1607', { start: a!.span.start, end: b!.span.end }, `\`${st.batchnorm.mode} ${a?.text} ${b?.text}\`: write \`${st.batchnorm.mode} batchnorm statistics\``, ['`keep batchnorm statistics`: BatchNorm layers that train stay in inference mode (their statistics are kept); `update batchnorm statistics`: they normalise by each batch and update their statistics']);
+        ctx.report(
+          'TLR1607',
+          { start: a!.span.start, end: b!.span.end },
+          `\`${st.batchnorm.mode} ${a?.text} ${b?.text}\`: write \`${st.batchnorm.mode} batchnorm statistics\``,
+          [
+            '`keep batchnorm statistics`: BatchNorm layers that train stay in inference mode (their statistics ' +
+              'are kept); `update batchnorm statistics`: they normalise by each batch and update their statistics',
+          ],
+        );
         ok = false;
       }
     }
@@ -171,7 +272,10 @@ export function checkStages(ctx: Ctx, stages: readonly StageStatements[], frozen
       const m = st.classWeights.mode;
       if (m.text === 'auto' || m.text === 'none') classWeights = m.text;
       else {
-        ctx.report('TLR1605', m.span, `unknown class weights mode \`${m.text}\``, [...didYouMean(m.text, ['auto', 'none']), '`class weights auto` weighs each class by its inverse frequency']);
+        ctx.report('TLR1605', m.span, `unknown class weights mode \`${m.text}\``, [
+          ...didYouMean(m.text, ['auto', 'none']),
+          '`class weights auto` weighs each class by its inverse frequency',
+        ]);
         ok = false;
       }
     }
@@ -179,7 +283,17 @@ export function checkStages(ctx: Ctx, stages: readonly StageStatements[], frozen
       ok = false;
       continue;
     }
-    out.push({ epochs, batch, optimizer, ...rate, batchnorm, earlyStop, classWeights, frozen: frozen[i]!.frozen, frozenBy: frozen[i]!.by });
+    out.push({
+      epochs,
+      batch,
+      optimizer,
+      ...rate,
+      batchnorm,
+      earlyStop,
+      classWeights,
+      frozen: frozen[i]!.frozen,
+      frozenBy: frozen[i]!.by,
+    });
   }
   return ok && out.length === stages.length ? out : null;
 }
@@ -197,20 +311,32 @@ function augmentation(ctx: Ctx, a: Augmentation): AugmentSpec | null {
   switch (kind) {
     case 'flip': {
       if (!x) return { kind: 'flip', mode: 'horizontal' };
-      const mode = !isNum(x) && a.args.length === 1 && ['horizontal', 'vertical', 'both'].includes(x.text) ? x.text : null;
+      const mode =
+        !isNum(x) && a.args.length === 1 && ['horizontal', 'vertical', 'both'].includes(x.text) ? x.text : null;
       if (!mode) {
-        ctx.report('TLR1203', a.span, 'flip takes horizontal (the default), vertical or both', ['for example `flip` or `flip both`']);
+        ctx.report('TLR1203', a.span, 'flip takes horizontal (the default), vertical or both', [
+          'for example `flip` or `flip both`',
+        ]);
         return null;
       }
       return { kind: 'flip', mode: mode as 'horizontal' | 'vertical' | 'both' };
     }
-    case 'rotate': { const v = amount('the rotation in degrees', 180); return v === null ? null : { kind, degrees: v }; }
-    case 'zoom': case 'brightness': case 'contrast': case 'shift': {
+    case 'rotate': {
+      const v = amount('the rotation in degrees', 180);
+      return v === null ? null : { kind, degrees: v };
+    }
+    case 'zoom':
+    case 'brightness':
+    case 'contrast':
+    case 'shift': {
       const v = amount(`the ${kind}`, 1);
       return v === null ? null : { kind, amount: v };
     }
     default:
-      ctx.report('TLR1604', a.name.span, `unknown augmentation \`${kind}\``, [...didYouMean(kind, AUGMENTATIONS), `augmentations: ${oneOf([...AUGMENTATIONS])}`]);
+      ctx.report('TLR1604', a.name.span, `unknown augmentation \`${kind}\``, [
+        ...didYouMean(kind, AUGMENTATIONS),
+        `augmentations: ${oneOf([...AUGMENTATIONS])}`,
+      ]);
       return null;
   }
 }
@@ -221,7 +347,8 @@ export function checkAugment(ctx: Ctx, g: Globals): AugmentSpec[] | null {
   const specs = g.augment.items.map((a) => augmentation(ctx, a));
   const seen = new Set<string>();
   for (const [i, a] of g.augment.items.entries()) {
-    if (seen.has(a.name.text)) ctx.report('TLR1401', a.name.span, `\`${a.name.text}\` is listed twice in augment`, ['keep one']);
+    if (seen.has(a.name.text))
+      ctx.report('TLR1401', a.name.span, `\`${a.name.text}\` is listed twice in augment`, ['keep one']);
     seen.add(a.name.text);
     if (!specs[i]) return null;
   }

@@ -10,13 +10,23 @@ import { TlrError } from '../../errors.js';
 /** A data CSV that cannot be read: names the file and the line. */
 export class CsvError extends TlrError {}
 
-interface Row { readonly path: string; readonly label: string; readonly line: number }
+interface Row {
+  readonly path: string;
+  readonly label: string;
+  readonly line: number;
+}
 
 /** The rows of a data CSV; a malformed file or row is a CsvError naming the file and line. */
 export function readCsvRows(file: string): Row[] {
   let records: { record: string[]; info: { lines: number } }[];
   try {
-    records = parse(fs.readFileSync(file, 'utf8'), { bom: true, info: true, skip_empty_lines: true, relax_column_count: true, trim: true }) as unknown as typeof records;
+    records = parse(fs.readFileSync(file, 'utf8'), {
+      bom: true,
+      info: true,
+      skip_empty_lines: true,
+      relax_column_count: true,
+      trim: true,
+    }) as unknown as typeof records;
   } catch (e) {
     const m = e as Error & { lines?: number };
     throw new CsvError(`${file}${m.lines ? `:${m.lines}` : ''}: ${m.message.replace(/^Invalid [^:]*: /, '')}`);
@@ -24,11 +34,16 @@ export function readCsvRows(file: string): Row[] {
   const header = records[0]?.record.map((h) => h.toLowerCase());
   const at = { path: header?.indexOf('path') ?? -1, label: header?.indexOf('label') ?? -1 };
   if (at.path < 0 || at.label < 0) {
-    throw new CsvError(`${file}:1: the header must name a "path" column and a "label" column (found ${header ? `"${records[0]!.record.join(',')}"` : 'an empty file'})`);
+    throw new CsvError(
+      `${file}:1: the header must name a "path" column and a "label" column (found ` +
+        `${header ? `"${records[0]!.record.join(',')}"` : 'an empty file'})`,
+    );
   }
   return records.slice(1).map(({ record, info }) => {
-    const p = record[at.path], label = record[at.label];
-    if (!p || !label) throw new CsvError(`${file}:${info.lines}: a row needs a path and a label, found "${record.join(',')}"`);
+    const p = record[at.path],
+      label = record[at.label];
+    if (!p || !label)
+      throw new CsvError(`${file}:${info.lines}: a row needs a path and a label, found "${record.join(',')}"`);
     return { path: p, label, line: info.lines };
   });
 }
@@ -47,7 +62,9 @@ export const csv: DataFormatDef<'csv'> = {
     }
     const counts = new Map<string, number>();
     for (const r of rows) counts.set(r.label, (counts.get(r.label) ?? 0) + 1);
-    const train = [...counts.keys()].sort().map((name) => ({ name, where: `label ${name} in ${file}`, images: counts.get(name)! }));
+    const train = [...counts.keys()]
+      .sort()
+      .map((name) => ({ name, where: `label ${name} in ${file}`, images: counts.get(name)! }));
     return { ok: true, info: { path: file, format: 'csv', splits: { train } } };
   },
   list: (file, _part, classes) => {

@@ -54,7 +54,8 @@ function readIdx(file: string): Buffer {
 
 export function readIdxLabels(file: string): Uint8Array {
   const buf = readIdx(file);
-  if (buf.length < 8 || buf.readUInt32BE(0) !== 0x801) throw new DataError(`${file} is not an IDX label file (bad magic number)`);
+  if (buf.length < 8 || buf.readUInt32BE(0) !== 0x801)
+    throw new DataError(`${file} is not an IDX label file (bad magic number)`);
   const n = buf.readUInt32BE(4);
   if (buf.length < 8 + n) throw new DataError(`${file} is truncated: it says ${n} labels but holds ${buf.length - 8}`);
   return buf.subarray(8, 8 + n);
@@ -76,11 +77,25 @@ export function readIdxImages(file: string): IdxImages {
   const hit = loaded.get(file);
   if (hit) return hit;
   const buf = readIdx(file);
-  if (buf.length < 16 || buf.readUInt32BE(0) !== 0x803) throw new DataError(`${file} is not an IDX image file (bad magic number)`);
-  const count = buf.readUInt32BE(4), rows = buf.readUInt32BE(8), cols = buf.readUInt32BE(12);
-  if (!rows || !cols) throw new DataError(`${file} holds images of ${rows}x${cols} pixels: there is nothing to train on`);
-  if (buf.length < 16 + count * rows * cols) throw new DataError(`${file} is truncated: ${count} images of ${rows}x${cols} need ${16 + count * rows * cols} bytes, it has ${buf.length}`);
-  const images = { file, count, rows, cols, pixels: new Uint8Array(buf.buffer, buf.byteOffset + 16, count * rows * cols) };
+  if (buf.length < 16 || buf.readUInt32BE(0) !== 0x803)
+    throw new DataError(`${file} is not an IDX image file (bad magic number)`);
+  const count = buf.readUInt32BE(4),
+    rows = buf.readUInt32BE(8),
+    cols = buf.readUInt32BE(12);
+  if (!rows || !cols)
+    throw new DataError(`${file} holds images of ${rows}x${cols} pixels: there is nothing to train on`);
+  if (buf.length < 16 + count * rows * cols)
+    throw new DataError(
+      `${file} is truncated: ${count} images of ${rows}x${cols} need ${16 + count * rows * cols} bytes, ` +
+        `it has ${buf.length}`,
+    );
+  const images = {
+    file,
+    count,
+    rows,
+    cols,
+    pixels: new Uint8Array(buf.buffer, buf.byteOffset + 16, count * rows * cols),
+  };
   loaded.set(file, images);
   return images;
 }
@@ -89,30 +104,48 @@ export function readIdxImages(file: string): IdxImages {
 export function readClassNames(dir: string): string[] | null {
   const f = path.join(dir, 'classes.txt');
   if (!fs.existsSync(f)) return null;
-  return fs.readFileSync(f, 'utf8').split(/\r?\n/).map((s) => s.trim()).filter(Boolean);
+  return fs
+    .readFileSync(f, 'utf8')
+    .split(/\r?\n/)
+    .map((s) => s.trim())
+    .filter(Boolean);
 }
 
 /** One part's classes and counts, or a failure. */
 function probePart(dir: string, part: 'train' | 'test', names: string[] | null): ClassFolder[] | ProbeResult | null {
-  const labels = findIdx(dir, IDX_FILES[part].labels), images = findIdx(dir, IDX_FILES[part].images);
+  const labels = findIdx(dir, IDX_FILES[part].labels),
+    images = findIdx(dir, IDX_FILES[part].images);
   if (!labels) return null;
   if (!images) return fail('unreadable', `${labels} has no images file beside it (${IDX_FILES[part].images}[.gz])`);
   let ys: Uint8Array;
   try {
     ys = readIdxLabels(labels);
     const h = head(images, 16);
-    if (h.length < 16 || h.readUInt32BE(0) !== 0x803) throw new Error(`${images} is not an IDX image file (bad magic number)`);
-    if (h.readUInt32BE(4) !== ys.length) throw new Error(`${images} holds ${h.readUInt32BE(4)} images but ${labels} has ${ys.length} labels`);
-    if (!h.readUInt32BE(8) || !h.readUInt32BE(12)) throw new Error(`${images} holds images of ${h.readUInt32BE(8)}x${h.readUInt32BE(12)} pixels: there is nothing to train on`);
+    if (h.length < 16 || h.readUInt32BE(0) !== 0x803)
+      throw new Error(`${images} is not an IDX image file (bad magic number)`);
+    if (h.readUInt32BE(4) !== ys.length)
+      throw new Error(`${images} holds ${h.readUInt32BE(4)} images but ${labels} has ${ys.length} labels`);
+    if (!h.readUInt32BE(8) || !h.readUInt32BE(12))
+      throw new Error(
+        `${images} holds images of ${h.readUInt32BE(8)}x${h.readUInt32BE(12)} pixels: there is nothing to train on`,
+      );
   } catch (e) {
     return fail('unreadable', (e as Error).message);
   }
   const counts = new Map<number, number>();
   for (const y of ys) counts.set(y, (counts.get(y) ?? 0) + 1);
   const max = Math.max(...counts.keys());
-  if (names && names.length <= max) return fail('unreadable', `${path.join(dir, 'classes.txt')} names ${names.length} classes but the labels go up to ${max}`);
+  if (names && names.length <= max)
+    return fail(
+      'unreadable',
+      `${path.join(dir, 'classes.txt')} names ${names.length} classes but the labels go up to ${max}`,
+    );
   const n = names ? names.length : max + 1;
-  return Array.from({ length: n }, (_, i) => ({ name: names?.[i] ?? String(i), where: `label ${i} in ${labels}`, images: counts.get(i) ?? 0 }));
+  return Array.from({ length: n }, (_, i) => ({
+    name: names?.[i] ?? String(i),
+    where: `label ${i} in ${labels}`,
+    images: counts.get(i) ?? 0,
+  }));
 }
 
 export const idx: DataFormatDef<'idx'> = {
@@ -131,7 +164,8 @@ export const idx: DataFormatDef<'idx'> = {
   },
   list: (root, part) => {
     const files = IDX_FILES[part === 'test' ? 'test' : 'train'];
-    const imagesFile = findIdx(root, files.images), labelsFile = findIdx(root, files.labels);
+    const imagesFile = findIdx(root, files.images),
+      labelsFile = findIdx(root, files.labels);
     if (!imagesFile || !labelsFile) throw new Error(`${root} has no ${files.images} and ${files.labels}`);
     return Array.from(readIdxLabels(labelsFile), (label, index) => ({ kind: 'idx', file: imagesFile, index, label }));
   },

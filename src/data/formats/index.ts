@@ -15,7 +15,8 @@ export const FORMATS = [csv, idx, splitFolders, folders] as const;
 /** The names of every format; the plan's `data.format` (types.ts names them; this checks they agree). */
 export type { DataFormat };
 type Names = (typeof FORMATS)[number]['name'];
-export const FORMAT_NAMES_AGREE: [Names] extends [DataFormat] ? ([DataFormat] extends [Names] ? true : never) : never = true;
+export const FORMAT_NAMES_AGREE: [Names] extends [DataFormat] ? ([DataFormat] extends [Names] ? true : never) : never =
+  true;
 
 export type Probe = (absPath: string) => ProbeResult;
 
@@ -46,7 +47,10 @@ export function formatOf(name: DataFormat): DataFormatDef {
 }
 
 /** The images of one part of a data set, labelled by index into `classes`. */
-export function listEntries(src: { readonly path: string; readonly format: DataFormat; readonly part: SplitName }, classes: readonly string[]): Entry[] {
+export function listEntries(
+  src: { readonly path: string; readonly format: DataFormat; readonly part: SplitName },
+  classes: readonly string[],
+): Entry[] {
   return formatOf(src.format).list(src.path, src.part, classes);
 }
 

@@ -21,7 +21,12 @@ export interface DataInfo {
 
 export type ProbeResult =
   | { readonly ok: true; readonly info: DataInfo }
-  | { readonly ok: false; readonly problem: 'missing' | 'unreadable' | 'empty'; readonly message: string; readonly hints: readonly string[] };
+  | {
+      readonly ok: false;
+      readonly problem: 'missing' | 'unreadable' | 'empty';
+      readonly message: string;
+      readonly hints: readonly string[];
+    };
 
 /** One image of a data set: a file, or an image inside an IDX file (by index). */
 export type Entry =
@@ -47,7 +52,11 @@ export interface DataFormatDef<Name extends string = string> {
 export class DataError extends TlrError {}
 
 /** A probe's failure. */
-export const fail = (problem: 'missing' | 'unreadable' | 'empty', message: string, ...hints: string[]): ProbeResult => ({ ok: false, problem, message, hints });
+export const fail = (
+  problem: 'missing' | 'unreadable' | 'empty',
+  message: string,
+  ...hints: string[]
+): ProbeResult => ({ ok: false, problem, message, hints });
 
 /** A data format's name (each module's DataFormatDef.name; index.ts checks them against the table). */
 export type DataFormat = 'folders' | 'split-folders' | 'csv' | 'idx';

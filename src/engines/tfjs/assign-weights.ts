@@ -23,15 +23,27 @@ export function leafLayers(model: tf.LayersModel): tf.layers.Layer[] {
   return model.layers.flatMap((l) => (l instanceof tf.LayersModel ? leafLayers(l) : [l]));
 }
 
-/** Puts named weights into `model`: all or nothing; a WeightsError lists what is missing, unexpected or shaped differently. */
-export function assignWeights(model: tf.LayersModel, weights: WeightMap, source: string, ignorable: (name: string) => boolean = () => false): AssignReport {
+/**
+ * Puts named weights into `model`: all or nothing; a WeightsError lists what is missing, unexpected or shaped
+ * differently.
+ */
+export function assignWeights(
+  model: tf.LayersModel,
+  weights: WeightMap,
+  source: string,
+  ignorable: (name: string) => boolean = () => false,
+): AssignReport {
   const wanted = new Map<string, { layer: tf.layers.Layer; index: number; shape: number[] }>();
   const layers = leafLayers(model);
   for (const layer of layers) {
-    layer.weights.forEach((w, index) => wanted.set(weightKey(layer, w), { layer, index, shape: w.shape as number[] }));
+    layer.weights.forEach((w, index) => {
+      wanted.set(weightKey(layer, w), { layer, index, shape: w.shape as number[] });
+    });
   }
   const missing = [...wanted.keys()].filter((n) => !weights.has(n));
-  const unexpected: string[] = [], ignored: string[] = [], shapes: string[] = [];
+  const unexpected: string[] = [],
+    ignored: string[] = [],
+    shapes: string[] = [];
   for (const [name, t] of weights) {
     const w = wanted.get(name);
     if (!w) {
@@ -41,12 +53,22 @@ export function assignWeights(model: tf.LayersModel, weights: WeightMap, source:
     const same = t.shape.length === w.shape.length && t.shape.every((d, i) => d === w.shape[i]);
     // Keras stores MobileNet's classifier as a 1x1 convolution: [1, 1, in, out] fits [in, out].
     const squeezable = size(t.shape) === size(w.shape) && squeeze(t.shape).join() === squeeze(w.shape).join();
-    if (!same && !squeezable) shapes.push(`${name}: the file has [${t.shape.join(', ')}], the model needs [${w.shape.join(', ')}]`);
+    if (!same && !squeezable)
+      shapes.push(`${name}: the file has [${t.shape.join(', ')}], the model needs [${w.shape.join(', ')}]`);
   }
   if (missing.length || unexpected.length || shapes.length) {
-    const list = (title: string, xs: string[]) => (xs.length ? [`${title} (${xs.length}):`, ...xs.slice(0, 12).map((x) => `  ${x}`), ...(xs.length > 12 ? [`  … and ${xs.length - 12} more`] : [])] : []);
+    const list = (title: string, xs: string[]) =>
+      xs.length
+        ? [
+            `${title} (${xs.length}):`,
+            ...xs.slice(0, 12).map((x) => `  ${x}`),
+            ...(xs.length > 12 ? [`  … and ${xs.length - 12} more`] : []),
+          ]
+        : [];
     throw new WeightsError(`the weights in ${source} do not fit the model ${model.name}`, [
-      ...list('missing from the file', missing), ...list('in the file but not in the model', unexpected), ...list('shapes that differ', shapes),
+      ...list('missing from the file', missing),
+      ...list('in the file but not in the model', unexpected),
+      ...list('shapes that differ', shapes),
     ]);
   }
   for (const layer of layers) {
@@ -56,7 +78,9 @@ export function assignWeights(model: tf.LayersModel, weights: WeightMap, source:
       return tf.tensor(t.data, w.shape as number[], 'float32');
     });
     layer.setWeights(values);
-    values.forEach((v) => v.dispose());
+    values.forEach((v) => {
+      v.dispose();
+    });
   }
   return { assigned: wanted.size, ignored };
 }

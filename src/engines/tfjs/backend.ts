@@ -35,7 +35,11 @@ export function convolutionsLabel(): string {
   if (ortKernelsOn()) {
     const n = ortNative();
     let threads: string;
-    try { threads = `${convThreads()} thread${convThreads() === 1 ? '' : 's'}`; } catch (e) { threads = (e as Error).message; }
+    try {
+      threads = `${convThreads()} thread${convThreads() === 1 ? '' : 's'}`;
+    } catch (e) {
+      threads = (e as Error).message;
+    }
     return `ONNX Runtime ${'version' in n ? n.version : ''} (native CPU kernels, ${threads})`;
   }
   if (convsWhyNot) return `wasm (XNNPACK): ${convsWhyNot}`;
@@ -49,11 +53,30 @@ const native = (pkg: string) => async () => {
 };
 
 export const BACKENDS = [
-  { name: 'tensorflow-gpu', package: '@tensorflow/tfjs-node-gpu', tfName: 'tensorflow', singleThreaded: false, adds: 'nothing', load: native('@tensorflow/tfjs-node-gpu') },
-  { name: 'tensorflow', package: '@tensorflow/tfjs-node', tfName: 'tensorflow', singleThreaded: false, adds: 'nothing', load: native('@tensorflow/tfjs-node') },
   {
-    name: 'wasm', package: '@tensorflow/tfjs-backend-wasm', tfName: 'wasm', singleThreaded: true,
-    adds: 'gradient kernels for convolutions; faster transposed products, Tile and input gradients; convolutions on ONNX Runtime',
+    name: 'tensorflow-gpu',
+    package: '@tensorflow/tfjs-node-gpu',
+    tfName: 'tensorflow',
+    singleThreaded: false,
+    adds: 'nothing',
+    load: native('@tensorflow/tfjs-node-gpu'),
+  },
+  {
+    name: 'tensorflow',
+    package: '@tensorflow/tfjs-node',
+    tfName: 'tensorflow',
+    singleThreaded: false,
+    adds: 'nothing',
+    load: native('@tensorflow/tfjs-node'),
+  },
+  {
+    name: 'wasm',
+    package: '@tensorflow/tfjs-backend-wasm',
+    tfName: 'wasm',
+    singleThreaded: true,
+    adds:
+      'gradient kernels for convolutions; faster transposed products, Tile and input gradients; ' +
+      'convolutions on ONNX Runtime',
     load: async () => {
       await import('@tensorflow/tfjs-backend-wasm');
       // wasm has no gradient kernels for convolution filters and depthwise convolutions; tlr adds
@@ -68,9 +91,17 @@ export const BACKENDS = [
         convsWhyNot = (e as Error).message;
       }
     },
-    detail: () => `SIMD ${tf.env().getBool('WASM_HAS_SIMD_SUPPORT') ? 'on' : 'off'}; convolutions: ${convolutionsLabel()}`,
+    detail: () =>
+      `SIMD ${tf.env().getBool('WASM_HAS_SIMD_SUPPORT') ? 'on' : 'off'}; convolutions: ${convolutionsLabel()}`,
   },
-  { name: 'cpu', package: '@tensorflow/tfjs (pure JavaScript)', tfName: 'cpu', singleThreaded: true, adds: 'nothing', load: async () => undefined },
+  {
+    name: 'cpu',
+    package: '@tensorflow/tfjs (pure JavaScript)',
+    tfName: 'cpu',
+    singleThreaded: true,
+    adds: 'nothing',
+    load: async () => undefined,
+  },
 ] as const satisfies readonly Backend[];
 
 export type BackendName = (typeof BACKENDS)[number]['name'];
@@ -111,7 +142,8 @@ async function use(b: Backend): Promise<void> {
   } catch (e) {
     throw new BackendError(`backend ${b.name} (${b.package}) is not usable: ${why(e)}`);
   }
-  if (!(await tf.setBackend(b.tfName))) throw new BackendError(`backend ${b.name} (${b.package}) loaded but failed to initialise`);
+  if (!(await tf.setBackend(b.tfName)))
+    throw new BackendError(`backend ${b.name} (${b.package}) loaded but failed to initialise`);
   await tf.ready();
 }
 
@@ -123,7 +155,12 @@ export async function probeBackends(): Promise<BackendStatus[]> {
       await use(b);
       out.push({ name: b.name, package: b.package, available: true, reason: 'loads' });
     } catch (e) {
-      out.push({ name: b.name, package: b.package, available: false, reason: (e as Error).message.replace(/^backend \S+ \([^)]*\) (is not usable: )?/, '') });
+      out.push({
+        name: b.name,
+        package: b.package,
+        available: false,
+        reason: (e as Error).message.replace(/^backend \S+ \([^)]*\) (is not usable: )?/, ''),
+      });
     }
   }
   return out;
@@ -149,7 +186,14 @@ export async function chooseBackend(forced?: string): Promise<BackendName> {
 
 /** Gradient kernels a backend lacks among those training a network needs. */
 export function missingTrainingKernels(backend = tf.getBackend()): string[] {
-  const needed = ['Conv2DBackpropFilter', 'Conv2DBackpropInput', 'DepthwiseConv2dNativeBackpropInput', 'DepthwiseConv2dNativeBackpropFilter', 'MaxPoolGrad', 'AvgPoolGrad'];
+  const needed = [
+    'Conv2DBackpropFilter',
+    'Conv2DBackpropInput',
+    'DepthwiseConv2dNativeBackpropInput',
+    'DepthwiseConv2dNativeBackpropFilter',
+    'MaxPoolGrad',
+    'AvgPoolGrad',
+  ];
   return needed.filter((k) => !tf.getKernel(k, backend));
 }
 
@@ -167,4 +211,5 @@ export const backendLabel = (b: BackendName): string => {
 };
 
 /** Whether `name` (a descriptor's name, or a tf backend name) computes on one thread. */
-export const singleThreaded = (name: string): boolean => BACKENDS.some((b) => (b.name === name || b.tfName === name) && b.singleThreaded);
+export const singleThreaded = (name: string): boolean =>
+  BACKENDS.some((b) => (b.name === name || b.tfName === name) && b.singleThreaded);

@@ -10,7 +10,7 @@ import { sharesBatches } from './train/shards.js';
 
 /** ONNX Runtime: whether passes that only run a network use it, its version and execution providers. */
 function onnxLine(): string {
-  let choice;
+  let choice: ReturnType<typeof chooseInference>;
   try {
     choice = chooseInference();
   } catch (e) {
@@ -36,7 +36,10 @@ function onnxLine(): string {
   } catch (e) {
     threads = (e as Error).message;
   }
-  return `ONNX Runtime ${version} (onnxruntime-node), ${threads}; execution providers: ${providers}${cuda}; TLR_INFERENCE=tfjs turns it off`;
+  return (
+    `ONNX Runtime ${version} (onnxruntime-node), ${threads}; execution providers: ${providers}${cuda}; ` +
+    `TLR_INFERENCE=tfjs turns it off`
+  );
 }
 
 /** How a stage that trains backbone layers uses the cores on `backend`. */
@@ -45,10 +48,16 @@ function trainingThreads(backend: string): string {
   try {
     const w = inferenceWorkers(backend);
     if (w.workers > 1 && !sharesBatches(backend, w.workers)) {
-      return `convolutions on ONNX Runtime's ${convThreads()} threads, the rest on this thread (TLR_CONV=wasm runs them in wasm and shares each batch among ${w.workers} threads)`;
+      return (
+        `convolutions on ONNX Runtime's ${convThreads()} threads, the rest on this thread (TLR_CONV=wasm ` +
+        `runs them in wasm and shares each batch among ${w.workers} threads)`
+      );
     }
     if (w.workers <= 1) return 'one thread (TLR_WORKERS sets more)';
-    return `stages that train backbone layers share each batch among ${w.workers} threads (this one and ${w.workers - 1} worker${w.workers > 2 ? 's' : ''})`;
+    return (
+      `stages that train backbone layers share each batch among ${w.workers} threads (this one and ` +
+      `${w.workers - 1} worker${w.workers > 2 ? 's' : ''})`
+    );
   } catch (e) {
     return (e as Error).message;
   }
@@ -59,7 +68,14 @@ function workerLine(chosen: string, single: boolean): string {
   try {
     const w = inferenceWorkers(chosen);
     const n = w.workers ? `${w.workers} worker threads` : 'this thread only';
-    return n + (w.forced ? ' (TLR_WORKERS)' : single ? ' (one per core; TLR_WORKERS sets it)' : ` (${chosen} uses every core itself)`);
+    return (
+      n +
+      (w.forced
+        ? ' (TLR_WORKERS)'
+        : single
+          ? ' (one per core; TLR_WORKERS sets it)'
+          : ` (${chosen} uses every core itself)`)
+    );
   } catch (e) {
     return (e as Error).message;
   }
@@ -71,7 +87,8 @@ export async function tfjsDoctor(): Promise<{ lines: string[]; versions: string 
   const chosen = await chooseBackend();
   const b = backendOf(chosen);
   const lines = ['backends (tlr run uses the first available, or --backend NAME):'];
-  for (const s of statuses) lines.push(`  ${s.available ? 'yes' : 'no '}  ${s.name.padEnd(15)} ${s.package.padEnd(36)} ${s.reason}`);
+  for (const s of statuses)
+    lines.push(`  ${s.available ? 'yes' : 'no '}  ${s.name.padEnd(15)} ${s.package.padEnd(36)} ${s.reason}`);
   lines.push(`  run would use: ${backendLabel(chosen)}${b.detail ? ` (${b.detail()})` : ''}`);
   if (b.adds !== 'nothing') lines.push(`  tlr adds to ${chosen}: ${b.adds}`);
   lines.push(`inference  ${onnxLine()}`);

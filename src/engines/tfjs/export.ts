@@ -17,7 +17,10 @@ import { isTorchModelDir, saveModel } from './model-files.js';
  * (JSON: inputSize, mean, std, layout NHWC), `output`, `network`, `tlr`.
  */
 export function exportOnnx(m: SavedModel, opts: { softmax?: boolean } = {}): Uint8Array {
-  return toOnnx(savedProgram(m.model, m.meta), { softmax: opts.softmax && m.meta.output === 'logits', metadata: onnxMetadata(m.meta, !!opts.softmax) });
+  return toOnnx(savedProgram(m.model, m.meta), {
+    softmax: opts.softmax && m.meta.output === 'logits',
+    metadata: onnxMetadata(m.meta, !!opts.softmax),
+  });
 }
 
 /** What an exported ONNX file carries about itself: labels, preprocessing, output kind, network, tlr's version. */
@@ -25,7 +28,15 @@ export function onnxMetadata(meta: ModelMeta, softmax: boolean): Record<string, 
   const pre = meta.preprocessing;
   return {
     labels: JSON.stringify(meta.labels),
-    preprocessing: JSON.stringify({ inputSize: pre.inputSize, mean: pre.mean, std: pre.std, scale: '1/255', layout: 'NHWC', channels: 'RGB', description: pre.description }),
+    preprocessing: JSON.stringify({
+      inputSize: pre.inputSize,
+      mean: pre.mean,
+      std: pre.std,
+      scale: '1/255',
+      layout: 'NHWC',
+      channels: 'RGB',
+      description: pre.description,
+    }),
     output: meta.output === 'probabilities' || softmax ? 'probabilities' : 'logits',
     network: JSON.stringify(meta.network),
     tlr: TLR_VERSION,
@@ -39,11 +50,18 @@ export function onnxMetadata(meta: ModelMeta, softmax: boolean): Record<string, 
  */
 export async function exportTfjs(m: SavedModel, out: string, opts: { softmax?: boolean } = {}): Promise<void> {
   const probs = !!opts.softmax && m.meta.output === 'logits';
-  // A TF.js folder as it is is copied; a torch engine's model (safetensors) is written out as the TF.js layers folder it loads as.
+  // A TF.js folder as it is is copied; a torch engine's model (safetensors) is written out as the TF.js layers folder
+  // it loads as.
   if (!probs && !isTorchModelDir(m.dir)) {
     await copyDirAtomic(m.dir, out);
     return;
   }
-  const model = probs ? tf.model({ inputs: m.model.inputs, outputs: tf.layers.softmax({ name: 'probabilities' }).apply(m.model.outputs[0]!) as tf.SymbolicTensor, name: m.model.name }) : m.model;
+  const model = probs
+    ? tf.model({
+        inputs: m.model.inputs,
+        outputs: tf.layers.softmax({ name: 'probabilities' }).apply(m.model.outputs[0]!) as tf.SymbolicTensor,
+        name: m.model.name,
+      })
+    : m.model;
   await saveModel(model, out, { ...m.meta, output: probs ? 'probabilities' : m.meta.output });
 }

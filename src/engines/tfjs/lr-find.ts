@@ -26,7 +26,11 @@ export interface LrFindOptions {
 /** Runs the learning-rate range test on a stage of `plan`. */
 export async function lrFind(o: LrFindOptions): Promise<LrCurve> {
   const { plan } = o;
-  if (o.stage < 0 || o.stage >= plan.stages.length) throw new TlrError(`the recipe has ${plan.stages.length} stage${plan.stages.length > 1 ? 's' : ''}; --stage takes 1${plan.stages.length > 1 ? ` to ${plan.stages.length}` : ''}`);
+  if (o.stage < 0 || o.stage >= plan.stages.length)
+    throw new TlrError(
+      `the recipe has ${plan.stages.length} stage${plan.stages.length > 1 ? 's' : ''}; --stage takes ` +
+        `1${plan.stages.length > 1 ? ` to ${plan.stages.length}` : ''}`,
+    );
   const backend = await chooseBackend(o.backend);
   const ctx = await prepareRun(plan, { events: o.events, env: o.env ?? process.env, stopped: () => false, backend });
   try {

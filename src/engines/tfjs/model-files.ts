@@ -21,28 +21,49 @@ import type { PlanHeadLayer } from '../../plan/types.js';
 
 export interface ModelMeta {
   readonly labels: readonly string[];
-  readonly preprocessing: { readonly inputSize: number; readonly mean: readonly number[]; readonly std: readonly number[]; readonly description: string };
+  readonly preprocessing: {
+    readonly inputSize: number;
+    readonly mean: readonly number[];
+    readonly std: readonly number[];
+    readonly description: string;
+  };
   readonly network: { readonly name: string; readonly width: number | null };
   /** The output is logits (softmax them) unless the head ends in softmax. */
   readonly output: 'logits' | 'probabilities';
 }
 
-/** Saves a model folder atomically: model.json, weights.bin, the tlr marker, and with `meta` labels.json and preprocessing.json. */
+/**
+ * Saves a model folder atomically: model.json, weights.bin, the tlr marker, and with `meta` labels.json and
+ * preprocessing.json.
+ */
 export async function saveModel(model: tf.LayersModel, dir: string, meta?: ModelMeta): Promise<void> {
   await replaceDirAtomic(dir, async (tmp) => {
-    await model.save(tf.io.withSaveHandler(async (a) => {
-      const weights = new Uint8Array(a.weightData as ArrayBuffer);
-      fs.writeFileSync(path.join(tmp, 'weights.bin'), weights);
-      fs.writeFileSync(path.join(tmp, 'model.json'), JSON.stringify({
-        format: 'layers-model', generatedBy: `tlr (TensorFlow.js ${tf.version.tfjs})`, convertedBy: null,
-        modelTopology: a.modelTopology, weightsManifest: [{ paths: ['weights.bin'], weights: a.weightSpecs }],
-      }));
-      return { modelArtifactsInfo: { dateSaved: new Date(), modelTopologyType: 'JSON', weightDataBytes: weights.byteLength } };
-    }));
+    await model.save(
+      tf.io.withSaveHandler(async (a) => {
+        const weights = new Uint8Array(a.weightData as ArrayBuffer);
+        fs.writeFileSync(path.join(tmp, 'weights.bin'), weights);
+        fs.writeFileSync(
+          path.join(tmp, 'model.json'),
+          JSON.stringify({
+            format: 'layers-model',
+            generatedBy: `tlr (TensorFlow.js ${tf.version.tfjs})`,
+            convertedBy: null,
+            modelTopology: a.modelTopology,
+            weightsManifest: [{ paths: ['weights.bin'], weights: a.weightSpecs }],
+          }),
+        );
+        return {
+          modelArtifactsInfo: { dateSaved: new Date(), modelTopologyType: 'JSON', weightDataBytes: weights.byteLength },
+        };
+      }),
+    );
     fs.writeFileSync(path.join(tmp, MODEL_MARKER), markerText(TLR_VERSION));
     if (meta) {
-      fs.writeFileSync(path.join(tmp, 'labels.json'), JSON.stringify(meta.labels, null, 2) + '\n');
-      fs.writeFileSync(path.join(tmp, 'preprocessing.json'), JSON.stringify({ ...meta.preprocessing, network: meta.network, output: meta.output }, null, 2) + '\n');
+      fs.writeFileSync(path.join(tmp, 'labels.json'), `${JSON.stringify(meta.labels, null, 2)}\n`);
+      fs.writeFileSync(
+        path.join(tmp, 'preprocessing.json'),
+        `${JSON.stringify({ ...meta.preprocessing, network: meta.network, output: meta.output }, null, 2)}\n`,
+      );
     }
   });
 }
@@ -56,23 +77,38 @@ function readJson(dir: string, f: string): unknown {
   try {
     return JSON.parse(fs.readFileSync(file, 'utf8'));
   } catch (e) {
-    throw new ModelDirError(`${file} is damaged (${(e as Error).message}); save the model again (run the recipe) or restore the file`);
+    throw new ModelDirError(
+      `${file} is damaged (${(e as Error).message}); save the model again (run the recipe) or restore the file`,
+    );
   }
 }
 
 /** preprocessing.json, field by field. */
-function checkPreprocessing(dir: string, p: unknown): ModelMeta['preprocessing'] & { network: ModelMeta['network']; output: ModelMeta['output'] } {
+function checkPreprocessing(
+  dir: string,
+  p: unknown,
+): ModelMeta['preprocessing'] & { network: ModelMeta['network']; output: ModelMeta['output'] } {
   const f = path.join(dir, 'preprocessing.json');
   const x = p as Record<string, unknown>;
-  const three = (v: unknown, positive: boolean) => Array.isArray(v) && v.length === 3 && v.every((n) => typeof n === 'number' && Number.isFinite(n) && (!positive || n > 0));
+  const three = (v: unknown, positive: boolean) =>
+    Array.isArray(v) &&
+    v.length === 3 &&
+    v.every((n) => typeof n === 'number' && Number.isFinite(n) && (!positive || n > 0));
   const net = x?.['network'] as { name?: unknown; width?: unknown } | undefined;
-  const problem = !x || typeof x !== 'object' ? 'is not an object'
-    : !Number.isInteger(x['inputSize']) || (x['inputSize'] as number) < 16 || (x['inputSize'] as number) > 1024 ? `has inputSize ${JSON.stringify(x['inputSize'])}, not a whole number of pixels from 16 to 1024`
-    : !three(x['mean'], false) ? 'needs "mean": three numbers'
-    : !three(x['std'], true) ? 'needs "std": three positive numbers'
-    : !net || typeof net.name !== 'string' || (net.width !== null && typeof net.width !== 'number') ? 'needs "network": {name, width}'
-    : x['output'] !== 'logits' && x['output'] !== 'probabilities' ? 'needs "output": "logits" or "probabilities"'
-    : null;
+  const problem =
+    !x || typeof x !== 'object'
+      ? 'is not an object'
+      : !Number.isInteger(x['inputSize']) || (x['inputSize'] as number) < 16 || (x['inputSize'] as number) > 1024
+        ? `has inputSize ${JSON.stringify(x['inputSize'])}, not a whole number of pixels from 16 to 1024`
+        : !three(x['mean'], false)
+          ? 'needs "mean": three numbers'
+          : !three(x['std'], true)
+            ? 'needs "std": three positive numbers'
+            : !net || typeof net.name !== 'string' || (net.width !== null && typeof net.width !== 'number')
+              ? 'needs "network": {name, width}'
+              : x['output'] !== 'logits' && x['output'] !== 'probabilities'
+                ? 'needs "output": "logits" or "probabilities"'
+                : null;
   if (problem) throw new ModelDirError(`${f} ${problem}`);
   return x as never;
 }
@@ -84,9 +120,13 @@ function checkPreprocessing(dir: string, p: unknown): ModelMeta['preprocessing']
 export async function loadModelDir(dir: string): Promise<{ model: tf.LayersModel; meta: ModelMeta }> {
   if (isTorchModelDir(dir)) return loadTorchModelDir(dir);
   const need = ['model.json', 'labels.json', 'preprocessing.json'].filter((f) => !fs.existsSync(path.join(dir, f)));
-  if (need.length) throw new ModelDirError(`${dir} is not a tlr model folder: ${need.join(', ')} missing (a run writes its model into RUN_DIR/model)`);
+  if (need.length)
+    throw new ModelDirError(
+      `${dir} is not a tlr model folder: ${need.join(', ')} missing (a run writes its model into RUN_DIR/model)`,
+    );
   const labels = readJson(dir, 'labels.json');
-  if (!Array.isArray(labels) || labels.length < 2 || !labels.every((l) => typeof l === 'string')) throw new ModelDirError(`${path.join(dir, 'labels.json')} must be a list of at least two class names`);
+  if (!Array.isArray(labels) || labels.length < 2 || !labels.every((l) => typeof l === 'string'))
+    throw new ModelDirError(`${path.join(dir, 'labels.json')} must be a list of at least two class names`);
   const pre = checkPreprocessing(dir, readJson(dir, 'preprocessing.json'));
   let json: ModelJson, weights: WeightMap;
   try {
@@ -96,18 +136,35 @@ export async function loadModelDir(dir: string): Promise<{ model: tf.LayersModel
   }
   let model: tf.LayersModel;
   try {
-    model = await tf.loadLayersModel(tf.io.fromMemory({ modelTopology: json.modelTopology as object, weightSpecs: json.weightsManifest.flatMap((g) => g.weights).map((s) => ({ name: s.name, shape: s.shape, dtype: 'float32' as const })), weightData: packWeights(json, weights) }));
+    model = await tf.loadLayersModel(
+      tf.io.fromMemory({
+        modelTopology: json.modelTopology as object,
+        weightSpecs: json.weightsManifest
+          .flatMap((g) => g.weights)
+          .map((s) => ({ name: s.name, shape: s.shape, dtype: 'float32' as const })),
+        weightData: packWeights(json, weights),
+      }),
+    );
   } catch (e) {
-    throw new ModelDirError(`${path.join(dir, 'model.json')} does not describe a model TensorFlow.js can build (${(e as Error).message.split('\n')[0]})`);
+    throw new ModelDirError(
+      `${path.join(dir, 'model.json')} does not describe a model TensorFlow.js can build ` +
+        `(${(e as Error).message.split('\n')[0]})`,
+    );
   }
-  const [, h, w] = model.inputs[0]!.shape, units = model.outputs[0]!.shape[1];
+  const [, h, w] = model.inputs[0]!.shape,
+    units = model.outputs[0]!.shape[1];
   if (h !== pre.inputSize || w !== pre.inputSize) {
     model.dispose();
-    throw new ModelDirError(`${path.join(dir, 'preprocessing.json')} says inputSize ${pre.inputSize}, but the model in model.json takes ${h}x${w} images`);
+    throw new ModelDirError(
+      `${path.join(dir, 'preprocessing.json')} says inputSize ${pre.inputSize}, but the model in model.json ` +
+        `takes ${h}x${w} images`,
+    );
   }
   if (units !== labels.length) {
     model.dispose();
-    throw new ModelDirError(`${path.join(dir, 'labels.json')} names ${labels.length} classes, but the model has ${units} outputs`);
+    throw new ModelDirError(
+      `${path.join(dir, 'labels.json')} names ${labels.length} classes, but the model has ${units} outputs`,
+    );
   }
   return { model, meta: { labels, preprocessing: pre, network: pre.network, output: pre.output } };
 }
@@ -128,19 +185,29 @@ function packWeights(json: ModelJson, weights: WeightMap): ArrayBuffer {
 
 /** Whether `dir` holds a model the torch engine saved (model.safetensors with network.json, no model.json). */
 export const isTorchModelDir = (dir: string): boolean =>
-  fs.existsSync(path.join(dir, 'model.safetensors')) && fs.existsSync(path.join(dir, 'network.json')) && !fs.existsSync(path.join(dir, 'model.json'));
+  fs.existsSync(path.join(dir, 'model.safetensors')) &&
+  fs.existsSync(path.join(dir, 'network.json')) &&
+  !fs.existsSync(path.join(dir, 'model.json'));
 
-interface TorchNetworkJson { network: { name: string; width: number | null; inputSize: number }; head: { inputs: number; layers: PlanHeadLayer[] } }
+interface TorchNetworkJson {
+  network: { name: string; width: number | null; inputSize: number };
+  head: { inputs: number; layers: PlanHeadLayer[] };
+}
 
 /** network.json of a torch model folder, field by field. */
 function checkNetworkJson(dir: string, x: unknown): TorchNetworkJson {
   const f = path.join(dir, 'network.json');
   const n = x as Partial<TorchNetworkJson> | null;
-  const problem = !n || typeof n !== 'object' ? 'is not an object'
-    : !n.network || !MODEL_NAMES.includes(n.network.name) ? `names the network ${JSON.stringify(n.network?.name)}, which is not in tlr's zoo`
-    : !Number.isInteger(n.network.inputSize) ? 'needs network.inputSize, a whole number'
-    : !n.head || !Number.isInteger(n.head.inputs) || !Array.isArray(n.head.layers) || !n.head.layers.length ? 'needs head: {inputs, layers}'
-    : null;
+  const problem =
+    !n || typeof n !== 'object'
+      ? 'is not an object'
+      : !n.network || !MODEL_NAMES.includes(n.network.name)
+        ? `names the network ${JSON.stringify(n.network?.name)}, which is not in tlr's zoo`
+        : !Number.isInteger(n.network.inputSize)
+          ? 'needs network.inputSize, a whole number'
+          : !n.head || !Number.isInteger(n.head.inputs) || !Array.isArray(n.head.layers) || !n.head.layers.length
+            ? 'needs head: {inputs, layers}'
+            : null;
   if (problem) throw new ModelDirError(`${f} ${problem}`);
   return n as TorchNetworkJson;
 }
@@ -151,11 +218,12 @@ function checkNetworkJson(dir: string, x: unknown): TorchNetworkJson {
  */
 async function loadTorchModelDir(dir: string): Promise<{ model: tf.LayersModel; meta: ModelMeta }> {
   const labels = readJson(dir, 'labels.json');
-  if (!Array.isArray(labels) || labels.length < 2 || !labels.every((l) => typeof l === 'string')) throw new ModelDirError(`${path.join(dir, 'labels.json')} must be a list of at least two class names`);
+  if (!Array.isArray(labels) || labels.length < 2 || !labels.every((l) => typeof l === 'string'))
+    throw new ModelDirError(`${path.join(dir, 'labels.json')} must be a list of at least two class names`);
   const pre = checkPreprocessing(dir, readJson(dir, 'preprocessing.json'));
   const net = checkNetworkJson(dir, readJson(dir, 'network.json'));
   const file = path.join(dir, 'model.safetensors');
-  let state;
+  let state: ReturnType<typeof readSafetensors>;
   try {
     state = readSafetensors(new Uint8Array(fs.readFileSync(file)), file);
   } catch (e) {
@@ -165,7 +233,10 @@ async function loadTorchModelDir(dir: string): Promise<{ model: tf.LayersModel; 
   const graph = graphOf(info.name, info.width, info.inputSize);
   const backboneState = new Map([...state].filter(([k]) => !k.startsWith('head.')));
   const { weights, unknown } = fromTorchvision(backboneState, graph);
-  if (unknown.length) throw new ModelDirError(`${file} has tensors that name no layer of ${info.name}: ${unknown.slice(0, 6).join(', ')}`);
+  if (unknown.length)
+    throw new ModelDirError(
+      `${file} has tensors that name no layer of ${info.name}: ${unknown.slice(0, 6).join(', ')}`,
+    );
   for (const [k, t] of headFromTorch(state, net.head.layers)) weights.set(k, t);
   const backbone = buildLayers(graph, info.featureLayer, `${info.name}_backbone`);
   const model = joinNetwork(backbone, makeHead(net.head.inputs, net.head.layers, 0)).full;
@@ -177,7 +248,10 @@ async function loadTorchModelDir(dir: string): Promise<{ model: tf.LayersModel; 
   }
   if (model.outputs[0]!.shape[1] !== labels.length) {
     model.dispose();
-    throw new ModelDirError(`${path.join(dir, 'labels.json')} names ${labels.length} classes, but the model in network.json has ${model.outputs[0]!.shape[1]} outputs`);
+    throw new ModelDirError(
+      `${path.join(dir, 'labels.json')} names ${labels.length} classes, but the model in network.json has ` +
+        `${model.outputs[0]!.shape[1]} outputs`,
+    );
   }
   return { model, meta: { labels, preprocessing: pre, network: pre.network, output: pre.output } };
 }

@@ -6,7 +6,8 @@ import { writeFileAtomic } from '../../files/atomic.js';
 // An optimizer's state (its step count, Adam's moments, momentum's accumulations) in a checkpoint,
 // so a resumed stage continues with the same updates an uninterrupted one would make.
 
-const SPECS = 'optimizer.json', DATA = 'optimizer.bin';
+const SPECS = 'optimizer.json',
+  DATA = 'optimizer.bin';
 
 /** Checkpoints an optimizer's state (optimizer.json and optimizer.bin) in `dir`. */
 export async function saveOptimizer(opt: tf.Optimizer, dir: string): Promise<void> {
@@ -23,10 +24,15 @@ export async function saveOptimizer(opt: tf.Optimizer, dir: string): Promise<voi
 
 /** Restores a state saved from the same kind of optimizer; false when there is none to restore. */
 export async function loadOptimizer(opt: tf.Optimizer, dir: string): Promise<boolean> {
-  const specsFile = path.join(dir, SPECS), dataFile = path.join(dir, DATA);
+  const specsFile = path.join(dir, SPECS),
+    dataFile = path.join(dir, DATA);
   if (!fs.existsSync(specsFile) || !fs.existsSync(dataFile)) return false;
-  const saved = JSON.parse(fs.readFileSync(specsFile, 'utf8')) as { optimizer: string; specs: tf.io.WeightsManifestEntry[] };
-  if (saved.optimizer !== opt.getClassName()) throw new Error(`${specsFile} holds the state of ${saved.optimizer}, not of ${opt.getClassName()}`);
+  const saved = JSON.parse(fs.readFileSync(specsFile, 'utf8')) as {
+    optimizer: string;
+    specs: tf.io.WeightsManifestEntry[];
+  };
+  if (saved.optimizer !== opt.getClassName())
+    throw new Error(`${specsFile} holds the state of ${saved.optimizer}, not of ${opt.getClassName()}`);
   const buf = fs.readFileSync(dataFile);
   const named = tf.io.decodeWeights(buf.buffer.slice(buf.byteOffset, buf.byteOffset + buf.byteLength), saved.specs);
   const tensors = Object.entries(named).map(([name, tensor]) => ({ name, tensor }));

@@ -5,7 +5,13 @@ import type { Plan } from '../../plan/types.js';
 import { backendLabel, chooseBackend } from './backend.js';
 import type { Events } from '../../runtime/events.js';
 import type { RunResult } from '../types.js';
-import { assertSaveTarget, openRunFolder, removeFailedRun, RunError, type EngineRecord } from '../../runtime/run-folder.js';
+import {
+  assertSaveTarget,
+  openRunFolder,
+  removeFailedRun,
+  RunError,
+  type EngineRecord,
+} from '../../runtime/run-folder.js';
 import { prepareRun, type RunContext } from './stages/context.js';
 import { trainStage } from './stages/stage.js';
 import { evaluateBest, saveCopy, writeExports, writeResults } from './stages/finish.js';
@@ -14,10 +20,12 @@ import { evaluateBest, saveCopy, writeExports, writeResults } from './stages/fin
 // goes out as events; it never prints.
 //
 //   plan ──openRunFolder──▶ run folder ──prepareRun──▶ context (splits, network, engines, cache)
-//        ──trainStage × stages──▶ best weights ──evaluateBest──▶ evaluation ──saveCopy, writeResults──▶ report
+//        ──trainStage × stages──▶ best weights ──evaluateBest──▶ evaluation
+//        ──saveCopy, writeResults──▶ report
 //
-// Steps live in ./run/: folder.ts (new or resumed folder, state, cleanup), context.ts (data,
-// network, inference engines, feature cache), stage.ts (sources, epochs, checkpoints), finish.ts.
+// Steps live in ./stages/: context.ts (data, network, inference engines, feature cache), stage.ts
+// (sources, epochs, checkpoints), finish.ts; the run folder (new or resumed, state, cleanup) is
+// every engine's, in src/runtime/run-folder.ts.
 
 export { RunError };
 export { TLR_VERSION } from '../../version.js';
@@ -56,7 +64,12 @@ export async function run(opts: RunOptions): Promise<RunResult> {
     assertSaveTarget(f.plan);
     const backend = await chooseBackend(opts.backend);
     opts.events.emit({ type: 'plan', plan: f.plan, runDir: f.dir, backend: backendLabel(backend), resumed: f.resumed });
-    ctx = await prepareRun(f.plan, { events: opts.events, env: opts.env ?? process.env, stopped: opts.stopped ?? (() => false), backend });
+    ctx = await prepareRun(f.plan, {
+      events: opts.events,
+      env: opts.env ?? process.env,
+      stopped: opts.stopped ?? (() => false),
+      backend,
+    });
     const checkpoint = path.join(f.checkpoint, 'model');
     if (f.resumed && fs.existsSync(path.join(checkpoint, 'model.json'))) ctx.loadInto(checkpoint);
     const fastBackend = tf.getBackend();
@@ -71,7 +84,15 @@ export async function run(opts: RunOptions): Promise<RunResult> {
     const exported = await writeExports(ctx, f);
     const seconds = await writeResults(ctx, f, e, started);
     const best = f.state.best!;
-    opts.events.emit({ type: 'finished', runDir: f.dir, modelDir: path.join(f.dir, 'model'), best: { metric: f.plan.save.metric, value: best.value, stage: best.stage + 1, epoch: best.epoch + 1 }, evaluation: e.evaluation, seconds, exported });
+    opts.events.emit({
+      type: 'finished',
+      runDir: f.dir,
+      modelDir: path.join(f.dir, 'model'),
+      best: { metric: f.plan.save.metric, value: best.value, stage: best.stage + 1, epoch: best.epoch + 1 },
+      evaluation: e.evaluation,
+      seconds,
+      exported,
+    });
     return { runDir: f.dir, status: 'finished', evaluation: e.evaluation };
   } catch (e) {
     removeFailedRun(created);

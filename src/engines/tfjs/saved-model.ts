@@ -16,7 +16,6 @@ import { savedProgram } from './infer/saved.js';
 import type { Program } from './infer/program.js';
 import { evaluation } from './train/metrics.js';
 import { hashFile } from './train/features.js';
-import type { Evaluation } from '../../runtime/events.js';
 import { TlrError } from '../../errors.js';
 import type { DataEvaluation, Prediction } from '../types.js';
 
@@ -43,23 +42,51 @@ export async function openSavedModel(dir: string, backend?: string): Promise<Sav
   return { dir, model, meta, backend: name, dispose: () => model.dispose() };
 }
 
-
 /**
  * The engine for a pass over `images` images: the saved model's program on ONNX Runtime (or on
  * TensorFlow.js, in worker threads for a long pass), or the layers model itself when it is not
  * the shape tlr saves.
  */
-async function engineFor(m: SavedModel, images: number, batch: number, env: NodeJS.ProcessEnv = process.env): Promise<Forward & { close(): Promise<void>; label: string }> {
+async function engineFor(
+  m: SavedModel,
+  images: number,
+  batch: number,
+  env: NodeJS.ProcessEnv = process.env,
+): Promise<Forward & { close(): Promise<void>; label: string }> {
   const workers = inferenceWorkers(m.backend, env); // a bad TLR_WORKERS is a usage error whichever engine runs
   let program: Program | null = null;
-  try { program = savedProgram(m.model, m.meta); } catch { program = null; }
-  if (!program) return { ...modelForward(m.model), close: async () => undefined, label: `TensorFlow.js (${m.backend}, the layers model)` };
-  return startPassEngine(program, { inference: chooseInference(env), workers, backend: m.backend, ortThreads: ortThreads(env) }, images, batch);
+  try {
+    program = savedProgram(m.model, m.meta);
+  } catch {
+    program = null;
+  }
+  if (!program)
+    return {
+      ...modelForward(m.model),
+      close: async () => undefined,
+      label: `TensorFlow.js (${m.backend}, the layers model)`,
+    };
+  return startPassEngine(
+    program,
+    { inference: chooseInference(env), workers, backend: m.backend, ortThreads: ortThreads(env) },
+    images,
+    batch,
+  );
 }
 
-/** The `k` most probable labels of each image, in batches on the fast engine; an image that cannot be read goes to `onError`. */
-export async function predict(m: SavedModel, images: readonly string[], k: number, onError: (image: string, message: string) => void, env?: NodeJS.ProcessEnv): Promise<Prediction[]> {
-  const size = m.meta.preprocessing.inputSize, batch = 32;
+/**
+ * The `k` most probable labels of each image, in batches on the fast engine; an image that cannot be read goes to
+ * `onError`.
+ */
+export async function predict(
+  m: SavedModel,
+  images: readonly string[],
+  k: number,
+  onError: (image: string, message: string) => void,
+  env?: NodeJS.ProcessEnv,
+): Promise<Prediction[]> {
+  const size = m.meta.preprocessing.inputSize,
+    batch = 32;
   const readable = images.filter((image) => {
     const ok = fs.existsSync(image);
     if (!ok) onError(image, `${image} does not exist`);
@@ -82,9 +109,16 @@ export async function predict(m: SavedModel, images: readonly string[], k: numbe
       const x = tf.tensor4d(concat(rgb.map((r) => r.data)), [rgb.length, size, size, 3]);
       const y = await engine.run(x);
       const probs = tf.tidy(() => (m.meta.output === 'logits' ? tf.softmax(y) : y.clone()));
-      const p = await probs.array() as number[][];
+      const p = (await probs.array()) as number[][];
       tf.dispose([x, y, probs]);
-      rgb.forEach((r, j) => out.push({ image: r.image, top: p[j]!.map((v, c) => ({ label: m.meta.labels[c] ?? `#${c}`, probability: v })).sort((a, b) => b.probability - a.probability).slice(0, k) }));
+      rgb.forEach((r, j) => {
+        out.push({
+          image: r.image,
+          top: p[j]!.map((v, c) => ({ label: m.meta.labels[c] ?? `#${c}`, probability: v }))
+            .sort((a, b) => b.probability - a.probability)
+            .slice(0, k),
+        });
+      });
     }
   } finally {
     await engine.close();
@@ -95,13 +129,27 @@ export async function predict(m: SavedModel, images: readonly string[], k: numbe
 const concat = (parts: readonly Float32Array[]): Float32Array => {
   const out = new Float32Array(parts.reduce((n, p) => n + p.length, 0));
   let at = 0;
-  for (const p of parts) { out.set(p, at); at += p.length; }
+  for (const p of parts) {
+    out.set(p, at);
+    at += p.length;
+  }
   return out;
 };
 
-/** An image's sha256 (a file's bytes through the feature cache's hasher; an IDX image's pixels); null when it cannot be read. */
+/**
+ * An image's sha256 (a file's bytes through the feature cache's hasher; an IDX image's pixels); null when it cannot be
+ * read.
+ */
 const contentHash = (it: Item): string | null => {
-  if (it.kind === 'idx') return createHash('sha256').update(it.images.pixels.subarray(it.index * it.images.rows * it.images.cols, (it.index + 1) * it.images.rows * it.images.cols)).digest('hex');
+  if (it.kind === 'idx')
+    return createHash('sha256')
+      .update(
+        it.images.pixels.subarray(
+          it.index * it.images.rows * it.images.cols,
+          (it.index + 1) * it.images.rows * it.images.cols,
+        ),
+      )
+      .digest('hex');
   const h = hashFile(it.path);
   return /^[0-9a-f]{64}$/.test(h) ? h : null;
 };
@@ -122,29 +170,48 @@ function trainingOverlap(modelDir: string, items: readonly Item[]): number | nul
     return null;
   }
   const seen = new Set(train.map(contentHash).filter((h): h is string => h !== null));
-  return items.filter((it) => { const h = contentHash(it); return h !== null && seen.has(h); }).length;
+  return items.filter((it) => {
+    const h = contentHash(it);
+    return h !== null && seen.has(h);
+  }).length;
 }
-
 
 /**
  * Evaluates a saved model on a data set (any data format), on the compiled inference program (in
  * worker threads for a long pass) when the model has the shape tlr saves.
  */
-export async function evaluateOn(m: SavedModel, data: string, opts: { env?: NodeJS.ProcessEnv; onUnreadable?: (file: string, reason: string) => void } = {}): Promise<DataEvaluation> {
+export async function evaluateOn(
+  m: SavedModel,
+  data: string,
+  opts: { env?: NodeJS.ProcessEnv; onUnreadable?: (file: string, reason: string) => void } = {},
+): Promise<DataEvaluation> {
   const probe = probeData(path.resolve(data));
   if (!probe.ok) throw new SavedModelError(probe.message);
   const info = probe.info;
   const part = info.splits.test ? 'test' : info.splits.validation ? 'validation' : 'train';
   const unknown = info.splits[part]!.map((c) => c.name).filter((c) => !m.meta.labels.includes(c));
-  if (unknown.length) throw new SavedModelError(`${data} has classes the model does not know: ${unknown.join(', ')} (it knows ${m.meta.labels.join(', ')})`);
+  if (unknown.length)
+    throw new SavedModelError(
+      `${data} has classes the model does not know: ${unknown.join(', ')} (it knows ${m.meta.labels.join(', ')})`,
+    );
   const items = listItems({ kind: 'data', path: info.path, format: info.format as DataFormat, part }, m.meta.labels);
   let unreadable = 0;
-  const src = new ImageSource(items, m.meta.preprocessing.inputSize, m.meta.preprocessing, [], (it, reason) => { unreadable++; opts.onUnreadable?.(describeItem(it), reason); });
+  const src = new ImageSource(items, m.meta.preprocessing.inputSize, m.meta.preprocessing, [], (it, reason) => {
+    unreadable++;
+    opts.onUnreadable?.(describeItem(it), reason);
+  });
   const batch = 32;
   const engine = await engineFor(m, items.length, batch, opts.env);
   try {
     const r = await evaluate(engine, src, m.meta.labels.length, m.meta.output === 'probabilities', batch);
-    return { data: info.path, part, unreadable, engine: engine.label, overlap: trainingOverlap(m.dir, items), evaluation: evaluation('test', m.meta.labels, r.y, r.pred, r.loss) };
+    return {
+      data: info.path,
+      part,
+      unreadable,
+      engine: engine.label,
+      overlap: trainingOverlap(m.dir, items),
+      evaluation: evaluation('test', m.meta.labels, r.y, r.pred, r.loss),
+    };
   } finally {
     await engine.close();
   }

@@ -10,8 +10,11 @@ import { Worker } from 'node:worker_threads';
 export function spawnWorker(base: string, name: string, workerData: unknown): Worker {
   if (!base.endsWith('.ts')) return new Worker(new URL(`./${name}.js`, base), { workerData });
   // tsx's ESM API (its package exports name the CommonJS build for require.resolve).
-  const tsx = pathToFileURL(path.join(path.dirname(createRequire(base).resolve('tsx/package.json')), 'dist/esm/api/index.mjs')).href;
+  const tsx = pathToFileURL(
+    path.join(path.dirname(createRequire(base).resolve('tsx/package.json')), 'dist/esm/api/index.mjs'),
+  ).href;
   const entry = new URL(`./${name}.ts`, base).href;
-  const boot = `import(${JSON.stringify(tsx)}).then((m) => { m.register(); return import(${JSON.stringify(entry)}); });`;
+  const boot =
+    `import(${JSON.stringify(tsx)}).then((m) => { m.register(); return ` + `import(${JSON.stringify(entry)}); });`;
   return new Worker(boot, { eval: true, workerData });
 }

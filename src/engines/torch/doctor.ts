@@ -9,13 +9,17 @@ export function torchDoctor(): { lines: string[]; versions: string } {
     const why = `no Python with torch and torchvision (${py.tried.join('; ')}); ${installHint}`;
     return { lines: [`torch      not usable: ${why}`], versions: '' };
   }
-  const cuda = py.cuda.length ? `CUDA: ${py.cuda.join(', ')} (--device cuda, nccl)` : 'no CUDA device (--device cpu, gloo)';
+  const cuda = py.cuda.length
+    ? `CUDA: ${py.cuda.join(', ')} (--device cuda, nccl)`
+    : 'no CUDA device (--device cpu, gloo)';
   const chosen = process.env['TLR_PYTHON'] ? ' (TLR_PYTHON)' : ' (TLR_PYTHON chooses another Python)';
   const backends = `${py.gloo ? 'gloo' : 'no gloo'}${py.nccl ? ', nccl' : ''}`;
   return {
     lines: [
-      `torch      usable: ${py.python} (Python ${py.version}) · PyTorch ${py.torch} · torchvision ${py.torchvision} · ${cuda}`,
-      `           tlr run RECIPE --engine torch [--nproc N]: ${backends}; networks: ${TORCH_NETWORKS.join(', ')}${chosen}`,
+      `torch      usable: ${py.python} (Python ${py.version}) · PyTorch ${py.torch} · torchvision ` +
+        `${py.torchvision} · ${cuda}`,
+      `           tlr run RECIPE --engine torch [--nproc N]: ${backends}; networks: ` +
+        `${TORCH_NETWORKS.join(', ')}${chosen}`,
     ],
     versions: `PyTorch ${py.torch}`,
   };

@@ -14,7 +14,8 @@ import type { TorchOutcome } from './launch.js';
 
 /** The `save … to` copy, the exports and report.html; then the `finished` event. */
 export async function finishTorchRun(out: TorchOutcome, events: Events, models: ModelService): Promise<RunResult> {
-  const dir = out.runDir, model = path.join(dir, 'model');
+  const dir = out.runDir,
+    model = path.join(dir, 'model');
   const plan = JSON.parse(fs.readFileSync(path.join(dir, 'plan.json'), 'utf8')) as Plan;
   if (plan.save.to) {
     assertSaveTarget(plan, `; the run's own copy is in ${model}`);

@@ -12,7 +12,8 @@ import { quickTorchPython } from './python.js';
 
 const count = (text: string | number, flag: string, what: string): number => {
   const n = Number(text);
-  if (!Number.isInteger(n) || n < 1 || n > 1024) throw new UsageError(`${flag} ${text}: give a whole number of ${what} from 1 to 1024`);
+  if (!Number.isInteger(n) || n < 1 || n > 1024)
+    throw new UsageError(`${flag} ${text}: give a whole number of ${what} from 1 to 1024`);
   return n;
 };
 
@@ -21,7 +22,9 @@ function checkBatches(plan: Plan, nproc: number): void {
   for (const s of plan.stages) {
     if (s.batch % nproc === 0) continue;
     throw new UsageError(
-      `--nproc ${nproc}: stage ${s.index}'s batch of ${s.batch} does not divide among ${nproc} processes (the recipe's batch is the global batch, split evenly); use a batch that is a multiple of ${nproc} (say ${Math.ceil(s.batch / nproc) * nproc}) or another --nproc`,
+      `--nproc ${nproc}: stage ${s.index}'s batch of ${s.batch} does not divide among ${nproc} processes (the ` +
+        `recipe's batch is the global batch, split evenly); use a batch that is a multiple of ${nproc} (say ` +
+        `${Math.ceil(s.batch / nproc) * nproc}) or another --nproc`,
     );
   }
 }
@@ -40,7 +43,10 @@ const torchrun: RecipeExport = {
   },
   written(out, flags) {
     const nproc = Number(flags['nproc'] ?? 1);
-    return `written: ${out} (launch.sh runs it: ${nproc} process${nproc > 1 ? 'es' : ''} here, or NNODES=… RDZV_ENDPOINT=host:port on each machine; slurm.sbatch is an example)`;
+    return (
+      `written: ${out} (launch.sh runs it: ${nproc} process${nproc > 1 ? 'es' : ''} here, or NNODES=… ` +
+      `RDZV_ENDPOINT=host:port on each machine; slurm.sbatch is an example)`
+    );
   },
 };
 
@@ -57,7 +63,8 @@ async function settle(flags: FlagValues, recorded?: EngineSettings): Promise<Eng
 export const torchEngine: EngineDef = {
   name: 'torch',
   summary:
-    'PyTorch with torchvision (engines/torch), one process or several with DistributedDataParallel (gloo on CPU, nccl on CUDA)',
+    'PyTorch with torchvision (engines/torch), one process or several with DistributedDataParallel (gloo ' +
+    'on CPU, nccl on CUDA)',
   flags: {
     nproc: { type: 'string', value: 'N', help: 'processes on this machine (default 1)' },
     device: { type: 'string', value: 'cpu|cuda', help: 'where the ranks compute (default cpu)' },
@@ -65,8 +72,7 @@ export const torchEngine: EngineDef = {
   },
   settle,
   unsupported: torchUnsupported,
-  missing: () =>
-    quickTorchPython() ? null : 'no Python with torch and torchvision; tlr doctor says what to install',
+  missing: () => (quickTorchPython() ? null : 'no Python with torch and torchvision; tlr doctor says what to install'),
   usage: 'tlr run RECIPE --engine torch [--nproc N]',
   doctor: async () => (await import('./doctor.js')).torchDoctor(),
   ownsRun: (dir) => fs.existsSync(path.join(dir, 'job.json')),

@@ -38,23 +38,28 @@ args=("$here" --device "\${DEVICE:-cpu}")
 [ "\${AMP:-0}" = 1 ] && args+=(--amp)
 export PYTHONPATH="$here\${PYTHONPATH:+:$PYTHONPATH}"
 if ! "$PYTHON" -c 'import torch, torchvision, numpy, PIL' 2>/dev/null; then
-  echo "launch.sh: $PYTHON lacks torch, torchvision, numpy or Pillow: install them (Debian: apt-get install -y python3-torch python3-torchvision python3-pil python3-numpy) or set PYTHON to a Python that has them" >&2
+  echo "launch.sh: $PYTHON lacks torch, torchvision, numpy or Pillow: install them (Debian: apt-get install -y" \\
+    "python3-torch python3-torchvision python3-pil python3-numpy) or set PYTHON to a Python that has them" >&2
   exit 2
 fi
 launcher="\${LAUNCHER:-torchrun}"
-if [ "$launcher" = torchrun ] && ! "$PYTHON" -c 'from torch.distributed.elastic.multiprocessing.api import Std; assert Std.from_str("0") is not None' 2>/dev/null; then
+torchrun_works='from torch.distributed.elastic.multiprocessing.api import Std; assert Std.from_str("0") is not None'
+if [ "$launcher" = torchrun ] && ! "$PYTHON" -c "$torchrun_works" 2>/dev/null; then
   # torch 1.13's torchrun fails on Python 3.11 before starting a worker (Std.from_str returns None).
   if [ "$NNODES" = 1 ]; then
     echo "launch.sh: torchrun does not work with this torch and Python; using tlr's own launcher (one machine)" >&2
     launcher=tlr
   else
-    echo "launch.sh: torchrun does not work with this torch and Python ($("$PYTHON" -c 'import sys, torch; print("Python", sys.version.split()[0], "torch", torch.__version__)')), and several nodes need it: use a newer torch" >&2
+    versions="$("$PYTHON" -c 'import sys, torch; print("Python", sys.version.split()[0], "torch", torch.__version__)')"
+    echo "launch.sh: torchrun does not work with this torch and Python ($versions), and several nodes need it:" \\
+      "use a newer torch" >&2
     exit 2
   fi
 fi
 if [ "$launcher" = torchrun ]; then
   exec "$PYTHON" -m torch.distributed.run --nnodes "$NNODES" --nproc_per_node "$NPROC_PER_NODE" \\
-    --rdzv_backend c10d --rdzv_endpoint "\${RDZV_ENDPOINT:-127.0.0.1:29500}" --rdzv_id "\${RDZV_ID:-tlr-${plan.recipe.name}}" \\
+    --rdzv_backend c10d --rdzv_endpoint "\${RDZV_ENDPOINT:-127.0.0.1:29500}" \\
+    --rdzv_id "\${RDZV_ID:-tlr-${plan.recipe.name}}" \\
     -m tlr_torch run "\${args[@]}"
 fi
 exec "$PYTHON" -m tlr_torch launch --nproc "$NPROC_PER_NODE" "\${args[@]}"
@@ -98,23 +103,36 @@ tlr_torch/ (the engine).
 }
 
 function copyEngine(dir: string): void {
-  const from = path.join(ENGINE_DIR, 'tlr_torch'), to = path.join(dir, 'tlr_torch');
+  const from = path.join(ENGINE_DIR, 'tlr_torch'),
+    to = path.join(dir, 'tlr_torch');
   fs.mkdirSync(to, { recursive: true });
   for (const f of fs.readdirSync(from)) if (f.endsWith('.py')) fs.copyFileSync(path.join(from, f), path.join(to, f));
 }
 
 /** Writes the job folder `dir` (new, empty, or one tlr wrote before) for `plan`. */
-export async function writeJobFolder(plan: Plan, recipeText: string, dir: string, opts: { nproc: number; env?: NodeJS.ProcessEnv }): Promise<string[]> {
+export async function writeJobFolder(
+  plan: Plan,
+  recipeText: string,
+  dir: string,
+  opts: { nproc: number; env?: NodeJS.ProcessEnv },
+): Promise<string[]> {
   if (fs.existsSync(dir)) {
     const entries = fs.readdirSync(dir);
-    if (entries.length && !entries.includes(MARKER)) throw new JobFolderError(`${dir} is not empty and tlr did not write it; choose a new folder for the job`);
-    if (entries.includes('metrics.jsonl')) throw new JobFolderError(`${dir} holds a job that has started (metrics.jsonl); choose a new folder, or launch it again to continue`);
+    if (entries.length && !entries.includes(MARKER))
+      throw new JobFolderError(`${dir} is not empty and tlr did not write it; choose a new folder for the job`);
+    if (entries.includes('metrics.jsonl'))
+      throw new JobFolderError(
+        `${dir} holds a job that has started (metrics.jsonl); choose a new folder, or launch it again to continue`,
+      );
   }
   fs.mkdirSync(dir, { recursive: true });
   fs.writeFileSync(path.join(dir, MARKER), 'a tlr job folder (tlr export --torchrun)\n');
-  writeFileAtomic(path.join(dir, ENGINE_FILE), JSON.stringify({ engine: 'torch', settings: { nproc: opts.nproc, device: 'cpu', amp: false } }, null, 2) + '\n');
+  writeFileAtomic(
+    path.join(dir, ENGINE_FILE),
+    `${JSON.stringify({ engine: 'torch', settings: { nproc: opts.nproc, device: 'cpu', amp: false } }, null, 2)}\n`,
+  );
   writeFileAtomic(path.join(dir, 'recipe.tlr'), recipeText);
-  writeFileAtomic(path.join(dir, 'plan.json'), JSON.stringify(plan, null, 2) + '\n');
+  writeFileAtomic(path.join(dir, 'plan.json'), `${JSON.stringify(plan, null, 2)}\n`);
   const job = await writeTorchJob(plan, dir, { env: opts.env, device: 'cpu', nproc: opts.nproc });
   const jobFile = path.join(dir, 'job.json');
   const j = JSON.parse(fs.readFileSync(jobFile, 'utf8'));
@@ -122,7 +140,7 @@ export async function writeJobFolder(plan: Plan, recipeText: string, dir: string
     // Self-contained: the weights travel with the folder.
     fs.copyFileSync(j.weights.path, path.join(dir, 'weights.safetensors'));
     j.weights = { ...j.weights, path: 'weights.safetensors' };
-    writeFileAtomic(jobFile, JSON.stringify(j, null, 2) + '\n');
+    writeFileAtomic(jobFile, `${JSON.stringify(j, null, 2)}\n`);
   }
   copyEngine(dir);
   writeFileAtomic(path.join(dir, 'launch.sh'), launchScript(plan, opts.nproc));

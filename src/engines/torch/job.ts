@@ -27,7 +27,10 @@ export const MANIFEST_VERSION = 1;
 /** A plan the torch engine cannot run. */
 export class TorchJobError extends TlrError {}
 
-/** A manifest row: [path, class] for a file, [IDX file, class, index] for an image inside one. Paths inside the data root are relative to it. */
+/**
+ * A manifest row: [path, class] for a file, [IDX file, class, index] for an image inside one. Paths inside the data
+ * root are relative to it.
+ */
 type Row = [string, number] | [string, number, number];
 
 function row(it: Item, root: string): Row {
@@ -37,30 +40,58 @@ function row(it: Item, root: string): Row {
   return it.kind === 'file' ? [shown, it.label] : [shown, it.label, it.index];
 }
 
-/** The plan's splits as the manifest lists them; files tlr will never open (FIFOs, links out of the data) are left out and returned. */
+/**
+ * The plan's splits as the manifest lists them; files tlr will never open (FIFOs, links out of the data) are left out
+ * and returned.
+ */
 export function manifestOf(plan: Plan): { manifest: object; skipped: { file: string; reason: string }[] } {
-  const splits = listSplits(plan), root = plan.data.root;
+  const splits = listSplits(plan),
+    root = plan.data.root;
   const skipped: { file: string; reason: string }[] = [];
-  const rows = (items: readonly Item[]) => items.flatMap((it) => {
-    if (it.kind === 'file' && it.problem) { skipped.push({ file: it.path, reason: it.problem }); return []; }
-    return [row(it, root)];
-  });
+  const rows = (items: readonly Item[]) =>
+    items.flatMap((it) => {
+      if (it.kind === 'file' && it.problem) {
+        skipped.push({ file: it.path, reason: it.problem });
+        return [];
+      }
+      return [row(it, root)];
+    });
   return {
-    manifest: { format: MANIFEST_FORMAT, version: MANIFEST_VERSION, root, classes: plan.data.classes, splits: { train: rows(splits.train), validation: rows(splits.validation), test: rows(splits.test) } },
+    manifest: {
+      format: MANIFEST_FORMAT,
+      version: MANIFEST_VERSION,
+      root,
+      classes: plan.data.classes,
+      splits: { train: rows(splits.train), validation: rows(splits.validation), test: rows(splits.test) },
+    },
     skipped,
   };
 }
 
-/** The starting weights as the torch engine reads them: torchvision-named safetensors; tfjs files and tlr model folders are converted into `dir`. */
-function torchWeights(plan: Plan, files: ResolvedFiles, dir: string): { path: string; sha256: string; from: string; converted: boolean } {
-  if (files.format === 'safetensors' || files.entry.endsWith('.safetensors')) return { path: files.entry, sha256: files.sha256, from: files.from, converted: false };
+/**
+ * The starting weights as the torch engine reads them: torchvision-named safetensors; tfjs files and tlr model folders
+ * are converted into `dir`.
+ */
+function torchWeights(
+  plan: Plan,
+  files: ResolvedFiles,
+  dir: string,
+): { path: string; sha256: string; from: string; converted: boolean } {
+  if (files.format === 'safetensors' || files.entry.endsWith('.safetensors'))
+    return { path: files.entry, sha256: files.sha256, from: files.from, converted: false };
   const f = family(plan.model.name)!;
   const graph = graphOf(plan.model.name, describe(plan.model.name, plan.model.width, null).width, f.inputSize);
   const keras = readTfjsModel(files.entry).weights;
-  for (const k of [...keras.keys()]) if (k.startsWith('head.')) keras.delete(k); // a tlr model's old head: the plan has its own
+  // A tlr model's old head goes: the plan has its own.
+  for (const k of [...keras.keys()]) if (k.startsWith('head.')) keras.delete(k);
   const out = path.join(dir, 'weights.safetensors');
   writeFileAtomic(out, writeSafetensors(toTorchvision(keras, graph)));
-  return { path: 'weights.safetensors', sha256: files.sha256, from: `${files.entry} (converted to torchvision names)`, converted: true };
+  return {
+    path: 'weights.safetensors',
+    sha256: files.sha256,
+    from: `${files.entry} (converted to torchvision names)`,
+    converted: true,
+  };
 }
 
 export interface TorchJobOptions {
@@ -74,18 +105,43 @@ export interface TorchJobOptions {
  * Writes manifest.json and job.json (and weights.safetensors when the weights need converting)
  * into `dir`, resolving the weights (downloaded when needed) as a tfjs run would.
  */
-export async function writeTorchJob(plan: Plan, dir: string, opts: TorchJobOptions): Promise<{ weights: ResolvedFiles | null; skipped: { file: string; reason: string }[] }> {
+export async function writeTorchJob(
+  plan: Plan,
+  dir: string,
+  opts: TorchJobOptions,
+): Promise<{ weights: ResolvedFiles | null; skipped: { file: string; reason: string }[] }> {
   const why = torchUnsupported(plan);
   if (why) throw new TorchJobError(why);
   const info = describe(plan.model.name, plan.model.width, plan.model.inputSize);
-  const files = await resolveWeights(plan.model.weights, { env: opts.env, lockDir: path.dirname(plan.recipe.file), onProgress: opts.onProgress, what: `the ImageNet weights of ${plan.model.name}` });
+  const files = await resolveWeights(plan.model.weights, {
+    env: opts.env,
+    lockDir: path.dirname(plan.recipe.file),
+    onProgress: opts.onProgress,
+    what: `the ImageNet weights of ${plan.model.name}`,
+  });
   const { manifest, skipped } = manifestOf(plan);
-  writeFileAtomic(path.join(dir, 'manifest.json'), JSON.stringify(manifest) + '\n');
+  writeFileAtomic(path.join(dir, 'manifest.json'), `${JSON.stringify(manifest)}\n`);
   const weights = files ? torchWeights(plan, files, dir) : null;
-  writeFileAtomic(path.join(dir, 'job.json'), JSON.stringify({
-    format: JOB_FORMAT, version: JOB_VERSION, tlr: TLR_VERSION,
-    network: { name: plan.model.name, inputSize: plan.model.inputSize, featureLayer: info.featureLayer, layers: info.layers.map((l) => l.name) },
-    weights, device: opts.device, nproc: opts.nproc,
-  }, null, 2) + '\n');
+  writeFileAtomic(
+    path.join(dir, 'job.json'),
+    `${JSON.stringify(
+      {
+        format: JOB_FORMAT,
+        version: JOB_VERSION,
+        tlr: TLR_VERSION,
+        network: {
+          name: plan.model.name,
+          inputSize: plan.model.inputSize,
+          featureLayer: info.featureLayer,
+          layers: info.layers.map((l) => l.name),
+        },
+        weights,
+        device: opts.device,
+        nproc: opts.nproc,
+      },
+      null,
+      2,
+    )}\n`,
+  );
   return { weights: files, skipped };
 }

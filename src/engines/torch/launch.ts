@@ -6,7 +6,13 @@ import * as path from 'node:path';
 import * as readline from 'node:readline';
 import type { RunEvent } from '../../runtime/events.js';
 import type { Events } from '../../runtime/events.js';
-import { assertSaveTarget, openRunFolder, readEngineRecord, removeFailedRun, RunError } from '../../runtime/run-folder.js';
+import {
+  assertSaveTarget,
+  openRunFolder,
+  readEngineRecord,
+  removeFailedRun,
+  RunError,
+} from '../../runtime/run-folder.js';
 import { engineEnv, findTorchPython, hasTorch, installHint } from './python.js';
 import { torchUnsupported, writeTorchJob } from './job.js';
 import type { Plan } from '../../plan/types.js';
@@ -41,40 +47,89 @@ export interface TorchOutcome {
   readonly finished: Extract<RunEvent, { type: 'finished' }> | null;
 }
 
-const freePort = () => new Promise<number>((resolve, reject) => {
-  const s = net.createServer();
-  s.once('error', reject);
-  s.listen(0, '127.0.0.1', () => {
-    const port = (s.address() as net.AddressInfo).port;
-    s.close(() => resolve(port));
+const freePort = () =>
+  new Promise<number>((resolve, reject) => {
+    const s = net.createServer();
+    s.once('error', reject);
+    s.listen(0, '127.0.0.1', () => {
+      const port = (s.address() as net.AddressInfo).port;
+      s.close(() => resolve(port));
+    });
   });
-});
 
 /** Checks that cost nothing, before any folder is made. */
 function preflight(plan: Plan, nproc: number): void {
   const why = torchUnsupported(plan);
   if (why) throw new RunError(why);
-  if (!Number.isInteger(nproc) || nproc < 1) throw new RunError(`--nproc must be a whole number of processes, at least 1 (got ${nproc})`);
+  if (!Number.isInteger(nproc) || nproc < 1)
+    throw new RunError(`--nproc must be a whole number of processes, at least 1 (got ${nproc})`);
   for (const s of plan.stages) {
-    if (s.batch % nproc) throw new RunError(`stage ${s.index}'s batch of ${s.batch} does not divide among ${nproc} processes: the recipe's batch is the global batch, split evenly across processes; use a batch that is a multiple of ${nproc} (say ${Math.ceil(s.batch / nproc) * nproc}) or another --nproc`);
+    if (s.batch % nproc)
+      throw new RunError(
+        `stage ${s.index}'s batch of ${s.batch} does not divide among ${nproc} processes: the recipe's batch is ` +
+          `the global batch, split evenly across processes; use a batch that is a multiple of ${nproc} (say ` +
+          `${Math.ceil(s.batch / nproc) * nproc}) or another --nproc`,
+      );
   }
 }
 
-interface Rank { readonly rank: number; readonly child: ChildProcess; readonly stderr: string[]; error: string | null; code: number | null; /** When it exited, in order: the first failure is the cause, later ones its echo. */ exited: number }
+interface Rank {
+  readonly rank: number;
+  readonly child: ChildProcess;
+  readonly stderr: string[];
+  error: string | null;
+  code: number | null /** When it exited, in order: the first failure is the cause, later ones its echo. */;
+  exited: number;
+}
 
-function startRanks(python: string, dir: string, opts: TorchOptions, port: number, onEvent: (rank: number, e: RunEvent & { rank?: number }) => void): Rank[] {
+function startRanks(
+  python: string,
+  dir: string,
+  opts: TorchOptions,
+  port: number,
+  onEvent: (rank: number, e: RunEvent & { rank?: number }) => void,
+): Rank[] {
   const env = engineEnv(opts.env ?? process.env);
   const threads = Math.max(1, Math.floor(os.cpus().length / opts.nproc));
   return Array.from({ length: opts.nproc }, (_, rank) => {
-    const child = spawn(python, ['-m', 'tlr_torch', 'run', dir, '--device', opts.device, '--threads', String(threads), ...(opts.amp ? ['--amp'] : [])], {
-      env: { ...env, MASTER_ADDR: '127.0.0.1', MASTER_PORT: String(port), WORLD_SIZE: String(opts.nproc), RANK: String(rank), LOCAL_RANK: String(rank), TLR_LAUNCHER: 'tlr run --engine torch', TLR_PARENT_PID: String(process.pid) },
-      // Its own process group: a Ctrl-C reaches tlr, which asks every rank once to stop after the batch.
-      stdio: ['ignore', 'pipe', 'pipe'], detached: true,
-    });
+    const child = spawn(
+      python,
+      [
+        '-m',
+        'tlr_torch',
+        'run',
+        dir,
+        '--device',
+        opts.device,
+        '--threads',
+        String(threads),
+        ...(opts.amp ? ['--amp'] : []),
+      ],
+      {
+        env: {
+          ...env,
+          MASTER_ADDR: '127.0.0.1',
+          MASTER_PORT: String(port),
+          WORLD_SIZE: String(opts.nproc),
+          RANK: String(rank),
+          LOCAL_RANK: String(rank),
+          TLR_LAUNCHER: 'tlr run --engine torch',
+          TLR_PARENT_PID: String(process.pid),
+        },
+        // Its own process group: a Ctrl-C reaches tlr, which asks every rank once to stop after the batch.
+        stdio: ['ignore', 'pipe', 'pipe'],
+        detached: true,
+      },
+    );
     const r: Rank = { rank, child, stderr: [], error: null, code: null, exited: Infinity };
     readline.createInterface({ input: child.stdout! }).on('line', (line) => {
       let e: RunEvent & { rank?: number };
-      try { e = JSON.parse(line); } catch { r.stderr.push(line); return; }
+      try {
+        e = JSON.parse(line);
+      } catch {
+        r.stderr.push(line);
+        return;
+      }
       if (e.type === 'error') r.error = e.message;
       else onEvent(rank, e);
     });
@@ -86,10 +141,15 @@ function startRanks(python: string, dir: string, opts: TorchOptions, port: numbe
   });
 }
 
-/** Waits for every rank; when one fails, the others get SIGTERM, then SIGKILL (they may be blocked in a collective with the dead one). */
+/**
+ * Waits for every rank; when one fails, the others get SIGTERM, then SIGKILL (they may be blocked in a collective with
+ * the dead one).
+ */
 function waitRanks(ranks: Rank[], stopped: () => boolean): Promise<void> {
   return new Promise((resolve) => {
-    let asked = false, failed = false, order = 0;
+    let asked = false,
+      failed = false,
+      order = 0;
     const tick = setInterval(() => {
       if (!asked && stopped()) {
         asked = true;
@@ -97,7 +157,10 @@ function waitRanks(ranks: Rank[], stopped: () => boolean): Promise<void> {
       }
     }, 100);
     const done = () => {
-      if (ranks.every((r) => r.code !== null)) { clearInterval(tick); resolve(); }
+      if (ranks.every((r) => r.code !== null)) {
+        clearInterval(tick);
+        resolve();
+      }
     };
     for (const r of ranks) {
       r.child.on('close', (code, signal) => {
@@ -106,7 +169,9 @@ function waitRanks(ranks: Rank[], stopped: () => boolean): Promise<void> {
         if (r.code !== 0 && r.code !== 130 && !failed) {
           failed = true;
           for (const o of ranks) if (o.code === null) o.child.kill('SIGTERM');
-          setTimeout(() => { for (const o of ranks) if (o.code === null) o.child.kill('SIGKILL'); }, 5000).unref();
+          setTimeout(() => {
+            for (const o of ranks) if (o.code === null) o.child.kill('SIGKILL');
+          }, 5000).unref();
         }
         done();
       });
@@ -118,10 +183,18 @@ function waitRanks(ranks: Rank[], stopped: () => boolean): Promise<void> {
 function failure(ranks: Rank[], dir: string): RunError {
   // The first rank to fail is the cause: the others fail after it (a broken connection) or were stopped.
   const first = ranks.filter((r) => r.code !== 0 && r.code !== 130).sort((a, b) => a.exited - b.exited)[0]!;
-  const said = first.error ?? (first.stderr.length ? first.stderr.slice(-8).join('\n') : `no message (exit status ${first.code})`);
-  const kept = fs.existsSync(path.join(dir, 'checkpoint', 'state.json')) && fs.existsSync(path.join(dir, 'metrics.jsonl'))
-    ? `; the checkpoint is kept: tlr run --resume ${dir} continues the run` : '';
-  const status = first.code === null ? '' : first.code > 128 ? ` (killed by signal ${first.code - 128})` : ` (exit status ${first.code})`;
+  const said =
+    first.error ?? (first.stderr.length ? first.stderr.slice(-8).join('\n') : `no message (exit status ${first.code})`);
+  const kept =
+    fs.existsSync(path.join(dir, 'checkpoint', 'state.json')) && fs.existsSync(path.join(dir, 'metrics.jsonl'))
+      ? `; the checkpoint is kept: tlr run --resume ${dir} continues the run`
+      : '';
+  const status =
+    first.code === null
+      ? ''
+      : first.code > 128
+        ? ` (killed by signal ${first.code - 128})`
+        : ` (exit status ${first.code})`;
   return new RunError(`rank ${first.rank} of ${ranks.length} of the torch engine failed${status}: ${said}${kept}`);
 }
 
@@ -130,27 +203,49 @@ export async function runTorch(opts: TorchOptions): Promise<TorchOutcome> {
   const env = opts.env ?? process.env;
   const created: string[] = [];
   try {
-    if (opts.resume && !isTorchRun(opts.resume)) throw new RunError(`${opts.resume} is not a run of the torch engine (it has no job.json): resume it without --engine torch`);
+    if (opts.resume && !isTorchRun(opts.resume))
+      throw new RunError(
+        `${opts.resume} is not a run of the torch engine (it has no job.json): resume it without --engine torch`,
+      );
     if (opts.plan) preflight(opts.plan, opts.nproc);
     const py = findTorchPython(env);
-    if (!hasTorch(py)) throw new RunError(`the torch engine needs a Python with torch and torchvision, and none was found (${py.tried.join('; ')}): ${installHint}`);
+    if (!hasTorch(py))
+      throw new RunError(
+        `the torch engine needs a Python with torch and torchvision, and none was found ` +
+          `(${py.tried.join('; ')}): ${installHint}`,
+      );
     const engine = { engine: 'torch', settings: { nproc: opts.nproc, device: opts.device, amp: opts.amp } };
     const f = openRunFolder({ plan: opts.plan!, recipeText: opts.recipeText, resume: opts.resume, engine }, created);
     if (opts.resume) preflight(f.plan, opts.nproc);
     assertSaveTarget(f.plan);
-    const label = `PyTorch ${py.torch} (${opts.device}, ${opts.nproc > 1 ? `${opts.device === 'cuda' ? 'nccl' : 'gloo'}, ${opts.nproc} processes started by tlr's launcher` : 'one process'})`;
+    const label =
+      `PyTorch ${py.torch} (${opts.device}, ` +
+      `${
+        opts.nproc > 1
+          ? `${opts.device === 'cuda' ? 'nccl' : 'gloo'}, ${opts.nproc} processes started by tlr's launcher`
+          : 'one process'
+      })`;
     opts.events.emit({ type: 'plan', plan: f.plan, runDir: f.dir, backend: label, resumed: f.resumed });
     if (!f.resumed) {
       const job = await writeTorchJob(f.plan, f.dir, {
-        env, device: opts.device, nproc: opts.nproc,
-        onProgress: (p) => opts.events.emit({ type: 'weights', phase: 'downloading', url: p.url, received: p.received, total: p.total }),
+        env,
+        device: opts.device,
+        nproc: opts.nproc,
+        onProgress: (p) =>
+          opts.events.emit({ type: 'weights', phase: 'downloading', url: p.url, received: p.received, total: p.total }),
       });
-      if (job.weights) opts.events.emit({ type: 'weights', phase: 'ready', from: job.weights.entry, sha256: job.weights.sha256 });
+      if (job.weights)
+        opts.events.emit({ type: 'weights', phase: 'ready', from: job.weights.entry, sha256: job.weights.sha256 });
       for (const s of job.skipped) opts.events.emit({ type: 'warning', message: `skipped: ${s.reason}`, file: s.file });
     }
-    const c = f.plan.data.counts, sum = (xs: readonly number[] | null) => (xs ?? []).reduce((a, b) => a + b, 0);
-    opts.events.emit({ type: 'data', counts: { train: sum(c.train), validation: sum(c.validation), test: sum(c.test) } });
-    let finished: TorchOutcome['finished'] = null, interrupted = false;
+    const c = f.plan.data.counts,
+      sum = (xs: readonly number[] | null) => (xs ?? []).reduce((a, b) => a + b, 0);
+    opts.events.emit({
+      type: 'data',
+      counts: { train: sum(c.train), validation: sum(c.validation), test: sum(c.test) },
+    });
+    let finished: TorchOutcome['finished'] = null,
+      interrupted = false;
     const ranks = startRanks(py.python, f.dir, opts, await freePort(), (rank, e) => {
       if (e.type === 'warning') opts.events.emit(rank ? { ...e, message: `rank ${rank}: ${e.message}` } : e);
       else if (rank !== 0) return;

@@ -31,9 +31,17 @@ export interface NoTorch {
  * kernel after each use and faulting them in again: on a 2-core VM that made a ResNet-18 epoch at
  * 224 px 2.2 times as long (bench/split-common.ts). Values the user set win.
  */
-export const KEEP_MALLOC = { MALLOC_MMAP_THRESHOLD_: String(32 << 20), MALLOC_TRIM_THRESHOLD_: String(1 << 30), MALLOC_TOP_PAD_: String(256 << 20) };
+export const KEEP_MALLOC = {
+  MALLOC_MMAP_THRESHOLD_: String(32 << 20),
+  MALLOC_TRIM_THRESHOLD_: String(1 << 30),
+  MALLOC_TOP_PAD_: String(256 << 20),
+};
 
-export const engineEnv = (env: NodeJS.ProcessEnv): NodeJS.ProcessEnv => ({ ...KEEP_MALLOC, ...env, PYTHONPATH: [ENGINE_DIR, env['PYTHONPATH']].filter(Boolean).join(path.delimiter) });
+export const engineEnv = (env: NodeJS.ProcessEnv): NodeJS.ProcessEnv => ({
+  ...KEEP_MALLOC,
+  ...env,
+  PYTHONPATH: [ENGINE_DIR, env['PYTHONPATH']].filter(Boolean).join(path.delimiter),
+});
 
 function candidates(env: NodeJS.ProcessEnv): string[] {
   if (env['TLR_PYTHON']) return [env['TLR_PYTHON']];
@@ -43,16 +51,30 @@ function candidates(env: NodeJS.ProcessEnv): string[] {
 /** Asks one Python what it offers (`python3 -m tlr_torch check`: imports torch, a second or two). */
 function probe(python: string, env: NodeJS.ProcessEnv): TorchPython | string {
   if (python.includes('/') && !fs.existsSync(python)) return `${python} does not exist`;
-  const r = spawnSync(python, ['-m', 'tlr_torch', 'check'], { env: engineEnv(env), encoding: 'utf8', timeout: 120_000 });
-  if (r.error) return `${python}: ${(r.error as NodeJS.ErrnoException).code === 'ENOENT' ? 'not found' : r.error.message}`;
+  const r = spawnSync(python, ['-m', 'tlr_torch', 'check'], {
+    env: engineEnv(env),
+    encoding: 'utf8',
+    timeout: 120_000,
+  });
+  if (r.error)
+    return `${python}: ${(r.error as NodeJS.ErrnoException).code === 'ENOENT' ? 'not found' : r.error.message}`;
   let info: Record<string, unknown>;
   try {
     info = JSON.parse(r.stdout.trim().split('\n').pop() ?? '');
   } catch {
     return `${python} did not answer (${(r.stderr || r.stdout).trim().split('\n').pop() ?? `status ${r.status}`})`;
   }
-  if (info['missing']) return `${python} (Python ${info['python']}) has no ${String(info['missing']).replace(/^No module named /, '')}`;
-  return { python: String(info['executable'] ?? python), torch: String(info['torch']), torchvision: String(info['torchvision']), version: String(info['python']), cuda: (info['cuda'] as string[]) ?? [], gloo: !!info['gloo'], nccl: !!info['nccl'] };
+  if (info['missing'])
+    return `${python} (Python ${info['python']}) has no ${String(info['missing']).replace(/^No module named /, '')}`;
+  return {
+    python: String(info['executable'] ?? python),
+    torch: String(info['torch']),
+    torchvision: String(info['torchvision']),
+    version: String(info['python']),
+    cuda: (info['cuda'] as string[]) ?? [],
+    gloo: !!info['gloo'],
+    nccl: !!info['nccl'],
+  };
 }
 
 const found = new Map<string, TorchPython | NoTorch>();
@@ -66,7 +88,10 @@ export function findTorchPython(env: NodeJS.ProcessEnv = process.env): TorchPyth
   let result: TorchPython | NoTorch | null = null;
   for (const c of candidates(env)) {
     const r = probe(c, env);
-    if (typeof r !== 'string') { result = r; break; }
+    if (typeof r !== 'string') {
+      result = r;
+      break;
+    }
     tried.push(r);
   }
   result ??= { tried };
@@ -78,7 +103,9 @@ export function findTorchPython(env: NodeJS.ProcessEnv = process.env): TorchPyth
 export const hasTorch = (r: TorchPython | NoTorch): r is TorchPython => 'torch' in r;
 
 /** What to do when there is no Python with torch. */
-export const installHint = 'install Debian\'s packages (apt-get install -y python3-torch python3-torchvision python3-pil python3-numpy), or pip install torch torchvision pillow numpy, or set TLR_PYTHON to a Python that has them';
+export const installHint =
+  "install Debian's packages (apt-get install -y python3-torch python3-torchvision python3-pil python3-numpy), " +
+  'or pip install torch torchvision pillow numpy, or set TLR_PYTHON to a Python that has them';
 
 /**
  * A quick answer for `tlr plan` (no torch import, a few milliseconds): the first candidate Python
@@ -87,7 +114,14 @@ export const installHint = 'install Debian\'s packages (apt-get install -y pytho
 export function quickTorchPython(env: NodeJS.ProcessEnv = process.env): string | null {
   for (const c of candidates(env)) {
     if (c.includes('/') && !fs.existsSync(c)) continue;
-    const r = spawnSync(c, ['-c', 'import importlib.util as u; print(all(u.find_spec(m) for m in ("torch", "torchvision", "numpy", "PIL")))'], { encoding: 'utf8', timeout: 10_000 });
+    const r = spawnSync(
+      c,
+      [
+        '-c',
+        'import importlib.util as u; print(all(u.find_spec(m) for m in ("torch", "torchvision", "numpy", "PIL")))',
+      ],
+      { encoding: 'utf8', timeout: 10_000 },
+    );
     if (r.stdout?.trim() === 'True') return c;
   }
   return null;

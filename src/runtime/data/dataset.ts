@@ -18,7 +18,8 @@ export interface Splits {
   readonly test: readonly Item[];
 }
 
-const toItem = (e: Entry): Item => (e.kind === 'file' ? e : { kind: 'idx', images: readIdxImages(e.file), index: e.index, label: e.label });
+const toItem = (e: Entry): Item =>
+  e.kind === 'file' ? e : { kind: 'idx', images: readIdxImages(e.file), index: e.index, label: e.label };
 
 /** Every image of one part of a data set, labelled by index into `classes`. */
 export function listItems(src: Extract<PlanSplitSource, { kind: 'data' }>, classes: readonly string[]): Item[] {
@@ -29,7 +30,9 @@ export function listSplits(plan: Plan): Splits {
   const d = plan.data;
   const own = listItems(d.train as Extract<PlanSplitSource, { kind: 'data' }>, d.classes);
   const byClass = d.classes.map((_, c) => own.filter((it) => it.label === c));
-  const train: Item[] = [], validation: Item[] = [], test: Item[] = [];
+  const train: Item[] = [],
+    validation: Item[] = [],
+    test: Item[] = [];
   byClass.forEach((items, c) => {
     const n = splitCount(items.length, d.split);
     const order = shuffle([...items], rng(plan.seed ^ hashString(d.classes[c]!)));

@@ -15,13 +15,20 @@ export interface Preprocess {
 
 /** An image that cannot be decoded; names the file. */
 export class ImageError extends Error {
-  constructor(readonly file: string, message: string) {
+  constructor(
+    readonly file: string,
+    message: string,
+  ) {
     super(`${file}: ${message}`);
   }
 }
 
 /** Decodes an image to RGB bytes of size x size (squashed, not cropped: every pixel is kept). */
-export async function decodeRgb(input: string | Buffer, size: number, name = typeof input === 'string' ? input : 'image'): Promise<Uint8Array> {
+export async function decodeRgb(
+  input: string | Buffer,
+  size: number,
+  name = typeof input === 'string' ? input : 'image',
+): Promise<Uint8Array> {
   if (typeof input === 'string') {
     // Never open what is not a regular file: a FIFO named *.png would block forever.
     let st: fs.Stats;
@@ -29,9 +36,17 @@ export async function decodeRgb(input: string | Buffer, size: number, name = typ
       st = fs.statSync(input);
     } catch (e) {
       const code = (e as NodeJS.ErrnoException).code;
-      throw new ImageError(name, code === 'ENOENT' ? 'does not exist (or is a dangling link)' : code === 'ELOOP' ? 'is a symbolic link that loops' : `cannot be opened (${code})`);
+      throw new ImageError(
+        name,
+        code === 'ENOENT'
+          ? 'does not exist (or is a dangling link)'
+          : code === 'ELOOP'
+            ? 'is a symbolic link that loops'
+            : `cannot be opened (${code})`,
+      );
     }
-    if (!st.isFile()) throw new ImageError(name, 'is not a regular file (a FIFO, socket, device or folder); it is never opened');
+    if (!st.isFile())
+      throw new ImageError(name, 'is not a regular file (a FIFO, socket, device or folder); it is never opened');
   }
   try {
     const { data, info } = await sharp(input, { failOn: 'error' })
@@ -48,10 +63,22 @@ export async function decodeRgb(input: string | Buffer, size: number, name = typ
   }
 }
 
-/** RGB bytes to normalised floats, written into `out` at `offset` (HWC order). One pass, channels unrolled: it runs on every image of every pass. */
-export function normalize(rgb: Uint8Array, p: Preprocess, out: Float32Array = new Float32Array(rgb.length), offset = 0): Float32Array {
-  const s0 = 1 / (255 * p.std[0]!), s1 = 1 / (255 * p.std[1]!), s2 = 1 / (255 * p.std[2]!);
-  const h0 = p.mean[0]! / p.std[0]!, h1 = p.mean[1]! / p.std[1]!, h2 = p.mean[2]! / p.std[2]!;
+/**
+ * RGB bytes to normalised floats, written into `out` at `offset` (HWC order). One pass, channels unrolled: it runs on
+ * every image of every pass.
+ */
+export function normalize(
+  rgb: Uint8Array,
+  p: Preprocess,
+  out: Float32Array = new Float32Array(rgb.length),
+  offset = 0,
+): Float32Array {
+  const s0 = 1 / (255 * p.std[0]!),
+    s1 = 1 / (255 * p.std[1]!),
+    s2 = 1 / (255 * p.std[2]!);
+  const h0 = p.mean[0]! / p.std[0]!,
+    h1 = p.mean[1]! / p.std[1]!,
+    h2 = p.mean[2]! / p.std[2]!;
   for (let i = 0, o = offset; i < rgb.length; i += 3, o += 3) {
     out[o] = rgb[i]! * s0 - h0;
     out[o + 1] = rgb[i + 1]! * s1 - h1;

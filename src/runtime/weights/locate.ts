@@ -15,7 +15,8 @@ export const weightsCacheDir = (localName: string, env: NodeJS.ProcessEnv = proc
   path.join(cacheRoot(env), 'weights', localName);
 
 /** The file a weights folder is entered by, for a format. */
-export const entryFile = (format: 'tfjs' | 'safetensors'): string => (format === 'tfjs' ? 'model.json' : 'model.safetensors');
+export const entryFile = (format: 'tfjs' | 'safetensors'): string =>
+  format === 'tfjs' ? 'model.json' : 'model.safetensors';
 
 /** Written into a cache folder once every file of a download arrived whole and matched its checksum. */
 export const COMPLETE = '.tlr-complete';
@@ -24,7 +25,8 @@ export const COMPLETE = '.tlr-complete';
 export const urlCacheName = (url: string): string => `url-${Buffer.from(url).toString('base64url').slice(-48)}`;
 
 /** A cached entry counts only when its download completed. */
-const cached = (dir: string, entry: string): boolean => fs.existsSync(path.join(dir, entry)) && fs.existsSync(path.join(dir, COMPLETE));
+const cached = (dir: string, entry: string): boolean =>
+  fs.existsSync(path.join(dir, entry)) && fs.existsSync(path.join(dir, COMPLETE));
 
 export type Located =
   | { readonly where: 'weights-dir' | 'cache' | 'file'; readonly path: string }
@@ -39,11 +41,15 @@ export type Located =
  */
 export function locateWeights(w: PlanWeights, env: NodeJS.ProcessEnv = process.env): Located {
   switch (w.kind) {
-    case 'none': return { where: 'none' };
-    case 'file': return fs.existsSync(w.path) ? { where: 'file', path: w.path } : { where: 'missing', path: w.path };
+    case 'none':
+      return { where: 'none' };
+    case 'file':
+      return fs.existsSync(w.path) ? { where: 'file', path: w.path } : { where: 'missing', path: w.path };
     case 'url': {
       const dir = weightsCacheDir(urlCacheName(w.url), env);
-      return cached(dir, entryFile(w.format)) ? { where: 'cache', path: path.join(dir, entryFile(w.format)) } : { where: 'download', url: w.url, into: dir };
+      return cached(dir, entryFile(w.format))
+        ? { where: 'cache', path: path.join(dir, entryFile(w.format)) }
+        : { where: 'download', url: w.url, into: dir };
     }
     case 'imagenet': {
       const entry = entryFile(w.format);
@@ -54,7 +60,9 @@ export function locateWeights(w: PlanWeights, env: NodeJS.ProcessEnv = process.e
         }
       }
       const dir = weightsCacheDir(w.localName, env);
-      return cached(dir, entry) ? { where: 'cache', path: path.join(dir, entry) } : { where: 'download', url: w.url, into: dir };
+      return cached(dir, entry)
+        ? { where: 'cache', path: path.join(dir, entry) }
+        : { where: 'download', url: w.url, into: dir };
     }
   }
 }

@@ -31,29 +31,47 @@ export interface ResolveOptions {
 const filesOf = (entry: string, format: 'tfjs' | 'safetensors' | 'tlr'): string[] => {
   if (format === 'safetensors' || entry.endsWith('.safetensors')) return [entry];
   const json = parseModelJson(fs.readFileSync(entry, 'utf8'), entry);
-  return [entry, ...shardPaths(json).map((p) => {
-    const f = path.join(path.dirname(entry), p);
-    if (!fs.existsSync(f)) throw new WeightsError(`${entry} names the weight shard ${p}, which is missing from ${path.dirname(entry)}`);
-    return f;
-  })];
+  return [
+    entry,
+    ...shardPaths(json).map((p) => {
+      const f = path.join(path.dirname(entry), p);
+      if (!fs.existsSync(f))
+        throw new WeightsError(`${entry} names the weight shard ${p}, which is missing from ${path.dirname(entry)}`);
+      return f;
+    }),
+  ];
 };
 
 /** Downloads a model (model.json and its shards, or one .safetensors) into `dir` atomically. */
-async function fetchInto(url: string, format: 'tfjs' | 'safetensors', dir: string, sha256: string | null, env: NodeJS.ProcessEnv, onProgress?: (p: Progress) => void): Promise<void> {
+async function fetchInto(
+  url: string,
+  format: 'tfjs' | 'safetensors',
+  dir: string,
+  sha256: string | null,
+  env: NodeJS.ProcessEnv,
+  onProgress?: (p: Progress) => void,
+): Promise<void> {
   fs.mkdirSync(path.dirname(dir), { recursive: true });
   const tmp = fs.mkdtempSync(`${dir}.tmp-${process.pid}-`);
   const allowHttp = env['TLR_ALLOW_HTTP'] === '1';
   try {
     const entry = path.join(tmp, entryFile(format));
     // A model.json is a small file; tlr refuses one that is not.
-    const first = await download(url, entry, { sha256: format === 'safetensors' ? sha256 : null, onProgress, allowHttp, ...(format === 'tfjs' ? { maxBytes: 32 * 1024 ** 2 } : {}) });
+    const first = await download(url, entry, {
+      sha256: format === 'safetensors' ? sha256 : null,
+      onProgress,
+      allowHttp,
+      ...(format === 'tfjs' ? { maxBytes: 32 * 1024 ** 2 } : {}),
+    });
     if (format === 'tfjs') {
-      // Shard paths were checked to stay inside the model's folder; resolved against its URL, they stay on its host and under its path.
+      // Shard paths were checked to stay inside the model's folder; resolved against its URL, they stay on its host and
+      // under its path.
       const json = parseModelJson(fs.readFileSync(entry, 'utf8'), url);
       const folder = new URL('.', url);
       for (const p of shardPaths(json)) {
         const at = new URL(p, url);
-        if (at.origin !== folder.origin || !at.pathname.startsWith(folder.pathname)) throw new WeightsError(`refused the shard ${p} of ${url}: it resolves to ${at.href}, outside ${folder.href}`);
+        if (at.origin !== folder.origin || !at.pathname.startsWith(folder.pathname))
+          throw new WeightsError(`refused the shard ${p} of ${url}: it resolves to ${at.href}, outside ${folder.href}`);
         await download(at.href, path.join(tmp, p), { onProgress, allowHttp });
       }
       if (sha256) {
@@ -72,24 +90,39 @@ async function fetchInto(url: string, format: 'tfjs' | 'safetensors', dir: strin
 }
 
 /** Why a download failed, and the two ways to do without one. */
-function downloadFailed(w: Extract<PlanWeights, { kind: 'imagenet' | 'url' }>, dir: string, e: unknown, opts: ResolveOptions, env: NodeJS.ProcessEnv): WeightsError {
+function downloadFailed(
+  w: Extract<PlanWeights, { kind: 'imagenet' | 'url' }>,
+  dir: string,
+  e: unknown,
+  opts: ResolveOptions,
+  env: NodeJS.ProcessEnv,
+): WeightsError {
   const what = opts.what ?? 'the weights';
-  const hints = w.kind === 'imagenet'
-    ? [`tlr needs ${w.url}${w.format === 'tfjs' ? ' and the weight shards beside it' : ''}`,
-       `either connect to the network (they are downloaded once, into ${dir}),`,
-       `or put a copy at $TLR_WEIGHTS_DIR/${w.localName}/${entryFile(w.format)} and set TLR_WEIGHTS_DIR${env['TLR_WEIGHTS_DIR'] ? ` (now ${env['TLR_WEIGHTS_DIR']}, which has no ${w.localName})` : ''}`]
-    : [`check the URL, or download the file yourself and give its path in the recipe`];
+  const hints =
+    w.kind === 'imagenet'
+      ? [
+          `tlr needs ${w.url}${w.format === 'tfjs' ? ' and the weight shards beside it' : ''}`,
+          `either connect to the network (they are downloaded once, into ${dir}),`,
+          `or put a copy at $TLR_WEIGHTS_DIR/${w.localName}/${entryFile(w.format)} and set ` +
+            `TLR_WEIGHTS_DIR${
+              env['TLR_WEIGHTS_DIR'] ? ` (now ${env['TLR_WEIGHTS_DIR']}, which ` + `has no ${w.localName})` : ''
+            }`,
+        ]
+      : [`check the URL, or download the file yourself and give its path in the recipe`];
   return new WeightsError(`cannot get ${what}: ${(e as Error).message}`, hints);
 }
 
 /** The plan's weights as files on disk (downloaded when they are not there), checked against tlr.lock. */
 export async function resolveWeights(w: PlanWeights, opts: ResolveOptions = {}): Promise<ResolvedFiles | null> {
   const env = opts.env ?? process.env;
-  const lock = (key: string, sha: string, format: string) => (opts.lockDir ? verifyLock(opts.lockDir, key, sha, format) : null);
+  const lock = (key: string, sha: string, format: string) =>
+    opts.lockDir ? verifyLock(opts.lockDir, key, sha, format) : null;
   const at = locateWeights(w, env);
   switch (at.where) {
-    case 'none': return null;
-    case 'missing': throw new WeightsError(`weights file ${at.path} does not exist`);
+    case 'none':
+      return null;
+    case 'missing':
+      throw new WeightsError(`weights file ${at.path} does not exist`);
     case 'file': {
       const format = (w as Extract<PlanWeights, { kind: 'file' }>).format;
       return { format, entry: at.path, sha256: digestFiles(filesOf(at.path, format)), from: 'file', lock: null };
@@ -97,7 +130,13 @@ export async function resolveWeights(w: PlanWeights, opts: ResolveOptions = {}):
     case 'weights-dir': {
       const format = at.path.endsWith('.json') ? 'tfjs' : 'safetensors';
       const sha = digestFiles(filesOf(at.path, format));
-      return { format, entry: at.path, sha256: sha, from: 'weights-dir', lock: lock((w as { url: string }).url, sha, format) };
+      return {
+        format,
+        entry: at.path,
+        sha256: sha,
+        from: 'weights-dir',
+        lock: lock((w as { url: string }).url, sha, format),
+      };
     }
     case 'cache':
     case 'download': {
@@ -106,7 +145,14 @@ export async function resolveWeights(w: PlanWeights, opts: ResolveOptions = {}):
       if (at.where === 'download') {
         entry = path.join(at.into, entryFile(remote.format));
         try {
-          await fetchInto(remote.url, remote.format, at.into, remote.kind === 'imagenet' ? remote.sha256 : null, env, opts.onProgress);
+          await fetchInto(
+            remote.url,
+            remote.format,
+            at.into,
+            remote.kind === 'imagenet' ? remote.sha256 : null,
+            env,
+            opts.onProgress,
+          );
         } catch (e) {
           throw downloadFailed(remote, at.into, e, opts, env);
         }

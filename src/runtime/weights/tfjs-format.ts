@@ -24,8 +24,11 @@ export function parseModelJson(text: string, file: string): ModelJson {
   } catch (e) {
     throw new WeightsError(`${file} is not valid JSON: ${(e as Error).message}`);
   }
-  if (!j || typeof j !== 'object' || !Array.isArray(j.weightsManifest)) throw new WeightsError(`${file} is not a TF.js layers model: it has no weightsManifest`);
-  j.weightsManifest.forEach((g, i) => checkGroup(g, i, file));
+  if (!j || typeof j !== 'object' || !Array.isArray(j.weightsManifest))
+    throw new WeightsError(`${file} is not a TF.js layers model: it has no weightsManifest`);
+  j.weightsManifest.forEach((g, i) => {
+    checkGroup(g, i, file);
+  });
   return j;
 }
 
@@ -36,15 +39,21 @@ const MAX_ELEMENTS = 2 ** 31;
 function checkGroup(g: unknown, i: number, file: string): void {
   const bad = (what: string) => new WeightsError(`${file}: weightsManifest[${i}] ${what}`);
   const group = g as { paths?: unknown; weights?: unknown };
-  if (!group || !Array.isArray(group.paths) || !Array.isArray(group.weights)) throw bad('needs "paths" and "weights" arrays');
+  if (!group || !Array.isArray(group.paths) || !Array.isArray(group.weights))
+    throw bad('needs "paths" and "weights" arrays');
   for (const p of group.paths) {
     if (typeof p !== 'string' || !p) throw bad('has a shard path that is not a file name');
     // Relative, inside the model's folder: no absolute paths, URLs, drive letters or "..".
-    if (path.isAbsolute(p) || /^[a-z][a-z0-9+.-]*:/i.test(p) || p.split(/[\\/]/).includes('..') || p.includes('\0')) throw bad(`names the shard ${JSON.stringify(p)}, which is outside the model's folder; tlr reads shards only from beside model.json`);
+    if (path.isAbsolute(p) || /^[a-z][a-z0-9+.-]*:/i.test(p) || p.split(/[\\/]/).includes('..') || p.includes('\0'))
+      throw bad(
+        `names the shard ${JSON.stringify(p)}, which is outside the model's folder; tlr reads shards only ` +
+          `from beside model.json`,
+      );
   }
   for (const w of group.weights as ManifestEntry[]) {
     if (!w || typeof w.name !== 'string') throw bad('has a weight without a name');
-    if (!Array.isArray(w.shape) || !w.shape.every((d) => Number.isInteger(d) && d >= 0) || size(w.shape) > MAX_ELEMENTS) throw bad(`gives ${w.name} the shape ${JSON.stringify(w.shape)}, which is not a list of sizes tlr can hold`);
+    if (!Array.isArray(w.shape) || !w.shape.every((d) => Number.isInteger(d) && d >= 0) || size(w.shape) > MAX_ELEMENTS)
+      throw bad(`gives ${w.name} the shape ${JSON.stringify(w.shape)}, which is not a list of sizes tlr can hold`);
   }
 }
 
@@ -60,13 +69,21 @@ export function decodeWeights(json: ModelJson, shards: Uint8Array[], file: strin
   const total = shards.reduce((t, s) => t + s.length, 0);
   const all = new Uint8Array(total);
   let p = 0;
-  for (const s of shards) { all.set(s, p); p += s.length; }
+  for (const s of shards) {
+    all.set(s, p);
+    p += s.length;
+  }
   const dv = new DataView(all.buffer);
   const out: WeightMap = new Map();
   let offset = 0;
   for (const w of json.weightsManifest.flatMap((g) => g.weights)) {
-    const n = size(w.shape), bytes = n * width(w);
-    if (offset + bytes > total) throw new WeightsError(`the weight shards of ${file} are truncated: ${w.name} needs bytes ${offset}..${offset + bytes}, the shards hold ${total}`);
+    const n = size(w.shape),
+      bytes = n * width(w);
+    if (offset + bytes > total)
+      throw new WeightsError(
+        `the weight shards of ${file} are truncated: ${w.name} needs bytes ${offset}..${offset + bytes}, the ` +
+          `shards hold ${total}`,
+      );
     const data = new Float32Array(n);
     const q = w.quantization;
     for (let i = 0; i < n; i++) {
@@ -78,7 +95,8 @@ export function decodeWeights(json: ModelJson, shards: Uint8Array[], file: strin
     out.set(w.name, { shape: w.shape, data });
     offset += bytes;
   }
-  if (offset !== total) throw new WeightsError(`the weight shards of ${file} hold ${total} bytes, but its manifest describes ${offset}`);
+  if (offset !== total)
+    throw new WeightsError(`the weight shards of ${file} hold ${total} bytes, but its manifest describes ${offset}`);
   return out;
 }
 
@@ -91,12 +109,14 @@ export function readTfjsModel(file: string): { json: ModelJson; weights: WeightM
   try {
     text = fs.readFileSync(file, 'utf8');
   } catch (e) {
-    throw new WeightsError(`cannot read ${file}: ${(e as NodeJS.ErrnoException).code === 'ENOENT' ? 'it does not exist' : (e as Error).message}`);
+    const why = (e as NodeJS.ErrnoException).code === 'ENOENT' ? 'it does not exist' : (e as Error).message;
+    throw new WeightsError(`cannot read ${file}: ${why}`);
   }
   const json = parseModelJson(text, file);
   const shards = shardPaths(json).map((p) => {
     const f = path.join(path.dirname(file), p);
-    if (!fs.existsSync(f)) throw new WeightsError(`${file} names the weight shard ${p}, which is missing from ${path.dirname(file)}`);
+    if (!fs.existsSync(f))
+      throw new WeightsError(`${file} names the weight shard ${p}, which is missing from ${path.dirname(file)}`);
     return new Uint8Array(fs.readFileSync(f));
   });
   return { json, weights: decodeWeights(json, shards, file) };

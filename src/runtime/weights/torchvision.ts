@@ -1,5 +1,6 @@
 import type { Graph } from '../../zoo/graph.js';
 import { opDef, type TorchParam } from '../../zoo/ops/index.js';
+import { HEAD_LAYERS } from '../../zoo/head-layers.js';
 import { transpose, type RawTensor, type WeightMap } from './tensors.js';
 
 // torchvision (and timm's republished) state_dict names and layouts to the zoo's Keras-style names
@@ -7,7 +8,11 @@ import { transpose, type RawTensor, type WeightMap } from './tensors.js';
 // [in, out], BatchNorm renamed).
 
 // timm keeps torchvision's names except for VGG's classifier, which it stores as convolutions.
-const ALIASES: Record<string, string> = { 'pre_logits.fc1': 'classifier.0', 'pre_logits.fc2': 'classifier.3', 'head.fc': 'classifier.6' };
+const ALIASES: Record<string, string> = {
+  'pre_logits.fc1': 'classifier.0',
+  'pre_logits.fc2': 'classifier.3',
+  'head.fc': 'classifier.6',
+};
 
 export interface Converted {
   readonly weights: WeightMap;
@@ -33,11 +38,15 @@ export function fromTorchvision(state: Map<string, RawTensor>, graph: Graph): Co
   const unknown: string[] = [];
   for (const [key, t] of state) {
     const dot = key.lastIndexOf('.');
-    const param = key.slice(dot + 1), layer = ALIASES[key.slice(0, dot)] ?? key.slice(0, dot);
+    const param = key.slice(dot + 1),
+      layer = ALIASES[key.slice(0, dot)] ?? key.slice(0, dot);
     const own = params(layer);
     if (param === 'num_batches_tracked' && own?.['running_mean']) continue;
     const p = own?.[param];
-    if (!p) { unknown.push(key); continue; }
+    if (!p) {
+      unknown.push(key);
+      continue;
+    }
     const flat = p.flat2d ? { shape: [t.shape[0]!, t.data.length / t.shape[0]!], data: t.data } : t;
     // A 4-d permutation applies only to a 4-d tensor (a bias passes through).
     weights.set(`${layer}/${p.suffix}`, p.perm && p.perm.length === flat.shape.length ? transpose(flat, p.perm) : flat);
@@ -52,7 +61,10 @@ export function toTorchvision(weights: WeightMap, graph: Graph): Map<string, Raw
   for (const [name, t] of weights) {
     const [layer, suffix] = name.split('/') as [string, string];
     const entry = Object.entries(params(layer) ?? {}).find(([, p]) => p.suffix === suffix);
-    if (!entry) { out.set(`${layer}.${suffix}`, t); continue; }
+    if (!entry) {
+      out.set(`${layer}.${suffix}`, t);
+      continue;
+    }
     const [param, p] = entry;
     out.set(`${layer}.${param}`, p.perm && p.perm.length === t.shape.length ? transpose(t, invert(p.perm)) : t);
   }
@@ -60,7 +72,7 @@ export function toTorchvision(weights: WeightMap, graph: Graph): Map<string, Raw
 }
 
 /** The head layers a saved torch model describes (network.json), as the plan lists them. */
-export type HeadKinds = readonly { readonly kind: string }[];
+export type HeadKinds = readonly { readonly kind: keyof typeof HEAD_LAYERS }[];
 
 /**
  * A torch model's head (`head.N.weight`, PyTorch layouts) in the tfjs head's names: a Linear's
@@ -69,16 +81,16 @@ export type HeadKinds = readonly { readonly kind: string }[];
  */
 export function headFromTorch(state: Map<string, RawTensor>, layers: HeadKinds): WeightMap {
   const out: WeightMap = new Map();
-  const bn: Record<string, string> = { weight: 'gamma', bias: 'beta', running_mean: 'moving_mean', running_var: 'moving_variance' };
   for (const [key, t] of state) {
     const m = /^head\.(\d+)\.(\w+)$/.exec(key);
     if (!m) continue;
     const [, i, param] = m as unknown as [string, string, string];
-    const kind = layers[Number(i)]?.kind;
     if (param === 'num_batches_tracked') continue;
-    if (kind === 'dense') out.set(`head.${i}/${param === 'weight' ? 'kernel' : param}`, param === 'weight' ? transpose(t, [1, 0]) : t);
-    else if (kind === 'batchnorm' && bn[param]) out.set(`head.${i}/${bn[param]}`, t);
-    else out.set(`head.${i}/${param}`, t); // names no layer of the head: assignWeights reports it
+    const kind = layers[Number(i)]?.kind;
+    const to = kind ? HEAD_LAYERS[kind].torch[param] : undefined;
+    // A name no layer of the head has goes through as it is: assignWeights reports it.
+    if (!to) out.set(`head.${i}/${param}`, t);
+    else out.set(`head.${i}/${to.name}`, to.transpose ? transpose(t, [1, 0]) : t);
   }
   return out;
 }

@@ -6,8 +6,12 @@ import { color } from '../theme.js';
 export function Header({ s }: { s: ViewState }) {
   return (
     <Box flexDirection="column">
-      <Text bold color={color('green')}>tlr run · {s.recipe}</Text>
-      <Text>{s.network} · weights {s.weights} · backend {s.backend}</Text>
+      <Text bold color={color('green')}>
+        tlr run · {s.recipe}
+      </Text>
+      <Text>
+        {s.network} · weights {s.weights} · backend {s.backend}
+      </Text>
     </Box>
   );
 }
@@ -17,8 +21,12 @@ export function Stages({ s }: { s: ViewState }) {
   return (
     <Box flexDirection="column">
       {s.stages.map((st) => (
-        <Text key={st.index} color={color(st.status === 'running' ? 'yellow' : st.status === 'done' ? 'green' : 'gray')}>
-          {st.status === 'done' ? '✓' : st.status === 'running' ? '▶' : '·'} stage {st.index}: {st.epochs} epochs{st.cached ? ', head on cached features' : ', on images'}
+        <Text
+          key={st.index}
+          color={color(st.status === 'running' ? 'yellow' : st.status === 'done' ? 'green' : 'gray')}
+        >
+          {st.status === 'done' ? '✓' : st.status === 'running' ? '▶' : '·'} stage {st.index}: {st.epochs} epochs
+          {st.cached ? ', head on cached features' : ', on images'}
           {st.status === 'waiting' ? ' (waiting)' : ''}
         </Text>
       ))}

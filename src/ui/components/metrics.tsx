@@ -5,12 +5,23 @@ import { color } from '../theme.js';
 
 const BARS = '▁▂▃▄▅▆▇█';
 
+/** One epoch's row, in the header's columns (spacing is part of the table). */
+const row = (r: EpochRow): string => {
+  const m = r.metrics;
+  const cells = [f(m.loss), f(m.accuracy), f(m.val_loss), f(m.val_accuracy), formatLr(r.lr).padEnd(7)].join('   ');
+  const at = `${String(r.stage).padStart(5)} ${`${r.epoch}/${r.epochs}`.padStart(5)}`;
+  return `${at}   ${cells}  ${r.seconds.toFixed(1).padStart(5)}${r.best ? '  ★ best' : ''}`;
+};
+
 /** A one-line chart of a series, scaled to its own range. */
 export function sparkline(xs: readonly number[]): string {
   const ys = xs.filter(Number.isFinite);
   if (!ys.length) return '';
-  const lo = Math.min(...ys), hi = Math.max(...ys);
-  return xs.map((x) => (Number.isFinite(x) ? BARS[hi === lo ? 3 : Math.round(((x - lo) / (hi - lo)) * 7)]! : ' ')).join('');
+  const lo = Math.min(...ys),
+    hi = Math.max(...ys);
+  return xs
+    .map((x) => (Number.isFinite(x) ? BARS[hi === lo ? 3 : Math.round(((x - lo) / (hi - lo)) * 7)]! : ' '))
+    .join('');
 }
 
 const f = (v: number) => (Number.isFinite(v) ? v.toFixed(4) : '  n/a ');
@@ -25,10 +36,12 @@ export function Metrics({ rows, show = 8 }: { rows: readonly EpochRow[]; show?: 
       {rows.length > show && <Text color={color('gray')}>… {rows.length - show} earlier epochs</Text>}
       {visible.map((r) => (
         <Text key={`${r.stage}.${r.epoch}`} color={color(r.best ? 'green' : 'white')}>
-          {String(r.stage).padStart(5)} {`${r.epoch}/${r.epochs}`.padStart(5)}   {f(r.metrics.loss)}   {f(r.metrics.accuracy)}   {f(r.metrics.val_loss)}   {f(r.metrics.val_accuracy)}   {formatLr(r.lr).padEnd(7)}  {r.seconds.toFixed(1).padStart(5)}{r.best ? '  ★ best' : ''}
+          {row(r)}
         </Text>
       ))}
-      <Text>loss {sparkline(rows.map((r) => r.metrics.loss))}   val_acc {sparkline(rows.map((r) => r.metrics.val_accuracy))}</Text>
+      <Text>
+        {`loss ${sparkline(rows.map((r) => r.metrics.loss))}   val_acc ${sparkline(rows.map((r) => r.metrics.val_accuracy))}`}
+      </Text>
     </Box>
   );
 }

@@ -19,14 +19,26 @@ export function Summary({ s }: { s: ViewState }) {
       {s.evaluation && <Text>{evaluationText(s.evaluation)}</Text>}
       {s.finished && (
         <Box flexDirection="column" marginTop={1}>
-          <Text color={color('green')} bold>best {s.finished.best.metric} {s.finished.best.value.toFixed(4)} (stage {s.finished.best.stage}, epoch {s.finished.best.epoch})</Text>
-          <Text>model  {s.finished.modelDir}</Text>
-          {(s.finished.exported ?? []).map((f) => <Text key={f}>onnx   {f}</Text>)}
-          <Text>report {s.finished.runDir}/report.html  <Text dimColor>{link(`${s.finished.runDir}/report.html`)}</Text></Text>
+          <Text color={color('green')} bold>
+            best {s.finished.best.metric} {s.finished.best.value.toFixed(4)} (stage {s.finished.best.stage}, epoch{' '}
+            {s.finished.best.epoch})
+          </Text>
+          <Text>{`model  ${s.finished.modelDir}`}</Text>
+          {(s.finished.exported ?? []).map((f) => (
+            <Text key={f}>{`onnx   ${f}`}</Text>
+          ))}
+          <Text>
+            {`report ${s.finished.runDir}/report.html  `}
+            <Text dimColor>{link(`${s.finished.runDir}/report.html`)}</Text>
+          </Text>
           <Text>finished in {time(s.finished.seconds)}</Text>
         </Box>
       )}
-      {s.interrupted && <Text color={color('yellow')}>interrupted: the best model and a checkpoint are kept; continue with tlr run --resume {s.runDir}</Text>}
+      {s.interrupted && (
+        <Text color={color('yellow')}>
+          interrupted: the best model and a checkpoint are kept; continue with tlr run --resume {s.runDir}
+        </Text>
+      )}
       {s.error && <Text color={color('red')}>error: {s.error}</Text>}
     </Box>
   );

@@ -3,7 +3,9 @@ import { GraphBuilder, type Graph } from '../graph.js';
 // torchvision DenseNet. Blocks: stem (conv0..pool0), block1..block4, each followed by its transition
 // (block4 by norm5 and the final ReLU), then the global pool and the classifier.
 // Momentum in Keras terms: PyTorch's 0.1 is 0.9 here.
-const EPS = 1e-5, MOM = 0.9, BN_SIZE = 4;
+const EPS = 1e-5,
+  MOM = 0.9,
+  BN_SIZE = 4;
 const CFG: Record<string, [growth: number, blocks: number[], init: number]> = {
   densenet121: [32, [6, 12, 24, 16], 64],
   densenet161: [48, [6, 12, 36, 24], 96],

@@ -4,14 +4,19 @@ import { GraphBuilder, type Graph, type Pair } from '../graph.js';
 // stem (Conv2d_1a .. maxpool2), each Mixed_* module, AuxLogits (training only), pool, classifier.
 // The pooling branches use avg_pool2d with PyTorch's count_include_pad default.
 // Momentum in Keras terms: PyTorch's 0.1 is 0.9 here.
-const EPS = 1e-3, MOM = 0.9;
+const EPS = 1e-3,
+  MOM = 0.9;
 
 /** torchvision's Inception v3 at `inputSize`, with its auxiliary classifier. */
 export function inceptionV3(_name: string, inputSize: number): Graph {
   const g = new GraphBuilder(inputSize);
   const bc = (name: string, x: string, f: number, k: number | Pair, s = 1, p: number | Pair = 0) =>
-    g.relu(`${name}.relu`, g.bn(`${name}.bn`, g.conv(`${name}.conv`, x, f, { kernel: k, strides: s, padding: p, bias: false }), EPS, MOM));
-  const poolBranch = (m: string, x: string, f: number) => bc(`${m}.branch_pool`, g.avgpool(`${m}.avg_pool`, x, 3, 1, 1, true), f, 1);
+    g.relu(
+      `${name}.relu`,
+      g.bn(`${name}.bn`, g.conv(`${name}.conv`, x, f, { kernel: k, strides: s, padding: p, bias: false }), EPS, MOM),
+    );
+  const poolBranch = (m: string, x: string, f: number) =>
+    bc(`${m}.branch_pool`, g.avgpool(`${m}.avg_pool`, x, 3, 1, 1, true), f, 1);
 
   g.block = 'stem';
   let x = bc('Conv2d_1a_3x3', 'input', 32, 3, 2);

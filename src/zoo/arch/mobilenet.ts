@@ -12,8 +12,19 @@ export function mobilenetV1(width: number, inputSize: number): Graph {
   let x = g.conv('conv1', 'input_1', f(32), { kernel: 3, strides: 2, padding: 'same', bias: false });
   x = g.relu('conv1_relu', g.bn('conv1_bn', x, EPS, 0.99), true);
   const cfg: [number, number][] = [
-    [64, 1], [128, 2], [128, 1], [256, 2], [256, 1], [512, 2],
-    [512, 1], [512, 1], [512, 1], [512, 1], [512, 1], [1024, 2], [1024, 1],
+    [64, 1],
+    [128, 2],
+    [128, 1],
+    [256, 2],
+    [256, 1],
+    [512, 2],
+    [512, 1],
+    [512, 1],
+    [512, 1],
+    [512, 1],
+    [512, 1],
+    [1024, 2],
+    [1024, 1],
   ];
   cfg.forEach(([filters, stride], i) => {
     const id = i + 1;
@@ -50,7 +61,13 @@ export function mobilenetV2(width: number, inputSize: number): Graph {
   x = g.conv('Conv1', x, divisible(32 * width), { kernel: 3, strides: 2, padding: 'valid', bias: false });
   x = g.relu('Conv1_relu', g.bn('bn_Conv1', x, EPS, 0.999), true);
   const cfg: [t: number, c: number, n: number, s: number][] = [
-    [1, 16, 1, 1], [6, 24, 2, 2], [6, 32, 3, 2], [6, 64, 4, 2], [6, 96, 3, 1], [6, 160, 3, 2], [6, 320, 1, 1],
+    [1, 16, 1, 1],
+    [6, 24, 2, 2],
+    [6, 32, 3, 2],
+    [6, 64, 4, 2],
+    [6, 96, 3, 1],
+    [6, 160, 3, 2],
+    [6, 320, 1, 1],
   ];
   let id = 0;
   for (const [t, c, n, s] of cfg) {
@@ -68,7 +85,12 @@ export function mobilenetV2(width: number, inputSize: number): Graph {
       if (stride === 2) x = g.zeropad(`${p}_pad`, x, correctPad(g.shape(x)[0]!));
       x = g.depthwise(`${p}_depthwise`, x, { kernel: 3, strides: stride, padding: stride === 2 ? 'valid' : 'same' });
       x = g.relu(`${p}_depthwise_relu`, g.bn(`${p}_depthwise_BN`, x, EPS, 0.999), true);
-      x = g.bn(`${p}_project_BN`, g.conv(`${p}_project`, x, out, { kernel: 1, padding: 'same', bias: false }), EPS, 0.999);
+      x = g.bn(
+        `${p}_project_BN`,
+        g.conv(`${p}_project`, x, out, { kernel: 1, padding: 'same', bias: false }),
+        EPS,
+        0.999,
+      );
       if (stride === 1 && cin === out) x = g.sum(`${p}_add`, inp, x);
     }
   }

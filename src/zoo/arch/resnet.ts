@@ -3,7 +3,8 @@ import { GraphBuilder, type Graph } from '../graph.js';
 // torchvision ResNet (v1.5: the stride sits on the 3x3 conv of a bottleneck). Layer names are
 // torchvision's module paths, so state_dict keys map onto them one to one.
 // Momentum in Keras terms (moving = m * moving + (1 - m) * batch): PyTorch's 0.1 is 0.9 here.
-const EPS = 1e-5, MOM = 0.9;
+const EPS = 1e-5,
+  MOM = 0.9;
 
 type Kind = 'basic' | 'bottleneck';
 const DEPTHS: Record<string, [Kind, number[]]> = {
@@ -38,7 +39,10 @@ export function resnet(name: string, inputSize: number): Graph {
         x = g.relu(`${p}.relu1`, g.bn(`${p}.bn1`, x, EPS, MOM));
         x = g.bn(`${p}.bn2`, g.conv(`${p}.conv2`, x, planes, { kernel: 3, padding: 1, bias: false }), EPS, MOM);
       } else {
-        x = g.relu(`${p}.relu1`, g.bn(`${p}.bn1`, g.conv(`${p}.conv1`, x, planes, { kernel: 1, bias: false }), EPS, MOM));
+        x = g.relu(
+          `${p}.relu1`,
+          g.bn(`${p}.bn1`, g.conv(`${p}.conv1`, x, planes, { kernel: 1, bias: false }), EPS, MOM),
+        );
         x = g.conv(`${p}.conv2`, x, planes, { kernel: 3, strides: stride, padding: 1, bias: false });
         x = g.relu(`${p}.relu2`, g.bn(`${p}.bn2`, x, EPS, MOM));
         x = g.bn(`${p}.bn3`, g.conv(`${p}.conv3`, x, planes * 4, { kernel: 1, bias: false }), EPS, MOM);

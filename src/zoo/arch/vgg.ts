@@ -11,7 +11,8 @@ export const VGGS = Object.keys(CFG);
 /** torchvision's VGG16 or VGG19 (no batch norm) at `inputSize`. */
 export function vgg(name: string, inputSize: number): Graph {
   const g = new GraphBuilder(inputSize);
-  let x = 'input', i = 0;
+  let x = 'input',
+    i = 0;
   CFG[name]!.forEach((n, b) => {
     g.block = `block${b + 1}`;
     const filters = Math.min(64 * 2 ** b, 512);
@@ -29,9 +30,14 @@ export function alexnet(_name: string, inputSize: number): Graph {
   const g = new GraphBuilder(inputSize);
   const stages: [number, number, number, number, boolean][] = [
     // filters, kernel, stride, padding, followed by max pool
-    [64, 11, 4, 2, true], [192, 5, 1, 2, true], [384, 3, 1, 1, false], [256, 3, 1, 1, false], [256, 3, 1, 1, true],
+    [64, 11, 4, 2, true],
+    [192, 5, 1, 2, true],
+    [384, 3, 1, 1, false],
+    [256, 3, 1, 1, false],
+    [256, 3, 1, 1, true],
   ];
-  let x = 'input', i = 0;
+  let x = 'input',
+    i = 0;
   stages.forEach(([f, k, s, p, pool], b) => {
     g.block = `block${b + 1}`;
     x = g.conv(`features.${i++}`, x, f, { kernel: k, strides: s, padding: p });
@@ -46,7 +52,9 @@ function classifier(g: GraphBuilder, x: string, pool: number, dropoutFirst = fal
   g.block = 'fc';
   x = g.adaptiveAvg('avgpool', x, pool);
   x = g.flatten('flatten', x, 'chw');
-  const names = dropoutFirst ? ['classifier.0', 'classifier.1', 'classifier.2', 'classifier.3', 'classifier.4', 'classifier.5'] : ['classifier.2', 'classifier.0', 'classifier.1', 'classifier.5', 'classifier.3', 'classifier.4'];
+  const names = dropoutFirst
+    ? ['classifier.0', 'classifier.1', 'classifier.2', 'classifier.3', 'classifier.4', 'classifier.5']
+    : ['classifier.2', 'classifier.0', 'classifier.1', 'classifier.5', 'classifier.3', 'classifier.4'];
   // names: [dropout, linear, relu] twice, in torchvision's index order for each variant.
   for (let k = 0; k < 2; k++) {
     const [drop, fc, relu] = names.slice(k * 3, k * 3 + 3) as [string, string, string];

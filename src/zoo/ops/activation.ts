@@ -3,8 +3,12 @@ import { NO_WEIGHTS, type OpDef } from './types.js';
 // Activations as layers of their own (those right after a convolution or dense layer are fused
 // into it by the program compiler).
 
-export interface ReluOp { readonly kind: 'relu' }
-export interface Relu6Op { readonly kind: 'relu6' }
+export interface ReluOp {
+  readonly kind: 'relu';
+}
+export interface Relu6Op {
+  readonly kind: 'relu6';
+}
 
 /** A ReLU, capped at `maxValue` when given (ReLU6). */
 const reluDef = <K extends 'relu' | 'relu6'>(kind: K, maxValue?: number): OpDef<{ readonly kind: K }> => ({

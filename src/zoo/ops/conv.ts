@@ -2,8 +2,21 @@ import { channels, padOf, spatial, widen, type OpDef, type Pad, type Pair, type 
 
 // Convolutions: a full one (Conv2d / Conv2D) and a depthwise one (groups = channels / DepthwiseConv2D).
 
-export interface ConvOp { readonly kind: 'conv'; readonly filters: number; readonly kernel: Pair; readonly strides: Pair; readonly padding: Pad; readonly bias: boolean }
-export interface DepthwiseOp { readonly kind: 'depthwise'; readonly kernel: Pair; readonly strides: Pair; readonly padding: Pad; readonly bias: boolean }
+export interface ConvOp {
+  readonly kind: 'conv';
+  readonly filters: number;
+  readonly kernel: Pair;
+  readonly strides: Pair;
+  readonly padding: Pad;
+  readonly bias: boolean;
+}
+export interface DepthwiseOp {
+  readonly kind: 'depthwise';
+  readonly kernel: Pair;
+  readonly strides: Pair;
+  readonly padding: Pad;
+  readonly bias: boolean;
+}
 
 /**
  * One program step for the convolution, with the BatchNorm after it folded into its kernel and
@@ -14,10 +27,11 @@ function convStep(k: ProgramKit<ConvOp | DepthwiseOp>, kernelName: string): void
   const w = k.weights();
   const kw = w.get(kernelName);
   if (!kw) throw new Error(`layer ${k.node.name} has no ${kernelName} weight`);
-  let kernel = kw.data, bias = w.get('bias')?.data ?? null;
+  let kernel = kw.data,
+    bias = w.get('bias')?.data ?? null;
   const fused = [];
   const bn = k.sole();
-  if (bn && bn.op && (bn.op as { kind: string }).kind === 'bn') {
+  if (bn?.op && (bn.op as { kind: string }).kind === 'bn') {
     const { scale, shift } = k.bnAffine(bn.name, (bn.op as { epsilon: number }).epsilon);
     // Output channel of a flat kernel index: the last axis for a convolution, the last two
     // (channel, multiplier) for a depthwise one; both are the index modulo their product.
@@ -36,8 +50,14 @@ function convStep(k: ProgramKit<ConvOp | DepthwiseOp>, kernelName: string): void
   }
   const pad = k.extraPad ? widen(padOf(op.padding), k.extraPad)! : padOf(op.padding);
   const at = k.step({
-    kind: 'conv', depthwise: op.kind === 'depthwise', kernel: k.weight(kernel, kw.shape), bias: bias && k.weight(bias, [bias.length]),
-    strides: [op.strides[0], op.strides[1]], pad, activation, inputs: k.src(),
+    kind: 'conv',
+    depthwise: op.kind === 'depthwise',
+    kernel: k.weight(kernel, kw.shape),
+    bias: bias && k.weight(bias, [bias.length]),
+    strides: [op.strides[0], op.strides[1]],
+    pad,
+    activation,
+    inputs: k.src(),
   });
   k.emit(at, ...fused);
 }
@@ -48,40 +68,82 @@ function convStep(k: ProgramKit<ConvOp | DepthwiseOp>, kernelName: string): void
  * input gradient computed first (ResNet's 3x3 layers: 9 x 9 of it for a 7 x 7 map).
  */
 function layerPadding(op: ConvOp | DepthwiseOp): Pad {
-  const p = op.padding, [kh, kw] = op.kernel;
+  const p = op.padding,
+    [kh, kw] = op.kernel;
   const half = (k: number) => (k % 2 === 1 ? (k - 1) / 2 : -1);
-  if (p !== 'same' && p !== 'valid' && op.strides.every((s) => s === 1) && p[0] === half(kh) && p[1] === half(kh) && p[2] === half(kw) && p[3] === half(kw) && half(kh) > 0) return 'same';
+  if (
+    p !== 'same' &&
+    p !== 'valid' &&
+    op.strides.every((s) => s === 1) &&
+    p[0] === half(kh) &&
+    p[1] === half(kh) &&
+    p[2] === half(kw) &&
+    p[3] === half(kw) &&
+    half(kh) > 0
+  )
+    return 'same';
   return p;
 }
 
 export const conv: OpDef<ConvOp> = {
   kind: 'conv',
+  weighted: true,
   infer: (op, [x]) => ({
     shape: [...spatial(x!, op.kernel, op.strides, op.padding), op.filters],
     params: op.kernel[0] * op.kernel[1] * channels(x!) * op.filters + (op.bias ? op.filters : 0),
   }),
-  weights: (op, [x]) => [{ suffix: 'kernel', shape: [op.kernel[0], op.kernel[1], channels(x!), op.filters] }, ...(op.bias ? [{ suffix: 'bias', shape: [op.filters] }] : [])],
+  weights: (op, [x]) => [
+    { suffix: 'kernel', shape: [op.kernel[0], op.kernel[1], channels(x!), op.filters] },
+    ...(op.bias ? [{ suffix: 'bias', shape: [op.filters] }] : []),
+  ],
   // OIHW -> HWIO.
   torchvision: { weight: { suffix: 'kernel', perm: [2, 3, 1, 0] }, bias: { suffix: 'bias' } },
   layer: (k) => {
-    const op = k.node.op, p = k.padded(k.inputs[0]!, layerPadding(op));
-    return k.apply(k.tf.layers.conv2d({ name: k.node.name, filters: op.filters, kernelSize: [...op.kernel], strides: [...op.strides], padding: p.padding, useBias: op.bias, kernelInitializer: k.heNormal() }), p.x);
+    const op = k.node.op,
+      p = k.padded(k.inputs[0]!, layerPadding(op));
+    return k.apply(
+      k.tf.layers.conv2d({
+        name: k.node.name,
+        filters: op.filters,
+        kernelSize: [...op.kernel],
+        strides: [...op.strides],
+        padding: p.padding,
+        useBias: op.bias,
+        kernelInitializer: k.heNormal(),
+      }),
+      p.x,
+    );
   },
   program: (k) => convStep(k, 'kernel'),
 };
 
 export const depthwise: OpDef<DepthwiseOp> = {
   kind: 'depthwise',
+  weighted: true,
   infer: (op, [x]) => ({
     shape: [...spatial(x!, op.kernel, op.strides, op.padding), channels(x!)],
     params: op.kernel[0] * op.kernel[1] * channels(x!) + (op.bias ? channels(x!) : 0),
   }),
-  weights: (op, [x]) => [{ suffix: 'depthwise_kernel', shape: [op.kernel[0], op.kernel[1], channels(x!), 1] }, ...(op.bias ? [{ suffix: 'bias', shape: [channels(x!)] }] : [])],
+  weights: (op, [x]) => [
+    { suffix: 'depthwise_kernel', shape: [op.kernel[0], op.kernel[1], channels(x!), 1] },
+    ...(op.bias ? [{ suffix: 'bias', shape: [channels(x!)] }] : []),
+  ],
   // The zoo's depthwise layers are Keras MobileNets, which torchvision does not have.
   torchvision: {},
   layer: (k) => {
-    const op = k.node.op, p = k.padded(k.inputs[0]!, layerPadding(op));
-    return k.apply(k.tf.layers.depthwiseConv2d({ name: k.node.name, kernelSize: [...op.kernel], strides: [...op.strides], padding: p.padding, useBias: op.bias, depthwiseInitializer: k.heNormal() }), p.x);
+    const op = k.node.op,
+      p = k.padded(k.inputs[0]!, layerPadding(op));
+    return k.apply(
+      k.tf.layers.depthwiseConv2d({
+        name: k.node.name,
+        kernelSize: [...op.kernel],
+        strides: [...op.strides],
+        padding: p.padding,
+        useBias: op.bias,
+        depthwiseInitializer: k.heNormal(),
+      }),
+      p.x,
+    );
   },
   program: (k) => convStep(k, 'depthwise_kernel'),
 };

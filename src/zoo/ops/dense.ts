@@ -3,9 +3,19 @@ import { NO_WEIGHTS, type OpDef } from './types.js';
 // The classifier's ops: flatten, a fully connected layer, dropout.
 
 /** order 'chw' flattens like PyTorch (channels first), which torchvision's first Linear expects. */
-export interface FlattenOp { readonly kind: 'flatten'; readonly order: 'chw' | 'hwc' }
-export interface DenseOp { readonly kind: 'dense'; readonly units: number; readonly bias: boolean }
-export interface DropoutOp { readonly kind: 'dropout'; readonly rate: number }
+export interface FlattenOp {
+  readonly kind: 'flatten';
+  readonly order: 'chw' | 'hwc';
+}
+export interface DenseOp {
+  readonly kind: 'dense';
+  readonly units: number;
+  readonly bias: boolean;
+}
+export interface DropoutOp {
+  readonly kind: 'dropout';
+  readonly rate: number;
+}
 
 export const flatten: OpDef<FlattenOp> = {
   kind: 'flatten',
@@ -13,7 +23,10 @@ export const flatten: OpDef<FlattenOp> = {
   ...NO_WEIGHTS,
   layer: (k) => {
     // PyTorch flattens channels first; a Linear layer's weights expect that order.
-    const input = k.node.op.order === 'chw' ? k.apply(k.tf.layers.permute({ name: `${k.node.name}.chw`, dims: [3, 1, 2] })) : k.inputs[0]!;
+    const input =
+      k.node.op.order === 'chw'
+        ? k.apply(k.tf.layers.permute({ name: `${k.node.name}.chw`, dims: [3, 1, 2] }))
+        : k.inputs[0]!;
     return k.apply(k.tf.layers.flatten({ name: k.node.name }), input);
   },
   program: (k) => k.emit(k.step({ kind: 'flatten', chw: k.node.op.order === 'chw', inputs: k.src() })),
@@ -21,17 +34,37 @@ export const flatten: OpDef<FlattenOp> = {
 
 export const dense: OpDef<DenseOp> = {
   kind: 'dense',
+  weighted: true,
   infer: (op, [x]) => ({ shape: [op.units], params: x![0]! * op.units + (op.bias ? op.units : 0) }),
-  weights: (op, [x]) => [{ suffix: 'kernel', shape: [x![0]!, op.units] }, ...(op.bias ? [{ suffix: 'bias', shape: [op.units] }] : [])],
+  weights: (op, [x]) => [
+    { suffix: 'kernel', shape: [x![0]!, op.units] },
+    ...(op.bias ? [{ suffix: 'bias', shape: [op.units] }] : []),
+  ],
   // [out, in] -> [in, out]; a Linear stored as a convolution (timm's VGG) flattens to the same matrix.
   torchvision: { weight: { suffix: 'kernel', perm: [1, 0], flat2d: true }, bias: { suffix: 'bias' } },
-  layer: (k) => k.apply(k.tf.layers.dense({ name: k.node.name, units: k.node.op.units, useBias: k.node.op.bias, kernelInitializer: k.glorotUniform() })),
+  layer: (k) =>
+    k.apply(
+      k.tf.layers.dense({
+        name: k.node.name,
+        units: k.node.op.units,
+        useBias: k.node.op.bias,
+        kernelInitializer: k.glorotUniform(),
+      }),
+    ),
   program: (k) => {
     const act = k.sole();
     const fuse = act && (act.op as { kind: string }).kind === 'relu';
-    const w = k.weights(), kernel = w.get('kernel'), bias = w.get('bias');
+    const w = k.weights(),
+      kernel = w.get('kernel'),
+      bias = w.get('bias');
     if (!kernel) throw new Error(`layer ${k.node.name} has no kernel weight`);
-    const at = k.step({ kind: 'dense', kernel: k.weight(kernel.data, kernel.shape), bias: bias ? k.weight(bias.data, bias.shape) : null, activation: fuse ? 'relu' : 'linear', inputs: k.src() });
+    const at = k.step({
+      kind: 'dense',
+      kernel: k.weight(kernel.data, kernel.shape),
+      bias: bias ? k.weight(bias.data, bias.shape) : null,
+      activation: fuse ? 'relu' : 'linear',
+      inputs: k.src(),
+    });
     k.emit(at, ...(fuse ? [act] : []));
   },
 };

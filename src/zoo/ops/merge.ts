@@ -2,8 +2,12 @@ import { NO_WEIGHTS, type OpDef } from './types.js';
 
 // Ops that join branches: a residual sum and a channel concatenation.
 
-export interface AddOp { readonly kind: 'add' }
-export interface ConcatOp { readonly kind: 'concat' }
+export interface AddOp {
+  readonly kind: 'add';
+}
+export interface ConcatOp {
+  readonly kind: 'concat';
+}
 
 export const add: OpDef<AddOp> = {
   kind: 'add',

@@ -34,7 +34,11 @@ export interface WeightShape {
  * the Keras suffix, and the axis permutation from PyTorch's layout to TF's (`flat2d`: the tensor is
  * first viewed as [out, rest], as a Linear stored as a 1x1 convolution).
  */
-export interface TorchParam { readonly suffix: string; readonly perm?: readonly number[]; readonly flat2d?: boolean }
+export interface TorchParam {
+  readonly suffix: string;
+  readonly perm?: readonly number[];
+  readonly flat2d?: boolean;
+}
 
 type SymbolicTensor = tfjs.SymbolicTensor;
 
@@ -97,6 +101,8 @@ export interface OpDef<O extends { readonly kind: string }> {
   readonly kind: O['kind'];
   /** Output shape and trainable parameters (as torchvision counts them) from the inputs' shapes. */
   infer(op: O, inputs: readonly Shape[]): { shape: Shape; params: number };
+  /** Whether it holds weights: `freeze first N layers` and `tlr models` count these. */
+  readonly weighted: boolean;
   /** The weights it holds; none for ops without weights. */
   weights(op: O, inputs: readonly Shape[], shape: Shape): readonly WeightShape[];
   /** torchvision's parameter names for its weights; empty for ops without weights. */
@@ -141,4 +147,4 @@ export function widen(p: Pad, z: readonly [number, number, number, number]): Pad
 export const isZeroPad = (p: Pad): boolean => p !== 'same' && p !== 'valid' && p.every((v) => v === 0);
 
 /** An op with no weights: the default for the two weight facets. */
-export const NO_WEIGHTS = { weights: () => [], torchvision: {} } as const;
+export const NO_WEIGHTS = { weighted: false, weights: () => [], torchvision: {} } as const;

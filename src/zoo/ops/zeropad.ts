@@ -2,17 +2,31 @@ import { NO_WEIGHTS, padOf, widen, type OpDef } from './types.js';
 
 // Explicit zero padding (Keras' ZeroPadding2D): [top, bottom, left, right].
 
-export interface ZeroPadOp { readonly kind: 'zeropad'; readonly padding: readonly [number, number, number, number] }
+export interface ZeroPadOp {
+  readonly kind: 'zeropad';
+  readonly padding: readonly [number, number, number, number];
+}
 
 const ABSORBS = new Set(['conv', 'depthwise', 'maxpool']);
 
 export const zeropad: OpDef<ZeroPadOp> = {
   kind: 'zeropad',
-  infer: (op, [x]) => ({ shape: [x![0]! + op.padding[0] + op.padding[1], x![1]! + op.padding[2] + op.padding[3], x![2]!], params: 0 }),
+  infer: (op, [x]) => ({
+    shape: [x![0]! + op.padding[0] + op.padding[1], x![1]! + op.padding[2] + op.padding[3], x![2]!],
+    params: 0,
+  }),
   ...NO_WEIGHTS,
   layer: (k) => {
     const p = k.node.op.padding;
-    return k.apply(k.tf.layers.zeroPadding2d({ name: k.node.name, padding: [[p[0], p[1]], [p[2], p[3]]] }));
+    return k.apply(
+      k.tf.layers.zeroPadding2d({
+        name: k.node.name,
+        padding: [
+          [p[0], p[1]],
+          [p[2], p[3]],
+        ],
+      }),
+    );
   },
   program: (k) => {
     // Folded into a convolution or max pool that follows (zeros equal -inf padding after a ReLU,

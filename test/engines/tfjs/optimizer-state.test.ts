@@ -10,7 +10,17 @@ import { loadOptimizer, saveOptimizer } from '../../../src/engines/tfjs/optimize
 
 function steps(opt: tf.Optimizer, v: tf.Variable, n: number, from: number): void {
   for (let i = from; i < from + n; i++) {
-    tf.dispose(opt.minimize(() => v.mul(tf.scalar(i + 1)).square().sum() as tf.Scalar, false, [v]) ?? undefined);
+    tf.dispose(
+      opt.minimize(
+        () =>
+          v
+            .mul(tf.scalar(i + 1))
+            .square()
+            .sum() as tf.Scalar,
+        false,
+        [v],
+      ) ?? undefined,
+    );
   }
 }
 
@@ -40,7 +50,9 @@ describe('optimizer state', () => {
       steps(makeOptimizer(name, 0.01), d, 2, 3);
       expect(Array.from(d.dataSync())).not.toEqual(Array.from(c.dataSync()));
       tf.dispose([a, b, c, d]);
-      optA.dispose(); optB.dispose(); optC.dispose();
+      optA.dispose();
+      optB.dispose();
+      optC.dispose();
     });
   }
 
@@ -52,6 +64,8 @@ describe('optimizer state', () => {
     const sgd = makeOptimizer('sgd', 0.1);
     steps(sgd, v, 1, 0);
     await saveOptimizer(sgd, dir);
-    await expect(loadOptimizer(makeOptimizer('adam', 0.1), dir)).rejects.toThrow(/optimizer\.json holds the state of Momentum, not of Adam/);
+    await expect(loadOptimizer(makeOptimizer('adam', 0.1), dir)).rejects.toThrow(
+      /optimizer\.json holds the state of Momentum, not of Adam/,
+    );
   });
 });

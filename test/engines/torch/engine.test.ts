@@ -1,10 +1,9 @@
-import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { tlrAsync } from '../../helpers/cli.js';
+import { tlrAsync, spawnAsync } from '../../helpers/cli.js';
 import { uniform } from '../../helpers/deterministic.js';
 import { findTorchPython, hasTorch, engineEnv } from '../../../src/engines/torch/python.js';
 import { describe as modelInfo, graphOf } from '../../../src/zoo/catalog.js';
@@ -26,13 +25,20 @@ import { compile } from '../../../src/compiler/index.js';
 // clear errors for bad input. Skipped, saying so, where no Python with torch is found.
 
 const py = findTorchPython();
-const why = hasTorch(py) ? null : `no Python with torch and torchvision (${py.tried.join('; ')}): apt-get install -y python3-torch python3-torchvision python3-pil python3-numpy`;
+const why = hasTorch(py)
+  ? null
+  : `no Python with torch and torchvision (${py.tried.join('; ')}): apt-get install -y python3-torch ` +
+    `python3-torchvision python3-pil python3-numpy`;
 if (why) console.warn(`skipping the torch engine tests: ${why}`);
 const d = why ? describe.skip : describe;
 const python = hasTorch(py) ? py.python : 'python3';
 
 let dir = '';
-const COLORS: Record<string, [number, number, number]> = { red: [200, 40, 40], green: [40, 180, 60], blue: [50, 60, 200] };
+const COLORS: Record<string, [number, number, number]> = {
+  red: [200, 40, 40],
+  green: [40, 180, 60],
+  blue: [50, 60, 200],
+};
 
 /** Noisy single-colour images, `n` per class. */
 async function makeData(root: string, n: number): Promise<void> {
@@ -41,8 +47,11 @@ async function makeData(root: string, n: number): Promise<void> {
     fs.mkdirSync(path.join(root, c), { recursive: true });
     for (let i = 0; i < n; i++) {
       const px = Buffer.alloc(40 * 40 * 3);
-      for (let p = 0; p < 40 * 40; p++) for (let k = 0; k < 3; k++) px[p * 3 + k] = Math.max(0, Math.min(255, rgb[k]! + Math.round((r() - 0.5) * 120)));
-      await sharp(px, { raw: { width: 40, height: 40, channels: 3 } }).png().toFile(path.join(root, c, `${String(i).padStart(3, '0')}.png`));
+      for (let p = 0; p < 40 * 40; p++)
+        for (let k = 0; k < 3; k++) px[p * 3 + k] = Math.max(0, Math.min(255, rgb[k]! + Math.round((r() - 0.5) * 120)));
+      await sharp(px, { raw: { width: 40, height: 40, channels: 3 } })
+        .png()
+        .toFile(path.join(root, c, `${String(i).padStart(3, '0')}.png`));
     }
   }
 }
@@ -52,9 +61,20 @@ function startWeights(file: string): void {
   const graph = graphOf('resnet18', null, 224);
   const keras = new Map<string, RawTensor>();
   for (const w of graphWeights(graph)) {
-    const n = w.shape.reduce((a, b) => a * b, 1), u = uniform(w.name, n), last = w.name.split('/')[1]!;
+    const n = w.shape.reduce((a, b) => a * b, 1),
+      u = uniform(w.name, n),
+      last = w.name.split('/')[1]!;
     const fanIn = n / w.shape[w.shape.length - 1]!;
-    keras.set(w.name, { shape: w.shape, data: Float32Array.from(u, (v) => (last === 'moving_variance' || last === 'gamma' ? 1 + v * 0.1 : last === 'kernel' ? v * Math.sqrt(3 / fanIn) : v * 0.05)) });
+    keras.set(w.name, {
+      shape: w.shape,
+      data: Float32Array.from(u, (v) =>
+        last === 'moving_variance' || last === 'gamma'
+          ? 1 + v * 0.1
+          : last === 'kernel'
+            ? v * Math.sqrt(3 / fanIn)
+            : v * 0.05,
+      ),
+    });
   }
   fs.writeFileSync(file, writeSafetensors(toTorchvision(keras, graph)));
 }
@@ -63,10 +83,15 @@ const write = (name: string, text: string) => {
   fs.writeFileSync(path.join(dir, name), text);
   return path.join(dir, name);
 };
-const runsOf = (recipe: string) => fs.readdirSync(path.join(dir, 'runs', recipe)).sort().map((r) => path.join(dir, 'runs', recipe, r));
+const runsOf = (recipe: string) =>
+  fs
+    .readdirSync(path.join(dir, 'runs', recipe))
+    .sort()
+    .map((r) => path.join(dir, 'runs', recipe, r));
 const last = (recipe: string) => runsOf(recipe).pop()!;
 const json = (f: string) => JSON.parse(fs.readFileSync(f, 'utf8'));
-const weightsOf = (run: string) => readSafetensors(new Uint8Array(fs.readFileSync(path.join(run, 'model', 'model.safetensors'))), run);
+const weightsOf = (run: string) =>
+  readSafetensors(new Uint8Array(fs.readFileSync(path.join(run, 'model', 'model.safetensors'))), run);
 
 d('the torch engine', () => {
   beforeAll(async () => {
@@ -76,33 +101,61 @@ d('the torch engine', () => {
   }, 60_000);
   afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
 
-  it('draws the same random numbers as the tfjs engine (epoch orders match)', () => {
-    const r = spawnSync(python, ['-c', 'from tlr_torch.random import rng; r = rng(1234567); print([r() for _ in range(5)])'], { env: engineEnv(process.env), encoding: 'utf8' });
+  it('draws the same random numbers as the tfjs engine (epoch orders match)', async () => {
+    const r = await spawnAsync(
+      python,
+      ['-c', 'from tlr_torch.random import rng; r = rng(1234567); print([r() for _ in range(5)])'],
+      { env: engineEnv(process.env), encoding: 'utf8' },
+    );
     const js = rng(1234567);
     expect(JSON.parse(r.stdout)).toEqual(Array.from({ length: 5 }, () => js()));
   });
 
-  it('gives every batch the same learning rate as the tfjs engine (each schedule, with and without a warm-up)', () => {
+  it('gives every batch the same learning rate as the tfjs engine (each schedule, with and without a warm-up)', async () => {
     const schedules: PlanSchedule[] = [
-      { kind: 'constant' }, { kind: 'cosine' }, { kind: 'step', factor: 0.5, every: 2 }, { kind: 'one-cycle' },
-      { kind: 'one-cycle', warmup: 1.5 }, { kind: 'cosine', warmup: 0.3 }, { kind: 'step', factor: 0.1, every: 1, warmup: 2 }, { kind: 'constant', warmup: 1 },
+      { kind: 'constant' },
+      { kind: 'cosine' },
+      { kind: 'step', factor: 0.5, every: 2 },
+      { kind: 'one-cycle' },
+      { kind: 'one-cycle', warmup: 1.5 },
+      { kind: 'cosine', warmup: 0.3 },
+      { kind: 'step', factor: 0.1, every: 1, warmup: 2 },
+      { kind: 'constant', warmup: 1 },
     ];
-    const stages = schedules.map((schedule) => ({ epochs: 5, lr: { initial: 0.003, schedule } }) as unknown as PlanStage);
+    const stages = schedules.map(
+      (schedule) => ({ epochs: 5, lr: { initial: 0.003, schedule } }) as unknown as PlanStage,
+    );
     const batches = 7;
-    const code = `import json, sys\nfrom tlr_torch.stage import learning_rate\nstages = json.load(sys.stdin)\nprint(json.dumps([[learning_rate(s, e, b, ${batches}) for e in range(5) for b in range(${batches})] for s in stages]))`;
-    const r = spawnSync(python, ['-c', code], { env: engineEnv(process.env), encoding: 'utf8', input: JSON.stringify(stages) });
+    const code =
+      `import json, sys\nfrom tlr_torch.stage import learning_rate\nstages = ` +
+      `json.load(sys.stdin)\nprint(json.dumps([[learning_rate(s, e, b, ${batches}) for e in range(5) for b in ` +
+      `range(${batches})] for s in stages]))`;
+    const r = await spawnAsync(python, ['-c', code], {
+      env: engineEnv(process.env),
+      encoding: 'utf8',
+      input: JSON.stringify(stages),
+    });
     expect(r.stderr).toBe('');
     const torch = JSON.parse(r.stdout) as number[][];
     stages.forEach((s, k) => {
-      const js = Array.from({ length: 5 * batches }, (_, t) => learningRate(s, Math.floor(t / batches), t % batches, batches));
-      torch[k]!.forEach((v, t) => expect(Math.abs(v - js[t]!), `${JSON.stringify(schedules[k])} step ${t}`).toBeLessThan(1e-15));
+      const js = Array.from({ length: 5 * batches }, (_, t) =>
+        learningRate(s, Math.floor(t / batches), t % batches, batches),
+      );
+      torch[k]!.forEach((v, t) => {
+        expect(Math.abs(v - js[t]!), `${JSON.stringify(schedules[k])} step ${t}`).toBeLessThan(1e-15);
+      });
     });
   });
 
-  it('lr LOW..HIGH: each trained block\'s parameters get the plan\'s rate for that block, the head the stage\'s', () => {
-    const file = write('ranges.tlr', 'from resnet18 weights none input 32\nfreeze until block2\nhead dense(3)\ntrain 1 epoch on ./data\n  lr 1e-5..1e-3\nsplit 70/15/15\n');
+  it("lr LOW..HIGH: each trained block's parameters get the plan's rate for that block, the head the stage's", async () => {
+    const file = write(
+      'ranges.tlr',
+      'from resnet18 weights none input 32\nfreeze until block2\nhead dense(3)\ntrain 1 epoch on ./data\n  lr ' +
+        '1e-5..1e-3\nsplit 70/15/15\n',
+    );
     const plan = compile(fs.readFileSync(file, 'utf8'), { file }).plan!;
-    const stage = plan.stages[0]!, info = modelInfo('resnet18', null, 32);
+    const stage = plan.stages[0]!,
+      info = modelInfo('resnet18', null, 32);
     expect(stage.lr.blocks!.map((b) => b.block)).toEqual(['block3', 'block4']);
     // The plan's count of each block's parameters, from the catalog.
     const want = stage.lr.blocks!.map((b, k) => {
@@ -118,21 +171,33 @@ d('the torch engine', () => {
       'net = Net(backbone("resnet18"), Head(plan["head"]["inputs"], plan["head"]["layers"], 1))',
       'stage = plan["stages"][0]',
       'freeze(net, layers, stage["frozen"]["layers"])',
-      'opt = make_optimizer("adam", param_groups(stage, net, layers, [p for p in net.parameters() if p.requires_grad]), stage["lr"]["initial"])',
+      'opt = make_optimizer("adam", param_groups(stage, net, layers, [p for p in net.parameters() if ' +
+        'p.requires_grad]), stage["lr"]["initial"])',
       'print(json.dumps([[g["scale"], sum(p.numel() for p in g["params"])] for g in opt.param_groups]))',
     ].join('\n');
-    const r = spawnSync(python, ['-c', code], { env: engineEnv(process.env), encoding: 'utf8', input: JSON.stringify([plan, info.layers.map((l) => l.name)]) });
+    const r = await spawnAsync(python, ['-c', code], {
+      env: engineEnv(process.env),
+      encoding: 'utf8',
+      input: JSON.stringify([plan, info.layers.map((l) => l.name)]),
+    });
     expect(r.stderr).toBe('');
     const got = JSON.parse(r.stdout) as [number, number][];
     expect(got.map(([, n]) => n)).toEqual(want.map(([, n]) => n));
-    got.forEach(([scale], k) => expect(scale).toBeCloseTo(want[k]![0]!, 12));
+    got.forEach(([scale], k) => {
+      expect(scale).toBeCloseTo(want[k]![0]!, 12);
+    });
     expect(got[0]![0]).toBeCloseTo(1e-2, 12);
   });
 
-  it('runs a recipe on 2 gloo processes: valid files, the same accuracy as the tfjs engine, predict and compare work', async () => {
+  it('runs a recipe on 2 gloo processes: valid files, the same accuracy as the tfjs engine, ' +
+    'predict and compare work', async () => {
     // A fixed feature extractor (BatchNorm in inference mode), so both engines' heads see the same features.
     // A rate per block and one-cycle, so both engines' schedules and groups run end to end.
-    const recipe = write('colors.tlr', 'from resnet18 weights ./start.safetensors input 32\nhead dense(3)\ntrain 4 epochs on ./data\n  batch 8\n  lr 1e-3..0.01 one-cycle\nsplit 70/15/15\n');
+    const recipe = write(
+      'colors.tlr',
+      'from resnet18 weights ./start.safetensors input 32\nhead dense(3)\ntrain 4 epochs on ./data\n  batch 8\n ' +
+        ' lr 1e-3..0.01 one-cycle\nsplit 70/15/15\n',
+    );
     const t = await tlrAsync('run', recipe, '--engine', 'torch', '--nproc', '2', '--json');
     expect(t.code, t.err + t.out.slice(-2000)).toBe(0);
     const events = validEvents(t.out);
@@ -161,7 +226,12 @@ d('the torch engine', () => {
     const cmp = await tlrAsync('compare', torchRun, tfRun, '--out', path.join(dir, 'cmp'));
     expect(cmp.code, cmp.err).toBe(0);
     expect(cmp.out).toMatch(/PyTorch .*gloo, 2 processes/);
-    const p = await tlrAsync('predict', path.join(torchRun, 'model'), path.join(dir, 'data', 'red', '000.png'), '--json');
+    const p = await tlrAsync(
+      'predict',
+      path.join(torchRun, 'model'),
+      path.join(dir, 'data', 'red', '000.png'),
+      '--json',
+    );
     expect(p.code, p.err).toBe(0);
     expect(JSON.parse(p.out)[0].top[0].label).toBe('red');
   }, 240_000);
@@ -169,38 +239,57 @@ d('the torch engine', () => {
   // Without augmentation the frozen part's outputs are computed once and block4 trains on them;
   // with it, images are decoded and flipped every batch (draws shared by the ranks) and block4's
   // BatchNorm, in training mode, takes its statistics over both ranks' shares.
-  it.each([['same', '  keep batchnorm statistics\n'], ['same-flipped', 'augment flip both\n  update batchnorm statistics\n']])('gives the same weights on 1 and 2 processes, and leaves frozen weights and BatchNorm statistics bit-identical (%s)', async (name, augment) => {
-    const recipe = write(`${name}.tlr`, `from resnet18 weights ./start.safetensors input 64\nfreeze until block3\nhead dense(3)\ntrain 1 epochs on ./data\n  batch 8\n  optimizer sgd\n  lr 0.001\n${augment}split 70/15/15\nsave last\n`);
-    for (const n of ['1', '2']) {
-      const r = await tlrAsync('run', recipe, '--engine', 'torch', '--nproc', n, '--json');
-      expect(r.code, r.err).toBe(0);
-    }
-    const [one, two] = runsOf(name).map(weightsOf);
-    const start = readSafetensors(new Uint8Array(fs.readFileSync(path.join(dir, 'start.safetensors'))), 'start');
-    let trained = 0;
-    for (const [k, a] of one!) {
-      const b = two!.get(k)!;
-      let scale = 1e-3, diff = 0;
-      a.data.forEach((v, i) => { scale = Math.max(scale, Math.abs(v)); diff = Math.max(diff, Math.abs(v - b.data[i]!)); });
-      expect(diff / scale, k).toBeLessThan(1e-4);
-      if (/^(conv1|bn1|layer[123])\./.test(k)) {
-        // Frozen (stem, block1-3): the very bits of the starting weights, running statistics included.
-        expect(Buffer.from(a.data.buffer).equals(Buffer.from(start.get(k)!.data.buffer)), k).toBe(true);
-        expect(Buffer.from(b.data.buffer).equals(Buffer.from(start.get(k)!.data.buffer)), k).toBe(true);
-      } else if (start.has(k) && a.data.some((v, i) => v !== start.get(k)!.data[i])) trained++;
-      if (/^layer4\..*running_(mean|var)$/.test(k)) {
-        // block4 trains: its statistics are kept with `keep batchnorm statistics`, updated with `update`.
-        const kept = Buffer.from(a.data.buffer).equals(Buffer.from(start.get(k)!.data.buffer));
-        expect(kept, k).toBe(!augment.includes('update'));
+  it.each([
+    ['same', '  keep batchnorm statistics\n'],
+    ['same-flipped', 'augment flip both\n  update batchnorm statistics\n'],
+  ])(
+    'gives the same weights on 1 and 2 processes, and leaves frozen weights and BatchNorm ' +
+      'statistics bit-identical (%s)',
+    async (name, augment) => {
+      const recipe = write(
+        `${name}.tlr`,
+        `from resnet18 weights ./start.safetensors input 64\nfreeze until block3\nhead dense(3)\ntrain 1 epochs ` +
+          `on ./data\n  batch 8\n  optimizer sgd\n  lr 0.001\n${augment}split 70/15/15\nsave last\n`,
+      );
+      for (const n of ['1', '2']) {
+        const r = await tlrAsync('run', recipe, '--engine', 'torch', '--nproc', n, '--json');
+        expect(r.code, r.err).toBe(0);
       }
-    }
-    expect(trained).toBeGreaterThan(10); // block4 moved
-  }, 180_000);
+      const [one, two] = runsOf(name).map(weightsOf);
+      const start = readSafetensors(new Uint8Array(fs.readFileSync(path.join(dir, 'start.safetensors'))), 'start');
+      let trained = 0;
+      for (const [k, a] of one!) {
+        const b = two!.get(k)!;
+        let scale = 1e-3,
+          diff = 0;
+        a.data.forEach((v, i) => {
+          scale = Math.max(scale, Math.abs(v));
+          diff = Math.max(diff, Math.abs(v - b.data[i]!));
+        });
+        expect(diff / scale, k).toBeLessThan(1e-4);
+        if (/^(conv1|bn1|layer[123])\./.test(k)) {
+          // Frozen (stem, block1-3): the very bits of the starting weights, running statistics included.
+          expect(Buffer.from(a.data.buffer).equals(Buffer.from(start.get(k)!.data.buffer)), k).toBe(true);
+          expect(Buffer.from(b.data.buffer).equals(Buffer.from(start.get(k)!.data.buffer)), k).toBe(true);
+        } else if (start.has(k) && a.data.some((v, i) => v !== start.get(k)!.data[i])) trained++;
+        if (/^layer4\..*running_(mean|var)$/.test(k)) {
+          // block4 trains: its statistics are kept with `keep batchnorm statistics`, updated with `update`.
+          const kept = Buffer.from(a.data.buffer).equals(Buffer.from(start.get(k)!.data.buffer));
+          expect(kept, k).toBe(!augment.includes('update'));
+        }
+      }
+      expect(trained).toBeGreaterThan(10); // block4 moved
+    },
+    180_000,
+  );
 
   it('says which rank died, keeps the checkpoint, and the run resumes from it', async () => {
-    const recipe = write('dies.tlr', 'from resnet18 weights none input 32\nhead dense(3)\ntrain 2 epochs on ./data\n  batch 8\nsplit 70/15/15\n');
+    const recipe = write(
+      'dies.tlr',
+      'from resnet18 weights none input 32\nhead dense(3)\ntrain 2 epochs on ./data\n  batch 8\nsplit 70/15/15\n',
+    );
     process.env['TLR_TORCH_FAULT'] = 'rank:1:batch:7'; // 42 training images: batch 7 is in epoch 2
-    let r;
+    let r: Awaited<ReturnType<typeof tlrAsync>>;
     try {
       r = await tlrAsync('run', recipe, '--engine', 'torch', '--nproc', '2', '--json');
     } finally {
@@ -217,12 +306,24 @@ d('the torch engine', () => {
   }, 180_000);
 
   it('stops after the batch on a stop request, keeps the checkpoint, and resumes to the end', async () => {
-    const file = write('stop.tlr', 'from resnet18 weights ./start.safetensors input 32\nfreeze until block4\nhead dense(3)\ntrain 3 epochs on ./data\n  batch 8\naugment flip horizontal\nsplit 70/15/15\n');
+    const file = write(
+      'stop.tlr',
+      'from resnet18 weights ./start.safetensors input 32\nfreeze until block4\nhead dense(3)\ntrain 3 epochs ' +
+        'on ./data\n  batch 8\naugment flip horizontal\nsplit 70/15/15\n',
+    );
     const c = compile(fs.readFileSync(file, 'utf8'), { file });
     const events = new Events();
     let stop = false;
-    events.on((e) => { if (e.type === 'batch' && e.epoch === 1 && e.batch === 2) stop = true; });
-    const r = await runEngine('torch', { plan: c.plan!, recipeText: '', events, flags: { nproc: '2' }, stopped: () => stop });
+    events.on((e) => {
+      if (e.type === 'batch' && e.epoch === 1 && e.batch === 2) stop = true;
+    });
+    const r = await runEngine('torch', {
+      plan: c.plan!,
+      recipeText: '',
+      events,
+      flags: { nproc: '2' },
+      stopped: () => stop,
+    });
     expect(r.status).toBe('interrupted');
     // tlr asks within 0.1 s; the ranks stop after the batch under way when the request arrives.
     const state = json(path.join(r.runDir, 'checkpoint', 'state.json'));
@@ -230,15 +331,27 @@ d('the torch engine', () => {
     expect(state.epoch).toBeLessThan(3);
     const again = await runEngine('torch', { recipeText: '', events: new Events(), resume: r.runDir });
     expect(again.status).toBe('finished');
-    const epochs = fs.readFileSync(path.join(r.runDir, 'metrics.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l).epoch);
+    const epochs = fs
+      .readFileSync(path.join(r.runDir, 'metrics.jsonl'), 'utf8')
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l).epoch);
     expect(epochs).toEqual([1, 2, 3]);
   }, 180_000);
 
   it('continues from a model of either engine (weights ./model)', async () => {
     const torchModel = path.join(runsOf('colors')[0]!, 'model');
     const tfjsModel = path.join(runsOf('colors')[1]!, 'model');
-    for (const [model, engine] of [[torchModel, 'tfjs'], [tfjsModel, 'torch'], [torchModel, 'torch']] as const) {
-      const recipe = write(`from-${engine}.tlr`, `from resnet18 weights ${model} input 32\nhead dense(3)\ntrain 4 epochs on ./data\n  batch 8\n  lr 0.01\nsplit 70/15/15\n`);
+    for (const [model, engine] of [
+      [torchModel, 'tfjs'],
+      [tfjsModel, 'torch'],
+      [torchModel, 'torch'],
+    ] as const) {
+      const recipe = write(
+        `from-${engine}.tlr`,
+        `from resnet18 weights ${model} input 32\nhead dense(3)\ntrain 4 epochs on ./data\n  batch 8\n  lr ` +
+          `0.01\nsplit 70/15/15\n`,
+      );
       const r = await tlrAsync('run', recipe, '--engine', engine, '--json');
       expect(r.code, `${engine} from ${model}: ${r.err}`).toBe(0);
       const runDir = last(`from-${engine}`);
@@ -250,8 +363,13 @@ d('the torch engine', () => {
 
   it('a torch model loads in tlr with the same outputs as in PyTorch (backbone and head converted)', async () => {
     const model = path.join(runsOf('colors')[0]!, 'model');
-    const size = 32, n = 3 * size * size;
-    const r = spawnSync(python, ['-c', `
+    const size = 32,
+      n = 3 * size * size;
+    const r = await spawnAsync(
+      python,
+      [
+        '-c',
+        `
 import json, torch
 from tlr_torch import safetensors
 from tlr_torch.network import Head, Net, backbone, set_mode
@@ -259,7 +377,10 @@ net = Net(backbone('resnet18'), Head(512, [{"kind": "dense", "units": 3, "activa
 net.load_saved(safetensors.read('${model}/model.safetensors'), 'model')
 set_mode(net, False)
 x = torch.linspace(-2, 2, ${n}).reshape(1, 3, ${size}, ${size})
-print(json.dumps(net(x)[0].tolist()))`], { env: engineEnv(process.env), encoding: 'utf8' });
+print(json.dumps(net(x)[0].tolist()))`,
+      ],
+      { env: engineEnv(process.env), encoding: 'utf8' },
+    );
     expect(r.status, r.stderr).toBe(0);
     const torchOut = JSON.parse(r.stdout) as number[];
     const { loadModelDir } = await import('../../../src/engines/tfjs/model-files.js');
@@ -271,21 +392,39 @@ print(json.dumps(net(x)[0].tolist()))`], { env: engineEnv(process.env), encoding
     const ours = Array.from(await out.data());
     tf.dispose([x, out]);
     m.dispose();
-    ours.forEach((v, i) => expect(Math.abs(v - torchOut[i]!), `logit ${i}: tlr ${v}, PyTorch ${torchOut[i]}`).toBeLessThan(1e-3 * Math.max(1, Math.abs(torchOut[i]!))));
+    ours.forEach((v, i) => {
+      expect(Math.abs(v - torchOut[i]!), `logit ${i}: tlr ${v}, PyTorch ${torchOut[i]}`).toBeLessThan(
+        1e-3 * Math.max(1, Math.abs(torchOut[i]!)),
+      );
+    });
   }, 60_000);
 
-  it('runs `lr auto` on 2 processes: the rate found goes to the output, metrics.jsonl and report.json, near the tfjs engine\'s', async () => {
-    const recipe = write('auto.tlr', 'from resnet18 weights ./start.safetensors input 32\nhead dense(3)\ntrain 2 epochs on ./data\n  batch 8\n  lr auto\nsplit 70/15/15\n');
+  it('runs `lr auto` on 2 processes: the rate found goes to the output, metrics.jsonl and report.json, ' +
+    "near the tfjs engine's", async () => {
+    const recipe = write(
+      'auto.tlr',
+      'from resnet18 weights ./start.safetensors input 32\nhead dense(3)\ntrain 2 epochs on ./data\n  batch 8\n ' +
+        ' lr auto\nsplit 70/15/15\n',
+    );
     const rates: number[] = [];
     for (const args of [['--engine', 'torch', '--nproc', '2'], []]) {
       const r = await tlrAsync('run', recipe, ...args, '--json');
       expect(r.code, r.err).toBe(0);
-      const events = r.out.trim().split('\n').map((l) => JSON.parse(l));
+      const events = r.out
+        .trim()
+        .split('\n')
+        .map((l) => JSON.parse(l));
       const found = events.find((e) => e.type === 'lr-found');
       expect(found).toMatchObject({ stage: 1, rule: expect.stringContaining('smoothed loss') });
       expect(events.find((e) => e.type === 'epoch').lr).toBe(found.lr);
       const runDir = last('auto');
-      expect(fs.readFileSync(path.join(runDir, 'metrics.jsonl'), 'utf8').trim().split('\n').every((l) => JSON.parse(l).lrAuto === found.lr)).toBe(true);
+      expect(
+        fs
+          .readFileSync(path.join(runDir, 'metrics.jsonl'), 'utf8')
+          .trim()
+          .split('\n')
+          .every((l) => JSON.parse(l).lrAuto === found.lr),
+      ).toBe(true);
       expect(json(path.join(runDir, 'report.json')).lrAuto).toEqual([{ stage: 1, lr: found.lr }]);
       rates.push(found.lr);
     }
@@ -294,19 +433,27 @@ print(json.dumps(net(x)[0].tolist()))`], { env: engineEnv(process.env), encoding
   }, 180_000);
 
   it('refuses bad input clearly, leaving nothing half-written', async () => {
-    const mobilenet = write('mobile.tlr', 'from mobilenet_v1 width 0.25 weights none input 32\nhead dense(3)\ntrain 1 epochs on ./data\nsplit 70/15/15\n');
+    const mobilenet = write(
+      'mobile.tlr',
+      'from mobilenet_v1 width 0.25 weights none input 32\nhead dense(3)\ntrain 1 epochs on ./data\nsplit 70/15/15\n',
+    );
     const m = await tlrAsync('run', mobilenet, '--engine', 'torch');
     expect(m.code).not.toBe(0);
     expect(m.out + m.err).toMatch(/the torch engine has no mobilenet_v1.*resnet18/s);
     expect(fs.existsSync(path.join(dir, 'runs', 'mobile'))).toBe(false);
 
-    const colors = write('odd.tlr', 'from resnet18 weights none input 32\nhead dense(3)\ntrain 1 epochs on ./data\n  batch 8\nsplit 70/15/15\n');
+    const colors = write(
+      'odd.tlr',
+      'from resnet18 weights none input 32\nhead dense(3)\ntrain 1 epochs on ./data\n  batch 8\nsplit 70/15/15\n',
+    );
     const odd = await tlrAsync('run', colors, '--engine', 'torch', '--nproc', '3');
     expect(odd.out + odd.err).toMatch(/batch of 8 does not divide among 3 processes/);
     process.env['TLR_PYTHON'] = path.join(dir, 'no-python');
     try {
       const none = await tlrAsync('run', colors, '--engine', 'torch');
-      expect(none.out + none.err).toMatch(/needs a Python with torch and torchvision.*no-python does not exist.*apt-get install/s);
+      expect(none.out + none.err).toMatch(
+        /needs a Python with torch and torchvision.*no-python does not exist.*apt-get install/s,
+      );
     } finally {
       delete process.env['TLR_PYTHON'];
     }
@@ -318,7 +465,10 @@ print(json.dumps(net(x)[0].tolist()))`], { env: engineEnv(process.env), encoding
     expect(e.code, e.err).toBe(0);
     const plan = json(path.join(job, 'plan.json'));
     fs.writeFileSync(path.join(job, 'plan.json'), JSON.stringify({ ...plan, version: 2 }));
-    const r = spawnSync(python, ['-m', 'tlr_torch', 'run', job], { env: { ...process.env, PYTHONPATH: job }, encoding: 'utf8' });
+    const r = await spawnAsync(python, ['-m', 'tlr_torch', 'run', job], {
+      env: { ...process.env, PYTHONPATH: job },
+      encoding: 'utf8',
+    });
     expect(r.status).toBe(2);
     expect(JSON.parse(r.stdout.trim()).message).toMatch(/version 2 tlr plan.*newer tlr/);
     expect(fs.existsSync(path.join(job, 'metrics.jsonl'))).toBe(false);

@@ -21,24 +21,29 @@ export interface Batch {
 export async function loadBatch(items: readonly Item[], size: number, pre?: Preprocess): Promise<Batch> {
   const skipped: { item: Item; reason: string }[] = [];
   const files = items.filter((it) => it.kind === 'file');
-  const decoded = await Promise.all(files.map(async (it) => {
-    if (it.problem) {
-      skipped.push({ item: it, reason: it.problem });
-      return null;
-    }
-    try {
-      return await decodeRgb(it.path, size, describeItem(it));
-    } catch (e) {
-      skipped.push({ item: it, reason: e instanceof ImageError ? e.message : String(e) });
-      return null;
-    }
-  }));
+  const decoded = await Promise.all(
+    files.map(async (it) => {
+      if (it.problem) {
+        skipped.push({ item: it, reason: it.problem });
+        return null;
+      }
+      try {
+        return await decodeRgb(it.path, size, describeItem(it));
+      } catch (e) {
+        skipped.push({ item: it, reason: e instanceof ImageError ? e.message : String(e) });
+        return null;
+      }
+    }),
+  );
   const fileRgb = new Map(files.map((it, i) => [it, decoded[i]] as const));
   const kept = items.filter((it) => it.kind === 'idx' || fileRgb.get(it));
   const y = Int32Array.from(kept, (it) => it.label);
   if (pre && kept.length && kept.every((it) => it.kind === 'file')) {
-    const px = size * size * 3, buf = new Float32Array(kept.length * px);
-    kept.forEach((it, i) => normalize(fileRgb.get(it)!, pre, buf, i * px));
+    const px = size * size * 3,
+      buf = new Float32Array(kept.length * px);
+    kept.forEach((it, i) => {
+      normalize(fileRgb.get(it)!, pre, buf, i * px);
+    });
     return { x: hostTensor(buf, [kept.length, size, size, 3]) as tf.Tensor4D, y, skipped, normalized: true };
   }
   const x = tf.tidy(() => {
@@ -50,17 +55,26 @@ export async function loadBatch(items: readonly Item[], size: number, pre?: Prep
     if (idx.length) {
       const { rows, cols } = idx[0]!.images;
       const buf = new Uint8Array(idx.length * rows * cols);
-      idx.forEach((it, i) => buf.set(it.images.pixels.subarray(it.index * rows * cols, (it.index + 1) * rows * cols), i * rows * cols));
+      idx.forEach((it, i) => {
+        buf.set(it.images.pixels.subarray(it.index * rows * cols, (it.index + 1) * rows * cols), i * rows * cols);
+      });
       const grey = tf.tensor4d(buf, [idx.length, rows, cols, 1], 'int32').toFloat().div(255);
-      const resized = rows === size && cols === size ? grey : tf.image.resizeBilinear(grey as tf.Tensor4D, [size, size], true);
+      const resized =
+        rows === size && cols === size ? grey : tf.image.resizeBilinear(grey as tf.Tensor4D, [size, size], true);
       parts.push(tf.tile(resized, [1, 1, 1, 3]) as tf.Tensor4D);
-      idx.forEach((it, i) => pieces.set(it, i));
+      idx.forEach((it, i) => {
+        pieces.set(it, i);
+      });
     }
     if (rgb.length) {
       const buf = new Uint8Array(rgb.length * size * size * 3);
-      rgb.forEach((it, i) => buf.set(fileRgb.get(it)!, i * size * size * 3));
+      rgb.forEach((it, i) => {
+        buf.set(fileRgb.get(it)!, i * size * size * 3);
+      });
       parts.push(tf.tensor4d(buf, [rgb.length, size, size, 3], 'int32').toFloat().div(255) as tf.Tensor4D);
-      rgb.forEach((it, i) => pieces.set(it, (idx.length ? idx.length : 0) + i));
+      rgb.forEach((it, i) => {
+        pieces.set(it, (idx.length ? idx.length : 0) + i);
+      });
     }
     if (!parts.length) return tf.zeros([0, size, size, 3]) as tf.Tensor4D;
     const all = parts.length === 1 ? parts[0]! : tf.concat(parts, 0);

@@ -24,26 +24,47 @@ class InProcess implements Engine {
   readonly workers = 0;
   readonly depth = 1;
   private runner: Runner;
-  constructor(program: Program) { this.runner = new Runner(program); }
-  get label(): string { return `TensorFlow.js (${tf.getBackend()}, this thread)`; }
-  async load(program: Program): Promise<void> { this.runner.dispose(); this.runner = new Runner(program); }
-  async run(x: tf.Tensor): Promise<tf.Tensor> { return this.runner.run(x); }
-  async close(): Promise<void> { this.runner.dispose(); }
+  constructor(program: Program) {
+    this.runner = new Runner(program);
+  }
+  get label(): string {
+    return `TensorFlow.js (${tf.getBackend()}, this thread)`;
+  }
+  async load(program: Program): Promise<void> {
+    this.runner.dispose();
+    this.runner = new Runner(program);
+  }
+  async run(x: tf.Tensor): Promise<tf.Tensor> {
+    return this.runner.run(x);
+  }
+  async close(): Promise<void> {
+    this.runner.dispose();
+  }
 }
 
 class Pooled implements Engine {
   constructor(private readonly pool: InferencePool) {}
-  get workers(): number { return this.pool.size; }
-  get label(): string { return `TensorFlow.js (${tf.getBackend()}, ${this.pool.size} worker threads)`; }
+  get workers(): number {
+    return this.pool.size;
+  }
+  get label(): string {
+    return `TensorFlow.js (${tf.getBackend()}, ${this.pool.size} worker threads)`;
+  }
   // One batch per worker, and the next one decoding meanwhile.
-  get depth(): number { return this.pool.size + 1; }
-  load(program: Program): Promise<void> { return this.pool.load(program); }
+  get depth(): number {
+    return this.pool.size + 1;
+  }
+  load(program: Program): Promise<void> {
+    return this.pool.load(program);
+  }
   async run(x: tf.Tensor): Promise<tf.Tensor> {
     // dataSync's array may be the cpu backend's own storage; the copy is handed to the worker.
     const out = await this.pool.run((x.dataSync() as Float32Array).slice(), x.shape);
     return tf.tensor(out.data, [...out.shape]);
   }
-  close(): Promise<void> { return this.pool.close(); }
+  close(): Promise<void> {
+    return this.pool.close();
+  }
 }
 
 /**
@@ -51,14 +72,18 @@ class Pooled implements Engine {
  * for TensorFlow's native ones (they use every core already). TLR_WORKERS sets the number (0 or 1:
  * none) and makes it `forced`: used even for passes too short to repay starting the workers.
  */
-export interface Workers { readonly workers: number; readonly forced: boolean }
+export interface Workers {
+  readonly workers: number;
+  readonly forced: boolean;
+}
 
 /** How many inference worker threads `backend` gets: TLR_WORKERS, or one per core on single-threaded backends. */
 export function inferenceWorkers(backend: string, env: NodeJS.ProcessEnv = process.env): Workers {
   const set = env.TLR_WORKERS;
   if (set !== undefined && set !== '') {
     const n = Number(set);
-    if (!Number.isInteger(n) || n < 0 || n > 64) throw new WorkersError(`TLR_WORKERS must be a whole number of worker threads from 0 (none) to 64, not '${set}'`);
+    if (!Number.isInteger(n) || n < 0 || n > 64)
+      throw new WorkersError(`TLR_WORKERS must be a whole number of worker threads from 0 (none) to 64, not '${set}'`);
     return { workers: n <= 1 ? 0 : n, forced: true };
   }
   if (!singleThreaded(backend)) return { workers: 0, forced: false };
@@ -67,8 +92,7 @@ export function inferenceWorkers(backend: string, env: NodeJS.ProcessEnv = proce
 }
 
 /** A bad TLR_WORKERS; the CLI reports it as a usage error. */
-export class WorkersError extends UsageError {
-}
+export class WorkersError extends UsageError {}
 
 /** Threads for one pass over `images` in batches of `batch`: two batches each repay starting them, unless forced. */
 export const passWorkers = (w: Workers, images: number, batch: number): number =>
@@ -93,7 +117,9 @@ export interface PassSettings {
  * when it is the choice, else TensorFlow.js with worker threads where they repay starting.
  */
 export function startPassEngine(program: Program, s: PassSettings, images: number, batch: number): Promise<Engine> {
-  return s.inference.engine === 'onnx' ? OrtEngine.start(program, s.ortThreads) : startEngine(program, passWorkers(s.workers, images, batch), s.backend);
+  return s.inference.engine === 'onnx'
+    ? OrtEngine.start(program, s.ortThreads)
+    : startEngine(program, passWorkers(s.workers, images, batch), s.backend);
 }
 
 /** Which engine runs passes that only run a network, and why. */
@@ -114,7 +140,10 @@ export function chooseInference(env: NodeJS.ProcessEnv = process.env): Inference
   if (set === 'tfjs') return { engine: 'tfjs', why: 'TLR_INFERENCE=tfjs', forced: true };
   const ort = loadOrt();
   if ('ort' in ort) return { engine: 'onnx', why: null, forced: set === 'onnx' };
-  if (set === 'onnx') throw new OrtError(`TLR_INFERENCE=onnx, but ${ort.error}; install it (npm install onnxruntime-node) or unset TLR_INFERENCE`);
+  if (set === 'onnx')
+    throw new OrtError(
+      `TLR_INFERENCE=onnx, but ${ort.error}; install it (npm install onnxruntime-node) or unset TLR_INFERENCE`,
+    );
   return { engine: 'tfjs', why: ort.error, forced: false };
 }
 
@@ -122,7 +151,12 @@ export function chooseInference(env: NodeJS.ProcessEnv = process.env): Inference
  * Applies `fn` to each item with up to `depth` calls in flight; yields results in the source's
  * order. Results never yielded (an error, or the consumer stopped) go to `discard`.
  */
-export async function* ordered<T, R>(src: AsyncIterable<T>, fn: (t: T) => Promise<R>, depth: number, discard?: (t: T, r: R) => void): AsyncGenerator<[T, R]> {
+export async function* ordered<T, R>(
+  src: AsyncIterable<T>,
+  fn: (t: T) => Promise<R>,
+  depth: number,
+  discard?: (t: T, r: R) => void,
+): AsyncGenerator<[T, R]> {
   const queue: Promise<[T, R]>[] = [];
   try {
     for await (const t of src) {

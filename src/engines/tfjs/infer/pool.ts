@@ -8,10 +8,21 @@ import { spawnWorker } from '../threads.js';
 // per core: wasm has no threads in Node). Work goes out whole batches at a time, to whichever
 // worker is free; every batch's result is the one a single thread computes for that batch.
 
-export interface Output { readonly data: Float32Array; readonly shape: readonly number[] }
+export interface Output {
+  readonly data: Float32Array;
+  readonly shape: readonly number[];
+}
 
-interface Pending { resolve: (r: Reply) => void; reject: (e: Error) => void; run?: boolean }
-interface Slot { readonly worker: Worker; busy: boolean; readonly pending: Map<number, Pending> }
+interface Pending {
+  resolve: (r: Reply) => void;
+  reject: (e: Error) => void;
+  run?: boolean;
+}
+interface Slot {
+  readonly worker: Worker;
+  busy: boolean;
+  readonly pending: Map<number, Pending>;
+}
 
 /** A worker thread that died (out of memory, say); the run cannot go on with its batch. */
 export class WorkerFailure extends TlrError {
@@ -28,7 +39,10 @@ export class InferencePool {
   private failure: Error | null = null;
   private closed = false;
 
-  private constructor(readonly size: number, backend: string) {
+  private constructor(
+    readonly size: number,
+    backend: string,
+  ) {
     this.slots = Array.from({ length: size }, (_, i) => {
       const worker = spawnWorker(import.meta.url, 'worker', { backend });
       const slot: Slot = { worker, busy: false, pending: new Map() };
@@ -41,7 +55,10 @@ export class InferencePool {
         this.pump();
       });
       worker.on('error', (e) => this.fail(new WorkerFailure(`inference worker ${i + 1} failed: ${e.message}`)));
-      worker.on('exit', (code) => { if (code !== 0 && !this.closed) this.fail(new WorkerFailure(`inference worker ${i + 1} stopped (exit code ${code})`)); });
+      worker.on('exit', (code) => {
+        if (code !== 0 && !this.closed)
+          this.fail(new WorkerFailure(`inference worker ${i + 1} stopped (exit code ${code})`));
+      });
       return slot;
     });
   }
@@ -61,7 +78,10 @@ export class InferencePool {
   private fail(e: Error): void {
     if (this.failure) return;
     this.failure = e;
-    for (const s of this.slots) { for (const p of s.pending.values()) p.reject(e); s.pending.clear(); }
+    for (const s of this.slots) {
+      for (const p of s.pending.values()) p.reject(e);
+      s.pending.clear();
+    }
     for (const q of this.queue.splice(0)) q.pending.reject(e);
   }
 
@@ -83,14 +103,25 @@ export class InferencePool {
   /** Replaces every worker's program (new weights after an epoch, say). Waits for running batches. */
   async load(program: Program): Promise<void> {
     if (this.failure) throw this.failure;
-    await Promise.all(this.slots.map((slot) => new Promise<Reply>((resolve, reject) => this.send(slot, { type: 'load', id: this.nextId++, program }, [], { resolve, reject }))));
+    await Promise.all(
+      this.slots.map(
+        (slot) =>
+          new Promise<Reply>((resolve, reject) =>
+            this.send(slot, { type: 'load', id: this.nextId++, program }, [], { resolve, reject }),
+          ),
+      ),
+    );
   }
 
   /** The program's output for one batch. `x`'s buffer is handed to the worker (it is unusable after). */
   run(x: Float32Array, shape: readonly number[]): Promise<Output> {
     if (this.failure) return Promise.reject(this.failure);
     return new Promise<Reply>((resolve, reject) => {
-      this.queue.push({ request: { type: 'run', id: this.nextId++, x, shape }, transfer: [x.buffer as ArrayBuffer], pending: { resolve, reject, run: true } });
+      this.queue.push({
+        request: { type: 'run', id: this.nextId++, x, shape },
+        transfer: [x.buffer as ArrayBuffer],
+        pending: { resolve, reject, run: true },
+      });
       this.pump();
     }).then((r) => {
       const res = r as Extract<Reply, { type: 'result' }>;

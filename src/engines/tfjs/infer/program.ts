@@ -1,7 +1,8 @@
-import { tf } from '../tf.js';
+import type { tf } from '../tf.js';
 import { ancestors, type Graph, type Node } from '../../../zoo/graph.js';
 import { opDef, type ProgramKit } from '../../../zoo/ops/index.js';
 import type { Activation, Step, Program, W } from '../../../zoo/program.js';
+import { headLayerDef } from '../../../zoo/head-layers.js';
 import type { PlanHeadLayer } from '../../../plan/types.js';
 import { weightName } from '../assign-weights.js';
 
@@ -28,13 +29,25 @@ class Builder {
   /** A Dense layer of `model` as a step. */
   dense(model: tf.LayersModel, name: string, activation: Activation, inputs: readonly number[]): number {
     const w = layerWeights(model, name);
-    const k = need(w, 'kernel', name), bias = w.get('bias');
-    return this.add({ kind: 'dense', kernel: this.weight(k.data, k.shape), bias: bias ? this.weight(bias.data, bias.shape) : null, activation, inputs });
+    const k = need(w, 'kernel', name),
+      bias = w.get('bias');
+    return this.add({
+      kind: 'dense',
+      kernel: this.weight(k.data, k.shape),
+      bias: bias ? this.weight(bias.data, bias.shape) : null,
+      activation,
+      inputs,
+    });
   }
   /** A BatchNorm of `model` with no convolution to fold into, as a step. */
   affine(model: tf.LayersModel, name: string, epsilon: number, inputs: readonly number[]): number {
     const { scale, shift } = bnAffine(model, name, epsilon);
-    return this.add({ kind: 'affine', scale: this.weight(scale, [scale.length]), shift: this.weight(shift, [shift.length]), inputs });
+    return this.add({
+      kind: 'affine',
+      scale: this.weight(scale, [scale.length]),
+      shift: this.weight(shift, [shift.length]),
+      inputs,
+    });
   }
 }
 
@@ -43,7 +56,9 @@ function layerWeights(model: tf.LayersModel, name: string): Map<string, { data: 
   const layer = model.getLayer(name);
   const values = layer.getWeights();
   const out = new Map<string, { data: Float32Array; shape: number[] }>();
-  layer.weights.forEach((v, i) => out.set(weightName(v), { data: values[i]!.dataSync() as Float32Array, shape: values[i]!.shape }));
+  layer.weights.forEach((v, i) => {
+    out.set(weightName(v), { data: values[i]!.dataSync() as Float32Array, shape: values[i]!.shape });
+  });
   return out;
 }
 
@@ -56,9 +71,12 @@ function need<T>(m: Map<string, T>, key: string, layer: string): T {
 /** Per-channel scale and shift of an inference-mode BatchNorm. */
 function bnAffine(model: tf.LayersModel, name: string, epsilon: number): { scale: Float32Array; shift: Float32Array } {
   const w = layerWeights(model, name);
-  const mean = need(w, 'moving_mean', name).data, variance = need(w, 'moving_variance', name).data;
-  const gamma = w.get('gamma')?.data, beta = w.get('beta')?.data;
-  const scale = new Float32Array(mean.length), shift = new Float32Array(mean.length);
+  const mean = need(w, 'moving_mean', name).data,
+    variance = need(w, 'moving_variance', name).data;
+  const gamma = w.get('gamma')?.data,
+    beta = w.get('beta')?.data;
+  const scale = new Float32Array(mean.length),
+    shift = new Float32Array(mean.length);
   for (let c = 0; c < mean.length; c++) {
     scale[c] = (gamma ? gamma[c]! : 1) / Math.sqrt(variance[c]! + epsilon);
     shift[c] = (beta ? beta[c]! : 0) - mean[c]! * scale[c]!;
@@ -71,7 +89,12 @@ function bnAffine(model: tf.LayersModel, name: string, epsilon: number): { scale
  * head when given (its layers as the plan lists them, its weights in `head.model`). Each node's op
  * emits its own steps (zoo/ops, `program` facet), folding neighbours through the kit made here.
  */
-export function compile(graph: Graph, output: string, model: tf.LayersModel, head?: { layers: readonly PlanHeadLayer[]; model: tf.LayersModel }): Program {
+export function compile(
+  graph: Graph,
+  output: string,
+  model: tf.LayersModel,
+  head?: { layers: readonly PlanHeadLayer[]; model: tf.LayersModel },
+): Program {
   const nodes = ancestors(graph, output);
   const byName = new Map(nodes.map((n) => [n.name, n]));
   const consumers = new Map<string, Node[]>();
@@ -85,7 +108,11 @@ export function compile(graph: Graph, output: string, model: tf.LayersModel, hea
 
   for (const n of nodes) {
     if (done.has(n.name)) continue;
-    if (n.op.kind === 'input') { inputShape = n.shape; at.set(n.name, -1); continue; }
+    if (n.op.kind === 'input') {
+      inputShape = n.shape;
+      at.set(n.name, -1);
+      continue;
+    }
     const kit: ProgramKit<unknown> = {
       node: n,
       src: () => n.inputs.map((i) => at.get(i)!),
@@ -95,12 +122,20 @@ export function compile(graph: Graph, output: string, model: tf.LayersModel, hea
         return c.length === 1 && of.name !== output ? c[0]! : null;
       },
       extraPad: padFor.get(n.name),
-      foldPadInto: (next, pad) => { padFor.set(next.name, pad); at.set(n.name, at.get(n.inputs[0]!)!); },
+      foldPadInto: (next, pad) => {
+        padFor.set(next.name, pad);
+        at.set(n.name, at.get(n.inputs[0]!)!);
+      },
       weights: (name = n.name) => layerWeights(model, name),
       bnAffine: (name, epsilon) => bnAffine(model, name, epsilon),
       weight: (data, shape) => b.weight(data, shape),
       step: (step) => b.add(step as Step),
-      emit: (step, ...fused) => { for (const f of [n, ...fused]) { at.set(f.name, step); done.add(f.name); } },
+      emit: (step, ...fused) => {
+        for (const f of [n, ...fused]) {
+          at.set(f.name, step);
+          done.add(f.name);
+        }
+      },
     };
     opDef(n.op).program(kit as ProgramKit<never>);
   }
@@ -114,10 +149,13 @@ function compileHead(b: Builder, input: number, layers: readonly PlanHeadLayer[]
   let x = input;
   layers.forEach((l, i) => {
     const name = `head.${i}`;
-    if (l.kind === 'dropout') return;
-    x = l.kind === 'dense'
-      ? b.dense(model, name, l.activation, [x])
-      : b.affine(model, name, model.getLayer(name).getConfig().epsilon as number, [x]);
+    const run = headLayerDef(l).program;
+    if (run === 'skip') return;
+    const activation = l.kind === 'dense' ? l.activation : 'linear';
+    x =
+      run === 'dense'
+        ? b.dense(model, name, activation, [x])
+        : b.affine(model, name, model.getLayer(name).getConfig().epsilon as number, [x]);
   });
   return x;
 }

@@ -1,6 +1,7 @@
-import { tf } from '../tf.js';
+import type { tf } from '../tf.js';
 import { describe, graphOf } from '../../../zoo/catalog.js';
 import type { PlanHeadLayer } from '../../../plan/types.js';
+import { HEAD_KINDS, HEAD_LAYERS } from '../../../zoo/head-layers.js';
 import type { ModelMeta } from '../model-files.js';
 import { compile, type Program } from './program.js';
 
@@ -9,15 +10,13 @@ import { compile, type Program } from './program.js';
 
 /** The head's layers as the plan would list them, read back from the saved head model. */
 function headLayers(head: tf.LayersModel): PlanHeadLayer[] {
-  return head.layers.filter((l) => l.getClassName() !== 'InputLayer').map((l): PlanHeadLayer => {
-    const c = l.getConfig();
-    switch (l.getClassName()) {
-      case 'Dense': return { kind: 'dense', units: c.units as number, activation: (c.activation as string | undefined) ?? 'linear' };
-      case 'Dropout': return { kind: 'dropout', rate: c.rate as number };
-      case 'BatchNormalization': return { kind: 'batchnorm' };
-      default: throw new Error(`the head has a ${l.getClassName()} layer, which tlr does not make`);
-    }
-  });
+  return head.layers
+    .filter((l) => l.getClassName() !== 'InputLayer')
+    .map((l): PlanHeadLayer => {
+      const def = HEAD_KINDS.map((k) => HEAD_LAYERS[k]).find((d) => d.tfClass === l.getClassName());
+      if (!def) throw new Error(`the head has a ${l.getClassName()} layer, which tlr does not make`);
+      return def.fromConfig(l.getConfig());
+    });
 }
 
 /** The saved model's program; throws when the model is not the shape tlr saves. */
@@ -27,6 +26,7 @@ export function savedProgram(model: tf.LayersModel, meta: ModelMeta): Program {
   const head = model.getLayer('head') as unknown as tf.LayersModel;
   if (!('layers' in head)) throw new Error("the model has no 'head' model");
   // A folder exported with --softmax has a layer after the head: the program would leave it out.
-  if (model.layers[model.layers.length - 1] !== (head as unknown as tf.layers.Layer)) throw new Error('the model has layers after its head');
+  if (model.layers[model.layers.length - 1] !== (head as unknown as tf.layers.Layer))
+    throw new Error('the model has layers after its head');
   return compile(graph, info.featureLayer, model, { layers: headLayers(head), model: head });
 }

@@ -4,9 +4,14 @@ import { tf } from '../tf.js';
 // a kernel output, with the reference counts right so nothing leaks or is freed early.
 
 export type Info = tf.TensorInfo;
-export interface KernelArgs { inputs: Record<string, Info>; backend: tf.KernelBackend; attrs: Record<string, unknown> }
+export interface KernelArgs {
+  inputs: Record<string, Info>;
+  backend: tf.KernelBackend;
+  attrs: Record<string, unknown>;
+}
 
-const incRef = (backend: tf.KernelBackend, id: object) => (backend as unknown as { incRef(id: object): void }).incRef(id);
+const incRef = (backend: tf.KernelBackend, id: object) =>
+  (backend as unknown as { incRef(id: object): void }).incRef(id);
 
 /** A tensor view of a kernel input; it holds its own reference, so disposing it frees nothing else. */
 export function asTensor(backend: tf.KernelBackend, t: Info): tf.Tensor {

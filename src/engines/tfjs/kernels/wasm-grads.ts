@@ -9,22 +9,55 @@ import { asTensor, output, type Info, type KernelArgs } from './handoff.js';
 
 const BACKEND = 'wasm';
 
-interface Geometry { top: number; bottom: number; left: number; right: number; outH: number; outW: number; sh: number; sw: number }
+interface Geometry {
+  top: number;
+  bottom: number;
+  left: number;
+  right: number;
+  outH: number;
+  outW: number;
+  sh: number;
+  sw: number;
+}
 
-function geometry(xShape: readonly number[], filterShape: readonly number[], attrs: KernelArgs['attrs'], depthwise: boolean): Geometry {
-  const info = tf.backend_util.computeConv2DInfo(xShape as [number, number, number, number], filterShape as [number, number, number, number],
-    attrs['strides'] as [number, number], 1, attrs['pad'] as 'same', attrs['dimRoundingMode'] as 'round', depthwise);
+function geometry(
+  xShape: readonly number[],
+  filterShape: readonly number[],
+  attrs: KernelArgs['attrs'],
+  depthwise: boolean,
+): Geometry {
+  const info = tf.backend_util.computeConv2DInfo(
+    xShape as [number, number, number, number],
+    filterShape as [number, number, number, number],
+    attrs['strides'] as [number, number],
+    1,
+    attrs['pad'] as 'same',
+    attrs['dimRoundingMode'] as 'round',
+    depthwise,
+  );
   const p = info.padInfo;
-  return { top: p.top, bottom: p.bottom, left: p.left, right: p.right, outH: info.outHeight, outW: info.outWidth, sh: info.strideHeight, sw: info.strideWidth };
+  return {
+    top: p.top,
+    bottom: p.bottom,
+    left: p.left,
+    right: p.right,
+    outH: info.outHeight,
+    outW: info.outWidth,
+    sh: info.strideHeight,
+    sw: info.strideWidth,
+  };
 }
 
 /**
  * A convolution gradient kernel written with tf ops: `body` gets the kernel's inputs as tensors
  * and the convolution's geometry (from the input and filter shapes, given or as attributes).
  */
-function gradientKernel(depthwise: boolean, body: (t: Record<string, tf.Tensor4D>, g: Geometry, attrs: KernelArgs['attrs']) => tf.Tensor): (a: KernelArgs) => Info {
+function gradientKernel(
+  depthwise: boolean,
+  body: (t: Record<string, tf.Tensor4D>, g: Geometry, attrs: KernelArgs['attrs']) => tf.Tensor,
+): (a: KernelArgs) => Info {
   return ({ inputs, backend, attrs }) => {
-    if ((attrs['dataFormat'] ?? 'NHWC') !== 'NHWC') throw new Error('tlr\'s wasm gradient kernels support NHWC only');
+    if ((attrs['dataFormat'] ?? 'NHWC') !== 'NHWC') throw new Error("tlr's wasm gradient kernels support NHWC only");
     const r = tf.tidy(() => {
       const t = Object.fromEntries(Object.entries(inputs).map(([k, v]) => [k, asTensor(backend, v) as tf.Tensor4D]));
       const xShape = (attrs['inputShape'] as number[] | undefined) ?? t['x']!.shape;
@@ -36,7 +69,14 @@ function gradientKernel(depthwise: boolean, body: (t: Record<string, tf.Tensor4D
 }
 
 const padded = (x: tf.Tensor4D, g: Geometry): tf.Tensor4D =>
-  g.top || g.bottom || g.left || g.right ? tf.pad(x, [[0, 0], [g.top, g.bottom], [g.left, g.right], [0, 0]]) : x;
+  g.top || g.bottom || g.left || g.right
+    ? tf.pad(x, [
+        [0, 0],
+        [g.top, g.bottom],
+        [g.left, g.right],
+        [0, 0],
+      ])
+    : x;
 
 /**
  * dW[kh, kw, ci, co] = sum over n, i, j of xp[n, i*s + kh, j*s + kw, ci] * dy[n, i, j, co]: a
@@ -67,7 +107,11 @@ const depthwiseBackpropFilter = gradientKernel(true, ({ x, dy }, g, attrs) => {
   const input = xp.transpose([1, 2, 0, 3]).reshape([1, hp, wp, n * c]) as tf.Tensor4D;
   const filter = dy!.transpose([1, 2, 0, 3]).reshape([g.outH, g.outW, n * c, mult]) as tf.Tensor4D;
   const out = tf.depthwiseConv2d(input, filter, 1, 'valid', 'NHWC', [g.sh, g.sw]);
-  return out.slice([0, 0, 0, 0], [1, kh, kw, -1]).reshape([kh, kw, n, c * mult]).sum(2).reshape([kh, kw, c, mult]);
+  return out
+    .slice([0, 0, 0, 0], [1, kh, kw, -1])
+    .reshape([kh, kw, n, c * mult])
+    .sum(2)
+    .reshape([kh, kw, c, mult]);
 });
 
 /**
@@ -80,14 +124,33 @@ function onInputGrid(dy: tf.Tensor4D, g: Geometry, kh: number, kw: number, input
   let d: tf.Tensor4D = dy;
   if (g.sh > 1 || g.sw > 1) {
     const [, oh, ow, ch] = dy.shape;
-    d = tf.pad(dy.reshape([n, oh, 1, ow, 1, ch]), [[0, 0], [0, 0], [0, g.sh - 1], [0, 0], [0, g.sw - 1], [0, 0]])
+    d = tf
+      .pad(dy.reshape([n, oh, 1, ow, 1, ch]), [
+        [0, 0],
+        [0, 0],
+        [0, g.sh - 1],
+        [0, 0],
+        [0, g.sw - 1],
+        [0, 0],
+      ])
       .reshape([n, oh * g.sh, ow * g.sw, ch])
       .slice([0, 0, 0, 0], [n, (oh - 1) * g.sh + 1, (ow - 1) * g.sw + 1, ch]) as tf.Tensor4D;
   }
-  const fit = (len: number, k: number, before: number, size: number): [number, number] => [k - 1 - before, size - len - (k - 1 - before) + k - 1];
-  const [pt, pb] = fit(d.shape[1], kh, g.top, h), [pl, pr] = fit(d.shape[2], kw, g.left, w);
-  if (pt || pb || pl || pr) d = tf.pad(d, [[0, 0], [Math.max(0, pt), Math.max(0, pb)], [Math.max(0, pl), Math.max(0, pr)], [0, 0]]);
-  if (pt < 0 || pb < 0 || pl < 0 || pr < 0) d = d.slice([0, Math.max(0, -pt), Math.max(0, -pl), 0], [n, h + kh - 1, w + kw - 1, -1]);
+  const fit = (len: number, k: number, before: number, size: number): [number, number] => [
+    k - 1 - before,
+    size - len - (k - 1 - before) + k - 1,
+  ];
+  const [pt, pb] = fit(d.shape[1], kh, g.top, h),
+    [pl, pr] = fit(d.shape[2], kw, g.left, w);
+  if (pt || pb || pl || pr)
+    d = tf.pad(d, [
+      [0, 0],
+      [Math.max(0, pt), Math.max(0, pb)],
+      [Math.max(0, pl), Math.max(0, pr)],
+      [0, 0],
+    ]);
+  if (pt < 0 || pb < 0 || pl < 0 || pr < 0)
+    d = d.slice([0, Math.max(0, -pt), Math.max(0, -pl), 0], [n, h + kh - 1, w + kw - 1, -1]);
   return d;
 }
 
@@ -97,7 +160,8 @@ function onInputGrid(dy: tf.Tensor4D, g: Geometry, kh: number, kw: number, input
  * 3x3x512x512), XNNPACK's product takes 5 ms, and multiplying by 1 and adding zeros is exact.
  */
 function rotated(filter: tf.Tensor4D): tf.Tensor4D {
-  const [kh, kw, a, b] = filter.shape, taps = kh * kw;
+  const [kh, kw, a, b] = filter.shape,
+    taps = kh * kw;
   if (taps === 1) return filter;
   const flip = tf.buffer([taps, taps], 'float32');
   for (let i = 0; i < taps; i++) flip.set(1, i, taps - 1 - i);
@@ -113,7 +177,14 @@ const depthwiseBackpropInput = gradientKernel(true, ({ dy, filter }, g, attrs) =
   const parts: tf.Tensor4D[] = [];
   for (let k = 0; k < mult; k++) {
     const idx = Array.from({ length: c }, (_, ch) => ch * mult + k);
-    parts.push(tf.depthwiseConv2d(tf.gather(d, idx, 3) as tf.Tensor4D, turned.slice([0, 0, 0, k], [kh, kw, c, 1]) as tf.Tensor4D, 1, 'valid'));
+    parts.push(
+      tf.depthwiseConv2d(
+        tf.gather(d, idx, 3) as tf.Tensor4D,
+        turned.slice([0, 0, 0, k], [kh, kw, c, 1]) as tf.Tensor4D,
+        1,
+        'valid',
+      ),
+    );
   }
   return tf.addN(parts);
 });

@@ -20,37 +20,53 @@ function swapLast(x: Info, backend: tf.KernelBackend): Info {
   return tf.getKernel('Transpose', BACKEND)!.kernelFunc({ inputs: { x }, backend, attrs: { perm } }) as Info;
 }
 
-const matMul = (original: tf.KernelFunc) => (args: KernelArgs): Info | Info[] => {
-  const { transposeA, transposeB } = args.attrs;
-  if (!transposeA && !transposeB) return original(args as never) as Info;
-  const a = transposeA ? swapLast(args.inputs['a']!, args.backend) : args.inputs['a']!;
-  const b = transposeB ? swapLast(args.inputs['b']!, args.backend) : args.inputs['b']!;
-  try {
-    return original({ ...args, inputs: { ...args.inputs, a, b }, attrs: { ...args.attrs, transposeA: false, transposeB: false } } as never) as Info;
-  } finally {
-    if (a !== args.inputs['a']) args.backend.disposeData(a.dataId);
-    if (b !== args.inputs['b']) args.backend.disposeData(b.dataId);
-  }
-};
-
-const tile = (original: tf.KernelFunc) => (args: KernelArgs): Info | Info[] => {
-  const x = args.inputs['x']!;
-  if (x.dtype !== 'float32') return original(args as never) as Info;
-  const reps = args.attrs['reps'] as number[];
-  // Each repeated axis of length d becomes [k, d]: x (as [1, d]) times ones [k, d]. Adjacent axes
-  // of the same kind merge, since wasm broadcasts up to rank 4 only.
-  const axes: [inner: number, outer: number][] = [];
-  const repeats = ([i, o]: [number, number]) => i !== o;
-  const push = (i: number, o: number) => {
-    const last = axes[axes.length - 1];
-    if (last && repeats(last) === repeats([i, o])) axes[axes.length - 1] = [last[0] * i, last[1] * o];
-    else axes.push([i, o]);
+const matMul =
+  (original: tf.KernelFunc) =>
+  (args: KernelArgs): Info | Info[] => {
+    const { transposeA, transposeB } = args.attrs;
+    if (!transposeA && !transposeB) return original(args as never) as Info;
+    const a = transposeA ? swapLast(args.inputs['a']!, args.backend) : args.inputs['a']!;
+    const b = transposeB ? swapLast(args.inputs['b']!, args.backend) : args.inputs['b']!;
+    try {
+      return original({
+        ...args,
+        inputs: { ...args.inputs, a, b },
+        attrs: { ...args.attrs, transposeA: false, transposeB: false },
+      } as never) as Info;
+    } finally {
+      if (a !== args.inputs['a']) args.backend.disposeData(a.dataId);
+      if (b !== args.inputs['b']) args.backend.disposeData(b.dataId);
+    }
   };
-  x.shape.forEach((d, i) => { const k = reps[i]!; if (k > 1) push(1, k); if (d > 1 || k === 1) push(d, d); });
-  if (axes.length > 4) return original(args as never) as Info;
-  const r = tf.tidy(() => tf.mul(asTensor(args.backend, x).reshape(axes.map((a) => a[0])), tf.ones(axes.map((a) => a[1]))).reshape(x.shape.map((d, i) => d * reps[i]!)));
-  return output(args.backend, r);
-};
+
+const tile =
+  (original: tf.KernelFunc) =>
+  (args: KernelArgs): Info | Info[] => {
+    const x = args.inputs['x']!;
+    if (x.dtype !== 'float32') return original(args as never) as Info;
+    const reps = args.attrs['reps'] as number[];
+    // Each repeated axis of length d becomes [k, d]: x (as [1, d]) times ones [k, d]. Adjacent axes
+    // of the same kind merge, since wasm broadcasts up to rank 4 only.
+    const axes: [inner: number, outer: number][] = [];
+    const repeats = ([i, o]: [number, number]) => i !== o;
+    const push = (i: number, o: number) => {
+      const last = axes[axes.length - 1];
+      if (last && repeats(last) === repeats([i, o])) axes[axes.length - 1] = [last[0] * i, last[1] * o];
+      else axes.push([i, o]);
+    };
+    x.shape.forEach((d, i) => {
+      const k = reps[i]!;
+      if (k > 1) push(1, k);
+      if (d > 1 || k === 1) push(d, d);
+    });
+    if (axes.length > 4) return original(args as never) as Info;
+    const r = tf.tidy(() =>
+      tf
+        .mul(asTensor(args.backend, x).reshape(axes.map((a) => a[0])), tf.ones(axes.map((a) => a[1])))
+        .reshape(x.shape.map((d, i) => d * reps[i]!)),
+    );
+    return output(args.backend, r);
+  };
 
 const replaced = (f: (a: KernelArgs) => Info) => () => f;
 

@@ -23,7 +23,12 @@ export function loadOrt(): { ort: typeof Ort } | { error: string } {
     loaded = { ort };
   } catch (e) {
     const err = e as NodeJS.ErrnoException;
-    loaded = { error: err.code === 'MODULE_NOT_FOUND' ? 'onnxruntime-node is not installed' : `onnxruntime-node failed to load: ${String(err.message).split('\n')[0]}` };
+    loaded = {
+      error:
+        err.code === 'MODULE_NOT_FOUND'
+          ? 'onnxruntime-node is not installed'
+          : `onnxruntime-node failed to load: ${String(err.message).split('\n')[0]}`,
+    };
   }
   return loaded;
 }
@@ -33,7 +38,8 @@ export function ortThreads(env: NodeJS.ProcessEnv = process.env): number {
   const set = env['TLR_ORT_THREADS'];
   if (set === undefined || set === '') return os.availableParallelism();
   const n = Number(set);
-  if (!Number.isInteger(n) || n < 1 || n > 256) throw new UsageError(`TLR_ORT_THREADS must be a whole number of threads from 1 to 256, not '${set}'`);
+  if (!Number.isInteger(n) || n < 1 || n > 256)
+    throw new UsageError(`TLR_ORT_THREADS must be a whole number of threads from 1 to 256, not '${set}'`);
   return n;
 }
 
@@ -48,11 +54,19 @@ export class OrtError extends TlrError {}
 
 async function session(ort: typeof Ort, program: Program, threads: number): Promise<Ort.InferenceSession> {
   try {
-    return await ort.InferenceSession.create(toOnnx(program), { intraOpNumThreads: threads, interOpNumThreads: 1, graphOptimizationLevel: 'all', executionProviders: executionProviders(ort),
+    return await ort.InferenceSession.create(toOnnx(program), {
+      intraOpNumThreads: threads,
+      interOpNumThreads: 1,
+      graphOptimizationLevel: 'all',
+      executionProviders: executionProviders(ort),
       // Idle intra-op threads sleep instead of spinning: decoding the next batch needs those cores.
-      extra: { session: { intra_op: { allow_spinning: '0' } } } });
+      extra: { session: { intra_op: { allow_spinning: '0' } } },
+    });
   } catch (e) {
-    throw new OrtError(`ONNX Runtime could not load the network: ${(e as Error).message.split('\n')[0]}; TLR_INFERENCE=tfjs runs it with TensorFlow.js instead`);
+    throw new OrtError(
+      `ONNX Runtime could not load the network: ${(e as Error).message.split('\n')[0]}; TLR_INFERENCE=tfjs runs ` +
+        `it with TensorFlow.js instead`,
+    );
   }
 }
 
@@ -61,10 +75,17 @@ export class OrtEngine implements Engine {
   readonly workers = 0;
   // One batch running while the next is decoded.
   readonly depth = 2;
-  private constructor(private readonly ort: typeof Ort, private sess: Ort.InferenceSession, readonly threads: number) {}
+  private constructor(
+    private readonly ort: typeof Ort,
+    private sess: Ort.InferenceSession,
+    readonly threads: number,
+  ) {}
 
   get label(): string {
-    return `ONNX Runtime (${executionProviders(this.ort).join('+')}, ${this.threads} thread${this.threads === 1 ? '' : 's'})`;
+    return (
+      `ONNX Runtime (${executionProviders(this.ort).join('+')}, ${this.threads} ` +
+      `thread${this.threads === 1 ? '' : 's'})`
+    );
   }
 
   static async start(program: Program, threads: number): Promise<OrtEngine> {

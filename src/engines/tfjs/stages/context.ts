@@ -12,7 +12,15 @@ import { assignWeights } from '../assign-weights.js';
 import { readTfjsModel } from '../../../runtime/weights/tfjs-format.js';
 import { compile, type Program } from '../infer/program.js';
 import { useConvEngine } from '../kernels/ort-kernels.js';
-import { chooseInference, inferenceWorkers, passWorkers, startPassEngine, type Engine, type InferenceChoice, type PassSettings } from '../infer/engine.js';
+import {
+  chooseInference,
+  inferenceWorkers,
+  passWorkers,
+  startPassEngine,
+  type Engine,
+  type InferenceChoice,
+  type PassSettings,
+} from '../infer/engine.js';
 import { ortThreads } from '../onnx/runtime.js';
 import type { BackendName } from '../backend.js';
 import { TLR_VERSION } from '../../../version.js';
@@ -31,9 +39,16 @@ export class Unreadable {
   of(split: SplitName, total: number) {
     return (item: Item, reason: string): void => {
       this.counts[split] += 1;
-      this.events.emit({ type: 'warning', message: `skipped an unreadable image: ${reason}`, file: describeItem(item) });
+      this.events.emit({
+        type: 'warning',
+        message: `skipped an unreadable image: ${reason}`,
+        file: describeItem(item),
+      });
       if (this.counts[split] > total * 0.01) {
-        throw new RunError(`${this.counts[split]} of the ${total} ${split} images cannot be read (more than 1%): the data set is broken; fix or remove those files`);
+        throw new RunError(
+          `${this.counts[split]} of the ${total} ${split} images cannot be read (more than 1%): the data set is ` +
+            `broken; fix or remove those files`,
+        );
       }
     };
   }
@@ -62,7 +77,11 @@ export class Engines {
    * always does; TensorFlow.js does unless the pass now repays workers it lacks), else a new one.
    */
   async for(program: Program, images: number, batch: number): Promise<Engine> {
-    const fits = this.engine && (this.inference.engine === 'onnx' || this.engine.workers > 0 || !passWorkers(this.settings.workers, images, batch));
+    const fits =
+      this.engine &&
+      (this.inference.engine === 'onnx' ||
+        this.engine.workers > 0 ||
+        !passWorkers(this.settings.workers, images, batch));
     if (fits) {
       if (this.program !== program) await this.engine!.load(program);
     } else {
@@ -80,7 +99,11 @@ export class Engines {
 }
 
 /** A split stage's frozen part: its program, and the node (and shape) where it ends. */
-export interface Prefix { readonly program: Program; readonly layer: string; readonly shape: readonly number[] }
+export interface Prefix {
+  readonly program: Program;
+  readonly layer: string;
+  readonly shape: readonly number[];
+}
 
 export interface RunContext {
   readonly plan: Plan;
@@ -105,7 +128,13 @@ export interface RunContext {
    * A split's backbone features, from the cache or computed; `trained`: earlier stages trained the
    * backbone. With `prefix`, the output of a split stage's frozen part instead (feature maps).
    */
-  cachedFeatures(split: SplitName, items: readonly Item[], batch: number, trained: boolean, prefix?: Prefix): Promise<BatchSource>;
+  cachedFeatures(
+    split: SplitName,
+    items: readonly Item[],
+    batch: number,
+    trained: boolean,
+    prefix?: Prefix,
+  ): Promise<BatchSource>;
   /** Loads the weights a saved model folder holds into the network. */
   loadInto(dir: string): void;
 }
@@ -115,64 +144,136 @@ export function modelMeta(plan: Plan): ModelMeta {
   const last = plan.head.layers[plan.head.layers.length - 1]!;
   return {
     labels: plan.data.classes,
-    preprocessing: { inputSize: plan.model.inputSize, mean: plan.model.preprocessing.mean, std: plan.model.preprocessing.std, description: plan.model.preprocessing.description },
+    preprocessing: {
+      inputSize: plan.model.inputSize,
+      mean: plan.model.preprocessing.mean,
+      std: plan.model.preprocessing.std,
+      description: plan.model.preprocessing.description,
+    },
     network: { name: plan.model.name, width: plan.model.width },
     output: last.kind === 'dense' && last.activation === 'softmax' ? 'probabilities' : 'logits',
   };
 }
 
 /** Lists the data and loads the network (weights found, downloaded or made), emitting `data` and `weights`. */
-export async function prepareRun(plan: Plan, opts: { events: Events; env: NodeJS.ProcessEnv; stopped: () => boolean; backend: BackendName }): Promise<RunContext> {
+export async function prepareRun(
+  plan: Plan,
+  opts: { events: Events; env: NodeJS.ProcessEnv; stopped: () => boolean; backend: BackendName },
+): Promise<RunContext> {
   const { events, env } = opts;
   const splits = listSplits(plan);
-  events.emit({ type: 'data', counts: { train: splits.train.length, validation: splits.validation.length, test: splits.test.length } });
+  events.emit({
+    type: 'data',
+    counts: { train: splits.train.length, validation: splits.validation.length, test: splits.test.length },
+  });
   events.emit({ type: 'weights', phase: 'resolving' });
   const built = await loadZooModel(plan.model.name, {
-    width: plan.model.width, inputSize: plan.model.inputSize, weights: plan.model.weights,
-    lockDir: path.dirname(plan.recipe.file), env, seed: plan.seed,
-    onProgress: (p) => events.emit({ type: 'weights', phase: 'downloading', url: p.url, received: p.received, total: p.total }),
+    width: plan.model.width,
+    inputSize: plan.model.inputSize,
+    weights: plan.model.weights,
+    lockDir: path.dirname(plan.recipe.file),
+    env,
+    seed: plan.seed,
+    onProgress: (p) =>
+      events.emit({ type: 'weights', phase: 'downloading', url: p.url, received: p.received, total: p.total }),
   });
-  events.emit({ type: 'weights', phase: 'ready', from: built.files?.from ?? 'none', sha256: built.files?.sha256 ?? '' });
+  events.emit({
+    type: 'weights',
+    phase: 'ready',
+    from: built.files?.from ?? 'none',
+    sha256: built.files?.sha256 ?? '',
+  });
   const net = joinNetwork(built.model, makeHead(plan.model.featureSize, plan.head.layers, plan.seed));
   const threads = inferenceWorkers(opts.backend, env);
   const inference = chooseInference(env);
   // Where this run's convolutions go (a bad TLR_CONV stops it here, as a usage error).
   const convs = useConvEngine(env);
-  if (convs && opts.backend === 'wasm' && inference.engine === 'onnx') events.emit({ type: 'warning', message: `convolutions run in wasm, several times slower: ${convs}` });
-  if (inference.why && !inference.forced) events.emit({ type: 'warning', message: `ONNX Runtime is not used (${inference.why}): passes that only run the network use TensorFlow.js, several times slower on CPU` });
-  return contextOf(plan, { ...opts, splits, built, net, engines: new Engines({ inference, workers: threads, backend: opts.backend, ortThreads: ortThreads(env) }) });
+  if (convs && opts.backend === 'wasm' && inference.engine === 'onnx')
+    events.emit({ type: 'warning', message: `convolutions run in wasm, several times slower: ${convs}` });
+  if (inference.why && !inference.forced)
+    events.emit({
+      type: 'warning',
+      message:
+        `ONNX Runtime is not used (${inference.why}): passes that only run the network use ` +
+        `TensorFlow.js, several times slower on CPU`,
+    });
+  return contextOf(plan, {
+    ...opts,
+    splits,
+    built,
+    net,
+    engines: new Engines({ inference, workers: threads, backend: opts.backend, ortThreads: ortThreads(env) }),
+  });
 }
 
-function contextOf(plan: Plan, parts: Pick<RunContext, 'events' | 'env' | 'stopped' | 'backend' | 'splits' | 'built' | 'net' | 'engines'>): RunContext {
+function contextOf(
+  plan: Plan,
+  parts: Pick<RunContext, 'events' | 'env' | 'stopped' | 'backend' | 'splits' | 'built' | 'net' | 'engines'>,
+): RunContext {
   const { built, net } = parts;
   const pre = { mean: plan.model.preprocessing.mean, std: plan.model.preprocessing.std };
   const keyParts = {
-    tlr: TLR_VERSION, network: plan.model.name, width: plan.model.width, weightsSha256: built.files?.sha256 ?? `none:seed${plan.seed}`,
-    featureLayer: plan.model.featureLayer, inputSize: plan.model.inputSize, mean: pre.mean, std: pre.std,
+    tlr: TLR_VERSION,
+    network: plan.model.name,
+    width: plan.model.width,
+    weightsSha256: built.files?.sha256 ?? `none:seed${plan.seed}`,
+    featureLayer: plan.model.featureLayer,
+    inputSize: plan.model.inputSize,
+    mean: pre.mean,
+    std: pre.std,
   };
   const featureDir = path.join(cacheRoot(parts.env), 'features');
   let backbone: Program | null = null;
   const ctx: RunContext = {
-    ...parts, plan, pre, meta: modelMeta(plan), unreadable: new Unreadable(parts.events),
+    ...parts,
+    plan,
+    pre,
+    meta: modelMeta(plan),
+    unreadable: new Unreadable(parts.events),
     backboneProgram: () => (backbone ??= compile(built.graph, plan.model.featureLayer, net.backbone)),
-    resetBackbone: () => { backbone = null; },
-    fullProgram: () => compile(built.graph, plan.model.featureLayer, net.backbone, { layers: plan.head.layers, model: net.head }),
-    loadInto: (dir) => { assignWeights(net.full, readTfjsModel(path.join(dir, 'model.json')).weights, dir); },
+    resetBackbone: () => {
+      backbone = null;
+    },
+    fullProgram: () =>
+      compile(built.graph, plan.model.featureLayer, net.backbone, { layers: plan.head.layers, model: net.head }),
+    loadInto: (dir) => {
+      assignWeights(net.full, readTfjsModel(path.join(dir, 'model.json')).weights, dir);
+    },
     cachedFeatures: async (split, items, batch, trained, prefix) => {
       // `trained`: the features depend on the weights as they are now, not on the file they were loaded from.
       const parts0 = prefix ? { ...keyParts, featureLayer: prefix.layer } : keyParts;
-      const key = featureKey(trained ? { ...parts0, weightsSha256: `trained:${weightsDigest(net.backbone)}` } : parts0, items);
+      const key = featureKey(
+        trained ? { ...parts0, weightsSha256: `trained:${weightsDigest(net.backbone)}` } : parts0,
+        items,
+      );
       const r = await features({
-        dir: featureDir, key, items,
-        backbone: () => ctx.engines.for(prefix?.program ?? ctx.backboneProgram(), items.length, batch), inputSize: plan.model.inputSize, pre, batch,
+        dir: featureDir,
+        key,
+        items,
+        backbone: () => ctx.engines.for(prefix?.program ?? ctx.backboneProgram(), items.length, batch),
+        inputSize: plan.model.inputSize,
+        pre,
+        batch,
         onUnreadable: ctx.unreadable.of(split, items.length),
-        onProgress: (done, total, workers) => parts.events.emit({ type: 'features', phase: 'progress', split, done, total, key, workers }),
-        onBadEntry: (problem) => parts.events.emit({ type: 'warning', message: `a feature cache entry is damaged: ${problem}` }),
+        onProgress: (done, total, workers) =>
+          parts.events.emit({ type: 'features', phase: 'progress', split, done, total, key, workers }),
+        onBadEntry: (problem) =>
+          parts.events.emit({ type: 'warning', message: `a feature cache entry is damaged: ${problem}` }),
         onDisk: !!prefix,
       });
-      parts.events.emit({ type: 'features', phase: r.hit ? 'hit' : 'done', split, key, total: items.length, ...(prefix ? { through: prefix.layer } : {}), ...(r.hit ? {} : { workers: r.workers, engine: ctx.engines.label }) });
+      parts.events.emit({
+        type: 'features',
+        phase: r.hit ? 'hit' : 'done',
+        split,
+        key,
+        total: items.length,
+        ...(prefix ? { through: prefix.layer } : {}),
+        ...(r.hit ? {} : { workers: r.workers, engine: ctx.engines.label }),
+      });
       const f = r.features;
-      return prefix ? new FileFeatureSource(f.file, f.dim, f.y, f.ids, prefix.shape) : new FeatureSource(f.x!, f.y, f.ids);
+      return prefix
+        ? new FileFeatureSource(f.file, f.dim, f.y, f.ids, prefix.shape)
+        : new FeatureSource(f.x!, f.y, f.ids);
     },
   };
   return ctx;

@@ -37,17 +37,29 @@ export async function evaluateBest(ctx: RunContext, f: RunFolder): Promise<Evalu
   const items = split === 'test' ? splits.test : splits.validation;
   const allCached = plan.stages.every((st) => st.featureCache.use);
   const batch = Math.max(plan.stages[0]!.batch, 32);
-  const classes = plan.data.classes.length, probabilities = ctx.meta.output === 'probabilities';
+  const classes = plan.data.classes.length,
+    probabilities = ctx.meta.output === 'probabilities';
   setFrozen(net, ctx.built.info, ctx.built.info.layers.length);
-  const src: BatchSource = allCached ? await ctx.cachedFeatures(split, items, batch, false) : new ImageSource(items, plan.model.inputSize, ctx.pre, [], ctx.unreadable.of(split, items.length));
-  const r = await evaluate(allCached ? modelForward(net.head) : await ctx.engines.for(ctx.fullProgram(), items.length, batch), src, classes, probabilities, batch);
+  const src: BatchSource = allCached
+    ? await ctx.cachedFeatures(split, items, batch, false)
+    : new ImageSource(items, plan.model.inputSize, ctx.pre, [], ctx.unreadable.of(split, items.length));
+  const r = await evaluate(
+    allCached ? modelForward(net.head) : await ctx.engines.for(ctx.fullProgram(), items.length, batch),
+    src,
+    classes,
+    probabilities,
+    batch,
+  );
   src.dispose?.();
   const ev = evaluationOf(split, plan.data.classes, r.y, r.pred, r.loss);
   ctx.events.emit({ type: 'evaluation', evaluation: ev });
   return { evaluation: ev, predictions: r, items };
 }
 
-/** `save … to PATH`: checked when the recipe was compiled and when the run started, and again now (the folder may have changed). */
+/**
+ * `save … to PATH`: checked when the recipe was compiled and when the run started, and again now (the folder may have
+ * changed).
+ */
 export async function saveCopy(ctx: RunContext, f: RunFolder): Promise<void> {
   if (!ctx.plan.save.to) return;
   assertSaveTarget(ctx.plan, `; the run's own copy is in ${path.join(f.dir, 'model')}`);
@@ -58,7 +70,10 @@ export async function saveCopy(ctx: RunContext, f: RunFolder): Promise<void> {
 export async function writeExports(ctx: RunContext, f: RunFolder): Promise<string[]> {
   const written: string[] = [];
   for (const e of ctx.plan.save.exports ?? []) {
-    const bytes = toOnnx(ctx.fullProgram(), { softmax: e.softmax && ctx.meta.output === 'logits', metadata: onnxMetadata(ctx.meta, e.softmax) });
+    const bytes = toOnnx(ctx.fullProgram(), {
+      softmax: e.softmax && ctx.meta.output === 'logits',
+      metadata: onnxMetadata(ctx.meta, e.softmax),
+    });
     for (const dir of [path.join(f.dir, 'model'), ...(ctx.plan.save.to ? [ctx.plan.save.to] : [])]) {
       writeFileAtomic(path.join(dir, 'model.onnx'), bytes);
       written.push(path.join(dir, 'model.onnx'));
@@ -69,14 +84,20 @@ export async function writeExports(ctx: RunContext, f: RunFolder): Promise<strin
 
 /** The most confidently wrong predictions, for the report's grid of images. */
 function misclassified(ctx: RunContext, e: Evaluated) {
-  const r = e.predictions, classes = ctx.plan.data.classes;
-  return Array.from(r.ids, (id, i) => ({ id, i })).filter(({ i }) => r.pred[i] !== r.y[i])
-    .sort((a, b) => r.confidence[b.i]! - r.confidence[a.i]!).slice(0, 24)
+  const r = e.predictions,
+    classes = ctx.plan.data.classes;
+  return Array.from(r.ids, (id, i) => ({ id, i }))
+    .filter(({ i }) => r.pred[i] !== r.y[i])
+    .sort((a, b) => r.confidence[b.i]! - r.confidence[a.i]!)
+    .slice(0, 24)
     .map(({ id, i }) => {
       const it = e.items[id]!;
       return {
-        image: it.kind === 'file' ? { kind: 'file', path: it.path } : { kind: 'idx', file: it.images.file, index: it.index },
-        label: classes[r.y[i]!], predicted: classes[r.pred[i]!], confidence: r.confidence[i],
+        image:
+          it.kind === 'file' ? { kind: 'file', path: it.path } : { kind: 'idx', file: it.images.file, index: it.index },
+        label: classes[r.y[i]!],
+        predicted: classes[r.pred[i]!],
+        confidence: r.confidence[i],
       };
     });
 }
@@ -86,20 +107,63 @@ export async function writeResults(ctx: RunContext, f: RunFolder, e: Evaluated, 
   const { plan, splits, built } = ctx;
   const seconds = (Date.now() - started) / 1000;
   const best = f.state.best!;
-  const epochs = fs.readFileSync(path.join(f.dir, 'metrics.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { seconds: number });
+  const epochs = fs
+    .readFileSync(path.join(f.dir, 'metrics.jsonl'), 'utf8')
+    .trim()
+    .split('\n')
+    .map((l) => JSON.parse(l) as { seconds: number });
   const trainSeconds = epochs.reduce((a, x) => a + x.seconds, 0);
   const backend = backendLabel(ctx.backend);
-  writeFileAtomic(path.join(f.dir, 'report.json'), JSON.stringify({
-    ...REPORT_HEADER, recipe: plan.recipe.name, best: { metric: plan.save.metric, value: best.value, stage: best.stage + 1, epoch: best.epoch + 1 },
-    evaluation: e.evaluation, misclassified: misclassified(ctx, e), unreadable: ctx.unreadable.counts, seconds, backend,
-    ...(f.state.lrFound ? { lrAuto: Object.entries(f.state.lrFound).map(([s, lr]) => ({ stage: Number(s) + 1, lr })) } : {}),
-    training: { epochs: epochs.length, seconds: trainSeconds, images: splits.train.length, imagesPerSecond: trainSeconds ? (splits.train.length * epochs.length) / trainSeconds : null },
-  }, null, 2) + '\n');
-  writeFileAtomic(path.join(f.dir, 'environment.json'), JSON.stringify({
-    ...ENVIRONMENT_HEADER, tlr: TLR_VERSION, engine: 'tfjs', node: process.version, tfjs: tf.version.tfjs, backend, platform: `${os.platform()} ${os.arch()}`, cpus: os.cpus().length,
-    inference: { engine: ctx.engines.inference.engine, ran: ctx.engines.label ?? null, why: ctx.engines.inference.why },
-    seed: plan.seed, weights: built.files ? { from: built.files.from, entry: built.files.entry, sha256: built.files.sha256 } : null,
-  }, null, 2) + '\n');
+  writeFileAtomic(
+    path.join(f.dir, 'report.json'),
+    `${JSON.stringify(
+      {
+        ...REPORT_HEADER,
+        recipe: plan.recipe.name,
+        best: { metric: plan.save.metric, value: best.value, stage: best.stage + 1, epoch: best.epoch + 1 },
+        evaluation: e.evaluation,
+        misclassified: misclassified(ctx, e),
+        unreadable: ctx.unreadable.counts,
+        seconds,
+        backend,
+        ...(f.state.lrFound
+          ? { lrAuto: Object.entries(f.state.lrFound).map(([s, lr]) => ({ stage: Number(s) + 1, lr })) }
+          : {}),
+        training: {
+          epochs: epochs.length,
+          seconds: trainSeconds,
+          images: splits.train.length,
+          imagesPerSecond: trainSeconds ? (splits.train.length * epochs.length) / trainSeconds : null,
+        },
+      },
+      null,
+      2,
+    )}\n`,
+  );
+  writeFileAtomic(
+    path.join(f.dir, 'environment.json'),
+    `${JSON.stringify(
+      {
+        ...ENVIRONMENT_HEADER,
+        tlr: TLR_VERSION,
+        engine: 'tfjs',
+        node: process.version,
+        tfjs: tf.version.tfjs,
+        backend,
+        platform: `${os.platform()} ${os.arch()}`,
+        cpus: os.cpus().length,
+        inference: {
+          engine: ctx.engines.inference.engine,
+          ran: ctx.engines.label ?? null,
+          why: ctx.engines.inference.why,
+        },
+        seed: plan.seed,
+        weights: built.files ? { from: built.files.from, entry: built.files.entry, sha256: built.files.sha256 } : null,
+      },
+      null,
+      2,
+    )}\n`,
+  );
   fs.rmSync(f.checkpoint, { recursive: true, force: true });
   await writeReportHtml(f.dir);
   return seconds;

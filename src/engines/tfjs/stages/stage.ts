@@ -28,7 +28,10 @@ export interface Prepared {
   /** What the loop trains: the head, the part above the frozen prefix, or the whole network. */
   readonly model: tf.LayersModel;
   readonly cached: boolean;
-  /** What validation runs on cached inputs (the head, or the trained part of a split stage); null: the whole network on images. */
+  /**
+   * What validation runs on cached inputs (the head, or the trained part of a split stage); null: the whole network on
+   * images.
+   */
   readonly validateOn: tf.LayersModel | null;
 }
 
@@ -37,13 +40,16 @@ const prefixBudget = (env: NodeJS.ProcessEnv): number => Number(env['TLR_PREFIX_
 
 /** Whether the frozen part's outputs for `images` fit the budget and the disk; why not, when they do not. */
 function prefixFits(ctx: RunContext, shape: readonly number[], images: number): string | null {
-  const bytes = images * shape.reduce((a, b) => a * b, 1) * 4, mb = (b: number) => `${Math.round(b / 1024 ** 2)} MB`;
-  if (bytes > prefixBudget(ctx.env)) return `its outputs would take ${mb(bytes)}, more than TLR_PREFIX_CACHE_MB (${mb(prefixBudget(ctx.env))})`;
+  const bytes = images * shape.reduce((a, b) => a * b, 1) * 4,
+    mb = (b: number) => `${Math.round(b / 1024 ** 2)} MB`;
+  if (bytes > prefixBudget(ctx.env))
+    return `its outputs would take ${mb(bytes)}, more than TLR_PREFIX_CACHE_MB (${mb(prefixBudget(ctx.env))})`;
   try {
     let dir = cacheRoot(ctx.env);
     while (!fs.existsSync(dir) && path.dirname(dir) !== dir) dir = path.dirname(dir); // the cache may not exist yet
     const st = fs.statfsSync(dir);
-    if (st.bavail * st.bsize < bytes * 1.1) return `its outputs would take ${mb(bytes)}, and the cache's disk has ${mb(st.bavail * st.bsize)} free`;
+    if (st.bavail * st.bsize < bytes * 1.1)
+      return `its outputs would take ${mb(bytes)}, and the cache's disk has ${mb(st.bavail * st.bsize)} free`;
   } catch {
     // no statfs here: the write itself will say if the disk fills
   }
@@ -55,14 +61,20 @@ async function stageBackend(ctx: RunContext, s: number, cached: boolean): Promis
   if (cached || !trainsConvolutions(ctx.net)) return tf.getBackend();
   const missing = missingTrainingKernels();
   if (!missing.length) return tf.getBackend();
-  ctx.events.emit({ type: 'warning', message: `the ${tf.getBackend()} backend has no ${missing.join(', ')} kernels, which training convolutions needs: stage ${s + 1} runs on the cpu backend (slower)` });
+  ctx.events.emit({
+    type: 'warning',
+    message:
+      `the ${tf.getBackend()} backend has no ${missing.join(', ')} kernels, which training convolutions ` +
+      `needs: stage ${s + 1} runs on the cpu backend (slower)`,
+  });
   await tf.setBackend('cpu');
   return 'cpu';
 }
 
 /** Stage `s`'s sources and the model it trains (frozen layers set, caches filled). */
 export async function prepareStage(ctx: RunContext, s: number, fastBackend: string): Promise<Prepared> {
-  const { plan, splits, net } = ctx, stage = plan.stages[s]!;
+  const { plan, splits, net } = ctx,
+    stage = plan.stages[s]!;
   setFrozen(net, ctx.built.info, stage.frozen.layers, stage.batchnorm);
   const cached = stage.featureCache.use;
   const backend = await stageBackend(ctx, s, cached);
@@ -91,11 +103,28 @@ export async function prepareStage(ctx: RunContext, s: number, fastBackend: stri
       await ctx.engines.close();
       return { train, validation, model: split.top, cached, validateOn: split.top };
     }
-    ctx.events.emit({ type: 'warning', message: `stage ${s + 1}'s frozen part runs every epoch instead of once: ${tooBig}` });
+    ctx.events.emit({
+      type: 'warning',
+      message: `stage ${s + 1}'s frozen part runs every epoch instead of once: ${tooBig}`,
+    });
   }
-  const images = new ImageSource(splits.train, plan.model.inputSize, ctx.pre, plan.data.augment, ctx.unreadable.of('train', splits.train.length));
-  const train = split ? new PrefixSource(images, () => ctx.engines.for(split.prefix, splits.train.length, stage.batch)) : images;
-  const validation = new ImageSource(splits.validation, plan.model.inputSize, ctx.pre, [], ctx.unreadable.of('validation', splits.validation.length));
+  const images = new ImageSource(
+    splits.train,
+    plan.model.inputSize,
+    ctx.pre,
+    plan.data.augment,
+    ctx.unreadable.of('train', splits.train.length),
+  );
+  const train = split
+    ? new PrefixSource(images, () => ctx.engines.for(split.prefix, splits.train.length, stage.batch))
+    : images;
+  const validation = new ImageSource(
+    splits.validation,
+    plan.model.inputSize,
+    ctx.pre,
+    [],
+    ctx.unreadable.of('validation', splits.validation.length),
+  );
   return { train, validation, model: split ? split.top : net.full, cached, validateOn: null };
 }
 
@@ -138,7 +167,12 @@ function linkFolder(from: string, to: string): void {
  * any moment leaves either the previous checkpoint or the new one, never a mix. `stageBest`: the
  * current weights are the stage's best ('now'), the previous checkpoint's are ('keep'), or none.
  */
-async function writeCheckpoint(ctx: RunContext, f: RunFolder, optimizer: tf.Optimizer | null, stageBest: 'now' | 'keep' | 'none'): Promise<void> {
+async function writeCheckpoint(
+  ctx: RunContext,
+  f: RunFolder,
+  optimizer: tf.Optimizer | null,
+  stageBest: 'now' | 'keep' | 'none',
+): Promise<void> {
   const old = path.join(f.checkpoint, 'stage-best');
   await replaceDirAtomic(f.checkpoint, async (tmp) => {
     await saveModel(ctx.net.full, path.join(tmp, 'model'));
@@ -155,7 +189,8 @@ async function writeCheckpoint(ctx: RunContext, f: RunFolder, optimizer: tf.Opti
  */
 export function beats(save: Plan['save'], m: EpochMetrics, best: { value: number; second?: number } | null): boolean {
   if (!best) return true;
-  const v = m[save.metric], tie = save.tieBreak ?? tieBreakOf(save.metric);
+  const v = m[save.metric],
+    tie = save.tieBreak ?? tieBreakOf(save.metric);
   if (v !== best.value) return save.mode === 'max' ? v > best.value : v < best.value;
   const w = m[tie.metric];
   return typeof best.second === 'number' && (tie.mode === 'max' ? w > best.second : w < best.second);
@@ -165,8 +200,16 @@ export function beats(save: Plan['save'], m: EpochMetrics, best: { value: number
 function epochRecorder(ctx: RunContext, f: RunFolder, s: number, stage: PlanStage) {
   const { plan, net, events } = ctx;
   const second = (m: EpochMetrics) => m[(plan.save.tieBreak ?? tieBreakOf(plan.save.metric)).metric];
-  return async (epoch: number, m: EpochMetrics, lr: number, seconds: number, sinceBest: number, optimizer: tf.Optimizer): Promise<boolean> => {
-    const state = f.state, value = m[plan.save.metric];
+  return async (
+    epoch: number,
+    m: EpochMetrics,
+    lr: number,
+    seconds: number,
+    sinceBest: number,
+    optimizer: tf.Optimizer,
+  ): Promise<boolean> => {
+    const state = f.state,
+      value = m[plan.save.metric];
     const best = plan.save.which === 'last' || beats(plan.save, m, state.best);
     if (best) {
       state.best = { value, second: second(m), stage: s, epoch };
@@ -174,9 +217,22 @@ function epochRecorder(ctx: RunContext, f: RunFolder, s: number, stage: PlanStag
     }
     const stageBest = beats(plan.save, m, state.stageBest);
     if (stageBest) state.stageBest = { value, second: second(m), epoch };
-    fs.rmSync(path.join(f.dir, '.tlr-run'), { force: true }); // from its first epoch on, the folder is kept whatever happens
+    // From its first epoch on, the folder is kept whatever happens.
+    fs.rmSync(path.join(f.dir, '.tlr-run'), { force: true });
     // The line goes first; a resume trims lines past its checkpoint, so a kill between the two never duplicates one.
-    appendLine(path.join(f.dir, 'metrics.jsonl'), JSON.stringify({ stage: s + 1, epoch: epoch + 1, ...m, lr, ...(stage.lr.auto ? { lrAuto: stage.lr.initial } : {}), seconds, best, time: new Date().toISOString() }));
+    appendLine(
+      path.join(f.dir, 'metrics.jsonl'),
+      JSON.stringify({
+        stage: s + 1,
+        epoch: epoch + 1,
+        ...m,
+        lr,
+        ...(stage.lr.auto ? { lrAuto: stage.lr.initial } : {}),
+        seconds,
+        best,
+        time: new Date().toISOString(),
+      }),
+    );
     state.epoch = epoch + 1;
     state.sinceBest = sinceBest;
     await writeCheckpoint(ctx, f, optimizer, stageBest ? 'now' : 'keep');
@@ -193,7 +249,8 @@ function epochRecorder(ctx: RunContext, f: RunFolder, s: number, stage: PlanStag
  * features takes a millisecond a batch, less than sending the weights out.
  */
 async function stageTrainer(ctx: RunContext, stage: PlanStage, p: Prepared): Promise<ShardTrainer | null> {
-  const threads = ctx.engines.settings.workers.workers, backend = tf.getBackend();
+  const threads = ctx.engines.settings.workers.workers,
+    backend = tf.getBackend();
   if (stage.trainable.backboneParams === 0 || !sharesBatches(backend, threads)) return null;
   return ShardTrainer.start(p.model, threads - 1, backend);
 }
@@ -206,26 +263,67 @@ function stageBackendLabel(stage: PlanStage): string {
 }
 
 /** Runs stage `s` to its end (or to a stop); 'interrupted' leaves a checkpoint to resume from. */
-export async function trainStage(ctx: RunContext, f: RunFolder, s: number, fastBackend: string): Promise<'done' | 'interrupted'> {
-  const { plan, net, events } = ctx;
-  const classes = plan.data.classes.length, probabilities = ctx.meta.output === 'probabilities';
+export async function trainStage(
+  ctx: RunContext,
+  f: RunFolder,
+  s: number,
+  fastBackend: string,
+): Promise<'done' | 'interrupted'> {
+  const { plan, events } = ctx;
+  const classes = plan.data.classes.length,
+    probabilities = ctx.meta.output === 'probabilities';
   // The stage's starting point, before its first batch moves anything: a stop or a kill in its
   // first epoch resumes from exactly here.
   if (!fs.existsSync(path.join(f.checkpoint, 'state.json'))) await writeCheckpoint(ctx, f, null, 'none');
   const p = await prepareStage(ctx, s, fastBackend);
   const stage = await withFoundLr(ctx, f, s, p);
-  let result, trainer: ShardTrainer | null = null;
+  let result: Awaited<ReturnType<typeof runStage>>;
+  let trainer: ShardTrainer | null = null;
   try {
     trainer = await stageTrainer(ctx, stage, p);
     const backend = trainer ? `${tf.getBackend()}, ${trainer.threads} threads` : stageBackendLabel(stage);
-    events.emit({ type: 'stage-start', stage: s + 1, of: plan.stages.length, epochs: stage.epochs, trainable: stage.trainable.backboneParams + stage.trainable.headParams, cached: p.cached, backend });
+    events.emit({
+      type: 'stage-start',
+      stage: s + 1,
+      of: plan.stages.length,
+      epochs: stage.epochs,
+      trainable: stage.trainable.backboneParams + stage.trainable.headParams,
+      cached: p.cached,
+      backend,
+    });
     result = await runStage({
-      stageIndex: s, stage, model: p.model, train: p.train, classes, probabilities, seed: plan.seed, events,
-      validate: async () => evaluate(p.validateOn ? modelForward(p.validateOn) : await ctx.engines.for(ctx.fullProgram(), p.validation.size, stage.batch), p.validation, classes, probabilities, stage.batch),
+      stageIndex: s,
+      stage,
+      model: p.model,
+      train: p.train,
+      classes,
+      probabilities,
+      seed: plan.seed,
+      events,
+      validate: async () =>
+        evaluate(
+          p.validateOn
+            ? modelForward(p.validateOn)
+            : await ctx.engines.for(ctx.fullProgram(), p.validation.size, stage.batch),
+          p.validation,
+          classes,
+          probabilities,
+          stage.batch,
+        ),
       classWeights: stage.classWeights === 'auto' ? classWeights(ctx) : null,
-      startEpoch: f.state.epoch, stopped: ctx.stopped, onEpoch: epochRecorder(ctx, f, s, stage), sinceBest: f.state.sinceBest, info: ctx.built.info,
+      startEpoch: f.state.epoch,
+      stopped: ctx.stopped,
+      onEpoch: epochRecorder(ctx, f, s, stage),
+      sinceBest: f.state.sinceBest,
+      info: ctx.built.info,
       restoreOptimizer: async (optimizer) => {
-        if (!(await loadOptimizer(optimizer, f.checkpoint))) events.emit({ type: 'warning', message: `the checkpoint holds no optimizer state: stage ${s + 1} continues with the ${stage.optimizer} optimizer's state reset` });
+        if (!(await loadOptimizer(optimizer, f.checkpoint)))
+          events.emit({
+            type: 'warning',
+            message:
+              `the checkpoint holds no optimizer state: stage ${s + 1} continues with the ` +
+              `${stage.optimizer} optimizer's state reset`,
+          });
       },
     });
   } finally {
@@ -237,12 +335,24 @@ export async function trainStage(ctx: RunContext, f: RunFolder, s: number, fastB
   return 'done';
 }
 
-/** The learning-rate range test on stage `s` as prepareStage set it up: its model, batches, classes and class weights. */
-export function sweepStage(ctx: RunContext, s: number, p: Prepared, o: { seed: number; steps?: number; onStep?: SweepOptions['onStep'] }): Promise<LrCurve> {
+/**
+ * The learning-rate range test on stage `s` as prepareStage set it up: its model, batches, classes and class weights.
+ */
+export function sweepStage(
+  ctx: RunContext,
+  s: number,
+  p: Prepared,
+  o: { seed: number; steps?: number; onStep?: SweepOptions['onStep'] },
+): Promise<LrCurve> {
   const stage = ctx.plan.stages[s]!;
   return lrSweep({
-    model: p.model, train: p.train, stage, classes: ctx.plan.data.classes.length, probabilities: ctx.meta.output === 'probabilities',
-    classWeights: stage.classWeights === 'auto' ? classWeights(ctx) : null, ...o,
+    model: p.model,
+    train: p.train,
+    stage,
+    classes: ctx.plan.data.classes.length,
+    probabilities: ctx.meta.output === 'probabilities',
+    classWeights: stage.classWeights === 'auto' ? classWeights(ctx) : null,
+    ...o,
   });
 }
 
@@ -257,12 +367,29 @@ async function withFoundLr(ctx: RunContext, f: RunFolder, s: number, p: Prepared
   let lr: number;
   if (known !== undefined) {
     lr = known;
-    ctx.events.emit({ type: 'lr-found', stage: s + 1, lr, rule: 'chosen before', minimum: lr, steepest: lr, steps: 0, resumed: true });
+    ctx.events.emit({
+      type: 'lr-found',
+      stage: s + 1,
+      lr,
+      rule: 'chosen before',
+      minimum: lr,
+      steepest: lr,
+      steps: 0,
+      resumed: true,
+    });
   } else {
     const curve = await sweepStage(ctx, s, p, { seed: ctx.plan.seed + s });
     lr = +curve.suggestion.toPrecision(2);
     f.state.lrFound = { ...f.state.lrFound, [String(s)]: lr };
-    ctx.events.emit({ type: 'lr-found', stage: s + 1, lr, rule: curve.rule, minimum: curve.minimum, steepest: curve.steepest, steps: curve.lrs.length });
+    ctx.events.emit({
+      type: 'lr-found',
+      stage: s + 1,
+      lr,
+      rule: curve.rule,
+      minimum: curve.minimum,
+      steepest: curve.steepest,
+      steps: curve.lrs.length,
+    });
   }
   return { ...stage, lr: { ...stage.lr, initial: lr } };
 }
@@ -272,7 +399,8 @@ async function withFoundLr(ctx: RunContext, f: RunFolder, s: number, p: Prepared
  * interrupted from here on resumes at the next stage.
  */
 async function nextStage(ctx: RunContext, f: RunFolder, s: number, fastBackend: string): Promise<void> {
-  if (fs.existsSync(path.join(f.checkpoint, 'stage-best', 'model.json'))) ctx.loadInto(path.join(f.checkpoint, 'stage-best'));
+  if (fs.existsSync(path.join(f.checkpoint, 'stage-best', 'model.json')))
+    ctx.loadInto(path.join(f.checkpoint, 'stage-best'));
   if (tf.getBackend() !== fastBackend) await tf.setBackend(fastBackend);
   if (s + 1 >= ctx.plan.stages.length) return;
   f.state = { ...f.state, stage: s + 1, epoch: 0, stageBest: null, sinceBest: 0 };

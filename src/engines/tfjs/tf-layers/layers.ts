@@ -19,7 +19,9 @@ export class FreezableBatchNorm extends BatchNormBase {
     return super.call(inputs, this.trainable && !this.keepStatistics ? kwargs : { ...kwargs, training: false });
   }
 }
-tf.serialization.registerClass(FreezableBatchNorm as unknown as tf.serialization.SerializableConstructor<tf.serialization.Serializable>);
+tf.serialization.registerClass(
+  FreezableBatchNorm as unknown as tf.serialization.SerializableConstructor<tf.serialization.Serializable>,
+);
 
 const DropoutBase = tf.layers.dropout({ rate: 0.5 }).constructor as unknown as new (args: object) => tf.layers.Layer;
 
@@ -30,17 +32,23 @@ export class FreezableDropout extends DropoutBase {
     return super.call(inputs, this.trainable ? kwargs : { ...kwargs, training: false });
   }
 }
-tf.serialization.registerClass(FreezableDropout as unknown as tf.serialization.SerializableConstructor<tf.serialization.Serializable>);
+tf.serialization.registerClass(
+  FreezableDropout as unknown as tf.serialization.SerializableConstructor<tf.serialization.Serializable>,
+);
 
 /** PyTorch's adaptive_avg_pool2d to n x n: bin i covers [floor(i*H/n), ceil((i+1)*H/n)). */
 export function adaptiveAvgPool(x: tf.Tensor4D, n: number): tf.Tensor4D {
   return tf.tidy(() => {
     const [, h, w] = x.shape;
     if (h === n && w === n) return x.clone();
-    const bins = (len: number) => Array.from({ length: n }, (_, i) => [Math.floor((i * len) / n), Math.ceil(((i + 1) * len) / n)] as const);
+    const bins = (len: number) =>
+      Array.from({ length: n }, (_, i) => [Math.floor((i * len) / n), Math.ceil(((i + 1) * len) / n)] as const);
     const rows = bins(h).map(([a, b]) => {
       const band = x.slice([0, a, 0, 0], [-1, b - a, -1, -1]);
-      return tf.stack(bins(w).map(([c, d]) => band.slice([0, 0, c, 0], [-1, -1, d - c, -1]).mean([1, 2])), 1);
+      return tf.stack(
+        bins(w).map(([c, d]) => band.slice([0, 0, c, 0], [-1, -1, d - c, -1]).mean([1, 2])),
+        1,
+      );
     });
     return tf.stack(rows, 1) as tf.Tensor4D;
   });

@@ -1,6 +1,6 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { tf } from '../tf.js';
+import type { tf } from '../tf.js';
 import { describe, family, graphOf, type ModelInfo } from '../../../zoo/catalog.js';
 import { ancestors, type Graph } from '../../../zoo/graph.js';
 import type { PlanWeights } from '../../../plan/types.js';
@@ -22,7 +22,10 @@ export interface BuildOptions {
   readonly inputSize?: number | null;
   /** End with the network's ImageNet classifier (logits) instead of the feature vector. */
   readonly includeTop?: boolean;
-  /** 'imagenet' (default), 'none', a path (model.json, .safetensors, a tlr model folder), an https URL, or a plan's resolved weights. */
+  /**
+   * 'imagenet' (default), 'none', a path (model.json, .safetensors, a tlr model folder), an https URL, or a plan's
+   * resolved weights.
+   */
   readonly weights?: string | PlanWeights;
   /** Where tlr.lock lives (the recipe's folder); null for no lock. */
   readonly lockDir?: string | null;
@@ -42,7 +45,8 @@ export interface Built {
 /** A caller's weights argument as the plan describes weights (the checker's rule: zoo/weights-spec.ts). */
 export function weightsSpec(info: ModelInfo, weights: string): PlanWeights {
   const r = parseWeights(weights, info, {
-    resolve: (p) => path.resolve(p), show: (p) => p,
+    resolve: (p) => path.resolve(p),
+    show: (p) => p,
     exists: fileKind,
   });
   if (isProblem(r)) throw new WeightsError(r.message, r.hints);
@@ -60,7 +64,8 @@ export function readWeights(files: ResolvedFiles, graph: Graph, layout: 'torchvi
   const { weights, unknown } = fromTorchvision(state, graph);
   if (unknown.length) {
     throw new WeightsError(`${files.entry} has tensors that name no layer of the network`, [
-      ...unknown.slice(0, 12), ...(unknown.length > 12 ? [`… and ${unknown.length - 12} more`] : []),
+      ...unknown.slice(0, 12),
+      ...(unknown.length > 12 ? [`… and ${unknown.length - 12} more`] : []),
       'tlr reads torchvision state_dict names (layer1.0.conv1.weight, features.0.bias, ...)',
     ]);
   }
@@ -77,10 +82,18 @@ export async function loadZooModel(name: string, opts: BuildOptions = {}): Promi
   const w = opts.weights ?? 'imagenet';
   const spec = typeof w === 'string' ? weightsSpec(info, w) : w;
   const fromScratch = spec.kind === 'none';
-  const model = buildLayers(graph, output, opts.includeTop ? name : `${name}_backbone`, opts.seed, fromScratch ? 0.9 : undefined);
+  const model = buildLayers(
+    graph,
+    output,
+    opts.includeTop ? name : `${name}_backbone`,
+    opts.seed,
+    fromScratch ? 0.9 : undefined,
+  );
   try {
     const files = await resolveWeights(spec, {
-      env: opts.env, lockDir: opts.lockDir ?? null, onProgress: opts.onProgress,
+      env: opts.env,
+      lockDir: opts.lockDir ?? null,
+      onProgress: opts.onProgress,
       what: `the ImageNet weights of ${name}${info.width !== null ? ` width ${info.width}` : ''}`,
     });
     if (files) {
@@ -92,7 +105,9 @@ export async function loadZooModel(name: string, opts: BuildOptions = {}): Promi
       const known = new Set(whole.nodes.map((n) => n.name));
       // Layers of the whole network that this model leaves out (its classifier, an auxiliary head).
       // A tlr model used as a backbone also holds its old head, which the new one replaces.
-      const ignorable = (w: string) => (!built.has(w.split('/')[0]!) && known.has(w.split('/')[0]!)) || (files.format === 'tlr' && w.startsWith('head.'));
+      const ignorable = (w: string) =>
+        (!built.has(w.split('/')[0]!) && known.has(w.split('/')[0]!)) ||
+        (files.format === 'tlr' && w.startsWith('head.'));
       assignWeights(model, readWeights(files, whole, f.layout), files.entry, ignorable);
     }
     return { model, info, graph, files };

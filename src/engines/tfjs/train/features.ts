@@ -28,7 +28,10 @@ export interface FeatureKeyParts {
 
 // Remembered by path, size and modification time: a file changed in place (watch mode) is hashed again.
 const fileHashes = new Map<string, string>();
-/** sha256 of a file's bytes; an entry that is not a readable regular file hashes as what it is (it will be reported unreadable, never opened). */
+/**
+ * sha256 of a file's bytes; an entry that is not a readable regular file hashes as what it is (it will be reported
+ * unreadable, never opened).
+ */
 export const hashFile = (f: string): string => {
   let st: fs.Stats;
   try {
@@ -98,7 +101,12 @@ interface EntryMeta {
 const isInt = (v: unknown, min = 0): v is number => Number.isInteger(v) && (v as number) >= min;
 
 /** The entry's metadata and rows when every field checks out against `items` and the data file; else why not. */
-function readEntry(meta: string, data: string, items: number, load: boolean): { meta: EntryMeta; rows: Float32Array | null } | { problem: string } {
+function readEntry(
+  meta: string,
+  data: string,
+  items: number,
+  load: boolean,
+): { meta: EntryMeta; rows: Float32Array | null } | { problem: string } {
   let m: EntryMeta;
   try {
     m = JSON.parse(fs.readFileSync(meta, 'utf8'));
@@ -106,23 +114,46 @@ function readEntry(meta: string, data: string, items: number, load: boolean): { 
     return { problem: `${meta} is not valid JSON (${(e as Error).message})` };
   }
   const ints = (xs: unknown, max: number) => Array.isArray(xs) && xs.every((v) => isInt(v) && v < max);
-  if (typeof m !== 'object' || m === null || !isInt(m.count) || !isInt(m.dim, 1) || m.count > items || !ints(m.labels, 1 << 16) || !ints(m.ids, items)
-    || m.labels.length !== m.count || m.ids.length !== m.count || !Array.isArray(m.skipped) || m.count + m.skipped.length !== items
-    || !m.skipped.every((s) => isInt(s?.id) && s.id < items && typeof s.reason === 'string') || typeof m.sha256 !== 'string') {
+  if (
+    typeof m !== 'object' ||
+    m === null ||
+    !isInt(m.count) ||
+    !isInt(m.dim, 1) ||
+    m.count > items ||
+    !ints(m.labels, 1 << 16) ||
+    !ints(m.ids, items) ||
+    m.labels.length !== m.count ||
+    m.ids.length !== m.count ||
+    !Array.isArray(m.skipped) ||
+    m.count + m.skipped.length !== items ||
+    !m.skipped.every((s) => isInt(s?.id) && s.id < items && typeof s.reason === 'string') ||
+    typeof m.sha256 !== 'string'
+  ) {
     return { problem: `${meta} does not describe this data (a field is missing, out of range or inconsistent)` };
   }
   const size = fs.statSync(data).size;
-  if (size !== m.count * m.dim * 4) return { problem: `${data} has ${size} bytes, not the ${m.count * m.dim * 4} its entry says` };
+  if (size !== m.count * m.dim * 4)
+    return { problem: `${data} has ${size} bytes, not the ${m.count * m.dim * 4} its entry says` };
   const buf = load ? fs.readFileSync(data) : null;
-  if ((buf ? createHash('sha256').update(buf).digest('hex') : hashFileInChunks(data)) !== m.sha256) return { problem: `${data} does not match its checksum (it was changed or damaged)` };
-  return { meta: m, rows: buf ? new Float32Array(buf.buffer.slice(buf.byteOffset, buf.byteOffset + buf.length)) : null };
+  if ((buf ? createHash('sha256').update(buf).digest('hex') : hashFileInChunks(data)) !== m.sha256)
+    return { problem: `${data} does not match its checksum (it was changed or damaged)` };
+  return {
+    meta: m,
+    rows: buf ? new Float32Array(buf.buffer.slice(buf.byteOffset, buf.byteOffset + buf.length)) : null,
+  };
 }
 
 /** A file's sha256, read 8 MB at a time (a split stage's cache can be larger than memory should hold). */
 function hashFileInChunks(file: string): string {
-  const h = createHash('sha256'), chunk = Buffer.alloc(8 << 20), fd = fs.openSync(file, 'r');
+  const h = createHash('sha256'),
+    chunk = Buffer.alloc(8 << 20),
+    fd = fs.openSync(file, 'r');
   try {
-    for (let n; (n = fs.readSync(fd, chunk, 0, chunk.length, null)) > 0;) h.update(chunk.subarray(0, n));
+    for (;;) {
+      const n = fs.readSync(fd, chunk, 0, chunk.length, null);
+      if (n <= 0) break;
+      h.update(chunk.subarray(0, n));
+    }
   } finally {
     fs.closeSync(fd);
   }
@@ -150,13 +181,25 @@ export async function features(opts: {
   readonly onDisk?: boolean;
 }): Promise<{ features: Features; hit: boolean; workers: number }> {
   const base = path.join(opts.dir, opts.key);
-  const meta = `${base}.json`, data = `${base}.f32`;
+  const meta = `${base}.json`,
+    data = `${base}.f32`;
   if (fs.existsSync(meta) && fs.existsSync(data)) {
     const r = readEntry(meta, data, opts.items.length, !opts.onDisk);
     if ('meta' in r) {
       for (const s of r.meta.skipped) opts.onUnreadable(opts.items[s.id]!, s.reason);
       const x = r.rows ? tf.tensor2d(r.rows, [r.meta.count, r.meta.dim]) : null;
-      return { features: { x, file: data, dim: r.meta.dim, y: Int32Array.from(r.meta.labels), ids: Int32Array.from(r.meta.ids), skipped: r.meta.skipped.map((s) => describeItem(opts.items[s.id]!)) }, hit: true, workers: 0 };
+      return {
+        features: {
+          x,
+          file: data,
+          dim: r.meta.dim,
+          y: Int32Array.from(r.meta.labels),
+          ids: Int32Array.from(r.meta.ids),
+          skipped: r.meta.skipped.map((s) => describeItem(opts.items[s.id]!)),
+        },
+        hit: true,
+        workers: 0,
+      };
     }
     opts.onBadEntry?.(`${r.problem}; computing the features again`);
   }
@@ -169,10 +212,13 @@ export async function features(opts: {
   const backbone = await opts.backbone();
   // The rows go to the data file as they come (and stay in memory too unless `onDisk`); the entry
   // that vouches for them is written after it, so a reader never sees an entry without its data.
-  const out = new AtomicWriter(data), hash = createHash('sha256');
+  const out = new AtomicWriter(data),
+    hash = createHash('sha256');
   const chunks: Float32Array[] = [];
-  const labels: number[] = [], ids: number[] = [];
-  let done = 0, dim = 0;
+  const labels: number[] = [],
+    ids: number[] = [];
+  let done = 0,
+    dim = 0;
   try {
     for await (const b of through(src.batches(opts.batch, false, 0), backbone)) {
       const rows = new Float32Array(await b.x.data());
@@ -199,8 +245,22 @@ export async function features(opts: {
   if (!opts.onDisk) {
     const all = new Float32Array(labels.length * dim);
     let p = 0;
-    for (const c of chunks.splice(0)) { all.set(c, p); p += c.length; }
+    for (const c of chunks.splice(0)) {
+      all.set(c, p);
+      p += c.length;
+    }
     x = tf.tensor2d(all, [labels.length, dim || 1]);
   }
-  return { features: { x, file: data, dim, y: Int32Array.from(labels), ids: Int32Array.from(ids), skipped: skipped.map((s) => describeItem(opts.items[s.id]!)) }, hit: false, workers: backbone.workers };
+  return {
+    features: {
+      x,
+      file: data,
+      dim,
+      y: Int32Array.from(labels),
+      ids: Int32Array.from(ids),
+      skipped: skipped.map((s) => describeItem(opts.items[s.id]!)),
+    },
+    hit: false,
+    workers: backbone.workers,
+  };
 }

@@ -30,7 +30,14 @@ export interface StageRun {
   readonly startEpoch: number;
   readonly stopped: () => boolean;
   /** Called after every epoch with its metrics and the early-stopping count (epochs without improvement). */
-  readonly onEpoch: (epoch: number, m: EpochMetrics, lr: number, seconds: number, sinceBest: number, optimizer: tf.Optimizer) => Promise<boolean>;
+  readonly onEpoch: (
+    epoch: number,
+    m: EpochMetrics,
+    lr: number,
+    seconds: number,
+    sinceBest: number,
+    optimizer: tf.Optimizer,
+  ) => Promise<boolean>;
   /** Restores the optimizer's state when the stage continues from a checkpoint (startEpoch > 0). */
   readonly restoreOptimizer?: (optimizer: tf.Optimizer) => Promise<void>;
   /** Early stopping state carried across a resume. */
@@ -40,7 +47,6 @@ export interface StageRun {
   /** Worker threads that each take a shard of every batch (shards.ts); none: this thread alone. */
   readonly trainer?: ShardTrainer | null;
 }
-
 
 export interface Predictions {
   readonly loss: number;
@@ -54,9 +60,19 @@ export interface Predictions {
 }
 
 /** Loss and predictions over a whole source, without training. */
-export async function evaluate(forward: Forward, src: BatchSource, classes: number, probabilities: boolean, batch: number): Promise<Predictions> {
-  let loss = 0, n = 0;
-  const ys: number[] = [], preds: number[] = [], conf: number[] = [], ids: number[] = [];
+export async function evaluate(
+  forward: Forward,
+  src: BatchSource,
+  classes: number,
+  probabilities: boolean,
+  batch: number,
+): Promise<Predictions> {
+  let loss = 0,
+    n = 0;
+  const ys: number[] = [],
+    preds: number[] = [],
+    conf: number[] = [],
+    ids: number[] = [];
   for await (const b of through(src.batches(batch, false, 0), forward)) {
     const out = b.x;
     const [l, p, c] = tf.tidy(() => {
@@ -72,9 +88,17 @@ export async function evaluate(forward: Forward, src: BatchSource, classes: numb
     n += b.y.length;
     tf.dispose([l, p, c, out]);
   }
-  const y = Int32Array.from(ys), pred = Int32Array.from(preds);
+  const y = Int32Array.from(ys),
+    pred = Int32Array.from(preds);
   const correct = y.reduce((a, v, i) => a + (v === pred[i] ? 1 : 0), 0);
-  return { loss: n ? loss / n : NaN, accuracy: n ? correct / n : 0, y, pred, confidence: Float32Array.from(conf), ids: Int32Array.from(ids) };
+  return {
+    loss: n ? loss / n : NaN,
+    accuracy: n ? correct / n : 0,
+    y,
+    pred,
+    confidence: Float32Array.from(conf),
+    ids: Int32Array.from(ids),
+  };
 }
 
 export interface StageResult {
@@ -86,50 +110,79 @@ export interface StageResult {
 /** A batch whose loss is NaN or infinite: training has diverged, and going on would only waste time. */
 export class NonFiniteLoss extends TlrError {
   constructor(stage: number, epoch: number, batch: number, loss: number, lr: number) {
-    super(`stage ${stage + 1}, epoch ${epoch + 1}, batch ${batch}: the loss is ${loss} (training diverged); what earlier epochs saved (the best model, the checkpoint) is kept. Try a lower learning rate than ${lr} (\`lr ${+(lr / 10).toPrecision(3)}\`), or check the data for broken images`);
+    super(
+      `stage ${stage + 1}, epoch ${epoch + 1}, batch ${batch}: the loss is ${loss} (training diverged); what ` +
+        `earlier epochs saved (the best model, the checkpoint) is kept. Try a lower learning rate than ${lr} ` +
+        `(\`lr ${+(lr / 10).toPrecision(3)}\`), or check the data for broken images`,
+    );
   }
 }
 
 /** One update for the batch: here, or across the trainer's threads. Its loss and correct predictions. */
-async function step(r: StageRun, opt: tf.Optimizer, vars: tf.Variable[], weights: tf.Tensor1D | null, x: tf.Tensor, y: Int32Array): Promise<[number, number]> {
+async function step(
+  r: StageRun,
+  opt: tf.Optimizer,
+  vars: tf.Variable[],
+  weights: tf.Tensor1D | null,
+  x: tf.Tensor,
+  y: Int32Array,
+): Promise<[number, number]> {
   if (r.trainer) {
-    const s = await r.trainer.step(opt, x, y, { classes: r.classes, probabilities: r.probabilities, classWeights: r.classWeights });
+    const s = await r.trainer.step(opt, x, y, {
+      classes: r.classes,
+      probabilities: r.probabilities,
+      classWeights: r.classWeights,
+    });
     return [s.loss, s.hits];
   }
   const yt = tf.tensor1d(y, 'int32');
   // Correct predictions of this batch, kept out of the optimizer's tidy scope.
   const hits: tf.Tensor[] = [];
-  const loss = opt.minimize(() => {
-    const out = r.model.apply(x, { training: true }) as tf.Tensor;
-    hits.push(tf.keep(out.argMax(-1).equal(yt).sum()));
-    return batchLoss(out, yt, r.classes, weights, r.probabilities);
-  }, true, vars)!;
+  const loss = opt.minimize(
+    () => {
+      const out = r.model.apply(x, { training: true }) as tf.Tensor;
+      hits.push(tf.keep(out.argMax(-1).equal(yt).sum()));
+      return batchLoss(out, yt, r.classes, weights, r.probabilities);
+    },
+    true,
+    vars,
+  )!;
   const [lv, hv] = await Promise.all([loss.data(), hits[0]!.data()]);
   tf.dispose([loss, ...hits, yt]);
   return [lv[0]!, hv[0]!];
 }
 
-/** Runs a stage's epochs from `startEpoch`; stops after a batch when `stopped()` says so; a NonFiniteLoss when the loss diverges. */
+/**
+ * Runs a stage's epochs from `startEpoch`; stops after a batch when `stopped()` says so; a NonFiniteLoss when the loss
+ * diverges.
+ */
 export async function runStage(r: StageRun): Promise<StageResult> {
   const opt = stageOptimizer(r.stage, r.model, r.info ?? null);
   if (r.startEpoch > 0 && r.restoreOptimizer) await r.restoreOptimizer(opt);
   const vars = r.model.trainableWeights.map((w) => w.read() as tf.Variable);
   const weights = r.classWeights ? tf.tensor1d(r.classWeights) : null;
   const better = (a: number, b: number) => (r.stage.earlyStop?.metric.endsWith('loss') ? a < b : a > b);
-  let bestSeen = NaN, sinceBest = r.sinceBest ?? 0;
+  let bestSeen = NaN,
+    sinceBest = r.sinceBest ?? 0;
   try {
     for (let epoch = r.startEpoch; epoch < r.stage.epochs; epoch++) {
       const batches = Math.ceil(r.train.size / r.stage.batch);
       // The epoch's rate (in its events and metrics) is its first batch's; one-cycle and warm-up move it every batch.
       const lr = learningRate(r.stage, epoch, 0, batches);
       const t0 = Date.now();
-      let sum = 0, count = 0, correct = 0, batchNo = 0;
+      let sum = 0,
+        count = 0,
+        correct = 0,
+        batchNo = 0;
       for await (const b of r.train.batches(r.stage.batch, true, r.seed * 1000 + r.stageIndex * 100 + epoch)) {
         const now = learningRate(r.stage, epoch, batchNo, batches);
         setLearningRate(opt, now);
         const [lv, right] = await step(r, opt, vars, weights, b.x, b.y);
         tf.dispose(b.x);
-        sum += lv * b.y.length; count += b.y.length; correct += right; batchNo += 1;
+        sum += lv * b.y.length;
+        count += b.y.length;
+        correct += right;
+        batchNo += 1;
         r.events.emit({ type: 'batch', stage: r.stageIndex + 1, epoch: epoch + 1, batch: batchNo, batches, loss: lv });
         if (!Number.isFinite(lv)) throw new NonFiniteLoss(r.stageIndex, epoch, batchNo, lv, now);
         // Batches on cached features resolve without ever leaving the microtask queue: yield, so a
@@ -138,16 +191,29 @@ export async function runStage(r: StageRun): Promise<StageResult> {
         if (r.stopped()) return { epochsRun: epoch - r.startEpoch, interrupted: true, earlyStopped: false };
       }
       const v = await r.validate();
-      const m: EpochMetrics = { loss: count ? sum / count : NaN, accuracy: count ? correct / count : 0, val_loss: v.loss, val_accuracy: v.accuracy };
+      const m: EpochMetrics = {
+        loss: count ? sum / count : NaN,
+        accuracy: count ? correct / count : 0,
+        val_loss: v.loss,
+        val_accuracy: v.accuracy,
+      };
       if (r.stage.earlyStop) {
         const value = m[r.stage.earlyStop.metric];
-        if (Number.isNaN(bestSeen) || better(value, bestSeen)) { bestSeen = value; sinceBest = 0; }
-        else sinceBest++;
+        if (Number.isNaN(bestSeen) || better(value, bestSeen)) {
+          bestSeen = value;
+          sinceBest = 0;
+        } else sinceBest++;
       }
       await r.onEpoch(epoch, m, lr, (Date.now() - t0) / 1000, sinceBest, opt);
       if (r.stage.earlyStop) {
         if (sinceBest >= r.stage.earlyStop.patience) {
-          r.events.emit({ type: 'early-stop', stage: r.stageIndex + 1, epoch: epoch + 1, metric: r.stage.earlyStop.metric, patience: r.stage.earlyStop.patience });
+          r.events.emit({
+            type: 'early-stop',
+            stage: r.stageIndex + 1,
+            epoch: epoch + 1,
+            metric: r.stage.earlyStop.metric,
+            patience: r.stage.earlyStop.patience,
+          });
           return { epochsRun: epoch + 1 - r.startEpoch, interrupted: false, earlyStopped: true };
         }
       }
@@ -159,4 +225,3 @@ export async function runStage(r: StageRun): Promise<StageResult> {
     weights?.dispose();
   }
 }
-

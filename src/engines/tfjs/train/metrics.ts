@@ -4,7 +4,13 @@ import type { ClassReport, Evaluation } from '../../../runtime/events.js';
 // macro F1 and the confusion matrix (rows: true class, columns: predicted).
 
 /** Accuracy, macro F1, per-class precision/recall/F1 and the confusion matrix of predictions. */
-export function evaluation(split: 'test' | 'validation', classes: readonly string[], y: Int32Array, pred: Int32Array, loss: number): Evaluation {
+export function evaluation(
+  split: 'test' | 'validation',
+  classes: readonly string[],
+  y: Int32Array,
+  pred: Int32Array,
+  loss: number,
+): Evaluation {
   const k = classes.length;
   const confusion = Array.from({ length: k }, () => new Array<number>(k).fill(0));
   for (let i = 0; i < y.length; i++) confusion[y[i]!]![pred[i]!]! += 1;
@@ -12,12 +18,21 @@ export function evaluation(split: 'test' | 'validation', classes: readonly strin
     const tp = confusion[c]![c]!;
     const support = confusion[c]!.reduce((a, b) => a + b, 0);
     const predicted = confusion.reduce((a, row) => a + row[c]!, 0);
-    const precision = predicted ? tp / predicted : 0, recall = support ? tp / support : 0;
-    return { name, precision, recall, f1: precision + recall ? (2 * precision * recall) / (precision + recall) : 0, support };
+    const precision = predicted ? tp / predicted : 0,
+      recall = support ? tp / support : 0;
+    return {
+      name,
+      precision,
+      recall,
+      f1: precision + recall ? (2 * precision * recall) / (precision + recall) : 0,
+      support,
+    };
   });
   const correct = classes.reduce((a, _, c) => a + confusion[c]![c]!, 0);
   return {
-    split, images: y.length, loss,
+    split,
+    images: y.length,
+    loss,
     accuracy: y.length ? correct / y.length : 0,
     macroF1: per.reduce((a, r) => a + r.f1, 0) / k,
     classes: per,

@@ -2,6 +2,7 @@ import { tf } from '../tf.js';
 import type { PlanHeadLayer } from '../../../plan/types.js';
 import type { ModelInfo } from '../../../zoo/catalog.js';
 import { FreezableBatchNorm, FreezableDropout } from '../tf-layers/layers.js';
+import { headLayerDef, type HeadKit } from '../../../zoo/head-layers.js';
 
 // The trained network: the zoo backbone, a new head on its feature vector, and the two joined.
 // The head is its own model too, so a stage on cached features trains it alone; the layers are
@@ -13,16 +14,26 @@ export interface Network {
   readonly full: tf.LayersModel;
 }
 
+/** TensorFlow.js layers for the head-layer table's rows (seeded, so both engines start alike). */
+const HEAD_KIT: HeadKit = {
+  dense: ({ name, units, activation, seed }) =>
+    tf.layers.dense({
+      name,
+      units,
+      activation: activation as 'linear',
+      kernelInitializer: tf.initializers.glorotUniform({ seed }),
+    }),
+  dropout: ({ name, rate, seed }) => new FreezableDropout({ name, rate, seed }),
+  batchnorm: ({ name }) => new FreezableBatchNorm({ name, axis: -1, momentum: 0.9, epsilon: 1e-5 }),
+};
+
 /** The plan's head as a model of its own (`head.0`, `head.1`, … layers), seeded. */
 export function makeHead(inputs: number, layers: readonly PlanHeadLayer[], seed: number): tf.LayersModel {
   const input = tf.input({ shape: [inputs], name: 'features' });
   let x: tf.SymbolicTensor = input;
   layers.forEach((l, i) => {
     const name = `head.${i}`;
-    const layer = l.kind === 'dense'
-      ? tf.layers.dense({ name, units: l.units, activation: l.activation as 'linear', kernelInitializer: tf.initializers.glorotUniform({ seed: seed + i }) })
-      : l.kind === 'dropout' ? new FreezableDropout({ name, rate: l.rate, seed: seed + i })
-      : new FreezableBatchNorm({ name, axis: -1, momentum: 0.9, epsilon: 1e-5 });
+    const layer = headLayerDef(l).layer(HEAD_KIT, l, name, seed + i) as tf.layers.Layer;
     x = layer.apply(x) as tf.SymbolicTensor;
   });
   return tf.model({ inputs: input, outputs: x, name: 'head' });

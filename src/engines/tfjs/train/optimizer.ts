@@ -10,7 +10,8 @@ type NamedTensor = { name: string; tensor: tf.Tensor };
 // formulas (engines/torch/tlr_torch/stage.py: learning_rate).
 
 /** one-cycle starts and ends at these fractions of its peak (fastai's div 25; a 1e4-fold fall). */
-export const ONE_CYCLE_START = 1 / 25, ONE_CYCLE_END = 1e-4;
+export const ONE_CYCLE_START = 1 / 25,
+  ONE_CYCLE_END = 1e-4;
 /** one-cycle rises over this fraction of the stage when the recipe gives no `warmup`. */
 export const ONE_CYCLE_RISE = 0.25;
 
@@ -31,10 +32,13 @@ function oneCycle(t: number, total: number, rise: number): number {
 
 /** The stage's (the head's) learning rate at batch `batch` (0-based) of `batches` in `epoch` (0-based). */
 export function learningRate(stage: PlanStage, epoch: number, batch = 0, batches = 1): number {
-  const s = stage.lr.schedule, initial = stage.lr.initial;
-  const t = epoch * batches + batch, total = stage.epochs * batches;
+  const s = stage.lr.schedule,
+    initial = stage.lr.initial;
+  const t = epoch * batches + batch,
+    total = stage.epochs * batches;
   const warm = s.warmup !== undefined ? Math.max(1, Math.round(s.warmup * batches)) : 0;
-  if (s.kind === 'one-cycle') return initial * oneCycle(t, total, warm || Math.max(1, Math.round(ONE_CYCLE_RISE * total)));
+  if (s.kind === 'one-cycle')
+    return initial * oneCycle(t, total, warm || Math.max(1, Math.round(ONE_CYCLE_RISE * total)));
   const ramp = warm && t < warm ? (t + 1) / warm : 1;
   return initial * ramp * epochFactor(stage, epoch);
 }
@@ -53,7 +57,11 @@ export function setLearningRate(opt: tf.Optimizer, lr: number): void {
   else o.learningRate = lr;
 }
 
-interface Group { readonly scale: number; readonly names: ReadonlySet<string>; readonly opt: tf.Optimizer }
+interface Group {
+  readonly scale: number;
+  readonly names: ReadonlySet<string>;
+  readonly opt: tf.Optimizer;
+}
 
 /**
  * `lr LOW..HIGH`: one optimizer of the plan's kind per rate, each updating its own variables. Adam,
@@ -66,7 +74,10 @@ export class BlockRates extends tf.Optimizer {
     return typeof x === 'object' && x !== null && Object.prototype.isPrototypeOf.call(BlockRates.prototype, x);
   }
 
-  constructor(private readonly groups: readonly Group[], private readonly kind: string) {
+  constructor(
+    private readonly groups: readonly Group[],
+    private readonly kind: string,
+  ) {
     super();
   }
 
@@ -85,14 +96,19 @@ export class BlockRates extends tf.Optimizer {
   /** Each group's state, prefixed `gN/`, each group's step count first (as its optimizer expects). */
   async getWeights(): Promise<NamedTensor[]> {
     const all: NamedTensor[] = [];
-    for (const [i, g] of this.groups.entries()) all.push(...(await g.opt.getWeights()).map((n) => ({ name: `g${i}/${n.name}`, tensor: n.tensor })));
+    for (const [i, g] of this.groups.entries())
+      all.push(...(await g.opt.getWeights()).map((n) => ({ name: `g${i}/${n.name}`, tensor: n.tensor })));
     return all;
   }
 
   async setWeights(values: NamedTensor[]): Promise<void> {
     for (const [i, g] of this.groups.entries()) {
       const prefix = `g${i}/`;
-      await g.opt.setWeights(values.filter((n) => n.name.startsWith(prefix)).map((n) => ({ name: n.name.slice(prefix.length), tensor: n.tensor })));
+      await g.opt.setWeights(
+        values
+          .filter((n) => n.name.startsWith(prefix))
+          .map((n) => ({ name: n.name.slice(prefix.length), tensor: n.tensor })),
+      );
     }
   }
 
@@ -112,7 +128,9 @@ export class BlockRates extends tf.Optimizer {
 
 /** Every layer inside `model`, nested models opened (the head is a model inside the joined one). */
 export function leafLayers(model: tf.LayersModel): tf.layers.Layer[] {
-  return model.layers.flatMap((l) => ('layers' in l && Array.isArray((l as tf.LayersModel).layers) ? leafLayers(l as tf.LayersModel) : [l]));
+  return model.layers.flatMap((l) =>
+    'layers' in l && Array.isArray((l as tf.LayersModel).layers) ? leafLayers(l as tf.LayersModel) : [l],
+  );
 }
 
 /**
@@ -121,7 +139,8 @@ export function leafLayers(model: tf.LayersModel): tf.layers.Layer[] {
  * it (catalog order); the head, and anything the catalog does not list, at the stage's rate.
  */
 export function stageOptimizer(stage: PlanStage, model: tf.LayersModel, info: ModelInfo | null): tf.Optimizer {
-  const blocks = stage.lr.blocks, lr = stage.lr.initial;
+  const blocks = stage.lr.blocks,
+    lr = stage.lr.initial;
   if (!blocks || !info) return makeOptimizer(stage.optimizer, lr);
   const index = new Map(info.layers.map((l) => [l.name, l.index]));
   const scales = [...blocks.map((b) => b.lr / stage.lr.initial), 1];
@@ -132,6 +151,10 @@ export function stageOptimizer(stage: PlanStage, model: tf.LayersModel, info: Mo
     if (at !== undefined) for (const [k, b] of blocks.entries()) if (b.from <= at) g = k;
     for (const w of layer.trainableWeights) names[g]!.add((w.read() as tf.Variable).name);
   }
-  const groups = scales.map((scale, g) => ({ scale, names: names[g]!, opt: makeOptimizer(stage.optimizer, lr * scale) }));
+  const groups = scales.map((scale, g) => ({
+    scale,
+    names: names[g]!,
+    opt: makeOptimizer(stage.optimizer, lr * scale),
+  }));
   return new BlockRates(groups, stage.optimizer);
 }

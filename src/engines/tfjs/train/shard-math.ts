@@ -37,7 +37,13 @@ export function lossDenominator(y: Int32Array, classWeights: Float32Array | null
 }
 
 /** The shard's gradients, loss part and hits; the forward pass runs in training mode (BatchNorm statistics move). */
-export async function shardGradients(model: tf.LayersModel, vars: tf.Variable[], x: tf.Tensor, y: Int32Array, spec: LossSpec): Promise<ShardResult> {
+export async function shardGradients(
+  model: tf.LayersModel,
+  vars: tf.Variable[],
+  x: tf.Tensor,
+  y: Int32Array,
+  spec: LossSpec,
+): Promise<ShardResult> {
   const yt = tf.tensor1d(y, 'int32');
   let hitsT: tf.Tensor | null = null;
   // The shard's own loss (batchLoss: its weighted sum over its own denominator), rescaled to
@@ -56,7 +62,8 @@ export async function shardGradients(model: tf.LayersModel, vars: tf.Variable[],
 }
 
 /** The variables training moves in `model`: its trainable weights, in order. */
-export const trainableVars = (model: tf.LayersModel): tf.Variable[] => model.trainableWeights.map((w) => w.read() as tf.Variable);
+export const trainableVars = (model: tf.LayersModel): tf.Variable[] =>
+  model.trainableWeights.map((w) => w.read() as tf.Variable);
 
 /** Every BatchNorm layer inside `model` (nested models opened). */
 export function batchNorms(model: tf.LayersModel): FreezableBatchNorm[] {
@@ -68,6 +75,7 @@ export function batchNorms(model: tf.LayersModel): FreezableBatchNorm[] {
  * (trainable, statistics not kept). Frozen ones never move, so they are never averaged.
  */
 export function movingStats(model: tf.LayersModel): tf.Variable[] {
-  return batchNorms(model).filter((l) => l.trainable && !l.keepStatistics)
+  return batchNorms(model)
+    .filter((l) => l.trainable && !l.keepStatistics)
     .flatMap((l) => l.nonTrainableWeights.map((w) => w.read() as tf.Variable));
 }

@@ -18,17 +18,27 @@ async function load(m: Extract<ShardRequest, { type: 'load' }>): Promise<void> {
   model = await tf.models.modelFromJSON(JSON.parse(m.json) as tf.io.ModelJSON['modelTopology'] as never);
   for (const l of batchNorms(model)) l.keepStatistics = m.keep.includes(l.name);
   const shapes = model.weights.map((w) => w.shape.join('x')).join(',');
-  if (shapes !== m.shapes.join(',')) throw new Error(`the replica's weights (${shapes}) differ from the model's (${m.shapes.join(',')})`);
-  tf.tidy(() => model!.weights.forEach((w, i) => w.write(tf.tensor(m.weights[i]!, w.shape as number[]))));
+  if (shapes !== m.shapes.join(','))
+    throw new Error(`the replica's weights (${shapes}) differ from the model's (${m.shapes.join(',')})`);
+  tf.tidy(() =>
+    model!.weights.forEach((w, i) => {
+      w.write(tf.tensor(m.weights[i]!, w.shape as number[]));
+    }),
+  );
 }
 
 async function step(m: Extract<ShardRequest, { type: 'step' }>): Promise<ShardReply> {
-  const vars = trainableVars(model!), stats = movingStats(model!);
-  tf.tidy(() => [...vars, ...stats].forEach((v, i) => v.assign(tf.tensor(m.weights[i]!, v.shape))));
+  const vars = trainableVars(model!),
+    stats = movingStats(model!);
+  tf.tidy(() =>
+    [...vars, ...stats].forEach((v, i) => {
+      v.assign(tf.tensor(m.weights[i]!, v.shape));
+    }),
+  );
   const x = tf.tensor(m.x, [...m.shape]);
   const r = await shardGradients(model!, vars, x, m.y, m.spec);
-  const grads = await Promise.all(r.grads.map(async (g) => (await g.data() as Float32Array).slice()));
-  const moved = await Promise.all(stats.map(async (v) => (await v.data() as Float32Array).slice()));
+  const grads = await Promise.all(r.grads.map(async (g) => ((await g.data()) as Float32Array).slice()));
+  const moved = await Promise.all(stats.map(async (v) => ((await v.data()) as Float32Array).slice()));
   tf.dispose([x, ...r.grads]);
   return { type: 'stepped', id: m.id, grads, stats: moved, loss: r.loss, hits: r.hits };
 }
@@ -40,10 +50,17 @@ port.on('message', async (m: ShardRequest) => {
       await load(m);
       port.postMessage({ type: 'loaded', id: m.id } satisfies ShardReply);
     } else {
-      const reply = await step(m) as Extract<ShardReply, { type: 'stepped' }>;
-      port.postMessage(reply, [...reply.grads, ...reply.stats].map((a) => a.buffer as ArrayBuffer));
+      const reply = (await step(m)) as Extract<ShardReply, { type: 'stepped' }>;
+      port.postMessage(
+        reply,
+        [...reply.grads, ...reply.stats].map((a) => a.buffer as ArrayBuffer),
+      );
     }
   } catch (e) {
-    port.postMessage({ type: 'error', id: m.id, message: e instanceof Error ? e.message : String(e) } satisfies ShardReply);
+    port.postMessage({
+      type: 'error',
+      id: m.id,
+      message: e instanceof Error ? e.message : String(e),
+    } satisfies ShardReply);
   }
 });

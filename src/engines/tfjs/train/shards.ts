@@ -4,7 +4,14 @@ import { TlrError } from '../../../errors.js';
 import { spawnWorker } from '../threads.js';
 import { singleThreaded } from '../backend.js';
 import { ortKernelsOn } from '../kernels/ort-kernels.js';
-import { batchNorms, lossDenominator, movingStats, shardGradients, trainableVars, type LossSpec } from './shard-math.js';
+import {
+  batchNorms,
+  lossDenominator,
+  movingStats,
+  shardGradients,
+  trainableVars,
+  type LossSpec,
+} from './shard-math.js';
 import type { ShardReply, ShardRequest } from './shard-messages.js';
 
 // Data-parallel training on worker threads, for backends that compute on one core (wasm has no
@@ -23,7 +30,10 @@ export class TrainingWorkerFailure extends TlrError {
   }
 }
 
-interface Slot { readonly worker: Worker; readonly pending: Map<number, { resolve: (r: ShardReply) => void; reject: (e: Error) => void }> }
+interface Slot {
+  readonly worker: Worker;
+  readonly pending: Map<number, { resolve: (r: ShardReply) => void; reject: (e: Error) => void }>;
+}
 
 export interface StepResult {
   /** The batch's loss (mean, or weighted as the loss is). */
@@ -34,7 +44,9 @@ export interface StepResult {
 
 /** Row ranges for `n` rows in `k` shards, as even as can be, the first ones a row longer; empty shards left out. */
 export function shardRows(n: number, k: number): [number, number][] {
-  const base = Math.floor(n / k), extra = n % k, out: [number, number][] = [];
+  const base = Math.floor(n / k),
+    extra = n % k,
+    out: [number, number][] = [];
   let at = 0;
   for (let i = 0; i < k; i++) {
     const size = base + (i < extra ? 1 : 0);
@@ -59,7 +71,10 @@ export class ShardTrainer {
   private failure: Error | null = null;
   private closed = false;
 
-  private constructor(private readonly model: tf.LayersModel, private readonly slots: Slot[]) {
+  private constructor(
+    private readonly model: tf.LayersModel,
+    private readonly slots: Slot[],
+  ) {
     slots.forEach((slot, i) => {
       slot.worker.on('message', (r: ShardReply) => {
         const p = slot.pending.get(r.id);
@@ -67,23 +82,38 @@ export class ShardTrainer {
         if (r.type === 'error') p?.reject(new TrainingWorkerFailure(`training worker ${i + 1}: ${r.message}`));
         else p?.resolve(r);
       });
-      slot.worker.on('error', (e) => this.fail(new TrainingWorkerFailure(`training worker ${i + 1} failed: ${e.message}`)));
-      slot.worker.on('exit', (code) => { if (!this.closed) this.fail(new TrainingWorkerFailure(`training worker ${i + 1} stopped (exit code ${code})`)); });
+      slot.worker.on('error', (e) =>
+        this.fail(new TrainingWorkerFailure(`training worker ${i + 1} failed: ${e.message}`)),
+      );
+      slot.worker.on('exit', (code) => {
+        if (!this.closed) this.fail(new TrainingWorkerFailure(`training worker ${i + 1} stopped (exit code ${code})`));
+      });
     });
   }
 
   /** `workers` threads on `backend` (a BackendName), each with a replica of `model` as it is now. */
   static async start(model: tf.LayersModel, workers: number, backend: string): Promise<ShardTrainer> {
-    const slots = Array.from({ length: workers }, () => ({ worker: spawnWorker(import.meta.url, 'shard-worker', { backend }), pending: new Map() }));
+    const slots = Array.from({ length: workers }, () => ({
+      worker: spawnWorker(import.meta.url, 'shard-worker', { backend }),
+      pending: new Map(),
+    }));
     const t = new ShardTrainer(model, slots);
     try {
       const json = JSON.stringify(model.toJSON(null, false));
-      const keep = batchNorms(model).filter((l) => l.keepStatistics).map((l) => l.name);
+      const keep = batchNorms(model)
+        .filter((l) => l.keepStatistics)
+        .map((l) => l.name);
       const shapes = model.weights.map((w) => w.shape.join('x'));
-      await Promise.all(slots.map((s) => {
-        const weights = model.weights.map((w) => (w.read().dataSync() as Float32Array).slice());
-        return t.send(s, { type: 'load', id: t.nextId++, json, weights, shapes, keep }, weights.map((a) => a.buffer as ArrayBuffer));
-      }));
+      await Promise.all(
+        slots.map((s) => {
+          const weights = model.weights.map((w) => (w.read().dataSync() as Float32Array).slice());
+          return t.send(
+            s,
+            { type: 'load', id: t.nextId++, json, weights, shapes, keep },
+            weights.map((a) => a.buffer as ArrayBuffer),
+          );
+        }),
+      );
     } catch (e) {
       await t.close();
       throw e;
@@ -91,12 +121,17 @@ export class ShardTrainer {
     return t;
   }
 
-  get threads(): number { return this.slots.length + 1; }
+  get threads(): number {
+    return this.slots.length + 1;
+  }
 
   private fail(e: Error): void {
     if (this.failure) return;
     this.failure = e;
-    for (const s of this.slots) { for (const p of s.pending.values()) p.reject(e); s.pending.clear(); }
+    for (const s of this.slots) {
+      for (const p of s.pending.values()) p.reject(e);
+      s.pending.clear();
+    }
   }
 
   private send(slot: Slot, request: ShardRequest, transfer: ArrayBuffer[]): Promise<ShardReply> {
@@ -110,18 +145,26 @@ export class ShardTrainer {
   /** One update of `opt` for the batch (`x`, `y`): the shards' gradients added, applied once. */
   async step(opt: tf.Optimizer, x: tf.Tensor, y: Int32Array, loss: Omit<LossSpec, 'denominator'>): Promise<StepResult> {
     const spec: LossSpec = { ...loss, denominator: lossDenominator(y, loss.classWeights) };
-    const vars = trainableVars(this.model), stats = movingStats(this.model);
+    const vars = trainableVars(this.model),
+      stats = movingStats(this.model);
     const ranges = shardRows(y.length, this.threads);
-    const rowSize = x.size / x.shape[0]!, data = valuesOf(x);
+    const rowSize = x.size / x.shape[0]!,
+      data = valuesOf(x);
     const now = [...vars, ...stats].map((v) => v.dataSync() as Float32Array);
     // Workers take shards 1.., the main thread shard 0 while they run.
     const replies = ranges.slice(1).map(([a, b], i) => {
-      const weights = now.map((w) => w.slice()), xs = data.slice(a * rowSize, b * rowSize), ys = y.slice(a, b);
-      return this.send(this.slots[i]!, { type: 'step', id: this.nextId++, weights, x: xs, shape: [b - a, ...x.shape.slice(1)], y: ys, spec }, [...weights, xs, ys].map((t) => t.buffer as ArrayBuffer));
+      const weights = now.map((w) => w.slice()),
+        xs = data.slice(a * rowSize, b * rowSize),
+        ys = y.slice(a, b);
+      return this.send(
+        this.slots[i]!,
+        { type: 'step', id: this.nextId++, weights, x: xs, shape: [b - a, ...x.shape.slice(1)], y: ys, spec },
+        [...weights, xs, ys].map((t) => t.buffer as ArrayBuffer),
+      );
     });
     const [a0, b0] = ranges[0]!;
     const x0 = ranges.length === 1 ? x : x.slice(a0, b0 - a0);
-    let mine;
+    let mine: Awaited<ReturnType<typeof shardGradients>>;
     try {
       mine = await shardGradients(this.model, vars, x0, y.subarray(a0, b0), spec);
     } finally {
@@ -136,16 +179,24 @@ export class ShardTrainer {
     }
     const named: tf.NamedTensorMap = {};
     tf.tidy(() => {
-      vars.forEach((v, i) => { named[v.name] = tf.keep(theirs.reduce((g, r) => g.add(tf.tensor(r.grads[i]!, v.shape)), mine.grads[i]!)); });
+      vars.forEach((v, i) => {
+        named[v.name] = tf.keep(theirs.reduce((g, r) => g.add(tf.tensor(r.grads[i]!, v.shape)), mine.grads[i]!));
+      });
       // Moving statistics: each shard's update, weighted by its rows.
       stats.forEach((v, i) => {
-        const sum = theirs.reduce((s, r, k) => s.add(tf.tensor(r.stats[i]!, v.shape).mul(ranges[k + 1]![1] - ranges[k + 1]![0])), v.mul(b0 - a0));
+        const sum = theirs.reduce(
+          (s, r, k) => s.add(tf.tensor(r.stats[i]!, v.shape).mul(ranges[k + 1]![1] - ranges[k + 1]![0])),
+          v.mul(b0 - a0),
+        );
         v.assign(sum.div(y.length));
       });
     });
     opt.applyGradients(named);
     tf.dispose([...mine.grads, ...Object.values(named)]);
-    return { loss: theirs.reduce((s, r) => s + r.loss, mine.loss), hits: theirs.reduce((s, r) => s + r.hits, mine.hits) };
+    return {
+      loss: theirs.reduce((s, r) => s + r.loss, mine.loss),
+      hits: theirs.reduce((s, r) => s + r.hits, mine.hits),
+    };
   }
 
   async close(): Promise<void> {

@@ -11,7 +11,11 @@ import { ordered, type Forward } from '../infer/engine.js';
 // Where a stage's batches come from: cached feature vectors, or images decoded batch by batch.
 
 /** A batch: inputs, labels, and each example's index in the source's item list. */
-export interface XY { readonly x: tf.Tensor; readonly y: Int32Array; readonly ids: Int32Array }
+export interface XY {
+  readonly x: tf.Tensor;
+  readonly y: Int32Array;
+  readonly ids: Int32Array;
+}
 
 export interface BatchSource {
   readonly size: number;
@@ -27,8 +31,13 @@ export interface BatchSource {
  * are absent).
  */
 abstract class RowSource implements BatchSource {
-  constructor(readonly y: Int32Array, readonly ids: Int32Array) {}
-  get size(): number { return this.y.length; }
+  constructor(
+    readonly y: Int32Array,
+    readonly ids: Int32Array,
+  ) {}
+  get size(): number {
+    return this.y.length;
+  }
   abstract dispose(): void;
   /** The rows `idx`, as one batch tensor. */
   protected abstract rows(idx: readonly number[]): tf.Tensor;
@@ -37,7 +46,11 @@ abstract class RowSource implements BatchSource {
     if (train) shuffle(order, rng(epochSeed));
     for (let i = 0; i < order.length; i += batch) {
       const idx = order.slice(i, i + batch);
-      yield { x: this.rows(idx), y: Int32Array.from(idx, (j) => this.y[j]!), ids: Int32Array.from(idx, (j) => this.ids[j]!) };
+      yield {
+        x: this.rows(idx),
+        y: Int32Array.from(idx, (j) => this.y[j]!),
+        ids: Int32Array.from(idx, (j) => this.ids[j]!),
+      };
     }
   }
 }
@@ -45,10 +58,17 @@ abstract class RowSource implements BatchSource {
 /** Batches of cached backbone features (the whole split held as one tensor). */
 export class FeatureSource extends RowSource {
   /** `rowShape`: each row's shape when it is not a vector (a feature map of a split stage's prefix). */
-  constructor(readonly x: tf.Tensor2D, y: Int32Array, ids: Int32Array = Int32Array.from(y, (_, i) => i), readonly rowShape: readonly number[] | null = null) {
+  constructor(
+    readonly x: tf.Tensor2D,
+    y: Int32Array,
+    ids: Int32Array = Int32Array.from(y, (_, i) => i),
+    readonly rowShape: readonly number[] | null = null,
+  ) {
     super(y, ids);
   }
-  dispose(): void { this.x.dispose(); }
+  dispose(): void {
+    this.x.dispose();
+  }
   protected rows(idx: readonly number[]): tf.Tensor {
     const rows = tf.gather(this.x, [...idx]);
     if (!this.rowShape) return rows;
@@ -64,7 +84,13 @@ export class FeatureSource extends RowSource {
  */
 export class FileFeatureSource extends RowSource {
   private fd: number | null;
-  constructor(readonly file: string, readonly dim: number, y: Int32Array, ids: Int32Array, readonly rowShape: readonly number[]) {
+  constructor(
+    readonly file: string,
+    readonly dim: number,
+    y: Int32Array,
+    ids: Int32Array,
+    readonly rowShape: readonly number[],
+  ) {
     super(y, ids);
     this.fd = fs.openSync(file, 'r');
   }
@@ -73,10 +99,16 @@ export class FileFeatureSource extends RowSource {
     this.fd = null;
   }
   protected rows(idx: readonly number[]): tf.Tensor {
-    const bytes = this.dim * 4, rows = new Float32Array(idx.length * this.dim), view = new Uint8Array(rows.buffer);
+    const bytes = this.dim * 4,
+      rows = new Float32Array(idx.length * this.dim),
+      view = new Uint8Array(rows.buffer);
     idx.forEach((j, k) => {
       const n = fs.readSync(this.fd!, view, k * bytes, bytes, j * bytes);
-      if (n !== bytes) throw new TlrError(`${this.file} ended early at row ${j}: the cache file was changed while the stage ran; run again (a damaged entry is found and computed again)`);
+      if (n !== bytes)
+        throw new TlrError(
+          `${this.file} ended early at row ${j}: the cache file was changed while the stage ran; run again (a ` +
+            `damaged entry is found and computed again)`,
+        );
     });
     return tf.tensor(rows, [idx.length, ...this.rowShape]);
   }
@@ -87,13 +119,18 @@ export class FileFeatureSource extends RowSource {
  * with the pass's output as its x (the input's x is disposed).
  */
 export async function* through(batches: AsyncIterable<XY>, forward: Forward): AsyncGenerator<XY> {
-  for await (const [b, x] of ordered(batches, (b) => forward.run(b.x), forward.depth, (b, x) => tf.dispose([b.x, x]))) {
+  for await (const [b, x] of ordered(
+    batches,
+    (b) => forward.run(b.x),
+    forward.depth,
+    (b, x) => tf.dispose([b.x, x]),
+  )) {
     b.x.dispose();
     yield { x, y: b.y, ids: b.ids };
   }
 }
 
-export interface Unreadable { (item: Item, reason: string): void }
+export type Unreadable = (item: Item, reason: string) => void;
 
 /** Batches of images decoded (and augmented) as they are needed. */
 export class ImageSource implements BatchSource {
@@ -108,7 +145,9 @@ export class ImageSource implements BatchSource {
     readonly onUnreadable: Unreadable,
   ) {}
 
-  get size(): number { return this.items.length - this.bad.size; }
+  get size(): number {
+    return this.items.length - this.bad.size;
+  }
 
   async *batches(batch: number, train: boolean, epochSeed: number): AsyncGenerator<XY> {
     const order = this.items.map((_, i) => i).filter((i) => !this.bad.has(this.items[i]!));
@@ -117,12 +156,19 @@ export class ImageSource implements BatchSource {
     for (let i = 0; i < order.length; i += batch) {
       const chunk = order.slice(i, i + batch);
       const augmenting = train && this.augment.length > 0;
-      const b = await loadBatch(chunk.map((j) => this.items[j]!), this.inputSize, augmenting ? undefined : this.pre);
+      const b = await loadBatch(
+        chunk.map((j) => this.items[j]!),
+        this.inputSize,
+        augmenting ? undefined : this.pre,
+      );
       for (const s of b.skipped) {
         this.bad.add(s.item);
         this.onUnreadable(s.item, s.reason);
       }
-      if (!b.y.length) { b.x.dispose(); continue; }
+      if (!b.y.length) {
+        b.x.dispose();
+        continue;
+      }
       let x = b.x;
       if (!b.normalized) {
         const aug = augmenting ? augmentBatch(b.x, this.augment, random) : b.x;
@@ -135,4 +181,3 @@ export class ImageSource implements BatchSource {
     }
   }
 }
-

@@ -17,7 +17,9 @@ export interface Split {
   /** The frozen node whose output the trained part starts from. */
   readonly boundary: Node;
   readonly prefix: Program;
-  /** From the boundary's output to the head's: the network's own layers, so its own weights. Dispose it after the stage. */
+  /**
+   * From the boundary's output to the head's: the network's own layers, so its own weights. Dispose it after the stage.
+   */
   readonly top: tf.LayersModel;
 }
 
@@ -30,7 +32,15 @@ export function splitFrozen(net: Network, graph: Graph, info: ModelInfo, frozen:
   const input = tf.input({ shape: [...boundary.shape] });
   const out = new Map<string, tf.SymbolicTensor>([[boundary.name, input]]);
   for (const n of nodes) {
-    if (!cold.has(n.name)) out.set(n.name, reapply(net.backbone, n, n.inputs.map((i) => out.get(i)!)));
+    if (!cold.has(n.name))
+      out.set(
+        n.name,
+        reapply(
+          net.backbone,
+          n,
+          n.inputs.map((i) => out.get(i)!),
+        ),
+      );
   }
   // The head's layers one by one, not the head model as a layer: disposing `top` then only drops
   // its hold on each layer, and never disposes the head model the network still uses.
@@ -42,8 +52,13 @@ export function splitFrozen(net: Network, graph: Graph, info: ModelInfo, frozen:
 
 /** Images through the frozen part: batches of boundary activations, computed a few batches ahead. */
 export class PrefixSource implements BatchSource {
-  constructor(readonly images: BatchSource, readonly prefix: () => Promise<Forward>) {}
-  get size(): number { return this.images.size; }
+  constructor(
+    readonly images: BatchSource,
+    readonly prefix: () => Promise<Forward>,
+  ) {}
+  get size(): number {
+    return this.images.size;
+  }
   async *batches(batch: number, train: boolean, epochSeed: number): AsyncGenerator<XY> {
     yield* through(this.images.batches(batch, train, epochSeed), await this.prefix());
   }

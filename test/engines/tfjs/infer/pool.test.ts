@@ -25,7 +25,12 @@ const shapeOf = (x: Float32Array) => [x.length / (size * size * 3), size, size, 
 
 function alone(program: Program): Float32Array[] {
   const r = new Runner(program);
-  const out = batches.map((x) => { const y = r.run(tf.tensor(x, shapeOf(x))); const d = y.dataSync() as Float32Array; tf.dispose(y); return d; });
+  const out = batches.map((x) => {
+    const y = r.run(tf.tensor(x, shapeOf(x)));
+    const d = y.dataSync() as Float32Array;
+    tf.dispose(y);
+    return d;
+  });
   r.dispose();
   return out;
 }
@@ -33,10 +38,14 @@ function alone(program: Program): Float32Array[] {
 let pool: InferencePool;
 beforeAll(async () => {
   await tf.setBackend('wasm');
-  batches = [5, 5, 5, 5, 5, 5, 3].map((n, i) => tf.tidy(() => tf.randomUniform([n, size, size, 3], -1, 1, 'float32', i + 1).dataSync() as Float32Array));
+  batches = [5, 5, 5, 5, 5, 5, 3].map((n, i) =>
+    tf.tidy(() => tf.randomUniform([n, size, size, 3], -1, 1, 'float32', i + 1).dataSync() as Float32Array),
+  );
   pool = await InferencePool.start(2, 'wasm', programWith(1));
 });
-afterAll(async () => { await pool?.close(); });
+afterAll(async () => {
+  await pool?.close();
+});
 
 describe('inference worker pool', () => {
   it('all batches at once across two workers: results in order, bit-identical to one thread', async () => {
@@ -54,11 +63,15 @@ describe('inference worker pool', () => {
     await pool.load(programWith(2));
     const want = alone(programWith(2));
     const got = await Promise.all(batches.map((x) => pool.run(x.slice(), shapeOf(x))));
-    got.forEach((g, i) => expect(Buffer.from(g.data.buffer).equals(Buffer.from(want[i]!.buffer))).toBe(true));
+    got.forEach((g, i) => {
+      expect(Buffer.from(g.data.buffer).equals(Buffer.from(want[i]!.buffer))).toBe(true);
+    });
   });
 
-  it('a failing batch rejects with the worker\'s reason; the pool keeps working', async () => {
-    await expect(pool.run(new Float32Array(10 * 10 * 3), [1, 10, 10, 3])).rejects.toThrow(/^inference worker \d: the network takes batches of \[32, 32, 3\], not \[10, 10, 3\]$/);
+  it("a failing batch rejects with the worker's reason; the pool keeps working", async () => {
+    await expect(pool.run(new Float32Array(10 * 10 * 3), [1, 10, 10, 3])).rejects.toThrow(
+      /^inference worker \d: the network takes batches of \[32, 32, 3\], not \[10, 10, 3\]$/,
+    );
     const x = batches[0]!;
     expect((await pool.run(x.slice(), shapeOf(x))).shape).toEqual([5, info.featureSize]);
   });
@@ -81,7 +94,9 @@ describe('inference worker pool', () => {
     expect([one.workers, two.workers]).toEqual([0, 2]);
     const x = tf.tensor(batches[2]!, shapeOf(batches[2]!));
     const [a, b] = [await one.run(x), await two.run(x)];
-    expect(Buffer.from((a.dataSync() as Float32Array).buffer).equals(Buffer.from((b.dataSync() as Float32Array).buffer))).toBe(true);
+    expect(
+      Buffer.from((a.dataSync() as Float32Array).buffer).equals(Buffer.from((b.dataSync() as Float32Array).buffer)),
+    ).toBe(true);
     tf.dispose([x, a, b]);
     await Promise.all([one.close(), two.close()]);
   });
@@ -89,24 +104,50 @@ describe('inference worker pool', () => {
 
 describe('ordered', () => {
   it('keeps the source order whatever order the work finishes in, with at most depth in flight', async () => {
-    let inFlight = 0, most = 0;
-    async function* src() { for (let i = 0; i < 20; i++) yield i; }
+    let inFlight = 0,
+      most = 0;
+    async function* src() {
+      for (let i = 0; i < 20; i++) yield i;
+    }
     const out: number[] = [];
-    for await (const [i, r] of ordered(src(), async (i) => {
-      inFlight++; most = Math.max(most, inFlight);
-      await new Promise((res) => setTimeout(res, (i * 7) % 5));
-      inFlight--;
-      return i * 10;
-    }, 3)) { expect(r).toBe(i * 10); out.push(i); }
+    for await (const [i, r] of ordered(
+      src(),
+      async (i) => {
+        inFlight++;
+        most = Math.max(most, inFlight);
+        await new Promise((res) => setTimeout(res, (i * 7) % 5));
+        inFlight--;
+        return i * 10;
+      },
+      3,
+    )) {
+      expect(r).toBe(i * 10);
+      out.push(i);
+    }
     expect(out).toEqual(Array.from({ length: 20 }, (_, i) => i));
     expect(most).toBe(3);
   });
 
   it('passes a failure on, and hands results it never yielded to discard', async () => {
-    async function* src() { yield 1; yield 2; yield 3; yield 4; }
+    async function* src() {
+      yield 1;
+      yield 2;
+      yield 3;
+      yield 4;
+    }
     const discarded: number[] = [];
     const run = async () => {
-      for await (const _ of ordered(src(), async (i) => { if (i === 2) throw new Error('boom'); return i * 10; }, 3, (_, r) => discarded.push(r))) { /* consume */ }
+      for await (const _ of ordered(
+        src(),
+        async (i) => {
+          if (i === 2) throw new Error('boom');
+          return i * 10;
+        },
+        3,
+        (_, r) => discarded.push(r),
+      )) {
+        /* consume */
+      }
     };
     await expect(run()).rejects.toThrow('boom');
     expect(discarded).toEqual([30, 40]);
@@ -118,6 +159,8 @@ describe('inferenceWorkers', () => {
     expect(inferenceWorkers('tensorflow', {}).workers).toBe(0);
     expect(inferenceWorkers('wasm', { TLR_WORKERS: '3' })).toEqual({ workers: 3, forced: true });
     expect(inferenceWorkers('wasm', { TLR_WORKERS: '1' })).toEqual({ workers: 0, forced: true });
-    expect(() => inferenceWorkers('wasm', { TLR_WORKERS: 'two' })).toThrow(/TLR_WORKERS must be a whole number .* not 'two'/);
+    expect(() => inferenceWorkers('wasm', { TLR_WORKERS: 'two' })).toThrow(
+      /TLR_WORKERS must be a whole number .* not 'two'/,
+    );
   });
 });

@@ -17,8 +17,6 @@ import { randomizeBatchNorm, relDiff } from '../../../helpers/tensors.js';
 // The inference program against the tf.layers model it was compiled from: same outputs with
 // BatchNorm folded, activations fused and padding layers absorbed, on every family of the zoo.
 
-
-
 beforeAll(async () => {
   await tf.setBackend('wasm');
 });
@@ -78,9 +76,15 @@ describe('inference program', () => {
     const full = tf.model({ inputs: backbone.inputs, outputs: head.apply(backbone.outputs[0]!) as tf.SymbolicTensor });
     const runner = new Runner(compile(graph, info.featureLayer, backbone, { layers: layers as never, model: head }));
     const x = tf.randomUniform([5, 32, 32, 3], -2, 2, 'float32', 1);
-    const want = full.predict(x) as tf.Tensor, got = runner.run(x);
+    const want = full.predict(x) as tf.Tensor,
+      got = runner.run(x);
     expect(relDiff(want, got)).toBeLessThan(1e-4);
-    expect(got.sum(-1).dataSync().every((v) => Math.abs(v - 1) < 1e-5)).toBe(true);
+    expect(
+      got
+        .sum(-1)
+        .dataSync()
+        .every((v) => Math.abs(v - 1) < 1e-5),
+    ).toBe(true);
     tf.dispose([x, want, got]);
     runner.dispose();
     full.dispose();
@@ -89,17 +93,27 @@ describe('inference program', () => {
   it('a model a run saved compiles from its folder (head read back from model.json) and equals it', async () => {
     const info = catalog('mobilenet_v2', 0.35, 32);
     const graph = graphOf('mobilenet_v2', info.width, 32);
-    const layers = [{ kind: 'dense', units: 8, activation: 'relu' }, { kind: 'dropout', rate: 0.2 }, { kind: 'dense', units: 3, activation: 'linear' }] as const;
+    const layers = [
+      { kind: 'dense', units: 8, activation: 'relu' },
+      { kind: 'dropout', rate: 0.2 },
+      { kind: 'dense', units: 3, activation: 'linear' },
+    ] as const;
     const backbone = buildLayers(graph, info.featureLayer, 'mobilenet_v2_backbone', 5);
     randomizeBatchNorm(backbone, 8);
     const net = joinNetwork(backbone, makeHead(info.featureSize, layers as never, 6));
     const dir = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'tlr-saved-')), 'model');
-    await saveModel(net.full, dir, { labels: ['a', 'b', 'c'], preprocessing: { inputSize: 32, mean: [0, 0, 0], std: [1, 1, 1], description: '' }, network: { name: 'mobilenet_v2', width: 0.35 }, output: 'logits' });
+    await saveModel(net.full, dir, {
+      labels: ['a', 'b', 'c'],
+      preprocessing: { inputSize: 32, mean: [0, 0, 0], std: [1, 1, 1], description: '' },
+      network: { name: 'mobilenet_v2', width: 0.35 },
+      output: 'logits',
+    });
     const { model, meta } = await loadModelDir(dir);
     const runner = new Runner(savedProgram(model, meta));
     expect(runner.program.steps.filter((s) => s.kind === 'dense')).toHaveLength(2);
     const x = tf.randomUniform([4, 32, 32, 3], -2, 2, 'float32', 3);
-    const want = model.predict(x) as tf.Tensor, got = runner.run(x);
+    const want = model.predict(x) as tf.Tensor,
+      got = runner.run(x);
     expect(relDiff(want, got)).toBeLessThan(1e-4);
     tf.dispose([x, want, got]);
     runner.dispose();

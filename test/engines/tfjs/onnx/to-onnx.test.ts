@@ -20,7 +20,6 @@ import { randomizeBatchNorm, relDiff } from '../../../helpers/tensors.js';
 const ort = loadOrt();
 const SKIP = 'ort' in ort ? '' : ` (skipped: ${ort.error})`;
 
-
 const argmax = (t: tf.Tensor) => tf.tidy(() => Array.from(t.reshape([t.shape[0]!, -1]).argMax(-1).dataSync()));
 
 async function viaOrt(program: Program, x: tf.Tensor): Promise<tf.Tensor> {
@@ -76,7 +75,11 @@ describe.skipIf(!!SKIP)(`ONNX from inference programs, run by ONNX Runtime${SKIP
     const graph = graphOf('mobilenet_v1', info.width, 32);
     const backbone = buildLayers(graph, info.featureLayer, 'b', 3);
     const acts = ['relu', 'relu6', 'gelu', 'elu', 'selu', 'swish', 'tanh', 'sigmoid', 'linear'];
-    const layers = [...acts.flatMap((a) => [{ kind: 'dense', units: 12, activation: a }, { kind: 'batchnorm' }]), { kind: 'dropout', rate: 0.5 }, { kind: 'dense', units: 4, activation: 'softmax' }];
+    const layers = [
+      ...acts.flatMap((a) => [{ kind: 'dense', units: 12, activation: a }, { kind: 'batchnorm' }]),
+      { kind: 'dropout', rate: 0.5 },
+      { kind: 'dense', units: 4, activation: 'softmax' },
+    ];
     const head = makeHead(info.featureSize, layers as never, 9);
     randomizeBatchNorm(backbone, 2);
     randomizeBatchNorm(head, 4);
@@ -91,12 +94,20 @@ describe.skipIf(!!SKIP)(`ONNX from inference programs, run by ONNX Runtime${SKIP
   it('a model folder a run saved equals its reloaded layers model', async () => {
     const info = catalog('resnet18', null, 48);
     const graph = graphOf('resnet18', null, 48);
-    const layers = [{ kind: 'dense', units: 8, activation: 'relu' }, { kind: 'dense', units: 3, activation: 'linear' }] as const;
+    const layers = [
+      { kind: 'dense', units: 8, activation: 'relu' },
+      { kind: 'dense', units: 3, activation: 'linear' },
+    ] as const;
     const backbone = buildLayers(graph, info.featureLayer, 'resnet18_backbone', 5);
     randomizeBatchNorm(backbone, 8);
     const net = joinNetwork(backbone, makeHead(info.featureSize, layers as never, 6));
     const dir = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'tlr-onnx-')), 'model');
-    await saveModel(net.full, dir, { labels: ['a', 'b', 'c'], preprocessing: { inputSize: 48, mean: [0, 0, 0], std: [1, 1, 1], description: '' }, network: { name: 'resnet18', width: null }, output: 'logits' });
+    await saveModel(net.full, dir, {
+      labels: ['a', 'b', 'c'],
+      preprocessing: { inputSize: 48, mean: [0, 0, 0], std: [1, 1, 1], description: '' },
+      network: { name: 'resnet18', width: null },
+      output: 'logits',
+    });
     const { model, meta } = await loadModelDir(dir);
     const x = tf.randomUniform([4, 48, 48, 3], -2, 2, 'float32', 3);
     const want = model.predict(x) as tf.Tensor;
@@ -111,10 +122,16 @@ describe.skipIf(!!SKIP)(`ONNX from inference programs, run by ONNX Runtime${SKIP
     const graph = graphOf('resnet18', null, 32);
     const model = buildLayers(graph, info.featureLayer, 'r', 1);
     const program = compile(graph, info.featureLayer, model);
-    const conv = program.steps.find((s) => s.kind === 'conv' && program.shapes[s.kernel.at]![1] === 3)! as { kernel: { at: number } };
+    const conv = program.steps.find((s) => s.kind === 'conv' && program.shapes[s.kernel.at]![1] === 3)! as {
+      kernel: { at: number };
+    };
     const [kh, kw, ci, co] = program.shapes[conv.kernel.at]! as [number, number, number, number];
-    const k = program.weights[conv.kernel.at]!, flipped = new Float32Array(k.length);
-    for (let y = 0; y < kh; y++) for (let x = 0; x < kw; x++) for (let i = 0; i < ci * co; i++) flipped[(y * kw + x) * ci * co + i] = k[(y * kw + (kw - 1 - x)) * ci * co + i]!;
+    const k = program.weights[conv.kernel.at]!,
+      flipped = new Float32Array(k.length);
+    for (let y = 0; y < kh; y++)
+      for (let x = 0; x < kw; x++)
+        for (let i = 0; i < ci * co; i++)
+          flipped[(y * kw + x) * ci * co + i] = k[(y * kw + (kw - 1 - x)) * ci * co + i]!;
     const wrong = { ...program, weights: program.weights.map((w, i) => (i === conv.kernel.at ? flipped : w)) };
     const x = tf.randomUniform([2, 32, 32, 3], -2, 2, 'float32', 2);
     const want = model.predict(x) as tf.Tensor;
@@ -125,7 +142,12 @@ describe.skipIf(!!SKIP)(`ONNX from inference programs, run by ONNX Runtime${SKIP
   });
 
   it('an activation with no ONNX form is an error naming it', () => {
-    const program: Program = { inputShape: [2], steps: [{ kind: 'activation', activation: 'hard_sigmoid', inputs: [-1] }], weights: [], shapes: [] };
+    const program: Program = {
+      inputShape: [2],
+      steps: [{ kind: 'activation', activation: 'hard_sigmoid', inputs: [-1] }],
+      weights: [],
+      shapes: [],
+    };
     expect(() => toOnnx(program)).toThrow(OnnxExportError);
     expect(() => toOnnx(program)).toThrow(/hard_sigmoid has no ONNX form/);
   });

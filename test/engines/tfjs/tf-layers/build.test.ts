@@ -9,7 +9,7 @@ const momenta = (m: { layers: { getClassName(): string; getConfig(): Record<stri
 beforeAll(() => useBackend());
 
 describe('zoo BatchNorm momentum', () => {
-  it('keeps Keras\' 0.99 for pretrained MobileNets and uses PyTorch\'s 0.9 from scratch', async () => {
+  it("keeps Keras' 0.99 for pretrained MobileNets and uses PyTorch's 0.9 from scratch", async () => {
     const w = makeWorld({ perClass: 1 });
     const pre = await loadZooModel('mobilenet_v1', { width: 0.25, inputSize: 32, weights: w.weights });
     const none = await loadZooModel('mobilenet_v1', { width: 0.25, inputSize: 32, weights: 'none' });

@@ -14,18 +14,27 @@ import { useBackend } from '../../../helpers/backend.js';
 // input, same logits to float32 tolerance. Fixtures come from scripts/torchvision-fixtures.py.
 
 const FIX = path.resolve(__dirname, '../../../fixtures/torchvision');
-interface Fixture { network: string; inputSize: number; params: number; state: [string, number[]][]; logits: number[][] }
+interface Fixture {
+  network: string;
+  inputSize: number;
+  params: number;
+  state: [string, number[]][];
+  logits: number[][];
+}
 
 const BN_PARAM: Record<string, Kind> = { weight: 'gamma', bias: 'bias', running_mean: 'mean', running_var: 'var' };
 
 /** The state_dict the fixture was made with, rebuilt from torchvision's own keys and shapes. */
 function stateDict(f: Fixture): Map<string, RawTensor> {
   const bn = new Set(f.state.filter(([k]) => k.endsWith('.running_mean')).map(([k]) => k.slice(0, k.lastIndexOf('.'))));
-  return new Map(f.state.map(([key, shape]) => {
-    const layer = key.slice(0, key.lastIndexOf('.')), param = key.slice(key.lastIndexOf('.') + 1);
-    const kind: Kind = bn.has(layer) ? BN_PARAM[param]! : param === 'weight' ? 'weight' : 'bias';
-    return [key, { shape, data: value(key, shape, kind) }];
-  }));
+  return new Map(
+    f.state.map(([key, shape]) => {
+      const layer = key.slice(0, key.lastIndexOf('.')),
+        param = key.slice(key.lastIndexOf('.') + 1);
+      const kind: Kind = bn.has(layer) ? BN_PARAM[param]! : param === 'weight' ? 'weight' : 'bias';
+      return [key, { shape, data: value(key, shape, kind) }];
+    }),
+  );
 }
 
 let dir: string;
@@ -36,7 +45,10 @@ beforeAll(async () => {
 afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
 
 describe('zoo networks equal torchvision', () => {
-  for (const file of fs.readdirSync(FIX).filter((f) => f.endsWith('.json')).sort()) {
+  for (const file of fs
+    .readdirSync(FIX)
+    .filter((f) => f.endsWith('.json'))
+    .sort()) {
     const f = JSON.parse(fs.readFileSync(path.join(FIX, file), 'utf8')) as Fixture;
     it(`${f.network} at ${f.inputSize}x${f.inputSize}: same parameter count and logits as torchvision`, async () => {
       expect(catalog(f.network).imagenetParams).toBe(f.params);
@@ -55,10 +67,16 @@ describe('zoo networks equal torchvision', () => {
       expect(tf.memory().numTensors).toBe(before);
       const scale = Math.max(...f.logits.flat().map(Math.abs));
       let worst = 0;
-      got.forEach((row, i) => row.forEach((v, j) => { worst = Math.max(worst, Math.abs(v - f.logits[i]![j]!)); }));
+      got.forEach((row, i) => {
+        row.forEach((v, j) => {
+          worst = Math.max(worst, Math.abs(v - f.logits[i]![j]!));
+        });
+      });
       expect(worst / scale, `largest difference ${worst} for logits up to ${scale}`).toBeLessThan(1e-4);
       // And the same winner for each input.
-      got.forEach((row, i) => expect(row.indexOf(Math.max(...row))).toBe(f.logits[i]!.indexOf(Math.max(...f.logits[i]!))));
+      got.forEach((row, i) => {
+        expect(row.indexOf(Math.max(...row))).toBe(f.logits[i]!.indexOf(Math.max(...f.logits[i]!)));
+      });
     });
   }
 });

@@ -8,9 +8,12 @@ import { FeatureSource, FileFeatureSource, type BatchSource } from '../../../../
 // A split stage's cached feature maps read from their file a batch at a time: the same batches, in
 // the same order, as the rows held in memory; a file cut short while read is an error naming it.
 
-const ROWS = 7, SHAPE = [2, 2, 3], DIM = 12;
+const ROWS = 7,
+  SHAPE = [2, 2, 3],
+  DIM = 12;
 const values = Float32Array.from({ length: ROWS * DIM }, (_, i) => Math.sin(i) * 10);
-const y = Int32Array.from({ length: ROWS }, (_, i) => i % 3), ids = Int32Array.from({ length: ROWS }, (_, i) => 100 + i);
+const y = Int32Array.from({ length: ROWS }, (_, i) => i % 3),
+  ids = Int32Array.from({ length: ROWS }, (_, i) => 100 + i);
 
 function file(): string {
   const f = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'tlr-rows-')), 'rows.f32');
@@ -18,7 +21,10 @@ function file(): string {
   return f;
 }
 
-async function all(src: BatchSource, train: boolean): Promise<{ x: number[][]; shape: number[][]; y: number[][]; ids: number[][] }> {
+async function all(
+  src: BatchSource,
+  train: boolean,
+): Promise<{ x: number[][]; shape: number[][]; y: number[][]; ids: number[][] }> {
   const out = { x: [] as number[][], shape: [] as number[][], y: [] as number[][], ids: [] as number[][] };
   for await (const b of src.batches(3, train, 5)) {
     out.x.push(Array.from(b.x.dataSync()));
@@ -40,9 +46,12 @@ describe('FileFeatureSource', () => {
   });
 
   it('a file cut short while the stage reads it is an error naming the file', async () => {
-    const f = file(), disk = new FileFeatureSource(f, DIM, y, ids, SHAPE);
+    const f = file(),
+      disk = new FileFeatureSource(f, DIM, y, ids, SHAPE);
     fs.truncateSync(f, DIM * 4 * 2);
-    await expect(all(disk, false)).rejects.toThrow(`${f} ended early at row 2: the cache file was changed while the stage ran; run again`);
+    await expect(all(disk, false)).rejects.toThrow(
+      `${f} ended early at row 2: the cache file was changed while the stage ran; run again`,
+    );
     disk.dispose();
   });
 });

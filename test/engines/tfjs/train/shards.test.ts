@@ -14,20 +14,36 @@ import type { PlanStage } from '../../../../src/plan/types.js';
 // thread reaches, within float rounding; frozen weights keep their bits; nothing leaks; BatchNorm
 // layers that train normalise per shard, and their moving mean is still the whole batch's.
 
-const SHAPE = [6, 6, 4], CLASSES = 3;
+const SHAPE = [6, 6, 4],
+  CLASSES = 3;
 
 /** A frozen convolution, a trained one with BatchNorm, a strided one, a dense head: seeded, so two builds are equal. */
 function model(keepStatistics: boolean): tf.LayersModel {
   const input = tf.input({ shape: SHAPE });
   const seed = (s: number) => tf.initializers.glorotUniform({ seed: s });
-  let x = tf.layers.conv2d({ filters: 5, kernelSize: 3, padding: 'same', name: 'frozen', trainable: false, kernelInitializer: seed(1) }).apply(input) as tf.SymbolicTensor;
-  x = tf.layers.conv2d({ filters: 6, kernelSize: 3, padding: 'same', name: 'conv', kernelInitializer: seed(2) }).apply(x) as tf.SymbolicTensor;
+  let x = tf.layers
+    .conv2d({
+      filters: 5,
+      kernelSize: 3,
+      padding: 'same',
+      name: 'frozen',
+      trainable: false,
+      kernelInitializer: seed(1),
+    })
+    .apply(input) as tf.SymbolicTensor;
+  x = tf.layers
+    .conv2d({ filters: 6, kernelSize: 3, padding: 'same', name: 'conv', kernelInitializer: seed(2) })
+    .apply(x) as tf.SymbolicTensor;
   const bn = new FreezableBatchNorm({ name: 'bn' });
   bn.keepStatistics = keepStatistics;
   x = tf.layers.activation({ activation: 'relu' }).apply(bn.apply(x) as tf.SymbolicTensor) as tf.SymbolicTensor;
-  x = tf.layers.conv2d({ filters: 8, kernelSize: 3, strides: 2, padding: 'valid', name: 'strided', kernelInitializer: seed(3) }).apply(x) as tf.SymbolicTensor;
+  x = tf.layers
+    .conv2d({ filters: 8, kernelSize: 3, strides: 2, padding: 'valid', name: 'strided', kernelInitializer: seed(3) })
+    .apply(x) as tf.SymbolicTensor;
   x = tf.layers.globalAveragePooling2d({}).apply(x) as tf.SymbolicTensor;
-  const out = tf.layers.dense({ units: CLASSES, name: 'head', kernelInitializer: seed(4) }).apply(x) as tf.SymbolicTensor;
+  const out = tf.layers
+    .dense({ units: CLASSES, name: 'head', kernelInitializer: seed(4) })
+    .apply(x) as tf.SymbolicTensor;
   return tf.model({ inputs: input, outputs: out });
 }
 
@@ -46,17 +62,40 @@ function source(): BatchSource {
   };
 }
 
-const stage = { epochs: 2, batch: 10, optimizer: 'adam', lr: { initial: 0.01, schedule: { kind: 'constant' } }, earlyStop: null } as unknown as PlanStage;
+const stage = {
+  epochs: 2,
+  batch: 10,
+  optimizer: 'adam',
+  lr: { initial: 0.01, schedule: { kind: 'constant' } },
+  earlyStop: null,
+} as unknown as PlanStage;
 
-async function train(m: tf.LayersModel, trainer: ShardTrainer | null, classWeights: Float32Array | null = null): Promise<void> {
+async function train(
+  m: tf.LayersModel,
+  trainer: ShardTrainer | null,
+  classWeights: Float32Array | null = null,
+): Promise<void> {
   const run: StageRun = {
-    stageIndex: 0, stage, model: m, train: source(), classes: CLASSES, classWeights, probabilities: false, seed: 1, events: new Events(), startEpoch: 0,
-    validate: async () => ({ loss: 0, accuracy: 0 }), stopped: () => false, onEpoch: async () => false, trainer,
+    stageIndex: 0,
+    stage,
+    model: m,
+    train: source(),
+    classes: CLASSES,
+    classWeights,
+    probabilities: false,
+    seed: 1,
+    events: new Events(),
+    startEpoch: 0,
+    validate: async () => ({ loss: 0, accuracy: 0 }),
+    stopped: () => false,
+    onEpoch: async () => false,
+    trainer,
   };
   await runStage(run);
 }
 
-const values = (m: tf.LayersModel) => m.weights.map((w) => ({ name: w.originalName, v: w.read().dataSync() as Float32Array }));
+const values = (m: tf.LayersModel) =>
+  m.weights.map((w) => ({ name: w.originalName, v: w.read().dataSync() as Float32Array }));
 
 function expectClose(a: Float32Array, b: Float32Array, what: string): void {
   const scale = Math.max(1e-3, ...Array.from(b, Math.abs));
@@ -72,19 +111,32 @@ beforeAll(async () => {
 
 describe('shardRows', () => {
   it('cuts rows as evenly as can be, and leaves empty shards out', () => {
-    expect(shardRows(10, 3)).toEqual([[0, 4], [4, 7], [7, 10]]);
-    expect(shardRows(2, 3)).toEqual([[0, 1], [1, 2]]);
-    expect(shardRows(8, 2)).toEqual([[0, 4], [4, 8]]);
+    expect(shardRows(10, 3)).toEqual([
+      [0, 4],
+      [4, 7],
+      [7, 10],
+    ]);
+    expect(shardRows(2, 3)).toEqual([
+      [0, 1],
+      [1, 2],
+    ]);
+    expect(shardRows(8, 2)).toEqual([
+      [0, 4],
+      [4, 8],
+    ]);
   });
 });
 
 describe('data-parallel training (BatchNorm statistics kept)', () => {
   const trainers: ShardTrainer[] = [];
-  afterAll(async () => { for (const t of trainers) await t.close(); });
+  afterAll(async () => {
+    for (const t of trainers) await t.close();
+  });
 
   for (const workers of [1, 2]) {
     it(`${workers + 1} threads reach one thread's weights; frozen weights keep their bits; nothing leaks`, async () => {
-      const one = model(true), many = model(true);
+      const one = model(true),
+        many = model(true);
       const before = values(many);
       const t = await ShardTrainer.start(many, workers, 'wasm');
       trainers.push(t);
@@ -92,31 +144,54 @@ describe('data-parallel training (BatchNorm statistics kept)', () => {
       const tensors = tf.memory().numTensors;
       await train(many, t, Float32Array.from([1, 2, 0.5]));
       expect(tf.memory().numTensors).toBe(tensors);
-      const a = values(many), b = values(one);
+      const a = values(many),
+        b = values(one);
       for (const [i, w] of a.entries()) {
-        if (w.name.startsWith('frozen') || w.name.includes('moving')) expect(Array.from(w.v), w.name).toEqual(Array.from(before[i]!.v));
+        if (w.name.startsWith('frozen') || w.name.includes('moving'))
+          expect(Array.from(w.v), w.name).toEqual(Array.from(before[i]!.v));
         else {
           expect(Array.from(w.v), `${w.name} moved`).not.toEqual(Array.from(before[i]!.v));
           expectClose(w.v, b[i]!.v, w.name);
         }
       }
-      one.dispose(); many.dispose();
+      one.dispose();
+      many.dispose();
     });
   }
 });
 
 describe('data-parallel training (BatchNorm statistics updated)', () => {
-  it('each shard normalises by its own statistics; the moving mean is the whole batch\'s', async () => {
-    const one = model(false), many = model(false);
+  it("each shard normalises by its own statistics; the moving mean is the whole batch's", async () => {
+    const one = model(false),
+      many = model(false);
     const t = await ShardTrainer.start(many, 1, 'wasm');
     try {
       const oneStage = { ...stage, epochs: 1 } as PlanStage;
-      const x = tf.randomUniform([10, ...SHAPE], -1, 1, 'float32', 99), y = Int32Array.from({ length: 10 }, (_, k) => k % CLASSES);
-      const single: BatchSource = { size: 10, async *batches() { yield { x: x.clone(), y, ids: y }; } };
-      const runOne = (m: tf.LayersModel, trainer: ShardTrainer | null) => runStage({
-        stageIndex: 0, stage: oneStage, model: m, train: single, classes: CLASSES, classWeights: null, probabilities: false, seed: 1, events: new Events(),
-        startEpoch: 0, validate: async () => ({ loss: 0, accuracy: 0 }), stopped: () => false, onEpoch: async () => false, trainer,
-      });
+      const x = tf.randomUniform([10, ...SHAPE], -1, 1, 'float32', 99),
+        y = Int32Array.from({ length: 10 }, (_, k) => k % CLASSES);
+      const single: BatchSource = {
+        size: 10,
+        async *batches() {
+          yield { x: x.clone(), y, ids: y };
+        },
+      };
+      const runOne = (m: tf.LayersModel, trainer: ShardTrainer | null) =>
+        runStage({
+          stageIndex: 0,
+          stage: oneStage,
+          model: m,
+          train: single,
+          classes: CLASSES,
+          classWeights: null,
+          probabilities: false,
+          seed: 1,
+          events: new Events(),
+          startEpoch: 0,
+          validate: async () => ({ loss: 0, accuracy: 0 }),
+          stopped: () => false,
+          onEpoch: async () => false,
+          trainer,
+        });
       await runOne(one, null);
       await runOne(many, t);
       const stat = (m: tf.LayersModel, k: number) => m.getLayer('bn').getWeights()[k]!.dataSync() as Float32Array;
@@ -129,7 +204,8 @@ describe('data-parallel training (BatchNorm statistics updated)', () => {
       x.dispose();
     } finally {
       await t.close();
-      one.dispose(); many.dispose();
+      one.dispose();
+      many.dispose();
     }
   });
 });

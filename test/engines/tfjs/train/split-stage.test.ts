@@ -15,7 +15,13 @@ beforeAll(async () => {
 
 async function network(name: string, width: number | null, size: number) {
   const built = await loadZooModel(name, { width, inputSize: size, weights: 'none', seed: 1 });
-  return { built, net: joinNetwork(built.model, makeHead(built.info.featureSize, [{ kind: 'dense', units: 3, activation: 'linear' }], 1)) };
+  return {
+    built,
+    net: joinNetwork(
+      built.model,
+      makeHead(built.info.featureSize, [{ kind: 'dense', units: 3, activation: 'linear' }], 1),
+    ),
+  };
 }
 
 describe('splitFrozen', () => {
@@ -35,7 +41,9 @@ describe('splitFrozen', () => {
       expect(ids(split.top)).toEqual(ids(net.full));
       const x = tf.randomUniform([2, size, size, 3], -1, 1, 'float32', 4);
       const prefix = new Runner(split.prefix);
-      const a = net.full.predict(x) as tf.Tensor, mid = prefix.run(x), b = split.top.predict(mid) as tf.Tensor;
+      const a = net.full.predict(x) as tf.Tensor,
+        mid = prefix.run(x),
+        b = split.top.predict(mid) as tf.Tensor;
       const scale = a.abs().max().dataSync()[0]!;
       expect(a.sub(b).abs().max().dataSync()[0]! / Math.max(scale, 1e-30)).toBeLessThan(1e-4);
       tf.dispose([x, a, mid, b]);
@@ -49,13 +57,16 @@ describe('splitFrozen', () => {
     });
   }
 
-  it('no split when nothing or everything is frozen, or when frozen outputs feed trained layers in two places', async () => {
-    const { built, net } = await network('resnet18', null, 64);
-    expect(splitFrozen(net, built.graph, built.info, 0)).toBeNull();
-    expect(splitFrozen(net, built.graph, built.info, built.info.layers.length)).toBeNull();
-    // Inside a residual block: the block's input reaches both its first convolution and its sum.
-    const inside = built.info.layers.findIndex((l) => l.name === 'layer3.0.conv1');
-    expect(splitFrozen(net, built.graph, built.info, inside + 1)).toBeNull();
-    net.full.dispose();
-  });
+  it(
+    'no split when nothing or everything is frozen, or when frozen outputs feed trained ' + 'layers in two places',
+    async () => {
+      const { built, net } = await network('resnet18', null, 64);
+      expect(splitFrozen(net, built.graph, built.info, 0)).toBeNull();
+      expect(splitFrozen(net, built.graph, built.info, built.info.layers.length)).toBeNull();
+      // Inside a residual block: the block's input reaches both its first convolution and its sum.
+      const inside = built.info.layers.findIndex((l) => l.name === 'layer3.0.conv1');
+      expect(splitFrozen(net, built.graph, built.info, inside + 1)).toBeNull();
+      net.full.dispose();
+    },
+  );
 });
