@@ -28,7 +28,7 @@ const ALLOWED: Record<string, readonly string[]> = {
   index: ['compiler', 'zoo', 'data', 'plan'],
   ui: ['runtime', 'text', 'watch', 'printable'],
   watch: ['plan'],
-  text: ['runtime'],
+  text: ['runtime', 'printable'],
   compiler: ['zoo', 'data', 'plan', 'paths', 'printable'],
   engines: ['report', 'runtime', 'zoo', 'data', 'plan', 'files', 'errors', 'version', 'printable'],
   report: ['runtime', 'data', 'plan', 'files'],

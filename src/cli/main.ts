@@ -18,6 +18,7 @@ import {
 import { stdio, UsageError, type Output } from './io.js';
 import { TLR_VERSION } from '../version.js';
 import { TlrError } from '../errors.js';
+import { printable } from '../printable.js';
 import { engineFlags, recipeExports, type FlagValues } from '../engines/index.js';
 
 const HELP = `tlr — transfer learning recipes
@@ -235,7 +236,8 @@ export function main(argv: string[], io: Output = stdio): number | Promise<numbe
 function failure(e: unknown, io: Output): number {
   // Errors tlr expects (src/errors.ts) carry their message and exit status; anything else is a bug.
   if (e instanceof TlrError) {
-    io.err(`tlr: ${e.message}`);
+    // A message can name a file or a class: escaped, as everything tlr prints from outside.
+    io.err(`tlr: ${printable(e.message)}`);
     return e.exitCode;
   }
   io.err(

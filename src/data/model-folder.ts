@@ -28,7 +28,7 @@ export interface Protected {
 }
 
 /** A path with every symlink in its existing part resolved, so two names for one folder compare equal. */
-function real(p: string): string {
+export function real(p: string): string {
   const abs = path.resolve(p);
   let head = abs;
   const tail: string[] = [];
@@ -86,4 +86,67 @@ function existingProblem(t: string): string | null {
   if (entries.length === 0 || entries.includes(MODEL_MARKER)) return null;
   const shown = entries.slice(0, 3).join(', ') + (entries.length > 3 ? `, … (${entries.length} entries)` : '');
   return `it is a folder tlr did not write (no ${MODEL_MARKER} inside) holding ${shown}`;
+}
+
+/** What kind of thing stands at `p` (not following a link), or null when nothing does. */
+function standing(p: string): 'file' | 'folder' | 'link' | 'other' | null {
+  let st: fs.Stats;
+  try {
+    st = fs.lstatSync(p);
+  } catch {
+    return null;
+  }
+  return st.isSymbolicLink() ? 'link' : st.isFile() ? 'file' : st.isDirectory() ? 'folder' : 'other';
+}
+
+/** Why writing at `t` would change a data set: it is a data folder, inside one, or holds one. */
+function dataProblem(t: string, data: readonly string[], around = true): string | null {
+  for (const d of data.map(real)) {
+    if (t === d || inside(t, d)) return `it is inside the data folder ${d}: writing there would change the data set`;
+    if (around && inside(d, t)) return `it contains the data folder ${d}: writing there could change the data set`;
+  }
+  return null;
+}
+
+/**
+ * Why a file tlr makes (an ONNX export, compare.md, a chart) must not be written at `target`, or
+ * null when it may: never a link, a device, a FIFO, a socket or a folder, never in or around a
+ * data folder, and an existing file only with `replace` (a --force, or a file of tlr's own).
+ */
+export function outputFileProblem(target: string, o: { data: readonly string[]; replace: boolean }): string | null {
+  const kind = standing(target);
+  if (kind === 'link') return 'it is a symbolic link; name a file, not a link';
+  if (kind === 'folder') return 'it is a folder; give a file name';
+  if (kind === 'other') return 'it is not a regular file (a device, FIFO or socket)';
+  const data = dataProblem(real(target), o.data);
+  if (data) return data;
+  if (kind === 'file' && !o.replace) return 'it exists; add --force to replace it';
+  return null;
+}
+
+/**
+ * Why a folder tlr makes (a TF.js export, a job folder, compare's output) must not be written at
+ * `target`, or null: never a link, a device or a file, never in or around a data folder, never a
+ * file system root or a home folder, and an existing folder with something in it only when tlr
+ * wrote it (`marker` inside) or `shared` (tlr adds its own files to it, as compare does).
+ */
+export function outputFolderProblem(
+  target: string,
+  o: { data: readonly string[]; marker: string; shared?: boolean; home?: string },
+): string | null {
+  const kind = standing(target);
+  if (kind === 'link') return 'it is a symbolic link; name the folder itself';
+  if (kind === 'file') return 'it is a file; give a folder';
+  if (kind === 'other') return 'it is not a regular folder (a device, FIFO or socket)';
+  const t = real(target);
+  if (path.parse(t).root === t) return 'it is the root of a file system';
+  // A shared folder only gets tlr's own named files: one that holds the data beside them is fine.
+  const data = dataProblem(t, o.data, !o.shared);
+  if (data) return data;
+  const home = real(o.home ?? os.homedir());
+  if (!o.shared && inside(home, t)) return t === home ? 'it is a home folder' : `it contains the home folder ${home}`;
+  if (kind !== 'folder' || o.shared) return null;
+  const entries = fs.readdirSync(t);
+  if (entries.length === 0 || entries.includes(o.marker)) return null;
+  return `it is a folder tlr did not write (no ${o.marker} inside) holding ${entries.slice(0, 3).join(', ')}`;
 }

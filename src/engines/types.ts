@@ -122,6 +122,8 @@ export interface RecipeExport {
   /** The `tlr export` flag that asks for it; its value is the output folder. */
   readonly flag: string;
   readonly help: string;
+  /** The file inside every folder it writes: an existing folder is reused only when it holds one. */
+  readonly marker: string;
   /** Flags that go with it. */
   readonly flags: Readonly<Record<string, EngineFlag>>;
   /** Writes it; returns warnings. A TlrError says what is wrong with the recipe or the folder. */

@@ -70,6 +70,7 @@ export class AtomicWriter {
 
   commit(): void {
     try {
+      keepOwnership(this.fd!, this.file);
       fs.closeSync(this.fd!);
       this.fd = null;
       fs.renameSync(this.tmp, this.file);
@@ -85,6 +86,63 @@ export class AtomicWriter {
     this.fd = null;
     fs.rmSync(this.tmp, { force: true });
   }
+}
+
+/**
+ * The new file takes the mode of the regular file it replaces (exactly: the umask does not apply),
+ * and its owner and group where this process may set them (root may; others keep their own).
+ */
+function keepOwnership(fd: number, file: string): void {
+  let st: fs.Stats;
+  try {
+    st = fs.statSync(file);
+  } catch {
+    return; // a new file: 0644 less the umask
+  }
+  if (!st.isFile()) return;
+  fs.fchmodSync(fd, st.mode & 0o7777);
+  try {
+    fs.fchownSync(fd, st.uid, st.gid);
+  } catch {
+    // Not permitted (another user's file): the new file is this user's, as any edit would make it.
+  }
+}
+
+/**
+ * A file the user wrote (a recipe), rewritten in place atomically by `fmt --write` or `lr-find
+ * --write`: a link is followed to the file it names (the link stays a link), a file without write
+ * permission for its owner is refused (even for root, who could), and mode and owner are kept.
+ */
+export function rewriteFileAtomic(file: string, data: string): void {
+  writeFileAtomic(rewritable(file), data);
+}
+
+/**
+ * The file a rewrite of `file` goes to (a link followed); a WriteError when it may not be
+ * rewritten: not a regular file, read-only for its owner, or not writable by this user.
+ */
+export function rewritable(file: string): string {
+  let target: string;
+  try {
+    target = fs.realpathSync(file);
+  } catch (e) {
+    throw writeFailed(file, e);
+  }
+  const st = fs.statSync(target);
+  if (!st.isFile())
+    throw new WriteError(`could not write ${file}: it is not a regular file; nothing was changed there`);
+  const shown = target === path.resolve(file) ? file : `${file} (a link to ${target})`;
+  if (!(st.mode & 0o200)) {
+    throw new WriteError(
+      `${shown} is read-only; nothing was changed there (make it writable with chmod u+w to let tlr rewrite it)`,
+    );
+  }
+  try {
+    fs.accessSync(target, fs.constants.W_OK);
+  } catch {
+    throw new WriteError(`${shown} is not writable by this user; nothing was changed there`);
+  }
+  return target;
 }
 
 /**

@@ -1,7 +1,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { Plan } from '../plan/types.js';
-import { assertPlan } from '../plan/validate.js';
+import { assertPlan, planErrors } from '../plan/validate.js';
 import { alive, recoverDir, writeFileAtomic } from '../files/atomic.js';
 import { saveTargetProblem } from '../data/model-folder.js';
 import { TlrError } from '../errors.js';
@@ -224,13 +224,32 @@ export function removeFailedRun(created: readonly string[]): void {
   if (top && dir && !fs.existsSync(path.join(dir, 'metrics.jsonl'))) fs.rmSync(top, { recursive: true, force: true });
 }
 
+/** Every data folder (or CSV file) a plan reads: what no output of tlr may be written into. */
+export const dataFolders = (plan: Plan): string[] => [
+  plan.data.root,
+  ...[plan.data.validation, plan.data.test].flatMap((s) => (s?.kind === 'data' ? [s.path] : [])),
+];
+
+/**
+ * The data folders of the run beside a model folder (RUN_DIR/model: RUN_DIR/plan.json), or none
+ * when it is not a run's own model folder (a `save … to` copy, a folder from elsewhere).
+ */
+export function dataFoldersOfModel(modelDir: string): string[] {
+  const planFile = path.join(path.dirname(path.resolve(modelDir)), 'plan.json');
+  try {
+    const plan = JSON.parse(fs.readFileSync(planFile, 'utf8'));
+    return planErrors(plan).length ? [] : dataFolders(plan as Plan);
+  } catch {
+    return [];
+  }
+}
+
 /** Throws when the plan's `save … to` target may not be replaced (see data/model-folder.ts). */
 export function assertSaveTarget(plan: Plan, tail = ''): void {
   if (!plan.save.to) return;
-  const data = [
-    plan.data.root,
-    ...[plan.data.validation, plan.data.test].flatMap((s) => (s?.kind === 'data' ? [s.path] : [])),
-  ];
-  const problem = saveTargetProblem(plan.save.to, { data, recipeDir: path.dirname(plan.recipe.file) });
+  const problem = saveTargetProblem(plan.save.to, {
+    data: dataFolders(plan),
+    recipeDir: path.dirname(plan.recipe.file),
+  });
   if (problem) throw new RunError(`cannot save the model to ${plan.save.to}: ${problem}${tail}`);
 }

@@ -1,5 +1,6 @@
 import type { Evaluation } from '../runtime/events.js';
 import { fixed } from './format.js';
+import { printable } from '../printable.js';
 
 // The evaluation as text: headline figures, per-class table, confusion matrix with class names.
 
@@ -7,7 +8,8 @@ const pct = (v: number) => (Number.isFinite(v) ? `${(v * 100).toFixed(1)}%` : 'n
 
 /** An evaluation as text: headline figures, per-class table, confusion matrix with class names. */
 export function evaluationText(ev: Evaluation, title: string = ev.split): string {
-  const names = ev.classes.map((c) => c.name);
+  // Class names come from data folders and model files: escaped, whoever prints this.
+  const names = ev.classes.map((c) => printable(c.name));
   const w = Math.max(5, ...names.map((n) => n.length));
   const cw = Math.max(
     4,
@@ -20,11 +22,12 @@ export function evaluationText(ev: Evaluation, title: string = ev.split): string
     '',
   ];
   L.push(`${'class'.padEnd(w)}  precision  recall     f1  support`);
-  for (const c of ev.classes)
+  ev.classes.forEach((c, i) => {
     L.push(
-      `${c.name.padEnd(w)}  ${fixed(c.precision, 3).padStart(9)}  ${fixed(c.recall, 3).padStart(6)}  ` +
+      `${names[i]!.padEnd(w)}  ${fixed(c.precision, 3).padStart(9)}  ${fixed(c.recall, 3).padStart(6)}  ` +
         `${fixed(c.f1, 3).padStart(5)}  ${String(c.support).padStart(7)}`,
     );
+  });
   L.push('', `confusion matrix (rows: true class, columns: predicted)`);
   L.push(`${''.padEnd(w)}  ${names.map((n) => n.slice(0, 8).padStart(cw)).join(' ')}`);
   ev.confusion.forEach((row, i) => {

@@ -45,6 +45,9 @@ export function WatchView({ file, feed, onQuit }: { file: string; feed: WatchFee
       )}
       {run && <RunView key={run.n} events={run.events} compact={status?.kind === 'diagnostics'} />}
       {status?.kind === 'unchanged' && <Text color={color('gray')}>saved; the plan did not change</Text>}
+      {status?.kind === 'missing' && (
+        <Text color={color('yellow')}>the recipe was deleted; waiting for it (the current run goes on)</Text>
+      )}
       {/* Last, where the eye is after a save, whatever the terminal's height. */}
       {status?.kind === 'diagnostics' && (
         <Box flexDirection="column" borderStyle="round" borderColor={color('red')} paddingX={1}>

@@ -11,12 +11,16 @@ export interface Job {
 
 export type WatchStatus =
   | { readonly kind: 'diagnostics'; readonly text: string }
+  | { readonly kind: 'missing' }
   | { readonly kind: 'unchanged' }
   | { readonly kind: 'started'; readonly run: number; readonly changes: readonly string[] };
 
 export interface WatchDeps {
-  /** Compiles the recipe as it is on disk now. */
-  compile(): { plan: Plan | null; text: string; diagnostics: string };
+  /**
+   * Compiles the recipe as it is on disk now (`missing`: it was deleted or renamed away), with
+   * the images its data lists (a new plan or a new listing starts a new run).
+   */
+  compile(): { plan: Plan | null; text: string; diagnostics: string; missing?: boolean; listing?: readonly string[] };
   start(plan: Plan, text: string, run: number): Job;
   status(s: WatchStatus): void;
 }
@@ -40,10 +44,28 @@ export function planChanges(a: unknown, b: unknown, max = 8): string[] {
   return keys.length > max ? [...lines, `… and ${keys.length - max} more`] : lines;
 }
 
+const sameListing = (a: readonly string[], b: readonly string[]) =>
+  a.length === b.length && a.every((x, i) => x === b[i]);
+
+/** What changed in the data's images: how many were added and removed, with a few names. */
+export function listingChanges(a: readonly string[], b: readonly string[]): string[] {
+  const was = new Set(a),
+    now = new Set(b);
+  const added = b.filter((x) => !was.has(x)),
+    removed = a.filter((x) => !now.has(x));
+  const some = (xs: string[]) => xs.slice(0, 3).join(', ') + (xs.length > 3 ? ', …' : '');
+  return [
+    ...(added.length ? [`images added: ${added.length} (${some(added)})`] : []),
+    ...(removed.length ? [`images removed: ${removed.length} (${some(removed)})`] : []),
+    ...(!added.length && !removed.length && a.length !== b.length ? ['images: the listing changed'] : []),
+  ];
+}
+
 /** Watch mode's decisions on each save; the compiler and the runner are injected. */
 export class WatchSession {
   private job: Job | null = null;
   private plan: Plan | null = null;
+  private listing: readonly string[] = [];
   private runs = 0;
   private busy: Promise<void> = Promise.resolve();
 
@@ -62,17 +84,24 @@ export class WatchSession {
 
   private async handle(): Promise<void> {
     const c = this.deps.compile();
+    if (c.missing) {
+      this.deps.status({ kind: 'missing' });
+      return;
+    }
     if (!c.plan) {
       this.deps.status({ kind: 'diagnostics', text: c.diagnostics });
       return;
     }
-    if (this.plan && JSON.stringify(this.plan) === JSON.stringify(c.plan)) {
+    const listing = c.listing ?? [];
+    const samePlan = this.plan && JSON.stringify(this.plan) === JSON.stringify(c.plan);
+    if (samePlan && sameListing(this.listing, listing)) {
       this.deps.status({ kind: 'unchanged' });
       return;
     }
-    const changes = this.plan ? planChanges(this.plan, c.plan) : [];
+    const changes = this.plan ? [...planChanges(this.plan, c.plan), ...listingChanges(this.listing, listing)] : [];
     await this.stop();
     this.plan = c.plan;
+    this.listing = listing;
     this.runs += 1;
     this.job = this.deps.start(c.plan, c.text, this.runs);
     this.deps.status({ kind: 'started', run: this.runs, changes });

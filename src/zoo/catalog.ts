@@ -136,6 +136,8 @@ export interface LayerInfo {
   readonly block: string;
   readonly kind: string;
   readonly params: number;
+  /** Multiply-accumulates per image, forward. */
+  readonly macs: number;
   readonly shape: Shape;
 }
 
@@ -199,6 +201,7 @@ export function describe(name: string, width: number | null = null, inputSize: n
       block: n.block,
       kind: n.op.kind,
       params: n.params,
+      macs: n.macs,
       shape: n.shape,
     }),
   );

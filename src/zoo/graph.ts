@@ -18,6 +18,8 @@ export interface Node {
   readonly shape: Shape;
   /** Trainable parameters as torchvision counts them: BatchNorm running statistics are buffers. */
   readonly params: number;
+  /** Multiply-accumulates per image, forward (the op's `macs`). */
+  readonly macs: number;
 }
 
 export interface Graph {
@@ -64,6 +66,7 @@ export class GraphBuilder {
       inputs: [],
       shape: [inputSize, inputSize, channels],
       params: 0,
+      macs: 0,
     });
   }
 
@@ -85,11 +88,10 @@ export class GraphBuilder {
 
   /** Adds a node of any op kind: its shape and parameters come from the op's definition. */
   op(name: string, op: Exclude<Op, { kind: 'input' }>, inputs: string[]): string {
-    const { shape, params } = opDef(op).infer(
-      op,
-      inputs.map((i) => this.shape(i)),
-    );
-    return this.push({ name, block: this.block, op, inputs, shape, params });
+    const def = opDef(op),
+      shapes = inputs.map((i) => this.shape(i));
+    const { shape, params } = def.infer(op, shapes);
+    return this.push({ name, block: this.block, op, inputs, shape, params, macs: def.macs(op, shapes, shape) });
   }
 
   conv(name: string, x: string, filters: number, o: ConvOpts): string {

@@ -101,7 +101,7 @@ print(json.dumps({"labels": json.loads(meta["labels"]), "output": meta["output"]
       const out = path.join(path.dirname(model), 'twice.onnx');
       fs.writeFileSync(out, 'mine');
       const r = await tlrAsync('export', model, '--out', out);
-      expect([r.code, r.err.trim()]).toEqual([2, `tlr: ${out} exists; add --force to replace it`]);
+      expect([r.code, r.err.trim()]).toEqual([2, `tlr: cannot export to ${out}: it exists; add --force to replace it`]);
       expect(fs.readFileSync(out, 'utf8')).toBe('mine');
       expect((await tlrAsync('export', model, '--out', out, '--force')).code).toBe(0);
       expect(fs.statSync(out).size).toBeGreaterThan(1000);

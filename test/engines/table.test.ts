@@ -50,6 +50,7 @@ const fake: EngineDef = {
   exports: [
     {
       flag: 'fakejob',
+      marker: '.fake-job',
       help: 'a fake job folder',
       flags: {},
       async write(_plan, _text, out) {

@@ -108,15 +108,16 @@ describe('feature cache entries are verified', () => {
 });
 
 describe('stopping and resuming', () => {
+  // 12 training images in batches of 5: three batches an epoch (the last one partial), 12 in all.
   it.each([1, 5, 9])(
     'a stop after batch %i (mid-epoch, first stage included) then --resume ends with the weights of ' +
       'an uninterrupted run',
     async (after) => {
-      const w = makeWorld({ perClass: 6 });
+      const w = makeWorld({ perClass: 8 });
       const f = recipe(
         w.dir,
         `from mobilenet_v1 width 0.25 input 32 weights ${w.weights}\nhead dense(3)\ntrain 2 epochs on ./data lr ` +
-          `0.01\n  batch 4\nthen unfreeze from block13 train 2 epochs\nsplit 50/50\n`,
+          `0.01\n  batch 5\nthen unfreeze from block13 train 2 epochs\nsplit 50/50\n`,
       );
       const ref = await go(f, path.join(w.dir, 'c1'));
       const stopped = await go(f, path.join(w.dir, 'c2'), { stopAfter: after });
@@ -131,11 +132,11 @@ describe('stopping and resuming', () => {
 
   it("a process killed between replacing its checkpoint's two renames: --resume takes the old checkpoint back " +
     'and leaves nothing beside it', async () => {
-    const w = makeWorld({ perClass: 6 });
+    const w = makeWorld({ perClass: 8 });
     const f = recipe(
       w.dir,
       `from mobilenet_v1 width 0.25 input 32 weights ${w.weights}\nhead dense(3)\ntrain 3 epochs on ./data lr ` +
-        `0.01\n  batch 4\nsplit 50/50\n`,
+        `0.01\n  batch 5\nsplit 50/50\n`,
     );
     const stopped = await go(f, path.join(w.dir, 'c'), { stopAfter: 7 });
     const dir = stopped.r.runDir,

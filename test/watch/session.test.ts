@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import * as path from 'node:path';
-import { WatchSession, planChanges, type WatchStatus } from '../../src/watch/session.js';
+import { WatchSession, listingChanges, planChanges, type WatchStatus } from '../../src/watch/session.js';
 import { compile } from '../../src/compiler/index.js';
 
 // Watch mode's decisions, with the recipe's text in memory and a runner that only records.
@@ -10,13 +10,16 @@ const base = 'from mobilenet_v2 width 0.35\nhead dense(2)\ntrain 3 epochs on ../
 
 function world() {
   let text = base;
+  let listing: string[] = ['a/1.png', 'b/1.png'];
+  let missing = false;
   const log: string[] = [];
   const statuses: WatchStatus[] = [];
   let stopped = 0;
   const session = new WatchSession({
     compile: () => {
+      if (missing) return { plan: null, text: '', diagnostics: '', missing: true };
       const c = compile(text, { file: FILE });
-      return { plan: c.plan, text, diagnostics: c.diagnostics.map((d) => d.message).join('\n') };
+      return { plan: c.plan, text, diagnostics: c.diagnostics.map((d) => d.message).join('\n'), listing };
     },
     start: (plan, _t, n) => {
       log.push(`start ${n}: ${plan.head.layers.map((l) => l.kind).join(',')}`);
@@ -41,6 +44,12 @@ function world() {
     statuses,
     set: (t: string) => {
       text = t;
+    },
+    images: (l: string[]) => {
+      listing = l;
+    },
+    remove: (gone: boolean) => {
+      missing = gone;
     },
     stopped: () => stopped,
   };
@@ -81,6 +90,41 @@ describe('watch session', () => {
     await Promise.all([a, b]);
     expect(w.log).toEqual(['start 1: dense', 'stop 1', 'start 2: dense']);
     expect(w.stopped()).toBe(1);
+  });
+
+  it('restarts when images are added to or removed from the data, saying which', async () => {
+    const w = world();
+    await w.session.changed();
+    w.images(['a/1.png', 'b/1.png']);
+    await w.session.changed();
+    expect(w.statuses.at(-1)).toEqual({ kind: 'unchanged' });
+    w.images(['a/1.png', 'a/2.png']);
+    await w.session.changed();
+    expect(w.log).toEqual(['start 1: dense', 'stop 1', 'start 2: dense']);
+    expect(w.statuses.at(-1)).toEqual({
+      kind: 'started',
+      run: 2,
+      changes: ['images added: 1 (a/2.png)', 'images removed: 1 (b/1.png)'],
+    });
+  });
+
+  it('keeps the run going while the recipe is deleted, and picks it up when it comes back', async () => {
+    const w = world();
+    await w.session.changed();
+    w.remove(true);
+    await w.session.changed();
+    expect(w.statuses.at(-1)).toEqual({ kind: 'missing' });
+    expect(w.stopped()).toBe(0);
+    w.remove(false);
+    await w.session.changed();
+    expect(w.statuses.at(-1)).toEqual({ kind: 'unchanged' });
+    expect(w.log).toEqual(['start 1: dense']);
+  });
+
+  it('counts many changed images without listing them all', () => {
+    const many = Array.from({ length: 5 }, (_, i) => `c/${i}.png`);
+    expect(listingChanges([], many)).toEqual(['images added: 5 (c/0.png, c/1.png, c/2.png, …)']);
+    expect(listingChanges(many, many)).toEqual([]);
   });
 
   it('lists what changed between two plans', () => {

@@ -66,3 +66,38 @@ def test_every_metrics_row_is_valid(finished, validate):
     assert [(r["stage"], r["epoch"]) for r in rows] == [(1, 1), (1, 2)]
     for r in rows:
         validate("metrics", r)
+
+
+def test_a_test_folder_past_one_percent_unreadable_stops_the_run(tmp_path):
+    """The test part follows the 1% rule the training parts do: no accuracy on what is left."""
+    node = shutil.which("node")
+    if not node or not os.path.exists(CLI):
+        pytest.skip(f"needs Node and the built CLI ({CLI}): run npm install (it builds) first")
+    for part in ("data", "testdata"):
+        for c, rgb in COLORS.items():
+            os.makedirs(tmp_path / part / c)
+            for i in range(4):
+                Image.new("RGB", (12, 12), rgb).save(tmp_path / part / c / f"{i}.png")
+    good = (tmp_path / "testdata" / "red" / "0.png").read_bytes()
+    (tmp_path / "testdata" / "red" / "1.png").write_bytes(good[: len(good) // 2])
+    (tmp_path / "r.tlr").write_text(
+        "from resnet18 weights none input 32\nhead dense(3)\ntrain 1 epoch on ./data\n  batch 4\n"
+        "split 75/25\ntest on ./testdata\n"
+    )
+    job = tmp_path / "job"
+    w = subprocess.run(
+        [node, CLI, "export", str(tmp_path / "r.tlr"), "--torchrun", str(job)], capture_output=True, text=True
+    )
+    assert w.returncode == 0, w.stderr
+    env = {k: v for k, v in os.environ.items() if k not in ("WORLD_SIZE", "RANK", "LOCAL_RANK")}
+    env["PYTHONPATH"] = str(job)
+    r = subprocess.run(
+        [sys.executable, "-m", "tlr_torch", "run", str(job), "--threads", "1"],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=300,
+    )
+    assert r.returncode != 0
+    assert "1 of the 12 test images cannot be read (more than 1%)" in r.stdout + r.stderr
+    assert not (job / "report.json").exists()

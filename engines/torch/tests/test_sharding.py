@@ -3,6 +3,7 @@
 import pytest
 
 from tlr_torch.dist import share
+from tlr_torch.batches import training_batches
 from tlr_torch.random import rng, shuffle
 
 
@@ -27,3 +28,11 @@ def test_rng_gives_the_numbers_the_node_side_gives():
 def test_shuffle_gives_the_order_the_node_side_gives():
     # src/runtime/random.ts: shuffle([0..9], rng(7)) is [6, 5, 8, 1, 2, 3, 4, 7, 9, 0].
     assert shuffle(list(range(10)), rng(7)) == [6, 5, 8, 1, 2, 3, 4, 7, 9, 0]
+
+
+def test_training_batches_join_a_last_batch_of_one_as_the_node_side_does():
+    # src/runtime/batches.ts: trainingBatches([0..8], 4) is [[0,1,2,3],[4,5,6,7,8]]; 8 and 10 images stay as cut.
+    assert training_batches(list(range(9)), 4) == [[0, 1, 2, 3], [4, 5, 6, 7, 8]]
+    assert training_batches(list(range(8)), 4) == [[0, 1, 2, 3], [4, 5, 6, 7]]
+    assert training_batches(list(range(10)), 4) == [[0, 1, 2, 3], [4, 5, 6, 7], [8, 9]]
+    assert training_batches([5], 4) == [[5]]

@@ -565,6 +565,9 @@ def evaluate_best(ctx, net, run):
     items = ctx.job.splits[split]
     rows = predict_rows(ctx, net, items, max(ctx.plan["stages"][0]["batch"], 32))
     ctx.note_unreadable(split)
+    # The test part follows the rule the other parts do (and the tfjs engine): past 1% unreadable,
+    # the run stops rather than report an accuracy on what is left.
+    ctx.check_unreadable()
     allrows = ctx.world.gather(rows)
     ids, y, pred, conf, loss = (allrows[:, i] for i in range(5))
     ev = evaluation(

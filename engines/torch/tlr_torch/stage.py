@@ -9,6 +9,7 @@ import signal
 import torch
 import torch.nn.functional as F
 
+from .batches import training_batches
 from .data import augment, draw_augment, normalize
 from .dist import share
 from .errors import EngineError
@@ -190,12 +191,12 @@ def run_epoch(ctx, s, epoch, model, opt, source, class_weights, stopper, stage=N
     batch = stage["batch"]
     seed = ctx.plan["seed"] * 1000 + s * 100 + epoch
     order = source.order(seed)
-    batches = math.ceil(len(order) / batch)
+    cuts = training_batches(order, batch)
+    batches = len(cuts)
     aug_gen = torch.Generator().manual_seed(seed) if ctx.augment and source.features is None else None
     total = hits_total = count_total = 0.0
     first_lr = learning_rate(stage, epoch, 0, batches)
-    for b in range(batches):
-        idx = order[b * batch : (b + 1) * batch]
+    for b, idx in enumerate(cuts):
         _fault(ctx, b + 1)
         aug = draw_augment(ctx.augment, len(idx), aug_gen) if aug_gen is not None else None
         lr = learning_rate(stage, epoch, b, batches)
@@ -305,12 +306,10 @@ def lr_sweep(ctx, s, net, model, params, source, class_weights, steps=100, lo=1e
             before = len(lrs)
             order = source.order(ctx.plan["seed"] * 7919 + s * 13 + passes)
             passes += 1
-            for b in range(math.ceil(len(order) / stage["batch"])):
+            for idx in training_batches(order, stage["batch"]):
                 lr = lo * (hi / lo) ** (len(lrs) / max(1, steps - 1))
                 set_rate(opt, lr)
-                _, _, weighted, denom = train_step(
-                    ctx, model, opt, source, order[b * stage["batch"] : (b + 1) * stage["batch"]], None, class_weights
-                )
+                _, _, weighted, denom = train_step(ctx, model, opt, source, idx, None, class_weights)
                 loss = ctx.world.sum([float(weighted)])[0] / denom
                 lrs.append(lr)
                 losses.append(loss)

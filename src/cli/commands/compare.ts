@@ -4,6 +4,8 @@ import type { Plan } from '../../plan/types.js';
 import { writeReportHtml } from '../../report/report-html.js';
 import { compareHtml } from '../../report/compare-html.js';
 import { writeFileAtomic } from '../../files/atomic.js';
+import { outputFileProblem, outputFolderProblem } from '../../data/model-folder.js';
+import { dataFoldersOfModel } from '../../runtime/run-folder.js';
 import { renderDiagnostics } from '../../compiler/render.js';
 import { DEFAULT_ENGINE, engineNamed, runOn, settle } from '../../engines/index.js';
 import { Events } from '../../runtime/events.js';
@@ -254,6 +256,10 @@ export async function compareCommand(
   const t = flags.by ? pivot(rows) : [HEAD, ...rows.map(cells)];
   io.out(table(t));
   const out = path.resolve(flags.out ?? '.');
+  refuseOutput(
+    out,
+    rows.map((r) => r.dir),
+  );
   writeFileAtomic(path.join(out, 'compare.md'), markdown(t));
   writeFileAtomic(path.join(out, 'compare.csv'), flags.by ? csv(t) : csvOf(rows));
   writeFileAtomic(
@@ -268,6 +274,19 @@ export async function compareCommand(
     `\nwritten: ${path.join(out, 'compare.md')}, ${path.join(out, 'compare.csv')}, ${path.join(out, 'compare.html')}`,
   );
   return 0;
+}
+
+/**
+ * compare.md, .csv and .html go into `out` (a folder they share with what is there) and replace
+ * their own earlier copies; never a link, device or FIFO, never in or around a compared run's data.
+ */
+function refuseOutput(out: string, runs: readonly string[]): void {
+  const data = runs.flatMap((d) => dataFoldersOfModel(path.join(d, 'model')));
+  const files = ['compare.md', 'compare.csv', 'compare.html'];
+  const problem =
+    outputFolderProblem(out, { data, marker: '', shared: true }) ??
+    files.map((f) => outputFileProblem(path.join(out, f), { data, replace: true })).find(Boolean);
+  if (problem) throw new UsageError(`cannot write the comparison into ${out}: ${problem}`);
 }
 
 /** `tlr report RUN_DIR`: writes the run's report.html again. */

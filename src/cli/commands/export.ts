@@ -2,7 +2,8 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { models, recipeExports, type FlagValues, type RecipeExport } from '../../engines/index.js';
 import { writeFileAtomic } from '../../files/atomic.js';
-import { MODEL_MARKER } from '../../data/model-folder.js';
+import { MODEL_MARKER, outputFileProblem, outputFolderProblem } from '../../data/model-folder.js';
+import { dataFolders, dataFoldersOfModel } from '../../runtime/run-folder.js';
 import { compileFile, UsageError, type Output } from '../io.js';
 import { renderDiagnostics, summary } from '../../compiler/render.js';
 
@@ -34,7 +35,7 @@ export async function exportCommand(args: readonly string[], flags: ExportFlags,
   const out = path.resolve(
     flags.out ?? (format === 'onnx' ? path.join(path.dirname(dir), 'model.onnx') : `${dir}-tfjs`),
   );
-  refuseOverwrite(out, format, flags.force);
+  refuseOverwrite(out, format, flags.force, dataFoldersOfModel(dir));
   const service = await models();
   const m = await service.open(dir);
   try {
@@ -47,14 +48,19 @@ export async function exportCommand(args: readonly string[], flags: ExportFlags,
   return 0;
 }
 
-/** An existing target is replaced only with --force, and a folder only when tlr wrote it. */
-function refuseOverwrite(out: string, format: string, force: boolean): void {
-  if (!fs.existsSync(out)) return;
-  const isDir = fs.statSync(out).isDirectory();
-  if (format === 'onnx' && isDir) throw new UsageError(`${out} is a folder; give --out a file name ending in .onnx`);
-  if (format === 'tfjs' && isDir && fs.readdirSync(out).length && !fs.existsSync(path.join(out, MODEL_MARKER)))
-    throw new UsageError(`${out} is a folder tlr did not write; choose another --out`);
-  if (!force) throw new UsageError(`${out} exists; add --force to replace it`);
+/**
+ * Where an export may go: the rules of `save … to` for every output (never a link, a device or
+ * FIFO, never in or around the data folder of the model's run), and an existing target is replaced
+ * only with --force, a folder only when tlr wrote it.
+ */
+function refuseOverwrite(out: string, format: string, force: boolean, data: readonly string[]): void {
+  const problem =
+    format === 'onnx'
+      ? outputFileProblem(out, { data, replace: force })
+      : outputFolderProblem(out, { data, marker: MODEL_MARKER });
+  if (problem) throw new UsageError(`cannot export to ${out}: ${problem}`);
+  if (format === 'tfjs' && fs.existsSync(out) && fs.readdirSync(out).length && !force)
+    throw new UsageError(`cannot export to ${out}: it exists; add --force to replace it`);
 }
 
 /** `tlr export RECIPE --torchrun DIR [--nproc N]`: the recipe written out for the engine that runs it elsewhere. */
@@ -70,10 +76,6 @@ async function exportRecipe(args: readonly string[], x: RecipeExport, flags: Exp
   if (args.length !== 1 || !args[0]!.endsWith('.tlr'))
     throw new UsageError(`tlr export RECIPE.tlr --${x.flag} DIR writes a folder for a recipe; give one .tlr file`);
   const out = path.resolve(String(flags.values[x.flag]));
-  if (fs.existsSync(out) && !fs.statSync(out).isDirectory())
-    throw new UsageError(
-      `--${x.flag} ${flags.values[x.flag]}: ${out} is not a folder; give a new folder (or one tlr wrote) for the job`,
-    );
   const c = compileFile(args[0]!);
   if (c.diagnostics.length)
     io.err(
@@ -81,6 +83,8 @@ async function exportRecipe(args: readonly string[], x: RecipeExport, flags: Exp
         `${summary(c.diagnostics)}\n`,
     );
   if (!c.plan) return 1;
+  const problem = outputFolderProblem(out, { data: dataFolders(c.plan), marker: x.marker });
+  if (problem) throw new UsageError(`--${x.flag} ${flags.values[x.flag]}: cannot write the job there: ${problem}`);
   for (const w of await x.write(c.plan, c.text, out, flags.values)) io.err(`warning: ${w}`);
   io.out(x.written(out, flags.values));
   return 0;

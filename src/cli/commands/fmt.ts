@@ -1,8 +1,7 @@
-import * as fs from 'node:fs';
 import { format } from '../../compiler/format.js';
 import { renderDiagnostics } from '../../compiler/render.js';
 import { readRecipe, useColor, UsageError, type Output } from '../io.js';
-import { writeFileAtomic } from '../../files/atomic.js';
+import { rewriteFileAtomic } from '../../files/atomic.js';
 
 export const FMT_HELP = `usage: tlr fmt FILE [--write | --check]
 
@@ -35,8 +34,7 @@ export function fmtCommand(files: readonly string[], flags: { write: boolean; ch
       }
     } else if (flags.write) {
       if (r.text !== text) {
-        writeFileAtomic(file, r.text);
-        fs.chmodSync(file, fs.statSync(file).mode);
+        rewriteFileAtomic(file, r.text);
         io.out(`formatted ${file}`);
       }
     } else {

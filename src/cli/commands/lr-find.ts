@@ -3,12 +3,28 @@ import * as path from 'node:path';
 import { renderDiagnostics, summary } from '../../compiler/render.js';
 import { setStageLr } from '../../compiler/edit.js';
 import { Events } from '../../runtime/events.js';
-import { lrFinder } from '../../engines/index.js';
+import { lrFinder, type LrCurve } from '../../engines/index.js';
 import { lrChart } from '../../report/svg.js';
 import { lrChartText } from '../../text/lr-chart.js';
 import { formatLr, stageLr } from '../../text/format.js';
-import { writeFileAtomic } from '../../files/atomic.js';
+import { rewritable, rewriteFileAtomic, writeFileAtomic } from '../../files/atomic.js';
+import { outputFileProblem } from '../../data/model-folder.js';
+import { dataFolders } from '../../runtime/run-folder.js';
 import { compileFile, UsageError, type Output } from '../io.js';
+
+/**
+ * Why the suggestion cannot be trusted when the smoothed loss is lowest at the first or the last
+ * step it reached: the minimum is then only where the sweep stopped, not where the loss turns.
+ */
+export function minimumAtEdge(curve: LrCurve): string | null {
+  const at = curve.lrs.indexOf(curve.minimum),
+    last = curve.smoothed.length - 1;
+  const range = `the range test (${curve.lrs.length} steps; --steps sets more)`;
+  if (at === last && !curve.diverged)
+    return `the loss was still falling at the end of ${range}: the suggestion is a guess; try more steps`;
+  if (at === 0) return `the loss was lowest at the first step of ${range}: the suggestion is a guess`;
+  return null;
+}
 
 /**
  * `tlr lr-find RECIPE [--stage N] [--write] [--json]`: the range test on one stage, a suggestion, and the recipe edited
@@ -27,6 +43,7 @@ export async function lrFindCommand(
     throw new UsageError(`--stage ${flags.stage}: give a stage number (1 is the first)`);
   if (!Number.isInteger(steps) || steps < 10 || steps > 10000)
     throw new UsageError(`--steps ${flags.steps}: give a whole number from 10 to 10000`);
+  if (flags.write) rewritable(file); // a read-only recipe is refused before the sweep, not after
   const c = compileFile(file);
   if (c.diagnostics.length)
     io.err(
@@ -57,6 +74,8 @@ export async function lrFindCommand(
   if (shown) process.stderr.write('\r\x1b[K');
   const value = formatLr(+curve.suggestion.toPrecision(1));
   const svg = path.join(c.plan.output.runsDir, 'lr-find', `stage-${stageNo}.svg`);
+  const where = outputFileProblem(svg, { data: dataFolders(c.plan), replace: true });
+  if (where) throw new UsageError(`cannot write the chart ${svg}: ${where}`);
   writeFileAtomic(
     svg,
     lrChart({ ...curve, title: `${c.plan.recipe.name}, stage ${stageNo}: learning-rate range test` }),
@@ -92,11 +111,17 @@ export async function lrFindCommand(
     );
     io.out(`chart      ${svg}`);
   }
+  const edge = minimumAtEdge(curve);
+  if (edge) io.err(`warning: ${edge}`);
+  if (flags.write && edge) {
+    io.err(`${file} was not changed: a rate from a curve whose minimum is at an edge is a guess; write one by hand`);
+    return 1;
+  }
   if (flags.write) {
     const text = fs.readFileSync(file, 'utf8');
     const r = setStageLr(text, stageNo - 1, value);
     if (!r.ok) throw new UsageError(`${file} changed and no longer parses; nothing was written`);
-    writeFileAtomic(file, r.text);
+    rewriteFileAtomic(file, r.text);
     if (!flags.json) io.out(`written    ${file}: stage ${stageNo} has lr ${value}`);
   } else if (!flags.json)
     io.out(`           tlr lr-find ${file}${stageNo > 1 ? ` --stage ${stageNo}` : ''} --write puts it in the recipe`);

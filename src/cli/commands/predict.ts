@@ -33,7 +33,10 @@ export async function predictCommand(
     else if (flags.csv)
       io.out(
         stringify(
-          results.flatMap((r) => r.top.map((t, i) => [r.image, i + 1, t.label, +t.probability.toFixed(6)])),
+          // Names from files and model folders are escaped here as everywhere tlr prints them.
+          results.flatMap((r) =>
+            r.top.map((t, i) => [printable(r.image), i + 1, printable(t.label), +t.probability.toFixed(6)]),
+          ),
           { header: true, columns: ['image', 'rank', 'label', 'probability'] },
         ).trimEnd(),
       );

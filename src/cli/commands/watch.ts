@@ -4,13 +4,28 @@ import { renderDiagnostics } from '../../compiler/render.js';
 import { Events } from '../../runtime/events.js';
 import { DEFAULT_ENGINE, engineNamed, runOn, settle, type FlagValues } from '../../engines/index.js';
 import { WatchSession, type WatchStatus } from '../../watch/session.js';
+import { describeItem, listSplits } from '../../runtime/data/dataset.js';
+import { dataFolders } from '../../runtime/run-folder.js';
+import type { Plan } from '../../plan/types.js';
 import { ndjsonReporter, textReporter } from '../reporters/text.js';
 import { useLiveView } from './run.js';
 import { compileFile, readRecipe, useColor, UsageError, type Output } from '../io.js';
 
+/** Every image the plan's data lists, by split, in order: a change to it starts a new run. */
+function imagesOf(plan: Plan): string[] {
+  try {
+    const sp = listSplits(plan);
+    return (['train', 'validation', 'test'] as const).flatMap((k) => sp[k].map((it) => `${k} ${describeItem(it)}`));
+  } catch {
+    return []; // the data cannot be listed now: the run reports why
+  }
+}
+
 /**
- * Watches the recipe (its folder: editors that save by renaming replace the file itself) and,
- * once a plan names it, the data folder; a change, debounced, asks the session to re-plan.
+ * Watches the recipe (its folder, one level: editors that save by renaming replace the file
+ * itself) and, once a plan names them, the data folders at every depth (images come and go in
+ * class folders); a change, debounced, asks the session to compile again, and the session starts
+ * a new run only when the plan or the list of images changed.
  */
 async function watchRecipe(
   file: string,
@@ -18,6 +33,8 @@ async function watchRecipe(
 ): Promise<{ watchData(): void; close(): Promise<void> }> {
   const { watch } = await import('chokidar');
   const watcher = watch(path.dirname(file), { ignoreInitial: true, depth: 0 });
+  const isRuns = (p: string) => p.split(path.sep).includes('runs');
+  const dataWatcher = watch([], { ignoreInitial: true, ignored: isRuns });
   const data = new Set<string>();
   let timer: NodeJS.Timeout | undefined;
   const changed = () => {
@@ -25,22 +42,22 @@ async function watchRecipe(
     timer = setTimeout(() => void session.changed().then(watchData), 300);
   };
   const watchData = () => {
-    const root = session.currentPlan?.data.root;
-    if (root && !data.has(root) && fs.existsSync(root) && fs.statSync(root).isDirectory()) {
+    const plan = session.currentPlan;
+    for (const root of plan ? dataFolders(plan) : []) {
+      if (data.has(root) || !fs.existsSync(root)) continue;
       data.add(root);
-      watcher.add(root);
+      dataWatcher.add(root);
     }
   };
   watcher.on('all', (_event, p) => {
-    const inData = [...data].some((d) => p.startsWith(d + path.sep) && !p.includes(`${path.sep}runs${path.sep}`));
-    if (path.resolve(p) === file || inData) changed();
+    if (path.resolve(p) === file) changed();
   });
-
+  dataWatcher.on('all', () => changed());
   return {
     watchData,
     close: async () => {
       clearTimeout(timer);
-      await watcher.close();
+      await Promise.all([watcher.close(), dataWatcher.close()]);
     },
   };
 }
@@ -62,11 +79,13 @@ export async function watchCommand(
 
   const session = new WatchSession({
     compile: () => {
+      if (!fs.existsSync(file)) return { plan: null, text: '', diagnostics: '', missing: true };
       const c = compileFile(file, { whileSaving: true });
       return {
         plan: c.plan,
         text: c.text,
         diagnostics: renderDiagnostics(c.diagnostics, files[0]!, c.text, { color: !live && useColor() }),
+        listing: c.plan ? imagesOf(c.plan) : [],
       };
     },
     start: (plan, text) => {
@@ -90,6 +109,7 @@ export async function watchCommand(
       });
       if (live) return;
       if (s.kind === 'diagnostics') io.out(`${s.text}\nthe recipe has errors; the current run goes on`);
+      else if (s.kind === 'missing') io.out('the recipe was deleted; waiting for it (the current run goes on)');
       else if (s.kind === 'unchanged') io.out('saved; the plan did not change');
       else if (s.changes.length) io.out(`run ${s.run}: the plan changed:\n  ${s.changes.join('\n  ')}`);
     },

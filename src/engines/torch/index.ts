@@ -5,6 +5,7 @@ import type { Plan } from '../../plan/types.js';
 import type { EngineDef, EngineSettings, FlagValues, RecipeExport } from '../types.js';
 import { torchUnsupported } from './networks.js';
 import { quickTorchPython } from './python.js';
+import { JOB_MARKER } from './job-marker.js';
 
 // The torch engine's row: PyTorch with torchvision (the Python package in engines/torch), one
 // process or several with DistributedDataParallel. Its Node half prepares the run folder, starts
@@ -32,6 +33,7 @@ function checkBatches(plan: Plan, nproc: number): void {
 const torchrun: RecipeExport = {
   flag: 'torchrun',
   help: 'a job folder for the torch engine on a cluster (launch.sh, slurm.sbatch)',
+  marker: JOB_MARKER,
   flags: { nproc: { type: 'string', value: 'N', help: 'processes per machine (default 1)' } },
   async write(plan, recipeText, out, flags) {
     const nproc = flags['nproc'] === undefined ? 1 : count(String(flags['nproc']), '--nproc', 'processes per machine');

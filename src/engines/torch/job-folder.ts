@@ -16,7 +16,7 @@ import { ENGINE_FILE } from '../../runtime/run-folder.js';
 /** A folder tlr may not write a job into. */
 export class JobFolderError extends TlrError {}
 
-const MARKER = '.tlr-job';
+import { JOB_MARKER as MARKER } from './job-marker.js';
 
 function launchScript(plan: Plan, nproc: number): string {
   return `#!/usr/bin/env bash

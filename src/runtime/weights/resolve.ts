@@ -51,7 +51,7 @@ async function fetchInto(
   env: NodeJS.ProcessEnv,
   onProgress?: (p: Progress) => void,
 ): Promise<void> {
-  fs.mkdirSync(path.dirname(dir), { recursive: true });
+  const made = fs.mkdirSync(path.dirname(dir), { recursive: true });
   const tmp = fs.mkdtempSync(`${dir}.tmp-${process.pid}-`);
   const allowHttp = env['TLR_ALLOW_HTTP'] === '1';
   try {
@@ -85,7 +85,19 @@ async function fetchInto(
     fs.renameSync(tmp, dir);
   } catch (e) {
     fs.rmSync(tmp, { recursive: true, force: true });
+    if (made) removeEmptyFolders(path.dirname(dir), made);
     throw e;
+  }
+}
+
+/** Removes `from` and its parents up to `top` while they are empty: what a failed download made. */
+function removeEmptyFolders(from: string, top: string): void {
+  for (let d = from; d.length >= top.length; d = path.dirname(d)) {
+    try {
+      fs.rmdirSync(d); // fails on a folder with something in it: then the rest stays too
+    } catch {
+      return;
+    }
   }
 }
 

@@ -1,4 +1,4 @@
-import { NO_WEIGHTS, type OpDef } from './types.js';
+import { NO_WEIGHTS, NO_MACS, type OpDef } from './types.js';
 
 // Activations as layers of their own (those right after a convolution or dense layer are fused
 // into it by the program compiler).
@@ -15,6 +15,7 @@ const reluDef = <K extends 'relu' | 'relu6'>(kind: K, maxValue?: number): OpDef<
   kind,
   infer: (_op, [x]) => ({ shape: x!, params: 0 }),
   ...NO_WEIGHTS,
+  ...NO_MACS,
   layer: (k) => k.apply(k.tf.layers.reLU({ name: k.node.name, ...(maxValue ? { maxValue } : {}) })),
   program: (k) => k.emit(k.step({ kind: 'activation', activation: kind, inputs: k.src() })),
 });

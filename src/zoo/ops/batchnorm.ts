@@ -1,4 +1,4 @@
-import { channels, type OpDef } from './types.js';
+import { channels, NO_MACS, type OpDef } from './types.js';
 
 // BatchNorm over the last axis. `momentum` as Keras means it: moving = momentum * moving + (1 - momentum) * batch.
 
@@ -12,6 +12,7 @@ export const bn: OpDef<BatchNormOp> = {
   kind: 'bn',
   weighted: true,
   infer: (_op, [x]) => ({ shape: x!, params: 2 * channels(x!) }),
+  ...NO_MACS,
   weights: (_op, [x]) => {
     const c = [channels(x!)];
     return [

@@ -92,6 +92,7 @@ export const conv: OpDef<ConvOp> = {
     shape: [...spatial(x!, op.kernel, op.strides, op.padding), op.filters],
     params: op.kernel[0] * op.kernel[1] * channels(x!) * op.filters + (op.bias ? op.filters : 0),
   }),
+  macs: (op, [x], y) => y[0]! * y[1]! * op.filters * op.kernel[0] * op.kernel[1] * channels(x!),
   weights: (op, [x]) => [
     { suffix: 'kernel', shape: [op.kernel[0], op.kernel[1], channels(x!), op.filters] },
     ...(op.bias ? [{ suffix: 'bias', shape: [op.filters] }] : []),
@@ -124,6 +125,7 @@ export const depthwise: OpDef<DepthwiseOp> = {
     shape: [...spatial(x!, op.kernel, op.strides, op.padding), channels(x!)],
     params: op.kernel[0] * op.kernel[1] * channels(x!) + (op.bias ? channels(x!) : 0),
   }),
+  macs: (op, [x], y) => y[0]! * y[1]! * channels(x!) * op.kernel[0] * op.kernel[1],
   weights: (op, [x]) => [
     { suffix: 'depthwise_kernel', shape: [op.kernel[0], op.kernel[1], channels(x!), 1] },
     ...(op.bias ? [{ suffix: 'bias', shape: [channels(x!)] }] : []),

@@ -1,4 +1,4 @@
-import { NO_WEIGHTS, type OpDef } from './types.js';
+import { NO_WEIGHTS, NO_MACS, type OpDef } from './types.js';
 
 // The classifier's ops: flatten, a fully connected layer, dropout.
 
@@ -21,6 +21,7 @@ export const flatten: OpDef<FlattenOp> = {
   kind: 'flatten',
   infer: (_op, [x]) => ({ shape: [x!.reduce((a, b) => a * b, 1)], params: 0 }),
   ...NO_WEIGHTS,
+  ...NO_MACS,
   layer: (k) => {
     // PyTorch flattens channels first; a Linear layer's weights expect that order.
     const input =
@@ -36,6 +37,7 @@ export const dense: OpDef<DenseOp> = {
   kind: 'dense',
   weighted: true,
   infer: (op, [x]) => ({ shape: [op.units], params: x![0]! * op.units + (op.bias ? op.units : 0) }),
+  macs: (op, [x]) => x![0]! * op.units,
   weights: (op, [x]) => [
     { suffix: 'kernel', shape: [x![0]!, op.units] },
     ...(op.bias ? [{ suffix: 'bias', shape: [op.units] }] : []),
@@ -73,6 +75,7 @@ export const dropout: OpDef<DropoutOp> = {
   kind: 'dropout',
   infer: (_op, [x]) => ({ shape: x!, params: 0 }),
   ...NO_WEIGHTS,
+  ...NO_MACS,
   layer: (k) => k.apply(new k.custom.FreezableDropout({ name: k.node.name, rate: k.node.op.rate, seed: k.seed })),
   // Inference: the identity.
   program: (k) => k.emit(k.src()[0]!),

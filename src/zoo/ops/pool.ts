@@ -1,4 +1,4 @@
-import { channels, isZeroPad, NO_WEIGHTS, padOf, spatial, widen, type OpDef, type Pad, type Pair } from './types.js';
+import { channels, isZeroPad, NO_WEIGHTS, NO_MACS, padOf, spatial, widen, type OpDef, type Pad, type Pair } from './types.js';
 
 // Pools: max and average over windows, PyTorch's adaptive average, and the global average.
 
@@ -52,6 +52,7 @@ export const maxpool: OpDef<MaxPoolOp> = {
   kind: 'maxpool',
   infer: (op, [x]) => ({ shape: [...spatial(x!, op.pool, op.strides, op.padding, op.ceil), channels(x!)], params: 0 }),
   ...NO_WEIGHTS,
+  ...NO_MACS,
   layer: (k) => {
     // Ceil mode pads bottom/right (post-ReLU, zeros are neutral).
     const op = k.node.op,
@@ -87,6 +88,7 @@ export const avgpool: OpDef<AvgPoolOp> = {
   kind: 'avgpool',
   infer: (op, [x]) => ({ shape: [...spatial(x!, op.pool, op.strides, op.padding), channels(x!)], params: 0 }),
   ...NO_WEIGHTS,
+  ...NO_MACS,
   layer: (k) => {
     const op = k.node.op;
     if (!op.countIncludePad && op.padding !== 'same' && op.padding !== 'valid' && !isZeroPad(op.padding))
@@ -121,6 +123,7 @@ export const adaptiveavg: OpDef<AdaptiveAvgOp> = {
   kind: 'adaptiveavg',
   infer: (op, [x]) => ({ shape: [op.size, op.size, channels(x!)], params: 0 }),
   ...NO_WEIGHTS,
+  ...NO_MACS,
   layer: (k) => {
     // At the network's own input size the pool is the identity: leave it out, so a saved model
     // needs no custom layer to load elsewhere.
@@ -140,6 +143,7 @@ export const gap: OpDef<GapOp> = {
   kind: 'gap',
   infer: (_op, [x]) => ({ shape: [channels(x!)], params: 0 }),
   ...NO_WEIGHTS,
+  ...NO_MACS,
   layer: (k) => k.apply(k.tf.layers.globalAveragePooling2d({ name: k.node.name })),
   program: (k) => k.emit(k.step({ kind: 'gap', inputs: k.src() })),
 };

@@ -101,6 +101,11 @@ export interface OpDef<O extends { readonly kind: string }> {
   readonly kind: O['kind'];
   /** Output shape and trainable parameters (as torchvision counts them) from the inputs' shapes. */
   infer(op: O, inputs: readonly Shape[]): { shape: Shape; params: number };
+  /**
+   * Multiply-accumulates per image in a forward pass (what torchvision's tables call GFLOPS):
+   * convolutions and dense layers; elementwise ops, pooling and BatchNorm count 0, as there.
+   */
+  macs(op: O, inputs: readonly Shape[], shape: Shape): number;
   /** Whether it holds weights: `freeze first N layers` and `tlr models` count these. */
   readonly weighted: boolean;
   /** The weights it holds; none for ops without weights. */
@@ -148,3 +153,6 @@ export const isZeroPad = (p: Pad): boolean => p !== 'same' && p !== 'valid' && p
 
 /** An op with no weights: the default for the two weight facets. */
 export const NO_WEIGHTS = { weighted: false, weights: () => [], torchvision: {} } as const;
+
+/** An op without multiply-accumulates worth counting (elementwise, pooling, reshaping). */
+export const NO_MACS = { macs: () => 0 } as const;

@@ -1,4 +1,4 @@
-import { NO_WEIGHTS, padOf, widen, type OpDef } from './types.js';
+import { NO_WEIGHTS, NO_MACS, padOf, widen, type OpDef } from './types.js';
 
 // Explicit zero padding (Keras' ZeroPadding2D): [top, bottom, left, right].
 
@@ -16,6 +16,7 @@ export const zeropad: OpDef<ZeroPadOp> = {
     params: 0,
   }),
   ...NO_WEIGHTS,
+  ...NO_MACS,
   layer: (k) => {
     const p = k.node.op.padding;
     return k.apply(

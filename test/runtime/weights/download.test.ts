@@ -251,6 +251,19 @@ describe('weights download', () => {
     expect(files(path.join(cache, 'weights'))).toEqual([]);
   });
 
+  it('a failed first download leaves no empty folders behind, and keeps folders it did not make', async () => {
+    const fresh = path.join(cache, 'not-yet');
+    const failed = resolveWeights(imagenet(`${base}/nope/model.json`, 'tfjs'), {
+      env: { ...env, TLR_CACHE: fresh },
+      lockDir,
+    });
+    await expect(failed).rejects.toThrow(/HTTP 404/);
+    expect(fs.existsSync(fresh)).toBe(false);
+    fs.mkdirSync(path.join(cache, 'weights'));
+    await expect(resolveWeights(imagenet(`${base}/nope/model.json`, 'tfjs'), { env, lockDir })).rejects.toThrow();
+    expect(fs.existsSync(path.join(cache, 'weights'))).toBe(true);
+  });
+
   it('a body cut short is an error, not a file', async () => {
     await expect(
       resolveWeights(imagenet(`${base}/short.safetensors`, 'safetensors'), { env, lockDir }),

@@ -2,6 +2,7 @@ import { tf } from '../tf.js';
 import { TlrError } from '../../../errors.js';
 import type { PlanStage } from '../../../plan/types.js';
 import type { EpochMetrics, Events } from '../../../runtime/events.js';
+import { trainingBatchCount } from '../../../runtime/batches.js';
 import { through, type BatchSource } from './sources.js';
 import type { Forward } from '../infer/engine.js';
 import type { ModelInfo } from '../../../zoo/catalog.js';
@@ -166,7 +167,7 @@ export async function runStage(r: StageRun): Promise<StageResult> {
     sinceBest = r.sinceBest ?? 0;
   try {
     for (let epoch = r.startEpoch; epoch < r.stage.epochs; epoch++) {
-      const batches = Math.ceil(r.train.size / r.stage.batch);
+      const batches = trainingBatchCount(r.train.size, r.stage.batch);
       // The epoch's rate (in its events and metrics) is its first batch's; one-cycle and warm-up move it every batch.
       const lr = learningRate(r.stage, epoch, 0, batches);
       const t0 = Date.now();

@@ -6,6 +6,7 @@ import { loadBatch, normalizeBatch } from '../data/loader.js';
 import { augmentBatch } from '../data/augment.js';
 import type { Item } from '../../../runtime/data/dataset.js';
 import { rng, shuffle } from '../../../runtime/random.js';
+import { slices, trainingBatches } from '../../../runtime/batches.js';
 import { ordered, type Forward } from '../infer/engine.js';
 
 // Where a stage's batches come from: cached feature vectors, or images decoded batch by batch.
@@ -44,8 +45,7 @@ abstract class RowSource implements BatchSource {
   async *batches(batch: number, train: boolean, epochSeed: number): AsyncGenerator<XY> {
     const order = Array.from({ length: this.size }, (_, i) => i);
     if (train) shuffle(order, rng(epochSeed));
-    for (let i = 0; i < order.length; i += batch) {
-      const idx = order.slice(i, i + batch);
+    for (const idx of train ? trainingBatches(order, batch) : slices(order, batch)) {
       yield {
         x: this.rows(idx),
         y: Int32Array.from(idx, (j) => this.y[j]!),
@@ -153,8 +153,7 @@ export class ImageSource implements BatchSource {
     const order = this.items.map((_, i) => i).filter((i) => !this.bad.has(this.items[i]!));
     const random = rng(epochSeed);
     if (train) shuffle(order, random);
-    for (let i = 0; i < order.length; i += batch) {
-      const chunk = order.slice(i, i + batch);
+    for (const chunk of train ? trainingBatches(order, batch) : slices(order, batch)) {
       const augmenting = train && this.augment.length > 0;
       const b = await loadBatch(
         chunk.map((j) => this.items[j]!),

@@ -1,0 +1,93 @@
+import { describe } from '../zoo/catalog.js';
+import type { Plan, PlanStage } from '../plan/types.js';
+
+// How much arithmetic a plan asks for, from the zoo's graphs: multiply-accumulates (MACs) per
+// image for the frozen part, the trained part and the head, then per stage and for the whole run.
+// One MAC is one operation, as torchvision's "GFLOPS" column counts it (ResNet-50: 4.09).
+// A backward pass costs about twice its forward (gradients for inputs and for weights), and only
+// the trained part and the head have one. What a cache saves is counted once, at the stage's start.
+
+export interface PerImage {
+  readonly frozen: number;
+  readonly trained: number;
+  readonly head: number;
+}
+
+export interface StageCompute {
+  readonly index: number;
+  readonly epochs: number;
+  readonly perImage: PerImage;
+  /** `features`: the head trains on cached backbone features; `prefix`: on the frozen part's cached output. */
+  readonly cache: 'features' | 'prefix' | 'none';
+  /** Filling the cache, once, when the stage starts (0 when nothing is cached or the cache is already there). */
+  readonly once: number;
+  readonly perEpoch: number;
+  /** `once` plus every epoch (early stopping can end a stage sooner). */
+  readonly total: number;
+}
+
+export interface PlanCompute {
+  /** The whole network, forward, per image: what `predict` costs. */
+  readonly forward: number;
+  readonly stages: readonly StageCompute[];
+  /** Evaluating the test part at the end. */
+  readonly test: number;
+  readonly total: number;
+}
+
+const sum = (xs: readonly number[] | null): number => (xs ?? []).reduce((a, b) => a + b, 0);
+
+/** The head's MACs per image: each dense layer's inputs times its units. */
+export function headMacs(plan: Plan): number {
+  let width = plan.head.inputs,
+    macs = 0;
+  for (const l of plan.head.layers) {
+    if (l.kind !== 'dense') continue;
+    macs += width * l.units;
+    width = l.units;
+  }
+  return macs;
+}
+
+/** Forward MACs per image of the backbone's layers below and from a stage's freeze point. */
+export function perImage(plan: Plan, stage: PlanStage): PerImage {
+  const layers = describe(plan.model.name, plan.model.width, plan.model.inputSize).layers;
+  const frozen = layers.slice(0, stage.frozen.layers).reduce((t, l) => t + l.macs, 0);
+  const trained = layers.slice(stage.frozen.layers).reduce((t, l) => t + l.macs, 0);
+  return { frozen, trained, head: headMacs(plan) };
+}
+
+function stageCompute(plan: Plan, stage: PlanStage): StageCompute {
+  const p = perImage(plan, stage);
+  const train = sum(plan.data.counts.train),
+    val = sum(plan.data.counts.validation);
+  const step = (fixed: number, learned: number) => train * (fixed + 3 * learned) + val * (fixed + learned);
+  const [cache, once, perEpoch] = stage.featureCache.use
+    ? (['features', (train + val) * (p.frozen + p.trained), step(0, p.head)] as const)
+    : stage.featureCache.prefix
+      ? (['prefix', (train + val) * p.frozen, step(0, p.trained + p.head)] as const)
+      : (['none', 0, step(p.frozen, p.trained + p.head)] as const);
+  return { index: stage.index, epochs: stage.epochs, perImage: p, cache, once, perEpoch, total: once + stage.epochs * perEpoch };
+}
+
+/** The arithmetic of a whole run, stage by stage. */
+export function planCompute(plan: Plan): PlanCompute {
+  const stages = plan.stages.map((s) => stageCompute(plan, s));
+  const whole = stages[0] ? stages[0].perImage : { frozen: 0, trained: 0, head: headMacs(plan) };
+  const forward = whole.frozen + whole.trained + whole.head;
+  const test = sum(plan.data.counts.test) * forward;
+  return { forward, stages, test, total: stages.reduce((t, s) => t + s.total, 0) + test };
+}
+
+/** MACs with an SI prefix: 1.81 G, 340 M. */
+export function fmtMacs(n: number): string {
+  const units: [number, string][] = [
+    [1e15, 'P'],
+    [1e12, 'T'],
+    [1e9, 'G'],
+    [1e6, 'M'],
+    [1e3, 'k'],
+  ];
+  for (const [v, u] of units) if (n >= v) return `${(n / v).toPrecision(3)} ${u}`;
+  return `${Math.round(n)} `;
+}
