@@ -10,6 +10,7 @@ const SRC = path.resolve(__dirname, '../src');
 const ALLOWED: Record<string, readonly string[]> = {
   cli: [
     'ui',
+    'review',
     'watch',
     'text',
     'compiler',
@@ -30,6 +31,7 @@ const ALLOWED: Record<string, readonly string[]> = {
   watch: ['plan'],
   text: ['runtime', 'printable'],
   compiler: ['zoo', 'data', 'plan', 'paths', 'printable'],
+  review: ['compiler', 'text', 'zoo', 'data', 'plan', 'paths', 'printable'],
   engines: ['report', 'runtime', 'zoo', 'data', 'plan', 'files', 'errors', 'version', 'printable'],
   report: ['runtime', 'data', 'plan', 'files'],
   runtime: ['zoo', 'data', 'plan', 'files', 'errors', 'version'],

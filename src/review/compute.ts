@@ -67,7 +67,15 @@ function stageCompute(plan: Plan, stage: PlanStage): StageCompute {
     : stage.featureCache.prefix
       ? (['prefix', (train + val) * p.frozen, step(0, p.trained + p.head)] as const)
       : (['none', 0, step(p.frozen, p.trained + p.head)] as const);
-  return { index: stage.index, epochs: stage.epochs, perImage: p, cache, once, perEpoch, total: once + stage.epochs * perEpoch };
+  return {
+    index: stage.index,
+    epochs: stage.epochs,
+    perImage: p,
+    cache,
+    once,
+    perEpoch,
+    total: once + stage.epochs * perEpoch,
+  };
 }
 
 /** The arithmetic of a whole run, stage by stage. */

@@ -1,4 +1,15 @@
-import { channels, isZeroPad, NO_WEIGHTS, NO_MACS, padOf, spatial, widen, type OpDef, type Pad, type Pair } from './types.js';
+import {
+  channels,
+  isZeroPad,
+  NO_WEIGHTS,
+  NO_MACS,
+  padOf,
+  spatial,
+  widen,
+  type OpDef,
+  type Pad,
+  type Pair,
+} from './types.js';
 
 // Pools: max and average over windows, PyTorch's adaptive average, and the global average.
 
