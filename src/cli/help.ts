@@ -37,13 +37,16 @@ Writes RUN_DIR/report.html: loss, accuracy and learning-rate curves per stage, t
 as a heat map, per-class precision/recall/F1, and the most confidently misclassified images. A
 single file that opens from disk with no network. tlr run writes it at the end of every run.`;
 
-export const DOCTOR_HELP = `usage: tlr doctor
+export const DOCTOR_HELP = `usage: tlr doctor [--calibrate]
 
 Prints each TensorFlow.js backend (available or not, and why), the one \`tlr run\` would use,
 ONNX Runtime (version, threads, execution providers) or why it is not used, the TensorFlow.js
 inference worker threads, the cache folder and its size, $TLR_WEIGHTS_DIR, whether the torch
-engine is usable (which Python, PyTorch and torchvision versions, CUDA devices) or why not, and
-the versions.`;
+engine is usable (which Python, PyTorch and torchvision versions, CUDA devices) or why not, the
+versions, and each engine's calibration.
+  --calibrate  measure each engine that can run here (a small real run of ResNet-18 at 96×96 on
+               generated images, about a minute) and keep its rates in the cache folder
+               (calibration.json): plan, diff and explain then estimate a run's time`;
 
 export const WATCH_HELP = `usage: tlr watch FILE [--json] [--backend NAME]    (also: tlr run --watch FILE)
 

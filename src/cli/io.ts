@@ -47,7 +47,4 @@ export function compileFile(file: string, opts: { whileSaving?: boolean } = {}):
   return { ...compile(text, { file }), text };
 }
 
-/** `n` and the word, plural unless n is 1. */
-export const plural = (n: number, word: string, many = `${word}s`): string => `${n} ${n === 1 ? word : many}`;
-/** A whole number with thousands separators. */
-export const fmtInt = (n: number): string => n.toLocaleString('en-US');
+export { fmtInt, plural } from '../text/format.js';

@@ -2,6 +2,7 @@ import { parseArgs } from 'node:util';
 import { checkCommand, CHECK_HELP } from './commands/check.js';
 import { planCommand, PLAN_HELP } from './commands/plan.js';
 import { fmtCommand, FMT_HELP } from './commands/fmt.js';
+import { diffCommand, DIFF_HELP } from './commands/diff.js';
 import { modelsCommand, MODELS_HELP } from './commands/models.js';
 import {
   COMPARE_HELP,
@@ -26,9 +27,10 @@ const HELP = `tlr — transfer learning recipes
 usage: tlr COMMAND [options]
 
 commands:
-  check FILE...    check recipes; print problems with their line and column
+  check FILE...    check recipes (files, folders, -); --format text|json|github|sarif
   plan FILE        show what a run would do (--json: the plan itself)
   fmt FILE         print the canonical layout (--write, --check)
+  diff OLD NEW     what a change to a recipe means (files or REV:PATH; --git BASE [HEAD]; --md, --json)
   models [NAME]    list the model zoo, or one network's blocks and layers
   fetch FILE...    download what recipes need now (their weights), for going offline
   run FILE         run a recipe (--json: NDJSON events; --resume RUN_DIR; --watch)
@@ -82,18 +84,34 @@ const watchRun = async (p: string[], v: Record<string, unknown>, io: Output) =>
 const COMMANDS: Record<string, Spec> = {
   check: {
     help: CHECK_HELP,
-    options: { json: { type: 'boolean' }, deep: { type: 'boolean' } },
-    run: (p, v, io) => checkCommand(p, { json: !!v['json'], deep: !!v['deep'] }, io),
+    options: {
+      json: { type: 'boolean' },
+      format: { type: 'string' },
+      deep: { type: 'boolean' },
+      'stdin-filename': { type: 'string' },
+    },
+    run: (p, v, io) =>
+      checkCommand(
+        p,
+        { json: !!v['json'], format: str(v['format']), deep: !!v['deep'], stdinFilename: str(v['stdin-filename']) },
+        io,
+      ),
   },
   plan: {
     help: PLAN_HELP,
-    options: { json: { type: 'boolean' } },
-    run: (p, v, io) => planCommand(p, { json: !!v['json'] }, io),
+    options: { json: { type: 'boolean' }, 'stdin-filename': { type: 'string' } },
+    run: (p, v, io) => planCommand(p, { json: !!v['json'], stdinFilename: str(v['stdin-filename']) }, io),
   },
   fmt: {
     help: FMT_HELP,
-    options: { write: { type: 'boolean' }, check: { type: 'boolean' } },
-    run: (p, v, io) => fmtCommand(p, { write: !!v['write'], check: !!v['check'] }, io),
+    options: { write: { type: 'boolean' }, check: { type: 'boolean' }, 'stdin-filename': { type: 'string' } },
+    run: (p, v, io) =>
+      fmtCommand(p, { write: !!v['write'], check: !!v['check'], stdinFilename: str(v['stdin-filename']) }, io),
+  },
+  diff: {
+    help: DIFF_HELP,
+    options: { git: { type: 'boolean' }, md: { type: 'boolean' }, json: { type: 'boolean' } },
+    run: (p, v, io) => diffCommand(p, { git: !!v['git'], md: !!v['md'], json: !!v['json'] }, io),
   },
   models: {
     help: MODELS_HELP,
@@ -134,7 +152,11 @@ const COMMANDS: Record<string, Spec> = {
     },
     run: watchRun,
   },
-  doctor: { help: DOCTOR_HELP, options: {}, run: async (p, v, io) => (await doctorCmd()).doctorCommand(p, v, io) },
+  doctor: {
+    help: DOCTOR_HELP,
+    options: { calibrate: { type: 'boolean' } },
+    run: async (p, v, io) => (await doctorCmd()).doctorCommand(p, { calibrate: !!v['calibrate'] }, io),
+  },
   predict: {
     help: PREDICT_HELP,
     options: {

@@ -1,7 +1,18 @@
 import * as path from 'node:path';
-import { formatLr, stageLr } from '../text/format.js';
-import { headLayerText } from '../zoo/head-layers.js';
-import { tieBreakOf, type Plan, type PlanSplitSource, type PlanStage } from '../plan/types.js';
+import {
+  augmentText,
+  batchnormText,
+  blockRatesText,
+  cacheText,
+  headText,
+  keepsText,
+  LAYOUTS,
+  sourceText,
+  stageBlocks,
+  stageRateText,
+  startText,
+} from '../review/phrases.js';
+import type { Plan } from '../plan/types.js';
 import { locateWeights } from '../runtime/weights/locate.js';
 import { fmtInt, plural } from './io.js';
 import { displayPath } from '../paths.js';
@@ -11,67 +22,7 @@ import { printable } from '../printable.js';
 
 const rel = displayPath;
 
-const head = (p: Plan): string => p.head.layers.map(headLayerText).join(' → ');
-
-const schedule = (s: PlanStage['lr']['schedule']): string =>
-  (s.kind === 'step'
-    ? `× ${s.factor} every ${plural(s.every, 'epoch')}`
-    : s.kind === 'one-cycle'
-      ? `one-cycle (up from ÷25 over ` +
-        `${s.warmup !== undefined ? plural(s.warmup, 'epoch') : 'the first quarter'}, then down along a cosine)`
-      : s.kind) +
-  (s.warmup !== undefined && s.kind !== 'one-cycle' ? `, warm-up over ${plural(s.warmup, 'epoch')}` : '');
-
-/** `lr LOW..HIGH`: each trained block's rate, then the head's. */
-const blockRates = (s: PlanStage): string | null =>
-  s.lr.blocks
-    ? [...s.lr.blocks.map((b) => `${b.block} ${formatLr(b.lr)}`), `head ${formatLr(s.lr.initial)}`].join(' · ')
-    : null;
-
-function blocks(p: Plan, s: PlanStage): { frozen: string; trainable: string } {
-  let i = 0;
-  const frozen: string[] = [],
-    trainable: string[] = [];
-  for (const b of p.model.blocks) {
-    const first = i,
-      last = i + b.layers - 1;
-    i += b.layers;
-    if (last < s.frozen.layers) frozen.push(b.name);
-    else if (first >= s.frozen.layers) trainable.push(b.name);
-    else {
-      frozen.push(`${b.name} (up to ${s.frozen.through})`);
-      trainable.push(`${b.name} (from ${s.trainable.from})`);
-    }
-  }
-  return { frozen: frozen.join(', ') || 'nothing', trainable: [...trainable, 'head'].join(', ') };
-}
-
-const cacheUse = (c: PlanStage['featureCache']): string =>
-  c.use ? 'cached' : c.prefix ? 'frozen part cached' : 'not cached';
-
 const UNPINNED = ', sha256 pinned in the lock file on first download';
-
-/** What each data format is called in the plan's data row. */
-const LAYOUTS: Record<Plan['data']['format'], string> = {
-  folders: 'class folders',
-  'split-folders': 'train/val/test folders',
-  idx: 'IDX files',
-  csv: 'CSV',
-};
-
-/** A stage's rate and schedule, as the plan's stage row says it. */
-const stageRate = (s: PlanStage): string => {
-  const rate = s.lr.auto ? 'auto (the learning-rate finder picks it when the stage starts)' : stageLr(s.lr);
-  return `${rate} ${schedule(s.lr.schedule)}`;
-};
-
-function source(dir: string, s: PlanSplitSource | null, what: string): string {
-  if (!s) return `${what}: none`;
-  if (s.kind === 'split') return `${what}: ${s.percent}% of each class, set aside from the training data`;
-  const part =
-    s.format === 'idx' ? ` (IDX ${s.part} files)` : s.format === 'split-folders' ? ` (its ${s.part} folder)` : '';
-  return `${what}: ${rel(dir, s.path)}${part}`;
-}
 
 function weights(p: Plan): string[] {
   const w = p.model.weights;
@@ -121,11 +72,11 @@ export function planText(p: Plan): string {
     'backbone',
     `${plural(m.layers, 'layer')}, ${fmtInt(m.params)} parameters; features from ${m.featureLayer} (${m.featureSize})`,
   );
-  row('head', `${head(p)} · ${fmtInt(p.head.params)} parameters, always trained`);
+  row('head', `${headText(p)} · ${fmtInt(p.head.params)} parameters, always trained`);
   L.push('');
   const d = p.data;
   row('data', `${rel(dir, d.root)} (${LAYOUTS[d.format]}) · ${plural(d.classes.length, 'class', 'classes')}`);
-  row('', source(dir, d.validation, 'validation'), source(dir, d.test, 'test'));
+  row('', sourceText(dir, d.validation, 'validation'), sourceText(dir, d.test, 'test'));
   if (d.validation.kind === 'split' || d.test?.kind === 'split')
     row(
       '',
@@ -155,63 +106,33 @@ export function planText(p: Plan): string {
       counts.map((x) => (x ? x.reduce((a, b) => a + b, 0) : '-')),
     ),
   );
-  row(
-    'augment',
-    d.augment.length
-      ? d.augment
-          .map((a) =>
-            a.kind === 'flip'
-              ? `flip ${a.mode}`
-              : a.kind === 'rotate'
-                ? `rotate ±${a.degrees}°`
-                : `${a.kind} ${a.amount}`,
-          )
-          .join(', ')
-      : 'none',
-  );
+  row('augment', augmentText(d.augment));
   for (const s of p.stages) {
     L.push('');
-    const b = blocks(p, s);
+    const b = stageBlocks(p, s);
     row(
       `stage ${s.index}`,
-      `${plural(s.epochs, 'epoch')} · batch ${s.batch} · ${s.optimizer} · lr ${stageRate(s)}` +
+      `${plural(s.epochs, 'epoch')} · batch ${s.batch} · ${s.optimizer} · lr ${stageRateText(s)}` +
         `${s.earlyStop ? ` · early stop on ${s.earlyStop.metric}, patience ${s.earlyStop.patience}` : ''}` +
         `${s.classWeights === 'auto' ? ' · class weights auto' : ''}`,
     );
+    row('', startText(s));
     row(
       '',
-      `starts from ${s.startFrom === 'weights' ? 'the loaded weights' : `the best weights of stage ${s.index - 1}`}`,
-    );
-    row(
-      '',
-      `frozen     ${b.frozen}: ${plural(s.frozen.layers, 'layer')}, ${fmtInt(s.frozen.params)} ` +
+      `frozen     ${b.frozen.join(', ') || 'nothing'}: ${plural(s.frozen.layers, 'layer')}, ${fmtInt(s.frozen.params)} ` +
         `parameters (${s.frozen.by})`,
     );
-    row('', `trainable  ${b.trainable}: ${fmtInt(s.trainable.backboneParams + s.trainable.headParams)} parameters`);
-    const rates = blockRates(s);
+    row(
+      '',
+      `trainable  ${b.trainable.join(', ')}: ${fmtInt(s.trainable.backboneParams + s.trainable.headParams)} parameters`,
+    );
+    const rates = blockRatesText(s);
     if (rates) row('', `rates      ${rates}`);
-    if (s.trainable.backboneParams > 0)
-      row(
-        '',
-        `batchnorm  ${
-          (s.batchnorm ?? 'update') === 'keep'
-            ? 'layers that train keep their ' + 'statistics (inference mode)'
-            : 'layers that train normalise by each batch and update their statistics'
-        }`,
-      );
-    row('', `features   ${cacheUse(s.featureCache)}: ${s.featureCache.reason}`);
+    if (s.trainable.backboneParams > 0) row('', `batchnorm  ${batchnormText(s)}`);
+    row('', `features   ${cacheText(s.featureCache)}: ${s.featureCache.reason}`);
   }
   L.push('');
-  const tie = p.save.tieBreak ?? tieBreakOf(p.save.metric);
-  row(
-    'saves',
-    `${
-      p.save.which === 'best'
-        ? `the best model by ${p.save.metric} (${p.save.mode}; a tie goes to the ` +
-          `${tie.mode === 'min' ? 'lower' : 'higher'} ${tie.metric})`
-        : 'the last model'
-    }${p.save.to ? `, copied to ${rel(dir, p.save.to)}` : ''}`,
-  );
+  row('saves', `${keepsText(p)}${p.save.to ? `, copied to ${rel(dir, p.save.to)}` : ''}`);
   row(
     '',
     `run folder ${rel(dir, p.output.runsDir)}/<timestamp>/ (recipe, plan, metrics.jsonl, model, ` +

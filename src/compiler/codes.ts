@@ -4,63 +4,259 @@
 export type Severity = 'error' | 'warning';
 
 export const CODES = {
-  TLR0001: { severity: 'error', title: 'unexpected character' },
-  TLR0101: { severity: 'error', title: 'syntax error' },
+  TLR0001: {
+    severity: 'error',
+    title: 'unexpected character',
+    help: 'A character that no token of the language starts with. Recipes use words, numbers, strings in double quotes, paths and `#` comments; remove or quote the character.',
+  },
+  TLR0101: {
+    severity: 'error',
+    title: 'syntax error',
+    help: 'The statement does not follow the grammar. The message names what was expected there; the language reference lists every statement and its arguments.',
+  },
 
-  TLR1001: { severity: 'error', title: 'no model' },
-  TLR1002: { severity: 'error', title: 'unknown model' },
-  TLR1003: { severity: 'error', title: 'width not available' },
-  TLR1004: { severity: 'error', title: 'input size not usable' },
-  TLR1005: { severity: 'error', title: 'unknown weights source' },
-  TLR1006: { severity: 'error', title: 'weights file not found' },
-  TLR1007: { severity: 'error', title: 'no ImageNet weights for this model' },
+  TLR1001: {
+    severity: 'error',
+    title: 'no model',
+    help: 'Every recipe starts from a network: add `from NETWORK` (tlr models lists the zoo).',
+  },
+  TLR1002: {
+    severity: 'error',
+    title: 'unknown model',
+    help: 'The network is not in the zoo. Use a name that `tlr models` lists; the hint names the closest.',
+  },
+  TLR1003: {
+    severity: 'error',
+    title: 'width not available',
+    help: 'The network has no such width multiplier. `tlr models NETWORK` lists the widths it has.',
+  },
+  TLR1004: {
+    severity: 'error',
+    title: 'input size not usable',
+    help: "The input size is too small for the network (a layer would have no pixels) or not a whole number. Use the network's own size or a larger one.",
+  },
+  TLR1005: {
+    severity: 'error',
+    title: 'unknown weights source',
+    help: '`weights` takes imagenet, none, a path (a TF.js model.json, a .safetensors file or a model folder tlr saved) or an https URL of a model.json or .safetensors file.',
+  },
+  TLR1006: {
+    severity: 'error',
+    title: 'weights file not found',
+    help: "The weights file named in the recipe does not exist; paths are relative to the recipe's folder.",
+  },
+  TLR1007: {
+    severity: 'error',
+    title: 'no ImageNet weights for this model',
+    help: 'There is no published ImageNet checkpoint tlr can read for this network and width. Use another width or network, `weights none`, or a file.',
+  },
 
-  TLR1101: { severity: 'error', title: 'unknown freeze target' },
-  TLR1102: { severity: 'error', title: 'unknown unfreeze target' },
-  TLR1103: { severity: 'warning', title: 'unfreeze changes nothing' },
-  TLR1104: { severity: 'warning', title: 'freezing random weights' },
-  TLR1105: { severity: 'error', title: 'more layers than the model has' },
+  TLR1101: {
+    severity: 'error',
+    title: 'unknown freeze target',
+    help: '`freeze until` and `freeze through` take a block or layer name of the network (`tlr models NETWORK` lists them).',
+  },
+  TLR1102: {
+    severity: 'error',
+    title: 'unknown unfreeze target',
+    help: '`unfreeze from` takes a block or layer name of the network (`tlr models NETWORK` lists them).',
+  },
+  TLR1103: {
+    severity: 'warning',
+    title: 'unfreeze changes nothing',
+    help: 'The stage unfreezes from a layer that is already trainable, so it trains the same layers as the stage before. Name a lower block, or drop the clause.',
+  },
+  TLR1104: {
+    severity: 'warning',
+    title: 'freezing random weights',
+    help: 'With `weights none` the backbone is random: freezing it keeps random features. Train it, or load pretrained weights.',
+  },
+  TLR1105: {
+    severity: 'error',
+    title: 'more layers than the model has',
+    help: '`freeze first N layers` names more layers than the backbone has; `tlr models NETWORK` gives its count.',
+  },
 
-  TLR1201: { severity: 'error', title: 'unknown head layer' },
-  TLR1202: { severity: 'error', title: 'unknown activation' },
-  TLR1203: { severity: 'error', title: 'wrong arguments' },
-  TLR1204: { severity: 'error', title: 'head does not match the classes' },
-  TLR1205: { severity: 'error', title: 'head must end with dense' },
+  TLR1201: {
+    severity: 'error',
+    title: 'unknown head layer',
+    help: 'The head takes dense(UNITS), dense(UNITS, ACTIVATION), dropout(RATE) and batchnorm.',
+  },
+  TLR1202: {
+    severity: 'error',
+    title: 'unknown activation',
+    help: 'The activation is not one tlr knows; the hint lists them.',
+  },
+  TLR1203: {
+    severity: 'error',
+    title: 'wrong arguments',
+    help: 'A head layer got the wrong number or kind of arguments: dense(UNITS[, ACTIVATION]), dropout(RATE), batchnorm.',
+  },
+  TLR1204: {
+    severity: 'error',
+    title: 'head does not match the classes',
+    help: 'The last dense layer must have one unit per class in the data. Change its units to the number of classes.',
+  },
+  TLR1205: {
+    severity: 'error',
+    title: 'head must end with dense',
+    help: 'The head must end with a dense layer that gives one score per class.',
+  },
 
-  TLR1301: { severity: 'error', title: 'data not found' },
-  TLR1302: { severity: 'error', title: 'too few classes' },
-  TLR1303: { severity: 'error', title: 'class without images' },
-  TLR1304: { severity: 'error', title: 'no training data' },
-  TLR1305: { severity: 'error', title: 'a later stage names other data' },
-  TLR1306: { severity: 'error', title: 'split does not add up to 100' },
-  TLR1307: { severity: 'error', title: 'the same split given twice' },
-  TLR1308: { severity: 'error', title: 'classes differ between data sets' },
-  TLR1309: { severity: 'error', title: 'unreadable data' },
-  TLR1310: { severity: 'error', title: 'a split would be empty' },
+  TLR1301: {
+    severity: 'error',
+    title: 'data not found',
+    help: "The data folder does not exist; paths are relative to the recipe's folder.",
+  },
+  TLR1302: {
+    severity: 'error',
+    title: 'too few classes',
+    help: 'A classifier needs at least two classes: add class folders (or labels) to the data.',
+  },
+  TLR1303: {
+    severity: 'error',
+    title: 'class without images',
+    help: 'A class has no images tlr can read (.jpg, .jpeg, .png, .webp, .gif, .bmp, .tif, .tiff). Add images or remove the class.',
+  },
+  TLR1304: {
+    severity: 'error',
+    title: 'no training data',
+    help: 'There is no training data: add `train … on PATH`.',
+  },
+  TLR1305: {
+    severity: 'error',
+    title: 'a later stage names other data',
+    help: 'Every stage trains on the same data; a later stage cannot name other data. Make a second recipe for other data.',
+  },
+  TLR1306: {
+    severity: 'error',
+    title: 'split does not add up to 100',
+    help: '`split TRAIN/VALIDATION[/TEST]` must add up to 100.',
+  },
+  TLR1307: {
+    severity: 'error',
+    title: 'the same split given twice',
+    help: "The validation or test part is given twice: by `split` and by `validate on`, `test on` or the data's own folders. Keep one.",
+  },
+  TLR1308: {
+    severity: 'error',
+    title: 'classes differ between data sets',
+    help: 'The data sets of the parts have different class lists. Use the same classes in each.',
+  },
+  TLR1309: {
+    severity: 'error',
+    title: 'unreadable data',
+    help: 'The data could not be read (a damaged IDX or CSV file, a permission). The message names the file.',
+  },
+  TLR1310: {
+    severity: 'error',
+    title: 'a split would be empty',
+    help: 'With this split some class would have no image in a part. Use more images or a larger share for that part.',
+  },
 
-  TLR1401: { severity: 'error', title: 'statement given twice' },
-  TLR1402: { severity: 'error', title: '`then` before any `train`' },
-  TLR1403: { severity: 'error', title: 'stage without `train`' },
-  TLR1404: { severity: 'error', title: 'no `train`' },
-  TLR1405: { severity: 'error', title: 'statement belongs to the model' },
+  TLR1401: {
+    severity: 'error',
+    title: 'statement given twice',
+    help: 'A statement that may appear once appears twice; keep one.',
+  },
+  TLR1402: {
+    severity: 'error',
+    title: '`then` before any `train`',
+    help: '`then` starts a later stage, so it needs a `train` before it.',
+  },
+  TLR1403: {
+    severity: 'error',
+    title: 'stage without `train`',
+    help: 'A stage after `then` needs its own `train N epochs`.',
+  },
+  TLR1404: {
+    severity: 'error',
+    title: 'no `train`',
+    help: 'Nothing trains: add `train N epochs on PATH`.',
+  },
+  TLR1405: {
+    severity: 'error',
+    title: 'statement belongs to the model',
+    help: 'This statement describes the model (input, width, weights) and needs a `from NETWORK` first.',
+  },
 
-  TLR1501: { severity: 'error', title: 'number out of range' },
-  TLR1502: { severity: 'error', title: 'whole number expected' },
+  TLR1501: {
+    severity: 'error',
+    title: 'number out of range',
+    help: 'The number is outside the range the setting allows; the message gives the range.',
+  },
+  TLR1502: {
+    severity: 'error',
+    title: 'whole number expected',
+    help: 'This setting takes a whole number.',
+  },
 
-  TLR1601: { severity: 'error', title: 'unknown optimizer' },
-  TLR1602: { severity: 'error', title: 'unknown learning-rate schedule' },
-  TLR1603: { severity: 'error', title: 'unknown metric' },
-  TLR1604: { severity: 'error', title: 'unknown augmentation' },
-  TLR1605: { severity: 'error', title: 'unknown class weights mode' },
-  TLR1606: { severity: 'error', title: 'a learning rate that is neither a number nor auto' },
-  TLR1607: { severity: 'error', title: 'keep or update what, if not batchnorm statistics' },
-  TLR1608: { severity: 'error', title: 'a learning-rate range that does not rise' },
-  TLR1609: { severity: 'warning', title: 'a learning-rate range with only the head to train' },
-  TLR1610: { severity: 'error', title: 'a warm-up as long as the stage' },
-  TLR1611: { severity: 'error', title: 'no number of epochs where there is no default' },
+  TLR1601: {
+    severity: 'error',
+    title: 'unknown optimizer',
+    help: 'The optimizer is not one tlr knows; the hint lists them.',
+  },
+  TLR1602: {
+    severity: 'error',
+    title: 'unknown learning-rate schedule',
+    help: 'The schedule is not one tlr knows: constant, cosine, one-cycle, step.',
+  },
+  TLR1603: {
+    severity: 'error',
+    title: 'unknown metric',
+    help: 'The metric is one of val_accuracy, val_loss, accuracy, loss.',
+  },
+  TLR1604: {
+    severity: 'error',
+    title: 'unknown augmentation',
+    help: 'The augmentation is not one tlr knows: flip, rotate, zoom, brightness, contrast, shift.',
+  },
+  TLR1605: {
+    severity: 'error',
+    title: 'unknown class weights mode',
+    help: '`class weights` takes auto or none.',
+  },
+  TLR1606: {
+    severity: 'error',
+    title: 'a learning rate that is neither a number nor auto',
+    help: '`lr` takes a number, LOW..HIGH, or auto.',
+  },
+  TLR1607: {
+    severity: 'error',
+    title: 'keep or update what, if not batchnorm statistics',
+    help: '`keep` and `update` take `batchnorm statistics`.',
+  },
+  TLR1608: {
+    severity: 'error',
+    title: 'a learning-rate range that does not rise',
+    help: 'In `lr LOW..HIGH` LOW must be below HIGH: the head gets HIGH and the lowest trained block LOW.',
+  },
+  TLR1609: {
+    severity: 'warning',
+    title: 'a learning-rate range with only the head to train',
+    help: 'A rate per block needs backbone blocks that train; this stage trains only the head, so one rate is used.',
+  },
+  TLR1610: {
+    severity: 'error',
+    title: 'a warm-up as long as the stage',
+    help: 'The warm-up takes the whole stage, so the rate never reaches its value. Use fewer warm-up epochs.',
+  },
+  TLR1611: {
+    severity: 'error',
+    title: 'no number of epochs where there is no default',
+    help: 'This stage has no default number of epochs: write `train N epochs`.',
+  },
 
-  TLR1701: { severity: 'error', title: 'save target not allowed' },
-  TLR1702: { severity: 'error', title: 'unknown export format' },
-} as const satisfies Record<string, { severity: Severity; title: string }>;
+  TLR1701: {
+    severity: 'error',
+    title: 'save target not allowed',
+    help: "`save … to PATH` must not be the data folder, inside or around it, the recipe's folder, a home folder or a file tlr did not write.",
+  },
+  TLR1702: {
+    severity: 'error',
+    title: 'unknown export format',
+    help: '`export` takes onnx.',
+  },
+} as const satisfies Record<string, { severity: Severity; title: string; help: string }>;
 
 export type Code = keyof typeof CODES;

@@ -1,4 +1,4 @@
-import { describe } from '../zoo/catalog.js';
+import { describe, networkKindOf, type NetworkKind } from '../zoo/catalog.js';
 import type { Plan, PlanStage } from '../plan/types.js';
 
 // How much arithmetic a plan asks for, from the zoo's graphs: multiply-accumulates (MACs) per
@@ -21,7 +21,13 @@ export interface StageCompute {
   readonly cache: 'features' | 'prefix' | 'none';
   /** Filling the cache, once, when the stage starts (0 when nothing is cached or the cache is already there). */
   readonly once: number;
+  /** An epoch's MACs: forward only (frozen layers, validation) and in training steps (forward and backward). */
   readonly perEpoch: number;
+  readonly perEpochForward: number;
+  readonly perEpochTraining: number;
+  /** Training batches an epoch, and the layers each batch trains (the backbone's above the frozen part, and the head's). */
+  readonly batches: number;
+  readonly trainedLayers: number;
   /** `once` plus every epoch (early stopping can end a stage sooner). */
   readonly total: number;
 }
@@ -49,6 +55,10 @@ export function headMacs(plan: Plan): number {
   return macs;
 }
 
+/** Which calibration a plan's network takes: `depthwise` when it has depthwise convolutions (MobileNets). */
+export const networkKind = (plan: Plan): NetworkKind =>
+  networkKindOf(describe(plan.model.name, plan.model.width, plan.model.inputSize));
+
 /** Forward MACs per image of the backbone's layers below and from a stage's freeze point. */
 export function perImage(plan: Plan, stage: PlanStage): PerImage {
   const layers = describe(plan.model.name, plan.model.width, plan.model.inputSize).layers;
@@ -61,12 +71,15 @@ function stageCompute(plan: Plan, stage: PlanStage): StageCompute {
   const p = perImage(plan, stage);
   const train = sum(plan.data.counts.train),
     val = sum(plan.data.counts.validation);
-  const step = (fixed: number, learned: number) => train * (fixed + 3 * learned) + val * (fixed + learned);
-  const [cache, once, perEpoch] = stage.featureCache.use
-    ? (['features', (train + val) * (p.frozen + p.trained), step(0, p.head)] as const)
-    : stage.featureCache.prefix
-      ? (['prefix', (train + val) * p.frozen, step(0, p.trained + p.head)] as const)
-      : (['none', 0, step(p.frozen, p.trained + p.head)] as const);
+  const cache = stage.featureCache.use ? 'features' : stage.featureCache.prefix ? 'prefix' : 'none';
+  // What runs below the trained layers each epoch (nothing when cached), and what trains.
+  const fixed = cache === 'none' ? p.frozen : 0;
+  const learned = (cache === 'features' ? 0 : p.trained) + p.head;
+  const once =
+    cache === 'features' ? (train + val) * (p.frozen + p.trained) : cache === 'prefix' ? (train + val) * p.frozen : 0;
+  const perEpochForward = train * fixed + val * (fixed + learned);
+  const perEpochTraining = train * 3 * learned;
+  const perEpoch = perEpochForward + perEpochTraining;
   return {
     index: stage.index,
     epochs: stage.epochs,
@@ -74,9 +87,32 @@ function stageCompute(plan: Plan, stage: PlanStage): StageCompute {
     cache,
     once,
     perEpoch,
+    perEpochForward,
+    perEpochTraining,
+    batches: Math.ceil(train / stage.batch),
+    trainedLayers: (cache === 'features' ? 0 : plan.model.layers - stage.frozen.layers) + plan.head.layers.length,
     total: once + stage.epochs * perEpoch,
   };
 }
+
+/**
+ * An engine's speed on a machine (src/cli/calibrate.ts measures it): MACs a second forward and
+ * in training steps, the seconds every training batch and every layer it trains cost beyond their
+ * arithmetic (reading, the optimizer, per-op overheads), and a run's start (loading the engine).
+ */
+export interface Rates {
+  readonly forward: number;
+  readonly training: number;
+  readonly perBatch: number;
+  /** Seconds each trained layer adds to a batch beyond its arithmetic (small layers are overhead-bound). */
+  readonly perLayerBatch: number;
+  readonly startup: number;
+}
+
+/** Seconds a stage takes at an engine's rates. */
+export const stageSeconds = (s: StageCompute, r: Rates): number =>
+  (s.once + s.epochs * s.perEpochForward) / r.forward +
+  s.epochs * (s.perEpochTraining / r.training + s.batches * (r.perBatch + s.trainedLayers * r.perLayerBatch));
 
 /** The arithmetic of a whole run, stage by stage. */
 export function planCompute(plan: Plan): PlanCompute {
@@ -86,6 +122,10 @@ export function planCompute(plan: Plan): PlanCompute {
   const test = sum(plan.data.counts.test) * forward;
   return { forward, stages, test, total: stages.reduce((t, s) => t + s.total, 0) + test };
 }
+
+/** Seconds a whole run takes at a calibration's rates (every epoch run). */
+export const planSeconds = (c: PlanCompute, r: Rates): number =>
+  r.startup + c.stages.reduce((t, s) => t + stageSeconds(s, r), 0) + c.test / r.forward;
 
 /** MACs with an SI prefix: 1.81 G, 340 M. */
 export function fmtMacs(n: number): string {

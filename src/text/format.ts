@@ -18,3 +18,8 @@ export const stageLr = (lr: {
 /** A number with `d` decimals, or n/a for a value a run could not compute (null, NaN). */
 export const fixed = (v: number | null | undefined, d: number): string =>
   typeof v === 'number' && Number.isFinite(v) ? v.toFixed(d) : 'n/a';
+
+/** `n` and the word, plural unless n is 1. */
+export const plural = (n: number, word: string, many = `${word}s`): string => `${n} ${n === 1 ? word : many}`;
+/** A whole number with thousands separators. */
+export const fmtInt = (n: number): string => n.toLocaleString('en-US');

@@ -242,3 +242,10 @@ export function graphOf(name: string, width: number | null, inputSize: number): 
   if (!f) throw new CatalogError(`unknown model ${name}`);
   return f.build(width ?? 1, inputSize);
 }
+
+/** Networks compute at different speeds per MAC: plain convolutions, and depthwise ones (MobileNets). */
+export type NetworkKind = 'conv' | 'depthwise';
+
+/** A network's kind: `depthwise` when its backbone has depthwise convolutions. */
+export const networkKindOf = (info: ModelInfo): NetworkKind =>
+  info.layers.some((l) => l.kind === 'depthwise') ? 'depthwise' : 'conv';

@@ -1,46 +1,77 @@
-import { diagnosticJson, renderDiagnostics, summary } from '../../compiler/render.js';
+import { renderDiagnostics, summary } from '../../compiler/render.js';
 import { hasErrors } from '../../compiler/diagnostics.js';
-import { compileFile, useColor, UsageError, type Output } from '../io.js';
+import { compile } from '../../compiler/index.js';
+import { githubAnnotations, jsonDiagnostics, sarifLog, type CheckedFile } from '../../compiler/reports.js';
+import { TLR_VERSION } from '../../version.js';
+import { recipeFiles } from '../recipe-files.js';
+import { readSource } from '../sources.js';
+import { useColor, UsageError, type Output } from '../io.js';
 import type { Plan } from '../../plan/types.js';
 import { printable } from '../../printable.js';
 
-export const CHECK_HELP = `usage: tlr check FILE... [--json] [--deep]
+export const CHECK_HELP = `usage: tlr check FILE|FOLDER|GLOB|- ... [--format text|json|github|sarif] [--deep]
 
 Checks recipes: syntax, the model and its layer names, the data folder, every setting.
 Prints each problem as file:line:col: error[TLRnnnn]: message, the line, a caret under it and hints.
+A folder is searched for *.tlr (runs/, node_modules/ and hidden folders skipped); - reads stdin.
 Exit status: 1 if any recipe has an error, 0 otherwise (warnings do not fail).
-  --json   print all diagnostics as one JSON array
+  --format text     for a terminal (the default)
+  --format json     all diagnostics as one JSON array (--json says the same)
+  --format github   GitHub Actions workflow commands: annotations on the lines of a pull request
+  --format sarif    SARIF 2.1.0, for code scanning (github/codeql-action/upload-sarif)
+  --stdin-filename PATH  where a recipe read from stdin stands (its relative paths start there)
   --deep   also decode every image the recipe would read, and name those that cannot be read
-           (more than 1% of a part is an error: tlr run would stop on it)`;
+           (more than 1% of a part is an error: tlr run would stop on it); text and json only`;
+
+export type CheckFormat = 'text' | 'json' | 'github' | 'sarif';
+
+/** Each format's rendering of the whole check (text is printed file by file instead). */
+const REPORTS: Record<Exclude<CheckFormat, 'text'>, (files: readonly CheckedFile[]) => string> = {
+  json: (files) => JSON.stringify(jsonDiagnostics(files), null, 2),
+  github: githubAnnotations,
+  sarif: (files) => JSON.stringify(sarifLog(files, { version: TLR_VERSION }), null, 2),
+};
+
+/** The format asked for: --format, or --json; a usage error for any other. */
+function formatOf(flags: { json: boolean; format?: string }): CheckFormat {
+  const f = flags.format ?? (flags.json ? 'json' : 'text');
+  if (f !== 'text' && !(f in REPORTS)) throw new UsageError(`--format takes text, json, github or sarif, not ${f}`);
+  if (flags.json && f !== 'json') throw new UsageError('--json and --format ' + f + ' do not go together');
+  return f as CheckFormat;
+}
 
 /** `tlr check`: each recipe's diagnostics, or ok. */
 export function checkCommand(
-  files: readonly string[],
-  flags: { json: boolean; deep?: boolean },
+  args: readonly string[],
+  flags: { json: boolean; format?: string; deep?: boolean; stdinFilename?: string },
   io: Output,
 ): number | Promise<number> {
-  if (!files.length) throw new UsageError('tlr check needs at least one recipe file');
+  if (!args.length) throw new UsageError('tlr check needs at least one recipe file or folder');
+  const format = formatOf(flags);
+  if (flags.deep && (format === 'github' || format === 'sarif'))
+    throw new UsageError(`--deep goes with --format text or json, not ${format}`);
   const color = useColor();
-  const json: object[] = [];
-  let failed = false;
+  const checked: CheckedFile[] = [];
   const plans: [string, Plan][] = [];
-  for (const file of files) {
-    const { diagnostics, text, plan } = compileFile(file);
-    failed ||= hasErrors(diagnostics);
-    if (plan) plans.push([file, plan]);
-    if (flags.json) {
-      json.push(...diagnostics.map((d) => diagnosticJson(d, file)));
-      continue;
-    }
+  for (const spec of recipeFiles(args)) {
+    const src = readSource(spec, { stdinFilename: flags.stdinFilename });
+    const { diagnostics, plan } = compile(src.text, { file: src.file });
+    checked.push({ file: src.label, text: src.text, diagnostics });
+    if (plan) plans.push([src.label, plan]);
+    if (format !== 'text') continue;
     if (diagnostics.length)
-      io.out(`${renderDiagnostics(diagnostics, file, text, { color })}\n\n${file}: ${summary(diagnostics)}\n`);
-    else if (!flags.deep) io.out(`${file}: ok`);
+      io.out(
+        `${renderDiagnostics(diagnostics, src.label, src.text, { color })}\n\n${src.label}: ${summary(diagnostics)}\n`,
+      );
+    else if (!flags.deep) io.out(`${src.label}: ok`);
   }
+  const failed = checked.some((f) => hasErrors(f.diagnostics));
   if (!flags.deep) {
-    if (flags.json) io.out(JSON.stringify(json, null, 2));
+    if (format !== 'text') io.out(REPORTS[format](checked));
     return failed ? 1 : 0;
   }
-  return deep(plans, flags.json, json, io).then((bad) => (failed || bad ? 1 : 0));
+  const json = format === 'json' ? jsonDiagnostics(checked) : [];
+  return deep(plans, format === 'json', json, io).then((bad) => (failed || bad ? 1 : 0));
 }
 
 /** --deep: every image decoded; unreadable ones listed; more than 1% of a part is an error. */

@@ -2,6 +2,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { engines } from '../../engines/index.js';
 import { cacheRoot } from '../../runtime/weights/locate.js';
+import { calibrationFile, readCalibrations } from '../../runtime/calibration.js';
 import type { Output } from '../io.js';
 
 // `tlr doctor`: each engine's section (from the engine table), then the cache, the weights folder
@@ -20,7 +21,12 @@ function du(dir: string): number {
 const mb = (b: number) => `${(b / 1e6).toFixed(1)} MB`;
 
 /** `tlr doctor`: what each engine can use here, the cache and versions. */
-export async function doctorCommand(_args: readonly string[], _flags: object, io: Output): Promise<number> {
+export async function doctorCommand(
+  _args: readonly string[],
+  flags: { calibrate?: boolean },
+  io: Output,
+): Promise<number> {
+  if (flags.calibrate) return calibrateAll(io);
   const versions = [`Node.js ${process.version}`];
   for (const e of engines()) {
     const d = await e.doctor();
@@ -37,5 +43,43 @@ export async function doctorCommand(_args: readonly string[], _flags: object, io
       `${process.env['TLR_WEIGHTS_DIR'] ? `= ${process.env['TLR_WEIGHTS_DIR']}` : 'is not set'}`,
   );
   io.out(`versions   ${versions.join(' · ')}`);
+  const cal = Object.entries(readCalibrations()).flatMap(([e, kinds]) =>
+    Object.entries(kinds).map(
+      ([k, c]) => `${e} ${k} ${c.measured.slice(0, 10)} (${rate(c.forward)} forward, ${rate(c.training)} training)`,
+    ),
+  );
+  io.out(`calibrated ${cal.join(' · ') || 'no engine yet: `tlr doctor --calibrate` measures them for time estimates'}`);
   return 0;
+}
+
+const rate = (macs: number) => `${(macs / 1e9).toFixed(1)} GMAC/s`;
+
+/** Measures every engine that can run here on each kind of network; an engine that fails is named. */
+async function calibrateAll(io: Output): Promise<number> {
+  const { calibrate, NETWORK_KINDS } = await import('../calibrate.js');
+  let status = 0;
+  for (const e of engines()) {
+    const missing = e.missing();
+    if (missing) {
+      io.out(`${e.name.padEnd(10)} skipped: ${missing}`);
+      continue;
+    }
+    let startup: number | undefined;
+    for (const kind of NETWORK_KINDS) {
+      try {
+        const c = await calibrate(e, kind, startup);
+        startup ??= c?.startup;
+        if (c)
+          io.out(
+            `${e.name.padEnd(10)} ${rate(c.forward)} forward, ${rate(c.training)} training, ` +
+              `${(c.perBatch * 1000).toFixed(0)} ms a batch, ${c.startup.toFixed(1)} s to start (${c.how})`,
+          );
+      } catch (err) {
+        io.err(`${e.name.padEnd(10)} calibration (${kind}) failed: ${(err as Error).message}`);
+        status = 1;
+      }
+    }
+  }
+  io.out(`written: ${calibrationFile()}; plan, diff and explain now give times`);
+  return status;
 }

@@ -1,41 +1,63 @@
+import { createTwoFilesPatch } from 'diff';
 import { format } from '../../compiler/format.js';
 import { renderDiagnostics } from '../../compiler/render.js';
-import { readRecipe, useColor, UsageError, type Output } from '../io.js';
+import { useColor, UsageError, type Output } from '../io.js';
 import { rewriteFileAtomic } from '../../files/atomic.js';
+import { recipeFiles } from '../recipe-files.js';
+import { readSource } from '../sources.js';
+import { printable } from '../../printable.js';
 
-export const FMT_HELP = `usage: tlr fmt FILE [--write | --check]
+export const FMT_HELP = `usage: tlr fmt FILE|FOLDER|GLOB|- ... [--write | --check]
 
-Prints the recipe in its canonical layout (comments kept).
+Prints the recipe in its canonical layout (comments kept). A folder is searched for *.tlr
+(runs/, node_modules/ and hidden folders skipped); - reads stdin and prints it formatted.
   --write  rewrite the files in place (atomically); prints the files it changed
-  --check  change nothing; exit 1 and name the files that are not in canonical layout`;
+  --check  change nothing; exit 1 and print, for each file not in canonical layout, a unified diff
+           of what --write would change
+  --stdin-filename PATH  the name a recipe read from stdin is shown under`;
+
+/** A unified diff of what formatting changes, as `diff -u` prints it (escaped for a terminal). */
+const patch = (file: string, before: string, after: string): string =>
+  createTwoFilesPatch(`a/${file}`, `b/${file}`, before, after, '', '', { context: 3 })
+    .split('\n')
+    .map(printable)
+    .join('\n');
 
 /** `tlr fmt`: the canonical layout, printed, written (--write) or checked (--check). */
-export function fmtCommand(files: readonly string[], flags: { write: boolean; check: boolean }, io: Output): number {
-  if (!files.length) throw new UsageError('tlr fmt needs a recipe file');
+export function fmtCommand(
+  args: readonly string[],
+  flags: { write: boolean; check: boolean; stdinFilename?: string },
+  io: Output,
+): number {
+  if (!args.length) throw new UsageError('tlr fmt needs a recipe file');
   if (flags.write && flags.check) throw new UsageError('--write and --check do not go together');
+  const files = recipeFiles(args);
   if (files.length > 1 && !flags.write && !flags.check)
     throw new UsageError('tlr fmt prints one file; use --write or --check for several');
+  if (flags.write && files.includes('-'))
+    throw new UsageError('--write cannot rewrite stdin; drop --write to print it');
   let status = 0;
-  for (const file of files) {
-    const text = readRecipe(file);
-    const r = format(text);
+  for (const spec of files) {
+    const src = readSource(spec, { stdinFilename: flags.stdinFilename });
+    const r = format(src.text);
     if (!r.ok) {
       io.err(
-        `${renderDiagnostics(r.diagnostics, file, text, { color: useColor(process.stderr) })}\n\n${file}: not ` +
-          `formatted: fix the syntax errors first`,
+        `${renderDiagnostics(r.diagnostics, src.label, src.text, { color: useColor(process.stderr) })}\n\n` +
+          `${src.label}: not formatted: fix the syntax errors first`,
       );
       status = 1;
       continue;
     }
     if (flags.check) {
-      if (r.text !== text) {
-        io.out(`${file}: not in canonical layout (run: tlr fmt --write ${file})`);
+      if (r.text !== src.text) {
+        io.out(patch(src.label, src.text, r.text));
+        io.err(`${src.label}: not in canonical layout (run: tlr fmt --write ${src.label})`);
         status = 1;
       }
     } else if (flags.write) {
-      if (r.text !== text) {
-        rewriteFileAtomic(file, r.text);
-        io.out(`formatted ${file}`);
+      if (r.text !== src.text) {
+        rewriteFileAtomic(spec, r.text);
+        io.out(`formatted ${spec}`);
       }
     } else {
       process.stdout.write(r.text);

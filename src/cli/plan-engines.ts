@@ -1,0 +1,27 @@
+import { DEFAULT_ENGINE, engines } from '../engines/index.js';
+import type { Plan } from '../plan/types.js';
+
+// What the engine table says about one plan: which engines can run it here, and why not.
+
+/** Whether each engine can run the plan here: `yes`, or why not. */
+export function engineVerdicts(plan: Plan): { name: string; runs: string }[] {
+  return engines().map((e) => {
+    const why = e.unsupported(plan);
+    const missing = why ? null : e.missing();
+    return { name: e.name, runs: why ? `no (${why})` : missing ? `not here (${missing})` : 'yes' };
+  });
+}
+
+/** Which engines can run the plan here: the default, and for each other whether it can and how. */
+export function enginesLine(plan: Plan): string {
+  const each = engines().map((e) => {
+    if (e.name === DEFAULT_ENGINE) return `${e.name} (default)`;
+    const why = e.unsupported(plan);
+    if (why) return `${e.name}: no (${why})`;
+    const missing = e.missing();
+    return missing
+      ? `${e.name}: not here (${missing})`
+      : `${e.name}: available here (${e.usage}; tlr doctor tells more)`;
+  });
+  return `\n${'engines'.padEnd(11)}${each.join(' · ')}`;
+}

@@ -1,0 +1,72 @@
+import { spawnSync } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { readRecipe, UsageError } from './io.js';
+
+// Where a recipe's text comes from: a file, standard input (`-`), or a git object (`REV:PATH`, as
+// `git show` takes it). Each gives the text and the path that relative paths in it start from: a
+// recipe read from git or stdin is compiled as if it stood at that path in the work tree.
+
+export interface RecipeSource {
+  readonly text: string;
+  /** Where it is compiled as standing (its folder resolves `on ./data`). */
+  readonly file: string;
+  /** How to name it to the user: the path, `REV:PATH` or `<stdin>`. */
+  readonly label: string;
+}
+
+/** A recipe that is not text (NUL bytes, invalid UTF-8) is named and refused, not parsed as noise. */
+function decoded(bytes: Buffer, label: string): string {
+  const nul = bytes.indexOf(0);
+  if (nul >= 0) throw new UsageError(`${label} is not a recipe: it holds binary data (a NUL byte at offset ${nul})`);
+  const text = bytes.toString('utf8');
+  if (text.includes('\uFFFD') && !bytes.includes(Buffer.from('\uFFFD')))
+    throw new UsageError(`${label} is not a recipe: it is not valid UTF-8 text`);
+  return text;
+}
+
+function git(args: readonly string[]): { ok: boolean; out: Buffer; err: string } {
+  const r = spawnSync('git', args, { maxBuffer: 64 * 1024 * 1024 });
+  if (r.error) throw new UsageError(`cannot run git (${(r.error as Error).message}); REV:PATH needs git on the PATH`);
+  return { ok: r.status === 0, out: r.stdout, err: r.stderr.toString().trim() };
+}
+
+/** The work tree's root; a usage error outside a repository. */
+export function gitTop(): string {
+  const top = git(['rev-parse', '--show-toplevel']);
+  if (!top.ok) throw new UsageError(`not in a git repository (${top.err}); REV:PATH and --git need one`);
+  return top.out.toString().trim();
+}
+
+/** A revision that names a commit, or a usage error saying it does not exist. */
+export function verifyRevision(rev: string): void {
+  if (rev.startsWith('-') || !git(['rev-parse', '--verify', '--quiet', `${rev}^{commit}`]).ok)
+    throw new UsageError(`revision ${rev} does not exist in this repository`);
+}
+
+/** A recipe at a revision. `PATH` is from the repository's root, or from here when it starts with ./ or ../. */
+export function fromGit(rev: string, p: string): RecipeSource {
+  const top = fs.realpathSync(gitTop());
+  verifyRevision(rev);
+  const here = p.startsWith('./') || p.startsWith('../');
+  const abs = path.resolve(here ? fs.realpathSync(process.cwd()) : top, p);
+  const inRepo = path.relative(top, abs);
+  if (inRepo.startsWith('..') || path.isAbsolute(inRepo))
+    throw new UsageError(`${p} is outside the repository at ${top}`);
+  const shown = git(['show', `${rev}:${inRepo.split(path.sep).join('/')}`]);
+  const label = `${rev}:${p}`;
+  if (!shown.ok) throw new UsageError(`${p} is not in revision ${rev} (${shown.err.split('\n')[0]})`);
+  return { text: decoded(shown.out, label), file: abs, label };
+}
+
+/** A recipe named on the command line: `-` (stdin), a file, or `REV:PATH`. */
+export function readSource(spec: string, opts: { stdinFilename?: string } = {}): RecipeSource {
+  if (spec === '-') {
+    const file = path.resolve(opts.stdinFilename ?? 'stdin.tlr');
+    return { text: decoded(fs.readFileSync(0), '<stdin>'), file, label: opts.stdinFilename ?? '<stdin>' };
+  }
+  const m = /^([^:]+):(.+)$/.exec(spec);
+  if (m && !fs.existsSync(spec)) return fromGit(m[1]!, m[2]!);
+  readRecipe(spec); // a missing file or a folder: its usage error
+  return { text: decoded(fs.readFileSync(spec), spec), file: spec, label: spec };
+}
