@@ -33,7 +33,7 @@ const ALLOWED: Record<string, readonly string[]> = {
   compiler: ['zoo', 'data', 'plan', 'paths', 'printable'],
   review: ['compiler', 'text', 'zoo', 'data', 'plan', 'paths', 'printable'],
   engines: ['report', 'runtime', 'zoo', 'data', 'plan', 'files', 'errors', 'version', 'printable'],
-  report: ['runtime', 'data', 'plan', 'files'],
+  report: ['review', 'runtime', 'data', 'plan', 'files'],
   runtime: ['zoo', 'data', 'plan', 'files', 'errors', 'version'],
   zoo: ['plan'],
   plan: ['data', 'errors'],

@@ -3,6 +3,7 @@ import { checkCommand, CHECK_HELP } from './commands/check.js';
 import { planCommand, PLAN_HELP } from './commands/plan.js';
 import { fmtCommand, FMT_HELP } from './commands/fmt.js';
 import { diffCommand, DIFF_HELP } from './commands/diff.js';
+import { explainCommand, EXPLAIN_HELP } from './commands/explain.js';
 import { modelsCommand, MODELS_HELP } from './commands/models.js';
 import {
   COMPARE_HELP,
@@ -31,6 +32,7 @@ commands:
   plan FILE        show what a run would do (--json: the plan itself)
   fmt FILE         print the canonical layout (--write, --check)
   diff OLD NEW     what a change to a recipe means (files or REV:PATH; --git BASE [HEAD]; --md, --json)
+  explain FILE     the recipe as a document: Markdown with Mermaid diagrams (--html: a page)
   models [NAME]    list the model zoo, or one network's blocks and layers
   fetch FILE...    download what recipes need now (their weights), for going offline
   run FILE         run a recipe (--json: NDJSON events; --resume RUN_DIR; --watch)
@@ -99,8 +101,9 @@ const COMMANDS: Record<string, Spec> = {
   },
   plan: {
     help: PLAN_HELP,
-    options: { json: { type: 'boolean' }, 'stdin-filename': { type: 'string' } },
-    run: (p, v, io) => planCommand(p, { json: !!v['json'], stdinFilename: str(v['stdin-filename']) }, io),
+    options: { json: { type: 'boolean' }, textconv: { type: 'boolean' }, 'stdin-filename': { type: 'string' } },
+    run: (p, v, io) =>
+      planCommand(p, { json: !!v['json'], textconv: !!v['textconv'], stdinFilename: str(v['stdin-filename']) }, io),
   },
   fmt: {
     help: FMT_HELP,
@@ -112,6 +115,11 @@ const COMMANDS: Record<string, Spec> = {
     help: DIFF_HELP,
     options: { git: { type: 'boolean' }, md: { type: 'boolean' }, json: { type: 'boolean' } },
     run: (p, v, io) => diffCommand(p, { git: !!v['git'], md: !!v['md'], json: !!v['json'] }, io),
+  },
+  explain: {
+    help: EXPLAIN_HELP,
+    options: { html: { type: 'boolean' }, 'stdin-filename': { type: 'string' } },
+    run: (p, v, io) => explainCommand(p, { html: !!v['html'], stdinFilename: str(v['stdin-filename']) }, io),
   },
   models: {
     help: MODELS_HELP,

@@ -6,6 +6,8 @@ import type { Evaluation } from '../runtime/events.js';
 import { readIdxImages } from '../data/formats/index.js';
 import { writeFileAtomic } from '../files/atomic.js';
 import { esc, heatMap, lineChart } from './svg.js';
+import { explain } from '../review/explain.js';
+import { EXPLAIN_CSS, explainSectionHtml } from './explain-html.js';
 
 // RUN_DIR/report.html: one self-contained page (inline CSS, SVG and images; it opens from disk
 // with no network): curves per stage, the learning rate, the confusion matrix as a heat map,
@@ -178,6 +180,7 @@ th:first-child,td:first-child{text-align:left}
 .grid-imgs{display:flex;flex-wrap:wrap;gap:10px}
 .grid-imgs figure{margin:0;width:112px;font-size:12px;text-align:center}
 .grid-imgs img{width:96px;height:96px;image-rendering:pixelated;border:1px solid #dee2e6}
+${EXPLAIN_CSS}
 </style></head><body>
 <h1>${esc(report.recipe)}</h1>
 <div class="muted">${esc(m.name)}${width} · input ${m.inputSize}px · weights ${esc(weights)} · ${about}</div>
@@ -202,6 +205,8 @@ ${ev.classes.map(classRow).join('\n')}
 </table>
 <h2>Most confidently misclassified</h2>
 ${misclassifiedHtml(report.misclassified, wrong)}
+<h2>What was run</h2>
+${explainSectionHtml(explain(plan), 'recipe.tlr', 3)}
 <p class="muted">Written by tlr from ${esc(path.basename(runDir))}: plan.json, metrics.jsonl and report.json.</p>
 </body></html>
 `;

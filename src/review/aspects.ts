@@ -44,7 +44,12 @@ export const PLAN_ASPECTS: readonly Aspect[] = [
   a('recipe', 'seed', (p) => String(p.seed)),
   a('model', 'network', (p) => `${p.model.name}${p.model.width !== null ? ` width ${p.model.width}` : ''}`),
   a('model', 'input', (p) => `${p.model.inputSize}×${p.model.inputSize}`),
-  a('model', 'weights', (p) => weightsText(p)),
+  a('model', 'weights', (p) => {
+    const w = p.model.weights;
+    return w.kind === 'imagenet'
+      ? `${weightsText(p)}; cached as ${w.localName}, ${w.includesTop ? 'with' : 'without'} its ImageNet classifier`
+      : weightsText(p);
+  }),
   a(
     'model',
     'preprocessing',
@@ -59,12 +64,19 @@ export const PLAN_ASPECTS: readonly Aspect[] = [
       `${plural(p.model.layers, 'layer')}, ${fmtInt(p.model.params)} parameters; features from ` +
       `${p.model.featureLayer} (${p.model.featureSize})`,
   ),
-  a('model', 'blocks', (p) => p.model.blocks.map((b) => `${b.name} ${b.firstLayer}..${b.lastLayer}`).join(', ')),
+  a('model', 'blocks', (p) =>
+    p.model.blocks
+      .map((b) => `${b.name} ${b.firstLayer}..${b.lastLayer} (${b.layers}, ${fmtInt(b.params)})`)
+      .join(', '),
+  ),
   a('data', 'folder', (p, dir) => `${rel(dir, p.data.root)} (${LAYOUTS[p.data.format]})`),
   a('data', 'classes', (p) => p.data.classes.join(', ')),
   a('data', 'validation', (p, dir) => sourceText(dir, p.data.validation, 'validation')),
   a('data', 'test', (p, dir) => sourceText(dir, p.data.test, 'test')),
-  a('data', 'training source', (p, dir) => sourceText(dir, p.data.train, 'train')),
+  a('data', 'training source', (p, dir) => {
+    const t = p.data.train;
+    return t.kind === 'split' ? `${t.percent}%` : `${rel(dir, t.path)} (${t.format}, its ${t.part} part)`;
+  }),
   a('data', 'split', (p) => `${p.data.split.train}/${p.data.split.validation}/${p.data.split.test}`),
   a(
     'data',
@@ -107,7 +119,8 @@ export const STAGE_ASPECTS: readonly {
     section: 'freezing',
     label: 'frozen layers',
     read: (_p, s) =>
-      `${plural(s.frozen.layers, 'layer')}${s.frozen.through ? ` through ${s.frozen.through}` : ''} (${s.frozen.by})`,
+      `${plural(s.frozen.layers, 'layer')}${s.frozen.through ? ` through ${s.frozen.through}` : ''} (${s.frozen.by})` +
+      `${s.trainable.from ? `; trains from ${s.trainable.from}` : ''}`,
   },
   { section: 'freezing', label: 'trainable', read: (p, s) => span(stageBlocks(p, s).trainable) },
   {
@@ -126,7 +139,10 @@ export const STAGE_ASPECTS: readonly {
   {
     section: 'training',
     label: 'batchnorm',
-    read: (_p, s) => (s.trainable.backboneParams > 0 ? batchnormText(s) : 'no BatchNorm layer trains'),
+    read: (_p, s) =>
+      s.trainable.backboneParams > 0
+        ? batchnormText(s)
+        : `no BatchNorm layer trains${s.batchnorm ? ` (${s.batchnorm} batchnorm statistics)` : ''}`,
   },
   {
     section: 'training',
@@ -141,6 +157,8 @@ export const STAGE_ASPECTS: readonly {
     read: (_p, s) =>
       `${cacheText(s.featureCache)}${s.featureCache.prefix ? ` through ${s.featureCache.prefix.through}` : ''}`,
   },
+  // Shown only when the caching itself stayed (diff.ts): a new reason beside a new kind says it twice.
+  { section: 'training', label: 'features, why', read: (_p, s) => s.featureCache.reason },
 ];
 
 /** The recipe's folder: where the plan's relative paths are shown from. */

@@ -167,14 +167,23 @@ function caches(a: Plan, b: Plan): CacheVerdict[] {
   });
 }
 
-/** Two plans compared: what changed, and what it means. */
-export function diffPlans(a: Plan, b: Plan): PlanDiff {
-  const equal = runs(a) === runs(b);
-  const changes = aspectChanges(a, b);
-  if (!equal && !changes.length) {
+/** What changed between two plans, aspect by aspect; a difference no aspect names is listed by its JSON paths. */
+export function planChanges(a: Plan, b: Plan): Change[] {
+  const all = aspectChanges(a, b);
+  const changes = all.filter(
+    (c) => c.label !== 'features, why' || !all.some((x) => x.stage === c.stage && x.label === 'features'),
+  );
+  if (runs(a) !== runs(b) && !changes.length) {
     const at = paths(JSON.parse(runs(a)), JSON.parse(runs(b)));
     changes.push({ section: 'recipe', label: 'plan', before: null, after: `differs at ${at.join(', ')}` });
   }
+  return changes;
+}
+
+/** Two plans compared: what changed, and what it means. */
+export function diffPlans(a: Plan, b: Plan): PlanDiff {
+  const equal = runs(a) === runs(b);
+  const changes = planChanges(a, b);
   return {
     equal,
     changes,

@@ -78,13 +78,17 @@ export function meaning(r: DiffReport): { topic: string; lines: string[] }[] {
 
 function computeLines(a: PlanCompute, b: PlanCompute): string[] {
   const lines = [];
+  const parts = (s: PlanCompute['stages'][number]) =>
+    `${s.once ? `${fmtMacs(s.once)}MAC once + ` : ''}${fmtMacs(s.perEpoch)}MAC an epoch × ${s.epochs}`;
   for (let i = 0; i < Math.max(a.stages.length, b.stages.length); i++) {
     const x = a.stages[i],
       y = b.stages[i];
-    const ep = (s: typeof x) => (s ? `${fmtMacs(s.perEpoch)}MAC an epoch` : 'none');
-    const once = (s: typeof x) => (s?.once ? ` + ${fmtMacs(s.once)}MAC once` : '');
-    if (x?.perEpoch !== y?.perEpoch || x?.once !== y?.once)
-      lines.push(`stage ${i + 1}: ${ep(x)}${once(x)} → ${ep(y)}${once(y)}${x && y ? pct(x.perEpoch, y.perEpoch) : ''}`);
+    if (x?.total === y?.total && x?.once === y?.once) continue;
+    const total = (s: typeof x) => (s ? `${fmtMacs(s.total)}MAC` : 'none');
+    lines.push(
+      `stage ${i + 1}: ${total(x)} → ${total(y)}${x && y ? pct(x.total, y.total) : ''} ` +
+        `(${x ? parts(x) : '-'} → ${y ? parts(y) : '-'})`,
+    );
   }
   lines.push(`whole run: ${fmtMacs(a.total)}MAC → ${fmtMacs(b.total)}MAC${pct(a.total, b.total)} (every epoch run)`);
   if (fmtMacs(a.forward) !== fmtMacs(b.forward))

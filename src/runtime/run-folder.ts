@@ -1,3 +1,4 @@
+import { recipeProvenance, type RecipeProvenance } from './provenance.js';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { Plan } from '../plan/types.js';
@@ -32,6 +33,8 @@ export interface RunState {
 export interface EngineRecord {
   readonly engine: string;
   readonly settings: Readonly<Record<string, string | number | boolean>>;
+  /** Which recipe the run came from (absent in folders older than it); environment.json repeats it. */
+  readonly recipe?: RecipeProvenance;
 }
 
 export const ENGINE_FILE = 'engine.json';
@@ -112,6 +115,13 @@ function newRunDir(plan: Plan, created: string[]): string {
   for (let i = 2; fs.existsSync(dir); i++) dir = `${base}-${i}`;
   const top = fs.mkdirSync(dir, { recursive: true });
   created.push(top ?? dir, dir);
+  // A runs folder tlr made gets a .gitignore: run folders are outputs, not sources (commit tlr.lock instead).
+  const runs = path.dirname(plan.output.runsDir);
+  if (top && (top === runs || runs.startsWith(`${top}${path.sep}`)))
+    fs.writeFileSync(
+      path.join(runs, '.gitignore'),
+      '# Written by tlr: run folders are outputs; commit recipes and tlr.lock.\n*\n',
+    );
   fs.writeFileSync(path.join(dir, RUN_MARKER), `${process.pid}\n`);
   return dir;
 }
@@ -210,7 +220,8 @@ export function openRunFolder(
   if (opts.resume) return reopen(opts.resume);
   assertPlan(opts.plan);
   const dir = newRunDir(opts.plan, created);
-  writeFileAtomic(path.join(dir, ENGINE_FILE), `${JSON.stringify(opts.engine, null, 2)}\n`);
+  const record: EngineRecord = { ...opts.engine, recipe: recipeProvenance(opts.plan.recipe.file, opts.recipeText) };
+  writeFileAtomic(path.join(dir, ENGINE_FILE), `${JSON.stringify(record, null, 2)}\n`);
   writeFileAtomic(path.join(dir, 'recipe.tlr'), opts.recipeText);
   writeFileAtomic(path.join(dir, 'plan.json'), `${JSON.stringify(opts.plan, null, 2)}\n`);
   return folder(dir, opts.plan, false, { stage: 0, epoch: 0, best: null, stageBest: null, sinceBest: 0 });

@@ -192,7 +192,7 @@ describe('tlr doctor', () => {
 });
 
 describe('what commands load', () => {
-  it('check, plan, fmt and models never load TensorFlow.js or ONNX Runtime; doctor does', async () => {
+  it('check, plan, fmt, diff, explain and models never load TensorFlow.js or ONNX Runtime; doctor does', async () => {
     const loads = async (...args: string[]) => {
       const r = await spawnAsync(process.execPath, [
         '--import',
@@ -205,6 +205,8 @@ describe('what commands load', () => {
       ['check', `${FIX}/valid/oneliner.tlr`],
       ['plan', `${FIX}/valid/oneliner.tlr`],
       ['fmt', `${FIX}/valid/oneliner.tlr`],
+      ['diff', `${FIX}/valid/oneliner.tlr`, `${FIX}/valid/oneliner.tlr`],
+      ['explain', `${FIX}/valid/oneliner.tlr`],
       ['models', 'resnet18'],
       ['fetch', `${FIX}/valid/scratch.tlr`],
     ]) {

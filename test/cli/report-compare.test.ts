@@ -42,19 +42,19 @@ describe('tlr compare', () => {
   it('runs recipes and writes the table as Markdown and CSV', () => {
     const md = fs.readFileSync(path.join(world.dir, 'compare.md'), 'utf8');
     expect(md).toMatch(
-      /^\| run \| id \| network \| width \| input \| weights \| frozen \| stages \| epochs \| lr \| batch \| data \| accuracy \| macro F1 \| time \| img\/s \| cached img\/s \| backend \|/,
+      /^\| run \| id \| network \| width \| input \| weights \| frozen \| head \| stages \| epochs \| lr \| batch \| data \| accuracy \| macro F1 \| time \| img\/s \| cached img\/s \| backend \| recipe \|/,
     );
     expect(md).toMatch(
-      /\| frozen \| \d{8}-\d{6} \| mobilenet_v1 \| 0\.25 \| 32 \| file \| 100% \| 1 \| 3 \| 0\.01 \| 32 \| data \| \d+\.\d\d% \| [\d.]+ \| \d+ s \| - \| [\d.]+ \|/,
+      /\| frozen \| \d{8}-\d{6} \| mobilenet_v1 \| 0\.25 \| 32 \| file \| 100% \| dense\(3\) \| 1 \| 3 \| 0\.01 \| 32 \| data \| \d+\.\d\d% \| [\d.]+ \| \d+ s \| - \| [\d.]+ \|/,
     );
     expect(md).toMatch(
-      /\| tuned \| .* \| 100% → \d+% \| 2 \| 4 \| 0\.01 → 0\.001 \| 32 \| data \| .* \| [\d.]+ \| [\d.]+ \|/,
+      /\| tuned \| .* \| 100% → \d+% \| dense\(3\) \| 2 \| 4 \| 0\.01 → 0\.001 \| 32 \| data \| .* \| [\d.]+ \| [\d.]+ \|/,
     );
     // The CSV holds numbers as numbers: a fraction for accuracy, seconds, images per second.
     const csv = fs.readFileSync(path.join(world.dir, 'compare.csv'), 'utf8').trim().split('\n');
     expect(csv).toHaveLength(3);
     expect(csv[0]).toBe(
-      'run,id,finished,network,width,input,weights,frozen,stages,epochs,lr,batch,data,split,accuracy,macro_f1,seconds,images_per_second,cached_images_per_second,backend,run_folder',
+      'run,id,finished,network,width,input,weights,frozen,stages,epochs,lr,batch,data,split,accuracy,macro_f1,seconds,images_per_second,cached_images_per_second,backend,head,recipe_digest,revision,run_folder',
     );
     expect(csv[1]).toMatch(
       /^frozen,\d{8}-\d{6},[^,]+,mobilenet_v1,0\.25,32,file,100%,1,3,0\.01,32,data,test,(0(\.\d+)?|1),[\d.]+,[\d.]+,,[\d.]+,wasm,/,
@@ -69,12 +69,15 @@ describe('tlr compare', () => {
     expect(html.replace(/xmlns="http:\/\/www\.w3\.org\/2000\/svg"/g, '')).not.toMatch(/(src|href)="https?:/);
   });
 
-  it('--by dataset pivots networks against data sets; --json gives the rows', async () => {
+  it('--by dataset pivots recipes against data sets, never pooling two recipes; --json gives the rows', async () => {
     const r = await tlrAsync('compare', ...dirs, '--by', 'dataset', '--out', world.dir);
-    expect(r.out).toMatch(/network\s+data\n/);
-    // Repeats of one network on one data set are aggregated, not hidden: mean ± sd (n).
+    expect(r.out).toMatch(/recipe\s+data\n/);
+    // The same network in two recipes is two rows, each named with its recipe's digest.
+    expect(r.out).toMatch(/frozen: mobilenet_v1 0\.25 @32 \(file\) \[[0-9a-f]{8}\]\s+\d+\.\d\d%\n/);
+    expect(r.out).toMatch(/tuned: mobilenet_v1 0\.25 @32 \(file\) \[[0-9a-f]{8}\]\s+\d+\.\d\d%/);
+    // Repeats of one recipe on one data set are aggregated, not hidden: mean ± sd (n).
     const twice = await tlrAsync('compare', dirs[0]!, dirs[0]!, '--by', 'dataset', '--out', world.dir);
-    expect(twice.out).toMatch(/mobilenet_v1 0\.25 @32 \(file\)\s+\d+\.\d\d% ± 0\.00 \(n=2\)/);
+    expect(twice.out).toMatch(/frozen: mobilenet_v1 0\.25 @32 \(file\) \[[0-9a-f]{8}\]\s+\d+\.\d\d% ± 0\.00 \(n=2\)/);
     const j = JSON.parse((await tlrAsync('compare', ...dirs, '--json')).out);
     expect(j.map((x: { run: string }) => x.run)).toEqual(['frozen', 'tuned']);
     expect(j[0].accuracy).toBe(
@@ -82,10 +85,28 @@ describe('tlr compare', () => {
     );
   });
 
-  it('names a folder that is not a finished run', async () => {
+  it('skips a run that has not finished, with a warning naming it; refuses when none has', async () => {
     const r = await tlrAsync('compare', world.dir);
     expect(r.code).toBe(2);
-    expect(r.err).toContain('is not a finished tlr run');
+    expect(r.err).toContain(
+      `skipping ${world.dir}: not a finished tlr run (plan.json, report.json, metrics.jsonl missing)`,
+    );
+    expect(r.err).toContain('none of these is a finished tlr run');
+    const half = fs.mkdtempSync(path.join(world.dir, 'half-'));
+    fs.copyFileSync(path.join(dirs[0]!, 'plan.json'), path.join(half, 'plan.json'));
+    const mixed = await tlrAsync('compare', dirs[0]!, half, '--json');
+    expect(mixed.code, mixed.err).toBe(0);
+    expect(mixed.err).toContain(`skipping ${half}: not a finished tlr run (report.json, metrics.jsonl missing)`);
+    expect(JSON.parse(mixed.out).map((x: { run: string }) => x.run)).toEqual(['frozen']);
+  });
+
+  it('shows the head and the recipe each run came from (digest; revision in a git work tree)', async () => {
+    const j = JSON.parse((await tlrAsync('compare', ...dirs, '--json')).out);
+    expect(j.map((x: { head: string }) => x.head)).toEqual(['dense(3)', 'dense(3)']);
+    const env = JSON.parse(fs.readFileSync(path.join(dirs[0]!, 'environment.json'), 'utf8'));
+    expect(env.recipe.digest).toMatch(/^[0-9a-f]{64}$/);
+    expect(j[0].digest).toBe(env.recipe.digest.slice(0, 12));
+    expect(j[0].digest).not.toBe(j[1].digest);
   });
 });
 

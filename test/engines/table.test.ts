@@ -108,9 +108,11 @@ describe('the engine table', () => {
     expect(r.out).toContain('backend fake at speed 3');
     expect(runs.at(-1)!.settings).toEqual({ speed: 3 });
     const runDir = /→ (\S+)/.exec(r.out)![1]!;
+    // The run folder records the engine for every engine, a third one too, and which recipe the run came from.
     expect(JSON.parse(fs.readFileSync(path.resolve(runDir, 'engine.json'), 'utf8'))).toEqual({
       engine: 'fake',
       settings: { speed: 3 },
+      recipe: { digest: expect.stringMatching(/^[0-9a-f]{64}$/), path: expect.stringMatching(/r\.tlr$/), git: null },
     });
   });
 

@@ -74,11 +74,12 @@ export const nodeWithTsx = (...args: string[]): string[] => [
 /** Runs the CLI as a user would, in a child process (from source, through tsx). */
 export async function tlrProcess(
   args: string[],
-  opts: { cwd?: string; env?: NodeJS.ProcessEnv } = {},
+  opts: { cwd?: string; env?: NodeJS.ProcessEnv; input?: string } = {},
 ): Promise<{ code: number; out: string; err: string }> {
   const r = await spawnAsync(process.execPath, nodeWithTsx(path.join(ROOT, 'src/cli/bin.ts'), ...args), {
     cwd: opts.cwd ?? ROOT,
     env: { ...process.env, NO_COLOR: '1', ...opts.env },
+    input: opts.input,
   });
   return { code: r.status ?? -1, out: r.stdout, err: r.stderr };
 }

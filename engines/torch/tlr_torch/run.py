@@ -597,6 +597,15 @@ def _misclassified(ctx, rows, items):
     return out
 
 
+def _recipe_provenance(ctx):
+    """Which recipe the run came from, as Node recorded it in engine.json when the run started (or None)."""
+    try:
+        with open(ctx.job.path("engine.json"), encoding="utf-8") as f:
+            return json.load(f).get("recipe")
+    except (OSError, ValueError, AttributeError):
+        return None
+
+
 def write_results(ctx, run, ev, rows, items, started):
     if ctx.world.rank != 0:
         return 0.0
@@ -646,6 +655,7 @@ def write_results(ctx, run, ev, rows, items, started):
             "tlr": ctx.job.job.get("tlr"),
             "engine": "torch",
             "engineVersion": ENGINE_VERSION,
+            "recipe": _recipe_provenance(ctx),
             "torch": torch.__version__,
             "torchvision": torchvision.__version__,
             "python": platform.python_version(),

@@ -36,7 +36,7 @@ const REPORTS: Record<Exclude<CheckFormat, 'text'>, (files: readonly CheckedFile
 function formatOf(flags: { json: boolean; format?: string }): CheckFormat {
   const f = flags.format ?? (flags.json ? 'json' : 'text');
   if (f !== 'text' && !(f in REPORTS)) throw new UsageError(`--format takes text, json, github or sarif, not ${f}`);
-  if (flags.json && f !== 'json') throw new UsageError('--json and --format ' + f + ' do not go together');
+  if (flags.json && f !== 'json') throw new UsageError(`--json and --format ${f} do not go together`);
   return f as CheckFormat;
 }
 

@@ -11,6 +11,8 @@ import { DEFAULT_ENGINE, engineNamed, runOn, settle } from '../../engines/index.
 import { Events } from '../../runtime/events.js';
 import { compileFile, UsageError, type Output } from '../io.js';
 import { fixed, stageLr } from '../../text/format.js';
+import { headLayerText } from '../../zoo/head-layers.js';
+import type { RecipeProvenance } from '../../runtime/provenance.js';
 import { stringify } from 'csv-stringify/sync';
 
 export interface CompareRow {
@@ -37,6 +39,10 @@ export interface CompareRow {
   imagesPerSecond: number | null;
   cachedImagesPerSecond: number | null;
   backend: string;
+  /** The head, and which recipe the run came from: its digest and git revision (`abc1234*`: changed since). */
+  head: string;
+  digest: string | null;
+  revision: string | null;
   dir: string;
 }
 
@@ -53,9 +59,23 @@ function throughput(plan: Plan, epochs: readonly Epoch[], images: number, cached
   return mine.length && seconds > 0 ? (images * mine.length) / seconds : null;
 }
 
-function row(dir: string): CompareRow {
+/** Why `dir` is not a finished run (a file it lacks), or null. */
+const unfinished = (dir: string): string | null => {
   const need = ['plan.json', 'report.json', 'metrics.jsonl'].filter((f) => !fs.existsSync(path.join(dir, f)));
-  if (need.length) throw new UsageError(`${dir} is not a finished tlr run: ${need.join(', ')} missing`);
+  return need.length ? `${need.join(', ')} missing` : null;
+};
+
+/** The recipe a run came from, as its environment.json (or engine.json) recorded it. */
+function provenance(dir: string): RecipeProvenance | null {
+  for (const f of ['environment.json', 'engine.json'])
+    try {
+      const r = JSON.parse(fs.readFileSync(path.join(dir, f), 'utf8'))?.recipe;
+      if (r && typeof r.digest === 'string') return r as RecipeProvenance;
+    } catch {}
+  return null;
+}
+
+function row(dir: string): CompareRow {
   const plan = JSON.parse(fs.readFileSync(path.join(dir, 'plan.json'), 'utf8')) as Plan;
   const report = JSON.parse(fs.readFileSync(path.join(dir, 'report.json'), 'utf8'));
   const epochs = fs
@@ -64,6 +84,7 @@ function row(dir: string): CompareRow {
     .split('\n')
     .filter(Boolean)
     .map((l) => JSON.parse(l) as Epoch);
+  const prov = provenance(dir);
   const m = plan.model,
     w = m.weights,
     images = report.training?.images ?? plan.data.counts.train.reduce((a, b) => a + b, 0);
@@ -92,6 +113,9 @@ function row(dir: string): CompareRow {
     imagesPerSecond: throughput(plan, epochs, images, false),
     cachedImagesPerSecond: throughput(plan, epochs, images, true),
     backend: report.backend ?? '',
+    head: plan.head.layers.map(headLayerText).join(' → '),
+    digest: prov?.digest.slice(0, 12) ?? null,
+    revision: prov?.git ? `${prov.git.commit.slice(0, 7)}${prov.git.dirty ? '*' : ''}` : null,
     dir,
   };
 }
@@ -106,6 +130,7 @@ const HEAD = [
   'input',
   'weights',
   'frozen',
+  'head',
   'stages',
   'epochs',
   'lr',
@@ -117,6 +142,7 @@ const HEAD = [
   'img/s',
   'cached img/s',
   'backend',
+  'recipe',
 ];
 const cells = (r: CompareRow) => [
   r.run,
@@ -126,6 +152,7 @@ const cells = (r: CompareRow) => [
   String(r.input),
   r.weights,
   r.frozen,
+  r.head,
   String(r.stages),
   String(r.epochs),
   r.lr,
@@ -137,6 +164,7 @@ const cells = (r: CompareRow) => [
   rate(r.imagesPerSecond),
   rate(r.cachedImagesPerSecond),
   r.backend,
+  `${r.digest ?? '-'}${r.revision ? ` @${r.revision}` : ''}`,
 ];
 
 /** The CSV: numbers as numbers (accuracy as a fraction, seconds, images per second), for spreadsheets and scripts. */
@@ -163,6 +191,9 @@ const csvOf = (rows: readonly CompareRow[]): string =>
       images_per_second: r.imagesPerSecond === null ? '' : +r.imagesPerSecond.toFixed(2),
       cached_images_per_second: r.cachedImagesPerSecond === null ? '' : +r.cachedImagesPerSecond.toFixed(2),
       backend: r.backend,
+      head: r.head,
+      recipe_digest: r.digest ?? '',
+      revision: r.revision ?? '',
       run_folder: r.dir,
     })),
     { header: true },
@@ -194,17 +225,22 @@ const meanSd = (xs: readonly number[]): [number, number] => {
   return [mean, xs.length > 1 ? Math.sqrt(xs.reduce((a, x) => a + (x - mean) ** 2, 0) / (xs.length - 1)) : 0];
 };
 
-/** Networks (with their weights) against data sets: accuracy in each cell, repeats as mean ± sd (n). */
+/**
+ * Recipes against data sets: accuracy in each cell. Runs pool only when they ran the very same recipe
+ * (its digest; older runs without one, by name and network): repeats show as mean ± sd (n).
+ */
 export function pivot(rows: CompareRow[]): string[][] {
   const net = (r: CompareRow) => `${r.network}${r.width !== null ? ` ${r.width}` : ''} @${r.input} (${r.weights})`;
+  const key = (r: CompareRow) => r.digest ?? `${r.run}|${net(r)}`;
+  const label = (r: CompareRow) => `${r.run}: ${net(r)}${r.digest ? ` [${r.digest.slice(0, 8)}]` : ''}`;
   const datasets = [...new Set(rows.map((r) => r.dataset))];
-  const nets = [...new Set(rows.map(net))];
+  const recipes = [...new Map(rows.map((r) => [key(r), r])).values()];
   return [
-    ['network', ...datasets],
-    ...nets.map((n) => [
-      n,
+    ['recipe', ...datasets],
+    ...recipes.map((first) => [
+      label(first),
       ...datasets.map((d) => {
-        const hits = rows.filter((r) => net(r) === n && r.dataset === d).map((r) => r.accuracy * 100);
+        const hits = rows.filter((r) => key(r) === key(first) && r.dataset === d).map((r) => r.accuracy * 100);
         if (!hits.length) return '-';
         if (hits.length === 1) return `${hits[0]!.toFixed(2)}%`;
         const [mean, sd] = meanSd(hits);
@@ -248,7 +284,13 @@ export async function compareCommand(
     if (a.endsWith('.tlr')) dirs.push(await runRecipe(a, io));
     else dirs.push(path.resolve(a));
   }
-  const rows = dirs.map(row);
+  const finished = dirs.filter((d) => {
+    const why = unfinished(d);
+    if (why) io.err(`tlr: warning: skipping ${d}: not a finished tlr run (${why})`);
+    return !why;
+  });
+  if (!finished.length) throw new UsageError('none of these is a finished tlr run; nothing to compare');
+  const rows = finished.map(row);
   if (flags.json) {
     io.out(JSON.stringify(rows, null, 2));
     return 0;

@@ -54,7 +54,7 @@ const runsKey = (p: Plan) => JSON.stringify({ ...p, recipe: { name: p.recipe.nam
 
 /** The latest finished run of exactly this plan in its runs folder, if any. */
 function latestRun(plan: Plan): RunResult | null {
-  const root = path.join(plan.output.runsDir, plan.recipe.name);
+  const root = plan.output.runsDir;
   let names: string[];
   try {
     names = fs.readdirSync(root).sort().reverse();

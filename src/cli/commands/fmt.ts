@@ -20,6 +20,7 @@ Prints the recipe in its canonical layout (comments kept). A folder is searched 
 const patch = (file: string, before: string, after: string): string =>
   createTwoFilesPatch(`a/${file}`, `b/${file}`, before, after, '', '', { context: 3 })
     .split('\n')
+    .filter((l) => !/^=+$/.test(l)) // jsdiff's separator line; `diff -u` has none
     .map(printable)
     .join('\n');
 

@@ -1,4 +1,7 @@
+import { spawnSync } from 'node:child_process';
+import * as path from 'node:path';
 import { renderDiagnostics, summary } from '../../compiler/render.js';
+import { planListing } from '../../review/plan-listing.js';
 import { planText } from '../plan-text.js';
 import { useColor, UsageError, type Output } from '../io.js';
 import { compile } from '../../compiler/index.js';
@@ -14,15 +17,18 @@ engines can run it here (tfjs, and torch when a Python with torch and torchvisio
 It ends with the compute: multiply-accumulates per image and per epoch for each stage and the whole
 run, and a time for each engine that can run it here once \`tlr doctor --calibrate\` has measured it.
   --json   print the plan itself (validated against schema/plan.schema.json)
-  --stdin-filename PATH  where a recipe read from stdin (-) stands: its relative paths start there`;
+  --stdin-filename PATH  where a recipe read from stdin (-) stands: its relative paths start there
+  --textconv  one line per aspect of the plan, for git (README: "Recipes in git"): \`git diff\`
+           then shows what runs differently, not the text`;
 
-/** `tlr plan`: what a run will do, or the plan itself (--json). */
+/** `tlr plan`: what a run will do, or the plan itself (--json), or one line per aspect (--textconv). */
 export function planCommand(
   files: readonly string[],
-  flags: { json: boolean; stdinFilename?: string },
+  flags: { json: boolean; textconv?: boolean; stdinFilename?: string },
   io: Output,
 ): number {
   if (files.length !== 1) throw new UsageError('tlr plan takes one recipe file (or - for stdin)');
+  if (flags.textconv) return textconv(files[0]!, io);
   const src = readSource(files[0]!, { stdinFilename: flags.stdinFilename });
   const { diagnostics, plan } = compile(src.text, { file: src.file });
   if (diagnostics.length)
@@ -33,4 +39,44 @@ export function planCommand(
   if (!plan) return 1;
   io.out(flags.json ? JSON.stringify(plan, null, 2) : planText(plan) + enginesLine(plan) + computeText(plan));
   return 0;
+}
+
+/**
+ * git's textconv: the plan one aspect a line. git hands an older revision's recipe over as a
+ * temporary file, where its relative data paths lead nowhere, so such a file is compiled as if it
+ * stood in each folder of the work tree that holds recipes, the first where it checks. A recipe
+ * that checks nowhere prints its own text with its problems, and the command still succeeds:
+ * git diff must go on.
+ */
+function textconv(file: string, io: Output): number {
+  const { text } = readSource(file);
+  const places = [path.resolve(file), ...recipeFolders().map((d) => path.join(d, path.basename(file)))];
+  let first: ReturnType<typeof compile> | null = null;
+  for (const at of places) {
+    const c = compile(text, { file: at });
+    if (c.plan) {
+      io.out(planListing(c.plan));
+      return 0;
+    }
+    first ??= c;
+  }
+  io.out(
+    `${text}\n# tlr: this recipe does not check: ${first!.diagnostics.map((d) => `${d.code} ${d.message}`).join('; ')}`,
+  );
+  return 0;
+}
+
+/** The folders of this work tree that hold tracked recipes (none outside a repository). */
+function recipeFolders(): string[] {
+  const r = spawnSync('git', ['ls-files', '-z', '--full-name', '--', '*.tlr'], { encoding: 'utf8' });
+  const top = spawnSync('git', ['rev-parse', '--show-toplevel'], { encoding: 'utf8' }).stdout.trim();
+  if (r.status !== 0 || !top) return [];
+  return [
+    ...new Set(
+      r.stdout
+        .split('\0')
+        .filter(Boolean)
+        .map((f) => path.join(top, path.dirname(f))),
+    ),
+  ];
 }

@@ -3,8 +3,8 @@ import { TORCH_NETWORKS } from './networks.js';
 
 // The torch engine's section of `tlr doctor`: whether it is usable here, with what, and why not.
 
-export function torchDoctor(): { lines: string[]; versions: string } {
-  const py = findTorchPython();
+export async function torchDoctor(): Promise<{ lines: string[]; versions: string }> {
+  const py = await findTorchPython();
   if (!hasTorch(py)) {
     const why = `no Python with torch and torchvision (${py.tried.join('; ')}); ${installHint}`;
     return { lines: [`torch      not usable: ${why}`], versions: '' };

@@ -6,6 +6,7 @@ import { TlrError } from '../../errors.js';
 import { ENGINE_DIR } from './python.js';
 import { writeTorchJob } from './job.js';
 import { ENGINE_FILE } from '../../runtime/run-folder.js';
+import { recipeProvenance } from '../../runtime/provenance.js';
 
 // `tlr export RECIPE --torchrun DIR`: a self-contained job folder for a cluster. It holds the plan,
 // the manifest (image paths relative to the data root, which DATA_ROOT remaps), the starting
@@ -129,7 +130,15 @@ export async function writeJobFolder(
   fs.writeFileSync(path.join(dir, MARKER), 'a tlr job folder (tlr export --torchrun)\n');
   writeFileAtomic(
     path.join(dir, ENGINE_FILE),
-    `${JSON.stringify({ engine: 'torch', settings: { nproc: opts.nproc, device: 'cpu', amp: false } }, null, 2)}\n`,
+    `${JSON.stringify(
+      {
+        engine: 'torch',
+        settings: { nproc: opts.nproc, device: 'cpu', amp: false },
+        recipe: recipeProvenance(plan.recipe.file, recipeText),
+      },
+      null,
+      2,
+    )}\n`,
   );
   writeFileAtomic(path.join(dir, 'recipe.tlr'), recipeText);
   writeFileAtomic(path.join(dir, 'plan.json'), `${JSON.stringify(plan, null, 2)}\n`);

@@ -208,7 +208,7 @@ export async function runTorch(opts: TorchOptions): Promise<TorchOutcome> {
         `${opts.resume} is not a run of the torch engine (it has no job.json): resume it without --engine torch`,
       );
     if (opts.plan) preflight(opts.plan, opts.nproc);
-    const py = findTorchPython(env);
+    const py = await findTorchPython(env);
     if (!hasTorch(py))
       throw new RunError(
         `the torch engine needs a Python with torch and torchvision, and none was found ` +

@@ -1,4 +1,4 @@
-import { spawnSync } from 'node:child_process';
+import { execFile, spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -48,14 +48,24 @@ function candidates(env: NodeJS.ProcessEnv): string[] {
   return ['python3', '/usr/bin/python3'];
 }
 
-/** Asks one Python what it offers (`python3 -m tlr_torch check`: imports torch, a second or two). */
-function probe(python: string, env: NodeJS.ProcessEnv): TorchPython | string {
-  if (python.includes('/') && !fs.existsSync(python)) return `${python} does not exist`;
-  const r = spawnSync(python, ['-m', 'tlr_torch', 'check'], {
-    env: engineEnv(env),
-    encoding: 'utf8',
-    timeout: 120_000,
+/** A child's output, without blocking this thread (importing torch takes seconds, many on a busy machine). */
+function run(cmd: string, args: readonly string[], env: NodeJS.ProcessEnv) {
+  return new Promise<{ status: number | null; stdout: string; stderr: string; error?: Error }>((resolve) => {
+    execFile(cmd, args, { env, encoding: 'utf8', timeout: 120_000, maxBuffer: 1 << 24 }, (error, stdout, stderr) =>
+      resolve({
+        status: error ? (typeof error.code === 'number' ? error.code : null) : 0,
+        stdout,
+        stderr,
+        ...(error && typeof error.code !== 'number' ? { error } : {}),
+      }),
+    );
   });
+}
+
+/** Asks one Python what it offers (`python3 -m tlr_torch check`: imports torch, a second or two). */
+async function probe(python: string, env: NodeJS.ProcessEnv): Promise<TorchPython | string> {
+  if (python.includes('/') && !fs.existsSync(python)) return `${python} does not exist`;
+  const r = await run(python, ['-m', 'tlr_torch', 'check'], engineEnv(env));
   if (r.error)
     return `${python}: ${(r.error as NodeJS.ErrnoException).code === 'ENOENT' ? 'not found' : r.error.message}`;
   let info: Record<string, unknown>;
@@ -80,14 +90,14 @@ function probe(python: string, env: NodeJS.ProcessEnv): TorchPython | string {
 const found = new Map<string, TorchPython | NoTorch>();
 
 /** The Python the torch engine uses here, or what was tried (cached per process). */
-export function findTorchPython(env: NodeJS.ProcessEnv = process.env): TorchPython | NoTorch {
+export async function findTorchPython(env: NodeJS.ProcessEnv = process.env): Promise<TorchPython | NoTorch> {
   const key = candidates(env).join('\0');
   const known = found.get(key);
   if (known) return known;
   const tried: string[] = [];
   let result: TorchPython | NoTorch | null = null;
   for (const c of candidates(env)) {
-    const r = probe(c, env);
+    const r = await probe(c, env);
     if (typeof r !== 'string') {
       result = r;
       break;

@@ -4,6 +4,8 @@ import { beats } from '../../../src/engines/tfjs/stages/stage.js';
 import { tieBreakOf, type Plan } from '../../../src/plan/types.js';
 import { findTorchPython, hasTorch, engineEnv } from '../../../src/engines/torch/python.js';
 
+const py = await findTorchPython();
+
 // "save best by": a tie on the monitored metric goes to the better secondary metric (the loss for
 // an accuracy, the accuracy for a loss), in both engines. On a small validation set accuracy ties
 // often, and the earliest tied epoch is usually the least trained one.
@@ -54,10 +56,10 @@ describe('the best-model choice', () => {
     expect(tieBreakOf('val_accuracy')).toEqual({ metric: 'val_loss', mode: 'min' });
     expect(tieBreakOf('loss')).toEqual({ metric: 'accuracy', mode: 'max' });
   });
-  const py = findTorchPython();
   it.skipIf(!hasTorch(py))('torch engine: the same decisions', async () => {
     const script = `
 import json, sys
+
 from types import SimpleNamespace
 from tlr_torch.run import Run
 for metric, (acc, loss), best in json.loads(sys.argv[1]):

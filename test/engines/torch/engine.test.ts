@@ -24,7 +24,7 @@ import { compile } from '../../../src/compiler/index.js';
 // weights from 1 and 2 processes, frozen parts untouched, the same answers as the tfjs engine, and
 // clear errors for bad input. Skipped, saying so, where no Python with torch is found.
 
-const py = findTorchPython();
+const py = await findTorchPython();
 const why = hasTorch(py)
   ? null
   : `no Python with torch and torchvision (${py.tried.join('; ')}): apt-get install -y python3-torch ` +

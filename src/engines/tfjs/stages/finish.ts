@@ -17,7 +17,7 @@ import { TLR_VERSION } from '../../../version.js';
 import { toOnnx } from '../onnx/to-onnx.js';
 import { onnxMetadata } from '../export.js';
 import type { RunContext } from './context.js';
-import { assertSaveTarget, type RunFolder } from '../../../runtime/run-folder.js';
+import { assertSaveTarget, readEngineRecord, type RunFolder } from '../../../runtime/run-folder.js';
 import { ENVIRONMENT_HEADER, REPORT_HEADER } from '../../../runtime/run-files.js';
 
 // The end of a run: the best model evaluated on the test split (validation when there is none),
@@ -158,6 +158,7 @@ export async function writeResults(ctx: RunContext, f: RunFolder, e: Evaluated, 
           why: ctx.engines.inference.why,
         },
         seed: plan.seed,
+        recipe: readEngineRecord(f.dir)?.recipe ?? null,
         weights: built.files ? { from: built.files.from, entry: built.files.entry, sha256: built.files.sha256 } : null,
       },
       null,
