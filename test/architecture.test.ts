@@ -11,6 +11,7 @@ const ALLOWED: Record<string, readonly string[]> = {
   cli: [
     'ui',
     'review',
+    'lsp',
     'watch',
     'text',
     'compiler',
@@ -32,6 +33,8 @@ const ALLOWED: Record<string, readonly string[]> = {
   text: ['runtime', 'printable'],
   compiler: ['zoo', 'data', 'plan', 'paths', 'printable'],
   review: ['compiler', 'text', 'zoo', 'data', 'plan', 'paths', 'printable'],
+  // The language server reads the compiler, the zoo and the review's phrases: never an engine or the runtime.
+  lsp: ['compiler', 'review', 'zoo', 'data', 'plan', 'printable'],
   engines: ['report', 'runtime', 'zoo', 'data', 'plan', 'files', 'errors', 'version', 'printable'],
   report: ['review', 'runtime', 'data', 'plan', 'files'],
   runtime: ['zoo', 'data', 'plan', 'files', 'errors', 'version'],

@@ -4,6 +4,7 @@ import { planCommand, PLAN_HELP } from './commands/plan.js';
 import { fmtCommand, FMT_HELP } from './commands/fmt.js';
 import { diffCommand, DIFF_HELP } from './commands/diff.js';
 import { explainCommand, EXPLAIN_HELP } from './commands/explain.js';
+import { lspCommand, LSP_HELP } from './commands/lsp.js';
 import { modelsCommand, MODELS_HELP } from './commands/models.js';
 import {
   COMPARE_HELP,
@@ -33,6 +34,7 @@ commands:
   fmt FILE         print the canonical layout (--write, --check)
   diff OLD NEW     what a change to a recipe means (files or REV:PATH; --git BASE [HEAD]; --md, --json)
   explain FILE     the recipe as a document: Markdown with Mermaid diagrams (--html: a page)
+  lsp              the language server for editors (over stdio)
   models [NAME]    list the model zoo, or one network's blocks and layers
   fetch FILE...    download what recipes need now (their weights), for going offline
   run FILE         run a recipe (--json: NDJSON events; --resume RUN_DIR; --watch)
@@ -120,6 +122,11 @@ const COMMANDS: Record<string, Spec> = {
     help: EXPLAIN_HELP,
     options: { html: { type: 'boolean' }, 'stdin-filename': { type: 'string' } },
     run: (p, v, io) => explainCommand(p, { html: !!v['html'], stdinFilename: str(v['stdin-filename']) }, io),
+  },
+  lsp: {
+    help: LSP_HELP,
+    options: { stdio: { type: 'boolean' } },
+    run: (p, v, io) => lspCommand(p, v, io),
   },
   models: {
     help: MODELS_HELP,

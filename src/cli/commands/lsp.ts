@@ -1,0 +1,16 @@
+import type { Output } from '../io.js';
+
+export const LSP_HELP = `usage: tlr lsp [--stdio]
+
+The language server for editors, over stdin and stdout (JSON-RPC, the Language Server Protocol):
+diagnostics as you type (the same as tlr check, data folders included), hover on clause words,
+networks, blocks and layers and data folders, completion from the zoo and the clause table, quick
+fixes from the diagnostics' hints, formatting (tlr fmt's), inlay hints with each stage's trained
+and frozen parameters, the stages as symbols and folding ranges. README: Editors.`;
+
+/** `tlr lsp`: serves until the editor says exit. */
+export async function lspCommand(_args: readonly string[], _flags: object, _io: Output): Promise<number> {
+  const { startServer } = await import('../../lsp/server.js');
+  const connection = startServer();
+  return new Promise<number>((resolve) => connection.onExit(() => resolve(0)));
+}

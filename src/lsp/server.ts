@@ -1,0 +1,117 @@
+import { fileURLToPath } from 'node:url';
+import {
+  createConnection,
+  ProposedFeatures,
+  TextDocuments,
+  TextDocumentSyncKind,
+  type Connection,
+} from 'vscode-languageserver/node.js';
+import { TextDocument } from 'vscode-languageserver-textdocument';
+import {
+  codeActions,
+  completion,
+  diagnostics,
+  foldingRanges,
+  formatting,
+  hover,
+  inlayHints,
+  openDoc,
+  symbols,
+  type Doc,
+} from './services.js';
+
+// `tlr lsp`: the language server. It keeps each open document compiled once per version and
+// answers every request from that (services.ts); diagnostics go out a moment after the last
+// keystroke, as the user stops typing.
+
+const DEBOUNCE_MS = 150;
+
+/** A document's path on disk, for its data paths; an untitled document resolves from here. */
+const fileOf = (uri: string): string =>
+  uri.startsWith('file:') ? fileURLToPath(uri) : `${process.cwd()}/untitled.tlr`;
+
+export function startServer(connection: Connection = createConnection(ProposedFeatures.all)): Connection {
+  const documents = new TextDocuments(TextDocument);
+  const compiled = new Map<string, { version: number; doc: Doc }>();
+  const timers = new Map<string, NodeJS.Timeout>();
+
+  /** The document compiled at its current version (compiled now if it changed). */
+  const docOf = (uri: string): Doc | null => {
+    const td = documents.get(uri);
+    if (!td) return null;
+    const hit = compiled.get(uri);
+    if (hit?.version === td.version) return hit.doc;
+    const doc = openDoc(fileOf(uri), td.getText());
+    compiled.set(uri, { version: td.version, doc });
+    return doc;
+  };
+
+  const publish = (uri: string) => {
+    const doc = docOf(uri);
+    if (doc) void connection.sendDiagnostics({ uri, diagnostics: diagnostics(doc) });
+  };
+
+  connection.onInitialize(() => ({
+    capabilities: {
+      textDocumentSync: TextDocumentSyncKind.Incremental,
+      hoverProvider: true,
+      completionProvider: { triggerCharacters: [' ', '/', ',', '('] },
+      codeActionProvider: { codeActionKinds: ['quickfix'] },
+      documentFormattingProvider: true,
+      inlayHintProvider: true,
+      documentSymbolProvider: true,
+      foldingRangeProvider: true,
+    },
+    serverInfo: { name: 'tlr' },
+  }));
+
+  documents.onDidChangeContent(({ document }) => {
+    clearTimeout(timers.get(document.uri));
+    timers.set(
+      document.uri,
+      setTimeout(() => publish(document.uri), DEBOUNCE_MS),
+    );
+  });
+  documents.onDidClose(({ document }) => {
+    clearTimeout(timers.get(document.uri));
+    compiled.delete(document.uri);
+    void connection.sendDiagnostics({ uri: document.uri, diagnostics: [] });
+  });
+
+  const withDoc =
+    <P extends { textDocument: { uri: string } }, R>(fn: (doc: Doc, p: P) => R, none: R) =>
+    (p: P): R => {
+      const doc = docOf(p.textDocument.uri);
+      return doc ? fn(doc, p) : none;
+    };
+
+  connection.onHover(
+    withDoc((doc, p) => {
+      const h = hover(doc, p.position);
+      return h && { contents: { kind: 'markdown' as const, value: h.contents }, range: h.range };
+    }, null),
+  );
+  connection.onCompletion(withDoc((doc, p) => completion(doc, p.position), []));
+  connection.onCodeAction(
+    withDoc(
+      (doc, p) =>
+        codeActions(doc, p.range).map((a) => ({
+          title: a.title,
+          kind: a.kind,
+          diagnostics: [a.diagnostic],
+          edit: { changes: { [p.textDocument.uri]: [a.edit] } },
+        })),
+      [],
+    ),
+  );
+  connection.onDocumentFormatting(withDoc((doc) => formatting(doc), []));
+  connection.languages.inlayHint.on(
+    withDoc((doc) => inlayHints(doc).map((h) => ({ position: h.position, label: h.label, paddingLeft: true })), []),
+  );
+  connection.onDocumentSymbol(withDoc((doc) => symbols(doc), []));
+  connection.onFoldingRanges(withDoc((doc) => foldingRanges(doc), []));
+
+  documents.listen(connection);
+  connection.listen();
+  return connection;
+}
