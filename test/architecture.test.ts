@@ -35,6 +35,8 @@ const ALLOWED: Record<string, readonly string[]> = {
   review: ['compiler', 'text', 'zoo', 'data', 'plan', 'paths', 'printable'],
   // The language server reads the compiler, the zoo and the review's phrases: never an engine or the runtime.
   lsp: ['compiler', 'review', 'zoo', 'data', 'plan', 'printable'],
+  // The playground: the language services and the explained recipe in a page (no engine, no runtime).
+  playground: ['lsp', 'review', 'report', 'compiler', 'zoo', 'data', 'plan'],
   engines: ['report', 'runtime', 'zoo', 'data', 'plan', 'files', 'errors', 'version', 'printable'],
   report: ['review', 'runtime', 'data', 'plan', 'files'],
   runtime: ['zoo', 'data', 'plan', 'files', 'errors', 'version'],

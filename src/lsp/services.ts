@@ -1,6 +1,6 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { compile, format, type Compiled } from '../compiler/index.js';
+import { compile, format, type CheckOptions, type Compiled } from '../compiler/index.js';
 import { CLAUSES } from '../compiler/clauses.js';
 import { CODES } from '../compiler/codes.js';
 import type { Diagnostic } from '../compiler/diagnostics.js';
@@ -49,9 +49,9 @@ export interface Doc {
   readonly compiled: Compiled;
 }
 
-/** Compiles `text` as the file at `file` (data paths resolve from its folder). */
-export function openDoc(file: string, text: string): Doc {
-  return { file, text, compiled: compile(text, { file }) };
+/** Compiles `text` as the file at `file` (data paths resolve from its folder; a host without files passes its own probe). */
+export function openDoc(file: string, text: string, options: Partial<Omit<CheckOptions, 'file'>> = {}): Doc {
+  return { file, text, compiled: compile(text, { ...options, file }) };
 }
 
 export interface LspDiagnostic {
