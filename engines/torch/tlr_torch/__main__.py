@@ -80,7 +80,10 @@ def main(argv=None):
         "launch", help="start N local ranks of `run` (MASTER_ADDR/MASTER_PORT/WORLD_SIZE/RANK/LOCAL_RANK set for each)"
     )
     launch.add_argument("--nproc", type=int, required=True)
-    launch.add_argument("--port", type=int, default=0)
+    launch.add_argument("--port", "--master-port", type=int, default=0, help="node 0's port (default: a free one)")
+    launch.add_argument("--nnodes", type=int, default=1, help="nodes, each running this launcher (static rendezvous)")
+    launch.add_argument("--node-rank", type=int, default=0, help="this node's rank, 0 to NNODES-1")
+    launch.add_argument("--master-addr", default="127.0.0.1", help="node 0's address, the same on every node")
     launch.add_argument("rest", nargs=argparse.REMAINDER, help="RUN_DIR and the options of run")
     sub.add_parser("check", help="print what this Python offers, as JSON")
     args = p.parse_args(argv)
@@ -89,7 +92,7 @@ def main(argv=None):
     if args.command == "launch":
         from .launch import launch
 
-        return launch(args.nproc, args.rest, args.port)
+        return launch(args.nproc, args.rest, args.port, args.nnodes, args.node_rank, args.master_addr)
     return _run(args)
 
 

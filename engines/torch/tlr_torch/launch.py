@@ -1,6 +1,9 @@
-"""A launcher for one machine where torchrun cannot be used (Debian's torchrun of torch 1.13 fails
-on Python 3.11 before it starts a worker): N processes of `python3 -m tlr_torch run …` with the
-variables torchrun would set. If one rank dies, the others are stopped and its status returned."""
+"""A launcher where torchrun cannot be used (Debian's torchrun of torch 1.13 fails on Python 3.11
+before it starts a worker): N processes of `python3 -m tlr_torch run …` on this node with the
+variables torchrun would set. Several nodes use a static rendezvous, as torchrun's does: every node
+runs this launcher with the same --nnodes, --master-addr and --master-port (node 0's address) and
+its own --node-rank; global ranks are node_rank * nproc + local rank. If one rank dies, this node's
+other ranks are stopped and its node rank, global rank and status are named."""
 
 import os
 import signal
@@ -16,21 +19,28 @@ def free_port():
         return s.getsockname()[1]
 
 
-def launch(nproc, rest, port=0):
+def launch(nproc, rest, port=0, nnodes=1, node_rank=0, master_addr="127.0.0.1"):
     if nproc < 1:
         print("--nproc must be at least 1", file=sys.stderr)
         return 2
+    if nnodes < 1 or not 0 <= node_rank < nnodes:
+        print(f"--node-rank must be from 0 to {nnodes - 1} (--nnodes {nnodes}), not {node_rank}", file=sys.stderr)
+        return 2
+    if nnodes > 1 and not port:
+        print("several nodes need --master-port: the port node 0 listens on, the same on every node", file=sys.stderr)
+        return 2
     port = port or free_port()
     procs = []
-    for rank in range(nproc):
+    for local in range(nproc):
         env = {
             **os.environ,
-            "MASTER_ADDR": "127.0.0.1",
+            "MASTER_ADDR": master_addr,
             "MASTER_PORT": str(port),
-            "WORLD_SIZE": str(nproc),
-            "RANK": str(rank),
-            "LOCAL_RANK": str(rank),
-            "TLR_LAUNCHER": "tlr_torch launch",
+            "WORLD_SIZE": str(nproc * nnodes),
+            "RANK": str(node_rank * nproc + local),
+            "LOCAL_RANK": str(local),
+            "GROUP_RANK": str(node_rank),
+            "TLR_LAUNCHER": "tlr_torch launch" + (f" (node {node_rank} of {nnodes})" if nnodes > 1 else ""),
         }
         procs.append(subprocess.Popen([sys.executable, "-m", "tlr_torch", "run", *rest], env=env))
     forward = lambda sig, _: [p.send_signal(sig) for p in procs if p.poll() is None]  # noqa: E731
@@ -43,9 +53,10 @@ def launch(nproc, rest, port=0):
             for p in procs:
                 if p.poll() is None:
                     p.terminate()
-            rank, code = failed[0]
+            local, code = failed[0]
+            where = f"node {node_rank}, global rank {node_rank * nproc + local}" if nnodes > 1 else f"rank {local}"
             print(
-                f"tlr_torch launch: rank {rank} exited with status {code}; the other ranks were stopped",
+                f"tlr_torch launch: {where} exited with status {code}; the other ranks of this node were stopped",
                 file=sys.stderr,
             )
             return code

@@ -24,9 +24,11 @@ function launchScript(plan: Plan, nproc: number): string {
 # Runs the tlr recipe "${plan.recipe.name}" with tlr's PyTorch engine, on this machine or as one node
 # of several. Settings (environment variables, defaults in brackets):
 #   NNODES [1]  NPROC_PER_NODE [${nproc}]  RDZV_ENDPOINT [127.0.0.1:29500] (host:port of the first node)
+#   NODE_RANK (0 to NNODES-1; with tlr's launcher, each node's own; torchrun's c10d rendezvous assigns it)
 #   RDZV_ID [tlr-${plan.recipe.name}]  DEVICE [cpu] (cpu: gloo; cuda: nccl)  AMP [0] (1: mixed precision, CUDA)
 #   DATA_ROOT [${plan.data.root}] (where the images are on these machines)
-#   PYTHON [python3]  LAUNCHER [torchrun] (torchrun, or tlr: tlr's own launcher, one machine only)
+#   PYTHON [python3]  LAUNCHER [torchrun] (torchrun, or tlr: tlr's own launcher, a static rendezvous; used
+#   where torchrun does not work, as Debian's torch 1.13 on Python 3.11)
 #   RESUME: nothing to set; a job folder with a checkpoint continues from it.
 # Every node runs this script; rank 0 writes into this folder (put it on a shared file system).
 set -euo pipefail
@@ -47,15 +49,8 @@ launcher="\${LAUNCHER:-torchrun}"
 torchrun_works='from torch.distributed.elastic.multiprocessing.api import Std; assert Std.from_str("0") is not None'
 if [ "$launcher" = torchrun ] && ! "$PYTHON" -c "$torchrun_works" 2>/dev/null; then
   # torch 1.13's torchrun fails on Python 3.11 before starting a worker (Std.from_str returns None).
-  if [ "$NNODES" = 1 ]; then
-    echo "launch.sh: torchrun does not work with this torch and Python; using tlr's own launcher (one machine)" >&2
-    launcher=tlr
-  else
-    versions="$("$PYTHON" -c 'import sys, torch; print("Python", sys.version.split()[0], "torch", torch.__version__)')"
-    echo "launch.sh: torchrun does not work with this torch and Python ($versions), and several nodes need it:" \\
-      "use a newer torch" >&2
-    exit 2
-  fi
+  echo "launch.sh: torchrun does not work with this torch and Python; using tlr's own launcher" >&2
+  launcher=tlr
 fi
 if [ "$launcher" = torchrun ]; then
   exec "$PYTHON" -m torch.distributed.run --nnodes "$NNODES" --nproc_per_node "$NPROC_PER_NODE" \\
@@ -63,7 +58,14 @@ if [ "$launcher" = torchrun ]; then
     --rdzv_id "\${RDZV_ID:-tlr-${plan.recipe.name}}" \\
     -m tlr_torch run "\${args[@]}"
 fi
-exec "$PYTHON" -m tlr_torch launch --nproc "$NPROC_PER_NODE" "\${args[@]}"
+if [ "$NNODES" = 1 ]; then
+  exec "$PYTHON" -m tlr_torch launch --nproc "$NPROC_PER_NODE" "\${args[@]}"
+fi
+# Several nodes with tlr's launcher: a static rendezvous at RDZV_ENDPOINT (node 0's host:port).
+endpoint="\${RDZV_ENDPOINT:?launch.sh: several nodes need RDZV_ENDPOINT=host:port of node 0}"
+exec "$PYTHON" -m tlr_torch launch --nproc "$NPROC_PER_NODE" --nnodes "$NNODES" \\
+  --node-rank "\${NODE_RANK:?launch.sh: several nodes need NODE_RANK (0 to NNODES-1) on each node}" \\
+  --master-addr "\${endpoint%:*}" --master-port "\${endpoint##*:}" "\${args[@]}"
 `;
 }
 
@@ -81,6 +83,7 @@ here="$(cd "$(dirname "\${BASH_SOURCE[0]}")" && pwd)"
 first="$(scontrol show hostnames "$SLURM_JOB_NODELIST" | head -n 1)"
 export NNODES="$SLURM_NNODES" NPROC_PER_NODE=4 DEVICE=cuda RDZV_ENDPOINT="$first:29500" RDZV_ID="tlr-$SLURM_JOB_ID"
 # export DATA_ROOT=/shared/datasets/${path.basename(plan.data.root)}
+# With LAUNCHER=tlr, each task needs its node's rank: srun bash -c 'NODE_RANK=$SLURM_NODEID exec "$0"' "$here/launch.sh"
 srun "$here/launch.sh"
 `;
 }
@@ -89,7 +92,8 @@ function readme(plan: Plan, nproc: number): string {
   return `tlr job folder for the recipe "${plan.recipe.name}" (written by tlr export --torchrun)
 
   ./launch.sh                     ${nproc} process(es) on this machine (NPROC_PER_NODE)
-  NNODES=2 RDZV_ENDPOINT=host:29500 ./launch.sh    on each of 2 machines
+  NNODES=2 RDZV_ENDPOINT=host:29500 ./launch.sh    on each of 2 machines (torchrun)
+  NNODES=2 NODE_RANK=0|1 RDZV_ENDPOINT=host:29500 LAUNCHER=tlr ./launch.sh   the same with tlr's launcher
   sbatch slurm.sbatch             the Slurm example
 
 Needs Python with torch, torchvision, numpy and Pillow (Debian: apt-get install -y python3-torch

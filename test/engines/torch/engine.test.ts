@@ -1,3 +1,4 @@
+import * as net from 'node:net';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
@@ -282,6 +283,62 @@ d('the torch engine', () => {
     },
     180_000,
   );
+
+  it('two nodes on localhost (tlr\'s launcher, a static rendezvous) end with the weights of one node with two processes', async () => {
+    const recipe = write(
+      'nodes.tlr',
+      'from resnet18 weights ./start.safetensors input 32\nfreeze until block3\nhead dense(3)\ntrain 1 epochs ' +
+        'on ./data\n  batch 8\n  optimizer sgd\n  lr 0.01\nsplit 70/15/15\nsave last\n',
+    );
+    const oneNode = path.join(dir, 'job-one-node'),
+      twoNodes = path.join(dir, 'job-two-nodes');
+    for (const [job, n] of [
+      [oneNode, '2'],
+      [twoNodes, '1'],
+    ] as const)
+      expect((await tlrAsync('export', recipe, '--torchrun', job, '--nproc', n)).code).toBe(0);
+    const env = { ...process.env, PYTHON: python, LAUNCHER: 'tlr' };
+    const one = await spawnAsync('bash', [path.join(oneNode, 'launch.sh')], { env });
+    expect(one.status, one.stderr).toBe(0);
+    const port = await new Promise<number>((resolve) => {
+      const srv = net.createServer().listen(0, '127.0.0.1', () => {
+        const p = (srv.address() as net.AddressInfo).port;
+        srv.close(() => resolve(p));
+      });
+    });
+    const node = (job: string, rank: number, extra: NodeJS.ProcessEnv = {}) =>
+      spawnAsync('bash', [path.join(job, 'launch.sh')], {
+        env: { ...env, NNODES: '2', NODE_RANK: String(rank), RDZV_ENDPOINT: `127.0.0.1:${port}`, ...extra },
+      });
+    const [n0, n1] = await Promise.all([node(twoNodes, 0), node(twoNodes, 1)]);
+    expect(n0.status, n0.stderr).toBe(0);
+    expect(n1.status, n1.stderr).toBe(0);
+    // Global rank 0 (node 0) wrote the run folder; it records two ranks.
+    const environment = json(path.join(twoNodes, 'environment.json'));
+    expect(environment.distributed).toMatchObject({ ranks: 2, launcher: 'tlr_torch launch (node 0 of 2)' });
+    const [a, b] = [weightsOf(oneNode), weightsOf(twoNodes)];
+    let trained = 0;
+    for (const [k, x] of a) {
+      const y = b.get(k)!;
+      let num = 0,
+        den = 1e-12;
+      x.data.forEach((v, i) => {
+        num += (v - y.data[i]!) ** 2;
+        den += v * v;
+      });
+      expect(Math.sqrt(num / den), k).toBeLessThan(1e-4);
+      if (/^(layer4|fc)\./.test(k)) trained++;
+    }
+    expect(trained).toBeGreaterThan(5);
+    // A node that dies is named by its node and global rank; the other node stops too.
+    const dies = path.join(dir, 'job-dies');
+    expect((await tlrAsync('export', recipe, '--torchrun', dies, '--nproc', '1')).code).toBe(0);
+    const fault = { TLR_TORCH_FAULT: 'rank:1:batch:2', TLR_TORCH_TIMEOUT_MINUTES: '1' };
+    const [d0, d1] = await Promise.all([node(dies, 0, fault), node(dies, 1, fault)]);
+    expect(d1.status).not.toBe(0);
+    expect(d1.stderr).toContain('tlr_torch launch: node 1, global rank 1 exited with status');
+    expect(d0.status).not.toBe(0);
+  }, 240_000);
 
   it('says which rank died, keeps the checkpoint, and the run resumes from it', async () => {
     const recipe = write(
