@@ -284,7 +284,7 @@ d('the torch engine', () => {
     180_000,
   );
 
-  it('two nodes on localhost (tlr\'s launcher, a static rendezvous) end with the weights of one node with two processes', async () => {
+  it("two nodes on localhost (tlr's launcher, a static rendezvous) end with the weights of one node with two processes", async () => {
     const recipe = write(
       'nodes.tlr',
       'from resnet18 weights ./start.safetensors input 32\nfreeze until block3\nhead dense(3)\ntrain 1 epochs ' +
