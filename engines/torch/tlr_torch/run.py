@@ -676,6 +676,8 @@ def write_results(ctx, run, ev, rows, items, started):
                 else [platform.processor() or platform.machine()]
             ),
             "amp": ctx.amp,
+            # The most this rank's CUDA device held at once (torch.cuda.max_memory_allocated); null on CPU.
+            "peakDeviceMemory": torch.cuda.max_memory_allocated(w.device) if w.device.type == "cuda" else None,
             "seed": plan["seed"],
             "weights": ctx.job.job.get("weights"),
         },
