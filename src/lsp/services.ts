@@ -134,6 +134,16 @@ function modelOf(doc: Doc): ModelInfo | null {
   }
 }
 
+/**
+ * Where a network's ImageNet weights are on this machine (cached, in $TLR_WEIGHTS_DIR, or to be
+ * downloaded): the host that can look (the CLI) hands this in; the services never read the cache.
+ */
+export type WeightsWhere = (weights: NonNullable<ModelInfo['weights']>) => string;
+let weightsWhere: WeightsWhere | null = null;
+export const setWeightsWhere = (fn: WeightsWhere | null): void => {
+  weightsWhere = fn;
+};
+
 function networkHover(name: string): string {
   const f = family(name)!;
   const m = describe(name);
@@ -145,7 +155,9 @@ function networkHover(name: string): string {
     '',
     `blocks: ${m.blocks.map((b) => `${b.name} (${fmtInt(b.params)})`).join(', ')}`,
     '',
-    m.weights ? `ImageNet weights: ${m.weights.url}` : 'no published ImageNet weights tlr can read',
+    m.weights
+      ? `ImageNet weights: ${m.weights.url}${weightsWhere ? ` (${weightsWhere(m.weights)})` : ''}`
+      : 'no published ImageNet weights tlr can read',
   ].join('\n');
 }
 

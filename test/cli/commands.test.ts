@@ -193,15 +193,15 @@ describe('tlr doctor', () => {
 
 describe('what commands load', () => {
   it('check, plan, fmt, diff, explain and models never load TensorFlow.js or ONNX Runtime; doctor does', async () => {
+    const hook = ['--import', path.join(ROOT, 'test/helpers/report-engines.mjs')];
     const loads = async (...args: string[]) => {
       const r = await spawnAsync(process.execPath, [
-        '--import',
-        path.join(ROOT, 'test/helpers/report-engines.mjs'),
+        ...hook,
         ...nodeWithTsx(path.join(ROOT, 'src/cli/bin.ts'), ...args),
       ]);
       return r.stderr.split('\n').filter((l) => l.startsWith('loads '));
     };
-    for (const args of [
+    const commands = [
       ['check', `${FIX}/valid/oneliner.tlr`],
       ['plan', `${FIX}/valid/oneliner.tlr`],
       ['fmt', `${FIX}/valid/oneliner.tlr`],
@@ -209,9 +209,20 @@ describe('what commands load', () => {
       ['explain', `${FIX}/valid/oneliner.tlr`],
       ['models', 'resnet18'],
       ['fetch', `${FIX}/valid/scratch.tlr`],
-    ]) {
-      expect(await loads(...args), args[0]).toEqual([]);
+    ];
+    // One process runs them all in turn; each load is reported under the command that made it.
+    const all = await spawnAsync(process.execPath, [
+      ...hook,
+      ...nodeWithTsx(path.join(ROOT, 'test/helpers/commands-driver.ts'), JSON.stringify(commands)),
+    ]);
+    const seen: Record<string, string[]> = {};
+    let at = '';
+    for (const l of all.stderr.split('\n')) {
+      if (l.startsWith('=== ')) at = l.slice(4);
+      else if (l.startsWith('loads ')) (seen[at] ??= []).push(l);
     }
+    expect(Object.keys(seen).length ? seen : {}, all.stderr).toEqual({});
+    expect(all.stderr.match(/^=== /gm)).toHaveLength(commands.length);
     // The hook sees imports: a command that runs models shows it is watching.
     const doctor = await loads('doctor');
     expect(doctor.some((l) => l.includes('@tensorflow/'))).toBe(true);

@@ -106,7 +106,12 @@ describe('tlr lsp over stdio', () => {
         } | null
       )?.contents.value;
     expect(await h(6, 4)).toBe('`optimizer adam | sgd | rmsprop`');
-    expect(await h(1, 7)).toMatch(/^\*\*resnet18\*\*: .*\n\ninput 224×224 · \d+ layers, 11,176,512 parameters/);
+    const net = await h(1, 7);
+    expect(net).toMatch(/^\*\*resnet18\*\*: .*\n\ninput 224×224 · \d+ layers, 11,176,512 parameters/);
+    // Where its weights are here: the CLI hands the server its lookup.
+    expect(net).toMatch(
+      /ImageNet weights: https:\S+ \((in \$TLR_WEIGHTS_DIR|cached here|not here yet: tlr run downloads them, tlr fetch gets them now)\)/,
+    );
     expect(await h(3, 15)).toMatch(
       /^\*\*block3\*\* of resnet18: layers \d+–\d+ \(.*\), 2,099,712 parameters; output 4×4×256/,
     );
