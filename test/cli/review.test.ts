@@ -7,7 +7,7 @@ import AjvDraft04 from 'ajv-draft-04';
 import formats from 'ajv-formats';
 import { parse as parseYaml } from 'yaml';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { nodeWithTsx, ROOT, spawnAsync, tlr, tlrAsync, tlrProcess } from '../helpers/cli.js';
+import { cliArgs, ROOT, spawnAsync, tlr, tlrAsync, tlrProcess } from '../helpers/cli.js';
 import { makeWorld } from '../helpers/run-fixture.js';
 
 // Recipes in code review, as a team's repository sees them: two revisions of a recipe in git, on
@@ -270,7 +270,7 @@ describe('plan, fmt and explain', () => {
     const shim = path.join(bin, 'tlr');
     fs.writeFileSync(
       shim,
-      `#!/bin/sh\nexec "${process.execPath}" ${nodeWithTsx(path.join(ROOT, 'src/cli/bin.ts'))
+      `#!/bin/sh\nexec "${process.execPath}" ${cliArgs()
         .map((a) => `"${a}"`)
         .join(' ')} "$@"\n`,
     );
@@ -344,7 +344,7 @@ describe('the CI workflow in examples/ci', () => {
     const bin = fs.mkdtempSync(path.join(os.tmpdir(), 'tlr-bin-'));
     fs.writeFileSync(
       path.join(bin, 'tlr'),
-      `#!/bin/sh\nexec "${process.execPath}" ${nodeWithTsx(path.join(ROOT, 'src/cli/bin.ts'))
+      `#!/bin/sh\nexec "${process.execPath}" ${cliArgs()
         .map((a) => `"${a}"`)
         .join(' ')} "$@"\n`,
       { mode: 0o755 },

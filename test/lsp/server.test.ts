@@ -9,7 +9,7 @@ import {
   type MessageConnection,
 } from 'vscode-jsonrpc/node.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { nodeWithTsx, ROOT } from '../helpers/cli.js';
+import { cliArgs } from '../helpers/cli.js';
 import { makeWorld } from '../helpers/run-fixture.js';
 
 // `tlr lsp` spoken to as an editor does: a child process, JSON-RPC with Content-Length framing
@@ -43,7 +43,7 @@ beforeAll(async () => {
   const file = path.join(world.dir, 'r.tlr');
   fs.writeFileSync(file, TEXT);
   uri = pathToFileURL(file).href;
-  child = spawn(process.execPath, [...nodeWithTsx(path.join(ROOT, 'src/cli/bin.ts')), 'lsp', '--stdio'], {
+  child = spawn(process.execPath, [...cliArgs(), 'lsp', '--stdio'], {
     cwd: world.dir,
     stdio: ['pipe', 'pipe', 'inherit'],
   });

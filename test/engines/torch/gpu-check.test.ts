@@ -2,7 +2,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { expect, it } from 'vitest';
-import { nodeWithTsx, ROOT, spawnAsync } from '../../helpers/cli.js';
+import { ROOT, spawnAsync } from '../../helpers/cli.js';
 import { findTorchPython, hasTorch } from '../../../src/engines/torch/python.js';
 
 // bench/gpu/: the check prepared for a machine with a GPU, run here on the CPU (DEVICE=cpu) so it
@@ -15,12 +15,9 @@ it.skipIf(!hasTorch(py))(
   async () => {
     const work = fs.mkdtempSync(path.join(os.tmpdir(), 'tlr-gpu-check-'));
     try {
-      const env = { ...process.env, TLR_GPU_IMAGES: '10', TLR_GPU_EPOCHS: '1' };
-      const prep = await spawnAsync(process.execPath, nodeWithTsx(path.join(ROOT, 'bench/gpu/prepare.ts'), work), {
-        env,
-      });
-      expect(prep.status, prep.stderr).toBe(0);
-      expect(fs.existsSync(path.join(work, 'job', 'launch.sh'))).toBe(true);
+      const { prepare } = await import('../../../bench/gpu/prepare.js');
+      const job = await prepare(work, { images: 10, epochs: 1 });
+      expect(fs.existsSync(path.join(job, 'launch.sh'))).toBe(true);
       const python = hasTorch(py) ? py.python : 'python3';
       const r = await spawnAsync('bash', [path.join(ROOT, 'bench/gpu/check.sh'), work], {
         env: { ...process.env, DEVICE: 'cpu', PYTHON: python },
