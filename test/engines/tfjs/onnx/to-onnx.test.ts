@@ -57,7 +57,7 @@ const cases: [name: string, width: number | null, size: number, top: boolean][] 
 
 describe.skipIf(!!SKIP)(`ONNX from inference programs, run by ONNX Runtime${SKIP}`, () => {
   for (const [name, width, size, top] of cases) {
-    const heavy = name.startsWith('vgg') && !HEAVY;
+    const heavy = (name === 'alexnet' || name.startsWith('vgg')) && !HEAVY;
     it.skipIf(heavy)(
       `${name} at ${size}x${size}${top ? ' with its classifier' : ''} equals the layers model${heavy ? ` (${SKIP_HEAVY})` : ''}`,
       async () => {

@@ -51,7 +51,7 @@ describe('zoo networks equal torchvision', () => {
     .filter((f) => f.endsWith('.json'))
     .sort()) {
     const f = JSON.parse(fs.readFileSync(path.join(FIX, file), 'utf8')) as Fixture;
-    const heavy = f.params > 50e6 && !HEAVY;
+    const heavy = f.params > 20e6 && !HEAVY;
     it.skipIf(heavy)(
       `${f.network} at ${f.inputSize}x${f.inputSize}: same parameter count and logits as torchvision${heavy ? ` (${SKIP_HEAVY})` : ''}`,
       async () => {
