@@ -20,7 +20,10 @@ export async function prepare(out: string, opts: { images?: number; epochs?: num
   const perClass = opts.images ?? 200;
   fs.rmSync(out, { recursive: true, force: true });
   let seed = 1;
-  const rand = () => (seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31;
+  const rand = () => {
+    seed = (seed * 1103515245 + 12345) % 2 ** 31;
+    return seed / 2 ** 31;
+  };
   for (const [name, rgb] of Object.entries(COLORS)) {
     const dir = path.join(out, 'data', name);
     fs.mkdirSync(dir, { recursive: true });

@@ -219,7 +219,7 @@ describe('what commands load', () => {
     let at = '';
     for (const l of all.stderr.split('\n')) {
       if (l.startsWith('=== ')) at = l.slice(4);
-      else if (l.startsWith('loads ')) (seen[at] ??= []).push(l);
+      else if (l.startsWith('loads ')) seen[at] = [...(seen[at] ?? []), l];
     }
     expect(Object.keys(seen).length ? seen : {}, all.stderr).toEqual({});
     expect(all.stderr.match(/^=== /gm)).toHaveLength(commands.length);
