@@ -16,6 +16,23 @@ CLI = os.path.join(REPO, "dist", "cli", "bin.js")
 COLORS = {"red": (200, 40, 40), "green": (40, 180, 60), "blue": (50, 60, 200)}
 
 
+def _export_and_run(node, d):
+    """d/r.tlr exported as a job folder by the built CLI, then run as one process: the job and the run."""
+    job = d / "job"
+    w = subprocess.run([node, CLI, "export", str(d / "r.tlr"), "--torchrun", str(job)], capture_output=True, text=True)
+    assert w.returncode == 0, w.stderr
+    env = {k: v for k, v in os.environ.items() if k not in ("WORLD_SIZE", "RANK", "LOCAL_RANK")}
+    env["PYTHONPATH"] = str(job)
+    r = subprocess.run(
+        [sys.executable, "-m", "tlr_torch", "run", str(job), "--threads", "1"],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=300,
+    )
+    return job, r
+
+
 @pytest.fixture(scope="module")
 def finished(tmp_path_factory):
     node = shutil.which("node")
@@ -29,18 +46,7 @@ def finished(tmp_path_factory):
     (d / "r.tlr").write_text(
         "from resnet18 weights none input 32\nhead dense(3)\ntrain 2 epochs on ./data\n  batch 4\nsplit 50/25/25\n"
     )
-    job = d / "job"
-    w = subprocess.run([node, CLI, "export", str(d / "r.tlr"), "--torchrun", str(job)], capture_output=True, text=True)
-    assert w.returncode == 0, w.stderr
-    env = {k: v for k, v in os.environ.items() if k not in ("WORLD_SIZE", "RANK", "LOCAL_RANK")}
-    env["PYTHONPATH"] = str(job)
-    r = subprocess.run(
-        [sys.executable, "-m", "tlr_torch", "run", str(job), "--threads", "1"],
-        capture_output=True,
-        text=True,
-        env=env,
-        timeout=300,
-    )
+    job, r = _export_and_run(node, d)
     assert r.returncode == 0, r.stderr[-2000:] + r.stdout[-2000:]
     return job, [json.loads(line) for line in r.stdout.splitlines() if line.startswith("{")]
 
@@ -84,20 +90,7 @@ def test_a_test_folder_past_one_percent_unreadable_stops_the_run(tmp_path):
         "from resnet18 weights none input 32\nhead dense(3)\ntrain 1 epoch on ./data\n  batch 4\n"
         "split 75/25\ntest on ./testdata\n"
     )
-    job = tmp_path / "job"
-    w = subprocess.run(
-        [node, CLI, "export", str(tmp_path / "r.tlr"), "--torchrun", str(job)], capture_output=True, text=True
-    )
-    assert w.returncode == 0, w.stderr
-    env = {k: v for k, v in os.environ.items() if k not in ("WORLD_SIZE", "RANK", "LOCAL_RANK")}
-    env["PYTHONPATH"] = str(job)
-    r = subprocess.run(
-        [sys.executable, "-m", "tlr_torch", "run", str(job), "--threads", "1"],
-        capture_output=True,
-        text=True,
-        env=env,
-        timeout=300,
-    )
+    job, r = _export_and_run(node, tmp_path)
     assert r.returncode != 0
     assert "1 of the 12 test images cannot be read (more than 1%)" in r.stdout + r.stderr
     assert not (job / "report.json").exists()
