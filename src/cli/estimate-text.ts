@@ -1,5 +1,5 @@
 import { fmtMacs, networkKind, planCompute, planSeconds } from '../review/compute.js';
-import { duration } from '../review/render-diff.js';
+import { duration } from '../review/phrases.js';
 import { readCalibrations } from '../runtime/calibration.js';
 import { engineVerdicts } from './plan-engines.js';
 import type { Plan } from '../plan/types.js';

@@ -24,11 +24,14 @@ export const stdio: Output = {
 };
 
 /** A recipe's text; a usage error names the file and says what is wrong. */
-export function readRecipe(file: string): string {
+export const readRecipe = (file: string): string => readRecipeBytes(file).toString('utf8');
+
+/** A recipe file's bytes, for a reader that checks its encoding; the same usage errors as readRecipe. */
+export function readRecipeBytes(file: string): Buffer {
   try {
     const stat = fs.statSync(file);
     if (stat.isDirectory()) throw new UsageError(`${file} is a folder; give a recipe file (.tlr)`);
-    return fs.readFileSync(file, 'utf8');
+    return fs.readFileSync(file);
   } catch (e) {
     if (e instanceof UsageError) throw e;
     const code = (e as NodeJS.ErrnoException).code;

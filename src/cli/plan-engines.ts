@@ -14,14 +14,13 @@ export function engineVerdicts(plan: Plan): { name: string; runs: string }[] {
 
 /** Which engines can run the plan here: the default, and for each other whether it can and how. */
 export function enginesLine(plan: Plan): string {
-  const each = engines().map((e) => {
-    if (e.name === DEFAULT_ENGINE) return `${e.name} (default)`;
-    const why = e.unsupported(plan);
-    if (why) return `${e.name}: no (${why})`;
-    const missing = e.missing();
-    return missing
-      ? `${e.name}: not here (${missing})`
-      : `${e.name}: available here (${e.usage}; tlr doctor tells more)`;
-  });
+  const usage = new Map(engines().map((e) => [e.name, e.usage]));
+  const each = engineVerdicts(plan).map((v) =>
+    v.name === DEFAULT_ENGINE
+      ? `${v.name} (default)`
+      : v.runs === 'yes'
+        ? `${v.name}: available here (${usage.get(v.name)}; tlr doctor tells more)`
+        : `${v.name}: ${v.runs}`,
+  );
   return `\n${'engines'.padEnd(11)}${each.join(' · ')}`;
 }

@@ -11,6 +11,7 @@ import {
   stageBlocks,
   stageRateText,
   startText,
+  weightsText,
 } from '../review/phrases.js';
 import type { Plan } from '../plan/types.js';
 import { locateWeights } from '../runtime/weights/locate.js';
@@ -40,16 +41,8 @@ function weights(p: Plan): string[] {
             : at.where === 'file'
               ? `file: ${at.path}`
               : '';
-  switch (w.kind) {
-    case 'none':
-      return ['none: random initialisation (training from scratch)'];
-    case 'imagenet':
-      return [`imagenet: ${w.url} (${w.format}${w.sha256 ? `, sha256 ${w.sha256.slice(0, 12)}…` : UNPINNED})`, where];
-    case 'file':
-      return [`${w.format === 'tlr' ? 'a tlr model' : w.format}: ${w.path}`, where];
-    case 'url':
-      return [`${w.format}: ${w.url}`, where];
-  }
+  const source = weightsText(p, UNPINNED);
+  return w.kind === 'none' ? [source] : [source, where];
 }
 
 /** What `tlr plan` prints for a plan. */

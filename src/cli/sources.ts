@@ -1,7 +1,9 @@
 import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { readRecipe, UsageError } from './io.js';
+import { readRecipeBytes, UsageError } from './io.js';
+import { renderDiagnostics, summary } from '../compiler/render.js';
+import type { Diagnostic } from '../compiler/diagnostics.js';
 
 // Where a recipe's text comes from: a file, standard input (`-`), or a git object (`REV:PATH`, as
 // `git show` takes it). Each gives the text and the path that relative paths in it start from: a
@@ -67,6 +69,9 @@ export function readSource(spec: string, opts: { stdinFilename?: string } = {}):
   }
   const m = /^([^:]+):(.+)$/.exec(spec);
   if (m && !fs.existsSync(spec)) return fromGit(m[1]!, m[2]!);
-  readRecipe(spec); // a missing file or a folder: its usage error
-  return { text: decoded(fs.readFileSync(spec), spec), file: spec, label: spec };
+  return { text: decoded(readRecipeBytes(spec), spec), file: spec, label: spec };
 }
+
+/** A source's diagnostics as `tlr check` prints them, then their count (`r.tlr: 1 error, 1 warning`). */
+export const problemsText = (src: RecipeSource, ds: readonly Diagnostic[], color: boolean): string =>
+  `${renderDiagnostics(ds, src.label, src.text, { color })}\n\n${src.label}: ${summary(ds)}\n`;

@@ -11,6 +11,7 @@ import { describe, family, FAMILIES, MODEL_NAMES, type ModelInfo } from '../zoo/
 import { ACTIVATIONS, HEAD_KINDS } from '../zoo/head-layers.js';
 import { IMAGE_EXTENSIONS } from '../data/layout.js';
 import { fmtInt, plural } from '../review/phrases.js';
+import { sum } from '../review/compute.js';
 import type { Plan } from '../plan/types.js';
 
 // What an editor asks about a recipe, answered from the compiler, the clause table and the zoo:
@@ -180,14 +181,13 @@ function layerHover(m: ModelInfo, name: string): string | null {
 
 function dataHover(plan: Plan | null): string | null {
   if (!plan) return null;
-  const n = (xs: readonly number[] | null) => (xs ?? []).reduce((a, b) => a + b, 0);
   const rows = plan.data.classes.map(
     (c, i) =>
       `| ${c} | ${plan.data.counts.train[i]} | ${plan.data.counts.validation[i]} | ${plan.data.counts.test?.[i] ?? '-'} |`,
   );
   return [
-    `**${plan.data.root}**: ${plural(plan.data.classes.length, 'class', 'classes')}, ${n(plan.data.counts.train)} ` +
-      `training, ${n(plan.data.counts.validation)} validation, ${n(plan.data.counts.test)} test images`,
+    `**${plan.data.root}**: ${plural(plan.data.classes.length, 'class', 'classes')}, ${sum(plan.data.counts.train)} ` +
+      `training, ${sum(plan.data.counts.validation)} validation, ${sum(plan.data.counts.test)} test images`,
     '',
     '| class | train | validation | test |',
     '|---|---|---|---|',
@@ -296,7 +296,8 @@ export function completion(doc: Doc, p: Pos): Completion[] {
 /** Inlay hints: after `from`, the network's input and feature sizes; after each stage's train line, what it trains. */
 export function inlayHints(doc: Doc): { position: Pos; label: string }[] {
   const out: { position: Pos; label: string }[] = [];
-  const lineEnd = (s: Span) => ({ line: s.start.line - 1, character: doc.text.split('\n')[s.start.line - 1]!.length });
+  const lines = doc.text.split('\n');
+  const lineEnd = (s: Span) => ({ line: s.start.line - 1, character: lines[s.start.line - 1]!.length });
   const from = doc.compiled.ast.statements.find((s) => s.kind === 'from');
   const m = modelOf(doc);
   if (from && m) out.push({ position: lineEnd(from.span), label: ` input ${m.inputSize} · features ${m.featureSize}` });

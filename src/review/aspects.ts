@@ -1,6 +1,7 @@
 import * as path from 'node:path';
 import { displayPath } from '../paths.js';
 import type { Plan, PlanStage } from '../plan/types.js';
+import { sum } from './compute.js';
 import {
   augmentText,
   batchnormText,
@@ -36,7 +37,7 @@ const rel = (dir: string, p: string) => displayPath(dir, p);
 /** A long list of blocks as its ends: `stem … block11 (13 blocks)`. */
 const span = (names: readonly string[]) =>
   names.length > 4 ? `${names[0]} … ${names[names.length - 1]} (${names.length} blocks)` : names.join(', ');
-const sum = (xs: readonly number[] | null) => (xs ? fmtInt(xs.reduce((t, x) => t + x, 0)) : '-');
+const total = (xs: readonly number[] | null) => (xs ? fmtInt(sum(xs)) : '-');
 
 /** Aspects of the plan as a whole. */
 export const PLAN_ASPECTS: readonly Aspect[] = [
@@ -82,8 +83,8 @@ export const PLAN_ASPECTS: readonly Aspect[] = [
     'data',
     'images',
     (p) =>
-      `train ${sum(p.data.counts.train)} · validation ${sum(p.data.counts.validation)} · test ` +
-      `${sum(p.data.counts.test)}`,
+      `train ${total(p.data.counts.train)} · validation ${total(p.data.counts.validation)} · test ` +
+      `${total(p.data.counts.test)}`,
   ),
   a(
     'data',

@@ -41,7 +41,8 @@ export interface PlanCompute {
   readonly total: number;
 }
 
-const sum = (xs: readonly number[] | null): number => (xs ?? []).reduce((a, b) => a + b, 0);
+/** Images over a part's classes (a part a plan does not have counts 0). */
+export const sum = (xs: readonly number[] | null): number => (xs ?? []).reduce((a, b) => a + b, 0);
 
 /** The head's MACs per image: each dense layer's inputs times its units. */
 export function headMacs(plan: Plan): number {

@@ -45,7 +45,7 @@ export interface PlanDiff {
 }
 
 /** The plan without where its recipe file is: two copies of one recipe in two places plan the same run. */
-const runs = (p: Plan): string => JSON.stringify({ ...p, recipe: { name: p.recipe.name } });
+export const runKey = (p: Plan): string => JSON.stringify({ ...p, recipe: { name: p.recipe.name } });
 
 function aspectChanges(a: Plan, b: Plan): Change[] {
   const out: Change[] = [];
@@ -173,8 +173,8 @@ export function planChanges(a: Plan, b: Plan): Change[] {
   const changes = all.filter(
     (c) => c.label !== 'features, why' || !all.some((x) => x.stage === c.stage && x.label === 'features'),
   );
-  if (runs(a) !== runs(b) && !changes.length) {
-    const at = paths(JSON.parse(runs(a)), JSON.parse(runs(b)));
+  if (runKey(a) !== runKey(b) && !changes.length) {
+    const at = paths(JSON.parse(runKey(a)), JSON.parse(runKey(b)));
     changes.push({ section: 'recipe', label: 'plan', before: null, after: `differs at ${at.join(', ')}` });
   }
   return changes;
@@ -182,7 +182,7 @@ export function planChanges(a: Plan, b: Plan): Change[] {
 
 /** Two plans compared: what changed, and what it means. */
 export function diffPlans(a: Plan, b: Plan): PlanDiff {
-  const equal = runs(a) === runs(b);
+  const equal = runKey(a) === runKey(b);
   const changes = planChanges(a, b);
   return {
     equal,

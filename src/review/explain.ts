@@ -1,8 +1,9 @@
 import { displayPath } from '../paths.js';
 import type { Plan, PlanStage } from '../plan/types.js';
-import { fmtMacs, planCompute } from './compute.js';
+import { fmtMacs, planCompute, sum } from './compute.js';
 import {
   augmentText,
+  duration,
   fmtInt,
   headText,
   keepsText,
@@ -46,8 +47,6 @@ export interface Explained {
 
 /** Per engine, the seconds a run would take here (null: not calibrated); the CLI measures it. */
 export type Estimates = readonly { readonly engine: string; readonly seconds: number | null }[];
-
-const sum = (xs: readonly number[] | null) => (xs ?? []).reduce((a, b) => a + b, 0);
 
 /** Each block of the backbone in one stage: frozen, trained, or cut by the freeze point; then the head. */
 export function stageCells(p: Plan, s: PlanStage): BlockCell[] {
@@ -122,7 +121,7 @@ function dataSection(p: Plan): Section {
 function computeSection(p: Plan, estimates: Estimates): Section {
   const c = planCompute(p);
   const time = estimates
-    .map((e) => (e.seconds === null ? `${e.engine}: not calibrated here` : `${e.engine}: about ${seconds(e.seconds)}`))
+    .map((e) => (e.seconds === null ? `${e.engine}: not calibrated here` : `${e.engine}: about ${duration(e.seconds)}`))
     .join('; ');
   return {
     title: 'Compute',
@@ -148,9 +147,6 @@ function computeSection(p: Plan, estimates: Estimates): Section {
     ],
   };
 }
-
-const seconds = (s: number) =>
-  s >= 3600 ? `${(s / 3600).toFixed(1)} h` : s >= 60 ? `${(s / 60).toFixed(1)} min` : `${s.toFixed(0)} s`;
 
 /** A recipe's plan as a document: what it trains, on what, how, at what cost, and where results go. */
 export function explain(p: Plan, estimates: Estimates = []): Explained {

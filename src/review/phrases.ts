@@ -8,6 +8,10 @@ import { tieBreakOf, type Plan, type PlanAugment, type PlanSplitSource, type Pla
 // A plan's parts in words, as `tlr plan`, `tlr diff` and `tlr explain` all say them: one phrase
 // per part, so a change reads the same wherever it is shown.
 
+/** Seconds as people say a run's length: 40 s, 5.6 min, 3.7 h. */
+export const duration = (s: number): string =>
+  s >= 3600 ? `${(s / 3600).toFixed(1)} h` : s >= 60 ? `${(s / 60).toFixed(1)} min` : `${s.toFixed(0)} s`;
+
 export const headText = (p: Plan): string => p.head.layers.map(headLayerText).join(' → ');
 
 export const scheduleText = (s: PlanStage['lr']['schedule']): string =>
@@ -100,14 +104,17 @@ export function keepsText(p: Plan): string {
     : 'the last model';
 }
 
-/** Where the weights come from, without where they are on this machine. */
-export function weightsText(p: Plan): string {
+/**
+ * Where the weights come from, without where they are on this machine; `unpinned` follows the
+ * format of ImageNet weights whose sha256 is not known yet (tlr plan says the lock file pins it).
+ */
+export function weightsText(p: Plan, unpinned = ''): string {
   const w = p.model.weights;
   switch (w.kind) {
     case 'none':
       return 'none: random initialisation (training from scratch)';
     case 'imagenet':
-      return `imagenet: ${w.url} (${w.format}${w.sha256 ? `, sha256 ${w.sha256.slice(0, 12)}…` : ''})`;
+      return `imagenet: ${w.url} (${w.format}${w.sha256 ? `, sha256 ${w.sha256.slice(0, 12)}…` : unpinned})`;
     case 'file':
       return `${w.format === 'tlr' ? 'a tlr model' : w.format}: ${w.path}`;
     case 'url':

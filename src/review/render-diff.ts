@@ -1,7 +1,7 @@
 import type { CacheVerdict, Change, PlanDiff } from './diff.js';
 import type { PlanCompute } from './compute.js';
 import { fmtMacs } from './compute.js';
-import { fmtInt } from './phrases.js';
+import { duration, fmtInt } from './phrases.js';
 import { printable } from '../printable.js';
 
 // `tlr diff` as text for a terminal and as Markdown for a pull request. Both say the same things in
@@ -38,8 +38,6 @@ const where = (c: Change) => `${c.stage ? `stage ${c.stage} ` : ''}${c.label}`;
 
 const pct = (a: number, b: number) => (a === 0 ? '' : ` (${b >= a ? '+' : ''}${(((b - a) / a) * 100).toFixed(0)}%)`);
 const signed = (n: number) => `${n >= 0 ? '+' : '−'}${fmtInt(Math.abs(n))}`;
-export const duration = (s: number): string =>
-  s >= 3600 ? `${(s / 3600).toFixed(1)} h` : s >= 60 ? `${(s / 60).toFixed(1)} min` : `${s.toFixed(0)} s`;
 
 /** Each consequence as a line of words (the same lines in both renderings). */
 export function meaning(r: DiffReport): { topic: string; lines: string[] }[] {

@@ -1,10 +1,9 @@
-import { renderDiagnostics, summary } from '../../compiler/render.js';
 import { hasErrors } from '../../compiler/diagnostics.js';
 import { compile } from '../../compiler/index.js';
 import { githubAnnotations, jsonDiagnostics, sarifLog, type CheckedFile } from '../../compiler/reports.js';
 import { TLR_VERSION } from '../../version.js';
 import { recipeFiles } from '../recipe-files.js';
-import { readSource } from '../sources.js';
+import { problemsText, readSource } from '../sources.js';
 import { useColor, UsageError, type Output } from '../io.js';
 import type { Plan } from '../../plan/types.js';
 import { printable } from '../../printable.js';
@@ -59,10 +58,7 @@ export function checkCommand(
     checked.push({ file: src.label, text: src.text, diagnostics });
     if (plan) plans.push([src.label, plan]);
     if (format !== 'text') continue;
-    if (diagnostics.length)
-      io.out(
-        `${renderDiagnostics(diagnostics, src.label, src.text, { color })}\n\n${src.label}: ${summary(diagnostics)}\n`,
-      );
+    if (diagnostics.length) io.out(problemsText(src, diagnostics, color));
     else if (!flags.deep) io.out(`${src.label}: ok`);
   }
   const failed = checked.some((f) => hasErrors(f.diagnostics));

@@ -2,13 +2,12 @@ import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { compile } from '../../compiler/index.js';
-import { renderDiagnostics, summary } from '../../compiler/render.js';
-import { diffPlans } from '../../review/diff.js';
+import { diffPlans, runKey } from '../../review/diff.js';
 import { diffMarkdown, diffText, type DiffReport, type RunResult, type Side } from '../../review/render-diff.js';
 import { planCompute } from '../../review/compute.js';
 import { estimates } from '../estimate-text.js';
 import { engineVerdicts } from '../plan-engines.js';
-import { fromGit, gitTop, readSource, verifyRevision, type RecipeSource } from '../sources.js';
+import { fromGit, gitTop, problemsText, readSource, verifyRevision, type RecipeSource } from '../sources.js';
 import { useColor, UsageError, type Output } from '../io.js';
 import { TlrError } from '../../errors.js';
 import { fmtMacs } from '../../review/compute.js';
@@ -42,15 +41,9 @@ interface Flags {
 function planOf(src: RecipeSource, io: Output): Plan {
   const c = compile(src.text, { file: path.resolve(src.file) });
   if (c.plan) return c.plan;
-  io.err(
-    `${renderDiagnostics(c.diagnostics, src.label, src.text, { color: useColor(process.stderr) })}\n\n${src.label}: ` +
-      `${summary(c.diagnostics)}\n`,
-  );
+  io.err(problemsText(src, c.diagnostics, useColor(process.stderr)));
   throw new UsageError(`${src.label} does not check; tlr diff compares recipes that do`);
 }
-
-/** The plan without its file's place: a run of the same plan from anywhere matches. */
-const runsKey = (p: Plan) => JSON.stringify({ ...p, recipe: { name: p.recipe.name } });
 
 /** The latest finished run of exactly this plan in its runs folder, if any. */
 function latestRun(plan: Plan): RunResult | null {
@@ -65,7 +58,7 @@ function latestRun(plan: Plan): RunResult | null {
     const dir = path.join(root, n);
     try {
       const p = JSON.parse(fs.readFileSync(path.join(dir, 'plan.json'), 'utf8')) as Plan;
-      if (runsKey(p) !== runsKey(plan)) continue;
+      if (runKey(p) !== runKey(plan)) continue;
       const r = JSON.parse(fs.readFileSync(path.join(dir, 'report.json'), 'utf8'));
       return {
         dir,

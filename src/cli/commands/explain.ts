@@ -1,10 +1,9 @@
 import { compile } from '../../compiler/index.js';
-import { renderDiagnostics, summary } from '../../compiler/render.js';
 import { explain, explainMarkdown } from '../../review/explain.js';
 import { explainPage } from '../../report/explain-html.js';
 import { printable } from '../../printable.js';
 import { estimates } from '../estimate-text.js';
-import { readSource } from '../sources.js';
+import { problemsText, readSource } from '../sources.js';
 import { useColor, UsageError, type Output } from '../io.js';
 
 export const EXPLAIN_HELP = `usage: tlr explain FILE|- [--html] [--stdin-filename PATH]
@@ -26,10 +25,7 @@ export function explainCommand(
   const src = readSource(args[0]!, { stdinFilename: flags.stdinFilename });
   const { diagnostics, plan } = compile(src.text, { file: src.file });
   if (!plan) {
-    io.err(
-      `${renderDiagnostics(diagnostics, src.label, src.text, { color: useColor(process.stderr) })}\n\n` +
-        `${src.label}: ${summary(diagnostics)}\n`,
-    );
+    io.err(problemsText(src, diagnostics, useColor(process.stderr)));
     return 1;
   }
   const doc = explain(plan, estimates(plan));

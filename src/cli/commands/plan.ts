@@ -1,11 +1,10 @@
 import { spawnSync } from 'node:child_process';
 import * as path from 'node:path';
-import { renderDiagnostics, summary } from '../../compiler/render.js';
 import { planListing } from '../../review/plan-listing.js';
 import { planText } from '../plan-text.js';
 import { useColor, UsageError, type Output } from '../io.js';
 import { compile } from '../../compiler/index.js';
-import { readSource } from '../sources.js';
+import { problemsText, readSource } from '../sources.js';
 import { computeText } from '../estimate-text.js';
 import { enginesLine } from '../plan-engines.js';
 
@@ -31,11 +30,7 @@ export function planCommand(
   if (flags.textconv) return textconv(files[0]!, io);
   const src = readSource(files[0]!, { stdinFilename: flags.stdinFilename });
   const { diagnostics, plan } = compile(src.text, { file: src.file });
-  if (diagnostics.length)
-    io.err(
-      `${renderDiagnostics(diagnostics, src.label, src.text, { color: useColor(process.stderr) })}\n\n${src.label}: ` +
-        `${summary(diagnostics)}\n`,
-    );
+  if (diagnostics.length) io.err(problemsText(src, diagnostics, useColor(process.stderr)));
   if (!plan) return 1;
   io.out(flags.json ? JSON.stringify(plan, null, 2) : planText(plan) + enginesLine(plan) + computeText(plan));
   return 0;

@@ -122,6 +122,15 @@ export const installHint =
  * where torch and torchvision can be found, or null.
  */
 export function quickTorchPython(env: NodeJS.ProcessEnv = process.env): string | null {
+  // Asked by plan's engine line and by each time estimate (diff asks for both sides): once a process.
+  const key = candidates(env).join('\0');
+  if (!quick.has(key)) quick.set(key, quickProbe(env));
+  return quick.get(key)!;
+}
+
+const quick = new Map<string, string | null>();
+
+function quickProbe(env: NodeJS.ProcessEnv): string | null {
   for (const c of candidates(env)) {
     if (c.includes('/') && !fs.existsSync(c)) continue;
     const r = spawnSync(
