@@ -196,6 +196,16 @@ describe('model folders', () => {
       /preprocessing\.json says inputSize 64, but the model in model\.json takes 32x32 images/,
     ],
     [
+      'a model trained with another resizer',
+      (d: string) => {
+        const p = JSON.parse(fs.readFileSync(path.join(d, 'preprocessing.json'), 'utf8'));
+        expect(p.resize).toBe('tlr-lanczos3/1');
+        p.resize = 'tlr-lanczos3/9';
+        fs.writeFileSync(path.join(d, 'preprocessing.json'), JSON.stringify(p));
+      },
+      /preprocessing\.json says the model was trained on images resized by "tlr-lanczos3\/9", but this tlr resizes with tlr-lanczos3\/1/,
+    ],
+    [
       'labels.json shorter than the outputs',
       (d: string) => fs.writeFileSync(path.join(d, 'labels.json'), '["bag", "trouser"]'),
       /labels\.json names 2 classes, but the model has 3 outputs/,

@@ -1,5 +1,6 @@
 """The run's images as tlr listed them (manifest.json: every item with its class and split), decoded
-the way tlr decodes them: EXIF-rotated, RGB, squashed to the input size with Lanczos; images inside
+the way tlr decodes them: EXIF-rotated, RGB, squashed to the input size with tlr's Lanczos (resize.py,
+the same numbers as the tfjs engine's); images inside
 IDX files scaled bilinearly (corners aligned) and repeated to three channels. Augmentations draw
 their parameters for the whole global batch from one seeded generator, so every rank applies what
 one process would."""
@@ -18,6 +19,7 @@ from PIL import Image, ImageOps
 
 from . import MANIFEST_FORMAT, MANIFEST_VERSION
 from .errors import EngineError
+from .resize import resize_rgb
 
 
 class Item:
@@ -106,11 +108,10 @@ def decode(item, size):
         raise ImageError(f"{item.path}: does not exist or is not a regular file")
     try:
         with Image.open(item.path) as im:
-            im = ImageOps.exif_transpose(im).convert("RGB").resize((size, size), Image.LANCZOS)
-            arr = np.asarray(im, dtype=np.uint8)
+            arr = np.asarray(ImageOps.exif_transpose(im).convert("RGB"), dtype=np.uint8)
     except Exception as e:  # Pillow raises many kinds for a bad file
         raise ImageError(f"{item.path}: cannot be read as an image ({e})") from e
-    return torch.from_numpy(arr.copy()).permute(2, 0, 1).float().div_(255.0)
+    return torch.from_numpy(resize_rgb(arr, size, size).copy()).permute(2, 0, 1).float().div_(255.0)
 
 
 class Loader:

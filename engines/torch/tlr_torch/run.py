@@ -17,6 +17,7 @@ from .dist import share
 from .errors import EngineError
 from .files import append_line, recover_dir, replace_dir_atomic, write_atomic, write_json
 from .metrics import evaluation
+from .resize import RESIZER
 from .network import (
     Chain,
     Head,
@@ -136,6 +137,7 @@ class Saver:
             "mean": m["preprocessing"]["mean"],
             "std": m["preprocessing"]["std"],
             "description": m["preprocessing"]["description"],
+            "resize": RESIZER,
             "network": {"name": m["name"], "width": m["width"]},
             "output": "probabilities" if ctx.probabilities else "logits",
         }

@@ -1,3 +1,4 @@
+import { RESIZE_DEFINITION, RESIZER } from '../../runtime/data/resize.js';
 import { savedProgram } from './infer/saved.js';
 import { toOnnx } from './onnx/to-onnx.js';
 import type { SavedModel } from './saved-model.js';
@@ -36,6 +37,8 @@ export function onnxMetadata(meta: ModelMeta, softmax: boolean): Record<string, 
       layout: 'NHWC',
       channels: 'RGB',
       description: pre.description,
+      resize: pre.resize ?? RESIZER,
+      resizeDefinition: RESIZE_DEFINITION,
     }),
     output: meta.output === 'probabilities' || softmax ? 'probabilities' : 'logits',
     network: JSON.stringify(meta.network),

@@ -1,3 +1,4 @@
+import { RESIZER } from '../../runtime/data/resize.js';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { tf } from './tf.js';
@@ -26,6 +27,8 @@ export interface ModelMeta {
     readonly mean: readonly number[];
     readonly std: readonly number[];
     readonly description: string;
+    /** The resizer the model was trained with (runtime/data/resize.ts); absent in folders saved before it was recorded. */
+    readonly resize?: string;
   };
   readonly network: { readonly name: string; readonly width: number | null };
   /** The output is logits (softmax them) unless the head ends in softmax. */
@@ -108,7 +111,10 @@ function checkPreprocessing(
               ? 'needs "network": {name, width}'
               : x['output'] !== 'logits' && x['output'] !== 'probabilities'
                 ? 'needs "output": "logits" or "probabilities"'
-                : null;
+                : x['resize'] !== undefined && x['resize'] !== RESIZER
+                  ? `says the model was trained on images resized by ${JSON.stringify(x['resize'])}, but this tlr ` +
+                    `resizes with ${RESIZER}: its predictions would not match its training; use the tlr that saved it`
+                  : null;
   if (problem) throw new ModelDirError(`${f} ${problem}`);
   return x as never;
 }

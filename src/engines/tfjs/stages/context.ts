@@ -1,3 +1,4 @@
+import { RESIZER } from '../../../runtime/data/resize.js';
 import * as path from 'node:path';
 import type { Plan } from '../../../plan/types.js';
 import type { Events } from '../../../runtime/events.js';
@@ -149,6 +150,7 @@ export function modelMeta(plan: Plan): ModelMeta {
       mean: plan.model.preprocessing.mean,
       std: plan.model.preprocessing.std,
       description: plan.model.preprocessing.description,
+      resize: RESIZER,
     },
     network: { name: plan.model.name, width: plan.model.width },
     output: last.kind === 'dense' && last.activation === 'softmax' ? 'probabilities' : 'logits',

@@ -13,7 +13,8 @@ import type { Forward } from '../infer/engine.js';
 
 // 3: computed by the inference program (BatchNorm folded into convolutions), not tf.layers.
 // 4: entries carry a sha256 of their data and the reasons images were skipped.
-export const FEATURES_VERSION = 'tlr-features/4';
+// 5: images resized by runtime/data/resize.ts (the torch engine's twin too), not by libvips' Lanczos.
+export const FEATURES_VERSION = 'tlr-features/5';
 
 export interface FeatureKeyParts {
   readonly tlr: string;

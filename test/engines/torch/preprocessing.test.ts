@@ -1,0 +1,175 @@
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import sharp from 'sharp';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { spawnAsync } from '../../helpers/cli.js';
+import { findTorchPython, hasTorch, engineEnv } from '../../../src/engines/torch/python.js';
+import { decodeRgb } from '../../../src/runtime/data/image.js';
+import { resizeRgb, taps } from '../../../src/runtime/data/resize.js';
+import { rng } from '../../../src/runtime/random.js';
+import { SHARED } from '../../helpers/shared.js';
+
+// Both engines see the same pixels: sharp + resize.ts here, Pillow + resize.py in the torch engine,
+// on photographs (shrunk), small images (enlarged), EXIF-rotated, grey and transparent ones.
+// Skipped, saying so, where no Python with torch is found.
+
+const py = await findTorchPython();
+const why = hasTorch(py) ? null : `no Python with torch (${py.tried.join('; ')})`;
+if (why) console.warn(`skipping the preprocessing agreement tests: ${why}`);
+const d = why ? describe.skip : describe;
+const python = hasTorch(py) ? py.python : 'python3';
+
+let dir = '';
+
+/** A photograph-like image: gradients, edges, fine texture and noise. */
+function photo(w: number, h: number, seed: number): Buffer {
+  const r = rng(seed),
+    px = Buffer.alloc(w * h * 3);
+  for (let y = 0; y < h; y++)
+    for (let x = 0; x < w; x++)
+      for (let c = 0; c < 3; c++) {
+        const v =
+          128 +
+          90 * Math.sin((x * (c + 1)) / 17 + y / 23) +
+          (x > w / 3 && y < h / 2 ? 40 : -20) +
+          25 * Math.sin((x * y) / 50) +
+          (r() - 0.5) * 60;
+        px[(y * w + x) * 3 + c] = Math.max(0, Math.min(255, Math.round(v)));
+      }
+  return px;
+}
+
+const raw = (w: number, h: number, channels: 1 | 3 | 4 = 3) => ({ raw: { width: w, height: h, channels } });
+
+async function makeImages(): Promise<Record<string, string>> {
+  const f = (n: string) => path.join(dir, n);
+  await sharp(photo(517, 389, 1), raw(517, 389))
+    .jpeg({ quality: 90 })
+    .toFile(f('photo.jpg'));
+  await sharp(photo(300, 200, 2), raw(300, 200))
+    .png()
+    .toFile(f('wide.png'));
+  await sharp(photo(13, 9, 3), raw(13, 9))
+    .png()
+    .toFile(f('tiny.png'));
+  await sharp(photo(640, 480, 4), raw(640, 480))
+    .jpeg({ quality: 85 })
+    .withMetadata({ orientation: 6 })
+    .toFile(f('rotated.jpg'));
+  const grey = Buffer.from(photo(50, 70, 5).filter((_, i) => i % 3 === 0));
+  await sharp(grey, raw(50, 70, 1))
+    .png()
+    .toFile(f('grey.png'));
+  const rgb = photo(64, 48, 6),
+    rgba = Buffer.alloc(64 * 48 * 4);
+  for (let i = 0; i < 64 * 48; i++) {
+    rgb.copy(rgba, i * 4, i * 3, i * 3 + 3);
+    rgba[i * 4 + 3] = i % 7 === 0 ? 0 : 200;
+  }
+  await sharp(rgba, raw(64, 48, 4))
+    .png()
+    .toFile(f('alpha.png'));
+  const images: Record<string, string> = Object.fromEntries(
+    ['photo.jpg', 'wide.png', 'tiny.png', 'rotated.jpg', 'grey.png', 'alpha.png'].map((n) => [n, f(n)]),
+  );
+  const hopper = path.join(SHARED, 'images', 'grace_hopper.jpg');
+  if (fs.existsSync(hopper)) images['grace_hopper.jpg'] = hopper;
+  else console.warn(`the preprocessing test runs without ${hopper} (a real photograph; see ../shared/README)`);
+  return images;
+}
+
+/** The torch engine's pixels (tlr_torch.data.decode) for each image at `size`, as bytes. */
+async function torchPixels(files: readonly string[], size: number): Promise<Buffer[]> {
+  const out = path.join(dir, `torch-${size}.bin`);
+  const r = await spawnAsync(
+    python,
+    [
+      '-c',
+      `
+import json, sys
+from tlr_torch.data import Item, decode
+with open(sys.argv[1], 'wb') as f:
+    for p in json.loads(sys.argv[2]):
+        f.write((decode(Item(p, 0), ${size}).permute(1, 2, 0) * 255).round().byte().numpy().tobytes())`,
+      out,
+      JSON.stringify(files),
+    ],
+    { env: engineEnv(process.env), encoding: 'utf8' },
+  );
+  expect(r.status, r.stderr).toBe(0);
+  const all = fs.readFileSync(out),
+    n = size * size * 3;
+  return files.map((_, i) => all.subarray(i * n, (i + 1) * n));
+}
+
+d('preprocessing: the same pixels in both engines', () => {
+  let images: Record<string, string> = {};
+  beforeAll(async () => {
+    dir = fs.mkdtempSync(path.join(os.tmpdir(), 'tlr-pre-'));
+    images = await makeImages();
+  }, 60_000);
+  afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
+
+  it.each([224, 32])(
+    'within 1/255 per pixel at %i px (shrunk, enlarged, rotated, grey, transparent)',
+    async (size) => {
+      const names = Object.keys(images);
+      const theirs = await torchPixels(
+        names.map((n) => images[n]!),
+        size,
+      );
+      for (const [i, name] of names.entries()) {
+        const ours = await decodeRgb(images[name]!, size);
+        let worst = 0,
+          off = 0;
+        ours.forEach((v, k) => {
+          const dv = Math.abs(v - theirs[i]![k]!);
+          worst = Math.max(worst, dv);
+          if (dv) off++;
+        });
+        expect(worst, `${name} at ${size} px: ${off} of ${ours.length} values differ`).toBeLessThanOrEqual(1);
+        expect(off / ours.length, name).toBeLessThan(0.001);
+      }
+    },
+    60_000,
+  );
+
+  it('the rotated JPEG is turned upright by both (its EXIF orientation is applied)', async () => {
+    const upright = await decodeRgb(images['rotated.jpg']!, 48);
+    const meta = await sharp(images['rotated.jpg']!).metadata();
+    expect(meta.orientation).toBe(6);
+    // Rotated a quarter turn, the 640x480 photo is 480 wide: its first column of the unrotated
+    // photo is now its first row. Squashed to a square both ways, the two still differ.
+    const unrotated = resizeRgb(
+      new Uint8Array(await sharp(images['rotated.jpg']!).removeAlpha().raw().toBuffer()),
+      640,
+      480,
+      48,
+      48,
+    );
+    expect(Buffer.from(upright).equals(Buffer.from(unrotated))).toBe(false);
+  });
+});
+
+describe('the resizer', () => {
+  it('keeps a flat image flat and an image of the output size as it is', () => {
+    const flat = new Uint8Array(37 * 23 * 3).fill(91);
+    expect(Array.from(new Set(resizeRgb(flat, 37, 23, 16, 50)))).toEqual([91]);
+    const same = Uint8Array.from({ length: 8 * 8 * 3 }, (_, i) => i % 251);
+    expect(resizeRgb(same, 8, 8, 8, 8)).toBe(same);
+  });
+
+  it("averages every source pixel when shrinking: each output's weights span 6 x scale pixels and sum to 1", () => {
+    const t = taps(1000, 100);
+    const n = t.count[50]!,
+      w = t.weights.subarray(50 * t.width, 50 * t.width + n);
+    expect(n).toBeGreaterThanOrEqual(59);
+    expect(n).toBeLessThanOrEqual(61);
+    expect(w.reduce((a, b) => a + b, 0)).toBeCloseTo(1, 12);
+    // A one-pixel line survives shrinking (a nearest or unstretched kernel could miss it).
+    const line = new Uint8Array(100 * 4 * 3);
+    for (let y = 0; y < 4; y++) line.fill(255, (y * 100 + 55) * 3, (y * 100 + 56) * 3);
+    expect(Math.max(...resizeRgb(line, 100, 4, 10, 4))).toBeGreaterThan(10);
+  });
+});
