@@ -38,7 +38,7 @@ const ALLOWED: Record<string, readonly string[]> = {
   // The playground: the language services and the explained recipe in a page (no engine, no runtime).
   playground: ['lsp', 'review', 'report', 'compiler', 'zoo', 'data', 'plan'],
   engines: ['report', 'runtime', 'zoo', 'data', 'plan', 'files', 'errors', 'version', 'printable'],
-  report: ['review', 'runtime', 'data', 'plan', 'files'],
+  report: ['review', 'runtime', 'text', 'data', 'plan', 'files'],
   runtime: ['zoo', 'data', 'plan', 'files', 'errors', 'version'],
   zoo: ['plan'],
   plan: ['data', 'errors'],

@@ -1,5 +1,5 @@
 import * as fs from 'node:fs';
-import { compile, type Compiled } from '../compiler/index.js';
+import { compile } from '../compiler/index.js';
 
 // What every command shares: colour, reading recipes, atomic writes, usage errors.
 
@@ -45,9 +45,12 @@ export function readRecipeBytes(file: string): Buffer {
  * A recipe file compiled: its text and the compiler's result (diagnostics, and a plan when there
  * are no errors). `whileSaving`: a file missing for a moment (an editor saving by renaming) reads as empty.
  */
-export function compileFile(file: string, opts: { whileSaving?: boolean } = {}): Compiled & { readonly text: string } {
+export function compileFile(
+  file: string,
+  opts: { whileSaving?: boolean; sweeps?: boolean } = {},
+): ReturnType<typeof compile> & { readonly text: string } {
   const text = opts.whileSaving && !fs.existsSync(file) ? '' : readRecipe(file);
-  return { ...compile(text, { file }), text };
+  return { ...compile(text, { file, sweeps: opts.sweeps }), text };
 }
 
 export { fmtInt, plural } from '../text/format.js';

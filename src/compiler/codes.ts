@@ -15,6 +15,41 @@ export const CODES = {
     help: 'The statement does not follow the grammar. The message names what was expected there; the language reference lists every statement and its arguments.',
   },
 
+  TLR0201: {
+    severity: 'error',
+    title: 'variant list not closed',
+    help: 'A `{` starts a list of alternatives (`lr {1e-3, 3e-4}`); close it with `}` on the same statement.',
+  },
+  TLR0202: {
+    severity: 'error',
+    title: 'empty alternative',
+    help: 'Each alternative between `{`, `,` and `}` needs a value; remove the extra comma.',
+  },
+  TLR0203: {
+    severity: 'error',
+    title: 'variant list inside a variant list',
+    help: 'Alternatives cannot hold alternatives: write the inner choices as alternatives of the outer list.',
+  },
+  TLR0204: {
+    severity: 'error',
+    title: 'the same alternative twice',
+    help: 'An alternative is listed twice: the sweep would run the same variant twice. Remove one.',
+  },
+  TLR0205: {
+    severity: 'warning',
+    title: 'a list of one alternative',
+    help: 'A list of one alternative varies nothing: write the value without braces.',
+  },
+  TLR0206: {
+    severity: 'error',
+    title: 'a sweep where one recipe is needed',
+    help: 'This command takes one recipe. `tlr plan`, `tlr check` and `tlr run` take a sweep; for this command, choose one alternative of each list.',
+  },
+  TLR0207: {
+    severity: 'error',
+    title: 'too many variants',
+    help: 'The lists multiply to more variants than a sweep may hold; split it into several recipes or list fewer alternatives.',
+  },
   TLR1001: {
     severity: 'error',
     title: 'no model',

@@ -1,5 +1,7 @@
 // The compiler: pure stages, each a function from one readonly form to the next.
 //
+//   text ──expand──▶ variants ─┐  (a recipe with `{a, b}` lists is a sweep: one text per variant)
+//                               ▼
 //   text ──parse──▶ CST ──toAst──▶ AST ──check──▶ Checked ──toPlan──▶ Plan ──assertPlan──▶ ok
 //          (lex + parse,           (spans)  (diagnostics;             (JSON,          (ajv, schema/
 //           syntax diagnostics)            reads data + zoo)          versioned)      plan.schema.json)
@@ -15,8 +17,12 @@ import { byPosition, hasErrors, type Diagnostic } from './diagnostics.js';
 import type { Plan } from '../plan/types.js';
 import type { Ast } from './ast.js';
 import type { Parsed } from './parse.js';
+import { expand, toRecipe, type Group, type Variant } from './variants.js';
+import { diag } from './diagnostics.js';
+import { LineIndex } from './source.js';
 
-export { parse, toAst, check, toPlan };
+export { expand, parse, toAst, check, toPlan };
+export type { Group, Variant };
 export { format } from './format.js';
 export type { Diagnostic, Plan, Ast, Parsed, CheckOptions };
 
@@ -28,8 +34,20 @@ export interface Compiled {
   readonly plan: Plan | null;
 }
 
-/** The whole chain. Syntax errors stop it before the checker (which would only add noise). */
-export function compile(text: string, options: Partial<CheckOptions> & { file: string }): Compiled {
+/** A sweep's variant, compiled: its plan when it checks. */
+export interface CompiledVariant {
+  readonly variant: Variant;
+  readonly plan: Plan | null;
+}
+
+/** A recipe with lists of alternatives: every variant compiled. */
+export interface Sweep {
+  readonly groups: readonly Group[];
+  readonly variants: readonly CompiledVariant[];
+}
+
+/** The whole chain for one recipe. Syntax errors stop it before the checker (which would only add noise). */
+function compileOne(text: string, options: Partial<CheckOptions> & { file: string }): Compiled {
   const parsed = parse(text);
   const ast = toAst(parsed);
   if (hasErrors(parsed.diagnostics)) return { parsed, ast, diagnostics: parsed.diagnostics, plan: null };
@@ -39,4 +57,69 @@ export function compile(text: string, options: Partial<CheckOptions> & { file: s
   const plan = toPlan(checked);
   assertPlan(plan);
   return { parsed, ast, diagnostics: all, plan };
+}
+
+/**
+ * The whole chain. A recipe with lists of alternatives compiles to a sweep (`sweep`, no `plan`) where the caller
+ * takes one (`sweeps`); elsewhere it is an error that says which commands take it.
+ */
+export function compile(
+  text: string,
+  options: Partial<CheckOptions> & { file: string; sweeps?: boolean },
+): Compiled & { readonly sweep: Sweep | null } {
+  const expanded = expand(text);
+  if (!expanded.groups.length) return { ...compileOne(text, options), sweep: null };
+  const first = expanded.variants[0];
+  const shape = compileShape(first?.text ?? '');
+  if (!options.sweeps || !expanded.variants.length) {
+    const lines = new LineIndex(text);
+    const refuse = options.sweeps
+      ? []
+      : [
+          diag(
+            'TLR0206',
+            lines.span(expanded.groups[0]!.start, expanded.groups[0]!.end),
+            `this recipe is a sweep of ${expanded.variants.length || 'several'} variants; this command takes one recipe`,
+          ),
+        ];
+    return { ...shape, diagnostics: [...expanded.diagnostics, ...refuse].sort(byPosition), plan: null, sweep: null };
+  }
+  const lines = new LineIndex(text);
+  const variants = expanded.variants.map((variant) => ({ variant, ...compileOne(variant.text, options) }));
+  return {
+    ...shape,
+    diagnostics: [...expanded.diagnostics, ...sweepDiagnostics(variants, lines)].sort(byPosition),
+    plan: null,
+    sweep: { groups: expanded.groups, variants: variants.map((v) => ({ variant: v.variant, plan: v.plan })) },
+  };
+}
+
+/** The first variant's tree, for tools that read a sweep's shape (its positions are the variant's). */
+function compileShape(text: string): { parsed: Parsed; ast: Ast } {
+  const parsed = parse(text);
+  return { parsed, ast: toAst(parsed) };
+}
+
+/**
+ * Every variant's diagnostics placed in the recipe: one that every variant has is reported once; one that only some
+ * have names each of them.
+ */
+function sweepDiagnostics(
+  variants: readonly { variant: Variant; diagnostics: readonly Diagnostic[] }[],
+  lines: LineIndex,
+): Diagnostic[] {
+  const seen = new Map<string, { d: Diagnostic; in: Variant[] }>();
+  for (const v of variants)
+    for (const d of v.diagnostics) {
+      const placed = toRecipe(d, v.variant, lines);
+      const key = `${placed.code}@${placed.span.start.offset}-${placed.span.end.offset}:${placed.message}`;
+      const entry = seen.get(key) ?? { d: placed, in: [] };
+      entry.in.push(v.variant);
+      seen.set(key, entry);
+    }
+  return [...seen.values()].flatMap(({ d, in: where }) =>
+    where.length === variants.length
+      ? [d]
+      : where.map((v) => ({ ...d, message: `variant ${v.id} (${v.name}): ${d.message}` })),
+  );
 }

@@ -15,6 +15,7 @@ export const RUN_FILES = {
   metrics: 'metrics.schema.json',
   environment: 'environment.schema.json',
   engine: 'run-engine.schema.json',
+  sweep: 'sweep.schema.json',
 } as const;
 
 export type RunFileKind = keyof typeof RUN_FILES;

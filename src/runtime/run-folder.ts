@@ -76,7 +76,7 @@ export interface RunFolder {
   readonly checkpoint: string;
 }
 
-const stamp = (d: Date) => d.toISOString().replace(/[-:]/g, '').replace('T', '-').slice(0, 15);
+export const stamp = (d: Date) => d.toISOString().replace(/[-:]/g, '').replace('T', '-').slice(0, 15);
 
 /**
  * Marks a run folder as this process's until its first epoch; a folder whose process died before that is removed by the

@@ -54,12 +54,15 @@ export function checkCommand(
   const plans: [string, Plan][] = [];
   for (const spec of recipeFiles(args)) {
     const src = readSource(spec, { stdinFilename: flags.stdinFilename });
-    const { diagnostics, plan } = compile(src.text, { file: src.file });
+    const { diagnostics, plan, sweep } = compile(src.text, { file: src.file, sweeps: true });
     checked.push({ file: src.label, text: src.text, diagnostics });
     if (plan) plans.push([src.label, plan]);
+    // A sweep's variants often read one data folder: --deep decodes each folder once.
+    for (const v of sweep?.variants ?? [])
+      if (v.plan && !plans.some(([, p]) => p.data.root === v.plan!.data.root)) plans.push([src.label, v.plan]);
     if (format !== 'text') continue;
     if (diagnostics.length) io.out(problemsText(src, diagnostics, color));
-    else if (!flags.deep) io.out(`${src.label}: ok`);
+    else if (!flags.deep) io.out(`${src.label}: ok${sweep ? ` (a sweep of ${sweep.variants.length} variants)` : ''}`);
   }
   const failed = checked.some((f) => hasErrors(f.diagnostics));
   if (!flags.deep) {

@@ -14,6 +14,9 @@ import { fixed, stageLr } from '../../text/format.js';
 import { headLayerText } from '../../zoo/head-layers.js';
 import type { RecipeProvenance } from '../../runtime/provenance.js';
 import { stringify } from 'csv-stringify/sync';
+import { markdown, table } from '../../text/table.js';
+import { isSweepFolder, readSweep } from '../../runtime/sweep-folder.js';
+import { sweepTable } from '../../report/sweep-table.js';
 
 export interface CompareRow {
   run: string;
@@ -199,24 +202,6 @@ const csvOf = (rows: readonly CompareRow[]): string =>
     { header: true },
   );
 
-/** Rows as aligned text columns. */
-export function table(rows: string[][]): string {
-  const w = rows[0]!.map((_, i) => Math.max(...rows.map((r) => r[i]!.length)));
-  return rows
-    .map((r) =>
-      r
-        .map((c, i) => c.padEnd(w[i]!))
-        .join('  ')
-        .trimEnd(),
-    )
-    .join('\n');
-}
-const markdown = (rows: string[][]) =>
-  `${[
-    `| ${rows[0]!.join(' | ')} |`,
-    `|${rows[0]!.map(() => '---').join('|')}|`,
-    ...rows.slice(1).map((r) => `| ${r.join(' | ')} |`),
-  ].join('\n')}\n`;
 const csv = (rows: string[][]) => stringify(rows);
 
 /** Mean and sample standard deviation. */
@@ -278,6 +263,7 @@ export async function compareCommand(
   io: Output,
 ): Promise<number> {
   if (!args.length) throw new UsageError('tlr compare needs run folders or recipes');
+  if (args.length === 1 && isSweepFolder(args[0]!)) return compareSweep(args[0]!, flags, io);
   if (flags.by && flags.by !== 'dataset') throw new UsageError(`--by takes dataset, not ${flags.by}`);
   const dirs: string[] = [];
   for (const a of args) {
@@ -338,5 +324,37 @@ export async function reportCommand(args: readonly string[], _flags: object, io:
   if (!fs.existsSync(path.join(dir, 'report.json')))
     throw new UsageError(`${args[0]} is not a finished tlr run (it has no report.json)`);
   io.out(`written: ${await writeReportHtml(dir)}`);
+  return 0;
+}
+
+/**
+ * `tlr compare SWEEP_DIR`: the sweep's table (variants as rows, the varied values as columns), or with `--by A,B` one
+ * varied value against another; written as compare.md and compare.csv in the sweep folder (or --out).
+ */
+function compareSweep(dir: string, flags: { by?: string; out?: string; json: boolean }, io: Output): number {
+  const record = readSweep(dir);
+  if (flags.json) {
+    io.out(
+      JSON.stringify(
+        record.variants.map(({ plan: _plan, ...v }) => v),
+        null,
+        2,
+      ),
+    );
+    return 0;
+  }
+  const by = flags.by?.split(',');
+  const slots = record.groups.map((g) => g.slot);
+  if (by && (by.length !== 2 || by.some((s) => !slots.includes(s))))
+    throw new UsageError(
+      `--by takes two varied values, ROWS,COLUMNS, from this sweep's: ${slots.join(', ')} (not ${flags.by})`,
+    );
+  const t = sweepTable(dir, record, by as [string, string] | undefined);
+  io.out(t.text);
+  const out = path.resolve(flags.out ?? dir);
+  refuseOutput(out, []);
+  writeFileAtomic(path.join(out, 'compare.md'), t.markdown);
+  writeFileAtomic(path.join(out, 'compare.csv'), csv(t.rows));
+  io.out(`\nwritten: ${path.join(out, 'compare.md')}, ${path.join(out, 'compare.csv')}`);
   return 0;
 }

@@ -7,6 +7,7 @@ import { compile } from '../../compiler/index.js';
 import { problemsText, readSource } from '../sources.js';
 import { computeText } from '../estimate-text.js';
 import { enginesLine } from '../plan-engines.js';
+import { sweepJson, sweepText } from '../sweep-text.js';
 
 export const PLAN_HELP = `usage: tlr plan FILE|- [--json] [--stdin-filename PATH]
 
@@ -29,8 +30,12 @@ export function planCommand(
   if (files.length !== 1) throw new UsageError('tlr plan takes one recipe file (or - for stdin)');
   if (flags.textconv) return textconv(files[0]!, io);
   const src = readSource(files[0]!, { stdinFilename: flags.stdinFilename });
-  const { diagnostics, plan } = compile(src.text, { file: src.file });
+  const { diagnostics, plan, sweep } = compile(src.text, { file: src.file, sweeps: true });
   if (diagnostics.length) io.err(problemsText(src, diagnostics, useColor(process.stderr)));
+  if (sweep?.variants.every((v) => v.plan)) {
+    io.out(flags.json ? JSON.stringify(sweepJson(sweep), null, 2) : sweepText(src.label, sweep));
+    return 0;
+  }
   if (!plan) return 1;
   io.out(flags.json ? JSON.stringify(plan, null, 2) : planText(plan) + enginesLine(plan) + computeText(plan));
   return 0;

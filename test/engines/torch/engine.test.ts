@@ -557,6 +557,27 @@ with torch.no_grad():
     expect(Math.abs(Math.log10(rates[0]! / rates[1]!))).toBeLessThanOrEqual(1);
   }, 180_000);
 
+  it('runs a sweep: each variant on PyTorch into the sweep folder, sweep.json valid, the table printed', async () => {
+    const recipe = write(
+      'swept.tlr',
+      'from resnet18 weights ./start.safetensors input 32\nhead {dense(3), dense(16) dense(3)}\ntrain 1 epochs on ./data\n' +
+        '  batch 8\n  lr 0.01\nsplit 70/15/15\n',
+    );
+    const r = await tlrAsync('run', recipe, '--engine', 'torch', '--nproc', '1');
+    expect(r.code, r.err + r.out.slice(-2000)).toBe(0);
+    const top = path.join(dir, 'runs', 'swept');
+    const sweepDir = path.join(top, fs.readdirSync(top).find((n) => n.startsWith('sweep-'))!);
+    const s = json(path.join(sweepDir, 'sweep.json'));
+    const { runFileErrors } = await import('../../../src/runtime/run-files.js');
+    expect(runFileErrors('sweep', s)).toEqual([]);
+    expect(s.engine).toBe('torch');
+    for (const v of s.variants) {
+      expect(v.status).toBe('finished');
+      expect(json(path.join(sweepDir, v.runDir, 'environment.json')).engine).toBe('torch');
+    }
+    expect(r.out).toMatch(/best \(\*\): [0-9a-f]{8} \(head /);
+  }, 180_000);
+
   it('refuses bad input clearly, leaving nothing half-written', async () => {
     const mobilenet = write(
       'mobile.tlr',

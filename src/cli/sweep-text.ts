@@ -1,0 +1,60 @@
+import type { Sweep } from '../compiler/index.js';
+import type { Plan } from '../plan/types.js';
+import { fmtMacs, planCompute } from '../review/compute.js';
+import { duration } from '../review/phrases.js';
+import { trainableParams } from '../runtime/sweep-folder.js';
+import { fmtInt, plural } from '../text/format.js';
+import { table } from '../text/table.js';
+import { estimates } from './estimate-text.js';
+
+// `tlr plan` of a sweep: how many runs, and per variant what it trains, its compute and its time
+// on each engine that can run it here (once calibrated), before anything runs.
+
+/** The plans of a sweep that checks, for --json: one schema-valid plan per variant, with its stable id. */
+export function sweepJson(sweep: Sweep): object {
+  return {
+    format: 'tlr-sweep-plan',
+    version: 1,
+    groups: sweep.groups.map((g) => ({ slot: g.slot, alternatives: g.alternatives.map((a) => a.text) })),
+    variants: sweep.variants.map(({ variant, plan }) => ({
+      id: variant.id,
+      name: variant.name,
+      choices: variant.choices,
+      plan,
+    })),
+  };
+}
+
+/** The sweep as a table, one row per variant, and its totals. */
+export function sweepText(file: string, sweep: Sweep): string {
+  const plans = sweep.variants.map((v) => v.plan as Plan);
+  const times = plans.map((p) => estimates(p));
+  const engines = [...new Set(times.flatMap((t) => t.map((e) => e.engine)))];
+  const slots = sweep.groups.map((g) => g.slot);
+  const rows = [
+    ['variant', ...slots, 'trainable', 'compute', ...engines.map((e) => `${e} time`)],
+    ...sweep.variants.map(({ variant }, i) => [
+      variant.id,
+      ...slots.map((s) => variant.choices.find((c) => c.slot === s)!.value),
+      fmtInt(trainableParams(plans[i]!)),
+      `${fmtMacs(planCompute(plans[i]!).total)}MAC`,
+      ...engines.map((e) => {
+        const t = times[i]!.find((x) => x.engine === e);
+        return !t ? 'cannot run' : t.seconds === null ? 'not calibrated' : `about ${duration(t.seconds)}`;
+      }),
+    ]),
+  ];
+  const total = plans.reduce((t, p) => t + planCompute(p).total, 0);
+  const perEngine = engines.map((e) => {
+    const s = times.map((t) => t.find((x) => x.engine === e)?.seconds ?? null);
+    return s.every((x) => x !== null)
+      ? `${e} about ${duration(s.reduce((a, b) => a! + b!, 0)!)}`
+      : `${e} not calibrated here (tlr doctor --calibrate)`;
+  });
+  const lists = sweep.groups.map((g) => `${g.slot} ×${g.alternatives.length}`).join(', ');
+  return (
+    `sweep ${file}: ${plural(sweep.variants.length, 'run')} (${lists}), one after another\n\n${table(rows)}\n\n` +
+    `whole sweep: ${fmtMacs(total)}MAC${perEngine.length ? `; ${perEngine.join(' · ')}` : ''}\n` +
+    `tlr plan --json prints each variant's plan; tlr run runs them into runs/…/sweep-<time>/`
+  );
+}

@@ -1,0 +1,254 @@
+import { createHash } from 'node:crypto';
+import { diag, type Diagnostic } from './diagnostics.js';
+import { LineIndex } from './source.js';
+
+// Variants: a value written as a list of alternatives, `lr {1e-3, 3e-4}`, makes the recipe a sweep,
+// one variant for each choice of one alternative per list (the cross product). This stage runs
+// before `parse`: each variant is the recipe's text with every list replaced by one alternative,
+// so the rest of the chain (parse, check, toPlan) and both engines read a variant as any recipe.
+// Positions in a variant's text map back to the recipe's (`toSource`), so diagnostics point at it.
+
+/** One alternative of a list, as written. */
+export interface Alternative {
+  readonly text: string;
+  readonly start: number;
+  readonly end: number;
+}
+
+/** A `{…}` list: what it varies (`slot`: the statement's word, `lr`, `from`, …) and its alternatives. */
+export interface Group {
+  readonly slot: string;
+  readonly start: number;
+  readonly end: number;
+  readonly alternatives: readonly Alternative[];
+}
+
+/** One variant: an alternative of each list. */
+export interface Variant {
+  /** Stable when the recipe is reordered or reformatted: a hash of the choices, not of positions. */
+  readonly id: string;
+  /** The choices in words (`from resnet18, lr 1e-3`). */
+  readonly name: string;
+  readonly choices: readonly { readonly slot: string; readonly value: string }[];
+  readonly text: string;
+  /** An offset in `text` to the recipe's (`isEnd`: an exclusive end, kept before a seam). */
+  toSource(offset: number, isEnd?: boolean): number;
+}
+
+export interface Expanded {
+  readonly groups: readonly Group[];
+  /** One variant (the recipe itself) when there are no lists. */
+  readonly variants: readonly Variant[];
+  readonly diagnostics: readonly Diagnostic[];
+}
+
+/** The most variants one sweep may hold. */
+export const MAX_VARIANTS = 1000;
+
+// The statement words a list can follow, and the name its values are shown under.
+const SLOT_WORDS = new Map([
+  ['from', 'from'],
+  ['weights', 'weights'],
+  ['width', 'width'],
+  ['input', 'input'],
+  ['until', 'freeze until'],
+  ['freeze', 'freeze'],
+  ['unfreeze', 'unfreeze'],
+  ['head', 'head'],
+  ['train', 'epochs'],
+  ['on', 'on'],
+  ['batch', 'batch'],
+  ['optimizer', 'optimizer'],
+  ['lr', 'lr'],
+  ['split', 'split'],
+  ['augment', 'augment'],
+  ['seed', 'seed'],
+  ['warmup', 'warmup'],
+  ['patience', 'patience'],
+  ['every', 'every'],
+]);
+
+const normal = (s: string) => s.trim().replace(/\s+/g, ' ');
+
+/** The lists of a recipe's text, with what is wrong with them. Comments and strings are skipped. */
+function scan(text: string): { groups: Group[]; diagnostics: Diagnostic[] } {
+  const lines = new LineIndex(text);
+  const groups: Group[] = [],
+    diagnostics: Diagnostic[] = [];
+  let i = 0,
+    lastWord = '';
+  const slotCounts = new Map<string, number>();
+  while (i < text.length) {
+    const c = text[i]!;
+    if (c === '#') i = lineEnd(text, i);
+    else if (c === '"') i = stringEnd(text, i);
+    else if (c === '}') {
+      diagnostics.push(diag('TLR0001', lines.span(i, i + 1), '`}` without a `{` before it'));
+      i++;
+    } else if (c === '{') {
+      const g = readGroup(text, i, lines, diagnostics);
+      if (!g) break;
+      const base = SLOT_WORDS.get(lastWord) ?? 'value';
+      const n = (slotCounts.get(base) ?? 0) + 1;
+      slotCounts.set(base, n);
+      groups.push({ ...g, slot: n === 1 ? base : `${base} (${n})` });
+      i = g.end;
+    } else {
+      const w = /^[A-Za-z_][A-Za-z0-9_.-]*/.exec(text.slice(i, i + 40));
+      if (w && (i === 0 || !/[A-Za-z0-9_./-]/.test(text[i - 1]!))) {
+        if (SLOT_WORDS.has(w[0])) lastWord = w[0];
+        i += w[0].length;
+      } else i++;
+    }
+  }
+  return { groups, diagnostics };
+}
+
+const lineEnd = (text: string, i: number) => {
+  const n = text.indexOf('\n', i);
+  return n < 0 ? text.length : n;
+};
+
+function stringEnd(text: string, i: number): number {
+  for (let j = i + 1; j < text.length; j++) {
+    if (text[j] === '\\') j++;
+    else if (text[j] === '"' || text[j] === '\n') return j + 1;
+  }
+  return text.length;
+}
+
+/** The list starting at `open`: its alternatives split at commas outside parentheses; null when it is not closed. */
+function readGroup(
+  text: string,
+  open: number,
+  lines: LineIndex,
+  diagnostics: Diagnostic[],
+): Omit<Group, 'slot'> | null {
+  const alternatives: Alternative[] = [];
+  let depth = 0,
+    from = open + 1;
+  const push = (end: number) => {
+    const raw = text.slice(from, end),
+      lead = raw.length - raw.trimStart().length;
+    const alt = { text: normal(raw), start: from + lead, end: from + raw.trimEnd().length };
+    if (!alt.text) diagnostics.push(diag('TLR0202', lines.span(from, end + 1), 'an empty alternative'));
+    else alternatives.push(alt);
+  };
+  for (let j = open + 1; j < text.length; j++) {
+    const c = text[j]!;
+    if (c === '#') j = lineEnd(text, j) - 1;
+    else if (c === '"') j = stringEnd(text, j) - 1;
+    else if (c === '(') depth++;
+    else if (c === ')') depth = Math.max(0, depth - 1);
+    else if (c === '{') {
+      diagnostics.push(diag('TLR0203', lines.span(j, j + 1), 'a `{` inside a list of alternatives'));
+      return null;
+    } else if (c === ',' && depth === 0) {
+      push(j);
+      from = j + 1;
+    } else if (c === '}') {
+      push(j);
+      checkAlternatives(alternatives, lines, diagnostics);
+      return { start: open, end: j + 1, alternatives };
+    }
+  }
+  diagnostics.push(diag('TLR0201', lines.span(open, open + 1), 'this `{` is never closed with `}`'));
+  return null;
+}
+
+function checkAlternatives(alts: readonly Alternative[], lines: LineIndex, diagnostics: Diagnostic[]): void {
+  if (alts.length === 1)
+    diagnostics.push(
+      diag('TLR0205', lines.span(alts[0]!.start, alts[0]!.end), `a list of one alternative (${alts[0]!.text})`, [
+        `write ${alts[0]!.text} without the braces`,
+      ]),
+    );
+  const seen = new Set<string>();
+  for (const a of alts) {
+    if (seen.has(a.text))
+      diagnostics.push(diag('TLR0204', lines.span(a.start, a.end), `${a.text} is listed twice in this list`));
+    seen.add(a.text);
+  }
+}
+
+/** The recipe's variants (its lists' cross product, in the order written: the last list varies fastest). */
+export function expand(text: string): Expanded {
+  const { groups, diagnostics } = scan(text);
+  if (!groups.length || diagnostics.some((d) => d.severity === 'error'))
+    return { groups, variants: groups.length ? [] : [plain(text)], diagnostics };
+  const count = groups.reduce((n, g) => n * g.alternatives.length, 1);
+  if (count > MAX_VARIANTS) {
+    const lines = new LineIndex(text);
+    return {
+      groups,
+      variants: [],
+      diagnostics: [
+        ...diagnostics,
+        diag(
+          'TLR0207',
+          lines.span(groups[0]!.start, groups.at(-1)!.end),
+          `the lists make ${count.toLocaleString('en-US')} variants; a sweep holds at most ${MAX_VARIANTS}`,
+        ),
+      ],
+    };
+  }
+  const variants: Variant[] = [];
+  const pick = new Array<number>(groups.length).fill(0);
+  for (let n = 0; n < count; n++) {
+    let rest = n;
+    for (let g = groups.length - 1; g >= 0; g--) {
+      pick[g] = rest % groups[g]!.alternatives.length;
+      rest = Math.floor(rest / groups[g]!.alternatives.length);
+    }
+    variants.push(variantOf(text, groups, pick));
+  }
+  return { groups, variants, diagnostics };
+}
+
+function plain(text: string): Variant {
+  return { id: variantId([]), name: 'the recipe', choices: [], text, toSource: (o) => o };
+}
+
+/** The text with list g replaced by its alternative pick[g], and the map back to the recipe's offsets. */
+function variantOf(text: string, groups: readonly Group[], pick: readonly number[]): Variant {
+  const segments: { at: number; from: number; length: number }[] = [];
+  let out = '',
+    last = 0;
+  const copy = (from: number, to: number) => {
+    segments.push({ at: out.length, from, length: to - from });
+    out += text.slice(from, to);
+  };
+  const choices = groups.map((g, i) => {
+    const alt = g.alternatives[pick[i]!]!;
+    copy(last, g.start);
+    copy(alt.start, alt.end);
+    last = g.end;
+    return { slot: g.slot, value: alt.text };
+  });
+  copy(last, text.length);
+  return {
+    id: variantId(choices),
+    name: choices.map((c) => `${c.slot} ${c.value}`).join(', '),
+    choices,
+    text: out,
+    toSource(offset: number, isEnd = false): number {
+      // An end (exclusive) at a seam belongs to the piece before it: `block9` ends before the `}`.
+      for (let i = segments.length - 1; i >= 0; i--) {
+        const s = segments[i]!;
+        if (isEnd ? offset > s.at : offset >= s.at) return s.from + Math.min(offset - s.at, s.length);
+      }
+      return offset;
+    },
+  };
+}
+
+/** A variant's id: 8 hex digits of a hash of its choices, sorted, so order and layout do not change it. */
+export function variantId(choices: readonly { slot: string; value: string }[]): string {
+  const key = choices.map((c) => `${c.slot}=${normal(c.value)}`).sort();
+  return createHash('sha256').update(JSON.stringify(key)).digest('hex').slice(0, 8);
+}
+
+/** A diagnostic of a variant's text, placed in the recipe's text. */
+export function toRecipe(d: Diagnostic, v: Variant, lines: LineIndex): Diagnostic {
+  return { ...d, span: lines.span(v.toSource(d.span.start.offset), v.toSource(d.span.end.offset, true)) };
+}

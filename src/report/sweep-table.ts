@@ -1,0 +1,83 @@
+import type { SweepRecord, SweepVariant } from '../runtime/sweep-folder.js';
+import { duration } from '../review/phrases.js';
+import { fmtInt } from '../text/format.js';
+import { markdown, table } from '../text/table.js';
+
+// A sweep's table, the article's layout: variants as rows, the varied values as columns, then test
+// accuracy, macro F1, trainable parameters and time, the best marked. `by` pivots one varied value
+// against another (network × freeze point), accuracy in the cells.
+
+/** The best finished variant: highest accuracy, then macro F1, then fewer trainable parameters. */
+export function bestVariant(record: SweepRecord): SweepVariant | null {
+  const done = record.variants.filter((v) => v.status === 'finished' && v.evaluation);
+  return (
+    done.sort(
+      (a, b) =>
+        b.evaluation!.accuracy - a.evaluation!.accuracy ||
+        b.evaluation!.macroF1 - a.evaluation!.macroF1 ||
+        a.trainableParams - b.trainableParams,
+    )[0] ?? null
+  );
+}
+
+const pct = (v: number) => `${(v * 100).toFixed(2)}%`;
+
+/** The rows (header first) of the sweep's table. */
+export function sweepRows(record: SweepRecord): string[][] {
+  const best = bestVariant(record);
+  const slots = record.groups.map((g) => g.slot);
+  return [
+    ['', 'variant', ...slots, 'status', 'accuracy', 'macro F1', 'trainable', 'time'],
+    ...record.variants.map((v) => [
+      v === best ? '*' : '',
+      v.id,
+      ...slots.map((s) => v.choices.find((c) => c.slot === s)?.value ?? ''),
+      v.status,
+      v.evaluation ? pct(v.evaluation.accuracy) : '-',
+      v.evaluation ? v.evaluation.macroF1.toFixed(3) : '-',
+      fmtInt(v.trainableParams),
+      v.seconds === null ? '-' : duration(v.seconds),
+    ]),
+  ];
+}
+
+/** One varied value (rows) against another (columns), accuracy in the cells. */
+export function sweepPivot(record: SweepRecord, rowSlot: string, colSlot: string): string[][] {
+  const slots = record.groups.map((g) => g.slot);
+  for (const s of [rowSlot, colSlot])
+    if (!slots.includes(s)) throw new Error(`the sweep does not vary ${s}; it varies ${slots.join(', ')}`);
+  const values = (s: string) => record.groups.find((g) => g.slot === s)!.alternatives;
+  const value = (v: SweepVariant, s: string) => v.choices.find((c) => c.slot === s)!.value;
+  const best = bestVariant(record);
+  return [
+    [`${rowSlot} \\ ${colSlot}`, ...values(colSlot)],
+    ...values(rowSlot).map((r) => [
+      r,
+      ...values(colSlot).map((c) => {
+        const cell = record.variants.filter((v) => value(v, rowSlot) === r && value(v, colSlot) === c);
+        const done = cell.filter((v) => v.evaluation);
+        if (!done.length) return '-';
+        const acc = Math.max(...done.map((v) => v.evaluation!.accuracy));
+        return `${pct(acc)}${done.includes(best!) ? ' *' : ''}${cell.length > 1 ? ` (best of ${cell.length})` : ''}`;
+      }),
+    ]),
+  ];
+}
+
+/** The table as text and Markdown, with a line naming the best variant. */
+export function sweepTable(
+  dir: string,
+  record: SweepRecord,
+  by?: readonly [string, string],
+): { text: string; markdown: string; rows: string[][] } {
+  const rows = by ? sweepPivot(record, by[0], by[1]) : sweepRows(record);
+  const best = bestVariant(record);
+  const line = best
+    ? `best (*): ${best.id} (${best.name}), ${pct(best.evaluation!.accuracy)} on the ${best.evaluation!.split} split`
+    : 'no variant has finished yet';
+  return {
+    text: `sweep ${dir}: ${record.variants.length} variants\n\n${table(rows)}\n\n${line}`,
+    markdown: `${markdown(rows)}\n${line}\n`,
+    rows,
+  };
+}

@@ -1,0 +1,84 @@
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import type { Plan } from '../plan/types.js';
+import { writeFileAtomic } from '../files/atomic.js';
+import { RunError, stamp } from './run-folder.js';
+import { runFileErrors } from './run-files.js';
+
+// A sweep's folder (runs/<recipe>/sweep-<timestamp>/): sweep.json (schema/sweep.schema.json) and
+// one folder per variant, named by the variant's id, that holds the variant's run folder. sweep.json
+// is rewritten atomically whenever a variant starts, finishes or fails, so an interrupted sweep
+// resumes from it (`tlr run --resume SWEEP_DIR`).
+
+export const SWEEP_FILE = 'sweep.json';
+
+export type VariantStatus = 'pending' | 'running' | 'finished' | 'failed' | 'interrupted';
+
+export interface SweepVariant {
+  readonly id: string;
+  readonly name: string;
+  readonly choices: readonly { readonly slot: string; readonly value: string }[];
+  status: VariantStatus;
+  /** Relative to the sweep folder. */
+  runDir: string | null;
+  error: string | null;
+  readonly trainableParams: number;
+  seconds: number | null;
+  evaluation: { split: 'test' | 'validation'; accuracy: number; macroF1: number } | null;
+  readonly plan: Plan;
+}
+
+export interface SweepRecord {
+  readonly format: 'tlr-sweep';
+  readonly version: 1;
+  readonly recipe: { readonly file: string; readonly digest: string };
+  readonly engine: string;
+  readonly groups: readonly { readonly slot: string; readonly alternatives: readonly string[] }[];
+  readonly variants: SweepVariant[];
+}
+
+/** Trainable parameters of a plan's last stage (backbone and head): what a sweep's table compares. */
+export const trainableParams = (plan: Plan): number => {
+  const s = plan.stages.at(-1);
+  return s ? s.trainable.backboneParams + s.trainable.headParams : 0;
+};
+
+/** A new sweep folder beside the recipe's runs, with its plans pointed into it. */
+export function newSweepFolder(runsDir: string, record: SweepRecord): string {
+  const base = path.join(runsDir, `sweep-${stamp(new Date())}`);
+  let dir = base;
+  for (let i = 2; fs.existsSync(dir); i++) dir = `${base}-${i}`;
+  fs.mkdirSync(dir, { recursive: true });
+  writeSweep(dir, record);
+  return dir;
+}
+
+/** Where a variant's runs go: its own folder in the sweep. */
+export const variantPlan = (dir: string, v: SweepVariant): Plan => ({
+  ...v.plan,
+  output: { ...v.plan.output, runsDir: path.resolve(dir, v.id) },
+});
+
+export function writeSweep(dir: string, record: SweepRecord): void {
+  writeFileAtomic(path.join(dir, SWEEP_FILE), `${JSON.stringify(record, null, 2)}\n`);
+}
+
+/** Whether `dir` is a sweep folder. */
+export const isSweepFolder = (dir: string): boolean => fs.existsSync(path.join(dir, SWEEP_FILE));
+
+/** sweep.json, checked against its schema; a RunError names the file and what is wrong. */
+export function readSweep(dir: string): SweepRecord {
+  const file = path.join(dir, SWEEP_FILE);
+  let value: unknown;
+  try {
+    value = JSON.parse(fs.readFileSync(file, 'utf8'));
+  } catch (e) {
+    throw new RunError(
+      `${file} cannot be read (${(e as Error).message}); it is written by tlr run: start the sweep again from its recipe`,
+    );
+  }
+  const errors = runFileErrors('sweep', value);
+  if (errors.length)
+    throw new RunError(`${file} is not a tlr sweep file (${errors.slice(0, 3).join('; ')}); start the sweep again`);
+  return value as SweepRecord;
+}

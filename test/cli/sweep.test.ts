@@ -1,0 +1,111 @@
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import '@tensorflow/tfjs-backend-wasm';
+import { makeWorld } from '../helpers/run-fixture.js';
+import { tlrAsync } from '../helpers/cli.js';
+import { assertPlan } from '../../src/plan/validate.js';
+import { runFileErrors } from '../../src/runtime/run-files.js';
+
+// A sweep end to end on tiny data (tfjs engine): its plan, a run where one variant fails and the
+// sweep goes on, sweep.json against its schema, the table, and a resume that runs only what failed.
+
+let world: ReturnType<typeof makeWorld>;
+let file = '';
+let broken = '';
+beforeAll(() => {
+  world = makeWorld({ perClass: 6 });
+  process.env['TLR_CACHE'] = path.join(world.dir, 'cache');
+  // A second weights folder whose shard is cut short: the checker reads its manifest, the run fails.
+  broken = path.join(world.dir, 'broken');
+  fs.mkdirSync(broken);
+  fs.copyFileSync(world.weights, path.join(broken, 'model.json'));
+  fs.writeFileSync(path.join(broken, 'weights.bin'), Buffer.alloc(64));
+  file = path.join(world.dir, 'sweep.tlr');
+  fs.writeFileSync(
+    file,
+    `from mobilenet_v1 width 0.25 input 32 weights {${world.weights}, ./broken/model.json}\n` +
+      'train 1 epoch on ./data\n  lr {0.01, 0.001}\nsplit 50/25/25\n',
+  );
+});
+afterAll(() => fs.rmSync(world.dir, { recursive: true, force: true }));
+
+const sweepDir = () => {
+  const d = path.join(world.dir, 'runs', 'sweep');
+  return path.join(d, fs.readdirSync(d).find((n) => n.startsWith('sweep-'))!);
+};
+const record = () => JSON.parse(fs.readFileSync(path.join(sweepDir(), 'sweep.json'), 'utf8'));
+
+describe('a sweep', () => {
+  it('tlr plan prints the runs with what each trains and its compute; --json holds a valid plan per variant', async () => {
+    const r = await tlrAsync('plan', file);
+    expect(r.code, r.err).toBe(0);
+    expect(r.out).toMatch(/^sweep .*sweep\.tlr: 4 runs \(weights ×2, lr ×2\), one after another/);
+    expect(r.out).toMatch(/^variant\s+weights\s+lr\s+trainable\s+compute\s+tfjs time/m);
+    expect(r.out.match(/^[0-9a-f]{8} /gm)).toHaveLength(4);
+    expect(r.out).toMatch(/whole sweep: [\d.]+ [kMGT]?MAC/);
+    const j = await tlrAsync('plan', file, '--json');
+    const sweep = JSON.parse(j.out);
+    expect(sweep.format).toBe('tlr-sweep-plan');
+    expect(sweep.variants).toHaveLength(4);
+    for (const v of sweep.variants) assertPlan(v.plan);
+    expect(
+      sweep.variants.map((v: { plan: { stages: { lr: { initial: number } }[] } }) => v.plan.stages[0]!.lr.initial),
+    ).toEqual([0.01, 0.001, 0.01, 0.001]);
+    const c = await tlrAsync('check', file);
+    expect(c.out).toMatch(/ok \(a sweep of 4 variants\)/);
+    const e = await tlrAsync('explain', file);
+    expect(e.code).toBe(1);
+    expect(e.out + e.err).toMatch(/TLR0206/);
+  });
+
+  it('runs every variant; a failing one is recorded and the sweep goes on; sweep.json is valid', async () => {
+    const r = await tlrAsync('run', file);
+    expect(r.code, r.err).toBe(1);
+    expect(r.err).toMatch(/variant 4 of 4 to run/);
+    const s = record();
+    expect(runFileErrors('sweep', s)).toEqual([]);
+    const status = s.variants.map((v: { status: string }) => v.status);
+    expect(status).toEqual(['finished', 'finished', 'failed', 'failed']);
+    expect(s.variants[2].error).toMatch(/broken/);
+    for (const v of s.variants.slice(0, 2)) {
+      expect(fs.existsSync(path.join(sweepDir(), v.runDir, 'report.json'))).toBe(true);
+      expect(v.evaluation.accuracy).toBeGreaterThanOrEqual(0);
+      expect(fs.readFileSync(path.join(sweepDir(), v.runDir, 'recipe.tlr'), 'utf8')).not.toMatch(/[{}]/);
+    }
+    expect(r.out).toMatch(/^\*\s+[0-9a-f]{8}\s/m);
+    expect(r.err).toMatch(/2 of 4 variants finished; failed: /);
+  }, 120_000);
+
+  it('tlr compare SWEEP_DIR prints the table, and --by pivots one varied value against another', async () => {
+    const c = await tlrAsync('compare', sweepDir());
+    expect(c.code, c.err).toBe(0);
+    expect(c.out).toMatch(/^\s+variant\s+weights\s+lr\s+status\s+accuracy\s+macro F1\s+trainable\s+time/m);
+    expect(c.out).toMatch(/best \(\*\): [0-9a-f]{8} \(weights .*, lr 0\.0?1\)/);
+    expect(fs.existsSync(path.join(sweepDir(), 'compare.md'))).toBe(true);
+    const by = await tlrAsync('compare', sweepDir(), '--by', 'lr,weights');
+    expect(by.code, by.err).toBe(0);
+    expect(by.out).toMatch(/^lr \\ weights/m);
+    expect(by.out).toMatch(/^0\.001\s+\d+\.\d\d%.*\s-$/m);
+    const bad = await tlrAsync('compare', sweepDir(), '--by', 'lr,head');
+    expect(bad.code).toBe(2);
+    expect(bad.err).toMatch(/varied values.* weights, lr \(not lr,head\)/);
+  });
+
+  it('--resume runs again only what did not finish', async () => {
+    const before = record();
+    fs.copyFileSync(path.join(path.dirname(world.weights), 'weights.bin'), path.join(broken, 'weights.bin'));
+    const r = await tlrAsync('run', '--resume', sweepDir());
+    expect(r.code, r.err).toBe(0);
+    expect(r.err).toMatch(/2 of 4 variants to run/);
+    const after = record();
+    expect(after.variants.map((v: { status: string }) => v.status)).toEqual([
+      'finished',
+      'finished',
+      'finished',
+      'finished',
+    ]);
+    expect(after.variants[0].runDir).toBe(before.variants[0].runDir);
+    expect(runFileErrors('sweep', after)).toEqual([]);
+  }, 120_000);
+});

@@ -1,0 +1,84 @@
+import { describe, expect, it } from 'vitest';
+import { compile, expand } from '../../src/compiler/index.js';
+
+// Variants: `{a, b}` lists expand to the cross product before parsing; ids stay when the recipe is
+// reordered or reformatted; list mistakes and variant-only errors are reported in the recipe's text.
+
+const codes = (text: string) => expand(text).diagnostics.map((d) => d.code);
+
+describe('expand', () => {
+  it('makes the cross product, the last list varying fastest, each text with one alternative per list', () => {
+    const e = expand(
+      'from {resnet18, mobilenet_v2}\nhead {dense(2), dense(64) dense(2)}\ntrain 1 epoch on ./d lr {1e-3, 3e-4}\n',
+    );
+    expect(e.diagnostics).toEqual([]);
+    expect(e.groups.map((g) => [g.slot, g.alternatives.map((a) => a.text)])).toEqual([
+      ['from', ['resnet18', 'mobilenet_v2']],
+      ['head', ['dense(2)', 'dense(64) dense(2)']],
+      ['lr', ['1e-3', '3e-4']],
+    ]);
+    expect(e.variants).toHaveLength(8);
+    expect(e.variants[1]!.text).toBe('from resnet18\nhead dense(2)\ntrain 1 epoch on ./d lr 3e-4\n');
+    expect(e.variants[7]!.name).toBe('from mobilenet_v2, head dense(64) dense(2), lr 3e-4');
+    expect(new Set(e.variants.map((v) => v.id)).size).toBe(8);
+  });
+
+  it('keeps ids when lists and clauses are reordered or reformatted', () => {
+    const a = expand('from {resnet18, vgg16}\ntrain 1 epoch on ./d\nlr {1e-3, 3e-4}\n').variants;
+    const b = expand('from {vgg16,resnet18}   # nets\nlr   { 3e-4 ,1e-3 }\ntrain 1 epoch on ./d\n').variants;
+    const ids = (vs: typeof a) => Object.fromEntries(vs.map((v) => [v.name, v.id]));
+    expect(ids(b)).toEqual(ids(a));
+  });
+
+  it('maps positions in a variant back to the recipe', () => {
+    const text = 'from {resnet18, mobilenet_v2} input {32, 64}\n';
+    const v = expand(text).variants[3]!; // mobilenet_v2, 64
+    expect(v.text).toBe('from mobilenet_v2 input 64\n');
+    expect(text.slice(v.toSource(v.text.indexOf('64')), v.toSource(v.text.indexOf('64') + 2, true))).toBe('64');
+    expect(v.toSource(v.text.indexOf('input'))).toBe(text.indexOf('input'));
+  });
+
+  it.each([
+    ['lr {1e-3, 3e-4\ntrain 1 epoch', 'TLR0201'],
+    ['lr {1e-3, , 3e-4}', 'TLR0202'],
+    ['lr {1e-3, {3e-4, 1e-4}}', 'TLR0203'],
+    ['lr {1e-3, 1e-3}', 'TLR0204'],
+    ['lr {1e-3}', 'TLR0205'],
+    ['lr 1e-3}', 'TLR0001'],
+  ])('%j: %s', (text, code) => {
+    expect(codes(text)).toContain(code);
+  });
+
+  it('skips braces in comments and strings, and splits at commas outside parentheses', () => {
+    const e = expand('recipe "a {b}" # {c, d}\nhead {dense(64, relu) dense(2), dense(2)}\n');
+    expect(e.groups).toHaveLength(1);
+    expect(e.groups[0]!.alternatives.map((a) => a.text)).toEqual(['dense(64, relu) dense(2)', 'dense(2)']);
+  });
+
+  it('refuses more than 1,000 variants', () => {
+    const list = `{${Array.from({ length: 40 }, (_, i) => i + 1).join(', ')}}`;
+    expect(codes(`batch ${list}\nseed ${list}`)).toEqual(['TLR0207']);
+  });
+});
+
+describe('compile with variants', () => {
+  const recipe = 'from resnet18 input 64\nfreeze until {block3, block9}\nhead dense(2)\ntrain 1 epoch on ./nowhere\n';
+
+  it('a command that takes one recipe refuses a sweep, saying which commands take it', () => {
+    const c = compile(recipe, { file: '/tmp/r.tlr' });
+    expect(c.plan).toBeNull();
+    expect(c.diagnostics.map((d) => d.code)).toContain('TLR0206');
+  });
+
+  it("names the variant of an error that only it has, at the alternative's place in the recipe", () => {
+    const c = compile(recipe, { file: '/tmp/r.tlr', sweeps: true });
+    const own = c.diagnostics.filter((d) => d.message.startsWith('variant '));
+    expect(own.length).toBeGreaterThan(0);
+    expect(own[0]!.message).toMatch(/^variant [0-9a-f]{8} \(freeze until block9\): /);
+    expect(recipe.slice(own[0]!.span.start.offset, own[0]!.span.end.offset)).toBe('block9');
+    // The missing data folder is every variant's problem: reported once, without a variant.
+    const shared = c.diagnostics.filter((d) => /nowhere/.test(d.message));
+    expect(shared.length).toBe(1);
+    expect(shared[0]!.message).not.toMatch(/^variant /);
+  });
+});
