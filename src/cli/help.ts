@@ -3,15 +3,18 @@
 
 export const RUN_HELP = `usage: tlr run FILE [--json] [--backend NAME]
        tlr run FILE --engine torch [--nproc N] [--device cpu|cuda] [--amp] [--json]
-       tlr run --resume RUN_DIR [--json] [--backend NAME | --nproc N]
+       tlr run --resume RUN_DIR|SWEEP_DIR [--json] [--backend NAME | --nproc N]
 
 Checks the recipe, validates its plan and runs it: downloads (or finds) the weights, caches
 backbone features where it can, trains each stage, keeps the best model, evaluates it on the
 test split (or validation) and writes everything into runs/<recipe>/<timestamp>/.
 Ctrl-C stops after the current batch and keeps the best model and a checkpoint.
+A recipe with lists of alternatives ({a, b}) is a sweep: its variants run in turn into
+runs/<recipe>/sweep-<timestamp>/, with sweep.json; a failed variant is recorded and the sweep goes on.
   --json            one JSON object per event (NDJSON) on stdout
   --backend NAME    tensorflow-gpu, tensorflow, wasm or cpu (default: the first that loads)
-  --resume RUN_DIR  continue an interrupted run (a torch run continues on the torch engine)
+  --resume RUN_DIR  continue an interrupted run (a torch run continues on the torch engine);
+                    a SWEEP_DIR: run the variants that did not finish
   --engine NAME     tfjs (default) or torch: PyTorch with torchvision (python3 with torch needed;
                     tlr doctor says whether it is usable)
   --nproc N         torch: N processes on this machine, DistributedDataParallel (gloo on cpu, nccl
@@ -25,11 +28,14 @@ batch among, this one included; default one per core, 0 for none), TLR_PREFIX_CA
 TLR_ALLOW_HTTP=1 (plain http downloads, for a local mirror).`;
 
 export const COMPARE_HELP = `usage: tlr compare RUN_DIR|RECIPE... [--by dataset] [--out DIR] [--json]
+       tlr compare SWEEP_DIR [--by ROWS,COLUMNS] [--out DIR] [--json]
 
 A table of runs: network, weights, frozen share of the backbone's parameters, stages, epochs, data
 set, accuracy (test, or validation without a test split), macro F1, run time, training images per
 second, backend. Recipes are run first. Printed, and written as compare.md and compare.csv in DIR
-(default: the current folder). --by dataset pivots networks against data sets, like a paper's table.`;
+(default: the current folder). --by dataset pivots networks against data sets, like a paper's table.
+A sweep folder: its variants as rows, the varied values as columns, the best marked (*); --by A,B puts
+one varied value against another; compare.md and compare.csv go into the sweep folder (or --out).`;
 
 export const REPORT_HELP = `usage: tlr report RUN_DIR
 

@@ -1,4 +1,3 @@
-import { createHash } from 'node:crypto';
 import { diag, type Diagnostic } from './diagnostics.js';
 import { LineIndex } from './source.js';
 
@@ -202,6 +201,8 @@ export function expand(text: string): Expanded {
     }
     variants.push(variantOf(text, groups, pick));
   }
+  const ids = new Set(variants.map((v) => v.id));
+  if (ids.size !== variants.length) throw new Error('two variants of one sweep got the same id; report this to tlr');
   return { groups, variants, diagnostics };
 }
 
@@ -242,10 +243,15 @@ function variantOf(text: string, groups: readonly Group[], pick: readonly number
   };
 }
 
-/** A variant's id: 8 hex digits of a hash of its choices, sorted, so order and layout do not change it. */
+/**
+ * A variant's id: 8 hex digits of a hash of its choices, sorted, so order and layout do not change it. FNV-1a (32
+ * bits) rather than node:crypto: the compiler also runs in the playground's page.
+ */
 export function variantId(choices: readonly { slot: string; value: string }[]): string {
-  const key = choices.map((c) => `${c.slot}=${normal(c.value)}`).sort();
-  return createHash('sha256').update(JSON.stringify(key)).digest('hex').slice(0, 8);
+  const key = JSON.stringify(choices.map((c) => `${c.slot}=${normal(c.value)}`).sort());
+  let h = 0x811c9dc5;
+  for (let i = 0; i < key.length; i++) h = Math.imul(h ^ key.charCodeAt(i), 0x01000193) >>> 0;
+  return h.toString(16).padStart(8, '0');
 }
 
 /** A diagnostic of a variant's text, placed in the recipe's text. */

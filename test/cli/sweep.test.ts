@@ -108,4 +108,14 @@ describe('a sweep', () => {
     expect(after.variants[0].runDir).toBe(before.variants[0].runDir);
     expect(runFileErrors('sweep', after)).toEqual([]);
   }, 120_000);
+
+  it('a damaged sweep.json is named, with what to do, and nothing is run', async () => {
+    const copy = path.join(world.dir, 'runs', 'sweep', 'damaged');
+    fs.mkdirSync(copy);
+    fs.writeFileSync(path.join(copy, 'sweep.json'), '{"format": "tlr-sweep", "version": 1, "variants": [');
+    const r = await tlrAsync('run', '--resume', copy);
+    expect(r.code).not.toBe(0);
+    expect(r.err).toMatch(/damaged\/sweep\.json cannot be read .*start the sweep again from its recipe/);
+    expect(fs.readdirSync(copy)).toEqual(['sweep.json']);
+  });
 });
