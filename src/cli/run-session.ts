@@ -97,7 +97,7 @@ export async function runWithView(
       plan: req.plan,
       recipeText: req.recipeText,
       events,
-      resume: req.resume ?? flags.resume,
+      resume: req.resume,
       stopped: () => stopping,
       settings: chosen.settings,
     });

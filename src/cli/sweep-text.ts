@@ -10,12 +10,16 @@ import { estimates } from './estimate-text.js';
 // `tlr plan` of a sweep: how many runs, and per variant what it trains, its compute and its time
 // on each engine that can run it here (once calibrated), before anything runs.
 
+/** A sweep's lists: what each varies and its alternatives as written (sweep.json and --json hold them). */
+export const sweepGroups = (sweep: Sweep) =>
+  sweep.groups.map((g) => ({ slot: g.slot, alternatives: g.alternatives.map((a) => a.text) }));
+
 /** The plans of a sweep that checks, for --json: one schema-valid plan per variant, with its stable id. */
 export function sweepJson(sweep: Sweep): object {
   return {
     format: 'tlr-sweep-plan',
     version: 1,
-    groups: sweep.groups.map((g) => ({ slot: g.slot, alternatives: g.alternatives.map((a) => a.text) })),
+    groups: sweepGroups(sweep),
     variants: sweep.variants.map(({ variant, plan }) => ({
       id: variant.id,
       name: variant.name,

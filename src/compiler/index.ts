@@ -69,10 +69,10 @@ export function compile(
 ): Compiled & { readonly sweep: Sweep | null } {
   const expanded = expand(text);
   if (!expanded.groups.length) return { ...compileOne(text, options), sweep: null };
-  const first = expanded.variants[0];
-  const shape = compileShape(first?.text ?? '');
+  const lines = new LineIndex(text);
   if (!options.sweeps || !expanded.variants.length) {
-    const lines = new LineIndex(text);
+    // The first variant's tree stands for the recipe's shape (its positions are the variant's).
+    const parsed = parse(expanded.variants[0]?.text ?? '');
     const refuse = options.sweeps
       ? []
       : [
@@ -82,22 +82,17 @@ export function compile(
             `this recipe is a sweep of ${expanded.variants.length || 'several'} variants; this command takes one recipe`,
           ),
         ];
-    return { ...shape, diagnostics: [...expanded.diagnostics, ...refuse].sort(byPosition), plan: null, sweep: null };
+    const diagnostics = [...expanded.diagnostics, ...refuse].sort(byPosition);
+    return { parsed, ast: toAst(parsed), diagnostics, plan: null, sweep: null };
   }
-  const lines = new LineIndex(text);
   const variants = expanded.variants.map((variant) => ({ variant, ...compileOne(variant.text, options) }));
   return {
-    ...shape,
+    parsed: variants[0]!.parsed,
+    ast: variants[0]!.ast,
     diagnostics: [...expanded.diagnostics, ...sweepDiagnostics(variants, lines)].sort(byPosition),
     plan: null,
     sweep: { groups: expanded.groups, variants: variants.map((v) => ({ variant: v.variant, plan: v.plan })) },
   };
-}
-
-/** The first variant's tree, for tools that read a sweep's shape (its positions are the variant's). */
-function compileShape(text: string): { parsed: Parsed; ast: Ast } {
-  const parsed = parse(text);
-  return { parsed, ast: toAst(parsed) };
 }
 
 /**

@@ -110,19 +110,27 @@ function removeAbandoned(runs: string): void {
  */
 function newRunDir(plan: Plan, created: string[]): string {
   removeAbandoned(plan.output.runsDir);
-  const base = path.join(plan.output.runsDir, stamp(new Date()));
+  const dir = newOutputDir(plan.output.runsDir, stamp(new Date()), created);
+  fs.writeFileSync(path.join(dir, RUN_MARKER), `${process.pid}\n`);
+  return dir;
+}
+
+/**
+ * A new folder `runsDir/name` (name-2, -3… when taken), for a run or a sweep; `created` gets the first folder made and
+ * it. A runs folder tlr made gets a .gitignore: run folders are outputs, not sources (commit tlr.lock instead).
+ */
+export function newOutputDir(runsDir: string, name: string, created: string[] = []): string {
+  const base = path.join(runsDir, name);
   let dir = base;
   for (let i = 2; fs.existsSync(dir); i++) dir = `${base}-${i}`;
   const top = fs.mkdirSync(dir, { recursive: true });
   created.push(top ?? dir, dir);
-  // A runs folder tlr made gets a .gitignore: run folders are outputs, not sources (commit tlr.lock instead).
-  const runs = path.dirname(plan.output.runsDir);
+  const runs = path.dirname(runsDir);
   if (top && (top === runs || runs.startsWith(`${top}${path.sep}`)))
     fs.writeFileSync(
       path.join(runs, '.gitignore'),
       '# Written by tlr: run folders are outputs; commit recipes and tlr.lock.\n*\n',
     );
-  fs.writeFileSync(path.join(dir, RUN_MARKER), `${process.pid}\n`);
   return dir;
 }
 

@@ -2,7 +2,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { Plan } from '../plan/types.js';
 import { writeFileAtomic } from '../files/atomic.js';
-import { RunError, stamp } from './run-folder.js';
+import { newOutputDir, RunError, stamp } from './run-folder.js';
 import { runFileErrors } from './run-files.js';
 
 // A sweep's folder (runs/<recipe>/sweep-<timestamp>/): sweep.json (schema/sweep.schema.json) and
@@ -45,10 +45,7 @@ export const trainableParams = (plan: Plan): number => {
 
 /** A new sweep folder beside the recipe's runs, with its plans pointed into it. */
 export function newSweepFolder(runsDir: string, record: SweepRecord): string {
-  const base = path.join(runsDir, `sweep-${stamp(new Date())}`);
-  let dir = base;
-  for (let i = 2; fs.existsSync(dir); i++) dir = `${base}-${i}`;
-  fs.mkdirSync(dir, { recursive: true });
+  const dir = newOutputDir(runsDir, `sweep-${stamp(new Date())}`);
   writeSweep(dir, record);
   return dir;
 }

@@ -75,6 +75,8 @@ describe('a sweep', () => {
     }
     expect(r.out).toMatch(/^\*\s+[0-9a-f]{8}\s/m);
     expect(r.err).toMatch(/2 of 4 variants finished; failed: /);
+    // The runs folder the sweep made is kept out of git, as a run's is.
+    expect(fs.readFileSync(path.join(world.dir, 'runs', '.gitignore'), 'utf8')).toMatch(/^\*$/m);
   }, 120_000);
 
   it('tlr compare SWEEP_DIR prints the table, and --by pivots one varied value against another', async () => {

@@ -34,6 +34,7 @@ def taps(in_size, out_size):
     width = math.ceil(2 * support) + 2
     idx = np.zeros((out_size, width), dtype=np.intp)
     wt = np.zeros((out_size, width), dtype=np.float64)
+    widest = 1
     for i in range(out_size):
         center = (i + 0.5) * scale
         lo = max(0, math.trunc(center - support + 0.5))
@@ -42,8 +43,8 @@ def taps(in_size, out_size):
         s = w.sum()
         idx[i, :n] = lo + np.arange(n)
         wt[i, :n] = w / s if s != 0 else w
-    k = int((wt != 0).any(0).nonzero()[0].max()) + 1 if wt.any() else 1  # the widest row's taps
-    return idx[:, :k], wt[:, :k]
+        widest = max(widest, n)
+    return idx[:, :widest], wt[:, :widest]
 
 
 def resize_rgb(rgb, out_w, out_h):

@@ -352,7 +352,10 @@ function compareSweep(dir: string, flags: { by?: string; out?: string; json: boo
   const t = sweepTable(dir, record, by as [string, string] | undefined);
   io.out(t.text);
   const out = path.resolve(flags.out ?? dir);
-  refuseOutput(out, []);
+  refuseOutput(
+    out,
+    record.variants.flatMap((v) => (v.runDir ? [path.resolve(dir, v.runDir)] : [])),
+  );
   writeFileAtomic(path.join(out, 'compare.md'), t.markdown);
   writeFileAtomic(path.join(out, 'compare.csv'), csv(t.rows));
   io.out(`\nwritten: ${path.join(out, 'compare.md')}, ${path.join(out, 'compare.csv')}`);

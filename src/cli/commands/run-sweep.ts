@@ -1,7 +1,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { expand, type Sweep } from '../../compiler/index.js';
-import { engineNamed, DEFAULT_ENGINE, resumeOf, settle } from '../../engines/index.js';
+import { engineNamed, DEFAULT_ENGINE, settle } from '../../engines/index.js';
 import { recipeDigest } from '../../runtime/provenance.js';
 import {
   newSweepFolder,
@@ -14,8 +14,9 @@ import {
 } from '../../runtime/sweep-folder.js';
 import { TlrError } from '../../errors.js';
 import { UsageError, type Output } from '../io.js';
-import { runWithView, type Chosen, type RunFlags } from '../run-session.js';
+import { chooseEngine, runWithView, type Chosen, type RunFlags } from '../run-session.js';
 import { sweepTable } from '../../report/sweep-table.js';
+import { sweepGroups } from '../sweep-text.js';
 
 // A sweep: the variants of a recipe run in turn, each into its own run folder inside the sweep
 // folder, with sweep.json rewritten as each starts and ends. A variant that fails is recorded and
@@ -38,7 +39,7 @@ export async function runSweep(
     version: 1,
     recipe: { file: path.resolve(recipe.file), digest: recipeDigest(recipe.text) },
     engine: engine.name,
-    groups: recipe.sweep.groups.map((g) => ({ slot: g.slot, alternatives: g.alternatives.map((a) => a.text) })),
+    groups: sweepGroups(recipe.sweep),
     variants: recipe.sweep.variants.map(({ variant, plan }) => ({
       id: variant.id,
       name: variant.name,
@@ -116,20 +117,15 @@ async function runVariant(
 ): Promise<'finished' | 'failed' | 'interrupted'> {
   const previous = v.runDir ? path.resolve(dir, v.runDir) : null;
   const resume = previous && fs.existsSync(path.join(previous, 'checkpoint')) ? previous : undefined;
-  const chosen: Chosen = resume
-    ? {
-        engine: fresh.engine,
-        settings: await settle(fresh.engine, flags.engineFlags, resumeOf(resume).recorded ?? undefined),
-        notes: [],
-      }
-    : fresh;
+  // A variant resumed keeps the settings its run recorded, as `tlr run --resume RUN_DIR` does.
+  const chosen = resume ? await chooseEngine({ ...flags, engine: undefined, resume }) : fresh;
   set(dir, record, v, { status: 'running', error: null });
   const t0 = performance.now();
   try {
     const r = await runWithView(
       chosen,
       { plan: resume ? undefined : variantPlan(dir, v), recipeText: text, resume },
-      { ...flags, resume: undefined },
+      flags,
       io,
     );
     const e = r.evaluation;

@@ -32,7 +32,12 @@ export async function runCommand(files: readonly string[], flags: RunFlags, io: 
   // A bad flag or environment variable stops here, as a usage error, before the live view starts.
   const chosen = await chooseEngine(flags);
   try {
-    const r = await runWithView(chosen, { plan: recipe?.plan ?? undefined, recipeText: recipe?.text ?? '' }, flags, io);
+    const r = await runWithView(
+      chosen,
+      { plan: recipe?.plan ?? undefined, recipeText: recipe?.text ?? '', resume: flags.resume },
+      flags,
+      io,
+    );
     return r.status === 'finished' ? 0 : 130;
   } catch (e) {
     if (e instanceof TlrError && !(e instanceof UsageError)) return e.exitCode;
