@@ -27,7 +27,7 @@ export function expandImages(args: readonly string[]): ImageArgs {
         .filter((f) => isImageFile(f))
         .sort();
       if (!found.length) problems.push(`${a} matches no images`);
-      images.push(...found.map((f) => path.normalize(f)));
+      for (const f of found) images.push(path.normalize(f)); // not push(...): a large glob would overflow the stack
     } else images.push(a);
   }
   return { images, problems };

@@ -98,7 +98,8 @@ export function walkImages(dir: string, root = dir, seen = new Set<string>()): F
       if (isImageFile(e.name)) out.push({ path: p, problem: `${p} is ${r.problem}` });
       continue;
     }
-    if (r.kind === 'dir') out.push(...walkImages(p, root, seen));
+    if (r.kind === 'dir')
+      for (const x of walkImages(p, root, seen)) out.push(x); // not push(...): 1M arguments overflow
     else if (isImageFile(e.name))
       out.push(
         r.kind === 'file'

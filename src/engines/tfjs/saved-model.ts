@@ -15,7 +15,7 @@ import { ortThreads } from './onnx/runtime.js';
 import { savedProgram } from './infer/saved.js';
 import type { Program } from './infer/program.js';
 import { evaluation } from './train/metrics.js';
-import { hashFile } from './train/features.js';
+import { fileDigest } from '../../runtime/data/file-digests.js';
 import { TlrError } from '../../errors.js';
 import type { DataEvaluation, Prediction } from '../types.js';
 
@@ -150,7 +150,7 @@ const contentHash = (it: Item): string | null => {
         ),
       )
       .digest('hex');
-  const h = hashFile(it.path);
+  const h = fileDigest(it.path);
   return /^[0-9a-f]{64}$/.test(h) ? h : null;
 };
 

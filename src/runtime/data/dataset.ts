@@ -30,22 +30,19 @@ export function listSplits(plan: Plan): Splits {
   const d = plan.data;
   const own = listItems(d.train as Extract<PlanSplitSource, { kind: 'data' }>, d.classes);
   const byClass = d.classes.map((_, c) => own.filter((it) => it.label === c));
-  const train: Item[] = [],
+  // concat, not push(...): a class of a few hundred thousand images would overflow the call stack as arguments.
+  let train: Item[] = [],
     validation: Item[] = [],
     test: Item[] = [];
   byClass.forEach((items, c) => {
     const n = splitCount(items.length, d.split);
     const order = shuffle([...items], rng(plan.seed ^ hashString(d.classes[c]!)));
-    test.push(...order.slice(0, n.test));
-    validation.push(...order.slice(n.test, n.test + n.validation));
-    train.push(...order.slice(n.test + n.validation));
+    test = test.concat(order.slice(0, n.test));
+    validation = validation.concat(order.slice(n.test, n.test + n.validation));
+    train = train.concat(order.slice(n.test + n.validation));
   });
-  const external = (s: PlanSplitSource | null, into: Item[]) => {
-    if (s?.kind === 'data') into.push(...listItems(s, d.classes));
-  };
-  external(d.validation, validation);
-  external(d.test, test);
-  return { train, validation, test };
+  const external = (s: PlanSplitSource | null) => (s?.kind === 'data' ? listItems(s, d.classes) : []);
+  return { train, validation: validation.concat(external(d.validation)), test: test.concat(external(d.test)) };
 }
 
 /** An item as messages name it: its path, or FILE[INDEX] inside an IDX file. */

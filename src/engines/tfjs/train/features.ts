@@ -3,13 +3,15 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { tf } from '../tf.js';
 import { describeItem, type Item } from '../../../runtime/data/dataset.js';
+import { fileDigest, saveDigests } from '../../../runtime/data/file-digests.js';
 import { AtomicWriter, writeFileAtomic } from '../../../files/atomic.js';
 import { ImageSource, through, type Unreadable } from './sources.js';
 import type { Forward } from '../infer/engine.js';
 
 // Backbone features computed once and kept on disk. The key hashes everything that changes them:
 // the network, its weights' sha256, the feature layer, input size, preprocessing, each image's
-// bytes and tlr's version. A changed input is a new key, so a stale entry can never be read.
+// bytes (through the stat index of runtime/data/file-digests.ts) and tlr's version. A changed input
+// is a new key, so a stale entry can never be read.
 
 // 3: computed by the inference program (BatchNorm folded into convolutions), not tf.layers.
 // 4: entries carry a sha256 of their data and the reasons images were skipped.
@@ -27,33 +29,6 @@ export interface FeatureKeyParts {
   readonly std: readonly number[];
 }
 
-// Remembered by path, size and modification time: a file changed in place (watch mode) is hashed again.
-const fileHashes = new Map<string, string>();
-/**
- * sha256 of a file's bytes; an entry that is not a readable regular file hashes as what it is (it will be reported
- * unreadable, never opened).
- */
-export const hashFile = (f: string): string => {
-  let st: fs.Stats;
-  try {
-    st = fs.statSync(f);
-  } catch (e) {
-    return `missing:${(e as NodeJS.ErrnoException).code}`;
-  }
-  if (!st.isFile()) return 'not-a-file';
-  const memo = `${f}\0${st.size}\0${st.mtimeMs}`;
-  let h = fileHashes.get(memo);
-  if (!h) {
-    try {
-      h = createHash('sha256').update(fs.readFileSync(f)).digest('hex');
-    } catch (e) {
-      return `unreadable:${(e as NodeJS.ErrnoException).code}`;
-    }
-    fileHashes.set(memo, h);
-  }
-  return h;
-};
-
 /** sha256 of a model's weights as they are now: what a backbone's features depend on once a stage has trained it. */
 export function weightsDigest(model: tf.LayersModel): string {
   const h = createHash('sha256');
@@ -68,9 +43,10 @@ export function weightsDigest(model: tf.LayersModel): string {
 export function featureKey(parts: FeatureKeyParts, items: readonly Item[]): string {
   const h = createHash('sha256').update(FEATURES_VERSION).update(JSON.stringify(parts));
   for (const it of items) {
-    if (it.kind === 'file') h.update(`f:${it.problem ? 'problem' : hashFile(it.path)}:${it.label};`);
-    else h.update(`i:${hashFile(it.images.file)}:${it.index}:${it.label};`);
+    if (it.kind === 'file') h.update(`f:${it.problem ? 'problem' : fileDigest(it.path)}:${it.label};`);
+    else h.update(`i:${fileDigest(it.images.file)}:${it.index}:${it.label};`);
   }
+  saveDigests();
   return h.digest('hex').slice(0, 32);
 }
 
