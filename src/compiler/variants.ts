@@ -65,6 +65,7 @@ const SLOT_WORDS = new Map([
   ['warmup', 'warmup'],
   ['patience', 'patience'],
   ['every', 'every'],
+  ['then', 'then'],
 ]);
 
 const normal = (s: string) => s.trim().replace(/\s+/g, ' ');

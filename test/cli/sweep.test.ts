@@ -3,7 +3,8 @@ import * as path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import '@tensorflow/tfjs-backend-wasm';
 import { makeWorld } from '../helpers/run-fixture.js';
-import { tlrAsync } from '../helpers/cli.js';
+import { spawn } from 'node:child_process';
+import { cliArgs, tlrAsync } from '../helpers/cli.js';
 import { assertPlan } from '../../src/plan/validate.js';
 import { runFileErrors } from '../../src/runtime/run-files.js';
 
@@ -120,4 +121,52 @@ describe('a sweep', () => {
     expect(r.err).toMatch(/damaged\/sweep\.json cannot be read .*start the sweep again from its recipe/);
     expect(fs.readdirSync(copy)).toEqual(['sweep.json']);
   });
+
+  it('Ctrl-C stops the sweep in a variant; --resume finishes that variant from its checkpoint, then the rest', async () => {
+    const recipe = path.join(world.dir, 'stopped.tlr');
+    fs.writeFileSync(
+      recipe,
+      `from mobilenet_v1 width 0.25 input 32 weights ${world.weights}\ntrain 60 epochs on ./data\n  lr {0.01, 0.003, 0.001}\nsplit 50/25/25\n`,
+    );
+    const child = spawn(process.execPath, [...cliArgs(), 'run', recipe], {
+      cwd: world.dir,
+      env: { ...process.env, CI: '1', NO_COLOR: '1' },
+    });
+    let out = '',
+      err = '';
+    child.stdout.on('data', (d) => (out += d));
+    child.stderr.on('data', (d) => (err += d));
+    const code = await new Promise<number | null>((resolve) => {
+      const tick = setInterval(() => {
+        // The second variant's run has begun its epochs: stop.
+        if ((out.match(/epoch\s+3\/60/g) ?? []).length >= 2) {
+          clearInterval(tick);
+          child.kill('SIGINT');
+        }
+      }, 20);
+      child.on('exit', (c) => {
+        clearInterval(tick);
+        resolve(c);
+      });
+    });
+    expect(code, err).toBe(130);
+    expect(err).toMatch(/sweep stopped; continue it with: tlr run --resume .*sweep-/);
+    const top = path.join(world.dir, 'runs', 'stopped');
+    const dir = path.join(top, fs.readdirSync(top).find((n) => n.startsWith('sweep-'))!);
+    const read = () => JSON.parse(fs.readFileSync(path.join(dir, 'sweep.json'), 'utf8'));
+    const stopped = read();
+    expect(stopped.variants.map((v: { status: string }) => v.status)).toEqual(['finished', 'interrupted', 'pending']);
+    const second = stopped.variants[1].runDir;
+    expect(fs.existsSync(path.join(dir, second, 'checkpoint'))).toBe(true);
+
+    const r = await tlrAsync('run', '--resume', dir);
+    expect(r.code, r.err).toBe(0);
+    expect(r.err).toMatch(/2 of 3 variants to run/);
+    const after = read();
+    expect(after.variants.map((v: { status: string }) => v.status)).toEqual(['finished', 'finished', 'finished']);
+    expect(after.variants[1].runDir).toBe(second); // continued, not started again
+    const epochs = fs.readFileSync(path.join(dir, second, 'metrics.jsonl'), 'utf8').trim().split('\n');
+    expect(epochs).toHaveLength(60);
+    expect(runFileErrors('sweep', after)).toEqual([]);
+  }, 180_000);
 });
