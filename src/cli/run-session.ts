@@ -2,7 +2,7 @@
 // and Ctrl-C. `tlr run` uses it once, a sweep once per variant.
 
 import * as fs from 'node:fs';
-import { Events } from '../runtime/events.js';
+import { Events, type RunEvent } from '../runtime/events.js';
 import {
   DEFAULT_ENGINE,
   engineNamed,
@@ -75,7 +75,13 @@ export async function chooseEngine(flags: RunFlags): Promise<Chosen> {
  */
 export async function runWithView(
   chosen: Chosen,
-  req: { plan?: Plan; recipeText: string; resume?: string },
+  req: {
+    plan?: Plan;
+    recipeText: string;
+    resume?: string;
+    /** Stops the run after the current batch once it says so (a sweep's screen), as Ctrl-C does. */
+    stopWhen?: (e: RunEvent) => boolean;
+  },
   flags: RunFlags,
   io: Output,
 ): Promise<RunResult> {
@@ -89,6 +95,11 @@ export async function runWithView(
   // The live view only on a terminal; pipes, CI and --json get plain lines or NDJSON.
   const ui = !flags.json && useLiveView() ? await mountRunView(events, stop) : null;
   if (!ui) events.on(flags.json ? ndjsonReporter((l) => io.out(l)) : textReporter((l) => io.out(l)));
+  const { stopWhen } = req;
+  if (stopWhen)
+    events.on((e) => {
+      if (stopWhen(e)) stopping = true;
+    });
   for (const message of chosen.notes) events.emit({ type: 'warning', message });
   const onSigint = () => stop();
   process.on('SIGINT', onSigint);

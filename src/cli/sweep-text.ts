@@ -20,6 +20,7 @@ export function sweepJson(sweep: Sweep): object {
     format: 'tlr-sweep-plan',
     version: 1,
     groups: sweepGroups(sweep),
+    keep: sweep.keep,
     variants: sweep.variants.map(({ variant, plan }) => ({
       id: variant.id,
       name: variant.name,
@@ -56,9 +57,14 @@ export function sweepText(file: string, sweep: Sweep): string {
       : `${e} not calibrated here (tlr doctor --calibrate)`;
   });
   const lists = sweep.groups.map((g) => `${g.slot} ×${g.alternatives.length}`).join(', ');
+  const keep = sweep.keep
+    ? `keep best ${sweep.keep.best} after ${sweep.keep.after} epochs: every variant trains ${sweep.keep.after} ` +
+      `epochs, then only the ${sweep.keep.best} best by validation accuracy go on (the figures above are every ` +
+      'variant run to its end: the most the sweep costs)\n'
+    : '';
   return (
     `sweep ${file}: ${plural(sweep.variants.length, 'run')} (${lists}), one after another\n\n${table(rows)}\n\n` +
-    `whole sweep: ${fmtMacs(total)}MAC${perEngine.length ? `; ${perEngine.join(' · ')}` : ''}\n` +
+    `whole sweep: ${fmtMacs(total)}MAC${perEngine.length ? `; ${perEngine.join(' · ')}` : ''}\n${keep}` +
     `tlr plan --json prints each variant's plan; tlr run runs them into runs/…/sweep-<time>/`
   );
 }

@@ -50,6 +50,16 @@ export const CODES = {
     title: 'too many variants',
     help: 'The lists multiply to more variants than a sweep may hold; split it into several recipes or list fewer alternatives.',
   },
+  TLR0208: {
+    severity: 'error',
+    title: 'keep best without a sweep',
+    help: '`keep best N after K epochs` stops the variants of a sweep that cannot win; it needs lists of alternatives (`lr {1e-3, 3e-4}`), N of at least 1 and K of at least 1.',
+  },
+  TLR0209: {
+    severity: 'warning',
+    title: 'keep best keeps every variant',
+    help: '`keep best N` with N at least the number of variants stops none of them early: lower N, or remove the line.',
+  },
   TLR1001: {
     severity: 'error',
     title: 'no model',

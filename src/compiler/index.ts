@@ -17,12 +17,12 @@ import { byPosition, hasErrors, type Diagnostic } from './diagnostics.js';
 import type { Plan } from '../plan/types.js';
 import type { Ast } from './ast.js';
 import type { Parsed } from './parse.js';
-import { expand, toRecipe, type Group, type Variant } from './variants.js';
+import { expand, toRecipe, type Group, type Keep, type Variant } from './variants.js';
 import { diag } from './diagnostics.js';
 import { LineIndex } from './source.js';
 
 export { expand, parse, toAst, check, toPlan };
-export type { Group, Variant };
+export type { Group, Keep, Variant };
 export { format } from './format.js';
 export type { Diagnostic, Plan, Ast, Parsed, CheckOptions };
 
@@ -43,6 +43,8 @@ export interface CompiledVariant {
 /** A recipe with lists of alternatives: every variant compiled. */
 export interface Sweep {
   readonly groups: readonly Group[];
+  /** `keep best N after K epochs`, or null: every variant runs to its end. */
+  readonly keep: Keep | null;
   readonly variants: readonly CompiledVariant[];
 }
 
@@ -68,20 +70,21 @@ export function compile(
   options: Partial<CheckOptions> & { file: string; sweeps?: boolean },
 ): Compiled & { readonly sweep: Sweep | null } {
   const expanded = expand(text);
-  if (!expanded.groups.length) return { ...compileOne(text, options), sweep: null };
+  if (!expanded.groups.length && !expanded.keep) return { ...compileOne(text, options), sweep: null };
   const lines = new LineIndex(text);
   if (!options.sweeps || !expanded.variants.length) {
     // The first variant's tree stands for the recipe's shape (its positions are the variant's).
     const parsed = parse(expanded.variants[0]?.text ?? '');
-    const refuse = options.sweeps
-      ? []
-      : [
-          diag(
-            'TLR0206',
-            lines.span(expanded.groups[0]!.start, expanded.groups[0]!.end),
-            `this recipe is a sweep of ${expanded.variants.length || 'several'} variants; this command takes one recipe`,
-          ),
-        ];
+    const refuse =
+      options.sweeps || !expanded.groups.length
+        ? []
+        : [
+            diag(
+              'TLR0206',
+              lines.span(expanded.groups[0]!.start, expanded.groups[0]!.end),
+              `this recipe is a sweep of ${expanded.variants.length || 'several'} variants; this command takes one recipe`,
+            ),
+          ];
     const diagnostics = [...expanded.diagnostics, ...refuse].sort(byPosition);
     return { parsed, ast: toAst(parsed), diagnostics, plan: null, sweep: null };
   }
@@ -91,7 +94,11 @@ export function compile(
     ast: variants[0]!.ast,
     diagnostics: [...expanded.diagnostics, ...sweepDiagnostics(variants, lines)].sort(byPosition),
     plan: null,
-    sweep: { groups: expanded.groups, variants: variants.map((v) => ({ variant: v.variant, plan: v.plan })) },
+    sweep: {
+      groups: expanded.groups,
+      keep: expanded.keep,
+      variants: variants.map((v) => ({ variant: v.variant, plan: v.plan })),
+    },
   };
 }
 

@@ -34,8 +34,15 @@ export interface Variant {
   toSource(offset: number, isEnd?: boolean): number;
 }
 
+/** `keep best N after K epochs`: every variant trains K epochs, then only the N best (validation accuracy) go on. */
+export interface Keep {
+  readonly best: number;
+  readonly after: number;
+}
+
 export interface Expanded {
   readonly groups: readonly Group[];
+  readonly keep: Keep | null;
   /** One variant (the recipe itself) when there are no lists. */
   readonly variants: readonly Variant[];
   readonly diagnostics: readonly Diagnostic[];
@@ -171,16 +178,54 @@ function checkAlternatives(alts: readonly Alternative[], lines: LineIndex, diagn
   }
 }
 
+const KEEP = /^([ \t]*)keep[ \t]+best[ \t]+(\d+)[ \t]+after[ \t]+(\d+)[ \t]+epochs?[ \t]*(#.*)?$/m;
+
+/**
+ * The sweep's `keep best N after K epochs` line, blanked out of the text (spaces keep every offset), so the variants
+ * never see it: it is the sweep's, not a run's.
+ */
+function takeKeep(text: string): { text: string; keep: Keep | null; span: [number, number] | null } {
+  const m = KEEP.exec(text);
+  if (!m) return { text, keep: null, span: null };
+  const start = m.index + m[1]!.length,
+    end = m.index + m[0].length - (m[4]?.length ?? 0);
+  return {
+    text: text.slice(0, start) + ' '.repeat(end - start) + text.slice(end),
+    keep: { best: Number(m[2]), after: Number(m[3]) },
+    span: [start, end],
+  };
+}
+
 /** The recipe's variants (its lists' cross product, in the order written: the last list varies fastest). */
-export function expand(text: string): Expanded {
+export function expand(source: string): Expanded {
+  const { text, keep, span } = takeKeep(source);
   const { groups, diagnostics } = scan(text);
+  if (keep) {
+    const lines = new LineIndex(source);
+    const count = groups.reduce((n, g) => n * g.alternatives.length, 1);
+    if (!groups.length || keep.best < 1 || keep.after < 1)
+      diagnostics.push(
+        diag(
+          'TLR0208',
+          lines.span(span![0], span![1]),
+          groups.length
+            ? `keep best ${keep.best} after ${keep.after} epochs: both numbers must be at least 1`
+            : 'keep best … after … epochs belongs to a sweep, and this recipe has no list of alternatives',
+        ),
+      );
+    else if (keep.best >= count)
+      diagnostics.push(
+        diag('TLR0209', lines.span(span![0], span![1]), `keep best ${keep.best} of ${count} variants stops none early`),
+      );
+  }
   if (!groups.length || diagnostics.some((d) => d.severity === 'error'))
-    return { groups, variants: groups.length ? [] : [plain(text)], diagnostics };
+    return { groups, keep, variants: groups.length || keep ? [] : [plain(text)], diagnostics };
   const count = groups.reduce((n, g) => n * g.alternatives.length, 1);
   if (count > MAX_VARIANTS) {
     const lines = new LineIndex(text);
     return {
       groups,
+      keep,
       variants: [],
       diagnostics: [
         ...diagnostics,
@@ -204,7 +249,7 @@ export function expand(text: string): Expanded {
   }
   const ids = new Set(variants.map((v) => v.id));
   if (ids.size !== variants.length) throw new Error('two variants of one sweep got the same id; report this to tlr');
-  return { groups, variants, diagnostics };
+  return { groups, keep, variants, diagnostics };
 }
 
 function plain(text: string): Variant {

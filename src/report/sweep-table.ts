@@ -26,13 +26,16 @@ const pct = (v: number) => `${(v * 100).toFixed(2)}%`;
 export function sweepRows(record: SweepRecord): string[][] {
   const best = bestVariant(record);
   const slots = record.groups.map((g) => g.slot);
+  // With keep best: the validation accuracy each variant was judged by.
+  const screen = record.keep ? [`val after ${record.keep.after}`] : [];
   return [
-    ['', 'variant', ...slots, 'status', 'accuracy', 'macro F1', 'trainable', 'time'],
+    ['', 'variant', ...slots, 'status', ...screen, 'accuracy', 'macro F1', 'trainable', 'time'],
     ...record.variants.map((v) => [
       v === best ? '*' : '',
       v.id,
       ...slots.map((s) => v.choices.find((c) => c.slot === s)?.value ?? ''),
       v.status,
+      ...(record.keep ? [v.screen ? pct(v.screen.valAccuracy) : '-'] : []),
       v.evaluation ? pct(v.evaluation.accuracy) : '-',
       v.evaluation ? v.evaluation.macroF1.toFixed(3) : '-',
       fmtInt(v.trainableParams),

@@ -12,7 +12,15 @@ import { runFileErrors } from './run-files.js';
 
 export const SWEEP_FILE = 'sweep.json';
 
-export type VariantStatus = 'pending' | 'running' | 'finished' | 'failed' | 'interrupted';
+/** `screened`: stopped after the sweep's K epochs, waiting for the others; `stopped early`: not among the best N. */
+export type VariantStatus =
+  | 'pending'
+  | 'running'
+  | 'finished'
+  | 'failed'
+  | 'interrupted'
+  | 'screened'
+  | 'stopped early';
 
 export interface SweepVariant {
   readonly id: string;
@@ -24,6 +32,8 @@ export interface SweepVariant {
   error: string | null;
   readonly trainableParams: number;
   seconds: number | null;
+  /** With keep: the validation accuracy after the sweep's K epochs. */
+  screen: { epochs: number; valAccuracy: number } | null;
   evaluation: { split: 'test' | 'validation'; accuracy: number; macroF1: number } | null;
   readonly plan: Plan;
 }
@@ -34,6 +44,7 @@ export interface SweepRecord {
   readonly recipe: { readonly file: string; readonly digest: string };
   readonly engine: string;
   readonly groups: readonly { readonly slot: string; readonly alternatives: readonly string[] }[];
+  readonly keep: { readonly best: number; readonly after: number } | null;
   readonly variants: SweepVariant[];
 }
 

@@ -165,8 +165,44 @@ describe('a sweep', () => {
     const after = read();
     expect(after.variants.map((v: { status: string }) => v.status)).toEqual(['finished', 'finished', 'finished']);
     expect(after.variants[1].runDir).toBe(second); // continued, not started again
-    const epochs = fs.readFileSync(path.join(dir, second, 'metrics.jsonl'), 'utf8').trim().split('\n');
+    const epochs = fs
+      .readFileSync(path.join(dir, second, 'metrics.jsonl'), 'utf8')
+      .trim()
+      .split('\n');
     expect(epochs).toHaveLength(60);
     expect(runFileErrors('sweep', after)).toEqual([]);
   }, 180_000);
+
+  it('keep best 1 after 3 epochs: the same winner as the full grid, in less time; the others stop early', async () => {
+    const body = (keep: string) =>
+      `from mobilenet_v1 width 0.25 input 32 weights ${world.weights}\ntrain 150 epochs on ./data\n` +
+      `  lr {0.01, 0.00001, 0.000001}\nsplit 50/25/25\n${keep}`;
+    const sweepOf = async (name: string, keep: string) => {
+      const f = path.join(world.dir, `${name}.tlr`);
+      fs.writeFileSync(f, body(keep));
+      const r = await tlrAsync('run', f);
+      expect(r.code, r.err).toBe(0);
+      const top = path.join(world.dir, 'runs', name);
+      const d = path.join(top, fs.readdirSync(top).find((n) => n.startsWith('sweep-'))!);
+      return { r, s: JSON.parse(fs.readFileSync(path.join(d, 'sweep.json'), 'utf8')) };
+    };
+    const full = await sweepOf('grid', '');
+    const halved = await sweepOf('halved', 'keep best 1 after 3 epochs\n');
+    expect(runFileErrors('sweep', halved.s)).toEqual([]);
+    expect(halved.s.keep).toEqual({ best: 1, after: 3 });
+    const statuses = halved.s.variants.map((v: { status: string }) => v.status);
+    expect(statuses.filter((x: string) => x === 'finished')).toHaveLength(1);
+    expect(statuses.filter((x: string) => x === 'stopped early')).toHaveLength(2);
+    for (const v of halved.s.variants) expect(v.screen.epochs).toBe(3);
+    const winner = (s: { variants: { id: string; status: string; evaluation: { accuracy: number } | null }[] }) =>
+      s.variants
+        .filter((v) => v.status === 'finished')
+        .sort((a, b) => b.evaluation!.accuracy - a.evaluation!.accuracy)[0]!.id;
+    expect(winner(halved.s)).toBe(winner(full.s));
+    const seconds = (s: { variants: { seconds: number | null }[] }) =>
+      s.variants.reduce((t, v) => t + (v.seconds ?? 0), 0);
+    expect(seconds(halved.s)).toBeLessThan(seconds(full.s));
+    expect(halved.r.out).toMatch(/val after 3/);
+    expect(halved.r.err).toMatch(/1 of 3 variants finished, 2 stopped early/);
+  }, 240_000);
 });

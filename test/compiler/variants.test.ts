@@ -55,6 +55,21 @@ describe('expand', () => {
     expect(e.groups[0]!.alternatives.map((a) => a.text)).toEqual(['dense(64, relu) dense(2)', 'dense(2)']);
   });
 
+  it("keep best N after K epochs is the sweep's: blanked out of every variant, checked against the lists", () => {
+    const text =
+      'from resnet18\ntrain 9 epochs on ./d\n  lr {1e-3, 3e-4, 1e-4}\nkeep best 1 after 2 epochs # halving\n';
+    const e = expand(text);
+    expect(e.keep).toEqual({ best: 1, after: 2 });
+    expect(e.diagnostics).toEqual([]);
+    expect(e.variants[0]!.text).not.toMatch(/keep/);
+    expect(e.variants[0]!.text).toHaveLength(text.length - '{1e-3, 3e-4, 1e-4}'.length + '1e-3'.length);
+    expect(codes('from resnet18\nlr {1e-3, 3e-4}\nkeep best 2 after 1 epoch\n')).toEqual(['TLR0209']);
+    expect(codes('from resnet18\nlr 1e-3\nkeep best 1 after 2 epochs\n')).toEqual(['TLR0208']);
+    expect(codes('from resnet18\nlr {1e-3, 3e-4}\nkeep best 0 after 2 epochs\n')).toEqual(['TLR0208']);
+    // `keep batchnorm statistics` is the recipe's own statement, not the sweep's.
+    expect(expand('from resnet18\nkeep batchnorm statistics\n').keep).toBeNull();
+  });
+
   it('refuses more than 1,000 variants', () => {
     const list = `{${Array.from({ length: 40 }, (_, i) => i + 1).join(', ')}}`;
     expect(codes(`batch ${list}\nseed ${list}`)).toEqual(['TLR0207']);

@@ -13,6 +13,8 @@ import {
   type SweepVariant,
 } from '../../runtime/sweep-folder.js';
 import { TlrError } from '../../errors.js';
+import type { Plan } from '../../plan/types.js';
+import type { RunEvent } from '../../runtime/events.js';
 import { UsageError, type Output } from '../io.js';
 import { chooseEngine, runWithView, type Chosen, type RunFlags } from '../run-session.js';
 import { sweepTable } from '../../report/sweep-table.js';
@@ -40,6 +42,7 @@ export async function runSweep(
     recipe: { file: path.resolve(recipe.file), digest: recipeDigest(recipe.text) },
     engine: engine.name,
     groups: sweepGroups(recipe.sweep),
+    keep: recipe.sweep.keep,
     variants: recipe.sweep.variants.map(({ variant, plan }) => ({
       id: variant.id,
       name: variant.name,
@@ -49,6 +52,7 @@ export async function runSweep(
       error: null,
       trainableParams: trainableParams(plan!),
       seconds: null,
+      screen: null,
       evaluation: null,
       plan: plan!,
     })),
@@ -85,24 +89,53 @@ async function sweepLoop(
 ): Promise<number> {
   const engine = engineNamed(record.engine);
   const fresh: Chosen = { engine, settings: await settle(engine, flags.engineFlags), notes: [] };
-  const todo = record.variants.filter((v) => v.status !== 'finished');
-  for (const [i, v] of todo.entries()) {
-    io.err(`tlr: sweep: variant ${i + 1} of ${todo.length} to run, ${v.id} (${v.name})`);
-    const outcome = await runVariant(dir, record, v, texts.get(v.id) ?? '', fresh, flags, io);
-    if (outcome === 'interrupted') {
-      io.err(`tlr: sweep stopped; continue it with: tlr run --resume ${dir}`);
-      return 130;
+  const run = async (todo: SweepVariant[], what: string, screenAfter?: number): Promise<boolean> => {
+    for (const [i, v] of todo.entries()) {
+      io.err(`tlr: sweep: ${what}variant ${i + 1} of ${todo.length} to run, ${v.id} (${v.name})`);
+      if ((await runVariant(dir, record, v, texts.get(v.id) ?? '', fresh, flags, io, screenAfter)) === 'interrupted') {
+        io.err(`tlr: sweep stopped; continue it with: tlr run --resume ${dir}`);
+        return false;
+      }
     }
+    return true;
+  };
+  const open = (v: SweepVariant) => v.status !== 'finished' && v.status !== 'stopped early';
+  if (record.keep) {
+    // Successive halving in one round: every variant trains K epochs, then only the N best go on.
+    const { best, after } = record.keep;
+    if (
+      !(await run(
+        record.variants.filter((v) => open(v) && !v.screen),
+        `screening, ${after} epochs: `,
+        after,
+      ))
+    )
+      return 130;
+    keepBest(dir, record, best, io);
   }
+  if (!(await run(record.variants.filter(open), ''))) return 130;
   io.out(sweepTable(dir, record).text);
   const failed = record.variants.filter((v) => v.status === 'failed');
+  const done = record.variants.filter((v) => v.status === 'finished').length;
+  const early = record.variants.length - done - failed.length;
   io.err(
-    `tlr: sweep ${dir}: ${record.variants.length - failed.length} of ${record.variants.length} variants finished` +
+    `tlr: sweep ${dir}: ${done} of ${record.variants.length} variants finished` +
+      (early ? `, ${early} stopped early` : '') +
       (failed.length
         ? `; failed: ${failed.map((v) => v.id).join(', ')} (tlr run --resume ${dir} runs them again)`
         : ''),
   );
   return failed.length ? 1 : 0;
+}
+
+/** After the screen: the variants outside the `best` by validation accuracy stop where they are. */
+function keepBest(dir: string, record: SweepRecord, best: number, io: Output): void {
+  const ranked = record.variants.filter((v) => v.screen).sort((a, b) => b.screen!.valAccuracy - a.screen!.valAccuracy);
+  const kept = new Set(ranked.slice(0, best));
+  for (const v of ranked) if (!kept.has(v) && v.status === 'screened') set(dir, record, v, { status: 'stopped early' });
+  io.err(
+    `tlr: sweep: keeping ${[...kept].map((v) => `${v.id} (val ${(v.screen!.valAccuracy * 100).toFixed(2)}%)`).join(', ')}`,
+  );
 }
 
 /** Runs one variant (resuming its run folder when it has a checkpoint) and records how it went. */
@@ -114,28 +147,32 @@ async function runVariant(
   fresh: Chosen,
   flags: RunFlags,
   io: Output,
-): Promise<'finished' | 'failed' | 'interrupted'> {
+  screenAfter?: number,
+): Promise<'finished' | 'failed' | 'interrupted' | 'screened'> {
   const previous = v.runDir ? path.resolve(dir, v.runDir) : null;
   const resume = previous && fs.existsSync(path.join(previous, 'checkpoint')) ? previous : undefined;
   // A variant resumed keeps the settings its run recorded, as `tlr run --resume RUN_DIR` does.
   const chosen = resume ? await chooseEngine({ ...flags, engine: undefined, resume }) : fresh;
   set(dir, record, v, { status: 'running', error: null });
   const t0 = performance.now();
+  const screen = screenAfter ? screenAt(v.plan, screenAfter) : null;
   try {
     const r = await runWithView(
       chosen,
-      { plan: resume ? undefined : variantPlan(dir, v), recipeText: text, resume },
+      { plan: resume ? undefined : variantPlan(dir, v), recipeText: text, resume, stopWhen: screen?.seen },
       flags,
       io,
     );
     const e = r.evaluation;
+    const screened = r.status === 'interrupted' && screen?.reached();
     set(dir, record, v, {
-      status: r.status,
+      status: screened ? 'screened' : r.status,
       runDir: path.relative(dir, r.runDir),
       seconds: (v.seconds ?? 0) + (performance.now() - t0) / 1000,
+      screen: screen?.result() ?? v.screen,
       evaluation: e ? { split: e.split, accuracy: e.accuracy, macroF1: e.macroF1 } : null,
     });
-    return r.status;
+    return screened ? 'screened' : r.status;
   } catch (e) {
     if (e instanceof UsageError) throw e;
     const message = e instanceof TlrError ? e.message : `internal error: ${(e as Error).stack ?? e}`;
@@ -160,4 +197,23 @@ function latestRun(dir: string, id: string): string | null {
     .filter((n) => fs.statSync(path.join(d, n)).isDirectory())
     .sort();
   return runs.length ? path.join(id, runs.at(-1)!) : null;
+}
+
+/**
+ * Watches a variant's epochs for the sweep's screen: `seen` says stop once the run has trained `after` epochs in all
+ * (counting every stage's, from the plan), `result` is the validation accuracy of the last epoch seen.
+ */
+function screenAt(plan: Plan, after: number) {
+  const before = plan.stages.map((_, i) => plan.stages.slice(0, i).reduce((n, s) => n + s.epochs, 0));
+  let last: { epochs: number; valAccuracy: number } | null = null;
+  return {
+    seen: (e: RunEvent): boolean => {
+      if (e.type !== 'epoch') return false;
+      const acc = e.metrics.val_accuracy;
+      last = { epochs: before[e.stage - 1]! + e.epoch, valAccuracy: Number.isFinite(acc) ? acc : 0 };
+      return last.epochs >= after;
+    },
+    reached: () => last !== null && last.epochs >= after,
+    result: () => last,
+  };
 }
