@@ -4,7 +4,12 @@ import { fmtMacs, planCompute } from '../review/compute.js';
 import { duration } from '../review/phrases.js';
 import { trainableParams } from '../runtime/sweep-folder.js';
 import { fmtInt, plural } from '../text/format.js';
-import { table } from '../text/table.js';
+import { markdown, table } from '../text/table.js';
+import { diffPlans } from '../review/diff.js';
+import { meaning } from '../review/render-diff.js';
+import { explain, explainMarkdown } from '../review/explain.js';
+import { printable } from '../printable.js';
+import { side } from './commands/diff.js';
 import { estimates } from './estimate-text.js';
 
 // `tlr plan` of a sweep: how many runs, and per variant what it trains, its compute and its time
@@ -30,8 +35,13 @@ export function sweepJson(sweep: Sweep): object {
   };
 }
 
-/** The sweep as a table, one row per variant, and its totals. */
-export function sweepText(file: string, sweep: Sweep): string {
+/** One row per variant: its choices, trainable parameters, compute and time per engine. */
+function variantRows(sweep: Sweep): {
+  rows: string[][];
+  plans: Plan[];
+  times: ReturnType<typeof estimates>[];
+  engines: string[];
+} {
   const plans = sweep.variants.map((v) => v.plan as Plan);
   const times = plans.map((p) => estimates(p));
   const engines = [...new Set(times.flatMap((t) => t.map((e) => e.engine)))];
@@ -49,6 +59,12 @@ export function sweepText(file: string, sweep: Sweep): string {
       }),
     ]),
   ];
+  return { rows, plans, times, engines };
+}
+
+/** The sweep as a table, one row per variant, and its totals. */
+export function sweepText(file: string, sweep: Sweep): string {
+  const { rows, plans, times, engines } = variantRows(sweep);
   const total = plans.reduce((t, p) => t + planCompute(p).total, 0);
   const perEngine = engines.map((e) => {
     const s = times.map((t) => t.find((x) => x.engine === e)?.seconds ?? null);
@@ -67,4 +83,46 @@ export function sweepText(file: string, sweep: Sweep): string {
     `whole sweep: ${fmtMacs(total)}MAC${perEngine.length ? `; ${perEngine.join(' · ')}` : ''}\n${keep}` +
     `tlr plan --json prints each variant's plan; tlr run runs them into runs/…/sweep-<time>/`
   );
+}
+
+/**
+ * `tlr explain` of a sweep, for a reviewer: the variants as a table (the grid), then what each list varies, said as
+ * `tlr diff` says a change (parameters that start or stop training, caches, compute, time) from the first variant to
+ * the one that differs from it in that list alone, then the first variant explained in full.
+ */
+export function sweepExplainMarkdown(label: string, sweep: Sweep): string {
+  const { rows } = variantRows(sweep);
+  const first = sweep.variants[0]!;
+  const out = [
+    `# Sweep: ${printable(label)}`,
+    '',
+    `${plural(sweep.variants.length, 'run')}, one for each choice of one alternative per list` +
+      (sweep.keep
+        ? `; every variant trains ${sweep.keep.after} epochs, then the ${sweep.keep.best} best by validation accuracy go on.`
+        : '.'),
+    '',
+    markdown(rows),
+    '## What each list varies',
+    '',
+  ];
+  for (const [g, group] of sweep.groups.entries())
+    for (const alt of group.alternatives.slice(1)) {
+      const other = sweep.variants.find((v) =>
+        v.variant.choices.every((c, i) => c.value === (i === g ? alt.text : first.variant.choices[i]!.value)),
+      )!;
+      const from = first.variant.choices[g]!.value;
+      out.push(`### ${group.slot}: ${from} → ${alt.text} (${first.variant.id} → ${other.variant.id})`, '');
+      const report = {
+        before: side(first.variant.id, first.plan!),
+        after: side(other.variant.id, other.plan!),
+        diff: diffPlans(first.plan!, other.plan!),
+      };
+      for (const m of meaning(report)) for (const line of m.lines) out.push(`- ${m.topic}: ${printable(line)}`);
+      out.push('');
+    }
+  out.push(`## The first variant, ${first.variant.id} (${printable(first.variant.name)})`, '');
+  out.push(
+    explainMarkdown(explain(first.plan!, estimates(first.plan!)), printable(label)).replace(/^(#+) /gm, '##$1 '),
+  );
+  return out.join('\n');
 }

@@ -1,3 +1,4 @@
+import { expand, refuseSweep } from './variants.js';
 import type { Ast, Statement } from './ast.js';
 import { kindsIn, kindsOf, render } from './clauses.js';
 import { parse, type Comment } from './parse.js';
@@ -125,6 +126,9 @@ export type Formatted =
 
 /** Recipe text to canonical text; refuses (with the syntax diagnostics) when the recipe does not parse. */
 export function format(text: string): Formatted {
+  // A sweep's lists are not laid out yet: say so rather than report `{` as a stray character.
+  const sweep = refuseSweep(expand(text), text);
+  if (sweep.length) return { ok: false, diagnostics: sweep };
   const parsed = parse(text);
   if (hasErrors(parsed.diagnostics)) return { ok: false, diagnostics: parsed.diagnostics };
   return { ok: true, text: layout(toAst(parsed), text) };

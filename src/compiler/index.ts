@@ -17,8 +17,7 @@ import { byPosition, hasErrors, type Diagnostic } from './diagnostics.js';
 import type { Plan } from '../plan/types.js';
 import type { Ast } from './ast.js';
 import type { Parsed } from './parse.js';
-import { expand, toRecipe, type Group, type Keep, type Variant } from './variants.js';
-import { diag } from './diagnostics.js';
+import { expand, refuseSweep, toRecipe, type Group, type Keep, type Variant } from './variants.js';
 import { LineIndex } from './source.js';
 
 export { expand, parse, toAst, check, toPlan };
@@ -75,16 +74,7 @@ export function compile(
   if (!options.sweeps || !expanded.variants.length) {
     // The first variant's tree stands for the recipe's shape (its positions are the variant's).
     const parsed = parse(expanded.variants[0]?.text ?? '');
-    const refuse =
-      options.sweeps || !expanded.groups.length
-        ? []
-        : [
-            diag(
-              'TLR0206',
-              lines.span(expanded.groups[0]!.start, expanded.groups[0]!.end),
-              `this recipe is a sweep of ${expanded.variants.length || 'several'} variants; this command takes one recipe`,
-            ),
-          ];
+    const refuse = options.sweeps ? [] : refuseSweep(expanded, text);
     const diagnostics = [...expanded.diagnostics, ...refuse].sort(byPosition);
     return { parsed, ast: toAst(parsed), diagnostics, plan: null, sweep: null };
   }

@@ -304,3 +304,16 @@ export function variantId(choices: readonly { slot: string; value: string }[]): 
 export function toRecipe(d: Diagnostic, v: Variant, lines: LineIndex): Diagnostic {
   return { ...d, span: lines.span(v.toSource(d.span.start.offset), v.toSource(d.span.end.offset, true)) };
 }
+
+/** The error for a command that takes one recipe, given a sweep: at its first list (or its keep line). */
+export function refuseSweep(e: Expanded, text: string): Diagnostic[] {
+  const g = e.groups[0];
+  if (!g) return [];
+  return [
+    diag(
+      'TLR0206',
+      new LineIndex(text).span(g.start, g.end),
+      `this recipe is a sweep of ${e.variants.length || 'several'} variants; this command takes one recipe`,
+    ),
+  ];
+}

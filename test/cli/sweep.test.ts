@@ -55,9 +55,19 @@ describe('a sweep', () => {
     ).toEqual([0.01, 0.001, 0.01, 0.001]);
     const c = await tlrAsync('check', file);
     expect(c.out).toMatch(/ok \(a sweep of 4 variants\)/);
+    const f = await tlrAsync('fmt', file);
+    expect(f.code).toBe(1);
+    expect(f.out + f.err).toMatch(/TLR0206/);
+    // explain: the grid, then what each list varies, as tlr diff says it.
     const e = await tlrAsync('explain', file);
-    expect(e.code).toBe(1);
-    expect(e.out + e.err).toMatch(/TLR0206/);
+    expect(e.code, e.err).toBe(0);
+    expect(e.out).toMatch(/^# Sweep: .*sweep\.tlr\n\n4 runs/);
+    expect(e.out).toMatch(/^\| variant \| weights \| lr \| trainable \| compute \| tfjs time \|$/m);
+    expect(e.out).toMatch(
+      /^### lr: 0\.01 → 0\.001 \([0-9a-f]{8} → [0-9a-f]{8}\)\n\n- training: the same parameters train/m,
+    );
+    expect(e.out).toMatch(/^## The first variant, [0-9a-f]{8} \(weights .*, lr 0\.01\)$/m);
+    expect(e.out).toMatch(/^#### Stage 1$/m);
   });
 
   it('runs every variant; a failing one is recorded and the sweep goes on; sweep.json is valid', async () => {

@@ -72,7 +72,8 @@ function latestRun(plan: Plan): RunResult | null {
   return null;
 }
 
-function side(label: string, plan: Plan): Side {
+/** One side of a diff: a plan with its engines, its latest run and its time estimates. */
+export function side(label: string, plan: Plan): Side {
   return { label, engines: engineVerdicts(plan), result: latestRun(plan), estimates: estimates(plan) };
 }
 

@@ -3,6 +3,7 @@ import { explain, explainMarkdown } from '../../review/explain.js';
 import { explainPage } from '../../report/explain-html.js';
 import { printable } from '../../printable.js';
 import { estimates } from '../estimate-text.js';
+import { sweepExplainMarkdown } from '../sweep-text.js';
 import { problemsText, readSource } from '../sources.js';
 import { useColor, UsageError, type Output } from '../io.js';
 
@@ -23,7 +24,12 @@ export function explainCommand(
 ): number {
   if (args.length !== 1) throw new UsageError('tlr explain takes one recipe file (or - for stdin)');
   const src = readSource(args[0]!, { stdinFilename: flags.stdinFilename });
-  const { diagnostics, plan } = compile(src.text, { file: src.file });
+  const { diagnostics, plan, sweep } = compile(src.text, { file: src.file, sweeps: true });
+  if (sweep?.variants.every((v) => v.plan)) {
+    if (flags.html) throw new UsageError('--html takes one recipe; for a sweep, tlr explain prints Markdown');
+    io.out(sweepExplainMarkdown(src.label, sweep));
+    return 0;
+  }
   if (!plan) {
     io.err(problemsText(src, diagnostics, useColor(process.stderr)));
     return 1;
