@@ -50,9 +50,13 @@ export interface Doc {
   readonly compiled: Compiled;
 }
 
-/** Compiles `text` as the file at `file` (data paths resolve from its folder; a host without files passes its own probe). */
+/**
+ * Compiles `text` as the file at `file` (data paths resolve from its folder; a host without files passes its own
+ * probe). A sweep is compiled as `tlr check` does, so its diagnostics are its variants' (named where only some have
+ * them); hovers and completions read its first variant's tree, exact up to its first list.
+ */
 export function openDoc(file: string, text: string, options: Partial<Omit<CheckOptions, 'file'>> = {}): Doc {
-  return { file, text, compiled: compile(text, { ...options, file }) };
+  return { file, text, compiled: compile(text, { ...options, file, sweeps: true }) };
 }
 
 export interface LspDiagnostic {
