@@ -185,7 +185,7 @@ describe('a sweep', () => {
 
   it('keep best 1 after 3 epochs: the same winner as the full grid, in less time; the others stop early', async () => {
     const body = (keep: string) =>
-      `from mobilenet_v1 width 0.25 input 32 weights ${world.weights}\ntrain 150 epochs on ./data\n` +
+      `from mobilenet_v1 width 0.25 input 32 weights ${world.weights}\ntrain 60 epochs on ./data\n` +
       `  lr {0.01, 0.00001, 0.000001}\nsplit 50/25/25\n${keep}`;
     const sweepOf = async (name: string, keep: string) => {
       const f = path.join(world.dir, `${name}.tlr`);
