@@ -143,14 +143,19 @@ describe('tlr models', () => {
 });
 
 describe('tlr doctor', () => {
+  // These read the TensorFlow.js and ONNX Runtime lines: the torch engine's probe (a Python importing torch, 2 s of
+  // CPU each time) is pointed at no Python; its own lines are tested with the torch engine.
+  const doctor = (env: NodeJS.ProcessEnv) =>
+    tlrProcess(['doctor'], { env: { TLR_PYTHON: path.join(os.tmpdir(), 'tlr-no-python'), ...env } });
+
   it('says which backend a run uses, with how many inference worker threads, and where the cache is', async () => {
-    const r = await tlrProcess(['doctor'], { env: { TLR_WORKERS: '0', TLR_CACHE: tmp() } });
+    const r = await doctor({ TLR_WORKERS: '0', TLR_CACHE: tmp() });
     expect(r.code).toBe(0);
     expect(r.out).toMatch(/yes {2}wasm +@tensorflow\/tfjs-backend-wasm +loads/);
     expect(r.out).toMatch(/run would use: wasm \(SIMD on; convolutions: /);
     expect(r.out).toContain('TensorFlow.js programs: this thread only (TLR_WORKERS)');
     expect(r.out).toContain('training   one thread (TLR_WORKERS sets more)');
-    const three = (await tlrProcess(['doctor'], { env: { TLR_WORKERS: '3', TLR_CONV: 'wasm' } })).out;
+    const three = (await doctor({ TLR_WORKERS: '3', TLR_CONV: 'wasm' })).out;
     expect(three).toContain('convolutions: wasm (XNNPACK), as TLR_CONV=wasm asks');
     expect(three).toContain('TensorFlow.js programs: 3 worker threads (TLR_WORKERS)');
     expect(three).toContain(
@@ -161,13 +166,13 @@ describe('tlr doctor', () => {
   it.skipIf(!('ort' in loadOrt()))(
     'says convolutions run on ONNX Runtime, a stage then on one thread; names a bad TLR_CONV',
     async () => {
-      const r = (await tlrProcess(['doctor'], { env: { TLR_WORKERS: '3', TLR_ORT_THREADS: '2' } })).out;
+      const r = (await doctor({ TLR_WORKERS: '3', TLR_ORT_THREADS: '2' })).out;
       expect(r).toMatch(/convolutions: ONNX Runtime \d+\.\d+\.\d+ \(native CPU kernels, 2 threads\)/);
       expect(r).toContain(
         "training   convolutions on ONNX Runtime's 2 threads, the rest on this thread (TLR_CONV=wasm runs them " +
           'in wasm and shares each batch among 3 threads)',
       );
-      const bad = (await tlrProcess(['doctor'], { env: { TLR_CONV: 'gpu' } })).out;
+      const bad = (await doctor({ TLR_CONV: 'gpu' })).out;
       expect(bad).toContain("convolutions: wasm (XNNPACK): TLR_CONV must be ort or wasm, not 'gpu'");
     },
   );
@@ -176,15 +181,15 @@ describe('tlr doctor', () => {
     'lists ONNX Runtime with its version, threads and execution providers; TLR_INFERENCE turns it off ' +
       'or names a bad value',
     async () => {
-      const r = await tlrProcess(['doctor'], { env: { TLR_ORT_THREADS: '3' } });
+      const r = await doctor({ TLR_ORT_THREADS: '3' });
       expect(r.out).toMatch(
         /inference {2}ONNX Runtime \d+\.\d+\.\d+ \(onnxruntime-node\), 3 threads \(TLR_ORT_THREADS\); execution providers: cpu/,
       );
       expect(r.out).toContain('not tested here');
-      expect((await tlrProcess(['doctor'], { env: { TLR_INFERENCE: 'tfjs' } })).out).toMatch(
+      expect((await doctor({ TLR_INFERENCE: 'tfjs' })).out).toMatch(
         /inference {2}TensorFlow.js programs \(TLR_INFERENCE=tfjs\); ONNX Runtime .* is installed/,
       );
-      expect((await tlrProcess(['doctor'], { env: { TLR_INFERENCE: 'fast' } })).out).toContain(
+      expect((await doctor({ TLR_INFERENCE: 'fast' })).out).toContain(
         "inference  TLR_INFERENCE must be onnx or tfjs, not 'fast'",
       );
     },

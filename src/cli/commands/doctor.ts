@@ -28,8 +28,8 @@ export async function doctorCommand(
 ): Promise<number> {
   if (flags.calibrate) return calibrateAll(io);
   const versions = [`Node.js ${process.version}`];
-  for (const e of engines()) {
-    const d = await e.doctor();
+  // The engines' probes run at once (the torch engine's is a Python process), printed in the table's order.
+  for (const d of await Promise.all(engines().map((e) => e.doctor()))) {
     for (const l of d.lines) io.out(l);
     if (d.versions) versions.push(d.versions);
   }
