@@ -111,3 +111,16 @@ where the smoothed loss is lowest) and where the loss falls fastest, and writes 
 runs/<recipe>/lr-find/stage-N.svg.
   --write   set that stage's lr in the recipe (its schedule and comments kept; canonical layout)
   --json    the curve and the suggestion as one JSON object`;
+
+export const PACK_HELP = `usage: tlr pack DATA --out SHARDS [--shard-size N] [--force]
+       tlr pack --index SHARDS
+
+Writes a folder of class folders as WebDataset-style tar shards (000000.tar, …: KEY.jpg or
+KEY.png beside KEY.cls, the class index), with classes.txt and tlr's index of them
+(tlr-shards.json). A recipe then says \`train … on ./shards\`: a few large files instead of many
+small ones, which shared file systems serve far better. The shards keep the folder's order, so
+they split exactly as the folder does. The folder is written whole or not at all.
+  --out DIR         the shards' folder (new, empty, or shards tlr wrote)
+  --shard-size N    images per shard (default 1000)
+  --force           replace shards tlr wrote before
+  --index SHARDS    index shards made elsewhere (reads each once; classes from classes.txt)`;

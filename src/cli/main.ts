@@ -13,6 +13,7 @@ import {
   EXPORT_HELP,
   FETCH_HELP,
   LR_FIND_HELP,
+  PACK_HELP,
   PREDICT_HELP,
   REPORT_HELP,
   RUN_HELP,
@@ -37,6 +38,7 @@ commands:
   lsp              the language server for editors (over stdio)
   models [NAME]    list the model zoo, or one network's blocks and layers
   fetch FILE...    download what recipes need now (their weights), for going offline
+  pack DATA        a folder of class folders as tar shards (--out SHARDS; --index SHARDS)
   run FILE         run a recipe (--json: NDJSON events; --resume RUN_DIR; --watch)
   watch FILE       run, then re-plan and re-run on every save
   lr-find FILE     the learning-rate range test on a stage; --write puts the suggestion in the recipe
@@ -65,6 +67,7 @@ const predictCmd = () => import('./commands/predict.js');
 const exportCmd = () => import('./commands/export.js');
 const fetchCmd = () => import('./commands/fetch.js');
 const lrFindCmd = () => import('./commands/lr-find.js');
+const packCmd = () => import('./commands/pack.js');
 
 type Options = Spec['options'];
 
@@ -184,6 +187,21 @@ const COMMANDS: Record<string, Spec> = {
       (await predictCmd()).predictCommand(
         p,
         { top: str(v['top']), json: !!v['json'], csv: !!v['csv'], backend: str(v['backend']) },
+        io,
+      ),
+  },
+  pack: {
+    help: PACK_HELP,
+    options: {
+      out: { type: 'string' },
+      'shard-size': { type: 'string' },
+      force: { type: 'boolean' },
+      index: { type: 'string' },
+    },
+    run: async (p, v, io) =>
+      (await packCmd()).packCommand(
+        p,
+        { out: str(v['out']), shardSize: str(v['shard-size']), force: !!v['force'], index: str(v['index']) },
         io,
       ),
   },

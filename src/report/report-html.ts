@@ -3,7 +3,7 @@ import * as path from 'node:path';
 import sharp from 'sharp';
 import type { Plan } from '../plan/types.js';
 import type { Evaluation } from '../runtime/events.js';
-import { readIdxImages } from '../data/formats/index.js';
+import { readIdxImages, readMember } from '../data/formats/index.js';
 import { writeFileAtomic } from '../files/atomic.js';
 import { esc, heatMap, lineChart } from './svg.js';
 import { explain } from '../review/explain.js';
@@ -24,7 +24,10 @@ interface Row {
   seconds: number;
   best: boolean;
 }
-type Source = { kind: 'file'; path: string } | { kind: 'idx'; file: string; index: number };
+type Source =
+  | { kind: 'file'; path: string }
+  | { kind: 'idx'; file: string; index: number }
+  | { kind: 'member'; shard: string; name: string; offset: number; size: number };
 interface Report {
   recipe: string;
   seconds: number;
@@ -39,6 +42,7 @@ async function thumbnail(src: Source): Promise<string | null> {
   try {
     let img: ReturnType<typeof sharp>;
     if (src.kind === 'file') img = sharp(src.path);
+    else if (src.kind === 'member') img = sharp(readMember(src));
     else {
       const x = readIdxImages(src.file);
       const px = x.pixels.subarray(src.index * x.rows * x.cols, (src.index + 1) * x.rows * x.cols);
@@ -56,9 +60,13 @@ const fx = (v: number | null | undefined, d: number) =>
   typeof v === 'number' && Number.isFinite(v) ? v.toFixed(d) : 'n/a';
 const pct = (v: number | null) => (typeof v === 'number' && Number.isFinite(v) ? `${(v * 100).toFixed(1)}%` : 'n/a');
 
-/** What identifies a misclassified image: its file's name, or FILE[INDEX] inside an IDX file. */
-const imageName = (i: { kind: string; path?: string; file?: string; index?: number }): string =>
-  i.kind === 'file' ? path.basename(i.path ?? '') : `${path.basename(i.file ?? '')}[${i.index}]`;
+/** What identifies a misclassified image: its file's name, FILE[INDEX] inside an IDX file, SHARD[MEMBER] in a shard. */
+const imageName = (i: Source): string =>
+  i.kind === 'file'
+    ? path.basename(i.path)
+    : i.kind === 'idx'
+      ? `${path.basename(i.file)}[${i.index}]`
+      : `${path.basename(i.shard)}[${i.name}]`;
 
 const CONFUSION_NOTE = '<p class="muted">Rows: true class; columns: predicted. Colour: share of the row.</p>';
 

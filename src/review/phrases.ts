@@ -57,6 +57,7 @@ export const LAYOUTS: Record<Plan['data']['format'], string> = {
   'split-folders': 'train/val/test folders',
   idx: 'IDX files',
   csv: 'CSV',
+  shards: 'tar shards',
 };
 
 /** A stage's rate and schedule. */

@@ -6,6 +6,7 @@ their parameters for the whole global batch from one seeded generator, so every 
 one process would."""
 
 import gzip
+import io
 import json
 import math
 import os
@@ -23,12 +24,17 @@ from .resize import resize_rgb
 
 
 class Item:
-    __slots__ = ("path", "label", "index")
+    """An image file; an image inside an IDX file (`index`); or one inside a tar shard (`member`: its byte range
+    and name)."""
 
-    def __init__(self, path, label, index=None):
-        self.path, self.label, self.index = path, label, index
+    __slots__ = ("path", "label", "index", "member")
+
+    def __init__(self, path, label, index=None, member=None):
+        self.path, self.label, self.index, self.member = path, label, index, member
 
     def describe(self):
+        if self.member is not None:
+            return f"{self.path}[{self.member[2]}]"
         return self.path if self.index is None else f"{self.path}[{self.index}]"
 
 
@@ -55,22 +61,49 @@ def read_manifest(path, data_root=None):
     def items(rows, split):
         out = []
         for i, row in enumerate(rows):
-            if (
-                not isinstance(row, list)
-                or len(row) not in (2, 3)
-                or not isinstance(row[0], str)
-                or not isinstance(row[1], int)
-                or not 0 <= row[1] < len(classes)
-            ):
+            if not _is_row(row, len(classes)):
                 raise EngineError(
-                    f"{path}: {split} item {i} is {json.dumps(row)[:80]}, not [path, class index] or [idx file, class"
-                    " index, image index]"
+                    f"{path}: {split} item {i} is {json.dumps(row)[:80]}, not [path, class index], [idx file, class"
+                    " index, image index] or [shard, class index, offset, size, member]"
                 )
             p = row[0] if os.path.isabs(row[0]) else os.path.join(root, row[0])
-            out.append(Item(p, row[1], row[2] if len(row) == 3 else None))
+            if len(row) == 5:
+                out.append(Item(p, row[1], member=(row[2], row[3], row[4])))
+            else:
+                out.append(Item(p, row[1], row[2] if len(row) == 3 else None))
         return out
 
     return classes, {s: items(m["splits"].get(s) or [], s) for s in ("train", "validation", "test")}
+
+
+def _is_row(row, classes):
+    """Whether a manifest row is one of its three forms, with a class index in range."""
+    if not isinstance(row, list) or len(row) not in (2, 3, 5) or not isinstance(row[0], str):
+        return False
+    if not isinstance(row[1], int) or not 0 <= row[1] < classes:
+        return False
+    if len(row) == 3:
+        return isinstance(row[2], int) and row[2] >= 0
+    if len(row) == 5:
+        return all(isinstance(v, int) and v >= 0 for v in row[2:4]) and isinstance(row[4], str)
+    return True
+
+
+def _member_bytes(item):
+    """A shard member's bytes, read by the byte range tlr's shard index gave (the tar is uncompressed)."""
+    offset, size, name = item.member
+    try:
+        with open(item.path, "rb") as f:
+            f.seek(offset)
+            raw = f.read(size)
+    except OSError as e:
+        raise EngineError(f"{item.path}: cannot be read to get {name} ({e})") from e
+    if len(raw) < size:
+        raise EngineError(
+            f"{item.path}: member {name} is cut short ({len(raw)} of {size} bytes): the shard is truncated; index it"
+            f" again (tlr pack --index {os.path.dirname(item.path)}) or pack the data again"
+        )
+    return raw
 
 
 class ImageError(Exception):
@@ -104,13 +137,14 @@ def decode(item, size):
         if grey.shape[-1] != size or grey.shape[-2] != size:
             grey = F.interpolate(grey, size=(size, size), mode="bilinear", align_corners=True)
         return grey[0].expand(3, size, size).contiguous()
-    if not os.path.isfile(item.path):
+    if item.member is None and not os.path.isfile(item.path):
         raise ImageError(f"{item.path}: does not exist or is not a regular file")
+    source = item.path if item.member is None else io.BytesIO(_member_bytes(item))
     try:
-        with Image.open(item.path) as im:
+        with Image.open(source) as im:
             arr = np.asarray(ImageOps.exif_transpose(im).convert("RGB"), dtype=np.uint8)
     except Exception as e:  # Pillow raises many kinds for a bad file
-        raise ImageError(f"{item.path}: cannot be read as an image ({e})") from e
+        raise ImageError(f"{item.describe()}: cannot be read as an image ({e})") from e
     return torch.from_numpy(resize_rgb(arr, size, size).copy()).permute(2, 0, 1).float().div_(255.0)
 
 

@@ -590,11 +590,13 @@ def _misclassified(ctx, rows, items):
     out = []
     for r in wrong[:24]:
         it = items[int(r[0])]
-        image = (
-            {"kind": "file", "path": it.path}
-            if it.index is None
-            else {"kind": "idx", "file": it.path, "index": it.index}
-        )
+        if it.member is not None:
+            offset, size, name = it.member
+            image = {"kind": "member", "shard": it.path, "name": name, "offset": offset, "size": size}
+        elif it.index is None:
+            image = {"kind": "file", "path": it.path}
+        else:
+            image = {"kind": "idx", "file": it.path, "index": it.index}
         out.append({"image": image, "label": classes[int(r[1])], "predicted": classes[int(r[2])], "confidence": r[3]})
     return out
 

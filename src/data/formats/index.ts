@@ -3,6 +3,7 @@ import { csv } from './csv.js';
 import { idx } from './idx.js';
 import { splitFolders } from './split-folders.js';
 import { folders } from './folders.js';
+import { shards } from './shards.js';
 import { fail, type DataFormat, type DataFormatDef, type Entry, type ProbeResult } from './types.js';
 import type { SplitName } from '../layout.js';
 
@@ -10,7 +11,7 @@ import type { SplitName } from '../layout.js';
 // data set describes it. To add a format: a file in this folder, a line here, and its name in
 // schema/plan.schema.json's `dataFormat` (a test checks both agree).
 
-export const FORMATS = [csv, idx, splitFolders, folders] as const;
+export const FORMATS = [csv, idx, shards, splitFolders, folders] as const;
 
 /** The names of every format; the plan's `data.format` (types.ts names them; this checks they agree). */
 export type { DataFormat };
@@ -57,4 +58,5 @@ export function listEntries(
 export type { ClassFolder, DataInfo, DataFormatDef, Entry, ProbeResult } from './types.js';
 export { readIdxImages, readIdxLabels, readClassNames, IDX_FILES, type IdxImages } from './idx.js';
 export { SPLIT_FOLDERS } from './split-folders.js';
+export { readMember, readShardIndex, SHARDS_INDEX, type ShardIndex, type ShardMember } from './shards.js';
 export { readCsvRows, CsvError } from './csv.js';

@@ -28,11 +28,20 @@ export type ProbeResult =
       readonly hints: readonly string[];
     };
 
-/** One image of a data set: a file, or an image inside an IDX file (by index). */
+/** One image of a data set: a file, an image inside an IDX file (by index), or one inside a tar shard. */
 export type Entry =
   /** `problem`: why the file will not be opened (not a regular file, a link out of the data folder…). */
   | { readonly kind: 'file'; readonly path: string; readonly label: number; readonly problem?: string }
-  | { readonly kind: 'idx'; readonly file: string; readonly index: number; readonly label: number };
+  | { readonly kind: 'idx'; readonly file: string; readonly index: number; readonly label: number }
+  /** An image inside a tar shard: its byte range (`name`: the member's name, for messages). */
+  | {
+      readonly kind: 'member';
+      readonly shard: string;
+      readonly name: string;
+      readonly offset: number;
+      readonly size: number;
+      readonly label: number;
+    };
 
 export interface DataFormatDef<Name extends string = string> {
   readonly name: Name;
@@ -59,4 +68,4 @@ export const fail = (
 ): ProbeResult => ({ ok: false, problem, message, hints });
 
 /** A data format's name (each module's DataFormatDef.name; index.ts checks them against the table). */
-export type DataFormat = 'folders' | 'split-folders' | 'csv' | 'idx';
+export type DataFormat = 'folders' | 'split-folders' | 'csv' | 'idx' | 'shards';

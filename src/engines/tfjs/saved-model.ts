@@ -4,7 +4,7 @@ import { tf } from './tf.js';
 import { chooseBackend, type BackendName } from './backend.js';
 import { loadModelDir, type ModelMeta } from './model-files.js';
 import { decodeRgb, ImageError, normalize } from '../../runtime/data/image.js';
-import { probeData, type DataFormat } from '../../data/formats/index.js';
+import { probeData, readMember, type DataFormat } from '../../data/formats/index.js';
 import { listItems, listSplits, describeItem, type Item } from '../../runtime/data/dataset.js';
 import { createHash } from 'node:crypto';
 import { assertPlan } from '../../plan/validate.js';
@@ -150,6 +150,13 @@ const contentHash = (it: Item): string | null => {
         ),
       )
       .digest('hex');
+  if (it.kind === 'member') {
+    try {
+      return createHash('sha256').update(readMember(it)).digest('hex');
+    } catch {
+      return null;
+    }
+  }
   const h = fileDigest(it.path);
   return /^[0-9a-f]{64}$/.test(h) ? h : null;
 };

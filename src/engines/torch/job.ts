@@ -28,16 +28,17 @@ export const MANIFEST_VERSION = 1;
 export class TorchJobError extends TlrError {}
 
 /**
- * A manifest row: [path, class] for a file, [IDX file, class, index] for an image inside one. Paths inside the data
- * root are relative to it.
+ * A manifest row: [path, class] for a file, [IDX file, class, index] for an image inside one, [shard, class, offset,
+ * size, member] for an image in a tar shard. Paths inside the data root are relative to it.
  */
-type Row = [string, number] | [string, number, number];
+type Row = [string, number] | [string, number, number] | [string, number, number, number, string];
 
 function row(it: Item, root: string): Row {
-  const p = it.kind === 'file' ? it.path : it.images.file;
+  const p = it.kind === 'file' ? it.path : it.kind === 'idx' ? it.images.file : it.shard;
   const rel = path.relative(root, p);
   const shown = rel && !rel.startsWith('..') && !path.isAbsolute(rel) ? rel.split(path.sep).join('/') : p;
-  return it.kind === 'file' ? [shown, it.label] : [shown, it.label, it.index];
+  if (it.kind === 'file') return [shown, it.label];
+  return it.kind === 'idx' ? [shown, it.label, it.index] : [shown, it.label, it.offset, it.size, it.name];
 }
 
 /**

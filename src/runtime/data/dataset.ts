@@ -1,16 +1,17 @@
 import type { Plan, PlanSplitSource } from '../../plan/types.js';
-import { listEntries, readIdxImages, type Entry, type IdxImages } from '../../data/formats/index.js';
+import { listEntries, readIdxImages, readMember, type Entry, type IdxImages } from '../../data/formats/index.js';
 import { splitCount } from '../../data/split-counts.js';
 import { hashString, rng, shuffle } from '../random.js';
 
-// The images of each split, as items: a file, or an image inside an IDX file. Each data format
-// lists its own (src/data/formats); splits made by percentage are stratified and seeded, with the
-// same counts the plan printed.
+// The images of each split, as items: a file, an image inside an IDX file, or one in a tar shard.
+// Each data format lists its own (src/data/formats); splits made by percentage are stratified and
+// seeded, with the same counts the plan printed.
 
 export type Item =
   /** `problem`: why the file will not be opened; it is reported as unreadable. */
   | { readonly kind: 'file'; readonly path: string; readonly label: number; readonly problem?: string }
-  | { readonly kind: 'idx'; readonly images: IdxImages; readonly index: number; readonly label: number };
+  | { readonly kind: 'idx'; readonly images: IdxImages; readonly index: number; readonly label: number }
+  | Extract<Entry, { kind: 'member' }>;
 
 export interface Splits {
   readonly train: readonly Item[];
@@ -19,7 +20,7 @@ export interface Splits {
 }
 
 const toItem = (e: Entry): Item =>
-  e.kind === 'file' ? e : { kind: 'idx', images: readIdxImages(e.file), index: e.index, label: e.label };
+  e.kind === 'idx' ? { kind: 'idx', images: readIdxImages(e.file), index: e.index, label: e.label } : e;
 
 /** Every image of one part of a data set, labelled by index into `classes`. */
 export function listItems(src: Extract<PlanSplitSource, { kind: 'data' }>, classes: readonly string[]): Item[] {
@@ -45,5 +46,10 @@ export function listSplits(plan: Plan): Splits {
   return { train, validation: validation.concat(external(d.validation)), test: test.concat(external(d.test)) };
 }
 
-/** An item as messages name it: its path, or FILE[INDEX] inside an IDX file. */
-export const describeItem = (it: Item): string => (it.kind === 'file' ? it.path : `${it.images.file}[${it.index}]`);
+/** An item as messages name it: its path, FILE[INDEX] inside an IDX file, SHARD[MEMBER] inside a tar shard. */
+export const describeItem = (it: Item): string =>
+  it.kind === 'file' ? it.path : it.kind === 'idx' ? `${it.images.file}[${it.index}]` : `${it.shard}[${it.name}]`;
+
+/** An image file's path or a shard member's bytes: what decodeRgb reads (IDX images are pixels already). */
+export const encodedImage = (it: Exclude<Item, { kind: 'idx' }>): string | Buffer =>
+  it.kind === 'file' ? it.path : readMember(it);

@@ -237,6 +237,57 @@ d('the torch engine', () => {
     expect(JSON.parse(p.out)[0].top[0].label).toBe('red');
   }, 240_000);
 
+  it('trains on a packed copy of the data (tlr pack) as on the folder, on both engines: the same splits and weights', async () => {
+    const packed = await tlrAsync(
+      'pack',
+      path.join(dir, 'data'),
+      '--out',
+      path.join(dir, 'shards'),
+      '--shard-size',
+      '16',
+    );
+    expect(packed.code, packed.err).toBe(0);
+    const text = fs.readFileSync(path.join(dir, 'colors.tlr'), 'utf8').replace('on ./data', 'on ./shards');
+    const recipe = write('colors-shards.tlr', text);
+    const t = await tlrAsync('run', recipe, '--engine', 'torch', '--nproc', '2', '--json');
+    expect(t.code, t.err + t.out.slice(-2000)).toBe(0);
+    const tf = await tlrAsync('run', recipe, '--json');
+    expect(tf.code, tf.err).toBe(0);
+    const [torchData, tfData] = runsOf('colors'),
+      [torchShards, tfShards] = runsOf('colors-shards');
+    for (const [a, b] of [
+      [torchData!, torchShards!],
+      [tfData!, tfShards!],
+    ] as [string, string][]) {
+      expect(json(path.join(b, 'environment.json')).engine).toBe(json(path.join(a, 'environment.json')).engine);
+      // The same images in each split (the evaluation's per-class support) and the same weights.
+      const support = (run: string) =>
+        json(path.join(run, 'report.json')).evaluation.classes.map((c: { support: number }) => c.support);
+      expect(support(b)).toEqual(support(a));
+      // The torch engine saves safetensors; the tfjs engine a TF.js model (weights.bin, in one order).
+      const tensors = (run: string) =>
+        fs.existsSync(path.join(run, 'model', 'model.safetensors'))
+          ? weightsOf(run)
+          : new Map([
+              [
+                'weights.bin',
+                { data: new Float32Array(fs.readFileSync(path.join(run, 'model', 'weights.bin')).buffer.slice(0)) },
+              ],
+            ]);
+      const [x, y] = [tensors(a), tensors(b)];
+      for (const [k, v] of x) {
+        const w = y.get(k)!;
+        let num = 0,
+          den = 1e-12;
+        v.data.forEach((e, i) => {
+          num += (e - w.data[i]!) ** 2;
+          den += e * e;
+        });
+        expect(Math.sqrt(num / den), `${b} ${k}`).toBeLessThan(1e-6);
+      }
+    }
+  }, 240_000);
+
   // Without augmentation the frozen part's outputs are computed once and block4 trains on them;
   // with it, images are decoded and flipped every batch (draws shared by the ranks) and block4's
   // BatchNorm, in training mode, takes its statistics over both ranks' shares.

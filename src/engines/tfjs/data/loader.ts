@@ -1,6 +1,6 @@
 import { hostTensor, tf } from '../tf.js';
 import { decodeRgb, ImageError, normalize, type Preprocess } from '../../../runtime/data/image.js';
-import { describeItem, type Item } from '../../../runtime/data/dataset.js';
+import { describeItem, encodedImage, type Item } from '../../../runtime/data/dataset.js';
 
 // Batches of images as [B, S, S, 3] tensors scaled to [0, 1], decoded on demand so memory does not
 // grow with the data set. Unreadable images are skipped and handed back for the caller to report.
@@ -20,15 +20,16 @@ export interface Batch {
  */
 export async function loadBatch(items: readonly Item[], size: number, pre?: Preprocess): Promise<Batch> {
   const skipped: { item: Item; reason: string }[] = [];
-  const files = items.filter((it) => it.kind === 'file');
+  // Image files and shard members are decoded by sharp; IDX images are pixels already.
+  const files = items.filter((it) => it.kind !== 'idx');
   const decoded = await Promise.all(
     files.map(async (it) => {
-      if (it.problem) {
+      if (it.kind === 'file' && it.problem) {
         skipped.push({ item: it, reason: it.problem });
         return null;
       }
       try {
-        return await decodeRgb(it.path, size, describeItem(it));
+        return await decodeRgb(encodedImage(it), size, describeItem(it));
       } catch (e) {
         skipped.push({ item: it, reason: e instanceof ImageError ? e.message : String(e) });
         return null;
@@ -38,7 +39,7 @@ export async function loadBatch(items: readonly Item[], size: number, pre?: Prep
   const fileRgb = new Map(files.map((it, i) => [it, decoded[i]] as const));
   const kept = items.filter((it) => it.kind === 'idx' || fileRgb.get(it));
   const y = Int32Array.from(kept, (it) => it.label);
-  if (pre && kept.length && kept.every((it) => it.kind === 'file')) {
+  if (pre && kept.length && kept.every((it) => it.kind !== 'idx')) {
     const px = size * size * 3,
       buf = new Float32Array(kept.length * px);
     kept.forEach((it, i) => {
@@ -50,7 +51,7 @@ export async function loadBatch(items: readonly Item[], size: number, pre?: Prep
     const parts: tf.Tensor4D[] = [];
     // IDX images are small and grey: resize on the backend, in one go, then repeat the channel.
     const idx = kept.filter((it): it is Extract<Item, { kind: 'idx' }> => it.kind === 'idx');
-    const rgb = kept.filter((it) => it.kind === 'file');
+    const rgb = kept.filter((it) => it.kind !== 'idx');
     const pieces = new Map<Item, number>();
     if (idx.length) {
       const { rows, cols } = idx[0]!.images;

@@ -94,7 +94,11 @@ function misclassified(ctx: RunContext, e: Evaluated) {
       const it = e.items[id]!;
       return {
         image:
-          it.kind === 'file' ? { kind: 'file', path: it.path } : { kind: 'idx', file: it.images.file, index: it.index },
+          it.kind === 'file'
+            ? { kind: 'file', path: it.path }
+            : it.kind === 'idx'
+              ? { kind: 'idx', file: it.images.file, index: it.index }
+              : { kind: 'member', shard: it.shard, name: it.name, offset: it.offset, size: it.size },
         label: classes[r.y[i]!],
         predicted: classes[r.pred[i]!],
         confidence: r.confidence[i],

@@ -44,7 +44,8 @@ export function featureKey(parts: FeatureKeyParts, items: readonly Item[]): stri
   const h = createHash('sha256').update(FEATURES_VERSION).update(JSON.stringify(parts));
   for (const it of items) {
     if (it.kind === 'file') h.update(`f:${it.problem ? 'problem' : fileDigest(it.path)}:${it.label};`);
-    else h.update(`i:${fileDigest(it.images.file)}:${it.index}:${it.label};`);
+    else if (it.kind === 'idx') h.update(`i:${fileDigest(it.images.file)}:${it.index}:${it.label};`);
+    else h.update(`m:${fileDigest(it.shard)}:${it.offset}:${it.size}:${it.label};`);
   }
   saveDigests();
   return h.digest('hex').slice(0, 32);
