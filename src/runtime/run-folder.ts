@@ -1,5 +1,6 @@
 import { recipeProvenance, type RecipeProvenance } from './provenance.js';
 import * as fs from 'node:fs';
+import * as os from 'node:os';
 import * as path from 'node:path';
 import type { Plan } from '../plan/types.js';
 import { assertPlan, planErrors } from '../plan/validate.js';
@@ -99,7 +100,10 @@ function removeAbandoned(runs: string): void {
     const dir = path.join(runs, n),
       marker = path.join(dir, RUN_MARKER);
     if (!fs.existsSync(marker) || fs.existsSync(path.join(dir, 'metrics.jsonl'))) continue;
-    const pid = Number(fs.readFileSync(marker, 'utf8').trim());
+    // PID and host: a run of this recipe on another machine (a shared file system) is never judged by local PIDs.
+    const [pidText, host] = fs.readFileSync(marker, 'utf8').trim().split(/\s+/);
+    const pid = Number(pidText);
+    if (host !== undefined && host !== os.hostname()) continue;
     if (Number.isInteger(pid) && pid > 0 && !alive(pid)) fs.rmSync(dir, { recursive: true, force: true });
   }
 }
@@ -111,7 +115,7 @@ function removeAbandoned(runs: string): void {
 function newRunDir(plan: Plan, created: string[]): string {
   removeAbandoned(plan.output.runsDir);
   const dir = newOutputDir(plan.output.runsDir, stamp(new Date()), created);
-  fs.writeFileSync(path.join(dir, RUN_MARKER), `${process.pid}\n`);
+  fs.writeFileSync(path.join(dir, RUN_MARKER), `${process.pid} ${os.hostname()}\n`);
   return dir;
 }
 

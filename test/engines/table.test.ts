@@ -163,3 +163,20 @@ describe('the engine table', () => {
     expect(r.out).toMatch(/versions {3}Node\.js .* · Fake 0\.1/);
   }, 60_000);
 });
+
+describe("the torch engine's machine flags", () => {
+  const torch = engines().find((e) => e.name === 'torch')!;
+  it.each([
+    [{ 'node-rank': '1' }, /--node-rank is for a run on several machines: give --nnodes too/],
+    [{ nnodes: '2', 'node-rank': '0' }, /--nnodes 2 needs --master-addr, --master-port/],
+    [{ nnodes: '2', 'node-rank': '2', 'master-addr': 'h', 'master-port': '1' }, /--node-rank 2: give .* 0 to 1/],
+    [{ nnodes: '2', 'node-rank': '0', 'master-addr': 'h', 'master-port': '70000' }, /--master-port 70000/],
+  ])('refuses %o', async (flags, message) => {
+    await expect(torch.settle(flags)).rejects.toThrow(message);
+  });
+  it('settles several machines; one machine records nothing of them', async () => {
+    const s = await torch.settle({ nnodes: '2', 'node-rank': '1', 'master-addr': 'h', 'master-port': '29500' });
+    expect(s).toMatchObject({ nnodes: 2, 'node-rank': 1, 'master-addr': 'h', 'master-port': 29500 });
+    expect(Object.keys(await torch.settle({ nnodes: '1' }))).toEqual(['nproc', 'device', 'amp']);
+  });
+});

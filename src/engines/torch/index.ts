@@ -52,6 +52,35 @@ const torchrun: RecipeExport = {
   },
 };
 
+const NODE_FLAGS = ['node-rank', 'master-addr', 'master-port'] as const;
+
+/**
+ * Several machines (--nnodes N with --node-rank, --master-addr, --master-port: the variables torchrun's static
+ * rendezvous sets). Given on each node's command line, never taken from a run's record: each node has its own rank.
+ */
+function settleNodes(flags: FlagValues): EngineSettings {
+  if (flags['nnodes'] === undefined) {
+    const stray = NODE_FLAGS.find((f) => flags[f] !== undefined);
+    if (stray) throw new UsageError(`--${stray} is for a run on several machines: give --nnodes too`);
+    return {};
+  }
+  const nnodes = count(String(flags['nnodes']), '--nnodes', 'machines');
+  if (nnodes === 1) return {};
+  const missing = NODE_FLAGS.filter((f) => flags[f] === undefined);
+  if (missing.length)
+    throw new UsageError(
+      `--nnodes ${nnodes} needs ${missing.map((f) => `--${f}`).join(', ')}: every node runs the same command with ` +
+        "its own --node-rank (0 to N-1) and node 0's address and a free port on it",
+    );
+  const rank = Number(flags['node-rank']),
+    port = Number(flags['master-port']);
+  if (!Number.isInteger(rank) || rank < 0 || rank >= nnodes)
+    throw new UsageError(`--node-rank ${flags['node-rank']}: give a whole number from 0 to ${nnodes - 1}`);
+  if (!Number.isInteger(port) || port < 1 || port > 65535)
+    throw new UsageError(`--master-port ${flags['master-port']}: give a port number from 1 to 65535`);
+  return { nnodes, 'node-rank': rank, 'master-addr': String(flags['master-addr']), 'master-port': port };
+}
+
 async function settle(flags: FlagValues, recorded?: EngineSettings): Promise<EngineSettings> {
   const nprocText = flags['nproc'] ?? recorded?.['nproc'] ?? 1;
   const nproc = count(String(nprocText), '--nproc', 'processes');
@@ -59,7 +88,7 @@ async function settle(flags: FlagValues, recorded?: EngineSettings): Promise<Eng
   if (device !== 'cpu' && device !== 'cuda') throw new UsageError(`--device ${device}: give cpu or cuda`);
   const amp = flags['amp'] === true || (flags['amp'] === undefined && recorded?.['amp'] === true);
   if (amp && device !== 'cuda') throw new UsageError('--amp (mixed precision) needs --device cuda');
-  return { nproc, device, amp };
+  return { nproc, device, amp, ...settleNodes(flags) };
 }
 
 export const torchEngine: EngineDef = {
@@ -71,11 +100,15 @@ export const torchEngine: EngineDef = {
     nproc: { type: 'string', value: 'N', help: 'processes on this machine (default 1)' },
     device: { type: 'string', value: 'cpu|cuda', help: 'where the ranks compute (default cpu)' },
     amp: { type: 'boolean', value: '', help: 'mixed precision (CUDA only)' },
+    nnodes: { type: 'string', value: 'N', help: 'machines in the run (default 1); each runs the same command' },
+    'node-rank': { type: 'string', value: 'R', help: "this machine's place, 0 to N-1 (node 0 makes the run folder)" },
+    'master-addr': { type: 'string', value: 'HOST', help: "node 0's address, reachable from every node" },
+    'master-port': { type: 'string', value: 'PORT', help: 'a free port on node 0 for the rendezvous' },
   },
   settle,
   unsupported: torchUnsupported,
   missing: () => (quickTorchPython() ? null : 'no Python with torch and torchvision; tlr doctor says what to install'),
-  usage: 'tlr run RECIPE --engine torch [--nproc N]',
+  usage: 'tlr run RECIPE --engine torch [--nproc N] [--nnodes N --node-rank R --master-addr HOST --master-port PORT]',
   doctor: async () => (await import('./doctor.js')).torchDoctor(),
   ownsRun: (dir) => fs.existsSync(path.join(dir, 'job.json')),
   async run(req) {
@@ -91,7 +124,17 @@ export const torchEngine: EngineDef = {
       nproc: Number(s['nproc'] ?? 1),
       device: s['device'] === 'cuda' ? 'cuda' : 'cpu',
       amp: s['amp'] === true,
+      nodes: s['nnodes']
+        ? {
+            count: Number(s['nnodes']),
+            rank: Number(s['node-rank']),
+            addr: String(s['master-addr']),
+            port: Number(s['master-port']),
+          }
+        : undefined,
     });
+    // Nodes other than 0 train their share; node 0 reports, copies and exports.
+    if (out.status === 'finished' && !out.finished) return { runDir: out.runDir, status: 'finished', evaluation: null };
     if (out.status !== 'finished') return { runDir: out.runDir, status: 'interrupted', evaluation: null };
     const { finishTorchRun } = await import('./finish.js');
     return finishTorchRun(out, req.events, await req.models());

@@ -16,6 +16,7 @@ import {
 import { engineEnv, findTorchPython, hasTorch, installHint } from './python.js';
 import { torchUnsupported, writeTorchJob } from './job.js';
 import type { Plan } from '../../plan/types.js';
+import { writeFileAtomic } from '../../files/atomic.js';
 
 // `tlr run --engine torch`: prepares the run folder (plan.json, manifest.json, job.json), starts
 // N ranks of the PyTorch engine on this machine (tlr's own launcher: Debian's torchrun of torch
@@ -34,6 +35,15 @@ export interface TorchOptions {
   readonly nproc: number;
   readonly device: 'cpu' | 'cuda';
   readonly amp: boolean;
+  /** Several machines: this one's place, and node 0's rendezvous address. Absent on one machine. */
+  readonly nodes?: Nodes;
+}
+
+export interface Nodes {
+  readonly count: number;
+  readonly rank: number;
+  readonly addr: string;
+  readonly port: number;
 }
 
 /** Whether a run folder is the torch engine's: its engine.json says so, or (older folders) it has a job.json. */
@@ -91,7 +101,9 @@ function startRanks(
 ): Rank[] {
   const env = engineEnv(opts.env ?? process.env);
   const threads = Math.max(1, Math.floor(os.cpus().length / opts.nproc));
-  return Array.from({ length: opts.nproc }, (_, rank) => {
+  const nodes = opts.nodes ?? { count: 1, rank: 0, addr: '127.0.0.1', port };
+  return Array.from({ length: opts.nproc }, (_, local) => {
+    const rank = nodes.rank * opts.nproc + local;
     const child = spawn(
       python,
       [
@@ -108,12 +120,13 @@ function startRanks(
       {
         env: {
           ...env,
-          MASTER_ADDR: '127.0.0.1',
-          MASTER_PORT: String(port),
-          WORLD_SIZE: String(opts.nproc),
+          MASTER_ADDR: nodes.addr,
+          MASTER_PORT: String(nodes.port),
+          WORLD_SIZE: String(opts.nproc * nodes.count),
           RANK: String(rank),
-          LOCAL_RANK: String(rank),
-          TLR_LAUNCHER: 'tlr run --engine torch',
+          LOCAL_RANK: String(local),
+          GROUP_RANK: String(nodes.rank),
+          TLR_LAUNCHER: `tlr run --engine torch${nodes.count > 1 ? ` (node ${nodes.rank} of ${nodes.count})` : ''}`,
           TLR_PARENT_PID: String(process.pid),
         },
         // Its own process group: a Ctrl-C reaches tlr, which asks every rank once to stop after the batch.
@@ -180,7 +193,7 @@ function waitRanks(ranks: Rank[], stopped: () => boolean): Promise<void> {
 }
 
 /** The error for a failed run: the first rank that failed on its own, what it said, and what is kept. */
-function failure(ranks: Rank[], dir: string): RunError {
+function failure(ranks: Rank[], dir: string, nodes?: Nodes): RunError {
   // The first rank to fail is the cause: the others fail after it (a broken connection) or were stopped.
   const first = ranks.filter((r) => r.code !== 0 && r.code !== 130).sort((a, b) => a.exited - b.exited)[0]!;
   const said =
@@ -195,8 +208,16 @@ function failure(ranks: Rank[], dir: string): RunError {
       : first.code > 128
         ? ` (killed by signal ${first.code - 128})`
         : ` (exit status ${first.code})`;
-  return new RunError(`rank ${first.rank} of ${ranks.length} of the torch engine failed${status}: ${said}${kept}`);
+  return new RunError(
+    `${rankName(first.rank, ranks.length, nodes)} of the torch engine failed${status}: ${said}${kept}`,
+  );
 }
+
+/** A rank as messages name it: `rank 1 of 2`, or with several machines its node and global rank. */
+const rankName = (rank: number, nproc: number, nodes?: Nodes): string =>
+  nodes && nodes.count > 1
+    ? `global rank ${rank} of ${nproc * nodes.count} (node ${nodes.rank})`
+    : `rank ${rank} of ${nproc}`;
 
 /** Runs a plan (or resumes a torch run folder) on the PyTorch engine. */
 export async function runTorch(opts: TorchOptions): Promise<TorchOutcome> {
@@ -207,22 +228,25 @@ export async function runTorch(opts: TorchOptions): Promise<TorchOutcome> {
       throw new RunError(
         `${opts.resume} is not a run of the torch engine (it has no job.json): resume it without --engine torch`,
       );
-    if (opts.plan) preflight(opts.plan, opts.nproc);
+    const world = opts.nproc * (opts.nodes?.count ?? 1);
+    if (opts.plan) preflight(opts.plan, world);
     const py = await findTorchPython(env);
     if (!hasTorch(py))
       throw new RunError(
         `the torch engine needs a Python with torch and torchvision, and none was found ` +
           `(${py.tried.join('; ')}): ${installHint}`,
       );
+    if (opts.nodes && opts.nodes.rank > 0) return await joinRun(py.python, py.torch, opts);
     const engine = { engine: 'torch', settings: { nproc: opts.nproc, device: opts.device, amp: opts.amp } };
     const f = openRunFolder({ plan: opts.plan!, recipeText: opts.recipeText, resume: opts.resume, engine }, created);
-    if (opts.resume) preflight(f.plan, opts.nproc);
+    if (opts.resume) preflight(f.plan, world);
     assertSaveTarget(f.plan);
     const label =
       `PyTorch ${py.torch} (${opts.device}, ` +
       `${
-        opts.nproc > 1
-          ? `${opts.device === 'cuda' ? 'nccl' : 'gloo'}, ${opts.nproc} processes started by tlr's launcher`
+        world > 1
+          ? `${opts.device === 'cuda' ? 'nccl' : 'gloo'}, ${opts.nproc} processes started by tlr's launcher` +
+            (opts.nodes ? ` on each of ${opts.nodes.count} nodes (this is node 0)` : '')
           : 'one process'
       })`;
     opts.events.emit({ type: 'plan', plan: f.plan, runDir: f.dir, backend: label, resumed: f.resumed });
@@ -238,6 +262,7 @@ export async function runTorch(opts: TorchOptions): Promise<TorchOutcome> {
         opts.events.emit({ type: 'weights', phase: 'ready', from: job.weights.entry, sha256: job.weights.sha256 });
       for (const s of job.skipped) opts.events.emit({ type: 'warning', message: `skipped: ${s.reason}`, file: s.file });
     }
+    if (opts.nodes) writeNodes(f.dir, opts.nodes);
     const c = f.plan.data.counts,
       sum = (xs: readonly number[] | null) => (xs ?? []).reduce((a, b) => a + b, 0);
     opts.events.emit({
@@ -246,7 +271,7 @@ export async function runTorch(opts: TorchOptions): Promise<TorchOutcome> {
     });
     let finished: TorchOutcome['finished'] = null,
       interrupted = false;
-    const ranks = startRanks(py.python, f.dir, opts, await freePort(), (rank, e) => {
+    const ranks = startRanks(py.python, f.dir, opts, opts.nodes ? opts.nodes.port : await freePort(), (rank, e) => {
       if (e.type === 'warning') opts.events.emit(rank ? { ...e, message: `rank ${rank}: ${e.message}` } : e);
       else if (rank !== 0) return;
       else if (e.type === 'finished') finished = e;
@@ -256,11 +281,91 @@ export async function runTorch(opts: TorchOptions): Promise<TorchOutcome> {
       }
     });
     await waitRanks(ranks, opts.stopped ?? (() => false));
-    if (ranks.some((r) => r.code !== 0 && r.code !== 130)) throw failure(ranks, f.dir);
+    if (ranks.some((r) => r.code !== 0 && r.code !== 130)) throw failure(ranks, f.dir, opts.nodes);
     if (interrupted || !finished) return { runDir: f.dir, status: 'interrupted', finished: null };
     return { runDir: f.dir, status: 'finished', finished };
   } catch (e) {
     removeFailedRun(created);
     throw e;
   }
+}
+
+// Several machines by hand: every node runs the same `tlr run … --nnodes N --node-rank R --master-addr HOST
+// --master-port PORT` on a shared file system. Node 0 makes the run folder, as any run, and writes nodes.json in it
+// once the job is ready; the other nodes find that folder (the newest of this recipe's runs whose nodes.json names the
+// same rendezvous and was written after they started), check that their plan is node 0's, and start their ranks in it.
+// Only global rank 0 writes the folder; with --resume RUN_DIR every node joins that folder.
+
+const NODES_FILE = 'nodes.json';
+
+function writeNodes(dir: string, nodes: Nodes): void {
+  const record = { nnodes: nodes.count, endpoint: `${nodes.addr}:${nodes.port}`, written: Date.now() };
+  writeFileAtomic(path.join(dir, NODES_FILE), `${JSON.stringify(record)}\n`);
+}
+
+/** The run folder node 0 made for this rendezvous, once it is ready; null while there is none. */
+function nodeZeroRun(runsDir: string, nodes: Nodes, since: number): string | null {
+  let names: string[];
+  try {
+    names = fs.readdirSync(runsDir).sort().reverse();
+  } catch {
+    return null;
+  }
+  for (const n of names) {
+    try {
+      const r = JSON.parse(fs.readFileSync(path.join(runsDir, n, NODES_FILE), 'utf8'));
+      if (r.endpoint === `${nodes.addr}:${nodes.port}` && r.nnodes === nodes.count && r.written >= since)
+        return path.join(runsDir, n);
+    } catch {}
+  }
+  return null;
+}
+
+/** Waits for node 0's run folder (up to TLR_TORCH_TIMEOUT_MINUTES, default 30). */
+async function awaitNodeZero(plan: Plan, nodes: Nodes, env: NodeJS.ProcessEnv): Promise<string> {
+  // A node started a little before node 0 finds the folder node 0 makes after it: allow a minute of clock skew.
+  const since = Date.now() - 60_000,
+    minutes = Number(env['TLR_TORCH_TIMEOUT_MINUTES'] ?? 30),
+    end = Date.now() + minutes * 60_000;
+  for (;;) {
+    const dir = nodeZeroRun(plan.output.runsDir, nodes, since);
+    if (dir) return dir;
+    if (Date.now() > end)
+      throw new RunError(
+        `node ${nodes.rank}: node 0 made no run folder for ${nodes.addr}:${nodes.port} in ${plan.output.runsDir} ` +
+          `within ${minutes} minutes; start node 0 with the same recipe and --master-addr/--master-port, on a file ` +
+          'system every node sees',
+      );
+    await new Promise((r) => setTimeout(r, 250));
+  }
+}
+
+/** A node other than 0: its ranks join node 0's run folder (found, or the one being resumed). */
+async function joinRun(python: string, torch: string, opts: TorchOptions): Promise<TorchOutcome> {
+  const nodes = opts.nodes!,
+    env = opts.env ?? process.env;
+  const dir = opts.resume ? path.resolve(opts.resume) : await awaitNodeZero(opts.plan!, nodes, env);
+  const plan = JSON.parse(fs.readFileSync(path.join(dir, 'plan.json'), 'utf8')) as Plan;
+  if (opts.plan && JSON.stringify(plan) !== JSON.stringify(opts.plan))
+    throw new RunError(
+      `node ${nodes.rank}: this recipe's plan is not node 0's (${path.join(dir, 'plan.json')}); run the same recipe, ` +
+        'with the same data, on every node',
+    );
+  preflight(plan, opts.nproc * nodes.count);
+  const first = nodes.rank * opts.nproc;
+  opts.events.emit({
+    type: 'plan',
+    plan,
+    runDir: dir,
+    backend:
+      `PyTorch ${torch} (${opts.device}, node ${nodes.rank} of ${nodes.count}: global ranks ${first} to ` +
+      `${first + opts.nproc - 1}; node 0 shows the progress and writes the run folder)`,
+    resumed: !!opts.resume,
+  });
+  const ranks = startRanks(python, dir, opts, nodes.port, (_rank, e) => {
+    if (e.type === 'warning') opts.events.emit({ ...e, message: `rank ${_rank}: ${e.message}` });
+  });
+  await waitRanks(ranks, opts.stopped ?? (() => false));
+  if (ranks.some((r) => r.code !== 0 && r.code !== 130)) throw failure(ranks, dir, nodes);
+  return { runDir: dir, status: ranks.every((r) => r.code === 0) ? 'finished' : 'interrupted', finished: null };
 }

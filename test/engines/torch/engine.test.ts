@@ -389,6 +389,37 @@ d('the torch engine', () => {
       if (/^(layer4|fc)\./.test(k)) trained++;
     }
     expect(trained).toBeGreaterThan(5);
+    // The same by hand: `tlr run --engine torch --nnodes 2 --node-rank R --master-addr --master-port` on each
+    // node. Node 1 starts first and joins the folder node 0 makes; only node 0 reports.
+    const hand = (rank: number) =>
+      runEngine('torch', {
+        plan: compile(text, { file: recipe }).plan!,
+        recipeText: text,
+        events: new Events(),
+        flags: {
+          nproc: '1',
+          nnodes: '2',
+          'node-rank': String(rank),
+          'master-addr': '127.0.0.1',
+          'master-port': String(port + 1),
+        },
+      });
+    const [h1, h0] = await Promise.all([hand(1), new Promise((r) => setTimeout(r, 500)).then(() => hand(0))]);
+    expect(h1.runDir).toBe(h0.runDir);
+    expect([h0.status, h1.status]).toEqual(['finished', 'finished']);
+    expect(h0.evaluation).not.toBeNull();
+    expect(json(path.join(h0.runDir, 'environment.json')).distributed).toMatchObject({ ranks: 2 });
+    const byHand = weightsOf(h0.runDir);
+    for (const [k, x] of a) {
+      const y = byHand.get(k)!;
+      let num = 0,
+        den = 1e-12;
+      x.data.forEach((v, i) => {
+        num += (v - y.data[i]!) ** 2;
+        den += v * v;
+      });
+      expect(Math.sqrt(num / den), `by hand ${k}`).toBeLessThan(1e-4);
+    }
     // A node that dies is named by its node and global rank; the other node stops too.
     const dies = path.join(dir, 'job-dies');
     expect((await tlrAsync('export', recipe, '--torchrun', dies, '--nproc', '1')).code).toBe(0);
