@@ -19,6 +19,21 @@ import { estimates } from './estimate-text.js';
 export const sweepGroups = (sweep: Sweep) =>
   sweep.groups.map((g) => ({ slot: g.slot, alternatives: g.alternatives.map((a) => a.text) }));
 
+/**
+ * The grid in words: `from ×2, lr ×2`; lists varied together as one (`from + input ×3`); a sample says of how many
+ * (`sampled 4 of 12: …`).
+ */
+export function sweepShape(sweep: Sweep): string {
+  const joined = new Map(sweep.together.flatMap((t) => t.map((i) => [i, t] as const)));
+  const axes = sweep.groups.flatMap((g, i) => {
+    const t = joined.get(i);
+    if (t && t[0] !== i) return [];
+    const name = t ? t.map((j) => sweep.groups[j]!.slot).join(' + ') : g.slot;
+    return [`${name} ×${g.alternatives.length}`];
+  });
+  return `${sweep.sample ? `sampled ${sweep.sample.n} of ${sweep.sample.of}: ` : ''}${axes.join(', ')}`;
+}
+
 /** The plans of a sweep that checks, for --json: one schema-valid plan per variant, with its stable id. */
 export function sweepJson(sweep: Sweep): object {
   return {
@@ -72,7 +87,7 @@ export function sweepText(file: string, sweep: Sweep): string {
       ? `${e} about ${duration(s.reduce((a, b) => a! + b!, 0)!)}`
       : `${e} not calibrated here (tlr doctor --calibrate)`;
   });
-  const lists = sweep.groups.map((g) => `${g.slot} ×${g.alternatives.length}`).join(', ');
+  const lists = sweepShape(sweep);
   const keep = sweep.keep
     ? `keep best ${sweep.keep.best} after ${sweep.keep.after} epochs: every variant trains ${sweep.keep.after} ` +
       `epochs, then only the ${sweep.keep.best} best by validation accuracy go on (the figures above are every ` +
@@ -96,7 +111,9 @@ export function sweepExplainMarkdown(label: string, sweep: Sweep): string {
   const out = [
     `# Sweep: ${printable(label)}`,
     '',
-    `${plural(sweep.variants.length, 'run')}, one for each choice of one alternative per list` +
+    `${plural(sweep.variants.length, 'run')} (${sweepShape(sweep)}), one for each choice of one alternative per list` +
+      (sweep.together.length ? ' (lists varied together choose side by side)' : '') +
+      (sweep.sample ? `, ${sweep.sample.n} of the ${sweep.sample.of} sampled by id` : '') +
       (sweep.keep
         ? `; every variant trains ${sweep.keep.after} epochs, then the ${sweep.keep.best} best by validation accuracy go on.`
         : '.'),
@@ -105,13 +122,30 @@ export function sweepExplainMarkdown(label: string, sweep: Sweep): string {
     '## What each list varies',
     '',
   ];
-  for (const [g, group] of sweep.groups.entries())
-    for (const alt of group.alternatives.slice(1)) {
-      const other = sweep.variants.find((v) =>
-        v.variant.choices.every((c, i) => c.value === (i === g ? alt.text : first.variant.choices[i]!.value)),
-      )!;
-      const from = first.variant.choices[g]!.value;
-      out.push(`### ${group.slot}: ${from} → ${alt.text} (${first.variant.id} → ${other.variant.id})`, '');
+  // Lists varied together change together; a sample may lack the variant that differs in one list alone.
+  const axes = sweep.groups.map((_, g) => sweep.together.find((t) => t.includes(g)) ?? [g]);
+  for (const [g, group] of sweep.groups.entries()) {
+    const axis = axes[g]!;
+    if (axis[0] !== g) continue;
+    const at = group.alternatives.findIndex((a) => a.text === first.variant.choices[g]!.value);
+    for (let k = 0; k < group.alternatives.length; k++) {
+      if (k === at) continue;
+      const want = (i: number) =>
+        axis.includes(i) ? sweep.groups[i]!.alternatives[k]!.text : first.variant.choices[i]!.value;
+      const other = sweep.variants.find((v) => v.variant.choices.every((c, i) => c.value === want(i)));
+      const slot = axis.map((i) => sweep.groups[i]!.slot).join(' + ');
+      const from = axis.map((i) => first.variant.choices[i]!.value).join(' + '),
+        to = axis.map((i) => sweep.groups[i]!.alternatives[k]!.text).join(' + ');
+      if (!other) {
+        out.push(
+          `### ${slot}: ${from} → ${to}`,
+          '',
+          '- not in this sample: no variant differs from the first in this alone',
+          '',
+        );
+        continue;
+      }
+      out.push(`### ${slot}: ${from} → ${to} (${first.variant.id} → ${other.variant.id})`, '');
       const report = {
         before: side(first.variant.id, first.plan!),
         after: side(other.variant.id, other.plan!),
@@ -120,6 +154,7 @@ export function sweepExplainMarkdown(label: string, sweep: Sweep): string {
       for (const m of meaning(report)) for (const line of m.lines) out.push(`- ${m.topic}: ${printable(line)}`);
       out.push('');
     }
+  }
   out.push(`## The first variant, ${first.variant.id} (${printable(first.variant.name)})`, '');
   out.push(
     explainMarkdown(explain(first.plan!, estimates(first.plan!)), printable(label)).replace(/^(#+) /gm, '##$1 '),

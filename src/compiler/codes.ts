@@ -60,6 +60,21 @@ export const CODES = {
     title: 'keep best keeps every variant',
     help: '`keep best N` with N at least the number of variants stops none of them early: lower N, or remove the line.',
   },
+  TLR0210: {
+    severity: 'error',
+    title: 'a vary together or sample line that cannot apply',
+    help: '`vary together A, B` names two or more lists by the slot each varies (`vary together from, input`), each slot varied by one list only; `sample N` takes N from 1; both need lists of alternatives.',
+  },
+  TLR0211: {
+    severity: 'error',
+    title: 'lists varied together differ in length',
+    help: 'Lists varied together take their alternatives side by side (the first with the first): give each as many alternatives.',
+  },
+  TLR0212: {
+    severity: 'warning',
+    title: 'sample keeps every variant',
+    help: '`sample N` runs N of the grid: with N at least the number of variants it keeps them all; lower N or remove the line. N must be at least 1.',
+  },
   TLR1001: {
     severity: 'error',
     title: 'no model',

@@ -44,6 +44,10 @@ export interface Sweep {
   readonly groups: readonly Group[];
   /** `keep best N after K epochs`, or null: every variant runs to its end. */
   readonly keep: Keep | null;
+  /** `vary together` lines: lists (indices into groups) taking their alternatives side by side. */
+  readonly together: readonly (readonly number[])[];
+  /** `sample N`: N of the grid's `of` variants. */
+  readonly sample: { readonly n: number; readonly of: number } | null;
   readonly variants: readonly CompiledVariant[];
 }
 
@@ -69,7 +73,8 @@ export function compile(
   options: Partial<CheckOptions> & { file: string; sweeps?: boolean },
 ): Compiled & { readonly sweep: Sweep | null } {
   const expanded = expand(text);
-  if (!expanded.groups.length && !expanded.keep) return { ...compileOne(text, options), sweep: null };
+  const sweepLines = expanded.keep || expanded.diagnostics.some((d) => d.code === 'TLR0210');
+  if (!expanded.groups.length && !sweepLines) return { ...compileOne(text, options), sweep: null };
   const lines = new LineIndex(text);
   if (!options.sweeps || !expanded.variants.length) {
     // The first variant's tree stands for the recipe's shape (its positions are the variant's).
@@ -87,6 +92,8 @@ export function compile(
     sweep: {
       groups: expanded.groups,
       keep: expanded.keep,
+      together: expanded.together,
+      sample: expanded.sample,
       variants: variants.map((v) => ({ variant: v.variant, plan: v.plan })),
     },
   };

@@ -43,6 +43,10 @@ export interface Keep {
 export interface Expanded {
   readonly groups: readonly Group[];
   readonly keep: Keep | null;
+  /** `vary together A, B`: lists (indices into groups) that take their alternatives side by side. */
+  readonly together: readonly (readonly number[])[];
+  /** `sample N`: the sweep holds N of the grid's `of` variants. */
+  readonly sample: { readonly n: number; readonly of: number } | null;
   /** One variant (the recipe itself) when there are no lists. */
   readonly variants: readonly Variant[];
   readonly diagnostics: readonly Diagnostic[];
@@ -196,13 +200,137 @@ function takeKeep(text: string): { text: string; keep: Keep | null; span: [numbe
   };
 }
 
+const TOGETHER = /^([ \t]*)vary[ \t]+together[ \t]+([^#\n]*?)[ \t]*(#.*)?$/gm;
+const SAMPLE = /^([ \t]*)sample[ \t]+(\d+)[ \t]*(#.*)?$/m;
+
+/** A sweep line's span (comment left out), blanked out of the text with spaces so every offset stays. */
+function blank(
+  text: string,
+  m: RegExpExecArray,
+  comment: string | undefined,
+): { text: string; span: [number, number] } {
+  const start = m.index + m[1]!.length,
+    end = m.index + m[0].length - (comment?.length ?? 0);
+  return { text: text.slice(0, start) + ' '.repeat(end - start) + text.slice(end), span: [start, end] };
+}
+
+interface SweepLines {
+  readonly text: string;
+  readonly together: { readonly slots: string[]; readonly span: [number, number] }[];
+  readonly sample: { readonly n: number; readonly span: [number, number] } | null;
+}
+
+/** `vary together A, B` lines and a `sample N` line, taken out of the text as `keep` is. */
+function takeShapeLines(source: string): SweepLines {
+  let text = source;
+  const together: SweepLines['together'] = [];
+  for (const m of [...source.matchAll(TOGETHER)]) {
+    const b = blank(text, m as RegExpExecArray, m[3]);
+    text = b.text;
+    together.push({ slots: m[2]!.split(',').map(normal).filter(Boolean), span: b.span });
+  }
+  const m = SAMPLE.exec(text);
+  if (!m) return { text, together, sample: null };
+  const b = blank(text, m, m[3]);
+  return { text: b.text, together, sample: { n: Number(m[2]), span: b.span } };
+}
+
+/**
+ * The axes of the grid: each `vary together` line joins its lists into one axis (they must be as long as each other);
+ * every other list is an axis of its own. Problems are diagnostics at the line.
+ */
+function axesOf(groups: readonly Group[], lines: SweepLines, source: LineIndex, diagnostics: Diagnostic[]): number[][] {
+  const joined = new Set<number>();
+  const axes: number[][] = [];
+  for (const t of lines.together) {
+    const at = source.span(t.span[0], t.span[1]);
+    const idx: number[] = [];
+    for (const slot of t.slots) {
+      const found = groups.flatMap((g, i) => (g.slot === slot && !joined.has(i) ? [i] : []));
+      if (found.length !== 1) {
+        const all = [...new Set(groups.map((g) => g.slot))].join(', ');
+        diagnostics.push(
+          diag(
+            'TLR0210',
+            at,
+            found.length
+              ? `vary together ${slot}: ${found.length} lists vary ${slot}; vary together names each list once, by a slot only one list varies`
+              : `vary together ${slot}: no list varies ${slot} (lists vary: ${all || 'nothing'})`,
+          ),
+        );
+        continue;
+      }
+      idx.push(found[0]!);
+      joined.add(found[0]!);
+    }
+    const sizes = idx.map((i) => groups[i]!.alternatives.length);
+    if (idx.length < 2 && !diagnostics.some((d) => d.code === 'TLR0210'))
+      diagnostics.push(
+        diag('TLR0210', at, 'vary together takes at least two lists, by their slots: vary together from, input'),
+      );
+    else if (new Set(sizes).size > 1)
+      diagnostics.push(
+        diag(
+          'TLR0211',
+          at,
+          `vary together ${idx.map((i) => groups[i]!.slot).join(', ')}: the lists have ${sizes.join(', ')} ` +
+            'alternatives; lists varied together take theirs side by side, so they need as many each',
+        ),
+      );
+    if (idx.length) axes.push(idx.sort((a, b) => a - b));
+  }
+  groups.forEach((_, i) => {
+    if (!joined.has(i)) axes.push([i]);
+  });
+  return axes.sort((a, b) => a[0]! - b[0]!);
+}
+
+/**
+ * `sample N`: N variants of the grid, those whose ids come first in sorted order. The ids are hashes of the choices, so
+ * this is a spread-out choice that stays the same when the recipe is reordered or reformatted.
+ */
+function sampleOf(variants: Variant[], n: number): Variant[] {
+  const kept = new Set(
+    variants
+      .map((v) => v.id)
+      .sort()
+      .slice(0, n),
+  );
+  return variants.filter((v) => kept.has(v.id));
+}
+
 /** The recipe's variants (its lists' cross product, in the order written: the last list varies fastest). */
 export function expand(source: string): Expanded {
-  const { text, keep, span } = takeKeep(source);
+  const kept = takeKeep(source);
+  const { keep, span } = kept;
+  const shape = takeShapeLines(kept.text);
+  const text = shape.text;
   const { groups, diagnostics } = scan(text);
+  const axes = groups.length ? axesOf(groups, shape, new LineIndex(source), diagnostics) : [];
+  const together = axes.filter((a) => a.length > 1);
+  const grid = axes.reduce((n, a) => n * groups[a[0]!]!.alternatives.length, 1);
+  if ((shape.together.length || shape.sample) && !groups.length) {
+    const first = shape.together[0]?.span ?? shape.sample!.span;
+    diagnostics.push(
+      diag(
+        'TLR0210',
+        new LineIndex(source).span(first[0], first[1]),
+        'vary together and sample belong to a sweep, and this recipe has no list of alternatives',
+      ),
+    );
+  }
+  if (shape.sample && groups.length && (shape.sample.n < 1 || shape.sample.n >= grid)) {
+    const at = new LineIndex(source).span(shape.sample.span[0], shape.sample.span[1]);
+    diagnostics.push(
+      shape.sample.n < 1
+        ? diag('TLR0210', at, 'sample 0 runs nothing: sample takes a number from 1')
+        : diag('TLR0212', at, `sample ${shape.sample.n} of ${grid} variants keeps them all`),
+    );
+  }
+  const sample = shape.sample && shape.sample.n >= 1 ? { n: Math.min(shape.sample.n, grid), of: grid } : null;
   if (keep) {
     const lines = new LineIndex(source);
-    const count = groups.reduce((n, g) => n * g.alternatives.length, 1);
+    const count = sample ? sample.n : grid;
     if (!groups.length || keep.best < 1 || keep.after < 1)
       diagnostics.push(
         diag(
@@ -218,14 +346,18 @@ export function expand(source: string): Expanded {
         diag('TLR0209', lines.span(span![0], span![1]), `keep best ${keep.best} of ${count} variants stops none early`),
       );
   }
+  const shaped = { groups, keep, together, sample };
   if (!groups.length || diagnostics.some((d) => d.severity === 'error'))
-    return { groups, keep, variants: groups.length || keep ? [] : [plain(text)], diagnostics };
-  const count = groups.reduce((n, g) => n * g.alternatives.length, 1);
-  if (count > MAX_VARIANTS) {
+    return {
+      ...shaped,
+      variants: groups.length || keep || shape.together.length || shape.sample ? [] : [plain(text)],
+      diagnostics,
+    };
+  const count = grid;
+  if ((sample ? sample.n : count) > MAX_VARIANTS) {
     const lines = new LineIndex(text);
     return {
-      groups,
-      keep,
+      ...shaped,
       variants: [],
       diagnostics: [
         ...diagnostics,
@@ -237,19 +369,21 @@ export function expand(source: string): Expanded {
       ],
     };
   }
-  const variants: Variant[] = [];
+  let variants: Variant[] = [];
   const pick = new Array<number>(groups.length).fill(0);
   for (let n = 0; n < count; n++) {
     let rest = n;
-    for (let g = groups.length - 1; g >= 0; g--) {
-      pick[g] = rest % groups[g]!.alternatives.length;
-      rest = Math.floor(rest / groups[g]!.alternatives.length);
+    for (let a = axes.length - 1; a >= 0; a--) {
+      const size = groups[axes[a]![0]!]!.alternatives.length;
+      for (const g of axes[a]!) pick[g] = rest % size;
+      rest = Math.floor(rest / size);
     }
     variants.push(variantOf(text, groups, pick));
   }
   const ids = new Set(variants.map((v) => v.id));
   if (ids.size !== variants.length) throw new Error('two variants of one sweep got the same id; report this to tlr');
-  return { groups, keep, variants, diagnostics };
+  if (sample) variants = sampleOf(variants, sample.n);
+  return { ...shaped, variants, diagnostics };
 }
 
 function plain(text: string): Variant {

@@ -130,6 +130,14 @@ export interface RecipeExport {
   write(plan: Plan, recipeText: string, out: string, flags: FlagValues): Promise<string[]>;
   /** The line printed after it was written. */
   written(out: string, flags: FlagValues): string;
+  /**
+   * For a sweep (one folder per variant, written with `write`, below `out`): a script that runs them all at once on a
+   * cluster (a Slurm array), as [file name, text]; the line printed names it.
+   */
+  sweepScript?(
+    variants: readonly { readonly id: string; readonly name: string }[],
+    flags: FlagValues,
+  ): [string, string];
 }
 
 /** One engine: a row of the table. Its module is light; heavy code loads on use. */

@@ -220,3 +220,67 @@ export function lrChart(c: {
   );
   return out.join('\n');
 }
+
+/** A point of a scatter chart: x, y, its label, and whether it is marked (the best). */
+export interface ScatterPoint {
+  readonly x: number;
+  readonly y: number;
+  readonly label: string;
+  readonly marked?: boolean;
+}
+
+/** A scatter chart, x on a log axis (parameters and seconds span decades), each point labelled. */
+export function scatterChart(opts: {
+  title: string;
+  xLabel: string;
+  yLabel: string;
+  points: readonly ScatterPoint[];
+  xFormat?: (v: number) => string;
+}): string {
+  const W = 560,
+    H = 300,
+    L = 56,
+    R = 24,
+    T = 34,
+    B = 40;
+  const pts = opts.points.filter((p) => p.x > 0 && Number.isFinite(p.y));
+  const xs = pts.map((p) => Math.log10(p.x)),
+    ys = pts.map((p) => p.y);
+  let [xlo, xhi] = xs.length ? [Math.min(...xs), Math.max(...xs)] : [0, 1];
+  let [ylo, yhi] = ys.length ? [Math.min(...ys), Math.max(...ys)] : [0, 1];
+  if (xhi - xlo < 0.2) [xlo, xhi] = [xlo - 0.1, xhi + 0.1];
+  if (yhi - ylo < 0.02) [ylo, yhi] = [ylo - 0.01, yhi + 0.01];
+  const xpad = (xhi - xlo) * 0.06,
+    ypad = (yhi - ylo) * 0.1;
+  [xlo, xhi, ylo, yhi] = [xlo - xpad, xhi + xpad, ylo - ypad, yhi + ypad];
+  const px = (v: number) => L + ((Math.log10(v) - xlo) / (xhi - xlo)) * (W - L - R);
+  const py = (v: number) => T + (1 - (v - ylo) / (yhi - ylo)) * (H - T - B);
+  const xf = opts.xFormat ?? fmt;
+  const parts = [
+    `<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 ${W} ${H}" width="100%" preserveAspectRatio="xMidYMid ` +
+      `meet" role="img" aria-label="${esc(opts.title)}">`,
+    `<text x="${L}" y="18" class="title">${esc(opts.title)}</text>`,
+  ];
+  for (const t of niceTicks(ylo, yhi))
+    parts.push(
+      `<line x1="${L}" x2="${W - R}" y1="${py(t)}" y2="${py(t)}" class="grid"/><text x="${L - 6}" y="${py(t) + 4}" ` +
+        `class="tick" text-anchor="end">${fmt(t)}</text>`,
+    );
+  for (const t of logTicks(xlo, xhi))
+    parts.push(`<text x="${px(t)}" y="${H - B + 16}" class="tick" text-anchor="middle">${esc(xf(t))}</text>`);
+  parts.push(
+    `<text x="${(L + W - R) / 2}" y="${H - 6}" class="tick" text-anchor="middle">${esc(opts.xLabel)} (log)</text>`,
+    `<text x="12" y="${(T + H - B) / 2}" class="tick" text-anchor="middle" transform="rotate(-90 12 ` +
+      `${(T + H - B) / 2})">${esc(opts.yLabel)}</text>`,
+  );
+  for (const p of pts) {
+    const [cx, cy] = [px(p.x).toFixed(1), py(p.y).toFixed(1)];
+    parts.push(
+      `<circle cx="${cx}" cy="${cy}" r="${p.marked ? 6 : 4}" fill="${p.marked ? '#e8590c' : '#1c7ed6'}">` +
+        `<title>${esc(p.label)}</title></circle><text x="${Number(cx) + 8}" y="${Number(cy) + 4}" class="tick">` +
+        `${esc(p.label)}</text>`,
+    );
+  }
+  parts.push('</svg>');
+  return parts.join('');
+}

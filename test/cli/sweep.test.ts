@@ -86,6 +86,17 @@ describe('a sweep', () => {
     }
     expect(r.out).toMatch(/^\*\s+[0-9a-f]{8}\s/m);
     expect(r.err).toMatch(/2 of 4 variants finished; failed: /);
+    // report.html: the table with the best marked, a pivot, and accuracy against parameters and time.
+    expect(r.out).toMatch(/written: .*report\.html \(the table, and accuracy against trainable parameters and time\)/);
+    const page = fs.readFileSync(path.join(sweepDir(), 'report.html'), 'utf8');
+    expect(page).toMatch(/accuracy against trainable parameters<\/text>/);
+    expect(page).toMatch(/accuracy against time<\/text>/);
+    expect(page.match(/<circle /g)).toHaveLength(4); // two finished variants, on each plot
+    expect(page).toMatch(/<tr class="best"><td>\*<\/td>/);
+    expect(page).toMatch(/<h2>weights × lr<\/h2>/);
+    fs.rmSync(path.join(sweepDir(), 'report.html'));
+    expect((await tlrAsync('report', sweepDir())).code).toBe(0);
+    expect(fs.readFileSync(path.join(sweepDir(), 'report.html'), 'utf8')).toBe(page);
     // The runs folder the sweep made is kept out of git, as a run's is.
     expect(fs.readFileSync(path.join(world.dir, 'runs', '.gitignore'), 'utf8')).toMatch(/^\*$/m);
   }, 120_000);

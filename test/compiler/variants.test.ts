@@ -70,6 +70,55 @@ describe('expand', () => {
     expect(expand('from resnet18\nkeep batchnorm statistics\n').keep).toBeNull();
   });
 
+  it('vary together: the lists named take their alternatives side by side, one axis of the grid', () => {
+    const text =
+      'from {resnet18, mobilenet_v2, vgg16} input {224, 160, 128}\nvary together from, input  # pairs\n' +
+      'train 1 epoch on ./d lr {1e-3, 3e-4}\n';
+    const e = expand(text);
+    expect(e.diagnostics).toEqual([]);
+    expect(e.together).toEqual([[0, 1]]);
+    expect(e.variants.map((v) => v.name)).toEqual([
+      'from resnet18, input 224, lr 1e-3',
+      'from resnet18, input 224, lr 3e-4',
+      'from mobilenet_v2, input 160, lr 1e-3',
+      'from mobilenet_v2, input 160, lr 3e-4',
+      'from vgg16, input 128, lr 1e-3',
+      'from vgg16, input 128, lr 3e-4',
+    ]);
+    // The line is the sweep's: blanked out of each variant (offsets kept), its comment left.
+    expect(e.variants[0]!.text).toMatch(/^from resnet18 input 224\n +# pairs\ntrain/);
+    // Its ids are the plain grid's ids for the same choices.
+    const grid = expand(text.replace(/vary together.*\n/, '\n')).variants;
+    for (const v of e.variants) expect(grid.find((g) => g.name === v.name)!.id).toBe(v.id);
+  });
+
+  it.each([
+    ['from {a, b} input {1, 2, 3}\nvary together from, input\n', 'TLR0211', /the lists have 2, 3 alternatives/],
+    [
+      'from {a, b} input {1, 2}\nvary together from, head\n',
+      'TLR0210',
+      /no list varies head \(lists vary: from, input\)/,
+    ],
+    ['from {a, b} input {1, 2}\nvary together from\n', 'TLR0210', /at least two lists/],
+    ['from a\nvary together from, input\n', 'TLR0210', /belong to a sweep/],
+    ['from {a, b} lr {1, 2}\nsample 4\n', 'TLR0212', /sample 4 of 4 variants keeps them all/],
+    ['from {a, b} lr {1, 2}\nsample 0\n', 'TLR0210', /sample 0 runs nothing/],
+  ])('%j: %s', (text, code, message) => {
+    const d = expand(text).diagnostics.find((x) => x.code === code);
+    expect(d?.message).toMatch(message);
+    expect(d!.span.start.line).toBe(2);
+  });
+
+  it('sample N: the N variants with the first ids, the same whatever the order or layout', () => {
+    const a = expand('from {resnet18, vgg16, mobilenet_v2}\nlr {1e-3, 3e-4, 1e-4}\nsample 4\n');
+    const b = expand('lr {1e-4,3e-4, 1e-3}\nsample   4   # a third\nfrom {mobilenet_v2, vgg16, resnet18}\n');
+    expect(a.sample).toEqual({ n: 4, of: 9 });
+    expect(a.variants).toHaveLength(4);
+    expect(new Set(b.variants.map((v) => v.id))).toEqual(new Set(a.variants.map((v) => v.id)));
+    const all = expand('from {resnet18, vgg16, mobilenet_v2}\nlr {1e-3, 3e-4, 1e-4}\n').variants.map((v) => v.id);
+    expect(a.variants.map((v) => v.id).sort()).toEqual(all.sort().slice(0, 4));
+  });
+
   it('refuses more than 1,000 variants', () => {
     const list = `{${Array.from({ length: 40 }, (_, i) => i + 1).join(', ')}}`;
     expect(codes(`batch ${list}\nseed ${list}`)).toEqual(['TLR0207']);

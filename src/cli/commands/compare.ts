@@ -17,6 +17,7 @@ import { stringify } from 'csv-stringify/sync';
 import { markdown, table } from '../../text/table.js';
 import { isSweepFolder, readSweep } from '../../runtime/sweep-folder.js';
 import { sweepTable } from '../../report/sweep-table.js';
+import { writeSweepReport } from '../../report/sweep-html.js';
 
 export interface CompareRow {
   run: string;
@@ -321,6 +322,10 @@ function refuseOutput(out: string, runs: readonly string[]): void {
 export async function reportCommand(args: readonly string[], _flags: object, io: Output): Promise<number> {
   if (args.length !== 1) throw new UsageError('tlr report takes one run folder');
   const dir = path.resolve(args[0]!);
+  if (isSweepFolder(dir)) {
+    io.out(`written: ${writeSweepReport(dir, readSweep(dir))}`);
+    return 0;
+  }
   if (!fs.existsSync(path.join(dir, 'report.json')))
     throw new UsageError(`${args[0]} is not a finished tlr run (it has no report.json)`);
   io.out(`written: ${await writeReportHtml(dir)}`);

@@ -6,6 +6,7 @@ import { MODEL_MARKER, outputFileProblem, outputFolderProblem } from '../../data
 import { dataFolders, dataFoldersOfModel } from '../../runtime/run-folder.js';
 import { compileFile, UsageError, type Output } from '../io.js';
 import { renderDiagnostics, summary } from '../../compiler/render.js';
+import type { Sweep } from '../../compiler/index.js';
 
 export interface ExportFlags {
   readonly format?: string;
@@ -76,16 +77,52 @@ async function exportRecipe(args: readonly string[], x: RecipeExport, flags: Exp
   if (args.length !== 1 || !args[0]!.endsWith('.tlr'))
     throw new UsageError(`tlr export RECIPE.tlr --${x.flag} DIR writes a folder for a recipe; give one .tlr file`);
   const out = path.resolve(String(flags.values[x.flag]));
-  const c = compileFile(args[0]!);
+  const c = compileFile(args[0]!, { sweeps: true });
   if (c.diagnostics.length)
     io.err(
       `${renderDiagnostics(c.diagnostics, args[0]!, c.text, { color: false })}\n\n${args[0]}: ` +
         `${summary(c.diagnostics)}\n`,
     );
+  if (c.sweep) return exportSweep(c.sweep, x, out, flags, io);
   if (!c.plan) return 1;
   const problem = outputFolderProblem(out, { data: dataFolders(c.plan), marker: x.marker });
   if (problem) throw new UsageError(`--${x.flag} ${flags.values[x.flag]}: cannot write the job there: ${problem}`);
   for (const w of await x.write(c.plan, c.text, out, flags.values)) io.err(`warning: ${w}`);
   io.out(x.written(out, flags.values));
+  return 0;
+}
+
+/** The file that marks a folder of a sweep's jobs as tlr's. */
+const SWEEP_JOBS_MARKER = '.tlr-sweep-jobs';
+
+/**
+ * A sweep exported: one folder per variant (named by its id), variants.tsv, and the engine's array script. Early
+ * stopping (`keep best`) needs the variants side by side, so an array runs each to the end (said as a warning).
+ */
+async function exportSweep(sweep: Sweep, x: RecipeExport, out: string, flags: ExportFlags, io: Output) {
+  const variants = sweep.variants.flatMap((v) => (v.plan ? [{ ...v.variant, plan: v.plan }] : []));
+  if (variants.length !== sweep.variants.length) return 1;
+  const data = [...new Set(variants.flatMap((v) => dataFolders(v.plan)))];
+  const problem = outputFolderProblem(out, { data, marker: SWEEP_JOBS_MARKER });
+  if (problem) throw new UsageError(`--${x.flag} ${flags.values[x.flag]}: cannot write the jobs there: ${problem}`);
+  fs.mkdirSync(out, { recursive: true });
+  writeFileAtomic(path.join(out, SWEEP_JOBS_MARKER), 'tlr export of a sweep\n');
+  for (const v of variants)
+    for (const w of await x.write(v.plan, v.text, path.join(out, v.id), flags.values)) io.err(`warning: ${v.id}: ${w}`);
+  writeFileAtomic(
+    path.join(out, 'variants.tsv'),
+    `index\tid\tvariant\n${variants.map((v, i) => `${i}\t${v.id}\t${v.name}`).join('\n')}\n`,
+  );
+  const script = x.sweepScript?.(variants, flags.values);
+  if (script) fs.writeFileSync(path.join(out, script[0]), script[1], { mode: 0o755 });
+  if (sweep.keep)
+    io.err(
+      `warning: keep best ${sweep.keep.best} after ${sweep.keep.after} epochs is not applied to exported jobs: ` +
+        'each variant trains to the end (tlr run applies it, running the variants in turn)',
+    );
+  io.out(
+    `written: ${out} (${variants.length} job folders, one per variant, listed in variants.tsv` +
+      `${script ? `; sbatch ${path.join(out, script[0])} runs them as an array` : ''})`,
+  );
   return 0;
 }

@@ -18,6 +18,7 @@ import type { RunEvent } from '../../runtime/events.js';
 import { UsageError, type Output } from '../io.js';
 import { chooseEngine, runWithView, type Chosen, type RunFlags } from '../run-session.js';
 import { sweepTable } from '../../report/sweep-table.js';
+import { writeSweepReport } from '../../report/sweep-html.js';
 import { sweepGroups } from '../sweep-text.js';
 
 // A sweep: the variants of a recipe run in turn, each into its own run folder inside the sweep
@@ -115,6 +116,7 @@ async function sweepLoop(
   }
   if (!(await run(record.variants.filter(open), ''))) return 130;
   io.out(sweepTable(dir, record).text);
+  io.out(`\nwritten: ${writeSweepReport(dir, record)} (the table, and accuracy against trainable parameters and time)`);
   const failed = record.variants.filter((v) => v.status === 'failed');
   const done = record.variants.filter((v) => v.status === 'finished').length;
   const early = record.variants.length - done - failed.length;

@@ -43,6 +43,9 @@ const torchrun: RecipeExport = {
     const { writeJobFolder } = await import('./job-folder.js');
     return writeJobFolder(plan, recipeText, out, { nproc });
   },
+  sweepScript(variants, flags) {
+    return ['sweep.sbatch', sweepArray(variants, Number(flags['nproc'] ?? 1))];
+  },
   written(out, flags) {
     const nproc = Number(flags['nproc'] ?? 1);
     return (
@@ -51,6 +54,31 @@ const torchrun: RecipeExport = {
     );
   },
 };
+
+/** A Slurm array over a sweep's job folders: task i runs variant i's launch.sh on one node. */
+function sweepArray(variants: readonly { id: string; name: string }[], nproc: number): string {
+  return `#!/usr/bin/env bash
+# A Slurm array over this sweep's variants: task i runs the job folder of variant i, on one node with
+# ${nproc} process(es), all of them at once as the cluster allows (edit the resources to your cluster).
+# Each folder is also that variant's run folder: \`tlr compare\` takes them once they have finished.
+#SBATCH --job-name=tlr-sweep
+#SBATCH --array=0-${variants.length - 1}
+#SBATCH --nodes=1
+#SBATCH --ntasks-per-node=1
+#SBATCH --cpus-per-task=8
+set -euo pipefail
+here="$(cd "$(dirname "\${BASH_SOURCE[0]}")" && pwd)"
+variants=(
+${variants.map((v) => `  ${v.id} # ${v.name.replace(/\n/g, ' ')}`).join('\n')}
+)
+variant="\${variants[$SLURM_ARRAY_TASK_ID]}"
+# Tasks may share a node: each its own rendezvous port.
+export NNODES=1 NPROC_PER_NODE=${nproc} RDZV_ID="tlr-$SLURM_JOB_ID-$SLURM_ARRAY_TASK_ID" \\
+  RDZV_ENDPOINT="127.0.0.1:$((29500 + SLURM_ARRAY_TASK_ID % 5000))"
+# export DEVICE=cuda; export DATA_ROOT=/shared/datasets/...
+exec "$here/$variant/launch.sh"
+`;
+}
 
 const NODE_FLAGS = ['node-rank', 'master-addr', 'master-port'] as const;
 

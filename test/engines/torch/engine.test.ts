@@ -430,6 +430,29 @@ d('the torch engine', () => {
     expect(d0.status).not.toBe(0);
   }, 240_000);
 
+  it('exports a sweep as one job folder per variant and a Slurm array that runs any of them', async () => {
+    const recipe = write(
+      'sweep-jobs.tlr',
+      'from resnet18 weights none input 32\nhead dense(3)\ntrain 1 epoch on ./data\n  batch 8\n  lr {1e-3, 1e-2}\n' +
+        'split 70/15/15\n',
+    );
+    const out = path.join(dir, 'sweep-jobs');
+    const r = await tlrAsync('export', recipe, '--torchrun', out);
+    expect(r.code, r.err).toBe(0);
+    expect(r.out).toMatch(/2 job folders, one per variant, listed in variants\.tsv; sbatch .*sweep\.sbatch runs them/);
+    const rows = fs.readFileSync(path.join(out, 'variants.tsv'), 'utf8').trim().split('\n').slice(1);
+    expect(rows.map((l) => l.split('\t')[2])).toEqual(['lr 1e-3', 'lr 1e-2']);
+    const second = rows[1]!.split('\t')[1]!;
+    expect(json(path.join(out, second, 'plan.json')).stages[0].lr.initial).toBe(0.01);
+    // The array script as Slurm would start task 1 (bash stands in for sbatch).
+    const task = await spawnAsync('bash', [path.join(out, 'sweep.sbatch')], {
+      env: { ...process.env, PYTHON: python, LAUNCHER: 'tlr', SLURM_ARRAY_TASK_ID: '1', SLURM_JOB_ID: '7' },
+    });
+    expect(task.status, task.stderr).toBe(0);
+    expect(fs.existsSync(path.join(out, second, 'report.json'))).toBe(true);
+    expect(fs.existsSync(path.join(out, rows[0]!.split('\t')[1]!, 'report.json'))).toBe(false);
+  }, 120_000);
+
   it('says which rank died, keeps the checkpoint, and the run resumes from it', async () => {
     const recipe = write(
       'dies.tlr',
