@@ -53,7 +53,7 @@ describe('plan schema', () => {
       (p) => {
         p.data.format = 'parquet';
       },
-      /\/data\/format must be equal to one of the allowed values \(folders, split-folders, idx, csv\)/,
+      /\/data\/format must be equal to one of the allowed values \(folders, split-folders, idx, csv, shards\)/,
     ],
     [
       'zero epochs',

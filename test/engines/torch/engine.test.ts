@@ -19,6 +19,7 @@ import type { RawTensor } from '../../../src/runtime/weights/tensors.js';
 import { runEngine } from '../../../src/engines/index.js';
 import { expectValidRunFolder, validEvents } from '../../helpers/contract.js';
 import { Events } from '../../../src/runtime/events.js';
+import { HEAVY } from '../../helpers/heavy.js';
 import { compile } from '../../../src/compiler/index.js';
 
 // The PyTorch engine (engines/torch) against the plan's contract: 2-process DDP runs, the same
@@ -33,6 +34,9 @@ const why = hasTorch(py)
 if (why) console.warn(`skipping the torch engine tests: ${why}`);
 const d = why ? describe.skip : describe;
 const python = hasTorch(py) ? py.python : 'python3';
+// The longest runs (several nodes, a dying rank, a Slurm array) run with TLR_HEAVY=1 (npm run test:heavy, in .ci/run):
+// `npm test` keeps within its time on 2 cores.
+const heavy = HEAVY ? it : it.skip;
 
 let dir = '';
 const COLORS: Record<string, [number, number, number]> = {
@@ -342,138 +346,152 @@ d('the torch engine', () => {
     180_000,
   );
 
-  it("two nodes on localhost (tlr's launcher, a static rendezvous) end with the weights of one node with two processes", async () => {
-    // The recipe of the test above: its two-process run (one node) is the reference.
-    const text =
-      `from resnet18 weights ./start.safetensors input 64\nfreeze until block3\nhead dense(3)\ntrain 1 epochs ` +
-      `on ./data\n  batch 8\n  optimizer sgd\n  lr 0.001\n  keep batchnorm statistics\nsplit 70/15/15\nsave last\n`;
-    const recipe = write('nodes.tlr', text);
-    const twoNodes = path.join(dir, 'job-two-nodes');
-    expect((await tlrAsync('export', recipe, '--torchrun', twoNodes, '--nproc', '1')).code).toBe(0);
-    const env = { ...process.env, PYTHON: python, LAUNCHER: 'tlr' };
-    let oneNode = fs.existsSync(path.join(dir, 'runs', 'same')) ? runsOf('same')[1] : undefined;
-    if (!oneNode) {
-      // Run alone (-t): make the reference here.
-      oneNode = path.join(dir, 'job-one-node');
-      expect((await tlrAsync('export', recipe, '--torchrun', oneNode, '--nproc', '2')).code).toBe(0);
-      const one = await spawnAsync('bash', [path.join(oneNode, 'launch.sh')], { env });
-      expect(one.status, one.stderr).toBe(0);
-    }
-    const port = await new Promise<number>((resolve) => {
-      const srv = net.createServer().listen(0, '127.0.0.1', () => {
-        const p = (srv.address() as net.AddressInfo).port;
-        srv.close(() => resolve(p));
+  heavy(
+    "(heavy) two nodes on localhost (tlr's launcher, a static rendezvous) end with the weights of one node with two processes",
+    async () => {
+      // The recipe of the test above: its two-process run (one node) is the reference.
+      const text =
+        `from resnet18 weights ./start.safetensors input 64\nfreeze until block3\nhead dense(3)\ntrain 1 epochs ` +
+        `on ./data\n  batch 8\n  optimizer sgd\n  lr 0.001\n  keep batchnorm statistics\nsplit 70/15/15\nsave last\n`;
+      const recipe = write('nodes.tlr', text);
+      const twoNodes = path.join(dir, 'job-two-nodes');
+      expect((await tlrAsync('export', recipe, '--torchrun', twoNodes, '--nproc', '1')).code).toBe(0);
+      const env = { ...process.env, PYTHON: python, LAUNCHER: 'tlr' };
+      let oneNode = fs.existsSync(path.join(dir, 'runs', 'same')) ? runsOf('same')[1] : undefined;
+      if (!oneNode) {
+        // Run alone (-t): make the reference here.
+        oneNode = path.join(dir, 'job-one-node');
+        expect((await tlrAsync('export', recipe, '--torchrun', oneNode, '--nproc', '2')).code).toBe(0);
+        const one = await spawnAsync('bash', [path.join(oneNode, 'launch.sh')], { env });
+        expect(one.status, one.stderr).toBe(0);
+      }
+      const port = await new Promise<number>((resolve) => {
+        const srv = net.createServer().listen(0, '127.0.0.1', () => {
+          const p = (srv.address() as net.AddressInfo).port;
+          srv.close(() => resolve(p));
+        });
       });
-    });
-    const node = (job: string, rank: number, extra: NodeJS.ProcessEnv = {}) =>
-      spawnAsync('bash', [path.join(job, 'launch.sh')], {
-        env: { ...env, NNODES: '2', NODE_RANK: String(rank), RDZV_ENDPOINT: `127.0.0.1:${port}`, ...extra },
-      });
-    const [n0, n1] = await Promise.all([node(twoNodes, 0), node(twoNodes, 1)]);
-    expect(n0.status, n0.stderr).toBe(0);
-    expect(n1.status, n1.stderr).toBe(0);
-    // Global rank 0 (node 0) wrote the run folder; it records two ranks.
-    const environment = json(path.join(twoNodes, 'environment.json'));
-    expect(environment.distributed).toMatchObject({ ranks: 2, launcher: 'tlr_torch launch (node 0 of 2)' });
-    const [a, b] = [weightsOf(oneNode!), weightsOf(twoNodes)];
-    let trained = 0;
-    for (const [k, x] of a) {
-      const y = b.get(k)!;
-      let num = 0,
-        den = 1e-12;
-      x.data.forEach((v, i) => {
-        num += (v - y.data[i]!) ** 2;
-        den += v * v;
-      });
-      expect(Math.sqrt(num / den), k).toBeLessThan(1e-4);
-      if (/^(layer4|fc)\./.test(k)) trained++;
-    }
-    expect(trained).toBeGreaterThan(5);
-    // The same by hand: `tlr run --engine torch --nnodes 2 --node-rank R --master-addr --master-port` on each
-    // node. Node 1 starts first and joins the folder node 0 makes; only node 0 reports.
-    const hand = (rank: number) =>
-      runEngine('torch', {
-        plan: compile(text, { file: recipe }).plan!,
-        recipeText: text,
-        events: new Events(),
-        flags: {
-          nproc: '1',
-          nnodes: '2',
-          'node-rank': String(rank),
-          'master-addr': '127.0.0.1',
-          'master-port': String(port + 1),
-        },
-      });
-    const [h1, h0] = await Promise.all([hand(1), new Promise((r) => setTimeout(r, 500)).then(() => hand(0))]);
-    expect(h1.runDir).toBe(h0.runDir);
-    expect([h0.status, h1.status]).toEqual(['finished', 'finished']);
-    expect(h0.evaluation).not.toBeNull();
-    expect(json(path.join(h0.runDir, 'environment.json')).distributed).toMatchObject({ ranks: 2 });
-    const byHand = weightsOf(h0.runDir);
-    for (const [k, x] of a) {
-      const y = byHand.get(k)!;
-      let num = 0,
-        den = 1e-12;
-      x.data.forEach((v, i) => {
-        num += (v - y.data[i]!) ** 2;
-        den += v * v;
-      });
-      expect(Math.sqrt(num / den), `by hand ${k}`).toBeLessThan(1e-4);
-    }
-    // A node that dies is named by its node and global rank; the other node stops too.
-    const dies = path.join(dir, 'job-dies');
-    expect((await tlrAsync('export', recipe, '--torchrun', dies, '--nproc', '1')).code).toBe(0);
-    const fault = { TLR_TORCH_FAULT: 'rank:1:batch:2', TLR_TORCH_TIMEOUT_MINUTES: '1' };
-    const [d0, d1] = await Promise.all([node(dies, 0, fault), node(dies, 1, fault)]);
-    expect(d1.status).not.toBe(0);
-    expect(d1.stderr).toContain('tlr_torch launch: node 1, global rank 1 exited with status');
-    expect(d0.status).not.toBe(0);
-  }, 240_000);
+      const node = (job: string, rank: number, extra: NodeJS.ProcessEnv = {}) =>
+        spawnAsync('bash', [path.join(job, 'launch.sh')], {
+          env: { ...env, NNODES: '2', NODE_RANK: String(rank), RDZV_ENDPOINT: `127.0.0.1:${port}`, ...extra },
+        });
+      const [n0, n1] = await Promise.all([node(twoNodes, 0), node(twoNodes, 1)]);
+      expect(n0.status, n0.stderr).toBe(0);
+      expect(n1.status, n1.stderr).toBe(0);
+      // Global rank 0 (node 0) wrote the run folder; it records two ranks.
+      const environment = json(path.join(twoNodes, 'environment.json'));
+      expect(environment.distributed).toMatchObject({ ranks: 2, launcher: 'tlr_torch launch (node 0 of 2)' });
+      const [a, b] = [weightsOf(oneNode!), weightsOf(twoNodes)];
+      let trained = 0;
+      for (const [k, x] of a) {
+        const y = b.get(k)!;
+        let num = 0,
+          den = 1e-12;
+        x.data.forEach((v, i) => {
+          num += (v - y.data[i]!) ** 2;
+          den += v * v;
+        });
+        expect(Math.sqrt(num / den), k).toBeLessThan(1e-4);
+        if (/^(layer4|fc)\./.test(k)) trained++;
+      }
+      expect(trained).toBeGreaterThan(5);
+      // The same by hand: `tlr run --engine torch --nnodes 2 --node-rank R --master-addr --master-port` on each
+      // node. Node 1 starts first and joins the folder node 0 makes; only node 0 reports.
+      const hand = (rank: number) =>
+        runEngine('torch', {
+          plan: compile(text, { file: recipe }).plan!,
+          recipeText: text,
+          events: new Events(),
+          flags: {
+            nproc: '1',
+            nnodes: '2',
+            'node-rank': String(rank),
+            'master-addr': '127.0.0.1',
+            'master-port': String(port + 1),
+          },
+        });
+      const [h1, h0] = await Promise.all([hand(1), new Promise((r) => setTimeout(r, 500)).then(() => hand(0))]);
+      expect(h1.runDir).toBe(h0.runDir);
+      expect([h0.status, h1.status]).toEqual(['finished', 'finished']);
+      expect(h0.evaluation).not.toBeNull();
+      expect(json(path.join(h0.runDir, 'environment.json')).distributed).toMatchObject({ ranks: 2 });
+      const byHand = weightsOf(h0.runDir);
+      for (const [k, x] of a) {
+        const y = byHand.get(k)!;
+        let num = 0,
+          den = 1e-12;
+        x.data.forEach((v, i) => {
+          num += (v - y.data[i]!) ** 2;
+          den += v * v;
+        });
+        expect(Math.sqrt(num / den), `by hand ${k}`).toBeLessThan(1e-4);
+      }
+      // A node that dies is named by its node and global rank; the other node stops too.
+      const dies = path.join(dir, 'job-dies');
+      expect((await tlrAsync('export', recipe, '--torchrun', dies, '--nproc', '1')).code).toBe(0);
+      const fault = { TLR_TORCH_FAULT: 'rank:1:batch:2', TLR_TORCH_TIMEOUT_MINUTES: '1' };
+      const [d0, d1] = await Promise.all([node(dies, 0, fault), node(dies, 1, fault)]);
+      expect(d1.status).not.toBe(0);
+      expect(d1.stderr).toContain('tlr_torch launch: node 1, global rank 1 exited with status');
+      expect(d0.status).not.toBe(0);
+    },
+    240_000,
+  );
 
-  it('exports a sweep as one job folder per variant and a Slurm array that runs any of them', async () => {
-    const recipe = write(
-      'sweep-jobs.tlr',
-      'from resnet18 weights none input 32\nhead dense(3)\ntrain 1 epoch on ./data\n  batch 8\n  lr {1e-3, 1e-2}\n' +
-        'split 70/15/15\n',
-    );
-    const out = path.join(dir, 'sweep-jobs');
-    const r = await tlrAsync('export', recipe, '--torchrun', out);
-    expect(r.code, r.err).toBe(0);
-    expect(r.out).toMatch(/2 job folders, one per variant, listed in variants\.tsv; sbatch .*sweep\.sbatch runs them/);
-    const rows = fs.readFileSync(path.join(out, 'variants.tsv'), 'utf8').trim().split('\n').slice(1);
-    expect(rows.map((l) => l.split('\t')[2])).toEqual(['lr 1e-3', 'lr 1e-2']);
-    const second = rows[1]!.split('\t')[1]!;
-    expect(json(path.join(out, second, 'plan.json')).stages[0].lr.initial).toBe(0.01);
-    // The array script as Slurm would start task 1 (bash stands in for sbatch).
-    const task = await spawnAsync('bash', [path.join(out, 'sweep.sbatch')], {
-      env: { ...process.env, PYTHON: python, LAUNCHER: 'tlr', SLURM_ARRAY_TASK_ID: '1', SLURM_JOB_ID: '7' },
-    });
-    expect(task.status, task.stderr).toBe(0);
-    expect(fs.existsSync(path.join(out, second, 'report.json'))).toBe(true);
-    expect(fs.existsSync(path.join(out, rows[0]!.split('\t')[1]!, 'report.json'))).toBe(false);
-  }, 120_000);
+  heavy(
+    '(heavy) exports a sweep as one job folder per variant and a Slurm array that runs any of them',
+    async () => {
+      const recipe = write(
+        'sweep-jobs.tlr',
+        'from resnet18 weights none input 32\nhead dense(3)\ntrain 1 epoch on ./data\n  batch 8\n  lr {1e-3, 1e-2}\n' +
+          'split 70/15/15\n',
+      );
+      const out = path.join(dir, 'sweep-jobs');
+      const r = await tlrAsync('export', recipe, '--torchrun', out);
+      expect(r.code, r.err).toBe(0);
+      expect(r.out).toMatch(
+        /2 job folders, one per variant, listed in variants\.tsv; sbatch .*sweep\.sbatch runs them/,
+      );
+      const rows = fs.readFileSync(path.join(out, 'variants.tsv'), 'utf8').trim().split('\n').slice(1);
+      expect(rows.map((l) => l.split('\t')[2])).toEqual(['lr 1e-3', 'lr 1e-2']);
+      const second = rows[1]!.split('\t')[1]!;
+      expect(json(path.join(out, second, 'plan.json')).stages[0].lr.initial).toBe(0.01);
+      // The array script as Slurm would start task 1 (bash stands in for sbatch).
+      const task = await spawnAsync('bash', [path.join(out, 'sweep.sbatch')], {
+        env: { ...process.env, PYTHON: python, LAUNCHER: 'tlr', SLURM_ARRAY_TASK_ID: '1', SLURM_JOB_ID: '7' },
+      });
+      expect(task.status, task.stderr).toBe(0);
+      expect(fs.existsSync(path.join(out, second, 'report.json'))).toBe(true);
+      expect(fs.existsSync(path.join(out, rows[0]!.split('\t')[1]!, 'report.json'))).toBe(false);
+    },
+    120_000,
+  );
 
-  it('says which rank died, keeps the checkpoint, and the run resumes from it', async () => {
-    const recipe = write(
-      'dies.tlr',
-      'from resnet18 weights none input 32\nhead dense(3)\ntrain 2 epochs on ./data\n  batch 8\nsplit 70/15/15\n',
-    );
-    process.env['TLR_TORCH_FAULT'] = 'rank:1:batch:7'; // 42 training images: batch 7 is in epoch 2
-    let r: Awaited<ReturnType<typeof tlrAsync>>;
-    try {
-      r = await tlrAsync('run', recipe, '--engine', 'torch', '--nproc', '2', '--json');
-    } finally {
-      delete process.env['TLR_TORCH_FAULT'];
-    }
-    expect(r.code).not.toBe(0);
-    expect(r.err).toMatch(/rank 1 of 2 of the torch engine failed/);
-    expect(r.err).toMatch(/tlr run --resume/);
-    const run = last('dies');
-    expect(json(path.join(run, 'checkpoint', 'state.json'))).toMatchObject({ stage: 0, epoch: 1 });
-    const again = await tlrAsync('run', '--resume', run, '--nproc', '2', '--json');
-    expect(again.code, again.err).toBe(0);
-    expect(fs.readFileSync(path.join(run, 'metrics.jsonl'), 'utf8').trim().split('\n')).toHaveLength(2);
-  }, 180_000);
+  heavy(
+    '(heavy) says which rank died, keeps the checkpoint, and the run resumes from it',
+    async () => {
+      const recipe = write(
+        'dies.tlr',
+        'from resnet18 weights none input 32\nhead dense(3)\ntrain 2 epochs on ./data\n  batch 8\nsplit 70/15/15\n',
+      );
+      process.env['TLR_TORCH_FAULT'] = 'rank:1:batch:7'; // 42 training images: batch 7 is in epoch 2
+      let r: Awaited<ReturnType<typeof tlrAsync>>;
+      try {
+        r = await tlrAsync('run', recipe, '--engine', 'torch', '--nproc', '2', '--json');
+      } finally {
+        delete process.env['TLR_TORCH_FAULT'];
+      }
+      expect(r.code).not.toBe(0);
+      expect(r.err).toMatch(/rank 1 of 2 of the torch engine failed/);
+      expect(r.err).toMatch(/tlr run --resume/);
+      const run = last('dies');
+      expect(json(path.join(run, 'checkpoint', 'state.json'))).toMatchObject({ stage: 0, epoch: 1 });
+      const again = await tlrAsync('run', '--resume', run, '--nproc', '2', '--json');
+      expect(again.code, again.err).toBe(0);
+      expect(fs.readFileSync(path.join(run, 'metrics.jsonl'), 'utf8').trim().split('\n')).toHaveLength(2);
+    },
+    180_000,
+  );
 
   it('stops after the batch on a stop request, keeps the checkpoint, and resumes to the end', async () => {
     const file = write(
