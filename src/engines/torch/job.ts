@@ -7,7 +7,7 @@ import { readTfjsModel } from '../../runtime/weights/tfjs-format.js';
 import { toTorchvision } from '../../runtime/weights/torchvision.js';
 import { writeSafetensors } from '../../runtime/weights/safetensors.js';
 import type { Progress } from '../../runtime/weights/download.js';
-import { writeFileAtomic } from '../../files/atomic.js';
+import { AtomicWriter, writeFileAtomic } from '../../files/atomic.js';
 import { TLR_VERSION } from '../../version.js';
 import { TlrError } from '../../errors.js';
 import { torchUnsupported } from './networks.js';
@@ -42,31 +42,42 @@ function row(it: Item, root: string): Row {
 }
 
 /**
- * The plan's splits as the manifest lists them; files tlr will never open (FIFOs, links out of the data) are left out
- * and returned.
+ * Writes the plan's splits as manifest.json, streaming: a run of a million images never holds the whole file as one
+ * string (rows go out 10,000 at a time; the bytes are JSON.stringify's). Files tlr will never open (FIFOs, links out of
+ * the data) are left out and returned.
  */
-export function manifestOf(plan: Plan): { manifest: object; skipped: { file: string; reason: string }[] } {
+export function writeManifest(plan: Plan, file: string): { file: string; reason: string }[] {
   const splits = listSplits(plan),
     root = plan.data.root;
   const skipped: { file: string; reason: string }[] = [];
-  const rows = (items: readonly Item[]) =>
-    items.flatMap((it) => {
-      if (it.kind === 'file' && it.problem) {
-        skipped.push({ file: it.path, reason: it.problem });
-        return [];
+  const head = { format: MANIFEST_FORMAT, version: MANIFEST_VERSION, root, classes: plan.data.classes };
+  const w = new AtomicWriter(file);
+  try {
+    w.write(`${JSON.stringify(head).slice(0, -1)},"splits":{`);
+    (['train', 'validation', 'test'] as const).forEach((split, s) => {
+      w.write(`${s ? ',' : ''}"${split}":[`);
+      let chunk: string[] = [],
+        first = true;
+      const flush = () => {
+        if (chunk.length) w.write((first ? '' : ',') + chunk.join(','));
+        if (chunk.length) first = false;
+        chunk = [];
+      };
+      for (const it of splits[split]) {
+        if (it.kind === 'file' && it.problem) skipped.push({ file: it.path, reason: it.problem });
+        else chunk.push(JSON.stringify(row(it, root)));
+        if (chunk.length === 10_000) flush();
       }
-      return [row(it, root)];
+      flush();
+      w.write(']');
     });
-  return {
-    manifest: {
-      format: MANIFEST_FORMAT,
-      version: MANIFEST_VERSION,
-      root,
-      classes: plan.data.classes,
-      splits: { train: rows(splits.train), validation: rows(splits.validation), test: rows(splits.test) },
-    },
-    skipped,
-  };
+    w.write('}}\n');
+  } catch (e) {
+    w.abort();
+    throw e;
+  }
+  w.commit();
+  return skipped;
 }
 
 /**
@@ -120,8 +131,7 @@ export async function writeTorchJob(
     onProgress: opts.onProgress,
     what: `the ImageNet weights of ${plan.model.name}`,
   });
-  const { manifest, skipped } = manifestOf(plan);
-  writeFileAtomic(path.join(dir, 'manifest.json'), `${JSON.stringify(manifest)}\n`);
+  const skipped = writeManifest(plan, path.join(dir, 'manifest.json'));
   const weights = files ? torchWeights(plan, files, dir) : null;
   writeFileAtomic(
     path.join(dir, 'job.json'),

@@ -295,13 +295,23 @@ d('the torch engine', () => {
   // Without augmentation the frozen part's outputs are computed once and block4 trains on them;
   // with it, images are decoded and flipped every batch (draws shared by the ranks) and block4's
   // BatchNorm, in training mode, takes its statistics over both ranks' shares.
-  it.each([
-    ['same', '  keep batchnorm statistics\n'],
-    ['same-flipped', 'augment flip both\n  update batchnorm statistics\n'],
-  ])(
+  // The flipped case (augmentation draws shared by the ranks, statistics over both) is one of the (heavy) ones.
+  const sameOn = (cases: [string, string][]) => (HEAVY ? it.each(cases) : it.skip.each(cases));
+  it.each([['same', '  keep batchnorm statistics\n']])(
     'gives the same weights on 1 and 2 processes, and leaves frozen weights and BatchNorm ' +
       'statistics bit-identical (%s)',
-    async (name, augment) => {
+    (name, augment) => sameWeights(name, augment),
+    180_000,
+  );
+  sameOn([['same-flipped', 'augment flip both\n  update batchnorm statistics\n']])(
+    '(heavy) gives the same weights on 1 and 2 processes, and leaves frozen weights and BatchNorm ' +
+      'statistics bit-identical (%s)',
+    (name, augment) => sameWeights(name, augment),
+    180_000,
+  );
+
+  async function sameWeights(name: string, augment: string) {
+    {
       const recipe = write(
         `${name}.tlr`,
         `from resnet18 weights ./start.safetensors input 64\nfreeze until block3\nhead dense(3)\ntrain 1 epochs ` +
@@ -342,9 +352,8 @@ d('the torch engine', () => {
         }
       }
       expect(trained).toBeGreaterThan(10); // block4 moved
-    },
-    180_000,
-  );
+    }
+  }
 
   heavy(
     "(heavy) two nodes on localhost (tlr's launcher, a static rendezvous) end with the weights of one node with two processes",
@@ -647,38 +656,42 @@ with torch.no_grad():
     }
   }, 60_000);
 
-  it('runs `lr auto` on 2 processes: the rate found goes to the output, metrics.jsonl and report.json, ' +
-    "near the tfjs engine's", async () => {
-    const recipe = write(
-      'auto.tlr',
-      'from resnet18 weights ./start.safetensors input 32\nhead dense(3)\ntrain 2 epochs on ./data\n  batch 8\n ' +
-        ' lr auto\nsplit 70/15/15\n',
-    );
-    const rates: number[] = [];
-    for (const args of [['--engine', 'torch', '--nproc', '2'], []]) {
-      const r = await tlrAsync('run', recipe, ...args, '--json');
-      expect(r.code, r.err).toBe(0);
-      const events = r.out
-        .trim()
-        .split('\n')
-        .map((l) => JSON.parse(l));
-      const found = events.find((e) => e.type === 'lr-found');
-      expect(found).toMatchObject({ stage: 1, rule: expect.stringContaining('smoothed loss') });
-      expect(events.find((e) => e.type === 'epoch').lr).toBe(found.lr);
-      const runDir = last('auto');
-      expect(
-        fs
-          .readFileSync(path.join(runDir, 'metrics.jsonl'), 'utf8')
+  heavy(
+    '(heavy) runs `lr auto` on 2 processes: the rate found goes to the output, metrics.jsonl and report.json, ' +
+      "near the tfjs engine's",
+    async () => {
+      const recipe = write(
+        'auto.tlr',
+        'from resnet18 weights ./start.safetensors input 32\nhead dense(3)\ntrain 2 epochs on ./data\n  batch 8\n ' +
+          ' lr auto\nsplit 70/15/15\n',
+      );
+      const rates: number[] = [];
+      for (const args of [['--engine', 'torch', '--nproc', '2'], []]) {
+        const r = await tlrAsync('run', recipe, ...args, '--json');
+        expect(r.code, r.err).toBe(0);
+        const events = r.out
           .trim()
           .split('\n')
-          .every((l) => JSON.parse(l).lrAuto === found.lr),
-      ).toBe(true);
-      expect(json(path.join(runDir, 'report.json')).lrAuto).toEqual([{ stage: 1, lr: found.lr }]);
-      rates.push(found.lr);
-    }
-    // The same sweep on the same features; the engines' numerics and shuffles differ a little.
-    expect(Math.abs(Math.log10(rates[0]! / rates[1]!))).toBeLessThanOrEqual(1);
-  }, 180_000);
+          .map((l) => JSON.parse(l));
+        const found = events.find((e) => e.type === 'lr-found');
+        expect(found).toMatchObject({ stage: 1, rule: expect.stringContaining('smoothed loss') });
+        expect(events.find((e) => e.type === 'epoch').lr).toBe(found.lr);
+        const runDir = last('auto');
+        expect(
+          fs
+            .readFileSync(path.join(runDir, 'metrics.jsonl'), 'utf8')
+            .trim()
+            .split('\n')
+            .every((l) => JSON.parse(l).lrAuto === found.lr),
+        ).toBe(true);
+        expect(json(path.join(runDir, 'report.json')).lrAuto).toEqual([{ stage: 1, lr: found.lr }]);
+        rates.push(found.lr);
+      }
+      // The same sweep on the same features; the engines' numerics and shuffles differ a little.
+      expect(Math.abs(Math.log10(rates[0]! / rates[1]!))).toBeLessThanOrEqual(1);
+    },
+    180_000,
+  );
 
   it('runs a sweep: each variant on PyTorch into the sweep folder, sweep.json valid, the table printed', async () => {
     const recipe = write(
