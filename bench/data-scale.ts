@@ -89,7 +89,8 @@ async function startChild(dir: string): Promise<void> {
   writeManifest(plan, manifest);
   const manifestS = (performance.now() - t) / 1000;
   const manifestMb = fs.statSync(manifest).size / 1e6;
-  const py = `import sys, time\nsys.path.insert(0, 'engines/torch')\nfrom tlr_torch.data import read_manifest\n` +
+  const py =
+    `import sys, time\nsys.path.insert(0, 'engines/torch')\nfrom tlr_torch.data import read_manifest\n` +
     `t = time.perf_counter(); c, s = read_manifest(sys.argv[1]); print(time.perf_counter() - t)`;
   const r = spawnSync('/usr/bin/python3', ['-c', py, manifest], { encoding: 'utf8' });
   const readS = r.status === 0 ? Number(r.stdout.trim()) : null;
