@@ -83,22 +83,21 @@ function changedShards(dir: string, ix: ShardIndex): string[] {
   });
 }
 
-/** Why `dir` holds shards tlr cannot read, or null when its index is whole and matches the shards. */
-function shardsProblem(dir: string): ProbeResult | null {
+/** The index of the shards in `dir` when it is whole and matches the shards; else why tlr cannot read them. */
+function checkedIndex(dir: string): ShardIndex | Extract<ProbeResult, { ok: false }> {
   let ix: ShardIndex;
   try {
     ix = readShardIndex(dir);
   } catch (e) {
-    return fail('unreadable', (e as Error).message);
+    return fail('unreadable', (e as Error).message) as Extract<ProbeResult, { ok: false }>;
   }
   const changed = changedShards(dir, ix);
-  if (changed.length)
-    return fail(
-      'unreadable',
-      `the shards in ${dir} changed since ${SHARDS_INDEX} was written: ${changed.slice(0, 3).join('; ')}`,
-      `index them again: tlr pack --index ${dir}`,
-    );
-  return null;
+  if (!changed.length) return ix;
+  return fail(
+    'unreadable',
+    `the shards in ${dir} changed since ${SHARDS_INDEX} was written: ${changed.slice(0, 3).join('; ')}`,
+    `index them again: tlr pack --index ${dir}`,
+  ) as Extract<ProbeResult, { ok: false }>;
 }
 
 const hasShards = (dir: string): boolean => fs.readdirSync(dir).some((n) => SHARD_NAME.test(n));
@@ -116,9 +115,8 @@ export const shards: DataFormatDef<'shards'> = {
         `${dir} holds tar shards but no ${SHARDS_INDEX}`,
         `index them once: tlr pack --index ${dir}`,
       );
-    const problem = shardsProblem(dir);
-    if (problem) return problem;
-    const ix = readShardIndex(dir);
+    const ix = checkedIndex(dir);
+    if ('ok' in ix) return ix;
     const counts = new Array<number>(ix.classes.length).fill(0);
     for (const s of ix.shards) for (const m of s.members) counts[m[4]]!++;
     const train = ix.classes.map((name, i) => ({ name, where: `class ${i} in ${dir}`, images: counts[i]! }));

@@ -292,8 +292,8 @@ export async function runTorch(opts: TorchOptions): Promise<TorchOutcome> {
 
 // Several machines by hand: every node runs the same `tlr run … --nnodes N --node-rank R --master-addr HOST
 // --master-port PORT` on a shared file system. Node 0 makes the run folder, as any run, and writes nodes.json in it
-// once the job is ready; the other nodes find that folder (the newest of this recipe's runs whose nodes.json names the
-// same rendezvous and was written after they started), check that their plan is node 0's, and start their ranks in it.
+// once the job is ready; the other nodes find that folder (nodeZeroRun: started before or after node 0, by minutes),
+// check that their plan is node 0's, and start their ranks in it.
 // Only global rank 0 writes the folder; with --resume RUN_DIR every node joins that folder.
 
 const NODES_FILE = 'nodes.json';
@@ -303,32 +303,38 @@ function writeNodes(dir: string, nodes: Nodes): void {
   writeFileAtomic(path.join(dir, NODES_FILE), `${JSON.stringify(record)}\n`);
 }
 
-/** The run folder node 0 made for this rendezvous, once it is ready; null while there is none. */
-function nodeZeroRun(runsDir: string, nodes: Nodes, since: number): string | null {
+/**
+ * The run folder node 0 made for this rendezvous, once it is ready: of this recipe's runs whose nodes.json names the
+ * same rendezvous and node count, written within the rendezvous timeout and not yet past its first epoch (node 0 waits
+ * for the other nodes before training), the newest. Null while there is none.
+ */
+function nodeZeroRun(runsDir: string, nodes: Nodes, minutes: number): string | null {
   let names: string[];
   try {
-    names = fs.readdirSync(runsDir).sort().reverse();
+    names = fs.readdirSync(runsDir);
   } catch {
     return null;
   }
+  let best: { dir: string; written: number } | null = null;
   for (const n of names) {
+    const dir = path.join(runsDir, n);
     try {
-      const r = JSON.parse(fs.readFileSync(path.join(runsDir, n, NODES_FILE), 'utf8'));
-      if (r.endpoint === `${nodes.addr}:${nodes.port}` && r.nnodes === nodes.count && r.written >= since)
-        return path.join(runsDir, n);
+      const r = JSON.parse(fs.readFileSync(path.join(dir, NODES_FILE), 'utf8'));
+      const waiting = !fs.existsSync(path.join(dir, 'metrics.jsonl')) && !fs.existsSync(path.join(dir, 'report.json'));
+      const fresh = Date.now() - r.written < minutes * 60_000;
+      if (r.endpoint === `${nodes.addr}:${nodes.port}` && r.nnodes === nodes.count && waiting && fresh)
+        if (!best || r.written > best.written) best = { dir, written: r.written };
     } catch {}
   }
-  return null;
+  return best?.dir ?? null;
 }
 
-/** Waits for node 0's run folder (up to TLR_TORCH_TIMEOUT_MINUTES, default 30). */
+/** Waits for node 0's run folder (up to TLR_TORCH_TIMEOUT_MINUTES, default 30: the ranks' own wait). */
 async function awaitNodeZero(plan: Plan, nodes: Nodes, env: NodeJS.ProcessEnv): Promise<string> {
-  // A node started a little before node 0 finds the folder node 0 makes after it: allow a minute of clock skew.
-  const since = Date.now() - 60_000,
-    minutes = Number(env['TLR_TORCH_TIMEOUT_MINUTES'] ?? 30),
+  const minutes = Number(env['TLR_TORCH_TIMEOUT_MINUTES'] ?? 30),
     end = Date.now() + minutes * 60_000;
   for (;;) {
-    const dir = nodeZeroRun(plan.output.runsDir, nodes, since);
+    const dir = nodeZeroRun(plan.output.runsDir, nodes, minutes);
     if (dir) return dir;
     if (Date.now() > end)
       throw new RunError(
