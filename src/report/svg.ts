@@ -226,6 +226,8 @@ export interface ScatterPoint {
   readonly x: number;
   readonly y: number;
   readonly label: string;
+  /** The longer text shown on hover (the label when absent). */
+  readonly title?: string;
   readonly marked?: boolean;
 }
 
@@ -266,19 +268,30 @@ export function scatterChart(opts: {
       `<line x1="${L}" x2="${W - R}" y1="${py(t)}" y2="${py(t)}" class="grid"/><text x="${L - 6}" y="${py(t) + 4}" ` +
         `class="tick" text-anchor="end">${fmt(t)}</text>`,
     );
-  for (const t of logTicks(xlo, xhi))
+  // Under a decade, 1-2-5 ticks are too sparse: plain nice ticks inside the range.
+  const xticks = xhi - xlo < 1 ? niceTicks(10 ** xlo, 10 ** xhi).filter((t) => t > 0) : logTicks(xlo, xhi);
+  for (const t of xticks)
     parts.push(`<text x="${px(t)}" y="${H - B + 16}" class="tick" text-anchor="middle">${esc(xf(t))}</text>`);
   parts.push(
     `<text x="${(L + W - R) / 2}" y="${H - 6}" class="tick" text-anchor="middle">${esc(opts.xLabel)} (log)</text>`,
     `<text x="12" y="${(T + H - B) / 2}" class="tick" text-anchor="middle" transform="rotate(-90 12 ` +
       `${(T + H - B) / 2})">${esc(opts.yLabel)}</text>`,
   );
+  // Labels go right of their point (left of it in the right half), moved down past labels already placed.
+  const placed: { x0: number; x1: number; y: number }[] = [];
   for (const p of pts) {
-    const [cx, cy] = [px(p.x).toFixed(1), py(p.y).toFixed(1)];
+    const cx = px(p.x),
+      cy = py(p.y),
+      w = p.label.length * 6,
+      left = cx > (L + W - R) / 2;
+    const x0 = left ? cx - 8 - w : cx + 8;
+    let y = cy + 4;
+    while (placed.some((b) => Math.abs(b.y - y) < 12 && b.x0 < x0 + w && x0 < b.x1)) y += 12;
+    placed.push({ x0, x1: x0 + w, y });
     parts.push(
-      `<circle cx="${cx}" cy="${cy}" r="${p.marked ? 6 : 4}" fill="${p.marked ? '#e8590c' : '#1c7ed6'}">` +
-        `<title>${esc(p.label)}</title></circle><text x="${Number(cx) + 8}" y="${Number(cy) + 4}" class="tick">` +
-        `${esc(p.label)}</text>`,
+      `<circle cx="${cx.toFixed(1)}" cy="${cy.toFixed(1)}" r="${p.marked ? 6 : 4}" fill="${p.marked ? '#e8590c' : '#1c7ed6'}">` +
+        `<title>${esc(p.title ?? p.label)}</title></circle><text x="${(left ? cx - 8 : cx + 8).toFixed(1)}" ` +
+        `y="${y.toFixed(1)}" class="tick"${left ? ' text-anchor="end"' : ''}>${esc(p.label)}</text>`,
     );
   }
   parts.push('</svg>');

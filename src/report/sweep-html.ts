@@ -39,7 +39,8 @@ export function sweepPage(dir: string, record: SweepRecord): string {
   const point = (x: number) => (v: (typeof done)[number]) => ({
     x,
     y: v.evaluation!.accuracy,
-    label: v.name,
+    label: v.id,
+    title: `${v.id}: ${v.name}`,
     marked: v === best,
   });
   const split = done[0]?.evaluation?.split ?? 'test';
