@@ -16,6 +16,7 @@ import {
 import type { RunResult } from '../engines/types.js';
 import { TlrError } from '../errors.js';
 import type { Plan } from '../plan/types.js';
+import type { SweepProgress } from '../ui/components/sweep-progress.js';
 import { ndjsonReporter, textReporter } from './reporters/text.js';
 import { UsageError, type Output } from './io.js';
 
@@ -81,6 +82,8 @@ export async function runWithView(
     resume?: string;
     /** Stops the run after the current batch once it says so (a sweep's screen), as Ctrl-C does. */
     stopWhen?: (e: RunEvent) => boolean;
+    /** A sweep's progress, shown above the live view. */
+    sweep?: SweepProgress;
   },
   flags: RunFlags,
   io: Output,
@@ -93,7 +96,7 @@ export async function runWithView(
     if (!ui) io.err('\nstopping after the current batch (Ctrl-C again to quit at once)');
   };
   // The live view only on a terminal; pipes, CI and --json get plain lines or NDJSON.
-  const ui = !flags.json && useLiveView() ? await mountRunView(events, stop) : null;
+  const ui = !flags.json && useLiveView() ? await mountRunView(events, stop, req.sweep) : null;
   if (!ui) events.on(flags.json ? ndjsonReporter((l) => io.out(l)) : textReporter((l) => io.out(l)));
   const { stopWhen } = req;
   if (stopWhen)
@@ -129,13 +132,17 @@ export const useLiveView = (): boolean =>
   !!process.stdout.isTTY && !process.env['CI'] && process.env['TERM'] !== 'dumb';
 
 /** Mounts the Ink view of a run; Ink and React load only here. */
-async function mountRunView(events: Events, onStop: () => void): Promise<{ close(): Promise<void> }> {
+async function mountRunView(
+  events: Events,
+  onStop: () => void,
+  sweep?: SweepProgress,
+): Promise<{ close(): Promise<void> }> {
   const [{ render }, React, { RunView }] = await Promise.all([
     import('ink'),
     import('react'),
     import('../ui/run-view.js'),
   ]);
-  const instance = render(React.createElement(RunView, { events, onStop }), {
+  const instance = render(React.createElement(RunView, { events, onStop, sweep }), {
     exitOnCtrlC: false,
     patchConsole: false,
   });

@@ -7,6 +7,7 @@ import { ProgressBar } from './components/progress-bar.js';
 import { Metrics } from './components/metrics.js';
 import { Summary } from './components/summary.js';
 import { color } from './theme.js';
+import { SweepLine, type SweepProgress } from './components/sweep-progress.js';
 
 // The live view of one run. It subscribes to the run's events and nothing else.
 
@@ -45,7 +46,18 @@ export function RunBody({ s, compact = false }: { s: ViewState; compact?: boolea
 }
 
 /** The live view of a run: subscribes to its events; `q` or Ctrl-C calls onStop. */
-export function RunView({ events, onStop, compact }: { events: Events; onStop?: () => void; compact?: boolean }) {
+export function RunView({
+  events,
+  onStop,
+  compact,
+  sweep,
+}: {
+  events: Events;
+  onStop?: () => void;
+  compact?: boolean;
+  /** A sweep's progress, above the variant's run. */
+  sweep?: SweepProgress;
+}) {
   const [s, dispatch] = useReducer((st: ViewState, e: RunEvent) => reduce(st, e), initialState);
   useEffect(() => events.on(dispatch), [events]);
   useInput(
@@ -54,5 +66,11 @@ export function RunView({ events, onStop, compact }: { events: Events; onStop?: 
     },
     { isActive: !!onStop && !!process.stdin.isTTY },
   );
-  return <RunBody s={s} compact={compact} />;
+  if (!sweep) return <RunBody s={s} compact={compact} />;
+  return (
+    <Box flexDirection="column">
+      <SweepLine p={sweep} />
+      <RunBody s={s} compact={compact} />
+    </Box>
+  );
 }

@@ -111,3 +111,40 @@ describe('run view', () => {
     expect(sparkline([2, 2])).toBe('▄▄');
   });
 });
+
+describe('a sweep above the run', () => {
+  it('shows runs done, failures, the best so far, the time left and the variant running', () => {
+    const { lastFrame } = render(
+      <RunView
+        events={new Events()}
+        sweep={{
+          total: 4,
+          done: 2,
+          failed: 1,
+          current: { index: 1, of: 1, id: '164e5af4', name: 'head dense(64) dense(4), lr 0.001' },
+          best: { id: '3d38bf28', name: 'head dense(4), lr 0.003', accuracy: 1 },
+          secondsLeft: 150,
+        }}
+      />,
+    );
+    const f = lastFrame()!;
+    expect(f).toMatch(
+      /sweep 2\/4 done · 1 failed · best 3d38bf28 \(head dense\(4\), lr 0\.003\) 100\.0% · about 3 min left/,
+    );
+    expect(f).toContain('now 1 of 1: 164e5af4 (head dense(64) dense(4), lr 0.001)');
+    const first = render(
+      <RunView
+        events={new Events()}
+        sweep={{
+          total: 2,
+          done: 0,
+          failed: 0,
+          current: { index: 1, of: 2, id: 'a', name: 'lr 1' },
+          best: null,
+          secondsLeft: null,
+        }}
+      />,
+    ).lastFrame()!;
+    expect(first).toContain('sweep 0/2 done · time left: after the first variant');
+  });
+});

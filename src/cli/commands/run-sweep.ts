@@ -17,7 +17,8 @@ import type { Plan } from '../../plan/types.js';
 import type { RunEvent } from '../../runtime/events.js';
 import { UsageError, type Output } from '../io.js';
 import { chooseEngine, runWithView, type Chosen, type RunFlags } from '../run-session.js';
-import { sweepTable } from '../../report/sweep-table.js';
+import { bestVariant, sweepTable } from '../../report/sweep-table.js';
+import type { SweepProgress } from '../../ui/components/sweep-progress.js';
 import { writeSweepReport } from '../../report/sweep-html.js';
 import { sweepGroups } from '../sweep-text.js';
 
@@ -93,7 +94,11 @@ async function sweepLoop(
   const run = async (todo: SweepVariant[], what: string, screenAfter?: number): Promise<boolean> => {
     for (const [i, v] of todo.entries()) {
       io.err(`tlr: sweep: ${what}variant ${i + 1} of ${todo.length} to run, ${v.id} (${v.name})`);
-      if ((await runVariant(dir, record, v, texts.get(v.id) ?? '', fresh, flags, io, screenAfter)) === 'interrupted') {
+      const progress = sweepProgress(record, v, i + 1, todo.length);
+      if (
+        (await runVariant(dir, record, v, texts.get(v.id) ?? '', fresh, flags, io, screenAfter, progress)) ===
+        'interrupted'
+      ) {
         io.err(`tlr: sweep stopped; continue it with: tlr run --resume ${dir}`);
         return false;
       }
@@ -150,6 +155,7 @@ async function runVariant(
   flags: RunFlags,
   io: Output,
   screenAfter?: number,
+  progress?: SweepProgress,
 ): Promise<'finished' | 'failed' | 'interrupted' | 'screened'> {
   const previous = v.runDir ? path.resolve(dir, v.runDir) : null;
   const resume = previous && fs.existsSync(path.join(previous, 'checkpoint')) ? previous : undefined;
@@ -161,7 +167,13 @@ async function runVariant(
   try {
     const r = await runWithView(
       chosen,
-      { plan: resume ? undefined : variantPlan(dir, v), recipeText: text, resume, stopWhen: screen?.seen },
+      {
+        plan: resume ? undefined : variantPlan(dir, v),
+        recipeText: text,
+        resume,
+        stopWhen: screen?.seen,
+        sweep: progress,
+      },
       flags,
       io,
     );
@@ -182,6 +194,25 @@ async function runVariant(
     set(dir, record, v, { status: 'failed', error: message, runDir: latestRun(dir, v.id) ?? v.runDir });
     return 'failed';
   }
+}
+
+/**
+ * Where the sweep stands as variant `v` starts (the live view shows it): runs done, failures, the best so far, and
+ * the time left, from the finished variants' mean time times the variants still to run.
+ */
+export function sweepProgress(record: SweepRecord, v: SweepVariant, index: number, of: number): SweepProgress {
+  const finished = record.variants.filter((x) => x.status === 'finished');
+  const timed = finished.filter((x) => x.seconds !== null);
+  const left = record.variants.filter((x) => !['finished', 'failed', 'stopped early'].includes(x.status)).length;
+  const best = bestVariant(record);
+  return {
+    total: record.variants.length,
+    done: finished.length,
+    failed: record.variants.filter((x) => x.status === 'failed').length,
+    current: { index, of, id: v.id, name: v.name },
+    best: best ? { id: best.id, name: best.name, accuracy: best.evaluation!.accuracy } : null,
+    secondsLeft: timed.length ? (timed.reduce((t, x) => t + x.seconds!, 0) / timed.length) * left : null,
+  };
 }
 
 /** Changes a variant's record and rewrites sweep.json. */
