@@ -7,6 +7,7 @@ import { spawn } from 'node:child_process';
 import { cliArgs, tlrAsync } from '../helpers/cli.js';
 import { assertPlan } from '../../src/plan/validate.js';
 import { runFileErrors } from '../../src/runtime/run-files.js';
+import { sweepProgress } from '../../src/cli/commands/run-sweep.js';
 
 // A sweep end to end on tiny data (tfjs engine): its plan, a run where one variant fails and the
 // sweep goes on, sweep.json against its schema, the table, and a resume that runs only what failed.
@@ -100,6 +101,19 @@ describe('a sweep', () => {
     // The runs folder the sweep made is kept out of git, as a run's is.
     expect(fs.readFileSync(path.join(world.dir, 'runs', '.gitignore'), 'utf8')).toMatch(/^\*$/m);
   }, 120_000);
+
+  it("the live view's sweep line: runs done, failures, the best so far, time left from the finished variants", () => {
+    const s = record();
+    const [a, b, c, d] = s.variants;
+    const p = sweepProgress(s, d, 2, 2);
+    expect(p).toMatchObject({ total: 4, done: 2, failed: 2, current: { index: 2, of: 2, id: d.id } });
+    const best = [a, b].sort((x, y) => y.evaluation.accuracy - x.evaluation.accuracy)[0];
+    expect(p.best?.accuracy).toBe(best.evaluation.accuracy);
+    expect(p.secondsLeft).toBe(0);
+    // Two variants still to run: twice the finished ones' mean time.
+    const again = { ...s, variants: [a, b, { ...c, status: 'pending' }, { ...d, status: 'running' }] };
+    expect(sweepProgress(again, d, 1, 2).secondsLeft).toBeCloseTo(a.seconds + b.seconds, 6);
+  });
 
   it('tlr compare SWEEP_DIR prints the table, and --by pivots one varied value against another', async () => {
     const c = await tlrAsync('compare', sweepDir());

@@ -145,6 +145,6 @@ describe('a sweep above the run', () => {
         }}
       />,
     ).lastFrame()!;
-    expect(first).toContain('sweep 0/2 done · time left: after the first variant');
+    expect(first).toContain('sweep 0/2 done · time left: after the first variant (not calibrated');
   });
 });

@@ -19,6 +19,7 @@ import { UsageError, type Output } from '../io.js';
 import { chooseEngine, runWithView, type Chosen, type RunFlags } from '../run-session.js';
 import { bestVariant, sweepTable } from '../../report/sweep-table.js';
 import type { SweepProgress } from '../../ui/components/sweep-progress.js';
+import { estimates } from '../estimate-text.js';
 import { writeSweepReport } from '../../report/sweep-html.js';
 import { sweepGroups } from '../sweep-text.js';
 
@@ -198,7 +199,8 @@ async function runVariant(
 
 /**
  * Where the sweep stands as variant `v` starts (the live view shows it): runs done, failures, the best so far, and
- * the time left, from the finished variants' mean time times the variants still to run.
+ * the time left: the finished variants' mean time times the variants still to run, or before one has finished, the
+ * calibrated estimates (tlr doctor --calibrate).
  */
 export function sweepProgress(record: SweepRecord, v: SweepVariant, index: number, of: number): SweepProgress {
   const finished = record.variants.filter((x) => x.status === 'finished');
@@ -211,8 +213,15 @@ export function sweepProgress(record: SweepRecord, v: SweepVariant, index: numbe
     failed: record.variants.filter((x) => x.status === 'failed').length,
     current: { index, of, id: v.id, name: v.name },
     best: best ? { id: best.id, name: best.name, accuracy: best.evaluation!.accuracy } : null,
-    secondsLeft: timed.length ? (timed.reduce((t, x) => t + x.seconds!, 0) / timed.length) * left : null,
+    secondsLeft: timed.length ? (timed.reduce((t, x) => t + x.seconds!, 0) / timed.length) * left : estimated(record),
   };
+}
+
+/** Before any variant has finished: the calibrated estimates of the variants left on the sweep's engine, or null. */
+function estimated(record: SweepRecord): number | null {
+  const left = record.variants.filter((x) => !['finished', 'failed', 'stopped early'].includes(x.status));
+  const each = left.map((x) => estimates(x.plan).find((e) => e.engine === record.engine)?.seconds ?? null);
+  return each.length && each.every((t) => t !== null) ? each.reduce((a, b) => a! + b!, 0)! : null;
 }
 
 /** Changes a variant's record and rewrites sweep.json. */

@@ -10,7 +10,7 @@ export interface SweepProgress {
   /** The variant running now: its place among those left to run, id and choices. */
   readonly current: { readonly index: number; readonly of: number; readonly id: string; readonly name: string };
   readonly best: { readonly id: string; readonly name: string; readonly accuracy: number } | null;
-  /** From the finished variants' times; null until one has finished. */
+  /** From the finished variants' times, or the calibrated estimates before; null when neither is known. */
   readonly secondsLeft: number | null;
 }
 
@@ -34,7 +34,10 @@ export function SweepLine({ p }: { p: SweepProgress }) {
         ) : null}
         <Text>
           {' '}
-          · {p.secondsLeft === null ? 'time left: after the first variant' : `about ${about(p.secondsLeft)} left`}
+          ·{' '}
+          {p.secondsLeft === null
+            ? 'time left: after the first variant (not calibrated: tlr doctor --calibrate)'
+            : `about ${about(p.secondsLeft)} left`}
         </Text>
       </Text>
       <Text>
