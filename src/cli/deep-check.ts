@@ -1,5 +1,6 @@
 import type { Plan, PlanSplitSource } from '../plan/types.js';
-import { listEntries, type Entry } from '../data/formats/index.js';
+import { DataError, listEntries, type Entry } from '../data/formats/index.js';
+import { describeItem, encodedImage } from '../runtime/data/dataset.js';
 import { decodeRgb, ImageError } from '../runtime/data/image.js';
 
 // `tlr check --deep`: decodes every image a run would read, before a long run meets the one that
@@ -23,30 +24,31 @@ const sources = (plan: Plan): [string, Extract<PlanSplitSource, { kind: 'data' }
     s?.kind === 'data' ? [[name, s] as [string, Extract<PlanSplitSource, { kind: 'data' }>]] : [],
   );
 
-/** Decodes every image file of the plan's data (32 at a time), and says which cannot be read. */
+/** Decodes every image of the plan's data (32 at a time), and says which cannot be read. */
 export async function deepCheck(plan: Plan): Promise<DeepResult> {
   const unreadable: { file: string; reason: string }[] = [],
     failing: string[] = [];
   let images = 0;
   for (const [name, src] of sources(plan)) {
+    // Image files and images inside tar shards are decoded as a run decodes them; IDX images are pixels already.
     const files = listEntries(src, plan.data.classes).filter(
-      (e): e is Extract<Entry, { kind: 'file' }> => e.kind === 'file',
+      (e): e is Exclude<Entry, { kind: 'idx' }> => e.kind !== 'idx',
     );
     let bad = 0;
     for (let i = 0; i < files.length; i += 32) {
       await Promise.all(
         files.slice(i, i + 32).map(async (e) => {
-          if (e.problem) {
+          if (e.kind === 'file' && e.problem) {
             bad++;
             unreadable.push({ file: e.path, reason: e.problem });
             return;
           }
           try {
-            await decodeRgb(e.path, 32);
+            await decodeRgb(encodedImage(e), 32, describeItem(e));
           } catch (err) {
-            if (!(err instanceof ImageError)) throw err;
+            if (!(err instanceof ImageError || err instanceof DataError)) throw err;
             bad++;
-            unreadable.push({ file: e.path, reason: err.message });
+            unreadable.push({ file: describeItem(e), reason: err.message });
           }
         }),
       );

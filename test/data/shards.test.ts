@@ -7,6 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { tlrAsync } from '../helpers/cli.js';
 import { listEntries, probeData, readMember, SHARDS_INDEX } from '../../src/data/formats/index.js';
 import { compile } from '../../src/compiler/index.js';
+import { deepCheck } from '../../src/cli/deep-check.js';
 import { describeItem, listSplits, type Item } from '../../src/runtime/data/dataset.js';
 
 // tlr pack and the shards format: the shards hold the folder's images byte for byte, in its order
@@ -170,6 +171,23 @@ describe('bad shards', () => {
     const m = listEntries({ path: at('shards'), format: 'shards', part: 'train' }, ['diseased', 'healthy'])[7]!;
     if (m.kind !== 'member') throw new Error('not a member');
     expect(() => readMember({ ...m, shard: tarFile })).toThrow(/000001\.tar: member .*healthy-1\.png is cut short/);
+  });
+
+  it('tlr check --deep decodes the images inside shards and names a damaged one by shard and member', async () => {
+    const d = at('damaged');
+    fs.cpSync(at('shards'), d, { recursive: true });
+    const m = listEntries({ path: d, format: 'shards', part: 'train' }, ['diseased', 'healthy'])[6]!;
+    if (m.kind !== 'member') throw new Error('not a member');
+    const fd = fs.openSync(m.shard, 'r+');
+    fs.writeSync(fd, Buffer.alloc(m.size), 0, m.size, m.offset); // same size: the index still matches
+    fs.closeSync(fd);
+    const plan = compile(`from mobilenet_v2 weights none input 32 head dense(2) train 1 epoch on ${d}\n`, {
+      file: at('r.tlr'),
+    }).plan!;
+    const r = await deepCheck(plan);
+    expect(r.images).toBe(15);
+    expect(r.unreadable.map((u) => u.file)).toEqual([`${m.shard}[${m.name}]`]);
+    expect(r.unreadable[0]!.reason).toMatch(/cannot be read as an image/);
   });
 
   it('a folder of shards without an index says to index it', () => {

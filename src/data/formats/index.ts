@@ -56,6 +56,7 @@ export function listEntries(
 }
 
 export type { ClassFolder, DataInfo, DataFormatDef, Entry, ProbeResult } from './types.js';
+export { DataError } from './types.js';
 export { readIdxImages, readIdxLabels, readClassNames, IDX_FILES, type IdxImages } from './idx.js';
 export { SPLIT_FOLDERS } from './split-folders.js';
 export { readMember, readShardIndex, SHARDS_INDEX, type ShardIndex, type ShardMember } from './shards.js';
