@@ -205,7 +205,7 @@ async function runVariant(
 export function sweepProgress(record: SweepRecord, v: SweepVariant, index: number, of: number): SweepProgress {
   const finished = record.variants.filter((x) => x.status === 'finished');
   const timed = finished.filter((x) => x.seconds !== null);
-  const left = record.variants.filter((x) => !['finished', 'failed', 'stopped early'].includes(x.status)).length;
+  const left = record.variants.filter((x) => !['finished', 'failed', 'stopped early'].includes(x.status));
   const best = bestVariant(record);
   return {
     total: record.variants.length,
@@ -213,14 +213,15 @@ export function sweepProgress(record: SweepRecord, v: SweepVariant, index: numbe
     failed: record.variants.filter((x) => x.status === 'failed').length,
     current: { index, of, id: v.id, name: v.name },
     best: best ? { id: best.id, name: best.name, accuracy: best.evaluation!.accuracy } : null,
-    secondsLeft: timed.length ? (timed.reduce((t, x) => t + x.seconds!, 0) / timed.length) * left : estimated(record),
+    secondsLeft: timed.length
+      ? (timed.reduce((t, x) => t + x.seconds!, 0) / timed.length) * left.length
+      : estimated(left, record.engine),
   };
 }
 
 /** Before any variant has finished: the calibrated estimates of the variants left on the sweep's engine, or null. */
-function estimated(record: SweepRecord): number | null {
-  const left = record.variants.filter((x) => !['finished', 'failed', 'stopped early'].includes(x.status));
-  const each = left.map((x) => estimates(x.plan).find((e) => e.engine === record.engine)?.seconds ?? null);
+function estimated(left: readonly SweepVariant[], engine: string): number | null {
+  const each = left.map((x) => estimates(x.plan).find((e) => e.engine === engine)?.seconds ?? null);
   return each.length && each.every((t) => t !== null) ? each.reduce((a, b) => a! + b!, 0)! : null;
 }
 

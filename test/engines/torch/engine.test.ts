@@ -98,6 +98,17 @@ const json = (f: string) => JSON.parse(fs.readFileSync(f, 'utf8'));
 const weightsOf = (run: string) =>
   readSafetensors(new Uint8Array(fs.readFileSync(path.join(run, 'model', 'model.safetensors'))), run);
 
+/** ‖a − b‖ / ‖a‖ over one tensor: the two-node and one-vs-two-process comparisons (summation order differs). */
+const normRel = (a: ArrayLike<number>, b: ArrayLike<number>): number => {
+  let num = 0,
+    den = 1e-12;
+  for (let i = 0; i < a.length; i++) {
+    num += (a[i]! - b[i]!) ** 2;
+    den += a[i]! * a[i]!;
+  }
+  return Math.sqrt(num / den);
+};
+
 d('the torch engine', () => {
   beforeAll(async () => {
     dir = fs.mkdtempSync(path.join(os.tmpdir(), 'tlr-torch-'));
@@ -280,14 +291,7 @@ d('the torch engine', () => {
             ]);
       const [x, y] = [tensors(a), tensors(b)];
       for (const [k, v] of x) {
-        const w = y.get(k)!;
-        let num = 0,
-          den = 1e-12;
-        v.data.forEach((e, i) => {
-          num += (e - w.data[i]!) ** 2;
-          den += e * e;
-        });
-        expect(Math.sqrt(num / den), `${b} ${k}`).toBeLessThan(1e-6);
+        expect(normRel(v.data, y.get(k)!.data), `${b} ${k}`).toBeLessThan(1e-6);
       }
     }
   }, 240_000);
@@ -311,48 +315,46 @@ d('the torch engine', () => {
   );
 
   async function sameWeights(name: string, augment: string) {
-    {
-      const recipe = write(
-        `${name}.tlr`,
-        `from resnet18 weights ./start.safetensors input 64\nfreeze until block3\nhead dense(3)\ntrain 1 epochs ` +
-          `on ./data\n  batch 8\n  optimizer sgd\n  lr 0.001\n${augment}split 70/15/15\nsave last\n`,
-      );
-      for (const n of ['1', '2']) {
-        const r = await tlrAsync('run', recipe, '--engine', 'torch', '--nproc', n, '--json');
-        expect(r.code, r.err).toBe(0);
-      }
-      const [one, two] = runsOf(name).map(weightsOf);
-      const start = readSafetensors(new Uint8Array(fs.readFileSync(path.join(dir, 'start.safetensors'))), 'start');
-      let trained = 0;
-      for (const [k, a] of one!) {
-        const b = two!.get(k)!;
-        // Norm-relative, as the two-node test (summation order differs with the ranks: one weight of
-        // layer4.1.conv2 moved 3.5e-4 of the tensor's largest while the tensor moved 3.7e-6), and no weight far off.
-        let scale = 1e-3,
-          diff = 0,
-          norm = 0,
-          off = 0;
-        a.data.forEach((v, i) => {
-          scale = Math.max(scale, Math.abs(v));
-          diff = Math.max(diff, Math.abs(v - b.data[i]!));
-          norm += v * v;
-          off += (v - b.data[i]!) ** 2;
-        });
-        expect(Math.sqrt(off / Math.max(norm, 1e-30)), k).toBeLessThan(1e-4);
-        expect(diff / scale, k).toBeLessThan(2e-3);
-        if (/^(conv1|bn1|layer[123])\./.test(k)) {
-          // Frozen (stem, block1-3): the very bits of the starting weights, running statistics included.
-          expect(Buffer.from(a.data.buffer).equals(Buffer.from(start.get(k)!.data.buffer)), k).toBe(true);
-          expect(Buffer.from(b.data.buffer).equals(Buffer.from(start.get(k)!.data.buffer)), k).toBe(true);
-        } else if (start.has(k) && a.data.some((v, i) => v !== start.get(k)!.data[i])) trained++;
-        if (/^layer4\..*running_(mean|var)$/.test(k)) {
-          // block4 trains: its statistics are kept with `keep batchnorm statistics`, updated with `update`.
-          const kept = Buffer.from(a.data.buffer).equals(Buffer.from(start.get(k)!.data.buffer));
-          expect(kept, k).toBe(!augment.includes('update'));
-        }
-      }
-      expect(trained).toBeGreaterThan(10); // block4 moved
+    const recipe = write(
+      `${name}.tlr`,
+      `from resnet18 weights ./start.safetensors input 64\nfreeze until block3\nhead dense(3)\ntrain 1 epochs ` +
+        `on ./data\n  batch 8\n  optimizer sgd\n  lr 0.001\n${augment}split 70/15/15\nsave last\n`,
+    );
+    for (const n of ['1', '2']) {
+      const r = await tlrAsync('run', recipe, '--engine', 'torch', '--nproc', n, '--json');
+      expect(r.code, r.err).toBe(0);
     }
+    const [one, two] = runsOf(name).map(weightsOf);
+    const start = readSafetensors(new Uint8Array(fs.readFileSync(path.join(dir, 'start.safetensors'))), 'start');
+    let trained = 0;
+    for (const [k, a] of one!) {
+      const b = two!.get(k)!;
+      // Norm-relative, as the two-node test (summation order differs with the ranks: one weight of
+      // layer4.1.conv2 moved 3.5e-4 of the tensor's largest while the tensor moved 3.7e-6), and no weight far off.
+      let scale = 1e-3,
+        diff = 0,
+        norm = 0,
+        off = 0;
+      a.data.forEach((v, i) => {
+        scale = Math.max(scale, Math.abs(v));
+        diff = Math.max(diff, Math.abs(v - b.data[i]!));
+        norm += v * v;
+        off += (v - b.data[i]!) ** 2;
+      });
+      expect(Math.sqrt(off / Math.max(norm, 1e-30)), k).toBeLessThan(1e-4);
+      expect(diff / scale, k).toBeLessThan(2e-3);
+      if (/^(conv1|bn1|layer[123])\./.test(k)) {
+        // Frozen (stem, block1-3): the very bits of the starting weights, running statistics included.
+        expect(Buffer.from(a.data.buffer).equals(Buffer.from(start.get(k)!.data.buffer)), k).toBe(true);
+        expect(Buffer.from(b.data.buffer).equals(Buffer.from(start.get(k)!.data.buffer)), k).toBe(true);
+      } else if (start.has(k) && a.data.some((v, i) => v !== start.get(k)!.data[i])) trained++;
+      if (/^layer4\..*running_(mean|var)$/.test(k)) {
+        // block4 trains: its statistics are kept with `keep batchnorm statistics`, updated with `update`.
+        const kept = Buffer.from(a.data.buffer).equals(Buffer.from(start.get(k)!.data.buffer));
+        expect(kept, k).toBe(!augment.includes('update'));
+      }
+    }
+    expect(trained).toBeGreaterThan(10); // block4 moved
   }
 
   heavy(
@@ -393,14 +395,7 @@ d('the torch engine', () => {
       const [a, b] = [weightsOf(oneNode!), weightsOf(twoNodes)];
       let trained = 0;
       for (const [k, x] of a) {
-        const y = b.get(k)!;
-        let num = 0,
-          den = 1e-12;
-        x.data.forEach((v, i) => {
-          num += (v - y.data[i]!) ** 2;
-          den += v * v;
-        });
-        expect(Math.sqrt(num / den), k).toBeLessThan(1e-4);
+        expect(normRel(x.data, b.get(k)!.data), k).toBeLessThan(1e-4);
         if (/^(layer4|fc)\./.test(k)) trained++;
       }
       expect(trained).toBeGreaterThan(5);
@@ -426,14 +421,7 @@ d('the torch engine', () => {
       expect(json(path.join(h0.runDir, 'environment.json')).distributed).toMatchObject({ ranks: 2 });
       const byHand = weightsOf(h0.runDir);
       for (const [k, x] of a) {
-        const y = byHand.get(k)!;
-        let num = 0,
-          den = 1e-12;
-        x.data.forEach((v, i) => {
-          num += (v - y.data[i]!) ** 2;
-          den += v * v;
-        });
-        expect(Math.sqrt(num / den), `by hand ${k}`).toBeLessThan(1e-4);
+        expect(normRel(x.data, byHand.get(k)!.data), `by hand ${k}`).toBeLessThan(1e-4);
       }
       // A node that dies is named by its node and global rank; the other node stops too.
       const dies = path.join(dir, 'job-dies');
