@@ -75,6 +75,11 @@ export const CODES = {
     title: 'sample keeps every variant',
     help: '`sample N` runs N of the grid: with N at least the number of variants it keeps them all; lower N or remove the line. N must be at least 1.',
   },
+  TLR0213: {
+    severity: 'error',
+    title: 'a list outside any statement',
+    help: 'A list of alternatives stands for a value inside a statement (`lr {1e-3, 3e-4}`); this one holds only comments or spaces. Remove it, or put values in it.',
+  },
   TLR1001: {
     severity: 'error',
     title: 'no model',

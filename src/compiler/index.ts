@@ -74,7 +74,9 @@ export function compile(
 ): Compiled & { readonly sweep: Sweep | null } {
   const expanded = expand(text);
   const sweepLines = expanded.keep || expanded.diagnostics.some((d) => d.code === 'TLR0210');
-  if (!expanded.groups.length && !sweepLines) return { ...compileOne(text, options), sweep: null };
+  // A broken first list leaves no groups, and its own diagnostic says more than the parser's stray `{`.
+  const broken = hasErrors(expanded.diagnostics);
+  if (!expanded.groups.length && !sweepLines && !broken) return { ...compileOne(text, options), sweep: null };
   const lines = new LineIndex(text);
   if (!options.sweeps || !expanded.variants.length) {
     // The first variant's tree stands for the recipe's shape (its positions are the variant's).

@@ -50,6 +50,17 @@ export interface Expanded {
   /** One variant (the recipe itself) when there are no lists. */
   readonly variants: readonly Variant[];
   readonly diagnostics: readonly Diagnostic[];
+  /** The sweep's own lines (`keep best`, `vary together`, `sample`) in the recipe's order, for `tlr fmt`. */
+  readonly lines: readonly SweepLine[];
+  /** The recipe's text with those lines blanked out (every offset kept): what the lists were read from. */
+  readonly text: string;
+}
+
+/** A line of the sweep's own: where it is (its comment left out) and its canonical text. */
+export interface SweepLine {
+  readonly start: number;
+  readonly end: number;
+  readonly text: string;
 }
 
 /** The most variants one sweep may hold. */
@@ -120,6 +131,17 @@ const lineEnd = (text: string, i: number) => {
   return n < 0 ? text.length : n;
 };
 
+const withoutComments = (text: string): string => {
+  let out = '';
+  for (let i = 0; i < text.length; ) {
+    const c = text[i]!;
+    const next = c === '#' ? lineEnd(text, i) : c === '"' ? stringEnd(text, i) : i + 1;
+    if (c !== '#') out += text.slice(i, next);
+    i = next;
+  }
+  return out;
+};
+
 function stringEnd(text: string, i: number): number {
   for (let j = i + 1; j < text.length; j++) {
     if (text[j] === '\\') j++;
@@ -141,7 +163,8 @@ function readGroup(
   const push = (end: number) => {
     const raw = text.slice(from, end),
       lead = raw.length - raw.trimStart().length;
-    const alt = { text: normal(raw), start: from + lead, end: from + raw.trimEnd().length };
+    // Its words without comments: a comment inside a list changes neither a variant's name nor its id.
+    const alt = { text: normal(withoutComments(raw)), start: from + lead, end: from + raw.trimEnd().length };
     if (!alt.text) diagnostics.push(diag('TLR0202', lines.span(from, end + 1), 'an empty alternative'));
     else alternatives.push(alt);
   };
@@ -346,11 +369,12 @@ export function expand(source: string): Expanded {
         diag('TLR0209', lines.span(span![0], span![1]), `keep best ${keep.best} of ${count} variants stops none early`),
       );
   }
-  const shaped = { groups, keep, together, sample };
+  const shaped = { groups, keep, together, sample, text, lines: sweepLines(kept, shape) };
   if (!groups.length || diagnostics.some((d) => d.severity === 'error'))
     return {
       ...shaped,
-      variants: groups.length || keep || shape.together.length || shape.sample ? [] : [plain(text)],
+      variants:
+        groups.length || keep || shape.together.length || shape.sample || diagnostics.length ? [] : [plain(text)],
       diagnostics,
     };
   const count = grid;
@@ -385,6 +409,28 @@ export function expand(source: string): Expanded {
   if (sample) variants = sampleOf(variants, sample.n);
   return { ...shaped, variants, diagnostics };
 }
+
+/** The sweep's lines in canonical words, in the recipe's order. */
+function sweepLines(kept: ReturnType<typeof takeKeep>, shape: SweepLines): SweepLine[] {
+  const at = (span: [number, number], text: string) => ({ start: span[0], end: span[1], text });
+  return [
+    ...(kept.keep && kept.span
+      ? [at(kept.span, `keep best ${kept.keep.best} after ${kept.keep.after} epoch${kept.keep.after === 1 ? '' : 's'}`)]
+      : []),
+    ...shape.together.map((t) => at(t.span, `vary together ${t.slots.join(', ')}`)),
+    ...(shape.sample ? [at(shape.sample.span, `sample ${shape.sample.n}`)] : []),
+  ].sort((a, b) => a.start - b.start);
+}
+
+/** The variant of alternative pick[g] of each list g (the first where pick has none): `tlr fmt` lays out the first. */
+export const variantAt = (e: Expanded, pick: readonly number[] = []): Variant =>
+  e.groups.length
+    ? variantOf(
+        e.text,
+        e.groups,
+        e.groups.map((_, g) => pick[g] ?? 0),
+      )
+    : plain(e.text);
 
 function plain(text: string): Variant {
   return { id: variantId([]), name: 'the recipe', choices: [], text, toSource: (o) => o };

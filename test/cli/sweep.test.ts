@@ -4,7 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import '@tensorflow/tfjs-backend-wasm';
 import { makeWorld } from '../helpers/run-fixture.js';
 import { spawn } from 'node:child_process';
-import { cliArgs, tlrAsync } from '../helpers/cli.js';
+import { cliArgs, tlr, tlrAsync } from '../helpers/cli.js';
 import { assertPlan } from '../../src/plan/validate.js';
 import { runFileErrors } from '../../src/runtime/run-files.js';
 import { sweepProgress } from '../../src/cli/commands/run-sweep.js';
@@ -56,9 +56,16 @@ describe('a sweep', () => {
     ).toEqual([0.01, 0.001, 0.01, 0.001]);
     const c = await tlrAsync('check', file);
     expect(c.out).toMatch(/ok \(a sweep of 4 variants\)/);
-    const f = await tlrAsync('fmt', file);
-    expect(f.code).toBe(1);
-    expect(f.out + f.err).toMatch(/TLR0206/);
+    // fmt lays the sweep out, each list where it stands, and --check then passes.
+    const f = tlr('fmt', file);
+    expect(f.code, f.err).toBe(0);
+    expect(f.out).toMatch(
+      /^from mobilenet_v1\n {2}weights \{.*, \.\/broken\/model\.json\}\n {2}width 0\.25\n {2}input 32\n/,
+    );
+    expect(f.out).toMatch(/^ {2}lr \{0\.01, 0\.001\}$/m);
+    const formatted = path.join(world.dir, 'formatted.tlr');
+    fs.writeFileSync(formatted, f.out);
+    expect(tlr('fmt', '--check', formatted).code).toBe(0);
     // explain: the grid, then what each list varies, as tlr diff says it.
     const e = await tlrAsync('explain', file);
     expect(e.code, e.err).toBe(0);

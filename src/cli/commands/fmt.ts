@@ -44,7 +44,7 @@ export function fmtCommand(
     if (!r.ok) {
       io.err(
         `${renderDiagnostics(r.diagnostics, src.label, src.text, { color: useColor(process.stderr) })}\n\n` +
-          `${src.label}: not formatted: ${r.diagnostics.some((d) => d.code === 'TLR0206') ? 'tlr fmt does not lay out a sweep yet' : 'fix the syntax errors first'}`,
+          `${src.label}: not formatted: fix the syntax errors first`,
       );
       status = 1;
       continue;
