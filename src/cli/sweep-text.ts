@@ -9,7 +9,7 @@ import { diffPlans } from '../review/diff.js';
 import { meaning } from '../review/render-diff.js';
 import { explain, explainMarkdown } from '../review/explain.js';
 import { printable } from '../printable.js';
-import { side } from './commands/diff.js';
+import { side } from './diff-side.js';
 import { estimates } from './estimate-text.js';
 
 // `tlr plan` of a sweep: how many runs, and per variant what it trains, its compute and its time

@@ -94,6 +94,40 @@ describe('tlr diff', () => {
     expect(j.compute.after.total).toBeGreaterThan(j.compute.before.total);
   });
 
+  it('a recipe that becomes a sweep: runs and cost before → after, the variant it was, those added', () => {
+    const sweep = path.join(repo, 'recipes', 'sweep.tlr');
+    const text = V2('../../data').replace('recipe "clothes"', 'recipe "sweep"');
+    fs.writeFileSync(sweep, text.replace('lr 0.001', 'lr {0.001, 0.0003}').replace('6 epochs', '{6, 8} epochs'));
+    const same = path.join(repo, 'recipes', 'same.tlr');
+    fs.writeFileSync(same, text.replace('lr 0.001', 'lr {0.0003,0.001}').replace('6 epochs', '{8,6} epochs'));
+    const r = inRepo(() => tlr('diff', 'recipes/clothes.tlr', 'recipes/sweep.tlr'));
+    expect(r.code, r.err).toBe(1);
+    expect(r.out).toMatch(/^runs: 1 \(a recipe\) → 4 \(epochs ×2, lr ×2\)$/m);
+    expect(r.out).toMatch(/^whole sweep: .*MAC → .*MAC \(\+\d+%\)/m);
+    expect(r.out).toMatch(/^added: 3 variants\n {2}[0-9a-f]{8} \(epochs 6, lr 0\.0003\): [\d,]+ trainable/m);
+    // Its plan differs only in its name and runs folder: the variant it became is found, and said so.
+    expect(r.out).toMatch(/^changed: 1 variant\n {2}the recipe → [0-9a-f]{8} \(epochs 6, lr 0\.001\)$/m);
+    expect(r.out).toContain('~ name: clothes → sweep');
+    const j = JSON.parse(inRepo(() => tlr('diff', 'recipes/clothes.tlr', 'recipes/sweep.tlr', '--json')).out);
+    expect([j.kind, j.before.runs, j.after.runs, j.added.length, j.changed[0].pairs[0].before.name]).toEqual([
+      'sweep',
+      1,
+      4,
+      3,
+      'the recipe',
+    ]);
+    const md = inRepo(() => tlr('diff', 'recipes/clothes.tlr', 'recipes/sweep.tlr', '--md'));
+    expect(md.out).toMatch(/^\*\*Added\*\* \(3 variants\)$/m);
+    // The same sweep with its lists reordered (and named alike): nothing that runs changes.
+    const reordered = inRepo(() => tlr('diff', 'recipes/sweep.tlr', 'recipes/same.tlr'));
+    expect([reordered.code, reordered.out.trim().split('\n').pop()]).toEqual([
+      0,
+      'no change in what runs (comments, layout or order only)',
+    ]);
+    fs.rmSync(sweep);
+    fs.rmSync(same);
+  });
+
   it('a change of comments and layout only: no change in what runs, exit 0', () => {
     // Another file in the same folder: its runs go to the same runs folder.
     const moved = path.join(repo, 'recipes', 'moved.tlr');

@@ -1,17 +1,24 @@
 import { spawnSync } from 'node:child_process';
-import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { compile } from '../../compiler/index.js';
-import { diffPlans, runKey } from '../../review/diff.js';
-import { diffMarkdown, diffText, type DiffReport, type RunResult, type Side } from '../../review/render-diff.js';
-import { planCompute } from '../../review/compute.js';
+import { compile, type Sweep } from '../../compiler/index.js';
+import { variantId } from '../../compiler/variants.js';
+import { diffPlans } from '../../review/diff.js';
+import { diffMarkdown, diffText, type DiffReport } from '../../review/render-diff.js';
+import { diffSweeps, type VariantPair, type VariantPlan } from '../../review/sweep-diff.js';
+import {
+  sweepDiffMarkdown,
+  sweepDiffText,
+  type SweepDiffReport,
+  type SweepSide,
+} from '../../review/render-sweep-diff.js';
+import { fmtMacs, planCompute } from '../../review/compute.js';
+import { fmtInt } from '../../review/phrases.js';
 import { estimates } from '../estimate-text.js';
-import { engineVerdicts } from '../plan-engines.js';
+import { side } from '../diff-side.js';
+import { sweepShape } from '../sweep-text.js';
 import { fromGit, gitTop, problemsText, readSource, verifyRevision, type RecipeSource } from '../sources.js';
 import { useColor, UsageError, type Output } from '../io.js';
 import { TlrError } from '../../errors.js';
-import { fmtMacs } from '../../review/compute.js';
-import { fmtInt } from '../../review/phrases.js';
 import type { Plan } from '../../plan/types.js';
 
 export const DIFF_HELP = `usage: tlr diff OLD NEW [--md | --json]
@@ -22,6 +29,9 @@ freezing, training and save, each as before → after, then what the change mean
 start or stop training, whether cached features stay valid, the compute per epoch and per run (and
 a time estimate per engine once \`tlr doctor --calibrate\` has measured this machine), which engines
 can run it, and the latest finished runs of both plans when there are some.
+A sweep on either side is compared variant by variant (matched by id, then by plan): the runs and
+the whole sweep's compute and time before → after, the variants added, removed and unchanged, and
+each group of variants changed alike, said as above.
 OLD and NEW are files, \`-\` (stdin) or git objects as \`git show\` takes them (REV:PATH; PATH from
 the repository's root, or from here when it starts with ./).
   --git BASE [HEAD]  every .tlr file changed between two revisions (HEAD: the work tree),
@@ -37,58 +47,92 @@ interface Flags {
   readonly json: boolean;
 }
 
-/** A side compiled; diagnostics printed and a usage error when it does not check. */
-function planOf(src: RecipeSource, io: Output): Plan {
-  const c = compile(src.text, { file: path.resolve(src.file) });
-  if (c.plan) return c.plan;
+/** What a side compiles to: one plan, or a sweep whose variants all check. */
+type Compiled = { readonly plan: Plan; readonly sweep: null } | { readonly plan: null; readonly sweep: Sweep };
+
+/** A side compiled; diagnostics printed and a usage error when it (or a variant of it) does not check. */
+function compiledOf(src: RecipeSource, io: Output): Compiled {
+  const c = compile(src.text, { file: path.resolve(src.file), sweeps: true });
+  if (c.plan) return { plan: c.plan, sweep: null };
+  if (c.sweep?.variants.every((v) => v.plan)) return { plan: null, sweep: c.sweep };
   io.err(problemsText(src, c.diagnostics, useColor(process.stderr)));
   throw new UsageError(`${src.label} does not check; tlr diff compares recipes that do`);
 }
 
-/** The latest finished run of exactly this plan in its runs folder, if any. */
-function latestRun(plan: Plan): RunResult | null {
-  const root = plan.output.runsDir;
-  let names: string[];
-  try {
-    names = fs.readdirSync(root).sort().reverse();
-  } catch {
-    return null;
-  }
-  for (const n of names) {
-    const dir = path.join(root, n);
-    try {
-      const p = JSON.parse(fs.readFileSync(path.join(dir, 'plan.json'), 'utf8')) as Plan;
-      if (runKey(p) !== runKey(plan)) continue;
-      const r = JSON.parse(fs.readFileSync(path.join(dir, 'report.json'), 'utf8'));
-      return {
-        dir,
-        accuracy: r.evaluation?.accuracy ?? null,
-        split: r.evaluation?.split ?? 'test',
-        loss: r.evaluation?.loss ?? null,
-        seconds: r.seconds ?? 0,
-      };
-    } catch {}
-  }
-  return null;
+const variantsOf = (c: Compiled): VariantPlan[] =>
+  c.sweep
+    ? c.sweep.variants.map((v) => ({ id: v.variant.id, name: v.variant.name, plan: v.plan! }))
+    : [{ id: variantId([]), name: 'the recipe', plan: c.plan }];
+
+/** A side as a whole: its runs, grid, compute and time per engine (null unless every variant has one). */
+function sweepSide(label: string, c: Compiled): SweepSide {
+  const plans = variantsOf(c).map((v) => v.plan);
+  const times = plans.map((p) => estimates(p));
+  const engines = [...new Set(times.flatMap((t) => t.map((e) => e.engine)))];
+  return {
+    label,
+    runs: plans.length,
+    shape: c.sweep ? sweepShape(c.sweep) : '',
+    compute: plans.reduce((t, p) => t + planCompute(p).total, 0),
+    estimates: engines.map((engine) => {
+      const s = times.map((t) => t.find((e) => e.engine === engine)?.seconds ?? null);
+      return { engine, seconds: s.every((x) => x !== null) ? s.reduce((a, b) => a! + b!, 0) : null };
+    }),
+  };
 }
 
-/** One side of a diff: a plan with its engines, its latest run and its time estimates. */
-export function side(label: string, plan: Plan): Side {
-  return { label, engines: engineVerdicts(plan), result: latestRun(plan), estimates: estimates(plan) };
+type Report = { readonly sweep: false; readonly r: DiffReport } | { readonly sweep: true; readonly r: SweepDiffReport };
+
+function report(a: RecipeSource, b: RecipeSource, io: Output): Report {
+  const ca = compiledOf(a, io),
+    cb = compiledOf(b, io);
+  if (ca.plan && cb.plan)
+    return {
+      sweep: false,
+      r: { before: side(a.label, ca.plan), after: side(b.label, cb.plan), diff: diffPlans(ca.plan, cb.plan) },
+    };
+  const diff = diffSweeps(variantsOf(ca), variantsOf(cb));
+  const reports = diff.changed.map(({ pairs: [p], diff: d }) => ({
+    before: side(`${a.label} ${p!.before.id}`, p!.before.plan),
+    after: side(`${b.label} ${p!.after.id}`, p!.after.plan),
+    diff: d,
+  }));
+  return { sweep: true, r: { before: sweepSide(a.label, ca), after: sweepSide(b.label, cb), diff, reports } };
 }
 
-function report(a: RecipeSource, b: RecipeSource, io: Output): DiffReport {
-  const pa = planOf(a, io),
-    pb = planOf(b, io);
-  return { before: side(a.label, pa), after: side(b.label, pb), diff: diffPlans(pa, pb) };
-}
+/** A sweep diff as data: variants by id and name, each changed group with its changes. */
+const sweepJson = (r: SweepDiffReport) => {
+  const v = (x: VariantPlan) => ({ id: x.id, name: x.name });
+  const pair = (p: VariantPair) => ({ before: v(p.before), after: v(p.after) });
+  return {
+    kind: 'sweep',
+    before: r.before,
+    after: r.after,
+    equal: r.diff.equal,
+    added: r.diff.added.map(v),
+    removed: r.diff.removed.map(v),
+    unchanged: r.diff.unchanged.map(pair),
+    changed: r.diff.changed.map((g) => ({ pairs: g.pairs.map(pair), ...g.diff })),
+  };
+};
 
-const render = (r: DiffReport, f: Flags) =>
-  f.json
-    ? JSON.stringify({ before: r.before, after: r.after, ...r.diff }, null, 2)
-    : f.md
-      ? diffMarkdown(r)
-      : diffText(r);
+const equalOf = (x: Report) => (x.sweep ? x.r.diff.equal : x.r.diff.equal);
+
+const render = (x: Report, f: Flags) =>
+  x.sweep
+    ? f.json
+      ? JSON.stringify(sweepJson(x.r), null, 2)
+      : f.md
+        ? sweepDiffMarkdown(x.r)
+        : sweepDiffText(x.r)
+    : f.json
+      ? JSON.stringify({ before: x.r.before, after: x.r.after, ...x.r.diff }, null, 2)
+      : f.md
+        ? diffMarkdown(x.r)
+        : diffText(x.r);
+
+/** The --json entry of one changed file in --git mode. */
+const jsonOf = (x: Report) => (x.sweep ? sweepJson(x.r) : { before: x.r.before, after: x.r.after, ...x.r.diff });
 
 /** `tlr diff`: two recipes, or every recipe changed between two revisions. */
 export function diffCommand(args: readonly string[], flags: Flags, io: Output): number {
@@ -98,7 +142,7 @@ export function diffCommand(args: readonly string[], flags: Flags, io: Output): 
   if (args[0] === '-' && args[1] === '-') throw new UsageError('only one side of tlr diff can be stdin');
   const r = report(readSource(args[0]!), readSource(args[1]!), io);
   io.out(render(r, flags));
-  return r.diff.equal ? 0 : 1;
+  return equalOf(r) ? 0 : 1;
 }
 
 interface Entry {
@@ -128,9 +172,14 @@ function changedRecipes(base: string, head: string | undefined): Entry[] {
 const at = (rev: string | undefined, p: string): RecipeSource =>
   rev ? fromGit(rev, p) : { ...readSource(path.join(gitTop(), p)), label: p };
 
-/** An added or removed recipe in a few words: what it trains and what it costs. */
+/** An added or removed recipe in a few words: what it trains and what it costs (a sweep: its runs and compute). */
 function summaryOf(src: RecipeSource, io: Output): string {
-  const plan = planOf(src, io);
+  const compiled = compiledOf(src, io);
+  if (compiled.sweep) {
+    const w = sweepSide(src.label, compiled);
+    return `a sweep of ${w.runs} variants (${w.shape}), ${fmtMacs(w.compute)}MAC in all`;
+  }
+  const plan = compiled.plan;
   const c = planCompute(plan);
   const trains = plan.stages.map((s) => fmtInt(s.trainable.backboneParams + s.trainable.headParams)).join(' → ');
   return `${plan.model.name}, ${plan.stages.length} stage(s) training ${trains} parameters, ${fmtMacs(c.total)}MAC`;
@@ -157,11 +206,10 @@ function gitDiff(args: readonly string[], flags: Flags, io: Output): number {
         continue;
       }
       const r = report(fromGit(base, e.from!), at(head, e.to!), io);
-      if (!r.diff.equal) status = Math.max(status, 1);
-      if (flags.json)
-        json.push({ status: e.status, from: e.from, to: e.to, before: r.before, after: r.after, ...r.diff });
-      else if (flags.md) md.push(diffMarkdown(r));
-      else io.out(`${e.status === 'renamed' ? `renamed ${e.from} → ${e.to}\n` : ''}${diffText(r)}\n`);
+      if (!equalOf(r)) status = Math.max(status, 1);
+      if (flags.json) json.push({ status: e.status, from: e.from, to: e.to, ...jsonOf(r) });
+      else if (flags.md) md.push(render(r, flags));
+      else io.out(`${e.status === 'renamed' ? `renamed ${e.from} → ${e.to}\n` : ''}${render(r, flags)}\n`);
     } catch (err) {
       if (!(err instanceof TlrError)) throw err;
       io.err(`tlr: ${err.message}`);
