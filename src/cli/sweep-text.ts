@@ -9,6 +9,8 @@ import { diffPlans } from '../review/diff.js';
 import { meaning } from '../review/render-diff.js';
 import { explain, explainMarkdown } from '../review/explain.js';
 import { printable } from '../printable.js';
+import { EXPLAIN_CSS, explainSectionHtml } from '../report/explain-html.js';
+import { esc } from '../report/svg.js';
 import { side } from './diff-side.js';
 import { estimates } from './estimate-text.js';
 
@@ -100,32 +102,35 @@ export function sweepText(file: string, sweep: Sweep): string {
   );
 }
 
+/** `tlr explain` of a sweep as data: what the Markdown and the HTML page both say. */
+interface SweepExplained {
+  readonly summary: string;
+  readonly rows: string[][];
+  /** Per alternative of each axis: the change from the first variant, in `tlr diff`'s words. */
+  readonly axes: readonly { readonly title: string; readonly lines: readonly string[] }[];
+  readonly first: { readonly id: string; readonly name: string; readonly explained: ReturnType<typeof explain> };
+}
+
 /**
  * `tlr explain` of a sweep, for a reviewer: the variants as a table (the grid), then what each list varies, said as
  * `tlr diff` says a change (parameters that start or stop training, caches, compute, time) from the first variant to
  * the one that differs from it in that list alone, then the first variant explained in full.
  */
-export function sweepExplainMarkdown(label: string, sweep: Sweep): string {
+function explainSweep(sweep: Sweep): SweepExplained {
   const { rows } = variantRows(sweep);
   const first = sweep.variants[0]!;
-  const out = [
-    `# Sweep: ${printable(label)}`,
-    '',
+  const summary =
     `${plural(sweep.variants.length, 'run')} (${sweepShape(sweep)}), one for each choice of one alternative per list` +
-      (sweep.together.length ? ' (lists varied together choose side by side)' : '') +
-      (sweep.sample ? `, ${sweep.sample.n} of the ${sweep.sample.of} sampled by id` : '') +
-      (sweep.keep
-        ? `; every variant trains ${sweep.keep.after} epochs, then the ${sweep.keep.best} best by validation accuracy go on.`
-        : '.'),
-    '',
-    markdown(rows),
-    '## What each list varies',
-    '',
-  ];
+    (sweep.together.length ? ' (lists varied together choose side by side)' : '') +
+    (sweep.sample ? `, ${sweep.sample.n} of the ${sweep.sample.of} sampled by id` : '') +
+    (sweep.keep
+      ? `; every variant trains ${sweep.keep.after} epochs, then the ${sweep.keep.best} best by validation accuracy go on.`
+      : '.');
+  const axes: { title: string; lines: string[] }[] = [];
   // Lists varied together change together; a sample may lack the variant that differs in one list alone.
-  const axes = sweep.groups.map((_, g) => sweep.together.find((t) => t.includes(g)) ?? [g]);
+  const axisOf = sweep.groups.map((_, g) => sweep.together.find((t) => t.includes(g)) ?? [g]);
   for (const [g, group] of sweep.groups.entries()) {
-    const axis = axes[g]!;
+    const axis = axisOf[g]!;
     if (axis[0] !== g) continue;
     const at = group.alternatives.findIndex((a) => a.text === first.variant.choices[g]!.value);
     for (let k = 0; k < group.alternatives.length; k++) {
@@ -137,27 +142,62 @@ export function sweepExplainMarkdown(label: string, sweep: Sweep): string {
       const from = axis.map((i) => first.variant.choices[i]!.value).join(' + '),
         to = axis.map((i) => sweep.groups[i]!.alternatives[k]!.text).join(' + ');
       if (!other) {
-        out.push(
-          `### ${slot}: ${from} → ${to}`,
-          '',
-          '- not in this sample: no variant differs from the first in this alone',
-          '',
-        );
+        axes.push({
+          title: `${slot}: ${from} → ${to}`,
+          lines: ['not in this sample: no variant differs from the first in this alone'],
+        });
         continue;
       }
-      out.push(`### ${slot}: ${from} → ${to} (${first.variant.id} → ${other.variant.id})`, '');
       const report = {
         before: side(first.variant.id, first.plan!),
         after: side(other.variant.id, other.plan!),
         diff: diffPlans(first.plan!, other.plan!),
       };
-      for (const m of meaning(report)) for (const line of m.lines) out.push(`- ${m.topic}: ${printable(line)}`);
-      out.push('');
+      axes.push({
+        title: `${slot}: ${from} → ${to} (${first.variant.id} → ${other.variant.id})`,
+        lines: meaning(report).flatMap((m) => m.lines.map((l) => `${m.topic}: ${l}`)),
+      });
     }
   }
-  out.push(`## The first variant, ${first.variant.id} (${printable(first.variant.name)})`, '');
-  out.push(
-    explainMarkdown(explain(first.plan!, estimates(first.plan!)), printable(label)).replace(/^(#+) /gm, '##$1 '),
-  );
+  return {
+    summary,
+    rows,
+    axes,
+    first: {
+      id: first.variant.id,
+      name: first.variant.name,
+      explained: explain(first.plan!, estimates(first.plan!)),
+    },
+  };
+}
+
+/** `tlr explain` of a sweep as Markdown. */
+export function sweepExplainMarkdown(label: string, sweep: Sweep): string {
+  const e = explainSweep(sweep);
+  const out = [`# Sweep: ${printable(label)}`, '', e.summary, '', markdown(e.rows), '## What each list varies', ''];
+  for (const a of e.axes) out.push(`### ${a.title}`, '', ...a.lines.map((l) => `- ${printable(l)}`), '');
+  out.push(`## The first variant, ${e.first.id} (${printable(e.first.name)})`, '');
+  out.push(explainMarkdown(e.first.explained, printable(label)).replace(/^(#+) /gm, '##$1 '));
   return out.join('\n');
+}
+
+/** `tlr explain --html` of a sweep: the same as one self-contained page. */
+export function sweepExplainPage(label: string, sweep: Sweep): string {
+  const e = explainSweep(sweep);
+  const [head, ...body] = e.rows;
+  const table =
+    `<table><tr>${head!.map((h) => `<th>${esc(h)}</th>`).join('')}</tr>` +
+    body.map((r) => `<tr>${r.map((c) => `<td>${esc(c)}</td>`).join('')}</tr>`).join('') +
+    '</table>';
+  const axes = e.axes
+    .map((a) => `<h3>${esc(a.title)}</h3><ul>${a.lines.map((l) => `<li>${esc(l)}</li>`).join('')}</ul>`)
+    .join('');
+  return (
+    `<!doctype html><html><head><meta charset="utf-8"><title>Sweep: ${esc(label)} · tlr explain</title>` +
+    `<style>body{font-family:system-ui,sans-serif;max-width:960px;margin:2em auto;padding:0 1em}${EXPLAIN_CSS}</style>` +
+    `</head><body><div class="tlr-explain"><h1>Sweep: ${esc(label)}</h1><p>${esc(e.summary)}</p>${table}</div>` +
+    `<h2>What each list varies</h2>${axes}` +
+    `<h2>The first variant, ${esc(e.first.id)} (${esc(e.first.name)})</h2>` +
+    `${explainSectionHtml(e.first.explained, label, 3)}</body></html>\n`
+  );
 }

@@ -1,6 +1,8 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { compile, format, type CheckOptions, type Compiled } from '../compiler/index.js';
+import { compile, expand, format, parse, toAst, type Ast, type CheckOptions } from '../compiler/index.js';
+import { variantAt, type Expanded } from '../compiler/variants.js';
+import { LineIndex } from '../compiler/source.js';
 import { CLAUSES } from '../compiler/clauses.js';
 import { CODES } from '../compiler/codes.js';
 import type { Diagnostic } from '../compiler/diagnostics.js';
@@ -47,16 +49,60 @@ const inside = (s: Span, p: Pos) => {
 export interface Doc {
   readonly file: string;
   readonly text: string;
-  readonly compiled: Compiled;
+  readonly compiled: ReturnType<typeof compile>;
+  /** Its lists of alternatives (none for a plain recipe). */
+  readonly expanded: Expanded;
 }
 
 /**
  * Compiles `text` as the file at `file` (data paths resolve from its folder; a host without files passes its own
  * probe). A sweep is compiled as `tlr check` does, so its diagnostics are its variants' (named where only some have
- * them); hovers and completions read its first variant's tree, exact up to its first list.
+ * them); hovers and completions read the variant under the cursor (see `viewAt`).
  */
 export function openDoc(file: string, text: string, options: Partial<Omit<CheckOptions, 'file'>> = {}): Doc {
-  return { file, text, compiled: compile(text, { ...options, file, sweeps: true }) };
+  return { file, text, compiled: compile(text, { ...options, file, sweeps: true }), expanded: expand(text) };
+}
+
+/** One variant's tree and plan, its spans mapped into the document's (a plain recipe is its own one variant). */
+interface View {
+  readonly ast: Ast;
+  readonly plan: Plan | null;
+  span(s: Span): Span;
+}
+
+/** The view of the variant of alternative pick[g] of each list g (the first where pick has none). */
+function view(doc: Doc, pick: readonly number[] = []): View {
+  if (!doc.expanded.groups.length) return { ast: doc.compiled.ast, plan: doc.compiled.plan, span: (s) => s };
+  const v = variantAt(doc.expanded, pick);
+  const lines = new LineIndex(doc.text);
+  return {
+    ast: toAst(parse(v.text)),
+    plan: doc.compiled.sweep?.variants.find((x) => x.variant.id === v.id)?.plan ?? null,
+    span: (s) => lines.span(v.toSource(s.start.offset), v.toSource(s.end.offset, true)),
+  };
+}
+
+const offsetOf = (text: string, p: Pos): number =>
+  text
+    .split('\n')
+    .slice(0, p.line)
+    .reduce((n, l) => n + l.length + 1, p.character);
+
+/**
+ * The view at the cursor: inside a list, the variant with the alternative under it (and lists varied with it at the
+ * same place), so a hover on `vgg16` in `from {resnet18, vgg16}` describes VGG-16 and `freeze until` its blocks;
+ * elsewhere the first variant. Null on a list's braces and commas.
+ */
+function viewAt(doc: Doc, p: Pos): View | null {
+  const o = offsetOf(doc.text, p);
+  const pick: number[] = [];
+  for (const [g, group] of doc.expanded.groups.entries()) {
+    if (o < group.start || o >= group.end) continue;
+    const a = group.alternatives.findIndex((x) => x.start <= o && o <= x.end);
+    if (a < 0) return null;
+    for (const i of doc.expanded.together.find((t) => t.includes(g)) ?? [g]) pick[i] = a;
+  }
+  return view(doc, pick);
 }
 
 export interface LspDiagnostic {
@@ -126,8 +172,8 @@ export function formatting(doc: Doc): TextEdit[] {
 }
 
 /** The network the recipe names (with its width and input size), when the zoo has it. */
-function modelOf(doc: Doc): ModelInfo | null {
-  const st = doc.compiled.ast.statements;
+function modelOf(v: View): ModelInfo | null {
+  const st = v.ast.statements;
   const from = st.find((s) => s.kind === 'from');
   if (!from || !family(from.model.text)) return null;
   const width = st.find((s) => s.kind === 'width');
@@ -199,36 +245,33 @@ function dataHover(plan: Plan | null): string | null {
   ].join('\n');
 }
 
-/** The statement and the part of it under the cursor. */
-function at(doc: Doc, p: Pos): Statement | undefined {
-  return doc.compiled.ast.statements.find((s) => inside(s.span, p));
-}
-
 /** Markdown for what is under the cursor: a clause word, a network, a block or layer, a data folder. */
 export function hover(doc: Doc, p: Pos): { contents: string; range: Range } | null {
-  const s = at(doc, p);
-  if (!s) return null;
-  if (inside(s.keyword, p)) {
+  const v = viewAt(doc, p);
+  const s = v?.ast.statements.find((x) => inside(v.span(x.span), p));
+  if (!v || !s) return null;
+  const on = (span: Span) => inside(v.span(span), p);
+  if (on(s.keyword)) {
     const c = (CLAUSES as Record<string, { words: string; usage: string }>)[s.kind];
-    return c ? { contents: `\`${c.usage}\``, range: toRange(s.keyword) } : null;
+    return c ? { contents: `\`${c.usage}\``, range: toRange(v.span(s.keyword)) } : null;
   }
-  if (s.kind === 'from' && inside(s.model.span, p) && family(s.model.text))
-    return { contents: networkHover(s.model.text), range: toRange(s.model.span) };
+  if (s.kind === 'from' && on(s.model.span) && family(s.model.text))
+    return { contents: networkHover(s.model.text), range: toRange(v.span(s.model.span)) };
   const layer =
     s.kind === 'freeze' && s.target.kind === 'until'
       ? s.target.layer
       : s.kind === 'unfreeze' && s.target.kind === 'from'
         ? s.target.layer
         : null;
-  const m = modelOf(doc);
-  if (layer && m && inside(layer.span, p)) {
+  const m = modelOf(v);
+  if (layer && m && on(layer.span)) {
     const text = layerHover(m, layer.text);
-    return text ? { contents: text, range: toRange(layer.span) } : null;
+    return text ? { contents: text, range: toRange(v.span(layer.span)) } : null;
   }
   const data = s.kind === 'train' ? s.data : s.kind === 'validate' || s.kind === 'test' ? s.data : null;
-  if (data && inside(data.span, p)) {
-    const text = dataHover(doc.compiled.plan);
-    return text ? { contents: text, range: toRange(data.span) } : null;
+  if (data && on(data.span)) {
+    const text = dataHover(v.plan);
+    return text ? { contents: text, range: toRange(v.span(data.span)) } : null;
   }
   return null;
 }
@@ -260,12 +303,29 @@ function folders(doc: Doc, typed: string): Completion[] {
 }
 
 /**
+ * A line typed inside an open list of alternatives as if the alternative stood alone after the list's words:
+ * `from {resnet18, vg` completes as `from vg`, `head {dense(2), dense(8, ` as `head dense(8, `.
+ */
+function asOneAlternative(line: string): string {
+  const open = line.lastIndexOf('{');
+  if (open < 0 || line.includes('}', open)) return line;
+  let start = open + 1,
+    depth = 0;
+  for (let i = open + 1; i < line.length; i++) {
+    if (line[i] === '(') depth++;
+    else if (line[i] === ')') depth = Math.max(0, depth - 1);
+    else if (line[i] === ',' && depth === 0) start = i + 1;
+  }
+  return `${line.slice(0, open)}${line.slice(start).trimStart()}`;
+}
+
+/**
  * What may be written at the cursor, from the words before it on its line: clause words at the
  * start of a line, then what each clause takes (networks, widths, blocks and layers of the recipe's
  * network, head layers and activations, optimizers, schedules, metrics, augmentations, folders).
  */
 export function completion(doc: Doc, p: Pos): Completion[] {
-  const line = (doc.text.split('\n')[p.line] ?? '').slice(0, p.character);
+  const line = asOneAlternative((doc.text.split('\n')[p.line] ?? '').slice(0, p.character));
   const words = line.trim().split(/\s+/).filter(Boolean);
   const typing = /\S$/.test(line) ? (words.pop() ?? '') : '';
   const prev = words.at(-1) ?? '';
@@ -274,7 +334,7 @@ export function completion(doc: Doc, p: Pos): Completion[] {
   if (!words.length) return list(CLAUSE_WORDS, 14);
   if (prev === 'from' && words.length === 1)
     return FAMILIES.map((f) => ({ label: f.name, kind: 9, detail: f.summary }));
-  const m = modelOf(doc);
+  const m = modelOf(viewAt(doc, p) ?? view(doc));
   if ((prev === 'until' || (prev === 'from' && words[0] === 'unfreeze')) && m)
     return [
       ...m.blocks.map((b) => ({ label: b.name, kind: 5 as const, detail: `block, ${fmtInt(b.params)} parameters` })),
@@ -301,13 +361,18 @@ export function completion(doc: Doc, p: Pos): Completion[] {
 export function inlayHints(doc: Doc): { position: Pos; label: string }[] {
   const out: { position: Pos; label: string }[] = [];
   const lines = doc.text.split('\n');
-  const lineEnd = (s: Span) => ({ line: s.start.line - 1, character: lines[s.start.line - 1]!.length });
-  const from = doc.compiled.ast.statements.find((s) => s.kind === 'from');
-  const m = modelOf(doc);
+  // A sweep's hints are its first variant's (a list's first alternative is what the line shows first).
+  const v = view(doc);
+  const lineEnd = (s: Span) => {
+    const line = v.span(s).start.line - 1;
+    return { line, character: lines[line]!.length };
+  };
+  const from = v.ast.statements.find((s) => s.kind === 'from');
+  const m = modelOf(v);
   if (from && m) out.push({ position: lineEnd(from.span), label: ` input ${m.inputSize} · features ${m.featureSize}` });
-  const plan = doc.compiled.plan;
+  const plan = v.plan;
   if (plan) {
-    const trains = doc.compiled.ast.statements.filter((s) => s.kind === 'train');
+    const trains = v.ast.statements.filter((s) => s.kind === 'train');
     plan.stages.forEach((s, i) => {
       const t = trains[i];
       if (t)
@@ -324,7 +389,8 @@ export function inlayHints(doc: Doc): { position: Pos; label: string }[] {
 
 /** The stages as document symbols (LSP SymbolKind 2: module), each from its `train` to the next stage. */
 export function symbols(doc: Doc): { name: string; kind: 2; range: Range; selectionRange: Range }[] {
-  const st = doc.compiled.ast.statements;
+  const v = view(doc);
+  const st = v.ast.statements;
   const starts = st.filter((s) => s.kind === 'train');
   return starts.map((t, i) => {
     const next = starts[i + 1];
@@ -332,8 +398,8 @@ export function symbols(doc: Doc): { name: string; kind: 2; range: Range; select
     return {
       name: `stage ${i + 1}${t.epochs ? `: ${t.epochs.text} epochs` : ''}`,
       kind: 2,
-      range: toRange({ start: t.span.start, end }),
-      selectionRange: toRange(t.keyword),
+      range: toRange(v.span({ start: t.span.start, end })),
+      selectionRange: toRange(v.span(t.keyword)),
     };
   });
 }

@@ -76,6 +76,14 @@ describe('a sweep', () => {
     );
     expect(e.out).toMatch(/^## The first variant, [0-9a-f]{8} \(weights .*, lr 0\.01\)$/m);
     expect(e.out).toMatch(/^#### Stage 1$/m);
+    // --html: the same as one page, the first variant's stages drawn as explain --html draws a recipe.
+    const h = await tlrAsync('explain', file, '--html');
+    expect(h.code, h.err).toBe(0);
+    expect(h.out).toMatch(/^<!doctype html>/);
+    expect(h.out).toMatch(/<h1>Sweep: .*sweep\.tlr<\/h1><p>4 runs \(weights ×2, lr ×2\)/);
+    expect(h.out.match(/<tr><td>[0-9a-f]{8}<\/td>/g)).toHaveLength(4);
+    expect(h.out).toMatch(/<h3>lr: 0\.01 → 0\.001 \([0-9a-f]{8} → [0-9a-f]{8}\)<\/h3><ul><li>training: /);
+    expect(h.out).toContain('<div class="blocks">');
   });
 
   it('runs every variant; a failing one is recorded and the sweep goes on; sweep.json is valid', async () => {

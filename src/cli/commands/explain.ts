@@ -3,7 +3,7 @@ import { explain, explainMarkdown } from '../../review/explain.js';
 import { explainPage } from '../../report/explain-html.js';
 import { printable } from '../../printable.js';
 import { estimates } from '../estimate-text.js';
-import { sweepExplainMarkdown } from '../sweep-text.js';
+import { sweepExplainMarkdown, sweepExplainPage } from '../sweep-text.js';
 import { problemsText, readSource } from '../sources.js';
 import { useColor, UsageError, type Output } from '../io.js';
 
@@ -26,8 +26,7 @@ export function explainCommand(
   const src = readSource(args[0]!, { stdinFilename: flags.stdinFilename });
   const { diagnostics, plan, sweep } = compile(src.text, { file: src.file, sweeps: true });
   if (sweep?.variants.every((v) => v.plan)) {
-    if (flags.html) throw new UsageError('--html takes one recipe; for a sweep, tlr explain prints Markdown');
-    io.out(sweepExplainMarkdown(src.label, sweep));
+    io.out(flags.html ? sweepExplainPage(src.label, sweep) : sweepExplainMarkdown(src.label, sweep));
     return 0;
   }
   if (!plan) {
