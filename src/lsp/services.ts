@@ -7,7 +7,6 @@ import { CLAUSES } from '../compiler/clauses.js';
 import { CODES } from '../compiler/codes.js';
 import type { Diagnostic } from '../compiler/diagnostics.js';
 import type { Span } from '../compiler/source.js';
-import type { Statement } from '../compiler/ast.js';
 import { AUGMENTATIONS, METRICS, OPTIMIZERS, SCHEDULES } from '../compiler/check/training.js';
 import { describe, family, FAMILIES, MODEL_NAMES, type ModelInfo } from '../zoo/catalog.js';
 import { ACTIVATIONS, HEAD_KINDS } from '../zoo/head-layers.js';
