@@ -1,8 +1,9 @@
-// Data at scale: `tlr check`, `tlr plan`, and a run's start (listing, splitting, the feature cache's
-// key over every image) on folders of 10k, 100k and 1M tiny generated PNGs on local disk; time and
-// peak memory for each. The key is measured cold (every file hashed) and warm (the stat index of
-// runtime/data/file-digests.ts read back, as a second run start does); the baseline in the same run is
-// torchvision's ImageFolder listing the same folder (Debian's python3-torchvision).
+// Data at scale: `tlr check`, `tlr plan`, and a run's start (the recipe compiled, which lists the
+// data; listing and splitting; the feature cache's key over every image) on folders of 10k, 100k and
+// 1M tiny generated PNGs on local disk; time and peak memory for each. The first start hashes every
+// file; the second, in a new process, reads the stat index of runtime/data/file-digests.ts back. The
+// baseline in the same run is torchvision's ImageFolder listing the same folder (Debian's
+// python3-torchvision).
 //   npx tsx bench/data-scale.ts [sizes, comma-separated; default 10000,100000]
 // The folders are kept in the temp folder (tlr-scale-N) between runs; 1000000 takes a few minutes to make.
 import { spawnSync } from 'node:child_process';
@@ -50,15 +51,21 @@ const cli = fs.existsSync(path.join(ROOT, 'dist/cli/bin.js'))
   ? [process.execPath, path.join(ROOT, 'dist/cli/bin.js')]
   : [process.execPath, '--import', 'tsx', path.join(ROOT, 'src/cli/bin.ts')];
 
-/** In this process (a child of the bench, so its peak memory is its own): listing, splitting, the key cold and warm. */
-async function startChild(dir: string): Promise<void> {
+/**
+ * One run start in this process (a child of the bench, so its time and peak memory are its own), as `tlr run` starts:
+ * the recipe compiled (the checker lists the data), the images listed and split, the feature cache's key over every
+ * image. With `manifest`, also the torch engine's start: tlr writes manifest.json (streaming), the engine reads it.
+ */
+async function startChild(dir: string, manifest: boolean): Promise<void> {
   const { compile } = await import('../src/compiler/index.js');
   const { listSplits } = await import('../src/runtime/data/dataset.js');
   const { featureKey } = await import('../src/engines/tfjs/train/features.js');
-  const { digestCounts, forgetDigests } = await import('../src/runtime/data/file-digests.js');
+  const { digestCounts } = await import('../src/runtime/data/file-digests.js');
   const file = path.join(dir, 'r.tlr');
-  const plan = compile(fs.readFileSync(file, 'utf8'), { file }).plan!;
   let t = performance.now();
+  const plan = compile(fs.readFileSync(file, 'utf8'), { file }).plan!;
+  const compileS = (performance.now() - t) / 1000;
+  t = performance.now();
   const splits = listSplits(plan);
   const list = (performance.now() - t) / 1000;
   const items = [...splits.train, ...splits.validation, ...splits.test];
@@ -73,40 +80,23 @@ async function startChild(dir: string): Promise<void> {
     std: [1, 1, 1],
   };
   t = performance.now();
-  const cold = featureKey(parts, items);
-  const coldS = (performance.now() - t) / 1000;
-  const hashed = digestCounts.hashed;
-  forgetDigests();
-  t = performance.now();
-  const warm = featureKey(parts, items);
-  const warmS = (performance.now() - t) / 1000;
-  if (warm !== cold) throw new Error('the warm key differs from the cold one');
+  const key = featureKey(parts, items);
+  const keyS = (performance.now() - t) / 1000;
   const mb = process.resourceUsage().maxRSS / 1024;
-  // The torch engine's start: tlr writes manifest.json (streaming), the engine reads it.
+  const out = { compileS, list, keyS, key, ...digestCounts, items: items.length, mb };
+  if (!manifest) return console.log(JSON.stringify(out));
   const { writeManifest } = await import('../src/engines/torch/job.js');
-  const manifest = path.join(dir, 'manifest.json');
+  const where = path.join(dir, 'manifest.json');
   t = performance.now();
-  writeManifest(plan, manifest);
+  writeManifest(plan, where);
   const manifestS = (performance.now() - t) / 1000;
-  const manifestMb = fs.statSync(manifest).size / 1e6;
+  const manifestMb = fs.statSync(where).size / 1e6;
   const py =
     `import sys, time\nsys.path.insert(0, 'engines/torch')\nfrom tlr_torch.data import read_manifest\n` +
     `t = time.perf_counter(); c, s = read_manifest(sys.argv[1]); print(time.perf_counter() - t)`;
-  const r = spawnSync('/usr/bin/python3', ['-c', py, manifest], { encoding: 'utf8' });
-  const readS = r.status === 0 ? Number(r.stdout.trim()) : null;
+  const r = spawnSync('/usr/bin/python3', ['-c', py, where], { encoding: 'utf8' });
   console.log(
-    JSON.stringify({
-      list,
-      coldS,
-      warmS,
-      hashed,
-      fromIndex: digestCounts.fromIndex,
-      items: items.length,
-      mb,
-      manifestS,
-      manifestMb,
-      readS,
-    }),
+    JSON.stringify({ ...out, manifestS, manifestMb, readS: r.status === 0 ? Number(r.stdout.trim()) : null }),
   );
 }
 
@@ -119,12 +109,13 @@ t = time.perf_counter(); d = torchvision.datasets.ImageFolder('${path.join(dir, 
 }
 
 async function main(): Promise<void> {
-  if (process.argv[2] === '--child') return startChild(process.argv[3]!);
+  if (process.argv[2] === '--start') return startChild(process.argv[3]!, process.argv[4] === 'manifest');
   const sizes = (process.argv[2] ?? '10000,100000').split(',').map(Number);
   const f = (v: number | null, d = 2) => (v === null ? 'n/a' : v.toFixed(d));
   console.log('data at scale: tiny PNGs in 4 class folders, local disk, 2 cores; seconds (peak MB)');
   console.log(
-    'files     check          plan           list+split  key cold  key warm (index)  cold/warm  ImageFolder  tlr list/ImageFolder',
+    'files     check        plan         first start: compile+list  key   total    ' +
+      'second start: compile+list  key (index)  total (peak MB)   ImageFolder  second start/ImageFolder',
   );
   for (const n of sizes) {
     const dir = await folder(n);
@@ -132,26 +123,43 @@ async function main(): Promise<void> {
     const env = { ...process.env, TLR_CACHE: cache };
     const check = timed(cli[0]!, [...cli.slice(1), 'check', path.join(dir, 'r.tlr')], env);
     const plan = timed(cli[0]!, [...cli.slice(1), 'plan', path.join(dir, 'r.tlr')], env);
-    const child = timed(process.execPath, ['--import', 'tsx', import.meta.filename, '--child', dir], env);
-    const k = JSON.parse(child.out.trim().split('\n').pop()!);
+    const start = (manifest: boolean) =>
+      JSON.parse(
+        timed(
+          process.execPath,
+          ['--import', 'tsx', import.meta.filename, '--start', dir, ...(manifest ? ['manifest'] : [])],
+          env,
+        )
+          .out.trim()
+          .split('\n')
+          .pop()!,
+      );
+    const cold = start(true);
+    const warm = start(false);
+    if (warm.key !== cold.key) throw new Error('the second start computed another key');
     const base = imageFolder(dir);
     fs.rmSync(cache, { recursive: true, force: true });
+    const total = (k: typeof cold) => k.compileS + k.list + k.keyS;
     console.log(
-      `${String(n).padEnd(9)} ${f(check.s)} (${check.mb.toFixed(0)})`.padEnd(25) +
-        `${f(plan.s)} (${plan.mb.toFixed(0)})`.padEnd(15) +
-        `${f(k.list)}`.padEnd(12) +
-        `${f(k.coldS)}`.padEnd(10) +
-        `${f(k.warmS)} (${k.mb.toFixed(0)} MB)`.padEnd(18) +
-        `${f(k.coldS / k.warmS, 1)}x`.padEnd(11) +
+      `${String(n).padEnd(9)} ${f(check.s)} (${check.mb.toFixed(0)})`.padEnd(23) +
+        `${f(plan.s)} (${plan.mb.toFixed(0)})`.padEnd(13) +
+        `${f(cold.compileS + cold.list)}`.padEnd(27) +
+        `${f(cold.keyS)}`.padEnd(6) +
+        `${f(total(cold))}`.padEnd(9) +
+        `${f(warm.compileS + warm.list)}`.padEnd(28) +
+        `${f(warm.keyS)}`.padEnd(13) +
+        `${f(total(warm))} (${warm.mb.toFixed(0)})`.padEnd(18) +
         `${f(base)}`.padEnd(13) +
-        `${base ? f(k.list / base, 2) : 'n/a'}`,
+        `${base ? f(total(warm) / base, 1) : 'n/a'}x`,
     );
     console.log(
-      `  manifest.json: ${f(k.manifestMb, 1)} MB, written (streaming) in ${f(k.manifestS)} s; ` +
-        `the torch engine reads it in ${f(k.readS)} s`,
+      `  manifest.json: ${f(cold.manifestMb, 1)} MB, written (streaming) in ${f(cold.manifestS)} s; ` +
+        `the torch engine reads it in ${f(cold.readS)} s`,
     );
-    if (k.hashed !== k.items || k.fromIndex !== k.items)
-      console.log(`  (hashed ${k.hashed}, from the index ${k.fromIndex})`);
+    if (cold.hashed !== cold.items || warm.fromIndex !== warm.items || warm.hashed)
+      console.log(
+        `  (first start hashed ${cold.hashed}; second: ${warm.hashed} hashed, ${warm.fromIndex} from the index)`,
+      );
   }
 }
 

@@ -42,7 +42,8 @@ const ALLOWED: Record<string, readonly string[]> = {
   runtime: ['zoo', 'data', 'plan', 'files', 'errors', 'version'],
   zoo: ['plan'],
   plan: ['data', 'errors'],
-  data: ['errors'],
+  // files: atomic writes and where the cache is (data keeps folder listings there).
+  data: ['errors', 'files'],
   files: ['errors'],
   errors: [],
   version: [],

@@ -1,5 +1,6 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import { ENTRY, entryType, listFolder, type FolderStamp } from './listing-cache.js';
 
 // What counts as an image, and walking folders of them; shared by the data formats. Only regular
 // files are ever opened: a FIFO, socket or device named *.png is listed as a problem (the run
@@ -37,13 +38,15 @@ export const inside = (child: string, parent: string): boolean => {
   return r === '' || (!r.startsWith('..') && !path.isAbsolute(r));
 };
 
-/** What a directory entry is once links are followed (inside `root` only), or the problem with it. */
+const KIND_OF = { [ENTRY.file]: 'file', [ENTRY.dir]: 'dir', [ENTRY.other]: 'other' } as const;
+
+/** What a directory entry (its type from readdir) is once links are followed (inside `root` only), or the problem. */
 function resolve(
   p: string,
-  e: fs.Dirent,
+  type: number,
   root: string,
 ): { kind: 'file' | 'dir' | 'other'; real: string } | { problem: string } {
-  if (!e.isSymbolicLink()) return { kind: e.isFile() ? 'file' : e.isDirectory() ? 'dir' : 'other', real: p };
+  if (type !== ENTRY.link) return { kind: KIND_OF[type as keyof typeof KIND_OF] ?? 'other', real: p };
   let real: string;
   try {
     real = fs.realpathSync(p);
@@ -78,8 +81,62 @@ const realRoot = (root: string) => {
   return r;
 };
 
+/** `path.join` for a normalized folder and a name readdir gave (a million joins cost a second of normalizing). */
+const joinName = (dir: string, name: string) =>
+  dir === '.' ? name : dir.endsWith(path.sep) ? dir + name : dir + path.sep + name;
+
+/** A folder's stat when it was read: an unchanged folder holds the same entries (adding, removing, renaming set it). */
+const stampOf = (dir: string): FolderStamp | null => {
+  try {
+    const st = fs.statSync(dir);
+    return { mtimeMs: st.mtimeMs, ctimeMs: st.ctimeMs, ino: st.ino };
+  } catch {
+    return null;
+  }
+};
+
+/** How much older than a walk its folders must be for it to be reused (as the stat index trusts files), in ms. */
+const RACY_MS = 2000;
+
+// Walks done in this process: `tlr run` lists its data to check the recipe and again to split it, and at a million
+// images each walk takes seconds. A walk is reused only while every folder it read is unchanged and was already 2 s
+// old when it was read; a walk that followed a symbolic link is done again (a link's target can change unseen).
+interface Walked {
+  readonly stamps: { readonly dir: string; readonly stamp: FolderStamp }[];
+  /** Whether it followed a symbolic link: links are resolved anew on every walk, so such a walk is never reused. */
+  links: boolean;
+}
+const walks = new Map<string, Walked & { readonly found: readonly Found[]; readonly at: number }>();
+
+const stillValid = (w: Walked & { at: number }) =>
+  !w.links &&
+  w.stamps.every(({ dir, stamp: s }) => {
+    const now = stampOf(dir);
+    return (
+      now !== null &&
+      now.mtimeMs === s.mtimeMs &&
+      now.ctimeMs === s.ctimeMs &&
+      now.ino === s.ino &&
+      Math.max(s.mtimeMs, s.ctimeMs) + RACY_MS < w.at
+    );
+  });
+
+/** Forgets this process's walks (the next walk of a folder reads its kept listing, as a new process would). */
+export const forgetWalks = (): void => walks.clear();
+
 /** Image files below `dir` (and problems named like images), in a stable order; hidden entries left out. */
-export function walkImages(dir: string, root = dir, seen = new Set<string>()): Found[] {
+export function walkImages(dir: string, root = dir): readonly Found[] {
+  const key = `${root}\0${dir}`;
+  const done = walks.get(key);
+  if (done && stillValid(done)) return done.found;
+  const at = Date.now();
+  const walked: Walked = { stamps: [], links: false };
+  const found = walk(path.normalize(dir), root, new Set(), walked);
+  walks.set(key, { ...walked, found, at });
+  return found;
+}
+
+function walk(dir: string, root: string, seen: Set<string>, walked: Walked): Found[] {
   const out: Found[] = [];
   const real = realRoot(root);
   let here: string;
@@ -90,17 +147,29 @@ export function walkImages(dir: string, root = dir, seen = new Set<string>()): F
   }
   if (seen.has(here)) return out;
   seen.add(here);
-  for (const e of fs.readdirSync(dir, { withFileTypes: true }).sort((a, b) => (a.name < b.name ? -1 : 1))) {
-    if (e.name.startsWith('.')) continue;
-    const p = path.join(dir, e.name);
-    const r = resolve(p, e, real);
+  const stamp = stampOf(dir);
+  if (!stamp) return out;
+  walked.stamps.push({ dir, stamp });
+  const { names, types } = listFolder(dir, stamp);
+  for (let i = 0; i < names.length; i++) {
+    const name = names[i]!,
+      type = types[i]!;
+    if (name.startsWith('.')) continue;
+    const p = joinName(dir, name);
+    // A plain file, the usual entry, without resolve()'s object: a million entries.
+    if (type === ENTRY.file) {
+      if (isImageFile(name)) out.push({ path: p });
+      continue;
+    }
+    if (type === ENTRY.link) walked.links = true;
+    const r = resolve(p, type, real);
     if ('problem' in r) {
-      if (isImageFile(e.name)) out.push({ path: p, problem: `${p} is ${r.problem}` });
+      if (isImageFile(name)) out.push({ path: p, problem: `${p} is ${r.problem}` });
       continue;
     }
     if (r.kind === 'dir')
-      for (const x of walkImages(p, root, seen)) out.push(x); // not push(...): 1M arguments overflow
-    else if (isImageFile(e.name))
+      for (const x of walk(p, root, seen, walked)) out.push(x); // not push(...): 1M arguments overflow
+    else if (isImageFile(name))
       out.push(
         r.kind === 'file'
           ? { path: p }
@@ -117,7 +186,7 @@ export const subdirs = (dir: string): string[] => {
     .readdirSync(dir, { withFileTypes: true })
     .filter((e) => {
       if (e.name.startsWith('.')) return false;
-      const r = resolve(path.join(dir, e.name), e, real);
+      const r = resolve(path.join(dir, e.name), entryType(e), real);
       return !('problem' in r) && r.kind === 'dir';
     })
     .map((e) => e.name)

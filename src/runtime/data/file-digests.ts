@@ -3,6 +3,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { writeFileAtomic } from '../../files/atomic.js';
 import { cacheRoot } from '../weights/locate.js';
+import { statMany, type Stats } from './stat-many.js';
 
 // sha256 of image files, with a stat index standing in for hashing files that have not changed, as
 // git's index does: a file whose size, modification time, change time and inode are what they were
@@ -14,35 +15,42 @@ import { cacheRoot } from '../weights/locate.js';
 //
 // The index is an optimisation of the key and never changes what a digest is: one index file per
 // folder of images in TLR_CACHE/stat-index/, rewritten atomically when it changed; a damaged one is
-// dropped and rebuilt by hashing.
+// dropped and rebuilt by hashing. It is binary (a million entries read in a fraction of a second,
+// where JSON took seconds and most of the time went to the garbage collector):
+//   "TLRSTAT2" · u32 header length · header JSON {format, version, dir, count}
+//   · u32 names length · the names, each ended by a NUL · five float64 columns of `count` (size,
+//   mtime, ctime, inode, when hashed; times in ms with their fraction, as Node reports them)
+//   · `count` sha256 digests, 32 bytes each.
 
+const MAGIC = 'TLRSTAT2';
 const INDEX_FORMAT = 'tlr-stat-index';
-const INDEX_VERSION = 1;
+const INDEX_VERSION = 2;
 /** How much older than its hashing a file's times must be for its entry to be trusted, in ms. */
 const RACY_MS = 2000;
 
-/**
- * One folder's entries, by column (a million entries parse as a few arrays, not a million objects): each file's stat
- * when it was hashed (times in ms with their fraction, as Node reports them), when it was hashed, and its sha256.
- */
-interface Columns {
-  name: string[];
-  size: number[];
-  mtime: number[];
-  ctime: number[];
-  ino: number[];
-  at: number[];
-  sha: string[];
+/** A file's entry: its stat when it was hashed, when, and its sha256 (hex). */
+interface Row {
+  readonly size: number;
+  readonly mtime: number;
+  readonly ctime: number;
+  readonly ino: number;
+  readonly at: number;
+  readonly sha: string;
 }
-const COLUMNS = ['name', 'size', 'mtime', 'ctime', 'ino', 'at', 'sha'] as const;
 
+/** One folder's index as read (columns, looked up by name) and what this process hashed since (`fresh`). */
 interface FolderIndex {
   readonly file: string;
   readonly dir: string;
-  readonly cols: Columns;
-  /** Row of each name. */
-  readonly rows: Map<string, number>;
-  dirty: boolean;
+  readonly names: readonly string[];
+  /** size, mtime, ctime, ino, at: `names.length` each. */
+  readonly cols: readonly Float64Array[];
+  readonly shas: Buffer;
+  /** Row of each name, made on the first lookup that the cursor misses. */
+  rows: Map<string, number> | null;
+  /** The row after the last one found: files come in the order they were indexed, so it is usually the next. */
+  cursor: number;
+  readonly fresh: Map<string, Row>;
 }
 
 const folders = new Map<string, FolderIndex>();
@@ -51,11 +59,7 @@ export const digestCounts = { hashed: 0, fromIndex: 0 };
 
 /** The index file of a folder of images (under the cache as it is now: tests move TLR_CACHE). */
 const indexFile = (dir: string) =>
-  path.join(
-    cacheRoot(process.env),
-    'stat-index',
-    `${createHash('sha256').update(dir).digest('hex').slice(0, 24)}.json`,
-  );
+  path.join(cacheRoot(process.env), 'stat-index', `${createHash('sha256').update(dir).digest('hex').slice(0, 24)}.bin`);
 
 // The folder of the last digest: images come folder by folder, and a million lookups of the cache root and a key
 // cost a second (a change of TLR_CACHE is seen at the next folder, or after forgetDigests).
@@ -67,64 +71,101 @@ function folderIndex(dir: string): FolderIndex {
   let f = folders.get(key);
   if (!f) {
     const file = indexFile(dir);
-    const cols = readIndex(file, dir);
-    f = { file, dir, cols, rows: new Map(cols.name.map((n, i) => [n, i])), dirty: false };
+    f = { file, dir, ...readIndex(file, dir), rows: null, cursor: 0, fresh: new Map() };
     folders.set(key, f);
   }
   last = { dir, index: f };
   return f;
 }
 
-const empty = (): Columns => ({ name: [], size: [], mtime: [], ctime: [], ino: [], at: [], sha: [] });
+type Columns = Pick<FolderIndex, 'names' | 'cols' | 'shas'>;
+const empty = (): Columns => ({
+  names: [],
+  cols: [0, 1, 2, 3, 4].map(() => new Float64Array(0)),
+  shas: Buffer.alloc(0),
+});
 
 /** An index file's columns; none when it is missing, for another folder, or damaged (it is then rebuilt). */
 function readIndex(file: string, dir: string): Columns {
-  let v: Record<string, unknown>;
+  let buf: Buffer;
   try {
-    v = JSON.parse(fs.readFileSync(file, 'utf8'));
+    buf = fs.readFileSync(file);
   } catch {
     return empty();
   }
-  if (v?.['format'] !== INDEX_FORMAT || v['version'] !== INDEX_VERSION || v['dir'] !== dir) return empty();
-  const cols = v['columns'] as Record<string, unknown[]> | undefined;
-  const n = Array.isArray(cols?.['name']) ? cols['name'].length : -1;
-  const ok =
-    n >= 0 &&
-    COLUMNS.every((c) => Array.isArray(cols![c]) && cols![c]!.length === n) &&
-    cols!['name']!.every((x) => typeof x === 'string') &&
-    cols!['sha']!.every((x) => typeof x === 'string' && x.length === 64) &&
-    COLUMNS.slice(1, 6).every((c) => cols![c]!.every((x) => typeof x === 'number'));
-  return ok ? (cols as unknown as Columns) : empty();
+  try {
+    if (buf.toString('latin1', 0, 8) !== MAGIC) return empty();
+    let at = 8;
+    const take = (n: number) => {
+      if (at + n > buf.length) throw new Error('short');
+      const r = buf.subarray(at, at + n);
+      at += n;
+      return r;
+    };
+    const u32 = () => take(4).readUInt32LE(0);
+    const head = JSON.parse(take(u32()).toString('utf8'));
+    if (head?.format !== INDEX_FORMAT || head.version !== INDEX_VERSION || head.dir !== dir) return empty();
+    const n = head.count;
+    const text = take(u32()).toString('utf8');
+    const names = n ? text.slice(0, -1).split('\0') : [];
+    if (!Number.isInteger(n) || names.length !== n) return empty();
+    // Copied out, so each column is aligned for a Float64Array.
+    const cols = [0, 1, 2, 3, 4].map(() => new Float64Array(Uint8Array.from(take(n * 8)).buffer));
+    const shas = take(n * 32);
+    return at === buf.length ? { names, cols, shas } : empty();
+  } catch {
+    return empty();
+  }
 }
 
-/**
- * A file's sha256; an entry that is not a readable regular file digests as what it is (`missing:CODE`, `not-a-file`,
- * `unreadable:CODE`): it will be reported unreadable, never opened.
- */
-export function fileDigest(file: string): string {
-  let st: fs.Stats;
-  try {
-    st = fs.statSync(file);
-  } catch (e) {
-    return `missing:${(e as NodeJS.ErrnoException).code}`;
-  }
-  if (!st.isFile()) return 'not-a-file';
-  const abs = path.isAbsolute(file) ? path.normalize(file) : path.resolve(file);
+/** A path absolute and normalized, without path.resolve's cost for one that already is (a run's are). */
+const absolute = (file: string) =>
+  file.startsWith('/') && !/\/\.{0,2}\/|\/\.{1,2}$|\/$/.test(file) ? file : path.resolve(file);
+
+/** The index's row for a name in the file read, or -1. */
+function rowOf(index: FolderIndex, name: string): number {
+  if (index.names[index.cursor] === name) return index.cursor++;
+  index.rows ??= new Map(index.names.map((n, i) => [n, i]));
+  const row = index.rows.get(name) ?? -1;
+  if (row >= 0) index.cursor = row + 1;
+  return row;
+}
+
+/** Whether an entry (a file's size, times and inode when it was hashed `at`) still stands for the file stat'ed as i. */
+const trusted = (size: number, mtime: number, ctime: number, ino: number, at: number, st: Stats, i: number) =>
+  size === st.size(i) &&
+  mtime === st.mtimeMs(i) &&
+  ctime === st.ctimeMs(i) &&
+  ino === st.ino(i) &&
+  Math.max(mtime, ctime) + RACY_MS < at;
+
+/** The digest the index holds for file i, when its entry still stands. */
+function fromIndex(index: FolderIndex, name: string, st: Stats, i: number): string | null {
+  const f = index.fresh.get(name);
+  if (f) return trusted(f.size, f.mtime, f.ctime, f.ino, f.at, st, i) ? f.sha : null;
+  const row = rowOf(index, name);
+  if (row < 0) return null;
+  const [size, mtime, ctime, ino, at] = index.cols as [
+    Float64Array,
+    Float64Array,
+    Float64Array,
+    Float64Array,
+    Float64Array,
+  ];
+  return trusted(size[row]!, mtime[row]!, ctime[row]!, ino[row]!, at[row]!, st, i)
+    ? index.shas.toString('hex', row * 32, row * 32 + 32)
+    : null;
+}
+
+/** File i's digest: from the index when its stat matches its entry, else by hashing (recorded). */
+function digestOf(abs: string, st: Stats, i: number): string {
   const cut = abs.lastIndexOf(path.sep);
   const index = folderIndex(abs.slice(0, cut)),
     name = abs.slice(cut + 1);
-  const row = index.rows.get(name),
-    c = index.cols;
-  if (
-    row !== undefined &&
-    c.size[row] === st.size &&
-    c.mtime[row] === st.mtimeMs &&
-    c.ctime[row] === st.ctimeMs &&
-    c.ino[row] === st.ino &&
-    Math.max(st.mtimeMs, st.ctimeMs) + RACY_MS < c.at[row]!
-  ) {
+  const known = fromIndex(index, name, st, i);
+  if (known) {
     digestCounts.fromIndex++;
-    return c.sha[row]!;
+    return known;
   }
   digestCounts.hashed++;
   const at = Date.now();
@@ -134,31 +175,93 @@ export function fileDigest(file: string): string {
   } catch (e) {
     return `unreadable:${(e as NodeJS.ErrnoException).code}`;
   }
-  const r = row ?? index.cols.name.push(name) - 1;
-  index.cols.size[r] = st.size;
-  index.cols.mtime[r] = st.mtimeMs;
-  index.cols.ctime[r] = st.ctimeMs;
-  index.cols.ino[r] = st.ino;
-  index.cols.at[r] = at;
-  index.cols.sha[r] = sha;
-  index.rows.set(name, r);
-  index.dirty = true;
+  index.fresh.set(name, { size: st.size(i), mtime: st.mtimeMs(i), ctime: st.ctimeMs(i), ino: st.ino(i), at, sha });
   return sha;
+}
+
+/**
+ * Each file's sha256, handed to `each` in order (none kept: a million digests kept would be promoted and collected);
+ * an entry that is not a readable regular file digests as what it is (`missing:CODE`, `not-a-file`,
+ * `unreadable:CODE`): it will be reported unreadable, never opened. Many files are stat'ed on several threads
+ * (stat-many.ts): at a million files the stat is most of a warm key's time.
+ */
+export function eachFileDigest(files: readonly string[], each: (digest: string, i: number) => void): void {
+  const abs = files.map(absolute);
+  const stats = statMany(abs);
+  for (let i = 0; i < abs.length; i++) each(stats.problem(i) ?? digestOf(abs[i]!, stats, i), i);
+}
+
+/** Files' sha256, in order (see eachFileDigest). */
+export function fileDigests(files: readonly string[]): string[] {
+  const out: string[] = [];
+  eachFileDigest(files, (d) => out.push(d));
+  return out;
+}
+
+/** One file's sha256 (see fileDigests). */
+export const fileDigest = (file: string): string => fileDigests([file])[0]!;
+
+/** The rows to write: those read, with what this process hashed in their place or added. */
+function merged(f: FolderIndex): { names: string[]; rows: Row[] } {
+  const names: string[] = [],
+    rows: Row[] = [];
+  f.names.forEach((n, i) => {
+    if (f.fresh.has(n)) return;
+    names.push(n);
+    const [size, mtime, ctime, ino, at] = f.cols.map((c) => c[i]!) as [number, number, number, number, number];
+    rows.push({ size, mtime, ctime, ino, at, sha: f.shas.toString('hex', i * 32, i * 32 + 32) });
+  });
+  for (const [n, r] of f.fresh) {
+    names.push(n);
+    rows.push(r);
+  }
+  return { names, rows };
+}
+
+/** An index file's bytes (the layout at the top of this file). */
+function encode(dir: string, names: readonly string[], rows: readonly Row[]): Buffer {
+  const n = rows.length;
+  const u32 = (v: number) => {
+    const b = Buffer.alloc(4);
+    b.writeUInt32LE(v);
+    return b;
+  };
+  const head = Buffer.from(JSON.stringify({ format: INDEX_FORMAT, version: INDEX_VERSION, dir, count: n }));
+  const text = Buffer.from(names.map((x) => `${x}\0`).join(''));
+  const cols = (['size', 'mtime', 'ctime', 'ino', 'at'] as const).map((k) =>
+    Buffer.from(Float64Array.from(rows, (r) => r[k]).buffer),
+  );
+  const shas = Buffer.alloc(n * 32);
+  rows.forEach((r, i) => {
+    shas.write(r.sha, i * 32, 'hex');
+  });
+  return Buffer.concat([Buffer.from(MAGIC, 'latin1'), u32(head.length), head, u32(text.length), text, ...cols, shas]);
 }
 
 /** Writes the indexes that changed (atomically); a cache that cannot be written only costs hashing next time. */
 export function saveDigests(): void {
   for (const f of folders.values()) {
-    if (!f.dirty) continue;
-    const text = JSON.stringify({ format: INDEX_FORMAT, version: INDEX_VERSION, dir: f.dir, columns: f.cols });
+    if (!f.fresh.size) continue;
+    const { names, rows } = merged(f);
     try {
       fs.mkdirSync(path.dirname(f.file), { recursive: true });
-      writeFileAtomic(f.file, `${text}\n`);
-      f.dirty = false;
+      writeFileAtomic(f.file, encode(f.dir, names, rows));
+      // The JSON index of tlr 0.1's first versions, if any: this one replaces it.
+      fs.rmSync(f.file.replace(/\.bin$/, '.json'), { force: true });
     } catch {
       // A read-only cache: the digests stay right, only slower.
+      continue;
     }
+    // What was written, read back as the next process will read it.
+    folders.set(`${cacheRoot(process.env)}\0${f.dir}`, {
+      ...f,
+      ...readIndex(f.file, f.dir),
+      rows: null,
+      cursor: 0,
+      fresh: new Map(),
+    });
   }
+  last = null;
 }
 
 /** Forgets the indexes read into memory (the next digest reads them from disk again): for a second run in one process. */

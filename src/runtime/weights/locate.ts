@@ -1,14 +1,13 @@
 import * as fs from 'node:fs';
-import * as os from 'node:os';
 import * as path from 'node:path';
 import type { PlanWeights } from '../../plan/types.js';
 
 // Where weights for a plan would be read from, without reading them: $TLR_WEIGHTS_DIR (pre-downloaded),
 // then the download cache. Plain file-system checks, so `tlr plan` can say it without TensorFlow.js.
 
-/** tlr's cache folder: $TLR_CACHE, else ~/.cache/tlr. */
-export const cacheRoot = (env: NodeJS.ProcessEnv = process.env): string =>
-  env['TLR_CACHE'] || path.join(os.homedir(), '.cache', 'tlr');
+import { cacheRoot } from '../../files/cache-root.js';
+
+export { cacheRoot };
 
 /** The cache folder of one set of weights. */
 export const weightsCacheDir = (localName: string, env: NodeJS.ProcessEnv = process.env): string =>

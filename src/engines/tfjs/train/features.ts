@@ -3,7 +3,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { tf } from '../tf.js';
 import { describeItem, type Item } from '../../../runtime/data/dataset.js';
-import { fileDigest, saveDigests } from '../../../runtime/data/file-digests.js';
+import { eachFileDigest, fileDigests, saveDigests } from '../../../runtime/data/file-digests.js';
 import { AtomicWriter, writeFileAtomic } from '../../../files/atomic.js';
 import { ImageSource, through, type Unreadable } from './sources.js';
 import type { Forward } from '../infer/engine.js';
@@ -39,14 +39,37 @@ export function weightsDigest(model: tf.LayersModel): string {
   return h.digest('hex');
 }
 
+const isImage = (it: Item) => it.kind === 'file' && !it.problem;
+const containerOf = (it: Exclude<Item, { kind: 'file' }>) => (it.kind === 'idx' ? it.images.file : it.shard);
+
 /** The feature cache's key: the network, its weights, the preprocessing and every image. */
 export function featureKey(parts: FeatureKeyParts, items: readonly Item[]): string {
   const h = createHash('sha256').update(FEATURES_VERSION).update(JSON.stringify(parts));
-  for (const it of items) {
-    if (it.kind === 'file') h.update(`f:${it.problem ? 'problem' : fileDigest(it.path)}:${it.label};`);
-    else if (it.kind === 'idx') h.update(`i:${fileDigest(it.images.file)}:${it.index}:${it.label};`);
-    else h.update(`m:${fileDigest(it.shard)}:${it.offset}:${it.size}:${it.label};`);
-  }
+  // An IDX file or a shard holds many items: its digest once.
+  const containers = new Map<string, string>();
+  for (const it of items) if (it.kind !== 'file') containers.set(containerOf(it), '');
+  const names = [...containers.keys()];
+  fileDigests(names).forEach((d, i) => {
+    containers.set(names[i]!, d);
+  });
+  const hash = (it: Item, digest: string) => {
+    if (it.kind === 'file') h.update(`f:${it.problem ? 'problem' : digest}:${it.label};`);
+    else if (it.kind === 'idx') h.update(`i:${containers.get(containerOf(it))}:${it.index}:${it.label};`);
+    else h.update(`m:${containers.get(containerOf(it))}:${it.offset}:${it.size}:${it.label};`);
+  };
+  // Every image file at once (the stat index stats them on several threads), each digest hashed as it comes, in the
+  // items' order: the items between two images first.
+  let next = 0;
+  const upToImage = () => {
+    while (next < items.length && !isImage(items[next]!)) hash(items[next++]!, '');
+  };
+  const images: string[] = [];
+  for (const it of items) if (it.kind === 'file' && !it.problem) images.push(it.path);
+  eachFileDigest(images, (digest) => {
+    upToImage();
+    hash(items[next++]!, digest);
+  });
+  upToImage();
   saveDigests();
   return h.digest('hex').slice(0, 32);
 }
