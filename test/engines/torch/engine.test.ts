@@ -38,6 +38,15 @@ const python = hasTorch(py) ? py.python : 'python3';
 // `npm test` keeps within its time on 2 cores.
 const heavy = HEAVY ? it : it.skip;
 
+/** A port free on localhost now, for a rendezvous. */
+const freePort = () =>
+  new Promise<number>((resolve) => {
+    const srv = net.createServer().listen(0, '127.0.0.1', () => {
+      const p = (srv.address() as net.AddressInfo).port;
+      srv.close(() => resolve(p));
+    });
+  });
+
 let dir = '';
 const COLORS: Record<string, [number, number, number]> = {
   red: [200, 40, 40],
@@ -376,12 +385,7 @@ d('the torch engine', () => {
         const one = await spawnAsync('bash', [path.join(oneNode, 'launch.sh')], { env });
         expect(one.status, one.stderr).toBe(0);
       }
-      const port = await new Promise<number>((resolve) => {
-        const srv = net.createServer().listen(0, '127.0.0.1', () => {
-          const p = (srv.address() as net.AddressInfo).port;
-          srv.close(() => resolve(p));
-        });
-      });
+      const port = await freePort();
       const node = (job: string, rank: number, extra: NodeJS.ProcessEnv = {}) =>
         spawnAsync('bash', [path.join(job, 'launch.sh')], {
           env: { ...env, NNODES: '2', NODE_RANK: String(rank), RDZV_ENDPOINT: `127.0.0.1:${port}`, ...extra },
@@ -431,6 +435,54 @@ d('the torch engine', () => {
       expect(d1.status).not.toBe(0);
       expect(d1.stderr).toContain('tlr_torch launch: node 1, global rank 1 exited with status');
       expect(d0.status).not.toBe(0);
+    },
+    240_000,
+  );
+
+  heavy(
+    '(heavy) two nodes by hand: a node dies, named by node and global rank; both resume from node 0’s checkpoint',
+    async () => {
+      const text =
+        'from resnet18 weights none input 32\nhead dense(3)\ntrain 2 epochs on ./data\n  batch 8\nsplit 70/15/15\n';
+      const recipe = write('nodes-resume.tlr', text);
+      const plan = compile(text, { file: recipe }).plan!;
+      const hand = (rank: number, port: number, resume?: string) =>
+        runEngine('torch', {
+          ...(resume ? { resume } : { plan }),
+          recipeText: text,
+          events: new Events(),
+          flags: {
+            nproc: '1',
+            nnodes: '2',
+            'node-rank': String(rank),
+            'master-addr': '127.0.0.1',
+            'master-port': String(port),
+          },
+        });
+      // 42 training images, batch 8 split over 2 ranks: 6 batches an epoch each; global rank 1 (node 1) dies in epoch 2.
+      process.env['TLR_TORCH_FAULT'] = 'rank:1:batch:7';
+      process.env['TLR_TORCH_TIMEOUT_MINUTES'] = '1';
+      let first: PromiseSettledResult<Awaited<ReturnType<typeof runEngine>>>[];
+      const port = await freePort();
+      try {
+        first = await Promise.allSettled([hand(0, port), hand(1, port)]);
+      } finally {
+        delete process.env['TLR_TORCH_FAULT'];
+        delete process.env['TLR_TORCH_TIMEOUT_MINUTES'];
+      }
+      expect(first.map((r) => r.status)).toEqual(['rejected', 'rejected']);
+      const why = (i: number) => ((first[i] as PromiseRejectedResult).reason as Error).message;
+      expect(why(1)).toMatch(/^global rank 1 of 2 \(node 1\) of the torch engine failed/);
+      expect(why(0)).toMatch(/^global rank 0 of 2 \(node 0\)/);
+      const run = last('nodes-resume');
+      expect(json(path.join(run, 'checkpoint', 'state.json'))).toMatchObject({ stage: 0, epoch: 1 });
+      // Every node resumes from the folder node 0 keeps: node 1 is given it too.
+      const again = await freePort();
+      const [r0, r1] = await Promise.all([hand(0, again, run), hand(1, again, run)]);
+      expect([r0.status, r1.status]).toEqual(['finished', 'finished']);
+      expect([r0.runDir, r1.runDir]).toEqual([run, run]);
+      expect(fs.readFileSync(path.join(run, 'metrics.jsonl'), 'utf8').trim().split('\n')).toHaveLength(2);
+      expect(json(path.join(run, 'environment.json')).distributed).toMatchObject({ ranks: 2 });
     },
     240_000,
   );
