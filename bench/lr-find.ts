@@ -9,7 +9,7 @@ import { lrFind } from '../src/engines/tfjs/lr-find.js';
 import { run } from '../src/engines/tfjs/run.js';
 import { Events } from '../src/runtime/events.js';
 import type { Plan } from '../src/plan/types.js';
-import { formatLr } from '../src/text/format.js';
+import { formatLr } from '../src/text/numbers.js';
 
 const [epochsArg, ...recipes] = process.argv.slice(2);
 const epochs = Number(epochsArg ?? 5),

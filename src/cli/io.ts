@@ -53,4 +53,4 @@ export function compileFile(
   return { ...compile(text, { file, sweeps: opts.sweeps }), text };
 }
 
-export { fmtInt, plural } from '../text/format.js';
+export { fmtInt, plural } from '../text/numbers.js';

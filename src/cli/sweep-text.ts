@@ -3,7 +3,7 @@ import type { Plan } from '../plan/types.js';
 import { fmtMacs, planCompute } from '../review/compute.js';
 import { duration } from '../review/phrases.js';
 import { trainableParams } from '../runtime/sweep-folder.js';
-import { fmtInt, plural } from '../text/format.js';
+import { fmtInt, plural } from '../text/numbers.js';
 import { markdown, table } from '../text/table.js';
 import { diffPlans } from '../review/diff.js';
 import { meaning } from '../review/render-diff.js';

@@ -1,7 +1,7 @@
 import * as path from 'node:path';
 import type { SweepRecord } from '../runtime/sweep-folder.js';
 import { writeFileAtomic } from '../files/atomic.js';
-import { fmtInt } from '../text/format.js';
+import { fmtInt } from '../text/numbers.js';
 import { esc, scatterChart } from './svg.js';
 import { bestVariant, sweepPivot, sweepRows } from './sweep-table.js';
 

@@ -1,6 +1,6 @@
 import type { SweepRecord, SweepVariant } from '../runtime/sweep-folder.js';
 import { duration } from '../review/phrases.js';
-import { fmtInt } from '../text/format.js';
+import { fmtInt } from '../text/numbers.js';
 import { markdown, table } from '../text/table.js';
 
 // A sweep's table, the article's layout: variants as rows, the varied values as columns, then test

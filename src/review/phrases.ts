@@ -1,4 +1,4 @@
-import { fmtInt, formatLr, plural, stageLr } from '../text/format.js';
+import { fmtInt, formatLr, plural, stageLr } from '../text/numbers.js';
 
 export { fmtInt, plural };
 import { headLayerText } from '../zoo/head-layers.js';

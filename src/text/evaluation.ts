@@ -1,5 +1,5 @@
 import type { Evaluation } from '../runtime/events.js';
-import { fixed } from './format.js';
+import { fixed } from './numbers.js';
 import { printable } from '../printable.js';
 
 // The evaluation as text: headline figures, per-class table, confusion matrix with class names.

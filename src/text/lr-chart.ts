@@ -1,4 +1,4 @@
-import { formatLr } from './format.js';
+import { formatLr } from './numbers.js';
 
 // The learning-rate range test in a terminal: the smoothed loss against the rate on a log axis,
 // the suggested rate marked with a column of `|`.

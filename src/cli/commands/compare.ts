@@ -10,7 +10,7 @@ import { renderDiagnostics } from '../../compiler/render.js';
 import { DEFAULT_ENGINE, engineNamed, runOn, settle } from '../../engines/index.js';
 import { Events } from '../../runtime/events.js';
 import { compileFile, UsageError, type Output } from '../io.js';
-import { fixed, stageLr } from '../../text/format.js';
+import { fixed, stageLr } from '../../text/numbers.js';
 import { headLayerText } from '../../zoo/head-layers.js';
 import type { RecipeProvenance } from '../../runtime/provenance.js';
 import { stringify } from 'csv-stringify/sync';

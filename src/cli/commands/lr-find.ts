@@ -6,7 +6,7 @@ import { Events } from '../../runtime/events.js';
 import { lrFinder, type LrCurve } from '../../engines/index.js';
 import { lrChart } from '../../report/svg.js';
 import { lrChartText } from '../../text/lr-chart.js';
-import { formatLr, stageLr } from '../../text/format.js';
+import { formatLr, stageLr } from '../../text/numbers.js';
 import { rewritable, rewriteFileAtomic, writeFileAtomic } from '../../files/atomic.js';
 import { outputFileProblem } from '../../data/model-folder.js';
 import { dataFolders } from '../../runtime/run-folder.js';

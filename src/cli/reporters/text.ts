@@ -1,6 +1,6 @@
 import * as path from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { formatLr } from '../../text/format.js';
+import { formatLr } from '../../text/numbers.js';
 import { dispatch, type EventOf, type EventTable, type RunEvent } from '../../runtime/events.js';
 import { evaluationText } from '../../text/evaluation.js';
 import { displayPath } from '../../paths.js';

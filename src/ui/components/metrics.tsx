@@ -1,5 +1,5 @@
 import { Box, Text } from 'ink';
-import { formatLr } from '../../text/format.js';
+import { formatLr } from '../../text/numbers.js';
 import type { EpochRow } from '../state.js';
 import { color } from '../theme.js';
 
