@@ -6,7 +6,7 @@ import { tf } from '../src/engines/tfjs/tf.js';
 import { registerWasmGradients } from '../src/engines/tfjs/kernels/wasm-grads.js';
 import { loadZooModel } from '../src/engines/tfjs/tf-layers/model.js';
 import { joinNetwork, makeHead, setFrozen } from '../src/engines/tfjs/train/network.js';
-import { FeatureSource, type BatchSource } from '../src/engines/tfjs/train/sources.js';
+import { FeatureSource, type BatchSource } from '../src/engines/tfjs/train/batch-sources.js';
 import { batchLoss } from '../src/engines/tfjs/train/loop.js';
 
 const N = 256,

@@ -10,7 +10,7 @@ import { buildLayers } from '../src/engines/tfjs/tf-layers/build.js';
 import { describe, graphOf } from '../src/zoo/catalog.js';
 import { compile } from '../src/engines/tfjs/infer/program.js';
 import { Runner } from '../src/engines/tfjs/infer/execute.js';
-import { InferencePool } from '../src/engines/tfjs/infer/pool.js';
+import { InferencePool } from '../src/engines/tfjs/infer/worker-pool.js';
 
 const perWorker = Number(process.argv[2] ?? 4),
   batch = 16,

@@ -15,7 +15,7 @@ import { buildLayers } from '../src/engines/tfjs/tf-layers/build.js';
 import { describe, graphOf } from '../src/zoo/catalog.js';
 import { compile } from '../src/engines/tfjs/infer/program.js';
 import { features } from '../src/engines/tfjs/train/features.js';
-import { ImageSource } from '../src/engines/tfjs/train/sources.js';
+import { ImageSource } from '../src/engines/tfjs/train/batch-sources.js';
 import { OrtEngine } from '../src/engines/tfjs/onnx/runtime.js';
 import { startEngine } from '../src/engines/tfjs/infer/engine.js';
 import type { Item } from '../src/runtime/data/dataset.js';

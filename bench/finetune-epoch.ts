@@ -12,7 +12,7 @@ import { joinNetwork, makeHead, setFrozen } from '../src/engines/tfjs/train/netw
 import { batchLoss } from '../src/engines/tfjs/train/loop.js';
 import { PrefixSource, splitFrozen } from '../src/engines/tfjs/train/split-stage.js';
 import { startEngine } from '../src/engines/tfjs/infer/engine.js';
-import type { BatchSource, XY } from '../src/engines/tfjs/train/sources.js';
+import type { BatchSource, XY } from '../src/engines/tfjs/train/batch-sources.js';
 
 const batches = Number(process.argv[2] ?? 40),
   B = 64,

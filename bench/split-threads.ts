@@ -1,4 +1,4 @@
-// Data-parallel training of a split stage's trained part on worker threads (train/shards.ts):
+// Data-parallel training of a split stage's trained part on worker threads (train/data-parallel.ts):
 // ResNet-18 block4 and the head at 224 px (input 14 x 14 x 256, as after `freeze until block3`),
 // Adam, batch 32: seconds per step on one wasm thread vs shared among the main thread and
 // workers (each its own wasm instance), in the same run. Convolutions run where a run puts them:
@@ -13,7 +13,7 @@ import { registerWasmOverrides } from '../src/engines/tfjs/kernels/wasm-override
 import { convEngineWanted, convThreads, registerOrtKernels } from '../src/engines/tfjs/kernels/ort-kernels.js';
 import { batchLoss } from '../src/engines/tfjs/train/loop.js';
 import { resnetTop } from './split-common.js';
-import { ShardTrainer } from '../src/engines/tfjs/train/shards.js';
+import { ShardTrainer } from '../src/engines/tfjs/train/data-parallel.js';
 
 const batch = Number(process.argv[2] ?? 32),
   steps = Number(process.argv[3] ?? 4);

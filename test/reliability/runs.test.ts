@@ -7,7 +7,7 @@ import { compile } from '../../src/compiler/index.js';
 import { run } from '../../src/engines/tfjs/run.js';
 import { Events, type RunEvent } from '../../src/runtime/events.js';
 import { NonFiniteLoss, runStage } from '../../src/engines/tfjs/train/loop.js';
-import { FeatureSource } from '../../src/engines/tfjs/train/sources.js';
+import { FeatureSource } from '../../src/engines/tfjs/train/batch-sources.js';
 import { loadOrt } from '../../src/engines/tfjs/onnx/runtime.js';
 import { writeReportHtml } from '../../src/report/report-html.js';
 import { makeWorld, recipe } from '../helpers/run-fixture.js';

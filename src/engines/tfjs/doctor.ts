@@ -3,7 +3,7 @@ import { chooseInference, inferenceWorkers } from './infer/engine.js';
 import { convThreads } from './kernels/ort-kernels.js';
 import { executionProviders, loadOrt, ortThreads } from './onnx/runtime.js';
 import { tf } from './tf.js';
-import { sharesBatches } from './train/shards.js';
+import { sharesBatches } from './train/data-parallel.js';
 
 // The tfjs engine's section of `tlr doctor`: its backends, where inference and training run, and
 // why the faster paths are or are not there.

@@ -8,7 +8,7 @@ import { probeData, readMember, type DataFormat } from '../../data/formats/index
 import { listItems, listSplits, describeItem, type Item } from '../../runtime/data/dataset.js';
 import { createHash } from 'node:crypto';
 import { assertPlan } from '../../plan/validate.js';
-import { ImageSource } from './train/sources.js';
+import { ImageSource } from './train/batch-sources.js';
 import { evaluate } from './train/loop.js';
 import { chooseInference, inferenceWorkers, modelForward, startPassEngine, type Forward } from './infer/engine.js';
 import { ortThreads } from './onnx/runtime.js';

@@ -5,7 +5,7 @@ import '@tensorflow/tfjs-backend-wasm';
 import { tf } from '../../../src/engines/tfjs/tf.js';
 import { compile } from '../../../src/compiler/index.js';
 import { lrSweep, suggest, centred } from '../../../src/engines/tfjs/train/range-test.js';
-import { FeatureSource } from '../../../src/engines/tfjs/train/sources.js';
+import { FeatureSource } from '../../../src/engines/tfjs/train/batch-sources.js';
 import { makeWorld, recipe } from '../../helpers/run-fixture.js';
 import { tlrAsync } from '../../helpers/cli.js';
 

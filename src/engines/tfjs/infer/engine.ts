@@ -1,7 +1,7 @@
 import * as os from 'node:os';
 import { tf } from '../tf.js';
 import { Runner } from './execute.js';
-import { InferencePool } from './pool.js';
+import { InferencePool } from './worker-pool.js';
 import type { Program } from './program.js';
 import type { Engine, Forward } from './forward.js';
 import { singleThreaded } from '../backend.js';

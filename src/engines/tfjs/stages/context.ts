@@ -5,7 +5,7 @@ import type { Events } from '../../../runtime/events.js';
 import { listSplits, describeItem, type Item, type Splits } from '../../../runtime/data/dataset.js';
 import { loadZooModel, type Built } from '../tf-layers/model.js';
 import { joinNetwork, makeHead, type Network } from '../train/network.js';
-import { FeatureSource, FileFeatureSource, type BatchSource } from '../train/sources.js';
+import { FeatureSource, FileFeatureSource, type BatchSource } from '../train/batch-sources.js';
 import { featureKey, features, weightsDigest } from '../train/features.js';
 import type { ModelMeta } from '../model-files.js';
 import { cacheRoot } from '../../../runtime/weights/locate.js';

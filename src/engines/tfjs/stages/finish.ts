@@ -5,7 +5,7 @@ import { tf } from '../tf.js';
 import type { Evaluation } from '../../../runtime/events.js';
 import type { Item } from '../../../runtime/data/dataset.js';
 import { setFrozen } from '../train/network.js';
-import { ImageSource, type BatchSource } from '../train/sources.js';
+import { ImageSource, type BatchSource } from '../train/batch-sources.js';
 import { evaluate, type Predictions } from '../train/loop.js';
 import { evaluation as evaluationOf } from '../train/metrics.js';
 import { modelForward } from '../infer/engine.js';

@@ -5,7 +5,7 @@ import { tf } from '../tf.js';
 import { describeItem, type Item } from '../../../runtime/data/dataset.js';
 import { eachFileDigest, fileDigests, saveDigests } from '../../../runtime/data/file-digests.js';
 import { AtomicWriter, writeFileAtomic } from '../../../files/atomic.js';
-import { ImageSource, through, type Unreadable } from './sources.js';
+import { ImageSource, through, type Unreadable } from './batch-sources.js';
 import type { Forward } from '../infer/engine.js';
 
 // Backbone features computed once and kept on disk. The key hashes everything that changes them:

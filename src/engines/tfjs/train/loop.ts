@@ -3,11 +3,11 @@ import { TlrError } from '../../../errors.js';
 import type { PlanStage } from '../../../plan/types.js';
 import type { EpochMetrics, Events } from '../../../runtime/events.js';
 import { trainingBatchCount } from '../../../runtime/batches.js';
-import { through, type BatchSource } from './sources.js';
+import { through, type BatchSource } from './batch-sources.js';
 import type { Forward } from '../infer/engine.js';
 import type { ModelInfo } from '../../../zoo/catalog.js';
 import { learningRate, setLearningRate, stageOptimizer } from './optimizer.js';
-import type { ShardTrainer } from './shards.js';
+import type { ShardTrainer } from './data-parallel.js';
 import { batchLoss } from './loss.js';
 
 export { batchLoss };

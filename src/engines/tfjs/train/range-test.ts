@@ -1,6 +1,6 @@
 import { tf } from '../tf.js';
 import type { PlanStage } from '../../../plan/types.js';
-import type { BatchSource } from './sources.js';
+import type { BatchSource } from './batch-sources.js';
 import { batchLoss } from './loop.js';
 import { makeOptimizer, setLearningRate } from './optimizer.js';
 

@@ -6,7 +6,7 @@ import { splitBoundary } from '../../../zoo/cut.js';
 import { compile, type Program } from '../infer/program.js';
 import type { Forward } from '../infer/engine.js';
 import type { Network } from './network.js';
-import { through, type BatchSource, type XY } from './sources.js';
+import { through, type BatchSource, type XY } from './batch-sources.js';
 
 // A stage that fine-tunes the upper layers splits the network where its frozen part ends. Frozen
 // layers need no gradients, only their forward pass: that runs as an inference program (folded,

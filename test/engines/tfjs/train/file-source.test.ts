@@ -3,7 +3,11 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { tf } from '../../../../src/engines/tfjs/tf.js';
-import { FeatureSource, FileFeatureSource, type BatchSource } from '../../../../src/engines/tfjs/train/sources.js';
+import {
+  FeatureSource,
+  FileFeatureSource,
+  type BatchSource,
+} from '../../../../src/engines/tfjs/train/batch-sources.js';
 
 // A split stage's cached feature maps read from their file a batch at a time: the same batches, in
 // the same order, as the rows held in memory; a file cut short while read is an error naming it.

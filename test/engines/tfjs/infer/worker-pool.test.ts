@@ -5,7 +5,7 @@ import { buildLayers } from '../../../../src/engines/tfjs/tf-layers/build.js';
 import { describe as catalog, graphOf } from '../../../../src/zoo/catalog.js';
 import { compile, type Program } from '../../../../src/engines/tfjs/infer/program.js';
 import { Runner } from '../../../../src/engines/tfjs/infer/execute.js';
-import { InferencePool } from '../../../../src/engines/tfjs/infer/pool.js';
+import { InferencePool } from '../../../../src/engines/tfjs/infer/worker-pool.js';
 import { inferenceWorkers, ordered, startEngine } from '../../../../src/engines/tfjs/infer/engine.js';
 
 // Worker threads, each with its own wasm instance: whatever order batches finish in, each result

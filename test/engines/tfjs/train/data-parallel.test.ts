@@ -5,8 +5,8 @@ import { FreezableBatchNorm } from '../../../../src/engines/tfjs/tf-layers/layer
 import { registerWasmGradients } from '../../../../src/engines/tfjs/kernels/wasm-grads.js';
 import { registerWasmOverrides } from '../../../../src/engines/tfjs/kernels/wasm-overrides.js';
 import { runStage, type StageRun } from '../../../../src/engines/tfjs/train/loop.js';
-import { ShardTrainer, shardRows } from '../../../../src/engines/tfjs/train/shards.js';
-import type { BatchSource, XY } from '../../../../src/engines/tfjs/train/sources.js';
+import { ShardTrainer, shardRows } from '../../../../src/engines/tfjs/train/data-parallel.js';
+import type { BatchSource, XY } from '../../../../src/engines/tfjs/train/batch-sources.js';
 import { Events } from '../../../../src/runtime/events.js';
 import type { PlanStage } from '../../../../src/plan/types.js';
 
