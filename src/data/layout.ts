@@ -1,6 +1,6 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { ENTRY, entryType, listFolder, type FolderStamp } from './listing-cache.js';
+import { ENTRY, entryType, folderStamp, listFolder, unchangedSince, type FolderStamp } from './listing-cache.js';
 
 // What counts as an image, and walking folders of them; shared by the data formats. Only regular
 // files are ever opened: a FIFO, socket or device named *.png is listed as a problem (the run
@@ -85,19 +85,6 @@ const realRoot = (root: string) => {
 const joinName = (dir: string, name: string) =>
   dir === '.' ? name : dir.endsWith(path.sep) ? dir + name : dir + path.sep + name;
 
-/** A folder's stat when it was read: an unchanged folder holds the same entries (adding, removing, renaming set it). */
-const stampOf = (dir: string): FolderStamp | null => {
-  try {
-    const st = fs.statSync(dir);
-    return { mtimeMs: st.mtimeMs, ctimeMs: st.ctimeMs, ino: st.ino };
-  } catch {
-    return null;
-  }
-};
-
-/** How much older than a walk its folders must be for it to be reused (as the stat index trusts files), in ms. */
-const RACY_MS = 2000;
-
 // Walks done in this process: `tlr run` lists its data to check the recipe and again to split it, and at a million
 // images each walk takes seconds. A walk is reused only while every folder it read is unchanged and was already 2 s
 // old when it was read; a walk that followed a symbolic link is done again (a link's target can change unseen).
@@ -109,17 +96,7 @@ interface Walked {
 const walks = new Map<string, Walked & { readonly found: readonly Found[]; readonly at: number }>();
 
 const stillValid = (w: Walked & { at: number }) =>
-  !w.links &&
-  w.stamps.every(({ dir, stamp: s }) => {
-    const now = stampOf(dir);
-    return (
-      now !== null &&
-      now.mtimeMs === s.mtimeMs &&
-      now.ctimeMs === s.ctimeMs &&
-      now.ino === s.ino &&
-      Math.max(s.mtimeMs, s.ctimeMs) + RACY_MS < w.at
-    );
-  });
+  !w.links && w.stamps.every(({ dir, stamp }) => unchangedSince(stamp, folderStamp(dir), w.at));
 
 /** Forgets this process's walks (the next walk of a folder reads its kept listing, as a new process would). */
 export const forgetWalks = (): void => walks.clear();
@@ -147,7 +124,7 @@ function walk(dir: string, root: string, seen: Set<string>, walked: Walked): Fou
   }
   if (seen.has(here)) return out;
   seen.add(here);
-  const stamp = stampOf(dir);
+  const stamp = folderStamp(dir);
   if (!stamp) return out;
   walked.stamps.push({ dir, stamp });
   const { names, types } = listFolder(dir, stamp);

@@ -3,6 +3,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { cacheRoot } from '../files/cache-root.js';
 import { writeFileAtomic } from '../files/atomic.js';
+import { decodeFramed, encodeFramed } from '../files/framed.js';
 
 // Folder listings kept on disk, as git's untracked cache keeps them: a folder whose modification
 // time, change time and inode are what they were when it was read holds the same entries (adding,
@@ -11,10 +12,9 @@ import { writeFileAtomic } from '../files/atomic.js';
 // older than the reading (a change in the same clock tick would be missed otherwise). At a million
 // images, reading the folders was half of `tlr plan`.
 //
-// One file per folder in TLR_CACHE/listing/: "TLRLIST1" · u32 header length · header JSON {format,
-// version, dir, mtimeMs, ctimeMs, ino, at} · u32 names length · the names, sorted, each ended by a
-// NUL · one type byte per name. A damaged or stale file is listed over; an unwritable cache only
-// costs the listing.
+// One file per folder in TLR_CACHE/listing/, framed as files/framed.ts says: "TLRLIST1", the header
+// {format, version, dir, mtimeMs, ctimeMs, ino, at}, the names sorted, then one type byte per name.
+// A damaged or stale file is listed over; an unwritable cache only costs the listing.
 
 const MAGIC = 'TLRLIST1';
 const FORMAT = 'tlr-listing';
@@ -37,6 +37,24 @@ export interface FolderStamp {
   readonly ino: number;
 }
 
+/** A folder's stamp now; null when it cannot be stat'ed. */
+export const folderStamp = (dir: string): FolderStamp | null => {
+  try {
+    const st = fs.statSync(dir);
+    return { mtimeMs: st.mtimeMs, ctimeMs: st.ctimeMs, ino: st.ino };
+  } catch {
+    return null;
+  }
+};
+
+/** Whether a folder read `at` with stamp `was` still holds what it held: the same stamp now, 2 s older than `at`. */
+export const unchangedSince = (was: FolderStamp, now: FolderStamp | null, at: number): boolean =>
+  now !== null &&
+  now.mtimeMs === was.mtimeMs &&
+  now.ctimeMs === was.ctimeMs &&
+  now.ino === was.ino &&
+  Math.max(was.mtimeMs, was.ctimeMs) + RACY_MS < at;
+
 /** A readdir entry's type. */
 export const entryType = (e: fs.Dirent): number =>
   e.isSymbolicLink() ? ENTRY.link : e.isFile() ? ENTRY.file : e.isDirectory() ? ENTRY.dir : ENTRY.other;
@@ -46,46 +64,25 @@ const fileOf = (dir: string) =>
 
 /** The kept listing of `dir`, when it was made at this very stamp. */
 function read(file: string, dir: string, stamp: FolderStamp): Listing | null {
+  let buf: Buffer;
   try {
-    const buf = fs.readFileSync(file);
-    if (buf.toString('latin1', 0, 8) !== MAGIC) return null;
-    const headLen = buf.readUInt32LE(8);
-    const head = JSON.parse(buf.toString('utf8', 12, 12 + headLen));
-    if (
-      head?.format !== FORMAT ||
-      head.version !== VERSION ||
-      head.dir !== dir ||
-      head.mtimeMs !== stamp.mtimeMs ||
-      head.ctimeMs !== stamp.ctimeMs ||
-      head.ino !== stamp.ino ||
-      !(Math.max(stamp.mtimeMs, stamp.ctimeMs) + RACY_MS < head.at)
-    )
-      return null;
-    let at = 12 + headLen;
-    const namesLen = buf.readUInt32LE(at);
-    at += 4;
-    const text = buf.toString('utf8', at, at + namesLen);
-    at += namesLen;
-    const names = text ? text.slice(0, -1).split('\0') : [];
-    if (at + names.length !== buf.length) return null;
-    return { names, types: Uint8Array.from(buf.subarray(at)) };
+    buf = fs.readFileSync(file);
   } catch {
     return null;
   }
+  const f = decodeFramed(buf, MAGIC);
+  const h = f?.head;
+  if (!f || !h || h['format'] !== FORMAT || h['version'] !== VERSION || h['dir'] !== dir) return null;
+  const was = { mtimeMs: h['mtimeMs'], ctimeMs: h['ctimeMs'], ino: h['ino'] } as FolderStamp;
+  if (!unchangedSince(was, stamp, h['at'] as number) || f.rest.length !== f.names.length) return null;
+  return { names: f.names, types: Uint8Array.from(f.rest) };
 }
 
 function write(file: string, dir: string, stamp: FolderStamp, at: number, l: Listing): void {
-  const head = Buffer.from(JSON.stringify({ format: FORMAT, version: VERSION, dir, ...stamp, at }));
-  const names = Buffer.from(l.names.map((n) => `${n}\0`).join(''));
-  const u32 = (v: number) => {
-    const b = Buffer.alloc(4);
-    b.writeUInt32LE(v);
-    return b;
-  };
   try {
     writeFileAtomic(
       file,
-      Buffer.concat([Buffer.from(MAGIC, 'latin1'), u32(head.length), head, u32(names.length), names, l.types]),
+      encodeFramed(MAGIC, { format: FORMAT, version: VERSION, dir, ...stamp, at }, l.names, [l.types]),
     );
   } catch {
     // An unwritable cache: the folder is listed again next time.
@@ -104,6 +101,7 @@ export function listFolder(dir: string, stamp: FolderStamp): Listing {
   const at = Date.now();
   const entries = fs.readdirSync(dir, { withFileTypes: true }).sort((a, b) => (a.name < b.name ? -1 : 1));
   const listing = { names: entries.map((e) => e.name), types: Uint8Array.from(entries, entryType) };
-  if (Math.max(stamp.mtimeMs, stamp.ctimeMs) + RACY_MS < at) write(file, abs, stamp, at, listing);
+  // Kept only when it could be read back: when the folder is already 2 s older than this reading.
+  if (unchangedSince(stamp, stamp, at)) write(file, abs, stamp, at, listing);
   return listing;
 }

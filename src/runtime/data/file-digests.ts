@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { writeFileAtomic } from '../../files/atomic.js';
+import { decodeFramed, encodeFramed } from '../../files/framed.js';
 import { cacheRoot } from '../weights/locate.js';
 import { statMany, type Stats } from './stat-many.js';
 
@@ -16,11 +17,10 @@ import { statMany, type Stats } from './stat-many.js';
 // The index is an optimisation of the key and never changes what a digest is: one index file per
 // folder of images in TLR_CACHE/stat-index/, rewritten atomically when it changed; a damaged one is
 // dropped and rebuilt by hashing. It is binary (a million entries read in a fraction of a second,
-// where JSON took seconds and most of the time went to the garbage collector):
-//   "TLRSTAT2" · u32 header length · header JSON {format, version, dir, count}
-//   · u32 names length · the names, each ended by a NUL · five float64 columns of `count` (size,
-//   mtime, ctime, inode, when hashed; times in ms with their fraction, as Node reports them)
-//   · `count` sha256 digests, 32 bytes each.
+// where JSON took seconds and most of the time went to the garbage collector), framed as
+// files/framed.ts says: "TLRSTAT2", the header {format, version, dir, count}, the names, then five
+// float64 columns of `count` (size, mtime, ctime, inode, when hashed; times in ms with their
+// fraction, as Node reports them) and `count` sha256 digests, 32 bytes each.
 
 const MAGIC = 'TLRSTAT2';
 const INDEX_FORMAT = 'tlr-stat-index';
@@ -93,29 +93,22 @@ function readIndex(file: string, dir: string): Columns {
   } catch {
     return empty();
   }
-  try {
-    if (buf.toString('latin1', 0, 8) !== MAGIC) return empty();
-    let at = 8;
-    const take = (n: number) => {
-      if (at + n > buf.length) throw new Error('short');
-      const r = buf.subarray(at, at + n);
-      at += n;
-      return r;
-    };
-    const u32 = () => take(4).readUInt32LE(0);
-    const head = JSON.parse(take(u32()).toString('utf8'));
-    if (head?.format !== INDEX_FORMAT || head.version !== INDEX_VERSION || head.dir !== dir) return empty();
-    const n = head.count;
-    const text = take(u32()).toString('utf8');
-    const names = n ? text.slice(0, -1).split('\0') : [];
-    if (!Number.isInteger(n) || names.length !== n) return empty();
-    // Copied out, so each column is aligned for a Float64Array.
-    const cols = [0, 1, 2, 3, 4].map(() => new Float64Array(Uint8Array.from(take(n * 8)).buffer));
-    const shas = take(n * 32);
-    return at === buf.length ? { names, cols, shas } : empty();
-  } catch {
+  const f = decodeFramed(buf, MAGIC);
+  const n = f?.head['count'];
+  if (
+    !f ||
+    f.head['format'] !== INDEX_FORMAT ||
+    f.head['version'] !== INDEX_VERSION ||
+    f.head['dir'] !== dir ||
+    !Number.isInteger(n) ||
+    f.names.length !== n ||
+    f.rest.length !== (n as number) * (5 * 8 + 32)
+  )
     return empty();
-  }
+  const column = (k: number) => f.rest.subarray(k * f.names.length * 8, (k + 1) * f.names.length * 8);
+  // Copied out, so each column is aligned for a Float64Array.
+  const cols = [0, 1, 2, 3, 4].map((k) => new Float64Array(Uint8Array.from(column(k)).buffer));
+  return { names: f.names, cols, shas: f.rest.subarray(5 * f.names.length * 8) };
 }
 
 /** A path absolute and normalized, without path.resolve's cost for one that already is (a run's are). */
@@ -220,22 +213,15 @@ function merged(f: FolderIndex): { names: string[]; rows: Row[] } {
 
 /** An index file's bytes (the layout at the top of this file). */
 function encode(dir: string, names: readonly string[], rows: readonly Row[]): Buffer {
-  const n = rows.length;
-  const u32 = (v: number) => {
-    const b = Buffer.alloc(4);
-    b.writeUInt32LE(v);
-    return b;
-  };
-  const head = Buffer.from(JSON.stringify({ format: INDEX_FORMAT, version: INDEX_VERSION, dir, count: n }));
-  const text = Buffer.from(names.map((x) => `${x}\0`).join(''));
   const cols = (['size', 'mtime', 'ctime', 'ino', 'at'] as const).map((k) =>
     Buffer.from(Float64Array.from(rows, (r) => r[k]).buffer),
   );
-  const shas = Buffer.alloc(n * 32);
+  const shas = Buffer.alloc(rows.length * 32);
   rows.forEach((r, i) => {
     shas.write(r.sha, i * 32, 'hex');
   });
-  return Buffer.concat([Buffer.from(MAGIC, 'latin1'), u32(head.length), head, u32(text.length), text, ...cols, shas]);
+  const head = { format: INDEX_FORMAT, version: INDEX_VERSION, dir, count: rows.length };
+  return encodeFramed(MAGIC, head, names, [...cols, shas]);
 }
 
 /** Writes the indexes that changed (atomically); a cache that cannot be written only costs hashing next time. */
