@@ -9,7 +9,8 @@ import { diffPlans } from '../review/diff.js';
 import { meaning } from '../review/render-diff.js';
 import { explain, explainMarkdown } from '../review/explain.js';
 import { printable } from '../printable.js';
-import { EXPLAIN_CSS, explainSectionHtml } from '../report/explain-html.js';
+import { explainSectionHtml, explainShell } from '../report/explain-html.js';
+import { htmlTable } from '../report/sweep-html.js';
 import { esc } from '../report/svg.js';
 import { side } from './diff-side.js';
 import { estimates } from './estimate-text.js';
@@ -79,16 +80,26 @@ function variantRows(sweep: Sweep): {
   return { rows, plans, times, engines };
 }
 
+/** Seconds per engine for all of a sweep's plans, from each plan's estimates; null where one plan has none. */
+export function summedEstimates(
+  times: readonly ReturnType<typeof estimates>[],
+): { engine: string; seconds: number | null }[] {
+  const engines = [...new Set(times.flatMap((t) => t.map((e) => e.engine)))];
+  return engines.map((engine) => {
+    const s = times.map((t) => t.find((e) => e.engine === engine)?.seconds ?? null);
+    return { engine, seconds: s.every((x) => x !== null) ? s.reduce((a, b) => a! + b!, 0) : null };
+  });
+}
+
 /** The sweep as a table, one row per variant, and its totals. */
 export function sweepText(file: string, sweep: Sweep): string {
-  const { rows, plans, times, engines } = variantRows(sweep);
+  const { rows, plans, times } = variantRows(sweep);
   const total = plans.reduce((t, p) => t + planCompute(p).total, 0);
-  const perEngine = engines.map((e) => {
-    const s = times.map((t) => t.find((x) => x.engine === e)?.seconds ?? null);
-    return s.every((x) => x !== null)
-      ? `${e} about ${duration(s.reduce((a, b) => a! + b!, 0)!)}`
-      : `${e} not calibrated here (tlr doctor --calibrate)`;
-  });
+  const perEngine = summedEstimates(times).map(({ engine, seconds }) =>
+    seconds === null
+      ? `${engine} not calibrated here (tlr doctor --calibrate)`
+      : `${engine} about ${duration(seconds)}`,
+  );
   const lists = sweepShape(sweep);
   const keep = sweep.keep
     ? `keep best ${sweep.keep.best} after ${sweep.keep.after} epochs: every variant trains ${sweep.keep.after} ` +
@@ -184,20 +195,14 @@ export function sweepExplainMarkdown(label: string, sweep: Sweep): string {
 /** `tlr explain --html` of a sweep: the same as one self-contained page. */
 export function sweepExplainPage(label: string, sweep: Sweep): string {
   const e = explainSweep(sweep);
-  const [head, ...body] = e.rows;
-  const table =
-    `<table><tr>${head!.map((h) => `<th>${esc(h)}</th>`).join('')}</tr>` +
-    body.map((r) => `<tr>${r.map((c) => `<td>${esc(c)}</td>`).join('')}</tr>`).join('') +
-    '</table>';
   const axes = e.axes
     .map((a) => `<h3>${esc(a.title)}</h3><ul>${a.lines.map((l) => `<li>${esc(l)}</li>`).join('')}</ul>`)
     .join('');
-  return (
-    `<!doctype html><html><head><meta charset="utf-8"><title>Sweep: ${esc(label)} · tlr explain</title>` +
-    `<style>body{font-family:system-ui,sans-serif;max-width:960px;margin:2em auto;padding:0 1em}${EXPLAIN_CSS}</style>` +
-    `</head><body><div class="tlr-explain"><h1>Sweep: ${esc(label)}</h1><p>${esc(e.summary)}</p>${table}</div>` +
-    `<h2>What each list varies</h2>${axes}` +
-    `<h2>The first variant, ${esc(e.first.id)} (${esc(e.first.name)})</h2>` +
-    `${explainSectionHtml(e.first.explained, label, 3)}</body></html>\n`
+  return explainShell(
+    `Sweep: ${label}`,
+    `<div class="tlr-explain"><h1>Sweep: ${esc(label)}</h1><p>${esc(e.summary)}</p>${htmlTable(e.rows)}</div>` +
+      `<h2>What each list varies</h2>${axes}` +
+      `<h2>The first variant, ${esc(e.first.id)} (${esc(e.first.name)})</h2>` +
+      explainSectionHtml(e.first.explained, label, 3),
   );
 }

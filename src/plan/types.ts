@@ -188,3 +188,9 @@ export function tieBreakOf(metric: Metric): { metric: Metric; mode: 'max' | 'min
   ) as Metric;
   return { metric: other, mode: other.endsWith('loss') ? 'min' : 'max' };
 }
+
+/** Trainable parameters of a plan's last stage (backbone and head): what a sweep's table compares. */
+export const trainableParams = (plan: Plan): number => {
+  const s = plan.stages.at(-1);
+  return s ? s.trainable.backboneParams + s.trainable.headParams : 0;
+};

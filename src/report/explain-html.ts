@@ -61,11 +61,12 @@ export function explainSectionHtml(e: Explained, source: string, level = 2): str
   );
 }
 
+/** A self-contained `tlr explain` page around `body`. */
+export const explainShell = (title: string, body: string): string =>
+  `<!doctype html><html><head><meta charset="utf-8"><title>${esc(title)} · tlr explain</title>` +
+  `<style>body{font-family:system-ui,sans-serif;max-width:960px;margin:2em auto;padding:0 1em}${EXPLAIN_CSS}</style>` +
+  `</head><body>${body}</body></html>\n`;
+
 /** A self-contained page. */
-export function explainPage(e: Explained, source: string): string {
-  return (
-    `<!doctype html><html><head><meta charset="utf-8"><title>${esc(e.title)} · tlr explain</title>` +
-    `<style>body{font-family:system-ui,sans-serif;max-width:960px;margin:2em auto;padding:0 1em}${EXPLAIN_CSS}</style>` +
-    `</head><body>${explainSectionHtml(e, source, 1)}</body></html>\n`
-  );
-}
+export const explainPage = (e: Explained, source: string): string =>
+  explainShell(e.title, explainSectionHtml(e, source, 1));

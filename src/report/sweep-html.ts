@@ -17,7 +17,8 @@ svg .title{font-weight:600;font-size:13px}svg .tick{font-size:11px;fill:#495057}
 table{border-collapse:collapse;font-size:13px}td,th{padding:4px 8px;border-bottom:1px solid #e9ecef;text-align:left}
 th{background:#f1f3f5}tr.best td{font-weight:600;background:#fff4e6}.muted{color:#868e96}`;
 
-const htmlTable = (rows: readonly (readonly string[])[], best = (_r: readonly string[]) => false): string => {
+/** A table whose first row is its head; rows that `best` picks are marked. */
+export const htmlTable = (rows: readonly (readonly string[])[], best = (_r: readonly string[]) => false): string => {
   const [head, ...body] = rows;
   return (
     `<table><tr>${head!.map((h) => `<th>${esc(h)}</th>`).join('')}</tr>` +

@@ -36,7 +36,9 @@ const SECTION_ORDER = ['recipe', 'model', 'data', 'head', 'freezing', 'training'
 const mark = (c: Change) => (c.before === null ? '+' : c.after === null ? '-' : '~');
 const where = (c: Change) => `${c.stage ? `stage ${c.stage} ` : ''}${c.label}`;
 
-const pct = (a: number, b: number) => (a === 0 ? '' : ` (${b >= a ? '+' : ''}${(((b - a) / a) * 100).toFixed(0)}%)`);
+/** The change from a to b in percent, as ` (+12%)`; nothing when a is 0. */
+export const pct = (a: number, b: number) =>
+  a === 0 ? '' : ` (${b >= a ? '+' : ''}${(((b - a) / a) * 100).toFixed(0)}%)`;
 const signed = (n: number) => `${n >= 0 ? '+' : '−'}${fmtInt(Math.abs(n))}`;
 
 /** Each consequence as a line of words (the same lines in both renderings). */
@@ -139,7 +141,7 @@ export function diffText(r: DiffReport): string {
 }
 
 /** Markdown cells: pipes and newlines escaped, control characters shown as escapes. */
-const cell = (s: string | null) => (s === null ? '—' : printable(s).replace(/\|/g, '\\|').replace(/\n/g, ' '));
+export const cell = (s: string | null) => (s === null ? '—' : printable(s).replace(/\|/g, '\\|').replace(/\n/g, ' '));
 
 /** The diff for a pull-request comment or a job summary: a table of changes and a list of consequences. */
 export function diffMarkdown(r: DiffReport): string {

@@ -1,6 +1,7 @@
 import { fmtMacs, planCompute } from './compute.js';
-import { diffMarkdown, diffText, type DiffReport } from './render-diff.js';
+import { cell, diffMarkdown, diffText, pct, type DiffReport } from './render-diff.js';
 import type { SweepDiff, VariantPair, VariantPlan } from './sweep-diff.js';
+import { trainableParams } from '../plan/types.js';
 import { duration, fmtInt } from './phrases.js';
 import { printable } from '../printable.js';
 
@@ -30,17 +31,13 @@ export interface SweepDiffReport {
 
 /** A variant in a few words: id, choices, what trains and what it costs. */
 export const variantLine = (v: VariantPlan): string => {
-  const s = v.plan.stages.at(-1);
-  const trainable = s ? s.trainable.backboneParams + s.trainable.headParams : 0;
-  return `${v.id} (${v.name}): ${fmtInt(trainable)} trainable, ${fmtMacs(planCompute(v.plan).total)}MAC`;
+  return `${v.id} (${v.name}): ${fmtInt(trainableParams(v.plan))} trainable, ${fmtMacs(planCompute(v.plan).total)}MAC`;
 };
 
 const pairText = (p: VariantPair) =>
   p.before.id === p.after.id ? `${p.after.id} (${p.after.name})` : `${p.before.name} → ${p.after.id} (${p.after.name})`;
 
 const shapeOf = (s: SweepSide) => (s.shape ? `${s.runs} (${s.shape})` : `${s.runs} (a recipe)`);
-
-const pct = (a: number, b: number) => (a === 0 ? '' : ` (${b >= a ? '+' : ''}${(((b - a) / a) * 100).toFixed(0)}%)`);
 
 /** The lines on the whole: runs, compute and time before → after. */
 function totals(r: SweepDiffReport): string[] {
@@ -86,8 +83,6 @@ export function sweepDiffText(r: SweepDiffReport): string {
   }
   return L.join('\n');
 }
-
-const cell = (s: string) => printable(s).replace(/\|/g, '\\|').replace(/\n/g, ' ');
 
 /** The sweep diff for a pull-request comment or a job summary. */
 export function sweepDiffMarkdown(r: SweepDiffReport): string {

@@ -1,6 +1,6 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import type { Plan } from '../plan/types.js';
+import { trainableParams, type Plan } from '../plan/types.js';
 import { writeFileAtomic } from '../files/atomic.js';
 import { newOutputDir, RunError, stamp } from './run-folder.js';
 import { runFileErrors } from './run-files.js';
@@ -48,11 +48,7 @@ export interface SweepRecord {
   readonly variants: SweepVariant[];
 }
 
-/** Trainable parameters of a plan's last stage (backbone and head): what a sweep's table compares. */
-export const trainableParams = (plan: Plan): number => {
-  const s = plan.stages.at(-1);
-  return s ? s.trainable.backboneParams + s.trainable.headParams : 0;
-};
+export { trainableParams };
 
 /** A new sweep folder beside the recipe's runs, with its plans pointed into it. */
 export function newSweepFolder(runsDir: string, record: SweepRecord): string {

@@ -15,7 +15,7 @@ import { fmtMacs, planCompute } from '../../review/compute.js';
 import { fmtInt } from '../../review/phrases.js';
 import { estimates } from '../estimate-text.js';
 import { side } from '../diff-side.js';
-import { sweepShape } from '../sweep-text.js';
+import { summedEstimates, sweepShape } from '../sweep-text.js';
 import { fromGit, gitTop, problemsText, readSource, verifyRevision, type RecipeSource } from '../sources.js';
 import { useColor, UsageError, type Output } from '../io.js';
 import { TlrError } from '../../errors.js';
@@ -67,17 +67,12 @@ const variantsOf = (c: Compiled): VariantPlan[] =>
 /** A side as a whole: its runs, grid, compute and time per engine (null unless every variant has one). */
 function sweepSide(label: string, c: Compiled): SweepSide {
   const plans = variantsOf(c).map((v) => v.plan);
-  const times = plans.map((p) => estimates(p));
-  const engines = [...new Set(times.flatMap((t) => t.map((e) => e.engine)))];
   return {
     label,
     runs: plans.length,
     shape: c.sweep ? sweepShape(c.sweep) : '',
     compute: plans.reduce((t, p) => t + planCompute(p).total, 0),
-    estimates: engines.map((engine) => {
-      const s = times.map((t) => t.find((e) => e.engine === engine)?.seconds ?? null);
-      return { engine, seconds: s.every((x) => x !== null) ? s.reduce((a, b) => a! + b!, 0) : null };
-    }),
+    estimates: summedEstimates(plans.map((p) => estimates(p))),
   };
 }
 
