@@ -9,7 +9,7 @@ import { uniform } from '../../helpers/deterministic.js';
 import { findTorchPython, hasTorch, engineEnv } from '../../../src/engines/torch/python.js';
 import { describe as modelInfo, graphOf } from '../../../src/zoo/catalog.js';
 import { learningRate } from '../../../src/engines/tfjs/train/optimizer.js';
-import type { PlanSchedule, PlanStage } from '../../../src/plan/types.js';
+import type { Plan, PlanSchedule, PlanStage } from '../../../src/plan/types.js';
 import { graphWeights } from '../../../src/zoo/weight-names.js';
 import { toTorchvision } from '../../../src/runtime/weights/torchvision.js';
 import { readSafetensors, writeSafetensors } from '../../../src/runtime/weights/safetensors.js';
@@ -37,6 +37,21 @@ const python = hasTorch(py) ? py.python : 'python3';
 // The longest runs (several nodes, a dying rank, a Slurm array) run with TLR_HEAVY=1 (npm run test:heavy, in .ci/run):
 // `npm test` keeps within its time on 2 cores.
 const heavy = HEAVY ? it : it.skip;
+
+/** One node of a two-node run on localhost, started by hand (`tlr run --nnodes 2 --node-rank R …`), one process. */
+const nodeByHand = (text: string, rank: number, port: number, start: { plan: Plan } | { resume: string }) =>
+  runEngine('torch', {
+    ...start,
+    recipeText: text,
+    events: new Events(),
+    flags: {
+      nproc: '1',
+      nnodes: '2',
+      'node-rank': String(rank),
+      'master-addr': '127.0.0.1',
+      'master-port': String(port),
+    },
+  });
 
 /** A port free on localhost now, for a rendezvous. */
 const freePort = () =>
@@ -405,19 +420,7 @@ d('the torch engine', () => {
       expect(trained).toBeGreaterThan(5);
       // The same by hand: `tlr run --engine torch --nnodes 2 --node-rank R --master-addr --master-port` on each
       // node. Node 1 starts first and joins the folder node 0 makes; only node 0 reports.
-      const hand = (rank: number) =>
-        runEngine('torch', {
-          plan: compile(text, { file: recipe }).plan!,
-          recipeText: text,
-          events: new Events(),
-          flags: {
-            nproc: '1',
-            nnodes: '2',
-            'node-rank': String(rank),
-            'master-addr': '127.0.0.1',
-            'master-port': String(port + 1),
-          },
-        });
+      const hand = (rank: number) => nodeByHand(text, rank, port + 1, { plan: compile(text, { file: recipe }).plan! });
       const [h1, h0] = await Promise.all([hand(1), new Promise((r) => setTimeout(r, 500)).then(() => hand(0))]);
       expect(h1.runDir).toBe(h0.runDir);
       expect([h0.status, h1.status]).toEqual(['finished', 'finished']);
@@ -447,18 +450,7 @@ d('the torch engine', () => {
       const recipe = write('nodes-resume.tlr', text);
       const plan = compile(text, { file: recipe }).plan!;
       const hand = (rank: number, port: number, resume?: string) =>
-        runEngine('torch', {
-          ...(resume ? { resume } : { plan }),
-          recipeText: text,
-          events: new Events(),
-          flags: {
-            nproc: '1',
-            nnodes: '2',
-            'node-rank': String(rank),
-            'master-addr': '127.0.0.1',
-            'master-port': String(port),
-          },
-        });
+        nodeByHand(text, rank, port, resume ? { resume } : { plan });
       // 42 training images, batch 8 split over 2 ranks: 6 batches an epoch each; global rank 1 (node 1) dies in epoch 2.
       process.env['TLR_TORCH_FAULT'] = 'rank:1:batch:7';
       process.env['TLR_TORCH_TIMEOUT_MINUTES'] = '1';
