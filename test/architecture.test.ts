@@ -26,20 +26,21 @@ const ALLOWED: Record<string, readonly string[]> = {
     'version',
     'paths',
     'printable',
+    'escape',
   ],
   index: ['compiler', 'zoo', 'data', 'plan'],
-  ui: ['runtime', 'text', 'watch', 'printable'],
+  ui: ['runtime', 'text', 'watch', 'printable', 'escape'],
   watch: ['plan'],
-  text: ['runtime', 'printable'],
-  compiler: ['zoo', 'data', 'plan', 'paths', 'printable'],
-  review: ['compiler', 'text', 'zoo', 'data', 'plan', 'paths', 'printable'],
+  text: ['runtime', 'printable', 'escape'],
+  compiler: ['zoo', 'data', 'plan', 'paths', 'printable', 'escape'],
+  review: ['compiler', 'text', 'zoo', 'data', 'plan', 'paths', 'printable', 'escape'],
   // The language server reads the compiler, the zoo and the review's phrases: never an engine or the runtime.
-  lsp: ['compiler', 'review', 'zoo', 'data', 'plan', 'printable'],
+  lsp: ['compiler', 'review', 'zoo', 'data', 'plan', 'printable', 'escape'],
   // The playground: the language services and the explained recipe in a page (no engine, no runtime).
-  playground: ['lsp', 'review', 'report', 'compiler', 'zoo', 'data', 'plan'],
-  engines: ['report', 'runtime', 'zoo', 'data', 'plan', 'files', 'errors', 'version', 'printable'],
-  report: ['review', 'runtime', 'text', 'data', 'plan', 'files'],
-  runtime: ['zoo', 'data', 'plan', 'files', 'errors', 'version'],
+  playground: ['lsp', 'review', 'report', 'compiler', 'zoo', 'data', 'plan', 'escape'],
+  engines: ['report', 'runtime', 'zoo', 'data', 'plan', 'files', 'errors', 'version', 'printable', 'escape'],
+  report: ['review', 'runtime', 'text', 'data', 'plan', 'files', 'escape'],
+  runtime: ['zoo', 'data', 'plan', 'files', 'errors', 'version', 'escape'],
   zoo: ['plan'],
   plan: ['data', 'errors'],
   // files: atomic writes and where the cache is (data keeps folder listings there).
@@ -49,6 +50,7 @@ const ALLOWED: Record<string, readonly string[]> = {
   version: [],
   paths: [],
   printable: [],
+  escape: ['printable'],
 };
 
 /** The engine table and the contract every engine and command shares: all of src/engines a command may name. */

@@ -13,6 +13,20 @@ import sys
 import time
 
 
+# Each rank starts without the working folder on sys.path (a numpy.py there would run as the rank imports numpy),
+# with this package's parent first: what `python3 -m tlr_torch` does, less the folder it was started in.
+_PARENT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+_BOOT = (
+    "import sys,os;sys.path[:]=[p for p in sys.path if p and os.path.abspath(p)!=os.getcwd()];"
+    f"sys.path.insert(0,{_PARENT!r});import runpy;runpy.run_module('tlr_torch',run_name='__main__',alter_sys=True)"
+)
+
+
+def engine_command(*args):
+    """`python3 -m tlr_torch ARGS` started safely: the working folder is not on sys.path."""
+    return [sys.executable, "-c", _BOOT, *args]
+
+
 def free_port():
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -42,7 +56,7 @@ def launch(nproc, rest, port=0, nnodes=1, node_rank=0, master_addr="127.0.0.1"):
             "GROUP_RANK": str(node_rank),
             "TLR_LAUNCHER": "tlr_torch launch" + (f" (node {node_rank} of {nnodes})" if nnodes > 1 else ""),
         }
-        procs.append(subprocess.Popen([sys.executable, "-m", "tlr_torch", "run", *rest], env=env))
+        procs.append(subprocess.Popen(engine_command("run", *rest), env={**env, "PYTHONSAFEPATH": "1"}))
     forward = lambda sig, _: [p.send_signal(sig) for p in procs if p.poll() is None]  # noqa: E731
     signal.signal(signal.SIGINT, forward)
     signal.signal(signal.SIGTERM, forward)

@@ -7,6 +7,8 @@ import { dataFolders, dataFoldersOfModel } from '../../runtime/run-folder.js';
 import { compileFile, UsageError, type Output } from '../io.js';
 import { renderDiagnostics, summary } from '../../compiler/render.js';
 import type { Sweep } from '../../compiler/index.js';
+import { stringify } from 'csv-stringify/sync';
+import { csvCell } from '../../escape.js';
 
 export interface ExportFlags {
   readonly format?: string;
@@ -109,9 +111,11 @@ async function exportSweep(sweep: Sweep, x: RecipeExport, out: string, flags: Ex
   writeFileAtomic(path.join(out, SWEEP_JOBS_MARKER), 'tlr export of a sweep\n');
   for (const v of variants)
     for (const w of await x.write(v.plan, v.text, path.join(out, v.id), flags.values)) io.err(`warning: ${v.id}: ${w}`);
+  // A variant's name is recipe text: quoted where it holds a tab, a quote or a newline, never a live formula.
+  const rows = variants.map((v, i) => [i, v.id, csvCell(v.name)]);
   writeFileAtomic(
     path.join(out, 'variants.tsv'),
-    `index\tid\tvariant\n${variants.map((v, i) => `${i}\t${v.id}\t${v.name}`).join('\n')}\n`,
+    stringify([['index', 'id', 'variant'], ...rows], { delimiter: '\t' }),
   );
   const script = x.sweepScript?.(variants, flags.values);
   if (script) fs.writeFileSync(path.join(out, script[0]), script[1], { mode: 0o755 });

@@ -6,6 +6,7 @@ import type { EngineDef, EngineSettings, FlagValues, RecipeExport } from '../typ
 import { torchUnsupported } from './networks.js';
 import { quickTorchPython } from './python.js';
 import { JOB_MARKER } from './job-marker.js';
+import { fileSafeName } from '../../escape.js';
 
 // The torch engine's row: PyTorch with torchvision (the Python package in engines/torch), one
 // process or several with DistributedDataParallel. Its Node half prepares the run folder, starts
@@ -60,7 +61,8 @@ function sweepArray(variants: readonly { id: string; name: string }[], nproc: nu
   return `#!/usr/bin/env bash
 # A Slurm array over this sweep's variants: task i runs the job folder of variant i, on one node with
 # ${nproc} process(es), all of them at once as the cluster allows (edit the resources to your cluster).
-# Each folder is also that variant's run folder: \`tlr compare\` takes them once they have finished.
+# Each folder is also that variant's run folder: \`tlr compare\` takes them once they have finished. Their
+# choices are in variants.tsv (never in this script: a recipe's text is no shell).
 #SBATCH --job-name=tlr-sweep
 #SBATCH --array=0-${variants.length - 1}
 #SBATCH --nodes=1
@@ -69,7 +71,7 @@ function sweepArray(variants: readonly { id: string; name: string }[], nproc: nu
 set -euo pipefail
 here="$(cd "$(dirname "\${BASH_SOURCE[0]}")" && pwd)"
 variants=(
-${variants.map((v) => `  ${v.id} # ${v.name.replace(/\n/g, ' ')}`).join('\n')}
+${variants.map((v) => `  ${fileSafeName(v.id)}`).join('\n')}
 )
 variant="\${variants[$SLURM_ARRAY_TASK_ID]}"
 # Tasks may share a node: each its own rendezvous port.

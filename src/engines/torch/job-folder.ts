@@ -7,6 +7,7 @@ import { ENGINE_DIR } from './python.js';
 import { writeTorchJob } from './job.js';
 import { ENGINE_FILE } from '../../runtime/run-folder.js';
 import { recipeProvenance } from '../../runtime/provenance.js';
+import { fileSafeName, printable } from '../../escape.js';
 
 // `tlr export RECIPE --torchrun DIR`: a self-contained job folder for a cluster. It holds the plan,
 // the manifest (image paths relative to the data root, which DATA_ROOT remaps), the starting
@@ -19,14 +20,19 @@ export class JobFolderError extends TlrError {}
 
 import { JOB_MARKER as MARKER } from './job-marker.js';
 
+// The scripts hold no text from the recipe: its name, its data folder's path and its variants' names may hold
+// quotes, `$(…)`, backticks or newlines, and a script runs on a cluster. What they need travels in job.json
+// (read by the engine) or as fileSafeName's letters, digits, `.`, `_` and `-` (the rendezvous and Slurm job names).
+
 function launchScript(plan: Plan, nproc: number): string {
+  const id = fileSafeName(plan.recipe.name);
   return `#!/usr/bin/env bash
-# Runs the tlr recipe "${plan.recipe.name}" with tlr's PyTorch engine, on this machine or as one node
-# of several. Settings (environment variables, defaults in brackets):
+# Runs the tlr recipe of this folder (its name and data folder are in job.json) with tlr's PyTorch engine, on
+# this machine or as one node of several. Settings (environment variables, defaults in brackets):
 #   NNODES [1]  NPROC_PER_NODE [${nproc}]  RDZV_ENDPOINT [127.0.0.1:29500] (host:port of the first node)
 #   NODE_RANK (0 to NNODES-1; with tlr's launcher, each node's own; torchrun's c10d rendezvous assigns it)
-#   RDZV_ID [tlr-${plan.recipe.name}]  DEVICE [cpu] (cpu: gloo; cuda: nccl)  AMP [0] (1: mixed precision, CUDA)
-#   DATA_ROOT [${plan.data.root}] (where the images are on these machines)
+#   RDZV_ID [tlr-${id}]  DEVICE [cpu] (cpu: gloo; cuda: nccl)  AMP [0] (1: mixed precision, CUDA)
+#   DATA_ROOT [the data folder in job.json] (where the images are on these machines)
 #   PYTHON [python3]  LAUNCHER [torchrun] (torchrun, or tlr: tlr's own launcher, a static rendezvous; used
 #   where torchrun does not work, as Debian's torch 1.13 on Python 3.11)
 #   RESUME: nothing to set; a job folder with a checkpoint continues from it.
@@ -37,9 +43,15 @@ PYTHON="\${PYTHON:-python3}"
 NNODES="\${NNODES:-1}"
 NPROC_PER_NODE="\${NPROC_PER_NODE:-${nproc}}"
 args=("$here" --device "\${DEVICE:-cpu}")
-[ -n "\${DATA_ROOT:-}" ] && args+=(--data-root "$DATA_ROOT")
+if [ -n "\${DATA_ROOT:-}" ]; then
+  case "$DATA_ROOT" in /*) ;; *) DATA_ROOT="$PWD/$DATA_ROOT" ;; esac
+  args+=(--data-root "$DATA_ROOT")
+fi
 [ "\${AMP:-0}" = 1 ] && args+=(--amp)
-export PYTHONPATH="$here\${PYTHONPATH:+:$PYTHONPATH}"
+# Python puts the folder it starts in first on sys.path: start in this folder (tlr wrote it), never in the
+# caller's, so a numpy.py or torch/ there is never imported; PYTHONSAFEPATH does the same on Python 3.11+.
+cd "$here"
+export PYTHONSAFEPATH=1 PYTHONPATH="$here\${PYTHONPATH:+:$PYTHONPATH}"
 if ! "$PYTHON" -c 'import torch, torchvision, numpy, PIL' 2>/dev/null; then
   echo "launch.sh: $PYTHON lacks torch, torchvision, numpy or Pillow: install them (Debian: apt-get install -y" \\
     "python3-torch python3-torchvision python3-pil python3-numpy) or set PYTHON to a Python that has them" >&2
@@ -55,7 +67,7 @@ fi
 if [ "$launcher" = torchrun ]; then
   exec "$PYTHON" -m torch.distributed.run --nnodes "$NNODES" --nproc_per_node "$NPROC_PER_NODE" \\
     --rdzv_backend c10d --rdzv_endpoint "\${RDZV_ENDPOINT:-127.0.0.1:29500}" \\
-    --rdzv_id "\${RDZV_ID:-tlr-${plan.recipe.name}}" \\
+    --rdzv_id "\${RDZV_ID:-tlr-${id}}" \\
     -m tlr_torch run "\${args[@]}"
 fi
 if [ "$NNODES" = 1 ]; then
@@ -73,7 +85,7 @@ function sbatchExample(plan: Plan): string {
   return `#!/usr/bin/env bash
 # An example Slurm job for this folder: 2 nodes with 4 GPUs each (edit to your cluster). The folder
 # must be on a file system every node sees, and the images under DATA_ROOT on each node.
-#SBATCH --job-name=tlr-${plan.recipe.name}
+#SBATCH --job-name=tlr-${fileSafeName(plan.recipe.name)}
 #SBATCH --nodes=2
 #SBATCH --ntasks-per-node=1
 #SBATCH --gpus-per-node=4
@@ -82,14 +94,14 @@ set -euo pipefail
 here="$(cd "$(dirname "\${BASH_SOURCE[0]}")" && pwd)"
 first="$(scontrol show hostnames "$SLURM_JOB_NODELIST" | head -n 1)"
 export NNODES="$SLURM_NNODES" NPROC_PER_NODE=4 DEVICE=cuda RDZV_ENDPOINT="$first:29500" RDZV_ID="tlr-$SLURM_JOB_ID"
-# export DATA_ROOT=/shared/datasets/${path.basename(plan.data.root)}
+# export DATA_ROOT=/shared/datasets/your-data   (where the images are on the nodes)
 # With LAUNCHER=tlr, each task needs its node's rank: srun bash -c 'NODE_RANK=$SLURM_NODEID exec "$0"' "$here/launch.sh"
 srun "$here/launch.sh"
 `;
 }
 
 function readme(plan: Plan, nproc: number): string {
-  return `tlr job folder for the recipe "${plan.recipe.name}" (written by tlr export --torchrun)
+  return `tlr job folder for the recipe "${printable(plan.recipe.name)}" (written by tlr export --torchrun)
 
   ./launch.sh                     ${nproc} process(es) on this machine (NPROC_PER_NODE)
   NNODES=2 RDZV_ENDPOINT=host:29500 ./launch.sh    on each of 2 machines (torchrun)

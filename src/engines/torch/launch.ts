@@ -13,7 +13,7 @@ import {
   removeFailedRun,
   RunError,
 } from '../../runtime/run-folder.js';
-import { engineEnv, findTorchPython, hasTorch, installHint } from './python.js';
+import { engineArgs, engineEnv, findTorchPython, hasTorch, installHint } from './python.js';
 import { torchUnsupported, writeTorchJob } from './job.js';
 import type { Plan } from '../../plan/types.js';
 import { writeFileAtomic } from '../../files/atomic.js';
@@ -106,17 +106,7 @@ function startRanks(
     const rank = nodes.rank * opts.nproc + local;
     const child = spawn(
       python,
-      [
-        '-m',
-        'tlr_torch',
-        'run',
-        dir,
-        '--device',
-        opts.device,
-        '--threads',
-        String(threads),
-        ...(opts.amp ? ['--amp'] : []),
-      ],
+      engineArgs('run', dir, '--device', opts.device, '--threads', String(threads), ...(opts.amp ? ['--amp'] : [])),
       {
         env: {
           ...env,

@@ -25,7 +25,6 @@ export interface NoTorch {
   readonly tried: readonly string[];
 }
 
-/** The environment a Python of the engine runs with: the engine package on PYTHONPATH. */
 /**
  * glibc malloc settings that keep PyTorch's large buffers instead of handing them back to the
  * kernel after each use and faulting them in again: on a 2-core VM that made a ResNet-18 epoch at
@@ -37,11 +36,30 @@ export const KEEP_MALLOC = {
   MALLOC_TOP_PAD_: String(256 << 20),
 };
 
+/**
+ * The environment a Python of the engine runs with: the engine package on PYTHONPATH, and PYTHONSAFEPATH (3.11+) so
+ * that a child Python it starts puts no working folder first on sys.path either.
+ */
 export const engineEnv = (env: NodeJS.ProcessEnv): NodeJS.ProcessEnv => ({
   ...KEEP_MALLOC,
   ...env,
+  PYTHONSAFEPATH: '1',
   PYTHONPATH: [ENGINE_DIR, env['PYTHONPATH']].filter(Boolean).join(path.delimiter),
 });
+
+/**
+ * Python code run before anything is imported: sys.path without the working folder. `python3 -m` and `-c` put the
+ * folder tlr was started in first on sys.path, so a `numpy.py` there (a pull request's checkout, a data folder) would
+ * run as the engine imports numpy. `-I` would also drop the user's site-packages, where pip --user puts torch.
+ */
+export const SAFE_PATH = 'import sys,os;sys.path[:]=[p for p in sys.path if p and os.path.abspath(p)!=os.getcwd()];';
+
+/** Arguments that run `python3 -m tlr_torch ARGS` without the working folder on sys.path. */
+export const engineArgs = (...args: string[]): string[] => [
+  '-c',
+  `${SAFE_PATH}import runpy;runpy.run_module('tlr_torch',run_name='__main__',alter_sys=True)`,
+  ...args,
+];
 
 function candidates(env: NodeJS.ProcessEnv): string[] {
   if (env['TLR_PYTHON']) return [env['TLR_PYTHON']];
@@ -65,7 +83,7 @@ function run(cmd: string, args: readonly string[], env: NodeJS.ProcessEnv) {
 /** Asks one Python what it offers (`python3 -m tlr_torch check`: imports torch, a second or two). */
 async function probe(python: string, env: NodeJS.ProcessEnv): Promise<TorchPython | string> {
   if (python.includes('/') && !fs.existsSync(python)) return `${python} does not exist`;
-  const r = await run(python, ['-m', 'tlr_torch', 'check'], engineEnv(env));
+  const r = await run(python, engineArgs('check'), engineEnv(env));
   if (r.error)
     return `${python}: ${(r.error as NodeJS.ErrnoException).code === 'ENOENT' ? 'not found' : r.error.message}`;
   let info: Record<string, unknown>;
@@ -137,7 +155,7 @@ function quickProbe(env: NodeJS.ProcessEnv): string | null {
       c,
       [
         '-c',
-        'import importlib.util as u; print(all(u.find_spec(m) for m in ("torch", "torchvision", "numpy", "PIL")))',
+        `${SAFE_PATH}import importlib.util as u; print(all(u.find_spec(m) for m in ("torch", "torchvision", "numpy", "PIL")))`,
       ],
       { encoding: 'utf8', timeout: 10_000 },
     );
