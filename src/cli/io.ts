@@ -24,20 +24,66 @@ export const stdio: Output = {
 };
 
 /** A recipe's text; a usage error names the file and says what is wrong. */
-export const readRecipe = (file: string): string => readRecipeBytes(file).toString('utf8');
+export const readRecipe = (file: string): string =>
+  readRecipeBytes(file)
+    .toString('utf8')
+    .replace(/^\uFEFF/, '');
 
-/** A recipe file's bytes, for a reader that checks its encoding; the same usage errors as readRecipe. */
+/** The most a recipe file may hold: a recipe is a page of text; a larger file is not one (and is not read whole). */
+export const MAX_RECIPE_BYTES = 1 << 20;
+
+/**
+ * A recipe file that cannot be read, or is not a recipe: a usage error where one recipe is needed, one diagnostic on
+ * that file (its code) where several are checked.
+ */
+export class RecipeFileError extends UsageError {
+  constructor(
+    message: string,
+    readonly code: 'TLR0002' | 'TLR0003',
+  ) {
+    super(message);
+  }
+}
+
+/** Why an open failed, said for a recipe. */
+function openProblem(file: string, e: NodeJS.ErrnoException): string {
+  if (e.code === 'ENOENT')
+    return fs.lstatSync(file, { throwIfNoEntry: false })?.isSymbolicLink()
+      ? `${file} is a symbolic link to nothing`
+      : `recipe ${file} does not exist`;
+  if (e.code === 'ELOOP') return `${file} is a symbolic link that loops`;
+  if (e.code === 'EACCES') return `cannot read recipe ${file}: permission denied`;
+  if (e.code === 'EISDIR') return `${file} is a folder; give a recipe file (.tlr)`;
+  return `cannot read recipe ${file}: ${e.message}`;
+}
+
+/**
+ * A recipe file's bytes, for a reader that checks its encoding. Opened without blocking (a named pipe would wait
+ * for a writer forever) and read only when it is a regular file of at most MAX_RECIPE_BYTES.
+ */
 export function readRecipeBytes(file: string): Buffer {
+  let fd: number;
   try {
-    const stat = fs.statSync(file);
-    if (stat.isDirectory()) throw new UsageError(`${file} is a folder; give a recipe file (.tlr)`);
-    return fs.readFileSync(file);
+    fd = fs.openSync(file, fs.constants.O_RDONLY | fs.constants.O_NONBLOCK);
+  } catch (e) {
+    const problem = openProblem(file, e as NodeJS.ErrnoException);
+    // A recipe that is not there is a usage error (a typo on the command line), not a problem of a file.
+    if (problem.endsWith('does not exist')) throw new UsageError(problem);
+    throw new RecipeFileError(problem, 'TLR0003');
+  }
+  try {
+    const st = fs.fstatSync(fd);
+    if (st.isDirectory()) throw new RecipeFileError(`${file} is a folder; give a recipe file (.tlr)`, 'TLR0003');
+    if (!st.isFile())
+      throw new RecipeFileError(`${file} is not a regular file (a named pipe, socket or device)`, 'TLR0003');
+    if (st.size > MAX_RECIPE_BYTES)
+      throw new RecipeFileError(`${file} is ${st.size} bytes: larger than a recipe can be (1 MiB)`, 'TLR0003');
+    return fs.readFileSync(fd);
   } catch (e) {
     if (e instanceof UsageError) throw e;
-    const code = (e as NodeJS.ErrnoException).code;
-    throw new UsageError(
-      code === 'ENOENT' ? `recipe ${file} does not exist` : `cannot read recipe ${file}: ${(e as Error).message}`,
-    );
+    throw new RecipeFileError(`cannot read recipe ${file}: ${(e as Error).message}`, 'TLR0003');
+  } finally {
+    fs.closeSync(fd);
   }
 }
 

@@ -1,9 +1,9 @@
 import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { readRecipeBytes, UsageError } from './io.js';
+import { readRecipeBytes, RecipeFileError, UsageError } from './io.js';
 import { renderDiagnostics, summary } from '../compiler/render.js';
-import type { Diagnostic } from '../compiler/diagnostics.js';
+import { diag, type Diagnostic } from '../compiler/diagnostics.js';
 
 // Where a recipe's text comes from: a file, standard input (`-`), or a git object (`REV:PATH`, as
 // `git show` takes it). Each gives the text and the path that relative paths in it start from: a
@@ -17,14 +17,21 @@ export interface RecipeSource {
   readonly label: string;
 }
 
-/** A recipe that is not text (NUL bytes, invalid UTF-8) is named and refused, not parsed as noise. */
+/**
+ * A recipe's text from its bytes. One that is not text (NUL bytes, invalid UTF-8) is named and refused, not parsed
+ * as noise; a byte-order mark is dropped (it would shift every column of line 1).
+ */
 function decoded(bytes: Buffer, label: string): string {
   const nul = bytes.indexOf(0);
-  if (nul >= 0) throw new UsageError(`${label} is not a recipe: it holds binary data (a NUL byte at offset ${nul})`);
+  if (nul >= 0)
+    throw new RecipeFileError(
+      `${label} is not a recipe: it holds binary data (a NUL byte at offset ${nul})`,
+      'TLR0002',
+    );
   const text = bytes.toString('utf8');
   if (text.includes('\uFFFD') && !bytes.includes(Buffer.from('\uFFFD')))
-    throw new UsageError(`${label} is not a recipe: it is not valid UTF-8 text`);
-  return text;
+    throw new RecipeFileError(`${label} is not a recipe: it is not valid UTF-8 text`, 'TLR0002');
+  return text.startsWith('\uFEFF') ? text.slice(1) : text;
 }
 
 function git(args: readonly string[]): { ok: boolean; out: Buffer; err: string } {
@@ -70,6 +77,26 @@ export function readSource(spec: string, opts: { stdinFilename?: string } = {}):
   const m = /^([^:]+):(.+)$/.exec(spec);
   if (m && !fs.existsSync(spec)) return fromGit(m[1]!, m[2]!);
   return { text: decoded(readRecipeBytes(spec), spec), file: spec, label: spec };
+}
+
+/**
+ * A recipe named among several (check, fmt --check): its source, or, where it cannot be read or is not a recipe, its
+ * one diagnostic, so that every file gets its own result and machine output stays whole.
+ */
+export function readEach(
+  spec: string,
+  opts: { stdinFilename?: string } = {},
+): RecipeSource | { label: string; problem: Diagnostic } {
+  try {
+    return readSource(spec, opts);
+  } catch (e) {
+    if (!(e instanceof RecipeFileError)) throw e;
+    const at = { line: 1, column: 1, offset: 0 };
+    return {
+      label: spec === '-' ? (opts.stdinFilename ?? '<stdin>') : spec,
+      problem: diag(e.code, { start: at, end: at }, e.message),
+    };
+  }
 }
 
 /** A source's diagnostics as `tlr check` prints them, then their count (`r.tlr: 1 error, 1 warning`). */

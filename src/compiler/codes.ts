@@ -9,6 +9,16 @@ export const CODES = {
     title: 'unexpected character',
     help: 'A character that no token of the language starts with. Recipes use words, numbers, strings in double quotes, paths and `#` comments; remove or quote the character.',
   },
+  TLR0002: {
+    severity: 'error',
+    title: 'not a recipe',
+    help: 'The file is binary, is not UTF-8 text, or does not start with a statement of the language (`from`, `recipe`, a comment…). tlr quotes nothing from such a file: it may be a link to a secret, a configuration file or a binary. Check that you named the right file; a recipe starts with `from MODEL` or `recipe "NAME"`.',
+  },
+  TLR0003: {
+    severity: 'error',
+    title: 'cannot read the file',
+    help: 'The file could not be read as a recipe: it is a folder, a named pipe, a socket or a device, a symbolic link that loops or points nowhere, larger than a recipe can be (1 MiB), or not readable by you. Name a regular recipe file.',
+  },
   TLR0101: {
     severity: 'error',
     title: 'syntax error',

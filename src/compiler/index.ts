@@ -8,7 +8,7 @@
 //
 // `format` takes the AST (and comments) back to canonical text; it never changes the plan.
 
-import { parse } from './parse.js';
+import { notARecipe, parse } from './parse.js';
 import { toAst } from './to-ast.js';
 import { check, type CheckOptions } from './check/index.js';
 import { toPlan } from './plan.js';
@@ -72,6 +72,8 @@ export function compile(
   text: string,
   options: Partial<CheckOptions> & { file: string; sweeps?: boolean },
 ): Compiled & { readonly sweep: Sweep | null } {
+  // A file that is not a recipe (a link to .git/config, a key) is one diagnostic; its lists are not read either.
+  if (notARecipe(text)) return { ...compileOne(text, options), sweep: null };
   const expanded = expand(text);
   const sweepLines = expanded.keep || expanded.diagnostics.some((d) => d.code === 'TLR0210');
   // A broken first list leaves no groups, and its own diagnostic says more than the parser's stray `{`.

@@ -52,12 +52,60 @@ function syntaxDiagnostic(e: IRecognitionException, lines: LineIndex, text: stri
 }
 
 /**
+ * Whether a first word is a clause word mistyped: lower case, one edit or one swap of neighbours away (`form`), or
+ * two edits for a long word. Stricter than "did you mean": `TOKEN=` or `token =` is not a recipe's first word.
+ */
+function nearStart(word: string): boolean {
+  if (!/^[a-z]+$/.test(word)) return false;
+  const swapped = (a: string, b: string) =>
+    a.length === b.length &&
+    [...a].filter((c, i) => c !== b[i]).length === 2 &&
+    [...a].sort().join() === [...b].sort().join();
+  return [...STARTS].some((w) => distance(word, w) <= (word.length >= 6 ? 2 : 1) || swapped(word, w));
+}
+
+/** Words a sweep's own lines start with (compiler/variants.ts reads them). */
+const SWEEP_WORDS = ['vary', 'sample', 'keep'];
+
+/**
+ * A file that does not start like a recipe, as one diagnostic on its first character that quotes nothing of it, or
+ * null. A recipe starts (after blank lines and comments) with a clause word, a misspelling of one, a sweep's word or
+ * a list of alternatives; a link to .git/config (`[core]`), a key (`-----BEGIN`), JSON or a shell script does not,
+ * and a code frame or a "did you mean" would print its lines into a CI log.
+ */
+export function notARecipe(text: string): Diagnostic | null {
+  const first = lexer.tokenize(text.slice(0, 4096));
+  const stray = first.errors[0],
+    t = first.tokens[0];
+  let startsLikeRecipe: boolean;
+  if (stray && (!t || stray.offset < t.startOffset))
+    // No token starts `{`: lists of alternatives are read before the parser (compiler/variants.ts).
+    startsLikeRecipe = /^\{\s*[A-Za-z]/.test(text.slice(stray.offset, stray.offset + 64));
+  else if (!t)
+    return null; // empty, or comments only
+  else
+    startsLikeRecipe =
+      STARTS.has(t.image) || SWEEP_WORDS.includes(t.image) || (t.tokenType === Identifier && nearStart(t.image));
+  if (startsLikeRecipe) return null;
+  const lines = new LineIndex(text);
+  return diag(
+    'TLR0002',
+    lines.span(0, 0),
+    'this file does not start like a recipe (a clause word such as `from` or `recipe`), so it is not read as one',
+    ['check that you named the right file; tlr quotes nothing from a file that is not a recipe'],
+  );
+}
+
+/**
  * Text to CST. Lexing and syntax errors become diagnostics; the parser recovers and reports all it
  * can: inside a statement by Chevrotain's own recovery, and at a word that starts no statement
  * (`freez all`) by reporting it with the nearest clause word and parsing on from the next statement.
  */
 export function parse(text: string): Parsed {
   const lines = new LineIndex(text);
+  const foreign = notARecipe(text);
+  if (foreign)
+    return { text, lines, cst: { name: 'recipe', children: { statement: [] } }, comments: [], diagnostics: [foreign] };
   const lexed = lexer.tokenize(text);
   const diagnostics: Diagnostic[] = lexed.errors.map((e) => {
     const ch = text.slice(e.offset, e.offset + e.length);

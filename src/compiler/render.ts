@@ -10,6 +10,9 @@ export interface RenderOptions {
   readonly color: boolean;
 }
 
+/** Diagnostics on a file that is not a recipe: its lines are never shown (it may be a secret). */
+export const UNQUOTED: ReadonlySet<string> = new Set(['TLR0002', 'TLR0003']);
+
 const paint = (on: boolean, code: string) => (s: string) => (on ? `\x1b[${code}m${s}\x1b[0m` : s);
 
 /** One diagnostic as text: file:line:col, the code, the line with a caret, hints. */
@@ -23,6 +26,7 @@ export function renderDiagnostic(d: Diagnostic, file: string, text: string | Lin
   const sev = d.severity === 'error' ? red(`error[${d.code}]`) : yellow(`warning[${d.code}]`);
   const { line, column } = d.span.start;
   const out = [`${bold(`${printable(file)}:${line}:${column}`)}: ${sev}: ${bold(printable(d.message))}`];
+  if (UNQUOTED.has(d.code)) return [...out, ...d.hints.map((h) => `  ${cyan('= hint:')} ${printable(h)}`)].join('\n');
   // The line as written, escaped: a recipe's comment or string may hold terminal escapes.
   const raw = lines.lineText(line),
     src = printable(raw);

@@ -3,8 +3,9 @@ import * as path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { CODES, type Code } from './codes.js';
 import type { Diagnostic } from './diagnostics.js';
-import { diagnosticJson } from './render.js';
+import { diagnosticJson, UNQUOTED } from './render.js';
 import { LineIndex } from './source.js';
+import { ghData, ghProperty } from '../escape.js';
 
 // A whole check's diagnostics in the forms CI systems read, one entry per format: GitHub's
 // workflow commands (annotations on a pull request's lines) and SARIF 2.1.0 (code scanning).
@@ -16,10 +17,6 @@ export interface CheckedFile {
   readonly text: string;
   readonly diagnostics: readonly Diagnostic[];
 }
-
-// GitHub's escapes: %, CR and LF in a command's message; also : and , in its properties.
-const ghData = (s: string) => s.replace(/%/g, '%25').replace(/\r/g, '%0D').replace(/\n/g, '%0A');
-const ghProperty = (s: string) => ghData(s).replace(/:/g, '%3A').replace(/,/g, '%2C');
 
 /** `::error file=…,line=…,col=…,endLine=…,endColumn=…,title=TLRnnnn::message` per diagnostic. */
 export function githubAnnotations(files: readonly CheckedFile[]): string {
@@ -55,7 +52,9 @@ function sarifUri(file: string, base: string): { uri: string; uriBaseId?: string
  */
 const fingerprint = (f: CheckedFile, d: Diagnostic, lines: LineIndex) =>
   createHash('sha256')
-    .update([d.code, f.file, d.message, lines.lineText(d.span.start.line).trim()].join('\0'))
+    .update(
+      [d.code, f.file, d.message, UNQUOTED.has(d.code) ? '' : lines.lineText(d.span.start.line).trim()].join('\0'),
+    )
     .digest('hex')
     .slice(0, 32);
 

@@ -3,7 +3,7 @@ import { compile } from '../../compiler/index.js';
 import { githubAnnotations, jsonDiagnostics, sarifLog, type CheckedFile } from '../../compiler/reports.js';
 import { TLR_VERSION } from '../../version.js';
 import { recipeFiles } from '../recipe-files.js';
-import { problemsText, readSource } from '../sources.js';
+import { problemsText, readEach } from '../sources.js';
 import { useColor, UsageError, type Output } from '../io.js';
 import type { Plan } from '../../plan/types.js';
 import { printable } from '../../printable.js';
@@ -52,8 +52,13 @@ export function checkCommand(
   const color = useColor();
   const checked: CheckedFile[] = [];
   const plans: [string, Plan][] = [];
-  for (const spec of recipeFiles(args)) {
-    const src = readSource(spec, { stdinFilename: flags.stdinFilename });
+  for (const spec of recipeFiles(args, io)) {
+    const src = readEach(spec, { stdinFilename: flags.stdinFilename });
+    if ('problem' in src) {
+      checked.push({ file: src.label, text: '', diagnostics: [src.problem] });
+      if (format === 'text') io.out(problemsText({ ...src, text: '', file: src.label }, [src.problem], color));
+      continue;
+    }
     const { diagnostics, plan, sweep } = compile(src.text, { file: src.file, sweeps: true });
     checked.push({ file: src.label, text: src.text, diagnostics });
     if (plan) plans.push([src.label, plan]);

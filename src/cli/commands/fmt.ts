@@ -4,7 +4,7 @@ import { renderDiagnostics } from '../../compiler/render.js';
 import { useColor, UsageError, type Output } from '../io.js';
 import { rewriteFileAtomic } from '../../files/atomic.js';
 import { recipeFiles } from '../recipe-files.js';
-import { readSource } from '../sources.js';
+import { readEach } from '../sources.js';
 import { printable } from '../../printable.js';
 
 export const FMT_HELP = `usage: tlr fmt FILE|FOLDER|GLOB|- ... [--write | --check]
@@ -32,14 +32,19 @@ export function fmtCommand(
 ): number {
   if (!args.length) throw new UsageError('tlr fmt needs a recipe file');
   if (flags.write && flags.check) throw new UsageError('--write and --check do not go together');
-  const files = recipeFiles(args);
+  const files = recipeFiles(args, io);
   if (files.length > 1 && !flags.write && !flags.check)
     throw new UsageError('tlr fmt prints one file; use --write or --check for several');
   if (flags.write && files.includes('-'))
     throw new UsageError('--write cannot rewrite stdin; drop --write to print it');
   let status = 0;
   for (const spec of files) {
-    const src = readSource(spec, { stdinFilename: flags.stdinFilename });
+    const src = readEach(spec, { stdinFilename: flags.stdinFilename });
+    if ('problem' in src) {
+      io.err(`${renderDiagnostics([src.problem], src.label, '', { color: useColor(process.stderr) })}`);
+      status = 1;
+      continue;
+    }
     const r = format(src.text);
     if (!r.ok) {
       io.err(
