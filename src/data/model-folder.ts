@@ -2,6 +2,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { inside } from './layout.js';
+import { strangersProblem } from '../files/owned.js';
 
 // Where a model may be written, and what may be replaced there. tlr replaces a folder only when it
 // made that folder itself: every model folder it writes holds MODEL_MARKER. Both the checker (for
@@ -10,13 +11,12 @@ import { inside } from './layout.js';
 /** The file inside every model folder tlr writes; its presence is what makes a folder replaceable. */
 export const MODEL_MARKER = '.tlr-model';
 
-/** The marker's content: says what wrote the folder, for a person who finds it. */
-export const markerText = (version: string): string =>
-  `${JSON.stringify({
-    format: 'tlr-model',
-    writtenBy: `tlr ${version}`,
-    note: 'tlr may replace this folder when a run saves a model here',
-  })}\n`;
+/** The marker's fields (writeMarker adds the list of files): what wrote the folder, for a person who finds it. */
+export const markerFields = (version: string): Record<string, string> => ({
+  format: 'tlr-model',
+  writtenBy: `tlr ${version}`,
+  note: 'tlr may replace this folder when a run saves a model here; it removes only the files listed here',
+});
 
 export interface Protected {
   /** Data folders (or CSV files) the recipe reads. */
@@ -83,7 +83,8 @@ function existingProblem(t: string): string | null {
       `a model folder tlr wrote`
     );
   const entries = fs.readdirSync(t);
-  if (entries.length === 0 || entries.includes(MODEL_MARKER)) return null;
+  if (entries.length === 0) return null;
+  if (entries.includes(MODEL_MARKER)) return strangersProblem(t, MODEL_MARKER);
   const shown = entries.slice(0, 3).join(', ') + (entries.length > 3 ? `, … (${entries.length} entries)` : '');
   return `it is a folder tlr did not write (no ${MODEL_MARKER} inside) holding ${shown}`;
 }
@@ -132,7 +133,7 @@ export function outputFileProblem(target: string, o: { data: readonly string[]; 
  */
 export function outputFolderProblem(
   target: string,
-  o: { data: readonly string[]; marker: string; shared?: boolean; home?: string },
+  o: { data: readonly string[]; marker: string; shared?: boolean; home?: string; listed?: false },
 ): string | null {
   const kind = standing(target);
   if (kind === 'link') return 'it is a symbolic link; name the folder itself';
@@ -147,6 +148,7 @@ export function outputFolderProblem(
   if (!o.shared && inside(home, t)) return t === home ? 'it is a home folder' : `it contains the home folder ${home}`;
   if (kind !== 'folder' || o.shared) return null;
   const entries = fs.readdirSync(t);
-  if (entries.length === 0 || entries.includes(o.marker)) return null;
+  if (entries.length === 0) return null;
+  if (entries.includes(o.marker)) return o.listed === false ? null : strangersProblem(t, o.marker);
   return `it is a folder tlr did not write (no ${o.marker} inside) holding ${entries.slice(0, 3).join(', ')}`;
 }

@@ -2,6 +2,7 @@ import * as crypto from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { TlrError } from '../errors.js';
+import { assertOwned } from './owned.js';
 
 // Writes that happen whole or not at all: a fresh temporary name beside the target, created
 // exclusively (O_EXCL: an existing file or a planted symlink at that name is never opened or
@@ -188,9 +189,17 @@ export function recoverDir(dir: string): void {
   for (const l of leftovers) fs.rmSync(path.join(parent, l.name), { recursive: true, force: true });
 }
 
-/** Fills a fresh folder through `fill`, then puts it in place of `dir` (the old one is removed). */
-export async function replaceDirAtomic(dir: string, fill: (tmp: string) => Promise<void> | void): Promise<void> {
+/**
+ * Fills a fresh folder through `fill`, then puts it in place of `dir` (the old one is removed). With `owned` (the
+ * marker file of a folder tlr writes whole), an existing `dir` is replaced only when its marker lists every file in it.
+ */
+export async function replaceDirAtomic(
+  dir: string,
+  fill: (tmp: string) => Promise<void> | void,
+  owned?: string,
+): Promise<void> {
   recoverDir(dir);
+  if (owned) assertOwned(dir, owned);
   const parent = path.dirname(dir),
     base = path.basename(dir);
   const tmp = path.join(parent, `.${base}.tmp-${suffix()}`);
@@ -208,9 +217,13 @@ export async function replaceDirAtomic(dir: string, fill: (tmp: string) => Promi
   fs.rmSync(old, { recursive: true, force: true });
 }
 
-/** The files of folder `from` as folder `to`, replaced atomically (replaceDirAtomic). */
-export async function copyDirAtomic(from: string, to: string): Promise<void> {
-  await replaceDirAtomic(to, (tmp) => {
-    for (const f of fs.readdirSync(from)) fs.copyFileSync(path.join(from, f), path.join(tmp, f));
-  });
+/** The files of folder `from` as folder `to`, replaced atomically (replaceDirAtomic, with its `owned` marker). */
+export async function copyDirAtomic(from: string, to: string, owned?: string): Promise<void> {
+  await replaceDirAtomic(
+    to,
+    (tmp) => {
+      for (const f of fs.readdirSync(from)) fs.copyFileSync(path.join(from, f), path.join(tmp, f));
+    },
+    owned,
+  );
 }

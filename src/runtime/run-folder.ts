@@ -7,6 +7,7 @@ import { assertPlan, planErrors } from '../plan/validate.js';
 import { alive, recoverDir, writeFileAtomic } from '../files/atomic.js';
 import { saveTargetProblem } from '../data/model-folder.js';
 import { TlrError } from '../errors.js';
+import { lockFolder } from '../files/lock.js';
 
 // The run folder: made new (runs/<recipe>/<timestamp>/) or reopened by --resume, with the
 // checkpoint's state; and what a failed run leaves (nothing, when it failed before its first epoch).
@@ -75,6 +76,8 @@ export interface RunFolder {
   state: RunState;
   /** RUN_DIR/checkpoint. */
   readonly checkpoint: string;
+  /** Gives the folder's lock back (the run ended); also done when the process exits. */
+  readonly release: () => void;
 }
 
 export const stamp = (d: Date) => d.toISOString().replace(/[-:]/g, '').replace('T', '-').slice(0, 15);
@@ -138,16 +141,8 @@ export function newOutputDir(runsDir: string, name: string, created: string[] = 
   return dir;
 }
 
-function folder(dir: string, plan: Plan, resumed: boolean, state: RunState): RunFolder {
-  const checkpoint = path.join(dir, 'checkpoint');
-  const f: RunFolder = {
-    dir,
-    plan,
-    resumed,
-    state,
-    checkpoint,
-  };
-  return f;
+function folder(dir: string, plan: Plan, resumed: boolean, state: RunState, release: () => void): RunFolder {
+  return { dir, plan, resumed, state, checkpoint: path.join(dir, 'checkpoint'), release };
 }
 
 /** The checkpoint's state, checked field by field; a RunError names the file and what is wrong. */
@@ -211,6 +206,8 @@ function reopen(resume: string): RunFolder {
   assertPlan(plan);
   if (fs.existsSync(path.join(dir, 'report.json')))
     throw new RunError(`${dir} has already finished (its report.json exists)`);
+  // One process at a time: a second resume would train the same epochs again and write them twice.
+  const release = lockFolder(dir, 'run folder');
   // A process killed while it replaced its checkpoint left the old one beside it (put back when
   // the new one never arrived) or a leftover: settled before the state is read.
   recoverDir(path.join(dir, 'checkpoint'));
@@ -218,7 +215,7 @@ function reopen(resume: string): RunFolder {
     ? readState(stateFile, plan)
     : { stage: 0, epoch: 0, best: null, stageBest: null, sinceBest: 0 };
   trimMetrics(path.join(dir, 'metrics.jsonl'), state);
-  return folder(dir, plan, true, state);
+  return folder(dir, plan, true, state, release);
 }
 
 /**
@@ -232,11 +229,12 @@ export function openRunFolder(
   if (opts.resume) return reopen(opts.resume);
   assertPlan(opts.plan);
   const dir = newRunDir(opts.plan, created);
+  const release = lockFolder(dir, 'run folder');
   const record: EngineRecord = { ...opts.engine, recipe: recipeProvenance(opts.plan.recipe.file, opts.recipeText) };
   writeFileAtomic(path.join(dir, ENGINE_FILE), `${JSON.stringify(record, null, 2)}\n`);
   writeFileAtomic(path.join(dir, 'recipe.tlr'), opts.recipeText);
   writeFileAtomic(path.join(dir, 'plan.json'), `${JSON.stringify(opts.plan, null, 2)}\n`);
-  return folder(dir, opts.plan, false, { stage: 0, epoch: 0, best: null, stageBest: null, sinceBest: 0 });
+  return folder(dir, opts.plan, false, { stage: 0, epoch: 0, best: null, stageBest: null, sinceBest: 0 }, release);
 }
 
 /**

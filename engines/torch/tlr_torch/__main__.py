@@ -43,7 +43,13 @@ def _run(args):
     rank = int(os.environ.get("RANK", "0"))
     events = Events(rank)
     world = None
+    release = None
     try:
+        # A job folder launched without tlr (launch.sh): rank 0 holds its lock; under `tlr run` tlr holds it.
+        if rank == 0 and not os.environ.get("TLR_PARENT_PID"):
+            from .files import lock_folder
+
+            release = lock_folder(args.run_dir)
         if args.threads:
             import torch
 
@@ -65,6 +71,8 @@ def _run(args):
     finally:
         if world:
             world.close()
+        if release:
+            release()
 
 
 def main(argv=None):

@@ -15,7 +15,7 @@ from . import ENGINE_VERSION, safetensors
 from .data import Loader
 from .dist import share
 from .errors import EngineError
-from .files import append_line, recover_dir, replace_dir_atomic, write_atomic, write_json
+from .files import append_line, recover_dir, replace_dir_atomic, write_atomic, write_json, write_marker
 from .metrics import evaluation
 from .resize import RESIZER
 from .network import (
@@ -156,19 +156,20 @@ class Saver:
             ):
                 with open(os.path.join(tmp, name), "w", encoding="utf-8") as f:
                     f.write(json.dumps(value, indent=2) + "\n")
-            with open(os.path.join(tmp, ".tlr-model"), "w", encoding="utf-8") as f:
-                f.write(
-                    json.dumps(
-                        {
-                            "format": "tlr-model",
-                            "writtenBy": meta["writtenBy"],
-                            "note": "tlr may replace this folder when a run saves a model here",
-                        }
-                    )
-                    + "\n"
-                )
+            write_marker(
+                tmp,
+                ".tlr-model",
+                {
+                    "format": "tlr-model",
+                    "writtenBy": meta["writtenBy"],
+                    "note": (
+                        "tlr may replace this folder when a run saves a model here; it removes only the files "
+                        "listed here"
+                    ),
+                },
+            )
 
-        replace_dir_atomic(os.path.join(self.dir, folder), fill)
+        replace_dir_atomic(os.path.join(self.dir, folder), fill, owned=".tlr-model")
 
     def checkpoint(self, state, weights, optimizer, stage_best):
         """The whole checkpoint as one folder swapped in by a rename; `stage_best`: a state dict, 'keep' or None."""

@@ -4,6 +4,7 @@ import { listEntries, probeData, SHARDS_INDEX, type ShardIndex } from '../../dat
 import { indexShards, writeShards, type PackItem } from '../../runtime/data/pack.js';
 import { outputFileProblem, outputFolderProblem } from '../../data/model-folder.js';
 import { replaceDirAtomic, writeFileAtomic } from '../../files/atomic.js';
+import { writeMarker } from '../../files/owned.js';
 import { UsageError, type Output } from '../io.js';
 
 const positiveInt = (v: string | undefined, name: string, fallback: number): number => {
@@ -44,6 +45,12 @@ function packItems(data: string): { items: PackItem[]; classes: string[]; skippe
   return { items, classes, skipped };
 }
 
+/**
+ * The marker of a folder `tlr pack` wrote, listing its files. Not the index: `tlr pack --index` writes one into
+ * shards made elsewhere, and that must never make the user's folder tlr's to replace.
+ */
+const PACK_MARKER = '.tlr-pack';
+
 /** Whether `file` is an index tlr wrote (its own to replace). */
 const ownIndex = (file: string): boolean => {
   try {
@@ -79,16 +86,21 @@ export async function packCommand(
   const data = args[0]!,
     out = flags.out;
   const shardSize = positiveInt(flags.shardSize, '--shard-size', 1000);
-  const problem = outputFolderProblem(out, { data: [data], marker: SHARDS_INDEX });
+  const problem = outputFolderProblem(out, { data: [data], marker: PACK_MARKER });
   if (problem) throw new UsageError(`cannot write the shards to ${out}: ${problem}`);
   if (fs.existsSync(path.join(out, SHARDS_INDEX)) && !flags.force)
     throw new UsageError(`${out} holds shards already; add --force to replace them`);
   const { items, classes, skipped } = packItems(data);
   for (const s of skipped) io.err(`warning: ${s}; not packed`);
   let ix: ShardIndex | null = null;
-  await replaceDirAtomic(out, async (tmp) => {
-    ix = await writeShards(tmp, items, classes, shardSize);
-  });
+  await replaceDirAtomic(
+    out,
+    async (tmp) => {
+      ix = await writeShards(tmp, items, classes, shardSize);
+      writeMarker(tmp, PACK_MARKER, { format: 'tlr-pack', note: 'written by tlr pack; --force removes only these' });
+    },
+    PACK_MARKER,
+  );
   io.out(summary(ix!, out));
   return 0;
 }

@@ -22,6 +22,7 @@ import type { SweepProgress } from '../../ui/components/sweep-progress.js';
 import { estimates } from '../estimate-text.js';
 import { writeSweepReport } from '../../report/sweep-html.js';
 import { sweepGroups } from '../sweep-text.js';
+import { lockFolder } from '../../files/lock.js';
 
 // A sweep: the variants of a recipe run in turn, each into its own run folder inside the sweep
 // folder, with sweep.json rewritten as each starts and ends. A variant that fails is recorded and
@@ -83,7 +84,23 @@ export async function resumeSweep(dir: string, flags: RunFlags, io: Output): Pro
   return sweepLoop(dir, record, texts, flags, io);
 }
 
+/** The sweep's variants run in turn, holding the sweep folder's lock: a second resume would train them twice. */
 async function sweepLoop(
+  dir: string,
+  record: SweepRecord,
+  texts: ReadonlyMap<string, string>,
+  flags: RunFlags,
+  io: Output,
+): Promise<number> {
+  const release = lockFolder(dir, 'sweep folder');
+  try {
+    return await sweepVariants(dir, record, texts, flags, io);
+  } finally {
+    release();
+  }
+}
+
+async function sweepVariants(
   dir: string,
   record: SweepRecord,
   texts: ReadonlyMap<string, string>,

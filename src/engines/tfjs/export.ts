@@ -4,6 +4,7 @@ import { toOnnx } from './onnx/to-onnx.js';
 import type { SavedModel } from './saved-model.js';
 import type { ModelMeta } from './model-files.js';
 import { copyDirAtomic } from '../../files/atomic.js';
+import { MODEL_MARKER } from '../../data/model-folder.js';
 import { TLR_VERSION } from '../../version.js';
 import { tf } from './tf.js';
 import { isTorchModelDir, saveModel } from './model-files.js';
@@ -56,7 +57,7 @@ export async function exportTfjs(m: SavedModel, out: string, opts: { softmax?: b
   // A TF.js folder as it is is copied; a torch engine's model (safetensors) is written out as the TF.js layers folder
   // it loads as.
   if (!probs && !isTorchModelDir(m.dir)) {
-    await copyDirAtomic(m.dir, out);
+    await copyDirAtomic(m.dir, out, MODEL_MARKER);
     return;
   }
   const model = probs

@@ -6,7 +6,8 @@ import { replaceDirAtomic } from '../../files/atomic.js';
 import './tf-layers/layers.js';
 import { readTfjsModel, type ModelJson } from '../../runtime/weights/tfjs-format.js';
 import type { WeightMap } from '../../runtime/weights/tensors.js';
-import { MODEL_MARKER, markerText } from '../../data/model-folder.js';
+import { MODEL_MARKER, markerFields } from '../../data/model-folder.js';
+import { writeMarker } from '../../files/owned.js';
 import { TLR_VERSION } from '../../version.js';
 import { TlrError } from '../../errors.js';
 import { readSafetensors } from '../../runtime/weights/safetensors.js';
@@ -40,35 +41,43 @@ export interface ModelMeta {
  * preprocessing.json.
  */
 export async function saveModel(model: tf.LayersModel, dir: string, meta?: ModelMeta): Promise<void> {
-  await replaceDirAtomic(dir, async (tmp) => {
-    await model.save(
-      tf.io.withSaveHandler(async (a) => {
-        const weights = new Uint8Array(a.weightData as ArrayBuffer);
-        fs.writeFileSync(path.join(tmp, 'weights.bin'), weights);
-        fs.writeFileSync(
-          path.join(tmp, 'model.json'),
-          JSON.stringify({
-            format: 'layers-model',
-            generatedBy: `tlr (TensorFlow.js ${tf.version.tfjs})`,
-            convertedBy: null,
-            modelTopology: a.modelTopology,
-            weightsManifest: [{ paths: ['weights.bin'], weights: a.weightSpecs }],
-          }),
-        );
-        return {
-          modelArtifactsInfo: { dateSaved: new Date(), modelTopologyType: 'JSON', weightDataBytes: weights.byteLength },
-        };
-      }),
-    );
-    fs.writeFileSync(path.join(tmp, MODEL_MARKER), markerText(TLR_VERSION));
-    if (meta) {
-      fs.writeFileSync(path.join(tmp, 'labels.json'), `${JSON.stringify(meta.labels, null, 2)}\n`);
-      fs.writeFileSync(
-        path.join(tmp, 'preprocessing.json'),
-        `${JSON.stringify({ ...meta.preprocessing, network: meta.network, output: meta.output }, null, 2)}\n`,
+  await replaceDirAtomic(
+    dir,
+    async (tmp) => {
+      await model.save(
+        tf.io.withSaveHandler(async (a) => {
+          const weights = new Uint8Array(a.weightData as ArrayBuffer);
+          fs.writeFileSync(path.join(tmp, 'weights.bin'), weights);
+          fs.writeFileSync(
+            path.join(tmp, 'model.json'),
+            JSON.stringify({
+              format: 'layers-model',
+              generatedBy: `tlr (TensorFlow.js ${tf.version.tfjs})`,
+              convertedBy: null,
+              modelTopology: a.modelTopology,
+              weightsManifest: [{ paths: ['weights.bin'], weights: a.weightSpecs }],
+            }),
+          );
+          return {
+            modelArtifactsInfo: {
+              dateSaved: new Date(),
+              modelTopologyType: 'JSON',
+              weightDataBytes: weights.byteLength,
+            },
+          };
+        }),
       );
-    }
-  });
+      if (meta) {
+        fs.writeFileSync(path.join(tmp, 'labels.json'), `${JSON.stringify(meta.labels, null, 2)}\n`);
+        fs.writeFileSync(
+          path.join(tmp, 'preprocessing.json'),
+          `${JSON.stringify({ ...meta.preprocessing, network: meta.network, output: meta.output }, null, 2)}\n`,
+        );
+      }
+      writeMarker(tmp, MODEL_MARKER, markerFields(TLR_VERSION));
+    },
+    MODEL_MARKER,
+  );
 }
 
 /** A folder that is not a tlr model folder. */

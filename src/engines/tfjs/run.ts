@@ -8,6 +8,7 @@ import type { RunResult } from '../types.js';
 import {
   assertSaveTarget,
   openRunFolder,
+  type RunFolder,
   removeFailedRun,
   RunError,
   type EngineRecord,
@@ -56,11 +57,12 @@ export type { RunResult };
  */
 export async function run(opts: RunOptions): Promise<RunResult> {
   const created: string[] = [];
-  let ctx: RunContext | null = null;
+  let ctx: RunContext | null = null,
+    f: RunFolder | null = null;
   try {
     const started = Date.now();
     const engine = opts.engine ?? { engine: 'tfjs', settings: opts.backend ? { backend: opts.backend } : {} };
-    const f = openRunFolder({ ...opts, engine }, created);
+    f = openRunFolder({ ...opts, engine }, created);
     assertSaveTarget(f.plan);
     const backend = await chooseBackend(opts.backend);
     opts.events.emit({ type: 'plan', plan: f.plan, runDir: f.dir, backend: backendLabel(backend), resumed: f.resumed });
@@ -100,5 +102,6 @@ export async function run(opts: RunOptions): Promise<RunResult> {
   } finally {
     await ctx?.engines.close();
     ctx?.net.full.dispose();
+    f?.release();
   }
 }

@@ -5,8 +5,10 @@ import type { Events } from '../../runtime/events.js';
 import type { ModelService, RunResult } from '../types.js';
 import { assertSaveTarget } from '../../runtime/run-folder.js';
 import { copyDirAtomic, writeFileAtomic } from '../../files/atomic.js';
+import { MODEL_MARKER } from '../../data/model-folder.js';
 import { writeReportHtml } from '../../report/report-html.js';
 import type { TorchOutcome } from './launch.js';
+import { addToMarker } from '../../files/owned.js';
 
 // What tlr does after the torch engine finished a run, as it does after its own: the copy
 // `save … to` asks for, `export onnx` (from the saved model, converted to tlr's program), and
@@ -19,7 +21,7 @@ export async function finishTorchRun(out: TorchOutcome, events: Events, models: 
   const plan = JSON.parse(fs.readFileSync(path.join(dir, 'plan.json'), 'utf8')) as Plan;
   if (plan.save.to) {
     assertSaveTarget(plan, `; the run's own copy is in ${model}`);
-    await copyDirAtomic(model, plan.save.to);
+    await copyDirAtomic(model, plan.save.to, MODEL_MARKER);
   }
   const exported: string[] = [];
   if (plan.save.exports?.length) {
@@ -29,6 +31,7 @@ export async function finishTorchRun(out: TorchOutcome, events: Events, models: 
         const bytes = models.exportOnnx(m, { softmax: e.softmax });
         for (const d of [model, ...(plan.save.to ? [plan.save.to] : [])]) {
           writeFileAtomic(path.join(d, 'model.onnx'), bytes);
+          addToMarker(d, MODEL_MARKER, 'model.onnx');
           exported.push(path.join(d, 'model.onnx'));
         }
       }

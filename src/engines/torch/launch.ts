@@ -9,6 +9,7 @@ import type { Events } from '../../runtime/events.js';
 import {
   assertSaveTarget,
   openRunFolder,
+  type RunFolder,
   readEngineRecord,
   removeFailedRun,
   RunError,
@@ -213,6 +214,7 @@ const rankName = (rank: number, nproc: number, nodes?: Nodes): string =>
 export async function runTorch(opts: TorchOptions): Promise<TorchOutcome> {
   const env = opts.env ?? process.env;
   const created: string[] = [];
+  let f: RunFolder | null = null;
   try {
     if (opts.resume && !isTorchRun(opts.resume))
       throw new RunError(
@@ -228,7 +230,7 @@ export async function runTorch(opts: TorchOptions): Promise<TorchOutcome> {
       );
     if (opts.nodes && opts.nodes.rank > 0) return await joinRun(py.python, py.torch, opts);
     const engine = { engine: 'torch', settings: { nproc: opts.nproc, device: opts.device, amp: opts.amp } };
-    const f = openRunFolder({ plan: opts.plan!, recipeText: opts.recipeText, resume: opts.resume, engine }, created);
+    f = openRunFolder({ plan: opts.plan!, recipeText: opts.recipeText, resume: opts.resume, engine }, created);
     if (opts.resume) preflight(f.plan, world);
     assertSaveTarget(f.plan);
     const label =
@@ -277,6 +279,8 @@ export async function runTorch(opts: TorchOptions): Promise<TorchOutcome> {
   } catch (e) {
     removeFailedRun(created);
     throw e;
+  } finally {
+    f?.release();
   }
 }
 

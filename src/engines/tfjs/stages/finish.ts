@@ -19,6 +19,8 @@ import { onnxMetadata } from '../export.js';
 import type { RunContext } from './context.js';
 import { assertSaveTarget, readEngineRecord, type RunFolder } from '../../../runtime/run-folder.js';
 import { ENVIRONMENT_HEADER, REPORT_HEADER } from '../../../runtime/run-files.js';
+import { addToMarker } from '../../../files/owned.js';
+import { MODEL_MARKER } from '../../../data/model-folder.js';
 
 // The end of a run: the best model evaluated on the test split (validation when there is none),
 // the extra copy `save … to` asks for, report.json, environment.json and report.html.
@@ -76,6 +78,7 @@ export async function writeExports(ctx: RunContext, f: RunFolder): Promise<strin
     });
     for (const dir of [path.join(f.dir, 'model'), ...(ctx.plan.save.to ? [ctx.plan.save.to] : [])]) {
       writeFileAtomic(path.join(dir, 'model.onnx'), bytes);
+      addToMarker(dir, MODEL_MARKER, 'model.onnx');
       written.push(path.join(dir, 'model.onnx'));
     }
   }
