@@ -13,7 +13,7 @@ import { toAst } from './to-ast.js';
 import { check, type CheckOptions } from './check/index.js';
 import { toPlan } from './plan.js';
 import { assertPlan } from '../plan/validate.js';
-import { byPosition, hasErrors, type Diagnostic } from './diagnostics.js';
+import { byPosition, diag, hasErrors, type Diagnostic } from './diagnostics.js';
 import type { Plan } from '../plan/types.js';
 import type { Ast } from './ast.js';
 import type { Parsed } from './parse.js';
@@ -91,7 +91,11 @@ export function compile(
   return {
     parsed: variants[0]!.parsed,
     ast: variants[0]!.ast,
-    diagnostics: [...expanded.diagnostics, ...sweepDiagnostics(variants, lines)].sort(byPosition),
+    diagnostics: [
+      ...expanded.diagnostics,
+      ...sweepDiagnostics(variants, lines),
+      ...keepTooLate(expanded, variants, lines),
+    ].sort(byPosition),
     plan: null,
     sweep: {
       groups: expanded.groups,
@@ -101,6 +105,30 @@ export function compile(
       variants: variants.map((v) => ({ variant: v.variant, plan: v.plan })),
     },
   };
+}
+
+/** `keep best N after K epochs` where no variant trains more than K epochs: the screen would stop nothing. */
+function keepTooLate(
+  e: ReturnType<typeof expand>,
+  variants: readonly { plan: Plan | null }[],
+  lines: LineIndex,
+): Diagnostic[] {
+  const plans = variants.flatMap((v) => (v.plan ? [v.plan] : []));
+  const line = e.lines.find((l) => /^keep\b/.test(l.text));
+  if (!e.keep || !line || plans.length !== variants.length) return [];
+  const most = Math.max(...plans.map((p) => p.stages.reduce((n, s) => n + s.epochs, 0)));
+  if (most > e.keep.after) return [];
+  return [
+    diag(
+      'TLR0209',
+      lines.span(line.start, line.end),
+      `keep best ${e.keep.best} after ${e.keep.after} epochs: the variants train at most ${most} ` +
+        `epoch${most === 1 ? '' : 's'}, so every one ends before the screen and none is stopped early`,
+      [
+        `screen after fewer epochs than the variants train (keep best ${e.keep.best} after ${Math.max(1, most - 1)} epochs)`,
+      ],
+    ),
+  ];
 }
 
 /**

@@ -197,11 +197,22 @@ function checkAlternatives(alts: readonly Alternative[], lines: LineIndex, diagn
         `write ${alts[0]!.text} without the braces`,
       ]),
     );
-  const seen = new Set<string>();
+  // Numbers by value: `lr {0.001, 1e-3}` would train one plan twice.
+  const seen = new Map<string, string>();
   for (const a of alts) {
-    if (seen.has(a.text))
-      diagnostics.push(diag('TLR0204', lines.span(a.start, a.end), `${a.text} is listed twice in this list`));
-    seen.add(a.text);
+    const key = /^[0-9.eE+-]+$/.test(a.text) && Number.isFinite(Number(a.text)) ? `#${Number(a.text)}` : normal(a.text);
+    const before = seen.get(key);
+    if (before !== undefined)
+      diagnostics.push(
+        diag(
+          'TLR0204',
+          lines.span(a.start, a.end),
+          before === a.text
+            ? `${a.text} is listed twice in this list`
+            : `${a.text} is ${before} again: the same value twice in this list`,
+        ),
+      );
+    else seen.set(key, a.text);
   }
 }
 
@@ -224,7 +235,7 @@ function takeKeep(text: string): { text: string; keep: Keep | null; span: [numbe
 }
 
 const TOGETHER = /^([ \t]*)vary[ \t]+together[ \t]+([^#\n]*?)[ \t]*(#.*)?$/gm;
-const SAMPLE = /^([ \t]*)sample[ \t]+(\d+)[ \t]*(#.*)?$/m;
+const SAMPLE = /^([ \t]*)sample[ \t]+([^\s#]+)[ \t]*(#.*)?$/m;
 
 /** A sweep line's span (comment left out), blanked out of the text with spaces so every offset stays. */
 function blank(
@@ -240,7 +251,7 @@ function blank(
 interface SweepLines {
   readonly text: string;
   readonly together: { readonly slots: string[]; readonly span: [number, number] }[];
-  readonly sample: { readonly n: number; readonly span: [number, number] } | null;
+  readonly sample: { readonly n: number; readonly written: string; readonly span: [number, number] } | null;
 }
 
 /** `vary together A, B` lines and a `sample N` line, taken out of the text as `keep` is. */
@@ -255,7 +266,12 @@ function takeShapeLines(source: string): SweepLines {
   const m = SAMPLE.exec(text);
   if (!m) return { text, together, sample: null };
   const b = blank(text, m, m[3]);
-  return { text: b.text, together, sample: { n: Number(m[2]), span: b.span } };
+  // Not a whole number (`sample -1`, `sample 2.5`): n is 0, which expand reports as "sample takes a number from 1".
+  return {
+    text: b.text,
+    together,
+    sample: { n: /^\d+$/.test(m[2]!) ? Number(m[2]) : 0, written: m[2]!, span: b.span },
+  };
 }
 
 /**
@@ -268,7 +284,11 @@ function axesOf(groups: readonly Group[], lines: SweepLines, source: LineIndex, 
   for (const t of lines.together) {
     const at = source.span(t.span[0], t.span[1]);
     const idx: number[] = [];
-    for (const slot of t.slots) {
+    for (const [k, slot] of t.slots.entries()) {
+      if (t.slots.indexOf(slot) !== k) {
+        diagnostics.push(diag('TLR0210', at, `vary together names ${slot} twice; name each list once`));
+        continue;
+      }
       const found = groups.flatMap((g, i) => (g.slot === slot && !joined.has(i) ? [i] : []));
       if (found.length !== 1) {
         const all = [...new Set(groups.map((g) => g.slot))].join(', ');
@@ -309,17 +329,36 @@ function axesOf(groups: readonly Group[], lines: SweepLines, source: LineIndex, 
 }
 
 /**
- * `sample N`: N variants of the grid, those whose ids come first in sorted order. The ids are hashes of the choices, so
- * this is a spread-out choice that stays the same when the recipe is reordered or reformatted.
+ * The most variants `sample N` draws from. Sampling computes every variant's id (a hash of its choices, not its
+ * text), so the grid it draws from is bounded too: five lists of 40 make 102 million, which no editor should hash.
  */
-function sampleOf(variants: Variant[], n: number): Variant[] {
-  const kept = new Set(
-    variants
-      .map((v) => v.id)
-      .sort()
-      .slice(0, n),
-  );
-  return variants.filter((v) => kept.has(v.id));
+export const MAX_SAMPLED_GRID = 100_000;
+
+/** Grid point n's alternative in each list (the last axis varies fastest; lists varied together move as one). */
+function pickAt(n: number, axes: readonly number[][], groups: readonly Group[]): number[] {
+  const pick = new Array<number>(groups.length).fill(0);
+  let rest = n;
+  for (let a = axes.length - 1; a >= 0; a--) {
+    const size = groups[axes[a]![0]!]!.alternatives.length;
+    for (const g of axes[a]!) pick[g] = rest % size;
+    rest = Math.floor(rest / size);
+  }
+  return pick;
+}
+
+/**
+ * The grid points a sweep runs, in grid order. `sample N`: the N whose ids come first in sorted order. The ids are
+ * hashes of the choices, so this is a spread-out choice that stays the same when the recipe is reordered or
+ * reformatted; only ids are computed, never the other variants' texts.
+ */
+function gridPicks(grid: number, axes: readonly number[][], groups: readonly Group[], n: number | null): number[][] {
+  const picks = Array.from({ length: grid }, (_, i) => pickAt(i, axes, groups));
+  const ids = picks.map((p) => variantId(groups.map((g, i) => ({ slot: g.slot, value: g.alternatives[p[i]!]!.text }))));
+  if (new Set(ids).size !== ids.length)
+    throw new Error('two variants of one sweep got the same id; report this to tlr');
+  if (n === null) return picks;
+  const kept = new Set([...ids].sort().slice(0, n));
+  return picks.filter((_, i) => kept.has(ids[i]!));
 }
 
 /** The recipe's variants (its lists' cross product, in the order written: the last list varies fastest). */
@@ -346,7 +385,11 @@ export function expand(source: string): Expanded {
     const at = new LineIndex(source).span(shape.sample.span[0], shape.sample.span[1]);
     diagnostics.push(
       shape.sample.n < 1
-        ? diag('TLR0210', at, 'sample 0 runs nothing: sample takes a number from 1')
+        ? diag(
+            'TLR0210',
+            at,
+            `sample ${shape.sample.written}: sample takes a whole number from 1 (how many variants to run)`,
+          )
         : diag('TLR0212', at, `sample ${shape.sample.n} of ${grid} variants keeps them all`),
     );
   }
@@ -378,8 +421,12 @@ export function expand(source: string): Expanded {
       diagnostics,
     };
   const count = grid;
-  if ((sample ? sample.n : count) > MAX_VARIANTS) {
+  if ((sample ? sample.n : count) > MAX_VARIANTS || (sample && count > MAX_SAMPLED_GRID)) {
     const lines = new LineIndex(text);
+    const most =
+      sample && count > MAX_SAMPLED_GRID
+        ? `sample draws from at most ${MAX_SAMPLED_GRID.toLocaleString('en-US')}`
+        : `a sweep holds at most ${MAX_VARIANTS}`;
     return {
       ...shaped,
       variants: [],
@@ -388,25 +435,12 @@ export function expand(source: string): Expanded {
         diag(
           'TLR0207',
           lines.span(groups[0]!.start, groups.at(-1)!.end),
-          `the lists make ${count.toLocaleString('en-US')} variants; a sweep holds at most ${MAX_VARIANTS}`,
+          `the lists make ${count.toLocaleString('en-US')} variants; ${most}`,
         ),
       ],
     };
   }
-  let variants: Variant[] = [];
-  const pick = new Array<number>(groups.length).fill(0);
-  for (let n = 0; n < count; n++) {
-    let rest = n;
-    for (let a = axes.length - 1; a >= 0; a--) {
-      const size = groups[axes[a]![0]!]!.alternatives.length;
-      for (const g of axes[a]!) pick[g] = rest % size;
-      rest = Math.floor(rest / size);
-    }
-    variants.push(variantOf(text, groups, pick));
-  }
-  const ids = new Set(variants.map((v) => v.id));
-  if (ids.size !== variants.length) throw new Error('two variants of one sweep got the same id; report this to tlr');
-  if (sample) variants = sampleOf(variants, sample.n);
+  const variants = gridPicks(count, axes, groups, sample?.n ?? null).map((p) => variantOf(text, groups, p));
   return { ...shaped, variants, diagnostics };
 }
 

@@ -4,8 +4,10 @@ import {
   ProposedFeatures,
   TextDocuments,
   TextDocumentSyncKind,
+  StreamMessageWriter,
   type Connection,
 } from 'vscode-languageserver/node.js';
+import { RobustMessageReader, refuseThrough } from './framing.js';
 import { TextDocument } from 'vscode-languageserver-textdocument';
 import {
   codeActions,
@@ -26,11 +28,26 @@ import {
 
 const DEBOUNCE_MS = 150;
 
-/** A document's path on disk, for its data paths; an untitled document resolves from here. */
-const fileOf = (uri: string): string =>
-  uri.startsWith('file:') ? fileURLToPath(uri) : `${process.cwd()}/untitled.tlr`;
+/**
+ * A document's path on disk, for its data paths; an untitled document, or a URI that names no local file
+ * (`file://server/share/x.tlr`, `%ZZ`, an encoded `/`), resolves from here.
+ */
+export function fileOf(uri: string): string {
+  if (uri.startsWith('file:'))
+    try {
+      return fileURLToPath(uri);
+    } catch {}
+  return `${process.cwd()}/untitled.tlr`;
+}
 
-export function startServer(connection: Connection = createConnection(ProposedFeatures.all)): Connection {
+/** The connection over stdin and stdout, with a reader that answers frames it cannot read and reads on. */
+export function stdioConnection(): Connection {
+  const writer = new StreamMessageWriter(process.stdout);
+  const reader = new RobustMessageReader(process.stdin, refuseThrough(writer));
+  return createConnection(ProposedFeatures.all, reader, writer);
+}
+
+export function startServer(connection: Connection = stdioConnection()): Connection {
   const documents = new TextDocuments(TextDocument);
   const compiled = new Map<string, { version: number; doc: Doc }>();
   const timers = new Map<string, NodeJS.Timeout>();
@@ -46,9 +63,14 @@ export function startServer(connection: Connection = createConnection(ProposedFe
     return doc;
   };
 
+  // Runs from a timer, outside the connection's handlers: an exception here would end the process.
   const publish = (uri: string) => {
-    const doc = docOf(uri);
-    if (doc) void connection.sendDiagnostics({ uri, diagnostics: diagnostics(doc) });
+    try {
+      const doc = docOf(uri);
+      if (doc) void connection.sendDiagnostics({ uri, diagnostics: diagnostics(doc) });
+    } catch (e) {
+      connection.console.error(`tlr lsp: could not check ${uri}: ${(e as Error).message}`);
+    }
   };
 
   connection.onInitialize(() => ({

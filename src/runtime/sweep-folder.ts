@@ -58,9 +58,14 @@ export function newSweepFolder(runsDir: string, record: SweepRecord): string {
 }
 
 /** Where a variant's runs go: its own folder in the sweep. */
+/**
+ * A variant's plan as the sweep runs it: its run folder under the sweep's, and no `save … to` (every variant would
+ * write the same folder, the last one winning); the sweep saves its best variant's model there at the end.
+ */
 export const variantPlan = (dir: string, v: SweepVariant): Plan => ({
   ...v.plan,
   output: { ...v.plan.output, runsDir: path.resolve(dir, v.id) },
+  save: { ...v.plan.save, to: null },
 });
 
 export function writeSweep(dir: string, record: SweepRecord): void {

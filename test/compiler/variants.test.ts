@@ -102,7 +102,7 @@ describe('expand', () => {
     ['from {a, b} input {1, 2}\nvary together from\n', 'TLR0210', /at least two lists/],
     ['from a\nvary together from, input\n', 'TLR0210', /belong to a sweep/],
     ['from {a, b} lr {1, 2}\nsample 4\n', 'TLR0212', /sample 4 of 4 variants keeps them all/],
-    ['from {a, b} lr {1, 2}\nsample 0\n', 'TLR0210', /sample 0 runs nothing/],
+    ['from {a, b} lr {1, 2}\nsample 0\n', 'TLR0210', /sample 0: sample takes a whole number from 1/],
   ])('%j: %s', (text, code, message) => {
     const d = expand(text).diagnostics.find((x) => x.code === code);
     expect(d?.message).toMatch(message);

@@ -23,6 +23,8 @@ import { estimates } from '../estimate-text.js';
 import { writeSweepReport } from '../../report/sweep-html.js';
 import { sweepGroups } from '../sweep-text.js';
 import { lockFolder } from '../../files/lock.js';
+import { copyDirAtomic } from '../../files/atomic.js';
+import { MODEL_MARKER } from '../../data/model-folder.js';
 
 // A sweep: the variants of a recipe run in turn, each into its own run folder inside the sweep
 // folder, with sweep.json rewritten as each starts and ends. A variant that fails is recorded and
@@ -138,6 +140,7 @@ async function sweepVariants(
     keepBest(dir, record, best, io);
   }
   if (!(await run(record.variants.filter(open), ''))) return 130;
+  await saveBest(dir, record, io);
   io.out(sweepTable(dir, record).text);
   io.out(`\nwritten: ${writeSweepReport(dir, record)} (the table, and accuracy against trainable parameters and time)`);
   const failed = record.variants.filter((v) => v.status === 'failed');
@@ -151,6 +154,15 @@ async function sweepVariants(
         : ''),
   );
   return failed.length ? 1 : 0;
+}
+
+/** `save … to` in a sweep: the best variant's model (by the sweep table's ranking) is copied there, once. */
+async function saveBest(dir: string, record: SweepRecord, io: Output): Promise<void> {
+  const best = bestVariant(record);
+  const to = best?.plan.save.to;
+  if (!best || !to || !best.runDir) return;
+  await copyDirAtomic(path.join(path.resolve(dir, best.runDir), 'model'), to, MODEL_MARKER);
+  io.err(`tlr: sweep: saved the best variant's model, ${best.id} (${best.name}), to ${to}`);
 }
 
 /** After the screen: the variants outside the `best` by validation accuracy stop where they are. */
