@@ -43,12 +43,13 @@ export const htmlText = (s: string): string => s.replace(/[&<>"']/g, (c) => HTML
 
 /**
  * Text inside a Markdown paragraph or table cell, as GitHub renders it: one line (newlines become spaces), every
- * character that starts inline markup (emphasis, code, links and images, tables) backslash-escaped, and < > & as entities so that no HTML tag (an `<img>` beacon, a
+ * character that starts inline markup (emphasis, links and images, tables) backslash-escaped (backticks stay: a code
+ * span shows HTML as text), and < > & as entities so that no HTML tag (an `<img>` beacon, a
  * `<details>` that swallows the rest of a comment) reaches the page. Controls and bidi marks are shown escaped.
  */
 export const markdownText = (s: string): string =>
   printable(s.replace(/\r\n|\r|\n/g, ' '))
-    .replace(/[\\`*_[\]|~]/g, (c) => `\\${c}`)
+    .replace(/[\\*_[\]|~]/g, (c) => `\\${c}`)
     .replace(/[&<>]/g, (c) => HTML[c]!);
 
 /**
@@ -68,7 +69,13 @@ export function markdownCode(s: string): string {
  * to Excel, LibreOffice and Google Sheets, so it is written with a leading ' (OWASP's advice). Numbers are
  * written as numbers by the caller, never through here.
  */
-export const csvCell = (s: string): string => (/^[=+\-@\t\r]/.test(s) ? `'${s}` : s);
+export const csvCell = (s: string): string => (/^[=+\-@\t\r]/.test(s) && !PLAIN_NUMBER.test(s) ? `'${s}` : s);
+
+/** A number as text (`-0.5`, `+1.2%`, `-`): a spreadsheet reads it as a number or a dash, never as a formula. */
+const PLAIN_NUMBER = /^(?:[+-]?(?:\d+(?:[.,]\d+)*(?:e[+-]?\d+)?%?)|-)$/i;
+
+/** csv-stringify's options that pass every string cell through csvCell (numbers stay numbers). */
+export const CSV_SAFE = { cast: { string: csvCell } } as const;
 
 // GitHub's workflow-command escapes: %, CR and LF in a message; also : and , in a property.
 /** A workflow command's message. Controls (but CR and LF, which are escaped) and bidi marks shown escaped. */

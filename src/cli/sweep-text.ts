@@ -9,6 +9,7 @@ import { diffPlans } from '../review/diff.js';
 import { meaning } from '../review/render-diff.js';
 import { explain, explainMarkdown } from '../review/explain.js';
 import { printable } from '../printable.js';
+import { markdownText } from '../escape.js';
 import { explainSectionHtml, explainShell } from '../report/explain-html.js';
 import { htmlTable } from '../report/sweep-html.js';
 import { esc } from '../report/svg.js';
@@ -185,10 +186,19 @@ function explainSweep(sweep: Sweep): SweepExplained {
 /** `tlr explain` of a sweep as Markdown. */
 export function sweepExplainMarkdown(label: string, sweep: Sweep): string {
   const e = explainSweep(sweep);
-  const out = [`# Sweep: ${printable(label)}`, '', e.summary, '', markdown(e.rows), '## What each list varies', ''];
-  for (const a of e.axes) out.push(`### ${a.title}`, '', ...a.lines.map((l) => `- ${printable(l)}`), '');
-  out.push(`## The first variant, ${e.first.id} (${printable(e.first.name)})`, '');
-  out.push(explainMarkdown(e.first.explained, printable(label)).replace(/^(#+) /gm, '##$1 '));
+  const out = [
+    `# Sweep: ${markdownText(label)}`,
+    '',
+    markdownText(e.summary),
+    '',
+    markdown(e.rows),
+    '## What each list varies',
+    '',
+  ];
+  for (const a of e.axes)
+    out.push(`### ${markdownText(a.title)}`, '', ...a.lines.map((l) => `- ${markdownText(l)}`), '');
+  out.push(`## The first variant, ${e.first.id} (${markdownText(e.first.name)})`, '');
+  out.push(explainMarkdown(e.first.explained, label).replace(/^(#+) /gm, '##$1 '));
   return out.join('\n');
 }
 

@@ -14,6 +14,7 @@ import {
   weightsText,
 } from './phrases.js';
 import { planDir } from './aspects.js';
+import { markdownCode, markdownText } from '../escape.js';
 
 // `tlr explain`: a recipe as a document a reviewer reads. Built once as plain data (sections of
 // paragraphs, tables and block diagrams) and rendered twice: Markdown with Mermaid diagrams for
@@ -187,7 +188,7 @@ export function explain(p: Plan, estimates: Estimates = []): Explained {
 
 // Markdown: GitHub renders the tables, and the ```mermaid blocks as diagrams.
 
-const mdCell = (s: string) => s.replace(/\|/g, '\\|').replace(/\n/g, ' ');
+const mdCell = markdownText;
 
 /** A Mermaid node id: letters, digits and underscores. */
 const mid = (s: string, i: number) => `n${i}_${s.replace(/[^A-Za-z0-9_]/g, '_')}`;
@@ -222,7 +223,7 @@ export function mermaid(part: Extract<Part, { kind: 'blocks' }>): string {
 function partMarkdown(part: Part): string {
   switch (part.kind) {
     case 'text':
-      return part.text;
+      return markdownText(part.text);
     case 'table':
       return [
         `| ${part.head.map(mdCell).join(' | ')} |`,
@@ -247,9 +248,9 @@ function partMarkdown(part: Part): string {
 
 /** The document as GitHub-flavoured Markdown. */
 export function explainMarkdown(e: Explained, source: string): string {
-  const out = [`# ${e.title}`, '', `\`${source}\`: ${e.summary}`, ''];
+  const out = [`# ${markdownText(e.title)}`, '', `${markdownCode(source)}: ${markdownText(e.summary)}`, ''];
   for (const s of e.sections) {
-    out.push(`## ${s.title}`, '');
+    out.push(`## ${markdownText(s.title)}`, '');
     for (const p of s.parts) out.push(partMarkdown(p), '');
   }
   return out.join('\n');

@@ -3,6 +3,7 @@ import type { PlanCompute } from './compute.js';
 import { fmtMacs } from './compute.js';
 import { duration, fmtInt } from './phrases.js';
 import { printable } from '../printable.js';
+import { markdownCode, markdownText } from '../escape.js';
 
 // `tlr diff` as text for a terminal and as Markdown for a pull request. Both say the same things in
 // the same order: the changes by section, then what they mean. The JSON form is the PlanDiff itself.
@@ -141,11 +142,11 @@ export function diffText(r: DiffReport): string {
 }
 
 /** Markdown cells: pipes and newlines escaped, control characters shown as escapes. */
-export const cell = (s: string | null) => (s === null ? '—' : printable(s).replace(/\|/g, '\\|').replace(/\n/g, ' '));
+export const cell = (s: string | null) => (s === null ? '—' : markdownText(s));
 
 /** The diff for a pull-request comment or a job summary: a table of changes and a list of consequences. */
 export function diffMarkdown(r: DiffReport): string {
-  const L = [`### tlr diff: \`${cell(r.before.label)}\` → \`${cell(r.after.label)}\``, ''];
+  const L = [`### tlr diff: ${markdownCode(r.before.label)} → ${markdownCode(r.after.label)}`, ''];
   if (r.diff.equal) return [...L, 'No change in what runs (comments and layout only).', ''].join('\n');
   L.push('| | section | what | before | after |', '|---|---|---|---|---|');
   for (const section of SECTION_ORDER)

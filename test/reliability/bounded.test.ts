@@ -9,7 +9,8 @@ import { variantId } from '../../src/compiler/variants.js';
 
 const FLOWERS = path.resolve(__dirname, '../fixtures/data/flowers');
 const file = path.join(FLOWERS, '..', 'r.tlr');
-const list = (n: number, f: (i: number) => string) => `{${Array.from({ length: n }, (_, i) => f(i)).join(', ')}}`;
+const list = (n: number, f: (i: number) => string | number) =>
+  `{${Array.from({ length: n }, (_, i) => f(i)).join(', ')}}`;
 
 describe('sample on a huge grid', () => {
   it('five lists of 40 with sample 2: one TLR0207 naming the bound, no variant expanded', () => {

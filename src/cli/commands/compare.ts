@@ -18,6 +18,7 @@ import { markdown, table } from '../../text/table.js';
 import { isSweepFolder, readSweep } from '../../runtime/sweep-folder.js';
 import { sweepTable } from '../../report/sweep-table.js';
 import { writeSweepReport } from '../../report/sweep-html.js';
+import { CSV_SAFE } from '../../escape.js';
 
 export interface CompareRow {
   run: string;
@@ -200,10 +201,10 @@ const csvOf = (rows: readonly CompareRow[]): string =>
       revision: r.revision ?? '',
       run_folder: r.dir,
     })),
-    { header: true },
+    { header: true, ...CSV_SAFE },
   );
 
-const csv = (rows: string[][]) => stringify(rows);
+const csv = (rows: string[][]) => stringify(rows, CSV_SAFE);
 
 /** Mean and sample standard deviation. */
 const meanSd = (xs: readonly number[]): [number, number] => {

@@ -1,7 +1,6 @@
 import { compile } from '../../compiler/index.js';
 import { explain, explainMarkdown } from '../../review/explain.js';
 import { explainPage } from '../../report/explain-html.js';
-import { printable } from '../../printable.js';
 import { estimates } from '../estimate-text.js';
 import { sweepExplainMarkdown, sweepExplainPage } from '../sweep-text.js';
 import { problemsText, readSource } from '../sources.js';
@@ -34,6 +33,6 @@ export function explainCommand(
     return 1;
   }
   const doc = explain(plan, estimates(plan));
-  io.out(flags.html ? explainPage(doc, src.label) : explainMarkdown(doc, printable(src.label)));
+  io.out(flags.html ? explainPage(doc, src.label) : explainMarkdown(doc, src.label));
   return 0;
 }

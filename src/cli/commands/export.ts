@@ -8,7 +8,7 @@ import { compileFile, UsageError, type Output } from '../io.js';
 import { renderDiagnostics, summary } from '../../compiler/render.js';
 import type { Sweep } from '../../compiler/index.js';
 import { stringify } from 'csv-stringify/sync';
-import { csvCell } from '../../escape.js';
+import { CSV_SAFE } from '../../escape.js';
 
 export interface ExportFlags {
   readonly format?: string;
@@ -112,10 +112,10 @@ async function exportSweep(sweep: Sweep, x: RecipeExport, out: string, flags: Ex
   for (const v of variants)
     for (const w of await x.write(v.plan, v.text, path.join(out, v.id), flags.values)) io.err(`warning: ${v.id}: ${w}`);
   // A variant's name is recipe text: quoted where it holds a tab, a quote or a newline, never a live formula.
-  const rows = variants.map((v, i) => [i, v.id, csvCell(v.name)]);
+  const rows = variants.map((v, i) => [i, v.id, v.name]);
   writeFileAtomic(
     path.join(out, 'variants.tsv'),
-    stringify([['index', 'id', 'variant'], ...rows], { delimiter: '\t' }),
+    stringify([['index', 'id', 'variant'], ...rows], { delimiter: '\t', ...CSV_SAFE }),
   );
   const script = x.sweepScript?.(variants, flags.values);
   if (script) fs.writeFileSync(path.join(out, script[0]), script[1], { mode: 0o755 });

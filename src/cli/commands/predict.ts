@@ -4,6 +4,7 @@ import { UsageError, type Output } from '../io.js';
 import { expandImages } from '../image-args.js';
 import { stringify } from 'csv-stringify/sync';
 import { printable } from '../../printable.js';
+import { CSV_SAFE } from '../../escape.js';
 
 // tlr predict and tlr eval: print what the runtime's saved-model API returns.
 
@@ -37,7 +38,7 @@ export async function predictCommand(
           results.flatMap((r) =>
             r.top.map((t, i) => [printable(r.image), i + 1, printable(t.label), +t.probability.toFixed(6)]),
           ),
-          { header: true, columns: ['image', 'rank', 'label', 'probability'] },
+          { header: true, columns: ['image', 'rank', 'label', 'probability'], ...CSV_SAFE },
         ).trimEnd(),
       );
     else
