@@ -5,7 +5,7 @@ import { compile } from '../compiler/index.js';
 import { runOn, settle } from '../engines/index.js';
 import type { EngineDef } from '../engines/types.js';
 import { Events, type RunEvent } from '../runtime/events.js';
-import { writeCalibration, type Calibration, type NetworkKind } from '../runtime/calibration.js';
+import { implausible, writeCalibration, type Calibration, type NetworkKind } from '../runtime/calibration.js';
 import { planCompute, type StageCompute } from '../review/compute.js';
 
 // `tlr doctor --calibrate`: each engine runs a small real recipe on generated images, and its two
@@ -171,6 +171,8 @@ export async function calibrate(
           : ''
       })`,
     };
+    const wrong = implausible(cal, settings['device'] === 'cuda' ? 'cuda' : 'cpu');
+    if (wrong) throw new Error(`${wrong}; nothing was recorded: run tlr doctor --calibrate again on an idle machine`);
     return { ...cal, file: writeCalibration(engine.name, kind, cal) };
   } finally {
     fs.rmSync(dir, { recursive: true, force: true });

@@ -275,7 +275,8 @@ export function main(argv: string[], io: Output = stdio): number | Promise<numbe
         strict: true,
       });
     } catch (e) {
-      throw new UsageError(`${(e as Error).message.replace(/\. To specify.*$/s, '')}\n\n${cmd.help}`);
+      const message = (e as Error).message.replace(/\. To specify.*$/s, '');
+      throw Object.assign(new UsageError(message), { help: cmd.help });
     }
     if (parsed.values['help']) {
       io.out(cmd.help);
@@ -291,8 +292,10 @@ export function main(argv: string[], io: Output = stdio): number | Promise<numbe
 function failure(e: unknown, io: Output): number {
   // Errors tlr expects (src/errors.ts) carry their message and exit status; anything else is a bug.
   if (e instanceof TlrError) {
-    // A message can name a file or a class: escaped, as everything tlr prints from outside.
-    io.err(`tlr: ${printable(e.message)}`);
+    // A message can name a file or a class: escaped, as everything tlr prints from outside (a newline in a name
+    // cannot start a line of its own). The command's usage, tlr's own text, follows as it is.
+    const help = (e as TlrError & { help?: string }).help;
+    io.err(`tlr: ${printable(e.message)}${help ? `\n\n${help}` : ''}`);
     return e.exitCode;
   }
   io.err(

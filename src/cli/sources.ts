@@ -56,13 +56,13 @@ export function verifyRevision(rev: string): void {
 /** A recipe at a revision. `PATH` is from the repository's root, or from here when it starts with ./ or ../. */
 export function fromGit(rev: string, p: string): RecipeSource {
   const top = fs.realpathSync(gitTop());
-  verifyRevision(rev);
+  if (!/^:[0-3]$/.test(rev)) verifyRevision(rev); // an index stage (`:0`) names no commit
   const here = p.startsWith('./') || p.startsWith('../');
   const abs = path.resolve(here ? fs.realpathSync(process.cwd()) : top, p);
   const inRepo = path.relative(top, abs);
   if (inRepo.startsWith('..') || path.isAbsolute(inRepo))
     throw new UsageError(`${p} is outside the repository at ${top}`);
-  const shown = git(['show', `${rev}:${inRepo.split(path.sep).join('/')}`]);
+  const shown = git(['show', '--end-of-options', `${rev}:${inRepo.split(path.sep).join('/')}`]);
   const label = `${rev}:${p}`;
   if (!shown.ok) throw new UsageError(`${p} is not in revision ${rev} (${shown.err.split('\n')[0]})`);
   return { text: decoded(shown.out, label), file: abs, label };
@@ -74,7 +74,9 @@ export function readSource(spec: string, opts: { stdinFilename?: string } = {}):
     const file = path.resolve(opts.stdinFilename ?? 'stdin.tlr');
     return { text: decoded(fs.readFileSync(0), '<stdin>'), file, label: opts.stdinFilename ?? '<stdin>' };
   }
-  const m = /^([^:]+):(.+)$/.exec(spec);
+  // REV:PATH, or git's index forms :PATH and :N:PATH; a path may hold any character, a newline too.
+  const staged = /^:(?:([0-3]):)?([\s\S]+)$/.exec(spec);
+  const m = staged ? ([spec, `:${staged[1] ?? 0}`, staged[2]] as const) : /^([^:]+):([\s\S]+)$/.exec(spec);
   if (m && !fs.existsSync(spec)) return fromGit(m[1]!, m[2]!);
   return { text: decoded(readRecipeBytes(spec), spec), file: spec, label: spec };
 }

@@ -8,7 +8,6 @@ import { markdown, table } from '../text/table.js';
 import { diffPlans } from '../review/diff.js';
 import { meaning } from '../review/render-diff.js';
 import { explain, explainMarkdown } from '../review/explain.js';
-import { printable } from '../printable.js';
 import { markdownText } from '../escape.js';
 import { explainSectionHtml, explainShell } from '../report/explain-html.js';
 import { htmlTable } from '../report/sweep-html.js';

@@ -1,4 +1,5 @@
 import * as fs from 'node:fs';
+import * as os from 'node:os';
 import * as path from 'node:path';
 import { cacheRoot } from './weights/locate.js';
 import { writeFileAtomic } from '../files/atomic.js';
@@ -37,6 +38,29 @@ const valid = (c: Calibration | undefined): c is Calibration =>
   c.perLayerBatch >= 0 &&
   c.startup >= 0 &&
   Number.isFinite(c.forward + c.training + c.perBatch + c.perLayerBatch + c.startup);
+
+/**
+ * The most MACs a second a measurement may claim: on CPUs, every core at 4 GHz with two 512-bit FMA units (64 fp32
+ * MACs a cycle); on a GPU, 2 PMAC/s (an H200's dense fp16 is about 1). A run that ended early or a clock that jumped
+ * can give any number; an estimate built on 7,219 GMAC/s from two cores would be off by an order of magnitude.
+ */
+export const mostMacsPerSecond = (device: 'cpu' | 'cuda', cores = os.cpus().length): number =>
+  device === 'cuda' ? 2e15 : Math.max(1, cores) * 4e9 * 64;
+
+/** Why a measured rate cannot be true on `device`, or null. */
+export function implausible(c: Pick<Calibration, 'forward' | 'training'>, device: 'cpu' | 'cuda'): string | null {
+  const most = mostMacsPerSecond(device);
+  for (const [what, rate] of [
+    ['forward', c.forward],
+    ['training', c.training],
+  ] as const)
+    if (!(rate > 0) || !Number.isFinite(rate) || rate > most)
+      return (
+        `the ${what} rate measured, ${(rate / 1e9).toFixed(1)} GMAC/s, is not possible here (at most ` +
+        `${(most / 1e9).toFixed(0)} GMAC/s on ${device === 'cuda' ? 'a GPU' : `${os.cpus().length} cores`})`
+      );
+  return null;
+}
 
 /** Every engine's calibrations; an absent, older or damaged file reads as none (doctor says so). */
 export function readCalibrations(env: NodeJS.ProcessEnv = process.env): Record<string, EngineCalibration> {

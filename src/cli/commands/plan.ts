@@ -1,3 +1,6 @@
+import { createHash } from 'node:crypto';
+import * as fs from 'node:fs';
+import { printable } from '../../printable.js';
 import { spawnSync } from 'node:child_process';
 import * as path from 'node:path';
 import { planListing } from '../../review/plan-listing.js';
@@ -49,7 +52,39 @@ export function planCommand(
  * git diff must go on.
  */
 function textconv(file: string, io: Output): number {
-  const { text } = readSource(file);
+  // A textconv must print something and succeed, whatever the file holds: git aborts the whole diff otherwise.
+  let text: string;
+  try {
+    text = readSource(file).text;
+  } catch {
+    io.out(undecodable(file));
+    return 0;
+  }
+  try {
+    return textconvOf(file, text, io);
+  } catch (e) {
+    io.out(`${printableLines(text)}\n# tlr: could not plan this recipe: ${printable((e as Error).message)}`);
+    return 0;
+  }
+}
+
+/** Each line escaped for a terminal (git diff prints textconv output to one), newlines kept. */
+const printableLines = (text: string): string => text.split('\n').map(printable).join('\n');
+
+/** What textconv prints for a file that is not UTF-8 text: Latin-1 shown escaped, binary as its size and digest. */
+function undecodable(file: string): string {
+  let bytes: Buffer;
+  try {
+    bytes = fs.readFileSync(file);
+  } catch (e) {
+    return `# tlr: cannot read this file: ${printable((e as Error).message)}`;
+  }
+  const digest = createHash('sha256').update(bytes).digest('hex');
+  if (bytes.includes(0)) return `# tlr: binary data, not a recipe: ${bytes.length} bytes, sha256 ${digest}`;
+  return `${printableLines(bytes.toString('latin1'))}\n# tlr: not UTF-8 text (shown as Latin-1), not a recipe; sha256 ${digest}`;
+}
+
+function textconvOf(file: string, text: string, io: Output): number {
   const places = [path.resolve(file), ...recipeFolders().map((d) => path.join(d, path.basename(file)))];
   let first: ReturnType<typeof compile> | null = null;
   for (const at of places) {
@@ -61,7 +96,8 @@ function textconv(file: string, io: Output): number {
     first ??= c;
   }
   io.out(
-    `${text}\n# tlr: this recipe does not check: ${first!.diagnostics.map((d) => `${d.code} ${d.message}`).join('; ')}`,
+    `${printableLines(text)}\n# tlr: this recipe does not check: ` +
+      printable(first!.diagnostics.map((d) => `${d.code} ${d.message}`).join('; ')),
   );
   return 0;
 }

@@ -96,7 +96,8 @@ const IMAGE_EXTS = new Set(IMAGE_EXTENSIONS.map((e) => e.slice(1)));
 async function readSamples(file: string): Promise<Map<string, Sample>> {
   const samples = new Map<string, Sample>();
   const extract = tar.extract();
-  let last = 'none';
+  let last = 'none',
+    duplicate: string | null = null;
   extract.on('entry', (header, stream, next) => {
     const chunks: Buffer[] = [];
     const parts = header.type === 'file' ? splitName(header.name) : null;
@@ -111,9 +112,12 @@ async function readSamples(file: string): Promise<Map<string, Sample>> {
         samples.set(parts.key, s);
         // tar-stream sets byteOffset: where the member's data starts in the file.
         const offset = (header as { byteOffset?: number }).byteOffset;
+        const image = IMAGE_EXTS.has(parts.ext.toLowerCase()) && typeof offset === 'number';
+        // A key twice (two KEY.jpg, or KEY.jpg and KEY.png) would silently keep one image of the two.
+        const twice = keep ? s.cls : image ? s.image : undefined;
+        if (twice) duplicate ??= `${twice.name} and ${header.name}`;
         if (keep) s.cls = { text: Buffer.concat(chunks).toString('utf8').trim(), name: header.name };
-        else if (IMAGE_EXTS.has(parts.ext.toLowerCase()) && typeof offset === 'number')
-          s.image = { ext: parts.ext, offset, size: header.size ?? 0, name: header.name };
+        else if (image) s.image = { ext: parts.ext, offset: offset!, size: header.size ?? 0, name: header.name };
       }
       next();
     });
@@ -126,6 +130,10 @@ async function readSamples(file: string): Promise<Map<string, Sample>> {
         'pack the data again, or copy the shard again',
     );
   }
+  if (duplicate)
+    throw new DataError(
+      `${file}: two members share one key (${duplicate}): one image would be dropped; give each image its own key`,
+    );
   return samples;
 }
 
@@ -157,6 +165,15 @@ export async function indexShards(dir: string, classes?: readonly string[]): Pro
     .readdirSync(dir)
     .filter((n) => SHARD_NAME.test(n))
     .sort();
+  // Read only regular files in the folder: a named pipe would block the read forever, and a link could lead out of
+  // the folder (a pull request's shards folder linking to a file elsewhere).
+  for (const f of files) {
+    const st = fs.lstatSync(path.join(dir, f));
+    if (st.isSymbolicLink())
+      throw new DataError(`${path.join(dir, f)} is a symbolic link; shards are read only as files inside ${dir}`);
+    if (!st.isFile())
+      throw new DataError(`${path.join(dir, f)} is not a regular file (a named pipe, socket or device)`);
+  }
   if (!files.length) throw new DataError(`${dir} holds no shards (files named NNNNNN.tar, such as 000000.tar)`);
   const names = classes ?? readClassNames(dir);
   const shards = [];
