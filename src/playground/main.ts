@@ -136,17 +136,33 @@ function render(view: EditorView) {
     }
     problems.append(row);
   }
-  const plan = d.compiled.plan;
-  document.getElementById('plan')!.textContent = plan ? planListing(plan) : 'no plan: fix the problems first';
+  // A sweep has no one plan: its first variant's stands for it, said as such.
+  const sweep = d.compiled.sweep;
+  const plan = d.compiled.plan ?? sweep?.variants[0]?.plan ?? null;
+  const head = sweep
+    ? `a sweep of ${sweep.variants.length} variants (tlr plan lists them); the first, ` +
+      `${sweep.variants[0]!.variant.id} (${sweep.variants[0]!.variant.name}):\n\n`
+    : '';
+  document.getElementById('plan')!.textContent = plan ? head + planListing(plan) : 'no plan: fix the problems first';
   document.getElementById('explain')!.innerHTML = plan ? explainSectionHtml(explain(plan), 'recipe.tlr', 4) : '';
   document.getElementById('note')!.textContent =
-    `Data checks are off in the browser: every data folder stands for ${classesFor(t.toString())} classes of ` +
-    '100 images (as many as the head’s last dense layer has units).';
+    `${linkProblem}Data checks are off in the browser: every data folder stands for ${classesFor(t.toString())} ` +
+    'classes of 100 images (as many as the head’s last dense layer has units).';
 }
 
+/** What was wrong with the link's recipe, said above the note (the page shows the example instead). */
+let linkProblem = '';
+
+/** The recipe in the link (#r=…), or null; a fragment that is not valid percent-encoding is said, not thrown. */
 const fromHash = () => {
   const m = /^#r=(.*)$/s.exec(location.hash);
-  return m ? decodeURIComponent(m[1]!) : null;
+  if (!m) return null;
+  try {
+    return decodeURIComponent(m[1]!);
+  } catch {
+    linkProblem = 'The link’s recipe is not valid percent-encoding, so the example is shown instead. ';
+    return null;
+  }
 };
 
 const style = document.createElement('style');

@@ -112,6 +112,15 @@ describe.skipIf(!CHROMIUM)(`the playground (${CHROMIUM ? 'headless Chromium' : S
     await page.reload();
     expect(await until('#plan', /densenet121/)).toContain('model · network: densenet121');
     expect(await text('#note')).toContain('3 classes of 100 images');
+    // A link that is not valid percent-encoding: said, with the example shown, never a blank page.
+    await page.goto(`${url}#r=%ZZfrom`);
+    await page.reload();
+    expect(await until('#note', /not valid percent-encoding/)).toContain('the example is shown instead');
+    expect(await text('#plan')).toMatch(/network/);
+    // A sweep: its first variant's plan, said as such (not "no plan" beside "no problems").
+    await page.goto(`${url}#r=${encodeURIComponent('from resnet18\ntrain 1 epoch on ./p lr {1e-3, 1e-4}\n')}`);
+    await page.reload();
+    expect(await until('#plan', /sweep/)).toMatch(/^a sweep of 2 variants/);
     if (process.env['TLR_ACCEPT'] === '1') {
       const shown =
         'recipe "clothes"\n\nfrom mobilenet_v2\n  width 0.35\n\nhead dropout(0.2) dense(4)\n\n' +
