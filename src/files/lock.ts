@@ -2,6 +2,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { TlrError } from '../errors.js';
+import { alive } from './atomic.js';
 
 // One process at a time in a run folder or a sweep folder: two `tlr run --resume RUN_DIR` started at once would both
 // train and write metrics.jsonl's epochs twice; two resumes of a sweep would train a pending variant twice. The lock
@@ -22,15 +23,6 @@ interface Holder {
   readonly started: string;
   readonly command: string;
 }
-
-const alive = (pid: number): boolean => {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (e) {
-    return (e as NodeJS.ErrnoException).code === 'EPERM';
-  }
-};
 
 function readHolder(file: string): { text: string; holder: Holder | null } | null {
   let text: string;

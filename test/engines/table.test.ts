@@ -45,6 +45,7 @@ const fake: EngineDef = {
     });
     fs.writeFileSync(path.join(f.dir, 'metrics.jsonl'), '');
     req.events.emit({ type: 'interrupted', runDir: f.dir, stage: 1, epoch: 0 });
+    f.release(); // an engine gives its run folder's lock back when its run ends, as both real engines do
     return { runDir: f.dir, status: 'interrupted', evaluation: null };
   },
   exports: [

@@ -12,7 +12,7 @@ export const CHECK_HELP = `usage: tlr check FILE|FOLDER|GLOB|- ... [--format tex
 
 Checks recipes: syntax, the model and its layer names, the data folder, every setting.
 Prints each problem as file:line:col: error[TLRnnnn]: message, the line, a caret under it and hints.
-A folder is searched for *.tlr (runs/, node_modules/ and hidden folders skipped); - reads stdin.
+A folder is searched for *.tlr (runs/, node_modules/, hidden folders and symbolic links skipped); - reads stdin.
 Exit status: 1 if any recipe has an error, 0 otherwise (warnings do not fail).
   --format text     for a terminal (the default)
   --format json     all diagnostics as one JSON array (--json says the same)

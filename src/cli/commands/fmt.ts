@@ -10,7 +10,7 @@ import { printable } from '../../printable.js';
 export const FMT_HELP = `usage: tlr fmt FILE|FOLDER|GLOB|- ... [--write | --check]
 
 Prints the recipe in its canonical layout (comments kept). A folder is searched for *.tlr
-(runs/, node_modules/ and hidden folders skipped); - reads stdin and prints it formatted.
+(runs/, node_modules/, hidden folders and symbolic links skipped); - reads stdin and prints it formatted.
   --write  rewrite the files in place (atomically); prints the files it changed
   --check  change nothing; exit 1 and print, for each file not in canonical layout, a unified diff
            of what --write would change
