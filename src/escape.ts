@@ -6,7 +6,7 @@ import { printable } from './printable.js';
 // kind uses it. test/reliability/escaping.test.ts sends the same hostile corpus through each.
 //
 //   terminal   printable(): controls and bidi marks shown as \x1b, \u202e
-//   markdown   markdownText(): markup characters backslash-escaped, HTML's < > & as entities, one line
+//   markdown   markdownText(): link, image and table characters backslash-escaped, HTML's < > & as entities, one line
 //   html       htmlText(): & < > " ' as entities
 //   csv        csvCell(): a cell that a spreadsheet would read as a formula starts with '
 //   shell      shellWord(): one single-quoted word; generated scripts use fileSafeName() or no value at all
@@ -43,13 +43,13 @@ export const htmlText = (s: string): string => s.replace(/[&<>"']/g, (c) => HTML
 
 /**
  * Text inside a Markdown paragraph or table cell, as GitHub renders it: one line (newlines become spaces), every
- * character that starts inline markup (emphasis, links and images, tables) backslash-escaped (backticks stay: a code
- * span shows HTML as text), and < > & as entities so that no HTML tag (an `<img>` beacon, a
+ * character that starts a link, an image or a table cell backslash-escaped (emphasis and code spans are left: they
+ * cannot load anything, and `mobilenet_v1` stays readable), and < > & as entities so that no HTML tag (an `<img>` beacon, a
  * `<details>` that swallows the rest of a comment) reaches the page. Controls and bidi marks are shown escaped.
  */
 export const markdownText = (s: string): string =>
   printable(s.replace(/\r\n|\r|\n/g, ' '))
-    .replace(/[\\*_[\]|~]/g, (c) => `\\${c}`)
+    .replace(/[\\[\]|]/g, (c) => `\\${c}`)
     .replace(/[&<>]/g, (c) => HTML[c]!);
 
 /**

@@ -80,8 +80,11 @@ describe('saveTargetProblem', () => {
     const ours = path.join(w.project, 'ours');
     fs.mkdirSync(ours);
     fs.writeFileSync(path.join(ours, 'model.json'), '{}');
-    fs.writeFileSync(path.join(ours, MODEL_MARKER), '{}');
+    fs.writeFileSync(path.join(ours, MODEL_MARKER), '{"files":["model.json"]}');
     expect(saveTargetProblem(ours, p)).toBeNull();
+    // A marker that lists no files (an older tlr's) proves nothing: its other files are named.
+    fs.writeFileSync(path.join(ours, MODEL_MARKER), '{}');
+    expect(saveTargetProblem(ours, p)).toMatch(/it holds model\.json, which tlr did not write/);
   });
 });
 
