@@ -19,16 +19,13 @@ export { printable };
 export const terminal = printable;
 
 /**
- * A name as a file or folder name, a Slurm job name or a rendezvous id: letters, digits, `.`, `_` and `-` only, never
+ * A name as a file or folder name (a recipe's folder under runs/), a Slurm job name or a rendezvous id: letters, digits, `.`, `_` and `-` only, never
  * starting with `.` or `-` (no `..`, no hidden folder, no option), never empty.
  *
  * @example fileSafeName("Bob's cats") // 'Bob-s-cats'
  */
 export const fileSafeName = (name: string, empty = 'recipe'): string =>
-  name
-    .replace(/[^A-Za-z0-9._-]+/g, '-')
-    .replace(/^[-.]+|-+$/g, '')
-    .slice(0, 100) || empty;
+  name.replace(/[^A-Za-z0-9._-]+/g, '-').replace(/^[-.]+|-+$/g, '') || empty;
 
 /**
  * One word for a POSIX shell: single-quoted, a single quote written as '\''. Safe for any text (newlines stay inside

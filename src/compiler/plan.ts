@@ -14,6 +14,7 @@ import type { Checked, SplitSource, StageSpec } from './check/checked.js';
 import { splitBoundary } from '../zoo/cut.js';
 import { graphOf } from '../zoo/catalog.js';
 import { headParams } from '../zoo/head-layers.js';
+import { fileSafeName } from '../escape.js';
 
 // Checked recipe to plan. Pure: everything it needs was resolved by the checker.
 
@@ -154,8 +155,6 @@ function stage(c: Checked, s: StageSpec, i: number, headTotal: number): PlanStag
   };
 }
 
-const safeName = (name: string): string => name.replace(/[^A-Za-z0-9._-]+/g, '-').replace(/^-+|-+$/g, '') || 'recipe';
-
 /** A checked recipe as a plan: every default filled in, counts and paths resolved. Pure. */
 export function toPlan(c: Checked): Plan {
   const m = c.model;
@@ -216,6 +215,6 @@ export function toPlan(c: Checked): Plan {
       ...(c.exports.length ? { exports: c.exports } : {}),
       tieBreak: tieBreakOf(c.save.metric),
     },
-    output: { runsDir: path.join(path.dirname(c.file), 'runs', safeName(c.name)) },
+    output: { runsDir: path.join(path.dirname(c.file), 'runs', fileSafeName(c.name)) },
   };
 }

@@ -43,6 +43,20 @@ describe('terminal escapes and bidi overrides from a recipe are shown escaped', 
   });
 });
 
+describe("a recipe's name never leads its runs out of runs/", () => {
+  it('.., ., ../x and a leading dash name a folder inside runs/', () => {
+    const dir = tmp();
+    for (const name of ['..', '.', '../x', '-rf', '..hidden']) {
+      const c = compile(`recipe "${name}"\nfrom resnet18\ntrain 1 epoch on ${FLOWERS}\n`, {
+        file: path.join(dir, 'r.tlr'),
+      });
+      const runs = c.plan!.output.runsDir;
+      expect(path.dirname(runs), name).toBe(path.join(dir, 'runs'));
+      expect(path.basename(runs)).toMatch(/^[A-Za-z0-9_][A-Za-z0-9._-]*$/);
+    }
+  });
+});
+
 describe('numbers the checker derives', () => {
   it(
     'hundreds of `then` stages: the inherited learning rate that underflows is an error on its `then`, ' +
