@@ -45,12 +45,9 @@ export class RecipeFileError extends UsageError {
   }
 }
 
-/** Why an open failed, said for a recipe. */
+/** Why an open failed, said for a recipe that is there (a missing one is a usage error). */
 function openProblem(file: string, e: NodeJS.ErrnoException): string {
-  if (e.code === 'ENOENT')
-    return fs.lstatSync(file, { throwIfNoEntry: false })?.isSymbolicLink()
-      ? `${file} is a symbolic link to nothing`
-      : `recipe ${file} does not exist`;
+  if (e.code === 'ENOENT') return `${file} is a symbolic link to nothing`;
   if (e.code === 'ELOOP') return `${file} is a symbolic link that loops`;
   if (e.code === 'EACCES') return `cannot read recipe ${file}: permission denied`;
   if (e.code === 'EISDIR') return `${file} is a folder; give a recipe file (.tlr)`;
@@ -66,10 +63,9 @@ export function readRecipeBytes(file: string): Buffer {
   try {
     fd = fs.openSync(file, fs.constants.O_RDONLY | fs.constants.O_NONBLOCK);
   } catch (e) {
-    const problem = openProblem(file, e as NodeJS.ErrnoException);
-    // A recipe that is not there is a usage error (a typo on the command line), not a problem of a file.
-    if (problem.endsWith('does not exist')) throw new UsageError(problem);
-    throw new RecipeFileError(problem, 'TLR0003');
+    // A recipe that is not there at all is a usage error (a typo on the command line), not a problem of a file.
+    if (!fs.lstatSync(file, { throwIfNoEntry: false })) throw new UsageError(`recipe ${file} does not exist`);
+    throw new RecipeFileError(openProblem(file, e as NodeJS.ErrnoException), 'TLR0003');
   }
   try {
     const st = fs.fstatSync(fd);

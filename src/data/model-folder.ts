@@ -133,7 +133,7 @@ export function outputFileProblem(target: string, o: { data: readonly string[]; 
  */
 export function outputFolderProblem(
   target: string,
-  o: { data: readonly string[]; marker: string; shared?: boolean; home?: string; listed?: false },
+  o: { data: readonly string[]; marker: string; shared?: boolean; home?: string },
 ): string | null {
   const kind = standing(target);
   if (kind === 'link') return 'it is a symbolic link; name the folder itself';
@@ -149,6 +149,6 @@ export function outputFolderProblem(
   if (kind !== 'folder' || o.shared) return null;
   const entries = fs.readdirSync(t);
   if (entries.length === 0) return null;
-  if (entries.includes(o.marker)) return o.listed === false ? null : strangersProblem(t, o.marker);
+  if (entries.includes(o.marker)) return strangersProblem(t, o.marker);
   return `it is a folder tlr did not write (no ${o.marker} inside) holding ${entries.slice(0, 3).join(', ')}`;
 }

@@ -40,13 +40,12 @@ function readHolder(file: string): { text: string; holder: Holder | null } | nul
 }
 
 /**
- * Whether the lock `file` (holding `text`) may be taken over: its holder died on this host, or it is not a lock (half
- * written by a process killed at that moment, or damaged) and older than a few seconds.
+ * Whether the lock `file` may be taken over: its holder died on this host, or it is not a lock (half written by a
+ * process killed at that moment, or damaged) and older than a few seconds. takeOver checks it is still that file.
  */
-function stale(file: string, text: string, holder: Holder | null): boolean {
+function stale(file: string, holder: Holder | null): boolean {
   if (holder) return holder.host === os.hostname() && !alive(holder.pid);
-  const age = Date.now() - (fs.statSync(file, { throwIfNoEntry: false })?.mtimeMs ?? 0);
-  return age > 5000 && text === fs.readFileSync(file, { encoding: 'utf8', flag: 'r' });
+  return Date.now() - (fs.statSync(file, { throwIfNoEntry: false })?.mtimeMs ?? 0) > 5000;
 }
 
 /** Removes a stale lock, unless another process took it over first (then its lock is put back). */
@@ -103,7 +102,7 @@ export function lockFolder(dir: string, what: string): () => void {
     }
     const now = readHolder(file);
     if (!now) continue;
-    if (stale(file, now.text, now.holder)) {
+    if (stale(file, now.holder)) {
       takeOver(file, now.text);
       continue;
     }

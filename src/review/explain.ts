@@ -188,8 +188,6 @@ export function explain(p: Plan, estimates: Estimates = []): Explained {
 
 // Markdown: GitHub renders the tables, and the ```mermaid blocks as diagrams.
 
-const mdCell = markdownText;
-
 /** A Mermaid node id: letters, digits and underscores. */
 const mid = (s: string, i: number) => `n${i}_${s.replace(/[^A-Za-z0-9_]/g, '_')}`;
 /** A Mermaid label in quotes: quotes and angle brackets as entities. */
@@ -226,9 +224,9 @@ function partMarkdown(part: Part): string {
       return markdownText(part.text);
     case 'table':
       return [
-        `| ${part.head.map(mdCell).join(' | ')} |`,
+        `| ${part.head.map(markdownText).join(' | ')} |`,
         `|${part.head.map(() => '---').join('|')}|`,
-        ...part.rows.map((r) => `| ${r.map(mdCell).join(' | ')} |`),
+        ...part.rows.map((r) => `| ${r.map(markdownText).join(' | ')} |`),
       ].join('\n');
     case 'blocks': {
       const legend = (['frozen', 'trained', 'split', 'head'] as const)
