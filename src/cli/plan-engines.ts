@@ -17,10 +17,13 @@ export function enginesLine(plan: Plan): string {
   const usage = new Map(engines().map((e) => [e.name, e.usage]));
   const each = engineVerdicts(plan).map((v) =>
     v.name === DEFAULT_ENGINE
-      ? `${v.name} (default)`
+      ? `${v.name} (default)${v.runs === 'yes' ? '' : `: ${v.runs}`}`
       : v.runs === 'yes'
         ? `${v.name}: available here (${usage.get(v.name)}; tlr doctor tells more)`
         : `${v.name}: ${v.runs}`,
   );
-  return `\n${'engines'.padEnd(11)}${each.join(' · ')}`;
+  const notes = engines().flatMap((e) =>
+    e.unsupported(plan) ? [] : (e.notes?.(plan) ?? []).map((n) => `\n${''.padEnd(11)}${e.name}: ${n}`),
+  );
+  return `\n${'engines'.padEnd(11)}${each.join(' · ')}${notes.join('')}`;
 }

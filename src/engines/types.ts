@@ -151,6 +151,8 @@ export interface EngineDef {
   settle(flags: FlagValues, recorded?: EngineSettings): Promise<EngineSettings>;
   /** Why it cannot run `plan` (a sentence that says what to do instead), or null. Cheap: `tlr plan` asks. */
   unsupported(plan: Plan): string | null;
+  /** How the engine will run a plan it can run, where that is worth knowing beforehand (micro-batches, say). */
+  notes?(plan: Plan): readonly string[];
   /** Whether it can run here: null, or why not and what to install. Cheap: `tlr plan` asks. */
   missing(): string | null;
   /** How to run a recipe on it, for `tlr plan`. */

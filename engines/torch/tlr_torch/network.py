@@ -1,6 +1,7 @@
 """The zoo's torchvision networks built by torchvision's own constructors, cut at tlr's feature
-layer, with the plan's head on top. Module names are torchvision's, which are the zoo's layer
-names (`tlr models NAME`), so freezing the plan's first N layers freezes the same modules here."""
+layer, with the plan's head on top; the others (the Keras MobileNets) built from the zoo's graph
+(graph.py). Module names are the zoo's layer names (`tlr models NAME`), so freezing the plan's
+first N layers freezes the same modules here."""
 
 import math
 
@@ -11,6 +12,7 @@ import torchvision
 
 from . import safetensors
 from .errors import EngineError
+from .graph import GraphNet
 
 # name -> (constructor, how to cut it at the feature layer); networks torchvision lacks are absent.
 _RESNETS = ["resnet18", "resnet34", "resnet50", "resnet101", "resnet152"]
@@ -54,21 +56,24 @@ NETWORKS = {
     ),
 }
 
-# Keys a weights file may hold for parts the backbone leaves out (the ImageNet classifier, Inception's auxiliary head, a
-# previous head).
-_LEFT_OUT = ("fc.", "classifier.6.", "AuxLogits.", "head.")
+# Keys a weights file may hold for parts the backbone leaves out (the ImageNet classifier, the Keras MobileNets'
+# conv_preds and predictions, Inception's auxiliary head, a previous head).
+_LEFT_OUT = ("fc.", "classifier.6.", "conv_preds.", "predictions.", "AuxLogits.", "head.")
 # timm stores VGG's classifier under other names (as convolutions); tlr's Node side reads them the same way.
 _ALIASES = {"pre_logits.fc1": "classifier.0", "pre_logits.fc2": "classifier.3", "head.fc": "classifier.6"}
 
 
-def backbone(name):
-    if name not in NETWORKS:
-        raise EngineError(
-            f"the torch engine has no {name}: it runs {', '.join(sorted(NETWORKS))} (torchvision's networks);"
-            " MobileNets are in Keras layout, run them with the tfjs engine"
-        )
-    make, cut = NETWORKS[name]
-    return cut(make())
+def backbone(name, graph=None):
+    """torchvision's network `name` cut at the feature layer, or the zoo's `graph` (job.json) built as it is."""
+    if name in NETWORKS:
+        make, cut = NETWORKS[name]
+        return cut(make())
+    if graph:
+        return GraphNet(graph)
+    raise EngineError(
+        f"the torch engine has no {name} without its graph: job.json's network has no 'graph' (a job folder written by"
+        " an older tlr); prepare the run again with this tlr"
+    )
 
 
 def _renamed(state):
@@ -306,6 +311,8 @@ def sequence(net_backbone, name):
     None where torchvision's forward is not such a chain (Inception). Splitting it at a step gives
     a frozen part whose output can be computed once."""
     b = net_backbone
+    if isinstance(b, GraphNet):
+        return b.segments()
     if name.startswith("resnet"):
         return [
             (n, getattr(b, n))
@@ -329,7 +336,7 @@ def frozen_steps(steps, frozen_names):
     for name, step in steps:
         if isinstance(step, nn.Module):
             own = [
-                f"{name}.{n}" if n else name
+                f"{name}.{n}" if n and name else n or name
                 for n, m in step.named_modules()
                 if list(m.parameters(recurse=False)) or isinstance(m, (nn.Dropout, nn.modules.batchnorm._BatchNorm))
             ]

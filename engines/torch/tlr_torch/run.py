@@ -86,7 +86,7 @@ class Context:
     def build(self):
         """The network with its starting weights and the plan's head (seeded as the plan says)."""
         m = self.plan["model"]
-        b = backbone(m["name"])
+        b = backbone(m["name"], self.job.job["network"].get("graph"))
         if self.job.weights:
             load_backbone(b, self.job.weights)
         net = Net(b, Head(self.plan["head"]["inputs"], self.plan["head"]["layers"], self.plan["seed"]))

@@ -2,6 +2,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { UsageError } from '../../errors.js';
 import type { EngineDef, EngineSettings } from '../types.js';
+import { memoryNotes, memoryUnsupported } from './memory.js';
 
 // The tfjs engine's row: TensorFlow.js in Node (wasm with tlr's kernels, or tfjs-node), ONNX
 // Runtime for passes that only run a network. Nothing heavy loads until a method needs it, so the
@@ -24,7 +25,8 @@ export const tfjsEngine: EngineDef = {
     backendOf(backend);
     return { backend };
   },
-  unsupported: () => null,
+  unsupported: memoryUnsupported,
+  notes: memoryNotes,
   missing: () => null,
   usage: 'tlr run RECIPE',
   doctor: async () => (await import('./doctor.js')).tfjsDoctor(),

@@ -3,6 +3,7 @@ import * as path from 'node:path';
 import { tf } from './tf.js';
 import type { Plan } from '../../plan/types.js';
 import { backendLabel, chooseBackend } from './backend.js';
+import { memoryUnsupported } from './memory.js';
 import type { Events } from '../../runtime/events.js';
 import type { RunResult } from '../types.js';
 import {
@@ -61,6 +62,9 @@ export async function run(opts: RunOptions): Promise<RunResult> {
     f: RunFolder | null = null;
   try {
     const started = Date.now();
+    // A stage past wasm's heap would abort the process mid-step: refused before any folder is made.
+    const tooLarge = opts.plan && (opts.backend ?? 'wasm') === 'wasm' ? memoryUnsupported(opts.plan) : null;
+    if (tooLarge) throw new RunError(tooLarge);
     const engine = opts.engine ?? { engine: 'tfjs', settings: opts.backend ? { backend: opts.backend } : {} };
     f = openRunFolder({ ...opts, engine }, created);
     assertSaveTarget(f.plan);

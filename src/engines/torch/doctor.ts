@@ -1,5 +1,5 @@
 import { findTorchPython, hasTorch, installHint } from './python.js';
-import { TORCH_NETWORKS } from './networks.js';
+import { TORCHVISION_NETWORKS, TORCH_NETWORKS } from './networks.js';
 
 // The torch engine's section of `tlr doctor`: whether it is usable here, with what, and why not.
 
@@ -18,8 +18,9 @@ export async function torchDoctor(): Promise<{ lines: string[]; versions: string
     lines: [
       `torch      usable: ${py.python} (Python ${py.version}) · PyTorch ${py.torch} · torchvision ` +
         `${py.torchvision} · ${cuda}`,
-      `           tlr run RECIPE --engine torch [--nproc N]: ${backends}; networks: ` +
-        `${TORCH_NETWORKS.join(', ')}${chosen}`,
+      `           tlr run RECIPE --engine torch [--nproc N]: ${backends}; networks: all ${TORCH_NETWORKS.length} ` +
+        `of the zoo (${TORCH_NETWORKS.filter((n) => !TORCHVISION_NETWORKS.includes(n)).join(', ')} ` +
+        `from the zoo's graph)${chosen}`,
     ],
     versions: `PyTorch ${py.torch}`,
   };

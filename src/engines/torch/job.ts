@@ -1,6 +1,7 @@
 import * as path from 'node:path';
 import type { Plan } from '../../plan/types.js';
 import { describe, family, graphOf } from '../../zoo/catalog.js';
+import { ancestors } from '../../zoo/graph.js';
 import { listSplits, type Item } from '../../runtime/data/dataset.js';
 import { resolveWeights, type ResolvedFiles } from '../../runtime/weights/resolve.js';
 import { readTfjsModel } from '../../runtime/weights/tfjs-format.js';
@@ -10,7 +11,7 @@ import type { Progress } from '../../runtime/weights/download.js';
 import { AtomicWriter, writeFileAtomic } from '../../files/atomic.js';
 import { TLR_VERSION } from '../../version.js';
 import { TlrError } from '../../errors.js';
-import { torchUnsupported } from './networks.js';
+import { fromGraph, torchUnsupported } from './networks.js';
 
 export { TORCH_NETWORKS, torchUnsupported } from './networks.js';
 
@@ -106,6 +107,23 @@ function torchWeights(
   };
 }
 
+/**
+ * The zoo's graph up to the feature layer, as plain data (node names, ops, inputs, [h, w, c] shapes), for the networks
+ * the torch engine builds from it rather than from torchvision (engines/torch/tlr_torch/graph.py).
+ */
+export function graphForTorch(name: string, width: number | null, inputSize: number): object | undefined {
+  if (!fromGraph(name)) return undefined;
+  const info = describe(name, width, inputSize);
+  const graph = graphOf(name, info.width, info.inputSize);
+  const nodes = ancestors(graph, info.featureLayer).filter((n) => n.op.kind !== 'input');
+  return {
+    input: graph.input,
+    inputShape: [info.inputSize, info.inputSize, 3],
+    output: info.featureLayer,
+    nodes: nodes.map((n) => ({ name: n.name, op: n.op, inputs: n.inputs, shape: n.shape })),
+  };
+}
+
 export interface TorchJobOptions {
   readonly env?: NodeJS.ProcessEnv;
   readonly onProgress?: (p: Progress) => void;
@@ -145,6 +163,7 @@ export async function writeTorchJob(
           inputSize: plan.model.inputSize,
           featureLayer: info.featureLayer,
           layers: info.layers.map((l) => l.name),
+          graph: graphForTorch(plan.model.name, plan.model.width, plan.model.inputSize),
         },
         weights,
         device: opts.device,

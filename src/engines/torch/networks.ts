@@ -1,11 +1,13 @@
 import type { Plan } from '../../plan/types.js';
-import { family } from '../../zoo/catalog.js';
+import { family, MODEL_NAMES } from '../../zoo/catalog.js';
 
-// Which zoo networks the torch engine builds (engines/torch/tlr_torch/network.py's NETWORKS):
-// torchvision's own. A small module: `tlr plan` asks it without loading the rest of the engine.
+// Which zoo networks the torch engine builds with torchvision's own constructors
+// (engines/torch/tlr_torch/network.py's NETWORKS); every other zoo network (the Keras MobileNets)
+// it builds from the zoo's graph, which job.json carries (engines/torch/tlr_torch/graph.py). A small
+// module: `tlr plan` asks it without loading the rest of the engine.
 
 /** The networks torchvision builds (the torch engine's constructors: engines/torch/tlr_torch/network.py). */
-export const TORCH_NETWORKS: readonly string[] = [
+export const TORCHVISION_NETWORKS: readonly string[] = [
   'alexnet',
   'vgg16',
   'vgg19',
@@ -20,12 +22,14 @@ export const TORCH_NETWORKS: readonly string[] = [
   'inception_v3',
 ];
 
+/** Every zoo network: torchvision's, and the rest from the zoo's graph. */
+export const TORCH_NETWORKS: readonly string[] = MODEL_NAMES;
+
+/** Whether the torch engine builds `name` from the zoo's graph (job.json's network.graph). */
+export const fromGraph = (name: string): boolean => !TORCHVISION_NETWORKS.includes(name);
+
 /** Why the torch engine cannot run `plan`, or null. */
 export function torchUnsupported(plan: Plan): string | null {
-  if (TORCH_NETWORKS.includes(plan.model.name)) return null;
-  return (
-    `the torch engine has no ${plan.model.name}: torchvision lacks ` +
-    `it${family(plan.model.name)?.layout === 'keras' ? ' (tlr uses the Keras layout of MobileNets)' : ''}; it ` +
-    `runs ${TORCH_NETWORKS.join(', ')}. Run this recipe with the tfjs engine (the default)`
-  );
+  if (family(plan.model.name)) return null;
+  return `the torch engine has no ${plan.model.name}: it runs the zoo's networks (${TORCH_NETWORKS.join(', ')})`;
 }

@@ -130,8 +130,9 @@ export const depthwise: OpDef<DepthwiseOp> = {
     { suffix: 'depthwise_kernel', shape: [op.kernel[0], op.kernel[1], channels(x!), 1] },
     ...(op.bias ? [{ suffix: 'bias', shape: [channels(x!)] }] : []),
   ],
-  // The zoo's depthwise layers are Keras MobileNets, which torchvision does not have.
-  torchvision: {},
+  // PyTorch's grouped convolution ([C, 1, H, W]) -> TF's depthwise kernel [H, W, C, 1]; the torch
+  // engine builds the zoo's MobileNets with these names (engines/torch/tlr_torch/graph.py).
+  torchvision: { weight: { suffix: 'depthwise_kernel', perm: [2, 3, 0, 1] }, bias: { suffix: 'bias' } },
   layer: (k) => {
     const op = k.node.op,
       p = k.padded(k.inputs[0]!, layerPadding(op));

@@ -10,6 +10,7 @@ import { evaluate, runStage } from '../train/loop.js';
 import { lrSweep, type LrCurve, type SweepOptions } from '../train/range-test.js';
 import { PrefixSource, splitFrozen } from '../train/split-stage.js';
 import { ShardTrainer, sharesBatches } from '../train/data-parallel.js';
+import { microBatches, stageMemory } from '../memory.js';
 import { convThreads, ortKernelsOn } from '../kernels/ort-kernels.js';
 import { modelForward } from '../infer/engine.js';
 import { saveModel } from '../model-files.js';
@@ -248,11 +249,27 @@ function epochRecorder(ctx: RunContext, f: RunFolder, s: number, stage: PlanStag
  * TLR_WORKERS threads in all (one per core by default), this one included. A head on cached
  * features takes a millisecond a batch, less than sending the weights out.
  */
-async function stageTrainer(ctx: RunContext, stage: PlanStage, p: Prepared): Promise<ShardTrainer | null> {
+async function stageTrainer(
+  ctx: RunContext,
+  stage: PlanStage,
+  p: Prepared,
+  micro: number | undefined,
+): Promise<ShardTrainer | null> {
   const threads = ctx.engines.settings.workers.workers,
     backend = tf.getBackend();
-  if (stage.trainable.backboneParams === 0 || !sharesBatches(backend, threads)) return null;
+  // A batch too large for one wasm heap is too large for each thread's copy of the model too: micro-batches instead.
+  if (stage.trainable.backboneParams === 0 || micro || !sharesBatches(backend, threads)) return null;
   return ShardTrainer.start(p.model, threads - 1, backend);
+}
+
+/**
+ * The micro-batch a stage trains with on wasm, when its batch would not fit the heap in one step (memory.ts); undefined
+ * on other backends, and where the batch fits. A stage that cannot fit at all was refused before the run started.
+ */
+function microBatchOf(plan: Plan, stage: PlanStage): number | undefined {
+  if (tf.getBackend() !== 'wasm') return undefined;
+  const m = stageMemory(plan, stage);
+  return m && m.micro > 0 && m.micro < stage.batch ? m.micro : undefined;
 }
 
 /** The backend a stage on one thread reports: with where its convolutions run when it trains backbone layers. */
@@ -279,9 +296,12 @@ export async function trainStage(
   const stage = await withFoundLr(ctx, f, s, p);
   let result: Awaited<ReturnType<typeof runStage>>;
   let trainer: ShardTrainer | null = null;
+  const micro = microBatchOf(ctx.plan, stage);
   try {
-    trainer = await stageTrainer(ctx, stage, p);
-    const backend = trainer ? `${tf.getBackend()}, ${trainer.threads} threads` : stageBackendLabel(stage);
+    trainer = await stageTrainer(ctx, stage, p, micro);
+    const backend =
+      (trainer ? `${tf.getBackend()}, ${trainer.threads} threads` : stageBackendLabel(stage)) +
+      (micro ? `, batch ${stage.batch} as ${microBatches(stage.batch, micro)} micro-batches (wasm's heap)` : '');
     events.emit({
       type: 'stage-start',
       stage: s + 1,
@@ -316,6 +336,7 @@ export async function trainStage(
       onEpoch: epochRecorder(ctx, f, s, stage),
       sinceBest: f.state.sinceBest,
       info: ctx.built.info,
+      microBatch: micro,
       restoreOptimizer: async (optimizer) => {
         if (!(await loadOptimizer(optimizer, f.checkpoint)))
           events.emit({

@@ -7,8 +7,9 @@ import { through, type BatchSource } from './batch-sources.js';
 import type { Forward } from '../infer/engine.js';
 import type { ModelInfo } from '../../../zoo/catalog.js';
 import { learningRate, setLearningRate, stageOptimizer } from './optimizer.js';
-import type { ShardTrainer } from './data-parallel.js';
+import { shardRows, type ShardTrainer } from './data-parallel.js';
 import { batchLoss } from './loss.js';
+import { lossDenominator, movingStats, shardGradients, type LossSpec } from './shard-math.js';
 
 export { batchLoss };
 
@@ -47,6 +48,11 @@ export interface StageRun {
   readonly info?: ModelInfo;
   /** Worker threads that each take a shard of every batch (shards.ts); none: this thread alone. */
   readonly trainer?: ShardTrainer | null;
+  /**
+   * The most rows one forward and backward pass takes (memory.ts: wasm's heap); a larger batch runs as micro-batches
+   * whose gradients add up to one update. Absent: the whole batch at once.
+   */
+  readonly microBatch?: number;
 }
 
 export interface Predictions {
@@ -136,6 +142,11 @@ async function step(
     });
     return [s.loss, s.hits];
   }
+  if (r.microBatch && y.length > r.microBatch) {
+    const loss = { classes: r.classes, probabilities: r.probabilities, classWeights: r.classWeights };
+    const s = await microBatchStep(r.model, opt, vars, x, y, r.microBatch, loss);
+    return [s.loss, s.hits];
+  }
   const yt = tf.tensor1d(y, 'int32');
   // Correct predictions of this batch, kept out of the optimizer's tidy scope.
   const hits: tf.Tensor[] = [];
@@ -151,6 +162,55 @@ async function step(
   const [lv, hv] = await Promise.all([loss.data(), hits[0]!.data()]);
   tf.dispose([loss, ...hits, yt]);
   return [lv[0]!, hv[0]!];
+}
+
+/**
+ * One update for the batch from micro-batches of at most `micro` rows, as even as can be: each gives its gradients of
+ * the whole batch's loss (shard-math.ts), added up and applied once, so the update is the batch's up to float rounding.
+ * BatchNorm layers that train normalise each micro-batch by its own statistics, and their moving statistics become the
+ * micro-batches' updates from the same start, averaged by rows: as the thread shards do (data-parallel.ts).
+ */
+export async function microBatchStep(
+  model: tf.LayersModel,
+  opt: tf.Optimizer,
+  vars: tf.Variable[],
+  x: tf.Tensor,
+  y: Int32Array,
+  micro: number,
+  loss: Omit<LossSpec, 'denominator'>,
+): Promise<{ loss: number; hits: number }> {
+  const spec: LossSpec = { ...loss, denominator: lossDenominator(y, loss.classWeights) };
+  const stats = movingStats(model);
+  const start: tf.Tensor[] = stats.map((v) => v.clone());
+  const sums: tf.Tensor[] = stats.map((v) => tf.zerosLike(v));
+  let grads: tf.Tensor[] | null = null,
+    total = 0,
+    hits = 0;
+  try {
+    for (const [a, b] of shardRows(y.length, Math.ceil(y.length / micro))) {
+      for (const [i, v] of stats.entries()) v.assign(start[i]!);
+      const part = x.slice(a, b - a);
+      const g = await shardGradients(model, vars, part, y.subarray(a, b), spec).finally(() => part.dispose());
+      const before: tf.Tensor[] = grads ?? [];
+      grads = grads ? grads.map((t, i) => tf.tidy(() => t.add(g.grads[i]!))) : g.grads;
+      tf.dispose(grads === g.grads ? before : [...before, ...g.grads]);
+      stats.forEach((v, i) => {
+        const next = tf.tidy(() => sums[i]!.add(v.mul(b - a)));
+        sums[i]!.dispose();
+        sums[i] = next;
+      });
+      total += g.loss;
+      hits += g.hits;
+    }
+    tf.tidy(() => {
+      for (const [i, v] of stats.entries()) v.assign(sums[i]!.div(y.length));
+    });
+    const named: tf.NamedTensorMap = Object.fromEntries(vars.map((v, i) => [v.name, grads![i]!]));
+    opt.applyGradients(named);
+    return { loss: total, hits };
+  } finally {
+    tf.dispose([...start, ...sums, ...(grads ?? [])]);
+  }
 }
 
 /**
