@@ -199,7 +199,7 @@ describe('model folders', () => {
       'a model trained with another resizer',
       (d: string) => {
         const p = JSON.parse(fs.readFileSync(path.join(d, 'preprocessing.json'), 'utf8'));
-        expect(p.resize).toBe('tlr-lanczos3/1');
+        expect(p.resize).toBe('tlr-lanczos3/2');
         p.resize = 'tlr-lanczos3/9';
         fs.writeFileSync(path.join(d, 'preprocessing.json'), JSON.stringify(p));
       },

@@ -20,7 +20,7 @@ from PIL import Image, ImageOps
 
 from . import MANIFEST_FORMAT, MANIFEST_VERSION
 from .errors import EngineError
-from .resize import resize_rgb
+from .resize import resize_image
 
 
 class Item:
@@ -142,10 +142,11 @@ def decode(item, size):
     source = item.path if item.member is None else io.BytesIO(_member_bytes(item))
     try:
         with Image.open(source) as im:
-            arr = np.asarray(ImageOps.exif_transpose(im).convert("RGB"), dtype=np.uint8)
+            rgb = ImageOps.exif_transpose(im).convert("RGB")
+            rgb.load()
     except Exception as e:  # Pillow raises many kinds for a bad file
         raise ImageError(f"{item.describe()}: cannot be read as an image ({e})") from e
-    return torch.from_numpy(resize_rgb(arr, size, size).copy()).permute(2, 0, 1).float().div_(255.0)
+    return resize_image(rgb, size, size).permute(2, 0, 1).div_(255.0).contiguous()
 
 
 class Loader:

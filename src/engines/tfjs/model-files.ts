@@ -1,4 +1,4 @@
-import { RESIZER } from '../../runtime/data/resize.js';
+import { READABLE_RESIZERS, RESIZER } from '../../runtime/data/resize.js';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { tf } from './tf.js';
@@ -120,7 +120,7 @@ function checkPreprocessing(
               ? 'needs "network": {name, width}'
               : x['output'] !== 'logits' && x['output'] !== 'probabilities'
                 ? 'needs "output": "logits" or "probabilities"'
-                : x['resize'] !== undefined && x['resize'] !== RESIZER
+                : x['resize'] !== undefined && !READABLE_RESIZERS.includes(x['resize'] as string)
                   ? `says the model was trained on images resized by ${JSON.stringify(x['resize'])}, but this tlr ` +
                     `resizes with ${RESIZER}: its predictions would not match its training; use the tlr that saved it`
                   : null;
