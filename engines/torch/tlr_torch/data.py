@@ -20,7 +20,8 @@ from PIL import Image, ImageOps
 
 from . import MANIFEST_FORMAT, MANIFEST_VERSION
 from .errors import EngineError
-from .resize import resize_image
+from .pixels import PixelCache
+from .resize import RESIZER, resize_image
 
 
 class Item:
@@ -130,8 +131,20 @@ def _idx_images(path):
     return _IDX[path]
 
 
-def decode(item, size):
-    """One image as a float tensor [3, size, size] in [0, 1]; ImageError when it cannot be read."""
+def _bytes_of(item):
+    """The encoded image's bytes: the file's, or the shard member's."""
+    if item.member is not None:
+        return _member_bytes(item)
+    try:
+        with open(item.path, "rb") as f:
+            return f.read()
+    except OSError as e:
+        raise ImageError(f"{item.path}: cannot be read ({e})") from e
+
+
+def decode(item, size, cache=None):
+    """One image as a float tensor [3, size, size] in [0, 1], through the decoded-image cache when one is given;
+    ImageError when it cannot be read."""
     if item.index is not None:
         grey = torch.from_numpy(_idx_images(item.path)[item.index].astype(np.float32) / 255.0)[None, None]
         if grey.shape[-1] != size or grey.shape[-2] != size:
@@ -139,14 +152,24 @@ def decode(item, size):
         return grey[0].expand(3, size, size).contiguous()
     if item.member is None and not os.path.isfile(item.path):
         raise ImageError(f"{item.path}: does not exist or is not a regular file")
-    source = item.path if item.member is None else io.BytesIO(_member_bytes(item))
+    raw = _bytes_of(item)
+    key = cache.key(raw) if cache else None
+    hit = cache.get(key) if cache else None
+    if hit is not None:
+        return (
+            torch.frombuffer(bytearray(hit), dtype=torch.uint8).view(size, size, 3).permute(2, 0, 1).float().div_(255)
+        )
+    source = io.BytesIO(raw)
     try:
         with Image.open(source) as im:
             rgb = ImageOps.exif_transpose(im).convert("RGB")
             rgb.load()
     except Exception as e:  # Pillow raises many kinds for a bad file
         raise ImageError(f"{item.describe()}: cannot be read as an image ({e})") from e
-    return resize_image(rgb, size, size).permute(2, 0, 1).div_(255.0).contiguous()
+    px = resize_image(rgb, size, size)
+    if cache:
+        cache.put(key, px.to(torch.uint8).numpy().tobytes())
+    return px.permute(2, 0, 1).div_(255.0).contiguous()
 
 
 class Loader:
@@ -154,12 +177,14 @@ class Loader:
 
     def __init__(self, size, threads=None):
         self.size = size
+        cache = PixelCache(RESIZER, size)
+        self.cache = cache if cache.on else None
         self.pool = ThreadPoolExecutor(max_workers=threads or max(1, min(4, (os.cpu_count() or 2))))
         self.bad = {}
 
     def _one(self, item):
         try:
-            return decode(item, self.size)
+            return decode(item, self.size, self.cache)
         except ImageError as e:
             return e
 

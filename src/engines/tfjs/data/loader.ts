@@ -1,5 +1,8 @@
 import { hostTensor, tf } from '../tf.js';
-import { decodeRgb, ImageError, normalize, type Preprocess } from '../../../runtime/data/image.js';
+import { ImageError, normalize, type Preprocess } from '../../../runtime/data/image.js';
+import { decodeCached, PixelCache } from '../../../runtime/data/pixel-cache.js';
+import { RESIZER } from '../../../runtime/data/resize.js';
+import { cacheRoot } from '../../../files/cache-root.js';
 import { describeItem, encodedImage, type Item } from '../../../runtime/data/dataset.js';
 
 // Batches of images as [B, S, S, 3] tensors scaled to [0, 1], decoded on demand so memory does not
@@ -13,6 +16,14 @@ export interface Batch {
   readonly skipped: readonly { readonly item: Item; readonly reason: string }[];
 }
 
+const caches = new Map<string, PixelCache | null>();
+/** The decoded-image cache for `size` (pixel-cache.ts), opened once per cache folder and size. */
+function pixelCache(size: number): PixelCache | null {
+  const key = `${cacheRoot()}|${process.env['TLR_PIXEL_CACHE'] ?? ''}|${size}`;
+  if (!caches.has(key)) caches.set(key, PixelCache.open(RESIZER, size));
+  return caches.get(key)!;
+}
+
 /**
  * Decodes a batch of items to RGB at `size`; unreadable ones are reported in the batch, not thrown.
  * With `pre`, image files are normalised as they are copied into the batch (one pass in JavaScript
@@ -22,6 +33,7 @@ export async function loadBatch(items: readonly Item[], size: number, pre?: Prep
   const skipped: { item: Item; reason: string }[] = [];
   // Image files and shard members are decoded by sharp; IDX images are pixels already.
   const files = items.filter((it) => it.kind !== 'idx');
+  const cache = files.length ? pixelCache(size) : null;
   const decoded = await Promise.all(
     files.map(async (it) => {
       if (it.kind === 'file' && it.problem) {
@@ -29,7 +41,7 @@ export async function loadBatch(items: readonly Item[], size: number, pre?: Prep
         return null;
       }
       try {
-        return await decodeRgb(encodedImage(it), size, describeItem(it));
+        return await decodeCached(cache, encodedImage(it), size, describeItem(it));
       } catch (e) {
         skipped.push({ item: it, reason: e instanceof ImageError ? e.message : String(e) });
         return null;
