@@ -56,7 +56,9 @@ def _run(args):
             torch.set_num_threads(args.threads)
         job = Job(args.run_dir, args.data_root)
         world = World(args.device)
-        status = run(job, world, events, amp=args.amp)
+        if args.workers is not None and args.workers < 0:
+            raise EngineError(f"--workers {args.workers}: give 0 or more loader processes")
+        status = run(job, world, events, amp=args.amp, workers=args.workers)
         return 0 if status == "finished" else 130
     except EngineError as e:
         events.emit("error", message=str(e), rank=rank)
@@ -84,6 +86,12 @@ def main(argv=None):
     r.add_argument("--device", choices=["cpu", "cuda"], default="cpu")
     r.add_argument("--amp", action="store_true", help="mixed precision (float16 autocast; CUDA only)")
     r.add_argument("--threads", type=int, default=0, help="torch threads for this rank (default: torch's own choice)")
+    r.add_argument(
+        "--workers",
+        type=int,
+        default=None,
+        help="image loader processes per rank (default: on CUDA a share of the cores, on the CPU 0: a thread pool)",
+    )
     launch = sub.add_parser(
         "launch", help="start N local ranks of `run` (MASTER_ADDR/MASTER_PORT/WORLD_SIZE/RANK/LOCAL_RANK set for each)"
     )

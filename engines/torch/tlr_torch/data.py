@@ -5,6 +5,7 @@ IDX files scaled bilinearly (corners aligned) and repeated to three channels. Au
 their parameters for the whole global batch from one seeded generator, so every rank applies what
 one process would."""
 
+import functools
 import gzip
 import io
 import json
@@ -16,7 +17,7 @@ from concurrent.futures import ThreadPoolExecutor
 import numpy as np
 import torch
 import torch.nn.functional as F
-from PIL import Image, ImageOps
+from PIL import Image, ImageOps, UnidentifiedImageError
 
 from . import MANIFEST_FORMAT, MANIFEST_VERSION
 from .errors import EngineError
@@ -164,6 +165,8 @@ def decode(item, size, cache=None):
         with Image.open(source) as im:
             rgb = ImageOps.exif_transpose(im).convert("RGB")
             rgb.load()
+    except UnidentifiedImageError as e:  # its message names the in-memory buffer, not the file
+        raise ImageError(f"{item.describe()}: cannot be read as an image (not a format Pillow reads)") from e
     except Exception as e:  # Pillow raises many kinds for a bad file
         raise ImageError(f"{item.describe()}: cannot be read as an image ({e})") from e
     px = resize_image(rgb, size, size)
@@ -172,15 +175,72 @@ def decode(item, size, cache=None):
     return px.permute(2, 0, 1).div_(255.0).contiguous()
 
 
-class Loader:
-    """Decodes batches on a small thread pool (Pillow releases the GIL while it decodes)."""
+class _Decoder(torch.utils.data.Dataset):
+    """A DataLoader's dataset whose keys are the Items themselves (the batch sampler hands out lists of Items)."""
 
-    def __init__(self, size, threads=None):
-        self.size = size
+    def __init__(self, size, cache):
+        self.size, self.cache = size, cache
+
+    def __getitem__(self, item):
+        try:
+            return decode(item, self.size, self.cache)
+        except ImageError as e:
+            return ImageError(str(e))
+
+
+def _collate(size, results):
+    """In the loader process: the readable images as one tensor (the very floats a thread would give: IDX images are
+    interpolated, not bytes), their positions, and the others' reasons."""
+    kept = [i for i, r in enumerate(results) if not isinstance(r, ImageError)]
+    x = torch.stack([results[i] for i in kept]) if kept else torch.zeros((0, 3, size, size))
+    return x, kept, [str(r) for r in results if isinstance(r, ImageError)]
+
+
+class _Feed:
+    """The batch sampler: the lists of Items the next pass asks for, set before each pass (workers persist)."""
+
+    def __init__(self):
+        self.lists = []
+
+    def __iter__(self):
+        return iter(self.lists)
+
+    def __len__(self):
+        return len(self.lists)
+
+
+def default_workers(device, ranks):
+    """Loader processes per rank when --workers is not given: on CUDA a share of the cores (the GPU waits on
+    decoding otherwise), on the CPU none (the ranks' own threads use every core; a thread pool decodes)."""
+    if device != "cuda":
+        return 0
+    return max(1, min(8, (os.cpu_count() or 2) // max(1, ranks) - 1))
+
+
+class Loader:
+    """Decodes batches in loader processes (a persistent torch DataLoader: prefetch, pinned memory on CUDA), or with
+    workers=0 on a thread pool (Pillow releases the GIL while it decodes). Either way a pass over lists of Items
+    yields them in order with the same pixels, so the order and the augmentation (drawn in the rank itself) do not
+    depend on the number of workers."""
+
+    def __init__(self, size, threads=None, workers=0, pin=False):
+        self.size, self.workers = size, workers
         cache = PixelCache(RESIZER, size)
         self.cache = cache if cache.on else None
         self.pool = ThreadPoolExecutor(max_workers=threads or max(1, min(4, (os.cpu_count() or 2))))
         self.bad = {}
+        self.feed = _Feed()
+        self.dl = None
+        if workers:
+            self.dl = torch.utils.data.DataLoader(
+                _Decoder(size, self.cache),
+                batch_sampler=self.feed,
+                num_workers=workers,
+                collate_fn=functools.partial(_collate, size),
+                pin_memory=pin,
+                prefetch_factor=2,
+                persistent_workers=True,
+            )
 
     def _one(self, item):
         try:
@@ -204,8 +264,36 @@ class Loader:
         x = torch.stack(xs) if xs else torch.zeros((0, 3, self.size, self.size))
         return x, kept
 
+    def batches(self, lists):
+        """(x [n, 3, size, size] in [0, 1], kept positions) for each list of Items, in order, the next list decoding
+        while the caller works on this one."""
+        if self.dl is None:  # (a DataLoader's truth is its length)
+            ahead = self.submit(lists[0]) if lists else None
+            for i, items in enumerate(lists):
+                now, ahead = ahead, (self.submit(lists[i + 1]) if i + 1 < len(lists) else None)
+                yield self.collect(now, items)
+            return
+        self.feed.lists = [list(items) for items in lists]
+        try:
+            for items, (x, kept, bad) in zip(lists, self.dl):
+                ok = set(kept)
+                for it, reason in zip([it for i, it in enumerate(items) if i not in ok], bad):
+                    self.bad[it.describe()] = reason
+                yield x, kept
+        except RuntimeError as e:
+            if "DataLoader worker" not in str(e):
+                raise
+            raise EngineError(
+                f"an image loader process died ({e}); its images were not decoded. Out of memory is the usual cause:"
+                " fewer loader processes (--workers N, or 0 to decode in threads) use less"
+            ) from e
+
     def close(self):
         self.pool.shutdown(wait=False)
+        it = getattr(self.dl, "_iterator", None) if self.dl is not None else None
+        if it is not None and hasattr(it, "_shutdown_workers"):
+            it._shutdown_workers()
+        self.dl = None
 
 
 def normalize(x, pre):

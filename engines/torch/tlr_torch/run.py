@@ -12,7 +12,7 @@ import torch.distributed as dist
 import torchvision
 
 from . import ENGINE_VERSION, safetensors
-from .data import Loader
+from .data import Loader, default_workers
 from .dist import share
 from .errors import EngineError
 from .files import append_line, recover_dir, replace_dir_atomic, write_atomic, write_json, write_marker
@@ -37,13 +37,20 @@ from .stage import Batches, lr_sweep, make_optimizer, param_groups, predict_rows
 class Context:
     """What every step needs: the job, the process group, events, the network and the data."""
 
-    def __init__(self, job, world, events, amp):
+    def __init__(self, job, world, events, amp, workers=None):
         self.job, self.plan, self.world, self.events = job, job.plan, world, events
         self.pre = self.plan["model"]["preprocessing"]
         self.augment = self.plan["data"]["augment"]
         last = self.plan["head"]["layers"][-1]
         self.probabilities = last["kind"] == "dense" and last["activation"] == "softmax"
-        self.loader = Loader(self.plan["model"]["inputSize"], threads=max(1, (os.cpu_count() or 2) // world.size))
+        if workers is None:
+            workers = default_workers(world.device.type, world.size)
+        self.loader = Loader(
+            self.plan["model"]["inputSize"],
+            threads=max(1, (os.cpu_count() or 2) // world.size),
+            workers=workers,
+            pin=world.device.type == "cuda",
+        )
         self.amp = bool(amp) and world.device.type == "cuda"
         # torch.amp.GradScaler("cuda") on PyTorch 2.3+, torch.cuda.amp.GradScaler before (deprecated since).
         scaler = getattr(torch.amp, "GradScaler", None)
@@ -275,9 +282,9 @@ def _features(ctx, net, fn, shape, items, split, batch, through=None):
     ok = torch.zeros((b - a, 1), device=ctx.world.device)
     done = 0
     extra = {"through": through} if through else {}
-    for start in range(a, b, batch):
-        chunk = items[start : min(start + batch, b)]
-        imgs, kept = ctx.loader.collect(ctx.loader.submit(chunk), chunk)
+    starts = list(range(a, b, batch))
+    chunks = [items[start : min(start + batch, b)] for start in starts]
+    for start, chunk, (imgs, kept) in zip(starts, chunks, ctx.loader.batches(chunks)):
         ctx.note_unreadable(split)
         if kept:
             rows = torch.tensor(kept) + (start - a)
@@ -693,12 +700,12 @@ def write_results(ctx, run, ev, rows, items, started):
     return seconds
 
 
-def run(job, world, events, amp=False):
+def run(job, world, events, amp=False, workers=None):
     """Runs (or continues, from the checkpoint) the job's plan. Returns 'finished' or 'interrupted'."""
     from .stage import Stopper
 
     started = time.time()
-    ctx = Context(job, world, events, amp)
+    ctx = Context(job, world, events, amp, workers)
     ctx.stopper = Stopper()
     torch.manual_seed(job.plan["seed"])
     if os.path.exists(job.path("report.json")):

@@ -142,6 +142,18 @@ class Batches:
 
     def __init__(self, ctx, items, features=None):
         self.ctx, self.items, self.features = ctx, items, features
+        self._ahead = []
+
+    def _mine(self, idx):
+        a, b = share(len(idx), self.ctx.world.size, self.ctx.world.rank)
+        return a, idx[a:b]
+
+    def begin(self, cuts):
+        """Starts decoding this rank's share of every batch of a pass, in order, ahead of training on them."""
+        if self.features is None:
+            shares = [[self.items[i] for i in self._mine(idx)[1]] for idx in cuts]
+            stream = self.ctx.loader.batches(shares)
+            self._ahead = [(list(idx), stream) for idx in cuts]
 
     def order(self, seed):
         # Every rank must draw the same order: unreadable images are dropped from each batch as it
@@ -152,13 +164,16 @@ class Batches:
     def local(self, idx, aug):
         """This rank's share of the global batch `idx`: inputs and labels (unreadable images dropped)."""
         ctx = self.ctx
-        a, b = share(len(idx), ctx.world.size, ctx.world.rank)
-        mine = idx[a:b]
+        a, mine = self._mine(idx)
         if self.features is not None:
             x = self.features["x"][mine]
             return x, torch.tensor([self.items[i].label for i in mine], dtype=torch.long)
         items = [self.items[i] for i in mine]
-        x, kept = ctx.loader.collect(ctx.loader.submit(items), items)
+        if self._ahead and self._ahead[0][0] == list(idx):
+            x, kept = next(self._ahead.pop(0)[1])
+        else:  # a batch nobody asked ahead for (the learning-rate finder's)
+            self._ahead = []
+            x, kept = ctx.loader.collect(ctx.loader.submit(items), items)
         ctx.note_unreadable("train")
         if aug is not None:
             x = augment(x, ctx.augment, aug, torch.tensor([a + k for k in kept], dtype=torch.long))
@@ -192,6 +207,7 @@ def run_epoch(ctx, s, epoch, model, opt, source, class_weights, stopper, stage=N
     seed = ctx.plan["seed"] * 1000 + s * 100 + epoch
     order = source.order(seed)
     cuts = training_batches(order, batch)
+    source.begin(cuts)
     batches = len(cuts)
     aug_gen = torch.Generator().manual_seed(seed) if ctx.augment and source.features is None else None
     total = hits_total = count_total = 0.0
@@ -229,14 +245,14 @@ def predict_rows(ctx, forward, items, batch, features=None):
     """This rank's share of `items` through `forward`: rows of (item index, label, predicted, confidence, loss)."""
     a, b = share(len(items), ctx.world.size, ctx.world.rank)
     rows = []
-    for start in range(a, b, batch):
-        ids = list(range(start, min(start + batch, b)))
+    spans = [list(range(start, min(start + batch, b))) for start in range(a, b, batch)]
+    decoded = ctx.loader.batches([[items[i] for i in ids] for ids in spans]) if features is None else None
+    for ids in spans:
         if features is not None:
             ids = [i for i in ids if features["ok"][i]]
             x = features["x"][ids]
         else:
-            chunk = [items[i] for i in ids]
-            x, kept = ctx.loader.collect(ctx.loader.submit(chunk), chunk)
+            x, kept = next(decoded)
             ids = [ids[k] for k in kept]
             x = normalize(x, ctx.pre)
         if not ids:

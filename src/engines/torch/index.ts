@@ -118,7 +118,11 @@ async function settle(flags: FlagValues, recorded?: EngineSettings): Promise<Eng
   if (device !== 'cpu' && device !== 'cuda') throw new UsageError(`--device ${device}: give cpu or cuda`);
   const amp = flags['amp'] === true || (flags['amp'] === undefined && recorded?.['amp'] === true);
   if (amp && device !== 'cuda') throw new UsageError('--amp (mixed precision) needs --device cuda');
-  return { nproc, device, amp, ...settleNodes(flags) };
+  const workersText = flags['workers'] ?? recorded?.['workers'];
+  const workers = workersText === undefined ? undefined : Number(workersText);
+  if (workers !== undefined && !(Number.isInteger(workers) && workers >= 0 && workers <= 64))
+    throw new UsageError(`--workers ${workersText}: give a whole number of loader processes per rank, 0 to 64`);
+  return { nproc, device, amp, ...(workers === undefined ? {} : { workers }), ...settleNodes(flags) };
 }
 
 export const torchEngine: EngineDef = {
@@ -130,6 +134,11 @@ export const torchEngine: EngineDef = {
     nproc: { type: 'string', value: 'N', help: 'processes on this machine (default 1)' },
     device: { type: 'string', value: 'cpu|cuda', help: 'where the ranks compute (default cpu)' },
     amp: { type: 'boolean', value: '', help: 'mixed precision (CUDA only)' },
+    workers: {
+      type: 'string',
+      value: 'N',
+      help: 'image loader processes per rank (default: on CUDA a share of the cores; on the CPU 0, a thread pool)',
+    },
     nnodes: { type: 'string', value: 'N', help: 'machines in the run (default 1); each runs the same command' },
     'node-rank': { type: 'string', value: 'R', help: "this machine's place, 0 to N-1 (node 0 makes the run folder)" },
     'master-addr': { type: 'string', value: 'HOST', help: "node 0's address, reachable from every node" },
@@ -154,6 +163,7 @@ export const torchEngine: EngineDef = {
       nproc: Number(s['nproc'] ?? 1),
       device: s['device'] === 'cuda' ? 'cuda' : 'cpu',
       amp: s['amp'] === true,
+      workers: s['workers'] === undefined ? undefined : Number(s['workers']),
       nodes: s['nnodes']
         ? {
             count: Number(s['nnodes']),

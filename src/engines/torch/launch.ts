@@ -36,6 +36,8 @@ export interface TorchOptions {
   readonly nproc: number;
   readonly device: 'cpu' | 'cuda';
   readonly amp: boolean;
+  /** Image loader processes per rank (the engine's default where absent). */
+  readonly workers?: number;
   /** Several machines: this one's place, and node 0's rendezvous address. Absent on one machine. */
   readonly nodes?: Nodes;
 }
@@ -107,7 +109,16 @@ function startRanks(
     const rank = nodes.rank * opts.nproc + local;
     const child = spawn(
       python,
-      engineArgs('run', dir, '--device', opts.device, '--threads', String(threads), ...(opts.amp ? ['--amp'] : [])),
+      engineArgs(
+        'run',
+        dir,
+        '--device',
+        opts.device,
+        '--threads',
+        String(threads),
+        ...(opts.amp ? ['--amp'] : []),
+        ...(opts.workers === undefined ? [] : ['--workers', String(opts.workers)]),
+      ),
       {
         env: {
           ...env,
@@ -229,7 +240,11 @@ export async function runTorch(opts: TorchOptions): Promise<TorchOutcome> {
           `(${py.tried.join('; ')}): ${installHint}`,
       );
     if (opts.nodes && opts.nodes.rank > 0) return await joinRun(py.python, py.torch, opts);
-    const engine = { engine: 'torch', settings: { nproc: opts.nproc, device: opts.device, amp: opts.amp } };
+    const settings = { nproc: opts.nproc, device: opts.device, amp: opts.amp };
+    const engine = {
+      engine: 'torch',
+      settings: opts.workers === undefined ? settings : { ...settings, workers: opts.workers },
+    };
     f = openRunFolder({ plan: opts.plan!, recipeText: opts.recipeText, resume: opts.resume, engine }, created);
     if (opts.resume) preflight(f.plan, world);
     assertSaveTarget(f.plan);
