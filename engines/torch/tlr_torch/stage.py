@@ -4,6 +4,7 @@ averaged by DistributedDataParallel with the loss scaled so that the sum over ra
 batch's loss; one update per global batch, as one process would make it."""
 
 import math
+import time
 import signal
 
 import torch
@@ -143,6 +144,7 @@ class Batches:
     def __init__(self, ctx, items, features=None):
         self.ctx, self.items, self.features = ctx, items, features
         self._ahead = []
+        self.waited = 0.0  # seconds this rank waited for decoded batches in the current pass
 
     def _mine(self, idx):
         a, b = share(len(idx), self.ctx.world.size, self.ctx.world.rank)
@@ -154,6 +156,7 @@ class Batches:
             shares = [[self.items[i] for i in self._mine(idx)[1]] for idx in cuts]
             stream = self.ctx.loader.batches(shares)
             self._ahead = [(list(idx), stream) for idx in cuts]
+        self.waited = 0.0
 
     def order(self, seed):
         # Every rank must draw the same order: unreadable images are dropped from each batch as it
@@ -170,7 +173,9 @@ class Batches:
             return x, torch.tensor([self.items[i].label for i in mine], dtype=torch.long)
         items = [self.items[i] for i in mine]
         if self._ahead and self._ahead[0][0] == list(idx):
+            t = time.perf_counter()
             x, kept = next(self._ahead.pop(0)[1])
+            self.waited += time.perf_counter() - t
         else:  # a batch nobody asked ahead for (the learning-rate finder's)
             self._ahead = []
             x, kept = ctx.loader.collect(ctx.loader.submit(items), items)
@@ -199,6 +204,21 @@ def train_step(ctx, model, opt, source, idx, aug, class_weights):
     return out, y, weighted, denom
 
 
+def _loader_limit(ctx, s, epoch, source, images, seconds):
+    """Says so when the epoch waited on decoding for more than half its time: the images/s the loader gave, and what
+    the network alone ran (the rest of the time). Every rank's wait counts: the slowest sets the pace."""
+    if source.features is not None or seconds <= 0 or not images:
+        return
+    waited = ctx.world.sum([source.waited])[0] / ctx.world.size
+    if waited <= seconds / 2:
+        return
+    ctx.events.warning(
+        f"stage {s + 1}, epoch {epoch + 1}: data loading limited this stage to {images / seconds:,.0f} images/s; the"
+        f" network alone runs {images / max(seconds - waited, 1e-9):,.0f} (more loader processes: --workers N;"
+        " later epochs read decoded pixels from TLR_CACHE)"
+    )
+
+
 def run_epoch(ctx, s, epoch, model, opt, source, class_weights, stopper, stage=None):
     """One epoch of `stage` (the plan's stage s, or it as it trains: `lr auto` sets its rate); returns
     (metrics so far with "lr", the rate of its first batch; interrupted)."""
@@ -211,6 +231,7 @@ def run_epoch(ctx, s, epoch, model, opt, source, class_weights, stopper, stage=N
     batches = len(cuts)
     aug_gen = torch.Generator().manual_seed(seed) if ctx.augment and source.features is None else None
     total = hits_total = count_total = 0.0
+    started = time.perf_counter()
     first_lr = learning_rate(stage, epoch, 0, batches)
     for b, idx in enumerate(cuts):
         _fault(ctx, b + 1)
@@ -233,6 +254,7 @@ def run_epoch(ctx, s, epoch, model, opt, source, class_weights, stopper, stage=N
             )
         if stop:
             return None, True
+    _loader_limit(ctx, s, epoch, source, count_total, time.perf_counter() - started)
     return {
         "loss": total / count_total if count_total else float("nan"),
         "accuracy": hits_total / count_total if count_total else 0.0,

@@ -214,6 +214,22 @@ export async function microBatchStep(
 }
 
 /**
+ * Says so when an epoch waited on its batches (decoding images) for more than half its time: the images/s it reached,
+ * and what the network alone ran in the rest. The torch engine says the same (tlr_torch/stage.py).
+ */
+function loaderLimit(r: StageRun, epoch: number, images: number, seconds: number, waited: number): void {
+  if (!images || seconds <= 0 || waited <= seconds / 2) return;
+  const rate = (n: number) => Math.round(n).toLocaleString('en-US');
+  r.events.emit({
+    type: 'warning',
+    message:
+      `stage ${r.stageIndex + 1}, epoch ${epoch + 1}: data loading limited this stage to ${rate(images / seconds)} ` +
+      `images/s; the network alone runs ${rate(images / Math.max(seconds - waited, 1e-9))} (later epochs read decoded ` +
+      'pixels from TLR_CACHE)',
+  });
+}
+
+/**
  * Runs a stage's epochs from `startEpoch`; stops after a batch when `stopped()` says so; a NonFiniteLoss when the loss
  * diverges.
  */
@@ -234,8 +250,11 @@ export async function runStage(r: StageRun): Promise<StageResult> {
       let sum = 0,
         count = 0,
         correct = 0,
-        batchNo = 0;
+        batchNo = 0,
+        waited = 0,
+        mark = performance.now();
       for await (const b of r.train.batches(r.stage.batch, true, r.seed * 1000 + r.stageIndex * 100 + epoch)) {
+        waited += performance.now() - mark;
         const now = learningRate(r.stage, epoch, batchNo, batches);
         setLearningRate(opt, now);
         const [lv, right] = await step(r, opt, vars, weights, b.x, b.y);
@@ -250,7 +269,9 @@ export async function runStage(r: StageRun): Promise<StageResult> {
         // Ctrl-C (a signal handler, a macrotask) is seen after this batch.
         await new Promise((done) => setImmediate(done));
         if (r.stopped()) return { epochsRun: epoch - r.startEpoch, interrupted: true, earlyStopped: false };
+        mark = performance.now();
       }
+      loaderLimit(r, epoch, count, (Date.now() - t0) / 1000, waited / 1000);
       const v = await r.validate();
       const m: EpochMetrics = {
         loss: count ? sum / count : NaN,

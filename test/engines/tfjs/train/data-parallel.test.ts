@@ -276,3 +276,50 @@ describe('micro-batches (a batch larger than the wasm heap holds, memory.ts)', (
     micro.dispose();
   });
 });
+
+describe('an epoch that waits on its data', () => {
+  it('says that data loading limited it, with the images/s reached and what the network alone ran', async () => {
+    const slow: BatchSource = {
+      size: 20,
+      async *batches(): AsyncGenerator<XY> {
+        for (let i = 0; i < 2; i++) {
+          await new Promise((done) => setTimeout(done, 150));
+          const x = tf.randomUniform([10, ...SHAPE], -1, 1, 'float32', i);
+          yield { x, y: Int32Array.from({ length: 10 }, (_, k) => k % CLASSES), ids: new Int32Array(10) };
+        }
+      },
+    };
+    const m = model(true);
+    const events = new Events(),
+      warnings: string[] = [];
+    events.on((e) => {
+      if (e.type === 'warning') warnings.push(e.message);
+    });
+    await runStage({
+      stageIndex: 0,
+      stage: { ...stage, epochs: 1 } as PlanStage,
+      model: m,
+      train: slow,
+      classes: CLASSES,
+      classWeights: null,
+      probabilities: false,
+      seed: 1,
+      events,
+      startEpoch: 0,
+      validate: async () => ({ loss: 0, accuracy: 0 }),
+      stopped: () => false,
+      onEpoch: async () => false,
+    });
+    expect(warnings).toHaveLength(1);
+    expect(warnings[0]).toMatch(
+      /^stage 1, epoch 1: data loading limited this stage to \d+ images\/s; the network alone runs [\d,]+/,
+    );
+    const [limited, alone] = /to (\d+) images.*runs ([\d,]+)/
+      .exec(warnings[0]!)!
+      .slice(1)
+      .map((v) => Number(v.replace(/,/g, '')));
+    expect(limited!).toBeLessThan(80); // 20 images in over 0.3 s
+    expect(alone!).toBeGreaterThan(limited!);
+    m.dispose();
+  });
+});
