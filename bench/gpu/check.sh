@@ -30,11 +30,14 @@ for leg in legs:
     report = json.load(open(f"{run}/report.json"))
     env = json.load(open(f"{run}/environment.json"))
     first = json.loads(open(f"{run}/metrics.jsonl").readline())
-    rows.append((leg, report, env, first["loss"]))
+    # The engine says when an epoch waited on decoding for over half its time: was the device fed?
+    limited = [e["message"] for e in map(json.loads, open(f"{run}/events.ndjson")) if e.get("type") == "warning"
+               and "data loading limited" in e.get("message", "")]
+    rows.append((leg, report, env, first["loss"], limited))
 cpu_loss = rows[-1][3]
 print(f"{'run':10} {'device':28} {'amp':5} {'img/s':>8} {'peak MB':>8} {'test acc':>8} {'epoch-1 loss':>12} {'vs cpu':>8}")
 ok = True
-for leg, report, env, loss in rows:
+for leg, report, env, loss, limited in rows:
     peak = env.get("peakDeviceMemory")
     rel = abs(loss - cpu_loss) / max(abs(cpu_loss), 1e-12)
     # float32 runs agree to float noise; float16 autocast within a few percent over one epoch.
@@ -44,6 +47,7 @@ for leg, report, env, loss in rows:
         f"{leg:10} {', '.join(env['devices'])[:28]:28} {str(env['amp']):5} {report['training']['imagesPerSecond'] or 0:8.1f}"
         f" {(peak or 0) / 2**20:8.1f} {report['evaluation']['accuracy']:8.3f} {loss:12.5f} {rel:8.1e}"
     )
+    print(f"{'':10} loader: {limited[-1].split(': ', 1)[1] if limited else 'kept up (no epoch waited on decoding for over half its time)'}")
 print(f"torch {env.get('torch')} · torchvision {env.get('torchvision')} · first-epoch losses {'agree' if ok else 'DIFFER'}")
 sys.exit(0 if ok else 1)
 PY
