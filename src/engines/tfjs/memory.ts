@@ -112,5 +112,15 @@ export function memoryNotes(plan: Plan): string[] {
   });
 }
 
+/**
+ * The micro-batch a stage trains with on `backend`, when its batch would not fit wasm's heap in one step; undefined on
+ * other backends, and where the batch fits. A stage that cannot fit at all was refused before the run started.
+ */
+export function microBatchOf(plan: Plan, stage: PlanStage, backend: string): number | undefined {
+  if (backend !== 'wasm') return undefined;
+  const m = stageMemory(plan, stage);
+  return m && m.micro > 0 && m.micro < stage.batch ? m.micro : undefined;
+}
+
 /** How many micro-batches of at most `micro` a batch of `n` takes. */
 export const microBatches = (n: number, micro: number): number => Math.ceil(n / Math.max(1, micro));

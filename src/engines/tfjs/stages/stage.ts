@@ -10,7 +10,7 @@ import { evaluate, runStage } from '../train/loop.js';
 import { lrSweep, type LrCurve, type SweepOptions } from '../train/range-test.js';
 import { PrefixSource, splitFrozen } from '../train/split-stage.js';
 import { ShardTrainer, sharesBatches } from '../train/data-parallel.js';
-import { microBatches, stageMemory } from '../memory.js';
+import { microBatches, microBatchOf } from '../memory.js';
 import { convThreads, ortKernelsOn } from '../kernels/ort-kernels.js';
 import { modelForward } from '../infer/engine.js';
 import { saveModel } from '../model-files.js';
@@ -262,16 +262,6 @@ async function stageTrainer(
   return ShardTrainer.start(p.model, threads - 1, backend);
 }
 
-/**
- * The micro-batch a stage trains with on wasm, when its batch would not fit the heap in one step (memory.ts); undefined
- * on other backends, and where the batch fits. A stage that cannot fit at all was refused before the run started.
- */
-function microBatchOf(plan: Plan, stage: PlanStage): number | undefined {
-  if (tf.getBackend() !== 'wasm') return undefined;
-  const m = stageMemory(plan, stage);
-  return m && m.micro > 0 && m.micro < stage.batch ? m.micro : undefined;
-}
-
 /** The backend a stage on one thread reports: with where its convolutions run when it trains backbone layers. */
 function stageBackendLabel(stage: PlanStage): string {
   const b = tf.getBackend();
@@ -296,7 +286,7 @@ export async function trainStage(
   const stage = await withFoundLr(ctx, f, s, p);
   let result: Awaited<ReturnType<typeof runStage>>;
   let trainer: ShardTrainer | null = null;
-  const micro = microBatchOf(ctx.plan, stage);
+  const micro = microBatchOf(ctx.plan, stage, tf.getBackend());
   try {
     trainer = await stageTrainer(ctx, stage, p, micro);
     const backend =
