@@ -139,14 +139,19 @@ export class PixelCache {
 /**
  * An image decoded to RGB bytes at `size` through `cache`: read from it when there, else decoded (decodeRgb) and
  * stored. A path that is not a regular file goes to decodeRgb as it is, which names the problem without opening it.
+ * `known`: the file's sha256 from tlr's stat index (file-digests.ts), which spares reading and hashing it on a hit; a
+ * miss keys what it decodes by the bytes it read.
  */
 export async function decodeCached(
   cache: PixelCache | null,
   input: string | Buffer,
   size: number,
   name: string,
+  known?: string,
 ): Promise<Uint8Array> {
   if (!cache) return decodeRgb(input, size, name);
+  const early = known && /^[0-9a-f]{64}$/.test(known) ? cache.get(known) : null;
+  if (early) return early;
   let bytes: Buffer;
   if (typeof input === 'string') {
     const st = fs.statSync(input, { throwIfNoEntry: false });

@@ -2,6 +2,7 @@ import { hostTensor, tf } from '../tf.js';
 import { ImageError, normalize, type Preprocess } from '../../../runtime/data/image.js';
 import { decodeCached, PixelCache } from '../../../runtime/data/pixel-cache.js';
 import { RESIZER } from '../../../runtime/data/resize.js';
+import { fileDigests } from '../../../runtime/data/file-digests.js';
 import { cacheRoot } from '../../../files/cache-root.js';
 import { describeItem, encodedImage, type Item } from '../../../runtime/data/dataset.js';
 
@@ -34,6 +35,9 @@ export async function loadBatch(items: readonly Item[], size: number, pre?: Prep
   // Image files and shard members are decoded by sharp; IDX images are pixels already.
   const files = items.filter((it) => it.kind !== 'idx');
   const cache = files.length ? pixelCache(size) : null;
+  // Image files' digests from the stat index: a cached image is then read without opening its file.
+  const paths = files.filter((it) => it.kind === 'file' && !it.problem).map((it) => (it as { path: string }).path);
+  const digests = new Map(cache && paths.length ? fileDigests(paths).map((d, i) => [paths[i]!, d] as const) : []);
   const decoded = await Promise.all(
     files.map(async (it) => {
       if (it.kind === 'file' && it.problem) {
@@ -41,7 +45,8 @@ export async function loadBatch(items: readonly Item[], size: number, pre?: Prep
         return null;
       }
       try {
-        return await decodeCached(cache, encodedImage(it), size, describeItem(it));
+        const known = it.kind === 'file' ? digests.get(it.path) : undefined;
+        return await decodeCached(cache, encodedImage(it), size, describeItem(it), known);
       } catch (e) {
         skipped.push({ item: it, reason: e instanceof ImageError ? e.message : String(e) });
         return null;
