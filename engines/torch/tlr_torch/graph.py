@@ -124,6 +124,33 @@ class GraphNet(nn.Module):
             self._steps.append((name, op["kind"], tuple(n["inputs"]), fn))
             shapes[name] = n["shape"]
         self._last = _last_reads(self._steps)
+        readers = {}
+        for _name, _kind, inputs, _fn in self._steps:
+            for k in inputs:
+                readers[k] = readers.get(k, 0) + 1
+        # ReLU6 in place where its input has no other reader (a BatchNorm's output: its backward needs its input).
+        self._steps = [
+            (n, k, i, _relu6_ if k == "relu6" and readers.get(i[0]) == 1 and i[0] != self._input else f)
+            for n, k, i, f in self._steps
+        ]
+
+    def fold_batchnorm(self):
+        """For inference only (eval mode, no gradients): each BatchNorm that alone reads a convolution's output is
+        folded into that convolution's weights and bias, and skipped. Call it on a copy: the weights change."""
+        kinds = {n: k for n, k, _i, _f in self._steps}
+        readers = {}
+        for _n, _k, inputs, _f in self._steps:
+            for k in inputs:
+                readers[k] = readers.get(k, 0) + 1
+        steps = []
+        for name, kind, inputs, fn in self._steps:
+            src = inputs[0] if inputs else None
+            if kind == "bn" and kinds.get(src) in ("conv", "depthwise") and readers.get(src) == 1:
+                _fold(getattr(self, src), getattr(self, name))
+                fn = _identity
+            steps.append((name, kind, inputs, fn))
+        self._steps = steps
+        return self
 
     def _compute(self, step, values):
         name, kind, inputs, fn = step
@@ -154,9 +181,26 @@ class GraphNet(nn.Module):
         for i, (name, *_rest) in enumerate(self._steps):
             live = [k for k, at in last.items() if at > i and _index(self._steps, k) <= i]
             if live == [name] or i == len(self._steps) - 1:
-                cuts.append(_Segment(self, len(cuts) and cuts[-1].end, i + 1, prev))
+                cuts.append(Segment(self, len(cuts) and cuts[-1].end, i + 1, prev))
                 prev = name
         return [("", s) for s in cuts]
+
+
+def _identity(x):
+    return x
+
+
+def _relu6_(x):
+    return F.relu6(x, inplace=True)
+
+
+@torch.no_grad()
+def _fold(conv, bn):
+    """conv's weights and bias made to compute bn(conv(x)) in eval mode."""
+    scale = bn.weight / torch.sqrt(bn.running_var + bn.eps)
+    conv.weight.mul_(scale.view(-1, 1, 1, 1))
+    bias = conv.bias if conv.bias is not None else torch.zeros_like(bn.running_mean)
+    conv.bias = nn.Parameter((bias - bn.running_mean) * scale + bn.bias, requires_grad=False)
 
 
 def _index(steps, name):
@@ -172,7 +216,7 @@ def _last_reads(steps):
     return last
 
 
-class _Segment(nn.Module):
+class Segment(nn.Module):
     """Steps [start, end) of a GraphNet, fed the output of the node before them; its modules keep
     their zoo names, so freezing finds them."""
 

@@ -24,6 +24,7 @@ from .network import (
     Net,
     backbone,
     counts,
+    for_inference,
     freeze,
     frozen_steps,
     load_backbone,
@@ -427,9 +428,9 @@ def train_stage(ctx, net, run, s):
     if cached or split:
         # Computed once for the stage: the backbone's features, or the frozen part's outputs.
         fn, shape, through = (
-            (lambda x: torch.flatten(net.backbone(x), 1), (ctx.plan["head"]["inputs"],), None)
+            (lambda x, b=for_inference(net.backbone): torch.flatten(b(x), 1), (ctx.plan["head"]["inputs"],), None)
             if cached
-            else (split[0], split[2], split[3])
+            else (for_inference(split[0]), split[2], split[3])
         )
         feats = _features(ctx, net, fn, shape, train_items, "train", max(stage["batch"], 32), through)
         vfeats = _features(ctx, net, fn, shape, val_items, "validation", max(stage["batch"], 32), through)

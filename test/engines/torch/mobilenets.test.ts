@@ -81,7 +81,7 @@ async function torchFeatures(cases: { name: string; width: number; size: number;
       '-c',
       `
 import json, sys, numpy, torch
-from tlr_torch.network import backbone, load_backbone
+from tlr_torch.network import backbone, for_inference, load_backbone
 out = []
 for c in json.load(open(sys.argv[1])):
     b = backbone(c["name"], c["graph"])
@@ -89,8 +89,9 @@ for c in json.load(open(sys.argv[1])):
     b.eval()
     s = c["size"]
     x = torch.from_numpy(numpy.fromfile(sys.argv[2], dtype=numpy.float32)[: 2 * s * s * 3].copy())
-    with torch.no_grad():
-        out.append(b(x.reshape(2, s, s, 3).permute(0, 3, 1, 2)).flatten().tolist())
+    x = x.reshape(2, s, s, 3).permute(0, 3, 1, 2)
+    with torch.no_grad():  # as training runs it, and as a features pass does (BatchNorm folded)
+        out.append([b(x).flatten().tolist(), for_inference(b)(x).flatten().tolist()])
 print(json.dumps(out))`,
       path.join(dir, 'cases.json'),
       x,
@@ -98,7 +99,7 @@ print(json.dumps(out))`,
     { env: engineEnv(process.env), encoding: 'utf8' },
   );
   expect(r.status, r.stderr).toBe(0);
-  return JSON.parse(r.stdout) as number[][];
+  return JSON.parse(r.stdout) as [number[], number[]][];
 }
 
 /** The largest |a - b| relative to the largest |a|. */
@@ -140,8 +141,10 @@ d('the torch engine builds the Keras MobileNets from the zoo graph', () => {
     const torch = await torchFeatures(cases, xFile);
     for (const [i, c] of cases.entries()) {
       const ours = await tfjsFeatures(c.name, c.width, size, c.weights, x);
-      expect(torch[i]!.length, `${c.name} ${c.width}`).toBe(ours.length);
-      expect(relMax(ours, torch[i]!), `${c.name} width ${c.width}`).toBeLessThan(1e-4);
+      const [plain, folded] = torch[i]!;
+      expect(plain!.length, `${c.name} ${c.width}`).toBe(ours.length);
+      expect(relMax(ours, plain!), `${c.name} width ${c.width}`).toBeLessThan(1e-4);
+      expect(relMax(ours, folded!), `${c.name} width ${c.width}, BatchNorm folded`).toBeLessThan(1e-4);
     }
   }, 120_000);
 
@@ -163,7 +166,8 @@ d('the torch engine builds the Keras MobileNets from the zoo graph', () => {
       const torch = await torchFeatures(cases, xFile);
       for (const [i, c] of cases.entries()) {
         const ours = await tfjsFeatures(c.name, c.width, size, c.weights, x);
-        expect(relMax(ours, torch[i]!), c.folder).toBeLessThan(1e-5);
+        expect(relMax(ours, torch[i]![0]!), c.folder).toBeLessThan(1e-5);
+        expect(relMax(ours, torch[i]![1]!), `${c.folder}, BatchNorm folded`).toBeLessThan(1e-5);
       }
     },
     120_000,
