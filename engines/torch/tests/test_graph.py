@@ -78,3 +78,23 @@ def test_cut_points_keep_a_residual_block_whole_and_segments_chain_to_the_same_o
     assert torch.allclose(y, net(x), atol=1e-6)
     assert frozen_steps(steps, {"a", "b"}) == 3  # the relu step has no modules: it follows its neighbours
     assert frozen_steps(steps, {"a"}) == 1
+
+
+def test_a_graph_from_someone_else_is_refused_clearly():
+    import copy
+
+    import pytest
+
+    from tlr_torch.errors import EngineError
+
+    for change, words in [
+        (lambda g: g["nodes"][0].update(name="__class__"), "not a layer name"),
+        (lambda g: g["nodes"][0].update(name="a.b"), "not a layer name"),
+        (lambda g: g["nodes"][1]["op"].update(kind="eval"), "'eval' node"),
+        (lambda g: g["nodes"][3].update(inputs=["later"]), "reading what no earlier node gives"),
+        (lambda g: g.update(output="nowhere"), "no node for its output"),
+    ]:
+        g = copy.deepcopy(GRAPH)
+        change(g)
+        with pytest.raises(EngineError, match=words):
+            GraphNet(g)

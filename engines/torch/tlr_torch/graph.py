@@ -6,6 +6,7 @@ file (converted to PyTorch layouts by tlr: src/runtime/weights/torchvision.ts) a
 layers in both engines. Tensors are NCHW; the graph's shapes are [h, w, c]."""
 
 import math
+import re
 
 import torch
 import torch.nn as nn
@@ -109,12 +110,11 @@ class GraphNet(nn.Module):
 
     def __init__(self, graph):
         super().__init__()
+        _check(graph)
         shapes = {graph["input"]: graph["inputShape"]}
         self._input, self._output, self._steps = graph["input"], graph["output"], []
         for n in graph["nodes"]:
             op, name = n["op"], n["name"]
-            if op["kind"] not in OP_KINDS:
-                raise EngineError(f"the zoo graph has a {op['kind']} node ({name}), which this engine does not build")
             inp = shapes.get(n["inputs"][0]) if n["inputs"] else None
             make, fn = _module(op["kind"]), None
             if make:
@@ -184,6 +184,33 @@ class GraphNet(nn.Module):
                 cuts.append(Segment(self, len(cuts) and cuts[-1].end, i + 1, prev))
                 prev = name
         return [("", s) for s in cuts]
+
+
+_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,99}$")
+
+
+def _check(graph):
+    """job.json's graph may come with a job folder from someone else: each node named as a zoo layer is (a module
+    name PyTorch accepts, not one of nn.Module's own attributes), a known op kind, inputs from earlier nodes."""
+
+    def bad(why):
+        return EngineError(f"job.json's network graph {why}: it is not one tlr wrote; prepare the job again with tlr")
+
+    if not isinstance(graph, dict) or not isinstance(graph.get("nodes"), list) or not graph["nodes"]:
+        raise bad("has no nodes")
+    seen = {graph.get("input")}
+    for i, n in enumerate(graph["nodes"]):
+        name = n.get("name") if isinstance(n, dict) else None
+        if not isinstance(name, str) or not _NAME.match(name) or hasattr(nn.Module, name) or name in seen:
+            raise bad(f"has a node {i} named {str(name)[:40]!r}, not a layer name")
+        kind = n.get("op", {}).get("kind") if isinstance(n.get("op"), dict) else None
+        if kind not in OP_KINDS:
+            raise bad(f"has a {str(kind)[:40]!r} node ({name}), which this engine does not build")
+        if not isinstance(n.get("inputs"), list) or not all(isinstance(k, str) and k in seen for k in n["inputs"]):
+            raise bad(f"has node {name} reading what no earlier node gives")
+        seen.add(name)
+    if graph.get("output") not in seen:
+        raise bad("has no node for its output")
 
 
 def _identity(x):
