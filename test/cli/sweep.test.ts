@@ -70,7 +70,7 @@ describe('a sweep', () => {
     const e = await tlrAsync('explain', file);
     expect(e.code, e.err).toBe(0);
     expect(e.out).toMatch(/^# Sweep: .*sweep\.tlr\n\n4 runs/);
-    expect(e.out).toMatch(/^\| variant \| weights \| lr \| trainable \| compute \| tfjs time \|$/m);
+    expect(e.out).toMatch(/^\| variant \| weights \| lr \| trainable \| compute \| tfjs time \|( torch time \|)?$/m);
     expect(e.out).toMatch(
       /^### lr: 0\.01 → 0\.001 \([0-9a-f]{8} → [0-9a-f]{8}\)\n\n- training: the same parameters train/m,
     );

@@ -203,7 +203,7 @@ describe('model folders', () => {
         p.resize = 'tlr-lanczos3/9';
         fs.writeFileSync(path.join(d, 'preprocessing.json'), JSON.stringify(p));
       },
-      /preprocessing\.json says the model was trained on images resized by "tlr-lanczos3\/9", but this tlr resizes with tlr-lanczos3\/1/,
+      /preprocessing\.json says the model was trained on images resized by "tlr-lanczos3\/9", but this tlr resizes with tlr-lanczos3\/2/,
     ],
     [
       'labels.json shorter than the outputs',
