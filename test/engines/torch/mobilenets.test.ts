@@ -17,6 +17,7 @@ import { writeSafetensors } from '../../../src/runtime/weights/safetensors.js';
 import { readTfjsModel } from '../../../src/runtime/weights/tfjs-format.js';
 import type { RawTensor, WeightMap } from '../../../src/runtime/weights/tensors.js';
 import { rng } from '../../../src/runtime/random.js';
+import { HEAVY } from '../../helpers/heavy.js';
 
 // The torch engine builds the zoo's Keras MobileNets from the zoo's own graph (job.json's
 // network.graph, engines/torch/tlr_torch/graph.py): every width gives the tfjs engine's features,
@@ -136,8 +137,10 @@ d('the torch engine builds the Keras MobileNets from the zoo graph', () => {
     const x = smooth(2 * size * size * 3);
     const xFile = path.join(dir, 'x.f32');
     fs.writeFileSync(xFile, Buffer.from(x.buffer));
+    // Every width with TLR_HEAVY=1 (npm run test:heavy); the narrowest and the widest of each in npm test.
+    const widths = (ws: readonly number[]) => (HEAVY ? ws : [ws[0]!, ws[ws.length - 1]!]);
     const cases = MOBILENETS.flatMap((f) =>
-      f.widths!.map((width) => ({ name: f.name, width, size, weights: hashWeights(f.name, width, size) })),
+      widths(f.widths!).map((width) => ({ name: f.name, width, size, weights: hashWeights(f.name, width, size) })),
     );
     const torch = await torchFeatures(cases, xFile);
     for (const [i, c] of cases.entries()) {
