@@ -60,7 +60,7 @@ export async function convGrads(
 }
 
 /** The largest difference relative to the largest magnitude of `b`. */
-export const relativeError = (a: Float32Array, b: Float32Array) => {
+export const relativeError = (a: ArrayLike<number>, b: ArrayLike<number>) => {
   let worst = 0,
     scale = 1e-6;
   for (let i = 0; i < a.length; i++) {

@@ -124,10 +124,11 @@ class GraphNet(nn.Module):
             self._steps.append((name, op["kind"], tuple(n["inputs"]), fn))
             shapes[name] = n["shape"]
         self._last = _last_reads(self._steps)
-        readers = {}
+        self._readers = {}
         for _name, _kind, inputs, _fn in self._steps:
             for k in inputs:
-                readers[k] = readers.get(k, 0) + 1
+                self._readers[k] = self._readers.get(k, 0) + 1
+        readers = self._readers
         # ReLU6 in place where its input has no other reader (a BatchNorm's output: its backward needs its input).
         self._steps = [
             (n, k, i, _relu6_ if k == "relu6" and readers.get(i[0]) == 1 and i[0] != self._input else f)
@@ -137,11 +138,7 @@ class GraphNet(nn.Module):
     def fold_batchnorm(self):
         """For inference only (eval mode, no gradients): each BatchNorm that alone reads a convolution's output is
         folded into that convolution's weights and bias, and skipped. Call it on a copy: the weights change."""
-        kinds = {n: k for n, k, _i, _f in self._steps}
-        readers = {}
-        for _n, _k, inputs, _f in self._steps:
-            for k in inputs:
-                readers[k] = readers.get(k, 0) + 1
+        kinds, readers = {n: k for n, k, _i, _f in self._steps}, self._readers
         steps = []
         for name, kind, inputs, fn in self._steps:
             src = inputs[0] if inputs else None

@@ -143,7 +143,7 @@ class Batches:
 
     def __init__(self, ctx, items, features=None):
         self.ctx, self.items, self.features = ctx, items, features
-        self._ahead = []
+        self._ahead, self._stream = [], None  # the batches a pass decodes ahead, in order, and their decoder
         self.waited = 0.0  # seconds this rank waited for decoded batches in the current pass
 
     def _mine(self, idx):
@@ -154,8 +154,8 @@ class Batches:
         """Starts decoding this rank's share of every batch of a pass, in order, ahead of training on them."""
         if self.features is None:
             shares = [[self.items[i] for i in self._mine(idx)[1]] for idx in cuts]
-            stream = self.ctx.loader.batches(shares)
-            self._ahead = [(list(idx), stream) for idx in cuts]
+            self._stream = self.ctx.loader.batches(shares)
+            self._ahead = [list(idx) for idx in cuts]
         self.waited = 0.0
 
     def order(self, seed):
@@ -172,9 +172,10 @@ class Batches:
             x = self.features["x"][mine]
             return x, torch.tensor([self.items[i].label for i in mine], dtype=torch.long)
         items = [self.items[i] for i in mine]
-        if self._ahead and self._ahead[0][0] == list(idx):
+        if self._ahead and self._ahead[0] == list(idx):
+            self._ahead.pop(0)
             t = time.perf_counter()
-            x, kept = next(self._ahead.pop(0)[1])
+            x, kept = next(self._stream)
             self.waited += time.perf_counter() - t
         else:  # a batch nobody asked ahead for (the learning-rate finder's)
             self._ahead = []

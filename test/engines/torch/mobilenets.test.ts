@@ -18,6 +18,7 @@ import { readTfjsModel } from '../../../src/runtime/weights/tfjs-format.js';
 import type { RawTensor, WeightMap } from '../../../src/runtime/weights/tensors.js';
 import { rng } from '../../../src/runtime/random.js';
 import { HEAVY } from '../../helpers/heavy.js';
+import { relativeError } from '../../helpers/conv-cases.js';
 
 // The torch engine builds the zoo's Keras MobileNets from the zoo's own graph (job.json's
 // network.graph, engines/torch/tlr_torch/graph.py): every width gives the tfjs engine's features,
@@ -103,16 +104,8 @@ print(json.dumps(out))`,
   return JSON.parse(r.stdout) as [number[], number[]][];
 }
 
-/** The largest |a - b| relative to the largest |a|. */
-function relMax(a: ArrayLike<number>, b: ArrayLike<number>): number {
-  let diff = 0,
-    scale = 1e-6;
-  for (let i = 0; i < a.length; i++) {
-    diff = Math.max(diff, Math.abs(a[i]! - b[i]!));
-    scale = Math.max(scale, Math.abs(a[i]!));
-  }
-  return diff / scale;
-}
+/** The largest |a - b| relative to the largest |a| (the tfjs engine's features are the reference). */
+const relMax = (a: ArrayLike<number>, b: ArrayLike<number>): number => relativeError(b, a);
 
 const smooth = (n: number) => Float32Array.from({ length: n }, (_, i) => Math.sin(i * 0.0013) * 0.9);
 

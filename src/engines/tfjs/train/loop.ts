@@ -191,9 +191,12 @@ export async function microBatchStep(
       for (const [i, v] of stats.entries()) v.assign(start[i]!);
       const part = x.slice(a, b - a);
       const g = await shardGradients(model, vars, part, y.subarray(a, b), spec).finally(() => part.dispose());
-      const before: tf.Tensor[] = grads ?? [];
-      grads = grads ? grads.map((t, i) => tf.tidy(() => t.add(g.grads[i]!))) : g.grads;
-      tf.dispose(grads === g.grads ? before : [...before, ...g.grads]);
+      if (!grads) grads = g.grads;
+      else {
+        const sum: tf.Tensor[] = grads.map((t, i) => tf.tidy(() => t.add(g.grads[i]!)));
+        tf.dispose([...grads, ...g.grads]);
+        grads = sum;
+      }
       stats.forEach((v, i) => {
         const next = tf.tidy(() => sums[i]!.add(v.mul(b - a)));
         sums[i]!.dispose();

@@ -98,11 +98,46 @@ async function train(
 
 const values = (m: tf.LayersModel) =>
   m.weights.map((w) => ({ name: w.originalName, v: w.read().dataSync() as Float32Array }));
+type Values = ReturnType<typeof values>;
+
+/** One epoch of `m` on `train` (no class weights, no validation), with `extra` over those settings. */
+const oneEpoch = (m: tf.LayersModel, train: BatchSource, extra: Partial<StageRun> = {}) =>
+  runStage({
+    stageIndex: 0,
+    stage: { ...stage, epochs: 1 } as PlanStage,
+    model: m,
+    train,
+    classes: CLASSES,
+    classWeights: null,
+    probabilities: false,
+    seed: 1,
+    events: new Events(),
+    startEpoch: 0,
+    validate: async () => ({ loss: 0, accuracy: 0 }),
+    stopped: () => false,
+    onEpoch: async () => false,
+    ...extra,
+  });
 
 function expectClose(a: Float32Array, b: Float32Array, what: string): void {
   const scale = Math.max(1e-3, ...Array.from(b, Math.abs));
   const worst = Math.max(...Array.from(a, (v, i) => Math.abs(v - b[i]!)));
   expect(worst / scale, what).toBeLessThan(1e-4);
+}
+
+/**
+ * Frozen weights and the kept moving statistics keep their bits (`before`); the rest moved, to the weights one thread
+ * reached on whole batches (`reference`).
+ */
+function expectLikeOneThread(before: Values, got: Values, reference: Values): void {
+  for (const [i, w] of got.entries()) {
+    if (w.name.startsWith('frozen') || w.name.includes('moving'))
+      expect(Array.from(w.v), w.name).toEqual(Array.from(before[i]!.v));
+    else {
+      expect(Array.from(w.v), `${w.name} moved`).not.toEqual(Array.from(before[i]!.v));
+      expectClose(w.v, reference[i]!.v, w.name);
+    }
+  }
 }
 
 beforeAll(async () => {
@@ -148,14 +183,7 @@ describe('data-parallel training (BatchNorm statistics kept)', () => {
       expect(tf.memory().numTensors).toBe(tensors);
       const a = values(many),
         b = values(one);
-      for (const [i, w] of a.entries()) {
-        if (w.name.startsWith('frozen') || w.name.includes('moving'))
-          expect(Array.from(w.v), w.name).toEqual(Array.from(before[i]!.v));
-        else {
-          expect(Array.from(w.v), `${w.name} moved`).not.toEqual(Array.from(before[i]!.v));
-          expectClose(w.v, b[i]!.v, w.name);
-        }
-      }
+      expectLikeOneThread(before, a, b);
       one.dispose();
       many.dispose();
     });
@@ -168,7 +196,6 @@ describe('data-parallel training (BatchNorm statistics updated)', () => {
       many = model(false);
     const t = await ShardTrainer.start(many, 1, 'wasm');
     try {
-      const oneStage = { ...stage, epochs: 1 } as PlanStage;
       const x = tf.randomUniform([10, ...SHAPE], -1, 1, 'float32', 99),
         y = Int32Array.from({ length: 10 }, (_, k) => k % CLASSES);
       const single: BatchSource = {
@@ -177,23 +204,7 @@ describe('data-parallel training (BatchNorm statistics updated)', () => {
           yield { x: x.clone(), y, ids: y };
         },
       };
-      const runOne = (m: tf.LayersModel, trainer: ShardTrainer | null) =>
-        runStage({
-          stageIndex: 0,
-          stage: oneStage,
-          model: m,
-          train: single,
-          classes: CLASSES,
-          classWeights: null,
-          probabilities: false,
-          seed: 1,
-          events: new Events(),
-          startEpoch: 0,
-          validate: async () => ({ loss: 0, accuracy: 0 }),
-          stopped: () => false,
-          onEpoch: async () => false,
-          trainer,
-        });
+      const runOne = (m: tf.LayersModel, trainer: ShardTrainer | null) => oneEpoch(m, single, { trainer });
       await runOne(one, null);
       await runOne(many, t);
       const stat = (m: tf.LayersModel, k: number) => m.getLayer('bn').getWeights()[k]!.dataSync() as Float32Array;
@@ -223,14 +234,7 @@ describe('micro-batches (a batch larger than the wasm heap holds, memory.ts)', (
     expect(tf.memory().numTensors).toBe(tensors);
     const a = values(micro),
       b = values(one);
-    for (const [i, w] of a.entries()) {
-      if (w.name.startsWith('frozen') || w.name.includes('moving'))
-        expect(Array.from(w.v), w.name).toEqual(Array.from(before[i]!.v));
-      else {
-        expect(Array.from(w.v), `${w.name} moved`).not.toEqual(Array.from(before[i]!.v));
-        expectClose(w.v, b[i]!.v, w.name);
-      }
-    }
+    expectLikeOneThread(before, a, b);
     one.dispose();
     micro.dispose();
   });
@@ -251,22 +255,7 @@ describe('micro-batches (a batch larger than the wasm heap holds, memory.ts)', (
       [one, undefined],
       [micro, 5],
     ] as const)
-      await runStage({
-        stageIndex: 0,
-        stage: { ...stage, epochs: 1 } as PlanStage,
-        model: m,
-        train: single,
-        classes: CLASSES,
-        classWeights: null,
-        probabilities: false,
-        seed: 1,
-        events: new Events(),
-        startEpoch: 0,
-        validate: async () => ({ loss: 0, accuracy: 0 }),
-        stopped: () => false,
-        onEpoch: async () => false,
-        microBatch,
-      });
+      await oneEpoch(m, single, { microBatch });
     const a = values(micro),
       b = values(one);
     // The bias before a BatchNorm that trains has a gradient of 0 up to rounding, which Adam scales up to whole steps.
@@ -295,21 +284,7 @@ describe('an epoch that waits on its data', () => {
     events.on((e) => {
       if (e.type === 'warning') warnings.push(e.message);
     });
-    await runStage({
-      stageIndex: 0,
-      stage: { ...stage, epochs: 1 } as PlanStage,
-      model: m,
-      train: slow,
-      classes: CLASSES,
-      classWeights: null,
-      probabilities: false,
-      seed: 1,
-      events,
-      startEpoch: 0,
-      validate: async () => ({ loss: 0, accuracy: 0 }),
-      stopped: () => false,
-      onEpoch: async () => false,
-    });
+    await oneEpoch(m, slow, { events });
     expect(warnings).toHaveLength(1);
     expect(warnings[0]).toMatch(
       /^stage 1, epoch 1: data loading limited this stage to \d+ images\/s; the network alone runs [\d,]+/,
