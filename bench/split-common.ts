@@ -10,6 +10,8 @@ import { KEEP_MALLOC } from '../src/engines/torch/python.js';
 import type { tf } from '../src/engines/tfjs/tf.js';
 import { compile } from '../src/compiler/index.js';
 import type { Plan } from '../src/plan/types.js';
+import { runEngine } from '../src/engines/index.js';
+import { Events, type RunEvent } from '../src/runtime/events.js';
 import { loadZooModel } from '../src/engines/tfjs/tf-layers/model.js';
 import { joinNetwork, makeHead, setFrozen } from '../src/engines/tfjs/train/network.js';
 import { splitFrozen } from '../src/engines/tfjs/train/split-stage.js';
@@ -75,9 +77,32 @@ export function splitPlan(dir: string, net: SplitNet, epochs: number): Plan {
     `${SPLITS[net].recipe}\nhead dense(2)\ntrain ${epochs} epoch${epochs === 1 ? '' : 's'} on ./data\n  batch ` +
       `32\nvalidate on ./val\n`,
   );
+  return planFrom(file);
+}
+
+/** The plan of the recipe in `file` (written there first when `text` is given); its diagnostics thrown without one. */
+export function planFrom(file: string, text?: string): Plan {
+  if (text !== undefined) fs.writeFileSync(file, text);
   const c = compile(fs.readFileSync(file, 'utf8'), { file });
   if (!c.plan) throw new Error(c.diagnostics.map((d) => d.message).join('\n'));
   return c.plan;
+}
+
+/** Runs `plan` on `engine` with a TLR_CACHE of its own (removed after), handing every event to `on`. */
+export async function runFresh(
+  engine: string,
+  plan: Plan,
+  on: (e: RunEvent) => void,
+  flags: Record<string, string> = {},
+): Promise<void> {
+  const events = new Events();
+  events.on(on);
+  const cache = fs.mkdtempSync(path.join(os.tmpdir(), 'tlr-bench-cache-'));
+  try {
+    await runEngine(engine, { plan, recipeText: '', events, flags, env: { ...process.env, TLR_CACHE: cache } });
+  } finally {
+    fs.rmSync(cache, { recursive: true, force: true });
+  }
 }
 
 /**

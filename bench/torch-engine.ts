@@ -1,46 +1,30 @@
-// The torch engine against the tfjs engine and plain PyTorch, same recipe, same cores, same run:
-// ResNet-18 `freeze until block3` at 224 px (random weights: speed does not depend on them), N
-// training JPEGs in two classes, two epochs, batch 32, Adam; the torch engine on 1 and on 2
-// processes (DDP, gloo). Images per second per epoch, and ratios.
-//   npx tsx bench/torch-engine.ts [images] [--no-tfjs]
-import * as fs from 'node:fs';
-import * as os from 'node:os';
 import * as path from 'node:path';
 import '@tensorflow/tfjs-backend-wasm';
 import { spawnSync } from 'node:child_process';
-import { compile } from '../src/compiler/index.js';
-import { runEngine } from '../src/engines/index.js';
 
 type EngineName = 'tfjs' | 'torch';
-import { Events } from '../src/runtime/events.js';
-import { cores, data, torch } from './split-common.js';
+import { cores, data, planFrom, runFresh, torch } from './split-common.js';
 
 const N = Number(process.argv[2] ?? 800),
   withTfjs = !process.argv.includes('--no-tfjs');
 
 /** Seconds of each epoch and of the whole run, on `engine`. */
 async function timed(dir: string, engine: EngineName, nproc = 1): Promise<{ epochs: number[]; total: number }> {
-  const file = path.join(dir, 'r.tlr');
-  fs.writeFileSync(
-    file,
+  const plan = planFrom(
+    path.join(dir, 'r.tlr'),
     'from resnet18 weights none\nfreeze until block3\nhead dense(2)\ntrain 2 epochs on ./data\n  batch ' +
       '32\nvalidate on ./val\n',
   );
-  const c = compile(fs.readFileSync(file, 'utf8'), { file });
-  if (!c.plan) throw new Error(c.diagnostics.map((d) => d.message).join('\n'));
-  const events = new Events(),
-    epochs: number[] = [];
-  events.on((e) => {
-    if (e.type === 'epoch') epochs.push(e.seconds);
-  });
+  const epochs: number[] = [];
   const t0 = Date.now();
-  await runEngine(engine, {
-    plan: c.plan,
-    recipeText: '',
-    events,
-    flags: engine === 'torch' ? { nproc: String(nproc) } : {},
-    env: { ...process.env, TLR_CACHE: fs.mkdtempSync(path.join(os.tmpdir(), 'tlr-bench-cache-')) },
-  });
+  await runFresh(
+    engine,
+    plan,
+    (e) => {
+      if (e.type === 'epoch') epochs.push(e.seconds);
+    },
+    engine === 'torch' ? { nproc: String(nproc) } : {},
+  );
   return { epochs, total: (Date.now() - t0) / 1000 };
 }
 

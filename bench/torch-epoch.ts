@@ -8,14 +8,10 @@
 // reads decoded pixels from its cache (TLR_CACHE is fresh each repetition).
 //   npx tsx bench/torch-epoch.ts [images]
 import * as fs from 'node:fs';
-import * as os from 'node:os';
 import * as path from 'node:path';
 import { spawnSync } from 'node:child_process';
-import { compile } from '../src/compiler/index.js';
-import { runEngine } from '../src/engines/index.js';
-import { Events } from '../src/runtime/events.js';
 import { KEEP_MALLOC } from '../src/engines/torch/python.js';
-import { cores, data } from './split-common.js';
+import { cores, data, planFrom, runFresh } from './split-common.js';
 
 const N = Number(process.argv[2] ?? 256),
   REPS = 3;
@@ -51,25 +47,15 @@ function plain(dir: string): number[] {
 }
 
 async function engine(dir: string): Promise<number[]> {
-  const file = path.join(dir, 'epoch.tlr');
-  fs.writeFileSync(
-    file,
+  const plan = planFrom(
+    path.join(dir, 'epoch.tlr'),
     'from mobilenet_v2 weights none\nhead dense(2)\ntrain 2 epochs on ./data\n  batch 32\n  lr 0.001\naugment flip\n' +
       'validate on ./val8\n',
   );
-  const c = compile(fs.readFileSync(file, 'utf8'), { file });
-  if (!c.plan) throw new Error(c.diagnostics.map((d) => d.message).join('\n'));
-  const events = new Events(),
-    epochs: number[] = [];
-  events.on((e) => {
+  const epochs: number[] = [];
+  await runFresh('torch', plan, (e) => {
     if (e.type === 'epoch') epochs.push(e.seconds);
   });
-  const cache = fs.mkdtempSync(path.join(os.tmpdir(), 'tlr-bench-epoch-cache-'));
-  try {
-    await runEngine('torch', { plan: c.plan, recipeText: '', events, env: { ...process.env, TLR_CACHE: cache } });
-  } finally {
-    fs.rmSync(cache, { recursive: true, force: true });
-  }
   return epochs;
 }
 

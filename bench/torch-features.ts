@@ -9,14 +9,10 @@
 // DataLoader workers, the faster taken; torch threads = cores.
 //   npx tsx bench/torch-features.ts [images]
 import * as fs from 'node:fs';
-import * as os from 'node:os';
 import * as path from 'node:path';
 import { spawnSync } from 'node:child_process';
-import { compile } from '../src/compiler/index.js';
-import { runEngine } from '../src/engines/index.js';
-import { Events } from '../src/runtime/events.js';
 import { KEEP_MALLOC } from '../src/engines/torch/python.js';
-import { cores, data } from './split-common.js';
+import { cores, data, planFrom, runFresh } from './split-common.js';
 
 const N = Number(process.argv[2] ?? 400),
   REPS = 3;
@@ -52,20 +48,16 @@ function plain(dir: string, width: number): number {
 }
 
 async function engine(dir: string, width: number): Promise<number> {
-  const file = path.join(dir, 'features.tlr');
-  fs.writeFileSync(
-    file,
+  const plan = planFrom(
+    path.join(dir, 'features.tlr'),
     `from mobilenet_v2 width ${width} weights none\nfreeze all\nhead dense(2)\ntrain 1 epochs on ./data\n` +
       'validate on ./val\n',
   );
-  const c = compile(fs.readFileSync(file, 'utf8'), { file });
-  if (!c.plan) throw new Error(c.diagnostics.map((d) => d.message).join('\n'));
-  const events = new Events();
   let start = 0,
     end = 0,
     images = 0,
     first = 0;
-  events.on((e) => {
+  await runFresh('torch', plan, (e) => {
     if (e.type !== 'features') return;
     if (!start && e.phase === 'progress') {
       start = performance.now();
@@ -76,12 +68,6 @@ async function engine(dir: string, width: number): Promise<number> {
       images += e.total ?? 0;
     }
   });
-  const cache = fs.mkdtempSync(path.join(os.tmpdir(), 'tlr-bench-features-cache-'));
-  try {
-    await runEngine('torch', { plan: c.plan, recipeText: '', events, env: { ...process.env, TLR_CACHE: cache } });
-  } finally {
-    fs.rmSync(cache, { recursive: true, force: true });
-  }
   return (images - first) / ((end - start) / 1000);
 }
 
