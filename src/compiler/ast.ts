@@ -1,3 +1,4 @@
+import type { IToken } from 'chevrotain';
 import type { Span } from './source.js';
 
 // The recipe as written, with spans: a flat list of statements in source order. Grouping into
@@ -94,7 +95,11 @@ export type Statement =
   | S<'test', { readonly data: Location }>
   | S<'augment', { readonly items: readonly Augmentation[] }>
   | S<'save', { readonly best: Name | null; readonly last: boolean; readonly to: Location | null }>
-  | S<'export', { readonly format: Name; readonly option: Name | null }>;
+  | S<'export', { readonly format: Name; readonly option: Name | null }>
+  // The sweep's own clauses: read with the lists (compiler/sweep.ts), never part of a variant.
+  | S<'keepBest', { readonly best: Num; readonly word: Name; readonly after: Num }>
+  | S<'varyTogether', { readonly slots: readonly Name[] }>
+  | S<'sample', { readonly count: Name | null }>;
 
 export type StatementKind = Statement['kind'];
 
@@ -106,4 +111,21 @@ export interface Ast {
 export interface Comment {
   readonly text: string;
   readonly span: Span;
+}
+
+/** A `{…}` list as the grammar read it: its braces, its commas, and each alternative's tokens. */
+export interface ListSyntax {
+  readonly open: IToken;
+  readonly commas: readonly IToken[];
+  /** Null when the list is never closed. */
+  readonly close: IToken | null;
+  readonly alternatives: readonly (readonly IToken[])[];
+}
+
+/** The sweep's layer as the grammar read it (`parser.sweep`). */
+export interface SweepSyntax {
+  readonly clauses: readonly Statement[];
+  readonly lists: readonly ListSyntax[];
+  /** `}` without a `{` before it. */
+  readonly strays: readonly IToken[];
 }

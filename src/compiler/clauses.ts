@@ -19,7 +19,8 @@ export type Layout =
   | 'stage-setting'
   | 'then'
   | 'data'
-  | 'save';
+  | 'save'
+  | 'sweep';
 
 /** The checks of check/checks.ts, in the order they run: the part of a checked recipe each one makes. */
 export type CheckName =
@@ -42,21 +43,21 @@ export interface Clause<K extends StatementKind> {
   readonly usage: string;
   /** Its grammar rule (grammar.ts). */
   readonly rule: string;
-  /** Once per recipe, or once per stage (a later stage starts at `then`). */
-  readonly scope: 'recipe' | 'stage';
-  /** The check that reads it (check/checks.ts): what it means is decided there. */
-  readonly check: CheckName;
+  /** Once per recipe, once per stage (a later stage starts at `then`), or the sweep's (read with its lists). */
+  readonly scope: 'recipe' | 'stage' | 'sweep';
+  /** The check that reads it (check/checks.ts): what it means is decided there; null: compiler/sweep.ts does. */
+  readonly check: CheckName | null;
   readonly layout: Layout;
   /** Its canonical one-line text. */
   render(s: Of<K>): string;
 }
 
-const PATH_RE = /^(?:(?:\.{1,2}|~)(?:\/[^\s"#,()]*)?|\/[^\s"#,()]*)$/;
-const URL_RE = /^[a-z][a-z0-9+.-]*:\/\/[^\s"#]+$/;
+const PATH_RE = /^(?:(?:\.{1,2}|~)(?:\/[^\s"#,(){}]*)?|\/[^\s"#,(){}]*)$/;
+const URL_RE = /^[a-z][a-z0-9+.-]*:\/\/[^\s"#{}]+$/;
 /** A string quoted as a recipe writes it. */
 export const quote = (s: string): string => `"${s.replace(/\\/g, '\\\\').replace(/"/g, '\\"')}"`;
 // A bare relative path (`strawberries`, `data/train`) is written with its ./ in canonical form.
-const BARE_RE = /^[A-Za-z0-9_][A-Za-z0-9_.-]*(?:\/[^\s"#,()]*)*$/;
+const BARE_RE = /^[A-Za-z0-9_][A-Za-z0-9_.-]*(?:\/[^\s"#,(){}]*)*$/;
 const loc = (l: Location) =>
   PATH_RE.test(l.text) || URL_RE.test(l.text)
     ? l.text
@@ -308,14 +309,45 @@ export const CLAUSES = {
     layout: 'save',
     render: (s) => ['export', s.format.text, ...(s.option ? [s.option.text] : [])].join(' '),
   },
+  keepBest: {
+    words: 'keep best',
+    usage: 'keep best N after K epochs',
+    rule: 'keepBest',
+    scope: 'sweep',
+    check: null,
+    layout: 'sweep',
+    render: (s) => `keep best ${s.best.text} after ${plural(s.after, 'epoch')}`,
+  },
+  varyTogether: {
+    words: 'vary together',
+    usage: 'vary together SLOT, SLOT (the words before the lists: from, input, lr, freeze until…)',
+    rule: 'varyTogether',
+    scope: 'sweep',
+    check: null,
+    layout: 'sweep',
+    render: (s) => `vary together ${s.slots.map((n) => n.text).join(', ')}`,
+  },
+  sample: {
+    words: 'sample',
+    usage: 'sample N',
+    rule: 'sample',
+    scope: 'sweep',
+    check: null,
+    layout: 'sweep',
+    render: (s) => `sample ${s.count?.text ?? ''}`.trim(),
+  },
 } as const satisfies { readonly [K in StatementKind]: Clause<K> };
 
 /** The clauses that belong to a stage (`then` starts the next one). */
 export type StageKind = {
   [K in StatementKind]: (typeof CLAUSES)[K]['scope'] extends 'stage' ? K : never;
 }[StatementKind];
+/** The sweep's own clauses. */
+export type SweepKind = {
+  [K in StatementKind]: (typeof CLAUSES)[K]['scope'] extends 'sweep' ? K : never;
+}[StatementKind];
 /** The clauses given once per recipe. */
-export type RecipeKind = Exclude<StatementKind, StageKind>;
+export type RecipeKind = Exclude<StatementKind, StageKind | SweepKind>;
 
 export const KINDS = Object.keys(CLAUSES) as StatementKind[];
 
@@ -323,7 +355,7 @@ export const KINDS = Object.keys(CLAUSES) as StatementKind[];
 export const kindsIn = (layout: Layout): StatementKind[] => KINDS.filter((k) => CLAUSES[k].layout === layout);
 
 /** The kinds of a scope, in canonical order. */
-export const kindsOf = (scope: 'recipe' | 'stage'): StatementKind[] =>
+export const kindsOf = (scope: 'recipe' | 'stage' | 'sweep'): StatementKind[] =>
   KINDS.filter((k) => CLAUSES[k].scope === scope && k !== 'then');
 
 /** Usage lines by grammar rule: every clause's, and those of the parts inside clauses. */
@@ -335,10 +367,13 @@ export const USAGE: Readonly<Record<string, string>> = {
   dataLocation: 'a folder like ./images (or images), or "a path with spaces"',
 };
 
+/** The clauses a variant's statements can be (the sweep's own are read before, with the lists). */
+export const STATEMENT_KINDS = KINDS.filter((k) => CLAUSES[k].scope !== 'sweep');
+
 /** What a statement may start with, for a syntax error between statements. */
-export const STATEMENT_HINT = `a statement starts with ${KINDS.slice(0, -1)
+export const STATEMENT_HINT = `a statement starts with ${STATEMENT_KINDS.slice(0, -1)
   .map((k) => CLAUSES[k].words.replace(/ on$/, ''))
-  .join(', ')} or ${CLAUSES[KINDS[KINDS.length - 1]!].words}`;
+  .join(', ')} or ${CLAUSES[STATEMENT_KINDS[STATEMENT_KINDS.length - 1]!].words}`;
 
 /** A statement's canonical one-line text. */
 export const render = (s: Statement): string => (CLAUSES[s.kind].render as (s: Statement) => string)(s);

@@ -90,6 +90,16 @@ export const CODES = {
     title: 'a list outside any statement',
     help: 'A list of alternatives stands for a value inside a statement (`lr {1e-3, 3e-4}`); this one holds only comments or spaces. Remove it, or put values in it.',
   },
+  TLR0214: {
+    severity: 'error',
+    title: 'a list joined to a word',
+    help: 'A list of alternatives stands between words, not inside one: `block{3, 4}` or `./data/{a, b}` would join an alternative to the word beside it. List whole words instead: `{block3, block4}`, `{./data/a, ./data/b}`.',
+  },
+  TLR0215: {
+    severity: 'error',
+    title: "a sweep's clause given twice",
+    help: 'A sweep has one `keep best`, one `sample` and one `vary together` per group of lists; keep one of each (a `vary together` line can name several lists).',
+  },
   TLR1001: {
     severity: 'error',
     title: 'no model',

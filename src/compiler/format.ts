@@ -1,10 +1,10 @@
-import { expand, variantAt, toRecipe, type Expanded, type Group, type Variant } from './variants.js';
+import { expand, variantAt, type Expanded, type Group } from './variants.js';
 import type { Ast } from './ast.js';
 import { kindsIn, kindsOf, render } from './clauses.js';
-import { parse, type Comment } from './parse.js';
+import { parseTokens, type Comment } from './parse.js';
 import { toAst } from './to-ast.js';
 import { diag, hasErrors, type Diagnostic } from './diagnostics.js';
-import { LineIndex } from './source.js';
+import type { LineIndex } from './source.js';
 
 // The canonical layout of a recipe (each clause's section and text: clauses.ts). Sections, in
 // order, separated by one blank line:
@@ -162,17 +162,9 @@ function unitsOf(placed: readonly { start: number; end: number }[], groups: read
   return units;
 }
 
-/** Whether text holds a comment (a `#` outside a string). */
-function hasComment(text: string): boolean {
-  let quoted = false;
-  for (let i = 0; i < text.length; i++) {
-    const c = text[i];
-    if (quoted && c === '\\') i++;
-    else if (c === '"') quoted = !quoted;
-    else if (c === '#' && !quoted) return true;
-  }
-  return false;
-}
+/** Whether the recipe has a comment between two offsets. */
+const hasComment = (e: Expanded, start: number, end: number): boolean =>
+  e.lexed.comments.some((c) => start <= c.span.start.offset && c.span.start.offset < end);
 
 /** Text with each run of spaces and line breaks outside strings made one space. */
 function squeeze(text: string): string {
@@ -187,8 +179,7 @@ function squeeze(text: string): string {
  * written (their canonical form could differ between alternatives); around a comment the unit stays as written.
  */
 function unitText(e: Expanded, u: Unit): string {
-  const raw = e.text.slice(u.start, u.end);
-  if (hasComment(raw)) return raw.trim();
+  if (hasComment(e, u.start, u.end)) return e.text.slice(u.start, u.end).trim();
   let out = '',
     at = u.start;
   for (const g of e.groups.filter((g) => g.start >= u.start && g.end <= u.end)) {
@@ -200,17 +191,8 @@ function unitText(e: Expanded, u: Unit): string {
 }
 
 /** The recipe's statements, units and sweep lines as items, in the recipe's order; units held as written. */
-function itemsOf(
-  ast: Ast,
-  e: Expanded,
-  v: Variant,
-  lines: LineIndex,
-): { items: Item[]; asWritten: Unit[]; stray: Unit[] } {
-  const placed = ast.statements.map((stmt) => ({
-    stmt,
-    start: v.toSource(stmt.span.start.offset),
-    end: v.toSource(stmt.span.end.offset, true),
-  }));
+function itemsOf(ast: Ast, e: Expanded, lines: LineIndex): { items: Item[]; asWritten: Unit[]; stray: Unit[] } {
+  const placed = ast.statements.map((stmt) => ({ stmt, start: stmt.span.start.offset, end: stmt.span.end.offset }));
   const all = unitsOf(placed, e.groups);
   const units = all.filter((u) => u.members.length);
   const item = (kind: string, body: string, start: number, end: number): Item => ({
@@ -227,9 +209,9 @@ function itemsOf(
   const items = [
     ...placed.flatMap((p, i) => (inUnit.has(i) ? [] : [item(p.stmt.kind, render(p.stmt), p.start, p.end)])),
     ...units.map((u) => item(placed[u.members[0]!]!.stmt.kind, unitText(e, u), u.start, u.end)),
-    ...e.lines.map((l) => item('sweep', l.text, l.start, l.end)),
+    ...e.clauses.map((c) => item('sweep', render(c), c.span.start.offset, c.span.end.offset)),
   ].sort((a, b) => a.start - b.start);
-  const asWritten = units.filter((u) => hasComment(e.text.slice(u.start, u.end)));
+  const asWritten = units.filter((u) => hasComment(e, u.start, u.end));
   return { items, asWritten, stray: all.filter((u) => !u.members.length) };
 }
 
@@ -241,12 +223,11 @@ export type Formatted =
  * Syntax errors of the recipe, or of any alternative of a sweep's lists (each tried with the other lists' first: a
  * sum of parses, not the grid's product), placed in the recipe.
  */
-function syntaxErrors(e: Expanded, lines: LineIndex): Diagnostic[] {
+function syntaxErrors(e: Expanded): Diagnostic[] {
   const picks = [[], ...e.groups.flatMap((g, i) => g.alternatives.slice(1).map((_, a) => ({ [i]: a + 1 })))];
   for (const pick of picks) {
-    const v = variantAt(e, Object.assign([], pick));
-    const d = parse(v.text).diagnostics;
-    if (hasErrors(d)) return d.map((x) => toRecipe(x, v, lines));
+    const d = parseTokens(e.lexed, variantAt(e, Object.assign([], pick)).tokens, e.lexed.diagnostics).diagnostics;
+    if (hasErrors(d)) return [...d];
   }
   return [];
 }
@@ -262,13 +243,11 @@ export function format(text: string): Formatted {
   const e = expand(text);
   const broken = e.diagnostics.filter((d) => BROKEN_LISTS.has(d.code));
   if (broken.length) return { ok: false, diagnostics: broken };
-  const lines = new LineIndex(text);
-  const syntax = syntaxErrors(e, lines);
+  const lines = e.lexed.lines;
+  const syntax = syntaxErrors(e);
   if (syntax.length) return { ok: false, diagnostics: syntax };
-  const variant = variantAt(e);
-  const parsed = parse(variant.text);
-  const ast = toAst(parsed);
-  const { items, asWritten, stray } = itemsOf(ast, e, variant, lines);
+  const ast = toAst(parseTokens(e.lexed, variantAt(e).tokens));
+  const { items, asWritten, stray } = itemsOf(ast, e, lines);
   if (stray.length)
     return {
       ok: false,
@@ -277,10 +256,7 @@ export function format(text: string): Formatted {
       ),
     };
   const comments = ast.comments
-    .map((c) => {
-      const offset = variant.toSource(c.span.start.offset);
-      return { text: c.text, offset, line: lines.position(offset).line };
-    })
+    .map((c) => ({ text: c.text, offset: c.span.start.offset, line: c.span.start.line }))
     .filter((c) => !asWritten.some((u) => u.start <= c.offset && c.offset < u.end));
   return { ok: true, text: layout(items, comments, text) };
 }

@@ -1,45 +1,10 @@
-import { CstParser, type IParserErrorMessageProvider, type TokenType, type IToken } from 'chevrotain';
+import { CstParser, type CstNode, type IToken } from 'chevrotain';
+import { CLAUSES, STATEMENT_KINDS } from './clauses.js';
+import { messages } from './syntax-messages.js';
 import * as T from './lexer.js';
 
 // The grammar only recognises; it builds a CST and nothing else. It is deliberately loose (any
 // statement, in any order, any number of times): the checker says what is wrong, and better.
-
-const DESCRIBE: Record<string, string> = {
-  Identifier: 'a name',
-  NumberLit: 'a number',
-  StringLit: 'a quoted string',
-  PathLit: 'a path',
-  Url: 'a URL',
-  Ratio: 'percentages like 80/20',
-  LParen: "'('",
-  RParen: "')'",
-  Comma: "','",
-  EOF: 'the end of the file',
-};
-/** A token type as syntax errors name it. */
-export const describeTokenType = (t: TokenType): string => DESCRIBE[t.name] ?? `'${t.name.toLowerCase()}'`;
-/** A token as syntax errors name it. */
-export const describeToken = (t: IToken): string =>
-  t.tokenType.name === 'EOF' ? 'the end of the file' : `'${t.image}'`;
-
-const firsts = (paths: TokenType[][][]): string => {
-  const seen = new Set<string>();
-  for (const alt of paths) for (const path of alt) if (path[0]) seen.add(describeTokenType(path[0]));
-  const list = [...seen];
-  return list.length <= 1
-    ? (list[0] ?? 'something else')
-    : `${list.slice(0, -1).join(', ')} or ${list[list.length - 1]}`;
-};
-
-const messages: IParserErrorMessageProvider = {
-  buildMismatchTokenMessage: ({ expected, actual }) =>
-    `expected ${describeTokenType(expected)} but found ${describeToken(actual)}`,
-  buildNotAllInputParsedMessage: ({ firstRedundant }) => `${describeToken(firstRedundant)} does not start a statement`,
-  buildNoViableAltMessage: ({ expectedPathsPerAlt, actual }) =>
-    `expected ${firsts(expectedPathsPerAlt)} but found ${describeToken(actual[0]!)}`,
-  buildEarlyExitMessage: ({ expectedIterationPaths, actual }) =>
-    `expected ${firsts([expectedIterationPaths])} but found ${describeToken(actual[0]!)}`,
-};
 
 /** The Chevrotain grammar of recipes; `npm run grammar` draws its diagrams. */
 export class RecipeParser extends CstParser {
@@ -57,33 +22,14 @@ export class RecipeParser extends CstParser {
     this.MANY(() => this.SUBRULE(this.statement));
   });
 
+  // One alternative per row of the clause table, in its order.
   statement = this.RULE('statement', () => {
-    this.OR([
-      { ALT: () => this.SUBRULE(this.recipeName) },
-      { ALT: () => this.SUBRULE(this.seed) },
-      { ALT: () => this.SUBRULE(this.from) },
-      { ALT: () => this.SUBRULE(this.weights) },
-      { ALT: () => this.SUBRULE(this.width) },
-      { ALT: () => this.SUBRULE(this.inputSize) },
-      { ALT: () => this.SUBRULE(this.freeze) },
-      { ALT: () => this.SUBRULE(this.unfreeze) },
-      { ALT: () => this.SUBRULE(this.head) },
-      { ALT: () => this.SUBRULE(this.train) },
-      { ALT: () => this.SUBRULE(this.batch) },
-      { ALT: () => this.SUBRULE(this.optimizer) },
-      { ALT: () => this.SUBRULE(this.lr) },
-      { ALT: () => this.SUBRULE(this.earlyStop) },
-      { ALT: () => this.SUBRULE(this.classWeights) },
-      { ALT: () => this.SUBRULE(this.batchnorm) },
-      { ALT: () => this.SUBRULE(this.thenStage) },
-      { ALT: () => this.SUBRULE(this.split) },
-      { ALT: () => this.SUBRULE(this.validate) },
-      { ALT: () => this.SUBRULE(this.test) },
-      { ALT: () => this.SUBRULE(this.augment) },
-      { ALT: () => this.SUBRULE(this.save) },
-      { ALT: () => this.SUBRULE(this.exportModel) },
-    ]);
+    this.OR(STATEMENT_KINDS.map((k) => ({ ALT: () => this.SUBRULE(this.ruleOf(CLAUSES[k].rule)) })));
   });
+
+  private ruleOf(name: string): () => CstNode {
+    return (this as unknown as Record<string, () => CstNode>)[name]!;
+  }
 
   recipeName = this.RULE('recipeName', () => {
     this.CONSUME(T.RecipeKw);
@@ -326,6 +272,111 @@ export class RecipeParser extends CstParser {
       { ALT: () => this.CONSUME(T.StringLit) },
       { ALT: () => this.CONSUME(T.Url) },
     ]);
+  });
+
+  // The sweep's layer reads the whole token stream: lists, the sweep's clauses, every other token as it stands. A
+  // variant (compiler/variants.ts) is that stream with one alternative per list, which `recipe` then reads.
+
+  sweep = this.RULE('sweep', () => {
+    this.MANY(() =>
+      this.OR([
+        {
+          GATE: () => this.LA(2).tokenType === T.Best,
+          ALT: () => this.SUBRULE(this.keepBest),
+          IGNORE_AMBIGUITIES: true,
+        },
+        {
+          GATE: () => this.startsLine('vary', 'together'),
+          ALT: () => this.SUBRULE(this.varyTogether),
+          IGNORE_AMBIGUITIES: true,
+        },
+        { GATE: () => this.startsLine('sample'), ALT: () => this.SUBRULE(this.sample), IGNORE_AMBIGUITIES: true },
+        { ALT: () => this.SUBRULE(this.list) },
+        { ALT: () => this.CONSUME(T.RBrace) },
+        { ALT: () => this.passing() },
+      ]),
+    );
+  });
+
+  /** A token the sweep hands on as it stands. */
+  private passing(): void {
+    this.OR2([
+      { ALT: () => this.CONSUME(T.Plain) },
+      { ALT: () => this.CONSUME(T.Comma) },
+      { ALT: () => this.CONSUME(T.LParen) },
+      { ALT: () => this.CONSUME(T.RParen) },
+    ]);
+  }
+
+  /** The next words, the first of them the first on its line (the sweep's word never ends another clause). */
+  private startsLine(...words: string[]): boolean {
+    const before = this.LA(0);
+    const first = this.LA(1);
+    return (
+      words.every((w, i) => this.LA(i + 1).image === w && this.LA(i + 1).tokenType === T.Identifier) &&
+      (before.tokenType.name === 'EOF' || Number.isNaN(before.startOffset) || before.endLine! < first.startLine!)
+    );
+  }
+
+  private nextOnLineOf(t: IToken): boolean {
+    return this.LA(1).tokenType.name !== 'EOF' && this.LA(1).startLine === t.startLine;
+  }
+
+  /** `keep best N after K epochs`. */
+  keepBest = this.RULE('keepBest', () => {
+    this.CONSUME(T.Keep);
+    this.CONSUME(T.Best);
+    this.CONSUME(T.NumberLit);
+    this.CONSUME(T.Identifier);
+    this.CONSUME2(T.NumberLit);
+    this.CONSUME(T.Epochs);
+  });
+
+  /** `vary together SLOT, SLOT…`: the slots run to the end of the line (a slot can be two words, `freeze until`). */
+  varyTogether = this.RULE('varyTogether', () => {
+    const vary = this.CONSUME(T.Identifier);
+    this.CONSUME2(T.Identifier);
+    this.MANY({ GATE: () => this.nextOnLineOf(vary), DEF: () => this.passing() });
+  });
+
+  /** `sample N`: N of the grid's variants. */
+  sample = this.RULE('sample', () => {
+    const sample = this.CONSUME(T.Identifier);
+    this.OPTION({ GATE: () => this.nextOnLineOf(sample), DEF: () => this.CONSUME(T.Plain) });
+  });
+
+  /** `{a, b}`: a list of alternatives. A missing `}` is the checker's to say (its own code, at the `{`). */
+  list = this.RULE('list', () => {
+    this.CONSUME(T.LBrace);
+    this.SUBRULE(this.alternative);
+    this.MANY(() => {
+      this.CONSUME(T.Comma);
+      this.SUBRULE2(this.alternative);
+    });
+    this.OPTION(() => this.CONSUME(T.RBrace));
+  });
+
+  /** One alternative: any tokens, its commas inside parentheses (`dense(64, relu) dense(2)`). */
+  alternative = this.RULE('alternative', () => {
+    this.MANY(() =>
+      this.OR([
+        { ALT: () => this.SUBRULE(this.parenthesized) },
+        { ALT: () => this.CONSUME(T.Plain) },
+        { ALT: () => this.CONSUME(T.RParen) },
+      ]),
+    );
+  });
+
+  parenthesized = this.RULE('parenthesized', () => {
+    this.CONSUME(T.LParen);
+    this.MANY(() =>
+      this.OR([
+        { ALT: () => this.SUBRULE(this.parenthesized) },
+        { ALT: () => this.CONSUME(T.Plain) },
+        { ALT: () => this.CONSUME(T.Comma) },
+      ]),
+    );
+    this.OPTION(() => this.CONSUME(T.RParen));
   });
 }
 

@@ -1,14 +1,18 @@
 // The compiler: pure stages, each a function from one readonly form to the next.
 //
-//   text ──expand──▶ variants ─┐  (a recipe with `{a, b}` lists is a sweep: one text per variant)
-//                               ▼
-//   text ──parse──▶ CST ──toAst──▶ AST ──check──▶ Checked ──toPlan──▶ Plan ──assertPlan──▶ ok
-//          (lex + parse,           (spans)  (diagnostics;             (JSON,          (ajv, schema/
-//           syntax diagnostics)            reads data + zoo)          versioned)      plan.schema.json)
+//   text ──lex──▶ tokens ──readSweep──▶ lists, sweep clauses ──expand──▶ variants (one token stream each)
+//                                       (grammar rule `sweep`)                       │
+//          ┌─────────────────────────────────────────────────────────────────────────┘
+//          ▼
+//   tokens ──parseTokens──▶ CST ──toAst──▶ AST ──check──▶ Checked ──toPlan──▶ Plan ──assertPlan──▶ ok
+//          (rule `recipe`,         (spans:  (diagnostics;             (JSON,          (ajv, schema/
+//           syntax diagnostics)    tokens') reads data + zoo)          versioned)      plan.schema.json)
+//
+// A recipe without lists is a sweep of one variant: every recipe takes this one path, and its text is lexed once.
 //
 // `format` takes the AST (and comments) back to canonical text; it never changes the plan.
 
-import { notARecipe, parse } from './parse.js';
+import { notARecipe, parse, parseTokens } from './parse.js';
 import { toAst } from './to-ast.js';
 import { check, type CheckOptions } from './check/index.js';
 import { toPlan } from './plan.js';
@@ -17,10 +21,9 @@ import { byPosition, diag, hasErrors, type Diagnostic } from './diagnostics.js';
 import type { Plan } from '../plan/types.js';
 import type { Ast } from './ast.js';
 import type { Parsed } from './parse.js';
-import { expand, refuseSweep, toRecipe, type Group, type Keep, type Variant } from './variants.js';
-import { LineIndex } from './source.js';
+import { expand, refuseSweep, type Expanded, type Group, type Keep, type Variant } from './variants.js';
 
-export { expand, parse, toAst, check, toPlan };
+export { expand, parse, parseTokens, toAst, check, toPlan };
 export type { Group, Keep, Variant };
 export { format } from './format.js';
 export type { Diagnostic, Plan, Ast, Parsed, CheckOptions };
@@ -51,9 +54,9 @@ export interface Sweep {
   readonly variants: readonly CompiledVariant[];
 }
 
-/** The whole chain for one recipe. Syntax errors stop it before the checker (which would only add noise). */
-function compileOne(text: string, options: Partial<CheckOptions> & { file: string }): Compiled {
-  const parsed = parse(text);
+/** The whole chain for one variant. Syntax errors stop it before the checker (which would only add noise). */
+function compileOne(e: Expanded, v: Variant, options: Partial<CheckOptions> & { file: string }): Compiled {
+  const parsed = parseTokens(e.lexed, v.tokens, e.lexed.diagnostics);
   const ast = toAst(parsed);
   if (hasErrors(parsed.diagnostics)) return { parsed, ast, diagnostics: parsed.diagnostics, plan: null };
   const { diagnostics, checked } = check(ast, options);
@@ -73,29 +76,27 @@ export function compile(
   options: Partial<CheckOptions> & { file: string; sweeps?: boolean },
 ): Compiled & { readonly sweep: Sweep | null } {
   // A file that is not a recipe (a link to .git/config, a key) is one diagnostic; its lists are not read either.
-  if (notARecipe(text)) return { ...compileOne(text, options), sweep: null };
+  if (notARecipe(text)) {
+    const parsed = parse(text);
+    return { parsed, ast: toAst(parsed), diagnostics: parsed.diagnostics, plan: null, sweep: null };
+  }
   const expanded = expand(text);
-  const sweepLines = expanded.keep || expanded.diagnostics.some((d) => d.code === 'TLR0210');
-  // A broken first list leaves no groups, and its own diagnostic says more than the parser's stray `{`.
   const broken = hasErrors(expanded.diagnostics);
-  if (!expanded.groups.length && !sweepLines && !broken) return { ...compileOne(text, options), sweep: null };
-  const lines = new LineIndex(text);
+  if (!expanded.written && !broken) return { ...compileOne(expanded, expanded.variants[0]!, options), sweep: null };
   if (!options.sweeps || !expanded.variants.length) {
-    // The first variant's tree stands for the recipe's shape (its positions are the variant's).
-    const parsed = parse(expanded.variants[0]?.text ?? '');
-    const refuse = options.sweeps ? [] : refuseSweep(expanded, text);
+    // The first variant's tree stands for the recipe's shape.
+    const parsed = parseTokens(expanded.lexed, expanded.variants[0]?.tokens ?? []);
+    const refuse = options.sweeps ? [] : refuseSweep(expanded);
     const diagnostics = [...expanded.diagnostics, ...refuse].sort(byPosition);
     return { parsed, ast: toAst(parsed), diagnostics, plan: null, sweep: null };
   }
-  const variants = expanded.variants.map((variant) => ({ variant, ...compileOne(variant.text, options) }));
+  const variants = expanded.variants.map((variant) => ({ variant, ...compileOne(expanded, variant, options) }));
   return {
     parsed: variants[0]!.parsed,
     ast: variants[0]!.ast,
-    diagnostics: [
-      ...expanded.diagnostics,
-      ...sweepDiagnostics(variants, lines),
-      ...keepTooLate(expanded, variants, lines),
-    ].sort(byPosition),
+    diagnostics: [...expanded.diagnostics, ...sweepDiagnostics(variants), ...keepTooLate(expanded, variants)].sort(
+      byPosition,
+    ),
     plan: null,
     sweep: {
       groups: expanded.groups,
@@ -108,20 +109,16 @@ export function compile(
 }
 
 /** `keep best N after K epochs` where no variant trains more than K epochs: the screen would stop nothing. */
-function keepTooLate(
-  e: ReturnType<typeof expand>,
-  variants: readonly { plan: Plan | null }[],
-  lines: LineIndex,
-): Diagnostic[] {
+function keepTooLate(e: ReturnType<typeof expand>, variants: readonly { plan: Plan | null }[]): Diagnostic[] {
   const plans = variants.flatMap((v) => (v.plan ? [v.plan] : []));
-  const line = e.lines.find((l) => /^keep\b/.test(l.text));
+  const line = e.clauses.find((c) => c.kind === 'keepBest');
   if (!e.keep || !line || plans.length !== variants.length) return [];
   const most = Math.max(...plans.map((p) => p.stages.reduce((n, s) => n + s.epochs, 0)));
   if (most > e.keep.after) return [];
   return [
     diag(
       'TLR0209',
-      lines.span(line.start, line.end),
+      line.span,
       `keep best ${e.keep.best} after ${e.keep.after} epochs: the variants train at most ${most} ` +
         `epoch${most === 1 ? '' : 's'}, so every one ends before the screen and none is stopped early`,
       [
@@ -135,14 +132,11 @@ function keepTooLate(
  * Every variant's diagnostics placed in the recipe: one that every variant has is reported once; one that only some
  * have names each of them.
  */
-function sweepDiagnostics(
-  variants: readonly { variant: Variant; diagnostics: readonly Diagnostic[] }[],
-  lines: LineIndex,
-): Diagnostic[] {
+function sweepDiagnostics(variants: readonly { variant: Variant; diagnostics: readonly Diagnostic[] }[]): Diagnostic[] {
   const seen = new Map<string, { d: Diagnostic; in: Variant[] }>();
   for (const v of variants)
     for (const d of v.diagnostics) {
-      const placed = toRecipe(d, v.variant, lines);
+      const placed = d;
       const key = `${placed.code}@${placed.span.start.offset}-${placed.span.end.offset}:${placed.message}`;
       const entry = seen.get(key) ?? { d: placed, in: [] };
       entry.in.push(v.variant);

@@ -3,10 +3,21 @@ import { createToken, Lexer, type TokenType } from 'chevrotain';
 // Words are keywords only where the grammar needs them; names of models, layers, optimizers,
 // schedules, activations and metrics are plain identifiers that the checker validates.
 
-export const Identifier = createToken({ name: 'Identifier', pattern: /[A-Za-z_][A-Za-z0-9_.-]*/ });
+/**
+ * Every token a list of alternatives can hold as it is: all but braces, commas and parentheses (the sweep's rules in
+ * grammar.ts read those). A category, so that one rule matches them all.
+ */
+export const Plain = createToken({ name: 'Plain', pattern: Lexer.NA });
+
+export const Identifier = createToken({ name: 'Identifier', pattern: /[A-Za-z_][A-Za-z0-9_.-]*/, categories: [Plain] });
 
 const kw = (word: string, pattern: RegExp = new RegExp(word)): TokenType =>
-  createToken({ name: word[0]!.toUpperCase() + word.slice(1), pattern, longer_alt: Identifier, categories: [Keyword] });
+  createToken({
+    name: word[0]!.toUpperCase() + word.slice(1),
+    pattern,
+    longer_alt: Identifier,
+    categories: [Keyword, Plain],
+  });
 
 export const Keyword = createToken({ name: 'Keyword', pattern: Lexer.NA });
 export const RecipeKw = kw('recipe');
@@ -51,19 +62,34 @@ export const Warmup = kw('warmup');
 
 export const Comment = createToken({ name: 'Comment', pattern: /#[^\n]*/, group: 'comments' });
 export const WhiteSpace = createToken({ name: 'WhiteSpace', pattern: /\s+/, group: Lexer.SKIPPED });
-export const StringLit = createToken({ name: 'StringLit', pattern: /"(?:[^"\\\n]|\\.)*"/ });
-export const Ratio = createToken({ name: 'Ratio', pattern: /\d+(?:\/\d+)+/ });
+export const StringLit = createToken({ name: 'StringLit', pattern: /"(?:[^"\\\n]|\\.)*"/, categories: [Plain] });
+export const Ratio = createToken({ name: 'Ratio', pattern: /\d+(?:\/\d+)+/, categories: [Plain] });
 // `1..3` is a range, not `1.` and `.3`: a number's point is never the first of two.
-export const NumberLit = createToken({ name: 'NumberLit', pattern: /(?:\d+(?:\.(?!\.)\d*)?|\.\d+)(?:[eE][+-]?\d+)?/ });
+export const NumberLit = createToken({
+  name: 'NumberLit',
+  pattern: /(?:\d+(?:\.(?!\.)\d*)?|\.\d+)(?:[eE][+-]?\d+)?/,
+  categories: [Plain],
+});
 /** `..` between two numbers (`lr 1e-5..1e-3`); `..` before anything else is a path. */
-export const DotDot = createToken({ name: 'DotDot', pattern: /\.\.(?=[ \t]*\.?\d)/ });
-export const Url = createToken({ name: 'Url', pattern: /[a-z][a-z0-9+.-]*:\/\/[^\s"#]+/ });
-export const PathLit = createToken({ name: 'PathLit', pattern: /(?:\.{1,2}|~)(?:\/[^\s"#,()]*)?|\/[^\s"#,()]*/ });
+export const DotDot = createToken({ name: 'DotDot', pattern: /\.\.(?=[ \t]*\.?\d)/, categories: [Plain] });
+export const Url = createToken({ name: 'Url', pattern: /[a-z][a-z0-9+.-]*:\/\/[^\s"#{}]+/, categories: [Plain] });
+export const PathLit = createToken({
+  name: 'PathLit',
+  pattern: /(?:\.{1,2}|~)(?:\/[^\s"#,(){}]*)?|\/[^\s"#,(){}]*/,
+  categories: [Plain],
+});
 /** A relative path without ./ (`data/train`): a name followed by at least one /part. */
-export const RelPath = createToken({ name: 'RelPath', pattern: /[A-Za-z0-9_][A-Za-z0-9_.-]*(?:\/[^\s"#,()]*)+/ });
+export const RelPath = createToken({
+  name: 'RelPath',
+  pattern: /[A-Za-z0-9_][A-Za-z0-9_.-]*(?:\/[^\s"#,(){}]*)+/,
+  categories: [Plain],
+});
 export const LParen = createToken({ name: 'LParen', pattern: /\(/ });
 export const RParen = createToken({ name: 'RParen', pattern: /\)/ });
 export const Comma = createToken({ name: 'Comma', pattern: /,/ });
+/** A list of alternatives, `{a, b}`, which makes the recipe a sweep; no path or URL holds a brace. */
+export const LBrace = createToken({ name: 'LBrace', pattern: /\{/ });
+export const RBrace = createToken({ name: 'RBrace', pattern: /\}/ });
 
 export const KEYWORDS = [
   RecipeKw,
@@ -122,6 +148,8 @@ export const allTokens: TokenType[] = [
   LParen,
   RParen,
   Comma,
+  LBrace,
+  RBrace,
   Keyword,
   ...KEYWORDS,
   Identifier,

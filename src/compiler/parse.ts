@@ -1,10 +1,10 @@
 import type { Comment } from './ast.js';
 import { tokenMatcher, type CstNode, type IRecognitionException, type IToken } from 'chevrotain';
-import { Identifier, Keyword, lexer } from './lexer.js';
+import { Identifier, Keyword, LBrace, lexer } from './lexer.js';
 import { parser } from './grammar.js';
 import { byPosition, diag, type Diagnostic } from './diagnostics.js';
 import { LineIndex } from './source.js';
-import { CLAUSES, KINDS, STATEMENT_HINT, USAGE } from './clauses.js';
+import { CLAUSES, kindsOf, STATEMENT_HINT, STATEMENT_KINDS, USAGE } from './clauses.js';
 import { didYouMean, distance, nearest } from './check/suggest.js';
 
 export type { Comment };
@@ -19,7 +19,7 @@ export interface Parsed {
 export { USAGE } from './clauses.js';
 
 /** Tokens a statement can start with: after a token that starts none, parsing resumes at the next. */
-const STARTS = new Set(KINDS.map((k) => CLAUSES[k].words.split(' ')[0]!));
+const STARTS = new Set(STATEMENT_KINDS.map((k) => CLAUSES[k].words.split(' ')[0]!));
 const startsStatement = (t: IToken) => STARTS.has(t.image) && tokenMatcher(t, Keyword);
 
 /** The clause words nearest to a word that starts no statement (`freez` → `freeze`). */
@@ -33,7 +33,7 @@ const nearestClause = (word: string): string[] => {
 };
 
 /** One syntax error as a diagnostic, with the usage line of the statement it is in. */
-function syntaxDiagnostic(e: IRecognitionException, lines: LineIndex, text: string): Diagnostic {
+export function syntaxDiagnostic(e: IRecognitionException, lines: LineIndex, text: string): Diagnostic {
   const tok: IToken = e.token;
   const span =
     tok.tokenType.name === 'EOF' || Number.isNaN(tok.startOffset)
@@ -64,8 +64,8 @@ function nearStart(word: string): boolean {
   return [...STARTS].some((w) => distance(word, w) <= (word.length >= 6 ? 2 : 1) || swapped(word, w));
 }
 
-/** Words a sweep's own lines start with (compiler/variants.ts reads them). */
-const SWEEP_WORDS = ['vary', 'sample', 'keep'];
+/** Words the sweep's own clauses start with (compiler/sweep.ts reads them). */
+const SWEEP_WORDS = kindsOf('sweep').map((k) => CLAUSES[k].words.split(' ')[0]!);
 
 /**
  * A file that does not start like a recipe, as one diagnostic on its first character that quotes nothing of it, or
@@ -78,9 +78,11 @@ export function notARecipe(text: string): Diagnostic | null {
   const stray = first.errors[0],
     t = first.tokens[0];
   let startsLikeRecipe: boolean;
-  if (stray && (!t || stray.offset < t.startOffset))
-    // No token starts `{`: lists of alternatives are read before the parser (compiler/variants.ts).
-    startsLikeRecipe = /^\{\s*[A-Za-z]/.test(text.slice(stray.offset, stray.offset + 64));
+  if (stray && (!t || stray.offset < t.startOffset)) startsLikeRecipe = false;
+  else if (t?.tokenType === LBrace)
+    // A list of alternatives of words (`{freeze all, …}`), not JSON's `{"key": …}`.
+    startsLikeRecipe =
+      !!first.tokens[1] && (tokenMatcher(first.tokens[1], Identifier) || tokenMatcher(first.tokens[1], Keyword));
   else if (!t)
     return null; // empty, or comments only
   else
@@ -96,16 +98,18 @@ export function notARecipe(text: string): Diagnostic | null {
   );
 }
 
-/**
- * Text to CST. Lexing and syntax errors become diagnostics; the parser recovers and reports all it
- * can: inside a statement by Chevrotain's own recovery, and at a word that starts no statement
- * (`freez all`) by reporting it with the nearest clause word and parsing on from the next statement.
- */
-export function parse(text: string): Parsed {
+/** A recipe's tokens, comments and lexing errors: the one scan of its text, which its variants share. */
+export interface Lexed {
+  readonly text: string;
+  readonly lines: LineIndex;
+  readonly tokens: readonly IToken[];
+  readonly comments: readonly Comment[];
+  readonly diagnostics: readonly Diagnostic[];
+}
+
+/** Text to tokens; a character no token starts with is a diagnostic, and lexing goes on after it. */
+export function lex(text: string): Lexed {
   const lines = new LineIndex(text);
-  const foreign = notARecipe(text);
-  if (foreign)
-    return { text, lines, cst: { name: 'recipe', children: { statement: [] } }, comments: [], diagnostics: [foreign] };
   const lexed = lexer.tokenize(text);
   const diagnostics: Diagnostic[] = lexed.errors.map((e) => {
     const ch = text.slice(e.offset, e.offset + e.length);
@@ -121,8 +125,35 @@ export function parse(text: string): Parsed {
       hints,
     );
   });
+  const comments = (lexed.groups['comments'] ?? []).map((t) => ({
+    text: t.image.replace(/\s+$/, ''),
+    span: lines.span(t.startOffset, t.endOffset! + 1),
+  }));
+  return { text, lines, tokens: lexed.tokens, comments, diagnostics };
+}
+
+/** Text to CST, for a recipe without lists of alternatives (a sweep's variants: `parseTokens`). */
+export function parse(text: string): Parsed {
+  const foreign = notARecipe(text);
+  if (foreign) {
+    const lines = new LineIndex(text);
+    return { text, lines, cst: { name: 'recipe', children: { statement: [] } }, comments: [], diagnostics: [foreign] };
+  }
+  const lexed = lex(text);
+  return parseTokens(lexed, lexed.tokens, lexed.diagnostics);
+}
+
+/**
+ * Tokens to CST: the recipe's tokens, or a variant's (the recipe's with one alternative of each list in place), so
+ * every span is the recipe's own. Syntax errors become diagnostics; the parser recovers and reports all it can: inside
+ * a statement by Chevrotain's own recovery, and at a word that starts no statement (`freez all`) by reporting it with
+ * the nearest clause word and parsing on from the next statement.
+ */
+export function parseTokens(lexed: Lexed, all: readonly IToken[], before: readonly Diagnostic[] = []): Parsed {
+  const { text, lines } = lexed;
+  const diagnostics = [...before];
   const statements: CstNode[] = [];
-  let tokens = lexed.tokens;
+  let tokens = all as IToken[];
   for (;;) {
     parser.input = tokens;
     const cst = parser.recipe();
@@ -156,9 +187,5 @@ export function parse(text: string): Parsed {
     tokens = tokens.slice(next);
   }
   const cst: CstNode = { name: 'recipe', children: { statement: statements } };
-  const comments = (lexed.groups['comments'] ?? []).map((t) => ({
-    text: t.image.replace(/\s+$/, ''),
-    span: lines.span(t.startOffset, t.endOffset! + 1),
-  }));
-  return { text, lines, cst, comments, diagnostics: diagnostics.sort(byPosition) };
+  return { text, lines, cst, comments: lexed.comments, diagnostics: diagnostics.sort(byPosition) };
 }

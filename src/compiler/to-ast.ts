@@ -66,7 +66,11 @@ class AstBuilder extends BaseVisitor {
   }
 
   statement(c: Children): A.Statement {
-    const inner = Object.values(c)[0]![0] as CstNode;
+    return this.clause(Object.values(c)[0]![0] as CstNode);
+  }
+
+  /** A clause's node with its span and its first word's. */
+  private clause(inner: CstNode): A.Statement {
     if (inner.recoveredNode) throw new Missing();
     const keywordTok = Object.values(inner.children)
       .flat()
@@ -279,6 +283,87 @@ class AstBuilder extends BaseVisitor {
     return { kind: 'export', format: this.name(this.tok(c, 'Identifier')), option: option ? this.name(option) : null };
   }
 
+  // The sweep's layer: its clauses, its lists and its stray `}`s, which compiler/sweep.ts reads.
+
+  sweep(c: Children): A.SweepSyntax {
+    const clauses = ['keepBest', 'varyTogether', 'sample'].flatMap((rule) =>
+      ((c[rule] ?? []) as CstNode[]).flatMap((n) => {
+        try {
+          return [this.clause(n)];
+        } catch (e) {
+          if (e instanceof Missing) return [];
+          throw e;
+        }
+      }),
+    );
+    const lists = ((c['list'] ?? []) as CstNode[]).map((n) => this.visit(n) as A.ListSyntax);
+    return { clauses, lists, strays: (c['RBrace'] ?? []) as IToken[] };
+  }
+
+  keepBest(c: Children) {
+    const [best, after] = this.sorted(c, 'NumberLit');
+    this.tok(c, 'Epochs');
+    if (!best || !after) throw new Missing();
+    return {
+      kind: 'keepBest',
+      best: this.num(best),
+      word: this.name(this.tok(c, 'Identifier')),
+      after: this.num(after),
+    };
+  }
+
+  varyTogether(c: Children) {
+    const rest = ['Plain', 'Comma', 'LParen', 'RParen'].flatMap((k) => this.sorted(c, k));
+    rest.sort((a, b) => a.startOffset - b.startOffset);
+    const slots: A.Name[] = [];
+    let from = 0;
+    for (let i = 0; i <= rest.length; i++) {
+      if (i < rest.length && rest[i]!.tokenType.name !== 'Comma') continue;
+      const words = rest.slice(from, i);
+      from = i + 1;
+      if (!words.length) continue;
+      const start = words[0]!.startOffset,
+        end = words[words.length - 1]!.endOffset! + 1;
+      slots.push({ text: this.lines.text.slice(start, end).replace(/\s+/g, ' '), span: this.lines.span(start, end) });
+    }
+    return { kind: 'varyTogether', slots };
+  }
+
+  sample(c: Children) {
+    const n = this.opt(c, 'Plain');
+    return { kind: 'sample', count: n ? this.name(n) : null };
+  }
+
+  list(c: Children): A.ListSyntax {
+    return {
+      open: this.tok(c, 'LBrace'),
+      commas: this.sorted(c, 'Comma'),
+      close: this.opt(c, 'RBrace'),
+      alternatives: ((c['alternative'] ?? []) as CstNode[]).map((n) => this.visit(n) as IToken[]),
+    };
+  }
+
+  alternative(c: Children): IToken[] {
+    return this.tokens(c);
+  }
+
+  parenthesized(c: Children): IToken[] {
+    return this.tokens(c);
+  }
+
+  /** A node's tokens, nested ones included, in the text's order. */
+  private tokens(c: Children): IToken[] {
+    const nested = ((c['parenthesized'] ?? []) as CstNode[]).flatMap((n) => this.visit(n) as IToken[]);
+    const own = Object.entries(c).flatMap(([k, v]) => (k === 'parenthesized' ? [] : (v as IToken[])));
+    return [...nested, ...own].filter((t) => !t.isInsertedInRecovery).sort((a, b) => a.startOffset - b.startOffset);
+  }
+
+  private sorted(c: Children, name: string): IToken[] {
+    return ((c[name] ?? []) as IToken[])
+      .filter((t) => !t.isInsertedInRecovery && !Number.isNaN(t.startOffset))
+      .sort((a, b) => a.startOffset - b.startOffset);
+  }
+
   dataLocation(c: Children): A.Location {
     if (c['location']) return this.visit(this.node(c, 'location'));
     const t = this.tok(c, 'Identifier');
@@ -301,3 +386,7 @@ export function toAst(parsed: Parsed): A.Ast {
   const statements = new AstBuilder(parsed.lines).visit(parsed.cst) as A.Statement[];
   return { statements, comments: parsed.comments };
 }
+
+/** The sweep layer's CST (`parser.sweep()`) to its clauses and lists. */
+export const toSweepSyntax = (cst: CstNode, lines: LineIndex): A.SweepSyntax =>
+  new AstBuilder(lines).visit(cst) as A.SweepSyntax;

@@ -1,26 +1,15 @@
+import type { IToken } from 'chevrotain';
+import type { Statement } from './ast.js';
 import { diag, type Diagnostic } from './diagnostics.js';
-import { LineIndex } from './source.js';
+import { lex, type Lexed } from './parse.js';
+import { normal, readSweep, type Alternative, type Group, type SweepRead } from './sweep.js';
 
-// Variants: a value written as a list of alternatives, `lr {1e-3, 3e-4}`, makes the recipe a sweep,
-// one variant for each choice of one alternative per list (the cross product). This stage runs
-// before `parse`: each variant is the recipe's text with every list replaced by one alternative,
-// so the rest of the chain (parse, check, toPlan) and both engines read a variant as any recipe.
-// Positions in a variant's text map back to the recipe's (`toSource`), so diagnostics point at it.
+// Variants: a value written as a list of alternatives, `lr {1e-3, 3e-4}`, makes the recipe a sweep, one variant for
+// each choice of one alternative per list (the cross product). The grammar reads the lists (compiler/sweep.ts); a
+// variant is the recipe's tokens with every list replaced by one alternative's, which `parseTokens` reads like any
+// recipe. Tokens keep their offsets, so every span of a variant is the recipe's own.
 
-/** One alternative of a list, as written. */
-export interface Alternative {
-  readonly text: string;
-  readonly start: number;
-  readonly end: number;
-}
-
-/** A `{…}` list: what it varies (`slot`: the statement's word, `lr`, `from`, …) and its alternatives. */
-export interface Group {
-  readonly slot: string;
-  readonly start: number;
-  readonly end: number;
-  readonly alternatives: readonly Alternative[];
-}
+export type { Alternative, Group };
 
 /** One variant: an alternative of each list. */
 export interface Variant {
@@ -29,9 +18,10 @@ export interface Variant {
   /** The choices in words (`from resnet18, lr 1e-3`). */
   readonly name: string;
   readonly choices: readonly { readonly slot: string; readonly value: string }[];
+  /** Its tokens, with the recipe's offsets. */
+  readonly tokens: readonly IToken[];
+  /** Its text: the recipe with each list's alternative in place and the sweep's clauses blanked out. */
   readonly text: string;
-  /** An offset in `text` to the recipe's (`isEnd`: an exclusive end, kept before a seam). */
-  toSource(offset: number, isEnd?: boolean): number;
 }
 
 /** `keep best N after K epochs`: every variant trains K epochs, then only the N best (validation accuracy) go on. */
@@ -41,7 +31,11 @@ export interface Keep {
 }
 
 export interface Expanded {
+  /** The recipe's one scan: its tokens and comments, which every variant shares. */
+  readonly lexed: Lexed;
   readonly groups: readonly Group[];
+  /** Whether the recipe writes a list or a sweep's clause (a broken list leaves no group). */
+  readonly written: boolean;
   readonly keep: Keep | null;
   /** `vary together A, B`: lists (indices into groups) that take their alternatives side by side. */
   readonly together: readonly (readonly number[])[];
@@ -50,242 +44,28 @@ export interface Expanded {
   /** One variant (the recipe itself) when there are no lists. */
   readonly variants: readonly Variant[];
   readonly diagnostics: readonly Diagnostic[];
-  /** The sweep's own lines (`keep best`, `vary together`, `sample`) in the recipe's order, for `tlr fmt`. */
-  readonly lines: readonly SweepLine[];
-  /** The recipe's text with those lines blanked out (every offset kept): what the lists were read from. */
-  readonly text: string;
-}
-
-/** A line of the sweep's own: where it is (its comment left out) and its canonical text. */
-export interface SweepLine {
-  readonly start: number;
-  readonly end: number;
+  /** The sweep's own clauses (`keep best`, `vary together`, `sample`) in the recipe's order, for `tlr fmt`. */
+  readonly clauses: readonly Statement[];
+  /** The recipe's text. */
   readonly text: string;
 }
 
 /** The most variants one sweep may hold. */
 export const MAX_VARIANTS = 1000;
 
-// The statement words a list can follow, and the name its values are shown under.
-const SLOT_WORDS = new Map([
-  ['from', 'from'],
-  ['weights', 'weights'],
-  ['width', 'width'],
-  ['input', 'input'],
-  ['until', 'freeze until'],
-  ['freeze', 'freeze'],
-  ['unfreeze', 'unfreeze'],
-  ['head', 'head'],
-  ['train', 'epochs'],
-  ['on', 'on'],
-  ['batch', 'batch'],
-  ['optimizer', 'optimizer'],
-  ['lr', 'lr'],
-  ['split', 'split'],
-  ['augment', 'augment'],
-  ['seed', 'seed'],
-  ['warmup', 'warmup'],
-  ['patience', 'patience'],
-  ['every', 'every'],
-  ['then', 'then'],
-]);
-
-const normal = (s: string) => s.trim().replace(/\s+/g, ' ');
-
-/** The lists of a recipe's text, with what is wrong with them. Comments and strings are skipped. */
-function scan(text: string): { groups: Group[]; diagnostics: Diagnostic[] } {
-  const lines = new LineIndex(text);
-  const groups: Group[] = [],
-    diagnostics: Diagnostic[] = [];
-  let i = 0,
-    lastWord = '';
-  const slotCounts = new Map<string, number>();
-  while (i < text.length) {
-    const c = text[i]!;
-    if (c === '#') i = lineEnd(text, i);
-    else if (c === '"') i = stringEnd(text, i);
-    else if (c === '}') {
-      diagnostics.push(diag('TLR0001', lines.span(i, i + 1), '`}` without a `{` before it'));
-      i++;
-    } else if (c === '{') {
-      const g = readGroup(text, i, lines, diagnostics);
-      if (!g) break;
-      const base = SLOT_WORDS.get(lastWord) ?? 'value';
-      const n = (slotCounts.get(base) ?? 0) + 1;
-      slotCounts.set(base, n);
-      groups.push({ ...g, slot: n === 1 ? base : `${base} (${n})` });
-      i = g.end;
-    } else {
-      const w = /^[A-Za-z_][A-Za-z0-9_.-]*/.exec(text.slice(i, i + 40));
-      if (w && (i === 0 || !/[A-Za-z0-9_./-]/.test(text[i - 1]!))) {
-        if (SLOT_WORDS.has(w[0])) lastWord = w[0];
-        i += w[0].length;
-      } else i++;
-    }
-  }
-  return { groups, diagnostics };
-}
-
-const lineEnd = (text: string, i: number) => {
-  const n = text.indexOf('\n', i);
-  return n < 0 ? text.length : n;
-};
-
-const withoutComments = (text: string): string => {
-  let out = '';
-  for (let i = 0; i < text.length; ) {
-    const c = text[i]!;
-    const next = c === '#' ? lineEnd(text, i) : c === '"' ? stringEnd(text, i) : i + 1;
-    if (c !== '#') out += text.slice(i, next);
-    i = next;
-  }
-  return out;
-};
-
-function stringEnd(text: string, i: number): number {
-  for (let j = i + 1; j < text.length; j++) {
-    if (text[j] === '\\') j++;
-    else if (text[j] === '"' || text[j] === '\n') return j + 1;
-  }
-  return text.length;
-}
-
-/** The list starting at `open`: its alternatives split at commas outside parentheses; null when it is not closed. */
-function readGroup(
-  text: string,
-  open: number,
-  lines: LineIndex,
-  diagnostics: Diagnostic[],
-): Omit<Group, 'slot'> | null {
-  const alternatives: Alternative[] = [];
-  let depth = 0,
-    from = open + 1;
-  const push = (end: number) => {
-    const raw = text.slice(from, end),
-      lead = raw.length - raw.trimStart().length;
-    // Its words without comments: a comment inside a list changes neither a variant's name nor its id.
-    const alt = { text: normal(withoutComments(raw)), start: from + lead, end: from + raw.trimEnd().length };
-    if (!alt.text) diagnostics.push(diag('TLR0202', lines.span(from, end + 1), 'an empty alternative'));
-    else alternatives.push(alt);
-  };
-  for (let j = open + 1; j < text.length; j++) {
-    const c = text[j]!;
-    if (c === '#') j = lineEnd(text, j) - 1;
-    else if (c === '"') j = stringEnd(text, j) - 1;
-    else if (c === '(') depth++;
-    else if (c === ')') depth = Math.max(0, depth - 1);
-    else if (c === '{') {
-      diagnostics.push(diag('TLR0203', lines.span(j, j + 1), 'a `{` inside a list of alternatives'));
-      return null;
-    } else if (c === ',' && depth === 0) {
-      push(j);
-      from = j + 1;
-    } else if (c === '}') {
-      push(j);
-      checkAlternatives(alternatives, lines, diagnostics);
-      return { start: open, end: j + 1, alternatives };
-    }
-  }
-  diagnostics.push(diag('TLR0201', lines.span(open, open + 1), 'this `{` is never closed with `}`'));
-  return null;
-}
-
-function checkAlternatives(alts: readonly Alternative[], lines: LineIndex, diagnostics: Diagnostic[]): void {
-  if (alts.length === 1)
-    diagnostics.push(
-      diag('TLR0205', lines.span(alts[0]!.start, alts[0]!.end), `a list of one alternative (${alts[0]!.text})`, [
-        `write ${alts[0]!.text} without the braces`,
-      ]),
-    );
-  // Numbers by value: `lr {0.001, 1e-3}` would train one plan twice.
-  const seen = new Map<string, string>();
-  for (const a of alts) {
-    const key = /^[0-9.eE+-]+$/.test(a.text) && Number.isFinite(Number(a.text)) ? `#${Number(a.text)}` : normal(a.text);
-    const before = seen.get(key);
-    if (before !== undefined)
-      diagnostics.push(
-        diag(
-          'TLR0204',
-          lines.span(a.start, a.end),
-          before === a.text
-            ? `${a.text} is listed twice in this list`
-            : `${a.text} is ${before} again: the same value twice in this list`,
-        ),
-      );
-    else seen.set(key, a.text);
-  }
-}
-
-const KEEP = /^([ \t]*)keep[ \t]+best[ \t]+(\d+)[ \t]+after[ \t]+(\d+)[ \t]+epochs?[ \t]*(#.*)?$/m;
-
-/**
- * The sweep's `keep best N after K epochs` line, blanked out of the text (spaces keep every offset), so the variants
- * never see it: it is the sweep's, not a run's.
- */
-function takeKeep(text: string): { text: string; keep: Keep | null; span: [number, number] | null } {
-  const m = KEEP.exec(text);
-  if (!m) return { text, keep: null, span: null };
-  const start = m.index + m[1]!.length,
-    end = m.index + m[0].length - (m[4]?.length ?? 0);
-  return {
-    text: text.slice(0, start) + ' '.repeat(end - start) + text.slice(end),
-    keep: { best: Number(m[2]), after: Number(m[3]) },
-    span: [start, end],
-  };
-}
-
-const TOGETHER = /^([ \t]*)vary[ \t]+together[ \t]+([^#\n]*?)[ \t]*(#.*)?$/gm;
-const SAMPLE = /^([ \t]*)sample[ \t]+([^\s#]+)[ \t]*(#.*)?$/m;
-
-/** A sweep line's span (comment left out), blanked out of the text with spaces so every offset stays. */
-function blank(
-  text: string,
-  m: RegExpExecArray,
-  comment: string | undefined,
-): { text: string; span: [number, number] } {
-  const start = m.index + m[1]!.length,
-    end = m.index + m[0].length - (comment?.length ?? 0);
-  return { text: text.slice(0, start) + ' '.repeat(end - start) + text.slice(end), span: [start, end] };
-}
-
-interface SweepLines {
-  readonly text: string;
-  readonly together: { readonly slots: string[]; readonly span: [number, number] }[];
-  readonly sample: { readonly n: number; readonly written: string; readonly span: [number, number] } | null;
-}
-
-/** `vary together A, B` lines and a `sample N` line, taken out of the text as `keep` is. */
-function takeShapeLines(source: string): SweepLines {
-  let text = source;
-  const together: SweepLines['together'] = [];
-  for (const m of [...source.matchAll(TOGETHER)]) {
-    const b = blank(text, m as RegExpExecArray, m[3]);
-    text = b.text;
-    together.push({ slots: m[2]!.split(',').map(normal).filter(Boolean), span: b.span });
-  }
-  const m = SAMPLE.exec(text);
-  if (!m) return { text, together, sample: null };
-  const b = blank(text, m, m[3]);
-  // Not a whole number (`sample -1`, `sample 2.5`): n is 0, which expand reports as "sample takes a number from 1".
-  return {
-    text: b.text,
-    together,
-    sample: { n: /^\d+$/.test(m[2]!) ? Number(m[2]) : 0, written: m[2]!, span: b.span },
-  };
-}
-
 /**
  * The axes of the grid: each `vary together` line joins its lists into one axis (they must be as long as each other);
  * every other list is an axis of its own. Problems are diagnostics at the line.
  */
-function axesOf(groups: readonly Group[], lines: SweepLines, source: LineIndex, diagnostics: Diagnostic[]): number[][] {
+function axesOf(groups: readonly Group[], read: SweepRead, diagnostics: Diagnostic[]): number[][] {
   const joined = new Set<number>();
   const axes: number[][] = [];
-  for (const t of lines.together) {
-    const at = source.span(t.span[0], t.span[1]);
+  for (const t of read.together) {
+    const at = t.span;
+    const slots = t.slots.map((n) => normal(n.text));
     const idx: number[] = [];
-    for (const [k, slot] of t.slots.entries()) {
-      if (t.slots.indexOf(slot) !== k) {
+    for (const [k, slot] of slots.entries()) {
+      if (slots.indexOf(slot) !== k) {
         diagnostics.push(diag('TLR0210', at, `vary together names ${slot} twice; name each list once`));
         continue;
       }
@@ -363,143 +143,150 @@ function gridPicks(grid: number, axes: readonly number[][], groups: readonly Gro
 
 /** The recipe's variants (its lists' cross product, in the order written: the last list varies fastest). */
 export function expand(source: string): Expanded {
-  const kept = takeKeep(source);
-  const { keep, span } = kept;
-  const shape = takeShapeLines(kept.text);
-  const text = shape.text;
-  const { groups, diagnostics } = scan(text);
-  const axes = groups.length ? axesOf(groups, shape, new LineIndex(source), diagnostics) : [];
-  const together = axes.filter((a) => a.length > 1);
-  const grid = axes.reduce((n, a) => n * groups[a[0]!]!.alternatives.length, 1);
-  if ((shape.together.length || shape.sample) && !groups.length) {
-    const first = shape.together[0]?.span ?? shape.sample!.span;
+  const lexed = lex(source);
+  const read = readSweep(lexed);
+  const { groups } = read;
+  const diagnostics = [...read.diagnostics];
+  const axes = groups.length ? axesOf(groups, read, diagnostics) : [];
+  const loose = read.together[0] ?? read.sample;
+  if (loose && !groups.length && read.written && !read.diagnostics.some((d) => d.severity === 'error'))
     diagnostics.push(
       diag(
         'TLR0210',
-        new LineIndex(source).span(first[0], first[1]),
+        loose.span,
         'vary together and sample belong to a sweep, and this recipe has no list of alternatives',
       ),
     );
-  }
-  if (shape.sample && groups.length && (shape.sample.n < 1 || shape.sample.n >= grid)) {
-    const at = new LineIndex(source).span(shape.sample.span[0], shape.sample.span[1]);
-    diagnostics.push(
-      shape.sample.n < 1
-        ? diag(
-            'TLR0210',
-            at,
-            `sample ${shape.sample.written}: sample takes a whole number from 1 (how many variants to run)`,
-          )
-        : diag('TLR0212', at, `sample ${shape.sample.n} of ${grid} variants keeps them all`),
-    );
-  }
-  const sample = shape.sample && shape.sample.n >= 1 ? { n: Math.min(shape.sample.n, grid), of: grid } : null;
-  if (keep) {
-    const lines = new LineIndex(source);
-    const count = sample ? sample.n : grid;
-    if (!groups.length || keep.best < 1 || keep.after < 1)
-      diagnostics.push(
-        diag(
-          'TLR0208',
-          lines.span(span![0], span![1]),
-          groups.length
-            ? `keep best ${keep.best} after ${keep.after} epochs: both numbers must be at least 1`
-            : 'keep best … after … epochs belongs to a sweep, and this recipe has no list of alternatives',
-        ),
-      );
-    else if (keep.best >= count)
-      diagnostics.push(
-        diag('TLR0209', lines.span(span![0], span![1]), `keep best ${keep.best} of ${count} variants stops none early`),
-      );
-  }
-  const shaped = { groups, keep, together, sample, text, lines: sweepLines(kept, shape) };
+  const grid = axes.reduce((n, a) => n * groups[a[0]!]!.alternatives.length, 1);
+  const sample = sampleOf(read, grid, diagnostics);
+  const keep = keepOf(read, sample ? sample.n : grid, diagnostics);
+  const shaped = {
+    lexed,
+    groups,
+    written: read.written,
+    keep,
+    together: axes.filter((a) => a.length > 1),
+    sample,
+    clauses: read.clauses,
+    text: source,
+  };
   if (!groups.length || diagnostics.some((d) => d.severity === 'error'))
-    return {
-      ...shaped,
-      variants:
-        groups.length || keep || shape.together.length || shape.sample || diagnostics.length ? [] : [plain(text)],
-      diagnostics,
-    };
-  const count = grid;
-  if ((sample ? sample.n : count) > MAX_VARIANTS || (sample && count > MAX_SAMPLED_GRID)) {
-    const lines = new LineIndex(text);
+    return { ...shaped, variants: read.written || diagnostics.length ? [] : [plain(read, source)], diagnostics };
+  if ((sample ? sample.n : grid) > MAX_VARIANTS || (sample && grid > MAX_SAMPLED_GRID)) {
     const most =
-      sample && count > MAX_SAMPLED_GRID
+      sample && grid > MAX_SAMPLED_GRID
         ? `sample draws from at most ${MAX_SAMPLED_GRID.toLocaleString('en-US')}`
         : `a sweep holds at most ${MAX_VARIANTS}`;
-    return {
-      ...shaped,
-      variants: [],
-      diagnostics: [
-        ...diagnostics,
-        diag(
-          'TLR0207',
-          lines.span(groups[0]!.start, groups.at(-1)!.end),
-          `the lists make ${count.toLocaleString('en-US')} variants; ${most}`,
-        ),
-      ],
-    };
+    const at = lexed.lines.span(groups[0]!.start, groups.at(-1)!.end);
+    diagnostics.push(diag('TLR0207', at, `the lists make ${grid.toLocaleString('en-US')} variants; ${most}`));
+    return { ...shaped, variants: [], diagnostics };
   }
-  const variants = gridPicks(count, axes, groups, sample?.n ?? null).map((p) => variantOf(text, groups, p));
+  const variants = gridPicks(grid, axes, groups, sample?.n ?? null).map((p) => variantOf(read, source, p));
   return { ...shaped, variants, diagnostics };
 }
 
-/** The sweep's lines in canonical words, in the recipe's order. */
-function sweepLines(kept: ReturnType<typeof takeKeep>, shape: SweepLines): SweepLine[] {
-  const at = (span: [number, number], text: string) => ({ start: span[0], end: span[1], text });
-  return [
-    ...(kept.keep && kept.span
-      ? [at(kept.span, `keep best ${kept.keep.best} after ${kept.keep.after} epoch${kept.keep.after === 1 ? '' : 's'}`)]
-      : []),
-    ...shape.together.map((t) => at(t.span, `vary together ${t.slots.join(', ')}`)),
-    ...(shape.sample ? [at(shape.sample.span, `sample ${shape.sample.n}`)] : []),
-  ].sort((a, b) => a.start - b.start);
+/** `sample N`, checked against the grid: null when there is none or N is not a whole number from 1. */
+function sampleOf(read: SweepRead, grid: number, out: Diagnostic[]): Expanded['sample'] {
+  const s = read.sample;
+  if (!s) return null;
+  if (!read.groups.length) return null;
+  const written = s.count?.text ?? '';
+  const n = /^\d+$/.test(written) ? Number(written) : 0;
+  if (n < 1)
+    out.push(
+      diag(
+        'TLR0210',
+        s.span,
+        `sample ${written}: sample takes a whole number from 1 (how many variants to run)`.replace(
+          'sample : ',
+          'sample: ',
+        ),
+      ),
+    );
+  else if (n >= grid) out.push(diag('TLR0212', s.span, `sample ${n} of ${grid} variants keeps them all`));
+  return n >= 1 ? { n: Math.min(n, grid), of: grid } : null;
+}
+
+/** `keep best N after K epochs`, checked against the number of variants. */
+function keepOf(read: SweepRead, count: number, out: Diagnostic[]): Keep | null {
+  const k = read.keep;
+  if (!k) return null;
+  const keep = { best: k.best.value, after: k.after.value };
+  if (!read.groups.length || keep.best < 1 || keep.after < 1)
+    out.push(
+      diag(
+        'TLR0208',
+        k.span,
+        read.groups.length
+          ? `keep best ${k.best.text} after ${k.after.text} epochs: both numbers must be at least 1`
+          : 'keep best … after … epochs belongs to a sweep, and this recipe has no list of alternatives',
+      ),
+    );
+  else if (keep.best >= count)
+    out.push(diag('TLR0209', k.span, `keep best ${keep.best} of ${count} variants stops none early`));
+  return keep;
 }
 
 /** The variant of alternative pick[g] of each list g (the first where pick has none): `tlr fmt` lays out the first. */
-export const variantAt = (e: Expanded, pick: readonly number[] = []): Variant =>
-  e.groups.length
+export const variantAt = (e: Expanded, pick: readonly number[] = []): Variant => {
+  const read = { groups: e.groups, tokens: tokensOf(e), clauses: e.clauses } as Pick<
+    SweepRead,
+    'groups' | 'tokens' | 'clauses'
+  >;
+  return e.groups.length
     ? variantOf(
+        read,
         e.text,
-        e.groups,
         e.groups.map((_, g) => pick[g] ?? 0),
       )
-    : plain(e.text);
+    : plain(read, e.text);
+};
 
-function plain(text: string): Variant {
-  return { id: variantId([]), name: 'the recipe', choices: [], text, toSource: (o) => o };
+/** The recipe's tokens without the sweep's clauses. */
+const tokensOf = (e: Expanded): IToken[] =>
+  e.lexed.tokens.filter(
+    (t) => !e.clauses.some((c) => c.span.start.offset <= t.startOffset && t.endOffset! < c.span.end.offset),
+  );
+
+function plain(read: Pick<SweepRead, 'tokens'>, text: string): Variant {
+  return { id: variantId([]), name: 'the recipe', choices: [], tokens: read.tokens, text };
 }
 
-/** The text with list g replaced by its alternative pick[g], and the map back to the recipe's offsets. */
-function variantOf(text: string, groups: readonly Group[], pick: readonly number[]): Variant {
-  const segments: { at: number; from: number; length: number }[] = [];
-  let out = '',
-    last = 0;
-  const copy = (from: number, to: number) => {
-    segments.push({ at: out.length, from, length: to - from });
-    out += text.slice(from, to);
-  };
-  const choices = groups.map((g, i) => {
-    const alt = g.alternatives[pick[i]!]!;
-    copy(last, g.start);
-    copy(alt.start, alt.end);
-    last = g.end;
-    return { slot: g.slot, value: alt.text };
-  });
-  copy(last, text.length);
+/** The tokens (and text) with list g replaced by its alternative pick[g]. */
+function variantOf(
+  read: Pick<SweepRead, 'groups' | 'tokens' | 'clauses'>,
+  source: string,
+  pick: readonly number[],
+): Variant {
+  const chosen = read.groups.map((g, i) => ({ g, alt: g.alternatives[pick[i]!]! }));
+  const tokens: IToken[] = [];
+  let next = 0;
+  for (const t of read.tokens) {
+    const at = chosen.find((c) => c.g.start <= t.startOffset && t.startOffset < c.g.end);
+    if (!at) tokens.push(t);
+    else if (at.g.start === t.startOffset) tokens.push(...at.alt.tokens);
+  }
+  // The sweep's clauses blanked with spaces (their lines stay), then each list replaced by its alternative.
+  const blanked = read.clauses.reduce(
+    (t, c) =>
+      t.slice(0, c.span.start.offset) +
+      t.slice(c.span.start.offset, c.span.end.offset).replace(/[^\n]/g, ' ') +
+      t.slice(c.span.end.offset),
+    source,
+  );
+  let text = '';
+  for (const { g, alt } of chosen) {
+    text += blanked.slice(next, g.start) + blanked.slice(alt.start, alt.end);
+    next = g.end;
+  }
+  text += blanked.slice(next);
+  const choices = chosen.map(({ g, alt }) => ({ slot: g.slot, value: alt.text }));
   return {
     id: variantId(choices),
     name: choices.map((c) => `${c.slot} ${c.value}`).join(', '),
     choices,
-    text: out,
-    toSource(offset: number, isEnd = false): number {
-      // An end (exclusive) at a seam belongs to the piece before it: `block9` ends before the `}`.
-      for (let i = segments.length - 1; i >= 0; i--) {
-        const s = segments[i]!;
-        if (isEnd ? offset > s.at : offset >= s.at) return s.from + Math.min(offset - s.at, s.length);
-      }
-      return offset;
-    },
+    tokens,
+    text,
   };
 }
 
@@ -514,19 +301,14 @@ export function variantId(choices: readonly { slot: string; value: string }[]): 
   return h.toString(16).padStart(8, '0');
 }
 
-/** A diagnostic of a variant's text, placed in the recipe's text. */
-export function toRecipe(d: Diagnostic, v: Variant, lines: LineIndex): Diagnostic {
-  return { ...d, span: lines.span(v.toSource(d.span.start.offset), v.toSource(d.span.end.offset, true)) };
-}
-
 /** The error for a command that takes one recipe, given a sweep: at its first list (or its keep line). */
-export function refuseSweep(e: Expanded, text: string): Diagnostic[] {
+export function refuseSweep(e: Expanded): Diagnostic[] {
   const g = e.groups[0];
   if (!g) return [];
   return [
     diag(
       'TLR0206',
-      new LineIndex(text).span(g.start, g.end),
+      e.lexed.lines.span(g.start, g.end),
       `this recipe is a sweep of ${e.variants.length || 'several'} variants; this command takes one recipe`,
     ),
   ];

@@ -1,8 +1,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { compile, expand, format, parse, toAst, type Ast, type CheckOptions } from '../compiler/index.js';
+import { compile, expand, format, parseTokens, toAst, type Ast, type CheckOptions } from '../compiler/index.js';
 import { variantAt, type Expanded } from '../compiler/variants.js';
-import { LineIndex } from '../compiler/source.js';
 import { CLAUSES } from '../compiler/clauses.js';
 import { CODES } from '../compiler/codes.js';
 import type { Diagnostic } from '../compiler/diagnostics.js';
@@ -73,11 +72,10 @@ interface View {
 function view(doc: Doc, pick: readonly number[] = []): View {
   if (!doc.expanded.groups.length) return { ast: doc.compiled.ast, plan: doc.compiled.plan, span: (s) => s };
   const v = variantAt(doc.expanded, pick);
-  const lines = new LineIndex(doc.text);
   return {
-    ast: toAst(parse(v.text)),
+    ast: toAst(parseTokens(doc.expanded.lexed, v.tokens)),
     plan: doc.compiled.sweep?.variants.find((x) => x.variant.id === v.id)?.plan ?? null,
-    span: (s) => lines.span(v.toSource(s.start.offset), v.toSource(s.end.offset, true)),
+    span: (s) => s,
   };
 }
 

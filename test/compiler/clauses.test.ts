@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { CLAUSES, KINDS, kindsOf, STATEMENT_HINT, USAGE } from '../../src/compiler/clauses.js';
+import { CLAUSES, KINDS, kindsOf, STATEMENT_HINT, STATEMENT_KINDS, USAGE } from '../../src/compiler/clauses.js';
 import { parser } from '../../src/compiler/grammar.js';
 import { CHECKS } from '../../src/compiler/check/checks.js';
 import { compile, format } from '../../src/compiler/index.js';
@@ -14,14 +14,23 @@ describe('clause table', () => {
     productions['statement']!.definition[0] as { definition: { definition: { nonTerminalName: string }[] }[] }
   ).definition.map((alt) => alt.definition[0]!.nonTerminalName);
 
+  // The sweep rule's alternatives: its own clauses first (gated), then lists and every other token.
+  type Alts = { definition: { definition: { nonTerminalName?: string }[] }[] };
+  const sweepRules = ((productions['sweep']!.definition[0] as { definition: Alts[] }).definition[0] as Alts).definition
+    .map((alt) => alt.definition[0]!.nonTerminalName)
+    .filter((r): r is string => !!r && r !== 'list');
+
   it("has a row for every statement the grammar parses, in the grammar's order, and each row names a real rule", () => {
-    expect(KINDS.map((k) => CLAUSES[k].rule)).toEqual(statementRules);
+    expect(STATEMENT_KINDS.map((k) => CLAUSES[k].rule)).toEqual(statementRules);
+    expect(kindsOf('sweep').map((k) => CLAUSES[k].rule)).toEqual(sweepRules);
+    expect([...STATEMENT_KINDS, ...kindsOf('sweep')].sort()).toEqual([...KINDS].sort());
     for (const k of KINDS) expect(rules.has(CLAUSES[k].rule), k).toBe(true);
   });
 
-  it('gives every clause to a check that exists, and every check reads at least one clause', () => {
+  it("gives every clause to a check that exists (the sweep's to compiler/sweep.ts), and every check reads one", () => {
     const checks = Object.keys(CHECKS);
-    for (const k of KINDS) expect(checks, k).toContain(CLAUSES[k].check);
+    for (const k of STATEMENT_KINDS) expect(checks, k).toContain(CLAUSES[k].check);
+    for (const k of kindsOf('sweep')) expect(CLAUSES[k].check, k).toBeNull();
     for (const c of checks)
       expect(
         KINDS.some((k) => CLAUSES[k].check === c),
@@ -31,7 +40,7 @@ describe('clause table', () => {
 
   it('gives the parser a usage line for each clause and a hint naming every clause', () => {
     for (const k of KINDS) expect(USAGE[CLAUSES[k].rule]).toBe(CLAUSES[k].usage);
-    for (const k of KINDS) expect(STATEMENT_HINT).toContain(CLAUSES[k].words.replace(/ on$/, ''));
+    for (const k of STATEMENT_KINDS) expect(STATEMENT_HINT).toContain(CLAUSES[k].words.replace(/ on$/, ''));
   });
 
   it('a stage clause given twice in one stage is reported; in two stages it is fine', () => {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { compile, expand } from '../../src/compiler/index.js';
+import { compile, expand, parseTokens, toAst } from '../../src/compiler/index.js';
 
 // Variants: `{a, b}` lists expand to the cross product before parsing; ids stay when the recipe is
 // reordered or reformatted; list mistakes and variant-only errors are reported in the recipe's text.
@@ -30,23 +30,54 @@ describe('expand', () => {
     expect(ids(b)).toEqual(ids(a));
   });
 
-  it('maps positions in a variant back to the recipe', () => {
+  it("reads a variant from the recipe's own tokens, so its spans are the recipe's", () => {
     const text = 'from {resnet18, mobilenet_v2} input {32, 64}\n';
     const v = expand(text).variants[3]!; // mobilenet_v2, 64
     expect(v.text).toBe('from mobilenet_v2 input 64\n');
-    expect(text.slice(v.toSource(v.text.indexOf('64')), v.toSource(v.text.indexOf('64') + 2, true))).toBe('64');
-    expect(v.toSource(v.text.indexOf('input'))).toBe(text.indexOf('input'));
+    expect(v.tokens.map((t) => [t.image, text.slice(t.startOffset, t.endOffset! + 1)])).toEqual(
+      ['from', 'mobilenet_v2', 'input', '64'].map((w) => [w, w]),
+    );
+    const ast = toAst(parseTokens(expand(text).lexed, v.tokens));
+    const input = ast.statements.find((s) => s.kind === 'input')!;
+    expect(text.slice(input.span.start.offset, input.span.end.offset)).toBe('input {32, 64');
   });
 
   it.each([
-    ['lr {1e-3, 3e-4\ntrain 1 epoch', 'TLR0201'],
-    ['lr {1e-3, , 3e-4}', 'TLR0202'],
-    ['lr {1e-3, {3e-4, 1e-4}}', 'TLR0203'],
-    ['lr {1e-3, 1e-3}', 'TLR0204'],
-    ['lr {1e-3}', 'TLR0205'],
-    ['lr 1e-3}', 'TLR0001'],
-  ])('%j: %s', (text, code) => {
-    expect(codes(text)).toContain(code);
+    ['lr{1e-3, 3e-4}', 'lr1e-3'],
+    ['freeze until block{3, 9}', '{block3, block9}'],
+    ['train 1 epoch on ./data/{a, b}', '{./data/a, ./data/b}'],
+  ])('%j: a list joined to a word is TLR0214, with the words to list instead', (text, hint) => {
+    const d = expand(text).diagnostics.find((x) => x.code === 'TLR0214');
+    expect(d?.hints.join(' ')).toContain(hint);
+  });
+
+  // Each sweep mistake at its place: [recipe, code, where it starts (line:column), the text it covers].
+  it.each([
+    ['from resnet18\nlr {1e-3, 3e-4\n', 'TLR0201', '2:4', '{'],
+    ['lr {1e-3, , 3e-4}\n', 'TLR0202', '1:10', ' ,'],
+    ['head {dense(2), {dense(4)}}\n', 'TLR0203', '1:17', '{'],
+    ['from resnet18\n  lr {1e-3, 0.001}\n', 'TLR0204', '2:13', '0.001'],
+    ['batch {8} # one\n', 'TLR0205', '1:8', '8'],
+    ['from resnet18 lr 1e-3 }\n', 'TLR0001', '1:23', '}'],
+    ['from {a, b}\n\n  keep best 0 after 2 epochs # none\n', 'TLR0208', '3:3', 'keep best 0 after 2 epochs'],
+    ['from {a, b}\nkeep best 2 after 1 epoch\n', 'TLR0209', '2:1', 'keep best 2 after 1 epoch'],
+    ['from {a, b}\nkeep best 1 before 1 epoch\n', 'TLR0101', '2:13', 'before'],
+    ['from {a, b} lr {1, 2}\n   sample 2.5\n', 'TLR0210', '2:4', 'sample 2.5'],
+    ['from {a, b}\nvary together from, lr # x\n', 'TLR0210', '2:1', 'vary together from, lr'],
+    ['from {a, b} input {1, 2, 3}\nvary together from, input\n', 'TLR0211', '2:1', 'vary together from, input'],
+    ['from {a, b} lr {1, 2}\nsample 3\nsample 2\n', 'TLR0215', '3:1', 'sample 2'],
+    ['freeze until block{3, 9}\n', 'TLR0214', '1:19', '{3, 9}'],
+  ])('%j: %s at %s', (text, code, at, covered) => {
+    const d = expand(text).diagnostics.find((x) => x.code === code);
+    expect(d, JSON.stringify(expand(text).diagnostics.map((x) => x.code))).toBeDefined();
+    expect(`${d!.span.start.line}:${d!.span.start.column}`).toBe(at);
+    expect(text.slice(d!.span.start.offset, d!.span.end.offset)).toBe(covered);
+  });
+
+  it('reads braces and commas in strings and comments as theirs, not as lists', () => {
+    const e = expand('recipe "a {b, c}" # {d, e}\nfrom resnet18\n');
+    expect(e.groups).toEqual([]);
+    expect(e.variants).toHaveLength(1);
   });
 
   it('skips braces in comments and strings, and splits at commas outside parentheses', () => {

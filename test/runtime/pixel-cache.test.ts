@@ -46,7 +46,7 @@ describe('the decoded-image cache', () => {
     const first = await decodeCached(cache, jpeg, 32, jpeg);
     expect(Buffer.from(first).equals(Buffer.from(await decodeRgb(jpeg, 32)))).toBe(true);
     const [entry] = entries(path.join(env.TLR_CACHE, 'pixels'));
-    expect(entry).toMatch(new RegExp(`^tlr-lanczos3_2/32/[0-9a-f]{2}/[0-9a-f]{64}\\.px$`));
+    expect(entry).toMatch(/^tlr-lanczos3_2\/32\/[0-9a-f]{2}\/[0-9a-f]{64}\.px$/);
     const file = path.join(env.TLR_CACHE, 'pixels', entry!);
     expect(fs.statSync(file).size).toBe(16 + 32 * 32 * 3);
     expect(Buffer.from(await decodeCached(cache, jpeg, 32, jpeg)).equals(Buffer.from(first))).toBe(true);
