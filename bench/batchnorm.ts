@@ -9,8 +9,8 @@ import * as path from 'node:path';
 import '@tensorflow/tfjs-backend-wasm';
 import { compile } from '../src/compiler/index.js';
 import { run } from '../src/engines/tfjs/run.js';
-import { Events } from '../src/runtime/events.js';
-import type { Plan } from '../src/plan/types.js';
+import { engineMetrics, Events } from '../src/runtime/events.js';
+import type { Plan } from '../src/contracts/plan.js';
 import { hard4 } from './fashion-folders.js';
 
 const clothes = path.resolve(import.meta.dirname, '../recipes/quickstart/clothes');
@@ -46,12 +46,13 @@ async function once(
     if (e.type === 'epoch') {
       stages[e.stage - 1] ??= { loss: Infinity, acc: 0 };
       const st = stages[e.stage - 1]!;
-      st.loss = Math.min(st.loss, e.metrics.val_loss);
-      st.acc = Math.max(st.acc, e.metrics.val_accuracy);
+      const m = engineMetrics(e.metrics);
+      st.loss = Math.min(st.loss, m.val_loss);
+      st.acc = Math.max(st.acc, m.val_accuracy);
     }
     if (e.type === 'evaluation') {
       test = e.evaluation.accuracy;
-      testLoss = e.evaluation.loss;
+      testLoss = e.evaluation.loss ?? Number.NaN;
     }
   });
   await run({

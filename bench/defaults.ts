@@ -17,8 +17,8 @@ import { runEngine } from '../src/engines/index.js';
 
 type EngineName = 'tfjs' | 'torch';
 import { Events } from '../src/runtime/events.js';
-import type { EpochMetrics } from '../src/runtime/events.js';
-import type { Plan } from '../src/plan/types.js';
+import { engineMetrics, type EngineMetrics } from '../src/runtime/events.js';
+import type { Plan } from '../src/contracts/plan.js';
 import { fashionFolder, hard4 } from './fashion-folders.js';
 
 const clothes = path.resolve(import.meta.dirname, '../recipes/quickstart/clothes');
@@ -51,19 +51,19 @@ async function runRecipe(
   text: string,
   change: (p: Plan) => Plan = (p) => p,
   engine: EngineName = 'tfjs',
-): Promise<{ epochs: EpochMetrics[][]; test: number }> {
+): Promise<{ epochs: EngineMetrics[][]; test: number }> {
   const file = path.join(os.tmpdir(), 'tlr-defaults-recipe.tlr');
   fs.writeFileSync(file, text);
   const c = compile(text, { file });
   if (!c.plan) throw new Error(c.diagnostics.map((d) => d.message).join('; '));
   const plan = change({ ...c.plan, output: { runsDir: fs.mkdtempSync(path.join(os.tmpdir(), 'tlr-defaults-')) } });
   const events = new Events();
-  const epochs: EpochMetrics[][] = [];
+  const epochs: EngineMetrics[][] = [];
   let test = NaN;
   events.on((e) => {
     if (e.type === 'epoch') {
       epochs[e.stage - 1] ??= [];
-      epochs[e.stage - 1]!.push(e.metrics);
+      epochs[e.stage - 1]!.push(engineMetrics(e.metrics));
     }
     if (e.type === 'evaluation') test = e.evaluation.accuracy;
   });
@@ -77,7 +77,7 @@ async function runRecipe(
 }
 
 /** The epoch `save best by val_accuracy` keeps among `ms` (a tie goes to the lower val_loss). */
-const kept = (ms: readonly EpochMetrics[]): EpochMetrics =>
+const kept = (ms: readonly EngineMetrics[]): EngineMetrics =>
   ms.reduce((a, b) =>
     b.val_accuracy > a.val_accuracy || (b.val_accuracy === a.val_accuracy && b.val_loss < a.val_loss) ? b : a,
   );

@@ -7,8 +7,8 @@ import '@tensorflow/tfjs-backend-wasm';
 import { compile } from '../src/compiler/index.js';
 import { lrFind } from '../src/engines/tfjs/lr-find.js';
 import { run } from '../src/engines/tfjs/run.js';
-import { Events } from '../src/runtime/events.js';
-import type { Plan } from '../src/plan/types.js';
+import { engineMetrics, Events } from '../src/runtime/events.js';
+import type { Plan } from '../src/contracts/plan.js';
 import { formatLr } from '../src/text/numbers.js';
 
 const [epochsArg, ...recipes] = process.argv.slice(2);
@@ -42,7 +42,7 @@ for (const file of recipes) {
     const events = new Events();
     let last = { val_loss: NaN, val_accuracy: NaN };
     events.on((e) => {
-      if (e.type === 'epoch') last = e.metrics;
+      if (e.type === 'epoch') last = engineMetrics(e.metrics);
     });
     await run({ plan: stageOne(c.plan, lr), recipeText: '', events });
     rows.push({ lr, loss: last.val_loss, acc: last.val_accuracy });

@@ -9,7 +9,7 @@ import sharp from 'sharp';
 import { KEEP_MALLOC } from '../src/engines/torch/python.js';
 import type { tf } from '../src/engines/tfjs/tf.js';
 import { compile } from '../src/compiler/index.js';
-import type { Plan } from '../src/plan/types.js';
+import type { Plan } from '../src/contracts/plan.js';
 import { runEngine } from '../src/engines/index.js';
 import { Events, type RunEvent } from '../src/runtime/events.js';
 import { loadZooModel } from '../src/engines/tfjs/tf-layers/model.js';

@@ -12,7 +12,7 @@ import { joinNetwork, makeHead, setFrozen } from '../src/engines/tfjs/train/netw
 import { shardGradients, trainableVars } from '../src/engines/tfjs/train/shard-math.js';
 import { describe, graphOf } from '../src/zoo/catalog.js';
 import { stageMemory } from '../src/engines/tfjs/memory.js';
-import type { Plan, PlanStage } from '../src/plan/types.js';
+import type { Plan, PlanStage } from '../src/contracts/plan.js';
 
 const NETS = (process.argv[2] ?? 'mobilenet_v1,mobilenet_v2,resnet18,resnet50,densenet121,inception_v3,alexnet').split(
   ',',

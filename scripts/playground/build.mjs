@@ -35,7 +35,7 @@ export async function buildPlayground(outDir = path.join(root, 'dist/playground'
     minify: process.env.TLR_PLAYGROUND_DEBUG !== '1',
     legalComments: 'none',
     inject: [path.join(here, 'process-shim.js')],
-    define: { 'import.meta.url': '"file:///playground/src/plan/validate.js"' },
+    define: { 'import.meta.url': '"file:///playground/src/contracts/validate.js"' },
     plugins: [nodeShims],
     logLevel: 'error',
   });

@@ -1,4 +1,4 @@
-import type { Plan, PlanSplitSource } from '../plan/types.js';
+import type { Plan, PlanSplitSource } from '../contracts/plan.js';
 import { DataError, listEntries, type Entry } from '../data/formats/index.js';
 import { describeItem, encodedImage } from '../runtime/data/dataset.js';
 import { decodeRgb, ImageError } from '../runtime/data/image.js';

@@ -4,7 +4,8 @@ import { runKey } from '../review/diff.js';
 import type { RunResult, Side } from '../review/render-diff.js';
 import { estimates } from './estimate-text.js';
 import { engineVerdicts } from './plan-engines.js';
-import type { Plan } from '../plan/types.js';
+import type { Plan } from '../contracts/plan.js';
+import { readContract } from '../contracts/read.js';
 
 // One side of a comparison of plans (`tlr diff`, a sweep's `explain`): the plan's engines, its
 // latest finished run and its time estimates on this machine.
@@ -21,9 +22,9 @@ function latestRun(plan: Plan): RunResult | null {
   for (const n of names) {
     const dir = path.join(root, n);
     try {
-      const p = JSON.parse(fs.readFileSync(path.join(dir, 'plan.json'), 'utf8')) as Plan;
+      const p = readContract('plan', path.join(dir, 'plan.json'));
       if (runKey(p) !== runKey(plan)) continue;
-      const r = JSON.parse(fs.readFileSync(path.join(dir, 'report.json'), 'utf8'));
+      const r = readContract('report', path.join(dir, 'report.json'));
       return {
         dir,
         accuracy: r.evaluation?.accuracy ?? null,

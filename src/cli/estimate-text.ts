@@ -2,7 +2,7 @@ import { fmtMacs, networkKind, planCompute, planSeconds } from '../review/comput
 import { duration } from '../review/phrases.js';
 import { readCalibrations } from '../runtime/calibration.js';
 import { engineVerdicts } from './plan-engines.js';
-import type { Plan } from '../plan/types.js';
+import type { Plan } from '../contracts/plan.js';
 
 // A plan's compute, and the time it would take on each engine that can run it here: MACs from the
 // zoo's graphs (src/review/compute.ts) over each engine's measured rate (tlr doctor --calibrate).

@@ -1,5 +1,5 @@
 import { DEFAULT_ENGINE, engines } from '../engines/index.js';
-import type { Plan } from '../plan/types.js';
+import type { Plan } from '../contracts/plan.js';
 
 // What the engine table says about one plan: which engines can run it here, and why not.
 

@@ -13,7 +13,7 @@ import {
   startText,
   weightsText,
 } from '../review/phrases.js';
-import type { Plan } from '../plan/types.js';
+import type { Plan } from '../contracts/plan.js';
 import { locateWeights } from '../runtime/weights/locate.js';
 import { fmtInt, plural } from './io.js';
 import { displayPath } from '../paths.js';

@@ -15,7 +15,7 @@ import {
 } from '../engines/index.js';
 import type { RunResult } from '../engines/types.js';
 import { TlrError } from '../errors.js';
-import type { Plan } from '../plan/types.js';
+import type { Plan } from '../contracts/plan.js';
 import type { SweepProgress } from '../ui/components/sweep-progress.js';
 import { ndjsonReporter, textReporter } from './reporters/text.js';
 import { UsageError, type Output } from './io.js';

@@ -1,5 +1,5 @@
 import type { Sweep } from '../compiler/index.js';
-import type { Plan } from '../plan/types.js';
+import type { Plan } from '../contracts/plan.js';
 import { fmtMacs, planCompute } from '../review/compute.js';
 import { duration } from '../review/phrases.js';
 import { trainableParams } from '../runtime/sweep-folder.js';

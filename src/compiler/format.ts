@@ -1,7 +1,7 @@
 import { expand, variantAt, type Expanded, type Group } from './variants.js';
 import type { Ast } from './ast.js';
 import { kindsIn, kindsOf, render } from './clauses.js';
-import { parseTokens, type Comment } from './parse.js';
+import { notARecipe, parseTokens, type Comment } from './parse.js';
 import { toAst } from './to-ast.js';
 import { diag, hasErrors, type Diagnostic } from './diagnostics.js';
 import type { LineIndex } from './source.js';
@@ -240,6 +240,9 @@ const BROKEN_LISTS = new Set(['TLR0001', 'TLR0201', 'TLR0202', 'TLR0203']);
  * out by its first variant's statements, each list kept where it stands.
  */
 export function format(text: string): Formatted {
+  // A file that is not a recipe is one diagnostic that quotes nothing of it (a link to .git/config, a key).
+  const foreign = notARecipe(text);
+  if (foreign) return { ok: false, diagnostics: [foreign] };
   const e = expand(text);
   const broken = e.diagnostics.filter((d) => BROKEN_LISTS.has(d.code));
   if (broken.length) return { ok: false, diagnostics: broken };

@@ -16,9 +16,9 @@ import { notARecipe, parse, parseTokens } from './parse.js';
 import { toAst } from './to-ast.js';
 import { check, type CheckOptions } from './check/index.js';
 import { toPlan } from './plan.js';
-import { assertPlan } from '../plan/validate.js';
+import { assertPlan } from '../contracts/validate.js';
 import { byPosition, diag, hasErrors, type Diagnostic } from './diagnostics.js';
-import type { Plan } from '../plan/types.js';
+import type { Plan } from '../contracts/plan.js';
 import type { Ast } from './ast.js';
 import type { Parsed } from './parse.js';
 import { expand, refuseSweep, type Expanded, type Group, type Keep, type Variant } from './variants.js';
@@ -87,7 +87,7 @@ export function compile(
     // The first variant's tree stands for the recipe's shape.
     const parsed = parseTokens(expanded.lexed, expanded.variants[0]?.tokens ?? []);
     const refuse = options.sweeps ? [] : refuseSweep(expanded);
-    const diagnostics = [...expanded.diagnostics, ...refuse].sort(byPosition);
+    const diagnostics = [...expanded.lexed.diagnostics, ...expanded.diagnostics, ...refuse].sort(byPosition);
     return { parsed, ast: toAst(parsed), diagnostics, plan: null, sweep: null };
   }
   const variants = expanded.variants.map((variant) => ({ variant, ...compileOne(expanded, variant, options) }));

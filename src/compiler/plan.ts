@@ -9,7 +9,7 @@ import {
   type PlanBlockRate,
   type PlanSplitSource,
   type PlanStage,
-} from '../plan/types.js';
+} from '../contracts/plan.js';
 import type { Checked, SplitSource, StageSpec } from './check/checked.js';
 import { splitBoundary } from '../zoo/cut.js';
 import { graphOf } from '../zoo/catalog.js';
@@ -129,7 +129,7 @@ function stage(c: Checked, s: StageSpec, i: number, headTotal: number): PlanStag
     index: i + 1,
     epochs: s.epochs,
     batch: s.batch,
-    optimizer: s.optimizer,
+    optimizer: s.optimizer as PlanStage['optimizer'],
     lr: {
       initial: s.lr,
       schedule: s.schedule,

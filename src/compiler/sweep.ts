@@ -42,6 +42,8 @@ export interface SweepRead {
   /** The recipe's tokens without the sweep's clauses; each list still stands in them. */
   readonly tokens: readonly IToken[];
   readonly diagnostics: readonly Diagnostic[];
+  /** The recipe's text. */
+  readonly text: string;
 }
 
 // The statement words a list can follow, and the name its values are shown under.
@@ -114,6 +116,7 @@ export function readSweep(lexed: Lexed): SweepRead {
     clauses,
     tokens,
     diagnostics,
+    text: lexed.text,
   };
 }
 

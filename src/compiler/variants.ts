@@ -190,7 +190,8 @@ function sampleOf(read: SweepRead, grid: number, out: Diagnostic[]): Expanded['s
   const s = read.sample;
   if (!s) return null;
   if (!read.groups.length) return null;
-  const written = s.count?.text ?? '';
+  // As written up to the count's end, so that `sample -1` (a `-` no token starts) reads as -1, not as 1.
+  const written = s.count ? read.text.slice(s.keyword.end.offset, s.count.span.end.offset).trim() : '';
   const n = /^\d+$/.test(written) ? Number(written) : 0;
   if (n < 1)
     out.push(

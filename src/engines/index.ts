@@ -54,7 +54,10 @@ export function engineOfRun(dir: string): EngineDef {
 
 /** The engine a run folder is resumed on, and the settings it recorded (null for older folders). */
 export function resumeOf(dir: string): { engine: EngineDef; recorded: EngineSettings | null } {
-  return { engine: engineOfRun(dir), recorded: readEngineRecord(dir)?.settings ?? null };
+  return {
+    engine: engineOfRun(dir),
+    recorded: (readEngineRecord(dir)?.settings as EngineSettings | undefined) ?? null,
+  };
 }
 
 /** Every engine's run flags, by long name, with the engine that owns each. */

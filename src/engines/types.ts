@@ -1,4 +1,4 @@
-import type { Plan } from '../plan/types.js';
+import type { Plan } from '../contracts/plan.js';
 import type { Evaluation, Events } from '../runtime/events.js';
 
 // The contract between tlr's commands and its engines. The plan is what an engine reads; the run

@@ -12,7 +12,7 @@ import { ACTIVATIONS, HEAD_KINDS } from '../zoo/head-layers.js';
 import { IMAGE_EXTENSIONS } from '../data/layout.js';
 import { fmtInt, plural } from '../review/phrases.js';
 import { sum } from '../review/compute.js';
-import type { Plan } from '../plan/types.js';
+import type { Plan } from '../contracts/plan.js';
 
 // What an editor asks about a recipe, answered from the compiler, the clause table and the zoo:
 // no second parser, no second list of clauses, codes or networks. Positions are LSP's (0-based

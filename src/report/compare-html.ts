@@ -1,6 +1,6 @@
-import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { esc, lineChart } from './svg.js';
+import { readContractLines } from '../contracts/read.js';
 
 // compare.html: the runs of a comparison on one self-contained page (inline CSS and SVG, nothing
 // fetched): their validation curves overlaid, and the table.
@@ -32,14 +32,7 @@ export function compareHtml(
   names: readonly string[],
   table: readonly (readonly string[])[],
 ): string {
-  const metrics = dirs.map((d) =>
-    fs
-      .readFileSync(path.join(d, 'metrics.jsonl'), 'utf8')
-      .trim()
-      .split('\n')
-      .filter(Boolean)
-      .map((l) => JSON.parse(l) as Row),
-  );
+  const metrics = dirs.map((d) => readContractLines('metrics', path.join(d, 'metrics.jsonl')));
   // In the charts each run is its number; the legend below names them in full.
   const series = (key: keyof Row) =>
     metrics.map((rows, i) => ({

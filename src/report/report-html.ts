@@ -1,43 +1,21 @@
-import * as fs from 'node:fs';
 import * as path from 'node:path';
 import sharp from 'sharp';
-import type { Plan } from '../plan/types.js';
 import type { Evaluation } from '../runtime/events.js';
 import { readIdxImages, readMember } from '../data/formats/index.js';
 import { writeFileAtomic } from '../files/atomic.js';
 import { esc, heatMap, lineChart } from './svg.js';
 import { explain } from '../review/explain.js';
 import { EXPLAIN_CSS, explainSectionHtml } from './explain-html.js';
+import { readContract, readContractLines } from '../contracts/read.js';
 
 // RUN_DIR/report.html: one self-contained page (inline CSS, SVG and images; it opens from disk
 // with no network): curves per stage, the learning rate, the confusion matrix as a heat map,
 // per-class figures and the most confidently misclassified images.
 
-interface Row {
-  stage: number;
-  epoch: number;
-  loss: number;
-  accuracy: number;
-  val_loss: number;
-  val_accuracy: number;
-  lr: number;
-  seconds: number;
-  best: boolean;
-}
 type Source =
   | { kind: 'file'; path: string }
   | { kind: 'idx'; file: string; index: number }
   | { kind: 'member'; shard: string; name: string; offset: number; size: number };
-interface Report {
-  recipe: string;
-  seconds: number;
-  backend?: string;
-  best: { metric: string; value: number; stage: number; epoch: number };
-  evaluation: Evaluation;
-  misclassified?: { image: Source; label: string; predicted: string; confidence: number }[];
-  training?: { epochs: number; seconds: number; images: number; imagesPerSecond: number | null };
-}
-
 async function thumbnail(src: Source): Promise<string | null> {
   try {
     let img: ReturnType<typeof sharp>;
@@ -100,14 +78,9 @@ const misclassifiedHtml = (recorded: unknown, wrong: readonly Wrong[]): string =
 
 /** Writes the run's self-contained report.html; returns its path. */
 export async function writeReportHtml(runDir: string): Promise<string> {
-  const read = (f: string) => fs.readFileSync(path.join(runDir, f), 'utf8');
-  const plan = JSON.parse(read('plan.json')) as Plan;
-  const report = JSON.parse(read('report.json')) as Report;
-  const rows = read('metrics.jsonl')
-    .trim()
-    .split('\n')
-    .filter(Boolean)
-    .map((l) => JSON.parse(l) as Row);
+  const plan = readContract('plan', path.join(runDir, 'plan.json'));
+  const report = readContract('report', path.join(runDir, 'report.json'));
+  const rows = readContractLines('metrics', path.join(runDir, 'metrics.jsonl'));
   const ev = report.evaluation;
   const breaks = rows.map((r, i) => (i > 0 && r.stage !== rows[i - 1]!.stage ? i : -1)).filter((i) => i > 0);
   const lrs = rows.map((r) => r.lr);

@@ -7,7 +7,8 @@ export const esc = htmlText;
 
 export interface Series {
   readonly name: string;
-  readonly values: readonly number[];
+  /** null (a number JSON could not hold) and NaN leave a gap. */
+  readonly values: readonly (number | null)[];
   readonly color: string;
 }
 
@@ -59,7 +60,7 @@ export function lineChart(opts: {
   const tr = (v: number) => (opts.log ? Math.log10(Math.max(v, 1e-12)) : v);
   const all = opts.series
     .flatMap((s) => s.values)
-    .filter(Number.isFinite)
+    .filter((v): v is number => v !== null && Number.isFinite(v))
     .map(tr);
   let lo = Math.min(...all),
     hi = Math.max(...all);
@@ -98,7 +99,7 @@ export function lineChart(opts: {
   }
   for (const s of opts.series) {
     const pts = s.values
-      .map((v, i) => (Number.isFinite(v) ? `${x(i).toFixed(1)},${y(v).toFixed(1)}` : null))
+      .map((v, i) => (v !== null && Number.isFinite(v) ? `${x(i).toFixed(1)},${y(v).toFixed(1)}` : null))
       .filter(Boolean);
     if (pts.length > 1)
       parts.push(`<polyline fill="none" stroke="${s.color}" stroke-width="2" points="${pts.join(' ')}"/>`);

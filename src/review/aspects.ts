@@ -1,6 +1,6 @@
 import * as path from 'node:path';
 import { displayPath } from '../paths.js';
-import type { Plan, PlanStage } from '../plan/types.js';
+import type { Plan, PlanStage } from '../contracts/plan.js';
 import { sum } from './compute.js';
 import {
   augmentText,

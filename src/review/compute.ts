@@ -1,5 +1,5 @@
 import { describe, networkKindOf, type NetworkKind } from '../zoo/catalog.js';
-import type { Plan, PlanStage } from '../plan/types.js';
+import type { Plan, PlanStage } from '../contracts/plan.js';
 
 // How much arithmetic a plan asks for, from the zoo's graphs: multiply-accumulates (MACs) per
 // image for the frozen part, the trained part and the head, then per stage and for the whole run.

@@ -1,7 +1,7 @@
 import { PLAN_ASPECTS, planDir, STAGE_ASPECTS, type Section } from './aspects.js';
 import { planCompute, type PlanCompute } from './compute.js';
 import { stageBlocks } from './phrases.js';
-import type { Plan, PlanStage } from '../plan/types.js';
+import type { Plan, PlanStage } from '../contracts/plan.js';
 
 // What a change to a recipe means: the plans compared aspect by aspect (src/review/aspects.ts),
 // then the consequences only tlr can work out, because it knows the network and the data:

@@ -1,5 +1,5 @@
 import { displayPath } from '../paths.js';
-import type { Plan, PlanStage } from '../plan/types.js';
+import type { Plan, PlanStage } from '../contracts/plan.js';
 import { fmtMacs, planCompute, sum } from './compute.js';
 import {
   augmentText,

@@ -3,7 +3,7 @@ import { fmtInt, formatLr, plural, stageLr } from '../text/numbers.js';
 export { fmtInt, plural };
 import { headLayerText } from '../zoo/head-layers.js';
 import { displayPath } from '../paths.js';
-import { tieBreakOf, type Plan, type PlanAugment, type PlanSplitSource, type PlanStage } from '../plan/types.js';
+import { tieBreakOf, type Plan, type PlanAugment, type PlanSplitSource, type PlanStage } from '../contracts/plan.js';
 
 // A plan's parts in words, as `tlr plan`, `tlr diff` and `tlr explain` all say them: one phrase
 // per part, so a change reads the same wherever it is shown.

@@ -1,6 +1,6 @@
 import { PLAN_ASPECTS, planDir, STAGE_ASPECTS } from './aspects.js';
 import { fmtMacs, planCompute } from './compute.js';
-import type { Plan } from '../plan/types.js';
+import type { Plan } from '../contracts/plan.js';
 
 // A plan as one line per aspect, the form `git diff` compares when a repository sets tlr as the
 // textconv of *.tlr files: a change of layout or comments changes no line, a changed setting

@@ -1,7 +1,7 @@
 import { fmtMacs, planCompute } from './compute.js';
 import { cell, diffMarkdown, diffText, pct, type DiffReport } from './render-diff.js';
 import type { SweepDiff, VariantPair, VariantPlan } from './sweep-diff.js';
-import { trainableParams } from '../plan/types.js';
+import { trainableParams } from '../contracts/plan.js';
 import { duration, fmtInt } from './phrases.js';
 import { printable } from '../printable.js';
 

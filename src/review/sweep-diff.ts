@@ -1,5 +1,5 @@
 import { diffPlans, runKey, type PlanDiff } from './diff.js';
-import type { Plan } from '../plan/types.js';
+import type { Plan } from '../contracts/plan.js';
 
 // `tlr diff` where either side is a sweep: the variants matched across the change, then what the
 // change means for each. Variants are matched by id (a hash of their choices, so reordering or

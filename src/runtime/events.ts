@@ -1,135 +1,23 @@
-import type { Plan } from '../plan/types.js';
+import type { ReadOnly } from '../contracts/plan.js';
+import type * as G from '../contracts/generated/contracts.js';
 
 // What a run tells the world. The runtime emits these and nothing else; the CLI's reporters, the
 // NDJSON stream and the terminal UI only subscribe.
 
-export interface EpochMetrics {
-  readonly loss: number;
-  readonly accuracy: number;
-  readonly val_loss: number;
-  readonly val_accuracy: number;
-}
-
-export interface ClassReport {
-  readonly name: string;
-  readonly precision: number;
-  readonly recall: number;
-  readonly f1: number;
-  readonly support: number;
-}
-
-export interface Evaluation {
-  readonly split: 'test' | 'validation';
-  readonly images: number;
-  readonly loss: number;
-  readonly accuracy: number;
-  readonly macroF1: number;
-  readonly classes: readonly ClassReport[];
-  /** rows: true class, columns: predicted class. */
-  readonly confusion: readonly (readonly number[])[];
-}
-
-export type RunEvent =
-  | {
-      readonly type: 'plan';
-      readonly plan: Plan;
-      readonly runDir: string;
-      readonly backend: string;
-      readonly resumed: boolean;
-    }
-  | {
-      readonly type: 'weights';
-      readonly phase: 'resolving' | 'downloading' | 'ready';
-      readonly url?: string;
-      readonly received?: number;
-      readonly total?: number | null;
-      readonly from?: string;
-      readonly sha256?: string;
-    }
-  | {
-      readonly type: 'data';
-      readonly counts: { readonly train: number; readonly validation: number; readonly test: number };
-    }
-  | {
-      readonly type: 'features';
-      readonly phase: 'hit' | 'computing' | 'progress' | 'done';
-      readonly split?: string;
-      readonly done?: number;
-      readonly total?: number;
-      readonly key: string /** Worker threads computing them (0: this thread). */;
-      readonly workers?: number /** What computed them (ONNX Runtime, TensorFlow.js). */;
-      readonly engine?: string /** A split stage's frozen part, cached: the layer it ends at. */;
-      readonly through?: string;
-    }
-  | {
-      readonly type: 'stage-start';
-      readonly stage: number;
-      readonly of: number;
-      readonly epochs: number;
-      readonly trainable: number;
-      readonly cached: boolean;
-      readonly backend: string;
-    }
-  | {
-      readonly type: 'batch';
-      readonly stage: number;
-      readonly epoch: number;
-      readonly batch: number;
-      readonly batches: number;
-      readonly loss: number;
-    }
-  | {
-      readonly type: 'epoch';
-      readonly stage: number;
-      readonly epoch: number;
-      readonly epochs: number;
-      readonly metrics: EpochMetrics;
-      readonly lr: number;
-      readonly seconds: number;
-      readonly best: boolean;
-    }
-  | {
-      readonly type: 'checkpoint';
-      readonly stage: number;
-      readonly epoch: number;
-      readonly path: string;
-      readonly best: boolean;
-    }
-  | {
-      readonly type: 'lr-found';
-      readonly stage: number;
-      readonly lr: number;
-      readonly rule: string;
-      readonly minimum: number;
-      readonly steepest: number;
-      readonly steps: number /** Chosen in an earlier process (a resumed run). */;
-      readonly resumed?: boolean;
-    }
-  | {
-      readonly type: 'early-stop';
-      readonly stage: number;
-      readonly epoch: number;
-      readonly metric: string;
-      readonly patience: number;
-    }
-  | { readonly type: 'evaluation'; readonly evaluation: Evaluation }
-  | { readonly type: 'warning'; readonly message: string; readonly file?: string }
-  | { readonly type: 'interrupted'; readonly runDir: string; readonly stage: number; readonly epoch: number }
-  | { readonly type: 'error'; readonly message: string }
-  | {
-      readonly type: 'finished';
-      readonly runDir: string;
-      readonly modelDir: string;
-      readonly best: {
-        readonly metric: string;
-        readonly value: number;
-        readonly stage: number;
-        readonly epoch: number;
-      };
-      readonly evaluation: Evaluation | null;
-      readonly seconds: number /** Files `export …` wrote (model.onnx). */;
-      readonly exported?: readonly string[];
-    };
+/** An event of `tlr run --json` (schema/events.schema.json, whose generated types these are, read-only). */
+export type RunEvent = ReadOnly<G.TlrEvent>;
+export type EpochMetrics = ReadOnly<G.EpochMetrics>;
+/** An engine's metrics of an epoch before they go out: numbers (NaN where the event's JSON has null). */
+export type EngineMetrics = { readonly [K in keyof EpochMetrics]: number };
+/** An epoch's metrics as numbers (NaN for the JSON's null): what an engine computes, and what a reader compares. */
+export const engineMetrics = (m: EpochMetrics): EngineMetrics => ({
+  loss: m.loss ?? Number.NaN,
+  accuracy: m.accuracy ?? Number.NaN,
+  val_loss: m.val_loss ?? Number.NaN,
+  val_accuracy: m.val_accuracy ?? Number.NaN,
+});
+export type ClassReport = ReadOnly<G.ClassReport>;
+export type Evaluation = ReadOnly<G.Evaluation>;
 
 export type Listener = (e: RunEvent) => void;
 

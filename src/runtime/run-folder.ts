@@ -1,9 +1,10 @@
-import { recipeProvenance, type RecipeProvenance } from './provenance.js';
+import { recipeProvenance } from './provenance.js';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import type { Plan } from '../plan/types.js';
-import { assertPlan, planErrors } from '../plan/validate.js';
+import type { Plan } from '../contracts/plan.js';
+import { ContractFileError, readContract, readContractLines, type Contracts } from '../contracts/read.js';
+import { assertPlan } from '../contracts/validate.js';
 import { alive, recoverDir, writeFileAtomic } from '../files/atomic.js';
 import { saveTargetProblem } from '../data/model-folder.js';
 import { TlrError } from '../errors.js';
@@ -32,12 +33,7 @@ export interface RunState {
 }
 
 /** Which engine made a run folder, with its settings (engine.json): a resume goes on with both. */
-export interface EngineRecord {
-  readonly engine: string;
-  readonly settings: Readonly<Record<string, string | number | boolean>>;
-  /** Which recipe the run came from (absent in folders older than it); environment.json repeats it. */
-  readonly recipe?: RecipeProvenance;
-}
+export type EngineRecord = Contracts['engine'];
 
 export const ENGINE_FILE = 'engine.json';
 
@@ -45,28 +41,14 @@ export const ENGINE_FILE = 'engine.json';
 export function readEngineRecord(dir: string): EngineRecord | null {
   const file = path.join(dir, ENGINE_FILE);
   if (!fs.existsSync(file)) return null;
-  let r: EngineRecord;
   try {
-    r = JSON.parse(fs.readFileSync(file, 'utf8'));
+    return readContract('engine', file);
   } catch (e) {
+    if (!(e instanceof ContractFileError)) throw e;
     throw new RunError(
-      `${file} is damaged (${(e as Error).message}); write {"engine": "tfjs", "settings": {}} (or the engine ` +
-        `the run used) into it, or start the run again`,
+      `${e.message}: write {"engine": "tfjs", "settings": {}} (or the engine the run used) into it, or start the run again`,
     );
   }
-  const scalar = (v: unknown) => ['string', 'number', 'boolean'].includes(typeof v);
-  const ok =
-    r !== null &&
-    typeof r === 'object' &&
-    typeof r.engine === 'string' &&
-    typeof r.settings === 'object' &&
-    r.settings !== null &&
-    Object.values(r.settings).every(scalar);
-  if (!ok)
-    throw new RunError(
-      `${file} must hold {"engine": NAME, "settings": {...}} with plain values; restore it or start the run again`,
-    );
-  return r;
 }
 
 export interface RunFolder {
@@ -149,11 +131,10 @@ function folder(dir: string, plan: Plan, resumed: boolean, state: RunState, rele
 function readState(file: string, plan: Plan): RunState {
   let s: RunState;
   try {
-    s = JSON.parse(fs.readFileSync(file, 'utf8'));
+    s = structuredClone(readContract('checkpointState', file)) as RunState;
   } catch (e) {
-    throw new RunError(
-      `${file} is damaged (${(e as Error).message}); the run cannot be resumed from it. Start it again with tlr run`,
-    );
+    if (!(e instanceof ContractFileError)) throw e;
+    throw new RunError(`${e.message}. The run cannot be resumed from it: start it again with tlr run`);
   }
   const int = (v: unknown, max: number) => Number.isInteger(v) && (v as number) >= 0 && (v as number) <= max;
   const point = (b: unknown, withStage: boolean) =>
@@ -184,16 +165,11 @@ function readState(file: string, plan: Plan): RunState {
  */
 function trimMetrics(file: string, state: RunState): void {
   if (!fs.existsSync(file)) return;
-  const lines = fs.readFileSync(file, 'utf8').split('\n').filter(Boolean);
-  const keep = lines.filter((l) => {
-    try {
-      const m = JSON.parse(l) as { stage: number; epoch: number };
-      return m.stage - 1 < state.stage || (m.stage - 1 === state.stage && m.epoch <= state.epoch);
-    } catch {
-      return false;
-    }
-  });
-  if (keep.length !== lines.length) writeFileAtomic(file, keep.map((l) => `${l}\n`).join(''));
+  const text = fs.readFileSync(file, 'utf8');
+  const rows = readContractLines('metrics', file, { lastMayBeCut: true });
+  const keep = rows.filter((m) => m.stage - 1 < state.stage || (m.stage - 1 === state.stage && m.epoch <= state.epoch));
+  const kept = keep.map((m) => `${JSON.stringify(m)}\n`).join('');
+  if (keep.length !== rows.length || kept.length !== text.length) writeFileAtomic(file, kept);
 }
 
 /** Reopens RUN_DIR for --resume: its plan (validated) and its checkpoint's state. */
@@ -202,8 +178,7 @@ function reopen(resume: string): RunFolder {
   const planFile = path.join(dir, 'plan.json'),
     stateFile = path.join(dir, 'checkpoint', 'state.json');
   if (!fs.existsSync(planFile)) throw new RunError(`${dir} is not a tlr run folder: it has no plan.json`);
-  const plan = JSON.parse(fs.readFileSync(planFile, 'utf8'));
-  assertPlan(plan);
+  const plan = readContract('plan', planFile);
   if (fs.existsSync(path.join(dir, 'report.json')))
     throw new RunError(`${dir} has already finished (its report.json exists)`);
   // One process at a time: a second resume would train the same epochs again and write them twice.
@@ -258,8 +233,7 @@ export const dataFolders = (plan: Plan): string[] => [
 export function dataFoldersOfModel(modelDir: string): string[] {
   const planFile = path.join(path.dirname(path.resolve(modelDir)), 'plan.json');
   try {
-    const plan = JSON.parse(fs.readFileSync(planFile, 'utf8'));
-    return planErrors(plan).length ? [] : dataFolders(plan as Plan);
+    return dataFolders(readContract('plan', planFile));
   } catch {
     return [];
   }

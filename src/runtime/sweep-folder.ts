@@ -1,9 +1,9 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { trainableParams, type Plan } from '../plan/types.js';
+import { trainableParams, type Plan } from '../contracts/plan.js';
 import { writeFileAtomic } from '../files/atomic.js';
 import { newOutputDir, RunError, stamp } from './run-folder.js';
-import { runFileErrors } from './run-files.js';
+import { ContractFileError, readContract } from '../contracts/read.js';
 
 // A sweep's folder (runs/<recipe>/sweep-<timestamp>/): sweep.json (schema/sweep.schema.json) and
 // one folder per variant, named by the variant's id, that holds the variant's run folder. sweep.json
@@ -77,17 +77,10 @@ export const isSweepFolder = (dir: string): boolean => fs.existsSync(path.join(d
 
 /** sweep.json, checked against its schema; a RunError names the file and what is wrong. */
 export function readSweep(dir: string): SweepRecord {
-  const file = path.join(dir, SWEEP_FILE);
-  let value: unknown;
   try {
-    value = JSON.parse(fs.readFileSync(file, 'utf8'));
+    return readContract('sweep', path.join(dir, SWEEP_FILE)) as SweepRecord;
   } catch (e) {
-    throw new RunError(
-      `${file} cannot be read (${(e as Error).message}); it is written by tlr run: start the sweep again from its recipe`,
-    );
+    if (e instanceof ContractFileError) throw new RunError(`${e.message}; or start the sweep again from its recipe`);
+    throw e;
   }
-  const errors = runFileErrors('sweep', value);
-  if (errors.length)
-    throw new RunError(`${file} is not a tlr sweep file (${errors.slice(0, 3).join('; ')}); start the sweep again`);
-  return value as SweepRecord;
 }

@@ -51,7 +51,7 @@ export interface ViewState {
     readonly modelDir: string;
     readonly runDir: string;
     readonly seconds: number;
-    readonly best: { metric: string; value: number; stage: number; epoch: number };
+    readonly best: EventOf<'finished'>['best'];
     readonly exported?: readonly string[];
   } | null;
   readonly interrupted: boolean;

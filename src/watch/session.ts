@@ -1,4 +1,4 @@
-import type { Plan } from '../plan/types.js';
+import type { Plan } from '../contracts/plan.js';
 
 // What watch mode decides on each save: show the diagnostics and keep the running job; do nothing
 // when the plan did not change; or stop the job cleanly (after its current batch) and start the

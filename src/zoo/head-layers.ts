@@ -1,4 +1,4 @@
-import type { PlanHeadLayer } from '../plan/types.js';
+import type { PlanHeadLayer } from '../contracts/plan.js';
 
 // The head layers a recipe can put on a network, one row each, as OPS holds the network's ops:
 // how a recipe writes it and how the checker reads its arguments, how the plan shows it, its
@@ -20,6 +20,7 @@ export const ACTIVATIONS = [
   'sigmoid',
   'softmax',
 ] as const;
+export type Activation = (typeof ACTIVATIONS)[number];
 
 /** A recipe argument as the checker hands it over: a number or a word, with its text. */
 export interface HeadArg {
@@ -31,7 +32,7 @@ export interface HeadArg {
 export interface ArgReader {
   int(a: HeadArg, what: string, min: number, max: number): number | null;
   real(a: HeadArg, what: string, ok: (v: number) => boolean, range: string): number | null;
-  activation(a: HeadArg): string | null;
+  activation(a: HeadArg): Activation | null;
   /** The layer's arguments are wrong: `why`, and the row's usage as the hint. */
   wrong(why: string): null;
 }
@@ -83,7 +84,7 @@ export const HEAD_LAYERS: { readonly [K in PlanHeadLayer['kind']]: HeadLayerDef<
     fromConfig: (c) => ({
       kind: 'dense',
       units: c['units'] as number,
-      activation: (c['activation'] as string) ?? 'linear',
+      activation: (c['activation'] as Activation | undefined) ?? 'linear',
     }),
     program: 'dense',
     torch: { weight: { name: 'kernel', transpose: true }, bias: { name: 'bias' } },

@@ -1,6 +1,6 @@
 import * as path from 'node:path';
 import type { ModelInfo } from './catalog.js';
-import type { PlanWeights } from '../plan/types.js';
+import type { PlanWeights } from '../contracts/plan.js';
 
 // The one rule for what a weights argument means — `imagenet`, `none`, an https:// URL, a file or a
 // tlr model folder — shared by the checker (`weights …` in a recipe) and the runtime's library

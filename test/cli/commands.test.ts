@@ -3,7 +3,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { nodeWithTsx, ROOT, spawnAsync, tlr, tlrAsync, tlrProcess } from '../helpers/cli.js';
-import { planErrors } from '../../src/plan/validate.js';
+import { planErrors } from '../../src/contracts/validate.js';
 import { loadOrt } from '../../src/engines/tfjs/onnx/runtime.js';
 
 const FIX = path.resolve(__dirname, '../fixtures');

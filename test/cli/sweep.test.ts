@@ -5,8 +5,8 @@ import '@tensorflow/tfjs-backend-wasm';
 import { makeWorld } from '../helpers/run-fixture.js';
 import { spawn } from 'node:child_process';
 import { cliArgs, tlr, tlrAsync } from '../helpers/cli.js';
-import { assertPlan } from '../../src/plan/validate.js';
-import { runFileErrors } from '../../src/runtime/run-files.js';
+import { assertPlan } from '../../src/contracts/validate.js';
+import { contractErrors } from '../../src/contracts/validate.js';
 import { sweepProgress } from '../../src/cli/commands/run-sweep.js';
 
 // A sweep end to end on tiny data (tfjs engine): its plan, a run where one variant fails and the
@@ -91,7 +91,7 @@ describe('a sweep', () => {
     expect(r.code, r.err).toBe(1);
     expect(r.err).toMatch(/variant 4 of 4 to run/);
     const s = record();
-    expect(runFileErrors('sweep', s)).toEqual([]);
+    expect(contractErrors('sweep', s)).toEqual([]);
     const status = s.variants.map((v: { status: string }) => v.status);
     expect(status).toEqual(['finished', 'finished', 'failed', 'failed']);
     expect(s.variants[2].error).toMatch(/broken/);
@@ -159,7 +159,7 @@ describe('a sweep', () => {
       'finished',
     ]);
     expect(after.variants[0].runDir).toBe(before.variants[0].runDir);
-    expect(runFileErrors('sweep', after)).toEqual([]);
+    expect(contractErrors('sweep', after)).toEqual([]);
   }, 120_000);
 
   it('a damaged sweep.json is named, with what to do, and nothing is run', async () => {
@@ -168,7 +168,7 @@ describe('a sweep', () => {
     fs.writeFileSync(path.join(copy, 'sweep.json'), '{"format": "tlr-sweep", "version": 1, "variants": [');
     const r = await tlrAsync('run', '--resume', copy);
     expect(r.code).not.toBe(0);
-    expect(r.err).toMatch(/damaged\/sweep\.json cannot be read .*start the sweep again from its recipe/);
+    expect(r.err).toMatch(/damaged\/sweep\.json is damaged: not JSON .*start the sweep again from its recipe/);
     expect(fs.readdirSync(copy)).toEqual(['sweep.json']);
   });
 
@@ -220,7 +220,7 @@ describe('a sweep', () => {
       .trim()
       .split('\n');
     expect(epochs).toHaveLength(60);
-    expect(runFileErrors('sweep', after)).toEqual([]);
+    expect(contractErrors('sweep', after)).toEqual([]);
   }, 180_000);
 
   it('keep best 1 after 3 epochs: the same winner as the full grid, in less time; the others stop early', async () => {
@@ -238,7 +238,7 @@ describe('a sweep', () => {
     };
     const full = await sweepOf('grid', '');
     const halved = await sweepOf('halved', 'keep best 1 after 3 epochs\n');
-    expect(runFileErrors('sweep', halved.s)).toEqual([]);
+    expect(contractErrors('sweep', halved.s)).toEqual([]);
     expect(halved.s.keep).toEqual({ best: 1, after: 3 });
     const statuses = halved.s.variants.map((v: { status: string }) => v.status);
     expect(statuses.filter((x: string) => x === 'finished')).toHaveLength(1);

@@ -1,7 +1,8 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { expect } from 'vitest';
-import { runFileErrors } from '../../src/runtime/run-files.js';
+import { contractErrors } from '../../src/contracts/validate.js';
+import { runFolderProblems } from '../../src/contracts/read.js';
 
 // The run folder and the event stream checked against schema/ (the same files the Python engine's
 // tests validate against), whichever engine wrote them.
@@ -12,23 +13,14 @@ export function validEvents(ndjson: string): { type: string }[] {
     .trim()
     .split('\n')
     .map((l) => JSON.parse(l) as { type: string });
-  const wrong = events.flatMap((e, i) => runFileErrors('event', e).map((m) => `line ${i + 1} (${e.type}): ${m}`));
+  const wrong = events.flatMap((e, i) => contractErrors('event', e).map((m) => `line ${i + 1} (${e.type}): ${m}`));
   expect(wrong).toEqual([]);
   return events;
 }
 
-/** A finished run folder's report.json, environment.json, engine.json and metrics.jsonl are valid. */
+/** Every contract file of a run folder (its model folder and checkpoint too) is valid, and none lacks a schema. */
 export function expectValidRunFolder(dir: string): void {
-  const read = (f: string) => JSON.parse(fs.readFileSync(path.join(dir, f), 'utf8')) as unknown;
-  const wrong = [
-    ...runFileErrors('report', read('report.json')).map((m) => `report.json ${m}`),
-    ...runFileErrors('environment', read('environment.json')).map((m) => `environment.json ${m}`),
-    ...runFileErrors('engine', read('engine.json')).map((m) => `engine.json ${m}`),
-    ...fs
-      .readFileSync(path.join(dir, 'metrics.jsonl'), 'utf8')
-      .trim()
-      .split('\n')
-      .flatMap((l, i) => runFileErrors('metrics', JSON.parse(l)).map((m) => `metrics.jsonl line ${i + 1} ${m}`)),
-  ];
-  expect(wrong).toEqual([]);
+  expect(runFolderProblems(dir)).toEqual([]);
+  for (const f of ['plan.json', 'report.json', 'environment.json', 'engine.json', 'metrics.jsonl', 'model/labels.json'])
+    expect(fs.existsSync(path.join(dir, f)), f).toBe(true);
 }

@@ -242,37 +242,15 @@ describe('training that goes wrong', () => {
         `0.01\nsplit 50/50\n`,
     );
     const { r } = await go(f, path.join(w.dir, 'cache'));
-    fs.writeFileSync(
-      path.join(r.runDir, 'report.json'),
-      JSON.stringify({
-        recipe: 'x',
-        best: { metric: 'val_loss', value: null, stage: 1, epoch: 1 },
-        evaluation: {
-          split: 'test',
-          images: 0,
-          loss: null,
-          accuracy: null,
-          macroF1: null,
-          classes: [{ name: 'a', precision: null, recall: null, f1: null, support: 0 }],
-          confusion: [[0]],
-        },
-        seconds: 1,
-      }),
-    );
-    fs.appendFileSync(
-      path.join(r.runDir, 'metrics.jsonl'),
-      `${JSON.stringify({
-        stage: 1,
-        epoch: 2,
-        loss: null,
-        accuracy: 0,
-        val_loss: null,
-        val_accuracy: 0,
-        lr: 1,
-        seconds: 1,
-        best: false,
-      })}\n`,
-    );
+    // The run's own report and metrics, with the values a run could not compute (NaN) as JSON holds them: null.
+    const reportFile = path.join(r.runDir, 'report.json');
+    const report = JSON.parse(fs.readFileSync(reportFile, 'utf8'));
+    report.best.value = null;
+    report.evaluation.loss = null;
+    fs.writeFileSync(reportFile, JSON.stringify(report));
+    const rows = fs.readFileSync(path.join(r.runDir, 'metrics.jsonl'), 'utf8').trim().split('\n');
+    const last = { ...JSON.parse(rows.at(-1)!), epoch: 2, loss: null, val_loss: null, best: false };
+    fs.appendFileSync(path.join(r.runDir, 'metrics.jsonl'), `${JSON.stringify(last)}\n`);
     const html = fs.readFileSync(await writeReportHtml(r.runDir), 'utf8');
     expect(html).toContain('n/a');
   }, 30_000);

@@ -5,7 +5,7 @@ import { compile } from '../../src/compiler/index.js';
 import { diffPlans, planChanges } from '../../src/review/diff.js';
 import { PLAN_ASPECTS, STAGE_ASPECTS } from '../../src/review/aspects.js';
 import { planCompute } from '../../src/review/compute.js';
-import type { Plan } from '../../src/plan/types.js';
+import type { Plan } from '../../src/contracts/plan.js';
 import { makeWorld } from '../helpers/run-fixture.js';
 
 // What a change means, from two plans: tlr diff's core, on recipes over a small real data set.

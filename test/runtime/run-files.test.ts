@@ -2,7 +2,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { EVENT_TYPES, type RunEvent } from '../../src/runtime/events.js';
-import { RUN_FILES, runFileErrors } from '../../src/runtime/run-files.js';
+import { CONTRACT_SCHEMAS, contractErrors } from '../../src/contracts/validate.js';
 import { compile } from '../../src/compiler/index.js';
 
 // The TypeScript types and schema/ agree: the schema lists exactly the event types the compiler
@@ -74,8 +74,8 @@ const EXAMPLES: readonly RunEvent[] = [
 
 describe('schema/ and the TypeScript types', () => {
   it('every schema is a file of schema/, and each compiles', () => {
-    for (const f of Object.values(RUN_FILES)) expect(fs.existsSync(path.join(SCHEMA, f)), f).toBe(true);
-    expect(runFileErrors('engine', { engine: 'tfjs', settings: {} })).toEqual([]);
+    for (const f of Object.values(CONTRACT_SCHEMAS)) expect(fs.existsSync(path.join(SCHEMA, f)), f).toBe(true);
+    expect(contractErrors('engine', { engine: 'tfjs', settings: {} })).toEqual([]);
   });
 
   it('the events schema lists exactly the event types RunEvent has', () => {
@@ -85,21 +85,21 @@ describe('schema/ and the TypeScript types', () => {
   });
 
   it('an example of every event validates', () => {
-    for (const e of EXAMPLES) expect(runFileErrors('event', e), e.type).toEqual([]);
+    for (const e of EXAMPLES) expect(contractErrors('event', e), e.type).toEqual([]);
   });
 
   it('drift does not: a missing field, an unknown field, a wrong type, an unknown event', () => {
-    expect(runFileErrors('event', { type: 'batch', stage: 1, epoch: 1, batch: 1, batches: 4 }).join()).toContain(
+    expect(contractErrors('event', { type: 'batch', stage: 1, epoch: 1, batch: 1, batches: 4 }).join()).toContain(
       "must have required property 'loss'",
     );
-    expect(runFileErrors('event', { type: 'warning', message: 'w', extra: 1 }).join()).toContain(
+    expect(contractErrors('event', { type: 'warning', message: 'w', extra: 1 }).join()).toContain(
       'must NOT have additional properties: extra',
     );
-    expect(runFileErrors('event', { type: 'data', counts: { train: '7', validation: 1, test: 2 } }).join()).toContain(
+    expect(contractErrors('event', { type: 'data', counts: { train: '7', validation: 1, test: 2 } }).join()).toContain(
       '/counts/train must be integer',
     );
-    expect(runFileErrors('event', { type: 'nope' }).join()).toContain('must be equal to one of the allowed values');
-    expect(runFileErrors('report', { format: 'tlr-report', version: 2 }).join()).toContain(
+    expect(contractErrors('event', { type: 'nope' }).join()).toContain('must be equal to one of the allowed values');
+    expect(contractErrors('report', { format: 'tlr-report', version: 2 }).join()).toContain(
       '/version must be equal to constant',
     );
   });

@@ -2,7 +2,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { expect, it } from 'vitest';
 import { compile } from '../../src/compiler/index.js';
-import type { PlanHeadLayer } from '../../src/plan/types.js';
+import type { PlanHeadLayer } from '../../src/contracts/plan.js';
 import { HEAD_KINDS, HEAD_LAYERS, headLayerText, headParams } from '../../src/zoo/head-layers.js';
 
 // The head-layer table is whole: the plan schema's kinds are its rows (the torch engine's

@@ -31,6 +31,13 @@ def validate():
         "metrics": "metrics.schema.json",
         "environment": "environment.schema.json",
         "engine": "run-engine.schema.json",
+        "network": "network.schema.json",
+        "labels": "labels.schema.json",
+        "preprocessing": "preprocessing.schema.json",
+        "modelMarker": "model-marker.schema.json",
+        "checkpointState": "checkpoint-state.schema.json",
+        "manifest": "manifest.schema.json",
+        "job": "job.schema.json",
     }
 
     def check(kind, value):

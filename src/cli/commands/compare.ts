@@ -1,6 +1,6 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import type { Plan } from '../../plan/types.js';
+import type { Plan } from '../../contracts/plan.js';
 import { writeReportHtml } from '../../report/report-html.js';
 import { compareHtml } from '../../report/compare-html.js';
 import { writeFileAtomic } from '../../files/atomic.js';
@@ -19,6 +19,7 @@ import { isSweepFolder, readSweep } from '../../runtime/sweep-folder.js';
 import { sweepTable } from '../../report/sweep-table.js';
 import { writeSweepReport } from '../../report/sweep-html.js';
 import { CSV_SAFE } from '../../escape.js';
+import { readContract, readContractLines } from '../../contracts/read.js';
 
 export interface CompareRow {
   run: string;
@@ -74,21 +75,16 @@ const unfinished = (dir: string): string | null => {
 function provenance(dir: string): RecipeProvenance | null {
   for (const f of ['environment.json', 'engine.json'])
     try {
-      const r = JSON.parse(fs.readFileSync(path.join(dir, f), 'utf8'))?.recipe;
-      if (r && typeof r.digest === 'string') return r as RecipeProvenance;
+      const r = readContract(f === 'engine.json' ? 'engine' : 'environment', path.join(dir, f)).recipe;
+      if (r) return r as RecipeProvenance;
     } catch {}
   return null;
 }
 
 function row(dir: string): CompareRow {
-  const plan = JSON.parse(fs.readFileSync(path.join(dir, 'plan.json'), 'utf8')) as Plan;
-  const report = JSON.parse(fs.readFileSync(path.join(dir, 'report.json'), 'utf8'));
-  const epochs = fs
-    .readFileSync(path.join(dir, 'metrics.jsonl'), 'utf8')
-    .trim()
-    .split('\n')
-    .filter(Boolean)
-    .map((l) => JSON.parse(l) as Epoch);
+  const plan = readContract('plan', path.join(dir, 'plan.json'));
+  const report = readContract('report', path.join(dir, 'report.json'));
+  const epochs = readContractLines('metrics', path.join(dir, 'metrics.jsonl'));
   const prov = provenance(dir);
   const m = plan.model,
     w = m.weights,

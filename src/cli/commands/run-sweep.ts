@@ -13,7 +13,7 @@ import {
   type SweepVariant,
 } from '../../runtime/sweep-folder.js';
 import { TlrError } from '../../errors.js';
-import type { Plan } from '../../plan/types.js';
+import type { Plan } from '../../contracts/plan.js';
 import type { RunEvent } from '../../runtime/events.js';
 import { UsageError, type Output } from '../io.js';
 import { chooseEngine, runWithView, type Chosen, type RunFlags } from '../run-session.js';
@@ -282,7 +282,7 @@ function screenAt(plan: Plan, after: number) {
     seen: (e: RunEvent): boolean => {
       if (e.type !== 'epoch') return false;
       const acc = e.metrics.val_accuracy;
-      last = { epochs: before[e.stage - 1]! + e.epoch, valAccuracy: Number.isFinite(acc) ? acc : 0 };
+      last = { epochs: before[e.stage - 1]! + e.epoch, valAccuracy: acc !== null && Number.isFinite(acc) ? acc : 0 };
       return last.epochs >= after;
     },
     reached: () => last !== null && last.epochs >= after,

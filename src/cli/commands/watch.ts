@@ -6,7 +6,7 @@ import { DEFAULT_ENGINE, engineNamed, runOn, settle, type FlagValues } from '../
 import { WatchSession, type WatchStatus } from '../../watch/session.js';
 import { describeItem, listSplits } from '../../runtime/data/dataset.js';
 import { dataFolders } from '../../runtime/run-folder.js';
-import type { Plan } from '../../plan/types.js';
+import type { Plan } from '../../contracts/plan.js';
 import { ndjsonReporter, textReporter } from '../reporters/text.js';
 import { useLiveView } from './run.js';
 import { compileFile, readRecipe, useColor, UsageError, type Output } from '../io.js';

@@ -8,7 +8,7 @@ import { printable } from '../../printable.js';
 
 // Plain lines for pipes, CI and logs: one line per thing that happened, no cursor movement.
 
-const num = (v: number) => (Number.isFinite(v) ? v.toFixed(4) : 'n/a');
+const num = (v: number | null) => (v !== null && Number.isFinite(v) ? v.toFixed(4) : 'n/a');
 
 const through = (e: EventOf<'features'>) => (e.through ? ` (frozen part, through ${e.through})` : '');
 const ranOn = (e: EventOf<'features'>) =>

@@ -1,5 +1,12 @@
 import type { ModelInfo } from '../../zoo/catalog.js';
-import type { Metric, PlanExport, PlanAugment, PlanHeadLayer, PlanSchedule, PlanWeights } from '../../plan/types.js';
+import type {
+  Metric,
+  PlanExport,
+  PlanAugment,
+  PlanHeadLayer,
+  PlanSchedule,
+  PlanWeights,
+} from '../../contracts/plan.js';
 import type { DataInfo } from '../../data/formats/index.js';
 import type { SplitPercent } from '../../data/split-counts.js';
 

@@ -1,13 +1,14 @@
 import { isNum, type Arg, type HeadLayer, type Num, type Statement } from '../ast.js';
 import {
   ACTIVATIONS,
+  type Activation,
   HEAD_KINDS,
   HEAD_LAYERS,
   type ArgReader,
   type HeadArg,
   type HeadLayerDef,
 } from '../../zoo/head-layers.js';
-import type { PlanHeadLayer } from '../../plan/types.js';
+import type { PlanHeadLayer } from '../../contracts/plan.js';
 import type { Ctx } from './context.js';
 import type { HeadLayerSpec } from './checked.js';
 import { didYouMean, oneOf } from './suggest.js';
@@ -24,7 +25,7 @@ function reader(ctx: Ctx, l: HeadLayer, usage: string, ast: ReadonlyMap<HeadArg,
     int: (a, what, min, max) => ctx.int(arg(a) as Num, what, min, max),
     real: (a, what, ok, range) => ctx.real(arg(a) as Num, what, ok, range),
     activation: (a) => {
-      if ((ACTIVATIONS as readonly string[]).includes(a.text)) return a.text;
+      if ((ACTIVATIONS as readonly string[]).includes(a.text)) return a.text as Activation;
       ctx.report('TLR1202', arg(a).span, `unknown activation \`${a.text}\``, [
         ...didYouMean(a.text, ACTIVATIONS),
         `activations: ${oneOf([...ACTIVATIONS])}`,

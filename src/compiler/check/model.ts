@@ -1,7 +1,7 @@
 import { describe, family, CatalogError, MODEL_NAMES, type ModelInfo } from '../../zoo/catalog.js';
 import type { Globals } from './statements.js';
 import type { Ctx } from './context.js';
-import type { PlanWeights } from '../../plan/types.js';
+import type { PlanWeights } from '../../contracts/plan.js';
 import { isProblem, parseWeights } from '../../zoo/weights-spec.js';
 import { didYouMean, oneOf } from './suggest.js';
 

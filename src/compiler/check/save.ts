@@ -5,7 +5,7 @@ import type { Metric } from './checked.js';
 import { metric } from './training.js';
 import { saveTargetProblem } from '../../data/model-folder.js';
 import { didYouMean } from './suggest.js';
-import type { PlanExport } from '../../plan/types.js';
+import type { PlanExport } from '../../contracts/plan.js';
 
 /**
  * `save [best by METRIC | last] [to PATH]`. A target that would replace something tlr did not

@@ -1,5 +1,5 @@
 import { tf } from './tf.js';
-import type { Plan } from '../../plan/types.js';
+import type { Plan } from '../../contracts/plan.js';
 import { chooseBackend } from './backend.js';
 import type { Events } from '../../runtime/events.js';
 import { prepareRun } from './stages/context.js';

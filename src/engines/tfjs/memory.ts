@@ -1,5 +1,5 @@
 import { createRequire } from 'node:module';
-import type { Plan, PlanStage } from '../../plan/types.js';
+import type { Plan, PlanStage } from '../../contracts/plan.js';
 import { describe } from '../../zoo/catalog.js';
 
 // How much memory a training step takes on TensorFlow.js' wasm backend, whose tensors all live in

@@ -16,7 +16,7 @@ import { assignWeights } from './assign-weights.js';
 import { buildLayers } from './tf-layers/build.js';
 import { describe, graphOf, MODEL_NAMES } from '../../zoo/catalog.js';
 import { joinNetwork, makeHead } from './train/network.js';
-import type { PlanHeadLayer } from '../../plan/types.js';
+import { ContractFileError, readContract, type Contracts } from '../../contracts/read.js';
 
 // A trained model on disk: TF.js layers format (model.json + weights.bin, loadable with
 // tf.loadLayersModel, in a browser too), with labels.json and preprocessing.json beside it.
@@ -83,47 +83,33 @@ export async function saveModel(model: tf.LayersModel, dir: string, meta?: Model
 /** A folder that is not a tlr model folder. */
 export class ModelDirError extends TlrError {}
 
-/** A JSON file of a model folder, parsed; a ModelDirError names the file when it is damaged. */
-function readJson(dir: string, f: string): unknown {
-  const file = path.join(dir, f);
+/** A JSON file of a model folder, read and validated against its schema; a ModelDirError names what is wrong. */
+function readJson<K extends 'labels' | 'preprocessing' | 'network'>(dir: string, kind: K): Contracts[K] {
   try {
-    return JSON.parse(fs.readFileSync(file, 'utf8'));
+    return readContract(kind, path.join(dir, `${kind}.json`));
   } catch (e) {
-    throw new ModelDirError(
-      `${file} is damaged (${(e as Error).message}); save the model again (run the recipe) or restore the file`,
-    );
+    if (e instanceof ContractFileError) throw new ModelDirError(e.message);
+    throw e;
   }
 }
 
-/** preprocessing.json, field by field. */
+/** preprocessing.json beyond its schema: a size tlr can resize to, a spread that divides, a resizer this tlr has. */
 function checkPreprocessing(
   dir: string,
-  p: unknown,
+  x: Contracts['preprocessing'],
 ): ModelMeta['preprocessing'] & { network: ModelMeta['network']; output: ModelMeta['output'] } {
   const f = path.join(dir, 'preprocessing.json');
-  const x = p as Record<string, unknown>;
-  const three = (v: unknown, positive: boolean) =>
-    Array.isArray(v) &&
-    v.length === 3 &&
-    v.every((n) => typeof n === 'number' && Number.isFinite(n) && (!positive || n > 0));
-  const net = x?.['network'] as { name?: unknown; width?: unknown } | undefined;
   const problem =
-    !x || typeof x !== 'object'
-      ? 'is not an object'
-      : !Number.isInteger(x['inputSize']) || (x['inputSize'] as number) < 16 || (x['inputSize'] as number) > 1024
-        ? `has inputSize ${JSON.stringify(x['inputSize'])}, not a whole number of pixels from 16 to 1024`
-        : !three(x['mean'], false)
-          ? 'needs "mean": three numbers'
-          : !three(x['std'], true)
-            ? 'needs "std": three positive numbers'
-            : !net || typeof net.name !== 'string' || (net.width !== null && typeof net.width !== 'number')
-              ? 'needs "network": {name, width}'
-              : x['output'] !== 'logits' && x['output'] !== 'probabilities'
-                ? 'needs "output": "logits" or "probabilities"'
-                : x['resize'] !== undefined && !READABLE_RESIZERS.includes(x['resize'] as string)
-                  ? `says the model was trained on images resized by ${JSON.stringify(x['resize'])}, but this tlr ` +
-                    `resizes with ${RESIZER}: its predictions would not match its training; use the tlr that saved it`
-                  : null;
+    x.inputSize < 16 || x.inputSize > 1024
+      ? `has inputSize ${x.inputSize}, not a whole number of pixels from 16 to 1024`
+      : !x.std.every((n) => n > 0)
+        ? 'needs "std": three positive numbers'
+        : !x.network || !x.output
+          ? 'needs "network": {name, width} and "output": "logits" or "probabilities"'
+          : x.resize !== undefined && !READABLE_RESIZERS.includes(x.resize)
+            ? `says the model was trained on images resized by ${JSON.stringify(x.resize)}, but this tlr ` +
+              `resizes with ${RESIZER}: its predictions would not match its training; use the tlr that saved it`
+            : null;
   if (problem) throw new ModelDirError(`${f} ${problem}`);
   return x as never;
 }
@@ -139,10 +125,8 @@ export async function loadModelDir(dir: string): Promise<{ model: tf.LayersModel
     throw new ModelDirError(
       `${dir} is not a tlr model folder: ${need.join(', ')} missing (a run writes its model into RUN_DIR/model)`,
     );
-  const labels = readJson(dir, 'labels.json');
-  if (!Array.isArray(labels) || labels.length < 2 || !labels.every((l) => typeof l === 'string'))
-    throw new ModelDirError(`${path.join(dir, 'labels.json')} must be a list of at least two class names`);
-  const pre = checkPreprocessing(dir, readJson(dir, 'preprocessing.json'));
+  const labels = [...readJson(dir, 'labels')];
+  const pre = checkPreprocessing(dir, readJson(dir, 'preprocessing'));
   let json: ModelJson, weights: WeightMap;
   try {
     ({ json, weights } = readTfjsModel(path.join(dir, 'model.json')));
@@ -204,27 +188,13 @@ export const isTorchModelDir = (dir: string): boolean =>
   fs.existsSync(path.join(dir, 'network.json')) &&
   !fs.existsSync(path.join(dir, 'model.json'));
 
-interface TorchNetworkJson {
-  network: { name: string; width: number | null; inputSize: number };
-  head: { inputs: number; layers: PlanHeadLayer[] };
-}
-
-/** network.json of a torch model folder, field by field. */
-function checkNetworkJson(dir: string, x: unknown): TorchNetworkJson {
-  const f = path.join(dir, 'network.json');
-  const n = x as Partial<TorchNetworkJson> | null;
-  const problem =
-    !n || typeof n !== 'object'
-      ? 'is not an object'
-      : !n.network || !MODEL_NAMES.includes(n.network.name)
-        ? `names the network ${JSON.stringify(n.network?.name)}, which is not in tlr's zoo`
-        : !Number.isInteger(n.network.inputSize)
-          ? 'needs network.inputSize, a whole number'
-          : !n.head || !Number.isInteger(n.head.inputs) || !Array.isArray(n.head.layers) || !n.head.layers.length
-            ? 'needs head: {inputs, layers}'
-            : null;
-  if (problem) throw new ModelDirError(`${f} ${problem}`);
-  return n as TorchNetworkJson;
+/** network.json beyond its schema: a network of tlr's zoo. */
+function checkNetworkJson(dir: string, n: Contracts['network']): Contracts['network'] {
+  if (!MODEL_NAMES.includes(n.network.name))
+    throw new ModelDirError(
+      `${path.join(dir, 'network.json')} names the network ${JSON.stringify(n.network.name)}, which is not in tlr's zoo`,
+    );
+  return n;
 }
 
 /**
@@ -232,11 +202,9 @@ function checkNetworkJson(dir: string, x: unknown): TorchNetworkJson {
  * network.json, with model.safetensors' torchvision-named weights converted to tfjs layouts.
  */
 async function loadTorchModelDir(dir: string): Promise<{ model: tf.LayersModel; meta: ModelMeta }> {
-  const labels = readJson(dir, 'labels.json');
-  if (!Array.isArray(labels) || labels.length < 2 || !labels.every((l) => typeof l === 'string'))
-    throw new ModelDirError(`${path.join(dir, 'labels.json')} must be a list of at least two class names`);
-  const pre = checkPreprocessing(dir, readJson(dir, 'preprocessing.json'));
-  const net = checkNetworkJson(dir, readJson(dir, 'network.json'));
+  const labels = [...readJson(dir, 'labels')];
+  const pre = checkPreprocessing(dir, readJson(dir, 'preprocessing'));
+  const net = checkNetworkJson(dir, readJson(dir, 'network'));
   const file = path.join(dir, 'model.safetensors');
   let state: ReturnType<typeof readSafetensors>;
   try {

@@ -2,6 +2,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { tf } from './tf.js';
 import { writeFileAtomic } from '../../files/atomic.js';
+import { readContract } from '../../contracts/read.js';
 
 // An optimizer's state (its step count, Adam's moments, momentum's accumulations) in a checkpoint,
 // so a resumed stage continues with the same updates an uninterrupted one would make.
@@ -27,14 +28,14 @@ export async function loadOptimizer(opt: tf.Optimizer, dir: string): Promise<boo
   const specsFile = path.join(dir, SPECS),
     dataFile = path.join(dir, DATA);
   if (!fs.existsSync(specsFile) || !fs.existsSync(dataFile)) return false;
-  const saved = JSON.parse(fs.readFileSync(specsFile, 'utf8')) as {
-    optimizer: string;
-    specs: tf.io.WeightsManifestEntry[];
-  };
+  const saved = readContract('optimizerState', specsFile);
   if (saved.optimizer !== opt.getClassName())
     throw new Error(`${specsFile} holds the state of ${saved.optimizer}, not of ${opt.getClassName()}`);
   const buf = fs.readFileSync(dataFile);
-  const named = tf.io.decodeWeights(buf.buffer.slice(buf.byteOffset, buf.byteOffset + buf.byteLength), saved.specs);
+  const named = tf.io.decodeWeights(
+    buf.buffer.slice(buf.byteOffset, buf.byteOffset + buf.byteLength),
+    saved.specs as tf.io.WeightsManifestEntry[],
+  );
   const tensors = Object.entries(named).map(([name, tensor]) => ({ name, tensor }));
   // decodeWeights keys by name; the optimizer takes them in the order they were saved.
   const order = new Map(saved.specs.map((s, i) => [s.name, i]));

@@ -1,7 +1,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { tf } from './tf.js';
-import type { Plan } from '../../plan/types.js';
+import type { Plan } from '../../contracts/plan.js';
 import { backendLabel, chooseBackend } from './backend.js';
 import { memoryUnsupported } from './memory.js';
 import type { Events } from '../../runtime/events.js';

@@ -7,7 +7,6 @@ import { decodeRgb, ImageError, normalize } from '../../runtime/data/image.js';
 import { probeData, readMember, type DataFormat } from '../../data/formats/index.js';
 import { listItems, listSplits, describeItem, type Item } from '../../runtime/data/dataset.js';
 import { createHash } from 'node:crypto';
-import { assertPlan } from '../../plan/validate.js';
 import { ImageSource } from './train/batch-sources.js';
 import { evaluate } from './train/loop.js';
 import { chooseInference, inferenceWorkers, modelForward, startPassEngine, type Forward } from './infer/engine.js';
@@ -18,6 +17,7 @@ import { evaluation } from './train/metrics.js';
 import { fileDigest } from '../../runtime/data/file-digests.js';
 import { TlrError } from '../../errors.js';
 import type { DataEvaluation, Prediction } from '../types.js';
+import { readContract } from '../../contracts/read.js';
 
 export type { DataEvaluation, Prediction };
 
@@ -170,9 +170,7 @@ function trainingOverlap(modelDir: string, items: readonly Item[]): number | nul
   if (!fs.existsSync(planFile)) return null;
   let train: readonly Item[];
   try {
-    const plan = JSON.parse(fs.readFileSync(planFile, 'utf8'));
-    assertPlan(plan);
-    train = listSplits(plan).train;
+    train = listSplits(readContract('plan', planFile)).train;
   } catch {
     return null;
   }

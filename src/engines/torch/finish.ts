@@ -1,6 +1,4 @@
-import * as fs from 'node:fs';
 import * as path from 'node:path';
-import type { Plan } from '../../plan/types.js';
 import type { Events } from '../../runtime/events.js';
 import type { ModelService, RunResult } from '../types.js';
 import { assertSaveTarget } from '../../runtime/run-folder.js';
@@ -9,6 +7,7 @@ import { MODEL_MARKER } from '../../data/model-folder.js';
 import { writeReportHtml } from '../../report/report-html.js';
 import type { TorchOutcome } from './launch.js';
 import { addToMarker } from '../../files/owned.js';
+import { readContract } from '../../contracts/read.js';
 
 // What tlr does after the torch engine finished a run, as it does after its own: the copy
 // `save … to` asks for, `export onnx` (from the saved model, converted to tlr's program), and
@@ -18,7 +17,7 @@ import { addToMarker } from '../../files/owned.js';
 export async function finishTorchRun(out: TorchOutcome, events: Events, models: ModelService): Promise<RunResult> {
   const dir = out.runDir,
     model = path.join(dir, 'model');
-  const plan = JSON.parse(fs.readFileSync(path.join(dir, 'plan.json'), 'utf8')) as Plan;
+  const plan = readContract('plan', path.join(dir, 'plan.json'));
   if (plan.save.to) {
     assertSaveTarget(plan, `; the run's own copy is in ${model}`);
     await copyDirAtomic(model, plan.save.to, MODEL_MARKER);

@@ -1,7 +1,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { UsageError } from '../../errors.js';
-import type { Plan } from '../../plan/types.js';
+import type { Plan } from '../../contracts/plan.js';
 import type { EngineDef, EngineSettings, FlagValues, RecipeExport } from '../types.js';
 import { torchUnsupported } from './networks.js';
 import { quickTorchPython } from './python.js';

@@ -1,6 +1,6 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import type { Plan } from '../../plan/types.js';
+import type { Plan } from '../../contracts/plan.js';
 import { writeFileAtomic } from '../../files/atomic.js';
 import { TlrError } from '../../errors.js';
 import { ENGINE_DIR } from './python.js';
@@ -19,6 +19,7 @@ import { fileSafeName, printable } from '../../escape.js';
 export class JobFolderError extends TlrError {}
 
 import { JOB_MARKER as MARKER } from './job-marker.js';
+import { readContract } from '../../contracts/read.js';
 
 // The scripts hold no text from the recipe: its name, its data folder's path and its variants' names may hold
 // quotes, `$(…)`, backticks or newlines, and a script runs on a cluster. What they need travels in job.json
@@ -160,12 +161,12 @@ export async function writeJobFolder(
   writeFileAtomic(path.join(dir, 'plan.json'), `${JSON.stringify(plan, null, 2)}\n`);
   const job = await writeTorchJob(plan, dir, { env: opts.env, device: 'cpu', nproc: opts.nproc });
   const jobFile = path.join(dir, 'job.json');
-  const j = JSON.parse(fs.readFileSync(jobFile, 'utf8'));
+  const j = readContract('job', jobFile);
   if (j.weights && path.isAbsolute(j.weights.path)) {
     // Self-contained: the weights travel with the folder.
     fs.copyFileSync(j.weights.path, path.join(dir, 'weights.safetensors'));
-    j.weights = { ...j.weights, path: 'weights.safetensors' };
-    writeFileAtomic(jobFile, `${JSON.stringify(j, null, 2)}\n`);
+    const copied = { ...j, weights: { ...j.weights, path: 'weights.safetensors' } };
+    writeFileAtomic(jobFile, `${JSON.stringify(copied, null, 2)}\n`);
   }
   copyEngine(dir);
   writeFileAtomic(path.join(dir, 'launch.sh'), launchScript(plan, opts.nproc));

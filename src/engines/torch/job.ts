@@ -1,5 +1,5 @@
 import * as path from 'node:path';
-import type { Plan } from '../../plan/types.js';
+import type { Plan } from '../../contracts/plan.js';
 import { describe, family, graphOf } from '../../zoo/catalog.js';
 import { ancestors } from '../../zoo/graph.js';
 import { listSplits, type Item } from '../../runtime/data/dataset.js';

@@ -16,8 +16,9 @@ import {
 } from '../../runtime/run-folder.js';
 import { engineArgs, engineEnv, findTorchPython, hasTorch, installHint } from './python.js';
 import { torchUnsupported, writeTorchJob } from './job.js';
-import type { Plan } from '../../plan/types.js';
+import type { Plan } from '../../contracts/plan.js';
 import { writeFileAtomic } from '../../files/atomic.js';
+import { checkContract, readContract } from '../../contracts/read.js';
 
 // `tlr run --engine torch`: prepares the run folder (plan.json, manifest.json, job.json), starts
 // N ranks of the PyTorch engine on this machine (tlr's own launcher: Debian's torchrun of torch
@@ -138,9 +139,10 @@ function startRanks(
     );
     const r: Rank = { rank, child, stderr: [], error: null, code: null, exited: Infinity };
     readline.createInterface({ input: child.stdout! }).on('line', (line) => {
-      let e: RunEvent & { rank?: number };
+      // A line that is not an event (a library's print) is kept with the rank's output; an event is checked.
+      let e: RunEvent;
       try {
-        e = JSON.parse(line);
+        e = checkContract('event', `rank ${rank}'s event stream`, JSON.parse(line));
       } catch {
         r.stderr.push(line);
         return;
@@ -328,7 +330,7 @@ function nodeZeroRun(runsDir: string, nodes: Nodes, minutes: number): string | n
   for (const n of names) {
     const dir = path.join(runsDir, n);
     try {
-      const r = JSON.parse(fs.readFileSync(path.join(dir, NODES_FILE), 'utf8'));
+      const r = readContract('nodes', path.join(dir, NODES_FILE));
       const waiting = !fs.existsSync(path.join(dir, 'metrics.jsonl')) && !fs.existsSync(path.join(dir, 'report.json'));
       const fresh = Date.now() - r.written < minutes * 60_000;
       if (r.endpoint === `${nodes.addr}:${nodes.port}` && r.nnodes === nodes.count && waiting && fresh)
@@ -360,7 +362,7 @@ async function joinRun(python: string, torch: string, opts: TorchOptions): Promi
   const nodes = opts.nodes!,
     env = opts.env ?? process.env;
   const dir = opts.resume ? path.resolve(opts.resume) : await awaitNodeZero(opts.plan!, nodes, env);
-  const plan = JSON.parse(fs.readFileSync(path.join(dir, 'plan.json'), 'utf8')) as Plan;
+  const plan = readContract('plan', path.join(dir, 'plan.json'));
   if (opts.plan && JSON.stringify(plan) !== JSON.stringify(opts.plan))
     throw new RunError(
       `node ${nodes.rank}: this recipe's plan is not node 0's (${path.join(dir, 'plan.json')}); run the same recipe, ` +

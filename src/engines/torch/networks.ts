@@ -1,4 +1,4 @@
-import type { Plan } from '../../plan/types.js';
+import type { Plan } from '../../contracts/plan.js';
 import { family, MODEL_NAMES } from '../../zoo/catalog.js';
 
 // Which zoo networks the torch engine builds with torchvision's own constructors

@@ -1,4 +1,4 @@
-import type { Plan, PlanSplitSource } from '../../plan/types.js';
+import type { Plan, PlanSplitSource } from '../../contracts/plan.js';
 import { listEntries, readIdxImages, readMember, type Entry, type IdxImages } from '../../data/formats/index.js';
 import { splitCount } from '../../data/split-counts.js';
 import { hashString, rng, shuffle } from '../random.js';

@@ -119,7 +119,7 @@ function tapsFor(inSize: number, outSize: number): FixedTaps {
 /** A weighted sum of whole numbers of 1/2^14, back to a byte: round half up, clamped. */
 const toByte = (acc: number): number => {
   const v = (acc + HALF) >> FIXED_BITS;
-  return v < 0 ? 0 : v > 255 ? 255 : v;
+  return v < 0 ? 0 : Math.min(v, 255);
 };
 
 /**
@@ -133,7 +133,7 @@ export function resizeRgb(src: Uint8Array, width: number, height: number, outW: 
   const across = resizeAcross(src, width, height, outW);
   if (height !== outH) return resizeDown(across, outW * 3, height, outH);
   const out = new Uint8Array(across.length);
-  for (let i = 0; i < out.length; i++) out[i] = across[i]! < 0 ? 0 : across[i]! > 255 ? 255 : across[i]!;
+  for (let i = 0; i < out.length; i++) out[i] = across[i]! < 0 ? 0 : Math.min(across[i]!, 255);
   return out;
 }
 

@@ -1,6 +1,6 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import type { PlanWeights } from '../../plan/types.js';
+import type { PlanWeights } from '../../contracts/plan.js';
 
 // Where weights for a plan would be read from, without reading them: $TLR_WEIGHTS_DIR (pre-downloaded),
 // then the download cache. Plain file-system checks, so `tlr plan` can say it without TensorFlow.js.

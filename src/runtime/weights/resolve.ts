@@ -1,6 +1,6 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import type { PlanWeights } from '../../plan/types.js';
+import type { PlanWeights } from '../../contracts/plan.js';
 import { cacheRoot, COMPLETE, entryFile, locateWeights } from './locate.js';
 import { digestFiles, download, type Progress } from './download.js';
 import { parseModelJson, shardPaths } from './tfjs-format.js';

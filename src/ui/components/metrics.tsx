@@ -14,7 +14,8 @@ const row = (r: EpochRow): string => {
 };
 
 /** A one-line chart of a series, scaled to its own range. */
-export function sparkline(xs: readonly number[]): string {
+export function sparkline(values: readonly (number | null)[]): string {
+  const xs = values.map((v) => v ?? Number.NaN);
   const ys = xs.filter(Number.isFinite);
   if (!ys.length) return '';
   const lo = Math.min(...ys),
@@ -24,7 +25,7 @@ export function sparkline(xs: readonly number[]): string {
     .join('');
 }
 
-const f = (v: number) => (Number.isFinite(v) ? v.toFixed(4) : '  n/a ');
+const f = (v: number | null) => (v !== null && Number.isFinite(v) ? v.toFixed(4) : '  n/a ');
 
 /** The last epochs as a table, the best marked, with sparklines. */
 export function Metrics({ rows, show = 8 }: { rows: readonly EpochRow[]; show?: number }) {

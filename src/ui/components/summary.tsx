@@ -20,8 +20,8 @@ export function Summary({ s }: { s: ViewState }) {
       {s.finished && (
         <Box flexDirection="column" marginTop={1}>
           <Text color={color('green')} bold>
-            best {s.finished.best.metric} {s.finished.best.value.toFixed(4)} (stage {s.finished.best.stage}, epoch{' '}
-            {s.finished.best.epoch})
+            best {s.finished.best.metric} {(s.finished.best.value ?? Number.NaN).toFixed(4)} (stage{' '}
+            {s.finished.best.stage}, epoch {s.finished.best.epoch})
           </Text>
           <Text>{`model  ${s.finished.modelDir}`}</Text>
           {(s.finished.exported ?? []).map((f) => (

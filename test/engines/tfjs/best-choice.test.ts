@@ -1,7 +1,7 @@
 import { spawnAsync } from '../../helpers/cli.js';
 import { describe, expect, it } from 'vitest';
 import { beats } from '../../../src/engines/tfjs/stages/stage.js';
-import { tieBreakOf, type Plan } from '../../../src/plan/types.js';
+import { tieBreakOf, type Plan } from '../../../src/contracts/plan.js';
 import { findTorchPython, hasTorch, engineEnv } from '../../../src/engines/torch/python.js';
 
 const py = await findTorchPython();

@@ -3,7 +3,7 @@ import * as path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import '@tensorflow/tfjs-backend-wasm';
 import { compile } from '../../../src/compiler/index.js';
-import type { Plan } from '../../../src/plan/types.js';
+import type { Plan } from '../../../src/contracts/plan.js';
 import { memoryNotes, memoryUnsupported, stageMemory, STEP_BUDGET } from '../../../src/engines/tfjs/memory.js';
 import { FAMILIES } from '../../../src/zoo/catalog.js';
 import { makeWorld } from '../../helpers/run-fixture.js';

@@ -9,11 +9,11 @@ import { uniform } from '../../helpers/deterministic.js';
 import { findTorchPython, hasTorch, engineEnv } from '../../../src/engines/torch/python.js';
 import { describe as modelInfo, graphOf } from '../../../src/zoo/catalog.js';
 import { learningRate } from '../../../src/engines/tfjs/train/optimizer.js';
-import type { Plan, PlanSchedule, PlanStage } from '../../../src/plan/types.js';
+import type { Plan, PlanSchedule, PlanStage } from '../../../src/contracts/plan.js';
 import { graphWeights } from '../../../src/zoo/weight-names.js';
 import { toTorchvision } from '../../../src/runtime/weights/torchvision.js';
 import { readSafetensors, writeSafetensors } from '../../../src/runtime/weights/safetensors.js';
-import { assertPlan } from '../../../src/plan/validate.js';
+import { assertPlan } from '../../../src/contracts/validate.js';
 import { rng } from '../../../src/runtime/random.js';
 import type { RawTensor } from '../../../src/runtime/weights/tensors.js';
 import { runEngine } from '../../../src/engines/index.js';
@@ -736,8 +736,8 @@ with torch.no_grad():
     const top = path.join(dir, 'runs', 'swept');
     const sweepDir = path.join(top, fs.readdirSync(top).find((n) => n.startsWith('sweep-'))!);
     const s = json(path.join(sweepDir, 'sweep.json'));
-    const { runFileErrors } = await import('../../../src/runtime/run-files.js');
-    expect(runFileErrors('sweep', s)).toEqual([]);
+    const { contractErrors } = await import('../../../src/contracts/validate.js');
+    expect(contractErrors('sweep', s)).toEqual([]);
     expect(s.engine).toBe('torch');
     for (const v of s.variants) {
       expect(v.status).toBe('finished');

@@ -6,7 +6,7 @@ import { createHash } from 'node:crypto';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { resolveWeights } from '../../../src/runtime/weights/resolve.js';
 import { LOCK_FILE } from '../../../src/runtime/weights/lock.js';
-import type { PlanWeights } from '../../../src/plan/types.js';
+import type { PlanWeights } from '../../../src/contracts/plan.js';
 
 // The download path against a server on 127.0.0.1 started here: every failure is a clear error
 // and leaves the cache without partial files.

@@ -1,5 +1,5 @@
 import { tf } from '../tf.js';
-import type { PlanAugment } from '../../../plan/types.js';
+import type { PlanAugment } from '../../../contracts/plan.js';
 
 // Random transforms of a training batch, on pixels in [0, 1], drawn from the run's seeded stream.
 

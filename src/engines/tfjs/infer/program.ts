@@ -3,7 +3,7 @@ import { ancestors, type Graph, type Node } from '../../../zoo/graph.js';
 import { opDef, type ProgramKit } from '../../../zoo/ops/index.js';
 import type { Activation, Step, Program, W } from '../../../zoo/program.js';
 import { headLayerDef } from '../../../zoo/head-layers.js';
-import type { PlanHeadLayer } from '../../../plan/types.js';
+import type { PlanHeadLayer } from '../../../contracts/plan.js';
 import { weightName } from '../assign-weights.js';
 
 // A network for inference only, as plain data: steps over numbered outputs, and the weights as

@@ -1,6 +1,6 @@
 import type { tf } from '../tf.js';
 import { describe, graphOf } from '../../../zoo/catalog.js';
-import type { PlanHeadLayer } from '../../../plan/types.js';
+import type { PlanHeadLayer } from '../../../contracts/plan.js';
 import { HEAD_KINDS, HEAD_LAYERS } from '../../../zoo/head-layers.js';
 import type { ModelMeta } from '../model-files.js';
 import { compile, type Program } from './program.js';

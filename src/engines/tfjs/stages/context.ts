@@ -1,6 +1,6 @@
 import { RESIZER } from '../../../runtime/data/resize.js';
 import * as path from 'node:path';
-import type { Plan } from '../../../plan/types.js';
+import type { Plan } from '../../../contracts/plan.js';
 import type { Events } from '../../../runtime/events.js';
 import { listSplits, describeItem, type Item, type Splits } from '../../../runtime/data/dataset.js';
 import { loadZooModel, type Built } from '../tf-layers/model.js';

@@ -21,6 +21,7 @@ import { assertSaveTarget, readEngineRecord, type RunFolder } from '../../../run
 import { ENVIRONMENT_HEADER, REPORT_HEADER } from '../../../runtime/run-files.js';
 import { addToMarker } from '../../../files/owned.js';
 import { MODEL_MARKER } from '../../../data/model-folder.js';
+import { readContractLines } from '../../../contracts/read.js';
 
 // The end of a run: the best model evaluated on the test split (validation when there is none),
 // the extra copy `save … to` asks for, report.json, environment.json and report.html.
@@ -114,11 +115,7 @@ export async function writeResults(ctx: RunContext, f: RunFolder, e: Evaluated, 
   const { plan, splits, built } = ctx;
   const seconds = (Date.now() - started) / 1000;
   const best = f.state.best!;
-  const epochs = fs
-    .readFileSync(path.join(f.dir, 'metrics.jsonl'), 'utf8')
-    .trim()
-    .split('\n')
-    .map((l) => JSON.parse(l) as { seconds: number });
+  const epochs = readContractLines('metrics', path.join(f.dir, 'metrics.jsonl'));
   const trainSeconds = epochs.reduce((a, x) => a + x.seconds, 0);
   const backend = backendLabel(ctx.backend);
   writeFileAtomic(

@@ -1,9 +1,9 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { tf } from '../tf.js';
-import { tieBreakOf, type Plan, type PlanStage } from '../../../plan/types.js';
+import { tieBreakOf, type Plan, type PlanStage } from '../../../contracts/plan.js';
 import { missingTrainingKernels } from '../backend.js';
-import type { EpochMetrics } from '../../../runtime/events.js';
+import type { EngineMetrics } from '../../../runtime/events.js';
 import { setFrozen, trainsConvolutions } from '../train/network.js';
 import { ImageSource, type BatchSource } from '../train/batch-sources.js';
 import { evaluate, runStage } from '../train/loop.js';
@@ -188,7 +188,7 @@ async function writeCheckpoint(
  * Whether an epoch's metrics beat the best so far: better on the plan's metric, or equal on it and
  * better on its tie-break metric (the loss for an accuracy, the accuracy for a loss).
  */
-export function beats(save: Plan['save'], m: EpochMetrics, best: { value: number; second?: number } | null): boolean {
+export function beats(save: Plan['save'], m: EngineMetrics, best: { value: number; second?: number } | null): boolean {
   if (!best) return true;
   const v = m[save.metric],
     tie = save.tieBreak ?? tieBreakOf(save.metric);
@@ -200,10 +200,10 @@ export function beats(save: Plan['save'], m: EpochMetrics, best: { value: number
 /** After each epoch: the best model, metrics.jsonl, and the checkpoint (with the stage's best). */
 function epochRecorder(ctx: RunContext, f: RunFolder, s: number, stage: PlanStage) {
   const { plan, net, events } = ctx;
-  const second = (m: EpochMetrics) => m[(plan.save.tieBreak ?? tieBreakOf(plan.save.metric)).metric];
+  const second = (m: EngineMetrics) => m[(plan.save.tieBreak ?? tieBreakOf(plan.save.metric)).metric];
   return async (
     epoch: number,
-    m: EpochMetrics,
+    m: EngineMetrics,
     lr: number,
     seconds: number,
     sinceBest: number,

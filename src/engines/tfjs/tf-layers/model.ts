@@ -3,7 +3,7 @@ import * as path from 'node:path';
 import type { tf } from '../tf.js';
 import { describe, family, graphOf, type ModelInfo } from '../../../zoo/catalog.js';
 import { ancestors, type Graph } from '../../../zoo/graph.js';
-import type { PlanWeights } from '../../../plan/types.js';
+import type { PlanWeights } from '../../../contracts/plan.js';
 import { buildLayers } from './build.js';
 import { resolveWeights, type ResolvedFiles } from '../../../runtime/weights/resolve.js';
 import { readTfjsModel } from '../../../runtime/weights/tfjs-format.js';

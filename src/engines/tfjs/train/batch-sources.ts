@@ -1,7 +1,7 @@
 import * as fs from 'node:fs';
 import { TlrError } from '../../../errors.js';
 import { tf } from '../tf.js';
-import type { PlanAugment } from '../../../plan/types.js';
+import type { PlanAugment } from '../../../contracts/plan.js';
 import { loadBatch, normalizeBatch } from '../data/loader.js';
 import { augmentBatch } from '../data/augment.js';
 import type { Item } from '../../../runtime/data/dataset.js';

@@ -1,7 +1,7 @@
 import { tf } from '../tf.js';
 import { TlrError } from '../../../errors.js';
-import type { PlanStage } from '../../../plan/types.js';
-import type { EpochMetrics, Events } from '../../../runtime/events.js';
+import type { PlanStage } from '../../../contracts/plan.js';
+import type { EngineMetrics, Events } from '../../../runtime/events.js';
 import { trainingBatchCount } from '../../../runtime/batches.js';
 import { through, type BatchSource } from './batch-sources.js';
 import type { Forward } from '../infer/engine.js';
@@ -34,7 +34,7 @@ export interface StageRun {
   /** Called after every epoch with its metrics and the early-stopping count (epochs without improvement). */
   readonly onEpoch: (
     epoch: number,
-    m: EpochMetrics,
+    m: EngineMetrics,
     lr: number,
     seconds: number,
     sinceBest: number,
@@ -276,7 +276,7 @@ export async function runStage(r: StageRun): Promise<StageResult> {
       }
       loaderLimit(r, epoch, count, (Date.now() - t0) / 1000, waited / 1000);
       const v = await r.validate();
-      const m: EpochMetrics = {
+      const m: EngineMetrics = {
         loss: count ? sum / count : NaN,
         accuracy: count ? correct / count : 0,
         val_loss: v.loss,

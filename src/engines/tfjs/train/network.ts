@@ -1,5 +1,5 @@
 import { tf } from '../tf.js';
-import type { PlanHeadLayer } from '../../../plan/types.js';
+import type { PlanHeadLayer } from '../../../contracts/plan.js';
 import type { ModelInfo } from '../../../zoo/catalog.js';
 import { FreezableBatchNorm, FreezableDropout } from '../tf-layers/layers.js';
 import { headLayerDef, type HeadKit } from '../../../zoo/head-layers.js';

@@ -1,6 +1,6 @@
 import { tf } from '../tf.js';
 import { TidyAdam } from './adam.js';
-import type { PlanStage } from '../../../plan/types.js';
+import type { PlanStage } from '../../../contracts/plan.js';
 import type { ModelInfo } from '../../../zoo/catalog.js';
 
 type NamedTensor = { name: string; tensor: tf.Tensor };

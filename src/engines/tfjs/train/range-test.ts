@@ -1,5 +1,5 @@
 import { tf } from '../tf.js';
-import type { PlanStage } from '../../../plan/types.js';
+import type { PlanStage } from '../../../contracts/plan.js';
 import type { BatchSource } from './batch-sources.js';
 import { batchLoss } from './loop.js';
 import { makeOptimizer, setLearningRate } from './optimizer.js';

@@ -8,7 +8,7 @@ import { runStage, type StageRun } from '../../../../src/engines/tfjs/train/loop
 import { ShardTrainer, shardRows } from '../../../../src/engines/tfjs/train/data-parallel.js';
 import type { BatchSource, XY } from '../../../../src/engines/tfjs/train/batch-sources.js';
 import { Events } from '../../../../src/runtime/events.js';
-import type { PlanStage } from '../../../../src/plan/types.js';
+import type { PlanStage } from '../../../../src/contracts/plan.js';
 
 // Data-parallel training on worker threads (wasm): the weights after some steps are the ones one
 // thread reaches, within float rounding; frozen weights keep their bits; nothing leaks; BatchNorm

@@ -11,7 +11,7 @@ import {
   stageOptimizer,
 } from '../../../../src/engines/tfjs/train/optimizer.js';
 import { loadOptimizer, saveOptimizer } from '../../../../src/engines/tfjs/optimizer-state.js';
-import type { PlanSchedule, PlanStage } from '../../../../src/plan/types.js';
+import type { PlanSchedule, PlanStage } from '../../../../src/contracts/plan.js';
 import type { ModelInfo } from '../../../../src/zoo/catalog.js';
 
 // The rate at every batch (one-cycle, warm-up) and `lr LOW..HIGH`'s rate per block: each group's

@@ -1,7 +1,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { planErrors, assertPlan, PlanError } from '../../src/plan/validate.js';
+import { planErrors, assertPlan, PlanError } from '../../src/contracts/validate.js';
 
 // schema/plan.schema.json itself: every golden plan is valid, and each kind of damage is caught
 // with the path of what is wrong.

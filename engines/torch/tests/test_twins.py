@@ -1,0 +1,75 @@
+"""The rules both engines implement, held together by one set of cases in test/fixtures/twins/ that this file and
+test/runtime/twins.test.ts both read: the seeded shuffle, training batches, rank shares, the resizer, safetensors."""
+
+import json
+import os
+
+import numpy as np
+import pytest
+import torch
+from PIL import Image
+
+from tlr_torch import safetensors
+from tlr_torch.batches import training_batches
+from tlr_torch.dist import share
+from tlr_torch.random import rng, shuffle
+from tlr_torch.resize import fixed_taps, resize_image
+
+TWINS = os.path.join(os.path.dirname(__file__), "..", "..", "..", "test", "fixtures", "twins")
+
+
+def cases(name):
+    with open(os.path.join(TWINS, name), encoding="utf-8") as f:
+        return json.load(f)["cases"]
+
+
+@pytest.mark.parametrize("case", cases("random.json"))
+def test_rng_and_shuffle(case):
+    if "first" in case:
+        r = rng(case["seed"])
+        assert [r() for _ in case["first"]] == case["first"]
+    else:
+        assert shuffle(list(range(case["n"])), rng(case["seed"])) == case["shuffled"]
+
+
+@pytest.mark.parametrize("case", cases("batches.json"))
+def test_training_batches(case):
+    assert training_batches(list(range(case["n"])), case["batch"]) == case["batches"]
+
+
+@pytest.mark.parametrize("case", cases("shares.json"))
+def test_rank_shares(case):
+    parts = [list(share(case["n"], case["size"], r)) for r in range(case["size"])]
+    assert [p for p in parts if p[1] > p[0]] == case["shares"]
+
+
+@pytest.mark.parametrize("case", [c for c in cases("resize.json") if "taps" in c])
+def test_integer_taps(case):
+    n, m = case["taps"]
+    idx, w, offsets = fixed_taps(n, m)
+    k = len(idx) // m
+    pairs = [[[int(idx[i * k + j]), int(w[i * k + j])] for j in range(k) if int(w[i * k + j]) != 0] for i in range(m)]
+    assert pairs == case["pairs"]
+
+
+@pytest.mark.parametrize("case", [c for c in cases("resize.json") if "image" in c])
+def test_resized_bytes(case):
+    (w, h), (ow, oh) = case["image"], case["to"]
+    im = Image.fromarray(np.array(case["pixels"], dtype=np.uint8).reshape(h, w, 3), "RGB")
+    out = resize_image(im, ow, oh)
+    arr = out.numpy() if isinstance(out, torch.Tensor) else np.asarray(out)
+    assert arr.reshape(-1).astype(int).tolist() == case["resized"]
+
+
+@pytest.mark.parametrize("case", cases("safetensors.json"))
+def test_safetensors_bytes(case, tmp_path):
+    tensors = {
+        k: torch.tensor(t["values"], dtype=torch.float32).reshape(t["shape"]) for k, t in case["tensors"].items()
+    }
+    data = safetensors.dumps(tensors)
+    assert data.hex() == case["hex"]
+    f = tmp_path / "t.safetensors"
+    f.write_bytes(data)
+    back = safetensors.read(str(f))
+    for k, t in tensors.items():
+        assert torch.equal(back[k], t)

@@ -1,0 +1,71 @@
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { rng, shuffle } from '../../src/runtime/random.js';
+import { trainingBatches } from '../../src/runtime/batches.js';
+import { shardRows } from '../../src/engines/tfjs/train/data-parallel.js';
+import { fixedTaps, resizeRgb } from '../../src/runtime/data/resize.js';
+import { readSafetensors, writeSafetensors } from '../../src/runtime/weights/safetensors.js';
+
+// The rules both engines implement (the seeded shuffle, batches, shares, the resizer, safetensors), held together by
+// one set of cases in test/fixtures/twins/ that this file and engines/torch/tests/test_twins.py both read.
+
+const TWINS = path.resolve(__dirname, '../fixtures/twins');
+// biome-ignore lint/suspicious/noExplicitAny: cases are plain JSON, each kind of its own shape
+const cases = (f: string): any[] => JSON.parse(fs.readFileSync(path.join(TWINS, f), 'utf8')).cases;
+const range = (n: number) => Array.from({ length: n }, (_, i) => i);
+
+describe('the twins, by the shared cases', () => {
+  it('rng and shuffle', () => {
+    for (const c of cases('random.json'))
+      if (c.first) {
+        const r = rng(c.seed);
+        expect(
+          c.first.map(() => r()),
+          `rng(${c.seed})`,
+        ).toEqual(c.first);
+      } else expect(shuffle(range(c.n), rng(c.seed)), `shuffle ${c.n}, ${c.seed}`).toEqual(c.shuffled);
+  });
+
+  it('training batches (a last batch of one joins the one before)', () => {
+    for (const c of cases('batches.json')) expect(trainingBatches(range(c.n), c.batch)).toEqual(c.batches);
+  });
+
+  it("each rank's share of the rows", () => {
+    for (const c of cases('shares.json')) expect(shardRows(c.n, c.size), `${c.n} / ${c.size}`).toEqual(c.shares);
+  });
+
+  it('the resizer: its integer taps and the bytes it makes', () => {
+    for (const c of cases('resize.json')) {
+      if (c.taps) {
+        const [n, m] = c.taps,
+          t = fixedTaps(n, m);
+        const pairs = range(m).map((k) =>
+          range(t.count[k]!)
+            .map((j) => [t.start[k]! + j, t.weights[k * t.width + j]!])
+            .filter(([, w]) => w !== 0),
+        );
+        expect(pairs, `taps ${n} -> ${m}`).toEqual(c.pairs);
+      } else {
+        const [w, h] = c.image,
+          [ow, oh] = c.to;
+        expect([...resizeRgb(new Uint8Array(c.pixels), w, h, ow, oh)], `${w}x${h} -> ${ow}x${oh}`).toEqual(c.resized);
+      }
+    }
+  });
+
+  it('safetensors: the same bytes, read back to the same values', () => {
+    for (const c of cases('safetensors.json')) {
+      const tensors = new Map(
+        Object.entries(c.tensors as Record<string, { shape: number[]; values: number[] }>).map(([k, t]) => [
+          k,
+          { shape: t.shape, data: new Float32Array(t.values) },
+        ]),
+      );
+      const bytes = writeSafetensors(tensors);
+      expect(Buffer.from(bytes).toString('hex')).toBe(c.hex);
+      const back = readSafetensors(bytes, 'case');
+      for (const [k, t] of tensors) expect([...back.get(k)!.data]).toEqual([...t.data]);
+    }
+  });
+});
