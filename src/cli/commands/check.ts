@@ -5,22 +5,8 @@ import { TLR_VERSION } from '../../version.js';
 import { recipeFiles } from '../recipe-files.js';
 import { problemsText, readEach } from '../sources.js';
 import { useColor, UsageError, type Output } from '../io.js';
-import type { Plan } from '../../plan/types.js';
+import type { Plan } from '../../contracts/plan.js';
 import { printable } from '../../printable.js';
-
-export const CHECK_HELP = `usage: tlr check FILE|FOLDER|GLOB|- ... [--format text|json|github|sarif] [--deep]
-
-Checks recipes: syntax, the model and its layer names, the data folder, every setting.
-Prints each problem as file:line:col: error[TLRnnnn]: message, the line, a caret under it and hints.
-A folder is searched for *.tlr (runs/, node_modules/, hidden folders and symbolic links skipped); - reads stdin.
-Exit status: 1 if any recipe has an error, 0 otherwise (warnings do not fail).
-  --format text     for a terminal (the default)
-  --format json     all diagnostics as one JSON array (--json says the same)
-  --format github   GitHub Actions workflow commands: annotations on the lines of a pull request
-  --format sarif    SARIF 2.1.0, for code scanning (github/codeql-action/upload-sarif)
-  --stdin-filename PATH  where a recipe read from stdin stands (its relative paths start there)
-  --deep   also decode every image the recipe would read, and name those that cannot be read
-           (more than 1% of a part is an error: tlr run would stop on it); text and json only`;
 
 export type CheckFormat = 'text' | 'json' | 'github' | 'sarif';
 

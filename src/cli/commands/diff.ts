@@ -19,27 +19,7 @@ import { summedEstimates, sweepShape } from '../sweep-text.js';
 import { fromGit, gitTop, problemsText, readSource, verifyRevision, type RecipeSource } from '../sources.js';
 import { useColor, UsageError, type Output } from '../io.js';
 import { TlrError } from '../../errors.js';
-import type { Plan } from '../../plan/types.js';
-
-export const DIFF_HELP = `usage: tlr diff OLD NEW [--md | --json]
-       tlr diff --git BASE [HEAD] [--md | --json]
-
-Compares what two recipes would run, not their text: the plans, grouped by model, data, head,
-freezing, training and save, each as before → after, then what the change means: parameters that
-start or stop training, whether cached features stay valid, the compute per epoch and per run (and
-a time estimate per engine once \`tlr doctor --calibrate\` has measured this machine), which engines
-can run it, and the latest finished runs of both plans when there are some.
-A sweep on either side is compared variant by variant (matched by id, then by plan): the runs and
-the whole sweep's compute and time before → after, the variants added, removed and unchanged, and
-each group of variants changed alike, said as above.
-OLD and NEW are files, \`-\` (stdin) or git objects as \`git show\` takes them (REV:PATH; PATH from
-the repository's root, or from here when it starts with ./).
-  --git BASE [HEAD]  every .tlr file changed between two revisions (HEAD: the work tree),
-                     added, removed and renamed ones too
-  --md               Markdown (a pull-request comment, $GITHUB_STEP_SUMMARY)
-  --json             the comparison as data
-Exit status: 0 when the plans are equal (a change of comments or layout only), 1 when they differ,
-2 on a usage error or a recipe that does not check.`;
+import type { Plan } from '../../contracts/plan.js';
 
 interface Flags {
   readonly git: boolean;

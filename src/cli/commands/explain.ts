@@ -6,15 +6,6 @@ import { sweepExplainMarkdown, sweepExplainPage } from '../sweep-text.js';
 import { problemsText, readSource } from '../sources.js';
 import { useColor, UsageError, type Output } from '../io.js';
 
-export const EXPLAIN_HELP = `usage: tlr explain FILE|- [--html] [--stdin-filename PATH]
-
-The recipe as a document for a reviewer, in Markdown that GitHub renders: a summary, the data
-(classes, images per part, where they come from), each stage in sentences with a Mermaid diagram
-of the network's blocks coloured frozen, trained and new head, the compute per stage with a time
-estimate per engine (once \`tlr doctor --calibrate\` has measured this machine), and where results go.
-  --html   a self-contained HTML page with the same content instead (redirect it to a file)
-  --stdin-filename PATH  where a recipe read from stdin (-) stands: its relative paths start there`;
-
 /** \`tlr explain\`: the recipe as Markdown (or HTML). */
 export function explainCommand(
   args: readonly string[],

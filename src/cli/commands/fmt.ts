@@ -7,15 +7,6 @@ import { recipeFiles } from '../recipe-files.js';
 import { readEach } from '../sources.js';
 import { printable } from '../../printable.js';
 
-export const FMT_HELP = `usage: tlr fmt FILE|FOLDER|GLOB|- ... [--write | --check]
-
-Prints the recipe in its canonical layout (comments kept). A folder is searched for *.tlr
-(runs/, node_modules/, hidden folders and symbolic links skipped); - reads stdin and prints it formatted.
-  --write  rewrite the files in place (atomically); prints the files it changed
-  --check  change nothing; exit 1 and print, for each file not in canonical layout, a unified diff
-           of what --write would change
-  --stdin-filename PATH  the name a recipe read from stdin is shown under`;
-
 /** A unified diff of what formatting changes, as `diff -u` prints it (escaped for a terminal). */
 const patch = (file: string, before: string, after: string): string =>
   createTwoFilesPatch(`a/${file}`, `b/${file}`, before, after, '', '', { context: 3 })

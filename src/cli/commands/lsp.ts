@@ -2,14 +2,6 @@ import type { Output } from '../io.js';
 import type { WeightsWhere } from '../../lsp/services.js';
 import { locateWeights } from '../../runtime/weights/locate.js';
 
-export const LSP_HELP = `usage: tlr lsp [--stdio]
-
-The language server for editors, over stdin and stdout (JSON-RPC, the Language Server Protocol):
-diagnostics as you type (the same as tlr check, data folders included), hover on clause words,
-networks, blocks and layers and data folders, completion from the zoo and the clause table, quick
-fixes from the diagnostics' hints, formatting (tlr fmt's), inlay hints with each stage's trained
-and frozen parameters, the stages as symbols and folding ranges. README: Editors.`;
-
 /** Where ImageNet weights are here, in the words `tlr plan` uses. */
 function weightsWhere(w: Parameters<WeightsWhere>[0]): string {
   const at = locateWeights({ kind: 'imagenet', ...w });

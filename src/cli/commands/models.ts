@@ -3,11 +3,6 @@ import { describe, family, FAMILIES, CatalogError, type ModelInfo } from '../../
 import { didYouMean } from '../../compiler/check/suggest.js';
 import { fmtInt, UsageError, type Output } from '../io.js';
 
-export const MODELS_HELP = `usage: tlr models [NAME] [--width W] [--input N] [--json]
-
-Without NAME: the zoo, one network a line. With NAME: its blocks and every layer, numbered;
-the names and blocks are what freeze and unfreeze accept.`;
-
 const table = (rows: string[][]): string => {
   const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => r[i]!.length)));
   return rows

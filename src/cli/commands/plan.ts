@@ -12,18 +12,6 @@ import { computeText } from '../estimate-text.js';
 import { enginesLine } from '../plan-engines.js';
 import { sweepJson, sweepText } from '../sweep-text.js';
 
-export const PLAN_HELP = `usage: tlr plan FILE|- [--json] [--stdin-filename PATH]
-
-Shows what \`tlr run\` would do: the model and where its weights come from, the data and its
-splits, each stage's frozen and trainable layers, feature caching, where results go, and which
-engines can run it here (tfjs, and torch when a Python with torch and torchvision is found).
-It ends with the compute: multiply-accumulates per image and per epoch for each stage and the whole
-run, and a time for each engine that can run it here once \`tlr doctor --calibrate\` has measured it.
-  --json   print the plan itself (validated against schema/plan.schema.json)
-  --stdin-filename PATH  where a recipe read from stdin (-) stands: its relative paths start there
-  --textconv  one line per aspect of the plan, for git (README: "Recipes in git"): \`git diff\`
-           then shows what runs differently, not the text`;
-
 /** `tlr plan`: what a run will do, or the plan itself (--json), or one line per aspect (--textconv). */
 export function planCommand(
   files: readonly string[],
