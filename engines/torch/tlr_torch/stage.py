@@ -84,7 +84,7 @@ def param_groups(stage, net, layers, params):
 
 
 def make_optimizer(name, params, lr):
-    """The tfjs engine's optimizers with its hyper-parameters (README: "The torch engine")."""
+    """The tfjs engine's optimizers with its hyper-parameters (docs/engines/torch.md)."""
     if name == "sgd":
         return torch.optim.SGD(params, lr=lr, momentum=0.9)
     if name == "rmsprop":
