@@ -12,10 +12,10 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { spawnSync } from 'node:child_process';
 import sharp from 'sharp';
-import { decodeRgb } from '../src/runtime/data/image.js';
-import { PixelCache } from '../src/runtime/data/pixel-cache.js';
-import { RESIZER } from '../src/runtime/data/resize.js';
-import { fileDigests } from '../src/runtime/data/file-digests.js';
+import { decodeRgb } from '../src/runtime/images/image.js';
+import { PixelCache } from '../src/runtime/images/pixel-cache.js';
+import { RESIZER } from '../src/runtime/images/resize.js';
+import { fileDigests } from '../src/runtime/images/file-digests.js';
 import { ENGINE_DIR, KEEP_MALLOC } from '../src/engines/torch/python.js';
 import { data } from './split-common.js';
 

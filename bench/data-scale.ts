@@ -1,7 +1,7 @@
 // Data at scale: `tlr check`, `tlr plan`, and a run's start (the recipe compiled, which lists the
 // data; listing and splitting; the feature cache's key over every image) on folders of 10k, 100k and
 // 1M tiny generated PNGs on local disk; time and peak memory for each. The first start hashes every
-// file; the second, in a new process, reads the stat index of runtime/data/file-digests.ts back. The
+// file; the second, in a new process, reads the stat index of runtime/images/file-digests.ts back. The
 // baseline in the same run is torchvision's ImageFolder listing the same folder (Debian's
 // python3-torchvision).
 //   npx tsx bench/data-scale.ts [sizes, comma-separated; default 10000,100000]
@@ -58,9 +58,9 @@ const cli = fs.existsSync(path.join(ROOT, 'dist/cli/bin.js'))
  */
 async function startChild(dir: string, manifest: boolean): Promise<void> {
   const { compile } = await import('../src/compiler/index.js');
-  const { listSplits } = await import('../src/runtime/data/dataset.js');
+  const { listSplits } = await import('../src/runtime/images/dataset.js');
   const { featureKey } = await import('../src/engines/tfjs/train/features.js');
-  const { digestCounts } = await import('../src/runtime/data/file-digests.js');
+  const { digestCounts } = await import('../src/runtime/images/file-digests.js');
   const file = path.join(dir, 'r.tlr');
   let t = performance.now();
   const plan = compile(fs.readFileSync(file, 'utf8'), { file }).plan!;
@@ -92,7 +92,7 @@ async function startChild(dir: string, manifest: boolean): Promise<void> {
   const manifestS = (performance.now() - t) / 1000;
   const manifestMb = fs.statSync(where).size / 1e6;
   const py =
-    `import sys, time\nsys.path.insert(0, 'engines/torch')\nfrom tlr_torch.data import read_manifest\n` +
+    `import sys, time\nsys.path.insert(0, 'python')\nfrom tlr_torch.data import read_manifest\n` +
     `t = time.perf_counter(); c, s = read_manifest(sys.argv[1]); print(time.perf_counter() - t)`;
   const r = spawnSync('/usr/bin/python3', ['-c', py, where], { encoding: 'utf8' });
   console.log(

@@ -18,7 +18,7 @@ import { features } from '../src/engines/tfjs/train/features.js';
 import { ImageSource } from '../src/engines/tfjs/train/batch-sources.js';
 import { OrtEngine } from '../src/engines/tfjs/onnx/runtime.js';
 import { startEngine } from '../src/engines/tfjs/infer/engine.js';
-import type { Item } from '../src/runtime/data/dataset.js';
+import type { Item } from '../src/runtime/images/dataset.js';
 
 const N = Number(process.argv[2] ?? 1000);
 const NETS = (process.argv[3] ?? 'resnet18,resnet50,mobilenet_v2').split(',');

@@ -68,7 +68,7 @@ if (tfjs)
       `${r(tfjs.epochs[0]!, one.epochs[0]!)}, epoch 2: ${r(tfjs.epochs[1]!, one.epochs[1]!)}`,
   );
 
-// Per-image costs on this machine (PyTorch, every core), for the README's estimate of an
+// Per-image costs on this machine (PyTorch, every core), for docs/engines/torch.md's estimate of an
 // ImageNet-size run: decoding and resizing one JPEG on one core, and ResNet-18 at 224 px forward
 // only (a frozen part, an evaluation) and forward + backward of the whole network (training it all).
 const costs = spawnSync(

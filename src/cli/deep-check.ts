@@ -1,7 +1,7 @@
 import type { Plan, PlanSplitSource } from '../contracts/plan.js';
 import { DataError, listEntries, type Entry } from '../data/formats/index.js';
-import { describeItem, encodedImage } from '../runtime/data/dataset.js';
-import { decodeRgb, ImageError } from '../runtime/data/image.js';
+import { describeItem, encodedImage } from '../runtime/images/dataset.js';
+import { decodeRgb, ImageError } from '../runtime/images/image.js';
 
 // `tlr check --deep`: decodes every image a run would read, before a long run meets the one that
 // is broken. sharp only: TensorFlow.js is not loaded.

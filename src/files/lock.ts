@@ -9,7 +9,7 @@ import { alive } from './atomic.js';
 // is a file made with O_EXCL holding the holder's PID, host and start; a lock whose holder has died on this host is
 // stale and taken over. A holder on another host (a shared file system) cannot be judged from here: the message says
 // how to remove its lock when that process is gone. The torch engine's ranks take the same lock in a job folder
-// launched without tlr (engines/torch/tlr_torch/files.py).
+// launched without tlr (python/tlr_torch/files.py).
 
 /** The lock file in a folder. */
 export const LOCK_FILE = '.tlr-lock';

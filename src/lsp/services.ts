@@ -1,106 +1,24 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { compile, expand, format, parseTokens, toAst, type Ast, type CheckOptions } from '../compiler/index.js';
-import { variantAt, type Expanded } from '../compiler/variants.js';
+import { format } from '../compiler/index.js';
 import { CLAUSES } from '../compiler/clauses.js';
 import { CODES } from '../compiler/codes.js';
 import type { Diagnostic } from '../compiler/diagnostics.js';
 import type { Span } from '../compiler/source.js';
 import { AUGMENTATIONS, METRICS, OPTIMIZERS, SCHEDULES } from '../compiler/check/training.js';
-import { describe, family, FAMILIES, MODEL_NAMES, type ModelInfo } from '../zoo/catalog.js';
+import { family, FAMILIES, MODEL_NAMES } from '../zoo/catalog.js';
 import { ACTIVATIONS, HEAD_KINDS } from '../zoo/head-layers.js';
 import { IMAGE_EXTENSIONS } from '../data/layout.js';
-import { fmtInt, plural } from '../review/phrases.js';
-import { sum } from '../review/compute.js';
-import type { Plan } from '../contracts/plan.js';
+import { fmtInt } from '../review/phrases.js';
+
+export * from './document.js';
+export { hover, setWeightsWhere, type WeightsWhere } from './hover.js';
+import { modelOf, toRange, view, viewAt, type Doc, type Pos, type Range, type TextEdit } from './document.js';
 
 // What an editor asks about a recipe, answered from the compiler, the clause table and the zoo:
 // no second parser, no second list of clauses, codes or networks. Positions are LSP's (0-based
 // line and UTF-16 character); the compiler's spans are 1-based, so each answer converts once.
 // The language server (server.ts) and any other host (a playground) call these functions.
-
-export interface Pos {
-  readonly line: number;
-  readonly character: number;
-}
-export interface Range {
-  readonly start: Pos;
-  readonly end: Pos;
-}
-export interface TextEdit {
-  readonly range: Range;
-  readonly newText: string;
-}
-
-export const toRange = (s: Span): Range => ({
-  start: { line: s.start.line - 1, character: s.start.column - 1 },
-  end: { line: s.end.line - 1, character: s.end.column - 1 },
-});
-
-const inside = (s: Span, p: Pos) => {
-  const r = toRange(s);
-  const after = (a: Pos, b: Pos) => a.line > b.line || (a.line === b.line && a.character >= b.character);
-  return after(p, r.start) && after(r.end, p);
-};
-
-/** A compiled document, kept per version: every request on one version reuses it. */
-export interface Doc {
-  readonly file: string;
-  readonly text: string;
-  readonly compiled: ReturnType<typeof compile>;
-  /** Its lists of alternatives (none for a plain recipe). */
-  readonly expanded: Expanded;
-}
-
-/**
- * Compiles `text` as the file at `file` (data paths resolve from its folder; a host without files passes its own
- * probe). A sweep is compiled as `tlr check` does, so its diagnostics are its variants' (named where only some have
- * them); hovers and completions read the variant under the cursor (see `viewAt`).
- */
-export function openDoc(file: string, text: string, options: Partial<Omit<CheckOptions, 'file'>> = {}): Doc {
-  return { file, text, compiled: compile(text, { ...options, file, sweeps: true }), expanded: expand(text) };
-}
-
-/** One variant's tree and plan, its spans mapped into the document's (a plain recipe is its own one variant). */
-interface View {
-  readonly ast: Ast;
-  readonly plan: Plan | null;
-  span(s: Span): Span;
-}
-
-/** The view of the variant of alternative pick[g] of each list g (the first where pick has none). */
-function view(doc: Doc, pick: readonly number[] = []): View {
-  if (!doc.expanded.groups.length) return { ast: doc.compiled.ast, plan: doc.compiled.plan, span: (s) => s };
-  const v = variantAt(doc.expanded, pick);
-  return {
-    ast: toAst(parseTokens(doc.expanded.lexed, v.tokens)),
-    plan: doc.compiled.sweep?.variants.find((x) => x.variant.id === v.id)?.plan ?? null,
-    span: (s) => s,
-  };
-}
-
-const offsetOf = (text: string, p: Pos): number =>
-  text
-    .split('\n')
-    .slice(0, p.line)
-    .reduce((n, l) => n + l.length + 1, p.character);
-
-/**
- * The view at the cursor: inside a list, the variant with the alternative under it (and lists varied with it at the
- * same place), so a hover on `vgg16` in `from {resnet18, vgg16}` describes VGG-16 and `freeze until` its blocks;
- * elsewhere the first variant. Null on a list's braces and commas.
- */
-function viewAt(doc: Doc, p: Pos): View | null {
-  const o = offsetOf(doc.text, p);
-  const pick: number[] = [];
-  for (const [g, group] of doc.expanded.groups.entries()) {
-    if (o < group.start || o >= group.end) continue;
-    const a = group.alternatives.findIndex((x) => x.start <= o && o <= x.end);
-    if (a < 0) return null;
-    for (const i of doc.expanded.together.find((t) => t.includes(g)) ?? [g]) pick[i] = a;
-  }
-  return view(doc, pick);
-}
 
 export interface LspDiagnostic {
   readonly range: Range;
@@ -166,111 +84,6 @@ export function formatting(doc: Doc): TextEdit[] {
       newText: r.text,
     },
   ];
-}
-
-/** The network the recipe names (with its width and input size), when the zoo has it. */
-function modelOf(v: View): ModelInfo | null {
-  const st = v.ast.statements;
-  const from = st.find((s) => s.kind === 'from');
-  if (!from || !family(from.model.text)) return null;
-  const width = st.find((s) => s.kind === 'width');
-  const input = st.find((s) => s.kind === 'input');
-  try {
-    return describe(from.model.text, width?.value.value ?? null, input?.value.value ?? null);
-  } catch {
-    return describe(from.model.text);
-  }
-}
-
-/**
- * Where a network's ImageNet weights are on this machine (cached, in $TLR_WEIGHTS_DIR, or to be
- * downloaded): the host that can look (the CLI) hands this in; the services never read the cache.
- */
-export type WeightsWhere = (weights: NonNullable<ModelInfo['weights']>) => string;
-let weightsWhere: WeightsWhere | null = null;
-export const setWeightsWhere = (fn: WeightsWhere | null): void => {
-  weightsWhere = fn;
-};
-
-function networkHover(name: string): string {
-  const f = family(name)!;
-  const m = describe(name);
-  return [
-    `**${name}**: ${f.summary}`,
-    '',
-    `input ${m.inputSize}×${m.inputSize}${f.widths ? ` · widths ${f.widths.join(', ')}` : ''} · ` +
-      `${plural(m.layers.length, 'layer')}, ${fmtInt(m.backboneParams)} parameters · features ${m.featureSize} from ${m.featureLayer}`,
-    '',
-    `blocks: ${m.blocks.map((b) => `${b.name} (${fmtInt(b.params)})`).join(', ')}`,
-    '',
-    m.weights
-      ? `ImageNet weights: ${m.weights.url}${weightsWhere ? ` (${weightsWhere(m.weights)})` : ''}`
-      : 'no published ImageNet weights tlr can read',
-  ].join('\n');
-}
-
-function layerHover(m: ModelInfo, name: string): string | null {
-  const b = m.blocks.find((x) => x.name === name || x.aliases.includes(name));
-  if (b) {
-    const first = m.layers[b.first]!,
-      last = m.layers[b.last]!;
-    return (
-      `**${b.name}** of ${m.name}: layers ${b.first}–${b.last} (${first.name} … ${last.name}), ` +
-      `${fmtInt(b.params)} parameters; output ${last.shape.join('×')}`
-    );
-  }
-  const l = m.layers.find((x) => x.name === name);
-  return l
-    ? `**${l.name}** (${l.kind}) of ${m.name}: layer ${l.index} in ${l.block}, ${fmtInt(l.params)} parameters; ` +
-        `output ${l.shape.join('×')}`
-    : null;
-}
-
-function dataHover(plan: Plan | null): string | null {
-  if (!plan) return null;
-  const rows = plan.data.classes.map(
-    (c, i) =>
-      `| ${c} | ${plan.data.counts.train[i]} | ${plan.data.counts.validation[i]} | ${plan.data.counts.test?.[i] ?? '-'} |`,
-  );
-  return [
-    `**${plan.data.root}**: ${plural(plan.data.classes.length, 'class', 'classes')}, ${sum(plan.data.counts.train)} ` +
-      `training, ${sum(plan.data.counts.validation)} validation, ${sum(plan.data.counts.test)} test images`,
-    '',
-    '| class | train | validation | test |',
-    '|---|---|---|---|',
-    ...rows.slice(0, 30),
-  ].join('\n');
-}
-
-/** Markdown for what is under the cursor: a clause word, a network, a block or layer, a data folder. */
-export function hover(doc: Doc, p: Pos): { contents: string; range: Range } | null {
-  const v = viewAt(doc, p);
-  const s = v?.ast.statements.find((x) => inside(v.span(x.span), p));
-  if (!v || !s) return null;
-  const on = (span: Span) => inside(v.span(span), p);
-  if (on(s.keyword)) {
-    const c = (CLAUSES as Record<string, { words: string; usage: string }>)[s.kind];
-    return c ? { contents: `\`${c.usage}\``, range: toRange(v.span(s.keyword)) } : null;
-  }
-  if (s.kind === 'from' && on(s.model.span) && family(s.model.text))
-    return { contents: networkHover(s.model.text), range: toRange(v.span(s.model.span)) };
-  const layer =
-    s.kind === 'freeze' && s.target.kind === 'until'
-      ? s.target.layer
-      : s.kind === 'unfreeze' && s.target.kind === 'from'
-        ? s.target.layer
-        : null;
-  const m = modelOf(v);
-  if (layer && m && on(layer.span)) {
-    const text = layerHover(m, layer.text);
-    return text ? { contents: text, range: toRange(v.span(layer.span)) } : null;
-  }
-  const data = s.kind === 'train' ? s.data : s.kind === 'validate' || s.kind === 'test' ? s.data : null;
-  if (data && on(data.span)) {
-    const text = dataHover(v.plan);
-    return text ? { contents: text, range: toRange(v.span(data.span)) } : null;
-  }
-  return null;
 }
 
 export interface Completion {

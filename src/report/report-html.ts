@@ -6,7 +6,8 @@ import { writeFileAtomic } from '../files/atomic.js';
 import { esc, heatMap, lineChart } from './svg.js';
 import { explain } from '../review/explain.js';
 import { EXPLAIN_CSS, explainSectionHtml } from './explain-html.js';
-import { readContract, readContractLines } from '../contracts/read.js';
+import { readContract, readContractLines, type Contracts } from '../contracts/read.js';
+import type { Plan } from '../contracts/plan.js';
 
 // RUN_DIR/report.html: one self-contained page (inline CSS, SVG and images; it opens from disk
 // with no network): curves per stage, the learning rate, the confusion matrix as a heat map,
@@ -77,34 +78,28 @@ const misclassifiedHtml = (recorded: unknown, wrong: readonly Wrong[]): string =
 };
 
 /** Writes the run's self-contained report.html; returns its path. */
-export async function writeReportHtml(runDir: string): Promise<string> {
-  const plan = readContract('plan', path.join(runDir, 'plan.json'));
-  const report = readContract('report', path.join(runDir, 'report.json'));
-  const rows = readContractLines('metrics', path.join(runDir, 'metrics.jsonl'));
-  const ev = report.evaluation;
+type Rows = ReturnType<typeof readContractLines<'metrics'>>;
+type ReportJson = Contracts['report'];
+
+/** The loss, accuracy and learning-rate curves, stage breaks dashed and the best epoch marked. */
+function curves(rows: Rows, report: ReportJson): string[] {
   const breaks = rows.map((r, i) => (i > 0 && r.stage !== rows[i - 1]!.stage ? i : -1)).filter((i) => i > 0);
   const lrs = rows.map((r) => r.lr);
   const bestAt = rows.findIndex((r) => r.stage === report.best.stage && r.epoch === report.best.epoch);
   const mark = bestAt >= 0 ? { index: bestAt, label: `best (${report.best.metric})` } : undefined;
-  const charts = [
+  const pair = (title: string, a: 'loss' | 'accuracy', b: 'val_loss' | 'val_accuracy') =>
     lineChart({
-      title: 'loss',
+      title,
       series: [
-        { name: 'loss', values: rows.map((r) => r.loss), color: '#d9480f' },
-        { name: 'val_loss', values: rows.map((r) => r.val_loss), color: '#1c7ed6' },
+        { name: a, values: rows.map((r) => r[a]), color: '#d9480f' },
+        { name: b, values: rows.map((r) => r[b]), color: '#1c7ed6' },
       ],
       breaks,
       mark,
-    }),
-    lineChart({
-      title: 'accuracy',
-      series: [
-        { name: 'accuracy', values: rows.map((r) => r.accuracy), color: '#d9480f' },
-        { name: 'val_accuracy', values: rows.map((r) => r.val_accuracy), color: '#1c7ed6' },
-      ],
-      breaks,
-      mark,
-    }),
+    });
+  return [
+    pair('loss', 'loss', 'val_loss'),
+    pair('accuracy', 'accuracy', 'val_accuracy'),
     // Learning rates live on a log scale: small ones (1e-5) would otherwise sit on the axis.
     lineChart({
       title: 'learning rate',
@@ -114,31 +109,9 @@ export async function writeReportHtml(runDir: string): Promise<string> {
       log: lrs.some((v) => v > 0),
     }),
   ];
-  const wrong = await Promise.all(
-    (report.misclassified ?? []).map(async (m) => ({ ...m, src: await thumbnail(m.image) })),
-  );
-  const m = plan.model,
-    w = m.weights,
-    best = report.best;
-  const width = m.width !== null ? ` width ${m.width}` : '';
-  const weights =
-    w.kind === 'imagenet' ? 'ImageNet' : w.kind === 'none' ? 'none (from scratch)' : w.kind === 'url' ? w.url : w.path;
-  const about = `${plan.data.classes.length} classes · backend ${esc(report.backend ?? '?')}`;
-  const bestWhen = `stage ${best.stage}, epoch ${best.epoch}`;
-  const runTime = report.seconds >= 60 ? `${(report.seconds / 60).toFixed(1)} min` : `${report.seconds.toFixed(1)} s`;
-  const speed = report.training?.imagesPerSecond;
-  const stages = plan.stages
-    .map(
-      (s) =>
-        `<li>stage ${s.index}: ${s.epochs} epochs, ${esc(s.frozen.by)}, ${s.optimizer} lr ` +
-        `${s.lr.auto ? 'auto' : s.lr.blocks?.length ? `${s.lr.blocks[0]!.lr}..${s.lr.initial}` : s.lr.initial} ` +
-        `${s.lr.schedule.kind}${s.featureCache.use ? ', head on cached features' : ''}</li>`,
-    )
-    .join('');
-  const html = `<!doctype html>
-<html lang="en"><head><meta charset="utf-8"><title>${esc(report.recipe)} · tlr report</title>
-<style>
-body{font:14px/1.45 system-ui,-apple-system,Segoe UI,Roboto,sans-serif;margin:24px auto;max-width:1180px;
+}
+
+const REPORT_CSS = `body{font:14px/1.45 system-ui,-apple-system,Segoe UI,Roboto,sans-serif;margin:24px auto;max-width:1180px;
   color:#212529;padding:0 16px}
 h1{font-size:22px;margin:0 0 4px}
 h2{font-size:17px;margin:28px 0 8px;border-bottom:1px solid #dee2e6;padding-bottom:4px}
@@ -161,20 +134,63 @@ th:first-child,td:first-child{text-align:left}
 .grid-imgs{display:flex;flex-wrap:wrap;gap:10px}
 .grid-imgs figure{margin:0;width:112px;font-size:12px;text-align:center}
 .grid-imgs img{width:96px;height:96px;image-rendering:pixelated;border:1px solid #dee2e6}
-${EXPLAIN_CSS}
-</style></head><body>
-<h1>${esc(report.recipe)}</h1>
-<div class="muted">${esc(m.name)}${width} · input ${m.inputSize}px · weights ${esc(weights)} · ${about}</div>
-<ul>${stages}</ul>
-<div class="figures">
+`;
+
+/** The page's heading: the network, its weights and each stage in one line. */
+function summaryHtml(plan: Plan, report: ReportJson): string {
+  const m = plan.model,
+    w = m.weights;
+  const width = m.width !== null ? ` width ${m.width}` : '';
+  const weights =
+    w.kind === 'imagenet' ? 'ImageNet' : w.kind === 'none' ? 'none (from scratch)' : w.kind === 'url' ? w.url : w.path;
+  const about = `${plan.data.classes.length} classes · backend ${esc(report.backend ?? '?')}`;
+  const stages = plan.stages
+    .map(
+      (s) =>
+        `<li>stage ${s.index}: ${s.epochs} epochs, ${esc(s.frozen.by)}, ${s.optimizer} lr ` +
+        `${s.lr.auto ? 'auto' : s.lr.blocks?.length ? `${s.lr.blocks[0]!.lr}..${s.lr.initial}` : s.lr.initial} ` +
+        `${s.lr.schedule.kind}${s.featureCache.use ? ', head on cached features' : ''}</li>`,
+    )
+    .join('');
+  return (
+    `<h1>${esc(report.recipe)}</h1>\n<div class="muted">${esc(m.name)}${width} · input ${m.inputSize}px · weights ` +
+    `${esc(weights)} · ${about}</div>\n<ul>${stages}</ul>`
+  );
+}
+
+/** The headline figures: accuracy, macro F1, the best epoch, run time and speed. */
+function figuresHtml(report: ReportJson): string {
+  const ev = report.evaluation,
+    best = report.best;
+  const runTime = report.seconds >= 60 ? `${(report.seconds / 60).toFixed(1)} min` : `${report.seconds.toFixed(1)} s`;
+  const speed = report.training?.imagesPerSecond;
+  return `<div class="figures">
 <div class="fig">${ev.split} accuracy<b>${pct(ev.accuracy)}</b></div>
 <div class="fig">macro F1<b>${fx(ev.macroF1, 3)}</b></div>
-<div class="fig">best ${esc(best.metric)}<b>${fx(best.value, 4)}</b><span class="muted">${bestWhen}</span></div>
+<div class="fig">best ${esc(best.metric)}<b>${fx(best.value, 4)}</b><span class="muted">stage ${best.stage}, epoch ${best.epoch}</span></div>
 <div class="fig">run time<b>${runTime}</b></div>
 ${speed ? `<div class="fig">training<b>${speed.toFixed(0)} img/s</b></div>` : ''}
-</div>
+</div>`;
+}
+
+/** Writes the run's self-contained report.html; returns its path. */
+export async function writeReportHtml(runDir: string): Promise<string> {
+  const plan = readContract('plan', path.join(runDir, 'plan.json'));
+  const report = readContract('report', path.join(runDir, 'report.json'));
+  const rows = readContractLines('metrics', path.join(runDir, 'metrics.jsonl'));
+  const ev = report.evaluation;
+  const wrong = await Promise.all(
+    (report.misclassified ?? []).map(async (m) => ({ ...m, src: await thumbnail(m.image) })),
+  );
+  const html = `<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><title>${esc(report.recipe)} · tlr report</title>
+<style>
+${REPORT_CSS}${EXPLAIN_CSS}
+</style></head><body>
+${summaryHtml(plan, report)}
+${figuresHtml(report)}
 <h2>Curves</h2><p class="muted">Dashed lines mark where a new stage starts.</p>
-<div class="charts">${charts.join('')}</div>
+<div class="charts">${curves(rows, report).join('')}</div>
 <h2>Confusion matrix (${esc(ev.split)}, ${ev.images} images)</h2>${CONFUSION_NOTE}
 ${heatMap(
   ev.classes.map((c) => c.name),

@@ -4,7 +4,7 @@ import type { PlanHeadLayer } from '../contracts/plan.js';
 // how a recipe writes it and how the checker reads its arguments, how the plan shows it, its
 // parameters, its TensorFlow.js layer (from a kit the tfjs engine hands over, so this file never
 // loads TensorFlow.js), how a saved model's layer reads back, how an inference program runs it,
-// and its PyTorch state_dict names. The torch engine's builders (engines/torch/tlr_torch/
+// and its PyTorch state_dict names. The torch engine's builders (python/tlr_torch/
 // network.py, HEAD_LAYERS) and the plan schema's `headLayer` list the same kinds; tests hold all
 // three in step. To add one: a row here, its type in PlanHeadLayer, the schema, and the builder.
 

@@ -8,7 +8,7 @@ import { compile } from '../../src/compiler/index.js';
 import { run } from '../../src/engines/tfjs/run.js';
 import { Events } from '../../src/runtime/events.js';
 import { loadOrt } from '../../src/engines/tfjs/onnx/runtime.js';
-import { decodeRgb, normalize } from '../../src/runtime/data/image.js';
+import { decodeRgb, normalize } from '../../src/runtime/images/image.js';
 import { makeWorld, recipe } from '../helpers/run-fixture.js';
 import { tlrAsync, spawnAsync } from '../helpers/cli.js';
 

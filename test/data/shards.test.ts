@@ -8,7 +8,7 @@ import { tlrAsync } from '../helpers/cli.js';
 import { listEntries, probeData, readMember, SHARDS_INDEX } from '../../src/data/formats/index.js';
 import { compile } from '../../src/compiler/index.js';
 import { deepCheck } from '../../src/cli/deep-check.js';
-import { describeItem, listSplits, type Item } from '../../src/runtime/data/dataset.js';
+import { describeItem, listSplits, type Item } from '../../src/runtime/images/dataset.js';
 
 // tlr pack and the shards format: the shards hold the folder's images byte for byte, in its order
 // (so they split as the folder does), packing is reproducible, and bad shards are named with the

@@ -6,7 +6,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import '@tensorflow/tfjs-backend-wasm';
 import { tf } from '../../src/engines/tfjs/tf.js';
 import { probeData } from '../../src/data/formats/index.js';
-import { listItems } from '../../src/runtime/data/dataset.js';
+import { listItems } from '../../src/runtime/images/dataset.js';
 import { ImageSource } from '../../src/engines/tfjs/train/batch-sources.js';
 import { featureKey } from '../../src/engines/tfjs/train/features.js';
 import { compile } from '../../src/compiler/index.js';

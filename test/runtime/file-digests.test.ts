@@ -10,11 +10,11 @@ import {
   fileDigests,
   forgetDigests,
   saveDigests,
-} from '../../src/runtime/data/file-digests.js';
-import { statMany } from '../../src/runtime/data/stat-many.js';
+} from '../../src/runtime/images/file-digests.js';
+import { statMany } from '../../src/runtime/images/stat-many.js';
 import { forgetWalks, walkImages } from '../../src/data/layout.js';
 import { featureKey } from '../../src/engines/tfjs/train/features.js';
-import type { Item } from '../../src/runtime/data/dataset.js';
+import type { Item } from '../../src/runtime/images/dataset.js';
 
 // The stat index: unchanged files are not hashed again (in this process or the next), and every
 // change is noticed, a rewrite with the same size and modification time (touch -d) included.

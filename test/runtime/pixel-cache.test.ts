@@ -5,9 +5,9 @@ import * as path from 'node:path';
 import { crc32 } from 'node:zlib';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { decodeCached, PixelCache } from '../../src/runtime/data/pixel-cache.js';
-import { decodeRgb } from '../../src/runtime/data/image.js';
-import { RESIZER } from '../../src/runtime/data/resize.js';
+import { decodeCached, PixelCache } from '../../src/runtime/images/pixel-cache.js';
+import { decodeRgb } from '../../src/runtime/images/image.js';
+import { RESIZER } from '../../src/runtime/images/resize.js';
 import { rng } from '../../src/runtime/random.js';
 import { spawnAsync } from '../helpers/cli.js';
 import { engineEnv, findTorchPython, hasTorch } from '../../src/engines/torch/python.js';
@@ -76,7 +76,7 @@ describe('the decoded-image cache', () => {
         '--import',
         'tsx',
         '-e',
-        "import('./src/runtime/data/pixel-cache.ts').then((m) => m.PixelCache.open('tlr-lanczos3/2', 32))",
+        "import('./src/runtime/images/pixel-cache.ts').then((m) => m.PixelCache.open('tlr-lanczos3/2', 32))",
       ],
       { env: { ...env, TLR_PIXEL_CACHE_MB: '0.007' }, encoding: 'utf8', cwd: path.resolve(__dirname, '../..') },
     );

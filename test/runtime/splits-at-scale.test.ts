@@ -3,7 +3,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { afterAll, expect, it } from 'vitest';
 import { compile } from '../../src/compiler/index.js';
-import { listSplits } from '../../src/runtime/data/dataset.js';
+import { listSplits } from '../../src/runtime/images/dataset.js';
 
 // A run's listing and split at the size of a large data set: 600,000 images in two classes (1x1
 // pixels in an IDX file, so the test stays small) are split without overflowing the call stack,

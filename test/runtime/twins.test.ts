@@ -4,11 +4,11 @@ import { describe, expect, it } from 'vitest';
 import { rng, shuffle } from '../../src/runtime/random.js';
 import { trainingBatches } from '../../src/runtime/batches.js';
 import { shardRows } from '../../src/engines/tfjs/train/data-parallel.js';
-import { fixedTaps, resizeRgb } from '../../src/runtime/data/resize.js';
+import { fixedTaps, resizeRgb } from '../../src/runtime/images/resize.js';
 import { readSafetensors, writeSafetensors } from '../../src/runtime/weights/safetensors.js';
 
 // The rules both engines implement (the seeded shuffle, batches, shares, the resizer, safetensors), held together by
-// one set of cases in test/fixtures/twins/ that this file and engines/torch/tests/test_twins.py both read.
+// one set of cases in test/fixtures/twins/ that this file and python/tests/test_twins.py both read.
 
 const TWINS = path.resolve(__dirname, '../fixtures/twins');
 // biome-ignore lint/suspicious/noExplicitAny: cases are plain JSON, each kind of its own shape

@@ -6,7 +6,7 @@ import type { PlanHeadLayer } from '../../src/contracts/plan.js';
 import { HEAD_KINDS, HEAD_LAYERS, headLayerText, headParams } from '../../src/zoo/head-layers.js';
 
 // The head-layer table is whole: the plan schema's kinds are its rows (the torch engine's
-// HEAD_LAYERS is checked against the same schema in engines/torch/tests/test_head.py), every row
+// HEAD_LAYERS is checked against the same schema in python/tests/test_head.py), every row
 // has every facet, and what a row writes, the checker reads back to the same layer.
 
 const schema = JSON.parse(fs.readFileSync(path.resolve(__dirname, '../../schema/plan.schema.json'), 'utf8'));

@@ -1,7 +1,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { listEntries, probeData, SHARDS_INDEX, type ShardIndex } from '../../data/formats/index.js';
-import { indexShards, writeShards, type PackItem } from '../../runtime/data/pack.js';
+import { indexShards, writeShards, type PackItem } from '../../runtime/images/pack.js';
 import { outputFileProblem, outputFolderProblem } from '../../data/model-folder.js';
 import { replaceDirAtomic, writeFileAtomic } from '../../files/atomic.js';
 import { writeMarker } from '../../files/owned.js';

@@ -4,7 +4,7 @@ import { renderDiagnostics } from '../../compiler/render.js';
 import { Events } from '../../runtime/events.js';
 import { DEFAULT_ENGINE, engineNamed, runOn, settle, type FlagValues } from '../../engines/index.js';
 import { WatchSession, type WatchStatus } from '../../watch/session.js';
-import { describeItem, listSplits } from '../../runtime/data/dataset.js';
+import { describeItem, listSplits } from '../../runtime/images/dataset.js';
 import { dataFolders } from '../../runtime/run-folder.js';
 import type { Plan } from '../../contracts/plan.js';
 import { ndjsonReporter, textReporter } from '../reporters/text.js';

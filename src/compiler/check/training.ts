@@ -6,22 +6,22 @@ import { didYouMean, oneOf } from './suggest.js';
 
 /**
  * A first stage's learning rate when the recipe writes none: 3e-3 when it trains only the head (the
- * best fixed rate, or close to it, on the three data sets of README "Finding a learning rate"), else
+ * best fixed rate, or close to it, on the three data sets of docs/language.md "Finding a learning rate"), else
  * 1e-3 (Adam's usual rate for a whole network). A later stage's default is the previous one's / 10.
  */
 export const DEFAULT_HEAD_LR = 3e-3;
 export const DEFAULT_LR = 1e-3;
 /**
  * A first stage that trains a network from random weights (`weights none`) and writes no `lr`:
- * 3e-3 one-cycle (README "Defaults, measured": better than 1e-3 constant on 7 of 8 network and data set pairs).
+ * 3e-3 one-cycle (docs/performance.md "Defaults, measured": better than 1e-3 constant on 7 of 8 network and data set pairs).
  */
 export const DEFAULT_SCRATCH_LR = 3e-3;
 export const DEFAULT_SCRATCH_SCHEDULE: ScheduleSpec = { kind: 'one-cycle' };
-/** `train on ./data` (no count) for a head on cached features: README "Defaults, measured". */
+/** `train on ./data` (no count) for a head on cached features: docs/performance.md "Defaults, measured". */
 export const DEFAULT_HEAD_EPOCHS = 20;
 
 /**
- * BatchNorm layers that train, when a recipe does not say: README "BatchNorm while fine-tuning" has the measurements.
+ * BatchNorm layers that train, when a recipe does not say: docs/language.md "BatchNorm while fine-tuning" has the measurements.
  */
 export const DEFAULT_BATCHNORM: 'keep' | 'update' = 'update';
 
@@ -215,6 +215,33 @@ function stageRate(
     : { lr, lrAuto, lrLow: lrRange && !headOnly ? lrRange.low : null, schedule: sched };
 }
 
+/** `keep|update batchnorm statistics`: the mode, or null (reported) when the two words are not those. */
+function batchnormMode(ctx: Ctx, s: NonNullable<StageStatements['batchnorm']>): 'keep' | 'update' | null {
+  const [a, b] = s.words;
+  if (a?.text === 'batchnorm' && b?.text === 'statistics') return s.mode;
+  ctx.report(
+    'TLR1607',
+    { start: a!.span.start, end: b!.span.end },
+    `\`${s.mode} ${a?.text} ${b?.text}\`: write \`${s.mode} batchnorm statistics\``,
+    [
+      '`keep batchnorm statistics`: BatchNorm layers that train stay in inference mode (their statistics ' +
+        'are kept); `update batchnorm statistics`: they normalise by each batch and update their statistics',
+    ],
+  );
+  return null;
+}
+
+/** `class weights auto|none`, or null (reported). */
+function classWeightsMode(ctx: Ctx, s: NonNullable<StageStatements['classWeights']>): 'auto' | 'none' | null {
+  const m = s.mode;
+  if (m.text === 'auto' || m.text === 'none') return m.text;
+  ctx.report('TLR1605', m.span, `unknown class weights mode \`${m.text}\``, [
+    ...didYouMean(m.text, ['auto', 'none']),
+    '`class weights auto` weighs each class by its inverse frequency',
+  ]);
+  return null;
+}
+
 /** Each stage's settings; a later stage inherits all but `lr`, which defaults to the previous / 10. */
 export function checkStages(
   ctx: Ctx,
@@ -250,36 +277,11 @@ export function checkStages(
       earlyStop = m && p ? { metric: m, patience: p } : null;
       if (!earlyStop) ok = false;
     }
-    let batchnorm = prev?.batchnorm ?? DEFAULT_BATCHNORM;
-    if (st.batchnorm) {
-      const [a, b] = st.batchnorm.words;
-      if (a?.text === 'batchnorm' && b?.text === 'statistics') batchnorm = st.batchnorm.mode;
-      else {
-        ctx.report(
-          'TLR1607',
-          { start: a!.span.start, end: b!.span.end },
-          `\`${st.batchnorm.mode} ${a?.text} ${b?.text}\`: write \`${st.batchnorm.mode} batchnorm statistics\``,
-          [
-            '`keep batchnorm statistics`: BatchNorm layers that train stay in inference mode (their statistics ' +
-              'are kept); `update batchnorm statistics`: they normalise by each batch and update their statistics',
-          ],
-        );
-        ok = false;
-      }
-    }
-    let classWeights = prev?.classWeights ?? 'none';
-    if (st.classWeights) {
-      const m = st.classWeights.mode;
-      if (m.text === 'auto' || m.text === 'none') classWeights = m.text;
-      else {
-        ctx.report('TLR1605', m.span, `unknown class weights mode \`${m.text}\``, [
-          ...didYouMean(m.text, ['auto', 'none']),
-          '`class weights auto` weighs each class by its inverse frequency',
-        ]);
-        ok = false;
-      }
-    }
-    if (epochs === null || batch === null || optimizer === null || !rate || !frozen) {
+    const batchnorm = st.batchnorm ? batchnormMode(ctx, st.batchnorm) : (prev?.batchnorm ?? DEFAULT_BATCHNORM);
+    if (!batchnorm) ok = false;
+    const classWeights = st.classWeights ? classWeightsMode(ctx, st.classWeights) : (prev?.classWeights ?? 'none');
+    if (!classWeights) ok = false;
+    if (epochs === null || batch === null || optimizer === null || !rate || !frozen || !batchnorm || !classWeights) {
       ok = false;
       continue;
     }

@@ -663,7 +663,7 @@ export interface TorchJob {
   nproc: number;
 }
 /**
- * The zoo's graph up to the feature layer (engines/torch/tlr_torch/graph.py builds the network from it).
+ * The zoo's graph up to the feature layer (python/tlr_torch/graph.py builds the network from it).
  */
 export interface Graph {
   input: string;

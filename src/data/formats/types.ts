@@ -45,7 +45,7 @@ export type Entry =
 
 export interface DataFormatDef<Name extends string = string> {
   readonly name: Name;
-  /** What the README and messages call it. */
+  /** What the docs and messages call it. */
   readonly description: string;
   /**
    * The data set at `abs` (a folder or a file, which exists) in this format, or null when it is

@@ -1,4 +1,4 @@
-import { RESIZE_DEFINITION, RESIZER } from '../../runtime/data/resize.js';
+import { RESIZE_DEFINITION, RESIZER } from '../../runtime/images/resize.js';
 import { savedProgram } from './infer/saved.js';
 import { toOnnx } from './onnx/to-onnx.js';
 import type { SavedModel } from './saved-model.js';

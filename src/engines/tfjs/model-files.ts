@@ -1,4 +1,4 @@
-import { READABLE_RESIZERS, RESIZER } from '../../runtime/data/resize.js';
+import { READABLE_RESIZERS, RESIZER } from '../../runtime/images/resize.js';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { tf } from './tf.js';
@@ -28,7 +28,7 @@ export interface ModelMeta {
     readonly mean: readonly number[];
     readonly std: readonly number[];
     readonly description: string;
-    /** The resizer the model was trained with (runtime/data/resize.ts); absent in folders saved before it was recorded. */
+    /** The resizer the model was trained with (runtime/images/resize.ts); absent in folders saved before it was recorded. */
     readonly resize?: string;
   };
   readonly network: { readonly name: string; readonly width: number | null };

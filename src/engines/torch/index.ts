@@ -8,7 +8,7 @@ import { quickTorchPython } from './python.js';
 import { JOB_MARKER } from './job-marker.js';
 import { fileSafeName } from '../../escape.js';
 
-// The torch engine's row: PyTorch with torchvision (the Python package in engines/torch), one
+// The torch engine's row: PyTorch with torchvision (the Python package in python), one
 // process or several with DistributedDataParallel. Its Node half prepares the run folder, starts
 // the ranks and turns their NDJSON into events; the rest loads on use.
 
@@ -128,7 +128,7 @@ async function settle(flags: FlagValues, recorded?: EngineSettings): Promise<Eng
 export const torchEngine: EngineDef = {
   name: 'torch',
   summary:
-    'PyTorch with torchvision (engines/torch), one process or several with DistributedDataParallel (gloo ' +
+    'PyTorch with torchvision (python/tlr_torch), one process or several with DistributedDataParallel (gloo ' +
     'on CPU, nccl on CUDA)',
   flags: {
     nproc: { type: 'string', value: 'N', help: 'processes on this machine (default 1)' },

@@ -2,7 +2,7 @@ import * as path from 'node:path';
 import type { Plan } from '../../contracts/plan.js';
 import { describe, family, graphOf } from '../../zoo/catalog.js';
 import { ancestors } from '../../zoo/graph.js';
-import { listSplits, type Item } from '../../runtime/data/dataset.js';
+import { listSplits, type Item } from '../../runtime/images/dataset.js';
 import { resolveWeights, type ResolvedFiles } from '../../runtime/weights/resolve.js';
 import { readTfjsModel } from '../../runtime/weights/tfjs-format.js';
 import { toTorchvision } from '../../runtime/weights/torchvision.js';
@@ -15,7 +15,7 @@ import { fromGraph, torchUnsupported } from './networks.js';
 
 export { TORCH_NETWORKS, torchUnsupported } from './networks.js';
 
-// What the PyTorch engine (engines/torch) reads beside plan.json: manifest.json (every image of
+// What the PyTorch engine (python/tlr_torch) reads beside plan.json: manifest.json (every image of
 // every split, so both engines train, validate and test on the very same images) and job.json
 // (the zoo's layer order, which `freeze` counts, and the starting weights as a torchvision-named
 // safetensors file).
@@ -109,7 +109,7 @@ function torchWeights(
 
 /**
  * The zoo's graph up to the feature layer, as plain data (node names, ops, inputs, [h, w, c] shapes), for the networks
- * the torch engine builds from it rather than from torchvision (engines/torch/tlr_torch/graph.py).
+ * the torch engine builds from it rather than from torchvision (python/tlr_torch/graph.py).
  */
 export function graphForTorch(name: string, width: number | null, inputSize: number): object | undefined {
   if (!fromGraph(name)) return undefined;

@@ -2,11 +2,11 @@ import type { Plan } from '../../contracts/plan.js';
 import { family, MODEL_NAMES } from '../../zoo/catalog.js';
 
 // Which zoo networks the torch engine builds with torchvision's own constructors
-// (engines/torch/tlr_torch/network.py's NETWORKS); every other zoo network (the Keras MobileNets)
-// it builds from the zoo's graph, which job.json carries (engines/torch/tlr_torch/graph.py). A small
+// (python/tlr_torch/network.py's NETWORKS); every other zoo network (the Keras MobileNets)
+// it builds from the zoo's graph, which job.json carries (python/tlr_torch/graph.py). A small
 // module: `tlr plan` asks it without loading the rest of the engine.
 
-/** The networks torchvision builds (the torch engine's constructors: engines/torch/tlr_torch/network.py). */
+/** The networks torchvision builds (the torch engine's constructors: python/tlr_torch/network.py). */
 export const TORCHVISION_NETWORKS: readonly string[] = [
   'alexnet',
   'vgg16',

@@ -7,8 +7,8 @@ import { fileURLToPath } from 'node:url';
 // /usr/bin/python3 that has torch and torchvision (a pyenv or venv python3 may lack them while
 // Debian's python3-torch sits in /usr/bin/python3).
 
-/** The engine package (engines/torch in the repository and the npm package). */
-export const ENGINE_DIR = fileURLToPath(new URL('../../../engines/torch', import.meta.url));
+/** The engine package (python in the repository and the npm package). */
+export const ENGINE_DIR = fileURLToPath(new URL('../../../python', import.meta.url));
 
 export interface TorchPython {
   readonly python: string;

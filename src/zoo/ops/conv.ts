@@ -131,7 +131,7 @@ export const depthwise: OpDef<DepthwiseOp> = {
     ...(op.bias ? [{ suffix: 'bias', shape: [channels(x!)] }] : []),
   ],
   // PyTorch's grouped convolution ([C, 1, H, W]) -> TF's depthwise kernel [H, W, C, 1]; the torch
-  // engine builds the zoo's MobileNets with these names (engines/torch/tlr_torch/graph.py).
+  // engine builds the zoo's MobileNets with these names (python/tlr_torch/graph.py).
   torchvision: { weight: { suffix: 'depthwise_kernel', perm: [2, 3, 0, 1] }, bias: { suffix: 'bias' } },
   layer: (k) => {
     const op = k.node.op,

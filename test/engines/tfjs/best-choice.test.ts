@@ -1,6 +1,6 @@
 import { spawnAsync } from '../../helpers/cli.js';
 import { describe, expect, it } from 'vitest';
-import { beats } from '../../../src/engines/tfjs/stages/stage.js';
+import { beats } from '../../../src/engines/tfjs/stages/record.js';
 import { tieBreakOf, type Plan } from '../../../src/contracts/plan.js';
 import { findTorchPython, hasTorch, engineEnv } from '../../../src/engines/torch/python.js';
 

@@ -16,7 +16,7 @@ import {
   registerOrtKernels,
   unregisterOrtKernels,
 } from '../../../src/engines/tfjs/kernels/ort-kernels.js';
-import { decodeRgb, normalize } from '../../../src/runtime/data/image.js';
+import { decodeRgb, normalize } from '../../../src/runtime/images/image.js';
 
 // Whole runs on tiny data: the run folder, the feature cache, frozen weights, leaks, Ctrl-C and
 // resume, and predict/eval against the run's own report.

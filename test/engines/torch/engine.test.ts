@@ -22,7 +22,7 @@ import { Events } from '../../../src/runtime/events.js';
 import { HEAVY } from '../../helpers/heavy.js';
 import { compile } from '../../../src/compiler/index.js';
 
-// The PyTorch engine (engines/torch) against the plan's contract: 2-process DDP runs, the same
+// The PyTorch engine (python) against the plan's contract: 2-process DDP runs, the same
 // weights from 1 and 2 processes, frozen parts untouched, the same answers as the tfjs engine, and
 // clear errors for bad input. Skipped, saying so, where no Python with torch is found.
 

@@ -12,7 +12,7 @@ import { HEAVY } from '../../helpers/heavy.js';
 // The torch engine's image loader in processes (--workers N): the order and the augmentation do not
 // depend on how many there are, so 0 (a thread pool), 1 and 2 train to the same weights. Three runs
 // take half a minute: with TLR_HEAVY=1 (npm run test:heavy, in .ci/run); the loader's own test
-// (engines/torch/tests/test_loader.py, npm run test:py) checks the same batches in seconds.
+// (python/tests/test_loader.py, npm run test:py) checks the same batches in seconds.
 
 const py = await findTorchPython();
 const d = hasTorch(py) ? describe : describe.skip;

@@ -4,7 +4,7 @@ import * as path from 'node:path';
 import { afterAll, expect, it } from 'vitest';
 import { compile } from '../../../src/compiler/index.js';
 import { writeManifest } from '../../../src/engines/torch/job.js';
-import { listSplits } from '../../../src/runtime/data/dataset.js';
+import { listSplits } from '../../../src/runtime/images/dataset.js';
 
 // manifest.json is written streaming (10,000 rows at a time): the bytes must be JSON.stringify's, across chunk
 // boundaries, in the splits' order.

@@ -21,7 +21,7 @@ import { HEAVY } from '../../helpers/heavy.js';
 import { relativeError } from '../../helpers/conv-cases.js';
 
 // The torch engine builds the zoo's Keras MobileNets from the zoo's own graph (job.json's
-// network.graph, engines/torch/tlr_torch/graph.py): every width gives the tfjs engine's features,
+// network.graph, python/tlr_torch/graph.py): every width gives the tfjs engine's features,
 // the real ImageNet weights too, and a MobileNet recipe runs on the torch engine end to end.
 
 const py = await findTorchPython();

@@ -5,8 +5,8 @@ import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { spawnAsync } from '../../helpers/cli.js';
 import { findTorchPython, hasTorch, engineEnv } from '../../../src/engines/torch/python.js';
-import { decodeRgb } from '../../../src/runtime/data/image.js';
-import { fixedTaps, resizeRgb, taps } from '../../../src/runtime/data/resize.js';
+import { decodeRgb } from '../../../src/runtime/images/image.js';
+import { fixedTaps, resizeRgb, taps } from '../../../src/runtime/images/resize.js';
 import { rng } from '../../../src/runtime/random.js';
 import { SHARED } from '../../helpers/shared.js';
 

@@ -1,10 +1,10 @@
 import { hostTensor, tf } from '../tf.js';
-import { ImageError, normalize, type Preprocess } from '../../../runtime/data/image.js';
-import { decodeCached, PixelCache } from '../../../runtime/data/pixel-cache.js';
-import { RESIZER } from '../../../runtime/data/resize.js';
-import { fileDigests } from '../../../runtime/data/file-digests.js';
+import { ImageError, normalize, type Preprocess } from '../../../runtime/images/image.js';
+import { decodeCached, PixelCache } from '../../../runtime/images/pixel-cache.js';
+import { RESIZER } from '../../../runtime/images/resize.js';
+import { fileDigests } from '../../../runtime/images/file-digests.js';
 import { cacheRoot } from '../../../files/cache-root.js';
-import { describeItem, encodedImage, type Item } from '../../../runtime/data/dataset.js';
+import { describeItem, encodedImage, type Item } from '../../../runtime/images/dataset.js';
 
 // Batches of images as [B, S, S, 3] tensors scaled to [0, 1], decoded on demand so memory does not
 // grow with the data set. Unreadable images are skipped and handed back for the caller to report.

@@ -1,8 +1,8 @@
-import { RESIZER } from '../../../runtime/data/resize.js';
+import { RESIZER } from '../../../runtime/images/resize.js';
 import * as path from 'node:path';
 import type { Plan } from '../../../contracts/plan.js';
 import type { Events } from '../../../runtime/events.js';
-import { listSplits, describeItem, type Item, type Splits } from '../../../runtime/data/dataset.js';
+import { listSplits, describeItem, type Item, type Splits } from '../../../runtime/images/dataset.js';
 import { loadZooModel, type Built } from '../tf-layers/model.js';
 import { joinNetwork, makeHead, type Network } from '../train/network.js';
 import { FeatureSource, FileFeatureSource, type BatchSource } from '../train/batch-sources.js';

@@ -3,7 +3,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { tf } from '../tf.js';
 import type { Evaluation } from '../../../runtime/events.js';
-import type { Item } from '../../../runtime/data/dataset.js';
+import type { Item } from '../../../runtime/images/dataset.js';
 import { setFrozen } from '../train/network.js';
 import { ImageSource, type BatchSource } from '../train/batch-sources.js';
 import { evaluate, type Predictions } from '../train/loop.js';

@@ -4,7 +4,7 @@ import { tf } from '../tf.js';
 import type { PlanAugment } from '../../../contracts/plan.js';
 import { loadBatch, normalizeBatch } from '../data/loader.js';
 import { augmentBatch } from '../data/augment.js';
-import type { Item } from '../../../runtime/data/dataset.js';
+import type { Item } from '../../../runtime/images/dataset.js';
 import { rng, shuffle } from '../../../runtime/random.js';
 import { slices, trainingBatches } from '../../../runtime/batches.js';
 import { ordered, type Forward } from '../infer/engine.js';

@@ -2,20 +2,20 @@ import { createHash } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { tf } from '../tf.js';
-import { describeItem, type Item } from '../../../runtime/data/dataset.js';
-import { eachFileDigest, fileDigests, saveDigests } from '../../../runtime/data/file-digests.js';
+import { describeItem, type Item } from '../../../runtime/images/dataset.js';
+import { eachFileDigest, fileDigests, saveDigests } from '../../../runtime/images/file-digests.js';
 import { AtomicWriter, writeFileAtomic } from '../../../files/atomic.js';
 import { ImageSource, through, type Unreadable } from './batch-sources.js';
 import type { Forward } from '../infer/engine.js';
 
 // Backbone features computed once and kept on disk. The key hashes everything that changes them:
 // the network, its weights' sha256, the feature layer, input size, preprocessing, each image's
-// bytes (through the stat index of runtime/data/file-digests.ts) and tlr's version. A changed input
+// bytes (through the stat index of runtime/images/file-digests.ts) and tlr's version. A changed input
 // is a new key, so a stale entry can never be read.
 
 // 3: computed by the inference program (BatchNorm folded into convolutions), not tf.layers.
 // 4: entries carry a sha256 of their data and the reasons images were skipped.
-// 5: images resized by runtime/data/resize.ts (the torch engine's twin too), not by libvips' Lanczos.
+// 5: images resized by runtime/images/resize.ts (the torch engine's twin too), not by libvips' Lanczos.
 export const FEATURES_VERSION = 'tlr-features/5';
 
 export interface FeatureKeyParts {

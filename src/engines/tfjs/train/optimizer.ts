@@ -7,7 +7,7 @@ type NamedTensor = { name: string; tensor: tf.Tensor };
 
 // What a stage's optimizer does: which one (the plan names it), the rate at each batch (the
 // schedule), and, for `lr LOW..HIGH`, a rate per trained block. The torch engine has the same
-// formulas (engines/torch/tlr_torch/stage.py: learning_rate).
+// formulas (python/tlr_torch/stage.py: learning_rate).
 
 /** one-cycle starts and ends at these fractions of its peak (fastai's div 25; a 1e4-fold fall). */
 export const ONE_CYCLE_START = 1 / 25,

@@ -3,7 +3,7 @@ import * as path from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { tf } from '../../../../src/engines/tfjs/tf.js';
 import { buildModel, loadZooModel } from '../../../../src/engines/tfjs/tf-layers/model.js';
-import { decodeRgb, normalize } from '../../../../src/runtime/data/image.js';
+import { decodeRgb, normalize } from '../../../../src/runtime/images/image.js';
 import { describe as catalog } from '../../../../src/zoo/catalog.js';
 import { useBackend } from '../../../helpers/backend.js';
 import { hasShared, SHARED, SKIP_SHARED } from '../../../helpers/shared.js';

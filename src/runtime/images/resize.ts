@@ -1,5 +1,5 @@
 // The one resizer every path uses: the tfjs engine, predict and eval here, and the torch engine's
-// twin in engines/torch/tlr_torch/resize.py. Libraries' Lanczos resizers disagree (libvips shrinks
+// twin in python/tlr_torch/resize.py. Libraries' Lanczos resizers disagree (libvips shrinks
 // by whole factors with a box filter before its Lanczos; Pillow rounds to 8 bits between its two
 // passes and uses fixed-point weights), by enough to move a probability by several points. So both
 // engines decode with their library and resize with this definition, written out twice.

@@ -15,7 +15,7 @@ from tlr_torch.dist import share
 from tlr_torch.random import rng, shuffle
 from tlr_torch.resize import fixed_taps, resize_image
 
-TWINS = os.path.join(os.path.dirname(__file__), "..", "..", "..", "test", "fixtures", "twins")
+TWINS = os.path.join(os.path.dirname(__file__), "..", "..", "test", "fixtures", "twins")
 
 
 def cases(name):

@@ -8,7 +8,7 @@ import pytest
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 ENGINE = os.path.dirname(HERE)
-REPO = os.path.dirname(os.path.dirname(ENGINE))
+REPO = os.path.dirname(ENGINE)
 SCHEMA = os.path.join(REPO, "schema")
 sys.path.insert(0, ENGINE)
 

@@ -7,7 +7,7 @@ import { decodeRgb } from './image.js';
 
 // Decoded images at a plan's input size, so epochs after the first read pixels rather than decode
 // JPEGs again: one file per image in TLR_CACHE/pixels/RESIZER/SIZE/ab/SHA256.px, keyed by the
-// sha256 of the encoded file's bytes, the size and the resizer (engines/torch/tlr_torch/pixels.py
+// sha256 of the encoded file's bytes, the size and the resizer (python/tlr_torch/pixels.py
 // is the twin: the two engines share the entries). A file is "TLRPX1\0\0", the size and the CRC-32
 // of the pixels (little-endian uint32 each), then size * size * 3 bytes of RGB; one that fails its
 // check is removed and decoded again. Written atomically (a temporary name, then rename), so a
