@@ -101,9 +101,11 @@ async function startChild(dir: string, manifest: boolean): Promise<void> {
 }
 
 function imageFolder(dir: string): number | null {
+  const folder = path.join(dir, 'data');
   const py = `
 import time, torchvision
-t = time.perf_counter(); d = torchvision.datasets.ImageFolder('${path.join(dir, 'data')}'); print(time.perf_counter() - t, len(d))`;
+t = time.perf_counter(); d = torchvision.datasets.ImageFolder('${folder}')
+print(time.perf_counter() - t, len(d))`;
   const r = spawnSync('/usr/bin/python3', ['-c', py], { encoding: 'utf8' });
   return r.status === 0 ? Number(r.stdout.trim().split(/\s+/)[0]) : null;
 }

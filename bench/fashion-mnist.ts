@@ -21,7 +21,8 @@ const PUBLISHED: [string, string, number][] = [
 const root = new URL('..', import.meta.url).pathname;
 let dirs = process.argv.slice(2);
 if (!dirs.length) {
-  // Each recipe on the engine its row in docs/performance.md names: ResNet-18 from scratch needs the torch engine's speed.
+  // Each recipe on the engine its row in docs/performance.md names: ResNet-18 from scratch needs the torch engine's
+  // speed.
   const recipes: [string, string][] = [
     ['scratch', 'tfjs'],
     ['feature-extraction', 'tfjs'],

@@ -58,20 +58,14 @@ export async function generate(): Promise<string> {
 }
 
 /** The generator's notes on which definition a type came from: noise to a reader of the types. */
+const NOTE =
+  String.raw` *\* *(Items: )?This interface was referenced by \`\w+\`'s JSON-Schema\n` +
+  String.raw` *\* via the \`definition\` "[\w-]+"\.`;
 const withoutProvenance = (ts: string): string =>
   ts
-    .replace(
-      /\n *\*\n( *\* *(Items: )?This interface was referenced by `\w+`'s JSON-Schema\n *\* via the `definition` "[\w-]+"\.)/g,
-      '\n$1',
-    )
-    .replace(
-      / *\/\*\*\n *\* *(Items: )?This interface was referenced by `\w+`'s JSON-Schema\n *\* via the `definition` "[\w-]+"\.\n *\*\/\n/g,
-      '',
-    )
-    .replace(
-      /\n *\* *(Items: )?This interface was referenced by `\w+`'s JSON-Schema\n *\* via the `definition` "[\w-]+"\./g,
-      '',
-    )
+    .replace(new RegExp(String.raw`\n *\*\n(${NOTE})`, 'g'), '\n$1')
+    .replace(new RegExp(String.raw` *\/\*\*\n${NOTE}\n *\*\/\n`, 'g'), '')
+    .replace(new RegExp(String.raw`\n${NOTE}`, 'g'), '')
     .replace(/ *\/\*\*\n *\*\/\n/g, '')
     .replace(/\nexport interface Contracts \{\}\n/, '\n');
 

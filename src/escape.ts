@@ -19,7 +19,8 @@ export { printable };
 export const terminal = printable;
 
 /**
- * A name as a file or folder name (a recipe's folder under runs/), a Slurm job name or a rendezvous id: letters, digits, `.`, `_` and `-` only, never
+ * A name as a file or folder name (a recipe's folder under runs/), a Slurm job name or a rendezvous id: letters,
+ * digits, `.`, `_` and `-` only, never
  * starting with `.` or `-` (no `..`, no hidden folder, no option), never empty.
  *
  * @example fileSafeName("Bob's cats") // 'Bob-s-cats'
@@ -41,7 +42,8 @@ export const htmlText = (s: string): string => s.replace(/[&<>"']/g, (c) => HTML
 /**
  * Text inside a Markdown paragraph or table cell, as GitHub renders it: one line (newlines become spaces), every
  * character that starts a link, an image or a table cell backslash-escaped (emphasis and code spans are left: they
- * cannot load anything, and `mobilenet_v1` stays readable), and < > & as entities so that no HTML tag (an `<img>` beacon, a
+ * cannot load anything, and `mobilenet_v1` stays readable), and < > & as entities so that no HTML tag (an `<img>`
+ * beacon, a
  * `<details>` that swallows the rest of a comment) reaches the page. Controls and bidi marks are shown escaped.
  */
 export const markdownText = (s: string): string =>

@@ -117,7 +117,10 @@ function solveTraining(
 
 export const NETWORK_KINDS = Object.keys(RECIPES) as NetworkKind[];
 
-/** Measures `engine` on one kind of network here and records it in the cache folder; null when it has none of that kind. */
+/**
+ * Measures `engine` on one kind of network here and records it in the cache folder; null when it has none of that
+ * kind.
+ */
 export async function calibrate(
   engine: EngineDef,
   kind: NetworkKind,

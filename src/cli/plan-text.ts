@@ -13,7 +13,7 @@ import {
   startText,
   weightsText,
 } from '../review/phrases.js';
-import type { Plan } from '../contracts/plan.js';
+import type { Plan, PlanStage } from '../contracts/plan.js';
 import { locateWeights } from '../runtime/weights/locate.js';
 import { fmtInt, plural } from './io.js';
 import { displayPath } from '../paths.js';
@@ -46,6 +46,47 @@ function weights(p: Plan): string[] {
 }
 
 /** What `tlr plan` prints for a plan. */
+/** Images per class and part, at most 20 classes shown, with the totals. */
+function countsTable(d: Plan['data']): string[] {
+  const cw = Math.max(5, ...d.classes.map((c) => c.length));
+  const counts = [d.counts.train, d.counts.validation, d.counts.test];
+  const line = (name: string, cells: (number | string)[]) =>
+    `${name.padEnd(cw)}  ${cells.map((c) => String(c).padStart(10)).join('  ')}`;
+  const shown = Math.min(d.classes.length, 20);
+  return [
+    line('class', ['train', 'validation', 'test']),
+    ...d.classes.slice(0, shown).map((c, i) =>
+      line(
+        c,
+        counts.map((x) => (x ? x[i]! : '-')),
+      ),
+    ),
+    ...(shown < d.classes.length ? [`… and ${d.classes.length - shown} more classes`] : []),
+    line(
+      'total',
+      counts.map((x) => (x ? x.reduce((a, b) => a + b, 0) : '-')),
+    ),
+  ];
+}
+
+/** A stage's lines: its settings, where it starts, what is frozen and trained, rates, BatchNorm and caching. */
+function stageLines(p: Plan, s: PlanStage): string[] {
+  const b = stageBlocks(p, s);
+  const rates = blockRatesText(s);
+  return [
+    `${plural(s.epochs, 'epoch')} · batch ${s.batch} · ${s.optimizer} · lr ${stageRateText(s)}` +
+      `${s.earlyStop ? ` · early stop on ${s.earlyStop.metric}, patience ${s.earlyStop.patience}` : ''}` +
+      `${s.classWeights === 'auto' ? ' · class weights auto' : ''}`,
+    startText(s),
+    `frozen     ${b.frozen.join(', ') || 'nothing'}: ${plural(s.frozen.layers, 'layer')}, ${fmtInt(s.frozen.params)} ` +
+      `parameters (${s.frozen.by})`,
+    `trainable  ${b.trainable.join(', ')}: ${fmtInt(s.trainable.backboneParams + s.trainable.headParams)} parameters`,
+    ...(rates ? [`rates      ${rates}`] : []),
+    ...(s.trainable.backboneParams > 0 ? [`batchnorm  ${batchnormText(s)}`] : []),
+    `features   ${cacheText(s.featureCache)}: ${s.featureCache.reason}`,
+  ];
+}
+
 export function planText(p: Plan): string {
   const dir = path.dirname(p.recipe.file);
   const L: string[] = [];
@@ -76,53 +117,13 @@ export function planText(p: Plan): string {
       `split ${d.split.train}/${d.split.validation}${d.split.test ? `/${d.split.test}` : ''}, stratified by ` +
         `class, seed ${p.seed}`,
     );
-  const cw = Math.max(5, ...d.classes.map((c) => c.length));
-  const counts = [d.counts.train, d.counts.validation, d.counts.test];
-  const line = (name: string, cells: (number | string)[]) =>
-    `${name.padEnd(cw)}  ${cells.map((c) => String(c).padStart(10)).join('  ')}`;
-  row('', line('class', ['train', 'validation', 'test']));
-  const shown = Math.min(d.classes.length, 20);
-  d.classes.slice(0, shown).forEach((c, i) => {
-    row(
-      '',
-      line(
-        c,
-        counts.map((x) => (x ? x[i]! : '-')),
-      ),
-    );
-  });
-  if (shown < d.classes.length) row('', `… and ${d.classes.length - shown} more classes`);
-  row(
-    '',
-    line(
-      'total',
-      counts.map((x) => (x ? x.reduce((a, b) => a + b, 0) : '-')),
-    ),
-  );
+  for (const l of countsTable(d)) row('', l);
   row('augment', augmentText(d.augment));
   for (const s of p.stages) {
     L.push('');
-    const b = stageBlocks(p, s);
-    row(
-      `stage ${s.index}`,
-      `${plural(s.epochs, 'epoch')} · batch ${s.batch} · ${s.optimizer} · lr ${stageRateText(s)}` +
-        `${s.earlyStop ? ` · early stop on ${s.earlyStop.metric}, patience ${s.earlyStop.patience}` : ''}` +
-        `${s.classWeights === 'auto' ? ' · class weights auto' : ''}`,
-    );
-    row('', startText(s));
-    row(
-      '',
-      `frozen     ${b.frozen.join(', ') || 'nothing'}: ${plural(s.frozen.layers, 'layer')}, ${fmtInt(s.frozen.params)} ` +
-        `parameters (${s.frozen.by})`,
-    );
-    row(
-      '',
-      `trainable  ${b.trainable.join(', ')}: ${fmtInt(s.trainable.backboneParams + s.trainable.headParams)} parameters`,
-    );
-    const rates = blockRatesText(s);
-    if (rates) row('', `rates      ${rates}`);
-    if (s.trainable.backboneParams > 0) row('', `batchnorm  ${batchnormText(s)}`);
-    row('', `features   ${cacheText(s.featureCache)}: ${s.featureCache.reason}`);
+    const [first, ...rest] = stageLines(p, s);
+    row(`stage ${s.index}`, first!);
+    for (const l of rest) row('', l);
   }
   L.push('');
   row('saves', `${keepsText(p)}${p.save.to ? `, copied to ${rel(dir, p.save.to)}` : ''}`);

@@ -135,7 +135,8 @@ function explainSweep(sweep: Sweep): SweepExplained {
     (sweep.together.length ? ' (lists varied together choose side by side)' : '') +
     (sweep.sample ? `, ${sweep.sample.n} of the ${sweep.sample.of} sampled by id` : '') +
     (sweep.keep
-      ? `; every variant trains ${sweep.keep.after} epochs, then the ${sweep.keep.best} best by validation accuracy go on.`
+      ? `; every variant trains ${sweep.keep.after} epochs, then the ${sweep.keep.best} best by validation ` +
+        `accuracy go on.`
       : '.');
   const axes: { title: string; lines: string[] }[] = [];
   // Lists varied together change together; a sample may lack the variant that differs in one list alone.

@@ -122,7 +122,8 @@ function keepTooLate(e: ReturnType<typeof expand>, variants: readonly { plan: Pl
       `keep best ${e.keep.best} after ${e.keep.after} epochs: the variants train at most ${most} ` +
         `epoch${most === 1 ? '' : 's'}, so every one ends before the screen and none is stopped early`,
       [
-        `screen after fewer epochs than the variants train (keep best ${e.keep.best} after ${Math.max(1, most - 1)} epochs)`,
+        `screen after fewer epochs than the variants train (keep best ${e.keep.best} after ` +
+          `${Math.max(1, most - 1)} epochs)`,
       ],
     ),
   ];

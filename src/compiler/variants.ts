@@ -77,7 +77,8 @@ function axesOf(groups: readonly Group[], read: SweepRead, diagnostics: Diagnost
             'TLR0210',
             at,
             found.length
-              ? `vary together ${slot}: ${found.length} lists vary ${slot}; vary together names each list once, by a slot only one list varies`
+              ? `vary together ${slot}: ${found.length} lists vary ${slot}; vary together names each list once, ` +
+                  `by a slot only one list varies`
               : `vary together ${slot}: no list varies ${slot} (lists vary: ${all || 'nothing'})`,
           ),
         );

@@ -26,7 +26,8 @@ function networkHover(name: string): string {
     `**${name}**: ${f.summary}`,
     '',
     `input ${m.inputSize}×${m.inputSize}${f.widths ? ` · widths ${f.widths.join(', ')}` : ''} · ` +
-      `${plural(m.layers.length, 'layer')}, ${fmtInt(m.backboneParams)} parameters · features ${m.featureSize} from ${m.featureLayer}`,
+      `${plural(m.layers.length, 'layer')}, ${fmtInt(m.backboneParams)} parameters · features ${m.featureSize} ` +
+      `from ${m.featureLayer}`,
     '',
     `blocks: ${m.blocks.map((b) => `${b.name} (${fmtInt(b.params)})`).join(', ')}`,
     '',
@@ -57,7 +58,8 @@ function dataHover(plan: Plan | null): string | null {
   if (!plan) return null;
   const rows = plan.data.classes.map(
     (c, i) =>
-      `| ${c} | ${plan.data.counts.train[i]} | ${plan.data.counts.validation[i]} | ${plan.data.counts.test?.[i] ?? '-'} |`,
+      `| ${c} | ${plan.data.counts.train[i]} | ${plan.data.counts.validation[i]} | ` +
+      `${plan.data.counts.test?.[i] ?? '-'} |`,
   );
   return [
     `**${plan.data.root}**: ${plural(plan.data.classes.length, 'class', 'classes')}, ${sum(plan.data.counts.train)} ` +

@@ -4,6 +4,7 @@ import {
   ProposedFeatures,
   TextDocuments,
   TextDocumentSyncKind,
+  type ServerCapabilities,
   StreamMessageWriter,
   type Connection,
 } from 'vscode-languageserver/node.js';
@@ -47,59 +48,19 @@ export function stdioConnection(): Connection {
   return createConnection(ProposedFeatures.all, reader, writer);
 }
 
-export function startServer(connection: Connection = stdioConnection()): Connection {
-  const documents = new TextDocuments(TextDocument);
-  const compiled = new Map<string, { version: number; doc: Doc }>();
-  const timers = new Map<string, NodeJS.Timeout>();
+const CAPABILITIES: ServerCapabilities = {
+  textDocumentSync: TextDocumentSyncKind.Incremental,
+  hoverProvider: true,
+  completionProvider: { triggerCharacters: [' ', '/', ',', '('] },
+  codeActionProvider: { codeActionKinds: ['quickfix'] },
+  documentFormattingProvider: true,
+  inlayHintProvider: true,
+  documentSymbolProvider: true,
+  foldingRangeProvider: true,
+};
 
-  /** The document compiled at its current version (compiled now if it changed). */
-  const docOf = (uri: string): Doc | null => {
-    const td = documents.get(uri);
-    if (!td) return null;
-    const hit = compiled.get(uri);
-    if (hit?.version === td.version) return hit.doc;
-    const doc = openDoc(fileOf(uri), td.getText());
-    compiled.set(uri, { version: td.version, doc });
-    return doc;
-  };
-
-  // Runs from a timer, outside the connection's handlers: an exception here would end the process.
-  const publish = (uri: string) => {
-    try {
-      const doc = docOf(uri);
-      if (doc) void connection.sendDiagnostics({ uri, diagnostics: diagnostics(doc) });
-    } catch (e) {
-      connection.console.error(`tlr lsp: could not check ${uri}: ${(e as Error).message}`);
-    }
-  };
-
-  connection.onInitialize(() => ({
-    capabilities: {
-      textDocumentSync: TextDocumentSyncKind.Incremental,
-      hoverProvider: true,
-      completionProvider: { triggerCharacters: [' ', '/', ',', '('] },
-      codeActionProvider: { codeActionKinds: ['quickfix'] },
-      documentFormattingProvider: true,
-      inlayHintProvider: true,
-      documentSymbolProvider: true,
-      foldingRangeProvider: true,
-    },
-    serverInfo: { name: 'tlr' },
-  }));
-
-  documents.onDidChangeContent(({ document }) => {
-    clearTimeout(timers.get(document.uri));
-    timers.set(
-      document.uri,
-      setTimeout(() => publish(document.uri), DEBOUNCE_MS),
-    );
-  });
-  documents.onDidClose(({ document }) => {
-    clearTimeout(timers.get(document.uri));
-    compiled.delete(document.uri);
-    void connection.sendDiagnostics({ uri: document.uri, diagnostics: [] });
-  });
-
+/** Each request answered by its service on the document it names (nothing for one the server does not hold). */
+function answer(connection: Connection, docOf: (uri: string) => Doc | null): void {
   const withDoc =
     <P extends { textDocument: { uri: string } }, R>(fn: (doc: Doc, p: P) => R, none: R) =>
     (p: P): R => {
@@ -132,6 +93,50 @@ export function startServer(connection: Connection = stdioConnection()): Connect
   );
   connection.onDocumentSymbol(withDoc((doc) => symbols(doc), []));
   connection.onFoldingRanges(withDoc((doc) => foldingRanges(doc), []));
+}
+
+export function startServer(connection: Connection = stdioConnection()): Connection {
+  const documents = new TextDocuments(TextDocument);
+  const compiled = new Map<string, { version: number; doc: Doc }>();
+  const timers = new Map<string, NodeJS.Timeout>();
+
+  /** The document compiled at its current version (compiled now if it changed). */
+  const docOf = (uri: string): Doc | null => {
+    const td = documents.get(uri);
+    if (!td) return null;
+    const hit = compiled.get(uri);
+    if (hit?.version === td.version) return hit.doc;
+    const doc = openDoc(fileOf(uri), td.getText());
+    compiled.set(uri, { version: td.version, doc });
+    return doc;
+  };
+
+  // Runs from a timer, outside the connection's handlers: an exception here would end the process.
+  const publish = (uri: string) => {
+    try {
+      const doc = docOf(uri);
+      if (doc) void connection.sendDiagnostics({ uri, diagnostics: diagnostics(doc) });
+    } catch (e) {
+      connection.console.error(`tlr lsp: could not check ${uri}: ${(e as Error).message}`);
+    }
+  };
+
+  connection.onInitialize(() => ({ capabilities: CAPABILITIES, serverInfo: { name: 'tlr' } }));
+
+  documents.onDidChangeContent(({ document }) => {
+    clearTimeout(timers.get(document.uri));
+    timers.set(
+      document.uri,
+      setTimeout(() => publish(document.uri), DEBOUNCE_MS),
+    );
+  });
+  documents.onDidClose(({ document }) => {
+    clearTimeout(timers.get(document.uri));
+    compiled.delete(document.uri);
+    void connection.sendDiagnostics({ uri: document.uri, diagnostics: [] });
+  });
+
+  answer(connection, docOf);
 
   documents.listen(connection);
   connection.listen();

@@ -189,7 +189,8 @@ export function inlayHints(doc: Doc): { position: Pos; label: string }[] {
         out.push({
           position: lineEnd(t.span),
           label:
-            ` trains ${fmtInt(s.trainable.backboneParams + s.trainable.headParams)} · frozen ${fmtInt(s.frozen.params)}` +
+            ` trains ${fmtInt(s.trainable.backboneParams + s.trainable.headParams)} · frozen ` +
+            `${fmtInt(s.frozen.params)}` +
             `${s.featureCache.use ? ' · features cached' : s.featureCache.prefix ? ' · frozen part cached' : ''}`,
         });
     });

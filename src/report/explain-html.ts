@@ -16,7 +16,8 @@ const COLORS: Record<BlockCell['state'], [fill: string, stroke: string]> = {
 export const EXPLAIN_CSS = `.tlr-explain .blocks{display:flex;flex-wrap:wrap;gap:4px;align-items:stretch;margin:8px 0}
 .tlr-explain .block{border:1px solid;border-radius:4px;padding:4px 6px;font-size:12px;line-height:1.3}
 .tlr-explain .legend span{display:inline-block;width:10px;height:10px;border:1px solid;margin:0 4px 0 10px}
-.tlr-explain table{border-collapse:collapse}.tlr-explain td,.tlr-explain th{border:1px solid #ccc;padding:2px 8px;text-align:right}
+.tlr-explain table{border-collapse:collapse}
+.tlr-explain td,.tlr-explain th{border:1px solid #ccc;padding:2px 8px;text-align:right}
 .tlr-explain td:first-child,.tlr-explain th:first-child{text-align:left}`;
 
 function cellHtml(c: BlockCell): string {

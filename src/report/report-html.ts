@@ -111,8 +111,8 @@ function curves(rows: Rows, report: ReportJson): string[] {
   ];
 }
 
-const REPORT_CSS = `body{font:14px/1.45 system-ui,-apple-system,Segoe UI,Roboto,sans-serif;margin:24px auto;max-width:1180px;
-  color:#212529;padding:0 16px}
+const REPORT_CSS = `body{font:14px/1.45 system-ui,-apple-system,Segoe UI,Roboto,sans-serif;margin:24px auto;
+  max-width:1180px;color:#212529;padding:0 16px}
 h1{font-size:22px;margin:0 0 4px}
 h2{font-size:17px;margin:28px 0 8px;border-bottom:1px solid #dee2e6;padding-bottom:4px}
 .muted{color:#6c757d}
@@ -167,7 +167,8 @@ function figuresHtml(report: ReportJson): string {
   return `<div class="figures">
 <div class="fig">${ev.split} accuracy<b>${pct(ev.accuracy)}</b></div>
 <div class="fig">macro F1<b>${fx(ev.macroF1, 3)}</b></div>
-<div class="fig">best ${esc(best.metric)}<b>${fx(best.value, 4)}</b><span class="muted">stage ${best.stage}, epoch ${best.epoch}</span></div>
+<div class="fig">best ${esc(best.metric)}<b>${fx(best.value, 4)}</b>
+<span class="muted">stage ${best.stage}, epoch ${best.epoch}</span></div>
 <div class="fig">run time<b>${runTime}</b></div>
 ${speed ? `<div class="fig">training<b>${speed.toFixed(0)} img/s</b></div>` : ''}
 </div>`;

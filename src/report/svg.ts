@@ -40,6 +40,19 @@ const logTicks = (lo: number, hi: number): number[] => {
 const fmt = (v: number) =>
   Math.abs(v) >= 1000 || (Math.abs(v) < 1e-3 && v !== 0) ? v.toExponential(1) : String(+v.toPrecision(3));
 
+/** The (transformed) range the values span, widened where it is empty or a single value. */
+function valueRange(series: readonly Series[], tr: (v: number) => number): [number, number] {
+  const all = series
+    .flatMap((s) => s.values)
+    .filter((v): v is number => v !== null && Number.isFinite(v))
+    .map(tr);
+  if (!all.length) return [0, 1];
+  const lo = Math.min(...all),
+    hi = Math.max(...all);
+  const pad = lo === hi ? Math.abs(lo) * 0.5 || 0.5 : 0;
+  return [lo - pad, hi + pad];
+}
+
 /** A line chart over epochs; `breaks` are epoch indices where a new stage starts. */
 export function lineChart(opts: {
   title: string;
@@ -58,21 +71,7 @@ export function lineChart(opts: {
     B = 34;
   const n = Math.max(...opts.series.map((s) => s.values.length), 1);
   const tr = (v: number) => (opts.log ? Math.log10(Math.max(v, 1e-12)) : v);
-  const all = opts.series
-    .flatMap((s) => s.values)
-    .filter((v): v is number => v !== null && Number.isFinite(v))
-    .map(tr);
-  let lo = Math.min(...all),
-    hi = Math.max(...all);
-  if (!all.length) {
-    lo = 0;
-    hi = 1;
-  }
-  if (lo === hi) {
-    const pad = Math.abs(lo) * 0.5 || 0.5;
-    lo -= pad;
-    hi += pad;
-  }
+  const [lo, hi] = valueRange(opts.series, tr);
   const x = (i: number) => L + (n === 1 ? (W - L - R) / 2 : (i / (n - 1)) * (W - L - R));
   const y = (v: number) => T + (1 - (tr(v) - lo) / (hi - lo)) * (H - T - B);
   // Width 100%: the chart scales with its column instead of filling half the page at a fixed size.
@@ -114,12 +113,12 @@ export function lineChart(opts: {
         `class="tick best-label">${esc(opts.mark.label)}</text>`,
     );
   }
-  opts.series.forEach((s, i) => {
+  // The legend, top right.
+  for (const [i, s] of opts.series.entries())
     parts.push(
       `<rect x="${W - R - 150}" y="${8 + i * 14}" width="10" height="3" fill="${s.color}"/><text ` +
         `x="${W - R - 136}" y="${13 + i * 14}" class="tick">${esc(s.name)}</text>`,
     );
-  });
   parts.push('</svg>');
   return parts.join('');
 }
@@ -291,7 +290,8 @@ export function scatterChart(opts: {
     while (placed.some((b) => Math.abs(b.y - y) < 12 && b.x0 < x0 + w && x0 < b.x1)) y += 12;
     placed.push({ x0, x1: x0 + w, y });
     parts.push(
-      `<circle cx="${cx.toFixed(1)}" cy="${cy.toFixed(1)}" r="${p.marked ? 6 : 4}" fill="${p.marked ? '#e8590c' : '#1c7ed6'}">` +
+      `<circle cx="${cx.toFixed(1)}" cy="${cy.toFixed(1)}" r="${p.marked ? 6 : 4}" ` +
+        `fill="${p.marked ? '#e8590c' : '#1c7ed6'}">` +
         `<title>${esc(p.title ?? p.label)}</title></circle><text x="${(left ? cx - 8 : cx + 8).toFixed(1)}" ` +
         `y="${y.toFixed(1)}" class="tick"${left ? ' text-anchor="end"' : ''}>${esc(p.label)}</text>`,
     );

@@ -72,7 +72,12 @@ export function sweepPage(dir: string, record: SweepRecord): string {
 <html lang="en"><head><meta charset="utf-8"><title>tlr sweep · ${esc(path.basename(dir))}</title>
 <style>${CSS}</style></head><body>
 <h1>Sweep of ${esc(record.recipe.file)}: ${record.variants.length} variants</h1>
-<p>${line}${record.keep ? ` Variants were screened by validation accuracy after ${record.keep.after} epochs (keep best ${record.keep.best}).` : ''}</p>
+<p>${line}${
+    record.keep
+      ? ` Variants were screened by validation accuracy after ${record.keep.after} epochs ` +
+        `(keep best ${record.keep.best}).`
+      : ''
+  }</p>
 <div class="charts">${charts.join('')}</div>
 <h2>Variants</h2>${htmlTable(sweepRows(record), (r) => r[0] === '*')}
 ${pivots.join('\n')}

@@ -25,7 +25,10 @@ export interface StageCompute {
   readonly perEpoch: number;
   readonly perEpochForward: number;
   readonly perEpochTraining: number;
-  /** Training batches an epoch, and the layers each batch trains (the backbone's above the frozen part, and the head's). */
+  /**
+   * Training batches an epoch, and the layers each batch trains (the backbone's above the frozen part, and the
+   * head's).
+   */
   readonly batches: number;
   readonly trainedLayers: number;
   /** `once` plus every epoch (early stopping can end a stage sooner). */

@@ -49,6 +49,9 @@ export interface Explained {
 /** Per engine, the seconds a run would take here (null: not calibrated); the CLI measures it. */
 export type Estimates = readonly { readonly engine: string; readonly seconds: number | null }[];
 
+/** `; split 70/15/15, stratified by class, seed S`: how a data set's parts were made. */
+const splitText = (d: Plan['data'], seed: number): string =>
+  `; split ${d.split.train}/${d.split.validation}/${d.split.test}, stratified by class, seed ${seed}`;
 /** Each block of the backbone in one stage: frozen, trained, or cut by the freeze point; then the head. */
 export function stageCells(p: Plan, s: PlanStage): BlockCell[] {
   let i = 0;
@@ -104,7 +107,7 @@ function dataSection(p: Plan): Section {
         text:
           `${plural(d.classes.length, 'class', 'classes')} from ${displayPath(dir, d.root)} ` +
           `(${LAYOUTS[d.format]}). ${sourceText(dir, d.validation, 'Validation')}; ${sourceText(dir, d.test, 'test')}` +
-          `${d.validation.kind === 'split' || d.test?.kind === 'split' ? `; split ${d.split.train}/${d.split.validation}/${d.split.test}, stratified by class, seed ${p.seed}` : ''}. ` +
+          `${d.validation.kind === 'split' || d.test?.kind === 'split' ? splitText(d, p.seed) : ''}. ` +
           `Augmentation: ${augmentText(d.augment)}.`,
       },
       {
@@ -175,7 +178,11 @@ export function explain(p: Plan, estimates: Estimates = []): Explained {
           `(plan, metrics, model, report.json, report.html)` +
           `${p.save.to ? `, and copies it to ${displayPath(dir, p.save.to)}` : ''}` +
           `${p.save.exports?.length ? `; it also writes ${p.save.exports.map((x) => x.format).join(', ')}` : ''}. ` +
-          `${p.data.test ? 'The best model is evaluated once on the test part.' : 'There is no test part: the evaluation is on validation.'}`,
+          `${
+            p.data.test
+              ? 'The best model is evaluated once on the test ' + 'part.'
+              : 'There is no test part: the evaluation is on validation.'
+          }`,
       },
     ],
   };

@@ -65,7 +65,8 @@ export function meaning(r: DiffReport): { topic: string; lines: string[] }[] {
   });
   const caches = d.caches.map(
     (c: CacheVerdict) =>
-      `stage ${c.stage}: ${c.kind === 'features' ? 'backbone features' : c.kind === 'prefix' ? 'frozen part' : 'no cache'}` +
+      `stage ${c.stage}: ` +
+      `${c.kind === 'features' ? 'backbone features' : c.kind === 'prefix' ? 'frozen part' : 'no cache'}` +
       ` — ${c.why}`,
   );
   return [
@@ -109,7 +110,8 @@ function timeLines(r: DiffReport): string[] {
     const acc = (x: RunResult) => (x.accuracy === null ? 'n/a' : `${(x.accuracy * 100).toFixed(2)}%`);
     lines.push(
       `measured: latest runs ${acc(a)} → ${acc(b)} accuracy (${b.split}), ` +
-        `loss ${a.loss?.toFixed(4) ?? 'n/a'} → ${b.loss?.toFixed(4) ?? 'n/a'}, ${duration(a.seconds)} → ${duration(b.seconds)}`,
+        `loss ${a.loss?.toFixed(4) ?? 'n/a'} → ${b.loss?.toFixed(4) ?? 'n/a'}, ${duration(a.seconds)} → ` +
+        `${duration(b.seconds)}`,
     );
   }
   return lines;

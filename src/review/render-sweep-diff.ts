@@ -49,7 +49,8 @@ function totals(r: SweepDiffReport): string[] {
   });
   return [
     `runs: ${shapeOf(r.before)} → ${shapeOf(r.after)}`,
-    `whole sweep: ${fmtMacs(r.before.compute)}MAC → ${fmtMacs(r.after.compute)}MAC${pct(r.before.compute, r.after.compute)} (every variant run to its end)`,
+    `whole sweep: ${fmtMacs(r.before.compute)}MAC → ` +
+      `${fmtMacs(r.after.compute)}MAC${pct(r.before.compute, r.after.compute)} (every variant run to its end)`,
     ...time.map((t) => `time: ${t}`),
   ];
 }
@@ -70,7 +71,8 @@ export function sweepDiffText(r: SweepDiffReport): string {
   list('removed', d.removed);
   L.push(
     d.unchanged.length
-      ? `unchanged: ${count(d.unchanged.length)} (${d.unchanged.map((p) => p.after.id).join(', ')}): the same plan, finished runs stay valid`
+      ? `unchanged: ${count(d.unchanged.length)} (${d.unchanged.map((p) => p.after.id).join(', ')}): the same ` +
+          `plan, finished runs stay valid`
       : 'unchanged: none',
   );
   for (const [i, g] of d.changed.entries()) {

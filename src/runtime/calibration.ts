@@ -9,7 +9,10 @@ import type { NetworkKind } from '../zoo/catalog.js';
 // kept in the cache folder: what turns a plan's MACs (src/review/compute.ts) into a time estimate.
 
 export interface Calibration {
-  /** MACs a second computing features (forward only) and in training steps (forward and backward, as review/compute.ts counts them). */
+  /**
+   * MACs a second computing features (forward only) and in training steps (forward and backward, as review/compute.ts
+   * counts them).
+   */
   readonly forward: number;
   readonly training: number;
   /** Seconds a training batch costs beyond its arithmetic, and a run's start. */

@@ -46,7 +46,8 @@ export function readEngineRecord(dir: string): EngineRecord | null {
   } catch (e) {
     if (!(e instanceof ContractFileError)) throw e;
     throw new RunError(
-      `${e.message}: write {"engine": "tfjs", "settings": {}} (or the engine the run used) into it, or start the run again`,
+      `${e.message}: write {"engine": "tfjs", "settings": {}} (or the engine the run used) into it, or start ` +
+        `the run again`,
     );
   }
 }

@@ -4,6 +4,7 @@ import * as path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { engines, registerEngine, type EngineDef, type RunRequest } from '../../src/engines/index.js';
 import { openRunFolder } from '../../src/runtime/run-folder.js';
+import { compile } from '../../src/compiler/index.js';
 import { tlr, tlrAsync } from '../helpers/cli.js';
 
 // Adding an engine is one folder and one row: a fake third engine, registered at run time, is
@@ -81,25 +82,22 @@ afterAll(() => {
 });
 
 describe('the engine table', () => {
-  it('every row is complete', () => {
+  it('every row answers as the table promises: a usage line, settings from no flags, a plan it can or cannot run', async () => {
+    const plan = compile(fs.readFileSync(recipe, 'utf8'), { file: recipe }).plan!;
+    const empty = fs.mkdtempSync(path.join(os.tmpdir(), 'tlr-engine-row-'));
     for (const e of engines()) {
-      for (const key of [
-        'name',
-        'summary',
-        'flags',
-        'settle',
-        'unsupported',
-        'missing',
-        'usage',
-        'doctor',
-        'ownsRun',
-        'run',
-        'exports',
-      ] as const) {
-        expect(e[key], `${e.name}.${key}`).toBeDefined();
-      }
+      expect(e.summary.length, e.name).toBeGreaterThan(20);
+      expect(e.usage, e.name).toMatch(/tlr run/);
+      const settings = await e.settle({});
+      for (const v of Object.values(settings)) expect(['string', 'number', 'boolean'], e.name).toContain(typeof v);
+      const why = e.unsupported(plan);
+      if (why !== null) expect(why, e.name).toMatch(/^[^\n]+$/);
+      const missing = e.missing();
+      if (missing !== null) expect(missing.length, e.name).toBeGreaterThan(0);
+      expect(e.ownsRun(empty), `${e.name} owns an empty folder`).toBe(false);
       for (const [name, f] of Object.entries(e.flags)) expect(f.help.length, `${e.name} --${name}`).toBeGreaterThan(0);
     }
+    fs.rmSync(empty, { recursive: true });
     expect(engines().some((e) => e.models)).toBe(true);
   });
 

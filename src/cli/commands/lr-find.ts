@@ -11,6 +11,7 @@ import { rewritable, rewriteFileAtomic, writeFileAtomic } from '../../files/atom
 import { outputFileProblem } from '../../data/model-folder.js';
 import { dataFolders } from '../../runtime/run-folder.js';
 import { compileFile, UsageError, type Output } from '../io.js';
+import type { Plan } from '../../contracts/plan.js';
 
 /**
  * Why the suggestion cannot be trusted when the smoothed loss is lowest at the first or the last
@@ -30,6 +31,34 @@ export function minimumAtEdge(curve: LrCurve): string | null {
  * `tlr lr-find RECIPE [--stage N] [--write] [--json]`: the range test on one stage, a suggestion, and the recipe edited
  * with --write.
  */
+/** The curve as `--json` gives it. */
+const json = (curve: LrCurve) => ({
+  rule: curve.rule,
+  minimum: curve.minimum,
+  steepest: curve.steepest,
+  diverged: curve.diverged,
+  lrs: curve.lrs,
+  losses: curve.losses,
+  smoothed: curve.smoothed,
+});
+
+/** The curve in the terminal: what was swept, the chart, the suggestion and where the chart went. */
+function printCurve(io: Output, plan: Plan, stageNo: number, curve: LrCurve, value: string, svg: string): void {
+  const st = plan.stages[stageNo - 1]!;
+  io.out(
+    `tlr lr-find · ${plan.recipe.name} · stage ${stageNo} ` +
+      `(${st.featureCache.use ? 'head on cached features' : 'on images'}, ${st.optimizer}, batch ` +
+      `${st.batch}): ${curve.lrs.length} steps from ${formatLr(curve.lrs[0]!)} to ` +
+      `${formatLr(curve.lrs[curve.lrs.length - 1]!)}${curve.diverged ? ' (stopped: the loss exploded)' : ''}\n`,
+  );
+  for (const l of lrChartText(curve)) io.out(l);
+  io.out(
+    `\nsuggested  lr ${value}  (${curve.rule}: ${formatLr(curve.minimum)}; the loss falls fastest at ` +
+      `${formatLr(curve.steepest)}; the recipe now says ${stageLr(st.lr)})`,
+  );
+  io.out(`chart      ${svg}`);
+}
+
 export async function lrFindCommand(
   files: readonly string[],
   flags: { stage?: string; write: boolean; json: boolean; steps?: string },
@@ -81,36 +110,8 @@ export async function lrFindCommand(
     lrChart({ ...curve, title: `${c.plan.recipe.name}, stage ${stageNo}: learning-rate range test` }),
   );
   if (flags.json)
-    io.out(
-      JSON.stringify({
-        stage: stageNo,
-        suggestion: curve.suggestion,
-        written: value,
-        rule: curve.rule,
-        minimum: curve.minimum,
-        steepest: curve.steepest,
-        diverged: curve.diverged,
-        svg,
-        lrs: curve.lrs,
-        losses: curve.losses,
-        smoothed: curve.smoothed,
-      }),
-    );
-  else {
-    const st = c.plan.stages[stageNo - 1]!;
-    io.out(
-      `tlr lr-find · ${c.plan.recipe.name} · stage ${stageNo} ` +
-        `(${st.featureCache.use ? 'head on cached features' : 'on images'}, ${st.optimizer}, batch ` +
-        `${st.batch}): ${curve.lrs.length} steps from ${formatLr(curve.lrs[0]!)} to ` +
-        `${formatLr(curve.lrs[curve.lrs.length - 1]!)}${curve.diverged ? ' (stopped: the loss exploded)' : ''}\n`,
-    );
-    for (const l of lrChartText(curve)) io.out(l);
-    io.out(
-      `\nsuggested  lr ${value}  (${curve.rule}: ${formatLr(curve.minimum)}; the loss falls fastest at ` +
-        `${formatLr(curve.steepest)}; the recipe now says ${stageLr(st.lr)})`,
-    );
-    io.out(`chart      ${svg}`);
-  }
+    io.out(JSON.stringify({ stage: stageNo, suggestion: curve.suggestion, written: value, ...json(curve), svg }));
+  else printCurve(io, c.plan, stageNo, curve, value, svg);
   const edge = minimumAtEdge(curve);
   if (edge) io.err(`warning: ${edge}`);
   if (flags.write && edge) {

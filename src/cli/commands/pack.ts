@@ -31,7 +31,8 @@ function packItems(data: string): { items: PackItem[]; classes: string[]; skippe
     throw new UsageError(
       format === 'split-folders'
         ? `${data} has train/val/test folders: pack each one (tlr pack ${path.join(data, 'train')} --out …/train)`
-        : `${data} is ${format === 'shards' ? 'already shards' : `in the ${format} format`}; tlr pack takes a folder of class folders`,
+        : `${data} is ${format === 'shards' ? 'already shards' : `in the ${format} format`}; tlr pack takes a ` +
+            `folder of class folders`,
     );
   const classes = splits.train!.map((c) => c.name);
   const items: PackItem[] = [],

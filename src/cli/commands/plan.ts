@@ -69,7 +69,10 @@ function undecodable(file: string): string {
   }
   const digest = createHash('sha256').update(bytes).digest('hex');
   if (bytes.includes(0)) return `# tlr: binary data, not a recipe: ${bytes.length} bytes, sha256 ${digest}`;
-  return `${printableLines(bytes.toString('latin1'))}\n# tlr: not UTF-8 text (shown as Latin-1), not a recipe; sha256 ${digest}`;
+  return (
+    `${printableLines(bytes.toString('latin1'))}\n# tlr: not UTF-8 text (shown as Latin-1), not a recipe; ` +
+    `sha256 ${digest}`
+  );
 }
 
 function textconvOf(file: string, text: string, io: Output): number {

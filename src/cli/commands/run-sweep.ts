@@ -171,7 +171,8 @@ function keepBest(dir: string, record: SweepRecord, best: number, io: Output): v
   const kept = new Set(ranked.slice(0, best));
   for (const v of ranked) if (!kept.has(v) && v.status === 'screened') set(dir, record, v, { status: 'stopped early' });
   io.err(
-    `tlr: sweep: keeping ${[...kept].map((v) => `${v.id} (val ${(v.screen!.valAccuracy * 100).toFixed(2)}%)`).join(', ')}`,
+    `tlr: sweep: keeping ` +
+      `${[...kept].map((v) => `${v.id} (val ${(v.screen!.valAccuracy * 100).toFixed(2)}%)`).join(', ')}`,
   );
 }
 

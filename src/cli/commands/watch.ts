@@ -63,6 +63,24 @@ async function watchRecipe(
 }
 
 /** `tlr watch`: runs the recipe, then re-plans and re-runs it when it or its data changes. */
+type Listener = (s: WatchStatus, e: Events | null) => void;
+
+/** The Ink view of a watch session, fed by `listeners` (loaded only when a terminal shows it). */
+async function liveView(file: string, listeners: Listener[], onQuit: () => void): Promise<{ unmount(): void }> {
+  const [{ render }, React, { WatchView }] = await Promise.all([
+    import('ink'),
+    import('react'),
+    import('../../ui/watch-view.js'),
+  ]);
+  const feed = {
+    on: (l: Listener) => {
+      listeners.push(l);
+      return () => void listeners.splice(listeners.indexOf(l), 1);
+    },
+  };
+  return render(React.createElement(WatchView, { file, feed, onQuit }), { exitOnCtrlC: false, patchConsole: false });
+}
+
 export async function watchCommand(
   files: readonly string[],
   flags: { json: boolean; engine?: string; engineFlags: FlagValues },
@@ -74,7 +92,7 @@ export async function watchCommand(
   const engine = engineNamed(flags.engine ?? DEFAULT_ENGINE);
   const settings = await settle(engine, flags.engineFlags);
   const live = !flags.json && useLiveView();
-  const listeners: ((s: WatchStatus, e: Events | null) => void)[] = [];
+  const listeners: Listener[] = [];
   let lastEvents: Events | null = null;
 
   const session = new WatchSession({
@@ -121,26 +139,8 @@ export async function watchCommand(
   const finished = new Promise<void>((resolve) => {
     quit = resolve;
   });
-  let ui: { unmount(): void } | null = null;
-  if (live) {
-    const [{ render }, React, { WatchView }] = await Promise.all([
-      import('ink'),
-      import('react'),
-      import('../../ui/watch-view.js'),
-    ]);
-    const feed = {
-      on: (l: (s: WatchStatus, e: Events | null) => void) => {
-        listeners.push(l);
-        return () => void listeners.splice(listeners.indexOf(l), 1);
-      },
-    };
-    ui = render(React.createElement(WatchView, { file: files[0]!, feed, onQuit: () => quit() }), {
-      exitOnCtrlC: false,
-      patchConsole: false,
-    });
-  } else {
-    io.out(`watching ${files[0]} and its data; Ctrl-C quits`);
-  }
+  const ui = live ? await liveView(files[0]!, listeners, () => quit()) : null;
+  if (!live) io.out(`watching ${files[0]} and its data; Ctrl-C quits`);
   const onSigint = () => quit();
   process.on('SIGINT', onSigint);
   await session.changed();

@@ -46,7 +46,8 @@ function bash(table: Table): string {
       ...(valued.length
         ? ['      case "$prev" in', ...valued.map(([n, o]) => `        --${n}) ${value(o)}; return ;;`), '      esac']
         : []),
-      `      if [[ "$cur" == -* ]]; then COMPREPLY=( $(compgen -W ${sq(opts.map(([n]) => `--${n}`).join(' '))} -- "$cur") ); return; fi`,
+      `      if [[ "$cur" == -* ]]; then COMPREPLY=( $(compgen -W ${sq(opts.map(([n]) => `--${n}`).join(' '))} ` +
+        `-- "$cur") ); return; fi`,
       `      ${operand(c)} ;;`,
     ].join('\n');
   });

@@ -76,7 +76,9 @@ run, and a time for each engine that can run it here once \`tlr doctor --calibra
       write: { type: 'boolean', help: 'rewrite the files in place (atomically); prints the files it changed' },
       check: {
         type: 'boolean',
-        help: 'change nothing; exit 1 and print, for each file not in canonical layout, a unified diff of what --write would change',
+        help:
+          'change nothing; exit 1 and print, for each file not in canonical layout, a unified diff of what ' +
+          '--write would change',
       },
       'stdin-filename': { ...common.stdinFilename, help: 'the name a recipe read from stdin is shown under' },
     }),
@@ -101,7 +103,9 @@ the repository's root, or from here when it starts with ./).`,
     options: () => ({
       git: {
         type: 'boolean',
-        help: 'every .tlr file changed between two revisions BASE and HEAD (default: the work tree), added, removed and renamed ones too',
+        help:
+          'every .tlr file changed between two revisions BASE and HEAD (default: the work tree), added, ' +
+          'removed and renamed ones too',
       },
       md: { type: 'boolean', help: 'Markdown (a pull-request comment, $GITHUB_STEP_SUMMARY)' },
       json: common.json('the comparison as data'),

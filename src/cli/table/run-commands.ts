@@ -57,7 +57,9 @@ runs/<recipe>/sweep-<timestamp>/, with sweep.json; a failed variant is recorded 
       type: 'string',
       value: 'DIR',
       complete: 'dir',
-      help: 'continue an interrupted run on the engine that started it; a sweep folder: run the variants that did not finish',
+      help:
+        'continue an interrupted run on the engine that started it; a sweep folder: run the variants that ' +
+        'did not finish',
     },
     watch: { type: 'boolean', help: 'the same as tlr watch FILE' },
     engine: ENGINE(),
@@ -232,7 +234,9 @@ the best marked (*); compare.md and compare.csv go into the sweep folder (or --o
       by: {
         type: 'string',
         value: 'PIVOT',
-        help: "dataset: networks against data sets, like a paper's table; for a sweep, A,B puts one varied value against another",
+        help:
+          "dataset: networks against data sets, like a paper's table; for a sweep, A,B puts one varied value " +
+          'against another',
       },
       out: { type: 'string', value: 'DIR', complete: 'dir', help: 'where compare.md and compare.csv go' },
       json: common.json('the table as data'),

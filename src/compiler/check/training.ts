@@ -13,7 +13,8 @@ export const DEFAULT_HEAD_LR = 3e-3;
 export const DEFAULT_LR = 1e-3;
 /**
  * A first stage that trains a network from random weights (`weights none`) and writes no `lr`:
- * 3e-3 one-cycle (docs/performance.md "Defaults, measured": better than 1e-3 constant on 7 of 8 network and data set pairs).
+ * 3e-3 one-cycle (docs/performance.md "Defaults, measured": better than 1e-3 constant on 7 of 8 network and data set
+ * pairs).
  */
 export const DEFAULT_SCRATCH_LR = 3e-3;
 export const DEFAULT_SCRATCH_SCHEDULE: ScheduleSpec = { kind: 'one-cycle' };
@@ -21,7 +22,8 @@ export const DEFAULT_SCRATCH_SCHEDULE: ScheduleSpec = { kind: 'one-cycle' };
 export const DEFAULT_HEAD_EPOCHS = 20;
 
 /**
- * BatchNorm layers that train, when a recipe does not say: docs/language.md "BatchNorm while fine-tuning" has the measurements.
+ * BatchNorm layers that train, when a recipe does not say: docs/language.md "BatchNorm while fine-tuning" has the
+ * measurements.
  */
 export const DEFAULT_BATCHNORM: 'keep' | 'update' = 'update';
 

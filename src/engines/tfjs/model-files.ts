@@ -28,7 +28,10 @@ export interface ModelMeta {
     readonly mean: readonly number[];
     readonly std: readonly number[];
     readonly description: string;
-    /** The resizer the model was trained with (runtime/images/resize.ts); absent in folders saved before it was recorded. */
+    /**
+     * The resizer the model was trained with (runtime/images/resize.ts); absent in folders saved before it was
+     * recorded.
+     */
     readonly resize?: string;
   };
   readonly network: { readonly name: string; readonly width: number | null };
@@ -192,7 +195,8 @@ export const isTorchModelDir = (dir: string): boolean =>
 function checkNetworkJson(dir: string, n: Contracts['network']): Contracts['network'] {
   if (!MODEL_NAMES.includes(n.network.name))
     throw new ModelDirError(
-      `${path.join(dir, 'network.json')} names the network ${JSON.stringify(n.network.name)}, which is not in tlr's zoo`,
+      `${path.join(dir, 'network.json')} names the network ${JSON.stringify(n.network.name)}, which is not in ` +
+        `tlr's zoo`,
     );
   return n;
 }

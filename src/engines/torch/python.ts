@@ -155,7 +155,8 @@ function quickProbe(env: NodeJS.ProcessEnv): string | null {
       c,
       [
         '-c',
-        `${SAFE_PATH}import importlib.util as u; print(all(u.find_spec(m) for m in ("torch", "torchvision", "numpy", "PIL")))`,
+        `${SAFE_PATH}import importlib.util as u; print(all(u.find_spec(m) for m in ("torch", "torchvision", ` +
+          `"numpy", "PIL")))`,
       ],
       { encoding: 'utf8', timeout: 10_000 },
     );

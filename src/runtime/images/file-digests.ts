@@ -250,7 +250,9 @@ export function saveDigests(): void {
   last = null;
 }
 
-/** Forgets the indexes read into memory (the next digest reads them from disk again): for a second run in one process. */
+/**
+ * Forgets the indexes read into memory (the next digest reads them from disk again): for a second run in one process.
+ */
 export function forgetDigests(): void {
   folders.clear();
   last = null;

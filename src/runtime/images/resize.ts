@@ -124,7 +124,8 @@ const toByte = (acc: number): number => {
 
 /**
  * RGB bytes (HWC) of width x height resized to outW x outH: across the rows, then down the columns, each pass in
- * integers (FixedTaps) and rounded, as Pillow's resizer does (which also clamps between them). Integer sums are the same in any order, so the
+ * integers (FixedTaps) and rounded, as Pillow's resizer does (which also clamps between them). Integer sums are the
+ * same in any order, so the
  * torch engine's twin (resize.py) gives these bytes exactly.
  */
 export function resizeRgb(src: Uint8Array, width: number, height: number, outW: number, outH: number): Uint8Array {

@@ -41,7 +41,8 @@ export function Metrics({ rows, show = 8 }: { rows: readonly EpochRow[]; show?: 
         </Text>
       ))}
       <Text>
-        {`loss ${sparkline(rows.map((r) => r.metrics.loss))}   val_acc ${sparkline(rows.map((r) => r.metrics.val_accuracy))}`}
+        {`loss ${sparkline(rows.map((r) => r.metrics.loss))}   val_acc ` +
+          `${sparkline(rows.map((r) => r.metrics.val_accuracy))}`}
       </Text>
     </Box>
   );

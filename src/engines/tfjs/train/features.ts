@@ -161,6 +161,34 @@ function hashFileInChunks(file: string): string {
   return h.digest('hex');
 }
 
+/** A cache entry's features, as read back: rows in memory unless they stay on disk. */
+function fromEntry(
+  r: Extract<ReturnType<typeof readEntry>, { meta: unknown }>,
+  data: string,
+  opts: { readonly items: readonly Item[]; readonly onUnreadable: Unreadable },
+): Features {
+  for (const s of r.meta.skipped) opts.onUnreadable(opts.items[s.id]!, s.reason);
+  return {
+    x: r.rows ? tf.tensor2d(r.rows, [r.meta.count, r.meta.dim]) : null,
+    file: data,
+    dim: r.meta.dim,
+    y: Int32Array.from(r.meta.labels),
+    ids: Int32Array.from(r.meta.ids),
+    skipped: r.meta.skipped.map((s) => describeItem(opts.items[s.id]!)),
+  };
+}
+
+/** The rows of every batch as one [count, dim] tensor. */
+function joined(chunks: readonly Float32Array[], count: number, dim: number): tf.Tensor2D {
+  const all = new Float32Array(count * dim);
+  let p = 0;
+  for (const c of chunks) {
+    all.set(c, p);
+    p += c.length;
+  }
+  return tf.tensor2d(all, [count, dim || 1]);
+}
+
 /**
  * Reads cached features, or computes them with the backbone (started only on a miss) and writes
  * them. Every entry is checked on read (fields, sizes, a sha256 of its data); a bad one is
@@ -186,22 +214,7 @@ export async function features(opts: {
     data = `${base}.f32`;
   if (fs.existsSync(meta) && fs.existsSync(data)) {
     const r = readEntry(meta, data, opts.items.length, !opts.onDisk);
-    if ('meta' in r) {
-      for (const s of r.meta.skipped) opts.onUnreadable(opts.items[s.id]!, s.reason);
-      const x = r.rows ? tf.tensor2d(r.rows, [r.meta.count, r.meta.dim]) : null;
-      return {
-        features: {
-          x,
-          file: data,
-          dim: r.meta.dim,
-          y: Int32Array.from(r.meta.labels),
-          ids: Int32Array.from(r.meta.ids),
-          skipped: r.meta.skipped.map((s) => describeItem(opts.items[s.id]!)),
-        },
-        hit: true,
-        workers: 0,
-      };
-    }
+    if ('meta' in r) return { features: fromEntry(r, data, opts), hit: true, workers: 0 };
     opts.onBadEntry?.(`${r.problem}; computing the features again`);
   }
   const skipped: { id: number; reason: string }[] = [];
@@ -242,16 +255,7 @@ export async function features(opts: {
   }
   const entry: EntryMeta = { count: labels.length, dim, labels, ids, skipped, sha256: hash.digest('hex') };
   writeFileAtomic(meta, JSON.stringify(entry));
-  let x: tf.Tensor2D | null = null;
-  if (!opts.onDisk) {
-    const all = new Float32Array(labels.length * dim);
-    let p = 0;
-    for (const c of chunks.splice(0)) {
-      all.set(c, p);
-      p += c.length;
-    }
-    x = tf.tensor2d(all, [labels.length, dim || 1]);
-  }
+  const x = opts.onDisk ? null : joined(chunks.splice(0), labels.length, dim);
   return {
     features: {
       x,

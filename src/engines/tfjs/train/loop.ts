@@ -227,7 +227,8 @@ function loaderLimit(r: StageRun, epoch: number, images: number, seconds: number
     type: 'warning',
     message:
       `stage ${r.stageIndex + 1}, epoch ${epoch + 1}: data loading limited this stage to ${rate(images / seconds)} ` +
-      `images/s; the network alone runs ${rate(images / Math.max(seconds - waited, 1e-9))} (later epochs read decoded ` +
+      `images/s; the network alone runs ${rate(images / Math.max(seconds - waited, 1e-9))} (later epochs read ` +
+      `decoded ` +
       'pixels from TLR_CACHE)',
   });
 }
