@@ -18,11 +18,6 @@ const COLORS = [
   '#f08c00',
 ];
 
-interface Row {
-  readonly val_loss: number | null;
-  readonly val_accuracy: number | null;
-}
-
 /**
  * The page for runs in `dirs` (their metrics.jsonl), named by `names`, with `table` (header row
  * first) below the curves.
@@ -34,7 +29,7 @@ export function compareHtml(
 ): string {
   const metrics = dirs.map((d) => readContractLines('metrics', path.join(d, 'metrics.jsonl')));
   // In the charts each run is its number; the legend below names them in full.
-  const series = (key: keyof Row) =>
+  const series = (key: 'val_loss' | 'val_accuracy') =>
     metrics.map((rows, i) => ({
       name: `${i + 1}`,
       values: rows.map((r) => r[key] ?? NaN),

@@ -4,6 +4,8 @@ import { trainableParams, type Plan } from '../contracts/plan.js';
 import { writeFileAtomic } from '../files/atomic.js';
 import { newOutputDir, RunError, stamp } from './run-folder.js';
 import { ContractFileError, readContract } from '../contracts/read.js';
+import type * as G from '../contracts/generated/contracts.js';
+import type { ReadOnly } from '../contracts/plan.js';
 
 // A sweep's folder (runs/<recipe>/sweep-<timestamp>/): sweep.json (schema/sweep.schema.json) and
 // one folder per variant, named by the variant's id, that holds the variant's run folder. sweep.json
@@ -12,41 +14,13 @@ import { ContractFileError, readContract } from '../contracts/read.js';
 
 export const SWEEP_FILE = 'sweep.json';
 
+/** A variant as sweep.json records it (schema/sweep.schema.json); its status and results change as it runs. */
+export type SweepVariant = Omit<G.SweepRecord['variants'][number], 'plan'> & { readonly plan: Plan };
 /** `screened`: stopped after the sweep's K epochs, waiting for the others; `stopped early`: not among the best N. */
-export type VariantStatus =
-  | 'pending'
-  | 'running'
-  | 'finished'
-  | 'failed'
-  | 'interrupted'
-  | 'screened'
-  | 'stopped early';
+export type VariantStatus = SweepVariant['status'];
 
-export interface SweepVariant {
-  readonly id: string;
-  readonly name: string;
-  readonly choices: readonly { readonly slot: string; readonly value: string }[];
-  status: VariantStatus;
-  /** Relative to the sweep folder. */
-  runDir: string | null;
-  error: string | null;
-  readonly trainableParams: number;
-  seconds: number | null;
-  /** With keep: the validation accuracy after the sweep's K epochs. */
-  screen: { epochs: number; valAccuracy: number } | null;
-  evaluation: { split: 'test' | 'validation'; accuracy: number; macroF1: number } | null;
-  readonly plan: Plan;
-}
-
-export interface SweepRecord {
-  readonly format: 'tlr-sweep';
-  readonly version: 1;
-  readonly recipe: { readonly file: string; readonly digest: string };
-  readonly engine: string;
-  readonly groups: readonly { readonly slot: string; readonly alternatives: readonly string[] }[];
-  readonly keep: { readonly best: number; readonly after: number } | null;
-  readonly variants: SweepVariant[];
-}
+/** sweep.json: the sweep's choices and its variants (schema/sweep.schema.json). */
+export type SweepRecord = Omit<ReadOnly<G.SweepRecord>, 'variants'> & { readonly variants: SweepVariant[] };
 
 export { trainableParams };
 

@@ -26,7 +26,7 @@ const unfenced = (text: string) =>
 const prose = (text: string) => unfenced(text).replace(/`[^`\n]*`/g, '');
 
 /** The anchors GitHub gives a file's headings (lower case, punctuation dropped, spaces to -, repeats numbered). */
-export function anchors(text: string): Set<string> {
+function anchors(text: string): Set<string> {
   const seen = new Map<string, number>();
   const out = new Set<string>();
   for (const m of unfenced(text).matchAll(/^#{1,6} (.+)$/gm)) {

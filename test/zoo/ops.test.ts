@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { describe as modelInfo, FAMILIES } from '../../src/zoo/catalog.js';
-import { isWeightedOp, OPS, opDef, type OpKind } from '../../src/zoo/ops/index.js';
+import { isWeightedOp, OPS, opDef } from '../../src/zoo/ops/index.js';
 
 // The op registry is complete: every op kind any zoo network uses has every facet, and the
 // torchvision facet names every weight of the ops that torchvision-layout networks hold.

@@ -19,7 +19,7 @@ import { isSweepFolder, readSweep } from '../../runtime/sweep-folder.js';
 import { sweepTable } from '../../report/sweep-table.js';
 import { writeSweepReport } from '../../report/sweep-html.js';
 import { CSV_SAFE } from '../../escape.js';
-import { readContract, readContractLines } from '../../contracts/read.js';
+import { readContract, readContractLines, type Contracts } from '../../contracts/read.js';
 
 export interface CompareRow {
   run: string;
@@ -52,11 +52,7 @@ export interface CompareRow {
   dir: string;
 }
 
-interface Epoch {
-  readonly stage: number;
-  readonly seconds: number;
-  readonly time?: string;
-}
+type Epoch = Contracts['metrics'];
 
 /** Images per second over the epochs of the stages `cached` says (null when there are none). */
 function throughput(plan: Plan, epochs: readonly Epoch[], images: number, cached: boolean): number | null {

@@ -52,7 +52,7 @@ export async function runSweep(
     variants: recipe.sweep.variants.map(({ variant, plan }) => ({
       id: variant.id,
       name: variant.name,
-      choices: variant.choices,
+      choices: variant.choices.map((c) => ({ ...c })),
       status: 'pending',
       runDir: null,
       error: null,
