@@ -49,21 +49,19 @@ export function openDoc(file: string, text: string, options: Partial<Omit<CheckO
   return { file, text, compiled: compile(text, { ...options, file, sweeps: true }), expanded: expand(text) };
 }
 
-/** One variant's tree and plan, its spans mapped into the document's (a plain recipe is its own one variant). */
+/** One variant's tree and plan (a plain recipe is its own one variant); its spans are the document's. */
 export interface View {
   readonly ast: Ast;
   readonly plan: Plan | null;
-  span(s: Span): Span;
 }
 
 /** The view of the variant of alternative pick[g] of each list g (the first where pick has none). */
 export function view(doc: Doc, pick: readonly number[] = []): View {
-  if (!doc.expanded.groups.length) return { ast: doc.compiled.ast, plan: doc.compiled.plan, span: (s) => s };
+  if (!doc.expanded.groups.length) return { ast: doc.compiled.ast, plan: doc.compiled.plan };
   const v = variantAt(doc.expanded, pick);
   return {
     ast: toAst(parseTokens(doc.expanded.lexed, v.tokens)),
     plan: doc.compiled.sweep?.variants.find((x) => x.variant.id === v.id)?.plan ?? null,
-    span: (s) => s,
   };
 }
 

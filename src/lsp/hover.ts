@@ -74,15 +74,15 @@ function dataHover(plan: Plan | null): string | null {
 /** Markdown for what is under the cursor: a clause word, a network, a block or layer, a data folder. */
 export function hover(doc: Doc, p: Pos): { contents: string; range: Range } | null {
   const v = viewAt(doc, p);
-  const s = v?.ast.statements.find((x) => inside(v.span(x.span), p));
+  const s = v?.ast.statements.find((x) => inside(x.span, p));
   if (!v || !s) return null;
-  const on = (span: Span) => inside(v.span(span), p);
+  const on = (span: Span) => inside(span, p);
   if (on(s.keyword)) {
     const c = (CLAUSES as Record<string, { words: string; usage: string }>)[s.kind];
-    return c ? { contents: `\`${c.usage}\``, range: toRange(v.span(s.keyword)) } : null;
+    return c ? { contents: `\`${c.usage}\``, range: toRange(s.keyword) } : null;
   }
   if (s.kind === 'from' && on(s.model.span) && family(s.model.text))
-    return { contents: networkHover(s.model.text), range: toRange(v.span(s.model.span)) };
+    return { contents: networkHover(s.model.text), range: toRange(s.model.span) };
   const layer =
     s.kind === 'freeze' && s.target.kind === 'until'
       ? s.target.layer
@@ -92,12 +92,12 @@ export function hover(doc: Doc, p: Pos): { contents: string; range: Range } | nu
   const m = modelOf(v);
   if (layer && m && on(layer.span)) {
     const text = layerHover(m, layer.text);
-    return text ? { contents: text, range: toRange(v.span(layer.span)) } : null;
+    return text ? { contents: text, range: toRange(layer.span) } : null;
   }
   const data = s.kind === 'train' ? s.data : s.kind === 'validate' || s.kind === 'test' ? s.data : null;
   if (data && on(data.span)) {
     const text = dataHover(v.plan);
-    return text ? { contents: text, range: toRange(v.span(data.span)) } : null;
+    return text ? { contents: text, range: toRange(data.span) } : null;
   }
   return null;
 }

@@ -174,7 +174,7 @@ export function inlayHints(doc: Doc): { position: Pos; label: string }[] {
   // A sweep's hints are its first variant's (a list's first alternative is what the line shows first).
   const v = view(doc);
   const lineEnd = (s: Span) => {
-    const line = v.span(s).start.line - 1;
+    const line = s.start.line - 1;
     return { line, character: lines[line]!.length };
   };
   const from = v.ast.statements.find((s) => s.kind === 'from');
@@ -209,8 +209,8 @@ export function symbols(doc: Doc): { name: string; kind: 2; range: Range; select
     return {
       name: `stage ${i + 1}${t.epochs ? `: ${t.epochs.text} epochs` : ''}`,
       kind: 2,
-      range: toRange(v.span({ start: t.span.start, end })),
-      selectionRange: toRange(v.span(t.keyword)),
+      range: toRange({ start: t.span.start, end }),
+      selectionRange: toRange(t.keyword),
     };
   });
 }
