@@ -135,18 +135,32 @@ export const RUN_FOLDER_FILES: Readonly<Record<string, ContractKind>> = {
   'model/model.json': 'tfjsModel',
 };
 
+/** A model folder's files, wherever a model folder is in a run (model/, checkpoint/model/, checkpoint/stage-best/). */
+const MODEL_FOLDER_FILES: Readonly<Record<string, ContractKind>> = {
+  'model.json': 'tfjsModel',
+  'labels.json': 'labels',
+  'preprocessing.json': 'preprocessing',
+  'network.json': 'network',
+  '.tlr-model': 'modelMarker',
+};
+
+/** The contract a run folder's file holds, by its path in the folder; null for a file that holds none. */
+const kindAt = (at: string): ContractKind | null =>
+  RUN_FOLDER_FILES[at] ?? (at.includes('/') ? (MODEL_FOLDER_FILES[at.split('/').pop()!] ?? null) : null);
+
 /**
- * What is wrong with the contract files of a run folder: each file of RUN_FOLDER_FILES that is there, read through
- * the reader, and any other JSON file, which would be a file without a schema.
+ * What is wrong with the contract files of a run folder (or a job or sweep folder): every file that holds a contract,
+ * read through the reader, and any other JSON file, which would be a file without a schema. The engine's own Python
+ * package in a job folder is not the run's.
  */
 export function runFolderProblems(dir: string): string[] {
   const problems: string[] = [];
   const walk = (rel: string) => {
     for (const e of fs.readdirSync(`${dir}/${rel}`, { withFileTypes: true })) {
       const at = rel ? `${rel}/${e.name}` : e.name;
-      if (e.isDirectory() && ['model', 'checkpoint'].includes(at)) walk(at);
+      if (e.isDirectory() && !['tlr_torch', '__pycache__'].includes(e.name)) walk(at);
       if (!e.isFile()) continue;
-      const kind = RUN_FOLDER_FILES[at];
+      const kind = kindAt(at);
       if (!kind) {
         if (/\.jsonl?$/.test(e.name)) problems.push(`${at}: a JSON file with no schema in RUN_FOLDER_FILES`);
         continue;

@@ -17,6 +17,7 @@ import {
   unregisterOrtKernels,
 } from '../../../src/engines/tfjs/kernels/ort-kernels.js';
 import { decodeRgb, normalize } from '../../../src/runtime/images/image.js';
+import { runFolderProblems } from '../../../src/contracts/read.js';
 
 // Whole runs on tiny data: the run folder, the feature cache, frozen weights, leaks, Ctrl-C and
 // resume, and predict/eval against the run's own report.
@@ -459,6 +460,8 @@ describe('tlr run', () => {
     expect(first.seen.some((e) => e.type === 'interrupted')).toBe(true);
     expect(fs.existsSync(path.join(first.r.runDir, 'checkpoint', 'state.json'))).toBe(true);
     expect(fs.existsSync(path.join(first.r.runDir, 'report.json'))).toBe(false);
+    // The checkpoint's files (its state, optimizer state, model folders) are contracts too, read back as they are.
+    expect(runFolderProblems(first.r.runDir)).toEqual([]);
     const second = await go(f, { resume: first.r.runDir, cache: path.join(w.dir, 'cache') });
     expect(second.r.status).toBe('finished');
     const rows = fs

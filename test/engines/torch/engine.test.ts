@@ -18,6 +18,7 @@ import { rng } from '../../../src/runtime/random.js';
 import type { RawTensor } from '../../../src/runtime/weights/tensors.js';
 import { runEngine } from '../../../src/engines/index.js';
 import { expectValidRunFolder, validEvents } from '../../helpers/contract.js';
+import { runFolderProblems } from '../../../src/contracts/read.js';
 import { Events } from '../../../src/runtime/events.js';
 import { HEAVY } from '../../helpers/heavy.js';
 import { compile } from '../../../src/compiler/index.js';
@@ -558,6 +559,7 @@ d('the torch engine', () => {
     const state = json(path.join(r.runDir, 'checkpoint', 'state.json'));
     expect(state.stage).toBe(0);
     expect(state.epoch).toBeLessThan(3);
+    expect(runFolderProblems(r.runDir)).toEqual([]);
     const again = await runEngine('torch', { recipeText: '', events: new Events(), resume: r.runDir });
     expect(again.status).toBe('finished');
     const epochs = fs
@@ -768,6 +770,8 @@ with torch.no_grad():
     const job = path.join(dir, 'job');
     const e = await tlrAsync('export', colors, '--torchrun', job);
     expect(e.code, e.err).toBe(0);
+    // A job folder's files (plan, manifest, job, engine) are contracts as a run folder's are.
+    expect(runFolderProblems(job)).toEqual([]);
     const plan = json(path.join(job, 'plan.json'));
     fs.writeFileSync(path.join(job, 'plan.json'), JSON.stringify({ ...plan, version: 2 }));
     const r = await spawnAsync(python, ['-m', 'tlr_torch', 'run', job], {
