@@ -174,7 +174,7 @@ describe('model folders', () => {
     [
       'a truncated model.json',
       (d: string) => fs.truncateSync(path.join(d, 'model.json'), 100),
-      /model\.json is not valid JSON/,
+      /model\.json is damaged: not JSON/,
     ],
     [
       'a truncated preprocessing.json',

@@ -132,6 +132,8 @@ export async function loadModelDir(dir: string): Promise<{ model: tf.LayersModel
   const pre = checkPreprocessing(dir, readJson(dir, 'preprocessing'));
   let json: ModelJson, weights: WeightMap;
   try {
+    // A model folder's model.json is a run's file: its outline is checked against its schema first.
+    readContract('tfjsModel', path.join(dir, 'model.json'));
     ({ json, weights } = readTfjsModel(path.join(dir, 'model.json')));
   } catch (e) {
     throw new ModelDirError((e as Error).message);
