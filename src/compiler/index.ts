@@ -13,6 +13,7 @@
 // `format` takes the AST (and comments) back to canonical text; it never changes the plan.
 
 import { notARecipe, parse, parseTokens } from './parse.js';
+import { LBrace, RBrace } from './lexer.js';
 import { toAst } from './to-ast.js';
 import { check, type CheckOptions } from './check/index.js';
 import { toPlan } from './plan.js';
@@ -84,8 +85,12 @@ export function compile(
   const broken = hasErrors(expanded.diagnostics);
   if (!expanded.written && !broken) return { ...compileOne(expanded, expanded.variants[0]!, options), sweep: null };
   if (!options.sweeps || !expanded.variants.length) {
-    // The first variant's tree stands for the recipe's shape.
-    const parsed = parseTokens(expanded.lexed, expanded.variants[0]?.tokens ?? []);
+    // The first variant's tree stands for the recipe's shape; with a broken list, the recipe's tokens without braces
+    // (an editor still completes and hovers by the statements it can read).
+    const tokens =
+      expanded.variants[0]?.tokens ??
+      expanded.lexed.tokens.filter((t) => t.tokenType !== LBrace && t.tokenType !== RBrace);
+    const parsed = parseTokens(expanded.lexed, tokens);
     const refuse = options.sweeps ? [] : refuseSweep(expanded);
     const diagnostics = [...expanded.lexed.diagnostics, ...expanded.diagnostics, ...refuse].sort(byPosition);
     return { parsed, ast: toAst(parsed), diagnostics, plan: null, sweep: null };

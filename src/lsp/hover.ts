@@ -19,11 +19,12 @@ export const setWeightsWhere = (fn: WeightsWhere | null): void => {
   weightsWhere = fn;
 };
 
-function networkHover(name: string): string {
+/** A network as the recipe sets it up: its width and input size are the recipe's (`m`), not the defaults. */
+function networkHover(name: string, m: ModelInfo): string {
   const f = family(name)!;
-  const m = describe(name);
+  const width = m.width !== null && f.widths ? ` width ${m.width}` : '';
   return [
-    `**${name}**: ${f.summary}`,
+    `**${name}${width}**: ${f.summary}`,
     '',
     `input ${m.inputSize}×${m.inputSize}${f.widths ? ` · widths ${f.widths.join(', ')}` : ''} · ` +
       `${plural(m.layers.length, 'layer')}, ${fmtInt(m.backboneParams)} parameters · features ${m.featureSize} ` +
@@ -82,7 +83,10 @@ export function hover(doc: Doc, p: Pos): { contents: string; range: Range } | nu
     return c ? { contents: `\`${c.usage}\``, range: toRange(s.keyword) } : null;
   }
   if (s.kind === 'from' && on(s.model.span) && family(s.model.text))
-    return { contents: networkHover(s.model.text), range: toRange(s.model.span) };
+    return {
+      contents: networkHover(s.model.text, modelOf(v) ?? describe(s.model.text)),
+      range: toRange(s.model.span),
+    };
   const layer =
     s.kind === 'freeze' && s.target.kind === 'until'
       ? s.target.layer

@@ -129,42 +129,82 @@ function asOneAlternative(line: string): string {
   return `${line.slice(0, open)}${line.slice(start).trimStart()}`;
 }
 
+/** Words that continue a clause rather than start one: `unfreeze from`, `class weights`, `keep best` … */
+const CONTINUES: Readonly<Record<string, readonly string[]>> = { from: ['unfreeze'], weights: ['class'] };
+
+/** The words of the clause the cursor is in: from its last clause word on (a line can hold several clauses). */
+function clauseAt(words: readonly string[]): string[] {
+  let at = 0;
+  words.forEach((w, i) => {
+    if (CLAUSE_WORDS.includes(w) && !(CONTINUES[w] ?? []).includes(words[i - 1] ?? '')) at = i;
+  });
+  return words.slice(at);
+}
+
+type Answer = (cw: readonly string[], ctx: { doc: Doc; p: Pos; line: string; typing: string }) => Completion[] | null;
+
+const list = (xs: readonly string[], kind: Completion['kind'], detail?: string): Completion[] =>
+  xs.map((label) => ({ label, kind, ...(detail ? { detail } : {}) }));
+
+/** The network's blocks, then its layers with weights: what `freeze until` and `unfreeze from` take. */
+function blocksOf(doc: Doc, p: Pos): Completion[] | null {
+  const m = modelOf(viewAt(doc, p) ?? view(doc));
+  return m
+    ? [
+        ...m.blocks.map((b) => ({ label: b.name, kind: 5 as const, detail: `block, ${fmtInt(b.params)} parameters` })),
+        ...m.layers
+          .filter((l) => l.params > 0)
+          .map((l) => ({ label: l.name, kind: 5 as const, detail: `${l.kind} in ${l.block}` })),
+      ]
+    : null;
+}
+
+/** What each clause takes after its words, by the clause word it starts with (the clause table's first words). */
+const TAKES: Readonly<Record<string, Answer>> = {
+  from: (cw) => (cw.length === 1 ? FAMILIES.map((f) => ({ label: f.name, kind: 9, detail: f.summary })) : null),
+  weights: (cw) => (cw.length === 1 ? list(['imagenet', 'none'], 12) : null),
+  width: (cw, { doc, p }) => {
+    const m = modelOf(viewAt(doc, p) ?? view(doc));
+    return m ? list((family(m.name)?.widths ?? []).map(String), 12) : null;
+  },
+  input: () => list(['224', '192', '160', '128', '96', '64', '32'], 12),
+  freeze: (cw, { doc, p }) =>
+    cw.length === 1 ? list(['all', 'none', 'until', 'first'], 14) : cw.at(-1) === 'until' ? blocksOf(doc, p) : null,
+  unfreeze: (cw, { doc, p }) =>
+    cw.length === 1 ? list(['all', 'from', 'last'], 14) : cw.at(-1) === 'from' ? blocksOf(doc, p) : null,
+  head: (_cw, { line }) => (/\(\s*\d+\s*,\s*$/.test(line) ? list(ACTIVATIONS, 12) : list(HEAD_KINDS, 12)),
+  train: (cw, { doc, typing }) => (cw.at(-1) === 'on' ? folders(doc, typing) : null),
+  optimizer: () => list(OPTIMIZERS, 12),
+  lr: (cw) => (cw.length >= 2 ? list([...SCHEDULES, 'warmup'], 12) : null),
+  early: (cw) =>
+    cw.length === 1 ? list(['stop'], 14) : cw.at(-1) === 'on' ? list(METRICS, 12) : list(['patience', 'on'], 14),
+  class: (cw) => (cw.length === 1 ? list(['weights'], 14) : list(['auto', 'none'], 12)),
+  keep: (cw) =>
+    cw.length === 1 ? list(['batchnorm', 'best'], 14) : cw.at(-1) === 'batchnorm' ? list(['statistics'], 14) : null,
+  update: (cw) =>
+    cw.length === 1 ? list(['batchnorm'], 14) : cw.at(-1) === 'batchnorm' ? list(['statistics'], 14) : null,
+  then: () => list(['freeze', 'unfreeze', 'train', 'batch', 'optimizer', 'lr', 'early', 'class', 'keep', 'update'], 14),
+  validate: (cw, { doc, typing }) => (cw.length === 1 ? list(['on'], 14) : folders(doc, typing)),
+  test: (cw, { doc, typing }) => (cw.length === 1 ? list(['on'], 14) : folders(doc, typing)),
+  augment: () => list(AUGMENTATIONS, 12),
+  save: (cw) =>
+    cw.at(-1) === 'by' ? list(METRICS, 12) : cw.at(-1) === 'best' ? list(['by'], 14) : list(['best', 'last', 'to'], 14),
+  export: (cw) => (cw.length === 1 ? list(['onnx'], 12) : cw.length === 2 ? list(['softmax'], 12) : null),
+};
+
 /**
- * What may be written at the cursor, from the words before it on its line: clause words at the
- * start of a line, then what each clause takes (networks, widths, blocks and layers of the recipe's
- * network, head layers and activations, optimizers, schedules, metrics, augmentations, folders).
+ * What may be written at the cursor: clause words at the start of a line, then what the clause the cursor is in takes
+ * (networks, widths, blocks and layers of the recipe's network, head layers and activations, optimizers, schedules,
+ * metrics, augmentations, folders), wherever on the line that clause starts (`then unfreeze from …`).
  */
 export function completion(doc: Doc, p: Pos): Completion[] {
   const line = asOneAlternative((doc.text.split('\n')[p.line] ?? '').slice(0, p.character));
   const words = line.trim().split(/\s+/).filter(Boolean);
   const typing = /\S$/.test(line) ? (words.pop() ?? '') : '';
-  const prev = words.at(-1) ?? '';
-  const list = (xs: readonly string[], kind: Completion['kind'], detail?: string) =>
-    xs.map((label) => ({ label, kind, ...(detail ? { detail } : {}) }));
   if (!words.length) return list(CLAUSE_WORDS, 14);
-  if (prev === 'from' && words.length === 1)
-    return FAMILIES.map((f) => ({ label: f.name, kind: 9, detail: f.summary }));
-  const m = modelOf(viewAt(doc, p) ?? view(doc));
-  if ((prev === 'until' || (prev === 'from' && words[0] === 'unfreeze')) && m)
-    return [
-      ...m.blocks.map((b) => ({ label: b.name, kind: 5 as const, detail: `block, ${fmtInt(b.params)} parameters` })),
-      ...m.layers
-        .filter((l) => l.params > 0)
-        .map((l) => ({ label: l.name, kind: 5 as const, detail: `${l.kind} in ${l.block}` })),
-    ];
-  if (words[0] === 'width' && m) return list((family(m.name)?.widths ?? []).map(String), 12);
-  if (words[0] === 'input') return list(['224', '192', '160', '128', '96', '64', '32'], 12);
-  if (words[0] === 'freeze' && words.length === 1) return list(['all', 'none', 'until', 'first'], 14);
-  if (words[0] === 'unfreeze' && words.length === 1) return list(['all', 'from', 'last'], 14);
-  if (words[0] === 'head') return /\(\s*\d+\s*,\s*$/.test(line) ? list(ACTIVATIONS, 12) : list(HEAD_KINDS, 12);
-  if (words[0] === 'optimizer') return list(OPTIMIZERS, 12);
-  if (words[0] === 'lr' && words.length >= 2) return list([...SCHEDULES, 'warmup'], 12);
-  if (words[0] === 'early' && prev === 'on') return list(METRICS, 12);
-  if (words[0] === 'save' && prev === 'by') return list(METRICS, 12);
-  if (words[0] === 'augment') return list(AUGMENTATIONS, 12);
-  if (prev === 'on' || words[0] === 'validate' || words[0] === 'test') return folders(doc, typing);
-  if (words[0] === 'weights') return list(['imagenet', 'none'], 12);
-  return [];
+  const cw = clauseAt(words);
+  const take = TAKES[cw[0]!];
+  return take?.(cw, { doc, p, line, typing }) ?? [];
 }
 
 /** Inlay hints: after `from`, the network's input and feature sizes; after each stage's train line, what it trains. */

@@ -107,7 +107,8 @@ describe('tlr lsp over stdio', () => {
       )?.contents.value;
     expect(await h(6, 4)).toBe('`optimizer adam | sgd | rmsprop`');
     const net = await h(1, 7);
-    expect(net).toMatch(/^\*\*resnet18\*\*: .*\n\ninput 224×224 · \d+ layers, 11,176,512 parameters/);
+    // The recipe's own network: its input size is the recipe's (input 64).
+    expect(net).toMatch(/^\*\*resnet18\*\*: .*\n\ninput 64×64 · \d+ layers, 11,176,512 parameters/);
     // Where its weights are here: the CLI hands the server its lookup.
     expect(net).toMatch(
       /ImageNet weights: https:\S+ \((in \$TLR_WEIGHTS_DIR|cached here|not here yet: tlr run downloads them, tlr fetch gets them now)\)/,

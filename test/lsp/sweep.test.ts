@@ -33,7 +33,10 @@ describe('the language server on a sweep', () => {
     };
     expect(at(0, 'resnet18')!.contents).toMatch(/^\*\*resnet18\*\*/);
     expect(at(0, 'resnet18')!.range).toEqual({ start: { line: 0, character: 31 }, end: { line: 0, character: 39 } });
-    expect(at(0, 'mobilenet_v1')!.contents).toMatch(/^\*\*mobilenet_v1\*\*/);
+    // The variant's own network, at its width and the recipe's input size.
+    expect(at(0, 'mobilenet_v1')!.contents).toMatch(
+      /^\*\*mobilenet_v1 width 0.25\*\*: .*\n\ninput 64×64 · .* 213,072 parameters · features 256/,
+    );
     // After a list, positions are the recipe's: `input` is where it stands on the line.
     expect(at(0, 'input')!.range).toEqual({ start: { line: 0, character: 41 }, end: { line: 0, character: 46 } });
     expect(at(1, 'block4')!.contents).toMatch(/^\*\*block4\*\* of mobilenet_v1/);
