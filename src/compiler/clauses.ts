@@ -1,3 +1,4 @@
+import { distance } from './check/suggest.js';
 import { isNum, lrText, type Arg, type HeadLayer, type Location, type Statement, type StatementKind } from './ast.js';
 
 // The recipe's clauses, one row each, in their canonical order: how a clause starts, its usage
@@ -369,6 +370,21 @@ export const USAGE: Readonly<Record<string, string>> = {
 
 /** The clauses a variant's statements can be (the sweep's own are read before, with the lists). */
 export const STATEMENT_KINDS = KINDS.filter((k) => CLAUSES[k].scope !== 'sweep');
+
+/**
+ * Whether a word is a clause's first word mistyped: lower case, one edit or one swap of neighbours away (`form`), or
+ * two edits for a long word. Stricter than "did you mean": `TOKEN=` or `token =` is not a recipe's word.
+ */
+export function nearClauseWord(word: string): boolean {
+  if (!/^[a-z]+$/.test(word)) return false;
+  const swapped = (a: string, b: string) =>
+    a.length === b.length &&
+    [...a].filter((c, i) => c !== b[i]).length === 2 &&
+    [...a].sort().join() === [...b].sort().join();
+  return STATEMENT_KINDS.map((k) => CLAUSES[k].words.split(' ')[0]!).some(
+    (w) => distance(word, w) <= (word.length >= 6 ? 2 : 1) || swapped(word, w),
+  );
+}
 
 /** What a statement may start with, for a syntax error between statements. */
 export const STATEMENT_HINT = `a statement starts with ${STATEMENT_KINDS.slice(0, -1)

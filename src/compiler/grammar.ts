@@ -1,5 +1,5 @@
 import { CstParser, type CstNode, type IToken } from 'chevrotain';
-import { CLAUSES, STATEMENT_KINDS } from './clauses.js';
+import { CLAUSES, nearClauseWord, STATEMENT_KINDS } from './clauses.js';
 import { messages } from './syntax-messages.js';
 import * as T from './lexer.js';
 
@@ -108,7 +108,7 @@ export class RecipeParser extends CstParser {
 
   head = this.RULE('head', () => {
     this.CONSUME(T.Head);
-    this.AT_LEAST_ONE(() => this.SUBRULE(this.headLayer));
+    this.AT_LEAST_ONE({ GATE: () => this.goesOn(), DEF: () => this.SUBRULE(this.headLayer) });
   });
 
   headLayer = this.RULE('headLayer', () => {
@@ -163,13 +163,16 @@ export class RecipeParser extends CstParser {
       },
       { ALT: () => this.CONSUME2(T.Identifier) },
     ]);
-    this.OPTION(() => {
-      this.CONSUME(T.Identifier);
-      this.MANY(() => this.CONSUME2(T.NumberLit));
-      this.OPTION2(() => {
-        this.CONSUME(T.Every);
-        this.CONSUME3(T.NumberLit);
-      });
+    this.OPTION({
+      GATE: () => this.goesOn(),
+      DEF: () => {
+        this.CONSUME(T.Identifier);
+        this.MANY(() => this.CONSUME2(T.NumberLit));
+        this.OPTION2(() => {
+          this.CONSUME(T.Every);
+          this.CONSUME3(T.NumberLit);
+        });
+      },
     });
     this.OPTION4(() => {
       this.CONSUME(T.Warmup);
@@ -231,7 +234,7 @@ export class RecipeParser extends CstParser {
 
   augmentation = this.RULE('augmentation', () => {
     this.CONSUME(T.Identifier);
-    this.MANY(() => this.SUBRULE(this.arg));
+    this.MANY({ GATE: () => this.goesOn(), DEF: () => this.SUBRULE(this.arg) });
   });
 
   save = this.RULE('save', () => {
@@ -257,7 +260,7 @@ export class RecipeParser extends CstParser {
   exportModel = this.RULE('exportModel', () => {
     this.CONSUME(T.ExportKw);
     this.CONSUME(T.Identifier);
-    this.OPTION(() => this.CONSUME2(T.Identifier));
+    this.OPTION({ GATE: () => this.goesOn(), DEF: () => this.CONSUME2(T.Identifier) });
   });
 
   /** Data after `on`: a location, or a bare folder name (`on strawberries`). */
@@ -306,6 +309,16 @@ export class RecipeParser extends CstParser {
       { ALT: () => this.CONSUME(T.LParen) },
       { ALT: () => this.CONSUME(T.RParen) },
     ]);
+  }
+
+  /**
+   * Whether a word a statement may take goes on with it: on the same line, or not a clause word mistyped on a line of
+   * its own (`lr 0.003` then `optimiser adam`: the typo starts a statement, which the parser then names).
+   */
+  private goesOn(): boolean {
+    const next = this.LA(1),
+      before = this.LA(0);
+    return next.tokenType !== T.Identifier || before.endLine === next.startLine || !nearClauseWord(next.image);
   }
 
   /** The next words, the first of them the first on its line (the sweep's word never ends another clause). */

@@ -4,7 +4,7 @@ import { Identifier, Keyword, LBrace, lexer } from './lexer.js';
 import { parser } from './grammar.js';
 import { byPosition, diag, type Diagnostic } from './diagnostics.js';
 import { LineIndex } from './source.js';
-import { CLAUSES, kindsOf, STATEMENT_HINT, STATEMENT_KINDS, USAGE } from './clauses.js';
+import { CLAUSES, kindsOf, nearClauseWord, STATEMENT_HINT, STATEMENT_KINDS, USAGE } from './clauses.js';
 import { didYouMean, distance, nearest } from './check/suggest.js';
 
 export type { Comment };
@@ -51,17 +51,16 @@ export function syntaxDiagnostic(e: IRecognitionException, lines: LineIndex, tex
   return diag('TLR0101', span, e.message, hints);
 }
 
-/**
- * Whether a first word is a clause word mistyped: lower case, one edit or one swap of neighbours away (`form`), or
- * two edits for a long word. Stricter than "did you mean": `TOKEN=` or `token =` is not a recipe's first word.
- */
-function nearStart(word: string): boolean {
-  if (!/^[a-z]+$/.test(word)) return false;
-  const swapped = (a: string, b: string) =>
-    a.length === b.length &&
-    [...a].filter((c, i) => c !== b[i]).length === 2 &&
-    [...a].sort().join() === [...b].sort().join();
-  return [...STARTS].some((w) => distance(word, w) <= (word.length >= 6 ? 2 : 1) || swapped(word, w));
+/** The word that starts the stray token's line, when it is a misspelt clause word the statement above took in. */
+function misspeltAbove(tokens: readonly IToken[], at: number): IToken | null {
+  const t = tokens[at]!;
+  for (let i = at - 1; i >= 0; i--) {
+    const w = tokens[i]!;
+    if (w.startLine !== t.startLine) return null;
+    const first = i === 0 || tokens[i - 1]!.endLine! < w.startLine!;
+    if (first) return w.tokenType === Identifier && nearestClause(w.image).length > 0 ? w : null;
+  }
+  return null;
 }
 
 /** Words the sweep's own clauses start with (compiler/sweep.ts reads them). */
@@ -87,7 +86,7 @@ export function notARecipe(text: string): Diagnostic | null {
     return null; // empty, or comments only
   else
     startsLikeRecipe =
-      STARTS.has(t.image) || SWEEP_WORDS.includes(t.image) || (t.tokenType === Identifier && nearStart(t.image));
+      STARTS.has(t.image) || SWEEP_WORDS.includes(t.image) || (t.tokenType === Identifier && nearClauseWord(t.image));
   if (startsLikeRecipe) return null;
   const lines = new LineIndex(text);
   return diag(
@@ -172,10 +171,13 @@ export function parseTokens(lexed: Lexed, all: readonly IToken[], before: readon
       diagnostics.push(syntaxDiagnostic(stray, lines, text));
       break;
     }
-    const near = nearestClause(t.image);
+    // A misspelt clause word right after a value (`lr 0.003` then `optimiser adam`) is read into the statement before
+    // it (as the rate's schedule); its own argument is then the stray word. The misspelling is what to name.
+    const misspelt = misspeltAbove(tokens, at);
+    const word = misspelt ?? t;
     diagnostics.push(
-      diag('TLR0101', lines.span(t.startOffset, t.endOffset! + 1), `'${t.image}' does not start a statement`, [
-        ...near,
+      diag('TLR0101', lines.span(word.startOffset, word.endOffset! + 1), `'${word.image}' does not start a statement`, [
+        ...nearestClause(word.image),
         STATEMENT_HINT,
       ]),
     );
