@@ -22,6 +22,7 @@ import {
   symbols,
   type Doc,
 } from './services.js';
+import { SEMANTIC_LEGEND, semanticTokens } from './semantic.js';
 
 // `tlr lsp`: the language server. It keeps each open document compiled once per version and
 // answers every request from that (services.ts); diagnostics go out a moment after the last
@@ -57,6 +58,7 @@ const CAPABILITIES: ServerCapabilities = {
   inlayHintProvider: true,
   documentSymbolProvider: true,
   foldingRangeProvider: true,
+  semanticTokensProvider: { legend: SEMANTIC_LEGEND, full: true },
 };
 
 /** Each request answered by its service on the document it names (nothing for one the server does not hold). */
@@ -93,6 +95,7 @@ function answer(connection: Connection, docOf: (uri: string) => Doc | null): voi
   );
   connection.onDocumentSymbol(withDoc((doc) => symbols(doc), []));
   connection.onFoldingRanges(withDoc((doc) => foldingRanges(doc), []));
+  connection.languages.semanticTokens.on(withDoc((doc) => semanticTokens(doc), { data: [] }));
 }
 
 export function startServer(connection: Connection = stdioConnection()): Connection {

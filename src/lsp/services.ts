@@ -163,7 +163,7 @@ function blocksOf(doc: Doc, p: Pos): Completion[] | null {
 const TAKES: Readonly<Record<string, Answer>> = {
   from: (cw) => (cw.length === 1 ? FAMILIES.map((f) => ({ label: f.name, kind: 9, detail: f.summary })) : null),
   weights: (cw) => (cw.length === 1 ? list(['imagenet', 'none'], 12) : null),
-  width: (cw, { doc, p }) => {
+  width: (_cw, { doc, p }) => {
     const m = modelOf(viewAt(doc, p) ?? view(doc));
     return m ? list((family(m.name)?.widths ?? []).map(String), 12) : null;
   },
