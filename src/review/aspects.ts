@@ -72,8 +72,9 @@ export const PLAN_ASPECTS: readonly Aspect[] = [
   ),
   a('data', 'folder', (p, dir) => `${rel(dir, p.data.root)} (${LAYOUTS[p.data.format]})`),
   a('data', 'classes', (p) => p.data.classes.join(', ')),
-  a('data', 'validation', (p, dir) => sourceText(dir, p.data.validation, 'validation')),
-  a('data', 'test', (p, dir) => sourceText(dir, p.data.test, 'test')),
+  // The aspect names the part; its value is where the images come from.
+  a('data', 'validation', (p, dir) => sourceText(dir, p.data.validation)),
+  a('data', 'test', (p, dir) => sourceText(dir, p.data.test)),
   a('data', 'training source', (p, dir) => {
     const t = p.data.train;
     return t.kind === 'split' ? `${t.percent}%` : `${rel(dir, t.path)} (${t.format}, its ${t.part} part)`;

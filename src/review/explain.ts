@@ -3,6 +3,7 @@ import type { Plan, PlanStage } from '../contracts/plan.js';
 import { fmtMacs, planCompute, sum } from './compute.js';
 import {
   augmentText,
+  batchnormText,
   duration,
   fmtInt,
   headText,
@@ -89,9 +90,11 @@ function stageSentences(p: Plan, s: PlanStage): string {
   const stop = s.earlyStop
     ? ` It stops early when ${s.earlyStop.metric} has not improved for ${plural(s.earlyStop.patience, 'epoch')}.`
     : '';
+  // What BatchNorm does in the layers that train (keep or update batchnorm statistics), as `tlr plan` says it.
+  const bn = s.trainable.backboneParams > 0 ? ` BatchNorm: ${batchnormText(s)}.` : '';
   return (
     `Stage ${s.index} trains ${trains} for ${plural(s.epochs, 'epoch')}, starting from ${from}: ${s.optimizer}, ` +
-    `batch ${s.batch}, learning rate ${stageRateText(s)}. ${frozen} ${cache}${stop}`
+    `batch ${s.batch}, learning rate ${stageRateText(s)}. ${frozen} ${cache}${stop}${bn}`
   );
 }
 

@@ -66,13 +66,14 @@ export const stageRateText = (s: PlanStage): string => {
   return `${rate} ${scheduleText(s.lr.schedule)}`;
 };
 
-/** Where a part's images come from, paths relative to `dir`. */
-export function sourceText(dir: string, s: PlanSplitSource | null, what: string): string {
-  if (!s) return `${what}: none`;
-  if (s.kind === 'split') return `${what}: ${s.percent}% of each class, set aside from the training data`;
+/** Where a part's images come from, paths relative to `dir`; after `what: ` where the part is named. */
+export function sourceText(dir: string, s: PlanSplitSource | null, what = ''): string {
+  const named = (text: string) => (what ? `${what}: ${text}` : text);
+  if (!s) return named('none');
+  if (s.kind === 'split') return named(`${s.percent}% of each class, set aside from the training data`);
   const part =
     s.format === 'idx' ? ` (IDX ${s.part} files)` : s.format === 'split-folders' ? ` (its ${s.part} folder)` : '';
-  return `${what}: ${displayPath(dir, s.path)}${part}`;
+  return named(`${displayPath(dir, s.path)}${part}`);
 }
 
 export const augmentText = (as: readonly PlanAugment[]): string =>

@@ -2,6 +2,7 @@ import type { CacheVerdict, Change, PlanDiff } from './diff.js';
 import type { PlanCompute } from './compute.js';
 import { fmtMacs } from './compute.js';
 import { duration, fmtInt } from './phrases.js';
+import { plural } from '../text/numbers.js';
 import { printable } from '../printable.js';
 import { markdownCode, markdownText } from '../escape.js';
 
@@ -55,7 +56,9 @@ export function meaning(r: DiffReport): { topic: string; lines: string[] }[] {
       : t.stopTraining
         ? `${fmtInt(t.stopTraining)} backbone parameters stop training (frozen now)`
         : t.before.frozen === t.after.frozen
-          ? 'the same backbone layers train; the head changed'
+          ? t.after.blocks.some((b) => b !== 'head')
+            ? 'the same backbone layers train; the head changed'
+            : 'the backbone stays frozen; the head changed'
           : 'another network';
     return [
       `stage ${t.stage}: ${moved}; trainable ${fmtInt(t.before.trainable)} → ${fmtInt(t.after.trainable)} ` +
@@ -139,7 +142,7 @@ export function diffText(r: DiffReport): string {
   for (const m of meaning(r))
     for (const [i, l] of m.lines.entries()) L.push(`  ${(i ? '' : m.topic).padEnd(10)}${printable(l)}`);
   const n = (s: string) => r.diff.changes.filter((c) => mark(c) === s).length;
-  L.push('', `${r.diff.changes.length} changes: ${n('~')} changed, ${n('+')} added, ${n('-')} removed`);
+  L.push('', `${plural(r.diff.changes.length, 'change')}: ${n('~')} changed, ${n('+')} added, ${n('-')} removed`);
   return L.join('\n');
 }
 
