@@ -40,7 +40,7 @@ const pairText = (p: VariantPair) =>
 const shapeOf = (s: SweepSide) => (s.shape ? `${s.runs} (${s.shape})` : `${s.runs} (a recipe)`);
 
 /** The lines on the whole: runs, compute and time before → after. */
-function totals(r: SweepDiffReport): string[] {
+export function totals(r: SweepDiffReport): string[] {
   const time = r.after.estimates.map((e) => {
     const before = r.before.estimates.find((x) => x.engine === e.engine)?.seconds ?? null;
     return e.seconds === null || before === null

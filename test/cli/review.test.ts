@@ -180,9 +180,17 @@ describe('tlr diff', () => {
       expect(r.out).toContain('no change in what runs (comments and layout only)');
       const none = tlr('diff', '--git', 'HEAD', 'HEAD');
       expect([none.code, none.out.trim()]).toEqual([0, 'no recipe changed between HEAD and HEAD']);
+      // The pull-request comment: its marker first, the summary, then each recipe's details folded.
       const md = tlr('diff', '--git', 'HEAD~2', '--md');
       expect(md.code).toBe(1);
-      expect(md.out).toContain('### tlr diff: `recipes/second.tlr` added');
+      expect(md.out.startsWith('<!-- tlr-diff -->\n### tlr: what this change means')).toBe(true);
+      expect(md.out).toContain('- `recipes/second.tlr`: added');
+      expect(md.out.indexOf('<details>')).toBeGreaterThan(md.out.indexOf('- `recipes/second.tlr`'));
+      // Nothing that runs changed: nothing to post.
+      expect(tlr('diff', '--git', 'HEAD', 'HEAD', '--md').out).toBe('');
+      // Against the work tree, a recipe git does not know yet is added too.
+      fs.copyFileSync(path.join(clone, 'recipes', 'second.tlr'), path.join(clone, 'recipes', 'third.tlr'));
+      expect(tlr('diff', '--git', 'HEAD').out).toMatch(/^added recipes\/third\.tlr: resnet18/m);
     } finally {
       process.chdir(here);
     }
@@ -356,7 +364,7 @@ describe('runs remember their recipe', () => {
 });
 
 describe('the CI workflow in examples/ci', () => {
-  it('its run: steps pass in a repository with the GitHub variables set, and post the diff to the summary', async () => {
+  it('its run: steps pass with the GitHub variables set, post the diff to the summary, and one comment, updated', async () => {
     const wf = parseYaml(fs.readFileSync(path.join(ROOT, 'examples/ci/recipes.yml'), 'utf8'));
     const steps = wf.jobs.recipes.steps.filter(
       (s: { run?: string; name?: string }) => s.run && s.name !== 'Install tlr',
@@ -365,6 +373,7 @@ describe('the CI workflow in examples/ci', () => {
       'Check recipes',
       'Canonical layout',
       'What the change means',
+      'One comment on the pull request, updated in place',
     ]);
     const upstream = path.join(world.dir, 'upstream.git');
     await run('git', ['clone', '-q', '--bare', repo, upstream]);
@@ -383,6 +392,14 @@ describe('the CI workflow in examples/ci', () => {
         .join(' ')} "$@"\n`,
       { mode: 0o755 },
     );
+    // GitHub's CLI stood in for by a script: it logs each call, and knows a comment (42) after the first post.
+    const calls = path.join(world.dir, 'gh-calls.txt');
+    fs.writeFileSync(
+      path.join(bin, 'gh'),
+      `#!/bin/sh\necho "$*" >> '${calls}'\ncase "$*" in *--jq*) [ -f '${calls}.posted' ] && echo 42;; ` +
+        `*POST*) touch '${calls}.posted';; esac\nexit 0\n`,
+      { mode: 0o755 },
+    );
     const summary = path.join(world.dir, 'summary.md');
     const env = {
       ...process.env,
@@ -390,12 +407,25 @@ describe('the CI workflow in examples/ci', () => {
       GITHUB_BASE_REF: 'main',
       GITHUB_STEP_SUMMARY: summary,
       GITHUB_ACTIONS: 'true',
+      GITHUB_REPOSITORY: 'team/recipes',
+      PR: '7',
+      GH_TOKEN: 'token-of-the-job',
     };
-    for (const s of steps) {
-      const r = await spawnAsync('bash', ['-e', '-c', s.run], { cwd: work, env });
-      expect(r.status, `${s.name}: ${r.stderr}${r.stdout}`).toBe(0);
-    }
+    for (const pass of [1, 2])
+      for (const s of steps) {
+        const r = await spawnAsync('bash', ['-e', '-c', s.run], { cwd: work, env });
+        expect(r.status, `pass ${pass}, ${s.name}: ${r.stderr}${r.stdout}`).toBe(0);
+      }
     fs.rmSync(bin, { recursive: true, force: true });
     expect(fs.readFileSync(summary, 'utf8')).toMatch(/\| ~ \| training \| stage 1 epochs \| 6 \| 8 \|/);
+    const made = fs
+      .readFileSync(calls, 'utf8')
+      .split('\n')
+      .filter((l) => /-X (POST|PATCH)/.test(l));
+    expect(made).toEqual([
+      'api -X POST repos/team/recipes/issues/7/comments -F body=@tlr-diff.md',
+      'api -X PATCH repos/team/recipes/issues/comments/42 -F body=@tlr-diff.md',
+    ]);
+    expect(fs.readFileSync(path.join(work, 'tlr-diff.md'), 'utf8').startsWith('<!-- tlr-diff -->')).toBe(true);
   }, 120_000);
 });

@@ -3,10 +3,13 @@ import * as path from 'node:path';
 import { compile, type Sweep } from '../../compiler/index.js';
 import { variantId } from '../../compiler/variants.js';
 import { diffPlans } from '../../review/diff.js';
-import { diffMarkdown, diffText, type DiffReport } from '../../review/render-diff.js';
+import { diffMarkdown, diffText, meaning, type DiffReport } from '../../review/render-diff.js';
+import { prComment, type CommentEntry } from '../../review/pr-comment.js';
+import { plural } from '../../text/numbers.js';
 import { diffSweeps, type VariantPair, type VariantPlan } from '../../review/sweep-diff.js';
 import {
   sweepDiffMarkdown,
+  totals as sweepTotals,
   sweepDiffText,
   type SweepDiffReport,
   type SweepSide,
@@ -109,6 +112,19 @@ const render = (x: Report, f: Flags) =>
 /** The --json entry of one changed file in --git mode. */
 const jsonOf = (x: Report) => (x.sweep ? sweepJson(x.r) : { before: x.r.before, after: x.r.after, ...x.r.diff });
 
+/** A changed recipe's line in the pull-request comment's summary: how much changed, and what it means first. */
+function summaryLine(x: Report): string {
+  if (x.sweep) return `a sweep; ${sweepTotals(x.r)[0]}`;
+  const first = meaning(x.r).find((m) => m.lines.length);
+  return `${plural(x.r.diff.changes.length, 'change')}${first ? `; ${first.topic}: ${first.lines[0]}` : ''}`;
+}
+
+/** A pull-request comment (--md): nothing at all when nothing that runs changed. */
+function printComment(io: Output, entries: readonly CommentEntry[], command: string): void {
+  const text = prComment(entries, command);
+  if (text) io.out(text);
+}
+
 /** `tlr diff`: two recipes, or every recipe changed between two revisions. */
 export function diffCommand(args: readonly string[], flags: Flags, io: Output): number {
   if (flags.md && flags.json) throw new UsageError('--md and --json do not go together');
@@ -116,7 +132,10 @@ export function diffCommand(args: readonly string[], flags: Flags, io: Output): 
   if (args.length !== 2) throw new UsageError('tlr diff takes two recipes (OLD NEW), or --git BASE [HEAD]');
   if (args[0] === '-' && args[1] === '-') throw new UsageError('only one side of tlr diff can be stdin');
   const r = report(readSource(args[0]!), readSource(args[1]!), io);
-  io.out(render(r, flags));
+  if (flags.md) {
+    const entry = { file: args[1]!, summary: summaryLine(r), details: render(r, flags) };
+    printComment(io, equalOf(r) ? [] : [entry], `tlr diff ${args.join(' ')}`);
+  } else io.out(render(r, flags));
   return equalOf(r) ? 0 : 1;
 }
 
@@ -139,6 +158,11 @@ function changedRecipes(base: string, head: string | undefined): Entry[] {
     else if (s === 'A') out.push({ status: 'added', to: f[i++] });
     else if (s === 'D') out.push({ status: 'removed', from: f[i++] });
     else out.push({ status: 'modified', from: f[i], to: f[i++] });
+  }
+  // Against the work tree, a recipe not yet added to git is new too (git diff does not list untracked files).
+  if (!head) {
+    const u = spawnSync('git', ['ls-files', '--others', '--exclude-standard', '-z', '--', '*.tlr'], { cwd: gitTop() });
+    for (const p of u.stdout.toString().split('\0').filter(Boolean)) out.push({ status: 'added', to: p });
   }
   return out;
 }
@@ -168,14 +192,14 @@ function gitDiff(args: readonly string[], flags: Flags, io: Output): number {
   if (head) verifyRevision(head);
   let status = 0;
   const json: object[] = [];
-  const md: string[] = [];
+  const md: CommentEntry[] = [];
   for (const e of changedRecipes(base, head)) {
     try {
       if (e.status === 'added' || e.status === 'removed') {
         const src = e.status === 'added' ? at(head, e.to!) : fromGit(base, e.from!);
         const line = `${e.status} ${src.label}: ${summaryOf(src, io)}`;
         if (flags.json) json.push({ status: e.status, file: e.to ?? e.from, summary: line });
-        else if (flags.md) md.push(`### tlr diff: \`${e.to ?? e.from}\` ${e.status}\n\n${line}\n`);
+        else if (flags.md) md.push({ file: (e.to ?? e.from)!, summary: `${e.status}`, details: line });
         else io.out(`${line}\n`);
         status = Math.max(status, 1);
         continue;
@@ -183,7 +207,7 @@ function gitDiff(args: readonly string[], flags: Flags, io: Output): number {
       const r = report(fromGit(base, e.from!), at(head, e.to!), io);
       if (!equalOf(r)) status = Math.max(status, 1);
       if (flags.json) json.push({ status: e.status, from: e.from, to: e.to, ...jsonOf(r) });
-      else if (flags.md) md.push(render(r, flags));
+      else if (flags.md && !equalOf(r)) md.push({ file: e.to!, summary: summaryLine(r), details: render(r, flags) });
       else io.out(`${e.status === 'renamed' ? `renamed ${e.from} → ${e.to}\n` : ''}${render(r, flags)}\n`);
     } catch (err) {
       if (!(err instanceof TlrError)) throw err;
@@ -192,7 +216,7 @@ function gitDiff(args: readonly string[], flags: Flags, io: Output): number {
     }
   }
   if (flags.json) io.out(JSON.stringify(json, null, 2));
-  else if (flags.md) io.out(md.length ? md.join('\n') : 'No recipe changed.\n');
+  else if (flags.md) printComment(io, md, `tlr diff --git ${args.join(' ')}`);
   else if (status === 0) io.out(`no recipe changed between ${base} and ${head ?? 'the work tree'}`);
   return status;
 }
