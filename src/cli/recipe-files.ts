@@ -1,3 +1,4 @@
+import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { globSync } from 'tinyglobby';
@@ -8,7 +9,8 @@ import { printable } from '../printable.js';
 // that did not expand them). A search skips run folders, installed packages and hidden folders, and
 // follows no symbolic link, to a file or a folder, as git does not: a pull request's `leak.tlr` that
 // links to .git/config (the checkout's token) is never read by `tlr check .`. A link inside the tree
-// is read where its target stands; one named on the command line is read as named.
+// is read where its target stands; one named on the command line is read as named. In a git repository, a search
+// keeps to what git lists (what .gitignore leaves out is not a recipe of the project's).
 
 const SKIP = new Set(['runs', 'node_modules']);
 const GLOB = /[*?[\]{}]/;
@@ -23,6 +25,20 @@ function walk(dir: string, out: string[], links: string[]): void {
       else if (e.isFile()) out.push(p);
     }
   }
+}
+
+/**
+ * The recipes git lists under `dir` (tracked, and new ones it does not ignore), as paths under `dir`; null outside a
+ * repository or without git. A folder search keeps to them, so what .gitignore leaves out (a vendored copy of tlr,
+ * generated files) is not checked.
+ */
+function gitListed(dir: string): Set<string> | null {
+  const r = spawnSync('git', ['ls-files', '--cached', '--others', '--exclude-standard', '-z', '--', '*.tlr'], {
+    cwd: dir,
+    encoding: 'utf8',
+  });
+  if (r.status !== 0 || r.error) return null;
+  return new Set(r.stdout.split('\0').filter(Boolean).map((f) => path.resolve(dir, f)));
 }
 
 /** What `a` is, following links; undefined where it cannot be (missing, a loop: read later, and named then). */
@@ -52,10 +68,15 @@ export function recipeFiles(args: readonly string[], io?: Output): string[] {
       const found: string[] = [],
         links: string[] = [];
       walk(a, found, links);
+      const listed = gitListed(a);
+      if (listed) found.splice(0, found.length, ...found.filter((f) => listed.has(path.resolve(f))));
       for (const l of links)
         io?.err(`note: skipped ${printable(l)}: a symbolic link (a folder search follows none; name it to read it)`);
       if (!found.length)
-        throw new UsageError(`${a} holds no .tlr recipe (runs/, node_modules/, hidden folders and links are skipped)`);
+        throw new UsageError(
+          `${a} holds no .tlr recipe (runs/, node_modules/, hidden folders, links and what .gitignore leaves out ` +
+            'are skipped)',
+        );
       out.push(...found);
     } else if (!st && a !== '-' && GLOB.test(a) && !fs.lstatSync(a, { throwIfNoEntry: false })) {
       const found = globSync(a, {

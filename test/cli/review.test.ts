@@ -266,6 +266,26 @@ describe('check for CI', () => {
     expect(again.locations[0].physicalLocation.region.startLine).toBe(2);
   });
 
+  it('a folder search in a git repository keeps to what git lists: what .gitignore leaves out is not checked', async () => {
+    const dir = fs.mkdtempSync(path.join(world.dir, 'ignored-'));
+    await run('git', ['init', '-q', dir]);
+    const flowers = path.resolve(__dirname, '../fixtures/data/flowers');
+    fs.writeFileSync(path.join(dir, 'a.tlr'), `from resnet18\ntrain 1 epoch on ${flowers}\n`);
+    fs.writeFileSync(path.join(dir, 'new.tlr'), `from resnet18\ntrain 1 epoch on ${flowers}\n`);
+    fs.mkdirSync(path.join(dir, 'tools', 'tlr', 'test'), { recursive: true });
+    fs.writeFileSync(path.join(dir, 'tools', 'tlr', 'test', 'broken.tlr'), 'from resnet81\n');
+    fs.writeFileSync(path.join(dir, '.gitignore'), 'tools/\n');
+    await git(dir, 'add', 'a.tlr', '.gitignore');
+    const r = tlr('check', dir);
+    expect(r.code, r.out).toBe(0);
+    expect(r.out).toContain('a.tlr: ok');
+    expect(r.out).toContain('new.tlr: ok');
+    expect(r.out).not.toContain('broken.tlr');
+    expect(tlr('fmt', '--check', dir).out).not.toContain('broken.tlr');
+    // Named on the command line, an ignored recipe is read as named.
+    expect(tlr('check', path.join(dir, 'tools', 'tlr', 'test', 'broken.tlr')).code).toBe(1);
+  });
+
   it('a folder with no recipe, a glob, a bad --format: clear errors', () => {
     const empty = fs.mkdtempSync(path.join(world.dir, 'empty-'));
     expect(tlr('check', empty).err).toContain('holds no .tlr recipe');
