@@ -38,7 +38,12 @@ function gitListed(dir: string): Set<string> | null {
     encoding: 'utf8',
   });
   if (r.status !== 0 || r.error) return null;
-  return new Set(r.stdout.split('\0').filter(Boolean).map((f) => path.resolve(dir, f)));
+  return new Set(
+    r.stdout
+      .split('\0')
+      .filter(Boolean)
+      .map((f) => path.resolve(dir, f)),
+  );
 }
 
 /** What `a` is, following links; undefined where it cannot be (missing, a loop: read later, and named then). */
