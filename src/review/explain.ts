@@ -210,15 +210,35 @@ const STATE_WORDS: Record<BlockCell['state'], string> = {
   head: 'new head',
 };
 
-/** A stage's blocks as a Mermaid flowchart, coloured by state. */
+/** Blocks a row of the diagram holds: a network of 16 blocks in one row is wider than GitHub's page. */
+const ROW = 3;
+
+/**
+ * A stage's blocks as a Mermaid flowchart, coloured by state: left to right in rows of ROW (each row a subgraph,
+ * the rows linked top to bottom), so a deep network wraps instead of running off the page.
+ */
 export function mermaid(part: Extract<Part, { kind: 'blocks' }>): string {
-  const ids = part.cells.map((c, i) => mid(c.name, i));
-  const lines = ['flowchart LR', `  in["${mlabel(part.input)}"]`];
-  part.cells.forEach((c, i) => {
-    const sub = c.state === 'split' ? `<br/>frozen through ${c.through}` : '';
-    lines.push(`  ${ids[i]}["${mlabel(c.name)}<br/>${fmtInt(c.params)} params${mlabel(sub)}"]:::${c.state}`);
-  });
-  lines.push(`  in --> ${ids.join(' --> ')}`);
+  const ids = ['in', ...part.cells.map((c, i) => mid(c.name, i))];
+  const nodes = [
+    `in["${mlabel(part.input)}"]`,
+    ...part.cells.map((c, i) => {
+      const sub = c.state === 'split' ? `<br/>frozen through ${c.through}` : '';
+      return `${ids[i + 1]}["${mlabel(c.name)}<br/>${fmtInt(c.params)} params${mlabel(sub)}"]:::${c.state}`;
+    }),
+  ];
+  const lines: string[] = [];
+  if (nodes.length <= ROW) lines.push('flowchart LR', ...nodes.map((n) => `  ${n}`), `  ${ids.join(' --> ')}`);
+  else {
+    lines.push('flowchart TB');
+    for (let r = 0; r * ROW < nodes.length; r++) {
+      const row = nodes.slice(r * ROW, (r + 1) * ROW),
+        rowIds = ids.slice(r * ROW, (r + 1) * ROW);
+      lines.push(`  subgraph row${r}[" "]`, '    direction LR', ...row.map((n) => `    ${n}`));
+      if (rowIds.length > 1) lines.push(`    ${rowIds.join(' --> ')}`);
+      lines.push('  end');
+    }
+    lines.push(`  ${Array.from({ length: Math.ceil(nodes.length / ROW) }, (_, r) => `row${r}`).join(' --> ')}`);
+  }
   lines.push(
     '  classDef frozen fill:#dbeafe,stroke:#1e40af,color:#1e3a8a',
     '  classDef trained fill:#fef3c7,stroke:#b45309,color:#78350f',

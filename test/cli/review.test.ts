@@ -315,7 +315,8 @@ describe('plan, fmt and explain', () => {
     const r = inRepo(() => tlr('explain', 'recipes/clothes.tlr'));
     expect(r.code, r.err).toBe(0);
     expect(r.out).toMatch(/^# clothes\n\n`recipes\/clothes\.tlr`: resnet18 at 64×64, pretrained/);
-    expect(r.out.match(/```mermaid\nflowchart LR/g)).toHaveLength(2);
+    // ResNet-18: input and 7 blocks, wrapped in rows (a deep network in one row runs off the page).
+    expect(r.out.match(/```mermaid\nflowchart TB\n {2}subgraph row0\[" "\]\n {4}direction LR/g)).toHaveLength(2);
     expect(r.out).toMatch(/n\d+_block4\["block4<br\/>[\d,]+ params"\]:::trained/);
     expect(r.out).toMatch(/n\d+_block2\["block2<br\/>[\d,]+ params"\]:::frozen/);
     expect(r.out).toContain(':::head');
