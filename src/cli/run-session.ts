@@ -97,11 +97,22 @@ export async function runWithView(
   };
   // The live view only on a terminal; pipes, CI and --json get plain lines or NDJSON.
   const ui = !flags.json && useLiveView() ? await mountRunView(events, stop, req.sweep) : null;
-  if (!ui) events.on(flags.json ? ndjsonReporter((l) => io.out(l)) : textReporter((l) => io.out(l)));
+  // A variant a sweep's screen stops is not an interrupted run to continue: the sweep compares it and goes on.
+  let screened = false;
+  const report = flags.json ? ndjsonReporter((l) => io.out(l)) : textReporter((l) => io.out(l));
+  if (!ui)
+    events.on((e) =>
+      e.type === 'interrupted' && screened && !flags.json
+        ? io.out(
+            `screened after stage ${e.stage}, epoch ${e.epoch}: the sweep compares its validation accuracy with ` +
+              "the other variants' (keep best), and it goes on only if it is among the best",
+          )
+        : report(e),
+    );
   const { stopWhen } = req;
   if (stopWhen)
     events.on((e) => {
-      if (stopWhen(e)) stopping = true;
+      if (stopWhen(e)) stopping = screened = true;
     });
   for (const message of chosen.notes) events.emit({ type: 'warning', message });
   const onSigint = () => stop();

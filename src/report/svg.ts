@@ -40,6 +40,18 @@ const logTicks = (lo: number, hi: number): number[] => {
 const fmt = (v: number) =>
   Math.abs(v) >= 1000 || (Math.abs(v) < 1e-3 && v !== 0) ? v.toExponential(1) : String(+v.toPrecision(3));
 
+/**
+ * Tick labels with as many decimals as the step between ticks needs, so that no two read the same (0.995, 1, 1.005
+ * rather than 0.995, 1, 1): three significant digits alone would round a fine step away.
+ */
+function tickLabels(ticks: readonly number[], log: boolean | undefined): string[] {
+  if (log || ticks.length < 2) return ticks.map(fmt);
+  const step = Math.min(...ticks.slice(1).map((t, i) => Math.abs(t - ticks[i]!)).filter((d) => d > 0));
+  const decimals = Math.min(8, Math.max(0, Math.ceil(-Math.log10(step) - 1e-9)));
+  const labels = ticks.map((t) => (Math.abs(t) >= 1000 ? fmt(t) : String(+t.toFixed(decimals))));
+  return new Set(labels).size === labels.length ? labels : ticks.map((t) => t.toFixed(decimals));
+}
+
 /** The (transformed) range the values span, widened where it is empty or a single value. */
 function valueRange(series: readonly Series[], tr: (v: number) => number): [number, number] {
   const all = series
@@ -81,11 +93,12 @@ export function lineChart(opts: {
   ];
   parts.push(`<text x="${L}" y="18" class="title">${esc(opts.title)}</text>`);
   const ticks = opts.log ? logTicks(lo, hi) : niceTicks(lo, hi);
-  for (const t of ticks) {
+  const labels = tickLabels(ticks, opts.log);
+  for (const [i, t] of ticks.entries()) {
     const yy = y(t);
     parts.push(
       `<line x1="${L}" x2="${W - R}" y1="${yy}" y2="${yy}" class="grid"/><text x="${L - 6}" y="${yy + 4}" ` +
-        `class="tick" text-anchor="end">${fmt(t)}</text>`,
+        `class="tick" text-anchor="end">${labels[i]}</text>`,
     );
   }
   const step = Math.max(1, Math.ceil(n / 10));
@@ -264,10 +277,12 @@ export function scatterChart(opts: {
       `meet" role="img" aria-label="${esc(opts.title)}">`,
     `<text x="${L}" y="18" class="title">${esc(opts.title)}</text>`,
   ];
-  for (const t of niceTicks(ylo, yhi))
+  const yticks = niceTicks(ylo, yhi),
+    ylabels = tickLabels(yticks, false);
+  for (const [i, t] of yticks.entries())
     parts.push(
       `<line x1="${L}" x2="${W - R}" y1="${py(t)}" y2="${py(t)}" class="grid"/><text x="${L - 6}" y="${py(t) + 4}" ` +
-        `class="tick" text-anchor="end">${fmt(t)}</text>`,
+        `class="tick" text-anchor="end">${ylabels[i]}</text>`,
     );
   // Under a decade, 1-2-5 ticks are too sparse: plain nice ticks inside the range.
   const xticks = xhi - xlo < 1 ? niceTicks(10 ** xlo, 10 ** xhi).filter((t) => t > 0) : logTicks(xlo, xhi);

@@ -44,6 +44,30 @@ export function sweepRows(record: SweepRecord): string[][] {
   ];
 }
 
+/**
+ * The rows (header first) of the sweep's data, for compare.csv: numbers as numbers (accuracy a fraction, seconds,
+ * parameters), not as the table shows them, and the best marked `true`.
+ */
+export function sweepData(record: SweepRecord): (string | number | boolean | null)[][] {
+  const best = bestVariant(record);
+  const slots = record.groups.map((g) => g.slot);
+  const screen = record.keep ? [`val_accuracy_after_${record.keep.after}`] : [];
+  return [
+    ['best', 'variant', ...slots, 'status', ...screen, 'accuracy', 'macro_f1', 'trainable_params', 'seconds'],
+    ...record.variants.map((v) => [
+      v === best,
+      v.id,
+      ...slots.map((s) => v.choices.find((c) => c.slot === s)?.value ?? ''),
+      v.status,
+      ...(record.keep ? [v.screen?.valAccuracy ?? null] : []),
+      v.evaluation?.accuracy ?? null,
+      v.evaluation?.macroF1 ?? null,
+      v.trainableParams,
+      v.seconds === null ? null : Math.round(v.seconds * 1000) / 1000,
+    ]),
+  ];
+}
+
 /** One varied value (rows) against another (columns), accuracy in the cells. */
 export function sweepPivot(record: SweepRecord, rowSlot: string, colSlot: string): string[][] {
   const slots = record.groups.map((g) => g.slot);

@@ -136,6 +136,31 @@ describe('a sweep', () => {
     expect(c.out).toMatch(/^\s+variant\s+weights\s+lr\s+status\s+accuracy\s+macro F1\s+trainable\s+time/m);
     expect(c.out).toMatch(/best \(\*\): [0-9a-f]{8} \(weights .*, lr 0\.0?1\)/);
     expect(fs.existsSync(path.join(sweepDir(), 'compare.md'))).toBe(true);
+    // compare.csv holds the data: numbers as numbers, not as the table shows them (97.92%, 5,124, 4 s).
+    const [header, ...rows] = fs
+      .readFileSync(path.join(sweepDir(), 'compare.csv'), 'utf8')
+      .trim()
+      .split('\n')
+      .map((l) => l.split(','));
+    expect(header).toEqual([
+      'best',
+      'variant',
+      'weights',
+      'lr',
+      'status',
+      'accuracy',
+      'macro_f1',
+      'trainable_params',
+      'seconds',
+    ]);
+    const finished = rows.filter((r) => r[4] === 'finished');
+    expect(finished.length).toBeGreaterThan(0);
+    for (const r of finished) {
+      expect(Number(r[5])).toBeGreaterThanOrEqual(0);
+      expect(Number(r[5])).toBeLessThanOrEqual(1);
+      expect(r[7]).toMatch(/^\d+$/);
+      expect(r[8]).toMatch(/^\d+(\.\d+)?$/);
+    }
     const by = await tlrAsync('compare', sweepDir(), '--by', 'lr,weights');
     expect(by.code, by.err).toBe(0);
     expect(by.out).toMatch(/^lr \\ weights/m);
@@ -253,6 +278,9 @@ describe('a sweep', () => {
       s.variants.reduce((t, v) => t + (v.seconds ?? 0), 0);
     expect(seconds(halved.s)).toBeLessThan(seconds(full.s));
     expect(halved.r.out).toMatch(/val after 3/);
+    // A screened variant is not a run to continue: no "interrupted … tlr run --resume" for it.
+    expect(halved.r.out).toMatch(/screened after stage 1, epoch 3: the sweep compares its validation accuracy/);
+    expect(halved.r.out).not.toMatch(/continue with tlr run --resume/);
     expect(halved.r.err).toMatch(/1 of 3 variants finished, 2 stopped early/);
   }, 240_000);
 });

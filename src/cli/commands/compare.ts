@@ -16,7 +16,7 @@ import type { RecipeProvenance } from '../../runtime/provenance.js';
 import { stringify } from 'csv-stringify/sync';
 import { markdown, table } from '../../text/table.js';
 import { isSweepFolder, readSweep } from '../../runtime/sweep-folder.js';
-import { sweepTable } from '../../report/sweep-table.js';
+import { sweepData, sweepTable } from '../../report/sweep-table.js';
 import { writeSweepReport } from '../../report/sweep-html.js';
 import { CSV_SAFE } from '../../escape.js';
 import { readContract, readContractLines, type Contracts } from '../../contracts/read.js';
@@ -197,6 +197,7 @@ const csvOf = (rows: readonly CompareRow[]): string =>
   );
 
 const csv = (rows: string[][]) => stringify(rows, CSV_SAFE);
+const csvData = (rows: (string | number | boolean | null)[][]) => stringify(rows, CSV_SAFE);
 
 /** Mean and sample standard deviation. */
 const meanSd = (xs: readonly number[]): [number, number] => {
@@ -355,7 +356,8 @@ function compareSweep(dir: string, flags: { by?: string; out?: string; json: boo
     record.variants.flatMap((v) => (v.runDir ? [path.resolve(dir, v.runDir)] : [])),
   );
   writeFileAtomic(path.join(out, 'compare.md'), t.markdown);
-  writeFileAtomic(path.join(out, 'compare.csv'), csv(t.rows));
+  // The CSV holds the data (numbers as numbers); a pivot's cells are its table's.
+  writeFileAtomic(path.join(out, 'compare.csv'), by ? csv(t.rows) : csvData(sweepData(record)));
   io.out(`\nwritten: ${path.join(out, 'compare.md')}, ${path.join(out, 'compare.csv')}`);
   return 0;
 }
