@@ -46,7 +46,12 @@ const fmt = (v: number) =>
  */
 function tickLabels(ticks: readonly number[], log: boolean | undefined): string[] {
   if (log || ticks.length < 2) return ticks.map(fmt);
-  const step = Math.min(...ticks.slice(1).map((t, i) => Math.abs(t - ticks[i]!)).filter((d) => d > 0));
+  const step = Math.min(
+    ...ticks
+      .slice(1)
+      .map((t, i) => Math.abs(t - ticks[i]!))
+      .filter((d) => d > 0),
+  );
   const decimals = Math.min(8, Math.max(0, Math.ceil(-Math.log10(step) - 1e-9)));
   const labels = ticks.map((t) => (Math.abs(t) >= 1000 ? fmt(t) : String(+t.toFixed(decimals))));
   return new Set(labels).size === labels.length ? labels : ticks.map((t) => t.toFixed(decimals));
