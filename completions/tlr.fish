@@ -114,7 +114,7 @@ complete -c tlr -n '__fish_seen_subcommand_from export' -F
 complete -c tlr -n '__fish_seen_subcommand_from doctor' -l calibrate -d 'measure each engine that can run here'
 complete -c tlr -n '__fish_seen_subcommand_from doctor' -l help -d 'this help'
 complete -c tlr -n '__fish_seen_subcommand_from compare' -l by -x -d 'dataset: networks against data sets, like a paper\'s table'
-complete -c tlr -n '__fish_seen_subcommand_from compare' -l out -x -a '(__fish_complete_directories)' -d 'where compare.md and compare.csv go'
+complete -c tlr -n '__fish_seen_subcommand_from compare' -l out -x -a '(__fish_complete_directories)' -d 'where compare.md, .csv and .html go'
 complete -c tlr -n '__fish_seen_subcommand_from compare' -l json -d 'the table as data'
 complete -c tlr -n '__fish_seen_subcommand_from compare' -l help -d 'this help'
 complete -c tlr -n '__fish_seen_subcommand_from compare' -a '(__fish_complete_directories)'

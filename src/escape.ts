@@ -43,8 +43,8 @@ export const htmlText = (s: string): string => s.replace(/[&<>"']/g, (c) => HTML
  * Text inside a Markdown paragraph or table cell, as GitHub renders it: one line (newlines become spaces), every
  * character that starts a link, an image or a table cell backslash-escaped (emphasis and code spans are left: they
  * cannot load anything, and `mobilenet_v1` stays readable), and < > & as entities so that no HTML tag (an `<img>`
- * beacon, a
- * `<details>` that swallows the rest of a comment) reaches the page. Controls and bidi marks are shown escaped.
+ * beacon, a `<details>` that swallows the rest of a comment) reaches the page. Controls and bidi marks are shown
+ * escaped.
  */
 export const markdownText = (s: string): string =>
   printable(s.replace(/\r\n|\r|\n/g, ' '))

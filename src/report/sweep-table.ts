@@ -91,6 +91,19 @@ export function sweepPivot(record: SweepRecord, rowSlot: string, colSlot: string
   ];
 }
 
+/** How a tie on accuracy was broken, when the best variant has one: by macro F1, then fewer trainable parameters. */
+function tieText(record: SweepRecord, best: SweepVariant): string {
+  const tied = record.variants.filter(
+    (v) => v !== best && v.status === 'finished' && v.evaluation?.accuracy === best.evaluation!.accuracy,
+  );
+  if (!tied.length) return '';
+  const byF1 = tied.every((v) => v.evaluation!.macroF1 < best.evaluation!.macroF1);
+  return (
+    `; tied on accuracy with ${tied.map((v) => v.id).join(', ')}, chosen by ` +
+    (byF1 ? 'its higher macro F1' : 'its macro F1, then its fewer trainable parameters')
+  );
+}
+
 /** The table as text and Markdown, with a line naming the best variant. */
 export function sweepTable(
   dir: string,
@@ -100,7 +113,8 @@ export function sweepTable(
   const rows = by ? sweepPivot(record, by[0], by[1]) : sweepRows(record);
   const best = bestVariant(record);
   const line = best
-    ? `best (*): ${best.id} (${best.name}), ${pct(best.evaluation!.accuracy)} on the ${best.evaluation!.split} split`
+    ? `best (*): ${best.id} (${best.name}), ${pct(best.evaluation!.accuracy)} on the ${best.evaluation!.split} split` +
+      tieText(record, best)
     : 'no variant has finished yet';
   return {
     text: `sweep ${dir}: ${record.variants.length} variants\n\n${table(rows)}\n\n${line}`,

@@ -1,3 +1,5 @@
+import { htmlText, markdownCode, markdownText } from '../escape.js';
+
 // The pull-request comment of `tlr diff --md`, as teams want it (Atlantis, Infracost, CML): one comment, updated in
 // place (a hidden marker names it), the summary first and each recipe's details folded, nothing at all when nothing
 // that runs changed, and never past GitHub's limit on a comment's length.
@@ -25,11 +27,14 @@ export function prComment(entries: readonly CommentEntry[], command: string, lim
     COMMENT_MARKER,
     `### tlr: what this change means (${entries.length === 1 ? 'one recipe' : `${entries.length} recipes`})`,
     '',
-    ...entries.map((e) => `- \`${e.file}\`: ${e.summary}`),
+    ...entries.map((e) => `- ${markdownCode(e.file)}: ${markdownText(e.summary)}`),
     '',
   ].join('\n');
   const folded = entries.map(
-    (e) => `<details><summary><code>${e.file}</code>: ${e.summary}</summary>\n\n${e.details.trim()}\n\n</details>\n`,
+    // The file and summary are the recipe's words: escaped, so that only tlr's own tags are tags.
+    (e) =>
+      `<details><summary><code>${htmlText(e.file)}</code>: ${htmlText(e.summary)}</summary>\n\n` +
+      `${e.details.trim()}\n\n</details>\n`,
   );
   const note = (n: number) =>
     `\n_The details of ${n === 1 ? 'one recipe are' : `${n} recipes are`} left out to keep this comment under ` +

@@ -39,6 +39,21 @@ beforeAll(async () => {
 });
 
 describe('tlr compare', () => {
+  it('without --out, writes beside the runs (runs/, which git ignores), not into the folder it was typed in', async () => {
+    const here = process.cwd();
+    const cwd = fs.mkdtempSync(path.join(world.dir, 'typed-in-'));
+    process.chdir(cwd);
+    try {
+      const r = await tlrAsync('compare', dirs[0]!, dirs[1]!);
+      expect(r.code, r.err).toBe(0);
+    } finally {
+      process.chdir(here);
+    }
+    expect(fs.readdirSync(cwd)).toEqual([]);
+    for (const f of ['compare.md', 'compare.csv', 'compare.html'])
+      expect(fs.existsSync(path.join(world.dir, 'runs', f)), f).toBe(true);
+  });
+
   it('runs recipes and writes the table as Markdown and CSV', () => {
     const md = fs.readFileSync(path.join(world.dir, 'compare.md'), 'utf8');
     expect(md).toMatch(

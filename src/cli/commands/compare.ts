@@ -278,7 +278,9 @@ export async function compareCommand(
   }
   const t = flags.by ? pivot(rows) : [HEAD, ...rows.map(cells)];
   io.out(table(t));
-  const out = path.resolve(flags.out ?? '.');
+  // By default beside the runs (runs/<recipe>/<time>/ → runs/), which git ignores: never untracked files at the
+  // root of the repository the command was typed in.
+  const out = path.resolve(flags.out ?? path.dirname(path.dirname(rows[0]!.dir)));
   refuseOutput(
     out,
     rows.map((r) => r.dir),

@@ -227,9 +227,9 @@ versions, and each engine's calibration.`,
     ],
     about: `A table of runs: network, weights, frozen share of the backbone's parameters, stages, epochs, data
 set, accuracy (test, or validation without a test split), macro F1, run time, training images per
-second, backend. Recipes are run first. Printed, and written as compare.md and compare.csv in DIR
-(default: the current folder). A sweep folder: its variants as rows, the varied values as columns,
-the best marked (*); compare.md and compare.csv go into the sweep folder (or --out).`,
+second, backend. Recipes are run first. Printed, and written as compare.md, compare.csv and compare.html into the
+first run's runs folder (runs/, which git ignores), or --out DIR. A sweep folder: its variants as rows, the varied
+values as columns, the best marked (*); compare.md and compare.csv go into the sweep folder (or --out).`,
     options: () => ({
       by: {
         type: 'string',
@@ -238,7 +238,7 @@ the best marked (*); compare.md and compare.csv go into the sweep folder (or --o
           "dataset: networks against data sets, like a paper's table; for a sweep, A,B puts one varied value " +
           'against another',
       },
-      out: { type: 'string', value: 'DIR', complete: 'dir', help: 'where compare.md and compare.csv go' },
+      out: { type: 'string', value: 'DIR', complete: 'dir', help: 'where compare.md, .csv and .html go' },
       json: common.json('the table as data'),
     }),
     operands: 'dirs',
