@@ -25,6 +25,7 @@ import { sweepGroups } from '../sweep-text.js';
 import { lockFolder } from '../../files/lock.js';
 import { copyDirAtomic } from '../../files/atomic.js';
 import { MODEL_MARKER } from '../../data/model-folder.js';
+import { readContract } from '../../contracts/read.js';
 
 // A sweep: the variants of a recipe run in turn, each into its own run folder inside the sweep
 // folder, with sweep.json rewritten as each starts and ends. A variant that fails is recorded and
@@ -210,10 +211,14 @@ async function runVariant(
     );
     const e = r.evaluation;
     const screened = r.status === 'interrupted' && screen?.reached();
+    // A finished run's own time (report.json): the engine's start-up, which only the first variant pays, is not the
+    // variant's.
+    const report = path.join(r.runDir, 'report.json');
+    const own = r.status === 'finished' && fs.existsSync(report) ? readContract('report', report).seconds : null;
     set(dir, record, v, {
       status: screened ? 'screened' : r.status,
       runDir: path.relative(dir, r.runDir),
-      seconds: (v.seconds ?? 0) + (performance.now() - t0) / 1000,
+      seconds: (v.seconds ?? 0) + (own ?? (performance.now() - t0) / 1000),
       screen: screen?.result() ?? v.screen,
       evaluation: e ? { split: e.split, accuracy: e.accuracy, macroF1: e.macroF1 } : null,
     });
