@@ -75,15 +75,16 @@ function compileOne(e: Expanded, v: Variant, options: Partial<CheckOptions> & { 
 export function compile(
   text: string,
   options: Partial<CheckOptions> & { file: string; sweeps?: boolean },
-): Compiled & { readonly sweep: Sweep | null } {
+): Compiled & { readonly sweep: Sweep | null; readonly expanded: Expanded | null } {
   // A file that is not a recipe (a link to .git/config, a key) is one diagnostic; its lists are not read either.
   if (notARecipe(text)) {
     const parsed = parse(text);
-    return { parsed, ast: toAst(parsed), diagnostics: parsed.diagnostics, plan: null, sweep: null };
+    return { parsed, ast: toAst(parsed), diagnostics: parsed.diagnostics, plan: null, sweep: null, expanded: null };
   }
   const expanded = expand(text);
   const broken = hasErrors(expanded.diagnostics);
-  if (!expanded.written && !broken) return { ...compileOne(expanded, expanded.variants[0]!, options), sweep: null };
+  if (!expanded.written && !broken)
+    return { ...compileOne(expanded, expanded.variants[0]!, options), sweep: null, expanded };
   if (!options.sweeps || !expanded.variants.length) {
     // The first variant's tree stands for the recipe's shape; with a broken list, the recipe's tokens without braces
     // (an editor still completes and hovers by the statements it can read).
@@ -93,7 +94,7 @@ export function compile(
     const parsed = parseTokens(expanded.lexed, tokens);
     const refuse = options.sweeps ? [] : refuseSweep(expanded);
     const diagnostics = [...expanded.lexed.diagnostics, ...expanded.diagnostics, ...refuse].sort(byPosition);
-    return { parsed, ast: toAst(parsed), diagnostics, plan: null, sweep: null };
+    return { parsed, ast: toAst(parsed), diagnostics, plan: null, sweep: null, expanded };
   }
   const variants = expanded.variants.map((variant) => ({ variant, ...compileOne(expanded, variant, options) }));
   return {
@@ -103,6 +104,7 @@ export function compile(
       byPosition,
     ),
     plan: null,
+    expanded,
     sweep: {
       groups: expanded.groups,
       keep: expanded.keep,

@@ -46,6 +46,8 @@ export interface Expanded {
   readonly diagnostics: readonly Diagnostic[];
   /** The sweep's own clauses (`keep best`, `vary together`, `sample`) in the recipe's order, for `tlr fmt`. */
   readonly clauses: readonly Statement[];
+  /** The recipe's tokens without the sweep's clauses: what every variant is made of. */
+  readonly tokens: readonly IToken[];
   /** The recipe's text. */
   readonly text: string;
 }
@@ -169,6 +171,7 @@ export function expand(source: string): Expanded {
     together: axes.filter((a) => a.length > 1),
     sample,
     clauses: read.clauses,
+    tokens: read.tokens,
     text: source,
   };
   if (!groups.length || diagnostics.some((d) => d.severity === 'error'))
@@ -230,25 +233,14 @@ function keepOf(read: SweepRead, count: number, out: Diagnostic[]): Keep | null 
 }
 
 /** The variant of alternative pick[g] of each list g (the first where pick has none): `tlr fmt` lays out the first. */
-export const variantAt = (e: Expanded, pick: readonly number[] = []): Variant => {
-  const read = { groups: e.groups, tokens: tokensOf(e), clauses: e.clauses } as Pick<
-    SweepRead,
-    'groups' | 'tokens' | 'clauses'
-  >;
-  return e.groups.length
+export const variantAt = (e: Expanded, pick: readonly number[] = []): Variant =>
+  e.groups.length
     ? variantOf(
-        read,
+        e,
         e.text,
         e.groups.map((_, g) => pick[g] ?? 0),
       )
-    : plain(read, e.text);
-};
-
-/** The recipe's tokens without the sweep's clauses. */
-const tokensOf = (e: Expanded): IToken[] =>
-  e.lexed.tokens.filter(
-    (t) => !e.clauses.some((c) => c.span.start.offset <= t.startOffset && t.endOffset! < c.span.end.offset),
-  );
+    : plain(e, e.text);
 
 function plain(read: Pick<SweepRead, 'tokens'>, text: string): Variant {
   return { id: variantId([]), name: 'the recipe', choices: [], tokens: read.tokens, text };

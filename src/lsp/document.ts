@@ -46,7 +46,9 @@ export interface Doc {
  * them); hovers and completions read the variant under the cursor (see `viewAt`).
  */
 export function openDoc(file: string, text: string, options: Partial<Omit<CheckOptions, 'file'>> = {}): Doc {
-  return { file, text, compiled: compile(text, { ...options, file, sweeps: true }), expanded: expand(text) };
+  const compiled = compile(text, { ...options, file, sweeps: true });
+  // The lists compile read already (a file that is not a recipe has none read: an empty sweep layer stands for it).
+  return { file, text, compiled, expanded: compiled.expanded ?? expand(text) };
 }
 
 /** One variant's tree and plan (a plain recipe is its own one variant); its spans are the document's. */
