@@ -39,11 +39,14 @@ export function prComment(entries: readonly CommentEntry[], command: string, lim
   const note = (n: number) =>
     `\n_The details of ${n === 1 ? 'one recipe are' : `${n} recipes are`} left out to keep this comment under ` +
     `GitHub's limit; \`${command}\` shows them all._\n`;
+  // The length with the first k details kept, from the parts' lengths: the search builds no string per try.
+  const prefix = [0];
+  for (const f of folded) prefix.push(prefix.at(-1)! + f.length);
+  const length = (k: number) =>
+    head.length + 1 + prefix[k]! + Math.max(0, k - 1) + (k < folded.length ? note(folded.length - k).length : 0);
   let kept = folded.length;
-  const body = () =>
-    `${head}\n${folded.slice(0, kept).join('\n')}${kept < folded.length ? note(folded.length - kept) : ''}`;
-  while (kept > 0 && body().length > limit) kept--;
-  const text = body();
+  while (kept > 0 && length(kept) > limit) kept--;
+  const text = `${head}\n${folded.slice(0, kept).join('\n')}${kept < folded.length ? note(folded.length - kept) : ''}`;
   // A summary alone past the limit (thousands of recipes): cut it at a line, and say so.
   if (text.length <= limit) return text;
   const cut = text.slice(0, limit - 200);
