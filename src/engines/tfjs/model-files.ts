@@ -132,9 +132,9 @@ export async function loadModelDir(dir: string): Promise<{ model: tf.LayersModel
   const pre = checkPreprocessing(dir, readJson(dir, 'preprocessing'));
   let json: ModelJson, weights: WeightMap;
   try {
-    // A model folder's model.json is a run's file: its outline is checked against its schema first.
-    readContract('tfjsModel', path.join(dir, 'model.json'));
-    ({ json, weights } = readTfjsModel(path.join(dir, 'model.json')));
+    // A model folder's model.json is a run's file: read once, its outline checked against its schema first.
+    const file = path.join(dir, 'model.json');
+    ({ json, weights } = readTfjsModel(file, readContract('tfjsModel', file)));
   } catch (e) {
     throw new ModelDirError((e as Error).message);
   }

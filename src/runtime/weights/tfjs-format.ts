@@ -16,14 +16,29 @@ export interface ModelJson {
   readonly weightsManifest: { paths: string[]; weights: ManifestEntry[] }[];
 }
 
+function readModelText(file: string): string {
+  try {
+    return fs.readFileSync(file, 'utf8');
+  } catch (e) {
+    const why = (e as NodeJS.ErrnoException).code === 'ENOENT' ? 'it does not exist' : (e as Error).message;
+    throw new WeightsError(`cannot read ${file}: ${why}`);
+  }
+}
+
 /** A TF.js model.json, checked for the fields tlr reads; `file` names it in errors. */
 export function parseModelJson(text: string, file: string): ModelJson {
-  let j: ModelJson;
+  let j: unknown;
   try {
     j = JSON.parse(text);
   } catch (e) {
     throw new WeightsError(`${file} is not valid JSON: ${(e as Error).message}`);
   }
+  return checkModelJson(j, file);
+}
+
+/** A model.json already parsed, checked for the fields tlr reads. */
+export function checkModelJson(value: unknown, file: string): ModelJson {
+  const j = value as ModelJson;
   if (!j || typeof j !== 'object' || !Array.isArray(j.weightsManifest))
     throw new WeightsError(`${file} is not a TF.js layers model: it has no weightsManifest`);
   j.weightsManifest.forEach((g, i) => {
@@ -103,16 +118,9 @@ export function decodeWeights(json: ModelJson, shards: Uint8Array[], file: strin
 /** Shard paths of a model.json, in order, relative to its folder. */
 export const shardPaths = (json: ModelJson): string[] => json.weightsManifest.flatMap((g) => g.paths);
 
-/** Reads a model.json and its shards from disk. */
-export function readTfjsModel(file: string): { json: ModelJson; weights: WeightMap } {
-  let text: string;
-  try {
-    text = fs.readFileSync(file, 'utf8');
-  } catch (e) {
-    const why = (e as NodeJS.ErrnoException).code === 'ENOENT' ? 'it does not exist' : (e as Error).message;
-    throw new WeightsError(`cannot read ${file}: ${why}`);
-  }
-  const json = parseModelJson(text, file);
+/** Reads a model.json (or takes it as a caller already read it: `parsed`) and its shards from disk. */
+export function readTfjsModel(file: string, parsed?: unknown): { json: ModelJson; weights: WeightMap } {
+  const json = parsed === undefined ? parseModelJson(readModelText(file), file) : checkModelJson(parsed, file);
   const shards = shardPaths(json).map((p) => {
     const f = path.join(path.dirname(file), p);
     if (!fs.existsSync(f))
