@@ -8,6 +8,7 @@ import { saveOptimizer } from '../optimizer-state.js';
 import { appendLine, replaceDirAtomic } from '../../../files/atomic.js';
 import type { RunContext } from './context.js';
 import type { RunFolder } from '../../../runtime/run-folder.js';
+import type { StageRun } from '../train/loop.js';
 
 // What each epoch of a stage records: the best model (saved), metrics.jsonl, and the checkpoint with the stage's best.
 
@@ -63,17 +64,10 @@ export function beats(save: Plan['save'], m: EngineMetrics, best: { value: numbe
 }
 
 /** After each epoch: the best model, metrics.jsonl, and the checkpoint (with the stage's best). */
-export function epochRecorder(ctx: RunContext, f: RunFolder, s: number, stage: PlanStage) {
+export function epochRecorder(ctx: RunContext, f: RunFolder, s: number, stage: PlanStage): StageRun['onEpoch'] {
   const { plan, net, events } = ctx;
   const second = (m: EngineMetrics) => m[(plan.save.tieBreak ?? tieBreakOf(plan.save.metric)).metric];
-  return async (
-    epoch: number,
-    m: EngineMetrics,
-    lr: number,
-    seconds: number,
-    sinceBest: number,
-    optimizer: tf.Optimizer,
-  ): Promise<boolean> => {
+  return async (epoch, m, lr, seconds, sinceBest, optimizer) => {
     const state = f.state,
       value = m[plan.save.metric];
     const best = plan.save.which === 'last' || beats(plan.save, m, state.best);
