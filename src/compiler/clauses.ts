@@ -371,6 +371,11 @@ export const USAGE: Readonly<Record<string, string>> = {
 /** The clauses a variant's statements can be (the sweep's own are read before, with the lists). */
 export const STATEMENT_KINDS = KINDS.filter((k) => CLAUSES[k].scope !== 'sweep');
 
+/** The words a statement starts with (a clause's first word). */
+export const STATEMENT_STARTS: ReadonlySet<string> = new Set(
+  STATEMENT_KINDS.map((k) => CLAUSES[k].words.split(' ')[0]!),
+);
+
 /**
  * Whether a word is a clause's first word mistyped: lower case, one edit or one swap of neighbours away (`form`), or
  * two edits for a long word. Stricter than "did you mean": `TOKEN=` or `token =` is not a recipe's word.
@@ -381,9 +386,7 @@ export function nearClauseWord(word: string): boolean {
     a.length === b.length &&
     [...a].filter((c, i) => c !== b[i]).length === 2 &&
     [...a].sort().join() === [...b].sort().join();
-  return STATEMENT_KINDS.map((k) => CLAUSES[k].words.split(' ')[0]!).some(
-    (w) => distance(word, w) <= (word.length >= 6 ? 2 : 1) || swapped(word, w),
-  );
+  return [...STATEMENT_STARTS].some((w) => distance(word, w) <= (word.length >= 6 ? 2 : 1) || swapped(word, w));
 }
 
 /** What a statement may start with, for a syntax error between statements. */

@@ -4,7 +4,7 @@ import { Identifier, Keyword, LBrace, lexer } from './lexer.js';
 import { parser } from './grammar.js';
 import { byPosition, diag, type Diagnostic } from './diagnostics.js';
 import { LineIndex } from './source.js';
-import { CLAUSES, kindsOf, nearClauseWord, STATEMENT_HINT, STATEMENT_KINDS, USAGE } from './clauses.js';
+import { CLAUSES, kindsOf, nearClauseWord, STATEMENT_HINT, STATEMENT_STARTS, USAGE } from './clauses.js';
 import { didYouMean, distance, nearest } from './check/suggest.js';
 
 export type { Comment };
@@ -19,12 +19,11 @@ export interface Parsed {
 export { USAGE } from './clauses.js';
 
 /** Tokens a statement can start with: after a token that starts none, parsing resumes at the next. */
-const STARTS = new Set(STATEMENT_KINDS.map((k) => CLAUSES[k].words.split(' ')[0]!));
-const startsStatement = (t: IToken) => STARTS.has(t.image) && tokenMatcher(t, Keyword);
+const startsStatement = (t: IToken) => STATEMENT_STARTS.has(t.image) && tokenMatcher(t, Keyword);
 
 /** The clause words nearest to a word that starts no statement (`freez` → `freeze`). */
 const nearestClause = (word: string): string[] => {
-  const near = nearest(word, [...STARTS]);
+  const near = nearest(word, [...STATEMENT_STARTS]);
   const best = near.length ? distance(word, near[0]!) : 0;
   return didYouMean(
     word,
@@ -86,7 +85,9 @@ export function notARecipe(text: string): Diagnostic | null {
     return null; // empty, or comments only
   else
     startsLikeRecipe =
-      STARTS.has(t.image) || SWEEP_WORDS.includes(t.image) || (t.tokenType === Identifier && nearClauseWord(t.image));
+      STATEMENT_STARTS.has(t.image) ||
+      SWEEP_WORDS.includes(t.image) ||
+      (t.tokenType === Identifier && nearClauseWord(t.image));
   if (startsLikeRecipe) return null;
   const lines = new LineIndex(text);
   return diag(
