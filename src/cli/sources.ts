@@ -15,6 +15,8 @@ export interface RecipeSource {
   readonly file: string;
   /** How to name it to the user: the path, `REV:PATH` or `<stdin>`. */
   readonly label: string;
+  /** The git revision it was read from (`HEAD`, `:0` for the index); absent for a file or stdin. */
+  readonly rev?: string;
 }
 
 /**
@@ -65,7 +67,7 @@ export function fromGit(rev: string, p: string): RecipeSource {
   const shown = git(['show', '--end-of-options', `${rev}:${inRepo.split(path.sep).join('/')}`]);
   const label = `${rev}:${p}`;
   if (!shown.ok) throw new UsageError(`${p} is not in revision ${rev} (${shown.err.split('\n')[0]})`);
-  return { text: decoded(shown.out, label), file: abs, label };
+  return { text: decoded(shown.out, label), file: abs, label, rev };
 }
 
 /** A recipe named on the command line: `-` (stdin), a file, or `REV:PATH`. */

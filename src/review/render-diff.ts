@@ -18,6 +18,13 @@ export interface RunResult {
   readonly seconds: number;
 }
 
+/** Which data a side was compiled against: the data now, its revision's through git, or a run's record; or none. */
+export interface DataSeen {
+  /** False when the side's data could not be had (not in git at its revision, and no run made there). */
+  readonly compared: boolean;
+  readonly says: string;
+}
+
 /** What one side of a diff is: a file, or a file at a git revision; its engines' verdicts. */
 export interface Side {
   readonly label: string;
@@ -25,6 +32,7 @@ export interface Side {
   readonly result: RunResult | null;
   /** Seconds a run would take here, per engine; null when the engine is not calibrated here. */
   readonly estimates: readonly { readonly engine: string; readonly seconds: number | null }[];
+  readonly data: DataSeen;
 }
 
 export interface DiffReport {
@@ -127,10 +135,38 @@ function engineLines(r: DiffReport): string[] {
   });
 }
 
+/**
+ * Which data each side was compiled against, when either is not simply the data as it is now (a side from git); and
+ * what an empty diff may claim: "comments and layout only" only once the data was compared too.
+ */
+export function dataLines(sides: { readonly before: { data: DataSeen }; readonly after: { data: DataSeen } }): {
+  readonly seen: string[];
+  readonly equal: string;
+} {
+  const { before: a, after: b } = sides;
+  const now = (d: DataSeen) => d.compared && d.says === 'as it is now';
+  const seen = now(a.data) && now(b.data) ? [] : [`data before: ${a.data.says}`, `data after: ${b.data.says}`];
+  const compared = a.data.compared && b.data.compared;
+  return {
+    seen,
+    equal: compared
+      ? 'no change in what runs (comments and layout only)'
+      : `no change in what the recipe says (comments and layout only); the data was ${
+          a.data.compared ? b.data.says : a.data.says
+        }`,
+  };
+}
+
 /** The diff for a terminal: `~ label: before → after` by section, then what it means. */
 export function diffText(r: DiffReport): string {
-  const L = [printable(`tlr diff · ${r.before.label} → ${r.after.label}`), ''];
-  if (r.diff.equal) return [...L, 'no change in what runs (comments and layout only)'].join('\n');
+  const data = dataLines(r);
+  const L = [printable(`tlr diff · ${r.before.label} → ${r.after.label}`), ...data.seen.map(printable), ''];
+  return (r.diff.equal ? [...L, data.equal] : [...L, ...diffBody(r)]).join('\n');
+}
+
+/** A diff's changes by section and what they mean, without its title (a sweep diff shows one per changed group). */
+export function diffBody(r: DiffReport): string[] {
+  const L: string[] = [];
   for (const section of SECTION_ORDER) {
     const cs = r.diff.changes.filter((c) => c.section === section);
     if (!cs.length) continue;
@@ -143,7 +179,7 @@ export function diffText(r: DiffReport): string {
     for (const [i, l] of m.lines.entries()) L.push(`  ${(i ? '' : m.topic).padEnd(10)}${printable(l)}`);
   const n = (s: string) => r.diff.changes.filter((c) => mark(c) === s).length;
   L.push('', `${plural(r.diff.changes.length, 'change')}: ${n('~')} changed, ${n('+')} added, ${n('-')} removed`);
-  return L.join('\n');
+  return L;
 }
 
 /** Markdown cells: pipes and newlines escaped, control characters shown as escapes. */
@@ -151,8 +187,11 @@ export const cell = (s: string | null) => (s === null ? '—' : markdownText(s))
 
 /** The diff for a pull-request comment or a job summary: a table of changes and a list of consequences. */
 export function diffMarkdown(r: DiffReport): string {
+  const data = dataLines(r);
   const L = [`### tlr diff: ${markdownCode(r.before.label)} → ${markdownCode(r.after.label)}`, ''];
-  if (r.diff.equal) return [...L, 'No change in what runs (comments and layout only).', ''].join('\n');
+  if (data.seen.length) L.push(...data.seen.map((l) => `- ${markdownText(l)}`), '');
+  if (r.diff.equal)
+    return [...L, `${markdownText(data.equal[0]!.toUpperCase() + data.equal.slice(1))}.`, ''].join('\n');
   L.push('| | section | what | before | after |', '|---|---|---|---|---|');
   for (const section of SECTION_ORDER)
     for (const c of r.diff.changes.filter((x) => x.section === section))

@@ -1,5 +1,5 @@
 import { fmtMacs, planCompute } from './compute.js';
-import { cell, diffMarkdown, diffText, pct, type DiffReport } from './render-diff.js';
+import { cell, dataLines, diffBody, diffMarkdown, pct, type DataSeen, type DiffReport } from './render-diff.js';
 import type { SweepDiff, VariantPair, VariantPlan } from './sweep-diff.js';
 import { trainableParams } from '../contracts/plan.js';
 import { duration, fmtInt } from './phrases.js';
@@ -19,6 +19,7 @@ export interface SweepSide {
   readonly compute: number;
   /** Seconds per engine for every variant; null where the engine is not calibrated or cannot run one. */
   readonly estimates: readonly { readonly engine: string; readonly seconds: number | null }[];
+  readonly data: DataSeen;
 }
 
 export interface SweepDiffReport {
@@ -60,8 +61,9 @@ const count = (n: number) => `${n} variant${n === 1 ? '' : 's'}`;
 /** The sweep diff for a terminal. */
 export function sweepDiffText(r: SweepDiffReport): string {
   const d = r.diff;
-  const L = [printable(`tlr diff · ${r.before.label} → ${r.after.label}`), ''];
-  if (d.equal) return [...L, 'no change in what runs (comments, layout or order only)'].join('\n');
+  const data = dataLines(r);
+  const L = [printable(`tlr diff · ${r.before.label} → ${r.after.label}`), ...data.seen.map(printable), ''];
+  if (d.equal) return [...L, data.equal.replace('comments and layout', 'comments, layout or order')].join('\n');
   L.push(...totals(r).map(printable), '');
   const list = (title: string, vs: readonly VariantPlan[]) => {
     L.push(`${title}: ${vs.length ? count(vs.length) : 'none'}`);
@@ -80,8 +82,7 @@ export function sweepDiffText(r: SweepDiffReport): string {
     L.push('', `changed: ${count(g.pairs.length)}${many ? ', alike' : ''}`);
     for (const p of g.pairs) L.push(printable(`  ${pairText(p)}`));
     if (many) L.push(`  as ${g.pairs[0]!.after.id} shows (the others change alike):`);
-    const body = diffText(r.reports[i]!).split('\n').slice(2);
-    L.push(...body.map((l) => (l ? `  ${l}` : l)));
+    L.push(...diffBody(r.reports[i]!).map((l) => (l ? `  ${l}` : l)));
   }
   return L.join('\n');
 }
@@ -89,8 +90,11 @@ export function sweepDiffText(r: SweepDiffReport): string {
 /** The sweep diff for a pull-request comment or a job summary. */
 export function sweepDiffMarkdown(r: SweepDiffReport): string {
   const d = r.diff;
+  const data = dataLines(r);
   const L = [`### tlr diff: \`${cell(r.before.label)}\` → \`${cell(r.after.label)}\``, ''];
-  if (d.equal) return [...L, 'No change in what runs (comments, layout or order only).', ''].join('\n');
+  if (data.seen.length) L.push(...data.seen.map((l) => `- ${cell(l)}`), '');
+  const equal = data.equal.replace('comments and layout', 'comments, layout or order');
+  if (d.equal) return [...L, `${cell(equal[0]!.toUpperCase() + equal.slice(1))}.`, ''].join('\n');
   L.push(...totals(r).map((t) => `- ${cell(t)}`), '');
   const list = (title: string, vs: readonly VariantPlan[]) => {
     if (!vs.length) return;

@@ -177,7 +177,11 @@ describe('tlr diff', () => {
       expect(r.code, r.err).toBe(1);
       expect(r.out).toMatch(/^added HEAD:recipes\/second\.tlr: resnet18, 2 stage\(s\) training/m);
       expect(r.out).toContain('renamed recipes/clothes.tlr → recipes/renamed.tlr');
-      expect(r.out).toContain('no change in what runs (comments and layout only)');
+      // The data is outside the repository, and no run was made at HEAD~1: the diff cannot say it stayed the same.
+      expect(r.out).toContain(
+        'no change in what the recipe says (comments and layout only); the data was not compared: ../../data is ' +
+          'outside the repository, and no run was made at HEAD~1',
+      );
       const none = tlr('diff', '--git', 'HEAD', 'HEAD');
       expect([none.code, none.out.trim()]).toEqual([0, 'no recipe changed between HEAD and HEAD']);
       // The pull-request comment: its marker first, the summary, then each recipe's details folded.

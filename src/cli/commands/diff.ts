@@ -1,6 +1,6 @@
 import { spawnSync } from 'node:child_process';
+import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { compile, type Sweep } from '../../compiler/index.js';
 import { variantId } from '../../compiler/variants.js';
 import { diffPlans } from '../../review/diff.js';
 import { diffMarkdown, diffText, meaning, type DiffReport } from '../../review/render-diff.js';
@@ -17,29 +17,16 @@ import {
 import { fmtMacs, planCompute } from '../../review/compute.js';
 import { fmtInt } from '../../review/phrases.js';
 import { estimates } from '../estimate-text.js';
-import { side } from '../diff-side.js';
+import { compiledSide, side, type Compiled } from '../diff-side.js';
 import { summedEstimates, sweepShape } from '../sweep-text.js';
-import { fromGit, gitTop, problemsText, readSource, verifyRevision, type RecipeSource } from '../sources.js';
-import { useColor, UsageError, type Output } from '../io.js';
+import { fromGit, gitTop, readSource, verifyRevision, type RecipeSource } from '../sources.js';
+import { UsageError, type Output } from '../io.js';
 import { TlrError } from '../../errors.js';
-import type { Plan } from '../../contracts/plan.js';
 
 interface Flags {
   readonly git: boolean;
   readonly md: boolean;
   readonly json: boolean;
-}
-
-/** What a side compiles to: one plan, or a sweep whose variants all check. */
-type Compiled = { readonly plan: Plan; readonly sweep: null } | { readonly plan: null; readonly sweep: Sweep };
-
-/** A side compiled; diagnostics printed and a usage error when it (or a variant of it) does not check. */
-function compiledOf(src: RecipeSource, io: Output): Compiled {
-  const c = compile(src.text, { file: path.resolve(src.file), sweeps: true });
-  if (c.plan) return { plan: c.plan, sweep: null };
-  if (c.sweep?.variants.every((v) => v.plan)) return { plan: null, sweep: c.sweep };
-  io.err(problemsText(src, c.diagnostics, useColor(process.stderr)));
-  throw new UsageError(`${src.label} does not check; tlr diff compares recipes that do`);
 }
 
 const variantsOf = (c: Compiled): VariantPlan[] =>
@@ -56,18 +43,23 @@ function sweepSide(label: string, c: Compiled): SweepSide {
     shape: c.sweep ? sweepShape(c.sweep) : '',
     compute: plans.reduce((t, p) => t + planCompute(p).total, 0),
     estimates: summedEstimates(plans.map((p) => estimates(p))),
+    data: c.data,
   };
 }
 
 type Report = { readonly sweep: false; readonly r: DiffReport } | { readonly sweep: true; readonly r: SweepDiffReport };
 
 function report(a: RecipeSource, b: RecipeSource, io: Output): Report {
-  const ca = compiledOf(a, io),
-    cb = compiledOf(b, io);
+  const ca = compiledSide(a, io),
+    cb = compiledSide(b, io);
   if (ca.plan && cb.plan)
     return {
       sweep: false,
-      r: { before: side(a.label, ca.plan), after: side(b.label, cb.plan), diff: diffPlans(ca.plan, cb.plan) },
+      r: {
+        before: side(a.label, ca.plan, ca.data),
+        after: side(b.label, cb.plan, cb.data),
+        diff: diffPlans(ca.plan, cb.plan),
+      },
     };
   const diff = diffSweeps(variantsOf(ca), variantsOf(cb));
   const reports = diff.changed.map(({ pairs: [p], diff: d }) => ({
@@ -140,7 +132,8 @@ export function diffCommand(args: readonly string[], flags: Flags, io: Output): 
 }
 
 interface Entry {
-  readonly status: 'added' | 'removed' | 'renamed' | 'modified';
+  /** `data`: the recipe is the same, but files in its data folders changed. */
+  readonly status: 'added' | 'removed' | 'renamed' | 'modified' | 'data';
   readonly from?: string;
   readonly to?: string;
 }
@@ -167,13 +160,61 @@ function changedRecipes(base: string, head: string | undefined): Entry[] {
   return out;
 }
 
+/** Lines of NUL-separated output of a git command run at the repository's root. */
+function gitList(args: readonly string[]): string[] {
+  const r = spawnSync('git', args, { cwd: gitTop(), maxBuffer: 1 << 28 });
+  if (r.status !== 0) throw new UsageError(`git ${args[0]} failed: ${r.stderr.toString().trim()}`);
+  return r.stdout.toString().split('\0').filter(Boolean);
+}
+
+/**
+ * The recipes that stay the same but whose data changed between BASE and HEAD (or the work tree, its untracked files
+ * included): each unchanged recipe is compiled at HEAD to learn its data folders, then held against the changed paths.
+ */
+function dataChanged(base: string, head: string | undefined, listed: readonly Entry[]): Entry[] {
+  const changed = [
+    ...gitList(['diff', '--name-only', '-z', base, ...(head ? [head] : []), '--']),
+    ...(head ? [] : gitList(['ls-files', '--others', '--exclude-standard', '-z'])),
+  ].filter((p) => !p.endsWith('.tlr'));
+  if (!changed.length) return [];
+  const seen = new Set(listed.flatMap((e) => [e.from, e.to]));
+  // ls-tree takes folders, not globs: list the whole tree and keep the recipes.
+  const recipes = (head ? gitList(['ls-tree', '-r', '-z', '--name-only', head]) : gitList(['ls-files', '-z'])).filter(
+    (p) => p.endsWith('.tlr'),
+  );
+  const top = fs.realpathSync(gitTop());
+  return recipes
+    .filter((p) => !seen.has(p))
+    .filter((p) => {
+      try {
+        const roots = compiledSide(at(head, p), QUIET).roots.map((r) =>
+          path.relative(top, r).split(path.sep).join('/'),
+        );
+        return changed.some((c) => roots.some((r) => c === r || c.startsWith(`${r}/`)));
+      } catch (err) {
+        if (err instanceof TlrError) return false;
+        throw err;
+      }
+    })
+    .map((p) => ({ status: 'data', from: p, to: p }));
+}
+
+/** Where a recipe compiled only to find its data prints (nothing). */
+const QUIET: Output = { out: () => {}, err: () => {} };
+
+/** The line above an entry's diff that says why it is listed, where its title does not. */
+const HEADINGS: Partial<Record<Entry['status'], (e: Entry) => string>> = {
+  renamed: (e) => `renamed ${e.from} → ${e.to}\n`,
+  data: (e) => `${e.to}: the recipe is the same; files in its data changed\n`,
+};
+
 /** One side of an entry: BASE's file from git, HEAD's from git or the work tree. */
 const at = (rev: string | undefined, p: string): RecipeSource =>
   rev ? fromGit(rev, p) : { ...readSource(path.join(gitTop(), p)), label: p };
 
 /** An added or removed recipe in a few words: what it trains and what it costs (a sweep: its runs and compute). */
 function summaryOf(src: RecipeSource, io: Output): string {
-  const compiled = compiledOf(src, io);
+  const compiled = compiledSide(src, io);
   if (compiled.sweep) {
     const w = sweepSide(src.label, compiled);
     return `a sweep of ${w.runs} variants (${w.shape}), ${fmtMacs(w.compute)}MAC in all`;
@@ -193,7 +234,8 @@ function gitDiff(args: readonly string[], flags: Flags, io: Output): number {
   let status = 0;
   const json: object[] = [];
   const md: CommentEntry[] = [];
-  for (const e of changedRecipes(base, head)) {
+  const listed = changedRecipes(base, head);
+  for (const e of [...listed, ...dataChanged(base, head, listed)]) {
     try {
       if (e.status === 'added' || e.status === 'removed') {
         const src = e.status === 'added' ? at(head, e.to!) : fromGit(base, e.from!);
@@ -208,7 +250,7 @@ function gitDiff(args: readonly string[], flags: Flags, io: Output): number {
       if (!equalOf(r)) status = Math.max(status, 1);
       if (flags.json) json.push({ status: e.status, from: e.from, to: e.to, ...jsonOf(r) });
       else if (flags.md && !equalOf(r)) md.push({ file: e.to!, summary: summaryLine(r), details: render(r, flags) });
-      else io.out(`${e.status === 'renamed' ? `renamed ${e.from} → ${e.to}\n` : ''}${render(r, flags)}\n`);
+      else io.out(`${HEADINGS[e.status]?.(e) ?? ''}${render(r, flags)}\n`);
     } catch (err) {
       if (!(err instanceof TlrError)) throw err;
       io.err(`tlr: ${err.message}`);
