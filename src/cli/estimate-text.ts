@@ -1,4 +1,5 @@
-import { fmtMacs, networkKind, planCompute, planSeconds } from '../review/compute.js';
+import { fmtMacs, networkKind, planCompute, planSeconds, sweepComputes, type PlanCompute } from '../review/compute.js';
+import { engines } from '../engines/index.js';
 import { duration } from '../review/phrases.js';
 import { readCalibrations } from '../runtime/calibration.js';
 import { engineVerdicts } from './plan-engines.js';
@@ -17,6 +18,43 @@ export function estimates(plan: Plan): { engine: string; seconds: number | null 
     .map((e) => {
       const r = cal[e.name]?.[kind];
       return { engine: e.name, seconds: r ? planSeconds(c, r) : null };
+    });
+}
+
+/** A sweep's time on one engine: cold (no cache entry made yet), warm (every reusable one made), and per variant. */
+export interface SweepTime {
+  readonly engine: string;
+  /** Seconds for the whole sweep, nothing cached; null where the engine is not calibrated or cannot run a variant. */
+  readonly seconds: number | null;
+  readonly warm: number | null;
+  /** Each variant's share of the cold sweep, in order (the first fills the caches the others share). */
+  readonly perVariant: readonly (number | null)[];
+}
+
+/**
+ * A sweep's time per engine that can run every variant here. The variants run one after another: what they share
+ * (backbone features, a frozen part's output) is computed once; the engine starts once, or once per variant where each
+ * is its own process (`startsPerRun`).
+ */
+export function sweepEstimates(plans: readonly Plan[]): SweepTime[] {
+  const cal = readCalibrations();
+  const verdicts = plans.map((p) => engineVerdicts(p));
+  const cold = sweepComputes(plans, false),
+    warm = sweepComputes(plans, true);
+  return engines()
+    .filter((e) => verdicts.every((v) => v.find((x) => x.name === e.name)?.runs === 'yes'))
+    .map((e) => {
+      const rates = plans.map((p) => cal[e.name]?.[networkKind(p)] ?? null);
+      if (rates.some((r) => r === null))
+        return { engine: e.name, seconds: null, warm: null, perVariant: plans.map(() => null) };
+      // Each variant's time without the start, then the starts the engine pays.
+      const each = (cs: readonly PlanCompute[]) =>
+        cs.map(
+          (c, i) => planSeconds(c, rates[i]!) - rates[i]!.startup + (e.startsPerRun || i === 0 ? rates[i]!.startup : 0),
+        );
+      const perVariant = each(cold);
+      const sum = (xs: readonly number[]) => xs.reduce((a, b) => a + b, 0);
+      return { engine: e.name, seconds: sum(perVariant), warm: sum(each(warm)), perVariant };
     });
 }
 

@@ -1,6 +1,6 @@
 import type { Sweep } from '../compiler/index.js';
 import type { Plan } from '../contracts/plan.js';
-import { fmtMacs, planCompute } from '../review/compute.js';
+import { fmtMacs, sweepComputes } from '../review/compute.js';
 import { duration } from '../review/phrases.js';
 import { trainableParams } from '../runtime/sweep-folder.js';
 import { fmtInt, plural } from '../text/numbers.js';
@@ -13,7 +13,7 @@ import { explainSectionHtml, explainShell } from '../report/explain-html.js';
 import { htmlTable } from '../report/sweep-html.js';
 import { esc } from '../report/svg.js';
 import { side } from './diff-side.js';
-import { estimates } from './estimate-text.js';
+import { estimates, sweepEstimates, type SweepTime } from './estimate-text.js';
 
 // `tlr plan` of a sweep: how many runs, and per variant what it trains, its compute and its time
 // on each engine that can run it here (once calibrated), before anything runs.
@@ -53,53 +53,50 @@ export function sweepJson(sweep: Sweep): object {
   };
 }
 
-/** One row per variant: its choices, trainable parameters, compute and time per engine. */
-function variantRows(sweep: Sweep): {
-  rows: string[][];
-  plans: Plan[];
-  times: ReturnType<typeof estimates>[];
-  engines: string[];
-} {
+/**
+ * One row per variant: its choices, trainable parameters, and its share of the sweep's compute and time per engine
+ * (run in order, the first variant fills the caches the others read, so the rows add up to the whole).
+ */
+function variantRows(sweep: Sweep): { rows: string[][]; plans: Plan[]; times: SweepTime[] } {
   const plans = sweep.variants.map((v) => v.plan as Plan);
-  const times = plans.map((p) => estimates(p));
-  const engines = [...new Set(times.flatMap((t) => t.map((e) => e.engine)))];
+  const alone = plans.map((p) => estimates(p));
+  const times = sweepEstimates(plans);
+  const shares = sweepComputes(plans, false);
+  const engines = [...new Set(alone.flatMap((t) => t.map((e) => e.engine)))];
   const slots = sweep.groups.map((g) => g.slot);
+  const share = (e: string, i: number) => {
+    const t = alone[i]!.find((x) => x.engine === e);
+    const s = times.find((x) => x.engine === e)?.perVariant[i] ?? t?.seconds ?? null;
+    return !t ? 'cannot run' : s === null ? 'not calibrated' : `about ${duration(s)}`;
+  };
   const rows = [
     ['variant', ...slots, 'trainable', 'compute', ...engines.map((e) => `${e} time`)],
     ...sweep.variants.map(({ variant }, i) => [
       variant.id,
       ...slots.map((s) => variant.choices.find((c) => c.slot === s)!.value),
       fmtInt(trainableParams(plans[i]!)),
-      `${fmtMacs(planCompute(plans[i]!).total)}MAC`,
-      ...engines.map((e) => {
-        const t = times[i]!.find((x) => x.engine === e);
-        return !t ? 'cannot run' : t.seconds === null ? 'not calibrated' : `about ${duration(t.seconds)}`;
-      }),
+      `${fmtMacs(shares[i]!.total)}MAC`,
+      ...engines.map((e) => share(e, i)),
     ]),
   ];
-  return { rows, plans, times, engines };
+  return { rows, plans, times };
 }
 
-/** Seconds per engine for all of a sweep's plans, from each plan's estimates; null where one plan has none. */
-export function summedEstimates(
-  times: readonly ReturnType<typeof estimates>[],
-): { engine: string; seconds: number | null }[] {
-  const engines = [...new Set(times.flatMap((t) => t.map((e) => e.engine)))];
-  return engines.map((engine) => {
-    const s = times.map((t) => t.find((e) => e.engine === engine)?.seconds ?? null);
-    return { engine, seconds: s.every((x) => x !== null) ? s.reduce((a, b) => a! + b!, 0) : null };
-  });
-}
+/** A sweep's time on each engine in words: cold, and warm when its caches would make a rerun faster. */
+export const sweepTimeText = (t: SweepTime): string =>
+  t.seconds === null
+    ? `${t.engine} not calibrated here (tlr doctor --calibrate)`
+    : `${t.engine} about ${duration(t.seconds)}${
+        t.warm !== null && duration(t.warm) !== duration(t.seconds)
+          ? ` (${duration(t.warm)} with its caches filled)`
+          : ''
+      }`;
 
 /** The sweep as a table, one row per variant, and its totals. */
 export function sweepText(file: string, sweep: Sweep): string {
   const { rows, plans, times } = variantRows(sweep);
-  const total = plans.reduce((t, p) => t + planCompute(p).total, 0);
-  const perEngine = summedEstimates(times).map(({ engine, seconds }) =>
-    seconds === null
-      ? `${engine} not calibrated here (tlr doctor --calibrate)`
-      : `${engine} about ${duration(seconds)}`,
-  );
+  const total = sweepComputes(plans, false).reduce((t, c) => t + c.total, 0);
+  const perEngine = times.map(sweepTimeText);
   const lists = sweepShape(sweep);
   const keep = sweep.keep
     ? `keep best ${sweep.keep.best} after ${sweep.keep.after} epochs: every variant trains ${sweep.keep.after} ` +
@@ -107,8 +104,11 @@ export function sweepText(file: string, sweep: Sweep): string {
       'variant run to its end: the most the sweep costs)\n'
     : '';
   return (
-    `sweep ${file}: ${plural(sweep.variants.length, 'run')} (${lists}), one after another\n\n${table(rows)}\n\n` +
-    `whole sweep: ${fmtMacs(total)}MAC${perEngine.length ? `; ${perEngine.join(' · ')}` : ''}\n${keep}` +
+    `sweep ${file}: ${plural(sweep.variants.length, 'run')} (${lists}), one after another\n\n${table(rows)}\n` +
+    `(compute and time: each variant's share, in order; the first fills the caches the others read)\n\n` +
+    `whole sweep: ${fmtMacs(total)}MAC, what variants share counted once${
+      perEngine.length ? `; ${perEngine.join(' · ')}` : ''
+    }\n${keep}` +
     `tlr plan --json prints each variant's plan; tlr run runs them into runs/…/sweep-<time>/`
   );
 }

@@ -157,6 +157,12 @@ export interface EngineDef {
   missing(): string | null;
   /** How to run a recipe on it, for `tlr plan`. */
   readonly usage: string;
+  /**
+   * Whether each run pays the engine's start (`startup` in its calibration): a new process per run, as the torch
+   * engine's launcher makes for every variant of a sweep. False when a sweep's variants run in the process that
+   * loaded it (tfjs).
+   */
+  readonly startsPerRun: boolean;
   /** Its section of `tlr doctor`, and its versions for the last line. */
   doctor(): Promise<{ readonly lines: readonly string[]; readonly versions: string }>;
   /** Whether a run folder that records no engine (older runs) is one of its own. */

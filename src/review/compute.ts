@@ -1,5 +1,6 @@
 import { describe, networkKindOf, type NetworkKind } from '../zoo/catalog.js';
 import type { Plan, PlanStage } from '../contracts/plan.js';
+import { reusableKey } from './cache-key.js';
 
 // How much arithmetic a plan asks for, from the zoo's graphs: multiply-accumulates (MACs) per
 // image for the frozen part, the trained part and the head, then per stage and for the whole run.
@@ -125,6 +126,25 @@ export function planCompute(plan: Plan): PlanCompute {
   const forward = whole.frozen + whole.trained + whole.head;
   const test = sum(plan.data.counts.test) * forward;
   return { forward, stages, test, total: stages.reduce((t, s) => t + s.total, 0) + test };
+}
+
+/**
+ * Each plan's arithmetic in a sweep run one variant after another: a stage whose cache entries an earlier variant
+ * made (or, `warm`, a run before the sweep made) does not make them again. What variants share is counted once.
+ */
+export function sweepComputes(plans: readonly Plan[], warm: boolean): PlanCompute[] {
+  const made = new Set<string>();
+  return plans.map((plan) => {
+    const c = planCompute(plan);
+    const stages = c.stages.map((s, i) => {
+      const key = reusableKey(plan, plan.stages[i]!);
+      if (key === null) return s;
+      const had = warm || made.has(key);
+      made.add(key);
+      return had ? { ...s, once: 0, total: s.total - s.once } : s;
+    });
+    return { ...c, stages, total: stages.reduce((t, s) => t + s.total, 0) + c.test };
+  });
 }
 
 /** Seconds a whole run takes at a calibration's rates (every epoch run). */

@@ -2,6 +2,7 @@ import { PLAN_ASPECTS, planDir, STAGE_ASPECTS, type Section } from './aspects.js
 import { planCompute, type PlanCompute } from './compute.js';
 import { stageBlocks } from './phrases.js';
 import type { Plan, PlanStage } from '../contracts/plan.js';
+import { cacheKey, kindOf, trainedBefore } from './cache-key.js';
 
 // What a change to a recipe means: the plans compared aspect by aspect (src/review/aspects.ts),
 // then the consequences only tlr can work out, because it knows the network and the data:
@@ -101,20 +102,6 @@ function training(a: Plan, b: Plan): Training[] {
   });
 }
 
-/** What a stage's cache entry is keyed by: the network and its weights, the layer it stops at, and the images. */
-function cacheKey(p: Plan, s: PlanStage): Record<string, unknown> {
-  const m = p.model,
-    d = p.data;
-  return {
-    network: [m.name, m.width, m.inputSize],
-    weights: m.weights,
-    preprocessing: [m.preprocessing.mean, m.preprocessing.std],
-    layer: s.featureCache.use ? m.featureLayer : s.featureCache.prefix?.through,
-    data: [d.root, d.format, d.train, d.validation, d.classes],
-    split: [d.split, p.seed, d.counts.train, d.counts.validation],
-  };
-}
-
 const KEY_WORDS: Record<string, string> = {
   network: 'the network or its input size',
   weights: 'the weights',
@@ -123,13 +110,6 @@ const KEY_WORDS: Record<string, string> = {
   data: 'the data',
   split: 'which images are in training and validation',
 };
-
-/** The stage before `s` that trained backbone layers, if any: then `s` starts from weights no earlier run had. */
-const trainedBefore = (p: Plan, s: PlanStage): PlanStage | undefined =>
-  p.stages.slice(0, s.index - 1).find((x) => x.trainable.backboneParams > 0);
-
-const kindOf = (s: PlanStage): CacheVerdict['kind'] =>
-  s.featureCache.use ? 'features' : s.featureCache.prefix ? 'prefix' : 'none';
 
 /** Whether each stage of `b` finds its cache entries already made by runs of `a`. */
 function caches(a: Plan, b: Plan): CacheVerdict[] {

@@ -15,10 +15,17 @@ export interface SweepSide {
   readonly runs: number;
   /** The grid in words (`lr ×2, head ×2`); empty for a plain recipe. */
   readonly shape: string;
-  /** Multiply-accumulates of every variant run to its end. */
+  /** Multiply-accumulates of every variant run to its end, what variants share (a feature cache) counted once. */
   readonly compute: number;
-  /** Seconds per engine for every variant; null where the engine is not calibrated or cannot run one. */
-  readonly estimates: readonly { readonly engine: string; readonly seconds: number | null }[];
+  /**
+   * Seconds per engine for every variant, with nothing cached (`seconds`) and with the caches a run before made
+   * (`warm`); null where the engine is not calibrated or cannot run one.
+   */
+  readonly estimates: readonly {
+    readonly engine: string;
+    readonly seconds: number | null;
+    readonly warm: number | null;
+  }[];
   readonly data: DataSeen;
 }
 
@@ -43,15 +50,20 @@ const shapeOf = (s: SweepSide) => (s.shape ? `${s.runs} (${s.shape})` : `${s.run
 /** The lines on the whole: runs, compute and time before → after. */
 export function totals(r: SweepDiffReport): string[] {
   const time = r.after.estimates.map((e) => {
-    const before = r.before.estimates.find((x) => x.engine === e.engine)?.seconds ?? null;
-    return e.seconds === null || before === null
-      ? `${e.engine}: not calibrated here, or it cannot run every variant`
-      : `${e.engine}: about ${duration(before)} → about ${duration(e.seconds)}`;
+    const before = r.before.estimates.find((x) => x.engine === e.engine);
+    if (e.seconds === null || !before || before.seconds === null)
+      return `${e.engine}: not calibrated here, or it cannot run every variant`;
+    const warm =
+      e.warm !== null && before.warm !== null
+        ? ` (with the caches filled: ${duration(before.warm)} → ${duration(e.warm)})`
+        : '';
+    return `${e.engine}: about ${duration(before.seconds)} → about ${duration(e.seconds)}${warm}`;
   });
   return [
     `runs: ${shapeOf(r.before)} → ${shapeOf(r.after)}`,
     `whole sweep: ${fmtMacs(r.before.compute)}MAC → ` +
-      `${fmtMacs(r.after.compute)}MAC${pct(r.before.compute, r.after.compute)} (every variant run to its end)`,
+      `${fmtMacs(r.after.compute)}MAC${pct(r.before.compute, r.after.compute)} ` +
+      '(every variant run to its end; what variants share counted once)',
     ...time.map((t) => `time: ${t}`),
   ];
 }

@@ -24,6 +24,7 @@ const fake: EngineDef = {
   unsupported: (plan) => (plan.model.name === 'vgg16' ? 'the fake engine has no vgg16' : null),
   missing: () => null,
   usage: 'tlr run RECIPE --engine fake [--speed N]',
+  startsPerRun: true,
   doctor: async () => ({ lines: ['fake       ready, speed 1'], versions: 'Fake 0.1' }),
   ownsRun: (dir) => fs.existsSync(path.join(dir, 'fake.json')),
   async run(req) {

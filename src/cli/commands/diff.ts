@@ -14,11 +14,11 @@ import {
   type SweepDiffReport,
   type SweepSide,
 } from '../../review/render-sweep-diff.js';
-import { fmtMacs, planCompute } from '../../review/compute.js';
+import { fmtMacs, planCompute, sweepComputes } from '../../review/compute.js';
 import { fmtInt } from '../../review/phrases.js';
-import { estimates } from '../estimate-text.js';
+import { sweepEstimates } from '../estimate-text.js';
 import { compiledSide, side, type Compiled } from '../diff-side.js';
-import { summedEstimates, sweepShape } from '../sweep-text.js';
+import { sweepShape } from '../sweep-text.js';
 import { fromGit, gitTop, readSource, verifyRevision, type RecipeSource } from '../sources.js';
 import { UsageError, type Output } from '../io.js';
 import { TlrError } from '../../errors.js';
@@ -41,8 +41,8 @@ function sweepSide(label: string, c: Compiled): SweepSide {
     label,
     runs: plans.length,
     shape: c.sweep ? sweepShape(c.sweep) : '',
-    compute: plans.reduce((t, p) => t + planCompute(p).total, 0),
-    estimates: summedEstimates(plans.map((p) => estimates(p))),
+    compute: sweepComputes(plans, false).reduce((t, c) => t + c.total, 0),
+    estimates: sweepEstimates(plans),
     data: c.data,
   };
 }

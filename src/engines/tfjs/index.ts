@@ -28,6 +28,7 @@ export const tfjsEngine: EngineDef = {
   unsupported: memoryUnsupported,
   notes: memoryNotes,
   missing: () => null,
+  startsPerRun: false,
   usage: 'tlr run RECIPE',
   doctor: async () => (await import('./doctor.js')).tfjsDoctor(),
   ownsRun: (dir) => fs.existsSync(path.join(dir, 'plan.json')) && !fs.existsSync(path.join(dir, 'job.json')),

@@ -61,7 +61,6 @@ export async function run(opts: RunOptions): Promise<RunResult> {
   let ctx: RunContext | null = null,
     f: RunFolder | null = null;
   try {
-    const started = Date.now();
     // A stage past wasm's heap would abort the process mid-step: refused before any folder is made.
     const tooLarge = opts.plan && (opts.backend ?? 'wasm') === 'wasm' ? memoryUnsupported(opts.plan) : null;
     if (tooLarge) throw new RunError(tooLarge);
@@ -69,6 +68,9 @@ export async function run(opts: RunOptions): Promise<RunResult> {
     f = openRunFolder({ ...opts, engine }, created);
     assertSaveTarget(f.plan);
     const backend = await chooseBackend(opts.backend);
+    // A run's time starts once its engine is ready, as the torch engine's starts once Python has loaded PyTorch: the
+    // backend starts once per process, so a sweep's first variant would otherwise carry the start for all of them.
+    const started = Date.now();
     opts.events.emit({ type: 'plan', plan: f.plan, runDir: f.dir, backend: backendLabel(backend), resumed: f.resumed });
     ctx = await prepareRun(f.plan, {
       events: opts.events,

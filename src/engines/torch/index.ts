@@ -147,6 +147,7 @@ export const torchEngine: EngineDef = {
   settle,
   unsupported: torchUnsupported,
   missing: () => (quickTorchPython() ? null : 'no Python with torch and torchvision; tlr doctor says what to install'),
+  startsPerRun: true,
   usage: 'tlr run RECIPE --engine torch [--nproc N] [--nnodes N --node-rank R --master-addr HOST --master-port PORT]',
   doctor: async () => (await import('./doctor.js')).torchDoctor(),
   ownsRun: (dir) => fs.existsSync(path.join(dir, 'job.json')),
