@@ -12,7 +12,7 @@ from PIL import Image
 from tlr_torch import safetensors
 from tlr_torch.batches import training_batches
 from tlr_torch.dist import share
-from tlr_torch.random import rng, shuffle
+from tlr_torch.random import epoch_order, rng, shuffle
 from tlr_torch.resize import fixed_taps, resize_image
 
 TWINS = os.path.join(os.path.dirname(__file__), "..", "..", "test", "fixtures", "twins")
@@ -30,6 +30,12 @@ def test_rng_and_shuffle(case):
         assert [r() for _ in case["first"]] == case["first"]
     else:
         assert shuffle(list(range(case["n"])), rng(case["seed"])) == case["shuffled"]
+
+
+@pytest.mark.parametrize("case", cases("sampler.json"))
+def test_epoch_order(case):
+    order = epoch_order(case["keep"], case["labels"], case["sampler"], rng(case["seed"]))
+    assert order == case["order"]
 
 
 @pytest.mark.parametrize("case", cases("batches.json"))

@@ -24,3 +24,24 @@ def shuffle(xs, r):
         j = int(r() * (i + 1))
         xs[i], xs[j] = xs[j], xs[i]
     return xs
+
+
+def epoch_order(keep, labels, sampler, r):
+    """The rows `keep` (indices into `labels`) in an epoch's order, as src/runtime/sampler.ts draws them: each once,
+    shuffled; or `balanced`, as many draws as rows with each class drawn equally often (a class's rows in shuffled
+    cycles, the first `n mod classes` classes once more), shuffled together at the end."""
+    if sampler != "balanced":
+        return shuffle(list(keep), r)
+    by_class = {}
+    for i in keep:
+        by_class.setdefault(labels[i], []).append(i)
+    classes = sorted(by_class)
+    per, extra = divmod(len(keep), max(1, len(classes)))
+    out = []
+    for k, c in enumerate(classes):
+        rows, want = by_class[c], per + (1 if k < extra else 0)
+        while want > 0:
+            cycle = shuffle(list(rows), r)[:want]
+            out.extend(cycle)
+            want -= len(cycle)
+    return shuffle(out, r)

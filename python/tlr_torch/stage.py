@@ -14,7 +14,7 @@ from .batches import training_batches
 from .data import augment, draw_augment, normalize
 from .dist import share
 from .errors import EngineError
-from .random import rng, shuffle
+from .random import epoch_order, rng
 
 
 ONE_CYCLE_START, ONE_CYCLE_END, ONE_CYCLE_RISE = 1 / 25, 1e-4, 0.25
@@ -158,11 +158,11 @@ class Batches:
             self._ahead = [list(idx) for idx in cuts]
         self.waited = 0.0
 
-    def order(self, seed):
+    def order(self, seed, sampler="shuffle"):
         # Every rank must draw the same order: unreadable images are dropped from each batch as it
         # is decoded, not from the order (ranks find them at different times).
         keep = [i for i in range(len(self.items)) if self.features is None or self.features["ok"][i]]
-        return shuffle(keep, rng(seed))
+        return epoch_order(keep, [it.label for it in self.items], sampler, rng(seed))
 
     def local(self, idx, aug):
         """This rank's share of the global batch `idx`: inputs and labels (unreadable images dropped)."""
@@ -226,7 +226,7 @@ def run_epoch(ctx, s, epoch, model, opt, source, class_weights, stopper, stage=N
     stage = stage or ctx.plan["stages"][s]
     batch = stage["batch"]
     seed = ctx.plan["seed"] * 1000 + s * 100 + epoch
-    order = source.order(seed)
+    order = source.order(seed, stage.get("sampler", "shuffle"))
     cuts = training_batches(order, batch)
     source.begin(cuts)
     batches = len(cuts)

@@ -76,7 +76,8 @@ function stageLines(p: Plan, s: PlanStage): string[] {
   return [
     `${plural(s.epochs, 'epoch')} · batch ${s.batch} · ${s.optimizer} · lr ${stageRateText(s)}` +
       `${s.earlyStop ? ` · early stop on ${s.earlyStop.metric}, patience ${s.earlyStop.patience}` : ''}` +
-      `${s.classWeights === 'auto' ? ' · class weights auto' : ''}`,
+      `${s.classWeights === 'auto' ? ' · class weights auto' : ''}` +
+      `${s.sampler === 'balanced' ? ' · balance classes' : ''}`,
     startText(s),
     `frozen     ${b.frozen.join(', ') || 'nothing'}: ${plural(s.frozen.layers, 'layer')}, ${fmtInt(s.frozen.params)} ` +
       `parameters (${s.frozen.by})`,

@@ -88,6 +88,7 @@ export type Statement =
   | S<'lr', { readonly value: Num | Name | Range; readonly schedule: Schedule | null; readonly warmup: Num | null }>
   | S<'earlyStop', { readonly patience: Num | null; readonly metric: Name | null }>
   | S<'classWeights', { readonly mode: Name }>
+  | S<'balance', { readonly mode: Name }>
   | S<'batchnorm', { readonly mode: 'keep' | 'update'; readonly words: readonly Name[] }>
   | S<'then', object>
   | S<'split', { readonly parts: readonly Num[] }>

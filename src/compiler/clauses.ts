@@ -1,4 +1,3 @@
-import { distance } from './check/suggest.js';
 import { isNum, lrText, type Arg, type HeadLayer, type Location, type Statement, type StatementKind } from './ast.js';
 
 // The recipe's clauses, one row each, in their canonical order: how a clause starts, its usage
@@ -233,6 +232,15 @@ export const CLAUSES = {
     layout: 'stage-setting',
     render: (s) => `class weights ${s.mode.text}`,
   },
+  balance: {
+    words: 'balance classes',
+    usage: 'balance classes | none',
+    rule: 'balance',
+    scope: 'stage',
+    check: 'stages',
+    layout: 'stage-setting',
+    render: (s) => `balance ${s.mode.text}`,
+  },
   batchnorm: {
     words: 'keep batchnorm statistics',
     usage: 'keep batchnorm statistics | update batchnorm statistics',
@@ -370,29 +378,6 @@ export const USAGE: Readonly<Record<string, string>> = {
 
 /** The clauses a variant's statements can be (the sweep's own are read before, with the lists). */
 export const STATEMENT_KINDS = KINDS.filter((k) => CLAUSES[k].scope !== 'sweep');
-
-/** The words a statement starts with (a clause's first word). */
-export const STATEMENT_STARTS: ReadonlySet<string> = new Set(
-  STATEMENT_KINDS.map((k) => CLAUSES[k].words.split(' ')[0]!),
-);
-
-/**
- * Whether a word is a clause's first word mistyped: lower case, one edit or one swap of neighbours away (`form`), or
- * two edits for a long word. Stricter than "did you mean": `TOKEN=` or `token =` is not a recipe's word.
- */
-export function nearClauseWord(word: string): boolean {
-  if (!/^[a-z]+$/.test(word)) return false;
-  const swapped = (a: string, b: string) =>
-    a.length === b.length &&
-    [...a].filter((c, i) => c !== b[i]).length === 2 &&
-    [...a].sort().join() === [...b].sort().join();
-  return [...STATEMENT_STARTS].some((w) => distance(word, w) <= (word.length >= 6 ? 2 : 1) || swapped(word, w));
-}
-
-/** What a statement may start with, for a syntax error between statements. */
-export const STATEMENT_HINT = `a statement starts with ${STATEMENT_KINDS.slice(0, -1)
-  .map((k) => CLAUSES[k].words.replace(/ on$/, ''))
-  .join(', ')} or ${CLAUSES[STATEMENT_KINDS[STATEMENT_KINDS.length - 1]!].words}`;
 
 /** A statement's canonical one-line text. */
 export const render = (s: Statement): string => (CLAUSES[s.kind].render as (s: Statement) => string)(s);

@@ -72,6 +72,7 @@ export const EXAMPLES: { readonly [C in Code]: Example } = {
   TLR1308: { recipe: `from resnet18\ntrain 2 epochs on ${D}\nvalidate on ../data/flowers-wrong\n` },
   TLR1309: { recipe: 'from resnet18\ntrain 2 epochs on ../data/no-label.csv\n' },
   TLR1310: { recipe: `from resnet18\ntrain 2 epochs on ${D}\nsplit 99/1\n` },
+  TLR1311: { recipe: `from resnet18\ntrain 2 epochs on ${D}\nsplit 50/50\n` },
   TLR1401: { recipe: `from resnet18\nfrom vgg16\ntrain 2 epochs on ${D}\n` },
   TLR1402: { recipe: `from resnet18\nthen unfreeze all\ntrain 2 epochs on ${D}\n` },
   TLR1403: { recipe: `from resnet18\ntrain 2 epochs on ${D}\nthen unfreeze all\nthen train 1 epoch\n` },

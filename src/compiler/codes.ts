@@ -238,6 +238,14 @@ export const CODES = {
     title: 'a split would be empty',
     help: 'With this split some class would have no image in a part. Use more images or a larger share for that part.',
   },
+  TLR1311: {
+    severity: 'warning',
+    title: 'few images of a class to measure it',
+    help:
+      'The validation or test part holds fewer than 5 images of some class while it holds at least 5 of another, so the ' +
+      "rare class's recall there moves in steps of 20% or more and it can look learnt or lost by chance. Give the part " +
+      'a larger share, or more images of that class.',
+  },
 
   TLR1401: {
     severity: 'error',

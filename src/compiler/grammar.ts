@@ -1,5 +1,6 @@
 import { CstParser, type CstNode, type IToken } from 'chevrotain';
-import { CLAUSES, nearClauseWord, STATEMENT_KINDS } from './clauses.js';
+import { CLAUSES, STATEMENT_KINDS } from './clauses.js';
+import { goesOn, nextOnLineOf, startsLine } from './gates.js';
 import { messages } from './syntax-messages.js';
 import * as T from './lexer.js';
 
@@ -199,6 +200,12 @@ export class RecipeParser extends CstParser {
     this.OR([{ ALT: () => this.CONSUME(T.Identifier) }, { ALT: () => this.CONSUME(T.None) }]);
   });
 
+  // balance classes | balance none (the checker checks the word).
+  balance = this.RULE('balance', () => {
+    this.CONSUME(T.Balance);
+    this.OR([{ ALT: () => this.CONSUME(T.Identifier) }, { ALT: () => this.CONSUME(T.None) }]);
+  });
+
   // keep | update batchnorm statistics (the checker checks the two words).
   batchnorm = this.RULE('batchnorm', () => {
     this.OR([{ ALT: () => this.CONSUME(T.Keep) }, { ALT: () => this.CONSUME(T.Update) }]);
@@ -311,28 +318,21 @@ export class RecipeParser extends CstParser {
     ]);
   }
 
-  /**
-   * Whether a word a statement may take goes on with it: on the same line, or not a clause word mistyped on a line of
-   * its own (`lr 0.003` then `optimiser adam`: the typo starts a statement, which the parser then names).
-   */
+  /** Whether the word after a statement's value goes on with it (gates.ts). */
   private goesOn(): boolean {
-    const next = this.LA(1),
-      before = this.LA(0);
-    return next.tokenType !== T.Identifier || before.endLine === next.startLine || !nearClauseWord(next.image);
+    return goesOn(this.LA(0), this.LA(1));
   }
 
-  /** The next words, the first of them the first on its line (the sweep's word never ends another clause). */
   private startsLine(...words: string[]): boolean {
-    const before = this.LA(0);
-    const first = this.LA(1);
-    return (
-      words.every((w, i) => this.LA(i + 1).image === w && this.LA(i + 1).tokenType === T.Identifier) &&
-      (before.tokenType.name === 'EOF' || Number.isNaN(before.startOffset) || before.endLine! < first.startLine!)
+    return startsLine(
+      this.LA(0),
+      words.map((_, i) => this.LA(i + 1)),
+      words,
     );
   }
 
   private nextOnLineOf(t: IToken): boolean {
-    return this.LA(1).tokenType.name !== 'EOF' && this.LA(1).startLine === t.startLine;
+    return nextOnLineOf(t, this.LA(1));
   }
 
   /** `keep best N after K epochs`. */

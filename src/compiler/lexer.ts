@@ -46,6 +46,7 @@ export const Early = kw('early');
 export const Stop = kw('stop');
 export const Patience = kw('patience');
 export const Class = kw('class');
+export const Balance = kw('balance');
 export const Then = kw('then');
 export const Split = kw('split');
 export const Validate = kw('validate');
@@ -118,6 +119,7 @@ export const KEYWORDS = [
   Stop,
   Patience,
   Class,
+  Balance,
   Then,
   Split,
   Validate,

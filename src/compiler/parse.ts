@@ -4,7 +4,8 @@ import { Identifier, Keyword, LBrace, lexer } from './lexer.js';
 import { parser } from './grammar.js';
 import { byPosition, diag, type Diagnostic } from './diagnostics.js';
 import { LineIndex } from './source.js';
-import { CLAUSES, kindsOf, nearClauseWord, STATEMENT_HINT, STATEMENT_STARTS, USAGE } from './clauses.js';
+import { CLAUSES, kindsOf, USAGE } from './clauses.js';
+import { nearClauseWord, STATEMENT_HINT, STATEMENT_STARTS } from './clause-words.js';
 import { didYouMean, distance, nearest } from './check/suggest.js';
 
 export type { Comment };

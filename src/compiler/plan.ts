@@ -139,6 +139,7 @@ function stage(c: Checked, s: StageSpec, i: number, headTotal: number): PlanStag
     batchnorm: s.batchnorm,
     earlyStop: s.earlyStop,
     classWeights: s.classWeights,
+    sampler: s.sampler,
     frozen: {
       layers: s.frozen,
       through: s.frozen ? layers[s.frozen - 1]!.name : null,

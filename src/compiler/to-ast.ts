@@ -234,6 +234,12 @@ class AstBuilder extends BaseVisitor {
     return { kind: 'classWeights', mode: this.name(t) };
   }
 
+  balance(c: Children) {
+    this.tok(c, 'Balance');
+    const t = this.opt(c, 'Identifier') ?? this.tok(c, 'None');
+    return { kind: 'balance', mode: this.name(t) };
+  }
+
   split(c: Children) {
     const t = this.tok(c, 'Ratio');
     let offset = t.startOffset;

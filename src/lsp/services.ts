@@ -159,6 +159,21 @@ function blocksOf(doc: Doc, p: Pos): Completion[] | null {
     : null;
 }
 
+/** What may follow `then` on its line: the words of a stage's clauses. */
+const THEN_WORDS = [
+  'freeze',
+  'unfreeze',
+  'train',
+  'batch',
+  'optimizer',
+  'lr',
+  'early',
+  'class',
+  'balance',
+  'keep',
+  'update',
+];
+
 /** What each clause takes after its words, by the clause word it starts with (the clause table's first words). */
 const TAKES: Readonly<Record<string, Answer>> = {
   from: (cw) => (cw.length === 1 ? FAMILIES.map((f) => ({ label: f.name, kind: 9, detail: f.summary })) : null),
@@ -179,11 +194,12 @@ const TAKES: Readonly<Record<string, Answer>> = {
   early: (cw) =>
     cw.length === 1 ? list(['stop'], 14) : cw.at(-1) === 'on' ? list(METRICS, 12) : list(['patience', 'on'], 14),
   class: (cw) => (cw.length === 1 ? list(['weights'], 14) : list(['auto', 'none'], 12)),
+  balance: (cw) => (cw.length === 1 ? list(['classes', 'none'], 12) : null),
   keep: (cw) =>
     cw.length === 1 ? list(['batchnorm', 'best'], 14) : cw.at(-1) === 'batchnorm' ? list(['statistics'], 14) : null,
   update: (cw) =>
     cw.length === 1 ? list(['batchnorm'], 14) : cw.at(-1) === 'batchnorm' ? list(['statistics'], 14) : null,
-  then: () => list(['freeze', 'unfreeze', 'train', 'batch', 'optimizer', 'lr', 'early', 'class', 'keep', 'update'], 14),
+  then: () => list(THEN_WORDS, 14),
   validate: (cw, { doc, typing }) => (cw.length === 1 ? list(['on'], 14) : folders(doc, typing)),
   test: (cw, { doc, typing }) => (cw.length === 1 ? list(['on'], 14) : folders(doc, typing)),
   augment: () => list(AUGMENTATIONS, 12),

@@ -166,6 +166,7 @@ function figuresHtml(report: ReportJson): string {
   const speed = report.training?.imagesPerSecond;
   return `<div class="figures">
 <div class="fig">${ev.split} accuracy<b>${pct(ev.accuracy)}</b></div>
+${ev.balancedAccuracy === undefined ? '' : `<div class="fig">balanced accuracy<b>${pct(ev.balancedAccuracy)}</b></div>`}
 <div class="fig">macro F1<b>${fx(ev.macroF1, 3)}</b></div>
 <div class="fig">best ${esc(best.metric)}<b>${fx(best.value, 4)}</b>
 <span class="muted">stage ${best.stage}, epoch ${best.epoch}</span></div>

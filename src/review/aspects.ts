@@ -152,6 +152,12 @@ export const STAGE_ASPECTS: readonly {
     read: (_p, s) => (s.earlyStop ? `on ${s.earlyStop.metric}, patience ${s.earlyStop.patience}` : 'none'),
   },
   { section: 'training', label: 'class weights', read: (_p, s) => s.classWeights },
+  {
+    section: 'training',
+    label: 'sampling',
+    read: (_p, s) =>
+      s.sampler === 'balanced' ? 'balanced (each class drawn equally often)' : (s.sampler ?? 'shuffle'),
+  },
   { section: 'training', label: 'starts from', read: (_p, s) => startText(s).replace(/^starts from /, '') },
   {
     section: 'training',

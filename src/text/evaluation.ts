@@ -17,8 +17,9 @@ export function evaluationText(ev: Evaluation, title: string = ev.split): string
     ...names.map((n) => Math.min(n.length, 8)),
   );
   const L = [
-    `${title} (${ev.images} images): accuracy ${pct(ev.accuracy)} · macro F1 ${fixed(ev.macroF1, 3)} · loss ` +
-      `${fixed(ev.loss, 4)}`,
+    `${title} (${ev.images} images): accuracy ${pct(ev.accuracy)}${
+      ev.balancedAccuracy === undefined ? '' : ` · balanced accuracy ${pct(ev.balancedAccuracy)}`
+    } · macro F1 ${fixed(ev.macroF1, 3)} · loss ${fixed(ev.loss, 4)}`,
     '',
   ];
   L.push(`${'class'.padEnd(w)}  precision  recall     f1  support`);

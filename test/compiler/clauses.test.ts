@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { CLAUSES, KINDS, kindsOf, STATEMENT_HINT, STATEMENT_KINDS, USAGE } from '../../src/compiler/clauses.js';
+import { CLAUSES, KINDS, kindsOf, STATEMENT_KINDS, USAGE } from '../../src/compiler/clauses.js';
+import { STATEMENT_HINT } from '../../src/compiler/clause-words.js';
 import { parser } from '../../src/compiler/grammar.js';
 import { CHECKS } from '../../src/compiler/check/checks.js';
 import { compile, format } from '../../src/compiler/index.js';
@@ -51,6 +52,7 @@ describe('clause table', () => {
         lr: 'lr 0.01',
         earlyStop: 'early stop',
         classWeights: 'class weights auto',
+        balance: 'balance classes',
         batchnorm: 'keep batchnorm statistics',
       }[k as 'batch']!;
       const twice = compile(`from resnet18\ntrain 1 epoch on ./x\n${line}\n${line}\n`, {

@@ -54,6 +54,7 @@ const ROWS: Record<(typeof KINDS)[number], [string, string | null][]> = {
     ['class ', 'weights'],
     ['class weights ', 'auto'],
   ],
+  balance: [['balance ', 'classes']],
   batchnorm: [
     ['keep ', 'batchnorm'],
     ['update batchnorm ', 'statistics'],

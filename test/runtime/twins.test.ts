@@ -3,6 +3,7 @@ import * as path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { rng, shuffle } from '../../src/runtime/random.js';
 import { trainingBatches } from '../../src/runtime/batches.js';
+import { epochOrder } from '../../src/runtime/sampler.js';
 import { shardRows } from '../../src/engines/tfjs/train/data-parallel.js';
 import { fixedTaps, resizeRgb } from '../../src/runtime/images/resize.js';
 import { readSafetensors, writeSafetensors } from '../../src/runtime/weights/safetensors.js';
@@ -25,6 +26,19 @@ describe('the twins, by the shared cases', () => {
           `rng(${c.seed})`,
         ).toEqual(c.first);
       } else expect(shuffle(range(c.n), rng(c.seed)), `shuffle ${c.n}, ${c.seed}`).toEqual(c.shuffled);
+  });
+
+  it("an epoch's order: shuffled, or balanced (each class drawn equally often)", () => {
+    for (const c of cases('sampler.json')) {
+      const order = epochOrder(c.keep, c.labels, c.sampler, rng(c.seed));
+      expect(order, `${c.sampler} ${c.seed}`).toEqual(c.order);
+      expect(order.length).toBe(c.keep.length);
+      const per = new Map<number, number>();
+      for (const i of order) per.set(c.labels[i], (per.get(c.labels[i]) ?? 0) + 1);
+      const counts = [...per.values()];
+      if (c.sampler === 'balanced') expect(Math.max(...counts) - Math.min(...counts)).toBeLessThanOrEqual(1);
+      else expect([...order].sort((a, b) => a - b)).toEqual(c.keep);
+    }
   });
 
   it('training batches (a last batch of one joins the one before)', () => {

@@ -38,6 +38,8 @@ export interface CompareRow {
   split: string;
   accuracy: number;
   macroF1: number;
+  /** The mean per-class recall (null: a report from before tlr recorded it). */
+  balancedAccuracy: number | null;
   seconds: number;
   /**
    * Training images per second on stages that run the network on images, and on stages on cached features (null: none).
@@ -106,6 +108,7 @@ function row(dir: string): CompareRow {
     split: report.evaluation.split,
     accuracy: report.evaluation.accuracy,
     macroF1: report.evaluation.macroF1,
+    balancedAccuracy: report.evaluation.balancedAccuracy ?? null,
     seconds: report.seconds,
     imagesPerSecond: throughput(plan, epochs, images, false),
     cachedImagesPerSecond: throughput(plan, epochs, images, true),
@@ -134,6 +137,7 @@ const HEAD = [
   'batch',
   'data',
   'accuracy',
+  'balanced',
   'macro F1',
   'time',
   'img/s',
@@ -156,6 +160,7 @@ const cells = (r: CompareRow) => [
   r.batch,
   r.dataset,
   `${fixed((r.accuracy ?? NaN) * 100, 2)}% ${r.split === 'test' ? '' : '(val)'}`.trim(),
+  r.balancedAccuracy === null ? '-' : `${fixed(r.balancedAccuracy * 100, 2)}%`,
   fixed(r.macroF1, 3),
   minutes(r.seconds),
   rate(r.imagesPerSecond),
@@ -183,6 +188,7 @@ const csvOf = (rows: readonly CompareRow[]): string =>
       data: r.dataset,
       split: r.split,
       accuracy: r.accuracy,
+      balanced_accuracy: r.balancedAccuracy ?? '',
       macro_f1: r.macroF1,
       seconds: +r.seconds.toFixed(2),
       images_per_second: r.imagesPerSecond === null ? '' : +r.imagesPerSecond.toFixed(2),

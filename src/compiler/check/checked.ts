@@ -38,6 +38,8 @@ export interface StageSpec {
   readonly schedule: ScheduleSpec;
   readonly earlyStop: { readonly metric: Metric; readonly patience: number } | null;
   readonly classWeights: 'auto' | 'none';
+  /** `balanced`: each epoch draws every class equally often (`balance classes`); `shuffle`: every image once. */
+  readonly sampler: 'shuffle' | 'balanced';
   /** How many backbone layers, counted from the input, are frozen in this stage. */
   readonly frozen: number;
   /** How the frozen set came about, as written (for the plan's description). */

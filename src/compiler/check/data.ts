@@ -190,6 +190,47 @@ function splitsHaveImages(
   return false;
 }
 
+/** Fewer images than this of a class in the validation or test part: its recall there is a coarse measure. */
+const HANDFUL = 5;
+
+/**
+ * The validation and test parts hold a handful of images of every class that the others have a handful of, or a
+ * warning names the classes short of it (a class of 1 in 50 has 2 images in a 10% test part beside 100 of the others).
+ * A part small for every class is a choice its user sees in the plan's counts; one class short beside the rest is the
+ * trap.
+ */
+function fewToMeasure(
+  ctx: Ctx,
+  at: { validation: Span; test: Span },
+  folders: readonly ClassFolder[],
+  p: SplitPercent,
+  given: { validation?: SplitSource; test?: SplitSource },
+): void {
+  for (const part of ['validation', 'test'] as const) {
+    const src = given[part];
+    if (!src && (part === 'test' ? p.test : p.validation) === 0) continue;
+    const own = src?.kind === 'data' ? (src.info.splits.train ?? src.info.splits[part]) : null;
+    const counts = folders.map((f) =>
+      own ? (own.find((x) => x.name === f.name)?.images ?? 0) : splitCount(f.images, p)[part],
+    );
+    const few = folders.flatMap((f, i) => (counts[i]! < HANDFUL ? [{ name: f.name, n: counts[i]! }] : []));
+    if (!few.length || Math.max(...counts) < HANDFUL) continue;
+    const them = few.length === 1 ? 'that class' : 'those classes';
+    const step = Math.round(100 / Math.max(1, ...few.map((c) => c.n)));
+    ctx.report(
+      'TLR1311',
+      at[part],
+      `the ${part} part holds fewer than ${HANDFUL} images of ${few.map((c) => `${c.name} (${c.n})`).join(', ')}: ` +
+        `one image more or less right moves ${them}' recall there by ${step}% or more`,
+      [
+        src
+          ? `add images of ${them} to the ${part} data`
+          : `give the ${part} part a larger share of the data, or add images of ${them}`,
+      ],
+    );
+  }
+}
+
 /** The data sets of a recipe: found, readable, with matching classes and a split that adds up. */
 export function checkData(ctx: Ctx, g: Globals, stages: readonly StageStatements[]): CheckedData | null {
   const first = stages[0]?.train;
@@ -255,6 +296,11 @@ export function checkData(ctx: Ctx, g: Globals, stages: readonly StageStatements
     !splitsHaveImages(ctx, g.split?.span ?? first.data.span, folders, split, { validation: !dataVal, test: !dataTest })
   )
     return null;
+  const span = (s: Statement | undefined) => s?.span ?? g.split?.span ?? first.data!.span;
+  fewToMeasure(ctx, { validation: span(g.validate), test: span(g.test) }, folders, split, {
+    validation: dataVal,
+    test: dataTest,
+  });
   return {
     train,
     classes,

@@ -244,6 +244,18 @@ function classWeightsMode(ctx: Ctx, s: NonNullable<StageStatements['classWeights
   return null;
 }
 
+/** `balance classes|none`, as the sampler it asks for, or null (reported). */
+function samplerOf(ctx: Ctx, s: NonNullable<StageStatements['balance']>): 'shuffle' | 'balanced' | null {
+  const m = s.mode;
+  if (m.text === 'classes') return 'balanced';
+  if (m.text === 'none') return 'shuffle';
+  ctx.report('TLR1605', m.span, `unknown balance mode \`${m.text}\``, [
+    ...didYouMean(m.text, ['classes', 'none']),
+    '`balance classes` draws each class equally often in every epoch; `balance none` draws every image once',
+  ]);
+  return null;
+}
+
 /** Each stage's settings; a later stage inherits all but `lr`, which defaults to the previous / 10. */
 export function checkStages(
   ctx: Ctx,
@@ -283,7 +295,18 @@ export function checkStages(
     if (!batchnorm) ok = false;
     const classWeights = st.classWeights ? classWeightsMode(ctx, st.classWeights) : (prev?.classWeights ?? 'none');
     if (!classWeights) ok = false;
-    if (epochs === null || batch === null || optimizer === null || !rate || !frozen || !batchnorm || !classWeights) {
+    const sampler = st.balance ? samplerOf(ctx, st.balance) : (prev?.sampler ?? 'shuffle');
+    if (!sampler) ok = false;
+    if (
+      epochs === null ||
+      batch === null ||
+      optimizer === null ||
+      !rate ||
+      !frozen ||
+      !batchnorm ||
+      !classWeights ||
+      !sampler
+    ) {
       ok = false;
       continue;
     }
@@ -295,6 +318,7 @@ export function checkStages(
       batchnorm,
       earlyStop,
       classWeights,
+      sampler,
       frozen: frozen[i]!.frozen,
       frozenBy: frozen[i]!.by,
     });

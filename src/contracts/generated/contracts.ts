@@ -296,6 +296,10 @@ export interface Stage {
     patience: number;
   };
   classWeights: 'auto' | 'none';
+  /**
+   * How an epoch draws its training images: every image once, shuffled; or `balanced` (`balance classes`): as many draws as images, each class drawn equally often. Absent in plans before it: shuffle
+   */
+  sampler?: 'shuffle' | 'balanced';
   frozen: {
     layers: number;
     through: string | null;
@@ -423,6 +427,10 @@ export interface Evaluation {
   loss: number | null;
   accuracy: number;
   macroF1: number;
+  /**
+   * The mean of the per-class recalls over the classes the split holds (absent in reports before it)
+   */
+  balancedAccuracy?: number;
   classes: ClassReport[];
   confusion: number[][];
 }

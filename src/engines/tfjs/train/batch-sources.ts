@@ -5,7 +5,8 @@ import type { PlanAugment } from '../../../contracts/plan.js';
 import { loadBatch, normalizeBatch } from '../data/loader.js';
 import { augmentBatch } from '../data/augment.js';
 import type { Item } from '../../../runtime/images/dataset.js';
-import { rng, shuffle } from '../../../runtime/random.js';
+import { rng } from '../../../runtime/random.js';
+import { epochOrder, type Sampler } from '../../../runtime/sampler.js';
 import { slices, trainingBatches } from '../../../runtime/batches.js';
 import { ordered, type Forward } from '../infer/engine.js';
 
@@ -20,8 +21,11 @@ export interface XY {
 
 export interface BatchSource {
   readonly size: number;
-  /** Batches for one pass; `train` shuffles (seeded by `epochSeed`) and augments. */
-  batches(batch: number, train: boolean, epochSeed: number): AsyncGenerator<XY>;
+  /**
+   * Batches for one pass; `train` draws the epoch's order (runtime/sampler.ts: shuffled, or classes balanced; seeded
+   * by `epochSeed`) and augments.
+   */
+  batches(batch: number, train: boolean, epochSeed: number, sampler?: Sampler): AsyncGenerator<XY>;
   /** Frees what the source holds (a tensor, an open file). */
   dispose?(): void;
 }
@@ -42,9 +46,9 @@ abstract class RowSource implements BatchSource {
   abstract dispose(): void;
   /** The rows `idx`, as one batch tensor. */
   protected abstract rows(idx: readonly number[]): tf.Tensor;
-  async *batches(batch: number, train: boolean, epochSeed: number): AsyncGenerator<XY> {
-    const order = Array.from({ length: this.size }, (_, i) => i);
-    if (train) shuffle(order, rng(epochSeed));
+  async *batches(batch: number, train: boolean, epochSeed: number, sampler: Sampler = 'shuffle'): AsyncGenerator<XY> {
+    const all = Array.from({ length: this.size }, (_, i) => i);
+    const order = train ? epochOrder(all, this.y, sampler, rng(epochSeed)) : all;
     for (const idx of train ? trainingBatches(order, batch) : slices(order, batch)) {
       yield {
         x: this.rows(idx),
@@ -149,10 +153,11 @@ export class ImageSource implements BatchSource {
     return this.items.length - this.bad.size;
   }
 
-  async *batches(batch: number, train: boolean, epochSeed: number): AsyncGenerator<XY> {
-    const order = this.items.map((_, i) => i).filter((i) => !this.bad.has(this.items[i]!));
+  async *batches(batch: number, train: boolean, epochSeed: number, sampler: Sampler = 'shuffle'): AsyncGenerator<XY> {
+    const readable = this.items.map((_, i) => i).filter((i) => !this.bad.has(this.items[i]!));
     const random = rng(epochSeed);
-    if (train) shuffle(order, random);
+    const labels = this.items.map((item) => item.label);
+    const order = train ? epochOrder(readable, labels, sampler, random) : readable;
     for (const chunk of train ? trainingBatches(order, batch) : slices(order, batch)) {
       const augmenting = train && this.augment.length > 0;
       const b = await loadBatch(

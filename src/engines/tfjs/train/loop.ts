@@ -257,7 +257,8 @@ export async function runStage(r: StageRun): Promise<StageResult> {
         batchNo = 0,
         waited = 0,
         mark = performance.now();
-      for await (const b of r.train.batches(r.stage.batch, true, r.seed * 1000 + r.stageIndex * 100 + epoch)) {
+      const seed = r.seed * 1000 + r.stageIndex * 100 + epoch;
+      for await (const b of r.train.batches(r.stage.batch, true, seed, r.stage.sampler ?? 'shuffle')) {
         waited += performance.now() - mark;
         const now = learningRate(r.stage, epoch, batchNo, batches);
         setLearningRate(opt, now);

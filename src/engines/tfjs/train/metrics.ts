@@ -1,7 +1,7 @@
 import type { ClassReport, Evaluation } from '../../../runtime/events.js';
 
 // Classification metrics from labels and predictions: accuracy, per-class precision/recall/F1,
-// macro F1 and the confusion matrix (rows: true class, columns: predicted).
+// macro F1, balanced accuracy and the confusion matrix (rows: true class, columns: predicted).
 
 /** Accuracy, macro F1, per-class precision/recall/F1 and the confusion matrix of predictions. */
 export function evaluation(
@@ -29,12 +29,15 @@ export function evaluation(
     };
   });
   const correct = classes.reduce((a, _, c) => a + confusion[c]![c]!, 0);
+  // As scikit-learn's balanced_accuracy_score: the mean recall of the classes present.
+  const present = per.filter((r) => r.support > 0);
   return {
     split,
     images: y.length,
     loss,
     accuracy: y.length ? correct / y.length : 0,
     macroF1: per.reduce((a, r) => a + r.f1, 0) / k,
+    balancedAccuracy: present.length ? present.reduce((a, r) => a + r.recall, 0) / present.length : 0,
     classes: per,
     confusion,
   };

@@ -7,6 +7,7 @@ import { compile, type Program } from '../infer/program.js';
 import type { Forward } from '../infer/engine.js';
 import type { Network } from './network.js';
 import { through, type BatchSource, type XY } from './batch-sources.js';
+import type { Sampler } from '../../../runtime/sampler.js';
 
 // A stage that fine-tunes the upper layers splits the network where its frozen part ends. Frozen
 // layers need no gradients, only their forward pass: that runs as an inference program (folded,
@@ -59,7 +60,7 @@ export class PrefixSource implements BatchSource {
   get size(): number {
     return this.images.size;
   }
-  async *batches(batch: number, train: boolean, epochSeed: number): AsyncGenerator<XY> {
-    yield* through(this.images.batches(batch, train, epochSeed), await this.prefix());
+  async *batches(batch: number, train: boolean, epochSeed: number, sampler?: Sampler): AsyncGenerator<XY> {
+    yield* through(this.images.batches(batch, train, epochSeed, sampler), await this.prefix());
   }
 }
