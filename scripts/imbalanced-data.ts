@@ -1,7 +1,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import sharp from 'sharp';
-import { rng } from '../src/runtime/random.js';
+import { rng } from '../src/data/random.js';
 
 // An imbalanced single-label data set, generated (test/engines/imbalance.test.ts and recipes/imbalanced/ use it): three
 // kinds of noisy grey patches whose brightness overlaps, `dark` and `light` common and `mid`, between them, rare (1

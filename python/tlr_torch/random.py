@@ -1,4 +1,4 @@
-"""tlr's seeded random source (mulberry32) and shuffle, as src/runtime/random.ts has them, so an
+"""tlr's seeded random source (mulberry32) and shuffle, as src/data/random.ts has them, so an
 epoch visits the training images in the same order on both engines."""
 
 

@@ -13,7 +13,7 @@ import {
   startText,
   weightsText,
 } from '../review/phrases.js';
-import type { Plan, PlanStage } from '../contracts/plan.js';
+import { partImages, type Plan, type PlanStage } from '../contracts/plan.js';
 import { locateWeights } from '../runtime/weights/locate.js';
 import { fmtInt, plural } from './io.js';
 import { displayPath } from '../paths.js';
@@ -54,7 +54,7 @@ function countsTable(d: Plan['data']): string[] {
     `${name.padEnd(cw)}  ${cells.map((c) => String(c).padStart(10)).join('  ')}`;
   const shown = Math.min(d.classes.length, 20);
   return [
-    line('class', ['train', 'validation', 'test']),
+    line(d.images ? 'label' : 'class', ['train', 'validation', 'test']),
     ...d.classes.slice(0, shown).map((c, i) =>
       line(
         c,
@@ -63,8 +63,8 @@ function countsTable(d: Plan['data']): string[] {
     ),
     ...(shown < d.classes.length ? [`… and ${d.classes.length - shown} more classes`] : []),
     line(
-      'total',
-      counts.map((x) => (x ? x.reduce((a, b) => a + b, 0) : '-')),
+      d.images ? 'images' : 'total',
+      (['train', 'validation', 'test'] as const).map((k) => partImages(d, k) ?? '-'),
     ),
   ];
 }
@@ -111,13 +111,15 @@ export function planText(p: Plan): string {
   L.push('');
   const d = p.data;
   row('data', `${rel(dir, d.root)} (${LAYOUTS[d.format]}) · ${plural(d.classes.length, 'class', 'classes')}`);
-  row('', sourceText(dir, d.validation, 'validation'), sourceText(dir, d.test, 'test'));
+  const multi = !!d.images;
+  row('', sourceText(dir, d.validation, 'validation', multi), sourceText(dir, d.test, 'test', multi));
   if (d.validation.kind === 'split' || d.test?.kind === 'split')
     row(
       '',
       `split ${d.split.train}/${d.split.validation}${d.split.test ? `/${d.split.test}` : ''}, stratified by ` +
-        `class, seed ${p.seed}`,
+        `${multi ? 'label (iterative stratification)' : 'class'}, seed ${p.seed}`,
     );
+  if (multi) row('', 'multi-label: an image may have any of the labels; counts are images with each label');
   for (const l of countsTable(d)) row('', l);
   row('augment', augmentText(d.augment));
   for (const s of p.stages) {

@@ -35,6 +35,9 @@ export type Arg = Num | Name;
 /** Whether an argument is a number. */
 export const isNum = (a: Arg): a is Num => 'value' in a;
 
+/** The word after a head's layers that makes it multi-label. */
+export const MULTI_LABEL = 'multi-label';
+
 export interface HeadLayer {
   readonly name: Name;
   readonly args: readonly Arg[];
@@ -81,7 +84,8 @@ export type Statement =
   | S<'input', { readonly value: Num }>
   | S<'freeze', { readonly target: FreezeTarget }>
   | S<'unfreeze', { readonly target: UnfreezeTarget }>
-  | S<'head', { readonly layers: readonly HeadLayer[] }>
+  /** `task`: the word `multi-label` after the layers (one sigmoid per label), or null (one softmax over classes). */
+  | S<'head', { readonly layers: readonly HeadLayer[]; readonly task: Name | null }>
   | S<'train', { readonly epochs: Num | null; readonly data: Location | null }>
   | S<'batch', { readonly value: Num }>
   | S<'optimizer', { readonly name: Name }>

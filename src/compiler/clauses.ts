@@ -1,4 +1,13 @@
-import { isNum, lrText, type Arg, type HeadLayer, type Location, type Statement, type StatementKind } from './ast.js';
+import {
+  isNum,
+  lrText,
+  MULTI_LABEL,
+  type Arg,
+  type HeadLayer,
+  type Location,
+  type Statement,
+  type StatementKind,
+} from './ast.js';
 
 // The recipe's clauses, one row each, in their canonical order: how a clause starts, its usage
 // line (the parser's hint inside a broken statement), where it may appear (recipe-wide or per
@@ -162,7 +171,7 @@ export const CLAUSES = {
     scope: 'recipe',
     check: 'head',
     layout: 'head',
-    render: (s) => `head ${s.layers.map(headLayer).join(' ')}`,
+    render: (s) => `head ${[...s.layers.map(headLayer), ...(s.task ? [MULTI_LABEL] : [])].join(' ')}`,
   },
   train: {
     words: 'train',

@@ -187,6 +187,13 @@ export const CODES = {
     title: 'head must end with dense',
     help: 'The head must end with a dense layer that gives one score per class.',
   },
+  TLR1206: {
+    severity: 'error',
+    title: 'multi-label head on single-label data',
+    help:
+      'The head says `multi-label`, but the data gives one label per image (class folders, or a CSV with a `label` ' +
+      'column). Remove `multi-label`, or train on a CSV with a `labels` column or one 0/1 column per label.',
+  },
 
   TLR1301: {
     severity: 'error',
@@ -237,6 +244,20 @@ export const CODES = {
     severity: 'error',
     title: 'a split would be empty',
     help: 'With this split some class would have no image in a part. Use more images or a larger share for that part.',
+  },
+  TLR1312: {
+    severity: 'error',
+    title: 'multi-label data, single-label head',
+    help:
+      'The data gives several labels per image (a CSV with a `labels` column or 0/1 columns), but the head is ' +
+      "single-label: write `multi-label` after the head's layers (`head multi-label` alone keeps the default dense).",
+  },
+  TLR1313: {
+    severity: 'error',
+    title: 'a label too rare for the split',
+    help:
+      'Multi-label data is split so that every label appears in every part; a label with too few images leaves a ' +
+      'part without it. Add images of that label, or remove it.',
   },
   TLR1311: {
     severity: 'warning',

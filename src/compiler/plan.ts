@@ -199,14 +199,22 @@ export function toPlan(c: Checked): Plan {
       validation: source(d.validation),
       test: d.test ? source(d.test) : null,
       split: { ...d.split },
-      counts: {
-        train: shares.map((s) => s.train),
-        validation:
-          d.validation.kind === 'split' ? shares.map((s) => s.validation) : countsOf(d.validation.info, d.classes),
-        test: !d.test ? null : d.test.kind === 'split' ? shares.map((s) => s.test) : countsOf(d.test.info, d.classes),
-      },
+      counts: d.multi
+        ? { ...d.multi.counts }
+        : {
+            train: shares.map((s) => s.train),
+            validation:
+              d.validation.kind === 'split' ? shares.map((s) => s.validation) : countsOf(d.validation.info, d.classes),
+            test: !d.test
+              ? null
+              : d.test.kind === 'split'
+                ? shares.map((s) => s.test)
+                : countsOf(d.test.info, d.classes),
+          },
       augment: c.augment.map((a) => ({ ...a })),
+      ...(d.multi ? { images: { ...d.multi.images } } : {}),
     },
+    ...(c.task === 'multi-label' ? { task: c.task } : {}),
     stages: c.stages.map((s, i) => stage(c, s, i, head)),
     save: {
       metric: c.save.metric,

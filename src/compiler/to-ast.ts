@@ -1,6 +1,7 @@
 import type { CstNode, IToken, CstElement } from 'chevrotain';
 import { parser } from './grammar.js';
 import type * as A from './ast.js';
+import { MULTI_LABEL } from './ast.js';
 import type { Parsed } from './parse.js';
 import type { LineIndex, Span } from './source.js';
 
@@ -141,7 +142,10 @@ class AstBuilder extends BaseVisitor {
   head(c: Children) {
     const layers = ((c['headLayer'] ?? []) as CstNode[]).map((n) => this.visit(n) as A.HeadLayer);
     if (!layers.length) throw new Missing();
-    return { kind: 'head', layers };
+    // `multi-label` after the layers says the task; it reads as a word where a layer could stand.
+    const last = layers.at(-1)!;
+    const task = last.name.text === MULTI_LABEL && !last.parens ? last.name : null;
+    return { kind: 'head', layers: task ? layers.slice(0, -1) : layers, task };
   }
 
   headLayer(c: Children, _p: unknown): A.HeadLayer {
@@ -228,16 +232,13 @@ class AstBuilder extends BaseVisitor {
     return { kind: 'batchnorm', mode, words: words.map((t) => this.name(t)) };
   }
 
+  // `class weights MODE` and `balance MODE`: a word, or `none` (the checker reads it).
   classWeights(c: Children) {
     this.tok(c, 'Weights');
-    const t = this.opt(c, 'Identifier') ?? this.tok(c, 'None');
-    return { kind: 'classWeights', mode: this.name(t) };
+    return { kind: 'classWeights', mode: this.name(this.opt(c, 'Identifier') ?? this.tok(c, 'None')) };
   }
-
   balance(c: Children) {
-    this.tok(c, 'Balance');
-    const t = this.opt(c, 'Identifier') ?? this.tok(c, 'None');
-    return { kind: 'balance', mode: this.name(t) };
+    return { kind: 'balance', mode: this.name(this.opt(c, 'Identifier') ?? this.tok(c, 'None')) };
   }
 
   split(c: Children) {

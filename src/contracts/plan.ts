@@ -45,3 +45,16 @@ export const trainableParams = (plan: Plan): number => {
   const s = plan.stages.at(-1);
   return s ? s.trainable.backboneParams + s.trainable.headParams : 0;
 };
+
+/** What a plan's head predicts: one class per image, or any set of labels (`multi-label`). */
+export const taskOf = (plan: Plan): 'single-label' | 'multi-label' => plan.task ?? 'single-label';
+
+/**
+ * Images in a part of a plan's data (null: the plan has no such part). For multi-label data `counts` holds images per
+ * label, where an image counts once for each label it has, so the images are recorded beside them.
+ */
+export function partImages(data: Plan['data'], part: 'train' | 'validation' | 'test'): number | null {
+  if (data.images) return data.images[part];
+  const c = data.counts[part];
+  return c ? c.reduce((a, b) => a + b, 0) : null;
+}

@@ -2,6 +2,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { format } from '../compiler/index.js';
 import { CLAUSES } from '../compiler/clauses.js';
+import { MULTI_LABEL } from '../compiler/ast.js';
 import { CODES } from '../compiler/codes.js';
 import type { Diagnostic } from '../compiler/diagnostics.js';
 import type { Span } from '../compiler/source.js';
@@ -187,7 +188,11 @@ const TAKES: Readonly<Record<string, Answer>> = {
     cw.length === 1 ? list(['all', 'none', 'until', 'first'], 14) : cw.at(-1) === 'until' ? blocksOf(doc, p) : null,
   unfreeze: (cw, { doc, p }) =>
     cw.length === 1 ? list(['all', 'from', 'last'], 14) : cw.at(-1) === 'from' ? blocksOf(doc, p) : null,
-  head: (_cw, { line }) => (/\(\s*\d+\s*,\s*$/.test(line) ? list(ACTIVATIONS, 12) : list(HEAD_KINDS, 12)),
+  // After a layer, `multi-label` may end the head.
+  head: (cw, { line }) =>
+    /\(\s*\d+\s*,\s*$/.test(line)
+      ? list(ACTIVATIONS, 12)
+      : list(cw.length > 1 ? [...HEAD_KINDS, MULTI_LABEL] : HEAD_KINDS, 12),
   train: (cw, { doc, typing }) => (cw.at(-1) === 'on' ? folders(doc, typing) : null),
   optimizer: () => list(OPTIMIZERS, 12),
   lr: (cw) => (cw.length >= 2 ? list([...SCHEDULES, 'warmup'], 12) : null),

@@ -1,7 +1,6 @@
 import * as path from 'node:path';
 import { displayPath } from '../paths.js';
-import type { Plan, PlanStage } from '../contracts/plan.js';
-import { sum } from './compute.js';
+import { partImages, taskOf, type Plan, type PlanStage } from '../contracts/plan.js';
 import {
   augmentText,
   batchnormText,
@@ -37,7 +36,7 @@ const rel = (dir: string, p: string) => displayPath(dir, p);
 /** A long list of blocks as its ends: `stem … block11 (13 blocks)`. */
 const span = (names: readonly string[]) =>
   names.length > 4 ? `${names[0]} … ${names[names.length - 1]} (${names.length} blocks)` : names.join(', ');
-const total = (xs: readonly number[] | null) => (xs ? fmtInt(sum(xs)) : '-');
+const total = (n: number | null) => (n === null ? '-' : fmtInt(n));
 
 /** Aspects of the plan as a whole. */
 export const PLAN_ASPECTS: readonly Aspect[] = [
@@ -72,6 +71,7 @@ export const PLAN_ASPECTS: readonly Aspect[] = [
   ),
   a('data', 'folder', (p, dir) => `${rel(dir, p.data.root)} (${LAYOUTS[p.data.format]})`),
   a('data', 'classes', (p) => p.data.classes.join(', ')),
+  a('data', 'task', (p) => (taskOf(p) === 'multi-label' ? 'multi-label: any set of labels per image' : 'single-label')),
   // The aspect names the part; its value is where the images come from.
   a('data', 'validation', (p, dir) => sourceText(dir, p.data.validation)),
   a('data', 'test', (p, dir) => sourceText(dir, p.data.test)),
@@ -84,8 +84,8 @@ export const PLAN_ASPECTS: readonly Aspect[] = [
     'data',
     'images',
     (p) =>
-      `train ${total(p.data.counts.train)} · validation ${total(p.data.counts.validation)} · test ` +
-      `${total(p.data.counts.test)}`,
+      `train ${total(partImages(p.data, 'train'))} · validation ${total(partImages(p.data, 'validation'))} · test ` +
+      `${total(partImages(p.data, 'test'))}`,
   ),
   a(
     'data',

@@ -1,5 +1,5 @@
 import { describe, networkKindOf, type NetworkKind } from '../zoo/catalog.js';
-import type { Plan, PlanStage } from '../contracts/plan.js';
+import { partImages, type Plan, type PlanStage } from '../contracts/plan.js';
 import { reusableKey } from './cache-key.js';
 
 // How much arithmetic a plan asks for, from the zoo's graphs: multiply-accumulates (MACs) per
@@ -74,8 +74,8 @@ export function perImage(plan: Plan, stage: PlanStage): PerImage {
 
 function stageCompute(plan: Plan, stage: PlanStage): StageCompute {
   const p = perImage(plan, stage);
-  const train = sum(plan.data.counts.train),
-    val = sum(plan.data.counts.validation);
+  const train = partImages(plan.data, 'train') ?? 0,
+    val = partImages(plan.data, 'validation') ?? 0;
   const cache = stage.featureCache.use ? 'features' : stage.featureCache.prefix ? 'prefix' : 'none';
   // What runs below the trained layers each epoch (nothing when cached), and what trains.
   const fixed = cache === 'none' ? p.frozen : 0;
@@ -124,7 +124,7 @@ export function planCompute(plan: Plan): PlanCompute {
   const stages = plan.stages.map((s) => stageCompute(plan, s));
   const whole = stages[0] ? stages[0].perImage : { frozen: 0, trained: 0, head: headMacs(plan) };
   const forward = whole.frozen + whole.trained + whole.head;
-  const test = sum(plan.data.counts.test) * forward;
+  const test = (partImages(plan.data, 'test') ?? 0) * forward;
   return { forward, stages, test, total: stages.reduce((t, s) => t + s.total, 0) + test };
 }
 

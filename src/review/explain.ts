@@ -1,5 +1,5 @@
 import { displayPath } from '../paths.js';
-import type { Plan, PlanStage } from '../contracts/plan.js';
+import { taskOf, type Plan, type PlanStage } from '../contracts/plan.js';
 import { fmtMacs, planCompute, sum } from './compute.js';
 import {
   augmentText,
@@ -52,7 +52,8 @@ export type Estimates = readonly { readonly engine: string; readonly seconds: nu
 
 /** `; split 70/15/15, stratified by class, seed S`: how a data set's parts were made. */
 const splitText = (d: Plan['data'], seed: number): string =>
-  `; split ${d.split.train}/${d.split.validation}/${d.split.test}, stratified by class, seed ${seed}`;
+  `; split ${d.split.train}/${d.split.validation}/${d.split.test}, stratified by ` +
+  `${d.images ? 'label (iterative stratification)' : 'class'}, seed ${seed}`;
 /** Each block of the backbone in one stage: frozen, trained, or cut by the freeze point; then the head. */
 export function stageCells(p: Plan, s: PlanStage): BlockCell[] {
   let i = 0;
@@ -109,7 +110,8 @@ function dataSection(p: Plan): Section {
         kind: 'text',
         text:
           `${plural(d.classes.length, 'class', 'classes')} from ${displayPath(dir, d.root)} ` +
-          `(${LAYOUTS[d.format]}). ${sourceText(dir, d.validation, 'Validation')}; ${sourceText(dir, d.test, 'test')}` +
+          `(${LAYOUTS[d.format]}). ${sourceText(dir, d.validation, 'Validation', !!d.images)}; ` +
+          `${sourceText(dir, d.test, 'test', !!d.images)}` +
           `${d.validation.kind === 'split' || d.test?.kind === 'split' ? splitText(d, p.seed) : ''}. ` +
           `Augmentation: ${augmentText(d.augment)}.`,
       },
@@ -160,9 +162,12 @@ export function explain(p: Plan, estimates: Estimates = []): Explained {
   const m = p.model,
     dir = planDir(p);
   const from = m.weights.kind === 'none' ? 'from random weights' : `pretrained (${weightsText(p)})`;
+  const multi = taskOf(p) === 'multi-label';
+  const n = p.data.classes.length;
+  const kinds = multi ? `${plural(n, 'label')}, one sigmoid each` : plural(n, 'class', 'classes');
   const summary =
     `${m.name}${m.width !== null ? ` width ${m.width}` : ''} at ${m.inputSize}×${m.inputSize}, ${from}, with a new ` +
-    `head (${headText(p)}) for ${plural(p.data.classes.length, 'class', 'classes')}` +
+    `${multi ? 'multi-label ' : ''}head (${headText(p)}) for ${multi ? 'any of ' : ''}${kinds}` +
     `${p.data.classes.length <= 12 ? `: ${p.data.classes.join(', ')}` : ''}; ${plural(p.stages.length, 'stage')}.`;
   const stages: Section[] = p.stages.map((s) => ({
     title: `Stage ${s.index}`,

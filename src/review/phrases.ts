@@ -67,10 +67,13 @@ export const stageRateText = (s: PlanStage): string => {
 };
 
 /** Where a part's images come from, paths relative to `dir`; after `what: ` where the part is named. */
-export function sourceText(dir: string, s: PlanSplitSource | null, what = ''): string {
+export function sourceText(dir: string, s: PlanSplitSource | null, what = '', multiLabel = false): string {
   const named = (text: string) => (what ? `${what}: ${text}` : text);
   if (!s) return named('none');
-  if (s.kind === 'split') return named(`${s.percent}% of each class, set aside from the training data`);
+  if (s.kind === 'split') {
+    const of = multiLabel ? 'the images, every label in it' : 'each class';
+    return named(`${s.percent}% of ${of}, set aside from the training data`);
+  }
   const part =
     s.format === 'idx' ? ` (IDX ${s.part} files)` : s.format === 'split-folders' ? ` (its ${s.part} folder)` : '';
   return named(`${displayPath(dir, s.path)}${part}`);

@@ -1,4 +1,4 @@
-import { shuffle } from './random.js';
+import { shuffle } from '../data/random.js';
 
 // How an epoch draws its training rows, alike in every engine (python/tlr_torch/random.py's `epoch_order` is its
 // twin; test/fixtures/twins/sampler.json holds them together). The order comes from the epoch's random source only,

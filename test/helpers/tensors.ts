@@ -1,5 +1,5 @@
 import { tf } from '../../src/engines/tfjs/tf.js';
-import { rng } from '../../src/runtime/random.js';
+import { rng } from '../../src/data/random.js';
 
 // Helpers for tests that compare networks: BatchNorm statistics worth folding, and differences.
 

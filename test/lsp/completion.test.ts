@@ -40,6 +40,7 @@ const ROWS: Record<(typeof KINDS)[number], [string, string | null][]> = {
   head: [
     ['head ', 'dense'],
     ['head dense(64, ', 'relu'],
+    ['head dense(4) ', 'multi-label'],
   ],
   train: [['train 3 epochs on ../data/', '../data/flowers']],
   batch: [['batch ', null]],

@@ -5,7 +5,7 @@ import { pathToFileURL } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { makeWorld, recipe } from '../helpers/run-fixture.js';
 import { ROOT } from '../helpers/cli.js';
-import { rng } from '../../src/runtime/random.js';
+import { rng } from '../../src/data/random.js';
 import { HEAVY } from '../helpers/heavy.js';
 
 // Fault injection: `tlr run` killed with SIGKILL at random moments (mid-batch, mid-save), then

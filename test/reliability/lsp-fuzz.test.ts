@@ -5,7 +5,7 @@ import * as path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { cliArgs } from '../helpers/cli.js';
 import { HOSTILE } from '../helpers/hostile.js';
-import { rng } from '../../src/runtime/random.js';
+import { rng } from '../../src/data/random.js';
 
 // The language server stays up whatever an editor (or a hostile extension) sends: documents whose text is not a
 // string, URIs that name no local file, frames it cannot read (`Content-Length: abc`, `-5`, no header, a short

@@ -8,7 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { decodeCached, PixelCache } from '../../src/runtime/images/pixel-cache.js';
 import { decodeRgb } from '../../src/runtime/images/image.js';
 import { RESIZER } from '../../src/runtime/images/resize.js';
-import { rng } from '../../src/runtime/random.js';
+import { rng } from '../../src/data/random.js';
 import { spawnAsync } from '../helpers/cli.js';
 import { engineEnv, findTorchPython, hasTorch } from '../../src/engines/torch/python.js';
 

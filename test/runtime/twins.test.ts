@@ -1,7 +1,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { rng, shuffle } from '../../src/runtime/random.js';
+import { rng, shuffle } from '../../src/data/random.js';
 import { trainingBatches } from '../../src/runtime/batches.js';
 import { epochOrder } from '../../src/runtime/sampler.js';
 import { shardRows } from '../../src/engines/tfjs/train/data-parallel.js';

@@ -58,6 +58,14 @@ export interface CheckedData {
   readonly validation: SplitSource;
   readonly test: SplitSource | null;
   readonly split: SplitPercent;
+  /** Multi-label data: images per label and images in each part (the split made by iterative stratification). */
+  readonly multi: MultiLabelCounts | null;
+}
+
+/** Multi-label data's counts per part: images that have each label (in the order of the classes), and images. */
+export interface MultiLabelCounts {
+  readonly counts: { readonly train: number[]; readonly validation: number[]; readonly test: number[] | null };
+  readonly images: { readonly train: number; readonly validation: number; readonly test: number | null };
 }
 
 export interface Checked {
@@ -67,6 +75,8 @@ export interface Checked {
   readonly model: ModelInfo;
   readonly weights: ResolvedWeights;
   readonly head: readonly HeadLayerSpec[];
+  /** `multi-label`: one sigmoid per label (the head says so, and the data agrees); else one softmax over classes. */
+  readonly task: 'single-label' | 'multi-label';
   readonly stages: readonly StageSpec[];
   readonly data: CheckedData;
   readonly augment: readonly AugmentSpec[];

@@ -5,6 +5,7 @@ import { checkModel, checkWeights } from './model.js';
 import { checkFreezing } from './freeze.js';
 import { checkHead } from './head.js';
 import { checkData } from './data.js';
+import { taskAgrees } from './multi-label.js';
 import { checkAugment, checkSeed, checkStages } from './training.js';
 import { checkExport, checkSave } from './save.js';
 
@@ -22,7 +23,10 @@ export interface Parts extends Record<CheckName, unknown> {
   readonly weights: ReturnType<typeof checkWeights>;
   readonly frozen: ReturnType<typeof checkFreezing>;
   readonly data: ReturnType<typeof checkData>;
-  readonly head: ReturnType<typeof checkHead>;
+  readonly head: {
+    readonly layers: NonNullable<ReturnType<typeof checkHead>>;
+    readonly task: 'single-label' | 'multi-label';
+  } | null;
   readonly stages: ReturnType<typeof checkStages>;
   readonly augment: ReturnType<typeof checkAugment>;
   readonly save: ReturnType<typeof checkSave>;
@@ -43,10 +47,15 @@ export const CHECKS: { readonly [K in CheckName]: Row<K> } = {
   weights: (ctx, g, done) => checkWeights(ctx, g.globals, done.model ?? null),
   frozen: (ctx, g, done) => checkFreezing(ctx, done.model ?? null, g.stages, pretrained(g)),
   data: (ctx, g) => checkData(ctx, g.globals, g.stages),
+  // The head's layers, and the task its data and its `multi-label` word agree on.
   head: (ctx, g, done) => {
-    const on = g.stages[0]?.train?.data;
+    const on = g.stages[0]?.train?.data ?? undefined;
     const shown = on ? ctx.show(ctx.resolve(on.text)) : 'the data';
-    return checkHead(ctx, g.globals.head, done.data?.classes ?? null, shown);
+    const layers = checkHead(ctx, g.globals.head, done.data?.classes ?? null, shown);
+    const agrees = taskAgrees(ctx, g.globals.head, done.data ?? null, on, shown);
+    return layers && agrees
+      ? { layers, task: g.globals.head?.task ? ('multi-label' as const) : ('single-label' as const) }
+      : null;
   },
   stages: (ctx, g, done) =>
     checkStages(

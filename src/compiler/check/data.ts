@@ -8,6 +8,7 @@ import type { CheckedData, SplitSource } from './checked.js';
 export type { CheckedData };
 import type { ClassFolder, DataInfo } from '../../data/formats/index.js';
 import { splitCount, type SplitCount, type SplitPercent } from '../../data/split-counts.js';
+import { multiLabelCounts } from './multi-label.js';
 import type { Span } from '../source.js';
 
 /** A class's images per part: train/validation(/test). */
@@ -293,19 +294,38 @@ export function checkData(ctx: Ctx, g: Globals, stages: readonly StageStatements
   if (!split) return null;
   if (
     !ok ||
-    !splitsHaveImages(ctx, g.split?.span ?? first.data.span, folders, split, { validation: !dataVal, test: !dataTest })
+    // Multi-label data is split by stratification, which says what a rare label leaves (multi-label.ts).
+    (!train.labelSets &&
+      !splitsHaveImages(ctx, g.split?.span ?? first.data.span, folders, split, {
+        validation: !dataVal,
+        test: !dataTest,
+      }))
   )
     return null;
-  const span = (s: Statement | undefined) => s?.span ?? g.split?.span ?? first.data!.span;
-  fewToMeasure(ctx, { validation: span(g.validate), test: span(g.test) }, folders, split, {
-    validation: dataVal,
-    test: dataTest,
-  });
+  return measured(ctx, g, first.data, train, split, { validation: dataVal, test: dataTest });
+}
+
+/** Checked data, once its parts are known: multi-label counts per part, or a warning for a class short of images. */
+function measured(
+  ctx: Ctx,
+  g: Globals,
+  loc: Location,
+  train: DataInfo,
+  split: SplitPercent,
+  given: { validation: SplitSource | undefined; test: SplitSource | undefined },
+): CheckedData | null {
+  const seed = g.seed && Number.isInteger(g.seed.value.value) ? g.seed.value.value : 42;
+  const multi = train.labelSets ? multiLabelCounts(ctx, loc, train, split, seed, given) : null;
+  if (train.labelSets && !multi) return null;
+  const folders = train.splits.train!;
+  const span = (s: Statement | undefined) => s?.span ?? g.split?.span ?? loc.span;
+  if (!multi) fewToMeasure(ctx, { validation: span(g.validate), test: span(g.test) }, folders, split, given);
   return {
+    multi,
     train,
-    classes,
-    validation: dataVal ?? { kind: 'split', percent: split.validation },
-    test: dataTest ?? (split.test > 0 ? { kind: 'split', percent: split.test } : null),
+    classes: folders.map((f) => f.name),
+    validation: given.validation ?? { kind: 'split', percent: split.validation },
+    test: given.test ?? (split.test > 0 ? { kind: 'split', percent: split.test } : null),
     split,
   };
 }

@@ -1,4 +1,4 @@
-import { isNum, type Arg, type HeadLayer, type Num, type Statement } from '../ast.js';
+import { isNum, MULTI_LABEL, type Arg, type HeadLayer, type Num, type Statement } from '../ast.js';
 import {
   ACTIVATIONS,
   type Activation,
@@ -44,6 +44,9 @@ function layer(ctx: Ctx, l: HeadLayer): HeadLayerSpec | null {
   const def = (HEAD_LAYERS as Record<string, HeadLayerDef<PlanHeadLayer['kind']>>)[kind];
   if (!def) {
     ctx.report('TLR1201', l.name.span, `unknown head layer \`${kind}\``, [
+      ...(kind === MULTI_LABEL
+        ? ["`multi-label` comes after the head's layers: `head dense(64, relu) dense(N) multi-label`"]
+        : []),
       ...didYouMean(kind, HEAD_KINDS),
       `a head is made of ${oneOf(HEAD_KINDS.map((k) => HEAD_LAYERS[k].usage))}`,
     ]);
@@ -66,7 +69,7 @@ export function checkHead(
   classes: readonly string[] | null,
   dataShown: string,
 ): HeadLayerSpec[] | null {
-  if (!s) return classes ? [{ kind: 'dense', units: classes.length, activation: 'linear' }] : null;
+  if (!s?.layers.length) return classes ? [{ kind: 'dense', units: classes.length, activation: 'linear' }] : null;
   const specs = s.layers.map((l) => layer(ctx, l));
   if (specs.some((x) => x === null)) return null;
   const last = specs[specs.length - 1]!;

@@ -27,5 +27,21 @@ export function check(ast: Ast, options: Partial<CheckOptions> & { file: string 
   if (hasErrors(diagnostics) || !complete) return { diagnostics, checked: null };
   const name = p.recipe ?? path.basename(options.file).replace(/\.tlr$/, '');
   const file = path.resolve(options.file);
-  return { diagnostics, checked: { file, name, seed, model, weights, head, stages, data, augment, save, exports } };
+  return {
+    diagnostics,
+    checked: {
+      file,
+      name,
+      seed,
+      model,
+      weights,
+      head: head.layers,
+      task: head.task,
+      stages,
+      data,
+      augment,
+      save,
+      exports,
+    },
+  };
 }

@@ -223,7 +223,19 @@ export interface Plan {
           amount: number;
         }
     )[];
+    /**
+     * Multi-label data: images in each part (`counts` then holds, per label, the images that have it)
+     */
+    images?: {
+      train: number;
+      validation: number;
+      test: null | number;
+    };
   };
+  /**
+   * single-label: one softmax over the classes; multi-label (`head … multi-label` on data with several labels per image): one sigmoid per label. Absent in plans before it: single-label
+   */
+  task?: 'single-label' | 'multi-label';
   /**
    * @minItems 1
    */

@@ -17,6 +17,11 @@ export interface DataInfo {
   readonly format: DataFormat;
   /** Per split found in the data itself; a plain folder or CSV has only `train`. */
   readonly splits: Partial<Record<SplitName, readonly ClassFolder[]>>;
+  /**
+   * Multi-label data (a CSV with a `labels` column or 0/1 columns): each image's labels, as indices into the classes
+   * of `splits.train` in their order; a ClassFolder's `images` then counts the images that have that label.
+   */
+  readonly labelSets?: readonly (readonly number[])[];
 }
 
 export type ProbeResult =
@@ -31,7 +36,14 @@ export type ProbeResult =
 /** One image of a data set: a file, an image inside an IDX file (by index), or one inside a tar shard. */
 export type Entry =
   /** `problem`: why the file will not be opened (not a regular file, a link out of the data folder…). */
-  | { readonly kind: 'file'; readonly path: string; readonly label: number; readonly problem?: string }
+  | {
+      readonly kind: 'file';
+      readonly path: string;
+      readonly label: number;
+      readonly problem?: string;
+      /** Multi-label data: every label of the image (`label` is the first, or -1 for none). */
+      readonly labels?: readonly number[];
+    }
   | { readonly kind: 'idx'; readonly file: string; readonly index: number; readonly label: number }
   /** An image inside a tar shard: its byte range (`name`: the member's name, for messages). */
   | {

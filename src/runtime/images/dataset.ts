@@ -1,7 +1,7 @@
 import type { Plan, PlanSplitSource } from '../../contracts/plan.js';
 import { listEntries, readIdxImages, readMember, type Entry, type IdxImages } from '../../data/formats/index.js';
 import { splitCount } from '../../data/split-counts.js';
-import { hashString, rng, shuffle } from '../random.js';
+import { hashString, rng, shuffle } from '../../data/random.js';
 
 // The images of each split, as items: a file, an image inside an IDX file, or one in a tar shard.
 // Each data format lists its own (src/data/formats); splits made by percentage are stratified and

@@ -14,7 +14,7 @@ import { graphWeights } from '../../../src/zoo/weight-names.js';
 import { toTorchvision } from '../../../src/runtime/weights/torchvision.js';
 import { readSafetensors, writeSafetensors } from '../../../src/runtime/weights/safetensors.js';
 import { assertPlan } from '../../../src/contracts/validate.js';
-import { rng } from '../../../src/runtime/random.js';
+import { rng } from '../../../src/data/random.js';
 import type { RawTensor } from '../../../src/runtime/weights/tensors.js';
 import { runEngine } from '../../../src/engines/index.js';
 import { expectValidRunFolder, validEvents } from '../../helpers/contract.js';

@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { tlrAsync } from '../../helpers/cli.js';
 import { findTorchPython, hasTorch } from '../../../src/engines/torch/python.js';
 import { readSafetensors } from '../../../src/runtime/weights/safetensors.js';
-import { rng } from '../../../src/runtime/random.js';
+import { rng } from '../../../src/data/random.js';
 import { HEAVY } from '../../helpers/heavy.js';
 
 // The torch engine's image loader in processes (--workers N): the order and the augmentation do not

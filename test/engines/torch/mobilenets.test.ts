@@ -16,7 +16,7 @@ import { toTorchvision } from '../../../src/runtime/weights/torchvision.js';
 import { writeSafetensors } from '../../../src/runtime/weights/safetensors.js';
 import { readTfjsModel } from '../../../src/runtime/weights/tfjs-format.js';
 import type { RawTensor, WeightMap } from '../../../src/runtime/weights/tensors.js';
-import { rng } from '../../../src/runtime/random.js';
+import { rng } from '../../../src/data/random.js';
 import { HEAVY } from '../../helpers/heavy.js';
 import { relativeError } from '../../helpers/conv-cases.js';
 

@@ -7,7 +7,7 @@ import { spawnAsync } from '../../helpers/cli.js';
 import { findTorchPython, hasTorch, engineEnv } from '../../../src/engines/torch/python.js';
 import { decodeRgb } from '../../../src/runtime/images/image.js';
 import { fixedTaps, resizeRgb, taps } from '../../../src/runtime/images/resize.js';
-import { rng } from '../../../src/runtime/random.js';
+import { rng } from '../../../src/data/random.js';
 import { SHARED } from '../../helpers/shared.js';
 
 // Both engines see the same pixels: sharp + resize.ts here, Pillow + resize.py in the torch engine,

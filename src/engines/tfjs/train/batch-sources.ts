@@ -5,7 +5,7 @@ import type { PlanAugment } from '../../../contracts/plan.js';
 import { loadBatch, normalizeBatch } from '../data/loader.js';
 import { augmentBatch } from '../data/augment.js';
 import type { Item } from '../../../runtime/images/dataset.js';
-import { rng } from '../../../runtime/random.js';
+import { rng } from '../../../data/random.js';
 import { epochOrder, type Sampler } from '../../../runtime/sampler.js';
 import { slices, trainingBatches } from '../../../runtime/batches.js';
 import { ordered, type Forward } from '../infer/engine.js';

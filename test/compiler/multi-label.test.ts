@@ -1,0 +1,99 @@
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { compile, format } from '../../src/compiler/index.js';
+import { partCounts, stratify } from '../../src/data/stratify.js';
+import { rng } from '../../src/data/random.js';
+import { diffPlans } from '../../src/review/diff.js';
+import { tlrAsync } from '../helpers/cli.js';
+
+// Multi-label data in the language: a CSV with a `labels` column or one 0/1 column per label, `multi-label` after the
+// head's layers, splits made by iterative stratification (every label in every part), and diagnostics where the head
+// and the data disagree or a label is too rare for the split. The engines refuse such a plan, saying so.
+
+const VALID = path.resolve(__dirname, '../fixtures/valid');
+const at = (text: string) => compile(text, { file: path.join(VALID, 'ml.tlr') });
+const recipe = (on: string, head = 'head dense(4) multi-label') =>
+  `from resnet18\n  input 64\n${head}\ntrain 2 epochs on ${on}\nsplit 60/20/20\n`;
+
+describe('multi-label data', () => {
+  it('a labels column and 0/1 columns give the same plan: labels, images per label and per part', () => {
+    const a = at(recipe('../data/tags.csv')),
+      b = at(recipe('../data/tags-columns.csv'));
+    expect(a.diagnostics).toEqual([]);
+    expect(a.plan!.task).toBe('multi-label');
+    expect(a.plan!.data.classes).toEqual(['garden', 'red', 'white', 'yellow']);
+    expect(a.plan!.data.counts).toEqual(b.plan!.data.counts);
+    expect(a.plan!.data.images).toEqual({ train: 14, validation: 4, test: 4 });
+    for (const part of ['train', 'validation', 'test'] as const)
+      expect(
+        a.plan!.data.counts[part]!.every((n) => n > 0),
+        part,
+      ).toBe(true);
+  });
+
+  it('stratification puts every label in every part, is seeded, and places each image once', () => {
+    const r = rng(3);
+    // 400 images, 12 labels of very different frequencies (the rarest has 6 images).
+    const sets = Array.from({ length: 400 }, (_, i) =>
+      Array.from({ length: 12 }, (_, l) => l).filter((l) => (l === 11 ? i % 67 === 0 : r() < 0.6 / (l + 1))),
+    );
+    const p = { train: 70, validation: 15, test: 15 };
+    const parts = stratify(sets, 12, p, 42);
+    expect(stratify(sets, 12, p, 42)).toEqual(parts);
+    const { counts, images } = partCounts(sets, 12, parts);
+    expect(images.train + images.validation + images.test).toBe(400);
+    for (const part of ['train', 'validation', 'test'] as const) expect(counts[part].every((n) => n > 0)).toBe(true);
+    // Each part's share of each label within 1 image of what it wants (the label's images × its percent), or 2 for ties.
+    const total = counts.train.map((n, l) => n + counts.validation[l]! + counts.test[l]!);
+    total.forEach((n, l) =>
+      expect(Math.abs(counts.validation[l]! - (n * 15) / 100), `label ${l}`).toBeLessThanOrEqual(2),
+    );
+  });
+
+  it('diagnostics: a multi-label head on folders, several labels per image under a single-label head, a rare label', () => {
+    const codes = (text: string) => at(text).diagnostics.map((d) => [d.code, d.span.start.line, d.message]);
+    expect(codes(recipe('../data/flowers', 'head dense(3) multi-label'))).toEqual([
+      ['TLR1206', 3, 'the head is multi-label, but ../data/flowers gives one label per image'],
+    ]);
+    expect(codes(recipe('../data/tags.csv', 'head dense(4)'))).toEqual([
+      ['TLR1312', 3, '../data/tags.csv gives several labels per image, but the head is single-label'],
+    ]);
+    expect(codes(recipe('../data/tags-rare.csv', 'head dense(5) multi-label'))).toEqual([
+      [
+        'TLR1313',
+        4,
+        'too few images of `wilted` (1 image: none for validation or test) to reach every part of the split',
+      ],
+    ]);
+  });
+
+  it('`head multi-label` alone keeps the default dense(N); fmt keeps the word after the layers', () => {
+    const c = at(recipe('../data/tags.csv', 'head multi-label'));
+    expect(c.diagnostics).toEqual([]);
+    expect(c.plan!.head.layers).toEqual([{ kind: 'dense', units: 4, activation: 'linear' }]);
+    const text = recipe('../data/tags.csv', 'head   dense(64,relu)  dense(4)   multi-label');
+    const f = format(text);
+    expect(f.ok && f.text).toContain('head dense(64, relu) dense(4) multi-label\n');
+  });
+
+  it('tlr diff names the task; tlr run refuses the plan before any folder is made, saying why', async () => {
+    const single = at(recipe('../data/flowers', 'head dense(3)')).plan!;
+    const multi = at(recipe('../data/tags.csv')).plan!;
+    expect(diffPlans(single, multi).changes.find((c) => c.label === 'task')).toMatchObject({
+      before: 'single-label',
+      after: 'multi-label: any set of labels per image',
+    });
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'tlr-ml-'));
+    fs.cpSync(path.join(VALID, '../data'), path.join(dir, 'data'), { recursive: true });
+    fs.writeFileSync(path.join(dir, 'r.tlr'), recipe('./data/tags.csv'));
+    const r = await tlrAsync('run', path.join(dir, 'r.tlr'));
+    expect(r.code).toBe(1);
+    expect(r.out + r.err).toContain(
+      'the tfjs engine cannot run this recipe: this version trains single-label plans only',
+    );
+    expect(fs.existsSync(path.join(dir, 'runs'))).toBe(false);
+    fs.rmSync(dir, { recursive: true, force: true });
+  });
+});
