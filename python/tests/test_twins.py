@@ -12,6 +12,7 @@ from PIL import Image
 from tlr_torch import safetensors
 from tlr_torch.batches import training_batches
 from tlr_torch.dist import share
+from tlr_torch.multilabel import best_thresholds, multilabel_evaluation
 from tlr_torch.random import epoch_order, rng, shuffle
 from tlr_torch.resize import fixed_taps, resize_image
 
@@ -36,6 +37,24 @@ def test_rng_and_shuffle(case):
 def test_epoch_order(case):
     order = epoch_order(case["keep"], case["labels"], case["sampler"], rng(case["seed"]))
     assert order == case["order"]
+
+
+@pytest.mark.parametrize("case", cases("multilabel.json"))
+def test_multilabel_metrics(case):
+    names = case["names"]
+    assert best_thresholds(case["probs"], case["truth"], len(names)) == case["thresholds"]
+    got = multilabel_evaluation(case["probs"], case["truth"], names, case["thresholds"])
+    assert _close(got, case["evaluation"])
+
+
+def _close(a, b):
+    if isinstance(a, dict):
+        return a.keys() == b.keys() and all(_close(a[k], b[k]) for k in a)
+    if isinstance(a, list):
+        return len(a) == len(b) and all(_close(x, y) for x, y in zip(a, b))
+    if isinstance(a, float) or isinstance(b, float):
+        return a == pytest.approx(b, rel=1e-12, abs=1e-15)
+    return a == b
 
 
 @pytest.mark.parametrize("case", cases("batches.json"))

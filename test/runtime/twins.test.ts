@@ -4,6 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { rng, shuffle } from '../../src/data/random.js';
 import { trainingBatches } from '../../src/runtime/batches.js';
 import { epochOrder } from '../../src/runtime/sampler.js';
+import { averagePrecision, bestThresholds, multiLabelEvaluation } from '../../src/runtime/multi-label.js';
 import { shardRows } from '../../src/engines/tfjs/train/data-parallel.js';
 import { fixedTaps, resizeRgb } from '../../src/runtime/images/resize.js';
 import { readSafetensors, writeSafetensors } from '../../src/runtime/weights/safetensors.js';
@@ -39,6 +40,18 @@ describe('the twins, by the shared cases', () => {
       if (c.sampler === 'balanced') expect(Math.max(...counts) - Math.min(...counts)).toBeLessThanOrEqual(1);
       else expect([...order].sort((a, b) => a - b)).toEqual(c.keep);
     }
+  });
+
+  it('multi-label metrics: thresholds, mAP, F1s and subset accuracy', () => {
+    for (const c of cases('multilabel.json')) {
+      expect(bestThresholds(c.probs, c.truth, c.names.length)).toEqual(c.thresholds);
+      expect(multiLabelEvaluation(c.probs, c.truth, c.names, c.thresholds)).toEqual(c.evaluation);
+    }
+    // scikit-learn's documented example: average_precision_score([0, 0, 1, 1], [0.1, 0.4, 0.35, 0.8]) = 0.8333…
+    expect(averagePrecision([0.1, 0.4, 0.35, 0.8], [0, 0, 1, 1])).toBeCloseTo(0.8333333, 6);
+    // A label no image has: no average precision, left out of mAP, threshold 0.5.
+    const never = cases('multilabel.json')[3];
+    expect([never.evaluation.labels[1].ap, never.thresholds[1], never.evaluation.map]).toEqual([null, 0.5, 1]);
   });
 
   it('training batches (a last batch of one joins the one before)', () => {
