@@ -110,7 +110,8 @@ export function planText(p: Plan): string {
   row('head', `${headText(p)} · ${fmtInt(p.head.params)} parameters, always trained`);
   L.push('');
   const d = p.data;
-  row('data', `${rel(dir, d.root)} (${LAYOUTS[d.format]}) · ${plural(d.classes.length, 'class', 'classes')}`);
+  const kinds = d.images ? plural(d.classes.length, 'label') : plural(d.classes.length, 'class', 'classes');
+  row('data', `${rel(dir, d.root)} (${LAYOUTS[d.format]}) · ${kinds}`);
   const multi = !!d.images;
   row('', sourceText(dir, d.validation, 'validation', multi), sourceText(dir, d.test, 'test', multi));
   if (d.validation.kind === 'split' || d.test?.kind === 'split')

@@ -96,3 +96,34 @@ describe('multi-label data', () => {
     fs.rmSync(dir, { recursive: true, force: true });
   });
 });
+
+describe('multi-label data at run time', () => {
+  it("the runtime's parts are the plan's: the same stratification over the same rows", async () => {
+    const { listSplits, labelsOf } = await import('../../src/runtime/images/dataset.js');
+    const plan = at(recipe('../data/tags.csv')).plan!;
+    const parts = listSplits(plan);
+    for (const part of ['train', 'validation', 'test'] as const) {
+      const counts = plan.data.classes.map((_, l) => parts[part].filter((it) => labelsOf(it).includes(l)).length);
+      expect(counts, part).toEqual(plan.data.counts[part]);
+      expect(parts[part].length, part).toBe(plan.data.images![part]);
+    }
+  });
+});
+
+describe('the generated multi-label set (scripts/multi-label-data.ts)', () => {
+  it('2 to 4 different digits an image; recipes/multi-label/digits.tlr plans it with every digit in every part', async () => {
+    const { makeDigits } = await import('../../scripts/multi-label-data.js');
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'tlr-digits-'));
+    await makeDigits(path.join(dir, 'digits'), 200);
+    const rows = fs.readFileSync(path.join(dir, 'digits', 'labels.csv'), 'utf8').trim().split('\n').slice(1);
+    const sets = rows.map((r) => r.split(',')[1]!.split(';'));
+    expect(sets.every((s) => s.length >= 2 && s.length <= 4 && new Set(s).size === s.length)).toBe(true);
+    const text = fs.readFileSync(path.resolve(__dirname, '../../recipes/multi-label/digits.tlr'), 'utf8');
+    const c = compile(text, { file: path.join(dir, 'digits.tlr') });
+    expect(c.diagnostics).toEqual([]);
+    expect(c.plan!.data.classes).toEqual(['0', '1', '2', '3', '4', '5', '6', '7', '8', '9']);
+    for (const part of ['train', 'validation', 'test'] as const)
+      expect(c.plan!.data.counts[part]!.every((n) => n > 0), part).toBe(true);
+    fs.rmSync(dir, { recursive: true, force: true });
+  });
+});

@@ -1,4 +1,5 @@
-import type { Plan, PlanSplitSource } from '../../contracts/plan.js';
+import { taskOf, type Plan, type PlanSplitSource } from '../../contracts/plan.js';
+import { stratify } from '../../data/stratify.js';
 import { listEntries, readIdxImages, readMember, type Entry, type IdxImages } from '../../data/formats/index.js';
 import { splitCount } from '../../data/split-counts.js';
 import { hashString, rng, shuffle } from '../../data/random.js';
@@ -9,7 +10,14 @@ import { hashString, rng, shuffle } from '../../data/random.js';
 
 export type Item =
   /** `problem`: why the file will not be opened; it is reported as unreadable. */
-  | { readonly kind: 'file'; readonly path: string; readonly label: number; readonly problem?: string }
+  | {
+      readonly kind: 'file';
+      readonly path: string;
+      readonly label: number;
+      readonly problem?: string;
+      /** Multi-label data: every label of the image (indices into the plan's classes). */
+      readonly labels?: readonly number[];
+    }
   | { readonly kind: 'idx'; readonly images: IdxImages; readonly index: number; readonly label: number }
   | Extract<Entry, { kind: 'member' }>;
 
@@ -26,10 +34,20 @@ const toItem = (e: Entry): Item =>
 export function listItems(src: Extract<PlanSplitSource, { kind: 'data' }>, classes: readonly string[]): Item[] {
   return listEntries(src, classes).map(toItem);
 }
+/** The labels of an item of multi-label data (none for an image without a label, or of single-label data). */
+export const labelsOf = (it: Item): readonly number[] => (it.kind === 'file' ? (it.labels ?? []) : []);
+
 /** The plan's splits as items. */
 export function listSplits(plan: Plan): Splits {
   const d = plan.data;
   const own = listItems(d.train as Extract<PlanSplitSource, { kind: 'data' }>, d.classes);
+  const external = (s: PlanSplitSource | null) => (s?.kind === 'data' ? listItems(s, d.classes) : []);
+  if (taskOf(plan) === 'multi-label') {
+    // The checker's stratification over the same rows in the same order: the plan's counts are these parts'.
+    const part = stratify(own.map(labelsOf), d.classes.length, d.split, plan.seed);
+    const of = (k: number) => own.filter((_, i) => part[i] === k);
+    return { train: of(0), validation: of(1).concat(external(d.validation)), test: of(2).concat(external(d.test)) };
+  }
   const byClass = d.classes.map((_, c) => own.filter((it) => it.label === c));
   // concat, not push(...): a class of a few hundred thousand images would overflow the call stack as arguments.
   let train: Item[] = [],
@@ -42,7 +60,6 @@ export function listSplits(plan: Plan): Splits {
     validation = validation.concat(order.slice(n.test, n.test + n.validation));
     train = train.concat(order.slice(n.test + n.validation));
   });
-  const external = (s: PlanSplitSource | null) => (s?.kind === 'data' ? listItems(s, d.classes) : []);
   return { train, validation: validation.concat(external(d.validation)), test: test.concat(external(d.test)) };
 }
 
