@@ -72,6 +72,11 @@ function dataHover(plan: Plan | null): string | null {
   ].join('\n');
 }
 
+const MULTI_LABEL_HOVER =
+  '**multi-label**: the head gives one sigmoid per label, and an image may have any set of them. The data gives ' +
+  'several labels per image: a CSV with a `labels` column (labels separated by `;`) or one 0/1 column per label; ' +
+  '`split` keeps every label in every part.';
+
 /** Markdown for what is under the cursor: a clause word, a network, a block or layer, a data folder. */
 export function hover(doc: Doc, p: Pos): { contents: string; range: Range } | null {
   const v = viewAt(doc, p);
@@ -82,6 +87,8 @@ export function hover(doc: Doc, p: Pos): { contents: string; range: Range } | nu
     const c = (CLAUSES as Record<string, { words: string; usage: string }>)[s.kind];
     return c ? { contents: `\`${c.usage}\``, range: toRange(s.keyword) } : null;
   }
+  if (s.kind === 'head' && s.task && on(s.task.span))
+    return { contents: MULTI_LABEL_HOVER, range: toRange(s.task.span) };
   if (s.kind === 'from' && on(s.model.span) && family(s.model.text))
     return {
       contents: networkHover(s.model.text, modelOf(v) ?? describe(s.model.text)),

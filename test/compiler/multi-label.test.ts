@@ -115,7 +115,11 @@ describe('the generated multi-label set (scripts/multi-label-data.ts)', () => {
     const { makeDigits } = await import('../../scripts/multi-label-data.js');
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'tlr-digits-'));
     await makeDigits(path.join(dir, 'digits'), 200);
-    const rows = fs.readFileSync(path.join(dir, 'digits', 'labels.csv'), 'utf8').trim().split('\n').slice(1);
+    const rows = fs
+      .readFileSync(path.join(dir, 'digits', 'labels.csv'), 'utf8')
+      .trim()
+      .split('\n')
+      .slice(1);
     const sets = rows.map((r) => r.split(',')[1]!.split(';'));
     expect(sets.every((s) => s.length >= 2 && s.length <= 4 && new Set(s).size === s.length)).toBe(true);
     const text = fs.readFileSync(path.resolve(__dirname, '../../recipes/multi-label/digits.tlr'), 'utf8');
@@ -123,7 +127,23 @@ describe('the generated multi-label set (scripts/multi-label-data.ts)', () => {
     expect(c.diagnostics).toEqual([]);
     expect(c.plan!.data.classes).toEqual(['0', '1', '2', '3', '4', '5', '6', '7', '8', '9']);
     for (const part of ['train', 'validation', 'test'] as const)
-      expect(c.plan!.data.counts[part]!.every((n) => n > 0), part).toBe(true);
+      expect(
+        c.plan!.data.counts[part]!.every((n) => n > 0),
+        part,
+      ).toBe(true);
     fs.rmSync(dir, { recursive: true, force: true });
+  });
+});
+
+describe('multi-label in the language server', () => {
+  it('hovers `multi-label`, and completes it after a layer', async () => {
+    const { openDoc, hover, completion } = await import('../../src/lsp/services.js');
+    const text = recipe('../data/tags.csv');
+    const doc = openDoc(path.join(VALID, 'ml.tlr'), text);
+    const line = text.split('\n').findIndex((l) => l.includes('multi-label'));
+    const h = hover(doc, { line, character: text.split('\n')[line]!.indexOf('multi-label') + 2 });
+    expect(h?.contents).toMatch(/^\*\*multi-label\*\*: the head gives one sigmoid per label/);
+    const labels = completion(openDoc(path.join(VALID, 'ml.tlr'), 'head dense(4) '), { line: 0, character: 14 });
+    expect(labels.map((c) => c.label)).toContain('multi-label');
   });
 });
