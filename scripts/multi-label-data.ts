@@ -46,7 +46,8 @@ function draw(digits: readonly string[], r: () => number): Promise<Buffer> {
     });
   });
   const rgb = Buffer.alloc(SIZE * SIZE * 3);
-  px.forEach((v, i) => rgb.fill(Math.max(0, Math.min(255, Math.round(v + 12 * (r() - 0.5)))), 3 * i, 3 * i + 3));
+  for (const [i, v] of px.entries())
+    rgb.fill(Math.max(0, Math.min(255, Math.round(v + 12 * (r() - 0.5)))), 3 * i, 3 * i + 3);
   return sharp(rgb, { raw: { width: SIZE, height: SIZE, channels: 3 } })
     .png()
     .toBuffer();
