@@ -25,6 +25,8 @@ const data = Array.from({ length: batches }, (_, i) => tf.randomUniform([B, size
 const labels = Int32Array.from({ length: B }, (_, i) => i % 10);
 const images: BatchSource = {
   size: batches * B,
+
+  decodes: true,
   async *batches(): AsyncGenerator<XY> {
     for (const x of data) yield { x: x.clone(), y: labels, ids: labels };
   },

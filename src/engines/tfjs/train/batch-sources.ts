@@ -21,6 +21,8 @@ export interface XY {
 
 export interface BatchSource {
   readonly size: number;
+  /** Whether its batches decode images (cached rows do not): only then can loading limit an epoch. */
+  readonly decodes: boolean;
   /**
    * Batches for one pass; `train` draws the epoch's order (runtime/sampler.ts: shuffled, or classes balanced; seeded
    * by `epochSeed`) and augments.
@@ -36,6 +38,7 @@ export interface BatchSource {
  * are absent).
  */
 abstract class RowSource implements BatchSource {
+  readonly decodes = false;
   constructor(
     readonly y: Int32Array,
     readonly ids: Int32Array,
@@ -138,6 +141,7 @@ export type Unreadable = (item: Item, reason: string) => void;
 
 /** Batches of images decoded (and augmented) as they are needed. */
 export class ImageSource implements BatchSource {
+  readonly decodes = true;
   /** Items found unreadable; they are skipped from then on. */
   readonly bad = new Set<Item>();
 

@@ -221,7 +221,8 @@ export async function microBatchStep(
  * and what the network alone ran in the rest. The torch engine says the same (tlr_torch/stage.py).
  */
 function loaderLimit(r: StageRun, epoch: number, images: number, seconds: number, waited: number): void {
-  if (!images || seconds <= 0 || waited <= seconds / 2) return;
+  // Cached rows decode nothing: a wait there is the scheduler's, not loading's (the torch engine says the same).
+  if (!r.train.decodes || !images || seconds <= 0 || waited <= seconds / 2) return;
   const rate = (n: number) => Math.round(n).toLocaleString('en-US');
   r.events.emit({
     type: 'warning',

@@ -60,6 +60,9 @@ export class PrefixSource implements BatchSource {
   get size(): number {
     return this.images.size;
   }
+  get decodes(): boolean {
+    return this.images.decodes;
+  }
   async *batches(batch: number, train: boolean, epochSeed: number, sampler?: Sampler): AsyncGenerator<XY> {
     yield* through(this.images.batches(batch, train, epochSeed, sampler), await this.prefix());
   }

@@ -52,6 +52,8 @@ function source(): BatchSource {
   const sizes = [10, 7, 10];
   return {
     size: sizes.reduce((a, b) => a + b),
+
+    decodes: false,
     async *batches(): AsyncGenerator<XY> {
       for (const [i, n] of sizes.entries()) {
         const x = tf.randomUniform([n, ...SHAPE], -1, 1, 'float32', 10 + i);
@@ -200,6 +202,8 @@ describe('data-parallel training (BatchNorm statistics updated)', () => {
         y = Int32Array.from({ length: 10 }, (_, k) => k % CLASSES);
       const single: BatchSource = {
         size: 10,
+
+        decodes: false,
         async *batches() {
           yield { x: x.clone(), y, ids: y };
         },
@@ -247,6 +251,8 @@ describe('micro-batches (a batch larger than the wasm heap holds, memory.ts)', (
       y = Int32Array.from({ length: 10 }, (_, k) => (k % 5) % CLASSES);
     const single: BatchSource = {
       size: 10,
+
+      decodes: false,
       async *batches() {
         yield { x: x.clone(), y, ids: y };
       },
@@ -270,6 +276,8 @@ describe('an epoch that waits on its data', () => {
   it('says that data loading limited it, with the images/s reached and what the network alone ran', async () => {
     const slow: BatchSource = {
       size: 20,
+
+      decodes: true,
       async *batches(): AsyncGenerator<XY> {
         for (let i = 0; i < 2; i++) {
           await new Promise((done) => setTimeout(done, 150));
