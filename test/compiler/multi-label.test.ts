@@ -147,3 +147,22 @@ describe('multi-label in the language server', () => {
     expect(labels.map((c) => c.label)).toContain('multi-label');
   });
 });
+
+describe('a label short in a part', () => {
+  it('TLR1311 names a label with fewer than 5 images in the validation part beside a label with more', () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'tlr-ml-few-'));
+    const rows = Array.from({ length: 30 }, (_, i) => `img-${i}.png,common${i < 6 ? ';rare' : ''}`);
+    fs.writeFileSync(path.join(dir, 'tags.csv'), `path,labels\n${rows.join('\n')}\n`);
+    const text = 'from resnet18\n  input 64\nhead multi-label\ntrain 2 epochs on ./tags.csv\nsplit 50/50\n';
+    const c = compile(text, { file: path.join(dir, 'r.tlr') });
+    expect(c.diagnostics.map((d) => [d.code, d.severity, d.message])).toEqual([
+      [
+        'TLR1311',
+        'warning',
+        "the validation part holds fewer than 5 images of rare (3): one image more or less right moves that label's " +
+          'recall there by 33% or more',
+      ],
+    ]);
+    fs.rmSync(dir, { recursive: true, force: true });
+  });
+});

@@ -3,7 +3,7 @@ import type { Location, Statement } from '../ast.js';
 import { nearest } from './suggest.js';
 import type { Ctx } from './context.js';
 import type { Globals, StageStatements } from './statements.js';
-import type { CheckedData, SplitSource } from './checked.js';
+import type { CheckedData, MultiLabelCounts, SplitSource } from './checked.js';
 
 export type { CheckedData };
 import type { ClassFolder, DataInfo } from '../../data/formats/index.js';
@@ -206,23 +206,27 @@ function fewToMeasure(
   folders: readonly ClassFolder[],
   p: SplitPercent,
   given: { validation?: SplitSource; test?: SplitSource },
+  multi: MultiLabelCounts | null,
 ): void {
   for (const part of ['validation', 'test'] as const) {
     const src = given[part];
     if (!src && (part === 'test' ? p.test : p.validation) === 0) continue;
     const own = src?.kind === 'data' ? (src.info.splits.train ?? src.info.splits[part]) : null;
-    const counts = folders.map((f) =>
-      own ? (own.find((x) => x.name === f.name)?.images ?? 0) : splitCount(f.images, p)[part],
-    );
+    // Multi-label data: images with each label in the part, as the stratified split made it.
+    const counts =
+      multi?.counts[part] ??
+      folders.map((f) => (own ? (own.find((x) => x.name === f.name)?.images ?? 0) : splitCount(f.images, p)[part]));
     const few = folders.flatMap((f, i) => (counts[i]! < HANDFUL ? [{ name: f.name, n: counts[i]! }] : []));
     if (!few.length || Math.max(...counts) < HANDFUL) continue;
-    const them = few.length === 1 ? 'that class' : 'those classes';
+    const kind = multi ? 'label' : 'class';
+    const them = few.length === 1 ? `that ${kind}` : `those ${multi ? 'labels' : 'classes'}`;
     const step = Math.round(100 / Math.max(1, ...few.map((c) => c.n)));
     ctx.report(
       'TLR1311',
       at[part],
       `the ${part} part holds fewer than ${HANDFUL} images of ${few.map((c) => `${c.name} (${c.n})`).join(', ')}: ` +
-        `one image more or less right moves ${them}' recall there by ${step}% or more`,
+        `one image more or less right moves ${few.length === 1 ? `that ${kind}'s` : `their`} recall there by ${step}% ` +
+        'or more',
       [
         src
           ? `add images of ${them} to the ${part} data`
@@ -319,7 +323,7 @@ function measured(
   if (train.labelSets && !multi) return null;
   const folders = train.splits.train!;
   const span = (s: Statement | undefined) => s?.span ?? g.split?.span ?? loc.span;
-  if (!multi) fewToMeasure(ctx, { validation: span(g.validate), test: span(g.test) }, folders, split, given);
+  fewToMeasure(ctx, { validation: span(g.validate), test: span(g.test) }, folders, split, given, multi);
   return {
     multi,
     train,
