@@ -2,8 +2,7 @@ import { CLAUSES } from '../compiler/clauses.js';
 import type { Span } from '../compiler/source.js';
 import { describe, family, type ModelInfo } from '../zoo/catalog.js';
 import { fmtInt, plural } from '../review/phrases.js';
-import { sum } from '../review/compute.js';
-import type { Plan } from '../contracts/plan.js';
+import { partImages, taskOf, type Plan } from '../contracts/plan.js';
 import { inside, modelOf, toRange, viewAt, type Doc, type Pos, type Range } from './document.js';
 
 // Hover: what a clause word, a network, a block or layer, or a data folder is, from the clause table, the zoo and the
@@ -62,11 +61,16 @@ function dataHover(plan: Plan | null): string | null {
       `| ${c} | ${plan.data.counts.train[i]} | ${plan.data.counts.validation[i]} | ` +
       `${plan.data.counts.test?.[i] ?? '-'} |`,
   );
+  const multi = taskOf(plan) === 'multi-label';
+  const n = (k: 'train' | 'validation' | 'test') => partImages(plan.data, k) ?? 0;
+  const kinds = multi
+    ? plural(plan.data.classes.length, 'label')
+    : plural(plan.data.classes.length, 'class', 'classes');
   return [
-    `**${plan.data.root}**: ${plural(plan.data.classes.length, 'class', 'classes')}, ${sum(plan.data.counts.train)} ` +
-      `training, ${sum(plan.data.counts.validation)} validation, ${sum(plan.data.counts.test)} test images`,
+    `**${plan.data.root}**: ${kinds}${multi ? ' (multi-label: counts are images with each label)' : ''}, ` +
+      `${n('train')} training, ${n('validation')} validation, ${n('test')} test images`,
     '',
-    '| class | train | validation | test |',
+    `| ${multi ? 'label' : 'class'} | train | validation | test |`,
     '|---|---|---|---|',
     ...rows.slice(0, 30),
   ].join('\n');

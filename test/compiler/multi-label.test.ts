@@ -143,6 +143,8 @@ describe('multi-label in the language server', () => {
     const line = text.split('\n').findIndex((l) => l.includes('multi-label'));
     const h = hover(doc, { line, character: text.split('\n')[line]!.indexOf('multi-label') + 2 });
     expect(h?.contents).toMatch(/^\*\*multi-label\*\*: the head gives one sigmoid per label/);
+    const data = hover(doc, { line: 3, character: text.split('\n')[3]!.indexOf('tags') + 1 });
+    expect(data?.contents).toContain('4 labels (multi-label: counts are images with each label), 14 training');
     const labels = completion(openDoc(path.join(VALID, 'ml.tlr'), 'head dense(4) '), { line: 0, character: 14 });
     expect(labels.map((c) => c.label)).toContain('multi-label');
   });
