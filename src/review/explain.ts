@@ -93,9 +93,13 @@ function stageSentences(p: Plan, s: PlanStage): string {
     : '';
   // What BatchNorm does in the layers that train (keep or update batchnorm statistics), as `tlr plan` says it.
   const bn = s.trainable.backboneParams > 0 ? ` BatchNorm: ${batchnormText(s)}.` : '';
+  // What a reviewer of imbalanced data looks for: how the classes are weighed and drawn.
+  const balance =
+    (s.classWeights === 'auto' ? ' The loss weighs each class by its inverse frequency.' : '') +
+    (s.sampler === 'balanced' ? ' Each epoch draws every class equally often.' : '');
   return (
     `Stage ${s.index} trains ${trains} for ${plural(s.epochs, 'epoch')}, starting from ${from}: ${s.optimizer}, ` +
-    `batch ${s.batch}, learning rate ${stageRateText(s)}. ${frozen} ${cache}${stop}${bn}`
+    `batch ${s.batch}, learning rate ${stageRateText(s)}. ${frozen} ${cache}${stop}${bn}${balance}`
   );
 }
 

@@ -219,14 +219,14 @@ function fewToMeasure(
     const few = folders.flatMap((f, i) => (counts[i]! < HANDFUL ? [{ name: f.name, n: counts[i]! }] : []));
     if (!few.length || Math.max(...counts) < HANDFUL) continue;
     const kind = multi ? 'label' : 'class';
+    const whose = few.length === 1 ? `that ${kind}'s` : 'their';
     const them = few.length === 1 ? `that ${kind}` : `those ${multi ? 'labels' : 'classes'}`;
     const step = Math.round(100 / Math.max(1, ...few.map((c) => c.n)));
     ctx.report(
       'TLR1311',
       at[part],
       `the ${part} part holds fewer than ${HANDFUL} images of ${few.map((c) => `${c.name} (${c.n})`).join(', ')}: ` +
-        `one image more or less right moves ${few.length === 1 ? `that ${kind}'s` : `their`} recall there by ${step}% ` +
-        'or more',
+        `one image more or less right moves ${whose} recall there by ${step}% or more`,
       [
         src
           ? `add images of ${them} to the ${part} data`
