@@ -3,16 +3,15 @@ import { linter, type Diagnostic as CmDiagnostic } from '@codemirror/lint';
 import type { Text } from '@codemirror/state';
 import { hoverTooltip } from '@codemirror/view';
 import { basicSetup, EditorView } from 'codemirror';
-import type { ProbeResult } from '../data/formats/index.js';
+import { standIn, standInShape } from './stand-in.js';
 import { EXPLAIN_CSS, explainSectionHtml } from '../report/explain-html.js';
 import { explain } from '../review/explain.js';
 import { planListing } from '../review/plan-listing.js';
 import { codeActions, completion, diagnostics, hover, openDoc, type Doc, type Pos } from '../lsp/services.js';
 
 // The playground: the compiler and the language services in a page, on CodeMirror. There is no
-// file system here, so every data folder a recipe names stands for a made-up data set: as many
-// classes as the head's last dense layer has units (2 without a head), 100 images each. The page
-// says so. A recipe travels in the URL's fragment (#r=…).
+// file system here, so every data folder a recipe names stands for a made-up data set (stand-in.ts;
+// the page says so). A recipe travels in the URL's fragment (#r=…).
 
 const FILE = '/playground/recipe.tlr';
 const START = `recipe "strawberries"
@@ -26,27 +25,8 @@ head dense(2)
 train 10 epochs on ./strawberries
 `;
 
-/** Classes the stand-in data set has: the units of the head's last dense layer, else 2. */
-const classesFor = (text: string): number => {
-  const head = [...text.matchAll(/^\s*head\b([^#\n]*)/gm)].pop()?.[1] ?? '';
-  const units = [...head.matchAll(/dense\(\s*(\d+)/g)].pop()?.[1];
-  return Math.min(Math.max(Number(units ?? 2), 2), 1000);
-};
-
-/** The stand-in for a data folder: `k` classes of 100 images. */
-const standIn =
-  (k: number) =>
-  (abs: string): ProbeResult => ({
-    ok: true,
-    info: {
-      path: abs,
-      format: 'folders',
-      splits: { train: Array.from({ length: k }, (_, i) => ({ name: `class${i + 1}`, where: abs, images: 100 })) },
-    },
-  });
-
 const compileText = (text: string): Doc =>
-  openDoc(FILE, text, { probe: standIn(classesFor(text)), exists: () => 'dir' });
+  openDoc(FILE, text, { probe: standIn(standInShape(text)), exists: () => 'dir' });
 
 let doc = compileText(START);
 const docFor = (t: Text) => {
@@ -145,9 +125,13 @@ function render(view: EditorView) {
     : '';
   document.getElementById('plan')!.textContent = plan ? head + planListing(plan) : 'no plan: fix the problems first';
   document.getElementById('explain')!.innerHTML = plan ? explainSectionHtml(explain(plan), 'recipe.tlr', 4) : '';
+  const shape = standInShape(t.toString());
   document.getElementById('note')!.textContent =
-    `${linkProblem}Data checks are off in the browser: every data folder stands for ${classesFor(t.toString())} ` +
-    'classes of 100 images (as many as the head’s last dense layer has units).';
+    `${linkProblem}Data checks are off in the browser: every data folder stands for ` +
+    (shape.multi
+      ? `${shape.k} labels on ${100 * shape.k} images, two labels each (multi-label; as many as the head’s last ` +
+        'dense layer has units).'
+      : `${shape.k} classes of 100 images (as many as the head’s last dense layer has units).`);
 }
 
 /** What was wrong with the link's recipe, said above the note (the page shows the example instead). */

@@ -168,3 +168,16 @@ describe('a label short in a part', () => {
     fs.rmSync(dir, { recursive: true, force: true });
   });
 });
+
+describe('multi-label in the playground', () => {
+  it("the page's stand-in data is multi-label when the head is, so a multi-label recipe checks there", async () => {
+    const { standIn, standInShape } = await import('../../src/playground/stand-in.js');
+    const { openDoc } = await import('../../src/lsp/services.js');
+    const text = 'from resnet18\nhead dense(5) multi-label\ntrain 2 epochs on ./photos.csv\nsplit 70/15/15\n';
+    expect(standInShape(text)).toEqual({ k: 5, multi: true });
+    const doc = openDoc('/playground/recipe.tlr', text, { probe: standIn(standInShape(text)), exists: () => 'dir' });
+    expect(doc.compiled.diagnostics).toEqual([]);
+    expect(doc.compiled.plan?.task).toBe('multi-label');
+    expect(standInShape('from resnet18\nhead dense(3)\n')).toEqual({ k: 3, multi: false });
+  });
+});
