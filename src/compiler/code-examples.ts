@@ -94,6 +94,8 @@ export const EXAMPLES: { readonly [C in Code]: Example } = {
   TLR1609: { recipe: `from resnet18\ntrain 2 epochs on ${D}\nlr 1e-4..1e-2\n` },
   TLR1610: { recipe: `from resnet18\ntrain 2 epochs on ${D}\nlr 0.001 warmup 2\n` },
   TLR1611: { recipe: `from resnet18\naugment flip\ntrain on ${D}\n` },
+  TLR1612: { recipe: `from resnet18\ntrain 2 epochs on ${D}\n  balance labels\n` },
+  TLR1613: { recipe: `from resnet18\ntrain 2 epochs on ${D}\n  balance classes\n  class weights auto\n` },
   TLR1701: { recipe: `from resnet18\ntrain 2 epochs on ${D}\nsave to ${D}\n` },
   TLR1702: { recipe: `from resnet18\ntrain 2 epochs on ${D}\nexport coreml\n` },
 };

@@ -360,6 +360,18 @@ export const CODES = {
     title: 'no number of epochs where there is no default',
     help: 'This stage has no default number of epochs: write `train N epochs`.',
   },
+  TLR1612: {
+    severity: 'error',
+    title: 'unknown balance mode',
+    help: '`balance` takes classes or none.',
+  },
+  TLR1613: {
+    severity: 'warning',
+    title: 'classes balanced twice',
+    help:
+      '`balance classes` already draws every class equally often; `class weights auto` then weighs the rare ones up ' +
+      'again, so the rare classes count for more than the common ones. Keep one of the two.',
+  },
 
   TLR1701: {
     severity: 'error',

@@ -1,5 +1,6 @@
 import { isNum, isRange, lrText, type Augmentation, type Name, type Num, type Range, type Statement } from '../ast.js';
 import type { Ctx } from './context.js';
+import { classWeightsMode, samplerOf, twiceBalanced } from './balance.js';
 import type { Globals, StageStatements } from './statements.js';
 import type { AugmentSpec, Metric, ScheduleSpec, StageSpec } from './checked.js';
 import { didYouMean, oneOf } from './suggest.js';
@@ -233,29 +234,6 @@ function batchnormMode(ctx: Ctx, s: NonNullable<StageStatements['batchnorm']>): 
   return null;
 }
 
-/** `class weights auto|none`, or null (reported). */
-function classWeightsMode(ctx: Ctx, s: NonNullable<StageStatements['classWeights']>): 'auto' | 'none' | null {
-  const m = s.mode;
-  if (m.text === 'auto' || m.text === 'none') return m.text;
-  ctx.report('TLR1605', m.span, `unknown class weights mode \`${m.text}\``, [
-    ...didYouMean(m.text, ['auto', 'none']),
-    '`class weights auto` weighs each class by its inverse frequency',
-  ]);
-  return null;
-}
-
-/** `balance classes|none`, as the sampler it asks for, or null (reported). */
-function samplerOf(ctx: Ctx, s: NonNullable<StageStatements['balance']>): 'shuffle' | 'balanced' | null {
-  const m = s.mode;
-  if (m.text === 'classes') return 'balanced';
-  if (m.text === 'none') return 'shuffle';
-  ctx.report('TLR1605', m.span, `unknown balance mode \`${m.text}\``, [
-    ...didYouMean(m.text, ['classes', 'none']),
-    '`balance classes` draws each class equally often in every epoch; `balance none` draws every image once',
-  ]);
-  return null;
-}
-
 /** Each stage's settings; a later stage inherits all but `lr`, which defaults to the previous / 10. */
 export function checkStages(
   ctx: Ctx,
@@ -297,6 +275,7 @@ export function checkStages(
     if (!classWeights) ok = false;
     const sampler = st.balance ? samplerOf(ctx, st.balance) : (prev?.sampler ?? 'shuffle');
     if (!sampler) ok = false;
+    twiceBalanced(ctx, st, sampler, classWeights);
     if (
       epochs === null ||
       batch === null ||
