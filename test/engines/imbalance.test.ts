@@ -6,15 +6,18 @@ import { findTorchPython, hasTorch } from '../../src/engines/torch/python.js';
 import { tlrAsync } from '../helpers/cli.js';
 import { makeImbalanced } from '../../scripts/imbalanced-data.js';
 import { hasShared, SHARED, SKIP_SHARED } from '../helpers/shared.js';
+import { HEAVY } from '../helpers/heavy.js';
 
 // An imbalanced data set (one class 1 image in 50 for training): `balance classes` and `class weights auto` each raise
 // the test part's balanced accuracy by at least 10 points over neither, on both engines (the torch engine where a
 // Python with torch is found), with ImageNet's MobileNet V1 0.25 as a fixed feature extractor (its features carry the
 // patches' brightness; random weights' do not). Both engines draw the same balanced order: twins/sampler.json.
 
-const py = await findTorchPython();
-const ENGINES = hasTorch(py) ? ['tfjs', 'torch'] : ['tfjs'];
-if (!hasTorch(py)) console.warn('the imbalance test runs on tfjs only: no Python with torch and torchvision found');
+// The torch engine's three runs with TLR_HEAVY=1 (npm run test:heavy, in .ci/run): npm test keeps within its time.
+const py = HEAVY ? await findTorchPython() : null;
+const ENGINES = py && hasTorch(py) ? ['tfjs', 'torch'] : ['tfjs'];
+if (py && !hasTorch(py))
+  console.warn('the imbalance test runs on tfjs only: no Python with torch and torchvision found');
 
 let dir: string;
 const saved = process.env['TLR_WEIGHTS_DIR'];
