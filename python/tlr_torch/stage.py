@@ -162,7 +162,8 @@ class Batches:
         # Every rank must draw the same order: unreadable images are dropped from each batch as it
         # is decoded, not from the order (ranks find them at different times).
         keep = [i for i in range(len(self.items)) if self.features is None or self.features["ok"][i]]
-        return epoch_order(keep, [it.label for it in self.items], sampler, rng(seed))
+        labels = [it.label for it in self.items] if sampler == "balanced" else []  # a shuffle reads none
+        return epoch_order(keep, labels, sampler, rng(seed))
 
     def local(self, idx, aug):
         """This rank's share of the global batch `idx`: inputs and labels (unreadable images dropped)."""

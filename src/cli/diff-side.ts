@@ -10,7 +10,7 @@ import { readContract } from '../contracts/read.js';
 import { compile, type Sweep } from '../compiler/index.js';
 import { displayPath } from '../paths.js';
 import { gitDataView, shownRoots, workTreeView, type DataLens } from './data-view.js';
-import { recordedData, withRecorded } from './recorded-data.js';
+import { newestRuns, recordedData, withRecorded } from './recorded-data.js';
 import { gitTop, problemsText, type RecipeSource } from './sources.js';
 import { useColor, UsageError, type Output } from './io.js';
 import type { DataSeen } from '../review/render-diff.js';
@@ -102,15 +102,7 @@ export function compiledSide(src: RecipeSource, io: Output): Compiled {
 
 /** The latest finished run of exactly this plan in its runs folder, if any. */
 function latestRun(plan: Plan): RunResult | null {
-  const root = plan.output.runsDir;
-  let names: string[];
-  try {
-    names = fs.readdirSync(root).sort().reverse();
-  } catch {
-    return null;
-  }
-  for (const n of names) {
-    const dir = path.join(root, n);
+  for (const dir of newestRuns(plan.output.runsDir)) {
     try {
       const p = readContract('plan', path.join(dir, 'plan.json'));
       if (runKey(p) !== runKey(plan)) continue;

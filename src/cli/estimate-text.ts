@@ -47,11 +47,9 @@ export function sweepEstimates(plans: readonly Plan[]): SweepTime[] {
       const rates = plans.map((p) => cal[e.name]?.[networkKind(p)] ?? null);
       if (rates.some((r) => r === null))
         return { engine: e.name, seconds: null, warm: null, perVariant: plans.map(() => null) };
-      // Each variant's time without the start, then the starts the engine pays.
+      // Each variant's time, less the start where the engine started already (for an earlier variant).
       const each = (cs: readonly PlanCompute[]) =>
-        cs.map(
-          (c, i) => planSeconds(c, rates[i]!) - rates[i]!.startup + (e.startsPerRun || i === 0 ? rates[i]!.startup : 0),
-        );
+        cs.map((c, i) => planSeconds(c, rates[i]!) - (e.startsPerRun || i === 0 ? 0 : rates[i]!.startup));
       const perVariant = each(cold);
       const sum = (xs: readonly number[]) => xs.reduce((a, b) => a + b, 0);
       return { engine: e.name, seconds: sum(perVariant), warm: sum(each(warm)), perVariant };

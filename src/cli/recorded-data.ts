@@ -6,6 +6,19 @@ import type { Plan } from '../contracts/plan.js';
 // The data a run saw, as its plan.json records it (classes in order, images per class per part), for a recipe whose
 // data is not in git: the runs made while the repository was at a commit are the only record of the data it had.
 
+/** The run folders of a runs folder, newest first (their names are their start times); none when it cannot be read. */
+export function newestRuns(runsDir: string): string[] {
+  try {
+    return fs
+      .readdirSync(runsDir)
+      .sort()
+      .reverse()
+      .map((n) => path.join(runsDir, n));
+  } catch {
+    return [];
+  }
+}
+
 /** A run made from `recipe` (its path from the repository's root) with `commit` checked out and the file unchanged. */
 const madeAt = (dir: string, recipe: string, commit: string): boolean => {
   try {
@@ -27,14 +40,7 @@ export function recordedData(
   recipe: string,
   commit: string,
 ): { readonly dir: string; readonly data: Plan['data'] } | null {
-  let names: string[];
-  try {
-    names = fs.readdirSync(plan.output.runsDir).sort().reverse();
-  } catch {
-    return null;
-  }
-  for (const n of names) {
-    const dir = path.join(plan.output.runsDir, n);
+  for (const dir of newestRuns(plan.output.runsDir)) {
     if (!madeAt(dir, recipe, commit)) continue;
     try {
       const data = readContract('plan', path.join(dir, 'plan.json')).data;

@@ -139,7 +139,10 @@ function engineLines(r: DiffReport): string[] {
  * Which data each side was compiled against, when either is not simply the data as it is now (a side from git); and
  * what an empty diff may claim: "comments and layout only" only once the data was compared too.
  */
-export function dataLines(sides: { readonly before: { data: DataSeen }; readonly after: { data: DataSeen } }): {
+export function dataLines(
+  sides: { readonly before: { data: DataSeen }; readonly after: { data: DataSeen } },
+  what = 'comments and layout',
+): {
   readonly seen: string[];
   readonly equal: string;
 } {
@@ -150,10 +153,8 @@ export function dataLines(sides: { readonly before: { data: DataSeen }; readonly
   return {
     seen,
     equal: compared
-      ? 'no change in what runs (comments and layout only)'
-      : `no change in what the recipe says (comments and layout only); the data was ${
-          a.data.compared ? b.data.says : a.data.says
-        }`,
+      ? `no change in what runs (${what} only)`
+      : `no change in what the recipe says (${what} only); the data was ${a.data.compared ? b.data.says : a.data.says}`,
   };
 }
 
@@ -182,6 +183,9 @@ export function diffBody(r: DiffReport): string[] {
   return L;
 }
 
+/** A line of words as a Markdown sentence: capitalised, escaped, with its full stop. */
+export const mdSentence = (s: string): string => `${markdownText(s[0]!.toUpperCase() + s.slice(1))}.`;
+
 /** Markdown cells: pipes and newlines escaped, control characters shown as escapes. */
 export const cell = (s: string | null) => (s === null ? '—' : markdownText(s));
 
@@ -190,8 +194,7 @@ export function diffMarkdown(r: DiffReport): string {
   const data = dataLines(r);
   const L = [`### tlr diff: ${markdownCode(r.before.label)} → ${markdownCode(r.after.label)}`, ''];
   if (data.seen.length) L.push(...data.seen.map((l) => `- ${markdownText(l)}`), '');
-  if (r.diff.equal)
-    return [...L, `${markdownText(data.equal[0]!.toUpperCase() + data.equal.slice(1))}.`, ''].join('\n');
+  if (r.diff.equal) return [...L, mdSentence(data.equal), ''].join('\n');
   L.push('| | section | what | before | after |', '|---|---|---|---|---|');
   for (const section of SECTION_ORDER)
     for (const c of r.diff.changes.filter((x) => x.section === section))

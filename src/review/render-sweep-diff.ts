@@ -1,5 +1,14 @@
 import { fmtMacs, planCompute } from './compute.js';
-import { cell, dataLines, diffBody, diffMarkdown, pct, type DataSeen, type DiffReport } from './render-diff.js';
+import {
+  cell,
+  dataLines,
+  mdSentence,
+  diffBody,
+  diffMarkdown,
+  pct,
+  type DataSeen,
+  type DiffReport,
+} from './render-diff.js';
 import type { SweepDiff, VariantPair, VariantPlan } from './sweep-diff.js';
 import { trainableParams } from '../contracts/plan.js';
 import { duration, fmtInt } from './phrases.js';
@@ -73,9 +82,9 @@ const count = (n: number) => `${n} variant${n === 1 ? '' : 's'}`;
 /** The sweep diff for a terminal. */
 export function sweepDiffText(r: SweepDiffReport): string {
   const d = r.diff;
-  const data = dataLines(r);
+  const data = dataLines(r, 'comments, layout or order');
   const L = [printable(`tlr diff · ${r.before.label} → ${r.after.label}`), ...data.seen.map(printable), ''];
-  if (d.equal) return [...L, data.equal.replace('comments and layout', 'comments, layout or order')].join('\n');
+  if (d.equal) return [...L, data.equal].join('\n');
   L.push(...totals(r).map(printable), '');
   const list = (title: string, vs: readonly VariantPlan[]) => {
     L.push(`${title}: ${vs.length ? count(vs.length) : 'none'}`);
@@ -102,11 +111,10 @@ export function sweepDiffText(r: SweepDiffReport): string {
 /** The sweep diff for a pull-request comment or a job summary. */
 export function sweepDiffMarkdown(r: SweepDiffReport): string {
   const d = r.diff;
-  const data = dataLines(r);
+  const data = dataLines(r, 'comments, layout or order');
   const L = [`### tlr diff: \`${cell(r.before.label)}\` → \`${cell(r.after.label)}\``, ''];
   if (data.seen.length) L.push(...data.seen.map((l) => `- ${cell(l)}`), '');
-  const equal = data.equal.replace('comments and layout', 'comments, layout or order');
-  if (d.equal) return [...L, `${cell(equal[0]!.toUpperCase() + equal.slice(1))}.`, ''].join('\n');
+  if (d.equal) return [...L, mdSentence(data.equal), ''].join('\n');
   L.push(...totals(r).map((t) => `- ${cell(t)}`), '');
   const list = (title: string, vs: readonly VariantPlan[]) => {
     if (!vs.length) return;

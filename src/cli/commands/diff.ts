@@ -138,12 +138,16 @@ interface Entry {
   readonly to?: string;
 }
 
+/** Lines of NUL-separated output of a git command run at the repository's root. */
+function gitList(args: readonly string[]): string[] {
+  const r = spawnSync('git', args, { cwd: gitTop(), maxBuffer: 1 << 28 });
+  if (r.status !== 0) throw new UsageError(`git ${args[0]} failed: ${r.stderr.toString().trim()}`);
+  return r.stdout.toString().split('\0').filter(Boolean);
+}
+
 /** The .tlr files changed between BASE and HEAD (or the work tree), renames paired, as git names them. */
 function changedRecipes(base: string, head: string | undefined): Entry[] {
-  const args = ['diff', '--name-status', '-M', '-z', base, ...(head ? [head] : []), '--', '*.tlr'];
-  const r = spawnSync('git', args, { cwd: gitTop() });
-  if (r.status !== 0) throw new UsageError(`git diff failed: ${r.stderr.toString().trim()}`);
-  const f = r.stdout.toString().split('\0').filter(Boolean);
+  const f = gitList(['diff', '--name-status', '-M', '-z', base, ...(head ? [head] : []), '--', '*.tlr']);
   const out: Entry[] = [];
   for (let i = 0; i < f.length; ) {
     const s = f[i++]!;
@@ -153,18 +157,10 @@ function changedRecipes(base: string, head: string | undefined): Entry[] {
     else out.push({ status: 'modified', from: f[i], to: f[i++] });
   }
   // Against the work tree, a recipe not yet added to git is new too (git diff does not list untracked files).
-  if (!head) {
-    const u = spawnSync('git', ['ls-files', '--others', '--exclude-standard', '-z', '--', '*.tlr'], { cwd: gitTop() });
-    for (const p of u.stdout.toString().split('\0').filter(Boolean)) out.push({ status: 'added', to: p });
-  }
+  if (!head)
+    for (const p of gitList(['ls-files', '--others', '--exclude-standard', '-z', '--', '*.tlr']))
+      out.push({ status: 'added', to: p });
   return out;
-}
-
-/** Lines of NUL-separated output of a git command run at the repository's root. */
-function gitList(args: readonly string[]): string[] {
-  const r = spawnSync('git', args, { cwd: gitTop(), maxBuffer: 1 << 28 });
-  if (r.status !== 0) throw new UsageError(`git ${args[0]} failed: ${r.stderr.toString().trim()}`);
-  return r.stdout.toString().split('\0').filter(Boolean);
 }
 
 /**

@@ -9,15 +9,8 @@ import { hashString, rng, shuffle } from '../../data/random.js';
 // seeded, with the same counts the plan printed.
 
 export type Item =
-  /** `problem`: why the file will not be opened; it is reported as unreadable. */
-  | {
-      readonly kind: 'file';
-      readonly path: string;
-      readonly label: number;
-      readonly problem?: string;
-      /** Multi-label data: every label of the image (indices into the plan's classes). */
-      readonly labels?: readonly number[];
-    }
+  /** A file as its format listed it (`problem`: why it will not be opened; it is reported as unreadable). */
+  | Extract<Entry, { kind: 'file' }>
   | { readonly kind: 'idx'; readonly images: IdxImages; readonly index: number; readonly label: number }
   | Extract<Entry, { kind: 'member' }>;
 

@@ -160,7 +160,8 @@ export class ImageSource implements BatchSource {
   async *batches(batch: number, train: boolean, epochSeed: number, sampler: Sampler = 'shuffle'): AsyncGenerator<XY> {
     const readable = this.items.map((_, i) => i).filter((i) => !this.bad.has(this.items[i]!));
     const random = rng(epochSeed);
-    const labels = this.items.map((item) => item.label);
+    // The labels only matter to a balanced draw (a shuffle reads none).
+    const labels = sampler === 'balanced' ? this.items.map((item) => item.label) : [];
     const order = train ? epochOrder(readable, labels, sampler, random) : readable;
     for (const chunk of train ? trainingBatches(order, batch) : slices(order, batch)) {
       const augmenting = train && this.augment.length > 0;
