@@ -48,14 +48,16 @@ function weights(p: Plan): string[] {
 /** What `tlr plan` prints for a plan. */
 /** Images per class and part, at most 20 classes shown, with the totals. */
 function countsTable(d: Plan['data']): string[] {
-  const cw = Math.max(5, ...d.classes.map((c) => c.length));
+  // Class and label names come from folder names and CSV cells: escaped before they are padded and printed.
+  const names = d.classes.map((c) => printable(c));
+  const cw = Math.max(5, ...names.map((c) => c.length));
   const counts = [d.counts.train, d.counts.validation, d.counts.test];
   const line = (name: string, cells: (number | string)[]) =>
     `${name.padEnd(cw)}  ${cells.map((c) => String(c).padStart(10)).join('  ')}`;
   const shown = Math.min(d.classes.length, 20);
   return [
     line(d.images ? 'label' : 'class', ['train', 'validation', 'test']),
-    ...d.classes.slice(0, shown).map((c, i) =>
+    ...names.slice(0, shown).map((c, i) =>
       line(
         c,
         counts.map((x) => (x ? x[i]! : '-')),

@@ -181,3 +181,26 @@ describe('multi-label in the playground', () => {
     expect(standInShape('from resnet18\nhead dense(3)\n')).toEqual({ k: 3, multi: false });
   });
 });
+
+describe('hostile label names', () => {
+  it('a CSV label holding ESC, a newline, $(…), backticks, <img> or a leading = runs nothing and breaks no output', async () => {
+    const { tlr } = await import('../helpers/cli.js');
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'tlr-ml-hostile-'));
+    const bad = [`a "q" $(touch ${dir}/PWNED) \`id\``, '<img src=x>', '=cmd|x', '\u001b[2Jrare\nline'];
+    const quote = (s: string) => `"${s.replace(/"/g, '""')}"`;
+    const rows = Array.from({ length: 30 }, (_, i) => `img${i}.png,${quote(bad.slice(0, i < 4 ? 4 : 3).join(';'))}`);
+    fs.writeFileSync(path.join(dir, 'tags.csv'), `path,labels\n${rows.join('\n')}\n`);
+    fs.writeFileSync(
+      path.join(dir, 'r.tlr'),
+      'from resnet18\n  input 64\nhead multi-label\ntrain 2 epochs on ./tags.csv\n',
+    );
+    const plan = tlr('plan', path.join(dir, 'r.tlr'));
+    expect(plan.code, plan.err).toBe(0);
+    expect(plan.out + plan.err).not.toContain('\u001b');
+    expect(plan.out).toContain('\\x1b[2Jrare\\x0aline');
+    const json = JSON.parse(tlr('plan', path.join(dir, 'r.tlr'), '--json').out);
+    expect(json.data.classes).toEqual([...bad].sort());
+    expect(fs.existsSync(path.join(dir, 'PWNED'))).toBe(false);
+    fs.rmSync(dir, { recursive: true, force: true });
+  });
+});

@@ -50,7 +50,7 @@ function look(ctx: Ctx, loc: Location): DataInfo | null {
     ctx.report('TLR1309', loc.span, r.message.replace(abs, shown), [
       ...r.hints,
       'data is a folder of class folders, a folder with train/ val/ test/, a folder of MNIST-style IDX files, ' +
-        'or a path,label .csv',
+        'or a path,label .csv (path,labels for several labels an image)',
     ]);
   }
   return null;
