@@ -94,7 +94,7 @@ complete -c tlr -n '__fish_seen_subcommand_from lr-find' -l json -d 'the curve a
 complete -c tlr -n '__fish_seen_subcommand_from lr-find' -l help -d 'this help'
 complete -c tlr -n '__fish_seen_subcommand_from lr-find' -a '(__fish_complete_suffix .tlr)'
 complete -c tlr -n '__fish_seen_subcommand_from predict' -l top -x -d 'how many labels per image'
-complete -c tlr -n '__fish_seen_subcommand_from predict' -l json -d 'one JSON array of {image, top: [{label, probability}]}'
+complete -c tlr -n '__fish_seen_subcommand_from predict' -l json -d 'one JSON array of {image, top: [{label, probability}], la...'
 complete -c tlr -n '__fish_seen_subcommand_from predict' -l csv -d 'image,rank,label,probability'
 complete -c tlr -n '__fish_seen_subcommand_from predict' -l backend -x -d 'the TensorFlow.js backend to run the model on'
 complete -c tlr -n '__fish_seen_subcommand_from predict' -l help -d 'this help'

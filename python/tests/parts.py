@@ -49,9 +49,13 @@ def context(tmp_path, rank=0, **plan_args):
         path=lambda *parts: os.path.join(d, *parts),
         splits={"train": [], "validation": [], "test": []},
         layers=[],
+        classes=p["data"]["classes"],
+        label_sets=None,
     )
     world = SimpleNamespace(rank=rank, size=1, distributed=False, device=torch.device("cpu"))
-    return SimpleNamespace(job=job, plan=p, world=world, events=Events(), probabilities=False)
+    return SimpleNamespace(
+        job=job, plan=p, world=world, events=Events(), probabilities=False, targets=None, thresholds=None
+    )
 
 
 class TinyNet(torch.nn.Module):

@@ -14,7 +14,13 @@ def make(train=200):
     world = SimpleNamespace(
         rank=0, size=1, distributed=False, backend="gloo", device=torch.device("cpu"), sum=lambda xs: list(xs)
     )
-    job = SimpleNamespace(plan=plan(), splits={"train": [None] * train, "validation": [None] * 10, "test": []})
+    p = plan()
+    job = SimpleNamespace(
+        plan=p,
+        splits={"train": [None] * train, "validation": [None] * 10, "test": []},
+        classes=p["data"]["classes"],
+        label_sets=None,
+    )
     return Context(job, world, Events(), amp=True, workers=0)
 
 

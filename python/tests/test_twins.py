@@ -15,6 +15,7 @@ from tlr_torch.dist import share
 from tlr_torch.multilabel import best_thresholds, multilabel_evaluation
 from tlr_torch.random import epoch_order, rng, shuffle
 from tlr_torch.resize import fixed_taps, resize_image
+from tlr_torch.targets import example_loss, hits, label_table, positive_weights
 
 TWINS = os.path.join(os.path.dirname(__file__), "..", "..", "test", "fixtures", "twins")
 
@@ -55,6 +56,21 @@ def _close(a, b):
     if isinstance(a, float) or isinstance(b, float):
         return a == pytest.approx(b, rel=1e-12, abs=1e-15)
     return a == b
+
+
+@pytest.mark.parametrize("case", cases("targets.json"))
+def test_multilabel_targets(case):
+    class Ctx:
+        probabilities = case["probabilities"]
+        targets = label_table(case["sets"], case["labels"])
+
+    pw = positive_weights(case["codes"], case["sets"], case["labels"])
+    assert pw == pytest.approx(case["positiveWeights"], rel=1e-12)
+    out, y = torch.tensor(case["out"], dtype=torch.float32), torch.tensor(case["codes"])
+    assert float(example_loss(Ctx, out, y).mean()) == pytest.approx(case["loss"], rel=1e-5)
+    weighted = example_loss(Ctx, out, y, torch.tensor(pw, dtype=torch.float32)).mean()
+    assert float(weighted) == pytest.approx(case["weightedLoss"], rel=1e-5)
+    assert hits(Ctx, out, y) == case["hits"]
 
 
 @pytest.mark.parametrize("case", cases("batches.json"))

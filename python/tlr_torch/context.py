@@ -8,6 +8,7 @@ import torch.distributed as dist
 from .data import Loader, default_workers
 from .errors import EngineError
 from .network import Head, Net, backbone, load_backbone, use_global_batchnorm
+from .targets import label_table
 
 
 class Context:
@@ -18,7 +19,11 @@ class Context:
         self.pre = self.plan["model"]["preprocessing"]
         self.augment = self.plan["data"]["augment"]
         last = self.plan["head"]["layers"][-1]
-        self.probabilities = last["kind"] == "dense" and last["activation"] == "softmax"
+        # Multi-label: the label-set table a batch's codes index (targets.py), and the thresholds once chosen.
+        self.targets = label_table(job.label_sets, len(job.classes)) if job.label_sets is not None else None
+        self.thresholds = None
+        activation = "softmax" if self.targets is None else "sigmoid"
+        self.probabilities = last["kind"] == "dense" and last["activation"] == activation
         if workers is None:
             workers = default_workers(world.device.type, world.size)
         self.loader = Loader(

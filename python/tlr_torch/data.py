@@ -59,11 +59,19 @@ def read_manifest(path, data_root=None):
         )
     root = data_root or m["root"]
     classes = m["classes"]
+    label_sets = m.get("labelSets")
+    if label_sets is not None and not _are_label_sets(label_sets, len(classes)):
+        raise EngineError(
+            f"{path}: labelSets must be a list of lists of label indices below {len(classes)} (the classes'); the"
+            " manifest was changed after tlr wrote it: write the job again"
+        )
+    # Multi-label rows hold a label set's index in labelSets, single-label ones a class index.
+    codes = len(label_sets) if label_sets is not None else len(classes)
 
     def items(rows, split):
         out = []
         for i, row in enumerate(rows):
-            if not _is_row(row, len(classes)):
+            if not _is_row(row, codes):
                 raise EngineError(
                     f"{path}: {split} item {i} is {json.dumps(row)[:80]}, not [path, class index], [idx file, class"
                     " index, image index] or [shard, class index, offset, size, member]"
@@ -75,7 +83,13 @@ def read_manifest(path, data_root=None):
                 out.append(Item(p, row[1], row[2] if len(row) == 3 else None))
         return out
 
-    return classes, {s: items(m["splits"].get(s) or [], s) for s in ("train", "validation", "test")}
+    return classes, {s: items(m["splits"].get(s) or [], s) for s in ("train", "validation", "test")}, label_sets
+
+
+def _are_label_sets(sets, classes):
+    return isinstance(sets, list) and all(
+        isinstance(x, list) and all(isinstance(k, int) and 0 <= k < classes for k in x) for x in sets
+    )
 
 
 def _is_row(row, classes):

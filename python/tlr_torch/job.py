@@ -48,7 +48,13 @@ class Job:
         plan_file = os.path.join(self.dir, "plan.json")
         self.plan = _read_json(plan_file, "the plan")
         _check_version(self.plan, plan_file, PLAN_FORMAT, PLAN_VERSION, "tlr plan")
-        self.classes, self.splits = read_manifest(os.path.join(self.dir, "manifest.json"), data_root)
+        self.classes, self.splits, self.label_sets = read_manifest(os.path.join(self.dir, "manifest.json"), data_root)
+        multi = self.plan.get("task") == "multi-label"
+        if multi != (self.label_sets is not None):
+            raise EngineError(
+                f"{os.path.join(self.dir, 'manifest.json')} {'has no' if multi else 'has'} labelSets, but the plan is"
+                f" {'multi' if multi else 'single'}-label: write the job again"
+            )
         if self.classes != self.plan["data"]["classes"]:
             raise EngineError(
                 f"{os.path.join(self.dir, 'manifest.json')} lists the classes {self.classes}, but the plan has"

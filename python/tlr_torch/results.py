@@ -1,6 +1,9 @@
 """After training: the best model evaluated, and report.json and environment.json written."""
+import csv
+import io
 import json
 import os
+import re
 import platform
 import time
 
@@ -8,10 +11,12 @@ import torch
 import torchvision
 
 from . import ENGINE_VERSION
-from .files import write_json
+from .files import write_atomic, write_json
 from .metrics import evaluation
 from .network import freeze, set_mode
+from .saver import state_copy
 from .stage import predict_rows
+from .targets import multilabel_report, thresholds_of
 
 
 def evaluate_best(ctx, net, run):
@@ -29,33 +34,103 @@ def evaluate_best(ctx, net, run):
     ctx.check_unreadable()
     allrows = ctx.world.gather(rows)
     ids, y, pred, conf, loss = (allrows[:, i] for i in range(5))
-    ev = evaluation(
-        split,
-        ctx.plan["data"]["classes"],
-        [int(v) for v in y],
-        [int(v) for v in pred],
-        float(loss.mean()) if len(loss) else float("nan"),
-    )
+    mean_loss = float(loss.mean()) if len(loss) else float("nan")
+    if ctx.targets is not None:
+        ev = _multilabel_best(ctx, net, run, split, allrows, mean_loss)
+    else:
+        ev = evaluation(split, ctx.plan["data"]["classes"], [int(v) for v in y], [int(v) for v in pred], mean_loss)
     ctx.events.emit("evaluation", evaluation=ev)
     return ev, allrows, items
 
 
+def _multilabel_best(ctx, net, run, split, rows, loss):
+    """Each label's F1-optimal threshold on the validation part, written into the model folder's preprocessing.json,
+    then the metrics of `rows` at those thresholds."""
+    if split == "validation":
+        val = rows
+    else:
+        batch = max(ctx.plan["stages"][0]["batch"], 32)
+        val = ctx.world.gather(predict_rows(ctx, net, ctx.job.splits["validation"], batch))
+    ctx.thresholds = thresholds_of(ctx, val)
+    run.saver.model(state_copy(net), "model")
+    return multilabel_report(ctx, split, rows, ctx.thresholds, loss)
+
+
+def _image(it):
+    if it.member is not None:
+        offset, size, name = it.member
+        return {"kind": "member", "shard": it.path, "name": name, "offset": offset, "size": size}
+    if it.index is None:
+        return {"kind": "file", "path": it.path}
+    return {"kind": "idx", "file": it.path, "index": it.index}
+
+
 def misclassified(ctx, rows, items):
+    if ctx.targets is not None:
+        return _mislabelled(ctx, rows, items)
     classes = ctx.plan["data"]["classes"]
     wrong = [r for r in rows.tolist() if int(r[1]) != int(r[2])]
     wrong.sort(key=lambda r: -r[3])
+    return [
+        {
+            "image": _image(items[int(r[0])]),
+            "label": classes[int(r[1])],
+            "predicted": classes[int(r[2])],
+            "confidence": r[3],
+        }
+        for r in wrong[:24]
+    ]
+
+
+def _mislabelled(ctx, rows, items):
+    """Images whose labels at the thresholds are not theirs, the surest wrong decision first (as the tfjs engine)."""
+    names, t = ctx.plan["data"]["classes"], ctx.thresholds
     out = []
-    for r in wrong[:24]:
-        it = items[int(r[0])]
-        if it.member is not None:
-            offset, size, name = it.member
-            image = {"kind": "member", "shard": it.path, "name": name, "offset": offset, "size": size}
-        elif it.index is None:
-            image = {"kind": "file", "path": it.path}
+    for r in rows.tolist():
+        truth = set(ctx.job.label_sets[int(r[1])])
+        said = [k for k in range(len(names)) if r[5 + k] >= t[k]]
+        wrong = [r[5 + k] if k in said else 1 - r[5 + k] for k in range(len(names)) if (k in said) != (k in truth)]
+        if wrong:
+            out.append((max(wrong), int(r[0]), sorted(truth), said))
+    out.sort(key=lambda x: -x[0])
+    shown = lambda ks: ", ".join(names[k] for k in ks) or "(none)"  # noqa: E731
+    return [
+        {"image": _image(items[i]), "label": shown(truth), "predicted": shown(said), "confidence": worst}
+        for worst, i, truth, said in out[:24]
+    ]
+
+
+def csv_cell(s):
+    """A text cell a spreadsheet never reads as a formula (as src/escape.ts csvCell)."""
+    plain = re.fullmatch(r"(?:[+-]?(?:\d+(?:[.,]\d+)*(?:e[+-]?\d+)?%?)|-)", s, re.IGNORECASE)
+    return "'" + s if re.match(r"[=+\-@\t\r]", s) and not plain else s
+
+
+def write_predictions(ctx, rows, items):
+    if ctx.world.rank == 0:
+        write_atomic(ctx.job.path("predictions.csv"), predictions_csv(ctx, rows, items).encode("utf-8"))
+
+
+def predictions_csv(ctx, rows, items):
+    """predictions.csv, as the tfjs engine writes it: each evaluated image, its label(s), the prediction (multi-label:
+    the labels at their thresholds) and its probability of every class."""
+    names = ctx.plan["data"]["classes"]
+    multi = ctx.targets is not None
+    t = ctx.thresholds or [0.5] * len(names)
+    out = io.StringIO()
+    w = csv.writer(out, lineterminator="\n")
+    header = ["image", "labels" if multi else "label", "predicted", *(f"p:{n}" for n in names)]
+    w.writerow([csv_cell(c) for c in header])
+    for r in rows.tolist():
+        p = r[5 : 5 + len(names)]
+        if multi:
+            truth = ";".join(names[k] for k in ctx.job.label_sets[int(r[1])])
+            said = ";".join(n for k, n in enumerate(names) if p[k] >= t[k])
         else:
-            image = {"kind": "idx", "file": it.path, "index": it.index}
-        out.append({"image": image, "label": classes[int(r[1])], "predicted": classes[int(r[2])], "confidence": r[3]})
-    return out
+            truth, said = names[int(r[1])], names[int(r[2])]
+        image = csv_cell(items[int(r[0])].describe())
+        w.writerow([image, csv_cell(truth), csv_cell(said), *(repr(float(v)) for v in p)])
+    return out.getvalue()
 
 
 def recipe_provenance(ctx):

@@ -8,7 +8,7 @@ import torch
 from .errors import EngineError
 from .checkpoints import read_checkpoint, trim_metrics
 from .context import Context
-from .results import evaluate_best, write_results
+from .results import evaluate_best, write_predictions, write_results
 from .saver import Saver, state_copy
 from .training import Run, train_stage
 
@@ -46,6 +46,7 @@ def run(job, world, events, amp=False, workers=None):
             r.next_stage(s)
             found = None
         ev, rows, items = evaluate_best(ctx, net, r)
+        write_predictions(ctx, rows, items)
         seconds = write_results(ctx, r, ev, rows, items, started)
         best = r.state["best"]
         events.emit(

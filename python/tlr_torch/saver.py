@@ -16,6 +16,8 @@ def state_copy(net):
 
 def tie_break_of(metric):
     """The loss for an accuracy, the accuracy for a loss (plans before `tieBreak` leave it out)."""
+    if metric == "val_map":  # mAP has no loss of its own name: the validation loss breaks its ties
+        return {"metric": "val_loss", "mode": "min"}
     other = metric.replace("loss", "accuracy") if metric.endswith("loss") else metric.replace("accuracy", "loss")
     return {"metric": other, "mode": "min" if other.endswith("loss") else "max"}
 
@@ -55,6 +57,8 @@ class Saver:
             "resize": RESIZER,
             "network": {"name": m["name"], "width": m["width"]},
             "output": "probabilities" if ctx.probabilities else "logits",
+            **({"task": "multi-label"} if ctx.targets is not None else {}),
+            **({"thresholds": ctx.thresholds} if ctx.thresholds is not None else {}),
         }
 
         def fill(tmp):

@@ -8,13 +8,13 @@ import time
 import signal
 
 import torch
-import torch.nn.functional as F
 
 from .batches import training_batches
 from .data import augment, draw_augment, normalize
 from .dist import share
 from .errors import EngineError
 from .random import epoch_order, rng
+from .targets import example_loss, hits, probabilities, validation_metrics
 
 
 ONE_CYCLE_START, ONE_CYCLE_END, ONE_CYCLE_RISE = 1 / 25, 1e-4, 0.25
@@ -90,12 +90,6 @@ def make_optimizer(name, params, lr):
     if name == "rmsprop":
         return torch.optim.RMSprop(params, lr=lr, alpha=0.9, eps=1e-7)
     return torch.optim.Adam(params, lr=lr, betas=(0.9, 0.999), eps=1e-7)
-
-
-def per_example_loss(out, y, probabilities):
-    if probabilities:
-        return F.nll_loss(torch.log(out.clamp(1e-7, 1)), y, reduction="none")
-    return F.cross_entropy(out, y, reduction="none")
 
 
 class Stopper:
@@ -194,11 +188,13 @@ def train_step(ctx, model, opt, source, idx, aug, class_weights):
     outputs and labels, its weighted loss sum, and that count."""
     x, y = source.local(idx, aug)
     x, y = x.to(ctx.world.device), y.to(ctx.world.device)
-    w = class_weights[y] if class_weights is not None else torch.ones(len(y), device=y.device)
+    # Multi-label: `class_weights` are the labels' positive weights, inside each example's loss.
+    multi = ctx.targets is not None
+    w = class_weights[y] if class_weights is not None and not multi else torch.ones(len(y), device=y.device)
     denom = max(ctx.world.sum([float((w > 0).sum())])[0], 1.0)
     with ctx.autocast():
         out = model(x)
-    weighted = (w * per_example_loss(out.float(), y, ctx.probabilities)).sum()
+    weighted = (w * example_loss(ctx, out.float(), y, class_weights if multi else None)).sum()
     opt.zero_grad(set_to_none=True)
     ctx.scaler.scale(weighted / denom * ctx.world.size).backward()
     ctx.scaler.step(opt)
@@ -241,8 +237,8 @@ def run_epoch(ctx, s, epoch, model, opt, source, class_weights, stopper, stage=N
         lr = learning_rate(stage, epoch, b, batches)
         set_rate(opt, lr)
         out, y, weighted, denom = train_step(ctx, model, opt, source, idx, aug, class_weights)
-        hits = float((out.argmax(-1) == y).sum())
-        lsum, h, n, stop = ctx.world.sum([float(weighted), hits, float(len(y)), 1.0 if stopper.now else 0.0])
+        right = hits(ctx, out.float(), y)
+        lsum, h, n, stop = ctx.world.sum([float(weighted), right, float(len(y)), 1.0 if stopper.now else 0.0])
         loss = lsum / denom
         total += loss * n
         hits_total += h
@@ -266,7 +262,8 @@ def run_epoch(ctx, s, epoch, model, opt, source, class_weights, stopper, stage=N
 
 @torch.no_grad()
 def predict_rows(ctx, forward, items, batch, features=None):
-    """This rank's share of `items` through `forward`: rows of (item index, label, predicted, confidence, loss)."""
+    """This rank's share of `items` through `forward`: rows of (item index, label, predicted, confidence, loss), then
+    each class's (multi-label: each label's) probability."""
     a, b = share(len(items), ctx.world.size, ctx.world.rank)
     rows = []
     spans = [list(range(start, min(start + batch, b))) for start in range(a, b, batch)]
@@ -283,26 +280,20 @@ def predict_rows(ctx, forward, items, batch, features=None):
             continue
         out = forward(x.to(ctx.world.device)).float()
         y = torch.tensor([items[i].label for i in ids], device=out.device)
-        probs = out if ctx.probabilities else torch.softmax(out, -1)
+        probs = probabilities(ctx, out)
         conf, pred = probs.max(-1)
-        loss = per_example_loss(out, y, ctx.probabilities)
-        rows.append(
-            torch.stack(
-                [
-                    torch.tensor(ids, dtype=torch.float64),
-                    y.double().cpu(),
-                    pred.double().cpu(),
-                    conf.double().cpu(),
-                    loss.double().cpu(),
-                ],
-                1,
-            )
-        )
-    return torch.cat(rows) if rows else torch.zeros((0, 5), dtype=torch.float64)
+        loss = example_loss(ctx, out, y)
+        cols = [torch.tensor(ids, dtype=torch.float64), y.double().cpu(), pred.double().cpu(), conf.double().cpu()]
+        rows.append(torch.cat([torch.stack([*cols, loss.double().cpu()], 1), probs.double().cpu()], 1))
+    width = 5 + len(ctx.plan["data"]["classes"])
+    return torch.cat(rows) if rows else torch.zeros((0, width), dtype=torch.float64)
 
 
 def validate(ctx, forward, items, batch, features=None):
     rows = predict_rows(ctx, forward, items, batch, features)
+    if ctx.targets is not None:
+        loss, n = ctx.world.sum([float(rows[:, 4].sum()), float(rows.shape[0])])
+        return {"loss": loss / n if n else float("nan"), **validation_metrics(ctx, ctx.world.gather(rows))}
     loss, right, n = ctx.world.sum(
         [float(rows[:, 4].sum()), float((rows[:, 1] == rows[:, 2]).sum()), float(rows.shape[0])]
     )

@@ -8,10 +8,15 @@ from .network import counts, for_inference, freeze, set_mode
 from .stage import Batches, lr_sweep, make_optimizer, param_groups, run_epoch, validate
 from .features import cached_features, prefix_cache
 from .saver import state_copy, fresh_state, tie_break_of
+from .targets import positive_weights
 
 
 def class_weights(ctx):
+    """Inverse class frequencies; multi-label, each label's positive weight (targets.py)."""
     k = len(ctx.plan["data"]["classes"])
+    if ctx.targets is not None:
+        codes = (it.label for it in ctx.job.splits["train"])
+        return torch.tensor(positive_weights(codes, ctx.job.label_sets, k), device=ctx.world.device)
     c = [0] * k
     for it in ctx.job.splits["train"]:
         c[it.label] += 1
@@ -134,6 +139,8 @@ def train_stage(ctx, net, run, s):
         v = validate(ctx, forward, val_items, max(stage["batch"], 32), vfeats)
         ctx.check_unreadable()
         metrics = {"loss": m["loss"], "accuracy": m["accuracy"], "val_loss": v["loss"], "val_accuracy": v["accuracy"]}
+        if "map" in v:
+            metrics["val_map"] = v["map"] if v["map"] is not None else float("nan")
         if metric:
             value = metrics[metric]
             if best_seen is None or (value < best_seen if metric.endswith("loss") else value > best_seen):

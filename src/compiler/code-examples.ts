@@ -96,6 +96,10 @@ export const EXAMPLES: { readonly [C in Code]: Example } = {
   TLR1611: { recipe: `from resnet18\naugment flip\ntrain on ${D}\n` },
   TLR1612: { recipe: `from resnet18\ntrain 2 epochs on ${D}\n  balance labels\n` },
   TLR1613: { recipe: `from resnet18\ntrain 2 epochs on ${D}\n  balance classes\n  class weights auto\n` },
+  TLR1614: { recipe: `from resnet18\ntrain 2 epochs on ${D}\nsave best by map\n` },
+  TLR1615: {
+    recipe: 'from resnet18\nhead dense(4) multi-label\ntrain 2 epochs on ../data/tags.csv\n  balance classes\n',
+  },
   TLR1701: { recipe: `from resnet18\ntrain 2 epochs on ${D}\nsave to ${D}\n` },
   TLR1702: { recipe: `from resnet18\ntrain 2 epochs on ${D}\nexport coreml\n` },
 };

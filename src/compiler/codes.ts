@@ -318,7 +318,7 @@ export const CODES = {
   TLR1603: {
     severity: 'error',
     title: 'unknown metric',
-    help: 'The metric is one of val_accuracy, val_loss, accuracy, loss.',
+    help: 'The metric is one of val_accuracy, val_loss, accuracy, loss, and for multi-label data map (val_map).',
   },
   TLR1604: {
     severity: 'error',
@@ -371,6 +371,16 @@ export const CODES = {
     help:
       '`balance classes` already draws every class equally often; `class weights auto` then weighs the rare ones up ' +
       'again, so the rare classes count for more than the common ones. Keep one of the two.',
+  },
+  TLR1614: {
+    severity: 'error',
+    title: 'mAP on single-label data',
+    help: "`map` (the mean of the labels' average precisions) is a multi-label metric; with one label per image use val_accuracy or val_loss.",
+  },
+  TLR1615: {
+    severity: 'error',
+    title: 'not for multi-label data',
+    help: 'With several labels per image, `balance classes` has no class to draw each image by (use `class weights auto`: positive weights per label), and a head cannot end in softmax (its labels are not exclusive: tlr applies one sigmoid per label).',
   },
 
   TLR1701: {

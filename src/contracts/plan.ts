@@ -34,6 +34,8 @@ export type { DataFormat } from '../data/formats/index.js';
  * tied epochs is usually the less trained one.
  */
 export function tieBreakOf(metric: Metric): { metric: Metric; mode: 'max' | 'min' } {
+  // mAP has no loss of its own name: the validation loss breaks its ties.
+  if (metric === 'val_map') return { metric: 'val_loss', mode: 'min' };
   const other = (
     metric.endsWith('loss') ? metric.replace('loss', 'accuracy') : metric.replace('accuracy', 'loss')
   ) as Metric;

@@ -2,8 +2,6 @@ import { UsageError } from '../errors.js';
 import { readEngineRecord } from '../runtime/run-folder.js';
 import { tfjsEngine } from './tfjs/index.js';
 import { torchEngine } from './torch/index.js';
-import { TlrError } from '../errors.js';
-import { taskUnsupported } from './task.js';
 import type {
   EngineDef,
   EngineFlag,
@@ -107,8 +105,6 @@ export const recipeExports = (): readonly RecipeExport[] => engines().flatMap((e
 
 /** Runs a request on an engine, handing it the model-folder service. */
 export async function runOn(engine: EngineDef, req: Omit<RunRequest, 'models'>): Promise<RunResult> {
-  const why = req.plan ? taskUnsupported(req.plan) : null;
-  if (why) throw new TlrError(`the ${engine.name} engine cannot run this recipe: ${why}`);
   return engine.run({ ...req, models });
 }
 

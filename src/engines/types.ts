@@ -53,7 +53,10 @@ export interface OpenModel {
 
 export interface Prediction {
   readonly image: string;
+  /** The most probable labels, most probable first (multi-label: each label's own sigmoid probability). */
   readonly top: readonly { readonly label: string; readonly probability: number }[];
+  /** Multi-label: every label whose probability reaches its threshold (preprocessing.json), most probable first. */
+  readonly labels?: readonly { readonly label: string; readonly probability: number; readonly threshold: number }[];
 }
 
 export interface DataEvaluation {

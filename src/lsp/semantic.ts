@@ -2,7 +2,7 @@ import { tokenMatcher, type IToken } from 'chevrotain';
 import * as T from '../compiler/lexer.js';
 import { ACTIVATIONS, HEAD_KINDS } from '../zoo/head-layers.js';
 import { MODEL_NAMES } from '../zoo/catalog.js';
-import { AUGMENTATIONS, METRICS, OPTIMIZERS, SCHEDULES } from '../compiler/check/training.js';
+import { AUGMENTATIONS, METRIC_ALIASES, METRICS, OPTIMIZERS, SCHEDULES } from '../compiler/check/training.js';
 import type { Doc } from './document.js';
 
 // Semantic tokens: colours for editors without the TextMate grammar (Neovim, Emacs, Helix), from the recipe's own
@@ -20,6 +20,7 @@ const WORDS = new Set<string>([
   ...HEAD_KINDS,
   ...ACTIVATIONS,
   ...METRICS,
+  ...Object.keys(METRIC_ALIASES),
   ...AUGMENTATIONS,
 ]);
 const NETWORKS = new Set<string>(MODEL_NAMES);

@@ -6,7 +6,7 @@ import { MULTI_LABEL } from '../compiler/ast.js';
 import { CODES } from '../compiler/codes.js';
 import type { Diagnostic } from '../compiler/diagnostics.js';
 import type { Span } from '../compiler/source.js';
-import { AUGMENTATIONS, METRICS, OPTIMIZERS, SCHEDULES } from '../compiler/check/training.js';
+import { AUGMENTATIONS, METRIC_ALIASES, METRICS, OPTIMIZERS, SCHEDULES } from '../compiler/check/training.js';
 import { family, FAMILIES, MODEL_NAMES } from '../zoo/catalog.js';
 import { ACTIVATIONS, HEAD_KINDS } from '../zoo/head-layers.js';
 import { IMAGE_EXTENSIONS } from '../data/layout.js';
@@ -15,6 +15,9 @@ import { fmtInt } from '../review/phrases.js';
 export * from './document.js';
 export { hover, setWeightsWhere, type WeightsWhere } from './hover.js';
 import { modelOf, toRange, view, viewAt, type Doc, type Pos, type Range, type TextEdit } from './document.js';
+
+/** Metric names a recipe may write: the plan's, and `map` for val_map. */
+const METRIC_WORDS = [...METRICS, ...Object.keys(METRIC_ALIASES)];
 
 // What an editor asks about a recipe, answered from the compiler, the clause table and the zoo:
 // no second parser, no second list of clauses, codes or networks. Positions are LSP's (0-based
@@ -197,7 +200,7 @@ const TAKES: Readonly<Record<string, Answer>> = {
   optimizer: () => list(OPTIMIZERS, 12),
   lr: (cw) => (cw.length >= 2 ? list([...SCHEDULES, 'warmup'], 12) : null),
   early: (cw) =>
-    cw.length === 1 ? list(['stop'], 14) : cw.at(-1) === 'on' ? list(METRICS, 12) : list(['patience', 'on'], 14),
+    cw.length === 1 ? list(['stop'], 14) : cw.at(-1) === 'on' ? list(METRIC_WORDS, 12) : list(['patience', 'on'], 14),
   class: (cw) => (cw.length === 1 ? list(['weights'], 14) : list(['auto', 'none'], 12)),
   balance: (cw) => (cw.length === 1 ? list(['classes', 'none'], 12) : null),
   keep: (cw) =>
@@ -209,7 +212,11 @@ const TAKES: Readonly<Record<string, Answer>> = {
   test: (cw, { doc, typing }) => (cw.length === 1 ? list(['on'], 14) : folders(doc, typing)),
   augment: () => list(AUGMENTATIONS, 12),
   save: (cw) =>
-    cw.at(-1) === 'by' ? list(METRICS, 12) : cw.at(-1) === 'best' ? list(['by'], 14) : list(['best', 'last', 'to'], 14),
+    cw.at(-1) === 'by'
+      ? list(METRIC_WORDS, 12)
+      : cw.at(-1) === 'best'
+        ? list(['by'], 14)
+        : list(['best', 'last', 'to'], 14),
   export: (cw) => (cw.length === 1 ? list(['onnx'], 12) : cw.length === 2 ? list(['softmax'], 12) : null),
 };
 

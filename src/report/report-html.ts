@@ -50,8 +50,32 @@ const imageName = (i: Source): string =>
 const CONFUSION_NOTE = '<p class="muted">Rows: true class; columns: predicted. Colour: share of the row.</p>';
 
 const classRow = (c: Evaluation['classes'][number]): string =>
-  `<tr><td>${esc(c.name)}</td><td>${fx(c.precision, 3)}</td><td>${fx(c.recall, 3)}</td>` +
-  `<td>${fx(c.f1, 3)}</td><td>${c.support}</td></tr>`;
+  `<tr><td>${esc(c.name)}</td>` +
+  (c.threshold === undefined ? '' : `<td>${fx(c.threshold, 3)}</td><td>${fx(c.ap, 3)}</td>`) +
+  `<td>${fx(c.precision, 3)}</td><td>${fx(c.recall, 3)}</td><td>${fx(c.f1, 3)}</td><td>${c.support}</td></tr>`;
+
+/**
+ * The confusion matrix and the per-class table; multi-label, the per-label table with each label's threshold and
+ * average precision (a confusion matrix has no meaning with several labels per image).
+ */
+function classesHtml(ev: Evaluation): string {
+  const multi = ev.task === 'multi-label';
+  const table =
+    `<table><tr><th>${multi ? 'label' : 'class'}</th>${multi ? '<th>threshold</th><th>AP</th>' : ''}` +
+    '<th>precision</th><th>recall</th><th>F1</th><th>support</th></tr>\n' +
+    `${ev.classes.map(classRow).join('\n')}\n</table>`;
+  if (multi)
+    return (
+      `<h2>Per label (${esc(ev.split)}, ${ev.images} images)</h2><p class="muted">A label is predicted when its ` +
+      `probability reaches its threshold, chosen on the validation part (F1-optimal).</p>\n${table}`
+    );
+  const heat = heatMap(
+    ev.classes.map((c) => c.name),
+    ev.confusion,
+  );
+  const title = `<h2>Confusion matrix (${esc(ev.split)}, ${ev.images} images)</h2>`;
+  return `${title}${CONFUSION_NOTE}\n${heat}\n<h2>Per class</h2>\n${table}`;
+}
 
 interface Wrong {
   readonly image: Source;
@@ -100,6 +124,16 @@ function curves(rows: Rows, report: ReportJson): string[] {
   return [
     pair('loss', 'loss', 'val_loss'),
     pair('accuracy', 'accuracy', 'val_accuracy'),
+    ...(rows.some((r) => r.val_map !== undefined)
+      ? [
+          lineChart({
+            title: 'validation mAP',
+            series: [{ name: 'val_map', values: rows.map((r) => r.val_map ?? Number.NaN), color: '#1c7ed6' }],
+            breaks,
+            mark,
+          }),
+        ]
+      : []),
     // Learning rates live on a log scale: small ones (1e-5) would otherwise sit on the axis.
     lineChart({
       title: 'learning rate',
@@ -158,14 +192,20 @@ function summaryHtml(plan: Plan, report: ReportJson): string {
   );
 }
 
-/** The headline figures: accuracy, macro F1, the best epoch, run time and speed. */
+/** The headline figures: accuracy (multi-label: mAP, micro F1, subset accuracy), macro F1, the best epoch, time. */
 function figuresHtml(report: ReportJson): string {
   const ev = report.evaluation,
     best = report.best;
   const runTime = report.seconds >= 60 ? `${(report.seconds / 60).toFixed(1)} min` : `${report.seconds.toFixed(1)} s`;
   const speed = report.training?.imagesPerSecond;
+  const multi = ev.task === 'multi-label';
+  const maps = multi
+    ? `<div class="fig">${ev.split} mAP<b>${fx(ev.map, 3)}</b></div>` +
+      `<div class="fig">micro F1<b>${fx(ev.microF1, 3)}</b></div>`
+    : '';
   return `<div class="figures">
-<div class="fig">${ev.split} accuracy<b>${pct(ev.accuracy)}</b></div>
+${maps}
+<div class="fig">${ev.split} ${multi ? 'subset accuracy' : 'accuracy'}<b>${pct(ev.accuracy)}</b></div>
 ${ev.balancedAccuracy === undefined ? '' : `<div class="fig">balanced accuracy<b>${pct(ev.balancedAccuracy)}</b></div>`}
 <div class="fig">macro F1<b>${fx(ev.macroF1, 3)}</b></div>
 <div class="fig">best ${esc(best.metric)}<b>${fx(best.value, 4)}</b>
@@ -193,15 +233,7 @@ ${summaryHtml(plan, report)}
 ${figuresHtml(report)}
 <h2>Curves</h2><p class="muted">Dashed lines mark where a new stage starts.</p>
 <div class="charts">${curves(rows, report).join('')}</div>
-<h2>Confusion matrix (${esc(ev.split)}, ${ev.images} images)</h2>${CONFUSION_NOTE}
-${heatMap(
-  ev.classes.map((c) => c.name),
-  ev.confusion,
-)}
-<h2>Per class</h2>
-<table><tr><th>class</th><th>precision</th><th>recall</th><th>F1</th><th>support</th></tr>
-${ev.classes.map(classRow).join('\n')}
-</table>
+${classesHtml(ev)}
 <h2>Most confidently misclassified</h2>
 ${misclassifiedHtml(report.misclassified, wrong)}
 <h2>What was run</h2>

@@ -7,18 +7,25 @@ import { markdown, table } from '../text/table.js';
 // accuracy, macro F1, trainable parameters and time, the best marked. `by` pivots one varied value
 // against another (network × freeze point), accuracy in the cells.
 
-/** The best finished variant: highest accuracy, then macro F1, then fewer trainable parameters. */
+/**
+ * The best finished variant: highest mAP (multi-label), then highest accuracy, then macro F1, then fewer trainable
+ * parameters.
+ */
 export function bestVariant(record: SweepRecord): SweepVariant | null {
   const done = record.variants.filter((v) => v.status === 'finished' && v.evaluation);
   return (
     done.sort(
       (a, b) =>
+        (b.evaluation!.map ?? 0) - (a.evaluation!.map ?? 0) ||
         b.evaluation!.accuracy - a.evaluation!.accuracy ||
         b.evaluation!.macroF1 - a.evaluation!.macroF1 ||
         a.trainableParams - b.trainableParams,
     )[0] ?? null
   );
 }
+
+/** Whether the sweep's variants are multi-label (their table then leads with mAP; accuracy is the subset accuracy). */
+const isMultiLabel = (record: SweepRecord): boolean => record.variants.some((v) => v.evaluation?.map !== undefined);
 
 const pct = (v: number) => `${(v * 100).toFixed(2)}%`;
 
@@ -28,14 +35,27 @@ export function sweepRows(record: SweepRecord): string[][] {
   const slots = record.groups.map((g) => g.slot);
   // With keep best: the validation accuracy each variant was judged by.
   const screen = record.keep ? [`val after ${record.keep.after}`] : [];
+  const multi = isMultiLabel(record);
   return [
-    ['', 'variant', ...slots, 'status', ...screen, 'accuracy', 'macro F1', 'trainable', 'time'],
+    [
+      '',
+      'variant',
+      ...slots,
+      'status',
+      ...screen,
+      ...(multi ? ['mAP'] : []),
+      'accuracy',
+      'macro F1',
+      'trainable',
+      'time',
+    ],
     ...record.variants.map((v) => [
       v === best ? '*' : '',
       v.id,
       ...slots.map((s) => v.choices.find((c) => c.slot === s)?.value ?? ''),
       v.status,
       ...(record.keep ? [v.screen ? pct(v.screen.valAccuracy) : '-'] : []),
+      ...(multi ? [typeof v.evaluation?.map === 'number' ? v.evaluation.map.toFixed(3) : '-'] : []),
       v.evaluation ? pct(v.evaluation.accuracy) : '-',
       v.evaluation ? v.evaluation.macroF1.toFixed(3) : '-',
       fmtInt(v.trainableParams),
@@ -52,14 +72,27 @@ export function sweepData(record: SweepRecord): (string | number | boolean | nul
   const best = bestVariant(record);
   const slots = record.groups.map((g) => g.slot);
   const screen = record.keep ? [`val_accuracy_after_${record.keep.after}`] : [];
+  const multi = isMultiLabel(record);
   return [
-    ['best', 'variant', ...slots, 'status', ...screen, 'accuracy', 'macro_f1', 'trainable_params', 'seconds'],
+    [
+      'best',
+      'variant',
+      ...slots,
+      'status',
+      ...screen,
+      ...(multi ? ['map'] : []),
+      'accuracy',
+      'macro_f1',
+      'trainable_params',
+      'seconds',
+    ],
     ...record.variants.map((v) => [
       v === best,
       v.id,
       ...slots.map((s) => v.choices.find((c) => c.slot === s)?.value ?? ''),
       v.status,
       ...(record.keep ? [v.screen?.valAccuracy ?? null] : []),
+      ...(multi ? [v.evaluation?.map ?? null] : []),
       v.evaluation?.accuracy ?? null,
       v.evaluation?.macroF1 ?? null,
       v.trainableParams,

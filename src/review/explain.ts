@@ -95,8 +95,11 @@ function stageSentences(p: Plan, s: PlanStage): string {
   const bn = s.trainable.backboneParams > 0 ? ` BatchNorm: ${batchnormText(s)}.` : '';
   // What a reviewer of imbalanced data looks for: how the classes are weighed and drawn.
   const balance =
-    (s.classWeights === 'auto' ? ' The loss weighs each class by its inverse frequency.' : '') +
-    (s.sampler === 'balanced' ? ' Each epoch draws every class equally often.' : '');
+    (s.classWeights === 'auto'
+      ? taskOf(p) === 'multi-label'
+        ? " The loss weighs each label's positives by (images without it) ÷ (images with it)."
+        : ' The loss weighs each class by its inverse frequency.'
+      : '') + (s.sampler === 'balanced' ? ' Each epoch draws every class equally often.' : '');
   return (
     `Stage ${s.index} trains ${trains} for ${plural(s.epochs, 'epoch')}, starting from ${from}: ${s.optimizer}, ` +
     `batch ${s.batch}, learning rate ${stageRateText(s)}. ${frozen} ${cache}${stop}${bn}${balance}`
@@ -107,13 +110,19 @@ function dataSection(p: Plan): Section {
   const d = p.data,
     dir = planDir(p);
   const counts = [d.counts.train, d.counts.validation, d.counts.test];
+  // Multi-label counts are images with each label: their sum is not the images, which the plan counts apart.
+  const images = d.images ? [d.images.train, d.images.validation, d.images.test] : null;
+  const total = images
+    ? ['images', ...images.map((n) => (n === null ? '-' : fmtInt(n)))]
+    : ['total', ...counts.map((x) => (x ? fmtInt(sum(x)) : '-'))];
   return {
     title: 'Data',
     parts: [
       {
         kind: 'text',
         text:
-          `${plural(d.classes.length, 'class', 'classes')} from ${displayPath(dir, d.root)} ` +
+          `${images ? plural(d.classes.length, 'label') : plural(d.classes.length, 'class', 'classes')} from ` +
+          `${displayPath(dir, d.root)} ` +
           `(${LAYOUTS[d.format]}). ${sourceText(dir, d.validation, 'Validation', !!d.images)}; ` +
           `${sourceText(dir, d.test, 'test', !!d.images)}` +
           `${d.validation.kind === 'split' || d.test?.kind === 'split' ? splitText(d, p.seed) : ''}. ` +
@@ -121,11 +130,8 @@ function dataSection(p: Plan): Section {
       },
       {
         kind: 'table',
-        head: ['class', 'train', 'validation', 'test'],
-        rows: [
-          ...d.classes.map((c, i) => [c, ...counts.map((x) => (x ? fmtInt(x[i]!) : '-'))]),
-          ['total', ...counts.map((x) => (x ? fmtInt(sum(x)) : '-'))],
-        ],
+        head: [images ? 'label' : 'class', 'train', 'validation', 'test'],
+        rows: [...d.classes.map((c, i) => [c, ...counts.map((x) => (x ? fmtInt(x[i]!) : '-'))]), total],
       },
     ],
   };

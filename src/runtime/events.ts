@@ -15,7 +15,10 @@ export const engineMetrics = (m: EpochMetrics): EngineMetrics => ({
   accuracy: m.accuracy ?? Number.NaN,
   val_loss: m.val_loss ?? Number.NaN,
   val_accuracy: m.val_accuracy ?? Number.NaN,
+  ...(m.val_map !== undefined ? { val_map: m.val_map ?? Number.NaN } : {}),
 });
+/** One metric of an epoch: NaN where the epoch has none (mAP of a single-label run). */
+export const metricValue = (m: EngineMetrics, k: keyof EngineMetrics): number => m[k] ?? Number.NaN;
 export type ClassReport = ReadOnly<G.ClassReport>;
 export type Evaluation = ReadOnly<G.Evaluation>;
 

@@ -1,3 +1,5 @@
+import type { Evaluation } from './events.js';
+
 // Multi-label metrics, alike in both engines (python/tlr_torch/multilabel.py is the twin; test/fixtures/twins/
 // multilabel.json holds them together): average precision per label and their mean (mAP), the F1-optimal threshold
 // of each label on the validation part, and, at given thresholds, per-label precision, recall and F1, micro and macro
@@ -136,5 +138,39 @@ export function multiLabelEvaluation(
     macroF1: L ? labels.reduce((a, r) => a + r.f1, 0) / L : 0,
     subsetAccuracy: probs.length ? exact / probs.length : 0,
     labels,
+  };
+}
+
+/** Rows of an images × labels array. */
+export const matrixOf = (flat: ArrayLike<number>, labels: number): number[][] =>
+  Array.from({ length: labels ? flat.length / labels : 0 }, (_, i) =>
+    Array.from({ length: labels }, (_, l) => flat[i * labels + l]!),
+  );
+
+/**
+ * A multi-label evaluation as runs, reports and `tlr eval` carry it (schema/common.schema.json `evaluation`):
+ * `accuracy` is the subset accuracy, `classes` the labels (with threshold and average precision), no confusion matrix.
+ */
+export function multiLabelReport(
+  split: 'test' | 'validation',
+  probs: Matrix,
+  truth: Matrix,
+  names: readonly string[],
+  thresholds: readonly number[],
+  loss: number,
+): Evaluation {
+  const m = multiLabelEvaluation(probs, truth, names, thresholds);
+  return {
+    split,
+    task: 'multi-label',
+    images: m.images,
+    loss,
+    accuracy: m.subsetAccuracy,
+    subsetAccuracy: m.subsetAccuracy,
+    map: m.map,
+    microF1: m.microF1,
+    macroF1: m.macroF1,
+    classes: m.labels,
+    confusion: [],
   };
 }

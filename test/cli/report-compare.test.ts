@@ -57,10 +57,10 @@ describe('tlr compare', () => {
   it('runs recipes and writes the table as Markdown and CSV', () => {
     const md = fs.readFileSync(path.join(world.dir, 'compare.md'), 'utf8');
     expect(md).toMatch(
-      /^\| run \| id \| network \| width \| input \| weights \| frozen \| head \| stages \| epochs \| lr \| batch \| data \| accuracy \| balanced \| macro F1 \| time \| img\/s \| cached img\/s \| backend \| recipe \|/,
+      /^\| run \| id \| network \| width \| input \| weights \| frozen \| head \| stages \| epochs \| lr \| batch \| data \| accuracy \| balanced \| mAP \| macro F1 \| time \| img\/s \| cached img\/s \| backend \| recipe \|/,
     );
     expect(md).toMatch(
-      /\| frozen \| \d{8}-\d{6} \| mobilenet_v1 \| 0\.25 \| 32 \| file \| 100% \| dense\(3\) \| 1 \| 3 \| 0\.01 \| 32 \| data \| \d+\.\d\d% \| \d+\.\d\d% \| [\d.]+ \| \d+ s \| - \| [\d.]+ \|/,
+      /\| frozen \| \d{8}-\d{6} \| mobilenet_v1 \| 0\.25 \| 32 \| file \| 100% \| dense\(3\) \| 1 \| 3 \| 0\.01 \| 32 \| data \| \d+\.\d\d% \| \d+\.\d\d% \| - \| [\d.]+ \| \d+ s \| - \| [\d.]+ \|/,
     );
     expect(md).toMatch(
       /\| tuned \| .* \| 100% → \d+% \| dense\(3\) \| 2 \| 4 \| 0\.01 → 0\.001 \| 32 \| data \| .* \| [\d.]+ \| [\d.]+ \|/,
@@ -69,10 +69,10 @@ describe('tlr compare', () => {
     const csv = fs.readFileSync(path.join(world.dir, 'compare.csv'), 'utf8').trim().split('\n');
     expect(csv).toHaveLength(3);
     expect(csv[0]).toBe(
-      'run,id,finished,network,width,input,weights,frozen,stages,epochs,lr,batch,data,split,accuracy,balanced_accuracy,macro_f1,seconds,images_per_second,cached_images_per_second,backend,head,recipe_digest,revision,run_folder',
+      'run,id,finished,network,width,input,weights,frozen,stages,epochs,lr,batch,data,split,accuracy,balanced_accuracy,map,macro_f1,seconds,images_per_second,cached_images_per_second,backend,head,recipe_digest,revision,run_folder',
     );
     expect(csv[1]).toMatch(
-      /^frozen,\d{8}-\d{6},[^,]+,mobilenet_v1,0\.25,32,file,100%,1,3,0\.01,32,data,test,(0(\.\d+)?|1),(0(\.\d+)?|1),[\d.]+,[\d.]+,,[\d.]+,wasm,/,
+      /^frozen,\d{8}-\d{6},[^,]+,mobilenet_v1,0\.25,32,file,100%,1,3,0\.01,32,data,test,(0(\.\d+)?|1),(0(\.\d+)?|1),,[\d.]+,[\d.]+,,[\d.]+,wasm,/,
     );
   });
 

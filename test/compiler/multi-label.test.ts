@@ -6,11 +6,10 @@ import { compile, format } from '../../src/compiler/index.js';
 import { partCounts, stratify } from '../../src/data/stratify.js';
 import { rng } from '../../src/data/random.js';
 import { diffPlans } from '../../src/review/diff.js';
-import { tlrAsync } from '../helpers/cli.js';
 
 // Multi-label data in the language: a CSV with a `labels` column or one 0/1 column per label, `multi-label` after the
 // head's layers, splits made by iterative stratification (every label in every part), and diagnostics where the head
-// and the data disagree or a label is too rare for the split. The engines refuse such a plan, saying so.
+// and the data disagree or a label is too rare for the split. test/engines/multi-label.test.ts trains such plans.
 
 const VALID = path.resolve(__dirname, '../fixtures/valid');
 const at = (text: string) => compile(text, { file: path.join(VALID, 'ml.tlr') });
@@ -77,23 +76,45 @@ describe('multi-label data', () => {
     expect(f.ok && f.text).toContain('head dense(64, relu) dense(4) multi-label\n');
   });
 
-  it('tlr diff names the task; tlr run refuses the plan before any folder is made, saying why', async () => {
+  it('tlr diff names the task; the best model is chosen by validation mAP unless the recipe says otherwise', () => {
     const single = at(recipe('../data/flowers', 'head dense(3)')).plan!;
     const multi = at(recipe('../data/tags.csv')).plan!;
     expect(diffPlans(single, multi).changes.find((c) => c.label === 'task')).toMatchObject({
       before: 'single-label',
       after: 'multi-label: any set of labels per image',
     });
-    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'tlr-ml-'));
-    fs.cpSync(path.join(VALID, '../data'), path.join(dir, 'data'), { recursive: true });
-    fs.writeFileSync(path.join(dir, 'r.tlr'), recipe('./data/tags.csv'));
-    const r = await tlrAsync('run', path.join(dir, 'r.tlr'));
-    expect(r.code).toBe(1);
-    expect(r.out + r.err).toContain(
-      'the tfjs engine cannot run this recipe: this version trains single-label plans only',
-    );
-    expect(fs.existsSync(path.join(dir, 'runs'))).toBe(false);
-    fs.rmSync(dir, { recursive: true, force: true });
+    expect([single.save.metric, multi.save.metric, multi.save.mode]).toEqual(['val_accuracy', 'val_map', 'max']);
+    // Ties on mAP go to the lower validation loss.
+    expect(multi.save.tieBreak).toEqual({ metric: 'val_loss', mode: 'min' });
+    const early = at(
+      'from resnet18\nhead dense(4) multi-label\ntrain 2 epochs on ../data/tags.csv\n  early stop patience 2 on map\n' +
+        'split 60/20/20\nsave best by map\n',
+    ).plan!;
+    expect([early.save.metric, early.stages[0]!.earlyStop]).toEqual(['val_map', { metric: 'val_map', patience: 2 }]);
+    expect(at(`${recipe('../data/tags.csv')}save best by val_accuracy\n`).plan!.save.metric).toBe('val_accuracy');
+  });
+
+  it('TLR1614: mAP where the data gives one label per image, in `save best by` and in `early stop on`', () => {
+    const c = at(`${recipe('../data/flowers', 'head dense(3)')}  early stop on map\nsave best by val_map\n`);
+    expect(c.diagnostics.map((d) => [d.code, d.span.start.line, d.message])).toEqual([
+      ['TLR1614', 6, '`map` is a multi-label metric, and the data gives one label per image'],
+      ['TLR1614', 7, '`val_map` is a multi-label metric, and the data gives one label per image'],
+    ]);
+    expect(c.plan).toBeNull();
+  });
+});
+
+describe('what only single-label data has', () => {
+  it('TLR1615: `balance classes` and a head ending in softmax on multi-label data; a sigmoid is the head it means', () => {
+    const text = (head: string, extra = '') =>
+      `from resnet18\n${head}\ntrain 2 epochs on ../data/tags.csv\n${extra}split 60/20/20\n`;
+    const c = at(text('head dense(4, softmax) multi-label', '  balance classes\n'));
+    expect(c.diagnostics.map((d) => [d.code, d.span.start.line, d.message])).toEqual([
+      ['TLR1615', 2, 'a multi-label head cannot end in softmax: its labels are not exclusive'],
+      ['TLR1615', 4, '`balance classes` draws by class, and an image here has several labels'],
+    ]);
+    const ok = at(text('head dense(4, sigmoid) multi-label', '  class weights auto\n'));
+    expect([ok.diagnostics, ok.plan!.stages[0]!.classWeights]).toEqual([[], 'auto']);
   });
 });
 

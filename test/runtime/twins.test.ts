@@ -5,6 +5,7 @@ import { rng, shuffle } from '../../src/data/random.js';
 import { trainingBatches } from '../../src/runtime/batches.js';
 import { epochOrder } from '../../src/runtime/sampler.js';
 import { averagePrecision, bestThresholds, multiLabelEvaluation } from '../../src/runtime/multi-label.js';
+import { labelTable, positiveWeights } from '../../src/runtime/targets.js';
 import { shardRows } from '../../src/engines/tfjs/train/data-parallel.js';
 import { fixedTaps, resizeRgb } from '../../src/runtime/images/resize.js';
 import { readSafetensors, writeSafetensors } from '../../src/runtime/weights/safetensors.js';
@@ -52,6 +53,29 @@ describe('the twins, by the shared cases', () => {
     // A label no image has: no average precision, left out of mAP, threshold 0.5.
     const never = cases('multilabel.json')[3];
     expect([never.evaluation.labels[1].ap, never.thresholds[1], never.evaluation.map]).toEqual([null, 0.5, 1]);
+  });
+
+  it('multi-label targets: the label table, positive weights, the sigmoid loss and the right answers', async () => {
+    const { tf } = await import('../../src/engines/tfjs/tf.js');
+    const { batchHits, batchLoss } = await import('../../src/engines/tfjs/train/loss.js');
+    for (const c of cases('targets.json')) {
+      const table = labelTable(c.sets, c.labels),
+        pw = positiveWeights(c.codes, c.sets, c.labels);
+      expect(Array.from(pw)).toEqual(c.positiveWeights.map(Math.fround));
+      const [loss, weighted, hits] = tf.tidy(() => {
+        const out = tf.tensor2d(c.out),
+          y = tf.tensor1d(c.codes, 'int32');
+        const m = (posWeights: Float32Array | null) => ({ labels: c.labels, table, posWeights });
+        return [
+          batchLoss(out, y, c.labels, null, c.probabilities, m(null)),
+          batchLoss(out, y, c.labels, null, c.probabilities, m(pw)),
+          batchHits(out, y, c.probabilities, m(null)),
+        ].map((t) => t.dataSync()[0]!);
+      });
+      expect(loss).toBeCloseTo(c.loss, 5);
+      expect(weighted).toBeCloseTo(c.weightedLoss, 5);
+      expect(hits).toBe(c.hits);
+    }
   });
 
   it('training batches (a last batch of one joins the one before)', () => {

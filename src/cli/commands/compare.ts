@@ -40,6 +40,8 @@ export interface CompareRow {
   macroF1: number;
   /** The mean per-class recall (null: a report from before tlr recorded it). */
   balancedAccuracy: number | null;
+  /** Multi-label: the mean of the labels' average precisions (null: single-label); `accuracy` is then the subset's. */
+  map: number | null;
   seconds: number;
   /**
    * Training images per second on stages that run the network on images, and on stages on cached features (null: none).
@@ -109,6 +111,7 @@ function row(dir: string): CompareRow {
     accuracy: report.evaluation.accuracy,
     macroF1: report.evaluation.macroF1,
     balancedAccuracy: report.evaluation.balancedAccuracy ?? null,
+    map: report.evaluation.map ?? null,
     seconds: report.seconds,
     imagesPerSecond: throughput(plan, epochs, images, false),
     cachedImagesPerSecond: throughput(plan, epochs, images, true),
@@ -138,6 +141,7 @@ const HEAD = [
   'data',
   'accuracy',
   'balanced',
+  'mAP',
   'macro F1',
   'time',
   'img/s',
@@ -161,6 +165,7 @@ const cells = (r: CompareRow) => [
   r.dataset,
   `${fixed((r.accuracy ?? NaN) * 100, 2)}% ${r.split === 'test' ? '' : '(val)'}`.trim(),
   r.balancedAccuracy === null ? '-' : `${fixed(r.balancedAccuracy * 100, 2)}%`,
+  r.map === null ? '-' : fixed(r.map, 3),
   fixed(r.macroF1, 3),
   minutes(r.seconds),
   rate(r.imagesPerSecond),
@@ -189,6 +194,7 @@ const csvOf = (rows: readonly CompareRow[]): string =>
       split: r.split,
       accuracy: r.accuracy,
       balanced_accuracy: r.balancedAccuracy ?? '',
+      map: r.map ?? '',
       macro_f1: r.macroF1,
       seconds: +r.seconds.toFixed(2),
       images_per_second: r.imagesPerSecond === null ? '' : +r.imagesPerSecond.toFixed(2),

@@ -1,4 +1,5 @@
 import { models } from '../../engines/index.js';
+import type { Prediction } from '../../engines/types.js';
 import { evaluationText } from '../../text/evaluation.js';
 import { UsageError, type Output } from '../io.js';
 import { expandImages } from '../image-args.js';
@@ -34,22 +35,33 @@ export async function predictCommand(
     else if (flags.csv)
       io.out(
         stringify(
-          // Names from files and model folders are escaped here as everywhere tlr prints them.
+          // Names from files and model folders are escaped here as everywhere tlr prints them. Multi-label: the rows
+          // are the labels at their thresholds.
           results.flatMap((r) =>
-            r.top.map((t, i) => [printable(r.image), i + 1, printable(t.label), +t.probability.toFixed(6)]),
+            (r.labels ?? r.top).map((t, i) => [
+              printable(r.image),
+              i + 1,
+              printable(t.label),
+              +t.probability.toFixed(6),
+            ]),
           ),
           { header: true, columns: ['image', 'rank', 'label', 'probability'], ...CSV_SAFE },
         ).trimEnd(),
       );
-    else
-      for (const r of results)
-        io.out(
-          printable(`${r.image}: ${r.top.map((t) => `${t.label} ${(t.probability * 100).toFixed(1)}%`).join(', ')}`),
-        );
+    else for (const r of results) io.out(printable(`${r.image}: ${predictionLine(r)}`));
   } finally {
     m.dispose();
   }
   return failed ? 1 : 0;
+}
+
+const shown = (t: { label: string; probability: number }) => `${t.label} ${(t.probability * 100).toFixed(1)}%`;
+
+/** One image's line: its top labels, or (multi-label) the labels at their thresholds. */
+function predictionLine(r: Prediction): string {
+  if (!r.labels) return r.top.map(shown).join(', ');
+  if (!r.labels.length) return `no label reaches its threshold (most probable: ${shown(r.top[0]!)})`;
+  return r.labels.map(shown).join(', ');
 }
 
 /** `tlr eval`: a saved model evaluated on a data set. */

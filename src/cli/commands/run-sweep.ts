@@ -220,7 +220,9 @@ async function runVariant(
       runDir: path.relative(dir, r.runDir),
       seconds: (v.seconds ?? 0) + (own ?? (performance.now() - t0) / 1000),
       screen: screen?.result() ?? v.screen,
-      evaluation: e ? { split: e.split, accuracy: e.accuracy, macroF1: e.macroF1 } : null,
+      evaluation: e
+        ? { split: e.split, accuracy: e.accuracy, macroF1: e.macroF1, ...(e.map !== undefined ? { map: e.map } : {}) }
+        : null,
     });
     return screened ? 'screened' : r.status;
   } catch (e) {
@@ -279,7 +281,8 @@ function latestRun(dir: string, id: string): string | null {
 
 /**
  * Watches a variant's epochs for the sweep's screen: `seen` says stop once the run has trained `after` epochs in all
- * (counting every stage's, from the plan), `result` is the validation accuracy of the last epoch seen.
+ * (counting every stage's, from the plan), `result` is the validation accuracy of the last epoch seen (multi-label:
+ * its validation mAP, which ranks variants better than the subset accuracy).
  */
 function screenAt(plan: Plan, after: number) {
   const before = plan.stages.map((_, i) => plan.stages.slice(0, i).reduce((n, s) => n + s.epochs, 0));
@@ -287,7 +290,7 @@ function screenAt(plan: Plan, after: number) {
   return {
     seen: (e: RunEvent): boolean => {
       if (e.type !== 'epoch') return false;
-      const acc = e.metrics.val_accuracy;
+      const acc = e.metrics.val_map ?? e.metrics.val_accuracy;
       last = { epochs: before[e.stage - 1]! + e.epoch, valAccuracy: acc !== null && Number.isFinite(acc) ? acc : 0 };
       return last.epochs >= after;
     },

@@ -33,7 +33,8 @@ const featuresLine = (e: EventOf<'features'>): string | null => {
 const epochLine = (e: EventOf<'epoch'>): string => {
   const m = e.metrics;
   const metrics =
-    `loss ${num(m.loss)}  acc ${num(m.accuracy)}  val_loss ${num(m.val_loss)}  val_acc ` + `${num(m.val_accuracy)}`;
+    `loss ${num(m.loss)}  acc ${num(m.accuracy)}  val_loss ${num(m.val_loss)}  val_acc ` +
+    `${num(m.val_accuracy)}${m.val_map === undefined ? '' : `  val_mAP ${num(m.val_map)}`}`;
   return (
     `  epoch ${String(e.epoch).padStart(3)}/${e.epochs}  ${metrics}  lr ${formatLr(e.lr)}  ` +
     `${e.seconds.toFixed(1)}s${e.best ? '  * best' : ''}`

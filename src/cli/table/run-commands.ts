@@ -100,8 +100,9 @@ const EXPORT: CommandRow = {
   usage: ['MODEL_DIR [--format onnx|tfjs] [--out PATH] [--softmax] [--force]', 'RECIPE.tlr --torchrun DIR [--nproc N]'],
   about: `Writes a model a run saved (RUN_DIR/model) for other tools: as one standalone .onnx file
 (backbone and head, input "input" float32 [batch, H, W, 3] (RGB / 255, then (x - mean) / std),
-output "output": logits, probabilities with --softmax; labels and preprocessing in its metadata;
-default RUN_DIR/model.onnx), or as the TF.js layers folder (tf.loadLayersModel; default MODEL_DIR-tfjs).
+output "output": logits, probabilities with --softmax (a multi-label model: a sigmoid per label);
+labels, preprocessing and a multi-label model's thresholds in its metadata; default RUN_DIR/model.onnx),
+or as the TF.js layers folder (tf.loadLayersModel; default MODEL_DIR-tfjs).
 With a recipe: writes a job folder for the torch engine on a cluster: the plan, the manifest of every
 image (paths relative to the data root; DATA_ROOT remaps it), the starting weights, the engine package,
 launch.sh (torchrun with c10d rendezvous: NNODES, NPROC_PER_NODE, RDZV_ENDPOINT, DEVICE) and an sbatch
@@ -109,7 +110,7 @@ example. The folder becomes the run folder; tlr predict DIR/model reads its mode
   options: () => ({
     format: { type: 'string', value: 'FORMAT', choices: ['onnx', 'tfjs'], help: 'onnx (the default) or tfjs' },
     out: { type: 'string', value: 'PATH', complete: 'file', help: 'where to write it' },
-    softmax: { type: 'boolean', help: 'end in probabilities rather than logits' },
+    softmax: { type: 'boolean', help: 'end in probabilities rather than logits (multi-label: sigmoids)' },
     force: { type: 'boolean', help: 'replace an existing file (writes are atomic)' },
     ...Object.fromEntries(
       recipeExports().flatMap((x) => [
@@ -166,12 +167,14 @@ runs/<recipe>/lr-find/stage-N.svg.`,
     summary: 'top labels of images with a saved model',
     usage: ["MODEL_DIR IMAGE|FOLDER|'PATTERN'... [--top K] [--json | --csv]"],
     about: `The top K labels (default 3) with their probabilities for each image, from a model a run saved
-(RUN_DIR/model): one line per image. A folder means every image below it; a quoted pattern
-('photos/**/*.jpg') is expanded by tlr. Images run in batches on the fast inference engine.`,
+(RUN_DIR/model): one line per image. A multi-label model gives every label whose probability reaches
+its threshold (chosen on the validation part, saved in preprocessing.json). A folder means every image
+below it; a quoted pattern ('photos/**/*.jpg') is expanded by tlr. Images run in batches on the fast
+inference engine.`,
     options: () => ({
       top: { type: 'string', value: 'K', help: 'how many labels per image (default 3)' },
-      json: common.json('one JSON array of {image, top: [{label, probability}]}'),
-      csv: { type: 'boolean', help: 'image,rank,label,probability (a header, then one row per label)' },
+      json: common.json('one JSON array of {image, top: [{label, probability}], labels (multi-label)}'),
+      csv: { type: 'boolean', help: 'image,rank,label,probability (a row per label; multi-label: those predicted)' },
       backend: BACKEND,
     }),
     notes: 'Exit status 1 when an image cannot be read (the others are still printed).',
@@ -189,8 +192,10 @@ runs/<recipe>/lr-find/stage-N.svg.`,
     usage: ['MODEL_DIR DATA [--json]'],
     about: `Evaluates a saved model on a data set (any layout \`train ... on\` accepts; for a folder with
 train/val/test or IDX files, its test part): accuracy, macro F1, per-class precision, recall and F1,
-and the confusion matrix; it says which part it evaluated and warns when the images are ones the
-model was trained on. Runs on ONNX Runtime (or TensorFlow.js worker threads) as \`tlr run\` does.`,
+and the confusion matrix (multi-label: mAP, micro and macro F1, subset accuracy, and per label its
+threshold, AP, precision, recall and F1, on a multi-label CSV); it says which part it evaluated and
+warns when the images are ones the model was trained on. Runs on ONNX Runtime (or TensorFlow.js
+worker threads) as \`tlr run\` does.`,
     options: () => ({ json: common.json('the evaluation as one JSON object'), backend: BACKEND }),
     operands: 'dirs',
     run: async (p, v, io) =>

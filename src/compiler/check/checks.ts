@@ -5,7 +5,7 @@ import { checkModel, checkWeights } from './model.js';
 import { checkFreezing } from './freeze.js';
 import { checkHead } from './head.js';
 import { checkData } from './data.js';
-import { taskAgrees } from './multi-label.js';
+import { fitsTask, taskAgrees } from './multi-label.js';
 import { checkAugment, checkSeed, checkStages } from './training.js';
 import { checkExport, checkSave } from './save.js';
 
@@ -67,7 +67,12 @@ export const CHECKS: { readonly [K in CheckName]: Row<K> } = {
       !!g.globals.augment,
     ),
   augment: (ctx, g) => checkAugment(ctx, g.globals),
-  save: (ctx, g) => checkSave(ctx, g.globals, g.stages),
+  save: (ctx, g, done) => {
+    const task = done.head?.task ?? null;
+    const fits = fitsTask(ctx, g, task);
+    const saved = checkSave(ctx, g.globals, g.stages, task);
+    return fits ? saved : null;
+  },
   seed: (ctx, g) => checkSeed(ctx, g.globals),
   exports: (ctx, g) => checkExport(ctx, g.globals),
 };

@@ -1,8 +1,9 @@
-import type { Location, Statement } from '../ast.js';
+import type { Location, Name, Statement } from '../ast.js';
 import { PARTS, partCounts, stratify } from '../../data/stratify.js';
 import type { DataInfo } from '../../data/formats/index.js';
 import type { SplitPercent } from '../../data/split-counts.js';
 import type { Ctx } from './context.js';
+import type { Grouped } from './statements.js';
 import type { MultiLabelCounts, SplitSource } from './checked.js';
 
 // Multi-label data in the checker: each part's images per label (the split made by iterative stratification,
@@ -86,4 +87,46 @@ export function taskAgrees(
     return false;
   }
   return true;
+}
+
+/**
+ * What only one task has: `map` where the data gives one label per image (in `save best by` or `early stop on`,
+ * TLR1614); with several labels per image, `balance classes` (there is no one class per image to draw by) and a head
+ * ending in softmax (the labels are not exclusive) (TLR1615).
+ */
+export function fitsTask(ctx: Ctx, g: Grouped, task: 'single-label' | 'multi-label' | null): boolean {
+  if (task === 'multi-label') return multiLabelFits(ctx, g);
+  if (task !== 'single-label') return true;
+  const named = [g.globals.save?.best, ...g.stages.map((st) => st.earlyStop?.metric)];
+  const wrong = named.filter((n): n is Name => !!n && (n.text === 'map' || n.text === 'val_map'));
+  for (const n of wrong)
+    ctx.report('TLR1614', n.span, `\`${n.text}\` is a multi-label metric, and the data gives one label per image`, [
+      'write `val_accuracy` or `val_loss`; for labels per image, train on a CSV with a `labels` column and write ' +
+        "`multi-label` after the head's layers",
+    ]);
+  return !wrong.length;
+}
+
+/** A multi-label recipe's stages draw images as they come, and its head ends in one sigmoid (or none) per label. */
+function multiLabelFits(ctx: Ctx, g: Grouped): boolean {
+  let ok = true;
+  for (const st of g.stages)
+    if (st.balance?.mode.text === 'classes') {
+      ok = false;
+      ctx.report(
+        'TLR1615',
+        st.balance.mode.span,
+        '`balance classes` draws by class, and an image here has several labels',
+        ["write `class weights auto` instead: each label's positives weigh (images without it) ÷ (images with it)"],
+      );
+    }
+  const last = g.globals.head?.layers.at(-1);
+  const softmax = last?.args.find((a) => a.text === 'softmax');
+  if (softmax) {
+    ok = false;
+    ctx.report('TLR1615', softmax.span, 'a multi-label head cannot end in softmax: its labels are not exclusive', [
+      `write \`${last!.name.text}(${last!.args[0]?.text ?? 'N'})\` (tlr applies one sigmoid per label), or \`sigmoid\``,
+    ]);
+  }
+  return ok;
 }

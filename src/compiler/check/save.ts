@@ -36,10 +36,13 @@ export function checkSave(
   ctx: Ctx,
   g: Globals,
   stages: readonly StageStatements[],
+  task: 'single-label' | 'multi-label' | null = null,
 ): { metric: Metric; which: 'best' | 'last'; to: string | null } | null {
   const s = g.save;
-  if (!s) return { metric: 'val_accuracy', which: 'best', to: null };
-  const m = s.best ? metric(ctx, s.best) : 'val_accuracy';
+  // Multi-label: the best model is the one ranking each label's images best (its validation mAP).
+  const byDefault: Metric = task === 'multi-label' ? 'val_map' : 'val_accuracy';
+  if (!s) return { metric: byDefault, which: 'best', to: null };
+  const m = s.best ? metric(ctx, s.best) : byDefault;
   if (!m) return null;
   if (!s.to) return { metric: m, which: s.last ? 'last' : 'best', to: null };
   const to = ctx.resolve(s.to.text);

@@ -33,14 +33,17 @@ const MIN_LR = 1e-12;
 
 export const OPTIMIZERS = ['adam', 'sgd', 'rmsprop'] as const;
 export const SCHEDULES = ['constant', 'cosine', 'step', 'one-cycle'] as const;
-export const METRICS: readonly Metric[] = ['val_accuracy', 'val_loss', 'accuracy', 'loss'];
+export const METRICS: readonly Metric[] = ['val_accuracy', 'val_loss', 'accuracy', 'loss', 'val_map'];
+/** Other names a recipe may write for a metric: `map` is the validation part's mAP (there is no training mAP). */
+export const METRIC_ALIASES: Readonly<Record<string, Metric>> = { map: 'val_map' };
 export const AUGMENTATIONS = ['flip', 'rotate', 'zoom', 'brightness', 'contrast', 'shift'] as const;
 
 /** A metric name, or null (reported). */
 export function metric(ctx: Ctx, n: Name): Metric | null {
   if ((METRICS as readonly string[]).includes(n.text)) return n.text as Metric;
+  if (Object.hasOwn(METRIC_ALIASES, n.text)) return METRIC_ALIASES[n.text]!;
   ctx.report('TLR1603', n.span, `unknown metric \`${n.text}\``, [
-    ...didYouMean(n.text, METRICS),
+    ...didYouMean(n.text, [...METRICS, ...Object.keys(METRIC_ALIASES)]),
     `metrics: ${oneOf([...METRICS])}`,
   ]);
   return null;

@@ -241,7 +241,7 @@ export interface Plan {
    */
   stages: Stage[];
   save: {
-    metric: 'val_accuracy' | 'val_loss' | 'accuracy' | 'loss';
+    metric: 'val_accuracy' | 'val_loss' | 'accuracy' | 'loss' | 'val_map';
     mode: 'max' | 'min';
     which: 'best' | 'last';
     to: null | string;
@@ -249,7 +249,7 @@ export interface Plan {
      * The metric that decides between epochs tied on `metric` (absent in plans before it: the loss for an accuracy, the accuracy for a loss)
      */
     tieBreak?: {
-      metric: 'val_accuracy' | 'val_loss' | 'accuracy' | 'loss';
+      metric: 'val_accuracy' | 'val_loss' | 'accuracy' | 'loss' | 'val_map';
       mode: 'max' | 'min';
     };
     /**
@@ -304,7 +304,7 @@ export interface Stage {
     }[];
   };
   earlyStop: null | {
-    metric: 'val_accuracy' | 'val_loss' | 'accuracy' | 'loss';
+    metric: 'val_accuracy' | 'val_loss' | 'accuracy' | 'loss' | 'val_map';
     patience: number;
   };
   classWeights: 'auto' | 'none';
@@ -404,6 +404,10 @@ export interface EpochMetrics {
   accuracy: number | null;
   val_loss: number | null;
   val_accuracy: number | null;
+  /**
+   * multi-label: the validation part's mAP (macro mean of the labels' average precisions)
+   */
+  val_map?: number | null;
 }
 export interface CheckpointEvent {
   type: 'checkpoint';
@@ -426,7 +430,7 @@ export interface EarlyStopEvent {
   type: 'early-stop';
   stage: number;
   epoch: number;
-  metric: 'val_accuracy' | 'val_loss' | 'accuracy' | 'loss';
+  metric: 'val_accuracy' | 'val_loss' | 'accuracy' | 'loss' | 'val_map';
   patience: number;
 }
 export interface EvaluationEvent {
@@ -437,6 +441,9 @@ export interface Evaluation {
   split: 'test' | 'validation';
   images: number;
   loss: number | null;
+  /**
+   * single-label: correct predictions; multi-label: the subset accuracy
+   */
   accuracy: number;
   macroF1: number;
   /**
@@ -444,7 +451,26 @@ export interface Evaluation {
    */
   balancedAccuracy?: number;
   classes: ClassReport[];
+  /**
+   * single-label: rows are true classes, columns predicted ones; multi-label: empty
+   */
   confusion: number[][];
+  /**
+   * absent: single-label
+   */
+  task?: 'single-label' | 'multi-label';
+  /**
+   * multi-label: the mean of the labels' average precisions
+   */
+  map?: number | null;
+  /**
+   * multi-label: F1 over every (image, label) decision
+   */
+  microF1?: number;
+  /**
+   * multi-label: images whose predicted labels are exactly their labels (also `accuracy`)
+   */
+  subsetAccuracy?: number;
 }
 export interface ClassReport {
   name: string;
@@ -452,6 +478,14 @@ export interface ClassReport {
   recall: number;
   f1: number;
   support: number;
+  /**
+   * multi-label: the label's threshold (chosen on the validation part, F1-optimal)
+   */
+  threshold?: number;
+  /**
+   * multi-label: the label's average precision (null: no image has it)
+   */
+  ap?: number | null;
 }
 export interface WarningEvent {
   type: 'warning';
@@ -479,7 +513,7 @@ export interface FinishedEvent {
   exported?: string[];
 }
 export interface Best {
-  metric: 'val_accuracy' | 'val_loss' | 'accuracy' | 'loss';
+  metric: 'val_accuracy' | 'val_loss' | 'accuracy' | 'loss' | 'val_map';
   value: number | null;
   stage: number;
   epoch: number;
@@ -546,6 +580,7 @@ export interface MetricsRow {
   accuracy: number | null;
   val_loss: number | null;
   val_accuracy: number | null;
+  val_map?: number | null;
   lr: number;
   lrAuto?: number;
   seconds: number;
@@ -630,6 +665,10 @@ export interface SweepRecord {
       split: 'test' | 'validation';
       accuracy: number;
       macroF1: number;
+      /**
+       * multi-label: the test (or validation) mAP
+       */
+      map?: number | null;
     };
     plan: Plan;
   }[];
@@ -645,6 +684,10 @@ export interface Manifest {
    * @minItems 2
    */
   classes: string[];
+  /**
+   * Multi-label data: each distinct set of labels (indices into classes); a row's label is the index of its set here
+   */
+  labelSets?: number[][];
   splits: {
     train: ([string, number] | [string, number, number] | [string, number, number, number, string])[];
     validation: ([string, number] | [string, number, number] | [string, number, number, number, string])[];
@@ -756,6 +799,14 @@ export interface Preprocessing {
     width: number | null;
   };
   output?: 'probabilities' | 'logits';
+  /**
+   * multi-label: one sigmoid per label, and a label is predicted when its probability reaches its threshold (absent: single-label)
+   */
+  task?: 'single-label' | 'multi-label';
+  /**
+   * multi-label: each label's threshold, in labels.json's order, chosen on the validation part (F1-optimal)
+   */
+  thresholds?: number[];
 }
 /**
  * Marks a folder tlr wrote; tlr replaces such a folder only when it holds this marker, and removes only the files it lists.

@@ -1,6 +1,6 @@
 import { RESIZE_DEFINITION, RESIZER } from '../../runtime/images/resize.js';
 import { savedProgram } from './infer/saved.js';
-import { toOnnx } from './onnx/to-onnx.js';
+import { toOnnx, type OnnxOptions } from './onnx/to-onnx.js';
 import type { SavedModel } from './saved-model.js';
 import type { ModelMeta } from './model-files.js';
 import { copyDirAtomic } from '../../files/atomic.js';
@@ -19,11 +19,18 @@ import { isTorchModelDir, saveModel } from './model-files.js';
  * (JSON: inputSize, mean, std, layout NHWC), `output`, `network`, `tlr`.
  */
 export function exportOnnx(m: SavedModel, opts: { softmax?: boolean } = {}): Uint8Array {
-  return toOnnx(savedProgram(m.model, m.meta), {
-    softmax: opts.softmax && m.meta.output === 'logits',
-    metadata: onnxMetadata(m.meta, !!opts.softmax),
-  });
+  return toOnnx(savedProgram(m.model, m.meta), onnxOptions(m.meta, !!opts.softmax));
 }
+
+/**
+ * How a model goes to ONNX: with `probabilities` asked of a model that outputs logits, its task's activation on top
+ * (softmax, or a sigmoid per label); the metadata says what the output is.
+ */
+export const onnxOptions = (meta: ModelMeta, probabilities: boolean): OnnxOptions => {
+  const add = probabilities && meta.output === 'logits',
+    multi = meta.task === 'multi-label';
+  return { softmax: add && !multi, sigmoid: add && multi, metadata: onnxMetadata(meta, probabilities) };
+};
 
 /** What an exported ONNX file carries about itself: labels, preprocessing, output kind, network, tlr's version. */
 export function onnxMetadata(meta: ModelMeta, softmax: boolean): Record<string, string> {
@@ -42,6 +49,11 @@ export function onnxMetadata(meta: ModelMeta, softmax: boolean): Record<string, 
       resizeDefinition: RESIZE_DEFINITION,
     }),
     output: meta.output === 'probabilities' || softmax ? 'probabilities' : 'logits',
+    // Multi-label: the output is one score per label (sigmoid it unless `probabilities`); a label is predicted when
+    // its probability reaches its threshold.
+    ...(meta.task === 'multi-label'
+      ? { task: 'multi-label', thresholds: JSON.stringify(meta.thresholds ?? meta.labels.map(() => 0.5)) }
+      : {}),
     network: JSON.stringify(meta.network),
     tlr: TLR_VERSION,
   };
@@ -63,7 +75,10 @@ export async function exportTfjs(m: SavedModel, out: string, opts: { softmax?: b
   const model = probs
     ? tf.model({
         inputs: m.model.inputs,
-        outputs: tf.layers.softmax({ name: 'probabilities' }).apply(m.model.outputs[0]!) as tf.SymbolicTensor,
+        outputs: (m.meta.task === 'multi-label'
+          ? tf.layers.activation({ activation: 'sigmoid', name: 'probabilities' })
+          : tf.layers.softmax({ name: 'probabilities' })
+        ).apply(m.model.outputs[0]!) as tf.SymbolicTensor,
         name: m.model.name,
       })
     : m.model;

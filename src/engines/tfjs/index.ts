@@ -2,7 +2,6 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { UsageError } from '../../errors.js';
 import type { EngineDef, EngineSettings } from '../types.js';
-import { taskUnsupported } from '../task.js';
 import { memoryNotes, memoryUnsupported } from './memory.js';
 
 // The tfjs engine's row: TensorFlow.js in Node (wasm with tlr's kernels, or tfjs-node), ONNX
@@ -26,7 +25,7 @@ export const tfjsEngine: EngineDef = {
     backendOf(backend);
     return { backend };
   },
-  unsupported: (plan) => taskUnsupported(plan) ?? memoryUnsupported(plan),
+  unsupported: (plan) => memoryUnsupported(plan),
   notes: memoryNotes,
   missing: () => null,
   startsPerRun: false,

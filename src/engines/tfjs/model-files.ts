@@ -35,9 +35,22 @@ export interface ModelMeta {
     readonly resize?: string;
   };
   readonly network: { readonly name: string; readonly width: number | null };
-  /** The output is logits (softmax them) unless the head ends in softmax. */
+  /** The output is logits (softmax them, or sigmoid them when multi-label) unless the head ends in an activation. */
   readonly output: 'logits' | 'probabilities';
+  /** Absent: one label per image. */
+  readonly task?: 'single-label' | 'multi-label';
+  /** Multi-label: each label's threshold, chosen on the validation part when the run ended (absent before). */
+  readonly thresholds?: readonly number[];
 }
+
+/** preprocessing.json's fields for `meta`. */
+export const preprocessingJson = (meta: ModelMeta): Contracts['preprocessing'] => ({
+  ...meta.preprocessing,
+  network: meta.network,
+  output: meta.output,
+  ...(meta.task === 'multi-label' ? { task: meta.task } : {}),
+  ...(meta.thresholds ? { thresholds: [...meta.thresholds] } : {}),
+});
 
 /**
  * Saves a model folder atomically: model.json, weights.bin, the tlr marker, and with `meta` labels.json and
@@ -72,10 +85,7 @@ export async function saveModel(model: tf.LayersModel, dir: string, meta?: Model
       );
       if (meta) {
         fs.writeFileSync(path.join(tmp, 'labels.json'), `${JSON.stringify(meta.labels, null, 2)}\n`);
-        fs.writeFileSync(
-          path.join(tmp, 'preprocessing.json'),
-          `${JSON.stringify({ ...meta.preprocessing, network: meta.network, output: meta.output }, null, 2)}\n`,
-        );
+        fs.writeFileSync(path.join(tmp, 'preprocessing.json'), `${JSON.stringify(preprocessingJson(meta), null, 2)}\n`);
       }
       writeMarker(tmp, MODEL_MARKER, markerFields(TLR_VERSION));
     },
@@ -100,7 +110,8 @@ function readJson<K extends 'labels' | 'preprocessing' | 'network'>(dir: string,
 function checkPreprocessing(
   dir: string,
   x: Contracts['preprocessing'],
-): ModelMeta['preprocessing'] & { network: ModelMeta['network']; output: ModelMeta['output'] } {
+  labels: number,
+): ModelMeta['preprocessing'] & Pick<ModelMeta, 'network' | 'output' | 'task' | 'thresholds'> {
   const f = path.join(dir, 'preprocessing.json');
   const problem =
     x.inputSize < 16 || x.inputSize > 1024
@@ -112,10 +123,24 @@ function checkPreprocessing(
           : x.resize !== undefined && !READABLE_RESIZERS.includes(x.resize)
             ? `says the model was trained on images resized by ${JSON.stringify(x.resize)}, but this tlr ` +
               `resizes with ${RESIZER}: its predictions would not match its training; use the tlr that saved it`
-            : null;
+            : x.thresholds && x.thresholds.length !== labels
+              ? `has ${x.thresholds.length} thresholds, but labels.json names ${labels} labels: one each`
+              : x.thresholds && x.task !== 'multi-label'
+                ? 'has thresholds but no "task": "multi-label"'
+                : null;
   if (problem) throw new ModelDirError(`${f} ${problem}`);
   return x as never;
 }
+
+/** A model folder's metadata from its checked files. */
+const metaOf = (labels: string[], pre: ReturnType<typeof checkPreprocessing>): ModelMeta => ({
+  labels,
+  preprocessing: pre,
+  network: pre.network,
+  output: pre.output,
+  ...(pre.task === 'multi-label' ? { task: pre.task } : {}),
+  ...(pre.thresholds ? { thresholds: pre.thresholds } : {}),
+});
 
 /**
  * Loads a saved tlr model with its metadata. Every file is checked before use (JSON, fields,
@@ -129,7 +154,7 @@ export async function loadModelDir(dir: string): Promise<{ model: tf.LayersModel
       `${dir} is not a tlr model folder: ${need.join(', ')} missing (a run writes its model into RUN_DIR/model)`,
     );
   const labels = [...readJson(dir, 'labels')];
-  const pre = checkPreprocessing(dir, readJson(dir, 'preprocessing'));
+  const pre = checkPreprocessing(dir, readJson(dir, 'preprocessing'), labels.length);
   let json: ModelJson, weights: WeightMap;
   try {
     // A model folder's model.json is a run's file: read once, its outline checked against its schema first.
@@ -170,7 +195,7 @@ export async function loadModelDir(dir: string): Promise<{ model: tf.LayersModel
       `${path.join(dir, 'labels.json')} names ${labels.length} classes, but the model has ${units} outputs`,
     );
   }
-  return { model, meta: { labels, preprocessing: pre, network: pre.network, output: pre.output } };
+  return { model, meta: metaOf(labels, pre) };
 }
 
 /** The weights as the manifest lays them out (float32), for tf.io.fromMemory. */
@@ -209,7 +234,7 @@ function checkNetworkJson(dir: string, n: Contracts['network']): Contracts['netw
  */
 async function loadTorchModelDir(dir: string): Promise<{ model: tf.LayersModel; meta: ModelMeta }> {
   const labels = [...readJson(dir, 'labels')];
-  const pre = checkPreprocessing(dir, readJson(dir, 'preprocessing'));
+  const pre = checkPreprocessing(dir, readJson(dir, 'preprocessing'), labels.length);
   const net = checkNetworkJson(dir, readJson(dir, 'network'));
   const file = path.join(dir, 'model.safetensors');
   let state: ReturnType<typeof readSafetensors>;
@@ -242,5 +267,5 @@ async function loadTorchModelDir(dir: string): Promise<{ model: tf.LayersModel; 
         `${model.outputs[0]!.shape[1]} outputs`,
     );
   }
-  return { model, meta: { labels, preprocessing: pre, network: pre.network, output: pre.output } };
+  return { model, meta: metaOf(labels, pre) };
 }

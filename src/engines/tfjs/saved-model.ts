@@ -5,7 +5,9 @@ import { chooseBackend, type BackendName } from './backend.js';
 import { loadModelDir, type ModelMeta } from './model-files.js';
 import { decodeRgb, ImageError, normalize } from '../../runtime/images/image.js';
 import { probeData, readMember, type DataFormat } from '../../data/formats/index.js';
-import { listItems, listSplits, describeItem, type Item } from '../../runtime/images/dataset.js';
+import { codedItems, listItems, listSplits, describeItem, type Item } from '../../runtime/images/dataset.js';
+import { labelTable, truthRows } from '../../runtime/targets.js';
+import { matrixOf, multiLabelReport } from '../../runtime/multi-label.js';
 import { createHash } from 'node:crypto';
 import { ImageSource } from './train/batch-sources.js';
 import { evaluate } from './train/loop.js';
@@ -108,22 +110,32 @@ export async function predict(
       if (!rgb.length) continue;
       const x = tf.tensor4d(concat(rgb.map((r) => r.data)), [rgb.length, size, size, 3]);
       const y = await engine.run(x);
-      const probs = tf.tidy(() => (m.meta.output === 'logits' ? tf.softmax(y) : y.clone()));
+      const multi = m.meta.task === 'multi-label';
+      const probs = tf.tidy(() =>
+        m.meta.output === 'probabilities' ? y.clone() : multi ? tf.sigmoid(y) : tf.softmax(y),
+      );
       const p = (await probs.array()) as number[][];
       tf.dispose([x, y, probs]);
-      rgb.forEach((r, j) => {
-        out.push({
-          image: r.image,
-          top: p[j]!.map((v, c) => ({ label: m.meta.labels[c] ?? `#${c}`, probability: v }))
-            .sort((a, b) => b.probability - a.probability)
-            .slice(0, k),
-        });
-      });
+      for (const [j, r] of rgb.entries()) out.push(predictionOf(m.meta, r.image, p[j]!, k));
     }
   } finally {
     await engine.close();
   }
   return out;
+}
+
+/** An image's prediction from its probabilities: the top `k`, and (multi-label) the labels at their thresholds. */
+function predictionOf(meta: ModelMeta, image: string, p: readonly number[], k: number): Prediction {
+  const ranked = p
+    .map((v, c) => ({ label: meta.labels[c] ?? `#${c}`, probability: v, c }))
+    .sort((a, b) => b.probability - a.probability);
+  const top = ranked.slice(0, k).map(({ label, probability }) => ({ label, probability }));
+  if (meta.task !== 'multi-label') return { image, top };
+  const t = meta.thresholds ?? meta.labels.map(() => 0.5);
+  const labels = ranked
+    .filter((x) => x.probability >= t[x.c]!)
+    .map(({ label, probability, c }) => ({ label, probability, threshold: t[c]! }));
+  return { image, top, labels };
 }
 
 const concat = (parts: readonly Float32Array[]): Float32Array => {
@@ -199,7 +211,17 @@ export async function evaluateOn(
     throw new SavedModelError(
       `${data} has classes the model does not know: ${unknown.join(', ')} (it knows ${m.meta.labels.join(', ')})`,
     );
-  const items = listItems({ kind: 'data', path: info.path, format: info.format as DataFormat, part }, m.meta.labels);
+  const multi = m.meta.task === 'multi-label';
+  if (multi !== !!info.labelSets)
+    throw new SavedModelError(
+      multi
+        ? `${data} gives one label per image, but the model is multi-label: evaluate it on a CSV with a \`labels\` ` +
+            'column (labels separated by `;`) or one 0/1 column per label'
+        : `${data} gives several labels per image, but the model predicts one: evaluate it on class folders or a ` +
+            'CSV with a `label` column',
+    );
+  const listed = listItems({ kind: 'data', path: info.path, format: info.format as DataFormat, part }, m.meta.labels);
+  const { items, labelSets } = multi ? codedItems(listed) : { items: listed, labelSets: null };
   let unreadable = 0;
   const src = new ImageSource(items, m.meta.preprocessing.inputSize, m.meta.preprocessing, [], (it, reason) => {
     unreadable++;
@@ -208,14 +230,26 @@ export async function evaluateOn(
   const batch = 32;
   const engine = await engineFor(m, items.length, batch, opts.env);
   try {
-    const r = await evaluate(engine, src, m.meta.labels.length, m.meta.output === 'probabilities', batch);
+    const L = m.meta.labels.length,
+      targets = labelSets ? { labels: L, table: labelTable(labelSets, L), posWeights: null } : null;
+    const r = await evaluate(engine, src, L, m.meta.output === 'probabilities', batch, targets);
+    const thresholds = m.meta.thresholds ?? m.meta.labels.map(() => 0.5);
     return {
       data: info.path,
       part,
       unreadable,
       engine: engine.label,
       overlap: trainingOverlap(m.dir, items),
-      evaluation: evaluation('test', m.meta.labels, r.y, r.pred, r.loss),
+      evaluation: labelSets
+        ? multiLabelReport(
+            'test',
+            matrixOf(r.probs!, L),
+            truthRows(r.y, labelSets, L),
+            m.meta.labels,
+            thresholds,
+            r.loss,
+          )
+        : evaluation('test', m.meta.labels, r.y, r.pred, r.loss),
     };
   } finally {
     await engine.close();

@@ -6,7 +6,6 @@ import type { EngineDef, EngineSettings, FlagValues, RecipeExport } from '../typ
 import { torchUnsupported } from './networks.js';
 import { quickTorchPython } from './python.js';
 import { JOB_MARKER } from './job-marker.js';
-import { taskUnsupported } from '../task.js';
 import { fileSafeName } from '../../escape.js';
 
 // The torch engine's row: PyTorch with torchvision (the Python package in python), one
@@ -146,7 +145,7 @@ export const torchEngine: EngineDef = {
     'master-port': { type: 'string', value: 'PORT', help: 'a free port on node 0 for the rendezvous' },
   },
   settle,
-  unsupported: (plan) => taskUnsupported(plan) ?? torchUnsupported(plan),
+  unsupported: (plan) => torchUnsupported(plan),
   missing: () => (quickTorchPython() ? null : 'no Python with torch and torchvision; tlr doctor says what to install'),
   startsPerRun: true,
   usage: 'tlr run RECIPE --engine torch [--nproc N] [--nnodes N --node-rank R --master-addr HOST --master-port PORT]',

@@ -51,7 +51,14 @@ export function writeManifest(plan: Plan, file: string): { file: string; reason:
   const splits = listSplits(plan),
     root = plan.data.root;
   const skipped: { file: string; reason: string }[] = [];
-  const head = { format: MANIFEST_FORMAT, version: MANIFEST_VERSION, root, classes: plan.data.classes };
+  // Multi-label: a row's label is its label set's index in labelSets (runtime/images/dataset.ts).
+  const head = {
+    format: MANIFEST_FORMAT,
+    version: MANIFEST_VERSION,
+    root,
+    classes: plan.data.classes,
+    ...(splits.labelSets ? { labelSets: splits.labelSets } : {}),
+  };
   const w = new AtomicWriter(file);
   try {
     w.write(`${JSON.stringify(head).slice(0, -1)},"splits":{`);

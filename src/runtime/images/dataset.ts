@@ -18,6 +18,12 @@ export interface Splits {
   readonly train: readonly Item[];
   readonly validation: readonly Item[];
   readonly test: readonly Item[];
+  /**
+   * Multi-label data: each distinct set of labels (indices into the classes), in order of first appearance; an item's
+   * `label` is its set's index here. Both engines train on these codes (a batch's targets are their sets' rows), so
+   * samplers, shards and caches carry one number per image whatever the task.
+   */
+  readonly labelSets?: readonly (readonly number[])[];
 }
 
 const toItem = (e: Entry): Item =>
@@ -39,7 +45,11 @@ export function listSplits(plan: Plan): Splits {
     // The checker's stratification over the same rows in the same order: the plan's counts are these parts'.
     const part = stratify(own.map(labelsOf), d.classes.length, d.split, plan.seed);
     const of = (k: number) => own.filter((_, i) => part[i] === k);
-    return { train: of(0), validation: of(1).concat(external(d.validation)), test: of(2).concat(external(d.test)) };
+    return coded({
+      train: of(0),
+      validation: of(1).concat(external(d.validation)),
+      test: of(2).concat(external(d.test)),
+    });
   }
   const byClass = d.classes.map((_, c) => own.filter((it) => it.label === c));
   // concat, not push(...): a class of a few hundred thousand images would overflow the call stack as arguments.
@@ -54,6 +64,37 @@ export function listSplits(plan: Plan): Splits {
     train = train.concat(order.slice(n.test + n.validation));
   });
   return { train, validation: validation.concat(external(d.validation)), test: test.concat(external(d.test)) };
+}
+
+/** Multi-label splits with each item's `label` set to its label set's code (Splits.labelSets). */
+function coded(parts: Omit<Splits, 'labelSets'>): Splits {
+  const c = labelCoder();
+  return {
+    train: parts.train.map(c.code),
+    validation: parts.validation.map(c.code),
+    test: parts.test.map(c.code),
+    labelSets: c.labelSets,
+  };
+}
+
+/** Multi-label items with each `label` set to its label set's code, and the sets (`tlr eval` of multi-label data). */
+export function codedItems(items: readonly Item[]): { items: Item[]; labelSets: readonly (readonly number[])[] } {
+  const c = labelCoder();
+  return { items: items.map(c.code), labelSets: c.labelSets };
+}
+
+/** Codes label sets in the order it meets them. */
+function labelCoder() {
+  const codes = new Map<string, number>(),
+    labelSets: number[][] = [];
+  const code = (it: Item): Item => {
+    if (it.kind !== 'file') return it;
+    const set = [...labelsOf(it)].sort((a, b) => a - b),
+      key = set.join(',');
+    if (!codes.has(key)) codes.set(key, labelSets.push(set) - 1);
+    return { ...it, label: codes.get(key)! };
+  };
+  return { code, labelSets };
 }
 
 /** An item as messages name it: its path, FILE[INDEX] inside an IDX file, SHARD[MEMBER] inside a tar shard. */

@@ -75,6 +75,7 @@ describe('tlr run', () => {
       'metrics.jsonl',
       'model',
       'plan.json',
+      'predictions.csv',
       'recipe.tlr',
       'report.html',
       'report.json',

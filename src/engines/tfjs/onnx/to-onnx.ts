@@ -222,6 +222,8 @@ function pool(c: Ctx, s: StepOf<'maxpool' | 'avgpool'>, op: 'MaxPool' | 'Average
 export interface OnnxOptions {
   /** Appends a softmax to the output (a model whose head outputs logits then gives probabilities). */
   readonly softmax?: boolean;
+  /** Appends a sigmoid instead (a multi-label model: one probability per label). */
+  readonly sigmoid?: boolean;
   /** Key/value pairs stored in the model (labels, preprocessing). */
   readonly metadata?: Record<string, string>;
 }
@@ -252,7 +254,8 @@ export function toOnnx(program: Program, opts: OnnxOptions = {}): Uint8Array {
   let output = values[values.length - 1]!,
     shape = shapes[shapes.length - 1]!;
   if (shape.length === 3) output = g.node('Transpose', [output], { perm: [0, 2, 3, 1] }, 'output_nhwc');
-  if (opts.softmax) output = g.node('Softmax', [output], { axis: -1 });
+  if (opts.sigmoid) output = g.node('Sigmoid', [output], {});
+  else if (opts.softmax) output = g.node('Softmax', [output], { axis: -1 });
   return g.encode(
     { input, output, inputShape: program.inputShape, outputShape: shape },
     opts.metadata ?? {},

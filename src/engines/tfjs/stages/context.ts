@@ -1,6 +1,6 @@
 import { RESIZER } from '../../../runtime/images/resize.js';
 import * as path from 'node:path';
-import type { Plan } from '../../../contracts/plan.js';
+import { taskOf, type Plan } from '../../../contracts/plan.js';
 import type { Events } from '../../../runtime/events.js';
 import { listSplits, describeItem, type Item, type Splits } from '../../../runtime/images/dataset.js';
 import { loadZooModel, type Built } from '../tf-layers/model.js';
@@ -116,7 +116,8 @@ export interface RunContext {
   readonly unreadable: Unreadable;
   readonly built: Built;
   readonly net: Network;
-  readonly meta: ModelMeta;
+  /** The model folder's metadata; a multi-label run's thresholds join it when training ends. */
+  meta: ModelMeta;
   readonly engines: Engines;
   readonly pre: { readonly mean: readonly number[]; readonly std: readonly number[] };
   /** The backbone's program, compiled once while its weights stay as they are. */
@@ -142,7 +143,8 @@ export interface RunContext {
 
 /** The saved model's metadata, from the plan. */
 export function modelMeta(plan: Plan): ModelMeta {
-  const last = plan.head.layers[plan.head.layers.length - 1]!;
+  const last = plan.head.layers[plan.head.layers.length - 1]!,
+    multi = taskOf(plan) === 'multi-label';
   return {
     labels: plan.data.classes,
     preprocessing: {
@@ -153,7 +155,9 @@ export function modelMeta(plan: Plan): ModelMeta {
       resize: RESIZER,
     },
     network: { name: plan.model.name, width: plan.model.width },
-    output: last.kind === 'dense' && last.activation === 'softmax' ? 'probabilities' : 'logits',
+    // A head ending in its task's activation (softmax, or sigmoid per label) outputs probabilities.
+    output: last.kind === 'dense' && last.activation === (multi ? 'sigmoid' : 'softmax') ? 'probabilities' : 'logits',
+    ...(multi ? { task: 'multi-label' as const } : {}),
   };
 }
 

@@ -9,19 +9,26 @@ import { ImageSource, type BatchSource } from '../train/batch-sources.js';
 import { evaluate, type Predictions } from '../train/loop.js';
 import { evaluation as evaluationOf } from '../train/metrics.js';
 import { modelForward } from '../infer/engine.js';
-import { saveModel } from '../model-files.js';
+import { preprocessingJson, saveModel } from '../model-files.js';
+import type { MultiLabel } from '../train/loss.js';
+import { multiLabelOf } from './stage.js';
+import { bestThresholds, matrixOf, multiLabelReport } from '../../../runtime/multi-label.js';
+import { truthRows } from '../../../runtime/targets.js';
 import { writeReportHtml } from '../../../report/report-html.js';
 import { writeFileAtomic } from '../../../files/atomic.js';
 import { backendLabel } from '../backend.js';
 import { TLR_VERSION } from '../../../version.js';
 import { toOnnx } from '../onnx/to-onnx.js';
-import { onnxMetadata } from '../export.js';
+import { onnxOptions } from '../export.js';
 import type { RunContext } from './context.js';
 import { assertSaveTarget, readEngineRecord, type RunFolder } from '../../../runtime/run-folder.js';
 import { ENVIRONMENT_HEADER, REPORT_HEADER } from '../../../runtime/run-files.js';
 import { addToMarker } from '../../../files/owned.js';
 import { MODEL_MARKER } from '../../../data/model-folder.js';
 import { readContractLines } from '../../../contracts/read.js';
+import { describeItem } from '../../../runtime/images/dataset.js';
+import { stringify } from 'csv-stringify/sync';
+import { CSV_SAFE } from '../../../escape.js';
 
 // The end of a run: the best model evaluated on the test split (validation when there is none),
 // the extra copy `save … to` asks for, report.json, environment.json and report.html.
@@ -32,31 +39,67 @@ export interface Evaluated {
   readonly items: readonly Item[];
 }
 
-/** Loads the best weights and evaluates them. */
+/** The best weights' predictions on one part (the weights loaded, every layer frozen). */
+async function predictionsOn(
+  ctx: RunContext,
+  split: 'test' | 'validation',
+  items: readonly Item[],
+  multi: MultiLabel | null,
+): Promise<Predictions> {
+  const { plan, net } = ctx;
+  const allCached = plan.stages.every((st) => st.featureCache.use);
+  const batch = Math.max(plan.stages[0]!.batch, 32);
+  const src: BatchSource = allCached
+    ? await ctx.cachedFeatures(split, items, batch, false)
+    : new ImageSource(items, plan.model.inputSize, ctx.pre, [], ctx.unreadable.of(split, items.length));
+  try {
+    const forward = allCached ? modelForward(net.head) : await ctx.engines.for(ctx.fullProgram(), items.length, batch);
+    const probabilities = ctx.meta.output === 'probabilities';
+    return await evaluate(forward, src, plan.data.classes.length, probabilities, batch, multi);
+  } finally {
+    src.dispose?.();
+  }
+}
+
+/** Loads the best weights and evaluates them (multi-label: at thresholds chosen on the validation part). */
 export async function evaluateBest(ctx: RunContext, f: RunFolder): Promise<Evaluated> {
   const { plan, splits, net } = ctx;
   ctx.loadInto(path.join(f.dir, 'model'));
   const split = splits.test.length ? 'test' : 'validation';
   const items = split === 'test' ? splits.test : splits.validation;
-  const allCached = plan.stages.every((st) => st.featureCache.use);
-  const batch = Math.max(plan.stages[0]!.batch, 32);
-  const classes = plan.data.classes.length,
-    probabilities = ctx.meta.output === 'probabilities';
   setFrozen(net, ctx.built.info, ctx.built.info.layers.length);
-  const src: BatchSource = allCached
-    ? await ctx.cachedFeatures(split, items, batch, false)
-    : new ImageSource(items, plan.model.inputSize, ctx.pre, [], ctx.unreadable.of(split, items.length));
-  const r = await evaluate(
-    allCached ? modelForward(net.head) : await ctx.engines.for(ctx.fullProgram(), items.length, batch),
-    src,
-    classes,
-    probabilities,
-    batch,
-  );
-  src.dispose?.();
-  const ev = evaluationOf(split, plan.data.classes, r.y, r.pred, r.loss);
+  // The reported loss is the plain one: positive weights shaped training, not the measure.
+  const multi = multiLabelOf(ctx, { ...plan.stages.at(-1)!, classWeights: 'none' });
+  const r = await predictionsOn(ctx, split, items, multi);
+  const ev = multi
+    ? await multiLabelBest(ctx, f, split, r, multi)
+    : evaluationOf(split, plan.data.classes, r.y, r.pred, r.loss);
   ctx.events.emit({ type: 'evaluation', evaluation: ev });
   return { evaluation: ev, predictions: r, items };
+}
+
+/**
+ * Multi-label: each label's F1-optimal threshold on the validation part, written into the model folder's
+ * preprocessing.json (and kept for the `save … to` copy and exports), then the metrics of `r` at those thresholds.
+ */
+async function multiLabelBest(
+  ctx: RunContext,
+  f: RunFolder,
+  split: 'test' | 'validation',
+  r: Predictions,
+  multi: MultiLabel,
+): Promise<Evaluation> {
+  const sets = ctx.splits.labelSets ?? [],
+    L = multi.labels;
+  const val = split === 'validation' ? r : await predictionsOn(ctx, 'validation', ctx.splits.validation, multi);
+  const thresholds = bestThresholds(matrixOf(val.probs!, L), truthRows(val.y, sets, L), L);
+  ctx.meta = { ...ctx.meta, thresholds };
+  writeFileAtomic(
+    path.join(f.dir, 'model', 'preprocessing.json'),
+    `${JSON.stringify(preprocessingJson(ctx.meta), null, 2)}\n`,
+  );
+  const names = ctx.plan.data.classes;
+  return multiLabelReport(split, matrixOf(r.probs!, L), truthRows(r.y, sets, L), names, thresholds, r.loss);
 }
 
 /**
@@ -73,10 +116,7 @@ export async function saveCopy(ctx: RunContext, f: RunFolder): Promise<void> {
 export async function writeExports(ctx: RunContext, f: RunFolder): Promise<string[]> {
   const written: string[] = [];
   for (const e of ctx.plan.save.exports ?? []) {
-    const bytes = toOnnx(ctx.fullProgram(), {
-      softmax: e.softmax && ctx.meta.output === 'logits',
-      metadata: onnxMetadata(ctx.meta, e.softmax),
-    });
+    const bytes = toOnnx(ctx.fullProgram(), onnxOptions(ctx.meta, e.softmax));
     for (const dir of [path.join(f.dir, 'model'), ...(ctx.plan.save.to ? [ctx.plan.save.to] : [])]) {
       writeFileAtomic(path.join(dir, 'model.onnx'), bytes);
       addToMarker(dir, MODEL_MARKER, 'model.onnx');
@@ -86,29 +126,89 @@ export async function writeExports(ctx: RunContext, f: RunFolder): Promise<strin
   return written;
 }
 
+/** Where an item's image is, as report.json names it. */
+const imageOf = (it: Item) =>
+  it.kind === 'file'
+    ? { kind: 'file', path: it.path }
+    : it.kind === 'idx'
+      ? { kind: 'idx', file: it.images.file, index: it.index }
+      : { kind: 'member', shard: it.shard, name: it.name, offset: it.offset, size: it.size };
+
 /** The most confidently wrong predictions, for the report's grid of images. */
 function misclassified(ctx: RunContext, e: Evaluated) {
+  if (ctx.splits.labelSets) return misLabelled(ctx, e);
   const r = e.predictions,
     classes = ctx.plan.data.classes;
   return Array.from(r.ids, (id, i) => ({ id, i }))
     .filter(({ i }) => r.pred[i] !== r.y[i])
     .sort((a, b) => r.confidence[b.i]! - r.confidence[a.i]!)
     .slice(0, 24)
-    .map(({ id, i }) => {
-      const it = e.items[id]!;
-      return {
-        image:
-          it.kind === 'file'
-            ? { kind: 'file', path: it.path }
-            : it.kind === 'idx'
-              ? { kind: 'idx', file: it.images.file, index: it.index }
-              : { kind: 'member', shard: it.shard, name: it.name, offset: it.offset, size: it.size },
-        label: classes[r.y[i]!],
-        predicted: classes[r.pred[i]!],
-        confidence: r.confidence[i],
-      };
-    });
+    .map(({ id, i }) => ({
+      image: imageOf(e.items[id]!),
+      label: classes[r.y[i]!],
+      predicted: classes[r.pred[i]!],
+      confidence: r.confidence[i],
+    }));
 }
+
+/**
+ * Multi-label: the images whose predicted labels (at the thresholds) are not theirs, the most confidently wrong
+ * first: `label` and `predicted` are label lists, `confidence` the probability of the surest wrong decision.
+ */
+function misLabelled(ctx: RunContext, e: Evaluated) {
+  const r = e.predictions,
+    names = ctx.plan.data.classes,
+    L = names.length,
+    t = ctx.meta.thresholds ?? names.map(() => 0.5),
+    sets = ctx.splits.labelSets ?? [];
+  const rows = Array.from(r.ids, (id, i) => {
+    const truth = new Set(sets[r.y[i]!] ?? []),
+      said: number[] = [];
+    let worst = -1;
+    for (let l = 0; l < L; l++) {
+      const p = r.probs![i * L + l]!,
+        yes = p >= t[l]!;
+      if (yes) said.push(l);
+      if (yes !== truth.has(l)) worst = Math.max(worst, yes ? p : 1 - p);
+    }
+    return { id, truth: [...truth], said, worst };
+  });
+  const list = (ls: readonly number[]) => ls.map((l) => names[l]!).join(', ') || '(none)';
+  return rows
+    .filter((x) => x.worst >= 0)
+    .sort((a, b) => b.worst - a.worst)
+    .slice(0, 24)
+    .map((x) => ({
+      image: imageOf(e.items[x.id]!),
+      label: list(x.truth),
+      predicted: list(x.said),
+      confidence: x.worst,
+    }));
+}
+
+/**
+ * predictions.csv: each evaluated image, its label(s), the prediction (multi-label: the labels at their thresholds,
+ * separated by `;`) and its probability of every class, so anyone can compute the metrics again.
+ */
+function predictionsCsv(ctx: RunContext, e: Evaluated): string {
+  const r = e.predictions,
+    names = ctx.plan.data.classes,
+    L = names.length,
+    sets = ctx.splits.labelSets;
+  const t = ctx.meta.thresholds ?? names.map(() => 0.5);
+  const rows = Array.from(r.ids, (id, i) => {
+    const p = r.probs ? Array.from(r.probs.subarray(i * L, (i + 1) * L)) : null;
+    const truth = sets ? sets[r.y[i]!]!.map((l) => names[l]!).join(';') : names[r.y[i]!]!;
+    const said = p ? names.filter((_, l) => p[l]! >= t[l]!).join(';') : names[r.pred[i]!]!;
+    return [describeItem(e.items[id]!), truth, said, ...(p ?? probabilitiesOf(r, i, L))];
+  });
+  const header = ['image', sets ? 'labels' : 'label', 'predicted', ...names.map((n) => `p:${n}`)];
+  return stringify(rows, { header: true, columns: header, ...CSV_SAFE });
+}
+
+/** A single-label example's probability of every class (evaluate keeps the most probable one's). */
+const probabilitiesOf = (r: Predictions, i: number, L: number): number[] =>
+  r.all ? Array.from(r.all.subarray(i * L, (i + 1) * L)) : [];
 
 /** report.json, environment.json and report.html; the checkpoint goes. Returns the run's seconds. */
 export async function writeResults(ctx: RunContext, f: RunFolder, e: Evaluated, started: number): Promise<number> {
@@ -169,6 +269,7 @@ export async function writeResults(ctx: RunContext, f: RunFolder, e: Evaluated, 
       2,
     )}\n`,
   );
+  writeFileAtomic(path.join(f.dir, 'predictions.csv'), predictionsCsv(ctx, e));
   fs.rmSync(f.checkpoint, { recursive: true, force: true });
   await writeReportHtml(f.dir);
   return seconds;

@@ -2,7 +2,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { tf } from '../tf.js';
 import { tieBreakOf, type Plan, type PlanStage } from '../../../contracts/plan.js';
-import type { EngineMetrics } from '../../../runtime/events.js';
+import { metricValue, type EngineMetrics } from '../../../runtime/events.js';
 import { saveModel } from '../model-files.js';
 import { saveOptimizer } from '../optimizer-state.js';
 import { appendLine, replaceDirAtomic } from '../../../files/atomic.js';
@@ -56,20 +56,20 @@ export async function writeCheckpoint(
  */
 export function beats(save: Plan['save'], m: EngineMetrics, best: { value: number; second?: number } | null): boolean {
   if (!best) return true;
-  const v = m[save.metric],
+  const v = metricValue(m, save.metric),
     tie = save.tieBreak ?? tieBreakOf(save.metric);
   if (v !== best.value) return save.mode === 'max' ? v > best.value : v < best.value;
-  const w = m[tie.metric];
+  const w = metricValue(m, tie.metric);
   return typeof best.second === 'number' && (tie.mode === 'max' ? w > best.second : w < best.second);
 }
 
 /** After each epoch: the best model, metrics.jsonl, and the checkpoint (with the stage's best). */
 export function epochRecorder(ctx: RunContext, f: RunFolder, s: number, stage: PlanStage): StageRun['onEpoch'] {
   const { plan, net, events } = ctx;
-  const second = (m: EngineMetrics) => m[(plan.save.tieBreak ?? tieBreakOf(plan.save.metric)).metric];
+  const second = (m: EngineMetrics) => metricValue(m, (plan.save.tieBreak ?? tieBreakOf(plan.save.metric)).metric);
   return async (epoch, m, lr, seconds, sinceBest, optimizer) => {
     const state = f.state,
-      value = m[plan.save.metric];
+      value = metricValue(m, plan.save.metric);
     const best = plan.save.which === 'last' || beats(plan.save, m, state.best);
     if (best) {
       state.best = { value, second: second(m), stage: s, epoch };

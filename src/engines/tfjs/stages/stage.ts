@@ -17,6 +17,8 @@ import { loadOptimizer } from '../optimizer-state.js';
 import type { RunContext } from './context.js';
 import type { RunFolder } from '../../../runtime/run-folder.js';
 import { epochRecorder, writeCheckpoint } from './record.js';
+import type { MultiLabel } from '../train/loss.js';
+import { labelTable, positiveWeights } from '../../../runtime/targets.js';
 
 // One stage of the schedule: its sources (cached features, or images with the frozen part run
 // ahead), its epochs with a checkpoint after each, and the hand-over to the next stage.
@@ -135,6 +137,23 @@ export function release(ctx: RunContext, p: Prepared): void {
   p.validation.dispose?.();
 }
 
+/** A multi-label run's targets for a stage (positive weights with `class weights auto`); null: single-label. */
+export function multiLabelOf(ctx: RunContext, stage: PlanStage): MultiLabel | null {
+  const sets = ctx.splits.labelSets;
+  if (!sets) return null;
+  const labels = ctx.plan.data.classes.length;
+  const codes = ctx.splits.train.map((it) => it.label);
+  return {
+    labels,
+    table: labelTable(sets, labels),
+    posWeights: stage.classWeights === 'auto' ? positiveWeights(codes, sets, labels) : null,
+  };
+}
+
+/** A stage's class weights: inverse class frequencies with `class weights auto` (multi-label: positive weights). */
+const stageWeights = (ctx: RunContext, stage: PlanStage): Float32Array | null =>
+  stage.classWeights === 'auto' && !ctx.splits.labelSets ? classWeights(ctx) : null;
+
 /** Inverse class frequencies of the training split. */
 function classWeights(ctx: RunContext): Float32Array {
   const classes = ctx.plan.data.classes.length;
@@ -179,7 +198,8 @@ export async function trainStage(
 ): Promise<'done' | 'interrupted'> {
   const { plan, events } = ctx;
   const classes = plan.data.classes.length,
-    probabilities = ctx.meta.output === 'probabilities';
+    probabilities = ctx.meta.output === 'probabilities',
+    multi = multiLabelOf(ctx, plan.stages[s]!);
   // The stage's starting point, before its first batch moves anything: a stop or a kill in its
   // first epoch resumes from exactly here.
   if (!fs.existsSync(path.join(f.checkpoint, 'state.json'))) await writeCheckpoint(ctx, f, null, 'none');
@@ -220,8 +240,10 @@ export async function trainStage(
           classes,
           probabilities,
           stage.batch,
+          multi,
         ),
-      classWeights: stage.classWeights === 'auto' ? classWeights(ctx) : null,
+      classWeights: stageWeights(ctx, stage),
+      multi,
       startEpoch: f.state.epoch,
       stopped: ctx.stopped,
       onEpoch: epochRecorder(ctx, f, s, stage),
@@ -263,7 +285,8 @@ export function sweepStage(
     stage,
     classes: ctx.plan.data.classes.length,
     probabilities: ctx.meta.output === 'probabilities',
-    classWeights: stage.classWeights === 'auto' ? classWeights(ctx) : null,
+    classWeights: stageWeights(ctx, stage),
+    multi: multiLabelOf(ctx, stage),
     ...o,
   });
 }

@@ -1,14 +1,15 @@
 import { tf } from '../tf.js';
 import { TlrError } from '../../../errors.js';
 import type { PlanStage } from '../../../contracts/plan.js';
-import type { EngineMetrics, Events } from '../../../runtime/events.js';
+import { metricValue, type EngineMetrics, type Events } from '../../../runtime/events.js';
 import { trainingBatchCount } from '../../../runtime/batches.js';
 import { through, type BatchSource } from './batch-sources.js';
 import type { Forward } from '../infer/engine.js';
 import type { ModelInfo } from '../../../zoo/catalog.js';
 import { learningRate, setLearningRate, stageOptimizer } from './optimizer.js';
 import { shardRows, type ShardTrainer } from './data-parallel.js';
-import { batchLoss } from './loss.js';
+import { batchHits, batchLoss, type MultiLabel } from './loss.js';
+import { matrixOf, meanAveragePrecision } from '../../../runtime/multi-label.js';
 import { lossDenominator, movingStats, shardGradients, type LossSpec } from './shard-math.js';
 
 export { batchLoss };
@@ -21,10 +22,12 @@ export interface StageRun {
   readonly stage: PlanStage;
   readonly model: tf.LayersModel;
   readonly train: BatchSource;
-  /** Loss and accuracy on the validation split with the weights as they are now. */
-  readonly validate: () => Promise<{ loss: number; accuracy: number }>;
+  /** Loss and accuracy (and mAP, multi-label) on the validation split with the weights as they are now. */
+  readonly validate: () => Promise<{ loss: number; accuracy: number; map?: number | null }>;
   readonly classes: number;
   readonly classWeights: Float32Array | null;
+  /** Multi-label targets (labels are codes of label sets); null: one label per image. */
+  readonly multi?: MultiLabel | null;
   /** The last layer already applies softmax (a head written `dense(N, softmax)`). */
   readonly probabilities: boolean;
   readonly seed: number;
@@ -57,9 +60,17 @@ export interface StageRun {
 
 export interface Predictions {
   readonly loss: number;
+  /** Right predictions: the class; multi-label, every label at 0.5 (the subset accuracy before thresholds). */
   readonly accuracy: number;
+  /** Each example's class, or (multi-label) its label set's code. */
   readonly y: Int32Array;
   readonly pred: Int32Array;
+  /** Multi-label: each example's probability of each label (examples × labels). */
+  readonly probs?: Float32Array;
+  /** Single-label: each example's probability of each class (examples × classes). */
+  readonly all?: Float32Array;
+  /** Multi-label: the validation mAP of `probs`. */
+  readonly map?: number | null;
   /** The predicted class's probability, per example. */
   readonly confidence: Float32Array;
   /** Each example's index in the source's items. */
@@ -73,39 +84,66 @@ export async function evaluate(
   classes: number,
   probabilities: boolean,
   batch: number,
+  multi: MultiLabel | null = null,
 ): Promise<Predictions> {
   let loss = 0,
-    n = 0;
+    n = 0,
+    hits = 0;
   const ys: number[] = [],
     preds: number[] = [],
     conf: number[] = [],
-    ids: number[] = [];
+    ids: number[] = [],
+    probs: Float32Array[] = [];
   for await (const b of through(src.batches(batch, false, 0), forward)) {
     const out = b.x;
-    const [l, p, c] = tf.tidy(() => {
+    const [l, p, c, h, all] = tf.tidy(() => {
       const yt = tf.tensor1d(b.y, 'int32');
-      const probs = probabilities ? out : tf.softmax(out);
-      return [batchLoss(out, yt, classes, null, probabilities).mul(b.y.length), out.argMax(-1), probs.max(-1)];
+      const pr = probabilities ? out : multi ? tf.sigmoid(out) : tf.softmax(out);
+      const sum = batchLoss(out, yt, classes, null, probabilities, multi).mul(b.y.length);
+      return [sum, out.argMax(-1), pr.max(-1), batchHits(out, yt, probabilities, multi), pr];
     });
     loss += (await l.data())[0]!;
+    hits += (await h.data())[0]!;
     preds.push(...(await p.data()));
     conf.push(...(await c.data()));
+    probs.push((await all.data()) as Float32Array);
     ys.push(...b.y);
     ids.push(...b.ids);
     n += b.y.length;
-    tf.dispose([l, p, c, out]);
+    tf.dispose([l, p, c, h, all, out]);
   }
-  const y = Int32Array.from(ys),
-    pred = Int32Array.from(preds);
-  const correct = y.reduce((a, v, i) => a + (v === pred[i] ? 1 : 0), 0);
+  const y = Int32Array.from(ys);
   return {
     loss: n ? loss / n : NaN,
-    accuracy: n ? correct / n : 0,
+    accuracy: n ? hits / n : 0,
     y,
-    pred,
+    pred: Int32Array.from(preds),
     confidence: Float32Array.from(conf),
     ids: Int32Array.from(ids),
+    ...(multi ? multiLabelPart(probs, y, multi) : { all: joined(probs, y.length * classes) }),
   };
+}
+
+/** Batches' arrays as one. */
+function joined(parts: readonly Float32Array[], n: number): Float32Array {
+  const out = new Float32Array(n);
+  let at = 0;
+  for (const p of parts) {
+    out.set(p, at);
+    at += p.length;
+  }
+  return out;
+}
+
+/** Multi-label predictions: the probabilities as one array, and their mAP against the codes' label sets. */
+function multiLabelPart(
+  parts: Float32Array[],
+  y: Int32Array,
+  m: MultiLabel,
+): { probs: Float32Array; map: number | null } {
+  const probs = joined(parts, y.length * m.labels);
+  const truth = Array.from(y, (c) => Array.from(m.table.subarray(c * m.labels, (c + 1) * m.labels)));
+  return { probs, map: meanAveragePrecision(matrixOf(probs, m.labels), truth, m.labels) };
 }
 
 export interface StageResult {
@@ -139,11 +177,17 @@ async function step(
       classes: r.classes,
       probabilities: r.probabilities,
       classWeights: r.classWeights,
+      multi: r.multi ?? null,
     });
     return [s.loss, s.hits];
   }
   if (r.microBatch && y.length > r.microBatch) {
-    const loss = { classes: r.classes, probabilities: r.probabilities, classWeights: r.classWeights };
+    const loss = {
+      classes: r.classes,
+      probabilities: r.probabilities,
+      classWeights: r.classWeights,
+      multi: r.multi ?? null,
+    };
     const s = await microBatchStep(r.model, opt, vars, x, y, r.microBatch, loss);
     return [s.loss, s.hits];
   }
@@ -153,8 +197,8 @@ async function step(
   const loss = opt.minimize(
     () => {
       const out = r.model.apply(x, { training: true }) as tf.Tensor;
-      hits.push(tf.keep(out.argMax(-1).equal(yt).sum()));
-      return batchLoss(out, yt, r.classes, weights, r.probabilities);
+      hits.push(tf.keep(batchHits(out, yt, r.probabilities, r.multi ?? null)));
+      return batchLoss(out, yt, r.classes, weights, r.probabilities, r.multi ?? null);
     },
     true,
     vars,
@@ -284,9 +328,10 @@ export async function runStage(r: StageRun): Promise<StageResult> {
         accuracy: count ? correct / count : 0,
         val_loss: v.loss,
         val_accuracy: v.accuracy,
+        ...(r.multi ? { val_map: v.map ?? NaN } : {}),
       };
       if (r.stage.earlyStop) {
-        const value = m[r.stage.earlyStop.metric];
+        const value = metricValue(m, r.stage.earlyStop.metric);
         if (Number.isNaN(bestSeen) || better(value, bestSeen)) {
           bestSeen = value;
           sinceBest = 0;

@@ -2,6 +2,7 @@ import { tf } from '../tf.js';
 import type { PlanStage } from '../../../contracts/plan.js';
 import type { BatchSource } from './batch-sources.js';
 import { batchLoss } from './loop.js';
+import type { MultiLabel } from './loss.js';
 import { makeOptimizer, setLearningRate } from './optimizer.js';
 
 // The learning-rate range test (Smith 2015; fastai's lr_find): train on a stage's batches with
@@ -18,6 +19,8 @@ export interface SweepOptions {
   readonly classes: number;
   readonly probabilities: boolean;
   readonly classWeights: Float32Array | null;
+  /** Multi-label targets; null: one label per image. */
+  readonly multi?: MultiLabel | null;
   readonly seed: number;
   readonly steps?: number;
   readonly from?: number;
@@ -88,7 +91,15 @@ export async function lrSweep(o: SweepOptions): Promise<LrCurve> {
         setLearningRate(opt, lr);
         const y = tf.tensor1d(b.y, 'int32');
         const loss = opt.minimize(
-          () => batchLoss(o.model.apply(b.x, { training: true }) as tf.Tensor, y, o.classes, weights, o.probabilities),
+          () =>
+            batchLoss(
+              o.model.apply(b.x, { training: true }) as tf.Tensor,
+              y,
+              o.classes,
+              weights,
+              o.probabilities,
+              o.multi ?? null,
+            ),
           true,
           vars,
         )!;

@@ -1,7 +1,7 @@
 import { tf } from '../tf.js';
 import { FreezableBatchNorm } from '../tf-layers/layers.js';
 import { leafLayers } from './optimizer.js';
-import { batchLoss } from './loss.js';
+import { batchHits, batchLoss, type MultiLabel } from './loss.js';
 
 // One shard of a batch, the same on the main thread and in a training worker: its gradients of
 // the batch's loss, so that the shards' gradients add up to the whole batch's.
@@ -12,6 +12,8 @@ export interface LossSpec {
   /** The last layer applies softmax already. */
   readonly probabilities: boolean;
   readonly classWeights: Float32Array | null;
+  /** Multi-label targets (shard-messages.ts carries them to the workers); null: one label per image. */
+  readonly multi?: MultiLabel | null;
   /**
    * What the whole batch's loss divides by: its number of examples, or with class weights the
    * number with a non-zero weight (TensorFlow.js' SUM_BY_NONZERO_WEIGHTS, as `batchLoss`).
@@ -51,9 +53,9 @@ export async function shardGradients(
   const part = lossDenominator(y, spec.classWeights) / Math.max(1, spec.denominator);
   const { value, grads } = tf.variableGrads(() => {
     const out = model.apply(x, { training: true }) as tf.Tensor;
-    hitsT = tf.keep(out.argMax(-1).equal(yt).sum());
+    hitsT = tf.keep(batchHits(out, yt, spec.probabilities, spec.multi ?? null));
     const weights = spec.classWeights ? tf.tensor1d(spec.classWeights) : null;
-    return batchLoss(out, yt, spec.classes, weights, spec.probabilities).mul(part) as tf.Scalar;
+    return batchLoss(out, yt, spec.classes, weights, spec.probabilities, spec.multi ?? null).mul(part) as tf.Scalar;
   }, vars);
   const [lv, hv] = await Promise.all([value.data(), hitsT!.data()]);
   const list = vars.map((v) => grads[v.name]!);

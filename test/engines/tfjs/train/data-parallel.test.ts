@@ -8,6 +8,7 @@ import { runStage, type StageRun } from '../../../../src/engines/tfjs/train/loop
 import { ShardTrainer, shardRows } from '../../../../src/engines/tfjs/train/data-parallel.js';
 import type { BatchSource, XY } from '../../../../src/engines/tfjs/train/batch-sources.js';
 import { Events } from '../../../../src/runtime/events.js';
+import { labelTable } from '../../../../src/runtime/targets.js';
 import type { PlanStage } from '../../../../src/contracts/plan.js';
 
 // Data-parallel training on worker threads (wasm): the weights after some steps are the ones one
@@ -304,5 +305,34 @@ describe('an epoch that waits on its data', () => {
     expect(limited!).toBeLessThan(80); // 20 images in over 0.3 s
     expect(alone!).toBeGreaterThan(limited!);
     m.dispose();
+  });
+});
+
+describe('a multi-label head (sigmoid per label, positive weights)', () => {
+  it("worker threads and micro-batches reach one thread's weights; the loss is not the softmax one", async () => {
+    // Labels are codes of label sets: rows of the table (codes 0, 1, 2 are {0, 2}, {1} and no label).
+    const multi = {
+      labels: CLASSES,
+      table: labelTable([[0, 2], [1], []], CLASSES),
+      posWeights: Float32Array.from([2, 0.5, 1]),
+    };
+    const [one, many, micro, single] = [model(true), model(true), model(true), model(true)];
+    const before = values(many);
+    const t = await ShardTrainer.start(many, 1, 'wasm');
+    try {
+      await oneEpoch(one, source(), { multi });
+      const tensors = tf.memory().numTensors;
+      await oneEpoch(many, source(), { multi, trainer: t });
+      await oneEpoch(micro, source(), { multi, microBatch: 3 });
+      expect(tf.memory().numTensors).toBe(tensors);
+      await oneEpoch(single, source());
+      expectLikeOneThread(before, values(many), values(one));
+      expectLikeOneThread(before, values(micro), values(one));
+      const head = (m: tf.LayersModel) => values(m).find((w) => w.name.startsWith('head'))!.v;
+      expect(Array.from(head(one))).not.toEqual(Array.from(head(single)));
+    } finally {
+      await t.close();
+      for (const m of [one, many, micro, single]) m.dispose();
+    }
   });
 });
