@@ -2,7 +2,7 @@
 _tlr() {
   local cur="${COMP_WORDS[COMP_CWORD]}" prev="${COMP_WORDS[COMP_CWORD-1]}"
   if [ "$COMP_CWORD" -eq 1 ]; then
-    COMPREPLY=( $(compgen -W 'check plan fmt diff explain lsp models fetch pack run watch lr-find predict eval export doctor compare report completion' -- "$cur") )
+    COMPREPLY=( $(compgen -W 'check plan fmt diff explain lsp models fetch pack run watch lr-find predict eval export doctor compare report serve completion' -- "$cur") )
     return
   fi
   case "${COMP_WORDS[1]}" in
@@ -125,6 +125,21 @@ _tlr() {
       COMPREPLY=( $(compgen -d -- "$cur") ) ;;
     report)
       if [[ "$cur" == -* ]]; then COMPREPLY=( $(compgen -W '--help' -- "$cur") ); return; fi
+      COMPREPLY=( $(compgen -d -- "$cur") ) ;;
+    serve)
+      case "$prev" in
+        --host) COMPREPLY=(); return ;;
+        --port) COMPREPLY=(); return ;;
+        --max-batch) COMPREPLY=(); return ;;
+        --max-delay) COMPREPLY=(); return ;;
+        --max-concurrency) COMPREPLY=(); return ;;
+        --max-body) COMPREPLY=(); return ;;
+        --max-pixels) COMPREPLY=(); return ;;
+        --timeout) COMPREPLY=(); return ;;
+        --access-log) COMPREPLY=( $(compgen -f -- "$cur") ); return ;;
+        --backend) COMPREPLY=(); return ;;
+      esac
+      if [[ "$cur" == -* ]]; then COMPREPLY=( $(compgen -W '--host --port --max-batch --max-delay --max-concurrency --max-body --max-pixels --timeout --access-log --backend --help' -- "$cur") ); return; fi
       COMPREPLY=( $(compgen -d -- "$cur") ) ;;
     completion)
       if [[ "$cur" == -* ]]; then COMPREPLY=( $(compgen -W '--help' -- "$cur") ); return; fi

@@ -10,6 +10,7 @@ const SRC = path.resolve(__dirname, '../src');
 const ALLOWED: Record<string, readonly string[]> = {
   cli: [
     'ui',
+    'serve',
     'review',
     'lsp',
     'watch',
@@ -29,6 +30,8 @@ const ALLOWED: Record<string, readonly string[]> = {
     'escape',
   ],
   index: ['compiler', 'zoo', 'data', 'contracts'],
+  // tlr serve: HTTP in front of the engine table's model service (types only), with the runtime's decoding.
+  serve: ['engines', 'runtime', 'version', 'printable', 'errors'],
   ui: ['runtime', 'text', 'watch', 'printable', 'escape'],
   watch: ['contracts'],
   text: ['runtime', 'printable', 'escape'],

@@ -73,7 +73,25 @@ export interface DataEvaluation {
   readonly evaluation: Evaluation;
 }
 
-/** Model folders (a tfjs or torch run's model/): open, predict, evaluate, export. */
+/**
+ * A model kept ready for many requests (`tlr serve`): batches of preprocessed images in, probabilities out, on the
+ * engine predict uses.
+ */
+export interface Servable {
+  readonly labels: readonly string[];
+  readonly inputSize: number;
+  readonly preprocessing: { readonly mean: readonly number[]; readonly std: readonly number[] };
+  readonly task: 'single-label' | 'multi-label';
+  /** Multi-label: each label's threshold (0.5 each when the folder has none). */
+  readonly thresholds: readonly number[] | null;
+  /** What runs the network, for messages. */
+  readonly engine: string;
+  /** `n` images (NHWC float32, preprocessed) to their probabilities (n × labels: softmax, or a sigmoid per label). */
+  run(x: Float32Array, n: number): Promise<Float32Array>;
+  close(): Promise<void>;
+}
+
+/** Model folders (a tfjs or torch run's model/): open, predict, evaluate, export, serve. */
 export interface ModelService {
   /** Opens a model folder; a TlrError names what is missing or wrong. */
   open(dir: string, backend?: string): Promise<OpenModel>;
@@ -93,6 +111,8 @@ export interface ModelService {
   exportOnnx(m: OpenModel, opts: { softmax?: boolean }): Uint8Array;
   /** The model as a TF.js layers folder at `out`, written atomically. */
   exportTfjs(m: OpenModel, out: string, opts: { softmax?: boolean }): Promise<void>;
+  /** The model ready to serve batches of at most `maxBatch` images (larger ones run in parts). */
+  serve(m: OpenModel, opts: { maxBatch: number }): Promise<Servable>;
 }
 
 /** The learning-rate range test on one stage of a plan. */

@@ -2,14 +2,10 @@ import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
-import '@tensorflow/tfjs-backend-wasm';
-import { tf } from '../../src/engines/tfjs/tf.js';
-import { compile } from '../../src/compiler/index.js';
-import { run } from '../../src/engines/tfjs/run.js';
-import { Events } from '../../src/runtime/events.js';
 import { loadOrt } from '../../src/engines/tfjs/onnx/runtime.js';
 import { decodeRgb, normalize } from '../../src/runtime/images/image.js';
-import { makeWorld, recipe } from '../helpers/run-fixture.js';
+import { tf } from '../../src/engines/tfjs/tf.js';
+import { trainedModel } from '../helpers/trained-model.js';
 import { tlrAsync, spawnAsync } from '../helpers/cli.js';
 
 // tlr export: a standalone ONNX file that ONNX's own checker accepts and that ONNX Runtime runs to
@@ -22,24 +18,10 @@ let model = '',
   images: string[] = [];
 
 beforeAll(async () => {
-  await tf.setBackend('wasm');
-  const w = makeWorld({ perClass: 6 });
-  const f = recipe(
-    w.dir,
-    `from mobilenet_v1 width 0.25 input 32 weights ${w.weights}\nhead dense(8, relu) dense(3)\ntrain 2 epochs ` +
-      `on ./data lr 0.01\nsplit 50/50\n`,
-  );
-  const c = compile(fs.readFileSync(f, 'utf8'), { file: f });
-  const r = await run({
-    plan: c.plan!,
-    recipeText: '',
-    events: new Events(),
-    backend: 'wasm',
-    env: { ...process.env, TLR_CACHE: path.join(w.dir, 'cache'), TLR_WORKERS: '0' },
-  });
-  model = path.join(r.runDir, 'model');
+  const t = await trainedModel({ perClass: 6, head: 'dense(8, relu) dense(3)', train: '2 epochs on ./data lr 0.01' });
+  model = t.model;
   images = ['bag', 'trouser', 'tshirt'].map((c) =>
-    path.join(w.dir, 'data', c, fs.readdirSync(path.join(w.dir, 'data', c))[0]!),
+    path.join(t.dir, 'data', c, fs.readdirSync(path.join(t.dir, 'data', c))[0]!),
   );
 });
 

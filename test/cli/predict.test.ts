@@ -1,12 +1,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
-import '@tensorflow/tfjs-backend-wasm';
-import { tf } from '../../src/engines/tfjs/tf.js';
-import { compile } from '../../src/compiler/index.js';
-import { run } from '../../src/engines/tfjs/run.js';
-import { Events } from '../../src/runtime/events.js';
-import { makeWorld, recipe } from '../helpers/run-fixture.js';
+import { trainedModel } from '../helpers/trained-model.js';
 import { tlrAsync } from '../helpers/cli.js';
 
 // tlr predict on what users point it at: files, folders (recursively), quoted patterns; one line
@@ -15,22 +10,9 @@ import { tlrAsync } from '../helpers/cli.js';
 let model = '',
   data = '';
 beforeAll(async () => {
-  await tf.setBackend('wasm');
-  const w = makeWorld({ perClass: 4 });
-  const f = recipe(
-    w.dir,
-    `from mobilenet_v1 width 0.25 input 32 weights ${w.weights}\nhead dense(3)\ntrain 1 epoch on ./data\nsplit 50/50\n`,
-  );
-  const c = compile(fs.readFileSync(f, 'utf8'), { file: f });
-  const r = await run({
-    plan: c.plan!,
-    recipeText: '',
-    events: new Events(),
-    backend: 'wasm',
-    env: { ...process.env, TLR_CACHE: path.join(w.dir, 'cache'), TLR_WORKERS: '0' },
-  });
-  model = path.join(r.runDir, 'model');
-  data = path.join(w.dir, 'data');
+  const t = await trainedModel({ perClass: 4 });
+  model = t.model;
+  data = path.join(t.dir, 'data');
 });
 
 describe('tlr predict', () => {

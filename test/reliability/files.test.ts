@@ -13,6 +13,7 @@ import { compile } from '../../src/compiler/index.js';
 import { run } from '../../src/engines/tfjs/run.js';
 import { Events } from '../../src/runtime/events.js';
 import { makeWorld, recipe } from '../helpers/run-fixture.js';
+import { trainedModel } from '../helpers/trained-model.js';
 import { tlrAsync } from '../helpers/cli.js';
 
 // Nothing on disk is trusted blindly: every reader checks what it reads (sizes before allocating)
@@ -147,21 +148,8 @@ describe('model folders', () => {
   let model = '',
     image = '';
   beforeAll(async () => {
-    const w = makeWorld({ perClass: 4 });
-    const f = recipe(
-      w.dir,
-      `from mobilenet_v1 width 0.25 input 32 weights ${w.weights}\nhead dense(3)\ntrain 1 epoch on ` +
-        `./data\nsplit 50/50\n`,
-    );
-    const c = compile(fs.readFileSync(f, 'utf8'), { file: f });
-    const r = await run({
-      plan: c.plan!,
-      recipeText: '',
-      events: new Events(),
-      backend: 'wasm',
-      env: { ...process.env, TLR_CACHE: path.join(w.dir, 'cache'), TLR_WORKERS: '0' },
-    });
-    model = path.join(r.runDir, 'model');
+    const w = await trainedModel({ perClass: 4 });
+    model = w.model;
     image = path.join(w.dir, 'data/bag', fs.readdirSync(path.join(w.dir, 'data/bag'))[0]!);
   });
   const damaged = (hurt: (dir: string) => void) => {

@@ -47,4 +47,11 @@ const STDIN_FILENAME: OptionRow = {
 };
 const JSON_OPTION = (help: string): OptionRow => ({ type: 'boolean', help });
 
-export const common = { stdinFilename: STDIN_FILENAME, json: JSON_OPTION } as const;
+/** --backend of the commands that open a model folder. */
+const BACKEND_OPTION: OptionRow = {
+  type: 'string',
+  value: 'NAME',
+  help: 'the TensorFlow.js backend to run the model on (tlr doctor lists them)',
+};
+
+export const common = { stdinFilename: STDIN_FILENAME, json: JSON_OPTION, backend: BACKEND_OPTION } as const;

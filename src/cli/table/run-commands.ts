@@ -2,6 +2,7 @@ import { engineFlags, engines, recipeExports, type FlagValues } from '../../engi
 import type { EngineFlag } from '../../engines/types.js';
 import type { Output } from '../io.js';
 import { common, str, type CommandRow, type OptionRow, type Options, type Values } from './row.js';
+import { SERVE } from './serve-command.js';
 
 // The commands that run models. Their handlers load on use (TensorFlow.js, ONNX Runtime, the torch engine's
 // launcher), and the engines' own flags and their help come from the engine table.
@@ -128,11 +129,7 @@ example. The folder becomes the run folder; tlr predict DIR/model reads its mode
     ),
 };
 
-const BACKEND: OptionRow = {
-  type: 'string',
-  value: 'NAME',
-  help: 'the TensorFlow.js backend to run the model on (tlr doctor lists them)',
-};
+const BACKEND = common.backend;
 
 const MODEL_COMMANDS: readonly CommandRow[] = [
   {
@@ -267,4 +264,4 @@ single file that opens from disk with no network. tlr run writes it at the end o
   },
 ];
 
-export const RUN_COMMANDS: readonly CommandRow[] = [RUN, WATCH, ...MODEL_COMMANDS];
+export const RUN_COMMANDS: readonly CommandRow[] = [RUN, WATCH, ...MODEL_COMMANDS, SERVE];

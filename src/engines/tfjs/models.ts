@@ -26,4 +26,5 @@ export const MODELS: ModelService = {
   evaluate: (m, data, opts) => evaluateOn(saved(m), data, opts),
   exportOnnx: (m, opts) => exportOnnx(saved(m), opts),
   exportTfjs: (m, out, opts) => exportTfjs(saved(m), out, opts),
+  serve: async (m, opts) => (await import('./serving.js')).servable(saved(m), opts.maxBatch),
 };

@@ -17,6 +17,7 @@ import { savedProgram } from './infer/saved.js';
 import type { Program } from './infer/program.js';
 import { evaluation } from './train/metrics.js';
 import { fileDigest } from '../../runtime/images/file-digests.js';
+import { rankLabels } from '../../runtime/ranked.js';
 import { TlrError } from '../../errors.js';
 import type { DataEvaluation, Prediction } from '../types.js';
 import { readContract } from '../../contracts/read.js';
@@ -49,7 +50,7 @@ export async function openSavedModel(dir: string, backend?: string): Promise<Sav
  * TensorFlow.js, in worker threads for a long pass), or the layers model itself when it is not
  * the shape tlr saves.
  */
-async function engineFor(
+export async function engineFor(
   m: SavedModel,
   images: number,
   batch: number,
@@ -110,10 +111,7 @@ export async function predict(
       if (!rgb.length) continue;
       const x = tf.tensor4d(concat(rgb.map((r) => r.data)), [rgb.length, size, size, 3]);
       const y = await engine.run(x);
-      const multi = m.meta.task === 'multi-label';
-      const probs = tf.tidy(() =>
-        m.meta.output === 'probabilities' ? y.clone() : multi ? tf.sigmoid(y) : tf.softmax(y),
-      );
+      const probs = probabilitiesOf(m.meta, y);
       const p = (await probs.array()) as number[][];
       tf.dispose([x, y, probs]);
       for (const [j, r] of rgb.entries()) out.push(predictionOf(m.meta, r.image, p[j]!, k));
@@ -124,19 +122,17 @@ export async function predict(
   return out;
 }
 
+/** The network's output as probabilities: softmax, or (multi-label) a sigmoid per label, unless the head has them. */
+export const probabilitiesOf = (meta: ModelMeta, y: tf.Tensor): tf.Tensor =>
+  tf.tidy(() =>
+    meta.output === 'probabilities' ? y.clone() : meta.task === 'multi-label' ? tf.sigmoid(y) : tf.softmax(y),
+  );
+
 /** An image's prediction from its probabilities: the top `k`, and (multi-label) the labels at their thresholds. */
-function predictionOf(meta: ModelMeta, image: string, p: readonly number[], k: number): Prediction {
-  const ranked = p
-    .map((v, c) => ({ label: meta.labels[c] ?? `#${c}`, probability: v, c }))
-    .sort((a, b) => b.probability - a.probability);
-  const top = ranked.slice(0, k).map(({ label, probability }) => ({ label, probability }));
-  if (meta.task !== 'multi-label') return { image, top };
-  const t = meta.thresholds ?? meta.labels.map(() => 0.5);
-  const labels = ranked
-    .filter((x) => x.probability >= t[x.c]!)
-    .map(({ label, probability, c }) => ({ label, probability, threshold: t[c]! }));
-  return { image, top, labels };
-}
+const predictionOf = (meta: ModelMeta, image: string, p: readonly number[], k: number): Prediction => {
+  const multi = meta.task === 'multi-label';
+  return { image, ...rankLabels(meta.labels, multi ? (meta.thresholds ?? meta.labels.map(() => 0.5)) : null, p, k) };
+};
 
 const concat = (parts: readonly Float32Array[]): Float32Array => {
   const out = new Float32Array(parts.reduce((n, p) => n + p.length, 0));

@@ -26,11 +26,15 @@ export class ImageError extends Error {
   }
 }
 
-/** Decodes an image to RGB bytes of size x size (squashed, not cropped: every pixel is kept). */
+/**
+ * Decodes an image to RGB bytes of size x size (squashed, not cropped: every pixel is kept). `maxPixels`: an image
+ * larger than that (width × height, read from its header before any decoding) is refused (sharp's default: 268 M).
+ */
 export async function decodeRgb(
   input: string | Buffer,
   size: number,
   name = typeof input === 'string' ? input : 'image',
+  maxPixels?: number,
 ): Promise<Uint8Array> {
   if (typeof input === 'string') {
     // Never open what is not a regular file: a FIFO named *.png would block forever.
@@ -53,7 +57,8 @@ export async function decodeRgb(
   }
   let rgb: Uint8Array, width: number, height: number;
   try {
-    const { data, info } = await sharp(input, { failOn: 'error', ignoreIcc: true })
+    const limit = maxPixels === undefined ? {} : { limitInputPixels: maxPixels };
+    const { data, info } = await sharp(input, { failOn: 'error', ignoreIcc: true, ...limit })
       .rotate()
       .removeAlpha()
       .toColourspace('srgb')

@@ -1,0 +1,245 @@
+import * as http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { Servable } from '../engines/types.js';
+import { decodeRgb, ImageError, normalize } from '../runtime/images/image.js';
+import { rankLabels } from '../runtime/ranked.js';
+import { TLR_VERSION } from '../version.js';
+import { Batcher } from './batcher.js';
+import { ServeMetrics } from './metrics.js';
+import { inferInput, inferOutput, modelMetadata, parseJson, RequestError } from './oip.js';
+
+// `tlr serve`'s HTTP server, on Node's own http module: a handful of routes, and every limit (body size, pixels,
+// concurrency, time) is ours to apply before any work, with nothing between the socket and the handler to configure
+// around. Routes: the Open Inference Protocol's health, metadata and infer (REST, JSON tensors), `classify` (image
+// bytes in, labels out) and Prometheus' /metrics. Each answer is one NDJSON line in the access log.
+
+export interface ServeOptions {
+  readonly host: string;
+  readonly port: number;
+  readonly maxBatch: number;
+  readonly maxDelayMs: number;
+  /** Inference requests (infer, classify) answered at once; more get 503. */
+  readonly maxConcurrency: number;
+  readonly maxBodyBytes: number;
+  /** Pixels (width × height) of an image sent to classify, read from its header before decoding. */
+  readonly maxPixels: number;
+  /** Images in one infer request. */
+  readonly maxImages: number;
+  /** Seconds for a request to arrive, and for its answer once it has. */
+  readonly timeoutSeconds: number;
+  /** Where each answer's access-log line goes (one JSON object). */
+  readonly log: (line: Record<string, unknown>) => void;
+}
+
+export interface Served {
+  readonly name: string;
+  readonly model: Servable;
+}
+
+interface Route {
+  readonly route: string;
+  readonly status: number;
+  readonly body: unknown;
+  readonly model?: string;
+  readonly images?: number;
+}
+
+type Handler = (req: http.IncomingMessage, url: URL, name: string) => Promise<Route>;
+
+/** A path's route, as /metrics counts refused requests: infer, classify, metadata, or other. */
+const routeOf = (p: string): string =>
+  /\/infer$/.test(p)
+    ? 'infer'
+    : /\/classify$/.test(p)
+      ? 'classify'
+      : /^\/v2\/models\/[^/]+$/.test(p)
+        ? 'metadata'
+        : 'other';
+
+export class TlrServer {
+  readonly metrics = new ServeMetrics();
+  private readonly batchers = new Map<string, Batcher>();
+  private readonly http: http.Server;
+  private inFlight = 0;
+  private draining = false;
+
+  constructor(
+    private readonly models: ReadonlyMap<string, Servable>,
+    private readonly o: ServeOptions,
+  ) {
+    for (const [name, m] of models) {
+      const per = m.inputSize * m.inputSize * 3;
+      const batch = { maxBatch: o.maxBatch, maxDelayMs: o.maxDelayMs };
+      this.batchers.set(
+        name,
+        new Batcher(
+          (x, n) => m.run(x, n),
+          per,
+          m.labels.length,
+          batch,
+          (k, s) => this.metrics.batch(k, s),
+        ),
+      );
+    }
+    this.http = http.createServer((req, res) => void this.answer(req, res));
+    this.http.requestTimeout = o.timeoutSeconds * 1000;
+    this.http.headersTimeout = Math.min(o.timeoutSeconds * 1000, 60_000);
+  }
+
+  /** Listens; the address it got (port 0: any free port). */
+  listen(): Promise<string> {
+    return new Promise((resolve, reject) => {
+      this.http.once('error', reject);
+      this.http.listen(this.o.port, this.o.host, () => {
+        const a = this.http.address() as AddressInfo;
+        resolve(`http://${a.family === 'IPv6' ? `[${a.address}]` : a.address}:${a.port}`);
+      });
+    });
+  }
+
+  /** Stops taking connections, answers what is in flight, then resolves (SIGTERM's drain). */
+  async close(): Promise<void> {
+    this.draining = true;
+    const closed = new Promise<void>((done) => this.http.close(() => done()));
+    this.http.closeIdleConnections();
+    // Answers sent while draining close their connections (connection: close), so the server closes once the last
+    // one is out; a client that never reads its answer is cut off after --timeout.
+    const cut = setTimeout(() => this.http.closeAllConnections(), this.o.timeoutSeconds * 1000);
+    await closed;
+    clearTimeout(cut);
+  }
+
+  private async answer(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
+    const t0 = performance.now();
+    const url = new URL(req.url ?? '/', 'http://localhost');
+    let r: Route;
+    try {
+      r = await this.route(req, url);
+    } catch (e) {
+      const known = e instanceof RequestError;
+      const status = known ? e.status : 500;
+      r = { route: routeOf(url.pathname), status, body: { error: known ? e.message : 'internal error' } };
+      if (!known) this.o.log({ level: 'error', message: (e as Error).stack ?? String(e) });
+    }
+    this.send(req, res, r);
+    const seconds = (performance.now() - t0) / 1000;
+    this.metrics.answered(r.route, r.status, seconds);
+    this.o.log({
+      time: new Date().toISOString(),
+      method: req.method,
+      path: url.pathname,
+      status: r.status,
+      ms: +(seconds * 1000).toFixed(3),
+      ...(r.model ? { model: r.model } : {}),
+      ...(r.images ? { images: r.images } : {}),
+      remote: req.socket.remoteAddress ?? null,
+    });
+  }
+
+  private send(req: http.IncomingMessage, res: http.ServerResponse, r: Route): void {
+    const text = typeof r.body === 'string';
+    const body = text ? (r.body as string) : `${JSON.stringify(r.body)}\n`;
+    const headers: http.OutgoingHttpHeaders = {
+      'content-type': text ? this.metrics.registry.contentType : 'application/json',
+      'content-length': Buffer.byteLength(body),
+    };
+    if (r.status === 503 && !this.draining) headers['retry-after'] = '1';
+    // A body we did not read (too large, or refused before reading) would be read as the next request: close instead.
+    if (!req.complete || this.draining) headers.connection = 'close';
+    res.writeHead(r.status, headers).end(body);
+    if (!req.complete) res.once('finish', () => req.socket.destroySoon());
+  }
+
+  private route(req: http.IncomingMessage, url: URL): Promise<Route> {
+    const p = url.pathname;
+    if (p === '/metrics') return this.get(req, 'metrics', async () => this.metrics.registry.metrics());
+    if (p === '/v2/health/live') return this.get(req, 'live', async () => ({ live: true }));
+    if (p === '/v2/health/ready')
+      return this.draining
+        ? Promise.resolve({ route: 'ready', status: 503, body: { ready: false } })
+        : this.get(req, 'ready', async () => ({ ready: true }));
+    if (p === '/v2')
+      return this.get(req, 'server', async () => ({ name: 'tlr', version: TLR_VERSION, extensions: [] }));
+    const m = /^\/v2\/models\/([^/]+)(?:\/versions\/1)?(\/ready|\/infer|\/classify)?$/.exec(p);
+    if (!m) throw new RequestError(404, `no route ${p}: see GET /v2/models/NAME, POST /v2/models/NAME/infer`);
+    const name = decodeURIComponent(m[1]!);
+    const model = this.models.get(name);
+    if (!model)
+      throw new RequestError(
+        404,
+        `no model named ${JSON.stringify(name)}; serving ${[...this.models.keys()].join(', ')}`,
+      );
+    if (!m[2]) return this.get(req, 'metadata', async () => modelMetadata(name, model));
+    if (m[2] === '/ready') return this.get(req, 'model-ready', async () => ({ name, ready: !this.draining }));
+    return this.inference(req, url, name, m[2] === '/infer' ? this.infer : this.classify);
+  }
+
+  private async get(req: http.IncomingMessage, route: string, body: () => Promise<unknown>): Promise<Route> {
+    if (req.method !== 'GET' && req.method !== 'HEAD') throw new RequestError(405, `${route} takes GET`);
+    return { route, status: 200, body: await body() };
+  }
+
+  /** An infer or classify request within the concurrency limit and the time limit. */
+  private async inference(req: http.IncomingMessage, url: URL, name: string, handler: Handler): Promise<Route> {
+    if (req.method !== 'POST') throw new RequestError(405, 'inference takes POST');
+    if (this.draining) throw new RequestError(503, 'the server is shutting down');
+    if (this.inFlight >= this.o.maxConcurrency)
+      throw new RequestError(503, `${this.o.maxConcurrency} requests are being answered (--max-concurrency); retry`);
+    this.inFlight++;
+    this.metrics.inFlight.inc();
+    let timer: NodeJS.Timeout | undefined;
+    try {
+      const late = new Promise<never>((_, reject) => {
+        timer = setTimeout(
+          () => reject(new RequestError(504, `no answer within ${this.o.timeoutSeconds} s (--timeout)`)),
+          this.o.timeoutSeconds * 1000,
+        );
+      });
+      return await Promise.race([handler.call(this, req, url, name), late]);
+    } finally {
+      clearTimeout(timer);
+      this.inFlight--;
+      this.metrics.inFlight.dec();
+    }
+  }
+
+  private async infer(req: http.IncomingMessage, _url: URL, name: string): Promise<Route> {
+    const model = this.models.get(name)!;
+    const { n, x, id } = inferInput(parseJson(await this.body(req)), model, this.o.maxImages);
+    const y = await this.batchers.get(name)!.submit(x, n);
+    return { route: 'infer', status: 200, body: inferOutput(name, model, y, n, id), model: name, images: n };
+  }
+
+  private async classify(req: http.IncomingMessage, url: URL, name: string): Promise<Route> {
+    const model = this.models.get(name)!;
+    const k = url.searchParams.has('top') ? Number(url.searchParams.get('top')) : 3;
+    if (!Number.isInteger(k) || k < 1) throw new RequestError(400, 'top must be a whole number of at least 1');
+    const bytes = await this.body(req);
+    let rgb: Uint8Array;
+    try {
+      rgb = await decodeRgb(bytes, model.inputSize, 'the request body', this.o.maxPixels);
+    } catch (e) {
+      if (e instanceof ImageError) throw new RequestError(400, e.message);
+      throw e;
+    }
+    const y = await this.batchers.get(name)!.submit(normalize(rgb, model.preprocessing), 1);
+    const body = { model_name: name, ...rankLabels(model.labels, model.thresholds, y, k) };
+    return { route: 'classify', status: 200, body, model: name, images: 1 };
+  }
+
+  /** The request's body, at most maxBodyBytes (413 past it, before reading more). */
+  private async body(req: http.IncomingMessage): Promise<Buffer> {
+    const max = this.o.maxBodyBytes;
+    const too = () => new RequestError(413, `the body is larger than ${max} bytes (--max-body)`);
+    if (Number(req.headers['content-length'] ?? 0) > max) throw too();
+    const parts: Buffer[] = [];
+    let size = 0;
+    for await (const chunk of req) {
+      size += (chunk as Buffer).length;
+      if (size > max) throw too();
+      parts.push(chunk as Buffer);
+    }
+    if (!size) throw new RequestError(400, 'the body is empty');
+    return Buffer.concat(parts);
+  }
+}

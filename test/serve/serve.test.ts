@@ -1,0 +1,201 @@
+import { type ChildProcess, spawn } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { decodeRgb, normalize } from '../../src/runtime/images/image.js';
+import { trainedModel } from '../helpers/trained-model.js';
+import { cliArgs, spawnAsync, tlrAsync } from '../helpers/cli.js';
+
+// `tlr serve` as a process, from clients tlr did not write (curl, Python's urllib) and from fetch: the Open Inference
+// Protocol's routes, the same probabilities as `tlr predict`, batching of requests that arrive together, and bad
+// requests (garbage, a truncated PNG, a 50 MB body, wrong tensors, an overfull server) answered 4xx/5xx while the
+// server stays up; SIGTERM answers what is in flight, then exits 0.
+
+const hasCurl = fs.existsSync('/usr/bin/curl');
+let model = '',
+  images: string[] = [],
+  dir = '';
+let server: ChildProcess | null = null;
+let base = '';
+let stdout = '';
+
+/** Starts `tlr serve` on a free port with `extra` flags; resolves with its base URL. */
+async function serve(extra: string[] = []): Promise<string> {
+  stdout = '';
+  const child = spawn(process.execPath, [...cliArgs(), 'serve', `tiny=${model}`, '--port', '0', ...extra], {
+    env: { ...process.env, TLR_WORKERS: '0' },
+  });
+  server = child;
+  child.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d));
+  return new Promise((resolve, reject) => {
+    let err = '';
+    child.stderr.setEncoding('utf8').on('data', (d: string) => {
+      err += d;
+      const m = /at (http:\/\/127\.0\.0\.1:\d+)\/v2\/models\/tiny/.exec(err);
+      if (m) resolve(m[1]!);
+    });
+    child.on('exit', (code) => reject(new Error(`tlr serve exited ${code}: ${err}`)));
+  });
+}
+
+/** Stops the server with SIGTERM; its exit code. */
+function stop(): Promise<number | null> {
+  const s = server!;
+  server = null;
+  return new Promise((done) => {
+    s.removeAllListeners('exit');
+    s.on('exit', (code) => done(code));
+    s.kill('SIGTERM');
+  });
+}
+
+const post = (route: string, body: BodyInit, type = 'application/octet-stream') =>
+  fetch(`${base}/v2/models/tiny/${route}`, { method: 'POST', body, headers: { 'content-type': type } });
+
+/** An infer request's body for `n` copies of an image's preprocessed pixels. */
+async function tensorBody(image: string, n: number): Promise<string> {
+  const x = normalize(await decodeRgb(image, 32), { mean: [0.5, 0.5, 0.5], std: [0.5, 0.5, 0.5] });
+  const data = Array.from({ length: n }, () => Array.from(x)).flat();
+  return JSON.stringify({ id: 'r1', inputs: [{ name: 'input', shape: [n, 32, 32, 3], datatype: 'FP32', data }] });
+}
+
+beforeAll(async () => {
+  const t = await trainedModel({ perClass: 3 });
+  dir = t.dir;
+  model = t.model;
+  const data = path.join(dir, 'data');
+  images = fs.readdirSync(data).flatMap((c) => fs.readdirSync(path.join(data, c)).map((x) => path.join(data, c, x)));
+  base = await serve();
+}, 120_000);
+
+afterAll(async () => {
+  if (server) await stop();
+});
+
+describe('tlr serve', () => {
+  it('answers the Open Inference Protocol: health, metadata, and infer with the probabilities predict gives', async () => {
+    expect((await fetch(`${base}/v2/health/live`)).status).toBe(200);
+    expect(await (await fetch(`${base}/v2/health/ready`)).json()).toEqual({ ready: true });
+    const meta = await (await fetch(`${base}/v2/models/tiny`)).json();
+    expect(meta.inputs[0]).toEqual({ name: 'input', datatype: 'FP32', shape: [-1, 32, 32, 3] });
+    expect(meta.outputs[0]).toEqual({ name: 'probabilities', datatype: 'FP32', shape: [-1, 3] });
+    const p = await tlrAsync('predict', model, images[0]!, '--json', '--top', '3');
+    const want = JSON.parse(p.out)[0].top as { label: string; probability: number }[];
+    const labels = JSON.parse(fs.readFileSync(path.join(model, 'labels.json'), 'utf8')) as string[];
+    const r = await (await post('infer', await tensorBody(images[0]!, 2), 'application/json')).json();
+    expect([r.model_name, r.id, r.outputs[0].shape]).toEqual(['tiny', 'r1', [2, 3]]);
+    for (const t of want) {
+      expect(r.outputs[0].data[labels.indexOf(t.label)]).toBeCloseTo(t.probability, 5);
+      expect(r.outputs[0].data[3 + labels.indexOf(t.label)]).toBeCloseTo(t.probability, 5);
+    }
+    const c = await (await post('classify?top=3', fs.readFileSync(images[0]!))).json();
+    expect(c.top.map((x: { label: string }) => x.label)).toEqual(want.map((x) => x.label));
+    for (const [i, t] of want.entries()) expect(c.top[i].probability).toBeCloseTo(t.probability, 5);
+  }, 60_000);
+
+  it.skipIf(!hasCurl)('answers curl and Python urllib, clients tlr did not write', async () => {
+    const curl = await spawnAsync('curl', ['-s', '--data-binary', `@${images[1]}`, `${base}/v2/models/tiny/classify`]);
+    expect(JSON.parse(curl.stdout).top).toHaveLength(3);
+    const py = await spawnAsync('/usr/bin/python3', [
+      '-c',
+      'import json, sys, urllib.request\n' +
+        'body = open(sys.argv[2], "rb").read()\n' +
+        'r = urllib.request.urlopen(urllib.request.Request(sys.argv[1], data=body, method="POST"))\n' +
+        'print(r.status, json.load(r)["top"][0]["label"])',
+      `${base}/v2/models/tiny/classify`,
+      images[1]!,
+    ]);
+    expect(py.stdout.trim()).toMatch(/^200 (bag|trouser|tshirt)$/);
+  });
+
+  it('answers bad requests 4xx and stays up: garbage, a truncated PNG, a 50 MB body, wrong tensors', async () => {
+    const png = fs.readFileSync(images[0]!);
+    const cases: [string, BodyInit, string, number][] = [
+      ['classify', Buffer.from('not an image at all, just bytes'), 'image/png', 400],
+      ['classify', png.subarray(0, Math.floor(png.length / 2)), 'image/png', 400],
+      ['classify', Buffer.alloc(50 * 1024 * 1024), 'application/octet-stream', 413],
+      ['classify', Buffer.alloc(0), 'image/png', 400],
+      ['infer', '{"inputs": [', 'application/json', 400],
+      [
+        'infer',
+        JSON.stringify({ inputs: [{ name: 'input', shape: [1, 8, 8, 3], datatype: 'FP32', data: [] }] }),
+        'application/json',
+        400,
+      ],
+      [
+        'infer',
+        JSON.stringify({ inputs: [{ name: 'input', shape: [1, 32, 32, 3], datatype: 'INT8', data: [1] }] }),
+        'application/json',
+        400,
+      ],
+      [
+        'infer',
+        JSON.stringify({ inputs: [{ name: 'input', shape: [1, 32, 32, 3], datatype: 'FP32', data: [1, 2] }] }),
+        'application/json',
+        400,
+      ],
+      [
+        'infer',
+        JSON.stringify({
+          inputs: [{ name: 'input', shape: [1, 32, 32, 3], datatype: 'FP32', data: Array(3072).fill('x') }],
+        }),
+        'application/json',
+        400,
+      ],
+    ];
+    for (const [route, body, type, status] of cases) {
+      const r = await post(route, body, type);
+      expect(r.status, `${route} ${String(body).slice(0, 20)}`).toBe(status);
+      expect((await r.json()).error).toEqual(expect.any(String));
+    }
+    expect((await fetch(`${base}/v2/models/nope`)).status).toBe(404);
+    expect((await fetch(`${base}/v2/models/tiny/infer`)).status).toBe(405);
+    expect((await post('classify', fs.readFileSync(images[2]!))).status).toBe(200);
+  }, 60_000);
+
+  it('runs requests that arrive together as batches, counted in /metrics and the access log', async () => {
+    const body = fs.readFileSync(images[0]!);
+    const rs = await Promise.all(Array.from({ length: 24 }, () => post('classify', body)));
+    expect(rs.map((r) => r.status)).toEqual(Array(24).fill(200));
+    const m = await (await fetch(`${base}/metrics`)).text();
+    const batches = Number(/tlr_batch_images_count (\d+)/.exec(m)![1]);
+    const imagesRun = Number(/tlr_batch_images_sum (\d+)/.exec(m)![1]);
+    expect(batches).toBeLessThan(imagesRun);
+    expect(m).toMatch(/tlr_requests_total\{route="classify",code="200"\} \d+/);
+    const lines = stdout
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l));
+    expect(
+      lines.filter((l) => l.path === '/v2/models/tiny/classify' && l.status === 200).length,
+    ).toBeGreaterThanOrEqual(24);
+  }, 60_000);
+
+  it('a full server answers 503; SIGTERM answers the requests in flight, then exits 0', async () => {
+    await stop();
+    // A request that finds the model idle waits --max-delay for others: long enough to be seen in flight.
+    base = await serve(['--max-concurrency', '2', '--max-delay', '300']);
+    const body = fs.readFileSync(images[0]!);
+    const first = Array.from({ length: 6 }, () => post('classify', body));
+    const statuses = (await Promise.all(first)).map((r) => r.status);
+    expect(statuses.filter((s) => s === 200).length).toBeGreaterThanOrEqual(2);
+    expect(statuses.filter((s) => s === 503).length).toBeGreaterThan(0);
+    const inFlight = post('classify', body);
+    const busy = async () => /tlr_requests_in_flight 1/.test(await (await fetch(`${base}/metrics`)).text());
+    while (!(await busy())) await new Promise((r) => setTimeout(r, 5));
+    const exited = stop();
+    expect((await inFlight).status).toBe(200);
+    expect(await exited).toBe(0);
+  }, 60_000);
+});
+
+describe('tlr serve on bad flags and folders', () => {
+  it('names the flag or folder, exits 2', async () => {
+    const a = await tlrAsync('serve', model, '--max-batch', '0');
+    expect([a.code, a.err]).toEqual([2, expect.stringContaining('--max-batch takes a whole number of at least 1')]);
+    const b = await tlrAsync('serve', dir);
+    expect(b.code).toBe(2);
+    const c = await tlrAsync('serve', `a b=${model}`);
+    expect([c.code, c.err]).toEqual([2, expect.stringContaining('cannot be in a URL')]);
+  });
+});
