@@ -113,6 +113,8 @@ export interface ModelService {
   exportTfjs(m: OpenModel, out: string, opts: { softmax?: boolean }): Promise<void>;
   /** The model ready to serve batches of at most `maxBatch` images (larger ones run in parts). */
   serve(m: OpenModel, opts: { maxBatch: number }): Promise<Servable>;
+  /** An ONNX file `tlr export` wrote, ready to serve (its labels and preprocessing from its metadata). */
+  serveOnnx(file: string): Promise<Servable>;
 }
 
 /** The learning-rate range test on one stage of a plan. */

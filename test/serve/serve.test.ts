@@ -20,9 +20,9 @@ let base = '';
 let stdout = '';
 
 /** Starts `tlr serve` on a free port with `extra` flags; resolves with its base URL. */
-async function serve(extra: string[] = []): Promise<string> {
+async function serve(extra: string[] = [], models = [`tiny=${model}`]): Promise<string> {
   stdout = '';
-  const child = spawn(process.execPath, [...cliArgs(), 'serve', `tiny=${model}`, '--port', '0', ...extra], {
+  const child = spawn(process.execPath, [...cliArgs(), 'serve', ...models, '--port', '0', ...extra], {
     env: { ...process.env, TLR_WORKERS: '0' },
   });
   server = child;
@@ -169,6 +169,22 @@ describe('tlr serve', () => {
     expect(
       lines.filter((l) => l.path === '/v2/models/tiny/classify' && l.status === 200).length,
     ).toBeGreaterThanOrEqual(24);
+  }, 60_000);
+
+  it('serves an ONNX file tlr export wrote beside the model folder, with the same probabilities', async () => {
+    await stop();
+    const file = path.join(dir, 'exported.onnx');
+    const e = await tlrAsync('export', model, '--out', file);
+    expect(e.code, e.err).toBe(0);
+    base = await serve([], [`tiny=${model}`, file]);
+    const body = fs.readFileSync(images[1]!);
+    const ask = async (name: string) =>
+      (await fetch(`${base}/v2/models/${name}/classify?top=3`, { method: 'POST', body })).json();
+    const [folder, onnx] = await Promise.all([ask('tiny'), ask('exported')]);
+    expect(onnx.top.map((t: { label: string }) => t.label)).toEqual(folder.top.map((t: { label: string }) => t.label));
+    for (const [i, t] of folder.top.entries()) expect(onnx.top[i].probability).toBeCloseTo(t.probability, 5);
+    const meta = await (await fetch(`${base}/v2/models/exported`)).json();
+    expect(meta.outputs[0].shape).toEqual([-1, 3]);
   }, 60_000);
 
   it('a full server answers 503; SIGTERM answers the requests in flight, then exits 0', async () => {

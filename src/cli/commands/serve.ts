@@ -56,7 +56,7 @@ export function namedModels(args: readonly string[]): { name: string; dir: strin
   const out = args.map((a) => {
     const eq = a.indexOf('=');
     const dir = eq > 0 ? a.slice(eq + 1) : a;
-    let name = eq > 0 ? a.slice(0, eq) : path.basename(path.resolve(dir));
+    let name = eq > 0 ? a.slice(0, eq) : path.basename(path.resolve(dir)).replace(/\.onnx$/, '');
     const plan = path.join(path.dirname(path.resolve(dir)), 'plan.json');
     if (eq <= 0 && name === 'model' && fs.existsSync(plan)) {
       try {
@@ -97,6 +97,11 @@ export async function serveCommand(args: readonly string[], f: ServeFlags, io: O
     ready = new Map<string, Servable>();
   try {
     for (const m of named) {
+      // An exported ONNX file runs on its own; a model folder on the engine predict uses.
+      if (m.dir.endsWith('.onnx') && fs.statSync(m.dir, { throwIfNoEntry: false })?.isFile()) {
+        ready.set(m.name, await service.serveOnnx(m.dir));
+        continue;
+      }
       const open = await service.open(m.dir, f.backend);
       opened.push(open);
       ready.set(m.name, await service.serve(open, { maxBatch: o.maxBatch }));

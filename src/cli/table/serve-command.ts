@@ -5,16 +5,16 @@ import { common, str, type CommandRow } from './row.js';
 export const SERVE: CommandRow = {
   name: 'serve',
   summary: 'serve model folders over HTTP (Open Inference Protocol v2)',
-  usage: ['[NAME=]MODEL_DIR... [--host H] [--port P] [--max-batch N] [--max-delay MS] [--max-concurrency N]'],
-  about: `Serves saved models (RUN_DIR/model, or a folder tlr export --format tfjs wrote) until SIGTERM or Ctrl-C,
-which stop taking requests and answer those in flight. Each model is named NAME, else by its run's
-recipe, else by its folder. Routes (Open Inference Protocol v2, REST): GET /v2/health/live,
-/v2/health/ready, /v2/models/NAME, /v2/models/NAME/ready; POST /v2/models/NAME/infer with one FP32
-tensor "input" [n, H, W, 3] (preprocessed as tlr export documents), answered with "probabilities"
-[n, labels]; POST /v2/models/NAME/classify[?top=K] with an image's bytes, answered with its top
-labels (and a multi-label model's labels at their thresholds), preprocessed as tlr predict does;
-GET /metrics for Prometheus. Requests that arrive together run as one batch. stdout is the access
-log, one JSON object per answer. docs/serving.md has the details and measurements.`,
+  usage: ['[NAME=]MODEL_DIR|MODEL.onnx... [--host H] [--port P] [--max-batch N] [--max-delay MS]'],
+  about: `Serves saved models (RUN_DIR/model, a folder tlr export --format tfjs wrote, or an ONNX file tlr export
+wrote) until SIGTERM or Ctrl-C, which stop taking requests and answer those in flight. Each model is
+named NAME, else by its run's recipe, else by its folder or file. Routes (Open Inference Protocol v2,
+REST): GET /v2/health/live, /v2/health/ready, /v2/models/NAME, /v2/models/NAME/ready; POST
+/v2/models/NAME/infer with one FP32 tensor "input" [n, H, W, 3] (preprocessed as tlr export documents),
+answered with "probabilities" [n, labels]; POST /v2/models/NAME/classify[?top=K] with an image's bytes,
+answered with its top labels (and a multi-label model's labels at their thresholds), preprocessed as tlr
+predict does; GET /metrics for Prometheus. Requests that arrive together run as one batch. stdout is the
+access log, one JSON object per answer. docs/serving.md has the details and measurements.`,
   options: () => ({
     host: { type: 'string', value: 'HOST', help: 'the address to listen on (default 127.0.0.1: this machine only)' },
     port: { type: 'string', value: 'PORT', help: 'the port (default 8080; 0: any free port)' },

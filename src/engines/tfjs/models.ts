@@ -27,4 +27,13 @@ export const MODELS: ModelService = {
   exportOnnx: (m, opts) => exportOnnx(saved(m), opts),
   exportTfjs: (m, out, opts) => exportTfjs(saved(m), out, opts),
   serve: async (m, opts) => (await import('./serving.js')).servable(saved(m), opts.maxBatch),
+  serveOnnx: async (file) => {
+    const { OnnxFileError, servableOnnx } = await import('./onnx/served-file.js');
+    try {
+      return await servableOnnx(file);
+    } catch (e) {
+      if (e instanceof OnnxFileError) throw new UsageError(e.message);
+      throw e;
+    }
+  },
 };
