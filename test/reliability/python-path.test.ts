@@ -4,6 +4,7 @@ import * as path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { spawnAsync, tlrProcess } from '../helpers/cli.js';
 import { findTorchPython, hasTorch } from '../../src/engines/torch/python.js';
+import { HEAVY } from '../helpers/heavy.js';
 
 // Code in the folder tlr starts in never runs: `python3 -m` puts the working folder first on sys.path, so a
 // pull request's numpy.py would run as the torch engine imports numpy. tlr starts Python without it, in doctor,
@@ -34,22 +35,26 @@ d('a working folder with numpy.py, torch.py and PIL/', () => {
     expect(fs.existsSync(path.join(cwd, 'INJECTED'))).toBe(false);
   });
 
-  it('tlr run --engine torch (2 processes) and a job folder launched from there import none of them', async () => {
-    const cwd = trap();
-    const recipe = path.join(cwd, 'r.tlr');
-    fs.writeFileSync(
-      recipe,
-      `from resnet18 weights none input 32\nhead dense(3)\ntrain 1 epoch on ${FLOWERS}\n  batch 4\n`,
-    );
-    const r = await tlrProcess(['run', recipe, '--engine', 'torch', '--nproc', '2', '--json'], { cwd });
-    expect(r.code, r.err).toBe(0);
-    expect(fs.existsSync(path.join(cwd, 'INJECTED'))).toBe(false);
-    const job = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'tlr-pyjob-')), 'job');
-    expect((await tlrProcess(['export', recipe, '--torchrun', job], { cwd })).code).toBe(0);
-    const env = { ...process.env, LAUNCHER: 'tlr', PYTHON: hasTorch(py) ? py.python : 'python3' };
-    const l = await spawnAsync(path.join(job, 'launch.sh'), [], { cwd, env });
-    expect(l.status, l.stderr).toBe(0);
-    expect(fs.existsSync(path.join(job, 'report.json'))).toBe(true);
-    expect(fs.existsSync(path.join(cwd, 'INJECTED'))).toBe(false);
-  });
+  // Two torch runs (half a minute on 2 cores): with TLR_HEAVY=1 (npm run test:heavy, in .ci/run).
+  it.skipIf(!HEAVY)(
+    'tlr run --engine torch (2 processes) and a job folder launched from there import none of them',
+    async () => {
+      const cwd = trap();
+      const recipe = path.join(cwd, 'r.tlr');
+      fs.writeFileSync(
+        recipe,
+        `from resnet18 weights none input 32\nhead dense(3)\ntrain 1 epoch on ${FLOWERS}\n  batch 4\n`,
+      );
+      const r = await tlrProcess(['run', recipe, '--engine', 'torch', '--nproc', '2', '--json'], { cwd });
+      expect(r.code, r.err).toBe(0);
+      expect(fs.existsSync(path.join(cwd, 'INJECTED'))).toBe(false);
+      const job = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'tlr-pyjob-')), 'job');
+      expect((await tlrProcess(['export', recipe, '--torchrun', job], { cwd })).code).toBe(0);
+      const env = { ...process.env, LAUNCHER: 'tlr', PYTHON: hasTorch(py) ? py.python : 'python3' };
+      const l = await spawnAsync(path.join(job, 'launch.sh'), [], { cwd, env });
+      expect(l.status, l.stderr).toBe(0);
+      expect(fs.existsSync(path.join(job, 'report.json'))).toBe(true);
+      expect(fs.existsSync(path.join(cwd, 'INJECTED'))).toBe(false);
+    },
+  );
 });

@@ -35,8 +35,8 @@ const why = hasTorch(py)
 if (why) console.warn(`skipping the torch engine tests: ${why}`);
 const d = why ? describe.skip : describe;
 const python = hasTorch(py) ? py.python : 'python3';
-// The longest runs (several nodes, a dying rank, a Slurm array) run with TLR_HEAVY=1 (npm run test:heavy, in .ci/run):
-// `npm test` keeps within its time on 2 cores.
+// The longest runs (several nodes, a dying rank, a Slurm array, continuing from a model, a sweep, packed data) run with
+// TLR_HEAVY=1 (npm run test:heavy, in .ci/run): `npm test` keeps within its time on 2 cores.
 const heavy = HEAVY ? it : it.skip;
 
 /** One node of a two-node run on localhost, started by hand (`tlr run --nnodes 2 --node-rank R …`), one process. */
@@ -277,49 +277,53 @@ d('the torch engine', () => {
     expect(JSON.parse(p.out)[0].top[0].label).toBe('red');
   }, 240_000);
 
-  it('trains on a packed copy of the data (tlr pack) as on the folder, on both engines: the same splits and weights', async () => {
-    const packed = await tlrAsync(
-      'pack',
-      path.join(dir, 'data'),
-      '--out',
-      path.join(dir, 'shards'),
-      '--shard-size',
-      '16',
-    );
-    expect(packed.code, packed.err).toBe(0);
-    const text = fs.readFileSync(path.join(dir, 'colors.tlr'), 'utf8').replace('on ./data', 'on ./shards');
-    const recipe = write('colors-shards.tlr', text);
-    const t = await tlrAsync('run', recipe, '--engine', 'torch', '--nproc', '2', '--json');
-    expect(t.code, t.err + t.out.slice(-2000)).toBe(0);
-    const tf = await tlrAsync('run', recipe, '--json');
-    expect(tf.code, tf.err).toBe(0);
-    const [torchData, tfData] = runsOf('colors'),
-      [torchShards, tfShards] = runsOf('colors-shards');
-    for (const [a, b] of [
-      [torchData!, torchShards!],
-      [tfData!, tfShards!],
-    ] as [string, string][]) {
-      expect(json(path.join(b, 'environment.json')).engine).toBe(json(path.join(a, 'environment.json')).engine);
-      // The same images in each split (the evaluation's per-class support) and the same weights.
-      const support = (run: string) =>
-        json(path.join(run, 'report.json')).evaluation.classes.map((c: { support: number }) => c.support);
-      expect(support(b)).toEqual(support(a));
-      // The torch engine saves safetensors; the tfjs engine a TF.js model (weights.bin, in one order).
-      const tensors = (run: string) =>
-        fs.existsSync(path.join(run, 'model', 'model.safetensors'))
-          ? weightsOf(run)
-          : new Map([
-              [
-                'weights.bin',
-                { data: new Float32Array(fs.readFileSync(path.join(run, 'model', 'weights.bin')).buffer.slice(0)) },
-              ],
-            ]);
-      const [x, y] = [tensors(a), tensors(b)];
-      for (const [k, v] of x) {
-        expect(normRel(v.data, y.get(k)!.data), `${b} ${k}`).toBeLessThan(1e-6);
+  heavy(
+    '(heavy) trains on a packed copy of the data (tlr pack) as on the folder, on both engines: the same splits and weights',
+    async () => {
+      const packed = await tlrAsync(
+        'pack',
+        path.join(dir, 'data'),
+        '--out',
+        path.join(dir, 'shards'),
+        '--shard-size',
+        '16',
+      );
+      expect(packed.code, packed.err).toBe(0);
+      const text = fs.readFileSync(path.join(dir, 'colors.tlr'), 'utf8').replace('on ./data', 'on ./shards');
+      const recipe = write('colors-shards.tlr', text);
+      const t = await tlrAsync('run', recipe, '--engine', 'torch', '--nproc', '2', '--json');
+      expect(t.code, t.err + t.out.slice(-2000)).toBe(0);
+      const tf = await tlrAsync('run', recipe, '--json');
+      expect(tf.code, tf.err).toBe(0);
+      const [torchData, tfData] = runsOf('colors'),
+        [torchShards, tfShards] = runsOf('colors-shards');
+      for (const [a, b] of [
+        [torchData!, torchShards!],
+        [tfData!, tfShards!],
+      ] as [string, string][]) {
+        expect(json(path.join(b, 'environment.json')).engine).toBe(json(path.join(a, 'environment.json')).engine);
+        // The same images in each split (the evaluation's per-class support) and the same weights.
+        const support = (run: string) =>
+          json(path.join(run, 'report.json')).evaluation.classes.map((c: { support: number }) => c.support);
+        expect(support(b)).toEqual(support(a));
+        // The torch engine saves safetensors; the tfjs engine a TF.js model (weights.bin, in one order).
+        const tensors = (run: string) =>
+          fs.existsSync(path.join(run, 'model', 'model.safetensors'))
+            ? weightsOf(run)
+            : new Map([
+                [
+                  'weights.bin',
+                  { data: new Float32Array(fs.readFileSync(path.join(run, 'model', 'weights.bin')).buffer.slice(0)) },
+                ],
+              ]);
+        const [x, y] = [tensors(a), tensors(b)];
+        for (const [k, v] of x) {
+          expect(normRel(v.data, y.get(k)!.data), `${b} ${k}`).toBeLessThan(1e-6);
+        }
       }
-    }
-  }, 240_000);
+    },
+    240_000,
+  );
 
   // Without augmentation the frozen part's outputs are computed once and block4 trains on them;
   // with it, images are decoded and flipped every batch (draws shared by the ranks) and block4's
@@ -570,27 +574,31 @@ d('the torch engine', () => {
     expect(epochs).toEqual([1, 2, 3]);
   }, 180_000);
 
-  it('continues from a model of either engine (weights ./model)', async () => {
-    const torchModel = path.join(runsOf('colors')[0]!, 'model');
-    const tfjsModel = path.join(runsOf('colors')[1]!, 'model');
-    for (const [model, engine] of [
-      [torchModel, 'tfjs'],
-      [tfjsModel, 'torch'],
-      [torchModel, 'torch'],
-    ] as const) {
-      const recipe = write(
-        `from-${engine}.tlr`,
-        `from resnet18 weights ${model} input 32\nhead dense(3)\ntrain 4 epochs on ./data\n  batch 8\n  lr ` +
-          `0.01\nsplit 70/15/15\n`,
-      );
-      const r = await tlrAsync('run', recipe, '--engine', engine, '--json');
-      expect(r.code, `${engine} from ${model}: ${r.err}`).toBe(0);
-      const runDir = last(`from-${engine}`);
-      // The backbone is the model's (the colours run's features, on which a head reached > 0.9).
-      expect(json(path.join(runDir, 'report.json')).evaluation.accuracy).toBeGreaterThan(0.9);
-      fs.rmSync(path.join(dir, 'runs', `from-${engine}`), { recursive: true });
-    }
-  }, 180_000);
+  heavy(
+    '(heavy) continues from a model of either engine (weights ./model)',
+    async () => {
+      const torchModel = path.join(runsOf('colors')[0]!, 'model');
+      const tfjsModel = path.join(runsOf('colors')[1]!, 'model');
+      for (const [model, engine] of [
+        [torchModel, 'tfjs'],
+        [tfjsModel, 'torch'],
+        [torchModel, 'torch'],
+      ] as const) {
+        const recipe = write(
+          `from-${engine}.tlr`,
+          `from resnet18 weights ${model} input 32\nhead dense(3)\ntrain 4 epochs on ./data\n  batch 8\n  lr ` +
+            `0.01\nsplit 70/15/15\n`,
+        );
+        const r = await tlrAsync('run', recipe, '--engine', engine, '--json');
+        expect(r.code, `${engine} from ${model}: ${r.err}`).toBe(0);
+        const runDir = last(`from-${engine}`);
+        // The backbone is the model's (the colours run's features, on which a head reached > 0.9).
+        expect(json(path.join(runDir, 'report.json')).evaluation.accuracy).toBeGreaterThan(0.9);
+        fs.rmSync(path.join(dir, 'runs', `from-${engine}`), { recursive: true });
+      }
+    },
+    180_000,
+  );
 
   it('a torch model loads in tlr with the same outputs as in PyTorch (backbone and head converted)', async () => {
     const model = path.join(runsOf('colors')[0]!, 'model');
@@ -727,26 +735,30 @@ with torch.no_grad():
     180_000,
   );
 
-  it('runs a sweep: each variant on PyTorch into the sweep folder, sweep.json valid, the table printed', async () => {
-    const recipe = write(
-      'swept.tlr',
-      'from resnet18 weights ./start.safetensors input 32\nhead {dense(3), dense(16) dense(3)}\ntrain 1 epochs on ./data\n' +
-        '  batch 8\n  lr 0.01\nsplit 70/15/15\n',
-    );
-    const r = await tlrAsync('run', recipe, '--engine', 'torch', '--nproc', '1');
-    expect(r.code, r.err + r.out.slice(-2000)).toBe(0);
-    const top = path.join(dir, 'runs', 'swept');
-    const sweepDir = path.join(top, fs.readdirSync(top).find((n) => n.startsWith('sweep-'))!);
-    const s = json(path.join(sweepDir, 'sweep.json'));
-    const { contractErrors } = await import('../../../src/contracts/validate.js');
-    expect(contractErrors('sweep', s)).toEqual([]);
-    expect(s.engine).toBe('torch');
-    for (const v of s.variants) {
-      expect(v.status).toBe('finished');
-      expect(json(path.join(sweepDir, v.runDir, 'environment.json')).engine).toBe('torch');
-    }
-    expect(r.out).toMatch(/best \(\*\): [0-9a-f]{8} \(head /);
-  }, 180_000);
+  heavy(
+    '(heavy) runs a sweep: each variant on PyTorch into the sweep folder, sweep.json valid, the table printed',
+    async () => {
+      const recipe = write(
+        'swept.tlr',
+        'from resnet18 weights ./start.safetensors input 32\nhead {dense(3), dense(16) dense(3)}\ntrain 1 epochs on ./data\n' +
+          '  batch 8\n  lr 0.01\nsplit 70/15/15\n',
+      );
+      const r = await tlrAsync('run', recipe, '--engine', 'torch', '--nproc', '1');
+      expect(r.code, r.err + r.out.slice(-2000)).toBe(0);
+      const top = path.join(dir, 'runs', 'swept');
+      const sweepDir = path.join(top, fs.readdirSync(top).find((n) => n.startsWith('sweep-'))!);
+      const s = json(path.join(sweepDir, 'sweep.json'));
+      const { contractErrors } = await import('../../../src/contracts/validate.js');
+      expect(contractErrors('sweep', s)).toEqual([]);
+      expect(s.engine).toBe('torch');
+      for (const v of s.variants) {
+        expect(v.status).toBe('finished');
+        expect(json(path.join(sweepDir, v.runDir, 'environment.json')).engine).toBe('torch');
+      }
+      expect(r.out).toMatch(/best \(\*\): [0-9a-f]{8} \(head /);
+    },
+    180_000,
+  );
 
   it('refuses bad input clearly, leaving nothing half-written', async () => {
     const colors = write(
