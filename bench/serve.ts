@@ -3,7 +3,8 @@
 // and without (--max-batch 1); and the baseline measured in the same run: the same image decoded, preprocessed and run
 // through the same model in this process, one at a time (a direct ONNX Runtime call plus decoding).
 // Goals: batched ≥ 3x unbatched requests/s at concurrency 32; p99 at concurrency 1 within 1.2x the baseline's p99.
-//   npm run build && npx tsx bench/serve.ts MODEL_DIR IMAGE [SECONDS] [REPEATS]
+//   npm run build && npx tsx bench/serve.ts MODEL_DIR IMAGE [SECONDS] [REPEATS] [DECODE_THREADS]
+// (DECODE_THREADS: the servers' --decode-threads, default 0)
 import { type ChildProcess, spawn } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
@@ -15,6 +16,7 @@ const [dir, image] = process.argv.slice(2);
 if (!dir || !image) throw new Error('usage: npx tsx bench/serve.ts MODEL_DIR IMAGE [SECONDS] [REPEATS]');
 const seconds = Number(process.argv[4] ?? 8);
 const repeats = Number(process.argv[5] ?? 3);
+const decodeThreads = process.argv[6] ?? '0';
 const bytes = fs.readFileSync(image);
 const CONCURRENCY = [1, 8, 32];
 
@@ -71,6 +73,8 @@ function start(flags: string[]): Promise<{ child: ChildProcess; url: string }> {
     '0',
     '--access-log',
     '/dev/null',
+    '--decode-threads',
+    decodeThreads,
     ...flags,
   ]);
   return new Promise((resolve, reject) => {
@@ -115,7 +119,8 @@ for (let i = 0; i < repeats; i++) {
 }
 
 console.log(
-  `tlr serve, ${path.basename(path.resolve(dir))}, ${path.basename(image)}; ${repeats} repeats of ${seconds} s`,
+  `tlr serve, ${path.basename(path.resolve(dir))}, ${path.basename(image)}; ${repeats} repeats of ${seconds} s; ` +
+    `--decode-threads ${decodeThreads}`,
 );
 console.log('min / median / max\n');
 /** A column of figures as min / median / max. */

@@ -135,11 +135,12 @@ _tlr() {
         --max-concurrency) COMPREPLY=(); return ;;
         --max-body) COMPREPLY=(); return ;;
         --max-pixels) COMPREPLY=(); return ;;
+        --decode-threads) COMPREPLY=(); return ;;
         --timeout) COMPREPLY=(); return ;;
         --access-log) COMPREPLY=( $(compgen -f -- "$cur") ); return ;;
         --backend) COMPREPLY=(); return ;;
       esac
-      if [[ "$cur" == -* ]]; then COMPREPLY=( $(compgen -W '--host --port --max-batch --max-delay --max-concurrency --max-body --max-pixels --timeout --access-log --backend --help' -- "$cur") ); return; fi
+      if [[ "$cur" == -* ]]; then COMPREPLY=( $(compgen -W '--host --port --max-batch --max-delay --max-concurrency --max-body --max-pixels --decode-threads --timeout --access-log --backend --help' -- "$cur") ); return; fi
       COMPREPLY=( $(compgen -d -- "$cur") ) ;;
     completion)
       if [[ "$cur" == -* ]]; then COMPREPLY=( $(compgen -W '--help' -- "$cur") ); return; fi

@@ -128,6 +128,7 @@ complete -c tlr -n '__fish_seen_subcommand_from serve' -l max-delay -x -d 'how l
 complete -c tlr -n '__fish_seen_subcommand_from serve' -l max-concurrency -x -d 'inference requests answered at once'
 complete -c tlr -n '__fish_seen_subcommand_from serve' -l max-body -x -d 'the largest request body'
 complete -c tlr -n '__fish_seen_subcommand_from serve' -l max-pixels -x -d 'the largest image'
+complete -c tlr -n '__fish_seen_subcommand_from serve' -l decode-threads -x -d 'worker threads that decode classify\'s images'
 complete -c tlr -n '__fish_seen_subcommand_from serve' -l timeout -x -d 'to receive a request, and to answer it'
 complete -c tlr -n '__fish_seen_subcommand_from serve' -l access-log -r -F -d 'append the access log to FILE instead of stdout'
 complete -c tlr -n '__fish_seen_subcommand_from serve' -l backend -x -d 'the TensorFlow.js backend to run the model on'

@@ -5,6 +5,7 @@ import { decodeRgb, ImageError, normalize } from '../runtime/images/image.js';
 import { rankLabels } from '../runtime/ranked.js';
 import { TLR_VERSION } from '../version.js';
 import { Batcher } from './batcher.js';
+import { DecodePool, ImageRefused } from './decode-pool.js';
 import { ServeMetrics } from './metrics.js';
 import { inferInput, inferOutput, modelMetadata, parseJson, RequestError } from './oip.js';
 
@@ -27,6 +28,8 @@ export interface ServeOptions {
   readonly maxImages: number;
   /** Seconds for a request to arrive, and for its answer once it has. */
   readonly timeoutSeconds: number;
+  /** Threads that decode classify's images (0: the thread that answers HTTP). */
+  readonly decodeThreads: number;
   /** Where each answer's access-log line goes (one JSON object). */
   readonly log: (line: Record<string, unknown>) => void;
 }
@@ -62,6 +65,7 @@ export class TlrServer {
   private readonly http: http.Server;
   private inFlight = 0;
   private draining = false;
+  private readonly decoder: DecodePool | null;
 
   constructor(
     private readonly models: ReadonlyMap<string, Servable>,
@@ -81,6 +85,7 @@ export class TlrServer {
         ),
       );
     }
+    this.decoder = o.decodeThreads > 0 ? DecodePool.start(o.decodeThreads) : null;
     this.http = http.createServer((req, res) => void this.answer(req, res));
     this.http.requestTimeout = o.timeoutSeconds * 1000;
     this.http.headersTimeout = Math.min(o.timeoutSeconds * 1000, 60_000);
@@ -107,6 +112,7 @@ export class TlrServer {
     const cut = setTimeout(() => this.http.closeAllConnections(), this.o.timeoutSeconds * 1000);
     await closed;
     clearTimeout(cut);
+    await this.decoder?.close();
   }
 
   private async answer(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
@@ -214,17 +220,23 @@ export class TlrServer {
     const model = this.models.get(name)!;
     const k = url.searchParams.has('top') ? Number(url.searchParams.get('top')) : 3;
     if (!Number.isInteger(k) || k < 1) throw new RequestError(400, 'top must be a whole number of at least 1');
-    const bytes = await this.body(req);
-    let rgb: Uint8Array;
-    try {
-      rgb = await decodeRgb(bytes, model.inputSize, 'the request body', this.o.maxPixels);
-    } catch (e) {
-      if (e instanceof ImageError) throw new RequestError(400, e.message);
-      throw e;
-    }
-    const y = await this.batchers.get(name)!.submit(normalize(rgb, model.preprocessing), 1);
+    const x = await this.decode(await this.body(req), model);
+    const y = await this.batchers.get(name)!.submit(x, 1);
     const body = { model_name: name, ...rankLabels(model.labels, model.thresholds, y, k) };
     return { route: 'classify', status: 200, body, model: name, images: 1 };
+  }
+
+  /** An image's bytes as the model's input, decoded as `tlr predict` decodes (on a decoding thread when there are). */
+  private async decode(bytes: Buffer, model: Servable): Promise<Float32Array> {
+    const size = model.inputSize;
+    try {
+      if (this.decoder)
+        return await this.decoder.decode(bytes, { size, maxPixels: this.o.maxPixels, pre: model.preprocessing });
+      return normalize(await decodeRgb(bytes, size, 'the request body', this.o.maxPixels), model.preprocessing);
+    } catch (e) {
+      if (e instanceof ImageError || e instanceof ImageRefused) throw new RequestError(400, e.message);
+      throw e;
+    }
   }
 
   /** The request's body, at most maxBodyBytes (413 past it, before reading more). */

@@ -65,7 +65,8 @@ beforeAll(async () => {
   model = t.model;
   const data = path.join(dir, 'data');
   images = fs.readdirSync(data).flatMap((c) => fs.readdirSync(path.join(data, c)).map((x) => path.join(data, c, x)));
-  base = await serve();
+  // Images decoded on worker threads here; the ONNX file's server below decodes on its HTTP thread.
+  base = await serve(['--decode-threads', '2']);
 }, 120_000);
 
 afterAll(async () => {

@@ -19,6 +19,7 @@ export interface ServeFlags {
   readonly maxBody?: string;
   readonly maxPixels?: string;
   readonly timeout?: string;
+  readonly decodeThreads?: string;
   readonly accessLog?: string;
   readonly backend?: string;
 }
@@ -44,6 +45,7 @@ export function serveOptions(f: ServeFlags, log: ServeOptions['log']): ServeOpti
     maxPixels: num('max-pixels', f.maxPixels, 40_000_000, 1),
     maxImages: 256,
     timeoutSeconds: num('timeout', f.timeout, 30, 0.001, false),
+    decodeThreads: num('decode-threads', f.decodeThreads, 0, 0),
     log,
   };
 }

@@ -35,6 +35,11 @@ access log, one JSON object per answer. docs/serving.md has the details and meas
       value: 'N',
       help: 'the largest image (width × height) classify decodes (default 40000000)',
     },
+    'decode-threads': {
+      type: 'string',
+      value: 'N',
+      help: "worker threads that decode classify's images (default 0: the thread that answers HTTP)",
+    },
     timeout: {
       type: 'string',
       value: 'SECONDS',
@@ -62,6 +67,7 @@ access log, one JSON object per answer. docs/serving.md has the details and meas
         maxBody: str(v['max-body']),
         maxPixels: str(v['max-pixels']),
         timeout: str(v['timeout']),
+        decodeThreads: str(v['decode-threads']),
         accessLog: str(v['access-log']),
         backend: str(v['backend']),
       },

@@ -2,7 +2,7 @@ import type { Worker } from 'node:worker_threads';
 import type { Program } from './program.js';
 import type { Reply, Request } from './messages.js';
 import { TlrError } from '../../../errors.js';
-import { spawnWorker } from '../threads.js';
+import { spawnWorker } from '../../../runtime/threads.js';
 
 // Worker threads that each run a Program on their own TensorFlow.js backend (one wasm instance
 // per core: wasm has no threads in Node). Work goes out whole batches at a time, to whichever

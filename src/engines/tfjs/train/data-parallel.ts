@@ -1,7 +1,7 @@
 import type { Worker } from 'node:worker_threads';
 import { tf, valuesOf } from '../tf.js';
 import { TlrError } from '../../../errors.js';
-import { spawnWorker } from '../threads.js';
+import { spawnWorker } from '../../../runtime/threads.js';
 import { singleThreaded } from '../backend.js';
 import { ortKernelsOn } from '../kernels/ort-kernels.js';
 import {
