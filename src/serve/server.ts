@@ -49,6 +49,9 @@ interface Route {
 
 type Handler = (req: http.IncomingMessage, url: URL, name: string) => Promise<Route>;
 
+/** How long the rest of a refused body is read and dropped before its connection is cut. */
+const DISCARD_MS = 5000;
+
 /** A path's route, as /metrics counts refused requests: infer, classify, metadata, or other. */
 const routeOf = (p: string): string =>
   /\/infer$/.test(p)
@@ -72,13 +75,11 @@ export class TlrServer {
     private readonly o: ServeOptions,
   ) {
     for (const [name, m] of models) {
-      const per = m.inputSize * m.inputSize * 3;
       const batch = { maxBatch: o.maxBatch, maxDelayMs: o.maxDelayMs };
       this.batchers.set(
         name,
         new Batcher(
           (x, n) => m.run(x, n),
-          per,
           m.labels.length,
           batch,
           (k, s) => this.metrics.batch(k, s),
@@ -150,10 +151,25 @@ export class TlrServer {
       'content-length': Buffer.byteLength(body),
     };
     if (r.status === 503 && !this.draining) headers['retry-after'] = '1';
-    // A body we did not read (too large, or refused before reading) would be read as the next request: close instead.
+    // A connection whose body we refused unread closes after the answer: its client may not be the kind to reuse.
     if (!req.complete || this.draining) headers.connection = 'close';
-    res.writeHead(r.status, headers).end(body);
-    if (!req.complete) res.once('finish', () => req.socket.destroySoon());
+    const answer = () => res.writeHead(r.status, headers).end(body);
+    if (req.complete) answer();
+    else this.discard(req, answer);
+  }
+
+  /**
+   * The rest of a body we refused, read and dropped, then the answer: a client still sending gets it, not a reset
+   * connection (closing mid-upload would cut its write). One that sends for longer than DISCARD_MS is cut off.
+   */
+  private discard(req: http.IncomingMessage, then: () => void): void {
+    const cut = setTimeout(() => req.socket.destroy(), DISCARD_MS);
+    req.once('end', () => {
+      clearTimeout(cut);
+      then();
+    });
+    req.once('close', () => clearTimeout(cut));
+    req.resume();
   }
 
   private route(req: http.IncomingMessage, url: URL): Promise<Route> {
@@ -240,18 +256,29 @@ export class TlrServer {
   }
 
   /** The request's body, at most maxBodyBytes (413 past it, before reading more). */
-  private async body(req: http.IncomingMessage): Promise<Buffer> {
+  private body(req: http.IncomingMessage): Promise<Buffer> {
     const max = this.o.maxBodyBytes;
     const too = () => new RequestError(413, `the body is larger than ${max} bytes (--max-body)`);
-    if (Number(req.headers['content-length'] ?? 0) > max) throw too();
-    const parts: Buffer[] = [];
-    let size = 0;
-    for await (const chunk of req) {
-      size += (chunk as Buffer).length;
-      if (size > max) throw too();
-      parts.push(chunk as Buffer);
-    }
-    if (!size) throw new RequestError(400, 'the body is empty');
-    return Buffer.concat(parts);
+    if (Number(req.headers['content-length'] ?? 0) > max) return Promise.reject(too());
+    // Events, not an async iterator: leaving one early destroys the request, and its client would get a reset
+    // instead of the 413 (what follows the limit is dropped by discard()).
+    return new Promise((resolve, reject) => {
+      const parts: Buffer[] = [];
+      let size = 0;
+      req.on('data', (chunk: Buffer) => {
+        if (size > max) return;
+        size += chunk.length;
+        if (size > max) reject(too());
+        else parts.push(chunk);
+      });
+      req.on('end', () =>
+        size > max
+          ? undefined
+          : size
+            ? resolve(Buffer.concat(parts))
+            : reject(new RequestError(400, 'the body is empty')),
+      );
+      req.on('error', reject);
+    });
   }
 }

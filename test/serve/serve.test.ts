@@ -149,6 +149,21 @@ describe('tlr serve', () => {
       expect(r.status, `${route} ${String(body).slice(0, 20)}`).toBe(status);
       expect((await r.json()).error).toEqual(expect.any(String));
     }
+    // A body with no length, sent in chunks past the limit: refused as it arrives, and answered.
+    let sent = 0;
+    const stream = new ReadableStream({
+      pull(c) {
+        if (sent++ < 25) c.enqueue(new Uint8Array(1024 * 1024));
+        else c.close();
+      },
+    });
+    const chunked = await fetch(`${base}/v2/models/tiny/classify`, {
+      method: 'POST',
+      body: stream,
+      duplex: 'half',
+    } as RequestInit);
+    expect(chunked.status).toBe(413);
+    await chunked.arrayBuffer();
     expect((await fetch(`${base}/v2/models/nope`)).status).toBe(404);
     expect((await fetch(`${base}/v2/models/tiny/infer`)).status).toBe(405);
     expect((await post('classify', fs.readFileSync(images[2]!))).status).toBe(200);
