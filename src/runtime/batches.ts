@@ -22,3 +22,15 @@ export function trainingBatches<T>(order: readonly T[], batch: number): T[][] {
 /** How many training batches `n` images make (the count `trainingBatches` gives). */
 export const trainingBatchCount = (n: number, batch: number): number =>
   n > batch && n % batch === 1 ? Math.floor(n / batch) : Math.ceil(n / batch);
+
+/** Batches' float arrays as one, in order (a pass's outputs, a batch's images). */
+export function concatFloats(parts: readonly Float32Array[]): Float32Array {
+  if (parts.length === 1) return parts[0]!;
+  const out = new Float32Array(parts.reduce((n, p) => n + p.length, 0));
+  let at = 0;
+  for (const p of parts) {
+    out.set(p, at);
+    at += p.length;
+  }
+  return out;
+}

@@ -1,3 +1,5 @@
+import { concatFloats } from '../runtime/batches.js';
+
 // Adaptive batching for `tlr serve`: requests that arrive while the model is busy wait, and run together as one
 // batch (up to `maxBatch` images) as soon as it is free; a request that finds it idle waits at most `maxDelayMs` for
 // others. One batch runs at a time: the engine already uses every core for one.
@@ -21,12 +23,9 @@ export class Batcher {
   private running = false;
   private timer: NodeJS.Timeout | null = null;
 
-  /**
-   * `run`: n images (each `per` floats) to n rows of `out` floats; `onBatch`: told each batch's size and seconds.
-   */
+  /** `run`: n images to n rows of `out` floats; `onBatch`: told each batch's size and seconds. */
   constructor(
     private readonly run: (x: Float32Array, n: number) => Promise<Float32Array>,
-    private readonly per: number,
     private readonly out: number,
     private readonly o: BatchOptions,
     private readonly onBatch: (images: number, seconds: number) => void = () => undefined,
@@ -83,14 +82,7 @@ export class Batcher {
     const batch = this.take();
     const n = batch.reduce((a, w) => a + w.n, 0);
     try {
-      const x = batch.length === 1 ? batch[0]!.x : new Float32Array(n * this.per);
-      if (batch.length > 1) {
-        let at = 0;
-        for (const w of batch) {
-          x.set(w.x, at);
-          at += w.x.length;
-        }
-      }
+      const x = concatFloats(batch.map((w) => w.x));
       const t0 = performance.now();
       const y = await this.run(x, n);
       this.onBatch(n, (performance.now() - t0) / 1000);

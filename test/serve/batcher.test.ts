@@ -19,7 +19,7 @@ function model(fail = () => false) {
 describe('Batcher', () => {
   it('runs what queued while the model was busy as one batch, up to the largest; every request gets its rows', async () => {
     const m = model();
-    const b = new Batcher(m.run, 2, 1, { maxBatch: 4, maxDelayMs: 0 });
+    const b = new Batcher(m.run, 1, { maxBatch: 4, maxDelayMs: 0 });
     const answers = await Promise.all([1, 2, 3, 4, 5, 6, 7].map((v) => b.submit(Float32Array.from([v, 0]), 1)));
     expect(answers.map((a) => Array.from(a))).toEqual([[2], [4], [6], [8], [10], [12], [14]]);
     expect(m.sizes.every((n) => n <= 4)).toBe(true);
@@ -30,7 +30,7 @@ describe('Batcher', () => {
   it('a request of several images keeps its rows together; a failed batch rejects its requests only', async () => {
     let calls = 0;
     const m = model(() => ++calls === 1);
-    const b = new Batcher(m.run, 2, 1, { maxBatch: 8, maxDelayMs: 0 });
+    const b = new Batcher(m.run, 1, { maxBatch: 8, maxDelayMs: 0 });
     const first = b.submit(Float32Array.from([1, 0]), 1);
     await expect(first).rejects.toThrow('the model failed');
     const two = await b.submit(Float32Array.from([3, 0, 4, 0]), 2);

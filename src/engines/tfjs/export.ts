@@ -7,7 +7,7 @@ import { copyDirAtomic } from '../../files/atomic.js';
 import { MODEL_MARKER } from '../../data/model-folder.js';
 import { TLR_VERSION } from '../../version.js';
 import { tf } from './tf.js';
-import { isTorchModelDir, saveModel } from './model-files.js';
+import { isTorchModelDir, labelThresholds, saveModel } from './model-files.js';
 
 // A trained model in the formats other tools read: a standalone ONNX file (the network and its
 // head, with the labels and preprocessing in its metadata), or the TF.js folder as it is.
@@ -51,9 +51,7 @@ export function onnxMetadata(meta: ModelMeta, softmax: boolean): Record<string, 
     output: meta.output === 'probabilities' || softmax ? 'probabilities' : 'logits',
     // Multi-label: the output is one score per label (sigmoid it unless `probabilities`); a label is predicted when
     // its probability reaches its threshold.
-    ...(meta.task === 'multi-label'
-      ? { task: 'multi-label', thresholds: JSON.stringify(meta.thresholds ?? meta.labels.map(() => 0.5)) }
-      : {}),
+    ...(meta.task === 'multi-label' ? { task: 'multi-label', thresholds: JSON.stringify(labelThresholds(meta)) } : {}),
     network: JSON.stringify(meta.network),
     tlr: TLR_VERSION,
   };

@@ -43,6 +43,10 @@ export interface ModelMeta {
   readonly thresholds?: readonly number[];
 }
 
+/** A multi-label model's thresholds (0.5 each where the folder has none yet); null for one label per image. */
+export const labelThresholds = (meta: ModelMeta): readonly number[] | null =>
+  meta.task === 'multi-label' ? (meta.thresholds ?? meta.labels.map(() => 0.5)) : null;
+
 /** preprocessing.json's fields for `meta`. */
 export const preprocessingJson = (meta: ModelMeta): Contracts['preprocessing'] => ({
   ...meta.preprocessing,

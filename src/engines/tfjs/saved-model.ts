@@ -2,7 +2,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { tf } from './tf.js';
 import { chooseBackend, type BackendName } from './backend.js';
-import { loadModelDir, type ModelMeta } from './model-files.js';
+import { labelThresholds, loadModelDir, type ModelMeta } from './model-files.js';
 import { decodeRgb, ImageError, normalize } from '../../runtime/images/image.js';
 import { probeData, readMember, type DataFormat } from '../../data/formats/index.js';
 import { codedItems, listItems, listSplits, describeItem, type Item } from '../../runtime/images/dataset.js';
@@ -18,6 +18,7 @@ import type { Program } from './infer/program.js';
 import { evaluation } from './train/metrics.js';
 import { fileDigest } from '../../runtime/images/file-digests.js';
 import { rankLabels } from '../../runtime/ranked.js';
+import { concatFloats } from '../../runtime/batches.js';
 import { TlrError } from '../../errors.js';
 import type { DataEvaluation, Prediction } from '../types.js';
 import { readContract } from '../../contracts/read.js';
@@ -109,7 +110,7 @@ export async function predict(
         }
       }
       if (!rgb.length) continue;
-      const x = tf.tensor4d(concat(rgb.map((r) => r.data)), [rgb.length, size, size, 3]);
+      const x = tf.tensor4d(concatFloats(rgb.map((r) => r.data)), [rgb.length, size, size, 3]);
       const y = await engine.run(x);
       const probs = probabilitiesOf(m.meta, y);
       const p = (await probs.array()) as number[][];
@@ -129,20 +130,10 @@ export const probabilitiesOf = (meta: ModelMeta, y: tf.Tensor): tf.Tensor =>
   );
 
 /** An image's prediction from its probabilities: the top `k`, and (multi-label) the labels at their thresholds. */
-const predictionOf = (meta: ModelMeta, image: string, p: readonly number[], k: number): Prediction => {
-  const multi = meta.task === 'multi-label';
-  return { image, ...rankLabels(meta.labels, multi ? (meta.thresholds ?? meta.labels.map(() => 0.5)) : null, p, k) };
-};
-
-const concat = (parts: readonly Float32Array[]): Float32Array => {
-  const out = new Float32Array(parts.reduce((n, p) => n + p.length, 0));
-  let at = 0;
-  for (const p of parts) {
-    out.set(p, at);
-    at += p.length;
-  }
-  return out;
-};
+const predictionOf = (meta: ModelMeta, image: string, p: readonly number[], k: number): Prediction => ({
+  image,
+  ...rankLabels(meta.labels, labelThresholds(meta), p, k),
+});
 
 /**
  * An image's sha256 (a file's bytes through the feature cache's hasher; an IDX image's pixels); null when it cannot be
@@ -229,7 +220,6 @@ export async function evaluateOn(
     const L = m.meta.labels.length,
       targets = labelSets ? { labels: L, table: labelTable(labelSets, L), posWeights: null } : null;
     const r = await evaluate(engine, src, L, m.meta.output === 'probabilities', batch, targets);
-    const thresholds = m.meta.thresholds ?? m.meta.labels.map(() => 0.5);
     return {
       data: info.path,
       part,
@@ -239,10 +229,10 @@ export async function evaluateOn(
       evaluation: labelSets
         ? multiLabelReport(
             'test',
-            matrixOf(r.probs!, L),
+            matrixOf(r.probs, L),
             truthRows(r.y, labelSets, L),
             m.meta.labels,
-            thresholds,
+            labelThresholds(m.meta)!,
             r.loss,
           )
         : evaluation('test', m.meta.labels, r.y, r.pred, r.loss),

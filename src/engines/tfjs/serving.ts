@@ -1,6 +1,7 @@
 import { tf } from './tf.js';
 import type { Servable } from '../types.js';
 import { engineFor, probabilitiesOf, type SavedModel } from './saved-model.js';
+import { labelThresholds } from './model-files.js';
 
 // A saved model kept ready for `tlr serve`: the engine predict uses (the compiled program on ONNX Runtime, or
 // TensorFlow.js), opened once for every request the server batches.
@@ -26,7 +27,7 @@ export async function servable(m: SavedModel, maxBatch: number): Promise<Servabl
     inputSize: size,
     preprocessing: m.meta.preprocessing,
     task: multi ? 'multi-label' : 'single-label',
-    thresholds: multi ? (m.meta.thresholds ?? m.meta.labels.map(() => 0.5)) : null,
+    thresholds: labelThresholds(m.meta),
     engine: engine.label,
     async run(x, n) {
       if (n <= maxBatch) return part(x, n);

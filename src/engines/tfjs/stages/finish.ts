@@ -9,7 +9,7 @@ import { ImageSource, type BatchSource } from '../train/batch-sources.js';
 import { evaluate, type Predictions } from '../train/loop.js';
 import { evaluation as evaluationOf } from '../train/metrics.js';
 import { modelForward } from '../infer/engine.js';
-import { preprocessingJson, saveModel } from '../model-files.js';
+import { labelThresholds, preprocessingJson, saveModel } from '../model-files.js';
 import type { MultiLabel } from '../train/loss.js';
 import { multiLabelOf } from './stage.js';
 import { bestThresholds, matrixOf, multiLabelReport } from '../../../runtime/multi-label.js';
@@ -69,7 +69,7 @@ export async function evaluateBest(ctx: RunContext, f: RunFolder): Promise<Evalu
   const items = split === 'test' ? splits.test : splits.validation;
   setFrozen(net, ctx.built.info, ctx.built.info.layers.length);
   // The reported loss is the plain one: positive weights shaped training, not the measure.
-  const multi = multiLabelOf(ctx, { ...plan.stages.at(-1)!, classWeights: 'none' });
+  const multi = multiLabelOf(ctx, false);
   const r = await predictionsOn(ctx, split, items, multi);
   const ev = multi
     ? await multiLabelBest(ctx, f, split, r, multi)
@@ -92,14 +92,14 @@ async function multiLabelBest(
   const sets = ctx.splits.labelSets ?? [],
     L = multi.labels;
   const val = split === 'validation' ? r : await predictionsOn(ctx, 'validation', ctx.splits.validation, multi);
-  const thresholds = bestThresholds(matrixOf(val.probs!, L), truthRows(val.y, sets, L), L);
+  const thresholds = bestThresholds(matrixOf(val.probs, L), truthRows(val.y, sets, L), L);
   ctx.meta = { ...ctx.meta, thresholds };
   writeFileAtomic(
     path.join(f.dir, 'model', 'preprocessing.json'),
     `${JSON.stringify(preprocessingJson(ctx.meta), null, 2)}\n`,
   );
   const names = ctx.plan.data.classes;
-  return multiLabelReport(split, matrixOf(r.probs!, L), truthRows(r.y, sets, L), names, thresholds, r.loss);
+  return multiLabelReport(split, matrixOf(r.probs, L), truthRows(r.y, sets, L), names, thresholds, r.loss);
 }
 
 /**
@@ -159,14 +159,14 @@ function misLabelled(ctx: RunContext, e: Evaluated) {
   const r = e.predictions,
     names = ctx.plan.data.classes,
     L = names.length,
-    t = ctx.meta.thresholds ?? names.map(() => 0.5),
+    t = labelThresholds(ctx.meta)!,
     sets = ctx.splits.labelSets ?? [];
   const rows = Array.from(r.ids, (id, i) => {
     const truth = new Set(sets[r.y[i]!] ?? []),
       said: number[] = [];
     let worst = -1;
     for (let l = 0; l < L; l++) {
-      const p = r.probs![i * L + l]!,
+      const p = r.probs[i * L + l]!,
         yes = p >= t[l]!;
       if (yes) said.push(l);
       if (yes !== truth.has(l)) worst = Math.max(worst, yes ? p : 1 - p);
@@ -195,20 +195,16 @@ function predictionsCsv(ctx: RunContext, e: Evaluated): string {
     names = ctx.plan.data.classes,
     L = names.length,
     sets = ctx.splits.labelSets;
-  const t = ctx.meta.thresholds ?? names.map(() => 0.5);
+  const t = labelThresholds(ctx.meta);
   const rows = Array.from(r.ids, (id, i) => {
-    const p = r.probs ? Array.from(r.probs.subarray(i * L, (i + 1) * L)) : null;
+    const p = Array.from(r.probs.subarray(i * L, (i + 1) * L));
     const truth = sets ? sets[r.y[i]!]!.map((l) => names[l]!).join(';') : names[r.y[i]!]!;
-    const said = p ? names.filter((_, l) => p[l]! >= t[l]!).join(';') : names[r.pred[i]!]!;
-    return [describeItem(e.items[id]!), truth, said, ...(p ?? probabilitiesOf(r, i, L))];
+    const said = t ? names.filter((_, l) => p[l]! >= t[l]!).join(';') : names[r.pred[i]!]!;
+    return [describeItem(e.items[id]!), truth, said, ...p];
   });
   const header = ['image', sets ? 'labels' : 'label', 'predicted', ...names.map((n) => `p:${n}`)];
   return stringify(rows, { header: true, columns: header, ...CSV_SAFE });
 }
-
-/** A single-label example's probability of every class (evaluate keeps the most probable one's). */
-const probabilitiesOf = (r: Predictions, i: number, L: number): number[] =>
-  r.all ? Array.from(r.all.subarray(i * L, (i + 1) * L)) : [];
 
 /** report.json, environment.json and report.html; the checkpoint goes. Returns the run's seconds. */
 export async function writeResults(ctx: RunContext, f: RunFolder, e: Evaluated, started: number): Promise<number> {

@@ -137,8 +137,8 @@ export function release(ctx: RunContext, p: Prepared): void {
   p.validation.dispose?.();
 }
 
-/** A multi-label run's targets for a stage (positive weights with `class weights auto`); null: single-label. */
-export function multiLabelOf(ctx: RunContext, stage: PlanStage): MultiLabel | null {
+/** A multi-label run's targets, with positive weights when `weighted` (`class weights auto`); null: single-label. */
+export function multiLabelOf(ctx: RunContext, weighted: boolean): MultiLabel | null {
   const sets = ctx.splits.labelSets;
   if (!sets) return null;
   const labels = ctx.plan.data.classes.length;
@@ -146,7 +146,7 @@ export function multiLabelOf(ctx: RunContext, stage: PlanStage): MultiLabel | nu
   return {
     labels,
     table: labelTable(sets, labels),
-    posWeights: stage.classWeights === 'auto' ? positiveWeights(codes, sets, labels) : null,
+    posWeights: weighted ? positiveWeights(codes, sets, labels) : null,
   };
 }
 
@@ -199,7 +199,7 @@ export async function trainStage(
   const { plan, events } = ctx;
   const classes = plan.data.classes.length,
     probabilities = ctx.meta.output === 'probabilities',
-    multi = multiLabelOf(ctx, plan.stages[s]!);
+    multi = multiLabelOf(ctx, plan.stages[s]!.classWeights === 'auto');
   // The stage's starting point, before its first batch moves anything: a stop or a kill in its
   // first epoch resumes from exactly here.
   if (!fs.existsSync(path.join(f.checkpoint, 'state.json'))) await writeCheckpoint(ctx, f, null, 'none');
@@ -286,7 +286,7 @@ export function sweepStage(
     classes: ctx.plan.data.classes.length,
     probabilities: ctx.meta.output === 'probabilities',
     classWeights: stageWeights(ctx, stage),
-    multi: multiLabelOf(ctx, stage),
+    multi: multiLabelOf(ctx, stage.classWeights === 'auto'),
     ...o,
   });
 }

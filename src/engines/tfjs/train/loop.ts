@@ -2,7 +2,7 @@ import { tf } from '../tf.js';
 import { TlrError } from '../../../errors.js';
 import type { PlanStage } from '../../../contracts/plan.js';
 import { metricValue, type EngineMetrics, type Events } from '../../../runtime/events.js';
-import { trainingBatchCount } from '../../../runtime/batches.js';
+import { concatFloats, trainingBatchCount } from '../../../runtime/batches.js';
 import { through, type BatchSource } from './batch-sources.js';
 import type { Forward } from '../infer/engine.js';
 import type { ModelInfo } from '../../../zoo/catalog.js';
@@ -65,10 +65,8 @@ export interface Predictions {
   /** Each example's class, or (multi-label) its label set's code. */
   readonly y: Int32Array;
   readonly pred: Int32Array;
-  /** Multi-label: each example's probability of each label (examples × labels). */
-  readonly probs?: Float32Array;
-  /** Single-label: each example's probability of each class (examples × classes). */
-  readonly all?: Float32Array;
+  /** Each example's probability of each class, or (multi-label) of each label: examples × classes. */
+  readonly probs: Float32Array;
   /** Multi-label: the validation mAP of `probs`. */
   readonly map?: number | null;
   /** The predicted class's probability, per example. */
@@ -112,7 +110,8 @@ export async function evaluate(
     n += b.y.length;
     tf.dispose([l, p, c, h, all, out]);
   }
-  const y = Int32Array.from(ys);
+  const y = Int32Array.from(ys),
+    all = concatFloats(probs);
   return {
     loss: n ? loss / n : NaN,
     accuracy: n ? hits / n : 0,
@@ -120,30 +119,19 @@ export async function evaluate(
     pred: Int32Array.from(preds),
     confidence: Float32Array.from(conf),
     ids: Int32Array.from(ids),
-    ...(multi ? multiLabelPart(probs, y, multi) : { all: joined(probs, y.length * classes) }),
+    probs: all,
+    ...(multi ? { map: validationMap(all, y, multi) } : {}),
   };
 }
 
-/** Batches' arrays as one. */
-function joined(parts: readonly Float32Array[], n: number): Float32Array {
-  const out = new Float32Array(n);
-  let at = 0;
-  for (const p of parts) {
-    out.set(p, at);
-    at += p.length;
-  }
-  return out;
-}
-
-/** Multi-label predictions: the probabilities as one array, and their mAP against the codes' label sets. */
-function multiLabelPart(
-  parts: Float32Array[],
-  y: Int32Array,
-  m: MultiLabel,
-): { probs: Float32Array; map: number | null } {
-  const probs = joined(parts, y.length * m.labels);
-  const truth = Array.from(y, (c) => Array.from(m.table.subarray(c * m.labels, (c + 1) * m.labels)));
-  return { probs, map: meanAveragePrecision(matrixOf(probs, m.labels), truth, m.labels) };
+/** The mAP of multi-label probabilities against their codes' label sets (rows of the table). */
+function validationMap(probs: Float32Array, y: Int32Array, m: MultiLabel): number | null {
+  const sets = matrixOf(m.table, m.labels);
+  return meanAveragePrecision(
+    matrixOf(probs, m.labels),
+    Array.from(y, (c) => sets[c]!),
+    m.labels,
+  );
 }
 
 export interface StageResult {
