@@ -14,7 +14,6 @@ from . import ENGINE_VERSION
 from .files import write_atomic, write_json
 from .metrics import evaluation
 from .network import freeze, set_mode
-from .saver import state_copy
 from .stage import predict_rows
 from .targets import multilabel_report, thresholds_of
 
@@ -52,7 +51,7 @@ def _multilabel_best(ctx, net, run, split, rows, loss):
         batch = max(ctx.plan["stages"][0]["batch"], 32)
         val = ctx.world.gather(predict_rows(ctx, net, ctx.job.splits["validation"], batch))
     ctx.thresholds = thresholds_of(ctx, val)
-    run.saver.model(state_copy(net), "model")
+    run.saver.thresholds()
     return multilabel_report(ctx, split, rows, ctx.thresholds, loss)
 
 

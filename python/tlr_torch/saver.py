@@ -6,7 +6,7 @@ import os
 import torch
 
 from . import ENGINE_VERSION, safetensors
-from .files import append_line, replace_dir_atomic, write_marker
+from .files import append_line, replace_dir_atomic, write_json, write_marker
 from .resize import RESIZER
 
 
@@ -49,17 +49,7 @@ class Saver:
             "network": {"name": m["name"], "width": m["width"], "inputSize": m["inputSize"]},
             "head": plan["head"],
         }
-        pre = {
-            "inputSize": m["inputSize"],
-            "mean": m["preprocessing"]["mean"],
-            "std": m["preprocessing"]["std"],
-            "description": m["preprocessing"]["description"],
-            "resize": RESIZER,
-            "network": {"name": m["name"], "width": m["width"]},
-            "output": "probabilities" if ctx.probabilities else "logits",
-            **({"task": "multi-label"} if ctx.targets is not None else {}),
-            **({"thresholds": ctx.thresholds} if ctx.thresholds is not None else {}),
-        }
+        pre = self._preprocessing()
 
         def fill(tmp):
             with open(os.path.join(tmp, "model.safetensors"), "wb") as f:
@@ -89,6 +79,28 @@ class Saver:
             )
 
         replace_dir_atomic(os.path.join(self.dir, folder), fill, owned=".tlr-model")
+
+    def _preprocessing(self):
+        """preprocessing.json: how an image becomes the input, the output's kind, a multi-label model's thresholds."""
+        ctx = self.ctx
+        m = ctx.plan["model"]
+        return {
+            "inputSize": m["inputSize"],
+            "mean": m["preprocessing"]["mean"],
+            "std": m["preprocessing"]["std"],
+            "description": m["preprocessing"]["description"],
+            "resize": RESIZER,
+            "network": {"name": m["name"], "width": m["width"]},
+            "output": "probabilities" if ctx.probabilities else "logits",
+            **({"task": "multi-label"} if ctx.targets is not None else {}),
+            **({"thresholds": ctx.thresholds} if ctx.thresholds is not None else {}),
+        }
+
+    def thresholds(self):
+        """The model folder's preprocessing.json again, with ctx.thresholds (chosen after training): the weights
+        stay as written."""
+        if self.on:
+            write_json(os.path.join(self.dir, "model", "preprocessing.json"), self._preprocessing())
 
     def checkpoint(self, state, weights, optimizer, stage_best):
         """The whole checkpoint as one folder swapped in by a rename; `stage_best`: a state dict, 'keep' or None."""
