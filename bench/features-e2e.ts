@@ -8,7 +8,6 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { spawnSync } from 'node:child_process';
-import sharp from 'sharp';
 import '@tensorflow/tfjs-backend-wasm';
 import { chooseBackend } from '../src/engines/tfjs/backend.js';
 import { buildLayers } from '../src/engines/tfjs/tf-layers/build.js';
@@ -19,6 +18,7 @@ import { ImageSource } from '../src/engines/tfjs/train/batch-sources.js';
 import { OrtEngine } from '../src/engines/tfjs/onnx/runtime.js';
 import { startEngine } from '../src/engines/tfjs/infer/engine.js';
 import type { Item } from '../src/runtime/images/dataset.js';
+import { benchImages } from './jpegs.js';
 
 const N = Number(process.argv[2] ?? 1000);
 const NETS = (process.argv[3] ?? 'resnet18,resnet50,mobilenet_v2').split(',');
@@ -26,32 +26,6 @@ const cores = os.availableParallelism(),
   batch = 32,
   size = 224;
 const GOALS: Record<string, number> = { resnet18: 1.5, resnet50: 1.5, mobilenet_v2: 3 };
-
-/** N photo-like JPEGs (smooth colour fields with noise, 320x240), made once and kept in the temp folder. */
-async function images(): Promise<string[]> {
-  const dir = path.join(os.tmpdir(), `tlr-bench-jpegs-${N}`);
-  fs.mkdirSync(dir, { recursive: true });
-  const files = Array.from({ length: N }, (_, i) => path.join(dir, `img-${String(i).padStart(5, '0')}.jpg`));
-  for (const [i, f] of files.entries()) {
-    if (fs.existsSync(f)) continue;
-    const w = 320,
-      h = 240,
-      px = Buffer.alloc(w * h * 3);
-    for (let y = 0; y < h; y++)
-      for (let x = 0; x < w; x++)
-        for (let c = 0; c < 3; c++) {
-          px[(y * w + x) * 3 + c] =
-            (128 +
-              100 * Math.sin((x * (c + 1) + i * 7) / 37) * Math.cos((y * (3 - c) + i) / 29) +
-              ((x * 31 + y * 17 + i * 13 + c * 7) % 23)) &
-            255;
-        }
-    await sharp(px, { raw: { width: w, height: h, channels: 3 } })
-      .jpeg({ quality: 90 })
-      .toFile(f);
-  }
-  return files;
-}
 
 async function tlr(name: string, files: string[], engine: 'onnx' | 'tfjs'): Promise<number> {
   const info = describe(name, null, size);
@@ -131,7 +105,7 @@ print(e2e, len(files) / (time.perf_counter() - t))
 }
 
 await chooseBackend('wasm');
-const files = await images();
+const files = await benchImages(N);
 const f = (v: number | null) => (v === null ? '   n/a' : v.toFixed(1).padStart(6));
 const decode = await tlrDecode(files);
 console.log(

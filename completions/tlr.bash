@@ -96,22 +96,24 @@ _tlr() {
         --top) COMPREPLY=(); return ;;
         --backend) COMPREPLY=(); return ;;
       esac
-      if [[ "$cur" == -* ]]; then COMPREPLY=( $(compgen -W '--top --json --csv --backend --help' -- "$cur") ); return; fi
+      if [[ "$cur" == -* ]]; then COMPREPLY=( $(compgen -W '--top --json --csv --backend --int8 --help' -- "$cur") ); return; fi
       COMPREPLY=( $(compgen -f -- "$cur") ) ;;
     eval)
       case "$prev" in
         --backend) COMPREPLY=(); return ;;
       esac
-      if [[ "$cur" == -* ]]; then COMPREPLY=( $(compgen -W '--json --backend --help' -- "$cur") ); return; fi
+      if [[ "$cur" == -* ]]; then COMPREPLY=( $(compgen -W '--json --backend --int8 --help' -- "$cur") ); return; fi
       COMPREPLY=( $(compgen -d -- "$cur") ) ;;
     export)
       case "$prev" in
         --format) COMPREPLY=( $(compgen -W 'onnx tfjs' -- "$cur") ); return ;;
         --out) COMPREPLY=( $(compgen -f -- "$cur") ); return ;;
+        --gate) COMPREPLY=(); return ;;
+        --calibration) COMPREPLY=(); return ;;
         --torchrun) COMPREPLY=( $(compgen -d -- "$cur") ); return ;;
         --nproc) COMPREPLY=(); return ;;
       esac
-      if [[ "$cur" == -* ]]; then COMPREPLY=( $(compgen -W '--format --out --softmax --force --torchrun --nproc --help' -- "$cur") ); return; fi
+      if [[ "$cur" == -* ]]; then COMPREPLY=( $(compgen -W '--format --out --softmax --force --int8 --gate --calibration --torchrun --nproc --help' -- "$cur") ); return; fi
       COMPREPLY=( $(compgen -f -- "$cur") ) ;;
     doctor)
       if [[ "$cur" == -* ]]; then COMPREPLY=( $(compgen -W '--calibrate --help' -- "$cur") ); return; fi

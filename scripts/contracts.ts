@@ -28,6 +28,7 @@ export const CONTRACTS: Readonly<Record<string, string>> = {
   'checkpoint-state': 'CheckpointState',
   nodes: 'NodesRecord',
   'optimizer-state': 'OptimizerState',
+  int8: 'Int8Record',
 };
 
 /** The generated module: every contract's type, each declared once (the events' plan is the plan's type). */

@@ -27,6 +27,7 @@ export interface Contracts {
   readonly checkpointState: ReadOnly<G.CheckpointState>;
   readonly nodes: ReadOnly<G.NodesRecord>;
   readonly optimizerState: ReadOnly<G.OptimizerState>;
+  readonly int8: ReadOnly<G.Int8Record>;
 }
 
 /** A file tlr wrote that cannot be read back: unreadable, not JSON, or not valid against its schema. */
@@ -133,6 +134,7 @@ export const RUN_FOLDER_FILES: Readonly<Record<string, ContractKind>> = {
   'model/network.json': 'network',
   'model/.tlr-model': 'modelMarker',
   'model/model.json': 'tfjsModel',
+  'model/int8.json': 'int8',
 };
 
 /** A model folder's files, wherever a model folder is in a run (model/, checkpoint/model/, checkpoint/stage-best/). */
@@ -142,6 +144,7 @@ const MODEL_FOLDER_FILES: Readonly<Record<string, ContractKind>> = {
   'preprocessing.json': 'preprocessing',
   'network.json': 'network',
   '.tlr-model': 'modelMarker',
+  'int8.json': 'int8',
 };
 
 /** The contract a run folder's file holds, by its path in the folder; null for a file that holds none. */

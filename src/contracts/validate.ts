@@ -25,6 +25,7 @@ export const CONTRACT_SCHEMAS = {
   checkpointState: 'checkpoint-state.schema.json',
   nodes: 'nodes.schema.json',
   optimizerState: 'optimizer-state.schema.json',
+  int8: 'int8.schema.json',
 } as const;
 
 export type ContractKind = keyof typeof CONTRACT_SCHEMAS;

@@ -25,6 +25,9 @@ const TABLE = new Map<string, EngineDef>([
   [torchEngine.name, torchEngine],
 ]);
 
+/** `tlr export --int8`'s defaults: training images calibrated on, and the largest fall in accuracy (points) allowed. */
+export const INT8_DEFAULTS = { calibration: 200, gate: 1 } as const;
+
 /** The engine `tlr run` uses when none is named. */
 export const DEFAULT_ENGINE = 'tfjs';
 

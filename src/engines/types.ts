@@ -1,5 +1,6 @@
 import type { Plan } from '../contracts/plan.js';
 import type { Evaluation, Events } from '../runtime/events.js';
+import type { Contracts } from '../contracts/read.js';
 
 // The contract between tlr's commands and its engines. The plan is what an engine reads; the run
 // folder and the events (schema/) are what it writes. Everything else an engine offers, it
@@ -91,10 +92,33 @@ export interface Servable {
   close(): Promise<void>;
 }
 
-/** Model folders (a tfjs or torch run's model/): open, predict, evaluate, export, serve. */
+/** What `tlr export --int8` asks: the gate in points, calibration images, and why to write past the gate. */
+export interface Int8Request {
+  readonly gate: number;
+  readonly calibration: number;
+  /** Why to write a model the gate refuses (--force), or null. */
+  readonly force: string | null;
+  readonly softmax: boolean;
+  readonly onProgress?: (message: string) => void;
+}
+
+/** An int8 model measured against its float network; nothing is written until the command decides. */
+export interface Int8Outcome {
+  readonly record: Contracts['int8'];
+  /** Why the gate refuses it, or null. */
+  readonly refusal: string | null;
+  /** The network as the model folder keeps it (int8.onnx), and as exported. */
+  readonly model: Uint8Array;
+  readonly exported: Uint8Array;
+}
+
+/** Model folders (a tfjs or torch run's model/): open, predict, evaluate, export, quantize, serve. */
 export interface ModelService {
-  /** Opens a model folder; a TlrError names what is missing or wrong. */
-  open(dir: string, backend?: string): Promise<OpenModel>;
+  /**
+   * Opens a model folder; a TlrError names what is missing or wrong. With `int8`, passes run its int8 network
+   * (int8.onnx, which must be current).
+   */
+  open(dir: string, backend?: string, opts?: { readonly int8?: boolean }): Promise<OpenModel>;
   /** Top-k labels of each image; an unreadable image is reported and skipped. */
   predict(
     m: OpenModel,
@@ -109,6 +133,8 @@ export interface ModelService {
   ): Promise<DataEvaluation>;
   /** The model as ONNX bytes (labels and preprocessing in its metadata). */
   exportOnnx(m: OpenModel, opts: { softmax?: boolean }): Uint8Array;
+  /** The model quantized to int8 and measured (tlr export --int8). */
+  quantize(m: OpenModel, req: Int8Request): Promise<Int8Outcome>;
   /** The model as a TF.js layers folder at `out`, written atomically. */
   exportTfjs(m: OpenModel, out: string, opts: { softmax?: boolean }): Promise<void>;
   /** The model ready to serve batches of at most `maxBatch` images (larger ones run in parts). */

@@ -1,6 +1,13 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { models, recipeExports, type FlagValues, type RecipeExport } from '../../engines/index.js';
+import {
+  INT8_DEFAULTS,
+  models,
+  recipeExports,
+  type FlagValues,
+  type Int8Outcome,
+  type RecipeExport,
+} from '../../engines/index.js';
 import { writeFileAtomic } from '../../files/atomic.js';
 import { MODEL_MARKER, outputFileProblem, outputFolderProblem } from '../../data/model-folder.js';
 import { dataFolders, dataFoldersOfModel } from '../../runtime/run-folder.js';
@@ -15,6 +22,9 @@ export interface ExportFlags {
   readonly out?: string;
   readonly softmax: boolean;
   readonly force: boolean;
+  readonly int8: boolean;
+  readonly gate?: string;
+  readonly calibration?: string;
   /** Every flag value, for the recipe exports' own flags (--torchrun DIR, --nproc N). */
   readonly values: FlagValues;
 }
@@ -32,6 +42,10 @@ export async function exportCommand(args: readonly string[], flags: ExportFlags,
   );
   if (stray.length) throw new UsageError(stray.join('; '));
   if (args.length !== 1) throw new UsageError('tlr export takes one model folder (RUN_DIR/model)');
+  if (flags.int8) return exportInt8(path.resolve(args[0]!), flags, io);
+  const alone = (['gate', 'calibration'] as const).filter((n) => flags[n] !== undefined);
+  if (alone.length)
+    throw new UsageError(`${alone.map((n) => `--${n}`).join(' and ')} go${alone.length > 1 ? '' : 'es'} with --int8`);
   const format = flags.format ?? 'onnx';
   if (format !== 'onnx' && format !== 'tfjs') throw new UsageError(`--format takes onnx or tfjs, not ${format}`);
   const dir = path.resolve(args[0]!);
@@ -51,6 +65,76 @@ export async function exportCommand(args: readonly string[], flags: ExportFlags,
   return 0;
 }
 
+/** A number flag within bounds, or a UsageError that names it. */
+function numberFlag(name: string, v: string | undefined, fallback: number, ok: (n: number) => boolean, what: string) {
+  if (v === undefined) return fallback;
+  const n = Number(v);
+  if (v.trim() === '' || !Number.isFinite(n) || !ok(n)) throw new UsageError(`--${name} takes ${what}, not '${v}'`);
+  return n;
+}
+
+/**
+ * `tlr export MODEL_DIR --int8`: quantized and measured first; written (MODEL_DIR/int8.onnx and int8.json, and the
+ * export) only when the gate passes, or with --force, which the record keeps.
+ */
+async function exportInt8(dir: string, flags: ExportFlags, io: Output): Promise<number> {
+  if (flags.format !== undefined && flags.format !== 'onnx')
+    throw new UsageError(`--int8 writes ONNX; it does not go with --format ${flags.format}`);
+  const gate = numberFlag('gate', flags.gate, INT8_DEFAULTS.gate, (n) => n >= 0 && n <= 100, 'points from 0 to 100');
+  const calibration = numberFlag(
+    'calibration',
+    flags.calibration,
+    INT8_DEFAULTS.calibration,
+    (n) => Number.isInteger(n) && n >= 1 && n <= 100_000,
+    'a whole number of images from 1 to 100000',
+  );
+  const out = path.resolve(flags.out ?? path.join(path.dirname(dir), 'model.int8.onnx'));
+  const data = dataFoldersOfModel(dir);
+  refuseOverwrite(out, 'onnx', flags.force, data);
+  const service = await models();
+  const m = await service.open(dir);
+  try {
+    const r = await service.quantize(m, {
+      gate,
+      calibration,
+      force: flags.force ? 'written with --force' : null,
+      softmax: flags.softmax,
+      onProgress: (msg) => io.err(`int8: ${msg}`),
+    });
+    for (const line of int8Lines(r.record)) io.err(line);
+    if (r.refusal && !flags.force) {
+      io.err(
+        `int8 refused: ${r.refusal}; nothing was written (--gate POINTS allows a larger fall, --force writes it ` +
+          'anyway)',
+      );
+      return 1;
+    }
+    writeFileAtomic(path.join(dir, 'int8.onnx'), r.model);
+    writeFileAtomic(path.join(dir, 'int8.json'), `${JSON.stringify(r.record, null, 2)}\n`);
+    writeFileAtomic(out, r.exported);
+    if (r.refusal) io.err(`warning: written although the gate refused it: ${r.refusal}`);
+  } finally {
+    m.dispose();
+  }
+  io.out(`written: ${out} (and ${path.join(dir, 'int8.onnx')}, with its figures in int8.json)`);
+  return 0;
+}
+
+/** The figures the gate decided on, as lines. */
+function int8Lines(r: Int8Outcome['record']): string[] {
+  const pct = (v: number) => `${(v * 100).toFixed(2)}%`;
+  return [
+    ...r.parts.map(
+      (p) =>
+        `int8: ${p.part} (${p.images} images): ${r.metric} ${pct(p.fp32)} in float, ${pct(p.int8)} in int8 ` +
+        `(${((p.int8 - p.fp32) * 100).toFixed(2)} points)`,
+    ),
+    `int8: speed: ${r.speed.int8.toFixed(1)} images/s against ${r.speed.fp32.toFixed(1)} in float ` +
+      `(${r.speed.ratio.toFixed(2)}x; batch ${r.speed.batch}, ${r.speed.threads} threads, ` +
+      `median of ${r.speed.repeats})`,
+  ];
+}
+
 /**
  * Where an export may go: the rules of `save … to` for every output (never a link, a device or
  * FIFO, never in or around the data folder of the model's run), and an existing target is replaced
@@ -68,7 +152,7 @@ function refuseOverwrite(out: string, format: string, force: boolean, data: read
 
 /** `tlr export RECIPE --torchrun DIR [--nproc N]`: the recipe written out for the engine that runs it elsewhere. */
 async function exportRecipe(args: readonly string[], x: RecipeExport, flags: ExportFlags, io: Output): Promise<number> {
-  const given = ['format', 'out', 'softmax', 'force'].filter(
+  const given = ['format', 'out', 'softmax', 'force', 'int8', 'gate', 'calibration'].filter(
     (n) => flags.values[n] !== undefined && flags.values[n] !== false,
   );
   if (given.length)

@@ -12,7 +12,7 @@ import { CSV_SAFE } from '../../escape.js';
 /** `tlr predict`: the top labels of images with a saved model. */
 export async function predictCommand(
   args: readonly string[],
-  flags: { top?: string; json: boolean; csv: boolean; backend?: string },
+  flags: { top?: string; json: boolean; csv: boolean; backend?: string; int8?: boolean },
   io: Output,
 ): Promise<number> {
   const [dir, ...rest] = args;
@@ -24,7 +24,7 @@ export async function predictCommand(
   const { images, problems } = expandImages(rest);
   for (const p of problems) io.err(`tlr: ${p}`);
   const service = await models();
-  const m = await service.open(dir, flags.backend);
+  const m = await service.open(dir, flags.backend, { int8: !!flags.int8 });
   let failed = problems.length;
   try {
     const results = await service.predict(m, images, k, (_image, message) => {
@@ -67,13 +67,13 @@ function predictionLine(r: Prediction): string {
 /** `tlr eval`: a saved model evaluated on a data set. */
 export async function evalCommand(
   args: readonly string[],
-  flags: { json: boolean; backend?: string },
+  flags: { json: boolean; backend?: string; int8?: boolean },
   io: Output,
 ): Promise<number> {
   const [dir, data] = args;
   if (!dir || !data || args.length > 2) throw new UsageError('tlr eval needs a model folder and a data set');
   const service = await models();
-  const m = await service.open(dir, flags.backend);
+  const m = await service.open(dir, flags.backend, { int8: !!flags.int8 });
   try {
     const r = await service.evaluate(m, data, {
       onUnreadable: (_file, reason) => io.err(`warning: skipped an unreadable image: ${reason}`),

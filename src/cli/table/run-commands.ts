@@ -1,4 +1,4 @@
-import { engineFlags, engines, recipeExports, type FlagValues } from '../../engines/index.js';
+import { engineFlags, engines, INT8_DEFAULTS, recipeExports, type FlagValues } from '../../engines/index.js';
 import type { EngineFlag } from '../../engines/types.js';
 import type { Output } from '../io.js';
 import { common, str, type CommandRow, type OptionRow, type Options, type Values } from './row.js';
@@ -98,12 +98,23 @@ head or learning rate starts training at once). Rapid saves are debounced; q or 
 const EXPORT: CommandRow = {
   name: 'export',
   summary: 'a saved model as ONNX or TF.js; a recipe as a job folder for a cluster',
-  usage: ['MODEL_DIR [--format onnx|tfjs] [--out PATH] [--softmax] [--force]', 'RECIPE.tlr --torchrun DIR [--nproc N]'],
+  usage: [
+    'MODEL_DIR [--format onnx|tfjs] [--out PATH] [--softmax] [--force]',
+    'MODEL_DIR --int8 [--gate POINTS] [--calibration N] [--out PATH] [--softmax] [--force]',
+    'RECIPE.tlr --torchrun DIR [--nproc N]',
+  ],
   about: `Writes a model a run saved (RUN_DIR/model) for other tools: as one standalone .onnx file
 (backbone and head, input "input" float32 [batch, H, W, 3] (RGB / 255, then (x - mean) / std),
 output "output": logits, probabilities with --softmax (a multi-label model: a sigmoid per label);
 labels, preprocessing and a multi-label model's thresholds in its metadata; default RUN_DIR/model.onnx),
 or as the TF.js layers folder (tf.loadLayersModel; default MODEL_DIR-tfjs).
+With --int8: a static int8 ONNX model (QDQ; weights int8 per channel with bias correction, activations
+uint8 holding the middle 99.99% of their values on N images of the run's training part, default
+${INT8_DEFAULTS.calibration}), written only after it is measured: each of the validation and test parts
+scored in float and in int8 (accuracy; mAP for multi-label), and both timed here. It is refused, with
+both figures, when it falls more than the gate (default ${INT8_DEFAULTS.gate} point) or is not faster;
+--force writes it anyway and records why. It goes to MODEL_DIR/int8.onnx with its figures in
+MODEL_DIR/int8.json (tlr predict/eval --int8 use it) and to the export (default RUN_DIR/model.int8.onnx).
 With a recipe: writes a job folder for the torch engine on a cluster: the plan, the manifest of every
 image (paths relative to the data root; DATA_ROOT remaps it), the starting weights, the engine package,
 launch.sh (torchrun with c10d rendezvous: NNODES, NPROC_PER_NODE, RDZV_ENDPOINT, DEVICE) and an sbatch
@@ -112,7 +123,21 @@ example. The folder becomes the run folder; tlr predict DIR/model reads its mode
     format: { type: 'string', value: 'FORMAT', choices: ['onnx', 'tfjs'], help: 'onnx (the default) or tfjs' },
     out: { type: 'string', value: 'PATH', complete: 'file', help: 'where to write it' },
     softmax: { type: 'boolean', help: 'end in probabilities rather than logits (multi-label: sigmoids)' },
-    force: { type: 'boolean', help: 'replace an existing file (writes are atomic)' },
+    force: {
+      type: 'boolean',
+      help: 'replace an existing file (writes are atomic); with --int8, write a model the gate refused',
+    },
+    int8: { type: 'boolean', help: 'a static int8 ONNX model, checked against the float one before it is written' },
+    gate: {
+      type: 'string',
+      value: 'POINTS',
+      help: `with --int8: the largest fall in accuracy allowed (default ${INT8_DEFAULTS.gate})`,
+    },
+    calibration: {
+      type: 'string',
+      value: 'N',
+      help: `with --int8: training images to calibrate on (default ${INT8_DEFAULTS.calibration})`,
+    },
     ...Object.fromEntries(
       recipeExports().flatMap((x) => [
         [x.flag, { type: 'string', value: 'DIR', complete: 'dir', help: x.help } satisfies OptionRow],
@@ -124,12 +149,25 @@ example. The folder becomes the run folder; tlr predict DIR/model reads its mode
   run: async (p, v, io) =>
     (await import('../commands/export.js')).exportCommand(
       p,
-      { format: str(v['format']), out: str(v['out']), softmax: !!v['softmax'], force: !!v['force'], values: v },
+      {
+        format: str(v['format']),
+        out: str(v['out']),
+        softmax: !!v['softmax'],
+        force: !!v['force'],
+        int8: !!v['int8'],
+        gate: str(v['gate']),
+        calibration: str(v['calibration']),
+        values: v,
+      },
       io,
     ),
 };
 
 const BACKEND = common.backend;
+const INT8_PASS: OptionRow = {
+  type: 'boolean',
+  help: "run the model's int8 network (MODEL_DIR/int8.onnx, made by tlr export MODEL_DIR --int8) on ONNX Runtime",
+};
 
 const MODEL_COMMANDS: readonly CommandRow[] = [
   {
@@ -162,7 +200,7 @@ runs/<recipe>/lr-find/stage-N.svg.`,
   {
     name: 'predict',
     summary: 'top labels of images with a saved model',
-    usage: ["MODEL_DIR IMAGE|FOLDER|'PATTERN'... [--top K] [--json | --csv]"],
+    usage: ["MODEL_DIR IMAGE|FOLDER|'PATTERN'... [--top K] [--json | --csv] [--int8]"],
     about: `The top K labels (default 3) with their probabilities for each image, from a model a run saved
 (RUN_DIR/model): one line per image. A multi-label model gives every label whose probability reaches
 its threshold (chosen on the validation part, saved in preprocessing.json). A folder means every image
@@ -173,30 +211,35 @@ inference engine.`,
       json: common.json('one JSON array of {image, top: [{label, probability}], labels (multi-label)}'),
       csv: { type: 'boolean', help: 'image,rank,label,probability (a row per label; multi-label: those predicted)' },
       backend: BACKEND,
+      int8: INT8_PASS,
     }),
     notes: 'Exit status 1 when an image cannot be read (the others are still printed).',
     operands: 'files',
     run: async (p, v, io) =>
       (await import('../commands/predict.js')).predictCommand(
         p,
-        { top: str(v['top']), json: !!v['json'], csv: !!v['csv'], backend: str(v['backend']) },
+        { top: str(v['top']), json: !!v['json'], csv: !!v['csv'], backend: str(v['backend']), int8: !!v['int8'] },
         io,
       ),
   },
   {
     name: 'eval',
     summary: 'evaluate a saved model on a data set',
-    usage: ['MODEL_DIR DATA [--json]'],
+    usage: ['MODEL_DIR DATA [--json] [--int8]'],
     about: `Evaluates a saved model on a data set (any layout \`train ... on\` accepts; for a folder with
 train/val/test or IDX files, its test part): accuracy, macro F1, per-class precision, recall and F1,
 and the confusion matrix (multi-label: mAP, micro and macro F1, subset accuracy, and per label its
 threshold, AP, precision, recall and F1, on a multi-label CSV); it says which part it evaluated and
 warns when the images are ones the model was trained on. Runs on ONNX Runtime (or TensorFlow.js
 worker threads) as \`tlr run\` does.`,
-    options: () => ({ json: common.json('the evaluation as one JSON object'), backend: BACKEND }),
+    options: () => ({ json: common.json('the evaluation as one JSON object'), backend: BACKEND, int8: INT8_PASS }),
     operands: 'dirs',
     run: async (p, v, io) =>
-      (await import('../commands/predict.js')).evalCommand(p, { json: !!v['json'], backend: str(v['backend']) }, io),
+      (await import('../commands/predict.js')).evalCommand(
+        p,
+        { json: !!v['json'], backend: str(v['backend']), int8: !!v['int8'] },
+        io,
+      ),
   },
   EXPORT,
   {

@@ -892,3 +892,64 @@ export interface OptimizerState {
     dtype: 'float32' | 'int32' | 'bool';
   }[];
 }
+/**
+ * How MODEL_DIR/int8.onnx was made from the model's float network (tlr export --int8), and what it measured before writing it: each part's accuracy (or mAP) in float and in int8, and both speeds on this machine. `source` is the sha256 of the float model's files, so an int8 model left from an older float model is refused.
+ */
+export interface Int8Record {
+  version: 1;
+  source: string;
+  calibration: {
+    method: 'MinMax' | 'Percentile';
+    part: 'train';
+    images: number;
+    /**
+     * Percentile: the share of each activation's values its range holds (the rest, split between the tails, is clipped)
+     */
+    percentile?: number;
+  };
+  quantization: {
+    format: 'QDQ';
+    weights: string;
+    activations: string;
+    reduceRange: boolean;
+    /**
+     * op types left in float
+     */
+    float: string[];
+  };
+  metric: 'accuracy' | 'mAP';
+  parts: {
+    part: 'validation' | 'test';
+    images: number;
+    fp32: number;
+    int8: number;
+  }[];
+  /**
+   * the largest fall over the parts, in points (percent)
+   */
+  drop: number;
+  /**
+   * the largest fall allowed, in points
+   */
+  gate: number;
+  speed: {
+    /**
+     * images/second, the median over repeats
+     */
+    fp32: number;
+    int8: number;
+    ratio: number;
+    batch: number;
+    threads: number;
+    repeats: number;
+    cpu: string;
+  };
+  /**
+   * why the model was written although the gate refused it (--force), or null
+   */
+  forced: string | null;
+  written: {
+    at: string;
+    tlr: string;
+  };
+}

@@ -12,7 +12,8 @@ import { createHash } from 'node:crypto';
 import { ImageSource } from './train/batch-sources.js';
 import { evaluate } from './train/loop.js';
 import { chooseInference, inferenceWorkers, modelForward, startPassEngine, type Forward } from './infer/engine.js';
-import { ortThreads } from './onnx/runtime.js';
+import { OrtEngine, ortThreads } from './onnx/runtime.js';
+import { int8ModelOf } from './int8-files.js';
 import { savedProgram } from './infer/saved.js';
 import type { Program } from './infer/program.js';
 import { evaluation } from './train/metrics.js';
@@ -36,14 +37,24 @@ export interface SavedModel {
   readonly model: tf.LayersModel;
   readonly meta: ModelMeta;
   readonly backend: BackendName;
+  /** The int8 network passes run instead of the float one (tlr predict/eval/serve --int8), or null. */
+  readonly int8: Uint8Array | null;
   dispose(): void;
 }
 
-/** Loads a model folder (and chooses the backend); a SavedModelError names what is missing. */
-export async function openSavedModel(dir: string, backend?: string): Promise<SavedModel> {
+/**
+ * Loads a model folder (and chooses the backend); a SavedModelError names what is missing, an Int8Error an int8
+ * network asked for that is missing or stale.
+ */
+export async function openSavedModel(
+  dir: string,
+  backend?: string,
+  opts: { int8?: boolean } = {},
+): Promise<SavedModel> {
+  const int8 = opts.int8 ? int8ModelOf(dir).bytes : null;
   const name = await chooseBackend(backend);
   const { model, meta } = await loadModelDir(dir);
-  return { dir, model, meta, backend: name, dispose: () => model.dispose() };
+  return { dir, model, meta, backend: name, int8, dispose: () => model.dispose() };
 }
 
 /**
@@ -58,6 +69,7 @@ export async function engineFor(
   env: NodeJS.ProcessEnv = process.env,
 ): Promise<Forward & { close(): Promise<void>; label: string }> {
   const workers = inferenceWorkers(m.backend, env); // a bad TLR_WORKERS is a usage error whichever engine runs
+  if (m.int8) return OrtEngine.start(m.int8, ortThreads(env), 'int8');
   let program: Program | null = null;
   try {
     program = savedProgram(m.model, m.meta);

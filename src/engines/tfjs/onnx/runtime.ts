@@ -52,9 +52,14 @@ export function executionProviders(ort: typeof Ort): string[] {
 /** ONNX Runtime failed on a model tlr made: a bug or a broken install; the message says which. */
 export class OrtError extends TlrError {}
 
-async function session(ort: typeof Ort, program: Program, threads: number): Promise<Ort.InferenceSession> {
+/** A session on `model` (a program, or ONNX bytes such as an int8 model) with tlr's settings. */
+export async function session(
+  ort: typeof Ort,
+  model: Program | Uint8Array,
+  threads: number,
+): Promise<Ort.InferenceSession> {
   try {
-    return await ort.InferenceSession.create(toOnnx(program), {
+    return await ort.InferenceSession.create(model instanceof Uint8Array ? model : toOnnx(model), {
       intraOpNumThreads: threads,
       interOpNumThreads: 1,
       graphOptimizationLevel: 'all',
@@ -79,19 +84,22 @@ export class OrtEngine implements Engine {
     private readonly ort: typeof Ort,
     private sess: Ort.InferenceSession,
     readonly threads: number,
+    /** What the model is when it is not the float program (`int8`), for the label. */
+    private readonly precision = '',
   ) {}
 
   get label(): string {
     return (
       `ONNX Runtime (${executionProviders(this.ort).join('+')}, ${this.threads} ` +
-      `thread${this.threads === 1 ? '' : 's'})`
+      `thread${this.threads === 1 ? '' : 's'}${this.precision ? `, ${this.precision}` : ''})`
     );
   }
 
-  static async start(program: Program, threads: number): Promise<OrtEngine> {
+  /** An engine on a program, or on ONNX bytes tlr wrote (an int8 model). */
+  static async start(model: Program | Uint8Array, threads: number, precision = ''): Promise<OrtEngine> {
     const r = loadOrt();
     if (!('ort' in r)) throw new OrtError(r.error);
-    return new OrtEngine(r.ort, await session(r.ort, program, threads), threads);
+    return new OrtEngine(r.ort, await session(r.ort, model, threads), threads, precision);
   }
 
   async load(program: Program): Promise<void> {
