@@ -84,6 +84,16 @@ describe.skipIf(!('ort' in ort))(`tlr export --int8${'ort' in ort ? '' : ' (skip
     const alone = await tlrAsync('export', path.join(copy, 'model'), '--int8');
     expect(alone.code).toBe(2);
     expect(alone.err).toContain('is not in a run folder');
+    // A model folder without tlr's marker gets no files of tlr's.
+    const run = path.join(copy, 'run');
+    fs.cpSync(runDir, run, { recursive: true });
+    fs.rmSync(path.join(run, 'model', '.tlr-model'));
+    for (const f of int8Files(path.join(run, 'model'))) fs.rmSync(path.join(run, 'model', f));
+    fs.rmSync(path.join(run, 'model.int8.onnx'), { force: true });
+    const unmarked = await tlrAsync('export', path.join(run, 'model'), '--int8', '--force');
+    expect([unmarked.code, unmarked.err]).toEqual([2, expect.stringContaining('has no .tlr-model')]);
+    expect([int8Files(path.join(run, 'model')), int8Files(run)]).toEqual([[], []]);
+    fs.rmSync(run, { recursive: true, force: true });
     const cases: [string[], string][] = [
       [['--int8', '--gate', 'x'], "--gate takes points from 0 to 100, not 'x'"],
       [['--int8', '--calibration', '0'], '--calibration takes a whole number of images'],

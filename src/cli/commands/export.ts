@@ -88,6 +88,11 @@ async function exportInt8(dir: string, flags: ExportFlags, io: Output): Promise<
     (n) => Number.isInteger(n) && n >= 1 && n <= 100_000,
     'a whole number of images from 1 to 100000',
   );
+  // int8.onnx and int8.json go into the model folder: only one tlr made (and may replace files in).
+  if (!fs.existsSync(path.join(dir, MODEL_MARKER)))
+    throw new UsageError(
+      `${dir} has no ${MODEL_MARKER}: tlr writes an int8 model only into a model folder one of its runs made`,
+    );
   const out = path.resolve(flags.out ?? path.join(path.dirname(dir), 'model.int8.onnx'));
   const data = dataFoldersOfModel(dir);
   refuseOverwrite(out, 'onnx', flags.force, data);
