@@ -13,7 +13,7 @@ import { ImageSource } from './train/batch-sources.js';
 import { evaluate } from './train/loop.js';
 import { loadOrt, OrtEngine, OrtError, ortThreads, session } from './onnx/runtime.js';
 import { toOnnx } from './onnx/to-onnx.js';
-import { quantize, quantizedValues } from './onnx/quantize.js';
+import { CLIPS, INT8_OP_TYPES, quantize, quantizedValues } from './onnx/quantize.js';
 import { calibrationRanges, type CalibrationBatch } from './onnx/calibrate.js';
 import { onnxOptions } from './export.js';
 import type { SavedModel } from './saved-model.js';
@@ -135,11 +135,8 @@ const readCpuinfo = (): string => {
 
 /** What ONNX Runtime leaves in float: op types in the quantized graph other than the quantized ones and Q/DQ. */
 function floatOps(model: P.IModelProto): string[] {
-  const q = new Set(['Conv', 'Add', 'Concat', 'AveragePool', 'GlobalAveragePool', 'MaxPool']);
-  const ops = (model.graph?.node ?? []).map((n) => n.opType!).filter((op) => !q.has(op));
-  return [...new Set(ops)].filter(
-    (op) => !['QuantizeLinear', 'DequantizeLinear', 'Identity', 'Relu', 'Clip'].includes(op),
-  );
+  const quantized = new Set([...INT8_OP_TYPES, ...CLIPS, 'QuantizeLinear', 'DequantizeLinear', 'Identity']);
+  return [...new Set((model.graph?.node ?? []).map((n) => n.opType!))].filter((op) => !quantized.has(op));
 }
 
 /** The int8 network with the record in its metadata (`int8`, JSON) beside what `tlr export` writes. */

@@ -36,8 +36,11 @@ const INT8_OPS: Readonly<Record<string, { weights: boolean; sameRange: boolean }
   MaxPool: { weights: false, sameRange: true },
 };
 
+/** The op types that get an integer kernel. */
+export const INT8_OP_TYPES: readonly string[] = Object.keys(INT8_OPS);
+
 /** Activations a Q after them can absorb (Relu; Clip to [0, 6]). */
-const CLIPS = new Set(['Relu', 'Clip']);
+export const CLIPS: ReadonlySet<string> = new Set(['Relu', 'Clip']);
 
 interface Graph {
   readonly nodes: readonly P.INodeProto[];
