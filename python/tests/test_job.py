@@ -65,3 +65,12 @@ def test_a_bad_manifest_row_is_named_by_split_and_item(tmp_path):
 def test_data_root_remaps_relative_paths(tmp_path):
     j = Job(str(job_folder(tmp_path)), data_root="/elsewhere")
     assert j.splits["train"][0].path == "/elsewhere/a/1.png"
+
+
+def test_a_plan_asking_for_int8_features_is_refused(tmp_path):
+    job_folder(tmp_path)
+    plan = json.loads((tmp_path / "plan.json").read_text())
+    plan["features"] = {"precision": "int8", "calibration": {"part": "train", "images": 200}}
+    write(tmp_path, "plan.json", plan)
+    with pytest.raises(EngineError, match=r"asks for int8 features .* run the recipe on the tfjs engine"):
+        Job(str(tmp_path))

@@ -48,6 +48,13 @@ class Job:
         plan_file = os.path.join(self.dir, "plan.json")
         self.plan = _read_json(plan_file, "the plan")
         _check_version(self.plan, plan_file, PLAN_FORMAT, PLAN_VERSION, "tlr plan")
+        if self.plan.get("features"):
+            # `features int8` changes the cached features; this engine computes them in float only (tlr refuses such a
+            # plan before writing a job; this holds for a job folder edited by hand).
+            raise EngineError(
+                f"{plan_file} asks for int8 features (`features int8`), which the torch engine does not compute: run"
+                " the recipe on the tfjs engine, or remove the line and prepare the job again"
+            )
         self.classes, self.splits, self.label_sets = read_manifest(os.path.join(self.dir, "manifest.json"), data_root)
         multi = self.plan.get("task") == "multi-label"
         if multi != (self.label_sets is not None):

@@ -71,6 +71,9 @@ function countsTable(d: Plan['data']): string[] {
   ];
 }
 
+/** Whether what this stage caches is computed by the int8 network (`features int8`). */
+const cachedInt8 = (p: Plan, s: PlanStage) => !!p.features && (s.featureCache.use || !!s.featureCache.prefix);
+
 /** A stage's lines: its settings, where it starts, what is frozen and trained, rates, BatchNorm and caching. */
 function stageLines(p: Plan, s: PlanStage): string[] {
   const b = stageBlocks(p, s);
@@ -86,7 +89,7 @@ function stageLines(p: Plan, s: PlanStage): string[] {
     `trainable  ${b.trainable.join(', ')}: ${fmtInt(s.trainable.backboneParams + s.trainable.headParams)} parameters`,
     ...(rates ? [`rates      ${rates}`] : []),
     ...(s.trainable.backboneParams > 0 ? [`batchnorm  ${batchnormText(s)}`] : []),
-    `features   ${cacheText(s.featureCache)}: ${s.featureCache.reason}`,
+    `features   ${cacheText(s.featureCache)}${cachedInt8(p, s) ? ' in int8' : ''}: ${s.featureCache.reason}`,
   ];
 }
 

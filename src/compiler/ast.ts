@@ -82,6 +82,8 @@ export type Statement =
     >
   | S<'width', { readonly value: Num }>
   | S<'input', { readonly value: Num }>
+  /** `features int8 | float`: the precision of passes that compute cached features (the checker checks the word). */
+  | S<'features', { readonly precision: Name }>
   | S<'freeze', { readonly target: FreezeTarget }>
   | S<'unfreeze', { readonly target: UnfreezeTarget }>
   /** `task`: the word `multi-label` after the layers (one sigmoid per label), or null (one softmax over classes). */

@@ -1,13 +1,5 @@
-import {
-  isNum,
-  lrText,
-  MULTI_LABEL,
-  type Arg,
-  type HeadLayer,
-  type Location,
-  type Statement,
-  type StatementKind,
-} from './ast.js';
+import { lrText, MULTI_LABEL, type Statement, type StatementKind } from './ast.js';
+import { arg, headLayer, layers, loc, plural, quote } from './canonical.js';
 
 // The recipe's clauses, one row each, in their canonical order: how a clause starts, its usage
 // line (the parser's hint inside a broken statement), where it may appear (recipe-wide or per
@@ -41,6 +33,7 @@ export type CheckName =
   | 'head'
   | 'stages'
   | 'augment'
+  | 'features'
   | 'save'
   | 'seed'
   | 'exports';
@@ -60,24 +53,6 @@ export interface Clause<K extends StatementKind> {
   /** Its canonical one-line text. */
   render(s: Of<K>): string;
 }
-
-const PATH_RE = /^(?:(?:\.{1,2}|~)(?:\/[^\s"#,(){}]*)?|\/[^\s"#,(){}]*)$/;
-const URL_RE = /^[a-z][a-z0-9+.-]*:\/\/[^\s"#{}]+$/;
-/** A string quoted as a recipe writes it. */
-export const quote = (s: string): string => `"${s.replace(/\\/g, '\\\\').replace(/"/g, '\\"')}"`;
-// A bare relative path (`strawberries`, `data/train`) is written with its ./ in canonical form.
-const BARE_RE = /^[A-Za-z0-9_][A-Za-z0-9_.-]*(?:\/[^\s"#,(){}]*)*$/;
-const loc = (l: Location) =>
-  PATH_RE.test(l.text) || URL_RE.test(l.text)
-    ? l.text
-    : BARE_RE.test(l.text) && !l.text.includes('//')
-      ? `./${l.text}`
-      : quote(l.text);
-const arg = (a: Arg) => (isNum(a) ? a.text : a.text);
-const plural = (n: { text: string; value: number }, word: string) => `${n.text} ${word}${n.value === 1 ? '' : 's'}`;
-const layers = (n: { text: string; value: number }) => plural(n, 'layer');
-/** A head layer as written: `dense(2)`, `dropout(0.2)`, `batchnorm`. */
-const headLayer = (l: HeadLayer) => (l.args.length ? `${l.name.text}(${l.args.map(arg).join(', ')})` : l.name.text);
 
 const AUGMENT_USAGE = 'augment flip, rotate 15, zoom 0.1, brightness 0.2';
 const HEAD_USAGE = 'head dropout(0.2) dense(128, relu) dense(N)';
@@ -140,6 +115,15 @@ export const CLAUSES = {
     check: 'model',
     layout: 'model-setting',
     render: (s) => `input ${s.value.text}`,
+  },
+  features: {
+    words: 'features',
+    usage: 'features int8 | features float',
+    rule: 'features',
+    scope: 'recipe',
+    check: 'features',
+    layout: 'model-setting',
+    render: (s) => `features ${s.precision.text}`,
   },
   freeze: {
     words: 'freeze',

@@ -100,6 +100,8 @@ export const EXAMPLES: { readonly [C in Code]: Example } = {
   TLR1615: {
     recipe: 'from resnet18\nhead dense(4) multi-label\ntrain 2 epochs on ../data/tags.csv\n  balance classes\n',
   },
+  TLR1616: { recipe: `from resnet18\nfeatures int4\ntrain 2 epochs on ${D}\n` },
+  TLR1617: { recipe: `from resnet18\nfeatures int8\nfreeze none\ntrain 2 epochs on ${D}\n` },
   TLR1701: { recipe: `from resnet18\ntrain 2 epochs on ${D}\nsave to ${D}\n` },
   TLR1702: { recipe: `from resnet18\ntrain 2 epochs on ${D}\nexport coreml\n` },
 };

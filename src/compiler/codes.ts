@@ -190,9 +190,7 @@ export const CODES = {
   TLR1206: {
     severity: 'error',
     title: 'multi-label head on single-label data',
-    help:
-      'The head says `multi-label`, but the data gives one label per image (class folders, or a CSV with a `label` ' +
-      'column). Remove `multi-label`, or train on a CSV with a `labels` column or one 0/1 column per label.',
+    help: 'The head says `multi-label`, but the data gives one label per image (class folders, or a CSV with a `label` column). Remove `multi-label`, or train on a CSV with a `labels` column or one 0/1 column per label.',
   },
 
   TLR1301: {
@@ -248,24 +246,17 @@ export const CODES = {
   TLR1312: {
     severity: 'error',
     title: 'multi-label data, single-label head',
-    help:
-      'The data gives several labels per image (a CSV with a `labels` column or 0/1 columns), but the head is ' +
-      "single-label: write `multi-label` after the head's layers (`head multi-label` alone keeps the default dense).",
+    help: "The data gives several labels per image (a CSV with a `labels` column or 0/1 columns), but the head is single-label: write `multi-label` after the head's layers (`head multi-label` alone keeps the default dense).",
   },
   TLR1313: {
     severity: 'error',
     title: 'a label too rare for the split',
-    help:
-      'Multi-label data is split so that every label appears in every part; a label with too few images leaves a ' +
-      'part without it. Add images of that label, or remove it.',
+    help: 'Multi-label data is split so that every label appears in every part; a label with too few images leaves a part without it. Add images of that label, or remove it.',
   },
   TLR1311: {
     severity: 'warning',
     title: 'few images of a class to measure it',
-    help:
-      'The validation or test part holds fewer than 5 images of some class while it holds at least 5 of another, so the ' +
-      "rare class's recall there moves in steps of 20% or more and it can look learnt or lost by chance. Give the part " +
-      'a larger share, or more images of that class.',
+    help: "The validation or test part holds fewer than 5 images of some class while it holds at least 5 of another, so the rare class's recall there moves in steps of 20% or more and it can look learnt or lost by chance. Give the part a larger share, or more images of that class.",
   },
 
   TLR1401: {
@@ -368,9 +359,7 @@ export const CODES = {
   TLR1613: {
     severity: 'warning',
     title: 'classes balanced twice',
-    help:
-      '`balance classes` already draws every class equally often; `class weights auto` then weighs the rare ones up ' +
-      'again, so the rare classes count for more than the common ones. Keep one of the two.',
+    help: '`balance classes` already draws every class equally often; `class weights auto` then weighs the rare ones up again, so the rare classes count for more than the common ones. Keep one of the two.',
   },
   TLR1614: {
     severity: 'error',
@@ -381,6 +370,16 @@ export const CODES = {
     severity: 'error',
     title: 'not for multi-label data',
     help: 'With several labels per image, `balance classes` has no class to draw each image by (use `class weights auto`: positive weights per label), and a head cannot end in softmax (its labels are not exclusive: tlr applies one sigmoid per label).',
+  },
+  TLR1616: {
+    severity: 'error',
+    title: 'unknown feature precision',
+    help: '`features` takes int8 or float (the default): the precision of the passes that compute cached features.',
+  },
+  TLR1617: {
+    severity: 'warning',
+    title: 'int8 features where no features are cached',
+    help: '`features int8` applies to the passes that compute a frozen part once and cache its output. With augment on, or with every stage training the whole network, there is no such pass, so the line changes nothing.',
   },
 
   TLR1701: {

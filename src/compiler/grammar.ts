@@ -1,14 +1,14 @@
-import { CstParser, type CstNode, type IToken } from 'chevrotain';
+import type { CstNode } from 'chevrotain';
 import { CLAUSES, STATEMENT_KINDS } from './clauses.js';
-import { goesOn, nextOnLineOf, startsLine } from './gates.js';
 import { messages } from './syntax-messages.js';
+import { SweepRules } from './sweep-grammar.js';
 import * as T from './lexer.js';
 
 // The grammar only recognises; it builds a CST and nothing else. It is deliberately loose (any
 // statement, in any order, any number of times): the checker says what is wrong, and better.
 
-/** The Chevrotain grammar of recipes; `npm run grammar` draws its diagrams. */
-export class RecipeParser extends CstParser {
+/** The Chevrotain grammar of recipes (the sweep's rules are inherited); `npm run grammar` draws its diagrams. */
+export class RecipeParser extends SweepRules {
   constructor() {
     super(T.allTokens, {
       recoveryEnabled: true,
@@ -64,6 +64,12 @@ export class RecipeParser extends CstParser {
   inputSize = this.RULE('inputSize', () => {
     this.CONSUME(T.Input);
     this.CONSUME(T.NumberLit);
+  });
+
+  // features int8 | features float (the checker checks the word).
+  features = this.RULE('features', () => {
+    this.CONSUME(T.Features);
+    this.CONSUME(T.Identifier);
   });
 
   freeze = this.RULE('freeze', () => {
@@ -282,114 +288,6 @@ export class RecipeParser extends CstParser {
       { ALT: () => this.CONSUME(T.StringLit) },
       { ALT: () => this.CONSUME(T.Url) },
     ]);
-  });
-
-  // The sweep's layer reads the whole token stream: lists, the sweep's clauses, every other token as it stands. A
-  // variant (compiler/variants.ts) is that stream with one alternative per list, which `recipe` then reads.
-
-  sweep = this.RULE('sweep', () => {
-    this.MANY(() =>
-      this.OR([
-        {
-          GATE: () => this.LA(2).tokenType === T.Best,
-          ALT: () => this.SUBRULE(this.keepBest),
-          IGNORE_AMBIGUITIES: true,
-        },
-        {
-          GATE: () => this.startsLine('vary', 'together'),
-          ALT: () => this.SUBRULE(this.varyTogether),
-          IGNORE_AMBIGUITIES: true,
-        },
-        { GATE: () => this.startsLine('sample'), ALT: () => this.SUBRULE(this.sample), IGNORE_AMBIGUITIES: true },
-        { ALT: () => this.SUBRULE(this.list) },
-        { ALT: () => this.CONSUME(T.RBrace) },
-        { ALT: () => this.passing() },
-      ]),
-    );
-  });
-
-  /** A token the sweep hands on as it stands. */
-  private passing(): void {
-    this.OR2([
-      { ALT: () => this.CONSUME(T.Plain) },
-      { ALT: () => this.CONSUME(T.Comma) },
-      { ALT: () => this.CONSUME(T.LParen) },
-      { ALT: () => this.CONSUME(T.RParen) },
-    ]);
-  }
-
-  /** Whether the word after a statement's value goes on with it (gates.ts). */
-  private goesOn(): boolean {
-    return goesOn(this.LA(0), this.LA(1));
-  }
-
-  private startsLine(...words: string[]): boolean {
-    return startsLine(
-      this.LA(0),
-      words.map((_, i) => this.LA(i + 1)),
-      words,
-    );
-  }
-
-  private nextOnLineOf(t: IToken): boolean {
-    return nextOnLineOf(t, this.LA(1));
-  }
-
-  /** `keep best N after K epochs`. */
-  keepBest = this.RULE('keepBest', () => {
-    this.CONSUME(T.Keep);
-    this.CONSUME(T.Best);
-    this.CONSUME(T.NumberLit);
-    this.CONSUME(T.Identifier);
-    this.CONSUME2(T.NumberLit);
-    this.CONSUME(T.Epochs);
-  });
-
-  /** `vary together SLOT, SLOT…`: the slots run to the end of the line (a slot can be two words, `freeze until`). */
-  varyTogether = this.RULE('varyTogether', () => {
-    const vary = this.CONSUME(T.Identifier);
-    this.CONSUME2(T.Identifier);
-    this.MANY({ GATE: () => this.nextOnLineOf(vary), DEF: () => this.passing() });
-  });
-
-  /** `sample N`: N of the grid's variants. */
-  sample = this.RULE('sample', () => {
-    const sample = this.CONSUME(T.Identifier);
-    this.OPTION({ GATE: () => this.nextOnLineOf(sample), DEF: () => this.CONSUME(T.Plain) });
-  });
-
-  /** `{a, b}`: a list of alternatives. A missing `}` is the checker's to say (its own code, at the `{`). */
-  list = this.RULE('list', () => {
-    this.CONSUME(T.LBrace);
-    this.SUBRULE(this.alternative);
-    this.MANY(() => {
-      this.CONSUME(T.Comma);
-      this.SUBRULE2(this.alternative);
-    });
-    this.OPTION(() => this.CONSUME(T.RBrace));
-  });
-
-  /** One alternative: any tokens, its commas inside parentheses (`dense(64, relu) dense(2)`). */
-  alternative = this.RULE('alternative', () => {
-    this.MANY(() =>
-      this.OR([
-        { ALT: () => this.SUBRULE(this.parenthesized) },
-        { ALT: () => this.CONSUME(T.Plain) },
-        { ALT: () => this.CONSUME(T.RParen) },
-      ]),
-    );
-  });
-
-  parenthesized = this.RULE('parenthesized', () => {
-    this.CONSUME(T.LParen);
-    this.MANY(() =>
-      this.OR([
-        { ALT: () => this.SUBRULE(this.parenthesized) },
-        { ALT: () => this.CONSUME(T.Plain) },
-        { ALT: () => this.CONSUME(T.Comma) },
-      ]),
-    );
-    this.OPTION(() => this.CONSUME(T.RParen));
   });
 }
 

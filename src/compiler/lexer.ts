@@ -47,6 +47,7 @@ export const Stop = kw('stop');
 export const Patience = kw('patience');
 export const Class = kw('class');
 export const Balance = kw('balance');
+export const Features = kw('features');
 export const Then = kw('then');
 export const Split = kw('split');
 export const Validate = kw('validate');
@@ -120,6 +121,7 @@ export const KEYWORDS = [
   Patience,
   Class,
   Balance,
+  Features,
   Then,
   Split,
   Validate,

@@ -5,6 +5,7 @@ import {
   PLAN_FORMAT,
   PLAN_VERSION,
   tieBreakOf,
+  INT8_CALIBRATION,
   type Plan,
   type PlanBlockRate,
   type PlanSplitSource,
@@ -215,6 +216,7 @@ export function toPlan(c: Checked): Plan {
       ...(d.multi ? { images: { ...d.multi.images } } : {}),
     },
     ...(c.task === 'multi-label' ? { task: c.task } : {}),
+    ...(c.features === 'int8' ? { features: { precision: 'int8', calibration: { ...INT8_CALIBRATION } } } : {}),
     stages: c.stages.map((s, i) => stage(c, s, i, head)),
     save: {
       metric: c.save.metric,

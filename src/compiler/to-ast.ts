@@ -1,57 +1,17 @@
-import type { CstNode, IToken, CstElement } from 'chevrotain';
-import { parser } from './grammar.js';
+import type { CstNode, IToken } from 'chevrotain';
+import { Missing, SweepBuilder, type Children } from './sweep-ast.js';
 import type * as A from './ast.js';
 import { MULTI_LABEL } from './ast.js';
 import type { Parsed } from './parse.js';
-import type { LineIndex, Span } from './source.js';
+import type { LineIndex } from './source.js';
 
-// The one CST visitor. Statements the parser had to recover from (missing words) are dropped:
-// their syntax error is already reported.
+// The one CST visitor (its helpers and the sweep's layer in sweep-ast.ts). Statements the parser had to recover
+// from (missing words) are dropped: their syntax error is already reported.
 
-type Children = Record<string, CstElement[] | undefined>;
-const BaseVisitor = parser.getBaseCstVisitorConstructor();
-
-class Missing extends Error {}
-
-class AstBuilder extends BaseVisitor {
-  constructor(private readonly lines: LineIndex) {
-    super();
+class AstBuilder extends SweepBuilder {
+  constructor(lines: LineIndex) {
+    super(lines);
     this.validateVisitor();
-  }
-
-  private tok(c: Children, name: string, i = 0): IToken {
-    const t = c[name]?.[i] as IToken | undefined;
-    if (!t || t.isInsertedInRecovery || Number.isNaN(t.startOffset)) throw new Missing();
-    return t;
-  }
-  private opt(c: Children, name: string, i = 0): IToken | null {
-    const t = c[name]?.[i] as IToken | undefined;
-    return t && !t.isInsertedInRecovery && !Number.isNaN(t.startOffset) ? t : null;
-  }
-  private span(t: IToken): Span {
-    return this.lines.span(t.startOffset, t.endOffset! + 1);
-  }
-  private num(t: IToken): A.Num {
-    return { value: Number(t.image), text: t.image, span: this.span(t) };
-  }
-  private name(t: IToken): A.Name {
-    return { text: t.image, span: this.span(t) };
-  }
-  private node(c: Children, name: string): CstNode {
-    const n = c[name]?.[0] as CstNode | undefined;
-    if (!n) throw new Missing();
-    return n;
-  }
-  private nodeSpan(n: CstNode): Span {
-    const loc = n.location!;
-    if (
-      loc.startOffset === undefined ||
-      Number.isNaN(loc.startOffset) ||
-      loc.endOffset === undefined ||
-      Number.isNaN(loc.endOffset)
-    )
-      throw new Missing();
-    return this.lines.span(loc.startOffset, loc.endOffset + 1);
   }
 
   recipe(c: Children): A.Statement[] {
@@ -70,16 +30,6 @@ class AstBuilder extends BaseVisitor {
     return this.clause(Object.values(c)[0]![0] as CstNode);
   }
 
-  /** A clause's node with its span and its first word's. */
-  private clause(inner: CstNode): A.Statement {
-    if (inner.recoveredNode) throw new Missing();
-    const keywordTok = Object.values(inner.children)
-      .flat()
-      .find((e): e is IToken => 'image' in e && (e as IToken).startOffset === inner.location!.startOffset)!;
-    const stmt = this.visit(inner) as Omit<A.Statement, 'span' | 'keyword'>;
-    return { ...stmt, span: this.nodeSpan(inner), keyword: this.span(keywordTok) } as A.Statement;
-  }
-
   recipeName(c: Children) {
     const t = this.tok(c, 'StringLit');
     return { kind: 'recipe', name: { text: unquote(t.image), span: this.span(t) } };
@@ -95,6 +45,9 @@ class AstBuilder extends BaseVisitor {
   }
   inputSize(c: Children) {
     return { kind: 'input', value: this.num(this.tok(c, 'NumberLit')) };
+  }
+  features(c: Children) {
+    return { kind: 'features', precision: this.name(this.tok(c, 'Identifier')) };
   }
   batch(c: Children) {
     return { kind: 'batch', value: this.num(this.tok(c, 'NumberLit')) };
@@ -288,87 +241,6 @@ class AstBuilder extends BaseVisitor {
   exportModel(c: Children) {
     const option = this.opt(c, 'Identifier', 1);
     return { kind: 'export', format: this.name(this.tok(c, 'Identifier')), option: option ? this.name(option) : null };
-  }
-
-  // The sweep's layer: its clauses, its lists and its stray `}`s, which compiler/sweep.ts reads.
-
-  sweep(c: Children): A.SweepSyntax {
-    const clauses = ['keepBest', 'varyTogether', 'sample'].flatMap((rule) =>
-      ((c[rule] ?? []) as CstNode[]).flatMap((n) => {
-        try {
-          return [this.clause(n)];
-        } catch (e) {
-          if (e instanceof Missing) return [];
-          throw e;
-        }
-      }),
-    );
-    const lists = ((c['list'] ?? []) as CstNode[]).map((n) => this.visit(n) as A.ListSyntax);
-    return { clauses, lists, strays: (c['RBrace'] ?? []) as IToken[] };
-  }
-
-  keepBest(c: Children) {
-    const [best, after] = this.sorted(c, 'NumberLit');
-    this.tok(c, 'Epochs');
-    if (!best || !after) throw new Missing();
-    return {
-      kind: 'keepBest',
-      best: this.num(best),
-      word: this.name(this.tok(c, 'Identifier')),
-      after: this.num(after),
-    };
-  }
-
-  varyTogether(c: Children) {
-    const rest = ['Plain', 'Comma', 'LParen', 'RParen'].flatMap((k) => this.sorted(c, k));
-    rest.sort((a, b) => a.startOffset - b.startOffset);
-    const slots: A.Name[] = [];
-    let from = 0;
-    for (let i = 0; i <= rest.length; i++) {
-      if (i < rest.length && rest[i]!.tokenType.name !== 'Comma') continue;
-      const words = rest.slice(from, i);
-      from = i + 1;
-      if (!words.length) continue;
-      const start = words[0]!.startOffset,
-        end = words[words.length - 1]!.endOffset! + 1;
-      slots.push({ text: this.lines.text.slice(start, end).replace(/\s+/g, ' '), span: this.lines.span(start, end) });
-    }
-    return { kind: 'varyTogether', slots };
-  }
-
-  sample(c: Children) {
-    const n = this.opt(c, 'Plain');
-    return { kind: 'sample', count: n ? this.name(n) : null };
-  }
-
-  list(c: Children): A.ListSyntax {
-    return {
-      open: this.tok(c, 'LBrace'),
-      commas: this.sorted(c, 'Comma'),
-      close: this.opt(c, 'RBrace'),
-      alternatives: ((c['alternative'] ?? []) as CstNode[]).map((n) => this.visit(n) as IToken[]),
-    };
-  }
-
-  alternative(c: Children): IToken[] {
-    return this.tokens(c);
-  }
-
-  parenthesized(c: Children): IToken[] {
-    return this.tokens(c);
-  }
-
-  /** A node's tokens, nested ones included, in the text's order. */
-  private tokens(c: Children): IToken[] {
-    const nested = ((c['parenthesized'] ?? []) as CstNode[]).flatMap((n) => this.visit(n) as IToken[]);
-    const own = Object.entries(c).flatMap(([k, v]) => (k === 'parenthesized' ? [] : (v as IToken[])));
-    return [...nested, ...own].filter((t) => !t.isInsertedInRecovery).sort((a, b) => a.startOffset - b.startOffset);
-  }
-
-  private sorted(c: Children, name: string): IToken[] {
-    return ((c[name] ?? []) as IToken[])
-      .filter((t) => !t.isInsertedInRecovery && !Number.isNaN(t.startOffset))
-      .sort((a, b) => a.startOffset - b.startOffset);
   }
 
   dataLocation(c: Children): A.Location {

@@ -49,6 +49,13 @@ export const trainableParams = (plan: Plan): number => {
 };
 
 /** What a plan's head predicts: one class per image, or any set of labels (`multi-label`). */
+/**
+ * How int8 networks are calibrated, by `features int8` and `tlr export --int8` alike: images spread evenly over the
+ * training part, each activation's range holding its middle 99.99% of values (measured on MobileNet V2 0.35, the
+ * int8 logits' error against float was 0.13 with it and 0.22 with MinMax, whose ranges a few outliers widen).
+ */
+export const INT8_CALIBRATION = { part: 'train', images: 200, method: 'Percentile', percentile: 99.99 } as const;
+
 export const taskOf = (plan: Plan): 'single-label' | 'multi-label' => plan.task ?? 'single-label';
 
 /**

@@ -1,5 +1,6 @@
 import { UsageError } from '../errors.js';
 import { readEngineRecord } from '../runtime/run-folder.js';
+import { INT8_CALIBRATION } from '../contracts/plan.js';
 import { tfjsEngine } from './tfjs/index.js';
 import { torchEngine } from './torch/index.js';
 import type {
@@ -26,7 +27,7 @@ const TABLE = new Map<string, EngineDef>([
 ]);
 
 /** `tlr export --int8`'s defaults: training images calibrated on, and the largest fall in accuracy (points) allowed. */
-export const INT8_DEFAULTS = { calibration: 200, gate: 1 } as const;
+export const INT8_DEFAULTS = { calibration: INT8_CALIBRATION.images, gate: 1 } as const;
 
 /** The engine `tlr run` uses when none is named. */
 export const DEFAULT_ENGINE = 'tfjs';

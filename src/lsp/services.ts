@@ -187,6 +187,7 @@ const TAKES: Readonly<Record<string, Answer>> = {
     return m ? list((family(m.name)?.widths ?? []).map(String), 12) : null;
   },
   input: () => list(['224', '192', '160', '128', '96', '64', '32'], 12),
+  features: (cw) => (cw.length === 1 ? list(['int8', 'float'], 12) : null),
   freeze: (cw, { doc, p }) =>
     cw.length === 1 ? list(['all', 'none', 'until', 'first'], 14) : cw.at(-1) === 'until' ? blocksOf(doc, p) : null,
   unfreeze: (cw, { doc, p }) =>

@@ -64,6 +64,12 @@ export const PLAN_ASPECTS: readonly Aspect[] = [
       `${plural(p.model.layers, 'layer')}, ${fmtInt(p.model.params)} parameters; features from ` +
       `${p.model.featureLayer} (${p.model.featureSize})`,
   ),
+  a('model', 'cached features', (p) => {
+    const f = p.features;
+    if (!f) return 'float';
+    const c = f.calibration;
+    return `int8 (calibrated on ${c.images} ${c.part}ing images, ${c.method} ${c.percentile}%)`;
+  }),
   a('model', 'blocks', (p) =>
     p.model.blocks
       .map((b) => `${b.name} ${b.firstLayer}..${b.lastLayer} (${b.layers}, ${fmtInt(b.params)})`)

@@ -82,11 +82,15 @@ function stageSentences(p: Plan, s: PlanStage): string {
         ? 'random weights'
         : 'the loaded weights'
       : `the best weights of stage ${s.index - 1}`;
+  // `features int8`: the pass that computes what is cached runs the int8 network (calibrated as the plan says).
+  const int8 = p.features
+    ? ` in int8 (activation ranges calibrated on ${p.features.calibration.images} training images)`
+    : '';
   const cache = s.featureCache.use
-    ? 'The backbone runs once per image: its features are cached and every epoch trains the head on them.'
+    ? `The backbone runs once per image${int8}: its features are cached and every epoch trains the head on them.`
     : s.featureCache.prefix
-      ? `The frozen part (through ${s.featureCache.prefix.through}) runs once per image and its output is cached; ` +
-        'every epoch trains on it.'
+      ? `The frozen part (through ${s.featureCache.prefix.through}) runs once per image${int8} and its output is ` +
+        'cached; every epoch trains on it.'
       : `Every batch runs the whole network (${s.featureCache.reason}).`;
   const stop = s.earlyStop
     ? ` It stops early when ${s.earlyStop.metric} has not improved for ${plural(s.earlyStop.patience, 'epoch')}.`

@@ -27,6 +27,7 @@ const ROWS: Record<(typeof KINDS)[number], [string, string | null][]> = {
   weights: [['weights ', 'imagenet']],
   width: [['width ', '0.25']],
   input: [['input ', '224']],
+  features: [['features ', 'int8']],
   freeze: [
     ['freeze ', 'until'],
     ['freeze until ', 'block12'],

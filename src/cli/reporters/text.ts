@@ -25,6 +25,8 @@ const weightsLine = (e: EventOf<'weights'>): string | null => {
 
 const featuresLine = (e: EventOf<'features'>): string | null => {
   if (e.phase === 'hit') return `features   ${e.split}${through(e)}: ${e.total} from the cache (${e.key.slice(0, 8)})`;
+  if (e.phase === 'computing' && e.calibrating)
+    return `features   calibrating the int8 network on ${e.calibrating} training images`;
   if (e.phase === 'done')
     return `features   ${e.split}${through(e)}: ${e.total} computed and cached (${e.key.slice(0, 8)})${ranOn(e)}`;
   return null;

@@ -80,6 +80,8 @@ export interface Checked {
   readonly stages: readonly StageSpec[];
   readonly data: CheckedData;
   readonly augment: readonly AugmentSpec[];
+  /** The precision of the passes that compute cached features (`features int8`; float by default). */
+  readonly features: 'float' | 'int8';
   readonly save: { readonly metric: Metric; readonly which: 'best' | 'last'; readonly to: string | null };
   readonly exports: readonly PlanExport[];
 }

@@ -8,6 +8,7 @@ import { checkData } from './data.js';
 import { fitsTask, taskAgrees } from './multi-label.js';
 import { checkAugment, checkSeed, checkStages } from './training.js';
 import { checkExport, checkSave } from './save.js';
+import { checkFeatures } from './features.js';
 
 // What the checker checks, in order: one row per part of the resolved recipe, each reading the
 // clauses the clause table (../clauses.ts, `check` column) assigns to it and the parts checked
@@ -29,6 +30,7 @@ export interface Parts extends Record<CheckName, unknown> {
   } | null;
   readonly stages: ReturnType<typeof checkStages>;
   readonly augment: ReturnType<typeof checkAugment>;
+  readonly features: ReturnType<typeof checkFeatures>;
   readonly save: ReturnType<typeof checkSave>;
   readonly seed: ReturnType<typeof checkSeed>;
   readonly exports: ReturnType<typeof checkExport>;
@@ -67,6 +69,7 @@ export const CHECKS: { readonly [K in CheckName]: Row<K> } = {
       !!g.globals.augment,
     ),
   augment: (ctx, g) => checkAugment(ctx, g.globals),
+  features: (ctx, g, done) => checkFeatures(ctx, g.globals, done.stages ?? null, !!done.augment?.length),
   save: (ctx, g, done) => {
     const task = done.head?.task ?? null;
     const fits = fitsTask(ctx, g, task);

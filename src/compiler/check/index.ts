@@ -22,8 +22,8 @@ export function check(ast: Ast, options: Partial<CheckOptions> & { file: string 
   const ctx = new Ctx({ probe: probeData, exists: fileKind, ...options });
   const p = runChecks(ctx, group(ctx, ast.statements));
   const diagnostics = [...ctx.diagnostics].sort(byPosition);
-  const { model, weights, data, head, stages, augment, save, seed, exports } = p;
-  const complete = model && weights && data && head && stages && augment && save && seed != null && exports;
+  const { model, weights, data, head, stages, augment, features, save, seed, exports } = p;
+  const complete = model && weights && data && head && stages && augment && features && save && seed != null && exports;
   if (hasErrors(diagnostics) || !complete) return { diagnostics, checked: null };
   const name = p.recipe ?? path.basename(options.file).replace(/\.tlr$/, '');
   const file = path.resolve(options.file);
@@ -40,6 +40,7 @@ export function check(ast: Ast, options: Partial<CheckOptions> & { file: string 
       stages,
       data,
       augment,
+      features,
       save,
       exports,
     },

@@ -233,6 +233,18 @@ export interface Plan {
     };
   };
   /**
+   * `features int8`: the passes that compute a frozen part's output once and cache it (a head on a fixed extractor, a fine-tune's frozen prefix) run the int8 network, statically quantized with activation ranges calibrated on `calibration.images` images spread over the training part. Absent: float
+   */
+  features?: {
+    precision: 'int8';
+    calibration: {
+      part: 'train';
+      images: number;
+      method: 'Percentile';
+      percentile: number;
+    };
+  };
+  /**
    * single-label: one softmax over the classes; multi-label (`head … multi-label` on data with several labels per image): one sigmoid per label. Absent in plans before it: single-label
    */
   task?: 'single-label' | 'multi-label';
@@ -371,6 +383,10 @@ export interface FeaturesEvent {
   workers?: number;
   engine?: string;
   through?: string;
+  /**
+   * phase computing, `features int8`: the training images the int8 network is being calibrated on
+   */
+  calibrating?: number;
 }
 export interface StageStartEvent {
   type: 'stage-start';

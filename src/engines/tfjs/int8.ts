@@ -2,7 +2,9 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import onnxProto, { type onnx as P } from 'onnx-proto';
+import type * as Ort from 'onnxruntime-node';
 import type { Contracts } from '../../contracts/read.js';
+import { INT8_CALIBRATION } from '../../contracts/plan.js';
 import { readContract } from '../../contracts/read.js';
 import { listSplits, type Item, type Splits } from '../../runtime/images/dataset.js';
 import { labelTable } from '../../runtime/targets.js';
@@ -27,11 +29,7 @@ const { onnx } = onnxProto;
 
 export type Int8Record = Contracts['int8'];
 
-/**
- * Each activation's range holds its middle 99.99% of values on the calibration images: measured on MobileNet V2 0.35,
- * the int8 logits' error against float was 0.13 with it and 0.22 with MinMax, whose ranges a few outliers widen.
- */
-const CALIBRATION = { method: 'Percentile', percentile: 99.99 } as const;
+const CALIBRATION = { method: INT8_CALIBRATION.method, percentile: INT8_CALIBRATION.percentile } as const;
 
 export interface Int8Options {
   /** The largest fall in accuracy (or mAP) allowed on either part, in points. */
@@ -65,7 +63,7 @@ function splitsOf(m: SavedModel): Splits {
 }
 
 /** `n` items spread evenly over `items` (all of them when there are fewer). */
-const spread = (items: readonly Item[], n: number): Item[] =>
+export const spread = (items: readonly Item[], n: number): Item[] =>
   items.length <= n ? [...items] : Array.from({ length: n }, (_, i) => items[Math.floor((i * items.length) / n)]!);
 
 async function* batchesOf(m: SavedModel, items: readonly Item[], batch: number): AsyncGenerator<CalibrationBatch> {
@@ -149,6 +147,21 @@ function withRecord(bytes: Uint8Array, record: Int8Record): Uint8Array {
   return onnx.ModelProto.encode(m).finish();
 }
 
+/**
+ * `proto` statically quantized (QDQ) with activation ranges calibrated on `batches` (Percentile 99.99%), its weights in
+ * 7 bits where the CPU has no VNNI: what `tlr export --int8` and `features int8` both run.
+ */
+export async function quantizeCalibrated(
+  ort: typeof Ort,
+  proto: P.IModelProto,
+  batches: readonly CalibrationBatch[],
+  threads: number,
+) {
+  const calibrated = await calibrationRanges(ort, proto, quantizedValues(proto), batches, threads, CALIBRATION);
+  const reduceRange = !hasVnni();
+  return { int8: quantize(proto, calibrated, { reduceRange }), calibrated, reduceRange };
+}
+
 /** Why the gate refuses, or null. */
 export function verdict(record: Omit<Int8Record, 'forced'>): string | null {
   const { metric, drop, gate, speed, parts } = record;
@@ -182,22 +195,17 @@ export async function quantizeModel(m: SavedModel, opts: Int8Options): Promise<I
   }
   const fp32 = toOnnx(program, onnxOptions(m.meta, false)),
     proto = onnx.ModelProto.decode(fp32);
-  const values = quantizedValues(proto),
-    calibration = spread(splits.train, opts.calibration);
+  const calibration = spread(splits.train, opts.calibration);
   say(
-    `calibrating ${values.length} activations on ${calibration.length} training images ` +
+    `calibrating ${quantizedValues(proto).length} activations on ${calibration.length} training images ` +
       `(${CALIBRATION.method} ${CALIBRATION.percentile}%)`,
   );
-  const calibrated = await calibrationRanges(
+  const { int8, calibrated, reduceRange } = await quantizeCalibrated(
     r.ort,
     proto,
-    values,
     await collect(batchesOf(m, calibration, 8)),
     threads,
-    CALIBRATION,
   );
-  const reduceRange = !hasVnni();
-  const int8 = quantize(proto, calibrated, { reduceRange });
   // The export with its output activation: the same graph up to it, so the same values and ranges.
   const exported = opts.softmax
     ? quantize(onnx.ModelProto.decode(toOnnx(program, onnxOptions(m.meta, true))), calibrated, { reduceRange })
@@ -247,7 +255,7 @@ export async function quantizeModel(m: SavedModel, opts: Int8Options): Promise<I
   return { record, refusal, model: withRecord(int8, record), exported: withRecord(exported, record) };
 }
 
-async function collect<T>(it: AsyncIterable<T>): Promise<T[]> {
+export async function collect<T>(it: AsyncIterable<T>): Promise<T[]> {
   const out: T[] = [];
   for await (const x of it) out.push(x);
   return out;

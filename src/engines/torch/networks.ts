@@ -30,6 +30,11 @@ export const fromGraph = (name: string): boolean => !TORCHVISION_NETWORKS.includ
 
 /** Why the torch engine cannot run `plan`, or null. */
 export function torchUnsupported(plan: Plan): string | null {
+  if (plan.features)
+    return (
+      `the torch engine computes cached features in float only: \`features ${plan.features.precision}\` runs on the ` +
+      "tfjs engine (ONNX Runtime's int8 kernels); remove the line to run here"
+    );
   if (family(plan.model.name)) return null;
   return `the torch engine has no ${plan.model.name}: it runs the zoo's networks (${TORCH_NETWORKS.join(', ')})`;
 }

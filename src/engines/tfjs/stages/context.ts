@@ -22,7 +22,8 @@ import {
   type InferenceChoice,
   type PassSettings,
 } from '../infer/engine.js';
-import { ortThreads } from '../onnx/runtime.js';
+import { OrtEngine, ortThreads } from '../onnx/runtime.js';
+import { calibrationItems, int8KeyPart, int8Network } from './int8-features.js';
 import type { BackendName } from '../backend.js';
 import { TLR_VERSION } from '../../../version.js';
 import { RunError } from '../../../runtime/run-folder.js';
@@ -62,6 +63,8 @@ export class Unreadable {
 export class Engines {
   private engine: Engine | null = null;
   private program: Program | null = null;
+  /** The int8 network the engine runs (`features int8`), or null. */
+  private model: Uint8Array | null = null;
   constructor(readonly settings: PassSettings) {}
 
   get inference(): InferenceChoice {
@@ -80,6 +83,7 @@ export class Engines {
   async for(program: Program, images: number, batch: number): Promise<Engine> {
     const fits =
       this.engine &&
+      !this.model &&
       (this.inference.engine === 'onnx' ||
         this.engine.workers > 0 ||
         !passWorkers(this.settings.workers, images, batch));
@@ -93,9 +97,21 @@ export class Engines {
     return this.engine!;
   }
 
+  /** An ONNX Runtime engine on an int8 network (`features int8`): the one running it, or a new one. */
+  async int8(model: Uint8Array): Promise<Engine> {
+    if (this.model !== model) {
+      await this.close();
+      this.engine = await OrtEngine.start(model, this.settings.ortThreads, 'int8');
+      this.model = model;
+    }
+    return this.engine!;
+  }
+
   async close(): Promise<void> {
     await this.engine?.close();
     this.engine = null;
+    this.program = null;
+    this.model = null;
   }
 }
 
@@ -167,6 +183,12 @@ export async function prepareRun(
   opts: { events: Events; env: NodeJS.ProcessEnv; stopped: () => boolean; backend: BackendName },
 ): Promise<RunContext> {
   const { events, env } = opts;
+  const inference = chooseInference(env);
+  if (plan.features && inference.engine !== 'onnx')
+    throw new RunError(
+      `\`features ${plan.features.precision}\` runs on ONNX Runtime's int8 kernels, which this run does not use ` +
+        `(${inference.why}): install onnxruntime-node or unset TLR_INFERENCE, or remove the line`,
+    );
   const splits = listSplits(plan);
   events.emit({
     type: 'data',
@@ -191,7 +213,6 @@ export async function prepareRun(
   });
   const net = joinNetwork(built.model, makeHead(plan.model.featureSize, plan.head.layers, plan.seed));
   const threads = inferenceWorkers(opts.backend, env);
-  const inference = chooseInference(env);
   // Where this run's convolutions go (a bad TLR_CONV stops it here, as a usage error).
   const convs = useConvEngine(env);
   if (convs && opts.backend === 'wasm' && inference.engine === 'onnx')
@@ -230,6 +251,7 @@ function contextOf(
   };
   const featureDir = path.join(cacheRoot(parts.env), 'features');
   let backbone: Program | null = null;
+  const int8 = plan.features ? int8Pass(plan.features, plan, parts, pre) : null;
   const ctx: RunContext = {
     ...parts,
     plan,
@@ -247,16 +269,22 @@ function contextOf(
     },
     cachedFeatures: async (split, items, batch, trained, prefix) => {
       // `trained`: the features depend on the weights as they are now, not on the file they were loaded from.
-      const parts0 = prefix ? { ...keyParts, featureLayer: prefix.layer } : keyParts;
-      const key = featureKey(
-        trained ? { ...parts0, weightsSha256: `trained:${weightsDigest(net.backbone)}` } : parts0,
-        items,
-      );
+      const parts0 = {
+        ...keyParts,
+        ...(prefix ? { featureLayer: prefix.layer } : {}),
+        ...(trained ? { weightsSha256: `trained:${weightsDigest(net.backbone)}` } : {}),
+        ...(int8 ? int8.key() : {}),
+      };
+      const key = featureKey(parts0, items);
+      const program = () => prefix?.program ?? ctx.backboneProgram();
       const r = await features({
         dir: featureDir,
         key,
         items,
-        backbone: () => ctx.engines.for(prefix?.program ?? ctx.backboneProgram(), items.length, batch),
+        backbone: async () =>
+          int8
+            ? ctx.engines.int8(await int8.network(program(), split, key))
+            : ctx.engines.for(program(), items.length, batch),
         inputSize: plan.model.inputSize,
         pre,
         batch,
@@ -283,4 +311,35 @@ function contextOf(
     },
   };
   return ctx;
+}
+
+/**
+ * `features int8`: each program's int8 network, calibrated once a run on the plan's training images, and what it adds
+ * to the cache key.
+ */
+function int8Pass(
+  f: NonNullable<Plan['features']>,
+  plan: Plan,
+  parts: Pick<RunContext, 'events' | 'splits' | 'engines'>,
+  pre: RunContext['pre'],
+) {
+  const items = calibrationItems(f, parts.splits.train);
+  let key: ReturnType<typeof int8KeyPart> | null = null;
+  const networks = new Map<Program, Promise<Uint8Array>>();
+  return {
+    key: () => (key ??= int8KeyPart(f, items)),
+    network: (program: Program, split: SplitName, cacheKey: string): Promise<Uint8Array> => {
+      let made = networks.get(program);
+      if (!made) {
+        parts.events.emit({ type: 'features', phase: 'computing', split, key: cacheKey, calibrating: items.length });
+        made = int8Network(program, items, {
+          inputSize: plan.model.inputSize,
+          pre,
+          threads: parts.engines.settings.ortThreads,
+        });
+        networks.set(program, made);
+      }
+      return made;
+    },
+  };
 }

@@ -43,7 +43,8 @@ const isImage = (it: Item) => it.kind === 'file' && !it.problem;
 const containerOf = (it: Exclude<Item, { kind: 'file' }>) => (it.kind === 'idx' ? it.images.file : it.shard);
 
 /** The feature cache's key: the network, its weights, the preprocessing and every image. */
-export function featureKey(parts: FeatureKeyParts, items: readonly Item[]): string {
+/** `parts`: what else the entry depends on (FeatureKeyParts for a split's features; int8's calibration too). */
+export function featureKey(parts: object, items: readonly Item[]): string {
   const h = createHash('sha256').update(FEATURES_VERSION).update(JSON.stringify(parts));
   // An IDX file or a shard holds many items: its digest once.
   const containers = new Map<string, string>();
