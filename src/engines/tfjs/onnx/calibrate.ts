@@ -27,7 +27,13 @@ export type CalibrationMethod =
 
 const BINS = 4096;
 
-/** Runs the model on every batch, handing each value's output to `see`. */
+/**
+ * Images a calibration run takes at once. Every value of the network comes out of such a run, all of them new memory:
+ * measured on ResNet-50 (17 M values an image), a run of 8 images took 390 ms an image, one of 2 images 60.
+ */
+const RUN_IMAGES = 2;
+
+/** Runs the model on every batch, `RUN_IMAGES` images at a time, handing each value's output to `see`. */
 async function pass(
   sess: Ort.InferenceSession,
   ort: typeof Ort,
@@ -36,10 +42,16 @@ async function pass(
   see: (v: string, d: Float32Array, dims: readonly number[]) => void,
 ): Promise<void> {
   for (const b of batches) {
-    const out = await sess.run({ input: new ort.Tensor('float32', b.data, [...b.shape]) }, [...values]);
-    for (const v of values) {
-      see(v, out[v]!.data as Float32Array, out[v]!.dims);
-      out[v]!.dispose();
+    const n = b.shape[0]!,
+      per = b.data.length / n;
+    for (let i = 0; i < n; i += RUN_IMAGES) {
+      const k = Math.min(RUN_IMAGES, n - i);
+      const x = new ort.Tensor('float32', b.data.subarray(i * per, (i + k) * per), [k, ...b.shape.slice(1)]);
+      const out = await sess.run({ input: x }, [...values]);
+      for (const v of values) {
+        see(v, out[v]!.data as Float32Array, out[v]!.dims);
+        out[v]!.dispose();
+      }
     }
   }
 }
