@@ -12,12 +12,11 @@
 // Batch 16: measured here, PyTorch ran MobileNet V2 at 146-212 images/s with batch 16 and 16-18 with batch 64, whose
 // larger activations glibc maps afresh on every call (past its 32 MB mmap ceiling), paying every page again.
 //   npx tsx bench/int8-features.ts [images] [networks, comma-separated]
-import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { spawnSync } from 'node:child_process';
 import '@tensorflow/tfjs-backend-wasm';
 import { KEEP_MALLOC } from '../src/engines/torch/python.js';
-import { cores, data, planFrom, runFresh } from './split-common.js';
+import { allImages, cores, data, featureTimer, planFrom, runFresh, stats } from './split-common.js';
 
 const N = Number(process.argv[2] ?? 300),
   NETS = (process.argv[3] ?? 'resnet50,resnet18,mobilenet_v2').split(','),
@@ -61,42 +60,13 @@ async function tlr(dir: string, net: string, int8: boolean): Promise<{ pass: num
     `from ${net} weights none\n${int8 ? 'features int8\n' : ''}freeze all\nhead dense(2)\n` +
       'train 1 epoch on ./data\nvalidate on ./val\n',
   );
-  let calibrating = 0,
-    start = 0,
-    end = 0,
-    images = 0,
-    first = 0;
-  await runFresh('tfjs', plan, (e) => {
-    if (e.type !== 'features') return;
-    if (e.phase === 'computing' && !calibrating) calibrating = performance.now();
-    if (!start && e.phase === 'progress') {
-      start = performance.now();
-      first = e.done ?? 0;
-    }
-    if (e.phase === 'done') {
-      end = performance.now();
-      images += e.total ?? 0;
-    }
-  });
-  return {
-    pass: (images - first) / ((end - start) / 1000),
-    // From the calibration's start, every image counts (the first batch's too).
-    cold: calibrating ? images / ((end - calibrating) / 1000) : (images - first) / ((end - start) / 1000),
-  };
+  const timer = featureTimer();
+  await runFresh('tfjs', plan, timer.on);
+  return timer.rates();
 }
 
-const stats = (xs: number[]) => {
-  const s = [...xs].sort((a, b) => a - b);
-  return `${s[0]!.toFixed(2)} / ${s[Math.floor(s.length / 2)]!.toFixed(2)} / ${s[s.length - 1]!.toFixed(2)}`;
-};
-
 const dir = await data(N);
-for (const part of ['data', 'val'])
-  for (const c of ['a', 'b']) {
-    fs.mkdirSync(path.join(dir, 'all', c), { recursive: true });
-    for (const f of fs.readdirSync(path.join(dir, part, c)))
-      fs.copyFileSync(path.join(dir, part, c, f), path.join(dir, 'all', c, `${part}-${f}`));
-  }
+allImages(dir);
 console.log(
   `feature extraction end to end, cold, ${N} + 40 JPEGs (320x240) at 224 px, ${cores} cores, ${REPS} repetitions; ` +
     'images/s and ratios as min / median / max',

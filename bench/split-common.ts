@@ -153,3 +153,50 @@ print(*out)
   }
   return r.stdout.trim().split(/\s+/).map(Number);
 }
+
+/**
+ * Times a run's features passes from its events: `pass` from the first progress event (the first batch done: start-up
+ * and that batch left out) to the last `done`; `cold` from the int8 calibration's start when there is one (every image
+ * counted), else as `pass`. Images/second.
+ */
+export function featureTimer() {
+  let calibrating = 0,
+    start = 0,
+    end = 0,
+    images = 0,
+    first = 0;
+  return {
+    on: (e: RunEvent): void => {
+      if (e.type !== 'features') return;
+      if (e.phase === 'computing' && !calibrating) calibrating = performance.now();
+      if (!start && e.phase === 'progress') {
+        start = performance.now();
+        first = e.done ?? 0;
+      }
+      if (e.phase === 'done') {
+        end = performance.now();
+        images += e.total ?? 0;
+      }
+    },
+    rates: () => {
+      const pass = (images - first) / ((end - start) / 1000);
+      return { pass, cold: calibrating ? images / ((end - calibrating) / 1000) : pass };
+    },
+  };
+}
+
+/** The training and validation images together in DIR/all, for PyTorch's ImageFolder. */
+export function allImages(dir: string): void {
+  for (const part of ['data', 'val'])
+    for (const c of ['a', 'b']) {
+      fs.mkdirSync(path.join(dir, 'all', c), { recursive: true });
+      for (const f of fs.readdirSync(path.join(dir, part, c)))
+        fs.copyFileSync(path.join(dir, part, c, f), path.join(dir, 'all', c, `${part}-${f}`));
+    }
+}
+
+/** min / median / max, two decimals. */
+export const stats = (xs: readonly number[]): string => {
+  const s = [...xs].sort((a, b) => a - b);
+  return `${s[0]!.toFixed(2)} / ${s[Math.floor(s.length / 2)]!.toFixed(2)} / ${s[s.length - 1]!.toFixed(2)}`;
+};

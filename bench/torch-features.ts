@@ -8,11 +8,10 @@
 // antialiased: cheaper than tlr's Lanczos), ToTensor, Normalize, batch 64, with 0 and with 2
 // DataLoader workers, the faster taken; torch threads = cores.
 //   npx tsx bench/torch-features.ts [images]
-import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { spawnSync } from 'node:child_process';
 import { KEEP_MALLOC } from '../src/engines/torch/python.js';
-import { cores, data, planFrom, runFresh } from './split-common.js';
+import { allImages, cores, data, featureTimer, planFrom, runFresh, stats } from './split-common.js';
 
 const N = Number(process.argv[2] ?? 400),
   REPS = 3;
@@ -53,36 +52,14 @@ async function engine(dir: string, width: number): Promise<number> {
     `from mobilenet_v2 width ${width} weights none\nfreeze all\nhead dense(2)\ntrain 1 epochs on ./data\n` +
       'validate on ./val\n',
   );
-  let start = 0,
-    end = 0,
-    images = 0,
-    first = 0;
-  await runFresh('torch', plan, (e) => {
-    if (e.type !== 'features') return;
-    if (!start && e.phase === 'progress') {
-      start = performance.now();
-      first = e.done ?? 0;
-    }
-    if (e.phase === 'done') {
-      end = performance.now();
-      images += e.total ?? 0;
-    }
-  });
-  return (images - first) / ((end - start) / 1000);
+  const timer = featureTimer();
+  await runFresh('torch', plan, timer.on);
+  return timer.rates().pass;
 }
 
 const dir = await data(N);
 // PyTorch reads the same images: the training and validation folders together.
-for (const part of ['data', 'val'])
-  for (const c of ['a', 'b']) {
-    fs.mkdirSync(path.join(dir, 'all', c), { recursive: true });
-    for (const f of fs.readdirSync(path.join(dir, part, c)))
-      fs.copyFileSync(path.join(dir, part, c, f), path.join(dir, 'all', c, `${part}-${f}`));
-  }
-const stats = (xs: number[]) => {
-  const s = [...xs].sort((a, b) => a - b);
-  return `${s[0]!.toFixed(2)} / ${s[Math.floor(s.length / 2)]!.toFixed(2)} / ${s[s.length - 1]!.toFixed(2)}`;
-};
+allImages(dir);
 console.log(`feature extraction, cold, ${N} + 40 JPEGs at 224 px, ${cores} cores, ${REPS} repetitions (images/s)`);
 for (const width of [0.35, 1]) {
   const ours: number[] = [],
