@@ -2,7 +2,8 @@
 // run, 3 repetitions (min / median / max of images per second):
 //   - Pillow, decode + LANCZOS (the baseline: PyTorch's usual loader does this);
 //   - the torch engine's decode (Pillow's decode, tlr-lanczos3/2 as two embedding_bag passes);
-//   - the tfjs engine's decodeRgb (sharp's decode with libvips on one thread, resize.ts in JavaScript);
+//   - the tfjs engine's decodeRgb (libturbojpeg through koffi, one image at a time on libuv's pool,
+//     and resize.ts's passes in WebAssembly SIMD; sharp where libturbojpeg is absent);
 //   - the decoded-image cache (pixel-cache.ts and its twin pixels.py), reading pixels back.
 // Ratios are against Pillow's median. Goals: each engine's decode + resize >= 1.0x Pillow; cached
 // pixels >= 5,000 images/s per core.
@@ -16,6 +17,7 @@ import { decodeRgb } from '../src/runtime/images/image.js';
 import { PixelCache } from '../src/runtime/images/pixel-cache.js';
 import { RESIZER } from '../src/runtime/images/resize.js';
 import { fileDigests } from '../src/runtime/images/file-digests.js';
+import { turboJpegLoaded } from '../src/runtime/images/jpeg.js';
 import { ENGINE_DIR, KEEP_MALLOC } from '../src/engines/torch/python.js';
 import { data } from './split-common.js';
 
@@ -64,7 +66,7 @@ function python(dir: string, cache: string): Record<string, number> {
   return JSON.parse(r.stdout);
 }
 
-/** The tfjs engine's decode (sharp on one thread), and its cache read back, over `files`. */
+/** The tfjs engine's decode (one image at a time), and its cache read back, over `files`. */
 async function node(files: string[], cache: string): Promise<Record<string, number>> {
   sharp.concurrency(1);
   let t = performance.now();
@@ -102,6 +104,8 @@ for (let r = 0; r < REPS; r++) {
 const pillow = stats(runs.map((r) => r['pillow']!)).median;
 const fmt = (v: number) => v.toFixed(0).padStart(6);
 console.log(`${files.length} JPEGs, 320x240 -> ${SIZE} px, one thread each, ${REPS} repetitions (images/s)`);
+const decoder = (await turboJpegLoaded()) ? 'libturbojpeg' : 'sharp (no libturbojpeg here)';
+console.log(`the tfjs engine decodes JPEGs with ${decoder}`);
 console.log('path                                    min     median     max     vs Pillow (median)');
 for (const [key, label] of [
   ['pillow', 'Pillow decode + LANCZOS (baseline)'],

@@ -3,6 +3,7 @@ import * as path from 'node:path';
 import { engines } from '../../engines/index.js';
 import { cacheRoot } from '../../runtime/weights/locate.js';
 import { calibrationFile, readCalibrations } from '../../runtime/calibration.js';
+import { turboJpegLoaded } from '../../runtime/images/jpeg.js';
 import type { Output } from '../io.js';
 
 // `tlr doctor`: each engine's section (from the engine table), then the cache, the weights folder
@@ -33,6 +34,12 @@ export async function doctorCommand(
     for (const l of d.lines) io.out(l);
     if (d.versions) versions.push(d.versions);
   }
+  io.out(
+    (await turboJpegLoaded())
+      ? 'jpeg       decoded by libturbojpeg (TLR_TURBOJPEG=0: by sharp)'
+      : 'jpeg       decoded by sharp, slower (install libturbojpeg for the fast path: apt-get install libturbojpeg0; ' +
+          'brew install jpeg-turbo); the same pixels either way',
+  );
   const cache = cacheRoot();
   const sizes =
     `${mb(du(cache))}; weights ${mb(du(path.join(cache, 'weights')))}, features ` +

@@ -1,3 +1,5 @@
+import { RESIZE_WASM } from './resize-wasm.js';
+
 // The one resizer every path uses: the tfjs engine, predict and eval here, and the torch engine's
 // twin in python/tlr_torch/resize.py. Libraries' Lanczos resizers disagree (libvips shrinks
 // by whole factors with a box filter before its Lanczos; Pillow rounds to 8 bits between its two
@@ -81,8 +83,7 @@ export interface FixedTaps {
 }
 
 export const FIXED_BITS = 14;
-const ONE = 1 << FIXED_BITS,
-  HALF = 1 << (FIXED_BITS - 1);
+const ONE = 1 << FIXED_BITS;
 
 /** The integer taps of one axis (FixedTaps). */
 export function fixedTaps(inSize: number, outSize: number): FixedTaps {
@@ -103,86 +104,141 @@ export function fixedTaps(inSize: number, outSize: number): FixedTaps {
   return { start: t.start, count: t.count, width: t.width, weights };
 }
 
-// Images of a data set mostly share a few sizes: their taps are kept (a few kB each).
-const kept = new Map<string, FixedTaps>();
-function tapsFor(inSize: number, outSize: number): FixedTaps {
-  const key = `${inSize}>${outSize}`;
+// Images of a data set mostly share a few sizes: their taps are kept, laid out as the WebAssembly
+// passes read them (a few kB each).
+const kept = new Map<string, AxisTaps>();
+function tapsFor(inSize: number, outSize: number, across: boolean): AxisTaps {
+  const key = `${across ? 'x' : 'y'}${inSize}>${outSize}`;
   let t = kept.get(key);
   if (!t) {
     if (kept.size > 64) kept.clear();
-    t = fixedTaps(inSize, outSize);
+    t = axisTaps(fixedTaps(inSize, outSize), across);
     kept.set(key, t);
   }
   return t;
 }
 
-/** A weighted sum of whole numbers of 1/2^14, back to a byte: round half up, clamped. */
-const toByte = (acc: number): number => {
-  const v = (acc + HALF) >> FIXED_BITS;
-  return v < 0 ? 0 : Math.min(v, 255);
-};
+/**
+ * One axis's integer taps as resize.wat reads them: per output, the first source index, the number of vectors, and
+ * the vectors (i16 x 8 each). Across the rows, one vector holds a pair of taps (w0 w1 w0 w1 w0 w1 0 0), one dot
+ * product for two pixels' red, green and blue; down the columns, one tap's weight in all 8 lanes.
+ */
+interface AxisTaps {
+  readonly start: Int32Array;
+  readonly vectors: Int32Array;
+  readonly weights: Int16Array;
+}
+
+function axisTaps(t: FixedTaps, across: boolean): AxisTaps {
+  const n = t.start.length,
+    vectors = new Int32Array(n);
+  for (let i = 0; i < n; i++) vectors[i] = Math.max(1, across ? Math.ceil(t.count[i]! / 2) : t.count[i]!);
+  const weights = new Int16Array(vectors.reduce((a, b) => a + b, 0) * 8);
+  for (let i = 0, v = 0; i < n; v += vectors[i]!, i++)
+    for (let k = 0; k < t.count[i]!; k++) {
+      const w = t.weights[i * t.width + k]!;
+      // Never reached by a real size (a weight is at most about 1.1 x 2^14), but i16 is what the passes multiply.
+      if (w < -32768 || w > 32767) throw new Error(`resize: a tap of ${w} / 2^14 does not fit 16 bits`);
+      if (across) for (const lane of [0, 2, 4]) weights[(v + (k >> 1)) * 8 + lane + (k & 1)] = w;
+      else weights.fill(w, (v + k) * 8, (v + k + 1) * 8);
+    }
+  return { start: t.start, vectors, weights };
+}
+
+const PAD = 16;
+const up8 = (n: number) => (n + 7) & ~7;
+// One instance, its memory grown to the largest image so far; an image needing more than this gets a
+// fresh instance of its own, so one huge photo does not hold its memory for the rest of the process.
+const KEEP_BYTES = 64 << 20;
+let compiled: WebAssembly.Module | null = null,
+  shared: Passes | null = null;
+
+interface Passes {
+  readonly memory: WebAssembly.Memory;
+  across(
+    src: number,
+    srcStride: number,
+    rows: number,
+    dst: number,
+    dstStride: number,
+    outW: number,
+    taps: number,
+  ): void;
+  down(
+    mid: number,
+    midStride: number,
+    outH: number,
+    groups: number,
+    dst: number,
+    dstStride: number,
+    taps: number,
+  ): void;
+}
+
+/** The sizes whose taps each instance holds at the start of its memory. */
+const laidOut = new WeakMap<Passes, string>();
+
+function instantiate(): Passes {
+  compiled ??= new WebAssembly.Module(Buffer.from(RESIZE_WASM, 'base64'));
+  return new WebAssembly.Instance(compiled).exports as unknown as Passes;
+}
+
+function passes(bytes: number): Passes {
+  if (bytes > KEEP_BYTES) return instantiate();
+  shared ??= instantiate();
+  return shared;
+}
+
+/** Writes one axis's table (3 i32 per output) and vectors at `at`; returns where they end. */
+function writeTaps(mem: WebAssembly.Memory, at: number, t: AxisTaps, startBytes: number): number {
+  const n = t.start.length,
+    table = new Int32Array(mem.buffer, at, n * 3);
+  let w = at + n * 12;
+  new Int16Array(mem.buffer, w, t.weights.length).set(t.weights);
+  for (let i = 0; i < n; i++) {
+    table[i * 3] = t.start[i]! * startBytes;
+    table[i * 3 + 1] = t.vectors[i]!;
+    table[i * 3 + 2] = w;
+    w += t.vectors[i]! * 16;
+  }
+  return w;
+}
 
 /**
  * RGB bytes (HWC) of width x height resized to outW x outH: across the rows, then down the columns, each pass in
  * integers (FixedTaps) and rounded, as Pillow's resizer does (which also clamps between them). Integer sums are the
- * same in any order, so the
- * torch engine's twin (resize.py) gives these bytes exactly.
+ * same in any order, so the torch engine's twin (resize.py) gives these bytes exactly. The passes run in WebAssembly
+ * SIMD (resize.wat); an axis whose size does not change goes through taps of one weight, 2^14, which give each value
+ * back as it was.
  */
 export function resizeRgb(src: Uint8Array, width: number, height: number, outW: number, outH: number): Uint8Array {
   if (width === outW && height === outH) return src;
-  if (width === outW) return resizeDown(src, outW * 3, height, outH);
-  const across = resizeAcross(src, width, height, outW);
-  if (height !== outH) return resizeDown(across, outW * 3, height, outH);
-  const out = new Uint8Array(across.length);
-  for (let i = 0; i < out.length; i++) out[i] = across[i]! < 0 ? 0 : Math.min(across[i]!, 255);
-  return out;
-}
-
-/**
- * Each row resampled to `outW` pixels, rounded to whole numbers but not clamped: Lanczos' overshoot at an edge (below
- * 0, above 255) goes on to the second pass, as it would in real numbers.
- */
-function resizeAcross(src: Uint8Array, width: number, height: number, outW: number): Float64Array {
-  const { start, count, width: tw, weights } = tapsFor(width, outW),
-    out = new Float64Array(height * outW * 3);
-  for (let y = 0; y < height; y++) {
-    const rowStart = y * width * 3,
-      o0 = y * outW * 3;
-    for (let x = 0; x < outW; x++) {
-      const base = x * tw,
-        n = count[x]!;
-      let r = 0,
-        g = 0,
-        b = 0;
-      for (let k = 0, s = rowStart + start[x]! * 3; k < n; k++, s += 3) {
-        const c = weights[base + k]!;
-        r += src[s]! * c;
-        g += src[s + 1]! * c;
-        b += src[s + 2]! * c;
-      }
-      const o = o0 + x * 3;
-      out[o] = (r + HALF) >> FIXED_BITS;
-      out[o + 1] = (g + HALF) >> FIXED_BITS;
-      out[o + 2] = (b + HALF) >> FIXED_BITS;
-    }
+  const tx = tapsFor(width, outW, true),
+    ty = tapsFor(height, outH, false);
+  const midStride = up8(outW * 3) * 2,
+    dstStride = up8(outW * 3);
+  const tables = 12 * (outW + outH) + 2 * (tx.weights.length + ty.weights.length),
+    srcAt = (tables + PAD + 15) & ~15,
+    midAt = srcAt + src.length + PAD,
+    dstAt = midAt + height * midStride + PAD,
+    end = dstAt + outH * dstStride + PAD;
+  const p = passes(end);
+  const grow = end - p.memory.buffer.byteLength;
+  if (grow > 0) p.memory.grow(Math.ceil(grow / 65536));
+  // Images of one size in a row (most of a data set) reuse the taps already in memory.
+  const sizes = `${width}x${height}>${outW}x${outH}`,
+    yAt = 12 * outW + 2 * tx.weights.length;
+  if (laidOut.get(p) !== sizes) {
+    writeTaps(p.memory, 0, tx, 3);
+    writeTaps(p.memory, yAt, ty, midStride);
+    laidOut.set(p, sizes);
   }
-  return out;
-}
-
-/** Each column resampled to `outH` rows of `stride` bytes: whole rows weighted and added, which stays in cache. */
-function resizeDown(src: Uint8Array | Float64Array, stride: number, height: number, outH: number): Uint8Array {
-  const { start, count, width: tw, weights } = tapsFor(height, outH),
-    out = new Uint8Array(outH * stride),
-    acc = new Float64Array(stride);
-  for (let y = 0; y < outH; y++) {
-    acc.fill(0);
-    for (let k = 0; k < count[y]!; k++) {
-      const c = weights[y * tw + k]!,
-        row = (start[y]! + k) * stride;
-      for (let i = 0; i < stride; i++) acc[i]! += src[row + i]! * c;
-    }
-    const o = y * stride;
-    for (let i = 0; i < stride; i++) out[o + i] = toByte(acc[i]!);
-  }
+  new Uint8Array(p.memory.buffer, srcAt, src.length).set(src);
+  p.across(srcAt, width * 3, height, midAt, midStride, outW, 0);
+  p.down(midAt, midStride, outH, dstStride / 8, dstAt, dstStride, yAt);
+  const out = new Uint8Array(outH * outW * 3),
+    from = new Uint8Array(p.memory.buffer, dstAt, outH * dstStride);
+  if (dstStride === outW * 3) out.set(from.subarray(0, out.length));
+  else for (let y = 0; y < outH; y++) out.set(from.subarray(y * dstStride, y * dstStride + outW * 3), y * outW * 3);
   return out;
 }

@@ -1,0 +1,31 @@
+"""A features pass on the CPU runs its forward in calls whose largest activation stays under 32 MB."""
+import torch
+
+from tlr_torch.features import images_per_call
+
+
+def _net(channels):
+    return torch.nn.Sequential(
+        torch.nn.Conv2d(3, channels, 3, padding=1), torch.nn.ReLU(), torch.nn.AdaptiveAvgPool2d(1)
+    )
+
+
+def test_calls_keep_the_largest_activation_under_32_mb():
+    net = _net(64).eval()
+    # 64 x 224 x 224 floats: 12.8 MB an image, so 2 a call; a small network takes the whole batch.
+    with torch.no_grad():
+        assert images_per_call(net, 224, torch.device("cpu"), 32) == 2
+        assert images_per_call(_net(4).eval(), 32, torch.device("cpu"), 32) == 32
+    # One image whose activation alone is larger still runs, one at a time.
+    with torch.no_grad():
+        assert images_per_call(_net(256).eval(), 224, torch.device("cpu"), 32) == 1
+
+
+def test_outputs_in_calls_equal_one_call():
+    torch.manual_seed(0)
+    net = _net(64).eval()
+    x = torch.randn(7, 3, 64, 64)
+    with torch.no_grad():
+        whole = net(x)
+        parts = torch.cat([net(p) for p in x.split(images_per_call(net, 224, torch.device("cpu"), 7))])
+    assert torch.allclose(whole, parts, atol=1e-6)

@@ -1,0 +1,116 @@
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import sharp, { type JpegOptions } from 'sharp';
+import { describe, expect, it } from 'vitest';
+import { rng } from '../../src/data/random.js';
+import { decodeRgb, decodeWithSharp, ImageError, SHARP_MAX_PIXELS } from '../../src/runtime/images/image.js';
+import { decodeJpeg, orientation, turboJpegLoaded } from '../../src/runtime/images/jpeg.js';
+import { resizeRgb } from '../../src/runtime/images/resize.js';
+import { SHARED } from '../helpers/shared.js';
+
+// The libturbojpeg path (jpeg.ts) gives the bytes sharp gives, for every kind of JPEG it takes, and
+// declines what it should leave to sharp, so that tlr's verdict on a bad file is sharp's as before.
+// Skipped, saying so, where libturbojpeg is not installed.
+
+const why = (await turboJpegLoaded()) ? null : 'libturbojpeg is not installed (apt-get install -y libturbojpeg0)';
+if (why) console.warn(`skipping the libturbojpeg tests: ${why}`);
+const d = why ? describe.skip : describe;
+
+function photo(w: number, h: number, seed: number): Buffer {
+  const r = rng(seed),
+    px = Buffer.alloc(w * h * 3);
+  for (let i = 0; i < px.length; i++) {
+    const x = (i / 3) % w,
+      y = Math.floor(i / 3 / w);
+    px[i] = Math.max(0, Math.min(255, Math.round(128 + 90 * Math.sin((x * ((i % 3) + 1)) / 11 + y / 7) + r() * 40)));
+  }
+  return px;
+}
+
+const raw = (w: number, h: number, channels: 1 | 3 = 3) => ({ raw: { width: w, height: h, channels } });
+const jpeg = (w: number, h: number, o: JpegOptions = {}, seed = 1) =>
+  sharp(photo(w, h, seed), raw(w, h)).jpeg({ quality: 88, ...o });
+/** The fast path at `size`, or null where it declines. */
+const fast = (b: Buffer, size: number, max = SHARP_MAX_PIXELS) =>
+  decodeJpeg(b, max, (x) => resizeRgb(x.rgb, x.width, x.height, size, size));
+const same = (a: Uint8Array | null, b: Uint8Array) => a !== null && Buffer.from(a).equals(Buffer.from(b));
+
+d('JPEGs through libturbojpeg', () => {
+  it('the same bytes as sharp: 4:2:0, 4:4:4, progressive, grey, odd sizes, at the input size and resized', async () => {
+    const cases: [string, Buffer][] = [
+      ['4:2:0', await jpeg(97, 61).toBuffer()],
+      ['4:4:4', await jpeg(64, 80, { chromaSubsampling: '4:4:4' }).toBuffer()],
+      ['progressive', await jpeg(123, 45, { progressive: true }, 2).toBuffer()],
+      [
+        'grey',
+        await sharp(
+          photo(50, 70, 5).filter((_, i) => i % 3 === 0),
+          raw(50, 70, 1),
+        )
+          .jpeg()
+          .toBuffer(),
+      ],
+    ];
+    if (fs.existsSync(path.join(SHARED, 'images', 'grace_hopper.jpg')))
+      cases.push(['grace_hopper.jpg', fs.readFileSync(path.join(SHARED, 'images', 'grace_hopper.jpg'))]);
+    for (const [name, b] of cases)
+      for (const size of [224, 32])
+        expect(same(await fast(b, size), await decodeWithSharp(b, size, name)), name).toBe(true);
+  });
+
+  it('turns all eight EXIF orientations upright as sharp does', async () => {
+    const base = await jpeg(40, 24).toBuffer();
+    for (let o = 1; o <= 8; o++) {
+      const b = await sharp(base).withMetadata({ orientation: o }).jpeg({ quality: 95 }).toBuffer();
+      expect(orientation(b), `orientation ${o}`).toBe(o);
+      const upright = await decodeJpeg(b, SHARP_MAX_PIXELS, (x) => ({ ...x, rgb: Buffer.from(x.rgb) }));
+      const want = await sharp(b).rotate().raw().toBuffer({ resolveWithObject: true });
+      expect([upright?.width, upright?.height], `orientation ${o}`).toEqual([want.info.width, want.info.height]);
+      expect(upright?.rgb.equals(want.data), `orientation ${o}`).toBe(true);
+    }
+  });
+
+  it('leaves to sharp what it should not take, and tlr says what sharp says', async () => {
+    const good = await jpeg(80, 60).toBuffer();
+    const cmyk = await sharp(photo(30, 20, 3), raw(30, 20))
+      .toColourspace('cmyk')
+      .jpeg()
+      .toBuffer();
+    const exif = Buffer.concat([
+      good.subarray(0, 2),
+      Buffer.from([0xff, 0xe1, 0, 16]),
+      Buffer.from('Exif\0\0MM\0*\xff\xff\xff\xff', 'latin1'),
+      good.subarray(2),
+    ]);
+    const declined: [string, Buffer, number?][] = [
+      ['truncated', good.subarray(0, Math.floor(good.length * 0.6))],
+      ['CMYK', cmyk],
+      [
+        'PNG',
+        await sharp(photo(8, 8, 4), raw(8, 8))
+          .png()
+          .toBuffer(),
+      ],
+      [
+        'a JPEG start and then garbage',
+        Buffer.concat([Buffer.from([0xff, 0xd8, 0xff, 0xe0, 0, 4, 1, 2]), good.subarray(200)]),
+      ],
+      ['an EXIF block that cannot be read', exif],
+      ['more pixels than allowed', good, 80 * 60 - 1],
+    ];
+    for (const [name, b, max] of declined) expect(await fast(b, 16, max), name).toBeNull();
+    // The CMYK one and the EXIF one still decode, through sharp.
+    expect((await decodeRgb(cmyk, 16)).length).toBe(16 * 16 * 3);
+    await expect(decodeRgb(good, 16, 'big.jpg', 100)).rejects.toThrow(
+      /big\.jpg: cannot be read as an image \(.*pixel limit/,
+    );
+    await expect(decodeRgb(declined[0]![1], 16, 'cut.jpg')).rejects.toThrow(ImageError);
+  });
+
+  it('decodes a batch at once on the thread pool, each image its own', async () => {
+    const files = await Promise.all([1, 2, 3, 4, 5, 6].map((s) => jpeg(60 + s, 40 + s, {}, s).toBuffer()));
+    const together = await Promise.all(files.map((b) => fast(b, 24)));
+    for (const [i, b] of files.entries())
+      expect(same(together[i]!, await decodeWithSharp(b, 24, `image ${i}`))).toBe(true);
+  });
+});
