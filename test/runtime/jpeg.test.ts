@@ -1,4 +1,5 @@
 import * as fs from 'node:fs';
+import * as os from 'node:os';
 import * as path from 'node:path';
 import sharp, { type JpegOptions } from 'sharp';
 import { describe, expect, it } from 'vitest';
@@ -112,5 +113,21 @@ d('JPEGs through libturbojpeg', () => {
     const together = await Promise.all(files.map((b) => fast(b, 24)));
     for (const [i, b] of files.entries())
       expect(same(together[i]!, await decodeWithSharp(b, 24, `image ${i}`))).toBe(true);
+  });
+});
+
+describe('image files, whatever decodes them', () => {
+  it('a file too large to read is named, not a crash', async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'tlr-big-')),
+      big = path.join(dir, 'big.jpg');
+    try {
+      // Sparse: 2.5 GB that take no disk. Node reads at most 2 GB into one buffer.
+      fs.writeFileSync(big, Buffer.from([0xff, 0xd8, 0xff]));
+      fs.truncateSync(big, 2.5 * 2 ** 30);
+      await expect(decodeRgb(big, 16)).rejects.toThrow(/big\.jpg: cannot be read \(ERR_FS_FILE_TOO_LARGE\)/);
+      await expect(decodeRgb(dir, 16)).rejects.toThrow(/is not a regular file/);
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
   });
 });

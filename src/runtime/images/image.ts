@@ -94,7 +94,12 @@ function readImageFile(file: string, name: string): Buffer {
   try {
     if (!fs.fstatSync(fd).isFile())
       throw new ImageError(name, 'is not a regular file (a FIFO, socket, device or folder); it is never read');
-    return fs.readFileSync(fd);
+    try {
+      return fs.readFileSync(fd);
+    } catch (e) {
+      // Over 2 GB (ERR_FS_FILE_TOO_LARGE), or an I/O error: no image tlr can use, named.
+      throw new ImageError(name, `cannot be read (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`);
+    }
   } finally {
     fs.closeSync(fd);
   }
