@@ -2,8 +2,11 @@ import onnxProto, { type onnx as P } from 'onnx-proto';
 import type * as Ort from 'onnxruntime-node';
 import type { Range } from './quantize.js';
 
-// Calibration for static quantization, by MinMax: the model runs on the calibration images with every value to be
-// quantized as an extra output, and each value's range is the least and greatest number it took on any image.
+// Calibration for static quantization. The model runs on the calibration images; each value to be quantized gets its
+// range (MinMax: the least and greatest number it took on any image; Percentile: a histogram's middle) and its mean
+// per channel. The extremes and means are computed inside the graph (ReduceMin, ReduceMax, a mean per image and
+// channel), so that pass hands ONNX Runtime's outputs of a few numbers to JavaScript rather than every activation;
+// only Percentile's histogram pass takes every value out.
 
 const { onnx } = onnxProto;
 
@@ -11,6 +14,44 @@ const { onnx } = onnxProto;
 export function withOutputs(model: P.IModelProto, values: readonly string[]): Uint8Array {
   const extra = values.map((name) => ({ name, type: { tensorType: { elemType: onnx.TensorProto.DataType.FLOAT } } }));
   const m: P.IModelProto = { ...model, graph: { ...model.graph, output: [...(model.graph?.output ?? []), ...extra] } };
+  return onnx.ModelProto.encode(m).finish();
+}
+
+const attr = (name: string, v: number | number[]): P.IAttributeProto =>
+  Array.isArray(v)
+    ? { name, type: onnx.AttributeProto.AttributeType.INTS, ints: v }
+    : { name, type: onnx.AttributeProto.AttributeType.INT, i: v };
+
+/** The output names of value `i`'s statistics: its least and greatest element, its mean per image and channel. */
+const statNames = (i: number): [string, string, string] => [
+  `tlr_calibration_min_${i}`,
+  `tlr_calibration_max_${i}`,
+  `tlr_calibration_mean_${i}`,
+];
+
+/**
+ * The model with each value's statistics as its only extra outputs: ReduceMin and ReduceMax over every axis, and the
+ * mean over axes 2 and on (Flatten at axis 2, then ReduceMean over axis 1: [N x C], whatever the value's rank).
+ */
+export function withStatistics(model: P.IModelProto, values: readonly string[]): Uint8Array {
+  const nodes: P.INodeProto[] = values.flatMap((v, i) => {
+    const [min, max, mean] = statNames(i),
+      flat = `tlr_calibration_flat_${i}`;
+    return [
+      { opType: 'ReduceMin', input: [v], output: [min], attribute: [attr('keepdims', 0)] },
+      { opType: 'ReduceMax', input: [v], output: [max], attribute: [attr('keepdims', 0)] },
+      { opType: 'Flatten', input: [v], output: [flat], attribute: [attr('axis', 2)] },
+      { opType: 'ReduceMean', input: [flat], output: [mean], attribute: [attr('axes', [1]), attr('keepdims', 0)] },
+    ];
+  });
+  const extra = values.flatMap((_, i) =>
+    statNames(i).map((name) => ({ name, type: { tensorType: { elemType: onnx.TensorProto.DataType.FLOAT } } })),
+  );
+  const graph = model.graph ?? {};
+  const m: P.IModelProto = {
+    ...model,
+    graph: { ...graph, node: [...(graph.node ?? []), ...nodes], output: [...(graph.output ?? []), ...extra] },
+  };
   return onnx.ModelProto.encode(m).finish();
 }
 
@@ -74,23 +115,56 @@ export interface Calibration {
   readonly means: Map<string, Float64Array>;
 }
 
-/** Adds each channel's mean over one batch (NCHW or [N, C]), weighted by its images, into `sums`. */
-function addChannelMeans(sums: Float64Array, d: Float32Array, dims: readonly number[]): void {
-  const [n, c] = [dims[0]!, dims[1]!],
-    hw = d.length / (n * c);
-  for (let i = 0; i < n; i++)
-    for (let ch = 0; ch < c; ch++) {
-      let a = 0;
-      const at = (i * c + ch) * hw;
-      for (let k = 0; k < hw; k++) a += d[at + k]!;
-      sums[ch]! += a / hw;
+const options = (threads: number) => ({
+  intraOpNumThreads: threads,
+  interOpNumThreads: 1,
+  executionProviders: ['cpu'],
+});
+
+/** Each value's extremes over the batches and its mean per channel (axis 1), from the statistics model. */
+async function statistics(
+  ort: typeof Ort,
+  model: P.IModelProto,
+  values: readonly string[],
+  batches: readonly CalibrationBatch[],
+  threads: number,
+): Promise<{ lo: number[]; hi: number[]; means: Map<string, Float64Array> }> {
+  const sess = await ort.InferenceSession.create(withStatistics(model, values), options(threads));
+  const lo = values.map(() => Infinity),
+    hi = values.map(() => -Infinity),
+    sums = new Map<string, Float64Array>(),
+    names = values.flatMap((_, i) => statNames(i));
+  let images = 0;
+  try {
+    for (const b of batches) {
+      const n = b.shape[0]!,
+        out = await sess.run({ input: new ort.Tensor('float32', b.data, [...b.shape]) }, names);
+      images += n;
+      values.forEach((v, i) => {
+        const [min, max, mean] = statNames(i).map((k) => out[k]!);
+        lo[i] = Math.min(lo[i]!, (min!.data as Float32Array)[0]!);
+        hi[i] = Math.max(hi[i]!, (max!.data as Float32Array)[0]!);
+        const d = mean!.data as Float32Array,
+          c = d.length / n,
+          s = sums.get(v) ?? sums.set(v, new Float64Array(c)).get(v)!;
+        for (let k = 0; k < d.length; k++) s[k % c]! += d[k]!;
+        for (const t of [min, max, mean]) t!.dispose();
+      });
     }
+  } finally {
+    await sess.release();
+  }
+  values.forEach((v, i) => {
+    if (!Number.isFinite(lo[i]!) || !Number.isFinite(hi[i]!))
+      throw new Error(`calibration saw no finite values of ${v}`);
+  });
+  return { lo, hi, means: new Map([...sums].map(([v, s]) => [v, s.map((x) => x / images)])) };
 }
 
 /**
  * Each value's range over the batches: MinMax takes the extremes; Percentile takes the `percentile`% of values in the
  * middle (a second pass fills a histogram of 4096 bins between the extremes), so that a few outliers do not widen the
- * quantization step of all the others. The session is made and released here; `threads` intra-op threads.
+ * quantization step of all the others. The sessions are made and released here; `threads` intra-op threads.
  */
 export async function calibrationRanges(
   ort: typeof Ort,
@@ -100,51 +174,29 @@ export async function calibrationRanges(
   threads: number,
   how: CalibrationMethod,
 ): Promise<Calibration> {
-  const sess = await ort.InferenceSession.create(withOutputs(model, values), {
-    intraOpNumThreads: threads,
-    interOpNumThreads: 1,
-    executionProviders: ['cpu'],
-  });
-  const lo = new Map(values.map((v) => [v, Infinity])),
-    hi = new Map(values.map((v) => [v, -Infinity]));
-  const sums = new Map<string, Float64Array>();
-  let images = 0;
+  const { lo, hi, means } = await statistics(ort, model, values, batches, threads);
+  if (how.method === 'MinMax')
+    return { ranges: new Map(values.map((v, i) => [v, { min: lo[i]!, max: hi[i]! }])), means };
+  const sess = await ort.InferenceSession.create(withOutputs(model, values), options(threads));
+  const hists = new Map(values.map((v) => [v, new Float64Array(BINS)]));
+  const at = new Map(values.map((v, i) => [v, i]));
   try {
-    await pass(sess, ort, values, batches, (v, d, dims) => {
-      if (dims.length >= 2) addChannelMeans(sums.get(v) ?? sums.set(v, new Float64Array(dims[1]!)).get(v)!, d, dims);
-      let mn = lo.get(v)!,
-        mx = hi.get(v)!;
-      for (let i = 0; i < d.length; i++) {
-        const x = d[i]!;
-        if (x < mn) mn = x;
-        if (x > mx) mx = x;
-      }
-      lo.set(v, mn);
-      hi.set(v, mx);
-    });
-    for (const b of batches) images += b.shape[0]!;
-    for (const v of values)
-      if (!Number.isFinite(lo.get(v)!) || !Number.isFinite(hi.get(v)!))
-        throw new Error(`calibration saw no finite values of ${v}`);
-    const means = new Map([...sums].map(([v, s]) => [v, s.map((x) => x / images)]));
-    if (how.method === 'MinMax')
-      return { ranges: new Map(values.map((v) => [v, { min: lo.get(v)!, max: hi.get(v)! }])), means };
-    const hists = new Map(values.map((v) => [v, new Float64Array(BINS)]));
     await pass(sess, ort, values, batches, (v, d) => {
-      const h = hists.get(v)!,
-        a = lo.get(v)!,
-        k = (BINS - 1e-9) / Math.max(hi.get(v)! - a, 1e-30);
-      for (let i = 0; i < d.length; i++) h[Math.floor((d[i]! - a) * k)]!++;
+      const i = at.get(v)!,
+        h = hists.get(v)!,
+        a = lo[i]!,
+        k = (BINS - 1e-9) / Math.max(hi[i]! - a, 1e-30);
+      for (let j = 0; j < d.length; j++) h[Math.floor((d[j]! - a) * k)]!++;
     });
-    const tail = (1 - how.percentile / 100) / 2;
-    const ranges = new Map(
-      values.map((v) => {
-        const [a, b] = [lo.get(v)!, hi.get(v)!];
-        return [v, { min: quantile(hists.get(v)!, a, b, tail), max: quantile(hists.get(v)!, a, b, 1 - tail) }];
-      }),
-    );
-    return { ranges, means };
   } finally {
     await sess.release();
   }
+  const tail = (1 - how.percentile / 100) / 2;
+  const ranges = new Map(
+    values.map((v, i) => {
+      const [a, b, h] = [lo[i]!, hi[i]!, hists.get(v)!];
+      return [v, { min: quantile(h, a, b, tail), max: quantile(h, a, b, 1 - tail) }];
+    }),
+  );
+  return { ranges, means };
 }

@@ -11,7 +11,7 @@ import { compile } from '../../../../src/engines/tfjs/infer/program.js';
 import { OnnxGraph } from '../../../../src/engines/tfjs/onnx/graph.js';
 import { toOnnx } from '../../../../src/engines/tfjs/onnx/to-onnx.js';
 import { activationParams, quantize, quantizedValues } from '../../../../src/engines/tfjs/onnx/quantize.js';
-import { calibrationRanges, type CalibrationBatch } from '../../../../src/engines/tfjs/onnx/calibrate.js';
+import { calibrationRanges, type CalibrationBatch, withOutputs } from '../../../../src/engines/tfjs/onnx/calibrate.js';
 import { hasVnni } from '../../../../src/engines/tfjs/int8.js';
 import { loadOrt } from '../../../../src/engines/tfjs/onnx/runtime.js';
 
@@ -99,6 +99,43 @@ describe.skipIf(!!SKIP)(`int8 QDQ on ONNX Runtime${SKIP}`, () => {
       expect(relErr(a, b)).toBeLessThan(0.1);
       fs.rmSync(dir, { recursive: true, force: true });
     }, 120_000);
+
+  it('the extremes and channel means computed in the graph are those of every value, taken out and scanned', async () => {
+    const info = catalog('mobilenet_v2', 0.35, 64),
+      graph = graphOf('mobilenet_v2', info.width, 64);
+    const model = buildLayers(graph, info.featureLayer, 'mobilenet_v2', 1);
+    const proto = onnx.ModelProto.decode(toOnnx(compile(graph, info.featureLayer, model)));
+    model.dispose();
+    const values = quantizedValues(proto),
+      data = batches(64, 2, 7);
+    const cal = await calibrationRanges(ort(), proto, values, data, 2, { method: 'MinMax' });
+    // The oracle: every value out of ONNX Runtime, scanned here in float64.
+    const s = await ort().InferenceSession.create(withOutputs(proto, values), { intraOpNumThreads: 2 });
+    const lo = new Map<string, number>(),
+      hi = new Map<string, number>(),
+      sums = new Map<string, Float64Array>();
+    for (const b of data) {
+      const out = await s.run({ input: new (ort().Tensor)('float32', b.data, [...b.shape]) }, values);
+      for (const v of values) {
+        const d = out[v]!.data as Float32Array,
+          [n, c] = [out[v]!.dims[0]!, out[v]!.dims[1]!],
+          hw = d.length / (n * c),
+          sum = sums.get(v) ?? sums.set(v, new Float64Array(c)).get(v)!;
+        for (let k = 0; k < d.length; k++) {
+          lo.set(v, Math.min(lo.get(v) ?? Infinity, d[k]!));
+          hi.set(v, Math.max(hi.get(v) ?? -Infinity, d[k]!));
+          sum[Math.floor(k / hw) % c]! += d[k]! / hw / 8;
+        }
+      }
+    }
+    await s.release();
+    expect(values.length).toBeGreaterThan(50);
+    for (const v of values) {
+      expect(cal.ranges.get(v), v).toEqual({ min: lo.get(v), max: hi.get(v) });
+      const [got, want] = [cal.means.get(v)!, sums.get(v)!];
+      for (let c = 0; c < want.length; c++) expect(got[c]!, `${v} channel ${c}`).toBeCloseTo(want[c]!, 4);
+    }
+  }, 120_000);
 
   it('bias correction takes out the shift rounding adds to an input with a large mean', async () => {
     // One 1x1 convolution, 16 channels in, 4 out, on an input of mean 5 and small spread: its output is a sum of
