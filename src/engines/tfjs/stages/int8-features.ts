@@ -17,7 +17,8 @@ import { RunError } from '../../../runtime/run-folder.js';
 
 const { onnx } = onnxProto;
 
-/** How int8 features are made; a change here is a new cache key (2: channel means computed in the graph, in float32). */
+// How int8 features are made; a change here is a new cache key (2: channel means computed in the graph,
+// in float32).
 export const INT8_FEATURES = 'tlr-int8-features/2';
 
 export type Int8Features = NonNullable<Plan['features']>;
