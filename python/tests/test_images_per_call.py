@@ -29,3 +29,11 @@ def test_outputs_in_calls_equal_one_call():
         whole = net(x)
         parts = torch.cat([net(p) for p in x.split(images_per_call(net, 224, torch.device("cpu"), 7))])
     assert torch.allclose(whole, parts, atol=1e-6)
+
+
+def test_a_network_in_training_mode_keeps_its_batch_and_its_statistics():
+    net = torch.nn.Sequential(torch.nn.Conv2d(3, 64, 3, padding=1), torch.nn.BatchNorm2d(64)).train()
+    before = net[1].running_mean.clone()
+    with torch.no_grad():
+        assert images_per_call(net, 224, torch.device("cpu"), 32) == 32
+    assert torch.equal(net[1].running_mean, before)

@@ -13,6 +13,7 @@ from .batches import training_batches
 from .data import augment, draw_augment, normalize
 from .dist import share
 from .errors import EngineError
+from .features import images_per_call
 from .random import epoch_order, rng
 from .targets import example_loss, hits, probabilities, validation_metrics
 
@@ -268,6 +269,8 @@ def predict_rows(ctx, forward, items, batch, features=None):
     rows = []
     spans = [list(range(start, min(start + batch, b))) for start in range(a, b, batch)]
     decoded = ctx.loader.batches([[items[i] for i in ids] for ids in spans]) if features is None else None
+    size, device = ctx.plan["model"]["inputSize"], ctx.world.device
+    per_call = images_per_call(forward, size, device, batch) if features is None and spans else batch
     for ids in spans:
         if features is not None:
             ids = [i for i in ids if features["ok"][i]]
@@ -278,7 +281,7 @@ def predict_rows(ctx, forward, items, batch, features=None):
             x = normalize(x, ctx.pre)
         if not ids:
             continue
-        out = forward(x.to(ctx.world.device)).float()
+        out = torch.cat([forward(part) for part in x.to(device).split(per_call)]).float()
         y = torch.tensor([items[i].label for i in ids], device=out.device)
         probs = probabilities(ctx, out)
         conf, pred = probs.max(-1)
