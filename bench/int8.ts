@@ -3,8 +3,8 @@
 // runs taken in turns), and how far the int8 network's output is from the float one on images it was not calibrated
 // on (relative error, and the share of images whose top output is the same). The networks carry tlr's deterministic
 // stand-in weights (ImageNet ResNets cannot be downloaded here), so accuracy on labels is measured by `tlr export
-// --int8` on trained models, not here. Calibration and quantization are tlr's own (Percentile 99.99%, bias
-// correction, 7-bit weights on a CPU without VNNI).
+// --int8` on trained models, not here. Calibration and quantization are what `tlr export --int8` runs
+// (quantizeCalibrated: Percentile 99.99%, bias correction, 7-bit weights on a CPU without VNNI).
 //   npx tsx bench/int8.ts [repeats] [networks, comma-separated]
 import * as os from 'node:os';
 import { spawnSync } from 'node:child_process';
@@ -15,10 +15,9 @@ import { buildLayers } from '../src/engines/tfjs/tf-layers/build.js';
 import { describe, graphOf } from '../src/zoo/catalog.js';
 import { compile } from '../src/engines/tfjs/infer/program.js';
 import { toOnnx } from '../src/engines/tfjs/onnx/to-onnx.js';
-import { quantize, quantizedValues } from '../src/engines/tfjs/onnx/quantize.js';
-import { calibrationRanges, type CalibrationBatch } from '../src/engines/tfjs/onnx/calibrate.js';
+import type { CalibrationBatch } from '../src/engines/tfjs/onnx/calibrate.js';
 import { loadOrt, session } from '../src/engines/tfjs/onnx/runtime.js';
-import { hasVnni } from '../src/engines/tfjs/int8.js';
+import { hasVnni, quantizeCalibrated } from '../src/engines/tfjs/int8.js';
 import { decodeRgb, normalize } from '../src/runtime/images/image.js';
 import { benchImages } from './jpegs.js';
 import { concatFloats } from '../src/runtime/batches.js';
@@ -104,11 +103,7 @@ for (const name of NETS) {
   const fp32 = toOnnx(compile(graph, info.featureLayer, model));
   model.dispose();
   const proto = onnx.ModelProto.decode(fp32);
-  const cal = await calibrationRanges(ort, proto, quantizedValues(proto), calib, cores, {
-    method: 'Percentile',
-    percentile: 99.99,
-  });
-  const int8 = quantize(proto, cal, { reduceRange: !hasVnni() });
+  const { int8 } = await quantizeCalibrated(ort, proto, calib, cores);
   const [sf, sq] = [await session(ort, fp32, cores), await session(ort, int8, cores)];
   let e = 0,
     norm = 0,

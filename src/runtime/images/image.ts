@@ -76,7 +76,7 @@ export async function decodeWithSharp(
  * An image file's bytes. It is opened without blocking and checked once open (fstat), so a FIFO, socket or device
  * named *.png, or one swapped in after a check by name, is never read: it would block forever or never end.
  */
-function readImageFile(file: string, name: string): Buffer {
+export function readImageFile(file: string, name: string): Buffer {
   let fd: number;
   try {
     fd = fs.openSync(file, fs.constants.O_RDONLY | fs.constants.O_NONBLOCK);

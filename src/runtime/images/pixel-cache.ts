@@ -3,7 +3,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { crc32 } from 'node:zlib';
 import { cacheRoot } from '../../files/cache-root.js';
-import { decodeRgb } from './image.js';
+import { decodeRgb, readImageFile } from './image.js';
 
 // Decoded images at a plan's input size, so epochs after the first read pixels rather than decode
 // JPEGs again: one file per image in TLR_CACHE/pixels/RESIZER/SIZE/ab/SHA256.px, keyed by the
@@ -138,7 +138,7 @@ export class PixelCache {
 
 /**
  * An image decoded to RGB bytes at `size` through `cache`: read from it when there, else decoded (decodeRgb) and
- * stored. A path that is not a regular file goes to decodeRgb as it is, which names the problem without opening it.
+ * stored. A path is read as decodeRgb reads one (readImageFile), which names a file it cannot use without reading it.
  * `known`: the file's sha256 from tlr's stat index (file-digests.ts), which spares reading and hashing it on a hit; a
  * miss keys what it decodes by the bytes it read.
  */
@@ -152,12 +152,7 @@ export async function decodeCached(
   if (!cache) return decodeRgb(input, size, name);
   const early = known && /^[0-9a-f]{64}$/.test(known) ? cache.get(known) : null;
   if (early) return early;
-  let bytes: Buffer;
-  if (typeof input === 'string') {
-    const st = fs.statSync(input, { throwIfNoEntry: false });
-    if (!st?.isFile()) return decodeRgb(input, size, name);
-    bytes = fs.readFileSync(input);
-  } else bytes = input;
+  const bytes = typeof input === 'string' ? readImageFile(input, name) : input;
   const key = PixelCache.key(bytes);
   const hit = cache.get(key);
   if (hit) return hit;

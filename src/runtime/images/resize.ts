@@ -78,7 +78,7 @@ export interface FixedTaps {
   readonly start: Int32Array;
   readonly count: Int32Array;
   readonly width: number;
-  /** Whole numbers, held as doubles: V8's double arithmetic has no overflow checks, and these sums stay below 2^31. */
+  /** Whole numbers, held as doubles (exact); resize.wat multiplies them as i16 (axisTaps). */
   readonly weights: Float64Array;
 }
 

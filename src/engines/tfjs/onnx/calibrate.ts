@@ -74,13 +74,13 @@ const BINS = 4096;
  */
 const RUN_IMAGES = 2;
 
-/** Runs the model on every batch, `RUN_IMAGES` images at a time, handing each value's output to `see`. */
+/** Runs the model on every batch, `RUN_IMAGES` images at a time, handing each value's output to `see` by its index. */
 async function pass(
   sess: Ort.InferenceSession,
   ort: typeof Ort,
   values: readonly string[],
   batches: readonly CalibrationBatch[],
-  see: (v: string, d: Float32Array, dims: readonly number[]) => void,
+  see: (i: number, d: Float32Array) => void,
 ): Promise<void> {
   for (const b of batches) {
     const n = b.shape[0]!,
@@ -89,10 +89,10 @@ async function pass(
       const k = Math.min(RUN_IMAGES, n - i);
       const x = new ort.Tensor('float32', b.data.subarray(i * per, (i + k) * per), [k, ...b.shape.slice(1)]);
       const out = await sess.run({ input: x }, [...values]);
-      for (const v of values) {
-        see(v, out[v]!.data as Float32Array, out[v]!.dims);
+      values.forEach((v, j) => {
+        see(j, out[v]!.data as Float32Array);
         out[v]!.dispose();
-      }
+      });
     }
   }
 }
@@ -178,12 +178,10 @@ export async function calibrationRanges(
   if (how.method === 'MinMax')
     return { ranges: new Map(values.map((v, i) => [v, { min: lo[i]!, max: hi[i]! }])), means };
   const sess = await ort.InferenceSession.create(withOutputs(model, values), options(threads));
-  const hists = new Map(values.map((v) => [v, new Float64Array(BINS)]));
-  const at = new Map(values.map((v, i) => [v, i]));
+  const hists = values.map(() => new Float64Array(BINS));
   try {
-    await pass(sess, ort, values, batches, (v, d) => {
-      const i = at.get(v)!,
-        h = hists.get(v)!,
+    await pass(sess, ort, values, batches, (i, d) => {
+      const h = hists[i]!,
         a = lo[i]!,
         k = (BINS - 1e-9) / Math.max(hi[i]! - a, 1e-30);
       for (let j = 0; j < d.length; j++) h[Math.floor((d[j]! - a) * k)]!++;
@@ -194,7 +192,7 @@ export async function calibrationRanges(
   const tail = (1 - how.percentile / 100) / 2;
   const ranges = new Map(
     values.map((v, i) => {
-      const [a, b, h] = [lo[i]!, hi[i]!, hists.get(v)!];
+      const [a, b, h] = [lo[i]!, hi[i]!, hists[i]!];
       return [v, { min: quantile(h, a, b, tail), max: quantile(h, a, b, 1 - tail) }];
     }),
   );

@@ -50,6 +50,16 @@ async function run(bytes: Uint8Array, x: CalibrationBatch, optimized?: string): 
   return y as Float32Array;
 }
 
+/** A zoo network's feature extractor (seeded stand-in weights) as float ONNX bytes. */
+function floatModel(name: string, width: number | null, size: number): Uint8Array {
+  const info = catalog(name, width, size),
+    graph = graphOf(name, info.width, size);
+  const model = buildLayers(graph, info.featureLayer, name, 1);
+  const bytes = toOnnx(compile(graph, info.featureLayer, model));
+  model.dispose();
+  return bytes;
+}
+
 const opCounts = (file: string): Record<string, number> => {
   const c: Record<string, number> = {};
   for (const n of onnx.ModelProto.decode(fs.readFileSync(file)).graph!.node!) c[n.opType!] = (c[n.opType!] ?? 0) + 1;
@@ -78,12 +88,8 @@ describe.skipIf(!!SKIP)(`int8 QDQ on ONNX Runtime${SKIP}`, () => {
   ];
   for (const [name, width, size, convs] of cases)
     it(`${name}: every convolution, add and pool fuses into an integer kernel, close to float`, async () => {
-      const info = catalog(name, width, size),
-        graph = graphOf(name, info.width, size);
-      const model = buildLayers(graph, info.featureLayer, name, 1);
-      const fp32 = toOnnx(compile(graph, info.featureLayer, model));
-      model.dispose();
-      const proto = onnx.ModelProto.decode(fp32);
+      const fp32 = floatModel(name, width, size),
+        proto = onnx.ModelProto.decode(fp32);
       const cal = await calibrationRanges(ort(), proto, quantizedValues(proto), batches(size, 3, 1), 2, {
         method: 'Percentile',
         percentile: 99.99,
@@ -101,11 +107,7 @@ describe.skipIf(!!SKIP)(`int8 QDQ on ONNX Runtime${SKIP}`, () => {
     }, 120_000);
 
   it('the extremes and channel means computed in the graph are those of every value, taken out and scanned', async () => {
-    const info = catalog('mobilenet_v2', 0.35, 64),
-      graph = graphOf('mobilenet_v2', info.width, 64);
-    const model = buildLayers(graph, info.featureLayer, 'mobilenet_v2', 1);
-    const proto = onnx.ModelProto.decode(toOnnx(compile(graph, info.featureLayer, model)));
-    model.dispose();
+    const proto = onnx.ModelProto.decode(floatModel('mobilenet_v2', 0.35, 64));
     const values = quantizedValues(proto),
       data = batches(64, 2, 7);
     const cal = await calibrationRanges(ort(), proto, values, data, 2, { method: 'MinMax' });
