@@ -12,6 +12,7 @@ import { writeFileAtomic } from '../../files/atomic.js';
 import { MODEL_MARKER, outputFileProblem, outputFolderProblem } from '../../data/model-folder.js';
 import { dataFolders, dataFoldersOfModel } from '../../runtime/run-folder.js';
 import { compileFile, UsageError, type Output } from '../io.js';
+import { numberFlag } from '../number-flag.js';
 import { renderDiagnostics, summary } from '../../compiler/render.js';
 import type { Sweep } from '../../compiler/index.js';
 import { stringify } from 'csv-stringify/sync';
@@ -63,14 +64,6 @@ export async function exportCommand(args: readonly string[], flags: ExportFlags,
   }
   io.out(`written: ${out}`);
   return 0;
-}
-
-/** A number flag within bounds, or a UsageError that names it. */
-function numberFlag(name: string, v: string | undefined, fallback: number, ok: (n: number) => boolean, what: string) {
-  if (v === undefined) return fallback;
-  const n = Number(v);
-  if (v.trim() === '' || !Number.isFinite(n) || !ok(n)) throw new UsageError(`--${name} takes ${what}, not '${v}'`);
-  return n;
 }
 
 /**

@@ -2,6 +2,7 @@ import { isWeightedOp } from '../../zoo/ops/index.js';
 import { describe, family, FAMILIES, CatalogError, type ModelInfo } from '../../zoo/catalog.js';
 import { didYouMean } from '../../compiler/check/suggest.js';
 import { fmtInt, UsageError, type Output } from '../io.js';
+import { numberFlag } from '../number-flag.js';
 
 const table = (rows: string[][]): string => {
   const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => r[i]!.length)));
@@ -136,12 +137,8 @@ export function modelsCommand(
         'run `tlr models` to list the zoo',
       ].join('\n  '),
     );
-  const num = (v: string | undefined, what: string) => {
-    if (v === undefined) return null;
-    const n = Number(v);
-    if (!Number.isFinite(n) || n <= 0) throw new UsageError(`--${what} takes a positive number, not ${v}`);
-    return n;
-  };
+  const num = (v: string | undefined, what: string) =>
+    v === undefined ? null : numberFlag(what, v, 0, (n) => n > 0, 'a positive number');
   try {
     return one(describe(name, num(flags.width, 'width'), num(flags.input, 'input')), io, flags.json);
   } catch (e) {

@@ -5,6 +5,7 @@ import type { OpenModel, Servable } from '../../engines/types.js';
 import { TlrServer, type ServeOptions } from '../../serve/server.js';
 import { printable } from '../../printable.js';
 import { UsageError, type Output } from '../io.js';
+import { numberFlag } from '../number-flag.js';
 
 // `tlr serve MODEL...`: model folders behind the Open Inference Protocol, until SIGTERM or Ctrl-C, which stop taking
 // requests and answer those in flight before exiting. Human messages go to stderr; stdout is the access log (NDJSON)
@@ -24,14 +25,15 @@ export interface ServeFlags {
   readonly backend?: string;
 }
 
-/** A flag's number, `min` at least (and whole when `whole`); a UsageError says which flag and what it takes. */
-function num(flag: string, v: string | undefined, fallback: number, min: number, whole = true): number {
-  if (v === undefined) return fallback;
-  const n = Number(v);
-  if (!Number.isFinite(n) || n < min || (whole && !Number.isInteger(n)))
-    throw new UsageError(`--${flag} takes ${whole ? 'a whole number' : 'a number'} of at least ${min}, not ${v}`);
-  return n;
-}
+/** A flag's number, `min` at least (and whole when `whole`). */
+const num = (flag: string, v: string | undefined, fallback: number, min: number, whole = true): number =>
+  numberFlag(
+    flag,
+    v,
+    fallback,
+    (n) => n >= min && (!whole || Number.isInteger(n)),
+    `${whole ? 'a whole number' : 'a number'} of at least ${min}`,
+  );
 
 /** The settings from the flags (defaults: docs/serving.md). */
 export function serveOptions(f: ServeFlags, log: ServeOptions['log']): ServeOptions {
