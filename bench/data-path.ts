@@ -1,13 +1,14 @@
-// The data path per core: decode + resize of 320x240 JPEGs to 224 px, one thread each, in the same
-// run, 3 repetitions (min / median / max of images per second):
+// The data path per core: decode + resize of 320x240 JPEGs (or WxH ones) to 224 px, one thread each,
+// in the same run, 3 repetitions (min / median / max of images per second):
 //   - Pillow, decode + LANCZOS (the baseline: PyTorch's usual loader does this);
-//   - the torch engine's decode (Pillow's decode, tlr-lanczos3/2 as two embedding_bag passes);
+//   - the torch engine's decode (Pillow's decode, tlr-lanczos3/3 as two embedding_bag passes; a JPEG
+//     at least twice 224 px each way decoded at 1/2, 1/4 or 1/8 by libjpeg's DCT scaling, Pillow's draft);
 //   - the tfjs engine's decodeRgb (libturbojpeg through koffi, one image at a time on libuv's pool,
 //     and resize.ts's passes in WebAssembly SIMD; sharp where libturbojpeg is absent);
 //   - the decoded-image cache (pixel-cache.ts and its twin pixels.py), reading pixels back.
 // Ratios are against Pillow's median. Goals: each engine's decode + resize >= 1.0x Pillow; cached
 // pixels >= 5,000 images/s per core.
-//   npx tsx bench/data-path.ts [images]
+//   npx tsx bench/data-path.ts [images] [WxH]
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
@@ -22,6 +23,7 @@ import { ENGINE_DIR, KEEP_MALLOC } from '../src/engines/torch/python.js';
 import { data } from './split-common.js';
 
 const N = Number(process.argv[2] ?? 400),
+  [W, H] = (process.argv[3] ?? '320x240').split('x').map(Number) as [number, number],
   SIZE = 224,
   REPS = 3;
 
@@ -87,7 +89,7 @@ const stats = (xs: number[]) => {
   return { min: s[0]!, median: s[Math.floor(s.length / 2)]!, max: s[s.length - 1]! };
 };
 
-const dir = await data(N);
+const dir = await data(N, W, H);
 const files = fs
   .readdirSync(path.join(dir, 'data'))
   .flatMap((c) => fs.readdirSync(path.join(dir, 'data', c)).map((f) => path.join(dir, 'data', c, f)))
@@ -103,7 +105,7 @@ for (let r = 0; r < REPS; r++) {
 }
 const pillow = stats(runs.map((r) => r['pillow']!)).median;
 const fmt = (v: number) => v.toFixed(0).padStart(6);
-console.log(`${files.length} JPEGs, 320x240 -> ${SIZE} px, one thread each, ${REPS} repetitions (images/s)`);
+console.log(`${files.length} JPEGs, ${W}x${H} -> ${SIZE} px, one thread each, ${REPS} repetitions (images/s)`);
 const decoder = (await turboJpegLoaded()) ? 'libturbojpeg' : 'sharp (no libturbojpeg here)';
 console.log(`the tfjs engine decodes JPEGs with ${decoder}`);
 console.log('path                                    min     median     max     vs Pillow (median)');

@@ -18,15 +18,14 @@ import { splitFrozen } from '../src/engines/tfjs/train/split-stage.js';
 
 export const cores = os.availableParallelism();
 
-export async function data(N: number): Promise<string> {
-  const dir = path.join(os.tmpdir(), `tlr-bench-split-${N}`);
+/** N training JPEGs of w x h in two classes, and 40 validation ones, made once and kept in the temp folder. */
+export async function data(N: number, w = 320, h = 240): Promise<string> {
+  const dir = path.join(os.tmpdir(), `tlr-bench-split-${N}${w === 320 && h === 240 ? '' : `-${w}x${h}`}`);
   for (let i = 0; i < N; i++) {
     const f = path.join(dir, 'data', i % 2 ? 'b' : 'a', `img-${i}.jpg`);
     if (fs.existsSync(f)) continue;
     fs.mkdirSync(path.dirname(f), { recursive: true });
-    const w = 320,
-      h = 240,
-      px = Buffer.alloc(w * h * 3);
+    const px = Buffer.alloc(w * h * 3);
     for (let p = 0; p < px.length; p++)
       px[p] = (128 + 90 * Math.sin((p % (w * 3)) / (17 + (i % 2) * 9)) + ((p * 7 + i) % 29)) & 255;
     await sharp(px, { raw: { width: w, height: h, channels: 3 } })

@@ -1,5 +1,6 @@
 // Feature extraction end to end on both engines against PyTorch at its best, on the same cores, in
-// the same run, 3 repetitions: N JPEGs of 320x240 through MobileNet V2 (width 0.35 and 1) at 224 px,
+// the same run, 3 repetitions: N JPEGs of 320x240 (or WxH) through MobileNet V2 (width 0.35 and 1, or
+// the widths given) at 224 px,
 // cold (a fresh TLR_CACHE each time: every image decoded). Each engine: a recipe that freezes the
 // whole backbone, timed from its first `features` progress event (its first batch done: start-up
 // left out, that batch's images too) to its last (decode, resize, forward, for the training and
@@ -9,13 +10,17 @@
 // batch (8, 16 or 64), number of DataLoader workers (0 or 2) and memory format (contiguous or
 // channels-last): the two fastest on the first 64 images, both timed each repetition, the faster
 // counted; torch threads = cores.
-//   npx tsx bench/torch-features.ts [images]
+// A JPEG at least twice 224 px each way is decoded at a reduced size by both engines (tlr-lanczos3/3);
+// PyTorch's Resize decodes it whole, as torchvision does.
+//   npx tsx bench/torch-features.ts [images] [WxH] [widths, comma-separated]
 import * as path from 'node:path';
 import { spawnSync } from 'node:child_process';
 import { KEEP_MALLOC } from '../src/engines/torch/python.js';
 import { allImages, cores, data, featureTimer, planFrom, runFresh, stats } from './split-common.js';
 
 const N = Number(process.argv[2] ?? 400),
+  [W, H] = (process.argv[3] ?? '320x240').split('x').map(Number) as [number, number],
+  WIDTHS = (process.argv[4] ?? '0.35,1').split(',').map(Number),
   REPS = 3;
 
 const PLAIN = `
@@ -71,11 +76,13 @@ async function engine(name: 'torch' | 'tfjs', dir: string, width: number): Promi
   return timer.rates().pass;
 }
 
-const dir = await data(N);
+const dir = await data(N, W, H);
 // PyTorch reads the same images: the training and validation folders together.
 allImages(dir);
-console.log(`feature extraction, cold, ${N} + 40 JPEGs at 224 px, ${cores} cores, ${REPS} repetitions (images/s)`);
-for (const width of [0.35, 1]) {
+console.log(
+  `feature extraction, cold, ${N} + 40 JPEGs of ${W}x${H} at 224 px, ${cores} cores, ${REPS} repetitions (images/s)`,
+);
+for (const width of WIDTHS) {
   const torch: number[] = [],
     tfjs: number[] = [],
     theirs: number[] = [],

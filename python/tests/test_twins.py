@@ -14,7 +14,7 @@ from tlr_torch.batches import training_batches
 from tlr_torch.dist import share
 from tlr_torch.multilabel import best_thresholds, multilabel_evaluation
 from tlr_torch.random import epoch_order, rng, shuffle
-from tlr_torch.resize import fixed_taps, resize_image
+from tlr_torch.resize import fixed_taps, jpeg_scale, resize_image
 from tlr_torch.targets import example_loss, hits, label_table, positive_weights
 
 TWINS = os.path.join(os.path.dirname(__file__), "..", "..", "test", "fixtures", "twins")
@@ -91,6 +91,11 @@ def test_integer_taps(case):
     k = len(idx) // m
     pairs = [[[int(idx[i * k + j]), int(w[i * k + j])] for j in range(k) if int(w[i * k + j]) != 0] for i in range(m)]
     assert pairs == case["pairs"]
+
+
+@pytest.mark.parametrize("case", [c for c in cases("resize.json") if "jpeg" in c])
+def test_jpeg_scale(case):
+    assert jpeg_scale(*case["jpeg"]) == case["k"]
 
 
 @pytest.mark.parametrize("case", [c for c in cases("resize.json") if "image" in c])

@@ -22,7 +22,7 @@ from PIL import Image, ImageOps, UnidentifiedImageError
 from . import MANIFEST_FORMAT, MANIFEST_VERSION
 from .errors import EngineError
 from .pixels import PixelCache
-from .resize import RESIZER, resize_image
+from .resize import RESIZER, reduce_jpeg, resize_image
 
 
 class Item:
@@ -177,8 +177,11 @@ def decode(item, size, cache=None):
     source = io.BytesIO(raw)
     try:
         with Image.open(source) as im:
+            reduce_jpeg(im, size)
             rgb = ImageOps.exif_transpose(im).convert("RGB")
             rgb.load()
+    except EngineError:
+        raise
     except UnidentifiedImageError as e:  # its message names the in-memory buffer, not the file
         raise ImageError(f"{item.describe()}: cannot be read as an image (not a format Pillow reads)") from e
     except Exception as e:  # Pillow raises many kinds for a bad file

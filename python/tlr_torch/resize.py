@@ -13,11 +13,43 @@ import math
 import warnings
 
 import numpy as np
+import PIL
 import torch
 import torch.nn.functional as F
 from PIL import Image
 
-RESIZER = "tlr-lanczos3/2"
+from .errors import EngineError
+
+RESIZER = "tlr-lanczos3/3"
+
+
+def jpeg_scale(width, height, size):
+    """tlr-lanczos3/3's JPEG decoding scale, as resize.ts's jpegScale: 1/k, k the largest of 8, 4 and 2 at most
+    min(width // size, height // size), else 1 (whole): a JPEG at least twice the input each way is reduced, and
+    libjpeg's DCT scaling gives ceil(width / k) x ceil(height / k) pixels. Width and height are the stored ones,
+    before EXIF orientation."""
+    m = min(width // size, height // size)
+    return 8 if m >= 8 else 4 if m >= 4 else 2 if m >= 2 else 1
+
+
+def reduce_jpeg(im, size):
+    """A large JPEG (not CMYK) set to decode at 1/k by libjpeg's DCT scaling (jpeg_scale), as the tfjs engine's
+    libturbojpeg decodes it: the same library, the same bytes. Pillow's draft takes the scale its own rule gives for a
+    target of size x size, which is jpeg_scale's; the size it reports is checked, so another rule cannot pass."""
+    if im.format != "JPEG" or im.mode not in ("RGB", "L"):
+        return
+    w, h = im.size
+    k = jpeg_scale(w, h, size)
+    if k == 1:
+        return
+    im.draft(None, (size, size))
+    if im.size != (-(-w // k), -(-h // k)):
+        raise EngineError(
+            f"Pillow {PIL.__version__} decoded a {w}x{h} JPEG at {im.size[0]}x{im.size[1]}, not at 1/{k}: tlr's pixels"
+            " need Pillow's draft to pick the scale as jpeg_scale does (Pillow 9.4 was tested)"
+        )
+
+
 _A = 3
 
 

@@ -81,7 +81,12 @@ export interface DataEvaluation {
 export interface Servable {
   readonly labels: readonly string[];
   readonly inputSize: number;
-  readonly preprocessing: { readonly mean: readonly number[]; readonly std: readonly number[] };
+  /** `resize`: the resizer the model was trained with (runtime/images/resize.ts), which its images are decoded for. */
+  readonly preprocessing: {
+    readonly mean: readonly number[];
+    readonly std: readonly number[];
+    readonly resize?: string | undefined;
+  };
   readonly task: 'single-label' | 'multi-label';
   /** Multi-label: each label's threshold (0.5 each when the folder has none). */
   readonly thresholds: readonly number[] | null;

@@ -1,5 +1,6 @@
 import { parentPort } from 'node:worker_threads';
 import { decodeRgb, ImageError, normalize } from '../runtime/images/image.js';
+import { resizerOf } from '../runtime/images/resize.js';
 
 // A decoding thread of `tlr serve` (decode-pool.ts): an image's bytes to the model's input floats, as `tlr predict`
 // decodes them, off the thread that answers HTTP.
@@ -9,7 +10,11 @@ export interface DecodeRequest {
   readonly bytes: Uint8Array;
   readonly size: number;
   readonly maxPixels: number;
-  readonly pre: { readonly mean: readonly number[]; readonly std: readonly number[] };
+  readonly pre: {
+    readonly mean: readonly number[];
+    readonly std: readonly number[];
+    readonly resize?: string | undefined;
+  };
 }
 
 export type DecodeReply =
@@ -23,6 +28,7 @@ parentPort!.on('message', async (r: DecodeRequest) => {
       r.size,
       'the request body',
       r.maxPixels,
+      resizerOf(r.pre),
     );
     const x = normalize(rgb, r.pre);
     parentPort!.postMessage({ id: r.id, x } satisfies DecodeReply, [x.buffer as ArrayBuffer]);

@@ -2,6 +2,7 @@ import * as http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Servable } from '../engines/types.js';
 import { decodeRgb, ImageError, normalize } from '../runtime/images/image.js';
+import { resizerOf } from '../runtime/images/resize.js';
 import { rankLabels } from '../runtime/ranked.js';
 import { TLR_VERSION } from '../version.js';
 import { Batcher } from './batcher.js';
@@ -248,7 +249,8 @@ export class TlrServer {
     try {
       if (this.decoder)
         return await this.decoder.decode(bytes, { size, maxPixels: this.o.maxPixels, pre: model.preprocessing });
-      return normalize(await decodeRgb(bytes, size, 'the request body', this.o.maxPixels), model.preprocessing);
+      const rgb = await decodeRgb(bytes, size, 'the request body', this.o.maxPixels, resizerOf(model.preprocessing));
+      return normalize(rgb, model.preprocessing);
     } catch (e) {
       if (e instanceof ImageError || e instanceof ImageRefused) throw new RequestError(400, e.message);
       throw e;

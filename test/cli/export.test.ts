@@ -3,7 +3,11 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { loadOrt } from '../../src/engines/tfjs/onnx/runtime.js';
-import { decodeRgb, normalize } from '../../src/runtime/images/image.js';
+import onnxProto from 'onnx-proto';
+import sharp from 'sharp';
+import { decodeRgb, normalize, SHARP_MAX_PIXELS } from '../../src/runtime/images/image.js';
+import { RESIZER } from '../../src/runtime/images/resize.js';
+import { rng } from '../../src/data/random.js';
 import { tf } from '../../src/engines/tfjs/tf.js';
 import { trainedModel } from '../helpers/trained-model.js';
 import { tlrAsync, spawnAsync } from '../helpers/cli.js';
@@ -78,6 +82,62 @@ print(json.dumps({"labels": json.loads(meta["labels"]), "output": meta["output"]
         });
       },
     );
+
+    it('feeds each model as it was trained: a large JPEG reduced for tlr-lanczos3/3, decoded whole for /2', async () => {
+      const large = path.join(path.dirname(model), 'large.jpg');
+      const r = rng(9);
+      await sharp(Buffer.from(Array.from({ length: 200 * 160 * 3 }, () => Math.floor(r() * 256))), {
+        raw: { width: 200, height: 160, channels: 3 },
+      })
+        .jpeg()
+        .toFile(large);
+      // The same network, saved as a model of tlr-lanczos3/2.
+      const older = path.join(path.dirname(model), 'model-v2');
+      fs.cpSync(model, older, { recursive: true });
+      const preFile = path.join(older, 'preprocessing.json');
+      const pre = JSON.parse(fs.readFileSync(preFile, 'utf8'));
+      fs.writeFileSync(preFile, JSON.stringify({ ...pre, resize: 'tlr-lanczos3/2' }));
+      const o = (ort as { ort: typeof import('onnxruntime-node') }).ort;
+      for (const [dir, resizer] of [
+        [model, RESIZER],
+        [older, 'tlr-lanczos3/2'],
+      ] as const) {
+        const out = path.join(path.dirname(model), `${path.basename(dir)}.onnx`);
+        expect((await tlrAsync('export', dir, '--out', out, '--softmax')).code).toBe(0);
+        const meta = new Map(
+          onnxProto.onnx.ModelProto.decode(fs.readFileSync(out)).metadataProps.map((m) => [m.key, m.value] as const),
+        );
+        const said = JSON.parse(meta.get('preprocessing')!);
+        expect([said.resize, /DCT scaling/.test(said.resizeDefinition)]).toEqual([resizer, resizer === RESIZER]);
+        // At 32 px the 200 x 160 JPEG decodes at 1/4 for version 3 and whole for version 2: predict and the export
+        // both give what that model's own pixels give.
+        const x = normalize(await decodeRgb(large, 32, large, SHARP_MAX_PIXELS, resizer), pre);
+        const session = await o.InferenceSession.create(out);
+        const y = [
+          ...((await session.run({ input: new o.Tensor('float32', x, [1, 32, 32, 3]) }))['output']!
+            .data as Float32Array),
+        ];
+        await session.release();
+        const top = JSON.parse((await tlrAsync('predict', dir, large, '--json', '--top', '3')).out)[0].top;
+        const labels = JSON.parse(fs.readFileSync(path.join(dir, 'labels.json'), 'utf8'));
+        for (const t of top) expect(y[labels.indexOf(t.label)]).toBeCloseTo(t.probability, 4);
+        // This small network barely moves for a few levels, so where each model's pixels went is read from the
+        // decoded-image cache eval fills: each resizer has its own folder.
+        const data = path.join(path.dirname(model), `eval-${path.basename(dir)}`, 'data');
+        fs.mkdirSync(path.join(data, 'bag'), { recursive: true });
+        fs.copyFileSync(large, path.join(data, 'bag', 'large.jpg'));
+        const cache = path.join(path.dirname(model), `cache-${path.basename(dir)}`);
+        const before = process.env['TLR_CACHE'];
+        process.env['TLR_CACHE'] = cache;
+        try {
+          expect((await tlrAsync('eval', dir, data, '--json')).code).toBe(0);
+        } finally {
+          if (before === undefined) delete process.env['TLR_CACHE'];
+          else process.env['TLR_CACHE'] = before;
+        }
+        expect(fs.readdirSync(path.join(cache, 'pixels'))).toEqual([resizer.replace('/', '_')]);
+      }
+    });
 
     it('refuses to replace a file without --force, and replaces it with', async () => {
       const out = path.join(path.dirname(model), 'twice.onnx');

@@ -187,11 +187,11 @@ describe('model folders', () => {
       'a model trained with another resizer',
       (d: string) => {
         const p = JSON.parse(fs.readFileSync(path.join(d, 'preprocessing.json'), 'utf8'));
-        expect(p.resize).toBe('tlr-lanczos3/2');
+        expect(p.resize).toBe('tlr-lanczos3/3');
         p.resize = 'tlr-lanczos3/9';
         fs.writeFileSync(path.join(d, 'preprocessing.json'), JSON.stringify(p));
       },
-      /preprocessing\.json says the model was trained on images resized by "tlr-lanczos3\/9", but this tlr resizes with tlr-lanczos3\/2/,
+      /preprocessing\.json says the model was trained on images resized by "tlr-lanczos3\/9", but this tlr resizes with tlr-lanczos3\/3/,
     ],
     [
       'labels.json shorter than the outputs',

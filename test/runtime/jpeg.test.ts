@@ -56,7 +56,7 @@ d('JPEGs through libturbojpeg', () => {
       cases.push(['grace_hopper.jpg', fs.readFileSync(path.join(SHARED, 'images', 'grace_hopper.jpg'))]);
     for (const [name, b] of cases)
       for (const size of [224, 32])
-        expect(same(await fast(b, size), await decodeWithSharp(b, size, name)), name).toBe(true);
+        expect(same(await fast(b, size), (await decodeWithSharp(b, size, name)).rgb), name).toBe(true);
   });
 
   it('turns all eight EXIF orientations upright as sharp does', async () => {
@@ -108,11 +108,40 @@ d('JPEGs through libturbojpeg', () => {
     await expect(decodeRgb(declined[0]![1], 16, 'cut.jpg')).rejects.toThrow(ImageError);
   });
 
+  it('decodes a JPEG at least twice the input at a reduced size for tlr-lanczos3/3, whole for a model of /2', async () => {
+    const large = await jpeg(900, 700, {}, 7).toBuffer(),
+      small = await jpeg(400, 300, {}, 8).toBuffer();
+    const [v3, v2] = [
+      await decodeRgb(large, 224),
+      await decodeRgb(large, 224, 'l', SHARP_MAX_PIXELS, 'tlr-lanczos3/2'),
+    ];
+    // Version 2 decodes whole, as sharp does; version 3 from 450 x 350 (1/2), which gives other bytes.
+    expect(same(v2, (await decodeWithSharp(large, 224, 'l')).rgb)).toBe(true);
+    expect(same(v3, v2)).toBe(false);
+    const reduced = await decodeJpeg(large, SHARP_MAX_PIXELS, (x) => [x.width, x.height], 224);
+    expect(reduced).toEqual([450, 350]);
+    // Under twice the input (400 < 448): both versions decode whole.
+    const whole = await decodeRgb(small, 224, 's', SHARP_MAX_PIXELS, 'tlr-lanczos3/2');
+    expect(same(await decodeRgb(small, 224), whole)).toBe(true);
+    // sharp, without libturbojpeg, decodes whole and averages 2 x 2 blocks: near the DCT-scaled bytes, not them.
+    const near = await decodeWithSharp(large, 224, 'l', SHARP_MAX_PIXELS, 224);
+    expect(near.exact).toBe(false);
+    let worst = 0,
+      sum = 0;
+    near.rgb.forEach((v, i) => {
+      worst = Math.max(worst, Math.abs(v - v3[i]!));
+      sum += Math.abs(v - v3[i]!);
+    });
+    // Measured on this noisy image: 9 levels at most, 1.5 on average.
+    expect(worst).toBeLessThanOrEqual(12);
+    expect(sum / v3.length).toBeLessThan(2);
+  });
+
   it('decodes a batch at once on the thread pool, each image its own', async () => {
     const files = await Promise.all([1, 2, 3, 4, 5, 6].map((s) => jpeg(60 + s, 40 + s, {}, s).toBuffer()));
     const together = await Promise.all(files.map((b) => fast(b, 24)));
     for (const [i, b] of files.entries())
-      expect(same(together[i]!, await decodeWithSharp(b, 24, `image ${i}`))).toBe(true);
+      expect(same(together[i]!, (await decodeWithSharp(b, 24, `image ${i}`)).rgb)).toBe(true);
   });
 });
 

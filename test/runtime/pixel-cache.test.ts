@@ -46,7 +46,7 @@ describe('the decoded-image cache', () => {
     const first = await decodeCached(cache, jpeg, 32, jpeg);
     expect(Buffer.from(first).equals(Buffer.from(await decodeRgb(jpeg, 32)))).toBe(true);
     const [entry] = entries(path.join(env.TLR_CACHE, 'pixels'));
-    expect(entry).toMatch(/^tlr-lanczos3_2\/32\/[0-9a-f]{2}\/[0-9a-f]{64}\.px$/);
+    expect(entry).toMatch(/^tlr-lanczos3_3\/32\/[0-9a-f]{2}\/[0-9a-f]{64}\.px$/);
     const file = path.join(env.TLR_CACHE, 'pixels', entry!);
     expect(fs.statSync(file).size).toBe(16 + 32 * 32 * 3);
     expect(Buffer.from(await decodeCached(cache, jpeg, 32, jpeg)).equals(Buffer.from(first))).toBe(true);
@@ -58,6 +58,23 @@ describe('the decoded-image cache', () => {
     expect(Buffer.from(again).equals(Buffer.from(first))).toBe(true);
     expect(fs.readFileSync(file).equals(raw)).toBe(false);
     expect((fs.readdirSync(path.dirname(file)) as string[]).filter((f) => f.endsWith('.tmp'))).toEqual([]);
+  });
+
+  it("keeps out pixels that are near the definition's but not its (a large JPEG sharp decodes and averages)", async () => {
+    const env = envWith('near');
+    // An EXIF block nothing can read: libturbojpeg's path leaves the file to sharp, which decodes it.
+    const good = fs.readFileSync(jpeg),
+      exif = Buffer.from('Exif\0\0MM\0*\xff\xff\xff\xff', 'latin1');
+    const odd = path.join(dir, 'odd-exif.jpg');
+    fs.writeFileSync(
+      odd,
+      Buffer.concat([good.subarray(0, 2), Buffer.from([0xff, 0xe1, 0, 16]), exif, good.subarray(2)]),
+    );
+    // 120 x 90 at 32 px is reduced by 2 (not by sharp: it averages); at 64 px it is decoded whole (sharp's bytes).
+    await decodeCached(PixelCache.open(RESIZER, 32, env), odd, 32, odd);
+    expect(entries(path.join(env.TLR_CACHE, 'pixels'))).toEqual([]);
+    await decodeCached(PixelCache.open(RESIZER, 64, env), odd, 64, odd);
+    expect(entries(path.join(env.TLR_CACHE, 'pixels'))).toHaveLength(1);
   });
 
   it('stays within TLR_PIXEL_CACHE_MB, trims the oldest past 90% when opened, and TLR_PIXEL_CACHE=0 turns it off', async () => {

@@ -7,7 +7,7 @@ import { epochOrder } from '../../src/runtime/sampler.js';
 import { averagePrecision, bestThresholds, multiLabelEvaluation } from '../../src/runtime/multi-label.js';
 import { labelTable, positiveWeights } from '../../src/runtime/targets.js';
 import { shardRows } from '../../src/engines/tfjs/train/data-parallel.js';
-import { fixedTaps, resizeRgb } from '../../src/runtime/images/resize.js';
+import { fixedTaps, jpegScale, resizeRgb } from '../../src/runtime/images/resize.js';
 import { readSafetensors, writeSafetensors } from '../../src/runtime/weights/safetensors.js';
 
 // The rules both engines implement (the seeded shuffle, batches, shares, the resizer, safetensors), held together by
@@ -86,7 +86,7 @@ describe('the twins, by the shared cases', () => {
     for (const c of cases('shares.json')) expect(shardRows(c.n, c.size), `${c.n} / ${c.size}`).toEqual(c.shares);
   });
 
-  it('the resizer: its integer taps and the bytes it makes', () => {
+  it('the resizer: its integer taps, the bytes it makes and the scale it decodes a JPEG at', () => {
     for (const c of cases('resize.json')) {
       if (c.taps) {
         const [n, m] = c.taps,
@@ -97,6 +97,9 @@ describe('the twins, by the shared cases', () => {
             .filter(([, w]) => w !== 0),
         );
         expect(pairs, `taps ${n} -> ${m}`).toEqual(c.pairs);
+      } else if (c.jpeg) {
+        const [w, h, s] = c.jpeg;
+        expect(jpegScale(w, h, s), `a ${w}x${h} JPEG for ${s} px`).toBe(c.k);
       } else {
         const [w, h] = c.image,
           [ow, oh] = c.to;

@@ -38,7 +38,8 @@ export async function doctorCommand(
     (await turboJpegLoaded())
       ? 'jpeg       decoded by libturbojpeg (TLR_TURBOJPEG=0: by sharp)'
       : 'jpeg       decoded by sharp, slower (install libturbojpeg for the fast path: apt-get install libturbojpeg0; ' +
-          'brew install jpeg-turbo); the same pixels either way',
+          "brew install jpeg-turbo); the same pixels, except JPEGs at least twice a model's input size, which " +
+          'libturbojpeg decodes at a reduced size and sharp whole, then averages down: a few levels apart',
   );
   const cache = cacheRoot();
   const sizes =

@@ -1,4 +1,4 @@
-import { RESIZE_DEFINITION, RESIZER } from '../../runtime/images/resize.js';
+import { resizeDefinition, resizerOf } from '../../runtime/images/resize.js';
 import { savedProgram } from './infer/saved.js';
 import { toOnnx, type OnnxOptions } from './onnx/to-onnx.js';
 import type { SavedModel } from './saved-model.js';
@@ -34,7 +34,8 @@ export const onnxOptions = (meta: ModelMeta, probabilities: boolean): OnnxOption
 
 /** What an exported ONNX file carries about itself: labels, preprocessing, output kind, network, tlr's version. */
 export function onnxMetadata(meta: ModelMeta, softmax: boolean): Record<string, string> {
-  const pre = meta.preprocessing;
+  const pre = meta.preprocessing,
+    resize = resizerOf(pre);
   return {
     labels: JSON.stringify(meta.labels),
     preprocessing: JSON.stringify({
@@ -45,8 +46,8 @@ export function onnxMetadata(meta: ModelMeta, softmax: boolean): Record<string, 
       layout: 'NHWC',
       channels: 'RGB',
       description: pre.description,
-      resize: pre.resize ?? RESIZER,
-      resizeDefinition: RESIZE_DEFINITION,
+      resize,
+      resizeDefinition: resizeDefinition(resize),
     }),
     output: meta.output === 'probabilities' || softmax ? 'probabilities' : 'logits',
     // Multi-label: the output is one score per label (sigmoid it unless `probabilities`); a label is predicted when

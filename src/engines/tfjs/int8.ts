@@ -11,14 +11,13 @@ import { labelTable } from '../../runtime/targets.js';
 import { Int8Error, modelDigest } from './int8-files.js';
 import { TLR_VERSION } from '../../version.js';
 import { savedProgram } from './infer/saved.js';
-import { ImageSource } from './train/batch-sources.js';
 import { evaluate } from './train/loop.js';
 import { loadOrt, OrtEngine, OrtError, ortThreads, session } from './onnx/runtime.js';
 import { toOnnx } from './onnx/to-onnx.js';
 import { CLIPS, INT8_OP_TYPES, quantize, quantizedValues } from './onnx/quantize.js';
 import { calibrationRanges, type CalibrationBatch } from './onnx/calibrate.js';
 import { onnxOptions } from './export.js';
-import type { SavedModel } from './saved-model.js';
+import { modelImages, type SavedModel } from './saved-model.js';
 
 // int8 models with an accuracy gate: the model's float network is quantized statically (QDQ, onnx/quantize.ts) with
 // activation ranges calibrated on images of its own run's training part, then measured before anything is written:
@@ -68,7 +67,7 @@ export const spread = (items: readonly Item[], n: number): Item[] =>
 
 async function* batchesOf(m: SavedModel, items: readonly Item[], batch: number): AsyncGenerator<CalibrationBatch> {
   const size = m.meta.preprocessing.inputSize;
-  const src = new ImageSource(items, size, m.meta.preprocessing, [], () => undefined);
+  const src = modelImages(m, items);
   for await (const b of src.batches(batch, false, 0)) {
     const data = b.x.dataSync() as Float32Array;
     b.x.dispose();
@@ -80,7 +79,7 @@ async function* batchesOf(m: SavedModel, items: readonly Item[], batch: number):
 async function score(m: SavedModel, model: Uint8Array, items: readonly Item[], labelSets: Splits['labelSets']) {
   const engine = await OrtEngine.start(model, ortThreads());
   try {
-    const src = new ImageSource(items, m.meta.preprocessing.inputSize, m.meta.preprocessing, [], () => undefined);
+    const src = modelImages(m, items);
     const L = m.meta.labels.length;
     const multi = labelSets ? { labels: L, table: labelTable(labelSets, L), posWeights: null } : null;
     const r = await evaluate(engine, src, L, m.meta.output === 'probabilities', 32, multi);

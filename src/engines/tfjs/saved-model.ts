@@ -3,13 +3,14 @@ import * as path from 'node:path';
 import { tf } from './tf.js';
 import { chooseBackend, type BackendName } from './backend.js';
 import { labelThresholds, loadModelDir, type ModelMeta } from './model-files.js';
-import { decodeRgb, ImageError, normalize } from '../../runtime/images/image.js';
+import { decodeRgb, ImageError, normalize, SHARP_MAX_PIXELS } from '../../runtime/images/image.js';
+import { resizerOf } from '../../runtime/images/resize.js';
 import { probeData, readMember, type DataFormat } from '../../data/formats/index.js';
 import { codedItems, listItems, listSplits, describeItem, type Item } from '../../runtime/images/dataset.js';
 import { labelTable, truthRows } from '../../runtime/targets.js';
 import { matrixOf, multiLabelReport } from '../../runtime/multi-label.js';
 import { createHash } from 'node:crypto';
-import { ImageSource } from './train/batch-sources.js';
+import { ImageSource, type Unreadable } from './train/batch-sources.js';
 import { evaluate } from './train/loop.js';
 import { chooseInference, inferenceWorkers, modelForward, startPassEngine, type Forward } from './infer/engine.js';
 import { OrtEngine, ortThreads } from './onnx/runtime.js';
@@ -115,7 +116,8 @@ export async function predict(
       const rgb: { image: string; data: Float32Array }[] = [];
       for (const image of readable.slice(i, i + batch)) {
         try {
-          rgb.push({ image, data: normalize(await decodeRgb(image, size), m.meta.preprocessing) });
+          const px = await decodeRgb(image, size, image, SHARP_MAX_PIXELS, resizerOf(m.meta.preprocessing));
+          rgb.push({ image, data: normalize(px, m.meta.preprocessing) });
         } catch (e) {
           if (!(e instanceof ImageError)) throw e;
           onError(image, e.message);
@@ -222,7 +224,7 @@ export async function evaluateOn(
   const listed = listItems({ kind: 'data', path: info.path, format: info.format as DataFormat, part }, m.meta.labels);
   const { items, labelSets } = multi ? codedItems(listed) : { items: listed, labelSets: null };
   let unreadable = 0;
-  const src = new ImageSource(items, m.meta.preprocessing.inputSize, m.meta.preprocessing, [], (it, reason) => {
+  const src = modelImages(m, items, (it, reason) => {
     unreadable++;
     opts.onUnreadable?.(describeItem(it), reason);
   });
@@ -252,4 +254,10 @@ export async function evaluateOn(
   } finally {
     await engine.close();
   }
+}
+
+/** A saved model's images of `items`, decoded as it was trained (its size, preprocessing and resizer). */
+export function modelImages(m: SavedModel, items: readonly Item[], onUnreadable: Unreadable = () => undefined) {
+  const pre = m.meta.preprocessing;
+  return new ImageSource(items, pre.inputSize, pre, [], onUnreadable, resizerOf(pre));
 }

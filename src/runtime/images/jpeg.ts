@@ -1,5 +1,6 @@
 import type { LibraryHandle } from 'koffi';
 import exifReader from 'exif-reader';
+import { jpegScale } from './resize.js';
 
 // JPEGs decoded by libturbojpeg (libjpeg-turbo's TurboJPEG API), called through koffi, a foreign
 // function interface: sharp's call costs more than Pillow's whole decode and resize of a 320x240
@@ -75,6 +76,12 @@ async function open(): Promise<Turbo | null> {
   return null;
 }
 
+/** What a run without libturbojpeg warns of: the large JPEGs' pixels are near the torch engine's, not the same. */
+export const APPROXIMATE_JPEGS =
+  'libturbojpeg is not loaded: JPEGs at least twice the input size are decoded whole by sharp and averaged down, ' +
+  "a few levels from the torch engine's pixels (DCT-scaled), and not cached; install libturbojpeg0 (Debian, Ubuntu) " +
+  'or jpeg-turbo (Homebrew), or unset TLR_TURBOJPEG=0';
+
 /** Whether JPEGs decode through libturbojpeg here (tlr doctor says so). */
 export async function turboJpegLoaded(): Promise<boolean> {
   return (await load()) !== null;
@@ -102,8 +109,16 @@ function giveBack(b: Buffer): void {
 /**
  * `use` called on a JPEG's RGB bytes, which are valid only until it returns; or null where sharp should decide (see
  * above). The decode runs on libuv's thread pool, so a batch decodes on every core while the main thread resizes.
+ * `reduceFor`: the input size a large JPEG is decoded at a reduced size for (jpegScale, tlr-lanczos3/3); tjDecompress2
+ * scales to the largest of its factors that fits the size asked, here exactly 1/k (no factor lies between 1/8, 1/4,
+ * 3/8 and 1/2 or 5/8 that would fit too).
  */
-export async function decodeJpeg<T>(bytes: Buffer, maxPixels: number, use: (d: Decoded) => T): Promise<T | null> {
+export async function decodeJpeg<T>(
+  bytes: Buffer,
+  maxPixels: number,
+  use: (d: Decoded) => T,
+  reduceFor?: number,
+): Promise<T | null> {
   if (bytes.length < 4 || bytes[0] !== 0xff || bytes[1] !== 0xd8 || bytes[2] !== 0xff) return null;
   const t = await load();
   if (!t) return null;
@@ -118,8 +133,9 @@ export async function decodeJpeg<T>(bytes: Buffer, maxPixels: number, use: (d: D
     if (t.header(h, bytes, bytes.length, w, ht, sub, space) !== 0) return null;
     // TJCS_CMYK (3) and TJCS_YCCK (4) are not RGB's to take: sharp converts them.
     if (space[0]! >= 3 || w[0]! * ht[0]! > maxPixels) return null;
-    const width = w[0]!,
-      height = ht[0]!,
+    const k = reduceFor ? jpegScale(w[0]!, ht[0]!, reduceFor) : 1,
+      width = Math.ceil(w[0]! / k),
+      height = Math.ceil(ht[0]! / k),
       rgb = buffer(width * height * 3);
     try {
       // Non-zero is a warning (a truncated file, say) or an error: sharp's verdict is the one tlr gives.

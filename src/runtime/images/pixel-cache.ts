@@ -3,7 +3,8 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { crc32 } from 'node:zlib';
 import { cacheRoot } from '../../files/cache-root.js';
-import { decodeRgb, readImageFile } from './image.js';
+import { decodeImage, decodeRgb, readImageFile, SHARP_MAX_PIXELS } from './image.js';
+import { RESIZER } from './resize.js';
 
 // Decoded images at a plan's input size, so epochs after the first read pixels rather than decode
 // JPEGs again: one file per image in TLR_CACHE/pixels/RESIZER/SIZE/ab/SHA256.px, keyed by the
@@ -148,15 +149,17 @@ export async function decodeCached(
   size: number,
   name: string,
   known?: string,
+  resizer = RESIZER,
 ): Promise<Uint8Array> {
-  if (!cache) return decodeRgb(input, size, name);
+  if (!cache) return decodeRgb(input, size, name, SHARP_MAX_PIXELS, resizer);
   const early = known && /^[0-9a-f]{64}$/.test(known) ? cache.get(known) : null;
   if (early) return early;
   const bytes = typeof input === 'string' ? readImageFile(input, name) : input;
   const key = PixelCache.key(bytes);
   const hit = cache.get(key);
   if (hit) return hit;
-  const rgb = await decodeRgb(bytes, size, name);
-  cache.put(key, rgb);
+  const { rgb, exact } = await decodeImage(bytes, size, name, SHARP_MAX_PIXELS, resizer);
+  // Pixels near the definition's but not its (a large JPEG without libturbojpeg) are not shared with the other engine.
+  if (exact) cache.put(key, rgb);
   return rgb;
 }

@@ -14,21 +14,51 @@ import { RESIZE_WASM } from './resize-wasm.js';
 // give the same bytes exactly, and the arithmetic is the fast kind in both (tlr-lanczos3/1 summed
 // in float64 and rounded once: 4x slower in the torch engine, bytes equal up to summation order).
 
-/** Recorded in model folders and ONNX metadata; a model made with another resizer is refused or warned about. */
-export const RESIZER = 'tlr-lanczos3/2';
+/**
+ * Recorded in model folders and ONNX metadata; a model made with another resizer is refused or warned about. Version 3
+ * decodes a large JPEG at a reduced size first (jpegScale); smaller images and other formats get version 2's bytes.
+ */
+export const RESIZER = 'tlr-lanczos3/3';
 
 /**
- * Resizers whose models tlr reads: this one, and tlr-lanczos3/1 (float64, rounded once), whose bytes differ from these
- * by at most one level (test/runtime/resize.test.ts), as a re-encoded JPEG's would.
+ * Resizers whose models tlr reads, each fed as it was trained: this one; tlr-lanczos3/2, which decodes every JPEG
+ * whole; and tlr-lanczos3/1 (float64, rounded once), read as version 2, whose bytes differ from its own by at most one
+ * level (test/runtime/resize.test.ts), as a re-encoded JPEG's would.
  */
-export const READABLE_RESIZERS: readonly string[] = [RESIZER, 'tlr-lanczos3/1'];
+export const READABLE_RESIZERS: readonly string[] = [RESIZER, 'tlr-lanczos3/2', 'tlr-lanczos3/1'];
 
-/** The definition in a sentence, for ONNX metadata: what a reader elsewhere must do to feed the model. */
-export const RESIZE_DEFINITION =
+/** The resizer a model's preprocessing names; absent, tlr-lanczos3/1: the model was saved before it was recorded. */
+export const resizerOf = (pre: { readonly resize?: string | undefined }): string => pre.resize ?? 'tlr-lanczos3/1';
+
+/** Whether models of `resizer` see large JPEGs decoded at a reduced size (jpegScale); absent: a model before it. */
+export const reducesJpegs = (resizer: string | undefined): boolean => resizer === RESIZER;
+
+/**
+ * The JPEG decoding scale of tlr-lanczos3/3: 1/k, k the largest of 8, 4 and 2 at most min(width div s, height div s)
+ * for an input of s x s, else 1 (whole): a JPEG at least twice the input each way is reduced. libjpeg's DCT scaling
+ * gives ceil(width / k) x ceil(height / k) pixels straight from the coefficients (a low-pass of its own), still at
+ * least the input each way, and the resizer finishes. It is the rule of Pillow's `draft` asked for s x s. Width and
+ * height are the stored ones, before EXIF orientation; the input is square, so turning does not change k.
+ */
+export function jpegScale(width: number, height: number, size: number): 1 | 2 | 4 | 8 {
+  const m = Math.min(Math.floor(width / size), Math.floor(height / size));
+  return m >= 8 ? 8 : m >= 4 ? 4 : m >= 2 ? 2 : 1;
+}
+
+const SQUASH =
   'squash to inputSize x inputSize with Lanczos a=3, the kernel stretched by the scale when shrinking, ' +
   'centred at (i + 0.5) * scale, weights normalised per output pixel, then rounded to 14-bit fixed point ' +
   '(the largest weight absorbing the remainder so each sums to 16384); rows first, then columns, each pass ' +
   'rounded, (sum + 8192) >> 14, the second clamped to 0..255';
+
+/** A resizer's definition in a sentence, for ONNX metadata: what a reader elsewhere must do to feed the model. */
+export function resizeDefinition(resizer: string): string {
+  return reducesJpegs(resizer)
+    ? 'decode a JPEG (not CMYK) of w x h pixels at 1/k by libjpeg DCT scaling (accurate integer IDCT, fancy ' +
+        'upsampling), k the largest of 8, 4, 2 not above min(floor(w / inputSize), floor(h / inputSize)), ' +
+        `else whole; then ${SQUASH}`
+    : SQUASH;
+}
 
 const A = 3;
 

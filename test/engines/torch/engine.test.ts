@@ -676,7 +676,7 @@ with torch.no_grad():
     expect(r.status, r.stderr).toBe(0);
     const torchP = JSON.parse(r.stdout) as number[][];
     const labels = json(path.join(model, 'labels.json')) as string[];
-    expect(json(path.join(model, 'preprocessing.json')).resize).toBe('tlr-lanczos3/2');
+    expect(json(path.join(model, 'preprocessing.json')).resize).toBe('tlr-lanczos3/3');
     for (const inference of ['tfjs', 'onnx']) {
       const before = process.env['TLR_INFERENCE'];
       process.env['TLR_INFERENCE'] = inference;

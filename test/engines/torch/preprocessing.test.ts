@@ -70,9 +70,23 @@ async function makeImages(): Promise<Record<string, string>> {
   await sharp(rgba, raw(64, 48, 4))
     .png()
     .toFile(f('alpha.png'));
-  const images: Record<string, string> = Object.fromEntries(
-    ['photo.jpg', 'wide.png', 'tiny.png', 'rotated.jpg', 'grey.png', 'alpha.png'].map((n) => [n, f(n)]),
-  );
+  // Large JPEGs, decoded at a reduced size by both (tlr-lanczos3/3): 1/2 to 1/4 at 224 px, 1/8 at 32; progressive,
+  // full chroma and grey ones too.
+  await sharp(photo(1000, 900, 7), raw(1000, 900))
+    .jpeg({ quality: 92 })
+    .toFile(f('large.jpg'));
+  await sharp(photo(960, 720, 8), raw(960, 720))
+    .jpeg({ quality: 80, progressive: true })
+    .toFile(f('progressive.jpg'));
+  await sharp(photo(900, 1000, 9), raw(900, 1000))
+    .jpeg({ quality: 90, chromaSubsampling: '4:4:4' })
+    .toFile(f('full-chroma.jpg'));
+  await sharp(Buffer.from(photo(700, 600, 10).filter((_, i) => i % 3 === 0)), raw(700, 600, 1))
+    .jpeg({ quality: 90 })
+    .toFile(f('grey.jpg'));
+  const names = ['photo.jpg', 'wide.png', 'tiny.png', 'rotated.jpg', 'grey.png', 'alpha.png'];
+  names.push('large.jpg', 'progressive.jpg', 'full-chroma.jpg', 'grey.jpg');
+  const images: Record<string, string> = Object.fromEntries(names.map((n) => [n, f(n)]));
   const hopper = path.join(SHARED, 'images', 'grace_hopper.jpg');
   if (fs.existsSync(hopper)) images['grace_hopper.jpg'] = hopper;
   else console.warn(`the preprocessing test runs without ${hopper} (a real photograph; see ../shared/README)`);
@@ -112,7 +126,7 @@ d('preprocessing: the same pixels in both engines', () => {
   afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
 
   it.each([224, 32])(
-    'the same bytes at %i px (shrunk, enlarged, rotated, grey, transparent)',
+    'the same bytes at %i px (shrunk, enlarged, rotated, grey, transparent, large JPEGs reduced)',
     async (size) => {
       const names = Object.keys(images);
       const theirs = await torchPixels(
@@ -128,7 +142,8 @@ d('preprocessing: the same pixels in both engines', () => {
           worst = Math.max(worst, dv);
           if (dv) off++;
         });
-        // tlr-lanczos3/2 sums integers: the same bytes exactly, whatever order either engine adds them in.
+        // tlr-lanczos3 sums integers: the same bytes exactly, whatever order either engine adds them in; a large JPEG
+        // is decoded at the same reduced size by the same library (libjpeg-turbo) in both.
         expect(worst, `${name} at ${size} px: ${off} of ${ours.length} values differ`).toBe(0);
       }
     },

@@ -19,9 +19,9 @@ export interface Batch {
 
 const caches = new Map<string, PixelCache | null>();
 /** The decoded-image cache for `size` (pixel-cache.ts), opened once per cache folder and size. */
-function pixelCache(size: number): PixelCache | null {
-  const key = `${cacheRoot()}|${process.env['TLR_PIXEL_CACHE'] ?? ''}|${size}`;
-  if (!caches.has(key)) caches.set(key, PixelCache.open(RESIZER, size));
+function pixelCache(size: number, resizer: string): PixelCache | null {
+  const key = `${cacheRoot()}|${process.env['TLR_PIXEL_CACHE'] ?? ''}|${size}|${resizer}`;
+  if (!caches.has(key)) caches.set(key, PixelCache.open(resizer, size));
   return caches.get(key)!;
 }
 
@@ -30,11 +30,16 @@ function pixelCache(size: number): PixelCache | null {
  * With `pre`, image files are normalised as they are copied into the batch (one pass in JavaScript
  * instead of four tensor passes: decoding was the limit of feature extraction on ONNX Runtime).
  */
-export async function loadBatch(items: readonly Item[], size: number, pre?: Preprocess): Promise<Batch> {
+export async function loadBatch(
+  items: readonly Item[],
+  size: number,
+  pre?: Preprocess,
+  resizer = RESIZER,
+): Promise<Batch> {
   const skipped: { item: Item; reason: string }[] = [];
   // Image files and shard members are decoded by sharp; IDX images are pixels already.
   const files = items.filter((it) => it.kind !== 'idx');
-  const cache = files.length ? pixelCache(size) : null;
+  const cache = files.length ? pixelCache(size, resizer) : null;
   // Image files' digests from the stat index: a cached image is then read without opening its file.
   const paths = files.filter((it) => it.kind === 'file' && !it.problem).map((it) => (it as { path: string }).path);
   const digests = new Map(cache && paths.length ? fileDigests(paths).map((d, i) => [paths[i]!, d] as const) : []);
@@ -46,7 +51,7 @@ export async function loadBatch(items: readonly Item[], size: number, pre?: Prep
       }
       try {
         const known = it.kind === 'file' ? digests.get(it.path) : undefined;
-        return await decodeCached(cache, encodedImage(it), size, describeItem(it), known);
+        return await decodeCached(cache, encodedImage(it), size, describeItem(it), known, resizer);
       } catch (e) {
         skipped.push({ item: it, reason: e instanceof ImageError ? e.message : String(e) });
         return null;

@@ -14,7 +14,7 @@ export class OnnxFileError extends TlrError {}
 
 interface Exported {
   readonly labels: string[];
-  readonly pre: { inputSize: number; mean: number[]; std: number[] };
+  readonly pre: { inputSize: number; mean: number[]; std: number[]; resize?: unknown };
   readonly probabilities: boolean;
   readonly thresholds: number[] | null;
 }
@@ -89,7 +89,12 @@ export async function servableOnnx(file: string): Promise<Servable> {
   return {
     labels: e.labels,
     inputSize: size,
-    preprocessing: e.pre,
+    // The resizer it names when it names one as text (metadata is never trusted: any other value decodes whole).
+    preprocessing: {
+      mean: e.pre.mean,
+      std: e.pre.std,
+      resize: typeof e.pre.resize === 'string' ? e.pre.resize : undefined,
+    },
     task: multi ? 'multi-label' : 'single-label',
     thresholds: e.thresholds,
     engine: `ONNX Runtime (${executionProviders(r.ort).join('+')}, ${threads} thread${threads === 1 ? '' : 's'})`,

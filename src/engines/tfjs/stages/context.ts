@@ -1,4 +1,5 @@
 import { RESIZER } from '../../../runtime/images/resize.js';
+import { APPROXIMATE_JPEGS, turboJpegLoaded } from '../../../runtime/images/jpeg.js';
 import * as path from 'node:path';
 import { taskOf, type Plan } from '../../../contracts/plan.js';
 import type { Events } from '../../../runtime/events.js';
@@ -217,6 +218,9 @@ export async function prepareRun(
   const convs = useConvEngine(env);
   if (convs && opts.backend === 'wasm' && inference.engine === 'onnx')
     events.emit({ type: 'warning', message: `convolutions run in wasm, several times slower: ${convs}` });
+  const encoded = (it: Item) => it.kind !== 'idx';
+  if ([splits.train, splits.validation, splits.test].some((p) => p.some(encoded)) && !(await turboJpegLoaded()))
+    events.emit({ type: 'warning', message: APPROXIMATE_JPEGS });
   if (inference.why && !inference.forced)
     events.emit({
       type: 'warning',
@@ -248,6 +252,7 @@ function contextOf(
     inputSize: plan.model.inputSize,
     mean: pre.mean,
     std: pre.std,
+    resize: RESIZER,
   };
   const featureDir = path.join(cacheRoot(parts.env), 'features');
   let backbone: Program | null = null;

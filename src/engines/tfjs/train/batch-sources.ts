@@ -3,6 +3,7 @@ import { TlrError } from '../../../errors.js';
 import { tf } from '../tf.js';
 import type { PlanAugment } from '../../../contracts/plan.js';
 import { loadBatch, normalizeBatch } from '../data/loader.js';
+import { RESIZER } from '../../../runtime/images/resize.js';
 import { augmentBatch } from '../data/augment.js';
 import type { Item } from '../../../runtime/images/dataset.js';
 import { rng } from '../../../data/random.js';
@@ -151,6 +152,8 @@ export class ImageSource implements BatchSource {
     readonly pre: { mean: readonly number[]; std: readonly number[] },
     readonly augment: readonly PlanAugment[],
     readonly onUnreadable: Unreadable,
+    /** The definition the pixels are for: this tlr's, or a saved model's own (resizerOf). */
+    readonly resizer: string = RESIZER,
   ) {}
 
   get size(): number {
@@ -169,6 +172,7 @@ export class ImageSource implements BatchSource {
         chunk.map((j) => this.items[j]!),
         this.inputSize,
         augmenting ? undefined : this.pre,
+        this.resizer,
       );
       for (const s of b.skipped) {
         this.bad.add(s.item);
