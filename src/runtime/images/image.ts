@@ -10,12 +10,9 @@ sharp.cache(false);
 // Decoding with libturbojpeg or sharp (EXIF orientation applied; grey and alpha images become RGB; an
 // embedded colour profile is ignored, as Pillow does), resizing with tlr's own resizer (resize.ts: the torch engine
 // resizes with its twin, so both engines see the same pixels). The network's own preprocessing
-// ((x / 255 - mean) / std per channel) is applied here, once.
+// ((x / 255 - mean) / std per channel) is applied once, by normalize.ts.
 
-export interface Preprocess {
-  readonly mean: readonly number[];
-  readonly std: readonly number[];
-}
+export { normalize, type Preprocess } from './normalize.js';
 
 /** An image that cannot be decoded; names the file. */
 export class ImageError extends Error {
@@ -158,28 +155,4 @@ export function readImageFile(file: string, name: string): Buffer {
   } finally {
     fs.closeSync(fd);
   }
-}
-
-/**
- * RGB bytes to normalised floats, written into `out` at `offset` (HWC order). One pass, channels unrolled: it runs on
- * every image of every pass.
- */
-export function normalize(
-  rgb: Uint8Array,
-  p: Preprocess,
-  out: Float32Array = new Float32Array(rgb.length),
-  offset = 0,
-): Float32Array {
-  const s0 = 1 / (255 * p.std[0]!),
-    s1 = 1 / (255 * p.std[1]!),
-    s2 = 1 / (255 * p.std[2]!);
-  const h0 = p.mean[0]! / p.std[0]!,
-    h1 = p.mean[1]! / p.std[1]!,
-    h2 = p.mean[2]! / p.std[2]!;
-  for (let i = 0, o = offset; i < rgb.length; i += 3, o += 3) {
-    out[o] = rgb[i]! * s0 - h0;
-    out[o + 1] = rgb[i + 1]! * s1 - h1;
-    out[o + 2] = rgb[i + 2]! * s2 - h2;
-  }
-  return out;
 }

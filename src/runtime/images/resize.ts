@@ -203,12 +203,14 @@ interface Passes {
     dstStride: number,
     taps: number,
   ): void;
+  normalize(src: number, groups: number, dst: number, k: number): void;
 }
 
 /** The sizes whose taps each instance holds at the start of its memory. */
 const laidOut = new WeakMap<Passes, string>();
 
-function instantiate(): Passes {
+/** A fresh instance of resize.wat's module, with a memory of its own (normalize.ts keeps one). */
+export function instantiate(): Passes {
   compiled ??= new WebAssembly.Module(Buffer.from(RESIZE_WASM, 'base64'));
   return new WebAssembly.Instance(compiled).exports as unknown as Passes;
 }

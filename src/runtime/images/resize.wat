@@ -103,4 +103,42 @@
         (br_if $group (i32.lt_u (local.tee $c (i32.add (local.get $c) (i32.const 1))) (local.get $groups))))
       (local.set $taps (i32.add (local.get $taps) (i32.const 12)))
       (local.set $dst (i32.add (local.get $dst) (local.get $dstStride)))
-      (br_if $out (i32.lt_u (local.tee $y (i32.add (local.get $y) (i32.const 1))) (local.get $outH))))))
+      (br_if $out (i32.lt_u (local.tee $y (i32.add (local.get $y) (i32.const 1))) (local.get $outH)))))
+
+  ;; normalize: `groups` groups of 12 bytes at `src` (4 RGB pixels; the last group may run past the
+  ;; image into padding, whose values the caller drops) to 12 f32 each at `dst`: v * scale - offset,
+  ;; computed in f64 and rounded to f32 once, as normalize() in JavaScript does (the same floats).
+  ;; `k` holds 12 f64x2: the scales of values (0 1) (2 3) … (10 11) of a group, then their offsets
+  ;; (channel i mod 3 of value i).
+  (func (export "normalize") (param $src i32) (param $groups i32) (param $dst i32) (param $k i32)
+    (local $v v128) (local $w v128)
+    (loop $group
+      (local.set $v (v128.load (local.get $src)))
+      (local.set $w (i16x8.extend_low_i8x16_u (local.get $v)))
+      (v128.store (local.get $dst)
+        (call $four (i32x4.extend_low_i16x8_u (local.get $w)) (local.get $k)))
+      (v128.store offset=16 (local.get $dst)
+        (call $four (i32x4.extend_high_i16x8_u (local.get $w)) (i32.add (local.get $k) (i32.const 32))))
+      (v128.store offset=32 (local.get $dst)
+        (call $four
+          (i32x4.extend_low_i16x8_u (i16x8.extend_high_i8x16_u (local.get $v)))
+          (i32.add (local.get $k) (i32.const 64))))
+      (local.set $src (i32.add (local.get $src) (i32.const 12)))
+      (local.set $dst (i32.add (local.get $dst) (i32.const 48)))
+      (br_if $group (local.tee $groups (i32.sub (local.get $groups) (i32.const 1))))))
+
+  ;; Four whole numbers (i32x4) to f32x4: (v * scale - offset) in f64, two lanes at a time, with the
+  ;; scales at `k` and `k + 16`, the offsets 96 bytes on.
+  (func $four (param $q v128) (param $k i32) (result v128)
+    (i8x16.shuffle 0 1 2 3 4 5 6 7 16 17 18 19 20 21 22 23
+      (f32x4.demote_f64x2_zero
+        (f64x2.sub
+          (f64x2.mul (f64x2.convert_low_i32x4_u (local.get $q)) (v128.load (local.get $k)))
+          (v128.load offset=96 (local.get $k))))
+      (f32x4.demote_f64x2_zero
+        (f64x2.sub
+          (f64x2.mul
+            (f64x2.convert_low_i32x4_u
+              (i8x16.shuffle 8 9 10 11 12 13 14 15 0 1 2 3 4 5 6 7 (local.get $q) (local.get $q)))
+            (v128.load offset=16 (local.get $k)))
+          (v128.load offset=112 (local.get $k)))))))
