@@ -1,12 +1,13 @@
 // A whole-network training epoch on the torch engine against a plain PyTorch script on the same
 // cores, in the same run, 3 repetitions: MobileNet V2 (width 1) at 224 px from scratch, N JPEGs of
-// 320x240 in two classes, batch 32, Adam, horizontal flips (so every epoch decodes: nothing is
+// 320x240 (or WxH: a JPEG at least twice 224 px each way is decoded at a reduced size by the engine,
+// whole by the script) in two classes, batch 32, Adam, horizontal flips (so every epoch decodes: nothing is
 // cached but the decoded pixels). The plain script is what a user would write: torchvision's
 // mobilenet_v2, an ImageFolder with Resize((224, 224)), RandomHorizontalFlip, ToTensor, Normalize,
 // a DataLoader with 2 workers, torch threads = cores. Epoch seconds: the engine's own (its `epoch`
 // event, validation on 8 images included), the script's training loop. The engine's second epoch
 // reads decoded pixels from its cache (TLR_CACHE is fresh each repetition).
-//   npx tsx bench/torch-epoch.ts [images]
+//   npx tsx bench/torch-epoch.ts [images] [WxH]
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { spawnSync } from 'node:child_process';
@@ -14,6 +15,7 @@ import { KEEP_MALLOC } from '../src/engines/torch/python.js';
 import { cores, data, planFrom, runFresh } from './split-common.js';
 
 const N = Number(process.argv[2] ?? 256),
+  [W, H] = (process.argv[3] ?? '320x240').split('x').map(Number) as [number, number],
   REPS = 3;
 
 const PLAIN = `
@@ -59,7 +61,7 @@ async function engine(dir: string): Promise<number[]> {
   return epochs;
 }
 
-const dir = await data(N);
+const dir = await data(N, W, H);
 for (const c of ['a', 'b']) {
   fs.mkdirSync(path.join(dir, 'val8', c), { recursive: true });
   for (let i = 0; i < 4; i++)
@@ -74,7 +76,9 @@ const stats = (xs: number[]) => {
   const s = [...xs].sort((a, b) => a - b);
   return `${s[0]!.toFixed(2)} / ${s[Math.floor(s.length / 2)]!.toFixed(2)} / ${s[s.length - 1]!.toFixed(2)}`;
 };
-console.log(`MobileNet V2 at 224, ${N} JPEGs, batch 32, whole network, ${cores} cores, ${REPS} repetitions`);
+console.log(
+  `MobileNet V2 at 224, ${N} JPEGs of ${W}x${H}, batch 32, whole network, ${cores} cores, ${REPS} repetitions`,
+);
 console.log('epoch seconds (min / median / max)            epoch 1                 epoch 2');
 for (const [name, key] of [
   ['torch engine', 'tlr'],

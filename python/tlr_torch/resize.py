@@ -36,7 +36,8 @@ def reduce_jpeg(im, size):
     """A large JPEG (not CMYK) set to decode at 1/k by libjpeg's DCT scaling (jpeg_scale), as the tfjs engine's
     libturbojpeg decodes it: the same library, the same bytes. Pillow's draft takes the scale its own rule gives for a
     target of size x size, which is jpeg_scale's; the size it reports is checked, so another rule cannot pass."""
-    if im.format != "JPEG" or im.mode not in ("RGB", "L"):
+    # MPO (a phone's JPEG with more pictures after the first) is a JPEG to libturbojpeg too.
+    if im.format not in ("JPEG", "MPO") or im.mode not in ("RGB", "L"):
         return
     w, h = im.size
     k = jpeg_scale(w, h, size)

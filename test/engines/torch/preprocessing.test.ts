@@ -122,6 +122,22 @@ d('preprocessing: the same pixels in both engines', () => {
   beforeAll(async () => {
     dir = fs.mkdtempSync(path.join(os.tmpdir(), 'tlr-pre-'));
     images = await makeImages();
+    // An MPO (a phone's JPEG with a second picture after the first), which Pillow names apart: written by Pillow.
+    images['phone.mpo'] = path.join(dir, 'phone.mpo');
+    const mpo = await spawnAsync(
+      python,
+      [
+        '-c',
+        `import sys, numpy as np
+from PIL import Image
+r = np.random.default_rng(1)
+a, b = (Image.fromarray((r.random((600, 800, 3)) * 255).astype('uint8')) for _ in range(2))
+a.save(sys.argv[1], format='MPO', save_all=True, append_images=[b], quality=90)`,
+        images['phone.mpo'],
+      ],
+      { encoding: 'utf8' },
+    );
+    expect(mpo.status, mpo.stderr).toBe(0);
   }, 60_000);
   afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
 
