@@ -1,5 +1,6 @@
-;; tlr-lanczos3/2's two passes in WebAssembly SIMD (resize.ts holds the definition, lays out memory and
-;; builds the integer taps; this file only sums). `npm run wasm` assembles it into resize-wasm.ts.
+;; tlr-lanczos3's two passes in WebAssembly SIMD (resize.ts holds the definition, lays out memory and
+;; builds the integer taps; this file only sums), and normalize.ts's preprocessing after them.
+;; `npm run wasm` assembles it into resize-wasm.ts.
 ;;
 ;; Both passes add the same whole numbers as the definition, in another order: integer sums do not
 ;; depend on it, so the bytes are the definition's exactly (test/runtime/resize.test.ts).
