@@ -106,6 +106,7 @@ export async function run(opts: RunOptions): Promise<RunResult> {
     removeFailedRun(created);
     throw e;
   } finally {
+    ctx?.unwatch();
     await ctx?.engines.close();
     ctx?.net.full.dispose();
     f?.release();

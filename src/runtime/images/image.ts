@@ -90,8 +90,26 @@ export async function decodeWithSharp(
   } catch (e) {
     throw new ImageError(name, `cannot be read as an image (${(e as Error).message})`);
   }
-  if (k > 1) ({ rgb, width, height } = reduceByAverage(rgb, width, height, k));
+  if (k > 1) {
+    ({ rgb, width, height } = reduceByAverage(rgb, width, height, k));
+    for (const l of [...nearListeners]) l();
+  }
   return { rgb: resizeRgb(rgb, width, height, size, size), exact: k === 1 };
+}
+
+const nearListeners = new Set<() => void>();
+
+/**
+ * Calls `fn` the first time a JPEG is decoded near the definition's pixels rather than to them (reduced by sharp,
+ * without libturbojpeg), so that a run says so once; returns what stops listening.
+ */
+export function onFirstNearJpeg(fn: () => void): () => void {
+  const once = () => {
+    nearListeners.delete(once);
+    fn();
+  };
+  nearListeners.add(once);
+  return () => nearListeners.delete(once);
 }
 
 /** jpegScale of a JPEG sharp reads (1 for any other format, and for CMYK, which is never reduced). */

@@ -76,12 +76,6 @@ async function open(): Promise<Turbo | null> {
   return null;
 }
 
-/** What a run without libturbojpeg warns of: the large JPEGs' pixels are near the torch engine's, not the same. */
-export const APPROXIMATE_JPEGS =
-  'libturbojpeg is not loaded: JPEGs at least twice the input size are decoded whole by sharp and averaged down, ' +
-  "a few levels from the torch engine's pixels (DCT-scaled), and not cached; install libturbojpeg0 (Debian, Ubuntu) " +
-  'or jpeg-turbo (Homebrew), or unset TLR_TURBOJPEG=0';
-
 /** Whether JPEGs decode through libturbojpeg here (tlr doctor says so). */
 export async function turboJpegLoaded(): Promise<boolean> {
   return (await load()) !== null;

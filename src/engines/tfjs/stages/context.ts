@@ -1,5 +1,5 @@
 import { RESIZER } from '../../../runtime/images/resize.js';
-import { APPROXIMATE_JPEGS, turboJpegLoaded } from '../../../runtime/images/jpeg.js';
+import { onFirstNearJpeg } from '../../../runtime/images/image.js';
 import * as path from 'node:path';
 import { taskOf, type Plan } from '../../../contracts/plan.js';
 import type { Events } from '../../../runtime/events.js';
@@ -136,6 +136,8 @@ export interface RunContext {
   /** The model folder's metadata; a multi-label run's thresholds join it when training ends. */
   meta: ModelMeta;
   readonly engines: Engines;
+  /** Stops the run's watch for JPEGs decoded near their pixels (NEAR_JPEGS), when it ends. */
+  readonly unwatch: () => void;
   readonly pre: { readonly mean: readonly number[]; readonly std: readonly number[] };
   /** The backbone's program, compiled once while its weights stay as they are. */
   backboneProgram(): Program;
@@ -178,6 +180,12 @@ export function modelMeta(plan: Plan): ModelMeta {
   };
 }
 
+/** What a run says the first time it decodes a large JPEG without libturbojpeg. */
+export const NEAR_JPEGS =
+  'a JPEG at least twice the input size was decoded whole by sharp and averaged down, since libturbojpeg is not ' +
+  "loaded: such images are a few levels from the torch engine's pixels (decoded at a reduced size by libjpeg) and " +
+  'are not cached; install libturbojpeg0 (Debian, Ubuntu) or jpeg-turbo (Homebrew), or unset TLR_TURBOJPEG=0';
+
 /** Lists the data and loads the network (weights found, downloaded or made), emitting `data` and `weights`. */
 export async function prepareRun(
   plan: Plan,
@@ -218,9 +226,6 @@ export async function prepareRun(
   const convs = useConvEngine(env);
   if (convs && opts.backend === 'wasm' && inference.engine === 'onnx')
     events.emit({ type: 'warning', message: `convolutions run in wasm, several times slower: ${convs}` });
-  const encoded = (it: Item) => it.kind !== 'idx';
-  if ([splits.train, splits.validation, splits.test].some((p) => p.some(encoded)) && !(await turboJpegLoaded()))
-    events.emit({ type: 'warning', message: APPROXIMATE_JPEGS });
   if (inference.why && !inference.forced)
     events.emit({
       type: 'warning',
@@ -234,12 +239,16 @@ export async function prepareRun(
     built,
     net,
     engines: new Engines({ inference, workers: threads, backend: opts.backend, ortThreads: ortThreads(env) }),
+    unwatch: onFirstNearJpeg(() => events.emit({ type: 'warning', message: NEAR_JPEGS })),
   });
 }
 
 function contextOf(
   plan: Plan,
-  parts: Pick<RunContext, 'events' | 'env' | 'stopped' | 'backend' | 'splits' | 'built' | 'net' | 'engines'>,
+  parts: Pick<
+    RunContext,
+    'events' | 'env' | 'stopped' | 'backend' | 'splits' | 'built' | 'net' | 'engines' | 'unwatch'
+  >,
 ): RunContext {
   const { built, net } = parts;
   const pre = { mean: plan.model.preprocessing.mean, std: plan.model.preprocessing.std };
