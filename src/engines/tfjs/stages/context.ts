@@ -243,6 +243,22 @@ export async function prepareRun(
   });
 }
 
+/** What the backbone's cached features depend on besides the images: the network, its weights, the pixels. */
+function featureKeyParts(plan: Plan, built: Built) {
+  const m = plan.model;
+  return {
+    tlr: TLR_VERSION,
+    network: m.name,
+    width: m.width,
+    weightsSha256: built.files?.sha256 ?? `none:seed${plan.seed}`,
+    featureLayer: m.featureLayer,
+    inputSize: m.inputSize,
+    mean: m.preprocessing.mean,
+    std: m.preprocessing.std,
+    resize: RESIZER,
+  };
+}
+
 function contextOf(
   plan: Plan,
   parts: Pick<
@@ -252,17 +268,7 @@ function contextOf(
 ): RunContext {
   const { built, net } = parts;
   const pre = { mean: plan.model.preprocessing.mean, std: plan.model.preprocessing.std };
-  const keyParts = {
-    tlr: TLR_VERSION,
-    network: plan.model.name,
-    width: plan.model.width,
-    weightsSha256: built.files?.sha256 ?? `none:seed${plan.seed}`,
-    featureLayer: plan.model.featureLayer,
-    inputSize: plan.model.inputSize,
-    mean: pre.mean,
-    std: pre.std,
-    resize: RESIZER,
-  };
+  const keyParts = featureKeyParts(plan, built);
   const featureDir = path.join(cacheRoot(parts.env), 'features');
   let backbone: Program | null = null;
   const int8 = plan.features ? int8Pass(plan.features, plan, parts, pre) : null;
