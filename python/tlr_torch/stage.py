@@ -13,7 +13,7 @@ from .batches import training_batches
 from .data import augment, draw_augment, normalize
 from .dist import share
 from .errors import EngineError
-from .features import images_per_call
+from .features import calls, images_per_call
 from .random import epoch_order, rng
 from .targets import example_loss, hits, probabilities, validation_metrics
 
@@ -281,7 +281,7 @@ def predict_rows(ctx, forward, items, batch, features=None):
             x = normalize(x, ctx.pre)
         if not ids:
             continue
-        out = torch.cat([forward(part) for part in x.to(device).split(per_call)]).float()
+        out = torch.cat([forward(part) for part in calls(x.to(device), per_call)]).float()
         y = torch.tensor([items[i].label for i in ids], device=out.device)
         probs = probabilities(ctx, out)
         conf, pred = probs.max(-1)
