@@ -1,9 +1,10 @@
 // tlr serve under load (autocannon, in this process) on this machine: latency p50/p99 and requests/s of POST
-// /v2/models/NAME/classify (one image's bytes a request) at concurrency 1, 8 and 32, with batching (--max-batch 32)
+// /v2/models/NAME/classify (one image's bytes a request) at concurrency 1, 8 and 32, with batching (--max-batch 32,
+// or MAX_BATCH)
 // and without (--max-batch 1); and the baseline measured in the same run: the same image decoded, preprocessed and run
 // through the same model in this process, one at a time (a direct ONNX Runtime call plus decoding).
 // Goals: batched ≥ 3x unbatched requests/s at concurrency 32; p99 at concurrency 1 within 1.2x the baseline's p99.
-//   npm run build && npx tsx bench/serve.ts MODEL_DIR IMAGE [SECONDS] [REPEATS] [DECODE_THREADS]
+//   npm run build && npx tsx bench/serve.ts MODEL_DIR IMAGE [SECONDS] [REPEATS] [DECODE_THREADS] [MAX_BATCH]
 // (DECODE_THREADS: the servers' --decode-threads, default 0)
 import { type ChildProcess, spawn } from 'node:child_process';
 import * as fs from 'node:fs';
@@ -13,10 +14,12 @@ import { models } from '../src/engines/index.js';
 import { decodeRgb, normalize } from '../src/runtime/images/image.js';
 
 const [dir, image] = process.argv.slice(2);
-if (!dir || !image) throw new Error('usage: npx tsx bench/serve.ts MODEL_DIR IMAGE [SECONDS] [REPEATS]');
+if (!dir || !image)
+  throw new Error('usage: npx tsx bench/serve.ts MODEL_DIR IMAGE [SECONDS] [REPEATS] [DECODE_THREADS] [MAX_BATCH]');
 const seconds = Number(process.argv[4] ?? 8);
 const repeats = Number(process.argv[5] ?? 3);
 const decodeThreads = process.argv[6] ?? '0';
+const maxBatch = process.argv[7] ?? '32';
 const bytes = fs.readFileSync(image);
 const CONCURRENCY = [1, 8, 32];
 
@@ -102,7 +105,7 @@ for (let i = 0; i < repeats; i++) {
   const { lat, ...split } = await direct(seconds);
   baseline.push({ p50: percentile(lat, 0.5), p99: percentile(lat, 0.99), rps: lat.length / seconds, ...split });
   for (const [mode, flags] of [
-    ['batched', ['--max-batch', '32']],
+    ['batched', ['--max-batch', maxBatch]],
     ['unbatched', ['--max-batch', '1']],
   ] as const) {
     const { child, url } = await start([...flags]);
@@ -120,7 +123,7 @@ for (let i = 0; i < repeats; i++) {
 
 console.log(
   `tlr serve, ${path.basename(path.resolve(dir))}, ${path.basename(image)}; ${repeats} repeats of ${seconds} s; ` +
-    `--decode-threads ${decodeThreads}`,
+    `--decode-threads ${decodeThreads}; batched: --max-batch ${maxBatch}`,
 );
 console.log('min / median / max\n');
 /** A column of figures as min / median / max. */
