@@ -1,7 +1,7 @@
 """A features pass on the CPU runs its forward in calls whose largest activation stays under 32 MB."""
 import torch
 
-from tlr_torch.features import images_per_call
+from tlr_torch.features import calls, images_per_call
 
 
 def _net(channels):
@@ -37,3 +37,15 @@ def test_a_network_in_training_mode_keeps_its_batch_and_its_statistics():
     with torch.no_grad():
         assert images_per_call(net, 224, torch.device("cpu"), 32) == 32
     assert torch.equal(net[1].running_mean, before)
+
+
+def test_a_batch_goes_in_as_few_calls_as_it_takes_evened_out():
+    sizes = lambda n, per: [len(p) for p in calls(torch.zeros((n, 1)), per)]  # noqa: E731
+    assert sizes(32, 6) == [6, 6, 5, 5, 5, 5]
+    assert sizes(32, 32) == [32]
+    assert sizes(3, 6) == [3]
+    assert sizes(7, 1) == [1] * 7
+    assert sizes(0, 6) == [0]
+    # The rows come back in order.
+    x = torch.arange(32.0)[:, None]
+    assert torch.equal(torch.cat(calls(x, 6)), x)
