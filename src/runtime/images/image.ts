@@ -1,6 +1,6 @@
 import * as fs from 'node:fs';
 import sharp, { type Sharp } from 'sharp';
-import { decodeJpeg } from './jpeg.js';
+import { decodeJpeg, looksLikeJpeg } from './jpeg.js';
 import { jpegScale, reducesJpegs, resizeRgb, RESIZER } from './resize.js';
 
 // Every image is decoded once per pass: sharp's operation cache only holds memory and costs time
@@ -76,7 +76,8 @@ export async function decodeWithSharp(
   let rgb: Uint8Array, width: number, height: number, k: number;
   try {
     const image = sharp(bytes, { failOn: 'error', ignoreIcc: true, limitInputPixels: maxPixels });
-    k = reduceFor ? await sharpJpegScale(image, reduceFor) : 1;
+    // Only a JPEG can be reduced: other formats (every PNG of a data set) skip reading their header twice.
+    k = reduceFor && looksLikeJpeg(bytes) ? await sharpJpegScale(image, reduceFor) : 1;
     const { data, info } = await image
       .rotate()
       .removeAlpha()

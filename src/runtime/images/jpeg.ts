@@ -100,6 +100,10 @@ function giveBack(b: Buffer): void {
   if (buffers.length < KEEP_BUFFERS && b.length <= KEEP_BUFFER_BYTES) buffers.push(b);
 }
 
+/** Whether `bytes` start as a JPEG does (SOI, then a marker). */
+export const looksLikeJpeg = (bytes: Buffer): boolean =>
+  bytes.length >= 4 && bytes[0] === 0xff && bytes[1] === 0xd8 && bytes[2] === 0xff;
+
 /**
  * `use` called on a JPEG's RGB bytes, which are valid only until it returns; or null where sharp should decide (see
  * above). The decode runs on libuv's thread pool, so a batch decodes on every core while the main thread resizes.
@@ -113,7 +117,7 @@ export async function decodeJpeg<T>(
   use: (d: Decoded) => T,
   reduceFor?: number,
 ): Promise<T | null> {
-  if (bytes.length < 4 || bytes[0] !== 0xff || bytes[1] !== 0xd8 || bytes[2] !== 0xff) return null;
+  if (!looksLikeJpeg(bytes)) return null;
   const t = await load();
   if (!t) return null;
   const o = orientation(bytes);

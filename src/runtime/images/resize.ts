@@ -30,8 +30,8 @@ export const READABLE_RESIZERS: readonly string[] = [RESIZER, 'tlr-lanczos3/2', 
 /** The resizer a model's preprocessing names; absent, tlr-lanczos3/1: the model was saved before it was recorded. */
 export const resizerOf = (pre: { readonly resize?: string | undefined }): string => pre.resize ?? 'tlr-lanczos3/1';
 
-/** Whether models of `resizer` see large JPEGs decoded at a reduced size (jpegScale); absent: a model before it. */
-export const reducesJpegs = (resizer: string | undefined): boolean => resizer === RESIZER;
+/** Whether models of `resizer` see large JPEGs decoded at a reduced size (jpegScale). */
+export const reducesJpegs = (resizer: string): boolean => resizer === RESIZER;
 
 /**
  * The JPEG decoding scale of tlr-lanczos3/3: 1/k, k the largest of 8, 4 and 2 at most min(width div s, height div s)
