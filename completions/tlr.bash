@@ -135,6 +135,7 @@ _tlr() {
         --max-batch) COMPREPLY=(); return ;;
         --max-delay) COMPREPLY=(); return ;;
         --max-concurrency) COMPREPLY=(); return ;;
+        --max-queue) COMPREPLY=(); return ;;
         --max-body) COMPREPLY=(); return ;;
         --max-pixels) COMPREPLY=(); return ;;
         --decode-threads) COMPREPLY=(); return ;;
@@ -142,7 +143,7 @@ _tlr() {
         --access-log) COMPREPLY=( $(compgen -f -- "$cur") ); return ;;
         --backend) COMPREPLY=(); return ;;
       esac
-      if [[ "$cur" == -* ]]; then COMPREPLY=( $(compgen -W '--host --port --max-batch --max-delay --max-concurrency --max-body --max-pixels --decode-threads --timeout --access-log --backend --help' -- "$cur") ); return; fi
+      if [[ "$cur" == -* ]]; then COMPREPLY=( $(compgen -W '--host --port --max-batch --max-delay --max-concurrency --max-queue --max-body --max-pixels --decode-threads --timeout --access-log --backend --help' -- "$cur") ); return; fi
       COMPREPLY=( $(compgen -d -- "$cur") ) ;;
     completion)
       if [[ "$cur" == -* ]]; then COMPREPLY=( $(compgen -W '--help' -- "$cur") ); return; fi

@@ -1,7 +1,8 @@
 import { Counter, Gauge, Histogram, Registry } from 'prom-client';
 
 // What `tlr serve` counts, for Prometheus (GET /metrics, prom-client's text format): requests by route and status,
-// their latency, the batches the model ran (their sizes and seconds), and the requests in flight.
+// their latency, the batches the model ran (their sizes and seconds), the requests in flight, and those waiting for
+// a place.
 
 export class ServeMetrics {
   readonly registry = new Registry();
@@ -33,6 +34,12 @@ export class ServeMetrics {
   readonly inFlight = new Gauge({
     name: 'tlr_requests_in_flight',
     help: 'Inference requests being answered',
+    registers: [this.registry],
+  });
+
+  readonly waiting = new Gauge({
+    name: 'tlr_requests_waiting',
+    help: 'Inference requests waiting for a place (--max-concurrency are being answered)',
     registers: [this.registry],
   });
 

@@ -5,10 +5,11 @@ import { decodeRgb, ImageError, normalize } from '../runtime/images/image.js';
 import { resizerOf } from '../runtime/images/resize.js';
 import { rankLabels } from '../runtime/ranked.js';
 import { TLR_VERSION } from '../version.js';
+import { Admission } from './admission.js';
 import { Batcher } from './batcher.js';
 import { DecodePool, ImageRefused } from './decode-pool.js';
 import { ServeMetrics } from './metrics.js';
-import { inferInput, inferOutput, modelMetadata, parseJson, RequestError } from './oip.js';
+import { HEADER_LENGTH, inferRequest, inferResponse, modelMetadata, RequestError } from './oip.js';
 
 // `tlr serve`'s HTTP server, on Node's own http module: a handful of routes, and every limit (body size, pixels,
 // concurrency, time) is ours to apply before any work, with nothing between the socket and the handler to configure
@@ -20,8 +21,10 @@ export interface ServeOptions {
   readonly port: number;
   readonly maxBatch: number;
   readonly maxDelayMs: number;
-  /** Inference requests (infer, classify) answered at once; more get 503. */
+  /** Inference requests (infer, classify) answered at once; more wait. */
   readonly maxConcurrency: number;
+  /** Inference requests that wait for a place (in arrival order, bodies unread); more get 503. */
+  readonly maxQueue: number;
   readonly maxBodyBytes: number;
   /** Pixels (width × height) of an image sent to classify, read from its header before decoding. */
   readonly maxPixels: number;
@@ -44,11 +47,16 @@ interface Route {
   readonly route: string;
   readonly status: number;
   readonly body: unknown;
+  /** Tensor bytes after the JSON body (the binary tensor data extension). */
+  readonly bytes?: Buffer;
   readonly model?: string;
   readonly images?: number;
 }
 
 type Handler = (req: http.IncomingMessage, url: URL, name: string) => Promise<Route>;
+
+/** nginx's status for a client that closed its connection before the answer (logged; nobody reads it). */
+const CLIENT_GONE = 499;
 
 /** How long the rest of a refused body is read and dropped before its connection is cut. */
 const DISCARD_MS = 5000;
@@ -67,7 +75,9 @@ export class TlrServer {
   readonly metrics = new ServeMetrics();
   private readonly batchers = new Map<string, Batcher>();
   private readonly http: http.Server;
-  private inFlight = 0;
+  private readonly admission: Admission;
+  /** Handlers still working, answered or not (a 504's work, a gone client's), for close() to wait for. */
+  private readonly running = new Set<Promise<Route>>();
   private draining = false;
   private readonly decoder: DecodePool | null;
 
@@ -87,6 +97,7 @@ export class TlrServer {
         ),
       );
     }
+    this.admission = new Admission(o.maxConcurrency, o.maxQueue);
     this.decoder = o.decodeThreads > 0 ? DecodePool.start(o.decodeThreads) : null;
     this.http = http.createServer((req, res) => void this.answer(req, res));
     this.http.requestTimeout = o.timeoutSeconds * 1000;
@@ -114,6 +125,8 @@ export class TlrServer {
     const cut = setTimeout(() => this.http.closeAllConnections(), this.o.timeoutSeconds * 1000);
     await closed;
     clearTimeout(cut);
+    // Work whose client has gone is still in a batch: it ends before the models are closed under it.
+    await Promise.allSettled(this.running);
     await this.decoder?.close();
   }
 
@@ -122,7 +135,7 @@ export class TlrServer {
     const url = new URL(req.url ?? '/', 'http://localhost');
     let r: Route;
     try {
-      r = await this.route(req, url);
+      r = await this.route(req, res, url);
     } catch (e) {
       const known = e instanceof RequestError;
       const status = known ? e.status : 500;
@@ -146,11 +159,17 @@ export class TlrServer {
 
   private send(req: http.IncomingMessage, res: http.ServerResponse, r: Route): void {
     const text = typeof r.body === 'string';
-    const body = text ? (r.body as string) : `${JSON.stringify(r.body)}\n`;
+    let body: string | Buffer = text ? (r.body as string) : `${JSON.stringify(r.body)}\n`;
     const headers: http.OutgoingHttpHeaders = {
       'content-type': text ? this.metrics.registry.contentType : 'application/json',
-      'content-length': Buffer.byteLength(body),
     };
+    if (r.bytes) {
+      const json = Buffer.from(JSON.stringify(r.body));
+      body = Buffer.concat([json, r.bytes]);
+      headers['content-type'] = 'application/octet-stream';
+      headers[HEADER_LENGTH] = json.length;
+    }
+    headers['content-length'] = Buffer.byteLength(body);
     if (r.status === 503 && !this.draining) headers['retry-after'] = '1';
     // A connection whose body we refused unread closes after the answer: its client may not be the kind to reuse.
     if (!req.complete || this.draining) headers.connection = 'close';
@@ -173,7 +192,7 @@ export class TlrServer {
     req.resume();
   }
 
-  private route(req: http.IncomingMessage, url: URL): Promise<Route> {
+  private route(req: http.IncomingMessage, res: http.ServerResponse, url: URL): Promise<Route> {
     const p = url.pathname;
     if (p === '/metrics') return this.get(req, 'metrics', async () => this.metrics.registry.metrics());
     if (p === '/v2/health/live') return this.get(req, 'live', async () => ({ live: true }));
@@ -182,7 +201,11 @@ export class TlrServer {
         ? Promise.resolve({ route: 'ready', status: 503, body: { ready: false } })
         : this.get(req, 'ready', async () => ({ ready: true }));
     if (p === '/v2')
-      return this.get(req, 'server', async () => ({ name: 'tlr', version: TLR_VERSION, extensions: [] }));
+      return this.get(req, 'server', async () => ({
+        name: 'tlr',
+        version: TLR_VERSION,
+        extensions: ['binary_tensor_data'],
+      }));
     const m = /^\/v2\/models\/([^/]+)(?:\/versions\/1)?(\/ready|\/infer|\/classify)?$/.exec(p);
     if (!m) throw new RequestError(404, `no route ${p}: see GET /v2/models/NAME, POST /v2/models/NAME/infer`);
     const name = decodeURIComponent(m[1]!);
@@ -193,8 +216,11 @@ export class TlrServer {
         `no model named ${JSON.stringify(name)}; serving ${[...this.models.keys()].join(', ')}`,
       );
     if (!m[2]) return this.get(req, 'metadata', async () => modelMetadata(name, model));
-    if (m[2] === '/ready') return this.get(req, 'model-ready', async () => ({ name, ready: !this.draining }));
-    return this.inference(req, url, name, m[2] === '/infer' ? this.infer : this.classify);
+    if (m[2] === '/ready')
+      return this.draining
+        ? Promise.resolve({ route: 'model-ready', status: 503, body: { name, ready: false } })
+        : this.get(req, 'model-ready', async () => ({ name, ready: true }));
+    return this.inference(req, res, url, name, m[2] === '/infer' ? this.infer : this.classify);
   }
 
   private async get(req: http.IncomingMessage, route: string, body: () => Promise<unknown>): Promise<Route> {
@@ -202,15 +228,28 @@ export class TlrServer {
     return { route, status: 200, body: await body() };
   }
 
-  /** An infer or classify request within the concurrency limit and the time limit. */
-  private async inference(req: http.IncomingMessage, url: URL, name: string, handler: Handler): Promise<Route> {
+  /**
+   * An infer or classify request within the concurrency limit (after waiting for a place when every one is taken)
+   * and the time limit, which counts the wait.
+   */
+  private async inference(
+    req: http.IncomingMessage,
+    res: http.ServerResponse,
+    url: URL,
+    name: string,
+    handler: Handler,
+  ): Promise<Route> {
     if (req.method !== 'POST') throw new RequestError(405, 'inference takes POST');
     if (this.draining) throw new RequestError(503, 'the server is shutting down');
-    if (this.inFlight >= this.o.maxConcurrency)
-      throw new RequestError(503, `${this.o.maxConcurrency} requests are being answered (--max-concurrency); retry`);
-    this.inFlight++;
-    this.metrics.inFlight.inc();
+    const entry = this.admission.enter();
+    if (entry === 'full')
+      throw new RequestError(
+        503,
+        `${this.o.maxConcurrency} requests are being answered (--max-concurrency) and ${this.o.maxQueue} are waiting` +
+          ' (--max-queue); retry',
+      );
     let timer: NodeJS.Timeout | undefined;
+    let placed = entry === null;
     try {
       const late = new Promise<never>((_, reject) => {
         timer = setTimeout(
@@ -218,19 +257,43 @@ export class TlrServer {
           this.o.timeoutSeconds * 1000,
         );
       });
-      return await Promise.race([handler.call(this, req, url, name), late]);
+      if (entry) await this.wait(entry.ready, late, res);
+      placed = true;
+      this.metrics.inFlight.inc();
+      const work = handler.call(this, req, url, name);
+      this.running.add(work);
+      const done = () => this.running.delete(work);
+      work.then(done, done);
+      return await Promise.race([work, late]);
     } finally {
       clearTimeout(timer);
-      this.inFlight--;
-      this.metrics.inFlight.dec();
+      if (placed) {
+        this.admission.leave();
+        this.metrics.inFlight.dec();
+      } else if (entry) this.admission.withdraw(entry.ticket);
+    }
+  }
+
+  /** Waits for a place; rejects when the time runs out or the client goes first. */
+  private async wait(ready: Promise<void>, late: Promise<never>, res: http.ServerResponse): Promise<void> {
+    this.metrics.waiting.inc();
+    const gone = new Promise<never>((_, reject) =>
+      res.once('close', () => reject(new RequestError(CLIENT_GONE, 'the client closed its connection while waiting'))),
+    );
+    try {
+      await Promise.race([ready, late, gone]);
+    } finally {
+      this.metrics.waiting.dec();
     }
   }
 
   private async infer(req: http.IncomingMessage, _url: URL, name: string): Promise<Route> {
     const model = this.models.get(name)!;
-    const { n, x, id } = inferInput(parseJson(await this.body(req)), model, this.o.maxImages);
-    const y = await this.batchers.get(name)!.submit(x, n);
-    return { route: 'infer', status: 200, body: inferOutput(name, model, y, n, id), model: name, images: n };
+    const length = req.headers[HEADER_LENGTH];
+    const r = inferRequest(await this.body(req), Array.isArray(length) ? length[0] : length, model, this.o.maxImages);
+    const y = await this.batchers.get(name)!.submit(r.x, r.n);
+    const { json, bytes } = inferResponse(name, model, y, r);
+    return { route: 'infer', status: 200, body: json, ...(bytes ? { bytes } : {}), model: name, images: r.n };
   }
 
   private async classify(req: http.IncomingMessage, url: URL, name: string): Promise<Route> {
@@ -280,7 +343,10 @@ export class TlrServer {
             ? resolve(Buffer.concat(parts))
             : reject(new RequestError(400, 'the body is empty')),
       );
-      req.on('error', reject);
+      // A client gone mid-body ('aborted'): nobody is there to read an answer.
+      req.on('error', (e) =>
+        reject(req.complete ? e : new RequestError(CLIENT_GONE, 'the client closed its connection mid-body')),
+      );
     });
   }
 }

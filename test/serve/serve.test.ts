@@ -1,5 +1,6 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import * as fs from 'node:fs';
+import * as net from 'node:net';
 import * as path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { decodeRgb, normalize } from '../../src/runtime/images/image.js';
@@ -40,13 +41,28 @@ async function serve(extra: string[] = [], models = [`tiny=${model}`]): Promise<
 
 /** Stops the server with SIGTERM; its exit code. */
 function stop(): Promise<number | null> {
-  const s = server!;
+  const s = server;
+  if (!s) return Promise.resolve(null);
   server = null;
   return new Promise((done) => {
     s.removeAllListeners('exit');
     s.on('exit', (code) => done(code));
     s.kill('SIGTERM');
   });
+}
+
+/** Polls /metrics until it matches `re`. */
+async function until(re: RegExp): Promise<void> {
+  while (!re.test(await (await fetch(`${base}/metrics`)).text())) await new Promise((r) => setTimeout(r, 5));
+}
+
+/** A classify request of `body` whose first `sent` bytes alone are sent. */
+function halfSent(body: Buffer, sent = 10): net.Socket {
+  const url = new URL(base);
+  const s = net.connect(Number(url.port), url.hostname);
+  s.write(`POST /v2/models/tiny/classify HTTP/1.1\r\nhost: x\r\ncontent-length: ${body.length}\r\n\r\n`);
+  s.write(body.subarray(0, sent));
+  return s;
 }
 
 const post = (route: string, body: BodyInit, type = 'application/octet-stream') =>
@@ -109,6 +125,40 @@ describe('tlr serve', () => {
     expect(py.stdout.trim()).toMatch(/^200 (bag|trouser|tshirt)$/);
   });
 
+  it("takes and gives tensors as bytes (binary tensor data extension), as Triton's client sends them", async () => {
+    const json = JSON.parse(await tensorBody(images[0]!, 2));
+    const r = await (await post('infer', JSON.stringify(json), 'application/json')).json();
+    // Python's urllib and struct: the JSON without "data", then the floats little-endian; the answer read the same way.
+    const py = await spawnAsync(
+      '/usr/bin/python3',
+      [
+        '-c',
+        'import json, struct, sys, urllib.request\n' +
+          'req = json.loads(sys.stdin.read())\n' +
+          't = req["inputs"][0]\n' +
+          'raw = struct.pack("<%df" % len(t["data"]), *t["data"])\n' +
+          'del t["data"]\n' +
+          't["parameters"] = {"binary_data_size": len(raw)}\n' +
+          'req["parameters"] = {"binary_data_output": True}\n' +
+          'head = json.dumps(req).encode()\n' +
+          'r = urllib.request.urlopen(urllib.request.Request(sys.argv[1], data=head + raw, method="POST",\n' +
+          '    headers={"Inference-Header-Content-Length": str(len(head)), "Content-Type": "application/octet-stream"}))\n' +
+          'body = r.read()\n' +
+          'k = int(r.headers["Inference-Header-Content-Length"])\n' +
+          'out = json.loads(body[:k])["outputs"][0]\n' +
+          'n = out["parameters"]["binary_data_size"]\n' +
+          'print(json.dumps({"shape": out["shape"], "data": struct.unpack("<%df" % (n // 4), body[k:k + n])}))',
+        `${base}/v2/models/tiny/infer`,
+      ],
+      { input: JSON.stringify(json) },
+    );
+    expect(py.status, py.stderr).toBe(0);
+    const got = JSON.parse(py.stdout);
+    expect(got.shape).toEqual([2, 3]);
+    for (const [i, v] of r.outputs[0].data.entries()) expect(got.data[i]).toBeCloseTo(v, 6);
+    expect((await (await fetch(`${base}/v2`)).json()).extensions).toEqual(['binary_tensor_data']);
+  });
+
   it('answers bad requests 4xx and stays up: garbage, a truncated PNG, a 50 MB body, wrong tensors', async () => {
     const png = fs.readFileSync(images[0]!);
     const cases: [string, BodyInit, string, number][] = [
@@ -149,6 +199,29 @@ describe('tlr serve', () => {
       expect(r.status, `${route} ${String(body).slice(0, 20)}`).toBe(status);
       expect((await r.json()).error).toEqual(expect.any(String));
     }
+    // Binary tensors that do not add up.
+    const t = (extra: object) => ({ name: 'input', shape: [1, 32, 32, 3], datatype: 'FP32', ...extra });
+    const floats = (k: number, v = 0.5) => Buffer.from(new Float32Array(k).fill(v).buffer);
+    const binary: [object, Buffer, string | undefined][] = [
+      [{ inputs: [t({ parameters: { binary_data_size: 3068 * 4 } })] }, floats(3068), undefined],
+      [{ inputs: [t({ parameters: { binary_data_size: 3072 * 4 } })] }, floats(3072, Number.NaN), undefined],
+      [{ inputs: [t({ data: Array(3072).fill(0) })] }, floats(4), undefined],
+      [{ inputs: [t({ parameters: { binary_data_size: 3072 * 4 } })] }, floats(3072), '999999999'],
+      [{ inputs: [t({ data: Array(3072).fill(0) })], outputs: [{ name: 'logits' }] }, Buffer.alloc(0), undefined],
+    ];
+    for (const [head, raw, length] of binary) {
+      const json = Buffer.from(JSON.stringify(head));
+      const r = await fetch(`${base}/v2/models/tiny/infer`, {
+        method: 'POST',
+        body: Buffer.concat([json, raw]),
+        headers: { 'inference-header-content-length': length ?? String(json.length) },
+      });
+      expect(r.status, JSON.stringify(head).slice(0, 120)).toBe(400);
+      expect((await r.json()).error).toMatch(/binary|bytes|outputs|Length/);
+    }
+    // A shape that claims more numbers than its body could hold is refused before anything is allocated for it.
+    const claim = await post('infer', JSON.stringify({ inputs: [t({ shape: [256, 32, 32, 3], data: [1] })] }));
+    expect([claim.status, (await claim.json()).error]).toEqual([400, expect.stringContaining('a body of')]);
     // A body with no length, sent in chunks past the limit: refused as it arrives, and answered.
     let sent = 0;
     const stream = new ReadableStream({
@@ -203,14 +276,14 @@ describe('tlr serve', () => {
     expect(meta.outputs[0].shape).toEqual([-1, 3]);
   }, 60_000);
 
-  it('a full server answers 503; SIGTERM answers the requests in flight, then exits 0', async () => {
+  it('a full server answers 503 once its queue is full; SIGTERM answers the requests in flight, then exits 0', async () => {
     await stop();
-    // A request that finds the model idle waits --max-delay for others: long enough to be seen in flight.
-    base = await serve(['--max-concurrency', '2', '--max-delay', '300']);
+    // A request that finds the model idle waits --max-delay for others: long enough for the rest to arrive.
+    base = await serve(['--max-concurrency', '2', '--max-queue', '2', '--max-delay', '300']);
     const body = fs.readFileSync(images[0]!);
-    const first = Array.from({ length: 6 }, () => post('classify', body));
+    const first = Array.from({ length: 7 }, () => post('classify', body));
     const statuses = (await Promise.all(first)).map((r) => r.status);
-    expect(statuses.filter((s) => s === 200).length).toBeGreaterThanOrEqual(2);
+    expect(statuses.filter((s) => s === 200).length).toBeGreaterThanOrEqual(4);
     expect(statuses.filter((s) => s === 503).length).toBeGreaterThan(0);
     const inFlight = post('classify', body);
     const busy = async () => /tlr_requests_in_flight 1/.test(await (await fetch(`${base}/metrics`)).text());
@@ -218,6 +291,37 @@ describe('tlr serve', () => {
     const exited = stop();
     expect((await inFlight).status).toBe(200);
     expect(await exited).toBe(0);
+  }, 60_000);
+
+  it('requests past --max-concurrency wait their turn; one whose client leaves gives its place in the queue up', async () => {
+    await stop();
+    base = await serve(['--max-concurrency', '1', '--max-queue', '1', '--max-delay', '300']);
+    const body = fs.readFileSync(images[0]!);
+    const a = post('classify', body);
+    await until(/tlr_requests_in_flight 1/);
+    // B waits with its body half sent, then its client goes: its place in the queue is free again.
+    const b = halfSent(body);
+    await until(/tlr_requests_waiting 1/);
+    b.destroy();
+    await until(/tlr_requests_waiting 0/);
+    const c = post('classify', body);
+    // C waited in the place B left (had B kept it, C would have found the queue full: 503).
+    expect([(await a).status, (await c).status]).toEqual([200, 200]);
+    // D is answered with its body half sent, then its client goes: its place is free at once (Node fails the read),
+    // not after --timeout.
+    const d = halfSent(body);
+    await until(/tlr_requests_in_flight 1/);
+    d.destroy();
+    const freed = until(/tlr_requests_in_flight 0/);
+    const late = new Promise((_, reject) => setTimeout(() => reject(new Error('the place was held')), 5000));
+    await Promise.race([freed, late]);
+    // E is whole, then its client goes while it waits in a batch (--max-delay); SIGTERM now waits for that batch
+    // before closing the model under it.
+    const e = halfSent(body, body.length);
+    await until(/tlr_requests_in_flight 1/);
+    e.destroy();
+    expect(await stop()).toBe(0);
+    expect(stdout).not.toContain('"level":"error"');
   }, 60_000);
 });
 

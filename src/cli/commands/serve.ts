@@ -17,6 +17,7 @@ export interface ServeFlags {
   readonly maxBatch?: string;
   readonly maxDelay?: string;
   readonly maxConcurrency?: string;
+  readonly maxQueue?: string;
   readonly maxBody?: string;
   readonly maxPixels?: string;
   readonly timeout?: string;
@@ -43,6 +44,7 @@ export function serveOptions(f: ServeFlags, log: ServeOptions['log']): ServeOpti
     maxBatch: num('max-batch', f.maxBatch, 32, 1),
     maxDelayMs: num('max-delay', f.maxDelay, 0, 0, false),
     maxConcurrency: num('max-concurrency', f.maxConcurrency, 64, 1),
+    maxQueue: num('max-queue', f.maxQueue, 1024, 0),
     maxBodyBytes: num('max-body', f.maxBody, 20, 0.001, false) * 1024 * 1024,
     maxPixels: num('max-pixels', f.maxPixels, 40_000_000, 1),
     maxImages: 256,

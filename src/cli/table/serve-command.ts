@@ -7,13 +7,14 @@ export const SERVE: CommandRow = {
   summary: 'serve model folders over HTTP (Open Inference Protocol v2)',
   usage: ['[NAME=]MODEL_DIR|MODEL.onnx... [--host H] [--port P] [--max-batch N] [--max-delay MS]'],
   about: `Serves saved models (RUN_DIR/model, a folder tlr export --format tfjs wrote, or an ONNX file tlr export
-wrote) until SIGTERM or Ctrl-C, which stop taking requests and answer those in flight. Each model is
-named NAME, else by its run's recipe, else by its folder or file. Routes (Open Inference Protocol v2,
-REST): GET /v2/health/live, /v2/health/ready, /v2/models/NAME, /v2/models/NAME/ready; POST
-/v2/models/NAME/infer with one FP32 tensor "input" [n, H, W, 3] (preprocessed as tlr export documents),
-answered with "probabilities" [n, labels]; POST /v2/models/NAME/classify[?top=K] with an image's bytes,
-answered with its top labels (and a multi-label model's labels at their thresholds), preprocessed as tlr
-predict does; GET /metrics for Prometheus. Requests that arrive together run as one batch. stdout is the
+wrote) until SIGTERM or Ctrl-C, which stop taking requests and answer those in flight. Each model is named
+NAME, else by its run's recipe, else by its folder or file. Routes (Open Inference Protocol v2, REST): GET
+/v2/health/live, /v2/health/ready, /v2/models/NAME, /v2/models/NAME/ready; POST /v2/models/NAME/infer with
+one FP32 tensor "input" [n, H, W, 3] (preprocessed as tlr export documents; JSON numbers, or bytes after
+the JSON: the binary tensor data extension), answered with "probabilities" [n, labels]; POST
+/v2/models/NAME/classify[?top=K] with an image's bytes, answered with its top labels (and a multi-label
+model's labels at their thresholds), preprocessed as tlr predict does; GET /metrics for Prometheus.
+Requests that arrive together run as one batch; past --max-concurrency they wait their turn. stdout is the
 access log, one JSON object per answer. docs/serving.md has the details and measurements.`,
   options: () => ({
     host: { type: 'string', value: 'HOST', help: 'the address to listen on (default 127.0.0.1: this machine only)' },
@@ -27,7 +28,12 @@ access log, one JSON object per answer. docs/serving.md has the details and meas
     'max-concurrency': {
       type: 'string',
       value: 'N',
-      help: 'inference requests answered at once; more get 503 (default 64)',
+      help: 'inference requests answered at once; more wait for a place (default 64)',
+    },
+    'max-queue': {
+      type: 'string',
+      value: 'N',
+      help: 'inference requests that wait for a place, in arrival order; more get 503 (default 1024)',
     },
     'max-body': { type: 'string', value: 'MB', help: 'the largest request body (default 20); larger ones get 413' },
     'max-pixels': {
@@ -64,6 +70,7 @@ access log, one JSON object per answer. docs/serving.md has the details and meas
         maxBatch: str(v['max-batch']),
         maxDelay: str(v['max-delay']),
         maxConcurrency: str(v['max-concurrency']),
+        maxQueue: str(v['max-queue']),
         maxBody: str(v['max-body']),
         maxPixels: str(v['max-pixels']),
         timeout: str(v['timeout']),
