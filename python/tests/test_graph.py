@@ -98,3 +98,29 @@ def test_a_graph_from_someone_else_is_refused_clearly():
         change(g)
         with pytest.raises(EngineError, match=words):
             GraphNet(g)
+
+
+def test_zoo_graphs_train_channels_last_on_the_cpu_to_the_same_weights():
+    import copy
+
+    import torchvision
+
+    from tlr_torch.network import prefers_channels_last
+
+    cpu = torch.device("cpu")
+    assert prefers_channels_last(GraphNet(GRAPH), cpu)
+    assert not prefers_channels_last(GraphNet(GRAPH), torch.device("cuda"))
+    assert not prefers_channels_last(torchvision.models.resnet18(), cpu)
+    # One training step each way (BatchNorm in training mode, a residual sum, ReLU6 in place): the same weights.
+    torch.manual_seed(0)
+    plain = GraphNet(GRAPH).train()
+    last = copy.deepcopy(plain).to(memory_format=torch.channels_last)
+    assert last.a.weight.is_contiguous(memory_format=torch.channels_last)
+    x = torch.randn(4, 3, 8, 8)
+    for net, inputs in [(plain, x), (last, x.contiguous(memory_format=torch.channels_last))]:
+        opt = torch.optim.SGD(net.parameters(), lr=0.5)
+        net(inputs).square().sum().backward()
+        opt.step()
+    for (name, p), q in zip(plain.named_parameters(), last.parameters()):
+        assert torch.allclose(p, q, atol=1e-5), name
+    assert torch.allclose(plain.b.running_var, last.b.running_var, atol=1e-6)

@@ -7,7 +7,7 @@ import torch.distributed as dist
 
 from .data import Loader, default_workers
 from .errors import EngineError
-from .network import Head, Net, backbone, load_backbone, use_global_batchnorm
+from .network import Head, Net, backbone, load_backbone, prefers_channels_last, use_global_batchnorm
 from .targets import label_table
 
 
@@ -22,6 +22,7 @@ class Context:
         # Multi-label: the label-set table a batch's codes index (targets.py), and the thresholds once chosen.
         self.targets = label_table(job.label_sets, len(job.classes)) if job.label_sets is not None else None
         self.thresholds = None
+        self.channels_last = False  # build() decides
         activation = "softmax" if self.targets is None else "sigmoid"
         self.probabilities = last["kind"] == "dense" and last["activation"] == activation
         if workers is None:
@@ -80,4 +81,11 @@ class Context:
         net = Net(b, Head(self.plan["head"]["inputs"], self.plan["head"]["layers"], self.plan["seed"]))
         if self.world.distributed:
             use_global_batchnorm(net, dist.new_group())
-        return net.to(self.world.device)
+        net = net.to(self.world.device)
+        self.channels_last = prefers_channels_last(net.backbone, self.world.device)
+        return net.to(memory_format=torch.channels_last) if self.channels_last else net
+
+    def images(self, x):
+        """A batch on the device, in the network's memory format (build)."""
+        x = x.to(self.world.device)
+        return x.contiguous(memory_format=torch.channels_last) if self.channels_last and x.dim() == 4 else x

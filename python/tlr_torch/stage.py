@@ -188,7 +188,7 @@ def train_step(ctx, model, opt, source, idx, aug, class_weights):
     size: DDP's average of the ranks' gradients is then the global batch's. Returns the share's
     outputs and labels, its weighted loss sum, and that count."""
     x, y = source.local(idx, aug)
-    x, y = x.to(ctx.world.device), y.to(ctx.world.device)
+    x, y = ctx.images(x), y.to(ctx.world.device)
     # Multi-label: `class_weights` are the labels' positive weights, inside each example's loss.
     multi = ctx.targets is not None
     w = class_weights[y] if class_weights is not None and not multi else torch.ones(len(y), device=y.device)
@@ -281,7 +281,7 @@ def predict_rows(ctx, forward, items, batch, features=None):
             x = normalize(x, ctx.pre)
         if not ids:
             continue
-        out = torch.cat([forward(part) for part in calls(x.to(device), per_call)]).float()
+        out = torch.cat([forward(part) for part in calls(ctx.images(x), per_call)]).float()
         y = torch.tensor([items[i].label for i in ids], device=out.device)
         probs = probabilities(ctx, out)
         conf, pred = probs.max(-1)
