@@ -9,6 +9,7 @@ import hashlib
 import os
 import re
 import struct
+import threading
 import zlib
 
 MAGIC = b"TLRPX1\0\0"
@@ -106,7 +107,8 @@ class PixelCache:
         if total + size > self.limit:
             return
         path = self._file(key)
-        tmp = f"{path}.{os.getpid()}.tmp"
+        # The loader's threads may decode the same file twice (a data set with copies): each writes its own.
+        tmp = f"{path}.{os.getpid()}.{threading.get_ident()}.tmp"
         try:
             os.makedirs(os.path.dirname(path), exist_ok=True)
             with open(tmp, "wb") as f:
