@@ -71,6 +71,18 @@ const routeOf = (p: string): string =>
         ? 'metadata'
         : 'other';
 
+/** A model name from the path, percent-decoded; a RequestError when its escapes are not UTF-8 (%ZZ, %C3). */
+function decodedName(raw: string): string {
+  try {
+    return decodeURIComponent(raw);
+  } catch {
+    throw new RequestError(
+      400,
+      `the path's model name ${JSON.stringify(raw.slice(0, 64))} is not valid percent-encoding`,
+    );
+  }
+}
+
 export class TlrServer {
   readonly metrics = new ServeMetrics();
   private readonly batchers = new Map<string, Batcher>();
@@ -208,7 +220,7 @@ export class TlrServer {
       }));
     const m = /^\/v2\/models\/([^/]+)(?:\/versions\/1)?(\/ready|\/infer|\/classify)?$/.exec(p);
     if (!m) throw new RequestError(404, `no route ${p}: see GET /v2/models/NAME, POST /v2/models/NAME/infer`);
-    const name = decodeURIComponent(m[1]!);
+    const name = decodedName(m[1]!);
     const model = this.models.get(name);
     if (!model)
       throw new RequestError(

@@ -1,11 +1,11 @@
-import { type ChildProcess, spawn } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as net from 'node:net';
 import * as path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { decodeRgb, normalize } from '../../src/runtime/images/image.js';
 import { trainedModel } from '../helpers/trained-model.js';
-import { cliArgs, spawnAsync, tlrAsync } from '../helpers/cli.js';
+import { spawnAsync, tlrAsync } from '../helpers/cli.js';
+import { ServeProcess } from '../helpers/serve-process.js';
 
 // `tlr serve` as a process, from clients tlr did not write (curl, Python's urllib) and from fetch: the Open Inference
 // Protocol's routes, the same probabilities as `tlr predict`, batching of requests that arrive together, and bad
@@ -16,40 +16,12 @@ const hasCurl = fs.existsSync('/usr/bin/curl');
 let model = '',
   images: string[] = [],
   dir = '';
-let server: ChildProcess | null = null;
+const server = new ServeProcess();
 let base = '';
-let stdout = '';
 
 /** Starts `tlr serve` on a free port with `extra` flags; resolves with its base URL. */
-async function serve(extra: string[] = [], models = [`tiny=${model}`]): Promise<string> {
-  stdout = '';
-  const child = spawn(process.execPath, [...cliArgs(), 'serve', ...models, '--port', '0', ...extra], {
-    env: { ...process.env, TLR_WORKERS: '0' },
-  });
-  server = child;
-  child.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d));
-  return new Promise((resolve, reject) => {
-    let err = '';
-    child.stderr.setEncoding('utf8').on('data', (d: string) => {
-      err += d;
-      const m = /at (http:\/\/127\.0\.0\.1:\d+)\/v2\/models\/tiny/.exec(err);
-      if (m) resolve(m[1]!);
-    });
-    child.on('exit', (code) => reject(new Error(`tlr serve exited ${code}: ${err}`)));
-  });
-}
-
-/** Stops the server with SIGTERM; its exit code. */
-function stop(): Promise<number | null> {
-  const s = server;
-  if (!s) return Promise.resolve(null);
-  server = null;
-  return new Promise((done) => {
-    s.removeAllListeners('exit');
-    s.on('exit', (code) => done(code));
-    s.kill('SIGTERM');
-  });
-}
+const serve = (extra: string[] = [], models = [`tiny=${model}`]) => server.start(models, extra);
+const stop = () => server.stop();
 
 /** Polls /metrics until it matches `re`. */
 async function until(re: RegExp): Promise<void> {
@@ -86,7 +58,7 @@ beforeAll(async () => {
 }, 120_000);
 
 afterAll(async () => {
-  if (server) await stop();
+  await stop();
 });
 
 describe('tlr serve', () => {
@@ -238,6 +210,8 @@ describe('tlr serve', () => {
     expect(chunked.status).toBe(413);
     await chunked.arrayBuffer();
     expect((await fetch(`${base}/v2/models/nope`)).status).toBe(404);
+    expect((await fetch(`${base}/v2/models/%ZZ/infer`, { method: 'POST', body: '{}' })).status).toBe(400);
+    expect(server.stdout).not.toContain('"level":"error"');
     expect((await fetch(`${base}/v2/models/tiny/infer`)).status).toBe(405);
     expect((await post('classify', fs.readFileSync(images[2]!))).status).toBe(200);
   }, 60_000);
@@ -251,7 +225,7 @@ describe('tlr serve', () => {
     const imagesRun = Number(/tlr_batch_images_sum (\d+)/.exec(m)![1]);
     expect(batches).toBeLessThan(imagesRun);
     expect(m).toMatch(/tlr_requests_total\{route="classify",code="200"\} \d+/);
-    const lines = stdout
+    const lines = server.stdout
       .trim()
       .split('\n')
       .map((l) => JSON.parse(l));
@@ -321,7 +295,7 @@ describe('tlr serve', () => {
     await until(/tlr_requests_in_flight 1/);
     e.destroy();
     expect(await stop()).toBe(0);
-    expect(stdout).not.toContain('"level":"error"');
+    expect(server.stdout).not.toContain('"level":"error"');
   }, 60_000);
 });
 
