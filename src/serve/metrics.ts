@@ -31,17 +31,25 @@ export class ServeMetrics {
     buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5],
     registers: [this.registry],
   });
-  readonly inFlight = new Gauge({
-    name: 'tlr_requests_in_flight',
-    help: 'Inference requests being answered',
-    registers: [this.registry],
-  });
-
-  readonly waiting = new Gauge({
-    name: 'tlr_requests_waiting',
-    help: 'Inference requests waiting for a place (--max-concurrency are being answered)',
-    registers: [this.registry],
-  });
+  /** `counts` gives the requests being answered and waiting (the admission queue's own), read at each scrape. */
+  constructor(counts: () => { inFlight: number; waiting: number }) {
+    new Gauge({
+      name: 'tlr_requests_in_flight',
+      help: 'Inference requests being answered',
+      registers: [this.registry],
+      collect() {
+        this.set(counts().inFlight);
+      },
+    });
+    new Gauge({
+      name: 'tlr_requests_waiting',
+      help: 'Inference requests waiting for a place (--max-concurrency are being answered)',
+      registers: [this.registry],
+      collect() {
+        this.set(counts().waiting);
+      },
+    });
+  }
 
   answered(route: string, code: number, seconds: number): void {
     this.requests.inc({ route, code: String(code) });

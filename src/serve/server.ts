@@ -84,7 +84,7 @@ function decodedName(raw: string): string {
 }
 
 export class TlrServer {
-  readonly metrics = new ServeMetrics();
+  readonly metrics: ServeMetrics;
   private readonly batchers = new Map<string, Batcher>();
   private readonly http: http.Server;
   private readonly admission: Admission;
@@ -97,6 +97,9 @@ export class TlrServer {
     private readonly models: ReadonlyMap<string, Servable>,
     private readonly o: ServeOptions,
   ) {
+    const admission = new Admission(o.maxConcurrency, o.maxQueue);
+    this.admission = admission;
+    this.metrics = new ServeMetrics(() => admission);
     for (const [name, m] of models) {
       const batch = { maxBatch: o.maxBatch, maxDelayMs: o.maxDelayMs };
       this.batchers.set(
@@ -109,7 +112,6 @@ export class TlrServer {
         ),
       );
     }
-    this.admission = new Admission(o.maxConcurrency, o.maxQueue);
     this.decoder = o.decodeThreads > 0 ? DecodePool.start(o.decodeThreads) : null;
     this.http = http.createServer((req, res) => void this.answer(req, res));
     this.http.requestTimeout = o.timeoutSeconds * 1000;
@@ -271,7 +273,6 @@ export class TlrServer {
       });
       if (entry) await this.wait(entry.ready, late, res);
       placed = true;
-      this.metrics.inFlight.inc();
       const work = handler.call(this, req, url, name);
       this.running.add(work);
       const done = () => this.running.delete(work);
@@ -279,24 +280,17 @@ export class TlrServer {
       return await Promise.race([work, late]);
     } finally {
       clearTimeout(timer);
-      if (placed) {
-        this.admission.leave();
-        this.metrics.inFlight.dec();
-      } else if (entry) this.admission.withdraw(entry.ticket);
+      if (placed) this.admission.leave();
+      else if (entry) this.admission.withdraw(entry.ticket);
     }
   }
 
   /** Waits for a place; rejects when the time runs out or the client goes first. */
   private async wait(ready: Promise<void>, late: Promise<never>, res: http.ServerResponse): Promise<void> {
-    this.metrics.waiting.inc();
     const gone = new Promise<never>((_, reject) =>
       res.once('close', () => reject(new RequestError(CLIENT_GONE, 'the client closed its connection while waiting'))),
     );
-    try {
-      await Promise.race([ready, late, gone]);
-    } finally {
-      this.metrics.waiting.dec();
-    }
+    await Promise.race([ready, late, gone]);
   }
 
   private async infer(req: http.IncomingMessage, _url: URL, name: string): Promise<Route> {
